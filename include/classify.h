@@ -1,0 +1,45 @@
+/*
+ * classify.h - what an accounting record means for its recipient.
+ *
+ * b / rb: the bounce category against the configured hard, soft and
+ * ignore lists; an empty or unlisted category falls back to the DSN status
+ * (taken from dsnStatus, else from the diagnostic text) by the table in
+ * docs/CLASSIFY.md.  f: a complaint when its feedback type is in
+ * complaint-types (an empty type counts as abuse), else recorded only.
+ * d: a delivery.
+ */
+#ifndef BOUNCED_CLASSIFY_H
+#define BOUNCED_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+struct config;
+
+struct classify_rules {
+	char **hard;	   /* category lists, NULL-terminated, lowercase */
+	char **soft;
+	char **ignore;
+	char **complaint_types;
+};
+
+/* classify_rules_from_config - borrow the lists of CFG (no copy) */
+void classify_rules_from_config(struct classify_rules *r,
+				const struct config *cfg);
+
+/* classify_event - set ev->klass from kind, category, DSN and feedback type */
+void classify_event(const struct classify_rules *r, struct event *ev);
+
+/*
+ * classify_dsn - the class a DSN status implies: CLASS_HARD for permanent
+ * address failures (5.1.x, 5.2.1, 5.4.4 …), CLASS_SOFT for other 5.x.x and
+ * 4.x.x, CLASS_IGNORE for 2.x.x; CLASS_NONE-like -1 when none can be found.
+ * STATUS may be NULL; DIAG is searched for "N.N.N" when STATUS is empty.
+ */
+int classify_dsn(const char *status, const char *diag);
+
+/* classify_find_status - first "[245].d{1,3}.d{1,3}" in TEXT into OUT */
+int classify_find_status(const char *text, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * config.h - the effective configuration of bounced and bouncectl.
+ *
+ * Read from an INI file with GLib's GKeyFile over embedded defaults; with no
+ * file the defaults alone serve (spool ./spool, state ./state, no provider).
+ * Relative paths stay relative to the working directory.  Key names are the
+ * contract documented in docs/CONFIG.md and contrib/bounced.conf.example.
+ * Errors name the group, key and value and what is expected; unknown groups
+ * and keys are warnings, not errors.
+ */
+#ifndef BOUNCED_CONFIG_H
+#define BOUNCED_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum provider_type {
+	PROVIDER_MAILWIZZ = 1,
+	PROVIDER_INTERSPIRE = 2,
+	PROVIDER_WEBHOOK = 3,
+};
+
+/* one [provider NAME] group; strings are NULL when not set */
+struct config_provider {
+	char *name;		/* NAME of "[provider NAME]" */
+	enum provider_type type;
+	char *endpoint;		/* mailwizz: API base URL; interspire: xml.php URL */
+	int api_version;	/* mailwizz: 1 (signed) or 2 (api-key); default 1 */
+	char *public_key;	/* mailwizz v1 */
+	char *private_key;	/* mailwizz v1 (secret) */
+	char *api_key;		/* mailwizz v2 (secret) */
+	char *username;		/* interspire */
+	char *usertoken;	/* interspire (secret) */
+	char *url;		/* webhook */
+	char *secret;		/* webhook HMAC secret (secret) */
+	char **senders;		/* NULL-terminated glob patterns; NULL = none */
+	char *job_prefix;	/* mailwizz: default "mailwizz-" */
+	int concurrency;	/* default 8, 1..256 */
+	int64_t list_refresh;	/* interspire, seconds; default 600 */
+	int64_t timeout;	/* whole request, seconds; default 30 */
+	int64_t connect_timeout; /* seconds; default 10 */
+	char *ca_file;		/* TLS CA bundle; NULL = system default */
+};
+
+struct config {
+	char *path;		/* file read, NULL when embedded defaults */
+
+	/* [bounced] */
+	char *spool;		/* default "./spool" */
+	char *state;		/* default "./state" */
+	char *log;		/* default "-" (stderr) */
+	bool debug;		/* default false */
+	char **acct_fields;	/* header-less field order, NULL-terminated;
+				   default type,timeQueued,bounceCat,vmta,orig,
+				   rcpt,srcMta,dlvSourceIp,jobId,dsnStatus,
+				   dsnMta,dsnDiag */
+	uint32_t batch_records;	/* records per commit, default 100000 */
+	int64_t batch_interval_ms; /* max time between commits, default 250 */
+
+	/* [classify] */
+	char **hard_categories;	/* NULL-terminated */
+	char **soft_categories;
+	char **ignore_categories; /* default empty */
+	char **complaint_types;	/* default abuse;fraud;virus */
+	uint32_t soft_threshold; /* default 5, 1..32 */
+	int64_t soft_min_span;	/* seconds, default 3d */
+	int64_t soft_window;	/* seconds, default 30d */
+
+	/* [provider NAME] groups, in file order */
+	struct config_provider *providers;
+	size_t n_providers;
+
+	/* [notify] */
+	char *notify_smtp;
+	char *notify_from;
+	char *notify_to;
+	int64_t digest_interval; /* seconds, default 15m */
+
+	/* [rrd] */
+	char *rrd_file;		/* default "<state>/bounced.rrd" */
+};
+
+/*
+ * config_load - read PATH (NULL = embedded defaults only) into *OUT.
+ * Warnings (unknown keys, a key file readable by others) are appended to
+ * WARNINGS (a GPtrArray of g_free'd strings, may be NULL: then logged).
+ * Returns 0, or -1 with a one-line message in ERR naming file, group, key
+ * and value.  *OUT is owned by the caller: config_free().
+ */
+struct _GPtrArray;
+int config_load(const char *path, struct config **out,
+		struct _GPtrArray *warnings, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* config_path_from_env - the -c value if given, else $BOUNCED_CONFIG, else NULL */
+const char *config_path_from_env(const char *cli_path);
+
+/*
+ * config_parse_duration - "90", "90s", "5m", "2h", "3d", "1w" -> seconds.
+ * Returns 0 or -1 (empty, junk, negative, overflow).
+ */
+int config_parse_duration(const char *s, int64_t *seconds);
+/* config_parse_duration_ms - as above, also accepts "250ms"; result in ms */
+int config_parse_duration_ms(const char *s, int64_t *ms);
+/* config_format_duration - 259200 -> "3d" (largest exact unit) */
+void config_format_duration(int64_t seconds, char *buf, size_t len);
+
+/* config_print - the effective config as INI, secrets masked as "****" */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif

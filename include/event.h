@@ -1,0 +1,60 @@
+/*
+ * event.h - one input record, parsed and classified, as the rest of
+ * bounced sees it: an accounting record (b, rb, f, d), a line of a
+ * standalone address list, later an ARF or unsubscribe mail.
+ *
+ * Strings point into the reader's buffers (valid until the next record);
+ * copy what must outlive the record.  All times are the record's own
+ * (Unix seconds), never the wall clock, so that a replay gives the same
+ * answer.
+ */
+#ifndef BOUNCED_EVENT_H
+#define BOUNCED_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADDR_MAX 254 /* RFC 5321 path limit, less the angle brackets */
+
+enum event_kind {
+	EV_NONE = 0,
+	EV_BOUNCE,	/* b: PowerMTA's own bounce */
+	EV_REMOTE_BOUNCE, /* rb: asynchronous DSN */
+	EV_FEEDBACK,	/* f: feedback-loop report */
+	EV_DELIVERY,	/* d: delivered */
+	EV_LIST,	/* a line of a standalone list: manual unsubscribe */
+	EV_SKIPPED,	/* t, tq, r, rs and unknown types: counted only */
+};
+
+/* what the classifier concluded */
+enum event_class {
+	CLASS_IGNORE = 0, /* recorded nowhere but the counters */
+	CLASS_HARD,
+	CLASS_SOFT,
+	CLASS_COMPLAINT,
+	CLASS_UNSUB,
+	CLASS_DELIVERY,
+	CLASS_FEEDBACK_OTHER, /* f record of a non-complaint type (not-spam…) */
+};
+
+struct event {
+	enum event_kind kind;
+	enum event_class klass;
+	int64_t time;		/* timeLogged, else timeQueued; 0 = unknown */
+	char rcpt[ADDR_MAX + 1]; /* normalised address */
+	const char *orig;	/* envelope sender */
+	const char *bounce_cat;
+	const char *dsn_status;	/* "5.1.1" */
+	const char *dsn_diag;
+	const char *vmta;
+	const char *job_id;
+	const char *feedback_type;
+	const char *type_text;	/* record type as written ("b", "rb", …) */
+	const char *source;	/* file path or "-" */
+	uint64_t line;		/* 1-based line in source */
+};
+
+const char *event_kind_name(enum event_kind k);
+const char *event_class_name(enum event_class c);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * rcpt.h - the per-recipient state record and its on-disk codec.
+ *
+ * One record per normalised address in the LMDB table "rcpt".  On disk it
+ * is a versioned little-endian byte layout (version byte first, then fixed
+ * fields, then length-prefixed strings), never a struct dump, so the layout
+ * survives compilers and can be migrated.  Strings are bounded: longer
+ * values are truncated on assignment (rcpt_set_str), never on decode.
+ */
+#ifndef BOUNCED_RCPT_H
+#define BOUNCED_RCPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RCPT_CODEC_VERSION 1
+#define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
+#define RCPT_ACTIONS_MAX 8
+
+enum rcpt_status {
+	RCPT_ACTIVE = 0,
+	RCPT_SOFT = 1,		/* has soft bounces, below the threshold */
+	RCPT_HARD = 2,
+	RCPT_COMPLAINED = 3,
+	RCPT_UNSUBSCRIBED = 4,
+};
+#define RCPT_STATUS_COUNT 5
+
+/* a record that explains a status: where it came from and what it said */
+struct rcpt_reason {
+	int64_t time;		/* the record's own time */
+	uint8_t kind;		/* enum event_kind */
+	uint64_t line;		/* line in source */
+	char source[256];	/* file path, "-" for stdin */
+	char category[64];	/* bounceCat, or feedback type */
+	char dsn_status[16];
+	char dsn_diag[512];
+	char orig[256];
+	char vmta[64];
+	char job_id[128];
+};
+
+enum rcpt_action_state {
+	ACTION_PENDING = 0,
+	ACTION_DONE = 1,
+	ACTION_DEAD = 2,
+	ACTION_DRYRUN = 3,	/* no provider configured: logged only */
+};
+
+struct rcpt_action {
+	char provider[32];	/* provider name, "dry-run" when none */
+	uint8_t op;		/* provider operation (unsubscribe, bounce …) */
+	uint8_t state;		/* enum rcpt_action_state */
+	int64_t time;		/* when it reached this state (wall clock) */
+};
+
+struct rcpt {
+	uint8_t status;		/* enum rcpt_status */
+	bool escalated;		/* hard because of soft-threshold */
+	int64_t status_time;	/* record time the status was reached */
+	int64_t updated;	/* record time of the latest event */
+	int64_t first_seen;	/* record time of the first event */
+
+	uint32_t n_soft;	/* soft bounce times kept, sorted ascending */
+	int64_t soft_times[RCPT_SOFT_MAX];
+
+	/* events seen, for show and stats */
+	uint32_t cnt_hard, cnt_soft, cnt_complaint, cnt_unsub;
+	uint32_t cnt_delivery, cnt_duplicate, cnt_other;
+
+	char last_category[64];	/* category of the latest bounce */
+	struct rcpt_reason reason;	/* what made the current status */
+	struct rcpt_reason last_soft;	/* the latest soft bounce */
+
+	uint32_t n_actions;
+	struct rcpt_action actions[RCPT_ACTIONS_MAX];
+};
+
+/* rcpt_init - an empty active record */
+void rcpt_init(struct rcpt *r);
+
+const char *rcpt_status_name(enum rcpt_status s);
+/* rcpt_status_parse - "hard" … -> status, or -1 */
+int rcpt_status_parse(const char *name);
+
+/* rcpt_set_str - bounded copy of SRC (may be NULL) into DST of DSTLEN */
+void rcpt_set_str(char *dst, size_t dstlen, const char *src);
+
+/*
+ * rcpt_encode - R into BUF (CAP bytes); *LEN set to the bytes used.
+ * Returns 0, or -ENOBUFS when CAP is too small (RCPT_ENCODED_MAX always fits).
+ */
+#define RCPT_ENCODED_MAX 4096
+int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len);
+
+/*
+ * rcpt_decode - BUF (LEN bytes) into R.  Returns 0, -EPROTO for an unknown
+ * version, or -EINVAL for a truncated or inconsistent record.
+ */
+int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r);
+
+/* the "files" table record: how far a source has been taken */
+enum file_status {
+	FILE_PARTIAL = 0,	/* taking it, offset is the commit point */
+	FILE_DONE = 1,		/* read to its end */
+	FILE_FAILED = 2,
+};
+
+#define FILE_CODEC_VERSION 1
+
+struct file_rec {
+	uint8_t status;		/* enum file_status */
+	uint64_t offset;	/* committed byte offset */
+	uint64_t lines;		/* lines consumed through offset */
+	uint64_t records;	/* records taken */
+	uint64_t bad;		/* bad lines */
+	uint64_t dev, ino;	/* identity of the file when first seen */
+	uint64_t fp_hash;	/* FNV-1a of the first fp_len bytes */
+	uint32_t fp_len;
+	int64_t started, updated; /* wall clock */
+};
+
+#define FILE_ENCODED_MAX 128
+int file_rec_encode(const struct file_rec *f, uint8_t *buf, size_t cap,
+		    size_t *len);
+int file_rec_decode(const uint8_t *buf, size_t len, struct file_rec *f);
+
+#endif

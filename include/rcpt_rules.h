@@ -1,0 +1,59 @@
+/*
+ * rcpt_rules.h - how an event changes a recipient record.
+ *
+ * Hard bounce, complaint and unsubscribe suppress the address at once;
+ * soft bounces are kept as times and escalate to hard when there are at
+ * least soft-threshold of them within soft-window of the newest, whose
+ * first and last are at least soft-min-span apart.  A delivery clears the
+ * soft bounces logged before it.  An event for an address that is already
+ * suppressed is a duplicate: counted, no new action.  Only record times are
+ * used, so a replay gives the same record.
+ */
+#ifndef BOUNCED_RCPT_RULES_H
+#define BOUNCED_RCPT_RULES_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "rcpt.h"
+
+struct escalation {
+	uint32_t threshold;	/* 1..RCPT_SOFT_MAX */
+	int64_t min_span;	/* seconds */
+	int64_t window;		/* seconds */
+};
+
+enum rcpt_outcome {
+	OUT_IGNORED = 0,	/* nothing changed but counters */
+	OUT_HARD,		/* newly hard: suppress */
+	OUT_SOFT,		/* soft bounce counted */
+	OUT_ESCALATED,		/* soft bounce made it hard: suppress */
+	OUT_COMPLAINT,		/* newly complained: suppress */
+	OUT_UNSUB,		/* newly unsubscribed: suppress */
+	OUT_DUPLICATE,		/* already suppressed: counted, no action */
+	OUT_RESET,		/* delivery cleared soft bounces */
+	OUT_DELIVERY,		/* delivery, nothing to clear */
+};
+#define OUT__COUNT 9
+
+const char *rcpt_outcome_name(enum rcpt_outcome o);
+
+/* rcpt_apply - apply EV to R under E; returns what happened */
+enum rcpt_outcome rcpt_apply(struct rcpt *r, const struct event *ev,
+			     const struct escalation *e);
+
+/*
+ * rcpt_reevaluate - re-run escalation over R's stored soft times under E
+ * (changed settings apply retroactively): an escalated address that no
+ * longer qualifies goes back to soft, a soft one that now does becomes hard.
+ * Returns 1 when R changed, 0 otherwise.
+ */
+int rcpt_reevaluate(struct rcpt *r, const struct escalation *e);
+
+/* rcpt_forget - make R active again (false positive), keeping counters */
+void rcpt_forget(struct rcpt *r);
+
+/* rcpt_is_suppressed - hard, complained or unsubscribed */
+int rcpt_is_suppressed(const struct rcpt *r);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * state.h - the LMDB environment under the state directory.
+ *
+ * Tables (named databases): "rcpt" (address -> struct rcpt), "files"
+ * (source key -> struct file_rec), "meta" (name -> value; "schema" holds
+ * the schema version, "count.*" hold u64 counters).  One writer at a time
+ * (LMDB's own lock); readers use read-only transactions and never block the
+ * writer.  When the map fills, state_grow() enlarges it; callers abort the
+ * transaction, grow, and replay their batch.
+ *
+ * Errors are returned as negative errno values, with LMDB's own codes
+ * mapped: MDB_MAP_FULL -> -ENOSPC, MDB_NOTFOUND -> -ENOENT,
+ * MDB_MAP_RESIZED handled inside.  state_strerror() explains a code.
+ */
+#ifndef BOUNCED_STATE_H
+#define BOUNCED_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "rcpt.h"
+
+#define STATE_SCHEMA_VERSION 1
+
+struct state;
+
+/*
+ * state_open - open (creating it when READONLY is false) the environment in
+ * DIR.  Read-only opening of a directory without a database fails with
+ * -ENOENT.  Returns 0 or -errno with a message in ERR.
+ */
+int state_open(struct state **out, const char *dir, bool readonly, char *err,
+	       size_t errlen);
+void state_close(struct state *st);
+
+/* state_begin - a transaction (WRITE: read-write); 0 or -errno */
+int state_begin(struct state *st, bool write, MDB_txn **txn);
+/* state_commit - commit (durably); on failure the txn is gone; 0 or -errno */
+int state_commit(MDB_txn *txn);
+void state_abort(MDB_txn *txn);
+
+/* state_grow - double the map size (call with no transaction open) */
+int state_grow(struct state *st);
+size_t state_map_size(struct state *st);
+
+/* rcpt table; ADDR is a normalised address */
+int state_rcpt_get(struct state *st, MDB_txn *txn, const char *addr,
+		   struct rcpt *r);
+int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
+		   const struct rcpt *r);
+int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr);
+
+/*
+ * state_rcpt_foreach - call CB for every record in key order (from FROM,
+ * or the first when NULL); CB returns 0 to go on, anything else stops the
+ * walk and is returned.  A record that does not decode is reported through
+ * CB with r == NULL.
+ */
+typedef int (*state_rcpt_cb)(const char *addr, size_t addrlen,
+			     const struct rcpt *r, void *arg);
+int state_rcpt_foreach(struct state *st, MDB_txn *txn, const char *from,
+		       state_rcpt_cb cb, void *arg);
+
+/* files table; KEY is the source's absolute path or a stream id */
+int state_file_get(struct state *st, MDB_txn *txn, const char *key,
+		   struct file_rec *f);
+int state_file_put(struct state *st, MDB_txn *txn, const char *key,
+		   const struct file_rec *f);
+typedef int (*state_file_cb)(const char *key, size_t keylen,
+			     const struct file_rec *f, void *arg);
+int state_file_foreach(struct state *st, MDB_txn *txn, state_file_cb cb,
+		       void *arg);
+
+/* meta table: u64 values (little-endian on disk) */
+int state_meta_get_u64(struct state *st, MDB_txn *txn, const char *name,
+		       uint64_t *v);
+int state_meta_put_u64(struct state *st, MDB_txn *txn, const char *name,
+		       uint64_t v);
+/* state_meta_add_u64 - add DELTA to a counter (missing = 0) */
+int state_meta_add_u64(struct state *st, MDB_txn *txn, const char *name,
+		       uint64_t delta);
+
+/* state_stat_entries - number of entries of a table ("rcpt", "files", …) */
+int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
+		       uint64_t *n);
+
+const char *state_strerror(int rc);
+
+#endif
