@@ -48,6 +48,13 @@ enum rcpt_action_state {
 	ACTION_DRYRUN = 3,	/* no provider configured: logged only */
 };
 
+/* provider operations an action asks for */
+enum rcpt_op {
+	OP_UNSUBSCRIBE = 1,	/* unsubscribe from every list */
+	OP_BOUNCE = 2,		/* record a bounce (hard or soft) */
+	OP_COMPLAINT = 3,	/* unsubscribe after a complaint */
+};
+
 struct rcpt_action {
 	char provider[32];	/* provider name, "dry-run" when none */
 	uint8_t op;		/* provider operation (unsubscribe, bounce …) */

@@ -1,0 +1,49 @@
+/*
+ * batch.h - the records of one commit, grouped per recipient.
+ *
+ * Ingest parses records into a batch; at commit time the batch hands out
+ * its recipients sorted by address (LMDB writes fastest in key order), each
+ * with its events in arrival order.  Strings are copied into an arena owned
+ * by the batch, so memory is bounded by the batch size, not the input.
+ */
+#ifndef BOUNCED_BATCH_H
+#define BOUNCED_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct batch_event {
+	struct batch_event *next;
+	struct event ev;	/* rcpt unused (see batch_rcpt); strings in arena */
+	int outcome;		/* enum rcpt_outcome, set when applied */
+};
+
+struct batch_rcpt {
+	const char *addr;	/* normalised address, in the arena */
+	struct batch_event *first, *last;
+};
+
+struct batch;
+
+struct batch *batch_new(void);
+void batch_free(struct batch *b);
+
+/* batch_add - copy EV (strings bounded to what a record keeps); 0 or -ENOMEM */
+int batch_add(struct batch *b, const struct event *ev);
+
+/* batch_events - events added since the last clear */
+size_t batch_events(const struct batch *b);
+
+/*
+ * batch_sorted - the recipients in address order into *OUT (*N of them);
+ * the array belongs to the batch and is valid until batch_clear.
+ * Returns 0 or -ENOMEM.
+ */
+int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n);
+
+/* batch_clear - forget everything, keep memory for the next batch */
+void batch_clear(struct batch *b);
+
+#endif

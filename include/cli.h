@@ -1,0 +1,47 @@
+/*
+ * cli.h - what bounced and bouncectl share on their command lines: the
+ * global options before the command, config loading with messages, and
+ * the version string.
+ */
+#ifndef BOUNCED_CLI_H
+#define BOUNCED_CLI_H
+
+#include <stdbool.h>
+
+#include "config.h"
+
+#define BOUNCED_VERSION "0.1.0"
+
+struct cli_global {
+	const char *config_path; /* -c / --config, NULL when not given */
+	bool debug;		 /* --debug */
+	bool quiet;		 /* -q / --quiet */
+	bool help;		 /* -h / --help */
+	bool version;		 /* -V / --version */
+	int cmd_index;		 /* argv index of the command, argc if none */
+};
+
+/*
+ * cli_parse_global - parse the options before the command.  Returns 0, or
+ * -1 after printing "PROG: MESSAGE" to stderr (caller exits 64).
+ */
+int cli_parse_global(const char *prog, int argc, char **argv,
+		     struct cli_global *g);
+
+/*
+ * cli_load_config - load the config named by G (or $BOUNCED_CONFIG, or the
+ * defaults), open the log it names, set the log level from --debug/--quiet
+ * and the config's debug key.  Warnings are logged.  Returns 0, or -1 after
+ * printing the error (caller exits 78).
+ */
+int cli_load_config(const char *prog, const struct cli_global *g,
+		    struct config **cfg);
+
+/* cli_opt_value - for "--name VALUE" and "--name=VALUE" style parsing:
+   when argv[*i] is NAME (or NAME=…), store the value, advance *i, return 1;
+   return 0 when it is another option; -1 (message printed) when the value
+   is missing. */
+int cli_opt_value(const char *prog, int argc, char **argv, int *i,
+		  const char *name, const char **value);
+
+#endif

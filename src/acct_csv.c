@@ -1,0 +1,529 @@
+/*
+ * acct_csv.c - streaming RFC 4180 reader for PowerMTA accounting files.
+ *
+ * Bytes are appended to one growing buffer; records are cut out of it in
+ * place (fields are unquoted over their own bytes and NUL-terminated where
+ * their delimiter was), so a record costs no allocation.  The buffer is
+ * compacted when a feed would not fit, so it stays near the record limit
+ * plus the chunk size.
+ *
+ * Two paths find a record: the fast one, for a record at the start of its
+ * scan whose line break is in the buffer and which holds no quote, uses
+ * memchr only; every other record goes through a small state machine that
+ * remembers where it stopped, so a record fed one byte at a time is still
+ * scanned once.  Both give the same result for the same bytes, whatever the
+ * chunking.
+ *
+ * Leniency: a quote inside an unquoted field is taken literally, bytes after
+ * a closing quote are appended to the field.  Bad records (longer than the
+ * limit, holding a NUL byte, too many fields, a quote still open at end of
+ * input) are reported as CSV_BAD and skipped; reading goes on at the next
+ * line.  A record too long is skipped up to the first line break after the
+ * limit, without buffering it.  Errors: only allocation failure (-ENOMEM).
+ */
+#include "acct_csv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum csv_state {
+	CS_FIELD = 0,	/* at the start of a field */
+	CS_UNQUOTED,	/* in an unquoted field */
+	CS_QUOTED,	/* inside quotes */
+	CS_QUOTE,	/* just after a quote inside quotes: "" or the end */
+	CS_JUNK,	/* after the closing quote, up to , or line break */
+};
+
+enum csv_scan {
+	SCAN_DONE,	/* a whole record: r->rec_end, r->rec_term */
+	SCAN_MORE,	/* need more bytes */
+	SCAN_LONG,	/* no end within the limit */
+	SCAN_OPEN,	/* end of input inside quotes */
+};
+
+struct csv_reader {
+	char *buf;
+	size_t cap;		/* allocated; always > len (room for a NUL) */
+	size_t len;		/* bytes held */
+	size_t pos;		/* first byte not consumed */
+	uint64_t base;		/* source offset of buf[0] */
+	uint64_t lines;		/* lines consumed before buf[pos] */
+	uint64_t done;		/* offset after everything returned */
+	size_t max_record;
+
+	/* resumable scan of the record at pos; offsets relative to pos */
+	size_t scan;		/* next byte to examine */
+	size_t fstart;		/* start of the current field */
+	enum csv_state state;
+	size_t nf;		/* fields seen (may exceed CSV_MAX_FIELDS) */
+	bool quoted;		/* some field was quoted */
+	size_t rec_end;		/* SCAN_DONE: index of the LF (or of the end) */
+	bool rec_term;		/* SCAN_DONE: ended by LF, not end of input */
+
+	/* skipping a record longer than the limit */
+	bool skipping;
+	uint64_t bad_line;
+
+	const char *err;
+	size_t fbeg[CSV_MAX_FIELDS];
+	size_t fend[CSV_MAX_FIELDS];
+	const char *fptr[CSV_MAX_FIELDS];
+	size_t flen[CSV_MAX_FIELDS];
+};
+
+/* bytes that end an unquoted field */
+static const bool csv_special[256] = {
+	[(unsigned char)','] = true,
+	[(unsigned char)'\n'] = true,
+};
+
+static const char CSV_ERR_LONG[] = "record longer than the limit";
+static const char CSV_ERR_NUL[] = "NUL byte in record";
+static const char CSV_ERR_FIELDS[] = "more than 512 fields in record";
+static const char CSV_ERR_OPEN[] = "quoted field still open at end of input";
+
+/* csv_reader_new - allocate a reader; the buffer comes with the first feed */
+struct csv_reader *csv_reader_new(uint64_t start_offset, uint64_t start_line,
+				  size_t max_record)
+{
+	struct csv_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	if (max_record == 0)
+		max_record = CSV_MAX_RECORD_DEFAULT;
+	if (max_record > SIZE_MAX / 4)
+		max_record = SIZE_MAX / 4;
+	r->max_record = max_record;
+	r->base = start_offset;
+	r->done = start_offset;
+	r->lines = start_line;
+	r->state = CS_FIELD;
+	return r;
+}
+
+void csv_reader_free(struct csv_reader *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+/* csv_count_lf - number of LF bytes in P[0..N) */
+static uint64_t csv_count_lf(const char *p, size_t n)
+{
+	uint64_t c = 0;
+	const char *end = p + n;
+
+	while (p < end) {
+		const char *q = memchr(p, '\n', (size_t)(end - p));
+
+		if (!q)
+			break;
+		c++;
+		p = q + 1;
+	}
+	return c;
+}
+
+/* csv_drop_all - forget every byte held (they were consumed) */
+static void csv_drop_all(struct csv_reader *r)
+{
+	r->base += r->len;
+	r->len = 0;
+	r->pos = 0;
+}
+
+/* csv_reader_feed - append LEN bytes, compacting or growing the buffer */
+int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
+{
+	size_t keep, need, ncap;
+	char *nb;
+
+	if (len == 0)
+		return 0;
+	if (r->pos == r->len)
+		csv_drop_all(r);
+	/* skipping an over-long record: a chunk without line break is
+	   consumed at once and never buffered */
+	if (r->skipping && r->len == 0 && !memchr(buf, '\n', len)) {
+		r->base += len;
+		return 0;
+	}
+	keep = r->len - r->pos;
+	if (len > SIZE_MAX / 2 - keep)
+		return -ENOMEM;
+	need = keep + len + 1;
+	if (r->len + len + 1 > r->cap && r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, keep);
+		r->base += r->pos;
+		r->len = keep;
+		r->pos = 0;
+	}
+	if (need > r->cap) {
+		ncap = r->cap ? r->cap : 64 * 1024;
+		while (ncap < need)
+			ncap *= 2;
+		nb = realloc(r->buf, ncap);
+		if (!nb)
+			return -ENOMEM;
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	memcpy(r->buf + r->len, buf, len);
+	r->len += len;
+	return 0;
+}
+
+/* csv_scan_reset - ready to scan a new record at pos */
+static void csv_scan_reset(struct csv_reader *r)
+{
+	r->scan = 0;
+	r->fstart = 0;
+	r->state = CS_FIELD;
+	r->nf = 0;
+	r->quoted = false;
+}
+
+/* csv_field_end - the current field (started at fstart) ends at END */
+static void csv_field_end(struct csv_reader *r, const char *p, size_t end,
+			  bool last)
+{
+	/* a CR just before the line break belongs to the line break */
+	if (last && (r->state == CS_UNQUOTED || r->state == CS_JUNK) &&
+	    end > r->fstart && p[end - 1] == '\r')
+		end--;
+	if (r->nf < CSV_MAX_FIELDS) {
+		r->fbeg[r->nf] = r->fstart;
+		r->fend[r->nf] = end;
+	}
+	r->nf++;
+}
+
+/*
+ * csv_scan - go on scanning the record at pos from where the last call
+ * stopped; never looks at more than max_record + 1 bytes of it.
+ */
+static enum csv_scan csv_scan(struct csv_reader *r, bool eof)
+{
+	const char *p = r->buf + r->pos;
+	size_t n = r->len - r->pos;
+	size_t lim = r->max_record + 1;
+	size_t end = n < lim ? n : lim;
+	size_t i = r->scan;
+	const char *q;
+
+	while (i < end) {
+		switch (r->state) {
+		case CS_FIELD:
+			r->fstart = i;
+			if (p[i] == '"') {
+				r->state = CS_QUOTED;
+				r->quoted = true;
+				i++;
+				break;
+			}
+			r->state = CS_UNQUOTED;
+			/* fall through */
+		case CS_UNQUOTED:
+		case CS_JUNK:
+			while (i < end && !csv_special[(unsigned char)p[i]])
+				i++;
+			if (i == end)
+				break;
+			if (p[i] == ',') {
+				csv_field_end(r, p, i, false);
+				r->state = CS_FIELD;
+				i++;
+				break;
+			}
+			csv_field_end(r, p, i, true);
+			r->rec_end = i;
+			r->rec_term = true;
+			return SCAN_DONE;
+		case CS_QUOTED:
+			q = memchr(p + i, '"', end - i);
+			if (!q) {
+				i = end;
+				break;
+			}
+			i = (size_t)(q - p) + 1;
+			r->state = CS_QUOTE;
+			break;
+		case CS_QUOTE:
+			if (p[i] == '"') {
+				r->state = CS_QUOTED;
+				i++;
+			} else {
+				r->state = CS_JUNK; /* examine p[i] there */
+			}
+			break;
+		}
+	}
+	r->scan = i;
+	if (n >= lim)
+		return SCAN_LONG;
+	if (!eof)
+		return SCAN_MORE;
+	if (r->state == CS_QUOTED)
+		return SCAN_OPEN;
+	if (r->state == CS_FIELD)
+		r->fstart = n;
+	csv_field_end(r, p, n, true);
+	r->rec_end = n;
+	r->rec_term = false;
+	return SCAN_DONE;
+}
+
+/* csv_unquote - turn the quoted field P[S..E) into its value, in place */
+static size_t csv_unquote(char *p, size_t s, size_t e)
+{
+	char *w = p + s;
+	const char *rd = p + s + 1;
+	const char *lim = p + e;
+	const char *q;
+	size_t k;
+
+	for (;;) {
+		q = memchr(rd, '"', (size_t)(lim - rd));
+		if (!q) {		/* cannot happen for a scanned field */
+			q = lim;
+			k = (size_t)(q - rd);
+			memmove(w, rd, k);
+			w += k;
+			rd = lim;
+			break;
+		}
+		k = (size_t)(q - rd);
+		memmove(w, rd, k);
+		w += k;
+		if (q + 1 < lim && q[1] == '"') {
+			*w++ = '"';
+			rd = q + 2;
+			continue;
+		}
+		rd = q + 1;
+		break;
+	}
+	k = (size_t)(lim - rd);		/* bytes after the closing quote */
+	memmove(w, rd, k);
+	w += k;
+	*w = '\0';
+	return (size_t)(w - (p + s));
+}
+
+/* csv_consume - move past LEN bytes that end NLINES lines */
+static void csv_consume(struct csv_reader *r, size_t len, uint64_t nlines)
+{
+	r->pos += len;
+	r->lines += nlines;
+}
+
+/* csv_bad - fill ROW for a skipped record that started on line LINE */
+static enum csv_result csv_bad(struct csv_reader *r, struct csv_row *row,
+			       uint64_t line, const char *why)
+{
+	r->err = why;
+	r->done = r->base + r->pos;
+	row->nfields = 0;
+	row->fields = r->fptr;
+	row->lens = r->flen;
+	row->line = line;
+	row->end_line = r->lines;
+	row->end_offset = r->done;
+	return CSV_BAD;
+}
+
+/* csv_row_out - fill ROW for the record just consumed */
+static enum csv_result csv_row_out(struct csv_reader *r, struct csv_row *row,
+				   uint64_t line, size_t nf)
+{
+	r->done = r->base + r->pos;
+	row->nfields = nf;
+	row->fields = r->fptr;
+	row->lens = r->flen;
+	row->line = line;
+	row->end_line = r->lines;
+	row->end_offset = r->done;
+	return CSV_ROW;
+}
+
+/*
+ * csv_fast - the record at pos when its line break is buffered within the
+ * limit and it holds no quote: 1 row/bad, 0 blank line skipped, -1 not
+ * for this path.
+ */
+static int csv_fast(struct csv_reader *r, struct csv_row *row,
+		    enum csv_result *res)
+{
+	char *p = r->buf + r->pos;
+	size_t n = r->len - r->pos;
+	size_t lim = r->max_record + 1;
+	const char *nl = memchr(p, '\n', n < lim ? n : lim);
+	size_t L, e, s, nf;
+	uint64_t line = r->lines + 1;
+	const char *c;
+
+	if (!nl)
+		return -1;
+	L = (size_t)(nl - p);
+	if (memchr(p, '"', L))
+		return -1;
+	e = L;
+	if (e > 0 && p[e - 1] == '\r')
+		e--;
+	csv_consume(r, L + 1, 1);
+	if (e == 0) {
+		r->done = r->base + r->pos;
+		return 0;
+	}
+	if (memchr(p, '\0', L)) {
+		*res = csv_bad(r, row, line, CSV_ERR_NUL);
+		return 1;
+	}
+	s = 0;
+	nf = 0;
+	for (;;) {
+		c = memchr(p + s, ',', e - s);
+		if (nf == CSV_MAX_FIELDS) {
+			*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
+			return 1;
+		}
+		r->fptr[nf] = p + s;
+		if (!c) {
+			r->flen[nf++] = e - s;
+			p[e] = '\0';
+			break;
+		}
+		r->flen[nf++] = (size_t)(c - (p + s));
+		p[c - p] = '\0';
+		s = (size_t)(c - p) + 1;
+	}
+	*res = csv_row_out(r, row, line, nf);
+	return 1;
+}
+
+/* csv_finish - a scanned record: 1 row/bad in *RES, 0 blank line skipped */
+static int csv_finish(struct csv_reader *r, struct csv_row *row,
+		      enum csv_result *res)
+{
+	char *p = r->buf + r->pos;
+	size_t end = r->rec_end, nf = r->nf, k;
+	uint64_t line = r->lines + 1;
+	uint64_t nl = 1;
+	bool quoted = r->quoted;
+
+	if (quoted)
+		nl += csv_count_lf(p, end);
+	csv_consume(r, end + (r->rec_term ? 1 : 0), nl);
+	csv_scan_reset(r);
+	if (nf == 1 && r->fend[0] == r->fbeg[0]) {
+		r->done = r->base + r->pos;
+		return 0;
+	}
+	if (memchr(p, '\0', end)) {
+		*res = csv_bad(r, row, line, CSV_ERR_NUL);
+		return 1;
+	}
+	if (nf > CSV_MAX_FIELDS) {
+		*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
+		return 1;
+	}
+	for (k = 0; k < nf; k++) {
+		size_t s = r->fbeg[k], e = r->fend[k];
+
+		r->fptr[k] = p + s;
+		if (quoted && e > s && p[s] == '"') {
+			r->flen[k] = csv_unquote(p, s, e);
+		} else {
+			p[e] = '\0';
+			r->flen[k] = e - s;
+		}
+	}
+	*res = csv_row_out(r, row, line, nf);
+	return 1;
+}
+
+/* csv_skip - go on skipping an over-long record up to its next LF */
+static enum csv_result csv_skip(struct csv_reader *r, struct csv_row *row,
+				bool eof)
+{
+	const char *p = r->buf + r->pos;
+	size_t n = r->len - r->pos;
+	const char *q = memchr(p, '\n', n);
+
+	if (q) {
+		csv_consume(r, (size_t)(q - p) + 1, 1);
+	} else {
+		csv_drop_all(r);
+		if (!eof)
+			return CSV_NEED_MORE;
+		r->lines++;
+	}
+	r->skipping = false;
+	return csv_bad(r, row, r->bad_line, CSV_ERR_LONG);
+}
+
+/* csv_reader_next - the next record, bad record, or what is missing */
+enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
+				bool eof)
+{
+	enum csv_result res = CSV_NEED_MORE;
+	size_t n;
+	const char *q;
+	uint64_t line;
+
+	for (;;) {
+		if (r->skipping)
+			return csv_skip(r, row, eof);
+		if (r->pos == r->len)
+			return eof ? CSV_END : CSV_NEED_MORE;
+		if (r->scan == 0 && r->state == CS_FIELD) {
+			int rc = csv_fast(r, row, &res);
+
+			if (rc > 0)
+				return res;
+			if (rc == 0)
+				continue;
+		}
+		switch (csv_scan(r, eof)) {
+		case SCAN_DONE:
+			if (csv_finish(r, row, &res) > 0)
+				return res;
+			continue;
+		case SCAN_MORE:
+			return CSV_NEED_MORE;
+		case SCAN_LONG:
+			/* count the lines already passed, then skip from
+			   just past the limit to the next line break */
+			r->bad_line = r->lines + 1;
+			n = r->max_record + 1;
+			r->lines += csv_count_lf(r->buf + r->pos, n);
+			r->pos += n;
+			csv_scan_reset(r);
+			r->skipping = true;
+			continue;
+		case SCAN_OPEN:
+			/* skip the record's first line, go on at the next */
+			line = r->lines + 1;
+			n = r->len - r->pos;
+			q = memchr(r->buf + r->pos, '\n', n);
+			csv_consume(r, q ? (size_t)(q - (r->buf + r->pos)) + 1
+					 : n, 1);
+			csv_scan_reset(r);
+			return csv_bad(r, row, line, CSV_ERR_OPEN);
+		}
+	}
+}
+
+const char *csv_reader_error(const struct csv_reader *r)
+{
+	return r->err ? r->err : "no error";
+}
+
+uint64_t csv_reader_offset(const struct csv_reader *r)
+{
+	return r->done;
+}

@@ -1,0 +1,138 @@
+/*
+ * acct_event.c - an accounting row becomes an event.
+ *
+ * Picks the fields bounced uses out of a mapped row, checks the record type,
+ * normalises the recipient and parses the time; a row that cannot be used
+ * is reported with a reason (the caller logs it with file and line).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acct_event.h"
+#include "addr.h"
+#include "timeparse.h"
+
+/* acct_type_kind - record type to event kind */
+enum event_kind acct_type_kind(const char *type, size_t len)
+{
+	while (len && (*type == ' ' || *type == '\t')) {
+		type++;
+		len--;
+	}
+	while (len && (type[len - 1] == ' ' || type[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return EV_NONE;
+	if (len == 1 && (type[0] == 'b' || type[0] == 'B'))
+		return EV_BOUNCE;
+	if (len == 2 && strncasecmp(type, "rb", 2) == 0)
+		return EV_REMOTE_BOUNCE;
+	if (len == 1 && (type[0] == 'f' || type[0] == 'F'))
+		return EV_FEEDBACK;
+	if (len == 1 && (type[0] == 'd' || type[0] == 'D'))
+		return EV_DELIVERY;
+	return EV_SKIPPED;
+}
+
+/* acct_show - a bounded, printable excerpt of a field for messages */
+static void acct_show(char *out, size_t outlen, const char *s, size_t n)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n && j + 4 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (i < n && j + 3 < outlen) {
+		memcpy(out + j, "...", 3);
+		j += 3;
+	}
+	out[j] = '\0';
+}
+
+/* acct_event_time - timeLogged, else timeQueued, else DEFAULT_TIME */
+static int acct_event_time(const struct acct_map *map, const struct csv_row *row,
+			   int64_t default_time, int64_t *t, char *why,
+			   size_t whylen)
+{
+	static const enum acct_field order[] = { AF_TIME_LOGGED, AF_TIME_QUEUED };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *v = acct_get(map, row, order[i], &n);
+		char show[64];
+
+		if (n == 0)
+			continue;
+		if (timeparse_pmta(v, n, t) == 0)
+			return 0;
+		acct_show(show, sizeof(show), v, n);
+		snprintf(why, whylen, "bad %s '%s'", acct_field_name(order[i]),
+			 show);
+		return -1;
+	}
+	*t = default_time;
+	return 0;
+}
+
+static const char *acct_str(const struct acct_map *map,
+			    const struct csv_row *row, enum acct_field f)
+{
+	return acct_get(map, row, f, NULL);
+}
+
+enum acct_event_result acct_event_from_row(const struct acct_map *map,
+					   const struct csv_row *row,
+					   const struct classify_rules *rules,
+					   int64_t default_time,
+					   struct event *ev, char *why,
+					   size_t whylen)
+{
+	const char *type, *rcpt;
+	size_t tlen, rlen;
+	char show[96];
+
+	memset(ev, 0, sizeof(*ev));
+	type = acct_get(map, row, AF_TYPE, &tlen);
+	ev->kind = acct_type_kind(type, tlen);
+	ev->type_text = type;
+	ev->line = row->line;
+	if (ev->kind == EV_NONE) {
+		snprintf(why, whylen, "no record type");
+		return ACCT_EVENT_BAD;
+	}
+	if (ev->kind == EV_SKIPPED)
+		return ACCT_EVENT_SKIP;
+
+	rcpt = acct_get(map, row, AF_RCPT, &rlen);
+	if (rlen == 0 && ev->kind == EV_FEEDBACK)
+		rcpt = acct_get(map, row, AF_HDR_X_HMXMR_ORIGINAL_RECIPIENT,
+				&rlen);
+	if (rlen == 0) {
+		if (ev->kind == EV_FEEDBACK)
+			return ACCT_EVENT_NORCPT;
+		snprintf(why, whylen, "%s record without rcpt", type);
+		return ACCT_EVENT_BAD;
+	}
+	if (addr_normalise(rcpt, rlen, ev->rcpt, sizeof(ev->rcpt)) < 0) {
+		acct_show(show, sizeof(show), rcpt, rlen);
+		snprintf(why, whylen, "rcpt '%s' is not an address", show);
+		return ACCT_EVENT_BAD;
+	}
+	if (acct_event_time(map, row, default_time, &ev->time, why, whylen))
+		return ACCT_EVENT_BAD;
+
+	ev->orig = acct_str(map, row, AF_ORIG);
+	ev->bounce_cat = acct_str(map, row, AF_BOUNCE_CAT);
+	ev->dsn_status = acct_str(map, row, AF_DSN_STATUS);
+	ev->dsn_diag = acct_str(map, row, AF_DSN_DIAG);
+	ev->vmta = acct_str(map, row, AF_VMTA);
+	ev->job_id = acct_str(map, row, AF_JOB_ID);
+	if (!*ev->job_id)
+		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);
+	ev->feedback_type = acct_str(map, row, AF_FEEDBACK_TYPE);
+	classify_event(rules, ev);
+	return ACCT_EVENT_OK;
+}

@@ -1,0 +1,132 @@
+/*
+ * addr.c - recipient address normalisation.
+ *
+ * Addresses arrive from accounting files, FBL reports and lists written by
+ * anyone; they become LMDB keys and, later, URL parameters.  Whatever is
+ * not clearly a deliverable address is refused here (-1), so that nothing
+ * downstream has to re-check it.  No allocation.
+ */
+#include <string.h>
+
+#include "addr.h"
+#include "event.h"
+
+static int addr_is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* addr_local_ok - a dot-atom-ish local part: no controls, blanks, quotes,
+   angle brackets, '@', ',' ';' '\\' or parentheses */
+static int addr_local_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c == 0x7f || strchr("\"<>@,;:\\()[]", c))
+			return 0;
+		if (c == '.' && i + 1 < n && s[i + 1] == '.')
+			return 0;
+	}
+	return 1;
+}
+
+/* addr_domain_ok - labels of [a-z0-9_-] (and UTF-8 bytes) separated by
+   single dots, or an address literal in brackets */
+static int addr_domain_ok(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > 253)
+		return 0;
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']')
+			return 0;
+		for (i = 1; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			      c == '.' || c == ':'))
+				return 0;
+		}
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c >= 0x80))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0;
+}
+
+/* addr_normalise - trim, unwrap, lowercase and check an address */
+int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
+{
+	const char *s = in, *e = in + len, *at = NULL, *p;
+	size_t n, i;
+
+	if (!in || !out || outlen < ADDR_MAX + 1)
+		return -1;
+	while (s < e && addr_is_blank((unsigned char)*s))
+		s++;
+	while (e > s && addr_is_blank((unsigned char)e[-1]))
+		e--;
+	if (e - s >= 7 && strncasecmp(s, "rfc822;", 7) == 0) {
+		s += 7;
+		while (s < e && addr_is_blank((unsigned char)*s))
+			s++;
+	}
+	if (s < e && *s == '<') {
+		if (e[-1] != '>')
+			return -1;
+		s++;
+		e--;
+		while (s < e && addr_is_blank((unsigned char)*s))
+			s++;
+		while (e > s && addr_is_blank((unsigned char)e[-1]))
+			e--;
+	}
+	n = (size_t)(e - s);
+	if (n == 0 || n > ADDR_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
+		if (c == '@') {
+			if (at)
+				return -1;
+			at = out + i;
+		}
+	}
+	out[n] = '\0';
+	if (!at)
+		return -1;
+	p = at + 1;
+	if (!addr_local_ok(out, (size_t)(at - out)) ||
+	    !addr_domain_ok(p, (size_t)(out + n - p)))
+		return -1;
+	return (int)n;
+}
+
+/* addr_domain - the domain of a normalised address */
+const char *addr_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : addr;
+}

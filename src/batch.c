@@ -1,0 +1,225 @@
+/*
+ * batch.c - per-commit grouping of events by recipient.
+ *
+ * A GHashTable from address to struct batch_rcpt, and a bump arena of
+ * 1 MiB blocks for every string and node; batch_clear rewinds the arena
+ * so a long input reuses the same memory batch after batch.  Allocation
+ * failure is reported as -ENOMEM, never aborts.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "rcpt.h"
+
+#define ARENA_BLOCK (1u << 20)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	char data[];
+};
+
+struct batch {
+	GHashTable *by_addr;
+	struct arena_block *head;	/* current block (first of the list) */
+	struct arena_block *spare;	/* rewound blocks for reuse */
+	size_t n_events;
+	struct batch_rcpt **sorted;
+	size_t sorted_cap;
+};
+
+/* batch_alloc - SIZE bytes from the arena (8-aligned), NULL on ENOMEM */
+static void *batch_alloc(struct batch *b, size_t size)
+{
+	struct arena_block *blk = b->head;
+	void *p;
+
+	size = (size + 7) & ~(size_t)7;
+	if (!blk || blk->size - blk->used < size) {
+		size_t want = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+
+		if (b->spare && b->spare->size >= want) {
+			blk = b->spare;
+			b->spare = blk->next;
+		} else {
+			blk = malloc(sizeof(*blk) + want);
+			if (!blk)
+				return NULL;
+			blk->size = want;
+		}
+		blk->used = 0;
+		blk->next = b->head;
+		b->head = blk;
+	}
+	p = blk->data + blk->used;
+	blk->used += size;
+	return p;
+}
+
+/* batch_strdup - bounded copy of S (at most MAX-1 bytes) into the arena */
+static const char *batch_strdup(struct batch *b, const char *s, size_t max)
+{
+	size_t n;
+	char *p;
+
+	if (!s)
+		return NULL;
+	n = strnlen(s, max - 1);
+	p = batch_alloc(b, n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+struct batch *batch_new(void)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->by_addr = g_hash_table_new(g_str_hash, g_str_equal);
+	return b;
+}
+
+static void batch_free_blocks(struct arena_block *blk)
+{
+	while (blk) {
+		struct arena_block *next = blk->next;
+
+		free(blk);
+		blk = next;
+	}
+}
+
+void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	g_hash_table_destroy(b->by_addr);
+	batch_free_blocks(b->head);
+	batch_free_blocks(b->spare);
+	free(b->sorted);
+	free(b);
+}
+
+size_t batch_events(const struct batch *b)
+{
+	return b->n_events;
+}
+
+/* batch_copy_strings - the event's strings into the arena, bounded to
+   the sizes a recipient record keeps */
+static int batch_copy_strings(struct batch *b, struct event *dst)
+{
+	struct rcpt_reason *r = NULL;
+
+	/* deliveries and ignored records keep no text */
+	if (dst->klass == CLASS_DELIVERY || dst->klass == CLASS_IGNORE) {
+		dst->orig = dst->bounce_cat = dst->dsn_status = NULL;
+		dst->dsn_diag = dst->vmta = dst->job_id = NULL;
+		dst->feedback_type = NULL;
+		return 0;
+	}
+#define COPY(field, size)                                                      \
+	do {                                                                   \
+		if (dst->field) {                                              \
+			dst->field = batch_strdup(b, dst->field, (size));      \
+			if (!dst->field)                                       \
+				return -ENOMEM;                                \
+		}                                                              \
+	} while (0)
+	COPY(orig, sizeof(r->orig));
+	COPY(bounce_cat, sizeof(r->category));
+	COPY(dsn_status, sizeof(r->dsn_status));
+	COPY(dsn_diag, sizeof(r->dsn_diag));
+	COPY(vmta, sizeof(r->vmta));
+	COPY(job_id, sizeof(r->job_id));
+	COPY(feedback_type, sizeof(r->category));
+#undef COPY
+	return 0;
+}
+
+int batch_add(struct batch *b, const struct event *ev)
+{
+	struct batch_rcpt *br = g_hash_table_lookup(b->by_addr, ev->rcpt);
+	struct batch_event *be;
+
+	if (!br) {
+		br = batch_alloc(b, sizeof(*br));
+		if (!br)
+			return -ENOMEM;
+		br->addr = batch_strdup(b, ev->rcpt, sizeof(ev->rcpt));
+		if (!br->addr)
+			return -ENOMEM;
+		br->first = br->last = NULL;
+		g_hash_table_insert(b->by_addr, (gpointer)br->addr, br);
+	}
+	be = batch_alloc(b, sizeof(*be));
+	if (!be)
+		return -ENOMEM;
+	be->next = NULL;
+	be->ev = *ev;
+	be->ev.rcpt[0] = '\0';
+	if (batch_copy_strings(b, &be->ev) != 0)
+		return -ENOMEM;
+	if (br->last)
+		br->last->next = be;
+	else
+		br->first = be;
+	br->last = be;
+	b->n_events++;
+	return 0;
+}
+
+static int batch_cmp(const void *a, const void *b)
+{
+	const struct batch_rcpt *x = *(const struct batch_rcpt *const *)a;
+	const struct batch_rcpt *y = *(const struct batch_rcpt *const *)b;
+
+	return strcmp(x->addr, y->addr);
+}
+
+int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	size_t i = 0, count = g_hash_table_size(b->by_addr);
+
+	if (count > b->sorted_cap) {
+		struct batch_rcpt **p = realloc(b->sorted, count * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		b->sorted = p;
+		b->sorted_cap = count;
+	}
+	g_hash_table_iter_init(&it, b->by_addr);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		b->sorted[i++] = v;
+	if (count)
+		qsort(b->sorted, count, sizeof(*b->sorted), batch_cmp);
+	*n = count;
+	*out = b->sorted;
+	return 0;
+}
+
+void batch_clear(struct batch *b)
+{
+	struct arena_block *blk = b->head;
+
+	g_hash_table_remove_all(b->by_addr);
+	while (blk) {
+		struct arena_block *next = blk->next;
+
+		blk->next = b->spare;
+		b->spare = blk;
+		blk = next;
+	}
+	b->head = NULL;
+	b->n_events = 0;
+}

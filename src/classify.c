@@ -1,0 +1,159 @@
+/*
+ * classify.c - hard, soft, complaint, delivery or ignore for one record.
+ *
+ * Pure functions over the configured category lists; no allocation, no
+ * errors.  The DSN fallback table is documented in docs/CLASSIFY.md and
+ * pinned by tests/unit/test_classify.c: keep the three in step.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "classify.h"
+#include "config.h"
+
+void classify_rules_from_config(struct classify_rules *r,
+				const struct config *cfg)
+{
+	r->hard = cfg->hard_categories;
+	r->soft = cfg->soft_categories;
+	r->ignore = cfg->ignore_categories;
+	r->complaint_types = cfg->complaint_types;
+}
+
+static int classify_in_list(char **list, const char *s)
+{
+	if (!list || !s)
+		return 0;
+	for (; *list; list++)
+		if (strcasecmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int classify_isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* classify_status_at - length of an "C.SSS.DDD" status at S, or 0 */
+static size_t classify_status_at(const char *s)
+{
+	size_t i = 0, n;
+
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
+		return 0;
+	if (s[1] != '.')
+		return 0;
+	i = 2;
+	for (n = 0; n < 3 && classify_isdigit(s[i]); n++)
+		i++;
+	if (n == 0 || s[i] != '.')
+		return 0;
+	i++;
+	for (n = 0; n < 3 && classify_isdigit(s[i]); n++)
+		i++;
+	if (n == 0 || classify_isdigit(s[i]))
+		return 0;
+	return i;
+}
+
+/* classify_find_status - the first enhanced status code in TEXT */
+int classify_find_status(const char *text, char *out, size_t outlen)
+{
+	const char *p;
+
+	if (!text || outlen == 0)
+		return -1;
+	for (p = text; *p; p++) {
+		size_t n;
+
+		if (p > text && (classify_isdigit(p[-1]) || p[-1] == '.'))
+			continue;
+		n = classify_status_at(p);
+		if (n && n < outlen) {
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* classify_status_class - the class of a well-formed status code */
+static int classify_status_class(const char *st)
+{
+	static const char *const hard[] = {
+		"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10",
+		"5.2.1", "5.4.4", NULL,
+	};
+	size_t i;
+
+	if (st[0] == '2')
+		return CLASS_IGNORE;
+	if (st[0] == '4')
+		return CLASS_SOFT;
+	for (i = 0; hard[i]; i++)
+		if (strcmp(st, hard[i]) == 0)
+			return CLASS_HARD;
+	return CLASS_SOFT;
+}
+
+/* classify_dsn - class implied by the DSN status (or the diag text) */
+int classify_dsn(const char *status, const char *diag)
+{
+	char st[16];
+
+	if (status && classify_find_status(status, st, sizeof(st)) == 0)
+		return classify_status_class(st);
+	if (diag && classify_find_status(diag, st, sizeof(st)) == 0)
+		return classify_status_class(st);
+	return -1;
+}
+
+/* classify_bounce - class of a b or rb record */
+static enum event_class classify_bounce(const struct classify_rules *r,
+					const struct event *ev)
+{
+	const char *cat = ev->bounce_cat;
+	int k;
+
+	if (cat && *cat) {
+		if (classify_in_list(r->hard, cat))
+			return CLASS_HARD;
+		if (classify_in_list(r->soft, cat))
+			return CLASS_SOFT;
+		if (classify_in_list(r->ignore, cat))
+			return CLASS_IGNORE;
+	}
+	k = classify_dsn(ev->dsn_status, ev->dsn_diag);
+	if (k < 0)
+		return CLASS_SOFT; /* a bounce we cannot read is still a bounce */
+	return (enum event_class)k;
+}
+
+void classify_event(const struct classify_rules *r, struct event *ev)
+{
+	switch (ev->kind) {
+	case EV_BOUNCE:
+	case EV_REMOTE_BOUNCE:
+		ev->klass = classify_bounce(r, ev);
+		break;
+	case EV_FEEDBACK:
+		if (!ev->feedback_type || !*ev->feedback_type ||
+		    classify_in_list(r->complaint_types, ev->feedback_type))
+			ev->klass = CLASS_COMPLAINT;
+		else
+			ev->klass = CLASS_FEEDBACK_OTHER;
+		break;
+	case EV_DELIVERY:
+		ev->klass = CLASS_DELIVERY;
+		break;
+	case EV_LIST:
+		ev->klass = CLASS_UNSUB;
+		break;
+	case EV_SKIPPED:
+	case EV_NONE:
+		ev->klass = CLASS_IGNORE;
+		break;
+	}
+}

@@ -1,0 +1,256 @@
+/*
+ * ingest_apply.c - commit one batch: recipients, counters and offset in a
+ * single LMDB write transaction.
+ *
+ * Recipients are read, changed by rcpt_apply() and written back in address
+ * order.  Deliveries and ignored records of addresses bounced has never seen
+ * create nothing (a full `d` log would otherwise store every recipient).
+ * When the map is full the transaction is aborted, the map doubled and the
+ * batch applied again from the start: nothing of a failed attempt survives,
+ * so counts and logs are taken from the attempt that committed.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ingest_priv.h"
+#include "log.h"
+#include "rcpt_rules.h"
+
+#define INGEST_GROW_TRIES 12
+
+/* ingest_count_outcome - one applied event into C */
+static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
+{
+	switch (o) {
+	case OUT_HARD: c->hard++; break;
+	case OUT_SOFT: c->soft++; break;
+	case OUT_ESCALATED: c->soft++; c->escalated++; break;
+	case OUT_COMPLAINT: c->complaints++; break;
+	case OUT_UNSUB: c->unsubs++; break;
+	case OUT_DUPLICATE: c->duplicates++; break;
+	case OUT_RESET:
+	case OUT_DELIVERY: c->deliveries++; break;
+	case OUT_IGNORED: c->ignored++; break;
+	}
+}
+
+static int ingest_outcome_suppresses(int o)
+{
+	return o == OUT_HARD || o == OUT_ESCALATED || o == OUT_COMPLAINT ||
+	       o == OUT_UNSUB;
+}
+
+/* ingest_note_action - record the action a suppression asks for; with no
+   provider configured it is a dry-run, logged after the commit */
+static void ingest_note_action(struct rcpt *r, int outcome, int64_t now)
+{
+	uint8_t op = outcome == OUT_COMPLAINT ? OP_COMPLAINT : OP_UNSUBSCRIBE;
+	uint32_t i;
+
+	for (i = 0; i < r->n_actions; i++)
+		if (r->actions[i].op == op &&
+		    strcmp(r->actions[i].provider, "dry-run") == 0)
+			return;
+	if (r->n_actions >= RCPT_ACTIONS_MAX)
+		return;
+	memset(&r->actions[r->n_actions], 0, sizeof(r->actions[0]));
+	rcpt_set_str(r->actions[r->n_actions].provider,
+		     sizeof(r->actions[0].provider), "dry-run");
+	r->actions[r->n_actions].op = op;
+	r->actions[r->n_actions].state = ACTION_DRYRUN;
+	r->actions[r->n_actions].time = now;
+	r->n_actions++;
+}
+
+/* ingest_apply_rcpt - every event of one recipient */
+static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
+			     struct batch_rcpt *br, struct ingest_counts *c,
+			     int64_t now)
+{
+	struct batch_event *be;
+	struct rcpt r;
+	bool stored;
+	int rc;
+
+	rc = state_rcpt_get(in->st, txn, br->addr, &r);
+	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO) {
+		if (rc != -ENOENT)
+			log_warn("ingest",
+				 "record of '%s' unreadable (%s): starting it anew",
+				 br->addr, state_strerror(rc));
+		rcpt_init(&r);
+		stored = false;
+	} else if (rc != 0) {
+		return rc;
+	} else {
+		stored = true;
+	}
+	for (be = br->first; be; be = be->next) {
+		if (!stored && (be->ev.klass == CLASS_DELIVERY ||
+				be->ev.klass == CLASS_IGNORE)) {
+			be->outcome = be->ev.klass == CLASS_DELIVERY ?
+					      OUT_DELIVERY : OUT_IGNORED;
+			ingest_count_outcome(c, be->outcome);
+			continue;
+		}
+		be->outcome = rcpt_apply(&r, &be->ev, &in->esc);
+		ingest_count_outcome(c, be->outcome);
+		if (ingest_outcome_suppresses(be->outcome))
+			ingest_note_action(&r, be->outcome, now);
+		stored = true;
+	}
+	if (!stored)
+		return 0;
+	return state_rcpt_put(in->st, txn, br->addr, &r);
+}
+
+/* ingest_add_meta - the batch's counts into the meta counters */
+static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
+			   const struct ingest_counts *c)
+{
+	const struct {
+		const char *name;
+		uint64_t v;
+	} m[] = {
+		{ "count.records", c->records },
+		{ "count.hard", c->hard },
+		{ "count.soft", c->soft },
+		{ "count.escalated", c->escalated },
+		{ "count.complaint", c->complaints },
+		{ "count.unsub", c->unsubs },
+		{ "count.duplicate", c->duplicates },
+		{ "count.delivery", c->deliveries },
+		{ "count.ignored", c->ignored },
+		{ "count.skipped", c->skipped },
+		{ "count.bad", c->bad },
+	};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		if (!m[i].v)
+			continue;
+		rc = state_meta_add_u64(in->st, txn, m[i].name, m[i].v);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ingest_try_commit - one attempt; C gets the outcome counts */
+static int ingest_try_commit(struct ingest *in, struct ingest_src *src,
+			     struct batch_rcpt **arr, size_t n, bool final,
+			     struct ingest_counts *c, int64_t now)
+{
+	MDB_txn *txn = NULL;
+	struct file_rec rec = src->rec;
+	size_t i;
+	int rc;
+
+	rc = state_begin(in->st, true, &txn);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		rc = ingest_apply_rcpt(in, txn, arr[i], c, now);
+		if (rc) {
+			if (rc != -ENOSPC)
+				log_error("ingest", "cannot write the record of '%s': %s",
+					  arr[i]->addr, state_strerror(rc));
+			goto abort;
+		}
+	}
+	if (src->key) {
+		rec.offset = csv_reader_offset(src->csv);
+		rec.lines = src->lines;
+		rec.records += c->records;
+		rec.bad += c->bad;
+		rec.status = final ? FILE_DONE : FILE_PARTIAL;
+		rec.updated = now;
+		rc = state_file_put(in->st, txn, src->key, &rec);
+		if (rc)
+			goto abort;
+	}
+	rc = ingest_add_meta(in, txn, c);
+	if (rc)
+		goto abort;
+	rc = state_commit(txn);
+	txn = NULL;
+	if (rc == 0 && src->key)
+		src->rec = rec;
+	return rc;
+abort:
+	state_abort(txn);
+	return rc;
+}
+
+/* ingest_log_batch - what the committed batch concluded, per address */
+static void ingest_log_batch(struct batch_rcpt **arr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct batch_event *be;
+
+		for (be = arr[i]->first; be; be = be->next) {
+			const struct event *ev = &be->ev;
+
+			if (ingest_outcome_suppresses(be->outcome))
+				log_info("ingest",
+					 "dry-run: would unsubscribe %s everywhere "
+					 "(%s%s %s%s%s, %s:%llu)",
+					 arr[i]->addr,
+					 be->outcome == OUT_ESCALATED ?
+						 "escalated " : "",
+					 event_class_name(ev->klass),
+					 ev->bounce_cat && *ev->bounce_cat ?
+						 ev->bounce_cat :
+						 event_kind_name(ev->kind),
+					 ev->dsn_status && *ev->dsn_status ?
+						 " " : "",
+					 ev->dsn_status ? ev->dsn_status : "",
+					 ev->source,
+					 (unsigned long long)ev->line);
+			else if (be->outcome == OUT_DUPLICATE)
+				log_debug("ingest", "duplicate: %s is already suppressed (%s:%llu)",
+					  arr[i]->addr, ev->source,
+					  (unsigned long long)ev->line);
+		}
+	}
+}
+
+int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
+{
+	struct batch_rcpt **arr = NULL;
+	struct ingest_counts c;
+	size_t n = 0;
+	int tries, rc;
+	int64_t now = (int64_t)time(NULL);
+
+	rc = batch_sorted(in->batch, &arr, &n);
+	if (rc)
+		return rc;
+	for (tries = 0;; tries++) {
+		c = src->pending;
+		rc = ingest_try_commit(in, src, arr, n, final, &c, now);
+		if (rc != -ENOSPC || tries >= INGEST_GROW_TRIES)
+			break;
+		rc = state_grow(in->st);
+		if (rc)
+			break;
+		log_info("ingest", "state map grown to %zu MiB",
+			 state_map_size(in->st) >> 20);
+	}
+	if (rc) {
+		log_error("ingest", "%s: cannot commit to the state: %s "
+			  "(nothing of this batch was kept; run again)",
+			  src->path, state_strerror(rc));
+		return rc;
+	}
+	ingest_log_batch(arr, n);
+	ingest_counts_add(src->total, &c);
+	memset(&src->pending, 0, sizeof(src->pending));
+	batch_clear(in->batch);
+	return 0;
+}

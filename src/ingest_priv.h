@@ -1,0 +1,54 @@
+/*
+ * ingest_priv.h - what ingest.c and ingest_apply.c share: the context and
+ * the state of one input being taken.
+ */
+#ifndef BOUNCED_INGEST_PRIV_H
+#define BOUNCED_INGEST_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "acct_csv.h"
+#include "acct_fields.h"
+#include "batch.h"
+#include "classify.h"
+#include "ingest.h"
+#include "rcpt.h"
+#include "rcpt_rules.h"
+#include "state.h"
+
+#define INGEST_CHUNK (1u << 20)
+
+struct ingest {
+	const struct config *cfg;
+	struct state *st;
+	struct classify_rules rules;
+	struct escalation esc;
+	struct batch *batch;
+	struct acct_map fallback;	/* header-less field order */
+	char *buf;			/* INGEST_CHUNK read buffer */
+};
+
+struct ingest_src {
+	const char *path;		/* as given, for messages */
+	char *key;			/* absolute path; NULL for streams */
+	int fd;
+	uint64_t size;			/* regular files: size when opened */
+	struct file_rec rec;		/* as last committed */
+	uint64_t skip_until;		/* rows ending before this are done */
+	uint64_t lines;			/* lines consumed */
+	struct csv_reader *csv;
+	struct acct_map map;
+	enum ingest_mode mode;
+	bool mode_known;
+	int64_t default_time;		/* for records without a time */
+	struct ingest_counts pending;	/* parsed since the last commit */
+	struct ingest_counts *total;	/* committed, for this input */
+	struct timespec batch_start;
+};
+
+/* ingest_commit - commit the batch and SRC's offset (FINAL: input done) */
+int ingest_commit(struct ingest *in, struct ingest_src *src, bool final);
+
+#endif

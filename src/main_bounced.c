@@ -1,0 +1,280 @@
+/*
+ * main_bounced.c - the bounced command line: global options, then one
+ * command (process, check-config).  Only this file and main_bouncectl.c
+ * exit the program; every module below returns errors.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "cli.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "ingest.h"
+#include "log.h"
+#include "state.h"
+
+static const char usage_text[] =
+"Usage: bounced [OPTIONS] COMMAND [ARGS]\n"
+"\n"
+"Turn PowerMTA accounting records (bounces, feedback-loop complaints,\n"
+"deliveries) and address lists into per-recipient state: hard bounces,\n"
+"escalated soft bounces, complaints and unsubscribes, kept in LMDB and\n"
+"deduplicated across files and runs.\n"
+"\n"
+"Commands:\n"
+"  process [--acct|--list] [--reprocess] [FILE...|-]\n"
+"        Take accounting files (or stdin, '-') once.  With no FILE, every\n"
+"        file in SPOOL/acct/ not starting with '.', oldest first.  Files\n"
+"        are remembered by absolute path and committed offset: a file taken\n"
+"        to its end is skipped next time, one interrupted resumes where its\n"
+"        last commit ended.  One summary line per input on stdout.\n"
+"          --acct       the input is a PowerMTA accounting file\n"
+"          --list       the input is a list of addresses (first column);\n"
+"                       every address is unsubscribed\n"
+"                       (default for both: detected from the first line)\n"
+"          --reprocess  take files again even if taken before\n"
+"  check-config\n"
+"        Print the effective configuration (secrets masked) and exit 0, or\n"
+"        name the bad key and exit 78.\n"
+"  help  This text.\n"
+"\n"
+"Options (before the command):\n"
+"  -c, --config FILE   configuration file (default: $BOUNCED_CONFIG, else\n"
+"                      the embedded defaults: spool ./spool, state ./state,\n"
+"                      no provider: actions are logged as dry-run)\n"
+"  -d, --debug         log everything\n"
+"  -q, --quiet         log errors only\n"
+"  -h, --help          this text\n"
+"  -V, --version       print the version\n"
+"\n"
+"Accounting files: CSV as PowerMTA writes them (RFC 4180, header line\n"
+"naming the columns, matched by name in any case); records b and rb are\n"
+"bounces, f complaints, d deliveries (reset soft-bounce counts); t, tq, r,\n"
+"rs are counted and skipped.  Header-less files use [bounced] acct-fields.\n"
+"\n"
+"Exit status:\n"
+"  0   every input taken (bad lines are logged and counted, not fatal)\n"
+"  64  usage error\n"
+"  66  an input could not be opened or read (the others were taken)\n"
+"  74  the state could not be opened or written\n"
+"  78  configuration error\n"
+"\n"
+"Examples:\n"
+"  bounced process                         # everything in ./spool/acct\n"
+"  bounced -c /etc/bounced.conf process /var/log/pmta/acct-2026-11-24-0001.csv\n"
+"  cut -d, -f1 suppress.csv | bounced process --list -\n"
+"  bounced -c /etc/bounced.conf check-config\n"
+"\n"
+"See also: bouncectl(8), bounced.conf(5).\n";
+
+/* usage_error - "bounced: WHAT 'ARG'" and the usage exit code */
+static int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "bounced: %s%s%s%s (see 'bounced --help')\n", what,
+		arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	return EXIT_USAGE;
+}
+
+/* spool_names - regular files of DIR not starting with '.', oldest first */
+static int spool_cmp(const void *a, const void *b)
+{
+	const struct { char *path; time_t mtime; } *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static int spool_list(const char *dir, GPtrArray *out)
+{
+	struct spool_ent { char *path; time_t mtime; } *ents = NULL;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int rc = 0;
+
+	if (!d) {
+		rc = -errno;
+		fprintf(stderr, "bounced: cannot open spool directory '%s': %s\n",
+			dir, strerror(errno));
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = g_build_filename(dir, de->d_name, NULL);
+		if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			g_free(p);
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			ents = g_realloc(ents, cap * sizeof(*ents));
+		}
+		ents[n].path = p;
+		ents[n].mtime = sb.st_mtime;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(ents, n, sizeof(*ents), spool_cmp);
+	for (i = 0; i < n; i++)
+		g_ptr_array_add(out, ents[i].path);
+	g_free(ents);
+	return rc;
+}
+
+/* print_summary - "NAME: counts" on stdout */
+static void print_summary(const char *name, const struct ingest_counts *c)
+{
+	char line[512];
+
+	ingest_counts_format(c, line, sizeof(line));
+	printf("%s: %s\n", name, line);
+	fflush(stdout);
+}
+
+static int cmd_process(const struct config *cfg, int argc, char **argv)
+{
+	struct ingest_opts opts = { .mode = INGEST_DETECT };
+	struct ingest_counts c, total;
+	GPtrArray *inputs = g_ptr_array_new_with_free_func(g_free);
+	struct ingest *in = NULL;
+	struct state *st = NULL;
+	char err[512];
+	int i, rc, ex = EXIT_OK;
+	guint k;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--acct") == 0)
+			opts.mode = INGEST_ACCT;
+		else if (strcmp(argv[i], "--list") == 0)
+			opts.mode = INGEST_LIST;
+		else if (strcmp(argv[i], "--reprocess") == 0)
+			opts.reprocess = true;
+		else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			ex = usage_error("process: unknown option", argv[i]);
+			goto out;
+		} else
+			break;
+	}
+	for (; i < argc; i++)
+		g_ptr_array_add(inputs, g_strdup(argv[i]));
+	if (inputs->len == 0) {
+		char *dir = g_build_filename(cfg->spool, "acct", NULL);
+
+		rc = spool_list(dir, inputs);
+		g_free(dir);
+		if (rc) {
+			ex = EXIT_NOINPUT;
+			goto out;
+		}
+		if (inputs->len == 0)
+			log_info("bounced", "nothing to take in %s/acct",
+				 cfg->spool);
+	}
+	opts.progress = isatty(STDERR_FILENO) && log_get_level() >= BLOG_INFO;
+
+	rc = state_open(&st, cfg->state, false, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "bounced: %s\n", err);
+		ex = EXIT_IOERR;
+		goto out;
+	}
+	in = ingest_new(cfg, st);
+	if (!in) {
+		ex = EXIT_SOFTWARE;
+		goto out;
+	}
+	memset(&total, 0, sizeof(total));
+	for (k = 0; k < inputs->len; k++) {
+		const char *path = inputs->pdata[k];
+
+		rc = ingest_file(in, path, &opts, &c);
+		if (rc == INGEST_ALREADY) {
+			printf("%s: already taken (%llu records)\n", path,
+			       (unsigned long long)c.records);
+			continue;
+		}
+		if (rc == -ENOENT || rc == -EACCES || rc == -EISDIR ||
+		    rc == -EIO || rc == -ENOTDIR || rc == -ELOOP) {
+			ex = EXIT_NOINPUT;
+			continue;
+		}
+		if (rc < 0) {
+			ex = EXIT_IOERR;
+			break;
+		}
+		print_summary(strcmp(path, "-") == 0 ? "stdin" : path, &c);
+		ingest_counts_add(&total, &c);
+	}
+	if (inputs->len > 1)
+		print_summary("total", &total);
+out:
+	ingest_free(in);
+	state_close(st);
+	g_ptr_array_free(inputs, TRUE);
+	return ex;
+}
+
+static int cmd_check_config(const struct config *cfg, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return usage_error("check-config takes no arguments", NULL);
+	config_print(cfg, stdout);
+	return EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct config *cfg, int argc, char **argv);
+} commands[] = {
+	{ "process", cmd_process },
+	{ "check-config", cmd_check_config },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli_global g;
+	struct config *cfg = NULL;
+	const char *cmd;
+	size_t i;
+	int ex;
+
+	if (cli_parse_global("bounced", argc, argv, &g) != 0)
+		return EXIT_USAGE;
+	if (g.version) {
+		printf("bounced %s\n", BOUNCED_VERSION);
+		return EXIT_OK;
+	}
+	if (g.help || g.cmd_index >= argc || strcmp(argv[g.cmd_index], "help") == 0) {
+		fputs(usage_text, g.help || g.cmd_index < argc ? stdout : stderr);
+		return g.help || g.cmd_index < argc ? EXIT_OK : EXIT_USAGE;
+	}
+	cmd = argv[g.cmd_index];
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0]))
+		return usage_error("unknown command", cmd);
+	if (cli_load_config("bounced", &g, &cfg) != 0)
+		return EXIT_CONFIG;
+	ex = commands[i].fn(cfg, argc - g.cmd_index, argv + g.cmd_index);
+	config_free(cfg);
+	log_close();
+	return ex;
+}

@@ -1,0 +1,248 @@
+/*
+ * rcpt_rules.c - how one event changes one recipient record.
+ *
+ * The only place that decides statuses: hard, complaint and unsubscribe
+ * suppress at once, soft bounces escalate by threshold, span and window,
+ * deliveries clear earlier soft bounces, and anything that reaches an
+ * address already suppressed is a duplicate.  Pure functions of the record
+ * and the event (record times only), so replays are deterministic.
+ */
+#include <string.h>
+
+#include "rcpt_rules.h"
+
+const char *rcpt_outcome_name(enum rcpt_outcome o)
+{
+	static const char *const names[OUT__COUNT] = {
+		"ignored", "hard", "soft", "escalated", "complaint",
+		"unsubscribe", "duplicate", "reset", "delivery",
+	};
+
+	return (unsigned)o < OUT__COUNT ? names[o] : "?";
+}
+
+int rcpt_is_suppressed(const struct rcpt *r)
+{
+	return r->status == RCPT_HARD || r->status == RCPT_COMPLAINED ||
+	       r->status == RCPT_UNSUBSCRIBED;
+}
+
+/* rcpt_reason_from_event - what EV says, bounded, into REASON */
+static void rcpt_reason_from_event(struct rcpt_reason *reason,
+				   const struct event *ev)
+{
+	const char *cat = ev->bounce_cat;
+
+	if (ev->kind == EV_FEEDBACK)
+		cat = ev->feedback_type && *ev->feedback_type ?
+			      ev->feedback_type : "abuse";
+	else if (ev->kind == EV_LIST)
+		cat = "list";
+	memset(reason, 0, sizeof(*reason));
+	reason->time = ev->time;
+	reason->kind = (uint8_t)ev->kind;
+	reason->line = ev->line;
+	rcpt_set_str(reason->source, sizeof(reason->source), ev->source);
+	rcpt_set_str(reason->category, sizeof(reason->category), cat);
+	rcpt_set_str(reason->dsn_status, sizeof(reason->dsn_status),
+		     ev->dsn_status);
+	rcpt_set_str(reason->dsn_diag, sizeof(reason->dsn_diag), ev->dsn_diag);
+	rcpt_set_str(reason->orig, sizeof(reason->orig), ev->orig);
+	rcpt_set_str(reason->vmta, sizeof(reason->vmta), ev->vmta);
+	rcpt_set_str(reason->job_id, sizeof(reason->job_id), ev->job_id);
+}
+
+/* rcpt_suppress - move R to STATUS because of EV */
+static void rcpt_suppress(struct rcpt *r, enum rcpt_status status,
+			  const struct event *ev, bool escalated)
+{
+	r->status = (uint8_t)status;
+	r->escalated = escalated;
+	r->status_time = ev->time;
+	rcpt_reason_from_event(&r->reason, ev);
+}
+
+/* rcpt_soft_expire - drop soft times older than NEWEST - window */
+static void rcpt_soft_expire(struct rcpt *r, int64_t newest,
+			     const struct escalation *e)
+{
+	uint32_t i, keep = 0;
+
+	for (i = 0; i < r->n_soft; i++)
+		if (r->soft_times[i] >= newest - e->window)
+			r->soft_times[keep++] = r->soft_times[i];
+	r->n_soft = keep;
+}
+
+/* rcpt_soft_insert - add T in order; when full, the oldest goes */
+static void rcpt_soft_insert(struct rcpt *r, int64_t t)
+{
+	uint32_t i;
+
+	if (r->n_soft == RCPT_SOFT_MAX) {
+		if (t < r->soft_times[0])
+			return;
+		memmove(&r->soft_times[0], &r->soft_times[1],
+			(RCPT_SOFT_MAX - 1) * sizeof(r->soft_times[0]));
+		r->n_soft--;
+	}
+	i = r->n_soft;
+	while (i > 0 && r->soft_times[i - 1] > t) {
+		r->soft_times[i] = r->soft_times[i - 1];
+		i--;
+	}
+	r->soft_times[i] = t;
+	r->n_soft++;
+}
+
+/* rcpt_soft_qualifies - do the kept soft times call for escalation? */
+static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
+{
+	int64_t newest, oldest;
+	uint32_t i, n = 0;
+
+	if (r->n_soft == 0)
+		return 0;
+	newest = r->soft_times[r->n_soft - 1];
+	oldest = newest;
+	for (i = 0; i < r->n_soft; i++) {
+		if (r->soft_times[i] < newest - e->window)
+			continue;
+		if (n == 0)
+			oldest = r->soft_times[i];
+		n++;
+	}
+	return n >= e->threshold && newest - oldest >= e->min_span;
+}
+
+static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
+					 const struct escalation *e)
+{
+	int64_t newest;
+
+	if (rcpt_is_suppressed(r)) {
+		r->cnt_duplicate++;
+		return OUT_DUPLICATE;
+	}
+	newest = r->n_soft ? r->soft_times[r->n_soft - 1] : ev->time;
+	if (ev->time > newest)
+		newest = ev->time;
+	if (ev->time < newest - e->window)
+		return OUT_SOFT; /* expired on arrival: counted, nothing kept */
+	if (ev->time >= r->last_soft.time)
+		rcpt_reason_from_event(&r->last_soft, ev);
+	rcpt_soft_insert(r, ev->time);
+	rcpt_soft_expire(r, newest, e);
+	if (rcpt_soft_qualifies(r, e)) {
+		rcpt_suppress(r, RCPT_HARD, ev, true);
+		return OUT_ESCALATED;
+	}
+	if (r->status != RCPT_SOFT) {
+		r->status = RCPT_SOFT;
+		r->status_time = ev->time;
+	}
+	return OUT_SOFT;
+}
+
+static enum rcpt_outcome rcpt_apply_delivery(struct rcpt *r,
+					     const struct event *ev)
+{
+	uint32_t i, keep = 0;
+
+	r->cnt_delivery++;
+	if (rcpt_is_suppressed(r) || r->n_soft == 0)
+		return OUT_DELIVERY;
+	for (i = 0; i < r->n_soft; i++)
+		if (r->soft_times[i] > ev->time)
+			r->soft_times[keep++] = r->soft_times[i];
+	if (keep == r->n_soft)
+		return OUT_DELIVERY;
+	r->n_soft = keep;
+	if (keep == 0 && r->status == RCPT_SOFT) {
+		r->status = RCPT_ACTIVE;
+		r->status_time = ev->time;
+	}
+	return OUT_RESET;
+}
+
+/* rcpt_suppressing - a hard bounce, complaint or unsubscribe */
+static enum rcpt_outcome rcpt_apply_suppressing(struct rcpt *r,
+						const struct event *ev,
+						enum rcpt_status status,
+						enum rcpt_outcome outcome)
+{
+	if (rcpt_is_suppressed(r)) {
+		r->cnt_duplicate++;
+		return OUT_DUPLICATE;
+	}
+	rcpt_suppress(r, status, ev, false);
+	return outcome;
+}
+
+enum rcpt_outcome rcpt_apply(struct rcpt *r, const struct event *ev,
+			     const struct escalation *e)
+{
+	if (ev->time && (r->first_seen == 0 || ev->time < r->first_seen))
+		r->first_seen = ev->time;
+	if (ev->time > r->updated)
+		r->updated = ev->time;
+
+	switch (ev->klass) {
+	case CLASS_HARD:
+		r->cnt_hard++;
+		rcpt_set_str(r->last_category, sizeof(r->last_category),
+			     ev->bounce_cat);
+		return rcpt_apply_suppressing(r, ev, RCPT_HARD, OUT_HARD);
+	case CLASS_SOFT:
+		r->cnt_soft++;
+		rcpt_set_str(r->last_category, sizeof(r->last_category),
+			     ev->bounce_cat);
+		return rcpt_apply_soft(r, ev, e);
+	case CLASS_COMPLAINT:
+		r->cnt_complaint++;
+		return rcpt_apply_suppressing(r, ev, RCPT_COMPLAINED,
+					      OUT_COMPLAINT);
+	case CLASS_UNSUB:
+		r->cnt_unsub++;
+		return rcpt_apply_suppressing(r, ev, RCPT_UNSUBSCRIBED,
+					      OUT_UNSUB);
+	case CLASS_DELIVERY:
+		return rcpt_apply_delivery(r, ev);
+	case CLASS_FEEDBACK_OTHER:
+	case CLASS_IGNORE:
+		break;
+	}
+	r->cnt_other++;
+	return OUT_IGNORED;
+}
+
+int rcpt_reevaluate(struct rcpt *r, const struct escalation *e)
+{
+	int q = rcpt_soft_qualifies(r, e);
+
+	if (r->status == RCPT_HARD && r->escalated && !q) {
+		r->status = r->n_soft ? RCPT_SOFT : RCPT_ACTIVE;
+		r->escalated = false;
+		memset(&r->reason, 0, sizeof(r->reason));
+		r->status_time = r->n_soft ? r->soft_times[r->n_soft - 1] : 0;
+		return 1;
+	}
+	if ((r->status == RCPT_SOFT || r->status == RCPT_ACTIVE) && q) {
+		r->status = RCPT_HARD;
+		r->escalated = true;
+		r->reason = r->last_soft;
+		r->status_time = r->soft_times[r->n_soft - 1];
+		return 1;
+	}
+	return 0;
+}
+
+void rcpt_forget(struct rcpt *r)
+{
+	r->status = RCPT_ACTIVE;
+	r->escalated = false;
+	r->status_time = 0;
+	r->n_soft = 0;
+	memset(&r->reason, 0, sizeof(r->reason));
+	r->n_actions = 0;
+}

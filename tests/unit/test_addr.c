@@ -1,0 +1,124 @@
+/*
+ * test_addr.c - address normalisation: what is accepted, how it is
+ * normalised, and what hostile input is refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "addr.h"
+#include "event.h"
+
+static const struct {
+	const char *in;
+	const char *out; /* NULL = refused */
+} cases[] = {
+	{ "john@example.com", "john@example.com" },
+	{ "  John.Doe@Example.COM \r\n", "john.doe@example.com" },
+	{ "<a@b.example>", "a@b.example" },
+	{ "< a@b.example >", "a@b.example" },
+	{ "rfc822;Bob@Mail.Example.org", "bob@mail.example.org" },
+	{ "rfc822; <x+tag@example.net>", "x+tag@example.net" },
+	{ "a&b@example.com", "a&b@example.com" },
+	{ "news-user=domain@bounces.example.com", "news-user=domain@bounces.example.com" },
+	{ "user@[192.0.2.1]", "user@[192.0.2.1]" },
+	{ "user@[IPv6:2001:db8::1]", "user@[ipv6:2001:db8::1]" },
+	{ "jos\xc3\xa9@exampl\xc3\xa9.fr", "jos\xc3\xa9@exampl\xc3\xa9.fr" },
+	{ "", NULL },
+	{ "   ", NULL },
+	{ "no-at-sign", NULL },
+	{ "two@@example.com", NULL },
+	{ "a@b@example.com", NULL },
+	{ "@example.com", NULL },
+	{ "user@", NULL },
+	{ "user@.example.com", NULL },
+	{ "user@example..com", NULL },
+	{ "user@example.com.", NULL },
+	{ ".user@example.com", NULL },
+	{ "us..er@example.com", NULL },
+	{ "us er@example.com", NULL },
+	{ "us\"er@example.com", NULL },
+	{ "user@exa mple.com", NULL },
+	{ "user@exa/mple.com", NULL },
+	{ "user@example.com?x=1", NULL },
+	{ "<user@example.com", NULL },
+	{ "us\x01er@example.com", NULL },
+	{ "user@ex\x7f" "ample.com", NULL },
+	{ "user@[192.0.2.1", NULL },
+};
+
+static void test_table(void **state)
+{
+	char out[ADDR_MAX + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = addr_normalise(cases[i].in, strlen(cases[i].in), out,
+				       sizeof(out));
+
+		if (!cases[i].out) {
+			if (n >= 0)
+				fail_msg("accepted '%s' as '%s'", cases[i].in, out);
+			continue;
+		}
+		if (n < 0)
+			fail_msg("refused '%s'", cases[i].in);
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(n, (int)strlen(cases[i].out));
+	}
+}
+
+static void test_lengths(void **state)
+{
+	char in[600], out[ADDR_MAX + 1];
+	size_t i;
+
+	(void)state;
+	/* local part of 64 is fine, 65 is not */
+	memset(in, 'a', 64);
+	memcpy(in + 64, "@example.com", 13);
+	assert_int_equal(addr_normalise(in, strlen(in), out, sizeof(out)), 76);
+	memset(in, 'a', 65);
+	memcpy(in + 65, "@example.com", 13);
+	assert_int_equal(addr_normalise(in, strlen(in), out, sizeof(out)), -1);
+	/* a label of 64 is refused */
+	memcpy(in, "a@", 2);
+	memset(in + 2, 'b', 64);
+	memcpy(in + 66, ".com", 5);
+	assert_int_equal(addr_normalise(in, strlen(in), out, sizeof(out)), -1);
+	/* longer than ADDR_MAX in total */
+	memcpy(in, "a@", 2);
+	for (i = 2; i < 2 + 300; i += 10)
+		memcpy(in + i, "abcdefghi.", 10);
+	memcpy(in + 302, "com", 4);
+	assert_int_equal(addr_normalise(in, strlen(in), out, sizeof(out)), -1);
+	/* length is honoured: no NUL needed, nothing read past LEN */
+	assert_int_equal(addr_normalise("x@example.comGARBAGE", 13, out,
+					sizeof(out)), 13);
+	assert_string_equal(out, "x@example.com");
+	/* too small an output buffer is refused, not overflowed */
+	assert_int_equal(addr_normalise("x@example.com", 13, out, 10), -1);
+}
+
+static void test_domain(void **state)
+{
+	(void)state;
+	assert_string_equal(addr_domain("a@example.com"), "example.com");
+	assert_string_equal(addr_domain("nodomain"), "nodomain");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_domain),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,124 @@
+/*
+ * test_classify.c - the classification table: categories by the default
+ * lists, the DSN fallback (docs/CLASSIFY.md), feedback types, record kinds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classify.h"
+
+static char *hard[] = { "bad-mailbox", "bad-domain", "routing-errors",
+			"inactive-mailbox", NULL };
+static char *soft[] = { "bad-configuration", "bad-connection", "content-related",
+			"invalid-sender", "other", "policy-related",
+			"quota-issues", "spam-related", "virus-related", NULL };
+static char *ignore[] = { "protocol-errors", NULL };
+static char *complaint[] = { "abuse", "fraud", "virus", NULL };
+static const struct classify_rules rules = { hard, soft, ignore, complaint };
+
+static const struct {
+	enum event_kind kind;
+	const char *cat, *status, *diag, *fbtype;
+	enum event_class want;
+} cases[] = {
+	{ EV_BOUNCE, "bad-mailbox", "5.1.1", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "Bad-Mailbox", "", "", NULL, CLASS_HARD },
+	{ EV_REMOTE_BOUNCE, "bad-domain", "", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "inactive-mailbox", "5.2.1", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "routing-errors", "", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "quota-issues", "5.2.2", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "spam-related", "5.7.1", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "policy-related", "5.1.1", "", NULL, CLASS_SOFT }, /* list wins */
+	{ EV_BOUNCE, "other", "", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "protocol-errors", "5.1.1", "", NULL, CLASS_IGNORE },
+	/* unlisted or empty category: DSN status decides */
+	{ EV_BOUNCE, "message-expired", "4.4.7", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "no-answer-from-host", "", "smtp;421 4.4.2 timeout", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "5.1.1", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.1.0", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.1.2", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.1.3", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.1.6", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.1.10", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.2.1", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.4.4", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "5.1.8", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "5.2.2", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "5.7.1", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "5.4.1", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "4.2.2", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "2.0.0", "", NULL, CLASS_IGNORE },
+	{ EV_BOUNCE, "unknown-cat", "5.1.1 (bad destination mailbox address)", "", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "", "smtp;550 5.1.1 <x@example.com>: user unknown", NULL, CLASS_HARD },
+	{ EV_BOUNCE, "", "", "smtp;550 mailbox unavailable", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "junk", "version 15.5.1.2 says 4.2.2", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "", "build 10.5.1.1 relay", NULL, CLASS_SOFT },
+	/* feedback */
+	{ EV_FEEDBACK, "", "", "", "abuse", CLASS_COMPLAINT },
+	{ EV_FEEDBACK, "", "", "", "Fraud", CLASS_COMPLAINT },
+	{ EV_FEEDBACK, "", "", "", "", CLASS_COMPLAINT },
+	{ EV_FEEDBACK, "", "", "", NULL, CLASS_COMPLAINT },
+	{ EV_FEEDBACK, "", "", "", "not-spam", CLASS_FEEDBACK_OTHER },
+	{ EV_FEEDBACK, "", "", "", "auth-failure", CLASS_FEEDBACK_OTHER },
+	/* other kinds */
+	{ EV_DELIVERY, "", "2.0.0", "", NULL, CLASS_DELIVERY },
+	{ EV_LIST, "", "", "", NULL, CLASS_UNSUB },
+	{ EV_SKIPPED, "bad-mailbox", "5.1.1", "", NULL, CLASS_IGNORE },
+};
+
+static void test_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = cases[i].kind;
+		ev.bounce_cat = cases[i].cat;
+		ev.dsn_status = cases[i].status;
+		ev.dsn_diag = cases[i].diag;
+		ev.feedback_type = cases[i].fbtype;
+		classify_event(&rules, &ev);
+		if (ev.klass != cases[i].want)
+			fail_msg("case %zu (%s/%s/%s/%s): got %s, want %s", i,
+				 cases[i].cat, cases[i].status, cases[i].diag,
+				 cases[i].fbtype ? cases[i].fbtype : "(null)",
+				 event_class_name(ev.klass),
+				 event_class_name(cases[i].want));
+	}
+}
+
+static void test_find_status(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(classify_find_status("smtp;550 5.1.1 user", out, sizeof(out)), 0);
+	assert_string_equal(out, "5.1.1");
+	assert_int_equal(classify_find_status("#5.1.10 gone", out, sizeof(out)), 0);
+	assert_string_equal(out, "5.1.10");
+	assert_int_equal(classify_find_status("1.5.1.1 no", out, sizeof(out)), -1);
+	assert_int_equal(classify_find_status("5.1.1234", out, sizeof(out)), -1);
+	assert_int_equal(classify_find_status("3.1.1", out, sizeof(out)), -1);
+	assert_int_equal(classify_find_status("5..1", out, sizeof(out)), -1);
+	assert_int_equal(classify_find_status("5.1.1", out, 4), -1);
+	assert_int_equal(classify_dsn(NULL, NULL), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_find_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

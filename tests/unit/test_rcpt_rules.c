@@ -1,0 +1,278 @@
+/*
+ * test_rcpt_rules.c - how events change a recipient: suppression,
+ * duplicates, soft-bounce escalation (threshold, span, window), reset by
+ * deliveries, out-of-order records, reevaluation and forget.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rcpt_rules.h"
+
+#define DAY 86400
+#define T0 1700000000
+
+static const struct escalation esc = { 5, 3 * DAY, 30 * DAY };
+
+static struct event mk(enum event_class k, int64_t t)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = k == CLASS_DELIVERY ? EV_DELIVERY :
+		  k == CLASS_COMPLAINT ? EV_FEEDBACK :
+		  k == CLASS_UNSUB ? EV_LIST : EV_BOUNCE;
+	ev.klass = k;
+	ev.time = t;
+	ev.bounce_cat = k == CLASS_HARD ? "bad-mailbox" : "quota-issues";
+	ev.dsn_status = k == CLASS_HARD ? "5.1.1" : "4.2.2";
+	ev.dsn_diag = "smtp;550 user unknown";
+	ev.source = "spool/acct/a.csv";
+	ev.line = (uint64_t)(t - T0) / 3600 + 2;
+	return ev;
+}
+
+static enum rcpt_outcome apply(struct rcpt *r, enum event_class k, int64_t t)
+{
+	struct event ev = mk(k, t);
+
+	return rcpt_apply(r, &ev, &esc);
+}
+
+static void test_hard_then_duplicates(void **state)
+{
+	struct rcpt r;
+
+	(void)state;
+	rcpt_init(&r);
+	assert_int_equal(apply(&r, CLASS_HARD, T0), OUT_HARD);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_false(r.escalated);
+	assert_int_equal(r.status_time, T0);
+	assert_string_equal(r.reason.category, "bad-mailbox");
+	assert_string_equal(r.reason.dsn_status, "5.1.1");
+	assert_string_equal(r.reason.source, "spool/acct/a.csv");
+	assert_int_equal(r.reason.line, 2);
+	assert_int_equal(apply(&r, CLASS_HARD, T0 + 10), OUT_DUPLICATE);
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 20), OUT_DUPLICATE);
+	assert_int_equal(apply(&r, CLASS_COMPLAINT, T0 + 30), OUT_DUPLICATE);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_int_equal(r.status_time, T0);
+	assert_int_equal(r.cnt_hard, 2);
+	assert_int_equal(r.cnt_duplicate, 3);
+	assert_int_equal(r.updated, T0 + 30);
+	assert_int_equal(r.first_seen, T0);
+}
+
+static void test_complaint_and_unsub(void **state)
+{
+	struct rcpt r;
+
+	(void)state;
+	rcpt_init(&r);
+	assert_int_equal(apply(&r, CLASS_COMPLAINT, T0), OUT_COMPLAINT);
+	assert_int_equal(r.status, RCPT_COMPLAINED);
+	rcpt_init(&r);
+	assert_int_equal(apply(&r, CLASS_UNSUB, T0), OUT_UNSUB);
+	assert_int_equal(r.status, RCPT_UNSUBSCRIBED);
+	assert_int_equal(apply(&r, CLASS_HARD, T0), OUT_DUPLICATE);
+}
+
+static void test_escalation_threshold_and_span(void **state)
+{
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	/* five soft bounces within one day: span too short */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(apply(&r, CLASS_SOFT, T0 + i * 3600), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_int_equal(r.n_soft, 5);
+	/* the sixth, 3 days after the first: escalates */
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 3 * DAY), OUT_ESCALATED);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_true(r.escalated);
+	assert_int_equal(r.status_time, T0 + 3 * DAY);
+	assert_string_equal(r.reason.category, "quota-issues");
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 4 * DAY), OUT_DUPLICATE);
+}
+
+static void test_escalation_needs_threshold(void **state)
+{
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(apply(&r, CLASS_SOFT, T0 + i * 2 * DAY), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 8 * DAY), OUT_ESCALATED);
+}
+
+static void test_window_expiry(void **state)
+{
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	/* four soft bounces, then a long quiet time: they expire */
+	for (i = 0; i < 4; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 60 * DAY), OUT_SOFT);
+	assert_int_equal(r.n_soft, 1);
+	assert_int_equal(r.status, RCPT_SOFT);
+	/* a straggler older than the window counts but is not kept */
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 2 * DAY), OUT_SOFT);
+	assert_int_equal(r.n_soft, 1);
+	assert_int_equal(r.cnt_soft, 6);
+}
+
+static void test_delivery_resets(void **state)
+{
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	for (i = 0; i < 4; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 4 * DAY), OUT_RESET);
+	assert_int_equal(r.n_soft, 0);
+	assert_int_equal(r.status, RCPT_ACTIVE);
+	/* four more do not reach five */
+	for (i = 5; i < 9; i++)
+		assert_int_equal(apply(&r, CLASS_SOFT, T0 + i * DAY), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_SOFT);
+	/* a delivery older than the soft bounces clears none of them */
+	assert_int_equal(apply(&r, CLASS_DELIVERY, T0), OUT_DELIVERY);
+	assert_int_equal(r.n_soft, 4);
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 9 * DAY), OUT_ESCALATED);
+	/* a delivery does not revive a hard address */
+	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 10 * DAY), OUT_DELIVERY);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_int_equal(r.cnt_delivery, 3);
+}
+
+static void test_out_of_order(void **state)
+{
+	struct rcpt a, b;
+	int64_t t[6] = { 5, 0, 4, 1, 3, 2 };
+	int i;
+
+	(void)state;
+	rcpt_init(&a);
+	rcpt_init(&b);
+	for (i = 0; i < 6; i++) {
+		apply(&a, CLASS_SOFT, T0 + i * DAY);
+		apply(&b, CLASS_SOFT, T0 + t[i] * DAY);
+	}
+	assert_int_equal(a.status, RCPT_HARD);
+	assert_int_equal(b.status, RCPT_HARD);
+	for (i = 1; i < (int)b.n_soft; i++)
+		assert_true(b.soft_times[i - 1] <= b.soft_times[i]);
+}
+
+static void test_ring_full(void **state)
+{
+	struct escalation never = { 32, 1000 * DAY, 10000 * DAY };
+	struct event ev;
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	for (i = 0; i < 40; i++) {
+		ev = mk(CLASS_SOFT, T0 + i);
+		assert_int_equal(rcpt_apply(&r, &ev, &never), OUT_SOFT);
+	}
+	assert_int_equal(r.n_soft, RCPT_SOFT_MAX);
+	assert_int_equal(r.soft_times[0], T0 + 8);
+	assert_int_equal(r.soft_times[RCPT_SOFT_MAX - 1], T0 + 39);
+}
+
+static void test_reevaluate(void **state)
+{
+	struct escalation lower = { 3, 1 * DAY, 30 * DAY };
+	struct escalation higher = { 10, 3 * DAY, 30 * DAY };
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	for (i = 0; i < 3; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_int_equal(rcpt_reevaluate(&r, &esc), 0);
+	assert_int_equal(rcpt_reevaluate(&r, &lower), 1);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_true(r.escalated);
+	assert_int_equal(r.status_time, T0 + 2 * DAY);
+	assert_int_equal(rcpt_reevaluate(&r, &lower), 0);
+	assert_int_equal(rcpt_reevaluate(&r, &higher), 1);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_false(r.escalated);
+	/* a direct hard bounce is never reevaluated */
+	rcpt_init(&r);
+	apply(&r, CLASS_HARD, T0);
+	assert_int_equal(rcpt_reevaluate(&r, &higher), 0);
+	assert_int_equal(r.status, RCPT_HARD);
+}
+
+static void test_forget(void **state)
+{
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	for (i = 0; i < 6; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(r.status, RCPT_HARD);
+	rcpt_forget(&r);
+	assert_int_equal(r.status, RCPT_ACTIVE);
+	assert_int_equal(r.n_soft, 0);
+	assert_int_equal(r.cnt_soft, 6);
+	/* one new soft bounce does not re-escalate */
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 7 * DAY), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_SOFT);
+}
+
+static void test_ignored(void **state)
+{
+	struct rcpt r;
+	struct event ev = mk(CLASS_FEEDBACK_OTHER, T0);
+
+	(void)state;
+	rcpt_init(&r);
+	assert_int_equal(rcpt_apply(&r, &ev, &esc), OUT_IGNORED);
+	assert_int_equal(r.status, RCPT_ACTIVE);
+	assert_int_equal(r.cnt_other, 1);
+	assert_string_equal(rcpt_outcome_name(OUT_ESCALATED), "escalated");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hard_then_duplicates),
+		cmocka_unit_test(test_complaint_and_unsub),
+		cmocka_unit_test(test_escalation_threshold_and_span),
+		cmocka_unit_test(test_escalation_needs_threshold),
+		cmocka_unit_test(test_window_expiry),
+		cmocka_unit_test(test_delivery_resets),
+		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_ring_full),
+		cmocka_unit_test(test_reevaluate),
+		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_ignored),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
