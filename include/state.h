@@ -45,6 +45,9 @@ void state_abort(MDB_txn *txn);
 /* state_grow - double the map size (call with no transaction open) */
 int state_grow(struct state *st);
 size_t state_map_size(struct state *st);
+/* state_set_map_size - set the map size in bytes (LMDB keeps at least what
+   the data needs; no transaction open); for tests and tools */
+int state_set_map_size(struct state *st, size_t size);
 
 /* rcpt table; ADDR is a normalised address */
 int state_rcpt_get(struct state *st, MDB_txn *txn, const char *addr,

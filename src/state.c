@@ -1,0 +1,658 @@
+/*
+ * state.c - the LMDB environment under the state directory and its three
+ * tables: "rcpt" (address -> rcpt record), "files" (source -> file_rec)
+ * and "meta" (name -> u64, little-endian; "schema" is the schema version).
+ *
+ * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
+ * STATE_MAP_INITIAL, or at the size a previous writer left in the data
+ * file when that is larger, and doubles on state_grow().
+ *
+ * Error policy: every LMDB call is checked and its code mapped to a
+ * negative errno (state_mdb_rc); the last LMDB code is remembered per
+ * thread so state_strerror() can explain -EIO and friends in LMDB's words.
+ * state_open() also writes a message naming the directory into ERR.  The
+ * hot paths (get/put) allocate nothing: keys point at the caller's string
+ * and records are encoded into a stack buffer.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "rcpt_codec.h"
+#include "state.h"
+
+#define STATE_MAP_INITIAL ((size_t)256 << 20)
+#define STATE_MAXDBS 8
+
+struct state {
+	MDB_env *env;
+	MDB_dbi rcpt, files, meta;
+	char *dir;
+	bool readonly;
+	size_t maxkey;		/* LMDB's key size limit */
+};
+
+/* the last LMDB code mapped, and what it was mapped to, per thread */
+static __thread int state_last_mdb;
+static __thread int state_last_rc;
+
+/* state_mdb_rc - an LMDB return code as 0 or -errno (remembered) */
+static int state_mdb_rc(int mrc)
+{
+	int rc;
+
+	switch (mrc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;	/* common and self-explaining: not kept */
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		rc = -ENOSPC;
+		break;
+	case MDB_MAP_RESIZED:
+	case MDB_READERS_FULL:
+		rc = -EAGAIN;
+		break;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		rc = -EIO;
+		break;
+	default:
+		rc = mrc > 0 ? -mrc : -EIO;
+		break;
+	}
+	state_last_mdb = mrc;
+	state_last_rc = rc;
+	return rc;
+}
+
+/* state_strerror - a code from this module in words */
+const char *state_strerror(int rc)
+{
+	bool last = rc != 0 && rc == state_last_rc && state_last_mdb != 0;
+
+	if (rc == -ENOSPC && !(last && state_last_mdb > 0))
+		return "state map full";
+	if (last && state_last_mdb < 0)	/* an LMDB-specific condition */
+		return mdb_strerror(state_last_mdb);
+	switch (rc) {
+	case -EPROTO:
+		return "written by a newer bounced (unknown record or schema "
+		       "version): upgrade bounced";
+	case -EROFS:
+		return "state opened read-only";
+	default:
+		return strerror(rc < 0 ? -rc : rc);
+	}
+}
+
+/* state_msg - format a message into ERR (which may be NULL) */
+static void state_msg(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void state_msg(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* state_prepare_dir - make sure DIR is usable: created when writable,
+   holding a database when read-only */
+static int state_prepare_dir(const char *dir, bool readonly, char *err,
+			     size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int n;
+
+	if (readonly) {
+		n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		if (n < 0 || (size_t)n >= sizeof(path)) {
+			state_msg(err, errlen, "state directory name too long: %s",
+				  dir);
+			return -ENAMETOOLONG;
+		}
+		if (stat(path, &sb) == 0)
+			return 0;
+		n = errno;
+		if (n == ENOENT || n == ENOTDIR) {
+			state_msg(err, errlen,
+				  "no state in %s yet (run bounced process first)",
+				  dir);
+			return -ENOENT;
+		}
+		state_msg(err, errlen, "cannot read state %s: %s", path,
+			  strerror(n));
+		return -n;
+	}
+	if (mkdir(dir, 0750) == 0)
+		return 0;
+	n = errno;
+	if (n == EEXIST) {
+		if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+			return 0;
+		state_msg(err, errlen, "state %s exists but is not a directory",
+			  dir);
+		return -ENOTDIR;
+	}
+	state_msg(err, errlen, "cannot create state directory %s: %s%s", dir,
+		  strerror(n),
+		  n == ENOENT ? " (create its parent directory first)" : "");
+	return -n;
+}
+
+/* state_raw_get_u64 - an 8-byte little-endian value of DBI */
+static int state_raw_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
+			     uint64_t *v)
+{
+	MDB_val k = { strlen(name), (void *)name }, d;
+	int mrc;
+
+	mrc = mdb_get(txn, dbi, &k, &d);
+	if (mrc)
+		return state_mdb_rc(mrc);
+	if (d.mv_size != 8)
+		return -EINVAL;
+	*v = codec_le_load(d.mv_data, 8);
+	return 0;
+}
+
+/* state_raw_put_u64 - an 8-byte little-endian value into DBI */
+static int state_raw_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
+			     uint64_t v)
+{
+	uint8_t buf[8];
+	MDB_val k = { strlen(name), (void *)name }, d = { sizeof(buf), buf };
+
+	codec_le_store(buf, v, 8);
+	return state_mdb_rc(mdb_put(txn, dbi, &k, &d, 0));
+}
+
+/* state_check_schema - refuse a newer schema; write ours when missing */
+static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
+			      size_t errlen)
+{
+	uint64_t v = 0;
+	int rc;
+
+	rc = state_raw_get_u64(txn, st->meta, "schema", &v);
+	if (rc == -ENOENT) {
+		if (st->readonly)
+			return 0;
+		rc = state_raw_put_u64(txn, st->meta, "schema",
+				       STATE_SCHEMA_VERSION);
+		if (rc)
+			state_msg(err, errlen,
+				  "cannot write the schema version in %s: %s",
+				  st->dir, state_strerror(rc));
+		return rc;
+	}
+	if (rc == -EINVAL) {
+		state_msg(err, errlen, "state %s: the schema version record is "
+			  "corrupt", st->dir);
+		return -EIO;
+	}
+	if (rc) {
+		state_msg(err, errlen, "cannot read the schema version in %s: %s",
+			  st->dir, state_strerror(rc));
+		return rc;
+	}
+	if (v > STATE_SCHEMA_VERSION) {
+		state_msg(err, errlen, "state %s has schema %llu, this bounced "
+			  "understands up to %d: upgrade bounced", st->dir,
+			  (unsigned long long)v, STATE_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* state_open_tables - the table handles and the schema check, in one
+   transaction committed so the handles stay valid */
+static int state_open_tables(struct state *st, char *err, size_t errlen)
+{
+	static const char *const names[] = { "rcpt", "files", "meta" };
+	MDB_dbi *dbis[] = { &st->rcpt, &st->files, &st->meta };
+	unsigned flags = st->readonly ? 0 : MDB_CREATE;
+	MDB_txn *txn = NULL;
+	size_t i;
+	int mrc, rc;
+
+	mrc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
+	if (mrc) {
+		rc = state_mdb_rc(mrc);
+		state_msg(err, errlen, "cannot begin a transaction in %s: %s",
+			  st->dir, mdb_strerror(mrc));
+		return rc;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		mrc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
+		if (mrc == MDB_NOTFOUND) {
+			state_msg(err, errlen, "no state in %s yet (run bounced "
+				  "process first)", st->dir);
+			rc = -ENOENT;
+			goto abort;
+		}
+		if (mrc) {
+			rc = state_mdb_rc(mrc);
+			state_msg(err, errlen, "cannot open table %s in %s: %s",
+				  names[i], st->dir, mdb_strerror(mrc));
+			goto abort;
+		}
+	}
+	rc = state_check_schema(st, txn, err, errlen);
+	if (rc)
+		goto abort;
+	mrc = mdb_txn_commit(txn);
+	if (mrc) {
+		rc = state_mdb_rc(mrc);
+		state_msg(err, errlen, "cannot commit the tables of %s: %s",
+			  st->dir, mdb_strerror(mrc));
+	}
+	return rc;
+abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* state_env_open - create and open the LMDB environment of ST */
+static int state_env_open(struct state *st, char *err, size_t errlen)
+{
+	unsigned flags = MDB_NOTLS | (st->readonly ? MDB_RDONLY : 0);
+	MDB_envinfo info;
+	int mrc, dead = 0;
+
+	mrc = mdb_env_create(&st->env);
+	if (mrc) {
+		st->env = NULL;
+		goto fail;
+	}
+	mrc = mdb_env_set_maxdbs(st->env, STATE_MAXDBS);
+	if (mrc)
+		goto fail;
+	mrc = mdb_env_open(st->env, st->dir, flags, 0640);
+	if (mrc)
+		goto fail;
+	/* the map a previous writer left, or our initial size if larger */
+	mrc = mdb_env_info(st->env, &info);
+	if (mrc == 0 && info.me_mapsize < STATE_MAP_INITIAL)
+		mrc = mdb_env_set_mapsize(st->env, STATE_MAP_INITIAL);
+	if (mrc)
+		goto fail;
+	if (!st->readonly)	/* free slots of readers that crashed */
+		mrc = mdb_reader_check(st->env, &dead);
+	if (mrc)
+		goto fail;
+	st->maxkey = (size_t)mdb_env_get_maxkeysize(st->env);
+	return 0;
+fail:
+	state_msg(err, errlen, "cannot open the state in %s: %s", st->dir,
+		  mdb_strerror(mrc));
+	return state_mdb_rc(mrc);
+}
+
+/* state_open - open (maybe create) the environment in DIR */
+int state_open(struct state **out, const char *dir, bool readonly, char *err,
+	       size_t errlen)
+{
+	struct state *st = NULL;
+	int rc;
+
+	*out = NULL;
+	state_msg(err, errlen, "%s", "");
+	if (dir == NULL || dir[0] == '\0') {
+		state_msg(err, errlen, "no state directory configured");
+		return -EINVAL;
+	}
+	rc = state_prepare_dir(dir, readonly, err, errlen);
+	if (rc)
+		return rc;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->dir = strdup(dir)) == NULL) {
+		state_msg(err, errlen, "out of memory opening the state in %s",
+			  dir);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	st->readonly = readonly;
+	rc = state_env_open(st, err, errlen);
+	if (rc)
+		goto fail;
+	rc = state_open_tables(st, err, errlen);
+	if (rc)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	state_close(st);
+	return rc;
+}
+
+/* state_close - close the environment (no transaction may be open) */
+void state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st->dir);
+	free(st);
+}
+
+/* state_begin - a read-only or read-write transaction */
+int state_begin(struct state *st, bool write, MDB_txn **txn)
+{
+	unsigned flags = write ? 0 : MDB_RDONLY;
+	int mrc;
+
+	*txn = NULL;
+	if (write && st->readonly)
+		return -EROFS;
+	mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (mrc == MDB_MAP_RESIZED) {
+		/* another process grew the map: adopt its size, once */
+		mrc = mdb_env_set_mapsize(st->env, 0);
+		if (mrc == 0)
+			mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (mrc) {
+		*txn = NULL;
+		return state_mdb_rc(mrc);
+	}
+	return 0;
+}
+
+/* state_commit - commit TXN durably; the txn is gone either way */
+int state_commit(MDB_txn *txn)
+{
+	if (txn == NULL)
+		return -EINVAL;
+	return state_mdb_rc(mdb_txn_commit(txn));
+}
+
+void state_abort(MDB_txn *txn)
+{
+	if (txn)
+		mdb_txn_abort(txn);
+}
+
+/* state_map_size - the current map size in bytes */
+size_t state_map_size(struct state *st)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(st->env, &info))
+		return 0;
+	return info.me_mapsize;
+}
+
+/* state_set_map_size - set the map size (LMDB keeps at least the data) */
+int state_set_map_size(struct state *st, size_t size)
+{
+	return state_mdb_rc(mdb_env_set_mapsize(st->env, size));
+}
+
+/* state_grow - double the map size */
+int state_grow(struct state *st)
+{
+	size_t size = state_map_size(st);
+
+	if (size == 0 || size > SIZE_MAX / 2)
+		return -ENOSPC;
+	return state_set_map_size(st, size * 2);
+}
+
+/* state_key - KEY as an LMDB key: not empty, within LMDB's limit */
+static int state_key(const struct state *st, const char *key, MDB_val *k)
+{
+	if (key == NULL)
+		return -EINVAL;
+	k->mv_size = strlen(key);
+	k->mv_data = (void *)key;
+	if (k->mv_size == 0)
+		return -EINVAL;
+	if (k->mv_size > st->maxkey)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* state_get_val - the value of KEY in DBI */
+static int state_get_val(struct state *st, MDB_txn *txn, MDB_dbi dbi,
+			 const char *key, MDB_val *v)
+{
+	MDB_val k;
+	int rc;
+
+	rc = state_key(st, key, &k);
+	if (rc)
+		return rc;
+	return state_mdb_rc(mdb_get(txn, dbi, &k, v));
+}
+
+/* state_put_val - store LEN bytes of BUF as the value of KEY in DBI */
+static int state_put_val(struct state *st, MDB_txn *txn, MDB_dbi dbi,
+			 const char *key, uint8_t *buf, size_t len)
+{
+	MDB_val k, v = { len, buf };
+	int rc;
+
+	rc = state_key(st, key, &k);
+	if (rc)
+		return rc;
+	return state_mdb_rc(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+int state_rcpt_get(struct state *st, MDB_txn *txn, const char *addr,
+		   struct rcpt *r)
+{
+	MDB_val v;
+	int rc;
+
+	rc = state_get_val(st, txn, st->rcpt, addr, &v);
+	if (rc)
+		return rc;
+	return rcpt_decode(v.mv_data, v.mv_size, r);
+}
+
+int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
+		   const struct rcpt *r)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	size_t len = 0;
+	int rc;
+
+	rc = rcpt_encode(r, buf, sizeof(buf), &len);
+	if (rc)
+		return rc;
+	return state_put_val(st, txn, st->rcpt, addr, buf, len);
+}
+
+int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr)
+{
+	MDB_val k;
+	int rc;
+
+	rc = state_key(st, addr, &k);
+	if (rc)
+		return rc;
+	return state_mdb_rc(mdb_del(txn, st->rcpt, &k, NULL));
+}
+
+typedef int (*state_visit_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+
+/* state_walk - VISIT every entry of DBI in key order, from FROM or the
+   first; a non-zero VISIT result stops the walk and is returned */
+static int state_walk(struct state *st, MDB_txn *txn, MDB_dbi dbi,
+		      const char *from, state_visit_fn visit, void *ctx)
+{
+	MDB_cursor *cur = NULL;
+	MDB_cursor_op op = MDB_FIRST;
+	MDB_val k = { 0, NULL }, v = { 0, NULL };
+	int mrc, rc;
+
+	if (from != NULL && from[0] != '\0') {
+		rc = state_key(st, from, &k);
+		if (rc)
+			return rc;
+		op = MDB_SET_RANGE;
+	}
+	mrc = mdb_cursor_open(txn, dbi, &cur);
+	if (mrc)
+		return state_mdb_rc(mrc);
+	for (mrc = mdb_cursor_get(cur, &k, &v, op); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		rc = visit(&k, &v, ctx);
+		if (rc)
+			goto out;
+	}
+	rc = mrc == MDB_NOTFOUND ? 0 : state_mdb_rc(mrc);
+out:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+struct state_rcpt_walk {
+	state_rcpt_cb cb;
+	void *arg;
+	struct rcpt r;
+};
+
+/* state_rcpt_visit - decode one rcpt entry for the caller's callback */
+static int state_rcpt_visit(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+	struct state_rcpt_walk *w = ctx;
+	bool ok = rcpt_decode(v->mv_data, v->mv_size, &w->r) == 0;
+
+	return w->cb(k->mv_data, k->mv_size, ok ? &w->r : NULL, w->arg);
+}
+
+int state_rcpt_foreach(struct state *st, MDB_txn *txn, const char *from,
+		       state_rcpt_cb cb, void *arg)
+{
+	struct state_rcpt_walk w = { .cb = cb, .arg = arg };
+
+	return state_walk(st, txn, st->rcpt, from, state_rcpt_visit, &w);
+}
+
+int state_file_get(struct state *st, MDB_txn *txn, const char *key,
+		   struct file_rec *f)
+{
+	MDB_val v;
+	int rc;
+
+	rc = state_get_val(st, txn, st->files, key, &v);
+	if (rc)
+		return rc;
+	return file_rec_decode(v.mv_data, v.mv_size, f);
+}
+
+int state_file_put(struct state *st, MDB_txn *txn, const char *key,
+		   const struct file_rec *f)
+{
+	uint8_t buf[FILE_ENCODED_MAX];
+	size_t len = 0;
+	int rc;
+
+	rc = file_rec_encode(f, buf, sizeof(buf), &len);
+	if (rc)
+		return rc;
+	return state_put_val(st, txn, st->files, key, buf, len);
+}
+
+struct state_file_walk {
+	state_file_cb cb;
+	void *arg;
+};
+
+/* state_file_visit - decode one files entry for the caller's callback */
+static int state_file_visit(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+	struct state_file_walk *w = ctx;
+	struct file_rec f;
+	bool ok = file_rec_decode(v->mv_data, v->mv_size, &f) == 0;
+
+	return w->cb(k->mv_data, k->mv_size, ok ? &f : NULL, w->arg);
+}
+
+int state_file_foreach(struct state *st, MDB_txn *txn, state_file_cb cb,
+		       void *arg)
+{
+	struct state_file_walk w = { .cb = cb, .arg = arg };
+
+	return state_walk(st, txn, st->files, NULL, state_file_visit, &w);
+}
+
+int state_meta_get_u64(struct state *st, MDB_txn *txn, const char *name,
+		       uint64_t *v)
+{
+	MDB_val k;
+	int rc;
+
+	rc = state_key(st, name, &k);
+	if (rc)
+		return rc;
+	return state_raw_get_u64(txn, st->meta, name, v);
+}
+
+int state_meta_put_u64(struct state *st, MDB_txn *txn, const char *name,
+		       uint64_t v)
+{
+	MDB_val k;
+	int rc;
+
+	rc = state_key(st, name, &k);
+	if (rc)
+		return rc;
+	return state_raw_put_u64(txn, st->meta, name, v);
+}
+
+/* state_meta_add_u64 - add DELTA to a counter (missing = 0) */
+int state_meta_add_u64(struct state *st, MDB_txn *txn, const char *name,
+		       uint64_t delta)
+{
+	uint64_t v = 0;
+	int rc;
+
+	rc = state_meta_get_u64(st, txn, name, &v);
+	if (rc != 0 && rc != -ENOENT)
+		return rc;
+	if (rc == -ENOENT)
+		v = 0;
+	return state_meta_put_u64(st, txn, name, v + delta);
+}
+
+/* state_stat_entries - number of entries of TABLE */
+int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
+		       uint64_t *n)
+{
+	MDB_stat ms;
+	MDB_dbi dbi;
+	int mrc;
+
+	if (table == NULL)
+		return -EINVAL;
+	if (strcmp(table, "rcpt") == 0)
+		dbi = st->rcpt;
+	else if (strcmp(table, "files") == 0)
+		dbi = st->files;
+	else if (strcmp(table, "meta") == 0)
+		dbi = st->meta;
+	else
+		return -EINVAL;
+	mrc = mdb_stat(txn, dbi, &ms);
+	if (mrc)
+		return state_mdb_rc(mrc);
+	*n = ms.ms_entries;
+	return 0;
+}

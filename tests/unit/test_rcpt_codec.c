@@ -1,0 +1,497 @@
+/*
+ * test_rcpt_codec.c - the rcpt and file_rec codecs: round trips of empty
+ * and fully filled records, and refusal of every truncated, corrupted or
+ * foreign encoding; status names; UTF-8 aware rcpt_set_str.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rcpt.h"
+
+/* fill_str - FIELD filled to its capacity with a varying printable run */
+static void fill_str(char *field, size_t size, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++)
+		field[i] = (char)('!' + (seed + i) % 94);
+	field[size - 1] = '\0';
+}
+
+#define FILL(field, seed) fill_str((field), sizeof(field), (seed))
+
+static void fill_reason(struct rcpt_reason *rs, unsigned seed)
+{
+	rs->time = -1234567890123LL - seed;
+	rs->kind = (uint8_t)(200 + seed);
+	rs->line = UINT64_MAX - seed;
+	FILL(rs->source, seed + 1);
+	FILL(rs->category, seed + 2);
+	FILL(rs->dsn_status, seed + 3);
+	FILL(rs->dsn_diag, seed + 4);
+	FILL(rs->orig, seed + 5);
+	FILL(rs->vmta, seed + 6);
+	FILL(rs->job_id, seed + 7);
+}
+
+/* fill_max - every field set, every string and array at its maximum */
+static void fill_max(struct rcpt *r)
+{
+	unsigned i;
+
+	rcpt_init(r);
+	r->status = RCPT_UNSUBSCRIBED;
+	r->escalated = true;
+	r->status_time = INT64_MAX;
+	r->updated = INT64_MIN;
+	r->first_seen = 1700000000;
+	r->n_soft = RCPT_SOFT_MAX;
+	for (i = 0; i < RCPT_SOFT_MAX; i++)
+		r->soft_times[i] = 1700000000 + (int64_t)i * 86400;
+	r->cnt_hard = 1;
+	r->cnt_soft = 0xFFFFFFFFu;
+	r->cnt_complaint = 3;
+	r->cnt_unsub = 0x01020304u;
+	r->cnt_delivery = 5;
+	r->cnt_duplicate = 6;
+	r->cnt_other = 7;
+	FILL(r->last_category, 9);
+	fill_reason(&r->reason, 10);
+	fill_reason(&r->last_soft, 20);
+	r->n_actions = RCPT_ACTIONS_MAX;
+	for (i = 0; i < RCPT_ACTIONS_MAX; i++) {
+		FILL(r->actions[i].provider, 30 + i);
+		r->actions[i].op = (uint8_t)(OP_UNSUBSCRIBE + i % 3);
+		r->actions[i].state = (uint8_t)(i % 4);
+		r->actions[i].time = -(int64_t)i;
+	}
+}
+
+static void assert_reason_equal(const struct rcpt_reason *a,
+				const struct rcpt_reason *b)
+{
+	assert_int_equal(a->time, b->time);
+	assert_int_equal(a->kind, b->kind);
+	assert_true(a->line == b->line);
+	assert_string_equal(a->source, b->source);
+	assert_string_equal(a->category, b->category);
+	assert_string_equal(a->dsn_status, b->dsn_status);
+	assert_string_equal(a->dsn_diag, b->dsn_diag);
+	assert_string_equal(a->orig, b->orig);
+	assert_string_equal(a->vmta, b->vmta);
+	assert_string_equal(a->job_id, b->job_id);
+}
+
+static void assert_rcpt_equal(const struct rcpt *a, const struct rcpt *b)
+{
+	uint32_t i;
+
+	assert_int_equal(a->status, b->status);
+	assert_int_equal(a->escalated, b->escalated);
+	assert_true(a->status_time == b->status_time);
+	assert_true(a->updated == b->updated);
+	assert_true(a->first_seen == b->first_seen);
+	assert_int_equal(a->n_soft, b->n_soft);
+	for (i = 0; i < a->n_soft; i++)
+		assert_true(a->soft_times[i] == b->soft_times[i]);
+	assert_int_equal(a->cnt_hard, b->cnt_hard);
+	assert_int_equal(a->cnt_soft, b->cnt_soft);
+	assert_int_equal(a->cnt_complaint, b->cnt_complaint);
+	assert_int_equal(a->cnt_unsub, b->cnt_unsub);
+	assert_int_equal(a->cnt_delivery, b->cnt_delivery);
+	assert_int_equal(a->cnt_duplicate, b->cnt_duplicate);
+	assert_int_equal(a->cnt_other, b->cnt_other);
+	assert_string_equal(a->last_category, b->last_category);
+	assert_reason_equal(&a->reason, &b->reason);
+	assert_reason_equal(&a->last_soft, &b->last_soft);
+	assert_int_equal(a->n_actions, b->n_actions);
+	for (i = 0; i < a->n_actions; i++) {
+		assert_string_equal(a->actions[i].provider,
+				    b->actions[i].provider);
+		assert_int_equal(a->actions[i].op, b->actions[i].op);
+		assert_int_equal(a->actions[i].state, b->actions[i].state);
+		assert_true(a->actions[i].time == b->actions[i].time);
+	}
+}
+
+/* encode_max - the max-filled record, encoded */
+static size_t encode_max(uint8_t *buf, size_t cap)
+{
+	struct rcpt r;
+	size_t len = 0;
+
+	fill_max(&r);
+	assert_int_equal(rcpt_encode(&r, buf, cap, &len), 0);
+	return len;
+}
+
+static void test_roundtrip_empty(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt a, b;
+	size_t len = 0;
+
+	(void)state;
+	rcpt_init(&a);
+	assert_int_equal(a.status, RCPT_ACTIVE);
+	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[0], RCPT_CODEC_VERSION);
+	/* fixed part + 3 counts + 1 + 2 * 7 strings' lengths, all empty */
+	assert_int_equal(len, 1 + 2 + 24 + 28 + 1 + 2 + 2 * (17 + 14) + 1);
+	memset(&b, 0x5a, sizeof(b));
+	assert_int_equal(rcpt_decode(buf, len, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void test_roundtrip_max(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt a, b;
+	size_t len;
+
+	(void)state;
+	fill_max(&a);
+	len = encode_max(buf, sizeof(buf));
+	/* far below the bound that callers size their buffers with */
+	assert_true(len + 512 <= RCPT_ENCODED_MAX);
+	assert_int_equal(rcpt_decode(buf, len, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void test_little_endian_layout(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len;
+
+	(void)state;
+	rcpt_init(&r);
+	r.status = RCPT_HARD;
+	r.escalated = true;
+	r.status_time = 0x0102030405060708LL;
+	r.cnt_hard = 0x0a0b0c0d;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[1], RCPT_HARD);
+	assert_int_equal(buf[2], 1);
+	assert_int_equal(buf[3], 0x08);
+	assert_int_equal(buf[10], 0x01);
+	assert_int_equal(buf[27], 0x0d);
+	assert_int_equal(buf[30], 0x0a);
+}
+
+static void test_encode_short_buffer(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX], small[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len, cap, got;
+
+	(void)state;
+	len = encode_max(buf, sizeof(buf));
+	fill_max(&r);
+	for (cap = 0; cap < len; cap++)
+		assert_int_equal(rcpt_encode(&r, small, cap, &got), -ENOBUFS);
+	assert_int_equal(rcpt_encode(&r, small, len, &got), 0);
+	assert_int_equal(got, len);
+	assert_memory_equal(small, buf, len);
+}
+
+static void test_encode_refuses_bad_record(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len;
+
+	(void)state;
+	rcpt_init(&r);
+	r.status = RCPT_STATUS_COUNT;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+	rcpt_init(&r);
+	r.n_soft = RCPT_SOFT_MAX + 1;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+	rcpt_init(&r);
+	r.n_actions = RCPT_ACTIONS_MAX + 1;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+	rcpt_init(&r);
+	r.n_actions = 1;
+	r.actions[0].state = ACTION_DRYRUN + 1;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+}
+
+static void test_encode_unterminated_string(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt r, d;
+	size_t len;
+
+	(void)state;
+	rcpt_init(&r);
+	memset(r.last_category, 'x', sizeof(r.last_category)); /* no NUL */
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_decode(buf, len, &d), 0);
+	assert_int_equal(strlen(d.last_category), sizeof(d.last_category) - 1);
+}
+
+static void test_wrong_version(void **state)
+{
+	static const uint8_t versions[] = { 0, RCPT_CODEC_VERSION + 1, 0xff };
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len, i;
+
+	(void)state;
+	len = encode_max(buf, sizeof(buf));
+	for (i = 0; i < sizeof(versions); i++) {
+		buf[0] = versions[i];
+		assert_int_equal(rcpt_decode(buf, len, &r), -EPROTO);
+		assert_int_equal(r.status, RCPT_ACTIVE);
+	}
+}
+
+static void test_every_truncation(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len, n;
+
+	(void)state;
+	len = encode_max(buf, sizeof(buf));
+	for (n = 0; n < len; n++) {
+		assert_int_equal(rcpt_decode(buf, n, &r), -EINVAL);
+		/* a failed decode leaves an empty record, nothing half done */
+		assert_int_equal(r.n_soft, 0);
+		assert_string_equal(r.last_category, "");
+	}
+	assert_int_equal(rcpt_decode(buf, len, &r), 0);
+}
+
+static void test_trailing_garbage(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX + 1];
+	struct rcpt r;
+	size_t len;
+
+	(void)state;
+	len = encode_max(buf, RCPT_ENCODED_MAX);
+	buf[len] = 0;
+	assert_int_equal(rcpt_decode(buf, len + 1, &r), -EINVAL);
+}
+
+/* offsets in an encoding of a record with N_SOFT soft times */
+#define OFF_NSOFT 55
+#define OFF_CATEGORY(n_soft) (OFF_NSOFT + 1 + 8 * (n_soft))
+
+static void test_corrupt_fields(void **state)
+{
+	static const struct {
+		size_t off;	/* from the start, for n_soft = 0 */
+		uint8_t lo, hi;	/* new byte(s); hi written when off2 */
+		int two;
+	} cases[] = {
+		{ 1, RCPT_STATUS_COUNT, 0, 0 },		/* status */
+		{ 2, 2, 0, 0 },				/* escalated */
+		{ OFF_NSOFT, RCPT_SOFT_MAX + 1, 0, 0 },	/* n_soft */
+		{ OFF_NSOFT, 1, 0, 0 },			/* n_soft past data */
+		{ OFF_CATEGORY(0), 0xff, 0xff, 1 },	/* past the end */
+		{ OFF_CATEGORY(0), 64, 0, 1 },		/* dst too small */
+		{ OFF_CATEGORY(0), 63, 0, 1 },		/* takes next fields */
+		{ OFF_CATEGORY(0) + 2, 0, 0, 0 },	/* embedded NUL */
+	};
+	uint8_t buf[RCPT_ENCODED_MAX], work[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len, i;
+
+	(void)state;
+	rcpt_init(&r);
+	rcpt_set_str(r.last_category, sizeof(r.last_category), "bad-mailbox");
+	rcpt_set_str(r.reason.source, sizeof(r.reason.source), "acct.csv");
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[OFF_CATEGORY(0)], strlen("bad-mailbox"));
+	assert_int_equal(rcpt_decode(buf, len, &r), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(work, buf, len);
+		work[cases[i].off] = cases[i].lo;
+		if (cases[i].two)
+			work[cases[i].off + 1] = cases[i].hi;
+		assert_int_equal(rcpt_decode(work, len, &r), -EINVAL);
+	}
+}
+
+static void test_corrupt_actions(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len, tail;
+
+	(void)state;
+	rcpt_init(&r);
+	r.n_actions = 1;
+	rcpt_set_str(r.actions[0].provider, sizeof(r.actions[0].provider),
+		     "mw");
+	r.actions[0].op = OP_UNSUBSCRIBE;
+	r.actions[0].state = ACTION_DONE;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	/* the action: u16 len, "mw", op, state, i64 time; n before it */
+	tail = len - (2 + 2 + 1 + 1 + 8);
+	assert_int_equal(buf[tail - 1], 1);
+	buf[tail - 1] = RCPT_ACTIONS_MAX + 1;
+	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
+	buf[tail - 1] = 1;
+	buf[tail + 5] = ACTION_DRYRUN + 1;
+	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
+	buf[tail + 5] = ACTION_DONE;
+	assert_int_equal(rcpt_decode(buf, len, &r), 0);
+	assert_string_equal(r.actions[0].provider, "mw");
+}
+
+static void test_set_str(void **state)
+{
+	static const struct {
+		size_t dstlen;
+		const char *src;
+		const char *want;
+	} cases[] = {
+		{ 8, "abc", "abc" },
+		{ 4, "abc", "abc" },
+		{ 4, "abcd", "abc" },
+		{ 1, "abc", "" },
+		{ 8, NULL, "" },
+		{ 8, "", "" },
+		{ 4, "ab\xc3\xa9", "ab" },		/* é cut after 1 byte */
+		{ 5, "ab\xc3\xa9", "ab\xc3\xa9" },	/* é fits */
+		{ 5, "ab\xe2\x82\xac", "ab" },		/* € cut */
+		{ 4, "a\xe2\x82\xac", "a" },		/* € cut after 2 */
+		{ 6, "ab\xe2\x82\xac!", "ab\xe2\x82\xac" },
+		{ 5, "a\xf0\x9f\x98\x80", "a" },	/* emoji cut */
+		{ 6, "a\xf0\x9f\x98\x80", "a\xf0\x9f\x98\x80" },
+		{ 3, "\xc3\xa9\xc3\xa9", "\xc3\xa9" },
+		{ 2, "\xc3\xa9", "" },
+	};
+	char dst[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(dst, 'Z', sizeof(dst));
+		rcpt_set_str(dst, cases[i].dstlen, cases[i].src);
+		assert_string_equal(dst, cases[i].want);
+		assert_true(strlen(dst) < cases[i].dstlen);
+		assert_int_equal(dst[cases[i].dstlen], 'Z'); /* nothing past */
+	}
+	memset(dst, 'Z', sizeof(dst));
+	rcpt_set_str(dst, 0, "abc");	/* nothing written, no crash */
+	assert_int_equal(dst[0], 'Z');
+}
+
+static void test_status_names(void **state)
+{
+	static const struct {
+		const char *name;
+		int status;
+	} cases[] = {
+		{ "active", RCPT_ACTIVE },
+		{ "soft", RCPT_SOFT },
+		{ "hard", RCPT_HARD },
+		{ "complained", RCPT_COMPLAINED },
+		{ "unsubscribed", RCPT_UNSUBSCRIBED },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_string_equal(rcpt_status_name(cases[i].status),
+				    cases[i].name);
+		assert_int_equal(rcpt_status_parse(cases[i].name),
+				 cases[i].status);
+	}
+	assert_int_equal(rcpt_status_parse("HARD"), RCPT_HARD);
+	assert_int_equal(rcpt_status_parse("Unsubscribed"), RCPT_UNSUBSCRIBED);
+	assert_int_equal(rcpt_status_parse("hardx"), -1);
+	assert_int_equal(rcpt_status_parse(""), -1);
+	assert_int_equal(rcpt_status_parse(NULL), -1);
+	assert_string_equal(rcpt_status_name(RCPT_STATUS_COUNT), "?");
+}
+
+static void fill_file(struct file_rec *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->status = FILE_DONE;
+	f->offset = 0x0102030405060708ULL;
+	f->lines = 2;
+	f->records = 3;
+	f->bad = UINT64_MAX;
+	f->dev = 5;
+	f->ino = 6;
+	f->fp_hash = 0xcbf29ce484222325ULL;
+	f->fp_len = 4096;
+	f->started = -7;
+	f->updated = 1700000000;
+}
+
+static void test_file_rec(void **state)
+{
+	uint8_t buf[FILE_ENCODED_MAX + 1];
+	struct file_rec a, b;
+	size_t len, n, got;
+
+	(void)state;
+	fill_file(&a);
+	assert_int_equal(file_rec_encode(&a, buf, FILE_ENCODED_MAX, &len), 0);
+	assert_true(len <= FILE_ENCODED_MAX);
+	assert_int_equal(buf[0], FILE_CODEC_VERSION);
+	assert_int_equal(buf[2], 0x08);	/* offset, little-endian */
+	memset(&b, 0x5a, sizeof(b));
+	assert_int_equal(file_rec_decode(buf, len, &b), 0);
+	assert_int_equal(b.status, a.status);
+	assert_true(b.offset == a.offset && b.lines == a.lines);
+	assert_true(b.records == a.records && b.bad == a.bad);
+	assert_true(b.dev == a.dev && b.ino == a.ino);
+	assert_true(b.fp_hash == a.fp_hash && b.fp_len == a.fp_len);
+	assert_true(b.started == a.started && b.updated == a.updated);
+	assert_memory_equal(&a, &b, sizeof(a));
+
+	for (n = 0; n < len; n++)
+		assert_int_equal(file_rec_decode(buf, n, &b), -EINVAL);
+	for (n = 0; n < len; n++)
+		assert_int_equal(file_rec_encode(&a, buf, n, &got), -ENOBUFS);
+	assert_int_equal(file_rec_encode(&a, buf, FILE_ENCODED_MAX, &len), 0);
+	buf[len] = 0;
+	assert_int_equal(file_rec_decode(buf, len + 1, &b), -EINVAL);
+	buf[1] = FILE_FAILED + 1;
+	assert_int_equal(file_rec_decode(buf, len, &b), -EINVAL);
+	buf[1] = FILE_PARTIAL;
+	buf[0] = FILE_CODEC_VERSION + 1;
+	assert_int_equal(file_rec_decode(buf, len, &b), -EPROTO);
+	a.status = FILE_FAILED + 1;
+	assert_int_equal(file_rec_encode(&a, buf, FILE_ENCODED_MAX, &len),
+			 -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_empty),
+		cmocka_unit_test(test_roundtrip_max),
+		cmocka_unit_test(test_little_endian_layout),
+		cmocka_unit_test(test_encode_short_buffer),
+		cmocka_unit_test(test_encode_refuses_bad_record),
+		cmocka_unit_test(test_encode_unterminated_string),
+		cmocka_unit_test(test_wrong_version),
+		cmocka_unit_test(test_every_truncation),
+		cmocka_unit_test(test_trailing_garbage),
+		cmocka_unit_test(test_corrupt_fields),
+		cmocka_unit_test(test_corrupt_actions),
+		cmocka_unit_test(test_set_str),
+		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_file_rec),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

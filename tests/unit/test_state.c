@@ -1,0 +1,643 @@
+/*
+ * test_state.c - the LMDB state store in a temporary directory: records in
+ * and out, key order, counters, the files table, read-only opening, the
+ * map growing, schema refusal, a reader in another process, and a map
+ * grown by another process.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <lmdb.h>
+
+#include "state.h"
+
+struct fixture {
+	char *tmp;		/* the temporary directory */
+	char dir[4096];		/* TMP/state, created by state_open */
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	fx->tmp = g_dir_make_tmp("test_state-XXXXXX", NULL);
+	if (fx->tmp == NULL) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->dir, sizeof(fx->dir), "%s/state", fx->tmp);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	int rc;
+
+	rc = nftw(fx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	g_free(fx->tmp);
+	free(fx);
+	return rc;
+}
+
+/* open_rw - a writable state in the fixture's directory */
+static struct state *open_rw(struct fixture *fx)
+{
+	struct state *st = NULL;
+	char err[512];
+
+	assert_int_equal(state_open(&st, fx->dir, false, err, sizeof(err)), 0);
+	assert_non_null(st);
+	return st;
+}
+
+static void make_rcpt(struct rcpt *r, int status, const char *cat,
+		      int64_t t)
+{
+	rcpt_init(r);
+	r->status = (uint8_t)status;
+	r->updated = t;
+	r->cnt_hard = (uint32_t)t;
+	rcpt_set_str(r->last_category, sizeof(r->last_category), cat);
+}
+
+static void put_one(struct state *st, const char *addr, int status,
+		    const char *cat, int64_t t)
+{
+	MDB_txn *txn;
+	struct rcpt r;
+
+	make_rcpt(&r, status, cat, t);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_put(st, txn, addr, &r), 0);
+	assert_int_equal(state_commit(txn), 0);
+}
+
+static void test_put_get_del(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	char longkey[1024];
+	MDB_txn *txn;
+	struct rcpt r, back;
+
+	make_rcpt(&r, RCPT_HARD, "bad-mailbox", 1700000000);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "a@example.com", &back),
+			 -ENOENT);
+	assert_int_equal(state_rcpt_put(st, txn, "a@example.com", &r), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "a@example.com", &back), 0);
+	assert_memory_equal(&r, &back, sizeof(r));
+	/* keys are bounded and not empty */
+	memset(longkey, 'a', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	assert_int_equal(state_rcpt_put(st, txn, longkey, &r), -ENAMETOOLONG);
+	assert_int_equal(state_rcpt_put(st, txn, "", &r), -EINVAL);
+	assert_int_equal(state_commit(txn), 0);
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "a@example.com", &back), 0);
+	assert_int_equal(back.status, RCPT_HARD);
+	assert_string_equal(back.last_category, "bad-mailbox");
+	state_abort(txn);
+
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_del(st, txn, "a@example.com"), 0);
+	assert_int_equal(state_rcpt_del(st, txn, "a@example.com"), -ENOENT);
+	assert_int_equal(state_rcpt_get(st, txn, "a@example.com", &back),
+			 -ENOENT);
+	assert_int_equal(state_commit(txn), 0);
+	state_close(st);
+}
+
+struct seen {
+	char keys[16][64];
+	bool null_rec[16];
+	int n;
+	int stop_at;	/* return 42 when n reaches it (0: never) */
+};
+
+static int collect(const char *addr, size_t addrlen, const struct rcpt *r,
+		   void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n >= 16 || addrlen >= sizeof(s->keys[0]))
+		return -1;
+	memcpy(s->keys[s->n], addr, addrlen);
+	s->keys[s->n][addrlen] = '\0';
+	s->null_rec[s->n] = r == NULL;
+	s->n++;
+	return s->stop_at && s->n == s->stop_at ? 42 : 0;
+}
+
+static void walk(struct state *st, const char *from, struct seen *s,
+		 int want_rc)
+{
+	MDB_txn *txn;
+	int stop = s->stop_at;
+
+	memset(s, 0, sizeof(*s));
+	s->stop_at = stop;
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_foreach(st, txn, from, collect, s),
+			 want_rc);
+	state_abort(txn);
+}
+
+static void test_foreach(void **state)
+{
+	static const char *const addrs[] = { "c@x", "a@x", "d@x", "b@x" };
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	struct seen s = { .stop_at = 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		put_one(st, addrs[i], RCPT_SOFT, "other", (int64_t)i);
+
+	walk(st, NULL, &s, 0);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.keys[0], "a@x");
+	assert_string_equal(s.keys[1], "b@x");
+	assert_string_equal(s.keys[2], "c@x");
+	assert_string_equal(s.keys[3], "d@x");
+	assert_false(s.null_rec[0]);
+
+	walk(st, "b@x", &s, 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.keys[0], "b@x");
+
+	walk(st, "bb", &s, 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.keys[0], "c@x");
+
+	walk(st, "z", &s, 0);
+	assert_int_equal(s.n, 0);
+
+	s.stop_at = 2;
+	walk(st, "", &s, 42);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.keys[1], "b@x");
+	state_close(st);
+}
+
+/* raw_put - write VALUE under KEY of TABLE with LMDB itself, bypassing
+   the codec (no state open in this process meanwhile) */
+static void raw_put(const char *dir, const char *table, const char *key,
+		    const void *value, size_t len)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)value };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, table, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void test_undecodable_record(void **state)
+{
+	static const uint8_t junk[] = { RCPT_CODEC_VERSION, 0 };
+	static const uint8_t future[] = { RCPT_CODEC_VERSION + 1, 0, 0 };
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	struct seen s = { .stop_at = 0 };
+	struct rcpt r;
+	MDB_txn *txn;
+
+	put_one(st, "a@x", RCPT_HARD, "bad-domain", 1);
+	state_close(st);
+	raw_put(fx->dir, "rcpt", "b@x", junk, sizeof(junk));
+	raw_put(fx->dir, "rcpt", "c@x", future, sizeof(future));
+
+	st = open_rw(fx);
+	walk(st, NULL, &s, 0);
+	assert_int_equal(s.n, 3);
+	assert_false(s.null_rec[0]);
+	assert_true(s.null_rec[1]);
+	assert_true(s.null_rec[2]);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "b@x", &r), -EINVAL);
+	assert_int_equal(state_rcpt_get(st, txn, "c@x", &r), -EPROTO);
+	state_abort(txn);
+	state_close(st);
+}
+
+static void test_meta(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	uint64_t v = 0, n = 0;
+
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "count.hard", &v), -ENOENT);
+	assert_int_equal(state_meta_add_u64(st, txn, "count.hard", 5), 0);
+	assert_int_equal(state_meta_add_u64(st, txn, "count.hard", 7), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "count.hard", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(state_meta_put_u64(st, txn, "big", UINT64_MAX - 1), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "big", &v), 0);
+	assert_true(v == UINT64_MAX - 1);
+	assert_int_equal(state_meta_get_u64(st, txn, "schema", &v), 0);
+	assert_int_equal(v, STATE_SCHEMA_VERSION);
+	assert_int_equal(state_commit(txn), 0);
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "count.hard", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(state_stat_entries(st, txn, "meta", &n), 0);
+	assert_int_equal(n, 3);	/* schema, count.hard, big */
+	assert_int_equal(state_stat_entries(st, txn, "rcpt", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_stat_entries(st, txn, "outbox", &n), -EINVAL);
+	state_abort(txn);
+	state_close(st);
+
+	/* a counter of the wrong size is refused, not misread */
+	raw_put(fx->dir, "meta", "odd", "abc", 3);
+	st = open_rw(fx);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "odd", &v), -EINVAL);
+	state_abort(txn);
+	state_close(st);
+}
+
+static int collect_files(const char *key, size_t keylen,
+			 const struct file_rec *f, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n >= 16 || keylen >= sizeof(s->keys[0]) || f == NULL)
+		return -1;
+	memcpy(s->keys[s->n], key, keylen);
+	s->keys[s->n][keylen] = '\0';
+	s->n++;
+	return 0;
+}
+
+static void test_files(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	struct file_rec f, back;
+	struct seen s = { .stop_at = 0 };
+	MDB_txn *txn;
+	uint64_t n = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.status = FILE_PARTIAL;
+	f.offset = 123456;
+	f.records = 99;
+	f.started = 1700000000;
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_file_get(st, txn, "spool/acct/b.csv", &back),
+			 -ENOENT);
+	assert_int_equal(state_file_put(st, txn, "spool/acct/b.csv", &f), 0);
+	f.status = FILE_DONE;
+	assert_int_equal(state_file_put(st, txn, "spool/acct/a.csv", &f), 0);
+	assert_int_equal(state_commit(txn), 0);
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_file_get(st, txn, "spool/acct/b.csv", &back), 0);
+	assert_int_equal(back.status, FILE_PARTIAL);
+	assert_int_equal(back.offset, 123456);
+	assert_int_equal(back.records, 99);
+	assert_int_equal(state_file_foreach(st, txn, collect_files, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.keys[0], "spool/acct/a.csv");
+	assert_string_equal(s.keys[1], "spool/acct/b.csv");
+	assert_int_equal(state_stat_entries(st, txn, "files", &n), 0);
+	assert_int_equal(n, 2);
+	state_abort(txn);
+	state_close(st);
+}
+
+static void test_readonly(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx), *ro = NULL;
+	char err[512];
+	MDB_txn *txn;
+	struct rcpt r;
+
+	put_one(st, "a@x", RCPT_COMPLAINED, "abuse", 3);
+	state_close(st);
+
+	assert_int_equal(state_open(&ro, fx->dir, true, err, sizeof(err)), 0);
+	assert_int_equal(state_begin(ro, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(ro, txn, "a@x", &r), 0);
+	assert_int_equal(r.status, RCPT_COMPLAINED);
+	state_abort(txn);
+	assert_int_equal(state_begin(ro, true, &txn), -EROFS);
+	assert_null(txn);
+	state_close(ro);
+}
+
+static void test_readonly_missing(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = NULL;
+	char err[512], path[4200];
+	struct stat sb;
+
+	/* no directory at all: not created */
+	assert_int_equal(state_open(&st, fx->dir, true, err, sizeof(err)),
+			 -ENOENT);
+	assert_null(st);
+	assert_non_null(strstr(err, "no state in"));
+	assert_non_null(strstr(err, fx->dir));
+	assert_int_equal(stat(fx->dir, &sb), -1);
+
+	/* an empty directory: nothing created in it */
+	assert_int_equal(mkdir(fx->dir, 0750), 0);
+	assert_int_equal(state_open(&st, fx->dir, true, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "run bounced process first"));
+	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
+	assert_int_equal(stat(path, &sb), -1);
+}
+
+static void test_open_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = NULL;
+	char err[512], path[4200];
+	FILE *f;
+
+	/* a file where the directory should be */
+	f = fopen(fx->dir, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(state_open(&st, fx->dir, false, err, sizeof(err)),
+			 -ENOTDIR);
+	assert_non_null(strstr(err, fx->dir));
+	/* a parent that does not exist */
+	snprintf(path, sizeof(path), "%s/no/such", fx->tmp);
+	assert_int_equal(state_open(&st, path, false, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, path));
+	assert_null(st);
+}
+
+/* put_batch - N max-size records in one transaction; 0 or -errno */
+static int put_batch(struct state *st, int n)
+{
+	MDB_txn *txn;
+	struct rcpt r;
+	char addr[64];
+	int i, rc;
+
+	rcpt_init(&r);
+	r.status = RCPT_HARD;
+	memset(r.reason.dsn_diag, 'd', sizeof(r.reason.dsn_diag) - 1);
+	memset(r.last_soft.dsn_diag, 'e', sizeof(r.last_soft.dsn_diag) - 1);
+	rc = state_begin(st, true, &txn);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "user%05d@example.com", i);
+		r.cnt_hard = (uint32_t)i;
+		rc = state_rcpt_put(st, txn, addr, &r);
+		if (rc) {
+			state_abort(txn);
+			return rc;
+		}
+	}
+	return state_commit(txn);
+}
+
+static void test_grow(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+	size_t before;
+	uint64_t n = 0;
+	int rc, grows = 0;
+
+	assert_true(state_map_size(st) >= ((size_t)256 << 20));
+	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
+	before = state_map_size(st);
+	assert_true(before <= 64 * 1024);
+	for (;;) {
+		rc = put_batch(st, 500);
+		if (rc != -ENOSPC || grows >= 20)
+			break;
+		assert_non_null(strstr(state_strerror(rc), "map full"));
+		assert_int_equal(state_grow(st), 0);
+		grows++;
+	}
+	assert_int_equal(rc, 0);
+	assert_true(grows >= 1);
+	assert_true(state_map_size(st) >= before << grows);
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_stat_entries(st, txn, "rcpt", &n), 0);
+	assert_int_equal(n, 500);
+	assert_int_equal(state_rcpt_get(st, txn, "user00499@example.com", &r),
+			 0);
+	assert_int_equal(r.cnt_hard, 499);
+	state_abort(txn);
+	state_close(st);
+}
+
+static void test_schema_newer(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	char err[512];
+	MDB_txn *txn;
+
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_meta_put_u64(st, txn, "schema",
+					    STATE_SCHEMA_VERSION + 98), 0);
+	assert_int_equal(state_commit(txn), 0);
+	state_close(st);
+
+	st = NULL;
+	assert_int_equal(state_open(&st, fx->dir, false, err, sizeof(err)),
+			 -EPROTO);
+	assert_null(st);
+	assert_non_null(strstr(err, "has schema 99"));
+	assert_non_null(strstr(err, "upgrade bounced"));
+	assert_non_null(strstr(err, fx->dir));
+	assert_int_equal(state_open(&st, fx->dir, true, err, sizeof(err)),
+			 -EPROTO);
+	assert_null(st);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+	uint64_t v = 0;
+
+	put_one(st, "keep@x", RCPT_UNSUBSCRIBED, "unsub", 77);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_meta_add_u64(st, txn, "count.unsub", 1), 0);
+	assert_int_equal(state_commit(txn), 0);
+	state_close(st);
+
+	st = open_rw(fx);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "keep@x", &r), 0);
+	assert_int_equal(r.status, RCPT_UNSUBSCRIBED);
+	assert_int_equal(r.updated, 77);
+	assert_int_equal(state_meta_get_u64(st, txn, "count.unsub", &v), 0);
+	assert_int_equal(v, 1);
+	state_abort(txn);
+	state_close(st);
+}
+
+/* child_read - in a forked child: open read-only, check ADDR's status;
+   exit code 0 when it matches */
+static void child_read(const char *dir, const char *addr, int status)
+{
+	struct state *st = NULL;
+	char err[512];
+	MDB_txn *txn = NULL;
+	struct rcpt r;
+	int code = 1;
+
+	if (state_open(&st, dir, true, err, sizeof(err)) != 0)
+		_exit(2);
+	if (state_begin(st, false, &txn) == 0 &&
+	    state_rcpt_get(st, txn, addr, &r) == 0 && r.status == status)
+		code = 0;
+	state_abort(txn);
+	state_close(st);
+	_exit(code);
+}
+
+static int wait_child(pid_t pid)
+{
+	int ws = 0;
+
+	if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+		return -1;
+	return WEXITSTATUS(ws);
+}
+
+static void test_reader_beside_writer(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+	pid_t pid;
+
+	put_one(st, "seen@x", RCPT_HARD, "bad-mailbox", 1);
+	/* an uncommitted change stays invisible to the reader */
+	make_rcpt(&r, RCPT_ACTIVE, "", 2);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_put(st, txn, "seen@x", &r), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_read(fx->dir, "seen@x", RCPT_HARD);
+	assert_int_equal(wait_child(pid), 0);
+	assert_int_equal(state_commit(txn), 0);
+	state_close(st);
+}
+
+static void test_map_resized_elsewhere(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+	pid_t pid;
+
+	put_one(st, "first@x", RCPT_SOFT, "other", 1);
+	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
+	/* another process writes far more than our map holds */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct state *w = NULL;
+		char err[512];
+		int rc;
+
+		if (state_open(&w, fx->dir, false, err, sizeof(err)) != 0)
+			_exit(2);
+		rc = put_batch(w, 500);
+		state_close(w);
+		_exit(rc == 0 ? 0 : 3);
+	}
+	assert_int_equal(wait_child(pid), 0);
+	/* our next transaction adopts the bigger map */
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "user00499@example.com", &r),
+			 0);
+	assert_int_equal(r.cnt_hard, 499);
+	state_abort(txn);
+	assert_true(state_map_size(st) > 64 * 1024);
+	state_close(st);
+}
+
+static void test_strerror(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(state_strerror(-ENOSPC), "map full"));
+	assert_string_equal(state_strerror(-ENOENT), strerror(ENOENT));
+	assert_non_null(strstr(state_strerror(-EPROTO), "upgrade"));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_put_get_del),
+		T(test_foreach),
+		T(test_undecodable_record),
+		T(test_meta),
+		T(test_files),
+		T(test_readonly),
+		T(test_readonly_missing),
+		T(test_open_errors),
+		T(test_grow),
+		T(test_schema_newer),
+		T(test_reopen_keeps_data),
+		T(test_reader_beside_writer),
+		T(test_map_resized_elsewhere),
+		cmocka_unit_test(test_strerror),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
