@@ -156,9 +156,10 @@ cJSON *ctl_json_rcpt(const char *addr, const struct rcpt *r, bool detail);
 void ctl_csv_field(GString *line, const char *s);
 
 /*
- * ctl_text_clean - S for a terminal into BUF of LEN: control bytes and
- * DEL become '?', so that hostile input cannot drive the terminal; always
- * NUL-terminated, truncated to fit.  Returns BUF.
+ * ctl_text_clean - S for a terminal into BUF of LEN, on one line: tab, CR
+ * and LF become ' ', other control bytes and DEL '?', so that hostile input
+ * cannot drive the terminal; always NUL-terminated, truncated to fit (at a
+ * UTF-8 character boundary).  Returns BUF.
  */
 const char *ctl_text_clean(const char *s, char *buf, size_t len);
 

@@ -1,0 +1,351 @@
+/*
+ * ctl_admin.c - the commands of bouncectl that change the state:
+ * "forget ADDR" (a false positive made active again) and "reevaluate"
+ * (the current soft-bounce settings applied to every stored record).
+ *
+ * Writes happen in short LMDB write transactions, so a running bounced
+ * waits at most for one of them; reevaluate finds the changes in a
+ * read-only pass of at most REEVAL_BATCH changes, then re-reads and writes
+ * those in one write transaction, and goes on from where it stopped: memory
+ * stays bounded and the worker's own updates in between are respected.
+ * A full map is grown and the transaction replayed.  Exit 64 for a bad
+ * command line, 66 without a state, 67 for an unknown address, 74 when the
+ * state cannot be read or written.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "rcpt_rules.h"
+#include "state.h"
+
+#define REEVAL_BATCH 10000	/* changed records per write transaction */
+#define ADMIN_GROW_TRIES 4	/* map doublings before giving up */
+
+/* ---- forget ---- */
+
+/* forget_args - ADDR and --reason; 0 or EXIT_USAGE */
+static int forget_args(struct ctl_ctx *ctx, int argc, char **argv,
+		       const char **addr, const char **reason)
+{
+	bool dashdash = false;
+	int i, v;
+
+	*addr = NULL;
+	*reason = NULL;
+	for (i = 1; i < argc; i++) {
+		if (!dashdash) {
+			v = cli_opt_value(ctx->prog, argc, argv, &i, "--reason",
+					  reason);
+			if (v < 0)
+				return EXIT_USAGE;
+			if (v > 0)
+				continue;
+			if (strcmp(argv[i], "--") == 0) {
+				dashdash = true;
+				continue;
+			}
+			if (argv[i][0] == '-' && argv[i][1] != '\0')
+				return ctl_usage(ctx, "forget",
+						 "unknown option '%s'", argv[i]);
+		}
+		if (*addr)
+			return ctl_usage(ctx, "forget", "one address at a time");
+		*addr = argv[i];
+	}
+	if (!*addr)
+		return ctl_usage(ctx, "forget", "which address?");
+	return 0;
+}
+
+/* forget_txn - one attempt: read, forget, write, commit; *OLD gets the
+   record as it was.  0, -ENOENT (no record) or -errno. */
+static int forget_txn(struct state *st, const char *addr, struct rcpt *old)
+{
+	MDB_txn *txn = NULL;
+	struct rcpt r;
+	int rc;
+
+	rc = state_begin(st, true, &txn);
+	if (rc != 0)
+		return rc;
+	rc = state_rcpt_get(st, txn, addr, &r);
+	if (rc != 0)
+		goto abort;
+	*old = r;
+	rcpt_forget(&r);
+	rc = state_rcpt_put(st, txn, addr, &r);
+	if (rc != 0)
+		goto abort;
+	return state_commit(txn);
+abort:
+	state_abort(txn);
+	return rc;
+}
+
+/* forget_log - the info line that keeps the edit on record */
+static void forget_log(const char *addr, const struct rcpt *old,
+		       const char *reason)
+{
+	char why[512], src[256];
+
+	ctl_text_clean(reason ? reason : "no reason given", why, sizeof(why));
+	if (old->reason.source[0])
+		log_info("ctl", "forgot %s (was %s from %s:%llu): %s", addr,
+			 ctl_status_name(old->status),
+			 ctl_text_clean(old->reason.source, src, sizeof(src)),
+			 (unsigned long long)old->reason.line, why);
+	else
+		log_info("ctl", "forgot %s (was %s): %s", addr,
+			 ctl_status_name(old->status), why);
+}
+
+int cmd_forget(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	const char *arg, *reason;
+	char addr[ADDR_MAX + 1];
+	struct state *st = NULL;
+	struct rcpt old;
+	int rc, tries;
+
+	rc = forget_args(ctx, argc, argv, &arg, &reason);
+	if (rc != 0)
+		return rc;
+	rc = ctl_addr_arg(ctx, arg, addr);
+	if (rc != 0)
+		return rc;
+	rc = ctl_state_open(ctx, true, &st);
+	if (rc != 0)
+		return rc;
+	for (tries = 0;; tries++) {
+		rc = forget_txn(st, addr, &old);
+		if (rc != -ENOSPC || tries >= ADMIN_GROW_TRIES)
+			break;
+		rc = state_grow(st);
+		if (rc != 0)
+			break;
+	}
+	if (rc == -ENOENT) {
+		fprintf(stderr, "%s: no record for '%s'\n", ctx->prog, addr);
+		rc = CTL_EXIT_NOADDR;
+		goto out;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "%s: cannot forget '%s' in %s: %s\n", ctx->prog,
+			addr, ctx->cfg->state, state_strerror(rc));
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	forget_log(addr, &old, reason);
+	fprintf(ctx->out, "%s: active again (was %s)\n", addr,
+		ctl_status_name(old.status));
+	rc = EXIT_OK;
+out:
+	state_close(st);
+	return rc;
+}
+
+/* ---- reevaluate ---- */
+
+struct reeval_change {
+	char addr[ADDR_MAX + 1];
+	uint8_t from, to;	/* enum rcpt_status */
+};
+
+struct reeval {
+	const struct ctl_ctx *ctx;
+	struct escalation e;
+	bool dry_run;
+	struct reeval_change *changes; /* REEVAL_BATCH of them */
+	size_t n;		/* changes found in this pass */
+	bool more;		/* the pass stopped at resume */
+	char resume[ADDR_MAX + 1];
+	uint64_t checked, to_hard, to_soft;
+};
+
+/* reeval_wanted - records escalation can say something about */
+static bool reeval_wanted(const struct rcpt *r)
+{
+	return r->n_soft > 0 || (r->status == RCPT_HARD && r->escalated);
+}
+
+/* reeval_scan_cb - read pass: note what would change, stop when full */
+static int reeval_scan_cb(const char *key, size_t keylen, const struct rcpt *r,
+			  void *arg)
+{
+	struct reeval *rv = arg;
+	char addr[ADDR_MAX + 1];
+	struct rcpt copy;
+
+	if (ctl_key_copy(key, keylen, addr, sizeof(addr)) != 0)
+		return 0;
+	if (!r) {
+		log_warn("ctl", "the record of '%s' does not decode; skipped",
+			 addr);
+		return 0;
+	}
+	if (!reeval_wanted(r))
+		return 0;
+	if (rv->n == REEVAL_BATCH) {
+		memcpy(rv->resume, addr, sizeof(addr));
+		rv->more = true;
+		return 1;
+	}
+	rv->checked++;
+	copy = *r;
+	if (rcpt_reevaluate(&copy, &rv->e)) {
+		struct reeval_change *c = &rv->changes[rv->n++];
+
+		memcpy(c->addr, addr, sizeof(addr));
+		c->from = r->status;
+		c->to = copy.status;
+	}
+	return 0;
+}
+
+/* reeval_write - re-read and rewrite the changes of this pass in one write
+   transaction; records changed by the worker since are judged anew,
+   vanished ones skipped.  0 or -errno. */
+static int reeval_write(struct state *st, struct reeval *rv)
+{
+	MDB_txn *txn = NULL;
+	struct rcpt r;
+	size_t i;
+	int rc;
+
+	rc = state_begin(st, true, &txn);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < rv->n; i++) {
+		struct reeval_change *c = &rv->changes[i];
+
+		rc = state_rcpt_get(st, txn, c->addr, &r);
+		if (rc == -ENOENT || (rc == 0 && !reeval_wanted(&r))) {
+			c->to = c->from = RCPT_STATUS_COUNT; /* no change */
+			continue;
+		}
+		if (rc != 0)
+			goto abort;
+		c->from = r.status;
+		if (!rcpt_reevaluate(&r, &rv->e)) {
+			c->to = c->from = RCPT_STATUS_COUNT;
+			continue;
+		}
+		c->to = r.status;
+		rc = state_rcpt_put(st, txn, c->addr, &r);
+		if (rc != 0)
+			goto abort;
+	}
+	return state_commit(txn);
+abort:
+	state_abort(txn);
+	return rc;
+}
+
+/* reeval_report - print and count the changes of this pass */
+static void reeval_report(struct reeval *rv)
+{
+	size_t i;
+
+	for (i = 0; i < rv->n; i++) {
+		const struct reeval_change *c = &rv->changes[i];
+
+		if (c->from == c->to)
+			continue;
+		fprintf(rv->ctx->out, "%s: %s -> %s\n", c->addr,
+			ctl_status_name(c->from), ctl_status_name(c->to));
+		if (c->to == RCPT_HARD)
+			rv->to_hard++;
+		else if (c->from == RCPT_HARD)
+			rv->to_soft++;
+	}
+}
+
+/* reeval_pass - one read pass from FROM and its write; 0 or -errno */
+static int reeval_pass(struct state *st, struct reeval *rv, const char *from)
+{
+	MDB_txn *txn = NULL;
+	int rc, tries;
+
+	rv->n = 0;
+	rv->more = false;
+	rc = state_begin(st, false, &txn);
+	if (rc != 0)
+		return rc;
+	rc = state_rcpt_foreach(st, txn, from, reeval_scan_cb, rv);
+	state_abort(txn);
+	if (rc < 0)
+		return rc;
+	if (rv->dry_run || rv->n == 0) {
+		reeval_report(rv);
+		return 0;
+	}
+	for (tries = 0;; tries++) {
+		rc = reeval_write(st, rv);
+		if (rc != -ENOSPC || tries >= ADMIN_GROW_TRIES)
+			break;
+		rc = state_grow(st);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0)
+		reeval_report(rv);
+	return rc;
+}
+
+int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct reeval rv;
+	struct state *st = NULL;
+	char from[ADDR_MAX + 1];
+	int i, rc;
+
+	memset(&rv, 0, sizeof(rv));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 ||
+		    strcmp(argv[i], "-n") == 0)
+			rv.dry_run = true;
+		else
+			return ctl_usage(ctx, "reevaluate",
+					 "unexpected argument '%s'", argv[i]);
+	}
+	rv.ctx = ctx;
+	rv.e.threshold = ctx->cfg->soft_threshold;
+	rv.e.min_span = ctx->cfg->soft_min_span;
+	rv.e.window = ctx->cfg->soft_window;
+	rc = ctl_state_open(ctx, !rv.dry_run, &st);
+	if (rc != 0)
+		return rc;
+	rv.changes = g_new(struct reeval_change, REEVAL_BATCH);
+	from[0] = '\0';
+	do {
+		rc = reeval_pass(st, &rv, from[0] ? from : NULL);
+		if (rc != 0) {
+			rc = ctl_state_error(ctx, rv.dry_run ? "read" : "update",
+					     rc);
+			goto out;
+		}
+		memcpy(from, rv.resume, sizeof(from));
+	} while (rv.more);
+	fprintf(ctx->out, "%llu records checked, %llu %sescalated to hard, "
+		"%llu %sreturned to soft\n",
+		(unsigned long long)rv.checked,
+		(unsigned long long)rv.to_hard, rv.dry_run ? "would be " : "",
+		(unsigned long long)rv.to_soft, rv.dry_run ? "would be " : "");
+	if (!rv.dry_run)
+		log_info("ctl", "reevaluate (threshold %u, min span %llds, "
+			 "window %llds): %llu checked, %llu escalated to hard, "
+			 "%llu returned to soft", rv.e.threshold,
+			 (long long)rv.e.min_span, (long long)rv.e.window,
+			 (unsigned long long)rv.checked,
+			 (unsigned long long)rv.to_hard,
+			 (unsigned long long)rv.to_soft);
+	rc = EXIT_OK;
+out:
+	g_free(rv.changes);
+	state_close(st);
+	return rc;
+}

@@ -1,0 +1,129 @@
+/*
+ * ctl_files.c - "bouncectl files": the files table (every source taken,
+ * how far and with what result) as text or a JSON array.
+ *
+ * One read-only transaction; rows are streamed (the source comes last in
+ * text so that nothing needs measuring).  Exit 66 without a state, 74 when
+ * the state cannot be read.
+ */
+#include <string.h>
+
+#include "ctl.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "state.h"
+
+struct files_walk {
+	const struct ctl_ctx *ctx;
+	enum ctl_format fmt;
+	uint64_t n;
+	int rc;			/* exit code of a failure inside the walk */
+};
+
+/* files_json - one entry as a JSON object, NULL on ENOMEM */
+static cJSON *files_json(const char *key, const struct file_rec *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o &&
+		  cJSON_AddItemToObject(o, "key", ctl_json_string(key)) &&
+		  cJSON_AddStringToObject(o, "status",
+					  ctl_file_status_name(f->status)) &&
+		  cJSON_AddNumberToObject(o, "offset", (double)f->offset) &&
+		  cJSON_AddNumberToObject(o, "lines", (double)f->lines) &&
+		  cJSON_AddNumberToObject(o, "records", (double)f->records) &&
+		  cJSON_AddNumberToObject(o, "bad", (double)f->bad) &&
+		  cJSON_AddItemToObject(o, "started", ctl_json_time(f->started)) &&
+		  cJSON_AddItemToObject(o, "updated", ctl_json_time(f->updated));
+
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* files_cb - print one entry of the files table */
+static int files_cb(const char *key, size_t keylen, const struct file_rec *f,
+		    void *arg)
+{
+	struct files_walk *w = arg;
+	FILE *out = w->ctx->out;
+	char *k = g_strndup(key, keylen);
+	char clean[1024], t[64];
+	cJSON *o;
+	char *s;
+
+	if (!f) {
+		log_warn("ctl", "the files entry '%s' does not decode; skipped",
+			 ctl_text_clean(k, clean, sizeof(clean)));
+		g_free(k);
+		return 0;
+	}
+	if (w->fmt == CTL_FMT_TEXT) {
+		ctl_time_text(f->updated, t, sizeof(t));
+		fprintf(out, "%-8s %14llu %10llu %10llu %8llu  %-24s  %s\n",
+			ctl_file_status_name(f->status),
+			(unsigned long long)f->offset,
+			(unsigned long long)f->lines,
+			(unsigned long long)f->records,
+			(unsigned long long)f->bad, t,
+			ctl_text_clean(k, clean, sizeof(clean)));
+		w->n++;
+		g_free(k);
+		return 0;
+	}
+	o = files_json(k, f);
+	s = o ? cJSON_PrintUnformatted(o) : NULL;
+	if (s) {
+		fprintf(out, "%s%s", w->n ? ",\n" : "\n", s);
+		w->n++;
+	} else {
+		fprintf(stderr, "%s: files: out of memory\n", w->ctx->prog);
+		w->rc = EXIT_SOFTWARE;
+	}
+	cJSON_free(s);
+	cJSON_Delete(o);
+	g_free(k);
+	return w->rc ? 1 : 0;
+}
+
+int cmd_files(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct files_walk w;
+	struct state *st = NULL;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	w.ctx = ctx;
+	rc = ctl_args_format(ctx, argc, argv, CTL_FMT_TEXT | CTL_FMT_JSON,
+			     &w.fmt);
+	if (rc != 0)
+		return rc;
+	rc = ctl_state_open(ctx, false, &st);
+	if (rc != 0)
+		return rc;
+	rc = state_begin(st, false, &txn);
+	if (rc != 0) {
+		rc = ctl_state_error(ctx, "read", rc);
+		goto out;
+	}
+	if (w.fmt == CTL_FMT_TEXT)
+		fprintf(ctx->out, "%-8s %14s %10s %10s %8s  %-24s  %s\n",
+			"STATUS", "OFFSET", "LINES", "RECORDS", "BAD", "UPDATED",
+			"SOURCE");
+	else
+		fputs("[", ctx->out);
+	rc = state_file_foreach(st, txn, files_cb, &w);
+	state_abort(txn);
+	if (rc < 0) {
+		rc = ctl_state_error(ctx, "read", rc);
+		goto out;
+	}
+	rc = w.rc;
+	if (rc == 0 && w.fmt == CTL_FMT_JSON)
+		fputs(w.n ? "\n]\n" : "]\n", ctx->out);
+out:
+	state_close(st);
+	return rc;
+}

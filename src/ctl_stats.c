@@ -1,0 +1,314 @@
+/*
+ * ctl_stats.c - "bouncectl stats": records by status and by last bounce
+ * category, the ten domains with the most suppressed addresses, the
+ * counters kept in the meta table, and the number of files taken; as text
+ * or one JSON object.
+ *
+ * One read-only transaction walks the rcpt table once; memory grows with
+ * the number of distinct categories and domains, not records.  Exit 66
+ * without a state, 74 when the state cannot be read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "ctl.h"
+#include "exitcodes.h"
+#include "rcpt_rules.h"
+#include "state.h"
+
+#define STATS_TOP_DOMAINS 10
+#define STATS_NO_CATEGORY "(none)"
+
+/* the counters ingest keeps in the meta table (no meta iterator exists) */
+static const char *const stats_counter_names[] = {
+	"count.records", "count.hard",	    "count.soft",
+	"count.escalated", "count.complaint", "count.unsub",
+	"count.duplicate", "count.delivery", "count.ignored",
+	"count.skipped", "count.bad",
+};
+#define STATS_N_COUNTERS G_N_ELEMENTS(stats_counter_names)
+
+struct stats {
+	uint64_t records;
+	uint64_t by_status[RCPT_STATUS_COUNT];
+	uint64_t undecodable;
+	GHashTable *cats;	/* g_strdup'ed name -> g_new'ed uint64_t */
+	GHashTable *domains;	/* of suppressed addresses */
+	uint64_t counters[STATS_N_COUNTERS];
+	uint64_t files;
+	uint64_t files_by_status[3]; /* partial, done, failed */
+};
+
+struct stats_entry {
+	const char *name;
+	uint64_t n;
+};
+
+/* stats_bump - add one to NAME in H (values are g_new'ed counters) */
+static void stats_bump(GHashTable *h, const char *name)
+{
+	uint64_t *n = g_hash_table_lookup(h, name);
+
+	if (!n) {
+		n = g_new0(uint64_t, 1);
+		g_hash_table_insert(h, g_strdup(name), n);
+	}
+	(*n)++;
+}
+
+/* stats_rcpt_cb - count one record */
+static int stats_rcpt_cb(const char *key, size_t keylen, const struct rcpt *r,
+			 void *arg)
+{
+	struct stats *s = arg;
+	char addr[ADDR_MAX + 1];
+
+	s->records++;
+	if (!r || r->status >= RCPT_STATUS_COUNT) {
+		s->undecodable++;
+		return 0;
+	}
+	s->by_status[r->status]++;
+	stats_bump(s->cats, r->last_category[0] ? r->last_category :
+						   STATS_NO_CATEGORY);
+	if (rcpt_is_suppressed(r) &&
+	    ctl_key_copy(key, keylen, addr, sizeof(addr)) == 0) {
+		const char *d = addr_domain(addr);
+
+		stats_bump(s->domains, d && *d ? d : "(unknown)");
+	}
+	return 0;
+}
+
+/* stats_file_cb - count one entry of the files table */
+static int stats_file_cb(const char *key, size_t keylen,
+			 const struct file_rec *f, void *arg)
+{
+	struct stats *s = arg;
+
+	(void)key;
+	(void)keylen;
+	s->files++;
+	if (f && f->status < G_N_ELEMENTS(s->files_by_status))
+		s->files_by_status[f->status]++;
+	return 0;
+}
+
+/* stats_entry_cmp - most first, then by name */
+static int stats_entry_cmp(const void *a, const void *b)
+{
+	const struct stats_entry *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* stats_sorted - the entries of H, most first; g_free the result */
+static struct stats_entry *stats_sorted(GHashTable *h, size_t *n)
+{
+	struct stats_entry *e = g_new(struct stats_entry,
+				      g_hash_table_size(h) + 1);
+	GHashTableIter it;
+	gpointer key, val;
+	size_t i = 0;
+
+	g_hash_table_iter_init(&it, h);
+	while (g_hash_table_iter_next(&it, &key, &val)) {
+		e[i].name = key;
+		e[i].n = *(const uint64_t *)val;
+		i++;
+	}
+	qsort(e, i, sizeof(*e), stats_entry_cmp);
+	*n = i;
+	return e;
+}
+
+/* stats_gather - everything, in one read transaction; 0 or -errno */
+static int stats_gather(struct state *st, struct stats *s)
+{
+	MDB_txn *txn = NULL;
+	size_t i;
+	int rc;
+
+	rc = state_begin(st, false, &txn);
+	if (rc != 0)
+		return rc;
+	rc = state_rcpt_foreach(st, txn, NULL, stats_rcpt_cb, s);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < STATS_N_COUNTERS; i++) {
+		rc = state_meta_get_u64(st, txn, stats_counter_names[i],
+					&s->counters[i]);
+		if (rc == -ENOENT) {
+			s->counters[i] = 0;
+			rc = 0;
+		}
+		if (rc != 0)
+			goto out;
+	}
+	rc = state_file_foreach(st, txn, stats_file_cb, s);
+out:
+	state_abort(txn);
+	return rc;
+}
+
+/* stats_text_entries - "  NAME  COUNT" lines */
+static void stats_text_entries(FILE *out, const struct stats_entry *e,
+			       size_t n)
+{
+	char clean[128];
+	size_t i;
+
+	if (n == 0)
+		fprintf(out, "  (none)\n");
+	for (i = 0; i < n; i++)
+		fprintf(out, "  %-30s %10llu\n",
+			ctl_text_clean(e[i].name, clean, sizeof(clean)),
+			(unsigned long long)e[i].n);
+}
+
+static void stats_text(FILE *out, const struct stats *s,
+		       const struct stats_entry *cats, size_t n_cats,
+		       const struct stats_entry *doms, size_t n_doms)
+{
+	size_t i;
+
+	fprintf(out, "addresses: %llu\n", (unsigned long long)s->records);
+	if (s->undecodable)
+		fprintf(out, "records that do not decode: %llu\n",
+			(unsigned long long)s->undecodable);
+	fprintf(out, "by status:\n");
+	for (i = 0; i < RCPT_STATUS_COUNT; i++)
+		fprintf(out, "  %-30s %10llu\n", ctl_status_name((uint8_t)i),
+			(unsigned long long)s->by_status[i]);
+	fprintf(out, "by last category:\n");
+	stats_text_entries(out, cats, n_cats);
+	fprintf(out, "top domains of suppressed addresses:\n");
+	stats_text_entries(out, doms, n_doms);
+	fprintf(out, "counters:\n");
+	for (i = 0; i < STATS_N_COUNTERS; i++)
+		fprintf(out, "  %-30s %10llu\n",
+			stats_counter_names[i] + strlen("count."),
+			(unsigned long long)s->counters[i]);
+	fprintf(out, "files: %llu (%llu done, %llu partial, %llu failed)\n",
+		(unsigned long long)s->files,
+		(unsigned long long)s->files_by_status[FILE_DONE],
+		(unsigned long long)s->files_by_status[FILE_PARTIAL],
+		(unsigned long long)s->files_by_status[FILE_FAILED]);
+}
+
+/* stats_json_num - add a number under KEY (made valid UTF-8) */
+static bool stats_json_num(cJSON *o, const char *key, uint64_t n)
+{
+	cJSON *item = cJSON_CreateNumber((double)n);
+	char *valid = g_utf8_make_valid(key, -1);
+	bool ok = item && cJSON_AddItemToObject(o, valid, item);
+
+	if (!ok)
+		cJSON_Delete(item);
+	g_free(valid);
+	return ok;
+}
+
+/* stats_json_build - the whole result as one object, NULL on ENOMEM */
+static cJSON *stats_json_build(const struct stats *s,
+			       const struct stats_entry *cats, size_t n_cats,
+			       const struct stats_entry *doms, size_t n_doms)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && stats_json_num(o, "addresses", s->records) &&
+		  stats_json_num(o, "undecodable", s->undecodable);
+	cJSON *status = ok ? cJSON_AddObjectToObject(o, "status") : NULL;
+	cJSON *categories = cJSON_AddObjectToObject(o, "categories");
+	cJSON *top = cJSON_AddArrayToObject(o, "top_domains");
+	cJSON *counters = cJSON_AddObjectToObject(o, "counters");
+	size_t i;
+
+	ok = ok && status && categories && top && counters;
+
+	for (i = 0; ok && i < RCPT_STATUS_COUNT; i++)
+		ok = stats_json_num(status, ctl_status_name((uint8_t)i),
+				    s->by_status[i]);
+	for (i = 0; ok && i < n_cats; i++)
+		ok = stats_json_num(categories, cats[i].name, cats[i].n);
+	for (i = 0; ok && i < n_doms; i++) {
+		cJSON *d = cJSON_CreateObject();
+
+		ok = d && cJSON_AddItemToArray(top, d);
+		if (!ok) {
+			cJSON_Delete(d);
+			break;
+		}
+		ok = cJSON_AddItemToObject(d, "domain",
+					   ctl_json_string(doms[i].name)) &&
+		     stats_json_num(d, "count", doms[i].n);
+	}
+	for (i = 0; ok && i < STATS_N_COUNTERS; i++)
+		ok = stats_json_num(counters,
+				    stats_counter_names[i] + strlen("count."),
+				    s->counters[i]);
+	ok = ok && stats_json_num(o, "files", s->files);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct stats s;
+	struct stats_entry *cats = NULL, *doms = NULL;
+	size_t n_cats = 0, n_doms = 0;
+	enum ctl_format fmt;
+	struct state *st = NULL;
+	cJSON *o = NULL;
+	char *js = NULL;
+	int rc;
+
+	rc = ctl_args_format(ctx, argc, argv, CTL_FMT_TEXT | CTL_FMT_JSON, &fmt);
+	if (rc != 0)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	s.cats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  g_free);
+	rc = ctl_state_open(ctx, false, &st);
+	if (rc != 0)
+		goto out;
+	rc = stats_gather(st, &s);
+	if (rc != 0) {
+		rc = ctl_state_error(ctx, "read", rc);
+		goto out;
+	}
+	cats = stats_sorted(s.cats, &n_cats);
+	doms = stats_sorted(s.domains, &n_doms);
+	if (n_doms > STATS_TOP_DOMAINS)
+		n_doms = STATS_TOP_DOMAINS;
+	if (fmt == CTL_FMT_TEXT) {
+		stats_text(ctx->out, &s, cats, n_cats, doms, n_doms);
+		rc = EXIT_OK;
+		goto out;
+	}
+	o = stats_json_build(&s, cats, n_cats, doms, n_doms);
+	js = o ? cJSON_Print(o) : NULL;
+	if (!js) {
+		fprintf(stderr, "%s: stats: out of memory\n", ctx->prog);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	fprintf(ctx->out, "%s\n", js);
+	rc = EXIT_OK;
+out:
+	cJSON_free(js);
+	cJSON_Delete(o);
+	g_free(doms);
+	g_free(cats);
+	state_close(st);
+	g_hash_table_destroy(s.domains);
+	g_hash_table_destroy(s.cats);
+	return rc;
+}

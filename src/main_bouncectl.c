@@ -1,0 +1,252 @@
+/*
+ * main_bouncectl.c - the bouncectl command line: global options, the
+ * usage text, and a dispatch table of subcommands (one cmd_<name> function
+ * each, in src/ctl_*.c).
+ *
+ * Exit codes (exitcodes.h, documented in bouncectl(8)): 0 success, 64 bad
+ * command line, 66 no state yet, 67 no record for the address, 74 state or
+ * output error, 78 configuration error.  Only this file exits.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "config.h"
+#include "ctl.h"
+#include "exitcodes.h"
+#include "log.h"
+
+#define PROG "bouncectl"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "show", cmd_show, "ADDR [--format text|json]",
+	  "the status of one address and why it has it",
+	  "Prints the record of ADDR: its status and since when; for a hard,\n"
+	  "complained or unsubscribed address the record that caused it (kind\n"
+	  "b, rb, f, d or list, source file and line, category, DSN status and\n"
+	  "text, sender, VirtualMTA, job id, time); for an address made hard by\n"
+	  "soft bounces how many and over which period, and the last one; the\n"
+	  "events counted, the soft bounce times kept, and the provider actions\n"
+	  "with their state (pending, done, dead, dry-run).\n"
+	  "\n"
+	  "ADDR is normalised as bounced does (case, <>, rfc822;) before lookup.\n"
+	  "Exit 67 when there is no record for it, 64 when it is not an address.\n"
+	  "\n"
+	  "  --format text|json   output format (default text)\n" },
+	{ "list", cmd_list, "[--status S] [--since T] [--format text|csv|json]",
+	  "every record, filtered by status and time",
+	  "Prints every record in address order.\n"
+	  "\n"
+	  "  --status S   only records of status S: active, soft, hard,\n"
+	  "               complained, unsubscribed, or suppressed (= hard,\n"
+	  "               complained and unsubscribed).  Repeat the option or\n"
+	  "               separate statuses with commas to take several.\n"
+	  "  --since T    only records updated at or after T: a time\n"
+	  "               (\"2019-02-08\", \"2019-02-08 21:54:05+0000\", a Unix\n"
+	  "               time) or a duration back from now (\"2h\", \"7d\").\n"
+	  "  --format F   text (aligned columns, default), csv (RFC 4180, with\n"
+	  "               a header line) or json (one array of objects).\n" },
+	{ "stats", cmd_stats, "[--format text|json]",
+	  "counts by status, category and domain; counters; files",
+	  "Prints the number of records by status, by last bounce category,\n"
+	  "the ten domains with the most suppressed addresses, the counters\n"
+	  "kept since the state was created, and the number of files taken.\n"
+	  "\n"
+	  "  --format text|json   output format (default text)\n" },
+	{ "files", cmd_files, "[--format text|json]",
+	  "the input files taken and how far",
+	  "Prints the files table: each source (absolute path, or a stream id),\n"
+	  "its status (partial, done, failed), committed byte offset, lines\n"
+	  "consumed, records taken, bad lines and when it was last updated.\n"
+	  "\n"
+	  "  --format text|json   output format (default text)\n" },
+	{ "forget", cmd_forget, "ADDR [--reason TEXT]",
+	  "make an address active again (false positive)",
+	  "Makes ADDR active again: its status, soft bounce times, reason and\n"
+	  "provider actions are cleared, its event counters are kept.  The\n"
+	  "change is logged at info level with TEXT.  It does not resubscribe\n"
+	  "the address at any provider.  Exit 67 when there is no record.\n"
+	  "\n"
+	  "  --reason TEXT   why, for the log\n" },
+	{ "reevaluate", cmd_reevaluate, "[--dry-run]",
+	  "apply the current soft-bounce settings to every record",
+	  "Applies soft-threshold, soft-min-span and soft-window of the current\n"
+	  "configuration to the soft bounce times kept in every record: a soft\n"
+	  "address that now qualifies becomes hard, an address made hard by\n"
+	  "soft bounces that no longer qualifies goes back to soft.  Each change\n"
+	  "is printed as \"ADDR: soft -> hard\", then a summary line.  Changes\n"
+	  "are written in transactions of at most 10000 records.\n"
+	  "\n"
+	  "  --dry-run   print what would change, write nothing\n" },
+};
+
+/* ctl_cmd_lookup - the table entry of NAME, or NULL */
+static const struct ctl_cmd *ctl_cmd_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(ctl_cmds); i++)
+		if (strcmp(ctl_cmds[i].name, name) == 0)
+			return &ctl_cmds[i];
+	return NULL;
+}
+
+/* ctl_cmd_help - "usage: PROG NAME SYNOPSIS" and the help of C */
+static void ctl_cmd_help(const char *prog, const struct ctl_cmd *c, FILE *out)
+{
+	fprintf(out, "usage: %s [OPTIONS] %s %s\n\n%s", prog, c->name,
+		c->synopsis, c->help);
+}
+
+/* usage - the full help of bouncectl --help */
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: %s [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Inspects and corrects the recipient state that bounced keeps in\n"
+		"its state directory.  Reading commands use read-only transactions\n"
+		"and never block a running bounced; forget and reevaluate write in\n"
+		"short transactions.\n"
+		"\n"
+		"Commands:\n",
+		PROG);
+	for (i = 0; i < G_N_ELEMENTS(ctl_cmds); i++)
+		fprintf(out, "  %s %s\n      %s\n", ctl_cmds[i].name,
+			ctl_cmds[i].synopsis, ctl_cmds[i].summary);
+	fprintf(out,
+		"  help [COMMAND]\n"
+		"      this text, or the details of COMMAND\n"
+		"\n"
+		"Options (before the command):\n"
+		"  -c, --config FILE  read FILE; default $BOUNCED_CONFIG, else the\n"
+		"                     built-in defaults (state in ./state)\n"
+		"  --debug            log everything\n"
+		"  -q, --quiet        log errors only\n"
+		"  -h, --help         this text\n"
+		"  -V, --version      the version\n"
+		"\n"
+		"Exit status:\n"
+		"  0   success\n"
+		"  64  bad command line, or ADDR is not an address\n"
+		"  66  no state yet (run 'bounced process' first)\n"
+		"  67  no record for ADDR\n"
+		"  74  the state could not be read or written, or output failed\n"
+		"  78  configuration error\n"
+		"\n"
+		"Examples:\n"
+		"  %s show alice@example.com\n"
+		"  %s list --status suppressed --since 7d --format csv > out.csv\n"
+		"  %s -c bounced.conf stats --format json\n"
+		"  %s forget bob@example.com --reason 'mailbox fixed'\n"
+		"  %s reevaluate --dry-run\n"
+		"\n"
+		"See bouncectl(8).\n",
+		PROG, PROG, PROG, PROG, PROG);
+}
+
+/* cmd_help - "help" and "help CMD" */
+static int cmd_help(int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "%s: help: one command at a time\n", PROG);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		printf("usage: %s help [COMMAND]\n\nThe usage of %s, or the "
+		       "details of COMMAND.\n", PROG, PROG);
+		return EXIT_OK;
+	}
+	c = ctl_cmd_lookup(argv[1]);
+	if (!c) {
+		char clean[128];
+
+		fprintf(stderr, "%s: help: unknown command '%s'\n", PROG,
+			ctl_text_clean(argv[1], clean, sizeof(clean)));
+		return EXIT_USAGE;
+	}
+	ctl_cmd_help(PROG, c, stdout);
+	return EXIT_OK;
+}
+
+/* wants_help - -h/--help among the command's arguments (before "--") */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (ctl_is_help(argv[i]))
+			return true;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_global g;
+	struct config *cfg = NULL;
+	const struct ctl_cmd *c;
+	struct ctl_ctx ctx;
+	char **cargv;
+	int cargc, rc;
+
+	if (cli_parse_global(PROG, argc, argv, &g) != 0)
+		return EXIT_USAGE;
+	if (g.help) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (g.version) {
+		printf("%s %s\n", PROG, BOUNCED_VERSION);
+		return EXIT_OK;
+	}
+	if (g.cmd_index >= argc) {
+		fprintf(stderr, "%s: no command given (see '%s --help')\n",
+			PROG, PROG);
+		return EXIT_USAGE;
+	}
+	cargc = argc - g.cmd_index;
+	cargv = argv + g.cmd_index;
+	if (strcmp(cargv[0], "help") == 0)
+		return cmd_help(cargc, cargv);
+	c = ctl_cmd_lookup(cargv[0]);
+	if (!c) {
+		char clean[128];
+
+		fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n",
+			PROG, ctl_text_clean(cargv[0], clean, sizeof(clean)),
+			PROG);
+		return EXIT_USAGE;
+	}
+	if (wants_help(cargc, cargv)) {
+		ctl_cmd_help(PROG, c, stdout);
+		return EXIT_OK;
+	}
+	if (cli_load_config(PROG, &g, &cfg) != 0)
+		return EXIT_CONFIG;
+
+	ctx.prog = PROG;
+	ctx.cfg = cfg;
+	ctx.out = stdout;
+	ctx.now = (int64_t)time(NULL);
+	rc = c->fn(&ctx, cargc, cargv);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write the output: %m\n", PROG);
+		if (rc == EXIT_OK)
+			rc = EXIT_IOERR;
+	}
+	config_free(cfg);
+	log_close();
+	return rc;
+}
