@@ -10,6 +10,7 @@
  * so counts and logs are taken from the attempt that committed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -185,9 +186,38 @@ abort:
 	return rc;
 }
 
+/* ingest_why - what made an address suppressed, for the log */
+static void ingest_why(const struct batch_event *be, char *buf, size_t len)
+{
+	const struct event *ev = &be->ev;
+	const char *cat = ev->bounce_cat && *ev->bounce_cat ? ev->bounce_cat :
+							      "no category";
+	const char *st = ev->dsn_status && *ev->dsn_status ? ev->dsn_status : "";
+
+	switch (be->outcome) {
+	case OUT_HARD:
+		snprintf(buf, len, "hard bounce (%s%s%s)", cat, *st ? " " : "",
+			 st);
+		break;
+	case OUT_ESCALATED:
+		snprintf(buf, len, "soft bounces escalated to hard (last: %s%s%s)",
+			 cat, *st ? " " : "", st);
+		break;
+	case OUT_COMPLAINT:
+		snprintf(buf, len, "complaint (%s)",
+			 ev->feedback_type && *ev->feedback_type ?
+				 ev->feedback_type : "abuse");
+		break;
+	default:
+		snprintf(buf, len, "on an unsubscribe list");
+		break;
+	}
+}
+
 /* ingest_log_batch - what the committed batch concluded, per address */
 static void ingest_log_batch(struct batch_rcpt **arr, size_t n)
 {
+	char why[160];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -196,26 +226,16 @@ static void ingest_log_batch(struct batch_rcpt **arr, size_t n)
 		for (be = arr[i]->first; be; be = be->next) {
 			const struct event *ev = &be->ev;
 
-			if (ingest_outcome_suppresses(be->outcome))
-				log_info("ingest",
-					 "dry-run: would unsubscribe %s everywhere "
-					 "(%s%s %s%s%s, %s:%llu)",
-					 arr[i]->addr,
-					 be->outcome == OUT_ESCALATED ?
-						 "escalated " : "",
-					 event_class_name(ev->klass),
-					 ev->bounce_cat && *ev->bounce_cat ?
-						 ev->bounce_cat :
-						 event_kind_name(ev->kind),
-					 ev->dsn_status && *ev->dsn_status ?
-						 " " : "",
-					 ev->dsn_status ? ev->dsn_status : "",
-					 ev->source,
-					 (unsigned long long)ev->line);
-			else if (be->outcome == OUT_DUPLICATE)
-				log_debug("ingest", "duplicate: %s is already suppressed (%s:%llu)",
-					  arr[i]->addr, ev->source,
-					  (unsigned long long)ev->line);
+			if (ingest_outcome_suppresses(be->outcome)) {
+				ingest_why(be, why, sizeof(why));
+				log_info("ingest", "dry-run: unsubscribe %s everywhere: "
+					 "%s, %s:%llu", arr[i]->addr, why,
+					 ev->source, (unsigned long long)ev->line);
+			} else if (be->outcome == OUT_DUPLICATE) {
+				log_debug("ingest", "duplicate: %s is already "
+					  "suppressed (%s:%llu)", arr[i]->addr,
+					  ev->source, (unsigned long long)ev->line);
+			}
 		}
 	}
 }

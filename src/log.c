@@ -1,0 +1,250 @@
+/*
+ * log.c - leveled log lines: "YYYY-MM-DD HH:MM:SS ident[pid]: level module: text".
+ *
+ * Each line is built in a bounded stack buffer (LOG_LINE_MAX bytes with
+ * the newline; longer messages end in "...") and written with one write(),
+ * so lines from several processes appending to one file do not interleave.
+ * Messages carry hostile text (DSN diagnostics, addresses, file names):
+ * control characters (bytes < 0x20 and 0x7f), C1 controls (U+0080..U+009F)
+ * and bytes that are not UTF-8 are written as '?', so a line can neither
+ * be split nor drive a terminal.  Times are local (localtime_r).
+ * Error policy: log_open/log_reopen return -errno and keep the previous
+ * destination; a failed write is dropped (there is nowhere to report it).
+ * errno is preserved across log_msg, so "%m" works in messages.
+ * Not thread-safe: bounced is one thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOG_LINE_MAX 4096	/* bytes in a line, newline included */
+#define LOG_NAME_MAX 32		/* bytes of ident or module shown */
+
+static struct {
+	int fd;			/* -1: stderr */
+	char *path;		/* the file, for log_reopen */
+	enum log_level level;
+	char ident[LOG_NAME_MAX];
+} log_st = { -1, NULL, BLOG_INFO, "bounced" };
+
+static const char *const log_words[] = {
+	[BLOG_ERROR] = "error",
+	[BLOG_WARN] = "warning",
+	[BLOG_INFO] = "info",
+	[BLOG_DEBUG] = "debug",
+};
+
+/* log_name - NAME as printable ASCII without blanks, at most LEN - 1 bytes */
+static void log_name(char *dst, size_t len, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && name[i] && i + 1 < len; i++)
+		dst[i] = (name[i] > 0x20 && name[i] < 0x7f) ? name[i] : '?';
+	dst[i] = '\0';
+}
+
+/* log_open_file - open PATH for appending; fd or -errno */
+static int log_open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		      0640);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* log_open - send lines to PATH ("-" or NULL = stderr) */
+int log_open(const char *path)
+{
+	char *dup;
+	int fd;
+
+	if (!path || strcmp(path, "-") == 0) {
+		log_close();
+		return 0;
+	}
+	fd = log_open_file(path);
+	if (fd < 0)
+		return fd;
+	dup = strdup(path);
+	if (!dup) {
+		close(fd);
+		return -ENOMEM;
+	}
+	log_close();
+	log_st.fd = fd;
+	log_st.path = dup;
+	return 0;
+}
+
+/* log_reopen - the same path again (after logrotate moved the file) */
+int log_reopen(void)
+{
+	int fd;
+
+	if (log_st.fd < 0 || !log_st.path)
+		return 0;
+	fd = log_open_file(log_st.path);
+	if (fd < 0)
+		return fd;
+	close(log_st.fd);
+	log_st.fd = fd;
+	return 0;
+}
+
+/* log_close - back to stderr */
+void log_close(void)
+{
+	if (log_st.fd >= 0)
+		close(log_st.fd);
+	log_st.fd = -1;
+	free(log_st.path);
+	log_st.path = NULL;
+}
+
+void log_set_level(enum log_level level)
+{
+	int lv = (int)level;
+
+	if (lv < BLOG_ERROR)
+		lv = BLOG_ERROR;
+	if (lv > BLOG_DEBUG)
+		lv = BLOG_DEBUG;
+	log_st.level = (enum log_level)lv;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_st.level;
+}
+
+/* log_set_ident - the program name in each line */
+void log_set_ident(const char *ident)
+{
+	log_name(log_st.ident, sizeof(log_st.ident),
+		 (ident && *ident) ? ident : "bounced");
+}
+
+/*
+ * log_clean - SRC (LEN bytes) into DST (CAP bytes) with controls, C1
+ * controls and invalid UTF-8 as '?', whole characters only; returns the
+ * bytes written, *USED the source bytes taken.
+ */
+static size_t log_clean(char *dst, size_t cap, const char *src, size_t len,
+			size_t *used)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)src[i];
+		size_t k = 1;
+		gunichar u;
+
+		if (c < 0x80) {
+			if (o + 1 > cap)
+				break;
+			dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+			i++;
+			continue;
+		}
+		u = g_utf8_get_char_validated(src + i, (gssize)(len - i));
+		if (u != (gunichar)-1 && u != (gunichar)-2)
+			k = (size_t)g_utf8_skip[c];
+		if (u == (gunichar)-1 || u == (gunichar)-2 ||
+		    (u >= 0x80 && u <= 0x9f)) {
+			if (o + 1 > cap)
+				break;
+			dst[o++] = '?';
+		} else {
+			if (o + k > cap)
+				break;
+			memcpy(dst + o, src + i, k);
+			o += k;
+		}
+		i += k;
+	}
+	*used = i;
+	return o;
+}
+
+/* log_write_all - the whole buffer, retrying on EINTR and short writes */
+static void log_write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+/* log_vmsg - format, clean and write one line */
+void log_vmsg(enum log_level level, const char *module, const char *fmt,
+	      va_list ap)
+{
+	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX];
+	char ts[32], mod[LOG_NAME_MAX];
+	int saved = errno, lv = (int)level, m, p;
+	size_t room, n, used = 0;
+	struct tm tm;
+	time_t now;
+
+	if (lv > (int)log_st.level)
+		return;
+	if (lv < BLOG_ERROR)
+		lv = BLOG_ERROR;
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (m < 0)
+		m = snprintf(msg, sizeof(msg), "(cannot format: %s)", fmt);
+	if (m < 0)
+		m = 0;
+	now = time(NULL);
+	if (!localtime_r(&now, &tm) ||
+	    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(ts, sizeof(ts), "0000-00-00 00:00:00");
+	log_name(mod, sizeof(mod), (module && *module) ? module : "-");
+	p = snprintf(line, sizeof(line), "%s %s[%ld]: %s %s: ", ts,
+		     log_st.ident, (long)getpid(), log_words[lv], mod);
+	if (p < 0 || (size_t)p >= sizeof(line) / 2)
+		p = 0;
+	room = sizeof(line) - 1 - (size_t)p;	/* 1 for the newline */
+	n = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
+	n = log_clean(line + p, room, msg, n, &used);
+	if (used < (size_t)m) {
+		/* truncated: end in "...", cut on a character boundary */
+		if (n > room - 3) {
+			n = room - 3;
+			while (n > 0 &&
+			       ((unsigned char)line[p + n] & 0xc0) == 0x80)
+				n--;
+		}
+		memcpy(line + p + n, "...", 3);
+		n += 3;
+	}
+	line[p + n] = '\n';
+	log_write_all(log_st.fd >= 0 ? log_st.fd : STDERR_FILENO, line,
+		      (size_t)p + n + 1);
+	errno = saved;
+}
+
+/* log_msg - printf-style front of log_vmsg */
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, module, fmt, ap);
+	va_end(ap);
+}

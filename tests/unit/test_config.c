@@ -1,0 +1,1279 @@
+/*
+ * test_config.c - config.c, config_print.c and log.c: the embedded
+ * defaults, a file with every group, a table of bad values (each must fail
+ * naming key and value), warnings (unknown keys, other types' keys, a
+ * secret file open to others), provider names, durations, the
+ * print -> load round trip with secrets masked, the shipped example file,
+ * and the log line format, sanitising, truncation, levels and reopen.
+ * Files are written under a mkdtemp directory removed at the end; the
+ * example is read as contrib/bounced.conf.example (the suite runs from the
+ * repository root).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+static char *tmpdir;
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	tmpdir = g_build_filename(g_get_tmp_dir(), "test_config-XXXXXX", NULL);
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	int rc;
+
+	(void)state;
+	log_close();
+	rc = nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	g_free(tmpdir);
+	return rc;
+}
+
+/* write_file - NAME in the temp dir with TEXT and MODE; g_free the path */
+static char *write_file(const char *name, const char *text, mode_t mode)
+{
+	char *path = g_build_filename(tmpdir, name, NULL);
+
+	assert_true(g_file_set_contents(path, text, -1, NULL));
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+static char *read_all(const char *path)
+{
+	char *text = NULL;
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	return text;
+}
+
+static bool has_warning(GPtrArray *w, const char *needle)
+{
+	guint i;
+
+	for (i = 0; i < w->len; i++)
+		if (strstr(w->pdata[i], needle))
+			return true;
+	return false;
+}
+
+static void assert_list(char **got, const char *const *want)
+{
+	size_t i;
+
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	for (i = 0; want[i]; i++) {
+		assert_non_null(got[i]);
+		assert_string_equal(got[i], want[i]);
+	}
+	assert_null(got[i]);
+}
+
+static void assert_str_or_null(const char *got, const char *want)
+{
+	if (!want)
+		assert_null(got);
+	else {
+		assert_non_null(got);
+		assert_string_equal(got, want);
+	}
+}
+
+static void assert_lists_equal(char **a, char **b)
+{
+	size_t i;
+
+	if (!a || !b) {
+		assert_ptr_equal(a, b);
+		return;
+	}
+	for (i = 0; a[i] && b[i]; i++)
+		assert_string_equal(a[i], b[i]);
+	assert_null(a[i]);
+	assert_null(b[i]);
+}
+
+/* a secret after print -> load is "****" when it was set */
+static void assert_secret(const char *printed, const char *orig, bool masked)
+{
+	if (masked)
+		assert_str_or_null(printed, orig ? "****" : NULL);
+	else
+		assert_str_or_null(printed, orig);
+}
+
+/* assert_config_equal - every value but the path */
+static void assert_config_equal(const struct config *a,
+				const struct config *b, bool masked)
+{
+	size_t i;
+
+	assert_string_equal(a->spool, b->spool);
+	assert_string_equal(a->state, b->state);
+	assert_string_equal(a->log, b->log);
+	assert_int_equal(a->debug, b->debug);
+	assert_lists_equal(a->acct_fields, b->acct_fields);
+	assert_int_equal(a->batch_records, b->batch_records);
+	assert_int_equal(a->batch_interval_ms, b->batch_interval_ms);
+	assert_lists_equal(a->hard_categories, b->hard_categories);
+	assert_lists_equal(a->soft_categories, b->soft_categories);
+	assert_lists_equal(a->ignore_categories, b->ignore_categories);
+	assert_lists_equal(a->complaint_types, b->complaint_types);
+	assert_int_equal(a->soft_threshold, b->soft_threshold);
+	assert_int_equal(a->soft_min_span, b->soft_min_span);
+	assert_int_equal(a->soft_window, b->soft_window);
+	assert_int_equal(a->n_providers, b->n_providers);
+	for (i = 0; i < a->n_providers; i++) {
+		const struct config_provider *p = &a->providers[i];
+		const struct config_provider *q = &b->providers[i];
+
+		assert_string_equal(p->name, q->name);
+		assert_int_equal(p->type, q->type);
+		assert_str_or_null(q->endpoint, p->endpoint);
+		assert_int_equal(p->api_version, q->api_version);
+		assert_str_or_null(q->public_key, p->public_key);
+		assert_secret(q->private_key, p->private_key, masked);
+		assert_secret(q->api_key, p->api_key, masked);
+		assert_str_or_null(q->username, p->username);
+		assert_secret(q->usertoken, p->usertoken, masked);
+		assert_str_or_null(q->url, p->url);
+		assert_secret(q->secret, p->secret, masked);
+		assert_lists_equal(p->senders, q->senders);
+		assert_str_or_null(q->job_prefix, p->job_prefix);
+		assert_int_equal(p->concurrency, q->concurrency);
+		assert_int_equal(p->list_refresh, q->list_refresh);
+		assert_int_equal(p->timeout, q->timeout);
+		assert_int_equal(p->connect_timeout, q->connect_timeout);
+		assert_str_or_null(q->ca_file, p->ca_file);
+	}
+	assert_str_or_null(b->notify_smtp, a->notify_smtp);
+	assert_str_or_null(b->notify_from, a->notify_from);
+	assert_str_or_null(b->notify_to, a->notify_to);
+	assert_int_equal(a->digest_interval, b->digest_interval);
+	assert_string_equal(a->rrd_file, b->rrd_file);
+}
+
+static const char *const def_fields[] = {
+	"type", "timeQueued", "bounceCat", "vmta", "orig", "rcpt", "srcMta",
+	"dlvSourceIp", "jobId", "dsnStatus", "dsnMta", "dsnDiag", NULL
+};
+static const char *const def_hard[] = {
+	"bad-mailbox", "bad-domain", "routing-errors", "inactive-mailbox", NULL
+};
+static const char *const def_soft[] = {
+	"bad-configuration", "bad-connection", "content-related",
+	"invalid-sender", "other", "policy-related", "quota-issues",
+	"spam-related", "virus-related", NULL
+};
+static const char *const def_empty[] = { NULL };
+static const char *const def_complaint[] = { "abuse", "fraud", "virus", NULL };
+
+static void assert_defaults(const struct config *cfg)
+{
+	assert_string_equal(cfg->spool, "./spool");
+	assert_string_equal(cfg->state, "./state");
+	assert_string_equal(cfg->log, "-");
+	assert_false(cfg->debug);
+	assert_list(cfg->acct_fields, def_fields);
+	assert_int_equal(cfg->batch_records, 100000);
+	assert_int_equal(cfg->batch_interval_ms, 250);
+	assert_list(cfg->hard_categories, def_hard);
+	assert_list(cfg->soft_categories, def_soft);
+	assert_list(cfg->ignore_categories, def_empty);
+	assert_list(cfg->complaint_types, def_complaint);
+	assert_int_equal(cfg->soft_threshold, 5);
+	assert_int_equal(cfg->soft_min_span, 3 * 86400);
+	assert_int_equal(cfg->soft_window, 30 * 86400);
+	assert_int_equal(cfg->n_providers, 0);
+	assert_null(cfg->providers);
+	assert_null(cfg->notify_smtp);
+	assert_null(cfg->notify_from);
+	assert_null(cfg->notify_to);
+	assert_int_equal(cfg->digest_interval, 15 * 60);
+	assert_string_equal(cfg->rrd_file, "./state/bounced.rrd");
+}
+
+/* test_defaults - NULL path: the embedded defaults, no warnings */
+static void test_defaults(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	struct config *cfg = NULL;
+	char err[256] = "x";
+
+	(void)state;
+	assert_int_equal(config_load(NULL, &cfg, w, err, sizeof(err)), 0);
+	assert_non_null(cfg);
+	assert_string_equal(err, "");
+	assert_int_equal(w->len, 0);
+	assert_null(cfg->path);
+	assert_defaults(cfg);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+}
+
+/* an empty file is the defaults too */
+static void test_empty_file(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("empty.conf", "# nothing\n", 0600);
+	struct config *cfg = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	assert_int_equal(w->len, 0);
+	assert_string_equal(cfg->path, path);
+	assert_defaults(cfg);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(path);
+}
+
+static const char full_conf[] =
+	"# every group and key\n"
+	"[bounced]\n"
+	"spool = data/spool\n"
+	"state = data/state\n"
+	"log = data/bounced.log\n"
+	"debug = Yes\n"
+	"acct-fields = type;rcpt , bounceCat,, dsnStatus ;\n"
+	"batch-records = 5000\n"
+	"batch-interval = 2s\n"
+	"\n"
+	"[classify]\n"
+	"hard-categories = Bad-Mailbox, bad-domain;;\n"
+	"soft-categories = quota-issues;other\n"
+	"ignore-categories = protocol-errors\n"
+	"complaint-types = ABUSE\n"
+	"soft-threshold = 3\n"
+	"soft-min-span = 2d\n"
+	"soft-window = 2w\n"
+	"\n"
+	"[provider mw]\n"
+	"type = mailwizz\n"
+	"endpoint = https://mw.example.com/api\n"
+	"api-version = 1\n"
+	"public-key = pub123\n"
+	"private-key = priv456\n"
+	"senders = News@mw.example.com;news-*@b.example.com\n"
+	"job-prefix = mw-\n"
+	"concurrency = 4\n"
+	"timeout = 1m\n"
+	"connect-timeout = 5s\n"
+	"ca-file = certs/ca.pem\n"
+	"\n"
+	"[provider mw2]\n"
+	"type = mailwizz\n"
+	"endpoint = http://mw2.example.com/api\n"
+	"api-version = 2\n"
+	"api-key = key789\n"
+	"job-prefix =\n"
+	"\n"
+	"[provider iem]\n"
+	"type = interspire\n"
+	"endpoint = https://iem.example.com/xml.php\n"
+	"username = admin\n"
+	"usertoken = tok000\n"
+	"list-refresh = 1h\n"
+	"senders = campaigns@iem.example.com\n"
+	"\n"
+	"[provider hook]\n"
+	"type = webhook\n"
+	"url = https://hooks.example.com/b?x=1\n"
+	"secret = s3cr3t\n"
+	"senders = *\n"
+	"\n"
+	"[notify]\n"
+	"smtp = smtp://localhost:25\n"
+	"from = bounced@example.com\n"
+	"to = postmaster@example.com\n"
+	"digest-interval = 1h\n"
+	"\n"
+	"[rrd]\n"
+	"file = data/metrics.rrd\n";
+
+static void assert_full(const struct config *cfg)
+{
+	static const char *const fields[] = { "type", "rcpt", "bounceCat",
+					      "dsnStatus", NULL };
+	static const char *const hard[] = { "bad-mailbox", "bad-domain", NULL };
+	static const char *const soft[] = { "quota-issues", "other", NULL };
+	static const char *const ign[] = { "protocol-errors", NULL };
+	static const char *const compl[] = { "abuse", NULL };
+	static const char *const mw_senders[] = { "news@mw.example.com",
+						  "news-*@b.example.com", NULL };
+	static const char *const iem_senders[] = { "campaigns@iem.example.com",
+						   NULL };
+	static const char *const all[] = { "*", NULL };
+	const struct config_provider *p;
+
+	assert_string_equal(cfg->spool, "data/spool");
+	assert_string_equal(cfg->state, "data/state");
+	assert_string_equal(cfg->log, "data/bounced.log");
+	assert_true(cfg->debug);
+	assert_list(cfg->acct_fields, fields);
+	assert_int_equal(cfg->batch_records, 5000);
+	assert_int_equal(cfg->batch_interval_ms, 2000);
+	assert_list(cfg->hard_categories, hard);
+	assert_list(cfg->soft_categories, soft);
+	assert_list(cfg->ignore_categories, ign);
+	assert_list(cfg->complaint_types, compl);
+	assert_int_equal(cfg->soft_threshold, 3);
+	assert_int_equal(cfg->soft_min_span, 2 * 86400);
+	assert_int_equal(cfg->soft_window, 14 * 86400);
+	assert_int_equal(cfg->n_providers, 4);
+
+	p = &cfg->providers[0];
+	assert_string_equal(p->name, "mw");
+	assert_int_equal(p->type, PROVIDER_MAILWIZZ);
+	assert_string_equal(p->endpoint, "https://mw.example.com/api");
+	assert_int_equal(p->api_version, 1);
+	assert_string_equal(p->public_key, "pub123");
+	assert_string_equal(p->private_key, "priv456");
+	assert_null(p->api_key);
+	assert_list(p->senders, mw_senders);
+	assert_string_equal(p->job_prefix, "mw-");
+	assert_int_equal(p->concurrency, 4);
+	assert_int_equal(p->timeout, 60);
+	assert_int_equal(p->connect_timeout, 5);
+	assert_string_equal(p->ca_file, "certs/ca.pem");
+
+	p = &cfg->providers[1];
+	assert_string_equal(p->name, "mw2");
+	assert_int_equal(p->api_version, 2);
+	assert_string_equal(p->api_key, "key789");
+	assert_null(p->public_key);
+	assert_null(p->private_key);
+	assert_string_equal(p->job_prefix, "");
+	assert_null(p->senders);
+	assert_int_equal(p->concurrency, 8);
+	assert_int_equal(p->timeout, 30);
+	assert_int_equal(p->connect_timeout, 10);
+	assert_null(p->ca_file);
+
+	p = &cfg->providers[2];
+	assert_string_equal(p->name, "iem");
+	assert_int_equal(p->type, PROVIDER_INTERSPIRE);
+	assert_string_equal(p->endpoint, "https://iem.example.com/xml.php");
+	assert_string_equal(p->username, "admin");
+	assert_string_equal(p->usertoken, "tok000");
+	assert_int_equal(p->list_refresh, 3600);
+	assert_list(p->senders, iem_senders);
+	assert_null(p->job_prefix);
+
+	p = &cfg->providers[3];
+	assert_string_equal(p->name, "hook");
+	assert_int_equal(p->type, PROVIDER_WEBHOOK);
+	assert_string_equal(p->url, "https://hooks.example.com/b?x=1");
+	assert_string_equal(p->secret, "s3cr3t");
+	assert_list(p->senders, all);
+	assert_null(p->endpoint);
+	assert_int_equal(p->list_refresh, 600);
+
+	assert_string_equal(cfg->notify_smtp, "smtp://localhost:25");
+	assert_string_equal(cfg->notify_from, "bounced@example.com");
+	assert_string_equal(cfg->notify_to, "postmaster@example.com");
+	assert_int_equal(cfg->digest_interval, 3600);
+	assert_string_equal(cfg->rrd_file, "data/metrics.rrd");
+}
+
+/* test_full - every group and key of a file, no warnings at mode 0600 */
+static void test_full(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("full.conf", full_conf, 0600);
+	struct config *cfg = NULL;
+	char err[512];
+	guint i;
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	for (i = 0; i < w->len; i++)
+		print_message("unexpected warning: %s\n",
+			      (char *)w->pdata[i]);
+	assert_int_equal(w->len, 0);
+	assert_full(cfg);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(path);
+}
+
+/* the rrd default follows the state directory */
+static void test_rrd_default(void **state)
+{
+	char *path = write_file("rrd.conf", "[bounced]\nstate = st/\n", 0600);
+	struct config *cfg = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)), 0);
+	assert_string_equal(cfg->rrd_file, "st/bounced.rrd");
+	config_free(cfg);
+	g_free(path);
+}
+
+static const struct bad_case {
+	const char *text;
+	const char *want1, *want2;	/* substrings of the error */
+} bad_cases[] = {
+	{ "[bounced]\nbatch-records = 0\n", "batch-records = '0'", "1 to 10000000" },
+	{ "[bounced]\nbatch-records = 10000001\n", "batch-records", "'10000001'" },
+	{ "[bounced]\nbatch-records = -5\n", "batch-records", "'-5'" },
+	{ "[bounced]\nbatch-records = 12x\n", "batch-records", "'12x'" },
+	{ "[bounced]\nbatch-records = 99999999999999999999999\n", "batch-records", "'99999999999999999999999'" },
+	{ "[bounced]\nbatch-records = 0x10\n", "batch-records", "'0x10'" },
+	{ "[bounced]\nbatch-interval = 0ms\n", "batch-interval = '0ms'", "1ms to 1h" },
+	{ "[bounced]\nbatch-interval = 2h\n", "batch-interval", "'2h'" },
+	{ "[bounced]\nbatch-interval = fast\n", "batch-interval", "'fast'" },
+	{ "[bounced]\ndebug = maybe\n", "debug = 'maybe'", "true or false" },
+	{ "[bounced]\nspool =\n", "[bounced] spool", "''" },
+	{ "[bounced]\nstate = \n", "[bounced] state", "''" },
+	{ "[bounced]\nlog =\n", "[bounced] log", "''" },
+	{ "[bounced]\nspool = a\001b\n", "[bounced] spool", "control characters" },
+	{ "[bounced]\nacct-fields = ;;,\n", "acct-fields", "list" },
+	{ "[bounced]\nacct-fields = type;time queued\n", "acct-fields = 'type;time queued'", "blank" },
+	{ "[classify]\nsoft-threshold = abc\n", "[classify] soft-threshold = 'abc'", "expected a whole number from 1 to 32" },
+	{ "[classify]\nsoft-threshold = 0\n", "soft-threshold", "'0'" },
+	{ "[classify]\nsoft-threshold = 33\n", "soft-threshold", "'33'" },
+	{ "[classify]\nsoft-threshold = 5.5\n", "soft-threshold", "'5.5'" },
+	{ "[classify]\nsoft-min-span = 3x\n", "soft-min-span = '3x'", "duration" },
+	{ "[classify]\nsoft-min-span = -1d\n", "soft-min-span", "'-1d'" },
+	{ "[classify]\nsoft-window = 0\n", "soft-window = '0'", "duration" },
+	{ "[classify]\nsoft-window = 99999999999999999999d\n", "soft-window", "'99999999999999999999d'" },
+	{ "[classify]\nsoft-window = 1d\n", "soft-window = '1d'", "soft-min-span ('3d')" },
+	{ "[classify]\nsoft-min-span = 10d\nsoft-window = 9d\n", "soft-window = '9d'", "soft-min-span ('10d')" },
+	{ "[classify]\nhard-categories = other;bad-mailbox\n", "'other'", "hard-categories and soft-categories" },
+	{ "[classify]\nhard-categories = a b\n", "hard-categories = 'a b'", "blank" },
+	{ "[notify]\ndigest-interval = 0s\n", "digest-interval = '0s'", "duration" },
+	{ "[notify]\ndigest-interval = 1 h\n", "digest-interval", "'1 h'" },
+	{ "[provider x]\nendpoint = https://a.example.com\n", "[provider x] type", "required" },
+	{ "[provider x]\ntype = mailchimp\n", "[provider x] type = 'mailchimp'", "mailwizz, interspire or webhook" },
+	{ "[provider x]\ntype = mailwizz\npublic-key = a\nprivate-key = TOPSECRET\n", "[provider x] endpoint", "required" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = ftp://mw.example.com\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'ftp://mw.example.com'", "http" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'https://'", "URL" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://a b\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'https://a b'", "URL" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\napi-version = 3\n", "api-version = '3'", "1 to 2" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\npublic-key = a\n", "private-key", "required for api-version 1" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\nprivate-key = TOPSECRET\n", "public-key", "required for api-version 1" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\napi-version = 2\n", "api-key", "required for api-version 2" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\napi-version = 2\napi-key =\n", "api-key", "required" },
+	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusername = u\n", "usertoken", "required" },
+	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusertoken = TOPSECRET\n", "username", "required" },
+	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusername = u\nusertoken = TOPSECRET\nlist-refresh = 8d\n", "list-refresh = '8d'", "duration" },
+	{ "[provider x]\ntype = webhook\n", "[provider x] url", "required" },
+	{ "[provider x]\ntype = webhook\nurl = hooks.example.com\nsecret = TOPSECRET\n", "url = 'hooks.example.com'", "http" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconcurrency = 0\n", "concurrency = '0'", "1 to 256" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconcurrency = 257\n", "concurrency = '257'", "1 to 256" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\ntimeout = 0\n", "timeout = '0'", "duration" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconnect-timeout = 2h\n", "connect-timeout = '2h'", "duration" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nsenders = a@b.example.com c@d.example.com\n", "senders", "blank" },
+	{ "[provider bad name]\ntype = webhook\nurl = https://h.example.com\n", "[provider bad name]", "provider name" },
+	{ "[provider]\ntype = webhook\nurl = https://h.example.com\n", "[provider]", "provider name" },
+	{ "[provider dry-run]\ntype = webhook\nurl = https://h.example.com\n", "[provider dry-run]", "reserved" },
+};
+
+/* test_bad_values - each bad value fails naming group, key and value */
+static void test_bad_values(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *b = &bad_cases[i];
+		char name[32], err[512], prefix[600];
+		struct config *cfg = (struct config *)1;
+		char *path;
+		int rc;
+
+		snprintf(name, sizeof(name), "bad%zu.conf", i);
+		path = write_file(name, b->text, 0600);
+		memset(err, 0, sizeof(err));
+		rc = config_load(path, &cfg, NULL, err, sizeof(err));
+		if (rc != -1 || !strstr(err, b->want1) ||
+		    !strstr(err, b->want2))
+			print_message("case %zu: rc %d err '%s'\n", i, rc, err);
+		assert_int_equal(rc, -1);
+		assert_null(cfg);
+		snprintf(prefix, sizeof(prefix), "config %s: ", path);
+		assert_int_equal(strncmp(err, prefix, strlen(prefix)), 0);
+		assert_non_null(strstr(err, b->want1));
+		assert_non_null(strstr(err, b->want2));
+		assert_null(strstr(err, "TOPSECRET"));
+		assert_null(strchr(err, '\n'));
+		g_free(path);
+	}
+}
+
+/* test_bad_file - unreadable, a directory, a syntax error */
+static void test_bad_file(void **state)
+{
+	char *missing = g_build_filename(tmpdir, "missing.conf", NULL);
+	char *syntax = write_file("syntax.conf", "[bounced]\n; comment\n",
+				  0600);
+	struct config *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load(missing, &cfg, NULL, err, sizeof(err)),
+			 -1);
+	assert_null(cfg);
+	assert_non_null(strstr(err, missing));
+	assert_non_null(strstr(err, "No such file"));
+
+	assert_int_equal(config_load(tmpdir, &cfg, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+
+	assert_int_equal(config_load(syntax, &cfg, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "; comment"));
+	assert_non_null(strstr(err, "'#'"));
+
+	/* a tiny error buffer is cut, never overrun */
+	assert_int_equal(config_load(missing, &cfg, NULL, err, 8), -1);
+	assert_int_equal(strlen(err), 7);
+	g_free(missing);
+	g_free(syntax);
+}
+
+/* test_warnings - unknown groups and keys, other types' keys, repeats */
+static void test_warnings(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("warn.conf",
+				"[bounced]\nspoool = x\nspool = s\nspool = t\n"
+				"[weird]\na = 1\n"
+				"[provider hook]\ntype = webhook\n"
+				"url = https://h.example.com\n"
+				"usertoken = x\nbogus = 1\n"
+				"[provider mw]\ntype = mailwizz\n"
+				"endpoint = https://m.example.com\n"
+				"public-key = p\nprivate-key = ****\n"
+				"api-key = k\n"
+				"[notify]\nsmtp = smtp://localhost   # local\n",
+				0600);
+	struct config *cfg = NULL;
+	char err[512], want[600];
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want),
+		 "config %s: unknown key 'spoool' in [bounced]", path);
+	assert_true(has_warning(w, want));
+	snprintf(want, sizeof(want), "config %s: unknown group [weird]", path);
+	assert_true(has_warning(w, want));
+	assert_true(has_warning(w, "key 'spool' appears more than once"));
+	assert_string_equal(cfg->spool, "t");
+	assert_true(has_warning(w, "key 'usertoken' in [provider hook] is "
+				   "not used by type webhook"));
+	assert_true(has_warning(w, "unknown key 'bogus' in [provider hook]"));
+	assert_true(has_warning(w, "key 'api-key' in [provider mw] is not "
+				   "used with api-version 1"));
+	assert_true(has_warning(w, "private-key is '****'"));
+	assert_true(has_warning(w, "[notify] smtp"));
+	assert_true(has_warning(w, "comments must be on a line"));
+	assert_int_equal(w->len, 8);
+	assert_null(cfg->providers[1].api_key);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(path);
+}
+
+/* test_warnings_logged - with no array, warnings go to the log */
+static void test_warnings_logged(void **state)
+{
+	char *log = g_build_filename(tmpdir, "warn.log", NULL);
+	char *path = write_file("warnlog.conf", "[bounced]\nfoo = 1\n", 0600);
+	struct config *cfg = NULL;
+	char err[512], want[600];
+	char *text;
+
+	(void)state;
+	assert_int_equal(log_open(log), 0);
+	assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)), 0);
+	log_close();
+	text = read_all(log);
+	snprintf(want, sizeof(want),
+		 ": warning config: config %s: unknown key 'foo' in [bounced]\n",
+		 path);
+	assert_non_null(strstr(text, want));
+	config_free(cfg);
+	g_free(text);
+	g_free(log);
+	g_free(path);
+}
+
+/* a flood of unknown keys gives a bounded number of warnings */
+static void test_warnings_bounded(void **state)
+{
+	GString *s = g_string_new("[bounced]\n");
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	struct config *cfg = NULL;
+	char err[512];
+	char *path;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 500; i++)
+		g_string_append_printf(s, "k%d = 1\n", i);
+	path = write_file("flood.conf", s->str, 0600);
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	assert_int_equal(w->len, 101);
+	assert_true(has_warning(w, "more warnings not shown"));
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_string_free(s, TRUE);
+	g_free(path);
+}
+
+/* test_secret_mode - secrets in a file open to others: chmod 600 */
+static void test_secret_mode(void **state)
+{
+	static const struct {
+		const char *text;
+		mode_t mode;
+		bool warn;
+	} cases[] = {
+		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n"
+		  "secret = s\n", 0644, true },
+		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n"
+		  "secret = s\n", 0640, true },
+		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n"
+		  "secret = s\n", 0600, false },
+		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n",
+		  0644, false },
+		{ "[provider i]\ntype = interspire\nendpoint = https://i.example.com\n"
+		  "username = u\nusertoken = t\n", 0604, true },
+		{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com\n"
+		  "api-version = 2\napi-key = k\n", 0660, true },
+		{ "[bounced]\nspool = s\n", 0666, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+		struct config *cfg = NULL;
+		char name[32], err[512];
+		char *path;
+
+		snprintf(name, sizeof(name), "mode%zu.conf", i);
+		path = write_file(name, cases[i].text, cases[i].mode);
+		assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)),
+				 0);
+		assert_int_equal(has_warning(w, "chmod 600"), cases[i].warn);
+		assert_int_equal(w->len, cases[i].warn ? 1 : 0);
+		config_free(cfg);
+		g_ptr_array_free(w, TRUE);
+		g_free(path);
+	}
+}
+
+/* test_provider_names - [A-Za-z0-9_-]{1,31} */
+static void test_provider_names(void **state)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {
+		{ "mw", true },
+		{ "A_b-9", true },
+		{ "abcdefghijklmnopqrstuvwxyz01234", true },	/* 31 */
+		{ "abcdefghijklmnopqrstuvwxyz012345", false },	/* 32 */
+		{ "x.y", false },
+		{ "x/y", false },
+		{ "caf\xc3\xa9", false },
+		{ "a b", false },
+		{ " mw", false },
+		{ "", false },
+		{ "dry-run", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *cfg = NULL;
+		char name[32], err[512];
+		char *text, *path;
+		int rc;
+
+		text = g_strdup_printf("[provider %s]\ntype = webhook\n"
+				       "url = https://h.example.com\n",
+				       cases[i].name);
+		snprintf(name, sizeof(name), "name%zu.conf", i);
+		path = write_file(name, text, 0600);
+		rc = config_load(path, &cfg, NULL, err, sizeof(err));
+		assert_int_equal(rc, cases[i].ok ? 0 : -1);
+		if (cases[i].ok) {
+			assert_int_equal(cfg->n_providers, 1);
+			assert_string_equal(cfg->providers[0].name,
+					    cases[i].name);
+		} else {
+			assert_non_null(strstr(err, "[provider"));
+		}
+		config_free(cfg);
+		g_free(text);
+		g_free(path);
+	}
+}
+
+/* test_lists - separators, blanks, case and empty lists */
+static void test_lists(void **state)
+{
+	static const char *const hard[] = { "a", "b", "c", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const fields[] = { "jobId", "rcpt", NULL };
+	char *path = write_file("lists.conf",
+				"[bounced]\nacct-fields = ,jobId;;rcpt,\n"
+				"[classify]\nhard-categories =  A ;b,, C \n"
+				"soft-categories =\ncomplaint-types = ;\n"
+				"[provider h]\ntype = webhook\n"
+				"url = https://h.example.com\nsenders = ;\n",
+				0600);
+	struct config *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)), 0);
+	assert_list(cfg->acct_fields, fields);
+	assert_list(cfg->hard_categories, hard);
+	assert_list(cfg->soft_categories, none);
+	assert_list(cfg->complaint_types, none);
+	assert_null(cfg->providers[0].senders);
+	config_free(cfg);
+	g_free(path);
+}
+
+/* test_bools - every spelling */
+static void test_bools(void **state)
+{
+	static const struct {
+		const char *v;
+		bool want;
+	} cases[] = {
+		{ "true", true }, { "TRUE", true }, { "yes", true },
+		{ "on", true }, { "1", true }, { "false", false },
+		{ "no", false }, { "Off", false }, { "0", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *cfg = NULL;
+		char name[32], err[512];
+		char *text, *path;
+
+		text = g_strdup_printf("[bounced]\ndebug = %s\n", cases[i].v);
+		snprintf(name, sizeof(name), "bool%zu.conf", i);
+		path = write_file(name, text, 0600);
+		assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)),
+				 0);
+		assert_int_equal(cfg->debug, cases[i].want);
+		config_free(cfg);
+		g_free(text);
+		g_free(path);
+	}
+}
+
+/* print_to - config_print into a file; its text (g_free) */
+static char *print_to(const struct config *cfg, const char *name,
+		      char **path)
+{
+	FILE *f;
+
+	*path = g_build_filename(tmpdir, name, NULL);
+	f = fopen(*path, "w");
+	assert_non_null(f);
+	config_print(cfg, f);
+	assert_int_equal(ferror(f), 0);
+	assert_int_equal(fclose(f), 0);
+	return read_all(*path);
+}
+
+/* test_print_roundtrip - print -> load gives the same values, masked */
+static void test_print_roundtrip(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("rt.conf", full_conf, 0600);
+	struct config *cfg = NULL, *back = NULL;
+	char err[512], first[600];
+	char *printed, *ppath;
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)), 0);
+	printed = print_to(cfg, "rt-printed.conf", &ppath);
+	snprintf(first, sizeof(first), "# effective configuration (from %s)\n",
+		 path);
+	assert_int_equal(strncmp(printed, first, strlen(first)), 0);
+	/* every secret masked, the rest visible */
+	assert_null(strstr(printed, "priv456"));
+	assert_null(strstr(printed, "key789"));
+	assert_null(strstr(printed, "tok000"));
+	assert_null(strstr(printed, "s3cr3t"));
+	assert_non_null(strstr(printed, "private-key = ****\n"));
+	assert_non_null(strstr(printed, "api-key = ****\n"));
+	assert_non_null(strstr(printed, "usertoken = ****\n"));
+	assert_non_null(strstr(printed, "secret = ****\n"));
+	assert_non_null(strstr(printed, "public-key = pub123\n"));
+	assert_non_null(strstr(printed, "[provider mw2]\n"));
+	assert_non_null(strstr(printed, "soft-window = 2w\n"));
+	assert_non_null(strstr(printed, "soft-min-span = 2d\n"));
+	assert_non_null(strstr(printed, "batch-interval = 2s\n"));
+	assert_non_null(strstr(printed, "hard-categories = bad-mailbox;bad-domain\n"));
+	assert_non_null(strstr(printed, "ignore-categories = protocol-errors\n"));
+	assert_non_null(strstr(printed, "ca-file = certs/ca.pem\n"));
+
+	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), 0);
+	assert_config_equal(cfg, back, true);
+	/* the only warnings are about the masks */
+	assert_true(w->len > 0);
+	assert_true(has_warning(w, "'****'"));
+	config_free(back);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(printed);
+	g_free(ppath);
+	g_free(path);
+}
+
+/* test_print_defaults - the defaults print and read back unchanged */
+static void test_print_defaults(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	struct config *cfg = NULL, *back = NULL;
+	char *printed, *ppath;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load(NULL, &cfg, NULL, err, sizeof(err)), 0);
+	cfg->batch_interval_ms = 1500;	/* not whole seconds */
+	printed = print_to(cfg, "defaults-printed.conf", &ppath);
+	assert_int_equal(strncmp(printed,
+				 "# effective configuration (embedded defaults)\n",
+				 46), 0);
+	assert_non_null(strstr(printed, "batch-interval = 1500ms\n"));
+	assert_non_null(strstr(printed, "ignore-categories =\n"));
+	assert_non_null(strstr(printed, "smtp =\n"));
+	assert_non_null(strstr(printed, "file = ./state/bounced.rrd\n"));
+	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), 0);
+	assert_int_equal(w->len, 0);
+	assert_config_equal(cfg, back, false);
+	config_free(back);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(printed);
+	g_free(ppath);
+}
+
+/* test_example - contrib/bounced.conf.example loads cleanly: defaults */
+static void test_example(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	struct config *cfg = NULL, *def = NULL;
+	char err[512];
+	guint i;
+
+	(void)state;
+	assert_int_equal(config_load("contrib/bounced.conf.example", &cfg, w,
+				     err, sizeof(err)), 0);
+	for (i = 0; i < w->len; i++)
+		print_message("unexpected warning: %s\n",
+			      (char *)w->pdata[i]);
+	assert_int_equal(w->len, 0);
+	assert_int_equal(config_load(NULL, &def, NULL, err, sizeof(err)), 0);
+	assert_config_equal(def, cfg, false);
+	config_free(def);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+}
+
+/* test_example_providers - the example's provider groups, uncommented */
+static void test_example_providers(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	struct config *cfg = NULL;
+	char *text, *path, **lines;
+	GString *s = g_string_new(NULL);
+	char err[512];
+	size_t i;
+
+	(void)state;
+	text = read_all("contrib/bounced.conf.example");
+	lines = g_strsplit(text, "\n", -1);
+	/* "#[provider" and "#key = value" lines under it become live */
+	for (i = 0; lines[i]; i++) {
+		const char *l = lines[i];
+
+		if (g_str_has_prefix(l, "#[provider ") ||
+		    (g_str_has_prefix(l, "#") && !g_str_has_prefix(l, "# ") &&
+		     !g_str_has_prefix(l, "##") && strchr(l, '=') &&
+		     strstr(s->str, "[provider ")))
+			l++;
+		g_string_append_printf(s, "%s\n", l);
+	}
+	path = write_file("example-live.conf", s->str, 0600);
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	for (i = 0; i < w->len; i++)
+		print_message("unexpected warning: %s\n",
+			      (char *)w->pdata[i]);
+	assert_int_equal(w->len, 0);
+	assert_int_equal(cfg->n_providers, 3);
+	assert_int_equal(cfg->providers[0].type, PROVIDER_MAILWIZZ);
+	assert_int_equal(cfg->providers[1].type, PROVIDER_INTERSPIRE);
+	assert_int_equal(cfg->providers[2].type, PROVIDER_WEBHOOK);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_strfreev(lines);
+	g_string_free(s, TRUE);
+	g_free(text);
+	g_free(path);
+}
+
+/* test_durations - parse (s and ms) and format */
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		int64_t sec;
+		int ms_rc;
+		int64_t ms;
+	} cases[] = {
+		{ "0", 0, 0, 0, 0 },
+		{ "90", 0, 90, 0, 90000 },
+		{ "90s", 0, 90, 0, 90000 },
+		{ "5m", 0, 300, 0, 300000 },
+		{ "2h", 0, 7200, 0, 7200000 },
+		{ "3d", 0, 259200, 0, 259200000 },
+		{ "1w", 0, 604800, 0, 604800000 },
+		{ "250ms", -1, 0, 0, 250 },
+		{ "2s", 0, 2, 0, 2000 },
+		{ "007m", 0, 420, 0, 420000 },
+		{ "9223372036854775807", 0, INT64_MAX, -1, 0 },
+		{ "9223372036854775807s", 0, INT64_MAX, -1, 0 },
+		{ "9223372036854775807ms", -1, 0, 0, INT64_MAX },
+		{ "9223372036854775808", -1, 0, -1, 0 },
+		{ "9223372036854775808ms", -1, 0, -1, 0 },
+		{ "99999999999999999999999", -1, 0, -1, 0 },
+		{ "153722867280912930m", 0, INT64_C(9223372036854775800), -1, 0 },
+		{ "153722867280912931m", -1, 0, -1, 0 },
+		{ "15250284452471w", 0, INT64_C(9223372036854460800), -1, 0 },
+		{ "15250284452472w", -1, 0, -1, 0 },
+		{ "9223372036854775s", 0, INT64_C(9223372036854775), 0,
+		  INT64_C(9223372036854775000) },
+		{ "9223372036854776s", 0, INT64_C(9223372036854776), -1, 0 },
+		{ "", -1, 0, -1, 0 },
+		{ "s", -1, 0, -1, 0 },
+		{ "ms", -1, 0, -1, 0 },
+		{ "5x", -1, 0, -1, 0 },
+		{ "5S", -1, 0, -1, 0 },
+		{ " 5", -1, 0, -1, 0 },
+		{ "5 ", -1, 0, -1, 0 },
+		{ "5 s", -1, 0, -1, 0 },
+		{ "-5", -1, 0, -1, 0 },
+		{ "+5", -1, 0, -1, 0 },
+		{ "1.5h", -1, 0, -1, 0 },
+		{ "0x10", -1, 0, -1, 0 },
+		{ "5sm", -1, 0, -1, 0 },
+		{ "5mss", -1, 0, -1, 0 },
+		{ "1h30m", -1, 0, -1, 0 },
+		{ "5ms\n", -1, 0, -1, 0 },
+	};
+	static const struct {
+		int64_t sec;
+		const char *want;
+	} fmt[] = {
+		{ 0, "0s" }, { 1, "1s" }, { 59, "59s" }, { 60, "1m" },
+		{ 90, "90s" }, { 300, "5m" }, { 3600, "1h" }, { 5400, "90m" },
+		{ 86400, "1d" }, { 86401, "86401s" }, { 259200, "3d" },
+		{ 604800, "1w" }, { 2592000, "30d" }, { 1209600, "2w" },
+		{ -5, "-5s" }, { INT64_MAX, "9223372036854775807s" },
+	};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = -42, m = -42;
+		int rc = config_parse_duration(cases[i].s, &v);
+		int mrc = config_parse_duration_ms(cases[i].s, &m);
+
+		if (rc != cases[i].rc || mrc != cases[i].ms_rc)
+			print_message("case '%s': %d %d\n", cases[i].s, rc, mrc);
+		assert_int_equal(rc, cases[i].rc);
+		assert_int_equal(mrc, cases[i].ms_rc);
+		assert_true(v == (rc == 0 ? cases[i].sec : -42));
+		assert_true(m == (mrc == 0 ? cases[i].ms : -42));
+	}
+	assert_int_equal(config_parse_duration(NULL, &(int64_t){ 0 }), -1);
+	for (i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		config_format_duration(fmt[i].sec, buf, sizeof(buf));
+		assert_string_equal(buf, fmt[i].want);
+	}
+	/* a short buffer is cut, never overrun */
+	config_format_duration(259200, buf, 2);
+	assert_string_equal(buf, "3");
+}
+
+/* test_path_from_env - -c, else $BOUNCED_CONFIG if set and not empty */
+static void test_path_from_env(void **state)
+{
+	(void)state;
+	unsetenv("BOUNCED_CONFIG");
+	assert_null(config_path_from_env(NULL));
+	assert_string_equal(config_path_from_env("a.conf"), "a.conf");
+	setenv("BOUNCED_CONFIG", "", 1);
+	assert_null(config_path_from_env(NULL));
+	setenv("BOUNCED_CONFIG", "env.conf", 1);
+	assert_string_equal(config_path_from_env(NULL), "env.conf");
+	assert_string_equal(config_path_from_env("a.conf"), "a.conf");
+	unsetenv("BOUNCED_CONFIG");
+}
+
+/* log_lines - log to a fresh file, run FN, return the text */
+static char *log_capture(const char *name, void (*fn)(void))
+{
+	char *path = g_build_filename(tmpdir, name, NULL);
+	char *text;
+
+	assert_int_equal(log_open(path), 0);
+	fn();
+	log_close();
+	text = read_all(path);
+	g_free(path);
+	return text;
+}
+
+static void log_fmt_fn(void)
+{
+	log_set_ident("testprog");
+	log_info("mod", "hello %d", 5);
+	log_error("state", "x");
+	log_warn(NULL, "y");
+	log_set_ident(NULL);
+}
+
+/* test_log_format - "YYYY-MM-DD HH:MM:SS ident[pid]: level module: text" */
+static void test_log_format(void **state)
+{
+	char *text = log_capture("fmt.log", log_fmt_fn);
+	char *re;
+
+	(void)state;
+	re = g_strdup_printf("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d "
+			     "testprog\\[%ld\\]: info mod: hello 5\n"
+			     "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d "
+			     "testprog\\[%ld\\]: error state: x\n"
+			     "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d "
+			     "testprog\\[%ld\\]: warning -: y\n$",
+			     (long)getpid(), (long)getpid(), (long)getpid());
+	if (!g_regex_match_simple(re, text, 0, 0))
+		print_message("log text: %s\n", text);
+	assert_true(g_regex_match_simple(re, text, 0, 0));
+	g_free(re);
+	g_free(text);
+}
+
+static void log_hostile_fn(void)
+{
+	log_info("dsn", "%s", "a\x1b[31mred\r\nX\tY\x7f|\xc2\x9b|\xff\xfe|"
+			      "caf\xc3\xa9|\xe2\x82|\xf0\x9f\x98\x80|");
+}
+
+/* test_log_sanitise - controls, C1 and bad UTF-8 become '?' */
+static void test_log_sanitise(void **state)
+{
+	char *text = log_capture("hostile.log", log_hostile_fn);
+	const char *msg = strstr(text, "info dsn: ");
+
+	(void)state;
+	assert_non_null(msg);
+	assert_string_equal(msg + 10, "a?[31mred??X?Y?|?|??|caf\xc3\xa9|??|"
+				      "\xf0\x9f\x98\x80|\n");
+	g_free(text);
+}
+
+static void log_long_fn(void)
+{
+	char *big = g_strnfill(10000, 'a');
+	char *wide = g_malloc(3 * 2000 + 1);
+	int i;
+
+	for (i = 0; i < 2000; i++)
+		memcpy(wide + 3 * i, "\xe2\x82\xac", 3);	/* euro sign */
+	wide[3 * 2000] = '\0';
+	log_info("m", "%s", big);
+	log_info("m", "%s", wide);
+	log_info("m", "%s", "short");
+	g_free(big);
+	g_free(wide);
+}
+
+/* test_log_truncate - lines stop at 4 KiB, end in "...", stay UTF-8 */
+static void test_log_truncate(void **state)
+{
+	char *text = log_capture("long.log", log_long_fn);
+	char **lines = g_strsplit(text, "\n", -1);
+
+	(void)state;
+	assert_non_null(lines[0]);
+	assert_non_null(lines[1]);
+	assert_non_null(lines[2]);
+	assert_int_equal(strlen(lines[0]) + 1, 4096);
+	assert_true(g_str_has_suffix(lines[0], "aaa..."));
+	assert_true(strlen(lines[1]) + 1 <= 4096);
+	assert_true(strlen(lines[1]) + 1 > 4090);
+	assert_true(g_str_has_suffix(lines[1], "\xe2\x82\xac..."));
+	assert_true(g_utf8_validate(lines[1], -1, NULL));
+	assert_true(g_str_has_suffix(lines[2], " info m: short"));
+	assert_string_equal(lines[3], "");
+	assert_null(lines[4]);
+	g_strfreev(lines);
+	g_free(text);
+}
+
+static void log_level_fn(void)
+{
+	assert_int_equal(log_get_level(), BLOG_INFO);
+	log_debug("m", "d1");
+	log_info("m", "i1");
+	log_set_level(BLOG_DEBUG);
+	log_debug("m", "d2");
+	log_set_level(BLOG_ERROR);
+	log_warn("m", "w1");
+	log_info("m", "i2");
+	log_error("m", "e1");
+	log_set_level(BLOG_INFO);
+}
+
+/* test_log_levels - default info; lower levels dropped */
+static void test_log_levels(void **state)
+{
+	char *text = log_capture("level.log", log_level_fn);
+
+	(void)state;
+	assert_null(strstr(text, "d1"));
+	assert_non_null(strstr(text, "info m: i1\n"));
+	assert_non_null(strstr(text, "debug m: d2\n"));
+	assert_null(strstr(text, "w1"));
+	assert_null(strstr(text, "i2"));
+	assert_non_null(strstr(text, "error m: e1\n"));
+	g_free(text);
+}
+
+/* test_log_reopen - after a rename, lines go to the new file */
+static void test_log_reopen(void **state)
+{
+	char *path = g_build_filename(tmpdir, "rot.log", NULL);
+	char *old = g_build_filename(tmpdir, "rot.log.1", NULL);
+	char *bad = g_build_filename(tmpdir, "no-dir", "x.log", NULL);
+	char *a, *b;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(log_open(path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777 & ~0640, 0);
+	log_info("m", "before");
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(log_reopen(), 0);
+	log_info("m", "after");
+	assert_int_equal(log_open(bad), -ENOENT);	/* keeps the file */
+	log_info("m", "still");
+	log_close();
+	assert_int_equal(log_reopen(), 0);		/* stderr: nothing */
+	a = read_all(old);
+	b = read_all(path);
+	assert_non_null(strstr(a, "before"));
+	assert_null(strstr(a, "after"));
+	assert_non_null(strstr(b, "after"));
+	assert_non_null(strstr(b, "still"));
+	assert_null(strstr(b, "before"));
+	g_free(a);
+	g_free(b);
+	g_free(path);
+	g_free(old);
+	g_free(bad);
+}
+
+static void log_errno_fn(void)
+{
+	errno = ENOENT;
+	log_error("m", "open failed: %m");
+	assert_int_equal(errno, ENOENT);
+}
+
+/* test_log_errno - %m works and errno survives */
+static void test_log_errno(void **state)
+{
+	char *text = log_capture("errno.log", log_errno_fn);
+
+	(void)state;
+	assert_non_null(strstr(text, "open failed: No such file or directory\n"));
+	g_free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_rrd_default),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_bad_file),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_warnings_logged),
+		cmocka_unit_test(test_warnings_bounded),
+		cmocka_unit_test(test_secret_mode),
+		cmocka_unit_test(test_provider_names),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_bools),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_print_defaults),
+		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_example_providers),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_path_from_env),
+		cmocka_unit_test(test_log_format),
+		cmocka_unit_test(test_log_sanitise),
+		cmocka_unit_test(test_log_truncate),
+		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_log_reopen),
+		cmocka_unit_test(test_log_errno),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
