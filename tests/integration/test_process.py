@@ -1,0 +1,566 @@
+"""test_process.py - `bounced process` and `bounced check-config` end to end.
+
+The sample files of spool/acct are the fixtures:
+
+acct-2026-11-20-0000.csv (header line, CRLF, 2026-11-20 .. 11-24), by line:
+   2 d  k.tanaka (not known yet: counted, nothing stored)
+   3 b  alice.moreau@example.com bad-mailbox 5.1.1          -> hard
+   4 b  k.tanaka@example.net quota-issues                   -> soft 1
+   5 t                                                      -> skipped
+   6 b  bob.lindqvist@gmail.com spam-related                -> soft
+   7 rb c.okafor@example.org bad-mailbox                    -> hard
+   8 f  m.rossi@yahoo.com abuse, header_X-job               -> complaint
+   9 b  r.garcia@hotmail.com no-answer-from-host 4.4.1      -> soft
+  10 b  k.tanaka                                            -> soft 2
+  11 b  j.dupont@example-nosuch.org bad-domain              -> hard
+  12 rs                                                     -> skipped
+  13 d  bob (clears his soft bounce of line 6)              -> delivery
+  14 f  p.novak@outlook.com not-spam                        -> ignored (recorded)
+  15 b  k.tanaka                                            -> soft 3
+  16 b  alice again                                         -> duplicate
+  17 a truncated line                                       -> bad
+  18 b  h.schmidt@example.com message-expired 4.4.7         -> soft
+  19 b  s.ivanova@mail.example.org, no category, 5.1.1 in dsnDiag -> hard
+  20 b  k.tanaka                                            -> soft 4
+  21 d  m.rossi (complained: stays so)                      -> delivery
+  22 b  r.garcia                                            -> soft
+  23 rb l.chen@example.net 2.0.0                            -> ignored
+  24 f  m.rossi again                                       -> duplicate
+  25 b  k.tanaka, dsnDiag over two lines (25-26)            -> soft 5: escalated
+  27 b  bob                                                 -> soft
+  28 tq                                                     -> skipped
+  29 d  c.okafor (hard: stays so)                           -> delivery
+  30 b  k.tanaka (hard now)                                 -> duplicate
+  31 d  j.smith@example.com (never seen)                    -> delivery
+  32 f  without rcpt (Microsoft JMRP)                       -> ignored
+  33 rb " <Olga.Petrova@Example.ORG>" inactive-mailbox      -> hard
+
+acct-2026-11-25-0000.csv (header-less, fallback column order, LF), by line:
+   1 b w.kowalski@example.com hard   2 b bob soft       3 b alice (hard)
+   4 b e.martin@example.org policy-related soft         5 b r.garcia soft
+   6 d h.schmidt (clears his soft bounce)               7 t skipped
+   8 b n.andersen@example.com protocol-errors, 5.4.4 in dsnDiag -> hard
+   9 b y.sato@example.com other soft  10 b Mixed.Case@Example.COM hard
+  11 rb g.ferrari@example.net quota-issues soft
+"""
+import os
+import re
+import subprocess
+import unittest
+
+from harness import (BouncedTestCase, SAMPLES, DATA, SAMPLE_HEADER,
+                     SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_NOINPUT, EX_CONFIG, counts,
+                     summaries)
+
+# the summary of each sample taken alone into a fresh state
+HEADER_COUNTS = counts(records=30, hard=5, soft=10, escalated=1, complaints=1,
+                       duplicates=3, deliveries=5, ignored=3, skipped=3, bad=1)
+PLAIN_COUNTS_FRESH = counts(records=11, hard=4, soft=5, deliveries=1,
+                            skipped=1)
+# the header-less sample taken after the other one
+PLAIN_COUNTS_AFTER = counts(records=11, hard=3, soft=5, duplicates=1,
+                            deliveries=1, skipped=1)
+
+# status of every address the header sample leaves in the state
+HEADER_STATUSES = {
+    'alice.moreau@example.com': 'hard',
+    'k.tanaka@example.net': 'hard',
+    'bob.lindqvist@gmail.com': 'soft',
+    'c.okafor@example.org': 'hard',
+    'm.rossi@yahoo.com': 'complained',
+    'r.garcia@hotmail.com': 'soft',
+    'j.dupont@example-nosuch.org': 'hard',
+    'p.novak@outlook.com': 'active',
+    'h.schmidt@example.com': 'soft',
+    's.ivanova@mail.example.org': 'hard',
+    'olga.petrova@example.org': 'hard',
+}
+
+ORIG = 'bounces@news.example-shop.com'
+
+
+class TestSamples(BouncedTestCase):
+    """The sample files: exact summaries and statuses."""
+
+    def test_header_sample_summary_and_statuses(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        res = self.process(path)
+        s = summaries(res.out)
+        self.assertEqual(list(s), [path], res)
+        self.assertCounts(s[path], HEADER_COUNTS)
+        self.assertEqual(self.statuses(), HEADER_STATUSES)
+
+    def test_header_sample_hard_reason(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        self.process(path)
+        rec = self.assertStatus('alice.moreau@example.com', 'hard',
+                                escalated=False, soft_count=0,
+                                status_time='2026-11-20T06:01:12Z')
+        self.assertEqual(rec['reason'], {
+            'kind': 'b', 'time': '2026-11-20T06:01:12Z', 'source': path,
+            'line': 3, 'category': 'bad-mailbox', 'dsn_status': '5.1.1',
+            'dsn_diag': 'smtp;550 5.1.1 <alice.moreau@example.com>: '
+                        'Recipient address rejected: User unknown in '
+                        'virtual mailbox table',
+            'orig': ORIG, 'vmta': 'vmta-shop-1',
+            'job_id': 'mailwizz-lr8qk2mzq1a7f'})
+        # the second bounce (line 16) is a duplicate: the reason stays
+        self.assertEqual(rec['counts']['duplicate'], 1)
+        self.assertEqual(rec['category'], 'bad-mailbox')
+        self.assertEqual(rec['updated'], '2026-11-22T09:00:27Z')
+
+    def test_header_sample_escalation(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        self.process(path)
+        rec = self.assertStatus('k.tanaka@example.net', 'hard', escalated=True,
+                                soft_count=5,
+                                status_time='2026-11-24T07:45:16Z')
+        self.assertEqual(rec['soft_times'], [
+            '2026-11-20T06:02:40Z', '2026-11-21T08:10:19Z',
+            '2026-11-22T08:05:00Z', '2026-11-23T08:00:02Z',
+            '2026-11-24T07:45:16Z'])
+        reason = rec['reason']
+        self.assertEqual(reason['line'], 25)
+        self.assertEqual(reason['kind'], 'b')
+        self.assertEqual(reason['category'], 'quota-issues')
+        self.assertEqual(reason['dsn_status'], '5.2.2')
+        # a quoted field over two lines, with commas and doubled quotes
+        self.assertEqual(
+            reason['dsn_diag'],
+            'smtp;552-5.2.2 The mailbox of k.tanaka@example.net is over '
+            'quota,\n552 5.2.2 please ask the "postmaster" of example.net, '
+            'or try again later')
+        # the bounce after escalation (line 30) is a duplicate
+        self.assertEqual(rec['counts']['duplicate'], 1)
+        self.assertEqual(rec['counts']['hard'], 0)
+        self.assertEqual(rec['actions'][0]['op'], 'unsubscribe')
+        self.assertEqual(rec['actions'][0]['state'], 'dry-run')
+
+    def test_header_sample_soft_delivery_complaint(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        self.process(path)
+        # bob: soft (line 6), cleared by the delivery of line 13, soft again
+        bob = self.assertStatus('bob.lindqvist@gmail.com', 'soft',
+                                soft_count=1, escalated=False, reason=None,
+                                soft_times=['2026-11-24T08:01:12Z'])
+        self.assertEqual(bob['category'], 'spam-related')
+        self.assertEqual(bob['last_soft']['line'], 27)
+        self.assertEqual(
+            bob['last_soft']['dsn_diag'],
+            'smtp;550-5.7.1 [192.0.2.22] Messages from this IP are temporarily '
+            'deferred, "policy", see https://support.google.com/mail/answer/'
+            '188131')
+        self.assertEqual(bob['last_soft']['vmta'], 'vmta-shop-2')
+        self.assertEqual(bob['counts']['delivery'], 1)
+        # an expired message: bounceCat not in any list, 4.4.7 -> soft
+        self.assertStatus('h.schmidt@example.com', 'soft', soft_count=1,
+                          category='message-expired')
+        self.assertStatus('r.garcia@hotmail.com', 'soft', soft_count=2)
+        # no bounceCat, the status only in dsnDiag (5.1.1) -> hard
+        iv = self.assertStatus('s.ivanova@mail.example.org', 'hard',
+                               escalated=False)
+        self.assertEqual(iv['reason']['line'], 19)
+        # a complaint: the job id comes from header_X-job
+        ro = self.assertStatus('m.rossi@yahoo.com', 'complained')
+        self.assertEqual(ro['reason']['kind'], 'f')
+        self.assertEqual(ro['reason']['category'], 'abuse')
+        self.assertEqual(ro['reason']['line'], 8)
+        self.assertEqual(ro['reason']['job_id'], 'mailwizz-lr8qk2mzq1a7f')
+        self.assertEqual(ro['counts']['duplicate'], 1)
+        self.assertEqual(ro['actions'][0]['op'], 'complaint')
+        # not-spam is recorded, nothing suppressed
+        nv = self.assertStatus('p.novak@outlook.com', 'active', reason=None)
+        self.assertEqual(nv['counts']['complaint'], 0)
+        self.assertEqual(nv['actions'], [])
+        # a remote bounce, recipient in angle brackets and mixed case
+        ol = self.assertStatus('olga.petrova@example.org', 'hard')
+        self.assertEqual(ol['reason']['kind'], 'rb')
+        self.assertEqual(ol['reason']['category'], 'inactive-mailbox')
+        self.assertEqual(ol['reason']['line'], 33)
+        # a hard address stays hard after a delivery
+        self.assertStatus('c.okafor@example.org', 'hard')
+
+    def test_header_sample_unstored_addresses(self):
+        self.process(self.copy_sample(SAMPLE_HEADER))
+        # a 2.0.0 "bounce" and a delivery to an unknown address store nothing
+        for addr in ('l.chen@example.net', 'j.smith@example.com',
+                     'v.horvat@example.org', 'e.larsen@example.com'):
+            res = self.run_ctl('show', addr)
+            self.assertRc(res, 67)
+            self.assertIn(addr, res.err)
+
+    def test_bad_line_logged_with_file_and_line(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        res = self.process(path)
+        bad = [l for l in res.err.splitlines() if 'bad record' in l]
+        self.assertEqual(len(bad), 1, res)
+        self.assertIn('%s:17: bad record: ' % path, bad[0])
+        self.assertIn('warning', bad[0])
+
+    def test_plain_sample_fresh(self):
+        path = self.copy_sample(SAMPLE_PLAIN)
+        s = self.process_summary(path)
+        self.assertCounts(s, PLAIN_COUNTS_FRESH)
+        self.assertEqual(self.statuses(), {
+            'w.kowalski@example.com': 'hard',
+            'bob.lindqvist@gmail.com': 'soft',
+            'alice.moreau@example.com': 'hard',
+            'e.martin@example.org': 'soft',
+            'r.garcia@hotmail.com': 'soft',
+            'n.andersen@example.com': 'hard',
+            'y.sato@example.com': 'soft',
+            'mixed.case@example.com': 'hard',
+            'g.ferrari@example.net': 'soft',
+        })
+        # fields by the fallback order: vmta, jobId, dsnMta ...
+        kw = self.show('w.kowalski@example.com')['reason']
+        self.assertEqual(kw['time'], '2026-11-25T06:10:02Z')  # timeQueued
+        self.assertEqual(kw['vmta'], 'vmta-shop-1')
+        self.assertEqual(kw['job_id'], 'mailwizz-xk4ah7cz2e9b1')
+        self.assertEqual(kw['orig'], 'bounces@lists.example-news.org')
+        self.assertEqual(kw['line'], 1)
+        em = self.show('e.martin@example.org')
+        self.assertEqual(em['last_soft']['dsn_diag'],
+                         'smtp;550 5.7.1 Message rejected due to local policy,'
+                         ' see "https://postmaster.example.org/" for details')
+        # protocol-errors is in no list: 5.4.4 in dsnDiag makes it hard
+        self.assertEqual(self.show('n.andersen@example.com')['reason']
+                         ['category'], 'protocol-errors')
+
+    def test_spool_oldest_first_then_already_taken(self):
+        a = self.copy_sample(SAMPLE_HEADER)
+        b = self.copy_sample(SAMPLE_PLAIN)
+        os.utime(a, (1795000000, 1795000000))
+        os.utime(b, (1795100000, 1795100000))
+        res = self.process()
+        lines = res.out.splitlines()
+        s = summaries(res.out)
+        self.assertEqual([l.split(': ')[0] for l in lines], [a, b, 'total'],
+                         res)
+        self.assertCounts(s[a], HEADER_COUNTS)
+        self.assertCounts(s[b], PLAIN_COUNTS_AFTER)
+        self.assertCounts(s['total'], counts(
+            records=41, hard=8, soft=15, escalated=1, complaints=1,
+            duplicates=4, deliveries=6, ignored=3, skipped=4, bad=1))
+        st = self.statuses()
+        self.assertEqual(len(st), 17)
+        self.assertEqual(st['h.schmidt@example.com'], 'active')
+        self.assertEqual(self.show('bob.lindqvist@gmail.com')['soft_count'],
+                         2)
+        self.assertEqual(self.show('r.garcia@hotmail.com')['soft_count'], 3)
+        self.assertEqual(self.show('alice.moreau@example.com')['reason']
+                         ['source'], a)
+
+        before = self.run_ctl('list', '--format', 'json').out
+        stats = self.ctl_json('stats')
+        res = self.process()
+        lines = res.out.splitlines()
+        self.assertEqual(lines[:2], ['%s: already taken (30 records)' % a,
+                                     '%s: already taken (11 records)' % b])
+        # and perhaps a total line of nothing
+        self.assertLessEqual(len(lines), 3, res)
+        if len(lines) == 3:
+            self.assertCounts(summaries(res.out)['total'], counts())
+        self.assertEqual(self.run_ctl('list', '--format', 'json').out, before)
+        self.assertEqual(self.ctl_json('stats')['counters'],
+                         stats['counters'])
+
+    def test_already_taken_and_reprocess(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        self.process(path)
+        before = self.run_ctl('list', '--format', 'json').out
+        res = self.process(path)
+        self.assertEqual(res.out, '%s: already taken (30 records)\n' % path)
+        self.assertEqual(self.run_ctl('list', '--format', 'json').out, before)
+        # the same file by another name (relative to the working directory)
+        res = self.process(os.path.relpath(path, self.dir))
+        self.assertIn('already taken', res.out)
+
+        s = self.process_summary(path, '--reprocess')
+        self.assertCounts(s, counts(records=30, soft=5, duplicates=14,
+                                    deliveries=5, ignored=3, skipped=3,
+                                    bad=1))
+        st = self.statuses()
+        self.assertEqual(st, HEADER_STATUSES)
+        # the records count again: soft bounces are kept twice
+        self.assertEqual(self.show('h.schmidt@example.com')['soft_count'], 2)
+        self.assertEqual(self.show('r.garcia@hotmail.com')['soft_count'], 4)
+        self.assertEqual(self.show('bob.lindqvist@gmail.com')['soft_count'],
+                         2)
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 60)
+
+    def test_files_table(self):
+        path = self.copy_sample(SAMPLE_HEADER)
+        self.process(path)
+        files = self.ctl_json('files')
+        self.assertEqual(len(files), 1)
+        f = files[0]
+        self.assertEqual(f['key'], path)
+        self.assertEqual(f['status'], 'done')
+        self.assertEqual(f['offset'], os.path.getsize(path))
+        self.assertEqual(f['records'], 30)
+        self.assertEqual(f['bad'], 1)
+
+    def test_appended_file_resumes_at_offset(self):
+        path = self.write_file('acct.csv',
+                               'type,timeLogged,rcpt,bounceCat,dsnStatus\r\n'
+                               'b,2026-11-24 08:00:00+0000,a1@example.com,'
+                               'bad-mailbox,5.1.1\r\n')
+        s = self.process_summary(path)
+        self.assertCounts(s, counts(records=1, hard=1))
+        with open(path, 'ab') as f:
+            f.write(b'b,2026-11-24 09:00:00+0000,a2@example.com,'
+                    b'quota-issues,5.2.2\r\n')
+        s = self.process_summary(path)
+        # only the new record, read with the header's column map
+        self.assertCounts(s, counts(records=1, soft=1))
+        self.assertEqual(self.statuses(), {'a1@example.com': 'hard',
+                                           'a2@example.com': 'soft'})
+
+
+class TestInputs(BouncedTestCase):
+    """stdin, address lists, header lines, bad lines, missing files."""
+
+    def test_stdin(self):
+        with open(os.path.join(SAMPLES, SAMPLE_HEADER), 'rb') as f:
+            data = f.read()
+        res = self.process('-', stdin=data)
+        s = summaries(res.out)
+        self.assertEqual(list(s), ['stdin'], res)
+        self.assertCounts(s['stdin'], HEADER_COUNTS)
+        self.assertEqual(self.statuses(), HEADER_STATUSES)
+        self.assertEqual(self.show('alice.moreau@example.com')['reason']
+                         ['source'], '-')
+        self.assertRegex(res.err, r'(-|stdin):17: bad record: ')
+        # stdin is never "already taken": the records count again
+        res = self.process('-', stdin=data)
+        again = summaries(res.out)['stdin']
+        self.assertEqual(again['records'], 30)
+        self.assertEqual(again['hard'], 0)
+        self.assertEqual(again['duplicates'], 14)
+
+    def test_standalone_list_after_sample(self):
+        self.process(self.copy_sample(SAMPLE_HEADER))
+        path = self.copy_data(UNSUB_LIST)
+        s = self.process_summary(path)
+        self.assertCounts(s, counts(records=5, unsubscribes=3, duplicates=2))
+        st = self.statuses()
+        self.assertEqual(st['f.bianchi@example.com'], 'unsubscribed')
+        self.assertEqual(st['g.weber@example.net'], 'unsubscribed')
+        self.assertEqual(st['t.nguyen@aol.com'], 'unsubscribed')
+        self.assertEqual(st['alice.moreau@example.com'], 'hard')
+        self.assertEqual(st['m.rossi@yahoo.com'], 'complained')
+        gw = self.show('g.weber@example.net')
+        self.assertEqual(gw['reason']['kind'], 'list')
+        self.assertEqual(gw['reason']['source'], path)
+        self.assertEqual(gw['reason']['line'], 2)
+        self.assertEqual(gw['actions'][0]['op'], 'unsubscribe')
+        self.assertEqual(set(self.statuses('--status', 'unsubscribed')),
+                         {'f.bianchi@example.com', 'g.weber@example.net',
+                          't.nguyen@aol.com'})
+
+    def test_standalone_list_stdin_and_forced(self):
+        with open(os.path.join(DATA, UNSUB_LIST), 'rb') as f:
+            data = f.read()
+        res = self.process('-', stdin=data)
+        self.assertCounts(summaries(res.out)['stdin'],
+                          counts(records=5, unsubscribes=5))
+        # --list takes a two-column CSV whose first column is the address
+        path = self.write_file('suppress.csv',
+                               'x.one@example.com,2026-11-01,manual\n'
+                               'X.Two@Example.com,2026-11-02,"asked, twice"\n')
+        s = self.process_summary(path, '--list')
+        self.assertCounts(s, counts(records=2, unsubscribes=2))
+        self.assertEqual(self.show('x.two@example.com')['status'],
+                         'unsubscribed')
+
+    def test_list_with_bad_address(self):
+        path = self.write_file('list.csv', 'good.one@example.com\n'
+                                           'not an address\n'
+                                           'good.two@example.org\n')
+        res = self.process(path)
+        self.assertCounts(summaries(res.out)[path],
+                          counts(records=2, unsubscribes=2, bad=1))
+        self.assertIn('%s:2: bad record' % path, res.err)
+
+    def test_header_switch_mid_file(self):
+        path = self.write_file('acct-switch.csv', (
+            'type,timeLogged,rcpt,bounceCat,dsnStatus,dsnDiag\r\n'
+            'b,2026-11-24 08:00:00+0000,first@example.com,bad-mailbox,5.1.1,'
+            'smtp;550 5.1.1 unknown\r\n'
+            'type,rcpt,dsnDiag,timeLogged,bounceCat,dsnStatus,feedbackType\r\n'
+            'b,second@example.com,"smtp;552 5.2.2 full, sorry",'
+            '2026-11-24 09:00:00+0000,quota-issues,5.2.2,\r\n'
+            'f,third@example.com,,2026-11-24 10:00:00+0000,,,abuse\r\n'
+            'TYPE,RCPT,TIMELOGGED,BounceCat\r\n'
+            'rb,fourth@example.com,2026-11-24 11:00:00+0000,bad-domain\r\n'))
+        s = self.process_summary(path)
+        self.assertCounts(s, counts(records=4, hard=2, soft=1, complaints=1))
+        self.assertEqual(self.statuses(), {
+            'first@example.com': 'hard', 'second@example.com': 'soft',
+            'third@example.com': 'complained', 'fourth@example.com': 'hard'})
+        sec = self.show('second@example.com')
+        self.assertEqual(sec['updated'], '2026-11-24T09:00:00Z')
+        self.assertEqual(sec['last_soft']['dsn_diag'],
+                         'smtp;552 5.2.2 full, sorry')
+        self.assertEqual(sec['last_soft']['line'], 4)
+        four = self.show('fourth@example.com')
+        self.assertEqual(four['reason']['time'], '2026-11-24T11:00:00Z')
+        self.assertEqual(four['reason']['category'], 'bad-domain')
+        self.assertEqual(four['reason']['line'], 7)
+
+    def test_dsn_fallback_classes(self):
+        rows = [
+            ('expired-511@example.com', 'message-expired', '', 'smtp;550 5.1.1 no such user'),
+            ('expired-447@example.com', 'message-expired', '4.4.7', ''),
+            ('nocat-521@example.com', '', '5.2.1', ''),
+            ('nocat-544@example.com', '', '', 'smtp;554 5.4.4 unable to route'),
+            ('nocat-571@example.com', '', '5.7.1', 'smtp;550 5.7.1 denied'),
+            ('nocat-200@example.com', '', '2.0.0', 'smtp;250 2.0.0 ok'),
+            ('nocat-none@example.com', '', '', 'connection lost'),
+            ('custom-552@example.com', 'my-own-category', '5.2.2', ''),
+            ('CaseCat@example.com', 'BAD-MAILBOX', '', ''),
+        ]
+        text = 'type,timeLogged,rcpt,bounceCat,dsnStatus,dsnDiag\n'
+        for addr, cat, st, diag in rows:
+            text += 'b,2026-11-24 08:00:00+0000,%s,%s,%s,"%s"\n' % (
+                addr, cat, st, diag)
+        path = self.write_file('acct-dsn.csv', text)
+        s = self.process_summary(path)
+        self.assertCounts(s, counts(records=9, hard=4, soft=4, ignored=1))
+        self.assertEqual(self.statuses(), {
+            'expired-511@example.com': 'hard',
+            'expired-447@example.com': 'soft',
+            'nocat-521@example.com': 'hard',
+            'nocat-544@example.com': 'hard',
+            'nocat-571@example.com': 'soft',
+            'nocat-none@example.com': 'soft',
+            'custom-552@example.com': 'soft',
+            'casecat@example.com': 'hard',
+        })
+
+    def test_feedback_types(self):
+        text = 'type,timeLogged,rcpt,feedbackType,format\n'
+        for i, ft in enumerate(('abuse', 'fraud', 'virus', '', 'not-spam',
+                                'auth-failure', 'other')):
+            text += 'f,2026-11-24 08:00:0%d+0000,fbl%d@example.com,%s,arf\n' % (
+                i, i, ft)
+        path = self.write_file('acct-fbl.csv', text)
+        s = self.process_summary(path)
+        self.assertCounts(s, counts(records=7, complaints=4, ignored=3))
+        st = self.statuses()
+        self.assertEqual([st['fbl%d@example.com' % i] for i in range(7)],
+                         ['complained'] * 4 + ['active'] * 3)
+
+    def test_bad_lines_do_not_fail_the_run(self):
+        path = self.write_file('acct-bad.csv', (
+            'type,timeLogged,rcpt,bounceCat,dsnStatus\n'
+            'b,2026-11-24 08:00:00+0000,ok1@example.com,bad-mailbox,5.1.1\n'
+            'b,2026-11-24 08:00:01+0000,nobody,bad-mailbox,5.1.1\n'
+            'b,yesterday at noon,ok2@example.com,bad-mailbox,5.1.1\n'
+            ',2026-11-24 08:00:03+0000,ok3@example.com,bad-mailbox,5.1.1\n'
+            'b,2026-11-24 08:00:04+0000,ok4@example.com,quota-issues,5.2.2\n'))
+        res = self.process(path)
+        self.assertCounts(summaries(res.out)[path],
+                          counts(records=2, hard=1, soft=1, bad=3))
+        for line in (3, 4, 5):
+            self.assertRegex(res.err, r'(?m)^.*warning.*%s:%d: bad record: .+$'
+                             % (re.escape(path), line))
+        self.assertEqual(self.statuses(), {'ok1@example.com': 'hard',
+                                           'ok4@example.com': 'soft'})
+
+    def test_missing_input_others_taken(self):
+        missing = os.path.join(self.dir, 'no-such-file.csv')
+        path = self.copy_sample(SAMPLE_HEADER)
+        res = self.process(missing, path, rc=EX_NOINPUT)
+        self.assertIn(missing, res.err)
+        s = summaries(res.out)
+        self.assertCounts(s[path], HEADER_COUNTS)
+        self.assertNotIn(missing, s)
+        self.assertEqual(self.statuses(), HEADER_STATUSES)
+        # a directory is not an input either
+        res = self.process(self.spool, rc=EX_NOINPUT)
+
+    def test_usage_errors(self):
+        self.assertRc(self.run_bounced('process', '--no-such-option'), EX_USAGE)
+        self.assertRc(self.run_bounced('no-such-command'), EX_USAGE)
+        res = self.run_bounced('--help')
+        self.assertRc(res, EX_OK)
+        self.assertIn('process', res.out)
+        res = self.run_bounced('--version')
+        self.assertRc(res, EX_OK)
+        self.assertRegex(res.out, r'^bounced \d+\.\d+')
+
+
+class TestConfig(BouncedTestCase):
+    """check-config and bad configurations."""
+
+    def test_bad_config_exits_78(self):
+        for classify in ({'soft-threshold': 'banana'},
+                         {'soft-threshold': '0'},
+                         {'soft-window': 'forever'}):
+            self.write_config(classify=classify)
+            key = list(classify)[0]
+            for args in (('check-config',), ('process', self.spool)):
+                res = self.run_bounced(*args)
+                self.assertRc(res, EX_CONFIG)
+                self.assertIn(key, res.err)
+            self.assertFalse(os.path.exists(os.path.join(self.state,
+                                                         'data.mdb')))
+        # a config file that does not exist
+        res = self.run_prog(self.bounced, ['-c', os.path.join(self.dir, 'nope'),
+                                           'check-config'], config=False)
+        self.assertRc(res, EX_CONFIG)
+        # and one that is not INI
+        self.write_file('bounced.conf', 'this is = not [an ini\n[[[\n')
+        self.assertRc(self.run_bounced('check-config'), EX_CONFIG)
+
+    def test_unknown_key_is_a_warning(self):
+        self.write_config(bounced={'no-such-key': 'x'})
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        self.assertIn('no-such-key', res.err)
+
+    def test_check_config_masks_secrets(self):
+        secrets = ('Pr1vateKeyOfMailwizz', 'ApiKeyV2Secret99',
+                   'UserTokenIem123456', 'WebhookHmacSecret77')
+        self.write_config(classify={'soft-threshold': '7'}, extra=(
+            '\n[provider mw]\ntype = mailwizz\n'
+            'endpoint = https://mw.example.com/api\napi-version = 1\n'
+            'public-key = pubkey0123456789\nprivate-key = %s\n'
+            '\n[provider mw2]\ntype = mailwizz\n'
+            'endpoint = https://mw2.example.com/api\napi-version = 2\n'
+            'api-key = %s\n'
+            '\n[provider iem]\ntype = interspire\n'
+            'endpoint = https://iem.example.com/xml.php\nusername = admin\n'
+            'usertoken = %s\n'
+            '\n[provider hook]\ntype = webhook\n'
+            'url = https://hooks.example.com/bounces\nsecret = %s\n') % secrets)
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        for s in secrets:
+            self.assertNotIn(s, res.out)
+            self.assertNotIn(s, res.err)
+        self.assertGreaterEqual(res.out.count('****'), 4, res)
+        self.assertIn('pubkey0123456789', res.out)
+        self.assertIn(self.spool, res.out)
+        self.assertIn(self.state, res.out)
+        self.assertRegex(res.out, r'(?m)^soft-threshold\s*=\s*7\s*$')
+        self.assertIn('https://hooks.example.com/bounces', res.out)
+
+    def test_config_from_environment(self):
+        # without -c and $BOUNCED_CONFIG: the embedded defaults
+        res = self.run_prog(self.bounced, ['check-config'], config=False)
+        self.assertRc(res, EX_OK)
+        self.assertNotIn(self.spool, res.out)
+        env = self.env()
+        env['BOUNCED_CONFIG'] = self.config
+        p = subprocess.run([self.bounced, 'check-config'], cwd=self.dir,
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(self.spool, p.stdout.decode())
+
+
+if __name__ == '__main__':
+    unittest.main()
