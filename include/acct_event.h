@@ -22,12 +22,15 @@ enum acct_event_result {
  * acct_event_from_row - fill EV from ROW under MAP.  DEFAULT_TIME is used
  * when the row has no time at all.  Strings of EV point into ROW.  On
  * ACCT_EVENT_BAD, WHY (WHYLEN bytes) says what is wrong with the row.
+ * The normalised recipient is written to RCPT (ADDR_MAX + 1 bytes) and
+ * ev->rcpt points to it.
  */
 enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
 					   const struct classify_rules *rules,
 					   int64_t default_time,
-					   struct event *ev, char *why,
+					   struct event *ev, char *rcpt,
+					   char *why,
 					   size_t whylen);
 
 /* acct_type_kind - "b" -> EV_BOUNCE …; EV_SKIPPED for known skipped and

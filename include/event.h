@@ -41,7 +41,7 @@ struct event {
 	enum event_kind kind;
 	enum event_class klass;
 	int64_t time;		/* timeLogged, else timeQueued; 0 = unknown */
-	char rcpt[ADDR_MAX + 1]; /* normalised address */
+	const char *rcpt;	/* normalised address (caller's buffer) */
 	const char *orig;	/* envelope sender */
 	const char *bounce_cat;
 	const char *dsn_status;	/* "5.1.1" */

@@ -87,7 +87,8 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
 					   const struct classify_rules *rules,
 					   int64_t default_time,
-					   struct event *ev, char *why,
+					   struct event *ev, char *rcpt_buf,
+					   char *why,
 					   size_t whylen)
 {
 	const char *type, *rcpt;
@@ -116,11 +117,12 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 		snprintf(why, whylen, "%s record without rcpt", type);
 		return ACCT_EVENT_BAD;
 	}
-	if (addr_normalise(rcpt, rlen, ev->rcpt, sizeof(ev->rcpt)) < 0) {
+	if (addr_normalise(rcpt, rlen, rcpt_buf, ADDR_MAX + 1) < 0) {
 		acct_show(show, sizeof(show), rcpt, rlen);
 		snprintf(why, whylen, "rcpt '%s' is not an address", show);
 		return ACCT_EVENT_BAD;
 	}
+	ev->rcpt = rcpt_buf;
 	if (acct_event_time(map, row, default_time, &ev->time, why, whylen))
 		return ACCT_EVENT_BAD;
 

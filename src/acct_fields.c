@@ -110,9 +110,16 @@ int acct_field_lookup(const char *name, size_t len)
 /* acct_row_is_header - the row's first field says "type" */
 bool acct_row_is_header(const struct csv_row *row)
 {
+	const char *s;
+	size_t len;
+
 	if (!row || row->nfields == 0)
 		return false;
-	return acct_field_lookup(row->fields[0], row->lens[0]) == AF_TYPE;
+	s = row->fields[0];
+	len = row->lens[0];
+	acct_trim(&s, &len);
+	/* cheap test first: this runs for every record */
+	return len == 4 && strncasecmp(s, "type", 4) == 0;
 }
 
 /* acct_map_clear - every field absent */

@@ -22,12 +22,15 @@ struct arena_block {
 	char data[];
 };
 
+struct batch_sortent;
+
 struct batch {
 	GHashTable *by_addr;
 	struct arena_block *head;	/* current block (first of the list) */
 	struct arena_block *spare;	/* rewound blocks for reuse */
 	size_t n_events;
 	struct batch_rcpt **sorted;
+	struct batch_sortent *sortents;
 	size_t sorted_cap;
 };
 
@@ -104,6 +107,7 @@ void batch_free(struct batch *b)
 	batch_free_blocks(b->head);
 	batch_free_blocks(b->spare);
 	free(b->sorted);
+	free(b->sortents);
 	free(b);
 }
 
@@ -153,7 +157,7 @@ int batch_add(struct batch *b, const struct event *ev)
 		br = batch_alloc(b, sizeof(*br));
 		if (!br)
 			return -ENOMEM;
-		br->addr = batch_strdup(b, ev->rcpt, sizeof(ev->rcpt));
+		br->addr = batch_strdup(b, ev->rcpt, ADDR_MAX + 1);
 		if (!br->addr)
 			return -ENOMEM;
 		br->first = br->last = NULL;
@@ -164,7 +168,7 @@ int batch_add(struct batch *b, const struct event *ev)
 		return -ENOMEM;
 	be->next = NULL;
 	be->ev = *ev;
-	be->ev.rcpt[0] = '\0';
+	be->ev.rcpt = br->addr;
 	if (batch_copy_strings(b, &be->ev) != 0)
 		return -ENOMEM;
 	if (br->last)
@@ -176,12 +180,30 @@ int batch_add(struct batch *b, const struct event *ev)
 	return 0;
 }
 
+/* sort entries carry the first 8 bytes of the address, big-endian, so
+   most comparisons never leave the array */
+struct batch_sortent {
+	uint64_t prefix;
+	struct batch_rcpt *br;
+};
+
+static uint64_t batch_prefix(const char *s)
+{
+	uint64_t p = 0;
+	int i;
+
+	for (i = 0; i < 8 && s[i]; i++)
+		p |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
+	return p;
+}
+
 static int batch_cmp(const void *a, const void *b)
 {
-	const struct batch_rcpt *x = *(const struct batch_rcpt *const *)a;
-	const struct batch_rcpt *y = *(const struct batch_rcpt *const *)b;
+	const struct batch_sortent *x = a, *y = b;
 
-	return strcmp(x->addr, y->addr);
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	return strcmp(x->br->addr, y->br->addr);
 }
 
 int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
@@ -192,17 +214,26 @@ int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 
 	if (count > b->sorted_cap) {
 		struct batch_rcpt **p = realloc(b->sorted, count * sizeof(*p));
+		struct batch_sortent *e = realloc(b->sortents, count * sizeof(*e));
 
-		if (!p)
+		if (p)
+			b->sorted = p;
+		if (e)
+			b->sortents = e;
+		if (!p || !e)
 			return -ENOMEM;
-		b->sorted = p;
 		b->sorted_cap = count;
 	}
 	g_hash_table_iter_init(&it, b->by_addr);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		b->sorted[i++] = v;
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		b->sortents[i].br = v;
+		b->sortents[i].prefix = batch_prefix(k);
+		i++;
+	}
 	if (count)
-		qsort(b->sorted, count, sizeof(*b->sorted), batch_cmp);
+		qsort(b->sortents, count, sizeof(*b->sortents), batch_cmp);
+	for (i = 0; i < count; i++)
+		b->sorted[i] = b->sortents[i].br;
 	*n = count;
 	*out = b->sorted;
 	return 0;

@@ -250,11 +250,12 @@ static void ingest_bad(struct ingest_src *src, uint64_t line, const char *why)
 static int ingest_list_row(struct ingest *in, struct ingest_src *src,
 			   const struct csv_row *row)
 {
+	char rcpt[ADDR_MAX + 1];
 	struct event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	if (addr_normalise(row->fields[0], row->lens[0], ev.rcpt,
-			   sizeof(ev.rcpt)) < 0) {
+	if (addr_normalise(row->fields[0], row->lens[0], rcpt,
+			   sizeof(rcpt)) < 0) {
 		char show[80];
 
 		snprintf(show, sizeof(show), "%.*s",
@@ -267,6 +268,7 @@ static int ingest_list_row(struct ingest *in, struct ingest_src *src,
 		return 0;
 	}
 	ev.kind = EV_LIST;
+	ev.rcpt = rcpt;
 	ev.time = src->default_time;
 	ev.source = src->key ? src->key : src->path;
 	ev.line = row->line;
@@ -279,6 +281,7 @@ static int ingest_list_row(struct ingest *in, struct ingest_src *src,
 static int ingest_acct_row(struct ingest *in, struct ingest_src *src,
 			   const struct csv_row *row)
 {
+	char rcpt[ADDR_MAX + 1];
 	struct event ev;
 	char why[192];
 
@@ -289,7 +292,8 @@ static int ingest_acct_row(struct ingest *in, struct ingest_src *src,
 		return 0;
 	}
 	switch (acct_event_from_row(&src->map, row, &in->rules,
-				    src->default_time, &ev, why, sizeof(why))) {
+				    src->default_time, &ev, rcpt, why,
+				    sizeof(why))) {
 	case ACCT_EVENT_BAD:
 		ingest_bad(src, row->line, why);
 		return 0;

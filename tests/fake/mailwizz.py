@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""mailwizz.py - a fake MailWizz API (v1 signed, v2 API key) for bounced's
+tests, speaking the wire format of the real one (see README.md): the
+endpoints bounced uses, their status codes and JSON envelopes, the HMAC-SHA1 request
+signature and its timestamp age, real PUT/DELETE methods, form bodies.
+
+Data (lists with their subscribers, campaigns, recorded bounces and
+campaign unsubscribes) is seeded with --data FILE or POST /__fake/data and
+read back with GET /__fake/data; the shape is in README.md.  Everything
+else (call log, failure injection, control routes) is fakelib's.
+
+Error policy: every bad request gets the answer the real server would give
+({"status":"error","error":...} with 400/404/422); the fake never raises.
+"""
+import hashlib
+import hmac
+import math
+import re
+import threading
+import time
+from urllib.parse import parse_qsl, unquote
+
+try:
+    from . import fakelib
+except ImportError:                     # run as a program from tests/fake/
+    import fakelib
+
+STATUSES = ('confirmed', 'unconfirmed', 'unsubscribed', 'blacklisted',
+            'unapproved', 'disabled', 'moved')
+BOUNCE_TYPES = ('hard', 'soft', 'internal')
+MESSAGE_MAX = 250
+# the server files bounces whose message looks like a block as "internal"
+INTERNAL_RE = re.compile(r'spam|blocked|block ?list|black ?list|deny ?list|'
+                         r'dnsbl|\brbl\b|spamhaus|spamcop|barracuda', re.I)
+EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}'
+                      r'[A-Za-z0-9])?\.[A-Za-z0-9-]{2,63}$')
+DATE = '2024-01-01 00:00:00'
+
+_SAFE = frozenset(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+                  b'0123456789_.-')
+
+
+# ---- request signature (API v1) ---------------------------------------
+def php_urlencode(s):
+    """S encoded like PHP urlencode(): A-Za-z0-9_.- kept, space as +,
+    every other UTF-8 byte as %XX (upper-case hex)."""
+    out = []
+    for b in str(s).encode('utf-8'):
+        if b in _SAFE:
+            out.append(chr(b))
+        elif b == 0x20:
+            out.append('+')
+        else:
+            out.append('%%%02X' % b)
+    return ''.join(out)
+
+
+def php_build_query(params):
+    """Dict PARAMS sorted by key (byte order) and encoded like PHP
+    http_build_query() of a ksort()ed array."""
+    items = sorted(params.items(), key=lambda kv: str(kv[0]).encode('utf-8'))
+    return '&'.join(php_urlencode(k) + '=' + php_urlencode(v) for k, v in items)
+
+
+def signed_string(method, url, get_params, public_key, timestamp,
+                  remote_addr='', fields=None):
+    """The string a v1 request signs: METHOD URL[?sorted GET] SEP QUERY,
+    QUERY being the X-MW-* values merged with body FIELDS, sorted."""
+    full = url
+    if get_params:
+        full += '?' + php_build_query(get_params)
+    query = {'X-MW-PUBLIC-KEY': public_key,
+             'X-MW-REMOTE-ADDR': remote_addr or '',
+             'X-MW-TIMESTAMP': str(timestamp)}
+    query.update(fields or {})
+    sep = '&' if '?' in full else '?'
+    return method.upper() + ' ' + full + sep + php_build_query(query)
+
+
+def signature(private_key, string):
+    """Lower-case hex HMAC-SHA1 of STRING keyed with PRIVATE_KEY."""
+    return hmac.new(private_key.encode('utf-8'), string.encode('utf-8'),
+                    hashlib.sha1).hexdigest()
+
+
+def make_uid(*parts):
+    """A stable 13-character [a-z0-9] identifier from PARTS."""
+    return hashlib.sha1('\0'.join(parts).encode('utf-8')).hexdigest()[:13]
+
+
+def _err(status, error):
+    return fakelib.json_response(status, {'status': 'error', 'error': error})
+
+
+def _ok(status=200, data=None):
+    obj = {'status': 'success'}
+    if data is not None:
+        obj['data'] = data
+    return fakelib.json_response(status, obj)
+
+
+def _page(query, default, lo, hi):
+    """(page, per_page) from QUERY, per_page clamped to LO..HI."""
+    def num(name, dflt):
+        v = query.get(name, '')
+        return int(v) if v.isdigit() else dflt
+    page = max(1, num('page', 1))
+    per_page = min(hi, max(lo, num('per_page', default)))
+    return page, per_page
+
+
+def _paged(records, page, per_page):
+    total = len(records)
+    pages = max(1, math.ceil(total / per_page)) if total else 0
+    chunk = records[(page - 1) * per_page: page * per_page]
+    return {'count': total, 'total_pages': pages, 'current_page': page,
+            'next_page': page + 1 if page < pages else None,
+            'prev_page': page - 1 if page > 1 else None, 'records': chunk}
+
+
+class MailWizzFake(fakelib.FakeServer):
+    """Fake MailWizz API."""
+
+    NAME = 'mailwizz'
+
+    def __init__(self, public_key=None, private_key=None, api_key=None,
+                 max_age=900, base='/api', data=None, **kw):
+        if bool(public_key) != bool(private_key):
+            raise ValueError('API v1 needs both public and private key')
+        self.public_key = public_key
+        self.private_key = private_key
+        self.api_key = api_key
+        self.max_age = max_age
+        self.base = '/' + base.strip('/') if base.strip('/') else ''
+        self._dlock = threading.RLock()
+        self._lists = {}
+        self._campaigns = {}
+        self._bounces = []
+        self._unsubs = []
+        self._blacklist = []
+        super().__init__(**kw)
+        self.set_data(data or {})
+        self._routes = [
+            ('GET', r'lists/subscribers/search-by-email-in-all-lists',
+             self._search_all),
+            ('PUT', r'lists/subscribers/unsubscribe-by-email-from-all-lists',
+             self._unsubscribe_all),
+            ('GET', r'lists/(?P<list_uid>[^/]+)/subscribers/search-by-email',
+             self._search_list),
+            ('PUT', r'lists/(?P<list_uid>[^/]+)/subscribers/(?P<subscriber_uid>[^/]+)/unsubscribe',
+             self._unsubscribe_one),
+            ('GET', r'lists/(?P<list_uid>[^/]+)/subscribers/(?P<subscriber_uid>[^/]+)',
+             self._get_subscriber),
+            ('DELETE', r'lists/(?P<list_uid>[^/]+)/subscribers/(?P<subscriber_uid>[^/]+)',
+             self._delete_subscriber),
+            ('GET', r'lists', self._get_lists),
+            ('POST', r'campaigns/(?P<campaign_uid>[^/]+)/bounces', self._bounce),
+            ('POST', r'campaigns/(?P<campaign_uid>[^/]+)/track-unsubscribe/(?P<subscriber_uid>[^/]+)',
+             self._track_unsubscribe),
+            ('GET', r'campaigns/(?P<campaign_uid>[^/]+)', self._get_campaign),
+        ]
+        self._routes = [(m, re.compile(p + r'/?\Z'), f) for m, p, f in self._routes]
+
+    # ---- data --------------------------------------------------------
+    def set_data(self, obj):
+        """Replace all data with OBJ (shape in README.md)."""
+        if not isinstance(obj, dict):
+            raise ValueError('data must be a JSON object')
+        lists, campaigns = {}, {}
+        for lst in obj.get('lists', []):
+            uid = lst.get('list_uid') if isinstance(lst, dict) else None
+            if not isinstance(uid, str) or not uid:
+                raise ValueError('every list needs a list_uid')
+            name = str(lst.get('name', uid))
+            subs = {}
+            for s in lst.get('subscribers', []):
+                if not isinstance(s, dict) or not isinstance(s.get('email'), str):
+                    raise ValueError('every subscriber needs an email')
+                status = s.get('status', 'confirmed')
+                if status not in STATUSES:
+                    raise ValueError('bad subscriber status %r' % (status,))
+                suid = s.get('subscriber_uid') or make_uid(uid, s['email'])
+                subs[suid] = {'subscriber_uid': suid, 'email': s['email'],
+                              'status': status,
+                              'source': s.get('source', 'import'),
+                              'ip_address': s.get('ip_address', ''),
+                              'date_added': s.get('date_added', DATE)}
+            lists[uid] = {'list_uid': uid, 'name': name,
+                          'display_name': str(lst.get('display_name', name)),
+                          'description': str(lst.get('description', name)),
+                          'subscribers': subs}
+        for c in obj.get('campaigns', []):
+            uid = c.get('campaign_uid') if isinstance(c, dict) else None
+            if not isinstance(uid, str) or not uid:
+                raise ValueError('every campaign needs a campaign_uid')
+            campaigns[uid] = {'campaign_uid': uid, 'name': str(c.get('name', uid)),
+                              'list_uid': c.get('list_uid'),
+                              'status': c.get('status', 'sent'),
+                              'type': c.get('type', 'regular')}
+        bounces = list(obj.get('bounces', []))
+        track = list(obj.get('track_unsubscribes', []))
+        blacklist = list(obj.get('blacklist', []))
+        with self._dlock:
+            self._lists, self._campaigns = lists, campaigns
+            self._bounces, self._unsubs, self._blacklist = bounces, track, blacklist
+
+    def get_data(self):
+        """All data, in the shape set_data() takes."""
+        with self._dlock:
+            lists = []
+            for lst in self._lists.values():
+                d = {k: v for k, v in lst.items() if k != 'subscribers'}
+                d['subscribers'] = [dict(s) for s in lst['subscribers'].values()]
+                lists.append(d)
+            return {'lists': lists,
+                    'campaigns': [dict(c) for c in self._campaigns.values()],
+                    'bounces': [dict(b) for b in self._bounces],
+                    'track_unsubscribes': [dict(t) for t in self._unsubs],
+                    'blacklist': list(self._blacklist)}
+
+    def _memberships(self, email):
+        """[(list, subscriber)] of EMAIL (case-insensitive), in list order."""
+        e = email.lower()
+        return [(lst, s) for lst in self._lists.values()
+                for s in lst['subscribers'].values() if s['email'].lower() == e]
+
+    def _campaign_subscriber(self, campaign, suid):
+        """The subscriber SUID of CAMPAIGN's list (any list when the
+        campaign names none), or None."""
+        lst = self._lists.get(campaign.get('list_uid') or '')
+        if lst is not None:
+            return lst['subscribers'].get(suid)
+        for lst in self._lists.values():
+            if suid in lst['subscribers']:
+                return lst['subscribers'][suid]
+        return None
+
+    # ---- authentication ----------------------------------------------
+    def _auth(self, req, fields, entry):
+        """None when REQ may pass, else the error Response."""
+        if not (self.public_key or self.api_key):
+            entry['api'] = None
+            return None
+        key = req.header('X-API-KEY')
+        if key is not None:
+            entry['api'] = 'v2'
+            if not self.api_key or not hmac.compare_digest(
+                    key.encode(), self.api_key.encode()):
+                return _err(400, 'Invalid API key. Please refer to the documentation.')
+            return None
+        entry['api'] = 'v1'
+        pub = req.header('X-MW-PUBLIC-KEY')
+        ts = req.header('X-MW-TIMESTAMP')
+        sig = req.header('X-MW-SIGNATURE')
+        remote = req.header('X-MW-REMOTE-ADDR', '')
+        if not self.public_key or pub is None or ts is None or sig is None:
+            return _err(400, 'Invalid API request params. '
+                             'Please refer to the documentation.')
+        if pub != self.public_key:
+            return _err(400, 'Invalid API key. Please refer to the documentation.')
+        if not ts.isdigit():
+            return _err(400, 'Invalid API request timestamp. '
+                             'Please refer to the documentation.')
+        if int(ts) < time.time() - self.max_age:
+            return _err(400, 'Your API request timestamp is too old. '
+                             'Please refer to the documentation.')
+        host = req.header('Host')
+        if not host:
+            return _err(400, 'Invalid API request params. '
+                             'Please refer to the documentation.')
+        s = signed_string(req.method, 'http://' + host + req.path, req.query,
+                          pub, ts, remote,
+                          fields if req.method != 'GET' else None)
+        want = signature(self.private_key, s)
+        entry['signed_string'] = s
+        entry['expected_signature'] = want
+        if not hmac.compare_digest(sig.encode(), want.encode()):
+            return _err(400, 'Invalid API request signature. '
+                             'Please refer to the documentation.')
+        return None
+
+    # ---- dispatch ----------------------------------------------------
+    def failure_response(self, status):
+        return _err(status, 'Service temporarily unavailable (injected %d)' % status)
+
+    def handle(self, req, entry):
+        if self.base and not (req.path == self.base or
+                              req.path.startswith(self.base + '/')):
+            return _err(404, 'Page not found.')
+        rel = req.path[len(self.base):].strip('/')
+        found, handler, args = False, None, None
+        for method, rx, fn in self._routes:
+            m = rx.match(rel)
+            if m:
+                found = True
+                if method == req.method:
+                    handler = fn
+                    args = {k: unquote(v) for k, v in m.groupdict().items()}
+                    break
+        if not found:
+            return _err(404, 'Page not found.')
+        override = req.header('X-HTTP-Method-Override')
+        if override is not None and override.strip().upper() != req.method:
+            return _err(400, 'The request method %s does not match '
+                             'X-HTTP-Method-Override %s; send the real method.'
+                        % (req.method, override.strip()))
+        if handler is None:
+            return _err(400, 'Invalid request. Please do not repeat this '
+                             'request again (wrong method %s).' % req.method)
+        fields = {}
+        if req.body and req.method != 'GET':
+            ctype = req.header('Content-Type', '').split(';')[0].strip().lower()
+            if ctype != 'application/x-www-form-urlencoded':
+                return _err(400, 'Unsupported Content-Type %r; send '
+                                 'application/x-www-form-urlencoded.' % ctype)
+            try:
+                fields = dict(parse_qsl(req.body.decode('utf-8'),
+                                        keep_blank_values=True))
+            except UnicodeDecodeError:
+                return _err(400, 'The request body is not UTF-8.')
+        entry['parsed'] = fields
+        bad = self._auth(req, fields, entry)
+        if bad is not None:
+            return bad
+        with self._dlock:
+            return handler(req, fields, **args)
+
+    # ---- endpoints ---------------------------------------------------
+    def _search_all(self, req, fields):
+        email = req.query.get('EMAIL', '')
+        if not EMAIL_RE.match(email):
+            return _err(422, 'Please provide a valid email address.')
+        recs = [{'subscriber_uid': s['subscriber_uid'], 'email': s['email'],
+                 'status': s['status'], 'source': s['source'],
+                 'ip_address': s['ip_address'],
+                 'list': {'list_uid': lst['list_uid'],
+                          'display_name': lst['display_name'],
+                          'name': lst['name']},
+                 'date_added': s['date_added']}
+                for lst, s in self._memberships(email)]
+        page, per_page = _page(req.query, 100, 1, 100)
+        return _ok(200, _paged(recs, page, per_page))
+
+    def _search_list(self, req, fields, list_uid):
+        lst = self._lists.get(list_uid)
+        if lst is None:
+            return _err(404, 'The subscribers list does not exist.')
+        email = req.query.get('EMAIL', '')
+        if not EMAIL_RE.match(email):
+            return _err(422, 'Please provide a valid email address.')
+        for s in lst['subscribers'].values():
+            if s['email'].lower() == email.lower():
+                return _ok(200, {'subscriber_uid': s['subscriber_uid'],
+                                 'status': s['status'],
+                                 'date_added': s['date_added']})
+        return _err(404, 'The subscriber does not exist in this list.')
+
+    def _unsubscribe_one(self, req, fields, list_uid, subscriber_uid):
+        lst = self._lists.get(list_uid)
+        if lst is None:
+            return _err(404, 'The subscribers list does not exist.')
+        s = lst['subscribers'].get(subscriber_uid)
+        if s is None:
+            return _err(404, 'The subscriber does not exist in this list.')
+        if s['status'] == 'confirmed':
+            s['status'] = 'unsubscribed'
+        return _ok()
+
+    def _unsubscribe_all(self, req, fields):
+        email = fields.get('EMAIL', '')
+        if not EMAIL_RE.match(email):
+            return _err(422, 'Please provide a valid email address.')
+        for _, s in self._memberships(email):
+            if s['status'] == 'confirmed':
+                s['status'] = 'unsubscribed'
+        return _ok()
+
+    def _bounce(self, req, fields, campaign_uid):
+        c = self._campaigns.get(campaign_uid)
+        if c is None:
+            return _err(404, 'The campaign does not exist.')
+        errors = {}
+        message = fields.get('message', '')
+        btype = fields.get('bounce_type', '')
+        if not message:
+            errors['message'] = 'Message cannot be blank.'
+        elif len(message) > MESSAGE_MAX:
+            errors['message'] = ('Message is too long (maximum is %d characters).'
+                                 % MESSAGE_MAX)
+        if btype not in BOUNCE_TYPES:
+            errors['bounce_type'] = 'Bounce type is not in the list.'
+        suid = fields.get('subscriber_uid', '')
+        if not suid:
+            errors['subscriber_uid'] = 'Subscriber uid cannot be blank.'
+        if errors:
+            return _err(422, errors)
+        s = self._campaign_subscriber(c, suid)
+        if s is None:
+            return _err(404, 'The subscriber does not exist.')
+        if any(b.get('campaign_uid') == campaign_uid and b.get('subscriber_uid') == suid
+               for b in self._bounces):
+            return _err(422, 'This subscriber has already been marked as bounced!')
+        if INTERNAL_RE.search(message):
+            btype = 'internal'
+        rec = {'campaign_uid': campaign_uid, 'subscriber_uid': suid, 'email': s['email'],
+               'bounce_type': btype, 'message': message, 'processed': 'no',
+               'date_added': time.strftime('%Y-%m-%d %H:%M:%S')}
+        self._bounces.append(rec)
+        if btype == 'hard':
+            self._blacklist_email(s['email'])
+        return _ok(201, {'record': {
+            'message': message, 'processed': 'no', 'bounce_type': btype,
+            'subscriber': {'subscriber_uid': suid, 'email': s['email']}}})
+
+    def _blacklist_email(self, email):
+        if email.lower() not in (e.lower() for e in self._blacklist):
+            self._blacklist.append(email)
+        for _, s in self._memberships(email):
+            s['status'] = 'blacklisted'
+
+    def _track_unsubscribe(self, req, fields, campaign_uid, subscriber_uid):
+        c = self._campaigns.get(campaign_uid)
+        if c is None:
+            return _err(404, 'The campaign does not exist.')
+        s = self._campaign_subscriber(c, subscriber_uid)
+        if s is None:
+            return _err(404, 'The subscriber does not exist.')
+        if s['status'] == 'confirmed':
+            s['status'] = 'unsubscribed'
+        self._unsubs.append({'campaign_uid': campaign_uid,
+                             'subscriber_uid': subscriber_uid,
+                             'email': s['email'],
+                             'ip_address': fields.get('ip_address', ''),
+                             'user_agent': fields.get('user_agent', ''),
+                             'reason': fields.get('reason', '')})
+        return _ok()
+
+    def _get_subscriber(self, req, fields, list_uid, subscriber_uid):
+        lst = self._lists.get(list_uid)
+        if lst is None:
+            return _err(404, 'The subscribers list does not exist.')
+        s = lst['subscribers'].get(subscriber_uid)
+        if s is None:
+            return _err(404, 'The subscriber does not exist in this list.')
+        return _ok(200, {'record': {
+            'subscriber_uid': s['subscriber_uid'], 'EMAIL': s['email'],
+            'FNAME': '', 'LNAME': '', 'status': s['status'],
+            'source': s['source'], 'ip_address': s['ip_address'],
+            'date_added': s['date_added']}})
+
+    def _delete_subscriber(self, req, fields, list_uid, subscriber_uid):
+        lst = self._lists.get(list_uid)
+        if lst is None:
+            return _err(404, 'The subscribers list does not exist.')
+        if lst['subscribers'].pop(subscriber_uid, None) is None:
+            return _err(404, 'The subscriber does not exist in this list.')
+        return _ok()
+
+    def _get_lists(self, req, fields):
+        page, per_page = _page(req.query, 10, 10, 50)
+        recs = [{'general': {'list_uid': lst['list_uid'], 'name': lst['name'],
+                             'display_name': lst['display_name'],
+                             'description': lst['description']},
+                 'defaults': {'from_name': lst['name'],
+                              'from_email': 'list@example.com',
+                              'reply_to': 'list@example.com', 'subject': ''},
+                 'notifications': {'subscribe': 'no', 'unsubscribe': 'no',
+                                   'subscribe_to': '', 'unsubscribe_to': ''},
+                 'company': {'name': 'Example', 'country': {'name': 'Nowhere'}}}
+                for lst in self._lists.values()]
+        return _ok(200, _paged(recs, page, per_page))
+
+    def _get_campaign(self, req, fields, campaign_uid):
+        c = self._campaigns.get(campaign_uid)
+        if c is None:
+            return _err(404, 'The campaign does not exist.')
+        lst = self._lists.get(c.get('list_uid') or '')
+        return _ok(200, {'record': {
+            'campaign_uid': c['campaign_uid'], 'name': c['name'],
+            'type': c['type'], 'status': c['status'],
+            'from_name': 'Example', 'from_email': 'news@example.com',
+            'to_name': '[EMAIL]', 'reply_to': 'news@example.com',
+            'subject': c['name'], 'date_added': DATE, 'send_at': DATE,
+            'list': {'list_uid': c.get('list_uid'),
+                     'name': lst['name'] if lst else None,
+                     'subscribers_count': len(lst['subscribers']) if lst else 0},
+            'segment': None}})
+
+    # ---- command line ------------------------------------------------
+    @classmethod
+    def add_arguments(cls, ap):
+        ap.add_argument('--public-key', help='API v1 public key')
+        ap.add_argument('--private-key', help='API v1 private key')
+        ap.add_argument('--api-key', help='API v2 key')
+        ap.add_argument('--max-age', type=int, default=900,
+                        help='oldest accepted v1 timestamp, seconds')
+        ap.add_argument('--base', default='/api', help='path of the API')
+
+    @classmethod
+    def kwargs_from_args(cls, args):
+        return {'public_key': args.public_key, 'private_key': args.private_key,
+                'api_key': args.api_key, 'max_age': args.max_age,
+                'base': args.base}
+
+
+if __name__ == '__main__':
+    raise SystemExit(fakelib.run_main(MailWizzFake))
