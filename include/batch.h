@@ -9,10 +9,12 @@
 #ifndef BOUNCED_BATCH_H
 #define BOUNCED_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
+#include "rcpt_rules.h"
 
 struct batch_event {
 	struct batch_event *next;
@@ -23,6 +25,8 @@ struct batch_event {
 struct batch_rcpt {
 	const char *addr;	/* normalised address, in the arena */
 	struct batch_event *first, *last;
+	bool suppressed;	/* a suppressing event is queued: the rest are dups */
+	struct rcpt_dups dups;	/* events after it, counted only */
 };
 
 struct batch;

@@ -56,8 +56,8 @@ struct config {
 				   default type,timeQueued,bounceCat,vmta,orig,
 				   rcpt,srcMta,dlvSourceIp,jobId,dsnStatus,
 				   dsnMta,dsnDiag */
-	uint32_t batch_records;	/* records per commit, default 100000 */
-	int64_t batch_interval_ms; /* max time between commits, default 250 */
+	uint32_t batch_records;	/* records per commit, default 1000000 */
+	int64_t batch_interval_ms; /* max time between commits, default 1000 */
 
 	/* [classify] */
 	char **hard_categories;	/* NULL-terminated */

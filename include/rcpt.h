@@ -17,6 +17,7 @@
 #define RCPT_CODEC_VERSION 1
 #define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
 #define RCPT_ACTIONS_MAX 8
+#define RCPT_CATEGORY_MAX 64	/* bytes kept of a category, NUL included */
 
 enum rcpt_status {
 	RCPT_ACTIVE = 0,
@@ -33,7 +34,7 @@ struct rcpt_reason {
 	uint8_t kind;		/* enum event_kind */
 	uint64_t line;		/* line in source */
 	char source[256];	/* file path, "-" for stdin */
-	char category[64];	/* bounceCat, or feedback type */
+	char category[RCPT_CATEGORY_MAX]; /* bounceCat, or feedback type */
 	char dsn_status[16];
 	char dsn_diag[512];
 	char orig[256];
@@ -76,7 +77,7 @@ struct rcpt {
 	uint32_t cnt_hard, cnt_soft, cnt_complaint, cnt_unsub;
 	uint32_t cnt_delivery, cnt_duplicate, cnt_other;
 
-	char last_category[64];	/* category of the latest bounce */
+	char last_category[RCPT_CATEGORY_MAX]; /* of the latest bounce */
 	struct rcpt_reason reason;	/* what made the current status */
 	struct rcpt_reason last_soft;	/* the latest soft bounce */
 

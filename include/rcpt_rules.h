@@ -38,6 +38,24 @@ enum rcpt_outcome {
 
 const char *rcpt_outcome_name(enum rcpt_outcome o);
 
+/*
+ * Events that reach an address after a hard bounce, complaint or
+ * unsubscribe of the same batch are duplicates whatever the stored record
+ * says; ingest keeps them as these counts instead of one event each.
+ */
+struct rcpt_dups {
+	uint32_t hard, soft, complaint, unsub, delivery, other;
+	int64_t tmin, tmax;		/* record times seen (0 = none) */
+	const char *last_category;	/* of the latest hard/soft bounce */
+};
+
+/* rcpt_dups_add - count EV into D */
+void rcpt_dups_add(struct rcpt_dups *d, const struct event *ev);
+
+/* rcpt_apply_dups - the same change to R (which must be suppressed) as
+   applying each counted event with rcpt_apply() */
+void rcpt_apply_dups(struct rcpt *r, const struct rcpt_dups *d);
+
 /* rcpt_apply - apply EV to R under E; returns what happened */
 enum rcpt_outcome rcpt_apply(struct rcpt *r, const struct event *ev,
 			     const struct escalation *e);

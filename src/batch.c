@@ -161,8 +161,27 @@ int batch_add(struct batch *b, const struct event *ev)
 		if (!br->addr)
 			return -ENOMEM;
 		br->first = br->last = NULL;
+		br->suppressed = false;
+		memset(&br->dups, 0, sizeof(br->dups));
 		g_hash_table_insert(b->by_addr, (gpointer)br->addr, br);
 	}
+	b->n_events++;
+	if (br->suppressed) {
+		struct event tmp = *ev;
+
+		/* only the category of a bounce is kept */
+		if (tmp.klass == CLASS_HARD || tmp.klass == CLASS_SOFT) {
+			tmp.bounce_cat = batch_strdup(b, ev->bounce_cat,
+						      RCPT_CATEGORY_MAX);
+			if (ev->bounce_cat && !tmp.bounce_cat)
+				return -ENOMEM;
+		}
+		rcpt_dups_add(&br->dups, &tmp);
+		return 0;
+	}
+	if (ev->klass == CLASS_HARD || ev->klass == CLASS_COMPLAINT ||
+	    ev->klass == CLASS_UNSUB)
+		br->suppressed = true;
 	be = batch_alloc(b, sizeof(*be));
 	if (!be)
 		return -ENOMEM;
@@ -176,7 +195,6 @@ int batch_add(struct batch *b, const struct event *ev)
 	else
 		br->first = be;
 	br->last = be;
-	b->n_events++;
 	return 0;
 }
 

@@ -507,8 +507,8 @@ static struct config *cfg_defaults(void)
 	cfg->log = g_strdup("-");
 	cfg->debug = false;
 	cfg->acct_fields = cfg_split(cfg_default_fields, false, &why);
-	cfg->batch_records = 100000;
-	cfg->batch_interval_ms = 250;
+	cfg->batch_records = 1000000;
+	cfg->batch_interval_ms = 1000;
 	cfg->hard_categories = cfg_split(cfg_default_hard, true, &why);
 	cfg->soft_categories = cfg_split(cfg_default_soft, true, &why);
 	cfg->ignore_categories = cfg_split("", true, &why);

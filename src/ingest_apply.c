@@ -102,6 +102,14 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 			ingest_note_action(&r, be->outcome, now);
 		stored = true;
 	}
+	if (br->suppressed) {
+		const struct rcpt_dups *d = &br->dups;
+
+		rcpt_apply_dups(&r, d);
+		c->duplicates += d->hard + d->soft + d->complaint + d->unsub;
+		c->deliveries += d->delivery;
+		c->ignored += d->other;
+	}
 	if (!stored)
 		return 0;
 	return state_rcpt_put(in->st, txn, br->addr, &r);

@@ -216,6 +216,47 @@ enum rcpt_outcome rcpt_apply(struct rcpt *r, const struct event *ev,
 	return OUT_IGNORED;
 }
 
+void rcpt_dups_add(struct rcpt_dups *d, const struct event *ev)
+{
+	switch (ev->klass) {
+	case CLASS_HARD:
+		d->hard++;
+		d->last_category = ev->bounce_cat;
+		break;
+	case CLASS_SOFT:
+		d->soft++;
+		d->last_category = ev->bounce_cat;
+		break;
+	case CLASS_COMPLAINT: d->complaint++; break;
+	case CLASS_UNSUB: d->unsub++; break;
+	case CLASS_DELIVERY: d->delivery++; break;
+	case CLASS_FEEDBACK_OTHER:
+	case CLASS_IGNORE: d->other++; break;
+	}
+	if (ev->time && (d->tmin == 0 || ev->time < d->tmin))
+		d->tmin = ev->time;
+	if (ev->time > d->tmax)
+		d->tmax = ev->time;
+}
+
+void rcpt_apply_dups(struct rcpt *r, const struct rcpt_dups *d)
+{
+	if (d->tmin && (r->first_seen == 0 || d->tmin < r->first_seen))
+		r->first_seen = d->tmin;
+	if (d->tmax > r->updated)
+		r->updated = d->tmax;
+	r->cnt_hard += d->hard;
+	r->cnt_soft += d->soft;
+	r->cnt_complaint += d->complaint;
+	r->cnt_unsub += d->unsub;
+	r->cnt_delivery += d->delivery;
+	r->cnt_other += d->other;
+	r->cnt_duplicate += d->hard + d->soft + d->complaint + d->unsub;
+	if (d->hard + d->soft)
+		rcpt_set_str(r->last_category, sizeof(r->last_category),
+			     d->last_category);
+}
+
 int rcpt_reevaluate(struct rcpt *r, const struct escalation *e)
 {
 	int q = rcpt_soft_qualifies(r, e);

@@ -49,19 +49,37 @@ EOF
 		echo "bench: gen_acct $n $addrs failed" >&2
 		return 1
 	fi
-	if ! "$TIME" -f '%e %M' -o "$dir/time" \
+	sync	# the generated file's writeback must not compete with our fsyncs
+	"$TIME" -f '%e %M' -o "$dir/time" \
 		"$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
-		> "$dir/out" 2> "$dir/err"; then
+		> "$dir/out" 2> "$dir/err" &
+	tpid=$!
+	# peak anonymous (heap) and file-backed (LMDB map) memory, sampled
+	anon=0
+	filerss=0
+	while kill -0 "$tpid" 2>/dev/null; do
+		bpid=$(pgrep -P "$tpid" bounced 2>/dev/null | head -n 1)
+		if [ -n "$bpid" ] && [ -r "/proc/$bpid/status" ]; then
+			a=$(awk '/^RssAnon:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
+			f=$(awk '/^RssFile:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
+			[ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+			[ -n "$f" ] && [ "$f" -gt "$filerss" ] && filerss=$f
+		fi
+		sleep 0.05
+	done
+	if ! wait "$tpid"; then
 		echo "bench: bounced process failed on $n records:" >&2
 		cat "$dir/err" >&2
 		return 1
 	fi
 	# the last line of the time output is ours (a killed child adds one before)
-	tail -n 1 "$dir/time" | awk -v n="$n" -v a="$addrs" '{
+	tail -n 1 "$dir/time" | awk -v n="$n" -v a="$addrs" -v anon="$anon" \
+		-v frss="$filerss" -v db="$(du -m "$dir/state/data.mdb" | cut -f1)" '{
 		secs = $1 + 0; rss = $2 + 0;
 		rate = secs > 0 ? n / secs : 0;
-		printf "ingest %d records / %d addresses: %.2f s, %d records/s, peak RSS %d MiB\n",
-		       n, a, secs, rate, (rss + 1023) / 1024 }'
+		printf "ingest %d records / %d addresses: %.2f s, %d records/s, peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)\n",
+		       n, a, secs, rate, (rss + 1023) / 1024, (anon + 1023) / 1024,
+		       (frss + 1023) / 1024, db }'
 	rm -rf "$dir"
 }
 

@@ -209,8 +209,8 @@ static void assert_defaults(const struct config *cfg)
 	assert_string_equal(cfg->log, "-");
 	assert_false(cfg->debug);
 	assert_list(cfg->acct_fields, def_fields);
-	assert_int_equal(cfg->batch_records, 100000);
-	assert_int_equal(cfg->batch_interval_ms, 250);
+	assert_int_equal(cfg->batch_records, 1000000);
+	assert_int_equal(cfg->batch_interval_ms, 1000);
 	assert_list(cfg->hard_categories, def_hard);
 	assert_list(cfg->soft_categories, def_soft);
 	assert_list(cfg->ignore_categories, def_empty);
