@@ -258,6 +258,38 @@ static void test_ignored(void **state)
 	assert_string_equal(rcpt_outcome_name(OUT_ESCALATED), "escalated");
 }
 
+/* counting duplicates in bulk gives the record that applying each gives */
+static void test_dups_equal_one_by_one(void **state)
+{
+	static const enum event_class seq[] = {
+		CLASS_SOFT, CLASS_DELIVERY, CLASS_HARD, CLASS_COMPLAINT,
+		CLASS_FEEDBACK_OTHER, CLASS_SOFT, CLASS_UNSUB, CLASS_IGNORE,
+	};
+	struct rcpt one, bulk;
+	struct rcpt_dups d;
+	size_t i;
+
+	(void)state;
+	rcpt_init(&one);
+	apply(&one, CLASS_HARD, T0 + DAY);
+	bulk = one;
+	memset(&d, 0, sizeof(d));
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		/* times out of order, some before the first event */
+		struct event ev = mk(seq[i], T0 + (int64_t)((i * 7) % 5) * DAY);
+
+		if (seq[i] == CLASS_SOFT && i > 3)
+			ev.bounce_cat = "policy-related";
+		rcpt_apply(&one, &ev, &esc);
+		rcpt_dups_add(&d, &ev);
+	}
+	rcpt_apply_dups(&bulk, &d);
+	assert_memory_equal(&one, &bulk, sizeof(one));
+	assert_string_equal(bulk.last_category, "policy-related");
+	assert_int_equal(bulk.cnt_duplicate, 5);
+	assert_int_equal(bulk.first_seen, T0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_reevaluate),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_ignored),
+		cmocka_unit_test(test_dups_equal_one_by_one),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
