@@ -42,6 +42,21 @@ struct config_provider {
 	int64_t timeout;	/* whole request, seconds; default 30 */
 	int64_t connect_timeout; /* seconds; default 10 */
 	char *ca_file;		/* TLS CA bundle; NULL = system default */
+	int64_t max_age;	/* seconds an action is retried; default 7d */
+	int64_t retry_min_ms;	/* first retry delay; default 10s */
+	int64_t retry_max_ms;	/* longest retry delay; default 1h */
+	bool complaints;	/* complaints go to this provider; default true */
+	bool lists;		/* list unsubscribes go to it; default true */
+	int hard_action;	/* mailwizz: enum provider_class_action, default BOTH */
+	int soft_action;	/* mailwizz: ACT_BOUNCE (default) or ACT_NONE */
+};
+
+/* what a provider does for a class of event (mailwizz hard-action, soft-action) */
+enum provider_class_action {
+	ACT_NONE = 0,		/* nothing */
+	ACT_UNSUBSCRIBE = 1,	/* unsubscribe from every list */
+	ACT_BOUNCE = 2,		/* record the bounce on the campaign (hard: blacklists) */
+	ACT_BOTH = 3,		/* both */
 };
 
 struct config {

@@ -61,6 +61,9 @@ struct rcpt_action {
 	uint8_t op;		/* provider operation (unsubscribe, bounce …) */
 	uint8_t state;		/* enum rcpt_action_state */
 	int64_t time;		/* when it reached this state (wall clock) */
+	uint64_t root;		/* outbox id of the root action (0: none) */
+	uint32_t outstanding;	/* actions of this root still in the outbox */
+	char campaign_id[64];	/* bounce records: the campaign */
 };
 
 struct rcpt {

@@ -64,11 +64,12 @@ static const char *const cfg_keys_notify[] = {
 static const char *const cfg_keys_rrd[] = { "file", NULL };
 static const char *const cfg_keys_common[] = {
 	"type", "senders", "concurrency", "timeout", "connect-timeout",
-	"ca-file", NULL
+	"ca-file", "max-age", "complaints", "lists", "retry-min", "retry-max",
+	NULL
 };
 static const char *const cfg_keys_mailwizz[] = {
 	"endpoint", "api-version", "public-key", "private-key", "api-key",
-	"job-prefix", NULL
+	"job-prefix", "hard-action", "soft-action", NULL
 };
 static const char *const cfg_keys_interspire[] = {
 	"endpoint", "username", "usertoken", "list-refresh", NULL
@@ -630,6 +631,32 @@ static int cfg_rrd(struct cfg_ctx *c)
 	return 0;
 }
 
+/* cfg_class_action - none | unsubscribe | bounce | both */
+static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
+			    int *out)
+{
+	static const char *const names[] = { "none", "unsubscribe", "bounce",
+					     "both" };
+	char buf[CFG_SHOW_MAX + 4];
+	char *v = NULL;
+	int i;
+
+	if (cfg_raw(c, g, key, &v) != 0)
+		return -1;
+	if (!v)
+		return 0;
+	for (i = 0; i < 4; i++)
+		if (g_ascii_strcasecmp(v, names[i]) == 0) {
+			*out = i;
+			g_free(v);
+			return 0;
+		}
+	cfg_fail(c, "[%s] %s = '%s': expected none, unsubscribe, bounce or "
+		 "both", g, key, cfg_show(v, buf, sizeof(buf)));
+	g_free(v);
+	return -1;
+}
+
 /* cfg_mailwizz - the keys of a mailwizz provider */
 static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 			struct config_provider *p)
@@ -644,6 +671,9 @@ static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 	    cfg_string(c, g, "api-key", true, &p->api_key) != 0)
 		return -1;
 	p->api_version = (int)v;
+	if (cfg_class_action(c, g, "hard-action", &p->hard_action) != 0 ||
+	    cfg_class_action(c, g, "soft-action", &p->soft_action) != 0)
+		return -1;
 	/* an empty job-prefix is a value: jobId is the campaign uid itself */
 	if (g_key_file_has_key(c->kf, g, "job-prefix", NULL)) {
 		char *jp;
@@ -788,6 +818,13 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 	p->list_refresh = 10 * CFG_MIN;
 	p->timeout = 30;
 	p->connect_timeout = 10;
+	p->max_age = 7 * CFG_DAY;
+	p->retry_min_ms = 10 * 1000;
+	p->retry_max_ms = 3600 * 1000;
+	p->complaints = true;
+	p->lists = true;
+	p->hard_action = ACT_BOTH;
+	p->soft_action = ACT_BOUNCE;
 	if (cfg_raw(c, g, "type", &type) != 0)
 		goto out;
 	if (!type || *type == '\0') {
@@ -812,8 +849,20 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 	    cfg_duration(c, g, "timeout", false, 1, CFG_DAY, &p->timeout) != 0 ||
 	    cfg_duration(c, g, "connect-timeout", false, 1, CFG_HOUR,
 			 &p->connect_timeout) != 0 ||
-	    cfg_string(c, g, "ca-file", false, &p->ca_file) != 0)
+	    cfg_string(c, g, "ca-file", false, &p->ca_file) != 0 ||
+	    cfg_duration(c, g, "max-age", false, 60, 3650 * CFG_DAY,
+			 &p->max_age) != 0 ||
+	    cfg_bool(c, g, "complaints", &p->complaints) != 0 ||
+	    cfg_bool(c, g, "lists", &p->lists) != 0 ||
+	    cfg_duration(c, g, "retry-min", true, 1, 3600 * 1000LL,
+			 &p->retry_min_ms) != 0 ||
+	    cfg_duration(c, g, "retry-max", true, 1, 7 * 24 * 3600 * 1000LL,
+			 &p->retry_max_ms) != 0)
 		goto out;
+	if (p->retry_max_ms < p->retry_min_ms) {
+		cfg_fail(c, "[%s] retry-max must not be shorter than retry-min", g);
+		goto out;
+	}
 	p->concurrency = (int)conc;
 	switch (p->type) {
 	case PROVIDER_MAILWIZZ:

@@ -90,6 +90,14 @@ static void cfgp_int(FILE *out, const char *key, long long v)
 	fprintf(out, "%s = %lld\n", key, v);
 }
 
+static const char *cfgp_action(int a)
+{
+	static const char *const names[] = { "none", "unsubscribe", "bounce",
+					     "both" };
+
+	return a >= 0 && a < 4 ? names[a] : "both";
+}
+
 /* cfgp_provider - one [provider NAME] group, only its type's keys */
 static void cfgp_provider(FILE *out, const struct config_provider *p)
 {
@@ -108,6 +116,8 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 			cfgp_secret(out, "private-key", p->private_key);
 		}
 		cfgp_value(out, "job-prefix", p->job_prefix);
+		cfgp_value(out, "hard-action", cfgp_action(p->hard_action));
+		cfgp_value(out, "soft-action", cfgp_action(p->soft_action));
 		break;
 	case PROVIDER_INTERSPIRE:
 		cfgp_value(out, "type", "interspire");
@@ -127,6 +137,11 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 	cfgp_duration(out, "timeout", p->timeout);
 	cfgp_duration(out, "connect-timeout", p->connect_timeout);
 	cfgp_value(out, "ca-file", p->ca_file);
+	cfgp_duration(out, "max-age", p->max_age);
+	cfgp_duration_ms(out, "retry-min", p->retry_min_ms);
+	cfgp_duration_ms(out, "retry-max", p->retry_max_ms);
+	cfgp_value(out, "complaints", p->complaints ? "true" : "false");
+	cfgp_value(out, "lists", p->lists ? "true" : "false");
 }
 
 /* config_print - the effective config as INI, secrets masked */
