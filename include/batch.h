@@ -20,6 +20,7 @@ struct batch_event {
 	struct batch_event *next;
 	struct event ev;	/* rcpt unused (see batch_rcpt); strings in arena */
 	int outcome;		/* enum rcpt_outcome, set when applied */
+	uint32_t routed;	/* bit i: provider i was given an action */
 };
 
 struct batch_rcpt {

@@ -55,6 +55,9 @@ int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_files(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_forget(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_queue(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_dead(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_retry(struct ctl_ctx *ctx, int argc, char **argv);
 
 /* ---- ctl_util.c: plumbing shared by the commands ---- */
 

@@ -33,6 +33,13 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 void log_vmsg(enum log_level level, const char *module, const char *fmt,
 	      va_list ap) __attribute__((format(printf, 3, 0)));
 
+/*
+ * log_progress - show TEXT as a progress line on stderr (a terminal),
+ * overwritten by the next one; log lines clear it before they are written.
+ * NULL clears it.
+ */
+void log_progress(const char *text);
+
 #define log_error(mod, ...) log_msg(BLOG_ERROR, (mod), __VA_ARGS__)
 #define log_warn(mod, ...) log_msg(BLOG_WARN, (mod), __VA_ARGS__)
 #define log_info(mod, ...) log_msg(BLOG_INFO, (mod), __VA_ARGS__)

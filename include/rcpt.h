@@ -102,7 +102,7 @@ void rcpt_set_str(char *dst, size_t dstlen, const char *src);
  * rcpt_encode - R into BUF (CAP bytes); *LEN set to the bytes used.
  * Returns 0, or -ENOBUFS when CAP is too small (RCPT_ENCODED_MAX always fits).
  */
-#define RCPT_ENCODED_MAX 4096
+#define RCPT_ENCODED_MAX 8192
 int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len);
 
 /*

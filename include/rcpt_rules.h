@@ -68,6 +68,10 @@ enum rcpt_outcome rcpt_apply(struct rcpt *r, const struct event *ev,
  */
 int rcpt_reevaluate(struct rcpt *r, const struct escalation *e);
 
+/* rcpt_reason_from_event - what EV says, bounded, into REASON */
+void rcpt_reason_from_event(struct rcpt_reason *reason,
+			    const struct event *ev);
+
 /* rcpt_forget - make R active again (false positive), keeping counters */
 void rcpt_forget(struct rcpt *r);
 

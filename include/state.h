@@ -3,7 +3,8 @@
  *
  * Tables (named databases): "rcpt" (address -> struct rcpt), "files"
  * (source key -> struct file_rec), "meta" (name -> value; "schema" holds
- * the schema version, "count.*" hold u64 counters).  One writer at a time
+ * the schema version, "count.*" hold u64 counters), "outbox" and "dead"
+ * (provider actions, see outbox.h).  One writer at a time
  * (LMDB's own lock); readers use read-only transactions and never block the
  * writer.  When the map fills, state_grow() enlarges it; callers abort the
  * transaction, grow, and replay their batch.
@@ -86,9 +87,21 @@ int state_meta_put_u64(struct state *st, MDB_txn *txn, const char *name,
 int state_meta_add_u64(struct state *st, MDB_txn *txn, const char *name,
 		       uint64_t delta);
 
-/* state_stat_entries - number of entries of a table ("rcpt", "files", …) */
+/* state_stat_entries - number of entries of a table ("rcpt", "files",
+   "meta", "outbox", "dead") */
 int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 		       uint64_t *n);
+
+/*
+ * state_dbi - the LMDB handle of TABLE, for modules that keep their own
+ * records (outbox.c).  Returns 0, -EINVAL for an unknown name, or -ENOENT
+ * for "outbox" / "dead" in a read-only state written before they existed
+ * (read them as empty).
+ */
+int state_dbi(struct state *st, const char *table, MDB_dbi *dbi);
+/* state_mdb_errno - an LMDB return code as this module maps it (0 or
+   -errno; MDB_NOTFOUND -> -ENOENT, MDB_MAP_FULL -> -ENOSPC, …) */
+int state_mdb_errno(int mrc);
 
 const char *state_strerror(int rc);
 

@@ -340,20 +340,22 @@ static void ingest_progress(const struct ingest_src *src, int64_t start_ns,
 	double secs = (double)(ingest_now_ns() - start_ns) / 1e9;
 	uint64_t n = src->total->records + src->pending.records;
 	uint64_t off = csv_reader_offset(src->csv);
+	char line[200];
 
 	if (done) {
-		fprintf(stderr, "\r%78s\r", "");
+		log_progress(NULL);
 		return;
 	}
 	if (src->size)
-		fprintf(stderr, "\r%s: %llu records, %.0f/s, %3.0f%%   ",
-			src->path, (unsigned long long)n,
-			secs > 0 ? (double)n / secs : 0.0,
-			100.0 * (double)off / (double)src->size);
+		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s, %3.0f%%",
+			 src->path, (unsigned long long)n,
+			 secs > 0 ? (double)n / secs : 0.0,
+			 100.0 * (double)off / (double)src->size);
 	else
-		fprintf(stderr, "\r%s: %llu records, %.0f/s   ", src->path,
-			(unsigned long long)n, secs > 0 ? (double)n / secs : 0.0);
-	fflush(stderr);
+		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s",
+			 src->path, (unsigned long long)n,
+			 secs > 0 ? (double)n / secs : 0.0);
+	log_progress(line);
 }
 
 /* ingest_batch_due - is it time to commit? */

@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "config.h"
+#include "outbox.h"
+#include "route.h"
 #include "ingest_priv.h"
 #include "log.h"
 #include "rcpt_rules.h"
@@ -43,26 +45,142 @@ static int ingest_outcome_suppresses(int o)
 	       o == OUT_UNSUB;
 }
 
-/* ingest_note_action - record the action a suppression asks for; with no
-   provider configured it is a dry-run, logged after the commit */
-static void ingest_note_action(struct rcpt *r, int outcome, int64_t now)
+/* ingest_action_slot - a free entry of R's action list: a new one, or the
+   oldest finished one; NULL when every entry is still pending */
+static struct rcpt_action *ingest_action_slot(struct rcpt *r)
+{
+	struct rcpt_action *old = NULL;
+	uint32_t i;
+
+	if (r->n_actions < RCPT_ACTIONS_MAX) {
+		old = &r->actions[r->n_actions++];
+		memset(old, 0, sizeof(*old));
+		return old;
+	}
+	for (i = 0; i < r->n_actions; i++)
+		if (r->actions[i].state != ACTION_PENDING &&
+		    (!old || r->actions[i].time < old->time))
+			old = &r->actions[i];
+	if (old)
+		memset(old, 0, sizeof(*old));
+	return old;
+}
+
+/* ingest_note_dryrun - with no provider configured, record the
+   suppression as a dry-run action (logged after the commit) */
+static void ingest_note_dryrun(struct rcpt *r, int outcome, int64_t now)
 {
 	uint8_t op = outcome == OUT_COMPLAINT ? OP_COMPLAINT : OP_UNSUBSCRIBE;
+	struct rcpt_action *a;
 	uint32_t i;
 
 	for (i = 0; i < r->n_actions; i++)
 		if (r->actions[i].op == op &&
 		    strcmp(r->actions[i].provider, "dry-run") == 0)
 			return;
-	if (r->n_actions >= RCPT_ACTIONS_MAX)
+	a = ingest_action_slot(r);
+	if (!a)
 		return;
-	memset(&r->actions[r->n_actions], 0, sizeof(r->actions[0]));
-	rcpt_set_str(r->actions[r->n_actions].provider,
-		     sizeof(r->actions[0].provider), "dry-run");
-	r->actions[r->n_actions].op = op;
-	r->actions[r->n_actions].state = ACTION_DRYRUN;
-	r->actions[r->n_actions].time = now;
-	r->n_actions++;
+	rcpt_set_str(a->provider, sizeof(a->provider), "dry-run");
+	a->op = op;
+	a->state = ACTION_DRYRUN;
+	a->time = now;
+}
+
+/* ingest_already - has R an action of PROVIDER that makes OP redundant? */
+static bool ingest_already(const struct rcpt *r, const char *provider, int op,
+			   const char *campaign)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->n_actions; i++) {
+		const struct rcpt_action *a = &r->actions[i];
+		bool unsub = op == OP_UNSUBSCRIBE || op == OP_COMPLAINT;
+
+		if (strcmp(a->provider, provider) != 0 ||
+		    (a->state != ACTION_PENDING && a->state != ACTION_DONE))
+			continue;
+		if (unsub && (a->op == OP_UNSUBSCRIBE || a->op == OP_COMPLAINT))
+			return true;
+		if (op == OP_BOUNCE && a->op == OP_BOUNCE && campaign &&
+		    strcmp(a->campaign_id, campaign) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ingest_enqueue_one - one operation of one provider for one event */
+static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
+			      const char *addr, struct batch_event *be,
+			      const struct config_provider *p, int op,
+			      const char *bounce_type, int64_t now)
+{
+	struct rcpt_action *slot;
+	struct action a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	if (op == OP_BOUNCE)
+		(void)route_campaign(p, be->ev.job_id, a.campaign_id,
+				     sizeof(a.campaign_id));
+	if (ingest_already(r, p->name, op, a.campaign_id[0] ? a.campaign_id : NULL))
+		return 0;
+	rcpt_set_str(a.provider, sizeof(a.provider), p->name);
+	rcpt_set_str(a.addr, sizeof(a.addr), addr);
+	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), bounce_type);
+	a.op = (uint8_t)op;
+	a.klass = (uint8_t)be->ev.klass;
+	rcpt_reason_from_event(&a.ev, &be->ev);
+	rc = outbox_enqueue(in->st, txn, &a, now * 1000);
+	if (rc)
+		return rc;
+	/* webhook soft-bounce posts are events, not states of the address */
+	if (p->type == PROVIDER_WEBHOOK && be->outcome == OUT_SOFT)
+		return 0;
+	slot = ingest_action_slot(r);
+	if (!slot)
+		return 0;
+	rcpt_set_str(slot->provider, sizeof(slot->provider), p->name);
+	rcpt_set_str(slot->campaign_id, sizeof(slot->campaign_id), a.campaign_id);
+	slot->op = (uint8_t)op;
+	slot->state = ACTION_PENDING;
+	slot->time = now;
+	slot->root = a.id;
+	slot->outstanding = 1;
+	return 0;
+}
+
+/* ingest_enqueue - the provider actions an applied event asks for, in the
+   transaction that changed the recipient */
+static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
+			  const char *addr, struct batch_event *be, int64_t now)
+{
+	const struct config *cfg = in->cfg;
+	size_t i;
+	int k, n, rc;
+
+	be->routed = 0;
+	if (cfg->n_providers == 0) {
+		if (ingest_outcome_suppresses(be->outcome))
+			ingest_note_dryrun(r, be->outcome, now);
+		return 0;
+	}
+	for (i = 0; i < cfg->n_providers && i < 32; i++) {
+		const struct config_provider *p = &cfg->providers[i];
+		int ops[ROUTE_MAX_OPS];
+		const char *btype;
+
+		n = route_plan(p, &be->ev, be->outcome, ops, &btype);
+		for (k = 0; k < n; k++) {
+			rc = ingest_enqueue_one(in, txn, r, addr, be, p, ops[k],
+						btype, now);
+			if (rc)
+				return rc;
+		}
+		if (n)
+			be->routed |= 1u << i;
+	}
+	return 0;
 }
 
 /* ingest_apply_rcpt - every event of one recipient */
@@ -98,8 +216,9 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 		}
 		be->outcome = rcpt_apply(&r, &be->ev, &in->esc);
 		ingest_count_outcome(c, be->outcome);
-		if (ingest_outcome_suppresses(be->outcome))
-			ingest_note_action(&r, be->outcome, now);
+		rc = ingest_enqueue(in, txn, &r, br->addr, be, now);
+		if (rc)
+			return rc;
 		stored = true;
 	}
 	if (br->suppressed) {
@@ -222,10 +341,31 @@ static void ingest_why(const struct batch_event *be, char *buf, size_t len)
 	}
 }
 
-/* ingest_log_batch - what the committed batch concluded, per address */
-static void ingest_log_batch(struct batch_rcpt **arr, size_t n)
+/* ingest_routed - "mw, hook" from a routed bit set */
+static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
+			  size_t len)
 {
-	char why[160];
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->n_providers && i < 32 && used + 1 < len; i++) {
+		int w;
+
+		if (!(routed & (1u << i)))
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+			     cfg->providers[i].name);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* ingest_log_batch - what the committed batch concluded, per address */
+static void ingest_log_batch(const struct ingest *in, struct batch_rcpt **arr,
+			     size_t n)
+{
+	char why[160], to[256];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -234,16 +374,33 @@ static void ingest_log_batch(struct batch_rcpt **arr, size_t n)
 		for (be = arr[i]->first; be; be = be->next) {
 			const struct event *ev = &be->ev;
 
-			if (ingest_outcome_suppresses(be->outcome)) {
-				ingest_why(be, why, sizeof(why));
-				log_info("ingest", "dry-run: unsubscribe %s everywhere: "
-					 "%s, %s:%llu", arr[i]->addr, why,
-					 ev->source, (unsigned long long)ev->line);
-			} else if (be->outcome == OUT_DUPLICATE) {
+			if (be->outcome == OUT_DUPLICATE) {
 				log_debug("ingest", "duplicate: %s is already "
 					  "suppressed (%s:%llu)", arr[i]->addr,
 					  ev->source, (unsigned long long)ev->line);
+				continue;
 			}
+			if (!ingest_outcome_suppresses(be->outcome))
+				continue;
+			ingest_why(be, why, sizeof(why));
+			if (in->cfg->n_providers == 0) {
+				log_info("ingest", "dry-run: unsubscribe %s "
+					 "everywhere: %s, %s:%llu", arr[i]->addr,
+					 why, ev->source,
+					 (unsigned long long)ev->line);
+				continue;
+			}
+			ingest_routed(in->cfg, be->routed, to, sizeof(to));
+			if (*to)
+				log_info("ingest", "%s: %s, %s:%llu: queued for %s",
+					 arr[i]->addr, why, ev->source,
+					 (unsigned long long)ev->line, to);
+			else
+				log_warn("ingest", "%s: %s, %s:%llu: unrouted (no "
+					 "provider sends as '%s')", arr[i]->addr,
+					 why, ev->source,
+					 (unsigned long long)ev->line,
+					 ev->orig ? ev->orig : "");
 		}
 	}
 }
@@ -276,7 +433,7 @@ int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 			  src->path, state_strerror(rc));
 		return rc;
 	}
-	ingest_log_batch(arr, n);
+	ingest_log_batch(in, arr, n);
 	ingest_counts_add(src->total, &c);
 	memset(&src->pending, 0, sizeof(src->pending));
 	batch_clear(in->batch);

@@ -14,6 +14,7 @@
  * Not thread-safe: bounced is one thread.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
@@ -174,6 +175,8 @@ static size_t log_clean(char *dst, size_t cap, const char *src, size_t len,
 	return o;
 }
 
+static bool log_progress_shown;	/* a progress line ends the terminal */
+
 /* log_write_all - the whole buffer, retrying on EINTR and short writes */
 static void log_write_all(int fd, const char *buf, size_t len)
 {
@@ -234,9 +237,34 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 		n += 3;
 	}
 	line[p + n] = '\n';
+	if (log_progress_shown && log_st.fd < 0) {
+		/* a progress line is on the terminal: clear it first */
+		log_write_all(STDERR_FILENO, "\r\033[K", 4);
+		log_progress_shown = false;
+	}
 	log_write_all(log_st.fd >= 0 ? log_st.fd : STDERR_FILENO, line,
 		      (size_t)p + n + 1);
 	errno = saved;
+}
+
+/* log_progress - TEXT as the terminal's progress line (NULL: clear it) */
+void log_progress(const char *text)
+{
+	char buf[256];
+	int n;
+
+	if (!text) {
+		if (log_progress_shown)
+			log_write_all(STDERR_FILENO, "\r\033[K", 4);
+		log_progress_shown = false;
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "\r\033[K%s", text);
+	if (n < 0)
+		return;
+	log_write_all(STDERR_FILENO, buf,
+		      (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	log_progress_shown = true;
 }
 
 /* log_msg - printf-style front of log_vmsg */

@@ -79,6 +79,25 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "are written in transactions of at most 10000 records.\n"
 	  "\n"
 	  "  --dry-run   print what would change, write nothing\n" },
+	{ "queue", cmd_queue, "[--format text|json]",
+	  "provider actions waiting to be sent",
+	  "Prints the outbox in the order actions fall due: id, provider,\n"
+	  "operation (unsubscribe, complaint, bounce), address, step of a\n"
+	  "multi-call operation, failed attempts so far, next try, last error.\n"
+	  "\n"
+	  "  --format text|json   output format (default text)\n" },
+	{ "dead", cmd_dead, "[--format text|json]",
+	  "provider actions that failed for good",
+	  "Prints the dead letters: actions a provider refused permanently (a\n"
+	  "4xx answer, bad credentials) or that kept failing longer than the\n"
+	  "provider's max-age, with the reason.\n"
+	  "\n"
+	  "  --format text|json   output format (default text)\n" },
+	{ "retry", cmd_retry, "ID... | --all",
+	  "queue dead actions again",
+	  "Moves the dead actions ID (or all of them) back to the outbox, due\n"
+	  "now with their attempts reset; the next 'bounced process' or the\n"
+	  "running daemon sends them.  Exit 67 when an ID is not a dead action.\n" },
 };
 
 /* ctl_cmd_lookup - the table entry of NAME, or NULL */

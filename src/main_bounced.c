@@ -9,15 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #include "cli.h"
 #include "config.h"
+#include "dispatch.h"
 #include "exitcodes.h"
 #include "ingest.h"
 #include "log.h"
+#include "outbox.h"
 #include "state.h"
 
 static const char usage_text[] =
@@ -29,7 +32,7 @@ static const char usage_text[] =
 "deduplicated across files and runs.\n"
 "\n"
 "Commands:\n"
-"  process [--acct|--list] [--reprocess] [FILE...|-]\n"
+"  process [--acct|--list] [--reprocess] [--drain-timeout D] [FILE...|-]\n"
 "        Take accounting files (or stdin, '-') once.  With no FILE, every\n"
 "        file in SPOOL/acct/ not starting with '.', oldest first.  Files\n"
 "        are remembered by absolute path and committed offset: a file taken\n"
@@ -40,6 +43,9 @@ static const char usage_text[] =
 "                       every address is unsubscribed\n"
 "                       (default for both: detected from the first line)\n"
 "          --reprocess  take files again even if taken before\n"
+"          --drain-timeout D  with providers configured, send the queued\n"
+"                       actions (retries included) for at most D (default\n"
+"                       5m); what is left stays queued for the next run\n"
 "  check-config\n"
 "        Print the effective configuration (secrets masked) and exit 0, or\n"
 "        name the bad key and exit 78.\n"
@@ -58,6 +64,13 @@ static const char usage_text[] =
 "naming the columns, matched by name in any case); records b and rb are\n"
 "bounces, f complaints, d deliveries (reset soft-bounce counts); t, tq, r,\n"
 "rs are counted and skipped.  Header-less files use [bounced] acct-fields.\n"
+"\n"
+"Providers ([provider NAME] groups: mailwizz, interspire, webhook) receive\n"
+"the actions through a durable outbox in the state: an action leaves it\n"
+"only when the provider confirmed it, or as a dead letter after a\n"
+"permanent error or max-age of retries ('bouncectl queue', 'bouncectl\n"
+"dead', 'bouncectl retry').  With no provider, actions are logged as\n"
+"dry-run.\n"
 "\n"
 "Exit status:\n"
 "  0   every input taken (bad lines are logged and counted, not fatal)\n"
@@ -134,6 +147,86 @@ static int spool_list(const char *dir, GPtrArray *out)
 	return rc;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* drain_summary - one line per provider, and what is left */
+static void drain_summary(struct dispatch *d, struct state *st)
+{
+	struct dispatch_counts c;
+	uint64_t pending = 0, dead = 0;
+	MDB_txn *txn = NULL;
+	unsigned i;
+
+	for (i = 0; i < dispatch_providers(d); i++) {
+		dispatch_get_counts(d, i, &c);
+		printf("provider %s: %llu actions done, %llu calls, %llu retried, "
+		       "%llu dead\n", dispatch_provider_name(d, i),
+		       (unsigned long long)c.done, (unsigned long long)c.calls,
+		       (unsigned long long)c.retried, (unsigned long long)c.dead);
+	}
+	if (state_begin(st, false, &txn) == 0) {
+		if (outbox_counts(st, txn, &pending, &dead) == 0 && pending)
+			printf("outbox: %llu actions left for the next run or "
+			       "'bounced run'\n", (unsigned long long)pending);
+		if (dead)
+			printf("dead letters: %llu (see 'bouncectl dead', "
+			       "'bouncectl retry')\n", (unsigned long long)dead);
+		state_abort(txn);
+	}
+	fflush(stdout);
+}
+
+/* process_drain - send what the outbox holds until it is empty or
+   TIMEOUT_MS have passed; retries that fall due in that time are made */
+static int process_drain(const struct config *cfg, struct state *st,
+			 int64_t timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms, in;
+	struct dispatch *d = NULL;
+	char err[512];
+	int rc, ex = EXIT_OK;
+
+	if (dispatch_new(&d, cfg, st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		rc = dispatch_next_due(d, &in);
+		if (rc == -ENOENT)
+			break;
+		if (rc < 0) {
+			ex = EXIT_IOERR;
+			break;
+		}
+		if (left <= 0 && dispatch_in_flight(d) == 0)
+			break;
+		if (left <= 0)
+			dispatch_stop(d);
+		if (in > left)
+			in = left > 0 ? left : 0;
+		if (in > 1000)
+			in = 1000;
+		rc = dispatch_step(d, (int)in);
+		if (rc < 0) {
+			log_error("bounced", "dispatch failed: %s",
+				  state_strerror(rc));
+			ex = EXIT_IOERR;
+			break;
+		}
+	}
+	drain_summary(d, st);
+	dispatch_free(d);
+	return ex;
+}
+
 /* print_summary - "NAME: counts" on stdout */
 static void print_summary(const char *name, const struct ingest_counts *c)
 {
@@ -147,6 +240,8 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 static int cmd_process(const struct config *cfg, int argc, char **argv)
 {
 	struct ingest_opts opts = { .mode = INGEST_DETECT };
+	int64_t drain_ms = 5 * 60 * 1000;
+	const char *v;
 	struct ingest_counts c, total;
 	GPtrArray *inputs = g_ptr_array_new_with_free_func(g_free);
 	struct ingest *in = NULL;
@@ -162,17 +257,27 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 			opts.mode = INGEST_LIST;
 		else if (strcmp(argv[i], "--reprocess") == 0)
 			opts.reprocess = true;
+		else if ((rc = cli_opt_value("bounced", argc, argv, &i,
+					     "--drain-timeout", &v)) != 0) {
+			if (rc < 0 || config_parse_duration_ms(v, &drain_ms) != 0) {
+				ex = usage_error("process: --drain-timeout takes "
+						 "a duration such as 90s or 5m",
+						 rc < 0 ? NULL : v);
+				goto out;
+			}
+		}
 		else if (strcmp(argv[i], "--") == 0) {
-			i++;
+			for (i++; i < argc; i++)
+				g_ptr_array_add(inputs, g_strdup(argv[i]));
 			break;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			ex = usage_error("process: unknown option", argv[i]);
 			goto out;
-		} else
-			break;
+		} else {
+			/* options may follow the inputs */
+			g_ptr_array_add(inputs, g_strdup(argv[i]));
+		}
 	}
-	for (; i < argc; i++)
-		g_ptr_array_add(inputs, g_strdup(argv[i]));
 	if (inputs->len == 0) {
 		char *dir = g_build_filename(cfg->spool, "acct", NULL);
 
@@ -223,6 +328,12 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 	}
 	if (inputs->len > 1)
 		print_summary("total", &total);
+	if (ex != EXIT_IOERR && cfg->n_providers > 0) {
+		int dx = process_drain(cfg, st, drain_ms);
+
+		if (dx != EXIT_OK)
+			ex = dx;
+	}
 out:
 	ingest_free(in);
 	state_close(st);

@@ -13,7 +13,8 @@
  *   str last_category
  *   reason, last_soft: i64 time, u8 kind, u64 line, str source, category,
  *       dsn_status, dsn_diag, orig, vmta, job_id
- *   u8  n_actions, then each: str provider, u8 op, u8 state, i64 time
+ *   u8  n_actions, then each: str provider, u8 op, u8 state, i64 time,
+ *       u64 root, u32 outstanding, str campaign_id
  *
  * where "str" is a u16 length and that many bytes, no NUL.
  *
@@ -155,6 +156,9 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 		codec_put_u8(&w, a->op);
 		codec_put_u8(&w, a->state);
 		codec_put_i64(&w, a->time);
+		codec_put_u64(&w, a->root);
+		codec_put_u32(&w, a->outstanding);
+		PUT_STR(&w, a->campaign_id);
 	}
 	if (w.overflow)
 		return -ENOBUFS;
@@ -223,7 +227,9 @@ static int rcpt_get_actions(struct codec_r *rd, struct rcpt *r)
 
 		if (GET_STR(rd, a->provider) || codec_get_u8(rd, &op) ||
 		    codec_get_u8(rd, &st) || codec_get_i64(rd, &a->time) ||
-		    st > ACTION_DRYRUN)
+		    codec_get_u64(rd, &a->root) ||
+		    codec_get_u32(rd, &a->outstanding) ||
+		    GET_STR(rd, a->campaign_id) || st > ACTION_DRYRUN)
 			return -EINVAL;
 		a->op = op;
 		a->state = st;

@@ -28,8 +28,8 @@ int rcpt_is_suppressed(const struct rcpt *r)
 }
 
 /* rcpt_reason_from_event - what EV says, bounded, into REASON */
-static void rcpt_reason_from_event(struct rcpt_reason *reason,
-				   const struct event *ev)
+void rcpt_reason_from_event(struct rcpt_reason *reason,
+			    const struct event *ev)
 {
 	const char *cat = ev->bounce_cat;
 

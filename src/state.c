@@ -1,7 +1,10 @@
 /*
- * state.c - the LMDB environment under the state directory and its three
- * tables: "rcpt" (address -> rcpt record), "files" (source -> file_rec)
- * and "meta" (name -> u64, little-endian; "schema" is the schema version).
+ * state.c - the LMDB environment under the state directory and its
+ * tables: "rcpt" (address -> rcpt record), "files" (source -> file_rec),
+ * "meta" (name -> u64, little-endian; "schema" is the schema version), and
+ * "outbox" / "dead" (provider actions, kept by outbox.c through
+ * state_dbi()).  A read-only opening of a state written before the outbox
+ * existed works: the two tables then read as empty.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at the size a previous writer left in the data
@@ -31,7 +34,8 @@
 
 struct state {
 	MDB_env *env;
-	MDB_dbi rcpt, files, meta;
+	MDB_dbi rcpt, files, meta, outbox, dead;
+	bool has_outbox;	/* false: read-only state without the tables */
 	char *dir;
 	bool readonly;
 	size_t maxkey;		/* LMDB's key size limit */
@@ -218,6 +222,31 @@ static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 	return 0;
 }
 
+/* state_open_outbox - the "outbox" and "dead" tables; missing ones are
+   created, or (read-only) leave ST without them; 0 or -errno */
+static int state_open_outbox(struct state *st, MDB_txn *txn, char *err,
+			     size_t errlen)
+{
+	static const char *const names[] = { "outbox", "dead" };
+	MDB_dbi *dbis[] = { &st->outbox, &st->dead };
+	unsigned flags = st->readonly ? 0 : MDB_CREATE;
+	size_t i;
+	int mrc;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		mrc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
+		if (mrc == MDB_NOTFOUND && st->readonly)
+			return 0;	/* written before the outbox existed */
+		if (mrc) {
+			state_msg(err, errlen, "cannot open table %s in %s: %s",
+				  names[i], st->dir, mdb_strerror(mrc));
+			return state_mdb_rc(mrc);
+		}
+	}
+	st->has_outbox = true;
+	return 0;
+}
+
 /* state_open_tables - the table handles and the schema check, in one
    transaction committed so the handles stay valid */
 static int state_open_tables(struct state *st, char *err, size_t errlen)
@@ -251,6 +280,9 @@ static int state_open_tables(struct state *st, char *err, size_t errlen)
 			goto abort;
 		}
 	}
+	rc = state_open_outbox(st, txn, err, errlen);
+	if (rc)
+		goto abort;
 	rc = state_check_schema(st, txn, err, errlen);
 	if (rc)
 		goto abort;
@@ -632,24 +664,49 @@ int state_meta_add_u64(struct state *st, MDB_txn *txn, const char *name,
 	return state_meta_put_u64(st, txn, name, v + delta);
 }
 
+/* state_dbi - the handle of TABLE: 0, -EINVAL (no such table name) or
+   -ENOENT (outbox tables absent from a read-only state) */
+int state_dbi(struct state *st, const char *table, MDB_dbi *dbi)
+{
+	if (table == NULL)
+		return -EINVAL;
+	if (strcmp(table, "rcpt") == 0)
+		*dbi = st->rcpt;
+	else if (strcmp(table, "files") == 0)
+		*dbi = st->files;
+	else if (strcmp(table, "meta") == 0)
+		*dbi = st->meta;
+	else if (strcmp(table, "outbox") == 0 || strcmp(table, "dead") == 0) {
+		if (!st->has_outbox)
+			return -ENOENT;
+		*dbi = table[0] == 'o' ? st->outbox : st->dead;
+	} else
+		return -EINVAL;
+	return 0;
+}
+
+/* state_mdb_errno - an LMDB return code as 0 or -errno, remembered for
+   state_strerror() like the module's own */
+int state_mdb_errno(int mrc)
+{
+	return state_mdb_rc(mrc);
+}
+
 /* state_stat_entries - number of entries of TABLE */
 int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 		       uint64_t *n)
 {
 	MDB_stat ms;
 	MDB_dbi dbi;
-	int mrc;
+	int mrc, rc;
 
-	if (table == NULL)
-		return -EINVAL;
-	if (strcmp(table, "rcpt") == 0)
-		dbi = st->rcpt;
-	else if (strcmp(table, "files") == 0)
-		dbi = st->files;
-	else if (strcmp(table, "meta") == 0)
-		dbi = st->meta;
-	else
-		return -EINVAL;
+	rc = state_dbi(st, table, &dbi);
+	if (rc == -ENOENT) {	/* read-only state without an outbox */
+		*n = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
 	mrc = mdb_stat(txn, dbi, &ms);
 	if (mrc)
 		return state_mdb_rc(mrc);

@@ -110,6 +110,13 @@ def text_response(status, text, content_type='text/plain; charset=utf-8'):
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # a client that went away (killed by a test) is not an error
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128

@@ -70,6 +70,9 @@ static void fill_max(struct rcpt *r)
 		r->actions[i].op = (uint8_t)(OP_UNSUBSCRIBE + i % 3);
 		r->actions[i].state = (uint8_t)(i % 4);
 		r->actions[i].time = -(int64_t)i;
+		r->actions[i].root = UINT64_MAX - i;
+		r->actions[i].outstanding = 0xFFFFFFF0u + i;
+		FILL(r->actions[i].campaign_id, 40 + i);
 	}
 }
 
@@ -117,6 +120,11 @@ static void assert_rcpt_equal(const struct rcpt *a, const struct rcpt *b)
 		assert_int_equal(a->actions[i].op, b->actions[i].op);
 		assert_int_equal(a->actions[i].state, b->actions[i].state);
 		assert_true(a->actions[i].time == b->actions[i].time);
+		assert_true(a->actions[i].root == b->actions[i].root);
+		assert_int_equal(a->actions[i].outstanding,
+				 b->actions[i].outstanding);
+		assert_string_equal(a->actions[i].campaign_id,
+				    b->actions[i].campaign_id);
 	}
 }
 
@@ -159,8 +167,10 @@ static void test_roundtrip_max(void **state)
 	(void)state;
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
-	/* far below the bound that callers size their buffers with */
-	assert_true(len + 512 <= RCPT_ENCODED_MAX);
+	/* the largest record there is: within the bound callers size their
+	   buffers with (3978 bytes in this layout) */
+	assert_int_equal(len, 3978);
+	assert_true(len <= RCPT_ENCODED_MAX);
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
 	assert_memory_equal(&a, &b, sizeof(a));
@@ -335,20 +345,39 @@ static void test_corrupt_actions(void **state)
 	r.n_actions = 1;
 	rcpt_set_str(r.actions[0].provider, sizeof(r.actions[0].provider),
 		     "mw");
-	r.actions[0].op = OP_UNSUBSCRIBE;
+	r.actions[0].op = OP_BOUNCE;
 	r.actions[0].state = ACTION_DONE;
+	r.actions[0].root = 0x0102030405060708ULL;
+	r.actions[0].outstanding = 3;
+	rcpt_set_str(r.actions[0].campaign_id,
+		     sizeof(r.actions[0].campaign_id), "cp1");
 	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
-	/* the action: u16 len, "mw", op, state, i64 time; n before it */
-	tail = len - (2 + 2 + 1 + 1 + 8);
+	/* the action: u16 len, "mw", op, state, i64 time, u64 root,
+	   u32 outstanding, u16 len, "cp1"; n before it */
+	tail = len - (2 + 2 + 1 + 1 + 8 + 8 + 4 + 2 + 3);
 	assert_int_equal(buf[tail - 1], 1);
+	assert_int_equal(buf[tail + 14], 0x08);	/* root, little-endian */
+	assert_int_equal(buf[tail + 21], 0x01);
+	assert_int_equal(buf[tail + 22], 3);	/* outstanding */
+	assert_int_equal(buf[tail + 26], 3);	/* campaign_id length */
 	buf[tail - 1] = RCPT_ACTIONS_MAX + 1;
 	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
 	buf[tail - 1] = 1;
 	buf[tail + 5] = ACTION_DRYRUN + 1;
 	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
 	buf[tail + 5] = ACTION_DONE;
+	buf[tail + 26] = 64;			/* campaign_id too long */
+	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
+	buf[tail + 26] = 4;			/* past the end */
+	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
+	buf[tail + 26] = 2;			/* leaves a byte behind */
+	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
+	buf[tail + 26] = 3;
 	assert_int_equal(rcpt_decode(buf, len, &r), 0);
 	assert_string_equal(r.actions[0].provider, "mw");
+	assert_true(r.actions[0].root == 0x0102030405060708ULL);
+	assert_int_equal(r.actions[0].outstanding, 3);
+	assert_string_equal(r.actions[0].campaign_id, "cp1");
 }
 
 static void test_set_str(void **state)

@@ -281,7 +281,11 @@ static void test_meta(void **state)
 	assert_int_equal(n, 3);	/* schema, count.hard, big */
 	assert_int_equal(state_stat_entries(st, txn, "rcpt", &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(state_stat_entries(st, txn, "outbox", &n), -EINVAL);
+	assert_int_equal(state_stat_entries(st, txn, "outbox", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_stat_entries(st, txn, "dead", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(state_stat_entries(st, txn, "nosuch", &n), -EINVAL);
 	state_abort(txn);
 	state_close(st);
 

@@ -1,0 +1,45 @@
+/*
+ * route.h - which providers act on an event, and what each is asked to do.
+ *
+ * Bounces go to the providers whose `senders` patterns (case-insensitive
+ * globs; "*" = everything) match the record's envelope sender, so VERP
+ * senders such as news-user=domain@bounces.example.com match
+ * news-*@bounces.example.com.  Complaints go to every provider with
+ * `complaints = true`, list unsubscribes to every one with `lists = true`.
+ * What a provider is asked to do depends on its type and on the class:
+ * see route_plan().
+ */
+#ifndef BOUNCED_ROUTE_H
+#define BOUNCED_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "event.h"
+#include "rcpt_rules.h"
+
+#define ROUTE_MAX_OPS 2
+
+/* route_sender_match - does P send as ORIG? */
+bool route_sender_match(const struct config_provider *p, const char *orig);
+
+/* route_campaign - the MailWizz campaign UID in JOB_ID under P's job-prefix
+   into OUT (ACTION_ID_MAX); 0, or -1 when there is none or it is invalid */
+int route_campaign(const struct config_provider *p, const char *job_id,
+		   char *out, size_t outlen);
+
+/*
+ * route_plan - the operations (enum rcpt_op) provider P performs for an
+ * event EV whose outcome was O; returns how many were written to OPS
+ * (0: this provider is not concerned).  *BOUNCE_TYPE is set to "hard" or
+ * "soft" when an OP_BOUNCE is among them.
+ */
+int route_plan(const struct config_provider *p, const struct event *ev,
+	       enum rcpt_outcome o, int ops[ROUTE_MAX_OPS],
+	       const char **bounce_type);
+
+/* route_uid_ok - a MailWizz UID: 13 characters of [a-z0-9] */
+bool route_uid_ok(const char *s);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * action.c - one provider action of the outbox: operation names and the
+ * on-disk codec of the "outbox" and "dead" tables' values.
+ *
+ * Layout, version 1 (all integers little-endian, written byte by byte):
+ *
+ *   u8  version (ACTION_CODEC_VERSION)
+ *   u64 id, root
+ *   str provider
+ *   u8  op (enum rcpt_op), step, klass (enum event_class)
+ *   u32 attempts
+ *   i64 created_ms, due_ms
+ *   str addr, list_id, subscriber_id, campaign_id, bounce_type
+ *   ev: i64 time, u8 kind, u64 line, str source, category, dsn_status,
+ *       dsn_diag, orig, vmta, job_id
+ *   str last_error
+ *
+ * where "str" is a u16 length and that many bytes, no NUL.
+ *
+ * Error policy: the encoder refuses actions it could not decode again
+ * (-EINVAL: an operation or event class out of range) and short buffers
+ * (-ENOBUFS); an unterminated string field is cut to its capacity.  The
+ * decoder trusts nothing: every length is checked against what remains and
+ * against the destination (a string that does not fit is an error, never
+ * truncated), the operation and class must be known, nothing may follow
+ * the last field; on failure the action is left zeroed.  No allocation.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "action.h"
+#include "rcpt_codec.h"
+
+/* action_op_name - the operation as logs, tools and the webhook name it */
+const char *action_op_name(uint8_t op)
+{
+	switch (op) {
+	case OP_UNSUBSCRIBE:
+		return "unsubscribe";
+	case OP_BOUNCE:
+		return "bounce";
+	case OP_COMPLAINT:
+		return "complaint";
+	default:
+		return "?";
+	}
+}
+
+/* action_valid - the fields with a closed set of values are in range */
+static bool action_valid(uint8_t op, uint8_t klass)
+{
+	return op >= OP_UNSUBSCRIBE && op <= OP_COMPLAINT &&
+	       klass <= CLASS_FEEDBACK_OTHER;
+}
+
+/* ---- encoding ---- */
+
+/* action_put_str - a u16 length and the bytes of the C string in FIELD */
+static void action_put_str(struct codec_w *w, const char *field, size_t size)
+{
+	size_t n = strnlen(field, size - 1);	/* unterminated: cut */
+
+	codec_put_u16(w, (uint16_t)n);
+	codec_put_bytes(w, field, n);
+}
+
+#define PUT_STR(w, field) action_put_str((w), (field), sizeof(field))
+#define GET_STR(rd, field) codec_get_str((rd), (field), sizeof(field))
+
+/* action_put_reason - the struct rcpt_reason behind the action */
+static void action_put_reason(struct codec_w *w, const struct rcpt_reason *rs)
+{
+	codec_put_i64(w, rs->time);
+	codec_put_u8(w, rs->kind);
+	codec_put_u64(w, rs->line);
+	PUT_STR(w, rs->source);
+	PUT_STR(w, rs->category);
+	PUT_STR(w, rs->dsn_status);
+	PUT_STR(w, rs->dsn_diag);
+	PUT_STR(w, rs->orig);
+	PUT_STR(w, rs->vmta);
+	PUT_STR(w, rs->job_id);
+}
+
+/* action_encode - A into BUF; 0, -EINVAL (bad action) or -ENOBUFS */
+int action_encode(const struct action *a, uint8_t *buf, size_t cap,
+		  size_t *len)
+{
+	struct codec_w w = { .p = buf, .cap = cap };
+
+	if (!action_valid(a->op, a->klass))
+		return -EINVAL;
+	codec_put_u8(&w, ACTION_CODEC_VERSION);
+	codec_put_u64(&w, a->id);
+	codec_put_u64(&w, a->root);
+	PUT_STR(&w, a->provider);
+	codec_put_u8(&w, a->op);
+	codec_put_u8(&w, a->step);
+	codec_put_u8(&w, a->klass);
+	codec_put_u32(&w, a->attempts);
+	codec_put_i64(&w, a->created_ms);
+	codec_put_i64(&w, a->due_ms);
+	PUT_STR(&w, a->addr);
+	PUT_STR(&w, a->list_id);
+	PUT_STR(&w, a->subscriber_id);
+	PUT_STR(&w, a->campaign_id);
+	PUT_STR(&w, a->bounce_type);
+	action_put_reason(&w, &a->ev);
+	PUT_STR(&w, a->last_error);
+	if (w.overflow)
+		return -ENOBUFS;
+	*len = w.len;
+	return 0;
+}
+
+/* ---- decoding ---- */
+
+/* action_get_reason - the struct rcpt_reason; 0 or -EINVAL */
+static int action_get_reason(struct codec_r *rd, struct rcpt_reason *rs)
+{
+	int rc = 0;
+
+	rc |= codec_get_i64(rd, &rs->time);
+	rc |= codec_get_u8(rd, &rs->kind);
+	rc |= codec_get_u64(rd, &rs->line);
+	rc |= GET_STR(rd, rs->source);
+	rc |= GET_STR(rd, rs->category);
+	rc |= GET_STR(rd, rs->dsn_status);
+	rc |= GET_STR(rd, rs->dsn_diag);
+	rc |= GET_STR(rd, rs->orig);
+	rc |= GET_STR(rd, rs->vmta);
+	rc |= GET_STR(rd, rs->job_id);
+	return rc ? -EINVAL : 0;
+}
+
+/* action_get_fixed - id to due_ms, after the version byte */
+static int action_get_fixed(struct codec_r *rd, struct action *a)
+{
+	int rc = 0;
+
+	rc |= codec_get_u64(rd, &a->id);
+	rc |= codec_get_u64(rd, &a->root);
+	rc |= GET_STR(rd, a->provider);
+	rc |= codec_get_u8(rd, &a->op);
+	rc |= codec_get_u8(rd, &a->step);
+	rc |= codec_get_u8(rd, &a->klass);
+	rc |= codec_get_u32(rd, &a->attempts);
+	rc |= codec_get_i64(rd, &a->created_ms);
+	rc |= codec_get_i64(rd, &a->due_ms);
+	if (rc || !action_valid(a->op, a->klass))
+		return -EINVAL;
+	return 0;
+}
+
+/* action_decode - BUF into A; 0, -EPROTO (version) or -EINVAL */
+int action_decode(const uint8_t *buf, size_t len, struct action *a)
+{
+	struct codec_r rd = { .p = buf, .len = len };
+	uint8_t version;
+	int rc = -EINVAL, bad = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (buf == NULL || codec_get_u8(&rd, &version))
+		goto fail;
+	if (version != ACTION_CODEC_VERSION) {
+		rc = -EPROTO;
+		goto fail;
+	}
+	if (action_get_fixed(&rd, a))
+		goto fail;
+	bad |= GET_STR(&rd, a->addr);
+	bad |= GET_STR(&rd, a->list_id);
+	bad |= GET_STR(&rd, a->subscriber_id);
+	bad |= GET_STR(&rd, a->campaign_id);
+	bad |= GET_STR(&rd, a->bounce_type);
+	if (bad || action_get_reason(&rd, &a->ev) ||
+	    GET_STR(&rd, a->last_error))
+		goto fail;
+	if (rd.pos != rd.len)	/* trailing garbage */
+		goto fail;
+	return 0;
+fail:
+	memset(a, 0, sizeof(*a));	/* never hand out half an action */
+	return rc;
+}

@@ -1,0 +1,292 @@
+/*
+ * ctl_queue.c - bouncectl queue, dead and retry: the provider actions
+ * waiting in the outbox, those that failed for good, and sending dead ones
+ * again.
+ *
+ * queue and dead read in one read-only transaction; retry moves dead
+ * actions back to the outbox in short write transactions (at most 10,000
+ * per transaction) and marks the recipient's action entry pending again.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "ctl.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "outbox.h"
+#include "state.h"
+
+#define CTL_RETRY_TXN 10000
+
+struct ctl_qout {
+	struct ctl_ctx *ctx;
+	enum ctl_format fmt;
+	bool dead;
+	uint64_t n;
+};
+
+/* ctl_action_json - one action as a JSON object */
+static cJSON *ctl_action_json(const struct action *a, bool dead)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)a->id);
+	cJSON_AddNumberToObject(o, "root", (double)a->root);
+	cJSON_AddItemToObject(o, "provider", ctl_json_string(a->provider));
+	cJSON_AddStringToObject(o, "operation", action_op_name(a->op));
+	cJSON_AddItemToObject(o, "address", ctl_json_string(a->addr));
+	cJSON_AddNumberToObject(o, "step", a->step);
+	cJSON_AddNumberToObject(o, "attempts", a->attempts);
+	cJSON_AddItemToObject(o, "created", ctl_json_time(a->created_ms / 1000));
+	if (!dead)
+		cJSON_AddItemToObject(o, "next_try", ctl_json_time(a->due_ms / 1000));
+	cJSON_AddItemToObject(o, "list", ctl_json_string(a->list_id));
+	cJSON_AddItemToObject(o, "subscriber", ctl_json_string(a->subscriber_id));
+	cJSON_AddItemToObject(o, "campaign", ctl_json_string(a->campaign_id));
+	cJSON_AddItemToObject(o, dead ? "reason" : "last_error",
+			      ctl_json_string(a->last_error));
+	cJSON_AddItemToObject(o, "source", ctl_json_string(a->ev.source));
+	cJSON_AddNumberToObject(o, "line", (double)a->ev.line);
+	return o;
+}
+
+/* ctl_queue_print - one action, in the chosen format */
+static int ctl_queue_print(const struct action *a, void *arg)
+{
+	struct ctl_qout *q = arg;
+	FILE *out = q->ctx->out;
+	char when[40], addr[80], err[160];
+
+	if (q->fmt == CTL_FMT_JSON) {
+		cJSON *o = ctl_action_json(a, q->dead);
+		char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+
+		cJSON_Delete(o);
+		if (!s)
+			return -ENOMEM;
+		fprintf(out, "%s%s", q->n ? ",\n" : "", s);
+		cJSON_free(s);
+	} else {
+		ctl_time_text(q->dead ? a->created_ms / 1000 : a->due_ms / 1000,
+			      when, sizeof(when));
+		fprintf(out, "%-8" PRIu64 " %-12s %-11s %-32s %4u %3u  %-24s %s\n",
+			a->id, a->provider, action_op_name(a->op),
+			ctl_text_clean(a->addr, addr, sizeof(addr)), a->step,
+			a->attempts, when,
+			ctl_text_clean(a->last_error, err, sizeof(err)));
+	}
+	q->n++;
+	return 0;
+}
+
+/* ctl_queue_list - queue (DEAD false) or dead (DEAD true) */
+static int ctl_queue_list(struct ctl_ctx *ctx, int argc, char **argv,
+			  bool dead)
+{
+	struct ctl_qout q = { .ctx = ctx, .fmt = CTL_FMT_TEXT, .dead = dead };
+	struct state *st = NULL;
+	MDB_txn *txn = NULL;
+	int rc, ex;
+
+	ex = ctl_args_format(ctx, argc, argv, CTL_FMT_TEXT | CTL_FMT_JSON,
+			     &q.fmt);
+	if (ex)
+		return ex;
+	ex = ctl_state_open(ctx, false, &st);
+	if (ex)
+		return ex;
+	rc = state_begin(st, false, &txn);
+	if (rc) {
+		ex = ctl_state_error(ctx, "cannot read", rc);
+		goto out;
+	}
+	if (q.fmt == CTL_FMT_JSON)
+		fputs("[", ctx->out);
+	else
+		fprintf(ctx->out, "%-8s %-12s %-11s %-32s %4s %3s  %-24s %s\n",
+			"ID", "PROVIDER", "OPERATION", "ADDRESS", "STEP", "TRY",
+			dead ? "CREATED" : "NEXT TRY",
+			dead ? "REASON" : "LAST ERROR");
+	rc = dead ? outbox_dead_foreach(st, txn, ctl_queue_print, &q)
+		  : outbox_foreach(st, txn, -1, ctl_queue_print, &q);
+	if (q.fmt == CTL_FMT_JSON)
+		fputs("]\n", ctx->out);
+	if (rc) {
+		ex = ctl_state_error(ctx, "cannot read the outbox of", rc);
+		goto out;
+	}
+	ex = EXIT_OK;
+out:
+	state_abort(txn);
+	state_close(st);
+	return ex;
+}
+
+int cmd_queue(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_queue_list(ctx, argc, argv, false);
+}
+
+int cmd_dead(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	return ctl_queue_list(ctx, argc, argv, true);
+}
+
+struct ctl_pick {
+	GArray *want;		/* ids asked for (empty: all) */
+	GArray *got;		/* struct action */
+};
+
+/* ctl_pick_dead - the dead actions asked for, copied */
+static int ctl_pick_dead(const struct action *a, void *arg)
+{
+	struct ctl_pick *p = arg;
+	guint i;
+
+	if (p->want->len == 0) {
+		g_array_append_val(p->got, *a);
+		return 0;
+	}
+	for (i = 0; i < p->want->len; i++)
+		if (g_array_index(p->want, uint64_t, i) == a->id) {
+			g_array_append_val(p->got, *a);
+			break;
+		}
+	return 0;
+}
+
+/* ctl_mark_pending - the recipient's entry of A's root is pending again */
+static int ctl_mark_pending(struct state *st, MDB_txn *txn,
+			    const struct action *a, int64_t now)
+{
+	struct rcpt r;
+	uint32_t i;
+	int rc = state_rcpt_get(st, txn, a->addr, &r);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	for (i = 0; i < r.n_actions; i++) {
+		struct rcpt_action *e = &r.actions[i];
+
+		if (e->root != a->root || strcmp(e->provider, a->provider) != 0)
+			continue;
+		e->state = ACTION_PENDING;
+		e->outstanding++;
+		e->time = now;
+		return state_rcpt_put(st, txn, a->addr, &r);
+	}
+	return 0;
+}
+
+/* ctl_retry_actions - revive the N actions of A in transactions of at most
+   CTL_RETRY_TXN; *DONE counts those committed */
+static int ctl_retry_actions(struct ctl_ctx *ctx, struct state *st,
+			     const struct action *a, size_t n, uint64_t *done)
+{
+	size_t i = 0;
+	int rc;
+
+	while (i < n) {
+		MDB_txn *txn = NULL;
+		size_t end = i + CTL_RETRY_TXN < n ? i + CTL_RETRY_TXN : n;
+		size_t first = i;
+
+		rc = state_begin(st, true, &txn);
+		if (rc)
+			return ctl_state_error(ctx, "cannot write", rc);
+		for (; i < end; i++) {
+			rc = outbox_revive(st, txn, a[i].id, ctx->now * 1000);
+			if (rc == 0)
+				rc = ctl_mark_pending(st, txn, &a[i], ctx->now);
+			if (rc) {
+				state_abort(txn);
+				return ctl_state_error(ctx, "cannot write", rc);
+			}
+		}
+		rc = state_commit(txn);
+		if (rc)
+			return ctl_state_error(ctx, "cannot commit to", rc);
+		*done += i - first;
+	}
+	return EXIT_OK;
+}
+
+int cmd_retry(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct ctl_pick pick;
+	struct state *st = NULL;
+	MDB_txn *txn = NULL;
+	uint64_t done = 0;
+	bool all = false;
+	int i, rc, ex;
+	guint k;
+
+	pick.want = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	pick.got = g_array_new(FALSE, FALSE, sizeof(struct action));
+	for (i = 1; i < argc; i++) {
+		char *end;
+		uint64_t v;
+
+		if (strcmp(argv[i], "--all") == 0) {
+			all = true;
+			continue;
+		}
+		errno = 0;
+		v = strtoull(argv[i], &end, 10);
+		if (errno || end == argv[i] || *end || v == 0) {
+			ex = ctl_usage(ctx, "retry", "'%s' is not an action id "
+				       "(see 'bouncectl dead') or --all", argv[i]);
+			goto out;
+		}
+		g_array_append_val(pick.want, v);
+	}
+	if (all == (pick.want->len > 0)) {
+		ex = ctl_usage(ctx, "retry", "give action ids or --all");
+		goto out;
+	}
+	ex = ctl_state_open(ctx, true, &st);
+	if (ex)
+		goto out;
+	rc = state_begin(st, false, &txn);
+	if (rc == 0)
+		rc = outbox_dead_foreach(st, txn, ctl_pick_dead, &pick);
+	state_abort(txn);
+	if (rc) {
+		ex = ctl_state_error(ctx, "cannot read", rc);
+		goto out;
+	}
+	for (k = 0; k < pick.want->len; k++) {
+		uint64_t id = g_array_index(pick.want, uint64_t, k);
+		guint j;
+
+		for (j = 0; j < pick.got->len; j++)
+			if (g_array_index(pick.got, struct action, j).id == id)
+				break;
+		if (j == pick.got->len) {
+			fprintf(stderr, "%s: retry: no dead action %" PRIu64
+				" (see 'bouncectl dead')\n", ctx->prog, id);
+			ex = CTL_EXIT_NOADDR;
+			goto out;
+		}
+	}
+	ex = ctl_retry_actions(ctx, st, (const struct action *)(void *)
+			       pick.got->data, pick.got->len, &done);
+	if (done)
+		log_info("bouncectl", "%llu dead actions queued again",
+			 (unsigned long long)done);
+	fprintf(ctx->out, "%llu actions queued again; 'bounced process' or "
+		"'bounced run' sends them\n", (unsigned long long)done);
+out:
+	state_close(st);
+	g_array_free(pick.want, TRUE);
+	g_array_free(pick.got, TRUE);
+	return ex;
+}

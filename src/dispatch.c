@@ -1,0 +1,375 @@
+/*
+ * dispatch.c - the dispatcher's step: start what the outbox says is due,
+ * wait for the network, collect the finished transfers and commit them.
+ *
+ * One step (dispatch_step):
+ *   1. in one read transaction, walk the outbox in due order up to now and
+ *      start the actions that are not already under way, whose provider
+ *      has a free slot (in-flight < concurrency), at most
+ *      DISPATCH_STARTS_PER_STEP a step; a provider at its limit is skipped,
+ *      never waited for, so one slow or failing API does not hold up the
+ *      others.  A step the provider can take without a call (build()
+ *      returns 1) finishes here, as CONTINUE or DONE;
+ *   2. curl_multi_poll() for at most the caller's timeout, and never past
+ *      the next action's due time;
+ *   3. curl_multi_perform(), then judge every finished transfer
+ *      (dispatch_xfer.c) and write all the results in one transaction
+ *      (dispatch_commit.c).
+ * Actions naming a provider the configuration no longer has stay in the
+ * outbox; that is warned once per name.  After dispatch_stop() nothing new
+ * starts; transfers under way finish and are committed by later steps.
+ *
+ * libcurl: dispatch_new() calls curl_global_init() and dispatch_free()
+ * the matching curl_global_cleanup() (libcurl counts them); both must run
+ * while bounced has a single thread, which it always has.
+ *
+ * Error policy: network trouble is a result (retried or dead), never an
+ * error of the step; state errors are returned as -errno after the
+ * finished transfers were handled as far as possible.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "dispatch_priv.h"
+#include "log.h"
+#include "outbox.h"
+
+#define DISPATCH_STARTS_PER_STEP 256	/* actions started in one step */
+#define DISPATCH_VISIT_MAX 100000	/* outbox entries looked at per walk */
+#define DISPATCH_IDLE_MS 60000		/* next_due with nothing startable */
+
+struct dispatch_walk {
+	struct dispatch *d;
+	int64_t now_ms;
+	bool start;		/* start what is due (else only look) */
+	unsigned started;	/* started (or finished locally) this walk */
+	unsigned visited;
+	int64_t next_due;	/* first startable due time seen, -1: none */
+	bool more;		/* stopped by the start bound: step again now */
+	bool waiting;		/* skipped due actions (provider full, unknown) */
+};
+
+/* dispatch_now_ms - the wall clock in ms */
+int64_t dispatch_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* dispatch_prov_of - the index of provider NAME, or -1 (warned once) */
+static int dispatch_prov_of(struct dispatch *d, const char *name)
+{
+	gpointer v = g_hash_table_lookup(d->by_name, name);
+
+	if (v != NULL)
+		return (int)(GPOINTER_TO_UINT(v) - 1);
+	if (!g_hash_table_contains(d->warned, name)) {
+		g_hash_table_add(d->warned, g_strdup(name));
+		log_warn("dispatch", "actions for provider '%s' stay in the "
+			 "outbox: the configuration has no [provider %s] (add "
+			 "it back, or see them with bouncectl queue)", name,
+			 name);
+	}
+	return -1;
+}
+
+/* dispatch_all_full - every provider is at its concurrency limit */
+static bool dispatch_all_full(const struct dispatch *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->n_provs; i++)
+		if (d->provs[i].in_flight < (unsigned)d->provs[i].cfg->concurrency)
+			return false;
+	return true;
+}
+
+/* dispatch_start - build A's request and start it, or record the result
+   of a step that needs no call or cannot be built */
+static void dispatch_start(struct dispatch *d, unsigned prov,
+			   const struct action *a, int64_t now_ms)
+{
+	struct provider *p = d->provs[prov].p;
+	char err[DISPATCH_ERR_MAX] = "";
+	struct action work = *a;
+	struct http_req req;
+	enum provider_result res;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	rc = p->ops->build(p, &work, now_ms / 1000, &req, err, sizeof(err));
+	if (rc == 0 && dispatch_xfer_start(d, prov, a, &work, &req, err,
+					   sizeof(err)) == 0)
+		return;
+	http_req_clear(&req);
+	if (rc == 1) {
+		res = work.step == PROVIDER_STEP_DONE ? PROVIDER_DONE :
+							PROVIDER_CONTINUE;
+		dispatch_result_add(d, prov, a, &work, res, NULL);
+	} else if (rc == 0) {	/* could not start the transfer */
+		dispatch_result_add(d, prov, a, &work, PROVIDER_RETRY, err);
+	} else {
+		dispatch_result_add(d, prov, a, &work, PROVIDER_FAILED,
+				    err[0] ? err : "cannot build the request");
+	}
+}
+
+/* dispatch_walk_cb - one outbox entry, in due order */
+static int dispatch_walk_cb(const struct action *a, void *arg)
+{
+	struct dispatch_walk *w = arg;
+	struct dispatch *d = w->d;
+	int prov;
+
+	if (a->due_ms > w->now_ms) {
+		w->next_due = a->due_ms;
+		return 1;
+	}
+	if (++w->visited > DISPATCH_VISIT_MAX)
+		return 1;	/* the rest waits for the next step */
+	if (g_hash_table_contains(d->in_flight, &a->id))
+		return 0;
+	prov = dispatch_prov_of(d, a->provider);
+	if (prov < 0 || d->provs[prov].in_flight >=
+				(unsigned)d->provs[prov].cfg->concurrency) {
+		w->waiting = true;
+		return dispatch_all_full(d) ? 1 : 0;
+	}
+	if (!w->start) {	/* dispatch_next_due: startable now */
+		w->next_due = a->due_ms;
+		return 1;
+	}
+	if (w->started >= DISPATCH_STARTS_PER_STEP) {
+		w->more = true;
+		return 1;
+	}
+	dispatch_start(d, (unsigned)prov, a, w->now_ms);
+	w->started++;
+	return 0;
+}
+
+/* dispatch_walk - walk the outbox in a read transaction (see W->start) */
+static int dispatch_walk(struct dispatch *d, struct dispatch_walk *w)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = state_begin(d->st, false, &txn);
+	if (rc) {
+		log_error("dispatch", "cannot read the outbox: %s",
+			  state_strerror(rc));
+		return rc;
+	}
+	rc = outbox_foreach(d->st, txn, -1, dispatch_walk_cb, w);
+	state_abort(txn);
+	if (rc > 0)
+		rc = 0;		/* stopped by the callback */
+	if (rc)
+		log_error("dispatch", "cannot walk the outbox: %s",
+			  state_strerror(rc));
+	return rc;
+}
+
+/* dispatch_wait_ms - how long this step may poll */
+static int dispatch_wait_ms(const struct dispatch *d, int timeout_ms,
+			    const struct dispatch_walk *w)
+{
+	int64_t wait = timeout_ms > 0 ? timeout_ms : 0;
+
+	if (w->more || d->results->len > 0)
+		return 0;	/* work waits: no sleeping */
+	if (w->next_due >= 0 && w->next_due - w->now_ms < wait)
+		wait = w->next_due - w->now_ms;
+	return wait < 0 ? 0 : (int)wait;
+}
+
+/* dispatch_network - poll (at most WAIT ms) and advance the transfers */
+static void dispatch_network(struct dispatch *d, int wait)
+{
+	int running = 0;
+	CURLMcode mc;
+
+	mc = curl_multi_perform(d->multi, &running);
+	if (mc == CURLM_OK && (wait > 0 || running > 0))
+		mc = curl_multi_poll(d->multi, NULL, 0, wait, NULL);
+	if (mc == CURLM_OK)
+		mc = curl_multi_perform(d->multi, &running);
+	if (mc != CURLM_OK)
+		log_error("dispatch", "curl multi: %s", curl_multi_strerror(mc));
+}
+
+/* dispatch_step - start, wait, finish and commit */
+int dispatch_step(struct dispatch *d, int timeout_ms)
+{
+	struct dispatch_walk w = { .d = d, .start = true, .next_due = -1 };
+	int rc = 0, crc;
+
+	w.now_ms = dispatch_now_ms();
+	if (!d->stopped)
+		rc = dispatch_walk(d, &w);
+	dispatch_network(d, dispatch_wait_ms(d, timeout_ms, &w));
+	dispatch_xfer_collect(d);
+	crc = dispatch_commit(d);
+	dispatch_results_clear(d);
+	return rc ? rc : crc;
+}
+
+/* dispatch_next_due - ms until an action can start; see dispatch.h.
+   After dispatch_stop() pending actions no longer count. */
+int dispatch_next_due(struct dispatch *d, int64_t *in_ms)
+{
+	struct dispatch_walk w = { .d = d, .start = false, .next_due = -1 };
+	unsigned busy = g_hash_table_size(d->in_flight);
+	int rc = 0;
+
+	if (!d->stopped) {
+		/* look past now: the first startable action is what counts */
+		w.now_ms = INT64_MAX;
+		rc = dispatch_walk(d, &w);
+		if (rc)
+			return rc;
+	}
+	w.now_ms = dispatch_now_ms();
+	if (w.next_due >= 0) {
+		*in_ms = w.next_due > w.now_ms ? w.next_due - w.now_ms : 0;
+		return 0;
+	}
+	if (busy > 0 || w.waiting) {
+		*in_ms = DISPATCH_IDLE_MS;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* dispatch_in_flight - requests under way */
+unsigned dispatch_in_flight(const struct dispatch *d)
+{
+	return g_hash_table_size(d->in_flight);
+}
+
+const char *dispatch_provider_name(const struct dispatch *d, unsigned i)
+{
+	return i < d->n_provs ? d->provs[i].cfg->name : NULL;
+}
+
+unsigned dispatch_providers(const struct dispatch *d)
+{
+	return d->n_provs;
+}
+
+/* dispatch_get_counts - counts of provider I (zeroes for a bad index) */
+void dispatch_get_counts(const struct dispatch *d, unsigned i,
+			 struct dispatch_counts *c)
+{
+	if (i < d->n_provs)
+		*c = d->provs[i].counts;
+	else
+		memset(c, 0, sizeof(*c));
+}
+
+/* dispatch_stop - start nothing new from now on */
+void dispatch_stop(struct dispatch *d)
+{
+	d->stopped = true;
+}
+
+/* dispatch_providers_new - a provider per configured group */
+static int dispatch_providers_new(struct dispatch *d, char *err,
+				  size_t errlen)
+{
+	const struct config *cfg = d->cfg;
+	long maxconn = 0;
+	unsigned i;
+
+	d->provs = g_new0(struct dispatch_prov, cfg->n_providers ?
+							cfg->n_providers : 1);
+	for (i = 0; i < cfg->n_providers; i++) {
+		struct dispatch_prov *dp = &d->provs[i];
+
+		dp->cfg = &cfg->providers[i];
+		dp->idle = g_ptr_array_new();
+		d->n_provs = i + 1;
+		if (provider_new(dp->cfg, &dp->p, err, errlen) != 0)
+			return -1;
+		if (!g_hash_table_contains(d->by_name, dp->cfg->name))
+			g_hash_table_insert(d->by_name, dp->cfg->name,
+					    GUINT_TO_POINTER(i + 1));
+		maxconn += dp->cfg->concurrency > 0 ? dp->cfg->concurrency : 1;
+	}
+	/* keep one connection per possible transfer alive */
+	if (curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS,
+			      maxconn > 0 ? maxconn : 1L) != CURLM_OK) {
+		snprintf(err, errlen, "cannot set the connection cache size");
+		return -1;
+	}
+	return 0;
+}
+
+/* dispatch_new - the dispatcher of CFG's providers over ST */
+int dispatch_new(struct dispatch **out, const struct config *cfg,
+		 struct state *st, char *err, size_t errlen)
+{
+	struct dispatch *d = g_new0(struct dispatch, 1);
+	CURLcode cc;
+	int rc = -1;
+
+	*out = NULL;
+	d->cfg = cfg;
+	d->st = st;
+	d->by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	d->in_flight = g_hash_table_new(g_int64_hash, g_int64_equal);
+	d->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	d->results = g_array_new(FALSE, TRUE, sizeof(struct dispatch_result));
+	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (cc != CURLE_OK) {
+		snprintf(err, errlen, "cannot initialise libcurl: %s",
+			 curl_easy_strerror(cc));
+		goto out;
+	}
+	d->curl_ready = true;
+	d->multi = curl_multi_init();
+	if (d->multi == NULL) {
+		snprintf(err, errlen, "cannot create a curl multi handle");
+		goto out;
+	}
+	if (dispatch_providers_new(d, err, errlen) != 0)
+		goto out;
+	*out = d;
+	rc = 0;
+out:
+	if (rc)
+		dispatch_free(d);
+	return rc;
+}
+
+/* dispatch_free - drop transfers under way (their actions stay in the
+   outbox), the providers and libcurl */
+void dispatch_free(struct dispatch *d)
+{
+	unsigned i;
+
+	if (d == NULL)
+		return;
+	if (d->multi)
+		dispatch_xfer_abort_all(d);
+	dispatch_results_clear(d);
+	for (i = 0; i < d->n_provs; i++) {
+		provider_free(d->provs[i].p);
+		dispatch_pool_free(&d->provs[i]);
+	}
+	if (d->multi)
+		curl_multi_cleanup(d->multi);
+	if (d->curl_ready)
+		curl_global_cleanup();
+	g_free(d->provs);
+	g_array_free(d->results, TRUE);
+	g_hash_table_destroy(d->warned);
+	g_hash_table_destroy(d->in_flight);
+	g_hash_table_destroy(d->by_name);
+	g_free(d);
+}

@@ -1,0 +1,111 @@
+/*
+ * dispatch_priv.h - what the dispatcher's files share: the dispatcher, a
+ * transfer under way, and the result of a finished action.
+ *
+ * dispatch.c runs the step (walk the outbox, start, poll, collect),
+ * dispatch_xfer.c owns the curl easy handles (options, pool, body cap,
+ * judging an answer), dispatch_commit.c writes the results of a step in
+ * one transaction and logs and counts them.
+ */
+#ifndef BOUNCED_DISPATCH_PRIV_H
+#define BOUNCED_DISPATCH_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <glib.h>
+
+#include "action.h"
+#include "config.h"
+#include "dispatch.h"
+#include "provider.h"
+#include "state.h"
+
+#define DISPATCH_BODY_MAX ((size_t)1 << 20)	/* bytes of an answer kept */
+#define DISPATCH_ERR_MAX 256
+
+/* one configured provider as the dispatcher sees it */
+struct dispatch_prov {
+	struct provider *p;
+	const struct config_provider *cfg;	/* borrowed from the config */
+	unsigned in_flight;			/* transfers under way */
+	struct dispatch_counts counts;
+	GPtrArray *idle;			/* CURL * kept for reuse */
+};
+
+/* one transfer under way */
+struct dispatch_xfer {
+	unsigned prov;			/* index into dispatch.provs */
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct http_req req;
+	struct action orig;		/* as read: its outbox key */
+	struct action a;		/* as built (the provider may change it) */
+	GByteArray *body;		/* the answer, at most DISPATCH_BODY_MAX */
+	bool too_big;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* what became of one action in this step */
+struct dispatch_result {
+	unsigned prov;
+	enum provider_result res;
+	struct action orig;		/* the outbox key (due_ms, id) */
+	struct action a;		/* as the provider left it */
+	GArray *spawn;			/* struct action; NULL = none */
+	long status;			/* HTTP status, 0 = no answer */
+	int64_t retry_after_ms;		/* Retry-After, 0 = none */
+	/* filled by dispatch_commit before the transaction */
+	int64_t due_ms;			/* RETRY: when to try again */
+	bool expired;			/* RETRY: past max-age, to the dead table */
+	char err[DISPATCH_ERR_MAX];	/* RETRY/FAILED: why */
+	char why[DISPATCH_ERR_MAX + 64]; /* dead: the last_error stored */
+};
+
+struct dispatch {
+	const struct config *cfg;	/* borrowed */
+	struct state *st;		/* borrowed */
+	CURLM *multi;
+	struct dispatch_prov *provs;
+	unsigned n_provs;
+	GHashTable *by_name;		/* provider name -> index + 1 */
+	GHashTable *in_flight;		/* &xfer->orig.id -> xfer */
+	GHashTable *warned;		/* unknown provider names warned of */
+	GArray *results;		/* struct dispatch_result of this step */
+	bool stopped;
+	bool curl_ready;		/* curl_global_init() succeeded */
+};
+
+/* dispatch_now_ms - the wall clock in ms */
+int64_t dispatch_now_ms(void);
+
+/* dispatch_xfer.c */
+/* dispatch_xfer_start - send REQ for A (as built; ORIG as read) of provider
+   PROV; REQ's body passes to the transfer.  0, or -1 with ERR */
+int dispatch_xfer_start(struct dispatch *d, unsigned prov,
+			const struct action *orig, const struct action *a,
+			struct http_req *req, char *err, size_t errlen);
+/* dispatch_xfer_collect - judge every finished transfer into d->results */
+void dispatch_xfer_collect(struct dispatch *d);
+/* dispatch_xfer_abort_all - drop every transfer under way (dispatch_free) */
+void dispatch_xfer_abort_all(struct dispatch *d);
+/* dispatch_pool_free - the idle easy handles of DP */
+void dispatch_pool_free(struct dispatch_prov *dp);
+
+/* dispatch_commit.c */
+/* dispatch_result_add - append a result for ORIG/A (SPAWN passes to it) */
+struct dispatch_result *dispatch_result_add(struct dispatch *d, unsigned prov,
+					    const struct action *orig,
+					    const struct action *a,
+					    enum provider_result res,
+					    const char *err);
+/* dispatch_results_clear - free the step's results */
+void dispatch_results_clear(struct dispatch *d);
+/* dispatch_commit - write the step's results in one transaction (growing
+   the map when full), then log and count them; 0 or -errno */
+int dispatch_commit(struct dispatch *d);
+/* dispatch_type_label - "MailWizz", "Interspire", "webhook" */
+const char *dispatch_type_label(const struct dispatch_prov *dp);
+
+#endif

@@ -1,0 +1,801 @@
+/*
+ * provider_mailwizz.c - the MailWizz provider: unsubscribe an address from
+ * every list, record a bounce on a campaign (API v1 signed, or v2 key).
+ *
+ * Steps (action.step):
+ *   OP_UNSUBSCRIBE, OP_COMPLAINT
+ *     0  GET lists/subscribers/search-by-email-in-all-lists?EMAIL=  -> one
+ *        child (step 1) per membership not unsubscribed or blacklisted
+ *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
+ *   OP_BOUNCE
+ *     0  GET campaigns/{campaign} -> its list (cached: no call)
+ *     1  GET lists/{list}/subscribers/search-by-email?EMAIL=  (404: done)
+ *     2  POST campaigns/{campaign}/bounces (422 "already ...": done)
+ *
+ * Error policy.  build() refuses for good (-1) what can never be sent: an
+ * unknown op or step, a UID that is not 13 of [a-z0-9] (nothing unchecked
+ * reaches a URL; the address is URL-encoded), a URL or header too long.
+ * parse() sees only answers below 500 but 429: 2xx is judged by step; 404
+ * as above; 408 is retried; every other answer is a permanent failure
+ * whose message carries the HTTP status and MailWizz's "error" text.  A 2xx
+ * body that is not JSON at all where its data is needed is retried (a
+ * proxy page or a cut answer heals; max-age bounds it); JSON of the wrong
+ * shape is a permanent failure (an API that does not match will not heal).
+ * A membership whose UIDs are malformed still becomes a child, which build()
+ * then fails, so the problem shows in the dead table instead of vanishing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "mailwizz_sign.h"
+#include "provider.h"
+
+#define MW_UID_LEN 13
+#define MW_MESSAGE_MAX 250	/* bytes of a bounce message (MailWizz: chars) */
+#define MW_CACHE_MAX 10000	/* campaign -> list entries before a clear */
+#define MW_SPAWN_MAX 1000	/* memberships one answer may name */
+#define MW_KEY_MAX 256		/* bytes of a configured key */
+#define MW_BASE_MAX 1024	/* bytes of the endpoint */
+
+enum {
+	MW_UNSUB_SEARCH = 0,
+	MW_UNSUB_ONE = 1,
+	MW_BOUNCE_CAMPAIGN = 0,
+	MW_BOUNCE_SEARCH = 1,
+	MW_BOUNCE_POST = 2,
+};
+
+struct mw_priv {
+	GHashTable *campaigns;	/* campaign uid -> list uid (g_strdup'ed) */
+	char base[MW_BASE_MAX];	/* endpoint without trailing '/' */
+	int version;		/* 1 signed, 2 api key */
+};
+
+/* one call to make: method, path under the endpoint, GET and body fields */
+struct mw_call {
+	const char *method;
+	char path[256];
+	const char *get_keys[2], *get_vals[2];
+	size_t n_get;
+	const char *keys[4], *vals[4];	/* body fields */
+	size_t n;
+};
+
+/* mw_uid_valid - S (at most CAP bytes) is 13 of [a-z0-9] */
+static int mw_uid_valid(const char *s, size_t cap)
+{
+	size_t i;
+
+	if (strnlen(s, cap) != MW_UID_LEN)
+		return 0;
+	for (i = 0; i < MW_UID_LEN; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* mw_key_valid - a configured key: 1..MW_KEY_MAX printable ASCII, no space */
+static int mw_key_valid(const char *s)
+{
+	size_t i, len;
+
+	if (s == NULL)
+		return 0;
+	len = strnlen(s, MW_KEY_MAX + 1);
+	if (len == 0 || len > MW_KEY_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* mw_init - check the config, keep the endpoint and an empty cache */
+static int mw_init(struct provider *p, char *err, size_t errlen)
+{
+	const struct config_provider *cfg = p->cfg;
+	struct mw_priv *mp = NULL;
+	const char *ep = cfg->endpoint;
+	size_t len, i;
+	int rc = -1;
+
+	if (ep == NULL || *ep == '\0') {
+		snprintf(err, errlen, "endpoint is not set (the API base URL, "
+			 "e.g. https://mw.example.com/api)");
+		goto out;
+	}
+	len = strnlen(ep, MW_BASE_MAX);
+	if (len >= MW_BASE_MAX) {
+		snprintf(err, errlen, "endpoint is longer than %d bytes",
+			 MW_BASE_MAX - 1);
+		goto out;
+	}
+	if (g_ascii_strncasecmp(ep, "http://", 7) != 0 &&
+	    g_ascii_strncasecmp(ep, "https://", 8) != 0) {
+		snprintf(err, errlen, "endpoint '%s' is not an http:// or "
+			 "https:// URL", ep);
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)ep[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#') {
+			snprintf(err, errlen, "endpoint '%s' holds a space, "
+				 "control character, '?' or '#'; give the "
+				 "API base URL only", ep);
+			goto out;
+		}
+	}
+	if (cfg->api_version == 1) {
+		if (!mw_key_valid(cfg->public_key) ||
+		    !mw_key_valid(cfg->private_key)) {
+			snprintf(err, errlen, "api-version 1 needs public-key "
+				 "and private-key (printable, no spaces, at "
+				 "most %d bytes)", MW_KEY_MAX);
+			goto out;
+		}
+	} else if (cfg->api_version == 2) {
+		if (!mw_key_valid(cfg->api_key)) {
+			snprintf(err, errlen, "api-version 2 needs api-key "
+				 "(printable, no spaces, at most %d bytes)",
+				 MW_KEY_MAX);
+			goto out;
+		}
+	} else {
+		snprintf(err, errlen, "api-version %d is not 1 or 2",
+			 cfg->api_version);
+		goto out;
+	}
+	mp = g_new0(struct mw_priv, 1);
+	memcpy(mp->base, ep, len);
+	while (len > 0 && mp->base[len - 1] == '/')
+		len--;
+	mp->base[len] = '\0';
+	mp->version = cfg->api_version;
+	mp->campaigns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      g_free);
+	p->priv = mp;
+	rc = 0;
+out:
+	return rc;
+}
+
+/* mw_release - drop the cache and the private state */
+static void mw_release(struct provider *p)
+{
+	struct mw_priv *mp = p->priv;
+
+	if (mp == NULL)
+		return;
+	g_hash_table_destroy(mp->campaigns);
+	g_free(mp);
+	p->priv = NULL;
+}
+
+/* mw_header - add a header or say which did not fit */
+static int mw_header(struct http_req *req, const char *name,
+		     const char *value, char *err, size_t errlen)
+{
+	if (http_req_header(req, name, value) != 0) {
+		snprintf(err, errlen, "cannot add header %s (too long or too "
+			 "many headers)", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* mw_request - turn CALL into REQ: URL, body, auth and transport headers */
+static int mw_request(const struct provider *p, const struct mw_call *call,
+		      int64_t now, struct http_req *req, char *err,
+		      size_t errlen)
+{
+	const struct mw_priv *mp = p->priv;
+	const struct config_provider *cfg = p->cfg;
+	GString *url = g_string_sized_new(256);
+	GString *body = NULL;
+	int has_body = strcmp(call->method, "GET") != 0;
+	int rc = -1;
+
+	g_string_append(url, mp->base);
+	g_string_append_c(url, '/');
+	g_string_append(url, call->path);
+	if (call->n_get > 0) {
+		g_string_append_c(url, '?');
+		if (mw_build_query(url, call->get_keys, call->get_vals,
+				   call->n_get) != 0)
+			goto bad_query;
+	}
+	if (url->len >= sizeof(req->url)) {
+		snprintf(err, errlen, "request URL would be %zu bytes, more "
+			 "than %zu", url->len, sizeof(req->url) - 1);
+		goto out;
+	}
+	snprintf(req->method, sizeof(req->method), "%s", call->method);
+	memcpy(req->url, url->str, url->len + 1);
+	if (has_body) {
+		body = g_string_sized_new(128);
+		if (mw_build_query(body, call->keys, call->vals, call->n) != 0)
+			goto bad_query;
+	}
+
+	if (mw_header(req, "Accept", "application/json", err, errlen) != 0)
+		goto out;
+	if (mp->version == 1) {
+		const char *keys[MW_QUERY_MAX], *vals[MW_QUERY_MAX];
+		char ts[24], sig[MW_SIGN_HEX_LEN + 1];
+		size_t n = 0, i;
+
+		snprintf(ts, sizeof(ts), "%lld", (long long)now);
+		keys[n] = "X-MW-PUBLIC-KEY", vals[n++] = cfg->public_key;
+		keys[n] = "X-MW-REMOTE-ADDR", vals[n++] = "";
+		keys[n] = "X-MW-TIMESTAMP", vals[n++] = ts;
+		for (i = 0; has_body && i < call->n; i++)
+			keys[n] = call->keys[i], vals[n++] = call->vals[i];
+		if (mw_sign(req->method, req->url, keys, vals, n,
+			    cfg->private_key, sig) != 0) {
+			snprintf(err, errlen, "cannot sign the request to %s",
+				 req->url);
+			goto out;
+		}
+		/* X-MW-REMOTE-ADDR is signed as empty and not sent */
+		if (mw_header(req, "X-MW-PUBLIC-KEY", cfg->public_key, err,
+			      errlen) != 0 ||
+		    mw_header(req, "X-MW-TIMESTAMP", ts, err, errlen) != 0 ||
+		    mw_header(req, "X-MW-SIGNATURE", sig, err, errlen) != 0)
+			goto out;
+	} else if (mw_header(req, "X-API-KEY", cfg->api_key, err, errlen) != 0) {
+		goto out;
+	}
+	if ((strcmp(call->method, "PUT") == 0 ||
+	     strcmp(call->method, "DELETE") == 0) &&
+	    mw_header(req, "X-HTTP-Method-Override", call->method, err,
+		      errlen) != 0)
+		goto out;
+	if (has_body) {
+		if (mw_header(req, "Content-Type",
+			      "application/x-www-form-urlencoded", err,
+			      errlen) != 0)
+			goto out;
+		/* an empty body stays non-NULL: sent with Content-Length: 0 */
+		req->body_len = body->len;
+		req->body = g_string_free(body, FALSE);
+		body = NULL;
+	}
+	rc = 0;
+	goto out;
+bad_query:
+	snprintf(err, errlen, "cannot encode the query of %s %s",
+		 call->method, call->path);
+out:
+	if (body != NULL)
+		g_string_free(body, TRUE);
+	g_string_free(url, TRUE);
+	if (rc != 0)
+		http_req_clear(req);
+	return rc;
+}
+
+/* mw_path - format CALL's path; -1 with ERR when it does not fit */
+static int mw_path(struct mw_call *call, char *err, size_t errlen,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int mw_path(struct mw_call *call, char *err, size_t errlen,
+		   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(call->path, sizeof(call->path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(call->path)) {
+		snprintf(err, errlen, "request path too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* mw_check_uid - -1 with ERR naming WHAT when ID is not a MailWizz UID */
+static int mw_check_uid(const char *what, const char *id, size_t cap,
+			char *err, size_t errlen)
+{
+	char shown[ACTION_ID_MAX];
+	size_t i, len = strnlen(id, cap);
+
+	if (mw_uid_valid(id, cap))
+		return 0;
+	if (len >= sizeof(shown))
+		len = sizeof(shown) - 1;
+	for (i = 0; i < len; i++)	/* never echo controls into a log */
+		shown[i] = g_ascii_isprint(id[i]) ? id[i] : '?';
+	shown[len] = '\0';
+	snprintf(err, errlen, "%s '%s' is not a MailWizz UID (13 of "
+		 "[a-z0-9]); refusing to put it in a URL", what, shown);
+	return -1;
+}
+
+/* mw_check_addr - -1 with ERR when A's address is empty or unterminated */
+static int mw_check_addr(const struct action *a, char *err, size_t errlen)
+{
+	size_t len = strnlen(a->addr, sizeof(a->addr));
+
+	if (len == 0 || len >= sizeof(a->addr)) {
+		snprintf(err, errlen, "action has no valid address");
+		return -1;
+	}
+	return 0;
+}
+
+/* mw_clean - valid UTF-8 of S (LEN bytes), controls as one space, trimmed */
+static void mw_clean(GString *out, const char *s, size_t len)
+{
+	gchar *valid = g_utf8_make_valid(s, (gssize)len);
+	const char *c;
+	int space = 1;	/* drops leading blanks and collapses runs */
+
+	for (c = valid; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+
+		if (u < 0x20 || u == 0x7f || u == ' ') {
+			if (!space)
+				g_string_append_c(out, ' ');
+			space = 1;
+		} else {
+			g_string_append_c(out, *c);
+			space = 0;
+		}
+	}
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	g_free(valid);
+}
+
+/*
+ * mw_message - the bounce message of A into OUT (CAP > MW_MESSAGE_MAX):
+ * the DSN text cleaned, or "bounced: <category>", cut to MW_MESSAGE_MAX
+ * bytes at a UTF-8 character boundary.
+ */
+static void mw_message(const struct action *a, char *out, size_t cap)
+{
+	GString *m = g_string_sized_new(256);
+	size_t cut;
+
+	mw_clean(m, a->ev.dsn_diag, strnlen(a->ev.dsn_diag,
+					     sizeof(a->ev.dsn_diag)));
+	if (m->len == 0) {
+		mw_clean(m, a->ev.category, strnlen(a->ev.category,
+						    sizeof(a->ev.category)));
+		g_string_prepend(m, "bounced: ");
+		if (m->len == strlen("bounced: "))
+			g_string_append(m, "unknown");
+	}
+	cut = m->len;
+	if (cut > MW_MESSAGE_MAX) {
+		cut = MW_MESSAGE_MAX;
+		/* back off the continuation bytes of a cut character */
+		while (cut > 0 && ((unsigned char)m->str[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	if (cut >= cap)
+		cut = cap - 1;
+	memcpy(out, m->str, cut);
+	out[cut] = '\0';
+	g_string_free(m, TRUE);
+}
+
+/* mw_build_unsub - the call of an unsubscribe step */
+static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
+			  struct http_req *req, char *err, size_t errlen)
+{
+	struct mw_call call = { 0 };
+
+	switch (a->step) {
+	case MW_UNSUB_SEARCH:
+		if (mw_check_addr(a, err, errlen) != 0)
+			return -1;
+		call.method = "GET";
+		if (mw_path(&call, err, errlen, "%s",
+			    "lists/subscribers/search-by-email-in-all-lists") != 0)
+			return -1;
+		call.get_keys[0] = "EMAIL";
+		call.get_vals[0] = a->addr;
+		call.n_get = 1;
+		break;
+	case MW_UNSUB_ONE:
+		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
+				 errlen) != 0 ||
+		    mw_check_uid("subscriber", a->subscriber_id,
+				 sizeof(a->subscriber_id), err, errlen) != 0)
+			return -1;
+		call.method = "PUT";
+		if (mw_path(&call, err, errlen,
+			    "lists/%s/subscribers/%s/unsubscribe", a->list_id,
+			    a->subscriber_id) != 0)
+			return -1;
+		break;
+	default:
+		snprintf(err, errlen, "unknown step %u of %s", a->step,
+			 a->op == OP_COMPLAINT ? "complaint" : "unsubscribe");
+		return -1;
+	}
+	return mw_request(p, &call, now, req, err, errlen);
+}
+
+/* mw_build_bounce - the call of a bounce step (campaign list from cache) */
+static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
+			   struct http_req *req, char *err, size_t errlen)
+{
+	struct mw_priv *mp = p->priv;
+	struct mw_call call = { 0 };
+	char message[MW_MESSAGE_MAX + 1];
+	const char *list;
+
+	if (mw_check_uid("campaign", a->campaign_id, sizeof(a->campaign_id),
+			 err, errlen) != 0 ||
+	    mw_check_addr(a, err, errlen) != 0)
+		return -1;
+	switch (a->step) {
+	case MW_BOUNCE_CAMPAIGN:
+		list = g_hash_table_lookup(mp->campaigns, a->campaign_id);
+		if (list != NULL) {
+			snprintf(a->list_id, sizeof(a->list_id), "%s", list);
+			a->step = MW_BOUNCE_SEARCH;
+			return 1;
+		}
+		call.method = "GET";
+		if (mw_path(&call, err, errlen, "campaigns/%s",
+			    a->campaign_id) != 0)
+			return -1;
+		break;
+	case MW_BOUNCE_SEARCH:
+		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
+				 errlen) != 0)
+			return -1;
+		call.method = "GET";
+		if (mw_path(&call, err, errlen,
+			    "lists/%s/subscribers/search-by-email",
+			    a->list_id) != 0)
+			return -1;
+		call.get_keys[0] = "EMAIL";
+		call.get_vals[0] = a->addr;
+		call.n_get = 1;
+		break;
+	case MW_BOUNCE_POST:
+		if (mw_check_uid("subscriber", a->subscriber_id,
+				 sizeof(a->subscriber_id), err, errlen) != 0)
+			return -1;
+		if (strcmp(a->bounce_type, "hard") != 0 &&
+		    strcmp(a->bounce_type, "soft") != 0) {
+			snprintf(err, errlen, "bounce type '%.8s' is not hard "
+				 "or soft", a->bounce_type);
+			return -1;
+		}
+		mw_message(a, message, sizeof(message));
+		call.method = "POST";
+		if (mw_path(&call, err, errlen, "campaigns/%s/bounces",
+			    a->campaign_id) != 0)
+			return -1;
+		call.keys[0] = "message", call.vals[0] = message;
+		call.keys[1] = "bounce_type", call.vals[1] = a->bounce_type;
+		call.keys[2] = "subscriber_uid", call.vals[2] = a->subscriber_id;
+		call.n = 3;
+		break;
+	default:
+		snprintf(err, errlen, "unknown step %u of bounce", a->step);
+		return -1;
+	}
+	return mw_request(p, &call, now, req, err, errlen);
+}
+
+/* mw_build - the request for A's current step */
+static int mw_build(struct provider *p, struct action *a, int64_t now,
+		    struct http_req *req, char *err, size_t errlen)
+{
+	switch (a->op) {
+	case OP_UNSUBSCRIBE:
+	case OP_COMPLAINT:
+		return mw_build_unsub(p, a, now, req, err, errlen);
+	case OP_BOUNCE:
+		return mw_build_bounce(p, a, now, req, err, errlen);
+	}
+	snprintf(err, errlen, "operation %u is not one MailWizz knows", a->op);
+	return -1;
+}
+
+/* mw_excerpt - up to 120 bytes of BODY, controls as spaces, into OUT */
+static void mw_excerpt(const struct http_resp *resp, char *out, size_t cap)
+{
+	GString *s = g_string_new(NULL);
+	size_t len = resp->body ? resp->body_len : 0;
+
+	if (len > 120)
+		len = 120;
+	if (len > 0)
+		mw_clean(s, resp->body, len);
+	snprintf(out, cap, "%s", s->len ? s->str : "(empty body)");
+	g_string_free(s, TRUE);
+}
+
+/* mw_error_text - MailWizz's "error" (string, or object field -> message) */
+static void mw_error_text(const cJSON *root, const struct http_resp *resp,
+			  char *out, size_t cap)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	const cJSON *f;
+	GString *s;
+
+	if (cJSON_IsString(e) && e->valuestring[0] != '\0') {
+		snprintf(out, cap, "%s", e->valuestring);
+		return;
+	}
+	if (!cJSON_IsObject(e) || e->child == NULL) {
+		mw_excerpt(resp, out, cap);
+		return;
+	}
+	s = g_string_new(NULL);
+	cJSON_ArrayForEach(f, e) {
+		if (s->len > 0)
+			g_string_append(s, "; ");
+		g_string_append_printf(s, "%s: %s", f->string ? f->string : "?",
+				       cJSON_IsString(f) ? f->valuestring : "?");
+		if (s->len >= cap)
+			break;
+	}
+	snprintf(out, cap, "%s", s->str);
+	g_string_free(s, TRUE);
+}
+
+/* mw_refused - PROVIDER_FAILED (RETRY for 408) with "WHAT: HTTP n: error" */
+static enum provider_result mw_refused(const char *what, const cJSON *root,
+				       const struct http_resp *resp,
+				       char *err, size_t errlen)
+{
+	char text[200];
+
+	mw_error_text(root, resp, text, sizeof(text));
+	snprintf(err, errlen, "%s: HTTP %ld: %s", what, resp->status, text);
+	return resp->status == 408 ? PROVIDER_RETRY : PROVIDER_FAILED;
+}
+
+/* mw_success - the 2xx JSON answer of WHAT, or NULL with the verdict set */
+static const cJSON *mw_success(const char *what, const cJSON *root,
+			       const struct http_resp *resp,
+			       enum provider_result *verdict, char *err,
+			       size_t errlen)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
+	char text[128];
+
+	if (root == NULL) {
+		mw_excerpt(resp, text, sizeof(text));
+		snprintf(err, errlen, "%s: HTTP %ld answer is not JSON: %s",
+			 what, resp->status, text);
+		*verdict = PROVIDER_RETRY;
+		return NULL;
+	}
+	if (!cJSON_IsString(st) || strcmp(st->valuestring, "success") != 0) {
+		mw_error_text(root, resp, text, sizeof(text));
+		snprintf(err, errlen, "%s: HTTP %ld but status is not "
+			 "success: %s", what, resp->status, text);
+		*verdict = PROVIDER_FAILED;
+		return NULL;
+	}
+	return root;
+}
+
+/* mw_copy_id - a JSON string into an id field (empty when not a string) */
+static void mw_copy_id(char *dst, size_t cap, const cJSON *v)
+{
+	snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+/* mw_is_2xx - a success status */
+static int mw_is_2xx(long status)
+{
+	return status >= 200 && status < 300;
+}
+
+/* mw_parse_search_all - spawn one unsubscribe per active membership */
+static enum provider_result mw_parse_search_all(struct action *a,
+						const struct http_resp *resp,
+						const cJSON *root,
+						GArray *spawn, char *err,
+						size_t errlen)
+{
+	enum provider_result v = PROVIDER_FAILED;
+	const cJSON *data, *records, *rec;
+	int n;
+
+	if (!mw_is_2xx(resp->status))
+		return mw_refused("search in all lists", root, resp, err,
+				  errlen);
+	if (mw_success("search in all lists", root, resp, &v, err,
+		       errlen) == NULL)
+		return v;
+	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	records = cJSON_GetObjectItemCaseSensitive(data, "records");
+	if (!cJSON_IsArray(records)) {
+		snprintf(err, errlen, "search in all lists: answer has no "
+			 "data.records array");
+		return PROVIDER_FAILED;
+	}
+	n = cJSON_GetArraySize(records);
+	if (n > MW_SPAWN_MAX) {
+		snprintf(err, errlen, "search in all lists: %d memberships, "
+			 "more than %d", n, MW_SPAWN_MAX);
+		return PROVIDER_FAILED;
+	}
+	cJSON_ArrayForEach(rec, records) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
+		const cJSON *list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+		struct action child;
+
+		if (cJSON_IsString(st) &&
+		    (strcmp(st->valuestring, "unsubscribed") == 0 ||
+		     strcmp(st->valuestring, "blacklisted") == 0))
+			continue;
+		child = *a;
+		child.id = 0;
+		child.step = MW_UNSUB_ONE;
+		child.attempts = 0;
+		child.last_error[0] = '\0';
+		mw_copy_id(child.list_id, sizeof(child.list_id),
+			   cJSON_GetObjectItemCaseSensitive(list, "list_uid"));
+		mw_copy_id(child.subscriber_id, sizeof(child.subscriber_id),
+			   cJSON_GetObjectItemCaseSensitive(rec, "subscriber_uid"));
+		g_array_append_val(spawn, child);
+	}
+	return PROVIDER_DONE;
+}
+
+/* mw_parse_unsub_one - 2xx or 404 (gone) is done */
+static enum provider_result mw_parse_unsub_one(const struct http_resp *resp,
+					       const cJSON *root, char *err,
+					       size_t errlen)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
+
+	if (resp->status == 404)
+		return PROVIDER_DONE;
+	if (!mw_is_2xx(resp->status))
+		return mw_refused("unsubscribe", root, resp, err, errlen);
+	if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
+		return mw_refused("unsubscribe", root, resp, err, errlen);
+	return PROVIDER_DONE;
+}
+
+/* mw_cache_put - remember CAMPAIGN's LIST; clear the cache when full */
+static void mw_cache_put(struct mw_priv *mp, const char *campaign,
+			 const char *list)
+{
+	if (g_hash_table_size(mp->campaigns) >= MW_CACHE_MAX)
+		g_hash_table_remove_all(mp->campaigns);
+	g_hash_table_replace(mp->campaigns, g_strdup(campaign),
+			     g_strdup(list));
+}
+
+/* mw_parse_campaign - the campaign's list: cache it, go on to step 1 */
+static enum provider_result mw_parse_campaign(struct provider *p,
+					      struct action *a,
+					      const struct http_resp *resp,
+					      const cJSON *root, char *err,
+					      size_t errlen)
+{
+	enum provider_result v = PROVIDER_FAILED;
+	const cJSON *rec, *list, *uid;
+
+	if (resp->status == 404) {
+		snprintf(err, errlen, "campaign %s not found (HTTP 404)",
+			 a->campaign_id);
+		return PROVIDER_FAILED;
+	}
+	if (!mw_is_2xx(resp->status))
+		return mw_refused("campaign", root, resp, err, errlen);
+	if (mw_success("campaign", root, resp, &v, err, errlen) == NULL)
+		return v;
+	rec = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"), "record");
+	list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+	uid = cJSON_GetObjectItemCaseSensitive(list, "list_uid");
+	if (!cJSON_IsString(uid) ||
+	    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX)) {
+		snprintf(err, errlen, "campaign %s: answer has no valid "
+			 "data.record.list.list_uid", a->campaign_id);
+		return PROVIDER_FAILED;
+	}
+	mw_cache_put(p->priv, a->campaign_id, uid->valuestring);
+	snprintf(a->list_id, sizeof(a->list_id), "%s", uid->valuestring);
+	a->step = MW_BOUNCE_SEARCH;
+	return PROVIDER_CONTINUE;
+}
+
+/* mw_parse_search_list - the subscriber on the list; 404: nothing to do */
+static enum provider_result mw_parse_search_list(struct action *a,
+						 const struct http_resp *resp,
+						 const cJSON *root, char *err,
+						 size_t errlen)
+{
+	enum provider_result v = PROVIDER_FAILED;
+	const cJSON *uid;
+
+	if (resp->status == 404)
+		return PROVIDER_DONE;
+	if (!mw_is_2xx(resp->status))
+		return mw_refused("search in list", root, resp, err, errlen);
+	if (mw_success("search in list", root, resp, &v, err, errlen) == NULL)
+		return v;
+	uid = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"),
+		"subscriber_uid");
+	if (!cJSON_IsString(uid) ||
+	    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX)) {
+		snprintf(err, errlen, "search in list %s: answer has no valid "
+			 "data.subscriber_uid", a->list_id);
+		return PROVIDER_FAILED;
+	}
+	snprintf(a->subscriber_id, sizeof(a->subscriber_id), "%s",
+		 uid->valuestring);
+	a->step = MW_BOUNCE_POST;
+	return PROVIDER_CONTINUE;
+}
+
+/* mw_parse_bounce_post - 2xx, or 422 "already marked", is done */
+static enum provider_result mw_parse_bounce_post(const struct http_resp *resp,
+						 const cJSON *root, char *err,
+						 size_t errlen)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+
+	if (mw_is_2xx(resp->status))
+		return PROVIDER_DONE;
+	if (resp->status == 422 && cJSON_IsString(e) &&
+	    strstr(e->valuestring, "already") != NULL)
+		return PROVIDER_DONE;
+	return mw_refused("record bounce", root, resp, err, errlen);
+}
+
+/* mw_parse - judge RESP for A's current step */
+static enum provider_result mw_parse(struct provider *p, struct action *a,
+				     const struct http_resp *resp,
+				     GArray *spawn, char *err, size_t errlen)
+{
+	enum provider_result v;
+	cJSON *root = NULL;
+
+	if (resp->body != NULL && resp->body_len > 0)
+		root = cJSON_ParseWithLength(resp->body, resp->body_len);
+	if (a->op == OP_UNSUBSCRIBE || a->op == OP_COMPLAINT) {
+		if (a->step == MW_UNSUB_SEARCH)
+			v = mw_parse_search_all(a, resp, root, spawn, err,
+						errlen);
+		else if (a->step == MW_UNSUB_ONE)
+			v = mw_parse_unsub_one(resp, root, err, errlen);
+		else
+			goto bad_step;
+	} else if (a->op == OP_BOUNCE) {
+		if (a->step == MW_BOUNCE_CAMPAIGN)
+			v = mw_parse_campaign(p, a, resp, root, err, errlen);
+		else if (a->step == MW_BOUNCE_SEARCH)
+			v = mw_parse_search_list(a, resp, root, err, errlen);
+		else if (a->step == MW_BOUNCE_POST)
+			v = mw_parse_bounce_post(resp, root, err, errlen);
+		else
+			goto bad_step;
+	} else {
+		goto bad_step;
+	}
+	goto out;
+bad_step:
+	snprintf(err, errlen, "no step %u of operation %u", a->step, a->op);
+	v = PROVIDER_FAILED;
+out:
+	cJSON_Delete(root);
+	return v;
+}
+
+const struct provider_ops provider_mailwizz_ops = {
+	"mailwizz", mw_init, mw_build, mw_parse, mw_release,
+};

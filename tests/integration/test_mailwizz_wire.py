@@ -1,0 +1,239 @@
+"""test_mailwizz_wire.py - bounced process against the fake MailWizz on
+127.0.0.1, looking at the wire: every v1 request carries a signature the
+fake recomputes exactly (X-MW-REMOTE-ADDR signed as empty and not sent),
+v2 sends only X-API-KEY, PUT goes with X-HTTP-Method-Override and an empty
+body of Content-Length 0, the address is URL-encoded, the bounce message is
+cut at a UTF-8 boundary, the campaign is asked for once, and MailWizz's
+refusals end as done (already bounced) or as dead letters that say why."""
+import collections
+import os
+import sys
+
+from harness import BouncedTestCase
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+from fake import mailwizz  # noqa: E402
+
+PUB, PRIV, KEY = 'PUBKEY123', 'PRIVKEY456', 'APIKEY789'
+L1, L2, L3 = 'la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3'
+CAMPAIGN = 'cc123cd456ef7'
+ODD = 'a+b&c@example.com'
+SENDER = 'news-x=example.com@bounces.example.com'
+
+HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
+          'feedbackType\r\n')
+
+# 249 bytes, then a two-byte character across byte 250: cut before it
+LONG_DIAG = 'smtp;552 ' + 'x' * 240 + '\u00e9' * 10
+LONG_CUT = 'smtp;552 ' + 'x' * 240
+
+
+def rec(t, rcpt, status='', diag='', cat='', job='', fb='', minute=0):
+    return '%s,2026-11-24 08:%02d:00+0000,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
+        t, minute, SENDER, rcpt, status, diag.replace('"', '""'), cat, job, fb)
+
+
+def data():
+    def sub(uid, email, status='confirmed'):
+        return {'subscriber_uid': uid, 'email': email, 'status': status}
+    return {
+        'lists': [
+            {'list_uid': L1, 'name': 'one', 'subscribers': [
+                sub('sa111aa111aa1', ODD),
+                sub('sc111aa111aa1', 'carol@example.com'),
+                sub('sd111aa111aa1', 'dave@example.com')]},
+            {'list_uid': L2, 'name': 'two', 'subscribers': [
+                sub('sa222bb222bb2', ODD, 'unconfirmed')]},
+            {'list_uid': L3, 'name': 'three', 'subscribers': [
+                sub('sa333cc333cc3', ODD, 'unsubscribed')]},
+        ],
+        'campaigns': [{'campaign_uid': CAMPAIGN, 'name': 'November',
+                       'list_uid': L1, 'status': 'sent'}],
+    }
+
+
+def routes(fake):
+    """Counter of 'METHOD path' of the calls answered."""
+    return collections.Counter('%s %s' % (c['method'], c['path'])
+                               for c in fake.calls()
+                               if not c.get('injected') and not c.get('dropped'))
+
+
+class MailWizzWireCase(BouncedTestCase):
+    def start_fake(self, **kw):
+        fake = mailwizz.MailWizzFake(data=data(), **kw)
+        fake.start()
+        self.addCleanup(fake.stop)
+        return fake
+
+    def mw_config(self, fake, version=1, private=PRIV, extra=''):
+        # the endpoint ends with '/' on purpose: bounced must not double it
+        text = ('\n[provider mw]\ntype = mailwizz\nendpoint = %s/api/\n'
+                'senders = news-*@bounces.example.com\n'
+                'retry-min = 50ms\nretry-max = 200ms\nconcurrency = 1\n'
+                % fake.url)
+        if version == 1:
+            text += ('api-version = 1\npublic-key = %s\nprivate-key = %s\n'
+                     % (PUB, private))
+        else:
+            text += 'api-version = 2\napi-key = %s\n' % KEY
+        self.write_config(extra=text + extra)
+
+    def acct(self, *records):
+        return self.write_file('spool/acct/acct-1.csv',
+                               HEADER + ''.join(records))
+
+    def complaint_and_soft(self):
+        """A complaint about ODD (on three lists), two soft bounces on the
+        campaign, one with a long UTF-8 DSN text."""
+        return self.acct(
+            rec('f', ODD, fb='abuse'),
+            rec('b', 'carol@example.com', '4.2.2', LONG_DIAG, 'quota-issues',
+                'mailwizz-' + CAMPAIGN, minute=1),
+            rec('b', 'dave@example.com', '4.2.2', 'smtp;452 mailbox full',
+                'quota-issues', 'mailwizz-' + CAMPAIGN, minute=2))
+
+    def assert_flows(self, fake):
+        """The calls and final data of complaint_and_soft()."""
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
+            # confirmed and unconfirmed; the unsubscribed one is left alone
+            'PUT /api/lists/%s/subscribers/sa111aa111aa1/unsubscribe' % L1: 1,
+            'PUT /api/lists/%s/subscribers/sa222bb222bb2/unsubscribe' % L2: 1,
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,     # cached for dave
+            'GET /api/lists/%s/subscribers/search-by-email' % L1: 2,
+            'POST /api/campaigns/%s/bounces' % CAMPAIGN: 2,
+        }))
+        for c in fake.calls():
+            self.assertEqual(c['status'] // 100, 2, c)
+            self.assertNotIn('//', c['path'], c)
+        search = [c for c in fake.calls() if 'in-all-lists' in c['path']][0]
+        self.assertIn('EMAIL=a%2Bb%26c%40example.com', search['target'])
+        self.assertEqual(search['query'], {'EMAIL': ODD})
+        bounces = sorted((b['email'], b['bounce_type'], b['message'])
+                         for b in fake.get_data()['bounces'])
+        self.assertEqual(bounces, [
+            ('carol@example.com', 'soft', LONG_CUT),
+            ('dave@example.com', 'soft', 'smtp;452 mailbox full')])
+        status = {(l['list_uid'], s['email']): s['status']
+                  for l in fake.get_data()['lists'] for s in l['subscribers']}
+        self.assertEqual(status[(L1, ODD)], 'unsubscribed')
+        self.assertEqual(status[(L2, ODD)], 'unconfirmed')
+        self.assertEqual(status[(L3, ODD)], 'unsubscribed')
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(self.ctl_json('dead'), [])
+        for addr in (ODD, 'carol@example.com', 'dave@example.com'):
+            acts = self.show(addr)['actions']
+            self.assertEqual([a['state'] for a in acts], ['done'], acts)
+
+    def assert_transport(self, call):
+        """PUT and POST as MailWizz wants them; GET without a body."""
+        h = call['headers']
+        if call['method'] == 'PUT':
+            self.assertEqual(h.get('x-http-method-override'), 'PUT', call)
+            self.assertEqual(h.get('content-length'), '0', call)
+            self.assertEqual(call['body'], '', call)
+        else:
+            self.assertNotIn('x-http-method-override', h, call)
+        if call['method'] == 'POST':
+            self.assertEqual(h.get('content-type'),
+                             'application/x-www-form-urlencoded', call)
+        if call['method'] == 'GET':
+            self.assertEqual(call['body'], '', call)
+
+
+class TestMailWizzWire(MailWizzWireCase):
+    def test_v1_signed(self):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake)
+        self.process(self.complaint_and_soft())
+        self.assert_flows(fake)
+        for c in fake.calls():
+            h = c['headers']
+            self.assertEqual(c['api'], 'v1', c)
+            self.assertEqual(h['x-mw-public-key'], PUB)
+            self.assertEqual(h['x-mw-signature'], c['expected_signature'], c)
+            self.assertRegex(h['x-mw-timestamp'], r'^\d{10}$')
+            # signed as empty, not sent
+            self.assertNotIn('x-mw-remote-addr', h, c)
+            self.assertIn('X-MW-REMOTE-ADDR=&', c['signed_string'])
+            self.assertNotIn('x-api-key', h)
+            self.assert_transport(c)
+
+    def test_v2_api_key(self):
+        fake = self.start_fake(api_key=KEY)
+        self.mw_config(fake, version=2)
+        self.process(self.complaint_and_soft())
+        self.assert_flows(fake)
+        for c in fake.calls():
+            self.assertEqual(c['api'], 'v2', c)
+            self.assertEqual(c['headers']['x-api-key'], KEY)
+            self.assertFalse([k for k in c['headers'] if k.startswith('x-mw-')],
+                             c)
+            self.assert_transport(c)
+
+    def test_wrong_private_key_is_dead(self):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake, private='NOT-THE-KEY')
+        self.process(self.acct(rec('f', ODD, fb='abuse')))
+        calls = fake.calls()
+        self.assertEqual(len(calls), 1, calls)
+        self.assertEqual(calls[0]['status'], 400)
+        dead = self.ctl_json('dead')
+        self.assertEqual(len(dead), 1, dead)
+        self.assertIn('HTTP 400', dead[0]['reason'])
+        self.assertIn('signature', dead[0]['reason'])
+        self.assertEqual(self.ctl_json('queue'), [])
+
+    def test_unknown_campaign_is_dead(self):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake, extra='hard-action = bounce\n')
+        self.process(self.acct(rec('b', 'dave@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 unknown', 'bad-mailbox',
+                                   'mailwizz-zz999zz999zz9')))
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/campaigns/zz999zz999zz9': 1}))
+        dead = self.ctl_json('dead')
+        self.assertEqual(len(dead), 1, dead)
+        self.assertIn('campaign zz999zz999zz9 not found', dead[0]['reason'])
+        self.assertEqual(fake.get_data()['bounces'], [])
+
+    def test_already_bounced_is_done(self):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        d = data()
+        d['bounces'] = [{'campaign_uid': CAMPAIGN,
+                         'subscriber_uid': 'sc111aa111aa1',
+                         'email': 'carol@example.com', 'bounce_type': 'soft',
+                         'message': 'earlier', 'processed': 'no',
+                         'date_added': '2026-11-23 00:00:00'}]
+        fake.set_data(d)
+        self.mw_config(fake)
+        self.process(self.acct(rec('b', 'carol@example.com', '4.2.2',
+                                   'smtp;452 full', 'quota-issues',
+                                   'mailwizz-' + CAMPAIGN)))
+        posts = [c for c in fake.calls() if c['method'] == 'POST']
+        self.assertEqual(len(posts), 1, posts)
+        self.assertEqual(posts[0]['status'], 422)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        acts = self.show('carol@example.com')['actions']
+        self.assertEqual([a['state'] for a in acts], ['done'], acts)
+        self.assertEqual(len(fake.get_data()['bounces']), 1)
+
+    def test_address_on_no_list(self):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake)
+        self.process(self.acct(rec('f', 'nobody@example.com', fb='abuse'),
+                               rec('b', 'noone@example.com', '4.2.2', 'full',
+                                   'quota-issues', 'mailwizz-' + CAMPAIGN,
+                                   minute=1)))
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,
+            'GET /api/lists/%s/subscribers/search-by-email' % L1: 1}))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        for addr in ('nobody@example.com', 'noone@example.com'):
+            acts = self.show(addr)['actions']
+            self.assertEqual([a['state'] for a in acts], ['done'], acts)

@@ -1,0 +1,294 @@
+"""test_providers.py - bounced process against fake MailWizz, Interspire and
+webhook servers on 127.0.0.1: the exact calls each receives, the final data
+at the fakes, outages (503, refused connections) retried until delivered
+without duplicates, permanent refusals as dead letters that `bouncectl
+retry` sends again, and a kill -9 with requests in flight."""
+import collections
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from harness import BouncedTestCase, EX_OK
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+from fake import interspire, mailwizz, webhook  # noqa: E402
+
+PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
+L1, L2, L3 = 'la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3'
+CAMPAIGN = 'cc123cd456ef7'
+
+HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
+          'feedbackType\r\n')
+
+
+def rec(t, time_, orig, rcpt, status='', diag='', cat='', job='', fb=''):
+    return '%s,%s,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
+        t, time_, orig, rcpt, status, diag.replace('"', '""'), cat, job, fb)
+
+
+def mw_data():
+    subs = lambda uid, status='confirmed': [  # noqa: E731
+        {'subscriber_uid': uid, 'email': 'alice@example.com', 'status': status}]
+    return {
+        'lists': [
+            {'list_uid': L1, 'name': 'one', 'display_name': 'One',
+             'subscribers': subs('sa111aa111aa1') + [
+                 {'subscriber_uid': 'sd111aa111aa1', 'email': 'dave@example.net',
+                  'status': 'confirmed'},
+                 {'subscriber_uid': 'sc111aa111aa1', 'email': 'carol@example.com',
+                  'status': 'confirmed'}]},
+            {'list_uid': L2, 'name': 'two', 'display_name': 'Two',
+             'subscribers': subs('sa222bb222bb2')},
+            {'list_uid': L3, 'name': 'three', 'display_name': 'Three',
+             'subscribers': subs('sa333cc333cc3', 'unsubscribed')},
+        ],
+        'campaigns': [{'campaign_uid': CAMPAIGN, 'name': 'November',
+                       'list_uid': L1, 'status': 'sent'}],
+    }
+
+
+def iem_data():
+    return {
+        'lists': [{'listid': 1, 'name': 'News'}, {'listid': 2, 'name': 'Deals'},
+                  {'listid': 3, 'name': 'Other'}],
+        'subscribers': [
+            {'subscriberid': 10, 'emailaddress': 'b&ob@example.org', 'listid': 1,
+             'unsubscribed': 0, 'bounced': 0},
+            {'subscriberid': 11, 'emailaddress': 'b&ob@example.org', 'listid': 2,
+             'unsubscribed': 0, 'bounced': 0},
+            {'subscriberid': 12, 'emailaddress': 'dave@example.net', 'listid': 3,
+             'unsubscribed': 0, 'bounced': 0},
+        ],
+    }
+
+
+def calls_by_route(fake):
+    """Counter of 'METHOD path' of the calls answered (not injected)."""
+    c = collections.Counter()
+    for call in fake.calls():
+        if call.get('injected') or call.get('dropped'):
+            continue
+        c['%s %s' % (call['method'], call['path'])] += 1
+    return c
+
+
+def iem_methods(fake):
+    c = collections.Counter()
+    for call in fake.calls():
+        if call.get('injected') or call.get('dropped'):
+            continue
+        p = call.get('parsed') or {}
+        c['%s/%s' % (p.get('requesttype'), p.get('requestmethod'))] += 1
+    return c
+
+
+class ProvidersTestCase(BouncedTestCase):
+    def start(self, fake):
+        fake.start()
+        self.addCleanup(fake.stop)
+        return fake
+
+    def providers_config(self, mw=None, iem=None, hook=None, extra=''):
+        text = ''
+        if mw:
+            text += ('\n[provider mw]\ntype = mailwizz\nendpoint = %s/api\n'
+                     'public-key = %s\nprivate-key = %s\n'
+                     'senders = news-*@bounces.example.com\n'
+                     'retry-min = 50ms\nretry-max = 200ms\n'
+                     'concurrency = 1\n' % (mw.url, PUB, PRIV))
+        if iem:
+            text += ('\n[provider iem]\ntype = interspire\nendpoint = %s/xml.php\n'
+                     'username = admin\nusertoken = xmltoken\n'
+                     'senders = campaigns@iem.example.com\n'
+                     'retry-min = 50ms\nretry-max = 200ms\n'
+                     'concurrency = 1\n' % iem.url)
+        if hook:
+            text += ('\n[provider hook]\ntype = webhook\nurl = %s/events\n'
+                     'secret = s3cret\nsenders = *\n'
+                     'retry-min = 50ms\nretry-max = 200ms\n' % hook.url)
+        self.write_config(extra=text + extra)
+
+
+class TestWire(ProvidersTestCase):
+    def setUp(self):
+        super().setUp()
+        self.mw = self.start(mailwizz.MailWizzFake(
+            public_key=PUB, private_key=PRIV, data=mw_data()))
+        self.iem = self.start(interspire.InterspireFake(data=iem_data()))
+        self.hook = self.start(webhook.WebhookFake(secret='s3cret'))
+        self.providers_config(self.mw, self.iem, self.hook)
+
+    def acct(self):
+        return self.write_file('spool/acct/acct-1.csv', HEADER + ''.join([
+            rec('b', '2026-11-24 08:00:00+0000',
+                'news-alice=example.com@bounces.example.com',
+                'Alice@Example.com', '5.1.1', 'smtp;550 5.1.1 user unknown',
+                'bad-mailbox', 'mailwizz-' + CAMPAIGN),
+            rec('b', '2026-11-24 08:01:00+0000', 'campaigns@iem.example.com',
+                'b&ob@example.org', '5.1.1', 'smtp;550 no such user',
+                'bad-mailbox'),
+            rec('b', '2026-11-24 08:02:00+0000',
+                'news-carol=example.com@bounces.example.com',
+                'carol@example.com', '4.2.2', 'smtp;452 4.2.2 mailbox full',
+                'quota-issues', 'mailwizz-' + CAMPAIGN),
+            rec('f', '2026-11-24 08:03:00+0000', 'campaigns@iem.example.com',
+                'dave@example.net', fb='abuse'),
+            # the same hard bounce again: a duplicate, no call
+            rec('b', '2026-11-24 09:00:00+0000',
+                'news-alice=example.com@bounces.example.com',
+                'alice@example.com', '5.1.1', 'smtp;550 5.1.1 user unknown',
+                'bad-mailbox', 'mailwizz-' + CAMPAIGN),
+        ]))
+
+    def test_exact_calls_and_final_data(self):
+        path = self.acct()
+        res = self.process(path)
+        self.assertIn('provider mw:', res.out)
+        mw = calls_by_route(self.mw)
+        # one request at a time, in due order: alice's hard bounce is
+        # recorded on the campaign first, which blacklists her everywhere,
+        # so the unsubscribe that follows finds nothing left to do
+        self.assertEqual(mw, collections.Counter({
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,      # cached for carol
+            'GET /api/lists/%s/subscribers/search-by-email' % L1: 2,
+            'POST /api/campaigns/%s/bounces' % CAMPAIGN: 2,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 2,
+            # dave's complaint: found in list one
+            'PUT /api/lists/%s/subscribers/sd111aa111aa1/unsubscribe' % L1: 1,
+        }), mw)
+        for call in self.mw.calls():
+            self.assertEqual(call['status'] // 100, 2, call)
+            self.assertEqual(call.get('api'), 'v1', call)
+        bounces = [c['parsed'] for c in self.mw.calls()
+                   if c['path'].endswith('/bounces')]
+        self.assertEqual(sorted(b['bounce_type'] for b in bounces),
+                         ['hard', 'soft'])
+        data = self.mw.get_data()
+        status = {(l['list_uid'], s['email']): s['status']
+                  for l in data['lists'] for s in l['subscribers']}
+        for l in (L1, L2, L3):
+            self.assertEqual(status[(l, 'alice@example.com')], 'blacklisted')
+        self.assertEqual(status[(L1, 'dave@example.net')], 'unsubscribed')
+        self.assertEqual(status[(L1, 'carol@example.com')], 'confirmed')
+
+        self.assertEqual(iem_methods(self.iem), collections.Counter({
+            'user/GetLists': 1,
+            'subscribers/GetAllListsForEmailAddress': 2,
+            'subscribers/UnsubscribeSubscriber': 3,
+        }))
+        iem = self.iem.get_data()
+        unsub = {(s['emailaddress'], s['listid']): s['unsubscribed']
+                 for s in iem['subscribers']}
+        self.assertTrue(unsub[('b&ob@example.org', 1)])
+        self.assertTrue(unsub[('b&ob@example.org', 2)])
+        self.assertTrue(unsub[('dave@example.net', 3)])
+
+        posts = [c for c in self.hook.calls() if c['method'] == 'POST']
+        self.assertTrue(all(c.get('signature_ok') for c in posts), posts)
+        events = sorted((c['parsed']['address'], c['parsed']['event'])
+                        for c in posts)
+        self.assertEqual(events, [
+            ('alice@example.com', 'hard'), ('b&ob@example.org', 'hard'),
+            ('carol@example.com', 'soft'), ('dave@example.net', 'complaint')])
+
+        alice = self.show('alice@example.com')
+        states = sorted((a['provider'], a['state']) for a in alice['actions'])
+        self.assertEqual(states, [('hook', 'done'), ('mw', 'done'),
+                                  ('mw', 'done')])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(self.ctl_json('dead'), [])
+
+        # a new file with the same hard bounce: a duplicate, no call at all
+        n = (len(self.mw.calls()), len(self.iem.calls()), len(self.hook.calls()))
+        again = self.write_file('spool/acct/acct-2.csv', HEADER + rec(
+            'b', '2026-11-25 08:00:00+0000',
+            'news-alice=example.com@bounces.example.com', 'alice@example.com',
+            '5.1.1', 'smtp;550 5.1.1 user unknown', 'bad-mailbox',
+            'mailwizz-' + CAMPAIGN))
+        self.process(again)
+        self.assertEqual(n, (len(self.mw.calls()), len(self.iem.calls()),
+                             len(self.hook.calls())))
+
+
+class TestFailures(ProvidersTestCase):
+    def hard_bounces(self, n, orig='news-x=y@bounces.example.com'):
+        return self.write_file('spool/acct/acct-h.csv', HEADER + ''.join(
+            rec('b', '2026-11-24 08:00:%02d+0000' % (i % 60), orig,
+                'user%03d@example.com' % i, '5.1.1', 'smtp;550 5.1.1 unknown',
+                'bad-mailbox') for i in range(n)))
+
+    def test_outage_then_recovery(self):
+        hook = self.start(webhook.WebhookFake(secret='s3cret'))
+        hook.configure(fail_status=503, fail_count=25)
+        self.providers_config(hook=hook)
+        res = self.process(self.hard_bounces(20))
+        ok = [c['parsed']['address'] for c in hook.calls()
+              if c['status'] == 200]
+        self.assertEqual(sorted(ok), ['user%03d@example.com' % i
+                                      for i in range(20)], res)
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertIn('retried', res.out)
+
+    def test_connection_refused_then_server_comes(self):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        self.write_config(extra=(
+            '\n[provider hook]\ntype = webhook\nurl = http://127.0.0.1:%d/e\n'
+            'senders = *\nretry-min = 100ms\nretry-max = 300ms\n' % port))
+        self.process(self.hard_bounces(5), '--drain-timeout', '1s')
+        queued = self.ctl_json('queue')
+        self.assertEqual(len(queued), 5)
+        self.assertTrue(all(q['attempts'] >= 1 for q in queued), queued)
+        hook = self.start(webhook.WebhookFake(port=port))
+        self.process()
+        self.assertEqual(len([c for c in hook.calls() if c['status'] == 200]), 5)
+        self.assertEqual(self.ctl_json('queue'), [])
+
+    def test_permanent_refusal_is_dead_then_retried(self):
+        hook = self.start(webhook.WebhookFake(status=400))
+        self.providers_config(hook=hook)
+        self.process(self.hard_bounces(3))
+        dead = self.ctl_json('dead')
+        self.assertEqual(len(dead), 3, dead)
+        self.assertIn('400', dead[0]['reason'])
+        show = self.show('user000@example.com')
+        self.assertEqual([a['state'] for a in show['actions']], ['dead'])
+        hook.configure(status=200)
+        res = self.run_ctl('retry', '--all')
+        self.assertRc(res, EX_OK)
+        self.assertEqual(len(self.ctl_json('queue')), 3)
+        self.process()
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(len([c for c in hook.calls() if c['status'] == 200]), 3)
+        show = self.show('user000@example.com')
+        self.assertEqual([a['state'] for a in show['actions']], ['done'])
+
+    def test_kill_with_requests_in_flight(self):
+        hook = self.start(webhook.WebhookFake(latency_ms=150))
+        self.providers_config(hook=hook)
+        path = self.hard_bounces(40)
+        argv = [self.bounced, '-c', self.config, 'process', path]
+        p = subprocess.Popen(argv, cwd=self.dir, env=self.env(),
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline and len(hook.calls()) < 10:
+            time.sleep(0.02)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        self.assertLess(len(hook.calls()), 40, 'killed too late to matter')
+        self.process()
+        got = collections.Counter(c['parsed']['address'] for c in hook.calls()
+                                  if c['status'] == 200)
+        self.assertEqual(sorted(got), ['user%03d@example.com' % i
+                                       for i in range(40)])
+        # a replay repeats at most the requests that were in flight
+        self.assertLessEqual(sum(got.values()) - 40, 8, got)
+        self.assertEqual(self.ctl_json('queue'), [])

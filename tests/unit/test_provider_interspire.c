@@ -1,0 +1,973 @@
+/*
+ * test_provider_interspire.c - the Interspire provider and its XML
+ * documents: the requests of each step (read back with mxml and compared
+ * element by element), escaping, the list cache and its refresh, and the
+ * verdicts on realistic answers of 6.1.5 and 6.1.0, failures and
+ * malformed ones.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "iem_xml.h"
+#include "provider.h"
+
+#define ENDPOINT "https://iem.example.com/xml.php"
+
+/* a provider with its config, made fresh for each test */
+struct fx {
+	struct config_provider cfg;
+	struct provider p;
+	char err[256];
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->cfg.name = "iem";
+	f->cfg.type = PROVIDER_INTERSPIRE;
+	f->cfg.endpoint = ENDPOINT;
+	f->cfg.username = "admin";
+	f->cfg.usertoken = "tok&en";
+	f->cfg.list_refresh = 600;
+	f->p.ops = &provider_interspire_ops;
+	f->p.cfg = &f->cfg;
+	assert_int_equal(f->p.ops->init(&f->p, f->err, sizeof(f->err)), 0);
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	f->p.ops->release(&f->p);
+	free(f);
+	return 0;
+}
+
+/* action_for - an unsubscribe action for ADDR at STEP */
+static struct action action_for(const char *addr, uint8_t step)
+{
+	struct action a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = 41;
+	a.root = 40;
+	g_strlcpy(a.provider, "iem", sizeof(a.provider));
+	a.op = OP_UNSUBSCRIBE;
+	a.step = step;
+	a.attempts = 2;
+	g_strlcpy(a.addr, addr, sizeof(a.addr));
+	g_strlcpy(a.last_error, "earlier trouble", sizeof(a.last_error));
+	return a;
+}
+
+/* answer - BODY as an HTTP 200 answer */
+static struct http_resp answer(const char *body)
+{
+	struct http_resp r = { 200, body, strlen(body), "text/xml" };
+
+	return r;
+}
+
+/* judge - parse BODY for A; spawned actions into SPAWN (may be NULL) */
+static enum provider_result judge(struct fx *f, struct action *a,
+				  const char *body, GArray *spawn)
+{
+	GArray *own = spawn ? spawn : g_array_new(FALSE, TRUE,
+						   sizeof(struct action));
+	struct http_resp r = answer(body);
+	enum provider_result res;
+
+	f->err[0] = '\0';
+	res = f->p.ops->parse(&f->p, a, &r, own, f->err, sizeof(f->err));
+	if (spawn == NULL) {
+		assert_int_equal(own->len, 0);
+		g_array_free(own, TRUE);
+	}
+	return res;
+}
+
+/* ---- reading a request back --------------------------------------- */
+
+/* elem_text - the opaque text of element E (must be a single child) */
+static const char *elem_text(mxml_node_t *e)
+{
+	mxml_node_t *c = mxmlGetFirstChild(e);
+
+	assert_non_null(c);
+	assert_int_equal(mxmlGetType(c), MXML_OPAQUE);
+	assert_null(mxmlGetNextSibling(c));
+	return mxmlGetOpaque(c);
+}
+
+/* next_elem - the next element sibling from N (N included) */
+static mxml_node_t *next_elem(mxml_node_t *n)
+{
+	while (n && mxmlGetType(n) != MXML_ELEMENT)
+		n = mxmlGetNextSibling(n);
+	return n;
+}
+
+/*
+ * check_request - BODY is <xmlrequest> with exactly the envelope of
+ * TYPE/METHOD and the details NAMES[i] = VALUES[i] in order (N of them;
+ * none: a single space).
+ */
+static void check_request(const char *body, const char *user,
+			  const char *token, const char *type,
+			  const char *method, const char *const *names,
+			  const char *const *values, size_t n)
+{
+	static const char *const env[] = { "username", "usertoken",
+					   "requesttype", "requestmethod",
+					   "details" };
+	const char *want[4] = { user, token, type, method };
+	mxml_node_t *tree = mxmlLoadString(NULL, body, MXML_OPAQUE_CALLBACK);
+	mxml_node_t *root, *e, *d = NULL;
+	size_t i;
+
+	assert_non_null(tree);
+	/* mxml hangs the document under the <?xml …?> declaration */
+	assert_string_equal(mxmlGetElement(tree), "?xml version=\"1.0\" "
+			    "encoding=\"utf-8\"?");
+	root = next_elem(mxmlGetFirstChild(tree));
+	assert_non_null(root);
+	assert_string_equal(mxmlGetElement(root), "xmlrequest");
+	assert_null(next_elem(mxmlGetNextSibling(root)));
+	e = next_elem(mxmlGetFirstChild(root));
+	for (i = 0; i < 5; i++) {
+		assert_non_null(e);
+		assert_string_equal(mxmlGetElement(e), env[i]);
+		if (i < 4)
+			assert_string_equal(elem_text(e), want[i]);
+		else
+			d = e;
+		e = next_elem(mxmlGetNextSibling(e));
+	}
+	assert_null(e);
+	if (n == 0) {
+		assert_string_equal(elem_text(d), " ");
+	} else {
+		e = next_elem(mxmlGetFirstChild(d));
+		for (i = 0; i < n; i++) {
+			assert_non_null(e);
+			assert_string_equal(mxmlGetElement(e), names[i]);
+			assert_string_equal(elem_text(e), values[i]);
+			e = next_elem(mxmlGetNextSibling(e));
+		}
+		assert_null(e);
+	}
+	mxmlDelete(tree);
+}
+
+/* check_http - REQ is a POST of XML to the endpoint */
+static void check_http(const struct http_req *req)
+{
+	assert_string_equal(req->method, "POST");
+	assert_string_equal(req->url, ENDPOINT);
+	assert_non_null(req->body);
+	assert_int_equal(req->body_len, strlen(req->body));
+	assert_int_equal(req->n_headers, 1);
+	assert_string_equal(req->headers[0], "Content-Type: text/xml");
+}
+
+/* ---- answers, as the real xml.php lays them out --------------------- */
+
+#define LISTS_3 \
+	"<response>\n<status>SUCCESS</status>\n\n<data>\n" \
+	"\t<item>\n\t\t<listid>1</listid>\n\t\t<name>News &amp; Offers</name>\n" \
+	"\t\t<subscribecount>10</subscribecount>\n\t</item>\n\n" \
+	"\t<item>\n\t\t<listid>2</listid>\n\t\t<name>O&#039;Brien</name>\n\t</item>\n\n" \
+	"\t<item>\n\t\t<listid> 5 </listid>\n\t\t<name>x</name>\n\t</item>\n\n" \
+	"</data>\n\n</response>\n"
+#define LISTS_NONE \
+	"<response>\n<status>SUCCESS</status>\n\n<data>\n</data>\n\n</response>\n"
+#define OK_EMPTY \
+	"<response>\n<status>SUCCESS</status>\n\n<data></data>\n\n</response>\n"
+#define FAILED(msg) \
+	"<response>\n<status>FAILED</status>\n\n<errormessage>" msg \
+	"</errormessage>\n</response>\n"
+#define BAD_USER FAILED("Unable to check user details.")
+
+/* fill_cache - run step 0 at NOW and answer it with BODY */
+static void fill_cache(struct fx *f, int64_t now, const char *body,
+		       enum provider_result want)
+{
+	struct action a = action_for("fill@example.com", 0);
+	struct http_req req;
+
+	assert_int_equal(f->p.ops->build(&f->p, &a, now, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "user", "GetLists", NULL,
+		      NULL, 0);
+	http_req_clear(&req);
+	assert_int_equal(judge(f, &a, body, NULL), want);
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void test_init_errors(void **state)
+{
+	static const struct {
+		const char *endpoint, *user, *token, *why;
+	} cases[] = {
+		{ NULL, "u", "t", "endpoint" },
+		{ "", "u", "t", "endpoint" },
+		{ "ftp://x/xml.php", "u", "t", "not http" },
+		{ ENDPOINT, NULL, "t", "username" },
+		{ ENDPOINT, "", "t", "username" },
+		{ ENDPOINT, "u\x01", "t", "username" },
+		{ ENDPOINT, "u", NULL, "usertoken" },
+		{ ENDPOINT, "u", "\xff", "usertoken" },
+		{ "http://iem.example.com/xml.php", "u", "t", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config_provider cfg = { .name = "iem",
+					       .type = PROVIDER_INTERSPIRE };
+		struct provider p = { &provider_interspire_ops, &cfg, NULL };
+		char err[256] = "";
+		int rc;
+
+		cfg.endpoint = (char *)cases[i].endpoint;
+		cfg.username = (char *)cases[i].user;
+		cfg.usertoken = (char *)cases[i].token;
+		rc = p.ops->init(&p, err, sizeof(err));
+		if (cases[i].why == NULL) {
+			assert_int_equal(rc, 0);
+			p.ops->release(&p);
+			assert_null(p.priv);
+		} else {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(err, cases[i].why));
+		}
+	}
+}
+
+static void test_ops_table(void **state)
+{
+	(void)state;
+	assert_string_equal(provider_interspire_ops.type, "interspire");
+	assert_non_null(provider_interspire_ops.init);
+	assert_non_null(provider_interspire_ops.build);
+	assert_non_null(provider_interspire_ops.parse);
+	assert_non_null(provider_interspire_ops.release);
+}
+
+/* step 0 with no cache: user/GetLists, empty details sent as a space */
+static void test_getlists_request(void **state)
+{
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 0);
+	struct http_req req;
+
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_http(&req);
+	check_request(req.body, "admin", "tok&en", "user", "GetLists", NULL,
+		      NULL, 0);
+	assert_non_null(strstr(req.body, "<details> </details>"));
+	assert_non_null(strstr(req.body, "<usertoken>tok&amp;en</usertoken>"));
+	assert_int_equal(a.step, 0);
+	http_req_clear(&req);
+}
+
+/* GetLists fills the cache; fresh for list-refresh seconds, then refreshed */
+static void test_cache_refresh(void **state)
+{
+	static const char *const names[] = { "email", "listids" };
+	static const char *const values[] = { "x@example.com", "1,2,5" };
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 0);
+	struct http_req req;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+
+	/* the next action at step 0 inside the refresh time: no call */
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1599, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 1);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1599, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_http(&req);
+	check_request(req.body, "admin", "tok&en", "subscribers",
+		      "GetAllListsForEmailAddress", names, values, 2);
+	http_req_clear(&req);
+
+	/* list-refresh seconds later: GetLists again */
+	a = action_for("x@example.com", 0);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1600, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "user", "GetLists", NULL,
+		      NULL, 0);
+	http_req_clear(&req);
+	assert_int_equal(judge(f, &a, LISTS_NONE, NULL), PROVIDER_DONE);
+
+	/* the clock went back before the fetch: refresh */
+	a = action_for("x@example.com", 0);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 900, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "user", "GetLists", NULL,
+		      NULL, 0);
+	http_req_clear(&req);
+}
+
+/* the refresh replaces the ids, and parse takes build()'s newest time */
+static void test_cache_replaced(void **state)
+{
+	static const char *const names[] = { "email", "listids" };
+	static const char *const values[] = { "y@example.com", "7" };
+	struct fx *f = *state;
+	struct action a = action_for("y@example.com", 0);
+	struct http_req req;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	fill_cache(f, 5000,
+		   "<response><status>SUCCESS</status><data><item><listid>7"
+		   "</listid></item></data></response>", PROVIDER_CONTINUE);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 5599, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 5599, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "subscribers",
+		      "GetAllListsForEmailAddress", names, values, 2);
+	http_req_clear(&req);
+}
+
+/* build_at - build A at NOW: 0 (the request must be a GetLists) or 1 */
+static int build_at(struct fx *f, struct action *a, int64_t now)
+{
+	struct http_req req;
+	int rc = f->p.ops->build(&f->p, a, now, &req, f->err, sizeof(f->err));
+
+	if (rc == 0)
+		assert_non_null(strstr(req.body, "<requestmethod>GetLists<"));
+	http_req_clear(&req);
+	return rc;
+}
+
+/* while a refresh is on its way, others use the old ids; none at start */
+static void test_cache_while_refreshing(void **state)
+{
+	static const char *const names[] = { "email", "listids" };
+	static const char *const values[] = { "b@example.com", "1,2,5" };
+	struct fx *f = *state;
+	struct action a = action_for("a@example.com", 0);
+	struct action b = action_for("b@example.com", 0);
+	struct action c = action_for("c@example.com", 0);
+	struct action d = action_for("d@example.com", 0);
+	struct action e = action_for("e@example.com", 0);
+	struct http_req req;
+
+	/* cold start: each action asks, nothing to share yet */
+	assert_int_equal(build_at(f, &a, 1000), 0);
+	assert_int_equal(build_at(f, &b, 1000), 0);
+	assert_int_equal(judge(f, &a, LISTS_3, NULL), PROVIDER_CONTINUE);
+	assert_int_equal(judge(f, &b, LISTS_3, NULL), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 1);
+	assert_int_equal(b.step, 1);
+
+	/* stale at 1600: A refreshes, B (a second later) takes the old ids */
+	a = action_for("a@example.com", 0);
+	b = action_for("b@example.com", 0);
+	assert_int_equal(build_at(f, &a, 1600), 0);
+	assert_int_equal(build_at(f, &b, 1601), 1);
+	assert_int_equal(b.step, 1);
+	assert_int_equal(f->p.ops->build(&f->p, &b, 1601, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "subscribers",
+		      "GetAllListsForEmailAddress", names, values, 2);
+	http_req_clear(&req);
+	/* no answer within the request timeout (30 s): asked again */
+	assert_int_equal(build_at(f, &c, 1631), 0);
+	/* the answer replaces the ids, dated by the last GetLists sent */
+	assert_int_equal(judge(f, &a,
+			       "<response><status>SUCCESS</status><data><item>"
+			       "<listid>7</listid></item></data></response>",
+			       NULL), PROVIDER_CONTINUE);
+	assert_int_equal(build_at(f, &d, 2230), 1);
+	assert_int_equal(d.step, 1);
+	assert_int_equal(build_at(f, &e, 2231), 0);
+	/* a failed refresh ends it too: the next one asks again */
+	assert_int_equal(judge(f, &e, BAD_USER, NULL), PROVIDER_FAILED);
+	e = action_for("e@example.com", 0);
+	assert_int_equal(build_at(f, &e, 2232), 0);
+}
+
+/* a user with no list: done without any further call */
+static void test_zero_lists(void **state)
+{
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 0);
+	struct http_req req;
+
+	fill_cache(f, 1000, LISTS_NONE, PROVIDER_DONE);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1010, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, PROVIDER_STEP_DONE);
+	a = action_for("x@example.com", 1);	/* queued before, at step 1 */
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1010, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, PROVIDER_STEP_DONE);
+}
+
+/* step 1 after a restart (no cache): back to step 0 without a call */
+static void test_step1_without_cache(void **state)
+{
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 1);
+	struct http_req req;
+
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 0);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "user", "GetLists", NULL,
+		      NULL, 0);
+	http_req_clear(&req);
+}
+
+/* addresses with XML's special characters survive both steps */
+static void test_escaping(void **state)
+{
+	static const struct {
+		const char *addr, *raw;
+	} cases[] = {
+		{ "a&b@example.com", "a&amp;b@example.com" },
+		{ "<x>'\"@example.com", "&lt;x&gt;'&quot;@example.com" },
+		{ "jos\xc3\xa9+tag@example.com", "jos\xc3\xa9+tag@example.com" },
+		{ "a  b@example.com", "a  b@example.com" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const n1[] = { "email", "listids" };
+		const char *const v1[] = { cases[i].addr, "1,2,5" };
+		const char *const n2[] = { "emailaddress", "listid" };
+		const char *const v2[] = { cases[i].addr, "2" };
+		struct action a = action_for(cases[i].addr, 1);
+		struct http_req req;
+
+		assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+						 sizeof(f->err)), 0);
+		check_request(req.body, "admin", "tok&en", "subscribers",
+			      "GetAllListsForEmailAddress", n1, v1, 2);
+		assert_non_null(strstr(req.body, cases[i].raw));
+		http_req_clear(&req);
+
+		a.step = 2;
+		g_strlcpy(a.list_id, "2", sizeof(a.list_id));
+		assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+						 sizeof(f->err)), 0);
+		check_http(&req);
+		check_request(req.body, "admin", "tok&en", "subscribers",
+			      "UnsubscribeSubscriber", n2, v2, 2);
+		assert_non_null(strstr(req.body, cases[i].raw));
+		http_req_clear(&req);
+	}
+}
+
+/* what can never be sent: build() fails for good */
+static void test_build_refusals(void **state)
+{
+	static const struct {
+		const char *addr;
+		uint8_t op, step;
+		const char *list_id, *why;
+	} cases[] = {
+		{ "a\x01@example.com", OP_UNSUBSCRIBE, 1, "", "email" },
+		{ "a\xff@example.com", OP_COMPLAINT, 1, "", "email" },
+		{ "a\x1b@example.com", OP_UNSUBSCRIBE, 2, "3", "emailaddress" },
+		{ "a@example.com", OP_UNSUBSCRIBE, 2, "", "list id" },
+		{ "a@example.com", OP_UNSUBSCRIBE, 2, "3 OR 1", "list id" },
+		{ "a@example.com", OP_UNSUBSCRIBE, 2, "123456789012345678901",
+		  "list id" },
+		{ "a@example.com", OP_UNSUBSCRIBE, 3, "3", "step" },
+		{ "a@example.com", OP_BOUNCE, 0, "", "bounce" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for(cases[i].addr, cases[i].step);
+		struct http_req req;
+
+		a.op = cases[i].op;
+		g_strlcpy(a.list_id, cases[i].list_id, sizeof(a.list_id));
+		f->err[0] = '\0';
+		assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+						 sizeof(f->err)), -1);
+		assert_non_null(strstr(f->err, cases[i].why));
+		assert_null(req.body);
+	}
+}
+
+/* GetAllListsForEmailAddress: one child per distinct list */
+static void test_find_spawns(void **state)
+{
+	static const char *body =
+		"<response>\n<status>SUCCESS</status>\n\n<data>\n"
+		"\t<item>\n\t\t<subscriberid>10</subscriberid>\n"
+		"\t\t<listid>1</listid>\n\t</item>\n\n"
+		"\t<item>\n\t\t<subscriberid>11</subscriberid>\n"
+		"\t\t<listid>2</listid>\n\t</item>\n\n"
+		"\t<item>\n\t\t<listid>5</listid>\n"
+		"\t\t<subscriberid> 17 </subscriberid>\n\t</item>\n\n"
+		"\t<item>\n\t\t<subscriberid>12</subscriberid>\n"
+		"\t\t<listid>2</listid>\n\t</item>\n\n"
+		"</data>\n\n</response>\n";
+	static const char *lists[] = { "1", "2", "5" };
+	static const char *subs[] = { "10", "11", "17" };
+	struct fx *f = *state;
+	struct action a = action_for("a&b@example.com", 1);
+	GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+	size_t i;
+
+	a.op = OP_COMPLAINT;
+	assert_int_equal(judge(f, &a, body, spawn), PROVIDER_DONE);
+	assert_int_equal(spawn->len, 3);
+	for (i = 0; i < spawn->len; i++) {
+		const struct action *c = &g_array_index(spawn, struct action, i);
+
+		assert_int_equal(c->step, 2);
+		assert_int_equal(c->op, OP_COMPLAINT);
+		assert_int_equal(c->root, 40);
+		assert_int_equal(c->id, 0);
+		assert_int_equal(c->attempts, 0);
+		assert_string_equal(c->last_error, "");
+		assert_string_equal(c->addr, "a&b@example.com");
+		assert_string_equal(c->provider, "iem");
+		assert_string_equal(c->list_id, lists[i]);
+		assert_string_equal(c->subscriber_id, subs[i]);
+	}
+	g_array_free(spawn, TRUE);
+}
+
+/* GetAllListsForEmailAddress answers with nothing to do, or bad ids */
+static void test_find_answers(void **state)
+{
+	static const struct {
+		const char *body;
+		enum provider_result want;
+		const char *why;
+	} cases[] = {
+		{ LISTS_NONE, PROVIDER_DONE, "" },
+		{ OK_EMPTY, PROVIDER_DONE, "" },
+		{ "<response><status>SUCCESS</status></response>",
+		  PROVIDER_DONE, "" },
+		{ "<response><status>SUCCESS</status><data><item><listid>1 OR 1"
+		  "</listid><subscriberid>3</subscriberid></item></data>"
+		  "</response>", PROVIDER_FAILED, "numeric" },
+		{ "<response><status>SUCCESS</status><data><item><listid>1"
+		  "</listid><subscriberid>3</subscriberid></item><item>"
+		  "<listid>2</listid></item></data></response>",
+		  PROVIDER_FAILED, "numeric" },
+		{ "<response><status>SUCCESS</status><data><item><listid>"
+		  "123456789012345678901234567890</listid><subscriberid>3"
+		  "</subscriberid></item></data></response>",
+		  PROVIDER_FAILED, "numeric" },
+		{ FAILED("Invalid request type"), PROVIDER_FAILED,
+		  "GetAllListsForEmailAddress: Invalid request type" },
+		{ FAILED(""), PROVIDER_FAILED, "without a reason" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for("x@example.com", 1);
+
+		assert_int_equal(judge(f, &a, cases[i].body, NULL),
+				 cases[i].want);
+		assert_non_null(strstr(f->err, cases[i].why));
+	}
+}
+
+/* UnsubscribeSubscriber as 6.1.5 and 6.1.0 answer it */
+static void test_unsub_answers(void **state)
+{
+	static const struct {
+		const char *body;
+		enum provider_result want;
+		const char *why;
+	} cases[] = {
+		/* 6.1.5 */
+		{ OK_EMPTY, PROVIDER_DONE, "" },
+		{ "<response><status>SUCCESS</status><data/></response>",
+		  PROVIDER_DONE, "" },
+		{ FAILED("The email address &#039;a&amp;b@example.com&#039; is "
+			 "not subscribed to this list"), PROVIDER_DONE, "" },
+		{ FAILED("Something else went wrong"), PROVIDER_FAILED,
+		  "UnsubscribeSubscriber list 3: Something else went wrong" },
+		{ BAD_USER, PROVIDER_FAILED, "check username and usertoken" },
+		/* 6.1.0: always SUCCESS, the outcome in two items */
+		{ "<response>\n<status>SUCCESS</status>\n\n<data>\n"
+		  "\t<item>1</item>\n\t<item></item>\n</data>\n\n</response>\n",
+		  PROVIDER_DONE, "" },
+		{ "<response>\n<status>SUCCESS</status>\n\n<data>\n"
+		  "\t<item></item>\n\t<item>The email address &#039;x@example.com"
+		  "&#039; is not subscribed to this list</item>\n</data>\n\n"
+		  "</response>\n", PROVIDER_DONE, "" },
+		{ "<response>\n<status>SUCCESS</status>\n\n<data>\n"
+		  "\t<item></item>\n\t<item>Database &amp; disk &#039;full&#039;"
+		  "</item>\n</data>\n\n</response>\n", PROVIDER_FAILED,
+		  "list 3: Database & disk 'full'" },
+		{ "<response><status>SUCCESS</status><data><item>0</item>"
+		  "<item></item></data></response>", PROVIDER_FAILED,
+		  "without a reason" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for("a&b@example.com", 2);
+
+		g_strlcpy(a.list_id, "3", sizeof(a.list_id));
+		assert_int_equal(judge(f, &a, cases[i].body, NULL),
+				 cases[i].want);
+		assert_non_null(strstr(f->err, cases[i].why));
+	}
+}
+
+/* bad credentials fail for good at every step; the cache is untouched */
+static void test_bad_credentials(void **state)
+{
+	struct fx *f = *state;
+	struct http_req req;
+	uint8_t step;
+
+	for (step = 0; step <= 2; step++) {
+		struct action a = action_for("x@example.com", step);
+
+		g_strlcpy(a.list_id, "3", sizeof(a.list_id));
+		assert_int_equal(judge(f, &a, BAD_USER, NULL), PROVIDER_FAILED);
+		assert_non_null(strstr(f->err, "Unable to check user details."));
+		assert_non_null(strstr(f->err, "usertoken"));
+		assert_int_equal(a.step, step);
+	}
+	/* still no cache: step 0 asks again */
+	{
+		struct action a = action_for("x@example.com", 0);
+
+		assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+						 sizeof(f->err)), 0);
+		http_req_clear(&req);
+	}
+}
+
+/* answers that are not what xml.php says, and what is done with them */
+static void test_malformed(void **state)
+{
+	static const struct {
+		const char *body;
+		size_t len;	/* 0: strlen */
+		enum provider_result want;
+		const char *why;
+	} cases[] = {
+		/* not a whole XML document: retried */
+		{ "", 0, PROVIDER_RETRY, "empty" },
+		{ " \r\n\n", 0, PROVIDER_RETRY, "empty" },
+		{ "<br />\n<b>Fatal error</b>: Allowed memory size exhausted",
+		  0, PROVIDER_RETRY, "not XML" },
+		{ "Service Unavailable", 0, PROVIDER_RETRY, "not XML" },
+		{ "<response><status>SUCCESS</status><data><item><listid>1",
+		  0, PROVIDER_RETRY, "not XML" },
+		{ "<response><status>SUCCESS</status><data></data>", 0,
+		  PROVIDER_RETRY, "cut short" },
+		{ "<response><status>SUCCESS</status>\0<data/></response>", 53,
+		  PROVIDER_RETRY, "NUL" },
+		{ "<response><status>&bogus;</status></response>", 0,
+		  PROVIDER_RETRY, "not XML" },
+		/* XML, but not an Interspire answer: failed */
+		{ "<html><body>It works</body></html>", 0, PROVIDER_FAILED,
+		  "not <response>" },
+		{ "<response></response>", 0, PROVIDER_FAILED, "no <status>" },
+		{ "<response><status>ERROR</status></response>", 0,
+		  PROVIDER_FAILED, "unknown status 'ERROR'" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for("x@example.com", 1);
+		GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+		struct http_resp r = answer(cases[i].body);
+
+		if (cases[i].len)
+			r.body_len = cases[i].len;
+		f->err[0] = '\0';
+		assert_int_equal(f->p.ops->parse(&f->p, &a, &r, spawn, f->err,
+						 sizeof(f->err)),
+				 cases[i].want);
+		assert_non_null(strstr(f->err, "GetAllListsForEmailAddress: "));
+		assert_non_null(strstr(f->err, cases[i].why));
+		assert_int_equal(spawn->len, 0);
+		assert_int_equal(a.step, 1);
+		g_array_free(spawn, TRUE);
+	}
+}
+
+/* tolerated around the answer: BOM, leading blank lines, declaration,
+   bytes that are not UTF-8 (made U+FFFD) */
+static void test_tolerated(void **state)
+{
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 2);
+
+	g_strlcpy(a.list_id, "3", sizeof(a.list_id));
+	assert_int_equal(judge(f, &a, "\xef\xbb\xbf\n\n<?xml version=\"1.0\" "
+			       "encoding=\"UTF-8\"?>\n" OK_EMPTY, NULL),
+			 PROVIDER_DONE);
+	assert_int_equal(judge(f, &a, FAILED("Caf\xe9 \xff closed"), NULL),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(f->err, "Caf\xef\xbf\xbd \xef\xbf\xbd closed"));
+}
+
+/* answers other than HTTP 200 */
+static void test_http_status(void **state)
+{
+	static const struct {
+		long status;
+		enum provider_result want;
+		const char *why;
+	} cases[] = {
+		{ 404, PROVIDER_FAILED, "HTTP 404" },
+		{ 403, PROVIDER_FAILED, "check endpoint" },
+		{ 301, PROVIDER_FAILED, "redirects" },
+		{ 204, PROVIDER_FAILED, "HTTP 204" },
+		{ 408, PROVIDER_RETRY, "HTTP 408" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for("x@example.com", 2);
+		GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+		struct http_resp r = answer(OK_EMPTY);
+
+		r.status = cases[i].status;
+		assert_int_equal(f->p.ops->parse(&f->p, &a, &r, spawn, f->err,
+						 sizeof(f->err)),
+				 cases[i].want);
+		assert_non_null(strstr(f->err, cases[i].why));
+		g_array_free(spawn, TRUE);
+	}
+}
+
+/* GetLists answers: ids checked, failures reported */
+static void test_getlists_answers(void **state)
+{
+	static const struct {
+		const char *body;
+		enum provider_result want;
+		const char *why;
+	} cases[] = {
+		{ "<response><status>SUCCESS</status><data><item><name>x</name>"
+		  "</item></data></response>", PROVIDER_FAILED, "<listid>" },
+		{ "<response><status>SUCCESS</status><data><item><listid>-1"
+		  "</listid></item></data></response>", PROVIDER_FAILED,
+		  "<listid>" },
+		{ FAILED("Invalid request method"), PROVIDER_FAILED,
+		  "GetLists: Invalid request method" },
+		{ BAD_USER, PROVIDER_FAILED, "GetLists: Unable" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for("x@example.com", 0);
+		struct http_req req;
+
+		assert_int_equal(judge(f, &a, cases[i].body, NULL),
+				 cases[i].want);
+		assert_non_null(strstr(f->err, cases[i].why));
+		/* nothing was cached */
+		assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+						 sizeof(f->err)), 0);
+		http_req_clear(&req);
+	}
+}
+
+/* ---- iem_xml directly ----------------------------------------------- */
+
+static void test_xml_request_values(void **state)
+{
+	static const char *const odd[] = {
+		"a&b@example.com", "<x>'\"@example.com", "&amp;", "]]>",
+		"tab\there", "  spaced  ", "\xe2\x82\xac",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		struct iem_param prm = { "v", odd[i] };
+		const char *names[] = { "v" };
+		char *doc = NULL, err[128];
+		size_t len = 0;
+
+		assert_int_equal(iem_xml_request("u", "t", "subscribers", "M",
+						 &prm, 1, &doc, &len, err,
+						 sizeof(err)), 0);
+		assert_int_equal(len, strlen(doc));
+		check_request(doc, "u", "t", "subscribers", "M", names, &odd[i],
+			      1);
+		g_free(doc);
+	}
+}
+
+static void test_xml_request_refusals(void **state)
+{
+	static const struct {
+		const char *user, *value;
+	} cases[] = {
+		{ "", "x" },
+		{ "u", "a\x01" },
+		{ "u", "\xc3" },		/* cut UTF-8 */
+		{ "u", "\xef\xbf\xbe" },	/* U+FFFE */
+		{ "u", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct iem_param prm = { "v", cases[i].value };
+		char *doc = (char *)"x", err[128] = "";
+		size_t len = 9;
+
+		assert_int_equal(iem_xml_request(cases[i].user, "t", "s", "M",
+						 &prm, 1, &doc, &len, err,
+						 sizeof(err)), -EINVAL);
+		assert_null(doc);
+		assert_int_equal(len, 0);
+		assert_true(err[0] != '\0');
+	}
+	{
+		char *big = g_malloc(IEM_XML_VALUE_MAX + 2);
+
+		memset(big, 'a', IEM_XML_VALUE_MAX + 1);
+		big[IEM_XML_VALUE_MAX + 1] = '\0';
+		assert_false(iem_xml_value_ok(big));
+		big[IEM_XML_VALUE_MAX] = '\0';
+		assert_true(iem_xml_value_ok(big));
+		g_free(big);
+	}
+}
+
+static void test_xml_parse_text(void **state)
+{
+	static const char *body =
+		"<response>\n<status> SUCCESS </status>\n\n<data>\n"
+		"\t<a>  O&#039;Brien &amp; &quot;co&quot; &#x41;&lt;  </a>\n"
+		"\t<b><![CDATA[x<y]]></b>\n"
+		"\t<c>0123456789</c>\n"
+		"</data>\n\n</response>\n";
+	struct iem_answer ans;
+	char buf[8], err[128];
+	char *t;
+
+	(void)state;
+	assert_int_equal(iem_xml_parse(body, strlen(body), &ans, err,
+				       sizeof(err)), 0);
+	assert_int_equal(ans.status, IEM_SUCCESS);
+	assert_string_equal(ans.errormessage, "");
+	assert_non_null(ans.data);
+	t = iem_xml_text(iem_xml_child(ans.data, NULL, "a"));
+	assert_string_equal(t, "O'Brien & \"co\" A<");
+	g_free(t);
+	t = iem_xml_text(iem_xml_child(ans.data, NULL, "b"));
+	assert_string_equal(t, "x<y");
+	g_free(t);
+	assert_int_equal(iem_xml_child_text(ans.data, "c", buf, sizeof(buf)),
+			 -ENAMETOOLONG);
+	assert_string_equal(buf, "");
+	assert_int_equal(iem_xml_child_text(ans.data, "d", buf, sizeof(buf)),
+			 -ENOENT);
+	assert_null(iem_xml_child(ans.data, iem_xml_child(ans.data, NULL, "c"),
+				  NULL));
+	assert_null(iem_xml_text(NULL));
+	iem_xml_answer_clear(&ans);
+	assert_null(ans.tree);
+
+	assert_int_equal(iem_xml_parse(FAILED("x &#039;y&#039;"),
+				       strlen(FAILED("x &#039;y&#039;")), &ans,
+				       err, sizeof(err)), 0);
+	assert_int_equal(ans.status, IEM_FAILED);
+	assert_null(ans.data);
+	assert_string_equal(ans.errormessage, "x 'y'");
+	iem_xml_answer_clear(&ans);
+}
+
+/* deep nesting and many items stay within bounds (no recursion blow-up) */
+static void test_xml_parse_big(void **state)
+{
+	GString *s = g_string_new("<response><status>SUCCESS</status><data>");
+	struct iem_answer ans;
+	char err[128];
+	int i, n = 0;
+	mxml_node_t *item = NULL;
+
+	(void)state;
+	for (i = 0; i < 20000; i++)
+		g_string_append(s, "<x>");
+	for (i = 0; i < 20000; i++)
+		g_string_append(s, "</x>");
+	for (i = 0; i < 5000; i++)
+		g_string_append_printf(s, "<item><listid>%d</listid></item>\n",
+				       i + 1);
+	g_string_append(s, "</data></response>");
+	assert_int_equal(iem_xml_parse(s->str, s->len, &ans, err, sizeof(err)),
+			 0);
+	while ((item = iem_xml_child(ans.data, item, "item")) != NULL)
+		n++;
+	assert_int_equal(n, 5000);
+	iem_xml_answer_clear(&ans);
+	g_string_free(s, TRUE);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_errors),
+		cmocka_unit_test(test_ops_table),
+		T(test_getlists_request),
+		T(test_cache_refresh),
+		T(test_cache_replaced),
+		T(test_cache_while_refreshing),
+		T(test_zero_lists),
+		T(test_step1_without_cache),
+		T(test_escaping),
+		T(test_build_refusals),
+		T(test_find_spawns),
+		T(test_find_answers),
+		T(test_unsub_answers),
+		T(test_bad_credentials),
+		T(test_malformed),
+		T(test_tolerated),
+		T(test_http_status),
+		T(test_getlists_answers),
+		cmocka_unit_test(test_xml_request_values),
+		cmocka_unit_test(test_xml_request_refusals),
+		cmocka_unit_test(test_xml_parse_text),
+		cmocka_unit_test(test_xml_parse_big),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,767 @@
+/*
+ * test_provider_mailwizz.c - the MailWizz provider without a network:
+ * build() of every op and step gives exactly the method, URL, headers and
+ * body expected (v1 signatures computed independently with the fake's
+ * Python implementation, and v2); parse() of real-shaped answers gives the
+ * right verdicts, updates and children; UIDs are validated, the address
+ * encoded, the bounce message cut at a UTF-8 boundary, campaigns cached.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "provider.h"
+
+#define NOW 1700000000
+#define BASE "https://mw.example.com/api/"
+#define LIST "ab123cd456ef7"
+#define SUB "zz123cd456ef7"
+#define CAMP "cc123cd456ef7"
+#define FORM "Content-Type: application/x-www-form-urlencoded"
+
+struct fixture {
+	struct config_provider cfg;
+	struct provider p;
+	struct http_req req;
+	GArray *spawn;
+	char err[512];
+};
+
+/* fx_new - a provider of VERSION on ENDPOINT, initialised */
+static struct fixture *fx_new(const char *endpoint, int version)
+{
+	struct fixture *fx = g_new0(struct fixture, 1);
+
+	fx->cfg.name = (char *)"mw";
+	fx->cfg.type = PROVIDER_MAILWIZZ;
+	fx->cfg.endpoint = (char *)endpoint;
+	fx->cfg.api_version = version;
+	fx->cfg.public_key = (char *)"PUBKEY123";
+	fx->cfg.private_key = (char *)"PRIVKEY456";
+	fx->cfg.api_key = (char *)"KEY-abc";
+	fx->p.ops = &provider_mailwizz_ops;
+	fx->p.cfg = &fx->cfg;
+	fx->spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+	assert_int_equal(fx->p.ops->init(&fx->p, fx->err, sizeof(fx->err)), 0);
+	return fx;
+}
+
+static void fx_free(struct fixture *fx)
+{
+	fx->p.ops->release(&fx->p);
+	http_req_clear(&fx->req);
+	g_array_free(fx->spawn, TRUE);
+	g_free(fx);
+}
+
+static int setup_v1(void **state)
+{
+	*state = fx_new(BASE, 1);
+	return 0;
+}
+
+static int setup_v2(void **state)
+{
+	*state = fx_new("https://mw.example.com/api", 2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx_free(*state);
+	return 0;
+}
+
+/* action - an action of OP at STEP for ADDR */
+static struct action action(uint8_t op, uint8_t step, const char *addr)
+{
+	struct action a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = 42;
+	a.root = 40;
+	a.op = op;
+	a.step = step;
+	snprintf(a.provider, sizeof(a.provider), "mw");
+	snprintf(a.addr, sizeof(a.addr), "%s", addr);
+	snprintf(a.list_id, sizeof(a.list_id), LIST);
+	snprintf(a.subscriber_id, sizeof(a.subscriber_id), SUB);
+	snprintf(a.campaign_id, sizeof(a.campaign_id), CAMP);
+	snprintf(a.bounce_type, sizeof(a.bounce_type), "soft");
+	snprintf(a.ev.dsn_diag, sizeof(a.ev.dsn_diag), "552 5.2.2 Mailbox full");
+	snprintf(a.ev.category, sizeof(a.ev.category), "quota-issues");
+	return a;
+}
+
+/* build - run build() for A into the fixture's (cleared) request */
+static int build(struct fixture *fx, struct action *a)
+{
+	http_req_clear(&fx->req);
+	fx->err[0] = '\0';
+	return fx->p.ops->build(&fx->p, a, NOW, &fx->req, fx->err,
+				sizeof(fx->err));
+}
+
+/* parse - run parse() on an answer STATUS with BODY (may be NULL) */
+static enum provider_result parse(struct fixture *fx, struct action *a,
+				  long status, const char *body)
+{
+	struct http_resp r = { status, body, body ? strlen(body) : 0,
+			       "application/json" };
+
+	g_array_set_size(fx->spawn, 0);
+	fx->err[0] = '\0';
+	return fx->p.ops->parse(&fx->p, a, &r, fx->spawn, fx->err,
+				sizeof(fx->err));
+}
+
+/* expect_req - the request is exactly METHOD URL, HEADERS (NULL-ended), BODY */
+static void expect_req(const struct http_req *req, const char *method,
+		       const char *url, const char *const *headers,
+		       const char *body)
+{
+	int i;
+
+	assert_string_equal(req->method, method);
+	assert_string_equal(req->url, url);
+	for (i = 0; headers[i] != NULL; i++) {
+		if (i >= req->n_headers)
+			fail_msg("header %d '%s' missing", i, headers[i]);
+		assert_string_equal(req->headers[i], headers[i]);
+	}
+	assert_int_equal(req->n_headers, i);
+	if (body == NULL) {
+		assert_null(req->body);
+		assert_int_equal(req->body_len, 0);
+	} else {
+		assert_non_null(req->body);
+		assert_int_equal(req->body_len, strlen(body));
+		assert_memory_equal(req->body, body, req->body_len);
+	}
+}
+
+/* ---- build, API v1 ---------------------------------------------------- */
+
+static void test_v1_unsub_search(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 0, "a+b&c@example.com");
+	const char *h[] = {
+		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
+		"X-MW-TIMESTAMP: 1700000000",
+		"X-MW-SIGNATURE: ac706580e6d2b3147e844bfa174ef00abea93710", NULL
+	};
+
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
+		   "subscribers/search-by-email-in-all-lists"
+		   "?EMAIL=a%2Bb%26c%40example.com", h, NULL);
+	/* a complaint asks the same */
+	a.op = OP_COMPLAINT;
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
+		   "subscribers/search-by-email-in-all-lists"
+		   "?EMAIL=a%2Bb%26c%40example.com", h, NULL);
+}
+
+static void test_v1_unsub_one(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 1, "john@doe.com");
+	const char *h[] = {
+		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
+		"X-MW-TIMESTAMP: 1700000000",
+		"X-MW-SIGNATURE: 9863fc4f16f540f1e662db56fe8bce0d1f0f6449",
+		"X-HTTP-Method-Override: PUT", FORM, NULL
+	};
+
+	assert_int_equal(build(fx, &a), 0);
+	/* empty but present body: sent with Content-Length: 0 */
+	expect_req(&fx->req, "PUT", "https://mw.example.com/api/lists/" LIST
+		   "/subscribers/" SUB "/unsubscribe", h, "");
+}
+
+static void test_v1_bounce_steps(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_BOUNCE, 0, "john@doe.com");
+	const char *h0[] = {
+		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
+		"X-MW-TIMESTAMP: 1700000000",
+		"X-MW-SIGNATURE: e5e7a4242bccab6531a5e7e2dff8588429ffa188", NULL
+	};
+	const char *h1[] = {
+		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
+		"X-MW-TIMESTAMP: 1700000000",
+		"X-MW-SIGNATURE: 5e38a6bc08b2422ce7d8f48bac58b5c6541e2bf5", NULL
+	};
+	const char *h2[] = {
+		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
+		"X-MW-TIMESTAMP: 1700000000",
+		"X-MW-SIGNATURE: f495bceb64910a71e0643cff260a0ad24862241e",
+		FORM, NULL
+	};
+
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/campaigns/"
+		   CAMP, h0, NULL);
+	a.step = 1;
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/" LIST
+		   "/subscribers/search-by-email?EMAIL=john%40doe.com", h1,
+		   NULL);
+	a.step = 2;
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "POST", "https://mw.example.com/api/campaigns/"
+		   CAMP "/bounces", h2, "bounce_type=soft&message=552+5.2.2+"
+		   "Mailbox+full&subscriber_uid=" SUB);
+}
+
+/* the endpoint may end with any number of '/' */
+static void test_endpoint_slashes(void **state)
+{
+	struct fixture *a = fx_new("https://mw.example.com/api", 1);
+	struct fixture *b = fx_new("https://mw.example.com/api///", 1);
+	struct action x = action(OP_BOUNCE, 0, "john@doe.com");
+	int i;
+
+	(void)state;
+	assert_int_equal(build(a, &x), 0);
+	assert_int_equal(build(b, &x), 0);
+	assert_string_equal(a->req.url, "https://mw.example.com/api/campaigns/"
+			    CAMP);
+	assert_string_equal(b->req.url, a->req.url);
+	for (i = 0; i < a->req.n_headers; i++)
+		assert_string_equal(b->req.headers[i], a->req.headers[i]);
+	fx_free(a);
+	fx_free(b);
+}
+
+/* ---- build, API v2 ---------------------------------------------------- */
+
+static void test_v2(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+	const char *hget[] = { "Accept: application/json",
+			       "X-API-KEY: KEY-abc", NULL };
+	const char *hput[] = { "Accept: application/json", "X-API-KEY: KEY-abc",
+			       "X-HTTP-Method-Override: PUT", FORM, NULL };
+	const char *hpost[] = { "Accept: application/json",
+				"X-API-KEY: KEY-abc", FORM, NULL };
+
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
+		   "subscribers/search-by-email-in-all-lists"
+		   "?EMAIL=john%40doe.com", hget, NULL);
+	a.step = 1;
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "PUT", "https://mw.example.com/api/lists/" LIST
+		   "/subscribers/" SUB "/unsubscribe", hput, "");
+	a = action(OP_BOUNCE, 0, "john@doe.com");
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/campaigns/"
+		   CAMP, hget, NULL);
+	a.step = 1;
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/" LIST
+		   "/subscribers/search-by-email?EMAIL=john%40doe.com", hget,
+		   NULL);
+	a.step = 2;
+	snprintf(a.bounce_type, sizeof(a.bounce_type), "hard");
+	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "POST", "https://mw.example.com/api/campaigns/"
+		   CAMP "/bounces", hpost, "bounce_type=hard&message=552+5.2.2"
+		   "+Mailbox+full&subscriber_uid=" SUB);
+}
+
+/* ---- refusals --------------------------------------------------------- */
+
+static const char *bad_uids[] = {
+	"../x", "AB123CD456EF7", "ab123cd456ef", "ab123cd456ef78", "",
+	"ab123cd456e/7", "ab123cd456ef%", "ab123cd456e\n7", "ab123 d456ef7",
+};
+
+static void test_uid_validation(void **state)
+{
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_uids) / sizeof(bad_uids[0]); i++) {
+		struct action a;
+
+		a = action(OP_UNSUBSCRIBE, 1, "john@doe.com");
+		snprintf(a.list_id, sizeof(a.list_id), "%s", bad_uids[i]);
+		assert_int_equal(build(fx, &a), -1);
+		assert_non_null(strstr(fx->err, "not a MailWizz UID"));
+		assert_null(strchr(fx->err, '\n'));
+		assert_string_equal(fx->req.url, "");
+		assert_null(fx->req.body);
+
+		a = action(OP_UNSUBSCRIBE, 1, "john@doe.com");
+		snprintf(a.subscriber_id, sizeof(a.subscriber_id), "%s",
+			 bad_uids[i]);
+		assert_int_equal(build(fx, &a), -1);
+
+		a = action(OP_BOUNCE, 0, "john@doe.com");
+		snprintf(a.campaign_id, sizeof(a.campaign_id), "%s",
+			 bad_uids[i]);
+		assert_int_equal(build(fx, &a), -1);
+		assert_non_null(strstr(fx->err, "campaign"));
+
+		a = action(OP_BOUNCE, 1, "john@doe.com");
+		snprintf(a.list_id, sizeof(a.list_id), "%s", bad_uids[i]);
+		assert_int_equal(build(fx, &a), -1);
+
+		a = action(OP_BOUNCE, 2, "john@doe.com");
+		snprintf(a.subscriber_id, sizeof(a.subscriber_id), "%s",
+			 bad_uids[i]);
+		assert_int_equal(build(fx, &a), -1);
+	}
+}
+
+static void test_build_refusals(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a;
+
+	a = action(9, 0, "john@doe.com");
+	assert_int_equal(build(fx, &a), -1);
+	assert_non_null(strstr(fx->err, "operation 9"));
+	a = action(OP_UNSUBSCRIBE, 7, "john@doe.com");
+	assert_int_equal(build(fx, &a), -1);
+	a = action(OP_BOUNCE, 3, "john@doe.com");
+	assert_int_equal(build(fx, &a), -1);
+	a = action(OP_BOUNCE, 2, "john@doe.com");
+	snprintf(a.bounce_type, sizeof(a.bounce_type), "weird");
+	assert_int_equal(build(fx, &a), -1);
+	assert_non_null(strstr(fx->err, "bounce type"));
+	a = action(OP_UNSUBSCRIBE, 0, "");
+	assert_int_equal(build(fx, &a), -1);
+	assert_non_null(strstr(fx->err, "address"));
+}
+
+static void test_init_refusals(void **state)
+{
+	static const struct {
+		const char *endpoint;
+		int version;
+		const char *pub, *priv, *key;
+	} bad[] = {
+		{ NULL, 1, "P", "S", NULL },
+		{ "", 1, "P", "S", NULL },
+		{ "ftp://mw.example.com/api", 1, "P", "S", NULL },
+		{ "https://mw.example.com/api?x=1", 1, "P", "S", NULL },
+		{ "https://mw.example.com/a pi", 1, "P", "S", NULL },
+		{ "https://mw.example.com/api", 1, "P", NULL, NULL },
+		{ "https://mw.example.com/api", 1, NULL, "S", NULL },
+		{ "https://mw.example.com/api", 1, "P Q", "S", NULL },
+		{ "https://mw.example.com/api", 1, "P", "S\r\nX: y", NULL },
+		{ "https://mw.example.com/api", 2, "P", "S", NULL },
+		{ "https://mw.example.com/api", 3, "P", "S", "K" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct config_provider cfg;
+		struct provider p;
+		char err[256] = "";
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.name = (char *)"mw";
+		cfg.type = PROVIDER_MAILWIZZ;
+		cfg.endpoint = (char *)bad[i].endpoint;
+		cfg.api_version = bad[i].version;
+		cfg.public_key = (char *)bad[i].pub;
+		cfg.private_key = (char *)bad[i].priv;
+		cfg.api_key = (char *)bad[i].key;
+		memset(&p, 0, sizeof(p));
+		p.ops = &provider_mailwizz_ops;
+		p.cfg = &cfg;
+		if (p.ops->init(&p, err, sizeof(err)) != -1)
+			fail_msg("case %zu accepted", i);
+		assert_true(err[0] != '\0');
+		assert_null(p.priv);
+	}
+}
+
+/* ---- the bounce message ----------------------------------------------- */
+
+/* expect_message - the step-2 body for DIAG and CATEGORY holds ENCODED */
+static void expect_message(struct fixture *fx, const char *diag,
+			   const char *category, const char *encoded)
+{
+	struct action a = action(OP_BOUNCE, 2, "john@doe.com");
+	GString *want = g_string_new("bounce_type=soft&message=");
+
+	snprintf(a.ev.dsn_diag, sizeof(a.ev.dsn_diag), "%s", diag);
+	snprintf(a.ev.category, sizeof(a.ev.category), "%s", category);
+	assert_int_equal(build(fx, &a), 0);
+	g_string_append_printf(want, "%s&subscriber_uid=" SUB, encoded);
+	assert_non_null(fx->req.body);
+	assert_string_equal(fx->req.body, want->str);
+	g_string_free(want, TRUE);
+}
+
+static void test_message(void **state)
+{
+	struct fixture *fx = *state;
+	char diag[300], enc[300];
+
+	/* 249 ASCII bytes then a 2-byte character across byte 250: cut before it */
+	memset(diag, 'a', 249);
+	memcpy(diag + 249, "\xc3\xa9" "bbb", 6);
+	memset(enc, 'a', 249);
+	enc[249] = '\0';
+	expect_message(fx, diag, "", enc);
+
+	/* 248 bytes then the character: it fits in 250 */
+	memset(diag, 'a', 248);
+	memcpy(diag + 248, "\xc3\xa9" "bbb", 6);
+	memset(enc, 'a', 248);
+	memcpy(enc + 248, "%C3%A9", 7);
+	expect_message(fx, diag, "", enc);
+
+	/* a 3-byte character at 249..251: cut before it */
+	memset(diag, 'a', 249);
+	memcpy(diag + 249, "\xe2\x82\xac" "b", 5);
+	memset(enc, 'a', 249);
+	enc[249] = '\0';
+	expect_message(fx, diag, "", enc);
+
+	/* long plain text: exactly 250 bytes */
+	memset(diag, 'x', 299);
+	diag[299] = '\0';
+	memset(enc, 'x', 250);
+	enc[250] = '\0';
+	expect_message(fx, diag, "", enc);
+
+	/* blanks and line breaks collapse, the ends are trimmed */
+	expect_message(fx, "  smtp;550\r\n 5.1.1\tuser  unknown \n", "",
+		       "smtp%3B550+5.1.1+user+unknown");
+	/* invalid UTF-8 becomes U+FFFD */
+	expect_message(fx, "bad \xff byte", "", "bad+%EF%BF%BD+byte");
+	/* no DSN text: the category */
+	expect_message(fx, "", "bad-mailbox", "bounced%3A+bad-mailbox");
+	expect_message(fx, " \r\n", "", "bounced%3A+unknown");
+}
+
+/* ---- parse ------------------------------------------------------------ */
+
+static const char search_all[] =
+	"{\"status\":\"success\",\"data\":{\"records\":["
+	"{\"subscriber_uid\":\"s1aaaaaaaaaaa\",\"email\":\"john@doe.com\","
+	" \"status\":\"confirmed\",\"source\":\"api\",\"ip_address\":\"\","
+	" \"list\":{\"list_uid\":\"l1aaaaaaaaaaa\",\"display_name\":\"One\","
+	"  \"name\":\"one\"},\"date_added\":\"2024-01-01 00:00:00\"},"
+	"{\"subscriber_uid\":\"s2aaaaaaaaaaa\",\"email\":\"john@doe.com\","
+	" \"status\":\"unsubscribed\",\"list\":{\"list_uid\":\"l2aaaaaaaaaaa\"}},"
+	"{\"subscriber_uid\":\"s3aaaaaaaaaaa\",\"email\":\"john@doe.com\","
+	" \"status\":\"blacklisted\",\"list\":{\"list_uid\":\"l3aaaaaaaaaaa\"}},"
+	"{\"subscriber_uid\":\"s4aaaaaaaaaaa\",\"email\":\"JOHN@doe.com\","
+	" \"status\":\"unconfirmed\",\"list\":{\"list_uid\":\"l4aaaaaaaaaaa\"}},"
+	"{\"subscriber_uid\":\"s5aaaaaaaaaaa\",\"email\":\"john@doe.com\","
+	" \"status\":\"unapproved\",\"list\":{\"list_uid\":\"l5aaaaaaaaaaa\"}}"
+	"],\"count\":5,\"current_page\":1,\"next_page\":null,"
+	"\"prev_page\":null,\"total_pages\":1}}";
+
+static void test_parse_search_all(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_COMPLAINT, 0, "john@doe.com");
+	static const char *want[][2] = {
+		{ "l1aaaaaaaaaaa", "s1aaaaaaaaaaa" },
+		{ "l4aaaaaaaaaaa", "s4aaaaaaaaaaa" },
+		{ "l5aaaaaaaaaaa", "s5aaaaaaaaaaa" },
+	};
+	size_t i;
+
+	a.attempts = 3;
+	snprintf(a.last_error, sizeof(a.last_error), "earlier trouble");
+	a.list_id[0] = a.subscriber_id[0] = '\0';
+	assert_int_equal(parse(fx, &a, 200, search_all), PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 3);
+	for (i = 0; i < 3; i++) {
+		const struct action *c = &g_array_index(fx->spawn,
+							struct action, i);
+
+		assert_int_equal(c->op, OP_COMPLAINT);
+		assert_int_equal(c->step, 1);
+		assert_int_equal(c->root, 40);
+		assert_int_equal(c->id, 0);
+		assert_int_equal(c->attempts, 0);
+		assert_string_equal(c->last_error, "");
+		assert_string_equal(c->addr, "john@doe.com");
+		assert_string_equal(c->provider, "mw");
+		assert_string_equal(c->list_id, want[i][0]);
+		assert_string_equal(c->subscriber_id, want[i][1]);
+	}
+	/* the parent itself is not changed */
+	assert_int_equal(a.step, 0);
+
+	/* no membership: done, nothing spawned */
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"records\":[],\"count\":0}}"), PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 0);
+}
+
+/* a membership with a malformed UID is spawned, and its build() refuses */
+static void test_parse_search_all_bad_uid(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+	struct action c;
+
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"records\":[{\"subscriber_uid\":\"../x\","
+			       "\"status\":\"confirmed\",\"list\":{\"list_uid\":"
+			       "\"l1aaaaaaaaaaa\"}},{\"status\":\"confirmed\"}]}}"),
+			 PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 2);
+	c = g_array_index(fx->spawn, struct action, 0);
+	assert_int_equal(build(fx, &c), -1);
+	assert_non_null(strstr(fx->err, "../x"));
+	c = g_array_index(fx->spawn, struct action, 1);
+	assert_string_equal(c.list_id, "");
+	assert_int_equal(build(fx, &c), -1);
+}
+
+static void test_parse_search_all_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+
+	/* not JSON at all in a 200 (a proxy page, a cut answer): retry */
+	assert_int_equal(parse(fx, &a, 200, "<html>Bad gateway</html>"),
+			 PROVIDER_RETRY);
+	assert_non_null(strstr(fx->err, "not JSON"));
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"succ"),
+			 PROVIDER_RETRY);
+	assert_int_equal(parse(fx, &a, 200, NULL), PROVIDER_RETRY);
+	/* JSON of the wrong shape: permanent */
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "records"));
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"error\","
+			       "\"error\":\"nope\"}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "nope"));
+	assert_int_equal(parse(fx, &a, 200, "[1,2]"), PROVIDER_FAILED);
+	/* refusals carry MailWizz's text */
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "\"Please provide a valid email address.\"}"),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "HTTP 422"));
+	assert_non_null(strstr(fx->err, "valid email"));
+	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
+			       "\"Invalid API request signature. Please refer "
+			       "to the documentation.\"}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "signature"));
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\","
+			       "\"error\":\"Page not found.\"}"),
+			 PROVIDER_FAILED);
+	/* a request timeout heals */
+	assert_int_equal(parse(fx, &a, 408, ""), PROVIDER_RETRY);
+	/* not JSON in a refusal: an excerpt, one line */
+	assert_int_equal(parse(fx, &a, 403, "<h1>Forbidden</h1>\r\nby proxy"),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "HTTP 403: <h1>Forbidden</h1> by proxy"));
+	assert_int_equal(fx->spawn->len, 0);
+}
+
+static void test_parse_unsub_one(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 1, "john@doe.com");
+
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	/* gone: nothing left to unsubscribe */
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"The subscriber does not exist in this list.\"}"),
+			 PROVIDER_DONE);
+	/* the status code says it: a body we cannot read does not matter */
+	assert_int_equal(parse(fx, &a, 200, "OK"), PROVIDER_DONE);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"error\","
+			       "\"error\":\"odd\"}"), PROVIDER_FAILED);
+	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
+			       "\"Your request expired.\"}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "expired"));
+	assert_int_equal(parse(fx, &a, 302, ""), PROVIDER_FAILED);
+	assert_int_equal(fx->spawn->len, 0);
+}
+
+static const char campaign_ok[] =
+	"{\"status\":\"success\",\"data\":{\"record\":{\"campaign_uid\":\""
+	CAMP "\",\"name\":\"November\",\"type\":\"regular\",\"status\":"
+	"\"sent\",\"list\":{\"list_uid\":\"" LIST "\",\"name\":\"news\","
+	"\"subscribers_count\":3},\"segment\":null}}}";
+
+static void test_parse_bounce(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_BOUNCE, 0, "john@doe.com");
+
+	a.list_id[0] = a.subscriber_id[0] = '\0';
+	assert_int_equal(parse(fx, &a, 200, campaign_ok), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 1);
+	assert_string_equal(a.list_id, LIST);
+
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"subscriber_uid\":\"" SUB "\",\"status\":"
+			       "\"confirmed\",\"date_added\":\"x\"}}"),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 2);
+	assert_string_equal(a.subscriber_id, SUB);
+
+	assert_int_equal(parse(fx, &a, 201, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"message\":\"m\"}}}"), PROVIDER_DONE);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "\"This subscriber has already been marked as "
+			       "bounced!\"}"), PROVIDER_DONE);
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "{\"message\":\"Message cannot be blank.\","
+			       "\"bounce_type\":\"Bounce type is not in the "
+			       "list.\"}}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "message: Message cannot be blank.; "
+			       "bounce_type: Bounce type is not in the list."));
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"The subscriber does not exist.\"}"),
+			 PROVIDER_FAILED);
+	assert_int_equal(a.step, 2);
+	assert_int_equal(fx->spawn->len, 0);
+}
+
+static void test_parse_bounce_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_BOUNCE, 0, "john@doe.com");
+
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"The campaign does not exist.\"}"),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "campaign " CAMP " not found"));
+	assert_int_equal(a.step, 0);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"list\":{\"list_uid\":\"../x\"}}}}"),
+			 PROVIDER_FAILED);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"list\":null}}}"), PROVIDER_FAILED);
+	assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
+	assert_int_equal(a.step, 0);
+
+	/* step 1: not on the campaign's list is nothing to record */
+	a.step = 1;
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"The subscriber does not exist in this list.\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"subscriber_uid\":\"ZZ123CD456EF7\"}}"),
+			 PROVIDER_FAILED);
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "\"Please provide a valid email address.\"}"),
+			 PROVIDER_FAILED);
+	assert_int_equal(a.step, 1);
+	a.step = 9;
+	assert_int_equal(parse(fx, &a, 200, "{}"), PROVIDER_FAILED);
+}
+
+/* the second bounce of a campaign skips the campaign call */
+static void test_campaign_cache(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_BOUNCE, 0, "john@doe.com");
+	struct action b = action(OP_BOUNCE, 0, "jane@doe.com");
+
+	a.list_id[0] = b.list_id[0] = '\0';
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/"
+			    "campaigns/" CAMP);
+	assert_int_equal(parse(fx, &a, 200, campaign_ok), PROVIDER_CONTINUE);
+
+	assert_int_equal(build(fx, &b), 1);
+	assert_int_equal(b.step, 1);
+	assert_string_equal(b.list_id, LIST);
+	assert_string_equal(fx->req.method, "");
+	assert_null(fx->req.body);
+	/* and then the search in that list */
+	assert_int_equal(build(fx, &b), 0);
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/lists/"
+			    LIST "/subscribers/search-by-email"
+			    "?EMAIL=jane%40doe.com");
+
+	/* another campaign is asked for */
+	b = action(OP_BOUNCE, 0, "jane@doe.com");
+	snprintf(b.campaign_id, sizeof(b.campaign_id), "dd123cd456ef7");
+	assert_int_equal(build(fx, &b), 0);
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/"
+			    "campaigns/dd123cd456ef7");
+}
+
+/* the cache is bounded: full, it is cleared and refilled */
+static void test_campaign_cache_bound(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a;
+	int i;
+
+	for (i = 0; i <= 10000; i++) {
+		a = action(OP_BOUNCE, 0, "john@doe.com");
+		snprintf(a.campaign_id, sizeof(a.campaign_id), "c%012d", i);
+		assert_int_equal(parse(fx, &a, 200, campaign_ok),
+				 PROVIDER_CONTINUE);
+	}
+	/* the 10,001st cleared the 10,000 before it */
+	a = action(OP_BOUNCE, 0, "john@doe.com");
+	snprintf(a.campaign_id, sizeof(a.campaign_id), "c%012d", 0);
+	assert_int_equal(build(fx, &a), 0);
+	a = action(OP_BOUNCE, 0, "john@doe.com");
+	snprintf(a.campaign_id, sizeof(a.campaign_id), "c%012d", 10000);
+	assert_int_equal(build(fx, &a), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_v1_unsub_search, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_v1_unsub_one, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_v1_bounce_steps, setup_v1,
+						teardown),
+		cmocka_unit_test(test_endpoint_slashes),
+		cmocka_unit_test_setup_teardown(test_v2, setup_v2, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_validation, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_build_refusals, setup_v1,
+						teardown),
+		cmocka_unit_test(test_init_refusals),
+		cmocka_unit_test_setup_teardown(test_message, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_search_all, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_search_all_bad_uid,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_search_all_errors,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_unsub_one, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_bounce, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_bounce_errors,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_campaign_cache, setup_v1,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_campaign_cache_bound,
+						setup_v1, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,173 @@
+/*
+ * test_route.c - which providers get an event and what each is asked to
+ * do: sender globs (VERP, case), complaints and lists routing, MailWizz
+ * hard-/soft-action with and without a campaign, webhooks, soft bounces
+ * never unsubscribing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rcpt.h"
+#include "route.h"
+
+static char *news[] = { "news-*@bounces.example.com", "Newsletter@MW.example.com", NULL };
+static char *all[] = { "*", NULL };
+
+static struct config_provider mk(enum provider_type t, char **senders)
+{
+	struct config_provider p;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "p";
+	p.type = t;
+	p.senders = senders;
+	p.job_prefix = "mailwizz-";
+	p.complaints = true;
+	p.lists = true;
+	p.hard_action = ACT_BOTH;
+	p.soft_action = ACT_BOUNCE;
+	return p;
+}
+
+static struct event ev_of(const char *orig, const char *job)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_BOUNCE;
+	ev.orig = orig;
+	ev.job_id = job;
+	return ev;
+}
+
+static void test_senders(void **state)
+{
+	struct config_provider p = mk(PROVIDER_MAILWIZZ, news);
+	struct config_provider none = mk(PROVIDER_MAILWIZZ, NULL);
+	struct config_provider star = mk(PROVIDER_WEBHOOK, all);
+
+	(void)state;
+	assert_true(route_sender_match(&p, "news-user=domain.com@bounces.example.com"));
+	assert_true(route_sender_match(&p, "NEWS-x@Bounces.Example.com"));
+	assert_true(route_sender_match(&p, "newsletter@mw.example.com"));
+	assert_false(route_sender_match(&p, "news-x@bounces.example.com.evil"));
+	assert_false(route_sender_match(&p, "other@bounces.example.com"));
+	assert_false(route_sender_match(&p, NULL));
+	assert_false(route_sender_match(&none, "newsletter@mw.example.com"));
+	assert_true(route_sender_match(&star, NULL));
+	assert_true(route_sender_match(&star, "x@y.z"));
+}
+
+static void test_campaign(void **state)
+{
+	struct config_provider p = mk(PROVIDER_MAILWIZZ, all);
+	char uid[64];
+
+	(void)state;
+	assert_int_equal(route_campaign(&p, "mailwizz-cc123cd456ef7", uid, sizeof(uid)), 0);
+	assert_string_equal(uid, "cc123cd456ef7");
+	assert_int_equal(route_campaign(&p, "mailwizz-CC123CD456EF7", uid, sizeof(uid)), -1);
+	assert_int_equal(route_campaign(&p, "mailwizz-cc123cd456ef", uid, sizeof(uid)), -1);
+	assert_int_equal(route_campaign(&p, "mailwizz-../../admin1", uid, sizeof(uid)), -1);
+	assert_int_equal(route_campaign(&p, "other-cc123cd456ef7", uid, sizeof(uid)), -1);
+	assert_int_equal(route_campaign(&p, NULL, uid, sizeof(uid)), -1);
+	p.job_prefix = "";
+	assert_int_equal(route_campaign(&p, "cc123cd456ef7", uid, sizeof(uid)), 0);
+	assert_int_equal(route_campaign(&p, "cc123cd456ef7", uid, 10), -1);
+	assert_true(route_uid_ok("ab123cd456ef7"));
+	assert_false(route_uid_ok("ab123cd456ef7x"));
+	assert_false(route_uid_ok("ab123cd456e-7"));
+}
+
+static void test_plans(void **state)
+{
+	static const struct {
+		enum provider_type type;
+		int hard_action, soft_action;
+		bool complaints, lists;
+		const char *job;
+		enum rcpt_outcome o;
+		int n, op0, op1;
+		const char *btype;
+	} cases[] = {
+		/* MailWizz, default: both when the campaign is known */
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_HARD, 2, OP_BOUNCE, OP_UNSUBSCRIBE, "hard" },
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_HARD, 1, OP_UNSUBSCRIBE, 0, "hard" },
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_ESCALATED, 2, OP_BOUNCE, OP_UNSUBSCRIBE, "hard" },
+		{ PROVIDER_MAILWIZZ, ACT_BOUNCE, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_HARD, 1, OP_BOUNCE, 0, "hard" },
+		/* bounce-only without a campaign still acts */
+		{ PROVIDER_MAILWIZZ, ACT_BOUNCE, ACT_BOUNCE, true, true, "job-7", OUT_HARD, 1, OP_UNSUBSCRIBE, 0, "hard" },
+		{ PROVIDER_MAILWIZZ, ACT_UNSUBSCRIBE, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_HARD, 1, OP_UNSUBSCRIBE, 0, "hard" },
+		{ PROVIDER_MAILWIZZ, ACT_NONE, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_HARD, 0, 0, 0, "hard" },
+		/* soft: a soft bounce record, never an unsubscribe */
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_SOFT, 1, OP_BOUNCE, 0, "soft" },
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_SOFT, 0, 0, 0, "soft" },
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_NONE, true, true, "mailwizz-cc123cd456ef7", OUT_SOFT, 0, 0, 0, "soft" },
+		{ PROVIDER_INTERSPIRE, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_SOFT, 0, 0, 0, "soft" },
+		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_SOFT, 1, OP_BOUNCE, 0, "soft" },
+		{ PROVIDER_INTERSPIRE, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_HARD, 1, OP_UNSUBSCRIBE, 0, "hard" },
+		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_HARD, 1, OP_UNSUBSCRIBE, 0, "hard" },
+		/* complaints and lists by switch */
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_COMPLAINT, 1, OP_COMPLAINT, 0, NULL },
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, false, true, "", OUT_COMPLAINT, 0, 0, 0, NULL },
+		{ PROVIDER_INTERSPIRE, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_UNSUB, 1, OP_UNSUBSCRIBE, 0, NULL },
+		{ PROVIDER_INTERSPIRE, ACT_BOTH, ACT_BOUNCE, true, false, "", OUT_UNSUB, 0, 0, 0, NULL },
+		/* nothing for the rest */
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_DUPLICATE, 0, 0, 0, NULL },
+		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_RESET, 0, 0, 0, NULL },
+		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_IGNORED, 0, 0, 0, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config_provider p = mk(cases[i].type, news);
+		struct event ev = ev_of("news-a=b.com@bounces.example.com",
+					cases[i].job);
+		const char *btype = "x";
+		int ops[ROUTE_MAX_OPS] = { 0, 0 };
+		int n;
+
+		p.hard_action = cases[i].hard_action;
+		p.soft_action = cases[i].soft_action;
+		p.complaints = cases[i].complaints;
+		p.lists = cases[i].lists;
+		n = route_plan(&p, &ev, cases[i].o, ops, &btype);
+		if (n != cases[i].n || (n > 0 && ops[0] != cases[i].op0) ||
+		    (n > 1 && ops[1] != cases[i].op1))
+			fail_msg("case %zu: got %d ops (%d, %d)", i, n, ops[0], ops[1]);
+		if (n && cases[i].btype && strcmp(btype, cases[i].btype) != 0)
+			fail_msg("case %zu: bounce type %s", i, btype);
+	}
+}
+
+static void test_unrouted_bounce(void **state)
+{
+	struct config_provider p = mk(PROVIDER_MAILWIZZ, news);
+	struct event ev = ev_of("bounces@other.example.org", "mailwizz-cc123cd456ef7");
+	const char *btype;
+	int ops[ROUTE_MAX_OPS];
+
+	(void)state;
+	assert_int_equal(route_plan(&p, &ev, OUT_HARD, ops, &btype), 0);
+	assert_int_equal(route_plan(&p, &ev, OUT_SOFT, ops, &btype), 0);
+	/* complaints do not depend on the sender */
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &btype), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_senders),
+		cmocka_unit_test(test_campaign),
+		cmocka_unit_test(test_plans),
+		cmocka_unit_test(test_unrouted_bounce),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
