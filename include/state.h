@@ -43,6 +43,17 @@ int state_begin(struct state *st, bool write, MDB_txn **txn);
 int state_commit(MDB_txn *txn);
 void state_abort(MDB_txn *txn);
 
+/*
+ * state_commit_lazy - commit without waiting for the disk (the write is in
+ * the page cache: a crash of the process loses nothing, a crash of the
+ * machine may lose it).  Only for changes whose loss is harmless to replay,
+ * such as provider results (idempotent calls).  The next state_commit() or
+ * state_sync() makes it durable.
+ */
+int state_commit_lazy(struct state *st, MDB_txn *txn);
+/* state_sync - make lazily committed data durable; 0 or -errno */
+int state_sync(struct state *st);
+
 /* state_grow - double the map size (call with no transaction open) */
 int state_grow(struct state *st);
 size_t state_map_size(struct state *st);

@@ -358,6 +358,7 @@ void dispatch_free(struct dispatch *d)
 	if (d->multi)
 		dispatch_xfer_abort_all(d);
 	dispatch_results_clear(d);
+	dispatch_sync(d);
 	for (i = 0; i < d->n_provs; i++) {
 		provider_free(d->provs[i].p);
 		dispatch_pool_free(&d->provs[i]);

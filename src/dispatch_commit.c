@@ -286,7 +286,9 @@ static int dispatch_commit_try(struct dispatch *d, int64_t now_ms,
 		if (rc)
 			goto abort;
 	}
-	return state_commit(txn);
+	/* provider results are safe to replay (every call is idempotent):
+	   no disk wait per step; dispatch_sync makes them durable */
+	return state_commit_lazy(d->st, txn);
 abort:
 	state_abort(txn);
 	return rc;
@@ -369,6 +371,22 @@ static void dispatch_report_one(struct dispatch *d,
 }
 
 /* dispatch_commit - write, then log and count, the step's results */
+/* dispatch_sync - make the lazily committed results durable */
+void dispatch_sync(struct dispatch *d)
+{
+	int rc;
+
+	if (!d->unsynced)
+		return;
+	rc = state_sync(d->st);
+	if (rc)
+		log_warn("dispatch", "cannot sync the state to disk: %s",
+			 state_strerror(rc));
+	else
+		d->unsynced = false;
+	d->synced_ms = dispatch_now_ms();
+}
+
 int dispatch_commit(struct dispatch *d)
 {
 	int64_t now_ms = dispatch_now_ms();
@@ -394,6 +412,9 @@ int dispatch_commit(struct dispatch *d)
 			  "be sent again", n, state_strerror(rc));
 		goto out;
 	}
+	d->unsynced = true;
+	if (now_ms - d->synced_ms >= DISPATCH_SYNC_MS)
+		dispatch_sync(d);
 	for (i = 0; i < n; i++) {
 		const struct dispatch_result *r =
 			&g_array_index(d->results, struct dispatch_result, i);

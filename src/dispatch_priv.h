@@ -75,7 +75,15 @@ struct dispatch {
 	GArray *results;		/* struct dispatch_result of this step */
 	bool stopped;
 	bool curl_ready;		/* curl_global_init() succeeded */
+	bool unsynced;			/* lazy commits not yet on disk */
+	int64_t synced_ms;		/* last state_sync() */
 };
+
+/* results are committed lazily and synced at most this far apart */
+#define DISPATCH_SYNC_MS 1000
+
+/* dispatch_sync - state_sync() after lazy commits (dispatch_commit.c) */
+void dispatch_sync(struct dispatch *d);
 
 /* dispatch_now_ms - the wall clock in ms */
 int64_t dispatch_now_ms(void);

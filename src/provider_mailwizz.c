@@ -9,8 +9,16 @@
  *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
  *   OP_BOUNCE
  *     0  GET campaigns/{campaign} -> its list (cached: no call)
- *     1  GET lists/{list}/subscribers/search-by-email?EMAIL=  (404: done)
+ *     1  GET lists/subscribers/search-by-email-in-all-lists?EMAIL= -> the
+ *        subscriber on the campaign's list
  *     2  POST campaigns/{campaign}/bounces (422 "already ...": done)
+ *   A hard bounce at a provider that also unsubscribes (hard-action =
+ *   both) needs no unsubscribe call when the record is taken as hard:
+ *   MailWizz then blacklists the address in every list.  Where that does
+ *   not happen the unsubscribe is done instead: the subscriber is not on
+ *   the campaign's list (one unsubscribe child per active membership found
+ *   by the search of step 1), the campaign is unknown, the bounce was
+ *   recorded before (422) or filed as "internal" (an OP_UNSUBSCRIBE child).
  *
  * Error policy.  build() refuses for good (-1) what can never be sent: an
  * unknown op or step, a UID that is not 13 of [a-z0-9] (nothing unchecked
@@ -456,8 +464,7 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 			return -1;
 		call.method = "GET";
 		if (mw_path(&call, err, errlen,
-			    "lists/%s/subscribers/search-by-email",
-			    a->list_id) != 0)
+			    "lists/subscribers/search-by-email-in-all-lists") != 0)
 			return -1;
 		call.get_keys[0] = "EMAIL";
 		call.get_vals[0] = a->addr;
@@ -598,6 +605,37 @@ static int mw_is_2xx(long status)
 	return status >= 200 && status < 300;
 }
 
+/* mw_spawn_unsubs - one unsubscribe child (OP_UNSUBSCRIBE step 1) per
+   membership of RECORDS that is not unsubscribed or blacklisted */
+static void mw_spawn_unsubs(const struct action *a, const cJSON *records,
+			    GArray *spawn)
+{
+	const cJSON *rec;
+
+	cJSON_ArrayForEach(rec, records) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
+		const cJSON *list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+		struct action child;
+
+		if (cJSON_IsString(st) &&
+		    (strcmp(st->valuestring, "unsubscribed") == 0 ||
+		     strcmp(st->valuestring, "blacklisted") == 0))
+			continue;
+		child = *a;
+		child.id = 0;
+		if (child.op == OP_BOUNCE)
+			child.op = OP_UNSUBSCRIBE;
+		child.step = MW_UNSUB_ONE;
+		child.attempts = 0;
+		child.last_error[0] = '\0';
+		mw_copy_id(child.list_id, sizeof(child.list_id),
+			   cJSON_GetObjectItemCaseSensitive(list, "list_uid"));
+		mw_copy_id(child.subscriber_id, sizeof(child.subscriber_id),
+			   cJSON_GetObjectItemCaseSensitive(rec, "subscriber_uid"));
+		g_array_append_val(spawn, child);
+	}
+}
+
 /* mw_parse_search_all - spawn one unsubscribe per active membership */
 static enum provider_result mw_parse_search_all(struct action *a,
 						const struct http_resp *resp,
@@ -606,7 +644,7 @@ static enum provider_result mw_parse_search_all(struct action *a,
 						size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
-	const cJSON *data, *records, *rec;
+	const cJSON *data, *records;
 	int n;
 
 	if (!mw_is_2xx(resp->status))
@@ -628,26 +666,7 @@ static enum provider_result mw_parse_search_all(struct action *a,
 			 "more than %d", n, MW_SPAWN_MAX);
 		return PROVIDER_FAILED;
 	}
-	cJSON_ArrayForEach(rec, records) {
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(rec, "status");
-		const cJSON *list = cJSON_GetObjectItemCaseSensitive(rec, "list");
-		struct action child;
-
-		if (cJSON_IsString(st) &&
-		    (strcmp(st->valuestring, "unsubscribed") == 0 ||
-		     strcmp(st->valuestring, "blacklisted") == 0))
-			continue;
-		child = *a;
-		child.id = 0;
-		child.step = MW_UNSUB_ONE;
-		child.attempts = 0;
-		child.last_error[0] = '\0';
-		mw_copy_id(child.list_id, sizeof(child.list_id),
-			   cJSON_GetObjectItemCaseSensitive(list, "list_uid"));
-		mw_copy_id(child.subscriber_id, sizeof(child.subscriber_id),
-			   cJSON_GetObjectItemCaseSensitive(rec, "subscriber_uid"));
-		g_array_append_val(spawn, child);
-	}
+	mw_spawn_unsubs(a, records, spawn);
 	return PROVIDER_DONE;
 }
 
@@ -712,48 +731,113 @@ static enum provider_result mw_parse_campaign(struct provider *p,
 	return PROVIDER_CONTINUE;
 }
 
-/* mw_parse_search_list - the subscriber on the list; 404: nothing to do */
-static enum provider_result mw_parse_search_list(struct action *a,
+/* mw_unsub_wanted - does a hard bounce here also unsubscribe? */
+static bool mw_unsub_wanted(const struct provider *p, const struct action *a)
+{
+	return strcmp(a->bounce_type, "hard") == 0 &&
+	       (p->cfg->hard_action & ACT_UNSUBSCRIBE) != 0;
+}
+
+/* mw_parse_search_list - the subscriber on the campaign's list, found in
+   the search of all lists; not there: nothing to record (and, for a hard
+   bounce that also unsubscribes, the other memberships are unsubscribed) */
+static enum provider_result mw_parse_search_list(struct provider *p,
+						 struct action *a,
 						 const struct http_resp *resp,
-						 const cJSON *root, char *err,
+						 const cJSON *root,
+						 GArray *spawn, char *err,
 						 size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
-	const cJSON *uid;
+	const cJSON *records, *rec;
 
-	if (resp->status == 404)
-		return PROVIDER_DONE;
 	if (!mw_is_2xx(resp->status))
-		return mw_refused("search in list", root, resp, err, errlen);
-	if (mw_success("search in list", root, resp, &v, err, errlen) == NULL)
+		return mw_refused("search in all lists", root, resp, err,
+				  errlen);
+	if (mw_success("search in all lists", root, resp, &v, err,
+		       errlen) == NULL)
 		return v;
-	uid = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(root, "data"),
-		"subscriber_uid");
-	if (!cJSON_IsString(uid) ||
-	    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX)) {
-		snprintf(err, errlen, "search in list %s: answer has no valid "
-			 "data.subscriber_uid", a->list_id);
+	records = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"), "records");
+	if (!cJSON_IsArray(records) ||
+	    cJSON_GetArraySize(records) > MW_SPAWN_MAX) {
+		snprintf(err, errlen, "search in all lists: answer has no "
+			 "usable data.records array");
 		return PROVIDER_FAILED;
 	}
-	snprintf(a->subscriber_id, sizeof(a->subscriber_id), "%s",
-		 uid->valuestring);
-	a->step = MW_BOUNCE_POST;
-	return PROVIDER_CONTINUE;
+	cJSON_ArrayForEach(rec, records) {
+		const cJSON *list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+		const cJSON *luid = cJSON_GetObjectItemCaseSensitive(list,
+								     "list_uid");
+		const cJSON *uid = cJSON_GetObjectItemCaseSensitive(
+			rec, "subscriber_uid");
+
+		if (!cJSON_IsString(luid) ||
+		    strcmp(luid->valuestring, a->list_id) != 0)
+			continue;
+		if (!cJSON_IsString(uid) ||
+		    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX)) {
+			snprintf(err, errlen, "search in all lists: no valid "
+				 "subscriber_uid on list %s", a->list_id);
+			return PROVIDER_FAILED;
+		}
+		snprintf(a->subscriber_id, sizeof(a->subscriber_id), "%s",
+			 uid->valuestring);
+		a->step = MW_BOUNCE_POST;
+		return PROVIDER_CONTINUE;
+	}
+	if (mw_unsub_wanted(p, a))
+		mw_spawn_unsubs(a, records, spawn);
+	return PROVIDER_DONE;
 }
 
-/* mw_parse_bounce_post - 2xx, or 422 "already marked", is done */
-static enum provider_result mw_parse_bounce_post(const struct http_resp *resp,
-						 const cJSON *root, char *err,
+/* mw_then_unsubscribe - a hard bounce that did not blacklist the address
+   at a provider that also unsubscribes: spawn the unsubscribe */
+static void mw_then_unsubscribe(struct provider *p, const struct action *a,
+				GArray *spawn)
+{
+	struct action child;
+
+	if (!mw_unsub_wanted(p, a))
+		return;
+	child = *a;
+	child.id = 0;
+	child.op = OP_UNSUBSCRIBE;
+	child.step = MW_UNSUB_SEARCH;
+	child.list_id[0] = child.subscriber_id[0] = '\0';
+	child.attempts = 0;
+	child.last_error[0] = '\0';
+	g_array_append_val(spawn, child);
+}
+
+/* mw_parse_bounce_post - 2xx, or 422 "already marked", is done; a hard
+   bounce not taken as hard (already marked, or filed "internal") did not
+   blacklist the address, so the unsubscribe follows */
+static enum provider_result mw_parse_bounce_post(struct provider *p,
+						 const struct action *a,
+						 const struct http_resp *resp,
+						 const cJSON *root,
+						 GArray *spawn, char *err,
 						 size_t errlen)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "data"),
+			"record"),
+		"bounce_type");
 
-	if (mw_is_2xx(resp->status))
+	if (mw_is_2xx(resp->status)) {
+		if (!cJSON_IsString(type) ||
+		    strcmp(type->valuestring, "hard") != 0)
+			mw_then_unsubscribe(p, a, spawn);
 		return PROVIDER_DONE;
+	}
 	if (resp->status == 422 && cJSON_IsString(e) &&
-	    strstr(e->valuestring, "already") != NULL)
+	    strstr(e->valuestring, "already") != NULL) {
+		mw_then_unsubscribe(p, a, spawn);
 		return PROVIDER_DONE;
+	}
 	return mw_refused("record bounce", root, resp, err, errlen);
 }
 
@@ -779,11 +863,19 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 		if (a->step == MW_BOUNCE_CAMPAIGN)
 			v = mw_parse_campaign(p, a, resp, root, err, errlen);
 		else if (a->step == MW_BOUNCE_SEARCH)
-			v = mw_parse_search_list(a, resp, root, err, errlen);
+			v = mw_parse_search_list(p, a, resp, root, spawn, err,
+						 errlen);
 		else if (a->step == MW_BOUNCE_POST)
-			v = mw_parse_bounce_post(resp, root, err, errlen);
+			v = mw_parse_bounce_post(p, a, resp, root, spawn, err,
+						 errlen);
 		else
 			goto bad_step;
+		if (v == PROVIDER_FAILED && a->step == MW_BOUNCE_CAMPAIGN &&
+		    resp->status == 404 && mw_unsub_wanted(p, a)) {
+			/* unknown campaign: the unsubscribe still happens */
+			mw_then_unsubscribe(p, a, spawn);
+			v = PROVIDER_DONE;
+		}
 	} else {
 		goto bad_step;
 	}

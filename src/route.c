@@ -60,11 +60,14 @@ static int route_mailwizz_hard(const struct config_provider *p,
 	bool campaign = route_campaign(p, ev->job_id, uid, sizeof(uid)) == 0;
 	int n = 0;
 
+	/* with a campaign, the bounce record comes first and the provider
+	   unsubscribes after it when hard-action asks for both (MailWizz
+	   blacklists a hard-bounced subscriber, which spares the calls);
+	   without one a bounce cannot be recorded: unsubscribe, so the
+	   address is acted on whatever the setting */
 	if (p->hard_action & ACT_BOUNCE && campaign)
 		ops[n++] = OP_BOUNCE;
-	/* without a campaign a bounce cannot be recorded: unsubscribe, so the
-	   address is acted on whatever the setting */
-	if (p->hard_action & ACT_UNSUBSCRIBE || (n == 0 && p->hard_action))
+	else if (p->hard_action != ACT_NONE)
 		ops[n++] = OP_UNSUBSCRIBE;
 	return n;
 }

@@ -413,6 +413,31 @@ int state_commit(MDB_txn *txn)
 	return state_mdb_rc(mdb_txn_commit(txn));
 }
 
+/* state_commit_lazy - commit without waiting for the disk: the data is
+   in the page cache (safe from a crash of the process, not of the
+   machine) and reaches the disk with the next durable commit or
+   state_sync().  For results that are safe to replay. */
+int state_commit_lazy(struct state *st, MDB_txn *txn)
+{
+	int rc;
+
+	if (txn == NULL)
+		return -EINVAL;
+	if (mdb_env_set_flags(st->env, MDB_NOSYNC, 1) != 0) {
+		mdb_txn_abort(txn);
+		return -EIO;
+	}
+	rc = state_mdb_rc(mdb_txn_commit(txn));
+	(void)mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
+	return rc;
+}
+
+/* state_sync - flush lazily committed data to the disk */
+int state_sync(struct state *st)
+{
+	return state_mdb_rc(mdb_env_sync(st->env, 1));
+}
+
 void state_abort(MDB_txn *txn)
 {
 	if (txn)

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""providers.py - provider throughput benchmark of bounced.
+
+Generates 2,000 bounce records over about 1,200 addresses (hard bounces
+with a MailWizz campaign job id; every address on three lists), runs
+`bounced process` against the fake MailWizz server on 127.0.0.1 with 0 ms
+and 5 ms of latency per request, and prints wall time, records/s, HTTP
+calls by endpoint, calls/s and peak RSS.  Not part of pass/fail.
+
+    python3 tests/bench/providers.py [--build build] [--latency 0,5]
+"""
+import argparse
+import collections
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+from fake import mailwizz  # noqa: E402
+
+PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
+CAMPAIGN = 'cc123cd456ef7'
+LISTS = ['la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3']
+
+
+def uid(prefix, n):
+    return (prefix + '%011d' % n)[:13]
+
+
+def make_data(addrs):
+    lists = []
+    for li, luid in enumerate(LISTS):
+        subs = [{'subscriber_uid': uid('s%d' % li, i), 'email': a,
+                 'status': 'confirmed'} for i, a in enumerate(addrs)]
+        lists.append({'list_uid': luid, 'name': 'l%d' % li,
+                      'display_name': 'List %d' % li, 'subscribers': subs})
+    return {'lists': lists,
+            'campaigns': [{'campaign_uid': CAMPAIGN, 'name': 'Bench',
+                           'list_uid': LISTS[0], 'status': 'sent'}]}
+
+
+def make_acct(path, addrs, n, rng):
+    with open(path, 'w', newline='') as f:
+        f.write('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,'
+                'vmta,jobId\r\n')
+        for i in range(n):
+            a = addrs[i] if i < len(addrs) else rng.choice(addrs)
+            f.write('b,2026-11-24 %02d:%02d:%02d+0000,news@bounces.example.com,'
+                    '%s,5.1.1,"smtp;550 5.1.1 <%s>: user unknown, sorry",'
+                    'bad-mailbox,vmta1,mailwizz-%s\r\n' %
+                    (i // 3600 % 24, i // 60 % 60, i % 60, a, a, CAMPAIGN))
+
+
+def run_one(build, latency, addrs, n, tmp):
+    rng = random.Random(7)
+    work = os.path.join(tmp, 'lat%d' % latency)
+    os.makedirs(os.path.join(work, 'spool', 'acct'))
+    acct = os.path.join(work, 'bounces.csv')
+    make_acct(acct, addrs, n, rng)
+    fake = mailwizz.MailWizzFake(public_key=PUB, private_key=PRIV,
+                                 data=make_data(addrs), latency_ms=latency)
+    fake.start()
+    try:
+        conf = os.path.join(work, 'bounced.conf')
+        with open(conf, 'w') as f:
+            f.write('[bounced]\nspool = %s/spool\nstate = %s/state\n\n'
+                    '[provider mw]\ntype = mailwizz\nendpoint = %s/api\n'
+                    'public-key = %s\nprivate-key = %s\nsenders = *\n' %
+                    (work, work, fake.url, PUB, PRIV))
+        os.chmod(conf, 0o600)
+        t0 = time.time()
+        p = subprocess.run(['/usr/bin/time', '-f', '%U %S %M',
+                            os.path.join(build, 'bounced'), '-q', '-c', conf,
+                            'process', acct],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wall = time.time() - t0
+        if p.returncode != 0:
+            sys.stderr.write(p.stderr.decode())
+            return 1
+        user, sys_, rss = p.stderr.decode().strip().splitlines()[-1].split()
+        rss = int(rss)
+        print('    (bounced CPU: %s s user, %s s system)' % (user, sys_))
+        calls = fake.calls()
+    finally:
+        fake.stop()
+    by = collections.Counter()
+    for c in calls:
+        path = re.sub(r'/[a-z0-9]{13}(?=/|$)', '/{uid}', c['path'])
+        by['%s %s' % (c['method'], path)] += 1
+    print('latency %d ms: %d records, %d addresses: %.2f s, %.0f records/s, '
+          '%d calls, %.0f calls/s, peak RSS %d MiB' %
+          (latency, n, len(addrs), wall, n / wall, len(calls),
+           len(calls) / wall, (rss + 1023) // 1024))
+    for k, v in sorted(by.items()):
+        print('    %5d  %s' % (v, k))
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--build', default='build')
+    ap.add_argument('--latency', default='0,5')
+    ap.add_argument('--records', type=int, default=2000)
+    ap.add_argument('--addresses', type=int, default=1200)
+    args = ap.parse_args()
+    build = os.path.join(ROOT, args.build)
+    addrs = ['user%05d@example.com' % i for i in range(args.addresses)]
+    tmp = tempfile.mkdtemp(prefix='bounced-bench-')
+    rc = 0
+    try:
+        for lat in [int(x) for x in args.latency.split(',')]:
+            rc |= run_one(build, lat, addrs, args.records, tmp)
+    finally:
+        shutil.rmtree(tmp, True)
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
