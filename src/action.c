@@ -55,32 +55,8 @@ static bool action_valid(uint8_t op, uint8_t klass)
 
 /* ---- encoding ---- */
 
-/* action_put_str - a u16 length and the bytes of the C string in FIELD */
-static void action_put_str(struct codec_w *w, const char *field, size_t size)
-{
-	size_t n = strnlen(field, size - 1);	/* unterminated: cut */
-
-	codec_put_u16(w, (uint16_t)n);
-	codec_put_bytes(w, field, n);
-}
-
-#define PUT_STR(w, field) action_put_str((w), (field), sizeof(field))
+#define PUT_STR(w, field) codec_put_cstr((w), (field), sizeof(field))
 #define GET_STR(rd, field) codec_get_str((rd), (field), sizeof(field))
-
-/* action_put_reason - the struct rcpt_reason behind the action */
-static void action_put_reason(struct codec_w *w, const struct rcpt_reason *rs)
-{
-	codec_put_i64(w, rs->time);
-	codec_put_u8(w, rs->kind);
-	codec_put_u64(w, rs->line);
-	PUT_STR(w, rs->source);
-	PUT_STR(w, rs->category);
-	PUT_STR(w, rs->dsn_status);
-	PUT_STR(w, rs->dsn_diag);
-	PUT_STR(w, rs->orig);
-	PUT_STR(w, rs->vmta);
-	PUT_STR(w, rs->job_id);
-}
 
 /* action_encode - A into BUF; 0, -EINVAL (bad action) or -ENOBUFS */
 int action_encode(const struct action *a, uint8_t *buf, size_t cap,
@@ -105,7 +81,7 @@ int action_encode(const struct action *a, uint8_t *buf, size_t cap,
 	PUT_STR(&w, a->subscriber_id);
 	PUT_STR(&w, a->campaign_id);
 	PUT_STR(&w, a->bounce_type);
-	action_put_reason(&w, &a->ev);
+	rcpt_reason_put(&w, &a->ev);
 	PUT_STR(&w, a->last_error);
 	if (w.overflow)
 		return -ENOBUFS;
@@ -115,23 +91,6 @@ int action_encode(const struct action *a, uint8_t *buf, size_t cap,
 
 /* ---- decoding ---- */
 
-/* action_get_reason - the struct rcpt_reason; 0 or -EINVAL */
-static int action_get_reason(struct codec_r *rd, struct rcpt_reason *rs)
-{
-	int rc = 0;
-
-	rc |= codec_get_i64(rd, &rs->time);
-	rc |= codec_get_u8(rd, &rs->kind);
-	rc |= codec_get_u64(rd, &rs->line);
-	rc |= GET_STR(rd, rs->source);
-	rc |= GET_STR(rd, rs->category);
-	rc |= GET_STR(rd, rs->dsn_status);
-	rc |= GET_STR(rd, rs->dsn_diag);
-	rc |= GET_STR(rd, rs->orig);
-	rc |= GET_STR(rd, rs->vmta);
-	rc |= GET_STR(rd, rs->job_id);
-	return rc ? -EINVAL : 0;
-}
 
 /* action_get_fixed - id to due_ms, after the version byte */
 static int action_get_fixed(struct codec_r *rd, struct action *a)
@@ -173,7 +132,7 @@ int action_decode(const uint8_t *buf, size_t len, struct action *a)
 	bad |= GET_STR(&rd, a->subscriber_id);
 	bad |= GET_STR(&rd, a->campaign_id);
 	bad |= GET_STR(&rd, a->bounce_type);
-	if (bad || action_get_reason(&rd, &a->ev) ||
+	if (bad || rcpt_reason_get(&rd, &a->ev) ||
 	    GET_STR(&rd, a->last_error))
 		goto fail;
 	if (rd.pos != rd.len)	/* trailing garbage */

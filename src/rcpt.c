@@ -89,20 +89,11 @@ void rcpt_set_str(char *dst, size_t dstlen, const char *src)
 
 /* ---- encoding ---- */
 
-/* rcpt_put_str - a u16 length and the bytes of the C string in FIELD */
-static void rcpt_put_str(struct codec_w *w, const char *field, size_t size)
-{
-	size_t n = strnlen(field, size - 1);	/* unterminated: cut */
-
-	codec_put_u16(w, (uint16_t)n);
-	codec_put_bytes(w, field, n);
-}
-
-#define PUT_STR(w, field) rcpt_put_str((w), (field), sizeof(field))
+#define PUT_STR(w, field) codec_put_cstr((w), (field), sizeof(field))
 #define GET_STR(rd, field) codec_get_str((rd), (field), sizeof(field))
 
-/* rcpt_put_reason - one struct rcpt_reason */
-static void rcpt_put_reason(struct codec_w *w, const struct rcpt_reason *rs)
+/* rcpt_reason_put - one struct rcpt_reason */
+void rcpt_reason_put(struct codec_w *w, const struct rcpt_reason *rs)
 {
 	codec_put_i64(w, rs->time);
 	codec_put_u8(w, rs->kind);
@@ -146,8 +137,8 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 	for (i = 0; i < r->n_soft; i++)
 		codec_put_i64(&w, r->soft_times[i]);
 	PUT_STR(&w, r->last_category);
-	rcpt_put_reason(&w, &r->reason);
-	rcpt_put_reason(&w, &r->last_soft);
+	rcpt_reason_put(&w, &r->reason);
+	rcpt_reason_put(&w, &r->last_soft);
 	codec_put_u8(&w, (uint8_t)r->n_actions);
 	for (i = 0; i < r->n_actions; i++) {
 		const struct rcpt_action *a = &r->actions[i];
@@ -168,8 +159,8 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 
 /* ---- decoding ---- */
 
-/* rcpt_get_reason - one struct rcpt_reason; 0 or -EINVAL */
-static int rcpt_get_reason(struct codec_r *rd, struct rcpt_reason *rs)
+/* rcpt_reason_get - one struct rcpt_reason; 0 or -EINVAL */
+int rcpt_reason_get(struct codec_r *rd, struct rcpt_reason *rs)
 {
 	uint8_t kind = 0;
 	int rc = 0;
@@ -264,8 +255,8 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 			goto fail;
 	if (GET_STR(&rd, r->last_category))
 		goto fail;
-	if (rcpt_get_reason(&rd, &r->reason) ||
-	    rcpt_get_reason(&rd, &r->last_soft))
+	if (rcpt_reason_get(&rd, &r->reason) ||
+	    rcpt_reason_get(&rd, &r->last_soft))
 		goto fail;
 	if (rcpt_get_actions(&rd, r))
 		goto fail;

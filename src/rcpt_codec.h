@@ -173,4 +173,21 @@ static inline int codec_get_str(struct codec_r *r, char *dst, size_t size)
 	return 0;
 }
 
+/* codec_put_cstr - a u16 length and the bytes of the C string in FIELD
+   (SIZE bytes; an unterminated field is cut) */
+static inline void codec_put_cstr(struct codec_w *w, const char *field,
+				  size_t size)
+{
+	size_t n = strnlen(field, size - 1);
+
+	codec_put_u16(w, (uint16_t)n);
+	codec_put_bytes(w, field, n);
+}
+
+struct rcpt_reason;
+/* rcpt_reason_put / rcpt_reason_get - the codec of a struct rcpt_reason,
+   shared by the recipient and action records (rcpt.c); get: 0 or -EINVAL */
+void rcpt_reason_put(struct codec_w *w, const struct rcpt_reason *rs);
+int rcpt_reason_get(struct codec_r *rd, struct rcpt_reason *rs);
+
 #endif
