@@ -282,9 +282,17 @@ static int iem_xml_load(const char *body, size_t len, mxml_node_t **tree,
 		snprintf(err, errlen, "the answer is empty");
 		goto out;
 	}
+	/* load under a node of ours: on some malformed input mxml leaves
+	   nodes it made outside the tree it returns (found by fuzzing);
+	   under our top node they are freed with it */
+	*tree = mxmlNewXML("1.0");
+	if (*tree == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	iem_xml_catch();
-	*tree = mxmlLoadString(NULL, s, MXML_OPAQUE_CALLBACK);
-	if (*tree == NULL || iem_xml_mxml_errors) {
+	if (mxmlLoadString(*tree, s, MXML_OPAQUE_CALLBACK) == NULL ||
+	    iem_xml_mxml_errors) {
 		snprintf(err, errlen, "the answer is not XML: %s",
 			 iem_xml_mxml_errors ? iem_xml_mxml_msg : "mxml failed");
 		goto out;

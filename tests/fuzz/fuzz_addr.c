@@ -1,0 +1,51 @@
+/*
+ * fuzz_addr.c - libFuzzer target for address normalisation and the
+ * classifier's DSN status search, both fed hostile text.
+ *
+ * Invariants: a normalised address normalises to itself, holds one '@',
+ * no byte below 0x21 and no upper-case ASCII; a status found in a text is
+ * well-formed and classifies.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "classify.h"
+#include "event.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char out[ADDR_MAX + 1], again[ADDR_MAX + 1], st[16];
+	char *text;
+	int n, m;
+	size_t i;
+
+	n = addr_normalise((const char *)data, size, out, sizeof(out));
+	if (n >= 0) {
+		if ((size_t)n != strlen(out) || !strchr(out, '@') ||
+		    strchr(out, '@') != strrchr(out, '@'))
+			abort();
+		for (i = 0; out[i]; i++)
+			if ((unsigned char)out[i] < 0x21 ||
+			    (out[i] >= 'A' && out[i] <= 'Z'))
+				abort();
+		m = addr_normalise(out, (size_t)n, again, sizeof(again));
+		if (m != n || strcmp(out, again) != 0)
+			abort();
+	}
+	text = malloc(size + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (classify_find_status(text, st, sizeof(st)) == 0 &&
+	    classify_dsn(st, NULL) < 0)
+		abort();
+	(void)classify_dsn(text, text);
+	free(text);
+	return 0;
+}
