@@ -3,8 +3,12 @@
 fake recomputes exactly (X-MW-REMOTE-ADDR signed as empty and not sent),
 v2 sends only X-API-KEY, PUT goes with X-HTTP-Method-Override and an empty
 body of Content-Length 0, the address is URL-encoded, the bounce message is
-cut at a UTF-8 boundary, the campaign is asked for once, and MailWizz's
-refusals end as done (already bounced) or as dead letters that say why."""
+cut at a UTF-8 boundary, the campaign is asked for once, the subscriber of
+a bounce is found by the search in all lists, and MailWizz's refusals end
+as done (already bounced) or as dead letters that say why.  A hard bounce
+at hard-action both unsubscribes only where MailWizz did not blacklist the
+address (filed "internal", already bounced, not on the campaign's list,
+campaign unknown)."""
 import collections
 import os
 import sys
@@ -97,20 +101,28 @@ class MailWizzWireCase(BouncedTestCase):
     def assert_flows(self, fake):
         """The calls and final data of complaint_and_soft()."""
         self.assertEqual(routes(fake), collections.Counter({
-            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
+            # the complaint's, then carol's and dave's (bounce step 1)
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 3,
             # confirmed and unconfirmed; the unsubscribed one is left alone
             'PUT /api/lists/%s/subscribers/sa111aa111aa1/unsubscribe' % L1: 1,
             'PUT /api/lists/%s/subscribers/sa222bb222bb2/unsubscribe' % L2: 1,
             'GET /api/campaigns/%s' % CAMPAIGN: 1,     # cached for dave
-            'GET /api/lists/%s/subscribers/search-by-email' % L1: 2,
             'POST /api/campaigns/%s/bounces' % CAMPAIGN: 2,
         }))
         for c in fake.calls():
             self.assertEqual(c['status'] // 100, 2, c)
             self.assertNotIn('//', c['path'], c)
-        search = [c for c in fake.calls() if 'in-all-lists' in c['path']][0]
+        searches = [c for c in fake.calls() if 'in-all-lists' in c['path']]
+        self.assertEqual(sorted(c['query']['EMAIL'] for c in searches),
+                         sorted([ODD, 'carol@example.com',
+                                 'dave@example.com']))
+        search = [c for c in searches if c['query']['EMAIL'] == ODD][0]
         self.assertIn('EMAIL=a%2Bb%26c%40example.com', search['target'])
         self.assertEqual(search['query'], {'EMAIL': ODD})
+        # each bounce went to the subscriber of the campaign's list
+        posted = sorted(c['parsed']['subscriber_uid'] for c in fake.calls()
+                        if c['method'] == 'POST')
+        self.assertEqual(posted, ['sc111aa111aa1', 'sd111aa111aa1'])
         bounces = sorted((b['email'], b['bounce_type'], b['message'])
                          for b in fake.get_data()['bounces'])
         self.assertEqual(bounces, [
@@ -228,12 +240,158 @@ class TestMailWizzWire(MailWizzWireCase):
                                rec('b', 'noone@example.com', '4.2.2', 'full',
                                    'quota-issues', 'mailwizz-' + CAMPAIGN,
                                    minute=1)))
+        # a soft bounce not on the campaign's list: nothing recorded and,
+        # soft, nothing unsubscribed
         self.assertEqual(routes(fake), collections.Counter({
-            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
-            'GET /api/campaigns/%s' % CAMPAIGN: 1,
-            'GET /api/lists/%s/subscribers/search-by-email' % L1: 1}))
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 2,
+            'GET /api/campaigns/%s' % CAMPAIGN: 1}))
+        self.assertEqual(fake.get_data()['bounces'], [])
         self.assertEqual(self.ctl_json('dead'), [])
         self.assertEqual(self.ctl_json('queue'), [])
         for addr in ('nobody@example.com', 'noone@example.com'):
+            acts = self.show(addr)['actions']
+            self.assertEqual([a['state'] for a in acts], ['done'], acts)
+
+
+ERIN, FRANK = 'erin@example.com', 'frank@example.com'
+UNKNOWN = 'zz999zz999zz9'
+
+
+def hard_data():
+    """data() with erin (lists two and three, not the campaign's) and
+    frank (lists one and two), and an earlier soft bounce of ODD."""
+    d = data()
+    d['lists'][0]['subscribers'].append(
+        {'subscriber_uid': 'sf111aa111aa1', 'email': FRANK,
+         'status': 'confirmed'})
+    d['lists'][1]['subscribers'] += [
+        {'subscriber_uid': 'se222bb222bb2', 'email': ERIN,
+         'status': 'confirmed'},
+        {'subscriber_uid': 'sf222bb222bb2', 'email': FRANK,
+         'status': 'confirmed'}]
+    d['lists'][2]['subscribers'].append(
+        {'subscriber_uid': 'se333cc333cc3', 'email': ERIN,
+         'status': 'unsubscribed'})
+    d['bounces'] = [{'campaign_uid': CAMPAIGN,
+                     'subscriber_uid': 'sa111aa111aa1', 'email': ODD,
+                     'bounce_type': 'soft', 'message': 'earlier',
+                     'processed': 'no', 'date_added': '2026-11-23 00:00:00'}]
+    return d
+
+
+class TestMailWizzHardBounce(MailWizzWireCase):
+    """Hard bounces on the campaign of carol (taken as hard), dave (a
+    block: filed "internal"), erin (not on the campaign's list), ODD
+    (bounced before), and of frank on an unknown campaign."""
+
+    def run_hard(self, hard_action):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        fake.set_data(hard_data())
+        extra = 'hard-action = %s\n' % hard_action if hard_action else ''
+        self.mw_config(fake, extra=extra)
+        job = 'mailwizz-' + CAMPAIGN
+        self.process(self.acct(
+            rec('b', 'carol@example.com', '5.1.1', 'smtp;550 5.1.1 user '
+                'unknown', 'bad-mailbox', job),
+            rec('b', 'dave@example.com', '5.1.1', 'smtp;550 5.1.1 listed '
+                'at spamhaus', 'bad-mailbox', job, minute=1),
+            rec('b', ERIN, '5.1.1', 'smtp;550 5.1.1 no such user',
+                'bad-mailbox', job, minute=2),
+            rec('b', ODD, '5.1.1', 'smtp;550 5.1.1 no such user',
+                'bad-mailbox', job, minute=3),
+            rec('b', FRANK, '5.1.1', 'smtp;550 5.1.1 no such user',
+                'bad-mailbox', 'mailwizz-' + UNKNOWN, minute=4)))
+        # every call the fake verified (v1 signature included) and
+        # answered as expected: 2xx, the 404 of the unknown campaign and
+        # the 422 of ODD's second bounce
+        for c in fake.calls():
+            self.assertEqual(c['api'], 'v1', c)
+            self.assertEqual(c['headers']['x-mw-signature'],
+                             c['expected_signature'], c)
+            want = {'/api/campaigns/' + UNKNOWN: 404}.get(c['path'], 200)
+            if c['method'] == 'POST':
+                want = 422 if c['parsed']['subscriber_uid'] == \
+                    'sa111aa111aa1' else 201
+            self.assertEqual(c['status'], want, c)
+            self.assert_transport(c)
+        searched = collections.Counter(
+            c['query']['EMAIL'] for c in fake.calls()
+            if 'in-all-lists' in c['path'])
+        bounces = sorted((b['email'], b['bounce_type'])
+                         for b in fake.get_data()['bounces'])
+        self.assertEqual(bounces, [(ODD, 'soft'),
+                                   ('carol@example.com', 'hard'),
+                                   ('dave@example.com', 'internal')])
+        self.assertEqual(fake.get_data()['blacklist'], ['carol@example.com'])
+        self.assertEqual(self.ctl_json('queue'), [])
+        for addr in (ODD, 'carol@example.com', 'dave@example.com', ERIN,
+                     FRANK):
+            acts = self.show(addr)['actions']
+            # one root action each: the unsubscribe follows from it
+            self.assertEqual([a['op'] for a in acts], ['bounce'], acts)
+        return fake, searched
+
+    def status(self, fake):
+        return {(l['list_uid'], s['email']): s['status']
+                for l in fake.get_data()['lists'] for s in l['subscribers']}
+
+    def test_both_unsubscribes_where_not_blacklisted(self):
+        fake, searched = self.run_hard(None)     # the default: both
+        puts = 'PUT /api/lists/%s/subscribers/%s/unsubscribe'
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,
+            'GET /api/campaigns/%s' % UNKNOWN: 1,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 7,
+            'POST /api/campaigns/%s/bounces' % CAMPAIGN: 3,
+            # dave: filed internal, so unsubscribed after a new search
+            puts % (L1, 'sd111aa111aa1'): 1,
+            # erin: her memberships from the search of step 1, no other
+            # (the unsubscribed one in list three is left alone)
+            puts % (L2, 'se222bb222bb2'): 1,
+            # ODD: bounced before, so not blacklisted now
+            puts % (L1, 'sa111aa111aa1'): 1,
+            puts % (L2, 'sa222bb222bb2'): 1,
+            # frank: the campaign is unknown, the unsubscribe still happens
+            puts % (L1, 'sf111aa111aa1'): 1,
+            puts % (L2, 'sf222bb222bb2'): 1,
+        }))
+        # carol once (blacklisted: nothing follows), erin once (step 1
+        # gave the memberships), dave and ODD twice (bounce, then the
+        # unsubscribe), frank once (the unsubscribe only)
+        self.assertEqual(searched, collections.Counter({
+            'carol@example.com': 1, ERIN: 1, FRANK: 1,
+            'dave@example.com': 2, ODD: 2}))
+        st = self.status(fake)
+        self.assertEqual(st[(L1, 'carol@example.com')], 'blacklisted')
+        self.assertEqual(st[(L1, 'dave@example.com')], 'unsubscribed')
+        self.assertEqual(st[(L2, ERIN)], 'unsubscribed')
+        self.assertEqual(st[(L1, FRANK)], 'unsubscribed')
+        self.assertEqual(st[(L2, FRANK)], 'unsubscribed')
+        self.assertEqual(st[(L1, ODD)], 'unsubscribed')
+        self.assertEqual(self.ctl_json('dead'), [])
+        for addr in (ODD, 'carol@example.com', 'dave@example.com', ERIN,
+                     FRANK):
+            acts = self.show(addr)['actions']
+            self.assertEqual([a['state'] for a in acts], ['done'], acts)
+
+    def test_bounce_only_never_unsubscribes(self):
+        fake, searched = self.run_hard('bounce')
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,
+            'GET /api/campaigns/%s' % UNKNOWN: 1,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 4,
+            'POST /api/campaigns/%s/bounces' % CAMPAIGN: 3,
+        }))
+        self.assertEqual(searched, collections.Counter({
+            'carol@example.com': 1, 'dave@example.com': 1, ERIN: 1, ODD: 1}))
+        st = self.status(fake)
+        self.assertEqual(st[(L1, 'dave@example.com')], 'confirmed')
+        self.assertEqual(st[(L2, ERIN)], 'confirmed')
+        self.assertEqual(st[(L1, FRANK)], 'confirmed')
+        # the unknown campaign is a dead letter, the rest done
+        dead = self.ctl_json('dead')
+        self.assertEqual(len(dead), 1, dead)
+        self.assertIn('campaign %s not found' % UNKNOWN, dead[0]['reason'])
+        for addr in (ODD, 'carol@example.com', 'dave@example.com', ERIN):
             acts = self.show(addr)['actions']
             self.assertEqual([a['state'] for a in acts], ['done'], acts)

@@ -5,6 +5,11 @@
  * Python implementation, and v2); parse() of real-shaped answers gives the
  * right verdicts, updates and children; UIDs are validated, the address
  * encoded, the bounce message cut at a UTF-8 boundary, campaigns cached.
+ * A hard bounce at a provider that also unsubscribes (hard-action both)
+ * spawns the unsubscribe exactly where MailWizz did not blacklist the
+ * address: not on the campaign's list, campaign unknown, bounce already
+ * recorded or filed "internal"; never for a soft bounce or hard-action
+ * bounce.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +49,8 @@ static struct fixture *fx_new(const char *endpoint, int version)
 	fx->cfg.public_key = (char *)"PUBKEY123";
 	fx->cfg.private_key = (char *)"PRIVKEY456";
 	fx->cfg.api_key = (char *)"KEY-abc";
+	fx->cfg.hard_action = ACT_BOTH;		/* the config's defaults */
+	fx->cfg.soft_action = ACT_BOUNCE;
 	fx->p.ops = &provider_mailwizz_ops;
 	fx->p.cfg = &fx->cfg;
 	fx->spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
@@ -198,7 +205,7 @@ static void test_v1_bounce_steps(void **state)
 	const char *h1[] = {
 		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
 		"X-MW-TIMESTAMP: 1700000000",
-		"X-MW-SIGNATURE: 5e38a6bc08b2422ce7d8f48bac58b5c6541e2bf5", NULL
+		"X-MW-SIGNATURE: cf9dc4192e2f7ea676303e065014dad97c556fb8", NULL
 	};
 	const char *h2[] = {
 		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
@@ -210,11 +217,12 @@ static void test_v1_bounce_steps(void **state)
 	assert_int_equal(build(fx, &a), 0);
 	expect_req(&fx->req, "GET", "https://mw.example.com/api/campaigns/"
 		   CAMP, h0, NULL);
+	/* step 1 searches all lists: the campaign's is picked from them */
 	a.step = 1;
 	assert_int_equal(build(fx, &a), 0);
-	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/" LIST
-		   "/subscribers/search-by-email?EMAIL=john%40doe.com", h1,
-		   NULL);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
+		   "subscribers/search-by-email-in-all-lists"
+		   "?EMAIL=john%40doe.com", h1, NULL);
 	a.step = 2;
 	assert_int_equal(build(fx, &a), 0);
 	expect_req(&fx->req, "POST", "https://mw.example.com/api/campaigns/"
@@ -269,9 +277,9 @@ static void test_v2(void **state)
 		   CAMP, hget, NULL);
 	a.step = 1;
 	assert_int_equal(build(fx, &a), 0);
-	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/" LIST
-		   "/subscribers/search-by-email?EMAIL=john%40doe.com", hget,
-		   NULL);
+	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
+		   "subscribers/search-by-email-in-all-lists"
+		   "?EMAIL=john%40doe.com", hget, NULL);
 	a.step = 2;
 	snprintf(a.bounce_type, sizeof(a.bounce_type), "hard");
 	assert_int_equal(build(fx, &a), 0);
@@ -602,73 +610,369 @@ static const char campaign_ok[] =
 	"\"sent\",\"list\":{\"list_uid\":\"" LIST "\",\"name\":\"news\","
 	"\"subscribers_count\":3},\"segment\":null}}}";
 
+/* the search of step 1 when the address is on the campaign's list LIST
+   (second of three memberships) */
+static const char search_on_list[] =
+	"{\"status\":\"success\",\"data\":{\"records\":["
+	"{\"subscriber_uid\":\"s1aaaaaaaaaaa\",\"email\":\"john@doe.com\","
+	" \"status\":\"confirmed\",\"list\":{\"list_uid\":\"l1aaaaaaaaaaa\","
+	"  \"display_name\":\"One\",\"name\":\"one\"}},"
+	"{\"subscriber_uid\":\"" SUB "\",\"email\":\"john@doe.com\","
+	" \"status\":\"confirmed\",\"source\":\"api\",\"list\":{\"list_uid\":"
+	"  \"" LIST "\",\"display_name\":\"News\",\"name\":\"news\"},"
+	" \"date_added\":\"2024-01-01 00:00:00\"},"
+	"{\"subscriber_uid\":\"s4aaaaaaaaaaa\",\"email\":\"john@doe.com\","
+	" \"status\":\"unconfirmed\",\"list\":{\"list_uid\":\"l4aaaaaaaaaaa\"}}"
+	"],\"count\":3,\"current_page\":1,\"next_page\":null,"
+	"\"prev_page\":null,\"total_pages\":1}}";
+
+/* the answers of a recorded bounce, as MailWizz files it */
+#define POSTED(type)							\
+	"{\"status\":\"success\",\"data\":{\"record\":{\"message\":\"m\","	\
+	"\"processed\":\"no\",\"bounce_type\":\"" type "\",\"subscriber\":" \
+	"{\"subscriber_uid\":\"" SUB "\",\"email\":\"john@doe.com\"}}}}"
+#define ALREADY "{\"status\":\"error\",\"error\":\"This subscriber has " \
+	"already been marked as bounced!\"}"
+
+/* bounce - an OP_BOUNCE action at STEP of TYPE ("hard" or "soft") */
+static struct action bounce(uint8_t step, const char *type)
+{
+	struct action a = action(OP_BOUNCE, step, "john@doe.com");
+
+	snprintf(a.bounce_type, sizeof(a.bounce_type), "%s", type);
+	a.attempts = 2;
+	snprintf(a.last_error, sizeof(a.last_error), "earlier trouble");
+	return a;
+}
+
+/* expect_child - spawned child I is a fresh OP_UNSUBSCRIBE of STEP of
+   john@doe.com at LIST_ID/SUB_ID, and its build() asks for URL */
+static void expect_child(struct fixture *fx, guint i, uint8_t step,
+			 const char *list_id, const char *sub_id,
+			 const char *url)
+{
+	struct action c;
+
+	assert_true(i < fx->spawn->len);
+	c = g_array_index(fx->spawn, struct action, i);
+	assert_int_equal(c.op, OP_UNSUBSCRIBE);
+	assert_int_equal(c.step, step);
+	assert_int_equal(c.id, 0);
+	assert_int_equal(c.root, 40);
+	assert_int_equal(c.attempts, 0);
+	assert_string_equal(c.last_error, "");
+	assert_string_equal(c.addr, "john@doe.com");
+	assert_string_equal(c.provider, "mw");
+	assert_string_equal(c.list_id, list_id);
+	assert_string_equal(c.subscriber_id, sub_id);
+	assert_int_equal(build(fx, &c), 0);
+	assert_string_equal(fx->req.url, url);
+}
+
+#define SEARCH_URL "https://mw.example.com/api/lists/subscribers/" \
+	"search-by-email-in-all-lists?EMAIL=john%40doe.com"
+#define PUT_URL(l, s) "https://mw.example.com/api/lists/" l "/subscribers/" \
+	s "/unsubscribe"
+
 static void test_parse_bounce(void **state)
 {
 	struct fixture *fx = *state;
-	struct action a = action(OP_BOUNCE, 0, "john@doe.com");
+	struct action a = bounce(0, "hard");
 
 	a.list_id[0] = a.subscriber_id[0] = '\0';
 	assert_int_equal(parse(fx, &a, 200, campaign_ok), PROVIDER_CONTINUE);
 	assert_int_equal(a.step, 1);
 	assert_string_equal(a.list_id, LIST);
-
-	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
-			       "{\"subscriber_uid\":\"" SUB "\",\"status\":"
-			       "\"confirmed\",\"date_added\":\"x\"}}"),
-			 PROVIDER_CONTINUE);
-	assert_int_equal(a.step, 2);
-	assert_string_equal(a.subscriber_id, SUB);
-
-	assert_int_equal(parse(fx, &a, 201, "{\"status\":\"success\",\"data\":"
-			       "{\"record\":{\"message\":\"m\"}}}"), PROVIDER_DONE);
-	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
-			 PROVIDER_DONE);
-	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
-			       "\"This subscriber has already been marked as "
-			       "bounced!\"}"), PROVIDER_DONE);
-	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
-			       "{\"message\":\"Message cannot be blank.\","
-			       "\"bounce_type\":\"Bounce type is not in the "
-			       "list.\"}}"), PROVIDER_FAILED);
-	assert_non_null(strstr(fx->err, "message: Message cannot be blank.; "
-			       "bounce_type: Bounce type is not in the list."));
-	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
-			       "\"The subscriber does not exist.\"}"),
-			 PROVIDER_FAILED);
-	assert_int_equal(a.step, 2);
 	assert_int_equal(fx->spawn->len, 0);
+
+	/* the membership of the campaign's list is picked, not the first */
+	assert_int_equal(parse(fx, &a, 200, search_on_list), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 2);
+	assert_string_equal(a.list_id, LIST);
+	assert_string_equal(a.subscriber_id, SUB);
+	/* found: the others are left to the bounce record (blacklist) */
+	assert_int_equal(fx->spawn->len, 0);
+
+	/* taken as hard: MailWizz blacklisted the address, nothing follows */
+	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 0);
+	assert_int_equal(a.step, 2);
+}
+
+/* step 1: the address is not on the campaign's list */
+static void test_parse_bounce_not_on_list(void **state)
+{
+	static const struct {
+		const char *type;
+		int hard_action;
+		int children;	/* the 3 active memberships of search_all */
+	} cases[] = {
+		{ "hard", ACT_BOTH, 1 },
+		{ "hard", ACT_UNSUBSCRIBE, 1 },
+		{ "hard", ACT_BOUNCE, 0 },
+		{ "soft", ACT_BOTH, 0 },
+		{ "soft", ACT_BOUNCE, 0 },
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = bounce(1, cases[i].type);
+
+		fx->cfg.hard_action = cases[i].hard_action;
+		a.subscriber_id[0] = '\0';
+		if (parse(fx, &a, 200, search_all) != PROVIDER_DONE)
+			fail_msg("case %zu: not done: %s", i, fx->err);
+		/* nothing recorded: no step 2 */
+		assert_int_equal(a.step, 1);
+		assert_string_equal(a.subscriber_id, "");
+		if (!cases[i].children) {
+			if (fx->spawn->len != 0)
+				fail_msg("case %zu: %u children", i,
+					 fx->spawn->len);
+			continue;
+		}
+		/* one step-1 unsubscribe per membership not unsubscribed or
+		   blacklisted: no second search */
+		assert_int_equal(fx->spawn->len, 3);
+		expect_child(fx, 0, 1, "l1aaaaaaaaaaa", "s1aaaaaaaaaaa",
+			     PUT_URL("l1aaaaaaaaaaa", "s1aaaaaaaaaaa"));
+		expect_child(fx, 1, 1, "l4aaaaaaaaaaa", "s4aaaaaaaaaaa",
+			     PUT_URL("l4aaaaaaaaaaa", "s4aaaaaaaaaaa"));
+		expect_child(fx, 2, 1, "l5aaaaaaaaaaa", "s5aaaaaaaaaaa",
+			     PUT_URL("l5aaaaaaaaaaa", "s5aaaaaaaaaaa"));
+	}
+
+	/* on no list at all: done, nothing to unsubscribe */
+	fx->cfg.hard_action = ACT_BOTH;
+	{
+		struct action a = bounce(1, "hard");
+
+		assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\","
+				       "\"data\":{\"records\":[],\"count\":0}}"),
+				 PROVIDER_DONE);
+		assert_int_equal(fx->spawn->len, 0);
+		assert_int_equal(a.step, 1);
+	}
+}
+
+/* step 2: which answers end the bounce, and which spawn the unsubscribe */
+static void test_parse_bounce_post(void **state)
+{
+	static const struct {
+		const char *type;
+		int hard_action;
+		long status;
+		const char *body;
+		enum provider_result want;
+		int child;	/* one OP_UNSUBSCRIBE step-0 child */
+	} cases[] = {
+		/* taken as hard: blacklisted, done */
+		{ "hard", ACT_BOTH, 201, POSTED("hard"), PROVIDER_DONE, 0 },
+		/* filed as internal (a block): not blacklisted */
+		{ "hard", ACT_BOTH, 201, POSTED("internal"), PROVIDER_DONE, 1 },
+		{ "hard", ACT_UNSUBSCRIBE, 201, POSTED("internal"),
+		  PROVIDER_DONE, 1 },
+		{ "hard", ACT_BOTH, 201, POSTED("soft"), PROVIDER_DONE, 1 },
+		/* no record in the answer: not known to be blacklisted */
+		{ "hard", ACT_BOTH, 200, "{\"status\":\"success\"}",
+		  PROVIDER_DONE, 1 },
+		{ "hard", ACT_BOTH, 201, "Created", PROVIDER_DONE, 1 },
+		/* recorded before (maybe soft): not blacklisted now */
+		{ "hard", ACT_BOTH, 422, ALREADY, PROVIDER_DONE, 1 },
+		/* hard-action bounce never unsubscribes */
+		{ "hard", ACT_BOUNCE, 201, POSTED("internal"), PROVIDER_DONE, 0 },
+		{ "hard", ACT_BOUNCE, 422, ALREADY, PROVIDER_DONE, 0 },
+		{ "hard", ACT_BOUNCE, 201, POSTED("hard"), PROVIDER_DONE, 0 },
+		/* nor does a soft bounce */
+		{ "soft", ACT_BOTH, 201, POSTED("soft"), PROVIDER_DONE, 0 },
+		{ "soft", ACT_BOTH, 201, POSTED("internal"), PROVIDER_DONE, 0 },
+		{ "soft", ACT_BOTH, 200, "{\"status\":\"success\"}",
+		  PROVIDER_DONE, 0 },
+		{ "soft", ACT_BOTH, 422, ALREADY, PROVIDER_DONE, 0 },
+		/* refusals are not done and spawn nothing */
+		{ "hard", ACT_BOTH, 422, "{\"status\":\"error\",\"error\":"
+		  "{\"message\":\"Message cannot be blank.\",\"bounce_type\":"
+		  "\"Bounce type is not in the list.\"}}", PROVIDER_FAILED, 0 },
+		{ "hard", ACT_BOTH, 422, "{\"status\":\"error\",\"error\":"
+		  "\"Bounce type is not in the list.\"}", PROVIDER_FAILED, 0 },
+		{ "hard", ACT_BOTH, 404, "{\"status\":\"error\",\"error\":"
+		  "\"The subscriber does not exist.\"}", PROVIDER_FAILED, 0 },
+		{ "hard", ACT_BOTH, 400, "{\"status\":\"error\",\"error\":"
+		  "\"Your request expired.\"}", PROVIDER_FAILED, 0 },
+		{ "hard", ACT_BOTH, 408, "", PROVIDER_RETRY, 0 },
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = bounce(2, cases[i].type);
+		enum provider_result got;
+
+		fx->cfg.hard_action = cases[i].hard_action;
+		got = parse(fx, &a, cases[i].status, cases[i].body);
+		if (got != cases[i].want)
+			fail_msg("case %zu: verdict %d, want %d (%s)", i,
+				 (int)got, (int)cases[i].want, fx->err);
+		if (fx->spawn->len != (guint)cases[i].child)
+			fail_msg("case %zu: %u children, want %d", i,
+				 fx->spawn->len, cases[i].child);
+		if (got == PROVIDER_FAILED)
+			assert_non_null(strstr(fx->err, "HTTP "));
+		if (cases[i].child)
+			/* a fresh search: the memberships are not known */
+			expect_child(fx, 0, 0, "", "", SEARCH_URL);
+		assert_int_equal(a.step, 2);
+	}
+	/* the refusal says why */
+	fx->cfg.hard_action = ACT_BOTH;
+	{
+		struct action a = bounce(2, "hard");
+
+		assert_int_equal(parse(fx, &a, 422, cases[14].body),
+				 PROVIDER_FAILED);
+		assert_non_null(strstr(fx->err, "message: Message cannot be "
+				       "blank.; bounce_type: Bounce type is "
+				       "not in the list."));
+	}
+}
+
+/* step 0: an unknown campaign ends the bounce; for a hard bounce at a
+   provider that also unsubscribes, the unsubscribe still happens */
+static void test_parse_unknown_campaign(void **state)
+{
+	static const struct {
+		const char *type;
+		int hard_action;
+		enum provider_result want;
+	} cases[] = {
+		{ "hard", ACT_BOTH, PROVIDER_DONE },
+		{ "hard", ACT_UNSUBSCRIBE, PROVIDER_DONE },
+		{ "hard", ACT_BOUNCE, PROVIDER_FAILED },
+		{ "soft", ACT_BOTH, PROVIDER_FAILED },
+		{ "soft", ACT_BOUNCE, PROVIDER_FAILED },
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = bounce(0, cases[i].type);
+		enum provider_result got;
+
+		fx->cfg.hard_action = cases[i].hard_action;
+		got = parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			    "\"The campaign does not exist.\"}");
+		if (got != cases[i].want)
+			fail_msg("case %zu: verdict %d, want %d (%s)", i,
+				 (int)got, (int)cases[i].want, fx->err);
+		assert_int_equal(a.step, 0);
+		if (got == PROVIDER_FAILED) {
+			assert_non_null(strstr(fx->err, "campaign " CAMP
+					       " not found"));
+			assert_int_equal(fx->spawn->len, 0);
+			continue;
+		}
+		assert_int_equal(fx->spawn->len, 1);
+		expect_child(fx, 0, 0, "", "", SEARCH_URL);
+		/* and nothing was cached for the campaign */
+		a = bounce(0, cases[i].type);
+		assert_int_equal(build(fx, &a), 0);
+		assert_int_equal(a.step, 0);
+	}
+
+	/* only a 404 of the campaign call: other refusals stay failures */
+	fx->cfg.hard_action = ACT_BOTH;
+	{
+		struct action a = bounce(0, "hard");
+
+		assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\","
+				       "\"error\":\"Invalid API request "
+				       "signature.\"}"), PROVIDER_FAILED);
+		assert_int_equal(fx->spawn->len, 0);
+		assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\","
+				       "\"data\":{\"record\":{\"list\":null}}}"),
+				 PROVIDER_FAILED);
+		assert_int_equal(fx->spawn->len, 0);
+		assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
+		assert_int_equal(fx->spawn->len, 0);
+		/* a 404 at a later step is not the campaign's */
+		a.step = 1;
+		assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\","
+				       "\"error\":\"Page not found.\"}"),
+				 PROVIDER_FAILED);
+		assert_int_equal(fx->spawn->len, 0);
+		a.step = 2;
+		assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\","
+				       "\"error\":\"The subscriber does not "
+				       "exist.\"}"), PROVIDER_FAILED);
+		assert_int_equal(fx->spawn->len, 0);
+	}
 }
 
 static void test_parse_bounce_errors(void **state)
 {
 	struct fixture *fx = *state;
 	struct action a = action(OP_BOUNCE, 0, "john@doe.com");
+	GString *many;
+	int i;
 
-	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
-			       "\"The campaign does not exist.\"}"),
-			 PROVIDER_FAILED);
-	assert_non_null(strstr(fx->err, "campaign " CAMP " not found"));
-	assert_int_equal(a.step, 0);
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
 			       "{\"record\":{\"list\":{\"list_uid\":\"../x\"}}}}"),
 			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "list_uid"));
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
 			       "{\"record\":{\"list\":null}}}"), PROVIDER_FAILED);
 	assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
 	assert_int_equal(a.step, 0);
 
-	/* step 1: not on the campaign's list is nothing to record */
+	/* step 1: the search in all lists */
 	a.step = 1;
-	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
-			       "\"The subscriber does not exist in this list.\"}"),
-			 PROVIDER_DONE);
+	a.subscriber_id[0] = '\0';
+	/* a malformed UID on the campaign's list is not sent on */
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
-			       "{\"subscriber_uid\":\"ZZ123CD456EF7\"}}"),
+			       "{\"records\":[{\"subscriber_uid\":"
+			       "\"ZZ123CD456EF7\",\"status\":\"confirmed\","
+			       "\"list\":{\"list_uid\":\"" LIST "\"}}]}}"),
 			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "subscriber_uid"));
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"records\":[{\"status\":\"confirmed\","
+			       "\"list\":{\"list_uid\":\"" LIST "\"}}]}}"),
+			 PROVIDER_FAILED);
+	/* no records array: the API does not match */
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "records"));
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"error\","
+			       "\"error\":\"nope\"}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "nope"));
+	/* not JSON at all: retry */
+	assert_int_equal(parse(fx, &a, 200, "<html>Bad gateway</html>"),
+			 PROVIDER_RETRY);
 	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
 			       "\"Please provide a valid email address.\"}"),
 			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "valid email"));
+	/* MailWizz answers 200 with no records when the address is on no
+	   list: a 404 is the endpoint missing, not "not found" */
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"Page not found.\"}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "HTTP 404"));
+	assert_int_equal(parse(fx, &a, 408, ""), PROVIDER_RETRY);
+	/* more memberships than one answer may name */
+	many = g_string_new("{\"status\":\"success\",\"data\":{\"records\":[");
+	for (i = 0; i < 1001; i++)
+		g_string_append_printf(many, "%s{\"subscriber_uid\":"
+				       "\"s%012d\",\"status\":\"confirmed\","
+				       "\"list\":{\"list_uid\":\"l%012d\"}}",
+				       i ? "," : "", i, i);
+	g_string_append(many, "]}}");
+	assert_int_equal(parse(fx, &a, 200, many->str), PROVIDER_FAILED);
+	g_string_free(many, TRUE);
 	assert_int_equal(a.step, 1);
+	assert_string_equal(a.subscriber_id, "");
+	assert_int_equal(fx->spawn->len, 0);
+
 	a.step = 9;
 	assert_int_equal(parse(fx, &a, 200, "{}"), PROVIDER_FAILED);
 }
@@ -694,7 +998,7 @@ static void test_campaign_cache(void **state)
 	/* and then the search in that list */
 	assert_int_equal(build(fx, &b), 0);
 	assert_string_equal(fx->req.url, "https://mw.example.com/api/lists/"
-			    LIST "/subscribers/search-by-email"
+			    "subscribers/search-by-email-in-all-lists"
 			    "?EMAIL=jane%40doe.com");
 
 	/* another campaign is asked for */
@@ -755,6 +1059,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce, setup_v1,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_bounce_not_on_list,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_bounce_post,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_unknown_campaign,
+						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_errors,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_campaign_cache, setup_v1,
