@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "dispatch.h"
 #include "exitcodes.h"
@@ -350,12 +351,28 @@ static int cmd_check_config(const struct config *cfg, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int cmd_process_g(const struct config *cfg, const struct cli_global *g,
+			 int argc, char **argv)
+{
+	(void)g;
+	return cmd_process(cfg, argc, argv);
+}
+
+static int cmd_check_config_g(const struct config *cfg,
+			      const struct cli_global *g, int argc, char **argv)
+{
+	(void)g;
+	return cmd_check_config(cfg, argc, argv);
+}
+
 static const struct {
 	const char *name;
-	int (*fn)(const struct config *cfg, int argc, char **argv);
+	int (*fn)(const struct config *cfg, const struct cli_global *g,
+		  int argc, char **argv);
+	int config_error_exit;	/* exit code when the config is bad */
 } commands[] = {
-	{ "process", cmd_process },
-	{ "check-config", cmd_check_config },
+	{ "process", cmd_process_g, EXIT_CONFIG },
+	{ "check-config", cmd_check_config_g, EXIT_CONFIG },
 };
 
 int main(int argc, char **argv)
@@ -383,8 +400,8 @@ int main(int argc, char **argv)
 	if (i == sizeof(commands) / sizeof(commands[0]))
 		return usage_error("unknown command", cmd);
 	if (cli_load_config("bounced", &g, &cfg) != 0)
-		return EXIT_CONFIG;
-	ex = commands[i].fn(cfg, argc - g.cmd_index, argv + g.cmd_index);
+		return commands[i].config_error_exit;
+	ex = commands[i].fn(cfg, &g, argc - g.cmd_index, argv + g.cmd_index);
 	config_free(cfg);
 	log_close();
 	return ex;
