@@ -153,6 +153,35 @@ out:
 	return rc;
 }
 
+/* iem_xml_one_root - TOP holds exactly one element (besides <?…?> and
+   <!…> nodes) and no text other than blanks */
+static bool iem_xml_one_root(mxml_node_t *top)
+{
+	mxml_node_t *n;
+	int elements = 0;
+
+	for (n = mxmlGetFirstChild(top); n; n = mxmlGetNextSibling(n)) {
+		if (mxmlGetType(n) == MXML_ELEMENT) {
+			const char *name = mxmlGetElement(n);
+
+			if (name && name[0] != '?' && name[0] != '!')
+				elements++;
+			continue;
+		}
+		if (mxmlGetType(n) == MXML_OPAQUE || mxmlGetType(n) == MXML_TEXT) {
+			const char *t = mxmlGetType(n) == MXML_OPAQUE ?
+						mxmlGetOpaque(n) :
+						mxmlGetText(n, NULL);
+
+			for (; t && *t; t++)
+				if (*t != ' ' && *t != '\t' && *t != '\r' &&
+				    *t != '\n')
+					return false;
+		}
+	}
+	return elements == 1;
+}
+
 /* iem_xml_root - the document element of TREE (skips <?xml …?>, comments) */
 static mxml_node_t *iem_xml_root(mxml_node_t *tree)
 {
@@ -295,6 +324,12 @@ static int iem_xml_load(const char *body, size_t len, mxml_node_t **tree,
 	    iem_xml_mxml_errors) {
 		snprintf(err, errlen, "the answer is not XML: %s",
 			 iem_xml_mxml_errors ? iem_xml_mxml_msg : "mxml failed");
+		goto out;
+	}
+	/* a document is one element with nothing but blanks, comments and
+	   processing instructions beside it (mxml takes text as well) */
+	if (!iem_xml_one_root(*tree)) {
+		snprintf(err, errlen, "the answer is not XML: not one element");
 		goto out;
 	}
 	/* mxml accepts a document whose root is never closed */
