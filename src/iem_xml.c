@@ -322,8 +322,16 @@ static int iem_xml_load(const char *body, size_t len, mxml_node_t **tree,
 	iem_xml_catch();
 	if (mxmlLoadString(*tree, s, MXML_OPAQUE_CALLBACK) == NULL ||
 	    iem_xml_mxml_errors) {
-		snprintf(err, errlen, "the answer is not XML: %s",
-			 iem_xml_mxml_errors ? iem_xml_mxml_msg : "mxml failed");
+		const char *m = iem_xml_mxml_errors ? iem_xml_mxml_msg :
+						      "mxml failed";
+
+		/* the document element left open at the end (its parent is
+		   our top node): the answer was cut */
+		snprintf(err, errlen, "the answer is %s: %s",
+			 strstr(m, "Missing close tag") &&
+					 strstr(m, "under parent <?xml") ?
+				 "cut short" : "not XML",
+			 m);
 		goto out;
 	}
 	/* a document is one element with nothing but blanks, comments and
