@@ -73,6 +73,15 @@ struct config {
 				   dsnMta,dsnDiag */
 	uint32_t batch_records;	/* records per commit, default 1000000 */
 	int64_t batch_interval_ms; /* max time between commits, default 1000 */
+	char **acct_ignore;	/* bounced run: names in acct/ still being
+				   written, shell globs, NULL-terminated;
+				   default *.tmp;*.part */
+	int64_t done_retention;	/* bounced run: seconds a finished file stays
+				   in done/, 0 = deleted at once; default 7d */
+	int64_t shutdown_timeout_ms; /* bounced run: how long requests under
+				   way may finish at shutdown; default 10s */
+	uint64_t drop_max_size;	/* bounced drop: largest mail taken, bytes;
+				   default 10485760, 1 KiB..1 GiB */
 
 	/* [classify] */
 	char **hard_categories;	/* NULL-terminated */

@@ -43,6 +43,20 @@ void dispatch_free(struct dispatch *d);
  */
 int dispatch_step(struct dispatch *d, int timeout_ms);
 
+/*
+ * dispatch_poll - for an event loop of its own: wait at most TIMEOUT_MS
+ * (0 = just look) until the transfers under way have network activity or
+ * one of the N descriptors of EXTRA is ready (curl_multi_poll() with them
+ * as extra_fds: set fd and events, CURL_WAIT_POLLIN; revents are set here,
+ * zero for those not ready).  Nothing is started or finished: call
+ * dispatch_step(D, 0) after it.  Limit TIMEOUT_MS by dispatch_next_due()
+ * so that actions falling due are not missed.  Returns 0, or -EIO when
+ * curl cannot poll (logged).
+ */
+struct curl_waitfd;
+int dispatch_poll(struct dispatch *d, struct curl_waitfd *extra, unsigned n,
+		  int timeout_ms);
+
 /* dispatch_in_flight - requests under way */
 unsigned dispatch_in_flight(const struct dispatch *d);
 

@@ -40,6 +40,8 @@ struct ingest_counts {
 enum ingest_status {
 	INGEST_TAKEN = 0,	/* read to its end and committed */
 	INGEST_ALREADY = 1,	/* taken before: nothing to do */
+	INGEST_FAILED = 2,	/* ingest_begin: the state records this file
+				   as failed (ingest_job_fail) */
 };
 
 struct ingest;
@@ -56,6 +58,56 @@ void ingest_free(struct ingest *in);
  */
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts);
+
+/*
+ * Step by step (the spool worker, which must keep serving the network and
+ * signals while a large file is read): ingest_begin() opens the input and
+ * finds where it was left, each ingest_step() reads and parses for a
+ * bounded time, committing batches as they fill (batch-records,
+ * batch-interval), and the last one commits the end.  One job at a time per
+ * context.  Meant for regular files: on a stream, a step blocks in read().
+ */
+struct ingest_job;
+
+/*
+ * ingest_begin - start taking PATH.  Returns 0 with *JOB set, or with *JOB
+ * NULL: INGEST_ALREADY (taken to its end before), INGEST_FAILED (the state
+ * records the file as failed; opts->reprocess takes it anyway), or -errno
+ * as ingest_file (-ENOENT, -EACCES, -EISDIR, -EIO: the input; others: the
+ * state or memory).
+ */
+int ingest_begin(struct ingest *in, const char *path,
+		 const struct ingest_opts *opts, struct ingest_job **job);
+
+/*
+ * ingest_step - read and parse for about MAX_MS (at least one read),
+ * committing the batches that fill.  Returns 0 (more to read), 1 (end of
+ * input reached and committed: INGEST_TAKEN) or -errno: a read error of the
+ * input (logged; ingest_job_input_error() says true) or of the state.  The
+ * uncommitted batch is dropped; the job can only be ended.
+ */
+int ingest_step(struct ingest_job *job, int max_ms);
+
+/* ingest_job_input_error - the last error was the input's, not the state's */
+bool ingest_job_input_error(const struct ingest_job *job);
+
+/* ingest_pause - commit what was parsed so far (the file resumes there on
+   the next ingest_begin); 0 or -errno */
+int ingest_pause(struct ingest_job *job);
+
+/* ingest_job_counts - what the job committed so far (C, seconds aside),
+   and the file's committed records and bad lines over every run (RECORDS,
+   BAD; the job's own for a stream) */
+void ingest_job_counts(const struct ingest_job *job, struct ingest_counts *c,
+		       uint64_t *records, uint64_t *bad);
+
+/* ingest_job_fail - record the file as failed in the state, so it is not
+   taken again unless reprocessed; 0 or -errno (nothing to do for a stream) */
+int ingest_job_fail(struct ingest_job *job);
+
+/* ingest_end - what the job took (committed batches only; may be NULL),
+   then free it; rows parsed but not committed are dropped.  NULL is fine. */
+void ingest_end(struct ingest_job *job, struct ingest_counts *counts);
 
 /* ingest_counts_add - TOTAL += C */
 void ingest_counts_add(struct ingest_counts *total,

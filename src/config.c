@@ -51,7 +51,8 @@ static const char cfg_default_complaint[] = "abuse;fraud;virus";
 /* the keys each group knows, for the unknown-key warnings */
 static const char *const cfg_keys_bounced[] = {
 	"spool", "state", "log", "debug", "acct-fields", "batch-records",
-	"batch-interval", NULL
+	"batch-interval", "acct-ignore", "done-retention", "shutdown-timeout",
+	"drop-max-size", NULL
 };
 static const char *const cfg_keys_classify[] = {
 	"hard-categories", "soft-categories", "ignore-categories",
@@ -510,6 +511,10 @@ static struct config *cfg_defaults(void)
 	cfg->acct_fields = cfg_split(cfg_default_fields, false, &why);
 	cfg->batch_records = 1000000;
 	cfg->batch_interval_ms = 1000;
+	cfg->acct_ignore = cfg_split("*.tmp;*.part", false, &why);
+	cfg->done_retention = 7 * CFG_DAY;
+	cfg->shutdown_timeout_ms = 10 * 1000;
+	cfg->drop_max_size = 10 * 1024 * 1024;
 	cfg->hard_categories = cfg_split(cfg_default_hard, true, &why);
 	cfg->soft_categories = cfg_split(cfg_default_soft, true, &why);
 	cfg->ignore_categories = cfg_split("", true, &why);
@@ -527,6 +532,7 @@ static int cfg_bounced(struct cfg_ctx *c)
 	struct config *cfg = c->cfg;
 	const char *g = "bounced";
 	long long n = cfg->batch_records;
+	long long dmax = (long long)cfg->drop_max_size;
 
 	if (cfg_path(c, g, "spool", "a directory path", &cfg->spool) != 0 ||
 	    cfg_path(c, g, "state", "a directory path", &cfg->state) != 0 ||
@@ -537,9 +543,18 @@ static int cfg_bounced(struct cfg_ctx *c)
 		     &cfg->acct_fields) != 0 ||
 	    cfg_int(c, g, "batch-records", 1, 10000000, &n) != 0 ||
 	    cfg_duration(c, g, "batch-interval", true, 1, 3600 * 1000LL,
-			 &cfg->batch_interval_ms) != 0)
+			 &cfg->batch_interval_ms) != 0 ||
+	    cfg_list(c, g, "acct-ignore", false, true, false,
+		     &cfg->acct_ignore) != 0 ||
+	    cfg_duration(c, g, "done-retention", false, 0, 3650 * CFG_DAY,
+			 &cfg->done_retention) != 0 ||
+	    cfg_duration(c, g, "shutdown-timeout", true, 0, 3600 * 1000LL,
+			 &cfg->shutdown_timeout_ms) != 0 ||
+	    cfg_int(c, g, "drop-max-size", 1024, 1024LL * 1024 * 1024,
+		    &dmax) != 0)
 		return -1;
 	cfg->batch_records = (uint32_t)n;
+	cfg->drop_max_size = (uint64_t)dmax;
 	return 0;
 }
 
@@ -1104,6 +1119,7 @@ void config_free(struct config *cfg)
 	g_free(cfg->state);
 	g_free(cfg->log);
 	g_strfreev(cfg->acct_fields);
+	g_strfreev(cfg->acct_ignore);
 	g_strfreev(cfg->hard_categories);
 	g_strfreev(cfg->soft_categories);
 	g_strfreev(cfg->ignore_categories);

@@ -165,6 +165,10 @@ void config_print(const struct config *cfg, FILE *out)
 	cfgp_list(out, "acct-fields", cfg->acct_fields);
 	cfgp_int(out, "batch-records", cfg->batch_records);
 	cfgp_duration_ms(out, "batch-interval", cfg->batch_interval_ms);
+	cfgp_list(out, "acct-ignore", cfg->acct_ignore);
+	cfgp_duration(out, "done-retention", cfg->done_retention);
+	cfgp_duration_ms(out, "shutdown-timeout", cfg->shutdown_timeout_ms);
+	cfgp_int(out, "drop-max-size", (long long)cfg->drop_max_size);
 
 	fputs("\n[classify]\n", out);
 	cfgp_list(out, "hard-categories", cfg->hard_categories);

@@ -18,6 +18,10 @@
  * Actions naming a provider the configuration no longer has stay in the
  * outbox; that is warned once per name.  After dispatch_stop() nothing new
  * starts; transfers under way finish and are committed by later steps.
+ * A caller with an event loop of its own (bounced run) waits in
+ * dispatch_poll(), which polls the transfers' sockets together with its
+ * descriptors, and then runs dispatch_step(d, 0): nothing is waited for
+ * twice.
  *
  * libcurl: dispatch_new() calls curl_global_init() and dispatch_free()
  * the matching curl_global_cleanup() (libcurl counts them); both must run
@@ -217,6 +221,26 @@ int dispatch_step(struct dispatch *d, int timeout_ms)
 	crc = dispatch_commit(d);
 	dispatch_results_clear(d);
 	return rc ? rc : crc;
+}
+
+/* dispatch_poll - wait for the transfers or the caller's descriptors */
+int dispatch_poll(struct dispatch *d, struct curl_waitfd *extra, unsigned n,
+		  int timeout_ms)
+{
+	CURLMcode mc;
+	unsigned i;
+
+	/* curl leaves revents alone when nothing is ready */
+	for (i = 0; i < n; i++)
+		extra[i].revents = 0;
+	mc = curl_multi_poll(d->multi, extra, n, timeout_ms > 0 ? timeout_ms : 0,
+			     NULL);
+	if (mc != CURLM_OK) {
+		log_error("dispatch", "curl multi poll: %s",
+			  curl_multi_strerror(mc));
+		return -EIO;
+	}
+	return 0;
 }
 
 /* dispatch_next_due - ms until an action can start; see dispatch.h.

@@ -7,12 +7,16 @@
  * resume inside a file, the rows before the committed offset are parsed
  * again but only their header lines are used (the column map in force at
  * the offset), so no record is applied twice.  Bad lines are logged with
- * file and line and counted; they never stop the input.  Errors of the
- * input are -errno (logged); errors of the state are returned as they come.
+ * file and line and counted; they never stop the input.  A stream (stdin,
+ * a pipe that PowerMTA may keep open for days) is polled between reads:
+ * rows pending for batch-interval are committed even when no more data
+ * comes.  Errors of the input are -errno (logged); errors of the state are
+ * returned as they come.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +140,8 @@ static int ingest_fingerprint(int fd, uint32_t len, uint64_t *hash)
 }
 
 /* ingest_open - open PATH and find where it was left; 1 = already taken */
-static int ingest_open(struct ingest *in, struct ingest_src *src,
-		       const struct ingest_opts *opts, struct stat *sb)
+int ingest_open(struct ingest *in, struct ingest_src *src,
+		const struct ingest_opts *opts, struct stat *sb)
 {
 	struct file_rec old;
 	MDB_txn *txn = NULL;
@@ -375,8 +379,8 @@ static bool ingest_batch_due(struct ingest *in, struct ingest_src *src,
 }
 
 /* ingest_drain - pull every complete row out of the reader */
-static int ingest_drain(struct ingest *in, struct ingest_src *src, bool eof,
-			uint64_t *rows)
+int ingest_drain(struct ingest *in, struct ingest_src *src, bool eof,
+		 uint64_t *rows)
 {
 	struct csv_row row;
 	enum csv_result r;
@@ -406,6 +410,55 @@ static int ingest_drain(struct ingest *in, struct ingest_src *src, bool eof,
 	}
 }
 
+/* ingest_pending - rows parsed since the last commit? */
+static bool ingest_pending(struct ingest *in, const struct ingest_src *src)
+{
+	return batch_events(in->batch) > 0 || src->pending.records > 0 ||
+	       src->pending.bad > 0;
+}
+
+/*
+ * ingest_wait - a stream (a pipe that may never end): wait until there is
+ * something to read, committing what is pending when batch-interval has
+ * passed since the batch's first row, so a record is in the state within
+ * about batch-interval even when the writer goes quiet; 0 or -errno
+ */
+static int ingest_wait(struct ingest *in, struct ingest_src *src)
+{
+	struct pollfd pfd = { .fd = src->fd, .events = POLLIN };
+	int64_t left;
+	int prc, rc, timeout;
+
+	for (;;) {
+		timeout = -1;
+		if (!ingest_pending(in, src)) {
+			/* the batch clock starts with the batch's first row */
+			clock_gettime(CLOCK_MONOTONIC, &src->batch_start);
+		} else {
+			left = in->cfg->batch_interval_ms * 1000000LL -
+			       (ingest_now_ns() - ingest_ns(&src->batch_start));
+			if (left <= 0) {
+				rc = ingest_commit(in, src, false);
+				if (rc)
+					return rc;
+				continue;
+			}
+			timeout = (int)((left + 999999) / 1000000);
+		}
+		prc = poll(&pfd, 1, timeout);
+		if (prc < 0 && errno == EINTR)
+			continue;
+		if (prc < 0) {
+			rc = -errno;
+			log_error("ingest", "cannot wait for '%s': %s",
+				  src->path, strerror(-rc));
+			return rc;
+		}
+		if (prc > 0)
+			return 0; /* data, end or error: read() says which */
+	}
+}
+
 /* ingest_read - the read loop of one input */
 static int ingest_read(struct ingest *in, struct ingest_src *src,
 		       const struct ingest_opts *opts)
@@ -416,7 +469,14 @@ static int ingest_read(struct ingest *in, struct ingest_src *src,
 
 	clock_gettime(CLOCK_MONOTONIC, &src->batch_start);
 	for (;;) {
-		ssize_t n = read(src->fd, in->buf, INGEST_CHUNK);
+		ssize_t n;
+
+		if (!src->key) {
+			rc = ingest_wait(in, src);
+			if (rc)
+				return rc;
+		}
+		n = read(src->fd, in->buf, INGEST_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;

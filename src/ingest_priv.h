@@ -51,4 +51,14 @@ struct ingest_src {
 /* ingest_commit - commit the batch and SRC's offset (FINAL: input done) */
 int ingest_commit(struct ingest *in, struct ingest_src *src, bool final);
 
+struct stat;
+/* ingest_open - open SRC->path and find where the state says it was left:
+   0 (read on), 1 (taken to its end before) or -errno (logged) (ingest.c) */
+int ingest_open(struct ingest *in, struct ingest_src *src,
+		const struct ingest_opts *opts, struct stat *sb);
+/* ingest_drain - parse every complete row the reader holds (every row at
+   EOF), committing batches as they fill; ROWS counts rows (ingest.c) */
+int ingest_drain(struct ingest *in, struct ingest_src *src, bool eof,
+		 uint64_t *rows);
+
 #endif

@@ -47,6 +47,24 @@ static const char usage_text[] =
 "          --drain-timeout D  with providers configured, send the queued\n"
 "                       actions (retries included) for at most D (default\n"
 "                       5m); what is left stays queued for the next run\n"
+"  run   The spool worker (a daemon; stays in the foreground): takes every\n"
+"        accounting file that arrives in SPOOL/acct/ (closed after writing,\n"
+"        or renamed in; dot-files and [bounced] acct-ignore names are left\n"
+"        alone) within a second, oldest first, then moves it to SPOOL/done/\n"
+"        (or SPOOL/failed/ with NAME.why), and sends the provider actions.\n"
+"        One per state directory (lock STATE/bounced.lock; a second exits\n"
+"        75).  SIGTERM/SIGINT: stop, let requests finish (shutdown-timeout),\n"
+"        exit 0; SIGHUP: reopen the log, reload the configuration (a bad\n"
+"        one is refused and logged).  See docs/RUN.md.\n"
+"  drop fbl|unsub --from ADDR --to ADDR\n"
+"        What PowerMTA's FBL and unsubscribe domain pipes run: stores the\n"
+"        mail on stdin in SPOOL/fbl/ or SPOOL/unsub/ (a maildir: written to\n"
+"        tmp/, synced, renamed into new/) with the envelope in front of it\n"
+"        (Return-Path: <FROM>, X-Bounced-Envelope-To: <TO>).  FROM may be\n"
+"        empty or <>.  Exits 0 once the mail is in new/; on any failure\n"
+"        (bad arguments, bad config, spool full or read-only, a mail larger\n"
+"        than [bounced] drop-max-size) exits 75 so PowerMTA keeps the mail\n"
+"        and retries.  Never runs a shell.  See docs/SPOOL.md.\n"
 "  check-config\n"
 "        Print the effective configuration (secrets masked) and exit 0, or\n"
 "        name the bad key and exit 78.\n"
@@ -78,6 +96,7 @@ static const char usage_text[] =
 "  64  usage error\n"
 "  66  an input could not be opened or read (the others were taken)\n"
 "  74  the state could not be opened or written\n"
+"  75  drop: the mail was not stored (PowerMTA keeps it and retries)\n"
 "  78  configuration error\n"
 "\n"
 "Examples:\n"
@@ -373,6 +392,8 @@ static const struct {
 } commands[] = {
 	{ "process", cmd_process_g, EXIT_CONFIG },
 	{ "check-config", cmd_check_config_g, EXIT_CONFIG },
+	{ "run", cmd_run, EXIT_CONFIG },
+	{ "drop", cmd_drop, EXIT_TEMPFAIL },
 };
 
 int main(int argc, char **argv)

@@ -149,6 +149,10 @@ static void assert_config_equal(const struct config *a,
 	assert_lists_equal(a->acct_fields, b->acct_fields);
 	assert_int_equal(a->batch_records, b->batch_records);
 	assert_int_equal(a->batch_interval_ms, b->batch_interval_ms);
+	assert_lists_equal(a->acct_ignore, b->acct_ignore);
+	assert_int_equal(a->done_retention, b->done_retention);
+	assert_int_equal(a->shutdown_timeout_ms, b->shutdown_timeout_ms);
+	assert_int_equal(a->drop_max_size, b->drop_max_size);
 	assert_lists_equal(a->hard_categories, b->hard_categories);
 	assert_lists_equal(a->soft_categories, b->soft_categories);
 	assert_lists_equal(a->ignore_categories, b->ignore_categories);
@@ -201,6 +205,7 @@ static const char *const def_soft[] = {
 };
 static const char *const def_empty[] = { NULL };
 static const char *const def_complaint[] = { "abuse", "fraud", "virus", NULL };
+static const char *const def_ignore[] = { "*.tmp", "*.part", NULL };
 
 static void assert_defaults(const struct config *cfg)
 {
@@ -211,6 +216,10 @@ static void assert_defaults(const struct config *cfg)
 	assert_list(cfg->acct_fields, def_fields);
 	assert_int_equal(cfg->batch_records, 1000000);
 	assert_int_equal(cfg->batch_interval_ms, 1000);
+	assert_list(cfg->acct_ignore, def_ignore);
+	assert_int_equal(cfg->done_retention, 7 * 86400);
+	assert_int_equal(cfg->shutdown_timeout_ms, 10000);
+	assert_int_equal(cfg->drop_max_size, 10485760);
 	assert_list(cfg->hard_categories, def_hard);
 	assert_list(cfg->soft_categories, def_soft);
 	assert_list(cfg->ignore_categories, def_empty);
@@ -273,6 +282,10 @@ static const char full_conf[] =
 	"acct-fields = type;rcpt , bounceCat,, dsnStatus ;\n"
 	"batch-records = 5000\n"
 	"batch-interval = 2s\n"
+	"acct-ignore = *.tmp; .#* ,*.Part\n"
+	"done-retention = 0\n"
+	"shutdown-timeout = 1500ms\n"
+	"drop-max-size = 65536\n"
 	"\n"
 	"[classify]\n"
 	"hard-categories = Bad-Mailbox, bad-domain;;\n"
@@ -334,6 +347,7 @@ static void assert_full(const struct config *cfg)
 	static const char *const soft[] = { "quota-issues", "other", NULL };
 	static const char *const ign[] = { "protocol-errors", NULL };
 	static const char *const compl[] = { "abuse", NULL };
+	static const char *const ignore[] = { "*.tmp", ".#*", "*.Part", NULL };
 	static const char *const mw_senders[] = { "news@mw.example.com",
 						  "news-*@b.example.com", NULL };
 	static const char *const iem_senders[] = { "campaigns@iem.example.com",
@@ -348,6 +362,10 @@ static void assert_full(const struct config *cfg)
 	assert_list(cfg->acct_fields, fields);
 	assert_int_equal(cfg->batch_records, 5000);
 	assert_int_equal(cfg->batch_interval_ms, 2000);
+	assert_list(cfg->acct_ignore, ignore);
+	assert_int_equal(cfg->done_retention, 0);
+	assert_int_equal(cfg->shutdown_timeout_ms, 1500);
+	assert_int_equal(cfg->drop_max_size, 65536);
 	assert_list(cfg->hard_categories, hard);
 	assert_list(cfg->soft_categories, soft);
 	assert_list(cfg->ignore_categories, ign);
@@ -460,6 +478,14 @@ static const struct bad_case {
 	{ "[bounced]\nbatch-interval = 2h\n", "batch-interval", "'2h'" },
 	{ "[bounced]\nbatch-interval = fast\n", "batch-interval", "'fast'" },
 	{ "[bounced]\ndebug = maybe\n", "debug = 'maybe'", "true or false" },
+	{ "[bounced]\ndone-retention = -1d\n", "done-retention = '-1d'", "0s to 3650d" },
+	{ "[bounced]\ndone-retention = soon\n", "done-retention", "'soon'" },
+	{ "[bounced]\nshutdown-timeout = 2h\n", "shutdown-timeout = '2h'", "0ms to 1h" },
+	{ "[bounced]\nacct-ignore = *.tmp;a b\n", "acct-ignore", "blank" },
+	{ "[bounced]\ndrop-max-size = 1023\n", "drop-max-size = '1023'", "1024 to 1073741824" },
+	{ "[bounced]\ndrop-max-size = 1073741825\n", "drop-max-size", "'1073741825'" },
+	{ "[bounced]\ndrop-max-size = 10M\n", "drop-max-size", "'10M'" },
+	{ "[bounced]\ndrop-max-size = -1\n", "drop-max-size", "'-1'" },
 	{ "[bounced]\nspool =\n", "[bounced] spool", "''" },
 	{ "[bounced]\nstate = \n", "[bounced] state", "''" },
 	{ "[bounced]\nlog =\n", "[bounced] log", "''" },
@@ -851,6 +877,10 @@ static void test_print_roundtrip(void **state)
 	assert_non_null(strstr(printed, "soft-window = 2w\n"));
 	assert_non_null(strstr(printed, "soft-min-span = 2d\n"));
 	assert_non_null(strstr(printed, "batch-interval = 2s\n"));
+	assert_non_null(strstr(printed, "acct-ignore = *.tmp;.#*;*.Part\n"));
+	assert_non_null(strstr(printed, "done-retention = 0s\n"));
+	assert_non_null(strstr(printed, "shutdown-timeout = 1500ms\n"));
+	assert_non_null(strstr(printed, "drop-max-size = 65536\n"));
 	assert_non_null(strstr(printed, "hard-categories = bad-mailbox;bad-domain\n"));
 	assert_non_null(strstr(printed, "ignore-categories = protocol-errors\n"));
 	assert_non_null(strstr(printed, "ca-file = certs/ca.pem\n"));
@@ -884,6 +914,10 @@ static void test_print_defaults(void **state)
 				 "# effective configuration (embedded defaults)\n",
 				 46), 0);
 	assert_non_null(strstr(printed, "batch-interval = 1500ms\n"));
+	assert_non_null(strstr(printed, "acct-ignore = *.tmp;*.part\n"));
+	assert_non_null(strstr(printed, "done-retention = 1w\n"));
+	assert_non_null(strstr(printed, "shutdown-timeout = 10s\n"));
+	assert_non_null(strstr(printed, "drop-max-size = 10485760\n"));
 	assert_non_null(strstr(printed, "ignore-categories =\n"));
 	assert_non_null(strstr(printed, "smtp =\n"));
 	assert_non_null(strstr(printed, "file = ./state/bounced.rrd\n"));

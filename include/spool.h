@@ -1,0 +1,81 @@
+/*
+ * spool.h - the spool directory as `bounced run` uses it: acct/ (the
+ * accounting files PowerMTA moves in), done/ (files taken to their end,
+ * kept done-retention, then deleted) and failed/ (files that could not be
+ * taken, each with NAME.why beside it saying why), and the queue of names
+ * in acct/ waiting to be taken.
+ *
+ * Names are file names in acct/ (no '/'); a name is wanted unless it
+ * starts with '.' or matches one of the acct-ignore globs (a file still
+ * being written).  Functions return 0 or -errno and log what failed, with
+ * the path; the spool never exits.
+ */
+#ifndef BOUNCED_SPOOL_H
+#define BOUNCED_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct spool;
+
+/*
+ * spool_open - the spool in DIR, creating DIR, acct/, done/ and failed/
+ * (mode 0750) when missing; IGNORE (NULL-terminated globs, may be NULL)
+ * and RETENTION (seconds, 0 = delete finished files at once) are copied.
+ * 0, or -errno with a message in ERR.
+ */
+int spool_open(struct spool **out, const char *dir, char *const *ignore,
+	       int64_t retention, char *err, size_t errlen);
+void spool_free(struct spool *sp);
+
+/* spool_set_rules - new acct-ignore globs and done-retention (reload) */
+void spool_set_rules(struct spool *sp, char *const *ignore,
+		     int64_t retention);
+
+/* spool_acct_dir - DIR/acct (owned by the spool) */
+const char *spool_acct_dir(const struct spool *sp);
+
+/* spool_path - DIR/acct/NAME, g_free()d by the caller */
+char *spool_path(const struct spool *sp, const char *name);
+
+/* spool_wanted - NAME is a plain name, not a dot-file, matching no
+   acct-ignore glob */
+bool spool_wanted(const struct spool *sp, const char *name);
+
+/* spool_push - queue NAME at the end when wanted and not queued already;
+   true when it was queued */
+bool spool_push(struct spool *sp, const char *name);
+
+/* spool_push_front - queue NAME first (taken again next) */
+void spool_push_front(struct spool *sp, const char *name);
+
+/* spool_scan - queue every wanted regular file of acct/ not queued yet,
+   oldest (modification time) first; the number queued, or -errno */
+int spool_scan(struct spool *sp);
+
+/* spool_next - the first queued name, taken off the queue (g_free it), or
+   NULL when the queue is empty */
+char *spool_next(struct spool *sp);
+
+/* spool_queued - names waiting */
+unsigned spool_queued(const struct spool *sp);
+
+/* spool_done - move acct/NAME to done/ (or delete it when the retention
+   is 0); 0 or -errno (logged) */
+int spool_done(struct spool *sp, const char *name);
+
+/*
+ * spool_fail - write failed/NAME.why (WHY and what to do; written to a
+ * temporary file, synced, renamed) and move acct/NAME to failed/.  0 or
+ * -errno (logged); -ENOENT when acct/NAME is gone (no .why is left).
+ */
+int spool_fail(struct spool *sp, const char *name, const char *why);
+
+/* spool_expire - delete the files of done/ finished at least the
+   retention before NOW (the later of their modification and status-change
+   times); the number deleted, or -errno */
+int spool_expire(struct spool *sp, time_t now);
+
+#endif

@@ -1,0 +1,355 @@
+/*
+ * cmd_run.c - bounced run: the spool worker, one thread, one loop.
+ *
+ * Start: the lock STATE/bounced.lock (flock: a second worker on the same
+ * state exits 75 naming the holder's pid), the spool's directories, the
+ * loop (signals, inotify on SPOOL/acct, a 1 s tick), the state, the ingest
+ * context and the dispatcher; then what arrived while no worker ran (a
+ * scan of acct/, oldest first; a file half-taken resumes at its commit).
+ * The pid is written into the lock file last: once it is there, the
+ * worker is ready (a file arriving from then on is seen by inotify).
+ *
+ * The loop (docs/RUN.md):
+ *     while (!quit) { wait for events; handle them; ingest slice; dispatch }
+ * The wait is 0 while a file is being taken, else until the next action
+ * falls due (dispatch_next_due), a signal, a name, the tick or network
+ * activity.  Ingest slices (run_take.c) and dispatch steps alternate, so a
+ * large file delays a provider call by at most a slice and a commit.
+ *
+ * Signals: SIGTERM/SIGINT stop taking input (the current file's parsed
+ * rows are committed; it resumes there), stop starting requests, let the
+ * ones under way finish until shutdown-timeout, then exit 0 (a second
+ * signal exits at once; what is unfinished stays in the outbox).  SIGHUP
+ * reopens the log and reloads the configuration (run_reload.c).
+ *
+ * Error policy: start-up failures print a message and return an exit
+ * code (75 lock held, 73 spool, 74 state, 78 providers, 70 loop); at run
+ * time everything is logged and the worker goes on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "dispatch.h"
+#include "exitcodes.h"
+#include "ingest.h"
+#include "log.h"
+#include "loop.h"
+#include "run_priv.h"
+#include "spool.h"
+#include "state.h"
+
+#define RUN_TICK_MS 1000	/* the periodic tick */
+#define RUN_IDLE_MS 1000	/* longest wait with nothing due */
+#define RUN_EXPIRE_MS (10 * 60 * 1000)	/* done/ swept this often */
+#define RUN_WATCH_ACCT 0	/* loop tag of SPOOL/acct */
+
+/* run_now_ms - the monotonic clock in ms */
+int64_t run_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* run_lock - STATE/bounced.lock, held until exit; an exit code */
+static int run_lock(struct run *r, const char *state_dir)
+{
+	char *path = g_build_filename(state_dir, "bounced.lock", NULL);
+	char buf[32];
+	ssize_t n;
+	int ex = EXIT_OK;
+
+	if (g_mkdir_with_parents(state_dir, 0750) != 0) {
+		fprintf(stderr, "bounced: cannot create the state directory "
+			"'%s': %s\n", state_dir, strerror(errno));
+		ex = EXIT_IOERR;
+		goto out;
+	}
+	r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0640);
+	if (r->lock_fd < 0) {
+		fprintf(stderr, "bounced: cannot open the lock file '%s': %s\n",
+			path, strerror(errno));
+		ex = EXIT_IOERR;
+		goto out;
+	}
+	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		long pid = 0;
+
+		if (errno != EWOULDBLOCK) {
+			fprintf(stderr, "bounced: cannot lock '%s': %s\n", path,
+				strerror(errno));
+			ex = EXIT_IOERR;
+			goto out;
+		}
+		n = pread(r->lock_fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		pid = strtol(buf, NULL, 10);
+		if (pid > 0)
+			fprintf(stderr, "bounced: another bounced run holds %s "
+				"(pid %ld)\n", path, pid);
+		else
+			fprintf(stderr, "bounced: another bounced run holds %s\n",
+				path);
+		ex = EXIT_TEMPFAIL;
+		goto out;
+	}
+	if (ftruncate(r->lock_fd, 0) != 0)	/* a former holder's pid */
+		log_warn("run", "cannot empty '%s': %s", path, strerror(errno));
+out:
+	g_free(path);
+	return ex;
+}
+
+/* run_lock_ready - our pid into the lock file: the worker is ready (the
+   spool is watched and was scanned) */
+static void run_lock_ready(struct run *r)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (pwrite(r->lock_fd, buf, (size_t)n, 0) != n)
+		log_warn("run", "cannot write the pid into the lock file: %s",
+			 strerror(errno));
+}
+
+/* run_signame - "SIGTERM", "SIGINT" */
+static const char *run_signame(int signo)
+{
+	return signo == SIGINT ? "SIGINT" : "SIGTERM";
+}
+
+/* run_stop - SIGTERM/SIGINT: stop taking input, let requests finish */
+static void run_stop(struct run *r, int signo)
+{
+	char d[32];
+
+	if (r->stopping) {
+		log_warn("run", "%s again: exiting now (requests under way are "
+			 "sent again on the next start)", run_signame(signo));
+		r->quit = true;
+		return;
+	}
+	r->stopping = true;
+	r->deadline = run_now_ms() + r->cfg->shutdown_timeout_ms;
+	run_take_pause(r);
+	dispatch_stop(r->d);
+	dispatch_free(r->d_next);
+	r->d_next = NULL;
+	r->d_next_cfg = NULL;
+	run_configs_gc(r);
+	if (r->cfg->shutdown_timeout_ms % 1000 == 0)
+		config_format_duration(r->cfg->shutdown_timeout_ms / 1000, d,
+				       sizeof(d));
+	else
+		snprintf(d, sizeof(d), "%lldms",
+			 (long long)r->cfg->shutdown_timeout_ms);
+	log_info("run", "%s: stopping; %u requests under way get up to %s to "
+		 "finish", run_signame(signo), dispatch_in_flight(r->d), d);
+}
+
+/* run_expire - sweep done/ */
+static void run_expire(struct run *r)
+{
+	int n = spool_expire(r->sp, time(NULL));
+
+	if (n > 0)
+		log_info("run", "deleted %d files from done/ (older than "
+			 "done-retention)", n);
+	r->next_expire = run_now_ms() + RUN_EXPIRE_MS;
+}
+
+/* run_tick - the periodic work */
+static void run_tick(struct run *r)
+{
+	char err[512];
+
+	if (r->watch_lost) {
+		if (loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
+			       err, sizeof(err)) == 0) {
+			r->watch_lost = false;
+			log_info("run", "watching %s again",
+				 spool_acct_dir(r->sp));
+			spool_scan(r->sp);
+		}
+	}
+	if (run_now_ms() >= r->next_expire)
+		run_expire(r);
+}
+
+/* run_events - what one wait brought */
+static void run_events(struct run *r, const struct loop_events *ev)
+{
+	size_t i;
+
+	if (ev->stops)
+		run_stop(r, ev->stop_signo);
+	if (ev->stops > 1 && !r->quit)
+		run_stop(r, ev->stop_signo);
+	if (ev->reload && !r->stopping)
+		run_reload(r);
+	for (i = 0; i < ev->n_names; i++)
+		if (ev->names[i].tag == RUN_WATCH_ACCT &&
+		    spool_push(r->sp, ev->names[i].name))
+			log_debug("run", "%s: arrived", ev->names[i].name);
+	if (ev->overflow) {
+		log_warn("run", "too many events at once: scanning %s",
+			 spool_acct_dir(r->sp));
+		spool_scan(r->sp);
+	}
+	if (ev->lost_tag == RUN_WATCH_ACCT) {
+		log_error("run", "%s went away (moved, deleted or unmounted): "
+			  "nothing new is taken until it is back",
+			  spool_acct_dir(r->sp));
+		r->watch_lost = true;
+	}
+	if (ev->ticks)
+		run_tick(r);
+}
+
+/* run_timeout - how long the next wait may be */
+static int run_timeout(struct run *r)
+{
+	int64_t now = run_now_ms(), t = RUN_IDLE_MS, in;
+
+	if (r->quit || (!r->stopping && run_take_busy(r)))
+		return 0;
+	if (dispatch_next_due(r->d, &in) == 0 && in < t)
+		t = in;
+	if (r->stopping && r->deadline - now < t)
+		t = r->deadline - now;
+	if (!r->stopping && spool_queued(r->sp) > 0 && r->defer_until - now < t)
+		t = r->defer_until - now;
+	return t > 0 ? (int)t : 0;
+}
+
+/* run_work - a slice of ingest, a dispatch step, the swaps */
+static void run_work(struct run *r)
+{
+	if (!r->stopping)
+		run_take_work(r);
+	(void)dispatch_step(r->d, 0);	/* errors are logged by it */
+	if (r->d_next || r->in_next)
+		run_swap(r);
+	if (r->stopping && (dispatch_in_flight(r->d) == 0 ||
+			    run_now_ms() >= r->deadline))
+		r->quit = true;
+}
+
+/* run_start - everything but the lock; an exit code */
+static int run_start(struct run *r, const struct config *cfg)
+{
+	char err[512];
+	int rc;
+
+	if (spool_open(&r->sp, cfg->spool, cfg->acct_ignore,
+		       cfg->done_retention, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_CANTCREAT;
+	}
+	if (loop_new(&r->loop, RUN_TICK_MS, err, sizeof(err)) != 0 ||
+	    loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT, err,
+		       sizeof(err)) != 0) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_SOFTWARE;
+	}
+	rc = state_open(&r->st, cfg->state, false, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_IOERR;
+	}
+	r->in = ingest_new(cfg, r->st);
+	if (!r->in)
+		return EXIT_CONFIG;	/* logged */
+	r->in_cfg = cfg;
+	if (dispatch_new(&r->d, cfg, r->st, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	r->d_cfg = cfg;
+	return EXIT_OK;
+}
+
+/* run_cleanup - everything, in reverse order */
+static void run_cleanup(struct run *r)
+{
+	run_take_pause(r);
+	dispatch_free(r->d_next);
+	dispatch_free(r->d);
+	ingest_free(r->in_next);
+	ingest_free(r->in);
+	state_close(r->st);
+	loop_free(r->loop);
+	spool_free(r->sp);
+	g_free(r->retry_name);
+	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;
+	run_configs_gc(r);
+	g_ptr_array_free(r->configs, TRUE);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
+}
+
+/* cmd_run - bounced run */
+int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
+	    char **argv)
+{
+	struct run r;
+	struct loop_events ev;
+	int ex, rc, n;
+
+	memset(&r, 0, sizeof(r));
+	r.g = g;
+	r.cfg = cfg;
+	r.lock_fd = -1;
+	r.configs = g_ptr_array_new();
+	if (argc > 1) {
+		fprintf(stderr, "bounced: run takes no arguments, not '%s' (see "
+			"'bounced --help')\n", argv[1]);
+		ex = EXIT_USAGE;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ex = run_lock(&r, cfg->state);
+	if (ex == EXIT_OK)
+		ex = run_start(&r, cfg);
+	if (ex != EXIT_OK)
+		goto out;
+	log_info("run", "started (pid %ld): spool %s, state %s, %zu "
+		 "providers", (long)getpid(), cfg->spool, cfg->state,
+		 cfg->n_providers);
+	n = spool_scan(r.sp);
+	if (n > 0)
+		log_info("run", "%d files wait in %s", n, spool_acct_dir(r.sp));
+	run_expire(&r);
+	run_lock_ready(&r);
+	while (!r.quit) {
+		rc = loop_wait(r.loop, r.d, run_timeout(&r), &ev);
+		if (rc) {
+			log_error("run", "the event loop failed: %s; exiting",
+				  strerror(-rc));
+			ex = EXIT_SOFTWARE;
+			break;
+		}
+		run_events(&r, &ev);
+		if (!r.quit)
+			run_work(&r);
+	}
+	log_info("run", "stopped%s", dispatch_in_flight(r.d) ?
+		 " (requests still under way are sent again on the next "
+		 "start)" : "");
+out:
+	run_cleanup(&r);
+	return ex;
+}

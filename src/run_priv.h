@@ -1,0 +1,88 @@
+/*
+ * run_priv.h - what the files of `bounced run` share: the worker's state.
+ *
+ * cmd_run.c is the command (options, lock, start, the loop, signals,
+ * exit); run_take.c takes the files of the spool one at a time, in bounded
+ * steps, and decides where each goes (done/ or failed/); run_reload.c is
+ * SIGHUP.
+ */
+#ifndef BOUNCED_RUN_PRIV_H
+#define BOUNCED_RUN_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+struct cli_global;
+struct config;
+struct dispatch;
+struct ingest;
+struct ingest_job;
+struct loop;
+struct spool;
+struct state;
+
+#define RUN_SLICE_MS 50		/* ingest work between two looks at the loop */
+#define RUN_DEFER_MS 10000	/* ingest paused after an error */
+#define RUN_RETRIES 5		/* attempts at a file whose reading fails */
+
+struct run {
+	const struct cli_global *g;
+	const struct config *cfg;	/* the newest good configuration */
+	GPtrArray *configs;		/* struct config * loaded by reloads */
+	struct state *st;
+	struct spool *sp;
+	struct loop *loop;
+	int lock_fd;
+
+	/* ingest and dispatcher, each with the configuration it was built
+	   with; *_next: built by a reload, swapped in when safe */
+	struct ingest *in, *in_next;
+	const struct config *in_cfg, *in_next_cfg;
+	struct dispatch *d, *d_next;
+	const struct config *d_cfg, *d_next_cfg;
+
+	/* the file being taken */
+	struct ingest_job *job;
+	char *name;			/* in acct/ */
+	char *path;			/* acct/NAME */
+	char *retry_name;		/* the file whose reading failed... */
+	unsigned attempts;		/* ...this many times */
+	int64_t defer_until;		/* no new file before (monotonic ms) */
+
+	bool stopping;			/* SIGTERM/SIGINT: draining */
+	int64_t deadline;		/* ...until then (monotonic ms) */
+	bool quit;
+	bool watch_lost;
+	int64_t next_expire;		/* next sweep of done/ (monotonic ms) */
+};
+
+/* run_now_ms - the monotonic clock in ms */
+int64_t run_now_ms(void);
+
+/* run_take_work - one slice of ingest: start the next queued file, or go
+   on with the current one for about RUN_SLICE_MS, and move it to done/ or
+   failed/ when it ends */
+void run_take_work(struct run *r);
+
+/* run_take_busy - a file is being taken, or one waits (and may start now) */
+bool run_take_busy(const struct run *r);
+
+/* run_take_pause - commit what the current file gave so far and let it go
+   (it resumes there on the next start); shutdown */
+void run_take_pause(struct run *r);
+
+/* run_reload - SIGHUP: reopen the log, reload the configuration
+   (run_reload.c) */
+void run_reload(struct run *r);
+
+/* run_swap - put a reloaded ingest / dispatcher in place when safe (no
+   file being taken / no request under way); run_reload.c */
+void run_swap(struct run *r);
+
+/* run_configs_gc - free the reloaded configurations no part uses any
+   more; run_reload.c */
+void run_configs_gc(struct run *r);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * run_take.c - how `bounced run` takes the files of the spool: one at a
+ * time, oldest first, in steps of about RUN_SLICE_MS (ingest_step) so the
+ * loop serves signals and the network between them, however large the
+ * file.  A file's batches are committed as they fill; the end of the file
+ * is committed before the file moves.
+ *
+ * Where a file goes:
+ *   done/    taken to its end (or taken before: the state says so), with a
+ *            summary line at info level;
+ *   failed/  with NAME.why: not a regular file, cannot be opened, nothing
+ *            usable (bad lines and no record of a type bounced acts on,
+ *            as binary junk gives; the state then records the file as
+ *            failed), the state records it as failed before, or its
+ *            reading failed RUN_RETRIES times;
+ *   stays    when it vanished (nothing to do), or when the state could not
+ *            be written: then it is taken again after RUN_DEFER_MS, from
+ *            its last commit.
+ * Error policy: everything is logged here; nothing is returned, nothing
+ * exits.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "run_priv.h"
+#include "spool.h"
+#include "state.h"
+
+/* run_take_busy - work for the ingest side of the loop */
+bool run_take_busy(const struct run *r)
+{
+	if (r->job)
+		return true;
+	return spool_queued(r->sp) > 0 && run_now_ms() >= r->defer_until;
+}
+
+/* run_take_clear - forget the current file */
+static void run_take_clear(struct run *r, struct ingest_counts *c)
+{
+	ingest_end(r->job, c);
+	r->job = NULL;
+	g_free(r->name);
+	g_free(r->path);
+	r->name = r->path = NULL;
+}
+
+/* run_take_fail - NAME to failed/ with WHY */
+static void run_take_fail(struct run *r, const char *name, const char *why)
+{
+	if (spool_fail(r->sp, name, why) == 0)
+		log_warn("run", "%s: moved to failed/: %s", name, why);
+}
+
+/* run_take_retry - the file could not be read (or the state written): take
+   it again later; COUNT: the input's fault, give up after RUN_RETRIES */
+static void run_take_retry(struct run *r, const char *name, int rc,
+			   bool count)
+{
+	char why[256];
+
+	if (count) {
+		if (g_strcmp0(r->retry_name, name) != 0) {
+			g_free(r->retry_name);
+			r->retry_name = g_strdup(name);
+			r->attempts = 0;
+		}
+		if (++r->attempts >= RUN_RETRIES) {
+			snprintf(why, sizeof(why), "cannot be read: %s (%u "
+				 "attempts)", strerror(-rc), r->attempts);
+			run_take_fail(r, name, why);
+			return;
+		}
+	}
+	log_error("run", "%s: cannot be taken now (%s); trying again in %d s",
+		  name, state_strerror(rc), RUN_DEFER_MS / 1000);
+	spool_push_front(r->sp, name);
+	r->defer_until = run_now_ms() + RUN_DEFER_MS;
+}
+
+/* run_take_input_error - an error of opening the input that retrying
+   cannot mend */
+static bool run_take_input_error(int rc)
+{
+	return rc == -EACCES || rc == -EPERM || rc == -EISDIR ||
+	       rc == -ENOTDIR || rc == -ELOOP || rc == -ENXIO ||
+	       rc == -ENODEV || rc == -ENAMETOOLONG;
+}
+
+/* run_take_begin - start the next queued file (or dispose of it at once) */
+static void run_take_begin(struct run *r)
+{
+	struct ingest_opts opts = { .mode = INGEST_DETECT };
+	char why[512];
+	struct stat sb;
+	char *name, *path;
+	int rc;
+
+	run_swap(r);		/* a reloaded ingest takes over between files */
+	name = spool_next(r->sp);
+	if (!name)
+		return;
+	path = spool_path(r->sp, name);
+	if (stat(path, &sb) != 0) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			log_debug("run", "%s: gone before it was taken", name);
+		else if (run_take_input_error(rc)) {
+			snprintf(why, sizeof(why), "cannot open it: %s",
+				 strerror(-rc));
+			run_take_fail(r, name, why);
+		} else {
+			run_take_retry(r, name, rc, true);
+		}
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		run_take_fail(r, name, "not a regular file");
+		goto out;
+	}
+	rc = ingest_begin(r->in, path, &opts, &r->job);
+	if (rc == 0) {
+		log_debug("run", "%s: taking it (%lld bytes)", name,
+			  (long long)sb.st_size);
+		r->name = name;
+		r->path = path;
+		return;
+	}
+	if (rc == INGEST_ALREADY) {
+		log_info("run", "%s: already taken", path);
+		spool_done(r->sp, name);
+	} else if (rc == INGEST_FAILED) {
+		run_take_fail(r, name, "the state records this file (the same "
+			      "content) as failed before; to take it anyway, "
+			      "run: bounced process --reprocess FILE");
+	} else if (rc == -ENOENT) {
+		log_debug("run", "%s: gone before it was taken", name);
+	} else if (run_take_input_error(rc)) {
+		snprintf(why, sizeof(why), "cannot open it: %s", strerror(-rc));
+		run_take_fail(r, name, why);
+	} else {
+		run_take_retry(r, name, rc, true);
+	}
+out:
+	g_free(path);
+	g_free(name);
+}
+
+/* run_take_unusable - nothing in the file could be used: bad lines, and
+   no record of a type bounced acts on (judged on this job's counts, so a
+   resumed file whose first part was usable is never failed) */
+static bool run_take_unusable(const struct ingest_counts *c, uint64_t records,
+			      uint64_t bad)
+{
+	return bad > 0 && records == c->records && c->records == c->skipped;
+}
+
+/* run_take_finish - summary line, then the file to done/ (or failed/) */
+static void run_take_finish(struct run *r)
+{
+	struct ingest_counts c;
+	uint64_t records, bad;
+	char line[512], why[512];
+	int rc;
+
+	ingest_job_counts(r->job, &c, &records, &bad);
+	if (run_take_unusable(&c, records, bad)) {
+		rc = ingest_job_fail(r->job);
+		if (rc)
+			log_error("run", "%s: cannot record the file as failed: "
+				  "%s", r->name, state_strerror(rc));
+		snprintf(why, sizeof(why), "no usable record (bad lines: %llu, "
+			 "each logged with its line number; other records, "
+			 "none a bounce, complaint or delivery: %llu); a file "
+			 "without a header line is read in the order of "
+			 "[bounced] acct-fields",
+			 (unsigned long long)bad, (unsigned long long)records);
+		run_take_fail(r, r->name, why);
+		run_take_clear(r, NULL);
+		return;
+	}
+	ingest_end(r->job, &c);
+	r->job = NULL;
+	ingest_counts_format(&c, line, sizeof(line));
+	log_info("run", "%s: %s", r->path, line);
+	spool_done(r->sp, r->name);
+	if (g_strcmp0(r->retry_name, r->name) == 0) {
+		g_free(r->retry_name);
+		r->retry_name = NULL;
+		r->attempts = 0;
+	}
+	run_take_clear(r, NULL);
+}
+
+/* run_take_work - one slice of ingest */
+void run_take_work(struct run *r)
+{
+	char *name;
+	int rc;
+
+	if (!r->job) {
+		if (!run_take_busy(r))
+			return;
+		run_take_begin(r);
+		if (!r->job)
+			return;
+	}
+	rc = ingest_step(r->job, RUN_SLICE_MS);
+	if (rc == 0)
+		return;
+	if (rc == 1) {
+		run_take_finish(r);
+		return;
+	}
+	name = g_strdup(r->name);
+	if (ingest_job_input_error(r->job)) {
+		run_take_clear(r, NULL);
+		run_take_retry(r, name, rc, true);
+	} else {
+		run_take_clear(r, NULL);
+		run_take_retry(r, name, rc, false);
+	}
+	g_free(name);
+}
+
+/* run_take_pause - commit and let the current file go */
+void run_take_pause(struct run *r)
+{
+	int rc;
+
+	if (!r->job)
+		return;
+	rc = ingest_pause(r->job);
+	if (rc)
+		log_error("run", "%s: cannot commit what was read: %s (it is "
+			  "read again from its last commit on the next start)",
+			  r->name, state_strerror(rc));
+	else
+		log_info("run", "%s: stopped in the middle; it resumes where "
+			 "it was left on the next start", r->name);
+	run_take_clear(r, NULL);
+}

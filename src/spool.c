@@ -1,0 +1,393 @@
+/*
+ * spool.c - the directories of the spool worker and the queue of names in
+ * acct/ waiting to be taken.
+ *
+ * Moves are rename(2) within the spool (one file system), so a file is
+ * always whole in exactly one place.  A failed file gets its NAME.why
+ * first, written to a temporary dot-file in failed/, synced and renamed;
+ * then the file itself is moved and failed/ synced: after a crash a .why
+ * may exist for a file still in acct/ (taken again, and it fails again or
+ * not), never a failed file without a reason.  done/ is not synced: a move
+ * lost in a crash brings the file back to acct/, where the state knows it
+ * as taken, and it is moved again.
+ *
+ * Error policy: every failure is logged with the path and returned as
+ * -errno; nothing exits.  Memory comes from GLib.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "log.h"
+#include "spool.h"
+
+#define SPOOL_DIR_MODE 0750
+#define SPOOL_WHY_MAX 4096	/* bytes of a .why file */
+
+struct spool {
+	char *dir;
+	char *acct, *done, *failed;	/* DIR/acct, DIR/done, DIR/failed */
+	char **ignore;			/* acct-ignore globs */
+	int64_t retention;		/* seconds; 0 = delete at once */
+	GQueue queue;			/* char *, g_free */
+	GHashTable *queued;		/* the names in QUEUE (borrowed keys) */
+};
+
+/* spool_mkdir - DIR unless it exists as a directory; 0 or -errno */
+static int spool_mkdir(const char *dir, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (mkdir(dir, SPOOL_DIR_MODE) == 0)
+		return 0;
+	if (errno == EEXIST && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return 0;
+	if (errno == EEXIST)
+		errno = ENOTDIR;
+	snprintf(err, errlen, "cannot create the spool directory '%s': %s",
+		 dir, strerror(errno));
+	return -errno;
+}
+
+/* spool_open - the spool in DIR, its directories created */
+int spool_open(struct spool **out, const char *dir, char *const *ignore,
+	       int64_t retention, char *err, size_t errlen)
+{
+	struct spool *sp = g_new0(struct spool, 1);
+	int rc;
+
+	*out = NULL;
+	sp->dir = g_strdup(dir);
+	sp->acct = g_build_filename(dir, "acct", NULL);
+	sp->done = g_build_filename(dir, "done", NULL);
+	sp->failed = g_build_filename(dir, "failed", NULL);
+	g_queue_init(&sp->queue);
+	sp->queued = g_hash_table_new(g_str_hash, g_str_equal);
+	spool_set_rules(sp, ignore, retention);
+	if ((rc = spool_mkdir(sp->dir, err, errlen)) != 0 ||
+	    (rc = spool_mkdir(sp->acct, err, errlen)) != 0 ||
+	    (rc = spool_mkdir(sp->done, err, errlen)) != 0 ||
+	    (rc = spool_mkdir(sp->failed, err, errlen)) != 0) {
+		spool_free(sp);
+		return rc;
+	}
+	*out = sp;
+	return 0;
+}
+
+void spool_free(struct spool *sp)
+{
+	if (!sp)
+		return;
+	g_queue_clear_full(&sp->queue, g_free);
+	g_hash_table_destroy(sp->queued);
+	g_strfreev(sp->ignore);
+	g_free(sp->failed);
+	g_free(sp->done);
+	g_free(sp->acct);
+	g_free(sp->dir);
+	g_free(sp);
+}
+
+/* spool_set_rules - copy the acct-ignore globs and the retention */
+void spool_set_rules(struct spool *sp, char *const *ignore, int64_t retention)
+{
+	g_strfreev(sp->ignore);
+	sp->ignore = ignore ? g_strdupv((char **)ignore) : NULL;
+	sp->retention = retention > 0 ? retention : 0;
+}
+
+const char *spool_acct_dir(const struct spool *sp)
+{
+	return sp->acct;
+}
+
+char *spool_path(const struct spool *sp, const char *name)
+{
+	return g_build_filename(sp->acct, name, NULL);
+}
+
+/* spool_wanted - a plain name, no dot-file, no acct-ignore match */
+bool spool_wanted(const struct spool *sp, const char *name)
+{
+	char *const *p;
+
+	if (!name || name[0] == '\0' || name[0] == '.' || strchr(name, '/'))
+		return false;
+	for (p = sp->ignore; p && *p; p++)
+		if (fnmatch(*p, name, 0) == 0)
+			return false;
+	return true;
+}
+
+/* spool_push - NAME at the end of the queue */
+bool spool_push(struct spool *sp, const char *name)
+{
+	char *dup;
+
+	if (!spool_wanted(sp, name) || g_hash_table_contains(sp->queued, name))
+		return false;
+	dup = g_strdup(name);
+	g_queue_push_tail(&sp->queue, dup);
+	g_hash_table_add(sp->queued, dup);
+	return true;
+}
+
+/* spool_push_front - NAME first */
+void spool_push_front(struct spool *sp, const char *name)
+{
+	char *dup;
+
+	if (g_hash_table_contains(sp->queued, name))
+		return;
+	dup = g_strdup(name);
+	g_queue_push_head(&sp->queue, dup);
+	g_hash_table_add(sp->queued, dup);
+}
+
+char *spool_next(struct spool *sp)
+{
+	char *name = g_queue_pop_head(&sp->queue);
+
+	if (name)
+		g_hash_table_remove(sp->queued, name);
+	return name;
+}
+
+unsigned spool_queued(const struct spool *sp)
+{
+	return g_queue_get_length((GQueue *)&sp->queue);
+}
+
+struct spool_ent {
+	char *name;
+	struct timespec mtime;
+};
+
+/* spool_ent_cmp - oldest first, then by name */
+static gint spool_ent_cmp(gconstpointer pa, gconstpointer pb)
+{
+	const struct spool_ent *a = pa, *b = pb;
+
+	if (a->mtime.tv_sec != b->mtime.tv_sec)
+		return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
+	if (a->mtime.tv_nsec != b->mtime.tv_nsec)
+		return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* spool_scan - queue what acct/ holds, oldest first */
+int spool_scan(struct spool *sp)
+{
+	GArray *ents = g_array_new(FALSE, FALSE, sizeof(struct spool_ent));
+	DIR *d = opendir(sp->acct);
+	struct dirent *de;
+	int rc = 0, n = 0;
+	guint i;
+
+	if (!d) {
+		rc = -errno;
+		log_error("spool", "cannot read '%s': %s", sp->acct,
+			  strerror(-rc));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		struct spool_ent e;
+		struct stat sb;
+
+		if (!spool_wanted(sp, de->d_name) ||
+		    g_hash_table_contains(sp->queued, de->d_name))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, 0) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		e.name = g_strdup(de->d_name);
+		e.mtime = sb.st_mtim;
+		g_array_append_val(ents, e);
+	}
+	if (errno != 0) {
+		rc = -errno;
+		log_error("spool", "cannot read '%s': %s", sp->acct,
+			  strerror(-rc));
+	}
+	closedir(d);
+	g_array_sort(ents, spool_ent_cmp);
+	for (i = 0; i < ents->len; i++)
+		n += spool_push(sp, g_array_index(ents, struct spool_ent, i).name);
+out:
+	for (i = 0; i < ents->len; i++)
+		g_free(g_array_index(ents, struct spool_ent, i).name);
+	g_array_free(ents, TRUE);
+	return rc ? rc : n;
+}
+
+/* spool_sync_dir - fsync the directory DIR; 0 or -errno (logged) */
+static int spool_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0 || fsync(fd) != 0) {
+		rc = -errno;
+		log_error("spool", "cannot sync the directory '%s': %s", dir,
+			  strerror(-rc));
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* spool_done - acct/NAME to done/, or deleted */
+int spool_done(struct spool *sp, const char *name)
+{
+	char *from = g_build_filename(sp->acct, name, NULL);
+	char *to = g_build_filename(sp->done, name, NULL);
+	int rc = 0;
+
+	if (sp->retention == 0) {
+		if (unlink(from) != 0) {
+			rc = -errno;
+			log_error("spool", "cannot delete the finished file "
+				  "'%s': %s", from, strerror(-rc));
+		}
+	} else if (rename(from, to) != 0) {
+		rc = -errno;
+		log_error("spool", "cannot move '%s' to '%s': %s (it is taken "
+			  "and stays where it is; it is moved on the next "
+			  "start)", from, to, strerror(-rc));
+	}
+	g_free(to);
+	g_free(from);
+	return rc;
+}
+
+/* spool_write_why - TEXT into failed/NAME.why, atomically */
+static int spool_write_why(struct spool *sp, const char *name,
+			   const char *text)
+{
+	char *tmp = g_build_filename(sp->failed, ".why.XXXXXX", NULL);
+	char *why = g_strconcat(sp->failed, "/", name, ".why", NULL);
+	size_t len = strlen(text), off = 0;
+	int fd, rc = 0;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		log_error("spool", "cannot create a file in '%s': %s",
+			  sp->failed, strerror(-rc));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (rc == 0 && (fchmod(fd, 0640) != 0 || fsync(fd) != 0))
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, why) != 0)
+		rc = -errno;
+	if (rc) {
+		log_error("spool", "cannot write '%s': %s", why, strerror(-rc));
+		unlink(tmp);
+	}
+out:
+	g_free(why);
+	g_free(tmp);
+	return rc;
+}
+
+/* spool_fail - NAME.why, then acct/NAME to failed/ */
+int spool_fail(struct spool *sp, const char *name, const char *why)
+{
+	char *from = g_build_filename(sp->acct, name, NULL);
+	char *to = g_build_filename(sp->failed, name, NULL);
+	char stamp[64] = "";
+	struct tm tm;
+	time_t now = time(NULL);
+	char *text;
+	int rc;
+
+	if (gmtime_r(&now, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S +0000", &tm);
+	text = g_strdup_printf(
+		"file: %s\nfailed: %s\nwhy: %.*s\n"
+		"what to do: fix the cause, then move the file back into %s "
+		"(bounced takes it again), or delete it and this file.\n",
+		from, stamp, SPOOL_WHY_MAX, why, sp->acct);
+	rc = spool_write_why(sp, name, text);
+	if (rc)
+		goto out;
+	if (rename(from, to) != 0) {
+		char *w = g_strconcat(sp->failed, "/", name, ".why", NULL);
+
+		rc = -errno;
+		if (rc != -ENOENT)
+			log_error("spool", "cannot move '%s' to '%s': %s", from,
+				  to, strerror(-rc));
+		unlink(w);
+		g_free(w);
+		goto out;
+	}
+	rc = spool_sync_dir(sp->failed);
+out:
+	g_free(text);
+	g_free(to);
+	g_free(from);
+	return rc;
+}
+
+/* spool_expire - delete done/ files older than the retention */
+int spool_expire(struct spool *sp, time_t now)
+{
+	DIR *d = opendir(sp->done);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d) {
+		int rc = -errno;
+
+		log_error("spool", "cannot read '%s': %s", sp->done,
+			  strerror(-rc));
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		time_t t;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		/* rename() updates the status-change time: when it was moved */
+		t = sb.st_mtime > sb.st_ctime ? sb.st_mtime : sb.st_ctime;
+		if (now - t < sp->retention)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
+			log_error("spool", "cannot delete '%s/%s': %s", sp->done,
+				  de->d_name, strerror(errno));
+			continue;
+		}
+		log_debug("spool", "deleted '%s/%s' (older than done-retention)",
+			  sp->done, de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}

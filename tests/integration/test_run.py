@@ -1,0 +1,586 @@
+"""test_run.py - `bounced run`, the spool worker, as a real process on a
+temporary spool, with the webhook fake on 127.0.0.1 where provider calls
+matter.
+
+Files renamed into acct/ are taken within a second and moved to done/,
+their actions reach the fake; files still being written (an acct-ignore
+name, a dot-file, a file still open) are not taken early; malformed files
+land in failed/ with NAME.why; SIGTERM lets requests under way finish (or
+not past shutdown-timeout) and exits 0; SIGHUP with a broken configuration
+keeps the worker running on the old one, a good one takes effect; a second
+worker on the same state exits 75; and kill -9 in the middle of a large
+file (tests/bench/gen_acct), then a restart, ends in the same records and
+the same provider calls as an uninterrupted run (repeats only of requests
+that were under way at the kill).
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from harness import (BouncedTestCase, EX_OK, EX_TEMPFAIL, SANITIZER_RE,
+                     parse_summary, sanitized)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+from fake import webhook  # noqa: E402
+
+HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
+          'feedbackType\r\n')
+SLOW = 3.0 if sanitized() else 1.0      # sanitizers make everything slower
+
+
+def rec(t, time_, orig, rcpt, status='', diag='', cat='', job='', fb=''):
+    return '%s,%s,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
+        t, time_, orig, rcpt, status, diag.replace('"', '""'), cat, job, fb)
+
+
+def hard_file(addrs, orig='news@bounces.example.com'):
+    """An accounting file with a hard bounce for each of ADDRS."""
+    return HEADER + ''.join(
+        rec('b', '2026-11-24 10:%02d:00+0000' % (i % 60), orig, a, '5.1.1',
+            'smtp;550 5.1.1 user unknown', 'bad-mailbox')
+        for i, a in enumerate(addrs))
+
+
+class RunTestCase(BouncedTestCase):
+    """A test that runs `bounced run` in the background."""
+
+    def setUp(self):
+        super().setUp()
+        self.acct = os.path.join(self.spool, 'acct')
+        self.incoming = os.path.join(self.dir, 'incoming')
+        os.makedirs(self.incoming)
+        self.procs = []
+        self.n_runs = 0
+
+    def tearDown(self):
+        for p, errpath in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        super().tearDown()
+
+    # ---- the daemon ----
+
+    def start(self, *opts):
+        """bounced -c CONFIG [OPTS] run in the background; waits until it
+        has started; returns the Popen (its stderr in DIR/run-N.err)"""
+        self.n_runs += 1
+        errpath = os.path.join(self.dir, 'run-%d.err' % self.n_runs)
+        with open(errpath, 'wb') as err:
+            p = subprocess.Popen([self.bounced] + list(opts) +
+                                 ['-c', self.config, 'run'], cwd=self.dir,
+                                 env=self.env(), stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        p.errpath = errpath
+        self.procs.append((p, errpath))
+        lock = os.path.join(self.state, 'bounced.lock')
+        self.wait_for(lambda: p.poll() is not None or (
+            os.path.exists(lock) and
+            open(lock).read().strip() == str(p.pid)), 10 * SLOW,
+            'bounced run did not start')
+        self.assertIsNone(p.poll(), 'bounced run exited: %s' % self.log(p))
+        return p
+
+    def log(self, p):
+        with open(p.errpath, 'rb') as f:
+            text = f.read().decode('utf-8', 'replace')
+        if SANITIZER_RE.search(text):
+            self.fail('sanitizer report:\n%s' % text[-4000:])
+        return text
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=30):
+        """send SIG, wait for the exit; returns (rc, seconds it took)"""
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        try:
+            rc = p.wait(timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            self.fail('bounced run did not stop on %s: %s' % (sig, self.log(p)))
+        self.log(p)         # sanitizer check
+        return rc, time.monotonic() - t0
+
+    def wait_for(self, cond, timeout, msg):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if cond():
+                return
+            time.sleep(0.02)
+        if not cond():
+            self.fail(msg)
+
+    # ---- files ----
+
+    def drop(self, name, text):
+        """write NAME outside the spool, then rename it into acct/;
+        returns (path in acct/, time of the rename)"""
+        tmp = os.path.join(self.incoming, name)
+        with open(tmp, 'wb') as f:
+            f.write(text.encode('utf-8') if isinstance(text, str) else text)
+        dest = os.path.join(self.acct, name)
+        t = time.monotonic()
+        os.rename(tmp, dest)
+        return dest, t
+
+    def spool_files(self, sub):
+        return sorted(os.listdir(os.path.join(self.spool, sub)))
+
+    def summary_of(self, p, path):
+        """the summary line of PATH in the daemon's log, as a dict"""
+        for line in self.log(p).splitlines():
+            m = re.search(r' info run: (.*)$', line)
+            if m:
+                s = parse_summary(m.group(1))
+                if s and s['name'] == path:
+                    return s
+        return None
+
+    # ---- fakes and config ----
+
+    def hook(self, **kw):
+        fake = webhook.WebhookFake(**kw)
+        fake.start()
+        self.addCleanup(fake.stop)
+        return fake
+
+    def hook_config(self, fake, bounced=None, extra='', senders='*',
+                    concurrency=8):
+        self.write_config(bounced=bounced, extra=(
+            '\n[provider hook]\ntype = webhook\nurl = %s/events\n'
+            'senders = %s\nconcurrency = %d\n'
+            'retry-min = 50ms\nretry-max = 200ms\n' %
+            (fake.url, senders, concurrency)) + extra)
+
+    def queue(self):
+        return self.ctl_json('queue')
+
+
+class TestTake(RunTestCase):
+
+    def test_renamed_file_is_taken_and_acted_on(self):
+        fake = self.hook()
+        self.hook_config(fake)
+        p = self.start()
+        addrs = ['a%d@example.com' % i for i in range(3)]
+        path, t = self.drop('acct-1.csv', hard_file(addrs))
+        self.wait_for(lambda: 'acct-1.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the file did not reach done/')
+        taken = time.monotonic() - t
+        self.assertLess(taken, 1.0 * SLOW, 'taken after %.2f s' % taken)
+        self.assertEqual(self.spool_files('acct'), [])
+        self.wait_for(lambda: len(fake.events()) >= 3, 5 * SLOW,
+                      'the webhook did not get the 3 events')
+        got = sorted(e['address'] for e in fake.events())
+        self.assertEqual(got, addrs)
+        for e in fake.events():
+            self.assertEqual(e['source'], path)
+            self.assertEqual(e['event'], 'hard')
+        s = self.summary_of(p, path)
+        self.assertIsNotNone(s, self.log(p))
+        self.assertEqual((s['records'], s['hard']), (3, 3))
+        self.wait_for(lambda: self.queue() == [], 5 * SLOW,
+                      'the outbox did not empty')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(len(fake.events()), 3)        # nothing twice
+        files = {f['key']: f for f in self.ctl_json('files')}
+        self.assertEqual(files[path]['status'], 'done')
+
+    def test_start_takes_what_waits_oldest_first(self):
+        self.write_config()
+        older = os.path.join(self.acct, 'z-older.csv')
+        newer = os.path.join(self.acct, 'a-newer.csv')
+        for path, a, mtime in ((older, 'o@example.com', 1000000000),
+                               (newer, 'n@example.com', 1000000100)):
+            with open(path, 'w') as f:
+                f.write(hard_file([a]))
+            os.utime(path, (mtime, mtime))
+        with open(os.path.join(self.acct, 'w.csv.tmp'), 'w') as f:
+            f.write(hard_file(['tmp@example.com']))
+        with open(os.path.join(self.acct, '.dot.csv'), 'w') as f:
+            f.write(hard_file(['dot@example.com']))
+        p = self.start()
+        self.wait_for(lambda: len(self.spool_files('done')) == 2, 5 * SLOW,
+                      'the waiting files were not taken')
+        log = self.log(p)
+        self.assertLess(log.index(older + ': 1 records'),
+                        log.index(newer + ': 1 records'))
+        self.assertEqual(self.spool_files('acct'), ['.dot.csv', 'w.csv.tmp'])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(sorted(self.statuses()),
+                         ['n@example.com', 'o@example.com'])
+
+    def test_file_being_written_is_not_taken_early(self):
+        self.write_config()
+        p = self.start()
+        full = hard_file(['p%d@example.com' % i for i in range(10)])
+        half = full[:full.index('p5@')]
+        half = half[:half.rindex('\n') + 1]
+        # an acct-ignore name, complete: left alone until renamed
+        part = os.path.join(self.acct, 'x.csv.part')
+        with open(part, 'w') as f:
+            f.write(full)
+        # a dot-file, complete
+        dot = os.path.join(self.acct, '.y.csv')
+        with open(dot, 'w') as f:
+            f.write(full)
+        # a file written in place, still open after half of it
+        slow = os.path.join(self.acct, 'slow.csv')
+        f = open(slow, 'w')
+        f.write(half)
+        f.flush()
+        time.sleep(1.5 * SLOW)
+        self.assertEqual(self.spool_files('done'), [])
+        self.assertEqual(self.spool_files('acct'),
+                         ['.y.csv', 'slow.csv', 'x.csv.part'])
+        self.assertIsNone(self.summary_of(p, slow))
+        f.write(full[len(half):])
+        f.close()
+        self.wait_for(lambda: 'slow.csv' in self.spool_files('done'),
+                      5 * SLOW, 'slow.csv was not taken once closed')
+        s = self.summary_of(p, slow)
+        self.assertEqual(s['records'], 10, self.log(p))
+        # renamed to a wanted name: taken
+        os.rename(part, os.path.join(self.acct, 'x.csv'))
+        self.wait_for(lambda: 'x.csv' in self.spool_files('done'),
+                      5 * SLOW, 'x.csv was not taken once renamed')
+        time.sleep(0.3)
+        self.assertEqual(self.spool_files('acct'), ['.y.csv'])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+    def test_malformed_files_go_to_failed_with_why(self):
+        self.write_config()
+        p = self.start()
+        junk = bytes((i * 7919 + 13) % 256 for i in range(30000))
+        self.drop('junk.bin', junk)
+        self.drop('allbad.csv', 'b,,,,\r\n' * 5)
+        path, _ = self.drop('good.csv', hard_file(['g@example.com']))
+        self.wait_for(lambda: 'good.csv' in self.spool_files('done'),
+                      5 * SLOW, 'good.csv was not taken')
+        self.wait_for(lambda: len(self.spool_files('failed')) == 4,
+                      5 * SLOW, 'the malformed files are not in failed/')
+        self.assertEqual(self.spool_files('failed'),
+                         ['allbad.csv', 'allbad.csv.why', 'junk.bin',
+                          'junk.bin.why'])
+        self.assertEqual(self.spool_files('acct'), [])
+        for name in ('junk.bin', 'allbad.csv'):
+            with open(os.path.join(self.spool, 'failed', name + '.why')) as f:
+                why = f.read()
+            self.assertIn('file: %s' % os.path.join(self.acct, name), why)
+            self.assertIn('why: no usable record', why)
+            self.assertIn('what to do:', why)
+        self.assertIn('(bad lines: 5,', open(os.path.join(
+            self.spool, 'failed', 'allbad.csv.why')).read())
+        self.assertIn('junk.bin: moved to failed/', self.log(p))
+        files = {os.path.basename(f['key']): f['status']
+                 for f in self.ctl_json('files')}
+        self.assertEqual(files['junk.bin'], 'failed')
+        self.assertEqual(files['good.csv'], 'done')
+        # moved back unchanged: failed again, saying so
+        os.remove(os.path.join(self.spool, 'failed', 'junk.bin.why'))
+        os.rename(os.path.join(self.spool, 'failed', 'junk.bin'),
+                  os.path.join(self.acct, 'junk.bin'))
+        self.wait_for(lambda: 'junk.bin.why' in self.spool_files('failed'),
+                      5 * SLOW, 'junk.bin did not fail again')
+        with open(os.path.join(self.spool, 'failed', 'junk.bin.why')) as f:
+            self.assertIn('as failed before', f.read())
+        if os.geteuid() != 0:       # root reads anything
+            locked = os.path.join(self.incoming, 'locked.csv')
+            with open(locked, 'w') as f:
+                f.write(hard_file(['l@example.com']))
+            os.chmod(locked, 0)
+            os.rename(locked, os.path.join(self.acct, 'locked.csv'))
+            self.wait_for(
+                lambda: 'locked.csv.why' in self.spool_files('failed'),
+                5 * SLOW, 'an unreadable file did not go to failed/')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+    def test_done_retention_zero_deletes(self):
+        self.write_config(bounced={'done-retention': '0'})
+        p = self.start()
+        self.drop('gone.csv', hard_file(['d@example.com']))
+        self.wait_for(lambda: self.spool_files('acct') == [], 5 * SLOW,
+                      'the file stayed in acct/')
+        self.assertEqual(self.statuses(), {'d@example.com': 'hard'})
+        self.assertEqual(self.spool_files('done'), [])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+
+class TestSignals(RunTestCase):
+
+    def test_sigterm_lets_requests_under_way_finish(self):
+        fake = self.hook(latency_ms=1500)
+        self.hook_config(fake, concurrency=2)
+        p = self.start()
+        addrs = ['t%d@example.com' % i for i in range(6)]
+        self.drop('acct-t.csv', hard_file(addrs))
+        self.wait_for(lambda: 'acct-t.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the file was not taken')
+        time.sleep(0.4)         # two requests under way, for 1.1 s more
+        rc, took = self.stop(p)
+        self.assertEqual(rc, EX_OK, self.log(p))
+        self.assertGreater(took, 0.5, 'did not wait for the requests')
+        self.assertLess(took, 9.0)
+        self.assertIn('SIGTERM: stopping; 2 requests under way',
+                      self.log(p))
+        done = sorted(e['address'] for e in fake.events())
+        self.assertEqual(len(done), 2)
+        waiting = sorted(a['address'] for a in self.queue())
+        self.assertEqual(sorted(done + waiting), addrs)
+        # the rest on the next start, nothing twice
+        fake.configure(latency_ms=0)
+        p = self.start()
+        self.wait_for(lambda: self.queue() == [], 10 * SLOW,
+                      'the outbox did not empty after the restart')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(sorted(e['address'] for e in fake.events()), addrs)
+
+    def test_sigterm_gives_up_after_shutdown_timeout(self):
+        fake = self.hook(latency_ms=4000)
+        self.hook_config(fake, bounced={'shutdown-timeout': '500ms'},
+                         concurrency=2)
+        p = self.start()
+        addrs = ['s%d@example.com' % i for i in range(4)]
+        self.drop('acct-s.csv', hard_file(addrs))
+        self.wait_for(lambda: 'acct-s.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the file was not taken')
+        time.sleep(0.3)
+        rc, took = self.stop(p)
+        self.assertEqual(rc, EX_OK, self.log(p))
+        self.assertLess(took, 3.0 * SLOW)
+        # the two requests under way are still queued: sent again
+        self.assertEqual(len(self.queue()), 4)
+        fake.configure(latency_ms=0)
+        p = self.start()
+        self.wait_for(lambda: self.queue() == [], 15 * SLOW,
+                      'the outbox did not empty after the restart')
+        self.wait_for(lambda: len(fake.events()) >= 6, 10 * SLOW,
+                      'the first two requests never arrived')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        got = sorted(e['address'] for e in fake.events())
+        self.assertEqual(sorted(set(got)), addrs)
+        self.assertEqual(len(got), 6)   # the 2 under way, sent again
+
+    def test_sighup_bad_config_kept_good_config_applied(self):
+        fake = self.hook()
+        logfile = os.path.join(self.dir, 'bounced.log')
+        self.write_config(bounced={'log': logfile})
+        good_text = open(self.config).read()
+        p = self.start()
+        # a broken file: refused, the worker goes on with the old one
+        with open(self.config, 'a') as f:
+            f.write('\n[classify]\nsoft-threshold = abc\n')
+        os.rename(logfile, logfile + '.1')          # logrotate
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: os.path.exists(logfile), 5 * SLOW,
+                      'the log file was not reopened')
+        self.wait_for(lambda: 'soft-threshold' in open(logfile).read(),
+                      5 * SLOW, 'no error about the bad key')
+        log = open(logfile).read()
+        self.assertIn("soft-threshold = 'abc'", log)
+        self.assertIn('the configuration in force is kept', log)
+        self.assertIsNone(p.poll())
+        path, _ = self.drop('one.csv', hard_file(['one@example.com']))
+        self.wait_for(lambda: 'one.csv' in self.spool_files('done'),
+                      5 * SLOW, 'not taken after a refused reload')
+        self.assertIn('dry-run: unsubscribe one@example.com', open(logfile).read())
+        # a good one with a provider and another acct-ignore: applied
+        with open(self.config, 'w') as f:
+            f.write(good_text + 'acct-ignore = *.wait\n'
+                    '\n[provider hook]\ntype = webhook\nurl = %s/events\n'
+                    'senders = *\n' % fake.url)
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'configuration %s loaded' % self.config in
+                      open(logfile).read(), 5 * SLOW, 'no reload logged')
+        self.drop('two.csv', hard_file(['two@example.com']))
+        self.drop('three.wait', hard_file(['three@example.com']))
+        self.wait_for(lambda: len(fake.events()) >= 1, 5 * SLOW,
+                      'the new provider got nothing')
+        self.assertEqual([e['address'] for e in fake.events()],
+                         ['two@example.com'])
+        time.sleep(0.3)
+        self.assertEqual(self.spool_files('acct'), ['three.wait'])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(open(p.errpath).read(), '')   # all in the file
+
+    def test_sighup_new_providers_after_requests_under_way(self):
+        fake = self.hook(latency_ms=1000)
+        self.hook_config(fake, concurrency=1)
+        p = self.start()
+        addrs = ['h%d@example.com' % i for i in range(3)]
+        self.drop('acct-h.csv', hard_file(addrs))
+        self.wait_for(lambda: 'acct-h.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the file was not taken')
+        time.sleep(0.2)                 # one request under way
+        self.hook_config(fake, concurrency=4)
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'providers set up anew from' in self.log(p),
+                      10 * SLOW, 'the providers were not set up anew')
+        log = self.log(p)
+        self.assertIn('the providers are set up anew once the requests '
+                      'under way have finished', log)
+        # the old dispatcher started nothing new after the reload: only
+        # the request under way had been answered by then
+        self.assertEqual(len(fake.events()), 1)
+        self.wait_for(lambda: self.queue() == [], 10 * SLOW,
+                      'the outbox did not empty')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(sorted(e['address'] for e in fake.events()), addrs)
+
+    def test_second_instance_is_refused(self):
+        self.write_config()
+        p = self.start()
+        res = self.run_bounced('run', timeout=30)
+        self.assertRc(res, EX_TEMPFAIL)
+        self.assertIn('another bounced run holds %s (pid %d)' % (
+            os.path.join(self.state, 'bounced.lock'), p.pid), res.err)
+        self.assertIsNone(p.poll())
+        rc, _ = self.stop(p, signal.SIGINT)
+        self.assertEqual(rc, EX_OK)
+        p = self.start()            # the lock went with the process
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+    def test_arguments_refused(self):
+        res = self.run_bounced('run', 'extra')
+        self.assertRc(res, 64)
+        self.assertIn("run takes no arguments", res.err)
+
+
+class TestCrash(RunTestCase):
+    """kill -9 in the middle of a large file, restart, compare."""
+
+    timeout = 900
+    ORIGS = ('bounces@news.example-shop.com',
+             'bounces@lists.example-news.org',
+             'newsletter+bounce@mail.example.com')
+    KILLS = 2
+    CONCURRENCY = 8
+
+    def make_file(self, n):
+        """gen_acct N records; only every 25th record keeps its sender, the
+        others get one no provider is configured for (so the fake is not
+        flooded); written to DIR/big.csv"""
+        gen = os.path.join(self.build, 'bench', 'gen_acct')
+        if not os.access(gen, os.X_OK):
+            self.fail('%s is missing: build it first (scons test)' % gen)
+        p = subprocess.run([gen, str(n), str(max(1000, n // 12)), '11'],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=self.env(), timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.split(b'\r\n')
+        out = [lines[0]]
+        for i, line in enumerate(lines[1:]):
+            if i % 25 and line:
+                parts = line.split(b',', 4)
+                parts[3] = b'bulk@unrouted.example'
+                line = b','.join(parts)
+            out.append(line)
+        path = os.path.join(self.dir, 'big.csv')
+        with open(path, 'wb') as f:
+            f.write(b'\r\n'.join(out))
+        return path
+
+    def use_state(self, name, fake):
+        self.state = os.path.join(self.dir, name)
+        self.hook_config(fake, bounced={'batch-records': 5000},
+                         senders=';'.join(self.ORIGS),
+                         concurrency=self.CONCURRENCY,
+                         extra='complaints = false\nlists = false\n')
+
+    def offset(self, key):
+        res = self.run_ctl('files', '--format', 'json')
+        if res.rc != EX_OK:
+            return None
+        for f in json.loads(res.out):
+            if f['key'] == key:
+                return f['offset']
+        return None
+
+    def finish(self, p, name):
+        """wait until NAME is in done/ and the outbox is empty; stop P"""
+        self.wait_for(lambda: name in self.spool_files('done'),
+                      300 * SLOW, 'the file never reached done/')
+        self.wait_for(lambda: self.queue() == [], 300 * SLOW,
+                      'the outbox never emptied')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+    @staticmethod
+    def keys(events):
+        return [(e['address'], e['event'], e['operation'], e['source'],
+                 e['line']) for e in events]
+
+    def test_kill9_mid_file_then_restart_equals_uninterrupted(self):
+        n = 100000 if sanitized() else 300000
+        big = self.make_file(n)
+        size = os.path.getsize(big)
+        name = 'acct-big.csv'
+        key = os.path.join(self.acct, name)
+        fake = self.hook()
+
+        # A: uninterrupted
+        self.use_state('state-a', fake)
+        p = self.start('-q')
+        os.link(big, os.path.join(self.incoming, name))
+        os.rename(os.path.join(self.incoming, name), key)
+        self.finish(p, name)
+        list_a = self.ctl_json('list')
+        events_a = self.keys(fake.events())
+        self.assertGreater(len(events_a), 100)
+        self.assertEqual(len(events_a), len(set(events_a)))
+
+        # B: killed in the middle, restarted, to the end
+        os.remove(os.path.join(self.spool, 'done', name))
+        fake.set_data({'events': []})
+        self.use_state('state-b', fake)
+        p = self.start('-q')
+        os.link(big, os.path.join(self.incoming, name))
+        os.rename(os.path.join(self.incoming, name), key)
+        offsets = []
+        for k in range(self.KILLS):
+            goal = size * (k + 1) / (self.KILLS + 2)
+            self.wait_for(lambda: p.poll() is not None or
+                          (self.offset(key) or 0) >= goal, 300 * SLOW,
+                          'no commit past %d' % goal)
+            self.assertIsNone(p.poll(), self.log(p))
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            offsets.append(self.offset(key))
+            p = self.start('-q')
+        self.assertTrue(all(0 < o < size for o in offsets),
+                        'kills not in the middle: %r of %d' % (offsets, size))
+        self.finish(p, name)
+        list_b = self.ctl_json('list')
+        events_b = self.keys(fake.events())
+
+        self.assertEqual(len(list_a), len(list_b))
+        if list_a != list_b:
+            diff = [(x, y) for x, y in zip(list_a, list_b) if x != y]
+            self.fail('%d records differ, e.g. %r' % (len(diff), diff[:2]))
+        self.assertEqual(set(events_b), set(events_a), 'calls missing')
+        repeats = len(events_b) - len(set(events_b))
+        self.assertLessEqual(repeats, self.KILLS * self.CONCURRENCY,
+                             'more repeats than requests under way')
+        sys.stderr.write('[%d records, kills at offsets %r of %d, %d calls, '
+                         '%d repeated] ' % (n, offsets, size, len(events_b),
+                                            repeats))
+
+
+if __name__ == '__main__':
+    import unittest
+    unittest.main()

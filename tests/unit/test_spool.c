@@ -1,0 +1,302 @@
+/*
+ * test_spool.c - the spool directories and queue of bounced run: which
+ * names are wanted, scan order, moving to done/ and failed/ (with the
+ * .why written), and the retention sweep of done/.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "spool.h"
+
+struct fixture {
+	char *dir;
+	struct spool *sp;
+};
+
+static char *const default_ignore[] = { "*.tmp", "*.part", NULL };
+
+static int setup(void **state)
+{
+	struct fixture *f = g_new0(struct fixture, 1);
+	char err[256];
+
+	f->dir = g_dir_make_tmp("test-spool-XXXXXX", NULL);
+	assert_non_null(f->dir);
+	assert_int_equal(spool_open(&f->sp, f->dir, default_ignore, 3600, err,
+				    sizeof(err)), 0);
+	*state = f;
+	return 0;
+}
+
+static void rm_rf(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *n;
+
+	if (d) {
+		while ((n = g_dir_read_name(d)) != NULL) {
+			char *p = g_build_filename(path, n, NULL);
+
+			rm_rf(p);
+			g_free(p);
+		}
+		g_dir_close(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	spool_free(f->sp);
+	rm_rf(f->dir);
+	g_free(f->dir);
+	g_free(f);
+	return 0;
+}
+
+/* put - write TEXT to DIR/SUB/NAME with modification time MTIME (0: now) */
+static char *put(const char *dir, const char *sub, const char *name,
+		 const char *text, time_t mtime)
+{
+	char *p = g_build_filename(dir, sub, name, NULL);
+
+	assert_true(g_file_set_contents(p, text, -1, NULL));
+	if (mtime) {
+		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };
+
+		assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	}
+	return p;
+}
+
+static bool exists(const char *dir, const char *sub, const char *name)
+{
+	char *p = g_build_filename(dir, sub, name, NULL);
+	bool ok = access(p, F_OK) == 0;
+
+	g_free(p);
+	return ok;
+}
+
+/* test_open_creates - acct/, done/, failed/ exist after spool_open */
+static void test_open_creates(void **state)
+{
+	struct fixture *f = *state;
+	const char *subs[] = { "acct", "done", "failed" };
+	struct spool *sp2 = NULL;
+	char err[256], *p;
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(subs); i++) {
+		p = g_build_filename(f->dir, subs[i], NULL);
+		assert_int_equal(stat(p, &sb), 0);
+		assert_true(S_ISDIR(sb.st_mode));
+		g_free(p);
+	}
+	/* a file where a directory must be */
+	p = g_build_filename(f->dir, "blocked", NULL);
+	assert_true(g_file_set_contents(p, "x", 1, NULL));
+	assert_int_equal(spool_open(&sp2, p, NULL, 0, err, sizeof(err)),
+			 -ENOTDIR);
+	assert_null(sp2);
+	assert_non_null(strstr(err, p));
+	g_free(p);
+}
+
+static const struct {
+	const char *name;
+	bool wanted;
+} wanted_cases[] = {
+	{ "acct-2026-11-24-0001.csv", true },
+	{ "a.tmpx", true },
+	{ "x.csv.part", false },
+	{ "a.tmp", false },
+	{ ".hidden", false },
+	{ ".a.csv", false },
+	{ "", false },
+	{ "a/b", false },
+	{ "PART.PART", true },	/* globs are case-sensitive */
+};
+
+/* test_wanted - dot-files and acct-ignore matches are not wanted */
+static void test_wanted(void **state)
+{
+	struct fixture *f = *state;
+	char *const none[] = { NULL };
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(wanted_cases); i++)
+		assert_int_equal(spool_wanted(f->sp, wanted_cases[i].name),
+				 wanted_cases[i].wanted);
+	/* new rules: nothing but dot-files ignored */
+	spool_set_rules(f->sp, none, 0);
+	assert_true(spool_wanted(f->sp, "a.tmp"));
+	assert_false(spool_wanted(f->sp, ".a"));
+}
+
+/* test_queue - push keeps order, refuses duplicates and unwanted names */
+static void test_queue(void **state)
+{
+	struct fixture *f = *state;
+	char *n;
+
+	assert_true(spool_push(f->sp, "b"));
+	assert_true(spool_push(f->sp, "a"));
+	assert_false(spool_push(f->sp, "b"));
+	assert_false(spool_push(f->sp, "c.tmp"));
+	spool_push_front(f->sp, "z");
+	assert_int_equal(spool_queued(f->sp), 3);
+	n = spool_next(f->sp);
+	assert_string_equal(n, "z");
+	g_free(n);
+	n = spool_next(f->sp);
+	assert_string_equal(n, "b");
+	g_free(n);
+	assert_true(spool_push(f->sp, "b"));	/* may come again once taken */
+	n = spool_next(f->sp);
+	assert_string_equal(n, "a");
+	g_free(n);
+	n = spool_next(f->sp);
+	assert_string_equal(n, "b");
+	g_free(n);
+	assert_null(spool_next(f->sp));
+}
+
+/* test_scan_order - oldest first; dot-files, ignored names, directories
+   skipped; a second scan adds nothing queued already */
+static void test_scan_order(void **state)
+{
+	struct fixture *f = *state;
+	const char *want[] = { "c-oldest", "a-middle", "b-same", "z-newest" };
+	char *p, *n;
+	size_t i;
+
+	g_free(put(f->dir, "acct", "z-newest", "4", 4000));
+	g_free(put(f->dir, "acct", "a-middle", "2", 2000));
+	g_free(put(f->dir, "acct", "b-same", "3", 2000));
+	g_free(put(f->dir, "acct", "c-oldest", "1", 1000));
+	g_free(put(f->dir, "acct", ".dot", "x", 10));
+	g_free(put(f->dir, "acct", "w.part", "x", 10));
+	p = g_build_filename(f->dir, "acct", "subdir", NULL);
+	assert_int_equal(mkdir(p, 0700), 0);
+	g_free(p);
+
+	assert_int_equal(spool_scan(f->sp), 4);
+	assert_int_equal(spool_scan(f->sp), 0);
+	for (i = 0; i < G_N_ELEMENTS(want); i++) {
+		n = spool_next(f->sp);
+		assert_non_null(n);
+		assert_string_equal(n, want[i]);
+		g_free(n);
+	}
+	assert_null(spool_next(f->sp));
+	p = spool_path(f->sp, "x");
+	n = g_build_filename(f->dir, "acct", "x", NULL);
+	assert_string_equal(p, n);
+	g_free(n);
+	g_free(p);
+}
+
+/* test_done - moved to done/, or deleted with retention 0 */
+static void test_done(void **state)
+{
+	struct fixture *f = *state;
+
+	g_free(put(f->dir, "acct", "one.csv", "x", 0));
+	assert_int_equal(spool_done(f->sp, "one.csv"), 0);
+	assert_false(exists(f->dir, "acct", "one.csv"));
+	assert_true(exists(f->dir, "done", "one.csv"));
+	/* gone: an error, nothing created */
+	assert_int_equal(spool_done(f->sp, "one.csv"), -ENOENT);
+
+	spool_set_rules(f->sp, default_ignore, 0);
+	g_free(put(f->dir, "acct", "two.csv", "x", 0));
+	assert_int_equal(spool_done(f->sp, "two.csv"), 0);
+	assert_false(exists(f->dir, "acct", "two.csv"));
+	assert_false(exists(f->dir, "done", "two.csv"));
+}
+
+/* test_fail - failed/NAME with NAME.why beside it; no temporary left */
+static void test_fail(void **state)
+{
+	struct fixture *f = *state;
+	char *why = g_build_filename(f->dir, "failed", "bad.csv.why", NULL);
+	char *text = NULL, *fdir;
+	const char *n;
+	GDir *d;
+	int entries = 0;
+
+	g_free(put(f->dir, "acct", "bad.csv", "junk", 0));
+	assert_int_equal(spool_fail(f->sp, "bad.csv", "every line was bad"), 0);
+	assert_false(exists(f->dir, "acct", "bad.csv"));
+	assert_true(exists(f->dir, "failed", "bad.csv"));
+	assert_true(g_file_get_contents(why, &text, NULL, NULL));
+	assert_non_null(strstr(text, "why: every line was bad\n"));
+	assert_non_null(strstr(text, "bad.csv"));
+	assert_non_null(strstr(text, "what to do:"));
+	g_free(text);
+
+	/* the file is gone: -ENOENT and no .why for it */
+	assert_int_equal(spool_fail(f->sp, "nothing.csv", "x"), -ENOENT);
+	assert_false(exists(f->dir, "failed", "nothing.csv.why"));
+
+	fdir = g_build_filename(f->dir, "failed", NULL);
+	d = g_dir_open(fdir, 0, NULL);
+	assert_non_null(d);
+	while ((n = g_dir_read_name(d)) != NULL) {
+		assert_true(n[0] != '.');	/* no temporary left */
+		entries++;
+	}
+	g_dir_close(d);
+	assert_int_equal(entries, 2);
+	g_free(fdir);
+	g_free(why);
+}
+
+/* test_expire - done/ files older than the retention are deleted */
+static void test_expire(void **state)
+{
+	struct fixture *f = *state;
+	time_t now = time(NULL);
+
+	g_free(put(f->dir, "acct", "old.csv", "x", 0));
+	assert_int_equal(spool_done(f->sp, "old.csv"), 0);
+	g_free(put(f->dir, "done", ".keep", "x", 1));
+	assert_int_equal(spool_expire(f->sp, now), 0);	/* 1 h retention */
+	assert_true(exists(f->dir, "done", "old.csv"));
+	assert_int_equal(spool_expire(f->sp, now + 3600 + 5), 1);
+	assert_false(exists(f->dir, "done", "old.csv"));
+	assert_true(exists(f->dir, "done", ".keep"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wanted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
