@@ -1089,22 +1089,30 @@ static void test_redirect_not_followed(void **state)
 static void test_map_full_grows(void **state)
 {
 	struct ctx *c = *state;
-	size_t before;
-	int i;
+	size_t before = 0;
+	int i, round, total = 0;
+	bool grown = false;
 
 	hook_config(c, 8, NULL);
-	for (i = 0; i < 40; i++) {
-		char addr[64];
+	/* a commit outgrows a map shrunk to its used size unless it fits in
+	   pages freed earlier, which depends on how results fall into steps:
+	   shrink again, with more actions, until one round had to grow */
+	for (round = 0; round < 5 && !grown; round++) {
+		for (i = 0; i < 40; i++) {
+			char addr[64];
 
-		snprintf(addr, sizeof(addr), "full%d@example.com", i);
-		enqueue(c, "hook", addr);
+			snprintf(addr, sizeof(addr), "full%d@example.com", total++);
+			enqueue(c, "hook", addr);
+		}
+		/* as small as LMDB allows */
+		assert_int_equal(state_set_map_size(c->st, 1), 0);
+		before = state_map_size(c->st);
+		run(c, until_empty, NULL, 10000);
+		grown = state_map_size(c->st) > before;
 	}
-	assert_int_equal(state_set_map_size(c->st, 1), 0);	/* as small as LMDB allows */
-	before = state_map_size(c->st);
-	run(c, until_empty, NULL, 10000);
-	assert_true(state_map_size(c->st) > before);
-	assert_int_equal(counts(c, 0).done, 40);
-	assert_int_equal(logged(c, "posted hard full"), 40);
+	assert_true(grown);
+	assert_int_equal(counts(c, 0).done, (uint64_t)total);
+	assert_int_equal(logged(c, "posted hard full"), total);
 }
 
 int main(void)
