@@ -102,6 +102,14 @@ int ctl_args_format(const struct ctl_ctx *ctx, int argc, char **argv,
  */
 int ctl_addr_arg(const struct ctl_ctx *ctx, const char *arg, char *out);
 
+/*
+ * ctl_args_addr - the arguments of a command taking one ADDR and at most
+ * one valued option OPT (e.g. "--format"): *ADDR and *VALUE (NULL when
+ * not given).  0, or EXIT_USAGE after the message.
+ */
+int ctl_args_addr(const struct ctl_ctx *ctx, int argc, char **argv,
+		  const char *opt, const char **addr, const char **value);
+
 /* ctl_is_help - ARG is -h or --help */
 bool ctl_is_help(const char *arg);
 

@@ -31,34 +31,7 @@
 static int forget_args(struct ctl_ctx *ctx, int argc, char **argv,
 		       const char **addr, const char **reason)
 {
-	bool dashdash = false;
-	int i, v;
-
-	*addr = NULL;
-	*reason = NULL;
-	for (i = 1; i < argc; i++) {
-		if (!dashdash) {
-			v = cli_opt_value(ctx->prog, argc, argv, &i, "--reason",
-					  reason);
-			if (v < 0)
-				return EXIT_USAGE;
-			if (v > 0)
-				continue;
-			if (strcmp(argv[i], "--") == 0) {
-				dashdash = true;
-				continue;
-			}
-			if (argv[i][0] == '-' && argv[i][1] != '\0')
-				return ctl_usage(ctx, "forget",
-						 "unknown option '%s'", argv[i]);
-		}
-		if (*addr)
-			return ctl_usage(ctx, "forget", "one address at a time");
-		*addr = argv[i];
-	}
-	if (!*addr)
-		return ctl_usage(ctx, "forget", "which address?");
-	return 0;
+	return ctl_args_addr(ctx, argc, argv, "--reason", addr, reason);
 }
 
 /* forget_txn - one attempt: read, forget, write, commit; *OLD gets the

@@ -165,32 +165,10 @@ static int show_args(struct ctl_ctx *ctx, int argc, char **argv,
 		     const char **addr, enum ctl_format *fmt)
 {
 	const char *fmt_s = NULL;
-	bool dashdash = false;
-	int i, v;
+	int ex = ctl_args_addr(ctx, argc, argv, "--format", addr, &fmt_s);
 
-	*addr = NULL;
-	for (i = 1; i < argc; i++) {
-		if (!dashdash) {
-			v = cli_opt_value(ctx->prog, argc, argv, &i, "--format",
-					  &fmt_s);
-			if (v < 0)
-				return EXIT_USAGE;
-			if (v > 0)
-				continue;
-			if (strcmp(argv[i], "--") == 0) {
-				dashdash = true;
-				continue;
-			}
-			if (argv[i][0] == '-' && argv[i][1] != '\0')
-				return ctl_usage(ctx, "show",
-						 "unknown option '%s'", argv[i]);
-		}
-		if (*addr)
-			return ctl_usage(ctx, "show", "one address at a time");
-		*addr = argv[i];
-	}
-	if (!*addr)
-		return ctl_usage(ctx, "show", "which address?");
+	if (ex)
+		return ex;
 	*fmt = CTL_FMT_TEXT;
 	if (fmt_s)
 		return ctl_parse_format(ctx, "show", fmt_s,

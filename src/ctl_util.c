@@ -137,3 +137,36 @@ int ctl_key_copy(const char *key, size_t keylen, char *out, size_t outlen)
 	out[keylen] = '\0';
 	return 0;
 }
+
+/* ctl_args_addr - one address and at most one valued option */
+int ctl_args_addr(const struct ctl_ctx *ctx, int argc, char **argv,
+		  const char *opt, const char **addr, const char **value)
+{
+	bool dashdash = false;
+	int i, v;
+
+	*addr = NULL;
+	*value = NULL;
+	for (i = 1; i < argc; i++) {
+		if (!dashdash) {
+			v = cli_opt_value(ctx->prog, argc, argv, &i, opt, value);
+			if (v < 0)
+				return EXIT_USAGE;
+			if (v > 0)
+				continue;
+			if (strcmp(argv[i], "--") == 0) {
+				dashdash = true;
+				continue;
+			}
+			if (argv[i][0] == '-' && argv[i][1] != '\0')
+				return ctl_usage(ctx, argv[0],
+						 "unknown option '%s'", argv[i]);
+		}
+		if (*addr)
+			return ctl_usage(ctx, argv[0], "one address at a time");
+		*addr = argv[i];
+	}
+	if (!*addr)
+		return ctl_usage(ctx, argv[0], "which address?");
+	return 0;
+}
