@@ -37,6 +37,8 @@ struct config_provider {
 	char *secret;		/* webhook HMAC secret (secret) */
 	char **senders;		/* NULL-terminated glob patterns; NULL = none */
 	char *job_prefix;	/* mailwizz: default "mailwizz-" */
+	char *list_id;		/* mailwizz: the List-Id form naming a list,
+				   default CONFIG_LIST_ID_DEFAULT */
 	int concurrency;	/* default 8, 1..256 */
 	int64_t list_refresh;	/* interspire, seconds; default 600 */
 	int64_t timeout;	/* whole request, seconds; default 30 */
@@ -50,6 +52,9 @@ struct config_provider {
 	int hard_action;	/* mailwizz: enum provider_class_action, default BOTH */
 	int soft_action;	/* mailwizz: ACT_BOUNCE (default) or ACT_NONE */
 };
+
+/* how MailWizz writes List-Id: "<list uid> <display name>" */
+#define CONFIG_LIST_ID_DEFAULT "[LIST_UID] <*>"
 
 /* what a provider does for a class of event (mailwizz hard-action, soft-action) */
 enum provider_class_action {

@@ -49,6 +49,13 @@ struct event {
 	const char *vmta;
 	const char *job_id;
 	const char *feedback_type;
+	/* provider identifiers carried by the mail (header_* columns of the
+	   record, ARF original headers, unsubscribe addresses); NULL or
+	   "" = unknown.  Validated by their users before reaching a URL. */
+	const char *mw_subscriber_uid;	/* X-Mw-Subscriber-Uid */
+	const char *list_id;		/* List-Id as written (route_list_uid) */
+	const char *iem_list_id;	/* Interspire X-Mailer-LID */
+	const char *iem_subscriber_id;	/* Interspire X-Mailer-RecptId */
 	const char *type_text;	/* record type as written ("b", "rb", …) */
 	const char *source;	/* file path or "-" */
 	uint64_t line;		/* 1-based line in source */

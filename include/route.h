@@ -39,6 +39,25 @@ int route_plan(const struct config_provider *p, const struct event *ev,
 	       enum rcpt_outcome o, int ops[ROUTE_MAX_OPS],
 	       const char **bounce_type);
 
+/*
+ * route_list_uid - the MailWizz list UID in LIST_ID (a List-Id header
+ * value) by P's list-id form (default "[LIST_UID] <*>"), into OUT (at
+ * least 14 bytes); 0, or -1 when the value does not have that form.
+ */
+#define ROUTE_LIST_ID_MAX 256
+int route_list_uid(const struct config_provider *p, const char *list_id,
+		   char *out, size_t outlen);
+
+/*
+ * route_ids - the identifiers of provider P that EV carries (MailWizz
+ * subscriber UID and list UID, Interspire list and subscriber ids), checked
+ * for form, into A's subscriber_id and list_id; left empty when absent or
+ * malformed.
+ */
+struct action;
+void route_ids(const struct config_provider *p, const struct event *ev,
+	       struct action *a);
+
 /* route_uid_ok - a MailWizz UID: 13 characters of [a-z0-9] */
 bool route_uid_ok(const char *s);
 

@@ -135,6 +135,10 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	if (!*ev->job_id)
 		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);
 	ev->feedback_type = acct_str(map, row, AF_FEEDBACK_TYPE);
+	ev->mw_subscriber_uid = acct_str(map, row, AF_HDR_X_MW_SUBSCRIBER_UID);
+	ev->list_id = acct_str(map, row, AF_HDR_LIST_ID);
+	ev->iem_list_id = acct_str(map, row, AF_HDR_X_MAILER_LID);
+	ev->iem_subscriber_id = acct_str(map, row, AF_HDR_X_MAILER_RECPTID);
 	classify_event(rules, ev);
 	return ACCT_EVENT_OK;
 }

@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "batch.h"
+#include "action.h"
 #include "rcpt.h"
+
+#define BATCH_LIST_ID_MAX 256 /* bytes kept of a List-Id */
 
 #define ARENA_BLOCK (1u << 20)
 
@@ -127,6 +130,8 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 		dst->orig = dst->bounce_cat = dst->dsn_status = NULL;
 		dst->dsn_diag = dst->vmta = dst->job_id = NULL;
 		dst->feedback_type = NULL;
+		dst->mw_subscriber_uid = dst->list_id = NULL;
+		dst->iem_list_id = dst->iem_subscriber_id = NULL;
 		return 0;
 	}
 #define COPY(field, size)                                                      \
@@ -144,6 +149,18 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	COPY(vmta, sizeof(r->vmta));
 	COPY(job_id, sizeof(r->job_id));
 	COPY(feedback_type, sizeof(r->category));
+	/* provider identifiers: most records carry none */
+#define COPY_OPT(field, size)                                                  \
+	do {                                                                   \
+		if (dst->field && !*dst->field)                                \
+			dst->field = NULL;                                     \
+		COPY(field, size);                                             \
+	} while (0)
+	COPY_OPT(mw_subscriber_uid, ACTION_ID_MAX);
+	COPY_OPT(list_id, BATCH_LIST_ID_MAX);
+	COPY_OPT(iem_list_id, ACTION_ID_MAX);
+	COPY_OPT(iem_subscriber_id, ACTION_ID_MAX);
+#undef COPY_OPT
 #undef COPY
 	return 0;
 }

@@ -70,7 +70,7 @@ static const char *const cfg_keys_common[] = {
 };
 static const char *const cfg_keys_mailwizz[] = {
 	"endpoint", "api-version", "public-key", "private-key", "api-key",
-	"job-prefix", "hard-action", "soft-action", NULL
+	"job-prefix", "hard-action", "soft-action", "list-id", NULL
 };
 static const char *const cfg_keys_interspire[] = {
 	"endpoint", "username", "usertoken", "list-refresh", NULL
@@ -672,6 +672,30 @@ static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
 	return -1;
 }
 
+/* cfg_list_id - the List-Id form of a mailwizz provider: one [LIST_UID]
+   placeholder among literal text and '*' wildcards */
+static int cfg_list_id(struct cfg_ctx *c, const char *g,
+		       struct config_provider *p)
+{
+	char buf[96];
+	const char *ph;
+
+	if (cfg_string(c, g, "list-id", false, &p->list_id) != 0)
+		return -1;
+	if (!p->list_id)
+		p->list_id = g_strdup(CONFIG_LIST_ID_DEFAULT);
+	ph = strstr(p->list_id, "[LIST_UID]");
+	if (!ph || strstr(ph + 1, "[LIST_UID]") || strlen(p->list_id) > 200) {
+		cfg_fail(c, "[%s] list-id = '%s': expected one [LIST_UID] "
+			 "among text and '*' wildcards, such as '%s' or "
+			 "'* <[LIST_UID].lists.example.com>'", g,
+			 cfg_show(p->list_id, buf, sizeof(buf)),
+			 CONFIG_LIST_ID_DEFAULT);
+		return -1;
+	}
+	return 0;
+}
+
 /* cfg_mailwizz - the keys of a mailwizz provider */
 static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 			struct config_provider *p)
@@ -679,7 +703,8 @@ static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 	long long v = 1;
 
 	p->job_prefix = g_strdup("mailwizz-");
-	if (cfg_url(c, g, "endpoint", &p->endpoint) != 0 ||
+	if (cfg_list_id(c, g, p) != 0 ||
+	    cfg_url(c, g, "endpoint", &p->endpoint) != 0 ||
 	    cfg_int(c, g, "api-version", 1, 2, &v) != 0 ||
 	    cfg_string(c, g, "public-key", false, &p->public_key) != 0 ||
 	    cfg_string(c, g, "private-key", true, &p->private_key) != 0 ||
@@ -1104,6 +1129,7 @@ static void config_provider_release(struct config_provider *p)
 	g_free(p->secret);
 	g_strfreev(p->senders);
 	g_free(p->job_prefix);
+	g_free(p->list_id);
 	g_free(p->ca_file);
 }
 

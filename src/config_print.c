@@ -116,6 +116,7 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 			cfgp_secret(out, "private-key", p->private_key);
 		}
 		cfgp_value(out, "job-prefix", p->job_prefix);
+		cfgp_value(out, "list-id", p->list_id);
 		cfgp_value(out, "hard-action", cfgp_action(p->hard_action));
 		cfgp_value(out, "soft-action", cfgp_action(p->soft_action));
 		break;

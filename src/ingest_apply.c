@@ -128,6 +128,7 @@ static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	rcpt_set_str(a.provider, sizeof(a.provider), p->name);
 	rcpt_set_str(a.addr, sizeof(a.addr), addr);
 	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), bounce_type);
+	route_ids(p, &be->ev, &a);
 	a.op = (uint8_t)op;
 	a.klass = (uint8_t)be->ev.klass;
 	rcpt_reason_from_event(&a.ev, &be->ev);

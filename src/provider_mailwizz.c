@@ -8,10 +8,16 @@
  *        child (step 1) per membership not unsubscribed or blacklisted
  *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
  *   OP_BOUNCE
- *     0  GET campaigns/{campaign} -> its list (cached: no call)
+ *     0  GET campaigns/{campaign} -> its list (cached: no call); when the
+ *        record carried the subscriber UID (X-Mw-Subscriber-Uid) no
+ *        call either: on to step 3
  *     1  GET lists/subscribers/search-by-email-in-all-lists?EMAIL= -> the
  *        subscriber on the campaign's list
  *     2  POST campaigns/{campaign}/bounces (422 "already ...": done)
+ *     3  as 2 with the record's subscriber UID; 404 (not that campaign's
+ *        subscriber, or no such campaign): the UID is forgotten and the
+ *        bounce goes the way of step 0 - one call for the usual case
+ *        instead of two
  *   A hard bounce at a provider that also unsubscribes (hard-action =
  *   both) needs no unsubscribe call when the record is taken as hard:
  *   MailWizz then blacklists the address in every list.  Where that does
@@ -55,6 +61,7 @@ enum {
 	MW_BOUNCE_CAMPAIGN = 0,
 	MW_BOUNCE_SEARCH = 1,
 	MW_BOUNCE_POST = 2,
+	MW_BOUNCE_HINTED = 3,
 };
 
 struct mw_priv {
@@ -447,6 +454,10 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 		return -1;
 	switch (a->step) {
 	case MW_BOUNCE_CAMPAIGN:
+		if (mw_uid_valid(a->subscriber_id, sizeof(a->subscriber_id))) {
+			a->step = MW_BOUNCE_HINTED;
+			return 1;
+		}
 		list = g_hash_table_lookup(mp->campaigns, a->campaign_id);
 		if (list != NULL) {
 			snprintf(a->list_id, sizeof(a->list_id), "%s", list);
@@ -471,6 +482,7 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 		call.n_get = 1;
 		break;
 	case MW_BOUNCE_POST:
+	case MW_BOUNCE_HINTED:
 		if (mw_check_uid("subscriber", a->subscriber_id,
 				 sizeof(a->subscriber_id), err, errlen) != 0)
 			return -1;
@@ -866,6 +878,15 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 			v = mw_parse_search_list(p, a, resp, root, spawn, err,
 						 errlen);
 		else if (a->step == MW_BOUNCE_POST)
+			v = mw_parse_bounce_post(p, a, resp, root, spawn, err,
+						 errlen);
+		else if (a->step == MW_BOUNCE_HINTED && resp->status == 404) {
+			/* the record's subscriber UID is not the campaign's:
+			   find the subscriber by address instead */
+			a->subscriber_id[0] = '\0';
+			a->step = MW_BOUNCE_CAMPAIGN;
+			v = PROVIDER_CONTINUE;
+		} else if (a->step == MW_BOUNCE_HINTED)
 			v = mw_parse_bounce_post(p, a, resp, root, spawn, err,
 						 errlen);
 		else

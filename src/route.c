@@ -52,6 +52,107 @@ int route_campaign(const struct config_provider *p, const char *job_id,
 	return 0;
 }
 
+/* route_glob - PAT (LEN bytes of a list-id form: literal text and '*')
+   as an fnmatch pattern into OUT; -1 when it does not fit */
+static int route_glob(const char *pat, size_t len, char *out, size_t cap)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < len; i++) {
+		if (pat[i] != '*') {
+			if (j + 1 >= cap)
+				return -1;
+			out[j++] = '\\';
+		}
+		if (j + 1 >= cap)
+			return -1;
+		out[j++] = pat[i];
+	}
+	out[j] = '\0';
+	return 0;
+}
+
+/* route_is_uid_char - [a-z0-9] */
+static bool route_is_uid_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int route_list_uid(const struct config_provider *p, const char *list_id,
+		   char *out, size_t outlen)
+{
+	const char *form = p->list_id ? p->list_id : CONFIG_LIST_ID_DEFAULT;
+	const char *ph = strstr(form, "[LIST_UID]");
+	char head[512], tail[512], v[ROUTE_LIST_ID_MAX], before[ROUTE_LIST_ID_MAX];
+	size_t n, i, k;
+
+	if (!list_id || !ph || outlen <= 13)
+		return -1;
+	while (*list_id == ' ' || *list_id == '\t')
+		list_id++;
+	n = strnlen(list_id, sizeof(v));
+	if (n == sizeof(v))
+		return -1;
+	while (n && (list_id[n - 1] == ' ' || list_id[n - 1] == '\t'))
+		n--;
+	memcpy(v, list_id, n);
+	v[n] = '\0';
+	if (route_glob(form, (size_t)(ph - form), head, sizeof(head)) ||
+	    route_glob(ph + 10, strlen(ph + 10), tail, sizeof(tail)))
+		return -1;
+	for (i = 0; i + 13 <= n; i++) {
+		for (k = 0; k < 13 && route_is_uid_char(v[i + k]); k++)
+			;
+		if (k < 13 || (i + 13 < n && route_is_uid_char(v[i + 13])) ||
+		    (i > 0 && route_is_uid_char(v[i - 1])))
+			continue;
+		memcpy(before, v, i);
+		before[i] = '\0';
+		if (fnmatch(head, before, FNM_CASEFOLD) == 0 &&
+		    fnmatch(tail, v + i + 13, FNM_CASEFOLD) == 0) {
+			memcpy(out, v + i, 13);
+			out[13] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* route_iem_id_ok - an Interspire id: 1 to 10 decimal digits */
+static bool route_iem_id_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9' || i >= 10)
+			return false;
+	return i > 0;
+}
+
+void route_ids(const struct config_provider *p, const struct event *ev,
+	       struct action *a)
+{
+	switch (p->type) {
+	case PROVIDER_MAILWIZZ:
+		if (ev->mw_subscriber_uid && route_uid_ok(ev->mw_subscriber_uid))
+			memcpy(a->subscriber_id, ev->mw_subscriber_uid, 14);
+		if (route_list_uid(p, ev->list_id, a->list_id,
+				   sizeof(a->list_id)) != 0)
+			a->list_id[0] = '\0';
+		break;
+	case PROVIDER_INTERSPIRE:
+		if (ev->iem_list_id && ev->iem_subscriber_id &&
+		    route_iem_id_ok(ev->iem_list_id) &&
+		    route_iem_id_ok(ev->iem_subscriber_id)) {
+			strcpy(a->list_id, ev->iem_list_id);
+			strcpy(a->subscriber_id, ev->iem_subscriber_id);
+		}
+		break;
+	case PROVIDER_WEBHOOK:
+		break;
+	}
+}
+
 /* route_mailwizz_hard - hard or escalated bounce at a MailWizz provider */
 static int route_mailwizz_hard(const struct config_provider *p,
 			       const struct event *ev, int ops[ROUTE_MAX_OPS])

@@ -84,6 +84,7 @@ static bool run_providers_equal(const struct config *a, const struct config *b)
 		    g_strcmp0(p->url, q->url) || g_strcmp0(p->secret, q->secret) ||
 		    !run_strv_equal(p->senders, q->senders) ||
 		    g_strcmp0(p->job_prefix, q->job_prefix) ||
+		    g_strcmp0(p->list_id, q->list_id) ||
 		    p->concurrency != q->concurrency ||
 		    p->list_refresh != q->list_refresh ||
 		    p->timeout != q->timeout ||

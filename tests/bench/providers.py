@@ -5,7 +5,10 @@ Generates 2,000 bounce records over about 1,200 addresses (hard bounces
 with a MailWizz campaign job id; every address on three lists), runs
 `bounced process` against the fake MailWizz server on 127.0.0.1 with 0 ms
 and 5 ms of latency per request, and prints wall time, records/s, HTTP
-calls by endpoint, calls/s and peak RSS.  Not part of pass/fail.
+calls by endpoint, calls/s and peak RSS.  Each latency runs twice: with
+records as PowerMTA writes them by default, and with the subscriber UID
+column PowerMTA adds with `record-fields b *, header_X-Mw-Subscriber-Uid`
+(no search call needed).  Not part of pass/fail.
 
     python3 tests/bench/providers.py [--build build] [--latency 0,5]
 """
@@ -46,24 +49,28 @@ def make_data(addrs):
                            'list_uid': LISTS[0], 'status': 'sent'}]}
 
 
-def make_acct(path, addrs, n, rng):
+def make_acct(path, addrs, n, rng, with_uid):
+    index = {a: i for i, a in enumerate(addrs)}
     with open(path, 'w', newline='') as f:
         f.write('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,'
-                'vmta,jobId\r\n')
+                'vmta,jobId%s\r\n' %
+                (',header_X-Mw-Subscriber-Uid' if with_uid else ''))
         for i in range(n):
             a = addrs[i] if i < len(addrs) else rng.choice(addrs)
+            extra = ',' + uid('s0', index[a]) if with_uid else ''
             f.write('b,2026-11-24 %02d:%02d:%02d+0000,news@bounces.example.com,'
                     '%s,5.1.1,"smtp;550 5.1.1 <%s>: user unknown, sorry",'
-                    'bad-mailbox,vmta1,mailwizz-%s\r\n' %
-                    (i // 3600 % 24, i // 60 % 60, i % 60, a, a, CAMPAIGN))
+                    'bad-mailbox,vmta1,mailwizz-%s%s\r\n' %
+                    (i // 3600 % 24, i // 60 % 60, i % 60, a, a, CAMPAIGN,
+                     extra))
 
 
-def run_one(build, latency, addrs, n, tmp):
+def run_one(build, latency, addrs, n, tmp, with_uid):
     rng = random.Random(7)
-    work = os.path.join(tmp, 'lat%d' % latency)
+    work = os.path.join(tmp, 'lat%d%s' % (latency, '-uid' if with_uid else ''))
     os.makedirs(os.path.join(work, 'spool', 'acct'))
     acct = os.path.join(work, 'bounces.csv')
-    make_acct(acct, addrs, n, rng)
+    make_acct(acct, addrs, n, rng, with_uid)
     fake = mailwizz.MailWizzFake(public_key=PUB, private_key=PRIV,
                                  data=make_data(addrs), latency_ms=latency)
     fake.start()
@@ -94,12 +101,24 @@ def run_one(build, latency, addrs, n, tmp):
     for c in calls:
         path = re.sub(r'/[a-z0-9]{13}(?=/|$)', '/{uid}', c['path'])
         by['%s %s' % (c['method'], path)] += 1
-    print('latency %d ms: %d records, %d addresses: %.2f s, %.0f records/s, '
-          '%d calls, %.0f calls/s, peak RSS %d MiB' %
-          (latency, n, len(addrs), wall, n / wall, len(calls),
+    print('latency %d ms%s: %d records, %d addresses: %.2f s, '
+          '%.0f records/s, %d calls, %.0f calls/s, peak RSS %d MiB' %
+          (latency, ', subscriber UID recorded' if with_uid else '',
+           n, len(addrs), wall, n / wall, len(calls),
            len(calls) / wall, (rss + 1023) // 1024))
     for k, v in sorted(by.items()):
         print('    %5d  %s' % (v, k))
+    if len(calls) > 1:
+        # the dispatcher's own rate: first request received to last answered
+        first = min(c['time'] for c in calls)
+        last = max(c['time'] + c.get('duration_ms', 0) / 1000.0 for c in calls)
+        mean = sum(c.get('duration_ms', 0) for c in calls) / len(calls)
+        print('    dispatch: %.2f s from first to last request, %.0f calls/s; '
+              'the fake answered in %.2f ms on average, so concurrency 8 '
+              'allows %.0f calls/s (%.0f%% used)' %
+              (last - first, len(calls) / (last - first), mean,
+               8000.0 / mean, 100.0 * len(calls) / (last - first) /
+               (8000.0 / mean)))
     return 0
 
 
@@ -116,7 +135,8 @@ def main():
     rc = 0
     try:
         for lat in [int(x) for x in args.latency.split(',')]:
-            rc |= run_one(build, lat, addrs, args.records, tmp)
+            for with_uid in (False, True):
+                rc |= run_one(build, lat, addrs, args.records, tmp, with_uid)
     finally:
         shutil.rmtree(tmp, True)
     return rc

@@ -417,11 +417,13 @@ class InstallTestCase(unittest.TestCase):
         self.assertIn('#records b,rb,f,d', body)
         self.assertEqual(directives['map-header-to-field'],
                          ['f header_X-HmXmrOriginalRecipient rcpt'])
-        fields = directives['record-fields'][0].split(' ', 1)
-        self.assertEqual(fields[0], 'f')
+        rf = dict(v.split(' ', 1) for v in directives['record-fields'])
+        self.assertEqual(set(rf), {'b', 'f'})
         for h in ('X-HmXmrOriginalRecipient', 'List-Id', 'X-Mw-Subscriber-Uid',
                   'X-Mailer-LID', 'X-Mailer-RecptId'):
-            self.assertIn('header_' + h, fields[1].split(','))
+            self.assertIn('header_' + h, rf['f'].split(','))
+        # bounces name the MailWizz subscriber: one call instead of two
+        self.assertEqual(rf['b'].split(','), ['*', 'header_X-Mw-Subscriber-Uid'])
         self.assertIn('move-interval', directives)
         self.assertIn('max-size', directives)
 

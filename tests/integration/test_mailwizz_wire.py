@@ -395,3 +395,44 @@ class TestMailWizzHardBounce(MailWizzWireCase):
         for addr in (ODD, 'carol@example.com', 'dave@example.com', ERIN):
             acts = self.show(addr)['actions']
             self.assertEqual([a['state'] for a in acts], ['done'], acts)
+
+
+class TestMailWizzRecordedSubscriber(MailWizzWireCase):
+    """Records with PowerMTA's header_X-Mw-Subscriber-Uid column: the
+    bounce is one POST with that uid; a uid that is not the campaign's
+    subscriber (404) is dropped and the address searched for instead; a
+    malformed one is never sent."""
+
+    def test_one_post_per_address(self):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake)
+        job = 'mailwizz-' + CAMPAIGN
+        head = HEADER.rstrip('\r\n') + ',header_X-Mw-Subscriber-Uid\r\n'
+
+        def r(rcpt, uid, minute):
+            return rec('b', rcpt, '5.1.1', 'smtp;550 5.1.1 no such user',
+                       'bad-mailbox', job, minute=minute).rstrip('\r\n') + \
+                ',%s\r\n' % uid
+        path = self.write_file('spool/acct/acct-uid.csv', head + ''.join([
+            r('carol@example.com', 'sc111aa111aa1', 0),
+            # dave's record names carol's list-two uid: not on the campaign
+            r('dave@example.com', 'sa222bb222bb2', 1),
+            r(ODD, 'SA111AA111AA1/../x', 2)]))
+        self.process(path)
+        posts = [c['parsed']['subscriber_uid'] for c in fake.calls()
+                 if c['method'] == 'POST']
+        self.assertEqual(sorted(posts), ['sa111aa111aa1', 'sa222bb222bb2',
+                                         'sc111aa111aa1', 'sd111aa111aa1'])
+        searched = sorted(c['query']['EMAIL'] for c in fake.calls()
+                          if 'in-all-lists' in c['path'])
+        # carol: no search; dave: one, after the 404 of the wrong uid;
+        # ODD: the malformed uid is ignored, so the usual search
+        self.assertEqual(searched, [ODD, 'dave@example.com'])
+        for c in fake.calls():
+            self.assertNotIn('..', c['target'])
+        bounces = sorted((b['email'], b['bounce_type'])
+                         for b in fake.get_data()['bounces'])
+        self.assertEqual(bounces, [(ODD, 'hard'), ('carol@example.com', 'hard'),
+                                   ('dave@example.com', 'hard')])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(self.ctl_json('dead'), [])

@@ -178,6 +178,7 @@ static void assert_config_equal(const struct config *a,
 		assert_secret(q->secret, p->secret, masked);
 		assert_lists_equal(p->senders, q->senders);
 		assert_str_or_null(q->job_prefix, p->job_prefix);
+		assert_str_or_null(q->list_id, p->list_id);
 		assert_int_equal(p->concurrency, q->concurrency);
 		assert_int_equal(p->list_refresh, q->list_refresh);
 		assert_int_equal(p->timeout, q->timeout);
@@ -304,6 +305,7 @@ static const char full_conf[] =
 	"private-key = priv456\n"
 	"senders = News@mw.example.com;news-*@b.example.com\n"
 	"job-prefix = mw-\n"
+	"list-id = * <[LIST_UID].lists.example.com>\n"
 	"concurrency = 4\n"
 	"timeout = 1m\n"
 	"connect-timeout = 5s\n"
@@ -385,6 +387,7 @@ static void assert_full(const struct config *cfg)
 	assert_null(p->api_key);
 	assert_list(p->senders, mw_senders);
 	assert_string_equal(p->job_prefix, "mw-");
+	assert_string_equal(p->list_id, "* <[LIST_UID].lists.example.com>");
 	assert_int_equal(p->concurrency, 4);
 	assert_int_equal(p->timeout, 60);
 	assert_int_equal(p->connect_timeout, 5);
@@ -397,6 +400,7 @@ static void assert_full(const struct config *cfg)
 	assert_null(p->public_key);
 	assert_null(p->private_key);
 	assert_string_equal(p->job_prefix, "");
+	assert_string_equal(p->list_id, "[LIST_UID] <*>");
 	assert_null(p->senders);
 	assert_int_equal(p->concurrency, 8);
 	assert_int_equal(p->timeout, 30);
@@ -478,6 +482,12 @@ static const struct bad_case {
 	{ "[bounced]\nbatch-interval = 2h\n", "batch-interval", "'2h'" },
 	{ "[bounced]\nbatch-interval = fast\n", "batch-interval", "'fast'" },
 	{ "[bounced]\ndebug = maybe\n", "debug = 'maybe'", "true or false" },
+	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\nlist-id = <list>\n",
+	  "[provider m] list-id = '<list>'", "one [LIST_UID]" },
+	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\nlist-id = [LIST_UID][LIST_UID]\n",
+	  "list-id", "one [LIST_UID]" },
 	{ "[bounced]\ndone-retention = -1d\n", "done-retention = '-1d'", "0s to 3650d" },
 	{ "[bounced]\ndone-retention = soon\n", "done-retention", "'soon'" },
 	{ "[bounced]\nshutdown-timeout = 2h\n", "shutdown-timeout = '2h'", "0ms to 1h" },
@@ -885,7 +895,8 @@ static void test_print_roundtrip(void **state)
 	assert_non_null(strstr(printed, "ignore-categories = protocol-errors\n"));
 	assert_non_null(strstr(printed, "ca-file = certs/ca.pem\n"));
 
-	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), 0);
+	if (config_load(ppath, &back, w, err, sizeof(err)) != 0)
+		fail_msg("printed config does not load: %s", err);
 	assert_config_equal(cfg, back, true);
 	/* the only warnings are about the masks */
 	assert_true(w->len > 0);

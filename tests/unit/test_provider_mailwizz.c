@@ -97,7 +97,10 @@ static struct action action(uint8_t op, uint8_t step, const char *addr)
 	snprintf(a.provider, sizeof(a.provider), "mw");
 	snprintf(a.addr, sizeof(a.addr), "%s", addr);
 	snprintf(a.list_id, sizeof(a.list_id), LIST);
-	snprintf(a.subscriber_id, sizeof(a.subscriber_id), SUB);
+	/* a bounce starts without the subscriber, unless the record named it
+	   (test_parse_bounce_hinted) */
+	if (op != OP_BOUNCE || step != 0)
+		snprintf(a.subscriber_id, sizeof(a.subscriber_id), SUB);
 	snprintf(a.campaign_id, sizeof(a.campaign_id), CAMP);
 	snprintf(a.bounce_type, sizeof(a.bounce_type), "soft");
 	snprintf(a.ev.dsn_diag, sizeof(a.ev.dsn_diag), "552 5.2.2 Mailbox full");
@@ -224,6 +227,7 @@ static void test_v1_bounce_steps(void **state)
 		   "subscribers/search-by-email-in-all-lists"
 		   "?EMAIL=john%40doe.com", h1, NULL);
 	a.step = 2;
+	snprintf(a.subscriber_id, sizeof(a.subscriber_id), SUB);
 	assert_int_equal(build(fx, &a), 0);
 	expect_req(&fx->req, "POST", "https://mw.example.com/api/campaigns/"
 		   CAMP "/bounces", h2, "bounce_type=soft&message=552+5.2.2+"
@@ -281,6 +285,7 @@ static void test_v2(void **state)
 		   "subscribers/search-by-email-in-all-lists"
 		   "?EMAIL=john%40doe.com", hget, NULL);
 	a.step = 2;
+	snprintf(a.subscriber_id, sizeof(a.subscriber_id), SUB);
 	snprintf(a.bounce_type, sizeof(a.bounce_type), "hard");
 	assert_int_equal(build(fx, &a), 0);
 	expect_req(&fx->req, "POST", "https://mw.example.com/api/campaigns/"
@@ -343,7 +348,7 @@ static void test_build_refusals(void **state)
 	assert_non_null(strstr(fx->err, "operation 9"));
 	a = action(OP_UNSUBSCRIBE, 7, "john@doe.com");
 	assert_int_equal(build(fx, &a), -1);
-	a = action(OP_BOUNCE, 3, "john@doe.com");
+	a = action(OP_BOUNCE, 4, "john@doe.com");
 	assert_int_equal(build(fx, &a), -1);
 	a = action(OP_BOUNCE, 2, "john@doe.com");
 	snprintf(a.bounce_type, sizeof(a.bounce_type), "weird");
@@ -697,6 +702,52 @@ static void test_parse_bounce(void **state)
 	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_DONE);
 	assert_int_equal(fx->spawn->len, 0);
 	assert_int_equal(a.step, 2);
+}
+
+/* the record named the subscriber (X-Mw-Subscriber-Uid): one POST, no
+   campaign or search call; a 404 sends it the long way */
+static void test_parse_bounce_hinted(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = bounce(0, "hard");
+
+	a.list_id[0] = '\0';
+	snprintf(a.subscriber_id, sizeof(a.subscriber_id), SUB);
+	assert_int_equal(build(fx, &a), 1);
+	assert_int_equal(a.step, 3);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.method, "POST");
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
+			    CAMP "/bounces");
+	assert_non_null(strstr(fx->req.body, "subscriber_uid=" SUB));
+	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 0);
+
+	/* not the campaign's subscriber: forget the UID, ask for the campaign */
+	a.step = 3;
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"The subscriber does not exist.\"}"),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 0);
+	assert_string_equal(a.subscriber_id, "");
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.method, "GET");
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
+			    CAMP);
+
+	/* 422 already recorded, as at step 2: done, the unsubscribe follows */
+	a = bounce(3, "hard");
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "\"This subscriber has already been marked as "
+			       "bounced!\"}"), PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 1);
+
+	/* a malformed UID from the record is not a hint */
+	a = bounce(0, "hard");
+	snprintf(a.subscriber_id, sizeof(a.subscriber_id), "ZZ123/../x");
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
+			    CAMP);
 }
 
 /* step 1: the address is not on the campaign's list */
@@ -1059,6 +1110,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce, setup_v1,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_parse_bounce_hinted,
+						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_not_on_list,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_post,

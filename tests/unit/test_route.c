@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "action.h"
 #include "rcpt.h"
 #include "route.h"
 
@@ -147,6 +148,70 @@ static void test_plans(void **state)
 	}
 }
 
+static void test_list_uid(void **state)
+{
+	struct config_provider p = mk(PROVIDER_MAILWIZZ, all);
+	char out[ACTION_ID_MAX];
+
+	(void)state;
+	/* MailWizz's own form: "<list uid> <display name>" */
+	assert_int_equal(route_list_uid(&p, " ab123cd456ef7 <Weekly news> ",
+					out, sizeof(out)), 0);
+	assert_string_equal(out, "ab123cd456ef7");
+	assert_int_equal(route_list_uid(&p, "ab123cd456ef <x>", out,
+					sizeof(out)), -1);
+	assert_int_equal(route_list_uid(&p, "AB123CD456EF7 <x>", out,
+					sizeof(out)), -1);
+	assert_int_equal(route_list_uid(&p, "ab123cd456ef78 <x>", out,
+					sizeof(out)), -1);
+	assert_int_equal(route_list_uid(&p, "", out, sizeof(out)), -1);
+	assert_int_equal(route_list_uid(&p, NULL, out, sizeof(out)), -1);
+	/* an RFC 2919 form by configuration; literal text is literal */
+	p.list_id = "* <[LIST_UID].lists.example.com>";
+	assert_int_equal(route_list_uid(&p, "News <ab123cd456ef7.lists."
+					"EXAMPLE.com>", out, sizeof(out)), 0);
+	assert_string_equal(out, "ab123cd456ef7");
+	assert_int_equal(route_list_uid(&p, "News <ab123cd456ef7.listsXexample"
+					".com>", out, sizeof(out)), -1);
+	assert_int_equal(route_list_uid(&p, "ab123cd456ef7 <News>", out,
+					sizeof(out)), -1);
+}
+
+static void test_ids(void **state)
+{
+	struct config_provider mw = mk(PROVIDER_MAILWIZZ, all);
+	struct config_provider iem = mk(PROVIDER_INTERSPIRE, all);
+	struct event ev = ev_of("a@example.com", "");
+	struct action a;
+
+	(void)state;
+	ev.mw_subscriber_uid = "zz123cd456ef7";
+	ev.list_id = "ab123cd456ef7 <News>";
+	ev.iem_list_id = "12";
+	ev.iem_subscriber_id = "3456";
+	memset(&a, 0, sizeof(a));
+	route_ids(&mw, &ev, &a);
+	assert_string_equal(a.subscriber_id, "zz123cd456ef7");
+	assert_string_equal(a.list_id, "ab123cd456ef7");
+	memset(&a, 0, sizeof(a));
+	route_ids(&iem, &ev, &a);
+	assert_string_equal(a.subscriber_id, "3456");
+	assert_string_equal(a.list_id, "12");
+	/* malformed ids are dropped, never passed on */
+	ev.mw_subscriber_uid = "zz123cd456ef/";
+	ev.iem_subscriber_id = "34a";
+	memset(&a, 0, sizeof(a));
+	route_ids(&mw, &ev, &a);
+	assert_string_equal(a.subscriber_id, "");
+	memset(&a, 0, sizeof(a));
+	route_ids(&iem, &ev, &a);
+	assert_string_equal(a.subscriber_id, "");
+	assert_string_equal(a.list_id, "");
+	ev.iem_subscriber_id = "12345678901";
+	route_ids(&iem, &ev, &a);
+	assert_string_equal(a.subscriber_id, "");
+}
+
 static void test_unrouted_bounce(void **state)
 {
 	struct config_provider p = mk(PROVIDER_MAILWIZZ, news);
@@ -168,6 +233,8 @@ int main(void)
 		cmocka_unit_test(test_campaign),
 		cmocka_unit_test(test_plans),
 		cmocka_unit_test(test_unrouted_bounce),
+		cmocka_unit_test(test_list_uid),
+		cmocka_unit_test(test_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
