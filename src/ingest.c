@@ -8,9 +8,11 @@
  * again but only their header lines are used (the column map in force at
  * the offset), so no record is applied twice.  Bad lines are logged with
  * file and line and counted; they never stop the input.  A stream (stdin,
- * a pipe that PowerMTA may keep open for days) is polled between reads:
- * rows pending for batch-interval are committed even when no more data
- * comes.  Errors of the input are -errno (logged); errors of the state are
+ * a pipe that PowerMTA may keep open for days) is polled between reads and
+ * committed as soon as the writer pauses (INGEST_QUIET_MS without data):
+ * a record PowerMTA writes is in the state within milliseconds, while a
+ * busy writer fills large batches (group commit: what arrives during one
+ * commit goes into the next), bounded by batch-interval and batch-records.  Errors of the input are -errno (logged); errors of the state are
  * returned as they come.
  */
 #include <errno.h>
@@ -417,11 +419,14 @@ static bool ingest_pending(struct ingest *in, const struct ingest_src *src)
 	       src->pending.bad > 0;
 }
 
+/* a stream's batch is committed when no data came for this long */
+#define INGEST_QUIET_MS 2
+
 /*
  * ingest_wait - a stream (a pipe that may never end): wait until there is
- * something to read, committing what is pending when batch-interval has
- * passed since the batch's first row, so a record is in the state within
- * about batch-interval even when the writer goes quiet; 0 or -errno
+ * something to read, committing what is pending when the writer pauses
+ * (INGEST_QUIET_MS) or batch-interval has passed since the batch's first
+ * row; 0 or -errno
  */
 static int ingest_wait(struct ingest *in, struct ingest_src *src)
 {
@@ -444,6 +449,8 @@ static int ingest_wait(struct ingest *in, struct ingest_src *src)
 				continue;
 			}
 			timeout = (int)((left + 999999) / 1000000);
+			if (timeout > INGEST_QUIET_MS)
+				timeout = INGEST_QUIET_MS;
 		}
 		prc = poll(&pfd, 1, timeout);
 		if (prc < 0 && errno == EINTR)
@@ -456,6 +463,12 @@ static int ingest_wait(struct ingest *in, struct ingest_src *src)
 		}
 		if (prc > 0)
 			return 0; /* data, end or error: read() says which */
+		if (prc == 0 && ingest_pending(in, src)) {
+			/* the writer paused: commit what it wrote */
+			rc = ingest_commit(in, src, false);
+			if (rc)
+				return rc;
+		}
 	}
 }
 

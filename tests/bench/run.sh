@@ -1,5 +1,6 @@
 #!/bin/sh
-# run.sh - the ingest benchmark of bounced: records per second and peak RSS.
+# run.sh - the benchmarks of bounced: ingest records per second and peak
+# RSS, pipe and spool latency, provider throughput.
 #
 #   sh tests/bench/run.sh BUILD_DIR        (scons bench does this)
 #
@@ -87,4 +88,11 @@ rc=0
 bench_one 2000000 200000 || rc=1
 bench_one 1000000 200000 || rc=1
 bench_one 4000000 200000 || rc=1
+
+# latency: a record written to the pipe until committed; a file renamed
+# into acct/ until its first request reaches the fake MailWizz
+mkdir -p "$TMP/pipe" &&
+	"$BUILD/bench/pipe_latency" "$BOUNCED" "$TMP/pipe" 50 | tail -n 1 || rc=1
+python3 "$(dirname "$0")/latency.py" --build "$BUILD" | tail -n 1 || rc=1
+python3 "$(dirname "$0")/providers.py" --build "$BUILD" | grep -v CPU || rc=1
 exit $rc
