@@ -23,6 +23,8 @@ enum event_kind {
 	EV_FEEDBACK,	/* f: feedback-loop report */
 	EV_DELIVERY,	/* d: delivered */
 	EV_LIST,	/* a line of a standalone list: manual unsubscribe */
+	EV_ARF,		/* an ARF feedback report mail (spool/fbl) */
+	EV_UNSUB_MAIL,	/* a List-Unsubscribe mail (spool/unsub) */
 	EV_SKIPPED,	/* t, tq, r, rs and unknown types: counted only */
 };
 
@@ -56,6 +58,10 @@ struct event {
 	const char *list_id;		/* List-Id as written (route_list_uid) */
 	const char *iem_list_id;	/* Interspire X-Mailer-LID */
 	const char *iem_subscriber_id;	/* Interspire X-Mailer-RecptId */
+	const char *mw_list_uid;	/* MailWizz list UID named directly
+					   (an unsubscribe address) */
+	const char *mw_campaign_uid;	/* MailWizz campaign UID named
+					   directly (an unsubscribe address) */
 	const char *type_text;	/* record type as written ("b", "rb", …) */
 	const char *source;	/* file path or "-" */
 	uint64_t line;		/* 1-based line in source */

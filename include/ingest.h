@@ -12,6 +12,7 @@
 #define BOUNCED_INGEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct config;
@@ -42,6 +43,8 @@ enum ingest_status {
 	INGEST_ALREADY = 1,	/* taken before: nothing to do */
 	INGEST_FAILED = 2,	/* ingest_begin: the state records this file
 				   as failed (ingest_job_fail) */
+	INGEST_REFUSED = 3,	/* ingest_mail: the mail says nothing usable
+				   (WHY says why): it belongs in failed/ */
 };
 
 struct ingest;
@@ -108,6 +111,34 @@ int ingest_job_fail(struct ingest_job *job);
 /* ingest_end - what the job took (committed batches only; may be NULL),
    then free it; rows parsed but not committed are dropped.  NULL is fine. */
 void ingest_end(struct ingest_job *job, struct ingest_counts *counts);
+
+/*
+ * One mail of the spool (an ARF report in fbl/, an unsubscribe mail in
+ * unsub/) is one input: its events are applied in one transaction that
+ * also records the file as taken, so a crash before the file is moved out
+ * of new/ never applies it twice.
+ *
+ * ingest_mail_parse_fn - turn the mail's LEN bytes in BUF (KEY: its
+ * absolute path, MTIME: its modification time) into at most MAX events in
+ * EVS (their strings stay valid until the next call; kind set, class left
+ * to ingest), *N of them.  0, or -EINVAL with a reason in WHY (the mail is
+ * refused), or another -errno.
+ */
+struct event;
+typedef int (*ingest_mail_parse_fn)(const char *buf, size_t len,
+				    const char *key, int64_t mtime,
+				    struct event *evs, size_t max, size_t *n,
+				    void *arg, char *why, size_t whylen);
+#define INGEST_MAIL_EVENTS 16
+/*
+ * ingest_mail - take the mail file PATH (at most MAX_SIZE bytes) through
+ * PARSE.  Returns INGEST_TAKEN, INGEST_ALREADY (taken before: move it on),
+ * INGEST_REFUSED (WHY says why: too large, not parsable, nothing usable),
+ * or -errno (the file could not be read, or the state written; logged).
+ */
+int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
+		ingest_mail_parse_fn parse, void *arg,
+		struct ingest_counts *counts, char *why, size_t whylen);
 
 /* ingest_counts_add - TOTAL += C */
 void ingest_counts_add(struct ingest_counts *total,

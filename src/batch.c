@@ -132,6 +132,7 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 		dst->feedback_type = NULL;
 		dst->mw_subscriber_uid = dst->list_id = NULL;
 		dst->iem_list_id = dst->iem_subscriber_id = NULL;
+		dst->mw_list_uid = dst->mw_campaign_uid = NULL;
 		return 0;
 	}
 #define COPY(field, size)                                                      \
@@ -160,6 +161,8 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	COPY_OPT(list_id, BATCH_LIST_ID_MAX);
 	COPY_OPT(iem_list_id, ACTION_ID_MAX);
 	COPY_OPT(iem_subscriber_id, ACTION_ID_MAX);
+	COPY_OPT(mw_list_uid, ACTION_ID_MAX);
+	COPY_OPT(mw_campaign_uid, ACTION_ID_MAX);
 #undef COPY_OPT
 #undef COPY
 	return 0;

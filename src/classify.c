@@ -139,6 +139,7 @@ void classify_event(const struct classify_rules *r, struct event *ev)
 		ev->klass = classify_bounce(r, ev);
 		break;
 	case EV_FEEDBACK:
+	case EV_ARF:
 		if (!ev->feedback_type || !*ev->feedback_type ||
 		    classify_in_list(r->complaint_types, ev->feedback_type))
 			ev->klass = CLASS_COMPLAINT;
@@ -149,6 +150,7 @@ void classify_event(const struct classify_rules *r, struct event *ev)
 		ev->klass = CLASS_DELIVERY;
 		break;
 	case EV_LIST:
+	case EV_UNSUB_MAIL:
 		ev->klass = CLASS_UNSUB;
 		break;
 	case EV_SKIPPED:

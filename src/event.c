@@ -11,6 +11,8 @@ const char *event_kind_name(enum event_kind k)
 	case EV_FEEDBACK: return "f";
 	case EV_DELIVERY: return "d";
 	case EV_LIST: return "list";
+	case EV_ARF: return "arf";
+	case EV_UNSUB_MAIL: return "unsub-mail";
 	case EV_SKIPPED: return "skipped";
 	case EV_NONE: break;
 	}

@@ -291,7 +291,7 @@ static int ingest_try_commit(struct ingest *in, struct ingest_src *src,
 		}
 	}
 	if (src->key) {
-		rec.offset = csv_reader_offset(src->csv);
+		rec.offset = src->csv ? csv_reader_offset(src->csv) : src->size;
 		rec.lines = src->lines;
 		rec.records += c->records;
 		rec.bad += c->bad;

@@ -33,11 +33,13 @@ void rcpt_reason_from_event(struct rcpt_reason *reason,
 {
 	const char *cat = ev->bounce_cat;
 
-	if (ev->kind == EV_FEEDBACK)
+	if (ev->kind == EV_FEEDBACK || ev->kind == EV_ARF)
 		cat = ev->feedback_type && *ev->feedback_type ?
 			      ev->feedback_type : "abuse";
 	else if (ev->kind == EV_LIST)
 		cat = "list";
+	else if (ev->kind == EV_UNSUB_MAIL)
+		cat = "unsubscribe-mail";
 	memset(reason, 0, sizeof(*reason));
 	reason->time = ev->time;
 	reason->kind = (uint8_t)ev->kind;

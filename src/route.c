@@ -136,9 +136,13 @@ void route_ids(const struct config_provider *p, const struct event *ev,
 	case PROVIDER_MAILWIZZ:
 		if (ev->mw_subscriber_uid && route_uid_ok(ev->mw_subscriber_uid))
 			memcpy(a->subscriber_id, ev->mw_subscriber_uid, 14);
-		if (route_list_uid(p, ev->list_id, a->list_id,
-				   sizeof(a->list_id)) != 0)
+		if (ev->mw_list_uid && route_uid_ok(ev->mw_list_uid))
+			memcpy(a->list_id, ev->mw_list_uid, 14);
+		else if (route_list_uid(p, ev->list_id, a->list_id,
+					sizeof(a->list_id)) != 0)
 			a->list_id[0] = '\0';
+		if (ev->mw_campaign_uid && route_uid_ok(ev->mw_campaign_uid))
+			memcpy(a->campaign_id, ev->mw_campaign_uid, 14);
 		break;
 	case PROVIDER_INTERSPIRE:
 		if (ev->iem_list_id && ev->iem_subscriber_id &&
