@@ -80,7 +80,8 @@ struct arf_report {
 	char x_job[128];		/* X-Job ([A-Za-z0-9._:+=@/-]) */
 	char feedback_id[128];		/* Feedback-ID (Gmail) */
 
-	/* the envelope `bounced drop` put in front of the mail */
+	/* the envelope `bounced drop` put in front of the mail: only from
+	   the mail's first two header lines (docs/SPOOL.md) */
 	char envelope_from[ADDR_MAX + 1]; /* Return-Path; "" for <> */
 	char envelope_to[ADDR_MAX + 1];	/* X-Bounced-Envelope-To */
 

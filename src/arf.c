@@ -195,14 +195,28 @@ static void arf_report_fields(GMimeMessage *report, struct arf_report *r)
 			arf_header(o, "Auth-Failure"));
 }
 
-/* arf_envelope - what `bounced drop` put in front of the mail (the first
-   of each header: ours come before anything the mail carries) */
+/* arf_envelope - what `bounced drop` put in front of the mail: a
+   Return-Path as the first header, an X-Bounced-Envelope-To as the first
+   or right after it (docs/SPOOL.md: later ones came with the mail) */
 static void arf_envelope(GMimeMessage *msg, struct arf_report *r)
 {
-	GMimeObject *o = GMIME_OBJECT(msg);
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
 
-	arf_addr_copy(r->envelope_from, arf_header_raw(o, "Return-Path"));
-	arf_addr_copy(r->envelope_to, arf_header_raw(o, "X-Bounced-Envelope-To"));
+	for (i = 0; i < n && i < 2; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+
+		if (i == 0 && g_ascii_strcasecmp(name, "Return-Path") == 0) {
+			arf_addr_copy(r->envelope_from,
+				      g_mime_header_get_raw_value(h));
+			continue;
+		}
+		if (g_ascii_strcasecmp(name, "X-Bounced-Envelope-To") == 0)
+			arf_addr_copy(r->envelope_to,
+				      g_mime_header_get_raw_value(h));
+		break;
+	}
 }
 
 /* arf_parse - see arf.h */
