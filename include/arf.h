@@ -1,0 +1,105 @@
+/*
+ * arf.h - feedback-loop reports (ARF, RFC 5965) parsed into a plain struct.
+ *
+ * One mail of SPOOL/fbl/new (as `bounced drop fbl` wrote it: an envelope
+ * "Return-Path:" and "X-Bounced-Envelope-To:" in front) is parsed with
+ * GMime into a struct of bounded arrays that the caller owns; nothing is
+ * allocated for the caller, nothing is logged, no state is touched.
+ *
+ * Shapes understood (docs/FBL.md):
+ *  - standard ARF: multipart/report with a message/feedback-report part
+ *    and the original as message/rfc822 or text/rfc822-headers (Yahoo,
+ *    AOL, Gmail, mail.ru, Comcast...), also when wrapped in another
+ *    multipart;
+ *  - a report part without an original (ARF_F_NO_ORIGINAL);
+ *  - no report part but an attached message/rfc822 (Microsoft JMRP, a
+ *    forwarded complaint): the type is assumed to be "abuse"
+ *    (ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED).
+ *
+ * Every string is NUL-terminated valid UTF-8 without control characters
+ * (CR, LF, TAB, NUL and C1 controls are removed), truncated on a character
+ * boundary; "" means absent or unusable.  Addresses are normalised with
+ * addr_normalise(); identifier fields keep only [A-Za-z0-9._-] (x_job
+ * and feedback_id a few more) and are "" when the value holds anything
+ * else.
+ */
+#ifndef BOUNCED_ARF_H
+#define BOUNCED_ARF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"		/* ADDR_MAX */
+
+#define ARF_MAX_RCPTS 16
+
+/* flags */
+#define ARF_F_NO_REPORT_PART	0x0001u /* no message/feedback-report part */
+#define ARF_F_TYPE_ASSUMED	0x0002u /* no Feedback-Type: "abuse" assumed */
+#define ARF_F_HEADERS_ONLY	0x0004u /* original given as text/rfc822-headers */
+#define ARF_F_NO_ORIGINAL	0x0008u /* no original message or headers part */
+#define ARF_F_REDACTED		0x0010u /* a recipient examined was redacted
+					   ("xxxxxxx@", "redacted@", "*****") */
+#define ARF_F_ANONYMISED	0x0020u /* no usable recipient address */
+#define ARF_F_RCPT_FROM_ORIG	0x0040u /* rcpts come from the original's
+					   headers, not Original-Rcpt-To */
+#define ARF_F_RCPTS_TRUNCATED	0x0080u /* more than ARF_MAX_RCPTS addresses */
+
+struct arf_report {
+	/* from the message/feedback-report part */
+	char feedback_type[32];		/* lower-cased first token: "abuse",
+					   "not-spam", "auth-failure", ... */
+	char user_agent[128];
+	char version[16];
+	char original_mail_from[ADDR_MAX + 1];
+	char original_envelope_id[128];	/* Original-Envelope-Id */
+	int64_t arrival_time;		/* Arrival-Date (or Received-Date),
+					   Unix time; 0 unknown */
+	char source_ip[64];		/* Source-IP, only when an IP address */
+	char reporting_mta[256];	/* Reporting-MTA without a "dns;" type */
+	char reported_domain[256];	/* first Reported-Domain, lower case */
+	char auth_failure[32];		/* RFC 6591 Auth-Failure, lower case */
+
+	/* the complained-about recipients: normalised, distinct, from
+	   Original-Rcpt-To, else from the original's headers
+	   (X-HmXmrOriginalRecipient, else To when it names one mailbox) */
+	char rcpts[ARF_MAX_RCPTS][ADDR_MAX + 1];
+	size_t n_rcpts;
+
+	/* from the original message (message/rfc822 part or
+	   text/rfc822-headers part) */
+	char orig_from[ADDR_MAX + 1];
+	char orig_return_path[ADDR_MAX + 1];
+	char orig_subject[256];		/* RFC 2047 decoded */
+	char orig_message_id[256];
+	char list_id[256];		/* raw List-Id value */
+	char list_id_token[128];	/* inside <...> of List-Id */
+	char mw_subscriber_uid[64];	/* X-Mw-Subscriber-Uid */
+	char mailer_lid[32];		/* Interspire X-Mailer-LID */
+	char mailer_recptid[32];	/* Interspire X-Mailer-RecptId */
+	char x_job[128];		/* X-Job ([A-Za-z0-9._:+=@/-]) */
+	char feedback_id[128];		/* Feedback-ID (Gmail) */
+
+	/* the envelope `bounced drop` put in front of the mail: only from
+	   the mail's first two header lines (docs/SPOOL.md) */
+	char envelope_from[ADDR_MAX + 1]; /* Return-Path; "" for <> */
+	char envelope_to[ADDR_MAX + 1];	/* X-Bounced-Envelope-To */
+
+	unsigned flags;			/* ARF_F_* */
+};
+
+/*
+ * arf_parse - parse the mail in BUF (LEN bytes; the caller bounds LEN)
+ * into R (cleared first).  0, or -EINVAL with a one-line reason in ERR
+ * ("not a feedback report: no message/feedback-report part and no
+ * attached original message", ...).  Calls g_mime_init() once per process and never
+ * g_mime_shutdown().  Thread-safe.
+ */
+int arf_parse(const char *buf, size_t len, struct arf_report *r,
+	      char *err, size_t errlen);
+
+/* arf_flags_str - the flags as "no-report-part,type-assumed,..." into
+   BUF (for logs and `bouncectl`); returns BUF */
+const char *arf_flags_str(unsigned flags, char *buf, size_t len);
+
+#endif

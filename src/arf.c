@@ -1,0 +1,319 @@
+/*
+ * arf.c - a feedback-loop mail (ARF, RFC 5965; Microsoft JMRP) parsed
+ * with GMime into struct arf_report.
+ *
+ * The mail is parsed once from memory; its MIME tree is walked (through
+ * nested multiparts only, a bounded depth) for the first
+ * message/feedback-report part and the first original (message/rfc822 or
+ * text/rfc822-headers).  The report part and a headers-only original are
+ * header blocks: their decoded content is parsed again as a message.
+ * The envelope `bounced drop` prepended is read from the outer headers.
+ *
+ * Error policy: -EINVAL with a one-line reason when the mail is no
+ * feedback report at all; a report that lacks fields is not an error (the
+ * fields stay "" and the flags say what was missing).  Nothing logs,
+ * nothing exits; every GMime object is released before returning.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "arf_priv.h"
+
+#define ARF_WALK_DEPTH 8		/* nested multiparts looked into */
+#define ARF_PART_MAX (1024 * 1024)	/* bytes of a header-block part kept */
+
+struct arf_found {
+	GMimePart *report;		/* message/feedback-report */
+	GMimeMessage *orig;		/* message/rfc822's message */
+	GMimePart *orig_headers;	/* text/rfc822-headers */
+};
+
+/* arf_gmime_init - g_mime_init() once for the process */
+static void arf_gmime_init(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		g_once_init_leave(&done, 1);
+	}
+}
+
+/* arf_walk - find the report part and the original under OBJ */
+static void arf_walk(GMimeObject *obj, int depth, struct arf_found *f)
+{
+	GMimeContentType *ct;
+	int i, n;
+
+	if (!obj)
+		return;
+	if (GMIME_IS_MULTIPART(obj)) {
+		if (depth >= ARF_WALK_DEPTH)
+			return;
+		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
+		for (i = 0; i < n; i++)
+			arf_walk(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
+				 depth + 1, f);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		if (!f->orig && !f->orig_headers)
+			f->orig = g_mime_message_part_get_message(
+				GMIME_MESSAGE_PART(obj));
+		return;
+	}
+	if (!GMIME_IS_PART(obj))
+		return;
+	ct = g_mime_object_get_content_type(obj);
+	if (!ct)
+		return;
+	if (!f->report && g_mime_content_type_is_type(ct, "message",
+						      "feedback-report"))
+		f->report = GMIME_PART(obj);
+	else if (!f->orig && !f->orig_headers &&
+		 g_mime_content_type_is_type(ct, "text", "rfc822-headers"))
+		f->orig_headers = GMIME_PART(obj);
+}
+
+/* arf_part_headers - the decoded content of a header-block PART (at most
+   ARF_PART_MAX bytes, leading blank lines skipped) parsed as the headers
+   of a message; NULL when there is none (unref the result) */
+static GMimeMessage *arf_part_headers(GMimePart *part)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *mem = NULL, *sub = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	GByteArray *bytes;
+	gint64 start = 0, end;
+
+	if (!w)
+		return NULL;
+	mem = g_mime_stream_mem_new();
+	if (g_mime_data_wrapper_write_to_stream(w, mem) < 0)
+		goto out;
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	end = MIN((gint64)bytes->len, ARF_PART_MAX);
+	while (start < end && (bytes->data[start] == '\r' ||
+			       bytes->data[start] == '\n' ||
+			       bytes->data[start] == ' ' ||
+			       bytes->data[start] == '\t'))
+		start++;
+	if (start == end)
+		goto out;
+	sub = g_mime_stream_substream(mem, start, end);
+	parser = g_mime_parser_new_with_stream(sub);
+	msg = g_mime_parser_construct_message(parser, NULL);
+out:
+	if (parser)
+		g_object_unref(parser);
+	if (sub)
+		g_object_unref(sub);
+	g_object_unref(mem);
+	return msg;
+}
+
+/* arf_date - an RFC 5322 date as Unix time, 0 when unreadable */
+static int64_t arf_date(const char *v)
+{
+	GDateTime *dt;
+	int64_t t;
+
+	if (!v)
+		return 0;
+	dt = g_mime_utils_header_decode_date(v);
+	if (!dt)
+		return 0;
+	t = g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return t > 0 ? t : 0;
+}
+
+/* arf_lower_token - the first token of V ([A-Za-z0-9._-]) lower-cased */
+static void arf_lower_token(char *dst, size_t dstlen, const char *v)
+{
+	size_t n = 0;
+
+	dst[0] = '\0';
+	if (!v)
+		return;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	while (n + 1 < dstlen && (g_ascii_isalnum(*v) || *v == '-' ||
+				  *v == '_' || *v == '.'))
+		dst[n++] = g_ascii_tolower(*v++);
+	dst[n] = '\0';
+}
+
+/* arf_source_ip - Source-IP when it is an IPv4 or IPv6 address */
+static void arf_source_ip(char *dst, size_t dstlen, const char *v)
+{
+	char tmp[64];
+
+	dst[0] = '\0';
+	if (arf_token_copy(tmp, sizeof(tmp), v, ".:") == 0 &&
+	    g_hostname_is_ip_address(tmp))
+		g_strlcpy(dst, tmp, dstlen);
+}
+
+/* arf_report_fields - the message/feedback-report fields into R */
+static void arf_report_fields(GMimeMessage *report, struct arf_report *r)
+{
+	GMimeObject *o = GMIME_OBJECT(report);
+	const char *v;
+	char *p;
+
+	arf_lower_token(r->feedback_type, sizeof(r->feedback_type),
+			arf_header(o, "Feedback-Type"));
+	arf_text_copy(r->user_agent, sizeof(r->user_agent),
+		      arf_header(o, "User-Agent"));
+	arf_text_copy(r->version, sizeof(r->version), arf_header(o, "Version"));
+	arf_addr_copy(r->original_mail_from,
+		      arf_header_raw(o, "Original-Mail-From"));
+	arf_text_copy(r->original_envelope_id, sizeof(r->original_envelope_id),
+		      arf_header(o, "Original-Envelope-Id"));
+	v = arf_header(o, "Arrival-Date");
+	r->arrival_time = arf_date(v ? v : arf_header(o, "Received-Date"));
+	arf_source_ip(r->source_ip, sizeof(r->source_ip),
+		      arf_header(o, "Source-IP"));
+	v = arf_header(o, "Reporting-MTA");
+	if (v) {
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (g_ascii_strncasecmp(v, "dns;", 4) == 0)
+			v += 4;
+	}
+	arf_text_copy(r->reporting_mta, sizeof(r->reporting_mta), v);
+	arf_text_copy(r->reported_domain, sizeof(r->reported_domain),
+		      arf_header(o, "Reported-Domain"));
+	for (p = r->reported_domain; *p; p++)
+		*p = g_ascii_tolower(*p);
+	arf_lower_token(r->auth_failure, sizeof(r->auth_failure),
+			arf_header(o, "Auth-Failure"));
+}
+
+/* arf_envelope - what `bounced drop` put in front of the mail: a
+   Return-Path as the first header, an X-Bounced-Envelope-To as the first
+   or right after it (docs/SPOOL.md: later ones came with the mail) */
+static void arf_envelope(GMimeMessage *msg, struct arf_report *r)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (i = 0; i < n && i < 2; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+
+		if (i == 0 && g_ascii_strcasecmp(name, "Return-Path") == 0) {
+			arf_addr_copy(r->envelope_from,
+				      g_mime_header_get_raw_value(h));
+			continue;
+		}
+		if (g_ascii_strcasecmp(name, "X-Bounced-Envelope-To") == 0)
+			arf_addr_copy(r->envelope_to,
+				      g_mime_header_get_raw_value(h));
+		break;
+	}
+}
+
+/* arf_parse - see arf.h */
+int arf_parse(const char *buf, size_t len, struct arf_report *r,
+	      char *err, size_t errlen)
+{
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL, *report = NULL, *headers = NULL;
+	GMimeMessage *orig = NULL;
+	struct arf_found f = { 0 };
+	int rc = -EINVAL;
+
+	memset(r, 0, sizeof(*r));
+	if (!buf || len == 0) {
+		snprintf(err, errlen, "not a feedback report: empty mail");
+		return -EINVAL;
+	}
+	arf_gmime_init();
+	stream = g_mime_stream_mem_new_with_buffer(buf, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (!msg) {
+		snprintf(err, errlen, "not a mail: no header could be read");
+		goto out;
+	}
+	arf_walk(g_mime_message_get_mime_part(msg), 0, &f);
+	if (!f.report && !f.orig && !f.orig_headers) {
+		snprintf(err, errlen, "not a feedback report: no "
+			 "message/feedback-report part and no attached "
+			 "original message");
+		goto out;
+	}
+	arf_envelope(msg, r);
+	if (f.report)
+		report = arf_part_headers(f.report);
+	if (report)
+		arf_report_fields(report, r);
+	else
+		r->flags |= ARF_F_NO_REPORT_PART;
+	if (f.orig_headers) {
+		headers = arf_part_headers(f.orig_headers);
+		r->flags |= ARF_F_HEADERS_ONLY;
+	}
+	orig = f.orig ? f.orig : headers;
+	if (orig)
+		arf_orig_fields(orig, r);
+	else
+		r->flags |= ARF_F_NO_ORIGINAL;
+	arf_rcpts(report, orig, r);
+	if (!r->feedback_type[0]) {
+		g_strlcpy(r->feedback_type, "abuse", sizeof(r->feedback_type));
+		r->flags |= ARF_F_TYPE_ASSUMED;
+	}
+	rc = 0;
+out:
+	if (headers)
+		g_object_unref(headers);
+	if (report)
+		g_object_unref(report);
+	if (msg)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	return rc;
+}
+
+/* arf_flags_str - the flag names, comma-separated */
+const char *arf_flags_str(unsigned flags, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ ARF_F_NO_REPORT_PART, "no-report-part" },
+		{ ARF_F_TYPE_ASSUMED, "type-assumed" },
+		{ ARF_F_HEADERS_ONLY, "headers-only" },
+		{ ARF_F_NO_ORIGINAL, "no-original" },
+		{ ARF_F_REDACTED, "redacted" },
+		{ ARF_F_ANONYMISED, "anonymised" },
+		{ ARF_F_RCPT_FROM_ORIG, "rcpt-from-original" },
+		{ ARF_F_RCPTS_TRUNCATED, "rcpts-truncated" },
+	};
+	size_t i, n = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? "," : "", names[i].name);
+		if (n >= len) {
+			buf[len - 1] = '\0';
+			break;
+		}
+	}
+	return buf;
+}

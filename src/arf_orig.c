@@ -1,0 +1,162 @@
+/*
+ * arf_orig.c - what a feedback report says about the original message:
+ * its identifying headers (sender, subject, List-Id, the MailWizz and
+ * Interspire ids, the PowerMTA job) and who complained.
+ *
+ * The recipient is taken from the most trustworthy place that names one:
+ * the report's Original-Rcpt-To fields, else the original's
+ * X-HmXmrOriginalRecipient (Microsoft JMRP), else the original's To when
+ * it names exactly one mailbox.  Placeholders that providers write in
+ * place of the address ("xxxxxxx@", "redacted@", "*****") are never
+ * returned; ARF_F_REDACTED says one was seen.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "arf_priv.h"
+
+/* arf_first_mailbox - the address of the first mailbox of LIST, or NULL */
+static const char *arf_first_mailbox(InternetAddressList *list)
+{
+	int i, n = list ? internet_address_list_length(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			return internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a));
+	}
+	return NULL;
+}
+
+/* arf_list_id - List-Id as text, and the id inside its angle brackets
+   (or the whole value when it has none) as a token */
+static void arf_list_id(const char *v, struct arf_report *r)
+{
+	const char *lt, *gt;
+	char inner[sizeof(r->list_id_token) + 1];
+	size_t n;
+
+	arf_text_copy(r->list_id, sizeof(r->list_id), v);
+	if (!v)
+		return;
+	lt = strchr(v, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (!lt) {
+		arf_token_copy(r->list_id_token, sizeof(r->list_id_token), v,
+			       ARF_ID_EXTRA);
+		return;
+	}
+	if (!gt)
+		return;
+	n = (size_t)(gt - lt - 1);
+	if (n >= sizeof(inner))
+		return;
+	memcpy(inner, lt + 1, n);
+	inner[n] = '\0';
+	arf_token_copy(r->list_id_token, sizeof(r->list_id_token), inner,
+		       ARF_ID_EXTRA);
+}
+
+/* arf_orig_fields - the original's identifying headers */
+void arf_orig_fields(GMimeMessage *orig, struct arf_report *r)
+{
+	GMimeObject *o = GMIME_OBJECT(orig);
+
+	arf_addr_copy(r->orig_from,
+		      arf_first_mailbox(g_mime_message_get_from(orig)));
+	arf_addr_copy(r->orig_return_path, arf_header_raw(o, "Return-Path"));
+	arf_text_copy(r->orig_subject, sizeof(r->orig_subject),
+		      g_mime_message_get_subject(orig));
+	arf_text_copy(r->orig_message_id, sizeof(r->orig_message_id),
+		      arf_header(o, "Message-ID"));
+	arf_list_id(arf_header(o, "List-Id"), r);
+	arf_token_copy(r->mw_subscriber_uid, sizeof(r->mw_subscriber_uid),
+		       arf_header(o, "X-Mw-Subscriber-Uid"), ARF_ID_EXTRA);
+	arf_token_copy(r->mailer_lid, sizeof(r->mailer_lid),
+		       arf_header(o, "X-Mailer-LID"), ARF_ID_EXTRA);
+	arf_token_copy(r->mailer_recptid, sizeof(r->mailer_recptid),
+		       arf_header(o, "X-Mailer-RecptId"), ARF_ID_EXTRA);
+	arf_token_copy(r->x_job, sizeof(r->x_job), arf_header(o, "X-Job"),
+		       ARF_JOB_EXTRA);
+	arf_token_copy(r->feedback_id, sizeof(r->feedback_id),
+		       arf_header(o, "Feedback-ID"), ARF_JOB_EXTRA);
+}
+
+/* arf_rcpt_add - one candidate: refused when redacted (flagged) or not an
+   address, skipped when already there; 1 when it was added */
+static int arf_rcpt_add(struct arf_report *r, const char *v)
+{
+	char a[ADDR_MAX + 1];
+	size_t i;
+
+	if (arf_redacted(v)) {
+		r->flags |= ARF_F_REDACTED;
+		return 0;
+	}
+	if (arf_addr_copy(a, v) < 0)
+		return 0;
+	for (i = 0; i < r->n_rcpts; i++)
+		if (strcmp(r->rcpts[i], a) == 0)
+			return 0;
+	if (r->n_rcpts == ARF_MAX_RCPTS) {
+		r->flags |= ARF_F_RCPTS_TRUNCATED;
+		return 0;
+	}
+	memcpy(r->rcpts[r->n_rcpts++], a, sizeof(a));
+	return 1;
+}
+
+/* arf_rcpt_headers - every NAME header of O as a candidate (the raw
+   value: an address is never RFC 2047 encoded, and raw bytes that are not
+   UTF-8 must be refused, not guessed into another charset) */
+static void arf_rcpt_headers(GMimeObject *o, const char *name,
+			     struct arf_report *r)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0)
+			arf_rcpt_add(r, g_mime_header_get_raw_value(h));
+	}
+}
+
+/* arf_rcpt_to - the original's To when it names one mailbox (a value
+   GMime finds no mailbox in is still looked at for a placeholder) */
+static void arf_rcpt_to(GMimeMessage *orig, struct arf_report *r)
+{
+	InternetAddressList *to = g_mime_message_get_to(orig);
+	int n = to ? internet_address_list_length(to) : 0;
+	const char *raw = arf_header(GMIME_OBJECT(orig), "To");
+
+	if (n == 0) {
+		if (raw && arf_redacted(raw))
+			r->flags |= ARF_F_REDACTED;
+		return;
+	}
+	if (n == 1)
+		arf_rcpt_add(r, arf_first_mailbox(to));
+}
+
+/* arf_rcpts - the complained-about recipients, from the best source */
+void arf_rcpts(GMimeMessage *report, GMimeMessage *orig,
+	       struct arf_report *r)
+{
+	if (report)
+		arf_rcpt_headers(GMIME_OBJECT(report), "Original-Rcpt-To", r);
+	if (r->n_rcpts == 0 && orig) {
+		arf_rcpt_headers(GMIME_OBJECT(orig), "X-HmXmrOriginalRecipient",
+				 r);
+		if (r->n_rcpts == 0)
+			arf_rcpt_to(orig, r);
+		if (r->n_rcpts > 0)
+			r->flags |= ARF_F_RCPT_FROM_ORIG;
+	}
+	if (r->n_rcpts == 0)
+		r->flags |= ARF_F_ANONYMISED;
+}

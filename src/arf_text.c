@@ -1,0 +1,182 @@
+/*
+ * arf_text.c - header values of a feedback report made safe to keep.
+ *
+ * Everything in a report was written by someone else: values are copied
+ * into fixed arrays as valid UTF-8 with no control characters (so no CR,
+ * LF or NUL ever reaches a log line, a URL or a record), truncated on a
+ * character boundary; identifiers and addresses are kept only when their
+ * whole form is right.  No allocation survives a call; nothing logs.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "addr.h"
+#include "arf_priv.h"
+
+static int arf_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* arf_text_space - characters kept as one space: TAB, CR, LF, line and
+   paragraph separators */
+static int arf_text_space(gunichar c)
+{
+	return c == '\t' || c == '\r' || c == '\n' || c == 0x2028 ||
+	       c == 0x2029;
+}
+
+/* arf_text_drop - characters removed from kept text: other C0 controls,
+   DEL, C1 controls, byte-order marks */
+static int arf_text_drop(gunichar c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0xfeff;
+}
+
+/* arf_text_copy - SRC as clean UTF-8 into DST */
+size_t arf_text_copy(char *dst, size_t dstlen, const char *src)
+{
+	char *valid, *p;
+	size_t n = 0, cl;
+
+	if (dstlen == 0)
+		return 0;
+	dst[0] = '\0';
+	if (!src)
+		return 0;
+	valid = g_utf8_make_valid(src, -1);
+	for (p = valid; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		cl = (size_t)(g_utf8_next_char(p) - p);
+		if (arf_text_space(c))
+			c = ' ';
+		else if (arf_text_drop(c))
+			continue;
+		if (c == ' ' && (n == 0 || dst[n - 1] == ' '))
+			continue;	/* trim the front, squeeze runs */
+		if (n + cl >= dstlen)
+			break;		/* whole characters only */
+		if (c == ' ')
+			dst[n] = ' ';
+		else
+			memcpy(dst + n, p, cl);
+		n += cl;
+	}
+	while (n > 0 && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+	g_free(valid);
+	return n;
+}
+
+/* arf_token_copy - an identifier, kept whole or not at all */
+int arf_token_copy(char *dst, size_t dstlen, const char *src,
+		   const char *extra)
+{
+	const char *s = src, *e;
+	size_t n, i;
+
+	if (dstlen == 0)
+		return -1;
+	dst[0] = '\0';
+	if (!src)
+		return -1;
+	e = s + strlen(s);
+	while (s < e && arf_blank((unsigned char)*s))
+		s++;
+	while (e > s && arf_blank((unsigned char)e[-1]))
+		e--;
+	n = (size_t)(e - s);
+	if (n == 0 || n >= dstlen)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!g_ascii_isalnum(c) && !(c && strchr(extra, c)))
+			return -1;
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* arf_addr_copy - a normalised address that is valid UTF-8 */
+int arf_addr_copy(char *dst, const char *src)
+{
+	int n;
+
+	dst[0] = '\0';
+	if (!src)
+		return -1;
+	n = addr_normalise(src, strlen(src), dst, ADDR_MAX + 1);
+	if (n < 0 || !g_utf8_validate(dst, n, NULL)) {
+		dst[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* arf_redacted_local - a local part a provider wrote in place of the real
+   one: empty, "redacted"/"removed"/"hidden", or 3+ of 'x', '*', '#' */
+static int arf_redacted_local(const char *s, size_t n)
+{
+	static const char *const words[] = { "redacted", "removed", "hidden",
+					     "[redacted]" };
+	size_t i;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < G_N_ELEMENTS(words); i++)
+		if (n == strlen(words[i]) && g_ascii_strncasecmp(s, words[i], n) == 0)
+			return 1;
+	if (n < 3)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr("xX*#", s[i]))
+			return 0;
+	return 1;
+}
+
+/* arf_redacted - SRC's local part is a placeholder */
+int arf_redacted(const char *src)
+{
+	const char *s = src, *e, *at;
+
+	if (!src)
+		return 0;
+	e = s + strlen(s);
+	while (s < e && arf_blank((unsigned char)*s))
+		s++;
+	while (e > s && arf_blank((unsigned char)e[-1]))
+		e--;
+	if (e - s >= 7 && g_ascii_strncasecmp(s, "rfc822;", 7) == 0) {
+		s += 7;
+		while (s < e && arf_blank((unsigned char)*s))
+			s++;
+	}
+	if (s < e && *s == '<')
+		s++;
+	if (e > s && e[-1] == '>')
+		e--;
+	if (s == e)
+		return 0;	/* nothing there: absent, not redacted */
+	at = memrchr(s, '@', (size_t)(e - s));
+	return arf_redacted_local(s, (size_t)((at ? at : e) - s));
+}
+
+/* arf_header - the first NAME header of O, decoded */
+const char *arf_header(GMimeObject *o, const char *name)
+{
+	return o ? g_mime_object_get_header(o, name) : NULL;
+}
+
+/* arf_header_raw - the first NAME header of O as it was in the mail */
+const char *arf_header_raw(GMimeObject *o, const char *name)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+
+	return h ? g_mime_header_get_raw_value(h) : NULL;
+}

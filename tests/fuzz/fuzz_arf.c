@@ -1,0 +1,103 @@
+/*
+ * fuzz_arf.c - libFuzzer target for the ARF (feedback report) parser.
+ *
+ * Reports come from anyone who can mail the FBL domain.  Whatever the
+ * bytes, arf_parse returns 0 or -EINVAL; on 0 every string of the report
+ * is NUL-terminated inside its array, valid UTF-8 without control
+ * characters, every recipient a normalised address that normalises to
+ * itself, and the recipient count within bounds.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "addr.h"
+#include "arf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* fuzz_text - S (an array of N bytes) is a clean string */
+static void fuzz_text(const char *what, const char *s, size_t n)
+{
+	const char *p;
+
+	if (!memchr(s, '\0', n) || !g_utf8_validate(s, -1, NULL)) {
+		fprintf(stderr, "fuzz_arf: %s not a valid string\n", what);
+		abort();
+	}
+	for (p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+			fprintf(stderr, "fuzz_arf: control in %s\n", what);
+			abort();
+		}
+	}
+}
+
+/* fuzz_addr - A is "" or a normalised address */
+static void fuzz_addr(const char *what, const char *a)
+{
+	char again[ADDR_MAX + 1];
+
+	fuzz_text(what, a, ADDR_MAX + 1);
+	if (a[0] && (addr_normalise(a, strlen(a), again, sizeof(again)) < 0 ||
+		     strcmp(a, again) != 0)) {
+		fprintf(stderr, "fuzz_arf: %s not normalised\n", what);
+		abort();
+	}
+}
+
+#define TEXT(f) fuzz_text(#f, r.f, sizeof(r.f))
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct arf_report r;
+	char err[256];
+	size_t i;
+	int rc;
+
+	rc = arf_parse((const char *)data, size, &r, err, sizeof(err));
+	if (rc != 0 && rc != -EINVAL) {
+		fprintf(stderr, "fuzz_arf: unexpected code %d\n", rc);
+		abort();
+	}
+	if (rc != 0) {
+		fuzz_text("err", err, sizeof(err));
+		return 0;
+	}
+	TEXT(feedback_type);
+	TEXT(user_agent);
+	TEXT(version);
+	TEXT(original_envelope_id);
+	TEXT(source_ip);
+	TEXT(reporting_mta);
+	TEXT(reported_domain);
+	TEXT(auth_failure);
+	TEXT(orig_subject);
+	TEXT(orig_message_id);
+	TEXT(list_id);
+	TEXT(list_id_token);
+	TEXT(mw_subscriber_uid);
+	TEXT(mailer_lid);
+	TEXT(mailer_recptid);
+	TEXT(x_job);
+	TEXT(feedback_id);
+	fuzz_addr("original_mail_from", r.original_mail_from);
+	fuzz_addr("orig_from", r.orig_from);
+	fuzz_addr("orig_return_path", r.orig_return_path);
+	fuzz_addr("envelope_from", r.envelope_from);
+	fuzz_addr("envelope_to", r.envelope_to);
+	if (r.n_rcpts > ARF_MAX_RCPTS || !r.feedback_type[0] ||
+	    (r.n_rcpts == 0) != !!(r.flags & ARF_F_ANONYMISED)) {
+		fprintf(stderr, "fuzz_arf: bad count or flags\n");
+		abort();
+	}
+	for (i = 0; i < r.n_rcpts; i++)
+		fuzz_addr("rcpt", r.rcpts[i]);
+	return 0;
+}

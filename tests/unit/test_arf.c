@@ -1,0 +1,549 @@
+/*
+ * test_arf.c - the ARF parser on the fixtures of tests/data/arf (every
+ * field of every report checked exactly) and on generated mails: huge
+ * bodies, many recipients, over-long values, deep nesting, garbage.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "arf.h"
+
+#define DATA "tests/data/arf/"
+
+struct fixture {
+	const char *file;
+	struct arf_report want;
+};
+
+static const struct fixture fixtures[] = {
+	{ "yahoo.eml", {
+		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
+		.version = "1",
+		.original_mail_from = "bounces-ab123cd456ef7@news.example.com",
+		.arrival_time = 1709632682, .source_ip = "203.0.113.25",
+		.reporting_mta = "mta1.feedback.example.net",
+		.reported_domain = "news.example.com",
+		.rcpts = { "jane.doe@example.net" }, .n_rcpts = 1,
+		.orig_from = "news@news.example.com",
+		.orig_return_path = "bounces-ab123cd456ef7@news.example.com",
+		.orig_subject = "Spring offers inside",
+		.orig_message_id = "<5f2c1e0a9b7d4.mw@news.example.com>",
+		.list_id = "Example News <ab123cd456ef7.list.news.example.com>",
+		.list_id_token = "ab123cd456ef7.list.news.example.com",
+		.mw_subscriber_uid = "zz123cd456ef7",
+		.x_job = "mailwizz-cc123cd456ef7",
+		.envelope_from = "feedback@arf.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = 0 } },
+	{ "mailru.eml", {
+		.feedback_type = "abuse", .user_agent = "ExampleRU-FBL/2.0",
+		.version = "1", .arrival_time = 1709700942,
+		.source_ip = "2001:db8::25",
+		.reporting_mta = "fbl.feedback.example.org",
+		.rcpts = { "ivan.petrov@example.org" }, .n_rcpts = 1,
+		.orig_from = "shop@mail.example.com",
+		.orig_return_path = "bounce@mail.example.com",
+		.orig_subject = "Weekly deals",
+		.orig_message_id = "<8a9b7c6d5e4f3@mail.example.com>",
+		.list_id = "<ab123cd456ef7>", .list_id_token = "ab123cd456ef7",
+		.mw_subscriber_uid = "yy123cd456ef7",
+		.x_job = "mailwizz-cd123cd456ef7",
+		.envelope_from = "fbl@feedback.example.org",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG } },
+	{ "jmrp.eml", {
+		.feedback_type = "abuse",
+		.rcpts = { "complainer@outlook.example.com" }, .n_rcpts = 1,
+		.orig_from = "news@news.example.com",
+		.orig_return_path = "bounces-ab123cd456ef7@news.example.com",
+		.orig_subject = "Your March newsletter",
+		.orig_message_id = "<6a1b2c3d4e5f6.mw@news.example.com>",
+		.list_id = "Example News <ab123cd456ef7.list.news.example.com>",
+		.list_id_token = "ab123cd456ef7.list.news.example.com",
+		.mw_subscriber_uid = "xx123cd456ef7",
+		.x_job = "mailwizz-cc123cd456ef7",
+		.envelope_from = "staff@hotmail.example.com",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
+			 ARF_F_RCPT_FROM_ORIG } },
+	{ "anon_mailwizz.eml", {
+		.feedback_type = "abuse", .user_agent = "ISP-Example-FBL/0.9",
+		.version = "1", .arrival_time = 1709906340,
+		.source_ip = "203.0.113.26",
+		.orig_from = "news@news.example.com",
+		.orig_subject = "Last chance",
+		.orig_message_id = "<7b2c3d4e5f6a7.mw@news.example.com>",
+		.list_id = "<ab123cd456ef7>", .list_id_token = "ab123cd456ef7",
+		.mw_subscriber_uid = "ww123cd456ef7",
+		.x_job = "mailwizz-ce123cd456ef7",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_REDACTED | ARF_F_ANONYMISED } },
+	{ "anon_interspire.eml", {
+		.feedback_type = "abuse", .user_agent = "ExampleNet-ARF/3",
+		.version = "1",
+		.original_mail_from = "campaigns@iem.example.com",
+		.arrival_time = 1709973930, .source_ip = "198.51.100.200",
+		.orig_from = "campaigns@iem.example.com",
+		.orig_return_path = "campaigns@iem.example.com",
+		.orig_subject = "March sale",
+		.orig_message_id = "<iem.1234.5678@iem.example.com>",
+		.mailer_lid = "12", .mailer_recptid = "48213",
+		.envelope_from = "arf@isp.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_HEADERS_ONLY | ARF_F_ANONYMISED } },
+	{ "not_spam.eml", {
+		.feedback_type = "not-spam", .user_agent = "ExampleFBL/1.4",
+		.version = "1", .arrival_time = 1710112800,
+		.rcpts = { "happy.reader@example.net" }, .n_rcpts = 1,
+		.orig_from = "news@news.example.com",
+		.orig_subject = "Hello again",
+		.orig_message_id = "<8c3d4e5f6a7b8.mw@news.example.com>",
+		.x_job = "mailwizz-cc123cd456ef7",
+		.envelope_from = "feedback@arf.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = 0 } },
+	{ "auth_failure.eml", {
+		.feedback_type = "auth-failure", .user_agent = "ExampleDMARC/1.0",
+		.version = "1", .original_mail_from = "mailer@news.example.com",
+		.arrival_time = 1710118923, .source_ip = "192.0.2.99",
+		.reported_domain = "news.example.com", .auth_failure = "dkim",
+		.rcpts = { "postmaster@reports.example.org" }, .n_rcpts = 1,
+		.orig_from = "mailer@news.example.com",
+		.orig_subject = "Invoice",
+		.orig_message_id = "<forged.1@news.example.com>",
+		.envelope_from = "dmarc@reports.example.org",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG } },
+	{ "multi_rcpt.eml", {
+		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
+		.version = "1", .reported_domain = "news.example.com",
+		.rcpts = { "first@example.net", "second@example.org",
+			   "third+tag@example.com" }, .n_rcpts = 3,
+		.orig_from = "news@news.example.com",
+		.orig_subject = "Group send",
+		.x_job = "mailwizz-cc123cd456ef7",
+		.envelope_from = "feedback@arf.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_REDACTED } },
+	{ "gmail.eml", {
+		.feedback_type = "abuse",
+		.user_agent = "Example-Gmail-Like-FBL/1.0", .version = "1",
+		.original_envelope_id = "env-0042",
+		.arrival_time = 1710223628, .source_ip = "203.0.113.27",
+		.reporting_mta = "feedback.mail.example.com",
+		.orig_from = "news@news.example.com",
+		.orig_subject = "Offers",
+		.orig_message_id = "<9d4e5f6a7b8c9.mw@news.example.com>",
+		.list_id = "\"Example News\" <ab123cd456ef7.list.news.example.com>",
+		.list_id_token = "ab123cd456ef7.list.news.example.com",
+		.mw_subscriber_uid = "vv123cd456ef7",
+		.x_job = "mailwizz-cc123cd456ef7",
+		.feedback_id = "cc123cd456ef7:ab123cd456ef7:mailwizz:news.example.com",
+		.envelope_from = "feedback-noreply@mail.example.com",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_REDACTED | ARF_F_ANONYMISED } },
+	{ "report_only.eml", {
+		.feedback_type = "abuse", .user_agent = "MinimalFBL",
+		.rcpts = { "lonely@example.net" }, .n_rcpts = 1,
+		.envelope_from = "feedback@arf.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_TYPE_ASSUMED | ARF_F_NO_ORIGINAL } },
+	{ "encoded.eml", {
+		/* "abuse\x01junk": the first token; Latin-1 bytes read as
+		   Latin-1; the 8-bit Original-Rcpt-To that is not UTF-8 is
+		   refused, the UTF-8 one kept; 203.0.113.300 is no IP; DEL
+		   dropped; the encoded CR LF of the subject became a space;
+		   identifiers with a blank, ';' or 8-bit are dropped */
+		.feedback_type = "abuse",
+		.user_agent = "Fb\xc3\xa9L \xc3\xbf\xc3\xbe agent",
+		.version = "1",
+		.reporting_mta = "mta.example.net",
+		.rcpts = { "jos\xc3\xa9@example.fr" }, .n_rcpts = 1,
+		.orig_from = "news@news.example.com",
+		.orig_subject = "\xd0\xa1\xd0\xbf\xd0\xb0\xd1\x81\xd0\xb8\xd0\xb1"
+				"\xd0\xbe \xe2\x80\x94 line Injected: x",
+		.orig_message_id = "<a\xc3\xa9" "b@news.example.com>",
+		.list_id = "Caf\xc3\xa9 list <ab123cd456ef7.list.news.example.com>",
+		.list_id_token = "ab123cd456ef7.list.news.example.com",
+		.envelope_from = "feedback@arf.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = 0 } },
+	{ "raw8bit.eml", {
+		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
+		.version = "1",
+		.rcpts = { "reader@example.fr" }, .n_rcpts = 1,
+		.orig_from = "news@news.example.com",
+		.orig_subject = "", /* built in test_fixtures */
+		.orig_message_id = "<r8@news.example.com>",
+		.envelope_from = "feedback@arf.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.flags = ARF_F_HEADERS_ONLY } },
+};
+
+/* read_file - a fixture into a malloc'ed buffer */
+static char *read_file(const char *name, size_t *len)
+{
+	char path[256];
+	gchar *data = NULL;
+	gsize n = 0;
+	GError *error = NULL;
+
+	snprintf(path, sizeof(path), DATA "%s", name);
+	if (!g_file_get_contents(path, &data, &n, &error)) {
+		fail_msg("cannot read %s: %s", path, error->message);
+		return NULL;
+	}
+	*len = n;
+	return data;
+}
+
+/* raw8bit_subject - the Latin-1 subject as UTF-8, cut at 255 bytes on a
+   character boundary: 29 bytes, 37 times "été " (6 bytes), then "ét" */
+static void raw8bit_subject(char *buf, size_t len)
+{
+	int i;
+
+	g_strlcpy(buf, "Caf\xc3\xa9 cr\xc3\xa8me \xc3\xa0 moiti\xc3\xa9 prix ", len);
+	for (i = 0; i < 37; i++)
+		g_strlcat(buf, "\xc3\xa9t\xc3\xa9 ", len);
+	g_strlcat(buf, "\xc3\xa9t", len);
+}
+
+/* check_report - every field of GOT equals WANT */
+static void check_report(const char *name, const struct arf_report *got,
+			 const struct arf_report *want)
+{
+	char fg[256], fw[256];
+	size_t i;
+
+	print_message("  %s\n", name);
+	assert_string_equal(got->feedback_type, want->feedback_type);
+	assert_string_equal(got->user_agent, want->user_agent);
+	assert_string_equal(got->version, want->version);
+	assert_string_equal(got->original_mail_from, want->original_mail_from);
+	assert_string_equal(got->original_envelope_id,
+			    want->original_envelope_id);
+	assert_int_equal(got->arrival_time, want->arrival_time);
+	assert_string_equal(got->source_ip, want->source_ip);
+	assert_string_equal(got->reporting_mta, want->reporting_mta);
+	assert_string_equal(got->reported_domain, want->reported_domain);
+	assert_string_equal(got->auth_failure, want->auth_failure);
+	assert_int_equal(got->n_rcpts, want->n_rcpts);
+	for (i = 0; i < want->n_rcpts; i++)
+		assert_string_equal(got->rcpts[i], want->rcpts[i]);
+	assert_string_equal(got->orig_from, want->orig_from);
+	assert_string_equal(got->orig_return_path, want->orig_return_path);
+	assert_string_equal(got->orig_subject, want->orig_subject);
+	assert_string_equal(got->orig_message_id, want->orig_message_id);
+	assert_string_equal(got->list_id, want->list_id);
+	assert_string_equal(got->list_id_token, want->list_id_token);
+	assert_string_equal(got->mw_subscriber_uid, want->mw_subscriber_uid);
+	assert_string_equal(got->mailer_lid, want->mailer_lid);
+	assert_string_equal(got->mailer_recptid, want->mailer_recptid);
+	assert_string_equal(got->x_job, want->x_job);
+	assert_string_equal(got->feedback_id, want->feedback_id);
+	assert_string_equal(got->envelope_from, want->envelope_from);
+	assert_string_equal(got->envelope_to, want->envelope_to);
+	assert_string_equal(arf_flags_str(got->flags, fg, sizeof(fg)),
+			    arf_flags_str(want->flags, fw, sizeof(fw)));
+}
+
+static void test_fixtures(void **state)
+{
+	struct arf_report got, want;
+	char err[256];
+	size_t i, len;
+	char *buf;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(fixtures); i++) {
+		buf = read_file(fixtures[i].file, &len);
+		err[0] = '\0';
+		memset(&got, 0xa5, sizeof(got));
+		if (arf_parse(buf, len, &got, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", fixtures[i].file, err);
+		want = fixtures[i].want;
+		if (strcmp(fixtures[i].file, "raw8bit.eml") == 0)
+			raw8bit_subject(want.orig_subject,
+					sizeof(want.orig_subject));
+		check_report(fixtures[i].file, &got, &want);
+		g_free(buf);
+	}
+}
+
+/* parse_fails - BUF is refused with -EINVAL and exactly WHY */
+static void parse_fails(const char *buf, size_t len, const char *why)
+{
+	struct arf_report r;
+	char err[256] = "";
+
+	assert_int_equal(arf_parse(buf, len, &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, why);
+	assert_int_equal(r.n_rcpts, 0);
+	assert_string_equal(r.feedback_type, "");
+}
+
+static const char not_report[] = "not a feedback report: no "
+	"message/feedback-report part and no attached original message";
+
+static void test_malformed(void **state)
+{
+	static const char garbage[] = "\x00\x01\x02\xff\xfe garbage\r\n\r\n"
+				      "\x80\x81\x82 more\n";
+	static const char no_colon[] = "no colon here\nnor here\n";
+	static const char mixed[] =
+		"Content-Type: multipart/mixed; boundary=\"x\"\n\n"
+		"--x\nContent-Type: text/plain\n\nhello\n"
+		"--x\nContent-Type: application/octet-stream\n\nAAAA\n--x--\n";
+	static const char unclosed[] =
+		"Content-Type: multipart/report; report-type=feedback-report;"
+		" boundary=\"never\"\n\nno boundary ever comes\n";
+	char *buf;
+	size_t len;
+
+	(void)state;
+	buf = read_file("malformed_plain.eml", &len);
+	parse_fails(buf, len, not_report);
+	g_free(buf);
+	parse_fails(garbage, sizeof(garbage) - 1,
+		    "not a mail: no header could be read");
+	parse_fails(no_colon, sizeof(no_colon) - 1,
+		    "not a mail: no header could be read");
+	parse_fails(mixed, sizeof(mixed) - 1, not_report);
+	parse_fails(unclosed, sizeof(unclosed) - 1, not_report);
+	parse_fails("", 0, "not a feedback report: empty mail");
+	parse_fails(NULL, 10, "not a feedback report: empty mail");
+}
+
+/* yahoo_with_body - the yahoo fixture with BODY bytes of base64-like
+   lines in the original's body */
+static char *yahoo_with_body(size_t body, size_t *len)
+{
+	static const char mark[] = "Hello,\r\nspring offers.\r\n";
+	GString *s = g_string_sized_new(body + 4096);
+	char *fix, *at;
+	size_t flen, done = 0;
+
+	fix = read_file("yahoo.eml", &flen);
+	at = strstr(fix, mark);
+	assert_non_null(at);
+	g_string_append_len(s, fix, at - fix);
+	while (done < body) {
+		g_string_append(s, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xt"
+				   "bm9wcXJzdHV2d3h5ejAxMjM0NTY3\r\n");
+		done += 78;
+	}
+	g_string_append(s, at);
+	g_free(fix);
+	*len = s->len;
+	return g_string_free(s, FALSE);
+}
+
+static void test_huge(void **state)
+{
+	struct arf_report got;
+	char err[256];
+	size_t len;
+	char *buf = yahoo_with_body(24u * 1024 * 1024, &len);
+
+	(void)state;
+	assert_true(len > 24u * 1024 * 1024);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	check_report("yahoo.eml + 24 MiB", &got, &fixtures[0].want);
+	g_free(buf);
+}
+
+/* report_with - a minimal ARF whose report part holds FIELDS and whose
+   original holds ORIG headers */
+static char *report_with(const char *fields, const char *orig, size_t *len)
+{
+	char *s = g_strdup_printf(
+		"X-Bounced-Envelope-To: <fbl@fbl.example.com>\n"
+		"X-Bounced-Envelope-To: <forged@evil.example.org>\n"
+		"Content-Type: multipart/report; report-type=feedback-report;"
+		" boundary=\"b\"\n\n"
+		"--b\nContent-Type: message/feedback-report\n\n%s\n"
+		"--b\nContent-Type: message/rfc822\n\n%s\nbody\n--b--\n",
+		fields, orig);
+
+	*len = strlen(s);
+	return s;
+}
+
+static void test_many_rcpts(void **state)
+{
+	GString *f = g_string_new("Feedback-Type: abuse\n");
+	struct arf_report got;
+	char err[256], want[64];
+	size_t len, i;
+	char *buf;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		g_string_append_printf(f, "Original-Rcpt-To: <User%zu@example.net>\n"
+					  "Original-Rcpt-To: user%zu@EXAMPLE.net\n",
+				       i, i);
+	buf = report_with(f->str, "To: someone@example.com", &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.n_rcpts, ARF_MAX_RCPTS);
+	for (i = 0; i < ARF_MAX_RCPTS; i++) {
+		snprintf(want, sizeof(want), "user%zu@example.net", i);
+		assert_string_equal(got.rcpts[i], want);
+	}
+	assert_int_equal(got.flags, ARF_F_RCPTS_TRUNCATED);
+	assert_string_equal(got.envelope_to, "fbl@fbl.example.com");
+	g_free(buf);
+	g_string_free(f, TRUE);
+}
+
+/* test_envelope - the envelope is read from the first two lines only */
+static void test_envelope(void **state)
+{
+	static const char late[] =
+		"From: someone@example.org\n"
+		"Return-Path: <forged@evil.example.org>\n"
+		"X-Bounced-Envelope-To: <forged@evil.example.org>\n"
+		"Content-Type: message/rfc822\n\n"
+		"From: news@news.example.com\nTo: reader@example.net\n\nhi\n";
+	static const char bad[] =
+		"Return-Path: <not an address>\n"
+		"X-Bounced-Envelope-To: <Fbl@FBL.example.com>\n"
+		"Content-Type: message/rfc822\n\n"
+		"From: news@news.example.com\nTo: reader@example.net\n\nhi\n";
+	struct arf_report got;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(arf_parse(late, sizeof(late) - 1, &got, err,
+				   sizeof(err)), 0);
+	assert_string_equal(got.envelope_from, "");
+	assert_string_equal(got.envelope_to, "");
+	assert_string_equal(got.rcpts[0], "reader@example.net");
+	assert_int_equal(got.flags, ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
+				    ARF_F_RCPT_FROM_ORIG);
+	assert_int_equal(arf_parse(bad, sizeof(bad) - 1, &got, err,
+				   sizeof(err)), 0);
+	assert_string_equal(got.envelope_from, "");
+	assert_string_equal(got.envelope_to, "fbl@fbl.example.com");
+}
+
+static void test_long_values(void **state)
+{
+	struct arf_report got;
+	char err[256];
+	char *ua = g_strnfill(1000, 'u'), *tok = g_strnfill(200, 'a');
+	char *fields, *orig, *buf;
+	size_t len;
+
+	(void)state;
+	fields = g_strdup_printf("Feedback-Type: %s\nUser-Agent: %s\n"
+				 "Original-Rcpt-To: %s@example.net\n"
+				 "Reported-Domain: %s.example.com\n",
+				 tok, ua, ua, ua);
+	orig = g_strdup_printf("Subject: %s\nList-Id: <%s>\n"
+			       "X-Mw-Subscriber-Uid: %s\nX-Mailer-LID: %s\n"
+			       "X-Job: %s\nTo: =?UTF-8?Q?=E2=80=94?= <%s@x.example>",
+			       ua, tok, tok, tok, tok, tok);
+	buf = report_with(fields, orig, &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	/* text is cut, identifiers and addresses that do not fit are gone */
+	assert_int_equal(strlen(got.feedback_type), sizeof(got.feedback_type) - 1);
+	assert_int_equal(strspn(got.feedback_type, "a"), 31);
+	assert_int_equal(strlen(got.user_agent), 127);
+	assert_int_equal(strspn(got.user_agent, "u"), 127);
+	assert_int_equal(strlen(got.reported_domain), 255);
+	assert_int_equal(strlen(got.orig_subject), 255);
+	assert_string_equal(got.list_id_token, "");
+	assert_int_equal(strlen(got.list_id), 202);
+	assert_string_equal(got.mw_subscriber_uid, "");
+	assert_string_equal(got.mailer_lid, "");
+	assert_string_equal(got.x_job, "");
+	assert_int_equal(got.n_rcpts, 0);
+	assert_int_equal(got.flags, ARF_F_ANONYMISED);
+	g_free(buf);
+	g_free(orig);
+	g_free(fields);
+	g_free(tok);
+	g_free(ua);
+}
+
+/* nested - the report ARF wrapped in DEPTH multipart/mixed levels */
+static char *nested(int depth, size_t *len)
+{
+	GString *s = g_string_new("");
+	int i;
+
+	for (i = 0; i < depth; i++)
+		g_string_append_printf(s, "%sContent-Type: multipart/mixed; "
+				       "boundary=\"n%d\"\n\n--n%d\n",
+				       i ? "" : "X-Bounced-Envelope-To: a@example.com\n",
+				       i, i);
+	g_string_append(s, "Content-Type: message/feedback-report\n\n"
+			   "Feedback-Type: not-spam\n"
+			   "Original-Rcpt-To: deep@example.net\n\n");
+	for (i = depth - 1; i >= 0; i--)
+		g_string_append_printf(s, "--n%d--\n", i);
+	*len = s->len;
+	return g_string_free(s, FALSE);
+}
+
+static void test_nesting(void **state)
+{
+	struct arf_report got;
+	char err[256];
+	size_t len;
+	char *buf;
+
+	(void)state;
+	buf = nested(7, &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	assert_string_equal(got.feedback_type, "not-spam");
+	assert_string_equal(got.rcpts[0], "deep@example.net");
+	assert_string_equal(got.envelope_to, "a@example.com");
+	assert_int_equal(got.flags, ARF_F_NO_ORIGINAL);
+	g_free(buf);
+	buf = nested(9, &len);	/* deeper than the walk looks */
+	parse_fails(buf, len, not_report);
+	g_free(buf);
+	buf = nested(3000, &len);	/* hostile: must not exhaust the stack */
+	parse_fails(buf, len, not_report);
+	g_free(buf);
+}
+
+static void test_flags_str(void **state)
+{
+	char buf[64], small[12];
+
+	(void)state;
+	assert_string_equal(arf_flags_str(0, buf, sizeof(buf)), "");
+	assert_string_equal(arf_flags_str(ARF_F_NO_REPORT_PART | ARF_F_ANONYMISED |
+					  ARF_F_RCPTS_TRUNCATED, buf, sizeof(buf)),
+			    "no-report-part,anonymised,rcpts-truncated");
+	assert_string_equal(arf_flags_str(ARF_F_HEADERS_ONLY | ARF_F_REDACTED,
+					  small, sizeof(small)), "headers-onl");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_many_rcpts),
+		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_flags_str),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
