@@ -49,7 +49,7 @@
 #define UNSUB_SIG_LEN 16	/* hex digits of a signature */
 #define UNSUB_VALUE_MAX 17	/* a buffer for any value, NUL included */
 #define UNSUB_ADDR_FORMS_MAX 32	/* forms in one list */
-#define UNSUB_SECRET_MIN 16	/* bytes of a secret */
+#define UNSUB_SECRET_MIN 16	/* bytes of a secret in the config */
 #define UNSUB_SECRET_MAX 1024
 
 /* what the ids are */
@@ -81,8 +81,9 @@ struct unsub_addr_set;
 
 /*
  * unsub_addr_compile - SPEC (forms separated by ';', blanks around them
- * ignored, at most UNSUB_ADDR_FORMS_MAX) with SECRET (NULL or "" for none;
- * else UNSUB_SECRET_MIN..UNSUB_SECRET_MAX bytes, copied) into *OUT, freed
+ * ignored, at most UNSUB_ADDR_FORMS_MAX) with SECRET (NULL or "" for none,
+ * else at most UNSUB_SECRET_MAX bytes, copied; the config asks for at
+ * least UNSUB_SECRET_MIN) into *OUT, freed
  * with unsub_addr_free().  0, or -EINVAL with ERR naming the form and what
  * is wrong with it (unknown placeholder, missing separator, ...).
  */

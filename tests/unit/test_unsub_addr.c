@@ -272,8 +272,6 @@ static const struct {
 	  "address form '[SUBSCRIBER_UID].[LIST_UID]@v.example.com' has no "
 	  "[SIGNATURE], but a secret is set: every form must be signed (or "
 	  "remove the secret)" },
-	{ UNSUB_ADDR_DEFAULT, "short", "the secret has fewer than 16 bytes "
-	  "(make one with: openssl rand -hex 32)" },
 	{ "[SUBSCRIBER_UID].[LIST_UID]@*;[LIST_UID].[SUBSCRIBER_UID]@u.example.com",
 	  NULL, "address form '[LIST_UID].[SUBSCRIBER_UID]@u.example.com' is "
 	  "never used: the earlier form '[SUBSCRIBER_UID].[LIST_UID]@*' reads "
@@ -331,8 +329,7 @@ static void test_limits(void **state)
 	assert_int_equal(unsub_addr_compile("[SUBSCRIBER_UID].[LIST_UID]."
 					    "[SIGNATURE]@u.example.com", secret,
 					    &set, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, "the secret has more than 1024 bytes (make "
-			    "one with: openssl rand -hex 32)");
+	assert_string_equal(err, "the secret has more than 1024 bytes");
 	secret[UNSUB_SECRET_MAX] = '\0';
 	set = compile_ok("[SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com",
 			 secret);
