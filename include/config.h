@@ -101,6 +101,12 @@ struct config {
 	struct config_provider *providers;
 	size_t n_providers;
 
+	/* [unsubscribe] (forms checked by config_load, see unsub_addr.h) */
+	char *unsub_addresses;	/* ';'-separated address forms; default
+				   UNSUB_ADDR_DEFAULT */
+	char *unsub_secret;	/* signature key (secret), at least
+				   UNSUB_SECRET_MIN bytes; NULL = unsigned */
+
 	/* [notify] */
 	char *notify_smtp;
 	char *notify_from;

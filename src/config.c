@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "unsub_addr.h"
 
 #define CFG_MAX_FILE (1024 * 1024)	/* bytes in a config file */
 #define CFG_MAX_VALUE 4096		/* bytes in one value */
@@ -63,6 +64,9 @@ static const char *const cfg_keys_notify[] = {
 	"smtp", "from", "to", "digest-interval", NULL
 };
 static const char *const cfg_keys_rrd[] = { "file", NULL };
+static const char *const cfg_keys_unsubscribe[] = {
+	"addresses", "secret", NULL
+};
 static const char *const cfg_keys_common[] = {
 	"type", "senders", "concurrency", "timeout", "connect-timeout",
 	"ca-file", "max-age", "complaints", "lists", "retry-min", "retry-max",
@@ -523,6 +527,7 @@ static struct config *cfg_defaults(void)
 	cfg->soft_min_span = 3 * CFG_DAY;
 	cfg->soft_window = 30 * CFG_DAY;
 	cfg->digest_interval = 15 * CFG_MIN;
+	cfg->unsub_addresses = g_strdup(UNSUB_ADDR_DEFAULT);
 	return cfg;
 }
 
@@ -631,6 +636,51 @@ static int cfg_notify(struct cfg_ctx *c)
 			 &cfg->digest_interval) != 0)
 		return -1;
 	return 0;
+}
+
+/* cfg_unsubscribe - the [unsubscribe] group: the address forms are
+   compiled here so that a bad one stops the start, not the first mail */
+static int cfg_unsubscribe(struct cfg_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	const char *g = "unsubscribe";
+	struct unsub_addr_set *set = NULL;
+	char err[512];
+	char *v = NULL;
+	size_t n;
+
+	if (cfg_raw(c, g, "addresses", &v) != 0 ||
+	    cfg_string(c, g, "secret", true, &cfg->unsub_secret) != 0)
+		goto fail;
+	if (v && *v == '\0') {
+		cfg_fail(c, "[%s] addresses = '': expected address forms such "
+			 "as %s, separated by ';'", g, UNSUB_ADDR_DEFAULT);
+		goto fail;
+	}
+	if (v) {
+		g_free(cfg->unsub_addresses);
+		cfg->unsub_addresses = v;
+		v = NULL;
+	}
+	n = cfg->unsub_secret ? strlen(cfg->unsub_secret) : 0;
+	/* the check-config mask is warned about; it still checks the forms */
+	if (n && strcmp(cfg->unsub_secret, "****") != 0 &&
+	    (n < UNSUB_SECRET_MIN || n > UNSUB_SECRET_MAX)) {
+		cfg_fail(c, "[%s] secret: expected %d to %d bytes, not %zu "
+			 "(make one with: openssl rand -hex 32)", g,
+			 UNSUB_SECRET_MIN, UNSUB_SECRET_MAX, n);
+		goto fail;
+	}
+	if (unsub_addr_compile(cfg->unsub_addresses, cfg->unsub_secret, &set,
+			       err, sizeof(err)) != 0) {
+		cfg_fail(c, "[%s] addresses: %s", g, err);
+		goto fail;
+	}
+	unsub_addr_free(set);
+	return 0;
+fail:
+	g_free(v);
+	return -1;
 }
 
 /* cfg_rrd - the [rrd] group; the default follows the state directory */
@@ -957,6 +1007,7 @@ static int cfg_groups(struct cfg_ctx *c)
 		{ "classify", cfg_keys_classify },
 		{ "notify", cfg_keys_notify },
 		{ "rrd", cfg_keys_rrd },
+		{ "unsubscribe", cfg_keys_unsubscribe },
 	};
 	struct config *cfg = c->cfg;
 	char **groups = g_key_file_get_groups(c->kf, NULL);
@@ -1009,6 +1060,10 @@ static const char *cfg_secret_where(const struct config *cfg,
 {
 	size_t i;
 
+	if (cfg->unsub_secret) {
+		*provider = NULL;
+		return "secret";
+	}
 	for (i = 0; i < cfg->n_providers; i++) {
 		const struct config_provider *p = &cfg->providers[i];
 
@@ -1032,9 +1087,10 @@ static void cfg_check_mode(struct cfg_ctx *c)
 	const char *key = cfg_secret_where(c->cfg, &prov);
 
 	if (key && (c->mode & 077))
-		cfg_warn(c, "holds secrets (%s in [provider %s]) and is open to "
-			 "group or others (mode %04o); run: chmod 600 %s", key,
-			 prov, (unsigned)(c->mode & 07777), c->file);
+		cfg_warn(c, "holds secrets (%s in [%s%s]) and is open to group "
+			 "or others (mode %04o); run: chmod 600 %s", key,
+			 prov ? "provider " : "unsubscribe", prov ? prov : "",
+			 (unsigned)(c->mode & 07777), c->file);
 }
 
 /* cfg_read - load the file into c->kf (size and type checked first) */
@@ -1089,7 +1145,7 @@ int config_load(const char *path, struct config **out, GPtrArray *warnings,
 		c.kf = g_key_file_new();
 		if (cfg_read(&c) != 0 || cfg_groups(&c) != 0 ||
 		    cfg_bounced(&c) != 0 || cfg_classify(&c) != 0 ||
-		    cfg_notify(&c) != 0)
+		    cfg_notify(&c) != 0 || cfg_unsubscribe(&c) != 0)
 			goto out;
 	}
 	if (cfg_rrd(&c) != 0)
@@ -1157,6 +1213,10 @@ void config_free(struct config *cfg)
 	g_free(cfg->notify_from);
 	g_free(cfg->notify_to);
 	g_free(cfg->rrd_file);
+	g_free(cfg->unsub_addresses);
+	if (cfg->unsub_secret)
+		explicit_bzero(cfg->unsub_secret, strlen(cfg->unsub_secret));
+	g_free(cfg->unsub_secret);
 	g_free(cfg);
 }
 

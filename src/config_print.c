@@ -3,7 +3,8 @@
  *
  * Every key is written with its value, so an operator sees what is in
  * force; the output is a file config_load() reads back to the same values,
- * except that secrets (private-key, api-key, usertoken, secret) are written
+ * except that secrets (private-key, api-key, usertoken, secret, and the
+ * [unsubscribe] secret) are written
  * as "****".  Durations use config_format_duration(), lists are joined with
  * ';', unset strings are written empty.  Control characters (which
  * config_load refuses, but a config built in code might hold) are written
@@ -182,6 +183,10 @@ void config_print(const struct config *cfg, FILE *out)
 
 	for (i = 0; i < cfg->n_providers; i++)
 		cfgp_provider(out, &cfg->providers[i]);
+
+	fputs("\n[unsubscribe]\n", out);
+	cfgp_value(out, "addresses", cfg->unsub_addresses);
+	cfgp_secret(out, "secret", cfg->unsub_secret);
 
 	fputs("\n[notify]\n", out);
 	cfgp_value(out, "smtp", cfg->notify_smtp);

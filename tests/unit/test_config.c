@@ -185,6 +185,8 @@ static void assert_config_equal(const struct config *a,
 		assert_int_equal(p->connect_timeout, q->connect_timeout);
 		assert_str_or_null(q->ca_file, p->ca_file);
 	}
+	assert_string_equal(b->unsub_addresses, a->unsub_addresses);
+	assert_secret(b->unsub_secret, a->unsub_secret, masked);
 	assert_str_or_null(b->notify_smtp, a->notify_smtp);
 	assert_str_or_null(b->notify_from, a->notify_from);
 	assert_str_or_null(b->notify_to, a->notify_to);
@@ -332,6 +334,11 @@ static const char full_conf[] =
 	"secret = s3cr3t\n"
 	"senders = *\n"
 	"\n"
+	"[unsubscribe]\n"
+	"addresses = [SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID].[SIGNATURE]@U.example.com ; "
+	"iem-[SUBSCRIBER_ID]-[LIST_ID]-[SIGNATURE]@*\n"
+	"secret = unsub-0123456789abcdef\n"
+	"\n"
 	"[notify]\n"
 	"smtp = smtp://localhost:25\n"
 	"from = bounced@example.com\n"
@@ -426,6 +433,11 @@ static void assert_full(const struct config *cfg)
 	assert_null(p->endpoint);
 	assert_int_equal(p->list_refresh, 600);
 
+	assert_string_equal(cfg->unsub_addresses,
+			    "[SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]."
+			    "[SIGNATURE]@U.example.com ; "
+			    "iem-[SUBSCRIBER_ID]-[LIST_ID]-[SIGNATURE]@*");
+	assert_string_equal(cfg->unsub_secret, "unsub-0123456789abcdef");
 	assert_string_equal(cfg->notify_smtp, "smtp://localhost:25");
 	assert_string_equal(cfg->notify_from, "bounced@example.com");
 	assert_string_equal(cfg->notify_to, "postmaster@example.com");
@@ -516,6 +528,12 @@ static const struct bad_case {
 	{ "[classify]\nhard-categories = a b\n", "hard-categories = 'a b'", "blank" },
 	{ "[notify]\ndigest-interval = 0s\n", "digest-interval = '0s'", "duration" },
 	{ "[notify]\ndigest-interval = 1 h\n", "digest-interval", "'1 h'" },
+	{ "[unsubscribe]\naddresses =\n", "[unsubscribe] addresses = ''", "address forms" },
+	{ "[unsubscribe]\naddresses = [SUBSCRIBER_UID]-[LIST]@u.example.com\n", "[unsubscribe] addresses: address form '[SUBSCRIBER_UID]-[LIST]@u.example.com'", "unknown placeholder '[LIST]'" },
+	{ "[unsubscribe]\naddresses = [SUBSCRIBER_UID].[LIST_UID]@u.example.com;x\n", "[unsubscribe] addresses: address form 'x'", "LOCALPART@DOMAIN" },
+	{ "[unsubscribe]\nsecret = 0123456789abcdef\n", "[unsubscribe] addresses: address form '" "[SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]@fbl-unsub.example.com'", "has no [SIGNATURE], but a secret is set" },
+	{ "[unsubscribe]\naddresses = [SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com\nsecret = TOPSECRET\n", "[unsubscribe] secret: expected 16 to 1024 bytes, not 9", "openssl rand" },
+	{ "[unsubscribe]\naddresses = [SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com\n", "[unsubscribe] addresses", "no secret is set" },
 	{ "[provider x]\nendpoint = https://a.example.com\n", "[provider x] type", "required" },
 	{ "[provider x]\ntype = mailchimp\n", "[provider x] type = 'mailchimp'", "mailwizz, interspire or webhook" },
 	{ "[provider x]\ntype = mailwizz\npublic-key = a\nprivate-key = TOPSECRET\n", "[provider x] endpoint", "required" },
@@ -715,6 +733,9 @@ static void test_secret_mode(void **state)
 		{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com\n"
 		  "api-version = 2\napi-key = k\n", 0660, true },
 		{ "[bounced]\nspool = s\n", 0666, false },
+		{ "[unsubscribe]\nsecret = 0123456789abcdef\naddresses = "
+		  "[SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com\n",
+		  0640, true },
 	};
 	size_t i;
 
@@ -878,6 +899,11 @@ static void test_print_roundtrip(void **state)
 	assert_null(strstr(printed, "key789"));
 	assert_null(strstr(printed, "tok000"));
 	assert_null(strstr(printed, "s3cr3t"));
+	assert_null(strstr(printed, "unsub-0123456789abcdef"));
+	assert_non_null(strstr(printed, "[unsubscribe]\naddresses = "
+			       "[SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]."
+			       "[SIGNATURE]@U.example.com ; iem-[SUBSCRIBER_ID]-"
+			       "[LIST_ID]-[SIGNATURE]@*\nsecret = ****\n"));
 	assert_non_null(strstr(printed, "private-key = ****\n"));
 	assert_non_null(strstr(printed, "api-key = ****\n"));
 	assert_non_null(strstr(printed, "usertoken = ****\n"));
@@ -932,6 +958,9 @@ static void test_print_defaults(void **state)
 	assert_non_null(strstr(printed, "ignore-categories =\n"));
 	assert_non_null(strstr(printed, "smtp =\n"));
 	assert_non_null(strstr(printed, "file = ./state/bounced.rrd\n"));
+	assert_non_null(strstr(printed, "[unsubscribe]\naddresses = "
+			       "[SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]@"
+			       "fbl-unsub.example.com\nsecret =\n"));
 	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), 0);
 	assert_int_equal(w->len, 0);
 	assert_config_equal(cfg, back, false);
