@@ -10,6 +10,7 @@
  * to failed/ with the reason.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
