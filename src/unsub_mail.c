@@ -1,0 +1,322 @@
+/*
+ * unsub_mail.c - the envelope, From, Subject and Date of one unsubscribe
+ * mail from the spool (rules in include/unsub_mail.h).
+ *
+ * The mail is hostile input: only its header section (bounded) is handed
+ * to GMime, every address goes through addr_normalise(), and text is made
+ * valid UTF-8 without control or format characters before it is kept.
+ * Errors go into the caller's buffer; nothing here logs or exits.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "addr.h"
+#include "unsub_mail.h"
+
+#define UM_SHOW_MAX 80	/* bytes of a header value quoted in a message */
+
+/* um_err - printf into ERR when there is one */
+static void __attribute__((format(printf, 3, 4)))
+um_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* um_show - S for a message: blanks around it dropped, bounded,
+   printable ASCII only */
+static const char *um_show(const char *s, char buf[UM_SHOW_MAX + 4])
+{
+	size_t i, n;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+		     s[n - 1] == '\n'))
+		n--;
+	for (i = 0; i < n && i < UM_SHOW_MAX; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (i < n)
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = '\0';
+	return buf;
+}
+
+/* um_gmime - initialise GMime once for the life of the process: it cannot
+   be initialised again after a last g_mime_shutdown() (its tables are
+   gone), and g_mime_init() is reference-counted, so the reference taken
+   here keeps other callers' init/shutdown pairs from ending it */
+static void um_gmime(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		g_once_init_leave(&done, 1);
+	}
+}
+
+/*
+ * um_head_len - the length of the header section of BUF (blank line
+ * included): 0 when the mail starts with a blank line, -1 when no blank
+ * line ends it within UNSUB_MAIL_HEAD_MAX bytes (a mail of headers only,
+ * shorter than that, is all header)
+ */
+static long um_head_len(const char *buf, size_t len)
+{
+	size_t max = len < UNSUB_MAIL_HEAD_MAX ? len : UNSUB_MAIL_HEAD_MAX;
+	size_t i = 0;
+
+	while (i < max) {
+		const char *nl = memchr(buf + i, '\n', max - i);
+		size_t end = nl ? (size_t)(nl - buf) + 1 : max;
+
+		/* a blank line: "\n" or "\r\n" */
+		if (nl && (end - i == 1 || (end - i == 2 && buf[i] == '\r')))
+			return i == 0 ? 0 : (long)end;
+		if (!nl)
+			break;
+		i = end;
+	}
+	return len <= UNSUB_MAIL_HEAD_MAX ? (long)len : -1;
+}
+
+/* um_first_line_ok - BUF starts with "Name:" (a header field) */
+static bool um_first_line_ok(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < 998; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == ':')
+			return i > 0;
+		if (c <= 0x20 || c >= 0x7f)
+			return false;
+	}
+	return false;
+}
+
+/* um_norm - the address in the header value V into OUT; 0 or -1 */
+static int um_norm(const char *v, char *out)
+{
+	char tmp[ADDR_MAX + 8];
+	size_t n = 0;
+
+	/* unfold: line ends of a folded value become blanks */
+	for (; *v && n < sizeof(tmp) - 1; v++)
+		tmp[n++] = (*v == '\r' || *v == '\n') ? ' ' : *v;
+	if (*v)
+		return -1;
+	tmp[n] = '\0';
+	return addr_normalise(tmp, n, out, ADDR_MAX + 1) < 0 ? -1 : 0;
+}
+
+/* um_raw - the raw value of the first NAME header, or NULL */
+static const char *um_raw(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, name) : NULL;
+
+	return h ? g_mime_header_get_raw_value(h) : NULL;
+}
+
+/* um_first_mailbox - the address of the first mailbox of L (a group's
+   first member), or NULL */
+static const char *um_first_mailbox(InternetAddressList *l)
+{
+	InternetAddress *a;
+	int depth;
+
+	for (depth = 0; l && depth < 4; depth++) {
+		if (internet_address_list_length(l) < 1)
+			return NULL;
+		a = internet_address_list_get_address(l, 0);
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			return internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a));
+		if (!INTERNET_ADDRESS_IS_GROUP(a))
+			return NULL;
+		l = internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a));
+	}
+	return NULL;
+}
+
+/* um_rcpt - the recipient into M; 0 or -EINVAL with ERR */
+static int um_rcpt(GMimeMessage *msg, struct unsub_mail *m, char *err,
+		   size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum unsub_mail_rcpt_src src;
+	} hdrs[] = {
+		{ "X-Bounced-Envelope-To", UNSUB_RCPT_ENVELOPE },
+		{ "Delivered-To", UNSUB_RCPT_DELIVERED_TO },
+	};
+	char show[UM_SHOW_MAX + 4];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(hdrs); i++) {
+		v = um_raw(GMIME_OBJECT(msg), hdrs[i].name);
+		if (!v)
+			continue;
+		if (um_norm(v, m->rcpt) != 0) {
+			um_err(err, errlen, "%s '%s' is not an address",
+			       hdrs[i].name, um_show(v, show));
+			return -EINVAL;
+		}
+		m->rcpt_src = hdrs[i].src;
+		return 0;
+	}
+	v = um_raw(GMIME_OBJECT(msg), "To");
+	if (!v) {
+		um_err(err, errlen, "no recipient: no X-Bounced-Envelope-To, "
+		       "Delivered-To or To header");
+		return -EINVAL;
+	}
+	{
+		const char *a = um_first_mailbox(g_mime_message_get_to(msg));
+
+		if (!a || um_norm(a, m->rcpt) != 0) {
+			um_err(err, errlen, "To '%s' holds no address",
+			       um_show(v, show));
+			return -EINVAL;
+		}
+	}
+	m->rcpt_src = UNSUB_RCPT_TO;
+	return 0;
+}
+
+/* um_skip_char - a character the subject does not keep: controls (C0,
+   DEL, C1) and format characters (bidi overrides, zero-width) */
+static bool um_skip_char(gunichar c)
+{
+	GUnicodeType t = g_unichar_type(c);
+
+	return t == G_UNICODE_FORMAT || t == G_UNICODE_UNASSIGNED ||
+	       t == G_UNICODE_SURROGATE || t == G_UNICODE_PRIVATE_USE;
+}
+
+/* um_subject - S cleaned into OUT (UNSUB_MAIL_SUBJECT_MAX + 1 bytes) */
+static void um_subject(const char *s, char *out)
+{
+	gchar *v = g_utf8_make_valid(s, -1);
+	const gchar *p;
+	size_t n = 0;
+	bool blank = false;
+
+	for (p = v; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		char enc[6];
+		int len;
+
+		if (g_unichar_iscntrl(c) || g_unichar_isspace(c) ||
+		    c == 0x2028 || c == 0x2029) {
+			blank = n > 0;
+			continue;
+		}
+		if (um_skip_char(c))
+			continue;
+		len = g_unichar_to_utf8(c, enc);
+		if (n + (blank ? 1 : 0) + (size_t)len > UNSUB_MAIL_SUBJECT_MAX)
+			break;
+		if (blank)
+			out[n++] = ' ';
+		blank = false;
+		memcpy(out + n, enc, (size_t)len);
+		n += (size_t)len;
+	}
+	out[n] = '\0';
+	g_free(v);
+}
+
+/* um_fill - the fields of M from the parsed MSG */
+static int um_fill(GMimeMessage *msg, struct unsub_mail *m, char *err,
+		   size_t errlen)
+{
+	const char *v;
+	GDateTime *d;
+
+	if (um_rcpt(msg, m, err, errlen) != 0)
+		return -EINVAL;
+	v = um_raw(GMIME_OBJECT(msg), "Return-Path");
+	if (v && um_norm(v, m->sender) != 0)
+		m->sender[0] = '\0';
+	v = um_first_mailbox(g_mime_message_get_from(msg));
+	if (v && um_norm(v, m->from) != 0)
+		m->from[0] = '\0';
+	v = g_mime_message_get_subject(msg);
+	if (v)
+		um_subject(v, m->subject);
+	d = g_mime_message_get_date(msg);
+	if (d)
+		m->date = (int64_t)g_date_time_to_unix(d);
+	return 0;
+}
+
+/* unsub_mail_parse - the header section of BUF through GMime */
+int unsub_mail_parse(const char *buf, size_t len, struct unsub_mail *out,
+		     char *err, size_t errlen)
+{
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	GByteArray *head;
+	long hlen;
+	int rc = -EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!buf || len == 0) {
+		um_err(err, errlen, "empty mail");
+		return -EINVAL;
+	}
+	hlen = um_head_len(buf, len);
+	if (hlen < 0) {
+		um_err(err, errlen, "no end of the header section within %d "
+		       "bytes", UNSUB_MAIL_HEAD_MAX);
+		return -EINVAL;
+	}
+	if (hlen == 0 || !um_first_line_ok(buf, (size_t)hlen)) {
+		um_err(err, errlen, "not a mail: it does not start with a "
+		       "header field");
+		return -EINVAL;
+	}
+	um_gmime();
+	head = g_byte_array_sized_new((guint)hlen + 2);
+	g_byte_array_append(head, (const guint8 *)buf, (guint)hlen);
+	if (buf[hlen - 1] != '\n')
+		g_byte_array_append(head, (const guint8 *)"\n", 1);
+	g_byte_array_append(head, (const guint8 *)"\n", 1);
+	stream = g_mime_stream_mem_new_with_byte_array(head);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (!msg) {
+		um_err(err, errlen, "not a mail: GMime found no message");
+		goto out;
+	}
+	rc = um_fill(msg, out, err, errlen);
+out:
+	if (rc != 0)
+		memset(out, 0, sizeof(*out));
+	if (msg)
+		g_object_unref(msg);
+	if (parser)
+		g_object_unref(parser);
+	if (stream)
+		g_object_unref(stream);
+	return rc;
+}
