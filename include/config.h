@@ -53,8 +53,9 @@ struct config_provider {
 	int soft_action;	/* mailwizz: ACT_BOUNCE (default) or ACT_NONE */
 };
 
-/* how MailWizz writes List-Id: "<list uid> <display name>" */
-#define CONFIG_LIST_ID_DEFAULT "[LIST_UID] <*>"
+/* how MailWizz writes List-Id ("<list uid> <display name>"), and the
+   bare "<list uid>" some installations send; forms separated by ';' */
+#define CONFIG_LIST_ID_DEFAULT "[LIST_UID] <*>; *<[LIST_UID]>"
 
 /* what a provider does for a class of event (mailwizz hard-action, soft-action) */
 enum provider_class_action {

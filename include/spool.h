@@ -73,6 +73,16 @@ int spool_done(struct spool *sp, const char *name);
  */
 int spool_fail(struct spool *sp, const char *name, const char *why);
 
+/* spool_done_from, spool_fail_from - as spool_done and spool_fail for
+   DIR/NAME (a mail in fbl/new or unsub/new), kept as AS in done/ or
+   failed/ */
+int spool_done_from(struct spool *sp, const char *dir, const char *name,
+		    const char *as);
+int spool_fail_from(struct spool *sp, const char *dir, const char *name,
+		    const char *as, const char *why);
+/* spool_dir - the spool directory itself */
+const char *spool_dir(const struct spool *sp);
+
 /* spool_expire - delete the files of done/ finished at least the
    retention before NOW (the later of their modification and status-change
    times); the number deleted, or -errno */

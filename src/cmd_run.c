@@ -47,12 +47,12 @@
 #include "loop.h"
 #include "run_priv.h"
 #include "spool.h"
+#include "spool_mail.h"
 #include "state.h"
 
 #define RUN_TICK_MS 1000	/* the periodic tick */
 #define RUN_IDLE_MS 1000	/* longest wait with nothing due */
 #define RUN_EXPIRE_MS (10 * 60 * 1000)	/* done/ swept this often */
-#define RUN_WATCH_ACCT 0	/* loop tag of SPOOL/acct */
 
 /* run_now_ms - the monotonic clock in ms */
 int64_t run_now_ms(void)
@@ -187,6 +187,7 @@ static void run_tick(struct run *r)
 	}
 	if (run_now_ms() >= r->next_expire)
 		run_expire(r);
+	run_mail_note(r, -1);
 }
 
 /* run_events - what one wait brought */
@@ -200,10 +201,20 @@ static void run_events(struct run *r, const struct loop_events *ev)
 		run_stop(r, ev->stop_signo);
 	if (ev->reload && !r->stopping)
 		run_reload(r);
-	for (i = 0; i < ev->n_names; i++)
+	for (i = 0; i < ev->n_names; i++) {
 		if (ev->names[i].tag == RUN_WATCH_ACCT &&
 		    spool_push(r->sp, ev->names[i].name))
 			log_debug("run", "%s: arrived", ev->names[i].name);
+		else if (ev->names[i].tag >= RUN_WATCH_MAIL)
+			run_mail_note(r, ev->names[i].tag);
+	}
+	if (ev->overflow)
+		run_mail_note(r, -1);
+	if (ev->lost_tag >= RUN_WATCH_MAIL) {
+		log_error("run", "a maildir of the spool went away: mails are "
+			  "looked for every second until it is back");
+		r->mail_watch_lost = true;
+	}
 	if (ev->overflow) {
 		log_warn("run", "too many events at once: scanning %s",
 			 spool_acct_dir(r->sp));
@@ -224,7 +235,7 @@ static int run_timeout(struct run *r)
 {
 	int64_t now = run_now_ms(), t = RUN_IDLE_MS, in;
 
-	if (r->quit || (!r->stopping && run_take_busy(r)))
+	if (r->quit || (!r->stopping && (run_take_busy(r) || run_mail_busy(r))))
 		return 0;
 	if (dispatch_next_due(r->d, &in) == 0 && in < t)
 		t = in;
@@ -238,8 +249,10 @@ static int run_timeout(struct run *r)
 /* run_work - a slice of ingest, a dispatch step, the swaps */
 static void run_work(struct run *r)
 {
-	if (!r->stopping)
+	if (!r->stopping) {
 		run_take_work(r);
+		run_mail_work(r);
+	}
 	(void)dispatch_step(r->d, 0);	/* errors are logged by it */
 	if (r->d_next || r->in_next)
 		run_swap(r);
@@ -279,7 +292,7 @@ static int run_start(struct run *r, const struct config *cfg)
 		return EXIT_CONFIG;
 	}
 	r->d_cfg = cfg;
-	return EXIT_OK;
+	return run_mail_start(r);
 }
 
 /* run_cleanup - everything, in reverse order */
@@ -292,6 +305,7 @@ static void run_cleanup(struct run *r)
 	ingest_free(r->in);
 	state_close(r->st);
 	loop_free(r->loop);
+	spool_mail_free(r->sm);
 	spool_free(r->sp);
 	g_free(r->retry_name);
 	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;

@@ -722,22 +722,32 @@ static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
 	return -1;
 }
 
-/* cfg_list_id - the List-Id form of a mailwizz provider: one [LIST_UID]
-   placeholder among literal text and '*' wildcards */
+/* cfg_list_id - the List-Id forms of a mailwizz provider: ';'-separated,
+   each one [LIST_UID] among literal text and '*' wildcards */
 static int cfg_list_id(struct cfg_ctx *c, const char *g,
 		       struct config_provider *p)
 {
 	char buf[96];
-	const char *ph;
+	char **forms;
+	size_t i;
+	int bad = 0;
 
 	if (cfg_string(c, g, "list-id", false, &p->list_id) != 0)
 		return -1;
 	if (!p->list_id)
 		p->list_id = g_strdup(CONFIG_LIST_ID_DEFAULT);
-	ph = strstr(p->list_id, "[LIST_UID]");
-	if (!ph || strstr(ph + 1, "[LIST_UID]") || strlen(p->list_id) > 200) {
-		cfg_fail(c, "[%s] list-id = '%s': expected one [LIST_UID] "
-			 "among text and '*' wildcards, such as '%s' or "
+	forms = g_strsplit(p->list_id, ";", 0);
+	for (i = 0; forms[i]; i++) {
+		const char *ph = strstr(forms[i], "[LIST_UID]");
+
+		if (!ph || strstr(ph + 1, "[LIST_UID]"))
+			bad = 1;
+	}
+	g_strfreev(forms);
+	if (bad || strlen(p->list_id) > 400) {
+		cfg_fail(c, "[%s] list-id = '%s': expected forms separated by "
+			 "';', each with one [LIST_UID] among text and '*' "
+			 "wildcards, such as '%s' or "
 			 "'* <[LIST_UID].lists.example.com>'", g,
 			 cfg_show(p->list_id, buf, sizeof(buf)),
 			 CONFIG_LIST_ID_DEFAULT);

@@ -19,6 +19,7 @@
 #include "route.h"
 #include "ingest_priv.h"
 #include "log.h"
+#include "mail_events.h"
 #include "rcpt_rules.h"
 
 #define INGEST_GROW_TRIES 12
@@ -109,7 +110,9 @@ static bool ingest_already(const struct rcpt *r, const char *provider, int op,
 	return false;
 }
 
-/* ingest_enqueue_one - one operation of one provider for one event */
+/* ingest_enqueue_one - one operation of one provider for one event: 0
+   (queued, or done before), 1 (the event is not for this provider) or
+   -errno */
 static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 			      const char *addr, struct batch_event *be,
 			      const struct config_provider *p, int op,
@@ -129,6 +132,13 @@ static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	rcpt_set_str(a.addr, sizeof(a.addr), addr);
 	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), bounce_type);
 	route_ids(p, &be->ev, &a);
+	/* a subscriber known only by its ids ("uid:" key, the report or
+	   unsubscribe mail hid the address): only a provider those ids
+	   belong to can act, by the ids (MailWizz), or be told (webhook) */
+	if (mail_key_is_uid(addr) && p->type != PROVIDER_WEBHOOK &&
+	    (p->type != PROVIDER_MAILWIZZ || !a.subscriber_id[0] ||
+	     !a.list_id[0]))
+		return 1;
 	a.op = (uint8_t)op;
 	a.klass = (uint8_t)be->ev.klass;
 	rcpt_reason_from_event(&a.ev, &be->ev);
@@ -170,15 +180,17 @@ static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 		const struct config_provider *p = &cfg->providers[i];
 		int ops[ROUTE_MAX_OPS];
 		const char *btype;
+		int taken = 0;
 
 		n = route_plan(p, &be->ev, be->outcome, ops, &btype);
 		for (k = 0; k < n; k++) {
 			rc = ingest_enqueue_one(in, txn, r, addr, be, p, ops[k],
 						btype, now);
-			if (rc)
+			if (rc < 0)
 				return rc;
+			taken += rc == 0;
 		}
-		if (n)
+		if (taken)
 			be->routed |= 1u << i;
 	}
 	return 0;

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "state.h"
+#include "spool_mail.h"
 
 static const char usage_text[] =
 "Usage: bounced [OPTIONS] COMMAND [ARGS]\n"
@@ -257,6 +258,27 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 	fflush(stdout);
 }
 
+/* process_mails - the spool's fbl/ and unsub/ mails, a summary line each
+   kind that had some; 0 or -errno */
+static int process_mails(const struct config *cfg, struct ingest *in,
+			 struct ingest_counts *total)
+{
+	struct ingest_counts c[SPOOL_MAIL_KINDS];
+	int n[SPOOL_MAIL_KINDS], k, rc;
+	char name[64];
+
+	rc = spool_mail_process(cfg, in, c, n);
+	for (k = 0; rc == 0 && k < SPOOL_MAIL_KINDS; k++) {
+		if (!n[k])
+			continue;
+		snprintf(name, sizeof(name), "%s/new (%d mails)",
+			 spool_mail_kind_name(k), n[k]);
+		print_summary(name, &c[k]);
+		ingest_counts_add(total, &c[k]);
+	}
+	return rc;
+}
+
 static int cmd_process(const struct config *cfg, int argc, char **argv)
 {
 	struct ingest_opts opts = { .mode = INGEST_DETECT };
@@ -268,6 +290,7 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 	struct state *st = NULL;
 	char err[512];
 	int i, rc, ex = EXIT_OK;
+	bool spool_mode;
 	guint k;
 
 	for (i = 1; i < argc; i++) {
@@ -298,7 +321,8 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 			g_ptr_array_add(inputs, g_strdup(argv[i]));
 		}
 	}
-	if (inputs->len == 0) {
+	spool_mode = inputs->len == 0;
+	if (spool_mode) {
 		char *dir = g_build_filename(cfg->spool, "acct", NULL);
 
 		rc = spool_list(dir, inputs);
@@ -346,6 +370,8 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 		print_summary(strcmp(path, "-") == 0 ? "stdin" : path, &c);
 		ingest_counts_add(&total, &c);
 	}
+	if (spool_mode && ex != EXIT_IOERR && process_mails(cfg, in, &total))
+		ex = EXIT_IOERR;
 	if (inputs->len > 1)
 		print_summary("total", &total);
 	if (ex != EXIT_IOERR && cfg->n_providers > 0) {

@@ -7,6 +7,13 @@
  *     0  GET lists/subscribers/search-by-email-in-all-lists?EMAIL=  -> one
  *        child (step 1) per membership not unsubscribed or blacklisted
  *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
+ *     2  POST campaigns/{campaign}/track-unsubscribe/{subscriber}, then 1
+ *        (404: on to 1 as well)
+ *   An action for a "uid:" key (an unsubscribe mail, or a report that
+ *   hid the address: only the ids are known) has no address to search
+ *   for: it starts at 1 with the ids it carries, at 2 for an unsubscribe
+ *   mail that named its campaign (the unsubscribe is then recorded on the
+ *   campaign too).
  *   OP_BOUNCE
  *     0  GET campaigns/{campaign} -> its list (cached: no call); when the
  *        record carried the subscriber UID (X-Mw-Subscriber-Uid) no
@@ -45,6 +52,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "mail_events.h"
 #include "mailwizz_sign.h"
 #include "provider.h"
 
@@ -58,6 +66,7 @@
 enum {
 	MW_UNSUB_SEARCH = 0,
 	MW_UNSUB_ONE = 1,
+	MW_UNSUB_TRACK = 2,
 	MW_BOUNCE_CAMPAIGN = 0,
 	MW_BOUNCE_SEARCH = 1,
 	MW_BOUNCE_POST = 2,
@@ -409,6 +418,14 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 
 	switch (a->step) {
 	case MW_UNSUB_SEARCH:
+		if (mail_key_is_uid(a->addr)) {
+			/* no address: the subscriber the ids name */
+			a->step = a->klass == CLASS_UNSUB &&
+					  mw_uid_valid(a->campaign_id,
+						       sizeof(a->campaign_id)) ?
+					  MW_UNSUB_TRACK : MW_UNSUB_ONE;
+			return 1;
+		}
 		if (mw_check_addr(a, err, errlen) != 0)
 			return -1;
 		call.method = "GET";
@@ -430,6 +447,20 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 			    "lists/%s/subscribers/%s/unsubscribe", a->list_id,
 			    a->subscriber_id) != 0)
 			return -1;
+		break;
+	case MW_UNSUB_TRACK:
+		if (mw_check_uid("campaign", a->campaign_id,
+				 sizeof(a->campaign_id), err, errlen) != 0 ||
+		    mw_check_uid("subscriber", a->subscriber_id,
+				 sizeof(a->subscriber_id), err, errlen) != 0)
+			return -1;
+		call.method = "POST";
+		if (mw_path(&call, err, errlen,
+			    "campaigns/%s/track-unsubscribe/%s", a->campaign_id,
+			    a->subscriber_id) != 0)
+			return -1;
+		call.keys[0] = "reason", call.vals[0] = "Unsubscribe mail";
+		call.n = 1;
 		break;
 	default:
 		snprintf(err, errlen, "unknown step %u of %s", a->step,
@@ -698,6 +729,19 @@ static enum provider_result mw_parse_unsub_one(const struct http_resp *resp,
 	return PROVIDER_DONE;
 }
 
+/* mw_parse_track - the unsubscribe recorded on the campaign (or the
+   campaign or subscriber gone: 404): now the list's unsubscribe */
+static enum provider_result mw_parse_track(struct action *a,
+					   const struct http_resp *resp,
+					   const cJSON *root, char *err,
+					   size_t errlen)
+{
+	if (resp->status != 404 && !mw_is_2xx(resp->status))
+		return mw_refused("track unsubscribe", root, resp, err, errlen);
+	a->step = MW_UNSUB_ONE;
+	return PROVIDER_CONTINUE;
+}
+
 /* mw_cache_put - remember CAMPAIGN's LIST; clear the cache when full */
 static void mw_cache_put(struct mw_priv *mp, const char *campaign,
 			 const char *list)
@@ -869,6 +913,8 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 						errlen);
 		else if (a->step == MW_UNSUB_ONE)
 			v = mw_parse_unsub_one(resp, root, err, errlen);
+		else if (a->step == MW_UNSUB_TRACK)
+			v = mw_parse_track(a, resp, root, err, errlen);
 		else
 			goto bad_step;
 	} else if (a->op == OP_BOUNCE) {

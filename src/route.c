@@ -8,6 +8,8 @@
 #include <fnmatch.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "action.h"
 #include "rcpt.h"
 #include "route.h"
@@ -78,27 +80,19 @@ static bool route_is_uid_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-int route_list_uid(const struct config_provider *p, const char *list_id,
-		   char *out, size_t outlen)
+/* route_list_uid_form - LIST_ID (trimmed, N bytes in V) by one form
+   (FORM, FLEN bytes, one [LIST_UID]) into OUT; 0 or -1 */
+static int route_list_uid_form(const char *form, size_t flen, const char *v,
+			       size_t n, char *out)
 {
-	const char *form = p->list_id ? p->list_id : CONFIG_LIST_ID_DEFAULT;
-	const char *ph = strstr(form, "[LIST_UID]");
-	char head[512], tail[512], v[ROUTE_LIST_ID_MAX], before[ROUTE_LIST_ID_MAX];
-	size_t n, i, k;
+	char head[512], tail[512], before[ROUTE_LIST_ID_MAX];
+	const char *ph = g_strstr_len(form, (gssize)flen, "[LIST_UID]");
+	size_t i, k;
 
-	if (!list_id || !ph || outlen <= 13)
-		return -1;
-	while (*list_id == ' ' || *list_id == '\t')
-		list_id++;
-	n = strnlen(list_id, sizeof(v));
-	if (n == sizeof(v))
-		return -1;
-	while (n && (list_id[n - 1] == ' ' || list_id[n - 1] == '\t'))
-		n--;
-	memcpy(v, list_id, n);
-	v[n] = '\0';
-	if (route_glob(form, (size_t)(ph - form), head, sizeof(head)) ||
-	    route_glob(ph + 10, strlen(ph + 10), tail, sizeof(tail)))
+	if (!ph ||
+	    route_glob(form, (size_t)(ph - form), head, sizeof(head)) ||
+	    route_glob(ph + 10, flen - (size_t)(ph + 10 - form), tail,
+		       sizeof(tail)))
 		return -1;
 	for (i = 0; i + 13 <= n; i++) {
 		for (k = 0; k < 13 && route_is_uid_char(v[i + k]); k++)
@@ -114,6 +108,43 @@ int route_list_uid(const struct config_provider *p, const char *list_id,
 			out[13] = '\0';
 			return 0;
 		}
+	}
+	return -1;
+}
+
+int route_list_uid(const struct config_provider *p, const char *list_id,
+		   char *out, size_t outlen)
+{
+	const char *forms = p->list_id ? p->list_id : CONFIG_LIST_ID_DEFAULT;
+	char v[ROUTE_LIST_ID_MAX];
+	size_t n;
+
+	if (!list_id || outlen <= 13)
+		return -1;
+	while (*list_id == ' ' || *list_id == '\t')
+		list_id++;
+	n = strnlen(list_id, sizeof(v));
+	if (n == sizeof(v))
+		return -1;
+	while (n && (list_id[n - 1] == ' ' || list_id[n - 1] == '\t'))
+		n--;
+	memcpy(v, list_id, n);
+	v[n] = '\0';
+	/* forms separated by ';', blanks around them ignored */
+	while (*forms) {
+		const char *end = strchr(forms, ';');
+		size_t flen = end ? (size_t)(end - forms) : strlen(forms);
+		const char *f = forms;
+
+		while (flen && (*f == ' ' || *f == '\t'))
+			f++, flen--;
+		while (flen && (f[flen - 1] == ' ' || f[flen - 1] == '\t'))
+			flen--;
+		if (route_list_uid_form(f, flen, v, n, out) == 0)
+			return 0;
+		if (!end)
+			break;
+		forms = end + 1;
 	}
 	return -1;
 }

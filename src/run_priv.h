@@ -21,6 +21,7 @@ struct ingest;
 struct ingest_job;
 struct loop;
 struct spool;
+struct spool_mail;
 struct state;
 
 #define RUN_SLICE_MS 50		/* ingest work between two looks at the loop */
@@ -56,7 +57,26 @@ struct run {
 	bool quit;
 	bool watch_lost;
 	int64_t next_expire;		/* next sweep of done/ (monotonic ms) */
+	/* the maildirs fbl/ and unsub/ (run_mail.c) */
+	struct spool_mail *sm;
+	const struct config *sm_cfg;	/* the configuration SM was made with */
+	bool mail_pending[2];		/* new/ of each may hold mails */
+	bool mail_watch_lost;
 };
+
+/* loop tags: SPOOL/acct, SPOOL/fbl/new, SPOOL/unsub/new */
+#define RUN_WATCH_ACCT 0
+#define RUN_WATCH_MAIL 1	/* + enum spool_mail_kind */
+
+/* run_mail_start - the maildirs and their watches; an exit code (run_mail.c) */
+int run_mail_start(struct run *r);
+/* run_mail_work - a slice of the mails that wait, when any may (run_mail.c) */
+void run_mail_work(struct run *r);
+/* run_mail_busy - mails may wait */
+bool run_mail_busy(const struct run *r);
+/* run_mail_events - a name arrived in a maildir (TAG), or every maildir
+   must be looked at (TAG -1: start, overflow, tick) */
+void run_mail_note(struct run *r, int tag);
 
 /* run_now_ms - the monotonic clock in ms */
 int64_t run_now_ms(void);

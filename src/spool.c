@@ -105,6 +105,11 @@ void spool_set_rules(struct spool *sp, char *const *ignore, int64_t retention)
 	sp->retention = retention > 0 ? retention : 0;
 }
 
+const char *spool_dir(const struct spool *sp)
+{
+	return sp->dir;
+}
+
 const char *spool_acct_dir(const struct spool *sp)
 {
 	return sp->acct;
@@ -248,8 +253,15 @@ static int spool_sync_dir(const char *dir)
 /* spool_done - acct/NAME to done/, or deleted */
 int spool_done(struct spool *sp, const char *name)
 {
-	char *from = g_build_filename(sp->acct, name, NULL);
-	char *to = g_build_filename(sp->done, name, NULL);
+	return spool_done_from(sp, sp->acct, name, name);
+}
+
+/* spool_done_from - DIR/NAME to done/AS, or deleted */
+int spool_done_from(struct spool *sp, const char *dir, const char *name,
+		    const char *as)
+{
+	char *from = g_build_filename(dir, name, NULL);
+	char *to = g_build_filename(sp->done, as, NULL);
 	int rc = 0;
 
 	if (sp->retention == 0) {
@@ -315,8 +327,15 @@ out:
 /* spool_fail - NAME.why, then acct/NAME to failed/ */
 int spool_fail(struct spool *sp, const char *name, const char *why)
 {
-	char *from = g_build_filename(sp->acct, name, NULL);
-	char *to = g_build_filename(sp->failed, name, NULL);
+	return spool_fail_from(sp, sp->acct, name, name, why);
+}
+
+/* spool_fail_from - DIR/NAME to failed/AS with failed/AS.why */
+int spool_fail_from(struct spool *sp, const char *dir, const char *name,
+		    const char *as, const char *why)
+{
+	char *from = g_build_filename(dir, name, NULL);
+	char *to = g_build_filename(sp->failed, as, NULL);
 	char stamp[64] = "";
 	struct tm tm;
 	time_t now = time(NULL);
@@ -329,12 +348,12 @@ int spool_fail(struct spool *sp, const char *name, const char *why)
 		"file: %s\nfailed: %s\nwhy: %.*s\n"
 		"what to do: fix the cause, then move the file back into %s "
 		"(bounced takes it again), or delete it and this file.\n",
-		from, stamp, SPOOL_WHY_MAX, why, sp->acct);
-	rc = spool_write_why(sp, name, text);
+		from, stamp, SPOOL_WHY_MAX, why, dir);
+	rc = spool_write_why(sp, as, text);
 	if (rc)
 		goto out;
 	if (rename(from, to) != 0) {
-		char *w = g_strconcat(sp->failed, "/", name, ".why", NULL);
+		char *w = g_strconcat(sp->failed, "/", as, ".why", NULL);
 
 		rc = -errno;
 		if (rc != -ENOENT)

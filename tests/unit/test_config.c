@@ -407,7 +407,7 @@ static void assert_full(const struct config *cfg)
 	assert_null(p->public_key);
 	assert_null(p->private_key);
 	assert_string_equal(p->job_prefix, "");
-	assert_string_equal(p->list_id, "[LIST_UID] <*>");
+	assert_string_equal(p->list_id, CONFIG_LIST_ID_DEFAULT);
 	assert_null(p->senders);
 	assert_int_equal(p->concurrency, 8);
 	assert_int_equal(p->timeout, 30);
@@ -497,6 +497,9 @@ static const struct bad_case {
 	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = <list>\n",
 	  "[provider m] list-id = '<list>'", "one [LIST_UID]" },
+	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\nlist-id = [LIST_UID] <*>;<x>\n",
+	  "list-id", "one [LIST_UID]" },
 	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = [LIST_UID][LIST_UID]\n",
 	  "list-id", "one [LIST_UID]" },

@@ -165,6 +165,10 @@ static void test_list_uid(void **state)
 	assert_int_equal(route_list_uid(&p, "ab123cd456ef78 <x>", out,
 					sizeof(out)), -1);
 	assert_int_equal(route_list_uid(&p, "", out, sizeof(out)), -1);
+	/* the bare form, also by default */
+	assert_int_equal(route_list_uid(&p, "<ab123cd456ef7>", out,
+					sizeof(out)), 0);
+	assert_string_equal(out, "ab123cd456ef7");
 	assert_int_equal(route_list_uid(&p, NULL, out, sizeof(out)), -1);
 	/* an RFC 2919 form by configuration; literal text is literal */
 	p.list_id = "* <[LIST_UID].lists.example.com>";
@@ -175,6 +179,14 @@ static void test_list_uid(void **state)
 					".com>", out, sizeof(out)), -1);
 	assert_int_equal(route_list_uid(&p, "ab123cd456ef7 <News>", out,
 					sizeof(out)), -1);
+	/* several forms, blanks around them ignored */
+	p.list_id = " x-[LIST_UID] ; * <[LIST_UID].lists.example.com> ";
+	assert_int_equal(route_list_uid(&p, "x-cd123cd456ef7", out,
+					sizeof(out)), 0);
+	assert_string_equal(out, "cd123cd456ef7");
+	assert_int_equal(route_list_uid(&p, "N <ef123cd456ef7.lists.example."
+					"com>", out, sizeof(out)), 0);
+	assert_string_equal(out, "ef123cd456ef7");
 }
 
 static void test_ids(void **state)

@@ -1,0 +1,59 @@
+/*
+ * mail_events.h - the events a spool mail gives: an ARF feedback report
+ * (spool/fbl) or a List-Unsubscribe mail (spool/unsub).
+ *
+ * Both are parsers for ingest_mail() (ingest.h): pass a struct
+ * mail_events as ARG.  An ARF report gives one complaint event per
+ * reported recipient; a report that hides the recipient gives one event
+ * under a "uid:" key naming the subscriber (MAIL_UID_MW / MAIL_UID_IEM),
+ * with the identifiers of the reported mail for the providers.  An
+ * unsubscribe mail gives one unsubscribe event under the "uid:" key of
+ * the subscriber its address names, with the From address and the Subject
+ * kept in the record (reason's orig and DSN text).  A mail that names no
+ * one is refused (-EINVAL) with the reason, for failed/.
+ */
+#ifndef BOUNCED_MAIL_EVENTS_H
+#define BOUNCED_MAIL_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arf.h"
+#include "event.h"
+#include "unsub_addr.h"
+#include "unsub_mail.h"
+
+/* the state key of an anonymised subscriber: "uid:mw:SUBSCRIBER" and
+   "uid:iem:LIST:SUBSCRIBER" */
+#define MAIL_UID_PREFIX "uid:"
+#define MAIL_UID_MW "uid:mw:"
+#define MAIL_UID_IEM "uid:iem:"
+#define MAIL_DIAG_MAX 512
+
+struct mail_events {
+	const struct unsub_addr_set *unsub;	/* forms of unsubscribe
+						   addresses (borrowed) */
+	/* scratch the events point into, valid until the next parse */
+	struct arf_report arf;
+	struct unsub_mail um;
+	struct unsub_addr_ids ids;
+	char keys[ARF_MAX_RCPTS][ADDR_MAX + 1];
+	char diag[MAIL_DIAG_MAX];
+};
+
+/* mail_events_arf - an ARF report (ingest_mail_parse_fn; ARG a struct
+   mail_events) */
+int mail_events_arf(const char *buf, size_t len, const char *key,
+		    int64_t mtime, struct event *evs, size_t max, size_t *n,
+		    void *arg, char *why, size_t whylen);
+
+/* mail_events_unsub - an unsubscribe mail (ingest_mail_parse_fn; ARG a
+   struct mail_events with its unsub forms set) */
+int mail_events_unsub(const char *buf, size_t len, const char *key,
+		      int64_t mtime, struct event *evs, size_t max, size_t *n,
+		      void *arg, char *why, size_t whylen);
+
+/* mail_key_is_uid - is KEY a "uid:" key rather than an address? */
+int mail_key_is_uid(const char *key);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * spool_mail.h - the two maildirs of the spool: fbl/ (ARF feedback
+ * reports) and unsub/ (List-Unsubscribe mails), written by `bounced drop`.
+ *
+ * Only new/ is read, oldest first.  Each mail is one input of
+ * ingest_mail(): its events and its file record are committed in one
+ * transaction, then it moves to done/ as "fbl.NAME" or "unsub.NAME" (or is
+ * deleted, done-retention 0); a mail that names no one, does not parse or
+ * is too large goes to failed/ under the same name with its .why.  A mail
+ * taken before a crash but still in new/ is known by the state and only
+ * moved.
+ */
+#ifndef BOUNCED_SPOOL_MAIL_H
+#define BOUNCED_SPOOL_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct ingest;
+struct ingest_counts;
+struct spool;
+
+enum spool_mail_kind {
+	SPOOL_MAIL_FBL = 0,
+	SPOOL_MAIL_UNSUB = 1,
+};
+#define SPOOL_MAIL_KINDS 2
+
+struct spool_mail;
+
+/*
+ * spool_mail_new - the maildirs of spool SP (created when missing: DIR,
+ * DIR/tmp, DIR/new, DIR/cur) and the unsubscribe address forms of CFG
+ * (borrowed; compiled here).  0, or -errno with ERR.
+ */
+int spool_mail_new(struct spool_mail **out, struct spool *sp,
+		   const struct config *cfg, char *err, size_t errlen);
+void spool_mail_free(struct spool_mail *sm);
+
+/* spool_mail_new_dir - SPOOL/fbl/new or SPOOL/unsub/new */
+const char *spool_mail_new_dir(const struct spool_mail *sm,
+			       enum spool_mail_kind kind);
+
+/* spool_mail_kind_name - "fbl", "unsub" */
+const char *spool_mail_kind_name(enum spool_mail_kind kind);
+
+/*
+ * spool_mail_take - take the mails of KIND's new/ through IN, oldest
+ * first, for about MAX_MS (0: all of them), adding what they gave to
+ * TOTAL.  *MORE says whether mails were left for the next call.  Returns
+ * how many mails were taken or refused, or -errno when the state could
+ * not be written (the mail stays in new/ for the next try).
+ */
+int spool_mail_take(struct spool_mail *sm, struct ingest *in,
+		    enum spool_mail_kind kind, int max_ms,
+		    struct ingest_counts *total, bool *more);
+
+/*
+ * spool_mail_process - `bounced process` on the spool: every mail of
+ * CFG's spool maildirs through IN; COUNTS[kind] gets what each gave and
+ * MAILS[kind] how many mails were taken or refused.  0, or -errno (the
+ * spool could not be opened, or the state written; logged).
+ */
+int spool_mail_process(const struct config *cfg, struct ingest *in,
+		       struct ingest_counts counts[SPOOL_MAIL_KINDS],
+		       int mails[SPOOL_MAIL_KINDS]);
+
+#endif

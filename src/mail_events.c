@@ -1,0 +1,158 @@
+/*
+ * mail_events.c - spool mails (ARF reports, unsubscribe mails) become
+ * events for ingest_mail().
+ *
+ * Everything here comes from the internet: the parsers (arf.c,
+ * unsub_mail.c, unsub_addr.c) bound and clean every value; this file only
+ * decides which events a mail gives and under which key.  Identifiers
+ * used in keys are checked for form again (13 of [a-z0-9] for MailWizz,
+ * digits for Interspire) so a key never holds anything else.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mail_events.h"
+#include "route.h"
+
+int mail_key_is_uid(const char *key)
+{
+	return strncmp(key, MAIL_UID_PREFIX, strlen(MAIL_UID_PREFIX)) == 0;
+}
+
+/* mail_digits - 1 to 10 decimal digits */
+static int mail_digits(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9' || i >= 10)
+			return 0;
+	return i > 0;
+}
+
+/* mail_arf_diag - what the record keeps as its text: who reported it and
+   the subject of the reported mail */
+static void mail_arf_diag(struct mail_events *me)
+{
+	const struct arf_report *r = &me->arf;
+
+	snprintf(me->diag, sizeof(me->diag), "%s report%s%.100s%s%.120s%s%.200s",
+		 r->flags & ARF_F_NO_REPORT_PART ? "feedback" : "ARF",
+		 r->user_agent[0] ? " by " : "", r->user_agent,
+		 r->reported_domain[0] ? " for " : "", r->reported_domain,
+		 r->orig_subject[0] ? "; subject: " : "", r->orig_subject);
+}
+
+/* mail_arf_event - EV for key KEY from the parsed report */
+static void mail_arf_event(struct mail_events *me, struct event *ev,
+			   const char *key, int64_t mtime)
+{
+	const struct arf_report *r = &me->arf;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_ARF;
+	ev->type_text = "arf";
+	ev->rcpt = key;
+	ev->time = r->arrival_time ? r->arrival_time : mtime;
+	ev->orig = r->original_mail_from[0] ? r->original_mail_from :
+					       r->orig_return_path;
+	ev->feedback_type = r->feedback_type[0] ? r->feedback_type : "abuse";
+	ev->bounce_cat = ev->feedback_type;
+	ev->dsn_diag = me->diag;
+	ev->vmta = "";
+	ev->dsn_status = "";
+	ev->job_id = r->x_job;
+	ev->mw_subscriber_uid = r->mw_subscriber_uid;
+	ev->list_id = r->list_id;
+	ev->iem_list_id = r->mailer_lid;
+	ev->iem_subscriber_id = r->mailer_recptid;
+}
+
+int mail_events_arf(const char *buf, size_t len, const char *key,
+		    int64_t mtime, struct event *evs, size_t max, size_t *n,
+		    void *arg, char *why, size_t whylen)
+{
+	struct mail_events *me = arg;
+	struct arf_report *r = &me->arf;
+	size_t i;
+
+	(void)key;
+	*n = 0;
+	if (arf_parse(buf, len, r, why, whylen) != 0)
+		return -EINVAL;
+	mail_arf_diag(me);
+	for (i = 0; i < r->n_rcpts && i < max && i < ARF_MAX_RCPTS; i++) {
+		snprintf(me->keys[i], sizeof(me->keys[i]), "%s", r->rcpts[i]);
+		mail_arf_event(me, &evs[i], me->keys[i], mtime);
+	}
+	*n = i;
+	if (*n > 0)
+		return 0;
+	/* the recipient is hidden: the subscriber the reported mail named */
+	if (route_uid_ok(r->mw_subscriber_uid))
+		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_MW "%s",
+			 r->mw_subscriber_uid);
+	else if (mail_digits(r->mailer_lid) && mail_digits(r->mailer_recptid))
+		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_IEM "%s:%s",
+			 r->mailer_lid, r->mailer_recptid);
+	else {
+		snprintf(why, whylen, "the report names no recipient%s and no "
+			 "subscriber (X-Mw-Subscriber-Uid, or X-Mailer-LID "
+			 "with X-Mailer-RecptId, in the reported mail)",
+			 r->flags & ARF_F_REDACTED ? " (redacted)" : "");
+		return -EINVAL;
+	}
+	mail_arf_event(me, &evs[0], me->keys[0], mtime);
+	*n = 1;
+	return 0;
+}
+
+int mail_events_unsub(const char *buf, size_t len, const char *key,
+		      int64_t mtime, struct event *evs, size_t max, size_t *n,
+		      void *arg, char *why, size_t whylen)
+{
+	struct mail_events *me = arg;
+	struct unsub_addr_ids *ids = &me->ids;
+	struct event *ev = &evs[0];
+
+	(void)key;
+	*n = 0;
+	if (max < 1 || !me->unsub) {
+		snprintf(why, whylen, "no unsubscribe address forms configured");
+		return -EINVAL;
+	}
+	if (unsub_mail_parse(buf, len, &me->um, why, whylen) != 0)
+		return -EINVAL;
+	if (unsub_addr_match(me->unsub, me->um.rcpt, strlen(me->um.rcpt), ids,
+			     why, whylen) != 0)
+		return -EINVAL;
+	memset(ev, 0, sizeof(*ev));
+	if (ids->system == UNSUB_MAILWIZZ) {
+		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_MW "%s",
+			 ids->subscriber);
+		ev->mw_subscriber_uid = ids->subscriber;
+		ev->mw_list_uid = ids->list;
+		ev->mw_campaign_uid = ids->campaign;
+	} else {
+		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_IEM "%s:%s",
+			 ids->list, ids->subscriber);
+		ev->iem_list_id = ids->list;
+		ev->iem_subscriber_id = ids->subscriber;
+	}
+	snprintf(me->diag, sizeof(me->diag), "unsubscribe mail to %s%s%.200s",
+		 me->um.rcpt, me->um.subject[0] ? "; subject: " : "",
+		 me->um.subject);
+	ev->kind = EV_UNSUB_MAIL;
+	ev->type_text = "unsub-mail";
+	ev->rcpt = me->keys[0];
+	ev->time = me->um.date ? me->um.date : mtime;
+	ev->orig = me->um.from[0] ? me->um.from : me->um.sender;
+	ev->dsn_diag = me->diag;
+	ev->bounce_cat = "";
+	ev->dsn_status = "";
+	ev->vmta = "";
+	ev->job_id = "";
+	*n = 1;
+	return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * run_mail.c - the maildirs of `bounced run`: SPOOL/fbl/new (feedback
+ * reports) and SPOOL/unsub/new (unsubscribe mails), watched with inotify
+ * (a mail appears there by rename, from `bounced drop`) and looked at on
+ * every tick as well, so a mail missed by a lost watch or an overflow
+ * waits at most a second.
+ *
+ * Mails are taken in slices of about RUN_SLICE_MS between the looks at
+ * the loop, like accounting files; each is one transaction (spool_mail.c).
+ * A reload that changed the configuration takes effect on the next slice:
+ * the unsubscribe address forms are compiled again with it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "exitcodes.h"
+#include "ingest.h"
+#include "log.h"
+#include "loop.h"
+#include "run_priv.h"
+#include "spool_mail.h"
+
+int run_mail_start(struct run *r)
+{
+	char err[512];
+	int k;
+
+	if (spool_mail_new(&r->sm, r->sp, r->in_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_CANTCREAT;
+	}
+	r->sm_cfg = r->in_cfg;
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
+		if (loop_watch(r->loop, spool_mail_new_dir(r->sm, k),
+			       RUN_WATCH_MAIL + k, err, sizeof(err)) != 0) {
+			fprintf(stderr, "bounced: %s\n", err);
+			return EXIT_SOFTWARE;
+		}
+	run_mail_note(r, -1);
+	return EXIT_OK;
+}
+
+void run_mail_note(struct run *r, int tag)
+{
+	char err[512];
+	int k;
+
+	if (tag >= RUN_WATCH_MAIL && tag < RUN_WATCH_MAIL + SPOOL_MAIL_KINDS) {
+		r->mail_pending[tag - RUN_WATCH_MAIL] = true;
+		return;
+	}
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
+		r->mail_pending[k] = true;
+	if (r->mail_watch_lost && r->sm) {
+		r->mail_watch_lost = false;
+		for (k = 0; k < SPOOL_MAIL_KINDS; k++)
+			if (loop_watch(r->loop, spool_mail_new_dir(r->sm, k),
+				       RUN_WATCH_MAIL + k, err,
+				       sizeof(err)) != 0)
+				r->mail_watch_lost = true;
+		if (!r->mail_watch_lost)
+			log_info("run", "watching the maildirs again");
+	}
+}
+
+bool run_mail_busy(const struct run *r)
+{
+	int k;
+
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
+		if (r->mail_pending[k])
+			return run_now_ms() >= r->defer_until;
+	return false;
+}
+
+/* run_mail_config - the maildirs under the configuration ingest uses */
+static int run_mail_config(struct run *r)
+{
+	struct spool_mail *sm = NULL;
+	char err[512];
+
+	if (r->sm_cfg == r->in_cfg)
+		return 0;
+	if (spool_mail_new(&sm, r->sp, r->in_cfg, err, sizeof(err)) != 0) {
+		log_error("run", "%s: mails wait", err);
+		return -1;
+	}
+	spool_mail_free(r->sm);
+	r->sm = sm;
+	r->sm_cfg = r->in_cfg;
+	return 0;
+}
+
+void run_mail_work(struct run *r)
+{
+	struct ingest_counts c;
+	bool more;
+	int k, n;
+
+	if (!run_mail_busy(r) || r->job || run_mail_config(r) != 0)
+		return;
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
+		if (!r->mail_pending[k])
+			continue;
+		memset(&c, 0, sizeof(c));
+		n = spool_mail_take(r->sm, r->in, k, RUN_SLICE_MS, &c, &more);
+		if (n < 0) {
+			log_error("run", "mails of %s wait: the state could not "
+				  "be written; trying again in %d s",
+				  spool_mail_new_dir(r->sm, k),
+				  RUN_DEFER_MS / 1000);
+			r->defer_until = run_now_ms() + RUN_DEFER_MS;
+			return;
+		}
+		r->mail_pending[k] = more;
+		if (more)
+			return;	/* the rest on the next slice */
+	}
+}
