@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "ctl.h"
+#include "mail_events.h"
 #include "exitcodes.h"
 #include "state.h"
 
@@ -112,8 +113,27 @@ int ctl_args_format(const struct ctl_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
+/* ctl_uid_key - a "uid:mw:UID" or "uid:iem:LIST:ID" key (an anonymised
+   subscriber, mail_events.h), lower case, of a bounded, plain alphabet */
+static bool ctl_uid_key(const char *arg, char *out)
+{
+	size_t i, n = strlen(arg);
+
+	if (n > 64 || (strncmp(arg, MAIL_UID_MW, strlen(MAIL_UID_MW)) != 0 &&
+		       strncmp(arg, MAIL_UID_IEM, strlen(MAIL_UID_IEM)) != 0))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!g_ascii_isalnum(arg[i]) && arg[i] != ':')
+			return false;
+	for (i = 0; i <= n; i++)
+		out[i] = g_ascii_tolower(arg[i]);
+	return true;
+}
+
 int ctl_addr_arg(const struct ctl_ctx *ctx, const char *arg, char *out)
 {
+	if (ctl_uid_key(arg, out))
+		return 0;
 	if (addr_normalise(arg, strlen(arg), out, ADDR_MAX + 1) < 0) {
 		char clean[ADDR_MAX + 1];
 

@@ -1,0 +1,223 @@
+"""test_mail.py - feedback reports (spool/fbl) and unsubscribe mails
+(spool/unsub) through bounced process and bounced run, against the fake
+MailWizz on 127.0.0.1: the exact calls each mail causes, the subscribers'
+status at the fake afterwards, where each mail ends (done/ or failed/ with
+its .why), and what the state says under the address or the uid: key of
+a subscriber whose address the mail hid."""
+import collections
+import os
+import shutil
+import sys
+
+from harness import DATA, EX_OK, BouncedTestCase
+from test_run import RunTestCase
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+from fake import mailwizz  # noqa: E402
+
+PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
+LIST, OTHER = 'ab123cd456ef7', 'ob123cd456ef7'
+CAMPAIGN = 'cc123cd456ef7'
+JANE_UID, ANON_UID = 'zz123cd456ef7', 'ww123cd456ef7'
+SECRET = 'test-secret-0123456789'
+
+
+def data():
+    def sub(uid, email, status='confirmed'):
+        return {'subscriber_uid': uid, 'email': email, 'status': status}
+    return {
+        'lists': [
+            {'list_uid': LIST, 'name': 'news', 'subscribers': [
+                sub(JANE_UID, 'jane.doe@example.net'),
+                sub(ANON_UID, 'hidden@example.org'),
+                sub('hh123cd456ef7', 'happy.reader@example.net')]},
+            {'list_uid': OTHER, 'name': 'other', 'subscribers': [
+                sub('zo123cd456ef7', 'jane.doe@example.net'),
+                sub('wo123cd456ef7', 'hidden@example.org')]},
+        ],
+        'campaigns': [{'campaign_uid': CAMPAIGN, 'name': 'November',
+                       'list_uid': LIST, 'status': 'sent'}],
+    }
+
+
+def routes(fake):
+    return collections.Counter('%s %s' % (c['method'], c['path'])
+                               for c in fake.calls())
+
+
+def status(fake):
+    return {(l['list_uid'], s['email']): s['status']
+            for l in fake.get_data()['lists'] for s in l['subscribers']}
+
+
+class MailCase(BouncedTestCase):
+    def start_fake(self):
+        fake = mailwizz.MailWizzFake(public_key=PUB, private_key=PRIV,
+                                     data=data())
+        fake.start()
+        self.addCleanup(fake.stop)
+        return fake
+
+    def mw_config(self, fake, extra=''):
+        self.write_config(extra=(
+            '\n[provider mw]\ntype = mailwizz\nendpoint = %s/api\n'
+            'public-key = %s\nprivate-key = %s\nsenders = *\n'
+            'retry-min = 50ms\nretry-max = 200ms\n' % (fake.url, PUB, PRIV))
+            + extra)
+
+    def put_mail(self, kind, fixture, name=None):
+        """tests/data/FIXTURE into SPOOL/KIND/new/NAME"""
+        d = os.path.join(self.spool, kind, 'new')
+        os.makedirs(d, exist_ok=True)
+        for sub in ('tmp', 'cur'):
+            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
+        name = name or os.path.basename(fixture)
+        shutil.copyfile(os.path.join(DATA, fixture), os.path.join(d, name))
+        return name
+
+    def ls(self, sub):
+        p = os.path.join(self.spool, sub)
+        return sorted(os.listdir(p)) if os.path.isdir(p) else []
+
+    def why(self, name):
+        with open(os.path.join(self.spool, 'failed', name + '.why')) as f:
+            return f.read()
+
+
+class TestProcessMail(MailCase):
+    def test_reports_and_unsubscribe_mails(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_mail('fbl', 'arf/yahoo.eml')          # Jane, by address
+        self.put_mail('fbl', 'arf/anon_mailwizz.eml')  # hidden: uid + List-Id
+        self.put_mail('fbl', 'arf/not_spam.eml')       # recorded only
+        self.put_mail('fbl', 'arf/malformed_plain.eml')
+        self.put_mail('unsub', 'unsub/gmail.eml')      # Jane, list + campaign
+        self.put_mail('unsub', 'unsub/wrong-domain.eml')
+        self.put_mail('unsub', 'unsub/malformed-uid.eml')
+        res = self.process()
+        self.assertIn('fbl/new (4 mails):', res.out)
+        self.assertIn('unsub/new (3 mails):', res.out)
+
+        put = 'PUT /api/lists/%s/subscribers/%s/unsubscribe'
+        self.assertEqual(routes(fake), collections.Counter({
+            # the complaint about Jane: every list she is on
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
+            put % (LIST, JANE_UID): 2,          # and once by her mail
+            put % (OTHER, 'zo123cd456ef7'): 1,
+            # the hidden recipient: only the list and subscriber named
+            put % (LIST, ANON_UID): 1,
+            # the unsubscribe mail: on the campaign, then the list
+            'POST /api/campaigns/%s/track-unsubscribe/%s' % (CAMPAIGN,
+                                                             JANE_UID): 1,
+        }))
+        st = status(fake)
+        self.assertEqual(st[(LIST, 'jane.doe@example.net')], 'unsubscribed')
+        self.assertEqual(st[(OTHER, 'jane.doe@example.net')], 'unsubscribed')
+        self.assertEqual(st[(LIST, 'hidden@example.org')], 'unsubscribed')
+        # the hidden one's other list is not touched: nothing names it
+        self.assertEqual(st[(OTHER, 'hidden@example.org')], 'confirmed')
+        self.assertEqual(st[(LIST, 'happy.reader@example.net')], 'confirmed')
+        unsubs = fake.get_data()['track_unsubscribes']
+        self.assertEqual([(u['campaign_uid'], u['subscriber_uid'])
+                          for u in unsubs], [(CAMPAIGN, JANE_UID)])
+
+        self.assertEqual(self.ls('done'), [
+            'fbl.anon_mailwizz.eml', 'fbl.not_spam.eml', 'fbl.yahoo.eml',
+            'unsub.gmail.eml'])
+        self.assertEqual(self.ls('failed'), [
+            'fbl.malformed_plain.eml', 'fbl.malformed_plain.eml.why',
+            'unsub.malformed-uid.eml', 'unsub.malformed-uid.eml.why',
+            'unsub.wrong-domain.eml', 'unsub.wrong-domain.eml.why'])
+        self.assertIn('not a feedback report', self.why('fbl.malformed_plain.eml'))
+        self.assertIn("list UID 'ab123cd456e' has 11 characters",
+                      self.why('unsub.malformed-uid.eml'))
+        self.assertIn("'bounces.example.com' is not an unsubscribe domain",
+                      self.why('unsub.wrong-domain.eml'))
+        self.assertEqual(self.ls('fbl/new') + self.ls('unsub/new'), [])
+
+        self.assertStatus('jane.doe@example.net', 'complained')
+        self.assertStatus('happy.reader@example.net', 'active')
+        anon = self.show('uid:mw:' + ANON_UID)
+        self.assertEqual(anon['status'], 'complained')
+        self.assertEqual([(a['provider'], a['state']) for a in anon['actions']],
+                         [('mw', 'done')])
+        mail = self.show('uid:mw:' + JANE_UID)
+        self.assertEqual(mail['status'], 'unsubscribed')
+        # the From address and the subject of the unsubscribe mail are kept
+        self.assertEqual(mail['reason']['orig'], 'jane.doe@gmail.example')
+        self.assertIn('subject: unsubscribe', mail['reason']['dsn_diag'])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(self.ctl_json('dead'), [])
+
+        # a second run finds nothing to do and calls nothing
+        n = len(fake.calls())
+        self.process()
+        self.assertEqual(len(fake.calls()), n)
+
+    def test_signed_addresses(self):
+        fake = self.start_fake()
+        self.mw_config(fake, extra=(
+            '\n[unsubscribe]\naddresses = [SUBSCRIBER_UID].[LIST_UID].'
+            '[CAMPAIGN_UID].[SIGNATURE]@fbl-unsub.example.com\n'
+            'secret = %s\n' % SECRET))
+        self.put_mail('unsub', 'unsub/signed.eml')
+        self.put_mail('unsub', 'unsub/forged-signature.eml')
+        self.put_mail('unsub', 'unsub/gmail.eml')    # unsigned: refused
+        self.process()
+        self.assertEqual(self.ls('done'), ['unsub.signed.eml'])
+        self.assertIn('signature', self.why('unsub.forged-signature.eml'))
+        self.assertIn('unsub.gmail.eml', self.ls('failed'))
+        self.assertEqual(routes(fake)['PUT /api/lists/%s/subscribers/%s/'
+                                      'unsubscribe' % (LIST, JANE_UID)], 1)
+
+    def test_crash_between_commit_and_move(self):
+        """a mail whose events were committed but which is still in new/
+        (a crash before the move) is moved, not applied again"""
+        fake = self.start_fake()
+        self.mw_config(fake)
+        name = self.put_mail('fbl', 'arf/yahoo.eml')
+        self.process()
+        calls = len(fake.calls())
+        # put the same file back where it was, as if the move was lost
+        os.rename(os.path.join(self.spool, 'done', 'fbl.' + name),
+                  os.path.join(self.spool, 'fbl', 'new', name))
+        res = self.process()
+        self.assertEqual(len(fake.calls()), calls)
+        self.assertEqual(self.ls('done'), ['fbl.' + name])
+        # the mail counts as seen, but gives no record again
+        self.assertIn('fbl/new (1 mails): 0 records', res.out)
+        self.assertEqual(self.show('jane.doe@example.net')['counts'],
+                         {'hard': 0, 'soft': 0, 'complaint': 1, 'unsub': 0,
+                          'delivery': 0, 'duplicate': 0, 'other': 0})
+
+
+class TestRunMail(RunTestCase, MailCase):
+    def test_drop_then_acted_on(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        p = self.start()
+        with open(os.path.join(DATA, 'arf', 'yahoo.eml'), 'rb') as f:
+            res = self.run_bounced('drop', 'fbl', '--from', 'fbl@yahoo.example',
+                                   '--to', 'abuse@fbl.example.com',
+                                   stdin=f.read())
+        self.assertEqual(res.rc, EX_OK, res)
+        with open(os.path.join(DATA, 'unsub', 'gmail.eml'), 'rb') as f:
+            res = self.run_bounced(
+                'drop', 'unsub', '--from', 'jane.doe@gmail.example', '--to',
+                '%s.%s.%s@fbl-unsub.example.com' % (JANE_UID, LIST, CAMPAIGN),
+                stdin=f.read())
+        self.assertEqual(res.rc, EX_OK, res)
+        self.wait_for(lambda: len(self.ls('done')) == 2 and
+                      not self.queue(), 20, 'mails not taken: %s' % (
+                          self.log(p)[-2000:],))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        st = status(fake)
+        self.assertEqual(st[(LIST, 'jane.doe@example.net')], 'unsubscribed')
+        self.assertEqual(st[(OTHER, 'jane.doe@example.net')], 'unsubscribed')
+        self.assertEqual(len(fake.get_data()['track_unsubscribes']), 1)
+        self.assertTrue(all(n.startswith(('fbl.', 'unsub.'))
+                            for n in self.ls('done')))
+        self.assertIn('fbl/new/', self.log(p))
