@@ -34,8 +34,9 @@
 
 struct state {
 	MDB_env *env;
-	MDB_dbi rcpt, files, meta, outbox, dead;
+	MDB_dbi rcpt, files, meta, outbox, dead, notify;
 	bool has_outbox;	/* false: read-only state without the tables */
+	bool has_notify;	/* false: read-only state without "notify" */
 	char *dir;
 	bool readonly;
 	size_t maxkey;		/* LMDB's key size limit */
@@ -244,6 +245,15 @@ static int state_open_outbox(struct state *st, MDB_txn *txn, char *err,
 		}
 	}
 	st->has_outbox = true;
+	mrc = mdb_dbi_open(txn, "notify", flags, &st->notify);
+	if (mrc == MDB_NOTFOUND && st->readonly)
+		return 0;	/* written before notifications existed */
+	if (mrc) {
+		state_msg(err, errlen, "cannot open table notify in %s: %s",
+			  st->dir, mdb_strerror(mrc));
+		return state_mdb_rc(mrc);
+	}
+	st->has_notify = true;
 	return 0;
 }
 
@@ -705,6 +715,10 @@ int state_dbi(struct state *st, const char *table, MDB_dbi *dbi)
 		if (!st->has_outbox)
 			return -ENOENT;
 		*dbi = table[0] == 'o' ? st->outbox : st->dead;
+	} else if (strcmp(table, "notify") == 0) {
+		if (!st->has_notify)
+			return -ENOENT;
+		*dbi = st->notify;
 	} else
 		return -EINVAL;
 	return 0;
