@@ -777,6 +777,41 @@ static void test_secret_mode(void **state)
 	}
 }
 
+/* test_notify_mode - digest by default once smtp and to are set */
+static void test_notify_mode(void **state)
+{
+	static const struct {
+		const char *text;
+		enum notify_mode want;
+	} cases[] = {
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\n", NOTIFY_MODE_DIGEST },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\nmode = Event\n", NOTIFY_MODE_EVENT },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\nmode = off\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nsmtp = smtp://h\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nto = c@d.example\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nmode = off\n", NOTIFY_MODE_OFF },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *cfg = NULL;
+		char name[32], err[512];
+		char *path;
+
+		snprintf(name, sizeof(name), "notify%zu.conf", i);
+		path = write_file(name, cases[i].text, 0600);
+		assert_int_equal(config_load(path, &cfg, NULL, err,
+					     sizeof(err)), 0);
+		assert_int_equal(cfg->notify_mode, cases[i].want);
+		config_free(cfg);
+		g_free(path);
+	}
+}
+
 /* test_provider_names - [A-Za-z0-9_-]{1,31} */
 static void test_provider_names(void **state)
 {
@@ -1351,6 +1386,7 @@ int main(void)
 		cmocka_unit_test(test_warnings_logged),
 		cmocka_unit_test(test_warnings_bounded),
 		cmocka_unit_test(test_secret_mode),
+		cmocka_unit_test(test_notify_mode),
 		cmocka_unit_test(test_provider_names),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_bools),
