@@ -625,7 +625,7 @@ static int cfg_classify(struct cfg_ctx *c)
 }
 
 /* cfg_choice - one of NAMES (any case) into *OUT as its index; absent
-   keeps *OUT */
+   or empty keeps *OUT */
 static int cfg_choice(struct cfg_ctx *c, const char *g, const char *key,
 		      const char *const *names, const char *expected, int *out)
 {
@@ -635,8 +635,10 @@ static int cfg_choice(struct cfg_ctx *c, const char *g, const char *key,
 
 	if (cfg_raw(c, g, key, &v) != 0)
 		return -1;
-	if (!v)
+	if (!v || !*v) {
+		g_free(v);
 		return 0;
+	}
 	for (i = 0; names[i]; i++) {
 		if (g_ascii_strcasecmp(v, names[i]) == 0) {
 			*out = i;
@@ -743,6 +745,7 @@ static int cfg_notify(struct cfg_ctx *c)
 	long long max = cfg->notify_max_items;
 	int mode = -1, starttls = (int)cfg->notify_starttls;
 
+	/* an empty mode is the automatic default, like an absent one */
 	if (cfg_choice(c, g, "mode", modes, "digest, event or off",
 		       &mode) != 0 ||
 	    cfg_string(c, g, "smtp", false, &cfg->notify_smtp) != 0 ||

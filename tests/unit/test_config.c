@@ -793,6 +793,9 @@ static void test_notify_mode(void **state)
 		{ "[notify]\nsmtp = smtp://h\n", NOTIFY_MODE_OFF },
 		{ "[notify]\nto = c@d.example\n", NOTIFY_MODE_OFF },
 		{ "[notify]\nmode = off\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nmode =\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\nmode =\n", NOTIFY_MODE_DIGEST },
 	};
 	size_t i;
 
