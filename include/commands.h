@@ -18,4 +18,9 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 int cmd_drop(const struct config *cfg, const struct cli_global *g, int argc,
 	     char **argv);
 
+/* bounced notify-test - send a sample digest through the [notify] SMTP
+   server now (cmd_notify_test.c) */
+int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
+		    int argc, char **argv);
+
 #endif

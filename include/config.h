@@ -65,6 +65,20 @@ enum provider_class_action {
 	ACT_BOTH = 3,		/* both */
 };
 
+/* [notify] mode: what is mailed to the operator */
+enum notify_mode {
+	NOTIFY_MODE_OFF = 0,	/* nothing */
+	NOTIFY_MODE_DIGEST = 1,	/* one digest every digest-interval */
+	NOTIFY_MODE_EVENT = 2,	/* one mail per event */
+};
+
+/* [notify] starttls: TLS on an smtp:// connection */
+enum notify_starttls {
+	NOTIFY_STARTTLS_TRY = 0,	/* when the server offers it */
+	NOTIFY_STARTTLS_REQUIRED = 1,	/* refuse to send without it */
+	NOTIFY_STARTTLS_NO = 2,		/* never */
+};
+
 struct config {
 	char *path;		/* file read, NULL when embedded defaults */
 
@@ -109,10 +123,20 @@ struct config {
 				   UNSUB_SECRET_MIN bytes; NULL = unsigned */
 
 	/* [notify] */
-	char *notify_smtp;
-	char *notify_from;
-	char *notify_to;
+	enum notify_mode notify_mode; /* default digest when smtp and to are
+				   set, else off */
+	char *notify_smtp;	/* smtp://host[:port] or smtps://... */
+	char *notify_from;	/* sender address; required unless mode off */
+	char **notify_to;	/* NULL-terminated recipient addresses; NULL =
+				   none */
 	int64_t digest_interval; /* seconds, default 15m */
+	char *notify_username;	/* SMTP AUTH user; NULL = no AUTH */
+	char *notify_password;	/* SMTP AUTH password (secret) */
+	enum notify_starttls notify_starttls; /* default try */
+	char *notify_ca_file;	/* TLS CA bundle; NULL = system default */
+	int64_t notify_timeout;	/* whole SMTP transfer, seconds; default 30 */
+	char *notify_web_url;	/* MailWizz web UI base for links; NULL */
+	uint32_t notify_max_items; /* items listed in one mail, default 500 */
 
 	/* [rrd] */
 	char *rrd_file;		/* default "<state>/bounced.rrd" */

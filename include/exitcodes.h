@@ -9,6 +9,7 @@
 #define EXIT_USAGE 64	    /* bad command line */
 #define EXIT_DATAERR 65	    /* input data was unusable */
 #define EXIT_NOINPUT 66	    /* an input file could not be opened */
+#define EXIT_UNAVAILABLE 69 /* a server refused for good (notify-test) */
 #define EXIT_SOFTWARE 70    /* internal error */
 #define EXIT_CANTCREAT 73   /* an output file could not be created */
 #define EXIT_IOERR 74	    /* read/write error, state store failure */

@@ -61,7 +61,9 @@ static const char *const cfg_keys_classify[] = {
 	NULL
 };
 static const char *const cfg_keys_notify[] = {
-	"smtp", "from", "to", "digest-interval", NULL
+	"mode", "smtp", "from", "to", "digest-interval", "username",
+	"password", "starttls", "ca-file", "timeout", "web-url", "max-items",
+	NULL
 };
 static const char *const cfg_keys_rrd[] = { "file", NULL };
 static const char *const cfg_keys_unsubscribe[] = {
@@ -528,6 +530,10 @@ static struct config *cfg_defaults(void)
 	cfg->soft_window = 30 * CFG_DAY;
 	cfg->digest_interval = 15 * CFG_MIN;
 	cfg->unsub_addresses = g_strdup(UNSUB_ADDR_DEFAULT);
+	cfg->notify_mode = NOTIFY_MODE_OFF;
+	cfg->notify_starttls = NOTIFY_STARTTLS_TRY;
+	cfg->notify_timeout = 30;
+	cfg->notify_max_items = 500;
 	return cfg;
 }
 
@@ -623,19 +629,156 @@ static int cfg_classify(struct cfg_ctx *c)
 	return 0;
 }
 
+/* cfg_choice - one of NAMES (any case) into *OUT as its index; absent
+   or empty keeps *OUT */
+static int cfg_choice(struct cfg_ctx *c, const char *g, const char *key,
+		      const char *const *names, const char *expected, int *out)
+{
+	char buf[CFG_SHOW_MAX + 4];
+	char *v = NULL;
+	int i;
+
+	if (cfg_raw(c, g, key, &v) != 0)
+		return -1;
+	if (!v || !*v) {
+		g_free(v);
+		return 0;
+	}
+	for (i = 0; names[i]; i++) {
+		if (g_ascii_strcasecmp(v, names[i]) == 0) {
+			*out = i;
+			g_free(v);
+			return 0;
+		}
+	}
+	cfg_fail(c, "[%s] %s = '%s': expected %s", g, key,
+		 cfg_show(v, buf, sizeof(buf)), expected);
+	g_free(v);
+	return -1;
+}
+
+/* cfg_addr_ok - an address for SMTP: one '@', no blanks or controls */
+static bool cfg_addr_ok(const char *v)
+{
+	const char *at = strchr(v, '@');
+	const char *p;
+
+	if (!at || at == v || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strlen(v) > 254)
+		return false;
+	for (p = v; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' ||
+		    *p == '>' || *p == '"' || *p == '\\' || *p == ',' ||
+		    *p == ';')
+			return false;
+	return true;
+}
+
+/* cfg_smtp_url_ok - smtp:// or smtps://, a host, no blanks or quotes */
+static bool cfg_smtp_url_ok(const char *v)
+{
+	const char *p;
+	size_t skip;
+
+	if (g_ascii_strncasecmp(v, "smtps://", 8) == 0)
+		skip = 8;
+	else if (g_ascii_strncasecmp(v, "smtp://", 7) == 0)
+		skip = 7;
+	else
+		return false;
+	if (v[skip] == '\0' || v[skip] == '/' || v[skip] == ':' ||
+	    v[skip] == '?' || v[skip] == '#')
+		return false;
+	for (p = v; *p; p++)
+		if (*p == ' ' || *p == '\t' || *p == '"' || *p == '<' ||
+		    *p == '>' || *p == '\\')
+			return false;
+	return true;
+}
+
+/* cfg_notify_check - the [notify] values that must fit together */
+static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
+{
+	struct config *cfg = c->cfg;
+	char buf[CFG_SHOW_MAX + 4];
+	char **t;
+
+	if (cfg->notify_smtp && !cfg_smtp_url_ok(cfg->notify_smtp))
+		return cfg_fail(c, "[notify] smtp = '%s': expected an smtp:// "
+				"or smtps:// URL with a host",
+				cfg_show(cfg->notify_smtp, buf, sizeof(buf)));
+	if (cfg->notify_from && !cfg_addr_ok(cfg->notify_from))
+		return cfg_fail(c, "[notify] from = '%s': expected an address "
+				"like bounced@example.com",
+				cfg_show(cfg->notify_from, buf, sizeof(buf)));
+	for (t = cfg->notify_to; t && *t; t++)
+		if (!cfg_addr_ok(*t))
+			return cfg_fail(c, "[notify] to: '%s' is not an address "
+					"like postmaster@example.com",
+					cfg_show(*t, buf, sizeof(buf)));
+	if (cfg->notify_to && g_strv_length(cfg->notify_to) > 100)
+		return cfg_fail(c, "[notify] to: at most 100 recipients");
+	if (cfg->notify_web_url && !cfg_url_ok(cfg->notify_web_url))
+		return cfg_fail(c, "[notify] web-url = '%s': expected an http:// "
+				"or https:// URL",
+				cfg_show(cfg->notify_web_url, buf, sizeof(buf)));
+	if (!mode_given)
+		cfg->notify_mode = (cfg->notify_smtp && cfg->notify_to) ?
+			NOTIFY_MODE_DIGEST : NOTIFY_MODE_OFF;
+	if (cfg->notify_mode == NOTIFY_MODE_OFF)
+		return 0;
+	if (cfg_require(c, "notify", "smtp", " (mode is not off)",
+			cfg->notify_smtp) != 0 ||
+	    cfg_require(c, "notify", "from", " (mode is not off)",
+			cfg->notify_from) != 0)
+		return -1;
+	if (!cfg->notify_to)
+		return cfg_fail(c, "[notify] to is required (mode is not off)");
+	if (cfg->notify_password && !cfg->notify_username)
+		return cfg_fail(c, "[notify] password is set but username is "
+				"not");
+	return 0;
+}
+
 /* cfg_notify - the [notify] group */
 static int cfg_notify(struct cfg_ctx *c)
 {
+	static const char *const modes[] = { "off", "digest", "event", NULL };
+	static const char *const tls[] = { "try", "required", "no", NULL };
 	struct config *cfg = c->cfg;
 	const char *g = "notify";
+	long long max = cfg->notify_max_items;
+	int mode = -1, starttls = (int)cfg->notify_starttls;
 
-	if (cfg_string(c, g, "smtp", false, &cfg->notify_smtp) != 0 ||
+	/* an empty mode is the automatic default, like an absent one */
+	if (cfg_choice(c, g, "mode", modes, "digest, event or off",
+		       &mode) != 0 ||
+	    cfg_string(c, g, "smtp", false, &cfg->notify_smtp) != 0 ||
 	    cfg_string(c, g, "from", false, &cfg->notify_from) != 0 ||
-	    cfg_string(c, g, "to", false, &cfg->notify_to) != 0 ||
+	    cfg_list(c, g, "to", false, true, true, &cfg->notify_to) != 0 ||
 	    cfg_duration(c, g, "digest-interval", false, 1, 7 * CFG_DAY,
-			 &cfg->digest_interval) != 0)
+			 &cfg->digest_interval) != 0 ||
+	    cfg_string(c, g, "username", false, &cfg->notify_username) != 0 ||
+	    cfg_string(c, g, "password", true, &cfg->notify_password) != 0 ||
+	    cfg_choice(c, g, "starttls", tls, "try, required or no",
+		       &starttls) != 0 ||
+	    cfg_string(c, g, "ca-file", false, &cfg->notify_ca_file) != 0 ||
+	    cfg_duration(c, g, "timeout", false, 1, CFG_HOUR,
+			 &cfg->notify_timeout) != 0 ||
+	    cfg_string(c, g, "web-url", false, &cfg->notify_web_url) != 0 ||
+	    cfg_int(c, g, "max-items", 1, 100000, &max) != 0)
 		return -1;
-	return 0;
+	if (mode >= 0)
+		cfg->notify_mode = (enum notify_mode)mode;
+	cfg->notify_starttls = (enum notify_starttls)starttls;
+	cfg->notify_max_items = (uint32_t)max;
+	if (cfg->notify_web_url) {
+		size_t l = strlen(cfg->notify_web_url);
+
+		while (l > 0 && cfg->notify_web_url[l - 1] == '/')
+			cfg->notify_web_url[--l] = '\0';
+	}
+	return cfg_notify_check(c, mode >= 0);
 }
 
 /* cfg_unsubscribe - the [unsubscribe] group: the address forms are
@@ -1064,20 +1207,27 @@ out:
 	return rc;
 }
 
-/* cfg_secret_where - the first secret set in a provider, or NULL */
+/* cfg_secret_where - the first secret set, or NULL; *GROUP and *NAME say
+   where ("unsubscribe", "" or "provider ", its name) */
 static const char *cfg_secret_where(const struct config *cfg,
-				    const char **provider)
+				    const char **group, const char **name)
 {
 	size_t i;
 
+	*name = "";
 	if (cfg->unsub_secret) {
-		*provider = NULL;
+		*group = "unsubscribe";
 		return "secret";
 	}
+	if (cfg->notify_password) {
+		*group = "notify";
+		return "password";
+	}
+	*group = "provider ";
 	for (i = 0; i < cfg->n_providers; i++) {
 		const struct config_provider *p = &cfg->providers[i];
 
-		*provider = p->name;
+		*name = p->name;
 		if (p->private_key)
 			return "private-key";
 		if (p->api_key)
@@ -1093,13 +1243,13 @@ static const char *cfg_secret_where(const struct config *cfg,
 /* cfg_check_mode - a file holding secrets should be closed to others */
 static void cfg_check_mode(struct cfg_ctx *c)
 {
-	const char *prov = NULL;
-	const char *key = cfg_secret_where(c->cfg, &prov);
+	const char *group = NULL, *name = NULL;
+	const char *key = cfg_secret_where(c->cfg, &group, &name);
 
 	if (key && (c->mode & 077))
 		cfg_warn(c, "holds secrets (%s in [%s%s]) and is open to group "
 			 "or others (mode %04o); run: chmod 600 %s", key,
-			 prov ? "provider " : "unsubscribe", prov ? prov : "",
+			 group, name,
 			 (unsigned)(c->mode & 07777), c->file);
 }
 
@@ -1221,7 +1371,14 @@ void config_free(struct config *cfg)
 	g_free(cfg->providers);
 	g_free(cfg->notify_smtp);
 	g_free(cfg->notify_from);
-	g_free(cfg->notify_to);
+	g_strfreev(cfg->notify_to);
+	g_free(cfg->notify_username);
+	if (cfg->notify_password)
+		explicit_bzero(cfg->notify_password,
+			       strlen(cfg->notify_password));
+	g_free(cfg->notify_password);
+	g_free(cfg->notify_ca_file);
+	g_free(cfg->notify_web_url);
 	g_free(cfg->rrd_file);
 	g_free(cfg->unsub_addresses);
 	if (cfg->unsub_secret)

@@ -3,9 +3,9 @@
  *
  * Every key is written with its value, so an operator sees what is in
  * force; the output is a file config_load() reads back to the same values,
- * except that secrets (private-key, api-key, usertoken, secret, and the
- * [unsubscribe] secret) are written
- * as "****".  Durations use config_format_duration(), lists are joined with
+ * except that secrets (private-key, api-key, usertoken, secret, the
+ * [unsubscribe] secret and the [notify] password) are written as "****".
+ * Durations use config_format_duration(), lists are joined with
  * ';', unset strings are written empty.  Control characters (which
  * config_load refuses, but a config built in code might hold) are written
  * as '?' so the output stays one key per line.  Output errors are the
@@ -99,6 +99,32 @@ static const char *cfgp_action(int a)
 	return a >= 0 && a < 4 ? names[a] : "both";
 }
 
+static const char *cfgp_notify_mode(enum notify_mode m)
+{
+	switch (m) {
+	case NOTIFY_MODE_DIGEST:
+		return "digest";
+	case NOTIFY_MODE_EVENT:
+		return "event";
+	case NOTIFY_MODE_OFF:
+		break;
+	}
+	return "off";
+}
+
+static const char *cfgp_starttls(enum notify_starttls t)
+{
+	switch (t) {
+	case NOTIFY_STARTTLS_REQUIRED:
+		return "required";
+	case NOTIFY_STARTTLS_NO:
+		return "no";
+	case NOTIFY_STARTTLS_TRY:
+		break;
+	}
+	return "try";
+}
+
 /* cfgp_provider - one [provider NAME] group, only its type's keys */
 static void cfgp_provider(FILE *out, const struct config_provider *p)
 {
@@ -189,10 +215,18 @@ void config_print(const struct config *cfg, FILE *out)
 	cfgp_secret(out, "secret", cfg->unsub_secret);
 
 	fputs("\n[notify]\n", out);
+	cfgp_value(out, "mode", cfgp_notify_mode(cfg->notify_mode));
 	cfgp_value(out, "smtp", cfg->notify_smtp);
 	cfgp_value(out, "from", cfg->notify_from);
-	cfgp_value(out, "to", cfg->notify_to);
+	cfgp_list(out, "to", cfg->notify_to);
 	cfgp_duration(out, "digest-interval", cfg->digest_interval);
+	cfgp_value(out, "username", cfg->notify_username);
+	cfgp_secret(out, "password", cfg->notify_password);
+	cfgp_value(out, "starttls", cfgp_starttls(cfg->notify_starttls));
+	cfgp_value(out, "ca-file", cfg->notify_ca_file);
+	cfgp_duration(out, "timeout", cfg->notify_timeout);
+	cfgp_value(out, "web-url", cfg->notify_web_url);
+	cfgp_int(out, "max-items", cfg->notify_max_items);
 
 	fputs("\n[rrd]\n", out);
 	cfgp_value(out, "file", cfg->rrd_file);

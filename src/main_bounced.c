@@ -1,6 +1,6 @@
 /*
  * main_bounced.c - the bounced command line: global options, then one
- * command (process, check-config).  Only this file and main_bouncectl.c
+ * command (process, check-config, run, drop, notify-test).  Only this file and main_bouncectl.c
  * exit the program; every module below returns errors.
  */
 #include <dirent.h>
@@ -69,6 +69,13 @@ static const char usage_text[] =
 "  check-config\n"
 "        Print the effective configuration (secrets masked) and exit 0, or\n"
 "        name the bad key and exit 78.\n"
+"  notify-test\n"
+"        Send a sample digest (one made-up complaint) to the [notify]\n"
+"        recipients through the [notify] SMTP server now, to check those\n"
+"        settings.  Exits 0 when the server took it, 75 when it could not\n"
+"        be reached or answered 4xx, 69 when it refused for good (5xx,\n"
+"        login refused, TLS required but not offered), 78 when [notify]\n"
+"        smtp, from or to is missing.  See docs/NOTIFY.md.\n"
 "  help  This text.\n"
 "\n"
 "Options (before the command):\n"
@@ -97,7 +104,9 @@ static const char usage_text[] =
 "  64  usage error\n"
 "  66  an input could not be opened or read (the others were taken)\n"
 "  74  the state could not be opened or written\n"
-"  75  drop: the mail was not stored (PowerMTA keeps it and retries)\n"
+"  69  notify-test: the SMTP server refused the mail for good\n"
+"  75  drop: the mail was not stored (PowerMTA keeps it and retries);\n"
+"      notify-test: the SMTP server could not take it now\n"
 "  78  configuration error\n"
 "\n"
 "Examples:\n"
@@ -420,6 +429,7 @@ static const struct {
 	{ "check-config", cmd_check_config_g, EXIT_CONFIG },
 	{ "run", cmd_run, EXIT_CONFIG },
 	{ "drop", cmd_drop, EXIT_TEMPFAIL },
+	{ "notify-test", cmd_notify_test, EXIT_CONFIG },
 };
 
 int main(int argc, char **argv)

@@ -189,8 +189,16 @@ static void assert_config_equal(const struct config *a,
 	assert_secret(b->unsub_secret, a->unsub_secret, masked);
 	assert_str_or_null(b->notify_smtp, a->notify_smtp);
 	assert_str_or_null(b->notify_from, a->notify_from);
-	assert_str_or_null(b->notify_to, a->notify_to);
+	assert_lists_equal(a->notify_to, b->notify_to);
 	assert_int_equal(a->digest_interval, b->digest_interval);
+	assert_int_equal(a->notify_mode, b->notify_mode);
+	assert_str_or_null(b->notify_username, a->notify_username);
+	assert_secret(b->notify_password, a->notify_password, masked);
+	assert_int_equal(a->notify_starttls, b->notify_starttls);
+	assert_str_or_null(b->notify_ca_file, a->notify_ca_file);
+	assert_int_equal(a->notify_timeout, b->notify_timeout);
+	assert_str_or_null(b->notify_web_url, a->notify_web_url);
+	assert_int_equal(a->notify_max_items, b->notify_max_items);
 	assert_string_equal(a->rrd_file, b->rrd_file);
 }
 
@@ -236,6 +244,12 @@ static void assert_defaults(const struct config *cfg)
 	assert_null(cfg->notify_from);
 	assert_null(cfg->notify_to);
 	assert_int_equal(cfg->digest_interval, 15 * 60);
+	assert_int_equal(cfg->notify_mode, NOTIFY_MODE_OFF);
+	assert_int_equal(cfg->notify_starttls, NOTIFY_STARTTLS_TRY);
+	assert_int_equal(cfg->notify_timeout, 30);
+	assert_int_equal(cfg->notify_max_items, 500);
+	assert_null(cfg->notify_web_url);
+	assert_null(cfg->notify_password);
 	assert_string_equal(cfg->rrd_file, "./state/bounced.rrd");
 }
 
@@ -342,8 +356,15 @@ static const char full_conf[] =
 	"[notify]\n"
 	"smtp = smtp://localhost:25\n"
 	"from = bounced@example.com\n"
-	"to = postmaster@example.com\n"
+	"to = postmaster@example.com; ops@example.com\n"
 	"digest-interval = 1h\n"
+	"username = mailer\n"
+	"password = pa55word\n"
+	"starttls = Required\n"
+	"ca-file = certs/smtp-ca.pem\n"
+	"timeout = 20s\n"
+	"web-url = https://mw.example.com/\n"
+	"max-items = 50\n"
 	"\n"
 	"[rrd]\n"
 	"file = data/metrics.rrd\n";
@@ -440,7 +461,17 @@ static void assert_full(const struct config *cfg)
 	assert_string_equal(cfg->unsub_secret, "unsub-0123456789abcdef");
 	assert_string_equal(cfg->notify_smtp, "smtp://localhost:25");
 	assert_string_equal(cfg->notify_from, "bounced@example.com");
-	assert_string_equal(cfg->notify_to, "postmaster@example.com");
+	assert_string_equal(cfg->notify_to[0], "postmaster@example.com");
+	assert_string_equal(cfg->notify_to[1], "ops@example.com");
+	assert_null(cfg->notify_to[2]);
+	assert_int_equal(cfg->notify_mode, NOTIFY_MODE_DIGEST);
+	assert_string_equal(cfg->notify_username, "mailer");
+	assert_string_equal(cfg->notify_password, "pa55word");
+	assert_int_equal(cfg->notify_starttls, NOTIFY_STARTTLS_REQUIRED);
+	assert_string_equal(cfg->notify_ca_file, "certs/smtp-ca.pem");
+	assert_int_equal(cfg->notify_timeout, 20);
+	assert_string_equal(cfg->notify_web_url, "https://mw.example.com");
+	assert_int_equal(cfg->notify_max_items, 50);
 	assert_int_equal(cfg->digest_interval, 3600);
 	assert_string_equal(cfg->rrd_file, "data/metrics.rrd");
 }
@@ -537,6 +568,20 @@ static const struct bad_case {
 	{ "[unsubscribe]\nsecret = 0123456789abcdef\n", "[unsubscribe] addresses: address form '" "[SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]@fbl-unsub.example.com'", "has no [SIGNATURE], but a secret is set" },
 	{ "[unsubscribe]\naddresses = [SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com\nsecret = TOPSECRET\n", "[unsubscribe] secret: expected 16 to 1024 bytes, not 9", "openssl rand" },
 	{ "[unsubscribe]\naddresses = [SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com\n", "[unsubscribe] addresses", "no secret is set" },
+	{ "[notify]\nmode = sometimes\n", "[notify] mode = 'sometimes'", "digest, event or off" },
+	{ "[notify]\nstarttls = maybe\n", "[notify] starttls = 'maybe'", "try, required or no" },
+	{ "[notify]\nsmtp = http://mail.example.com\n", "smtp = 'http://mail.example.com'", "smtp://" },
+	{ "[notify]\nsmtp = smtp://\n", "smtp = 'smtp://'", "host" },
+	{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\nto = c@d.example.com;nobody\n", "[notify] to: 'nobody'", "address" },
+	{ "[notify]\nfrom = me\n", "[notify] from = 'me'", "address" },
+	{ "[notify]\nfrom = a<b>@example.com\n", "[notify] from", "address" },
+	{ "[notify]\nmode = digest\n", "[notify] smtp is required", "mode is not off" },
+	{ "[notify]\nmode = event\nsmtp = smtp://h\nfrom = a@b.example.com\n", "[notify] to is required", "mode is not off" },
+	{ "[notify]\nsmtp = smtp://h\nto = c@d.example.com\n", "[notify] from is required", "mode is not off" },
+	{ "[notify]\nmax-items = 0\n", "[notify] max-items = '0'", "1 to 100000" },
+	{ "[notify]\nweb-url = mw.example.com\n", "[notify] web-url = 'mw.example.com'", "http" },
+	{ "[notify]\ntimeout = 2h\n", "[notify] timeout = '2h'", "duration" },
+	{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\nto = c@d.example.com\npassword = TOPSECRET\n", "[notify] password", "username" },
 	{ "[provider x]\nendpoint = https://a.example.com\n", "[provider x] type", "required" },
 	{ "[provider x]\ntype = mailchimp\n", "[provider x] type = 'mailchimp'", "mailwizz, interspire or webhook" },
 	{ "[provider x]\ntype = mailwizz\npublic-key = a\nprivate-key = TOPSECRET\n", "[provider x] endpoint", "required" },
@@ -639,7 +684,7 @@ static void test_warnings(void **state)
 				"endpoint = https://m.example.com\n"
 				"public-key = p\nprivate-key = ****\n"
 				"api-key = k\n"
-				"[notify]\nsmtp = smtp://localhost   # local\n",
+				"[notify]\nca-file = ca.pem   # local\n",
 				0600);
 	struct config *cfg = NULL;
 	char err[512], want[600];
@@ -659,7 +704,7 @@ static void test_warnings(void **state)
 	assert_true(has_warning(w, "key 'api-key' in [provider mw] is not "
 				   "used with api-version 1"));
 	assert_true(has_warning(w, "private-key is '****'"));
-	assert_true(has_warning(w, "[notify] smtp"));
+	assert_true(has_warning(w, "[notify] ca-file"));
 	assert_true(has_warning(w, "comments must be on a line"));
 	assert_int_equal(w->len, 8);
 	assert_null(cfg->providers[1].api_key);
@@ -739,6 +784,11 @@ static void test_secret_mode(void **state)
 		{ "[unsubscribe]\nsecret = 0123456789abcdef\naddresses = "
 		  "[SUBSCRIBER_UID].[LIST_UID].[SIGNATURE]@u.example.com\n",
 		  0640, true },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\n"
+		  "to = c@d.example.com\nusername = u\npassword = p\n", 0640,
+		  true },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\n"
+		  "to = c@d.example.com\nusername = u\n", 0644, false },
 	};
 	size_t i;
 
@@ -757,6 +807,44 @@ static void test_secret_mode(void **state)
 		assert_int_equal(w->len, cases[i].warn ? 1 : 0);
 		config_free(cfg);
 		g_ptr_array_free(w, TRUE);
+		g_free(path);
+	}
+}
+
+/* test_notify_mode - digest by default once smtp and to are set */
+static void test_notify_mode(void **state)
+{
+	static const struct {
+		const char *text;
+		enum notify_mode want;
+	} cases[] = {
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\n", NOTIFY_MODE_DIGEST },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\nmode = Event\n", NOTIFY_MODE_EVENT },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\nmode = off\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nsmtp = smtp://h\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nto = c@d.example\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nmode = off\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nmode =\n", NOTIFY_MODE_OFF },
+		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example\n"
+		  "to = c@d.example\nmode =\n", NOTIFY_MODE_DIGEST },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *cfg = NULL;
+		char name[32], err[512];
+		char *path;
+
+		snprintf(name, sizeof(name), "notify%zu.conf", i);
+		path = write_file(name, cases[i].text, 0600);
+		assert_int_equal(config_load(path, &cfg, NULL, err,
+					     sizeof(err)), 0);
+		assert_int_equal(cfg->notify_mode, cases[i].want);
+		config_free(cfg);
 		g_free(path);
 	}
 }
@@ -911,6 +999,13 @@ static void test_print_roundtrip(void **state)
 	assert_non_null(strstr(printed, "api-key = ****\n"));
 	assert_non_null(strstr(printed, "usertoken = ****\n"));
 	assert_non_null(strstr(printed, "secret = ****\n"));
+	assert_null(strstr(printed, "pa55word"));
+	assert_non_null(strstr(printed, "password = ****\n"));
+	assert_non_null(strstr(printed, "to = postmaster@example.com;ops@example.com\n"));
+	assert_non_null(strstr(printed, "mode = digest\n"));
+	assert_non_null(strstr(printed, "starttls = required\n"));
+	assert_non_null(strstr(printed, "web-url = https://mw.example.com\n"));
+	assert_non_null(strstr(printed, "max-items = 50\n"));
 	assert_non_null(strstr(printed, "public-key = pub123\n"));
 	assert_non_null(strstr(printed, "[provider mw2]\n"));
 	assert_non_null(strstr(printed, "soft-window = 2w\n"));
@@ -960,6 +1055,8 @@ static void test_print_defaults(void **state)
 	assert_non_null(strstr(printed, "drop-max-size = 10485760\n"));
 	assert_non_null(strstr(printed, "ignore-categories =\n"));
 	assert_non_null(strstr(printed, "smtp =\n"));
+	assert_non_null(strstr(printed, "mode = off\n"));
+	assert_non_null(strstr(printed, "starttls = try\n"));
 	assert_non_null(strstr(printed, "file = ./state/bounced.rrd\n"));
 	assert_non_null(strstr(printed, "[unsubscribe]\naddresses = "
 			       "[SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]@"
@@ -1335,6 +1432,7 @@ int main(void)
 		cmocka_unit_test(test_warnings_logged),
 		cmocka_unit_test(test_warnings_bounded),
 		cmocka_unit_test(test_secret_mode),
+		cmocka_unit_test(test_notify_mode),
 		cmocka_unit_test(test_provider_names),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_bools),

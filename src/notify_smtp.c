@@ -1,0 +1,325 @@
+/*
+ * notify_smtp.c - a composed notification sent through libcurl's SMTP:
+ * an easy handle configured for one message (URL, envelope, the bytes as
+ * the upload, STARTTLS policy, AUTH, CA file, timeouts), what a finished
+ * transfer means (done, retry later, failed for good), and a blocking
+ * send for bounced notify-test.
+ *
+ * The daemon adds the configured handle to its curl multi handle, so
+ * sending never blocks ingest; a failure the caller may retry is -EAGAIN,
+ * one that needs the operator (5xx, login refused, TLS required but not
+ * offered, a certificate that does not verify) is -EPERM.  The server's
+ * last 4xx/5xx answer line is kept (through the debug callback, answers
+ * only: what we send, credentials included, is never looked at) so that
+ * a failure names it.  Nothing here logs or exits.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "notify.h"
+
+#define NS_LINE_MAX 200		/* bytes of a server answer kept */
+
+struct notify_smtp_xfer {
+	char *msg;			/* the message, a copy */
+	size_t len, off;		/* its size, bytes read by curl */
+	struct curl_slist *rcpts;	/* "<addr>" of each recipient */
+	char *url;			/* for messages */
+	char line[NS_LINE_MAX + 1];	/* the server's last 4xx/5xx answer */
+	char curl_err[CURL_ERROR_SIZE];
+};
+
+/* ns_err - the message into ERR; returns RC */
+static int __attribute__((format(printf, 4, 5)))
+ns_err(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* ns_url_ok - smtp:// or smtps:// with a host, printable, no blanks */
+static bool ns_url_ok(const char *u)
+{
+	size_t skip, i;
+
+	if (!u)
+		return false;
+	if (g_ascii_strncasecmp(u, "smtps://", 8) == 0)
+		skip = 8;
+	else if (g_ascii_strncasecmp(u, "smtp://", 7) == 0)
+		skip = 7;
+	else
+		return false;
+	if (u[skip] == '\0' || u[skip] == '/' || u[skip] == ':')
+		return false;
+	for (i = 0; u[i]; i++)
+		if (i > 1024 || (unsigned char)u[i] <= 0x20 ||
+		    (unsigned char)u[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* ns_read - CURLOPT_READFUNCTION over the message */
+static size_t ns_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct notify_smtp_xfer *x = arg;
+	size_t room = size * nitems, n = x->len - x->off;
+
+	if (n > room)
+		n = room;
+	memcpy(buf, x->msg + x->off, n);
+	x->off += n;
+	return n;
+}
+
+/* ns_debug - keep the server's last 4xx or 5xx answer line
+   (CURLINFO_HEADER_IN; the 221 answering QUIT comes after a failure) */
+static int ns_debug(CURL *h, curl_infotype type, char *data, size_t size,
+		    void *arg)
+{
+	struct notify_smtp_xfer *x = arg;
+	size_t i, n = 0;
+
+	(void)h;
+	if (type != CURLINFO_HEADER_IN || size < 3 ||
+	    (data[0] != '4' && data[0] != '5'))
+		return 0;
+	for (i = 0; i < size && n < NS_LINE_MAX; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '\r' || c == '\n')
+			break;
+		x->line[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	if (n > 0)
+		x->line[n] = '\0';
+	return 0;
+}
+
+/* ns_path - "<ADDR>" for MAIL FROM / RCPT TO */
+static char *ns_path(const char *addr)
+{
+	return g_strdup_printf("<%s>", addr);
+}
+
+/* notify_smtp_free - the transfer's state */
+void notify_smtp_free(struct notify_smtp_xfer *x)
+{
+	if (!x)
+		return;
+	curl_slist_free_all(x->rcpts);
+	g_free(x->msg);
+	g_free(x->url);
+	g_free(x);
+}
+
+/* ns_rcpts - the recipient list, each checked */
+static int ns_rcpts(struct notify_smtp_xfer *x, const char *const *to,
+		    char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!to || !to[0])
+		return ns_err(err, errlen, -EINVAL, "smtp %s: no recipient",
+			      x->url);
+	for (i = 0; to[i]; i++) {
+		struct curl_slist *l;
+		char *p;
+
+		if (i >= NOTIFY_MAX_RCPTS)
+			return ns_err(err, errlen, -EINVAL, "smtp %s: more than "
+				      "%d recipients", x->url, NOTIFY_MAX_RCPTS);
+		if (!notify_addr_ok(to[i]))
+			return ns_err(err, errlen, -EINVAL, "smtp %s: recipient "
+				      "'%.80s' is not an address", x->url,
+				      to[i]);
+		p = ns_path(to[i]);
+		l = curl_slist_append(x->rcpts, p);
+		g_free(p);
+		if (!l)
+			return ns_err(err, errlen, -ENOMEM, "smtp %s: out of "
+				      "memory", x->url);
+		x->rcpts = l;
+	}
+	return 0;
+}
+
+/* ns_opts - every option of H; 0 or -EINVAL naming the refused one */
+static int ns_opts(CURL *h, const struct notify_smtp_cfg *c,
+		   struct notify_smtp_xfer *x, char *err, size_t errlen)
+{
+	static const curl_usessl tls[] = {
+		[NOTIFY_STARTTLS_TRY] = CURLUSESSL_TRY,
+		[NOTIFY_STARTTLS_REQUIRED] = CURLUSESSL_ALL,
+		[NOTIFY_STARTTLS_NO] = CURLUSESSL_NONE,
+	};
+	char *from = ns_path(c->from);
+	curl_usessl use = (unsigned)c->starttls < G_N_ELEMENTS(tls) ?
+		tls[c->starttls] : CURLUSESSL_TRY;
+	CURLcode cc = CURLE_OK;
+	const char *what = "";
+
+#define NS_SET(opt, val) \
+	do { if (cc == CURLE_OK) { what = #opt; \
+		cc = curl_easy_setopt(h, opt, val); } } while (0)
+	NS_SET(CURLOPT_URL, c->url);
+	NS_SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	NS_SET(CURLOPT_MAIL_FROM, from);
+	NS_SET(CURLOPT_MAIL_RCPT, x->rcpts);
+	NS_SET(CURLOPT_UPLOAD, 1L);
+	NS_SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
+	NS_SET(CURLOPT_READFUNCTION, ns_read);
+	NS_SET(CURLOPT_READDATA, x);
+	NS_SET(CURLOPT_USE_SSL, (long)use);
+	NS_SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	NS_SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	NS_SET(CURLOPT_TIMEOUT, c->timeout > 0 ? c->timeout : 30L);
+	NS_SET(CURLOPT_CONNECTTIMEOUT, c->connect_timeout > 0 ?
+	       c->connect_timeout : 10L);
+	NS_SET(CURLOPT_NOSIGNAL, 1L);
+	NS_SET(CURLOPT_ERRORBUFFER, x->curl_err);
+	NS_SET(CURLOPT_DEBUGFUNCTION, ns_debug);
+	NS_SET(CURLOPT_DEBUGDATA, x);
+	NS_SET(CURLOPT_VERBOSE, 1L);
+	if (c->ca_file && *c->ca_file)
+		NS_SET(CURLOPT_CAINFO, c->ca_file);
+	if (c->username && *c->username) {
+		NS_SET(CURLOPT_USERNAME, c->username);
+		NS_SET(CURLOPT_PASSWORD, c->password ? c->password : "");
+	}
+#undef NS_SET
+	g_free(from);
+	if (cc != CURLE_OK)
+		return ns_err(err, errlen, -EINVAL, "smtp %s: libcurl refused "
+			      "%s: %s", x->url, what, curl_easy_strerror(cc));
+	return 0;
+}
+
+/* notify_smtp_setup - H configured to send MSG */
+int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
+		      const char *msg, size_t len,
+		      struct notify_smtp_xfer **out, char *err, size_t errlen)
+{
+	struct notify_smtp_xfer *x = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!ns_url_ok(c->url))
+		return ns_err(err, errlen, -EINVAL, "smtp: '%.80s' is not an "
+			      "smtp:// or smtps:// URL", c->url ? c->url : "");
+	if (!notify_addr_ok(c->from))
+		return ns_err(err, errlen, -EINVAL, "smtp %s: sender '%.80s' "
+			      "is not an address", c->url,
+			      c->from ? c->from : "");
+	if (!msg || len == 0)
+		return ns_err(err, errlen, -EINVAL, "smtp %s: empty message",
+			      c->url);
+	x = g_new0(struct notify_smtp_xfer, 1);
+	x->url = g_strdup(c->url);
+	x->msg = g_memdup2(msg, len);
+	x->len = len;
+	rc = ns_rcpts(x, c->to, err, errlen);
+	if (rc == 0)
+		rc = ns_opts(h, c, x, err, errlen);
+	if (rc != 0) {
+		notify_smtp_free(x);
+		return rc;
+	}
+	*out = x;
+	return 0;
+}
+
+/* ns_permanent - a CURLcode the operator must fix */
+static bool ns_permanent(CURLcode res)
+{
+	switch (res) {
+	case CURLE_LOGIN_DENIED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_NOT_BUILT_IN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* notify_smtp_finish - done, retry later or failed for good */
+int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
+		       long response, char *err, size_t errlen)
+{
+	const char *said = x->line[0] ? x->line : NULL;
+	const char *why = x->curl_err[0] ? x->curl_err
+					 : curl_easy_strerror(res);
+	int rc;
+
+	if (res == CURLE_OK && (response == 0 || (response >= 200 &&
+						  response < 300)))
+		return 0;
+	if (res == CURLE_OK)
+		why = "unexpected answer";
+	if (response >= 500 && response < 600)
+		rc = -EPERM;
+	else if (response >= 400 && response < 500)
+		rc = -EAGAIN;
+	else
+		rc = ns_permanent(res) ? -EPERM : -EAGAIN;
+	return ns_err(err, errlen, rc, "smtp %s: %s%s%s%s (%s)", x->url, why,
+		      said ? "; server said '" : "", said ? said : "",
+		      said ? "'" : "", rc == -EPERM ? "failed for good"
+						   : "will be retried");
+}
+
+/* notify_smtp_cfg_from_config - the [notify] keys */
+void notify_smtp_cfg_from_config(const struct config *cfg,
+				 struct notify_smtp_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->url = cfg->notify_smtp;
+	c->from = cfg->notify_from;
+	c->to = (const char *const *)cfg->notify_to;
+	c->username = cfg->notify_username;
+	c->password = cfg->notify_password;
+	c->starttls = cfg->notify_starttls;
+	c->ca_file = cfg->notify_ca_file;
+	c->timeout = (long)cfg->notify_timeout;
+	c->connect_timeout = cfg->notify_timeout < 10 ?
+		(long)cfg->notify_timeout : 10L;
+}
+
+/* notify_smtp_send - one blocking send */
+int notify_smtp_send(const struct notify_smtp_cfg *c, const char *msg,
+		     size_t len, char *err, size_t errlen)
+{
+	struct notify_smtp_xfer *x = NULL;
+	CURL *h = curl_easy_init();
+	long response = 0;
+	CURLcode res;
+	int rc;
+
+	if (!h)
+		return ns_err(err, errlen, -ENOMEM, "smtp: cannot create a "
+			      "libcurl handle");
+	rc = notify_smtp_setup(h, c, msg, len, &x, err, errlen);
+	if (rc != 0)
+		goto out;
+	res = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response);
+	rc = notify_smtp_finish(x, res, response, err, errlen);
+out:
+	curl_easy_cleanup(h);
+	notify_smtp_free(x);
+	return rc;
+}

@@ -1,0 +1,220 @@
+"""test_notify.py - `bounced notify-test` end to end against the SMTP fake
+(tests/fake/smtp.py): the envelope, the recipients and the message the
+fake received (headers, the text and HTML parts), over plain SMTP, with
+STARTTLS when offered, with STARTTLS required (verified against the test
+certificate), with AUTH; and the failures: a 451 (exit 75, retry), a 5xx
+(exit 69), STARTTLS required but not offered, a wrong password, nothing
+listening, [notify] keys missing (exit 78).
+"""
+import email
+import email.policy
+import os
+import socket
+import sys
+import unittest
+
+from harness import BouncedTestCase, EX_OK, EX_TEMPFAIL, EX_CONFIG
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+from fake import smtp   # noqa: E402
+
+EX_UNAVAILABLE = 69
+FROM = 'bounced@mx1.example.com'
+TO = ['postmaster@example.com', 'ops+mail@example.org']
+
+
+class NotifyTestCase(BouncedTestCase):
+
+    def start_fake(self, **kw):
+        f = smtp.SmtpFake(**kw).start()
+        self.addCleanup(f.stop)
+        return f
+
+    def notify_config(self, url, **keys):
+        lines = ['', '[notify]', 'smtp = %s' % url, 'from = %s' % FROM,
+                 'to = %s' % '; '.join(TO)]
+        lines += ['%s = %s' % (k.replace('_', '-'), v)
+                  for k, v in keys.items()]
+        self.write_config(extra='\n'.join(lines) + '\n')
+
+    def notify_test(self, rc):
+        res = self.run_bounced('notify-test', timeout=60)
+        self.assertRc(res, rc)
+        return res
+
+    def assertDigest(self, m):
+        """M (a message the fake took) is bounced's sample digest."""
+        self.assertEqual(m['mail_from'], FROM)
+        self.assertEqual(m['rcpts'], TO)
+        data = m['data']
+        self.assertTrue(data.endswith(b'\r\n'))
+        self.assertNotIn(b'\n', data.replace(b'\r\n', b''))
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        self.assertEqual(msg['Subject'], 'bounced: 1 complaint on %s' %
+                         socket.gethostname())
+        self.assertEqual(msg['From'].addresses[0].addr_spec, FROM)
+        self.assertEqual([a.addr_spec for a in msg['To'].addresses], TO)
+        self.assertEqual(msg['Auto-Submitted'], 'auto-generated')
+        self.assertIsNotNone(msg['Date'])
+        self.assertRegex(msg['Message-Id'], r'^<[^<>@]+@[^<>@]+>$')
+        self.assertEqual(msg.get_content_type(), 'multipart/alternative')
+        parts = list(msg.iter_parts())
+        self.assertEqual([p.get_content_type() for p in parts],
+                         ['text/plain', 'text/html'])
+        # the parts keep the wire's CRLF
+        text, html = (p.get_content().replace('\r\n', '\n') for p in parts)
+        self.assertEqual(parts[0].get_content_charset(), 'utf-8')
+        self.assertIn('Complaints (1)', text)
+        self.assertIn('  * recipient@example.com  at ', text)
+        self.assertIn('      Feedback type: abuse\n', text)
+        self.assertIn('<td>recipient@example.com</td>', html)
+        self.assertIn('<h3>Complaints (1)</h3>', html)
+        return msg
+
+
+class TestNotifySends(NotifyTestCase):
+
+    def test_plain(self):
+        f = self.start_fake(starttls=False)
+        self.notify_config(f.url)
+        res = self.notify_test(EX_OK)
+        self.assertIn('notify-test: sent a sample digest', res.out)
+        self.assertIn(', '.join(TO), res.out)
+        m = f.messages()
+        self.assertEqual(len(m), 1)
+        self.assertDigest(m[0])
+        self.assertFalse(m[0]['tls'])
+        self.assertIsNone(m[0]['auth'])
+
+    def test_starttls_when_offered(self):
+        f = self.start_fake()
+        self.notify_config(f.url, ca_file=smtp.CERT)
+        self.notify_test(EX_OK)
+        m = f.messages()
+        self.assertEqual(len(m), 1)
+        self.assertTrue(m[0]['tls'])
+        self.assertDigest(m[0])
+
+    def test_starttls_required_and_auth(self):
+        f = self.start_fake(require_tls=True, user='mailer',
+                            password='pa55 word')
+        self.notify_config(f.url, starttls='required', ca_file=smtp.CERT,
+                           username='mailer', password='pa55 word')
+        self.notify_test(EX_OK)
+        m = f.messages()
+        self.assertEqual(len(m), 1)
+        self.assertTrue(m[0]['tls'])
+        self.assertEqual(m[0]['auth'], 'mailer')
+        self.assertDigest(m[0])
+        # check-config masks the password
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        self.assertIn('password = ****\n', res.out)
+        self.assertNotIn('pa55', res.out)
+
+    def test_web_url_in_config(self):
+        f = self.start_fake(starttls=False)
+        self.notify_config(f.url, web_url='https://mw.example.com/')
+        self.notify_test(EX_OK)
+        self.assertEqual(len(f.messages()), 1)
+
+
+class TestNotifyFails(NotifyTestCase):
+
+    def test_451_then_retry(self):
+        f = self.start_fake(starttls=False, fail_code=451, fail_at='MAIL',
+                            fail_count=1)
+        self.notify_config(f.url)
+        res = self.notify_test(EX_TEMPFAIL)
+        self.assertIn('notify-test: smtp %s' % f.url, res.err)
+        self.assertIn("server said '451 4.0.0 injected failure at MAIL'",
+                      res.err)
+        self.assertIn('will be retried', res.err)
+        self.assertEqual(f.messages(), [])
+        self.notify_test(EX_OK)
+        self.assertEqual(len(f.messages()), 1)
+
+    def test_5xx_at_data(self):
+        f = self.start_fake(starttls=False, fail_code=554, fail_at='DATA',
+                            fail_count=1)
+        self.notify_config(f.url)
+        res = self.notify_test(EX_UNAVAILABLE)
+        self.assertIn("server said '554 5.0.0 injected failure at DATA'",
+                      res.err)
+        self.assertIn('failed for good', res.err)
+        self.assertEqual(f.messages(), [])
+
+    def test_451_at_rcpt(self):
+        f = self.start_fake(starttls=False, fail_code=451, fail_at='RCPT',
+                            fail_count=1)
+        self.notify_config(f.url)
+        res = self.notify_test(EX_TEMPFAIL)
+        self.assertIn('451', res.err)
+        self.assertEqual(f.messages(), [])
+
+    def test_starttls_required_not_offered(self):
+        f = self.start_fake(starttls=False)
+        self.notify_config(f.url, starttls='required')
+        res = self.notify_test(EX_UNAVAILABLE)
+        self.assertIn('notify-test: smtp %s' % f.url, res.err)
+        self.assertIn('failed for good', res.err)
+        self.assertEqual(f.messages(), [])
+
+    def test_starttls_no_but_server_requires(self):
+        f = self.start_fake(require_tls=True)
+        self.notify_config(f.url, starttls='no')
+        res = self.notify_test(EX_UNAVAILABLE)
+        self.assertIn('530', res.err)
+        self.assertEqual(f.messages(), [])
+        self.assertFalse(any(s['tls'] for s in f.sessions()))
+
+    def test_certificate_not_trusted(self):
+        f = self.start_fake(require_tls=True)
+        self.notify_config(f.url, starttls='required',
+                           ca_file=os.path.join(self.dir, 'empty.pem'))
+        self.write_file('empty.pem', '')
+        res = self.notify_test(EX_UNAVAILABLE)
+        self.assertEqual(f.messages(), [])
+        self.assertIn('failed for good', res.err)
+
+    def test_wrong_password(self):
+        f = self.start_fake(starttls=False, user='mailer', password='right')
+        self.notify_config(f.url, username='mailer', password='wrong')
+        res = self.notify_test(EX_UNAVAILABLE)
+        self.assertIn('535', res.err)
+        self.assertNotIn('wrong', res.err)
+        self.assertEqual(f.messages(), [])
+
+    def test_nothing_listening(self):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        self.notify_config('smtp://127.0.0.1:%d' % port, timeout='5s')
+        res = self.notify_test(EX_TEMPFAIL)
+        self.assertIn('smtp://127.0.0.1:%d' % port, res.err)
+        self.assertIn('will be retried', res.err)
+
+    def test_missing_keys(self):
+        res = self.notify_test(EX_CONFIG)
+        self.assertIn('[notify] smtp is not set', res.err)
+        self.write_config(extra='[notify]\nsmtp = smtp://127.0.0.1:1\n')
+        res = self.notify_test(EX_CONFIG)
+        self.assertIn('[notify] from is not set', res.err)
+
+    def test_bad_config(self):
+        self.write_config(extra='[notify]\nsmtp = smtp://127.0.0.1:1\n'
+                          'from = a@example.com\nto = not-an-address\n')
+        res = self.notify_test(EX_CONFIG)
+        self.assertIn("'not-an-address' is not an address", res.err)
+
+    def test_usage(self):
+        res = self.run_bounced('notify-test', 'extra')
+        self.assertRc(res, 64)
+
+
+if __name__ == '__main__':
+    unittest.main()
