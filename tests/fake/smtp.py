@@ -7,7 +7,7 @@ smtp-test.crt / smtp-test.key beside this file), AUTH PLAIN and LOGIN
 (RFC 4954, when a user is configured), MAIL FROM, RCPT TO, DATA (with
 dot-stuffing undone, RFC 5321 4.5.2), RSET, NOOP, VRFY, QUIT.  Every
 accepted message is recorded: envelope sender, recipients, the raw data,
-whether the session was under TLS and who had authenticated.
+whether the connection was under TLS and who had authenticated.
 
 Failure injection, like the HTTP fakes: fail_code (e.g. 451 or 554) at
 fail_at ('MAIL', 'RCPT' or 'DATA', the latter answered after the final
@@ -45,7 +45,7 @@ TIMEOUT = 30                    # seconds a client may stay silent
 FAIL_POINTS = ('MAIL', 'RCPT', 'DATA')
 
 
-class _Session:
+class _Conn:
     """The state of one connection."""
 
     def __init__(self):
@@ -82,7 +82,7 @@ class _Handler(socketserver.StreamRequestHandler):
                                       l) for i, l in enumerate(lines))
         self.wfile.write(out.encode('ascii', 'replace'))
         self.wfile.flush()
-        self.fake._note(self.sess_log, 'S', out.rstrip('\r\n'))
+        self.fake._note(self.conn_log, 'S', out.rstrip('\r\n'))
 
     def read_line(self):
         """A line without its CRLF, None at EOF, b'' + flag when too long."""
@@ -99,8 +99,8 @@ class _Handler(socketserver.StreamRequestHandler):
     # ---- the conversation ----------------------------------------------
     def handle(self):
         self.fake = self.server.fake
-        self.sess = _Session()
-        self.sess_log = self.fake._new_session()
+        self.conn = _Conn()
+        self.conn_log = self.fake._new_connection()
         self.reply(220, '%s ESMTP fake ready' % self.fake.hostname)
         while True:
             try:
@@ -115,7 +115,7 @@ class _Handler(socketserver.StreamRequestHandler):
             text = line.decode('utf-8', 'replace')
             verb, _, arg = text.partition(' ')
             verb = verb.upper()
-            self.fake._note(self.sess_log, 'C',
+            self.fake._note(self.conn_log, 'C',
                             verb + (' (credentials)' if verb == 'AUTH' else
                                     (' ' + arg if arg else '')))
             fn = getattr(self, 'smtp_' + verb, None)
@@ -131,11 +131,11 @@ class _Handler(socketserver.StreamRequestHandler):
     def smtp_EHLO(self, arg):
         if not arg:
             return self.reply(501, '5.5.4 EHLO needs a domain')
-        self.sess.helo = arg
-        self.sess.reset()
+        self.conn.helo = arg
+        self.conn.reset()
         ext = ['%s greets %s' % (self.fake.hostname, arg),
                'SIZE %d' % MAX_DATA, '8BITMIME', 'ENHANCEDSTATUSCODES']
-        if self.fake.starttls and not self.sess.tls:
+        if self.fake.starttls and not self.conn.tls:
             ext.append('STARTTLS')
         if self.fake.user is not None:
             ext.append('AUTH PLAIN LOGIN')
@@ -145,16 +145,16 @@ class _Handler(socketserver.StreamRequestHandler):
     def smtp_HELO(self, arg):
         if not arg:
             return self.reply(501, '5.5.4 HELO needs a domain')
-        self.sess.helo = arg
-        self.sess.reset()
+        self.conn.helo = arg
+        self.conn.reset()
         self.reply(250, self.fake.hostname)
 
     def smtp_STARTTLS(self, arg):
-        if not self.fake.starttls or self.sess.tls:
+        if not self.fake.starttls or self.conn.tls:
             return self.reply(502, '5.5.1 STARTTLS not available')
         if arg:
             return self.reply(501, '5.5.4 STARTTLS takes no argument')
-        if not self.sess.helo:
+        if not self.conn.helo:
             return self.reply(503, '5.5.1 EHLO first')
         self.reply(220, '2.0.0 ready to start TLS')
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -162,22 +162,22 @@ class _Handler(socketserver.StreamRequestHandler):
         try:
             conn = ctx.wrap_socket(self.request, server_side=True)
         except (OSError, ssl.SSLError) as e:
-            self.fake._note(self.sess_log, 'E', 'TLS handshake: %s' % e)
+            self.fake._note(self.conn_log, 'E', 'TLS handshake: %s' % e)
             raise
         self.request = self.connection = conn
         self.rfile = conn.makefile('rb')
         self.wfile = conn.makefile('wb')
         # RFC 3207: the client starts over with EHLO
-        self.sess = _Session()
-        self.sess.tls = True
-        self.sess_log['tls'] = True
+        self.conn = _Conn()
+        self.conn.tls = True
+        self.conn_log['tls'] = True
 
     def _auth_ok(self, user, password):
         if user == self.fake.user and password == self.fake.password:
-            self.sess.auth = user
-            self.sess_log['auth'] = user
+            self.conn.auth = user
+            self.conn_log['auth'] = user
             return self.reply(235, '2.7.0 authentication successful')
-        self.sess_log['auth_failed'] = self.sess_log.get('auth_failed', 0) + 1
+        self.conn_log['auth_failed'] = self.conn_log.get('auth_failed', 0) + 1
         return self.reply(535, '5.7.8 authentication credentials invalid')
 
     def _challenge(self, prompt):
@@ -195,9 +195,9 @@ class _Handler(socketserver.StreamRequestHandler):
     def smtp_AUTH(self, arg):
         if self.fake.user is None:
             return self.reply(502, '5.5.1 AUTH not available')
-        if not self.sess.helo:
+        if not self.conn.helo:
             return self.reply(503, '5.5.1 EHLO first')
-        if self.sess.auth is not None:
+        if self.conn.auth is not None:
             return self.reply(503, '5.5.1 already authenticated')
         mech, _, initial = arg.partition(' ')
         mech = mech.upper()
@@ -244,13 +244,13 @@ class _Handler(socketserver.StreamRequestHandler):
         return rest[1:rest.index('>')]
 
     def smtp_MAIL(self, arg):
-        if not self.sess.helo:
+        if not self.conn.helo:
             return self.reply(503, '5.5.1 EHLO first')
-        if self.sess.mail_from is not None:
+        if self.conn.mail_from is not None:
             return self.reply(503, '5.5.1 nested MAIL command')
-        if self.fake.require_tls and not self.sess.tls:
+        if self.fake.require_tls and not self.conn.tls:
             return self.reply(530, '5.7.0 must issue a STARTTLS command first')
-        if self.fake.user is not None and self.sess.auth is None:
+        if self.fake.user is not None and self.conn.auth is None:
             return self.reply(530, '5.7.0 authentication required')
         addr = self._path(arg, 'FROM:')
         if addr is None:
@@ -258,28 +258,28 @@ class _Handler(socketserver.StreamRequestHandler):
         fail = self.fake._injection('MAIL')
         if fail:
             return self.reply(*fail)
-        self.sess.mail_from = addr
-        self.sess.rcpts = []
+        self.conn.mail_from = addr
+        self.conn.rcpts = []
         self.reply(250, '2.1.0 ok')
 
     def smtp_RCPT(self, arg):
-        if self.sess.mail_from is None:
+        if self.conn.mail_from is None:
             return self.reply(503, '5.5.1 need MAIL before RCPT')
         addr = self._path(arg, 'TO:')
         if not addr:
             return self.reply(501, '5.5.4 syntax: RCPT TO:<address>')
-        if len(self.sess.rcpts) >= 100:
+        if len(self.conn.rcpts) >= 100:
             return self.reply(452, '4.5.3 too many recipients')
         fail = self.fake._injection('RCPT')
         if fail:
             return self.reply(*fail)
-        self.sess.rcpts.append(addr)
+        self.conn.rcpts.append(addr)
         self.reply(250, '2.1.5 ok')
 
     def smtp_DATA(self, arg):
         if arg:
             return self.reply(501, '5.5.4 DATA takes no argument')
-        if self.sess.mail_from is None or not self.sess.rcpts:
+        if self.conn.mail_from is None or not self.conn.rcpts:
             return self.reply(503, '5.5.1 need RCPT before DATA')
         self.reply(354, 'end data with <CR><LF>.<CR><LF>')
         chunks, size, too_big = [], 0, False
@@ -296,20 +296,20 @@ class _Handler(socketserver.StreamRequestHandler):
                 too_big = True
             elif not too_big:
                 chunks.append(line)
-        mail_from, rcpts = self.sess.mail_from, self.sess.rcpts
-        self.sess.reset()
+        mail_from, rcpts = self.conn.mail_from, self.conn.rcpts
+        self.conn.reset()
         if too_big:
             return self.reply(552, '5.3.4 message too big')
         fail = self.fake._injection('DATA')
         if fail:
             return self.reply(*fail)
         seq = self.fake._record(mail_from, rcpts, b''.join(chunks),
-                                self.sess.tls, self.sess.auth,
-                                self.sess.helo)
+                                self.conn.tls, self.conn.auth,
+                                self.conn.helo)
         self.reply(250, '2.0.0 ok: queued as %d' % seq)
 
     def smtp_RSET(self, arg):
-        self.sess.reset()
+        self.conn.reset()
         self.reply(250, '2.0.0 ok')
 
     def smtp_NOOP(self, arg):
@@ -348,7 +348,7 @@ class SmtpFake:
         self._port = port
         self._lock = threading.Lock()
         self._messages = []
-        self._sessions = []
+        self._connections = []
         self._seq = 0
         self._log_file = open(log_path, 'a', encoding='utf-8') \
             if log_path else None
@@ -387,16 +387,16 @@ class SmtpFake:
         return code, '%s injected failure at %s' % (cls, point)
 
     # ---- records -------------------------------------------------------
-    def _new_session(self):
+    def _new_connection(self):
         s = {'tls': False, 'auth': None, 'transcript': []}
         with self._lock:
-            self._sessions.append(s)
+            self._connections.append(s)
         return s
 
-    def _note(self, sess, who, line):
+    def _note(self, conn, who, line):
         with self._lock:
-            if len(sess['transcript']) < 1000:
-                sess['transcript'].append('%s: %s' % (who, line))
+            if len(conn['transcript']) < 1000:
+                conn['transcript'].append('%s: %s' % (who, line))
 
     def _record(self, mail_from, rcpts, data, tls, auth, helo):
         with self._lock:
@@ -418,17 +418,17 @@ class SmtpFake:
         with self._lock:
             return [dict(m, rcpts=list(m['rcpts'])) for m in self._messages]
 
-    def sessions(self):
+    def connections(self):
         """Every connection: tls, auth, transcript ('C: ...' / 'S: ...'
         lines; AUTH arguments are not recorded)."""
         with self._lock:
             return [dict(s, transcript=list(s['transcript']))
-                    for s in self._sessions]
+                    for s in self._connections]
 
     def clear(self):
         with self._lock:
             self._messages.clear()
-            self._sessions.clear()
+            self._connections.clear()
 
     # ---- serving -------------------------------------------------------
     @property

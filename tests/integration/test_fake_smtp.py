@@ -2,7 +2,7 @@
 itself, with the standard library's smtplib as the client, before the C
 client uses it.
 
-Plain sessions (envelope, several recipients, dot-stuffing undone, CRLF
+Plain connections (envelope, several recipients, dot-stuffing undone, CRLF
 kept, RSET, NOOP, HELO), STARTTLS verified against the test certificate
 (and required before MAIL when require_tls), AUTH PLAIN and LOGIN (good
 and bad credentials, MAIL refused before AUTH), failure injection at
@@ -76,7 +76,7 @@ class PlainTest(unittest.TestCase):
                 self.assertEqual(c.docmd('RSET')[0], 250)
                 self.assertEqual(c.docmd('DATA')[0], 503)
             self.assertEqual(f.messages(), [])
-            s = f.sessions()
+            s = f.connections()
         self.assertIn('C: BOGUS', s[0]['transcript'])
 
 
@@ -131,7 +131,7 @@ class AuthTest(unittest.TestCase):
                     self.assertEqual(code, 235)
                     c.sendmail('a@example.com', ['b@example.com'], MSG)
                 m = f.messages()
-                s = f.sessions()
+                s = f.connections()
             self.assertEqual(m[0]['auth'], 'mailer', mech)
             # credentials never reach the transcript
             self.assertFalse(any('s3cret' in l or 'czNjcmV0' in l

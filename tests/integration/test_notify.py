@@ -169,7 +169,7 @@ class TestNotifyFails(NotifyTestCase):
         res = self.notify_test(EX_UNAVAILABLE)
         self.assertIn('530', res.err)
         self.assertEqual(f.messages(), [])
-        self.assertFalse(any(s['tls'] for s in f.sessions()))
+        self.assertFalse(any(s['tls'] for s in f.connections()))
 
     def test_certificate_not_trusted(self):
         f = self.start_fake(require_tls=True)
