@@ -62,6 +62,10 @@ struct event {
 					   (an unsubscribe address) */
 	const char *mw_campaign_uid;	/* MailWizz campaign UID named
 					   directly (an unsubscribe address) */
+	/* for the operator's mail (notify): who reported it, and the
+	   subject of the reported mail or of the unsubscribe mail */
+	const char *reporter;
+	const char *subject;
 	const char *type_text;	/* record type as written ("b", "rb", …) */
 	const char *source;	/* file path or "-" */
 	uint64_t line;		/* 1-based line in source */

@@ -139,6 +139,12 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	ev->list_id = acct_str(map, row, AF_HDR_LIST_ID);
 	ev->iem_list_id = acct_str(map, row, AF_HDR_X_MAILER_LID);
 	ev->iem_subscriber_id = acct_str(map, row, AF_HDR_X_MAILER_RECPTID);
+	if (ev->kind == EV_FEEDBACK) {
+		ev->reporter = acct_str(map, row, AF_REPORTED_DOMAIN);
+		if (!*ev->reporter)
+			ev->reporter = acct_str(map, row, AF_REPORTING_MTA);
+		ev->subject = acct_str(map, row, AF_HDR_SUBJECT);
+	}
 	classify_event(rules, ev);
 	return ACCT_EVENT_OK;
 }

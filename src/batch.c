@@ -133,6 +133,7 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 		dst->mw_subscriber_uid = dst->list_id = NULL;
 		dst->iem_list_id = dst->iem_subscriber_id = NULL;
 		dst->mw_list_uid = dst->mw_campaign_uid = NULL;
+		dst->reporter = dst->subject = NULL;
 		return 0;
 	}
 #define COPY(field, size)                                                      \
@@ -163,6 +164,8 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	COPY_OPT(iem_subscriber_id, ACTION_ID_MAX);
 	COPY_OPT(mw_list_uid, ACTION_ID_MAX);
 	COPY_OPT(mw_campaign_uid, ACTION_ID_MAX);
+	COPY_OPT(reporter, BATCH_LIST_ID_MAX);
+	COPY_OPT(subject, BATCH_LIST_ID_MAX);
 #undef COPY_OPT
 #undef COPY
 	return 0;

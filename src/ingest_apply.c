@@ -230,6 +230,8 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 		be->outcome = rcpt_apply(&r, &be->ev, &in->esc);
 		ingest_count_outcome(c, be->outcome);
 		rc = ingest_enqueue(in, txn, &r, br->addr, be, now);
+		if (rc == 0)
+			rc = ingest_notify(in, txn, br->addr, be, now);
 		if (rc)
 			return rc;
 		stored = true;

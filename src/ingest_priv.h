@@ -61,4 +61,11 @@ int ingest_open(struct ingest *in, struct ingest_src *src,
 int ingest_drain(struct ingest *in, struct ingest_src *src, bool eof,
 		 uint64_t *rows);
 
+/* ingest_notify - queue the operator's mail about BE (a new complaint or
+   unsubscribe of ADDR) in TXN when [notify] is on; 0 or -errno
+   (ingest_notify.c) */
+struct batch_event;
+int ingest_notify(struct ingest *in, MDB_txn *txn, const char *addr,
+		  const struct batch_event *be, int64_t now);
+
 #endif

@@ -67,6 +67,9 @@ static void mail_arf_event(struct mail_events *me, struct event *ev,
 	ev->list_id = r->list_id;
 	ev->iem_list_id = r->mailer_lid;
 	ev->iem_subscriber_id = r->mailer_recptid;
+	ev->reporter = r->reported_domain[0] ? r->reported_domain :
+		       r->reporting_mta[0] ? r->reporting_mta : r->user_agent;
+	ev->subject = r->orig_subject;
 }
 
 int mail_events_arf(const char *buf, size_t len, const char *key,
@@ -149,6 +152,8 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 	ev->time = me->um.date ? me->um.date : mtime;
 	ev->orig = me->um.from[0] ? me->um.from : me->um.sender;
 	ev->dsn_diag = me->diag;
+	ev->reporter = me->um.from;
+	ev->subject = me->um.subject;
 	ev->bounce_cat = "";
 	ev->dsn_status = "";
 	ev->vmta = "";

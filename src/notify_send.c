@@ -1,0 +1,355 @@
+/*
+ * notify_send.c - the operator's mail, from the queue to the SMTP server.
+ *
+ * One send at a time: the oldest items (at most max-items; one in event
+ * mode) are read in a read-only transaction together with what the
+ * providers did for each address (the recipient record's actions), the
+ * mail is composed (notify_compose.c) and handed to a curl easy handle in
+ * a multi handle of the sender's own (notify_smtp.c).  The multi handle
+ * is driven with curl_multi_perform() on each step, which never waits.
+ * When the server took the mail the items are dropped in one write
+ * transaction; more waiting are sent at once (a digest lists at most
+ * max-items).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <glib.h>
+
+#include "config.h"
+#include "log.h"
+#include "notify.h"
+#include "notify_queue.h"
+#include "notify_send.h"
+#include "rcpt.h"
+#include "state.h"
+
+#define NS_RETRY_MIN_MS (30 * 1000)
+
+struct notify_sender {
+	const struct config *cfg;
+	struct state *st;
+	CURLM *multi;
+	CURL *easy;			/* the transfer under way, or NULL */
+	struct notify_smtp_xfer *xfer;
+	uint64_t last;			/* sequence of its last item */
+	size_t n;			/* items it lists */
+	int64_t next_ms;		/* next send may start (monotonic) */
+	int64_t retry_ms;		/* current retry delay */
+	struct notify_item *items;	/* max-items of them */
+	size_t cap;
+	bool global;			/* curl_global_init done */
+};
+
+static int64_t ns_interval_ms(const struct notify_sender *ns)
+{
+	return ns->cfg->notify_mode == NOTIFY_MODE_EVENT ?
+		       0 : ns->cfg->digest_interval * 1000;
+}
+
+int notify_sender_new(struct notify_sender **out, const struct config *cfg,
+		      struct state *st, char *err, size_t errlen)
+{
+	struct notify_sender *ns;
+
+	*out = NULL;
+	if (cfg->notify_mode == NOTIFY_MODE_OFF)
+		return 0;
+	ns = g_new0(struct notify_sender, 1);
+	ns->cfg = cfg;
+	ns->st = st;
+	ns->cap = cfg->notify_mode == NOTIFY_MODE_EVENT ? 1 :
+		  cfg->notify_max_items ? cfg->notify_max_items :
+					  NOTIFY_MAX_ITEMS_DEFAULT;
+	ns->items = g_new0(struct notify_item, ns->cap);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "notify: cannot initialise libcurl");
+		notify_sender_free(ns);
+		return -EIO;
+	}
+	ns->global = true;
+	ns->multi = curl_multi_init();
+	if (!ns->multi) {
+		snprintf(err, errlen, "notify: out of memory");
+		notify_sender_free(ns);
+		return -ENOMEM;
+	}
+	ns->retry_ms = NS_RETRY_MIN_MS;
+	/* a digest covers digest-interval; what waits from before a restart
+	   goes with the first one */
+	ns->next_ms = 0;
+	*out = ns;
+	return 0;
+}
+
+/* ns_end - the transfer's handle and state gone */
+static void ns_end(struct notify_sender *ns)
+{
+	if (ns->easy) {
+		curl_multi_remove_handle(ns->multi, ns->easy);
+		curl_easy_cleanup(ns->easy);
+		ns->easy = NULL;
+	}
+	notify_smtp_free(ns->xfer);
+	ns->xfer = NULL;
+}
+
+void notify_sender_free(struct notify_sender *ns)
+{
+	if (!ns)
+		return;
+	ns_end(ns);
+	if (ns->multi)
+		curl_multi_cleanup(ns->multi);
+	if (ns->global)
+		curl_global_cleanup();
+	g_free(ns->items);
+	g_free(ns);
+}
+
+bool notify_sender_busy(const struct notify_sender *ns)
+{
+	return ns && ns->easy;
+}
+
+static const char *ns_state_name(uint8_t st)
+{
+	switch (st) {
+	case ACTION_PENDING: return "pending";
+	case ACTION_DONE: return "done";
+	case ACTION_DEAD: return "failed (dead letter)";
+	case ACTION_DRYRUN: return "dry-run";
+	}
+	return "?";
+}
+
+static const char *ns_op_name(uint8_t op)
+{
+	switch (op) {
+	case OP_UNSUBSCRIBE: return "unsubscribe";
+	case OP_BOUNCE: return "bounce";
+	case OP_COMPLAINT: return "complaint";
+	}
+	return "?";
+}
+
+/* ns_results - "mw: complaint done; hook: complaint pending" of the
+   recipient record of IT's address */
+static void ns_results(struct notify_sender *ns, MDB_txn *txn,
+		       struct notify_item *it)
+{
+	GString *s = g_string_new(NULL);
+	struct rcpt r;
+	uint32_t i;
+
+	if (state_rcpt_get(ns->st, txn, it->addr, &r) == 0) {
+		for (i = 0; i < r.n_actions; i++)
+			g_string_append_printf(s, "%s%s: %s %s",
+					       s->len ? "; " : "",
+					       r.actions[i].provider,
+					       ns_op_name(r.actions[i].op),
+					       ns_state_name(r.actions[i].state));
+	}
+	rcpt_set_str(it->results, sizeof(it->results),
+		     s->len ? s->str : "no provider action");
+	g_string_free(s, TRUE);
+}
+
+/* ns_compose - the next mail from the queue into *MAIL; 0 (*N items, 0:
+   nothing waits) or -errno (logged) */
+static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
+{
+	const struct config *cfg = ns->cfg;
+	struct notify_opts o;
+	MDB_txn *txn = NULL;
+	char err[512];
+	size_t i;
+	int rc;
+
+	ns->n = 0;
+	rc = state_begin(ns->st, false, &txn);
+	if (rc == 0)
+		rc = notify_queue_peek(ns->st, txn, ns->items, ns->cap, &ns->n,
+				       &ns->last, NULL);
+	for (i = 0; rc == 0 && i < ns->n; i++)
+		ns_results(ns, txn, &ns->items[i]);
+	state_abort(txn);
+	if (rc) {
+		log_error("notify", "cannot read the queue: %s",
+			  state_strerror(rc));
+		return rc;
+	}
+	if (ns->n == 0)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	o.from = cfg->notify_from;
+	o.to = (const char *const *)cfg->notify_to;
+	o.web_url = cfg->notify_web_url;
+	o.hostname = g_get_host_name();
+	o.period_start = ns->items[0].time;
+	o.period_end = (int64_t)time(NULL);
+	o.max_items = ns->cap;
+	rc = notify_compose(&o, ns->items, ns->n, mail, len, err, sizeof(err));
+	if (rc)
+		log_error("notify", "cannot compose the mail: %s", err);
+	return rc;
+}
+
+/* ns_start - compose and start the next send; 0 (nothing waits, or
+   started) or -errno */
+static int ns_start(struct notify_sender *ns)
+{
+	struct notify_smtp_cfg sc;
+	char err[512], *mail = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = ns_compose(ns, &mail, &len);
+	if (rc || ns->n == 0)
+		goto out;
+	ns->easy = curl_easy_init();
+	if (!ns->easy) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	notify_smtp_cfg_from_config(ns->cfg, &sc);
+	rc = notify_smtp_setup(ns->easy, &sc, mail, len, &ns->xfer, err,
+			       sizeof(err));
+	if (rc) {
+		log_error("notify", "cannot send: %s", err);
+		goto out;
+	}
+	if (curl_multi_add_handle(ns->multi, ns->easy) != CURLM_OK) {
+		rc = -EIO;
+		goto out;
+	}
+	log_debug("notify", "sending %zu items to %s", ns->n,
+		  ns->cfg->notify_smtp);
+out:
+	if (rc)
+		ns_end(ns);
+	g_free(mail);
+	return rc;
+}
+
+/* ns_sent - the server took the mail: drop its items; 0 or -errno */
+static int ns_sent(struct notify_sender *ns)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = state_begin(ns->st, true, &txn);
+	if (rc == 0) {
+		rc = notify_queue_drop(ns->st, txn, ns->last);
+		if (rc == 0)
+			rc = state_commit(txn);
+		else
+			state_abort(txn);
+	}
+	if (rc)
+		log_error("notify", "mail sent, but its %zu items could not "
+			  "be taken off the queue (%s): they are sent again",
+			  ns->n, state_strerror(rc));
+	else
+		log_info("notify", "mailed %zu %s to %s", ns->n,
+			 ns->n == 1 ? "item" : "items", ns->cfg->notify_smtp);
+	return rc;
+}
+
+/* ns_failed - RC from notify_smtp_finish: when to try again */
+static void ns_failed(struct notify_sender *ns, int rc, const char *err,
+		      int64_t now_ms)
+{
+	int64_t interval = ns->cfg->digest_interval * 1000;
+	int64_t delay = rc == -EAGAIN ? ns->retry_ms : interval;
+
+	if (delay < NS_RETRY_MIN_MS)
+		delay = NS_RETRY_MIN_MS;
+	log_error("notify", "%s; %zu items stay queued, next try in %lld s",
+		  err, ns->n, (long long)(delay / 1000));
+	ns->next_ms = now_ms + delay;
+	if (rc == -EAGAIN && ns->retry_ms < interval)
+		ns->retry_ms *= 2;
+}
+
+/* ns_finish - the transfer ended with RES */
+static int ns_finish(struct notify_sender *ns, CURLcode res, int64_t now_ms)
+{
+	long code = 0;
+	char err[512];
+	int rc;
+
+	curl_easy_getinfo(ns->easy, CURLINFO_RESPONSE_CODE, &code);
+	rc = notify_smtp_finish(ns->xfer, res, code, err, sizeof(err));
+	ns_end(ns);
+	if (rc) {
+		ns_failed(ns, rc, err, now_ms);
+		return 0;
+	}
+	ns->retry_ms = NS_RETRY_MIN_MS;
+	rc = ns_sent(ns);
+	/* more than one mail's worth waits: on at once */
+	ns->next_ms = ns->n == ns->cap ? now_ms : now_ms + ns_interval_ms(ns);
+	return rc;
+}
+
+int notify_sender_step(struct notify_sender *ns, int64_t now_ms)
+{
+	CURLMsg *m;
+	int running = 0, left;
+
+	if (!ns)
+		return 0;
+	if (!ns->easy) {
+		if (now_ms < ns->next_ms)
+			return 0;
+		if (ns_start(ns) != 0) {
+			ns->next_ms = now_ms + NS_RETRY_MIN_MS;
+			return 0;
+		}
+		if (!ns->easy) {	/* nothing waits */
+			ns->next_ms = now_ms + (ns_interval_ms(ns) ?
+						ns_interval_ms(ns) : 1000);
+			return 0;
+		}
+	}
+	curl_multi_perform(ns->multi, &running);
+	while ((m = curl_multi_info_read(ns->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && m->easy_handle == ns->easy)
+			return ns_finish(ns, m->data.result, now_ms);
+	return 0;
+}
+
+int notify_sender_flush(struct notify_sender *ns, size_t *items)
+{
+	struct notify_smtp_cfg sc;
+	char err[512], *mail;
+	size_t len;
+	int rc;
+
+	*items = 0;
+	if (!ns)
+		return 0;
+	notify_smtp_cfg_from_config(ns->cfg, &sc);
+	for (;;) {
+		mail = NULL;
+		rc = ns_compose(ns, &mail, &len);
+		if (rc || ns->n == 0)
+			return rc;
+		rc = notify_smtp_send(&sc, mail, len, err, sizeof(err));
+		g_free(mail);
+		if (rc) {
+			log_error("notify", "%s; %zu items stay queued for the "
+				  "next run", err, ns->n);
+			return rc;
+		}
+		rc = ns_sent(ns);
+		if (rc)
+			return rc;
+		*items += ns->n;
+	}
+}
