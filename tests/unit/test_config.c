@@ -189,6 +189,7 @@ static void assert_config_equal(const struct config *a,
 	assert_str_or_null(b->notify_to, a->notify_to);
 	assert_int_equal(a->digest_interval, b->digest_interval);
 	assert_string_equal(a->rrd_file, b->rrd_file);
+	assert_str_or_null(b->metrics_textfile, a->metrics_textfile);
 }
 
 static const char *const def_fields[] = {
@@ -234,6 +235,7 @@ static void assert_defaults(const struct config *cfg)
 	assert_null(cfg->notify_to);
 	assert_int_equal(cfg->digest_interval, 15 * 60);
 	assert_string_equal(cfg->rrd_file, "./state/bounced.rrd");
+	assert_null(cfg->metrics_textfile);
 }
 
 /* test_defaults - NULL path: the embedded defaults, no warnings */
@@ -337,7 +339,10 @@ static const char full_conf[] =
 	"digest-interval = 1h\n"
 	"\n"
 	"[rrd]\n"
-	"file = data/metrics.rrd\n";
+	"file = data/metrics.rrd\n"
+	"\n"
+	"[metrics]\n"
+	"textfile = /var/lib/node_exporter/bounced.prom\n";
 
 static void assert_full(const struct config *cfg)
 {
@@ -427,6 +432,8 @@ static void assert_full(const struct config *cfg)
 	assert_string_equal(cfg->notify_to, "postmaster@example.com");
 	assert_int_equal(cfg->digest_interval, 3600);
 	assert_string_equal(cfg->rrd_file, "data/metrics.rrd");
+	assert_string_equal(cfg->metrics_textfile,
+			    "/var/lib/node_exporter/bounced.prom");
 }
 
 /* test_full - every group and key of a file, no warnings at mode 0600 */
