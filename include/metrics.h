@@ -102,18 +102,19 @@ struct metrics;
 
 /*
  * metrics_new - a feeder for CFG's RRD file ([rrd] file) and textfile
- * ([metrics] textfile, may be unset) over ST, opened for writing.  When
- * the state never fed an RRD, the totals as they stand become the base, so
- * that counts from before metrics existed do not land in the first step.
- * 0 or -errno with ERR (the state could not be written).
+ * ([metrics] textfile, may be unset) over ST, opened for writing, started
+ * at NOW (its first tick is the next step boundary).  When the state never
+ * fed an RRD, the totals as they stand become the base, so that counts
+ * from before metrics existed do not land in the first step.  0 or -errno
+ * with ERR (the state could not be written).
  */
 int metrics_new(struct metrics **out, const struct config *cfg,
-		struct state *st, char *err, size_t errlen);
+		struct state *st, int64_t now, char *err, size_t errlen);
 void metrics_free(struct metrics *m);
 
 /*
  * metrics_tick - when NOW (Unix seconds) has reached a step boundary not
- * yet written by this feeder, update the RRD at that boundary (creating
+ * yet tried by this feeder, update the RRD at that boundary (creating
  * the file on first use, moving a file of another layout aside) and write
  * the textfile.  Cheap when nothing is due: call it as often as you like.
  * Returns 1 when an update was written, 0 when none was due or the step
@@ -123,9 +124,10 @@ void metrics_free(struct metrics *m);
 int metrics_tick(struct metrics *m, int64_t now);
 
 /*
- * metrics_flush - as metrics_tick, even when this feeder already wrote the
- * current step (then the update is skipped but the textfile is written):
- * the end of a one-shot run.  Same returns.
+ * metrics_flush - the end of a run: update the RRD at the end of the step
+ * NOW is in (NOW itself on a boundary), where the counts committed since
+ * the last boundary belong, and write the textfile.  Same returns as
+ * metrics_tick.
  */
 int metrics_flush(struct metrics *m, int64_t now);
 

@@ -11,6 +11,8 @@
  *
  * The loop (docs/RUN.md):
  *     while (!quit) { wait for events; handle them; ingest slice; dispatch }
+ * The one-second tick also feeds the metrics (an RRD update at each step
+ * boundary, the textfile); the last step is written at shutdown.
  * The wait is 0 while a file is being taken, else until the next action
  * falls due (dispatch_next_due), a signal, a name, the tick or network
  * activity.  Ingest slices (run_take.c) and dispatch steps alternate, so a
@@ -45,6 +47,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "run_priv.h"
 #include "spool.h"
 #include "state.h"
@@ -171,10 +174,31 @@ static void run_expire(struct run *r)
 	r->next_expire = run_now_ms() + RUN_EXPIRE_MS;
 }
 
+/* run_metrics - the feeder of the current configuration (rebuilt after a
+   reload, which may name another file); NULL when it cannot start */
+static struct metrics *run_metrics(struct run *r)
+{
+	char err[512];
+
+	if (r->metrics_cfg == r->cfg)
+		return r->metrics;
+	metrics_free(r->metrics);
+	r->metrics = NULL;
+	r->metrics_cfg = r->cfg;
+	if (metrics_new(&r->metrics, r->cfg, r->st, (int64_t)time(NULL), err,
+			sizeof(err)) != 0)
+		log_warn("run", "%s; no metrics until the next reload", err);
+	return r->metrics;
+}
+
 /* run_tick - the periodic work */
 static void run_tick(struct run *r)
 {
+	struct metrics *m = run_metrics(r);
 	char err[512];
+
+	if (m)
+		(void)metrics_tick(m, (int64_t)time(NULL));	/* logged */
 
 	if (r->watch_lost) {
 		if (loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
@@ -279,6 +303,7 @@ static int run_start(struct run *r, const struct config *cfg)
 		return EXIT_CONFIG;
 	}
 	r->d_cfg = cfg;
+	(void)run_metrics(r);
 	return EXIT_OK;
 }
 
@@ -286,6 +311,7 @@ static int run_start(struct run *r, const struct config *cfg)
 static void run_cleanup(struct run *r)
 {
 	run_take_pause(r);
+	metrics_free(r->metrics);
 	dispatch_free(r->d_next);
 	dispatch_free(r->d);
 	ingest_free(r->in_next);
@@ -295,6 +321,7 @@ static void run_cleanup(struct run *r)
 	spool_free(r->sp);
 	g_free(r->retry_name);
 	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;
+	r->metrics_cfg = NULL;
 	run_configs_gc(r);
 	g_ptr_array_free(r->configs, TRUE);
 	if (r->lock_fd >= 0)
@@ -346,6 +373,8 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 		if (!r.quit)
 			run_work(&r);
 	}
+	if (r.metrics)
+		(void)metrics_flush(r.metrics, (int64_t)time(NULL));
 	log_info("run", "stopped%s", dispatch_in_flight(r.d) ?
 		 " (requests still under way are sent again on the next "
 		 "start)" : "");

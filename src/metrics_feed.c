@@ -231,7 +231,7 @@ out:
 }
 
 int metrics_new(struct metrics **out, const struct config *cfg,
-		struct state *st, char *err, size_t errlen)
+		struct state *st, int64_t now, char *err, size_t errlen)
 {
 	struct metrics_snapshot s;
 	struct metrics *m;
@@ -266,6 +266,7 @@ int metrics_new(struct metrics **out, const struct config *cfg,
 	m->st = st;
 	m->rrd_path = g_strdup(cfg->rrd_file);
 	m->textfile = g_strdup(cfg->metrics_textfile);
+	m->done_step = now - now % METRICS_STEP;
 	*out = m;
 	return 0;
 }
@@ -314,10 +315,9 @@ static int metrics_textfile(struct metrics *m, int64_t now)
 	return rc;
 }
 
-/* metrics_do - update at the step of NOW, then the textfile */
-static int metrics_do(struct metrics *m, int64_t now)
+/* metrics_do - update at STEP, then the textfile as of NOW */
+static int metrics_do(struct metrics *m, int64_t step, int64_t now)
 {
-	int64_t step = now - now % METRICS_STEP;
 	char err[512];
 	int rc, trc = 0;
 
@@ -335,12 +335,16 @@ static int metrics_do(struct metrics *m, int64_t now)
 
 int metrics_tick(struct metrics *m, int64_t now)
 {
-	if (now - now % METRICS_STEP <= m->done_step)
+	int64_t step = now - now % METRICS_STEP;
+
+	if (step <= m->done_step)
 		return 0;
-	return metrics_do(m, now);
+	return metrics_do(m, step, now);
 }
 
 int metrics_flush(struct metrics *m, int64_t now)
 {
-	return metrics_do(m, now);
+	int64_t step = now - now % METRICS_STEP;
+
+	return metrics_do(m, step == now ? now : step + METRICS_STEP, now);
 }

@@ -20,6 +20,7 @@ struct dispatch;
 struct ingest;
 struct ingest_job;
 struct loop;
+struct metrics;
 struct spool;
 struct state;
 
@@ -42,6 +43,9 @@ struct run {
 	const struct config *in_cfg, *in_next_cfg;
 	struct dispatch *d, *d_next;
 	const struct config *d_cfg, *d_next_cfg;
+	/* the RRD and textfile feeder (NULL when it could not start) */
+	struct metrics *metrics;
+	const struct config *metrics_cfg;
 
 	/* the file being taken */
 	struct ingest_job *job;

@@ -342,7 +342,8 @@ static void test_new_sets_base(void **state)
 	char err[256];
 
 	add_meta(c, "count.hard", 1000);
-	assert_int_equal(metrics_new(&m, c->cfg, c->st, err, sizeof(err)), 0);
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 - 1, err,
+				     sizeof(err)), 0);
 	assert_int_equal(get_meta(c, "rrd.base.hard"), 1000);
 	add_meta(c, "count.hard", 4);
 	assert_int_equal(metrics_tick(m, T0 + 59), 1);
@@ -350,9 +351,15 @@ static void test_new_sets_base(void **state)
 	/* the same step again: nothing to do */
 	assert_int_equal(metrics_tick(m, T0 + 30), 0);
 	metrics_free(m);
-	/* a second feeder does not reset the base */
-	assert_int_equal(metrics_new(&m, c->cfg, c->st, err, sizeof(err)), 0);
+	/* a second feeder does not reset the base; it ticks from the next
+	   boundary on, and its flush writes the end of the current step */
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 + 70, err,
+				     sizeof(err)), 0);
 	assert_int_equal(get_meta(c, "rrd.base.hard"), 1004);
+	add_meta(c, "count.hard", 2);
+	assert_int_equal(metrics_tick(m, T0 + 119), 0);
+	assert_int_equal(metrics_flush(m, T0 + 119), 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 120), 2);
 	metrics_free(m);
 }
 
@@ -548,7 +555,8 @@ static void test_textfile_written(void **state)
 	path = g_build_filename(c->dir, "bounced.prom", NULL);
 	c->cfg->metrics_textfile = g_strdup(path);
 	assert_true(g_file_set_contents(path, "old", -1, NULL));
-	assert_int_equal(metrics_new(&m, c->cfg, c->st, err, sizeof(err)), 0);
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 - 60, err,
+				     sizeof(err)), 0);
 	add_meta(c, "count.unsub", 3);
 	assert_int_equal(metrics_flush(m, T0), 1);
 	assert_true(g_file_get_contents(path, &text, NULL, NULL));
@@ -559,9 +567,9 @@ static void test_textfile_written(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0644 & ~mask);
 	g_free(text);
-	/* flush in the same step: the update is skipped, the file rewritten */
+	/* the same step again: the update is skipped, the file rewritten */
 	add_meta(c, "count.unsub", 1);
-	assert_int_equal(metrics_flush(m, T0 + 5), 0);
+	assert_int_equal(metrics_flush(m, T0), 0);
 	assert_true(g_file_get_contents(path, &text, NULL, NULL));
 	assert_non_null(strstr(text, "bounced_events_total{kind=\"unsub\"} 4\n"));
 	g_free(text);
