@@ -8,6 +8,7 @@
 # `BUILD_DIR/bounced -q -c CFG process FILE` takes it into a fresh state under
 # /usr/bin/time.  One line per size:
 #   ingest 2000000 records / 200000 addresses: 1.93 s, 1036000 records/s, peak RSS 41 MiB
+# Then the metrics: one RRD update and one graph render, median and slowest.
 # Files and states live in a mktemp -d directory removed at the end (also on
 # interrupt).  Not part of pass/fail: a failed step is reported and the
 # script exits non-zero, nothing else.
@@ -87,4 +88,6 @@ rc=0
 bench_one 2000000 200000 || rc=1
 bench_one 1000000 200000 || rc=1
 bench_one 4000000 200000 || rc=1
+# one RRD update and one graph render (metrics_time.c)
+"$BUILD/bench/metrics_time" 200 || rc=1
 exit $rc
