@@ -21,4 +21,8 @@
 int atomic_file_write(const char *path, const void *data, size_t len,
 		      mode_t mode, char *err, size_t errlen);
 
+/* atomic_file_sync_dir - fsync the directory DIR, so that a rename or a
+   new name in it survives a power loss; 0 or -errno */
+int atomic_file_sync_dir(const char *dir);
+
 #endif

@@ -17,8 +17,7 @@
 
 #include "atomic_file.h"
 
-/* atomic_file_sync_dir - fsync the directory DIR; 0 or -errno */
-static int atomic_file_sync_dir(const char *dir)
+int atomic_file_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
