@@ -140,6 +140,9 @@ struct config {
 
 	/* [rrd] */
 	char *rrd_file;		/* default "<state>/bounced.rrd" */
+
+	/* [metrics] */
+	char *metrics_textfile;	/* Prometheus textfile; NULL = none */
 };
 
 /*

@@ -24,6 +24,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "graph.h"
 #include "rcpt.h"
 
 struct state;
@@ -58,6 +59,65 @@ int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_queue(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_dead(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_retry(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_graph(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_report(struct ctl_ctx *ctx, int argc, char **argv);
+
+/* ---- ctl_graph.c: options of graph and report ---- */
+
+struct ctl_graph_args {
+	const char *out;		/* --out DIR (created when missing) */
+	bool one_period;		/* --period given (graph) */
+	enum graph_period period;
+	struct graph_opts opts;		/* --format, --width, --height */
+	int64_t refresh;		/* report: --refresh seconds, 0 = none */
+};
+
+/*
+ * ctl_graph_parse - the options of graph (REPORT false: --period, --out
+ * defaults to ".") or report (--refresh, --out required); DIR is made.
+ * 0, or an exit code after the message.
+ */
+int ctl_graph_parse(const struct ctl_ctx *ctx, int argc, char **argv,
+		    bool report, struct ctl_graph_args *a);
+
+/* ctl_graph_error - print graph_render's ERR; its exit code (66 no RRD,
+   74 librrd failed) */
+int ctl_graph_error(const struct ctl_ctx *ctx, const char *cmd, int rc,
+		    const char *err);
+
+/* ---- ctl_stats.c: the numbers of stats, shared with report ---- */
+
+#define CTL_STATS_TOP_DOMAINS 10
+#define CTL_STATS_N_COUNTERS 14
+
+/* the meta counters shown ("count.records", "count.hard", …) */
+extern const char *const ctl_stats_counter_names[CTL_STATS_N_COUNTERS];
+
+struct ctl_stats {
+	uint64_t records;
+	uint64_t by_status[RCPT_STATUS_COUNT];
+	uint64_t undecodable;
+	GHashTable *cats;	/* last bounce category -> g_new'ed uint64_t */
+	GHashTable *domains;	/* of suppressed addresses, the same */
+	uint64_t counters[CTL_STATS_N_COUNTERS];
+	uint64_t files;
+	uint64_t files_by_status[3]; /* partial, done, failed */
+};
+
+struct ctl_stats_entry {
+	const char *name;	/* borrowed from the hash table */
+	uint64_t n;
+};
+
+/* ctl_stats_init / ctl_stats_release - empty tables; free them */
+void ctl_stats_init(struct ctl_stats *s);
+void ctl_stats_release(struct ctl_stats *s);
+/* ctl_stats_gather - walk the state once (one read-only transaction)
+   into S (initialised); 0 or -errno */
+int ctl_stats_gather(struct state *st, struct ctl_stats *s);
+/* ctl_stats_sorted - the entries of H, most first, then by name; *N of
+   them; g_free the result */
+struct ctl_stats_entry *ctl_stats_sorted(GHashTable *h, size_t *n);
 
 /* ---- ctl_util.c: plumbing shared by the commands ---- */
 

@@ -54,6 +54,12 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st);
 void ingest_free(struct ingest *in);
 
 /*
+ * ingest_on_commit - call FN(ARG) after each batch committed (NULL: none);
+ * how a long-running stream keeps the metrics fed.  FN must not use IN.
+ */
+void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
+
+/*
  * ingest_file - take PATH ("-" = stdin) to its end.  Counts are set for
  * what this call took.  Returns INGEST_TAKEN or INGEST_ALREADY, -ENOENT /
  * -EACCES / -EIO (input could not be opened or read: logged), or another

@@ -11,6 +11,8 @@
  *
  * The loop (docs/RUN.md):
  *     while (!quit) { wait for events; handle them; ingest slice; dispatch }
+ * The one-second tick also feeds the metrics (an RRD update at each step
+ * boundary, the textfile); the last step is written at shutdown.
  * The wait is 0 while a file is being taken, else until the next action
  * falls due (dispatch_next_due), a signal, a name, the tick or network
  * activity.  Ingest slices (run_take.c) and dispatch steps alternate, so a
@@ -45,6 +47,8 @@
 #include "ingest.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
+#include "notify_send.h"
 #include "run_priv.h"
 #include "spool.h"
 #include "spool_mail.h"
@@ -171,10 +175,48 @@ static void run_expire(struct run *r)
 	r->next_expire = run_now_ms() + RUN_EXPIRE_MS;
 }
 
+/* run_metrics - the feeder of the current configuration (rebuilt after a
+   reload, which may name another file); NULL when it cannot start */
+static struct metrics *run_metrics(struct run *r)
+{
+	char err[512];
+
+	if (r->metrics_cfg == r->cfg)
+		return r->metrics;
+	metrics_free(r->metrics);
+	r->metrics = NULL;
+	r->metrics_cfg = r->cfg;
+	if (metrics_new(&r->metrics, r->cfg, r->st, (int64_t)time(NULL), err,
+			sizeof(err)) != 0)
+		log_warn("run", "%s; no metrics until the next reload", err);
+	return r->metrics;
+}
+
+/* run_notify - the operator's mail sender of the current configuration
+   (rebuilt after a reload that is not sending) */
+static struct notify_sender *run_notify(struct run *r)
+{
+	char err[512];
+
+	if (r->notify_cfg == r->cfg || notify_sender_busy(r->notify))
+		return r->notify;
+	notify_sender_free(r->notify);
+	r->notify = NULL;
+	r->notify_cfg = r->cfg;
+	if (notify_sender_new(&r->notify, r->cfg, r->st, err, sizeof(err)) != 0)
+		log_error("run", "%s; no mail to the operator until the next "
+			  "reload", err);
+	return r->notify;
+}
+
 /* run_tick - the periodic work */
 static void run_tick(struct run *r)
 {
+	struct metrics *m = run_metrics(r);
 	char err[512];
+
+	if (m)
+		(void)metrics_tick(m, (int64_t)time(NULL));	/* logged */
 
 	if (r->watch_lost) {
 		if (loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
@@ -241,6 +283,8 @@ static int run_timeout(struct run *r)
 		t = in;
 	if (r->stopping && r->deadline - now < t)
 		t = r->deadline - now;
+	if (notify_sender_busy(r->notify) && t > NOTIFY_SEND_POLL_MS)
+		t = NOTIFY_SEND_POLL_MS;
 	if (!r->stopping && spool_queued(r->sp) > 0 && r->defer_until - now < t)
 		t = r->defer_until - now;
 	return t > 0 ? (int)t : 0;
@@ -252,6 +296,7 @@ static void run_work(struct run *r)
 	if (!r->stopping) {
 		run_take_work(r);
 		run_mail_work(r);
+		(void)notify_sender_step(run_notify(r), run_now_ms());
 	}
 	(void)dispatch_step(r->d, 0);	/* errors are logged by it */
 	if (r->d_next || r->in_next)
@@ -292,6 +337,8 @@ static int run_start(struct run *r, const struct config *cfg)
 		return EXIT_CONFIG;
 	}
 	r->d_cfg = cfg;
+	(void)run_metrics(r);
+	(void)run_notify(r);
 	return run_mail_start(r);
 }
 
@@ -299,6 +346,8 @@ static int run_start(struct run *r, const struct config *cfg)
 static void run_cleanup(struct run *r)
 {
 	run_take_pause(r);
+	metrics_free(r->metrics);
+	notify_sender_free(r->notify);
 	dispatch_free(r->d_next);
 	dispatch_free(r->d);
 	ingest_free(r->in_next);
@@ -309,6 +358,7 @@ static void run_cleanup(struct run *r)
 	spool_free(r->sp);
 	g_free(r->retry_name);
 	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;
+	r->metrics_cfg = r->sm_cfg = r->notify_cfg = NULL;
 	run_configs_gc(r);
 	g_ptr_array_free(r->configs, TRUE);
 	if (r->lock_fd >= 0)
@@ -360,6 +410,8 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 		if (!r.quit)
 			run_work(&r);
 	}
+	if (r.metrics)
+		(void)metrics_flush(r.metrics, (int64_t)time(NULL));
 	log_info("run", "stopped%s", dispatch_in_flight(r.d) ?
 		 " (requests still under way are sent again on the next "
 		 "start)" : "");

@@ -69,6 +69,7 @@ static const char *const cfg_keys_rrd[] = { "file", NULL };
 static const char *const cfg_keys_unsubscribe[] = {
 	"addresses", "secret", NULL
 };
+static const char *const cfg_keys_metrics[] = { "textfile", NULL };
 static const char *const cfg_keys_common[] = {
 	"type", "senders", "concurrency", "timeout", "connect-timeout",
 	"ca-file", "max-age", "complaints", "lists", "retry-min", "retry-max",
@@ -839,6 +840,13 @@ static int cfg_rrd(struct cfg_ctx *c)
 	return 0;
 }
 
+/* cfg_metrics - the [metrics] group */
+static int cfg_metrics(struct cfg_ctx *c)
+{
+	return cfg_string(c, "metrics", "textfile", false,
+			  &c->cfg->metrics_textfile);
+}
+
 /* cfg_class_action - none | unsubscribe | bounce | both */
 static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
 			    int *out)
@@ -1161,6 +1169,7 @@ static int cfg_groups(struct cfg_ctx *c)
 		{ "notify", cfg_keys_notify },
 		{ "rrd", cfg_keys_rrd },
 		{ "unsubscribe", cfg_keys_unsubscribe },
+		{ "metrics", cfg_keys_metrics },
 	};
 	struct config *cfg = c->cfg;
 	char **groups = g_key_file_get_groups(c->kf, NULL);
@@ -1305,7 +1314,8 @@ int config_load(const char *path, struct config **out, GPtrArray *warnings,
 		c.kf = g_key_file_new();
 		if (cfg_read(&c) != 0 || cfg_groups(&c) != 0 ||
 		    cfg_bounced(&c) != 0 || cfg_classify(&c) != 0 ||
-		    cfg_notify(&c) != 0 || cfg_unsubscribe(&c) != 0)
+		    cfg_notify(&c) != 0 || cfg_unsubscribe(&c) != 0 ||
+		    cfg_metrics(&c) != 0)
 			goto out;
 	}
 	if (cfg_rrd(&c) != 0)
@@ -1384,6 +1394,7 @@ void config_free(struct config *cfg)
 	if (cfg->unsub_secret)
 		explicit_bzero(cfg->unsub_secret, strlen(cfg->unsub_secret));
 	g_free(cfg->unsub_secret);
+	g_free(cfg->metrics_textfile);
 	g_free(cfg);
 }
 

@@ -230,4 +230,7 @@ void config_print(const struct config *cfg, FILE *out)
 
 	fputs("\n[rrd]\n", out);
 	cfgp_value(out, "file", cfg->rrd_file);
+
+	fputs("\n[metrics]\n", out);
+	cfgp_value(out, "textfile", cfg->metrics_textfile);
 }

@@ -5,7 +5,8 @@
  * or one JSON object.
  *
  * One read-only transaction walks the rcpt table once; memory grows with
- * the number of distinct categories and domains, not records.  Exit 66
+ * the number of distinct categories and domains, not records.  The
+ * gathering (ctl_stats_gather) is shared with bouncectl report.  Exit 66
  * without a state, 74 when the state cannot be read.
  */
 #include <errno.h>
@@ -18,32 +19,15 @@
 #include "rcpt_rules.h"
 #include "state.h"
 
-#define STATS_TOP_DOMAINS 10
 #define STATS_NO_CATEGORY "(none)"
 
-/* the counters ingest keeps in the meta table (no meta iterator exists) */
-static const char *const stats_counter_names[] = {
+/* the counters kept in the meta table (no meta iterator exists) */
+const char *const ctl_stats_counter_names[CTL_STATS_N_COUNTERS] = {
 	"count.records", "count.hard",	    "count.soft",
 	"count.escalated", "count.complaint", "count.unsub",
 	"count.duplicate", "count.delivery", "count.ignored",
-	"count.skipped", "count.bad",
-};
-#define STATS_N_COUNTERS G_N_ELEMENTS(stats_counter_names)
-
-struct stats {
-	uint64_t records;
-	uint64_t by_status[RCPT_STATUS_COUNT];
-	uint64_t undecodable;
-	GHashTable *cats;	/* g_strdup'ed name -> g_new'ed uint64_t */
-	GHashTable *domains;	/* of suppressed addresses */
-	uint64_t counters[STATS_N_COUNTERS];
-	uint64_t files;
-	uint64_t files_by_status[3]; /* partial, done, failed */
-};
-
-struct stats_entry {
-	const char *name;
-	uint64_t n;
+	"count.skipped", "count.bad", "count.api_ok", "count.api_retry",
+	"count.api_dead",
 };
 
 /* stats_bump - add one to NAME in H (values are g_new'ed counters) */
@@ -62,7 +46,7 @@ static void stats_bump(GHashTable *h, const char *name)
 static int stats_rcpt_cb(const char *key, size_t keylen, const struct rcpt *r,
 			 void *arg)
 {
-	struct stats *s = arg;
+	struct ctl_stats *s = arg;
 	char addr[ADDR_MAX + 1];
 
 	s->records++;
@@ -86,7 +70,7 @@ static int stats_rcpt_cb(const char *key, size_t keylen, const struct rcpt *r,
 static int stats_file_cb(const char *key, size_t keylen,
 			 const struct file_rec *f, void *arg)
 {
-	struct stats *s = arg;
+	struct ctl_stats *s = arg;
 
 	(void)key;
 	(void)keylen;
@@ -99,17 +83,16 @@ static int stats_file_cb(const char *key, size_t keylen,
 /* stats_entry_cmp - most first, then by name */
 static int stats_entry_cmp(const void *a, const void *b)
 {
-	const struct stats_entry *x = a, *y = b;
+	const struct ctl_stats_entry *x = a, *y = b;
 
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
-/* stats_sorted - the entries of H, most first; g_free the result */
-static struct stats_entry *stats_sorted(GHashTable *h, size_t *n)
+struct ctl_stats_entry *ctl_stats_sorted(GHashTable *h, size_t *n)
 {
-	struct stats_entry *e = g_new(struct stats_entry,
+	struct ctl_stats_entry *e = g_new(struct ctl_stats_entry,
 				      g_hash_table_size(h) + 1);
 	GHashTableIter it;
 	gpointer key, val;
@@ -126,8 +109,24 @@ static struct stats_entry *stats_sorted(GHashTable *h, size_t *n)
 	return e;
 }
 
-/* stats_gather - everything, in one read transaction; 0 or -errno */
-static int stats_gather(struct state *st, struct stats *s)
+void ctl_stats_init(struct ctl_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->cats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   g_free);
+}
+
+void ctl_stats_release(struct ctl_stats *s)
+{
+	if (s->domains)
+		g_hash_table_destroy(s->domains);
+	if (s->cats)
+		g_hash_table_destroy(s->cats);
+	s->domains = s->cats = NULL;
+}
+
+int ctl_stats_gather(struct state *st, struct ctl_stats *s)
 {
 	MDB_txn *txn = NULL;
 	size_t i;
@@ -139,8 +138,8 @@ static int stats_gather(struct state *st, struct stats *s)
 	rc = state_rcpt_foreach(st, txn, NULL, stats_rcpt_cb, s);
 	if (rc != 0)
 		goto out;
-	for (i = 0; i < STATS_N_COUNTERS; i++) {
-		rc = state_meta_get_u64(st, txn, stats_counter_names[i],
+	for (i = 0; i < CTL_STATS_N_COUNTERS; i++) {
+		rc = state_meta_get_u64(st, txn, ctl_stats_counter_names[i],
 					&s->counters[i]);
 		if (rc == -ENOENT) {
 			s->counters[i] = 0;
@@ -156,7 +155,7 @@ out:
 }
 
 /* stats_text_entries - "  NAME  COUNT" lines */
-static void stats_text_entries(FILE *out, const struct stats_entry *e,
+static void stats_text_entries(FILE *out, const struct ctl_stats_entry *e,
 			       size_t n)
 {
 	char clean[128];
@@ -170,9 +169,9 @@ static void stats_text_entries(FILE *out, const struct stats_entry *e,
 			(unsigned long long)e[i].n);
 }
 
-static void stats_text(FILE *out, const struct stats *s,
-		       const struct stats_entry *cats, size_t n_cats,
-		       const struct stats_entry *doms, size_t n_doms)
+static void stats_text(FILE *out, const struct ctl_stats *s,
+		       const struct ctl_stats_entry *cats, size_t n_cats,
+		       const struct ctl_stats_entry *doms, size_t n_doms)
 {
 	size_t i;
 
@@ -189,9 +188,9 @@ static void stats_text(FILE *out, const struct stats *s,
 	fprintf(out, "top domains of suppressed addresses:\n");
 	stats_text_entries(out, doms, n_doms);
 	fprintf(out, "counters:\n");
-	for (i = 0; i < STATS_N_COUNTERS; i++)
+	for (i = 0; i < CTL_STATS_N_COUNTERS; i++)
 		fprintf(out, "  %-30s %10llu\n",
-			stats_counter_names[i] + strlen("count."),
+			ctl_stats_counter_names[i] + strlen("count."),
 			(unsigned long long)s->counters[i]);
 	fprintf(out, "files: %llu (%llu done, %llu partial, %llu failed)\n",
 		(unsigned long long)s->files,
@@ -214,9 +213,9 @@ static bool stats_json_num(cJSON *o, const char *key, uint64_t n)
 }
 
 /* stats_json_build - the whole result as one object, NULL on ENOMEM */
-static cJSON *stats_json_build(const struct stats *s,
-			       const struct stats_entry *cats, size_t n_cats,
-			       const struct stats_entry *doms, size_t n_doms)
+static cJSON *stats_json_build(const struct ctl_stats *s,
+			       const struct ctl_stats_entry *cats, size_t n_cats,
+			       const struct ctl_stats_entry *doms, size_t n_doms)
 {
 	cJSON *o = cJSON_CreateObject();
 	bool ok = o && stats_json_num(o, "addresses", s->records) &&
@@ -246,9 +245,9 @@ static cJSON *stats_json_build(const struct stats *s,
 					   ctl_json_string(doms[i].name)) &&
 		     stats_json_num(d, "count", doms[i].n);
 	}
-	for (i = 0; ok && i < STATS_N_COUNTERS; i++)
+	for (i = 0; ok && i < CTL_STATS_N_COUNTERS; i++)
 		ok = stats_json_num(counters,
-				    stats_counter_names[i] + strlen("count."),
+				    ctl_stats_counter_names[i] + strlen("count."),
 				    s->counters[i]);
 	ok = ok && stats_json_num(o, "files", s->files);
 	if (!ok) {
@@ -260,8 +259,8 @@ static cJSON *stats_json_build(const struct stats *s,
 
 int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv)
 {
-	struct stats s;
-	struct stats_entry *cats = NULL, *doms = NULL;
+	struct ctl_stats s;
+	struct ctl_stats_entry *cats = NULL, *doms = NULL;
 	size_t n_cats = 0, n_doms = 0;
 	enum ctl_format fmt;
 	struct state *st = NULL;
@@ -272,22 +271,19 @@ int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = ctl_args_format(ctx, argc, argv, CTL_FMT_TEXT | CTL_FMT_JSON, &fmt);
 	if (rc != 0)
 		return rc;
-	memset(&s, 0, sizeof(s));
-	s.cats = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	s.domains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					  g_free);
+	ctl_stats_init(&s);
 	rc = ctl_state_open(ctx, false, &st);
 	if (rc != 0)
 		goto out;
-	rc = stats_gather(st, &s);
+	rc = ctl_stats_gather(st, &s);
 	if (rc != 0) {
 		rc = ctl_state_error(ctx, "read", rc);
 		goto out;
 	}
-	cats = stats_sorted(s.cats, &n_cats);
-	doms = stats_sorted(s.domains, &n_doms);
-	if (n_doms > STATS_TOP_DOMAINS)
-		n_doms = STATS_TOP_DOMAINS;
+	cats = ctl_stats_sorted(s.cats, &n_cats);
+	doms = ctl_stats_sorted(s.domains, &n_doms);
+	if (n_doms > CTL_STATS_TOP_DOMAINS)
+		n_doms = CTL_STATS_TOP_DOMAINS;
 	if (fmt == CTL_FMT_TEXT) {
 		stats_text(ctx->out, &s, cats, n_cats, doms, n_doms);
 		rc = EXIT_OK;
@@ -308,7 +304,6 @@ out:
 	g_free(doms);
 	g_free(cats);
 	state_close(st);
-	g_hash_table_destroy(s.domains);
-	g_hash_table_destroy(s.cats);
+	ctl_stats_release(&s);
 	return rc;
 }

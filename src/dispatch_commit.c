@@ -17,6 +17,10 @@
  *   FAILED    to the dead table; the recipient's entry gets ACTION_DEAD and
  *             outstanding - 1 (bouncectl retry adds it back)
  *
+ * The same transaction adds the step's results to the meta totals the
+ * metrics read: count.api_ok (DONE), count.api_retry (RETRY rescheduled),
+ * count.api_dead (FAILED, or RETRY past max-age).
+ *
  * Error policy: when the map is full the transaction is aborted, the map
  * grown and the whole step's results applied again (random delays are
  * drawn before the first attempt, so a replay writes the same).  An action
@@ -261,10 +265,39 @@ static int dispatch_apply(struct dispatch *d, MDB_txn *txn,
 	return -EINVAL;
 }
 
+/* dispatch_tally - R into the running totals of the metrics: api_ok
+   (finished), api_retry (rescheduled), api_dead (given up) */
+static void dispatch_tally(const struct dispatch_result *r, uint64_t *ok,
+			   uint64_t *retry, uint64_t *dead)
+{
+	if (r->res == PROVIDER_DONE)
+		(*ok)++;
+	else if (r->res == PROVIDER_RETRY && !r->expired)
+		(*retry)++;
+	else if (r->res == PROVIDER_RETRY || r->res == PROVIDER_FAILED)
+		(*dead)++;
+}
+
+/* dispatch_add_meta - the step's totals into the meta counters */
+static int dispatch_add_meta(struct dispatch *d, MDB_txn *txn, uint64_t ok,
+			     uint64_t retry, uint64_t dead)
+{
+	int rc = 0;
+
+	if (ok)
+		rc = state_meta_add_u64(d->st, txn, "count.api_ok", ok);
+	if (rc == 0 && retry)
+		rc = state_meta_add_u64(d->st, txn, "count.api_retry", retry);
+	if (rc == 0 && dead)
+		rc = state_meta_add_u64(d->st, txn, "count.api_dead", dead);
+	return rc;
+}
+
 /* dispatch_commit_try - one attempt at writing every result */
 static int dispatch_commit_try(struct dispatch *d, int64_t now_ms,
 			       bool *vanished)
 {
+	uint64_t ok = 0, retry = 0, dead = 0;
 	MDB_txn *txn = NULL;
 	guint i;
 	int rc;
@@ -282,10 +315,15 @@ static int dispatch_commit_try(struct dispatch *d, int64_t now_ms,
 			/* gone from the outbox meanwhile: nothing to do */
 			vanished[i] = true;
 			rc = 0;
+		} else if (rc == 0) {
+			dispatch_tally(r, &ok, &retry, &dead);
 		}
 		if (rc)
 			goto abort;
 	}
+	rc = dispatch_add_meta(d, txn, ok, retry, dead);
+	if (rc)
+		goto abort;
 	/* provider results are safe to replay (every call is idempotent):
 	   no disk wait per step; dispatch_sync makes them durable */
 	return state_commit_lazy(d->st, txn);

@@ -62,6 +62,12 @@ fail:
 	return NULL;
 }
 
+void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg)
+{
+	in->on_commit = fn;
+	in->on_commit_arg = arg;
+}
+
 void ingest_free(struct ingest *in)
 {
 	if (!in)

@@ -452,5 +452,7 @@ int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 	ingest_counts_add(src->total, &c);
 	memset(&src->pending, 0, sizeof(src->pending));
 	batch_clear(in->batch);
+	if (in->on_commit)
+		in->on_commit(in->on_commit_arg);
 	return 0;
 }

@@ -28,6 +28,8 @@ struct ingest {
 	struct batch *batch;
 	struct acct_map fallback;	/* header-less field order */
 	char *buf;			/* INGEST_CHUNK read buffer */
+	void (*on_commit)(void *arg);	/* after each commit, or NULL */
+	void *on_commit_arg;
 };
 
 struct ingest_src {

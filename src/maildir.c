@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "maildir.h"
 
 #define MAILDIR_HOST_MAX 48	/* bytes of the host name kept in a name */
@@ -49,20 +50,6 @@ static int maildir_join(char *buf, size_t len, const char *a, const char *b)
 	int n = snprintf(buf, len, "%s/%s", a, b);
 
 	return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
-}
-
-/* maildir_sync_dir - fsync the directory PATH; 0 or -errno */
-static int maildir_sync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 /* maildir_mkdir - make PATH (0750) unless it is a directory already;
@@ -97,7 +84,7 @@ int maildir_create(const char *dir, char *err, size_t errlen)
 		/* the new entry in the parent must survive a crash too */
 		rc = maildir_join(path, sizeof(path), dir, "..");
 		if (rc == 0)
-			rc = maildir_sync_dir(path);
+			rc = atomic_file_sync_dir(path);
 		if (rc < 0)
 			return maildir_err(err, errlen, rc, "cannot sync the "
 					   "directory holding", dir);
@@ -113,7 +100,7 @@ int maildir_create(const char *dir, char *err, size_t errlen)
 			made = true;
 	}
 	if (made) {
-		rc = maildir_sync_dir(dir);
+		rc = atomic_file_sync_dir(dir);
 		if (rc < 0)
 			return maildir_err(err, errlen, rc,
 					   "cannot sync directory", dir);
@@ -276,7 +263,7 @@ int maildir_commit(struct maildir_msg *m, char *name, size_t namelen,
 				 "into new/:", m->tmp);
 		goto fail_tmp;
 	}
-	rc = maildir_sync_dir(m->newdir);
+	rc = atomic_file_sync_dir(m->newdir);
 	if (rc < 0) {
 		maildir_err(err, errlen, rc, "cannot sync directory",
 			    m->newdir);

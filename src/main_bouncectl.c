@@ -98,6 +98,42 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Moves the dead actions ID (or all of them) back to the outbox, due\n"
 	  "now with their attempts reset; the next 'bounced process' or the\n"
 	  "running daemon sends them.  Exit 67 when an ID is not a dead action.\n" },
+	{ "graph", cmd_graph,
+	  "[--period day|week|month|year] [--out DIR] [--format png|svg] "
+	  "[--width N] [--height N]",
+	  "draw the metrics' graphs into files",
+	  "Draws three panels from the round-robin database ([rrd] file) that\n"
+	  "bounced updates every minute: bounces (hard, soft, escalated,\n"
+	  "duplicates), complaints and unsubscribes, and the provider API\n"
+	  "(actions done, retried, dead, and the queue length).  Rates are per\n"
+	  "minute over a day, per hour over a week or a month, per day over a\n"
+	  "year; each legend gives the series' total over the period and its\n"
+	  "peak.  Files are DIR/PANEL-PERIOD.EXT (bounces-day.png, …), each\n"
+	  "replaced atomically; their paths are printed.  Exit 66 when there\n"
+	  "is no database yet.\n"
+	  "\n"
+	  "  --period P    day, week, month or year (default: all four)\n"
+	  "  --out DIR     where the images go (default: the current\n"
+	  "                directory; created when missing)\n"
+	  "  --format F    png (default) or svg\n"
+	  "  --width N     image width in pixels, 200 to 4000 (default 800)\n"
+	  "  --height N    image height in pixels, 200 to 4000 (default 260)\n" },
+	{ "report", cmd_report,
+	  "--out DIR [--refresh D] [--format png|svg] [--width N] [--height N]",
+	  "one HTML page with every graph and the current numbers",
+	  "Writes DIR/index.html: one static page with no outside assets\n"
+	  "(style inline, images embedded), showing the addresses by status,\n"
+	  "the top bounce categories, the top domains of suppressed addresses,\n"
+	  "the counters, the files, the queue and the latest dead letters,\n"
+	  "then the three graphs of every period (day, week, month, year).\n"
+	  "The page is replaced atomically; make it again from cron or a timer\n"
+	  "and keep it open.  Without a database yet, the page says so.\n"
+	  "\n"
+	  "  --out DIR     where index.html goes (created when missing)\n"
+	  "  --refresh D   the browser reloads the page every D (default 5m;\n"
+	  "                0 = never)\n"
+	  "  --format F    png (default) or svg images\n"
+	  "  --width N, --height N   image size, as for graph\n" },
 };
 
 /* ctl_cmd_lookup - the table entry of NAME, or NULL */
@@ -151,8 +187,10 @@ static void usage(FILE *out)
 		"Exit status:\n"
 		"  0   success\n"
 		"  64  bad command line, or ADDR is not an address\n"
-		"  66  no state yet (run 'bounced process' first)\n"
+		"  66  no state yet (run 'bounced process' first), or no metrics\n"
+		"      database yet (graph)\n"
 		"  67  no record for ADDR\n"
+		"  73  graph, report: the output could not be written\n"
 		"  74  the state could not be read or written, or output failed\n"
 		"  78  configuration error\n"
 		"\n"
@@ -162,9 +200,10 @@ static void usage(FILE *out)
 		"  %s -c bounced.conf stats --format json\n"
 		"  %s forget bob@example.com --reason 'mailbox fixed'\n"
 		"  %s reevaluate --dry-run\n"
+		"  %s report --out /var/www/bounced\n"
 		"\n"
 		"See bouncectl(8).\n",
-		PROG, PROG, PROG, PROG, PROG);
+		PROG, PROG, PROG, PROG, PROG, PROG);
 }
 
 /* cmd_help - "help" and "help CMD" */

@@ -21,6 +21,8 @@
 #include "exitcodes.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify_send.h"
 #include "outbox.h"
 #include "state.h"
 #include "spool_mail.h"
@@ -212,10 +214,18 @@ static void drain_summary(struct dispatch *d, struct state *st)
 	fflush(stdout);
 }
 
+/* process_metrics_tick - the metrics at a step boundary (a long stream,
+   a long drain); failures are logged by the metrics */
+static void process_metrics_tick(void *arg)
+{
+	if (arg)
+		(void)metrics_tick(arg, (int64_t)time(NULL));
+}
+
 /* process_drain - send what the outbox holds until it is empty or
    TIMEOUT_MS have passed; retries that fall due in that time are made */
 static int process_drain(const struct config *cfg, struct state *st,
-			 int64_t timeout_ms)
+			 struct metrics *m, int64_t timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms, in;
 	struct dispatch *d = NULL;
@@ -245,6 +255,7 @@ static int process_drain(const struct config *cfg, struct state *st,
 		if (in > 1000)
 			in = 1000;
 		rc = dispatch_step(d, (int)in);
+		process_metrics_tick(m);
 		if (rc < 0) {
 			log_error("bounced", "dispatch failed: %s",
 				  state_strerror(rc));
@@ -265,6 +276,26 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 	ingest_counts_format(c, line, sizeof(line));
 	printf("%s: %s\n", name, line);
 	fflush(stdout);
+}
+
+/* process_notify - mail what the run queued for the operator (failures
+   are logged; the items stay queued for the next run or the daemon) */
+static void process_notify(const struct config *cfg, struct state *st)
+{
+	struct notify_sender *ns = NULL;
+	char err[512];
+	size_t n = 0;
+
+	if (notify_sender_new(&ns, cfg, st, err, sizeof(err)) != 0) {
+		log_error("bounced", "%s", err);
+		return;
+	}
+	if (!ns)
+		return;
+	if (notify_sender_flush(ns, &n) == 0 && n)
+		printf("notify: mailed %zu items to %s\n", n, cfg->notify_smtp);
+	fflush(stdout);
+	notify_sender_free(ns);
 }
 
 /* process_mails - the spool's fbl/ and unsub/ mails, a summary line each
@@ -297,6 +328,7 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 	GPtrArray *inputs = g_ptr_array_new_with_free_func(g_free);
 	struct ingest *in = NULL;
 	struct state *st = NULL;
+	struct metrics *m = NULL;
 	char err[512];
 	int i, rc, ex = EXIT_OK;
 	bool spool_mode;
@@ -357,6 +389,11 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 		ex = EXIT_SOFTWARE;
 		goto out;
 	}
+	/* metrics are not worth failing the input for: logged, skipped */
+	if (metrics_new(&m, cfg, st, (int64_t)time(NULL), err,
+			sizeof(err)) != 0)
+		log_warn("bounced", "%s; no metrics in this run", err);
+	ingest_on_commit(in, process_metrics_tick, m);
 	memset(&total, 0, sizeof(total));
 	for (k = 0; k < inputs->len; k++) {
 		const char *path = inputs->pdata[k];
@@ -384,12 +421,17 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 	if (inputs->len > 1)
 		print_summary("total", &total);
 	if (ex != EXIT_IOERR && cfg->n_providers > 0) {
-		int dx = process_drain(cfg, st, drain_ms);
+		int dx = process_drain(cfg, st, m, drain_ms);
 
 		if (dx != EXIT_OK)
 			ex = dx;
 	}
+	if (ex != EXIT_IOERR)
+		process_notify(cfg, st);
+	if (m)
+		(void)metrics_flush(m, (int64_t)time(NULL));
 out:
+	metrics_free(m);
 	ingest_free(in);
 	state_close(st);
 	g_ptr_array_free(inputs, TRUE);

@@ -20,8 +20,10 @@ struct dispatch;
 struct ingest;
 struct ingest_job;
 struct loop;
+struct metrics;
 struct spool;
 struct spool_mail;
+struct notify_sender;
 struct state;
 
 #define RUN_SLICE_MS 50		/* ingest work between two looks at the loop */
@@ -43,6 +45,9 @@ struct run {
 	const struct config *in_cfg, *in_next_cfg;
 	struct dispatch *d, *d_next;
 	const struct config *d_cfg, *d_next_cfg;
+	/* the RRD and textfile feeder (NULL when it could not start) */
+	struct metrics *metrics;
+	const struct config *metrics_cfg;
 
 	/* the file being taken */
 	struct ingest_job *job;
@@ -62,6 +67,9 @@ struct run {
 	const struct config *sm_cfg;	/* the configuration SM was made with */
 	bool mail_pending[2];		/* new/ of each may hold mails */
 	bool mail_watch_lost;
+	/* the operator's mail (notify_send.h) */
+	struct notify_sender *notify;
+	const struct config *notify_cfg;
 };
 
 /* loop tags: SPOOL/acct, SPOOL/fbl/new, SPOOL/unsub/new */

@@ -46,7 +46,8 @@ void run_configs_gc(struct run *r)
 		struct config *c = r->configs->pdata[i];
 
 		if (c == r->cfg || c == r->in_cfg || c == r->in_next_cfg ||
-		    c == r->d_cfg || c == r->d_next_cfg)
+		    c == r->d_cfg || c == r->d_next_cfg ||
+		    c == r->metrics_cfg || c == r->sm_cfg || c == r->notify_cfg)
 			continue;
 		g_ptr_array_remove_index(r->configs, i);
 		config_free(c);

@@ -9,6 +9,7 @@
 # `BUILD_DIR/bounced -q -c CFG process FILE` takes it into a fresh state under
 # /usr/bin/time.  One line per size:
 #   ingest 2000000 records / 200000 addresses: 1.93 s, 1036000 records/s, peak RSS 41 MiB
+# Then the metrics: one RRD update and one graph render, median and slowest.
 # Files and states live in a mktemp -d directory removed at the end (also on
 # interrupt).  Not part of pass/fail: a failed step is reported and the
 # script exits non-zero, nothing else.
@@ -95,4 +96,6 @@ mkdir -p "$TMP/pipe" &&
 	"$BUILD/bench/pipe_latency" "$BOUNCED" "$TMP/pipe" 50 | tail -n 1 || rc=1
 python3 "$(dirname "$0")/latency.py" --build "$BUILD" | tail -n 1 || rc=1
 python3 "$(dirname "$0")/providers.py" --build "$BUILD" | grep -v CPU || rc=1
+# one RRD update and one graph render (metrics_time.c)
+"$BUILD/bench/metrics_time" 200 || rc=1
 exit $rc

@@ -14,7 +14,10 @@ from test_run import RunTestCase
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-from fake import mailwizz  # noqa: E402
+from fake import mailwizz, smtp  # noqa: E402
+import email            # noqa: E402
+import email.policy     # noqa: E402
+import socket           # noqa: E402
 
 PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
 LIST, OTHER = 'ab123cd456ef7', 'ob123cd456ef7'
@@ -221,3 +224,90 @@ class TestRunMail(RunTestCase, MailCase):
         self.assertTrue(all(n.startswith(('fbl.', 'unsub.'))
                             for n in self.ls('done')))
         self.assertIn('fbl/new/', self.log(p))
+
+
+FROM, TO = 'bounced@mx1.example.com', 'postmaster@example.com'
+
+
+class NotifyCase(MailCase):
+    def start_smtp(self, **kw):
+        f = smtp.SmtpFake(**kw).start()
+        self.addCleanup(f.stop)
+        return f
+
+    def both_config(self, fake, mta, mode='digest', interval='15m'):
+        self.mw_config(fake, extra=(
+            '\n[notify]\nsmtp = %s\nfrom = %s\nto = %s\nmode = %s\n'
+            'digest-interval = %s\nweb-url = https://mw.example.com\n'
+            'ca-file = %s\n' % (mta.url, FROM, TO, mode, interval,
+                                 smtp.CERT)))
+
+    def text_of(self, m):
+        msg = email.message_from_bytes(m['data'], policy=email.policy.default)
+        parts = list(msg.iter_parts())
+        return msg, parts[0].get_content().replace('\r\n', '\n'), \
+            parts[1].get_content()
+
+
+class TestNotifyDigest(NotifyCase):
+    def test_process_mails_one_digest(self):
+        fake, mta = self.start_fake(), self.start_smtp()
+        self.both_config(fake, mta)
+        self.put_mail('fbl', 'arf/yahoo.eml')
+        self.put_mail('fbl', 'arf/anon_mailwizz.eml')
+        self.put_mail('fbl', 'arf/not_spam.eml')       # not a complaint
+        self.put_mail('unsub', 'unsub/gmail.eml')
+        res = self.process()
+        self.assertIn('notify: mailed 3 items', res.out)
+        msgs = mta.messages()
+        self.assertEqual(len(msgs), 1)
+        self.assertEqual(msgs[0]['mail_from'], FROM)
+        self.assertEqual(msgs[0]['rcpts'], [TO])
+        msg, text, html = self.text_of(msgs[0])
+        self.assertEqual(msg['Subject'], 'bounced: 2 complaints, 1 '
+                         'unsubscribe on %s' % socket.gethostname())
+        for want in ('jane.doe@example.net', 'uid:mw:' + ANON_UID,
+                     'uid:mw:' + JANE_UID, 'Spring offers inside',
+                     'Feedback type: abuse', 'mw: complaint done',
+                     'mw: unsubscribe done', CAMPAIGN):
+            self.assertIn(want, text)
+        self.assertNotIn('happy.reader', text)
+        # links into MailWizz for the campaign the report names
+        self.assertIn('https://mw.example.com/customer/campaigns/%s/overview'
+                      % CAMPAIGN, html)
+        # sent once: a second run has nothing to mail
+        res = self.process()
+        self.assertNotIn('notify:', res.out)
+        self.assertEqual(len(mta.messages()), 1)
+
+    def test_failed_send_keeps_the_items(self):
+        fake = self.start_fake()
+        mta = self.start_smtp(fail_code=451, fail_at='MAIL', fail_count=1)
+        self.both_config(fake, mta)
+        self.put_mail('fbl', 'arf/yahoo.eml')
+        res = self.process()
+        self.assertNotIn('notify: mailed', res.out)
+        self.assertIn('451', res.err)
+        self.assertEqual(mta.messages(), [])
+        res = self.process()            # nothing new: the queue is sent
+        self.assertIn('notify: mailed 1 items', res.out)
+        _, text, _ = self.text_of(mta.messages()[0])
+        self.assertIn('jane.doe@example.net', text)
+
+
+class TestNotifyRun(RunTestCase, NotifyCase):
+    def test_event_mode_mails_each(self):
+        fake, mta = self.start_fake(), self.start_smtp()
+        self.both_config(fake, mta, mode='event')
+        p = self.start()
+        self.put_mail('unsub', 'unsub/gmail.eml', 'm1')
+        self.put_mail('fbl', 'arf/yahoo.eml', 'm2')
+        self.wait_for(lambda: len(mta.messages()) == 2, 20,
+                      'no mails: %s' % self.log(p)[-2000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        subjects = sorted(self.text_of(m)[0]['Subject']
+                          for m in mta.messages())
+        host = socket.gethostname()
+        self.assertEqual(subjects, ['bounced: 1 complaint on %s' % host,
+                                    'bounced: 1 unsubscribe on %s' % host])

@@ -200,6 +200,7 @@ static void assert_config_equal(const struct config *a,
 	assert_str_or_null(b->notify_web_url, a->notify_web_url);
 	assert_int_equal(a->notify_max_items, b->notify_max_items);
 	assert_string_equal(a->rrd_file, b->rrd_file);
+	assert_str_or_null(b->metrics_textfile, a->metrics_textfile);
 }
 
 static const char *const def_fields[] = {
@@ -251,6 +252,7 @@ static void assert_defaults(const struct config *cfg)
 	assert_null(cfg->notify_web_url);
 	assert_null(cfg->notify_password);
 	assert_string_equal(cfg->rrd_file, "./state/bounced.rrd");
+	assert_null(cfg->metrics_textfile);
 }
 
 /* test_defaults - NULL path: the embedded defaults, no warnings */
@@ -367,7 +369,10 @@ static const char full_conf[] =
 	"max-items = 50\n"
 	"\n"
 	"[rrd]\n"
-	"file = data/metrics.rrd\n";
+	"file = data/metrics.rrd\n"
+	"\n"
+	"[metrics]\n"
+	"textfile = /var/lib/node_exporter/bounced.prom\n";
 
 static void assert_full(const struct config *cfg)
 {
@@ -474,6 +479,8 @@ static void assert_full(const struct config *cfg)
 	assert_int_equal(cfg->notify_max_items, 50);
 	assert_int_equal(cfg->digest_interval, 3600);
 	assert_string_equal(cfg->rrd_file, "data/metrics.rrd");
+	assert_string_equal(cfg->metrics_textfile,
+			    "/var/lib/node_exporter/bounced.prom");
 }
 
 /* test_full - every group and key of a file, no warnings at mode 0600 */

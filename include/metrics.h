@@ -1,0 +1,143 @@
+/*
+ * metrics.h - the counters operators watch, read from the state, and fed
+ * into the round-robin database (RRD) and a Prometheus textfile.
+ *
+ * The running totals live in the state's meta table, written in the same
+ * transaction as what they count: "count.hard", "count.soft",
+ * "count.escalated", "count.complaint", "count.unsub", "count.duplicate"
+ * (ingest), "count.api_ok", "count.api_retry", "count.api_dead" (the
+ * dispatcher's results).  The queue is the number of outbox entries.
+ *
+ * The RRD gets, once per step (METRICS_STEP seconds, aligned on the wall
+ * clock), the difference between the totals now and the totals at its last
+ * update.  That base ("rrd.time", "rrd.base.*") is kept in meta too, so a
+ * restart loses nothing and every writer of the state (bounced run,
+ * bounced process, the pipe mode) feeds the same graphs.  An update is
+ * written in two phases so that a crash between the RRD file and the state
+ * can neither count a step twice nor drop it: the totals to be written are
+ * recorded first ("rrd.next.*"), then the RRD is updated, then they become
+ * the base; on the next update, a pending record is promoted when the RRD
+ * shows its time, dropped otherwise.
+ *
+ * Counts land in the step in which they were committed (to within a
+ * step).  A gap since the last update (nothing ran) is written as zero
+ * counts up to the step before; the queue gauge is unknown over a gap
+ * longer than two steps.  A step already written (a clock that went back,
+ * a second writer in the same minute) is skipped, never an error: its
+ * counts stay in the difference and land in the next step written.
+ *
+ * Functions return 0 or negative errno with a message in ERR; nothing here
+ * exits.  librrd keeps its error in a per-thread buffer: one thread only.
+ */
+#ifndef BOUNCED_METRICS_H
+#define BOUNCED_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+struct config;
+struct state;
+
+#define METRICS_STEP 60		/* seconds per RRD step */
+
+/* the RRD's data sources, in file order */
+enum metrics_ds {
+	METRICS_HARD = 0,
+	METRICS_SOFT,
+	METRICS_ESCALATED,
+	METRICS_COMPLAINT,
+	METRICS_UNSUB,
+	METRICS_DUPLICATE,
+	METRICS_API_OK,
+	METRICS_API_RETRY,
+	METRICS_API_DEAD,
+	METRICS_QUEUE,		/* a gauge, not a count */
+	METRICS_N_DS
+};
+#define METRICS_N_COUNTS METRICS_QUEUE	/* the data sources that count */
+
+/* metrics_ds_name - "hard", "soft", …, "queue" (the RRD's names) */
+const char *metrics_ds_name(unsigned ds);
+/* metrics_ds_meta - the meta counter of a counting data source
+   ("count.hard", …); NULL for METRICS_QUEUE */
+const char *metrics_ds_meta(unsigned ds);
+
+/* the values of one moment */
+struct metrics_snapshot {
+	uint64_t v[METRICS_N_DS];	/* totals; v[METRICS_QUEUE] = outbox */
+	uint64_t records;		/* count.records */
+	uint64_t dead;			/* entries of the dead table */
+};
+
+/*
+ * metrics_read - the totals of the meta table (missing = 0) and the sizes
+ * of the outbox and dead tables, in TXN; 0 or -errno
+ */
+int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s);
+
+/* metrics_meta_get - the u64 meta value NAME, 0 when missing; 0 or -errno */
+int metrics_meta_get(struct state *st, MDB_txn *txn, const char *name,
+		     uint64_t *v);
+
+/*
+ * metrics_textfile_write - S as Prometheus text exposition (format 0.0.4)
+ * into PATH, atomically (a temporary file in the same directory, synced,
+ * renamed), for node_exporter's textfile collector.  NOW is the Unix time
+ * the values were read.  0 or -errno with ERR naming the file.
+ */
+int metrics_textfile_write(const char *path, const struct metrics_snapshot *s,
+			   int64_t now, char *err, size_t errlen);
+
+/* metrics_textfile_format - the text metrics_textfile_write writes, into a
+   new GString (g_string_free it) */
+struct _GString;
+struct _GString *metrics_textfile_format(const struct metrics_snapshot *s,
+					 int64_t now);
+
+/* the feeder: one per process that writes the state */
+struct metrics;
+
+/*
+ * metrics_new - a feeder for CFG's RRD file ([rrd] file) and textfile
+ * ([metrics] textfile, may be unset) over ST, opened for writing, started
+ * at NOW (its first tick is the next step boundary).  When the state never
+ * fed an RRD, the totals as they stand become the base, so that counts
+ * from before metrics existed do not land in the first step.  0 or -errno
+ * with ERR (the state could not be written).
+ */
+int metrics_new(struct metrics **out, const struct config *cfg,
+		struct state *st, int64_t now, char *err, size_t errlen);
+void metrics_free(struct metrics *m);
+
+/*
+ * metrics_tick - when NOW (Unix seconds) has reached a step boundary not
+ * yet tried by this feeder, update the RRD at that boundary (creating
+ * the file on first use, moving a file of another layout aside) and write
+ * the textfile.  Cheap when nothing is due: call it as often as you like.
+ * Returns 1 when an update was written, 0 when none was due or the step
+ * was skipped (already written), or -errno after logging why (the RRD or
+ * the state could not be written; processing should go on).
+ */
+int metrics_tick(struct metrics *m, int64_t now);
+
+/*
+ * metrics_flush - the end of a run: update the RRD at the end of the step
+ * NOW is in (NOW itself on a boundary), where the counts committed since
+ * the last boundary belong, and write the textfile.  Same returns as
+ * metrics_tick.
+ */
+int metrics_flush(struct metrics *m, int64_t now);
+
+/*
+ * metrics_update_at - update the RRD at step T (a multiple of
+ * METRICS_STEP) from the totals in ST now; what metrics_tick does, with
+ * an explicit time (tests, tools).  Returns 1 written, 0 skipped (T is not
+ * after the last update), or -errno with ERR.
+ */
+int metrics_update_at(struct state *st, const char *rrd_path, int64_t t,
+		      char *err, size_t errlen);
+
+#endif

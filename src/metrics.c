@@ -1,0 +1,147 @@
+/*
+ * metrics.c - the data sources of the metrics, their values read from the
+ * state, and the Prometheus textfile made of them.
+ *
+ * The textfile follows the text exposition format 0.0.4: one HELP and one
+ * TYPE line per family, counters named *_total, label values quoted; the
+ * file is replaced atomically, so node_exporter's textfile collector never
+ * reads half of it.  Error policy: 0 or -errno with ERR; nothing is logged.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "atomic_file.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "state.h"
+
+static const struct {
+	const char *name;	/* in the RRD and as a label value */
+	const char *meta;	/* the running total in the meta table */
+} metrics_ds[METRICS_N_DS] = {
+	[METRICS_HARD] = { "hard", "count.hard" },
+	[METRICS_SOFT] = { "soft", "count.soft" },
+	[METRICS_ESCALATED] = { "escalated", "count.escalated" },
+	[METRICS_COMPLAINT] = { "complaint", "count.complaint" },
+	[METRICS_UNSUB] = { "unsub", "count.unsub" },
+	[METRICS_DUPLICATE] = { "duplicate", "count.duplicate" },
+	[METRICS_API_OK] = { "api_ok", "count.api_ok" },
+	[METRICS_API_RETRY] = { "api_retry", "count.api_retry" },
+	[METRICS_API_DEAD] = { "api_dead", "count.api_dead" },
+	[METRICS_QUEUE] = { "queue", NULL },
+};
+
+const char *metrics_ds_name(unsigned ds)
+{
+	return ds < METRICS_N_DS ? metrics_ds[ds].name : "?";
+}
+
+const char *metrics_ds_meta(unsigned ds)
+{
+	return ds < METRICS_N_DS ? metrics_ds[ds].meta : NULL;
+}
+
+int metrics_meta_get(struct state *st, MDB_txn *txn, const char *name,
+		     uint64_t *v)
+{
+	int rc = state_meta_get_u64(st, txn, name, v);
+
+	if (rc == -ENOENT) {
+		*v = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s)
+{
+	unsigned i;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < METRICS_N_COUNTS; i++) {
+		rc = metrics_meta_get(st, txn, metrics_ds[i].meta, &s->v[i]);
+		if (rc)
+			return rc;
+	}
+	rc = metrics_meta_get(st, txn, "count.records", &s->records);
+	if (rc)
+		return rc;
+	rc = outbox_counts(st, txn, &s->v[METRICS_QUEUE], &s->dead);
+	if (rc == -ENOENT) {	/* a read-only state older than the outbox */
+		s->v[METRICS_QUEUE] = 0;
+		s->dead = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+/* metrics_family - the HELP and TYPE lines of a family */
+static void metrics_family(GString *o, const char *name, const char *type,
+			   const char *help)
+{
+	g_string_append_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+			       name, type);
+}
+
+GString *metrics_textfile_format(const struct metrics_snapshot *s,
+				 int64_t now)
+{
+	static const unsigned events[] = {
+		METRICS_HARD, METRICS_SOFT, METRICS_ESCALATED,
+		METRICS_COMPLAINT, METRICS_UNSUB, METRICS_DUPLICATE,
+	};
+	static const struct { unsigned ds; const char *result; } api[] = {
+		{ METRICS_API_OK, "ok" },
+		{ METRICS_API_RETRY, "retry" },
+		{ METRICS_API_DEAD, "dead" },
+	};
+	GString *o = g_string_new(NULL);
+	size_t i;
+
+	metrics_family(o, "bounced_records_total", "counter",
+		       "Accounting records and list lines taken.");
+	g_string_append_printf(o, "bounced_records_total %" PRIu64 "\n",
+			       s->records);
+	metrics_family(o, "bounced_events_total", "counter",
+		       "Events taken, by kind (duplicate: an address already "
+		       "suppressed).");
+	for (i = 0; i < G_N_ELEMENTS(events); i++)
+		g_string_append_printf(o, "bounced_events_total{kind=\"%s\"} %"
+				       PRIu64 "\n", metrics_ds_name(events[i]),
+				       s->v[events[i]]);
+	metrics_family(o, "bounced_provider_actions_total", "counter",
+		       "Provider actions finished (ok), rescheduled after a "
+		       "transient failure (retry) or given up (dead).");
+	for (i = 0; i < G_N_ELEMENTS(api); i++)
+		g_string_append_printf(o, "bounced_provider_actions_total"
+				       "{result=\"%s\"} %" PRIu64 "\n",
+				       api[i].result, s->v[api[i].ds]);
+	metrics_family(o, "bounced_outbox_actions", "gauge",
+		       "Provider actions waiting in the outbox.");
+	g_string_append_printf(o, "bounced_outbox_actions %" PRIu64 "\n",
+			       s->v[METRICS_QUEUE]);
+	metrics_family(o, "bounced_dead_actions", "gauge",
+		       "Provider actions in the dead-letter table.");
+	g_string_append_printf(o, "bounced_dead_actions %" PRIu64 "\n",
+			       s->dead);
+	metrics_family(o, "bounced_metrics_updated_seconds", "gauge",
+		       "Unix time these values were read.");
+	g_string_append_printf(o, "bounced_metrics_updated_seconds %" PRId64
+			       "\n", now);
+	return o;
+}
+
+int metrics_textfile_write(const char *path, const struct metrics_snapshot *s,
+			   int64_t now, char *err, size_t errlen)
+{
+	GString *o = metrics_textfile_format(s, now);
+	int rc = atomic_file_write(path, o->str, o->len, 0644, err, errlen);
+
+	g_string_free(o, TRUE);
+	return rc;
+}

@@ -1,0 +1,347 @@
+"""test_metrics.py - the metrics as an operator meets them: the Prometheus
+textfile after bounced process and bounced run, bouncectl graph's images
+(valid PNG / SVG of the size asked for), and bouncectl report's page opened
+in headless Chromium, whose DOM must show every image loaded.
+
+The exact per-step values of the RRD are checked by the unit test
+test_metrics.c (rrd_fetch after updates at fixed times).  Chromium is
+Debian's chromium package (contrib/quickstart test installs it); without
+it the browser test fails, naming the package.
+"""
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+import zlib
+
+from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
+                     EX_USAGE, EX_NOINPUT)
+from test_run import RunTestCase, hard_file
+
+# the counts of both samples together (see test_bouncectl.py)
+SAMPLE_COUNTS = dict(records=41, hard=8, soft=15, escalated=1, complaint=1,
+                     unsub=0, duplicate=4)
+PANELS = ('bounces', 'complaints', 'api')
+PERIODS = ('day', 'week', 'month', 'year')
+
+NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE_RE = re.compile(r'^(%s)(\{%s(?:,%s)*\})? (-?[0-9]+(?:\.[0-9]+)?'
+                       r'(?:[eE][+-]?[0-9]+)?|NaN|[+-]Inf)$'
+                       % (NAME, LABEL, LABEL))
+HELP_RE = re.compile(r'^# HELP (%s) (.*)$' % NAME)
+TYPE_RE = re.compile(r'^# TYPE (%s) (counter|gauge|histogram|summary|'
+                     r'untyped)$' % NAME)
+
+
+def parse_prometheus(text):
+    """Parse TEXT strictly as the Prometheus text exposition format 0.0.4:
+    {(name, labels-tuple): value}, {family: type}.  Raises ValueError at the
+    first line that does not follow it."""
+    if not text.endswith('\n'):
+        raise ValueError('the last line is not terminated')
+    types, helps, samples, seen_families = {}, {}, {}, []
+    for n, line in enumerate(text.split('\n')[:-1], 1):
+        m = HELP_RE.match(line)
+        if m:
+            if m.group(1) in helps:
+                raise ValueError('line %d: second HELP' % n)
+            helps[m.group(1)] = m.group(2)
+            continue
+        m = TYPE_RE.match(line)
+        if m:
+            fam = m.group(1)
+            if fam in types or fam in seen_families:
+                raise ValueError('line %d: TYPE after samples or twice' % n)
+            types[fam] = m.group(2)
+            continue
+        if line.startswith('#') or not line:
+            raise ValueError('line %d: not a sample: %r' % (n, line))
+        m = SAMPLE_RE.match(line)
+        if not m:
+            raise ValueError('line %d: not a sample: %r' % (n, line))
+        name, labels = m.group(1), m.group(2) or ''
+        if name not in types:
+            raise ValueError('line %d: %s has no TYPE before it' % (n, name))
+        if types[name] == 'counter' and not name.endswith('_total'):
+            raise ValueError('line %d: counter %s without _total' % (n, name))
+        key = (name, tuple(re.findall(r'([a-zA-Z_]\w*)="([^"]*)"', labels)))
+        if key in samples:
+            raise ValueError('line %d: duplicate sample' % n)
+        samples[key] = float(m.group(3))
+        seen_families.append(name)
+    return samples, types
+
+
+def png_size(data):
+    """(width, height) of a PNG after checking its signature, the chunks'
+    CRCs and the final IEND; raises AssertionError otherwise"""
+    assert data[:8] == b'\x89PNG\r\n\x1a\n', 'no PNG signature'
+    pos, size, last = 8, None, None
+    while pos < len(data):
+        length, ctype = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        crc, = struct.unpack('>I', data[pos + 8 + length:pos + 12 + length])
+        assert zlib.crc32(ctype + body) & 0xffffffff == crc, 'bad CRC'
+        if ctype == b'IHDR':
+            size = struct.unpack('>II', body[:8])
+        last = ctype
+        pos += 12 + length
+    assert pos == len(data) and last == b'IEND', 'truncated PNG'
+    assert size, 'no IHDR'
+    return size
+
+
+class MetricsTestCase(BouncedTestCase):
+    """Both samples processed, with a textfile configured."""
+
+    def env(self):
+        # librrd, pango and fontconfig are built without frame pointers:
+        # LeakSanitizer needs the slow unwinder to see that a leak of
+        # theirs comes from rrd_graph_v (suppressed in tests/lsan.supp)
+        env = super().env()
+        env['ASAN_OPTIONS'] += ':fast_unwind_on_malloc=0'
+        return env
+
+    def setUp(self):
+        super().setUp()
+        self.prom = os.path.join(self.dir, 'textfile', 'bounced.prom')
+        os.makedirs(os.path.dirname(self.prom))
+        self.write_config(extra='\n[metrics]\ntextfile = %s\n' % self.prom)
+        self.process(self.copy_sample(SAMPLE_HEADER),
+                     self.copy_sample(SAMPLE_PLAIN))
+        self.rrd = os.path.join(self.state, 'bounced.rrd')
+
+    def textfile(self):
+        with open(self.prom) as f:
+            return parse_prometheus(f.read())
+
+
+class TestTextfile(MetricsTestCase):
+
+    def test_process_writes_the_textfile(self):
+        samples, types = self.textfile()
+        self.assertEqual(types['bounced_events_total'], 'counter')
+        self.assertEqual(types['bounced_outbox_actions'], 'gauge')
+        self.assertEqual(samples[('bounced_records_total', ())], 41)
+        for kind in ('hard', 'soft', 'escalated', 'complaint', 'unsub',
+                     'duplicate'):
+            self.assertEqual(
+                samples[('bounced_events_total', (('kind', kind),))],
+                SAMPLE_COUNTS[kind], kind)
+        for result in ('ok', 'retry', 'dead'):
+            self.assertEqual(samples[('bounced_provider_actions_total',
+                                      (('result', result),))], 0)
+        self.assertEqual(samples[('bounced_outbox_actions', ())], 0)
+        # no temporary file left beside it
+        self.assertEqual(os.listdir(os.path.dirname(self.prom)),
+                         ['bounced.prom'])
+        self.assertTrue(os.path.isfile(self.rrd))
+
+    def test_parser_rejects_what_is_not_the_format(self):
+        for bad in ('x 1', '# TYPE x counter\nx 1\n',
+                    '# TYPE x_total counter\nx_total{a=b} 1\n',
+                    '# TYPE x gauge\nx one\n'):
+            with self.assertRaises(ValueError, msg=bad):
+                parse_prometheus(bad)
+
+    def test_check_config_prints_the_key(self):
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        self.assertIn('\n[metrics]\ntextfile = %s\n' % self.prom, res.out)
+
+
+class TestGraph(MetricsTestCase):
+
+    def test_png_of_the_size_asked(self):
+        out = os.path.join(self.dir, 'g')
+        res = self.run_ctl('graph', '--period', 'week', '--out', out,
+                           '--width', '640', '--height', '300')
+        self.assertRc(res, EX_OK)
+        want = ['%s/%s-week.png' % (out, p) for p in PANELS]
+        self.assertEqual(res.out.splitlines(), want)
+        self.assertEqual(sorted(os.listdir(out)),
+                         sorted(os.path.basename(w) for w in want))
+        for path in want:
+            with open(path, 'rb') as f:
+                self.assertEqual(png_size(f.read()), (640, 300), path)
+
+    def test_every_period_by_default(self):
+        out = os.path.join(self.dir, 'all')
+        res = self.run_ctl('graph', '--out', out)
+        self.assertRc(res, EX_OK)
+        self.assertEqual(sorted(os.listdir(out)), sorted(
+            '%s-%s.png' % (p, q) for p in PANELS for q in PERIODS))
+        with open(os.path.join(out, 'bounces-day.png'), 'rb') as f:
+            self.assertEqual(png_size(f.read()), (800, 260))
+
+    def test_svg_of_the_size_asked(self):
+        out = os.path.join(self.dir, 's')
+        res = self.run_ctl('graph', '--period', 'day', '--format', 'svg',
+                           '--out', out, '--width', '500', '--height', '240')
+        self.assertRc(res, EX_OK)
+        for p in PANELS:
+            root = ET.parse(os.path.join(out, '%s-day.svg' % p)).getroot()
+            self.assertEqual(root.tag, '{http://www.w3.org/2000/svg}svg')
+            self.assertEqual(root.get('viewBox'), '0 0 500 240')
+            self.assertEqual(root.get('width'), '500pt')
+            self.assertEqual(root.get('height'), '240pt')
+            text = ' '.join(t for t in root.itertext())
+            # rrd draws text as glyphs: the title is not in the text nodes,
+            # but the document must have drawn something
+            self.assertGreater(len(list(root.iter())), 50, text)
+
+    def test_bad_options(self):
+        for args in (('--period', 'hour'), ('--format', 'gif'),
+                     ('--width', '10'), ('--height', 'big'), ('--nope',)):
+            res = self.run_ctl('graph', *args)
+            self.assertRc(res, EX_USAGE)
+            self.assertIn('bouncectl: graph:', res.err)
+
+    def test_no_rrd_yet(self):
+        os.unlink(self.rrd)
+        res = self.run_ctl('graph', '--out', os.path.join(self.dir, 'n'))
+        self.assertRc(res, EX_NOINPUT)
+        self.assertIn("cannot read '%s'" % self.rrd, res.err)
+        self.assertIn('bounced creates it on its first update', res.err)
+
+
+def find_chromium():
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+PROBE = '''<script>
+window.addEventListener('load', function () {
+  var out = [];
+  document.querySelectorAll('img').forEach(function (im) {
+    out.push({id: im.id, complete: im.complete, w: im.naturalWidth,
+              h: im.naturalHeight});
+  });
+  var pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>
+'''
+
+
+class TestReport(MetricsTestCase):
+
+    timeout = 600
+
+    def chromium(self, *args):
+        exe = find_chromium()
+        if not exe:
+            self.fail('headless Chromium is needed for this test: install '
+                      "Debian's chromium package (apt-get install chromium; "
+                      'contrib/quickstart test does it)')
+        profile = tempfile.mkdtemp(prefix='chromium-', dir=self.dir)
+        argv = [exe, '--headless', '--no-sandbox', '--disable-gpu',
+                '--disable-dev-shm-usage', '--no-first-run',
+                '--user-data-dir=%s' % profile] + list(args)
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=300)
+        return p.returncode, p.stdout.decode('utf-8', 'replace'), \
+            p.stderr.decode('utf-8', 'replace')
+
+    def report(self, *args):
+        out = os.path.join(self.dir, 'report')
+        res = self.run_ctl('report', '--out', out, *args)
+        self.assertRc(res, EX_OK)
+        path = os.path.join(out, 'index.html')
+        self.assertEqual(res.out, path + '\n')
+        with open(path, encoding='utf-8') as f:
+            return path, f.read()
+
+    def test_page_has_numbers_and_no_outside_assets(self):
+        path, html = self.report('--refresh', '2m')
+        self.assertTrue(html.startswith('<!DOCTYPE html>'))
+        self.assertIn('<meta http-equiv="refresh" content="120">', html)
+        # every reference is embedded or in the page
+        refs = re.findall(r'(?:src|href)="([^"]*)"', html)
+        self.assertEqual(len([r for r in refs if r.startswith('data:')]), 12)
+        for r in refs:
+            self.assertTrue(r.startswith('data:image/png;base64,') or
+                            r.startswith('#'), r[:60])
+        self.assertNotRegex(html, r'(?i)https?://|<link|@import|url\(')
+        # the numbers of bouncectl stats
+        self.assertRegex(html, r'<td>hard</td><td class="n">9</td>')
+        self.assertRegex(html, r'<td>complained</td><td class="n">1</td>')
+        self.assertRegex(html, r'<td>example.com</td><td class="n">4</td>')
+        self.assertRegex(html, r'<td>bad-mailbox</td><td class="n">\d+</td>')
+        self.assertRegex(html, r'<td>actions queued</td><td class="n">0</td>')
+        self.assertRegex(html, r'<td>duplicate</td><td class="n">4</td>')
+
+    def test_page_without_rrd_says_so(self):
+        os.unlink(self.rrd)
+        path, html = self.report()
+        self.assertIn('No graphs yet', html)
+        self.assertNotIn('<img', html)
+
+    def test_hostile_text_is_escaped(self):
+        self.write_file('evil.csv',
+                        'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,'
+                        'bounceCat\r\n'
+                        'b,2026-11-24 10:00:00+0000,a@example.com,'
+                        'x@evil.example,5.1.1,smtp;550,'
+                        '<script>alert(1)</script>\r\n')
+        self.process(os.path.join(self.dir, 'evil.csv'))
+        path, html = self.report()
+        self.assertNotIn('<script>alert(1)', html)
+        self.assertIn('&lt;script&gt;alert(1)&lt;/script&gt;', html)
+
+    def test_images_load_in_chromium(self):
+        path, html = self.report()
+        # a copy with a probe that writes each image's state into the DOM
+        probe = os.path.join(self.dir, 'probe.html')
+        with open(probe, 'w', encoding='utf-8') as f:
+            f.write(html.replace('</body>', PROBE + '</body>'))
+        rc, dom, err = self.chromium('--virtual-time-budget=10000',
+                                     '--dump-dom', 'file://' + probe)
+        self.assertEqual(rc, 0, err[-2000:])
+        m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+        self.assertTrue(m, 'the probe did not run: %s' % dom[-2000:])
+        imgs = json.loads(m.group(1).replace('&quot;', '"'))
+        self.assertEqual(sorted(i['id'] for i in imgs), sorted(
+            '%s-%s' % (p, q) for p in PANELS for q in PERIODS))
+        for i in imgs:
+            self.assertTrue(i['complete'], i)
+            self.assertEqual((i['w'], i['h']), (800, 260), i)
+        # and the page itself, as the operator sees it
+        shot = os.path.join(self.dir, 'shot.png')
+        rc, out, err = self.chromium('--window-size=1280,2400',
+                                     '--screenshot=%s' % shot,
+                                     'file://' + path)
+        self.assertEqual(rc, 0, err[-2000:])
+        with open(shot, 'rb') as f:
+            self.assertEqual(png_size(f.read()), (1280, 2400))
+
+
+class TestRunFeedsMetrics(RunTestCase):
+
+    def test_run_writes_textfile_and_rrd_at_stop(self):
+        prom = os.path.join(self.dir, 'bounced.prom')
+        self.write_config(extra='\n[metrics]\ntextfile = %s\n' % prom)
+        p = self.start()
+        dest, _ = self.drop('a.csv', hard_file(['h%d@example.com' % i
+                                                for i in range(5)]))
+        self.wait_for(lambda: self.spool_files('done') == ['a.csv'],
+                      30, 'a.csv was not taken')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        with open(prom) as f:
+            samples, _ = parse_prometheus(f.read())
+        self.assertEqual(samples[('bounced_events_total',
+                                  (('kind', 'hard'),))], 5)
+        self.assertTrue(os.path.isfile(os.path.join(self.state,
+                                                    'bounced.rrd')))
+        self.assertNotIn('warning metrics', self.log(p))

@@ -1,0 +1,599 @@
+/*
+ * test_metrics.c - the RRD fed from the state's totals: sample files
+ * taken between updates at fixed step times, then rrd_fetch gives those
+ * counts per step; gaps, repeated steps, crash recovery, layouts, the
+ * dispatcher-free API counters and the Prometheus textfile.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <rrd.h>
+
+#include "action.h"
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "rrd_file.h"
+#include "state.h"
+
+#define SAMPLE_A "spool/acct/acct-2026-11-20-0000.csv"
+#define SAMPLE_B "spool/acct/acct-2026-11-25-0000.csv"
+#define T0 1795000020LL		/* a step boundary (multiple of 60) */
+
+struct ctx {
+	char *dir;
+	char *rrd;
+	struct config *cfg;
+	struct state *st;
+};
+
+static int setup(void **state)
+{
+	struct ctx *c = g_new0(struct ctx, 1);
+	char err[256];
+
+	assert_int_equal(T0 % METRICS_STEP, 0);
+	c->dir = g_dir_make_tmp("bounced-metrics-XXXXXX", NULL);
+	assert_non_null(c->dir);
+	c->rrd = g_build_filename(c->dir, "bounced.rrd", NULL);
+	if (config_load(NULL, &c->cfg, NULL, err, sizeof(err)) != 0)
+		fail_msg("config_load: %s", err);
+	g_free(c->cfg->rrd_file);
+	c->cfg->rrd_file = g_strdup(c->rrd);
+	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
+		fail_msg("state_open: %s", err);
+	log_set_level(BLOG_ERROR);
+	*state = c;
+	return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(dir, name, NULL);
+
+		unlink(p);
+		g_free(p);
+	}
+	g_dir_close(d);
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	state_close(c->st);
+	config_free(c->cfg);
+	rm_tree(c->dir);
+	g_free(c->rrd);
+	g_free(c->dir);
+	g_free(c);
+	return 0;
+}
+
+/* take PATH into the state; its counts */
+static struct ingest_counts take(struct ctx *c, const char *path)
+{
+	struct ingest_opts opts = { .mode = INGEST_DETECT };
+	struct ingest_counts n;
+	struct ingest *in = ingest_new(c->cfg, c->st);
+
+	assert_non_null(in);
+	assert_int_equal(ingest_file(in, path, &opts, &n), INGEST_TAKEN);
+	ingest_free(in);
+	return n;
+}
+
+/* update at T, expecting WANT (1 written, 0 skipped) */
+static void update(struct ctx *c, int64_t t, int want)
+{
+	char err[512] = "";
+	int rc = metrics_update_at(c->st, c->rrd, t, err, sizeof(err));
+
+	if (rc != want)
+		fail_msg("metrics_update_at(%lld) = %d, not %d: %s",
+			 (long long)t, rc, want, err);
+}
+
+/* the AVERAGE value of DS for the step ending at T (NAN = unknown) */
+static double fetch_at(const char *path, const char *ds, int64_t t)
+{
+	time_t start = (time_t)(t - METRICS_STEP), end = (time_t)t;
+	unsigned long step = METRICS_STEP, n_ds = 0, i, k;
+	char **names = NULL;
+	rrd_value_t *data = NULL;
+	double v = -1.0;
+
+	rrd_clear_error();
+	if (rrd_fetch_r(path, "AVERAGE", &start, &end, &step, &n_ds, &names,
+			&data) != 0)
+		fail_msg("rrd_fetch_r: %s", rrd_get_error());
+	assert_int_equal(step, METRICS_STEP);
+	for (k = 0; k < n_ds; k++)
+		if (strcmp(names[k], ds) == 0)
+			break;
+	if (k == n_ds)
+		fail_msg("no data source %s", ds);
+	/* row i covers (start + i*step, start + (i+1)*step] */
+	for (i = 0; start + (time_t)((i + 1) * step) <= end; i++)
+		if (start + (time_t)((i + 1) * step) == (time_t)t)
+			v = data[i * n_ds + k];
+	for (k = 0; k < n_ds; k++)
+		rrd_freemem(names[k]);
+	rrd_freemem(names);
+	rrd_freemem(data);
+	return v;
+}
+
+/* the count of DS in the step ending at T (rate per second x step) */
+static long long count_at(const char *path, const char *ds, int64_t t)
+{
+	double v = fetch_at(path, ds, t);
+
+	if (isnan(v))
+		return -1;
+	return llround(v * METRICS_STEP);
+}
+
+static void add_meta(struct ctx *c, const char *name, uint64_t n)
+{
+	MDB_txn *txn = NULL;
+
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(state_meta_add_u64(c->st, txn, name, n), 0);
+	assert_int_equal(state_commit(txn), 0);
+}
+
+static void put_meta(struct ctx *c, const char *name, uint64_t v)
+{
+	MDB_txn *txn = NULL;
+
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(state_meta_put_u64(c->st, txn, name, v), 0);
+	assert_int_equal(state_commit(txn), 0);
+}
+
+static uint64_t get_meta(struct ctx *c, const char *name)
+{
+	MDB_txn *txn = NULL;
+	uint64_t v = 0;
+
+	assert_int_equal(state_begin(c->st, false, &txn), 0);
+	if (state_meta_get_u64(c->st, txn, name, &v) != 0)
+		v = 0;
+	state_abort(txn);
+	return v;
+}
+
+/* N actions into the outbox */
+static void enqueue(struct ctx *c, unsigned n)
+{
+	MDB_txn *txn = NULL;
+	unsigned i;
+
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	for (i = 0; i < n; i++) {
+		struct action a;
+
+		memset(&a, 0, sizeof(a));
+		a.op = OP_UNSUBSCRIBE;
+		g_strlcpy(a.provider, "mw", sizeof(a.provider));
+		snprintf(a.addr, sizeof(a.addr), "q%u@example.com", i);
+		assert_int_equal(outbox_enqueue(c->st, txn, &a, T0 * 1000), 0);
+	}
+	assert_int_equal(state_commit(txn), 0);
+}
+
+/* two sample files between updates: each step holds its file's counts */
+static void test_samples_per_step(void **state)
+{
+	struct ctx *c = *state;
+	struct ingest_counts a, b;
+	int64_t t1 = T0 + 60, t2 = T0 + 120;
+
+	update(c, T0, 1);	/* creates the file; nothing counted yet */
+	assert_int_equal(count_at(c->rrd, "hard", T0), 0);
+
+	a = take(c, SAMPLE_A);
+	update(c, t1, 1);
+	b = take(c, SAMPLE_B);
+	enqueue(c, 3);
+	update(c, t2, 1);
+
+	/* the samples hold every kind the graphs show */
+	assert_true(a.hard > 0 && a.soft > 0 && a.escalated > 0 &&
+		    a.complaints > 0 && a.duplicates > 0);
+	assert_true(b.hard > 0 && b.soft > 0);
+	assert_int_equal(count_at(c->rrd, "hard", t1), a.hard);
+	assert_int_equal(count_at(c->rrd, "soft", t1), a.soft);
+	assert_int_equal(count_at(c->rrd, "escalated", t1), a.escalated);
+	assert_int_equal(count_at(c->rrd, "complaint", t1), a.complaints);
+	assert_int_equal(count_at(c->rrd, "unsub", t1), a.unsubs);
+	assert_int_equal(count_at(c->rrd, "duplicate", t1), a.duplicates);
+	assert_int_equal(count_at(c->rrd, "hard", t2), b.hard);
+	assert_int_equal(count_at(c->rrd, "soft", t2), b.soft);
+	assert_int_equal(count_at(c->rrd, "escalated", t2), b.escalated);
+	assert_int_equal(count_at(c->rrd, "complaint", t2), b.complaints);
+	assert_int_equal(count_at(c->rrd, "duplicate", t2), b.duplicates);
+	/* the queue is a gauge: the outbox's entries */
+	assert_true(fetch_at(c->rrd, "queue", t1) == 0.0);
+	assert_true(fetch_at(c->rrd, "queue", t2) == 3.0);
+	/* the base follows */
+	assert_int_equal(get_meta(c, "rrd.time"), t2);
+	assert_int_equal(get_meta(c, "rrd.base.hard"), a.hard + b.hard);
+	assert_int_equal(get_meta(c, "rrd.next.time"), 0);
+}
+
+/* the dispatcher's totals land in api_*; a gap reads as zero counts */
+static void test_api_counts_and_gap(void **state)
+{
+	struct ctx *c = *state;
+
+	update(c, T0, 1);
+	add_meta(c, "count.api_ok", 7);
+	add_meta(c, "count.api_retry", 2);
+	update(c, T0 + 60, 1);
+	add_meta(c, "count.api_dead", 1);
+	add_meta(c, "count.api_ok", 4);
+	update(c, T0 + 240, 1);	/* nothing ran for two steps */
+
+	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 60), 7);
+	assert_int_equal(count_at(c->rrd, "api_retry", T0 + 60), 2);
+	assert_int_equal(count_at(c->rrd, "api_dead", T0 + 60), 0);
+	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 120), 0);
+	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 180), 0);
+	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 240), 4);
+	assert_int_equal(count_at(c->rrd, "api_dead", T0 + 240), 1);
+}
+
+/* a repeated or late step is skipped; its counts land in the next one */
+static void test_repeated_step_skipped(void **state)
+{
+	struct ctx *c = *state;
+
+	update(c, T0, 1);
+	add_meta(c, "count.hard", 5);
+	update(c, T0, 0);
+	update(c, T0 - 60, 0);
+	assert_int_equal(get_meta(c, "rrd.time"), T0);
+	add_meta(c, "count.hard", 2);
+	update(c, T0 + 60, 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0), 0);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 60), 7);
+}
+
+/* not a step boundary: refused */
+static void test_not_a_step(void **state)
+{
+	struct ctx *c = *state;
+	char err[256];
+
+	assert_int_equal(metrics_update_at(c->st, c->rrd, T0 + 1, err,
+					   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a step boundary"));
+	assert_int_not_equal(access(c->rrd, F_OK), 0);
+}
+
+/* a crash after the RRD update but before the state recorded it: the
+   next update neither counts that step again nor drops anything */
+static void test_crash_after_rrd_write(void **state)
+{
+	struct ctx *c = *state;
+	struct rrdfile_row row;
+	char err[256];
+
+	update(c, T0, 1);
+	add_meta(c, "count.hard", 10);
+	/* phase one and the RRD write of step T0+60, then "crash" */
+	put_meta(c, "rrd.next.hard", 10);
+	put_meta(c, "rrd.next.time", T0 + 60);
+	memset(&row, 0, sizeof(row));
+	row.t = T0 + 60;
+	row.v[METRICS_HARD] = 10;
+	assert_int_equal(rrdfile_update(c->rrd, &row, 1, err, sizeof(err)), 0);
+
+	add_meta(c, "count.hard", 3);
+	update(c, T0 + 120, 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 60), 10);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 120), 3);
+	assert_int_equal(get_meta(c, "rrd.base.hard"), 13);
+}
+
+/* a crash after phase one only: the pending record is dropped, the
+   counts are written by the next update */
+static void test_crash_before_rrd_write(void **state)
+{
+	struct ctx *c = *state;
+
+	update(c, T0, 1);
+	add_meta(c, "count.soft", 6);
+	put_meta(c, "rrd.next.soft", 6);
+	put_meta(c, "rrd.next.time", T0 + 60);
+	update(c, T0 + 120, 1);
+	assert_int_equal(count_at(c->rrd, "soft", T0 + 60), 0);
+	assert_int_equal(count_at(c->rrd, "soft", T0 + 120), 6);
+	assert_int_equal(get_meta(c, "rrd.next.time"), 0);
+}
+
+/* metrics_new: totals from before the metrics are the base */
+static void test_new_sets_base(void **state)
+{
+	struct ctx *c = *state;
+	struct metrics *m = NULL;
+	char err[256];
+
+	add_meta(c, "count.hard", 1000);
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 - 1, err,
+				     sizeof(err)), 0);
+	assert_int_equal(get_meta(c, "rrd.base.hard"), 1000);
+	add_meta(c, "count.hard", 4);
+	assert_int_equal(metrics_tick(m, T0 + 59), 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0), 4);
+	/* the same step again: nothing to do */
+	assert_int_equal(metrics_tick(m, T0 + 30), 0);
+	metrics_free(m);
+	/* a second feeder does not reset the base; it ticks from the next
+	   boundary on, and its flush writes the end of the current step */
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 + 70, err,
+				     sizeof(err)), 0);
+	assert_int_equal(get_meta(c, "rrd.base.hard"), 1004);
+	add_meta(c, "count.hard", 2);
+	assert_int_equal(metrics_tick(m, T0 + 119), 0);
+	assert_int_equal(metrics_flush(m, T0 + 119), 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 120), 2);
+	metrics_free(m);
+}
+
+/* create an RRD of DS specs (NULL-terminated) with step STEP */
+static void create_rrd(const char *path, unsigned long step,
+		       const char *const *specs)
+{
+	const char *argv[32];
+	int n = 0;
+
+	while (specs[n]) {
+		argv[n] = specs[n];
+		n++;
+	}
+	rrd_clear_error();
+	if (rrd_create_r(path, step, (time_t)(T0 - 600), n, argv) != 0)
+		fail_msg("rrd_create_r: %s", rrd_get_error());
+}
+
+/* an older layout of ours (no api_* sources) is migrated, its data kept */
+static void test_older_layout_migrated(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const old[] = {
+		"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
+		"DS:escalated:ABSOLUTE:86400:0:U",
+		"DS:complaint:ABSOLUTE:86400:0:U",
+		"DS:unsub:ABSOLUTE:86400:0:U",
+		"DS:duplicate:ABSOLUTE:86400:0:U", "DS:queue:GAUGE:120:0:U",
+		"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
+		"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
+		"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
+		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
+	};
+	enum rrdfile_layout layout;
+	char why[256], err[256], line[64], line0[64];
+	const char *u[2];
+
+	create_rrd(c->rrd, 60, old);
+	/* 120 hard bounces in the step ending at T0, in the old file */
+	snprintf(line0, sizeof(line0), "%lld:0:0:0:0:0:0:0", (long long)T0 - 60);
+	snprintf(line, sizeof(line), "%lld:120:0:0:0:0:0:0", (long long)T0);
+	u[0] = line0;
+	u[1] = line;
+	rrd_clear_error();
+	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OLDER);
+	assert_non_null(strstr(why, "api_ok, api_retry, api_dead"));
+
+	add_meta(c, "count.api_ok", 9);
+	update(c, T0 + 60, 1);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OURS);
+	assert_int_equal(count_at(c->rrd, "hard", T0), 120);
+	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 60), 9);
+}
+
+/* another layout is moved aside (kept) and a new file made */
+static void test_other_layout_moved_aside(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const other[] = {
+		"DS:bounces:COUNTER:600:0:U", "RRA:AVERAGE:0.5:1:600", NULL
+	};
+	enum rrdfile_layout layout;
+	char why[256], err[256];
+	GDir *d;
+	const char *name;
+	int aside = 0;
+
+	create_rrd(c->rrd, 300, other);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OTHER);
+	assert_string_equal(why, "step 300 s, not 60 s");
+	update(c, T0, 1);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OURS);
+	d = g_dir_open(c->dir, 0, NULL);
+	while ((name = g_dir_read_name(d)) != NULL)
+		if (g_str_has_prefix(name, "bounced.rrd.old-"))
+			aside++;
+	g_dir_close(d);
+	assert_int_equal(aside, 1);
+}
+
+/* a file that is no RRD at all is kept aside too */
+static void test_garbage_moved_aside(void **state)
+{
+	struct ctx *c = *state;
+	enum rrdfile_layout layout;
+	char why[256], err[256];
+
+	assert_true(g_file_set_contents(c->rrd, "not an rrd\n", -1, NULL));
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), -EINVAL);
+	update(c, T0, 1);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OURS);
+}
+
+/* the layout as created: step, sources, archives */
+static void test_created_layout(void **state)
+{
+	struct ctx *c = *state;
+	rrd_info_t *info, *e;
+	int rras = 0, abs = 0, gauge = 0;
+	long step = 0;
+	char err[256];
+
+	assert_int_equal(rrdfile_create(c->rrd, T0, err, sizeof(err)), 0);
+	assert_int_equal(rrdfile_create(c->rrd, T0, err, sizeof(err)), -EEXIST);
+	info = rrd_info_r(c->rrd);
+	assert_non_null(info);
+	for (e = info; e; e = e->next) {
+		if (strcmp(e->key, "step") == 0)
+			step = (long)e->value.u_cnt;
+		if (g_str_has_suffix(e->key, "].type") && e->type == RD_I_STR) {
+			abs += strcmp(e->value.u_str, "ABSOLUTE") == 0;
+			gauge += strcmp(e->value.u_str, "GAUGE") == 0;
+		}
+		if (g_str_has_prefix(e->key, "rra[") &&
+		    g_str_has_suffix(e->key, "].cf"))
+			rras++;
+	}
+	rrd_info_free(info);
+	assert_int_equal(step, 60);
+	assert_int_equal(abs, 9);
+	assert_int_equal(gauge, 1);
+	assert_int_equal(rras, 8);
+}
+
+/* the Prometheus text, exactly */
+static void test_textfile_format(void **state)
+{
+	struct metrics_snapshot s;
+	GString *o;
+	unsigned i;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < METRICS_N_DS; i++)
+		s.v[i] = 10 + i;
+	s.records = 99;
+	s.dead = 2;
+	o = metrics_textfile_format(&s, 1795000000);
+	assert_string_equal(o->str,
+		"# HELP bounced_records_total Accounting records and list lines taken.\n"
+		"# TYPE bounced_records_total counter\n"
+		"bounced_records_total 99\n"
+		"# HELP bounced_events_total Events taken, by kind (duplicate: an "
+		"address already suppressed).\n"
+		"# TYPE bounced_events_total counter\n"
+		"bounced_events_total{kind=\"hard\"} 10\n"
+		"bounced_events_total{kind=\"soft\"} 11\n"
+		"bounced_events_total{kind=\"escalated\"} 12\n"
+		"bounced_events_total{kind=\"complaint\"} 13\n"
+		"bounced_events_total{kind=\"unsub\"} 14\n"
+		"bounced_events_total{kind=\"duplicate\"} 15\n"
+		"# HELP bounced_provider_actions_total Provider actions finished "
+		"(ok), rescheduled after a transient failure (retry) or given up "
+		"(dead).\n"
+		"# TYPE bounced_provider_actions_total counter\n"
+		"bounced_provider_actions_total{result=\"ok\"} 16\n"
+		"bounced_provider_actions_total{result=\"retry\"} 17\n"
+		"bounced_provider_actions_total{result=\"dead\"} 18\n"
+		"# HELP bounced_outbox_actions Provider actions waiting in the outbox.\n"
+		"# TYPE bounced_outbox_actions gauge\n"
+		"bounced_outbox_actions 19\n"
+		"# HELP bounced_dead_actions Provider actions in the dead-letter table.\n"
+		"# TYPE bounced_dead_actions gauge\n"
+		"bounced_dead_actions 2\n"
+		"# HELP bounced_metrics_updated_seconds Unix time these values were read.\n"
+		"# TYPE bounced_metrics_updated_seconds gauge\n"
+		"bounced_metrics_updated_seconds 1795000000\n");
+	g_string_free(o, TRUE);
+}
+
+/* the textfile is written with the tick, replacing the old one whole */
+static void test_textfile_written(void **state)
+{
+	struct ctx *c = *state;
+	struct metrics *m = NULL;
+	char err[256], *text = NULL, *path;
+	struct stat sb;
+	mode_t mask;
+
+	path = g_build_filename(c->dir, "bounced.prom", NULL);
+	c->cfg->metrics_textfile = g_strdup(path);
+	assert_true(g_file_set_contents(path, "old", -1, NULL));
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 - 60, err,
+				     sizeof(err)), 0);
+	add_meta(c, "count.unsub", 3);
+	assert_int_equal(metrics_flush(m, T0), 1);
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	assert_non_null(strstr(text, "bounced_events_total{kind=\"unsub\"} 3\n"));
+	assert_non_null(strstr(text, "bounced_metrics_updated_seconds 1795000020\n"));
+	mask = umask(022);
+	umask(mask);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644 & ~mask);
+	g_free(text);
+	/* the same step again: the update is skipped, the file rewritten */
+	add_meta(c, "count.unsub", 1);
+	assert_int_equal(metrics_flush(m, T0), 0);
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	assert_non_null(strstr(text, "bounced_events_total{kind=\"unsub\"} 4\n"));
+	g_free(text);
+	metrics_free(m);
+	g_free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_samples_per_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_counts_and_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_step_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_after_rrd_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_before_rrd_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_sets_base, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_older_layout_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_layout_moved_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_moved_aside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_created_layout, setup, teardown),
+		cmocka_unit_test(test_textfile_format),
+		cmocka_unit_test_setup_teardown(test_textfile_written, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
