@@ -92,8 +92,10 @@ struct arf_report {
  * arf_parse - parse the mail in BUF (LEN bytes; the caller bounds LEN)
  * into R (cleared first).  0, or -EINVAL with a one-line reason in ERR
  * ("not a feedback report: no message/feedback-report part and no
- * attached original message", ...).  Calls g_mime_init() once per process and never
- * g_mime_shutdown().  Thread-safe.
+ * attached original message", or "not a mail: no header could be
+ * read").  The first call runs g_mime_init() and sets up the parser
+ * options (raw 8-bit header bytes read as UTF-8, else Latin-1); nothing
+ * calls g_mime_shutdown().
  */
 int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	      char *err, size_t errlen);

@@ -31,13 +31,21 @@ struct arf_found {
 	GMimePart *orig_headers;	/* text/rfc822-headers */
 };
 
-/* arf_gmime_init - g_mime_init() once for the process */
+static GMimeParserOptions *arf_options;
+
+/* arf_gmime_init - g_mime_init() and the parser options, once for the
+   process: raw 8-bit header bytes are read as UTF-8, else as Latin-1,
+   whatever the locale */
 static void arf_gmime_init(void)
 {
+	static const char *charsets[] = { "utf-8", "iso-8859-1", NULL };
 	static gsize done;
 
 	if (g_once_init_enter(&done)) {
 		g_mime_init();
+		arf_options = g_mime_parser_options_new();
+		g_mime_parser_options_set_fallback_charsets(arf_options,
+							    charsets);
 		g_once_init_leave(&done, 1);
 	}
 }
@@ -106,7 +114,7 @@ static GMimeMessage *arf_part_headers(GMimePart *part)
 		goto out;
 	sub = g_mime_stream_substream(mem, start, end);
 	parser = g_mime_parser_new_with_stream(sub);
-	msg = g_mime_parser_construct_message(parser, NULL);
+	msg = g_mime_parser_construct_message(parser, arf_options);
 out:
 	if (parser)
 		g_object_unref(parser);
@@ -238,7 +246,7 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	arf_gmime_init();
 	stream = g_mime_stream_mem_new_with_buffer(buf, len);
 	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
+	msg = g_mime_parser_construct_message(parser, arf_options);
 	if (!msg) {
 		snprintf(err, errlen, "not a mail: no header could be read");
 		goto out;

@@ -25,7 +25,8 @@ size_t arf_text_copy(char *dst, size_t dstlen, const char *src);
 int arf_token_copy(char *dst, size_t dstlen, const char *src,
 		   const char *extra);
 
-/* arf_addr_copy - SRC normalised (addr_normalise, valid UTF-8) into DST
+/* arf_addr_copy - SRC normalised (addr_normalise, valid UTF-8, no C1
+   control or separator) into DST
    (ADDR_MAX + 1 bytes); else DST = "" and -1 */
 int arf_addr_copy(char *dst, const char *src);
 

@@ -102,20 +102,29 @@ int arf_token_copy(char *dst, size_t dstlen, const char *src,
 	return 0;
 }
 
-/* arf_addr_copy - a normalised address that is valid UTF-8 */
+/* arf_addr_copy - a normalised address that is valid UTF-8 without
+   control characters */
 int arf_addr_copy(char *dst, const char *src)
 {
+	const char *p;
 	int n;
 
 	dst[0] = '\0';
 	if (!src)
 		return -1;
 	n = addr_normalise(src, strlen(src), dst, ADDR_MAX + 1);
-	if (n < 0 || !g_utf8_validate(dst, n, NULL)) {
-		dst[0] = '\0';
-		return -1;
+	if (n < 0 || !g_utf8_validate(dst, n, NULL))
+		goto bad;
+	for (p = dst; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (arf_text_space(c) || arf_text_drop(c))
+			goto bad;	/* C1 controls pass addr_normalise */
 	}
 	return 0;
+bad:
+	dst[0] = '\0';
+	return -1;
 }
 
 /* arf_redacted_local - a local part a provider wrote in place of the real

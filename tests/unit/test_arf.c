@@ -476,6 +476,32 @@ static void test_long_values(void **state)
 	g_free(ua);
 }
 
+/* test_c1_addresses - addresses holding a C1 control (valid UTF-8, which
+   addr_normalise lets through) are refused (found by fuzzing) */
+static void test_c1_addresses(void **state)
+{
+	struct arf_report got;
+	char err[256];
+	size_t len;
+	char *buf;
+
+	(void)state;
+	buf = report_with("Feedback-Type: abuse\n"
+			  "Original-Rcpt-To: a\xc2\x85" "b@example.net\n"
+			  "Original-Mail-From: <s@example.com\xc2\x8d>\n",
+			  "From: Example <news@news.example.com\xc2\x8d>\n"
+			  "Return-Path: <bounce\xe2\x80\xa8@example.com>\n"
+			  "To: ok\xc3\xa9@example.net", &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	assert_string_equal(got.original_mail_from, "");
+	assert_string_equal(got.orig_from, "");
+	assert_string_equal(got.orig_return_path, "");
+	assert_int_equal(got.n_rcpts, 1);
+	assert_string_equal(got.rcpts[0], "ok\xc3\xa9@example.net");
+	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG);
+	g_free(buf);
+}
+
 /* nested - the report ARF wrapped in DEPTH multipart/mixed levels */
 static char *nested(int depth, size_t *len)
 {
@@ -541,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_many_rcpts),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_c1_addresses),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_flags_str),
 	};
