@@ -18,4 +18,9 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 int cmd_drop(const struct config *cfg, const struct cli_global *g, int argc,
 	     char **argv);
 
+/* bounced unsub-address - print or check an unsubscribe address
+   (cmd_unsub_addr.c) */
+int cmd_unsub_addr(const struct config *cfg, const struct cli_global *g,
+		   int argc, char **argv);
+
 #endif

@@ -65,6 +65,15 @@ static const char usage_text[] =
 "        (bad arguments, bad config, spool full or read-only, a mail larger\n"
 "        than [bounced] drop-max-size) exits 75 so PowerMTA keeps the mail\n"
 "        and retries.  Never runs a shell.  See docs/SPOOL.md.\n"
+"  unsub-address [--form N] [--domain D] [--header] --subscriber S\n"
+"                --list L [--campaign C]\n"
+"  unsub-address --check ADDRESS\n"
+"        Print the unsubscribe address of a subscriber in form N (default\n"
+"        1) of [unsubscribe] addresses, signed when the forms are; --domain\n"
+"        names the domain of a '*' form; --header prints a List-Unsubscribe\n"
+"        header line.  --check reads an address as the spool worker will:\n"
+"        the form, subscriber, list and campaign it names, or why it is\n"
+"        refused (exit 65).  See docs/UNSUBSCRIBE.md.\n"
 "  check-config\n"
 "        Print the effective configuration (secrets masked) and exit 0, or\n"
 "        name the bad key and exit 78.\n"
@@ -94,6 +103,7 @@ static const char usage_text[] =
 "Exit status:\n"
 "  0   every input taken (bad lines are logged and counted, not fatal)\n"
 "  64  usage error\n"
+"  65  unsub-address: a value or address is refused\n"
 "  66  an input could not be opened or read (the others were taken)\n"
 "  74  the state could not be opened or written\n"
 "  75  drop: the mail was not stored (PowerMTA keeps it and retries)\n"
@@ -394,6 +404,7 @@ static const struct {
 	{ "check-config", cmd_check_config_g, EXIT_CONFIG },
 	{ "run", cmd_run, EXIT_CONFIG },
 	{ "drop", cmd_drop, EXIT_TEMPFAIL },
+	{ "unsub-address", cmd_unsub_addr, EXIT_CONFIG },
 };
 
 int main(int argc, char **argv)

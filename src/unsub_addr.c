@@ -262,12 +262,21 @@ static int ua_form_match(const struct ua_form *f, const char *lp, size_t lpn,
 			    memcmp(lp + pos, t->lit, t->len) != 0) {
 				fail->rc = UNSUB_ADDR_EFORM;
 				fail->progress = pos;
-				ua_err(fail->why, sizeof(fail->why),
-				       "local part '%s' does not fit the form "
-				       "'%s': expected '%s' at '%s'",
-				       ua_show(lp, lpn, show),
-				       f->text, t->lit,
-				       ua_show(lp + pos, lpn - pos, show2));
+				if (pos == lpn)
+					ua_err(fail->why, sizeof(fail->why),
+					       "local part '%s' does not fit "
+					       "the form '%s': it ends where "
+					       "'%s' is expected",
+					       ua_show(lp, lpn, show), f->text,
+					       t->lit);
+				else
+					ua_err(fail->why, sizeof(fail->why),
+					       "local part '%s' does not fit "
+					       "the form '%s': expected '%s' at "
+					       "'%s'", ua_show(lp, lpn, show),
+					       f->text, t->lit,
+					       ua_show(lp + pos, lpn - pos,
+						       show2));
 				return -1;
 			}
 			pos += t->len;

@@ -121,6 +121,10 @@ static void test_default_form(void **state)
 	match_bad(set, a, strlen(a), UNSUB_ADDR_EDOMAIN,
 		  "domain 'other.example.org' is not an unsubscribe domain "
 		  "(forms: " DEF_FORM ")");
+	a = "zz123cd456ef7.ab123cd456ef7@fbl-unsub.example.com";
+	match_bad(set, a, strlen(a), UNSUB_ADDR_EFORM,
+		  "local part 'zz123cd456ef7.ab123cd456ef7' does not fit the "
+		  "form " DEF_FORM ": it ends where '.' is expected");
 	a = "unsubscribe";
 	match_bad(set, a, strlen(a), UNSUB_ADDR_EADDR,
 		  "'unsubscribe' is not an address");
