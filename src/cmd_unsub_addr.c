@@ -24,7 +24,7 @@
 
 static const char ua_usage[] =
 	"usage: bounced unsub-address [--form N] [--domain D] [--header]\n"
-	"                             --subscriber S --list L [--campaign C]\n"
+	"                             --subscriber S [--list L] [--campaign C]\n"
 	"       bounced unsub-address --check ADDRESS";
 
 struct ua_args {
@@ -99,9 +99,9 @@ static int ua_cli_parse(int argc, char **argv, struct ua_args *a)
 	if (a->check && (a->subscriber || a->list || a->campaign ||
 			 a->domain || a->header))
 		return ua_cli_usage("--check takes no other option", NULL);
-	if (!a->check && (!a->subscriber || !a->list))
-		return ua_cli_usage("--subscriber and --list are required",
-				    NULL);
+	if (!a->check && (!a->subscriber || (!a->list && !a->campaign)))
+		return ua_cli_usage("--subscriber and --list or --campaign are "
+				    "required", NULL);
 	return 0;
 }
 

@@ -66,7 +66,7 @@ static const char usage_text[] =
 "        than [bounced] drop-max-size) exits 75 so PowerMTA keeps the mail\n"
 "        and retries.  Never runs a shell.  See docs/SPOOL.md.\n"
 "  unsub-address [--form N] [--domain D] [--header] --subscriber S\n"
-"                --list L [--campaign C]\n"
+"                [--list L] [--campaign C]\n"
 "  unsub-address --check ADDRESS\n"
 "        Print the unsubscribe address of a subscriber in form N (default\n"
 "        1) of [unsubscribe] addresses, signed when the forms are; --domain\n"

@@ -451,6 +451,12 @@ int unsub_addr_format(const struct unsub_addr_set *set, size_t form,
 		       "campaign cannot be part of its addresses", f->text);
 		return -EINVAL;
 	}
+	if (!f->has[PH_LIST_UID] && !f->has[PH_LIST_ID] && ids->list[0]) {
+		ua_err(err, errlen, "the form '%s' has no [LIST_UID]: a list "
+		       "cannot be part of its addresses (the campaign names it)",
+		       f->text);
+		return -EINVAL;
+	}
 	if (f->has[PH_SIGNATURE] &&
 	    unsub_addr_sign(set->secret, &v, sig, sizeof(sig)) != 0) {
 		ua_err(err, errlen, "cannot sign: no secret (form '%s')",
@@ -609,10 +615,12 @@ static int ua_check_form(struct ua_form *f, const char *secret, char *err,
 		       "Interspire IDs", f->text);
 		return -1;
 	}
-	if (mw && (!f->has[PH_SUBSCRIBER_UID] || !f->has[PH_LIST_UID])) {
-		ua_err(err, errlen, "address form '%s' needs both "
-		       "[SUBSCRIBER_UID] and [LIST_UID] (MailWizz unsubscribes "
-		       "a subscriber from a list)", f->text);
+	if (mw && (!f->has[PH_SUBSCRIBER_UID] ||
+		   (!f->has[PH_LIST_UID] && !f->has[PH_CAMPAIGN_UID]))) {
+		ua_err(err, errlen, "address form '%s' needs [SUBSCRIBER_UID] "
+		       "and [LIST_UID] or [CAMPAIGN_UID] (MailWizz unsubscribes "
+		       "a subscriber from a list, or from a campaign's list)",
+		       f->text);
 		return -1;
 	}
 	if (iem && (!f->has[PH_SUBSCRIBER_ID] || !f->has[PH_LIST_ID])) {
