@@ -22,5 +22,9 @@ int cmd_drop(const struct config *cfg, const struct cli_global *g, int argc,
    server now (cmd_notify_test.c) */
 int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 		    int argc, char **argv);
+/* bounced unsub-address - print or check an unsubscribe address
+   (cmd_unsub_addr.c) */
+int cmd_unsub_addr(const struct config *cfg, const struct cli_global *g,
+		   int argc, char **argv);
 
 #endif

@@ -12,7 +12,9 @@
  *   [SIGNATURE]                                 16 hex digits of HMAC-SHA256
  *
  * A form names a subscriber and a list of one system (MailWizz UIDs, or
- * Interspire ids, never both), each placeholder at most once, and a
+ * Interspire ids, never both; a MailWizz form may name the campaign
+ * instead of the list, whose list the caller then looks up), each
+ * placeholder at most once, and a
  * placeholder is followed by the end of the local part or by a literal
  * character that cannot appear in a value (not a letter or digit), so that
  * an address reads one way only.  DOMAIN is a domain (compared without
@@ -27,7 +29,7 @@
  * refused at compile time, as is [SIGNATURE] without a secret): the first
  * 16 lowercase hex digits of HMAC-SHA256(secret, "S.L.C"), S the subscriber
  * UID or id, L the list UID or id, C the campaign UID or empty, all
- * lowercase, whatever the form's order.  docs/UNSUBSCRIBE.md shows how to
+ * lowercase, whatever the form's order (a part the form lacks is empty).  docs/UNSUBSCRIBE.md shows how to
  * compute it on the sending side.
  *
  * Functions return 0 or a negative value (-EINVAL, -ENOMEM, or an
@@ -71,7 +73,8 @@ enum unsub_addr_rc {
 struct unsub_addr_ids {
 	enum unsub_addr_system system;
 	char subscriber[UNSUB_VALUE_MAX];
-	char list[UNSUB_VALUE_MAX];
+	char list[UNSUB_VALUE_MAX];	/* "" when the form has none: the
+					   campaign's list is meant */
 	char campaign[UNSUB_VALUE_MAX];	/* "" when the form has none */
 	unsigned form;			/* index of the form that matched */
 	bool signature_checked;		/* the form is signed and it matched */

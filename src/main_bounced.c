@@ -1,7 +1,8 @@
 /*
  * main_bounced.c - the bounced command line: global options, then one
- * command (process, check-config, run, drop, notify-test).  Only this file and main_bouncectl.c
- * exit the program; every module below returns errors.
+ * command (process, check-config, run, drop, unsub-address, notify-test).
+ * Only this file and main_bouncectl.c exit the program; every module below
+ * returns errors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,7 +42,11 @@ static const char usage_text[] =
 "        file in SPOOL/acct/ not starting with '.', oldest first.  Files\n"
 "        are remembered by absolute path and committed offset: a file taken\n"
 "        to its end is skipped next time, one interrupted resumes where its\n"
-"        last commit ended.  One summary line per input on stdout.\n"
+"        last commit ended.  With no FILE, also the mails of SPOOL/fbl/new\n"
+"        (feedback reports) and SPOOL/unsub/new (unsubscribe mails), each\n"
+"        then moved to SPOOL/done/ (or SPOOL/failed/ with NAME.why).  One\n"
+"        summary line per input on stdout.  At the end, what [notify] has\n"
+"        queued is mailed to the operator.\n"
 "          --acct       the input is a PowerMTA accounting file\n"
 "          --list       the input is a list of addresses (first column);\n"
 "                       every address is unsubscribed\n"
@@ -54,7 +59,9 @@ static const char usage_text[] =
 "        accounting file that arrives in SPOOL/acct/ (closed after writing,\n"
 "        or renamed in; dot-files and [bounced] acct-ignore names are left\n"
 "        alone) within a second, oldest first, then moves it to SPOOL/done/\n"
-"        (or SPOOL/failed/ with NAME.why), and sends the provider actions.\n"
+"        (or SPOOL/failed/ with NAME.why); takes the mails dropped into\n"
+"        SPOOL/fbl/new and SPOOL/unsub/new the same way; sends the provider\n"
+"        actions, the [notify] mail and the metrics.\n"
 "        One per state directory (lock STATE/bounced.lock; a second exits\n"
 "        75).  SIGTERM/SIGINT: stop, let requests finish (shutdown-timeout),\n"
 "        exit 0; SIGHUP: reopen the log, reload the configuration (a bad\n"
@@ -68,6 +75,15 @@ static const char usage_text[] =
 "        (bad arguments, bad config, spool full or read-only, a mail larger\n"
 "        than [bounced] drop-max-size) exits 75 so PowerMTA keeps the mail\n"
 "        and retries.  Never runs a shell.  See docs/SPOOL.md.\n"
+"  unsub-address [--form N] [--domain D] [--header] --subscriber S\n"
+"                [--list L] [--campaign C]\n"
+"  unsub-address --check ADDRESS\n"
+"        Print the unsubscribe address of a subscriber in form N (default\n"
+"        1) of [unsubscribe] addresses, signed when the forms are; --domain\n"
+"        names the domain of a '*' form; --header prints a List-Unsubscribe\n"
+"        header line.  --check reads an address as the spool worker will:\n"
+"        the form, subscriber, list and campaign it names, or why it is\n"
+"        refused (exit 65).  See docs/UNSUBSCRIBE.md.\n"
 "  check-config\n"
 "        Print the effective configuration (secrets masked) and exit 0, or\n"
 "        name the bad key and exit 78.\n"
@@ -104,6 +120,7 @@ static const char usage_text[] =
 "Exit status:\n"
 "  0   every input taken (bad lines are logged and counted, not fatal)\n"
 "  64  usage error\n"
+"  65  unsub-address: a value or address is refused\n"
 "  66  an input could not be opened or read (the others were taken)\n"
 "  74  the state could not be opened or written\n"
 "  69  notify-test: the SMTP server refused the mail for good\n"
@@ -472,6 +489,7 @@ static const struct {
 	{ "run", cmd_run, EXIT_CONFIG },
 	{ "drop", cmd_drop, EXIT_TEMPFAIL },
 	{ "notify-test", cmd_notify_test, EXIT_CONFIG },
+	{ "unsub-address", cmd_unsub_addr, EXIT_CONFIG },
 };
 
 int main(int argc, char **argv)

@@ -262,12 +262,21 @@ static int ua_form_match(const struct ua_form *f, const char *lp, size_t lpn,
 			    memcmp(lp + pos, t->lit, t->len) != 0) {
 				fail->rc = UNSUB_ADDR_EFORM;
 				fail->progress = pos;
-				ua_err(fail->why, sizeof(fail->why),
-				       "local part '%s' does not fit the form "
-				       "'%s': expected '%s' at '%s'",
-				       ua_show(lp, lpn, show),
-				       f->text, t->lit,
-				       ua_show(lp + pos, lpn - pos, show2));
+				if (pos == lpn)
+					ua_err(fail->why, sizeof(fail->why),
+					       "local part '%s' does not fit "
+					       "the form '%s': it ends where "
+					       "'%s' is expected",
+					       ua_show(lp, lpn, show), f->text,
+					       t->lit);
+				else
+					ua_err(fail->why, sizeof(fail->why),
+					       "local part '%s' does not fit "
+					       "the form '%s': expected '%s' at "
+					       "'%s'", ua_show(lp, lpn, show),
+					       f->text, t->lit,
+					       ua_show(lp + pos, lpn - pos,
+						       show2));
 				return -1;
 			}
 			pos += t->len;
@@ -442,6 +451,12 @@ int unsub_addr_format(const struct unsub_addr_set *set, size_t form,
 		       "campaign cannot be part of its addresses", f->text);
 		return -EINVAL;
 	}
+	if (!f->has[PH_LIST_UID] && !f->has[PH_LIST_ID] && ids->list[0]) {
+		ua_err(err, errlen, "the form '%s' has no [LIST_UID]: a list "
+		       "cannot be part of its addresses (the campaign names it)",
+		       f->text);
+		return -EINVAL;
+	}
 	if (f->has[PH_SIGNATURE] &&
 	    unsub_addr_sign(set->secret, &v, sig, sizeof(sig)) != 0) {
 		ua_err(err, errlen, "cannot sign: no secret (form '%s')",
@@ -600,10 +615,12 @@ static int ua_check_form(struct ua_form *f, const char *secret, char *err,
 		       "Interspire IDs", f->text);
 		return -1;
 	}
-	if (mw && (!f->has[PH_SUBSCRIBER_UID] || !f->has[PH_LIST_UID])) {
-		ua_err(err, errlen, "address form '%s' needs both "
-		       "[SUBSCRIBER_UID] and [LIST_UID] (MailWizz unsubscribes "
-		       "a subscriber from a list)", f->text);
+	if (mw && (!f->has[PH_SUBSCRIBER_UID] ||
+		   (!f->has[PH_LIST_UID] && !f->has[PH_CAMPAIGN_UID]))) {
+		ua_err(err, errlen, "address form '%s' needs [SUBSCRIBER_UID] "
+		       "and [LIST_UID] or [CAMPAIGN_UID] (MailWizz unsubscribes "
+		       "a subscriber from a list, or from a campaign's list)",
+		       f->text);
 		return -1;
 	}
 	if (iem && (!f->has[PH_SUBSCRIBER_ID] || !f->has[PH_LIST_ID])) {

@@ -121,6 +121,10 @@ static void test_default_form(void **state)
 	match_bad(set, a, strlen(a), UNSUB_ADDR_EDOMAIN,
 		  "domain 'other.example.org' is not an unsubscribe domain "
 		  "(forms: " DEF_FORM ")");
+	a = "zz123cd456ef7.ab123cd456ef7@fbl-unsub.example.com";
+	match_bad(set, a, strlen(a), UNSUB_ADDR_EFORM,
+		  "local part 'zz123cd456ef7.ab123cd456ef7' does not fit the "
+		  "form " DEF_FORM ": it ends where '.' is expected");
 	a = "unsubscribe";
 	match_bad(set, a, strlen(a), UNSUB_ADDR_EADDR,
 		  "'unsubscribe' is not an address");
@@ -153,11 +157,15 @@ static void test_many_forms(void **state)
 		" [SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID]@fbl-unsub.example.com ;"
 		"unsub-[LIST_UID]-[SUBSCRIBER_UID]@U.Example.NET;;"
 		"[CAMPAIGN_UID]+[SUBSCRIBER_UID]=[LIST_UID]@u.example.net;"
+		"c-[CAMPAIGN_UID]-[SUBSCRIBER_UID]@u.example.net;"
 		"iem.[SUBSCRIBER_ID]_[LIST_ID]@*", NULL);
 	const char *a;
 
 	(void)state;
-	assert_int_equal(unsub_addr_forms(set), 4);
+	assert_int_equal(unsub_addr_forms(set), 5);
+	/* the campaign instead of the list */
+	match_ok(set, "c-cc123cd456ef7-zz123cd456ef7@u.example.net",
+		 "zz123cd456ef7", "", "cc123cd456ef7", 3, UNSUB_MAILWIZZ);
 	assert_string_equal(unsub_addr_form(set, 1),
 			    "unsub-[LIST_UID]-[SUBSCRIBER_UID]@u.example.net");
 	match_ok(set, "unsub-ab123cd456ef7-zz123cd456ef7@u.example.net",
@@ -165,10 +173,10 @@ static void test_many_forms(void **state)
 	match_ok(set, "cc123cd456ef7+zz123cd456ef7=ab123cd456ef7@u.example.net",
 		 "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7", 2,
 		 UNSUB_MAILWIZZ);
-	match_ok(set, "iem.42_7@lists.example.org", "42", "7", "", 3,
+	match_ok(set, "iem.42_7@lists.example.org", "42", "7", "", 4,
 		 UNSUB_INTERSPIRE);
 	match_ok(set, "IEM.4294967295_1234567890@u.example.net", "4294967295",
-		 "1234567890", "", 3, UNSUB_INTERSPIRE);
+		 "1234567890", "", 4, UNSUB_INTERSPIRE);
 
 	/* the reason is the one of the form that got furthest */
 	a = "unsub-ab123cd456ef7-zz123cd456e@u.example.net";
@@ -241,10 +249,14 @@ static const struct {
 	{ "[SUBSCRIBER_UID] [LIST_UID]@u.example.com", NULL, "address form "
 	  "'[SUBSCRIBER_UID] [LIST_UID]@u.example.com': '?' cannot be part "
 	  "of a local part" },
-	{ "[SUBSCRIBER_UID].[CAMPAIGN_UID]@u.example.com", NULL, "address "
-	  "form '[SUBSCRIBER_UID].[CAMPAIGN_UID]@u.example.com' needs both "
-	  "[SUBSCRIBER_UID] and [LIST_UID] (MailWizz unsubscribes a "
-	  "subscriber from a list)" },
+	{ "[LIST_UID].[CAMPAIGN_UID]@u.example.com", NULL, "address "
+	  "form '[LIST_UID].[CAMPAIGN_UID]@u.example.com' needs "
+	  "[SUBSCRIBER_UID] and [LIST_UID] or [CAMPAIGN_UID] (MailWizz "
+	  "unsubscribes a subscriber from a list, or from a campaign's list)" },
+	{ "[SUBSCRIBER_UID]@u.example.com", NULL, "address "
+	  "form '[SUBSCRIBER_UID]@u.example.com' needs "
+	  "[SUBSCRIBER_UID] and [LIST_UID] or [CAMPAIGN_UID] (MailWizz "
+	  "unsubscribes a subscriber from a list, or from a campaign's list)" },
 	{ "[SUBSCRIBER_ID].x@u.example.com", NULL, "address form "
 	  "'[SUBSCRIBER_ID].x@u.example.com' needs both [SUBSCRIBER_ID] and "
 	  "[LIST_ID]" },
@@ -476,6 +488,23 @@ static void test_format(void **state)
 			 -EINVAL);
 	assert_string_equal(err, "the form '" UNSUB_ADDR_DEFAULT "' is for the "
 			    "domain 'fbl-unsub.example.com', not 'other.example'");
+	{
+		struct unsub_addr_set *cset = compile_ok(
+			"[SUBSCRIBER_UID]+[CAMPAIGN_UID]@u.example.net", NULL);
+		struct unsub_addr_ids c = ids;
+
+		assert_int_equal(unsub_addr_format(cset, 0, &c, NULL, out,
+						   sizeof(out), err,
+						   sizeof(err)), -EINVAL);
+		assert_string_equal(err, "the form '[SUBSCRIBER_UID]+"
+				    "[CAMPAIGN_UID]@u.example.net' has no "
+				    "[LIST_UID]: a list cannot be part of its "
+				    "addresses (the campaign names it)");
+		c.list[0] = '\0';
+		format_match(cset, 0, &c, NULL,
+			     "zz123cd456ef7+cc123cd456ef7@u.example.net");
+		unsub_addr_free(cset);
+	}
 	ids.campaign[0] = '\0';
 	format_match(set, 1, &ids, NULL,
 		     "unsub-ab123cd456ef7-zz123cd456ef7@u.example.net");
