@@ -5,12 +5,14 @@
  * normalises the recipient and parses the time; a row that cannot be used
  * is reported with a reason (the caller logs it with file and line).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "acct_event.h"
 #include "addr.h"
+#include "mail_events.h"
 #include "timeparse.h"
 
 /* acct_type_kind - record type to event kind */
@@ -77,6 +79,49 @@ static int acct_event_time(const struct acct_map *map, const struct csv_row *row
 	return 0;
 }
 
+/* acct_digits - S (N bytes) is 1 to 10 decimal digits */
+static bool acct_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 10)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* acct_uid_key - the "uid:" key (mail_events.h) of the subscriber an
+   anonymised f record's headers name into OUT (ADDR_MAX + 1): MailWizz's
+   X-Mw-Subscriber-Uid, else Interspire's X-Mailer-LID + X-Mailer-RecptId;
+   0, or -1 when they name none */
+static int acct_uid_key(const struct acct_map *map, const struct csv_row *row,
+			char *out)
+{
+	size_t n, ln, rn, i;
+	const char *uid = acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID, &n);
+	const char *lid = acct_get(map, row, AF_HDR_X_MAILER_LID, &ln);
+	const char *rid = acct_get(map, row, AF_HDR_X_MAILER_RECPTID, &rn);
+
+	if (n == 13) {
+		for (i = 0; i < n; i++)
+			if (!((uid[i] >= 'a' && uid[i] <= 'z') ||
+			      (uid[i] >= '0' && uid[i] <= '9')))
+				break;
+		if (i == n) {
+			snprintf(out, ADDR_MAX + 1, MAIL_UID_MW "%.13s", uid);
+			return 0;
+		}
+	}
+	if (acct_digits(lid, ln) && acct_digits(rid, rn)) {
+		snprintf(out, ADDR_MAX + 1, MAIL_UID_IEM "%.*s:%.*s", (int)ln,
+			 lid, (int)rn, rid);
+		return 0;
+	}
+	return -1;
+}
+
 static const char *acct_str(const struct acct_map *map,
 			    const struct csv_row *row, enum acct_field f)
 {
@@ -111,13 +156,15 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	if (rlen == 0 && ev->kind == EV_FEEDBACK)
 		rcpt = acct_get(map, row, AF_HDR_X_HMXMR_ORIGINAL_RECIPIENT,
 				&rlen);
-	if (rlen == 0) {
-		if (ev->kind == EV_FEEDBACK)
+	if (rlen == 0 && ev->kind == EV_FEEDBACK) {
+		/* the report hid the recipient: the subscriber the reported
+		   mail's headers name, if any */
+		if (acct_uid_key(map, row, rcpt_buf) != 0)
 			return ACCT_EVENT_NORCPT;
+	} else if (rlen == 0) {
 		snprintf(why, whylen, "%s record without rcpt", type);
 		return ACCT_EVENT_BAD;
-	}
-	if (addr_normalise(rcpt, rlen, rcpt_buf, ADDR_MAX + 1) < 0) {
+	} else if (addr_normalise(rcpt, rlen, rcpt_buf, ADDR_MAX + 1) < 0) {
 		acct_show(show, sizeof(show), rcpt, rlen);
 		snprintf(why, whylen, "rcpt '%s' is not an address", show);
 		return ACCT_EVENT_BAD;

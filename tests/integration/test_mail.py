@@ -196,6 +196,52 @@ class TestProcessMail(MailCase):
                           'delivery': 0, 'duplicate': 0, 'other': 0})
 
 
+class TestFeedbackRecords(MailCase):
+    """f records of PowerMTA's feedback-loop processor with the header_*
+    columns of the reported mail (contrib/pmta-acct.conf)."""
+
+    def test_header_columns(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        head = ('type,timeLogged,feedbackType,format,rcpt,reportedDomain,'
+                'header_X-HmXmrOriginalRecipient,header_List-Id,'
+                'header_X-Mw-Subscriber-Uid,header_X-Mailer-LID,'
+                'header_X-Mailer-RecptId,header_Subject\r\n')
+        rows = [
+            # Microsoft: rcpt empty, the original recipient in the header
+            'f,2026-11-24 08:00:00+0000,abuse,jmrp,,hotmail.example,'
+            'Jane.Doe@example.net,,,,,Spring offers\r\n',
+            # anonymised: only the MailWizz ids of the reported mail
+            'f,2026-11-24 08:01:00+0000,abuse,arf,,yahoo.example,,'
+            '"%s <Weekly news>",%s,,,Weekly\r\n' % (LIST, ANON_UID),
+            # anonymised Interspire ids: recorded, no MailWizz call
+            'f,2026-11-24 08:02:00+0000,abuse,arf,,aol.example,,,,12,345,'
+            'x\r\n',
+            # not-spam: recorded only
+            'f,2026-11-24 08:03:00+0000,not-spam,arf,'
+            'happy.reader@example.net,yahoo.example,,,,,,x\r\n',
+            # nothing names anyone: ignored
+            'f,2026-11-24 08:04:00+0000,abuse,arf,,yahoo.example,,,,,,x\r\n',
+        ]
+        path = self.write_file('spool/acct/acct-f.csv', head + ''.join(rows))
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['complaints'], s['ignored']),
+                         (5, 3, 2))
+        put = 'PUT /api/lists/%s/subscribers/%s/unsubscribe'
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
+            put % (LIST, JANE_UID): 1,
+            put % (OTHER, 'zo123cd456ef7'): 1,
+            put % (LIST, ANON_UID): 1}))
+        self.assertStatus('jane.doe@example.net', 'complained')
+        self.assertEqual(self.show('uid:mw:' + ANON_UID)['status'],
+                         'complained')
+        iem = self.show('uid:iem:12:345')
+        self.assertEqual((iem['status'], iem['actions']), ('complained', []))
+        self.assertStatus('happy.reader@example.net', 'active')
+        self.assertEqual(self.ctl_json('dead'), [])
+
+
 class TestRunMail(RunTestCase, MailCase):
     def test_drop_then_acted_on(self):
         fake = self.start_fake()
