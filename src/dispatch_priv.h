@@ -19,10 +19,11 @@
 #include "action.h"
 #include "config.h"
 #include "dispatch.h"
+#include "http_xfer.h"
 #include "provider.h"
 #include "state.h"
 
-#define DISPATCH_BODY_MAX ((size_t)1 << 20)	/* bytes of an answer kept */
+#define DISPATCH_BODY_MAX HTTP_BODY_MAX	/* bytes of an answer kept */
 #define DISPATCH_ERR_MAX 256
 
 /* one configured provider as the dispatcher sees it */
@@ -36,15 +37,10 @@ struct dispatch_prov {
 
 /* one transfer under way */
 struct dispatch_xfer {
+	struct http_xfer h;		/* handle, request, answer */
 	unsigned prov;			/* index into dispatch.provs */
-	CURL *easy;
-	struct curl_slist *hdrs;
-	struct http_req req;
 	struct action orig;		/* as read: its outbox key */
 	struct action a;		/* as built (the provider may change it) */
-	GByteArray *body;		/* the answer, at most DISPATCH_BODY_MAX */
-	bool too_big;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 /* what became of one action in this step */

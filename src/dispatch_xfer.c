@@ -25,11 +25,10 @@
 
 #include "cli.h"
 #include "dispatch_priv.h"
+#include "http_xfer.h"
 #include "log.h"
 
 #define XFER_SNIPPET 100	/* bytes of an error answer quoted */
-#define XFER_KEEPIDLE 60L	/* s before TCP keep-alive probes */
-#define XFER_KEEPINTVL 30L
 
 /* dispatch_pool_take - an idle easy handle of DP, or a new one */
 static CURL *dispatch_pool_take(struct dispatch_prov *dp)
@@ -65,161 +64,12 @@ void dispatch_pool_free(struct dispatch_prov *dp)
 	dp->idle = NULL;
 }
 
-/* dispatch_write - curl's write callback: keep the answer up to the cap */
-static size_t dispatch_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct dispatch_xfer *x = arg;
-	size_t n = size * nmemb;
-
-	if (n > DISPATCH_BODY_MAX || x->body->len + n > DISPATCH_BODY_MAX) {
-		x->too_big = true;
-		return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */
-	}
-	g_byte_array_append(x->body, (const guint8 *)ptr, (guint)n);
-	return n;
-}
-
-/* dispatch_slist_add - append header H to *L; 0 or -1 with ERR */
-static int dispatch_slist_add(struct curl_slist **l, const char *h,
-			      char *err, size_t errlen)
-{
-	struct curl_slist *n;
-
-	if (strpbrk(h, "\r\n") != NULL || strchr(h, ':') == NULL) {
-		snprintf(err, errlen, "provider built a malformed header");
-		return -1;
-	}
-	n = curl_slist_append(*l, h);
-	if (n == NULL) {
-		snprintf(err, errlen, "out of memory for headers");
-		return -1;
-	}
-	*l = n;
-	return 0;
-}
-
-/* dispatch_xfer_headers - REQ's headers, and "Expect:" (no 100-continue
-   round trip), as a curl list into X->hdrs */
-static int dispatch_xfer_headers(struct dispatch_xfer *x, char *err,
-				 size_t errlen)
-{
-	struct curl_slist *l = NULL;
-	int i, n = x->req.n_headers;
-
-	if (n < 0 || n > HTTP_MAX_HEADERS) {
-		snprintf(err, errlen, "provider built %d headers", n);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		char *h = x->req.headers[i];
-
-		h[sizeof(x->req.headers[0]) - 1] = '\0';
-		if (dispatch_slist_add(&l, h, err, errlen) != 0)
-			goto fail;
-	}
-	if (dispatch_slist_add(&l, "Expect:", err, errlen) != 0)
-		goto fail;
-	x->hdrs = l;
-	return 0;
-fail:
-	curl_slist_free_all(l);
-	return -1;
-}
-
-#define XFER_SETOPT(e, opt, val)                                               \
-	do {                                                                   \
-		if (curl_easy_setopt((e), (opt), (val)) != CURLE_OK) {         \
-			what = #opt;                                           \
-			goto out;                                              \
-		}                                                              \
-	} while (0)
-
-/* dispatch_xfer_method - method and body of X's request */
-static int dispatch_xfer_method(struct dispatch_xfer *x, char *err,
-				size_t errlen)
-{
-	const char *m = x->req.method;
-	const char *what = NULL;
-	CURL *e = x->easy;
-	bool body;
-	int rc = -1;
-
-	if (strcmp(m, "GET") == 0 && x->req.body == NULL) {
-		XFER_SETOPT(e, CURLOPT_HTTPGET, 1L);
-		body = false;
-	} else if (strcmp(m, "POST") == 0) {
-		body = true;
-	} else if (strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0) {
-		XFER_SETOPT(e, CURLOPT_CUSTOMREQUEST, m);
-		/* an empty PUT still says Content-Length: 0 */
-		body = x->req.body != NULL || m[0] == 'P';
-	} else {
-		snprintf(err, errlen, "unsupported request '%.8s'%s", m,
-			 x->req.body ? " with a body" : "");
-		return -1;
-	}
-	if (body) {
-		XFER_SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)(x->req.body ? x->req.body_len : 0));
-		XFER_SETOPT(e, CURLOPT_POSTFIELDS,
-			    x->req.body ? x->req.body : "");
-	}
-	rc = 0;
-out:
-	if (rc && what)
-		snprintf(err, errlen, "cannot set %s", what);
-	return rc;
-}
-
-/* dispatch_xfer_setopt - every option of X's transfer for provider CFG */
-static int dispatch_xfer_setopt(struct dispatch_xfer *x,
-				const struct config_provider *cfg, char *err,
-				size_t errlen)
-{
-	const char *what = NULL;
-	CURL *e = x->easy;
-	int rc = -1;
-
-	XFER_SETOPT(e, CURLOPT_URL, x->req.url);
-	XFER_SETOPT(e, CURLOPT_HTTPHEADER, x->hdrs);
-	XFER_SETOPT(e, CURLOPT_TIMEOUT, (long)cfg->timeout);
-	XFER_SETOPT(e, CURLOPT_CONNECTTIMEOUT, (long)cfg->connect_timeout);
-	XFER_SETOPT(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	XFER_SETOPT(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cfg->ca_file && *cfg->ca_file)
-		XFER_SETOPT(e, CURLOPT_CAINFO, cfg->ca_file);
-	XFER_SETOPT(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	XFER_SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	XFER_SETOPT(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	XFER_SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
-	XFER_SETOPT(e, CURLOPT_USERAGENT, "bounced/" BOUNCED_VERSION);
-	XFER_SETOPT(e, CURLOPT_WRITEFUNCTION, dispatch_write);
-	XFER_SETOPT(e, CURLOPT_WRITEDATA, x);
-	XFER_SETOPT(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	XFER_SETOPT(e, CURLOPT_TCP_KEEPIDLE, XFER_KEEPIDLE);
-	XFER_SETOPT(e, CURLOPT_TCP_KEEPINTVL, XFER_KEEPINTVL);
-	XFER_SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	XFER_SETOPT(e, CURLOPT_PRIVATE, x);
-	rc = dispatch_xfer_method(x, err, errlen);
-	what = NULL;
-out:
-	if (rc && what)
-		snprintf(err, errlen, "cannot set %s", what);
-	return rc;
-}
-
 /* dispatch_xfer_free - X's resources; its easy handle back to the pool */
 static void dispatch_xfer_free(struct dispatch_prov *dp,
 			       struct dispatch_xfer *x)
 {
-	dispatch_pool_put(dp, x->easy);
-	curl_slist_free_all(x->hdrs);
-	http_req_clear(&x->req);
-	if (x->body)
-		g_byte_array_free(x->body, TRUE);
+	dispatch_pool_put(dp, x->h.easy);
+	http_xfer_release(&x->h);
 	g_free(x);
 }
 
@@ -236,20 +86,19 @@ int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 	x->prov = prov;
 	x->orig = *orig;
 	x->a = *a;
-	x->req = *req;		/* the body passes to the transfer */
+	x->h.req = *req;		/* the body passes to the transfer */
 	memset(req, 0, sizeof(*req));
-	x->req.url[sizeof(x->req.url) - 1] = '\0';
-	x->req.method[sizeof(x->req.method) - 1] = '\0';
-	x->body = g_byte_array_new();
-	x->easy = dispatch_pool_take(dp);
-	if (x->easy == NULL) {
+	x->h.req.url[sizeof(x->h.req.url) - 1] = '\0';
+	x->h.req.method[sizeof(x->h.req.method) - 1] = '\0';
+	x->h.body = g_byte_array_new();
+	x->h.easy = dispatch_pool_take(dp);
+	if (x->h.easy == NULL) {
 		snprintf(err, errlen, "cannot create a curl handle");
 		goto out;
 	}
-	if (dispatch_xfer_headers(x, err, errlen) != 0 ||
-	    dispatch_xfer_setopt(x, dp->cfg, err, errlen) != 0)
+	if (http_xfer_setup(&x->h, dp->cfg, x, err, errlen) != 0)
 		goto out;
-	mrc = curl_multi_add_handle(d->multi, x->easy);
+	mrc = curl_multi_add_handle(d->multi, x->h.easy);
 	if (mrc != CURLM_OK) {
 		snprintf(err, errlen, "cannot start the transfer: %s",
 			 curl_multi_strerror(mrc));
@@ -286,18 +135,18 @@ static void dispatch_xfer_transient(struct dispatch *d, struct dispatch_xfer *x,
 	struct dispatch_result *r;
 	curl_off_t ra = -1;
 
-	if (x->too_big) {
+	if (x->h.too_big) {
 		snprintf(why, sizeof(why), "answer over %zu bytes (HTTP %ld)",
 			 DISPATCH_BODY_MAX, status);
 	} else if (code != CURLE_OK) {
-		snprintf(why, sizeof(why), "%s", x->errbuf[0] ?
-			 x->errbuf : curl_easy_strerror(code));
+		snprintf(why, sizeof(why), "%s", x->h.errbuf[0] ?
+			 x->h.errbuf : curl_easy_strerror(code));
 	} else {
-		dispatch_snippet(x->body->data, x->body->len, snip, sizeof(snip));
+		dispatch_snippet(x->h.body->data, x->h.body->len, snip, sizeof(snip));
 		snprintf(why, sizeof(why), "HTTP %ld%s%s", status,
 			 *snip ? ": " : "", snip);
 #if LIBCURL_VERSION_NUM >= 0x074200
-		if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) !=
+		if (curl_easy_getinfo(x->h.easy, CURLINFO_RETRY_AFTER, &ra) !=
 		    CURLE_OK)
 			ra = -1;
 #endif
@@ -321,12 +170,12 @@ static void dispatch_xfer_parse(struct dispatch *d, struct dispatch_xfer *x,
 	GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
 	enum provider_result res;
 
-	g_byte_array_append(x->body, (const guint8 *)"", 1);	/* NUL */
-	if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ctype) != CURLE_OK)
+	g_byte_array_append(x->h.body, (const guint8 *)"", 1);	/* NUL */
+	if (curl_easy_getinfo(x->h.easy, CURLINFO_CONTENT_TYPE, &ctype) != CURLE_OK)
 		ctype = NULL;
 	resp.status = status;
-	resp.body = (const char *)x->body->data;
-	resp.body_len = x->body->len - 1;
+	resp.body = (const char *)x->h.body->data;
+	resp.body_len = x->h.body->len - 1;
 	resp.content_type = ctype;
 	res = p->ops->parse(p, &x->a, &resp, spawn, err, sizeof(err));
 	if (res != PROVIDER_DONE && res != PROVIDER_CONTINUE &&
@@ -353,10 +202,10 @@ static void dispatch_xfer_judge(struct dispatch *d, struct dispatch_xfer *x,
 {
 	long status = 0;
 
-	if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status) !=
+	if (curl_easy_getinfo(x->h.easy, CURLINFO_RESPONSE_CODE, &status) !=
 	    CURLE_OK)
 		status = 0;
-	if (x->too_big || code != CURLE_OK || status >= 500 || status == 429 ||
+	if (x->h.too_big || code != CURLE_OK || status >= 500 || status == 429 ||
 	    status < 100)
 		dispatch_xfer_transient(d, x, code, status);
 	else
@@ -367,7 +216,7 @@ static void dispatch_xfer_judge(struct dispatch *d, struct dispatch_xfer *x,
 static void dispatch_xfer_end(struct dispatch *d, struct dispatch_xfer *x)
 {
 	struct dispatch_prov *dp = &d->provs[x->prov];
-	CURLMcode mrc = curl_multi_remove_handle(d->multi, x->easy);
+	CURLMcode mrc = curl_multi_remove_handle(d->multi, x->h.easy);
 
 	if (mrc != CURLM_OK)
 		log_warn("dispatch", "cannot remove a transfer from the multi "
