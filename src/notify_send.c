@@ -22,13 +22,17 @@
 
 #include "config.h"
 #include "log.h"
+#include "http_xfer.h"
+#include "mailwizz_campaign.h"
 #include "notify.h"
 #include "notify_queue.h"
 #include "notify_send.h"
 #include "rcpt.h"
+#include "provider.h"
 #include "state.h"
 
 #define NS_RETRY_MIN_MS (30 * 1000)
+#define NS_CAMPAIGNS_MAX 1000	/* campaign details kept before a clear */
 
 struct notify_sender {
 	const struct config *cfg;
@@ -43,6 +47,14 @@ struct notify_sender {
 	struct notify_item *items;	/* max-items of them */
 	size_t cap;
 	bool global;			/* curl_global_init done */
+	/* MailWizz campaign details for the items (mailwizz_campaign.h) */
+	GPtrArray *mw;			/* struct provider *, MailWizz ones */
+	GHashTable *campaigns;		/* "provider/uid" -> struct
+					   mw_campaign_info (name "" when the
+					   campaign could not be read) */
+	bool prepared;			/* ITEMS hold the next mail's items */
+	struct http_xfer fetch;		/* a campaign being asked for */
+	char fetch_key[128];
 };
 
 static int64_t ns_interval_ms(const struct notify_sender *ns)
@@ -55,6 +67,7 @@ int notify_sender_new(struct notify_sender **out, const struct config *cfg,
 		      struct state *st, char *err, size_t errlen)
 {
 	struct notify_sender *ns;
+	size_t i;
 
 	*out = NULL;
 	if (cfg->notify_mode == NOTIFY_MODE_OFF)
@@ -78,12 +91,38 @@ int notify_sender_new(struct notify_sender **out, const struct config *cfg,
 		notify_sender_free(ns);
 		return -ENOMEM;
 	}
+	ns->mw = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)provider_free);
+	ns->campaigns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      g_free);
+	for (i = 0; i < cfg->n_providers; i++) {
+		struct provider *p = NULL;
+
+		if (cfg->providers[i].type != PROVIDER_MAILWIZZ)
+			continue;
+		if (provider_new(&cfg->providers[i], &p, err, errlen) != 0) {
+			notify_sender_free(ns);
+			return -EINVAL;
+		}
+		g_ptr_array_add(ns->mw, p);
+	}
 	ns->retry_ms = NS_RETRY_MIN_MS;
 	/* a digest covers digest-interval; what waits from before a restart
 	   goes with the first one */
 	ns->next_ms = 0;
 	*out = ns;
 	return 0;
+}
+
+/* ns_fetch_end - the campaign request's handle and buffers gone */
+static void ns_fetch_end(struct notify_sender *ns)
+{
+	if (ns->fetch.easy) {
+		curl_multi_remove_handle(ns->multi, ns->fetch.easy);
+		curl_easy_cleanup(ns->fetch.easy);
+	}
+	http_xfer_release(&ns->fetch);
+	memset(&ns->fetch, 0, sizeof(ns->fetch));
 }
 
 /* ns_end - the transfer's handle and state gone */
@@ -103,6 +142,11 @@ void notify_sender_free(struct notify_sender *ns)
 	if (!ns)
 		return;
 	ns_end(ns);
+	ns_fetch_end(ns);
+	if (ns->mw)
+		g_ptr_array_free(ns->mw, TRUE);
+	if (ns->campaigns)
+		g_hash_table_destroy(ns->campaigns);
 	if (ns->multi)
 		curl_multi_cleanup(ns->multi);
 	if (ns->global)
@@ -113,7 +157,7 @@ void notify_sender_free(struct notify_sender *ns)
 
 bool notify_sender_busy(const struct notify_sender *ns)
 {
-	return ns && ns->easy;
+	return ns && (ns->easy || ns->fetch.easy);
 }
 
 static const char *ns_state_name(uint8_t st)
@@ -159,18 +203,16 @@ static void ns_results(struct notify_sender *ns, MDB_txn *txn,
 	g_string_free(s, TRUE);
 }
 
-/* ns_compose - the next mail from the queue into *MAIL; 0 (*N items, 0:
-   nothing waits) or -errno (logged) */
-static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
+/* ns_prepare - the next mail's items from the queue, with what the
+   providers did for each; PREPARED says whether any wait.  0 or -errno */
+static int ns_prepare(struct notify_sender *ns)
 {
-	const struct config *cfg = ns->cfg;
-	struct notify_opts o;
 	MDB_txn *txn = NULL;
-	char err[512];
 	size_t i;
 	int rc;
 
 	ns->n = 0;
+	ns->prepared = false;
 	rc = state_begin(ns->st, false, &txn);
 	if (rc == 0)
 		rc = notify_queue_peek(ns->st, txn, ns->items, ns->cap, &ns->n,
@@ -183,8 +225,173 @@ static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
 			  state_strerror(rc));
 		return rc;
 	}
-	if (ns->n == 0)
+	ns->prepared = ns->n > 0;
+	return 0;
+}
+
+/* ns_campaign_key - "provider/uid" of IT's campaign into KEY, or 0 */
+static int ns_campaign_key(const struct notify_item *it, char *key,
+			   size_t len)
+{
+	if (!it->provider[0] || !notify_uid_ok(it->campaign_uid))
 		return 0;
+	snprintf(key, len, "%.32s/%.13s", it->provider, it->campaign_uid);
+	return 1;
+}
+
+/* ns_provider - the MailWizz provider called NAME, or NULL */
+static struct provider *ns_provider(struct notify_sender *ns,
+				    const char *name)
+{
+	guint i;
+
+	for (i = 0; i < ns->mw->len; i++) {
+		struct provider *p = g_ptr_array_index(ns->mw, i);
+
+		if (strcmp(p->cfg->name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* ns_missing - the first item whose campaign details are not known yet
+   (its key into KEY), or NULL */
+static struct notify_item *ns_missing(struct notify_sender *ns, char *key,
+				      size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ns->n; i++)
+		if (ns_campaign_key(&ns->items[i], key, len) &&
+		    !g_hash_table_contains(ns->campaigns, key) &&
+		    ns_provider(ns, ns->items[i].provider))
+			return &ns->items[i];
+	return NULL;
+}
+
+/* ns_remember - INFO (NULL: could not be read) of campaign KEY */
+static void ns_remember(struct notify_sender *ns, const char *key,
+			const struct mw_campaign_info *info)
+{
+	struct mw_campaign_info *c = g_new0(struct mw_campaign_info, 1);
+
+	if (info)
+		*c = *info;
+	if (g_hash_table_size(ns->campaigns) >= NS_CAMPAIGNS_MAX)
+		g_hash_table_remove_all(ns->campaigns);
+	g_hash_table_replace(ns->campaigns, g_strdup(key), c);
+}
+
+/* ns_apply_campaigns - the known campaign details into the items */
+static void ns_apply_campaigns(struct notify_sender *ns)
+{
+	char key[128];
+	size_t i;
+
+	for (i = 0; i < ns->n; i++) {
+		struct notify_item *it = &ns->items[i];
+		const struct mw_campaign_info *c;
+
+		if (!ns_campaign_key(it, key, sizeof(key)))
+			continue;
+		c = g_hash_table_lookup(ns->campaigns, key);
+		if (!c || !c->name[0])
+			continue;
+		g_strlcpy(it->campaign_name, c->name, sizeof(it->campaign_name));
+		g_strlcpy(it->campaign_subject, c->subject,
+			  sizeof(it->campaign_subject));
+		g_strlcpy(it->list_name, c->list_name, sizeof(it->list_name));
+		if (!it->list_uid[0])
+			g_strlcpy(it->list_uid, c->list_uid,
+				  sizeof(it->list_uid));
+		it->send_time = c->send_time;
+	}
+}
+
+/* ns_fetch_setup - the request for the campaign of IT (key KEY) in
+   NS->fetch; 0 or -1 (logged; the campaign is remembered as unknown) */
+static int ns_fetch_setup(struct notify_sender *ns,
+			  const struct notify_item *it, const char *key)
+{
+	struct provider *p = ns_provider(ns, it->provider);
+	char err[512];
+
+	memset(&ns->fetch, 0, sizeof(ns->fetch));
+	g_strlcpy(ns->fetch_key, key, sizeof(ns->fetch_key));
+	ns->fetch.easy = curl_easy_init();
+	if (!ns->fetch.easy ||
+	    mailwizz_campaign_request(p, it->campaign_uid, (int64_t)time(NULL),
+				      &ns->fetch.req, err, sizeof(err)) != 0 ||
+	    http_xfer_setup(&ns->fetch, p->cfg, NULL, err, sizeof(err)) != 0) {
+		if (!ns->fetch.easy)
+			snprintf(err, sizeof(err), "out of memory");
+		log_warn("notify", "campaign %s: %s", key, err);
+		ns_remember(ns, key, NULL);
+		ns_fetch_end(ns);
+		return -1;
+	}
+	return 0;
+}
+
+/* ns_fetch_done - the campaign answer (RES: the transfer's result) */
+static void ns_fetch_done(struct notify_sender *ns, CURLcode res)
+{
+	struct mw_campaign_info info;
+	struct http_resp resp;
+	char err[512];
+	long status = 0;
+
+	if (res != CURLE_OK) {
+		log_warn("notify", "campaign %s: %s", ns->fetch_key,
+			 ns->fetch.errbuf[0] ? ns->fetch.errbuf :
+					       curl_easy_strerror(res));
+		ns_remember(ns, ns->fetch_key, NULL);
+		ns_fetch_end(ns);
+		return;
+	}
+	curl_easy_getinfo(ns->fetch.easy, CURLINFO_RESPONSE_CODE, &status);
+	g_byte_array_append(ns->fetch.body, (const guint8 *)"", 1);
+	resp.status = status;
+	resp.body = (const char *)ns->fetch.body->data;
+	resp.body_len = ns->fetch.body->len - 1;
+	resp.content_type = NULL;
+	if (mailwizz_campaign_parse(&resp, &info, err, sizeof(err)) == 0) {
+		ns_remember(ns, ns->fetch_key, &info);
+	} else {
+		log_warn("notify", "campaign %s: %s", ns->fetch_key, err);
+		ns_remember(ns, ns->fetch_key, NULL);
+	}
+	ns_fetch_end(ns);
+}
+
+/* ns_fetch_next - start asking for the next campaign the items lack; 1
+   when a request is under way, 0 when none is needed */
+static int ns_fetch_next(struct notify_sender *ns)
+{
+	struct notify_item *it;
+	char key[128];
+
+	while ((it = ns_missing(ns, key, sizeof(key))) != NULL) {
+		if (ns_fetch_setup(ns, it, key) != 0)
+			continue;
+		if (curl_multi_add_handle(ns->multi, ns->fetch.easy) ==
+		    CURLM_OK)
+			return 1;
+		ns_remember(ns, key, NULL);
+		ns_fetch_end(ns);
+	}
+	return 0;
+}
+
+/* ns_compose - the prepared items as a mail into *MAIL; 0 or -errno */
+static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
+{
+	const struct config *cfg = ns->cfg;
+	struct notify_opts o;
+	char err[512];
+	int rc;
+
+	ns_apply_campaigns(ns);
 	memset(&o, 0, sizeof(o));
 	o.from = cfg->notify_from;
 	o.to = (const char *const *)cfg->notify_to;
@@ -199,8 +406,8 @@ static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
 	return rc;
 }
 
-/* ns_start - compose and start the next send; 0 (nothing waits, or
-   started) or -errno */
+/* ns_start - compose the prepared items and start sending them; 0 or
+   -errno */
 static int ns_start(struct notify_sender *ns)
 {
 	struct notify_smtp_cfg sc;
@@ -209,7 +416,7 @@ static int ns_start(struct notify_sender *ns)
 	int rc;
 
 	rc = ns_compose(ns, &mail, &len);
-	if (rc || ns->n == 0)
+	if (rc)
 		goto out;
 	ns->easy = curl_easy_init();
 	if (!ns->easy) {
@@ -286,6 +493,7 @@ static int ns_finish(struct notify_sender *ns, CURLcode res, int64_t now_ms)
 	curl_easy_getinfo(ns->easy, CURLINFO_RESPONSE_CODE, &code);
 	rc = notify_smtp_finish(ns->xfer, res, code, err, sizeof(err));
 	ns_end(ns);
+	ns->prepared = false;	/* sent or not, the queue is read again */
 	if (rc) {
 		ns_failed(ns, rc, err, now_ms);
 		return 0;
@@ -300,28 +508,60 @@ static int ns_finish(struct notify_sender *ns, CURLcode res, int64_t now_ms)
 int notify_sender_step(struct notify_sender *ns, int64_t now_ms)
 {
 	CURLMsg *m;
-	int running = 0, left;
+	int running = 0, left, rc = 0;
 
 	if (!ns)
 		return 0;
-	if (!ns->easy) {
-		if (now_ms < ns->next_ms)
-			return 0;
-		if (ns_start(ns) != 0) {
-			ns->next_ms = now_ms + NS_RETRY_MIN_MS;
-			return 0;
+	if (!ns->easy && !ns->fetch.easy) {
+		if (!ns->prepared) {
+			if (now_ms < ns->next_ms)
+				return 0;
+			if (ns_prepare(ns) != 0) {
+				ns->next_ms = now_ms + NS_RETRY_MIN_MS;
+				return 0;
+			}
+			if (!ns->prepared) {	/* nothing waits */
+				ns->next_ms = now_ms + (ns_interval_ms(ns) ?
+							ns_interval_ms(ns) :
+							1000);
+				return 0;
+			}
 		}
-		if (!ns->easy) {	/* nothing waits */
-			ns->next_ms = now_ms + (ns_interval_ms(ns) ?
-						ns_interval_ms(ns) : 1000);
+		/* the campaigns the items name first, then the mail */
+		if (ns_fetch_next(ns) == 0 && ns_start(ns) != 0) {
+			ns->prepared = false;
+			ns->next_ms = now_ms + NS_RETRY_MIN_MS;
 			return 0;
 		}
 	}
 	curl_multi_perform(ns->multi, &running);
-	while ((m = curl_multi_info_read(ns->multi, &left)) != NULL)
-		if (m->msg == CURLMSG_DONE && m->easy_handle == ns->easy)
-			return ns_finish(ns, m->data.result, now_ms);
-	return 0;
+	while ((m = curl_multi_info_read(ns->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (ns->fetch.easy && m->easy_handle == ns->fetch.easy) {
+			ns_fetch_done(ns, m->data.result);
+			break;	/* M is gone with the handle */
+		}
+		if (ns->easy && m->easy_handle == ns->easy) {
+			rc = ns_finish(ns, m->data.result, now_ms);
+			break;
+		}
+	}
+	return rc;
+}
+
+/* ns_fetch_blocking - the campaigns the prepared items lack, one blocking
+   request each (bounced process) */
+static void ns_fetch_blocking(struct notify_sender *ns)
+{
+	struct notify_item *it;
+	char key[128];
+
+	while ((it = ns_missing(ns, key, sizeof(key))) != NULL) {
+		if (ns_fetch_setup(ns, it, key) != 0)
+			continue;
+		ns_fetch_done(ns, curl_easy_perform(ns->fetch.easy));
+	}
 }
 
 int notify_sender_flush(struct notify_sender *ns, size_t *items)
@@ -336,12 +576,17 @@ int notify_sender_flush(struct notify_sender *ns, size_t *items)
 		return 0;
 	notify_smtp_cfg_from_config(ns->cfg, &sc);
 	for (;;) {
+		rc = ns_prepare(ns);
+		if (rc || !ns->prepared)
+			return rc;
+		ns_fetch_blocking(ns);
 		mail = NULL;
 		rc = ns_compose(ns, &mail, &len);
-		if (rc || ns->n == 0)
+		if (rc)
 			return rc;
 		rc = notify_smtp_send(&sc, mail, len, err, sizeof(err));
 		g_free(mail);
+		ns->prepared = false;
 		if (rc) {
 			log_error("notify", "%s; %zu items stay queued for the "
 				  "next run", err, ns->n);

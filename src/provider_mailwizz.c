@@ -53,7 +53,9 @@
 #include <cjson/cJSON.h>
 
 #include "mail_events.h"
+#include "mailwizz_campaign.h"
 #include "mailwizz_sign.h"
+#include "timeparse.h"
 #include "provider.h"
 
 #define MW_UID_LEN 13
@@ -958,3 +960,94 @@ out:
 const struct provider_ops provider_mailwizz_ops = {
 	"mailwizz", mw_init, mw_build, mw_parse, mw_release,
 };
+
+/* ---- campaign details (mailwizz_campaign.h) ---------------------------- */
+
+int mailwizz_campaign_request(struct provider *p, const char *uid,
+			      int64_t now, struct http_req *req, char *err,
+			      size_t errlen)
+{
+	struct mw_call call = { 0 };
+
+	if (p->ops != &provider_mailwizz_ops) {
+		snprintf(err, errlen, "provider %s is not a MailWizz one",
+			 p->cfg->name);
+		return -1;
+	}
+	if (!mw_uid_valid(uid, ACTION_ID_MAX)) {
+		snprintf(err, errlen, "campaign uid is not 13 of [a-z0-9]");
+		return -1;
+	}
+	call.method = "GET";
+	if (mw_path(&call, err, errlen, "campaigns/%s", uid) != 0)
+		return -1;
+	return mw_request(p, &call, now, req, err, errlen);
+}
+
+/* mw_info_str - the JSON string V, cleaned, into DST */
+static void mw_info_str(char *dst, size_t cap, const cJSON *v)
+{
+	GString *s = g_string_new(NULL);
+
+	if (cJSON_IsString(v))
+		mw_clean(s, v->valuestring, strlen(v->valuestring));
+	g_strlcpy(dst, s->str, cap);
+	/* g_strlcpy may cut a character: keep the valid prefix */
+	if (!g_utf8_validate(dst, -1, NULL)) {
+		const char *end;
+
+		g_utf8_validate(dst, -1, &end);
+		dst[end - dst] = '\0';
+	}
+	g_string_free(s, TRUE);
+}
+
+int mailwizz_campaign_parse(const struct http_resp *resp,
+			    struct mw_campaign_info *info, char *err,
+			    size_t errlen)
+{
+	enum provider_result v = PROVIDER_FAILED;
+	const cJSON *rec, *list, *at;
+	cJSON *root = NULL;
+	int rc = -EINVAL;
+
+	memset(info, 0, sizeof(*info));
+	if (resp->status == 404) {
+		snprintf(err, errlen, "no such campaign (HTTP 404)");
+		return -ENOENT;
+	}
+	if (resp->body && resp->body_len)
+		root = cJSON_ParseWithLength(resp->body, resp->body_len);
+	if (!mw_is_2xx(resp->status)) {
+		(void)mw_refused("campaign", root, resp, err, errlen);
+		goto out;
+	}
+	if (mw_success("campaign", root, resp, &v, err, errlen) == NULL)
+		goto out;
+	rec = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"), "record");
+	if (!cJSON_IsObject(rec)) {
+		snprintf(err, errlen, "campaign: answer has no data.record");
+		goto out;
+	}
+	list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+	mw_info_str(info->name, sizeof(info->name),
+		    cJSON_GetObjectItemCaseSensitive(rec, "name"));
+	mw_info_str(info->subject, sizeof(info->subject),
+		    cJSON_GetObjectItemCaseSensitive(rec, "subject"));
+	mw_info_str(info->list_name, sizeof(info->list_name),
+		    cJSON_GetObjectItemCaseSensitive(list, "name"));
+	mw_info_str(info->list_uid, sizeof(info->list_uid),
+		    cJSON_GetObjectItemCaseSensitive(list, "list_uid"));
+	if (!mw_uid_valid(info->list_uid, sizeof(info->list_uid)))
+		info->list_uid[0] = '\0';
+	at = cJSON_GetObjectItemCaseSensitive(rec, "send_at");
+	if (!cJSON_IsString(at) ||
+	    timeparse_pmta(at->valuestring, strlen(at->valuestring),
+			   &info->send_time) != 0)
+		info->send_time = 0;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}

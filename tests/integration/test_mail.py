@@ -318,6 +318,10 @@ class TestNotifyDigest(NotifyCase):
                      'mw: unsubscribe done', CAMPAIGN):
             self.assertIn(want, text)
         self.assertNotIn('happy.reader', text)
+        # the campaign's details, asked of MailWizz once for both items
+        self.assertIn('November', text)
+        self.assertIn('news', text)
+        self.assertEqual(routes(fake)['GET /api/campaigns/%s' % CAMPAIGN], 1)
         # links into MailWizz for the campaign the report names
         self.assertIn('https://mw.example.com/customer/campaigns/%s/overview'
                       % CAMPAIGN, html)
