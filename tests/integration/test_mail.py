@@ -159,6 +159,41 @@ class TestProcessMail(MailCase):
         self.process()
         self.assertEqual(len(fake.calls()), n)
 
+    def test_every_report_shape(self):
+        """each fixture of tests/data/arf through the worker's path, with
+        no provider: who is recorded as what"""
+        for name in sorted(os.listdir(os.path.join(DATA, 'arf'))):
+            self.put_mail('fbl', 'arf/' + name)
+        self.write_config(bounced={'drop-max-size': '1048576'})
+        # a report far larger than drop-max-size is refused, not read
+        big = os.path.join(self.spool, 'fbl', 'new', 'huge.eml')
+        with open(os.path.join(DATA, 'arf', 'yahoo.eml'), 'rb') as f:
+            head = f.read()
+        with open(big, 'wb') as f:
+            f.write(head + b'\r\n' + b'x' * 76 + b'\r\n' * 1)
+            f.write((b'y' * 76 + b'\r\n') * 20000)
+        self.process()
+        self.assertEqual(self.statuses(), {
+            'complainer@outlook.example.com': 'complained',   # JMRP
+            'first@example.net': 'complained',                # several
+            'second@example.org': 'complained',
+            'third+tag@example.com': 'complained',
+            'happy.reader@example.net': 'active',             # not-spam
+            'postmaster@reports.example.org': 'active',       # auth-failure
+            'ivan.petrov@example.org': 'complained',          # mail.ru
+            'jane.doe@example.net': 'complained',             # Yahoo
+            'jos\u00e9@example.fr': 'complained',             # 8-bit
+            'lonely@example.net': 'complained',
+            'reader@example.fr': 'complained',
+            'uid:iem:12:48213': 'complained',                 # anonymised
+            'uid:mw:vv123cd456ef7': 'complained',
+            'uid:mw:ww123cd456ef7': 'complained',
+        })
+        self.assertEqual(self.ls('failed'), [
+            'fbl.huge.eml', 'fbl.huge.eml.why', 'fbl.malformed_plain.eml',
+            'fbl.malformed_plain.eml.why'])
+        self.assertIn('more than drop-max-size', self.why('fbl.huge.eml'))
+
     def test_signed_addresses(self):
         fake = self.start_fake()
         self.mw_config(fake, extra=(
