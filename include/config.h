@@ -51,6 +51,9 @@ struct config_provider {
 	bool lists;		/* list unsubscribes go to it; default true */
 	int hard_action;	/* mailwizz: enum provider_class_action, default BOTH */
 	int soft_action;	/* mailwizz: ACT_BOUNCE (default) or ACT_NONE */
+	int complaint_action;	/* mailwizz: ACT_UNSUBSCRIBE (default) or
+				   ACT_BOTH ("blacklist": also a hard bounce
+				   on the campaign, which blacklists) */
 };
 
 /* how MailWizz writes List-Id ("<list uid> <display name>"), and the

@@ -77,7 +77,8 @@ static const char *const cfg_keys_common[] = {
 };
 static const char *const cfg_keys_mailwizz[] = {
 	"endpoint", "api-version", "public-key", "private-key", "api-key",
-	"job-prefix", "hard-action", "soft-action", "list-id", NULL
+	"job-prefix", "hard-action", "soft-action", "list-id",
+	"complaint-action", NULL
 };
 static const char *const cfg_keys_interspire[] = {
 	"endpoint", "username", "usertoken", "list-refresh", NULL
@@ -873,6 +874,31 @@ static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
 	return -1;
 }
 
+/* cfg_complaint_action - unsubscribe (default) or blacklist */
+static int cfg_complaint_action(struct cfg_ctx *c, const char *g,
+				struct config_provider *p)
+{
+	char buf[CFG_SHOW_MAX + 4];
+	char *v = NULL;
+
+	p->complaint_action = ACT_UNSUBSCRIBE;
+	if (cfg_raw(c, g, "complaint-action", &v) != 0)
+		return -1;
+	if (!v || g_ascii_strcasecmp(v, "unsubscribe") == 0) {
+		g_free(v);
+		return 0;
+	}
+	if (g_ascii_strcasecmp(v, "blacklist") == 0) {
+		p->complaint_action = ACT_BOTH;
+		g_free(v);
+		return 0;
+	}
+	cfg_fail(c, "[%s] complaint-action = '%s': expected unsubscribe or "
+		 "blacklist", g, cfg_show(v, buf, sizeof(buf)));
+	g_free(v);
+	return -1;
+}
+
 /* cfg_list_id - the List-Id forms of a mailwizz provider: ';'-separated,
    each one [LIST_UID] among literal text and '*' wildcards */
 static int cfg_list_id(struct cfg_ctx *c, const char *g,
@@ -922,7 +948,8 @@ static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 	    cfg_string(c, g, "api-key", true, &p->api_key) != 0)
 		return -1;
 	p->api_version = (int)v;
-	if (cfg_class_action(c, g, "hard-action", &p->hard_action) != 0 ||
+	if (cfg_complaint_action(c, g, p) != 0 ||
+	    cfg_class_action(c, g, "hard-action", &p->hard_action) != 0 ||
 	    cfg_class_action(c, g, "soft-action", &p->soft_action) != 0)
 		return -1;
 	/* an empty job-prefix is a value: jobId is the campaign uid itself */
@@ -1076,6 +1103,7 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 	p->lists = true;
 	p->hard_action = ACT_BOTH;
 	p->soft_action = ACT_BOUNCE;
+	p->complaint_action = ACT_UNSUBSCRIBE;
 	if (cfg_raw(c, g, "type", &type) != 0)
 		goto out;
 	if (!type || *type == '\0') {

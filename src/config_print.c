@@ -146,6 +146,9 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 		cfgp_value(out, "list-id", p->list_id);
 		cfgp_value(out, "hard-action", cfgp_action(p->hard_action));
 		cfgp_value(out, "soft-action", cfgp_action(p->soft_action));
+		cfgp_value(out, "complaint-action",
+			   p->complaint_action == ACT_BOTH ? "blacklist" :
+							     "unsubscribe");
 		break;
 	case PROVIDER_INTERSPIRE:
 		cfgp_value(out, "type", "interspire");

@@ -220,6 +220,15 @@ int route_plan(const struct config_provider *p, const struct event *ev,
 		if (!p->complaints)
 			return 0;
 		ops[0] = OP_COMPLAINT;
+		/* complaint-action = blacklist: MailWizz blacklists the
+		   subscriber of a campaign's hard bounce */
+		if (p->type == PROVIDER_MAILWIZZ &&
+		    p->complaint_action == ACT_BOTH &&
+		    route_campaign(p, ev->job_id, uid, sizeof(uid)) == 0) {
+			*bounce_type = "hard";
+			ops[1] = OP_BOUNCE;
+			return 2;
+		}
 		return 1;
 	case OUT_UNSUB:
 		if (!p->lists)

@@ -96,6 +96,7 @@ static bool run_providers_equal(const struct config *a, const struct config *b)
 		    p->retry_max_ms != q->retry_max_ms ||
 		    p->complaints != q->complaints || p->lists != q->lists ||
 		    p->hard_action != q->hard_action ||
+		    p->complaint_action != q->complaint_action ||
 		    p->soft_action != q->soft_action)
 			return false;
 	}

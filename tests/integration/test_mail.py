@@ -194,6 +194,25 @@ class TestProcessMail(MailCase):
             'fbl.malformed_plain.eml.why'])
         self.assertIn('more than drop-max-size', self.why('fbl.huge.eml'))
 
+    def test_complaint_blacklist(self):
+        """complaint-action = blacklist: the complaint also becomes a hard
+        bounce on the reported campaign (the report named the subscriber:
+        one POST), and MailWizz blacklists the address"""
+        fake = self.start_fake()
+        self.mw_config(fake, extra='complaint-action = blacklist\n')
+        self.put_mail('fbl', 'arf/yahoo.eml')
+        self.process()
+        posts = [(c['path'], c['parsed']['bounce_type'],
+                  c['parsed']['subscriber_uid'])
+                 for c in fake.calls() if c['method'] == 'POST']
+        self.assertEqual(posts, [('/api/campaigns/%s/bounces' % CAMPAIGN,
+                                  'hard', JANE_UID)])
+        self.assertEqual(fake.get_data()['blacklist'],
+                         ['jane.doe@example.net'])
+        acts = self.show('jane.doe@example.net')['actions']
+        self.assertEqual(sorted((a['op'], a['state']) for a in acts),
+                         [('bounce', 'done'), ('complaint', 'done')])
+
     def test_signed_addresses(self):
         fake = self.start_fake()
         self.mw_config(fake, extra=(

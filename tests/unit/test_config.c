@@ -179,6 +179,7 @@ static void assert_config_equal(const struct config *a,
 		assert_lists_equal(p->senders, q->senders);
 		assert_str_or_null(q->job_prefix, p->job_prefix);
 		assert_str_or_null(q->list_id, p->list_id);
+		assert_int_equal(q->complaint_action, p->complaint_action);
 		assert_int_equal(p->concurrency, q->concurrency);
 		assert_int_equal(p->list_refresh, q->list_refresh);
 		assert_int_equal(p->timeout, q->timeout);
@@ -324,6 +325,7 @@ static const char full_conf[] =
 	"senders = News@mw.example.com;news-*@b.example.com\n"
 	"job-prefix = mw-\n"
 	"list-id = * <[LIST_UID].lists.example.com>\n"
+	"complaint-action = blacklist\n"
 	"concurrency = 4\n"
 	"timeout = 1m\n"
 	"connect-timeout = 5s\n"
@@ -421,6 +423,7 @@ static void assert_full(const struct config *cfg)
 	assert_list(p->senders, mw_senders);
 	assert_string_equal(p->job_prefix, "mw-");
 	assert_string_equal(p->list_id, "* <[LIST_UID].lists.example.com>");
+	assert_int_equal(p->complaint_action, ACT_BOTH);
 	assert_int_equal(p->concurrency, 4);
 	assert_int_equal(p->timeout, 60);
 	assert_int_equal(p->connect_timeout, 5);
@@ -532,6 +535,9 @@ static const struct bad_case {
 	{ "[bounced]\nbatch-interval = 2h\n", "batch-interval", "'2h'" },
 	{ "[bounced]\nbatch-interval = fast\n", "batch-interval", "'fast'" },
 	{ "[bounced]\ndebug = maybe\n", "debug = 'maybe'", "true or false" },
+	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\ncomplaint-action = delete\n",
+	  "[provider m] complaint-action = 'delete'", "unsubscribe or blacklist" },
 	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = <list>\n",
 	  "[provider m] list-id = '<list>'", "one [LIST_UID]" },

@@ -148,6 +148,34 @@ static void test_plans(void **state)
 	}
 }
 
+/* complaint-action = blacklist: also a hard bounce on the campaign */
+static void test_complaint_blacklist(void **state)
+{
+	struct config_provider p = mk(PROVIDER_MAILWIZZ, all);
+	struct event ev = ev_of("x@example.com", "mailwizz-cc123cd456ef7");
+	const char *bt = NULL;
+	int ops[ROUTE_MAX_OPS];
+
+	(void)state;
+	ev.kind = EV_ARF;
+	p.complaint_action = ACT_UNSUBSCRIBE;
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 1);
+	assert_int_equal(ops[0], OP_COMPLAINT);
+	p.complaint_action = ACT_BOTH;
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 2);
+	assert_int_equal(ops[0], OP_COMPLAINT);
+	assert_int_equal(ops[1], OP_BOUNCE);
+	assert_string_equal(bt, "hard");
+	/* no campaign: nothing to record the bounce on */
+	ev.job_id = "";
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 1);
+	/* webhooks are told of the complaint only */
+	p = mk(PROVIDER_WEBHOOK, all);
+	p.complaint_action = ACT_BOTH;
+	ev.job_id = "mailwizz-cc123cd456ef7";
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 1);
+}
+
 static void test_list_uid(void **state)
 {
 	struct config_provider p = mk(PROVIDER_MAILWIZZ, all);
@@ -246,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_plans),
 		cmocka_unit_test(test_unrouted_bounce),
 		cmocka_unit_test(test_list_uid),
+		cmocka_unit_test(test_complaint_blacklist),
 		cmocka_unit_test(test_ids),
 	};
 
