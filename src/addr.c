@@ -73,6 +73,20 @@ static int addr_domain_ok(const char *s, size_t n)
 	return label > 0;
 }
 
+/* addr_has_c1 - S holds a UTF-8 C1 control (U+0080 to U+009F: C2 80 to
+   C2 9F), which no address may carry (it would reach logs and mails) */
+static int addr_has_c1(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++)
+		if ((unsigned char)s[i] == 0xc2 &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f)
+			return 1;
+	return 0;
+}
+
 /* addr_normalise - trim, unwrap, lowercase and check an address */
 int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 {
@@ -118,7 +132,7 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 		return -1;
 	p = at + 1;
 	if (!addr_local_ok(out, (size_t)(at - out)) ||
-	    !addr_domain_ok(p, (size_t)(out + n - p)))
+	    !addr_domain_ok(p, (size_t)(out + n - p)) || addr_has_c1(out, n))
 		return -1;
 	return (int)n;
 }
