@@ -252,9 +252,20 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 	struct spool_mail *sm = NULL;
 	struct spool *sp = NULL;
 	char err[512];
-	bool more;
+	bool more, any = false;
 	int k, n, rc;
 
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
+		char *d = g_build_filename(cfg->spool, spool_mail_names[k], "new",
+					   NULL);
+
+		memset(&counts[k], 0, sizeof(counts[k]));
+		mails[k] = 0;
+		any |= g_file_test(d, G_FILE_TEST_IS_DIR);
+		g_free(d);
+	}
+	if (!any)	/* no maildir yet: nothing dropped, nothing to create */
+		return 0;
 	rc = spool_open(&sp, cfg->spool, cfg->acct_ignore, cfg->done_retention,
 			err, sizeof(err));
 	if (rc == 0)
@@ -264,8 +275,6 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 		goto out;
 	}
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
-		memset(&counts[k], 0, sizeof(counts[k]));
-		mails[k] = 0;
 		do {
 			n = spool_mail_take(sm, in, k, 0, &counts[k], &more);
 			if (n < 0) {
