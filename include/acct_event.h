@@ -23,14 +23,15 @@ enum acct_event_result {
  * when the row has no time at all.  Strings of EV point into ROW.  On
  * ACCT_EVENT_BAD, WHY (WHYLEN bytes) says what is wrong with the row.
  * The normalised recipient is written to RCPT (ADDR_MAX + 1 bytes) and
- * ev->rcpt points to it.
+ * ev->rcpt points to it; the rarer columns (provider ids, the reported
+ * mail's subject) to X, and ev->x points to it when the row has any.
  */
 enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
 					   const struct classify_rules *rules,
 					   int64_t default_time,
 					   struct event *ev, char *rcpt,
-					   char *why,
+					   struct event_extra *x, char *why,
 					   size_t whylen);
 
 /* acct_type_kind - "b" -> EV_BOUNCE …; EV_SKIPPED for known skipped and

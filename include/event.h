@@ -39,21 +39,11 @@ enum event_class {
 	CLASS_FEEDBACK_OTHER, /* f record of a non-complaint type (not-spam…) */
 };
 
-struct event {
-	enum event_kind kind;
-	enum event_class klass;
-	int64_t time;		/* timeLogged, else timeQueued; 0 = unknown */
-	const char *rcpt;	/* normalised address (caller's buffer) */
-	const char *orig;	/* envelope sender */
-	const char *bounce_cat;
-	const char *dsn_status;	/* "5.1.1" */
-	const char *dsn_diag;
-	const char *vmta;
-	const char *job_id;
-	const char *feedback_type;
+/* the rarer strings of an event; NULL or "" = unknown.  Identifiers are
+   validated by their users before they reach a URL. */
+struct event_extra {
 	/* provider identifiers carried by the mail (header_* columns of the
-	   record, ARF original headers, unsubscribe addresses); NULL or
-	   "" = unknown.  Validated by their users before reaching a URL. */
+	   record, ARF original headers, unsubscribe addresses) */
 	const char *mw_subscriber_uid;	/* X-Mw-Subscriber-Uid */
 	const char *list_id;		/* List-Id as written (route_list_uid) */
 	const char *iem_list_id;	/* Interspire X-Mailer-LID */
@@ -66,6 +56,27 @@ struct event {
 	   subject of the reported mail or of the unsubscribe mail */
 	const char *reporter;
 	const char *subject;
+};
+
+/* EVENT_X - field F of EV's extra strings, or NULL */
+#define EVENT_X(ev, f) ((ev)->x ? (ev)->x->f : NULL)
+
+struct event {
+	enum event_kind kind;
+	enum event_class klass;
+	int64_t time;		/* timeLogged, else timeQueued; 0 = unknown */
+	const char *rcpt;	/* normalised address (caller's buffer) */
+	const char *orig;	/* envelope sender */
+	const char *bounce_cat;
+	const char *dsn_status;	/* "5.1.1" */
+	const char *dsn_diag;
+	const char *vmta;
+	const char *job_id;
+	const char *feedback_type;
+	/* what few records carry (NULL: nothing): provider identifiers
+	   and the operator's mail details, apart so that a batch of
+	   millions of plain bounces stays small */
+	const struct event_extra *x;
 	const char *type_text;	/* record type as written ("b", "rb", …) */
 	const char *source;	/* file path or "-" */
 	uint64_t line;		/* 1-based line in source */

@@ -39,6 +39,7 @@ struct mail_events {
 	struct unsub_addr_ids ids;
 	char keys[ARF_MAX_RCPTS][ADDR_MAX + 1];
 	char diag[MAIL_DIAG_MAX];
+	struct event_extra x;		/* the events' rarer strings */
 };
 
 /* mail_events_arf - an ARF report (ingest_mail_parse_fn; ARG a struct

@@ -122,6 +122,32 @@ static int acct_uid_key(const struct acct_map *map, const struct csv_row *row,
 	return -1;
 }
 
+/* acct_event_extra - the rarer columns into XBUF, and EV->x = XBUF when
+   the row has any of them */
+static void acct_event_extra(const struct acct_map *map,
+			     const struct csv_row *row, struct event *ev,
+			     struct event_extra *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->mw_subscriber_uid = acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID,
+					NULL);
+	x->list_id = acct_get(map, row, AF_HDR_LIST_ID, NULL);
+	x->iem_list_id = acct_get(map, row, AF_HDR_X_MAILER_LID, NULL);
+	x->iem_subscriber_id = acct_get(map, row, AF_HDR_X_MAILER_RECPTID,
+					NULL);
+	if (ev->kind == EV_FEEDBACK) {
+		x->reporter = acct_get(map, row, AF_REPORTED_DOMAIN, NULL);
+		if (!*x->reporter)
+			x->reporter = acct_get(map, row, AF_REPORTING_MTA,
+					       NULL);
+		x->subject = acct_get(map, row, AF_HDR_SUBJECT, NULL);
+	}
+	if (*x->mw_subscriber_uid || *x->list_id || *x->iem_list_id ||
+	    *x->iem_subscriber_id || (x->reporter && *x->reporter) ||
+	    (x->subject && *x->subject))
+		ev->x = x;
+}
+
 static const char *acct_str(const struct acct_map *map,
 			    const struct csv_row *row, enum acct_field f)
 {
@@ -133,6 +159,7 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct classify_rules *rules,
 					   int64_t default_time,
 					   struct event *ev, char *rcpt_buf,
+					   struct event_extra *xbuf,
 					   char *why,
 					   size_t whylen)
 {
@@ -182,16 +209,7 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	if (!*ev->job_id)
 		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);
 	ev->feedback_type = acct_str(map, row, AF_FEEDBACK_TYPE);
-	ev->mw_subscriber_uid = acct_str(map, row, AF_HDR_X_MW_SUBSCRIBER_UID);
-	ev->list_id = acct_str(map, row, AF_HDR_LIST_ID);
-	ev->iem_list_id = acct_str(map, row, AF_HDR_X_MAILER_LID);
-	ev->iem_subscriber_id = acct_str(map, row, AF_HDR_X_MAILER_RECPTID);
-	if (ev->kind == EV_FEEDBACK) {
-		ev->reporter = acct_str(map, row, AF_REPORTED_DOMAIN);
-		if (!*ev->reporter)
-			ev->reporter = acct_str(map, row, AF_REPORTING_MTA);
-		ev->subject = acct_str(map, row, AF_HDR_SUBJECT);
-	}
+	acct_event_extra(map, row, ev, xbuf);
 	classify_event(rules, ev);
 	return ACCT_EVENT_OK;
 }

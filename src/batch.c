@@ -119,6 +119,37 @@ size_t batch_events(const struct batch *b)
 	return b->n_events;
 }
 
+/* batch_copy_extra - DST's rarer strings, and their struct, into the
+   arena (empty ones as NULL) */
+static int batch_copy_extra(struct batch *b, struct event *dst)
+{
+	const struct event_extra *src = dst->x;
+	struct event_extra *x = batch_alloc(b, sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+#define COPY_X(field, size)                                                    \
+	do {                                                                   \
+		x->field = NULL;                                               \
+		if (src->field && *src->field) {                               \
+			x->field = batch_strdup(b, src->field, (size));        \
+			if (!x->field)                                         \
+				return -ENOMEM;                                \
+		}                                                              \
+	} while (0)
+	COPY_X(mw_subscriber_uid, ACTION_ID_MAX);
+	COPY_X(list_id, BATCH_LIST_ID_MAX);
+	COPY_X(iem_list_id, ACTION_ID_MAX);
+	COPY_X(iem_subscriber_id, ACTION_ID_MAX);
+	COPY_X(mw_list_uid, ACTION_ID_MAX);
+	COPY_X(mw_campaign_uid, ACTION_ID_MAX);
+	COPY_X(reporter, BATCH_LIST_ID_MAX);
+	COPY_X(subject, BATCH_LIST_ID_MAX);
+#undef COPY_X
+	dst->x = x;
+	return 0;
+}
+
 /* batch_copy_strings - the event's strings into the arena, bounded to
    the sizes a recipient record keeps */
 static int batch_copy_strings(struct batch *b, struct event *dst)
@@ -130,10 +161,7 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 		dst->orig = dst->bounce_cat = dst->dsn_status = NULL;
 		dst->dsn_diag = dst->vmta = dst->job_id = NULL;
 		dst->feedback_type = NULL;
-		dst->mw_subscriber_uid = dst->list_id = NULL;
-		dst->iem_list_id = dst->iem_subscriber_id = NULL;
-		dst->mw_list_uid = dst->mw_campaign_uid = NULL;
-		dst->reporter = dst->subject = NULL;
+		dst->x = NULL;
 		return 0;
 	}
 #define COPY(field, size)                                                      \
@@ -151,24 +179,8 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	COPY(vmta, sizeof(r->vmta));
 	COPY(job_id, sizeof(r->job_id));
 	COPY(feedback_type, sizeof(r->category));
-	/* provider identifiers: most records carry none */
-#define COPY_OPT(field, size)                                                  \
-	do {                                                                   \
-		if (dst->field && !*dst->field)                                \
-			dst->field = NULL;                                     \
-		COPY(field, size);                                             \
-	} while (0)
-	COPY_OPT(mw_subscriber_uid, ACTION_ID_MAX);
-	COPY_OPT(list_id, BATCH_LIST_ID_MAX);
-	COPY_OPT(iem_list_id, ACTION_ID_MAX);
-	COPY_OPT(iem_subscriber_id, ACTION_ID_MAX);
-	COPY_OPT(mw_list_uid, ACTION_ID_MAX);
-	COPY_OPT(mw_campaign_uid, ACTION_ID_MAX);
-	COPY_OPT(reporter, BATCH_LIST_ID_MAX);
-	COPY_OPT(subject, BATCH_LIST_ID_MAX);
-#undef COPY_OPT
 #undef COPY
-	return 0;
+	return dst->x ? batch_copy_extra(b, dst) : 0;
 }
 
 int batch_add(struct batch *b, const struct event *ev)

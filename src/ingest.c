@@ -294,6 +294,7 @@ static int ingest_acct_row(struct ingest *in, struct ingest_src *src,
 			   const struct csv_row *row)
 {
 	char rcpt[ADDR_MAX + 1];
+	struct event_extra x;
 	struct event ev;
 	char why[192];
 
@@ -304,7 +305,7 @@ static int ingest_acct_row(struct ingest *in, struct ingest_src *src,
 		return 0;
 	}
 	switch (acct_event_from_row(&src->map, row, &in->rules,
-				    src->default_time, &ev, rcpt, why,
+				    src->default_time, &ev, rcpt, &x, why,
 				    sizeof(why))) {
 	case ACCT_EVENT_BAD:
 		ingest_bad(src, row->line, why);

@@ -28,8 +28,11 @@ static void ingest_notify_mailwizz(const struct config *cfg,
 
 		if (p->type != PROVIDER_MAILWIZZ)
 			continue;
-		if (ev->mw_campaign_uid && route_uid_ok(ev->mw_campaign_uid))
-			rcpt_set_str(uid, sizeof(uid), ev->mw_campaign_uid);
+		const char *cuid = EVENT_X(ev, mw_campaign_uid);
+		const char *luid = EVENT_X(ev, mw_list_uid);
+
+		if (cuid && route_uid_ok(cuid))
+			rcpt_set_str(uid, sizeof(uid), cuid);
 		else if (route_campaign(p, ev->job_id, uid, sizeof(uid)) != 0)
 			uid[0] = '\0';
 		if (uid[0]) {
@@ -38,10 +41,10 @@ static void ingest_notify_mailwizz(const struct config *cfg,
 			rcpt_set_str(it->provider, sizeof(it->provider),
 				     p->name);
 		}
-		if (ev->mw_list_uid && route_uid_ok(ev->mw_list_uid))
-			rcpt_set_str(it->list_uid, sizeof(it->list_uid),
-				     ev->mw_list_uid);
-		else if (route_list_uid(p, ev->list_id, uid, sizeof(uid)) == 0)
+		if (luid && route_uid_ok(luid))
+			rcpt_set_str(it->list_uid, sizeof(it->list_uid), luid);
+		else if (route_list_uid(p, EVENT_X(ev, list_id), uid,
+					sizeof(uid)) == 0)
 			rcpt_set_str(it->list_uid, sizeof(it->list_uid), uid);
 		if (it->campaign_uid[0] || it->list_uid[0])
 			return;
@@ -67,8 +70,9 @@ int ingest_notify(struct ingest *in, MDB_txn *txn, const char *addr,
 			     ev->feedback_type && *ev->feedback_type ?
 				     ev->feedback_type : "abuse");
 	rcpt_set_str(it.reporting_domain, sizeof(it.reporting_domain),
-		     ev->reporter);
-	rcpt_set_str(it.orig_subject, sizeof(it.orig_subject), ev->subject);
+		     EVENT_X(ev, reporter));
+	rcpt_set_str(it.orig_subject, sizeof(it.orig_subject),
+		     EVENT_X(ev, subject));
 	rcpt_set_str(it.source, sizeof(it.source), ev->source);
 	ingest_notify_mailwizz(in->cfg, ev, &it);
 	return notify_queue_add(in->st, txn, &it);

@@ -63,13 +63,16 @@ static void mail_arf_event(struct mail_events *me, struct event *ev,
 	ev->vmta = "";
 	ev->dsn_status = "";
 	ev->job_id = r->x_job;
-	ev->mw_subscriber_uid = r->mw_subscriber_uid;
-	ev->list_id = r->list_id;
-	ev->iem_list_id = r->mailer_lid;
-	ev->iem_subscriber_id = r->mailer_recptid;
-	ev->reporter = r->reported_domain[0] ? r->reported_domain :
-		       r->reporting_mta[0] ? r->reporting_mta : r->user_agent;
-	ev->subject = r->orig_subject;
+	memset(&me->x, 0, sizeof(me->x));
+	me->x.mw_subscriber_uid = r->mw_subscriber_uid;
+	me->x.list_id = r->list_id;
+	me->x.iem_list_id = r->mailer_lid;
+	me->x.iem_subscriber_id = r->mailer_recptid;
+	me->x.reporter = r->reported_domain[0] ? r->reported_domain :
+			 r->reporting_mta[0] ? r->reporting_mta :
+					       r->user_agent;
+	me->x.subject = r->orig_subject;
+	ev->x = &me->x;
 }
 
 int mail_events_arf(const char *buf, size_t len, const char *key,
@@ -131,18 +134,20 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 			     why, whylen) != 0)
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
+	memset(&me->x, 0, sizeof(me->x));
 	if (ids->system == UNSUB_MAILWIZZ) {
 		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_MW "%s",
 			 ids->subscriber);
-		ev->mw_subscriber_uid = ids->subscriber;
-		ev->mw_list_uid = ids->list;
-		ev->mw_campaign_uid = ids->campaign;
+		me->x.mw_subscriber_uid = ids->subscriber;
+		me->x.mw_list_uid = ids->list;
+		me->x.mw_campaign_uid = ids->campaign;
 	} else {
 		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_IEM "%s:%s",
 			 ids->list, ids->subscriber);
-		ev->iem_list_id = ids->list;
-		ev->iem_subscriber_id = ids->subscriber;
+		me->x.iem_list_id = ids->list;
+		me->x.iem_subscriber_id = ids->subscriber;
 	}
+	ev->x = &me->x;
 	snprintf(me->diag, sizeof(me->diag), "unsubscribe mail to %s%s%.200s",
 		 me->um.rcpt, me->um.subject[0] ? "; subject: " : "",
 		 me->um.subject);
@@ -152,8 +157,8 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 	ev->time = me->um.date ? me->um.date : mtime;
 	ev->orig = me->um.from[0] ? me->um.from : me->um.sender;
 	ev->dsn_diag = me->diag;
-	ev->reporter = me->um.from;
-	ev->subject = me->um.subject;
+	me->x.reporter = me->um.from;
+	me->x.subject = me->um.subject;
 	ev->bounce_cat = "";
 	ev->dsn_status = "";
 	ev->vmta = "";

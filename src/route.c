@@ -163,24 +163,28 @@ static bool route_iem_id_ok(const char *s)
 void route_ids(const struct config_provider *p, const struct event *ev,
 	       struct action *a)
 {
+	const struct event_extra *x = ev->x;
+
+	if (!x)
+		return;
 	switch (p->type) {
 	case PROVIDER_MAILWIZZ:
-		if (ev->mw_subscriber_uid && route_uid_ok(ev->mw_subscriber_uid))
-			memcpy(a->subscriber_id, ev->mw_subscriber_uid, 14);
-		if (ev->mw_list_uid && route_uid_ok(ev->mw_list_uid))
-			memcpy(a->list_id, ev->mw_list_uid, 14);
-		else if (route_list_uid(p, ev->list_id, a->list_id,
+		if (x->mw_subscriber_uid && route_uid_ok(x->mw_subscriber_uid))
+			memcpy(a->subscriber_id, x->mw_subscriber_uid, 14);
+		if (x->mw_list_uid && route_uid_ok(x->mw_list_uid))
+			memcpy(a->list_id, x->mw_list_uid, 14);
+		else if (route_list_uid(p, x->list_id, a->list_id,
 					sizeof(a->list_id)) != 0)
 			a->list_id[0] = '\0';
-		if (ev->mw_campaign_uid && route_uid_ok(ev->mw_campaign_uid))
-			memcpy(a->campaign_id, ev->mw_campaign_uid, 14);
+		if (x->mw_campaign_uid && route_uid_ok(x->mw_campaign_uid))
+			memcpy(a->campaign_id, x->mw_campaign_uid, 14);
 		break;
 	case PROVIDER_INTERSPIRE:
-		if (ev->iem_list_id && ev->iem_subscriber_id &&
-		    route_iem_id_ok(ev->iem_list_id) &&
-		    route_iem_id_ok(ev->iem_subscriber_id)) {
-			strcpy(a->list_id, ev->iem_list_id);
-			strcpy(a->subscriber_id, ev->iem_subscriber_id);
+		if (x->iem_list_id && x->iem_subscriber_id &&
+		    route_iem_id_ok(x->iem_list_id) &&
+		    route_iem_id_ok(x->iem_subscriber_id)) {
+			strcpy(a->list_id, x->iem_list_id);
+			strcpy(a->subscriber_id, x->iem_subscriber_id);
 		}
 		break;
 	case PROVIDER_WEBHOOK:

@@ -28,9 +28,9 @@ static const struct {
 	{ "user@[192.0.2.1]", "user@[192.0.2.1]" },
 	{ "user@[IPv6:2001:db8::1]", "user@[ipv6:2001:db8::1]" },
 	{ "jos\xc3\xa9@exampl\xc3\xa9.fr", "jos\xc3\xa9@exampl\xc3\xa9.fr" },
-	{ "a\xc2\x85b@example.com", NULL },	/* C1 control NEL */
-	{ "ab@exa\xc2\x9fmple.com", NULL },
-	{ "a\xc2\xa0b@example.com", "a\xc2\xa0b@example.com" }, /* not C1 */
+	{ "a\xc2\x85" "b@example.com", NULL },	/* C1 control NEL */
+	{ "ab@exa\xc2\x9f" "mple.com", NULL },
+	{ "a\xc2\xa0" "b@example.com", "a\xc2\xa0" "b@example.com" }, /* not C1 */
 	{ "", NULL },
 	{ "   ", NULL },
 	{ "no-at-sign", NULL },

@@ -222,13 +222,16 @@ static void test_ids(void **state)
 	struct config_provider mw = mk(PROVIDER_MAILWIZZ, all);
 	struct config_provider iem = mk(PROVIDER_INTERSPIRE, all);
 	struct event ev = ev_of("a@example.com", "");
+	struct event_extra x;
 	struct action a;
 
 	(void)state;
-	ev.mw_subscriber_uid = "zz123cd456ef7";
-	ev.list_id = "ab123cd456ef7 <News>";
-	ev.iem_list_id = "12";
-	ev.iem_subscriber_id = "3456";
+	memset(&x, 0, sizeof(x));
+	ev.x = &x;
+	x.mw_subscriber_uid = "zz123cd456ef7";
+	x.list_id = "ab123cd456ef7 <News>";
+	x.iem_list_id = "12";
+	x.iem_subscriber_id = "3456";
 	memset(&a, 0, sizeof(a));
 	route_ids(&mw, &ev, &a);
 	assert_string_equal(a.subscriber_id, "zz123cd456ef7");
@@ -238,8 +241,8 @@ static void test_ids(void **state)
 	assert_string_equal(a.subscriber_id, "3456");
 	assert_string_equal(a.list_id, "12");
 	/* malformed ids are dropped, never passed on */
-	ev.mw_subscriber_uid = "zz123cd456ef/";
-	ev.iem_subscriber_id = "34a";
+	x.mw_subscriber_uid = "zz123cd456ef/";
+	x.iem_subscriber_id = "34a";
 	memset(&a, 0, sizeof(a));
 	route_ids(&mw, &ev, &a);
 	assert_string_equal(a.subscriber_id, "");
@@ -247,7 +250,7 @@ static void test_ids(void **state)
 	route_ids(&iem, &ev, &a);
 	assert_string_equal(a.subscriber_id, "");
 	assert_string_equal(a.list_id, "");
-	ev.iem_subscriber_id = "12345678901";
+	x.iem_subscriber_id = "12345678901";
 	route_ids(&iem, &ev, &a);
 	assert_string_equal(a.subscriber_id, "");
 }
