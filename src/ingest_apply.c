@@ -123,7 +123,9 @@ static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (op == OP_BOUNCE)
+	/* the campaign of a bounce record, or the one that may name the
+	   list of a subscriber known by ids only */
+	if (op == OP_BOUNCE || mail_key_is_uid(addr))
 		(void)route_campaign(p, be->ev.job_id, a.campaign_id,
 				     sizeof(a.campaign_id));
 	if (ingest_already(r, p->name, op, a.campaign_id[0] ? a.campaign_id : NULL))
@@ -137,7 +139,7 @@ static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	   belong to can act, by the ids (MailWizz), or be told (webhook) */
 	if (mail_key_is_uid(addr) && p->type != PROVIDER_WEBHOOK &&
 	    (p->type != PROVIDER_MAILWIZZ || !a.subscriber_id[0] ||
-	     !a.list_id[0]))
+	     (!a.list_id[0] && !a.campaign_id[0])))
 		return 1;
 	a.op = (uint8_t)op;
 	a.klass = (uint8_t)be->ev.klass;

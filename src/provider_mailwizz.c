@@ -9,6 +9,8 @@
  *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
  *     2  POST campaigns/{campaign}/track-unsubscribe/{subscriber}, then 1
  *        (404: on to 1 as well)
+ *     3  GET campaigns/{campaign} (cached: no call) for the list of an
+ *        unsubscribe address that named the campaign but not the list
  *   An action for a "uid:" key (an unsubscribe mail, or a report that
  *   hid the address: only the ids are known) has no address to search
  *   for: it starts at 1 with the ids it carries, at 2 for an unsubscribe
@@ -69,6 +71,7 @@ enum {
 	MW_UNSUB_SEARCH = 0,
 	MW_UNSUB_ONE = 1,
 	MW_UNSUB_TRACK = 2,
+	MW_UNSUB_CAMPAIGN = 3,
 	MW_BOUNCE_CAMPAIGN = 0,
 	MW_BOUNCE_SEARCH = 1,
 	MW_BOUNCE_POST = 2,
@@ -412,6 +415,42 @@ static void mw_message(const struct action *a, char *out, size_t cap)
 	g_string_free(m, TRUE);
 }
 
+/* mw_unsub_next - the step after the list is known: record the
+   unsubscribe on the campaign first when A is an unsubscribe mail's */
+static uint8_t mw_unsub_next(const struct action *a)
+{
+	return a->klass == CLASS_UNSUB &&
+			       mw_uid_valid(a->campaign_id,
+					    sizeof(a->campaign_id)) ?
+		       MW_UNSUB_TRACK : MW_UNSUB_ONE;
+}
+
+/* mw_unsub_by_ids - an action for a "uid:" key has no address: the
+   subscriber its ids name, on the list named or the campaign's list */
+static int mw_unsub_by_ids(struct provider *p, struct action *a, char *err,
+			   size_t errlen)
+{
+	struct mw_priv *mp = p->priv;
+	const char *list;
+
+	if (!mw_uid_valid(a->list_id, sizeof(a->list_id))) {
+		if (!mw_uid_valid(a->campaign_id, sizeof(a->campaign_id))) {
+			snprintf(err, errlen, "subscriber known by its uid "
+				 "only, and neither its list nor a campaign "
+				 "is known");
+			return -1;
+		}
+		list = g_hash_table_lookup(mp->campaigns, a->campaign_id);
+		if (list == NULL) {
+			a->step = MW_UNSUB_CAMPAIGN;
+			return 1;
+		}
+		snprintf(a->list_id, sizeof(a->list_id), "%s", list);
+	}
+	a->step = mw_unsub_next(a);
+	return 1;
+}
+
 /* mw_build_unsub - the call of an unsubscribe step */
 static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 			  struct http_req *req, char *err, size_t errlen)
@@ -420,14 +459,8 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 
 	switch (a->step) {
 	case MW_UNSUB_SEARCH:
-		if (mail_key_is_uid(a->addr)) {
-			/* no address: the subscriber the ids name */
-			a->step = a->klass == CLASS_UNSUB &&
-					  mw_uid_valid(a->campaign_id,
-						       sizeof(a->campaign_id)) ?
-					  MW_UNSUB_TRACK : MW_UNSUB_ONE;
-			return 1;
-		}
+		if (mail_key_is_uid(a->addr))
+			return mw_unsub_by_ids(p, a, err, errlen);
 		if (mw_check_addr(a, err, errlen) != 0)
 			return -1;
 		call.method = "GET";
@@ -463,6 +496,15 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 			return -1;
 		call.keys[0] = "reason", call.vals[0] = "Unsubscribe mail";
 		call.n = 1;
+		break;
+	case MW_UNSUB_CAMPAIGN:
+		if (mw_check_uid("campaign", a->campaign_id,
+				 sizeof(a->campaign_id), err, errlen) != 0)
+			return -1;
+		call.method = "GET";
+		if (mw_path(&call, err, errlen, "campaigns/%s",
+			    a->campaign_id) != 0)
+			return -1;
 		break;
 	default:
 		snprintf(err, errlen, "unknown step %u of %s", a->step,
@@ -754,12 +796,12 @@ static void mw_cache_put(struct mw_priv *mp, const char *campaign,
 			     g_strdup(list));
 }
 
-/* mw_parse_campaign - the campaign's list: cache it, go on to step 1 */
+/* mw_parse_campaign - the campaign's list: cache it, go on to step NEXT */
 static enum provider_result mw_parse_campaign(struct provider *p,
 					      struct action *a,
 					      const struct http_resp *resp,
-					      const cJSON *root, char *err,
-					      size_t errlen)
+					      const cJSON *root, uint8_t next,
+					      char *err, size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
 	const cJSON *rec, *list, *uid;
@@ -785,7 +827,7 @@ static enum provider_result mw_parse_campaign(struct provider *p,
 	}
 	mw_cache_put(p->priv, a->campaign_id, uid->valuestring);
 	snprintf(a->list_id, sizeof(a->list_id), "%s", uid->valuestring);
-	a->step = MW_BOUNCE_SEARCH;
+	a->step = next;
 	return PROVIDER_CONTINUE;
 }
 
@@ -917,11 +959,15 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 			v = mw_parse_unsub_one(resp, root, err, errlen);
 		else if (a->step == MW_UNSUB_TRACK)
 			v = mw_parse_track(a, resp, root, err, errlen);
+		else if (a->step == MW_UNSUB_CAMPAIGN)
+			v = mw_parse_campaign(p, a, resp, root,
+					      mw_unsub_next(a), err, errlen);
 		else
 			goto bad_step;
 	} else if (a->op == OP_BOUNCE) {
 		if (a->step == MW_BOUNCE_CAMPAIGN)
-			v = mw_parse_campaign(p, a, resp, root, err, errlen);
+			v = mw_parse_campaign(p, a, resp, root,
+					      MW_BOUNCE_SEARCH, err, errlen);
 		else if (a->step == MW_BOUNCE_SEARCH)
 			v = mw_parse_search_list(p, a, resp, root, spawn, err,
 						 errlen);

@@ -213,6 +213,31 @@ class TestProcessMail(MailCase):
         self.assertEqual(sorted((a['op'], a['state']) for a in acts),
                          [('bounce', 'done'), ('complaint', 'done')])
 
+    def test_form_naming_the_campaign(self):
+        """an address form with the campaign instead of the list: the list
+        is the campaign's (asked once), the unsubscribe recorded on it"""
+        fake = self.start_fake()
+        self.mw_config(fake, extra=(
+            '\n[unsubscribe]\naddresses = u-[SUBSCRIBER_UID]-[CAMPAIGN_UID]'
+            '@fbl-unsub.example.com\n'))
+        name = self.put_mail('unsub', 'unsub/gmail.eml', 'c1')
+        path = os.path.join(self.spool, 'unsub', 'new', name)
+        with open(path, 'rb') as f:
+            data = f.read()
+        data = data.replace(
+            ('%s.%s.%s@' % (JANE_UID, LIST, CAMPAIGN)).encode(),
+            ('u-%s-%s@' % (JANE_UID, CAMPAIGN)).encode())
+        with open(path, 'wb') as f:
+            f.write(data)
+        self.process()
+        self.assertEqual(routes(fake), collections.Counter({
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,
+            'POST /api/campaigns/%s/track-unsubscribe/%s' % (CAMPAIGN,
+                                                             JANE_UID): 1,
+            'PUT /api/lists/%s/subscribers/%s/unsubscribe' % (LIST,
+                                                              JANE_UID): 1}))
+        self.assertEqual(self.ls('done'), ['unsub.c1'])
+
     def test_signed_addresses(self):
         fake = self.start_fake()
         self.mw_config(fake, extra=(

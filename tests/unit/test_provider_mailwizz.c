@@ -750,6 +750,59 @@ static void test_parse_bounce_hinted(void **state)
 			    CAMP);
 }
 
+/* a subscriber known by its ids only ("uid:" key): no search */
+static void test_unsub_by_ids(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 0, "uid:mw:" SUB);
+
+	/* an unsubscribe mail naming list and campaign: track, then PUT */
+	a.klass = CLASS_UNSUB;
+	assert_int_equal(build(fx, &a), 1);
+	assert_int_equal(a.step, 2);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.method, "POST");
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
+			    CAMP "/track-unsubscribe/" SUB);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 1);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, PUT_URL(LIST, SUB));
+
+	/* the campaign but not the list: the campaign's list first */
+	a = action(OP_UNSUBSCRIBE, 0, "uid:mw:" SUB);
+	a.klass = CLASS_UNSUB;
+	a.list_id[0] = '\0';
+	assert_int_equal(build(fx, &a), 1);
+	assert_int_equal(a.step, 3);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
+			    CAMP);
+	assert_int_equal(parse(fx, &a, 200, campaign_ok), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 2);
+	assert_string_equal(a.list_id, LIST);
+	/* ...and from the cache the next time */
+	a = action(OP_UNSUBSCRIBE, 0, "uid:mw:" SUB);
+	a.klass = CLASS_UNSUB;
+	a.list_id[0] = '\0';
+	assert_int_equal(build(fx, &a), 1);
+	assert_int_equal(a.step, 2);
+	assert_string_equal(a.list_id, LIST);
+
+	/* a complaint about a hidden recipient: the PUT alone */
+	a = action(OP_COMPLAINT, 0, "uid:mw:" SUB);
+	a.klass = CLASS_COMPLAINT;
+	assert_int_equal(build(fx, &a), 1);
+	assert_int_equal(a.step, 1);
+
+	/* nothing names the list */
+	a = action(OP_COMPLAINT, 0, "uid:mw:" SUB);
+	a.list_id[0] = a.campaign_id[0] = '\0';
+	assert_int_equal(build(fx, &a), -1);
+	assert_non_null(strstr(fx->err, "neither its list"));
+}
+
 /* step 1: the address is not on the campaign's list */
 static void test_parse_bounce_not_on_list(void **state)
 {
@@ -1112,6 +1165,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_hinted,
 						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_unsub_by_ids, setup_v1,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_not_on_list,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_post,
