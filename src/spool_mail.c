@@ -275,6 +275,8 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 		goto out;
 	}
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
+		int64_t t0 = spool_mail_now_ms();
+
 		do {
 			n = spool_mail_take(sm, in, k, 0, &counts[k], &more);
 			if (n < 0) {
@@ -283,6 +285,7 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 			}
 			mails[k] += n;
 		} while (more && n > 0);
+		counts[k].seconds = (double)(spool_mail_now_ms() - t0) / 1e3;
 	}
 out:
 	spool_mail_free(sm);

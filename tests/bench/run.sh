@@ -96,6 +96,8 @@ mkdir -p "$TMP/pipe" &&
 	"$BUILD/bench/pipe_latency" "$BOUNCED" "$TMP/pipe" 50 | tail -n 1 || rc=1
 python3 "$(dirname "$0")/latency.py" --build "$BUILD" | tail -n 1 || rc=1
 python3 "$(dirname "$0")/providers.py" --build "$BUILD" | grep -v CPU || rc=1
+# feedback reports and unsubscribe mails, one transaction each
+python3 "$(dirname "$0")/mails.py" --build "$BUILD" || rc=1
 # one RRD update and one graph render (metrics_time.c)
 "$BUILD/bench/metrics_time" 200 || rc=1
 exit $rc
