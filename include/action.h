@@ -38,6 +38,10 @@ struct action {
 	char bounce_type[8];	/* "hard", "soft" (bounce records) */
 	struct rcpt_reason ev;	/* the record behind it (time, file, line, DSN …) */
 	char last_error[256];	/* why the last attempt failed */
+	/* not stored (the codec leaves it out): the address a provider
+	   found for a subscriber known by its ids only, set by parse() for
+	   the dispatcher to record (dispatch_commit.c) */
+	char resolved[ADDR_MAX + 1];
 };
 
 /* action_encode - A into BUF; 0 or -ENOBUFS */

@@ -37,6 +37,7 @@
 
 #include "dispatch_priv.h"
 #include "log.h"
+#include "mail_events.h"
 #include "outbox.h"
 
 #define DISPATCH_GROW_TRIES 12
@@ -202,6 +203,42 @@ static int dispatch_rcpt_settle(struct dispatch *d, MDB_txn *txn,
 	return 0;	/* no entry (webhook soft bounces, a full record) */
 }
 
+/* dispatch_resolve - a complaint recorded under a "uid:" key (the report
+   hid the address) whose provider found the address (A->resolved): the
+   address gets the complaint too, unless it is suppressed already */
+static int dispatch_resolve(struct dispatch *d, MDB_txn *txn,
+			    const struct action *a)
+{
+	struct rcpt key, r;
+	int rc = state_rcpt_get(d->st, txn, a->addr, &key);
+
+	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
+		return 0;
+	if (rc)
+		return rc;
+	rc = state_rcpt_get(d->st, txn, a->resolved, &r);
+	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
+		rcpt_init(&r);
+	else if (rc)
+		return rc;
+	if (r.status == RCPT_HARD || r.status == RCPT_COMPLAINED ||
+	    r.status == RCPT_UNSUBSCRIBED) {
+		r.cnt_duplicate++;
+	} else {
+		r.status = RCPT_COMPLAINED;
+		r.status_time = key.status_time;
+		r.reason = key.reason;
+		r.cnt_complaint++;
+		if (!r.first_seen || r.first_seen > key.status_time)
+			r.first_seen = key.status_time;
+	}
+	if (r.updated < key.status_time)
+		r.updated = key.status_time;
+	log_info("dispatch", "%s: %s is %s: the complaint is recorded under "
+		 "the address too", a->provider, a->addr, a->resolved);
+	return state_rcpt_put(d->st, txn, a->resolved, &r);
+}
+
 /* dispatch_apply_done - remove A, enqueue R's follow-ups, settle the entry */
 static int dispatch_apply_done(struct dispatch *d, MDB_txn *txn,
 			       const struct dispatch_result *r,
@@ -245,7 +282,10 @@ static int dispatch_apply(struct dispatch *d, MDB_txn *txn,
 	memcpy(a.addr, r->orig.addr, sizeof(a.addr));
 	switch (r->res) {
 	case PROVIDER_DONE:
-		return dispatch_apply_done(d, txn, r, &a, now_ms);
+		rc = dispatch_apply_done(d, txn, r, &a, now_ms);
+		if (rc == 0 && a.resolved[0] && mail_key_is_uid(a.addr))
+			rc = dispatch_resolve(d, txn, &a);
+		return rc;
 	case PROVIDER_CONTINUE:
 		return outbox_update(d->st, txn, &a);
 	case PROVIDER_RETRY:

@@ -11,6 +11,10 @@
  *        (404: on to 1 as well)
  *     3  GET campaigns/{campaign} (cached: no call) for the list of an
  *        unsubscribe address that named the campaign but not the list
+ *     4  GET lists/{list}/subscribers/{subscriber}, after 1, for a
+ *        complaint whose report hid the address: the address MailWizz
+ *        knows goes to a->resolved, and the dispatcher records the
+ *        complaint under it too
  *   An action for a "uid:" key (an unsubscribe mail, or a report that
  *   hid the address: only the ids are known) has no address to search
  *   for: it starts at 1 with the ids it carries, at 2 for an unsubscribe
@@ -54,6 +58,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "addr.h"
 #include "mail_events.h"
 #include "mailwizz_campaign.h"
 #include "mailwizz_sign.h"
@@ -72,6 +77,7 @@ enum {
 	MW_UNSUB_ONE = 1,
 	MW_UNSUB_TRACK = 2,
 	MW_UNSUB_CAMPAIGN = 3,
+	MW_UNSUB_WHO = 4,
 	MW_BOUNCE_CAMPAIGN = 0,
 	MW_BOUNCE_SEARCH = 1,
 	MW_BOUNCE_POST = 2,
@@ -497,6 +503,17 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 		call.keys[0] = "reason", call.vals[0] = "Unsubscribe mail";
 		call.n = 1;
 		break;
+	case MW_UNSUB_WHO:
+		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
+				 errlen) != 0 ||
+		    mw_check_uid("subscriber", a->subscriber_id,
+				 sizeof(a->subscriber_id), err, errlen) != 0)
+			return -1;
+		call.method = "GET";
+		if (mw_path(&call, err, errlen, "lists/%s/subscribers/%s",
+			    a->list_id, a->subscriber_id) != 0)
+			return -1;
+		break;
 	case MW_UNSUB_CAMPAIGN:
 		if (mw_check_uid("campaign", a->campaign_id,
 				 sizeof(a->campaign_id), err, errlen) != 0)
@@ -773,6 +790,25 @@ static enum provider_result mw_parse_unsub_one(const struct http_resp *resp,
 	return PROVIDER_DONE;
 }
 
+/* mw_parse_who - the subscriber's address into a->resolved; whatever
+   the answer, the unsubscribe is done (a failed lookup costs the record
+   under the address, not the action) */
+static enum provider_result mw_parse_who(struct action *a,
+					 const struct http_resp *resp,
+					 const cJSON *root)
+{
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"), "record");
+	const cJSON *email = cJSON_GetObjectItemCaseSensitive(rec, "EMAIL");
+
+	a->resolved[0] = '\0';
+	if (mw_is_2xx(resp->status) && cJSON_IsString(email) &&
+	    addr_normalise(email->valuestring, strlen(email->valuestring),
+			   a->resolved, sizeof(a->resolved)) < 0)
+		a->resolved[0] = '\0';
+	return PROVIDER_DONE;
+}
+
 /* mw_parse_track - the unsubscribe recorded on the campaign (or the
    campaign or subscriber gone: 404): now the list's unsubscribe */
 static enum provider_result mw_parse_track(struct action *a,
@@ -955,8 +991,15 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 		if (a->step == MW_UNSUB_SEARCH)
 			v = mw_parse_search_all(a, resp, root, spawn, err,
 						errlen);
-		else if (a->step == MW_UNSUB_ONE)
+		else if (a->step == MW_UNSUB_ONE) {
 			v = mw_parse_unsub_one(resp, root, err, errlen);
+			if (v == PROVIDER_DONE && mail_key_is_uid(a->addr) &&
+			    a->klass == CLASS_COMPLAINT) {
+				a->step = MW_UNSUB_WHO;
+				v = PROVIDER_CONTINUE;
+			}
+		} else if (a->step == MW_UNSUB_WHO)
+			v = mw_parse_who(a, resp, root);
 		else if (a->step == MW_UNSUB_TRACK)
 			v = mw_parse_track(a, resp, root, err, errlen);
 		else if (a->step == MW_UNSUB_CAMPAIGN)

@@ -109,8 +109,10 @@ class TestProcessMail(MailCase):
             'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
             put % (LIST, JANE_UID): 2,          # and once by her mail
             put % (OTHER, 'zo123cd456ef7'): 1,
-            # the hidden recipient: only the list and subscriber named
+            # the hidden recipient: only the list and subscriber named,
+            # then who it is, to record the complaint under the address
             put % (LIST, ANON_UID): 1,
+            'GET /api/lists/%s/subscribers/%s' % (LIST, ANON_UID): 1,
             # the unsubscribe mail: on the campaign, then the list
             'POST /api/campaigns/%s/track-unsubscribe/%s' % (CAMPAIGN,
                                                              JANE_UID): 1,
@@ -144,6 +146,11 @@ class TestProcessMail(MailCase):
         self.assertStatus('happy.reader@example.net', 'active')
         anon = self.show('uid:mw:' + ANON_UID)
         self.assertEqual(anon['status'], 'complained')
+        # the address MailWizz named for the hidden recipient
+        hidden = self.show('hidden@example.org')
+        self.assertEqual((hidden['status'], hidden['reason']['kind'],
+                          hidden['reason']['category']),
+                         ('complained', 'arf', 'abuse'))
         self.assertEqual([(a['provider'], a['state']) for a in anon['actions']],
                          [('mw', 'done')])
         mail = self.show('uid:mw:' + JANE_UID)
@@ -311,8 +318,10 @@ class TestFeedbackRecords(MailCase):
             'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
             put % (LIST, JANE_UID): 1,
             put % (OTHER, 'zo123cd456ef7'): 1,
-            put % (LIST, ANON_UID): 1}))
+            put % (LIST, ANON_UID): 1,
+            'GET /api/lists/%s/subscribers/%s' % (LIST, ANON_UID): 1}))
         self.assertStatus('jane.doe@example.net', 'complained')
+        self.assertStatus('hidden@example.org', 'complained')
         self.assertEqual(self.show('uid:mw:' + ANON_UID)['status'],
                          'complained')
         iem = self.show('uid:iem:12:345')

@@ -790,11 +790,31 @@ static void test_unsub_by_ids(void **state)
 	assert_int_equal(a.step, 2);
 	assert_string_equal(a.list_id, LIST);
 
-	/* a complaint about a hidden recipient: the PUT alone */
+	/* a complaint about a hidden recipient: the PUT, then who it is */
 	a = action(OP_COMPLAINT, 0, "uid:mw:" SUB);
 	a.klass = CLASS_COMPLAINT;
 	assert_int_equal(build(fx, &a), 1);
 	assert_int_equal(a.step, 1);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 4);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.method, "GET");
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/lists/"
+			    LIST "/subscribers/" SUB);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"EMAIL\":\"Hidden@Example.ORG\"}}}"),
+			 PROVIDER_DONE);
+	assert_string_equal(a.resolved, "hidden@example.org");
+	/* not an address, or not found: done, nothing resolved */
+	a.step = 4;
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"EMAIL\":\"x@y@z\"}}}"),
+			 PROVIDER_DONE);
+	assert_string_equal(a.resolved, "");
+	a.step = 4;
+	assert_int_equal(parse(fx, &a, 404, NULL), PROVIDER_DONE);
+	assert_string_equal(a.resolved, "");
 
 	/* nothing names the list */
 	a = action(OP_COMPLAINT, 0, "uid:mw:" SUB);
