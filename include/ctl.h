@@ -102,6 +102,7 @@ struct ctl_stats {
 	uint64_t counters[CTL_STATS_N_COUNTERS];
 	uint64_t files;
 	uint64_t files_by_status[3]; /* partial, done, failed */
+	uint64_t notify_queued;	/* items waiting for the operator's mail */
 };
 
 struct ctl_stats_entry {

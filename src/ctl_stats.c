@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "ctl.h"
 #include "exitcodes.h"
+#include "mail_events.h"
 #include "rcpt_rules.h"
 #include "state.h"
 
@@ -61,6 +62,9 @@ static int stats_rcpt_cb(const char *key, size_t keylen, const struct rcpt *r,
 	    ctl_key_copy(key, keylen, addr, sizeof(addr)) == 0) {
 		const char *d = addr_domain(addr);
 
+		/* a subscriber known by its ids only has no domain */
+		if (mail_key_is_uid(addr))
+			d = "(hidden address)";
 		stats_bump(s->domains, d && *d ? d : "(unknown)");
 	}
 	return 0;
@@ -149,6 +153,8 @@ int ctl_stats_gather(struct state *st, struct ctl_stats *s)
 			goto out;
 	}
 	rc = state_file_foreach(st, txn, stats_file_cb, s);
+	if (rc == 0)
+		rc = state_stat_entries(st, txn, "notify", &s->notify_queued);
 out:
 	state_abort(txn);
 	return rc;
@@ -197,6 +203,9 @@ static void stats_text(FILE *out, const struct ctl_stats *s,
 		(unsigned long long)s->files_by_status[FILE_DONE],
 		(unsigned long long)s->files_by_status[FILE_PARTIAL],
 		(unsigned long long)s->files_by_status[FILE_FAILED]);
+	if (s->notify_queued)
+		fprintf(out, "operator mail: %llu items waiting ([notify])\n",
+			(unsigned long long)s->notify_queued);
 }
 
 /* stats_json_num - add a number under KEY (made valid UTF-8) */
@@ -250,6 +259,7 @@ static cJSON *stats_json_build(const struct ctl_stats *s,
 				    ctl_stats_counter_names[i] + strlen("count."),
 				    s->counters[i]);
 	ok = ok && stats_json_num(o, "files", s->files);
+	ok = ok && stats_json_num(o, "notify_queued", s->notify_queued);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

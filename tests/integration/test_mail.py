@@ -427,8 +427,10 @@ class TestNotifyDigest(NotifyCase):
         self.assertNotIn('notify: mailed', res.out)
         self.assertIn('451', res.err)
         self.assertEqual(mta.messages(), [])
+        self.assertEqual(self.ctl_json('stats')['notify_queued'], 1)
         res = self.process()            # nothing new: the queue is sent
         self.assertIn('notify: mailed 1 items', res.out)
+        self.assertEqual(self.ctl_json('stats')['notify_queued'], 0)
         _, text, _ = self.text_of(mta.messages()[0])
         self.assertIn('jane.doe@example.net', text)
 
