@@ -36,7 +36,8 @@
 /* flags */
 #define ARF_F_NO_REPORT_PART	0x0001u /* no message/feedback-report part */
 #define ARF_F_TYPE_ASSUMED	0x0002u /* no Feedback-Type: "abuse" assumed */
-#define ARF_F_HEADERS_ONLY	0x0004u /* original given as text/rfc822-headers */
+#define ARF_F_HEADERS_ONLY	0x0004u /* original given as text/rfc822-headers
+					   (or message/global-headers) */
 #define ARF_F_NO_ORIGINAL	0x0008u /* no original message or headers part */
 #define ARF_F_REDACTED		0x0010u /* a recipient examined was redacted
 					   ("xxxxxxx@", "redacted@", "*****") */
@@ -66,8 +67,8 @@ struct arf_report {
 	char rcpts[ARF_MAX_RCPTS][ADDR_MAX + 1];
 	size_t n_rcpts;
 
-	/* from the original message (message/rfc822 part or
-	   text/rfc822-headers part) */
+	/* from the original message (message/rfc822 or message/global
+	   part, or text/rfc822-headers or message/global-headers part) */
 	char orig_from[ADDR_MAX + 1];
 	char orig_return_path[ADDR_MAX + 1];
 	char orig_subject[256];		/* RFC 2047 decoded */

@@ -4,10 +4,12 @@
  *
  * The mail is parsed once from memory; its MIME tree is walked (through
  * nested multiparts only, a bounded depth) for the first
- * message/feedback-report part and the first original (message/rfc822 or
- * text/rfc822-headers).  The report part and a headers-only original are
- * header blocks: their decoded content is parsed again as a message.
- * The envelope `bounced drop` prepended is read from the outer headers.
+ * message/feedback-report part and the first original (message/rfc822,
+ * message/global, or only its headers: text/rfc822-headers,
+ * message/global-headers).  The report part and a headers-only original
+ * are header blocks: their decoded content is parsed again as a message.
+ * The envelope `bounced drop` prepended is read from the mail's first
+ * two header lines.
  *
  * Error policy: -EINVAL with a one-line reason when the mail is no
  * feedback report at all; a report that lacks fields is not an error (the
@@ -28,7 +30,8 @@
 struct arf_found {
 	GMimePart *report;		/* message/feedback-report */
 	GMimeMessage *orig;		/* message/rfc822's message */
-	GMimePart *orig_headers;	/* text/rfc822-headers */
+	GMimePart *orig_headers;	/* text/rfc822-headers,
+					   message/global-headers */
 };
 
 static GMimeParserOptions *arf_options;
@@ -82,7 +85,8 @@ static void arf_walk(GMimeObject *obj, int depth, struct arf_found *f)
 						      "feedback-report"))
 		f->report = GMIME_PART(obj);
 	else if (!f->orig && !f->orig_headers &&
-		 g_mime_content_type_is_type(ct, "text", "rfc822-headers"))
+		 (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
+		  g_mime_content_type_is_type(ct, "message", "global-headers")))
 		f->orig_headers = GMIME_PART(obj);
 }
 

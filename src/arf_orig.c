@@ -16,11 +16,17 @@
 
 #include "arf_priv.h"
 
-/* arf_first_mailbox - the address of the first mailbox of LIST, or NULL */
-static const char *arf_first_mailbox(InternetAddressList *list)
+/* arf_first_mailbox - the address of the first mailbox of LIST, or NULL;
+   NULL too when the raw NAME header of O is not UTF-8 (GMime would have
+   guessed its charset: an address is not guessed) */
+static const char *arf_first_mailbox(GMimeObject *o, const char *name,
+				     InternetAddressList *list)
 {
+	const char *raw = arf_header_raw(o, name);
 	int i, n = list ? internet_address_list_length(list) : 0;
 
+	if (!raw || !g_utf8_validate(raw, -1, NULL))
+		return NULL;
 	for (i = 0; i < n; i++) {
 		InternetAddress *a = internet_address_list_get_address(list, i);
 
@@ -66,7 +72,7 @@ void arf_orig_fields(GMimeMessage *orig, struct arf_report *r)
 	GMimeObject *o = GMIME_OBJECT(orig);
 
 	arf_addr_copy(r->orig_from,
-		      arf_first_mailbox(g_mime_message_get_from(orig)));
+		      arf_first_mailbox(o, "From", g_mime_message_get_from(orig)));
 	arf_addr_copy(r->orig_return_path, arf_header_raw(o, "Return-Path"));
 	arf_text_copy(r->orig_subject, sizeof(r->orig_subject),
 		      g_mime_message_get_subject(orig));
@@ -140,7 +146,7 @@ static void arf_rcpt_to(GMimeMessage *orig, struct arf_report *r)
 		return;
 	}
 	if (n == 1)
-		arf_rcpt_add(r, arf_first_mailbox(to));
+		arf_rcpt_add(r, arf_first_mailbox(GMIME_OBJECT(orig), "To", to));
 }
 
 /* arf_rcpts - the complained-about recipients, from the best source */

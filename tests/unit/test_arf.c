@@ -502,6 +502,32 @@ static void test_c1_addresses(void **state)
 	g_free(buf);
 }
 
+/* test_global_headers - RFC 6533 message/global-headers as the original;
+   a To whose raw bytes are not UTF-8 names nobody */
+static void test_global_headers(void **state)
+{
+	static const char mail[] =
+		"Content-Type: multipart/report; report-type=feedback-report;"
+		" boundary=\"g\"\n\n"
+		"--g\nContent-Type: message/feedback-report\n\n"
+		"Feedback-Type: abuse\n\n"
+		"--g\nContent-Type: message/global-headers\n\n"
+		"From: =?UTF-8?Q?J=C3=B6rg?= <j\xc3\xb6rg@news.example.com>\n"
+		"To: j\xe9r\xf4me@example.fr\n"
+		"Subject: Gr\xc3\xbc\xc3\x9f" "e\n\n"
+		"--g--\n";
+	struct arf_report got;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(arf_parse(mail, sizeof(mail) - 1, &got, err,
+				   sizeof(err)), 0);
+	assert_string_equal(got.orig_from, "j\xc3\xb6rg@news.example.com");
+	assert_string_equal(got.orig_subject, "Gr\xc3\xbc\xc3\x9f" "e");
+	assert_int_equal(got.n_rcpts, 0);
+	assert_int_equal(got.flags, ARF_F_HEADERS_ONLY | ARF_F_ANONYMISED);
+}
+
 /* nested - the report ARF wrapped in DEPTH multipart/mixed levels */
 static char *nested(int depth, size_t *len)
 {
@@ -568,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_c1_addresses),
+		cmocka_unit_test(test_global_headers),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_flags_str),
 	};
