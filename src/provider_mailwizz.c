@@ -421,6 +421,22 @@ static void mw_message(const struct action *a, char *out, size_t cap)
 	g_string_free(m, TRUE);
 }
 
+/* mw_member_call - METHOD lists/{list}/subscribers/{subscriber}SUFFIX of
+   A's ids, checked; 0 or -1 with ERR */
+static int mw_member_call(struct mw_call *call, const struct action *a,
+			  const char *method, const char *suffix, char *err,
+			  size_t errlen)
+{
+	if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
+			 errlen) != 0 ||
+	    mw_check_uid("subscriber", a->subscriber_id,
+			 sizeof(a->subscriber_id), err, errlen) != 0)
+		return -1;
+	call->method = method;
+	return mw_path(call, err, errlen, "lists/%s/subscribers/%s%s",
+		       a->list_id, a->subscriber_id, suffix);
+}
+
 /* mw_unsub_next - the step after the list is known: record the
    unsubscribe on the campaign first when A is an unsubscribe mail's */
 static uint8_t mw_unsub_next(const struct action *a)
@@ -478,15 +494,8 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 		call.n_get = 1;
 		break;
 	case MW_UNSUB_ONE:
-		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
-				 errlen) != 0 ||
-		    mw_check_uid("subscriber", a->subscriber_id,
-				 sizeof(a->subscriber_id), err, errlen) != 0)
-			return -1;
-		call.method = "PUT";
-		if (mw_path(&call, err, errlen,
-			    "lists/%s/subscribers/%s/unsubscribe", a->list_id,
-			    a->subscriber_id) != 0)
+		if (mw_member_call(&call, a, "PUT", "/unsubscribe", err,
+				   errlen) != 0)
 			return -1;
 		break;
 	case MW_UNSUB_TRACK:
@@ -504,14 +513,7 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 		call.n = 1;
 		break;
 	case MW_UNSUB_WHO:
-		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
-				 errlen) != 0 ||
-		    mw_check_uid("subscriber", a->subscriber_id,
-				 sizeof(a->subscriber_id), err, errlen) != 0)
-			return -1;
-		call.method = "GET";
-		if (mw_path(&call, err, errlen, "lists/%s/subscribers/%s",
-			    a->list_id, a->subscriber_id) != 0)
+		if (mw_member_call(&call, a, "GET", "", err, errlen) != 0)
 			return -1;
 		break;
 	case MW_UNSUB_CAMPAIGN:
