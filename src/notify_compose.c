@@ -13,31 +13,17 @@
  * on first use.  Memory comes from GLib.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <gmime/gmime.h>
 
+#include "errmsg.h"
 #include "notify_priv.h"
 
 #define NC_HOST_MAX 253		/* bytes of a hostname */
 #define NC_URL_MAX 1024		/* bytes of web_url */
-
-/* nc_err - the message into ERR; returns -EINVAL */
-static int __attribute__((format(printf, 3, 4)))
-nc_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* notify_addr_ok - one '@', no blanks, controls or address syntax
    characters, valid UTF-8, at most ADDR_MAX bytes */
@@ -111,30 +97,35 @@ static int nc_check(const struct notify_opts *o, struct notify_doc *d,
 
 	*web_url = NULL;
 	if (!notify_addr_ok(o->from))
-		return nc_err(err, errlen, "notify: from address '%.80s' is "
-			      "not usable in a mail header", o->from ?
-			      o->from : "(none)");
+		return errmsg_rc(-EINVAL, err, errlen,
+				 "notify: from address '%.80s' is "
+				 "not usable in a mail header", o->from ?
+				 o->from : "(none)");
 	if (!o->to || !o->to[0])
-		return nc_err(err, errlen, "notify: no recipient");
+		return errmsg_rc(-EINVAL, err, errlen, "notify: no recipient");
 	for (i = 0; o->to[i]; i++) {
 		if (i >= NOTIFY_MAX_RCPTS)
-			return nc_err(err, errlen, "notify: more than %d "
-				      "recipients", NOTIFY_MAX_RCPTS);
+			return errmsg_rc(-EINVAL, err, errlen,
+					 "notify: more than %d "
+					 "recipients", NOTIFY_MAX_RCPTS);
 		if (!notify_addr_ok(o->to[i]))
-			return nc_err(err, errlen, "notify: recipient '%.80s' "
-				      "is not usable in a mail header",
-				      o->to[i]);
+			return errmsg_rc(-EINVAL, err, errlen,
+					 "notify: recipient '%.80s' "
+					 "is not usable in a mail header",
+					 o->to[i]);
 	}
 	d->host = o->hostname ? o->hostname : "localhost";
 	if (!nc_host_ok(d->host))
-		return nc_err(err, errlen, "notify: hostname '%.80s' is not a "
-			      "host name", d->host);
+		return errmsg_rc(-EINVAL, err, errlen,
+				 "notify: hostname '%.80s' is not a "
+				 "host name", d->host);
 	if (o->web_url && *o->web_url) {
 		*web_url = nc_web_url(o->web_url);
 		if (!*web_url)
-			return nc_err(err, errlen, "notify: web-url '%.80s' is "
-				      "not an http:// or https:// URL",
-				      o->web_url);
+			return errmsg_rc(-EINVAL, err, errlen,
+					 "notify: web-url '%.80s' is "
+					 "not an http:// or https:// URL",
+					 o->web_url);
 	}
 	return 0;
 }
@@ -248,7 +239,8 @@ int notify_compose(const struct notify_opts *o,
 	*out = NULL;
 	*outlen = 0;
 	if (n > 0 && !items)
-		return nc_err(err, errlen, "notify: %zu items but no array", n);
+		return errmsg_rc(-EINVAL, err, errlen,
+				 "notify: %zu items but no array", n);
 	rc = nc_check(o, &d, &web_url, err, errlen);
 	if (rc != 0)
 		goto out;
@@ -278,8 +270,9 @@ int notify_compose(const struct notify_opts *o,
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	raw = g_mime_object_to_string(GMIME_OBJECT(m), fo);
 	if (!raw) {
-		rc = nc_err(err, errlen, "notify: GMime could not write the "
-			    "message");
+		rc = errmsg_rc(-EINVAL, err, errlen,
+			       "notify: GMime could not write the "
+			       "message");
 		goto out;
 	}
 	*out = nc_crlf(raw, outlen);

@@ -14,12 +14,12 @@
  * a failure names it.  Nothing here logs or exits.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "errmsg.h"
 #include "notify.h"
 
 #define NS_LINE_MAX 200		/* bytes of a server answer kept */
@@ -32,20 +32,6 @@ struct notify_smtp_xfer {
 	char line[NS_LINE_MAX + 1];	/* the server's last 4xx/5xx answer */
 	char curl_err[CURL_ERROR_SIZE];
 };
-
-/* ns_err - the message into ERR; returns RC */
-static int __attribute__((format(printf, 4, 5)))
-ns_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* ns_url_ok - smtp:// or smtps:// with a host, printable, no blanks */
 static bool ns_url_ok(const char *u)
@@ -130,25 +116,28 @@ static int ns_rcpts(struct notify_smtp_xfer *x, const char *const *to,
 	size_t i;
 
 	if (!to || !to[0])
-		return ns_err(err, errlen, -EINVAL, "smtp %s: no recipient",
-			      x->url);
+		return errmsg_rc(-EINVAL, err, errlen, "smtp %s: no recipient",
+				 x->url);
 	for (i = 0; to[i]; i++) {
 		struct curl_slist *l;
 		char *p;
 
 		if (i >= NOTIFY_MAX_RCPTS)
-			return ns_err(err, errlen, -EINVAL, "smtp %s: more than "
-				      "%d recipients", x->url, NOTIFY_MAX_RCPTS);
+			return errmsg_rc(-EINVAL, err, errlen,
+					 "smtp %s: more than "
+					 "%d recipients", x->url, NOTIFY_MAX_RCPTS);
 		if (!notify_addr_ok(to[i]))
-			return ns_err(err, errlen, -EINVAL, "smtp %s: recipient "
-				      "'%.80s' is not an address", x->url,
-				      to[i]);
+			return errmsg_rc(-EINVAL, err, errlen,
+					 "smtp %s: recipient "
+					 "'%.80s' is not an address", x->url,
+					 to[i]);
 		p = ns_path(to[i]);
 		l = curl_slist_append(x->rcpts, p);
 		g_free(p);
 		if (!l)
-			return ns_err(err, errlen, -ENOMEM, "smtp %s: out of "
-				      "memory", x->url);
+			return errmsg_rc(-ENOMEM, err, errlen,
+					 "smtp %s: out of "
+					 "memory", x->url);
 		x->rcpts = l;
 	}
 	return 0;
@@ -200,8 +189,9 @@ static int ns_opts(CURL *h, const struct notify_smtp_cfg *c,
 #undef NS_SET
 	g_free(from);
 	if (cc != CURLE_OK)
-		return ns_err(err, errlen, -EINVAL, "smtp %s: libcurl refused "
-			      "%s: %s", x->url, what, curl_easy_strerror(cc));
+		return errmsg_rc(-EINVAL, err, errlen,
+				 "smtp %s: libcurl refused "
+				 "%s: %s", x->url, what, curl_easy_strerror(cc));
 	return 0;
 }
 
@@ -215,15 +205,17 @@ int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
 
 	*out = NULL;
 	if (!ns_url_ok(c->url))
-		return ns_err(err, errlen, -EINVAL, "smtp: '%.80s' is not an "
-			      "smtp:// or smtps:// URL", c->url ? c->url : "");
+		return errmsg_rc(-EINVAL, err, errlen,
+				 "smtp: '%.80s' is not an "
+				 "smtp:// or smtps:// URL", c->url ? c->url : "");
 	if (!notify_addr_ok(c->from))
-		return ns_err(err, errlen, -EINVAL, "smtp %s: sender '%.80s' "
-			      "is not an address", c->url,
-			      c->from ? c->from : "");
+		return errmsg_rc(-EINVAL, err, errlen,
+				 "smtp %s: sender '%.80s' "
+				 "is not an address", c->url,
+				 c->from ? c->from : "");
 	if (!msg || len == 0)
-		return ns_err(err, errlen, -EINVAL, "smtp %s: empty message",
-			      c->url);
+		return errmsg_rc(-EINVAL, err, errlen, "smtp %s: empty message",
+				 c->url);
 	x = g_new0(struct notify_smtp_xfer, 1);
 	x->url = g_strdup(c->url);
 	x->msg = g_memdup2(msg, len);
@@ -276,10 +268,10 @@ int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
 		rc = -EAGAIN;
 	else
 		rc = ns_permanent(res) ? -EPERM : -EAGAIN;
-	return ns_err(err, errlen, rc, "smtp %s: %s%s%s%s (%s)", x->url, why,
-		      said ? "; server said '" : "", said ? said : "",
-		      said ? "'" : "", rc == -EPERM ? "failed for good"
-						   : "will be retried");
+	return errmsg_rc(rc, err, errlen, "smtp %s: %s%s%s%s (%s)", x->url, why,
+			 said ? "; server said '" : "", said ? said : "",
+			 said ? "'" : "", rc == -EPERM ? "failed for good"
+			 : "will be retried");
 }
 
 /* notify_smtp_cfg_from_config - the [notify] keys */
@@ -310,8 +302,8 @@ int notify_smtp_send(const struct notify_smtp_cfg *c, const char *msg,
 	int rc;
 
 	if (!h)
-		return ns_err(err, errlen, -ENOMEM, "smtp: cannot create a "
-			      "libcurl handle");
+		return errmsg_rc(-ENOMEM, err, errlen, "smtp: cannot create a "
+				 "libcurl handle");
 	rc = notify_smtp_setup(h, c, msg, len, &x, err, errlen);
 	if (rc != 0)
 		goto out;

@@ -19,13 +19,13 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "errmsg.h"
 #include "rcpt_codec.h"
 #include "state.h"
 
@@ -99,20 +99,6 @@ const char *state_strerror(int rc)
 	}
 }
 
-/* state_msg - format a message into ERR (which may be NULL) */
-static void state_msg(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void state_msg(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* state_prepare_dir - make sure DIR is usable: created when writable,
    holding a database when read-only */
 static int state_prepare_dir(const char *dir, bool readonly, char *err,
@@ -125,21 +111,21 @@ static int state_prepare_dir(const char *dir, bool readonly, char *err,
 	if (readonly) {
 		n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
 		if (n < 0 || (size_t)n >= sizeof(path)) {
-			state_msg(err, errlen, "state directory name too long: %s",
-				  dir);
+			errmsg(err, errlen, "state directory name too long: %s",
+			       dir);
 			return -ENAMETOOLONG;
 		}
 		if (stat(path, &sb) == 0)
 			return 0;
 		n = errno;
 		if (n == ENOENT || n == ENOTDIR) {
-			state_msg(err, errlen,
-				  "no state in %s yet (run bounced process first)",
-				  dir);
+			errmsg(err, errlen,
+			       "no state in %s yet (run bounced process first)",
+			       dir);
 			return -ENOENT;
 		}
-		state_msg(err, errlen, "cannot read state %s: %s", path,
-			  strerror(n));
+		errmsg(err, errlen, "cannot read state %s: %s", path,
+		       strerror(n));
 		return -n;
 	}
 	if (mkdir(dir, 0750) == 0)
@@ -148,13 +134,13 @@ static int state_prepare_dir(const char *dir, bool readonly, char *err,
 	if (n == EEXIST) {
 		if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
 			return 0;
-		state_msg(err, errlen, "state %s exists but is not a directory",
-			  dir);
+		errmsg(err, errlen, "state %s exists but is not a directory",
+		       dir);
 		return -ENOTDIR;
 	}
-	state_msg(err, errlen, "cannot create state directory %s: %s%s", dir,
-		  strerror(n),
-		  n == ENOENT ? " (create its parent directory first)" : "");
+	errmsg(err, errlen, "cannot create state directory %s: %s%s", dir,
+	       strerror(n),
+	       n == ENOENT ? " (create its parent directory first)" : "");
 	return -n;
 }
 
@@ -199,25 +185,25 @@ static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 		rc = state_raw_put_u64(txn, st->meta, "schema",
 				       STATE_SCHEMA_VERSION);
 		if (rc)
-			state_msg(err, errlen,
-				  "cannot write the schema version in %s: %s",
-				  st->dir, state_strerror(rc));
+			errmsg(err, errlen,
+			       "cannot write the schema version in %s: %s",
+			       st->dir, state_strerror(rc));
 		return rc;
 	}
 	if (rc == -EINVAL) {
-		state_msg(err, errlen, "state %s: the schema version record is "
-			  "corrupt", st->dir);
+		errmsg(err, errlen, "state %s: the schema version record is "
+		       "corrupt", st->dir);
 		return -EIO;
 	}
 	if (rc) {
-		state_msg(err, errlen, "cannot read the schema version in %s: %s",
-			  st->dir, state_strerror(rc));
+		errmsg(err, errlen, "cannot read the schema version in %s: %s",
+		       st->dir, state_strerror(rc));
 		return rc;
 	}
 	if (v > STATE_SCHEMA_VERSION) {
-		state_msg(err, errlen, "state %s has schema %llu, this bounced "
-			  "understands up to %d: upgrade bounced", st->dir,
-			  (unsigned long long)v, STATE_SCHEMA_VERSION);
+		errmsg(err, errlen, "state %s has schema %llu, this bounced "
+		       "understands up to %d: upgrade bounced", st->dir,
+		       (unsigned long long)v, STATE_SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	return 0;
@@ -239,8 +225,8 @@ static int state_open_outbox(struct state *st, MDB_txn *txn, char *err,
 		if (mrc == MDB_NOTFOUND && st->readonly)
 			return 0;	/* written before the outbox existed */
 		if (mrc) {
-			state_msg(err, errlen, "cannot open table %s in %s: %s",
-				  names[i], st->dir, mdb_strerror(mrc));
+			errmsg(err, errlen, "cannot open table %s in %s: %s",
+			       names[i], st->dir, mdb_strerror(mrc));
 			return state_mdb_rc(mrc);
 		}
 	}
@@ -249,8 +235,8 @@ static int state_open_outbox(struct state *st, MDB_txn *txn, char *err,
 	if (mrc == MDB_NOTFOUND && st->readonly)
 		return 0;	/* written before notifications existed */
 	if (mrc) {
-		state_msg(err, errlen, "cannot open table notify in %s: %s",
-			  st->dir, mdb_strerror(mrc));
+		errmsg(err, errlen, "cannot open table notify in %s: %s",
+		       st->dir, mdb_strerror(mrc));
 		return state_mdb_rc(mrc);
 	}
 	st->has_notify = true;
@@ -271,22 +257,22 @@ static int state_open_tables(struct state *st, char *err, size_t errlen)
 	mrc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
 	if (mrc) {
 		rc = state_mdb_rc(mrc);
-		state_msg(err, errlen, "cannot begin a transaction in %s: %s",
-			  st->dir, mdb_strerror(mrc));
+		errmsg(err, errlen, "cannot begin a transaction in %s: %s",
+		       st->dir, mdb_strerror(mrc));
 		return rc;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		mrc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
 		if (mrc == MDB_NOTFOUND) {
-			state_msg(err, errlen, "no state in %s yet (run bounced "
-				  "process first)", st->dir);
+			errmsg(err, errlen, "no state in %s yet (run bounced "
+			       "process first)", st->dir);
 			rc = -ENOENT;
 			goto abort;
 		}
 		if (mrc) {
 			rc = state_mdb_rc(mrc);
-			state_msg(err, errlen, "cannot open table %s in %s: %s",
-				  names[i], st->dir, mdb_strerror(mrc));
+			errmsg(err, errlen, "cannot open table %s in %s: %s",
+			       names[i], st->dir, mdb_strerror(mrc));
 			goto abort;
 		}
 	}
@@ -299,8 +285,8 @@ static int state_open_tables(struct state *st, char *err, size_t errlen)
 	mrc = mdb_txn_commit(txn);
 	if (mrc) {
 		rc = state_mdb_rc(mrc);
-		state_msg(err, errlen, "cannot commit the tables of %s: %s",
-			  st->dir, mdb_strerror(mrc));
+		errmsg(err, errlen, "cannot commit the tables of %s: %s",
+		       st->dir, mdb_strerror(mrc));
 	}
 	return rc;
 abort:
@@ -339,8 +325,8 @@ static int state_env_open(struct state *st, char *err, size_t errlen)
 	st->maxkey = (size_t)mdb_env_get_maxkeysize(st->env);
 	return 0;
 fail:
-	state_msg(err, errlen, "cannot open the state in %s: %s", st->dir,
-		  mdb_strerror(mrc));
+	errmsg(err, errlen, "cannot open the state in %s: %s", st->dir,
+	       mdb_strerror(mrc));
 	return state_mdb_rc(mrc);
 }
 
@@ -352,9 +338,9 @@ int state_open(struct state **out, const char *dir, bool readonly, char *err,
 	int rc;
 
 	*out = NULL;
-	state_msg(err, errlen, "%s", "");
+	errmsg(err, errlen, "%s", "");
 	if (dir == NULL || dir[0] == '\0') {
-		state_msg(err, errlen, "no state directory configured");
+		errmsg(err, errlen, "no state directory configured");
 		return -EINVAL;
 	}
 	rc = state_prepare_dir(dir, readonly, err, errlen);
@@ -362,8 +348,8 @@ int state_open(struct state **out, const char *dir, bool readonly, char *err,
 		return rc;
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->dir = strdup(dir)) == NULL) {
-		state_msg(err, errlen, "out of memory opening the state in %s",
-			  dir);
+		errmsg(err, errlen, "out of memory opening the state in %s",
+		       dir);
 		rc = -ENOMEM;
 		goto fail;
 	}

@@ -10,12 +10,12 @@
  * here logs or exits.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
 
+#include "errmsg.h"
 #include "addr.h"
 #include "event.h"
 #include "unsub_addr.h"
@@ -88,19 +88,6 @@ struct ua_fail {
 	char why[384];
 };
 
-/* ua_err - printf into ERR when there is one */
-static void __attribute__((format(printf, 3, 4)))
-ua_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ua_show - N bytes of S for a message: bounded, printable ASCII only */
 static const char *ua_show(const char *s, size_t n, char buf[UA_SHOW_MAX + 4])
 {
@@ -147,12 +134,12 @@ static int ua_value(enum ua_ph ph, const char *s, size_t n, char *out,
 	size_t i;
 
 	if (n == 0) {
-		ua_err(why, whylen, "%s is missing", d->what);
+		errmsg(why, whylen, "%s is missing", d->what);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!ua_in_alpha(d->alpha, s[i])) {
-			ua_err(why, whylen, "%s '%s' %s", d->what,
+			errmsg(why, whylen, "%s '%s' %s", d->what,
 			       ua_show(s, n, show),
 			       d->alpha == ALPHA_DIGIT ? "is not a number"
 			       : d->alpha == ALPHA_HEX ? "holds characters "
@@ -163,11 +150,11 @@ static int ua_value(enum ua_ph ph, const char *s, size_t n, char *out,
 	}
 	if (n < d->min || n > d->max) {
 		if (d->min == d->max)
-			ua_err(why, whylen, "%s '%s' has %zu characters, "
+			errmsg(why, whylen, "%s '%s' has %zu characters, "
 			       "expected %zu", d->what,
 			       ua_show(s, n, show), n, d->min);
 		else
-			ua_err(why, whylen, "%s '%s' has %zu digits, expected "
+			errmsg(why, whylen, "%s '%s' has %zu digits, expected "
 			       "%zu to %zu", d->what,
 			       ua_show(s, n, show), n, d->min,
 			       d->max);
@@ -263,20 +250,20 @@ static int ua_form_match(const struct ua_form *f, const char *lp, size_t lpn,
 				fail->rc = UNSUB_ADDR_EFORM;
 				fail->progress = pos;
 				if (pos == lpn)
-					ua_err(fail->why, sizeof(fail->why),
+					errmsg(fail->why, sizeof(fail->why),
 					       "local part '%s' does not fit "
 					       "the form '%s': it ends where "
 					       "'%s' is expected",
 					       ua_show(lp, lpn, show), f->text,
 					       t->lit);
 				else
-					ua_err(fail->why, sizeof(fail->why),
+					errmsg(fail->why, sizeof(fail->why),
 					       "local part '%s' does not fit "
 					       "the form '%s': expected '%s' at "
 					       "'%s'", ua_show(lp, lpn, show),
 					       f->text, t->lit,
 					       ua_show(lp + pos, lpn - pos,
-						       show2));
+					       show2));
 				return -1;
 			}
 			pos += t->len;
@@ -289,7 +276,7 @@ static int ua_form_match(const struct ua_form *f, const char *lp, size_t lpn,
 			     sizeof(why)) != 0) {
 			fail->rc = run ? UNSUB_ADDR_EVALUE : UNSUB_ADDR_EFORM;
 			fail->progress = pos + run;
-			ua_err(fail->why, sizeof(fail->why), "%s (form '%s')",
+			errmsg(fail->why, sizeof(fail->why), "%s (form '%s')",
 			       why, f->text);
 			return -1;
 		}
@@ -298,7 +285,7 @@ static int ua_form_match(const struct ua_form *f, const char *lp, size_t lpn,
 	if (pos != lpn) {
 		fail->rc = UNSUB_ADDR_EFORM;
 		fail->progress = pos;
-		ua_err(fail->why, sizeof(fail->why), "local part '%s' does not "
+		errmsg(fail->why, sizeof(fail->why), "local part '%s' does not "
 		       "fit the form '%s': '%s' is left over",
 		       ua_show(lp, lpn, show), f->text,
 		       ua_show(lp + pos, lpn - pos, show2));
@@ -343,12 +330,12 @@ static int ua_match(const struct unsub_addr_set *set, size_t n,
 		if (!f->has[PH_SIGNATURE] || !check_sig)
 			return 0;
 		if (unsub_addr_sign(set->secret, ids, want, sizeof(want)) != 0) {
-			ua_err(err, errlen, "cannot compute the signature "
+			errmsg(err, errlen, "cannot compute the signature "
 			       "(form '%s')", f->text);
 			return -ENOMEM;
 		}
 		if (!ua_sig_equal(sig, want)) {
-			ua_err(err, errlen, "signature '%s' does not match "
+			errmsg(err, errlen, "signature '%s' does not match "
 			       "(forged, or signed with another secret; form "
 			       "'%s')", sig, f->text);
 			memset(ids, 0, sizeof(*ids));
@@ -361,16 +348,16 @@ static int ua_match(const struct unsub_addr_set *set, size_t n,
 	if (!domain_seen) {
 		size_t len;
 
-		ua_err(err, errlen, "domain '%s' is not an unsubscribe domain "
+		errmsg(err, errlen, "domain '%s' is not an unsubscribe domain "
 		       "(forms:", ua_show(at + 1, strlen(at + 1), show));
 		for (i = 0; err && i < n; i++) {
 			len = strlen(err);
-			ua_err(err + len, errlen - len, " '%s'%s",
+			errmsg(err + len, errlen - len, " '%s'%s",
 			       set->forms[i].text, i + 1 < n ? ";" : ")");
 		}
 		return UNSUB_ADDR_EDOMAIN;
 	}
-	ua_err(err, errlen, "%s", best.why);
+	errmsg(err, errlen, "%s", best.why);
 	return best.rc;
 }
 
@@ -384,7 +371,7 @@ int unsub_addr_match(const struct unsub_addr_set *set, const char *addr,
 	memset(ids, 0, sizeof(*ids));
 	if (!set || !addr || len > ADDR_MAX + 2 ||
 	    addr_normalise(addr, len, a, sizeof(a)) < 0) {
-		ua_err(err, errlen, "'%s' is not an address",
+		errmsg(err, errlen, "'%s' is not an address",
 		       addr ? ua_show(addr, len, show) : "");
 		return UNSUB_ADDR_EADDR;
 	}
@@ -430,7 +417,7 @@ int unsub_addr_format(const struct unsub_addr_set *set, size_t form,
 	int i;
 
 	if (!set || form >= set->n || !ids || !out || outlen <= ADDR_MAX) {
-		ua_err(err, errlen, "no address form %zu", form + 1);
+		errmsg(err, errlen, "no address form %zu", form + 1);
 		return -EINVAL;
 	}
 	f = &set->forms[form];
@@ -442,30 +429,30 @@ int unsub_addr_format(const struct unsub_addr_set *set, size_t form,
 			continue;
 		if (ua_value(i, src, strnlen(src, UNSUB_VALUE_MAX), ua_field(&v, i),
 			     why, sizeof(why)) != 0) {
-			ua_err(err, errlen, "%s (form '%s')", why, f->text);
+			errmsg(err, errlen, "%s (form '%s')", why, f->text);
 			return -EINVAL;
 		}
 	}
 	if (!f->has[PH_CAMPAIGN_UID] && ids->campaign[0]) {
-		ua_err(err, errlen, "the form '%s' has no [CAMPAIGN_UID]: a "
+		errmsg(err, errlen, "the form '%s' has no [CAMPAIGN_UID]: a "
 		       "campaign cannot be part of its addresses", f->text);
 		return -EINVAL;
 	}
 	if (!f->has[PH_LIST_UID] && !f->has[PH_LIST_ID] && ids->list[0]) {
-		ua_err(err, errlen, "the form '%s' has no [LIST_UID]: a list "
+		errmsg(err, errlen, "the form '%s' has no [LIST_UID]: a list "
 		       "cannot be part of its addresses (the campaign names it)",
 		       f->text);
 		return -EINVAL;
 	}
 	if (f->has[PH_SIGNATURE] &&
 	    unsub_addr_sign(set->secret, &v, sig, sizeof(sig)) != 0) {
-		ua_err(err, errlen, "cannot sign: no secret (form '%s')",
+		errmsg(err, errlen, "cannot sign: no secret (form '%s')",
 		       f->text);
 		return -EINVAL;
 	}
 	if (strcmp(f->domain, "*") != 0) {
 		if (domain && g_ascii_strcasecmp(domain, f->domain) != 0) {
-			ua_err(err, errlen, "the form '%s' is for the domain "
+			errmsg(err, errlen, "the form '%s' is for the domain "
 			       "'%s', not '%s'", f->text, f->domain,
 			       ua_show(domain, strlen(domain), show));
 			return -EINVAL;
@@ -480,7 +467,7 @@ int unsub_addr_format(const struct unsub_addr_set *set, size_t form,
 			n = addr_normalise(tmp, strlen(tmp), dom, sizeof(dom));
 		}
 		if (n < 0) {
-			ua_err(err, errlen, "the form '%s' takes any domain: "
+			errmsg(err, errlen, "the form '%s' takes any domain: "
 			       "name one (%s)", f->text, domain ? "not a "
 			       "domain" : "none given");
 			return -EINVAL;
@@ -489,7 +476,7 @@ int unsub_addr_format(const struct unsub_addr_set *set, size_t form,
 	}
 	if (ua_render(f, &v, sig, domain, out, outlen) != 0 ||
 	    addr_normalise(out, strlen(out), tmp, sizeof(tmp)) < 0) {
-		ua_err(err, errlen, "the address of form '%s' would be longer "
+		errmsg(err, errlen, "the address of form '%s' would be longer "
 		       "than %d bytes", f->text, ADDR_MAX);
 		return -EINVAL;
 	}
@@ -536,13 +523,14 @@ static int ua_parse_local(struct ua_form *f, const char *s, size_t n,
 			enum ua_ph ph;
 
 			if (!end) {
-				ua_err(err, errlen, "address form '%s': '[' "
+				errmsg(err, errlen, "address form '%s': '[' "
 				       "without ']'", f->text);
 				return -1;
 			}
 			ph = ua_ph_lookup(s + i + 1, (size_t)(end - s - i - 1));
 			if (ph == PH_LITERAL) {
-				ua_err(err, errlen, "address form '%s': unknown "
+				errmsg(err, errlen,
+				       "address form '%s': unknown "
 				       "placeholder '%.*s' (known: "
 				       "[SUBSCRIBER_UID], [LIST_UID], "
 				       "[CAMPAIGN_UID], [SUBSCRIBER_ID], "
@@ -551,13 +539,13 @@ static int ua_parse_local(struct ua_form *f, const char *s, size_t n,
 				return -1;
 			}
 			if (f->has[ph]) {
-				ua_err(err, errlen, "address form '%s': [%s] "
+				errmsg(err, errlen, "address form '%s': [%s] "
 				       "appears twice", f->text,
 				       ua_phs[ph].name);
 				return -1;
 			}
 			if (t && t->ph != PH_LITERAL) {
-				ua_err(err, errlen, "address form '%s': [%s] "
+				errmsg(err, errlen, "address form '%s': [%s] "
 				       "and [%s] need a separator between "
 				       "them (such as '.')", f->text,
 				       ua_phs[t->ph].name, ua_phs[ph].name);
@@ -571,13 +559,13 @@ static int ua_parse_local(struct ua_form *f, const char *s, size_t n,
 			continue;
 		}
 		if (s[i] == ']' || !ua_literal_ok(s[i])) {
-			ua_err(err, errlen, "address form '%s': '%c' cannot be "
+			errmsg(err, errlen, "address form '%s': '%c' cannot be "
 			       "part of a local part", f->text,
 			       (s[i] > 0x20 && s[i] < 0x7f) ? s[i] : '?');
 			return -1;
 		}
 		if (t && t->ph != PH_LITERAL && ua_alnum(s[i])) {
-			ua_err(err, errlen, "address form '%s': [%s] must be "
+			errmsg(err, errlen, "address form '%s': [%s] must be "
 			       "followed by a character that cannot be part "
 			       "of it (such as '.', '-', '_' or '+'), not "
 			       "'%c'", f->text, ua_phs[t->ph].name, s[i]);
@@ -588,7 +576,7 @@ static int ua_parse_local(struct ua_form *f, const char *s, size_t n,
 				goto too_many;
 		}
 		if (t->len >= UA_LOCAL_MAX) {
-			ua_err(err, errlen, "address form '%s': local part "
+			errmsg(err, errlen, "address form '%s': local part "
 			       "longer than %d bytes", f->text, UA_LOCAL_MAX);
 			return -1;
 		}
@@ -597,7 +585,7 @@ static int ua_parse_local(struct ua_form *f, const char *s, size_t n,
 	}
 	return 0;
 too_many:
-	ua_err(err, errlen, "address form '%s': more than %d pieces",
+	errmsg(err, errlen, "address form '%s': more than %d pieces",
 	       f->text, UA_TOKS_MAX);
 	return -1;
 }
@@ -611,38 +599,39 @@ static int ua_check_form(struct ua_form *f, const char *secret, char *err,
 	bool iem = f->has[PH_SUBSCRIBER_ID] || f->has[PH_LIST_ID];
 
 	if (mw && iem) {
-		ua_err(err, errlen, "address form '%s' mixes MailWizz UIDs and "
+		errmsg(err, errlen, "address form '%s' mixes MailWizz UIDs and "
 		       "Interspire IDs", f->text);
 		return -1;
 	}
 	if (mw && (!f->has[PH_SUBSCRIBER_UID] ||
 		   (!f->has[PH_LIST_UID] && !f->has[PH_CAMPAIGN_UID]))) {
-		ua_err(err, errlen, "address form '%s' needs [SUBSCRIBER_UID] "
+		errmsg(err, errlen, "address form '%s' needs [SUBSCRIBER_UID] "
 		       "and [LIST_UID] or [CAMPAIGN_UID] (MailWizz unsubscribes "
 		       "a subscriber from a list, or from a campaign's list)",
 		       f->text);
 		return -1;
 	}
 	if (iem && (!f->has[PH_SUBSCRIBER_ID] || !f->has[PH_LIST_ID])) {
-		ua_err(err, errlen, "address form '%s' needs both "
+		errmsg(err, errlen, "address form '%s' needs both "
 		       "[SUBSCRIBER_ID] and [LIST_ID]", f->text);
 		return -1;
 	}
 	if (!mw && !iem) {
-		ua_err(err, errlen, "address form '%s' names no subscriber: use "
+		errmsg(err, errlen,
+		       "address form '%s' names no subscriber: use "
 		       "[SUBSCRIBER_UID] and [LIST_UID] (MailWizz) or "
 		       "[SUBSCRIBER_ID] and [LIST_ID] (Interspire)", f->text);
 		return -1;
 	}
 	f->system = mw ? UNSUB_MAILWIZZ : UNSUB_INTERSPIRE;
 	if (secret && !f->has[PH_SIGNATURE]) {
-		ua_err(err, errlen, "address form '%s' has no [SIGNATURE], but "
+		errmsg(err, errlen, "address form '%s' has no [SIGNATURE], but "
 		       "a secret is set: every form must be signed (or remove "
 		       "the secret)", f->text);
 		return -1;
 	}
 	if (!secret && f->has[PH_SIGNATURE]) {
-		ua_err(err, errlen, "address form '%s' has [SIGNATURE], but no "
+		errmsg(err, errlen, "address form '%s' has [SIGNATURE], but no "
 		       "secret is set to check it with", f->text);
 		return -1;
 	}
@@ -666,13 +655,13 @@ static int ua_sample(const struct unsub_addr_set *set, const struct ua_form *f,
 		      strcmp(f->domain, "*") ? f->domain : "any.example", a,
 		      sizeof(a)) != 0 ||
 	    addr_normalise(a, strlen(a), b, sizeof(b)) < 0) {
-		ua_err(err, errlen, "address form '%s' does not give valid "
+		errmsg(err, errlen, "address form '%s' does not give valid "
 		       "addresses (a local part is 1 to 64 characters, without "
 		       "'.' at its start or end or two in a row)", f->text);
 		return -1;
 	}
 	if (ua_match(set, set->n, b, false, &ids, NULL, 0) == 0) {
-		ua_err(err, errlen, "address form '%s' is never used: the "
+		errmsg(err, errlen, "address form '%s' is never used: the "
 		       "earlier form '%s' reads its addresses (put the more "
 		       "specific form first)", f->text,
 		       set->forms[ids.form].text);
@@ -691,12 +680,12 @@ static int ua_compile_form(struct unsub_addr_set *set, const char *s,
 	size_t dn;
 
 	if (set->n >= UNSUB_ADDR_FORMS_MAX) {
-		ua_err(err, errlen, "more than %d address forms",
+		errmsg(err, errlen, "more than %d address forms",
 		       UNSUB_ADDR_FORMS_MAX);
 		return -1;
 	}
 	if (n > UA_FORM_MAX) {
-		ua_err(err, errlen, "address form '%s' is longer than %d bytes",
+		errmsg(err, errlen, "address form '%s' is longer than %d bytes",
 		       ua_show(s, n, show), UA_FORM_MAX);
 		return -1;
 	}
@@ -706,7 +695,7 @@ static int ua_compile_form(struct unsub_addr_set *set, const char *s,
 	f->text[n] = '\0';
 	at = memrchr(s, '@', n);
 	if (!at || at == s) {
-		ua_err(err, errlen, "address form '%s' is not LOCALPART@DOMAIN",
+		errmsg(err, errlen, "address form '%s' is not LOCALPART@DOMAIN",
 		       f->text);
 		return -1;
 	}
@@ -717,7 +706,7 @@ static int ua_compile_form(struct unsub_addr_set *set, const char *s,
 		snprintf(tmp, sizeof(tmp), "x@%.*s", (int)(ADDR_MAX - 2), at + 1);
 		if (dn + 2 > ADDR_MAX || memchr(at + 1, '[', dn) ||
 		    addr_normalise(tmp, dn + 2, dom, sizeof(dom)) != (int)dn + 2) {
-			ua_err(err, errlen, "address form '%s': '%s' is not a "
+			errmsg(err, errlen, "address form '%s': '%s' is not a "
 			       "domain (or '*' for any)", f->text,
 			       ua_show(at + 1, dn, show));
 			return -1;
@@ -744,12 +733,12 @@ int unsub_addr_compile(const char *spec, const char *secret,
 
 	*out = NULL;
 	if (!spec) {
-		ua_err(err, errlen, "no address form");
+		errmsg(err, errlen, "no address form");
 		return -EINVAL;
 	}
 	slen = secret ? strnlen(secret, UNSUB_SECRET_MAX + 1) : 0;
 	if (slen > UNSUB_SECRET_MAX) {
-		ua_err(err, errlen, "the secret has more than %d bytes",
+		errmsg(err, errlen, "the secret has more than %d bytes",
 		       UNSUB_SECRET_MAX);
 		return -EINVAL;
 	}
@@ -773,7 +762,7 @@ int unsub_addr_compile(const char *spec, const char *secret,
 			goto fail;
 	}
 	if (set->n == 0) {
-		ua_err(err, errlen, "no address form (expected forms such as "
+		errmsg(err, errlen, "no address form (expected forms such as "
 		       "%s, separated by ';')", UNSUB_ADDR_DEFAULT);
 		goto fail;
 	}

@@ -8,30 +8,17 @@
  * Errors go into the caller's buffer; nothing here logs or exits.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
 
+#include "errmsg.h"
 #include "addr.h"
 #include "unsub_mail.h"
 
 #define UM_SHOW_MAX 80	/* bytes of a header value quoted in a message */
-
-/* um_err - printf into ERR when there is one */
-static void __attribute__((format(printf, 3, 4)))
-um_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* um_show - S for a message: blanks around it dropped, bounded,
    printable ASCII only */
@@ -174,7 +161,7 @@ static int um_rcpt(GMimeMessage *msg, struct unsub_mail *m, char *err,
 		if (!v)
 			continue;
 		if (um_norm(v, m->rcpt) != 0) {
-			um_err(err, errlen, "%s '%s' is not an address",
+			errmsg(err, errlen, "%s '%s' is not an address",
 			       hdrs[i].name, um_show(v, show));
 			return -EINVAL;
 		}
@@ -183,7 +170,7 @@ static int um_rcpt(GMimeMessage *msg, struct unsub_mail *m, char *err,
 	}
 	v = um_raw(GMIME_OBJECT(msg), "To");
 	if (!v) {
-		um_err(err, errlen, "no recipient: no X-Bounced-Envelope-To, "
+		errmsg(err, errlen, "no recipient: no X-Bounced-Envelope-To, "
 		       "Delivered-To or To header");
 		return -EINVAL;
 	}
@@ -191,7 +178,7 @@ static int um_rcpt(GMimeMessage *msg, struct unsub_mail *m, char *err,
 		const char *a = um_first_mailbox(g_mime_message_get_to(msg));
 
 		if (!a || um_norm(a, m->rcpt) != 0) {
-			um_err(err, errlen, "To '%s' holds no address",
+			errmsg(err, errlen, "To '%s' holds no address",
 			       um_show(v, show));
 			return -EINVAL;
 		}
@@ -280,17 +267,17 @@ int unsub_mail_parse(const char *buf, size_t len, struct unsub_mail *out,
 
 	memset(out, 0, sizeof(*out));
 	if (!buf || len == 0) {
-		um_err(err, errlen, "empty mail");
+		errmsg(err, errlen, "empty mail");
 		return -EINVAL;
 	}
 	hlen = um_head_len(buf, len);
 	if (hlen < 0) {
-		um_err(err, errlen, "no end of the header section within %d "
+		errmsg(err, errlen, "no end of the header section within %d "
 		       "bytes", UNSUB_MAIL_HEAD_MAX);
 		return -EINVAL;
 	}
 	if (hlen == 0 || !um_first_line_ok(buf, (size_t)hlen)) {
-		um_err(err, errlen, "not a mail: it does not start with a "
+		errmsg(err, errlen, "not a mail: it does not start with a "
 		       "header field");
 		return -EINVAL;
 	}
@@ -305,7 +292,7 @@ int unsub_mail_parse(const char *buf, size_t len, struct unsub_mail *out,
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	msg = g_mime_parser_construct_message(parser, NULL);
 	if (!msg) {
-		um_err(err, errlen, "not a mail: GMime found no message");
+		errmsg(err, errlen, "not a mail: GMime found no message");
 		goto out;
 	}
 	rc = um_fill(msg, out, err, errlen);
