@@ -61,4 +61,7 @@ void route_ids(const struct config_provider *p, const struct event *ev,
 /* route_uid_ok - a MailWizz UID: 13 characters of [a-z0-9] */
 bool route_uid_ok(const char *s);
 
+/* route_iem_id_ok - an Interspire id: 1 to 10 decimal digits */
+bool route_iem_id_ok(const char *s);
+
 #endif

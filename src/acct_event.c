@@ -5,7 +5,6 @@
  * normalises the recipient and parses the time; a row that cannot be used
  * is reported with a reason (the caller logs it with file and line).
  */
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +12,7 @@
 #include "acct_event.h"
 #include "addr.h"
 #include "mail_events.h"
+#include "route.h"
 #include "timeparse.h"
 
 /* acct_type_kind - record type to event kind */
@@ -79,19 +79,6 @@ static int acct_event_time(const struct acct_map *map, const struct csv_row *row
 	return 0;
 }
 
-/* acct_digits - S (N bytes) is 1 to 10 decimal digits */
-static bool acct_digits(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 10)
-		return false;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
 /* acct_uid_key - the "uid:" key (mail_events.h) of the subscriber an
    anonymised f record's headers name into OUT (ADDR_MAX + 1): MailWizz's
    X-Mw-Subscriber-Uid, else Interspire's X-Mailer-LID + X-Mailer-RecptId;
@@ -99,24 +86,16 @@ static bool acct_digits(const char *s, size_t n)
 static int acct_uid_key(const struct acct_map *map, const struct csv_row *row,
 			char *out)
 {
-	size_t n, ln, rn, i;
-	const char *uid = acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID, &n);
-	const char *lid = acct_get(map, row, AF_HDR_X_MAILER_LID, &ln);
-	const char *rid = acct_get(map, row, AF_HDR_X_MAILER_RECPTID, &rn);
+	const char *uid = acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID, NULL);
+	const char *lid = acct_get(map, row, AF_HDR_X_MAILER_LID, NULL);
+	const char *rid = acct_get(map, row, AF_HDR_X_MAILER_RECPTID, NULL);
 
-	if (n == 13) {
-		for (i = 0; i < n; i++)
-			if (!((uid[i] >= 'a' && uid[i] <= 'z') ||
-			      (uid[i] >= '0' && uid[i] <= '9')))
-				break;
-		if (i == n) {
-			snprintf(out, ADDR_MAX + 1, MAIL_UID_MW "%.13s", uid);
-			return 0;
-		}
+	if (route_uid_ok(uid)) {
+		snprintf(out, ADDR_MAX + 1, MAIL_UID_MW "%s", uid);
+		return 0;
 	}
-	if (acct_digits(lid, ln) && acct_digits(rid, rn)) {
-		snprintf(out, ADDR_MAX + 1, MAIL_UID_IEM "%.*s:%.*s", (int)ln,
-			 lid, (int)rn, rid);
+	if (route_iem_id_ok(lid) && route_iem_id_ok(rid)) {
+		snprintf(out, ADDR_MAX + 1, MAIL_UID_IEM "%s:%s", lid, rid);
 		return 0;
 	}
 	return -1;

@@ -20,17 +20,6 @@ int mail_key_is_uid(const char *key)
 	return strncmp(key, MAIL_UID_PREFIX, strlen(MAIL_UID_PREFIX)) == 0;
 }
 
-/* mail_digits - 1 to 10 decimal digits */
-static int mail_digits(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (s[i] < '0' || s[i] > '9' || i >= 10)
-			return 0;
-	return i > 0;
-}
-
 /* mail_arf_diag - what the record keeps as its text: who reported it and
    the subject of the reported mail */
 static void mail_arf_diag(struct mail_events *me)
@@ -99,7 +88,8 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 	if (route_uid_ok(r->mw_subscriber_uid))
 		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_MW "%s",
 			 r->mw_subscriber_uid);
-	else if (mail_digits(r->mailer_lid) && mail_digits(r->mailer_recptid))
+	else if (route_iem_id_ok(r->mailer_lid) &&
+		 route_iem_id_ok(r->mailer_recptid))
 		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_IEM "%s:%s",
 			 r->mailer_lid, r->mailer_recptid);
 	else {

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 #include <glib.h>
 
+#include "action.h"
 #include "config.h"
 #include "log.h"
 #include "http_xfer.h"
@@ -171,16 +172,6 @@ static const char *ns_state_name(uint8_t st)
 	return "?";
 }
 
-static const char *ns_op_name(uint8_t op)
-{
-	switch (op) {
-	case OP_UNSUBSCRIBE: return "unsubscribe";
-	case OP_BOUNCE: return "bounce";
-	case OP_COMPLAINT: return "complaint";
-	}
-	return "?";
-}
-
 /* ns_results - "mw: complaint done; hook: complaint pending" of the
    recipient record of IT's address */
 static void ns_results(struct notify_sender *ns, MDB_txn *txn,
@@ -195,7 +186,7 @@ static void ns_results(struct notify_sender *ns, MDB_txn *txn,
 			g_string_append_printf(s, "%s%s: %s %s",
 					       s->len ? "; " : "",
 					       r.actions[i].provider,
-					       ns_op_name(r.actions[i].op),
+					       action_op_name(r.actions[i].op),
 					       ns_state_name(r.actions[i].state));
 	}
 	rcpt_set_str(it->results, sizeof(it->results),

@@ -149,8 +149,7 @@ int route_list_uid(const struct config_provider *p, const char *list_id,
 	return -1;
 }
 
-/* route_iem_id_ok - an Interspire id: 1 to 10 decimal digits */
-static bool route_iem_id_ok(const char *s)
+bool route_iem_id_ok(const char *s)
 {
 	size_t i;
 
