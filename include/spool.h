@@ -55,6 +55,21 @@ void spool_push_front(struct spool *sp, const char *name);
    oldest (modification time) first; the number queued, or -errno */
 int spool_scan(struct spool *sp);
 
+/*
+ * spool_dir_list - the names of the regular files of DIR (not starting
+ * with '.', and accepted by WANT with ARG when WANT is not NULL), oldest
+ * first (modification time, then name), at most MAX of them (0 = all;
+ * *MORE, when not NULL, says whether some were left out).  AT_FLAGS go to
+ * fstatat (0, or AT_SYMLINK_NOFOLLOW).  A GPtrArray of names (freed with
+ * it), empty or partial with *RC = -errno when DIR could not be read
+ * (logged); NULL only when it could not be opened.
+ */
+struct _GPtrArray;
+typedef bool (*spool_want_fn)(const char *name, void *arg);
+struct _GPtrArray *spool_dir_list(const char *dir, spool_want_fn want,
+				  void *arg, size_t max, int at_flags,
+				  bool *more, int *rc);
+
 /* spool_next - the first queued name, taken off the queue (g_free it), or
    NULL when the queue is empty */
 char *spool_next(struct spool *sp);

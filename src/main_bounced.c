@@ -4,12 +4,10 @@
  * Only this file and main_bouncectl.c exit the program; every module below
  * returns errors.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +24,7 @@
 #include "notify_send.h"
 #include "outbox.h"
 #include "state.h"
+#include "spool.h"
 #include "spool_mail.h"
 
 static const char usage_text[] =
@@ -144,55 +143,20 @@ static int usage_error(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* spool_names - regular files of DIR not starting with '.', oldest first */
-static int spool_cmp(const void *a, const void *b)
-{
-	const struct { char *path; time_t mtime; } *x = a, *y = b;
-
-	if (x->mtime != y->mtime)
-		return x->mtime < y->mtime ? -1 : 1;
-	return strcmp(x->path, y->path);
-}
-
+/* spool_list - the paths of the files of DIR (not starting with '.'),
+   oldest first, appended to OUT; 0 or -errno (logged) */
 static int spool_list(const char *dir, GPtrArray *out)
 {
-	struct spool_ent { char *path; time_t mtime; } *ents = NULL;
-	size_t n = 0, cap = 0, i;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int rc = 0;
+	GPtrArray *names;
+	guint i;
+	int rc;
 
-	if (!d) {
-		rc = -errno;
-		fprintf(stderr, "bounced: cannot open spool directory '%s': %s\n",
-			dir, strerror(errno));
-		return rc;
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct stat sb;
-		char *p;
-
-		if (de->d_name[0] == '.')
-			continue;
-		p = g_build_filename(dir, de->d_name, NULL);
-		if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			g_free(p);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			ents = g_realloc(ents, cap * sizeof(*ents));
-		}
-		ents[n].path = p;
-		ents[n].mtime = sb.st_mtime;
-		n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(ents, n, sizeof(*ents), spool_cmp);
-	for (i = 0; i < n; i++)
-		g_ptr_array_add(out, ents[i].path);
-	g_free(ents);
+	names = spool_dir_list(dir, NULL, NULL, 0, 0, NULL, &rc);
+	for (i = 0; names && i < names->len; i++)
+		g_ptr_array_add(out, g_build_filename(
+				dir, g_ptr_array_index(names, i), NULL));
+	if (names)
+		g_ptr_array_free(names, TRUE);
 	return rc;
 }
 

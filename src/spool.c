@@ -189,29 +189,30 @@ static gint spool_ent_cmp(gconstpointer pa, gconstpointer pb)
 	return strcmp(a->name, b->name);
 }
 
-/* spool_scan - queue what acct/ holds, oldest first */
-int spool_scan(struct spool *sp)
+GPtrArray *spool_dir_list(const char *dir, spool_want_fn want, void *arg,
+			  size_t max, int at_flags, bool *more, int *rc)
 {
 	GArray *ents = g_array_new(FALSE, FALSE, sizeof(struct spool_ent));
-	DIR *d = opendir(sp->acct);
+	GPtrArray *names = NULL;
+	DIR *d = opendir(dir);
 	struct dirent *de;
-	int rc = 0, n = 0;
 	guint i;
 
+	*rc = 0;
+	if (more)
+		*more = false;
 	if (!d) {
-		rc = -errno;
-		log_error("spool", "cannot read '%s': %s", sp->acct,
-			  strerror(-rc));
+		*rc = -errno;
+		log_error("spool", "cannot read '%s': %s", dir, strerror(-*rc));
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		struct spool_ent e;
 		struct stat sb;
 
-		if (!spool_wanted(sp, de->d_name) ||
-		    g_hash_table_contains(sp->queued, de->d_name))
+		if (de->d_name[0] == '.' || (want && !want(de->d_name, arg)))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &sb, 0) != 0 ||
+		if (fstatat(dirfd(d), de->d_name, &sb, at_flags) != 0 ||
 		    !S_ISREG(sb.st_mode))
 			continue;
 		e.name = g_strdup(de->d_name);
@@ -219,18 +220,49 @@ int spool_scan(struct spool *sp)
 		g_array_append_val(ents, e);
 	}
 	if (errno != 0) {
-		rc = -errno;
-		log_error("spool", "cannot read '%s': %s", sp->acct,
-			  strerror(-rc));
+		*rc = -errno;
+		log_error("spool", "cannot read '%s': %s", dir, strerror(-*rc));
 	}
 	closedir(d);
 	g_array_sort(ents, spool_ent_cmp);
-	for (i = 0; i < ents->len; i++)
-		n += spool_push(sp, g_array_index(ents, struct spool_ent, i).name);
+	names = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < ents->len; i++) {
+		char *name = g_array_index(ents, struct spool_ent, i).name;
+
+		if (max && names->len >= max) {
+			if (more)
+				*more = true;
+			g_free(name);
+			continue;
+		}
+		g_ptr_array_add(names, name);
+	}
 out:
-	for (i = 0; i < ents->len; i++)
-		g_free(g_array_index(ents, struct spool_ent, i).name);
 	g_array_free(ents, TRUE);
+	return names;
+}
+
+/* spool_scan_want - a wanted name not queued yet */
+static bool spool_scan_want(const char *name, void *arg)
+{
+	struct spool *sp = arg;
+
+	return spool_wanted(sp, name) &&
+	       !g_hash_table_contains(sp->queued, name);
+}
+
+/* spool_scan - queue what acct/ holds, oldest first */
+int spool_scan(struct spool *sp)
+{
+	GPtrArray *names;
+	int rc, n = 0;
+	guint i;
+
+	names = spool_dir_list(sp->acct, spool_scan_want, sp, 0, 0, NULL, &rc);
+	for (i = 0; names && i < names->len; i++)
+		n += spool_push(sp, g_ptr_array_index(names, i));
+	if (names)
+		g_ptr_array_free(names, TRUE);
 	return rc ? rc : n;
 }
 

@@ -9,13 +9,11 @@
  * mail as taken before it leaves new/, so a crash between the two only
  * leaves a known mail behind, which is moved on the next pass.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <glib.h>
@@ -99,58 +97,6 @@ void spool_mail_free(struct spool_mail *sm)
 	g_free(sm);
 }
 
-struct spool_mail_ent {
-	char *name;
-	struct timespec mtime;
-};
-
-/* spool_mail_cmp - oldest first, then by name */
-static gint spool_mail_cmp(gconstpointer pa, gconstpointer pb)
-{
-	const struct spool_mail_ent *a = pa, *b = pb;
-
-	if (a->mtime.tv_sec != b->mtime.tv_sec)
-		return a->mtime.tv_sec < b->mtime.tv_sec ? -1 : 1;
-	if (a->mtime.tv_nsec != b->mtime.tv_nsec)
-		return a->mtime.tv_nsec < b->mtime.tv_nsec ? -1 : 1;
-	return strcmp(a->name, b->name);
-}
-
-/* spool_mail_list - up to SPOOL_MAIL_BATCH names of DIR, oldest first;
-   *MORE when there were more */
-static GArray *spool_mail_list(const char *dir, bool *more)
-{
-	GArray *ents = g_array_new(FALSE, FALSE, sizeof(struct spool_mail_ent));
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	*more = false;
-	if (!d) {
-		log_error("spool", "cannot read '%s': %s", dir, strerror(errno));
-		return ents;
-	}
-	while ((de = readdir(d)) != NULL) {
-		struct spool_mail_ent e;
-		struct stat sb;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(sb.st_mode))
-			continue;
-		if (ents->len >= SPOOL_MAIL_BATCH) {
-			*more = true;
-			break;
-		}
-		e.name = g_strdup(de->d_name);
-		e.mtime = sb.st_mtim;
-		g_array_append_val(ents, e);
-	}
-	closedir(d);
-	g_array_sort(ents, spool_mail_cmp);
-	return ents;
-}
-
 /* spool_mail_one - take DIR/NAME; 0, 1 (refused: in failed/), -ENOENT
    (gone) or -errno (the state) */
 static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
@@ -216,19 +162,20 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		    struct ingest_counts *total, bool *more)
 {
 	int64_t end = spool_mail_now_ms() + max_ms;
-	GArray *ents = spool_mail_list(sm->new_dir[kind], more);
+	GPtrArray *names;
 	int n = 0, rc = 0;
 	guint i;
 
-	for (i = 0; i < ents->len; i++) {
-		const char *name = g_array_index(ents, struct spool_mail_ent,
-						 i).name;
-
+	names = spool_dir_list(sm->new_dir[kind], NULL, NULL, SPOOL_MAIL_BATCH,
+			       AT_SYMLINK_NOFOLLOW, more, &rc);
+	rc = 0;		/* a new/ that cannot be read is logged: mails wait */
+	for (i = 0; names && i < names->len; i++) {
 		if (max_ms > 0 && n > 0 && spool_mail_now_ms() >= end) {
 			*more = true;
 			break;
 		}
-		rc = spool_mail_one(sm, in, kind, name, total);
+		rc = spool_mail_one(sm, in, kind, g_ptr_array_index(names, i),
+				    total);
 		if (rc == -ENOENT) {
 			rc = 0;
 			continue;
@@ -239,9 +186,8 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		}
 		n++;
 	}
-	for (i = 0; i < ents->len; i++)
-		g_free(g_array_index(ents, struct spool_mail_ent, i).name);
-	g_array_free(ents, TRUE);
+	if (names)
+		g_ptr_array_free(names, TRUE);
 	return rc < 0 ? rc : n;
 }
 
