@@ -2,9 +2,9 @@
 
 PowerMTA (<acct-file |bounced process ->) starts the program once and
 keeps its stdin open for as long as it runs, writing records as they
-happen.  What is read must reach the state within about batch-interval
-(default 1 s) even while the writer stays quiet, and also while it writes
-a slow trickle; an unfinished line waits for its end; EOF commits the rest
+happen.  What is read must reach the state as soon as the writer pauses,
+and within about batch-interval (default 1 s) while it writes a slow
+trickle; an unfinished line waits for its end; EOF commits the rest
 and exits 0 with the summary line.  Other writers (a second pipe, a
 `bounced process FILE`) may run on the same state at the same time: LMDB
 lets one write at a time, the others wait, none fails.  bouncectl reads
@@ -162,6 +162,18 @@ class TestPipe(PipeTestCase):
         self.send(p, HEADER + bounce('lonely@example.com'))
         self.wait_status('lonely@example.com', 'hard',
                          4.0 if sanitized() else 2.0)
+        self.finish(p)
+
+
+    def test_commit_when_the_writer_pauses(self):
+        """batch-interval far away: a record is committed because
+        PowerMTA paused, not because the interval ran out"""
+        self.write_config(bounced={'batch-interval': '1h'})
+        p = self.start_pipe()
+        self.send(p, HEADER + bounce('paused@example.com'))
+        self.wait_status('paused@example.com', 'hard',
+                         4.0 if sanitized() else 2.0)
+        self.assertIsNone(p.poll(), 'bounced process - exited early')
         self.finish(p)
 
 
