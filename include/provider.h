@@ -51,6 +51,10 @@ enum provider_result {
 	PROVIDER_CONTINUE,	/* the action was updated (step, ids): run it again now */
 	PROVIDER_RETRY,		/* transient: try again later; ERR says why */
 	PROVIDER_FAILED,	/* permanent: to the dead table; ERR says why */
+	PROVIDER_PAUSE,		/* the provider refuses our credentials, keys
+				   or clock: the action stays queued and the
+				   provider is paused until a probe passes;
+				   ERR says why */
 };
 
 struct provider;

@@ -288,6 +288,7 @@ static int dispatch_apply(struct dispatch *d, MDB_txn *txn,
 		return rc;
 	case PROVIDER_CONTINUE:
 		return outbox_update(d->st, txn, &a);
+	case PROVIDER_PAUSE:
 	case PROVIDER_RETRY:
 		if (!r->expired) {
 			rcpt_set_str(a.last_error, sizeof(a.last_error), r->err);
@@ -429,6 +430,7 @@ static void dispatch_report_one(struct dispatch *d,
 		log_debug("dispatch", "%s %s: %s %s: on to step %u", label, name,
 			  op, r->a.addr, r->a.step);
 		return;
+	case PROVIDER_PAUSE:
 	case PROVIDER_RETRY:
 		if (r->expired)
 			break;

@@ -178,6 +178,8 @@ static void dispatch_xfer_parse(struct dispatch *d, struct dispatch_xfer *x,
 	resp.body_len = x->h.body->len - 1;
 	resp.content_type = ctype;
 	res = p->ops->parse(p, &x->a, &resp, spawn, err, sizeof(err));
+	if (res == PROVIDER_PAUSE)	/* paused providers: not yet */
+		res = PROVIDER_RETRY;
 	if (res != PROVIDER_DONE && res != PROVIDER_CONTINUE &&
 	    res != PROVIDER_RETRY && res != PROVIDER_FAILED) {
 		snprintf(err, sizeof(err), "provider gave verdict %d on HTTP %ld",
