@@ -17,9 +17,15 @@
 #include "event.h"
 #include "rcpt.h"
 
-#define ACTION_CODEC_VERSION 1
+#define ACTION_CODEC_VERSION 2	/* 1 is still read (no flags) */
 #define ACTION_ENCODED_MAX 4096
 #define ACTION_ID_MAX 64	/* list / subscriber / campaign identifiers */
+
+/* flags */
+#define ACTION_F_SUPPRESS 0x01	/* OP_BOUNCE: the bounce that suppresses the
+				   address (not a campaign record of an
+				   address suppressed before): a provider
+				   that also unsubscribes does it after */
 
 struct action {
 	uint64_t id;		/* unique, increasing; 0 until enqueued */
@@ -35,13 +41,27 @@ struct action {
 	char list_id[ACTION_ID_MAX];	   /* MailWizz list UID, Interspire list id */
 	char subscriber_id[ACTION_ID_MAX]; /* MailWizz subscriber UID, Interspire id */
 	char campaign_id[ACTION_ID_MAX];   /* MailWizz campaign UID (from jobId) */
-	char bounce_type[8];	/* "hard", "soft" (bounce records) */
+	char bounce_type[8];	/* "hard", "soft" (bounce records; "hard" on a
+				   complaint asks for the blacklisting bounce) */
+	uint8_t flags;		/* ACTION_F_* */
 	struct rcpt_reason ev;	/* the record behind it (time, file, line, DSN …) */
 	char last_error[256];	/* why the last attempt failed */
 	/* not stored (the codec leaves it out): the address a provider
 	   found for a subscriber known by its ids only, set by parse() for
 	   the dispatcher to record (dispatch_commit.c) */
 	char resolved[ADDR_MAX + 1];
+	/* not stored either: something the operator must hear about (a
+	   subscriber uid naming another address, an address the provider
+	   refuses), set by parse() for the dispatcher to log, keep on the
+	   recipient record and put in the operator's mail */
+	char notice[256];
+	uint8_t notice_level;	/* enum action_notice_level */
+};
+
+enum action_notice_level {
+	NOTICE_WARN = 0,	/* logged, kept on the record, in the digest */
+	NOTICE_ERROR = 1,	/* the same, logged as an error */
+	NOTICE_INFO = 2,	/* logged only */
 };
 
 /* action_encode - A into BUF; 0 or -ENOBUFS */

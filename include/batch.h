@@ -26,7 +26,10 @@ struct batch_event {
 struct batch_rcpt {
 	const char *addr;	/* normalised address, in the arena */
 	struct batch_event *first, *last;
-	bool suppressed;	/* a suppressing event is queued: the rest are dups */
+	bool suppressed;	/* a suppressing event is queued: the rest are
+				   dups, kept as events only when they are
+				   bounces of a campaign no kept event names
+				   (each campaign gets its bounce record) */
 	struct rcpt_dups dups;	/* events after it, counted only */
 };
 

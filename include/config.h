@@ -54,6 +54,15 @@ struct config_provider {
 	int complaint_action;	/* mailwizz: ACT_UNSUBSCRIBE (default) or
 				   ACT_BOTH ("blacklist": also a hard bounce
 				   on the campaign, which blacklists) */
+	int complaint_scope;	/* enum complaint_scope, default everywhere */
+};
+
+/* complaint-scope: what a complaint whose report hid the address does
+   once a provider named the subscriber behind it */
+enum complaint_scope {
+	SCOPE_EVERYWHERE = 0,	/* a complaint of that address, like any
+				   other: every provider acts on it */
+	SCOPE_LIST = 1,		/* only the subscriber the report named */
 };
 
 /* how MailWizz writes List-Id ("<list uid> <display name>"), and the

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
+#include <lmdb.h>
 #include <glib.h>
 
 #include "config.h"
@@ -85,6 +86,25 @@ int ctl_graph_parse(const struct ctl_ctx *ctx, int argc, char **argv,
 int ctl_graph_error(const struct ctl_ctx *ctx, const char *cmd, int rc,
 		    const char *err);
 
+/* ---- ctl_paused.c: providers paused for refused credentials ---- */
+
+#define CTL_PAUSED_MAX 32
+
+struct ctl_pause {
+	char name[32];
+	int64_t since_ms;
+	char why[256];
+};
+
+/* ctl_paused - the paused providers of CFG (at most MAX) into OUT, read in
+   TXN; how many */
+size_t ctl_paused(struct state *st, MDB_txn *txn, const struct config *cfg,
+		  struct ctl_pause *out, size_t max);
+/* ctl_paused_text - one line per paused provider */
+void ctl_paused_text(FILE *out, const struct ctl_pause *p, size_t n);
+/* ctl_paused_json - [{provider, since, reason}], NULL on ENOMEM */
+cJSON *ctl_paused_json(const struct ctl_pause *p, size_t n);
+
 /* ---- ctl_stats.c: the numbers of stats, shared with report ---- */
 
 #define CTL_STATS_TOP_DOMAINS 10
@@ -103,6 +123,8 @@ struct ctl_stats {
 	uint64_t files;
 	uint64_t files_by_status[3]; /* partial, done, failed */
 	uint64_t notify_queued;	/* items waiting for the operator's mail */
+	struct ctl_pause paused[CTL_PAUSED_MAX]; /* providers paused */
+	size_t n_paused;
 };
 
 struct ctl_stats_entry {
@@ -114,8 +136,9 @@ struct ctl_stats_entry {
 void ctl_stats_init(struct ctl_stats *s);
 void ctl_stats_release(struct ctl_stats *s);
 /* ctl_stats_gather - walk the state once (one read-only transaction)
-   into S (initialised); 0 or -errno */
-int ctl_stats_gather(struct state *st, struct ctl_stats *s);
+   into S (initialised), the pauses of CFG's providers too; 0 or -errno */
+int ctl_stats_gather(struct state *st, const struct config *cfg,
+		     struct ctl_stats *s);
 /* ctl_stats_sorted - the entries of H, most first, then by name; *N of
    them; g_free the result */
 struct ctl_stats_entry *ctl_stats_sorted(GHashTable *h, size_t *n);

@@ -61,7 +61,9 @@ int dispatch_poll(struct dispatch *d, struct curl_waitfd *extra, unsigned n,
 unsigned dispatch_in_flight(const struct dispatch *d);
 
 /* dispatch_next_due - ms until the next pending action falls due (0 =
-   now); -ENOENT when the outbox is empty and nothing is in flight */
+   now); -ENOENT when the outbox is empty and nothing is in flight;
+   -EAGAIN when nothing is in flight and what waits belongs to paused
+   providers (or to providers the configuration no longer has) */
 int dispatch_next_due(struct dispatch *d, int64_t *in_ms);
 
 /* dispatch_counts - counts of provider I (0-based, config order) */
@@ -70,6 +72,9 @@ unsigned dispatch_providers(const struct dispatch *d);
 void dispatch_get_counts(const struct dispatch *d, unsigned i,
 			 struct dispatch_counts *c);
 
+/* dispatch_paused - why provider I is paused (credentials, keys or clock
+   refused), or NULL when it is not */
+const char *dispatch_paused(const struct dispatch *d, unsigned i);
 /* dispatch_stop - stop starting new requests (shutdown); in-flight ones go on */
 void dispatch_stop(struct dispatch *d);
 

@@ -16,6 +16,8 @@ struct mw_campaign_info {
 	char list_uid[64];
 	char list_name[256];
 	int64_t send_time;	/* send_at, taken as UTC; 0 unknown */
+	char send_at[64];	/* send_at as MailWizz wrote it (the customer's
+				   locale: "11/24/26, 8:00 AM"), cleaned */
 };
 
 /* mailwizz_campaign_request - the GET of campaign UID at MailWizz provider

@@ -53,6 +53,10 @@ struct notify_item {
 	char list_uid[64];		/* MailWizz list UID */
 	char list_name[256];
 	int64_t send_time;		/* when the campaign was sent */
+	char send_at[64];		/* the same as MailWizz wrote it (its
+					   customer's locale); shown when
+					   send_time is unknown (not queued:
+					   filled when the mail is written) */
 };
 
 struct notify_opts {

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RCPT_CODEC_VERSION 1
+#define RCPT_CODEC_VERSION 2	/* 1 is still read (no notice) */
 #define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
-#define RCPT_ACTIONS_MAX 8
+#define RCPT_ACTIONS_MAX 16	/* provider operations and campaign records */
 #define RCPT_CATEGORY_MAX 64	/* bytes kept of a category, NUL included */
 
 enum rcpt_status {
@@ -86,6 +86,10 @@ struct rcpt {
 
 	uint32_t n_actions;
 	struct rcpt_action actions[RCPT_ACTIONS_MAX];
+	/* the latest thing a provider said the operator must know about
+	   this address (a subscriber uid naming another address ...) */
+	int64_t notice_time;	/* wall clock; 0 = none */
+	char notice[256];
 };
 
 /* rcpt_init - an empty active record */

@@ -19,7 +19,12 @@
 #include "event.h"
 #include "rcpt_rules.h"
 
-#define ROUTE_MAX_OPS 2
+/* one operation a provider is asked for */
+struct route_op {
+	int op;			/* enum rcpt_op */
+	const char *bounce_type; /* "hard", "soft" or NULL (static strings) */
+	unsigned flags;		/* ACTION_F_* */
+};
 
 /* route_sender_match - does P send as ORIG? */
 bool route_sender_match(const struct config_provider *p, const char *orig);
@@ -30,14 +35,25 @@ int route_campaign(const struct config_provider *p, const char *job_id,
 		   char *out, size_t outlen);
 
 /*
- * route_plan - the operations (enum rcpt_op) provider P performs for an
- * event EV whose outcome was O; returns how many were written to OPS
- * (0: this provider is not concerned).  *BOUNCE_TYPE is set to "hard" or
- * "soft" when an OP_BOUNCE is among them.
+ * route_plan - the operation provider P performs for an event EV whose
+ * outcome was O, into *OP; returns 1, or 0 when this provider is not
+ * concerned.
+ *   hard, escalated  MailWizz with a campaign and hard-action recording
+ *                    bounces: OP_BOUNCE "hard" flagged ACTION_F_SUPPRESS
+ *                    (the unsubscribe follows it); else OP_UNSUBSCRIBE
+ *   soft             a soft bounce record (MailWizz, soft-action bounce,
+ *                    a campaign) or a webhook event
+ *   duplicate        a bounce (hard or soft) of an address suppressed
+ *                    before, on a MailWizz campaign: the bounce record of
+ *                    that campaign alone (no unsubscribe, done before)
+ *   complaint        OP_COMPLAINT (complaints = true); with complaint-action
+ *                    = blacklist and a campaign, bounce_type "hard": the
+ *                    provider records the blacklisting bounce first
+ *   unsubscribe      OP_UNSUBSCRIBE (lists = true)
+ * Bounces go only to providers whose senders match EV's orig.
  */
 int route_plan(const struct config_provider *p, const struct event *ev,
-	       enum rcpt_outcome o, int ops[ROUTE_MAX_OPS],
-	       const char **bounce_type);
+	       enum rcpt_outcome o, struct route_op *op);
 
 /*
  * route_list_uid - the MailWizz list UID in LIST_ID (a List-Id header

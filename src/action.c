@@ -14,8 +14,12 @@
  *   ev: i64 time, u8 kind, u64 line, str source, category, dsn_status,
  *       dsn_diag, orig, vmta, job_id
  *   str last_error
+ *   u8  flags (ACTION_F_*)                       version 2 only
  *
- * where "str" is a u16 length and that many bytes, no NUL.
+ * where "str" is a u16 length and that many bytes, no NUL.  Version 1
+ * (no flags) is still read: a hard bounce of it was the one that
+ * suppressed its address (ACTION_F_SUPPRESS), as every bounce record of
+ * that version was.
  *
  * Error policy: the encoder refuses actions it could not decode again
  * (-EINVAL: an operation or event class out of range) and short buffers
@@ -83,6 +87,7 @@ int action_encode(const struct action *a, uint8_t *buf, size_t cap,
 	PUT_STR(&w, a->bounce_type);
 	rcpt_reason_put(&w, &a->ev);
 	PUT_STR(&w, a->last_error);
+	codec_put_u8(&w, a->flags);
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
@@ -121,7 +126,7 @@ int action_decode(const uint8_t *buf, size_t len, struct action *a)
 	memset(a, 0, sizeof(*a));
 	if (buf == NULL || codec_get_u8(&rd, &version))
 		goto fail;
-	if (version != ACTION_CODEC_VERSION) {
+	if (version != ACTION_CODEC_VERSION && version != 1) {
 		rc = -EPROTO;
 		goto fail;
 	}
@@ -134,6 +139,12 @@ int action_decode(const uint8_t *buf, size_t len, struct action *a)
 	bad |= GET_STR(&rd, a->bounce_type);
 	if (bad || rcpt_reason_get(&rd, &a->ev) ||
 	    GET_STR(&rd, a->last_error))
+		goto fail;
+	if (version == 1)
+		a->flags = a->op == OP_BOUNCE &&
+				   strcmp(a->bounce_type, "hard") == 0 ?
+			   ACTION_F_SUPPRESS : 0;
+	else if (codec_get_u8(&rd, &a->flags))
 		goto fail;
 	if (rd.pos != rd.len)	/* trailing garbage */
 		goto fail;

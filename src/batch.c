@@ -183,6 +183,25 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	return dst->x ? batch_copy_extra(b, dst) : 0;
 }
 
+/* batch_new_campaign - is EV a bounce of a campaign (job id) that none of
+   BR's kept events names?  Such a bounce of a suppressed address is kept
+   whole: it may ask for that campaign's bounce record. */
+static bool batch_new_campaign(const struct batch_rcpt *br,
+			       const struct event *ev)
+{
+	const struct batch_event *be;
+
+	if ((ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT) ||
+	    !ev->job_id || !*ev->job_id)
+		return false;
+	for (be = br->first; be; be = be->next)
+		if (be->ev.job_id && strncmp(be->ev.job_id, ev->job_id,
+					     sizeof(((struct rcpt_reason *)0)
+							    ->job_id) - 1) == 0)
+			return false;
+	return true;
+}
+
 int batch_add(struct batch *b, const struct event *ev)
 {
 	struct batch_rcpt *br = g_hash_table_lookup(b->by_addr, ev->rcpt);
@@ -201,7 +220,7 @@ int batch_add(struct batch *b, const struct event *ev)
 		g_hash_table_insert(b->by_addr, (gpointer)br->addr, br);
 	}
 	b->n_events++;
-	if (br->suppressed) {
+	if (br->suppressed && !batch_new_campaign(br, ev)) {
 		struct event tmp = *ev;
 
 		/* only the category of a bounce is kept */

@@ -73,7 +73,7 @@ static const char *const cfg_keys_metrics[] = { "textfile", NULL };
 static const char *const cfg_keys_common[] = {
 	"type", "senders", "concurrency", "timeout", "connect-timeout",
 	"ca-file", "max-age", "complaints", "lists", "retry-min", "retry-max",
-	NULL
+	"complaint-scope", NULL
 };
 static const char *const cfg_keys_mailwizz[] = {
 	"endpoint", "api-version", "public-key", "private-key", "api-key",
@@ -899,6 +899,31 @@ static int cfg_complaint_action(struct cfg_ctx *c, const char *g,
 	return -1;
 }
 
+/* cfg_complaint_scope - everywhere (default) or list */
+static int cfg_complaint_scope(struct cfg_ctx *c, const char *g,
+			       struct config_provider *p)
+{
+	char buf[CFG_SHOW_MAX + 4];
+	char *v = NULL;
+
+	p->complaint_scope = SCOPE_EVERYWHERE;
+	if (cfg_raw(c, g, "complaint-scope", &v) != 0)
+		return -1;
+	if (!v || g_ascii_strcasecmp(v, "everywhere") == 0) {
+		g_free(v);
+		return 0;
+	}
+	if (g_ascii_strcasecmp(v, "list") == 0) {
+		p->complaint_scope = SCOPE_LIST;
+		g_free(v);
+		return 0;
+	}
+	cfg_fail(c, "[%s] complaint-scope = '%s': expected everywhere or list",
+		 g, cfg_show(v, buf, sizeof(buf)));
+	g_free(v);
+	return -1;
+}
+
 /* cfg_list_id - the List-Id forms of a mailwizz provider: ';'-separated,
    each one [LIST_UID] among literal text and '*' wildcards */
 static int cfg_list_id(struct cfg_ctx *c, const char *g,
@@ -1133,6 +1158,7 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 			 &p->max_age) != 0 ||
 	    cfg_bool(c, g, "complaints", &p->complaints) != 0 ||
 	    cfg_bool(c, g, "lists", &p->lists) != 0 ||
+	    cfg_complaint_scope(c, g, p) != 0 ||
 	    cfg_duration(c, g, "retry-min", true, 1, 3600 * 1000LL,
 			 &p->retry_min_ms) != 0 ||
 	    cfg_duration(c, g, "retry-max", true, 1, 7 * 24 * 3600 * 1000LL,

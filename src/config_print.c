@@ -173,6 +173,8 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 	cfgp_duration_ms(out, "retry-max", p->retry_max_ms);
 	cfgp_value(out, "complaints", p->complaints ? "true" : "false");
 	cfgp_value(out, "lists", p->lists ? "true" : "false");
+	cfgp_value(out, "complaint-scope",
+		   p->complaint_scope == SCOPE_LIST ? "list" : "everywhere");
 }
 
 /* config_print - the effective config as INI, secrets masked */

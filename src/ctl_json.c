@@ -234,7 +234,10 @@ static cJSON *ctl_json_actions(const struct rcpt *r)
 			  ctl_put(o, "op", cJSON_CreateString(ctl_op_name(act->op))) &&
 			  ctl_put(o, "state", cJSON_CreateString(
 						 ctl_action_state_name(act->state))) &&
-			  ctl_put(o, "time", ctl_json_time(act->time));
+			  ctl_put(o, "time", ctl_json_time(act->time)) &&
+			  ctl_put(o, "campaign", act->campaign_id[0] ?
+				  ctl_json_string(act->campaign_id) :
+				  cJSON_CreateNull());
 
 		if (!ok) {
 			cJSON_Delete(o);
@@ -265,7 +268,10 @@ static bool ctl_json_detail(cJSON *o, const struct rcpt *r)
 		       ctl_reason_empty(&r->last_soft) ?
 			       cJSON_CreateNull() :
 			       ctl_json_reason(&r->last_soft)) &&
-	       ctl_put(o, "actions", ctl_json_actions(r));
+	       ctl_put(o, "actions", ctl_json_actions(r)) &&
+	       ctl_put(o, "notice", r->notice_time ?
+			       ctl_json_string(r->notice) : cJSON_CreateNull()) &&
+	       ctl_put(o, "notice_time", ctl_json_time(r->notice_time));
 }
 
 cJSON *ctl_json_rcpt(const char *addr, const struct rcpt *r, bool detail)

@@ -117,6 +117,12 @@ static int ctl_queue_list(struct ctl_ctx *ctx, int argc, char **argv,
 		  : outbox_foreach(st, txn, -1, ctl_queue_print, &q);
 	if (q.fmt == CTL_FMT_JSON)
 		fputs("]\n", ctx->out);
+	if (rc == 0 && !dead && q.fmt != CTL_FMT_JSON) {
+		struct ctl_pause p[CTL_PAUSED_MAX];
+
+		ctl_paused_text(ctx->out, p, ctl_paused(st, txn, ctx->cfg, p,
+							CTL_PAUSED_MAX));
+	}
 	if (rc) {
 		ex = ctl_state_error(ctx, "cannot read the outbox of", rc);
 		goto out;

@@ -103,10 +103,11 @@ static int report_dead_cb(const struct action *a, void *arg)
 }
 
 /* report_gather - stats, queue and dead letters; 0 or -errno */
-static int report_gather(struct state *st, struct report *r)
+static int report_gather(struct state *st, const struct config *cfg,
+			 struct report *r)
 {
 	MDB_txn *txn = NULL;
-	int rc = ctl_stats_gather(st, &r->s);
+	int rc = ctl_stats_gather(st, cfg, &r->s);
 
 	if (rc)
 		return rc;
@@ -321,7 +322,7 @@ int cmd_report(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = ctl_state_open(ctx, false, &st);
 	if (rc)
 		goto out;
-	rc = report_gather(st, r);
+	rc = report_gather(st, ctx->cfg, r);
 	if (rc) {
 		rc = ctl_state_error(ctx, "read", rc);
 		goto out;

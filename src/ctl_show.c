@@ -88,7 +88,7 @@ static void show_history(FILE *out, const struct rcpt *r)
 	uint32_t i, n = r->n_soft < RCPT_SOFT_MAX ? r->n_soft : RCPT_SOFT_MAX;
 	uint32_t na = r->n_actions < RCPT_ACTIONS_MAX ? r->n_actions :
 							RCPT_ACTIONS_MAX;
-	char clean[SHOW_CLEAN_MAX], t1[64], t2[64];
+	char clean[SHOW_CLEAN_MAX], clean2[SHOW_CLEAN_MAX], t1[64], t2[64];
 
 	ctl_time_text(r->first_seen, t1, sizeof(t1));
 	fprintf(out, "%-15s %s\n", "first seen:", t1);
@@ -123,9 +123,13 @@ static void show_history(FILE *out, const struct rcpt *r)
 		const struct rcpt_action *a = &r->actions[i];
 
 		ctl_time_text(a->time, t1, sizeof(t1));
-		fprintf(out, "  %-16s %-12s %-8s %s\n",
+		fprintf(out, "  %-16s %-12s %-8s %s%s%s\n",
 			ctl_text_clean(a->provider, clean, sizeof(clean)),
-			ctl_op_name(a->op), ctl_action_state_name(a->state), t1);
+			ctl_op_name(a->op), ctl_action_state_name(a->state), t1,
+			a->campaign_id[0] ? "  campaign " : "",
+			a->campaign_id[0] ?
+				ctl_text_clean(a->campaign_id, clean2,
+					       sizeof(clean2)) : "");
 	}
 }
 
@@ -138,6 +142,13 @@ static void show_text(FILE *out, const char *addr, const struct rcpt *r)
 		ctl_text_clean(addr, clean, sizeof(clean)));
 	show_why(out, r);
 	show_history(out, r);
+	if (r->notice_time) {
+		char t1[64];
+
+		ctl_time_text(r->notice_time, t1, sizeof(t1));
+		fprintf(out, "%-15s %s: %s\n", "notice:", t1,
+			ctl_text_clean(r->notice, clean, sizeof(clean)));
+	}
 }
 
 /* show_json - the record as one JSON object; 0 or EXIT_SOFTWARE */

@@ -130,7 +130,8 @@ void ctl_stats_release(struct ctl_stats *s)
 	s->domains = s->cats = NULL;
 }
 
-int ctl_stats_gather(struct state *st, struct ctl_stats *s)
+int ctl_stats_gather(struct state *st, const struct config *cfg,
+		     struct ctl_stats *s)
 {
 	MDB_txn *txn = NULL;
 	size_t i;
@@ -155,6 +156,9 @@ int ctl_stats_gather(struct state *st, struct ctl_stats *s)
 	rc = state_file_foreach(st, txn, stats_file_cb, s);
 	if (rc == 0)
 		rc = state_stat_entries(st, txn, "notify", &s->notify_queued);
+	if (rc == 0)
+		s->n_paused = ctl_paused(st, txn, cfg, s->paused,
+					 CTL_PAUSED_MAX);
 out:
 	state_abort(txn);
 	return rc;
@@ -206,6 +210,7 @@ static void stats_text(FILE *out, const struct ctl_stats *s,
 	if (s->notify_queued)
 		fprintf(out, "operator mail: %llu items waiting ([notify])\n",
 			(unsigned long long)s->notify_queued);
+	ctl_paused_text(out, s->paused, s->n_paused);
 }
 
 /* stats_json_num - add a number under KEY (made valid UTF-8) */
@@ -260,6 +265,9 @@ static cJSON *stats_json_build(const struct ctl_stats *s,
 				    s->counters[i]);
 	ok = ok && stats_json_num(o, "files", s->files);
 	ok = ok && stats_json_num(o, "notify_queued", s->notify_queued);
+	ok = ok && cJSON_AddItemToObject(o, "paused",
+					 ctl_paused_json(s->paused,
+							 s->n_paused));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -285,7 +293,7 @@ int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv)
 	rc = ctl_state_open(ctx, false, &st);
 	if (rc != 0)
 		goto out;
-	rc = ctl_stats_gather(st, &s);
+	rc = ctl_stats_gather(st, ctx->cfg, &s);
 	if (rc != 0) {
 		rc = ctl_state_error(ctx, "read", rc);
 		goto out;

@@ -40,6 +40,7 @@
 #include "dispatch_priv.h"
 #include "log.h"
 #include "outbox.h"
+#include "provider_pause.h"
 
 #define DISPATCH_STARTS_PER_STEP 256	/* actions started in one step */
 #define DISPATCH_VISIT_MAX 100000	/* outbox entries looked at per walk */
@@ -82,13 +83,31 @@ static int dispatch_prov_of(struct dispatch *d, const char *name)
 	return -1;
 }
 
-/* dispatch_all_full - every provider is at its concurrency limit */
-static bool dispatch_all_full(const struct dispatch *d)
+/* dispatch_can_start - a slot for DP at NOW_MS (a paused provider: none
+   but its probe, when due and nothing else is under way) */
+static bool dispatch_can_start(const struct dispatch_prov *dp, int64_t now_ms)
+{
+	if (dp->paused_ms)
+		return dp->in_flight == 0 && now_ms >= dp->probe_ms;
+	return dp->in_flight < (unsigned)dp->cfg->concurrency;
+}
+
+bool dispatch_startable(struct dispatch_prov *dp, int64_t now_ms)
+{
+	if (!dispatch_can_start(dp, now_ms))
+		return false;
+	if (dp->paused_ms)
+		dp->probe_ms = now_ms + DISPATCH_PROBE_MS;
+	return true;
+}
+
+/* dispatch_all_full - no provider can start anything now */
+static bool dispatch_all_full(const struct dispatch *d, int64_t now_ms)
 {
 	unsigned i;
 
 	for (i = 0; i < d->n_provs; i++)
-		if (d->provs[i].in_flight < (unsigned)d->provs[i].cfg->concurrency)
+		if (dispatch_can_start(&d->provs[i], now_ms))
 			return false;
 	return true;
 }
@@ -139,10 +158,10 @@ static int dispatch_walk_cb(const struct action *a, void *arg)
 	if (g_hash_table_contains(d->in_flight, &a->id))
 		return 0;
 	prov = dispatch_prov_of(d, a->provider);
-	if (prov < 0 || d->provs[prov].in_flight >=
-				(unsigned)d->provs[prov].cfg->concurrency) {
+	if (prov < 0 ||
+	    !dispatch_can_start(&d->provs[prov], dispatch_now_ms())) {
 		w->waiting = true;
-		return dispatch_all_full(d) ? 1 : 0;
+		return dispatch_all_full(d, dispatch_now_ms()) ? 1 : 0;
 	}
 	if (!w->start) {	/* dispatch_next_due: startable now */
 		w->next_due = a->due_ms;
@@ -152,6 +171,7 @@ static int dispatch_walk_cb(const struct action *a, void *arg)
 		w->more = true;
 		return 1;
 	}
+	(void)dispatch_startable(&d->provs[prov], dispatch_now_ms());
 	dispatch_start(d, (unsigned)prov, a, w->now_ms);
 	w->started++;
 	return 0;
@@ -263,11 +283,20 @@ int dispatch_next_due(struct dispatch *d, int64_t *in_ms)
 		*in_ms = w.next_due > w.now_ms ? w.next_due - w.now_ms : 0;
 		return 0;
 	}
-	if (busy > 0 || w.waiting) {
+	if (busy == 0 && w.waiting)
+		return -EAGAIN;	/* only paused (or unknown) providers wait */
+	if (busy > 0) {
 		*in_ms = DISPATCH_IDLE_MS;
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* dispatch_paused - why provider I is paused, or NULL */
+const char *dispatch_paused(const struct dispatch *d, unsigned i)
+{
+	return i < d->n_provs && d->provs[i].paused_ms ?
+		       d->provs[i].pause_why : NULL;
 }
 
 /* dispatch_in_flight - requests under way */
@@ -334,6 +363,31 @@ static int dispatch_providers_new(struct dispatch *d, char *err,
 	return 0;
 }
 
+/* dispatch_pauses_load - providers paused by an earlier run (or before a
+   reload) stay paused until an answer ends it; they are probed at once */
+static void dispatch_pauses_load(struct dispatch *d)
+{
+	MDB_txn *txn = NULL;
+	unsigned i;
+
+	if (state_begin(d->st, false, &txn) != 0)
+		return;
+	for (i = 0; i < d->n_provs; i++) {
+		struct dispatch_prov *dp = &d->provs[i];
+		int64_t since = 0;
+
+		if (provider_pause_get(d->st, txn, dp->cfg->name, &since,
+				       dp->pause_why,
+				       sizeof(dp->pause_why)) != 0)
+			continue;
+		dp->paused_ms = since > 0 ? since : 1;
+		dp->probe_ms = 0;
+		log_warn("dispatch", "%s %s is paused (%s): probing it now",
+			 dispatch_type_label(dp), dp->cfg->name, dp->pause_why);
+	}
+	state_abort(txn);
+}
+
 /* dispatch_new - the dispatcher of CFG's providers over ST */
 int dispatch_new(struct dispatch **out, const struct config *cfg,
 		 struct state *st, char *err, size_t errlen)
@@ -363,6 +417,7 @@ int dispatch_new(struct dispatch **out, const struct config *cfg,
 	}
 	if (dispatch_providers_new(d, err, errlen) != 0)
 		goto out;
+	dispatch_pauses_load(d);
 	*out = d;
 	rc = 0;
 out:

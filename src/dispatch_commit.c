@@ -203,42 +203,6 @@ static int dispatch_rcpt_settle(struct dispatch *d, MDB_txn *txn,
 	return 0;	/* no entry (webhook soft bounces, a full record) */
 }
 
-/* dispatch_resolve - a complaint recorded under a "uid:" key (the report
-   hid the address) whose provider found the address (A->resolved): the
-   address gets the complaint too, unless it is suppressed already */
-static int dispatch_resolve(struct dispatch *d, MDB_txn *txn,
-			    const struct action *a)
-{
-	struct rcpt key, r;
-	int rc = state_rcpt_get(d->st, txn, a->addr, &key);
-
-	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
-		return 0;
-	if (rc)
-		return rc;
-	rc = state_rcpt_get(d->st, txn, a->resolved, &r);
-	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
-		rcpt_init(&r);
-	else if (rc)
-		return rc;
-	if (r.status == RCPT_HARD || r.status == RCPT_COMPLAINED ||
-	    r.status == RCPT_UNSUBSCRIBED) {
-		r.cnt_duplicate++;
-	} else {
-		r.status = RCPT_COMPLAINED;
-		r.status_time = key.status_time;
-		r.reason = key.reason;
-		r.cnt_complaint++;
-		if (!r.first_seen || r.first_seen > key.status_time)
-			r.first_seen = key.status_time;
-	}
-	if (r.updated < key.status_time)
-		r.updated = key.status_time;
-	log_info("dispatch", "%s: %s is %s: the complaint is recorded under "
-		 "the address too", a->provider, a->addr, a->resolved);
-	return state_rcpt_put(d->st, txn, a->resolved, &r);
-}
-
 /* dispatch_apply_done - remove A, enqueue R's follow-ups, settle the entry */
 static int dispatch_apply_done(struct dispatch *d, MDB_txn *txn,
 			       const struct dispatch_result *r,
@@ -280,15 +244,23 @@ static int dispatch_apply(struct dispatch *d, MDB_txn *txn,
 	a.created_ms = r->orig.created_ms;
 	memcpy(a.provider, r->orig.provider, sizeof(a.provider));
 	memcpy(a.addr, r->orig.addr, sizeof(a.addr));
+	if (r->res != PROVIDER_PAUSE) {
+		rc = dispatch_notice_write(d, txn, &a, now_ms / 1000);
+		if (rc)
+			return rc;
+	}
 	switch (r->res) {
 	case PROVIDER_DONE:
 		rc = dispatch_apply_done(d, txn, r, &a, now_ms);
 		if (rc == 0 && a.resolved[0] && mail_key_is_uid(a.addr))
-			rc = dispatch_resolve(d, txn, &a);
+			rc = dispatch_resolve(d, txn, &a, now_ms / 1000);
 		return rc;
 	case PROVIDER_CONTINUE:
 		return outbox_update(d->st, txn, &a);
 	case PROVIDER_PAUSE:
+		/* the provider is paused: the action stays as it was read
+		   (no attempt counted, nothing of what build() changed) */
+		return 0;
 	case PROVIDER_RETRY:
 		if (!r->expired) {
 			rcpt_set_str(a.last_error, sizeof(a.last_error), r->err);
@@ -363,6 +335,8 @@ static int dispatch_commit_try(struct dispatch *d, int64_t now_ms,
 			goto abort;
 	}
 	rc = dispatch_add_meta(d, txn, ok, retry, dead);
+	if (rc == 0)
+		rc = dispatch_pause_write(d, txn, now_ms);
 	if (rc)
 		goto abort;
 	/* provider results are safe to replay (every call is idempotent):
@@ -431,6 +405,9 @@ static void dispatch_report_one(struct dispatch *d,
 			  op, r->a.addr, r->a.step);
 		return;
 	case PROVIDER_PAUSE:
+		log_debug("dispatch", "%s %s: %s %s stays queued: %s", label,
+			  name, op, r->a.addr, r->err);
+		return;
 	case PROVIDER_RETRY:
 		if (r->expired)
 			break;
@@ -478,6 +455,7 @@ int dispatch_commit(struct dispatch *d)
 		return 0;
 	vanished = g_new0(bool, n);
 	dispatch_prepare(d, now_ms);
+	dispatch_pause_plan(d);
 	for (tries = 0;; tries++) {
 		rc = dispatch_commit_try(d, now_ms, vanished);
 		if (rc != -ENOSPC || tries >= DISPATCH_GROW_TRIES)
@@ -495,6 +473,7 @@ int dispatch_commit(struct dispatch *d)
 	d->unsynced = true;
 	if (now_ms - d->synced_ms >= DISPATCH_SYNC_MS)
 		dispatch_sync(d);
+	dispatch_pause_report(d, now_ms);
 	for (i = 0; i < n; i++) {
 		const struct dispatch_result *r =
 			&g_array_index(d->results, struct dispatch_result, i);
@@ -503,8 +482,10 @@ int dispatch_commit(struct dispatch *d)
 			log_warn("dispatch", "action %" PRIu64 " (%s %s) left the "
 				 "outbox while it was sent: result dropped",
 				 r->orig.id, r->orig.provider, r->orig.addr);
-		else
+		else {
+			dispatch_notice_report(d, r);
 			dispatch_report_one(d, r, now_ms);
+		}
 	}
 out:
 	g_free(vanished);

@@ -33,7 +33,24 @@ struct dispatch_prov {
 	unsigned in_flight;			/* transfers under way */
 	struct dispatch_counts counts;
 	GPtrArray *idle;			/* CURL * kept for reuse */
+	/* paused: the provider refused our credentials, keys or clock;
+	   nothing starts but one probe action a minute */
+	int64_t paused_ms;			/* since (wall ms), 0 = not */
+	int64_t probe_ms;			/* next probe may start */
+	char pause_why[256];
+	/* what this step's results do to the pause (dispatch_notice.c) */
+	uint8_t step_pause;			/* enum dispatch_pause_change */
+	char step_why[256];
 };
+
+enum dispatch_pause_change {
+	DISPATCH_PAUSE_KEEP = 0,
+	DISPATCH_PAUSE_START,
+	DISPATCH_PAUSE_END,
+};
+
+/* a paused provider is probed this often (and at once after a reload) */
+#define DISPATCH_PROBE_MS 60000
 
 /* one transfer under way */
 struct dispatch_xfer {
@@ -109,7 +126,32 @@ void dispatch_results_clear(struct dispatch *d);
 /* dispatch_commit - write the step's results in one transaction (growing
    the map when full), then log and count them; 0 or -errno */
 int dispatch_commit(struct dispatch *d);
+/* dispatch_startable - may an action of provider DP start at NOW_MS (a
+   free slot; a paused provider only for its probe)?  Starting one when
+   paused schedules the next probe (dispatch.c) */
+bool dispatch_startable(struct dispatch_prov *dp, int64_t now_ms);
 /* dispatch_type_label - "MailWizz", "Interspire", "webhook" */
 const char *dispatch_type_label(const struct dispatch_prov *dp);
+
+/* dispatch_notice.c */
+/* dispatch_pause_plan - what the step's results do to each provider's
+   pause (before the transaction) */
+void dispatch_pause_plan(struct dispatch *d);
+/* dispatch_pause_write - the pause records and the operator's mail items
+   of the step, in TXN; 0 or -errno */
+int dispatch_pause_write(struct dispatch *d, MDB_txn *txn, int64_t now_ms);
+/* dispatch_pause_report - after the commit: the pauses in memory, logged */
+void dispatch_pause_report(struct dispatch *d, int64_t now_ms);
+/* dispatch_notice_write - A's notice on its recipient record and in the
+   operator's mail, in TXN; 0 or -errno */
+int dispatch_notice_write(struct dispatch *d, MDB_txn *txn,
+			  const struct action *a, int64_t now_s);
+/* dispatch_notice_report - A's notice into the log, after the commit */
+void dispatch_notice_report(const struct dispatch *d,
+			    const struct dispatch_result *r);
+/* dispatch_resolve - the address a provider found behind a "uid:" key's
+   complaint (A->resolved) gets the complaint, and its actions; in TXN */
+int dispatch_resolve(struct dispatch *d, MDB_txn *txn, const struct action *a,
+		     int64_t now_s);
 
 #endif

@@ -178,15 +178,15 @@ static void dispatch_xfer_parse(struct dispatch *d, struct dispatch_xfer *x,
 	resp.body_len = x->h.body->len - 1;
 	resp.content_type = ctype;
 	res = p->ops->parse(p, &x->a, &resp, spawn, err, sizeof(err));
-	if (res == PROVIDER_PAUSE)	/* paused providers: not yet */
-		res = PROVIDER_RETRY;
 	if (res != PROVIDER_DONE && res != PROVIDER_CONTINUE &&
-	    res != PROVIDER_RETRY && res != PROVIDER_FAILED) {
+	    res != PROVIDER_RETRY && res != PROVIDER_FAILED &&
+	    res != PROVIDER_PAUSE) {
 		snprintf(err, sizeof(err), "provider gave verdict %d on HTTP %ld",
 			 (int)res, status);
 		res = PROVIDER_FAILED;
 	}
-	if ((res == PROVIDER_RETRY || res == PROVIDER_FAILED) && !err[0])
+	if ((res == PROVIDER_RETRY || res == PROVIDER_FAILED ||
+	     res == PROVIDER_PAUSE) && !err[0])
 		snprintf(err, sizeof(err), "HTTP %ld", status);
 	r = dispatch_result_add(d, x->prov, &x->orig, &x->a, res, err);
 	r->status = status;

@@ -15,8 +15,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "outbox.h"
-#include "route.h"
+#include "plan.h"
 #include "ingest_priv.h"
 #include "log.h"
 #include "mail_events.h"
@@ -40,162 +39,19 @@ static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
 	}
 }
 
-static int ingest_outcome_suppresses(int o)
-{
-	return o == OUT_HARD || o == OUT_ESCALATED || o == OUT_COMPLAINT ||
-	       o == OUT_UNSUB;
-}
-
-/* ingest_action_slot - a free entry of R's action list: a new one, or the
-   oldest finished one; NULL when every entry is still pending */
-static struct rcpt_action *ingest_action_slot(struct rcpt *r)
-{
-	struct rcpt_action *old = NULL;
-	uint32_t i;
-
-	if (r->n_actions < RCPT_ACTIONS_MAX) {
-		old = &r->actions[r->n_actions++];
-		memset(old, 0, sizeof(*old));
-		return old;
-	}
-	for (i = 0; i < r->n_actions; i++)
-		if (r->actions[i].state != ACTION_PENDING &&
-		    (!old || r->actions[i].time < old->time))
-			old = &r->actions[i];
-	if (old)
-		memset(old, 0, sizeof(*old));
-	return old;
-}
-
-/* ingest_note_dryrun - with no provider configured, record the
-   suppression as a dry-run action (logged after the commit) */
-static void ingest_note_dryrun(struct rcpt *r, int outcome, int64_t now)
-{
-	uint8_t op = outcome == OUT_COMPLAINT ? OP_COMPLAINT : OP_UNSUBSCRIBE;
-	struct rcpt_action *a;
-	uint32_t i;
-
-	for (i = 0; i < r->n_actions; i++)
-		if (r->actions[i].op == op &&
-		    strcmp(r->actions[i].provider, "dry-run") == 0)
-			return;
-	a = ingest_action_slot(r);
-	if (!a)
-		return;
-	rcpt_set_str(a->provider, sizeof(a->provider), "dry-run");
-	a->op = op;
-	a->state = ACTION_DRYRUN;
-	a->time = now;
-}
-
-/* ingest_already - has R an action of PROVIDER that makes OP redundant? */
-static bool ingest_already(const struct rcpt *r, const char *provider, int op,
-			   const char *campaign)
-{
-	uint32_t i;
-
-	for (i = 0; i < r->n_actions; i++) {
-		const struct rcpt_action *a = &r->actions[i];
-		bool unsub = op == OP_UNSUBSCRIBE || op == OP_COMPLAINT;
-
-		if (strcmp(a->provider, provider) != 0 ||
-		    (a->state != ACTION_PENDING && a->state != ACTION_DONE))
-			continue;
-		if (unsub && (a->op == OP_UNSUBSCRIBE || a->op == OP_COMPLAINT))
-			return true;
-		if (op == OP_BOUNCE && a->op == OP_BOUNCE && campaign &&
-		    strcmp(a->campaign_id, campaign) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* ingest_enqueue_one - one operation of one provider for one event: 0
-   (queued, or done before), 1 (the event is not for this provider) or
-   -errno */
-static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
-			      const char *addr, struct batch_event *be,
-			      const struct config_provider *p, int op,
-			      const char *bounce_type, int64_t now)
-{
-	struct rcpt_action *slot;
-	struct action a;
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	/* the campaign of a bounce record, or the one that may name the
-	   list of a subscriber known by ids only */
-	if (op == OP_BOUNCE || mail_key_is_uid(addr))
-		(void)route_campaign(p, be->ev.job_id, a.campaign_id,
-				     sizeof(a.campaign_id));
-	if (ingest_already(r, p->name, op, a.campaign_id[0] ? a.campaign_id : NULL))
-		return 0;
-	rcpt_set_str(a.provider, sizeof(a.provider), p->name);
-	rcpt_set_str(a.addr, sizeof(a.addr), addr);
-	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), bounce_type);
-	route_ids(p, &be->ev, &a);
-	/* a subscriber known only by its ids ("uid:" key, the report or
-	   unsubscribe mail hid the address): only a provider those ids
-	   belong to can act, by the ids (MailWizz), or be told (webhook) */
-	if (mail_key_is_uid(addr) && p->type != PROVIDER_WEBHOOK &&
-	    (p->type != PROVIDER_MAILWIZZ || !a.subscriber_id[0] ||
-	     (!a.list_id[0] && !a.campaign_id[0])))
-		return 1;
-	a.op = (uint8_t)op;
-	a.klass = (uint8_t)be->ev.klass;
-	rcpt_reason_from_event(&a.ev, &be->ev);
-	rc = outbox_enqueue(in->st, txn, &a, now * 1000);
-	if (rc)
-		return rc;
-	/* webhook soft-bounce posts are events, not states of the address */
-	if (p->type == PROVIDER_WEBHOOK && be->outcome == OUT_SOFT)
-		return 0;
-	slot = ingest_action_slot(r);
-	if (!slot)
-		return 0;
-	rcpt_set_str(slot->provider, sizeof(slot->provider), p->name);
-	rcpt_set_str(slot->campaign_id, sizeof(slot->campaign_id), a.campaign_id);
-	slot->op = (uint8_t)op;
-	slot->state = ACTION_PENDING;
-	slot->time = now;
-	slot->root = a.id;
-	slot->outstanding = 1;
-	return 0;
-}
-
 /* ingest_enqueue - the provider actions an applied event asks for, in the
    transaction that changed the recipient */
 static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 			  const char *addr, struct batch_event *be, int64_t now)
 {
-	const struct config *cfg = in->cfg;
-	size_t i;
-	int k, n, rc;
+	struct plan pl = { .st = in->st, .cfg = in->cfg, .txn = txn,
+			   .now = now };
+	struct plan_result res;
+	int rc;
 
-	be->routed = 0;
-	if (cfg->n_providers == 0) {
-		if (ingest_outcome_suppresses(be->outcome))
-			ingest_note_dryrun(r, be->outcome, now);
-		return 0;
-	}
-	for (i = 0; i < cfg->n_providers && i < 32; i++) {
-		const struct config_provider *p = &cfg->providers[i];
-		int ops[ROUTE_MAX_OPS];
-		const char *btype;
-		int taken = 0;
-
-		n = route_plan(p, &be->ev, be->outcome, ops, &btype);
-		for (k = 0; k < n; k++) {
-			rc = ingest_enqueue_one(in, txn, r, addr, be, p, ops[k],
-						btype, now);
-			if (rc < 0)
-				return rc;
-			taken += rc == 0;
-		}
-		if (taken)
-			be->routed |= 1u << i;
-	}
-	return 0;
+	rc = plan_enqueue(&pl, r, addr, &be->ev, be->outcome, &res);
+	be->routed = res.routed;
+	return rc;
 }
 
 /* ingest_apply_rcpt - every event of one recipient */
@@ -397,7 +253,7 @@ static void ingest_log_batch(const struct ingest *in, struct batch_rcpt **arr,
 					  ev->source, (unsigned long long)ev->line);
 				continue;
 			}
-			if (!ingest_outcome_suppresses(be->outcome))
+			if (!plan_suppresses(be->outcome))
 				continue;
 			ingest_why(be, why, sizeof(why));
 			if (in->cfg->n_providers == 0) {

@@ -177,11 +177,16 @@ static void drain_summary(struct dispatch *d, struct state *st)
 	unsigned i;
 
 	for (i = 0; i < dispatch_providers(d); i++) {
+		const char *paused = dispatch_paused(d, i);
+
 		dispatch_get_counts(d, i, &c);
 		printf("provider %s: %llu actions done, %llu calls, %llu retried, "
-		       "%llu dead\n", dispatch_provider_name(d, i),
+		       "%llu dead%s%s%s\n", dispatch_provider_name(d, i),
 		       (unsigned long long)c.done, (unsigned long long)c.calls,
-		       (unsigned long long)c.retried, (unsigned long long)c.dead);
+		       (unsigned long long)c.retried, (unsigned long long)c.dead,
+		       paused ? "; paused: " : "", paused ? paused : "",
+		       paused ? " (its actions wait; 'bounced provider-test' "
+				"checks it)" : "");
 	}
 	if (state_begin(st, false, &txn) == 0) {
 		if (outbox_counts(st, txn, &pending, &dead) == 0 && pending)
@@ -221,7 +226,7 @@ static int process_drain(const struct config *cfg, struct state *st,
 		int64_t left = deadline - now_ms();
 
 		rc = dispatch_next_due(d, &in);
-		if (rc == -ENOENT)
+		if (rc == -ENOENT || rc == -EAGAIN)
 			break;
 		if (rc < 0) {
 			ex = EXIT_IOERR;

@@ -14,13 +14,16 @@
 #include "notify_priv.h"
 
 static const char *const kind_title[NOTIFY_KIND_COUNT] = {
-	"Complaints", "Unsubscribes", "Bounces", "Other events",
+	"Complaints", "Unsubscribes", "Bounces", "Provider notices",
+	"Other events",
 };
 static const char *const kind_one[NOTIFY_KIND_COUNT] = {
-	"complaint", "unsubscribe", "bounce", "other event",
+	"complaint", "unsubscribe", "bounce", "provider notice",
+	"other event",
 };
 static const char *const kind_many[NOTIFY_KIND_COUNT] = {
-	"complaints", "unsubscribes", "bounces", "other events",
+	"complaints", "unsubscribes", "bounces", "provider notices",
+	"other events",
 };
 
 /* nb_counts - "3 complaints, 1 unsubscribe" into S ("nothing to report"

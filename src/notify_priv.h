@@ -15,6 +15,8 @@ enum notify_kind {
 	NOTIFY_KIND_COMPLAINT = 0,
 	NOTIFY_KIND_UNSUBSCRIBE,
 	NOTIFY_KIND_BOUNCE,
+	NOTIFY_KIND_PROVIDER,		/* a provider paused, resumed, or
+					   saying something about an address */
 	NOTIFY_KIND_OTHER,
 	NOTIFY_KIND_COUNT,
 };

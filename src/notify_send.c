@@ -177,10 +177,14 @@ static const char *ns_state_name(uint8_t st)
 static void ns_results(struct notify_sender *ns, MDB_txn *txn,
 		       struct notify_item *it)
 {
-	GString *s = g_string_new(NULL);
+	GString *s;
 	struct rcpt r;
 	uint32_t i;
 
+	/* a provider's notice carries its own text */
+	if (strncmp(it->kind, "provider", sizeof(it->kind)) == 0)
+		return;
+	s = g_string_new(NULL);
 	if (state_rcpt_get(ns->st, txn, it->addr, &r) == 0) {
 		for (i = 0; i < r.n_actions; i++)
 			g_string_append_printf(s, "%s%s: %s %s",
@@ -296,6 +300,7 @@ static void ns_apply_campaigns(struct notify_sender *ns)
 			g_strlcpy(it->list_uid, c->list_uid,
 				  sizeof(it->list_uid));
 		it->send_time = c->send_time;
+		g_strlcpy(it->send_at, c->send_at, sizeof(it->send_at));
 	}
 }
 

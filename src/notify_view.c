@@ -17,7 +17,7 @@
 enum notify_kind notify_kind_of(const struct notify_item *it)
 {
 	static const char *const names[] = { "complaint", "unsubscribe",
-					     "bounce" };
+					     "bounce", "provider" };
 	size_t len = strnlen(it->kind, sizeof(it->kind));
 	size_t i;
 
@@ -108,12 +108,19 @@ void notify_view_init(struct notify_view *v, const struct notify_item *it,
 	v->source = NV_FIELD(it, source);
 	v->results = NV_FIELD(it, results);
 	v->provider = NV_FIELD(it, provider);
+	if (!*v->addr && *v->provider &&
+	    notify_kind_of(it) == NOTIFY_KIND_PROVIDER) {
+		g_free(v->addr);	/* a notice about the provider itself */
+		v->addr = g_strdup_printf("provider %s", v->provider);
+	}
 	v->campaign_uid = NV_FIELD(it, campaign_uid);
 	v->campaign_name = NV_FIELD(it, campaign_name);
 	v->campaign_subject = NV_FIELD(it, campaign_subject);
 	v->list_uid = NV_FIELD(it, list_uid);
 	v->list_name = NV_FIELD(it, list_name);
-	v->send_time = notify_time(it->send_time);
+	v->send_time = it->send_time > 0 ?
+			       notify_time(it->send_time) :
+			       notify_field(it->send_at, sizeof(it->send_at));
 	v->campaign_link = notify_link(web_url, "campaigns", v->campaign_uid);
 	v->list_link = notify_link(web_url, "lists", v->list_uid);
 }

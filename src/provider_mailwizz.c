@@ -4,54 +4,71 @@
  *
  * Steps (action.step):
  *   OP_UNSUBSCRIBE, OP_COMPLAINT
- *     0  GET lists/subscribers/search-by-email-in-all-lists?EMAIL=  -> one
+ *     0  PUT lists/subscribers/unsubscribe-by-email-from-all-lists (EMAIL):
+ *        every membership of the address, whatever its status, archived
+ *        lists included (MailWizz 1.4.4 and later); 404 (an older
+ *        MailWizz without that call): on to 5
+ *     5  GET lists/subscribers/search-by-email-in-all-lists?EMAIL=  -> one
  *        child (step 1) per membership not unsubscribed or blacklisted
+ *        (this search answers at most 100 and leaves archived lists out:
+ *        the fallback only)
  *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
  *     2  POST campaigns/{campaign}/track-unsubscribe/{subscriber}, then 1
- *        (404: on to 1 as well)
+ *        (404: on to 1 as well); with no list known, done after it
  *     3  GET campaigns/{campaign} (cached: no call) for the list of an
  *        unsubscribe address that named the campaign but not the list
  *     4  GET lists/{list}/subscribers/{subscriber}, after 1, for a
  *        complaint whose report hid the address: the address MailWizz
  *        knows goes to a->resolved, and the dispatcher records the
- *        complaint under it too
+ *        complaint under it too (a masked address is not taken)
  *   An action for a "uid:" key (an unsubscribe mail, or a report that
- *   hid the address: only the ids are known) has no address to search
- *   for: it starts at 1 with the ids it carries, at 2 for an unsubscribe
- *   mail that named its campaign (the unsubscribe is then recorded on the
- *   campaign too).
- *   OP_BOUNCE
+ *   hid the address: only the ids are known) has no address: it starts
+ *   at 1 with the ids it carries, at 2 for an unsubscribe mail that named
+ *   its campaign (the unsubscribe is then recorded on the campaign too).
+ *   OP_BOUNCE, and OP_COMPLAINT with bounce_type "hard" (complaint-action
+ *   = blacklist: the blacklisting bounce first, then the unsubscribe)
  *     0  GET campaigns/{campaign} -> its list (cached: no call); when the
  *        record carried the subscriber UID (X-Mw-Subscriber-Uid) no
  *        call either: on to step 3
  *     1  GET lists/subscribers/search-by-email-in-all-lists?EMAIL= -> the
  *        subscriber on the campaign's list
  *     2  POST campaigns/{campaign}/bounces (422 "already ...": done)
- *     3  as 2 with the record's subscriber UID; 404 (not that campaign's
- *        subscriber, or no such campaign): the UID is forgotten and the
- *        bounce goes the way of step 0 - one call for the usual case
- *        instead of two
- *   A hard bounce at a provider that also unsubscribes (hard-action =
- *   both) needs no unsubscribe call when the record is taken as hard:
- *   MailWizz then blacklists the address in every list.  Where that does
- *   not happen the unsubscribe is done instead: the subscriber is not on
- *   the campaign's list (one unsubscribe child per active membership found
- *   by the search of step 1), the campaign is unknown, the bounce was
- *   recorded before (422) or filed as "internal" (an OP_UNSUBSCRIBE child).
+ *     3  as 2 with the record's subscriber UID.  MailWizz finds that
+ *        subscriber by its uid alone, in any list: the 201 answer names
+ *        its address, and one that is not the action's (a uid of another
+ *        subscriber, or one whose address changed) is reported as a
+ *        notice and the bounce goes the way of step 0 without the uid;
+ *        404 (no such subscriber) goes that way too
+ *     4  PUT lists/subscribers/unsubscribe-by-email-from-all-lists after
+ *        the bounce that suppressed the address (ACTION_F_SUPPRESS) at a
+ *        provider whose hard-action also unsubscribes, and after a
+ *        complaint's bounce: MailWizz blacklists only a confirmed
+ *        subscriber (and only where new blacklist records are allowed),
+ *        so every other membership (unconfirmed, on another list) is
+ *        unsubscribed here, whatever the bounce did; the bounce comes
+ *        first so that the blacklisting still sees the subscriber
+ *        confirmed.  404 (older MailWizz): a step-5 child does it.
+ *   Where no bounce can be recorded (the subscriber is not on the
+ *   campaign's list, the campaign is unknown or names no list) a hard
+ *   bounce that unsubscribes goes straight to 4; a soft one is done.
  *
  * Error policy.  build() refuses for good (-1) what can never be sent: an
  * unknown op or step, a UID that is not 13 of [a-z0-9] (nothing unchecked
  * reaches a URL; the address is URL-encoded), a URL or header too long.
  * parse() sees only answers below 500 but 429: 2xx is judged by step; 404
- * as above; 408 is retried; every other answer is a permanent failure
- * whose message carries the HTTP status and MailWizz's "error" text.  A 2xx
- * body that is not JSON at all where its data is needed is retried (a
- * proxy page or a cut answer heals; max-age bounds it); JSON of the wrong
- * shape is a permanent failure (an API that does not match will not heal).
- * A membership whose UIDs are malformed still becomes a child, which build()
+ * as above; 408 is retried; 400, 401 and 403 pause the provider (MailWizz
+ * answers 400 for a bad key, signature, expired timestamp, refused IP or
+ * disabled account: nothing an action can heal, and the same for every
+ * action); every other answer is a permanent failure whose message
+ * carries the HTTP status and MailWizz's "error" text.  A 2xx body that is
+ * not JSON at all where its data is needed is retried (a proxy page or a
+ * cut answer heals; max-age bounds it); JSON of the wrong shape is a
+ * permanent failure (an API that does not match will not heal).  A
+ * membership whose UIDs are malformed still becomes a child, which build()
  * then fails, so the problem shows in the dead table instead of vanishing.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +76,7 @@
 #include <cjson/cJSON.h>
 
 #include "addr.h"
+#include "errmsg.h"
 #include "mail_events.h"
 #include "mailwizz_campaign.h"
 #include "mailwizz_sign.h"
@@ -73,16 +91,21 @@
 #define MW_BASE_MAX 1024	/* bytes of the endpoint */
 
 enum {
-	MW_UNSUB_SEARCH = 0,
+	MW_UNSUB_ALL = 0,
 	MW_UNSUB_ONE = 1,
 	MW_UNSUB_TRACK = 2,
 	MW_UNSUB_CAMPAIGN = 3,
 	MW_UNSUB_WHO = 4,
+	MW_UNSUB_SEARCH = 5,
 	MW_BOUNCE_CAMPAIGN = 0,
 	MW_BOUNCE_SEARCH = 1,
 	MW_BOUNCE_POST = 2,
 	MW_BOUNCE_HINTED = 3,
+	MW_BOUNCE_UNSUB = 4,
 };
+
+#define MW_ALL_LISTS "lists/subscribers/unsubscribe-by-email-from-all-lists"
+#define MW_SEARCH_ALL "lists/subscribers/search-by-email-in-all-lists"
 
 struct mw_priv {
 	GHashTable *campaigns;	/* campaign uid -> list uid (g_strdup'ed) */
@@ -473,6 +496,28 @@ static int mw_unsub_by_ids(struct provider *p, struct action *a, char *err,
 	return 1;
 }
 
+/* mw_call_email - CALL is METHOD PATH with A's address as EMAIL (a GET
+   query field, else a body field); 0 or -1 with ERR */
+static int mw_call_email(struct mw_call *call, const struct action *a,
+			 const char *method, const char *path, char *err,
+			 size_t errlen)
+{
+	if (mw_check_addr(a, err, errlen) != 0 ||
+	    mw_path(call, err, errlen, "%s", path) != 0)
+		return -1;
+	call->method = method;
+	if (strcmp(method, "GET") == 0) {
+		call->get_keys[0] = "EMAIL";
+		call->get_vals[0] = a->addr;
+		call->n_get = 1;
+	} else {
+		call->keys[0] = "EMAIL";
+		call->vals[0] = a->addr;
+		call->n = 1;
+	}
+	return 0;
+}
+
 /* mw_build_unsub - the call of an unsubscribe step */
 static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 			  struct http_req *req, char *err, size_t errlen)
@@ -480,18 +525,17 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 	struct mw_call call = { 0 };
 
 	switch (a->step) {
-	case MW_UNSUB_SEARCH:
+	case MW_UNSUB_ALL:
 		if (mail_key_is_uid(a->addr))
 			return mw_unsub_by_ids(p, a, err, errlen);
-		if (mw_check_addr(a, err, errlen) != 0)
+		if (mw_call_email(&call, a, "PUT", MW_ALL_LISTS, err,
+				  errlen) != 0)
 			return -1;
-		call.method = "GET";
-		if (mw_path(&call, err, errlen, "%s",
-			    "lists/subscribers/search-by-email-in-all-lists") != 0)
+		break;
+	case MW_UNSUB_SEARCH:
+		if (mw_call_email(&call, a, "GET", MW_SEARCH_ALL, err,
+				  errlen) != 0)
 			return -1;
-		call.get_keys[0] = "EMAIL";
-		call.get_vals[0] = a->addr;
-		call.n_get = 1;
 		break;
 	case MW_UNSUB_ONE:
 		if (mw_member_call(&call, a, "PUT", "/unsubscribe", err,
@@ -509,7 +553,10 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 			    "campaigns/%s/track-unsubscribe/%s", a->campaign_id,
 			    a->subscriber_id) != 0)
 			return -1;
-		call.keys[0] = "reason", call.vals[0] = "Unsubscribe mail";
+		call.keys[0] = "reason";
+		call.vals[0] = a->klass == CLASS_COMPLAINT ?
+				       "Complaint (feedback loop report)" :
+				       "Unsubscribe mail";
 		call.n = 1;
 		break;
 	case MW_UNSUB_WHO:
@@ -542,8 +589,9 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 	char message[MW_MESSAGE_MAX + 1];
 	const char *list;
 
-	if (mw_check_uid("campaign", a->campaign_id, sizeof(a->campaign_id),
-			 err, errlen) != 0 ||
+	if ((a->step != MW_BOUNCE_UNSUB &&
+	     mw_check_uid("campaign", a->campaign_id, sizeof(a->campaign_id),
+			  err, errlen) != 0) ||
 	    mw_check_addr(a, err, errlen) != 0)
 		return -1;
 	switch (a->step) {
@@ -565,15 +613,15 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 		break;
 	case MW_BOUNCE_SEARCH:
 		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
-				 errlen) != 0)
+				 errlen) != 0 ||
+		    mw_call_email(&call, a, "GET", MW_SEARCH_ALL, err,
+				  errlen) != 0)
 			return -1;
-		call.method = "GET";
-		if (mw_path(&call, err, errlen,
-			    "lists/subscribers/search-by-email-in-all-lists") != 0)
+		break;
+	case MW_BOUNCE_UNSUB:
+		if (mw_call_email(&call, a, "PUT", MW_ALL_LISTS, err,
+				  errlen) != 0)
 			return -1;
-		call.get_keys[0] = "EMAIL";
-		call.get_vals[0] = a->addr;
-		call.n_get = 1;
 		break;
 	case MW_BOUNCE_POST:
 	case MW_BOUNCE_HINTED:
@@ -603,16 +651,26 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 	return mw_request(p, &call, now, req, err, errlen);
 }
 
+/* mw_bouncing - does A go through the bounce steps: a bounce record, or
+   a complaint whose blacklisting bounce comes first (complaint-action =
+   blacklist; not for a subscriber known by its ids only) */
+static bool mw_bouncing(const struct action *a)
+{
+	return a->op == OP_BOUNCE ||
+	       (a->op == OP_COMPLAINT && strcmp(a->bounce_type, "hard") == 0 &&
+		!mail_key_is_uid(a->addr));
+}
+
 /* mw_build - the request for A's current step */
 static int mw_build(struct provider *p, struct action *a, int64_t now,
 		    struct http_req *req, char *err, size_t errlen)
 {
+	if (mw_bouncing(a))
+		return mw_build_bounce(p, a, now, req, err, errlen);
 	switch (a->op) {
 	case OP_UNSUBSCRIBE:
 	case OP_COMPLAINT:
 		return mw_build_unsub(p, a, now, req, err, errlen);
-	case OP_BOUNCE:
-		return mw_build_bounce(p, a, now, req, err, errlen);
 	}
 	snprintf(err, errlen, "operation %u is not one MailWizz knows", a->op);
 	return -1;
@@ -661,7 +719,9 @@ static void mw_error_text(const cJSON *root, const struct http_resp *resp,
 	g_string_free(s, TRUE);
 }
 
-/* mw_refused - PROVIDER_FAILED (RETRY for 408) with "WHAT: HTTP n: error" */
+/* mw_refused - "WHAT: HTTP n: error" into ERR and the verdict: RETRY for
+   408, PAUSE for what says the keys, signature, clock, address or account
+   are refused (400, 401, 403), FAILED for the rest */
 static enum provider_result mw_refused(const char *what, const cJSON *root,
 				       const struct http_resp *resp,
 				       char *err, size_t errlen)
@@ -670,7 +730,15 @@ static enum provider_result mw_refused(const char *what, const cJSON *root,
 
 	mw_error_text(root, resp, text, sizeof(text));
 	snprintf(err, errlen, "%s: HTTP %ld: %s", what, resp->status, text);
-	return resp->status == 408 ? PROVIDER_RETRY : PROVIDER_FAILED;
+	switch (resp->status) {
+	case 408:
+		return PROVIDER_RETRY;
+	case 400:
+	case 401:
+	case 403:
+		return PROVIDER_PAUSE;
+	}
+	return PROVIDER_FAILED;
 }
 
 /* mw_success - the 2xx JSON answer of WHAT, or NULL with the verdict set */
@@ -742,7 +810,8 @@ static void mw_spawn_unsubs(const struct action *a, const cJSON *records,
 	}
 }
 
-/* mw_parse_search_all - spawn one unsubscribe per active membership */
+/* mw_parse_search_all - spawn one unsubscribe per active membership (the
+   fallback of an older MailWizz) */
 static enum provider_result mw_parse_search_all(struct action *a,
 						const struct http_resp *resp,
 						const cJSON *root,
@@ -776,6 +845,60 @@ static enum provider_result mw_parse_search_all(struct action *a,
 	return PROVIDER_DONE;
 }
 
+/* mw_older - the fallback of an unsubscribe from all lists that MailWizz
+   does not know (404: before 1.4.4): a search and one PUT per membership,
+   as a child of A (the same action when A is an unsubscribe) */
+static enum provider_result mw_older(struct action *a, GArray *spawn)
+{
+	struct action child;
+
+	if (!mw_bouncing(a)) {
+		a->step = MW_UNSUB_SEARCH;
+		return PROVIDER_CONTINUE;
+	}
+	child = *a;
+	child.id = 0;
+	child.op = OP_UNSUBSCRIBE;
+	child.step = MW_UNSUB_SEARCH;
+	child.flags = 0;
+	child.list_id[0] = child.subscriber_id[0] = '\0';
+	child.attempts = 0;
+	child.last_error[0] = '\0';
+	g_array_append_val(spawn, child);
+	return PROVIDER_DONE;
+}
+
+/* mw_parse_unsub_all - the unsubscribe from all lists: 2xx is done; 404
+   means a MailWizz without that call (the search way instead); 422 means
+   MailWizz refuses the address itself, which then can be on none of its
+   lists: done, with a notice */
+static enum provider_result mw_parse_unsub_all(struct action *a,
+					       const struct http_resp *resp,
+					       const cJSON *root,
+					       GArray *spawn, char *err,
+					       size_t errlen)
+{
+	enum provider_result v = PROVIDER_FAILED;
+	char text[160];
+
+	if (resp->status == 404)
+		return mw_older(a, spawn);
+	if (resp->status == 422) {
+		mw_error_text(root, resp, text, sizeof(text));
+		errmsg(a->notice, sizeof(a->notice), "MailWizz refuses '%s' "
+			 "as an address (HTTP 422: %s): no list can hold it, "
+			 "nothing to unsubscribe", a->addr, text);
+		return PROVIDER_DONE;
+	}
+	if (!mw_is_2xx(resp->status))
+		return mw_refused("unsubscribe from all lists", root, resp,
+				  err, errlen);
+	if (mw_success("unsubscribe from all lists", root, resp, &v, err,
+		       errlen) == NULL)
+		return v;
+	return PROVIDER_DONE;
+}
+
 /* mw_parse_unsub_one - 2xx or 404 (gone) is done */
 static enum provider_result mw_parse_unsub_one(const struct http_resp *resp,
 					       const cJSON *root, char *err,
@@ -792,9 +915,16 @@ static enum provider_result mw_parse_unsub_one(const struct http_resp *resp,
 	return PROVIDER_DONE;
 }
 
+/* mw_masked - is S an address MailWizz masked ("j**n@d*e.com": the
+   customer's group hides addresses)? */
+static bool mw_masked(const char *s)
+{
+	return strchr(s, '*') != NULL;
+}
+
 /* mw_parse_who - the subscriber's address into a->resolved; whatever
    the answer, the unsubscribe is done (a failed lookup costs the record
-   under the address, not the action) */
+   under the address, not the action).  A masked address is not one. */
 static enum provider_result mw_parse_who(struct action *a,
 					 const struct http_resp *resp,
 					 const cJSON *root)
@@ -804,15 +934,24 @@ static enum provider_result mw_parse_who(struct action *a,
 	const cJSON *email = cJSON_GetObjectItemCaseSensitive(rec, "EMAIL");
 
 	a->resolved[0] = '\0';
-	if (mw_is_2xx(resp->status) && cJSON_IsString(email) &&
-	    addr_normalise(email->valuestring, strlen(email->valuestring),
+	if (!mw_is_2xx(resp->status) || !cJSON_IsString(email))
+		return PROVIDER_DONE;
+	if (mw_masked(email->valuestring)) {
+		errmsg(a->notice, sizeof(a->notice), "MailWizz masks the "
+			 "address of subscriber %s (list %s): the complaint "
+			 "stays under its uid", a->subscriber_id, a->list_id);
+		a->notice_level = NOTICE_INFO;
+		return PROVIDER_DONE;
+	}
+	if (addr_normalise(email->valuestring, strlen(email->valuestring),
 			   a->resolved, sizeof(a->resolved)) < 0)
 		a->resolved[0] = '\0';
 	return PROVIDER_DONE;
 }
 
 /* mw_parse_track - the unsubscribe recorded on the campaign (or the
-   campaign or subscriber gone: 404): now the list's unsubscribe */
+   campaign or subscriber gone: 404): now the list's unsubscribe, when the
+   list is known (track-unsubscribe unsubscribed the subscriber already) */
 static enum provider_result mw_parse_track(struct action *a,
 					   const struct http_resp *resp,
 					   const cJSON *root, char *err,
@@ -820,6 +959,8 @@ static enum provider_result mw_parse_track(struct action *a,
 {
 	if (resp->status != 404 && !mw_is_2xx(resp->status))
 		return mw_refused("track unsubscribe", root, resp, err, errlen);
+	if (!mw_uid_valid(a->list_id, sizeof(a->list_id)))
+		return PROVIDER_DONE;
 	a->step = MW_UNSUB_ONE;
 	return PROVIDER_CONTINUE;
 }
@@ -834,7 +975,54 @@ static void mw_cache_put(struct mw_priv *mp, const char *campaign,
 			     g_strdup(list));
 }
 
-/* mw_parse_campaign - the campaign's list: cache it, go on to step NEXT */
+/* mw_campaign_list - the list uid of a campaign answer, or NULL when the
+   answer names none (a campaign whose list is gone answers "list": []) */
+static const char *mw_campaign_list(const cJSON *root)
+{
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "data"), "record");
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+	const cJSON *uid = cJSON_IsObject(list) ?
+		cJSON_GetObjectItemCaseSensitive(list, "list_uid") : NULL;
+
+	if (!cJSON_IsString(uid) ||
+	    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX))
+		return NULL;
+	return uid->valuestring;
+}
+
+/* mw_unsub_after - does A's bounce step end with the unsubscribe from all
+   lists: a complaint's blacklisting bounce, or the bounce that suppressed
+   the address at a provider whose hard-action also unsubscribes */
+static bool mw_unsub_after(const struct provider *p, const struct action *a)
+{
+	if (a->op == OP_COMPLAINT)
+		return true;
+	return a->op == OP_BOUNCE && (a->flags & ACTION_F_SUPPRESS) &&
+	       strcmp(a->bounce_type, "hard") == 0 &&
+	       (p->cfg->hard_action & ACT_UNSUBSCRIBE) != 0;
+}
+
+/* mw_bounce_end - the bounce steps are over (recorded, or nothing to
+   record): the unsubscribe from all lists when A asks for it, else done;
+   NOTE (may be NULL) says why no bounce was recorded */
+static enum provider_result mw_bounce_end(struct provider *p, struct action *a,
+					  const char *note)
+{
+	if (note && !a->notice[0]) {
+		errmsg(a->notice, sizeof(a->notice), "%s", note);
+		a->notice_level = NOTICE_INFO;
+	}
+	if (!mw_unsub_after(p, a))
+		return PROVIDER_DONE;
+	a->step = MW_BOUNCE_UNSUB;
+	return PROVIDER_CONTINUE;
+}
+
+/* mw_parse_campaign - the campaign's list: cache it, go on to step NEXT.
+   A campaign that names no list: the bounce steps end there; an unsubscribe
+   by ids records it on the campaign (track-unsubscribe), which unsubscribes
+   the subscriber its uid names */
 static enum provider_result mw_parse_campaign(struct provider *p,
 					      struct action *a,
 					      const struct http_resp *resp,
@@ -842,7 +1030,8 @@ static enum provider_result mw_parse_campaign(struct provider *p,
 					      char *err, size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
-	const cJSON *rec, *list, *uid;
+	const char *list;
+	char note[160];
 
 	if (resp->status == 404) {
 		snprintf(err, errlen, "campaign %s not found (HTTP 404)",
@@ -853,37 +1042,29 @@ static enum provider_result mw_parse_campaign(struct provider *p,
 		return mw_refused("campaign", root, resp, err, errlen);
 	if (mw_success("campaign", root, resp, &v, err, errlen) == NULL)
 		return v;
-	rec = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(root, "data"), "record");
-	list = cJSON_GetObjectItemCaseSensitive(rec, "list");
-	uid = cJSON_GetObjectItemCaseSensitive(list, "list_uid");
-	if (!cJSON_IsString(uid) ||
-	    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX)) {
-		snprintf(err, errlen, "campaign %s: answer has no valid "
-			 "data.record.list.list_uid", a->campaign_id);
-		return PROVIDER_FAILED;
+	list = mw_campaign_list(root);
+	if (list == NULL) {
+		if (!mw_bouncing(a)) {
+			a->step = MW_UNSUB_TRACK;
+			return PROVIDER_CONTINUE;
+		}
+		errmsg(note, sizeof(note), "campaign %s names no list: no "
+			 "bounce recorded for %s", a->campaign_id, a->addr);
+		return mw_bounce_end(p, a, note);
 	}
-	mw_cache_put(p->priv, a->campaign_id, uid->valuestring);
-	snprintf(a->list_id, sizeof(a->list_id), "%s", uid->valuestring);
+	mw_cache_put(p->priv, a->campaign_id, list);
+	snprintf(a->list_id, sizeof(a->list_id), "%s", list);
 	a->step = next;
 	return PROVIDER_CONTINUE;
 }
 
-/* mw_unsub_wanted - does a hard bounce here also unsubscribe? */
-static bool mw_unsub_wanted(const struct provider *p, const struct action *a)
-{
-	return strcmp(a->bounce_type, "hard") == 0 &&
-	       (p->cfg->hard_action & ACT_UNSUBSCRIBE) != 0;
-}
-
 /* mw_parse_search_list - the subscriber on the campaign's list, found in
-   the search of all lists; not there: nothing to record (and, for a hard
-   bounce that also unsubscribes, the other memberships are unsubscribed) */
+   the search of all lists; not there: nothing to record (the bounce steps
+   end) */
 static enum provider_result mw_parse_search_list(struct provider *p,
 						 struct action *a,
 						 const struct http_resp *resp,
-						 const cJSON *root,
-						 GArray *spawn, char *err,
+						 const cJSON *root, char *err,
 						 size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
@@ -924,59 +1105,160 @@ static enum provider_result mw_parse_search_list(struct provider *p,
 		a->step = MW_BOUNCE_POST;
 		return PROVIDER_CONTINUE;
 	}
-	if (mw_unsub_wanted(p, a))
-		mw_spawn_unsubs(a, records, spawn);
-	return PROVIDER_DONE;
+	return mw_bounce_end(p, a, NULL);
 }
 
-/* mw_then_unsubscribe - a hard bounce that did not blacklist the address
-   at a provider that also unsubscribes: spawn the unsubscribe */
-static void mw_then_unsubscribe(struct provider *p, const struct action *a,
-				GArray *spawn)
+/* mw_email_is - does MailWizz's (display) address SHOWN name ADDR?  A
+   masked one (the customer's group hides addresses: "j**n@d*e.com", each
+   '*' standing for characters hidden) is compared as a pattern. */
+static bool mw_email_is(const char *shown, const char *addr)
 {
-	struct action child;
+	char norm[ADDR_MAX + 1], pat[2 * (ADDR_MAX + 1)];
+	size_t i, j = 0;
 
-	if (!mw_unsub_wanted(p, a))
-		return;
-	child = *a;
-	child.id = 0;
-	child.op = OP_UNSUBSCRIBE;
-	child.step = MW_UNSUB_SEARCH;
-	child.list_id[0] = child.subscriber_id[0] = '\0';
-	child.attempts = 0;
-	child.last_error[0] = '\0';
-	g_array_append_val(spawn, child);
+	if (!mw_masked(shown))
+		return addr_normalise(shown, strlen(shown), norm,
+				      sizeof(norm)) >= 0 &&
+		       strcmp(norm, addr) == 0;
+	for (i = 0; shown[i] && j + 2 < sizeof(pat); i++) {
+		if (shown[i] != '*')
+			pat[j++] = '\\';
+		pat[j++] = shown[i];
+	}
+	if (shown[i])
+		return false;
+	pat[j] = '\0';
+	return fnmatch(pat, addr, FNM_CASEFOLD) == 0;
 }
 
-/* mw_parse_bounce_post - 2xx, or 422 "already marked", is done; a hard
-   bounce not taken as hard (already marked, or filed "internal") did not
-   blacklist the address, so the unsubscribe follows */
-static enum provider_result mw_parse_bounce_post(struct provider *p,
-						 const struct action *a,
-						 const struct http_resp *resp,
-						 const cJSON *root,
-						 GArray *spawn, char *err,
-						 size_t errlen)
+/* mw_check_subscriber - the 201 answer names the subscriber the bounce
+   was recorded on: when it is not A's address (a subscriber uid of someone
+   else, or a subscriber whose address changed), say so and forget the uid,
+   so the address is looked up by itself; 1 when that happened */
+static int mw_check_subscriber(struct action *a, const cJSON *root)
 {
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(root, "data"),
 			"record"),
-		"bounce_type");
+		"subscriber");
+	const cJSON *email = cJSON_GetObjectItemCaseSensitive(sub, "email");
+	GString *shown;
+
+	if (!cJSON_IsString(email) || mw_email_is(email->valuestring, a->addr))
+		return 0;
+	shown = g_string_new(NULL);
+	mw_clean(shown, email->valuestring, strnlen(email->valuestring, 256));
+	errmsg(a->notice, sizeof(a->notice), "subscriber uid %s is %s at "
+		 "MailWizz, not %s: the %s bounce of campaign %s was recorded "
+		 "on that subscriber; %s is looked up by its address instead",
+		 a->subscriber_id, shown->str, a->addr, a->bounce_type,
+		 a->campaign_id, a->addr);
+	g_string_free(shown, TRUE);
+	a->notice_level = NOTICE_ERROR;
+	a->subscriber_id[0] = '\0';
+	a->step = MW_BOUNCE_CAMPAIGN;
+	return 1;
+}
+
+/* mw_parse_bounce_post - 2xx, or 422 "already marked", and the bounce
+   steps end (with the unsubscribe when A asks for it) */
+static enum provider_result mw_parse_bounce_post(struct provider *p,
+						 struct action *a,
+						 const struct http_resp *resp,
+						 const cJSON *root, char *err,
+						 size_t errlen)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
 
 	if (mw_is_2xx(resp->status)) {
-		if (!cJSON_IsString(type) ||
-		    strcmp(type->valuestring, "hard") != 0)
-			mw_then_unsubscribe(p, a, spawn);
-		return PROVIDER_DONE;
+		if (mw_check_subscriber(a, root))
+			return PROVIDER_CONTINUE;
+		return mw_bounce_end(p, a, NULL);
 	}
 	if (resp->status == 422 && cJSON_IsString(e) &&
-	    strstr(e->valuestring, "already") != NULL) {
-		mw_then_unsubscribe(p, a, spawn);
-		return PROVIDER_DONE;
-	}
+	    strstr(e->valuestring, "already") != NULL)
+		return mw_bounce_end(p, a, NULL);
 	return mw_refused("record bounce", root, resp, err, errlen);
+}
+
+/* mw_parse_bounce - judge RESP for a bounce step of A */
+static enum provider_result mw_parse_bounce(struct provider *p,
+					    struct action *a,
+					    const struct http_resp *resp,
+					    const cJSON *root, GArray *spawn,
+					    char *err, size_t errlen)
+{
+	enum provider_result v;
+	char note[160];
+
+	switch (a->step) {
+	case MW_BOUNCE_CAMPAIGN:
+		if (resp->status == 404 && (a->op == OP_COMPLAINT ||
+					    mw_unsub_after(p, a) ||
+					    strcmp(a->bounce_type, "soft") == 0)) {
+			/* unknown campaign: no bounce to record, the
+			   unsubscribe still happens */
+			errmsg(note, sizeof(note), "campaign %s is unknown "
+				 "to MailWizz: no bounce recorded for %s",
+				 a->campaign_id, a->addr);
+			return mw_bounce_end(p, a, note);
+		}
+		return mw_parse_campaign(p, a, resp, root, MW_BOUNCE_SEARCH,
+					 err, errlen);
+	case MW_BOUNCE_SEARCH:
+		return mw_parse_search_list(p, a, resp, root, err, errlen);
+	case MW_BOUNCE_HINTED:
+		if (resp->status == 404) {
+			/* no subscriber has the record's uid: find the
+			   subscriber by address instead */
+			a->subscriber_id[0] = '\0';
+			a->step = MW_BOUNCE_CAMPAIGN;
+			return PROVIDER_CONTINUE;
+		}
+		/* fall through */
+	case MW_BOUNCE_POST:
+		return mw_parse_bounce_post(p, a, resp, root, err, errlen);
+	case MW_BOUNCE_UNSUB:
+		v = mw_parse_unsub_all(a, resp, root, spawn, err, errlen);
+		return v;
+	}
+	snprintf(err, errlen, "no step %u of a bounce", a->step);
+	return PROVIDER_FAILED;
+}
+
+/* mw_parse_unsub - judge RESP for an unsubscribe step of A */
+static enum provider_result mw_parse_unsub(struct provider *p,
+					   struct action *a,
+					   const struct http_resp *resp,
+					   const cJSON *root, GArray *spawn,
+					   char *err, size_t errlen)
+{
+	enum provider_result v;
+
+	switch (a->step) {
+	case MW_UNSUB_ALL:
+		return mw_parse_unsub_all(a, resp, root, spawn, err, errlen);
+	case MW_UNSUB_SEARCH:
+		return mw_parse_search_all(a, resp, root, spawn, err, errlen);
+	case MW_UNSUB_ONE:
+		v = mw_parse_unsub_one(resp, root, err, errlen);
+		if (v == PROVIDER_DONE && mail_key_is_uid(a->addr) &&
+		    a->klass == CLASS_COMPLAINT) {
+			a->step = MW_UNSUB_WHO;
+			v = PROVIDER_CONTINUE;
+		}
+		return v;
+	case MW_UNSUB_WHO:
+		return mw_parse_who(a, resp, root);
+	case MW_UNSUB_TRACK:
+		return mw_parse_track(a, resp, root, err, errlen);
+	case MW_UNSUB_CAMPAIGN:
+		return mw_parse_campaign(p, a, resp, root, mw_unsub_next(a),
+					 err, errlen);
+	}
+	snprintf(err, errlen, "no step %u of an unsubscribe", a->step);
+	return PROVIDER_FAILED;
 }
 
 /* mw_parse - judge RESP for A's current step */
@@ -989,61 +1271,15 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 
 	if (resp->body != NULL && resp->body_len > 0)
 		root = cJSON_ParseWithLength(resp->body, resp->body_len);
-	if (a->op == OP_UNSUBSCRIBE || a->op == OP_COMPLAINT) {
-		if (a->step == MW_UNSUB_SEARCH)
-			v = mw_parse_search_all(a, resp, root, spawn, err,
-						errlen);
-		else if (a->step == MW_UNSUB_ONE) {
-			v = mw_parse_unsub_one(resp, root, err, errlen);
-			if (v == PROVIDER_DONE && mail_key_is_uid(a->addr) &&
-			    a->klass == CLASS_COMPLAINT) {
-				a->step = MW_UNSUB_WHO;
-				v = PROVIDER_CONTINUE;
-			}
-		} else if (a->step == MW_UNSUB_WHO)
-			v = mw_parse_who(a, resp, root);
-		else if (a->step == MW_UNSUB_TRACK)
-			v = mw_parse_track(a, resp, root, err, errlen);
-		else if (a->step == MW_UNSUB_CAMPAIGN)
-			v = mw_parse_campaign(p, a, resp, root,
-					      mw_unsub_next(a), err, errlen);
-		else
-			goto bad_step;
-	} else if (a->op == OP_BOUNCE) {
-		if (a->step == MW_BOUNCE_CAMPAIGN)
-			v = mw_parse_campaign(p, a, resp, root,
-					      MW_BOUNCE_SEARCH, err, errlen);
-		else if (a->step == MW_BOUNCE_SEARCH)
-			v = mw_parse_search_list(p, a, resp, root, spawn, err,
-						 errlen);
-		else if (a->step == MW_BOUNCE_POST)
-			v = mw_parse_bounce_post(p, a, resp, root, spawn, err,
-						 errlen);
-		else if (a->step == MW_BOUNCE_HINTED && resp->status == 404) {
-			/* the record's subscriber UID is not the campaign's:
-			   find the subscriber by address instead */
-			a->subscriber_id[0] = '\0';
-			a->step = MW_BOUNCE_CAMPAIGN;
-			v = PROVIDER_CONTINUE;
-		} else if (a->step == MW_BOUNCE_HINTED)
-			v = mw_parse_bounce_post(p, a, resp, root, spawn, err,
-						 errlen);
-		else
-			goto bad_step;
-		if (v == PROVIDER_FAILED && a->step == MW_BOUNCE_CAMPAIGN &&
-		    resp->status == 404 && mw_unsub_wanted(p, a)) {
-			/* unknown campaign: the unsubscribe still happens */
-			mw_then_unsubscribe(p, a, spawn);
-			v = PROVIDER_DONE;
-		}
-	} else {
-		goto bad_step;
+	if (mw_bouncing(a))
+		v = mw_parse_bounce(p, a, resp, root, spawn, err, errlen);
+	else if (a->op == OP_UNSUBSCRIBE || a->op == OP_COMPLAINT)
+		v = mw_parse_unsub(p, a, resp, root, spawn, err, errlen);
+	else {
+		snprintf(err, errlen, "no step %u of operation %u", a->step,
+			 a->op);
+		v = PROVIDER_FAILED;
 	}
-	goto out;
-bad_step:
-	snprintf(err, errlen, "no step %u of operation %u", a->step, a->op);
-	v = PROVIDER_FAILED;
-out:
 	cJSON_Delete(root);
 	return v;
 }
@@ -1122,6 +1358,8 @@ int mailwizz_campaign_parse(const struct http_resp *resp,
 		goto out;
 	}
 	list = cJSON_GetObjectItemCaseSensitive(rec, "list");
+	if (!cJSON_IsObject(list))	/* a campaign whose list is gone */
+		list = NULL;
 	mw_info_str(info->name, sizeof(info->name),
 		    cJSON_GetObjectItemCaseSensitive(rec, "name"));
 	mw_info_str(info->subject, sizeof(info->subject),
@@ -1133,6 +1371,7 @@ int mailwizz_campaign_parse(const struct http_resp *resp,
 	if (!mw_uid_valid(info->list_uid, sizeof(info->list_uid)))
 		info->list_uid[0] = '\0';
 	at = cJSON_GetObjectItemCaseSensitive(rec, "send_at");
+	mw_info_str(info->send_at, sizeof(info->send_at), at);
 	if (!cJSON_IsString(at) ||
 	    timeparse_pmta(at->valuestring, strlen(at->valuestring),
 			   &info->send_time) != 0)

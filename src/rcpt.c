@@ -15,7 +15,9 @@
  *       dsn_status, dsn_diag, orig, vmta, job_id
  *   u8  n_actions, then each: str provider, u8 op, u8 state, i64 time,
  *       u64 root, u32 outstanding, str campaign_id
+ *   i64 notice_time, str notice                  version 2 only
  *
+ * Version 1 (no notice) is still read.
  * where "str" is a u16 length and that many bytes, no NUL.
  *
  * Error policy: the encoder refuses records it could not decode again
@@ -151,6 +153,8 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 		codec_put_u32(&w, a->outstanding);
 		PUT_STR(&w, a->campaign_id);
 	}
+	codec_put_i64(&w, r->notice_time);
+	PUT_STR(&w, r->notice);
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
@@ -239,7 +243,7 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	rcpt_init(r);
 	if (len < 1)
 		return -EINVAL;
-	if (buf[0] != RCPT_CODEC_VERSION)
+	if (buf[0] != RCPT_CODEC_VERSION && buf[0] != 1)
 		return -EPROTO;
 	rd.pos = 1;
 
@@ -259,6 +263,9 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	    rcpt_reason_get(&rd, &r->last_soft))
 		goto fail;
 	if (rcpt_get_actions(&rd, r))
+		goto fail;
+	if (buf[0] >= 2 && (codec_get_i64(&rd, &r->notice_time) ||
+			    GET_STR(&rd, r->notice)))
 		goto fail;
 	if (rd.pos != rd.len)	/* trailing garbage */
 		goto fail;

@@ -191,77 +191,93 @@ void route_ids(const struct config_provider *p, const struct event *ev,
 	}
 }
 
-/* route_mailwizz_hard - hard or escalated bounce at a MailWizz provider */
-static int route_mailwizz_hard(const struct config_provider *p,
-			       const struct event *ev, int ops[ROUTE_MAX_OPS])
+/* route_campaign_ok - does EV name a campaign of MailWizz provider P? */
+static bool route_campaign_ok(const struct config_provider *p,
+			      const struct event *ev)
 {
 	char uid[ACTION_ID_MAX];
-	bool campaign = route_campaign(p, ev->job_id, uid, sizeof(uid)) == 0;
-	int n = 0;
 
-	/* with a campaign, the bounce record comes first and the provider
-	   unsubscribes after it when hard-action asks for both (MailWizz
-	   blacklists a hard-bounced subscriber, which spares the calls);
-	   without one a bounce cannot be recorded: unsubscribe, so the
-	   address is acted on whatever the setting */
-	if (p->hard_action & ACT_BOUNCE && campaign)
-		ops[n++] = OP_BOUNCE;
-	else if (p->hard_action != ACT_NONE)
-		ops[n++] = OP_UNSUBSCRIBE;
-	return n;
+	return p->type == PROVIDER_MAILWIZZ &&
+	       route_campaign(p, ev->job_id, uid, sizeof(uid)) == 0;
+}
+
+/* route_set - *OP = OPERATION, TYPE, FLAGS; returns 1 */
+static int route_set(struct route_op *op, int operation, const char *type,
+		     unsigned flags)
+{
+	op->op = operation;
+	op->bounce_type = type;
+	op->flags = flags;
+	return 1;
+}
+
+/* route_hard - hard or escalated bounce: with a campaign, the bounce record
+   comes first and the provider unsubscribes after it when hard-action asks
+   for both; without one a bounce cannot be recorded: unsubscribe, so the
+   address is acted on whatever the setting */
+static int route_hard(const struct config_provider *p, const struct event *ev,
+		      struct route_op *op)
+{
+	if (p->type != PROVIDER_MAILWIZZ)
+		return route_set(op, OP_UNSUBSCRIBE, "hard", 0);
+	if (p->hard_action & ACT_BOUNCE && route_campaign_ok(p, ev))
+		return route_set(op, OP_BOUNCE, "hard", ACTION_F_SUPPRESS);
+	if (p->hard_action != ACT_NONE)
+		return route_set(op, OP_UNSUBSCRIBE, "hard", 0);
+	return 0;
+}
+
+/* route_duplicate - a bounce of an address suppressed before: the bounce
+   record of its campaign, as MailWizz's own bounce handling keeps one per
+   campaign */
+static int route_duplicate(const struct config_provider *p,
+			   const struct event *ev, struct route_op *op)
+{
+	bool hard = ev->klass == CLASS_HARD;
+
+	if (ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT)
+		return 0;
+	if (!((hard ? p->hard_action : p->soft_action) & ACT_BOUNCE) ||
+	    !route_campaign_ok(p, ev))
+		return 0;
+	return route_set(op, OP_BOUNCE, hard ? "hard" : "soft", 0);
 }
 
 int route_plan(const struct config_provider *p, const struct event *ev,
-	       enum rcpt_outcome o, int ops[ROUTE_MAX_OPS],
-	       const char **bounce_type)
+	       enum rcpt_outcome o, struct route_op *op)
 {
-	char uid[ACTION_ID_MAX];
-
-	*bounce_type = NULL;
 	switch (o) {
 	case OUT_COMPLAINT:
 		if (!p->complaints)
 			return 0;
-		ops[0] = OP_COMPLAINT;
 		/* complaint-action = blacklist: MailWizz blacklists the
-		   subscriber of a campaign's hard bounce */
-		if (p->type == PROVIDER_MAILWIZZ &&
-		    p->complaint_action == ACT_BOTH &&
-		    route_campaign(p, ev->job_id, uid, sizeof(uid)) == 0) {
-			*bounce_type = "hard";
-			ops[1] = OP_BOUNCE;
-			return 2;
-		}
-		return 1;
+		   subscriber of a campaign's hard bounce, recorded first */
+		return route_set(op, OP_COMPLAINT,
+				 p->complaint_action == ACT_BOTH &&
+						 route_campaign_ok(p, ev) ?
+					 "hard" : NULL, 0);
 	case OUT_UNSUB:
 		if (!p->lists)
 			return 0;
-		ops[0] = OP_UNSUBSCRIBE;
-		return 1;
+		return route_set(op, OP_UNSUBSCRIBE, NULL, 0);
 	case OUT_HARD:
 	case OUT_ESCALATED:
 		if (!route_sender_match(p, ev->orig))
 			return 0;
-		*bounce_type = "hard";
-		if (p->type == PROVIDER_MAILWIZZ)
-			return route_mailwizz_hard(p, ev, ops);
-		ops[0] = OP_UNSUBSCRIBE;
-		return 1;
+		return route_hard(p, ev, op);
 	case OUT_SOFT:
 		/* soft bounces never unsubscribe anyone */
 		if (!route_sender_match(p, ev->orig))
 			return 0;
-		*bounce_type = "soft";
-		if (p->type == PROVIDER_WEBHOOK) {
-			ops[0] = OP_BOUNCE;
-			return 1;
-		}
-		if (p->type == PROVIDER_MAILWIZZ && p->soft_action & ACT_BOUNCE &&
-		    route_campaign(p, ev->job_id, uid, sizeof(uid)) == 0) {
-			ops[0] = OP_BOUNCE;
-			return 1;
-		}
+		if (p->type == PROVIDER_WEBHOOK)
+			return route_set(op, OP_BOUNCE, "soft", 0);
+		if (p->soft_action & ACT_BOUNCE && route_campaign_ok(p, ev))
+			return route_set(op, OP_BOUNCE, "soft", 0);
 		return 0;
+	case OUT_DUPLICATE:
+		if (!route_sender_match(p, ev->orig))
+			return 0;
+		return route_duplicate(p, ev, op);
 	default:
 		return 0;
 	}

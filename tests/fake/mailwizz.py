@@ -9,9 +9,21 @@ campaign unsubscribes) is seeded with --data FILE or POST /__fake/data and
 read back with GET /__fake/data; the shape is in README.md.  Everything
 else (call log, failure injection, control routes) is fakelib's.
 
+Behaviour follows the server's code (MailWizz 1.9.4 and 2.x API
+controllers, ListSubscriber, EmailBlacklist, CampaignBounceLog), not the
+documentation: a bounce names its subscriber by uid alone (any list, any
+address); a hard bounce blacklists only a confirmed subscriber (the first
+blacklisting of an address turns every confirmed subscriber with it into
+"blacklisted"); messages are cut, never refused; "spam", "block", "RBL"...
+refile a bounce as internal; the search in all lists answers at most 100
+records in one page and leaves archived lists out; unsubscribe-by-email
+from all lists unsubscribes every membership whatever its status; e-mail
+addresses may come back masked and dates in the customer's locale.
+
 Error policy: every bad request gets the answer the real server would give
 ({"status":"error","error":...} with 400/404/422); the fake never raises.
 """
+import html
 import hashlib
 import hmac
 import math
@@ -29,9 +41,20 @@ STATUSES = ('confirmed', 'unconfirmed', 'unsubscribed', 'blacklisted',
             'unapproved', 'disabled', 'moved')
 BOUNCE_TYPES = ('hard', 'soft', 'internal')
 MESSAGE_MAX = 250
-# the server files bounces whose message looks like a block as "internal"
-INTERNAL_RE = re.compile(r'spam|blocked|block ?list|black ?list|deny ?list|'
-                         r'dnsbl|\brbl\b|spamhaus|spamcop|barracuda', re.I)
+# CampaignBounceLog::looksLikeInternalBounce(): a message matching one of
+# these is filed as "internal" before it is saved (and blacklists nobody)
+INTERNAL_RES = (re.compile(r'unsolicited mail', re.I),
+                re.compile(r'(spam|block(ed)?)', re.I),
+                re.compile(r'(DNSBL|RBL|CDRBL|Blacklist)', re.I))
+# the search in all lists: ListSubscriber findAll with limit 100, one page
+SEARCH_LIMIT = 100
+# unsubscribe-by-email-from-all-lists: findAll with limit 1000
+UNSUB_ALL_LIMIT = 1000
+LIST_STATUSES = ('active', 'pending-delete', 'archived')
+# dates as Yii's formatLocalizedDateTime() writes them per locale
+LOCALE_FORMATS = {None: '%Y-%m-%d %H:%M:%S',
+                  'en_US': '{m}/{d}/%y, {I}:%M %p',
+                  'de_DE': '%d.%m.%y %H:%M'}
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}'
                       r'[A-Za-z0-9])?\.[A-Za-z0-9-]{2,63}$')
 DATE = '2024-01-01 00:00:00'
@@ -88,6 +111,42 @@ def make_uid(*parts):
     return hashlib.sha1('\0'.join(parts).encode('utf-8')).hexdigest()[:13]
 
 
+def mask_email(email):
+    """StringHelper::maskEmailAddress(): every character of the local part
+    and of the domain before its last dot but the first and the last
+    replaced by '*' (a single character becomes '*')."""
+    if '@' not in email:
+        return email
+    name, domain = email.split('@', 1)[0], email.split('@')[1]
+
+    def mask(part):
+        if len(part) <= 1:
+            return '*'
+        return part[0] + '*' * max(0, len(part) - 2) + part[-1]
+    parts = domain.split('.')
+    tld = parts.pop()
+    return mask(name) + '@' + mask('.'.join(parts)) + '.' + tld
+
+
+def truncate_length(text, length=MESSAGE_MAX, ellipsis='...'):
+    """StringHelper::truncateLength(): HTML entities decoded, tags
+    stripped, then LENGTH characters and '...' when the text is at least
+    LENGTH + 3 characters long."""
+    text = re.sub(r'<[^>]*>?', '', html.unescape(text))
+    if len(text) - len(ellipsis) >= length:
+        return text[:length] + ellipsis
+    return text
+
+
+def local_date(value, locale):
+    """VALUE ('Y-m-d H:i:s') as the customer's locale writes it."""
+    fmt = LOCALE_FORMATS.get(locale, LOCALE_FORMATS[None])
+    t = time.strptime(value, '%Y-%m-%d %H:%M:%S')
+    fmt = fmt.replace('{m}', str(t.tm_mon)).replace('{d}', str(t.tm_mday))
+    fmt = fmt.replace('{I}', str((t.tm_hour + 11) % 12 + 1))
+    return time.strftime(fmt, t)
+
+
 def _err(status, error):
     return fakelib.json_response(status, {'status': 'error', 'error': error})
 
@@ -118,6 +177,15 @@ def _paged(records, page, per_page):
             'prev_page': page - 1 if page > 1 else None, 'records': chunk}
 
 
+# the customer's and the server's options that change answers
+DEFAULT_SETTINGS = {
+    'mask_emails': False,      # customer group common.mask_email_addresses
+    'locale': None,            # customer language: dates as Y-m-d H:i:s
+    'blacklist_new_records': True,  # OptionEmailBlacklist allow_new_records
+    'denied_ip': False,        # api ip access: every request refused (400)
+}
+
+
 class MailWizzFake(fakelib.FakeServer):
     """Fake MailWizz API."""
 
@@ -138,6 +206,7 @@ class MailWizzFake(fakelib.FakeServer):
         self._bounces = []
         self._unsubs = []
         self._blacklist = []
+        self._settings = dict(DEFAULT_SETTINGS)
         super().__init__(**kw)
         self.set_data(data or {})
         self._routes = [
@@ -185,7 +254,10 @@ class MailWizzFake(fakelib.FakeServer):
                               'source': s.get('source', 'import'),
                               'ip_address': s.get('ip_address', ''),
                               'date_added': s.get('date_added', DATE)}
-            lists[uid] = {'list_uid': uid, 'name': name,
+            lstatus = lst.get('status', 'active')
+            if lstatus not in LIST_STATUSES:
+                raise ValueError('bad list status %r' % (lstatus,))
+            lists[uid] = {'list_uid': uid, 'name': name, 'status': lstatus,
                           'display_name': str(lst.get('display_name', name)),
                           'description': str(lst.get('description', name)),
                           'subscribers': subs}
@@ -196,11 +268,19 @@ class MailWizzFake(fakelib.FakeServer):
             campaigns[uid] = {'campaign_uid': uid, 'name': str(c.get('name', uid)),
                               'list_uid': c.get('list_uid'),
                               'status': c.get('status', 'sent'),
-                              'type': c.get('type', 'regular')}
+                              'type': c.get('type', 'regular'),
+                              'subject': str(c.get('subject', c.get('name', uid))),
+                              'send_at': c.get('send_at', DATE)}
         bounces = list(obj.get('bounces', []))
         track = list(obj.get('track_unsubscribes', []))
         blacklist = list(obj.get('blacklist', []))
+        settings = dict(DEFAULT_SETTINGS)
+        for k, v in (obj.get('settings') or {}).items():
+            if k not in DEFAULT_SETTINGS:
+                raise ValueError('unknown setting %r' % (k,))
+            settings[k] = v
         with self._dlock:
+            self._settings = settings
             self._lists, self._campaigns = lists, campaigns
             self._bounces, self._unsubs, self._blacklist = bounces, track, blacklist
             self._index = None
@@ -217,7 +297,8 @@ class MailWizzFake(fakelib.FakeServer):
                     'campaigns': [dict(c) for c in self._campaigns.values()],
                     'bounces': [dict(b) for b in self._bounces],
                     'track_unsubscribes': [dict(t) for t in self._unsubs],
-                    'blacklist': list(self._blacklist)}
+                    'blacklist': list(self._blacklist),
+                    'settings': dict(self._settings)}
 
     def _memberships(self, email):
         """[(list, subscriber)] of EMAIL (case-insensitive), in list order."""
@@ -231,20 +312,26 @@ class MailWizzFake(fakelib.FakeServer):
             self._index = index
         return list(self._index.get(email.lower(), []))
 
-    def _campaign_subscriber(self, campaign, suid):
-        """The subscriber SUID of CAMPAIGN's list (any list when the
-        campaign names none), or None."""
-        lst = self._lists.get(campaign.get('list_uid') or '')
-        if lst is not None:
-            return lst['subscribers'].get(suid)
+    def _subscriber_by_uid(self, suid):
+        """loadSubscriberByUid(): the subscriber SUID of any list (the
+        real server compares subscriber_uid alone), or None."""
         for lst in self._lists.values():
             if suid in lst['subscribers']:
                 return lst['subscribers'][suid]
         return None
 
+    def _display_email(self, s):
+        """ListSubscriber::getDisplayEmail()"""
+        if self._settings['mask_emails']:
+            return mask_email(s['email'])
+        return s['email']
+
     # ---- authentication ----------------------------------------------
     def _auth(self, req, fields, entry):
         """None when REQ may pass, else the error Response."""
+        if self._settings['denied_ip']:
+            return _err(400, 'Your IP address is not allowed to access '
+                             'this server.')
         if not (self.public_key or self.api_key):
             entry['api'] = None
             return None
@@ -265,11 +352,10 @@ class MailWizzFake(fakelib.FakeServer):
                              'Please refer to the documentation.')
         if pub != self.public_key:
             return _err(400, 'Invalid API key. Please refer to the documentation.')
-        if not ts.isdigit():
-            return _err(400, 'Invalid API request timestamp. '
-                             'Please refer to the documentation.')
-        if int(ts) < time.time() - self.max_age:
-            return _err(400, 'Your API request timestamp is too old. '
+        # (int)$timestamp + $requestTimeFrame < now: a bad number is 0
+        stamp = int(ts) if ts.isdigit() else 0
+        if stamp + self.max_age < time.time():
+            return _err(400, 'Your request expired. '
                              'Please refer to the documentation.')
         host = req.header('Host')
         if not host:
@@ -337,6 +423,8 @@ class MailWizzFake(fakelib.FakeServer):
         email = req.query.get('EMAIL', '')
         if not EMAIL_RE.match(email):
             return _err(422, 'Please provide a valid email address.')
+        # lists neither archived nor pending delete, at most 100 records,
+        # always "page 1 of 1" (the real action has no paging)
         recs = [{'subscriber_uid': s['subscriber_uid'], 'email': s['email'],
                  'status': s['status'], 'source': s['source'],
                  'ip_address': s['ip_address'],
@@ -344,9 +432,11 @@ class MailWizzFake(fakelib.FakeServer):
                           'display_name': lst['display_name'],
                           'name': lst['name']},
                  'date_added': s['date_added']}
-                for lst, s in self._memberships(email)]
-        page, per_page = _page(req.query, 100, 1, 100)
-        return _ok(200, _paged(recs, page, per_page))
+                for lst, s in self._memberships(email)
+                if lst['status'] == 'active'][:SEARCH_LIMIT]
+        return _ok(200, {'records': recs, 'count': len(recs),
+                         'current_page': 1, 'next_page': None,
+                         'prev_page': None, 'total_pages': 1})
 
     def _search_list(self, req, fields, list_uid):
         lst = self._lists.get(list_uid)
@@ -377,69 +467,78 @@ class MailWizzFake(fakelib.FakeServer):
         email = fields.get('EMAIL', '')
         if not EMAIL_RE.match(email):
             return _err(422, 'Please provide a valid email address.')
-        for _, s in self._memberships(email):
-            if s['status'] == 'confirmed':
-                s['status'] = 'unsubscribed'
+        # every list of the customer, archived ones too, whatever the
+        # subscriber's status (saveStatus() of each)
+        for _, s in self._memberships(email)[:UNSUB_ALL_LIMIT]:
+            s['status'] = 'unsubscribed'
         return _ok()
 
     def _bounce(self, req, fields, campaign_uid):
         c = self._campaigns.get(campaign_uid)
         if c is None:
             return _err(404, 'The campaign does not exist.')
-        errors = {}
-        message = fields.get('message', '')
-        btype = fields.get('bounce_type', '')
-        if not message:
-            errors['message'] = 'Message cannot be blank.'
-        elif len(message) > MESSAGE_MAX:
-            errors['message'] = ('Message is too long (maximum is %d characters).'
-                                 % MESSAGE_MAX)
-        if btype not in BOUNCE_TYPES:
-            errors['bounce_type'] = 'Bounce type is not in the list.'
+        # the order of Campaign_bouncesController::actionCreate()
         suid = fields.get('subscriber_uid', '')
-        if not suid:
-            errors['subscriber_uid'] = 'Subscriber uid cannot be blank.'
-        if errors:
-            return _err(422, errors)
-        s = self._campaign_subscriber(c, suid)
+        s = self._subscriber_by_uid(suid) if suid else None
         if s is None:
-            return _err(404, 'The subscriber does not exist.')
+            return _err(404, 'The subscriber does not exist!')
         if any(b.get('campaign_uid') == campaign_uid and b.get('subscriber_uid') == suid
                for b in self._bounces):
             return _err(422, 'This subscriber has already been marked as bounced!')
-        if INTERNAL_RE.search(message):
+        btype = fields.get('bounce_type', 'internal')
+        message = truncate_length(fields.get('message', 'BOUNCED BACK'))
+        if btype not in BOUNCE_TYPES:
+            return _err(422, 'Invalid bounce type!')
+        if btype == 'internal' or (message and any(
+                rx.search(message) for rx in INTERNAL_RES)):
             btype = 'internal'
         rec = {'campaign_uid': campaign_uid, 'subscriber_uid': suid, 'email': s['email'],
                'bounce_type': btype, 'message': message, 'processed': 'no',
                'date_added': time.strftime('%Y-%m-%d %H:%M:%S')}
         self._bounces.append(rec)
         if btype == 'hard':
-            self._blacklist_email(s['email'])
+            self._add_to_blacklist(s, message)
         return _ok(201, {'record': {
             'message': message, 'processed': 'no', 'bounce_type': btype,
-            'subscriber': {'subscriber_uid': suid, 'email': s['email']}}})
+            'subscriber': {'subscriber_uid': suid,
+                           'email': self._display_email(s)}}})
 
-    def _blacklist_email(self, email):
-        if email.lower() not in (e.lower() for e in self._blacklist):
-            self._blacklist.append(email)
-        for _, s in self._memberships(email):
+    def _add_to_blacklist(self, s, reason):
+        """EmailBlacklist::addToBlacklist() of subscriber S: nothing unless
+        S is confirmed; a new blacklist record turns every confirmed
+        subscriber with the address into "blacklisted" (afterSave), an
+        address blacklisted before (or new records not allowed) only S."""
+        if s['status'] != 'confirmed':
+            return
+        known = s['email'].lower() in (e.lower() for e in self._blacklist)
+        if known or not self._settings['blacklist_new_records']:
             s['status'] = 'blacklisted'
+            return
+        self._blacklist.append(s['email'])
+        for _, other in self._memberships(s['email']):
+            if other['status'] == 'confirmed':
+                other['status'] = 'blacklisted'
 
     def _track_unsubscribe(self, req, fields, campaign_uid, subscriber_uid):
         c = self._campaigns.get(campaign_uid)
         if c is None:
             return _err(404, 'The campaign does not exist.')
-        s = self._campaign_subscriber(c, subscriber_uid)
+        s = self._subscriber_by_uid(subscriber_uid)
         if s is None:
             return _err(404, 'The subscriber does not exist.')
-        if s['status'] == 'confirmed':
-            s['status'] = 'unsubscribed'
+        if s['status'] != 'confirmed':
+            return _ok()
+        s['status'] = 'unsubscribed'
+        if any(t['campaign_uid'] == campaign_uid and
+               t['subscriber_uid'] == subscriber_uid for t in self._unsubs):
+            return _ok()
         self._unsubs.append({'campaign_uid': campaign_uid,
                              'subscriber_uid': subscriber_uid,
                              'email': s['email'],
                              'ip_address': fields.get('ip_address', ''),
                              'user_agent': fields.get('user_agent', ''),
-                             'reason': fields.get('reason', '')})
+                             'reason': fields.get('reason',
+                                                   'Unsubscribed via API!')[:255]})
         return _ok()
 
     def _get_subscriber(self, req, fields, list_uid, subscriber_uid):
@@ -450,7 +549,8 @@ class MailWizzFake(fakelib.FakeServer):
         if s is None:
             return _err(404, 'The subscriber does not exist in this list.')
         return _ok(200, {'record': {
-            'subscriber_uid': s['subscriber_uid'], 'EMAIL': s['email'],
+            'subscriber_uid': s['subscriber_uid'],
+            'EMAIL': self._display_email(s),
             'FNAME': '', 'LNAME': '', 'status': s['status'],
             'source': s['source'], 'ip_address': s['ip_address'],
             'date_added': s['date_added']}})
@@ -483,16 +583,20 @@ class MailWizzFake(fakelib.FakeServer):
         if c is None:
             return _err(404, 'The campaign does not exist.')
         lst = self._lists.get(c.get('list_uid') or '')
+        loc = self._settings['locale']
+        # a campaign whose list is gone answers an empty "list" (PHP [])
+        lrec = ({'list_uid': lst['list_uid'], 'name': lst['name'],
+                 'subscribers_count': sum(
+                     1 for s in lst['subscribers'].values()
+                     if s['status'] == 'confirmed')} if lst else [])
         return _ok(200, {'record': {
             'campaign_uid': c['campaign_uid'], 'name': c['name'],
-            'type': c['type'], 'status': c['status'],
-            'from_name': 'Example', 'from_email': 'news@example.com',
-            'to_name': '[EMAIL]', 'reply_to': 'news@example.com',
-            'subject': c['name'], 'date_added': DATE, 'send_at': DATE,
-            'list': {'list_uid': c.get('list_uid'),
-                     'name': lst['name'] if lst else None,
-                     'subscribers_count': len(lst['subscribers']) if lst else 0},
-            'segment': None}})
+            'type': c['type'], 'from_name': 'Example',
+            'from_email': 'news@example.com', 'to_name': '[EMAIL]',
+            'reply_to': 'news@example.com', 'subject': c['subject'],
+            'status': c['status'], 'date_added': local_date(DATE, loc),
+            'send_at': local_date(c['send_at'], loc), 'list': lrec,
+            'segment': [], 'group': []}})
 
     # ---- command line ------------------------------------------------
     @classmethod

@@ -32,7 +32,8 @@ ALL = HARD | SOFT | COMPLAINED | ACTIVE
 LIST_KEYS = {'address', 'status', 'soft_count', 'category', 'updated',
              'escalated', 'status_time', 'reason'}
 SHOW_KEYS = LIST_KEYS | {'first_seen', 'counts', 'soft_times', 'soft_first',
-                         'soft_last', 'last_soft', 'actions'}
+                         'soft_last', 'last_soft', 'actions', 'notice',
+                         'notice_time'}
 REASON_KEYS = {'kind', 'time', 'source', 'line', 'category', 'dsn_status',
                'dsn_diag', 'orig', 'vmta', 'job_id'}
 COUNTS_KEYS = {'hard', 'soft', 'complaint', 'unsub', 'delivery', 'duplicate',
@@ -86,7 +87,8 @@ class TestShow(CtlTestCase):
         for t in rec['soft_times'] + [rec['status_time'], rec['updated']]:
             self.assertRegex(t, RFC3339)
         for act in rec['actions']:
-            self.assertEqual(set(act), {'provider', 'op', 'state', 'time'})
+            self.assertEqual(set(act), {'provider', 'op', 'state', 'time',
+                                        'campaign'})
 
     def test_show_json_active_and_soft(self):
         rec = self.show('h.schmidt@example.com')

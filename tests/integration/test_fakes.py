@@ -297,7 +297,7 @@ class MailWizzTest(unittest.TestCase):
 
     def test_stale_timestamp_rejected(self):
         self.assertError(self.call('GET', 'lists', ts=int(time.time()) - 1000),
-                         None, 400, 'timestamp')
+                         None, 400, 'expired')
         self.assertEqual(self.call('GET', 'lists', ts=int(time.time()) - 800)[0], 200)
 
     def test_v2_key(self):
@@ -361,7 +361,8 @@ class MailWizzTest(unittest.TestCase):
                             fields={'EMAIL': JOHN})
         self.assertEqual((st, obj['status']), (200, 'success'))
         self.assertEqual(self.status_of(L2, 'zz223cd456ef7'), 'unsubscribed')
-        self.assertEqual(self.status_of(L3, 'zz323cd456ef7'), 'unconfirmed')
+        # every membership, whatever its status (saveStatus of each)
+        self.assertEqual(self.status_of(L3, 'zz323cd456ef7'), 'unsubscribed')
         self.assertEqual(self.call('PUT', 'lists/subscribers/unsubscribe-by-email-from-'
                                    'all-lists', fields={'EMAIL': 'none@doe.com'})[0], 200)
         self.assertError(self.call('PUT', 'lists/subscribers/unsubscribe-by-email-'
@@ -403,14 +404,121 @@ class MailWizzTest(unittest.TestCase):
                           ('zz123cd456ef9', 'internal')])
         self.assertEqual(data['blacklist'], ['a&b@example.com'])
         # validation and missing objects
-        self.assertError(self.call('POST', path, fields=dict(soft, bounce_type='bad')),
-                         None, 422, 'bounce_type')
-        self.assertError(self.call('POST', path, fields=dict(soft, message='x' * 251)),
-                         None, 422, 'message')
+        fresh = dict(soft, subscriber_uid='zz323cd456ef7')
+        self.assertError(self.call('POST', path, fields=dict(fresh, bounce_type='bad')),
+                         None, 422, 'Invalid bounce type')
         self.assertError(self.call('POST', path, fields=dict(
             soft, subscriber_uid='zz999cd456ef7')), None, 404)
         self.assertError(self.call('POST', 'campaigns/cc999cd456ef7/bounces',
                                    fields=soft), None, 404)
+
+    def test_bounce_subscriber_by_uid_alone(self):
+        # the subscriber is looked up by its uid alone: one of another
+        # list than the campaign's is taken, and a hard bounce of a
+        # subscriber that is not confirmed blacklists nobody
+        path = 'campaigns/%s/bounces' % CAMP
+        st, obj = self.call('POST', path, fields={
+            'message': '550 5.1.1 user unknown', 'bounce_type': 'hard',
+            'subscriber_uid': 'zz323cd456ef7'})
+        self.assertEqual(st, 201, obj)
+        self.assertEqual(obj['data']['record']['subscriber']['email'], JOHN)
+        self.assertEqual(self.status_of(L3, 'zz323cd456ef7'), 'unconfirmed')
+        self.assertEqual(self.status_of(L1, 'zz123cd456ef7'), 'confirmed')
+        self.assertEqual(self.fake.get_data()['blacklist'], [])
+        # the first blacklisting turns every confirmed subscriber with the
+        # address into blacklisted, others stay as they were
+        st, obj = self.call('POST', path, fields={
+            'message': 'user unknown', 'bounce_type': 'hard',
+            'subscriber_uid': 'zz223cd456ef7'})
+        self.assertEqual(st, 201, obj)
+        self.assertEqual(self.status_of(L2, 'zz223cd456ef7'), 'blacklisted')
+        self.assertEqual(self.status_of(L1, 'zz123cd456ef7'), 'blacklisted')
+        self.assertEqual(self.status_of(L3, 'zz323cd456ef7'), 'unconfirmed')
+
+    def test_bounce_message_cut_and_defaults(self):
+        path = 'campaigns/%s/bounces' % CAMP
+        st, obj = self.call('POST', path, fields={
+            'message': '<b>x</b>' + 'y' * 300, 'bounce_type': 'soft',
+            'subscriber_uid': 'zz123cd456ef7'})
+        self.assertEqual(st, 201, obj)
+        self.assertEqual(obj['data']['record']['message'], 'x' + 'y' * 249 + '...')
+        # no type: internal; no message: "BOUNCED BACK"
+        st, obj = self.call('POST', path, fields={
+            'subscriber_uid': 'zz223cd456ef7'})
+        self.assertEqual((st, obj['data']['record']['bounce_type'],
+                          obj['data']['record']['message']),
+                         (201, 'internal', 'BOUNCED BACK'))
+        # "unsolicited mail", "block", "RBL" refile as internal
+        st, obj = self.call('POST', path, fields={
+            'message': '550 rejected: unsolicited mail', 'bounce_type': 'hard',
+            'subscriber_uid': 'zz123cd456ef8'})
+        self.assertEqual(obj['data']['record']['bounce_type'], 'internal')
+        self.assertEqual(self.status_of(L1, 'zz123cd456ef8'), 'confirmed')
+
+    def test_blacklist_without_new_records(self):
+        data = json.loads(json.dumps(MW_DATA))
+        data['settings'] = {'blacklist_new_records': False}
+        self.fake.set_data(data)
+        st, _ = self.call('POST', 'campaigns/%s/bounces' % CAMP, fields={
+            'message': 'user unknown', 'bounce_type': 'hard',
+            'subscriber_uid': 'zz223cd456ef7'})
+        self.assertEqual(st, 201)
+        self.assertEqual(self.status_of(L2, 'zz223cd456ef7'), 'blacklisted')
+        self.assertEqual(self.status_of(L1, 'zz123cd456ef7'), 'confirmed')
+        self.assertEqual(self.fake.get_data()['blacklist'], [])
+
+    def test_search_limit_and_archived_lists(self):
+        data = json.loads(json.dumps(MW_DATA))
+        data['lists'][1]['status'] = 'archived'
+        data['lists'] += [{'list_uid': 'lx%011d' % i, 'subscribers': [
+            {'email': JOHN}]} for i in range(120)]
+        self.fake.set_data(data)
+        st, obj = self.call('GET', 'lists/subscribers/search-by-email-in-all-lists',
+                            {'EMAIL': JOHN, 'page': '2'})
+        self.assertEqual(st, 200)
+        recs = obj['data']['records']
+        self.assertEqual((len(recs), obj['data']['count'],
+                          obj['data']['total_pages'], obj['data']['next_page']),
+                         (100, 100, 1, None))
+        self.assertNotIn(L2, [r['list']['list_uid'] for r in recs])
+        self.assertEqual(recs[0]['list']['list_uid'], L1)
+        # unsubscribing from all lists reaches the archived list too
+        self.call('PUT', 'lists/subscribers/unsubscribe-by-email-from-all-lists',
+                  fields={'EMAIL': 'John+X@doe.com'})
+        self.assertEqual(self.status_of(L2, 'zz223cd456ef7'), 'unsubscribed')
+
+    def test_masked_emails_and_locale(self):
+        data = json.loads(json.dumps(MW_DATA))
+        data['settings'] = {'mask_emails': True, 'locale': 'en_US'}
+        data['campaigns'][0]['send_at'] = '2026-11-24 08:05:00'
+        self.fake.set_data(data)
+        self.assertEqual(mailwizz.mask_email('john@doe.com'), 'j**n@d*e.com')
+        self.assertEqual(mailwizz.mask_email('a@mail.example.org'),
+                         '*@m**********e.org')
+        st, obj = self.call('POST', 'campaigns/%s/bounces' % CAMP, fields={
+            'message': 'x', 'bounce_type': 'soft',
+            'subscriber_uid': 'zz123cd456ef7'})
+        self.assertEqual(obj['data']['record']['subscriber']['email'],
+                         mailwizz.mask_email(JOHN))
+        self.assertIn('*', mailwizz.mask_email(JOHN))
+        st, obj = self.call('GET', 'lists/%s/subscribers/zz123cd456ef7' % L1)
+        self.assertEqual(obj['data']['record']['EMAIL'], mailwizz.mask_email(JOHN))
+        # the search by address answers the address as stored
+        st, obj = self.call('GET', 'lists/subscribers/search-by-email-in-all-lists',
+                            {'EMAIL': JOHN})
+        self.assertEqual(obj['data']['records'][0]['email'], JOHN)
+        st, obj = self.call('GET', 'campaigns/%s' % CAMP)
+        self.assertEqual(obj['data']['record']['send_at'], '11/24/26, 8:05 AM')
+        data['settings'] = {'locale': 'de_DE'}
+        self.fake.set_data(data)
+        st, obj = self.call('GET', 'campaigns/%s' % CAMP)
+        self.assertEqual(obj['data']['record']['send_at'], '24.11.26 08:05')
+
+    def test_denied_ip(self):
+        data = json.loads(json.dumps(MW_DATA))
+        data['settings'] = {'denied_ip': True}
+        self.fake.set_data(data)
+        self.assertError(self.call('GET', 'lists'), None, 400, 'IP address')
 
     def test_track_unsubscribe_delete_campaign(self):
         st, obj = self.call('POST', 'campaigns/%s/track-unsubscribe/zz123cd456ef7' % CAMP,

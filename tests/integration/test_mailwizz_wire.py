@@ -5,10 +5,11 @@ v2 sends only X-API-KEY, PUT goes with X-HTTP-Method-Override and an empty
 body of Content-Length 0, the address is URL-encoded, the bounce message is
 cut at a UTF-8 boundary, the campaign is asked for once, the subscriber of
 a bounce is found by the search in all lists, and MailWizz's refusals end
-as done (already bounced) or as dead letters that say why.  A hard bounce
-at hard-action both unsubscribes only where MailWizz did not blacklist the
-address (filed "internal", already bounced, not on the campaign's list,
-campaign unknown)."""
+as done (already bounced) or as dead letters that say why, and refused
+credentials pause the provider.  A hard bounce at hard-action both is
+followed by one unsubscribe from every list, whatever MailWizz did with
+the bounce (filed "internal", already bounced, not on the campaign's
+list, campaign unknown, or blacklisted)."""
 import collections
 import os
 import sys
@@ -23,6 +24,7 @@ PUB, PRIV, KEY = 'PUBKEY123', 'PRIVKEY456', 'APIKEY789'
 L1, L2, L3 = 'la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3'
 CAMPAIGN = 'cc123cd456ef7'
 ODD = 'a+b&c@example.com'
+ALL = 'PUT /api/lists/subscribers/unsubscribe-by-email-from-all-lists'
 SENDER = 'news-x=example.com@bounces.example.com'
 
 HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
@@ -101,11 +103,10 @@ class MailWizzWireCase(BouncedTestCase):
     def assert_flows(self, fake):
         """The calls and final data of complaint_and_soft()."""
         self.assertEqual(routes(fake), collections.Counter({
-            # the complaint's, then carol's and dave's (bounce step 1)
-            'GET /api/lists/subscribers/search-by-email-in-all-lists': 3,
-            # confirmed and unconfirmed; the unsubscribed one is left alone
-            'PUT /api/lists/%s/subscribers/sa111aa111aa1/unsubscribe' % L1: 1,
-            'PUT /api/lists/%s/subscribers/sa222bb222bb2/unsubscribe' % L2: 1,
+            # the complaint: every list in one call
+            ALL: 1,
+            # carol's and dave's soft bounces (bounce step 1)
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 2,
             'GET /api/campaigns/%s' % CAMPAIGN: 1,     # cached for dave
             'POST /api/campaigns/%s/bounces' % CAMPAIGN: 2,
         }))
@@ -114,11 +115,10 @@ class MailWizzWireCase(BouncedTestCase):
             self.assertNotIn('//', c['path'], c)
         searches = [c for c in fake.calls() if 'in-all-lists' in c['path']]
         self.assertEqual(sorted(c['query']['EMAIL'] for c in searches),
-                         sorted([ODD, 'carol@example.com',
-                                 'dave@example.com']))
-        search = [c for c in searches if c['query']['EMAIL'] == ODD][0]
-        self.assertIn('EMAIL=a%2Bb%26c%40example.com', search['target'])
-        self.assertEqual(search['query'], {'EMAIL': ODD})
+                         sorted(['carol@example.com', 'dave@example.com']))
+        unsub = [c for c in fake.calls() if c['method'] == 'PUT'][0]
+        self.assertEqual(unsub['body'], 'EMAIL=a%2Bb%26c%40example.com')
+        self.assertEqual(unsub['parsed'], {'EMAIL': ODD})
         # each bounce went to the subscriber of the campaign's list
         posted = sorted(c['parsed']['subscriber_uid'] for c in fake.calls()
                         if c['method'] == 'POST')
@@ -130,8 +130,9 @@ class MailWizzWireCase(BouncedTestCase):
             ('dave@example.com', 'soft', 'smtp;452 mailbox full')])
         status = {(l['list_uid'], s['email']): s['status']
                   for l in fake.get_data()['lists'] for s in l['subscribers']}
+        # every membership: the unconfirmed one too
         self.assertEqual(status[(L1, ODD)], 'unsubscribed')
-        self.assertEqual(status[(L2, ODD)], 'unconfirmed')
+        self.assertEqual(status[(L2, ODD)], 'unsubscribed')
         self.assertEqual(status[(L3, ODD)], 'unsubscribed')
         self.assertEqual(self.ctl_json('queue'), [])
         self.assertEqual(self.ctl_json('dead'), [])
@@ -142,7 +143,13 @@ class MailWizzWireCase(BouncedTestCase):
     def assert_transport(self, call):
         """PUT and POST as MailWizz wants them; GET without a body."""
         h = call['headers']
-        if call['method'] == 'PUT':
+        if call['method'] == 'PUT' and call['path'].endswith(
+                '/unsubscribe-by-email-from-all-lists'):
+            self.assertEqual(h.get('x-http-method-override'), 'PUT', call)
+            self.assertEqual(h.get('content-type'),
+                             'application/x-www-form-urlencoded', call)
+            self.assertEqual(list(call['parsed']), ['EMAIL'], call)
+        elif call['method'] == 'PUT':
             self.assertEqual(h.get('x-http-method-override'), 'PUT', call)
             self.assertEqual(h.get('content-length'), '0', call)
             self.assertEqual(call['body'], '', call)
@@ -185,18 +192,19 @@ class TestMailWizzWire(MailWizzWireCase):
                              c)
             self.assert_transport(c)
 
-    def test_wrong_private_key_is_dead(self):
+    def test_wrong_private_key_pauses(self):
         fake = self.start_fake(public_key=PUB, private_key=PRIV)
         self.mw_config(fake, private='NOT-THE-KEY')
-        self.process(self.acct(rec('f', ODD, fb='abuse')))
+        res = self.process(self.acct(rec('f', ODD, fb='abuse')))
         calls = fake.calls()
         self.assertEqual(len(calls), 1, calls)
         self.assertEqual(calls[0]['status'], 400)
-        dead = self.ctl_json('dead')
-        self.assertEqual(len(dead), 1, dead)
-        self.assertIn('HTTP 400', dead[0]['reason'])
-        self.assertIn('signature', dead[0]['reason'])
-        self.assertEqual(self.ctl_json('queue'), [])
+        # not a dead letter: the action waits for the right key
+        self.assertEqual(self.ctl_json('dead'), [])
+        queue = self.ctl_json('queue')
+        self.assertEqual(len(queue), 1, queue)
+        self.assertIn('paused: ', res.out)
+        self.assertIn('signature', res.out)
 
     def test_unknown_campaign_is_dead(self):
         fake = self.start_fake(public_key=PUB, private_key=PRIV)
@@ -243,7 +251,8 @@ class TestMailWizzWire(MailWizzWireCase):
         # a soft bounce not on the campaign's list: nothing recorded and,
         # soft, nothing unsubscribed
         self.assertEqual(routes(fake), collections.Counter({
-            'GET /api/lists/subscribers/search-by-email-in-all-lists': 2,
+            ALL: 1,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 1,
             'GET /api/campaigns/%s' % CAMPAIGN: 1}))
         self.assertEqual(fake.get_data()['bounces'], [])
         self.assertEqual(self.ctl_json('dead'), [])
@@ -322,6 +331,7 @@ class TestMailWizzHardBounce(MailWizzWireCase):
         self.assertEqual(bounces, [(ODD, 'soft'),
                                    ('carol@example.com', 'hard'),
                                    ('dave@example.com', 'internal')])
+        # carol was confirmed: MailWizz blacklisted her (and only her)
         self.assertEqual(fake.get_data()['blacklist'], ['carol@example.com'])
         self.assertEqual(self.ctl_json('queue'), [])
         for addr in (ODD, 'carol@example.com', 'dave@example.com', ERIN,
@@ -335,39 +345,47 @@ class TestMailWizzHardBounce(MailWizzWireCase):
         return {(l['list_uid'], s['email']): s['status']
                 for l in fake.get_data()['lists'] for s in l['subscribers']}
 
-    def test_both_unsubscribes_where_not_blacklisted(self):
+    def test_both_unsubscribes_everywhere(self):
         fake, searched = self.run_hard(None)     # the default: both
-        puts = 'PUT /api/lists/%s/subscribers/%s/unsubscribe'
         self.assertEqual(routes(fake), collections.Counter({
             'GET /api/campaigns/%s' % CAMPAIGN: 1,
             'GET /api/campaigns/%s' % UNKNOWN: 1,
-            'GET /api/lists/subscribers/search-by-email-in-all-lists': 7,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 4,
             'POST /api/campaigns/%s/bounces' % CAMPAIGN: 3,
-            # dave: filed internal, so unsubscribed after a new search
-            puts % (L1, 'sd111aa111aa1'): 1,
-            # erin: her memberships from the search of step 1, no other
-            # (the unsubscribed one in list three is left alone)
-            puts % (L2, 'se222bb222bb2'): 1,
-            # ODD: bounced before, so not blacklisted now
-            puts % (L1, 'sa111aa111aa1'): 1,
-            puts % (L2, 'sa222bb222bb2'): 1,
-            # frank: the campaign is unknown, the unsubscribe still happens
-            puts % (L1, 'sf111aa111aa1'): 1,
-            puts % (L2, 'sf222bb222bb2'): 1,
+            # after each bounce (or none, for erin and frank), one call
+            # for every list
+            ALL: 5,
         }))
-        # carol once (blacklisted: nothing follows), erin once (step 1
-        # gave the memberships), dave and ODD twice (bounce, then the
-        # unsubscribe), frank once (the unsubscribe only)
+        # one search each, to find the campaign's subscriber; frank's
+        # campaign is unknown, so no search
         self.assertEqual(searched, collections.Counter({
-            'carol@example.com': 1, ERIN: 1, FRANK: 1,
-            'dave@example.com': 2, ODD: 2}))
+            'carol@example.com': 1, ERIN: 1, 'dave@example.com': 1,
+            ODD: 1}))
+        unsubscribed = [c['parsed']['EMAIL'] for c in fake.calls()
+                        if c['method'] == 'PUT']
+        self.assertEqual(sorted(unsubscribed), sorted([
+            'carol@example.com', 'dave@example.com', ERIN, FRANK, ODD]))
+        # the unsubscribe of each came after its bounce
+        calls = fake.calls()
+        for addr in ('carol@example.com', 'dave@example.com', ODD):
+            post = [i for i, c in enumerate(calls) if c['method'] == 'POST'
+                    and c['parsed']['subscriber_uid'] in
+                    ('sc111aa111aa1', 'sd111aa111aa1', 'sa111aa111aa1')
+                    and {'sc111aa111aa1': 'carol@example.com',
+                         'sd111aa111aa1': 'dave@example.com',
+                         'sa111aa111aa1': ODD}[
+                             c['parsed']['subscriber_uid']] == addr]
+            put = [i for i, c in enumerate(calls) if c['method'] == 'PUT'
+                   and c['parsed']['EMAIL'] == addr]
+            self.assertLess(post[0], put[0], addr)
         st = self.status(fake)
-        self.assertEqual(st[(L1, 'carol@example.com')], 'blacklisted')
+        self.assertEqual(st[(L1, 'carol@example.com')], 'unsubscribed')
         self.assertEqual(st[(L1, 'dave@example.com')], 'unsubscribed')
         self.assertEqual(st[(L2, ERIN)], 'unsubscribed')
         self.assertEqual(st[(L1, FRANK)], 'unsubscribed')
         self.assertEqual(st[(L2, FRANK)], 'unsubscribed')
         self.assertEqual(st[(L1, ODD)], 'unsubscribed')
+        self.assertEqual(st[(L2, ODD)], 'unsubscribed')
         self.assertEqual(self.ctl_json('dead'), [])
         for addr in (ODD, 'carol@example.com', 'dave@example.com', ERIN,
                      FRANK):
@@ -415,7 +433,7 @@ class TestMailWizzRecordedSubscriber(MailWizzWireCase):
                 ',%s\r\n' % uid
         path = self.write_file('spool/acct/acct-uid.csv', head + ''.join([
             r('carol@example.com', 'sc111aa111aa1', 0),
-            # dave's record names carol's list-two uid: not on the campaign
+            # dave's record names ODD's list-two uid
             r('dave@example.com', 'sa222bb222bb2', 1),
             r(ODD, 'SA111AA111AA1/../x', 2)]))
         self.process(path)
@@ -425,14 +443,20 @@ class TestMailWizzRecordedSubscriber(MailWizzWireCase):
                                          'sc111aa111aa1', 'sd111aa111aa1'])
         searched = sorted(c['query']['EMAIL'] for c in fake.calls()
                           if 'in-all-lists' in c['path'])
-        # carol: no search; dave: one, after the 404 of the wrong uid;
-        # ODD: the malformed uid is ignored, so the usual search
+        # carol: no search; dave: one, after MailWizz named the wrong
+        # subscriber; ODD: the malformed uid is ignored, so the usual search
         self.assertEqual(searched, [ODD, 'dave@example.com'])
         for c in fake.calls():
             self.assertNotIn('..', c['target'])
-        bounces = sorted((b['email'], b['bounce_type'])
+        # MailWizz takes a uid of any list: dave's record named ODD's
+        # list-two subscriber, which got that bounce (not confirmed: not
+        # blacklisted); bounced then found dave's own
+        bounces = sorted((b['email'], b['subscriber_uid'])
                          for b in fake.get_data()['bounces'])
-        self.assertEqual(bounces, [(ODD, 'hard'), ('carol@example.com', 'hard'),
-                                   ('dave@example.com', 'hard')])
+        self.assertEqual(bounces, [(ODD, 'sa111aa111aa1'),
+                                   (ODD, 'sa222bb222bb2'),
+                                   ('carol@example.com', 'sc111aa111aa1'),
+                                   ('dave@example.com', 'sd111aa111aa1')])
+        self.assertIn(ODD, self.show('dave@example.com')['notice'])
         self.assertEqual(self.ctl_json('queue'), [])
         self.assertEqual(self.ctl_json('dead'), [])

@@ -150,14 +150,16 @@ class TestWire(ProvidersTestCase):
         res = self.process(path)
         self.assertIn('provider mw:', res.out)
         mw = calls_by_route(self.mw)
-        # alice's hard bounce is recorded on the campaign, which blacklists
-        # her everywhere: no unsubscribe call is needed; carol's soft
-        # bounce is recorded; dave's complaint unsubscribes him
+        # alice's hard bounce is recorded on the campaign (MailWizz
+        # blacklists her confirmed subscribers), then she is unsubscribed
+        # from every list; carol's soft bounce is recorded; dave's
+        # complaint unsubscribes him from every list
         self.assertEqual(mw, collections.Counter({
             'GET /api/campaigns/%s' % CAMPAIGN: 1,      # cached for carol
-            'GET /api/lists/subscribers/search-by-email-in-all-lists': 3,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists': 2,
             'POST /api/campaigns/%s/bounces' % CAMPAIGN: 2,
-            'PUT /api/lists/%s/subscribers/sd111aa111aa1/unsubscribe' % L1: 1,
+            'PUT /api/lists/subscribers/unsubscribe-by-email-from-all-lists':
+                2,
         }), mw)
         for call in self.mw.calls():
             self.assertEqual(call['status'] // 100, 2, call)
@@ -169,8 +171,9 @@ class TestWire(ProvidersTestCase):
         data = self.mw.get_data()
         status = {(l['list_uid'], s['email']): s['status']
                   for l in data['lists'] for s in l['subscribers']}
+        self.assertEqual(data['blacklist'], ['alice@example.com'])
         for l in (L1, L2, L3):
-            self.assertEqual(status[(l, 'alice@example.com')], 'blacklisted')
+            self.assertEqual(status[(l, 'alice@example.com')], 'unsubscribed')
         self.assertEqual(status[(L1, 'dave@example.net')], 'unsubscribed')
         self.assertEqual(status[(L1, 'carol@example.com')], 'confirmed')
 

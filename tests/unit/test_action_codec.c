@@ -62,6 +62,7 @@ static void fill_max(struct action *a)
 	FILL(a->ev.vmta, 12);
 	FILL(a->ev.job_id, 13);
 	FILL(a->last_error, 14);
+	a->flags = 0xff;
 }
 
 /* assert_action_equal - field by field, so a failure names the field */
@@ -92,6 +93,7 @@ static void assert_action_equal(const struct action *a, const struct action *b)
 	assert_string_equal(a->ev.vmta, b->ev.vmta);
 	assert_string_equal(a->ev.job_id, b->ev.job_id);
 	assert_string_equal(a->last_error, b->last_error);
+	assert_int_equal(a->flags, b->flags);
 }
 
 /* encode_max - the max-filled action, encoded */
@@ -106,8 +108,9 @@ static size_t encode_max(uint8_t *buf, size_t cap)
 }
 
 /* fixed part: version, id, root, provider len, op, step, klass, attempts,
-   created, due; then 5 + 7 + 1 string lengths and ev's time, kind, line */
-#define MIN_LEN (1 + 8 + 8 + 2 + 3 + 4 + 8 + 8 + 2 * 13 + 8 + 1 + 8)
+   created, due; then 5 + 7 + 1 string lengths and ev's time, kind, line;
+   flags */
+#define MIN_LEN (1 + 8 + 8 + 2 + 3 + 4 + 8 + 8 + 2 * 13 + 8 + 1 + 8 + 1)
 
 static void test_roundtrip_min(void **state)
 {
@@ -248,6 +251,31 @@ static void test_wrong_version(void **state)
 	}
 }
 
+/* test_version1 - an action written before flags existed is read: its
+   hard bounce is the suppressing one, anything else has no flag */
+static void test_version1(void **state)
+{
+	uint8_t buf[ACTION_ENCODED_MAX];
+	struct action a, d;
+	size_t len;
+
+	(void)state;
+	fill_min(&a);
+	a.op = OP_BOUNCE;
+	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), "hard");
+	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
+	buf[0] = 1;
+	assert_int_equal(action_decode(buf, len - 1, &d), 0);
+	assert_int_equal(d.flags, ACTION_F_SUPPRESS);
+	/* a version 1 value with a byte more is not one */
+	assert_int_equal(action_decode(buf, len, &d), -EINVAL);
+	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), "soft");
+	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
+	buf[0] = 1;
+	assert_int_equal(action_decode(buf, len - 1, &d), 0);
+	assert_int_equal(d.flags, 0);
+}
+
 static void test_every_truncation(void **state)
 {
 	uint8_t buf[ACTION_ENCODED_MAX];
@@ -367,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_encode_refuses_bad_action),
 		cmocka_unit_test(test_encode_unterminated_string),
 		cmocka_unit_test(test_wrong_version),
+		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_trailing_garbage),
 		cmocka_unit_test(test_corrupt_fields),

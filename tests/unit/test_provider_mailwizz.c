@@ -5,11 +5,13 @@
  * Python implementation, and v2); parse() of real-shaped answers gives the
  * right verdicts, updates and children; UIDs are validated, the address
  * encoded, the bounce message cut at a UTF-8 boundary, campaigns cached.
- * A hard bounce at a provider that also unsubscribes (hard-action both)
- * spawns the unsubscribe exactly where MailWizz did not blacklist the
- * address: not on the campaign's list, campaign unknown, bounce already
- * recorded or filed "internal"; never for a soft bounce or hard-action
- * bounce.
+ * The bounce that suppresses an address at a provider that also
+ * unsubscribes (hard-action both) is followed by the unsubscribe from all
+ * lists whatever MailWizz did with it (it blacklists only a confirmed
+ * subscriber); never for a soft bounce, a campaign record of an address
+ * suppressed before, or hard-action bounce.  A recorded subscriber uid
+ * whose answer names another address is reported and dropped; refused
+ * credentials pause the provider.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +30,8 @@
 #define SUB "zz123cd456ef7"
 #define CAMP "cc123cd456ef7"
 #define FORM "Content-Type: application/x-www-form-urlencoded"
+#define ALL_URL "https://mw.example.com/api/lists/subscribers/" \
+	"unsubscribe-by-email-from-all-lists"
 
 struct fixture {
 	struct config_provider cfg;
@@ -157,26 +161,35 @@ static void expect_req(const struct http_req *req, const char *method,
 
 /* ---- build, API v1 ---------------------------------------------------- */
 
-static void test_v1_unsub_search(void **state)
+static void test_v1_unsub_all(void **state)
 {
 	struct fixture *fx = *state;
 	struct action a = action(OP_UNSUBSCRIBE, 0, "a+b&c@example.com");
 	const char *h[] = {
 		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
 		"X-MW-TIMESTAMP: 1700000000",
+		"X-MW-SIGNATURE: d672198e0a133d669dd613a1be9edf287266a13e",
+		"X-HTTP-Method-Override: PUT", FORM, NULL
+	};
+	const char *hs[] = {
+		"Accept: application/json", "X-MW-PUBLIC-KEY: PUBKEY123",
+		"X-MW-TIMESTAMP: 1700000000",
 		"X-MW-SIGNATURE: ac706580e6d2b3147e844bfa174ef00abea93710", NULL
 	};
 
+	/* one call for every list, archived ones too (the body is signed) */
 	assert_int_equal(build(fx, &a), 0);
-	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
-		   "subscribers/search-by-email-in-all-lists"
-		   "?EMAIL=a%2Bb%26c%40example.com", h, NULL);
+	expect_req(&fx->req, "PUT", ALL_URL, h, "EMAIL=a%2Bb%26c%40example.com");
 	/* a complaint asks the same */
 	a.op = OP_COMPLAINT;
 	assert_int_equal(build(fx, &a), 0);
+	expect_req(&fx->req, "PUT", ALL_URL, h, "EMAIL=a%2Bb%26c%40example.com");
+	/* step 5, for a MailWizz without that call: the search */
+	a.step = 5;
+	assert_int_equal(build(fx, &a), 0);
 	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
 		   "subscribers/search-by-email-in-all-lists"
-		   "?EMAIL=a%2Bb%26c%40example.com", h, NULL);
+		   "?EMAIL=a%2Bb%26c%40example.com", hs, NULL);
 }
 
 static void test_v1_unsub_one(void **state)
@@ -268,9 +281,7 @@ static void test_v2(void **state)
 				"X-API-KEY: KEY-abc", FORM, NULL };
 
 	assert_int_equal(build(fx, &a), 0);
-	expect_req(&fx->req, "GET", "https://mw.example.com/api/lists/"
-		   "subscribers/search-by-email-in-all-lists"
-		   "?EMAIL=john%40doe.com", hget, NULL);
+	expect_req(&fx->req, "PUT", ALL_URL, hput, "EMAIL=john%40doe.com");
 	a.step = 1;
 	assert_int_equal(build(fx, &a), 0);
 	expect_req(&fx->req, "PUT", "https://mw.example.com/api/lists/" LIST
@@ -348,7 +359,7 @@ static void test_build_refusals(void **state)
 	assert_non_null(strstr(fx->err, "operation 9"));
 	a = action(OP_UNSUBSCRIBE, 7, "john@doe.com");
 	assert_int_equal(build(fx, &a), -1);
-	a = action(OP_BOUNCE, 4, "john@doe.com");
+	a = action(OP_BOUNCE, 5, "john@doe.com");
 	assert_int_equal(build(fx, &a), -1);
 	a = action(OP_BOUNCE, 2, "john@doe.com");
 	snprintf(a.bounce_type, sizeof(a.bounce_type), "weird");
@@ -487,7 +498,7 @@ static const char search_all[] =
 static void test_parse_search_all(void **state)
 {
 	struct fixture *fx = *state;
-	struct action a = action(OP_COMPLAINT, 0, "john@doe.com");
+	struct action a = action(OP_COMPLAINT, 5, "john@doe.com");
 	static const char *want[][2] = {
 		{ "l1aaaaaaaaaaa", "s1aaaaaaaaaaa" },
 		{ "l4aaaaaaaaaaa", "s4aaaaaaaaaaa" },
@@ -516,7 +527,7 @@ static void test_parse_search_all(void **state)
 		assert_string_equal(c->subscriber_id, want[i][1]);
 	}
 	/* the parent itself is not changed */
-	assert_int_equal(a.step, 0);
+	assert_int_equal(a.step, 5);
 
 	/* no membership: done, nothing spawned */
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
@@ -528,7 +539,7 @@ static void test_parse_search_all(void **state)
 static void test_parse_search_all_bad_uid(void **state)
 {
 	struct fixture *fx = *state;
-	struct action a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+	struct action a = action(OP_UNSUBSCRIBE, 5, "john@doe.com");
 	struct action c;
 
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
@@ -548,7 +559,7 @@ static void test_parse_search_all_bad_uid(void **state)
 static void test_parse_search_all_errors(void **state)
 {
 	struct fixture *fx = *state;
-	struct action a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+	struct action a = action(OP_UNSUBSCRIBE, 5, "john@doe.com");
 
 	/* not JSON at all in a 200 (a proxy page, a cut answer): retry */
 	assert_int_equal(parse(fx, &a, 200, "<html>Bad gateway</html>"),
@@ -571,10 +582,12 @@ static void test_parse_search_all_errors(void **state)
 			 PROVIDER_FAILED);
 	assert_non_null(strstr(fx->err, "HTTP 422"));
 	assert_non_null(strstr(fx->err, "valid email"));
+	/* keys, signature, clock: the provider is paused, nothing fails */
 	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
 			       "\"Invalid API request signature. Please refer "
-			       "to the documentation.\"}"), PROVIDER_FAILED);
+			       "to the documentation.\"}"), PROVIDER_PAUSE);
 	assert_non_null(strstr(fx->err, "signature"));
+	assert_int_equal(parse(fx, &a, 401, ""), PROVIDER_PAUSE);
 	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\","
 			       "\"error\":\"Page not found.\"}"),
 			 PROVIDER_FAILED);
@@ -582,7 +595,7 @@ static void test_parse_search_all_errors(void **state)
 	assert_int_equal(parse(fx, &a, 408, ""), PROVIDER_RETRY);
 	/* not JSON in a refusal: an excerpt, one line */
 	assert_int_equal(parse(fx, &a, 403, "<h1>Forbidden</h1>\r\nby proxy"),
-			 PROVIDER_FAILED);
+			 PROVIDER_PAUSE);
 	assert_non_null(strstr(fx->err, "HTTP 403: <h1>Forbidden</h1> by proxy"));
 	assert_int_equal(fx->spawn->len, 0);
 }
@@ -603,7 +616,7 @@ static void test_parse_unsub_one(void **state)
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"error\","
 			       "\"error\":\"odd\"}"), PROVIDER_FAILED);
 	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
-			       "\"Your request expired.\"}"), PROVIDER_FAILED);
+			       "\"Your request expired.\"}"), PROVIDER_PAUSE);
 	assert_non_null(strstr(fx->err, "expired"));
 	assert_int_equal(parse(fx, &a, 302, ""), PROVIDER_FAILED);
 	assert_int_equal(fx->spawn->len, 0);
@@ -639,39 +652,38 @@ static const char search_on_list[] =
 #define ALREADY "{\"status\":\"error\",\"error\":\"This subscriber has " \
 	"already been marked as bounced!\"}"
 
-/* bounce - an OP_BOUNCE action at STEP of TYPE ("hard" or "soft") */
+#define POSTED_AS(type, email)						\
+	"{\"status\":\"success\",\"data\":{\"record\":{\"message\":\"m\","	\
+	"\"processed\":\"no\",\"bounce_type\":\"" type "\",\"subscriber\":" \
+	"{\"subscriber_uid\":\"" SUB "\",\"email\":\"" email "\"}}}}"
+
+/* bounce - an OP_BOUNCE action at STEP of TYPE ("hard" or "soft"); a hard
+   one is the bounce that suppressed its address */
 static struct action bounce(uint8_t step, const char *type)
 {
 	struct action a = action(OP_BOUNCE, step, "john@doe.com");
 
 	snprintf(a.bounce_type, sizeof(a.bounce_type), "%s", type);
+	if (strcmp(type, "hard") == 0)
+		a.flags = ACTION_F_SUPPRESS;
 	a.attempts = 2;
 	snprintf(a.last_error, sizeof(a.last_error), "earlier trouble");
 	return a;
 }
 
-/* expect_child - spawned child I is a fresh OP_UNSUBSCRIBE of STEP of
-   john@doe.com at LIST_ID/SUB_ID, and its build() asks for URL */
-static void expect_child(struct fixture *fx, guint i, uint8_t step,
-			 const char *list_id, const char *sub_id,
-			 const char *url)
+/* expect_unsub_all - A goes on to step 4, the unsubscribe from all lists,
+   whose answer ends it */
+static void expect_unsub_all(struct fixture *fx, struct action *a)
 {
-	struct action c;
-
-	assert_true(i < fx->spawn->len);
-	c = g_array_index(fx->spawn, struct action, i);
-	assert_int_equal(c.op, OP_UNSUBSCRIBE);
-	assert_int_equal(c.step, step);
-	assert_int_equal(c.id, 0);
-	assert_int_equal(c.root, 40);
-	assert_int_equal(c.attempts, 0);
-	assert_string_equal(c.last_error, "");
-	assert_string_equal(c.addr, "john@doe.com");
-	assert_string_equal(c.provider, "mw");
-	assert_string_equal(c.list_id, list_id);
-	assert_string_equal(c.subscriber_id, sub_id);
-	assert_int_equal(build(fx, &c), 0);
-	assert_string_equal(fx->req.url, url);
+	assert_int_equal(a->step, 4);
+	assert_int_equal(fx->spawn->len, 0);
+	assert_int_equal(build(fx, a), 0);
+	assert_string_equal(fx->req.method, "PUT");
+	assert_string_equal(fx->req.url, ALL_URL);
+	assert_string_equal(fx->req.body, "EMAIL=john%40doe.com");
+	assert_int_equal(parse(fx, a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 0);
 }
 
 #define SEARCH_URL "https://mw.example.com/api/lists/subscribers/" \
@@ -695,17 +707,18 @@ static void test_parse_bounce(void **state)
 	assert_int_equal(a.step, 2);
 	assert_string_equal(a.list_id, LIST);
 	assert_string_equal(a.subscriber_id, SUB);
-	/* found: the others are left to the bounce record (blacklist) */
 	assert_int_equal(fx->spawn->len, 0);
 
-	/* taken as hard: MailWizz blacklisted the address, nothing follows */
-	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_DONE);
-	assert_int_equal(fx->spawn->len, 0);
-	assert_int_equal(a.step, 2);
+	/* taken as hard: MailWizz blacklisted a confirmed subscriber at
+	   most; the other lists are MailWizz's to keep unless unsubscribed */
+	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_CONTINUE);
+	expect_unsub_all(fx, &a);
+	assert_string_equal(a.notice, "");
 }
 
 /* the record named the subscriber (X-Mw-Subscriber-Uid): one POST, no
-   campaign or search call; a 404 sends it the long way */
+   campaign or search call; MailWizz takes the uid of any list, so the
+   answer's address is checked */
 static void test_parse_bounce_hinted(void **state)
 {
 	struct fixture *fx = *state;
@@ -720,13 +733,13 @@ static void test_parse_bounce_hinted(void **state)
 	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
 			    CAMP "/bounces");
 	assert_non_null(strstr(fx->req.body, "subscriber_uid=" SUB));
-	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_DONE);
-	assert_int_equal(fx->spawn->len, 0);
+	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_CONTINUE);
+	expect_unsub_all(fx, &a);
 
-	/* not the campaign's subscriber: forget the UID, ask for the campaign */
-	a.step = 3;
+	/* no such subscriber: forget the UID, ask for the campaign */
+	a = bounce(3, "hard");
 	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
-			       "\"The subscriber does not exist.\"}"),
+			       "\"The subscriber does not exist!\"}"),
 			 PROVIDER_CONTINUE);
 	assert_int_equal(a.step, 0);
 	assert_string_equal(a.subscriber_id, "");
@@ -735,12 +748,36 @@ static void test_parse_bounce_hinted(void **state)
 	assert_string_equal(fx->req.url, "https://mw.example.com/api/campaigns/"
 			    CAMP);
 
-	/* 422 already recorded, as at step 2: done, the unsubscribe follows */
+	/* the uid is someone else's: said as an error, then the address is
+	   looked up by itself */
 	a = bounce(3, "hard");
-	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
-			       "\"This subscriber has already been marked as "
-			       "bounced!\"}"), PROVIDER_DONE);
-	assert_int_equal(fx->spawn->len, 1);
+	assert_int_equal(parse(fx, &a, 201, POSTED_AS("hard",
+						      "carol@example.com")),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 0);
+	assert_string_equal(a.subscriber_id, "");
+	assert_int_equal(a.notice_level, NOTICE_ERROR);
+	assert_non_null(strstr(a.notice, "carol@example.com"));
+	assert_non_null(strstr(a.notice, "not john@doe.com"));
+	assert_non_null(strstr(a.notice, SUB));
+	assert_int_equal(fx->spawn->len, 0);
+
+	/* a masked answer is compared as a pattern */
+	a = bounce(3, "hard");
+	assert_int_equal(parse(fx, &a, 201, POSTED_AS("hard", "j**n@d*e.com")),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 4);
+	assert_string_equal(a.notice, "");
+	a = bounce(3, "hard");
+	assert_int_equal(parse(fx, &a, 201, POSTED_AS("hard", "j***x@d*e.com")),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 0);
+	assert_non_null(strstr(a.notice, "j***x@d*e.com"));
+
+	/* 422 already recorded, as at step 2: the unsubscribe follows */
+	a = bounce(3, "hard");
+	assert_int_equal(parse(fx, &a, 422, ALREADY), PROVIDER_CONTINUE);
+	expect_unsub_all(fx, &a);
 
 	/* a malformed UID from the record is not a hint */
 	a = bounce(0, "hard");
@@ -790,6 +827,18 @@ static void test_unsub_by_ids(void **state)
 	assert_int_equal(a.step, 2);
 	assert_string_equal(a.list_id, LIST);
 
+	/* a campaign whose list is gone: the unsubscribe on the campaign
+	   (which unsubscribes the subscriber) and nothing more */
+	a = action(OP_UNSUBSCRIBE, 3, "uid:mw:" SUB);
+	a.klass = CLASS_UNSUB;
+	snprintf(a.campaign_id, sizeof(a.campaign_id), "dd123cd456ef7");
+	a.list_id[0] = '\0';
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"list\":[]}}}"), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 2);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+
 	/* a complaint about a hidden recipient: the PUT, then who it is */
 	a = action(OP_COMPLAINT, 0, "uid:mw:" SUB);
 	a.klass = CLASS_COMPLAINT;
@@ -806,12 +855,18 @@ static void test_unsub_by_ids(void **state)
 			       "{\"record\":{\"EMAIL\":\"Hidden@Example.ORG\"}}}"),
 			 PROVIDER_DONE);
 	assert_string_equal(a.resolved, "hidden@example.org");
-	/* not an address, or not found: done, nothing resolved */
+	/* not an address, masked, or not found: done, nothing resolved */
 	a.step = 4;
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
 			       "{\"record\":{\"EMAIL\":\"x@y@z\"}}}"),
 			 PROVIDER_DONE);
 	assert_string_equal(a.resolved, "");
+	a.step = 4;
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"record\":{\"EMAIL\":\"h****n@e*****e.org\"}}}"),
+			 PROVIDER_DONE);
+	assert_string_equal(a.resolved, "");
+	assert_non_null(strstr(a.notice, "masks"));
 	a.step = 4;
 	assert_int_equal(parse(fx, &a, 404, NULL), PROVIDER_DONE);
 	assert_string_equal(a.resolved, "");
@@ -823,64 +878,85 @@ static void test_unsub_by_ids(void **state)
 	assert_non_null(strstr(fx->err, "neither its list"));
 }
 
-/* step 1: the address is not on the campaign's list */
+/* the unsubscribe from all lists: done, or the search way on a MailWizz
+   without that call */
+static void test_parse_unsub_all(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+	struct action c;
+
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
+	/* before MailWizz 1.4.4: the search and one PUT per list */
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\",\"error\":"
+			       "\"Unable to resolve the request.\"}"),
+			 PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 5);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, SEARCH_URL);
+	/* an address MailWizz refuses can be on none of its lists */
+	a = action(OP_COMPLAINT, 0, "john@doe.com");
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "\"Please provide a valid email address.\"}"),
+			 PROVIDER_DONE);
+	assert_non_null(strstr(a.notice, "refuses"));
+	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
+			       "\"Invalid API key.\"}"), PROVIDER_PAUSE);
+	/* after a bounce the fallback is a child: the bounce is done */
+	a = bounce(4, "hard");
+	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 1);
+	c = g_array_index(fx->spawn, struct action, 0);
+	assert_int_equal(c.op, OP_UNSUBSCRIBE);
+	assert_int_equal(c.step, 5);
+	assert_int_equal(c.flags, 0);
+	assert_int_equal(build(fx, &c), 0);
+	assert_string_equal(fx->req.url, SEARCH_URL);
+}
+
+/* step 1: the address is not on the campaign's list: nothing to record,
+   the unsubscribe still follows where asked */
 static void test_parse_bounce_not_on_list(void **state)
 {
 	static const struct {
 		const char *type;
 		int hard_action;
-		int children;	/* the 3 active memberships of search_all */
+		bool unsub;
 	} cases[] = {
-		{ "hard", ACT_BOTH, 1 },
-		{ "hard", ACT_UNSUBSCRIBE, 1 },
-		{ "hard", ACT_BOUNCE, 0 },
-		{ "soft", ACT_BOTH, 0 },
-		{ "soft", ACT_BOUNCE, 0 },
+		{ "hard", ACT_BOTH, true },
+		{ "hard", ACT_UNSUBSCRIBE, true },
+		{ "hard", ACT_BOUNCE, false },
+		{ "soft", ACT_BOTH, false },
+		{ "soft", ACT_BOUNCE, false },
 	};
 	struct fixture *fx = *state;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct action a = bounce(1, cases[i].type);
+		enum provider_result got;
 
 		fx->cfg.hard_action = cases[i].hard_action;
 		a.subscriber_id[0] = '\0';
-		if (parse(fx, &a, 200, search_all) != PROVIDER_DONE)
-			fail_msg("case %zu: not done: %s", i, fx->err);
-		/* nothing recorded: no step 2 */
-		assert_int_equal(a.step, 1);
+		got = parse(fx, &a, 200, search_all);
 		assert_string_equal(a.subscriber_id, "");
-		if (!cases[i].children) {
-			if (fx->spawn->len != 0)
-				fail_msg("case %zu: %u children", i,
-					 fx->spawn->len);
-			continue;
-		}
-		/* one step-1 unsubscribe per membership not unsubscribed or
-		   blacklisted: no second search */
-		assert_int_equal(fx->spawn->len, 3);
-		expect_child(fx, 0, 1, "l1aaaaaaaaaaa", "s1aaaaaaaaaaa",
-			     PUT_URL("l1aaaaaaaaaaa", "s1aaaaaaaaaaa"));
-		expect_child(fx, 1, 1, "l4aaaaaaaaaaa", "s4aaaaaaaaaaa",
-			     PUT_URL("l4aaaaaaaaaaa", "s4aaaaaaaaaaa"));
-		expect_child(fx, 2, 1, "l5aaaaaaaaaaa", "s5aaaaaaaaaaa",
-			     PUT_URL("l5aaaaaaaaaaa", "s5aaaaaaaaaaa"));
-	}
-
-	/* on no list at all: done, nothing to unsubscribe */
-	fx->cfg.hard_action = ACT_BOTH;
-	{
-		struct action a = bounce(1, "hard");
-
-		assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\","
-				       "\"data\":{\"records\":[],\"count\":0}}"),
-				 PROVIDER_DONE);
 		assert_int_equal(fx->spawn->len, 0);
-		assert_int_equal(a.step, 1);
+		if (cases[i].unsub) {
+			if (got != PROVIDER_CONTINUE)
+				fail_msg("case %zu: %d (%s)", i, got, fx->err);
+			expect_unsub_all(fx, &a);
+		} else {
+			if (got != PROVIDER_DONE)
+				fail_msg("case %zu: %d (%s)", i, got, fx->err);
+			assert_int_equal(a.step, 1);
+		}
 	}
 }
 
-/* step 2: which answers end the bounce, and which spawn the unsubscribe */
+/* step 2: which answers end the bounce, and which go on to unsubscribe */
 static void test_parse_bounce_post(void **state)
 {
 	static const struct {
@@ -888,43 +964,39 @@ static void test_parse_bounce_post(void **state)
 		int hard_action;
 		long status;
 		const char *body;
-		enum provider_result want;
-		int child;	/* one OP_UNSUBSCRIBE step-0 child */
+		enum provider_result want;	/* CONTINUE: on to step 4 */
 	} cases[] = {
-		/* taken as hard: blacklisted, done */
-		{ "hard", ACT_BOTH, 201, POSTED("hard"), PROVIDER_DONE, 0 },
-		/* filed as internal (a block): not blacklisted */
-		{ "hard", ACT_BOTH, 201, POSTED("internal"), PROVIDER_DONE, 1 },
+		/* whatever MailWizz filed it as, the unsubscribe follows */
+		{ "hard", ACT_BOTH, 201, POSTED("hard"), PROVIDER_CONTINUE },
+		{ "hard", ACT_BOTH, 201, POSTED("internal"), PROVIDER_CONTINUE },
 		{ "hard", ACT_UNSUBSCRIBE, 201, POSTED("internal"),
-		  PROVIDER_DONE, 1 },
-		{ "hard", ACT_BOTH, 201, POSTED("soft"), PROVIDER_DONE, 1 },
-		/* no record in the answer: not known to be blacklisted */
+		  PROVIDER_CONTINUE },
+		{ "hard", ACT_BOTH, 201, POSTED("soft"), PROVIDER_CONTINUE },
 		{ "hard", ACT_BOTH, 200, "{\"status\":\"success\"}",
-		  PROVIDER_DONE, 1 },
-		{ "hard", ACT_BOTH, 201, "Created", PROVIDER_DONE, 1 },
-		/* recorded before (maybe soft): not blacklisted now */
-		{ "hard", ACT_BOTH, 422, ALREADY, PROVIDER_DONE, 1 },
+		  PROVIDER_CONTINUE },
+		{ "hard", ACT_BOTH, 201, "Created", PROVIDER_CONTINUE },
+		{ "hard", ACT_BOTH, 422, ALREADY, PROVIDER_CONTINUE },
 		/* hard-action bounce never unsubscribes */
-		{ "hard", ACT_BOUNCE, 201, POSTED("internal"), PROVIDER_DONE, 0 },
-		{ "hard", ACT_BOUNCE, 422, ALREADY, PROVIDER_DONE, 0 },
-		{ "hard", ACT_BOUNCE, 201, POSTED("hard"), PROVIDER_DONE, 0 },
+		{ "hard", ACT_BOUNCE, 201, POSTED("internal"), PROVIDER_DONE },
+		{ "hard", ACT_BOUNCE, 422, ALREADY, PROVIDER_DONE },
+		{ "hard", ACT_BOUNCE, 201, POSTED("hard"), PROVIDER_DONE },
 		/* nor does a soft bounce */
-		{ "soft", ACT_BOTH, 201, POSTED("soft"), PROVIDER_DONE, 0 },
-		{ "soft", ACT_BOTH, 201, POSTED("internal"), PROVIDER_DONE, 0 },
+		{ "soft", ACT_BOTH, 201, POSTED("soft"), PROVIDER_DONE },
+		{ "soft", ACT_BOTH, 201, POSTED("internal"), PROVIDER_DONE },
 		{ "soft", ACT_BOTH, 200, "{\"status\":\"success\"}",
-		  PROVIDER_DONE, 0 },
-		{ "soft", ACT_BOTH, 422, ALREADY, PROVIDER_DONE, 0 },
-		/* refusals are not done and spawn nothing */
+		  PROVIDER_DONE },
+		{ "soft", ACT_BOTH, 422, ALREADY, PROVIDER_DONE },
+		/* refusals are not done */
 		{ "hard", ACT_BOTH, 422, "{\"status\":\"error\",\"error\":"
 		  "{\"message\":\"Message cannot be blank.\",\"bounce_type\":"
-		  "\"Bounce type is not in the list.\"}}", PROVIDER_FAILED, 0 },
+		  "\"Bounce type is not in the list.\"}}", PROVIDER_FAILED },
 		{ "hard", ACT_BOTH, 422, "{\"status\":\"error\",\"error\":"
-		  "\"Bounce type is not in the list.\"}", PROVIDER_FAILED, 0 },
+		  "\"Invalid bounce type!\"}", PROVIDER_FAILED },
 		{ "hard", ACT_BOTH, 404, "{\"status\":\"error\",\"error\":"
-		  "\"The subscriber does not exist.\"}", PROVIDER_FAILED, 0 },
+		  "\"The subscriber does not exist!\"}", PROVIDER_FAILED },
 		{ "hard", ACT_BOTH, 400, "{\"status\":\"error\",\"error\":"
-		  "\"Your request expired.\"}", PROVIDER_FAILED, 0 },
-		{ "hard", ACT_BOTH, 408, "", PROVIDER_RETRY, 0 },
+		  "\"Your request expired.\"}", PROVIDER_PAUSE },
+		{ "hard", ACT_BOTH, 408, "", PROVIDER_RETRY },
 	};
 	struct fixture *fx = *state;
 	size_t i;
@@ -938,21 +1010,22 @@ static void test_parse_bounce_post(void **state)
 		if (got != cases[i].want)
 			fail_msg("case %zu: verdict %d, want %d (%s)", i,
 				 (int)got, (int)cases[i].want, fx->err);
-		if (fx->spawn->len != (guint)cases[i].child)
-			fail_msg("case %zu: %u children, want %d", i,
-				 fx->spawn->len, cases[i].child);
+		assert_int_equal(fx->spawn->len, 0);
 		if (got == PROVIDER_FAILED)
 			assert_non_null(strstr(fx->err, "HTTP "));
-		if (cases[i].child)
-			/* a fresh search: the memberships are not known */
-			expect_child(fx, 0, 0, "", "", SEARCH_URL);
-		assert_int_equal(a.step, 2);
+		assert_int_equal(a.step, got == PROVIDER_CONTINUE ? 4 : 2);
 	}
-	/* the refusal says why */
+	/* a campaign record of an address suppressed before: the record
+	   alone */
 	fx->cfg.hard_action = ACT_BOTH;
 	{
 		struct action a = bounce(2, "hard");
 
+		a.flags = 0;
+		assert_int_equal(parse(fx, &a, 201, POSTED("hard")),
+				 PROVIDER_DONE);
+		/* the refusal says why */
+		a = bounce(2, "hard");
 		assert_int_equal(parse(fx, &a, 422, cases[14].body),
 				 PROVIDER_FAILED);
 		assert_non_null(strstr(fx->err, "message: Message cannot be "
@@ -961,8 +1034,8 @@ static void test_parse_bounce_post(void **state)
 	}
 }
 
-/* step 0: an unknown campaign ends the bounce; for a hard bounce at a
-   provider that also unsubscribes, the unsubscribe still happens */
+/* step 0: an unknown campaign ends the bounce steps; the unsubscribe
+   still happens where asked, a soft bounce is simply done */
 static void test_parse_unknown_campaign(void **state)
 {
 	static const struct {
@@ -970,11 +1043,11 @@ static void test_parse_unknown_campaign(void **state)
 		int hard_action;
 		enum provider_result want;
 	} cases[] = {
-		{ "hard", ACT_BOTH, PROVIDER_DONE },
-		{ "hard", ACT_UNSUBSCRIBE, PROVIDER_DONE },
+		{ "hard", ACT_BOTH, PROVIDER_CONTINUE },
+		{ "hard", ACT_UNSUBSCRIBE, PROVIDER_CONTINUE },
 		{ "hard", ACT_BOUNCE, PROVIDER_FAILED },
-		{ "soft", ACT_BOTH, PROVIDER_FAILED },
-		{ "soft", ACT_BOUNCE, PROVIDER_FAILED },
+		{ "soft", ACT_BOTH, PROVIDER_DONE },
+		{ "soft", ACT_BOUNCE, PROVIDER_DONE },
 	};
 	struct fixture *fx = *state;
 	size_t i;
@@ -989,38 +1062,43 @@ static void test_parse_unknown_campaign(void **state)
 		if (got != cases[i].want)
 			fail_msg("case %zu: verdict %d, want %d (%s)", i,
 				 (int)got, (int)cases[i].want, fx->err);
-		assert_int_equal(a.step, 0);
+		assert_int_equal(fx->spawn->len, 0);
 		if (got == PROVIDER_FAILED) {
 			assert_non_null(strstr(fx->err, "campaign " CAMP
 					       " not found"));
-			assert_int_equal(fx->spawn->len, 0);
 			continue;
 		}
-		assert_int_equal(fx->spawn->len, 1);
-		expect_child(fx, 0, 0, "", "", SEARCH_URL);
+		assert_non_null(strstr(a.notice, "unknown"));
+		assert_int_equal(a.notice_level, NOTICE_INFO);
+		if (got == PROVIDER_CONTINUE)
+			expect_unsub_all(fx, &a);
 		/* and nothing was cached for the campaign */
 		a = bounce(0, cases[i].type);
 		assert_int_equal(build(fx, &a), 0);
 		assert_int_equal(a.step, 0);
 	}
 
-	/* only a 404 of the campaign call: other refusals stay failures */
+	/* a campaign whose list is gone: as unknown, not a failure */
 	fx->cfg.hard_action = ACT_BOTH;
 	{
 		struct action a = bounce(0, "hard");
 
 		assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\","
 				       "\"error\":\"Invalid API request "
-				       "signature.\"}"), PROVIDER_FAILED);
-		assert_int_equal(fx->spawn->len, 0);
+				       "signature.\"}"), PROVIDER_PAUSE);
+		assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
+		assert_int_equal(a.step, 0);
 		assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\","
 				       "\"data\":{\"record\":{\"list\":null}}}"),
-				 PROVIDER_FAILED);
-		assert_int_equal(fx->spawn->len, 0);
-		assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
-		assert_int_equal(fx->spawn->len, 0);
+				 PROVIDER_CONTINUE);
+		assert_non_null(strstr(a.notice, "names no list"));
+		expect_unsub_all(fx, &a);
+		a = bounce(0, "soft");
+		assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\","
+				       "\"data\":{\"record\":{\"list\":[]}}}"),
+				 PROVIDER_DONE);
 		/* a 404 at a later step is not the campaign's */
-		a.step = 1;
+		a = bounce(1, "hard");
 		assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\","
 				       "\"error\":\"Page not found.\"}"),
 				 PROVIDER_FAILED);
@@ -1028,7 +1106,7 @@ static void test_parse_unknown_campaign(void **state)
 		a.step = 2;
 		assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\","
 				       "\"error\":\"The subscriber does not "
-				       "exist.\"}"), PROVIDER_FAILED);
+				       "exist!\"}"), PROVIDER_FAILED);
 		assert_int_equal(fx->spawn->len, 0);
 	}
 }
@@ -1040,13 +1118,14 @@ static void test_parse_bounce_errors(void **state)
 	GString *many;
 	int i;
 
+	/* a list uid that is not one: as no list (a soft bounce: done) */
 	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
 			       "{\"record\":{\"list\":{\"list_uid\":\"../x\"}}}}"),
-			 PROVIDER_FAILED);
-	assert_non_null(strstr(fx->err, "list_uid"));
-	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
-			       "{\"record\":{\"list\":null}}}"), PROVIDER_FAILED);
+			 PROVIDER_DONE);
+	a.step = 0;
 	assert_int_equal(parse(fx, &a, 200, "garbage"), PROVIDER_RETRY);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"error\","
+			       "\"error\":\"nope\"}"), PROVIDER_FAILED);
 	assert_int_equal(a.step, 0);
 
 	/* step 1: the search in all lists */
@@ -1099,6 +1178,28 @@ static void test_parse_bounce_errors(void **state)
 
 	a.step = 9;
 	assert_int_equal(parse(fx, &a, 200, "{}"), PROVIDER_FAILED);
+}
+
+/* complaint-action = blacklist: the complaint's bounce first, then the
+   unsubscribe from all lists, in one action */
+static void test_complaint_blacklist(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_COMPLAINT, 0, "john@doe.com");
+
+	snprintf(a.bounce_type, sizeof(a.bounce_type), "hard");
+	a.subscriber_id[0] = a.list_id[0] = '\0';
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, "https://mw.example.com/api/"
+			    "campaigns/" CAMP);
+	assert_int_equal(parse(fx, &a, 200, campaign_ok), PROVIDER_CONTINUE);
+	assert_int_equal(parse(fx, &a, 200, search_on_list), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 2);
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.method, "POST");
+	assert_non_null(strstr(fx->req.body, "bounce_type=hard"));
+	assert_int_equal(parse(fx, &a, 201, POSTED("hard")), PROVIDER_CONTINUE);
+	expect_unsub_all(fx, &a);
 }
 
 /* the second bounce of a campaign skips the campaign call */
@@ -1158,7 +1259,7 @@ static void test_campaign_cache_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_v1_unsub_search, setup_v1,
+		cmocka_unit_test_setup_teardown(test_v1_unsub_all, setup_v1,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_v1_unsub_one, setup_v1,
 						teardown),
@@ -1194,6 +1295,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_unknown_campaign,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_errors,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_unsub_all,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_complaint_blacklist,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_campaign_cache, setup_v1,
 						teardown),

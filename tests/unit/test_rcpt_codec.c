@@ -74,6 +74,8 @@ static void fill_max(struct rcpt *r)
 		r->actions[i].outstanding = 0xFFFFFFF0u + i;
 		FILL(r->actions[i].campaign_id, 40 + i);
 	}
+	r->notice_time = INT64_MAX - 1;
+	FILL(r->notice, 60);
 }
 
 static void assert_reason_equal(const struct rcpt_reason *a,
@@ -126,6 +128,8 @@ static void assert_rcpt_equal(const struct rcpt *a, const struct rcpt *b)
 		assert_string_equal(a->actions[i].campaign_id,
 				    b->actions[i].campaign_id);
 	}
+	assert_true(a->notice_time == b->notice_time);
+	assert_string_equal(a->notice, b->notice);
 }
 
 /* encode_max - the max-filled record, encoded */
@@ -150,8 +154,10 @@ static void test_roundtrip_empty(void **state)
 	assert_int_equal(a.status, RCPT_ACTIVE);
 	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
 	assert_int_equal(buf[0], RCPT_CODEC_VERSION);
-	/* fixed part + 3 counts + 1 + 2 * 7 strings' lengths, all empty */
-	assert_int_equal(len, 1 + 2 + 24 + 28 + 1 + 2 + 2 * (17 + 14) + 1);
+	/* fixed part + 3 counts + 1 + 2 * 7 strings' lengths, all empty;
+	   the notice's time and length */
+	assert_int_equal(len, 1 + 2 + 24 + 28 + 1 + 2 + 2 * (17 + 14) + 1 +
+			 8 + 2);
 	memset(&b, 0x5a, sizeof(b));
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -168,8 +174,8 @@ static void test_roundtrip_max(void **state)
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
 	/* the largest record there is: within the bound callers size their
-	   buffers with (3978 bytes in this layout) */
-	assert_int_equal(len, 3978);
+	   buffers with (5203 bytes in this layout: 16 actions, a notice) */
+	assert_int_equal(len, 5203);
 	assert_true(len <= RCPT_ENCODED_MAX);
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -353,8 +359,9 @@ static void test_corrupt_actions(void **state)
 		     sizeof(r.actions[0].campaign_id), "cp1");
 	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
 	/* the action: u16 len, "mw", op, state, i64 time, u64 root,
-	   u32 outstanding, u16 len, "cp1"; n before it */
-	tail = len - (2 + 2 + 1 + 1 + 8 + 8 + 4 + 2 + 3);
+	   u32 outstanding, u16 len, "cp1"; n before it; the (empty)
+	   notice after it */
+	tail = len - (2 + 2 + 1 + 1 + 8 + 8 + 4 + 2 + 3) - (8 + 2);
 	assert_int_equal(buf[tail - 1], 1);
 	assert_int_equal(buf[tail + 14], 0x08);	/* root, little-endian */
 	assert_int_equal(buf[tail + 21], 0x01);
@@ -378,6 +385,25 @@ static void test_corrupt_actions(void **state)
 	assert_true(r.actions[0].root == 0x0102030405060708ULL);
 	assert_int_equal(r.actions[0].outstanding, 3);
 	assert_string_equal(r.actions[0].campaign_id, "cp1");
+}
+
+/* test_version1 - a record written before notices existed is read */
+static void test_version1(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt a, b;
+	size_t len;
+
+	(void)state;
+	fill_max(&a);
+	a.notice_time = 0;
+	a.notice[0] = '\0';
+	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
+	buf[0] = 1;
+	assert_int_equal(rcpt_decode(buf, len - 10, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	/* version 1 stops after the actions */
+	assert_int_equal(rcpt_decode(buf, len, &b), -EINVAL);
 }
 
 static void test_set_str(void **state)
@@ -517,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_trailing_garbage),
 		cmocka_unit_test(test_corrupt_fields),
 		cmocka_unit_test(test_corrupt_actions),
+		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_file_rec),

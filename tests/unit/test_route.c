@@ -119,8 +119,12 @@ static void test_plans(void **state)
 		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, false, true, "", OUT_COMPLAINT, 0, 0, 0, NULL },
 		{ PROVIDER_INTERSPIRE, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_UNSUB, 1, OP_UNSUBSCRIBE, 0, NULL },
 		{ PROVIDER_INTERSPIRE, ACT_BOTH, ACT_BOUNCE, true, false, "", OUT_UNSUB, 0, 0, 0, NULL },
+		/* a bounce of a suppressed address: that campaign's record */
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_DUPLICATE, 1, OP_BOUNCE, 0, "hard" },
+		{ PROVIDER_MAILWIZZ, ACT_UNSUBSCRIBE, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_DUPLICATE, 0, 0, 0, NULL },
+		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_DUPLICATE, 0, 0, 0, NULL },
+		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_DUPLICATE, 0, 0, 0, NULL },
 		/* nothing for the rest */
-		{ PROVIDER_MAILWIZZ, ACT_BOTH, ACT_BOUNCE, true, true, "mailwizz-cc123cd456ef7", OUT_DUPLICATE, 0, 0, 0, NULL },
 		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_RESET, 0, 0, 0, NULL },
 		{ PROVIDER_WEBHOOK, ACT_BOTH, ACT_BOUNCE, true, true, "", OUT_IGNORED, 0, 0, 0, NULL },
 	};
@@ -131,20 +135,27 @@ static void test_plans(void **state)
 		struct config_provider p = mk(cases[i].type, news);
 		struct event ev = ev_of("news-a=b.com@bounces.example.com",
 					cases[i].job);
-		const char *btype = "x";
-		int ops[ROUTE_MAX_OPS] = { 0, 0 };
+		struct route_op op = { 0, "x", 0 };
 		int n;
 
 		p.hard_action = cases[i].hard_action;
 		p.soft_action = cases[i].soft_action;
 		p.complaints = cases[i].complaints;
 		p.lists = cases[i].lists;
-		n = route_plan(&p, &ev, cases[i].o, ops, &btype);
-		if (n != cases[i].n || (n > 0 && ops[0] != cases[i].op0) ||
-		    (n > 1 && ops[1] != cases[i].op1))
-			fail_msg("case %zu: got %d ops (%d, %d)", i, n, ops[0], ops[1]);
-		if (n && cases[i].btype && strcmp(btype, cases[i].btype) != 0)
-			fail_msg("case %zu: bounce type %s", i, btype);
+		ev.klass = CLASS_HARD;
+		n = route_plan(&p, &ev, cases[i].o, &op);
+		if (n != cases[i].n || (n > 0 && op.op != cases[i].op0))
+			fail_msg("case %zu: got %d ops (%d)", i, n, op.op);
+		if (n && cases[i].btype &&
+		    (!op.bounce_type || strcmp(op.bounce_type, cases[i].btype)))
+			fail_msg("case %zu: bounce type %s", i,
+				 op.bounce_type ? op.bounce_type : "(none)");
+		/* only the bounce that suppresses is followed by the
+		   unsubscribe */
+		if (n && (op.flags != 0) != (op.op == OP_BOUNCE &&
+					     (cases[i].o == OUT_HARD ||
+					      cases[i].o == OUT_ESCALATED)))
+			fail_msg("case %zu: flags %u", i, op.flags);
 	}
 }
 
@@ -153,27 +164,30 @@ static void test_complaint_blacklist(void **state)
 {
 	struct config_provider p = mk(PROVIDER_MAILWIZZ, all);
 	struct event ev = ev_of("x@example.com", "mailwizz-cc123cd456ef7");
-	const char *bt = NULL;
-	int ops[ROUTE_MAX_OPS];
+	struct route_op op;
 
 	(void)state;
 	ev.kind = EV_ARF;
 	p.complaint_action = ACT_UNSUBSCRIBE;
-	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 1);
-	assert_int_equal(ops[0], OP_COMPLAINT);
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, &op), 1);
+	assert_int_equal(op.op, OP_COMPLAINT);
+	assert_null(op.bounce_type);
+	/* one complaint action that records the blacklisting bounce first,
+	   so the unsubscribe cannot overtake it */
 	p.complaint_action = ACT_BOTH;
-	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 2);
-	assert_int_equal(ops[0], OP_COMPLAINT);
-	assert_int_equal(ops[1], OP_BOUNCE);
-	assert_string_equal(bt, "hard");
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, &op), 1);
+	assert_int_equal(op.op, OP_COMPLAINT);
+	assert_string_equal(op.bounce_type, "hard");
 	/* no campaign: nothing to record the bounce on */
 	ev.job_id = "";
-	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 1);
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, &op), 1);
+	assert_null(op.bounce_type);
 	/* webhooks are told of the complaint only */
 	p = mk(PROVIDER_WEBHOOK, all);
 	p.complaint_action = ACT_BOTH;
 	ev.job_id = "mailwizz-cc123cd456ef7";
-	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &bt), 1);
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, &op), 1);
+	assert_null(op.bounce_type);
 }
 
 static void test_list_uid(void **state)
@@ -259,14 +273,15 @@ static void test_unrouted_bounce(void **state)
 {
 	struct config_provider p = mk(PROVIDER_MAILWIZZ, news);
 	struct event ev = ev_of("bounces@other.example.org", "mailwizz-cc123cd456ef7");
-	const char *btype;
-	int ops[ROUTE_MAX_OPS];
+	struct route_op op;
 
 	(void)state;
-	assert_int_equal(route_plan(&p, &ev, OUT_HARD, ops, &btype), 0);
-	assert_int_equal(route_plan(&p, &ev, OUT_SOFT, ops, &btype), 0);
+	assert_int_equal(route_plan(&p, &ev, OUT_HARD, &op), 0);
+	assert_int_equal(route_plan(&p, &ev, OUT_SOFT, &op), 0);
+	ev.klass = CLASS_HARD;
+	assert_int_equal(route_plan(&p, &ev, OUT_DUPLICATE, &op), 0);
 	/* complaints do not depend on the sender */
-	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, ops, &btype), 1);
+	assert_int_equal(route_plan(&p, &ev, OUT_COMPLAINT, &op), 1);
 }
 
 int main(void)

@@ -1,0 +1,104 @@
+/*
+ * provider_pause.c - the pause records of providers in the meta table
+ * (provider_pause.h): key "pause/NAME", value u8 version, i64 since_ms,
+ * str why (u16 length + bytes).
+ *
+ * Error policy: state errors are returned as -errno; a record that does
+ * not decode is taken as "paused, reason unknown" rather than ignored, so
+ * a damaged record never hides a pause.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "provider_pause.h"
+#include "rcpt_codec.h"
+#include "state.h"
+
+#define PAUSE_VERSION 1
+#define PAUSE_KEY_MAX 64
+
+/* pause_key - "pause/NAME" into KEY; -EINVAL when NAME does not fit */
+static int pause_key(const char *name, char *key, size_t cap, MDB_val *k)
+{
+	int n = snprintf(key, cap, "pause/%s", name ? name : "");
+
+	if (!name || !*name || n < 0 || (size_t)n >= cap)
+		return -EINVAL;
+	k->mv_data = key;
+	k->mv_size = (size_t)n;
+	return 0;
+}
+
+int provider_pause_put(struct state *st, MDB_txn *txn, const char *name,
+		       int64_t since_ms, const char *why)
+{
+	uint8_t buf[16 + PAUSE_WHY_MAX];
+	struct codec_w w = { .p = buf, .cap = sizeof(buf) };
+	char key[PAUSE_KEY_MAX];
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = pause_key(name, key, sizeof(key), &k);
+	if (rc == 0)
+		rc = state_dbi(st, "meta", &dbi);
+	if (rc)
+		return rc;
+	codec_put_u8(&w, PAUSE_VERSION);
+	codec_put_i64(&w, since_ms);
+	codec_put_cstr(&w, why ? why : "", PAUSE_WHY_MAX);
+	if (w.overflow)
+		return -ENOBUFS;
+	v.mv_data = buf;
+	v.mv_size = w.len;
+	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+int provider_pause_get(struct state *st, MDB_txn *txn, const char *name,
+		       int64_t *since_ms, char *why, size_t whylen)
+{
+	char key[PAUSE_KEY_MAX], text[PAUSE_WHY_MAX];
+	struct codec_r rd;
+	uint8_t version = 0;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = pause_key(name, key, sizeof(key), &k);
+	if (rc == 0)
+		rc = state_dbi(st, "meta", &dbi);
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
+	if (rc)
+		return rc;
+	rd.p = v.mv_data;
+	rd.len = v.mv_size;
+	rd.pos = 0;
+	*since_ms = 0;
+	if (codec_get_u8(&rd, &version) || version != PAUSE_VERSION ||
+	    codec_get_i64(&rd, since_ms) ||
+	    codec_get_str(&rd, text, sizeof(text)))
+		snprintf(text, sizeof(text), "(the pause record is "
+			 "unreadable)");
+	if (why && whylen)
+		snprintf(why, whylen, "%s", text);
+	return 0;
+}
+
+int provider_pause_clear(struct state *st, MDB_txn *txn, const char *name)
+{
+	char key[PAUSE_KEY_MAX];
+	MDB_val k;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = pause_key(name, key, sizeof(key), &k);
+	if (rc == 0)
+		rc = state_dbi(st, "meta", &dbi);
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
+	return rc == -ENOENT ? 0 : rc;
+}
