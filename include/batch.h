@@ -21,6 +21,8 @@ struct batch_event {
 	struct event ev;	/* rcpt unused (see batch_rcpt); strings in arena */
 	int outcome;		/* enum rcpt_outcome, set when applied */
 	uint32_t routed;	/* bit i: provider i was given an action */
+	uint32_t queued;	/* duplicates: bit i, provider i was given an
+				   action it had not had (ingest counts it) */
 };
 
 struct batch_rcpt {

@@ -60,6 +60,7 @@ int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_queue(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_dead(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_retry(struct ctl_ctx *ctx, int argc, char **argv);
+int cmd_resend(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_graph(struct ctl_ctx *ctx, int argc, char **argv);
 int cmd_report(struct ctl_ctx *ctx, int argc, char **argv);
 

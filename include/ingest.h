@@ -35,6 +35,8 @@ struct ingest_counts {
 	uint64_t records;	/* records read (not headers, not bad lines) */
 	uint64_t hard, soft, escalated, complaints, unsubs;
 	uint64_t duplicates, deliveries, ignored, skipped, bad;
+	uint64_t requeued;	/* actions a provider had not had for an
+				   address suppressed before (duplicates) */
 	double seconds;
 };
 

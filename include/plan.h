@@ -61,6 +61,11 @@ int plan_enqueue(const struct plan *pl, struct rcpt *r, const char *addr,
    unsubscribe)? */
 bool plan_suppresses(enum rcpt_outcome o);
 
+/* plan_natural_outcome - what an event of class KLASS would do to an
+   address not suppressed yet: OUT_HARD, OUT_COMPLAINT, OUT_UNSUB, or
+   OUT_IGNORED (soft bounces, deliveries: nothing to suppress) */
+enum rcpt_outcome plan_natural_outcome(enum event_class klass);
+
 /* plan_status_outcome - the outcome that made R's status (OUT_HARD,
    OUT_COMPLAINT, OUT_UNSUB), or OUT_IGNORED when R is not suppressed */
 enum rcpt_outcome plan_status_outcome(const struct rcpt *r);

@@ -64,6 +64,7 @@ struct rcpt_action {
 	uint64_t root;		/* outbox id of the root action (0: none) */
 	uint32_t outstanding;	/* actions of this root still in the outbox */
 	char campaign_id[64];	/* bounce records: the campaign */
+	uint8_t flags;		/* ACTION_F_* of the root action (version 2) */
 };
 
 struct rcpt {

@@ -1164,6 +1164,14 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 	    cfg_duration(c, g, "retry-max", true, 1, 7 * 24 * 3600 * 1000LL,
 			 &p->retry_max_ms) != 0)
 		goto out;
+	if (!p->senders) {
+		cfg_fail(c, "[%s] senders is required: the envelope senders "
+			 "(shell globs, ';'-separated) of the mail this "
+			 "provider sent, such as news@example.com;"
+			 "*@bounces.example.com, or * for all of them; "
+			 "bounces of other senders are not sent to it", g);
+		goto out;
+	}
 	if (p->retry_max_ms < p->retry_min_ms) {
 		cfg_fail(c, "[%s] retry-max must not be shorter than retry-min", g);
 		goto out;
@@ -1212,19 +1220,118 @@ static bool cfg_is_provider(const char *g)
 }
 
 /* cfg_groups - check every group's keys; read the provider groups */
+static const struct {
+	const char *name;
+	const char *const *keys;
+} cfg_fixed[] = {
+	{ "bounced", cfg_keys_bounced },
+	{ "classify", cfg_keys_classify },
+	{ "notify", cfg_keys_notify },
+	{ "rrd", cfg_keys_rrd },
+	{ "unsubscribe", cfg_keys_unsubscribe },
+	{ "metrics", cfg_keys_metrics },
+};
+
+/* cfg_distance - edit distance of A and B (insertions, deletions,
+   substitutions), at most CFG_LOOKALIKE_MAX + 1 */
+#define CFG_LOOKALIKE_MAX 2
+static size_t cfg_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[65], prev, tmp;
+
+	if (la > 64 || lb > 64)
+		return CFG_LOOKALIKE_MAX + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t best = prev + (g_ascii_tolower(a[i - 1]) !=
+					      g_ascii_tolower(b[j - 1]));
+
+			tmp = row[j];
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* cfg_lookalike - the known key of one of the NULL-ended LISTS that K
+   resembles (a misspelling), or NULL */
+static const char *cfg_lookalike(const char *k,
+				 const char *const *const *lists)
+{
+	const char *best = NULL;
+	size_t d, bestd = CFG_LOOKALIKE_MAX + 1, i;
+
+	for (i = 0; lists[i]; i++) {
+		const char *const *l;
+
+		for (l = lists[i]; *l; l++) {
+			if (strcmp(*l, k) == 0)
+				return NULL;	/* known after all */
+			d = cfg_distance(k, *l);
+			/* one edit for short names, two from 6 letters */
+			if (d < bestd && d <= (strlen(*l) >= 6 ? 2u : 1u)) {
+				bestd = d;
+				best = *l;
+			}
+		}
+	}
+	return best;
+}
+
+/* cfg_lookalikes - a key that is not known but looks like one is a
+   misspelling whose setting would silently stay at its default: refused,
+   before anything else is checked, so it is the first error said */
+static int cfg_lookalikes(struct cfg_ctx *c)
+{
+	static const char *const *const provider_keys[] = {
+		cfg_keys_common, cfg_keys_mailwizz, cfg_keys_interspire,
+		cfg_keys_webhook, NULL
+	};
+	char **groups = g_key_file_get_groups(c->kf, NULL);
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && groups[i]; i++) {
+		const char *const *fixed[2] = { NULL, NULL };
+		const char *const *const *lists = fixed;
+		char **keys;
+
+		for (j = 0; j < G_N_ELEMENTS(cfg_fixed); j++)
+			if (strcmp(groups[i], cfg_fixed[j].name) == 0)
+				fixed[0] = cfg_fixed[j].keys;
+		if (cfg_is_provider(groups[i]))
+			lists = provider_keys;
+		else if (!fixed[0])
+			continue;
+		keys = g_key_file_get_keys(c->kf, groups[i], NULL, NULL);
+		for (j = 0; rc == 0 && keys && keys[j]; j++) {
+			const char *like = cfg_lookalike(keys[j], lists);
+
+			if (like)
+				rc = cfg_fail(c, "[%s] unknown key '%s': did you "
+					      "mean '%s'? (a misspelt key "
+					      "would leave '%s' at its "
+					      "default)", groups[i], keys[j],
+					      like, like);
+		}
+		g_strfreev(keys);
+	}
+	g_strfreev(groups);
+	return rc;
+}
+
 static int cfg_groups(struct cfg_ctx *c)
 {
-	static const struct {
-		const char *name;
-		const char *const *keys;
-	} fixed[] = {
-		{ "bounced", cfg_keys_bounced },
-		{ "classify", cfg_keys_classify },
-		{ "notify", cfg_keys_notify },
-		{ "rrd", cfg_keys_rrd },
-		{ "unsubscribe", cfg_keys_unsubscribe },
-		{ "metrics", cfg_keys_metrics },
-	};
 	struct config *cfg = c->cfg;
 	char **groups = g_key_file_get_groups(c->kf, NULL);
 	size_t i, j, np = 0;
@@ -1244,9 +1351,10 @@ static int cfg_groups(struct cfg_ctx *c)
 		bool known = false;
 		int prc;
 
-		for (j = 0; j < G_N_ELEMENTS(fixed); j++) {
-			if (strcmp(g, fixed[j].name) == 0) {
-				g_strfreev(cfg_group_keys(c, g, fixed[j].keys));
+		for (j = 0; j < G_N_ELEMENTS(cfg_fixed); j++) {
+			if (strcmp(g, cfg_fixed[j].name) == 0) {
+				g_strfreev(cfg_group_keys(c, g,
+							  cfg_fixed[j].keys));
 				known = true;
 			}
 		}
@@ -1366,7 +1474,8 @@ int config_load(const char *path, struct config **out, GPtrArray *warnings,
 	if (path) {
 		c.cfg->path = g_strdup(path);
 		c.kf = g_key_file_new();
-		if (cfg_read(&c) != 0 || cfg_groups(&c) != 0 ||
+		if (cfg_read(&c) != 0 || cfg_lookalikes(&c) != 0 ||
+		    cfg_groups(&c) != 0 ||
 		    cfg_bounced(&c) != 0 || cfg_classify(&c) != 0 ||
 		    cfg_notify(&c) != 0 || cfg_unsubscribe(&c) != 0 ||
 		    cfg_metrics(&c) != 0)

@@ -14,11 +14,13 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "plan.h"
 #include "rcpt_rules.h"
 #include "state.h"
 
@@ -137,6 +139,7 @@ struct reeval {
 	bool more;		/* the pass stopped at resume */
 	char resume[ADDR_MAX + 1];
 	uint64_t checked, to_hard, to_soft;
+	uint64_t queued;	/* provider actions of addresses made hard */
 };
 
 /* reeval_wanted - records escalation can say something about */
@@ -179,12 +182,32 @@ static int reeval_scan_cb(const char *key, size_t keylen, const struct rcpt *r,
 	return 0;
 }
 
+/* reeval_plan - the provider actions an address made hard asks for, as
+   ingest queues them for an escalation; their count into *QUEUED */
+static int reeval_plan(struct state *st, struct reeval *rv, MDB_txn *txn,
+		       const char *addr, struct rcpt *r, uint64_t *queued)
+{
+	struct plan pl = { .st = st, .cfg = rv->ctx->cfg, .txn = txn,
+			   .now = (int64_t)time(NULL) };
+	struct plan_result res;
+	struct event ev;
+	int rc;
+
+	plan_reason_event(&ev, &r->reason, CLASS_SOFT);
+	rc = plan_enqueue(&pl, r, addr, &ev, OUT_ESCALATED, &res);
+	if (rc == 0)
+		*queued += (uint64_t)__builtin_popcount(res.queued);
+	return rc;
+}
+
 /* reeval_write - re-read and rewrite the changes of this pass in one write
    transaction; records changed by the worker since are judged anew,
-   vanished ones skipped.  0 or -errno. */
+   vanished ones skipped; an address made hard gets its actions.  0 or
+   -errno. */
 static int reeval_write(struct state *st, struct reeval *rv)
 {
 	MDB_txn *txn = NULL;
+	uint64_t queued = 0;
 	struct rcpt r;
 	size_t i;
 	int rc;
@@ -208,11 +231,19 @@ static int reeval_write(struct state *st, struct reeval *rv)
 			continue;
 		}
 		c->to = r.status;
+		if (r.status == RCPT_HARD) {
+			rc = reeval_plan(st, rv, txn, c->addr, &r, &queued);
+			if (rc != 0)
+				goto abort;
+		}
 		rc = state_rcpt_put(st, txn, c->addr, &r);
 		if (rc != 0)
 			goto abort;
 	}
-	return state_commit(txn);
+	rc = state_commit(txn);
+	if (rc == 0)
+		rv->queued += queued;
+	return rc;
 abort:
 	state_abort(txn);
 	return rc;
@@ -308,6 +339,15 @@ int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv)
 		(unsigned long long)rv.checked,
 		(unsigned long long)rv.to_hard, rv.dry_run ? "would be " : "",
 		(unsigned long long)rv.to_soft, rv.dry_run ? "would be " : "");
+	if (!rv.dry_run)
+		fprintf(ctx->out, "%llu provider actions queued for the "
+			"addresses made hard%s\n",
+			(unsigned long long)rv.queued,
+			rv.queued ? " (the running bounced, or the next 'bounced "
+				    "process', sends them)" : "");
+	if (rv.to_soft)
+		fprintf(ctx->out, "addresses returned to soft keep what the "
+			"providers did (unsubscribes are not undone)\n");
 	if (!rv.dry_run)
 		log_info("ctl", "reevaluate (threshold %u, min span %llds, "
 			 "window %llds): %llu checked, %llu escalated to hard, "

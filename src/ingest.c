@@ -90,6 +90,7 @@ void ingest_counts_add(struct ingest_counts *t, const struct ingest_counts *c)
 	t->ignored += c->ignored;
 	t->skipped += c->skipped;
 	t->bad += c->bad;
+	t->requeued += c->requeued;
 	t->seconds += c->seconds;
 }
 

@@ -46,11 +46,31 @@ static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 {
 	struct plan pl = { .st = in->st, .cfg = in->cfg, .txn = txn,
 			   .now = now };
-	struct plan_result res;
+	struct plan_result res, more;
+	enum rcpt_outcome natural;
 	int rc;
 
-	rc = plan_enqueue(&pl, r, addr, &be->ev, be->outcome, &res);
-	be->routed = res.routed;
+	be->queued = 0;
+	if (be->outcome != OUT_DUPLICATE) {
+		rc = plan_enqueue(&pl, r, addr, &be->ev, be->outcome, &res);
+		be->routed = res.routed;
+		return rc;
+	}
+	/* an event of an address suppressed before: a provider that never
+	   got the suppression (routing missed it, a provider added since,
+	   bounced process --reprocess after a fix) gets it now, and a bounce
+	   gets its campaign's record; what was asked before costs nothing,
+	   and dead letters are left to bouncectl retry */
+	pl.keep_dead = true;
+	natural = plan_natural_outcome(be->ev.klass);
+	memset(&res, 0, sizeof(res));
+	rc = natural == OUT_IGNORED ? 0 :
+		plan_enqueue(&pl, r, addr, &be->ev, natural, &res);
+	if (rc == 0)
+		rc = plan_enqueue(&pl, r, addr, &be->ev, OUT_DUPLICATE, &more);
+	if (rc == 0)
+		be->queued = res.queued | more.queued;
+	be->routed = 0;
 	return rc;
 }
 
@@ -88,6 +108,7 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 		be->outcome = rcpt_apply(&r, &be->ev, &in->esc);
 		ingest_count_outcome(c, be->outcome);
 		rc = ingest_enqueue(in, txn, &r, br->addr, be, now);
+		c->requeued += (uint64_t)__builtin_popcount(be->queued);
 		if (rc == 0)
 			rc = ingest_notify(in, txn, br->addr, be, now);
 		if (rc)

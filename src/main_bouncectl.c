@@ -76,7 +76,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "address that now qualifies becomes hard, an address made hard by\n"
 	  "soft bounces that no longer qualifies goes back to soft.  Each change\n"
 	  "is printed as \"ADDR: soft -> hard\", then a summary line.  Changes\n"
-	  "are written in transactions of at most 10000 records.\n"
+	  "are written in transactions of at most 10000 records; an address\n"
+	  "made hard gets its provider actions queued as ingest would have\n"
+	  "queued them (the summary says how many).\n"
 	  "\n"
 	  "  --dry-run   print what would change, write nothing\n" },
 	{ "queue", cmd_queue, "[--format text|json]",
@@ -98,6 +100,25 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "Moves the dead actions ID (or all of them) back to the outbox, due\n"
 	  "now with their attempts reset; the next 'bounced process' or the\n"
 	  "running daemon sends them.  Exit 67 when an ID is not a dead action.\n" },
+	{ "resend", cmd_resend,
+	  "[ADDR...] [--status S] [--since T] [--provider NAME] [--dry-run]",
+	  "queue the provider actions suppressed addresses have not had",
+	  "Plans every suppressed address (or each ADDR) again as ingest did,\n"
+	  "with the current configuration, from the record that made its\n"
+	  "status, and queues what a provider has not had: after a senders\n"
+	  "pattern that missed, a provider added or restored, or routing that\n"
+	  "missed addresses.  An operation a provider has pending, done or\n"
+	  "dead is not asked again (dead letters: 'bouncectl retry'), so it\n"
+	  "may run any number of times.  Each address given an action is\n"
+	  "printed, then a summary per provider; the running bounced, or the\n"
+	  "next 'bounced process', sends them.  Exit 67 when an ADDR has no\n"
+	  "record.\n"
+	  "\n"
+	  "  --status S         hard, complained, unsubscribed or suppressed\n"
+	  "                     (the default), several separated by ','\n"
+	  "  --since T          suppressed at or after T (2026-11-24, 7d)\n"
+	  "  --provider NAME    only this provider\n"
+	  "  --dry-run, -n      print what would be queued, queue nothing\n" },
 	{ "graph", cmd_graph,
 	  "[--period day|week|month|year] [--out DIR] [--format png|svg] "
 	  "[--width N] [--height N]",

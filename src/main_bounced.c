@@ -261,6 +261,10 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 
 	ingest_counts_format(c, line, sizeof(line));
 	printf("%s: %s\n", name, line);
+	if (c->requeued)
+		printf("%s: %llu provider actions queued for addresses "
+		       "suppressed before (providers that had not had them)\n",
+		       name, (unsigned long long)c->requeued);
 	fflush(stdout);
 }
 

@@ -30,6 +30,16 @@ bool plan_suppresses(enum rcpt_outcome o)
 	       o == OUT_UNSUB;
 }
 
+enum rcpt_outcome plan_natural_outcome(enum event_class klass)
+{
+	switch (klass) {
+	case CLASS_HARD: return OUT_HARD;
+	case CLASS_COMPLAINT: return OUT_COMPLAINT;
+	case CLASS_UNSUB: return OUT_UNSUB;
+	default: return OUT_IGNORED;
+	}
+}
+
 enum rcpt_outcome plan_status_outcome(const struct rcpt *r)
 {
 	switch (r->status) {
@@ -101,12 +111,22 @@ static void plan_dryrun(struct rcpt *r, enum rcpt_outcome o, int64_t now)
 	a->time = now;
 }
 
-/* plan_asked - has R an entry of PROVIDER that makes OP (on CAMPAIGN, for
-   a bounce record) redundant? */
-static bool plan_asked(const struct plan *pl, const struct rcpt *r,
-		       const char *provider, int op, const char *campaign)
+/* plan_suppressing - does an operation suppress the address at its
+   provider (unsubscribe, complaint, or the bounce that suppresses)? */
+static bool plan_suppressing(int op, unsigned flags)
 {
-	bool unsub = op == OP_UNSUBSCRIBE || op == OP_COMPLAINT;
+	return op == OP_UNSUBSCRIBE || op == OP_COMPLAINT ||
+	       (op == OP_BOUNCE && (flags & ACTION_F_SUPPRESS));
+}
+
+/* plan_asked - has R an entry of PROVIDER that makes OP (FLAGS; on
+   CAMPAIGN, for a bounce record) redundant?  A suppression is asked once
+   per provider whatever its form; a bounce record once per campaign. */
+static bool plan_asked(const struct plan *pl, const struct rcpt *r,
+		       const char *provider, int op, unsigned flags,
+		       const char *campaign)
+{
+	bool suppress = plan_suppressing(op, flags);
 	uint32_t i;
 
 	for (i = 0; i < r->n_actions && i < RCPT_ACTIONS_MAX; i++) {
@@ -117,10 +137,10 @@ static bool plan_asked(const struct plan *pl, const struct rcpt *r,
 		if (a->state != ACTION_PENDING && a->state != ACTION_DONE &&
 		    !(pl->keep_dead && a->state == ACTION_DEAD))
 			continue;
-		if (unsub && (a->op == OP_UNSUBSCRIBE || a->op == OP_COMPLAINT))
+		if (suppress && plan_suppressing(a->op, a->flags))
 			return true;
-		if (op == OP_BOUNCE && a->op == OP_BOUNCE && campaign &&
-		    strcmp(a->campaign_id, campaign) == 0)
+		if (!suppress && op == OP_BOUNCE && a->op == OP_BOUNCE &&
+		    campaign && strcmp(a->campaign_id, campaign) == 0)
 			return true;
 	}
 	return false;
@@ -162,7 +182,7 @@ static int plan_one(const struct plan *pl, struct rcpt *r, const char *addr,
 	if (op->op == OP_BOUNCE || op->bounce_type || mail_key_is_uid(addr))
 		(void)route_campaign(p, ev->job_id, a.campaign_id,
 				     sizeof(a.campaign_id));
-	if (plan_asked(pl, r, p->name, op->op,
+	if (plan_asked(pl, r, p->name, op->op, op->flags,
 		       a.campaign_id[0] ? a.campaign_id : NULL))
 		return 0;
 	rcpt_set_str(a.provider, sizeof(a.provider), p->name);
@@ -189,6 +209,7 @@ static int plan_one(const struct plan *pl, struct rcpt *r, const char *addr,
 	rcpt_set_str(slot->campaign_id, sizeof(slot->campaign_id),
 		     a.campaign_id);
 	slot->op = (uint8_t)op->op;
+	slot->flags = (uint8_t)op->flags;
 	slot->state = ACTION_PENDING;
 	slot->time = pl->now;
 	slot->root = a.id;

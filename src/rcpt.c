@@ -15,7 +15,8 @@
  *       dsn_status, dsn_diag, orig, vmta, job_id
  *   u8  n_actions, then each: str provider, u8 op, u8 state, i64 time,
  *       u64 root, u32 outstanding, str campaign_id
- *   i64 notice_time, str notice                  version 2 only
+ *   i64 notice_time, str notice                  version 2 only,
+ *   and after each action's campaign_id: u8 flags  version 2 only
  *
  * Version 1 (no notice) is still read.
  * where "str" is a u16 length and that many bytes, no NUL.
@@ -152,6 +153,7 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 		codec_put_u64(&w, a->root);
 		codec_put_u32(&w, a->outstanding);
 		PUT_STR(&w, a->campaign_id);
+		codec_put_u8(&w, a->flags);
 	}
 	codec_put_i64(&w, r->notice_time);
 	PUT_STR(&w, r->notice);
@@ -208,8 +210,10 @@ static int rcpt_get_fixed(struct codec_r *rd, struct rcpt *r)
 	return rc ? -EINVAL : 0;
 }
 
-/* rcpt_get_actions - the action count and the actions */
-static int rcpt_get_actions(struct codec_r *rd, struct rcpt *r)
+/* rcpt_get_actions - the action count and the actions (VERSION 2: with
+   their flags) */
+static int rcpt_get_actions(struct codec_r *rd, struct rcpt *r,
+			    uint8_t version)
 {
 	uint8_t n, op, st;
 	uint32_t i;
@@ -224,7 +228,8 @@ static int rcpt_get_actions(struct codec_r *rd, struct rcpt *r)
 		    codec_get_u8(rd, &st) || codec_get_i64(rd, &a->time) ||
 		    codec_get_u64(rd, &a->root) ||
 		    codec_get_u32(rd, &a->outstanding) ||
-		    GET_STR(rd, a->campaign_id) || st > ACTION_DRYRUN)
+		    GET_STR(rd, a->campaign_id) || st > ACTION_DRYRUN ||
+		    (version >= 2 && codec_get_u8(rd, &a->flags)))
 			return -EINVAL;
 		a->op = op;
 		a->state = st;
@@ -262,7 +267,7 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	if (rcpt_reason_get(&rd, &r->reason) ||
 	    rcpt_reason_get(&rd, &r->last_soft))
 		goto fail;
-	if (rcpt_get_actions(&rd, r))
+	if (rcpt_get_actions(&rd, r, buf[0]))
 		goto fail;
 	if (buf[0] >= 2 && (codec_get_i64(&rd, &r->notice_time) ||
 			    GET_STR(&rd, r->notice)))

@@ -525,16 +525,16 @@ class TestConfig(BouncedTestCase):
         secrets = ('Pr1vateKeyOfMailwizz', 'ApiKeyV2Secret99',
                    'UserTokenIem123456', 'WebhookHmacSecret77')
         self.write_config(classify={'soft-threshold': '7'}, extra=(
-            '\n[provider mw]\ntype = mailwizz\n'
+            '\n[provider mw]\ntype = mailwizz\nsenders = *\n'
             'endpoint = https://mw.example.com/api\napi-version = 1\n'
             'public-key = pubkey0123456789\nprivate-key = %s\n'
-            '\n[provider mw2]\ntype = mailwizz\n'
+            '\n[provider mw2]\ntype = mailwizz\nsenders = *\n'
             'endpoint = https://mw2.example.com/api\napi-version = 2\n'
             'api-key = %s\n'
-            '\n[provider iem]\ntype = interspire\n'
+            '\n[provider iem]\ntype = interspire\nsenders = *\n'
             'endpoint = https://iem.example.com/xml.php\nusername = admin\n'
             'usertoken = %s\n'
-            '\n[provider hook]\ntype = webhook\n'
+            '\n[provider hook]\ntype = webhook\nsenders = *\n'
             'url = https://hooks.example.com/bounces\nsecret = %s\n') % secrets)
         res = self.run_bounced('check-config')
         self.assertRc(res, EX_OK)
@@ -547,6 +547,25 @@ class TestConfig(BouncedTestCase):
         self.assertIn(self.state, res.out)
         self.assertRegex(res.out, r'(?m)^soft-threshold\s*=\s*7\s*$')
         self.assertIn('https://hooks.example.com/bounces', res.out)
+
+    def test_provider_without_senders(self):
+        self.write_config(extra='\n[provider hook]\ntype = webhook\n'
+                          'url = https://hooks.example.com/bounces\n')
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_CONFIG)
+        self.assertIn('[provider hook] senders is required', res.err)
+
+    def test_misspelt_key_is_named_first(self):
+        # the missing senders would be an error too: the misspelling that
+        # caused it is what is said
+        self.write_config(extra='\n[provider hook]\ntype = webhook\n'
+                          'url = https://hooks.example.com/bounces\n'
+                          'sender = *\n')
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_CONFIG)
+        self.assertIn("unknown key 'sender': did you mean 'senders'?",
+                      res.err)
+        self.assertNotIn('senders is required', res.err)
 
     def test_config_from_environment(self):
         # without -c and $BOUNCED_CONFIG: the embedded defaults

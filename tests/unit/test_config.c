@@ -336,6 +336,7 @@ static const char full_conf[] =
 	"endpoint = http://mw2.example.com/api\n"
 	"api-version = 2\n"
 	"api-key = key789\n"
+	"senders = *\n"
 	"job-prefix =\n"
 	"\n"
 	"[provider iem]\n"
@@ -437,7 +438,8 @@ static void assert_full(const struct config *cfg)
 	assert_null(p->private_key);
 	assert_string_equal(p->job_prefix, "");
 	assert_string_equal(p->list_id, CONFIG_LIST_ID_DEFAULT);
-	assert_null(p->senders);
+	assert_string_equal(p->senders[0], "*");
+	assert_null(p->senders[1]);
 	assert_int_equal(p->concurrency, 8);
 	assert_int_equal(p->timeout, 30);
 	assert_int_equal(p->connect_timeout, 10);
@@ -535,16 +537,16 @@ static const struct bad_case {
 	{ "[bounced]\nbatch-interval = 2h\n", "batch-interval", "'2h'" },
 	{ "[bounced]\nbatch-interval = fast\n", "batch-interval", "'fast'" },
 	{ "[bounced]\ndebug = maybe\n", "debug = 'maybe'", "true or false" },
-	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\ncomplaint-action = delete\n",
 	  "[provider m] complaint-action = 'delete'", "unsubscribe or blacklist" },
-	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = <list>\n",
 	  "[provider m] list-id = '<list>'", "one [LIST_UID]" },
-	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = [LIST_UID] <*>;<x>\n",
 	  "list-id", "one [LIST_UID]" },
-	{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com/api\n"
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = [LIST_UID][LIST_UID]\n",
 	  "list-id", "one [LIST_UID]" },
 	{ "[bounced]\ndone-retention = -1d\n", "done-retention = '-1d'", "0s to 3650d" },
@@ -597,28 +599,38 @@ static const struct bad_case {
 	{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\nto = c@d.example.com\npassword = TOPSECRET\n", "[notify] password", "username" },
 	{ "[provider x]\nendpoint = https://a.example.com\n", "[provider x] type", "required" },
 	{ "[provider x]\ntype = mailchimp\n", "[provider x] type = 'mailchimp'", "mailwizz, interspire or webhook" },
-	{ "[provider x]\ntype = mailwizz\npublic-key = a\nprivate-key = TOPSECRET\n", "[provider x] endpoint", "required" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = ftp://mw.example.com\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'ftp://mw.example.com'", "http" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'https://'", "URL" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://a b\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'https://a b'", "URL" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\napi-version = 3\n", "api-version = '3'", "1 to 2" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\npublic-key = a\n", "private-key", "required for api-version 1" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\nprivate-key = TOPSECRET\n", "public-key", "required for api-version 1" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\napi-version = 2\n", "api-key", "required for api-version 2" },
-	{ "[provider x]\ntype = mailwizz\nendpoint = https://mw.example.com\napi-version = 2\napi-key =\n", "api-key", "required" },
-	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusername = u\n", "usertoken", "required" },
-	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusertoken = TOPSECRET\n", "username", "required" },
-	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusername = u\nusertoken = TOPSECRET\nlist-refresh = 8d\n", "list-refresh = '8d'", "duration" },
-	{ "[provider x]\ntype = webhook\n", "[provider x] url", "required" },
-	{ "[provider x]\ntype = webhook\nurl = hooks.example.com\nsecret = TOPSECRET\n", "url = 'hooks.example.com'", "http" },
-	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconcurrency = 0\n", "concurrency = '0'", "1 to 256" },
-	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconcurrency = 257\n", "concurrency = '257'", "1 to 256" },
-	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\ntimeout = 0\n", "timeout = '0'", "duration" },
-	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconnect-timeout = 2h\n", "connect-timeout = '2h'", "duration" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\npublic-key = a\nprivate-key = TOPSECRET\n", "[provider x] endpoint", "required" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = ftp://mw.example.com\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'ftp://mw.example.com'", "http" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'https://'", "URL" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://a b\npublic-key = a\nprivate-key = TOPSECRET\n", "endpoint = 'https://a b'", "URL" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://mw.example.com\napi-version = 3\n", "api-version = '3'", "1 to 2" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://mw.example.com\npublic-key = a\n", "private-key", "required for api-version 1" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://mw.example.com\nprivate-key = TOPSECRET\n", "public-key", "required for api-version 1" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://mw.example.com\napi-version = 2\n", "api-key", "required for api-version 2" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://mw.example.com\napi-version = 2\napi-key =\n", "api-key", "required" },
+	{ "[provider x]\ntype = interspire\nsenders = *\nendpoint = https://i.example.com/xml.php\nusername = u\n", "usertoken", "required" },
+	{ "[provider x]\ntype = interspire\nsenders = *\nendpoint = https://i.example.com/xml.php\nusertoken = TOPSECRET\n", "username", "required" },
+	{ "[provider x]\ntype = interspire\nsenders = *\nendpoint = https://i.example.com/xml.php\nusername = u\nusertoken = TOPSECRET\nlist-refresh = 8d\n", "list-refresh = '8d'", "duration" },
+	{ "[provider x]\ntype = webhook\nsenders = *\n", "[provider x] url", "required" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = hooks.example.com\nsecret = TOPSECRET\n", "url = 'hooks.example.com'", "http" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconcurrency = 0\n", "concurrency = '0'", "1 to 256" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconcurrency = 257\n", "concurrency = '257'", "1 to 256" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\ntimeout = 0\n", "timeout = '0'", "duration" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconnect-timeout = 2h\n", "connect-timeout = '2h'", "duration" },
 	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nsenders = a@b.example.com c@d.example.com\n", "senders", "blank" },
-	{ "[provider bad name]\ntype = webhook\nurl = https://h.example.com\n", "[provider bad name]", "provider name" },
-	{ "[provider]\ntype = webhook\nurl = https://h.example.com\n", "[provider]", "provider name" },
-	{ "[provider dry-run]\ntype = webhook\nurl = https://h.example.com\n", "[provider dry-run]", "reserved" },
+	/* every provider names the senders whose bounces it takes */
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\n", "[provider x] senders is required", "* for all" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nsenders = ;\n", "[provider x] senders is required", "globs" },
+	/* a key that looks like a known one is a misspelling, said first */
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nsender = *\n", "[provider x] unknown key 'sender'", "did you mean 'senders'?" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nsenders = *\nretry-minn = 1s\n", "unknown key 'retry-minn'", "'retry-min'" },
+	{ "[provider x]\ntype = mailwizz\nSenders = *\n", "unknown key 'Senders'", "'senders'" },
+	{ "[bounced]\nspoool = x\n", "[bounced] unknown key 'spoool'", "did you mean 'spool'?" },
+	{ "[classify]\nsoft-treshold = 3\n", "[classify] unknown key 'soft-treshold'", "'soft-threshold'" },
+	{ "[notify]\nfrom = a<b>@example.com\ndigest-intervall = 1h\n", "unknown key 'digest-intervall'", "'digest-interval'" },
+	{ "[provider bad name]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n", "[provider bad name]", "provider name" },
+	{ "[provider]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n", "[provider]", "provider name" },
+	{ "[provider dry-run]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n", "[provider dry-run]", "reserved" },
 };
 
 /* test_bad_values - each bad value fails naming group, key and value */
@@ -688,12 +700,12 @@ static void test_warnings(void **state)
 {
 	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
 	char *path = write_file("warn.conf",
-				"[bounced]\nspoool = x\nspool = s\nspool = t\n"
+				"[bounced]\ncolour = x\nspool = s\nspool = t\n"
 				"[weird]\na = 1\n"
-				"[provider hook]\ntype = webhook\n"
+				"[provider hook]\ntype = webhook\nsenders = *\n"
 				"url = https://h.example.com\n"
 				"usertoken = x\nbogus = 1\n"
-				"[provider mw]\ntype = mailwizz\n"
+				"[provider mw]\ntype = mailwizz\nsenders = *\n"
 				"endpoint = https://m.example.com\n"
 				"public-key = p\nprivate-key = ****\n"
 				"api-key = k\n"
@@ -705,7 +717,7 @@ static void test_warnings(void **state)
 	(void)state;
 	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
 	snprintf(want, sizeof(want),
-		 "config %s: unknown key 'spoool' in [bounced]", path);
+		 "config %s: unknown key 'colour' in [bounced]", path);
 	assert_true(has_warning(w, want));
 	snprintf(want, sizeof(want), "config %s: unknown group [weird]", path);
 	assert_true(has_warning(w, want));
@@ -781,17 +793,17 @@ static void test_secret_mode(void **state)
 		mode_t mode;
 		bool warn;
 	} cases[] = {
-		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n"
+		{ "[provider h]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n"
 		  "secret = s\n", 0644, true },
-		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n"
+		{ "[provider h]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n"
 		  "secret = s\n", 0640, true },
-		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n"
+		{ "[provider h]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n"
 		  "secret = s\n", 0600, false },
-		{ "[provider h]\ntype = webhook\nurl = https://h.example.com\n",
+		{ "[provider h]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n",
 		  0644, false },
-		{ "[provider i]\ntype = interspire\nendpoint = https://i.example.com\n"
+		{ "[provider i]\ntype = interspire\nsenders = *\nendpoint = https://i.example.com\n"
 		  "username = u\nusertoken = t\n", 0604, true },
-		{ "[provider m]\ntype = mailwizz\nendpoint = https://m.example.com\n"
+		{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com\n"
 		  "api-version = 2\napi-key = k\n", 0660, true },
 		{ "[bounced]\nspool = s\n", 0666, false },
 		{ "[unsubscribe]\nsecret = 0123456789abcdef\naddresses = "
@@ -890,7 +902,7 @@ static void test_provider_names(void **state)
 		char *text, *path;
 		int rc;
 
-		text = g_strdup_printf("[provider %s]\ntype = webhook\n"
+		text = g_strdup_printf("[provider %s]\ntype = webhook\nsenders = *\n"
 				       "url = https://h.example.com\n",
 				       cases[i].name);
 		snprintf(name, sizeof(name), "name%zu.conf", i);
@@ -920,8 +932,8 @@ static void test_lists(void **state)
 				"[bounced]\nacct-fields = ,jobId;;rcpt,\n"
 				"[classify]\nhard-categories =  A ;b,, C \n"
 				"soft-categories =\ncomplaint-types = ;\n"
-				"[provider h]\ntype = webhook\n"
-				"url = https://h.example.com\nsenders = ;\n",
+				"[provider h]\ntype = webhook\nsenders = *\n"
+				"url = https://h.example.com\n",
 				0600);
 	struct config *cfg = NULL;
 	char err[512];
@@ -932,7 +944,7 @@ static void test_lists(void **state)
 	assert_list(cfg->hard_categories, hard);
 	assert_list(cfg->soft_categories, none);
 	assert_list(cfg->complaint_types, none);
-	assert_null(cfg->providers[0].senders);
+	assert_string_equal(cfg->providers[0].senders[0], "*");
 	config_free(cfg);
 	g_free(path);
 }

@@ -129,7 +129,8 @@ static const char *const summary_keys[] = {
 static const char *const detail_keys[] = {
 	"address", "status", "soft_count", "category", "updated",
 	"escalated", "status_time", "reason", "first_seen", "counts",
-	"soft_times", "soft_first", "soft_last", "last_soft", "actions", NULL,
+	"soft_times", "soft_first", "soft_last", "last_soft", "actions",
+	"notice", "notice_time", NULL,
 };
 
 static const char *const reason_keys[] = {
@@ -144,7 +145,7 @@ static void test_rcpt_detail(void **state)
 		"other", NULL,
 	};
 	static const char *const action_keys[] = {
-		"provider", "op", "state", "time", NULL,
+		"provider", "op", "state", "time", "campaign", NULL,
 	};
 	struct rcpt r;
 	const cJSON *reason, *counts, *soft, *acts, *a;
