@@ -22,6 +22,10 @@ int cmd_drop(const struct config *cfg, const struct cli_global *g, int argc,
    server now (cmd_notify_test.c) */
 int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 		    int argc, char **argv);
+/* bounced provider-test [NAME...] - one harmless call to each provider
+   now (cmd_provider_test.c) */
+int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
+		      int argc, char **argv);
 /* bounced unsub-address - print or check an unsubscribe address
    (cmd_unsub_addr.c) */
 int cmd_unsub_addr(const struct config *cfg, const struct cli_global *g,

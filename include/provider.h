@@ -81,6 +81,22 @@ struct provider_ops {
 				      const struct http_resp *resp,
 				      GArray *spawn, char *err, size_t errlen);
 	void (*release)(struct provider *p);
+	/*
+	 * probe - one harmless request that checks endpoint, TLS and
+	 * credentials (bounced provider-test); 0, or -1 with ERR.  NULL when
+	 * the type has none.
+	 */
+	int (*probe)(struct provider *p, int64_t now, struct http_req *req,
+		     char *err, size_t errlen);
+	/*
+	 * probe_parse - judge the probe's answer: PROVIDER_DONE (all is
+	 * well), PROVIDER_PAUSE (credentials, keys or clock refused),
+	 * PROVIDER_FAILED or PROVIDER_RETRY (something else), ERR saying
+	 * what.
+	 */
+	enum provider_result (*probe_parse)(struct provider *p,
+					    const struct http_resp *resp,
+					    char *err, size_t errlen);
 };
 
 #define PROVIDER_STEP_DONE 255

@@ -1,6 +1,7 @@
 /*
  * main_bounced.c - the bounced command line: global options, then one
- * command (process, check-config, run, drop, unsub-address, notify-test).
+ * command (process, check-config, run, drop, unsub-address, notify-test,
+ * provider-test).
  * Only this file and main_bouncectl.c exit the program; every module below
  * returns errors.
  */
@@ -93,6 +94,13 @@ static const char usage_text[] =
 "        be reached or answered 4xx, 69 when it refused for good (5xx,\n"
 "        login refused, TLS required but not offered), 78 when [notify]\n"
 "        smtp, from or to is missing.  See docs/NOTIFY.md.\n"
+"  provider-test [NAME...]\n"
+"        One harmless call to each provider (or those named) now: MailWizz\n"
+"        lists its lists, Interspire tests the XML API user, a webhook gets\n"
+"        an event \"test\".  One line each: ok, or what is wrong (host,\n"
+"        TLS certificate, credentials, clock).  Exits 0 when all answered\n"
+"        well, 78 when credentials were refused, 75 when one could not be\n"
+"        reached, 69 for another answer.  See docs/PROVIDERS.md.\n"
 "  help  This text.\n"
 "\n"
 "Options (before the command):\n"
@@ -122,10 +130,11 @@ static const char usage_text[] =
 "  65  unsub-address: a value or address is refused\n"
 "  66  an input could not be opened or read (the others were taken)\n"
 "  74  the state could not be opened or written\n"
-"  69  notify-test: the SMTP server refused the mail for good\n"
+"  69  notify-test: the SMTP server refused the mail for good;\n"
+"      provider-test: a provider answered something unexpected\n"
 "  75  drop: the mail was not stored (PowerMTA keeps it and retries);\n"
-"      notify-test: the SMTP server could not take it now\n"
-"  78  configuration error\n"
+"      notify-test, provider-test: the server could not be reached\n"
+"  78  configuration error; provider-test: credentials refused\n"
 "\n"
 "Examples:\n"
 "  bounced process                         # everything in ./spool/acct\n"
@@ -462,6 +471,7 @@ static const struct {
 	{ "run", cmd_run, EXIT_CONFIG },
 	{ "drop", cmd_drop, EXIT_TEMPFAIL },
 	{ "notify-test", cmd_notify_test, EXIT_CONFIG },
+	{ "provider-test", cmd_provider_test, EXIT_CONFIG },
 	{ "unsub-address", cmd_unsub_addr, EXIT_CONFIG },
 };
 

@@ -1284,8 +1284,62 @@ static enum provider_result mw_parse(struct provider *p, struct action *a,
 	return v;
 }
 
+/* mw_probe - GET lists?page=1&per_page=10: signed or keyed like every
+   call, reads nothing but list names */
+static int mw_probe(struct provider *p, int64_t now, struct http_req *req,
+		    char *err, size_t errlen)
+{
+	struct mw_call call = { 0 };
+
+	call.method = "GET";
+	if (mw_path(&call, err, errlen, "lists") != 0)
+		return -1;
+	call.get_keys[0] = "page", call.get_vals[0] = "1";
+	call.get_keys[1] = "per_page", call.get_vals[1] = "10";
+	call.n_get = 2;
+	return mw_request(p, &call, now, req, err, errlen);
+}
+
+/* mw_probe_parse - a success answer with data: all is well; what pauses
+   the dispatcher pauses here; a 404 names the endpoint */
+static enum provider_result mw_probe_parse(struct provider *p,
+					   const struct http_resp *resp,
+					   char *err, size_t errlen)
+{
+	enum provider_result v = PROVIDER_FAILED;
+	cJSON *root = NULL;
+	const cJSON *data;
+
+	(void)p;
+	if (resp->body && resp->body_len)
+		root = cJSON_ParseWithLength(resp->body, resp->body_len);
+	if (resp->status == 404) {
+		errmsg(err, errlen, "HTTP 404: no MailWizz API there; endpoint "
+		       "is the API's base URL, such as "
+		       "https://mw.example.com/api");
+	} else if (!mw_is_2xx(resp->status)) {
+		v = mw_refused("list the lists", root, resp, err, errlen);
+	} else if (mw_success("list the lists", root, resp, &v, err,
+			      errlen) != NULL) {
+		data = cJSON_GetObjectItemCaseSensitive(root, "data");
+		if (cJSON_IsObject(data)) {
+			errmsg(err, errlen, "keys accepted, %d list(s) seen",
+			       cJSON_GetArraySize(
+				       cJSON_GetObjectItemCaseSensitive(
+					       data, "records")));
+			v = PROVIDER_DONE;
+		} else {
+			errmsg(err, errlen, "HTTP %ld but no data in the "
+			       "answer: not a MailWizz API", resp->status);
+		}
+	}
+	cJSON_Delete(root);
+	return v;
+}
+
 const struct provider_ops provider_mailwizz_ops = {
-	"mailwizz", mw_init, mw_build, mw_parse, mw_release,
+	"mailwizz", mw_init, mw_build, mw_parse, mw_release, mw_probe,
+	mw_probe_parse,
 };
 
 /* ---- campaign details (mailwizz_campaign.h) ---------------------------- */

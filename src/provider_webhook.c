@@ -130,23 +130,20 @@ static int webhook_sign(struct http_req *req, const char *secret)
 	return rc;
 }
 
-/* webhook_build - POST the event of A */
-static int webhook_build(struct provider *p, struct action *a, int64_t now,
-			 struct http_req *req, char *err, size_t errlen)
+/* webhook_post - POST O (deleted here) to the url, signed */
+static int webhook_post(struct provider *p, cJSON *o, struct http_req *req,
+			char *err, size_t errlen)
 {
 	const struct config_provider *cfg = p->cfg;
-	cJSON *o = NULL;
 	char *text = NULL;
 	int rc = -1;
 
-	(void)now;
 	memset(req, 0, sizeof(*req));
 	memcpy(req->method, "POST", 5);
 	if (g_strlcpy(req->url, cfg->url, sizeof(req->url)) >= sizeof(req->url)) {
 		snprintf(err, errlen, "url is too long");
 		goto out;
 	}
-	o = webhook_json(a);
 	text = o ? cJSON_PrintUnformatted(o) : NULL;
 	if (text == NULL) {
 		snprintf(err, errlen, "cannot build the JSON event: out of memory");
@@ -166,6 +163,33 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(o);
 	return rc;
+}
+
+/* webhook_build - POST the event of A */
+static int webhook_build(struct provider *p, struct action *a, int64_t now,
+			 struct http_req *req, char *err, size_t errlen)
+{
+	(void)now;
+	return webhook_post(p, webhook_json(a), req, err, errlen);
+}
+
+/* webhook_probe - POST an event "test" (id "test-NOW", nothing else):
+   the receiver sees the signature and may ignore the event */
+static int webhook_probe(struct provider *p, int64_t now,
+			 struct http_req *req, char *err, size_t errlen)
+{
+	cJSON *o = cJSON_CreateObject();
+	char id[32], t[40];
+
+	snprintf(id, sizeof(id), "test-%lld", (long long)now);
+	if (o && (webhook_add_str(o, "id", id) ||
+		  webhook_add_str(o, "event", "test") ||
+		  (webhook_time(now, t, sizeof(t)) == 0 &&
+		   webhook_add_str(o, "time", t)))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return webhook_post(p, o, req, err, errlen);
 }
 
 /* webhook_snippet - the start of BODY, printable, for error messages */
@@ -209,7 +233,24 @@ static enum provider_result webhook_parse(struct provider *p, struct action *a,
 	else
 		snprintf(err, errlen, "HTTP %ld%s%s", resp->status,
 			 *snip ? ": " : "", snip);
+	/* the receiver refuses our signature or credentials: pause */
+	if (resp->status == 401 || resp->status == 403)
+		return PROVIDER_PAUSE;
 	return PROVIDER_FAILED;
+}
+
+/* webhook_probe_parse - as an event: 2xx is well */
+static enum provider_result webhook_probe_parse(struct provider *p,
+						const struct http_resp *resp,
+						char *err, size_t errlen)
+{
+	enum provider_result v = webhook_parse(p, NULL, resp, NULL, err,
+					       errlen);
+
+	if (v == PROVIDER_DONE)
+		snprintf(err, errlen, "HTTP %ld: the test event was taken",
+			 resp->status);
+	return v;
 }
 
 static void webhook_release(struct provider *p)
@@ -223,4 +264,6 @@ const struct provider_ops provider_webhook_ops = {
 	.build = webhook_build,
 	.parse = webhook_parse,
 	.release = webhook_release,
+	.probe = webhook_probe,
+	.probe_parse = webhook_probe_parse,
 };

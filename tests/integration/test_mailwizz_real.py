@@ -20,6 +20,7 @@ bounced must do.
 import collections
 import json
 import os
+import signal
 import sys
 
 from harness import BouncedTestCase
@@ -292,3 +293,128 @@ class TestCredentials(MailWizzRealCase):
         self.assertEqual(fake.get_data()['blacklist'], [ADDR])
         self.assertEqual(statuses(fake)[(L1, ADDR)], 'unsubscribed')
         self.assertNotIn('paused', self.run_ctl('queue').out)
+
+
+class TestProviderTest(MailWizzRealCase):
+    def data(self):
+        return {'lists': [{'list_uid': L1, 'subscribers': []},
+                          {'list_uid': L2, 'subscribers': []}],
+                'campaigns': []}
+
+    def test_ok_wrong_key_unreachable(self):
+        fake = self.start_fake(self.data())
+        self.mw(fake)
+        res = self.run_bounced('provider-test')
+        self.assertEqual(res.rc, 0, res)
+        self.assertRegex(res.out, r'mw: ok \(http://127\.0\.0\.1:\d+/api, '
+                         r'\d+ ms\): keys accepted, 2 list\(s\) seen')
+        self.assertEqual([c['path'] for c in fake.calls()], ['/api/lists'])
+        # the wrong key is said, with MailWizz's reason, exit 78
+        self.mw(fake, private='WRONGKEY')
+        res = self.run_bounced('provider-test', 'mw')
+        self.assertEqual(res.rc, 78, res)
+        self.assertIn('refuses the credentials', res.out)
+        self.assertIn('Invalid API request signature', res.out)
+        # an unknown provider name is a usage error
+        self.assertEqual(self.run_bounced('provider-test', 'nope').rc, 64)
+        # nothing listening: 75, and what to check
+        port = fake.port
+        fake.stop()
+        self.write_config(extra=(
+            '\n[provider mw]\ntype = mailwizz\nendpoint = '
+            'http://127.0.0.1:%d/api\nsenders = *\npublic-key = %s\n'
+            'private-key = %s\nconnect-timeout = 2s\n' % (port, PUB, PRIV)))
+        res = self.run_bounced('provider-test')
+        self.assertEqual(res.rc, 75, res)
+        self.assertIn('cannot reach', res.out)
+        self.assertIn('nothing answers there', res.out)
+        # the state is not touched
+        self.assertFalse(os.path.exists(os.path.join(self.state,
+                                                     'data.mdb')))
+
+    def test_not_an_api(self):
+        fake = self.start_fake(self.data(), base='/other')
+        self.mw(fake)
+        res = self.run_bounced('provider-test')
+        self.assertEqual(res.rc, 69, res)
+        self.assertIn('no MailWizz API there', res.out)
+
+
+from test_mail import NotifyCase, FROM, TO  # noqa: E402
+from test_run import RunTestCase  # noqa: E402
+from fake import smtp  # noqa: E402
+
+
+class TestPauseRun(RunTestCase, MailWizzRealCase):
+    def test_sighup_with_the_right_key_delivers(self):
+        fake = self.start_fake({
+            'lists': [{'list_uid': L1, 'subscribers': [
+                sub('sp111aa111aa1', ADDR)]}],
+            'campaigns': [{'campaign_uid': C1, 'list_uid': L1}]})
+        mta = smtp.SmtpFake().start()
+        self.addCleanup(mta.stop)
+        notify = ('\n[notify]\nsmtp = %s\nfrom = %s\nto = %s\n'
+                  'mode = event\nca-file = %s\n' % (mta.url, FROM, TO,
+                                                   smtp.CERT))
+        self.write_config(extra=(
+            '\n[provider mw]\ntype = mailwizz\nendpoint = %s/api\n'
+            'senders = *\npublic-key = %s\nprivate-key = WRONGKEY\n%s'
+            % (fake.url, PUB, notify)))
+        p = self.start()
+        self.drop('a.csv', HEADER + hard(ADDR, C1) +
+                  hard('x@example.com', C1, 1))
+        self.wait_for(lambda: 'paused' in self.log(p), 20,
+                      'not paused: %s' % self.log(p)[-2000:])
+        # the operator hears why
+        self.wait_for(lambda: len(mta.messages()) >= 1, 20,
+                      'no mail: %s' % self.log(p)[-2000:])
+        text = mta.messages()[0]['data'].decode('utf-8', 'replace')
+        self.assertIn('provider mw', text)
+        self.assertIn('signature', text)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(len(self.ctl_json('queue')), 2)
+        self.assertIn('paused', self.run_ctl('queue').out)
+        calls = len(fake.calls())
+        # the right key, then SIGHUP: probed at once, everything delivered
+        self.write_config(extra=(
+            '\n[provider mw]\ntype = mailwizz\nendpoint = %s/api\n'
+            'senders = *\npublic-key = %s\nprivate-key = %s\n%s'
+            % (fake.url, PUB, PRIV, notify)))
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: not self.ctl_json('queue'), 20,
+                      'not delivered: %s' % self.log(p)[-3000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        self.assertGreater(len(fake.calls()), calls)
+        self.assertIn('resumed', self.log(p))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(statuses(fake)[(L1, ADDR)], 'unsubscribed')
+        self.assertNotIn('paused', self.run_ctl('queue').out)
+        self.assertNotIn('paused', self.run_ctl('stats').out)
+
+
+class TestDigestCampaign(NotifyCase):
+    def test_send_at_in_the_customers_locale(self):
+        # MailWizz writes send_at as the customer's locale does: shown as
+        # written, never dropped
+        d = json.loads(json.dumps(mailwizz_data_for_digest()))
+        fake = mailwizz.MailWizzFake(public_key='PUBKEY123',
+                                     private_key='PRIVKEY456', data=d)
+        fake.start()
+        self.addCleanup(fake.stop)
+        mta = self.start_smtp()
+        self.both_config(fake, mta)
+        self.put_mail('fbl', 'arf/yahoo.eml')
+        self.process()
+        _, text, html = self.text_of(mta.messages()[0])
+        self.assertIn('sent 11/24/26, 8:05 AM', text)
+        self.assertIn('11/24/26, 8:05 AM', html)
+
+
+def mailwizz_data_for_digest():
+    from test_mail import data as mail_data
+    d = mail_data()
+    for c in d['campaigns']:
+        c['send_at'] = '2026-11-24 08:05:00'
+    d['settings'] = {'locale': 'en_US'}
+    return d
