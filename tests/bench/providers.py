@@ -2,10 +2,13 @@
 """providers.py - provider throughput benchmark of bounced.
 
 Generates 2,000 bounce records over about 1,200 addresses (hard bounces
-with a MailWizz campaign job id; every address on three lists), runs
+with the job id of one of three MailWizz campaigns, one per list; every
+address on the three lists), runs
 `bounced process` against the fake MailWizz server on 127.0.0.1 with 0 ms
 and 5 ms of latency per request, and prints wall time, records/s, HTTP
-calls by endpoint, calls/s and peak RSS.  Each latency runs twice: with
+calls by endpoint, calls/s, the campaign bounces MailWizz recorded (one per
+campaign and address, as the classic handler and MailWizz's own processing
+keep them) and peak RSS.  Each latency runs twice: with
 records as PowerMTA writes them by default, and with the subscriber UID
 column PowerMTA adds with `record-fields b *, header_X-Mw-Subscriber-Uid`
 (no search call needed).  Not part of pass/fail.
@@ -29,7 +32,8 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from fake import mailwizz  # noqa: E402
 
 PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
-CAMPAIGN = 'cc123cd456ef7'
+DEFAULT_CONCURRENCY = 8     # bounced's default ([provider] concurrency)
+CAMPAIGNS = ['ca123cd456ef7', 'cb123cd456ef7', 'cc123cd456ef7']
 LISTS = ['la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3']
 
 
@@ -45,8 +49,9 @@ def make_data(addrs):
         lists.append({'list_uid': luid, 'name': 'l%d' % li,
                       'display_name': 'List %d' % li, 'subscribers': subs})
     return {'lists': lists,
-            'campaigns': [{'campaign_uid': CAMPAIGN, 'name': 'Bench',
-                           'list_uid': LISTS[0], 'status': 'sent'}]}
+            'campaigns': [{'campaign_uid': c, 'name': 'Bench %d' % i,
+                           'list_uid': LISTS[i], 'status': 'sent'}
+                          for i, c in enumerate(CAMPAIGNS)]}
 
 
 def make_acct(path, addrs, n, rng, with_uid):
@@ -57,15 +62,29 @@ def make_acct(path, addrs, n, rng, with_uid):
                 (',header_X-Mw-Subscriber-Uid' if with_uid else ''))
         for i in range(n):
             a = addrs[i] if i < len(addrs) else rng.choice(addrs)
-            extra = ',' + uid('s0', index[a]) if with_uid else ''
+            c = rng.randrange(len(CAMPAIGNS))
+            extra = ',' + uid('s%d' % c, index[a]) if with_uid else ''
             f.write('b,2026-11-24 %02d:%02d:%02d+0000,news@bounces.example.com,'
                     '%s,5.1.1,"smtp;550 5.1.1 <%s>: user unknown, sorry",'
                     'bad-mailbox,vmta1,mailwizz-%s%s\r\n' %
-                    (i // 3600 % 24, i // 60 % 60, i % 60, a, a, CAMPAIGN,
-                     extra))
+                    (i // 3600 % 24, i // 60 % 60, i % 60, a, a,
+                     CAMPAIGNS[c], extra))
+    return index
 
 
-def run_one(build, latency, addrs, n, tmp, with_uid):
+def pairs_of(path):
+    """the distinct (campaign, address) pairs of the file"""
+    out = set()
+    with open(path) as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip('\r\n').split(',')
+            out.add((cols[-2] if cols[-1].startswith('s') and
+                     len(cols[-1]) == 13 else cols[-1], cols[3]))
+    return out
+
+
+def run_one(build, latency, addrs, n, tmp, with_uid, concurrency):
     rng = random.Random(7)
     work = os.path.join(tmp, 'lat%d%s' % (latency, '-uid' if with_uid else ''))
     os.makedirs(os.path.join(work, 'spool', 'acct'))
@@ -81,6 +100,8 @@ def run_one(build, latency, addrs, n, tmp, with_uid):
                     '[provider mw]\ntype = mailwizz\nendpoint = %s/api\n'
                     'public-key = %s\nprivate-key = %s\nsenders = *\n' %
                     (work, work, fake.url, PUB, PRIV))
+            if concurrency:
+                f.write('concurrency = %d\n' % concurrency)
         os.chmod(conf, 0o600)
         t0 = time.time()
         p = subprocess.run(['/usr/bin/time', '-f', '%U %S %M',
@@ -95,8 +116,14 @@ def run_one(build, latency, addrs, n, tmp, with_uid):
         rss = int(rss)
         print('    (bounced CPU: %s s user, %s s system)' % (user, sys_))
         calls = fake.calls()
+        data = fake.get_data()
     finally:
         fake.stop()
+    want = pairs_of(acct)
+    got = set(('mailwizz-' + b['campaign_uid'], b['email'])
+              for b in data['bounces'])
+    active = sum(1 for l in data['lists'] for s in l['subscribers']
+                 if s['status'] in ('confirmed', 'unconfirmed'))
     by = collections.Counter()
     for c in calls:
         path = re.sub(r'/[a-z0-9]{13}(?=/|$)', '/{uid}', c['path'])
@@ -108,17 +135,22 @@ def run_one(build, latency, addrs, n, tmp, with_uid):
            len(calls) / wall, (rss + 1023) // 1024))
     for k, v in sorted(by.items()):
         print('    %5d  %s' % (v, k))
+    print('    campaign bounces recorded: %d of %d (campaign, address) pairs '
+          'in the file%s; memberships still subscribed: %d' %
+          (len(got & want), len(want),
+           '' if got == want else ' (MISMATCH)', active))
     if len(calls) > 1:
         # the dispatcher's own rate: first request received to last answered
         first = min(c['time'] for c in calls)
         last = max(c['time'] + c.get('duration_ms', 0) / 1000.0 for c in calls)
         mean = sum(c.get('duration_ms', 0) for c in calls) / len(calls)
+        conc = concurrency or DEFAULT_CONCURRENCY
         print('    dispatch: %.2f s from first to last request, %.0f calls/s; '
-              'the fake answered in %.2f ms on average, so concurrency 8 '
+              'the fake answered in %.2f ms on average, so concurrency %d '
               'allows %.0f calls/s (%.0f%% used)' %
-              (last - first, len(calls) / (last - first), mean,
-               8000.0 / mean, 100.0 * len(calls) / (last - first) /
-               (8000.0 / mean)))
+              (last - first, len(calls) / (last - first), mean, conc,
+               conc * 1000.0 / mean, 100.0 * len(calls) / (last - first) /
+               (conc * 1000.0 / mean)))
     return 0
 
 
@@ -128,6 +160,8 @@ def main():
     ap.add_argument('--latency', default='0,5')
     ap.add_argument('--records', type=int, default=2000)
     ap.add_argument('--addresses', type=int, default=1200)
+    ap.add_argument('--concurrency', type=int, default=0,
+                    help='provider concurrency (default: bounced\'s)')
     args = ap.parse_args()
     build = os.path.join(ROOT, args.build)
     addrs = ['user%05d@example.com' % i for i in range(args.addresses)]
@@ -136,7 +170,8 @@ def main():
     try:
         for lat in [int(x) for x in args.latency.split(',')]:
             for with_uid in (False, True):
-                rc |= run_one(build, lat, addrs, args.records, tmp, with_uid)
+                rc |= run_one(build, lat, addrs, args.records, tmp, with_uid,
+                              args.concurrency)
     finally:
         shutil.rmtree(tmp, True)
     return rc
