@@ -418,3 +418,54 @@ def mailwizz_data_for_digest():
         c['send_at'] = '2026-11-24 08:05:00'
     d['settings'] = {'locale': 'en_US'}
     return d
+
+
+from test_mail import (MailCase, ANON_UID, LIST, OTHER,  # noqa: E402
+                       status as mail_status)
+from fake import webhook  # noqa: E402
+
+
+class TestHiddenRecipient(MailCase):
+    """A report that hides the address, resolved through the subscriber
+    uid: then a complaint of the address like any other (every provider,
+    every list), unless complaint-scope = list keeps a provider to the
+    subscriber named."""
+
+    def run_anon(self, scope):
+        fake = self.start_fake()
+        hook = webhook.WebhookFake()
+        hook.start()
+        self.addCleanup(hook.stop)
+        self.mw_config(fake, extra=(
+            ('complaint-scope = %s\n' % scope if scope else '') +
+            '\n[provider hook]\ntype = webhook\nurl = %s/e\nsenders = *\n'
+            % hook.url))
+        self.put_mail('fbl', 'arf/anon_mailwizz.eml')
+        self.process()
+        events = sorted((e['address'], e['event']) for e in hook.events())
+        return fake, events
+
+    def test_everywhere(self):
+        fake, events = self.run_anon(None)
+        st = mail_status(fake)
+        self.assertEqual(st[(LIST, 'hidden@example.org')], 'unsubscribed')
+        self.assertEqual(st[(OTHER, 'hidden@example.org')], 'unsubscribed')
+        # the webhook hears of the uid's complaint and of the address's
+        self.assertEqual(events, [('hidden@example.org', 'complaint'),
+                                  ('uid:mw:' + ANON_UID, 'complaint')])
+        acts = self.show('hidden@example.org')['actions']
+        self.assertEqual(sorted((a['provider'], a['op'], a['state'])
+                                for a in acts),
+                         [('hook', 'complaint', 'done'),
+                          ('mw', 'complaint', 'done')])
+
+    def test_scope_list(self):
+        fake, events = self.run_anon('list')
+        st = mail_status(fake)
+        self.assertEqual(st[(LIST, 'hidden@example.org')], 'unsubscribed')
+        self.assertEqual(st[(OTHER, 'hidden@example.org')], 'confirmed')
+        # the webhook keeps its own scope (everywhere)
+        self.assertEqual(events, [('hidden@example.org', 'complaint'),
+                                  ('uid:mw:' + ANON_UID, 'complaint')])
+        self.assertEqual(self.show('hidden@example.org')['status'],
+                         'complained')
