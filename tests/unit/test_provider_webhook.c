@@ -253,7 +253,9 @@ static void test_parse(void **state)
 		{ 299, "", PROVIDER_DONE, NULL },
 		{ 400, "{\"error\":\"body is not JSON\"}", PROVIDER_FAILED,
 		  "HTTP 400: {\"error\":\"body is not JSON\"}" },
-		{ 401, "{\"error\":\"bad signature\"}", PROVIDER_FAILED, "HTTP 401" },
+		/* the receiver refuses our signature: the provider pauses */
+		{ 401, "{\"error\":\"bad signature\"}", PROVIDER_PAUSE, "HTTP 401" },
+		{ 403, "", PROVIDER_PAUSE, "HTTP 403" },
 		{ 404, "", PROVIDER_FAILED, "HTTP 404" },
 		{ 410, "gone\r\n", PROVIDER_FAILED, "HTTP 410: gone" },
 		{ 422, "", PROVIDER_FAILED, "HTTP 422" },
