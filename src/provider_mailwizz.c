@@ -1049,7 +1049,7 @@ out:
 }
 
 const struct provider_ops provider_mailwizz_ops = {
-	"mailwizz", mw_init, mw_build, mw_parse, mw_release,
+	"mailwizz", mw_init, mw_build, mw_parse, mw_release, NULL, NULL,
 };
 
 /* ---- campaign details (mailwizz_campaign.h) ---------------------------- */
