@@ -136,10 +136,13 @@ static int ingest_enqueue_one(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	route_ids(p, &be->ev, &a);
 	/* a subscriber known only by its ids ("uid:" key, the report or
 	   unsubscribe mail hid the address): only a provider those ids
-	   belong to can act, by the ids (MailWizz), or be told (webhook) */
+	   belong to can act, by the ids (MailWizz, Interspire), or be told
+	   (webhook) */
 	if (mail_key_is_uid(addr) && p->type != PROVIDER_WEBHOOK &&
 	    (p->type != PROVIDER_MAILWIZZ || !a.subscriber_id[0] ||
-	     (!a.list_id[0] && !a.campaign_id[0])))
+	     (!a.list_id[0] && !a.campaign_id[0])) &&
+	    (p->type != PROVIDER_INTERSPIRE || !a.subscriber_id[0] ||
+	     !a.list_id[0]))
 		return 1;
 	a.op = (uint8_t)op;
 	a.klass = (uint8_t)be->ev.klass;
