@@ -264,11 +264,6 @@ static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
 	};
 
 	(void)now;
-	if (!iem_id_ok(a->list_id) || !iem_id_ok(a->subscriber_id)) {
-		snprintf(err, errlen, "%s has no numeric Interspire list and "
-			 "subscriber ids", a->addr);
-		return -1;
-	}
 	if (a->step == IEM_STEP_CHECK) {
 		if (st->ids == NULL) {		/* restarted: no cache yet */
 			a->step = IEM_STEP_LISTS;
@@ -314,6 +309,11 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 	    ids != (a->step >= IEM_STEP_CHECK)) {
 		snprintf(err, errlen, "step %u is not for %s", (unsigned)a->step,
 			 ids ? "a subscriber known by ids" : "an address");
+		return -1;
+	}
+	if (ids && (!iem_id_ok(a->list_id) || !iem_id_ok(a->subscriber_id))) {
+		snprintf(err, errlen, "%s has no numeric Interspire list and "
+			 "subscriber ids", a->addr);
 		return -1;
 	}
 	switch (a->step) {

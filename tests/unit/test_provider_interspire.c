@@ -1122,6 +1122,7 @@ static void test_ids_refusals(void **state)
 		const char *why;
 	} cases[] = {
 		{ "uid:iem:5:17", "", "17", 3, "no numeric" },
+		{ "uid:iem:5:17", "5", "", 0, "no numeric" },
 		{ "uid:iem:5:17", "5", "", 4, "no numeric" },
 		{ "uid:iem:5:17", "5", "1 OR 1", 5, "no numeric" },
 		{ "uid:iem:5:17", "5", "17", 1, "step 1 is not for a subscriber "
