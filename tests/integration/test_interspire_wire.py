@@ -276,7 +276,7 @@ class InterspireWire(IemCase):
         (and once the server lets this address in again) they are done."""
         fake = self.start_fake(token='the-real-one')
         self.configure(fake)
-        self.unsubscribe(AMP, APOS, opts=['--drain-timeout', '1s'])
+        self.unsubscribe(AMP, APOS, opts=['--drain-timeout', '3s'])
         m = methods(answered(fake))
         self.assertEqual(set(m), {'user/GetLists'})
         self.assertEqual(self.ctl_json('dead'), [])
