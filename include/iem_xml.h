@@ -29,9 +29,11 @@ struct iem_param {
 
 /*
  * iem_xml_request - the <xmlrequest> document, g_malloc'ed into *OUT
- * (NUL-terminated, *LEN bytes).  Returns 0; -EINVAL with ERR when a value
- * is empty (username, token, type, method), too long, not UTF-8 or holds
- * a control character XML cannot carry; -ENOMEM.
+ * (NUL-terminated, *LEN bytes).  PARAMS become <details> children in
+ * order; a name may repeat (xml.php reads repeated elements as an array,
+ * the only form of a list of ids it filters by).  Returns 0; -EINVAL with
+ * ERR when a value is empty (username, token, type, method), too long,
+ * not UTF-8 or holds a control character XML cannot carry; -ENOMEM.
  */
 int iem_xml_request(const char *username, const char *usertoken,
 		    const char *type, const char *method,

@@ -82,21 +82,29 @@ struct provider_ops {
 				      GArray *spawn, char *err, size_t errlen);
 	void (*release)(struct provider *p);
 	/*
-	 * probe - one harmless request that checks endpoint, TLS and
-	 * credentials (bounced provider-test); 0, or -1 with ERR.  NULL when
-	 * the type has none.
+	 * probe - optional (NULL: the provider cannot be probed): the
+	 * request of one harmless call, at wall time NOW (seconds), that
+	 * checks endpoint, TLS and credentials and changes nothing at the
+	 * server.  Returns 0, or -1 with ERR when no request can be built.
+	 * Set together with probe_parse.
 	 */
 	int (*probe)(struct provider *p, int64_t now, struct http_req *req,
 		     char *err, size_t errlen);
 	/*
-	 * probe_parse - judge the probe's answer: PROVIDER_DONE (all is
-	 * well), PROVIDER_PAUSE (credentials, keys or clock refused),
-	 * PROVIDER_FAILED or PROVIDER_RETRY (something else), ERR saying
-	 * what.
+	 * probe_parse - the verdict on the probe's answer RESP, whatever its
+	 * status (5xx and 429 included): PROVIDER_DONE (endpoint and
+	 * credentials work; ERR may say what the server told, e.g. the user
+	 * it knows), PROVIDER_PAUSE (credentials, keys or clock refused),
+	 * PROVIDER_RETRY (passing trouble: try again later), PROVIDER_FAILED
+	 * (wrong endpoint, or not this API); ERR says why.  Never
+	 * PROVIDER_CONTINUE.
 	 */
 	enum provider_result (*probe_parse)(struct provider *p,
 					    const struct http_resp *resp,
 					    char *err, size_t errlen);
+	/* how often a paused provider of this type may be probed (ms); 0:
+	   the dispatcher's default (a minute) */
+	int64_t pause_probe_ms;
 };
 
 #define PROVIDER_STEP_DONE 255

@@ -92,12 +92,18 @@ static bool dispatch_can_start(const struct dispatch_prov *dp, int64_t now_ms)
 	return dp->in_flight < (unsigned)dp->cfg->concurrency;
 }
 
+int64_t dispatch_probe_ms(const struct dispatch_prov *dp)
+{
+	return dp->p && dp->p->ops->pause_probe_ms > 0 ?
+		       dp->p->ops->pause_probe_ms : DISPATCH_PROBE_MS;
+}
+
 bool dispatch_startable(struct dispatch_prov *dp, int64_t now_ms)
 {
 	if (!dispatch_can_start(dp, now_ms))
 		return false;
 	if (dp->paused_ms)
-		dp->probe_ms = now_ms + DISPATCH_PROBE_MS;
+		dp->probe_ms = now_ms + dispatch_probe_ms(dp);
 	return true;
 }
 

@@ -97,8 +97,8 @@ int dispatch_pause_write(struct dispatch *d, MDB_txn *txn, int64_t now_ms)
 			rc = provider_pause_put(d->st, txn, dp->cfg->name,
 						now_ms, dp->step_why);
 			errmsg(text, sizeof(text), "paused: %s; its actions "
-				 "stay queued, probed every minute",
-				 dp->step_why);
+				 "stay queued, probed every %llds", dp->step_why,
+				 (long long)(dispatch_probe_ms(dp) / 1000));
 		} else if (dp->step_pause == DISPATCH_PAUSE_END) {
 			rc = provider_pause_clear(d->st, txn, dp->cfg->name);
 			errmsg(text, sizeof(text), "resumed: it answers "
@@ -123,15 +123,17 @@ void dispatch_pause_report(struct dispatch *d, int64_t now_ms)
 
 		if (dp->step_pause == DISPATCH_PAUSE_START) {
 			dp->paused_ms = now_ms;
-			dp->probe_ms = now_ms + DISPATCH_PROBE_MS;
+			dp->probe_ms = now_ms + dispatch_probe_ms(dp);
 			g_strlcpy(dp->pause_why, dp->step_why,
 				  sizeof(dp->pause_why));
 			log_error("dispatch", "%s %s paused: %s; its actions "
-				  "stay queued and it is probed every minute "
+				  "stay queued and it is probed every %llds "
 				  "(fix the credentials, keys or clock, then "
 				  "send SIGHUP or wait; bounced provider-test "
 				  "%s checks it)", label, dp->cfg->name,
-				  dp->step_why, dp->cfg->name);
+				  dp->step_why,
+				  (long long)(dispatch_probe_ms(dp) / 1000),
+				  dp->cfg->name);
 		} else if (dp->step_pause == DISPATCH_PAUSE_END) {
 			log_info("dispatch", "%s %s resumed: it answers again "
 				 "(was paused: %s)", label, dp->cfg->name,

@@ -126,6 +126,8 @@ void dispatch_results_clear(struct dispatch *d);
 /* dispatch_commit - write the step's results in one transaction (growing
    the map when full), then log and count them; 0 or -errno */
 int dispatch_commit(struct dispatch *d);
+/* dispatch_probe_ms - how often paused provider DP is probed (dispatch.c) */
+int64_t dispatch_probe_ms(const struct dispatch_prov *dp);
 /* dispatch_startable - may an action of provider DP start at NOW_MS (a
    free slot; a paused provider only for its probe)?  Starting one when
    paused schedules the next probe (dispatch.c) */

@@ -6,7 +6,8 @@
  *
  * A subscriber known only by its ids (a "uid:" key: the report or the
  * unsubscribe mail hid the address) can be acted on only by a provider
- * those ids belong to, by the ids; webhooks are told of it.
+ * those ids belong to, by the ids (MailWizz, Interspire); webhooks are
+ * told of it.
  *
  * Error policy: only state errors (from outbox_enqueue) are returned; a
  * record whose entries are all pending still gets its action, untracked
@@ -158,7 +159,7 @@ static bool plan_uid_actor(const struct config_provider *p,
 		return a->subscriber_id[0] &&
 		       (a->list_id[0] || a->campaign_id[0]);
 	case PROVIDER_INTERSPIRE:
-		return false;
+		return a->subscriber_id[0] && a->list_id[0];
 	}
 	return false;
 }

@@ -1,19 +1,44 @@
 /*
- * provider_interspire.c - unsubscribe an address from every list of an
- * Interspire Email Marketer through its XML API (xml.php).
+ * provider_interspire.c - unsubscribe an address, or a subscriber known by
+ * its ids, from the lists of one Interspire Email Marketer user through its
+ * XML API (xml.php).
  *
- * OP_UNSUBSCRIBE and OP_COMPLAINT run in three steps:
+ * OP_UNSUBSCRIBE and OP_COMPLAINT of an address:
  *   0  user/GetLists, unless the cached list ids are younger than
- *      list-refresh: then build() moves to step 1 without a call.
- *   1  subscribers/GetAllListsForEmailAddress (email, listids joined by
- *      commas) -> one child action per distinct list (step 2, list_id,
- *      subscriber_id) and this action is done; no list: done, no call.
+ *      list-refresh: then build() moves on without a call.  A user with
+ *      no list is answered FAILED with an empty message: nothing to do.
+ *   1  subscribers/GetAllListsForEmailAddress: the email and one
+ *      <listids> element per list of the user (one element holding
+ *      "1,2,3" is no filter at all: the server searches every user's
+ *      lists) -> one child action per distinct list among the user's
+ *      (step 2, list_id, subscriber_id) and this action is done.  An
+ *      address on no list is answered FAILED with an empty message: done.
  *      Without cached ids (a restart) it goes back to step 0 first.
- *   2  subscribers/UnsubscribeSubscriber (emailaddress, listid) -> done,
- *      also when the address "is not subscribed" any more.
- * Both answer shapes of UnsubscribeSubscriber are understood: 6.1.5
- * answers FAILED with the reason, 6.1.0 always SUCCESS with the items
+ *   2  subscribers/UnsubscribeSubscriber with emailaddress, listid and,
+ *      when step 1 named it, subscriberid with skipcheck: exactly that
+ *      subscriber (without skipcheck the server picks the first subscriber
+ *      of the list whose address matches, and PostgreSQL installs match
+ *      with ILIKE, where '_' stands for any character) -> done, also when
+ *      the address "is not subscribed" any more.
+ * OP_UNSUBSCRIBE and OP_COMPLAINT of a "uid:iem:LIST:SUBSCRIBER" key (a
+ * report or an unsubscribe mail that named the subscriber by its ids):
+ *   0  as above (cached): the list must be one of the user's lists; when
+ *      it is not and the cache is older than the action, it is fetched
+ *      again once, then the action fails (another user's list).
+ *   3  subscribers/GetRecordByID -> the subscriber's list must be LIST
+ *      (else the ids do not match: failed); no such subscriber: done;
+ *      unsubscribed or bounced already: done (a complaint's address goes
+ *      to a->resolved); else on to 4.
+ *   4  subscribers/UnsubscribeSubscriber with subscriberid, listid and
+ *      skipcheck -> done, or for a complaint on to 5.
+ *   5  subscribers/GetRecordByID -> the subscriber's address into
+ *      a->resolved (the dispatcher records the complaint under it too);
+ *      done whatever the answer says.
+ * Both answer shapes of UnsubscribeSubscriber are understood: 6.1.x and
+ * later answer FAILED with the reason, 6.1.0 always SUCCESS with the items
  * <item>1</item><item></item> (done) or <item></item><item>reason</item>.
+ * probe() asks authentication/xmlapitest, which checks endpoint, TLS and
+ * credentials and changes nothing.
  *
  * The list cache lives in the provider's private state: the ids and the
  * wall time the GetLists that filled it was sent (parse() has no clock:
@@ -26,14 +51,22 @@
  * (restart) costs one GetLists.
  *
  * Error policy (xml.php answers HTTP 200 whatever happens):
- *   - another HTTP status: failed (a wrong endpoint), but 408: retried;
+ *   - 401 or 403 (a web server or firewall in front of xml.php refuses
+ *     us): paused; 408: retried; another status: failed (wrong endpoint);
  *   - an answer that is not a whole XML document (empty, a PHP error page,
  *     cut short): retried, as such pages are usually passing trouble and
  *     the dispatcher gives up after max-age;
  *   - XML that is not an Interspire <response>: failed;
- *   - FAILED "Unable to check user details." (bad username or token):
- *     failed, naming the credentials; any other FAILED text: failed with
- *     it, except "not subscribed" at step 2, which is done;
+ *   - FAILED "Unable to check user details." (wrong username or token, an
+ *     inactive user, or our address banned after repeated failed logins),
+ *     "Invalid details" (the same in older versions) or "Please contact
+ *     your system admin" (the installation is disabled): paused, naming
+ *     the cause;
+ *   - FAILED with an empty message: the method found nothing (no list, no
+ *     membership, no such subscriber): done where that means nothing is
+ *     left to do (steps 0 to 5 as above), else failed;
+ *   - any other FAILED text: failed with it, except "not subscribed" at
+ *     the unsubscribe steps, which is done;
  *   - ids in answers must be decimal numbers: an answer with another one
  *     fails as a whole (no child is spawned from a partly bad answer).
  * Addresses that XML cannot carry (not UTF-8, control characters) make
@@ -43,25 +76,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "addr.h"
 #include "iem_xml.h"
+#include "mail_events.h"
 #include "provider.h"
 
 #define IEM_STEP_LISTS 0	/* user/GetLists (cached) */
 #define IEM_STEP_FIND 1		/* subscribers/GetAllListsForEmailAddress */
 #define IEM_STEP_UNSUB 2	/* subscribers/UnsubscribeSubscriber */
+#define IEM_STEP_CHECK 3	/* subscribers/GetRecordByID (ids) */
+#define IEM_STEP_UNSUB_ID 4	/* UnsubscribeSubscriber by id (ids) */
+#define IEM_STEP_WHO 5		/* GetRecordByID: the address (ids) */
+#define IEM_STEP_LAST IEM_STEP_WHO
 
 #define IEM_ID_MAX 20		/* digits of a list or subscriber id */
-#define IEM_MSG_BAD_USER "Unable to check user details"
-#define IEM_MSG_NOT_SUBSCRIBED "not subscribed"
+#define IEM_NOT_SUBSCRIBED "not subscribed"
 
 /* the private state: the list cache */
 struct iem {
-	char *listids;		/* ids of the last GetLists joined by commas
-				   ("" when none); NULL: never fetched */
-	unsigned n_lists;
+	GPtrArray *ids;		/* list ids of the last GetLists (strings);
+				   NULL: never fetched */
+	GHashTable *set;	/* the same ids, for lookups (keys borrowed) */
 	int64_t fetched;	/* wall time (s) that GetLists was sent */
 	int64_t refresh_sent;	/* wall time of the last GetLists sent, 0 when
 				   its answer came */
+	bool force;		/* the next step 0 asks, whatever the cache */
 };
 
 /* iem_id_ok - S is a decimal id of 1..IEM_ID_MAX digits */
@@ -73,6 +112,13 @@ static bool iem_id_ok(const char *s)
 		if (s[i] < '0' || s[i] > '9' || i >= IEM_ID_MAX)
 			return false;
 	return i > 0;
+}
+
+/* iem_by_ids - A names a subscriber by its ids ("uid:" key), not an
+   address */
+static bool iem_by_ids(const struct action *a)
+{
+	return mail_key_is_uid(a->addr) != 0;
 }
 
 /* iem_init - check the endpoint and credentials; an empty list cache */
@@ -111,11 +157,22 @@ static int iem_init(struct provider *p, char *err, size_t errlen)
 	return 0;
 }
 
+/* iem_cache_drop - forget the cached list ids */
+static void iem_cache_drop(struct iem *st)
+{
+	if (st->set)
+		g_hash_table_destroy(st->set);
+	if (st->ids)
+		g_ptr_array_free(st->ids, TRUE);
+	st->set = NULL;
+	st->ids = NULL;
+}
+
 /* iem_fresh - the cached list ids are younger than list-refresh at NOW */
 static bool iem_fresh(const struct iem *st, const struct config_provider *cfg,
 		      int64_t now)
 {
-	if (st->listids == NULL || now < st->fetched)
+	if (st->ids == NULL || st->force || now < st->fetched)
 		return false;
 	return now - st->fetched < cfg->list_refresh;
 }
@@ -126,8 +183,16 @@ static bool iem_refreshing(const struct iem *st,
 {
 	int64_t limit = cfg->timeout > 0 ? cfg->timeout : 30;
 
-	return st->refresh_sent > 0 && now >= st->refresh_sent &&
+	return !st->force && st->refresh_sent > 0 && now >= st->refresh_sent &&
 	       now - st->refresh_sent <= limit;
+}
+
+/* iem_after_lists - the step that follows GetLists for A */
+static uint8_t iem_after_lists(const struct iem *st, const struct action *a)
+{
+	if (iem_by_ids(a))
+		return IEM_STEP_CHECK;
+	return st->ids && st->ids->len ? IEM_STEP_FIND : PROVIDER_STEP_DONE;
 }
 
 /* iem_request - REQ: POST of the TYPE/METHOD document with PARAMS */
@@ -163,11 +228,76 @@ out:
 	return rc;
 }
 
+/* iem_build_find - GetAllListsForEmailAddress of A's address in the
+   user's lists: one <listids> element per list */
+static int iem_build_find(struct provider *p, struct action *a,
+			  struct http_req *req, char *err, size_t errlen)
+{
+	struct iem *st = p->priv;
+	struct iem_param *prm;
+	guint i;
+	int rc;
+
+	prm = g_new(struct iem_param, st->ids->len + 1);
+	prm[0].name = "email";
+	prm[0].value = a->addr;
+	for (i = 0; i < st->ids->len; i++) {
+		prm[i + 1].name = "listids";
+		prm[i + 1].value = g_ptr_array_index(st->ids, i);
+	}
+	rc = iem_request(p->cfg, "subscribers", "GetAllListsForEmailAddress",
+			 prm, st->ids->len + 1, req, err, errlen);
+	g_free(prm);
+	return rc;
+}
+
+/* iem_build_ids - the steps of a subscriber known by ids: its list must
+   be the user's; 1 when A moved to another step without a call */
+static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
+			 struct http_req *req, char *err, size_t errlen)
+{
+	struct iem *st = p->priv;
+	struct iem_param prm[3] = {
+		{ "subscriberid", a->subscriber_id },
+		{ "listid", a->list_id },
+		{ "skipcheck", "1" },
+	};
+
+	(void)now;
+	if (a->step == IEM_STEP_CHECK) {
+		if (st->ids == NULL) {		/* restarted: no cache yet */
+			a->step = IEM_STEP_LISTS;
+			return 1;
+		}
+		if (!g_hash_table_contains(st->set, a->list_id)) {
+			/* a list made since the cache was filled? once */
+			if (st->fetched < a->created_ms / 1000) {
+				st->force = true;
+				a->step = IEM_STEP_LISTS;
+				return 1;
+			}
+			snprintf(err, errlen, "list %s is not one of the lists of "
+				 "user '%s' (GetLists): subscriber %s not "
+				 "unsubscribed; it is another user's list, or "
+				 "the ids are wrong", a->list_id,
+				 p->cfg->username, a->subscriber_id);
+			return -1;
+		}
+	}
+	if (a->step == IEM_STEP_UNSUB_ID)
+		return iem_request(p->cfg, "subscribers",
+				   "UnsubscribeSubscriber", prm, 3, req, err,
+				   errlen);
+	return iem_request(p->cfg, "subscribers", "GetRecordByID", prm, 1,
+			   req, err, errlen);
+}
+
 /* iem_build - the request of A's step; 1 when the step needs no call */
 static int iem_build(struct provider *p, struct action *a, int64_t now,
 		     struct http_req *req, char *err, size_t errlen)
 {
 	struct iem *st = p->priv;
+	bool ids = iem_by_ids(a);
 
 	memset(req, 0, sizeof(*req));
 	if (a->op != OP_UNSUBSCRIBE && a->op != OP_COMPLAINT) {
@@ -175,38 +305,45 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 			 action_op_name(a->op));
 		return -1;
 	}
+	if (a->step != IEM_STEP_LISTS && a->step <= IEM_STEP_LAST &&
+	    ids != (a->step >= IEM_STEP_CHECK)) {
+		snprintf(err, errlen, "step %u is not for %s", (unsigned)a->step,
+			 ids ? "a subscriber known by ids" : "an address");
+		return -1;
+	}
+	if (ids && (!iem_id_ok(a->list_id) || !iem_id_ok(a->subscriber_id))) {
+		snprintf(err, errlen, "%s has no numeric Interspire list and "
+			 "subscriber ids", a->addr);
+		return -1;
+	}
 	switch (a->step) {
 	case IEM_STEP_LISTS:
 		if (iem_fresh(st, p->cfg, now) ||
-		    (st->listids && iem_refreshing(st, p->cfg, now))) {
-			a->step = st->n_lists ? IEM_STEP_FIND : PROVIDER_STEP_DONE;
+		    (st->ids && iem_refreshing(st, p->cfg, now))) {
+			a->step = iem_after_lists(st, a);
 			return 1;
 		}
 		if (iem_request(p->cfg, "user", "GetLists", NULL, 0, req, err,
 				errlen) != 0)
 			return -1;
 		st->refresh_sent = now > 0 ? now : 1;
+		st->force = false;
 		return 0;
-	case IEM_STEP_FIND: {
-		struct iem_param prm[2] = {
-			{ "email", a->addr }, { "listids", st->listids },
-		};
-
-		if (st->listids == NULL) {	/* restarted: no cache yet */
+	case IEM_STEP_FIND:
+		if (st->ids == NULL) {	/* restarted: no cache yet */
 			a->step = IEM_STEP_LISTS;
 			return 1;
 		}
-		if (st->n_lists == 0) {
+		if (st->ids->len == 0) {
 			a->step = PROVIDER_STEP_DONE;
 			return 1;
 		}
-		return iem_request(p->cfg, "subscribers",
-				   "GetAllListsForEmailAddress", prm, 2, req,
-				   err, errlen);
-	}
+		return iem_build_find(p, a, req, err, errlen);
 	case IEM_STEP_UNSUB: {
-		struct iem_param prm[2] = {
+		struct iem_param prm[4] = {
 			{ "emailaddress", a->addr }, { "listid", a->list_id },
+			{ "subscriberid", a->subscriber_id },
+			{ "skipcheck", "1" },
 		};
 
 		if (!iem_id_ok(a->list_id)) {
@@ -214,50 +351,64 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 				 a->list_id);
 			return -1;
 		}
+		/* without the id (an action queued by an older version):
+		   the server finds the subscriber by address */
 		return iem_request(p->cfg, "subscribers",
-				   "UnsubscribeSubscriber", prm, 2, req, err,
-				   errlen);
+				   "UnsubscribeSubscriber", prm,
+				   iem_id_ok(a->subscriber_id) ? 4 : 2, req,
+				   err, errlen);
 	}
+	case IEM_STEP_CHECK:
+	case IEM_STEP_UNSUB_ID:
+	case IEM_STEP_WHO:
+		return iem_build_ids(p, a, now, req, err, errlen);
 	default:
 		snprintf(err, errlen, "unknown step %u", (unsigned)a->step);
 		return -1;
 	}
 }
 
-/* iem_parse_lists - GetLists data: cache the list ids */
+/* iem_parse_lists - GetLists data (NULL: the user has no list): cache the
+   list ids */
 static enum provider_result iem_parse_lists(struct iem *st, struct action *a,
 					    mxml_node_t *data, char *err,
 					    size_t errlen)
 {
-	GString *ids = g_string_new(NULL);
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	GHashTable *set = g_hash_table_new(g_str_hash, g_str_equal);
 	mxml_node_t *item = NULL;
 	char id[IEM_ID_MAX + 1];
-	unsigned n = 0;
 
 	while ((item = iem_xml_child(data, item, "item")) != NULL) {
+		char *copy;
+
 		if (iem_xml_child_text(item, "listid", id, sizeof(id)) != 0 ||
 		    !iem_id_ok(id)) {
 			snprintf(err, errlen, "GetLists: an item has no "
 				 "numeric <listid>");
-			g_string_free(ids, TRUE);
+			g_hash_table_destroy(set);
+			g_ptr_array_free(ids, TRUE);
 			return PROVIDER_FAILED;
 		}
-		g_string_append_printf(ids, "%s%s", n ? "," : "", id);
-		n++;
+		if (g_hash_table_contains(set, id))
+			continue;
+		copy = g_strdup(id);
+		g_ptr_array_add(ids, copy);
+		g_hash_table_add(set, copy);
 	}
-	g_free(st->listids);
-	st->listids = g_string_free(ids, FALSE);
-	st->n_lists = n;
+	iem_cache_drop(st);
+	st->ids = ids;
+	st->set = set;
 	if (st->refresh_sent)	/* else: a second answer of a cold start */
 		st->fetched = st->refresh_sent;
-	if (n == 0)
-		return PROVIDER_DONE;	/* the user has no list */
-	a->step = IEM_STEP_FIND;
-	return PROVIDER_CONTINUE;
+	a->step = iem_after_lists(st, a);
+	return a->step == PROVIDER_STEP_DONE ? PROVIDER_DONE : PROVIDER_CONTINUE;
 }
 
-/* iem_parse_find - GetAllListsForEmailAddress data: a child per list */
-static enum provider_result iem_parse_find(const struct action *a,
+/* iem_parse_find - GetAllListsForEmailAddress data: a child per list of
+   the user's */
+static enum provider_result iem_parse_find(const struct iem *st,
+					   const struct action *a,
 					   mxml_node_t *data, GArray *spawn,
 					   char *err, size_t errlen)
 {
@@ -281,7 +432,9 @@ static enum provider_result iem_parse_find(const struct action *a,
 				 "<subscriberid>");
 			goto out;
 		}
-		if (g_hash_table_contains(seen, lid))
+		/* only the user's lists, whatever the server searched */
+		if (g_hash_table_contains(seen, lid) ||
+		    (st->set && !g_hash_table_contains(st->set, lid)))
 			continue;
 		g_hash_table_add(seen, g_strdup(lid));
 		c = *a;
@@ -289,6 +442,7 @@ static enum provider_result iem_parse_find(const struct action *a,
 		c.step = IEM_STEP_UNSUB;
 		c.attempts = 0;
 		c.last_error[0] = '\0';
+		c.resolved[0] = '\0';
 		g_strlcpy(c.list_id, lid, sizeof(c.list_id));
 		g_strlcpy(c.subscriber_id, sid, sizeof(c.subscriber_id));
 		g_array_append_val(kids, c);
@@ -307,7 +461,7 @@ static enum provider_result iem_judge_unsub(const struct action *a,
 					    const char *msg, char *err,
 					    size_t errlen)
 {
-	if (strcasestr(msg, IEM_MSG_NOT_SUBSCRIBED) != NULL)
+	if (strcasestr(msg, IEM_NOT_SUBSCRIBED) != NULL)
 		return PROVIDER_DONE;	/* gone already: nothing to do */
 	snprintf(err, errlen, "UnsubscribeSubscriber list %s: %s", a->list_id,
 		 *msg ? msg : "refused without a reason");
@@ -323,7 +477,7 @@ static enum provider_result iem_parse_unsub(const struct action *a,
 	enum provider_result res = PROVIDER_DONE;
 	char *ok, *msg;
 
-	if (first == NULL)		/* 6.1.5: empty data */
+	if (first == NULL)		/* 6.1.x and later: empty data */
 		return PROVIDER_DONE;
 	/* 6.1.0: <item>1</item><item></item> or <item></item><item>why</item> */
 	ok = iem_xml_text(first);
@@ -336,6 +490,84 @@ static enum provider_result iem_parse_unsub(const struct action *a,
 	return res;
 }
 
+/* iem_record_number - the number in field NAME of a GetRecordByID row
+   (0 when absent or not a number) */
+static long long iem_record_number(mxml_node_t *data, const char *name)
+{
+	char buf[24];
+
+	if (iem_xml_child_text(data, name, buf, sizeof(buf)) != 0 ||
+	    !iem_id_ok(buf))
+		return 0;
+	return g_ascii_strtoll(buf, NULL, 10);
+}
+
+/* iem_record_addr - the normalised address of a GetRecordByID row into
+   OUT (ADDR_MAX + 1 bytes); "" when it has none that is valid */
+static void iem_record_addr(mxml_node_t *data, char *out)
+{
+	char *e = iem_xml_text(iem_xml_child(data, NULL, "emailaddress"));
+
+	out[0] = '\0';
+	if (e && addr_normalise(e, strlen(e), out, ADDR_MAX + 1) < 0)
+		out[0] = '\0';
+	g_free(e);
+}
+
+/* iem_parse_record - GetRecordByID data of the subscriber of A (steps 3
+   and 5); NULL DATA: no such subscriber */
+static enum provider_result iem_parse_record(struct action *a,
+					     mxml_node_t *data, char *err,
+					     size_t errlen)
+{
+	char lid[IEM_ID_MAX + 1], sid[IEM_ID_MAX + 1];
+	bool complaint = a->klass == CLASS_COMPLAINT;
+
+	a->resolved[0] = '\0';
+	/* 6.1.0 answers SUCCESS with empty data when there is no row */
+	if (data == NULL ||
+	    iem_xml_child_text(data, "listid", lid, sizeof(lid)) != 0)
+		return PROVIDER_DONE;	/* no such subscriber (deleted) */
+	if (iem_xml_child_text(data, "subscriberid", sid, sizeof(sid)) == 0 &&
+	    strcmp(sid, a->subscriber_id) != 0) {
+		snprintf(err, errlen, "GetRecordByID %s answered subscriber "
+			 "'%.24s'", a->subscriber_id, sid);
+		return a->step == IEM_STEP_WHO ? PROVIDER_DONE : PROVIDER_FAILED;
+	}
+	if (strcmp(lid, a->list_id) != 0) {
+		snprintf(err, errlen, "subscriber %s is on list '%.24s', not "
+			 "on list %s: the ids do not match, nothing done",
+			 a->subscriber_id, lid, a->list_id);
+		return a->step == IEM_STEP_WHO ? PROVIDER_DONE : PROVIDER_FAILED;
+	}
+	if (complaint)
+		iem_record_addr(data, a->resolved);
+	if (a->step == IEM_STEP_CHECK &&
+	    iem_record_number(data, "unsubscribed") == 0 &&
+	    iem_record_number(data, "bounced") == 0) {
+		a->resolved[0] = '\0';	/* learnt again after step 4 */
+		a->step = IEM_STEP_UNSUB_ID;
+		return PROVIDER_CONTINUE;
+	}
+	return PROVIDER_DONE;	/* gone already, or step 5 */
+}
+
+/* iem_refused - MSG says the server refuses our credentials (or the
+   whole installation is disabled): the hint for the operator, or NULL */
+static const char *iem_refused(const char *msg)
+{
+	if (strstr(msg, "Unable to check user details") != NULL ||
+	    strcasestr(msg, "Invalid details") != NULL)
+		return "check username and usertoken, that the user is active "
+		       "and may use the XML API; after repeated failed logins "
+		       "Interspire refuses this address for a while (by "
+		       "default 5 failures in 5 minutes ban it for 5 minutes)";
+	if (strstr(msg, "contact your system admin") != NULL)
+		return "the Interspire installation is not active (licence or "
+		       "system setting)";
+	return NULL;
+}
+
 /* iem_parse_http - the verdict on an answer that is not HTTP 200 */
 static enum provider_result iem_parse_http(const struct http_resp *resp,
 					   char *err, size_t errlen)
@@ -344,6 +576,13 @@ static enum provider_result iem_parse_http(const struct http_resp *resp,
 		snprintf(err, errlen, "HTTP 408 (request timeout)");
 		return PROVIDER_RETRY;
 	}
+	if (resp->status == 401 || resp->status == 403) {
+		snprintf(err, errlen, "HTTP %ld: the web server in front of "
+			 "xml.php refuses us (its own authentication or access "
+			 "rules; xml.php itself always answers 200)",
+			 resp->status);
+		return PROVIDER_PAUSE;
+	}
 	if (resp->status >= 300 && resp->status < 400)
 		snprintf(err, errlen, "HTTP %ld: redirects are not followed, "
 			 "set endpoint to the final URL of xml.php",
@@ -351,6 +590,43 @@ static enum provider_result iem_parse_http(const struct http_resp *resp,
 	else
 		snprintf(err, errlen, "HTTP %ld: xml.php always answers 200, "
 			 "check endpoint", resp->status);
+	return PROVIDER_FAILED;
+}
+
+/* iem_parse_failed - the verdict on a FAILED answer MSG at A's step */
+static enum provider_result iem_parse_failed(struct iem *st, struct action *a,
+					     const char *name, const char *msg,
+					     char *err, size_t errlen)
+{
+	const char *hint = iem_refused(msg);
+
+	if (hint) {
+		snprintf(err, errlen, "%s: %s (%s)", name, msg, hint);
+		return PROVIDER_PAUSE;
+	}
+	switch (a->step) {
+	case IEM_STEP_UNSUB:
+	case IEM_STEP_UNSUB_ID:
+		return iem_judge_unsub(a, msg, err, errlen);
+	case IEM_STEP_LISTS:
+		if (*msg == '\0')	/* the user has no list */
+			return iem_parse_lists(st, a, NULL, err, errlen);
+		break;
+	case IEM_STEP_FIND:
+		if (*msg == '\0')	/* the address is on none of them */
+			return PROVIDER_DONE;
+		break;
+	case IEM_STEP_CHECK:
+		if (*msg == '\0')	/* no such subscriber */
+			return iem_parse_record(a, NULL, err, errlen);
+		break;
+	case IEM_STEP_WHO:	/* unsubscribed already: the address is a
+				   bonus, not worth the action */
+		snprintf(err, errlen, "%s: %s", name, msg);
+		return iem_parse_record(a, NULL, err, errlen);
+	}
+	snprintf(err, errlen, "%s: %s", name,
+		 *msg ? msg : "FAILED without a reason");
 	return PROVIDER_FAILED;
 }
 
@@ -363,6 +639,9 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 		[IEM_STEP_LISTS] = "GetLists",
 		[IEM_STEP_FIND] = "GetAllListsForEmailAddress",
 		[IEM_STEP_UNSUB] = "UnsubscribeSubscriber",
+		[IEM_STEP_CHECK] = "GetRecordByID",
+		[IEM_STEP_UNSUB_ID] = "UnsubscribeSubscriber",
+		[IEM_STEP_WHO] = "GetRecordByID",
 	};
 	struct iem *st = p->priv;
 	bool lists = a->step == IEM_STEP_LISTS;
@@ -371,7 +650,8 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 	char why[200] = "";
 	int rc;
 
-	if (a->step > IEM_STEP_UNSUB) {
+	a->resolved[0] = '\0';
+	if (a->step > IEM_STEP_LAST) {
 		snprintf(err, errlen, "unknown step %u", (unsigned)a->step);
 		return PROVIDER_FAILED;
 	}
@@ -386,18 +666,8 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 		goto done;
 	}
 	if (ans.status == IEM_FAILED) {
-		if (strstr(ans.errormessage, IEM_MSG_BAD_USER) != NULL) {
-			snprintf(err, errlen, "%s: %s (check username and "
-				 "usertoken)", names[a->step], ans.errormessage);
-			res = PROVIDER_FAILED;
-		} else if (a->step == IEM_STEP_UNSUB) {
-			res = iem_judge_unsub(a, ans.errormessage, err, errlen);
-		} else {
-			snprintf(err, errlen, "%s: %s", names[a->step],
-				 *ans.errormessage ? ans.errormessage :
-						     "FAILED without a reason");
-			res = PROVIDER_FAILED;
-		}
+		res = iem_parse_failed(st, a, names[a->step], ans.errormessage,
+				       err, errlen);
 		goto out;
 	}
 	switch (a->step) {
@@ -405,10 +675,19 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 		res = iem_parse_lists(st, a, ans.data, err, errlen);
 		break;
 	case IEM_STEP_FIND:
-		res = iem_parse_find(a, ans.data, spawn, err, errlen);
+		res = iem_parse_find(st, a, ans.data, spawn, err, errlen);
+		break;
+	case IEM_STEP_CHECK:
+	case IEM_STEP_WHO:
+		res = iem_parse_record(a, ans.data, err, errlen);
 		break;
 	default:
 		res = iem_parse_unsub(a, ans.data, err, errlen);
+		if (res == PROVIDER_DONE && a->step == IEM_STEP_UNSUB_ID &&
+		    a->klass == CLASS_COMPLAINT) {
+			a->step = IEM_STEP_WHO;
+			res = PROVIDER_CONTINUE;
+		}
 		break;
 	}
 out:
@@ -419,13 +698,78 @@ done:
 	return res;
 }
 
+/* iem_probe - authentication/xmlapitest: endpoint, TLS and credentials,
+   nothing changed at the server */
+static int iem_probe(struct provider *p, int64_t now, struct http_req *req,
+		     char *err, size_t errlen)
+{
+	(void)now;
+	return iem_request(p->cfg, "authentication", "xmlapitest", NULL, 0,
+			   req, err, errlen);
+}
+
+/* iem_probe_parse - the verdict on the xmlapitest answer; on success ERR
+   names the user the server knows */
+static enum provider_result iem_probe_parse(struct provider *p,
+					    const struct http_resp *resp,
+					    char *err, size_t errlen)
+{
+	struct iem_answer ans;
+	enum provider_result res;
+	mxml_node_t *who;
+	char why[200] = "", id[IEM_ID_MAX + 1] = "", *name;
+	const char *hint;
+	int rc;
+
+	if (resp->status == 429 || resp->status >= 500) {
+		snprintf(err, errlen, "HTTP %ld: the server is in trouble, try "
+			 "again later", resp->status);
+		return PROVIDER_RETRY;
+	}
+	if (resp->status != 200)
+		return iem_parse_http(resp, err, errlen);
+	rc = iem_xml_parse(resp->body, resp->body_len, &ans, why, sizeof(why));
+	if (rc) {
+		snprintf(err, errlen, "xmlapitest: %s", why);
+		return rc == -EPROTO ? PROVIDER_FAILED : PROVIDER_RETRY;
+	}
+	if (ans.status == IEM_FAILED) {
+		hint = iem_refused(ans.errormessage);
+		if (hint)
+			snprintf(err, errlen, "xmlapitest: %s (%s)",
+				 ans.errormessage, hint);
+		else
+			snprintf(err, errlen, "xmlapitest: %s (is endpoint the "
+				 "xml.php of Interspire Email Marketer?)",
+				 *ans.errormessage ? ans.errormessage :
+						     "FAILED without a reason");
+		res = hint ? PROVIDER_PAUSE : PROVIDER_FAILED;
+		goto out;
+	}
+	/* 6.1.x: <data><userid/><username/>; 6.5.x: <data><user>... */
+	who = iem_xml_child(ans.data, NULL, "user");
+	if (who == NULL)
+		who = ans.data;
+	(void)iem_xml_child_text(who, "userid", id, sizeof(id));
+	name = iem_xml_text(iem_xml_child(who, NULL, "username"));
+	snprintf(err, errlen, "xml.php accepts user '%.100s'%s%s%s",
+		 name && *name ? name : p->cfg->username,
+		 iem_id_ok(id) ? " (id " : "", iem_id_ok(id) ? id : "",
+		 iem_id_ok(id) ? ")" : "");
+	g_free(name);
+	res = PROVIDER_DONE;
+out:
+	iem_xml_answer_clear(&ans);
+	return res;
+}
+
 /* iem_release - drop the list cache */
 static void iem_release(struct provider *p)
 {
 	struct iem *st = p->priv;
 
 	if (st)
-		g_free(st->listids);
+		iem_cache_drop(st);
 	g_free(st);
 	p->priv = NULL;
 }
@@ -436,4 +780,9 @@ const struct provider_ops provider_interspire_ops = {
 	.build = iem_build,
 	.parse = iem_parse,
 	.release = iem_release,
+	.probe = iem_probe,
+	.probe_parse = iem_probe_parse,
+	/* xml.php bans an address after 5 failed logins within 300 s (by
+	   default): a paused provider's probes stay below that */
+	.pause_probe_ms = 150000,
 };

@@ -1338,8 +1338,13 @@ static enum provider_result mw_probe_parse(struct provider *p,
 }
 
 const struct provider_ops provider_mailwizz_ops = {
-	"mailwizz", mw_init, mw_build, mw_parse, mw_release, mw_probe,
-	mw_probe_parse,
+	.type = "mailwizz",
+	.init = mw_init,
+	.build = mw_build,
+	.parse = mw_parse,
+	.release = mw_release,
+	.probe = mw_probe,
+	.probe_parse = mw_probe_parse,
 };
 
 /* ---- campaign details (mailwizz_campaign.h) ---------------------------- */

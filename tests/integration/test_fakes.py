@@ -6,8 +6,10 @@ accepted and tampered / stale / wrongly keyed ones refused, the v2 key,
 method rules, the endpoints and the state changes they make.  The requests
 here are signed by a second, independent implementation of the v1
 signature (quote_plus), so the fake is checked against it and against the
-reference vectors.  Interspire: the XML flows, escaping of '&' and "'",
-FAILED answers.  Webhook: the HMAC signature.  fakelib: latency, fail_count,
+reference vectors.  Interspire: what the real xml.php does with each
+request (parameters by name, empty results as FAILED without a message,
+<listids> forms, users' lists, skipcheck, ILIKE, failed-login bans, the
+6.1.0 and 6.5.1 layouts), escaping of '&' and "'".  Webhook: the HMAC signature.  fakelib: latency, fail_count,
 fail_rate with a seed, drop, Retry-After, the call log and its file, the
 body limit, keep-alive, 127.0.0.1 only, the program mode (READY line,
 /__fake/shutdown).
@@ -690,8 +692,14 @@ class FakeLifecycleTest(unittest.TestCase):
 
 # ---- Interspire -----------------------------------------------------------
 IEM_DATA = {
+    'users': [{'userid': 2, 'username': 'bob', 'usertoken': 'bobs'},
+              {'userid': 3, 'username': 'boss', 'usertoken': 'boss',
+               'listadmin': True},
+              {'userid': 4, 'username': 'gone', 'usertoken': 'gone',
+               'status': 0}],
     'lists': [{'listid': 1, 'name': 'News'}, {'listid': 2, 'name': "Bob's offers"},
-              {'listid': 3, 'name': 'Other'}],
+              {'listid': 3, 'name': 'Other'},
+              {'listid': 4, 'name': 'Bob only', 'ownerid': 2}],
     'subscribers': [
         {'subscriberid': 10, 'emailaddress': 'a&b@example.com', 'listid': 1},
         {'subscriberid': 11, 'emailaddress': 'a&b@example.com', 'listid': 2},
@@ -699,8 +707,13 @@ IEM_DATA = {
         {'subscriberid': 13, 'emailaddress': 'xa&b@example.com', 'listid': 3},
         {'subscriberid': 14, 'emailaddress': 'old@example.com', 'listid': 2,
          'unsubscribed': 1600000000},
+        {'subscriberid': 15, 'emailaddress': 'a&b@example.com', 'listid': 4},
+        {'subscriberid': 16, 'emailaddress': 'john.doe@example.com', 'listid': 1},
+        {'subscriberid': 17, 'emailaddress': 'John_Doe@example.com', 'listid': 1},
     ],
 }
+MSG_NOT_VALID = ('The XML you provided is not valid. Please check your XML '
+                 'document and try again.')
 
 
 def iem_request(rtype, method, details=' ', user='admin', token='tok'):
@@ -711,21 +724,27 @@ def iem_request(rtype, method, details=' ', user='admin', token='tok'):
 
 
 class InterspireTest(unittest.TestCase):
+    """The fake xml.php against what the real one (6.1.6, 6.5.1) does."""
 
     @classmethod
     def setUpClass(cls):
         cls.fake = interspire.InterspireFake(username='admin', usertoken='tok').start()
         cls.old = interspire.InterspireFake(username='admin', usertoken='tok',
                                             variant='6.1.0').start()
+        cls.new = interspire.InterspireFake(username='admin', usertoken='tok',
+                                            variant='6.5.1').start()
+        cls.pg = interspire.InterspireFake(username='admin', usertoken='tok',
+                                           database='pgsql').start()
 
     @classmethod
     def tearDownClass(cls):
-        cls.fake.stop()
-        cls.old.stop()
+        for f in (cls.fake, cls.old, cls.new, cls.pg):
+            f.stop()
 
     def setUp(self):
-        self.fake.set_data(IEM_DATA)
-        self.old.set_data(IEM_DATA)
+        for f in (self.fake, self.old, self.new, self.pg):
+            f.configure(reset=True)
+            f.set_data(IEM_DATA)
 
     def post(self, body, fake=None):
         """(raw text, status, data element or errormessage text)."""
@@ -739,120 +758,314 @@ class InterspireTest(unittest.TestCase):
         if status == 'SUCCESS':
             return raw.decode(), status, root.find('data')
         self.assertEqual(status, 'FAILED')
-        return raw.decode(), status, root.findtext('errormessage')
+        return raw.decode(), status, root.findtext('errormessage') or ''
+
+    def call(self, rtype, method, details=' ', fake=None, **kw):
+        return self.post(iem_request(rtype, method, details, **kw), fake)
 
     def items(self, data, *fields):
         return [tuple(i.findtext(f) for f in fields) for i in data.findall('item')]
 
+    def unsubscribed(self, fake=None):
+        return {s['subscriberid']: s['unsubscribed']
+                for s in (fake or self.fake).get_data()['subscribers']}
+
     def test_xmlapitest_and_bad_token(self):
-        raw, st, data = self.post(iem_request('authentication', 'xmlapitest'))
-        self.assertEqual((st, data.findtext('username')), ('SUCCESS', 'admin'))
-        self.assertIn('\n', raw)
-        raw, st, msg = self.post(iem_request('authentication', 'xmlapitest',
-                                             token='wrong'))
-        self.assertEqual((st, msg), ('FAILED', 'Unable to check user details.'))
+        raw, st, data = self.call('authentication', 'xmlapitest')
+        self.assertEqual((st, data.findtext('userid'), data.findtext('username')),
+                         ('SUCCESS', '1', 'admin'))
+        self.assertTrue(raw.startswith('<?xml version="1.0" encoding="UTF-8" ?>'))
+        # 6.5.x puts them under <user>
+        _, st, data = self.call('authentication', 'xmlapitest', fake=self.new)
+        self.assertEqual(data.findtext('user/username'), 'admin')
+        for user, token in (('admin', 'wrong'), ('nobody', 'tok'),
+                            ('gone', 'gone'), ('admin', '')):
+            with self.subTest(user=user, token=token):
+                self.fake.configure(reset=True)
+                _, st, msg = self.call('authentication', 'xmlapitest',
+                                       user=user, token=token)
+                self.assertEqual(st, 'FAILED')
+                self.assertIn(msg, ('Unable to check user details.',
+                                    'The XML format you have sent is invalid. '
+                                    'The following field is required: usertoken'))
+        # blanks around the user name and the token do not matter
+        _, st, _ = self.call('authentication', 'xmlapitest', user=' admin ',
+                             token='tok ')
+        self.assertEqual(st, 'SUCCESS')
 
     def test_invalid_requests(self):
-        for body in (b'<xmlrequest><username>admin</username>', b'',
-                     iem_request('subscribers', 'GetAllListsForEmailAddress',
-                                 '<email>a&b@example.com</email>'),
-                     b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-                     b'<xmlrequest><username>&a;</username></xmlrequest>',
-                     b'<xmlrequest><username>admin</username><usertoken>tok'
-                     b'</usertoken><requesttype>user</requesttype><requestmethod>'
-                     b'GetLists</requestmethod></xmlrequest>'):
+        cases = [
+            (b'<xmlrequest><username>admin</username>', MSG_NOT_VALID),
+            (b'', 'No data has been given to the XML-API.'),
+            (b'  \n', 'No data has been given to the XML-API.'),
+            (iem_request('subscribers', 'GetAllListsForEmailAddress',
+                         '<email>a&b@example.com</email>'), MSG_NOT_VALID),
+            (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+             b'<xmlrequest><username>&a;</username></xmlrequest>', MSG_NOT_VALID),
+            (b'<xmlrequest><username>admin</username><usertoken>tok'
+             b'</usertoken><requesttype>user</requesttype><requestmethod>'
+             b'GetLists</requestmethod></xmlrequest>',
+             'The XML format you have sent is invalid. The following field '
+             'is required: details'),
+            (iem_request('user', 'GetLists', ''),
+             'The XML format you have sent is invalid. The following field '
+             'is required: details'),
+            (iem_request('user', 'GetLists', token='0'),
+             'The XML format you have sent is invalid. The following field '
+             'is required: usertoken'),
+        ]
+        for body, want in cases:
             with self.subTest(body=body[:40]):
                 _, st, msg = self.post(body)
-                self.assertEqual(st, 'FAILED')
-                self.assertTrue(msg.startswith('The XML you provided is not valid'))
-        _, st, msg = self.post(iem_request('nosuch', 'GetLists'))
-        self.assertEqual((st, msg), ('FAILED', 'Invalid request type'))
-        _, st, msg = self.post(iem_request('Subscribers', 'GetLists'))
-        self.assertEqual((st, msg), ('FAILED', 'Invalid request type'))
+                self.assertEqual((st, msg), ('FAILED', want))
+        _, _, msg = self.post(b'<xmlrequest>', self.new)
+        self.assertEqual(msg, 'String could not be parsed as XML')
+        for rtype, method in (('nosuch', 'GetLists'), ('Subscribers', 'GetLists'),
+                              ('User', 'GetLists'), ('user', 'NoSuchMethod'),
+                              ('authentication', 'XMLAPITest'),
+                              ('authentication', 'GetLists')):
+            with self.subTest(rtype=rtype, method=method):
+                _, st, msg = self.call(rtype, method)
+                self.assertEqual((st, msg), ('FAILED', 'Invalid request type'))
+
+    def test_method_names_are_case_insensitive(self):
+        for method in ('GetLists', 'getlists', 'GETLISTS', 'gEtLiStS'):
+            with self.subTest(method=method):
+                _, st, data = self.call('user', method)
+                self.assertEqual(st, 'SUCCESS')
+                self.assertEqual(len(data.findall('item')), 3)
 
     def test_get_lists(self):
-        raw, st, data = self.post(iem_request('user', 'GetLists'))
+        raw, st, data = self.call('user', 'GetLists')
         self.assertEqual(st, 'SUCCESS')
+        # the user's own lists, ordered by name
         self.assertEqual(self.items(data, 'listid', 'name', 'subscribecount',
                                     'unsubscribecount'),
-                         [('1', 'News', '2', '0'), ('2', "Bob's offers", '1', '1'),
+                         [('2', "Bob's offers", '1', '1'), ('1', 'News', '4', '0'),
                           ('3', 'Other', '1', '0')])
         self.assertIn('Bob&#039;s offers', raw)
-
-    def test_ampersand_flow(self):
-        lists = ('<email>a&amp;b@example.com</email><listids>1,2,3</listids>')
-        _, st, data = self.post(iem_request('subscribers',
-                                            'GetAllListsForEmailAddress', lists))
-        self.assertEqual(self.items(data, 'subscriberid', 'listid'),
-                         [('10', '1'), ('11', '2')])
-        unsub = '<emailaddress>a&amp;b@example.com</emailaddress><listid>1</listid>'
-        _, st, data = self.post(iem_request('subscribers', 'UnsubscribeSubscriber', unsub))
+        self.assertIn('<data><item>\n\t<listid>2</listid>', raw)
+        _, st, data = self.call('user', 'GetLists', user='bob', token='bobs')
+        self.assertEqual(self.items(data, 'listid'), [('4',)])
+        # a list administrator sees every list
+        _, st, data = self.call('user', 'GetLists', user='boss', token='boss')
+        self.assertEqual(sorted(self.items(data, 'listid')),
+                         [('1',), ('2',), ('3',), ('4',)])
+        # so does anyone naming another user's id
+        _, st, data = self.call('user', 'GetLists', '<userid>2</userid>')
+        self.assertEqual(self.items(data, 'listid'), [('4',)])
+        # a user with no list: FAILED, no message
+        self.fake.set_data({'lists': [], 'subscribers': []})
+        _, st, msg = self.call('user', 'GetLists')
+        self.assertEqual((st, msg), ('FAILED', ''))
+        _, st, data = self.call('user', 'GetLists', fake=self.old)
         self.assertEqual(st, 'SUCCESS')
-        raw, st, msg = self.post(iem_request('subscribers', 'UnsubscribeSubscriber',
-                                             unsub))
+
+    def test_all_lists_for_email_address(self):
+        def lists(details, fake=None):
+            _, st, data = self.call('subscribers', 'GetAllListsForEmailAddress',
+                                    '<email>a&amp;b@example.com</email>' + details,
+                                    fake)
+            return st, data if st == 'FAILED' else self.items(
+                data, 'subscriberid', 'listid')
+        everywhere = ('SUCCESS', [('10', '1'), ('11', '2'), ('15', '4')])
+        # no filter at all: every user's lists
+        self.assertEqual(lists(''), everywhere)
+        # one element holding a comma list is no filter either
+        self.assertEqual(lists('<listids>2,3</listids>'), everywhere)
+        # nor are several <item>s (a single one is)
+        self.assertEqual(lists('<listids><item>2</item><item>3</item></listids>'),
+                         everywhere)
+        self.assertEqual(lists('<listids><item>2</item></listids>'),
+                         ('SUCCESS', [('11', '2')]))
+        # one element per list filters
+        self.assertEqual(lists('<listids>2</listids><listids>3</listids>'),
+                         ('SUCCESS', [('11', '2')]))
+        self.assertEqual(lists('<listids> 1 </listids><listids>4</listids>'),
+                         ('SUCCESS', [('10', '1'), ('15', '4')]))
+        # on none of them: FAILED, no message (6.1.0: SUCCESS, no data)
+        self.assertEqual(lists('<listids>3</listids>'), ('FAILED', ''))
+        st, data = lists('<listids>3</listids>', self.old)
+        self.assertEqual((st, data), ('SUCCESS', []))
+        # the parameter is "email": "emailaddress" is not read
+        _, st, msg = self.call('subscribers', 'GetAllListsForEmailAddress',
+                               '<emailaddress>a&amp;b@example.com</emailaddress>')
+        self.assertEqual((st, msg), ('FAILED', ''))
+        # the address matches in any case (MySQL), only exactly (PostgreSQL)
+        _, st, data = self.call('subscribers', 'GetAllListsForEmailAddress',
+                                '<email>A&amp;B@Example.com</email>')
+        self.assertEqual(len(self.items(data, 'listid')), 3)
+        _, st, msg = self.call('subscribers', 'GetAllListsForEmailAddress',
+                               '<email>A&amp;B@Example.com</email>', self.pg)
+        self.assertEqual((st, msg), ('FAILED', ''))
+
+    def test_unsubscribe_by_address(self):
+        unsub = '<emailaddress>a&amp;b@example.com</emailaddress><listid>1</listid>'
+        _, st, data = self.call('subscribers', 'UnsubscribeSubscriber', unsub)
+        self.assertEqual((st, data.text), ('SUCCESS', None))
+        first = self.unsubscribed()[10]
+        self.assertGreater(first, 1600000000)
+        # again: the check takes unsubscribed subscribers too
+        _, st, _ = self.call('subscribers', 'UnsubscribeSubscriber', unsub)
+        self.assertEqual(st, 'SUCCESS')
+        raw, st, msg = self.call('subscribers', 'UnsubscribeSubscriber',
+                                 '<emailaddress>a&amp;b@example.com</emailaddress>'
+                                 '<listid>3</listid>')
         self.assertEqual((st, msg), ('FAILED', "The email address 'a&b@example.com' "
                                                "is not subscribed to this list"))
         self.assertIn('The email address &#039;a&amp;b@example.com&#039; is not '
                       'subscribed to this list', raw)
-        _, st, data = self.post(iem_request('subscribers',
-                                            'GetAllListsForEmailAddress', lists))
-        self.assertEqual(self.items(data, 'subscriberid', 'listid'), [('11', '2')])
-        subs = {s['subscriberid']: s for s in self.fake.get_data()['subscribers']}
-        self.assertGreater(subs[10]['unsubscribed'], 1600000000)
-        self.assertEqual(subs[11]['unsubscribed'], 0)
-        # repeated <listids> elements work too
-        _, st, data = self.post(iem_request(
-            'subscribers', 'GetAllListsForEmailAddress',
-            '<email>a&amp;b@example.com</email><listids>2</listids><listids>3</listids>'))
-        self.assertEqual(self.items(data, 'listid'), [('2',)])
+        _, st, msg = self.call('subscribers', 'UnsubscribeSubscriber',
+                               '<emailaddress>a&amp;b@example.com</emailaddress>')
+        self.assertEqual((st, msg), ('FAILED', 'No List or email address'))
+        self.assertEqual(self.fake.get_data()['unsubscribe_log'][0]
+                         ['subscriberid'], 10)
+        # PostgreSQL: ILIKE, where '_' is any character: the first match
+        _, st, _ = self.call('subscribers', 'UnsubscribeSubscriber',
+                             '<emailaddress>john_doe@example.com</emailaddress>'
+                             '<listid>1</listid>', self.pg)
+        un = self.unsubscribed(self.pg)
+        self.assertEqual((st, bool(un[16]), un[17]), ('SUCCESS', True, 0))
+
+    def test_unsubscribe_by_id(self):
+        def unsub(details, fake=None):
+            return self.call('subscribers', 'UnsubscribeSubscriber', details, fake)
+        # with skipcheck: exactly that subscriber
+        _, st, _ = unsub('<subscriberid>17</subscriberid><listid>1</listid>'
+                         '<skipcheck>1</skipcheck>', self.pg)
+        un = self.unsubscribed(self.pg)
+        self.assertEqual((st, un[16], bool(un[17])), ('SUCCESS', 0, True))
+        # without it the id is ignored: the first subscriber of the list
+        _, st, _ = unsub('<subscriberid>12</subscriberid><listid>1</listid>')
+        un = self.unsubscribed()
+        self.assertEqual((st, bool(un[10]), un[12]), ('SUCCESS', True, 0))
+        # skipcheck believes anything: another list's subscriber is
+        # "unsubscribed" (the record and the counts change, nobody does)
+        _, st, _ = unsub('<subscriberid>13</subscriberid><listid>1</listid>'
+                         '<skipcheck>1</skipcheck>')
+        self.assertEqual((st, self.unsubscribed()[13]), ('SUCCESS', 0))
+        self.assertEqual([(e['subscriberid'], e['listid'])
+                          for e in self.fake.get_data()['unsubscribe_log']],
+                         [(10, 1), (13, 1)])
+        # "0" is no skipcheck: again the list's first subscriber, not 14
+        _, st, _ = unsub('<subscriberid>14</subscriberid><listid>2</listid>'
+                         '<skipcheck>0</skipcheck>')
+        un = self.unsubscribed()
+        self.assertEqual((st, bool(un[11]), un[14]), ('SUCCESS', True,
+                                                      1600000000))
+        # 6.1.0: the outcome in two items
+        _, st, data = unsub('<subscriberid>11</subscriberid><listid>2</listid>'
+                            '<skipcheck>1</skipcheck>', self.old)
+        self.assertEqual((st, [i.text for i in data.findall('item')]),
+                         ('SUCCESS', ['1', None]))
+
+    def test_subscriber_records(self):
+        raw, st, data = self.call('subscribers', 'GetRecordByID',
+                                  '<subscriberid>12</subscriberid>')
+        self.assertEqual((st, data.findtext('emailaddress'), data.findtext('listid'),
+                          data.findtext('unsubscribed')),
+                         ('SUCCESS', "o'brien@example.com", '1', '0'))
+        self.assertIn('<emailaddress>o&#039;brien@example.com</emailaddress>', raw)
+        _, st, msg = self.call('subscribers', 'GetRecordByID',
+                               '<subscriberid>999</subscriberid>')
+        self.assertEqual((st, msg), ('FAILED', ''))
+        _, st, data = self.call('subscribers', 'GetEmailForSubscriber',
+                                '<subscriberid>11</subscriberid>')
+        self.assertEqual((st, data.text), ('SUCCESS', 'a&b@example.com'))
+        # 6.5.x: compact, apostrophes as they are, non-ASCII as references
+        self.new.set_data({'lists': [{'listid': 1}], 'subscribers': [
+            {'subscriberid': 5, 'emailaddress': "jos\u00e9.o'neil@example.com",
+             'listid': 1}]})
+        raw, st, data = self.call('subscribers', 'getrecordbyid',
+                                  '<subscriberid>5</subscriberid>', self.new)
+        self.assertIn("<emailaddress>jos&#xE9;.o'neil@example.com</emailaddress>",
+                      raw)
+        self.assertEqual(data.findtext('emailaddress'),
+                         "jos\u00e9.o'neil@example.com")
+        # GetRecordByID has no default for its id: 6.5.x says so, 6.1.x dies
+        _, st, msg = self.call('subscribers', 'GetRecordByID', fake=self.new)
+        self.assertEqual((st, msg), ('FAILED', 'Internal error: Failed to '
+                                               'retrieve the default value'))
+        st, h, raw = hreq(self.fake.port, 'POST', '/xml.php',
+                          iem_request('subscribers', 'GetRecordByID'),
+                          {'Content-Type': 'text/xml'})
+        self.assertEqual(st, 500)
+        self.assertIn(b'Fatal error', raw)
+
+    def test_is_subscriber_on_list_and_delete(self):
+        _, st, data = self.call(
+            'subscribers', 'IsSubscriberOnList',
+            '<emailaddress>A&amp;B@example.com</emailaddress><listids>2</listids>')
+        self.assertEqual((st, data.text), ('SUCCESS', '11'))
+        _, st, msg = self.call(
+            'subscribers', 'IsSubscriberOnList',
+            '<emailaddress>a&amp;b@example.com</emailaddress><listids>3</listids>')
+        self.assertEqual((st, msg), ('FAILED', ''))
+        _, st, data = self.call(
+            'subscribers', 'IsSubscriberOnList',
+            '<emailaddress>none@example.com</emailaddress><listids>1</listids>',
+            self.old)
+        self.assertEqual((st, data.text), ('SUCCESS', None))
+        delete = '<emailaddress>a&amp;b@example.com</emailaddress><listid>2</listid>'
+        _, st, _ = self.call('subscribers', 'DeleteSubscriber', delete)
+        self.assertEqual(st, 'SUCCESS')
+        self.assertNotIn(11, self.unsubscribed())
+        _, st, msg = self.call('subscribers', 'DeleteSubscriber', delete)
+        self.assertEqual((st, msg), ('FAILED', "The email address "
+                                               "'a&b@example.com' is not on this list"))
 
     def test_get_subscribers_is_substring_search(self):
-        raw, st, data = self.post(iem_request(
+        raw, st, data = self.call(
             'subscribers', 'GetSubscribers',
-            '<searchinfo><List>any</List><Email>a&amp;b@example.com</Email></searchinfo>'))
-        self.assertEqual((st, data.findtext('count')), ('SUCCESS', '3'))
+            '<searchinfo><List>any</List><Email>a&amp;b@example.com</Email></searchinfo>')
+        self.assertEqual((st, data.findtext('count')), ('SUCCESS', '4'))
         self.assertEqual(self.items(data.find('subscriberlist'), 'emailaddress',
                                     'listid', 'unsubscribed', 'bounced'),
                          [('a&b@example.com', '1', '0', '0'),
                           ('a&b@example.com', '2', '0', '0'),
-                          ('xa&b@example.com', '3', '0', '0')])
-        raw, st, data = self.post(iem_request(
+                          ('xa&b@example.com', '3', '0', '0'),
+                          ('a&b@example.com', '4', '0', '0')])
+        raw, st, data = self.call(
             'subscribers', 'GetSubscribers',
-            "<searchinfo><List>1</List><Email>o'brien</Email></searchinfo>"))
+            "<searchinfo><List>1</List><Email>o'brien</Email></searchinfo>")
         self.assertEqual(data.findtext('count'), '1')
         self.assertIn('<emailaddress>o&#039;brien@example.com</emailaddress>', raw)
 
-    def test_is_subscriber_on_list_and_delete(self):
-        _, st, data = self.post(iem_request(
-            'subscribers', 'IsSubscriberOnList',
-            '<emailaddress>A&amp;B@example.com</emailaddress><listids>2</listids>'))
-        self.assertEqual((st, data.text), ('SUCCESS', '11'))
-        _, st, msg = self.post(iem_request(
-            'subscribers', 'IsSubscriberOnList',
-            '<emailaddress>a&amp;b@example.com</emailaddress><listids>3</listids>'))
-        self.assertEqual((st, msg), ('FAILED', ''))
-        delete = '<emailaddress>a&amp;b@example.com</emailaddress><listid>2</listid>'
-        _, st, _ = self.post(iem_request('subscribers', 'DeleteSubscriber', delete))
+    def test_failed_logins_ban_the_address(self):
+        self.fake.configure(login_ban_seconds=1)
+        for _ in range(4):
+            _, st, _ = self.call('user', 'GetLists', token='wrong')
+            self.assertEqual(st, 'FAILED')
+        _, st, _ = self.call('user', 'GetLists')
+        self.assertEqual(st, 'SUCCESS')          # four: not yet
+        _, st, _ = self.call('user', 'GetLists', token='wrong')
+        self.assertTrue(self.fake.banned())
+        t0 = time.time()
+        # banned: the right token is refused too, and a try while banned
+        # is a failed login that bans again (here for 1 s more)
+        time.sleep(0.6)
+        _, st, msg = self.call('user', 'GetLists')
+        self.assertEqual((st, msg), ('FAILED', 'Unable to check user details.'))
+        time.sleep(max(0, t0 + 1.2 - time.time()))
+        _, st, msg = self.call('user', 'GetLists')
+        self.assertEqual((st, msg), ('FAILED', 'Unable to check user details.'),
+                         'the try while banned should have made it longer')
+        # left alone for the ban's length, the address gets in again
+        time.sleep(1.1)
+        _, st, _ = self.call('user', 'GetLists')
         self.assertEqual(st, 'SUCCESS')
-        self.assertNotIn(11, [s['subscriberid'] for s in self.fake.get_data()['subscribers']])
-        _, st, _ = self.post(iem_request('subscribers', 'DeleteSubscriber', delete))
-        self.assertEqual(st, 'FAILED')
+        # off: the real one's threshold 0
+        self.fake.configure(reset=True, login_ban_count=0)
+        for _ in range(8):
+            self.call('user', 'GetLists', token='wrong')
+        _, st, _ = self.call('user', 'GetLists')
+        self.assertEqual(st, 'SUCCESS')
 
-    def test_variant_610(self):
-        unsub = '<emailaddress>a&amp;b@example.com</emailaddress><listid>1</listid>'
-        _, st, data = self.post(iem_request('subscribers', 'UnsubscribeSubscriber',
-                                            unsub), self.old)
-        self.assertEqual((st, [i.text for i in data.findall('item')]),
-                         ('SUCCESS', ['1', None]))
-        _, st, data = self.post(iem_request('subscribers', 'UnsubscribeSubscriber',
-                                            unsub), self.old)
-        self.assertEqual((st, [i.text for i in data.findall('item')]),
-                         ('SUCCESS', [None, "The email address 'a&b@example.com' is "
-                                            "not subscribed to this list"]))
-        _, st, data = self.post(iem_request(
-            'subscribers', 'IsSubscriberOnList',
-            '<emailaddress>none@example.com</emailaddress><listids>1</listids>'), self.old)
-        self.assertEqual((st, data.text), ('SUCCESS', None))
+    def test_system_inactive(self):
+        self.fake.configure(system_active=False)
+        _, st, msg = self.call('authentication', 'xmlapitest')
+        self.assertEqual((st, msg), ('FAILED', 'Error: Please contact your '
+                                               'system admin!'))
 
 
 # ---- webhook ---------------------------------------------------------------

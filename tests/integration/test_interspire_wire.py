@@ -2,15 +2,20 @@
 xml.php (tests/fake/interspire.py), through the real binaries: the XML
 documents on the wire (envelope, lower-case request type, escaped values
 read back exactly), the calls made per address (one GetLists cached for
-all, one GetAllListsForEmailAddress per address, one UnsubscribeSubscriber
-per list), both answer variants (6.1.5 and 6.1.0), a user with no list,
-an address on no list, bad credentials as dead letters, and an outage
-retried without duplicate unsubscribes."""
+all, one GetAllListsForEmailAddress per address filtered by one <listids>
+element per list of the user, one UnsubscribeSubscriber per list naming
+the subscriber with skipcheck), all answer variants (6.1.5, 6.1.0,
+6.5.1), and what the real server does that bounced must live with: a
+user with no list and an address on no list answered FAILED with an empty
+message, a comma list that filters nothing, other users' lists, ILIKE
+matching on PostgreSQL, refused credentials, and complaints and
+unsubscribe mails that name a subscriber by its ids only."""
 import collections
 import os
+import shutil
 import sys
 
-from harness import BouncedTestCase
+from harness import DATA, BouncedTestCase
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -39,8 +44,10 @@ def data():
     }
 
 
-# what UnsubscribeSubscriber must be asked, as (emailaddress, listid)
-EXPECTED_UNSUBS = sorted([(AMP, '1'), (AMP, '2'), (APOS, '3'), (UTF8, '2')])
+# what UnsubscribeSubscriber must be asked, as (emailaddress, listid,
+# subscriberid, skipcheck)
+EXPECTED_UNSUBS = sorted([(AMP, '1', '10', '1'), (AMP, '2', '11', '1'),
+                          (APOS, '3', '12', '1'), (UTF8, '2', '14', '1')])
 
 
 def answered(fake):
@@ -55,7 +62,16 @@ def methods(calls):
                                for c in calls)
 
 
-class InterspireWire(BouncedTestCase):
+def details(calls, method, *names):
+    """The details NAMES of the calls of METHOD, sorted tuples ('' when
+    absent, repeated elements as a sorted list)."""
+    def value(v):
+        return sorted(v) if isinstance(v, list) else v
+    return sorted(tuple(value(c['parsed']['details'].get(n, '')) for n in names)
+                  for c in calls if c['parsed']['requestmethod'] == method)
+
+
+class IemCase(BouncedTestCase):
     variant = '6.1.5'
 
     def start_fake(self, token=TOKEN, fake_data=None, **kw):
@@ -66,19 +82,36 @@ class InterspireWire(BouncedTestCase):
         self.addCleanup(fake.stop)
         return fake
 
-    def configure(self, fake, concurrency=1, token=TOKEN):
+    def configure(self, fake, concurrency=1, token=TOKEN, extra=''):
         # '#' and ';' would start comments in the INI file: the token has none
         self.write_config(extra=(
             '\n[provider iem]\ntype = interspire\nendpoint = %s/xml.php\n'
             'username = %s\nusertoken = %s\nsenders = *\n'
             'retry-min = 50ms\nretry-max = 200ms\nconcurrency = %d\n'
-            % (fake.url, USER, token, concurrency)))
+            % (fake.url, USER, token, concurrency)) + extra)
 
-    def unsubscribe(self, *addrs):
+    def unsubscribe(self, *addrs, opts=()):
         """bounced process --list - with ADDRS on stdin"""
-        return self.process('--list', '-', stdin=''.join(
+        return self.process(*(list(opts) + ['--list', '-']), stdin=''.join(
             a + '\n' for a in addrs))
 
+    def unsubscribed(self, fake):
+        """{(emailaddress, listid): unsubscribed time} at the fake"""
+        return {(s['emailaddress'], s['listid']): s['unsubscribed']
+                for s in fake.get_data()['subscribers']}
+
+    def unsub_log(self, fake):
+        """(subscriberid, listid) of every unsubscribe the fake recorded"""
+        return sorted((e['subscriberid'], e['listid'])
+                      for e in fake.get_data()['unsubscribe_log'])
+
+    def assertActions(self, addr, states):
+        acts = self.show(addr)['actions']
+        self.assertEqual([(a['provider'], a['state']) for a in acts],
+                         [('iem', s) for s in states], acts)
+
+
+class InterspireWire(IemCase):
     def check_envelope(self, call):
         """CALL is a POST of text/xml with the envelope of the config."""
         self.assertEqual(call['method'], 'POST')
@@ -91,23 +124,18 @@ class InterspireWire(BouncedTestCase):
         self.assertIn(p['requesttype'], ('user', 'subscribers'))
         self.assertEqual(call['status'], 200)
 
-    def unsubscribed(self, fake):
-        """{(emailaddress, listid): unsubscribed time} at the fake"""
-        return {(s['emailaddress'], s['listid']): s['unsubscribed']
-                for s in fake.get_data()['subscribers']}
-
     def check_final(self, fake):
         un = self.unsubscribed(fake)
-        for addr, lid in EXPECTED_UNSUBS:
+        for addr, lid, _, _ in EXPECTED_UNSUBS:
             self.assertTrue(un[(addr, int(lid))], (addr, lid))
         self.assertEqual(un[(APOS, 1)], 1700000000)    # untouched
         self.assertEqual(un[('other@example.com', 1)], 0)
+        self.assertEqual(self.unsub_log(fake),
+                         [(10, 1), (11, 2), (12, 3), (14, 2)])
         self.assertEqual(self.ctl_json('queue'), [])
         self.assertEqual(self.ctl_json('dead'), [])
         for addr in (AMP, APOS, UTF8, NOWHERE):
-            acts = self.show(addr)['actions']
-            self.assertEqual([(a['provider'], a['state']) for a in acts],
-                             [('iem', 'done')], acts)
+            self.assertActions(addr, ['done'])
 
     def test_exact_calls_and_documents(self):
         fake = self.start_fake()
@@ -126,19 +154,14 @@ class InterspireWire(BouncedTestCase):
             if p['requestmethod'] == 'GetLists':
                 self.assertEqual(p['details'], ' ')
                 self.assertIn('<details> </details>', c['body'])
-        finds = sorted((c['parsed']['details']['email'],
-                        c['parsed']['details']['listids'])
-                       for c in calls
-                       if c['parsed']['requestmethod'] ==
-                       'GetAllListsForEmailAddress')
-        self.assertEqual(finds, sorted((a, '1,2,3')
-                                       for a in (AMP, APOS, UTF8, NOWHERE)))
-        unsubs = sorted((c['parsed']['details']['emailaddress'],
-                         c['parsed']['details']['listid'])
-                        for c in calls
-                        if c['parsed']['requestmethod'] ==
-                        'UnsubscribeSubscriber')
-        self.assertEqual(unsubs, EXPECTED_UNSUBS)
+        # one <listids> element per list: the lists GetLists named
+        self.assertEqual(details(calls, 'GetAllListsForEmailAddress',
+                                 'email', 'listids'),
+                         sorted((a, ['1', '2', '3'])
+                                for a in (AMP, APOS, UTF8, NOWHERE)))
+        self.assertEqual(details(calls, 'UnsubscribeSubscriber',
+                                 'emailaddress', 'listid', 'subscriberid',
+                                 'skipcheck'), EXPECTED_UNSUBS)
         # escaped on the wire, not merely accepted
         self.assertTrue(any('a&amp;b@example.com' in c['body'] for c in calls))
         self.assertTrue(all('a&b@' not in c['body'] for c in calls))
@@ -149,6 +172,19 @@ class InterspireWire(BouncedTestCase):
         self.unsubscribe(AMP, APOS)
         self.assertEqual(len(fake.calls()), n)
 
+    def test_address_on_no_list_is_done(self):
+        """xml.php answers FAILED with an empty message when the address
+        is on no list: nothing to do, not a dead letter"""
+        fake = self.start_fake()
+        self.configure(fake)
+        self.unsubscribe(NOWHERE, 'nobody.else@example.org')
+        self.assertEqual(methods(answered(fake)), collections.Counter({
+            'user/GetLists': 1, 'subscribers/GetAllListsForEmailAddress': 2}))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertActions(NOWHERE, ['done'])
+        self.assertActions('nobody.else@example.org', ['done'])
+
     def test_outage_is_retried(self):
         fake = self.start_fake()
         fake.configure(fail_status=503, fail_count=4)
@@ -156,13 +192,9 @@ class InterspireWire(BouncedTestCase):
         res = self.unsubscribe(AMP, APOS, UTF8, NOWHERE)
         injected = [c for c in fake.calls() if c.get('injected')]
         self.assertEqual(len(injected), 4, res)
-        calls = answered(fake)
-        unsubs = sorted((c['parsed']['details']['emailaddress'],
-                         c['parsed']['details']['listid'])
-                        for c in calls
-                        if c['parsed']['requestmethod'] ==
-                        'UnsubscribeSubscriber')
-        self.assertEqual(unsubs, EXPECTED_UNSUBS)
+        self.assertEqual(details(answered(fake), 'UnsubscribeSubscriber',
+                                 'emailaddress', 'listid', 'subscriberid',
+                                 'skipcheck'), EXPECTED_UNSUBS)
         self.check_final(fake)
 
     def test_many_at_once(self):
@@ -179,6 +211,8 @@ class InterspireWire(BouncedTestCase):
         self.check_final(fake)
 
     def test_user_without_lists(self):
+        """GetLists of a user with no list is FAILED with an empty
+        message: nothing to unsubscribe, no dead letter"""
         fake = self.start_fake(fake_data={'lists': [], 'subscribers': []})
         self.configure(fake)
         self.unsubscribe(AMP, APOS)
@@ -186,26 +220,241 @@ class InterspireWire(BouncedTestCase):
                          collections.Counter({'user/GetLists': 1}))
         self.assertEqual(self.ctl_json('queue'), [])
         self.assertEqual(self.ctl_json('dead'), [])
-        self.assertEqual([a['state'] for a in self.show(AMP)['actions']],
-                         ['done'])
+        self.assertActions(AMP, ['done'])
+        self.assertActions(APOS, ['done'])
 
-    def test_bad_credentials_are_dead(self):
-        fake = self.start_fake(token='the-real-one')
+    def test_other_users_lists_are_left_alone(self):
+        """Only the lists GetLists named are searched and acted on: the
+        same address on another user's list (which a comma list in one
+        <listids> would not have filtered out) stays subscribed."""
+        fake = self.start_fake(fake_data={
+            'users': [{'userid': 2, 'username': 'bob', 'usertoken': 'bobs'}],
+            'lists': [{'listid': 1, 'name': 'Mine'},
+                      {'listid': 2, 'name': 'Mine too'},
+                      {'listid': 3, 'name': "Bob's", 'ownerid': 2}],
+            'subscribers': [
+                {'subscriberid': 20, 'emailaddress': AMP, 'listid': 1},
+                {'subscriberid': 21, 'emailaddress': AMP, 'listid': 3},
+                {'subscriberid': 22, 'emailaddress': APOS, 'listid': 3}]})
         self.configure(fake)
         self.unsubscribe(AMP, APOS)
-        self.assertEqual(methods(answered(fake)),
-                         collections.Counter({'user/GetLists': 2}))
-        dead = self.ctl_json('dead')
-        self.assertEqual(sorted(d['address'] for d in dead), sorted([AMP, APOS]))
-        for d in dead:
-            self.assertIn('Unable to check user details', d['reason'])
-            self.assertIn('usertoken', d['reason'])
+        un = self.unsubscribed(fake)
+        self.assertTrue(un[(AMP, 1)])
+        self.assertEqual(un[(AMP, 3)], 0)
+        self.assertEqual(un[(APOS, 3)], 0)
+        self.assertEqual(self.unsub_log(fake), [(20, 1)])
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email', 'listids'),
+                         sorted([(AMP, ['1', '2']), (APOS, ['1', '2'])]))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertActions(AMP, ['done'])
+        self.assertActions(APOS, ['done'])
+
+    def test_exactly_that_subscriber(self):
+        """PostgreSQL installs match an address with ILIKE when
+        UnsubscribeSubscriber checks it ('_' stands for any character):
+        bounced names the subscriber step 1 found, with skipcheck, so
+        john.doe stays subscribed when john_doe is unsubscribed."""
+        fake = self.start_fake(database='pgsql', fake_data={
+            'lists': [{'listid': 1, 'name': 'News'}],
+            'subscribers': [
+                {'subscriberid': 5, 'emailaddress': 'john.doe@example.com',
+                 'listid': 1},
+                {'subscriberid': 6, 'emailaddress': 'john_doe@example.com',
+                 'listid': 1}]})
+        self.configure(fake)
+        self.unsubscribe('john_doe@example.com')
+        un = self.unsubscribed(fake)
+        self.assertTrue(un[('john_doe@example.com', 1)])
+        self.assertEqual(un[('john.doe@example.com', 1)], 0)
+        self.assertEqual(self.unsub_log(fake), [(6, 1)])
+        self.assertActions('john_doe@example.com', ['done'])
+
+    def test_refused_credentials_pause(self):
+        """'Unable to check user details.': nothing becomes a dead
+        letter, the actions wait with the reason; with the right token
+        (and once the server lets this address in again) they are done."""
+        fake = self.start_fake(token='the-real-one')
+        self.configure(fake)
+        self.unsubscribe(AMP, APOS, opts=['--drain-timeout', '3s'])
+        m = methods(answered(fake))
+        self.assertEqual(set(m), {'user/GetLists'})
+        self.assertEqual(self.ctl_json('dead'), [])
+        queue = self.ctl_json('queue')
+        self.assertEqual(sorted(q['address'] for q in queue),
+                         sorted([AMP, APOS]))
+        # the provider is paused, with the reason; its actions wait as
+        # they were
+        paused = self.run_ctl('queue').out
+        self.assertIn('provider iem paused', paused)
+        self.assertIn('Unable to check user details', paused)
+        self.assertIn('usertoken', paused)
+        self.assertActions(AMP, ['pending'])
+
+        # the operator puts the right token in; the server's ban of this
+        # address after the failed logins has run out (5 minutes)
+        fake.configure(reset=True)
+        self.configure(fake, token='the-real-one')
+        self.process('--drain-timeout', '20s')
         self.assertEqual(self.ctl_json('queue'), [])
-        self.assertEqual([a['state'] for a in self.show(AMP)['actions']],
-                         ['dead'])
+        self.assertEqual(self.ctl_json('dead'), [])
+        un = self.unsubscribed(fake)
+        self.assertTrue(un[(AMP, 1)] and un[(AMP, 2)] and un[(APOS, 3)])
+        self.assertActions(AMP, ['done'])
+        self.assertActions(APOS, ['done'])
 
 
 class InterspireWire610(InterspireWire):
-    """The same against the 6.1.0 answers (UnsubscribeSubscriber always
-    SUCCESS, the outcome in two <item>s)."""
+    """The same against the 6.1.0 answers (every result SUCCESS,
+    UnsubscribeSubscriber's outcome in two <item>s)."""
     variant = '6.1.0'
+
+
+class InterspireWire651(InterspireWire):
+    """The same against 6.5.1's layout (compact, non-ASCII as character
+    references)."""
+    variant = '6.5.1'
+
+
+def ids_data():
+    """User 1 owns lists 7, 12 and 13, user 2 list 99.  The subscriber of
+    the anonymised report (tests/data/arf/anon_interspire.eml: list 12,
+    subscriber 48213) is also on list 13; the one of the unsubscribe mail
+    (tests/data/unsub/mailru.eml: iem.42_7@, subscriber 42 of list 7) is
+    also on list 12."""
+    return {
+        'users': [{'userid': 2, 'username': 'bob', 'usertoken': 'bobs'}],
+        'lists': [{'listid': 7, 'name': 'Seven'},
+                  {'listid': 12, 'name': 'Twelve'},
+                  {'listid': 13, 'name': 'Thirteen'},
+                  {'listid': 99, 'name': "Bob's", 'ownerid': 2}],
+        'subscribers': [
+            {'subscriberid': 48213, 'emailaddress': 'Hidden.Reader@example.org',
+             'listid': 12},
+            {'subscriberid': 48300, 'emailaddress': 'Hidden.Reader@example.org',
+             'listid': 13},
+            {'subscriberid': 42, 'emailaddress': 'ivan.petrov@example.org',
+             'listid': 7},
+            {'subscriberid': 43, 'emailaddress': 'ivan.petrov@example.org',
+             'listid': 12},
+            {'subscriberid': 50, 'emailaddress': 'bobs.reader@example.org',
+             'listid': 99}],
+    }
+
+
+class InterspireIds(IemCase):
+    """Complaints and unsubscribe mails that name an Interspire subscriber
+    by list and subscriber id only (uid:iem:LIST:SUBSCRIBER)."""
+
+    def configure_ids(self, fake):
+        self.configure(fake, extra=(
+            '\n[unsubscribe]\naddresses = '
+            'iem.[SUBSCRIBER_ID]_[LIST_ID]@lists.example.org\n'))
+
+    def put_mail(self, kind, fixture):
+        for sub in ('new', 'tmp', 'cur'):
+            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
+        shutil.copyfile(os.path.join(DATA, fixture), os.path.join(
+            self.spool, kind, 'new', os.path.basename(fixture)))
+
+    def feedback_records(self, *ids):
+        """An accounting file of f records whose reports hid the address
+        but named the Interspire ids (LIST, SUBSCRIBER) of IDS; its path"""
+        head = ('type,timeLogged,feedbackType,format,rcpt,reportedDomain,'
+                'header_X-Mailer-LID,header_X-Mailer-RecptId\r\n')
+        rows = ''.join('f,2026-11-24 08:0%d:00+0000,abuse,arf,,aol.example,'
+                       '%s,%s\r\n' % (i, l, s) for i, (l, s) in enumerate(ids))
+        return self.write_file('spool/acct/acct-f.csv', head + rows)
+
+    def test_complaint_and_unsubscribe_mail(self):
+        fake = self.start_fake(fake_data=ids_data())
+        self.configure_ids(fake)
+        self.put_mail('fbl', 'arf/anon_interspire.eml')
+        self.put_mail('unsub', 'unsub/mailru.eml')
+        self.process()
+        calls = answered(fake)
+        self.assertEqual(methods(calls), collections.Counter({
+            'user/GetLists': 1,
+            # the complaint: its record, then (after the unsubscribe) who
+            # it is; the unsubscribe mail: its record
+            'subscribers/GetRecordByID': 3,
+            # once named, the hidden recipient is a complaint like any
+            # other: its other list too
+            'subscribers/GetAllListsForEmailAddress': 1,
+            'subscribers/UnsubscribeSubscriber': 3}))
+        # by id, with skipcheck: without it the server would ignore the
+        # id and take the first subscriber of the list
+        self.assertEqual(sorted(details(calls, 'UnsubscribeSubscriber',
+                                        'listid', 'subscriberid',
+                                        'skipcheck')),
+                         [('12', '48213', '1'), ('13', '48300', '1'),
+                          ('7', '42', '1')])
+        self.assertEqual(self.unsub_log(fake), [(42, 7), (48213, 12),
+                                                (48300, 13)])
+        un = self.unsubscribed(fake)
+        self.assertTrue(un[('Hidden.Reader@example.org', 12)])
+        self.assertTrue(un[('Hidden.Reader@example.org', 13)])
+        self.assertTrue(un[('ivan.petrov@example.org', 7)])
+        # the unsubscribe mail asked to leave one list
+        self.assertEqual(un[('ivan.petrov@example.org', 12)], 0)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertActions('uid:iem:12:48213', ['done'])
+        self.assertActions('uid:iem:7:42', ['done'])
+        self.assertEqual(self.show('uid:iem:7:42')['status'], 'unsubscribed')
+        # the address Interspire named for the hidden recipient has the
+        # complaint too
+        self.assertStatus('hidden.reader@example.org', 'complained')
+
+        # a second run: nothing to do, no call
+        n = len(fake.calls())
+        self.process()
+        self.assertEqual(len(fake.calls()), n)
+
+    def test_ids_that_do_not_belong_together(self):
+        """a subscriber id of another list, and a list of another user:
+        nothing is unsubscribed, the dead letters say why"""
+        fake = self.start_fake(fake_data=ids_data())
+        self.configure_ids(fake)
+        self.process(self.feedback_records(('7', '48213'), ('99', '50')))
+        calls = answered(fake)
+        self.assertEqual(methods(calls), collections.Counter({
+            'user/GetLists': 1, 'subscribers/GetRecordByID': 1}))
+        self.assertEqual(self.unsub_log(fake), [])
+        self.assertEqual(self.unsubscribed(fake)[
+            ('bobs.reader@example.org', 99)], 0)
+        dead = {d['address']: d['reason'] for d in self.ctl_json('dead')}
+        self.assertEqual(sorted(dead), ['uid:iem:7:48213', 'uid:iem:99:50'])
+        self.assertIn("is on list '12', not on list 7", dead['uid:iem:7:48213'])
+        self.assertIn("list 99 is not one of the lists of user 'admin'",
+                      dead['uid:iem:99:50'])
+
+    def test_already_gone(self):
+        """a subscriber unsubscribed before, or deleted: no unsubscribe;
+        a complaint still names the address"""
+        d = ids_data()
+        d['subscribers'][0]['unsubscribed'] = 1700000000
+        fake = self.start_fake(fake_data=d)
+        self.configure_ids(fake)
+        self.process(self.feedback_records(('12', '48213'), ('12', '777')))
+        # the complaint named an address: acted on where it is still
+        # subscribed (list 13), as any complaint
+        self.assertEqual(methods(answered(fake)), collections.Counter({
+            'user/GetLists': 1, 'subscribers/GetRecordByID': 2,
+            'subscribers/GetAllListsForEmailAddress': 1,
+            'subscribers/UnsubscribeSubscriber': 1}))
+        self.assertEqual(self.unsub_log(fake), [(48300, 13)])
+        self.assertEqual(self.unsubscribed(fake)[
+            ('Hidden.Reader@example.org', 12)], 1700000000)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertActions('uid:iem:12:48213', ['done'])
+        self.assertActions('uid:iem:12:777', ['done'])
+        self.assertStatus('hidden.reader@example.org', 'complained')
+
+
+class InterspireIds610(InterspireIds):
+    variant = '6.1.0'
+
+
+class InterspireIds651(InterspireIds):
+    variant = '6.5.1'

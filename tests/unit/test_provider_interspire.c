@@ -1,9 +1,9 @@
 /*
  * test_provider_interspire.c - the Interspire provider and its XML
  * documents: the requests of each step (read back with mxml and compared
- * element by element), escaping, the list cache and its refresh, and the
- * verdicts on realistic answers of 6.1.5 and 6.1.0, failures and
- * malformed ones.
+ * element by element), escaping, the list cache and its refresh, the
+ * subscribers known by ids only, the probe, and the verdicts on realistic
+ * answers of 6.1.x, 6.1.0 and 6.5.x, failures and malformed ones.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -265,6 +265,8 @@ static void test_ops_table(void **state)
 	assert_non_null(provider_interspire_ops.build);
 	assert_non_null(provider_interspire_ops.parse);
 	assert_non_null(provider_interspire_ops.release);
+	assert_non_null(provider_interspire_ops.probe);
+	assert_non_null(provider_interspire_ops.probe_parse);
 }
 
 /* step 0 with no cache: user/GetLists, empty details sent as a space */
@@ -288,8 +290,9 @@ static void test_getlists_request(void **state)
 /* GetLists fills the cache; fresh for list-refresh seconds, then refreshed */
 static void test_cache_refresh(void **state)
 {
-	static const char *const names[] = { "email", "listids" };
-	static const char *const values[] = { "x@example.com", "1,2,5" };
+	static const char *const names[] = { "email", "listids", "listids",
+					      "listids" };
+	static const char *const values[] = { "x@example.com", "1", "2", "5" };
 	struct fx *f = *state;
 	struct action a = action_for("x@example.com", 0);
 	struct http_req req;
@@ -304,7 +307,9 @@ static void test_cache_refresh(void **state)
 					 sizeof(f->err)), 0);
 	check_http(&req);
 	check_request(req.body, "admin", "tok&en", "subscribers",
-		      "GetAllListsForEmailAddress", names, values, 2);
+		      "GetAllListsForEmailAddress", names, values, 4);
+	/* never one element holding "1,2,5": the server ignores it */
+	assert_null(strstr(req.body, "1,2"));
 	http_req_clear(&req);
 
 	/* list-refresh seconds later: GetLists again */
@@ -362,8 +367,9 @@ static int build_at(struct fx *f, struct action *a, int64_t now)
 /* while a refresh is on its way, others use the old ids; none at start */
 static void test_cache_while_refreshing(void **state)
 {
-	static const char *const names[] = { "email", "listids" };
-	static const char *const values[] = { "b@example.com", "1,2,5" };
+	static const char *const names[] = { "email", "listids", "listids",
+					      "listids" };
+	static const char *const values[] = { "b@example.com", "1", "2", "5" };
 	struct fx *f = *state;
 	struct action a = action_for("a@example.com", 0);
 	struct action b = action_for("b@example.com", 0);
@@ -389,7 +395,7 @@ static void test_cache_while_refreshing(void **state)
 	assert_int_equal(f->p.ops->build(&f->p, &b, 1601, &req, f->err,
 					 sizeof(f->err)), 0);
 	check_request(req.body, "admin", "tok&en", "subscribers",
-		      "GetAllListsForEmailAddress", names, values, 2);
+		      "GetAllListsForEmailAddress", names, values, 4);
 	http_req_clear(&req);
 	/* no answer within the request timeout (30 s): asked again */
 	assert_int_equal(build_at(f, &c, 1631), 0);
@@ -402,24 +408,30 @@ static void test_cache_while_refreshing(void **state)
 	assert_int_equal(d.step, 1);
 	assert_int_equal(build_at(f, &e, 2231), 0);
 	/* a failed refresh ends it too: the next one asks again */
-	assert_int_equal(judge(f, &e, BAD_USER, NULL), PROVIDER_FAILED);
+	assert_int_equal(judge(f, &e, BAD_USER, NULL), PROVIDER_PAUSE);
 	e = action_for("e@example.com", 0);
 	assert_int_equal(build_at(f, &e, 2232), 0);
 }
 
-/* a user with no list: done without any further call */
+/* a user with no list: done without any further call; 6.1.x and later
+   say so with FAILED and an empty message, 6.1.0 with empty data */
 static void test_zero_lists(void **state)
 {
 	struct fx *f = *state;
 	struct action a = action_for("x@example.com", 0);
 	struct http_req req;
 
-	fill_cache(f, 1000, LISTS_NONE, PROVIDER_DONE);
+	fill_cache(f, 1000, FAILED(""), PROVIDER_DONE);
 	assert_int_equal(f->p.ops->build(&f->p, &a, 1010, &req, f->err,
 					 sizeof(f->err)), 1);
 	assert_int_equal(a.step, PROVIDER_STEP_DONE);
+	a = action_for("x@example.com", 0);
+	fill_cache(f, 2000, LISTS_NONE, PROVIDER_DONE);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 2010, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, PROVIDER_STEP_DONE);
 	a = action_for("x@example.com", 1);	/* queued before, at step 1 */
-	assert_int_equal(f->p.ops->build(&f->p, &a, 1010, &req, f->err,
+	assert_int_equal(f->p.ops->build(&f->p, &a, 2010, &req, f->err,
 					 sizeof(f->err)), 1);
 	assert_int_equal(a.step, PROVIDER_STEP_DONE);
 }
@@ -457,27 +469,30 @@ static void test_escaping(void **state)
 
 	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *const n1[] = { "email", "listids" };
-		const char *const v1[] = { cases[i].addr, "1,2,5" };
-		const char *const n2[] = { "emailaddress", "listid" };
-		const char *const v2[] = { cases[i].addr, "2" };
+		const char *const n1[] = { "email", "listids", "listids",
+					   "listids" };
+		const char *const v1[] = { cases[i].addr, "1", "2", "5" };
+		const char *const n2[] = { "emailaddress", "listid",
+					   "subscriberid", "skipcheck" };
+		const char *const v2[] = { cases[i].addr, "2", "11", "1" };
 		struct action a = action_for(cases[i].addr, 1);
 		struct http_req req;
 
 		assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
 						 sizeof(f->err)), 0);
 		check_request(req.body, "admin", "tok&en", "subscribers",
-			      "GetAllListsForEmailAddress", n1, v1, 2);
+			      "GetAllListsForEmailAddress", n1, v1, 4);
 		assert_non_null(strstr(req.body, cases[i].raw));
 		http_req_clear(&req);
 
 		a.step = 2;
 		g_strlcpy(a.list_id, "2", sizeof(a.list_id));
+		g_strlcpy(a.subscriber_id, "11", sizeof(a.subscriber_id));
 		assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
 						 sizeof(f->err)), 0);
 		check_http(&req);
 		check_request(req.body, "admin", "tok&en", "subscribers",
-			      "UnsubscribeSubscriber", n2, v2, 2);
+			      "UnsubscribeSubscriber", n2, v2, 4);
 		assert_non_null(strstr(req.body, cases[i].raw));
 		http_req_clear(&req);
 	}
@@ -585,7 +600,9 @@ static void test_find_answers(void **state)
 		  PROVIDER_FAILED, "numeric" },
 		{ FAILED("Invalid request type"), PROVIDER_FAILED,
 		  "GetAllListsForEmailAddress: Invalid request type" },
-		{ FAILED(""), PROVIDER_FAILED, "without a reason" },
+		/* 6.1.x and later: an address on no list */
+		{ FAILED(""), PROVIDER_DONE, "" },
+		{ FAILED("  \n"), PROVIDER_DONE, "" },
 	};
 	struct fx *f = *state;
 	size_t i;
@@ -615,7 +632,7 @@ static void test_unsub_answers(void **state)
 			 "not subscribed to this list"), PROVIDER_DONE, "" },
 		{ FAILED("Something else went wrong"), PROVIDER_FAILED,
 		  "UnsubscribeSubscriber list 3: Something else went wrong" },
-		{ BAD_USER, PROVIDER_FAILED, "check username and usertoken" },
+		{ BAD_USER, PROVIDER_PAUSE, "check username and usertoken" },
 		/* 6.1.0: always SUCCESS, the outcome in two items */
 		{ "<response>\n<status>SUCCESS</status>\n\n<data>\n"
 		  "\t<item>1</item>\n\t<item></item>\n</data>\n\n</response>\n",
@@ -645,21 +662,48 @@ static void test_unsub_answers(void **state)
 	}
 }
 
-/* bad credentials fail for good at every step; the cache is untouched */
+/* refused credentials pause the provider at every step, whatever the
+   version says; the action and the cache are untouched */
 static void test_bad_credentials(void **state)
 {
+	static const struct {
+		const char *body, *why;
+	} cases[] = {
+		{ BAD_USER, "Unable to check user details." },
+		{ FAILED("Invalid details"), "Invalid details" },
+		{ FAILED("Invalid Details."), "Invalid Details." },
+		{ FAILED("Error: Please contact your system admin!"),
+		  "not active" },
+	};
 	struct fx *f = *state;
 	struct http_req req;
 	uint8_t step;
+	size_t i;
 
-	for (step = 0; step <= 2; step++) {
-		struct action a = action_for("x@example.com", step);
+	for (step = 0; step <= 5; step++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct action a = action_for(step >= 3 ?
+						     "uid:iem:3:17" :
+						     "x@example.com", step);
 
-		g_strlcpy(a.list_id, "3", sizeof(a.list_id));
-		assert_int_equal(judge(f, &a, BAD_USER, NULL), PROVIDER_FAILED);
-		assert_non_null(strstr(f->err, "Unable to check user details."));
+			g_strlcpy(a.list_id, "3", sizeof(a.list_id));
+			g_strlcpy(a.subscriber_id, "17",
+				  sizeof(a.subscriber_id));
+			a.klass = CLASS_COMPLAINT;
+			assert_int_equal(judge(f, &a, cases[i].body, NULL),
+					 PROVIDER_PAUSE);
+			assert_non_null(strstr(f->err, cases[i].why));
+			assert_int_equal(a.step, step);
+			assert_string_equal(a.resolved, "");
+		}
+	}
+	assert_non_null(strstr(f->err, "Please contact"));
+	{
+		struct action a = action_for("x@example.com", 0);
+
+		assert_int_equal(judge(f, &a, BAD_USER, NULL), PROVIDER_PAUSE);
 		assert_non_null(strstr(f->err, "usertoken"));
-		assert_int_equal(a.step, step);
+		assert_non_null(strstr(f->err, "failed logins"));
 	}
 	/* still no cache: step 0 asks again */
 	{
@@ -748,7 +792,9 @@ static void test_http_status(void **state)
 		const char *why;
 	} cases[] = {
 		{ 404, PROVIDER_FAILED, "HTTP 404" },
-		{ 403, PROVIDER_FAILED, "check endpoint" },
+		{ 403, PROVIDER_PAUSE, "refuses us" },
+		{ 401, PROVIDER_PAUSE, "HTTP 401" },
+		{ 400, PROVIDER_FAILED, "check endpoint" },
 		{ 301, PROVIDER_FAILED, "redirects" },
 		{ 204, PROVIDER_FAILED, "HTTP 204" },
 		{ 408, PROVIDER_RETRY, "HTTP 408" },
@@ -783,9 +829,9 @@ static void test_getlists_answers(void **state)
 		{ "<response><status>SUCCESS</status><data><item><listid>-1"
 		  "</listid></item></data></response>", PROVIDER_FAILED,
 		  "<listid>" },
-		{ FAILED("Invalid request method"), PROVIDER_FAILED,
-		  "GetLists: Invalid request method" },
-		{ BAD_USER, PROVIDER_FAILED, "GetLists: Unable" },
+		{ FAILED("Invalid request type"), PROVIDER_FAILED,
+		  "GetLists: Invalid request type" },
+		{ BAD_USER, PROVIDER_PAUSE, "GetLists: Unable" },
 	};
 	struct fx *f = *state;
 	size_t i;
@@ -801,6 +847,373 @@ static void test_getlists_answers(void **state)
 		assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
 						 sizeof(f->err)), 0);
 		http_req_clear(&req);
+	}
+}
+
+/* the children of GetAllListsForEmailAddress: only the user's lists,
+   whatever the server searched */
+static void test_find_only_own_lists(void **state)
+{
+	static const char *body =
+		"<response><status>SUCCESS</status><data>"
+		"<item><subscriberid>10</subscriberid><listid>1</listid></item>"
+		"<item><subscriberid>11</subscriberid><listid>3</listid></item>"
+		"<item><subscriberid>12</subscriberid><listid>5</listid></item>"
+		"</data></response>";
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 1);
+	GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);	/* 1, 2, 5 */
+	assert_int_equal(judge(f, &a, body, spawn), PROVIDER_DONE);
+	assert_int_equal(spawn->len, 2);
+	assert_string_equal(g_array_index(spawn, struct action, 0).list_id,
+			    "1");
+	assert_string_equal(g_array_index(spawn, struct action, 1).list_id,
+			    "5");
+	assert_string_equal(g_array_index(spawn, struct action, 1)
+				    .subscriber_id, "12");
+	g_array_free(spawn, TRUE);
+}
+
+/* an unsubscribe queued before subscriber ids were sent (no id): by
+   address, as before */
+static void test_unsub_without_id(void **state)
+{
+	static const char *const names[] = { "emailaddress", "listid" };
+	static const char *const values[] = { "x@example.com", "2" };
+	struct fx *f = *state;
+	struct action a = action_for("x@example.com", 2);
+	struct http_req req;
+
+	g_strlcpy(a.list_id, "2", sizeof(a.list_id));
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "subscribers",
+		      "UnsubscribeSubscriber", names, values, 2);
+	http_req_clear(&req);
+}
+
+/* ROW_17 - GetRecordByID of subscriber 17 on LIST with ADDR, unsubscribed
+   UNSUB and bounced BOUNCED (6.1.x layout) */
+#define ROW_17(list, addr, unsub, bounced) \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<response>\n" \
+	"<status>SUCCESS</status>\n<data><subscriberid>17</subscriberid>\n" \
+	"<listid>" list "</listid>\n<emailaddress>" addr "</emailaddress>\n" \
+	"<domainname>@example.com</domainname>\n<format>h</format>\n" \
+	"<confirmed>1</confirmed>\n<bounced>" bounced "</bounced>\n" \
+	"<unsubscribed>" unsub "</unsubscribed>\n</data></response>\n"
+
+/* ids_action - an action for the subscriber uid:iem:LIST:17 of class
+   KLASS at STEP */
+static struct action ids_action(const char *list, int klass, uint8_t step)
+{
+	struct action a;
+	char key[64];
+
+	snprintf(key, sizeof(key), "uid:iem:%s:17", list);
+	a = action_for(key, step);
+	a.op = klass == CLASS_COMPLAINT ? OP_COMPLAINT : OP_UNSUBSCRIBE;
+	a.klass = (uint8_t)klass;
+	g_strlcpy(a.list_id, list, sizeof(a.list_id));
+	g_strlcpy(a.subscriber_id, "17", sizeof(a.subscriber_id));
+	return a;
+}
+
+/* build_check - build A and check the request is METHOD with the
+   subscriber's ids (N of subscriberid, listid, skipcheck) */
+static void build_check(struct fx *f, struct action *a, const char *method,
+			size_t n)
+{
+	static const char *const names[] = { "subscriberid", "listid",
+					     "skipcheck" };
+	const char *values[] = { a->subscriber_id, a->list_id, "1" };
+	struct http_req req;
+
+	assert_int_equal(f->p.ops->build(&f->p, a, 1001, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_http(&req);
+	check_request(req.body, "admin", "tok&en", "subscribers", method,
+		      names, values, n);
+	http_req_clear(&req);
+}
+
+/* a complaint that named the subscriber by ids: the list checked against
+   the user's, the subscriber's record, the unsubscribe by id with
+   skipcheck, then its address for the dispatcher */
+static void test_ids_complaint(void **state)
+{
+	struct fx *f = *state;
+	struct action a = ids_action("5", CLASS_COMPLAINT, 0);
+	struct http_req req;
+
+	/* step 0: GetLists, then on to the record */
+	assert_int_equal(build_at(f, &a, 1000), 0);
+	assert_int_equal(judge(f, &a, LISTS_3, NULL), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 3);
+	build_check(f, &a, "GetRecordByID", 1);
+	assert_int_equal(judge(f, &a, ROW_17("5", "Jo&amp;e@Example.COM", "0",
+					     "0"), NULL), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 4);
+	assert_string_equal(a.resolved, "");
+	build_check(f, &a, "UnsubscribeSubscriber", 3);
+	assert_int_equal(judge(f, &a, OK_EMPTY, NULL), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 5);
+	build_check(f, &a, "GetRecordByID", 1);
+	assert_int_equal(judge(f, &a, ROW_17("5", "Jo&amp;e@Example.COM",
+					     "1780000000", "0"), NULL),
+			 PROVIDER_DONE);
+	assert_string_equal(a.resolved, "jo&e@example.com");
+
+	/* a second one: the cache serves, no GetLists */
+	a = ids_action("2", CLASS_COMPLAINT, 0);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1002, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 3);
+}
+
+/* an unsubscribe mail by ids: done after the unsubscribe, no address */
+static void test_ids_unsubscribe(void **state)
+{
+	struct fx *f = *state;
+	struct action a = ids_action("2", CLASS_UNSUB, 3);
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	build_check(f, &a, "GetRecordByID", 1);
+	assert_int_equal(judge(f, &a, ROW_17("2", "x@example.com", "0", "0"),
+			       NULL), PROVIDER_CONTINUE);
+	build_check(f, &a, "UnsubscribeSubscriber", 3);
+	/* 6.1.0's shape */
+	assert_int_equal(judge(f, &a, "<response><status>SUCCESS</status><data>"
+			       "<item>1</item><item></item></data></response>",
+			       NULL), PROVIDER_DONE);
+	assert_string_equal(a.resolved, "");
+}
+
+/* what the record of a subscriber known by ids may say */
+static void test_ids_record_answers(void **state)
+{
+	static const struct {
+		int klass;
+		uint8_t step;
+		const char *body;
+		enum provider_result want;
+		uint8_t then;
+		const char *resolved, *why;
+	} cases[] = {
+		/* no such subscriber: 6.1.x FAILED empty, 6.1.0 empty data */
+		{ CLASS_COMPLAINT, 3, FAILED(""), PROVIDER_DONE, 3, "", "" },
+		{ CLASS_COMPLAINT, 3, OK_EMPTY, PROVIDER_DONE, 3, "", "" },
+		/* already gone from the list: nothing to unsubscribe, but a
+		   complaint still names its address */
+		{ CLASS_COMPLAINT, 3, ROW_17("5", "a@example.com", "1700000000",
+					     "0"), PROVIDER_DONE, 3,
+		  "a@example.com", "" },
+		{ CLASS_COMPLAINT, 3, ROW_17("5", "a@example.com", "0",
+					     "1700000000"), PROVIDER_DONE, 3,
+		  "a@example.com", "" },
+		{ CLASS_UNSUB, 3, ROW_17("5", "a@example.com", "1700000000",
+					 "0"), PROVIDER_DONE, 3, "", "" },
+		/* the ids do not belong together: nothing is done */
+		{ CLASS_COMPLAINT, 3, ROW_17("2", "a@example.com", "0", "0"),
+		  PROVIDER_FAILED, 3, "", "is on list '2', not on list 5" },
+		{ CLASS_COMPLAINT, 3,
+		  "<response><status>SUCCESS</status><data><subscriberid>18"
+		  "</subscriberid><listid>5</listid></data></response>",
+		  PROVIDER_FAILED, 3, "", "answered subscriber '18'" },
+		{ CLASS_COMPLAINT, 3, FAILED("Invalid request type"),
+		  PROVIDER_FAILED, 3, "", "GetRecordByID: Invalid request type" },
+		/* 6.5.x: compact, non-ASCII as character references */
+		{ CLASS_COMPLAINT, 5,
+		  "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<response>\n"
+		  "<status>SUCCESS</status>\n<data><subscriberid>17"
+		  "</subscriberid><listid>5</listid><emailaddress>Jos&#xE9;"
+		  "@example.com</emailaddress><bounced>0</bounced>"
+		  "<unsubscribed>1780000000</unsubscribed></data></response>\n",
+		  PROVIDER_DONE, 5, "jos\xc3\xa9@example.com", "" },
+		/* after the unsubscribe anything is done: the address is a
+		   bonus, the unsubscribe happened */
+		{ CLASS_COMPLAINT, 5, FAILED(""), PROVIDER_DONE, 5, "", "" },
+		{ CLASS_COMPLAINT, 5, FAILED("Database error"), PROVIDER_DONE, 5,
+		  "", "Database error" },
+		{ CLASS_COMPLAINT, 5, ROW_17("5", "not an address", "1", "0"),
+		  PROVIDER_DONE, 5, "", "" },
+		{ CLASS_COMPLAINT, 5, ROW_17("4", "a@example.com", "1", "0"),
+		  PROVIDER_DONE, 5, "", "not on list 5" },
+		/* the unsubscribe by id */
+		{ CLASS_COMPLAINT, 4, FAILED("No List or email address"),
+		  PROVIDER_FAILED, 4, "", "list 5: No List or email address" },
+		{ CLASS_UNSUB, 4, OK_EMPTY, PROVIDER_DONE, 4, "", "" },
+		/* not a whole answer: retried */
+		{ CLASS_COMPLAINT, 3, "<response><status>SUCCESS</status>",
+		  PROVIDER_RETRY, 3, "", "GetRecordByID: the answer is" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = ids_action("5", cases[i].klass,
+					     cases[i].step);
+
+		g_strlcpy(a.resolved, "stale@example.com", sizeof(a.resolved));
+		assert_int_equal(judge(f, &a, cases[i].body, NULL),
+				 cases[i].want);
+		assert_int_equal(a.step, cases[i].then);
+		if (cases[i].want != PROVIDER_RETRY)
+			assert_string_equal(a.resolved, cases[i].resolved);
+		assert_non_null(strstr(f->err, cases[i].why));
+	}
+}
+
+/* the list of a subscriber known by ids must be one of the user's: a
+   cache older than the action is fetched again once, then it fails */
+static void test_ids_other_users_list(void **state)
+{
+	struct fx *f = *state;
+	struct action a = ids_action("9", CLASS_COMPLAINT, 3);
+	struct http_req req;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);	/* 1, 2, 5 */
+	/* queued before the cache was filled: fails at once */
+	a.created_ms = 999000;
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+					 sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "list 9 is not one of the lists of "
+				       "user 'admin'"));
+	assert_null(req.body);
+
+	/* queued after it: GetLists again, though the cache is fresh */
+	a = ids_action("9", CLASS_COMPLAINT, 3);
+	a.created_ms = 1100000;
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1101, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 0);
+	assert_int_equal(build_at(f, &a, 1101), 0);
+	assert_int_equal(judge(f, &a,
+			       "<response><status>SUCCESS</status><data><item>"
+			       "<listid>9</listid></item></data></response>",
+			       NULL), PROVIDER_CONTINUE);
+	build_check(f, &a, "GetRecordByID", 1);
+
+	/* and a list still missing after that fetch: failed */
+	a = ids_action("8", CLASS_COMPLAINT, 3);
+	a.created_ms = 1100000;
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1102, &req, f->err,
+					 sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "list 8 is not one"));
+
+	/* a user with no list at all */
+	fill_cache(f, 2000, FAILED(""), PROVIDER_DONE);
+	a = ids_action("9", CLASS_UNSUB, 0);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 2001, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 3);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 2001, &req, f->err,
+					 sizeof(f->err)), -1);
+}
+
+/* what build() refuses for subscribers known by ids, and for addresses at
+   their steps */
+static void test_ids_refusals(void **state)
+{
+	static const struct {
+		const char *addr, *list, *sub;
+		uint8_t step;
+		const char *why;
+	} cases[] = {
+		{ "uid:iem:5:17", "", "17", 3, "no numeric" },
+		{ "uid:iem:5:17", "5", "", 0, "no numeric" },
+		{ "uid:iem:5:17", "5", "", 4, "no numeric" },
+		{ "uid:iem:5:17", "5", "1 OR 1", 5, "no numeric" },
+		{ "uid:iem:5:17", "5", "17", 1, "step 1 is not for a subscriber "
+						"known by ids" },
+		{ "uid:iem:5:17", "5", "17", 2, "step 2 is not" },
+		{ "x@example.com", "5", "17", 3, "step 3 is not for an address" },
+		{ "x@example.com", "5", "17", 5, "step 5 is not" },
+		{ "x@example.com", "5", "17", 6, "unknown step 6" },
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = action_for(cases[i].addr, cases[i].step);
+		struct http_req req;
+
+		g_strlcpy(a.list_id, cases[i].list, sizeof(a.list_id));
+		g_strlcpy(a.subscriber_id, cases[i].sub,
+			  sizeof(a.subscriber_id));
+		f->err[0] = '\0';
+		assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+						 sizeof(f->err)), -1);
+		assert_non_null(strstr(f->err, cases[i].why));
+		assert_null(req.body);
+	}
+}
+
+/* the probe: authentication/xmlapitest and its verdicts */
+static void test_probe(void **state)
+{
+	static const struct {
+		long status;
+		const char *body;
+		enum provider_result want;
+		const char *why;
+	} cases[] = {
+		/* 6.1.x */
+		{ 200, "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<response>\n"
+		  "<status>SUCCESS</status>\n<data><userid>1</userid>\n"
+		  "<username>admin</username></data></response>\n",
+		  PROVIDER_DONE, "accepts user 'admin' (id 1)" },
+		/* 6.5.x */
+		{ 200, "<response><status>SUCCESS</status><data><user><userid>7"
+		  "</userid><username>o&#039;neil</username></user></data>"
+		  "</response>", PROVIDER_DONE, "accepts user 'o'neil' (id 7)" },
+		{ 200, BAD_USER, PROVIDER_PAUSE, "check username and usertoken" },
+		{ 200, FAILED("Invalid details"), PROVIDER_PAUSE, "Invalid" },
+		{ 200, FAILED("Error: Please contact your system admin!"),
+		  PROVIDER_PAUSE, "not active" },
+		{ 200, FAILED("Invalid request type"), PROVIDER_FAILED,
+		  "is endpoint the xml.php" },
+		{ 200, FAILED("No data has been given to the XML-API."),
+		  PROVIDER_FAILED, "No data" },
+		{ 200, "<html><body>It works!</body></html>", PROVIDER_FAILED,
+		  "not <response>" },
+		{ 200, "<br />\n<b>Fatal error</b>: out of memory",
+		  PROVIDER_RETRY, "not XML" },
+		{ 401, "", PROVIDER_PAUSE, "HTTP 401" },
+		{ 403, "", PROVIDER_PAUSE, "HTTP 403" },
+		{ 404, "", PROVIDER_FAILED, "HTTP 404" },
+		{ 302, "", PROVIDER_FAILED, "redirects" },
+		{ 408, "", PROVIDER_RETRY, "HTTP 408" },
+		{ 429, "", PROVIDER_RETRY, "HTTP 429" },
+		{ 503, "", PROVIDER_RETRY, "HTTP 503" },
+	};
+	struct fx *f = *state;
+	struct http_req req;
+	size_t i;
+
+	assert_int_equal(f->p.ops->probe(&f->p, 1000, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_http(&req);
+	check_request(req.body, "admin", "tok&en", "authentication",
+		      "xmlapitest", NULL, NULL, 0);
+	http_req_clear(&req);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct http_resp r = answer(cases[i].body);
+
+		r.status = cases[i].status;
+		f->err[0] = '\0';
+		assert_int_equal(f->p.ops->probe_parse(&f->p, &r, f->err,
+						       sizeof(f->err)),
+				 cases[i].want);
+		assert_non_null(strstr(f->err, cases[i].why));
+	}
+	/* the probe leaves the list cache alone */
+	{
+		struct action a = action_for("x@example.com", 0);
+
+		assert_int_equal(build_at(f, &a, 1000), 0);
 	}
 }
 
@@ -963,6 +1376,14 @@ int main(void)
 		T(test_tolerated),
 		T(test_http_status),
 		T(test_getlists_answers),
+		T(test_find_only_own_lists),
+		T(test_unsub_without_id),
+		T(test_ids_complaint),
+		T(test_ids_unsubscribe),
+		T(test_ids_record_answers),
+		T(test_ids_other_users_list),
+		T(test_ids_refusals),
+		T(test_probe),
 		cmocka_unit_test(test_xml_request_values),
 		cmocka_unit_test(test_xml_request_refusals),
 		cmocka_unit_test(test_xml_parse_text),
