@@ -186,7 +186,6 @@ class TestProcessMail(MailCase):
             'second@example.org': 'complained',
             'third+tag@example.com': 'complained',
             'happy.reader@example.net': 'active',             # not-spam
-            'postmaster@reports.example.org': 'active',       # auth-failure
             'ivan.petrov@example.org': 'complained',          # mail.ru
             'jane.doe@example.net': 'complained',             # Yahoo
             'jos\u00e9@example.fr': 'complained',             # 8-bit
@@ -200,6 +199,9 @@ class TestProcessMail(MailCase):
             'fbl.huge.eml', 'fbl.huge.eml.why', 'fbl.malformed_plain.eml',
             'fbl.malformed_plain.eml.why'])
         self.assertIn('more than drop-max-size', self.why('fbl.huge.eml'))
+        # a DMARC failure report is no complaint, of no one
+        self.assertEqual(self.ls('ignored'), ['fbl.auth_failure.eml',
+                                              'fbl.auth_failure.eml.why'])
 
     def test_complaint_blacklist(self):
         """complaint-action = blacklist: the complaint also becomes a hard

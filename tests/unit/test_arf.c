@@ -43,6 +43,8 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709633558, .report_from = "feedback@arf.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = 0 } },
 	{ "mailru.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleRU-FBL/2.0",
@@ -59,7 +61,10 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cd123cd456ef7",
 		.envelope_from = "fbl@feedback.example.org",
 		.envelope_to = "fbl@fbl.example.com",
-		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG } },
+		.report_time = 1709701211, .report_from = "fbl@feedback.example.org",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
+		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG |
+			 ARF_F_RCPT_FROM_TO } },
 	{ "jmrp.eml", {
 		.feedback_type = "abuse",
 		.rcpts = { "complainer@outlook.example.com" }, .n_rcpts = 1,
@@ -73,8 +78,11 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "staff@hotmail.example.com",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709843400, .report_from = "staff@hotmail.example.com",
+		.report_to = "fbl@fbl.example.com",
+		.kind_why = "Microsoft JMRP (X-HmXmrOriginalRecipient in the original)",
 		.flags = ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
-			 ARF_F_RCPT_FROM_ORIG } },
+			 ARF_F_RCPT_FROM_ORIG | ARF_F_KNOWN_SHAPE } },
 	{ "anon_mailwizz.eml", {
 		.feedback_type = "abuse", .user_agent = "ISP-Example-FBL/0.9",
 		.version = "1", .arrival_time = 1709906340,
@@ -86,6 +94,9 @@ static const struct fixture fixtures[] = {
 		.mw_subscriber_uid = "ww123cd456ef7",
 		.x_job = "mailwizz-ce123cd456ef7",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709906645,
+		.report_from = "fbl-noreply@isp.example.org",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_REDACTED | ARF_F_ANONYMISED } },
 	{ "anon_interspire.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleNet-ARF/3",
@@ -99,6 +110,8 @@ static const struct fixture fixtures[] = {
 		.mailer_lid = "12", .mailer_recptid = "48213",
 		.envelope_from = "arf@isp.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709974800, .report_from = "arf@isp.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_HEADERS_ONLY | ARF_F_ANONYMISED } },
 	{ "not_spam.eml", {
 		.feedback_type = "not-spam", .user_agent = "ExampleFBL/1.4",
@@ -110,19 +123,23 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: not-spam",
 		.flags = 0 } },
 	{ "auth_failure.eml", {
 		.feedback_type = "auth-failure", .user_agent = "ExampleDMARC/1.0",
 		.version = "1", .original_mail_from = "mailer@news.example.com",
 		.arrival_time = 1710118923, .source_ip = "192.0.2.99",
 		.reported_domain = "news.example.com", .auth_failure = "dkim",
-		.rcpts = { "postmaster@reports.example.org" }, .n_rcpts = 1,
 		.orig_from = "mailer@news.example.com",
 		.orig_subject = "Invoice",
 		.orig_message_id = "<forged.1@news.example.com>",
 		.envelope_from = "dmarc@reports.example.org",
 		.envelope_to = "fbl@fbl.example.com",
-		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG } },
+		.report_from = "dmarc@reports.example.org",
+		.report_to = "fbl@fbl.example.com", .kind = ARF_KIND_AUTH_REPORT,
+		.kind_why = "Feedback-Type: auth-failure",
+		.flags = ARF_F_HEADERS_ONLY } },
 	{ "multi_rcpt.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
 		.version = "1", .reported_domain = "news.example.com",
@@ -133,6 +150,8 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_REDACTED } },
 	{ "gmail.eml", {
 		.feedback_type = "abuse",
@@ -150,12 +169,16 @@ static const struct fixture fixtures[] = {
 		.feedback_id = "cc123cd456ef7:ab123cd456ef7:mailwizz:news.example.com",
 		.envelope_from = "feedback-noreply@mail.example.com",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback-noreply@mail.example.com",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_REDACTED | ARF_F_ANONYMISED } },
 	{ "report_only.eml", {
 		.feedback_type = "abuse", .user_agent = "MinimalFBL",
 		.rcpts = { "lonely@example.net" }, .n_rcpts = 1,
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.kind_why = "message/feedback-report without Feedback-Type",
 		.flags = ARF_F_TYPE_ASSUMED | ARF_F_NO_ORIGINAL } },
 	{ "encoded.eml", {
 		/* "abuse\x01junk": the first token; Latin-1 bytes read as
@@ -176,6 +199,8 @@ static const struct fixture fixtures[] = {
 		.list_id_token = "ab123cd456ef7.list.news.example.com",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.kind_why = "Feedback-Type: abuse",
 		.flags = 0 } },
 	{ "raw8bit.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
@@ -186,6 +211,8 @@ static const struct fixture fixtures[] = {
 		.orig_message_id = "<r8@news.example.com>",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_HEADERS_ONLY } },
 };
 
@@ -253,6 +280,11 @@ static void check_report(const char *name, const struct arf_report *got,
 	assert_string_equal(got->feedback_id, want->feedback_id);
 	assert_string_equal(got->envelope_from, want->envelope_from);
 	assert_string_equal(got->envelope_to, want->envelope_to);
+	assert_int_equal(got->report_time, want->report_time);
+	assert_string_equal(got->report_from, want->report_from);
+	assert_string_equal(got->report_to, want->report_to);
+	assert_string_equal(arf_kind_name(got->kind), arf_kind_name(want->kind));
+	assert_string_equal(got->kind_why, want->kind_why);
 	assert_string_equal(arf_flags_str(got->flags, fg, sizeof(fg)),
 			    arf_flags_str(want->flags, fw, sizeof(fw)));
 }
@@ -410,6 +442,7 @@ static void test_envelope(void **state)
 {
 	static const char late[] =
 		"From: someone@example.org\n"
+		"Subject: complaint about message from 192.0.2.1\n"
 		"Return-Path: <forged@evil.example.org>\n"
 		"X-Bounced-Envelope-To: <forged@evil.example.org>\n"
 		"Content-Type: message/rfc822\n\n"
@@ -429,7 +462,8 @@ static void test_envelope(void **state)
 	assert_string_equal(got.envelope_to, "");
 	assert_string_equal(got.rcpts[0], "reader@example.net");
 	assert_int_equal(got.flags, ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
-				    ARF_F_RCPT_FROM_ORIG);
+				    ARF_F_RCPT_FROM_ORIG | ARF_F_KNOWN_SHAPE |
+				    ARF_F_RCPT_FROM_TO);
 	assert_int_equal(arf_parse(bad, sizeof(bad) - 1, &got, err,
 				   sizeof(err)), 0);
 	assert_string_equal(got.envelope_from, "");
@@ -467,8 +501,9 @@ static void test_long_values(void **state)
 	assert_string_equal(got.mw_subscriber_uid, "");
 	assert_string_equal(got.mailer_lid, "");
 	assert_string_equal(got.x_job, "");
+	/* 200 times 'a' is 200 hex digits: an opaque local part */
 	assert_int_equal(got.n_rcpts, 0);
-	assert_int_equal(got.flags, ARF_F_ANONYMISED);
+	assert_int_equal(got.flags, ARF_F_REDACTED | ARF_F_ANONYMISED);
 	g_free(buf);
 	g_free(orig);
 	g_free(fields);
@@ -498,7 +533,7 @@ static void test_c1_addresses(void **state)
 	assert_string_equal(got.orig_return_path, "");
 	assert_int_equal(got.n_rcpts, 1);
 	assert_string_equal(got.rcpts[0], "ok\xc3\xa9@example.net");
-	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG);
+	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG | ARF_F_RCPT_FROM_TO);
 	g_free(buf);
 }
 
