@@ -6,10 +6,10 @@
  * The recipient is taken from the most trustworthy place that names one:
  * the report's Original-Rcpt-To fields, else the original's
  * X-HmXmrOriginalRecipient (Microsoft JMRP), else the original's To when
- * it names exactly one mailbox that is neither the original's sender
- * (From, Return-Path, the report's Original-Mail-From) nor one of the
- * report mail's own addresses (a mail someone sent to themselves, or to
- * the feedback address).  Placeholders and hashes that providers write
+ * it names exactly one mailbox that is neither at a domain of the
+ * original's sender (From, Return-Path, the report's Original-Mail-From:
+ * the sender itself, the list's own address) nor one of the report
+ * mail's own addresses (the feedback address).  Placeholders and hashes that providers write
  * in place of the address ("xxxxxxx@", "redacted@", "*****",
  * "<32 hex digits>@") are never returned; ARF_F_REDACTED says one was
  * seen.
@@ -113,7 +113,7 @@ static int arf_rcpt_add(struct arf_report *r, const char *v)
 		r->flags |= ARF_F_RCPTS_TRUNCATED;
 		return 0;
 	}
-	memcpy(r->rcpts[r->n_rcpts++], a, sizeof(a));
+	memcpy(r->rcpts[r->n_rcpts++], a, strlen(a) + 1);
 	return 1;
 }
 
@@ -134,19 +134,38 @@ static void arf_rcpt_headers(GMimeObject *o, const char *name,
 	}
 }
 
+/* arf_domain_of - the domain of address A, or "" */
+static const char *arf_domain_of(const char *a)
+{
+	const char *at = strrchr(a, '@');
+
+	return at ? at + 1 : "";
+}
+
 /* arf_rcpt_sender - is A one of the addresses that cannot be the
-   complainer: the original's sender, the report's own From and To, the
-   envelope of the report */
+   complainer: the report's own From and To, the envelope of the report,
+   or an address of the original's sender domains (its From, Return-Path,
+   the report's Original-Mail-From: the list's own address, the sender
+   itself) */
 static int arf_rcpt_sender(const struct arf_report *r, const char *a)
 {
 	const char *const own[] = {
-		r->orig_from, r->orig_return_path, r->original_mail_from,
 		r->report_from, r->report_to, r->envelope_from, r->envelope_to,
 	};
+	const char *const senders[] = {
+		r->orig_from, r->orig_return_path, r->original_mail_from,
+	};
+	const char *dom = arf_domain_of(a);
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(own); i++)
 		if (own[i][0] && strcmp(own[i], a) == 0)
+			return 1;
+	for (i = 0; i < G_N_ELEMENTS(senders); i++)
+		if (senders[i][0] && (strcmp(senders[i], a) == 0 ||
+				      (dom[0] && g_ascii_strcasecmp(
+					       arf_domain_of(senders[i]),
+					       dom) == 0)))
 			return 1;
 	return 0;
 }

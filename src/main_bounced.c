@@ -279,8 +279,8 @@ static void process_notify(const struct config *cfg, struct state *st)
 	notify_sender_free(ns);
 }
 
-/* print_aside - "fbl/new set aside: 3 dsn, 1 auto-reply, ..." when
-   mails were set aside */
+/* print_aside - "fbl/new set aside: 3 dsn, 1 auto-reply (moved to
+   ignored/)" when mails were set aside */
 static void print_aside(const uint64_t aside[MAIL_ASIDE_KINDS])
 {
 	unsigned k, n = 0;
@@ -289,12 +289,12 @@ static void print_aside(const uint64_t aside[MAIL_ASIDE_KINDS])
 		n += aside[k] > 0;
 	if (!n)
 		return;
-	printf("fbl/new set aside (moved to ignored/):");
+	printf("fbl/new set aside:");
 	for (k = 0, n = 0; k < MAIL_ASIDE_KINDS; k++)
 		if (aside[k])
 			printf("%s %llu %s", n++ ? "," : "",
 			       (unsigned long long)aside[k], mail_aside_name(k));
-	printf("\n");
+	printf(" (moved to ignored/)\n");
 	fflush(stdout);
 }
 
