@@ -16,7 +16,9 @@
  *    complained-about address (or for the subscriber's uid: key).
  * With no pattern at all (no [fbl] senders and no provider senders: the
  * embedded defaults), or a pattern "*", nothing can be told apart and
- * every report is taken as ours; fbl_policy_open() says so.
+ * every report is taken as ours; fbl_policy_open() says so.  A provider's
+ * "*" (every bounce routed to it) counts only while [fbl] senders is
+ * unset.
  *
  * The patterns' domains are also "our sender domains": the original's To
  * is never taken for the complainer when it is an address of one of them

@@ -58,8 +58,12 @@ struct fbl_policy *fbl_policy_new(const struct config *cfg)
 	for (i = 0; i < cfg->n_providers; i++) {
 		const struct config_provider *cp = &cfg->providers[i];
 
+		/* a provider's "*" routes every bounce to it; it says nothing
+		   about our senders when [fbl] senders says it */
 		for (s = cp->senders; s && *s; s++)
-			fbl_add(p, *s);
+			if (!cfg->fbl_senders || !cfg->fbl_senders[0] ||
+			    strcmp(*s, "*") != 0)
+				fbl_add(p, *s);
 		p->mailwizz |= cp->type == PROVIDER_MAILWIZZ;
 		p->interspire |= cp->type == PROVIDER_INTERSPIRE;
 	}

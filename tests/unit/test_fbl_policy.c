@@ -91,16 +91,26 @@ static void test_defaults_take_everything(void **state)
 		assert_true(fbl_policy_open(p));
 		fbl_policy_free(p);
 	}
-	/* "*" anywhere means every sender */
+	/* a provider's "*" means every sender, unless [fbl] senders says
+	   which are ours: then it only routes bounces */
 	{
 		struct config_provider hook = provider(PROVIDER_WEBHOOK, all);
+		static char *star[] = { "*", NULL };
 
-		cfg.fbl_senders = fbl_news;
 		cfg.providers = &hook;
 		cfg.n_providers = 1;
 		p = fbl_policy_new(&cfg);
 		assert_true(fbl_policy_open(p));
 		assert_true(ours(p, &r, NULL, NULL));
+		fbl_policy_free(p);
+		cfg.fbl_senders = fbl_news;
+		p = fbl_policy_new(&cfg);
+		assert_false(fbl_policy_open(p));
+		assert_false(ours(p, &r, NULL, NULL));
+		fbl_policy_free(p);
+		cfg.fbl_senders = star;
+		p = fbl_policy_new(&cfg);
+		assert_true(fbl_policy_open(p));
 		fbl_policy_free(p);
 	}
 }
