@@ -347,6 +347,30 @@ class TestProcessMail(MailCase):
         self.assertNotIn('set aside', res.out)
         self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 14)
 
+    def test_report_dates(self):
+        """the complaint's time is the report's, not the processing time;
+        a date far after the mail arrived is not believed"""
+        d = os.path.join(self.spool, 'fbl', 'new')
+        with open(os.path.join(DATA, 'arf', 'date_only.eml'), 'rb') as f:
+            data = f.read()
+        self.put_mail('fbl', 'arf/date_only.eml', 'm1')
+        self.put_mail('fbl', 'arf/cr_only.eml', 'm2')
+        ahead = data.replace(b'Mon, 11 Mar 2024 08:30:00 +0000',
+                             b'Fri, 01 Jan 2100 00:00:00 +0000')
+        self.assertNotEqual(ahead, data)
+        with open(os.path.join(d, 'm3'), 'wb') as f:
+            f.write(ahead.replace(b'omar.f@', b'later@'))
+        arrived = 1710201600        # 2024-03-12T00:00:00Z
+        for n in ('m1', 'm2', 'm3'):
+            os.utime(os.path.join(d, n), (arrived, arrived))
+        self.process()
+        self.assertEqual(self.show('omar.f@example.net')['reason']['time'],
+                         '2024-03-11T08:30:00Z')         # Date
+        self.assertEqual(self.show('chris.ray@example.net')['reason']['time'],
+                         '2024-03-11T07:05:00Z')         # Arrival-Date
+        self.assertEqual(self.show('later@example.net')['reason']['time'],
+                         '2024-03-12T00:00:00Z')         # when it arrived
+
     def test_complaint_blacklist(self):
         """complaint-action = blacklist: the complaint also becomes a hard
         bounce on the reported campaign (the report named the subscriber:
