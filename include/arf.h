@@ -12,9 +12,17 @@
  *    AOL, Gmail, mail.ru, Comcast...), also when wrapped in another
  *    multipart;
  *  - a report part without an original (ARF_F_NO_ORIGINAL);
- *  - no report part but an attached message/rfc822 (Microsoft JMRP, a
- *    forwarded complaint): the type is assumed to be "abuse"
- *    (ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED).
+ *  - no report part but an attached original in a known provider's shape
+ *    (Microsoft JMRP, AOL's older "Client TOS Notification"): the type is
+ *    assumed to be "abuse" (ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
+ *    ARF_F_KNOWN_SHAPE).
+ *
+ * What else reaches a feedback address is recognised and named in KIND
+ * (arf_kind.c): delivery-status notifications, auto-replies and read
+ * receipts, DMARC / authentication-failure / TLS reports, and forwarded
+ * mail.  Only ARF_KIND_REPORT is a feedback report; the others are
+ * returned with their fields filled as far as they go, never as reports.
+ * CR-only and mixed line endings are read like LF.
  *
  * Every string is NUL-terminated valid UTF-8 without control characters
  * (CR, LF, TAB, NUL and C1 controls are removed), truncated on a character
@@ -45,6 +53,23 @@
 #define ARF_F_RCPT_FROM_ORIG	0x0040u /* rcpts come from the original's
 					   headers, not Original-Rcpt-To */
 #define ARF_F_RCPTS_TRUNCATED	0x0080u /* more than ARF_MAX_RCPTS addresses */
+#define ARF_F_KNOWN_SHAPE	0x0100u /* no report part: a provider's own
+					   complaint shape (JMRP, AOL) */
+#define ARF_F_RCPT_FROM_TO	0x0200u /* the recipient is the original's
+					   To (the weakest source) */
+
+/* what the mail is (arf_kind.c) */
+enum arf_kind {
+	ARF_KIND_REPORT = 0,	/* a feedback report (ARF, JMRP, AOL) */
+	ARF_KIND_DSN,		/* a delivery-status notification (bounce) */
+	ARF_KIND_AUTO_REPLY,	/* an auto-reply, vacation notice, read
+				   receipt */
+	ARF_KIND_AUTH_REPORT,	/* a DMARC / authentication-failure report
+				   (RFC 6591, DMARC aggregate), a TLS report */
+	ARF_KIND_FORWARD,	/* a mail carrying another one without any
+				   report: a user's forward */
+};
+#define ARF_KINDS 5
 
 struct arf_report {
 	/* from the message/feedback-report part */
@@ -61,9 +86,12 @@ struct arf_report {
 	char reported_domain[256];	/* first Reported-Domain, lower case */
 	char auth_failure[32];		/* RFC 6591 Auth-Failure, lower case */
 
-	/* the complained-about recipients: normalised, distinct, from
+	/* the complained-about recipients: normalised, distinct, never a
+	   placeholder or opaque address (arf_redacted); from
 	   Original-Rcpt-To, else from the original's headers
-	   (X-HmXmrOriginalRecipient, else To when it names one mailbox) */
+	   (X-HmXmrOriginalRecipient, else To when it names one mailbox that
+	   is not the original's sender nor the report's own addresses:
+	   ARF_F_RCPT_FROM_TO) */
 	char rcpts[ARF_MAX_RCPTS][ADDR_MAX + 1];
 	size_t n_rcpts;
 
@@ -86,20 +114,41 @@ struct arf_report {
 	char envelope_from[ADDR_MAX + 1]; /* Return-Path; "" for <> */
 	char envelope_to[ADDR_MAX + 1];	/* X-Bounced-Envelope-To */
 
+	/* the report mail itself */
+	int64_t report_time;		/* its Date, Unix time; 0 unknown */
+	char report_from[ADDR_MAX + 1];	/* its From */
+	char report_to[ADDR_MAX + 1];	/* its To (first mailbox) */
+
+	enum arf_kind kind;		/* what the mail is */
+	char kind_why[160];		/* what showed it ("multipart/report;
+					   report-type=delivery-status",
+					   "Auto-Submitted: auto-replied") */
+
 	unsigned flags;			/* ARF_F_* */
 };
 
 /*
  * arf_parse - parse the mail in BUF (LEN bytes; the caller bounds LEN)
- * into R (cleared first).  0, or -EINVAL with a one-line reason in ERR
- * ("not a feedback report: no message/feedback-report part and no
- * attached original message", or "not a mail: no header could be
- * read").  The first call runs g_mime_init() and sets up the parser
+ * into R (cleared first).  0 with R->kind saying what the mail is, or
+ * -EINVAL with a one-line reason in ERR ("not a feedback report: no
+ * message/feedback-report part and no attached original message", or
+ * "not a mail: no header could be read").  The first call runs g_mime_init() and sets up the parser
  * options (raw 8-bit header bytes read as UTF-8, else Latin-1); nothing
  * calls g_mime_shutdown().
  */
 int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	      char *err, size_t errlen);
+
+/* arf_kind_name - "report", "dsn", "auto-reply", "auth-report",
+   "forward" */
+const char *arf_kind_name(enum arf_kind kind);
+
+/* arf_redacted - does SRC (an address, maybe "rfc822;" typed or in angle
+   brackets) stand for a hidden recipient rather than name one: a local
+   part that is empty, a placeholder word ("redacted", "hashed",
+   "removed", "hidden", "anonymous", ...), masked with '*' or runs of
+   'x' or '#', or opaque (32 or more hex digits: a hash)? */
+int arf_redacted(const char *src);
 
 /* arf_flags_str - the flags as "no-report-part,type-assumed,..." into
    BUF (for logs and `bouncectl`); returns BUF */

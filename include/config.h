@@ -150,6 +150,10 @@ struct config {
 	char *notify_web_url;	/* MailWizz web UI base for links; NULL */
 	uint32_t notify_max_items; /* items listed in one mail, default 500 */
 
+	/* [fbl] */
+	char **fbl_senders;	/* NULL-terminated globs of our senders,
+				   lower case; NULL = none (docs/FBL.md) */
+
 	/* [rrd] */
 	char *rrd_file;		/* default "<state>/bounced.rrd" */
 

@@ -109,7 +109,7 @@ cJSON *ctl_paused_json(const struct ctl_pause *p, size_t n);
 /* ---- ctl_stats.c: the numbers of stats, shared with report ---- */
 
 #define CTL_STATS_TOP_DOMAINS 10
-#define CTL_STATS_N_COUNTERS 14
+#define CTL_STATS_N_COUNTERS 19
 
 /* the meta counters shown ("count.records", "count.hard", …) */
 extern const char *const ctl_stats_counter_names[CTL_STATS_N_COUNTERS];

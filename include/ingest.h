@@ -47,6 +47,9 @@ enum ingest_status {
 				   as failed (ingest_job_fail) */
 	INGEST_REFUSED = 3,	/* ingest_mail: the mail says nothing usable
 				   (WHY says why): it belongs in failed/ */
+	INGEST_ASIDE = 4,	/* ingest_mail: the mail is no input of its
+				   kind (WHY says what it is); counted, it
+				   belongs in ignored/ */
 };
 
 struct ingest;
@@ -129,24 +132,36 @@ void ingest_end(struct ingest_job *job, struct ingest_counts *counts);
  * ingest_mail_parse_fn - turn the mail's LEN bytes in BUF (KEY: its
  * absolute path, MTIME: its modification time) into at most MAX events in
  * EVS (their strings stay valid until the next call; kind set, class left
- * to ingest), *N of them.  0, or -EINVAL with a reason in WHY (the mail is
- * refused), or another -errno.
+ * to ingest), *N of them.  0; INGEST_MAIL_ASIDE when the mail is no input
+ * of this kind (a bounce that reached the feedback address): no events,
+ * WHY says what it is and *ASIDE names the meta counter of its kind
+ * ("count.fbl_dsn"); -EINVAL with a reason in WHY (the mail is refused);
+ * or another -errno.
  */
 struct event;
 typedef int (*ingest_mail_parse_fn)(const char *buf, size_t len,
 				    const char *key, int64_t mtime,
 				    struct event *evs, size_t max, size_t *n,
-				    void *arg, char *why, size_t whylen);
+				    const char **aside, void *arg, char *why,
+				    size_t whylen);
 #define INGEST_MAIL_EVENTS 16
+#define INGEST_MAIL_ASIDE 1
 /*
  * ingest_mail - take the mail file PATH (at most MAX_SIZE bytes) through
- * PARSE.  Returns INGEST_TAKEN, INGEST_ALREADY (taken before: move it on),
- * INGEST_REFUSED (WHY says why: too large, not parsable, nothing usable),
- * or -errno (the file could not be read, or the state written; logged).
+ * PARSE.  Returns INGEST_TAKEN; INGEST_ASIDE (WHY says what the mail is:
+ * its counter was added, in one transaction with the file's record);
+ * INGEST_ALREADY (taken or set aside before: move it on; WHY is empty, or
+ * says what it is when it was set aside); INGEST_REFUSED (WHY says why:
+ * too large, not parsable, nothing usable); or -errno (the file could not
+ * be read, or the state written; logged).
  */
 int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 		ingest_mail_parse_fn parse, void *arg,
 		struct ingest_counts *counts, char *why, size_t whylen);
+
+/* ingest_state - the state IN writes to (for parsers that look up what
+   the state knows) */
+struct state *ingest_state(const struct ingest *in);
 
 /* ingest_counts_add - TOTAL += C */
 void ingest_counts_add(struct ingest_counts *total,

@@ -3,10 +3,14 @@
  * (spool/fbl) or a List-Unsubscribe mail (spool/unsub).
  *
  * Both are parsers for ingest_mail() (ingest.h): pass a struct
- * mail_events as ARG.  An ARF report gives one complaint event per
- * reported recipient; a report that hides the recipient gives one event
- * under a "uid:" key naming the subscriber (MAIL_UID_MW / MAIL_UID_IEM),
- * with the identifiers of the reported mail for the providers.  An
+ * mail_events as ARG.  An ARF report about our mail (fbl_policy.h) gives
+ * one complaint event per reported recipient; a report that hides the
+ * recipient gives one event under a "uid:" key naming the subscriber
+ * (MAIL_UID_MW / MAIL_UID_IEM), with the identifiers of the reported mail
+ * for the providers.  What else reaches the feedback address (a bounce,
+ * an auto-reply, a DMARC report, a forward) and reports about mail we did
+ * not send are set aside (INGEST_MAIL_ASIDE) under the counter of their
+ * kind (enum mail_aside), never taken for complaints.  An
  * unsubscribe mail gives one unsubscribe event under the "uid:" key of
  * the subscriber its address names, with the From address and the Subject
  * kept in the record (reason's orig and DSN text).  A mail that names no
@@ -30,9 +34,36 @@
 #define MAIL_UID_IEM "uid:iem:"
 #define MAIL_DIAG_MAX 512
 
+/* why a mail of fbl/ was set aside: what it is */
+enum mail_aside {
+	MAIL_ASIDE_DSN = 0,	/* a delivery-status notification */
+	MAIL_ASIDE_AUTO_REPLY,	/* an auto-reply, read receipt */
+	MAIL_ASIDE_AUTH_REPORT,	/* DMARC / auth-failure / TLS report */
+	MAIL_ASIDE_FORWARD,	/* a forwarded mail */
+	MAIL_ASIDE_NOT_OURS,	/* a report about mail we did not send */
+};
+#define MAIL_ASIDE_KINDS 5
+
+/* mail_aside_name - "dsn", "auto-reply", "auth-report", "forward",
+   "not-ours" */
+const char *mail_aside_name(unsigned kind);
+/* mail_aside_counter - the meta counter of a kind: "count.fbl_dsn",
+   "count.fbl_autoreply", "count.fbl_authreport", "count.fbl_forward",
+   "count.fbl_notours" */
+const char *mail_aside_counter(unsigned kind);
+
+struct fbl_policy;
+struct state;
+
 struct mail_events {
 	const struct unsub_addr_set *unsub;	/* forms of unsubscribe
 						   addresses (borrowed) */
+	const struct fbl_policy *fbl;	/* what is our mail (borrowed; NULL:
+					   every report is ours) */
+	struct state *st;		/* looked up by the policy (may be
+					   NULL) */
+	int aside;			/* the kind of the last mail set
+					   aside, -1 when it was not */
 	/* scratch the events point into, valid until the next parse */
 	struct arf_report arf;
 	struct unsub_mail um;
@@ -46,13 +77,13 @@ struct mail_events {
    mail_events) */
 int mail_events_arf(const char *buf, size_t len, const char *key,
 		    int64_t mtime, struct event *evs, size_t max, size_t *n,
-		    void *arg, char *why, size_t whylen);
+		    const char **aside, void *arg, char *why, size_t whylen);
 
 /* mail_events_unsub - an unsubscribe mail (ingest_mail_parse_fn; ARG a
    struct mail_events with its unsub forms set) */
 int mail_events_unsub(const char *buf, size_t len, const char *key,
 		      int64_t mtime, struct event *evs, size_t max, size_t *n,
-		      void *arg, char *why, size_t whylen);
+		      const char **aside, void *arg, char *why, size_t whylen);
 
 /* mail_key_is_uid - is KEY a "uid:" key rather than an address? */
 int mail_key_is_uid(const char *key);

@@ -6,7 +6,10 @@
  * transaction as what they count: "count.hard", "count.soft",
  * "count.escalated", "count.complaint", "count.unsub", "count.duplicate"
  * (ingest), "count.api_ok", "count.api_retry", "count.api_dead" (the
- * dispatcher's results).  The queue is the number of outbox entries.
+ * dispatcher's results), "count.fbl_dsn", "count.fbl_autoreply",
+ * "count.fbl_authreport", "count.fbl_forward", "count.fbl_notours" (mails
+ * of the feedback maildir set aside, by kind: mail_events.h).  The queue
+ * is the number of outbox entries.
  *
  * The RRD gets, once per step (METRICS_STEP seconds, aligned on the wall
  * clock), the difference between the totals now and the totals at its last
@@ -54,6 +57,11 @@ enum metrics_ds {
 	METRICS_API_OK,
 	METRICS_API_RETRY,
 	METRICS_API_DEAD,
+	METRICS_FBL_DSN,	/* feedback mails set aside, by kind */
+	METRICS_FBL_AUTOREPLY,
+	METRICS_FBL_AUTHREPORT,
+	METRICS_FBL_FORWARD,
+	METRICS_FBL_NOTOURS,
 	METRICS_QUEUE,		/* a gauge, not a count */
 	METRICS_N_DS
 };

@@ -1,9 +1,10 @@
 /*
  * spool.h - the spool directory as `bounced run` uses it: acct/ (the
  * accounting files PowerMTA moves in), done/ (files taken to their end,
- * kept done-retention, then deleted) and failed/ (files that could not be
- * taken, each with NAME.why beside it saying why), and the queue of names
- * in acct/ waiting to be taken.
+ * kept done-retention, then deleted), failed/ (files that could not be
+ * taken, each with NAME.why beside it saying why), ignored/ (mails that
+ * are no input of their maildir, with their NAME.why, kept like done/),
+ * and the queue of names in acct/ waiting to be taken.
  *
  * Names are file names in acct/ (no '/'); a name is wanted unless it
  * starts with '.' or matches one of the acct-ignore globs (a file still
@@ -95,11 +96,18 @@ int spool_done_from(struct spool *sp, const char *dir, const char *name,
 		    const char *as);
 int spool_fail_from(struct spool *sp, const char *dir, const char *name,
 		    const char *as, const char *why);
+/* spool_ignore_from - write ignored/AS.why (WHY, and that nothing is to
+   be done) and move DIR/NAME to ignored/AS (created when missing); with a
+   retention of 0 DIR/NAME is deleted instead.  0 or -errno (logged;
+   -ENOENT when DIR/NAME is gone) */
+int spool_ignore_from(struct spool *sp, const char *dir, const char *name,
+		      const char *as, const char *why);
+
 /* spool_dir - the spool directory itself */
 const char *spool_dir(const struct spool *sp);
 
-/* spool_expire - delete the files of done/ finished at least the
-   retention before NOW (the later of their modification and status-change
+/* spool_expire - delete the files of done/ and ignored/ finished at least
+   the retention before NOW (the later of their modification and status-change
    times); the number deleted, or -errno */
 int spool_expire(struct spool *sp, time_t now);
 

@@ -7,6 +7,8 @@
  * transaction, then it moves to done/ as "fbl.NAME" or "unsub.NAME" (or is
  * deleted, done-retention 0); a mail that names no one, does not parse or
  * is too large goes to failed/ under the same name with its .why.  A mail
+ * of fbl/ that is no feedback report about our mail (mail_events.h, enum
+ * mail_aside) goes to ignored/ with its .why, counted per kind.  A mail
  * taken before a crash but still in new/ is known by the state and only
  * moved.
  */
@@ -15,6 +17,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "mail_events.h"	/* MAIL_ASIDE_KINDS */
 
 struct config;
 struct ingest;
@@ -48,22 +53,26 @@ const char *spool_mail_kind_name(enum spool_mail_kind kind);
 /*
  * spool_mail_take - take the mails of KIND's new/ through IN, oldest
  * first, for about MAX_MS (0: all of them), adding what they gave to
- * TOTAL.  *MORE says whether mails were left for the next call.  Returns
- * how many mails were taken or refused, or -errno when the state could
- * not be written (the mail stays in new/ for the next try).
+ * TOTAL, and the mails set aside to ASIDE (MAIL_ASIDE_KINDS counts per
+ * kind; may be NULL).  *MORE says whether mails were left for the next
+ * call.  Returns how many mails were taken, set aside or refused, or
+ * -errno when the state could not be written (the mail stays in new/ for
+ * the next try).
  */
 int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		    enum spool_mail_kind kind, int max_ms,
-		    struct ingest_counts *total, bool *more);
+		    struct ingest_counts *total, uint64_t *aside, bool *more);
 
 /*
  * spool_mail_process - `bounced process` on the spool: every mail of
- * CFG's spool maildirs through IN; COUNTS[kind] gets what each gave and
- * MAILS[kind] how many mails were taken or refused.  0, or -errno (the
- * spool could not be opened, or the state written; logged).
+ * CFG's spool maildirs through IN; COUNTS[kind] gets what each gave,
+ * MAILS[kind] how many mails were taken, set aside or refused, and ASIDE
+ * how many of fbl/ were set aside, per kind.  0, or -errno (the spool
+ * could not be opened, or the state written; logged).
  */
 int spool_mail_process(const struct config *cfg, struct ingest *in,
 		       struct ingest_counts counts[SPOOL_MAIL_KINDS],
-		       int mails[SPOOL_MAIL_KINDS]);
+		       int mails[SPOOL_MAIL_KINDS],
+		       uint64_t aside[MAIL_ASIDE_KINDS]);
 
 #endif

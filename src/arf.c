@@ -9,7 +9,11 @@
  * message/global-headers).  The report part and a headers-only original
  * are header blocks: their decoded content is parsed again as a message.
  * The envelope `bounced drop` prepended is read from the mail's first
- * two header lines.
+ * two header lines.  A mail with CR-only line ends (old Mac mailers) is
+ * read from a copy in which every CR, CR LF and LF is one LF; GMime
+ * itself reads LF and CR LF, also mixed.  What the mail is (a report, a
+ * bounce, an auto-reply...) is decided by arf_kind.c from what the walk
+ * found.
  *
  * Error policy: -EINVAL with a one-line reason when the mail is no
  * feedback report at all; a report that lacks fields is not an error (the
@@ -26,13 +30,6 @@
 
 #define ARF_WALK_DEPTH 8		/* nested multiparts looked into */
 #define ARF_PART_MAX (1024 * 1024)	/* bytes of a header-block part kept */
-
-struct arf_found {
-	GMimePart *report;		/* message/feedback-report */
-	GMimeMessage *orig;		/* message/rfc822's message */
-	GMimePart *orig_headers;	/* text/rfc822-headers,
-					   message/global-headers */
-};
 
 static GMimeParserOptions *arf_options;
 
@@ -53,7 +50,63 @@ static void arf_gmime_init(void)
 	}
 }
 
-/* arf_walk - find the report part and the original under OBJ */
+/* arf_mark - note the first part type that marks a kind */
+static void arf_mark(struct arf_found *f, GMimeContentType *ct)
+{
+	if (!f->part_type[0])
+		snprintf(f->part_type, sizeof(f->part_type), "%s/%s",
+			 g_mime_content_type_get_media_type(ct),
+			 g_mime_content_type_get_media_subtype(ct));
+}
+
+/* arf_leaf - what a leaf part of type CT is */
+static void arf_leaf(GMimeObject *obj, GMimeContentType *ct,
+		     struct arf_found *f)
+{
+	const char *sub = g_mime_content_type_get_media_subtype(ct);
+	const char *name;
+
+	if (!f->report && g_mime_content_type_is_type(ct, "message",
+						      "feedback-report")) {
+		f->report = GMIME_PART(obj);
+	} else if (!f->orig && !f->orig_headers &&
+		   (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
+		    g_mime_content_type_is_type(ct, "message",
+						"global-headers"))) {
+		f->orig_headers = GMIME_PART(obj);
+	} else if (g_mime_content_type_is_type(ct, "message",
+					       "delivery-status") ||
+		   g_mime_content_type_is_type(ct, "message",
+					       "global-delivery-status")) {
+		f->dsn = true;
+		arf_mark(f, ct);
+	} else if (g_mime_content_type_is_type(ct, "message",
+					       "disposition-notification") ||
+		   g_mime_content_type_is_type(ct, "message",
+					       "global-disposition-notification")) {
+		f->mdn = true;
+		arf_mark(f, ct);
+	} else if (!f->text && g_mime_content_type_is_type(ct, "text",
+							   "plain")) {
+		f->text = GMIME_PART(obj);
+	}
+	if (!sub)
+		return;
+	name = g_mime_part_get_filename(GMIME_PART(obj));
+	if (g_mime_content_type_is_type(ct, "application", "*") &&
+	    (strstr(sub, "zip") || strstr(sub, "gzip") || strstr(sub, "xml"))) {
+		f->archive = true;
+		arf_mark(f, ct);
+	} else if (name && (g_str_has_suffix(name, ".xml") ||
+			    g_str_has_suffix(name, ".xml.gz") ||
+			    g_str_has_suffix(name, ".zip"))) {
+		f->archive = true;
+		arf_mark(f, ct);
+	}
+}
+
+/* arf_walk - find the report part, the original and what else tells
+   what the mail is, under OBJ */
 static void arf_walk(GMimeObject *obj, int depth, struct arf_found *f)
 {
 	GMimeContentType *ct;
@@ -61,9 +114,21 @@ static void arf_walk(GMimeObject *obj, int depth, struct arf_found *f)
 
 	if (!obj)
 		return;
+	ct = g_mime_object_get_content_type(obj);
 	if (GMIME_IS_MULTIPART(obj)) {
+		const char *rt;
+
 		if (depth >= ARF_WALK_DEPTH)
 			return;
+		rt = ct && g_mime_content_type_is_type(ct, "multipart", "report") ?
+			     g_mime_content_type_get_parameter(ct, "report-type") :
+			     NULL;
+		if (rt && !f->report_type[0]) {
+			g_strlcpy(f->report_type, rt, sizeof(f->report_type));
+			g_strstrip(f->report_type);
+			for (i = 0; f->report_type[i]; i++)
+				f->report_type[i] = g_ascii_tolower(f->report_type[i]);
+		}
 		n = g_mime_multipart_get_count(GMIME_MULTIPART(obj));
 		for (i = 0; i < n; i++)
 			arf_walk(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i),
@@ -76,18 +141,9 @@ static void arf_walk(GMimeObject *obj, int depth, struct arf_found *f)
 				GMIME_MESSAGE_PART(obj));
 		return;
 	}
-	if (!GMIME_IS_PART(obj))
+	if (!GMIME_IS_PART(obj) || !ct)
 		return;
-	ct = g_mime_object_get_content_type(obj);
-	if (!ct)
-		return;
-	if (!f->report && g_mime_content_type_is_type(ct, "message",
-						      "feedback-report"))
-		f->report = GMIME_PART(obj);
-	else if (!f->orig && !f->orig_headers &&
-		 (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
-		  g_mime_content_type_is_type(ct, "message", "global-headers")))
-		f->orig_headers = GMIME_PART(obj);
+	arf_leaf(obj, ct, f);
 }
 
 /* arf_part_headers - the decoded content of a header-block PART (at most
@@ -231,6 +287,51 @@ static void arf_envelope(GMimeMessage *msg, struct arf_report *r)
 	}
 }
 
+/* arf_lone_cr - does BUF hold a CR that no LF follows? */
+static bool arf_lone_cr(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		if (p + 1 == end || p[1] != '\n')
+			return true;
+		p += 2;
+	}
+	return false;
+}
+
+/* arf_lf_copy - BUF with every CR LF, lone CR and LF as one LF (g_free) */
+static char *arf_lf_copy(const char *buf, size_t len, size_t *out)
+{
+	char *copy = g_malloc(len + 1);
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\r') {
+			copy[n++] = '\n';
+			if (i + 1 < len && buf[i + 1] == '\n')
+				i++;
+		} else {
+			copy[n++] = buf[i];
+		}
+	}
+	copy[n] = '\0';
+	*out = n;
+	return copy;
+}
+
+/* arf_report_mail - the report mail's own Date, From and To */
+static void arf_report_mail(GMimeMessage *msg, struct arf_report *r)
+{
+	GMimeObject *o = GMIME_OBJECT(msg);
+
+	r->report_time = arf_date(arf_header(o, "Date"));
+	arf_addr_copy(r->report_from, arf_first_mailbox(o, "From",
+				g_mime_message_get_from(msg)));
+	arf_addr_copy(r->report_to, arf_first_mailbox(o, "To",
+				g_mime_message_get_to(msg)));
+}
+
 /* arf_parse - see arf.h */
 int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	      char *err, size_t errlen)
@@ -239,15 +340,21 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL, *report = NULL, *headers = NULL;
 	GMimeMessage *orig = NULL;
-	struct arf_found f = { 0 };
+	struct arf_found f;
+	char *lf = NULL;
 	int rc = -EINVAL;
 
 	memset(r, 0, sizeof(*r));
+	memset(&f, 0, sizeof(f));
 	if (!buf || len == 0) {
 		snprintf(err, errlen, "not a feedback report: empty mail");
 		return -EINVAL;
 	}
 	arf_gmime_init();
+	if (arf_lone_cr(buf, len)) {
+		lf = arf_lf_copy(buf, len, &len);
+		buf = lf;
+	}
 	stream = g_mime_stream_mem_new_with_buffer(buf, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, arf_options);
@@ -256,13 +363,12 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 		goto out;
 	}
 	arf_walk(g_mime_message_get_mime_part(msg), 0, &f);
-	if (!f.report && !f.orig && !f.orig_headers) {
-		snprintf(err, errlen, "not a feedback report: no "
-			 "message/feedback-report part and no attached "
-			 "original message");
-		goto out;
-	}
+	if (!f.report && !f.orig && !f.orig_headers &&
+	    arf_header_raw(GMIME_OBJECT(msg), "X-HmXmrOriginalRecipient"))
+		f.orig = msg;	/* JMRP without its wrapper: the mail is the
+				   original */
 	arf_envelope(msg, r);
+	arf_report_mail(msg, r);
 	if (f.report)
 		report = arf_part_headers(f.report);
 	if (report)
@@ -278,10 +384,20 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 		arf_orig_fields(orig, r);
 	else
 		r->flags |= ARF_F_NO_ORIGINAL;
-	arf_rcpts(report, orig, r);
-	if (!r->feedback_type[0]) {
-		g_strlcpy(r->feedback_type, "abuse", sizeof(r->feedback_type));
-		r->flags |= ARF_F_TYPE_ASSUMED;
+	if (arf_kind_classify(msg, &f, r) != 0) {
+		memset(r, 0, sizeof(*r));
+		snprintf(err, errlen, "not a feedback report: no "
+			 "message/feedback-report part and no attached "
+			 "original message");
+		goto out;
+	}
+	if (r->kind == ARF_KIND_REPORT) {
+		arf_rcpts(report, orig, r);
+		if (!r->feedback_type[0]) {
+			g_strlcpy(r->feedback_type, "abuse",
+				  sizeof(r->feedback_type));
+			r->flags |= ARF_F_TYPE_ASSUMED;
+		}
 	}
 	rc = 0;
 out:
@@ -293,7 +409,22 @@ out:
 		g_object_unref(msg);
 	g_object_unref(parser);
 	g_object_unref(stream);
+	g_free(lf);
 	return rc;
+}
+
+/* arf_kind_name - the kinds' names */
+const char *arf_kind_name(enum arf_kind kind)
+{
+	static const char *const names[ARF_KINDS] = {
+		[ARF_KIND_REPORT] = "report",
+		[ARF_KIND_DSN] = "dsn",
+		[ARF_KIND_AUTO_REPLY] = "auto-reply",
+		[ARF_KIND_AUTH_REPORT] = "auth-report",
+		[ARF_KIND_FORWARD] = "forward",
+	};
+
+	return (unsigned)kind < ARF_KINDS ? names[kind] : "?";
 }
 
 /* arf_flags_str - the flag names, comma-separated */
@@ -311,6 +442,8 @@ const char *arf_flags_str(unsigned flags, char *buf, size_t len)
 		{ ARF_F_ANONYMISED, "anonymised" },
 		{ ARF_F_RCPT_FROM_ORIG, "rcpt-from-original" },
 		{ ARF_F_RCPTS_TRUNCATED, "rcpts-truncated" },
+		{ ARF_F_KNOWN_SHAPE, "known-shape" },
+		{ ARF_F_RCPT_FROM_TO, "rcpt-from-to" },
 	};
 	size_t i, n = 0;
 

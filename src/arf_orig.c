@@ -6,9 +6,13 @@
  * The recipient is taken from the most trustworthy place that names one:
  * the report's Original-Rcpt-To fields, else the original's
  * X-HmXmrOriginalRecipient (Microsoft JMRP), else the original's To when
- * it names exactly one mailbox.  Placeholders that providers write in
- * place of the address ("xxxxxxx@", "redacted@", "*****") are never
- * returned; ARF_F_REDACTED says one was seen.
+ * it names exactly one mailbox that is neither at a domain of the
+ * original's sender (From, Return-Path, the report's Original-Mail-From:
+ * the sender itself, the list's own address) nor one of the report
+ * mail's own addresses (the feedback address).  Placeholders and hashes that providers write
+ * in place of the address ("xxxxxxx@", "redacted@", "*****",
+ * "<32 hex digits>@") are never returned; ARF_F_REDACTED says one was
+ * seen.
  */
 #include <string.h>
 
@@ -16,10 +20,8 @@
 
 #include "arf_priv.h"
 
-/* arf_first_mailbox - the address of the first mailbox of LIST, or NULL;
-   NULL too when the raw NAME header of O is not UTF-8 (GMime would have
-   guessed its charset: an address is not guessed) */
-static const char *arf_first_mailbox(GMimeObject *o, const char *name,
+/* arf_first_mailbox - see arf_priv.h */
+const char *arf_first_mailbox(GMimeObject *o, const char *name,
 				     InternetAddressList *list)
 {
 	const char *raw = arf_header_raw(o, name);
@@ -111,7 +113,7 @@ static int arf_rcpt_add(struct arf_report *r, const char *v)
 		r->flags |= ARF_F_RCPTS_TRUNCATED;
 		return 0;
 	}
-	memcpy(r->rcpts[r->n_rcpts++], a, sizeof(a));
+	memcpy(r->rcpts[r->n_rcpts++], a, strlen(a) + 1);
 	return 1;
 }
 
@@ -132,21 +134,66 @@ static void arf_rcpt_headers(GMimeObject *o, const char *name,
 	}
 }
 
-/* arf_rcpt_to - the original's To when it names one mailbox (a value
-   GMime finds no mailbox in is still looked at for a placeholder) */
+/* arf_domain_of - the domain of address A, or "" */
+static const char *arf_domain_of(const char *a)
+{
+	const char *at = strrchr(a, '@');
+
+	return at ? at + 1 : "";
+}
+
+/* arf_rcpt_sender - is A one of the addresses that cannot be the
+   complainer: the report's own From and To, the envelope of the report,
+   or an address of the original's sender domains (its From, Return-Path,
+   the report's Original-Mail-From: the list's own address, the sender
+   itself) */
+static int arf_rcpt_sender(const struct arf_report *r, const char *a)
+{
+	const char *const own[] = {
+		r->report_from, r->report_to, r->envelope_from, r->envelope_to,
+	};
+	const char *const senders[] = {
+		r->orig_from, r->orig_return_path, r->original_mail_from,
+	};
+	const char *dom = arf_domain_of(a);
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(own); i++)
+		if (own[i][0] && strcmp(own[i], a) == 0)
+			return 1;
+	for (i = 0; i < G_N_ELEMENTS(senders); i++)
+		if (senders[i][0] && (strcmp(senders[i], a) == 0 ||
+				      (dom[0] && g_ascii_strcasecmp(
+					       arf_domain_of(senders[i]),
+					       dom) == 0)))
+			return 1;
+	return 0;
+}
+
+/* arf_rcpt_to - the original's To when it names one mailbox that may be
+   the complainer (a value GMime finds no mailbox in is still looked at
+   for a placeholder) */
 static void arf_rcpt_to(GMimeMessage *orig, struct arf_report *r)
 {
 	InternetAddressList *to = g_mime_message_get_to(orig);
 	int n = to ? internet_address_list_length(to) : 0;
 	const char *raw = arf_header(GMIME_OBJECT(orig), "To");
+	const char *v;
+	char a[ADDR_MAX + 1];
 
 	if (n == 0) {
 		if (raw && arf_redacted(raw))
 			r->flags |= ARF_F_REDACTED;
 		return;
 	}
-	if (n == 1)
-		arf_rcpt_add(r, arf_first_mailbox(GMIME_OBJECT(orig), "To", to));
+	if (n != 1)
+		return;
+	v = arf_first_mailbox(GMIME_OBJECT(orig), "To", to);
+	if (!arf_redacted(v) && arf_addr_copy(a, v) == 0 &&
+	    arf_rcpt_sender(r, a))
+		return;
+	if (arf_rcpt_add(r, v))
+		r->flags |= ARF_F_RCPT_FROM_TO;
 }
 
 /* arf_rcpts - the complained-about recipients, from the best source */

@@ -5,6 +5,7 @@
 #ifndef BOUNCED_ARF_PRIV_H
 #define BOUNCED_ARF_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <gmime/gmime.h>
@@ -14,6 +15,25 @@
 /* characters an identifier may hold besides [A-Za-z0-9] */
 #define ARF_ID_EXTRA "._-"
 #define ARF_JOB_EXTRA "._:+=@/-"
+/* hex digits in a row that make a local part an opaque hash (MD5: 32) */
+#define ARF_HASH_HEX_MIN 32
+
+/* what the walk over a mail's MIME tree found (arf.c) */
+struct arf_found {
+	GMimePart *report;		/* message/feedback-report */
+	GMimeMessage *orig;		/* message/rfc822's message */
+	GMimePart *orig_headers;	/* text/rfc822-headers,
+					   message/global-headers */
+	GMimePart *text;		/* the first text/plain part */
+	char report_type[32];		/* report-type of the first
+					   multipart/report, lower case */
+	char part_type[64];		/* the first part that marks a kind:
+					   message/delivery-status, ... */
+	bool dsn;			/* a (global-)delivery-status part */
+	bool mdn;			/* a (global-)disposition-notification
+					   part */
+	bool archive;			/* a zip, gzip or XML attachment */
+};
 
 /* arf_text_copy - SRC (NULL = "") as valid UTF-8 without controls (TAB,
    CR, LF become a space; runs of spaces one), trimmed, truncated on a character boundary into DST
@@ -30,22 +50,33 @@ int arf_token_copy(char *dst, size_t dstlen, const char *src,
    (ADDR_MAX + 1 bytes); else DST = "" and -1 */
 int arf_addr_copy(char *dst, const char *src);
 
-/* arf_redacted - does SRC look like an address whose local part a
-   provider hid ("xxxxxxx@d", "redacted@d", "*****", "@d")? */
-int arf_redacted(const char *src);
-
 /* arf_header - the first header NAME of O, decoded, or NULL */
 const char *arf_header(GMimeObject *o, const char *name);
 
 /* arf_header_raw - the first NAME header of O undecoded, or NULL */
 const char *arf_header_raw(GMimeObject *o, const char *name);
 
+/* arf_first_mailbox - the address of the first mailbox of LIST (the
+   NAME header of O as GMime read it), or NULL; NULL too when the raw
+   header is not UTF-8 (GMime would have guessed its charset: an address
+   is not guessed) */
+const char *arf_first_mailbox(GMimeObject *o, const char *name,
+			      InternetAddressList *list);
+
 /* arf_orig_fields - the original message's fields into R */
 void arf_orig_fields(GMimeMessage *orig, struct arf_report *r);
 
+/* arf_kind_classify - what the mail MSG is, from the walk F, its headers
+   and the report fields already in R: R->kind and R->kind_why; -1 when it
+   is none of the kinds (not a feedback report) (arf_kind.c) */
+int arf_kind_classify(GMimeMessage *msg, const struct arf_found *f,
+		      struct arf_report *r);
+
 /* arf_rcpts - choose R's recipients: every Original-Rcpt-To of REPORT
    (may be NULL), else the original's X-HmXmrOriginalRecipient, else its
-   To when that names one mailbox (ORIG may be NULL); sets the flags */
+   To when that names one mailbox that is not the original's sender nor
+   one of the report's own addresses (ORIG may be NULL); sets the flags.
+   R's original and report fields must be filled first. */
 void arf_rcpts(GMimeMessage *report, GMimeMessage *orig,
 	       struct arf_report *r);
 

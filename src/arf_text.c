@@ -127,28 +127,87 @@ bad:
 	return -1;
 }
 
+/* arf_word_in - S (N bytes) contains WORD, ignoring case */
+static int arf_word_in(const char *s, size_t n, const char *word)
+{
+	size_t w = strlen(word), i;
+
+	for (i = 0; i + w <= n; i++)
+		if (g_ascii_strncasecmp(s + i, word, w) == 0)
+			return 1;
+	return 0;
+}
+
+/* arf_x_token - S (N bytes) has a token (between '.', '_', '-', '+' or
+   the ends) of three or more 'x' and nothing else: "xxx", "user.xxxx" */
+static int arf_x_token(const char *s, size_t n)
+{
+	size_t i, run = 0;
+	int only_x = 1;
+
+	for (i = 0; i <= n; i++) {
+		if (i == n || strchr("._-+", s[i])) {
+			if (only_x && run >= 3)
+				return 1;
+			run = 0;
+			only_x = 1;
+			continue;
+		}
+		if (s[i] == 'x' || s[i] == 'X')
+			run++;
+		else
+			only_x = 0;
+	}
+	return 0;
+}
+
+/* arf_hex_run - the longest run of hex digits in S (N bytes) */
+static size_t arf_hex_run(const char *s, size_t n)
+{
+	size_t i, run = 0, best = 0;
+
+	for (i = 0; i < n; i++) {
+		run = g_ascii_isxdigit(s[i]) ? run + 1 : 0;
+		if (run > best)
+			best = run;
+	}
+	return best;
+}
+
 /* arf_redacted_local - a local part a provider wrote in place of the real
-   one: empty, "redacted"/"removed"/"hidden", or 3+ of 'x', '*', '#' */
+   one: empty; a placeholder word; masked ('*', runs of 'x' or '#'); or
+   opaque (a hash: 32 or more hex digits in a row) */
 static int arf_redacted_local(const char *s, size_t n)
 {
-	static const char *const words[] = { "redacted", "removed", "hidden",
-					     "[redacted]" };
-	size_t i;
+	static const char *const words[] = {
+		"removed", "hidden", "anonymous", "anonymized", "anonymised",
+		"masked", "undisclosed", "withheld", "private", "unknown",
+	};
+	size_t i, marks = 0;
 
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s++;
+		n -= 2;
+	}
 	if (n == 0)
 		return 1;
 	for (i = 0; i < G_N_ELEMENTS(words); i++)
-		if (n == strlen(words[i]) && g_ascii_strncasecmp(s, words[i], n) == 0)
+		if (n == strlen(words[i]) &&
+		    g_ascii_strncasecmp(s, words[i], n) == 0)
 			return 1;
-	if (n < 3)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!strchr("xX*#", s[i]))
+	if (arf_word_in(s, n, "redacted") || arf_word_in(s, n, "hashed") ||
+	    memchr(s, '*', n) || arf_x_token(s, n) ||
+	    arf_hex_run(s, n) >= ARF_HASH_HEX_MIN)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '.' && !strchr("xX#", s[i]))
 			return 0;
-	return 1;
+		marks += s[i] != '.';
+	}
+	return marks >= 3;	/* only 'x', '#' and dots: "x#x", "###" */
 }
 
-/* arf_redacted - SRC's local part is a placeholder */
+/* arf_redacted - SRC stands for a hidden recipient */
 int arf_redacted(const char *src)
 {
 	const char *s = src, *e, *at;
@@ -172,6 +231,8 @@ int arf_redacted(const char *src)
 	if (s == e)
 		return 0;	/* nothing there: absent, not redacted */
 	at = memrchr(s, '@', (size_t)(e - s));
+	if (at && arf_word_in(at + 1, (size_t)(e - at - 1), "redacted"))
+		return 1;	/* "someone@redacted" */
 	return arf_redacted_local(s, (size_t)((at ? at : e) - s));
 }
 

@@ -70,6 +70,7 @@ static const char *const cfg_keys_unsubscribe[] = {
 	"addresses", "secret", NULL
 };
 static const char *const cfg_keys_metrics[] = { "textfile", NULL };
+static const char *const cfg_keys_fbl[] = { "senders", NULL };
 static const char *const cfg_keys_common[] = {
 	"type", "senders", "concurrency", "timeout", "connect-timeout",
 	"ca-file", "max-age", "complaints", "lists", "retry-min", "retry-max",
@@ -841,6 +842,14 @@ static int cfg_rrd(struct cfg_ctx *c)
 	return 0;
 }
 
+/* cfg_fbl - the [fbl] group: the senders of our mail, for telling the
+   feedback reports about it from the others (docs/FBL.md) */
+static int cfg_fbl(struct cfg_ctx *c)
+{
+	return cfg_list(c, "fbl", "senders", true, true, true,
+			&c->cfg->fbl_senders);
+}
+
 /* cfg_metrics - the [metrics] group */
 static int cfg_metrics(struct cfg_ctx *c)
 {
@@ -1230,6 +1239,7 @@ static const struct {
 	{ "rrd", cfg_keys_rrd },
 	{ "unsubscribe", cfg_keys_unsubscribe },
 	{ "metrics", cfg_keys_metrics },
+	{ "fbl", cfg_keys_fbl },
 };
 
 /* cfg_distance - edit distance of A and B (insertions, deletions,
@@ -1478,7 +1488,7 @@ int config_load(const char *path, struct config **out, GPtrArray *warnings,
 		    cfg_groups(&c) != 0 ||
 		    cfg_bounced(&c) != 0 || cfg_classify(&c) != 0 ||
 		    cfg_notify(&c) != 0 || cfg_unsubscribe(&c) != 0 ||
-		    cfg_metrics(&c) != 0)
+		    cfg_metrics(&c) != 0 || cfg_fbl(&c) != 0)
 			goto out;
 	}
 	if (cfg_rrd(&c) != 0)
@@ -1558,6 +1568,7 @@ void config_free(struct config *cfg)
 		explicit_bzero(cfg->unsub_secret, strlen(cfg->unsub_secret));
 	g_free(cfg->unsub_secret);
 	g_free(cfg->metrics_textfile);
+	g_strfreev(cfg->fbl_senders);
 	g_free(cfg);
 }
 

@@ -215,6 +215,9 @@ void config_print(const struct config *cfg, FILE *out)
 	for (i = 0; i < cfg->n_providers; i++)
 		cfgp_provider(out, &cfg->providers[i]);
 
+	fputs("\n[fbl]\n", out);
+	cfgp_list(out, "senders", cfg->fbl_senders);
+
 	fputs("\n[unsubscribe]\n", out);
 	cfgp_value(out, "addresses", cfg->unsub_addresses);
 	cfgp_secret(out, "secret", cfg->unsub_secret);

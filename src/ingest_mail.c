@@ -7,18 +7,25 @@
  * applied again), read whole (bounded), turned into events by the caller's
  * parser, and its events are committed in one transaction with the file's
  * record.  A mail the parser refuses is not recorded: the caller moves it
- * to failed/ with the reason.
+ * to failed/ with the reason.  A mail the parser sets aside (no input of
+ * its kind: a bounce at the feedback address) is recorded with the
+ * counter of its kind in one transaction, so it is counted once even
+ * when a crash keeps it in new/; such a mail met again is parsed again
+ * only to say where it goes.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
 #include "ingest_priv.h"
 #include "log.h"
+
+#define INGEST_MAIL_GROW_TRIES 12	/* map doublings tried for one mail */
 
 /* ingest_mail_read - the whole of SRC's file into a new buffer (NUL added) */
 static int ingest_mail_read(struct ingest_src *src, char **out, size_t *len)
@@ -51,10 +58,69 @@ static int ingest_mail_read(struct ingest_src *src, char **out, size_t *len)
 	return 0;
 }
 
+struct state *ingest_state(const struct ingest *in)
+{
+	return in->st;
+}
+
+/* ingest_mail_try_aside - one attempt at recording SRC as taken with one
+   more in COUNTER */
+static int ingest_mail_try_aside(struct ingest *in, struct ingest_src *src,
+				 const char *counter)
+{
+	struct file_rec rec = src->rec;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = state_begin(in->st, true, &txn);
+	if (rc)
+		return rc;
+	rec.offset = src->size;
+	rec.status = FILE_DONE;
+	rec.updated = (int64_t)time(NULL);
+	rc = state_file_put(in->st, txn, src->key, &rec);
+	if (rc == 0)
+		rc = state_meta_add_u64(in->st, txn, counter, 1);
+	if (rc) {
+		state_abort(txn);
+		return rc;
+	}
+	rc = state_commit(txn);
+	if (rc == 0)
+		src->rec = rec;
+	return rc;
+}
+
+/* ingest_mail_aside - SRC recorded as taken and counted under COUNTER, in
+   one transaction (the map grown when full) */
+static int ingest_mail_aside(struct ingest *in, struct ingest_src *src,
+			     const char *counter)
+{
+	int tries, rc;
+
+	for (tries = 0;; tries++) {
+		rc = ingest_mail_try_aside(in, src, counter);
+		if (rc != -ENOSPC || tries >= INGEST_MAIL_GROW_TRIES)
+			break;
+		rc = state_grow(in->st);
+		if (rc)
+			break;
+	}
+	if (rc)
+		log_error("ingest", "%s: cannot commit to the state: %s (the "
+			  "mail stays where it is; run again)", src->path,
+			  state_strerror(rc));
+	if (rc == 0 && in->on_commit)
+		in->on_commit(in->on_commit_arg);
+	return rc;
+}
+
 int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 		ingest_mail_parse_fn parse, void *arg,
 		struct ingest_counts *counts, char *why, size_t whylen)
 {
+	const char *aside = NULL;
+	bool already = false;
 	struct event evs[INGEST_MAIL_EVENTS];
 	struct ingest_opts opts = { .mode = INGEST_ACCT };
 	struct ingest_src src;
@@ -73,11 +139,9 @@ int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 	batch_clear(in->batch);
 
 	rc = ingest_open(in, &src, &opts, &sb);
-	if (rc == 1) {
-		rc = INGEST_ALREADY;
-		goto out;
-	}
-	if (rc)
+	if (rc == 1)
+		already = true;	/* read only to tell where it goes */
+	else if (rc)
 		goto out;
 	if (!src.key) {
 		snprintf(why, whylen, "not a regular file");
@@ -92,12 +156,27 @@ int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 		goto out;
 	}
 	rc = ingest_mail_read(&src, &buf, &len);
-	if (rc)
+	if (rc) {
+		if (already)
+			rc = INGEST_ALREADY;	/* moved on as it is */
 		goto out;
+	}
 	src.size = len;
 	memset(evs, 0, sizeof(evs));
 	rc = parse(buf, len, src.key, (int64_t)sb.st_mtime, evs,
-		   INGEST_MAIL_EVENTS, &n, arg, why, whylen);
+		   INGEST_MAIL_EVENTS, &n, &aside, arg, why, whylen);
+	if (already) {
+		if (rc != INGEST_MAIL_ASIDE)
+			why[0] = '\0';
+		rc = INGEST_ALREADY;
+		goto out;
+	}
+	if (rc == INGEST_MAIL_ASIDE) {
+		rc = aside ? ingest_mail_aside(in, &src, aside) : -EINVAL;
+		if (rc == 0)
+			rc = INGEST_ASIDE;
+		goto out;
+	}
 	if (rc == -EINVAL) {
 		rc = INGEST_REFUSED;
 		goto out;

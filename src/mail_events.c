@@ -4,7 +4,9 @@
  *
  * Everything here comes from the internet: the parsers (arf.c,
  * unsub_mail.c, unsub_addr.c) bound and clean every value; this file only
- * decides which events a mail gives and under which key.  Identifiers
+ * decides which events a mail gives and under which key.  A mail of fbl/
+ * gives a complaint only when it is a feedback report (arf_kind.c) about
+ * our mail (fbl_policy.c); anything else is set aside with what it is.  Identifiers
  * used in keys are checked for form again (13 of [a-z0-9] for MailWizz,
  * digits for Interspire) so a key never holds anything else.
  */
@@ -12,8 +14,40 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fbl_policy.h"
+#include "ingest.h"
 #include "mail_events.h"
 #include "route.h"
+
+#define MAIL_TIME_AHEAD 86400	/* seconds a report's date may be after
+				   the mail arrived */
+
+static const struct {
+	const char *name, *counter, *what;
+} mail_asides[MAIL_ASIDE_KINDS] = {
+	[MAIL_ASIDE_DSN] = { "dsn", "count.fbl_dsn",
+		"a delivery-status notification (a bounce), not a feedback "
+		"report" },
+	[MAIL_ASIDE_AUTO_REPLY] = { "auto-reply", "count.fbl_autoreply",
+		"an auto-reply, not a feedback report" },
+	[MAIL_ASIDE_AUTH_REPORT] = { "auth-report", "count.fbl_authreport",
+		"an authentication report (DMARC, auth-failure, TLS), not a "
+		"complaint" },
+	[MAIL_ASIDE_FORWARD] = { "forward", "count.fbl_forward",
+		"a forwarded mail, not a feedback report" },
+	[MAIL_ASIDE_NOT_OURS] = { "not-ours", "count.fbl_notours",
+		"a feedback report about mail we did not send" },
+};
+
+const char *mail_aside_name(unsigned kind)
+{
+	return kind < MAIL_ASIDE_KINDS ? mail_asides[kind].name : "?";
+}
+
+const char *mail_aside_counter(unsigned kind)
+{
+	return kind < MAIL_ASIDE_KINDS ? mail_asides[kind].counter : NULL;
+}
 
 int mail_key_is_uid(const char *key)
 {
@@ -33,6 +67,18 @@ static void mail_arf_diag(struct mail_events *me)
 		 r->orig_subject[0] ? "; subject: " : "", r->orig_subject);
 }
 
+/* mail_arf_time - when the complaint was made: the report's Arrival-Date
+   (or Received-Date), else its Date, else when the mail arrived (MTIME);
+   a date more than a day after the mail arrived is not believed */
+static int64_t mail_arf_time(const struct arf_report *r, int64_t mtime)
+{
+	int64_t t = r->arrival_time ? r->arrival_time : r->report_time;
+
+	if (t <= 0 || (mtime > 0 && t > mtime + MAIL_TIME_AHEAD))
+		return mtime;
+	return t;
+}
+
 /* mail_arf_event - EV for key KEY from the parsed report */
 static void mail_arf_event(struct mail_events *me, struct event *ev,
 			   const char *key, int64_t mtime)
@@ -43,7 +89,7 @@ static void mail_arf_event(struct mail_events *me, struct event *ev,
 	ev->kind = EV_ARF;
 	ev->type_text = "arf";
 	ev->rcpt = key;
-	ev->time = r->arrival_time ? r->arrival_time : mtime;
+	ev->time = mail_arf_time(r, mtime);
 	ev->orig = r->original_mail_from[0] ? r->original_mail_from :
 					       r->orig_return_path;
 	ev->feedback_type = r->feedback_type[0] ? r->feedback_type : "abuse";
@@ -64,18 +110,68 @@ static void mail_arf_event(struct mail_events *me, struct event *ev,
 	ev->x = &me->x;
 }
 
+/* mail_arf_aside - set the mail aside as KIND: WHY says what it is */
+static int mail_arf_aside(struct mail_events *me, unsigned kind,
+			  const char *detail, const char **aside, char *why,
+			  size_t whylen)
+{
+	me->aside = (int)kind;
+	*aside = mail_asides[kind].counter;
+	snprintf(why, whylen, "%s: %s", mail_asides[kind].what, detail);
+	return INGEST_MAIL_ASIDE;
+}
+
+/* mail_arf_kind - the aside kind of a mail that is no report */
+static unsigned mail_arf_kind(enum arf_kind kind)
+{
+	switch (kind) {
+	case ARF_KIND_DSN:
+		return MAIL_ASIDE_DSN;
+	case ARF_KIND_AUTO_REPLY:
+		return MAIL_ASIDE_AUTO_REPLY;
+	case ARF_KIND_AUTH_REPORT:
+		return MAIL_ASIDE_AUTH_REPORT;
+	default:
+		return MAIL_ASIDE_FORWARD;
+	}
+}
+
+/* mail_arf_own_to - drop a recipient taken from the original's To when it
+   is an address of our own sender domains: the report hides who
+   complained */
+static void mail_arf_own_to(const struct mail_events *me,
+			    struct arf_report *r)
+{
+	if (!(r->flags & ARF_F_RCPT_FROM_TO) || !me->fbl || r->n_rcpts != 1 ||
+	    !fbl_policy_own_address(me->fbl, r->rcpts[0]))
+		return;
+	r->rcpts[0][0] = '\0';
+	r->n_rcpts = 0;
+	r->flags &= ~(ARF_F_RCPT_FROM_TO | ARF_F_RCPT_FROM_ORIG);
+	r->flags |= ARF_F_ANONYMISED;
+}
+
 int mail_events_arf(const char *buf, size_t len, const char *key,
 		    int64_t mtime, struct event *evs, size_t max, size_t *n,
-		    void *arg, char *why, size_t whylen)
+		    const char **aside, void *arg, char *why, size_t whylen)
 {
 	struct mail_events *me = arg;
 	struct arf_report *r = &me->arf;
+	char tie[256];
 	size_t i;
 
 	(void)key;
 	*n = 0;
+	me->aside = -1;
 	if (arf_parse(buf, len, r, why, whylen) != 0)
 		return -EINVAL;
+	if (r->kind != ARF_KIND_REPORT)
+		return mail_arf_aside(me, mail_arf_kind(r->kind), r->kind_why,
+				      aside, why, whylen);
+	if (me->fbl && !fbl_policy_ours(me->fbl, r, me->st, tie, sizeof(tie)))
+		return mail_arf_aside(me, MAIL_ASIDE_NOT_OURS, tie, aside, why,
+				      whylen);
+	mail_arf_own_to(me, r);
 	mail_arf_diag(me);
 	for (i = 0; i < r->n_rcpts && i < max && i < ARF_MAX_RCPTS; i++) {
 		snprintf(me->keys[i], sizeof(me->keys[i]), "%s", r->rcpts[i]);
@@ -96,7 +192,7 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 		snprintf(why, whylen, "the report names no recipient%s and no "
 			 "subscriber (X-Mw-Subscriber-Uid, or X-Mailer-LID "
 			 "with X-Mailer-RecptId, in the reported mail)",
-			 r->flags & ARF_F_REDACTED ? " (redacted)" : "");
+			 r->flags & ARF_F_REDACTED ? " (hidden or hashed)" : "");
 		return -EINVAL;
 	}
 	mail_arf_event(me, &evs[0], me->keys[0], mtime);
@@ -106,14 +202,16 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 
 int mail_events_unsub(const char *buf, size_t len, const char *key,
 		      int64_t mtime, struct event *evs, size_t max, size_t *n,
-		      void *arg, char *why, size_t whylen)
+		      const char **aside, void *arg, char *why, size_t whylen)
 {
 	struct mail_events *me = arg;
 	struct unsub_addr_ids *ids = &me->ids;
 	struct event *ev = &evs[0];
 
 	(void)key;
+	(void)aside;
 	*n = 0;
+	me->aside = -1;
 	if (max < 1 || !me->unsub) {
 		snprintf(why, whylen, "no unsubscribe address forms configured");
 		return -EINVAL;

@@ -297,16 +297,36 @@ static void process_notify(const struct config *cfg, struct state *st)
 	notify_sender_free(ns);
 }
 
+/* print_aside - "fbl/new set aside: 3 dsn, 1 auto-reply (moved to
+   ignored/)" when mails were set aside */
+static void print_aside(const uint64_t aside[MAIL_ASIDE_KINDS])
+{
+	unsigned k, n = 0;
+
+	for (k = 0; k < MAIL_ASIDE_KINDS; k++)
+		n += aside[k] > 0;
+	if (!n)
+		return;
+	printf("fbl/new set aside:");
+	for (k = 0, n = 0; k < MAIL_ASIDE_KINDS; k++)
+		if (aside[k])
+			printf("%s %llu %s", n++ ? "," : "",
+			       (unsigned long long)aside[k], mail_aside_name(k));
+	printf(" (moved to ignored/)\n");
+	fflush(stdout);
+}
+
 /* process_mails - the spool's fbl/ and unsub/ mails, a summary line each
-   kind that had some; 0 or -errno */
+   kind that had some, and one for the mails set aside; 0 or -errno */
 static int process_mails(const struct config *cfg, struct ingest *in,
 			 struct ingest_counts *total)
 {
 	struct ingest_counts c[SPOOL_MAIL_KINDS];
+	uint64_t aside[MAIL_ASIDE_KINDS];
 	int n[SPOOL_MAIL_KINDS], k, rc;
 	char name[64];
 
-	rc = spool_mail_process(cfg, in, c, n);
+	rc = spool_mail_process(cfg, in, c, n, aside);
 	for (k = 0; rc == 0 && k < SPOOL_MAIL_KINDS; k++) {
 		if (!n[k])
 			continue;
@@ -315,6 +335,8 @@ static int process_mails(const struct config *cfg, struct ingest *in,
 		print_summary(name, &c[k]);
 		ingest_counts_add(total, &c[k]);
 	}
+	if (rc == 0)
+		print_aside(aside);
 	return rc;
 }
 

@@ -32,6 +32,11 @@ static const struct {
 	[METRICS_API_OK] = { "api_ok", "count.api_ok" },
 	[METRICS_API_RETRY] = { "api_retry", "count.api_retry" },
 	[METRICS_API_DEAD] = { "api_dead", "count.api_dead" },
+	[METRICS_FBL_DSN] = { "fbl_dsn", "count.fbl_dsn" },
+	[METRICS_FBL_AUTOREPLY] = { "fbl_autoreply", "count.fbl_autoreply" },
+	[METRICS_FBL_AUTHREPORT] = { "fbl_authreport", "count.fbl_authreport" },
+	[METRICS_FBL_FORWARD] = { "fbl_forward", "count.fbl_forward" },
+	[METRICS_FBL_NOTOURS] = { "fbl_notours", "count.fbl_notours" },
 	[METRICS_QUEUE] = { "queue", NULL },
 };
 
@@ -100,6 +105,13 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 		{ METRICS_API_RETRY, "retry" },
 		{ METRICS_API_DEAD, "dead" },
 	};
+	static const struct { unsigned ds; const char *kind; } aside[] = {
+		{ METRICS_FBL_DSN, "dsn" },
+		{ METRICS_FBL_AUTOREPLY, "auto-reply" },
+		{ METRICS_FBL_AUTHREPORT, "auth-report" },
+		{ METRICS_FBL_FORWARD, "forward" },
+		{ METRICS_FBL_NOTOURS, "not-ours" },
+	};
 	GString *o = g_string_new(NULL);
 	size_t i;
 
@@ -121,6 +133,13 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 		g_string_append_printf(o, "bounced_provider_actions_total"
 				       "{result=\"%s\"} %" PRIu64 "\n",
 				       api[i].result, s->v[api[i].ds]);
+	metrics_family(o, "bounced_fbl_set_aside_total", "counter",
+		       "Mails of the feedback maildir that were no complaint "
+		       "about our mail, by kind.");
+	for (i = 0; i < G_N_ELEMENTS(aside); i++)
+		g_string_append_printf(o, "bounced_fbl_set_aside_total"
+				       "{kind=\"%s\"} %" PRIu64 "\n",
+				       aside[i].kind, s->v[aside[i].ds]);
 	metrics_family(o, "bounced_outbox_actions", "gauge",
 		       "Provider actions waiting in the outbox.");
 	g_string_append_printf(o, "bounced_outbox_actions %" PRIu64 "\n",

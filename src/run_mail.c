@@ -104,7 +104,8 @@ void run_mail_work(struct run *r)
 		if (!r->mail_pending[k])
 			continue;
 		memset(&c, 0, sizeof(c));
-		n = spool_mail_take(r->sm, r->in, k, RUN_SLICE_MS, &c, &more);
+		n = spool_mail_take(r->sm, r->in, k, RUN_SLICE_MS, &c, NULL,
+				    &more);
 		if (n < 0) {
 			log_error("run", "mails of %s wait: the state could not "
 				  "be written; trying again in %d s",

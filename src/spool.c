@@ -9,7 +9,10 @@
  * may exist for a file still in acct/ (taken again, and it fails again or
  * not), never a failed file without a reason.  done/ is not synced: a move
  * lost in a crash brings the file back to acct/, where the state knows it
- * as taken, and it is moved again.
+ * as taken, and it is moved again.  ignored/ (created on first use) holds
+ * the mails of the maildirs that are no input of theirs (a bounce at the
+ * feedback address), each with its NAME.why like failed/, and is swept
+ * with done/.
  *
  * Error policy: every failure is logged with the path and returned as
  * -errno; nothing exits.  Memory comes from GLib.
@@ -35,6 +38,7 @@
 struct spool {
 	char *dir;
 	char *acct, *done, *failed;	/* DIR/acct, DIR/done, DIR/failed */
+	char *ignored;			/* DIR/ignored */
 	char **ignore;			/* acct-ignore globs */
 	int64_t retention;		/* seconds; 0 = delete at once */
 	GQueue queue;			/* char *, g_free */
@@ -69,6 +73,7 @@ int spool_open(struct spool **out, const char *dir, char *const *ignore,
 	sp->acct = g_build_filename(dir, "acct", NULL);
 	sp->done = g_build_filename(dir, "done", NULL);
 	sp->failed = g_build_filename(dir, "failed", NULL);
+	sp->ignored = g_build_filename(dir, "ignored", NULL);
 	g_queue_init(&sp->queue);
 	sp->queued = g_hash_table_new(g_str_hash, g_str_equal);
 	spool_set_rules(sp, ignore, retention);
@@ -90,6 +95,7 @@ void spool_free(struct spool *sp)
 	g_queue_clear_full(&sp->queue, g_free);
 	g_hash_table_destroy(sp->queued);
 	g_strfreev(sp->ignore);
+	g_free(sp->ignored);
 	g_free(sp->failed);
 	g_free(sp->done);
 	g_free(sp->acct);
@@ -313,12 +319,13 @@ int spool_done_from(struct spool *sp, const char *dir, const char *name,
 	return rc;
 }
 
-/* spool_write_why - TEXT into failed/NAME.why, atomically */
-static int spool_write_why(struct spool *sp, const char *name,
+/* spool_write_why - TEXT into DIR/NAME.why (DIR: failed/ or ignored/),
+   atomically */
+static int spool_write_why(const char *dir, const char *name,
 			   const char *text)
 {
-	char *tmp = g_build_filename(sp->failed, ".why.XXXXXX", NULL);
-	char *why = g_strconcat(sp->failed, "/", name, ".why", NULL);
+	char *tmp = g_build_filename(dir, ".why.XXXXXX", NULL);
+	char *why = g_strconcat(dir, "/", name, ".why", NULL);
 	size_t len = strlen(text), off = 0;
 	int fd, rc = 0;
 
@@ -326,7 +333,7 @@ static int spool_write_why(struct spool *sp, const char *name,
 	if (fd < 0) {
 		rc = -errno;
 		log_error("spool", "cannot create a file in '%s': %s",
-			  sp->failed, strerror(-rc));
+			  dir, strerror(-rc));
 		goto out;
 	}
 	while (off < len) {
@@ -381,7 +388,7 @@ int spool_fail_from(struct spool *sp, const char *dir, const char *name,
 		"what to do: fix the cause, then move the file back into %s "
 		"(bounced takes it again), or delete it and this file.\n",
 		from, stamp, SPOOL_WHY_MAX, why, dir);
-	rc = spool_write_why(sp, as, text);
+	rc = spool_write_why(sp->failed, as, text);
 	if (rc)
 		goto out;
 	if (rename(from, to) != 0) {
@@ -403,17 +410,72 @@ out:
 	return rc;
 }
 
-/* spool_expire - delete done/ files older than the retention */
-int spool_expire(struct spool *sp, time_t now)
+/* spool_ignore_from - DIR/NAME to ignored/AS with ignored/AS.why, or
+   deleted when the retention is 0 */
+int spool_ignore_from(struct spool *sp, const char *dir, const char *name,
+		      const char *as, const char *why)
 {
-	DIR *d = opendir(sp->done);
+	char *from = g_build_filename(dir, name, NULL);
+	char *to = g_build_filename(sp->ignored, as, NULL);
+	char stamp[64] = "", err[512];
+	struct tm tm;
+	time_t now = time(NULL);
+	char *text = NULL;
+	int rc;
+
+	if (sp->retention == 0) {
+		rc = unlink(from) == 0 ? 0 : -errno;
+		if (rc && rc != -ENOENT)
+			log_error("spool", "cannot delete '%s': %s", from,
+				  strerror(-rc));
+		goto out;
+	}
+	rc = spool_mkdir(sp->ignored, err, sizeof(err));
+	if (rc) {
+		log_error("spool", "%s", err);
+		goto out;
+	}
+	if (gmtime_r(&now, &tm))
+		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S +0000", &tm);
+	text = g_strdup_printf(
+		"file: %s\nignored: %s\nwhy: %.*s\n"
+		"what to do: nothing; it is kept for done-retention like the "
+		"files of done/.  Should it be a feedback report after all, "
+		"see docs/FBL.md.\n", from, stamp, SPOOL_WHY_MAX, why);
+	rc = spool_write_why(sp->ignored, as, text);
+	if (rc)
+		goto out;
+	if (rename(from, to) != 0) {
+		char *w = g_strconcat(sp->ignored, "/", as, ".why", NULL);
+
+		rc = -errno;
+		if (rc != -ENOENT)
+			log_error("spool", "cannot move '%s' to '%s': %s", from,
+				  to, strerror(-rc));
+		unlink(w);
+		g_free(w);
+	}
+out:
+	g_free(text);
+	g_free(to);
+	g_free(from);
+	return rc;
+}
+
+/* spool_expire_dir - delete the files of DIR older than the retention;
+   the number deleted, or -errno (a missing DIR is empty) */
+static int spool_expire_dir(struct spool *sp, const char *dir, time_t now)
+{
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	int n = 0;
 
 	if (!d) {
 		int rc = -errno;
 
-		log_error("spool", "cannot read '%s': %s", sp->done,
+		if (rc == -ENOENT && dir == sp->ignored)
+			return 0;
+		log_error("spool", "cannot read '%s': %s", dir,
 			  strerror(-rc));
 		return rc;
 	}
@@ -431,14 +493,26 @@ int spool_expire(struct spool *sp, time_t now)
 		if (now - t < sp->retention)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
-			log_error("spool", "cannot delete '%s/%s': %s", sp->done,
+			log_error("spool", "cannot delete '%s/%s': %s", dir,
 				  de->d_name, strerror(errno));
 			continue;
 		}
 		log_debug("spool", "deleted '%s/%s' (older than done-retention)",
-			  sp->done, de->d_name);
+			  dir, de->d_name);
 		n++;
 	}
 	closedir(d);
 	return n;
+}
+
+/* spool_expire - delete done/ and ignored/ files older than the
+   retention */
+int spool_expire(struct spool *sp, time_t now)
+{
+	int n = spool_expire_dir(sp, sp->done, now), m;
+
+	if (n < 0)
+		return n;
+	m = spool_expire_dir(sp, sp->ignored, now);
+	return m < 0 ? m : n + m;
 }

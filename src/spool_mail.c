@@ -7,7 +7,11 @@
  * at most SPOOL_MAIL_BATCH names at a time, oldest first.  The order of a
  * commit and a move is the one of accounting files: the state records the
  * mail as taken before it leaves new/, so a crash between the two only
- * leaves a known mail behind, which is moved on the next pass.
+ * leaves a known mail behind, which is moved on the next pass.  A mail of
+ * fbl/ that is no feedback report about our mail (a bounce, an
+ * auto-reply, a DMARC report, a forward, another sender's report) is set
+ * aside: counted in the state like a taken one, then moved to ignored/
+ * with what it is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 #include <glib.h>
 
 #include "config.h"
+#include "fbl_policy.h"
 #include "ingest.h"
 #include "log.h"
 #include "mail_events.h"
@@ -34,6 +39,7 @@ struct spool_mail {
 	char *dir[SPOOL_MAIL_KINDS];	/* SPOOL/fbl, SPOOL/unsub */
 	char *new_dir[SPOOL_MAIL_KINDS];
 	struct unsub_addr_set *unsub;
+	struct fbl_policy *fbl;
 	struct mail_events *me;
 };
 
@@ -75,6 +81,8 @@ int spool_mail_new(struct spool_mail **out, struct spool *sp,
 	if (rc)
 		goto fail;
 	sm->me->unsub = sm->unsub;
+	sm->fbl = fbl_policy_new(cfg);
+	sm->me->fbl = sm->fbl;
 	*out = sm;
 	return 0;
 fail:
@@ -93,15 +101,32 @@ void spool_mail_free(struct spool_mail *sm)
 		g_free(sm->new_dir[i]);
 	}
 	unsub_addr_free(sm->unsub);
+	fbl_policy_free(sm->fbl);
 	g_free(sm->me);
 	g_free(sm);
+}
+
+/* spool_mail_aside - DIR/NAME (set aside by the parser: WHY says what it
+   is) to ignored/AS, counted in ASIDE when COUNT */
+static void spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
+			     const char *name, const char *as,
+			     const char *why, bool count, uint64_t *aside)
+{
+	int k = sm->me->aside;
+
+	log_info("spool", "%s/new/%s: set aside (%s): %s",
+		 spool_mail_names[kind], name, mail_aside_name((unsigned)k),
+		 why);
+	if (count && aside && k >= 0 && k < MAIL_ASIDE_KINDS)
+		aside[k]++;
+	(void)spool_ignore_from(sm->sp, sm->new_dir[kind], name, as, why);
 }
 
 /* spool_mail_one - take DIR/NAME; 0, 1 (refused: in failed/), -ENOENT
    (gone) or -errno (the state) */
 static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			  enum spool_mail_kind kind, const char *name,
-			  struct ingest_counts *total)
+			  struct ingest_counts *total, uint64_t *aside)
 {
 	const char *dir = sm->new_dir[kind];
 	char *path = g_build_filename(dir, name, NULL);
@@ -113,9 +138,15 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 	char why[512];
 	int rc;
 
+	sm->me->st = ingest_state(in);
+	sm->me->aside = -1;
 	rc = ingest_mail(in, path, sm->cfg->drop_max_size, parse, sm->me, &c,
 			 why, sizeof(why));
 	switch (rc) {
+	case INGEST_ASIDE:
+		spool_mail_aside(sm, kind, name, as, why, true, aside);
+		rc = 0;
+		break;
 	case INGEST_TAKEN:
 		ingest_counts_add(total, &c);
 		log_info("spool", "%s/new/%s: taken (%s)",
@@ -123,9 +154,14 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			 c.complaints ? "complaint" :
 			 c.unsubs ? "unsubscribe" :
 			 c.duplicates ? "already suppressed" : "recorded");
-		/* fall through */
-	case INGEST_ALREADY:
 		(void)spool_done_from(sm->sp, dir, name, as);
+		rc = 0;
+		break;
+	case INGEST_ALREADY:
+		if (why[0])	/* set aside before a crash kept it here */
+			spool_mail_aside(sm, kind, name, as, why, false, aside);
+		else
+			(void)spool_done_from(sm->sp, dir, name, as);
 		rc = 0;
 		break;
 	case -EACCES:
@@ -159,7 +195,7 @@ static int64_t spool_mail_now_ms(void)
 
 int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		    enum spool_mail_kind kind, int max_ms,
-		    struct ingest_counts *total, bool *more)
+		    struct ingest_counts *total, uint64_t *aside, bool *more)
 {
 	int64_t end = spool_mail_now_ms() + max_ms;
 	GPtrArray *names;
@@ -175,7 +211,7 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 			break;
 		}
 		rc = spool_mail_one(sm, in, kind, g_ptr_array_index(names, i),
-				    total);
+				    total, aside);
 		if (rc == -ENOENT) {
 			rc = 0;
 			continue;
@@ -193,7 +229,8 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 
 int spool_mail_process(const struct config *cfg, struct ingest *in,
 		       struct ingest_counts counts[SPOOL_MAIL_KINDS],
-		       int mails[SPOOL_MAIL_KINDS])
+		       int mails[SPOOL_MAIL_KINDS],
+		       uint64_t aside[MAIL_ASIDE_KINDS])
 {
 	struct spool_mail *sm = NULL;
 	struct spool *sp = NULL;
@@ -210,6 +247,7 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 		any |= g_file_test(d, G_FILE_TEST_IS_DIR);
 		g_free(d);
 	}
+	memset(aside, 0, MAIL_ASIDE_KINDS * sizeof(aside[0]));
 	if (!any)	/* no maildir yet: nothing dropped, nothing to create */
 		return 0;
 	rc = spool_open(&sp, cfg->spool, cfg->acct_ignore, cfg->done_retention,
@@ -224,7 +262,8 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 		int64_t t0 = spool_mail_now_ms();
 
 		do {
-			n = spool_mail_take(sm, in, k, 0, &counts[k], &more);
+			n = spool_mail_take(sm, in, k, 0, &counts[k], aside,
+					    &more);
 			if (n < 0) {
 				rc = n;
 				goto out;

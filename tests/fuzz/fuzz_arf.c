@@ -5,7 +5,10 @@
  * bytes, arf_parse returns 0 or -EINVAL; on 0 every string of the report
  * is NUL-terminated inside its array, valid UTF-8 without control
  * characters, every recipient a normalised address that normalises to
- * itself, and the recipient count within bounds.
+ * itself and never a placeholder or hash, the recipient count within
+ * bounds, the kind one of the kinds, and only a report names recipients.
+ * The seed corpus holds every shape of tests/data/arf: reports, bounces of
+ * the common MTAs, auto-replies, DMARC reports, forwards, CR-only mails.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -87,17 +90,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	TEXT(mailer_recptid);
 	TEXT(x_job);
 	TEXT(feedback_id);
+	TEXT(kind_why);
+	fuzz_addr("report_from", r.report_from);
+	fuzz_addr("report_to", r.report_to);
 	fuzz_addr("original_mail_from", r.original_mail_from);
 	fuzz_addr("orig_from", r.orig_from);
 	fuzz_addr("orig_return_path", r.orig_return_path);
 	fuzz_addr("envelope_from", r.envelope_from);
 	fuzz_addr("envelope_to", r.envelope_to);
-	if (r.n_rcpts > ARF_MAX_RCPTS || !r.feedback_type[0] ||
-	    (r.n_rcpts == 0) != !!(r.flags & ARF_F_ANONYMISED)) {
+	if ((unsigned)r.kind >= ARF_KINDS || !r.kind_why[0]) {
+		fprintf(stderr, "fuzz_arf: bad kind\n");
+		abort();
+	}
+	if (r.n_rcpts > ARF_MAX_RCPTS ||
+	    (r.kind == ARF_KIND_REPORT &&
+	     (!r.feedback_type[0] ||
+	      (r.n_rcpts == 0) != !!(r.flags & ARF_F_ANONYMISED))) ||
+	    (r.kind != ARF_KIND_REPORT && r.n_rcpts != 0)) {
 		fprintf(stderr, "fuzz_arf: bad count or flags\n");
 		abort();
 	}
-	for (i = 0; i < r.n_rcpts; i++)
+	for (i = 0; i < r.n_rcpts; i++) {
 		fuzz_addr("rcpt", r.rcpts[i]);
+		if (arf_redacted(r.rcpts[i])) {
+			fprintf(stderr, "fuzz_arf: a placeholder recipient\n");
+			abort();
+		}
+	}
 	return 0;
 }

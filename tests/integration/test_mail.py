@@ -57,6 +57,117 @@ def status(fake):
 ALL = 'PUT /api/lists/subscribers/unsubscribe-by-email-from-all-lists'
 
 
+DSN, AUTO, AUTH, FWD = (
+    'a delivery-status notification (a bounce), not a feedback report: ',
+    'an auto-reply, not a feedback report: ',
+    'an authentication report (DMARC, auth-failure, TLS), not a complaint: ',
+    'a forwarded mail, not a feedback report: ')
+HIDDEN = ('the report names no recipient (hidden or hashed) and no subscriber '
+          '(X-Mw-Subscriber-Uid, or X-Mailer-LID with X-Mailer-RecptId, in '
+          'the reported mail)')
+NOBODY = HIDDEN.replace(' (hidden or hashed)', '')
+
+# what each mail of tests/data/arf gives with the embedded defaults:
+# ('complaint', [keys], time of the complaint), ('recorded', [keys]),
+# ('ignored', kind, the reason in its .why), ('failed', the reason)
+SHAPES = {
+    # feedback reports
+    'yahoo.eml': ('complaint', ['jane.doe@example.net'],
+                  '2024-03-05T09:58:02Z'),
+    'mailru.eml': ('complaint', ['ivan.petrov@example.org']),
+    'jmrp.eml': ('complaint', ['complainer@outlook.example.com'],
+                 '2024-03-07T20:30:00Z'),
+    'jmrp_bare.eml': ('complaint', ['rosa.gil@outlook.example.com'],
+                      '2024-03-11T07:58:37Z'),
+    'aol_tos.eml': ('complaint', ['greg.h@aol.example']),
+    'multi_rcpt.eml': ('complaint', ['first@example.net', 'second@example.org',
+                                     'third+tag@example.com']),
+    'encoded.eml': ('complaint', ['jos\u00e9@example.fr']),
+    'raw8bit.eml': ('complaint', ['reader@example.fr']),
+    'report_only.eml': ('complaint', ['lonely@example.net']),
+    'not_ours.eml': ('complaint', ['dave@example.net']),
+    'to_single.eml': ('complaint', ['carla.souza@isp.example'],
+                      '2024-03-11T11:22:40Z'),
+    'cr_only.eml': ('complaint', ['chris.ray@example.net'],
+                    '2024-03-11T07:05:00Z'),
+    'mixed_endings.eml': ('complaint', ['mia.lopez@example.net'],
+                          '2024-03-11T07:06:00Z'),
+    'date_only.eml': ('complaint', ['omar.f@example.net'],
+                      '2024-03-11T08:30:00Z'),
+    'not_spam.eml': ('recorded', ['happy.reader@example.net']),
+    # the recipient hidden: the subscriber the reported mail names
+    'anon_mailwizz.eml': ('complaint', ['uid:mw:ww123cd456ef7']),
+    'anon_interspire.eml': ('complaint', ['uid:iem:12:48213']),
+    'gmail.eml': ('complaint', ['uid:mw:vv123cd456ef7']),
+    'hashed_mw.eml': ('complaint', ['uid:mw:hh123cd456ef7'],
+                      '2024-03-11T15:20:01Z'),
+    'hashed_iem.eml': ('complaint', ['uid:iem:7:90210']),
+    'hashed_word.eml': ('complaint', ['uid:mw:rk123cd456ef7']),
+    'to_own_list.eml': ('complaint', ['uid:mw:ol123cd456ef7']),
+    'to_many.eml': ('complaint', ['uid:mw:tm123cd456ef7']),
+    'hashed_plain.eml': ('failed', HIDDEN),
+    'masked_rcpt.eml': ('failed', HIDDEN),
+    'to_is_sender.eml': ('failed', NOBODY),
+    'malformed_plain.eml': ('failed', 'not a feedback report: no '
+                            'message/feedback-report part and no attached '
+                            'original message'),
+    # bounces
+    'dsn_postfix.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                        'report-type=delivery-status'),
+    'dsn_postfix_cr.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                           'report-type=delivery-status'),
+    'dsn_sendmail.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                         'report-type=delivery-status'),
+    'dsn_exim.eml': ('ignored', 'dsn', DSN + 'X-Failed-Recipients'),
+    'dsn_exim_inline.eml': ('ignored', 'dsn', DSN + 'X-Failed-Recipients'),
+    'dsn_exchange.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                         'report-type=delivery-status'),
+    'dsn_office365.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                          'report-type=delivery-status'),
+    'dsn_gmail.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                      'report-type=delivery-status'),
+    'dsn_workspace.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                          'report-type=delivery-status'),
+    'dsn_yahoo.eml': ('ignored', 'dsn', DSN + 'From mailer-daemon@yahoo.example'),
+    'dsn_ses.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                    'report-type=delivery-status'),
+    'dsn_yandex.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                       'report-type=delivery-status'),
+    'dsn_qmail.eml': ('ignored', 'dsn',
+                      DSN + 'From mailer-daemon@mail.example.org'),
+    'dsn_global.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
+                       'report-type=global-delivery-status'),
+    # auto-replies, read receipts
+    'autoreply_outlook.eml': ('ignored', 'auto-reply',
+                              AUTO + 'Auto-Submitted: auto-generated'),
+    'autoreply_vacation.eml': ('ignored', 'auto-reply',
+                               AUTO + "Subject 'abwesenheit...'"),
+    'autoreply_attached.eml': ('ignored', 'auto-reply',
+                               AUTO + 'Auto-Submitted: auto-replied'),
+    'mdn_read_receipt.eml': ('ignored', 'auto-reply', AUTO + 'a read receipt '
+                             '(disposition-notification)'),
+    # DMARC, authentication and TLS reports
+    'auth_failure.eml': ('ignored', 'auth-report',
+                         AUTH + 'Feedback-Type: auth-failure'),
+    'dmarc_failure_arf.eml': ('ignored', 'auth-report',
+                              AUTH + 'Feedback-Type: auth-failure'),
+    'dmarc_failure_plain.eml': ('ignored', 'auth-report', AUTH + 'Subject '
+                                'names DMARC (a DMARC report)'),
+    'dmarc_aggregate.eml': ('ignored', 'auth-report', AUTH + "Subject "
+                            "'Report Domain: ...' (a DMARC aggregate report)"),
+    'tlsrpt.eml': ('ignored', 'auth-report', AUTH + 'multipart/report; '
+                   'report-type=tlsrpt (an SMTP TLS report)'),
+    # forwards
+    'forward_attached.eml': ('ignored', 'forward',
+                             FWD + 'an attached message and no feedback '
+                             'report'),
+    'forward_complaint.eml': ('ignored', 'forward',
+                              FWD + 'an attached message and no feedback '
+                              'report'),
+    'forward_inline.eml': ('ignored', 'forward', FWD + "Subject 'fwd: ...'"),
+}
+
+
 class MailCase(BouncedTestCase):
     def start_fake(self):
         fake = mailwizz.MailWizzFake(public_key=PUB, private_key=PRIV,
@@ -171,8 +282,13 @@ class TestProcessMail(MailCase):
 
     def test_every_report_shape(self):
         """each fixture of tests/data/arf through the worker's path, with
-        no provider: who is recorded as what"""
-        for name in sorted(os.listdir(os.path.join(DATA, 'arf'))):
+        the embedded defaults (no provider, no [fbl] senders: every report
+        is taken as about our mail): exactly who complained, from which
+        mail and when, and what every other mail is"""
+        names = sorted(os.listdir(os.path.join(DATA, 'arf')))
+        self.assertEqual(names, sorted(SHAPES),
+                         'every fixture has its outcome in SHAPES')
+        for name in names:
             self.put_mail('fbl', 'arf/' + name)
         self.write_config(bounced={'drop-max-size': '1048576'})
         # a report far larger than drop-max-size is refused, not read
@@ -182,27 +298,81 @@ class TestProcessMail(MailCase):
         with open(big, 'wb') as f:
             f.write(head + b'\r\n' + b'x' * 76 + b'\r\n' * 1)
             f.write((b'y' * 76 + b'\r\n') * 20000)
-        self.process()
-        self.assertEqual(self.statuses(), {
-            'complainer@outlook.example.com': 'complained',   # JMRP
-            'first@example.net': 'complained',                # several
-            'second@example.org': 'complained',
-            'third+tag@example.com': 'complained',
-            'happy.reader@example.net': 'active',             # not-spam
-            'postmaster@reports.example.org': 'active',       # auth-failure
-            'ivan.petrov@example.org': 'complained',          # mail.ru
-            'jane.doe@example.net': 'complained',             # Yahoo
-            'jos\u00e9@example.fr': 'complained',             # 8-bit
-            'lonely@example.net': 'complained',
-            'reader@example.fr': 'complained',
-            'uid:iem:12:48213': 'complained',                 # anonymised
-            'uid:mw:vv123cd456ef7': 'complained',
-            'uid:mw:ww123cd456ef7': 'complained',
-        })
-        self.assertEqual(self.ls('failed'), [
-            'fbl.huge.eml', 'fbl.huge.eml.why', 'fbl.malformed_plain.eml',
-            'fbl.malformed_plain.eml.why'])
+        res = self.process()
+
+        want_status, want_failed, want_ignored = {}, ['fbl.huge.eml'], []
+        for name, (what, *arg) in SHAPES.items():
+            if what in ('complaint', 'recorded'):
+                for key in arg[0]:
+                    want_status[key] = ('complained' if what == 'complaint'
+                                        else 'active')
+            elif what == 'failed':
+                want_failed.append('fbl.' + name)
+            else:
+                want_ignored.append('fbl.' + name)
+        self.assertEqual(self.statuses(), want_status)
+        self.assertEqual(self.ls('failed'), sorted(
+            want_failed + [n + '.why' for n in want_failed]))
+        self.assertEqual(self.ls('ignored'), sorted(
+            want_ignored + [n + '.why' for n in want_ignored]))
+        self.assertEqual(self.ls('fbl/new'), [])
         self.assertIn('more than drop-max-size', self.why('fbl.huge.eml'))
+        for name, (what, *arg) in SHAPES.items():
+            with self.subTest(name=name):
+                if what == 'complaint':
+                    for key in arg[0]:
+                        reason = self.show(key)['reason']
+                        self.assertEqual(os.path.basename(reason['source']),
+                                         name)
+                        self.assertEqual(reason['kind'], 'arf')
+                        if len(arg) > 1:
+                            self.assertEqual(reason['time'], arg[1])
+                elif what == 'failed':
+                    self.assertIn('why: ' + arg[0], self.why('fbl.' + name))
+                elif what == 'ignored':
+                    with open(os.path.join(self.spool, 'ignored', 'fbl.' +
+                                           name + '.why')) as f:
+                        why = f.read()
+                    self.assertIn('why: %s\n' % arg[1], why)
+                    self.assertIn('what to do: nothing', why)
+        # counted per kind: the run's summary and the state's counters
+        self.assertIn('fbl/new set aside: 14 dsn, 4 auto-reply, 5 auth-report, '
+                      '3 forward (moved to ignored/)\n', res.out)
+        counters = self.ctl_json('stats')['counters']
+        self.assertEqual({k: v for k, v in counters.items()
+                          if k.startswith('fbl_')},
+                         {'fbl_dsn': 14, 'fbl_autoreply': 4,
+                          'fbl_authreport': 5, 'fbl_forward': 3,
+                          'fbl_notours': 0})
+        self.assertEqual(counters['complaint'], 24)
+        # a second run takes nothing again and counts nothing again
+        res = self.process()
+        self.assertNotIn('set aside', res.out)
+        self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 14)
+
+    def test_report_dates(self):
+        """the complaint's time is the report's, not the processing time;
+        a date far after the mail arrived is not believed"""
+        d = os.path.join(self.spool, 'fbl', 'new')
+        with open(os.path.join(DATA, 'arf', 'date_only.eml'), 'rb') as f:
+            data = f.read()
+        self.put_mail('fbl', 'arf/date_only.eml', 'm1')
+        self.put_mail('fbl', 'arf/cr_only.eml', 'm2')
+        ahead = data.replace(b'Mon, 11 Mar 2024 08:30:00 +0000',
+                             b'Fri, 01 Jan 2100 00:00:00 +0000')
+        self.assertNotEqual(ahead, data)
+        with open(os.path.join(d, 'm3'), 'wb') as f:
+            f.write(ahead.replace(b'omar.f@', b'later@'))
+        arrived = 1710201600        # 2024-03-12T00:00:00Z
+        for n in ('m1', 'm2', 'm3'):
+            os.utime(os.path.join(d, n), (arrived, arrived))
+        self.process()
+        self.assertEqual(self.show('omar.f@example.net')['reason']['time'],
+                         '2024-03-11T08:30:00Z')         # Date
+        self.assertEqual(self.show('chris.ray@example.net')['reason']['time'],
+                         '2024-03-11T07:05:00Z')         # Arrival-Date
+        self.assertEqual(self.show('later@example.net')['reason']['time'],
+                         '2024-03-12T00:00:00Z')         # when it arrived
 
     def test_complaint_blacklist(self):
         """complaint-action = blacklist: the complaint also becomes a hard
@@ -290,6 +460,104 @@ class TestProcessMail(MailCase):
                           'delivery': 0, 'duplicate': 0, 'other': 0})
 
 
+class TestFblSenders(MailCase):
+    """[fbl] senders: reports about another sender's mail are set aside;
+    nothing that is no report reaches MailWizz, even when it carries the
+    MailWizz headers of our mail"""
+
+    def test_only_our_reports_reach_mailwizz(self):
+        fake = self.start_fake()
+        # the provider's "senders = *" routes every bounce to it; with
+        # [fbl] senders set it says nothing about which reports are ours
+        self.mw_config(fake, extra='\n[fbl]\nsenders = *@news.example.com\n')
+        for name in ('dsn_postfix.eml', 'dsn_exim.eml', 'dsn_yahoo.eml',
+                     'dsn_office365.eml', 'autoreply_attached.eml',
+                     'forward_attached.eml', 'forward_complaint.eml',
+                     'mdn_read_receipt.eml', 'not_ours.eml',
+                     'report_only.eml', 'yahoo.eml', 'hashed_mw.eml'):
+            self.put_mail('fbl', 'arf/' + name)
+        res = self.process()
+        self.assertIn('fbl/new set aside: 4 dsn, 2 auto-reply, 2 forward, '
+                      '2 not-ours (moved to ignored/)', res.out)
+        put = 'PUT /api/lists/%s/subscribers/%s/unsubscribe'
+        # the two complaints about our mail, nothing else
+        self.assertEqual(routes(fake), collections.Counter({
+            # Jane, and the address named for the hashed recipient: every
+            # list, one call each
+            ALL: 2,
+            # the hashed recipient: the list is the campaign's
+            'GET /api/campaigns/%s' % CAMPAIGN: 1,
+            put % (LIST, 'hh123cd456ef7'): 1,
+            'GET /api/lists/%s/subscribers/%s' % (LIST, 'hh123cd456ef7'): 1,
+        }))
+        self.assertEqual(self.statuses(), {
+            'jane.doe@example.net': 'complained',
+            'uid:mw:hh123cd456ef7': 'complained',
+            # the address MailWizz named for the hashed recipient
+            'happy.reader@example.net': 'complained'})
+        self.assertEqual(self.ls('done'), ['fbl.hashed_mw.eml',
+                                           'fbl.yahoo.eml'])
+        with open(os.path.join(self.spool, 'ignored',
+                               'fbl.not_ours.eml.why')) as f:
+            why = f.read()
+        self.assertIn('why: a feedback report about mail we did not send: '
+                      'sender promo@shop.other.example, Return-Path '
+                      'promo@shop.other.example, Original-Mail-From '
+                      'promo@shop.other.example matches no [fbl] senders or '
+                      'provider senders, and nothing else ties it to our '
+                      'mail\n', why)
+        # no original and no Original-Mail-From: nothing ties it to us
+        self.assertIn('fbl.report_only.eml', self.ls('ignored'))
+        counters = self.ctl_json('stats')['counters']
+        self.assertEqual((counters['fbl_dsn'], counters['fbl_notours'],
+                          counters['complaint']), (4, 2, 2))
+
+    def test_to_of_our_domain_is_nobody(self):
+        """the original's To at one of our sender domains (a list address)
+        is not the complainer: with the defaults it is taken, with [fbl]
+        senders naming that domain it is not"""
+        with open(os.path.join(DATA, 'arf', 'to_single.eml'), 'rb') as f:
+            data = f.read().replace(b'Carla Souza <carla.souza@isp.example>',
+                                    b'all@lists.example.com')
+        d = os.path.join(self.spool, 'fbl', 'new')
+        os.makedirs(d)
+        for sub in ('tmp', 'cur'):
+            os.makedirs(os.path.join(self.spool, 'fbl', sub))
+        with open(os.path.join(d, 'm1'), 'wb') as f:
+            f.write(data)
+        self.process()
+        self.assertEqual(self.statuses(), {'all@lists.example.com':
+                                           'complained'})
+
+        self.setUp()
+        self.write_config(extra='\n[fbl]\nsenders = *@news.example.com;'
+                          'news@lists.example.com\n')
+        d = os.path.join(self.spool, 'fbl', 'new')
+        os.makedirs(d)
+        for sub in ('tmp', 'cur'):
+            os.makedirs(os.path.join(self.spool, 'fbl', sub))
+        with open(os.path.join(d, 'm1'), 'wb') as f:
+            f.write(data)
+        self.process()
+        self.assertEqual(self.statuses(), {})
+        self.assertIn('why: ' + NOBODY, self.why('fbl.m1'))
+
+    def test_set_aside_before_a_crash(self):
+        """a mail counted and recorded as set aside but still in new/ (a
+        crash before the move) goes to ignored/ again, counted once"""
+        name = self.put_mail('fbl', 'arf/dsn_gmail.eml')
+        self.process()
+        os.rename(os.path.join(self.spool, 'ignored', 'fbl.' + name),
+                  os.path.join(self.spool, 'fbl', 'new', name))
+        os.unlink(os.path.join(self.spool, 'ignored', 'fbl.' + name + '.why'))
+        res = self.process()
+        self.assertNotIn('set aside:', res.out)
+        self.assertEqual(self.ls('ignored'), ['fbl.' + name,
+                                              'fbl.' + name + '.why'])
+        self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 1)
+        self.assertEqual(self.statuses(), {})
+
+
 class TestFeedbackRecords(MailCase):
     """f records of PowerMTA's feedback-loop processor with the header_*
     columns of the reported mail (contrib/pmta-acct.conf)."""
@@ -370,6 +638,26 @@ class TestRunMail(RunTestCase, MailCase):
         self.assertTrue(all(n.startswith(('fbl.', 'unsub.'))
                             for n in self.ls('done')))
         self.assertIn('fbl/new/', self.log(p))
+
+    def test_bounce_set_aside(self):
+        """bounced run: a bounce at the feedback address goes to ignored/,
+        counted, and MailWizz hears nothing of it"""
+        fake = self.start_fake()
+        self.mw_config(fake)
+        p = self.start()
+        with open(os.path.join(DATA, 'arf', 'dsn_postfix.eml'), 'rb') as f:
+            res = self.run_bounced('drop', 'fbl', '--from', '',
+                                   '--to', 'fbl@fbl.example.com',
+                                   stdin=f.read())
+        self.assertEqual(res.rc, EX_OK, res)
+        self.wait_for(lambda: len(self.ls('ignored')) == 2, 20,
+                      'bounce not set aside: %s' % self.log(p)[-2000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        self.assertEqual(fake.calls(), [])
+        self.assertIn('set aside (dsn): a delivery-status notification',
+                      self.log(p))
+        self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 1)
 
 
 FROM, TO = 'bounced@mx1.example.com', 'postmaster@example.com'

@@ -43,6 +43,8 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709633558, .report_from = "feedback@arf.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = 0 } },
 	{ "mailru.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleRU-FBL/2.0",
@@ -59,7 +61,10 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cd123cd456ef7",
 		.envelope_from = "fbl@feedback.example.org",
 		.envelope_to = "fbl@fbl.example.com",
-		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG } },
+		.report_time = 1709701211, .report_from = "fbl@feedback.example.org",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
+		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG |
+			 ARF_F_RCPT_FROM_TO } },
 	{ "jmrp.eml", {
 		.feedback_type = "abuse",
 		.rcpts = { "complainer@outlook.example.com" }, .n_rcpts = 1,
@@ -73,8 +78,11 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "staff@hotmail.example.com",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709843400, .report_from = "staff@hotmail.example.com",
+		.report_to = "fbl@fbl.example.com",
+		.kind_why = "Microsoft JMRP (X-HmXmrOriginalRecipient in the original)",
 		.flags = ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
-			 ARF_F_RCPT_FROM_ORIG } },
+			 ARF_F_RCPT_FROM_ORIG | ARF_F_KNOWN_SHAPE } },
 	{ "anon_mailwizz.eml", {
 		.feedback_type = "abuse", .user_agent = "ISP-Example-FBL/0.9",
 		.version = "1", .arrival_time = 1709906340,
@@ -86,6 +94,9 @@ static const struct fixture fixtures[] = {
 		.mw_subscriber_uid = "ww123cd456ef7",
 		.x_job = "mailwizz-ce123cd456ef7",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709906645,
+		.report_from = "fbl-noreply@isp.example.org",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_REDACTED | ARF_F_ANONYMISED } },
 	{ "anon_interspire.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleNet-ARF/3",
@@ -99,6 +110,8 @@ static const struct fixture fixtures[] = {
 		.mailer_lid = "12", .mailer_recptid = "48213",
 		.envelope_from = "arf@isp.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1709974800, .report_from = "arf@isp.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_HEADERS_ONLY | ARF_F_ANONYMISED } },
 	{ "not_spam.eml", {
 		.feedback_type = "not-spam", .user_agent = "ExampleFBL/1.4",
@@ -110,19 +123,23 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: not-spam",
 		.flags = 0 } },
 	{ "auth_failure.eml", {
 		.feedback_type = "auth-failure", .user_agent = "ExampleDMARC/1.0",
 		.version = "1", .original_mail_from = "mailer@news.example.com",
 		.arrival_time = 1710118923, .source_ip = "192.0.2.99",
 		.reported_domain = "news.example.com", .auth_failure = "dkim",
-		.rcpts = { "postmaster@reports.example.org" }, .n_rcpts = 1,
 		.orig_from = "mailer@news.example.com",
 		.orig_subject = "Invoice",
 		.orig_message_id = "<forged.1@news.example.com>",
 		.envelope_from = "dmarc@reports.example.org",
 		.envelope_to = "fbl@fbl.example.com",
-		.flags = ARF_F_HEADERS_ONLY | ARF_F_RCPT_FROM_ORIG } },
+		.report_from = "dmarc@reports.example.org",
+		.report_to = "fbl@fbl.example.com", .kind = ARF_KIND_AUTH_REPORT,
+		.kind_why = "Feedback-Type: auth-failure",
+		.flags = ARF_F_HEADERS_ONLY } },
 	{ "multi_rcpt.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
 		.version = "1", .reported_domain = "news.example.com",
@@ -133,6 +150,8 @@ static const struct fixture fixtures[] = {
 		.x_job = "mailwizz-cc123cd456ef7",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_REDACTED } },
 	{ "gmail.eml", {
 		.feedback_type = "abuse",
@@ -150,12 +169,16 @@ static const struct fixture fixtures[] = {
 		.feedback_id = "cc123cd456ef7:ab123cd456ef7:mailwizz:news.example.com",
 		.envelope_from = "feedback-noreply@mail.example.com",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback-noreply@mail.example.com",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_REDACTED | ARF_F_ANONYMISED } },
 	{ "report_only.eml", {
 		.feedback_type = "abuse", .user_agent = "MinimalFBL",
 		.rcpts = { "lonely@example.net" }, .n_rcpts = 1,
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.kind_why = "message/feedback-report without Feedback-Type",
 		.flags = ARF_F_TYPE_ASSUMED | ARF_F_NO_ORIGINAL } },
 	{ "encoded.eml", {
 		/* "abuse\x01junk": the first token; Latin-1 bytes read as
@@ -176,6 +199,8 @@ static const struct fixture fixtures[] = {
 		.list_id_token = "ab123cd456ef7.list.news.example.com",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.kind_why = "Feedback-Type: abuse",
 		.flags = 0 } },
 	{ "raw8bit.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
@@ -186,6 +211,8 @@ static const struct fixture fixtures[] = {
 		.orig_message_id = "<r8@news.example.com>",
 		.envelope_from = "feedback@arf.example.net",
 		.envelope_to = "fbl@fbl.example.com",
+		.report_from = "feedback@arf.example.net",
+		.kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_HEADERS_ONLY } },
 };
 
@@ -253,6 +280,11 @@ static void check_report(const char *name, const struct arf_report *got,
 	assert_string_equal(got->feedback_id, want->feedback_id);
 	assert_string_equal(got->envelope_from, want->envelope_from);
 	assert_string_equal(got->envelope_to, want->envelope_to);
+	assert_int_equal(got->report_time, want->report_time);
+	assert_string_equal(got->report_from, want->report_from);
+	assert_string_equal(got->report_to, want->report_to);
+	assert_string_equal(arf_kind_name(got->kind), arf_kind_name(want->kind));
+	assert_string_equal(got->kind_why, want->kind_why);
 	assert_string_equal(arf_flags_str(got->flags, fg, sizeof(fg)),
 			    arf_flags_str(want->flags, fw, sizeof(fw)));
 }
@@ -379,6 +411,345 @@ static char *report_with(const char *fields, const char *orig, size_t *len)
 	return s;
 }
 
+/* the mails that reach a feedback address besides reports, and reports
+   of every recipient shape: what each is, who complained, when */
+static const struct kind_case {
+	const char *file;
+	enum arf_kind kind;
+	const char *why;
+	const char *rcpt;	/* the only recipient, or "" for none */
+	int64_t arrival, date;
+	const char *flags;
+} kind_cases[] = {
+	{ "aol_tos.eml", ARF_KIND_REPORT,
+	  "AOL complaint (Client TOS Notification)",
+	  "greg.h@aol.example", 0, 1710149160,
+	  "no-report-part,type-assumed,rcpt-from-original,known-shape,rcpt-from-to" },
+	{ "autoreply_attached.eml", ARF_KIND_AUTO_REPLY,
+	  "Auto-Submitted: auto-replied",
+	  "", 0, 1710144900,
+	  "no-report-part" },
+	{ "autoreply_outlook.eml", ARF_KIND_AUTO_REPLY,
+	  "Auto-Submitted: auto-generated",
+	  "", 0, 1710144782,
+	  "no-report-part,no-original" },
+	{ "autoreply_vacation.eml", ARF_KIND_AUTO_REPLY,
+	  "Subject 'abwesenheit...'",
+	  "", 0, 1710144840,
+	  "no-report-part,no-original" },
+	{ "cr_only.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "chris.ray@example.net", 1710140700, 1710145800,
+	  "" },
+	{ "date_only.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "omar.f@example.net", 0, 1710145800,
+	  "" },
+	{ "dmarc_aggregate.eml", ARF_KIND_AUTH_REPORT,
+	  "Subject 'Report Domain: ...' (a DMARC aggregate report)",
+	  "", 0, 1710115500,
+	  "no-report-part,no-original" },
+	{ "dmarc_failure_arf.eml", ARF_KIND_AUTH_REPORT,
+	  "Feedback-Type: auth-failure",
+	  "", 1710145018, 1710145020,
+	  "" },
+	{ "dmarc_failure_plain.eml", ARF_KIND_AUTH_REPORT,
+	  "Subject names DMARC (a DMARC report)",
+	  "", 0, 1710145080,
+	  "no-report-part" },
+	{ "dsn_exchange.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144251,
+	  "no-report-part,headers-only" },
+	{ "dsn_exim.eml", ARF_KIND_DSN,
+	  "X-Failed-Recipients",
+	  "", 0, 1710144120,
+	  "no-report-part" },
+	{ "dsn_exim_inline.eml", ARF_KIND_DSN,
+	  "X-Failed-Recipients",
+	  "", 0, 1710140580,
+	  "no-report-part,no-original" },
+	{ "dsn_global.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=global-delivery-status",
+	  "", 0, 1710144720,
+	  "no-report-part" },
+	{ "dsn_gmail.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144391,
+	  "no-report-part" },
+	{ "dsn_office365.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144320,
+	  "no-report-part" },
+	{ "dsn_postfix.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144009,
+	  "no-report-part" },
+	{ "dsn_postfix_cr.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144009,
+	  "no-report-part" },
+	{ "dsn_qmail.eml", ARF_KIND_DSN,
+	  "From mailer-daemon@mail.example.org",
+	  "", 0, 1710144660,
+	  "no-report-part,no-original" },
+	{ "dsn_sendmail.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144070,
+	  "no-report-part,headers-only" },
+	{ "dsn_ses.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144541,
+	  "no-report-part" },
+	{ "dsn_workspace.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710148020,
+	  "no-report-part,headers-only" },
+	{ "dsn_yahoo.eml", ARF_KIND_DSN,
+	  "From mailer-daemon@yahoo.example",
+	  "", 0, 1710144524,
+	  "no-report-part" },
+	{ "dsn_yandex.eml", ARF_KIND_DSN,
+	  "multipart/report; report-type=delivery-status",
+	  "", 0, 1710144605,
+	  "no-report-part" },
+	{ "forward_attached.eml", ARF_KIND_FORWARD,
+	  "an attached message and no feedback report",
+	  "", 0, 1710148740,
+	  "no-report-part" },
+	{ "forward_complaint.eml", ARF_KIND_FORWARD,
+	  "an attached message and no feedback report",
+	  "", 0, 1710145260,
+	  "no-report-part" },
+	{ "forward_inline.eml", ARF_KIND_FORWARD,
+	  "Subject 'fwd: ...'",
+	  "", 0, 1710148800,
+	  "no-report-part,no-original" },
+	{ "hashed_iem.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710170401, 1710170530,
+	  "redacted,anonymised" },
+	{ "hashed_mw.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710170401, 1710170530,
+	  "redacted,anonymised" },
+	{ "hashed_plain.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710170401, 1710170530,
+	  "redacted,anonymised" },
+	{ "hashed_word.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710170401, 1710170530,
+	  "redacted,anonymised" },
+	{ "jmrp_bare.eml", ARF_KIND_REPORT,
+	  "Microsoft JMRP (X-HmXmrOriginalRecipient in the original)",
+	  "rosa.gil@outlook.example.com", 0, 1710143917,
+	  "no-report-part,type-assumed,rcpt-from-original,known-shape" },
+	{ "masked_rcpt.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710170401, 1710170530,
+	  "redacted,anonymised" },
+	{ "mdn_read_receipt.eml", ARF_KIND_AUTO_REPLY,
+	  "a read receipt (disposition-notification)",
+	  "", 0, 1710145000,
+	  "no-report-part,headers-only" },
+	{ "mixed_endings.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "mia.lopez@example.net", 1710140760, 1710145800,
+	  "" },
+	{ "not_ours.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "dave@example.net", 1710145410, 1710145440,
+	  "" },
+	{ "tlsrpt.eml", ARF_KIND_AUTH_REPORT,
+	  "multipart/report; report-type=tlsrpt (an SMTP TLS report)",
+	  "", 0, 1710122400,
+	  "no-report-part,no-original" },
+	{ "to_is_sender.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710156160, 1710156180,
+	  "anonymised" },
+	{ "to_many.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710156160, 1710156180,
+	  "anonymised" },
+	{ "to_own_list.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710156160, 1710156180,
+	  "anonymised" },
+	{ "to_single.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "carla.souza@isp.example", 1710156160, 1710156180,
+	  "rcpt-from-original,rcpt-from-to" },
+};
+
+static void test_kinds(void **state)
+{
+	struct arf_report got;
+	char err[256], fl[256];
+	size_t i, len;
+	char *buf;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(kind_cases); i++) {
+		const struct kind_case *k = &kind_cases[i];
+
+		print_message("  %s\n", k->file);
+		buf = read_file(k->file, &len);
+		if (arf_parse(buf, len, &got, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", k->file, err);
+		assert_string_equal(arf_kind_name(got.kind),
+				    arf_kind_name(k->kind));
+		assert_string_equal(got.kind_why, k->why);
+		assert_int_equal(got.n_rcpts, k->rcpt[0] ? 1 : 0);
+		assert_string_equal(got.rcpts[0], k->rcpt);
+		assert_int_equal(got.arrival_time, k->arrival);
+		assert_int_equal(got.report_time, k->date);
+		assert_string_equal(arf_flags_str(got.flags, fl, sizeof(fl)),
+				    k->flags);
+		/* only a report names a feedback type */
+		if (k->kind != ARF_KIND_REPORT && k->kind != ARF_KIND_AUTH_REPORT)
+			assert_string_equal(got.feedback_type, "");
+		g_free(buf);
+	}
+}
+
+/* lf_copy - BUF with every CR LF and lone CR made LF */
+static char *lf_copy(const char *buf, size_t len, size_t *out)
+{
+	GString *s = g_string_sized_new(len);
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (buf[i] == '\r') {
+			g_string_append_c(s, '\n');
+			if (i + 1 < len && buf[i + 1] == '\n')
+				i++;
+		} else {
+			g_string_append_c(s, buf[i]);
+		}
+	}
+	*out = s->len;
+	return g_string_free(s, FALSE);
+}
+
+/* test_line_endings - a CR-only mail and a mail of mixed line ends give
+   exactly what their LF copies give */
+static void test_line_endings(void **state)
+{
+	static const char *const files[] = { "cr_only.eml", "mixed_endings.eml",
+					     "dsn_postfix_cr.eml" };
+	struct arf_report a, b;
+	char err[256];
+	size_t i, len, lflen;
+	char *buf, *lf;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(files); i++) {
+		buf = read_file(files[i], &len);
+		assert_non_null(memchr(buf, '\r', len));
+		lf = lf_copy(buf, len, &lflen);
+		assert_null(memchr(lf, '\r', lflen));
+		assert_int_equal(arf_parse(buf, len, &a, err, sizeof(err)), 0);
+		assert_int_equal(arf_parse(lf, lflen, &b, err, sizeof(err)), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+		g_free(lf);
+		g_free(buf);
+	}
+	/* the CR-only report was read whole: report fields, original, rcpt */
+	buf = read_file("cr_only.eml", &len);
+	assert_int_equal(arf_parse(buf, len, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.user_agent, "ExampleFBL/1.4");
+	assert_string_equal(a.mw_subscriber_uid, "cr123cd456ef7");
+	assert_string_equal(a.envelope_to, "fbl@fbl.example.com");
+	g_free(buf);
+}
+
+/* test_redacted - which written addresses stand for a hidden recipient */
+static void test_redacted(void **state)
+{
+	static const struct {
+		const char *v;
+		int hidden;
+	} cases[] = {
+		{ "jane.doe@example.net", 0 },
+		{ "<Jane.Doe@example.net>", 0 },
+		{ "rfc822; jane@example.net", 0 },
+		{ "alexxx@example.net", 0 },		/* x-run inside a word */
+		{ "maxx.power@example.net", 0 },
+		{ "deadbeef@example.net", 0 },		/* 8 hex digits: a name */
+		{ "0123456789abcdef0123456789abcde@example.net", 0 }, /* 31 */
+		{ "", 0 },
+		{ "xxxxxxx@example.net", 1 },
+		{ "XXX@example.net", 1 },
+		{ "user.xxx@example.net", 1 },
+		{ "redacted@example.net", 1 },
+		{ "[REDACTED]@example.net", 1 },
+		{ "redacted-recipient@example.net", 1 },
+		{ "hashed@example.net", 1 },
+		{ "hashed_rcpt_1@example.net", 1 },
+		{ "removed@example.net", 1 },
+		{ "\"anonymous\"@example.net", 1 },
+		{ "j***e@example.net", 1 },
+		{ "*****", 1 },
+		{ "###@example.net", 1 },
+		{ "@example.net", 1 },
+		{ "someone@redacted", 1 },
+		{ "0123456789abcdef0123456789abcdef@example.net", 1 },	/* MD5 */
+		{ "9F86D081884C7D659A2FEAA0C55AD015@comcast.example", 1 },
+		{ "u-2c26b46b68ffc68ff99b453c1d30413413422d70@example.net", 1 },
+		{ "rfc822;<b6cf7e1a0096ba1caf76ee2c90aaaeaa@comcast.example>", 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(cases); i++)
+		if (arf_redacted(cases[i].v) != cases[i].hidden)
+			fail_msg("arf_redacted(\"%s\") != %d", cases[i].v,
+				 cases[i].hidden);
+	assert_int_equal(arf_redacted(NULL), 0);
+}
+
+/* test_to_rules - the original's To stands for the complainer only when it
+   is one mailbox that is not the sender's, nor the report's own */
+static void test_to_rules(void **state)
+{
+	static const struct {
+		const char *orig;
+		const char *rcpt;
+	} cases[] = {
+		{ "From: news@news.example.com\nTo: ann@example.net", "ann@example.net" },
+		{ "From: news@news.example.com\nTo: News <news@news.example.com>", "" },
+		/* the list's own address, at the sender's domain */
+		{ "From: news@news.example.com\nTo: list@news.example.com", "" },
+		{ "From: a@x.example\nReturn-Path: <b@bounce.example.com>\n"
+		  "To: c@bounce.example.com", "" },
+		/* the feedback address (the report's To and envelope) */
+		{ "From: news@news.example.com\nTo: fbl@fbl.example.com", "" },
+		{ "From: news@news.example.com\nTo: ann@example.net, bob@example.net", "" },
+		{ "From: news@news.example.com\nTo: undisclosed-recipients:;", "" },
+		{ "From: news@news.example.com\nTo: 0123456789abcdef0123456789abcdef@example.net", "" },
+	};
+	struct arf_report got;
+	char err[256];
+	size_t i, len;
+	char *buf;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		buf = report_with("Feedback-Type: abuse\n", cases[i].orig, &len);
+		assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+		print_message("  %s\n", cases[i].orig);
+		assert_int_equal(got.n_rcpts, cases[i].rcpt[0] ? 1 : 0);
+		assert_string_equal(got.rcpts[0], cases[i].rcpt);
+		assert_int_equal(!!(got.flags & ARF_F_RCPT_FROM_TO),
+				 cases[i].rcpt[0] != '\0');
+		assert_int_equal(!!(got.flags & ARF_F_ANONYMISED),
+				 cases[i].rcpt[0] == '\0');
+		g_free(buf);
+	}
+}
+
 static void test_many_rcpts(void **state)
 {
 	GString *f = g_string_new("Feedback-Type: abuse\n");
@@ -410,6 +781,7 @@ static void test_envelope(void **state)
 {
 	static const char late[] =
 		"From: someone@example.org\n"
+		"Subject: complaint about message from 192.0.2.1\n"
 		"Return-Path: <forged@evil.example.org>\n"
 		"X-Bounced-Envelope-To: <forged@evil.example.org>\n"
 		"Content-Type: message/rfc822\n\n"
@@ -429,7 +801,8 @@ static void test_envelope(void **state)
 	assert_string_equal(got.envelope_to, "");
 	assert_string_equal(got.rcpts[0], "reader@example.net");
 	assert_int_equal(got.flags, ARF_F_NO_REPORT_PART | ARF_F_TYPE_ASSUMED |
-				    ARF_F_RCPT_FROM_ORIG);
+				    ARF_F_RCPT_FROM_ORIG | ARF_F_KNOWN_SHAPE |
+				    ARF_F_RCPT_FROM_TO);
 	assert_int_equal(arf_parse(bad, sizeof(bad) - 1, &got, err,
 				   sizeof(err)), 0);
 	assert_string_equal(got.envelope_from, "");
@@ -467,8 +840,9 @@ static void test_long_values(void **state)
 	assert_string_equal(got.mw_subscriber_uid, "");
 	assert_string_equal(got.mailer_lid, "");
 	assert_string_equal(got.x_job, "");
+	/* 200 times 'a' is 200 hex digits: an opaque local part */
 	assert_int_equal(got.n_rcpts, 0);
-	assert_int_equal(got.flags, ARF_F_ANONYMISED);
+	assert_int_equal(got.flags, ARF_F_REDACTED | ARF_F_ANONYMISED);
 	g_free(buf);
 	g_free(orig);
 	g_free(fields);
@@ -498,7 +872,7 @@ static void test_c1_addresses(void **state)
 	assert_string_equal(got.orig_return_path, "");
 	assert_int_equal(got.n_rcpts, 1);
 	assert_string_equal(got.rcpts[0], "ok\xc3\xa9@example.net");
-	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG);
+	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG | ARF_F_RCPT_FROM_TO);
 	g_free(buf);
 }
 
@@ -588,6 +962,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_line_endings),
+		cmocka_unit_test(test_redacted),
+		cmocka_unit_test(test_to_rules),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_many_rcpts),

@@ -202,6 +202,7 @@ static void assert_config_equal(const struct config *a,
 	assert_int_equal(a->notify_max_items, b->notify_max_items);
 	assert_string_equal(a->rrd_file, b->rrd_file);
 	assert_str_or_null(b->metrics_textfile, a->metrics_textfile);
+	assert_lists_equal(a->fbl_senders, b->fbl_senders);
 }
 
 static const char *const def_fields[] = {
@@ -254,6 +255,7 @@ static void assert_defaults(const struct config *cfg)
 	assert_null(cfg->notify_password);
 	assert_string_equal(cfg->rrd_file, "./state/bounced.rrd");
 	assert_null(cfg->metrics_textfile);
+	assert_null(cfg->fbl_senders);
 }
 
 /* test_defaults - NULL path: the embedded defaults, no warnings */
@@ -375,7 +377,14 @@ static const char full_conf[] =
 	"file = data/metrics.rrd\n"
 	"\n"
 	"[metrics]\n"
-	"textfile = /var/lib/node_exporter/bounced.prom\n";
+	"textfile = /var/lib/node_exporter/bounced.prom\n"
+	"\n"
+	"[fbl]\n"
+	"senders = *@News.Example.com; news-*@bounces.example.com\n";
+
+static const char *const full_fbl_senders[] = {
+	"*@news.example.com", "news-*@bounces.example.com", NULL
+};
 
 static void assert_full(const struct config *cfg)
 {
@@ -486,6 +495,7 @@ static void assert_full(const struct config *cfg)
 	assert_string_equal(cfg->rrd_file, "data/metrics.rrd");
 	assert_string_equal(cfg->metrics_textfile,
 			    "/var/lib/node_exporter/bounced.prom");
+	assert_list(cfg->fbl_senders, full_fbl_senders);
 }
 
 /* test_full - every group and key of a file, no warnings at mode 0600 */

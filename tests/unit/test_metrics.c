@@ -420,6 +420,57 @@ static void test_older_layout_migrated(void **state)
 	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 60), 9);
 }
 
+/* the layout before the feedback-mail sources (nine counts and the
+   queue) gets the five fbl_* sources with rrd_tune, its data kept */
+static void test_fbl_sources_added(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const old[] = {
+		"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
+		"DS:escalated:ABSOLUTE:86400:0:U",
+		"DS:complaint:ABSOLUTE:86400:0:U",
+		"DS:unsub:ABSOLUTE:86400:0:U",
+		"DS:duplicate:ABSOLUTE:86400:0:U",
+		"DS:api_ok:ABSOLUTE:86400:0:U",
+		"DS:api_retry:ABSOLUTE:86400:0:U",
+		"DS:api_dead:ABSOLUTE:86400:0:U", "DS:queue:GAUGE:120:0:U",
+		"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
+		"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
+		"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
+		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
+	};
+	enum rrdfile_layout layout;
+	char why[256], err[256], line[64], line0[64];
+	const char *u[2];
+
+	create_rrd(c->rrd, 60, old);
+	/* 60 complaints in the step ending at T0, in the old file */
+	snprintf(line0, sizeof(line0), "%lld:0:0:0:0:0:0:0:0:0:0",
+		 (long long)T0 - 60);
+	snprintf(line, sizeof(line), "%lld:0:0:0:60:0:0:0:0:0:0",
+		 (long long)T0);
+	u[0] = line0;
+	u[1] = line;
+	rrd_clear_error();
+	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OLDER);
+	assert_string_equal(why, "no data source fbl_dsn, fbl_autoreply, "
+			    "fbl_authreport, fbl_forward, fbl_notours");
+
+	add_meta(c, "count.fbl_dsn", 7);
+	add_meta(c, "count.fbl_notours", 2);
+	update(c, T0 + 60, 1);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OURS);
+	assert_int_equal(count_at(c->rrd, "complaint", T0), 60);
+	assert_int_equal(count_at(c->rrd, "fbl_dsn", T0 + 60), 7);
+	assert_int_equal(count_at(c->rrd, "fbl_notours", T0 + 60), 2);
+	assert_int_equal(count_at(c->rrd, "fbl_forward", T0 + 60), 0);
+}
+
 /* another layout is moved aside (kept) and a new file made */
 static void test_other_layout_moved_aside(void **state)
 {
@@ -492,7 +543,7 @@ static void test_created_layout(void **state)
 	}
 	rrd_info_free(info);
 	assert_int_equal(step, 60);
-	assert_int_equal(abs, 9);
+	assert_int_equal(abs, 14);
 	assert_int_equal(gauge, 1);
 	assert_int_equal(rras, 8);
 }
@@ -531,9 +582,17 @@ static void test_textfile_format(void **state)
 		"bounced_provider_actions_total{result=\"ok\"} 16\n"
 		"bounced_provider_actions_total{result=\"retry\"} 17\n"
 		"bounced_provider_actions_total{result=\"dead\"} 18\n"
+		"# HELP bounced_fbl_set_aside_total Mails of the feedback maildir "
+		"that were no complaint about our mail, by kind.\n"
+		"# TYPE bounced_fbl_set_aside_total counter\n"
+		"bounced_fbl_set_aside_total{kind=\"dsn\"} 19\n"
+		"bounced_fbl_set_aside_total{kind=\"auto-reply\"} 20\n"
+		"bounced_fbl_set_aside_total{kind=\"auth-report\"} 21\n"
+		"bounced_fbl_set_aside_total{kind=\"forward\"} 22\n"
+		"bounced_fbl_set_aside_total{kind=\"not-ours\"} 23\n"
 		"# HELP bounced_outbox_actions Provider actions waiting in the outbox.\n"
 		"# TYPE bounced_outbox_actions gauge\n"
-		"bounced_outbox_actions 19\n"
+		"bounced_outbox_actions 24\n"
 		"# HELP bounced_dead_actions Provider actions in the dead-letter table.\n"
 		"# TYPE bounced_dead_actions gauge\n"
 		"bounced_dead_actions 2\n"
@@ -588,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_before_rrd_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_sets_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_layout_migrated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fbl_sources_added, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_layout_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_layout, setup, teardown),

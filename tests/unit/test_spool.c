@@ -1,7 +1,7 @@
 /*
  * test_spool.c - the spool directories and queue of bounced run: which
- * names are wanted, scan order, moving to done/ and failed/ (with the
- * .why written), and the retention sweep of done/.
+ * names are wanted, scan order, moving to done/, failed/ and ignored/
+ * (with the .why written), and the retention sweep of done/ and ignored/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -286,6 +286,46 @@ static void test_expire(void **state)
 	assert_true(exists(f->dir, "done", ".keep"));
 }
 
+/* test_ignore - a mail set aside goes to ignored/ (created then) with its
+   .why; ignored/ is swept like done/; a retention of 0 deletes it */
+static void test_ignore(void **state)
+{
+	struct fixture *f = *state;
+	char *src = g_build_filename(f->dir, "fbl", NULL);
+	char *why = g_build_filename(f->dir, "ignored", "fbl.m1.why", NULL);
+	char *text = NULL;
+	time_t now = time(NULL);
+
+	assert_int_equal(mkdir(src, 0750), 0);
+	assert_false(exists(f->dir, "ignored", ""));
+	assert_int_equal(spool_expire(f->sp, now), 0);	/* none yet: fine */
+	g_free(put(f->dir, "fbl", "m1", "a bounce", 0));
+	assert_int_equal(spool_ignore_from(f->sp, src, "m1", "fbl.m1",
+					   "a delivery-status notification"), 0);
+	assert_false(exists(f->dir, "fbl", "m1"));
+	assert_true(exists(f->dir, "ignored", "fbl.m1"));
+	assert_true(g_file_get_contents(why, &text, NULL, NULL));
+	assert_non_null(strstr(text, "why: a delivery-status notification\n"));
+	assert_non_null(strstr(text, "what to do: nothing"));
+	g_free(text);
+	assert_int_equal(spool_ignore_from(f->sp, src, "gone", "fbl.gone", "x"),
+			 -ENOENT);
+	assert_false(exists(f->dir, "ignored", "fbl.gone.why"));
+
+	assert_int_equal(spool_expire(f->sp, now), 0);
+	assert_int_equal(spool_expire(f->sp, now + 3600 + 5), 2);
+	assert_false(exists(f->dir, "ignored", "fbl.m1"));
+	assert_false(exists(f->dir, "ignored", "fbl.m1.why"));
+
+	spool_set_rules(f->sp, default_ignore, 0);
+	g_free(put(f->dir, "fbl", "m2", "a bounce", 0));
+	assert_int_equal(spool_ignore_from(f->sp, src, "m2", "fbl.m2", "x"), 0);
+	assert_false(exists(f->dir, "fbl", "m2"));
+	assert_false(exists(f->dir, "ignored", "fbl.m2"));
+	g_free(why);
+	g_free(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +336,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ignore, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

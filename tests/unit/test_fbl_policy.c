@@ -1,0 +1,271 @@
+/*
+ * test_fbl_policy.c - which feedback reports are about our mail: the
+ * embedded defaults (no pattern: every report), [fbl] senders and the
+ * providers' senders against the original's From, Return-Path and the
+ * report's Original-Mail-From, the Message-ID domain, the providers' ids
+ * (X-Job, List-Id, X-Mw-Subscriber-Uid, X-Mailer-LID), a recipient the
+ * state knows; and which addresses belong to our sender domains.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <glib.h>
+
+#include "arf.h"
+#include "config.h"
+#include "fbl_policy.h"
+#include "rcpt.h"
+#include "state.h"
+
+static char *fbl_news[] = { "*@news.example.com", "news-*@bounces.example.com",
+			    NULL };
+static char *all[] = { "*", NULL };
+static char *mw_senders[] = { "campaigns@mw.example.org", NULL };
+
+/* a report about a mail of the foreign sender spam@other.example */
+static struct arf_report foreign(void)
+{
+	struct arf_report r;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.orig_from, "spam@other.example");
+	strcpy(r.orig_return_path, "bounce@other.example");
+	strcpy(r.orig_message_id, "<1.2@other.example>");
+	strcpy(r.rcpts[0], "ann@example.net");
+	r.n_rcpts = 1;
+	return r;
+}
+
+static struct config_provider provider(enum provider_type t, char **senders)
+{
+	struct config_provider p;
+
+	memset(&p, 0, sizeof(p));
+	p.name = t == PROVIDER_MAILWIZZ ? "mw" : "iem";
+	p.type = t;
+	p.senders = senders;
+	p.job_prefix = "mailwizz-";
+	return p;
+}
+
+/* ours - fbl_policy_ours with WHY checked to contain WANT */
+static bool ours(const struct fbl_policy *p, const struct arf_report *r,
+		 struct state *st, const char *want)
+{
+	char why[256] = "";
+	bool ok = fbl_policy_ours(p, r, st, why, sizeof(why));
+
+	if (want && !strstr(why, want))
+		fail_msg("why '%s' does not say '%s'", why, want);
+	return ok;
+}
+
+static void test_defaults_take_everything(void **state)
+{
+	struct config cfg;
+	struct fbl_policy *p;
+	struct arf_report r = foreign();
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	p = fbl_policy_new(&cfg);
+	assert_true(fbl_policy_open(p));
+	assert_true(ours(p, &r, NULL, "no sender patterns"));
+	assert_false(fbl_policy_own_address(p, "list@news.example.com"));
+	fbl_policy_free(p);
+
+	/* a provider without senders restricts nothing either */
+	{
+		struct config_provider mw = provider(PROVIDER_MAILWIZZ, NULL);
+
+		cfg.providers = &mw;
+		cfg.n_providers = 1;
+		p = fbl_policy_new(&cfg);
+		assert_true(fbl_policy_open(p));
+		fbl_policy_free(p);
+	}
+	/* a provider's "*" means every sender, unless [fbl] senders says
+	   which are ours: then it only routes bounces */
+	{
+		struct config_provider hook = provider(PROVIDER_WEBHOOK, all);
+		static char *star[] = { "*", NULL };
+
+		cfg.providers = &hook;
+		cfg.n_providers = 1;
+		p = fbl_policy_new(&cfg);
+		assert_true(fbl_policy_open(p));
+		assert_true(ours(p, &r, NULL, NULL));
+		fbl_policy_free(p);
+		cfg.fbl_senders = fbl_news;
+		p = fbl_policy_new(&cfg);
+		assert_false(fbl_policy_open(p));
+		assert_false(ours(p, &r, NULL, NULL));
+		fbl_policy_free(p);
+		cfg.fbl_senders = star;
+		p = fbl_policy_new(&cfg);
+		assert_true(fbl_policy_open(p));
+		fbl_policy_free(p);
+	}
+}
+
+static void test_senders(void **state)
+{
+	struct config cfg;
+	struct fbl_policy *p;
+	struct arf_report r;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fbl_senders = fbl_news;
+	p = fbl_policy_new(&cfg);
+	assert_false(fbl_policy_open(p));
+
+	r = foreign();
+	assert_false(ours(p, &r, NULL, "sender spam@other.example, Return-Path "
+			  "bounce@other.example matches no"));
+	strcpy(r.orig_from, "News@News.Example.com");	/* case-insensitive */
+	assert_true(ours(p, &r, NULL, "sender News@News.Example.com"));
+	r = foreign();
+	strcpy(r.orig_return_path, "news-jane=example.net@bounces.example.com");
+	assert_true(ours(p, &r, NULL, "sender news-jane"));
+	r = foreign();
+	strcpy(r.original_mail_from, "x@news.example.com");
+	assert_true(ours(p, &r, NULL, "sender x@news.example.com"));
+	r = foreign();
+	strcpy(r.orig_message_id, "<5f2c1e0a9b7d4.mw@news.example.com>");
+	assert_true(ours(p, &r, NULL, "Message-ID domain news.example.com"));
+	r = foreign();
+	strcpy(r.orig_message_id, "<5f2c@news.example.com.evil>");
+	assert_false(ours(p, &r, NULL, NULL));
+	/* X-Job and the subscriber uid tie nothing without a provider */
+	r = foreign();
+	strcpy(r.x_job, "mailwizz-cc123cd456ef7");
+	strcpy(r.mw_subscriber_uid, "zz123cd456ef7");
+	assert_false(ours(p, &r, NULL, NULL));
+
+	assert_true(fbl_policy_own_address(p, "list@news.example.com"));
+	assert_true(fbl_policy_own_address(p, "x@BOUNCES.example.com"));
+	assert_false(fbl_policy_own_address(p, "ann@example.net"));
+	assert_false(fbl_policy_own_address(p, "news.example.com"));
+	fbl_policy_free(p);
+}
+
+static void test_provider_ids(void **state)
+{
+	struct config_provider ps[2] = {
+		provider(PROVIDER_MAILWIZZ, mw_senders),
+		provider(PROVIDER_INTERSPIRE, NULL),
+	};
+	struct config cfg;
+	struct fbl_policy *p;
+	struct arf_report r;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.providers = ps;
+	cfg.n_providers = 1;
+	p = fbl_policy_new(&cfg);
+	assert_false(fbl_policy_open(p));
+	r = foreign();
+	strcpy(r.orig_from, "campaigns@mw.example.org");
+	assert_true(ours(p, &r, NULL, "sender campaigns@mw.example.org"));
+	r = foreign();
+	strcpy(r.x_job, "mailwizz-cc123cd456ef7");
+	assert_true(ours(p, &r, NULL, "X-Job mailwizz-cc123cd456ef7 is a "
+			 "campaign of provider mw"));
+	r = foreign();
+	strcpy(r.x_job, "pmta-job-17");
+	assert_false(ours(p, &r, NULL, NULL));
+	r = foreign();
+	strcpy(r.list_id, "ab123cd456ef7 <Example News>");
+	assert_true(ours(p, &r, NULL, "List-Id names list ab123cd456ef7 of "
+			 "provider mw"));
+	r = foreign();
+	strcpy(r.mw_subscriber_uid, "zz123cd456ef7");
+	assert_true(ours(p, &r, NULL, "X-Mw-Subscriber-Uid zz123cd456ef7"));
+	r = foreign();
+	strcpy(r.mw_subscriber_uid, "not-a-uid");
+	assert_false(ours(p, &r, NULL, NULL));
+	r = foreign();
+	strcpy(r.mailer_lid, "12");
+	assert_false(ours(p, &r, NULL, NULL));	/* no Interspire provider */
+	fbl_policy_free(p);
+
+	cfg.n_providers = 2;
+	p = fbl_policy_new(&cfg);
+	assert_true(ours(p, &r, NULL, "X-Mailer-LID 12"));
+	fbl_policy_free(p);
+}
+
+/* rm_dir - DIR's files, then DIR (the state's files are flat) */
+static void rm_dir(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(dir, name, NULL);
+
+		unlink(p);
+		g_free(p);
+	}
+	if (d)
+		g_dir_close(d);
+	rmdir(dir);
+}
+
+static void test_accounting(void **state)
+{
+	char dir[] = "/tmp/test_fbl_policy.XXXXXX", err[256];
+	struct config cfg;
+	struct fbl_policy *p;
+	struct arf_report r = foreign();
+	struct state *st = NULL;
+	struct rcpt rec;
+	MDB_txn *txn = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	if (state_open(&st, dir, false, err, sizeof(err)) != 0)
+		fail_msg("state_open: %s", err);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.fbl_senders = fbl_news;
+	p = fbl_policy_new(&cfg);
+	assert_false(ours(p, &r, st, NULL));
+	rcpt_init(&rec);
+	rec.cnt_soft = 2;
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_put(st, txn, "ann@example.net", &rec), 0);
+	assert_int_equal(state_rcpt_put(st, txn, "uid:mw:zz123cd456ef7", &rec),
+			 0);
+	assert_int_equal(state_commit(txn), 0);
+	assert_true(ours(p, &r, st, "the state knows ann@example.net"));
+	/* a hidden recipient: the subscriber's uid: key */
+	r.n_rcpts = 0;
+	r.rcpts[0][0] = '\0';
+	assert_false(ours(p, &r, st, NULL));
+	strcpy(r.mw_subscriber_uid, "zz123cd456ef7");
+	assert_true(ours(p, &r, st, "the state knows uid:mw:zz123cd456ef7"));
+	fbl_policy_free(p);
+	state_close(st);
+	rm_dir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_take_everything),
+		cmocka_unit_test(test_senders),
+		cmocka_unit_test(test_provider_ids),
+		cmocka_unit_test(test_accounting),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
