@@ -217,6 +217,7 @@ static void run_tick(struct run *r)
 
 	if (m)
 		(void)metrics_tick(m, (int64_t)time(NULL));	/* logged */
+	log_tick();		/* repeats of a line held for a while */
 
 	if (r->watch_lost) {
 		if (loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT,

