@@ -26,6 +26,7 @@
 #include "state.h"
 #include "spool.h"
 #include "spool_mail.h"
+#include "url_check.h"
 
 static const char usage_text[] =
 "Usage: bounced [OPTIONS] COMMAND [ARGS]\n"
@@ -264,7 +265,7 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 static void process_notify(const struct config *cfg, struct state *st)
 {
 	struct notify_sender *ns = NULL;
-	char err[512];
+	char err[512], show[1100];
 	size_t n = 0;
 
 	if (notify_sender_new(&ns, cfg, st, err, sizeof(err)) != 0) {
@@ -274,7 +275,8 @@ static void process_notify(const struct config *cfg, struct state *st)
 	if (!ns)
 		return;
 	if (notify_sender_flush(ns, &n) == 0 && n)
-		printf("notify: mailed %zu items to %s\n", n, cfg->notify_smtp);
+		printf("notify: mailed %zu items to %s\n", n,
+		       url_show(cfg->notify_smtp, show, sizeof(show)));
 	fflush(stdout);
 	notify_sender_free(ns);
 }

@@ -140,3 +140,110 @@ class TestLoneCR(HostileTestCase):
         self.log_config()
         s = summaries(self.process(path).out)[path]
         self.assertEqual((s['records'], s['hard'], s['bad']), (4, 4, 0))
+
+
+HOSTILE_URLS = [
+    # (configuration text after [bounced], what the error names)
+    ('[provider h]\ntype = webhook\nurl = http://[::1\n', 'IPv6'),
+    ('[provider h]\ntype = webhook\nurl = http://[::1]:70000/in\n',
+     'Port number'),
+    ('[provider h]\ntype = webhook\nurl = https://:443/in\n', 'host'),
+    ('[provider h]\ntype = webhook\nurl = https:///in\n', 'host'),
+    ('[provider m]\ntype = mailwizz\n'
+     'endpoint = https://mw.example.com:65536/api\n'
+     'public-key = a\nprivate-key = b\n', 'Port number'),
+    ('[provider m]\ntype = mailwizz\nendpoint = https://mw.example.com:0/api\n'
+     'public-key = a\nprivate-key = b\n', 'port 0'),
+    ('[provider i]\ntype = interspire\nendpoint = http:/iem.example.com/x\n'
+     'username = u\nusertoken = t\n', 'http://'),
+    ('[notify]\nsmtp = smtp://[::1\nfrom = a@example.com\n'
+     'to = b@example.com\n', 'IPv6'),
+    ('[notify]\nsmtp = smtps://relay.example.com:99999\n'
+     'from = a@example.com\nto = b@example.com\n', 'Port number'),
+    ('[notify]\nsmtp = smtp://\nfrom = a@example.com\nto = b@example.com\n',
+     'host'),
+    ('[notify]\nweb-url = https://[fe80::1/\n', 'IPv6'),
+]
+
+
+class TestUrls(HostileTestCase):
+    """Endpoints libcurl cannot use are refused by check-config; the
+    password of a URL's user part is a secret everywhere."""
+
+    def test_check_config_refuses_unusable_urls(self):
+        for text, why in HOSTILE_URLS:
+            with self.subTest(text=text):
+                self.write_config(extra='\n' + text)
+                res = self.run_bounced('check-config')
+                self.assertRc(res, 78)
+                self.assertIn(why, res.err)
+                self.assertEqual(res.out, '')
+
+    def test_url_passwords_masked_by_check_config(self):
+        self.write_config(extra=(
+            '\n[provider mw]\ntype = mailwizz\n'
+            'endpoint = https://api:MWPASSWORD@mw.example.com/api\n'
+            'public-key = pub\nprivate-key = priv\n'
+            '[provider hook]\ntype = webhook\n'
+            'url = https://hook:HOOKPASSWORD@hooks.example.com/in\n'
+            '[notify]\nsmtp = smtps://relay:SMTPPASSWORD@mail.example.com\n'
+            'from = a@example.com\nto = b@example.com\n'))
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        self.assertNotIn('PASSWORD', res.out + res.err)
+        self.assertIn('endpoint = https://api:****@mw.example.com/api\n',
+                      res.out)
+        self.assertIn('url = https://hook:****@hooks.example.com/in\n',
+                      res.out)
+        self.assertIn('smtp = smtps://relay:****@mail.example.com\n', res.out)
+        # the printed file is a configuration that warns about the masks
+        printed = self.write_file('printed.conf', res.out)
+        os.chmod(printed, 0o600)
+        res = self.run_bounced('-c', printed, 'check-config', config=False)
+        self.assertRc(res, EX_OK)
+        self.assertIn("[provider mw] endpoint: the password in the URL is "
+                      "'****'", res.err)
+        # a bad URL with a password: refused, the password not repeated
+        self.write_config(extra=(
+            '\n[provider hook]\ntype = webhook\n'
+            'url = https://hook:HOOKPASSWORD@hooks.example.com:99999/in\n'))
+        res = self.run_bounced('check-config')
+        self.assertRc(res, 78)
+        self.assertIn("url = 'https://hook:****@hooks.example.com:99999/in'",
+                      res.err)
+        self.assertNotIn('PASSWORD', res.err)
+        # a file holding such a URL open to others is warned about
+        self.write_config(extra=(
+            '\n[provider hook]\ntype = webhook\n'
+            'url = https://hook:HOOKPASSWORD@hooks.example.com/in\n'))
+        os.chmod(self.config, 0o644)
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        self.assertIn('holds secrets (the password in url in [provider hook])',
+                      res.err)
+        self.assertNotIn('PASSWORD', res.out + res.err)
+
+    def test_smtp_url_password_never_in_messages(self):
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__)))))
+        from fake import smtp
+        f = smtp.SmtpFake(starttls=False, user='relay',
+                          password='SMTPPASSWORD').start()
+        self.addCleanup(f.stop)
+        url = f.url.replace('smtp://', 'smtp://relay:SMTPPASSWORD@')
+        shown = f.url.replace('smtp://', 'smtp://relay:****@')
+        self.write_config(extra='\n[notify]\nsmtp = %s\nfrom = a@example.com'
+                          '\nto = b@example.com\n' % url)
+        res = self.run_bounced('notify-test', timeout=60)
+        self.assertRc(res, EX_OK)
+        self.assertEqual(len(f.messages()), 1)
+        self.assertEqual(f.messages()[0]['auth'], 'relay')
+        self.assertIn('through %s' % shown, res.out)
+        self.assertNotIn('SMTPPASSWORD', res.out + res.err)
+        # a failure names the server without the password
+        f.stop()
+        res = self.run_bounced('notify-test', timeout=60)
+        self.assertNotEqual(res.rc, EX_OK)
+        self.assertIn('smtp %s' % shown, res.err)
+        self.assertNotIn('SMTPPASSWORD', res.out + res.err)

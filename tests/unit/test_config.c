@@ -612,6 +612,19 @@ static const struct bad_case {
 	{ "[provider x]\ntype = interspire\nendpoint = https://i.example.com/xml.php\nusername = u\nusertoken = TOPSECRET\nlist-refresh = 8d\n", "list-refresh = '8d'", "duration" },
 	{ "[provider x]\ntype = webhook\n", "[provider x] url", "required" },
 	{ "[provider x]\ntype = webhook\nurl = hooks.example.com\nsecret = TOPSECRET\n", "url = 'hooks.example.com'", "http" },
+	/* URLs libcurl could not use, refused with curl_url()'s words */
+	{ "[provider x]\ntype = webhook\nurl = http://[::1\n", "url = 'http://[::1'", "IPv6" },
+	{ "[provider x]\ntype = webhook\nurl = http://u:TOPSECRET@[::1\n", "url = 'http://u:****@[::1'", "IPv6" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com:70000/x\n", "url = 'https://h.example.com:70000/x'", "Port number" },
+	{ "[provider x]\ntype = webhook\nurl = https://h.example.com:0/x\n", "url = 'https://h.example.com:0/x'", "port 0 is not from 1 to 65535" },
+	{ "[provider x]\ntype = webhook\nurl = https://:443/x\n", "url = 'https://:443/x'", "host" },
+	{ "[provider x]\ntype = webhook\nurl = http:/h.example.com/x\n", "url = 'http:/h.example.com/x'", "http://" },
+	{ "[provider x]\ntype = mailwizz\nendpoint = https://u:TOPSECRET@mw.example.com:99999/api\npublic-key = a\nprivate-key = b\n", "endpoint = 'https://u:****@mw.example.com:99999/api'", "Port number" },
+	{ "[provider x]\ntype = interspire\nendpoint = https://u:TOPSECRET@/xml.php\nusername = u\nusertoken = t\n", "endpoint = 'https://u:****@/xml.php'", "host" },
+	{ "[notify]\nsmtp = smtps://u:TOPSECRET@mail.example.com:65536\n", "smtp = 'smtps://u:****@mail.example.com:65536'", "Port number" },
+	{ "[notify]\nsmtp = smtp://[fe80::1\n", "smtp = 'smtp://[fe80::1'", "IPv6" },
+	{ "[notify]\nweb-url = http://:80/\n", "web-url = 'http://:80'", "host" },
+	{ "[notify]\nsmtp = smtp://mail.example.com # relay\n", "smtp = 'smtp://mail.example.com # relay'", "blank" },
 	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconcurrency = 0\n", "concurrency = '0'", "1 to 256" },
 	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\nconcurrency = 257\n", "concurrency = '257'", "1 to 256" },
 	{ "[provider x]\ntype = webhook\nurl = https://h.example.com\ntimeout = 0\n", "timeout = '0'", "duration" },
@@ -803,6 +816,15 @@ static void test_secret_mode(void **state)
 		  true },
 		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\n"
 		  "to = c@d.example.com\nusername = u\n", 0644, false },
+		/* a password in a URL's user part is a secret too */
+		{ "[notify]\nsmtp = smtps://u:p@h\nfrom = a@b.example.com\n"
+		  "to = c@d.example.com\n", 0644, true },
+		{ "[provider h]\ntype = webhook\nurl = https://u:p@h.example.com\n",
+		  0640, true },
+		{ "[provider m]\ntype = mailwizz\nendpoint = https://u:p@m.example.com\n"
+		  "public-key = a\nprivate-key = b\n", 0600, false },
+		{ "[provider h]\ntype = webhook\nurl = https://u@h.example.com\n",
+		  0644, false },
 	};
 	size_t i;
 
@@ -982,6 +1004,57 @@ static char *print_to(const struct config *cfg, const char *name,
 	assert_int_equal(ferror(f), 0);
 	assert_int_equal(fclose(f), 0);
 	return read_all(*path);
+}
+
+static const char url_pw_conf[] =
+	"[provider mw]\ntype = mailwizz\n"
+	"endpoint = https://api:MWPASS1@mw.example.com/api\n"
+	"public-key = pub\nprivate-key = priv\n"
+	"[provider hook]\ntype = webhook\n"
+	"url = https://hook:HOOKPASS2@h.example.com:8443/in?x=1\n"
+	"[notify]\nsmtp = smtps://relay:SMTPPASS3@mail.example.com\n"
+	"from = a@b.example.com\nto = c@d.example.com\n"
+	"web-url = https://web:WEBPASS4@mw.example.com\n";
+
+/* test_url_passwords - a password in a URL's user part is printed as
+   "****" by check-config, and the printed file warns when read back */
+static void test_url_passwords(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("urlpw.conf", url_pw_conf, 0600);
+	struct config *cfg = NULL, *back = NULL;
+	char err[512];
+	char *printed, *ppath;
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)), 0);
+	/* the real values are in force */
+	assert_string_equal(cfg->providers[0].endpoint,
+			    "https://api:MWPASS1@mw.example.com/api");
+	printed = print_to(cfg, "urlpw-printed.conf", &ppath);
+	assert_null(strstr(printed, "MWPASS1"));
+	assert_null(strstr(printed, "HOOKPASS2"));
+	assert_null(strstr(printed, "SMTPPASS3"));
+	assert_null(strstr(printed, "WEBPASS4"));
+	assert_non_null(strstr(printed,
+			       "endpoint = https://api:****@mw.example.com/api\n"));
+	assert_non_null(strstr(printed, "url = https://hook:****@"
+			       "h.example.com:8443/in?x=1\n"));
+	assert_non_null(strstr(printed,
+			       "smtp = smtps://relay:****@mail.example.com\n"));
+	assert_non_null(strstr(printed,
+			       "web-url = https://web:****@mw.example.com\n"));
+	assert_int_equal(chmod(ppath, 0600), 0);
+	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), 0);
+	assert_true(has_warning(w, "[provider mw] endpoint: the password in "
+				   "the URL is '****'"));
+	assert_true(has_warning(w, "[notify] smtp: the password in the URL"));
+	config_free(back);
+	config_free(cfg);
+	g_free(printed);
+	g_free(ppath);
+	g_free(path);
+	g_ptr_array_free(w, TRUE);
 }
 
 /* test_print_roundtrip - print -> load gives the same values, masked */
@@ -1536,6 +1609,7 @@ int main(void)
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_reopen),
 		cmocka_unit_test(test_log_errno),
+		cmocka_unit_test(test_url_passwords),
 		cmocka_unit_test(test_log_fold),
 		cmocka_unit_test(test_log_cap),
 	};
