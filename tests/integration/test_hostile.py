@@ -9,6 +9,7 @@ tests append to them, and the last test prints the totals).
 """
 import os
 import re
+import stat
 
 from harness import BouncedTestCase, EX_OK, summaries
 
@@ -247,3 +248,158 @@ class TestUrls(HostileTestCase):
         self.assertNotEqual(res.rc, EX_OK)
         self.assertIn('smtp %s' % shown, res.err)
         self.assertNotIn('SMTPPASSWORD', res.out + res.err)
+
+
+def not_regular(path):
+    """what PATH is now, for comparing before and after"""
+    st = os.lstat(path)
+    return stat.S_IFMT(st.st_mode), os.path.islink(path) and os.readlink(path)
+
+
+class TestNotOurs(HostileTestCase):
+    """Paths of the configuration that name a device, a FIFO, a directory
+    or a symbolic link: left as they are, with a message, never replaced
+    by a regular file or moved aside."""
+
+    def targets(self):
+        """{name: path} of things that are not regular files"""
+        t = {}
+        t['fifo'] = os.path.join(self.dir, 'fifo')
+        os.mkfifo(t['fifo'])
+        t['link-null'] = os.path.join(self.dir, 'link-null')
+        os.symlink('/dev/null', t['link-null'])
+        t['dir'] = os.path.join(self.dir, 'adir')
+        os.mkdir(t['dir'])
+        t['link-file'] = os.path.join(self.dir, 'link-file')
+        with open(os.path.join(self.dir, 'someones.txt'), 'w') as f:
+            f.write('not an RRD\n')
+        os.symlink(os.path.join(self.dir, 'someones.txt'), t['link-file'])
+        if os.geteuid() == 0:
+            # a device in a private tree, as root: the case that was
+            # replaced by a regular file
+            t['device'] = os.path.join(self.dir, 'null-device')
+            os.mknod(t['device'], stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        return t
+
+    def test_rrd_and_textfile_never_replace_what_is_not_ours(self):
+        sample = self.copy_data('unsub-list.csv')
+        for name, path in self.targets().items():
+            with self.subTest(target=name):
+                before = not_regular(path)
+                for key in ('rrd', 'metrics'):
+                    if os.path.exists(self.logpath):
+                        os.unlink(self.logpath)
+                    extra = ('\n[rrd]\nfile = %s\n' % path if key == 'rrd'
+                             else '\n[metrics]\ntextfile = %s\n' % path)
+                    self.log_config(extra=extra)
+                    self.process('--reprocess', sample)
+                    self.assertEqual(not_regular(path), before)
+                    self.assertEqual(
+                        [n for n in os.listdir(self.dir)
+                         if '.old-' in n or n.startswith('.')], [])
+                    log = self.log_text()
+                    if name == 'link-file' and key == 'rrd':
+                        self.assertIn('is a symbolic link to a file of '
+                                      'another layout', log)
+                    else:
+                        self.assertIn('not a regular file: it is left as '
+                                      'it is', log)
+        with open(os.path.join(self.dir, 'someones.txt')) as f:
+            self.assertEqual(f.read(), 'not an RRD\n')
+
+    def test_graph_never_replaces_what_is_not_ours(self):
+        self.log_config()
+        self.process(self.copy_data('unsub-list.csv'))
+        out = os.path.join(self.dir, 'graphs')
+        os.mkdir(out)
+        link = os.path.join(out, 'bounces-day.png')
+        os.symlink('/dev/null', link)
+        res = self.run_ctl('graph', '--out', out)
+        self.assertRc(res, 73)
+        self.assertIn('is a symbolic link, not a regular file', res.err)
+        self.assertEqual(os.readlink(link), '/dev/null')
+        self.assertEqual([n for n in os.listdir(out) if n.startswith('.')],
+                         [])
+
+
+class TestModes(HostileTestCase):
+    """Whatever the umask, nothing bounced creates or moves into the state
+    and the spool is open to others."""
+
+    def scenario(self, um):
+        import subprocess
+        import time
+        old = os.umask(um)
+        self.addCleanup(os.umask, old)
+        prom = os.path.join(self.state, 'metrics', 'bounced.prom')
+        self.log_config(extra='\n[metrics]\ntextfile = %s\n' % prom)
+        os.makedirs(os.path.dirname(prom), mode=0o750)
+        acct = os.path.join(self.spool, 'acct')
+        for name, text in (('a.csv', HEADER + hard_rows(3)),
+                           ('junk.csv', '\x00\x01 junk\n')):
+            p = os.path.join(acct, name)
+            with open(p, 'w') as f:
+                f.write(text)
+            os.chmod(p, 0o666 & ~um)
+        arf = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), 'data', 'arf', 'gmail.eml')
+        with open(arf, 'rb') as f:
+            mail = f.read()
+        res = self.run_bounced('drop', 'fbl', '--from', 'fbl@gmail.com',
+                               '--to', 'fbl@bounces.example.com', stdin=mail)
+        self.assertRc(res, EX_OK)
+        p = subprocess.Popen([self.bounced, '-c', self.config, 'run'],
+                             cwd=self.dir, env=self.env(),
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            end = time.monotonic() + 30
+            while time.monotonic() < end and (
+                    os.listdir(acct) or
+                    len(os.listdir(os.path.join(self.spool, 'fbl',
+                                                'new')))):
+                time.sleep(0.05)
+        finally:
+            p.terminate()
+            p.wait(30)
+        self.assertEqual(os.listdir(acct), [])
+        self.process(self.copy_data('unsub-list.csv'))
+        self.assertRc(self.run_ctl('graph', '--out',
+                                   os.path.join(self.state, 'graphs')), 0)
+        self.assertRc(self.run_ctl('report', '--out',
+                                   os.path.join(self.spool, 'report')), 0)
+
+    def check(self, um):
+        self.scenario(um)
+        seen, open_to_others = [], []
+        pre = {self.spool, os.path.join(self.spool, 'acct')}
+        for top in (self.state, self.spool):
+            for d, dirs, files in os.walk(top):
+                for n in dirs + files:
+                    p = os.path.join(d, n)
+                    seen.append(os.path.relpath(p, self.dir))
+                    if p in pre:
+                        continue
+                    if os.lstat(p).st_mode & 0o007:
+                        open_to_others.append('%s %o' % (
+                            os.path.relpath(p, self.dir),
+                            os.lstat(p).st_mode & 0o777))
+        for want in ('state/data.mdb', 'state/lock.mdb',
+                     'state/bounced.lock', 'state/bounced.rrd',
+                     'state/metrics/bounced.prom',
+                     'state/graphs/bounces-day.png',
+                     'spool/report/index.html', 'spool/done/a.csv',
+                     'spool/failed/junk.csv', 'spool/failed/junk.csv.why',
+                     'spool/fbl/new', 'spool/done'):
+            self.assertIn(want, seen)
+        self.assertTrue(any(s.startswith('spool/done/fbl') for s in seen),
+                        seen)
+        self.assertEqual(open_to_others, [])
+        return len(seen)
+
+    def test_umask_022(self):
+        self.assertGreater(self.check(0o022), 20)
+
+    def test_umask_000(self):
+        self.assertGreater(self.check(0o000), 20)
