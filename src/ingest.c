@@ -62,6 +62,12 @@ fail:
 	return NULL;
 }
 
+/* ingest_input_failed - was the last error of ingest_file the input's? */
+bool ingest_input_failed(const struct ingest *in)
+{
+	return in->input_failed;
+}
+
 void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg)
 {
 	in->on_commit = fn;
@@ -165,11 +171,13 @@ int ingest_open(struct ingest *in, struct ingest_src *src,
 	src->fd = open(src->path, O_RDONLY | O_CLOEXEC);
 	if (src->fd < 0 || fstat(src->fd, sb) != 0) {
 		rc = -errno;
+		in->input_failed = true;
 		log_error("ingest", "cannot open '%s': %s", src->path,
 			  strerror(-rc));
 		return rc;
 	}
 	if (S_ISDIR(sb->st_mode)) {
+		in->input_failed = true;
 		log_error("ingest", "'%s' is a directory, not an accounting file",
 			  src->path);
 		return -EISDIR;
@@ -190,6 +198,7 @@ int ingest_open(struct ingest *in, struct ingest_src *src,
 						      INGEST_FP_MAX;
 	rc = ingest_fingerprint(src->fd, src->rec.fp_len, &src->rec.fp_hash);
 	if (rc) {
+		in->input_failed = true;
 		log_error("ingest", "cannot read '%s': %s", src->path,
 			  strerror(-rc));
 		return rc;
@@ -465,6 +474,7 @@ static int ingest_wait(struct ingest *in, struct ingest_src *src)
 			continue;
 		if (prc < 0) {
 			rc = -errno;
+			in->input_failed = true;
 			log_error("ingest", "cannot wait for '%s': %s",
 				  src->path, strerror(-rc));
 			return rc;
@@ -503,6 +513,7 @@ static int ingest_read(struct ingest *in, struct ingest_src *src,
 			continue;
 		if (n < 0) {
 			rc = -errno;
+			in->input_failed = true;
 			log_error("ingest", "cannot read '%s': %s", src->path,
 				  strerror(-rc));
 			return rc;
@@ -537,6 +548,7 @@ int ingest_file(struct ingest *in, const char *path,
 
 	memset(counts, 0, sizeof(*counts));
 	memset(&src, 0, sizeof(src));
+	in->input_failed = false;
 	src.path = path;
 	src.fd = -1;
 	src.mode = opts->mode;

@@ -31,6 +31,7 @@ struct ingest {
 	char *buf;			/* INGEST_CHUNK read buffer */
 	void (*on_commit)(void *arg);	/* after each commit, or NULL */
 	void *on_commit_arg;
+	bool input_failed;		/* the last error was the input's */
 };
 
 struct ingest_src {

@@ -387,12 +387,13 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 			       (unsigned long long)c.records);
 			continue;
 		}
-		if (rc == -ENOENT || rc == -EACCES || rc == -EISDIR ||
-		    rc == -EIO || rc == -ENOTDIR || rc == -ELOOP) {
-			ex = EXIT_NOINPUT;
+		if (rc < 0 && ingest_input_failed(in)) {
+			ex = EXIT_NOINPUT;	/* the input's: go on */
 			continue;
 		}
 		if (rc < 0) {
+			/* the state's (a full or failing disk, a map that
+			   cannot grow): nothing more can be taken */
 			ex = EXIT_IOERR;
 			break;
 		}

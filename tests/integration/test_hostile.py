@@ -11,7 +11,8 @@ import os
 import re
 import stat
 
-from harness import BouncedTestCase, EX_OK, summaries
+from harness import (BouncedTestCase, EX_OK, SANITIZER_RE, sanitized,
+                     summaries)
 
 HEADER = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
 
@@ -34,6 +35,18 @@ class HostileTestCase(BouncedTestCase):
     def log_config(self, extra='', **bounced):
         bounced.setdefault('log', self.logpath)
         self.write_config(bounced=bounced, extra=extra)
+
+    def assertLogHas(self, needle):
+        log = self.log_text()
+        if needle not in log:
+            self.fail('%r is not in the log; its end:\n%s' % (needle,
+                                                           log[-3000:]))
+
+    def assertLogLacks(self, needle):
+        log = self.log_text()
+        if needle in log:
+            i = log.index(needle)
+            self.fail('%r is in the log:\n%s' % (needle, log[i - 500:i + 500]))
 
     def log_text(self):
         if not os.path.exists(self.logpath):
@@ -403,3 +416,203 @@ class TestModes(HostileTestCase):
 
     def test_umask_000(self):
         self.assertGreater(self.check(0o000), 20)
+
+
+# Run inside a private user and mount namespace (unshare -rm), where a
+# small tmpfs gives a real "No space left on device" without root: argv[1]
+# is a JSON object of parameters, the last line printed is a JSON result.
+NS_PRELUDE = r'''
+import json, os, subprocess, sys, time
+P = json.loads(sys.argv[1])
+def sh(*argv):
+    return subprocess.run(list(argv), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=300)
+def mount(path, size):
+    os.makedirs(path, exist_ok=True)
+    r = sh('mount', '-t', 'tmpfs', '-o', 'size=%s' % size, 'tmpfs', path)
+    if r.returncode:
+        print(json.dumps({'skip': r.stderr.decode()})); sys.exit(0)
+def fill(path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b'\0' * 4096) > 0:
+            pass
+    except OSError:
+        pass
+    os.close(fd)
+def bounced(*args):
+    r = sh(P['bounced'], '-c', P['config'], *args)
+    return {'rc': r.returncode, 'out': r.stdout.decode('utf-8', 'replace'),
+            'err': r.stderr.decode('utf-8', 'replace')}
+'''
+
+NS_STATE_FULL = NS_PRELUDE + r'''
+mount(P['state_fs'], '8m')
+res = {'first': bounced('process', '--list', P['list1'])}
+fill(os.path.join(P['state_fs'], 'filler'))
+res['full'] = bounced('process', '--list', P['list2'])
+os.unlink(os.path.join(P['state_fs'], 'filler'))
+res['again'] = bounced('process', '--list', P['list2'])
+res['stats'] = sh(P['bouncectl'], '-c', P['config'], 'stats', '--format',
+                  'json').stdout.decode()
+print(json.dumps(res))
+'''
+
+NS_WHY_FULL = NS_PRELUDE + r'''
+mount(P['spool'], '2m')
+os.makedirs(os.path.join(P['spool'], 'acct'))
+for d in ('done', 'failed'):
+    os.makedirs(os.path.join(P['spool'], d), mode=0o750)
+with open(os.path.join(P['spool'], 'acct', 'junk.csv'), 'wb') as f:
+    f.write(b'\x00\x01 not an accounting file\n')
+fill(os.path.join(P['spool'], 'filler'))
+log = open(P['log'], 'wb')
+d = subprocess.Popen([P['bounced'], '-c', P['config'], 'run'],
+                     stdout=subprocess.DEVNULL, stderr=log)
+res = {}
+time.sleep(3)
+res['while_full'] = sorted(os.listdir(os.path.join(P['spool'], 'failed')))
+res['acct_while_full'] = sorted(os.listdir(os.path.join(P['spool'], 'acct')))
+os.unlink(os.path.join(P['spool'], 'filler'))
+end = time.monotonic() + 30
+why = os.path.join(P['spool'], 'failed', 'junk.csv.why')
+while time.monotonic() < end and not os.path.exists(why):
+    time.sleep(0.1)
+res['after'] = sorted(os.listdir(os.path.join(P['spool'], 'failed')))
+res['acct_after'] = sorted(os.listdir(os.path.join(P['spool'], 'acct')))
+if os.path.exists(why):
+    res['why'] = open(why).read()
+d.terminate()
+res['rc'] = d.wait(60)
+print(json.dumps(res))
+'''
+
+
+def unshare_works():
+    """can this machine give us a private mount namespace without root?"""
+    import subprocess
+    try:
+        r = subprocess.run(['unshare', '-rm', 'true'], timeout=30,
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return r.returncode == 0
+
+
+class TestLimits(HostileTestCase):
+    """A full disk is not a full map; a map that cannot grow ends with a
+    clear error; a failed/NAME.why that cannot be written is tried again;
+    state write errors exit 74."""
+
+    def in_namespace(self, script, **params):
+        import json
+        import subprocess
+        import sys
+        if not unshare_works():
+            self.skipTest('no private mount namespace here (unshare -rm)')
+        params.update(bounced=self.bounced, bouncectl=self.bouncectl,
+                      config=self.config)
+        r = subprocess.run(['unshare', '-rm', sys.executable, '-c', script,
+                            json.dumps(params)], env=self.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        res = json.loads(r.stdout.decode().strip().splitlines()[-1])
+        if 'skip' in res:
+            self.skipTest('cannot mount a tmpfs: %s' % res['skip'])
+        text = json.dumps(res)
+        if SANITIZER_RE.search(text):
+            self.fail('sanitizer report: %s' % text[-4000:])
+        return res
+
+    def test_full_state_disk_is_not_a_full_map(self):
+        fs = os.path.join(self.dir, 'statefs')
+        self.state = os.path.join(fs, 'state')
+        self.log_config()
+        l1 = self.write_file('l1.csv', ''.join(
+            'first.%d@example.com\n' % i for i in range(2000)))
+        l2 = self.write_file('l2.csv', ''.join(
+            'second.%d@example.com\n' % i for i in range(2000)))
+        res = self.in_namespace(NS_STATE_FULL, state_fs=fs, list1=l1,
+                                list2=l2)
+        self.assertEqual(res['first']['rc'], EX_OK, res['first'])
+        full = res['full']
+        self.assertEqual(full['rc'], 74, full)       # EX_IOERR, not 66
+        self.assertLogHas("no space left on the state's disk")
+        self.assertLogLacks('state map grown')      # not a full map
+        self.assertLogLacks('map full')
+        # space back: the file is taken, every address counted once
+        self.assertEqual(res['again']['rc'], EX_OK, res['again'])
+        s = summaries(res['again']['out'])[l2]
+        self.assertEqual(s['unsubscribes'], 2000)
+        import json
+        self.assertEqual(json.loads(res['stats'])['status']['unsubscribed'],
+                         4000)
+
+    def test_why_written_when_space_returns(self):
+        spool = os.path.join(self.dir, 'spoolfs')
+        self.spool = spool
+        self.log_config()
+        res = self.in_namespace(NS_WHY_FULL, spool=spool, log=self.logpath)
+        # while the spool's disk is full: not moved, not lost
+        self.assertEqual(res['while_full'], [])
+        self.assertEqual(res['acct_while_full'], ['junk.csv'])
+        # space back: moved with its reason, without a restart
+        self.assertEqual(res['after'], ['junk.csv', 'junk.csv.why'])
+        self.assertEqual(res['acct_after'], [])
+        self.assertIn('no usable record', res['why'])
+        self.assertEqual(res['rc'], 0)
+        self.assertLogHas('junk.csv: cannot be moved to failed/ now (No space '
+                          'left on device); trying again in 10 s')
+        self.assertLogHas('junk.csv: moved to failed/: no usable record')
+
+    def test_map_that_cannot_grow_ends_with_a_clear_error(self):
+        import resource
+        import subprocess
+        import time
+        if sanitized():
+            self.skipTest('AddressSanitizer needs an unlimited address space')
+        self.log_config(**{'batch-records': '20000'})
+        # the address space of a worker with its 256 MiB map open
+        p = subprocess.Popen([self.bounced, '-c', self.config, 'run'],
+                             cwd=self.dir, env=self.env(),
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            lock = os.path.join(self.state, 'bounced.lock')
+            end = time.monotonic() + 30
+            while time.monotonic() < end and not (
+                    os.path.exists(lock) and open(lock).read().strip()):
+                time.sleep(0.05)
+            with open('/proc/%d/status' % p.pid) as f:
+                vm = int(re.search(r'VmSize:\s+(\d+) kB', f.read()).group(1))
+        finally:
+            p.terminate()
+            p.wait(30)
+        limit = vm * 1024 + 150 * 1024 * 1024    # no room for 512 MiB
+
+        def cap():
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        # enough addresses to fill 256 MiB of map
+        path = os.path.join(self.dir, 'many.csv')
+        with open(path, 'w') as f:
+            for i in range(0, 700000, 10000):
+                f.write(''.join('a.rather.long.local.part.%d@example-domain-'
+                                '%d.com\n' % (j, j % 997)
+                                for j in range(i, i + 10000)))
+        r = subprocess.run([self.bounced, '-c', self.config, 'process',
+                            '--list', path], cwd=self.dir, env=self.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           preexec_fn=cap, timeout=600)
+        self.assertEqual(r.returncode, 74, r.stderr[-2000:])   # not SIGSEGV
+        self.assertLogHas('the state map cannot grow from 256 to 512 MiB: '
+                          'Cannot allocate memory')
+        # without the limit the same file is taken from its last commit
+        res = self.process('--list', path)
+        taken = summaries(res.out)[path]['unsubscribes']
+        self.assertGreater(taken, 0)
+        self.assertLess(taken, 700000)
+        st = self.ctl_json('stats')
+        self.assertEqual(st['status']['unsubscribed'], 700000)
+        self.assertEqual(st['addresses'], 700000)
