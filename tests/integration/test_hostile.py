@@ -11,8 +11,8 @@ import os
 import re
 import stat
 
-from harness import (BouncedTestCase, EX_OK, SANITIZER_RE, sanitized,
-                     summaries)
+from harness import (BouncedTestCase, EX_OK, SANITIZER_RE, graph_env,
+                     sanitized, summaries)
 
 HEADER = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
 
@@ -31,6 +31,9 @@ class HostileTestCase(BouncedTestCase):
     def setUp(self):
         super().setUp()
         self.logpath = os.path.join(self.dir, 'bounced.log')
+
+    def env(self):
+        return graph_env(super().env())     # some tests draw graphs
 
     def log_config(self, extra='', **bounced):
         bounced.setdefault('log', self.logpath)
@@ -616,3 +619,27 @@ class TestLimits(HostileTestCase):
         st = self.ctl_json('stats')
         self.assertEqual(st['status']['unsubscribed'], 700000)
         self.assertEqual(st['addresses'], 700000)
+
+
+class TestNotOursDirs(HostileTestCase):
+    """state and spool naming something that is not a directory: a clear
+    error, the thing left as it is."""
+
+    def test_state_and_spool_not_directories(self):
+        fifo = os.path.join(self.dir, 'fifo')
+        os.mkfifo(fifo)
+        link = os.path.join(self.dir, 'null')
+        os.symlink('/dev/null', link)
+        sample = self.copy_data('unsub-list.csv')
+        for path in (fifo, link):
+            with self.subTest(path=path):
+                self.write_config(bounced={'state': path})
+                res = self.run_bounced('process', sample)
+                self.assertRc(res, 74)
+                self.assertIn('exists but is not a directory', res.err)
+                self.write_config(bounced={'spool': path})
+                res = self.run_bounced('run', timeout=60)
+                self.assertRc(res, 73)
+                self.assertIn(path, res.err)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        self.assertEqual(os.readlink(link), '/dev/null')
