@@ -6,8 +6,9 @@
  * whether the file under that name is still the one that was taken.  To
  * resume inside a file, the rows before the committed offset are parsed
  * again but only their header lines are used (the column map in force at
- * the offset), so no record is applied twice.  Bad lines are logged with
- * file and line and counted; they never stop the input.  A stream (stdin,
+ * the offset), so no record is applied twice.  Bad lines are counted and
+ * logged with file and line (the first LOG_CAP_LINES of an input, then one
+ * line with the count: ingest_log_caps); they never stop the input.  A stream (stdin,
  * a pipe that PowerMTA may keep open for days) is polled between reads and
  * committed as soon as the writer pauses (INGEST_QUIET_MS without data):
  * a record PowerMTA writes is in the state within milliseconds, while a
