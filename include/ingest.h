@@ -66,12 +66,15 @@ void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
 
 /*
  * ingest_file - take PATH ("-" = stdin) to its end.  Counts are set for
- * what this call took.  Returns INGEST_TAKEN or INGEST_ALREADY, -ENOENT /
- * -EACCES / -EIO (input could not be opened or read: logged), or another
- * -errno when the state could not be written (logged).
+ * what this call took.  Returns INGEST_TAKEN or INGEST_ALREADY, or -errno
+ * (logged): ingest_input_failed() says whether the input could not be
+ * opened or read (-ENOENT, -EACCES, -EIO...) or the state could not be
+ * read or written (-EIO too, on a failing or full disk).
  */
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts);
+/* ingest_input_failed - the last error of ingest_file was the input's */
+bool ingest_input_failed(const struct ingest *in);
 
 /*
  * Step by step (the spool worker, which must keep serving the network and

@@ -5,11 +5,19 @@
  * The destination is stderr ("-") or a file opened in append mode; the
  * file can be reopened (SIGHUP, logrotate).  Library code logs and returns
  * errors; it never exits.
+ *
+ * The log grows with what it reports, not with the input: a line equal to
+ * the one before is counted, not written, and reported as "previous
+ * message repeated N times"; per-line messages of one input are capped
+ * with a struct log_cap (the first LOG_CAP_LINES, then a summary the
+ * caller writes).  At level debug every line is written.
  */
 #ifndef BOUNCED_LOG_H
 #define BOUNCED_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum log_level {
 	BLOG_ERROR = 0,
@@ -32,6 +40,25 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *module, const char *fmt,
 	      va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* log_tick - report repeats of the last line held for LOG_FOLD_SECONDS or
+   more (call it now and then: a daemon's tick) */
+void log_tick(void);
+
+/* the per-line messages of one kind for one input */
+#define LOG_CAP_LINES 100
+struct log_cap {
+	uint64_t shown;		/* written */
+	uint64_t hidden;	/* counted only */
+};
+
+/*
+ * log_cap_take - true when one more line of the kind C counts may be
+ * written (the first LOG_CAP_LINES, or every one at level debug); false
+ * when it is only counted in C->hidden: the caller then writes one
+ * summary line with the count when the input ends.
+ */
+bool log_cap_take(struct log_cap *c);
 
 /*
  * log_progress - show TEXT as a progress line on stderr (a terminal),

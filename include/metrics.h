@@ -38,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lmdb.h>
 
@@ -93,11 +94,13 @@ int metrics_meta_get(struct state *st, MDB_txn *txn, const char *name,
 /*
  * metrics_textfile_write - S as Prometheus text exposition (format 0.0.4)
  * into PATH, atomically (a temporary file in the same directory, synced,
- * renamed), for node_exporter's textfile collector.  NOW is the Unix time
- * the values were read.  0 or -errno with ERR naming the file.
+ * renamed), for node_exporter's textfile collector, with permissions
+ * MODE (before the umask).  NOW is the Unix time the values were read.
+ * 0 or -errno with ERR naming the file (-EEXIST: PATH is not a regular
+ * file, and is left alone).
  */
 int metrics_textfile_write(const char *path, const struct metrics_snapshot *s,
-			   int64_t now, char *err, size_t errlen);
+			   int64_t now, mode_t mode, char *err, size_t errlen);
 
 /* metrics_textfile_format - the text metrics_textfile_write writes, into a
    new GString (g_string_free it) */

@@ -10,8 +10,10 @@
  * transaction, grow, and replay their batch.
  *
  * Errors are returned as negative errno values, with LMDB's own codes
- * mapped: MDB_MAP_FULL -> -ENOSPC, MDB_NOTFOUND -> -ENOENT,
- * MDB_MAP_RESIZED handled inside.  state_strerror() explains a code.
+ * mapped: MDB_MAP_FULL -> -ENOSPC (grow the map), MDB_TXN_FULL -> -E2BIG,
+ * MDB_NOTFOUND -> -ENOENT, MDB_MAP_RESIZED handled inside; a full disk
+ * (ENOSPC from the file system) is -EIO, never -ENOSPC: growing the map
+ * would not help.  state_strerror() explains a code.
  */
 #ifndef BOUNCED_STATE_H
 #define BOUNCED_STATE_H
@@ -54,8 +56,17 @@ int state_commit_lazy(struct state *st, MDB_txn *txn);
 /* state_sync - make lazily committed data durable; 0 or -errno */
 int state_sync(struct state *st);
 
-/* state_grow - double the map size (call with no transaction open) */
+/*
+ * state_grow - double the map size (call with no transaction open).  0, or
+ * -ENOSPC when it cannot grow further, or the error of the failed resize
+ * (-ENOMEM under an address-space limit): the environment is then opened
+ * again at its old size, or, when even that fails, closed for good
+ * (state_usable() false, every transaction -EIO).  state_strerror() says
+ * which in words.
+ */
 int state_grow(struct state *st);
+/* state_usable - false once a failed resize left the state closed */
+bool state_usable(const struct state *st);
 size_t state_map_size(struct state *st);
 /* state_set_map_size - set the map size in bytes (LMDB keeps at least what
    the data needs; no transaction open); for tests and tools */

@@ -14,6 +14,15 @@
  * scanned once.  Both give the same result for the same bytes, whatever the
  * chunking.
  *
+ * Line ends are LF or CRLF, or CR alone in a source that has no LF at all
+ * (classic Mac OS line ends, some converters).  The first bytes of the
+ * source decide, as many as one record and its CRLF may hold: with an
+ * LF among them the line ends are LF; else, with a CR, they are CR, and
+ * every CR of the source is read as LF (same length, so offsets stay
+ * exact; a CRLF would read as an empty line, skipped).  No record is
+ * returned before this is known (an LF fed, the limit reached, or the end
+ * of input).  A CR inside a line of an LF source stays data.
+ *
  * Leniency: a quote inside an unquoted field is taken literally, bytes after
  * a closing quote are appended to the field.  Bad records (longer than the
  * limit, holding a NUL byte, too many fields, a quote still open at end of
@@ -60,6 +69,11 @@ struct csv_reader {
 	bool quoted;		/* some field was quoted */
 	size_t rec_end;		/* SCAN_DONE: index of the LF (or of the end) */
 	bool rec_term;		/* SCAN_DONE: ended by LF, not end of input */
+
+	/* line ends: EOL_UNKNOWN until the source shows which */
+	enum { EOL_UNKNOWN, EOL_LF, EOL_CR } eol;
+	bool cr_seen;		/* EOL_UNKNOWN: a CR was fed */
+	size_t eol_seen;	/* EOL_UNKNOWN: bytes fed */
 
 	/* skipping a record longer than the limit */
 	bool skipping;
@@ -136,10 +150,53 @@ static void csv_drop_all(struct csv_reader *r)
 	r->pos = 0;
 }
 
+/* csv_eol_decide - the source's line ends are known now: LF, or CR (every
+   CR held is then an LF) */
+static void csv_eol_decide(struct csv_reader *r, bool cr)
+{
+	char *p, *end;
+
+	r->eol = cr ? EOL_CR : EOL_LF;
+	if (!cr)
+		return;
+	for (p = r->buf + r->pos, end = r->buf + r->len;
+	     p < end && (p = memchr(p, '\r', (size_t)(end - p))) != NULL;)
+		*p++ = '\n';
+}
+
+/* csv_eol_fed - LEN bytes at AT were fed: a CR source's CRs become LFs;
+   while undecided, the first max_record + 2 bytes of the source (a
+   longest record and its CRLF) decide (an LF among them: LF; else a CR:
+   CR), whatever the chunking */
+static void csv_eol_fed(struct csv_reader *r, size_t at, size_t len)
+{
+	char *p = r->buf + at, *end = p + len;
+	size_t window = r->max_record + 2, n;
+
+	if (r->eol == EOL_CR) {
+		while (p < end &&
+		       (p = memchr(p, '\r', (size_t)(end - p))) != NULL)
+			*p++ = '\n';
+		return;
+	}
+	if (r->eol == EOL_LF)
+		return;
+	n = window - r->eol_seen < len ? window - r->eol_seen : len;
+	if (memchr(p, '\n', n)) {
+		r->eol = EOL_LF;
+		return;
+	}
+	if (memchr(p, '\r', n))
+		r->cr_seen = true;
+	r->eol_seen += n;
+	if (r->eol_seen >= window)
+		csv_eol_decide(r, r->cr_seen);
+}
+
 /* csv_reader_feed - append LEN bytes, compacting or growing the buffer */
 int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
 {
-	size_t keep, need, ncap;
+	size_t keep, need, ncap, at;
 	char *nb;
 
 	if (len == 0)
@@ -148,7 +205,8 @@ int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
 		csv_drop_all(r);
 	/* skipping an over-long record: a chunk without line break is
 	   consumed at once and never buffered */
-	if (r->skipping && r->len == 0 && !memchr(buf, '\n', len)) {
+	if (r->skipping && r->len == 0 && !memchr(buf, '\n', len) &&
+	    (r->eol != EOL_CR || !memchr(buf, '\r', len))) {
 		r->base += len;
 		return 0;
 	}
@@ -172,8 +230,10 @@ int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
 		r->buf = nb;
 		r->cap = ncap;
 	}
+	at = r->len;
 	memcpy(r->buf + r->len, buf, len);
 	r->len += len;
+	csv_eol_fed(r, at, len);
 	return 0;
 }
 
@@ -475,6 +535,11 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 	const char *q;
 	uint64_t line;
 
+	if (r->eol == EOL_UNKNOWN) {
+		if (!eof)
+			return CSV_NEED_MORE;	/* no LF yet, within the limit */
+		csv_eol_decide(r, r->cr_seen);
+	}
 	for (;;) {
 		if (r->skipping)
 			return csv_skip(r, row, eof);

@@ -2,11 +2,17 @@
  * atomic_file.c - write a temporary file beside the target, sync it,
  * rename it into place, sync the directory (see atomic_file.h).
  *
+ * Only a regular file is ever replaced: a target that is a device, a FIFO,
+ * a socket, a directory or a symbolic link (the name of something that is
+ * not ours: /dev/null, a link into another tree) is refused before the
+ * temporary file is made and looked at again just before the rename.
+ *
  * Error policy: 0 or -errno with a message naming the path; the temporary
  * file never outlives a failure.  Nothing is logged.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,73 @@ int atomic_file_sync_dir(const char *dir)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/* atomic_file_kind - what a non-regular file of mode M is, in words */
+const char *atomic_file_kind(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* atomic_file_check_target - 0 when PATH is absent or a regular file;
+   -EEXIST with ERR when it is something else */
+int atomic_file_check_target(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISREG(sb.st_mode))
+		return 0;
+	snprintf(err, errlen, "'%s' is %s, not a regular file: it is left as "
+		 "it is (give the name of a regular file, or of none yet)",
+		 path, atomic_file_kind(sb.st_mode));
+	return -EEXIST;
+}
+
+/* atomic_file_under - is the directory of PATH DIR or inside it? */
+static bool atomic_file_under(const char *pathdir, const char *dir)
+{
+	char *d;
+	size_t n;
+	bool in;
+
+	if (!dir || !*dir || !(d = realpath(dir, NULL)))
+		return false;
+	n = strlen(d);
+	in = strncmp(pathdir, d, n) == 0 &&
+	     (pathdir[n] == '\0' || pathdir[n] == '/' ||
+	      (n == 1 && d[0] == '/'));
+	free(d);
+	return in;
+}
+
+/* atomic_file_mode_in - MODE, closed to others when PATH lies under DIR1
+   or DIR2 */
+mode_t atomic_file_mode_in(const char *path, mode_t mode, const char *dir1,
+			   const char *dir2)
+{
+	char *dir = g_path_get_dirname(path);
+	char *real = realpath(dir, NULL);
+
+	if (real && (atomic_file_under(real, dir1) ||
+		     atomic_file_under(real, dir2)))
+		mode &= ~(mode_t)007;
+	free(real);
+	g_free(dir);
+	return mode;
 }
 
 /* atomic_file_write_all - LEN bytes of DATA to FD; 0 or -errno */
@@ -54,8 +127,12 @@ int atomic_file_write(const char *path, const void *data, size_t len,
 	char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
 	const char *step = "create a temporary file for";
 	mode_t mask;
-	int fd, rc = 0;
+	int fd, rc;
 
+	rc = atomic_file_check_target(path, err, errlen);
+	if (rc == -EEXIST)
+		goto done;
+	rc = 0;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
@@ -81,6 +158,13 @@ int atomic_file_write(const char *path, const void *data, size_t len,
 	fd = -1;
 	if (rc)
 		goto unlink;
+	/* again: it may have changed while the data was written */
+	rc = atomic_file_check_target(path, err, errlen);
+	if (rc == -EEXIST) {
+		(void)unlink(tmp);
+		goto done;
+	}
+	rc = 0;
 	if (rename(tmp, path) != 0) {
 		rc = -errno;
 		step = "rename a temporary file to";
@@ -97,6 +181,7 @@ out:
 	if (rc)
 		snprintf(err, errlen, "cannot %s '%s': %s", step, path,
 			 strerror(-rc));
+done:
 	g_free(tmp);
 	g_free(base);
 	g_free(dir);

@@ -25,6 +25,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "notify.h"
+#include "url_check.h"
 
 /* nt_sample - the one item of the test digest */
 static void nt_sample(struct notify_item *it, int64_t now)
@@ -72,7 +73,7 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 	struct notify_opts o = { 0 };
 	struct notify_item it;
 	int64_t now = (int64_t)time(NULL);
-	char err[512], msg[600], *mail = NULL, *to = NULL;
+	char err[512], msg[600], show[1100], *mail = NULL, *to = NULL;
 	const char *missing = nt_missing(cfg);
 	size_t len = 0;
 	int rc, ex;
@@ -120,10 +121,11 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 		goto out;
 	}
 	to = g_strjoinv(", ", cfg->notify_to);
+	url_show(cfg->notify_smtp, show, sizeof(show));
 	printf("notify-test: sent a sample digest (%zu bytes) to %s through "
-	       "%s\n", len, to, cfg->notify_smtp);
+	       "%s\n", len, to, show);
 	log_info("notify", "notify-test: sample digest sent to %s through %s",
-		 to, cfg->notify_smtp);
+		 to, show);
 	ex = EXIT_OK;
 out:
 	g_free(to);

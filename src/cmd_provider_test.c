@@ -27,26 +27,9 @@
 #include "http_xfer.h"
 #include "log.h"
 #include "provider.h"
+#include "url_check.h"
 
 #define PT_ERR 512
-
-/* pt_url - URL with a password in its user part shown as **** */
-static void pt_url(const char *url, char *out, size_t len)
-{
-	const char *scheme = url ? strstr(url, "://") : NULL;
-	const char *at, *colon, *end;
-
-	g_strlcpy(out, url ? url : "", len);
-	if (!scheme)
-		return;
-	end = scheme + 3 + strcspn(scheme + 3, "/?#");
-	at = g_strrstr_len(scheme + 3, end - (scheme + 3), "@");
-	colon = at ? memchr(scheme + 3, ':', (size_t)(at - (scheme + 3))) :
-		     NULL;
-	if (colon)
-		snprintf(out, len, "%.*s****%s", (int)(colon + 1 - url), url,
-			 at);
-}
 
 /* pt_curl_hint - what to check for a transfer that failed */
 static const char *pt_curl_hint(CURLcode cc)
@@ -85,7 +68,7 @@ static int pt_one(const struct config_provider *cfg, int64_t now)
 	int ex = EXIT_OK;
 
 	memset(&x, 0, sizeof(x));
-	pt_url(where, url, sizeof(url));
+	url_show(where, url, sizeof(url));
 	if (provider_new(cfg, &p, err, sizeof(err)) != 0) {
 		printf("%s: its settings are unusable: %s\n", cfg->name, err);
 		return EXIT_CONFIG;

@@ -217,6 +217,7 @@ static void run_tick(struct run *r)
 
 	if (m)
 		(void)metrics_tick(m, (int64_t)time(NULL));	/* logged */
+	log_tick();		/* repeats of a line held for a while */
 
 	if (r->watch_lost) {
 		if (loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
@@ -357,6 +358,8 @@ static void run_cleanup(struct run *r)
 	spool_mail_free(r->sm);
 	spool_free(r->sp);
 	g_free(r->retry_name);
+	if (r->fail_why)
+		g_hash_table_destroy(r->fail_why);
 	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;
 	r->metrics_cfg = r->sm_cfg = r->notify_cfg = NULL;
 	run_configs_gc(r);
@@ -409,6 +412,13 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 		run_events(&r, &ev);
 		if (!r.quit)
 			run_work(&r);
+		if (!state_usable(r.st)) {
+			log_error("run", "the state cannot be used any more "
+				  "(its map could not be set up again after a "
+				  "failed resize, logged above); exiting");
+			ex = EXIT_IOERR;
+			break;
+		}
 	}
 	if (r.metrics)
 		(void)metrics_flush(r.metrics, (int64_t)time(NULL));

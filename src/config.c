@@ -11,7 +11,10 @@
  * that is the check-config mask, and a secret-holding file open to group
  * or others are warnings (at most CFG_MAX_WARNINGS of them).
  * Values are taken literally (no escapes), blanks around them are ignored,
- * control characters are refused; secrets never appear in messages.
+ * control characters are refused; secrets never appear in messages (the
+ * password of a URL's user part is a secret too: shown as "****").  URLs
+ * are checked with libcurl's parser (url_check.c): what is accepted is
+ * what libcurl can use.
  * Memory comes from GLib (g_malloc aborts when memory is exhausted); the
  * caller frees the result with config_free().
  */
@@ -25,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "unsub_addr.h"
+#include "url_check.h"
 
 #define CFG_MAX_FILE (1024 * 1024)	/* bytes in a config file */
 #define CFG_MAX_VALUE 4096		/* bytes in one value */
@@ -139,12 +143,24 @@ cfg_fail(struct cfg_ctx *c, const char *fmt, ...)
 	return -1;
 }
 
-/* cfg_show - V shortened for a message (values hold no controls) */
+/* cfg_show - V shortened for a message (values hold no controls), the
+   password of a URL's user part as "****" */
 static const char *cfg_show(const char *v, char *buf, size_t len)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(v), at, pw;
 
-	if (n <= CFG_SHOW_MAX || len < CFG_SHOW_MAX + 4)
+	if (len < CFG_SHOW_MAX + 4)
+		return "(value)";
+	if (url_password(v, &at, &pw)) {
+		char *m = g_strdup_printf("%.*s****%s", (int)at, v, v + at + pw);
+
+		g_strlcpy(buf, m, CFG_SHOW_MAX + 1);
+		if (strlen(m) > CFG_SHOW_MAX)
+			memcpy(buf + CFG_SHOW_MAX, "...", 4);
+		g_free(m);
+		return buf;
+	}
+	if (n <= CFG_SHOW_MAX)
 		return v;
 	memcpy(buf, v, CFG_SHOW_MAX);
 	memcpy(buf + CFG_SHOW_MAX, "...", 4);
@@ -436,33 +452,43 @@ out:
 	return rc;
 }
 
-/* cfg_url_ok - http:// or https://, a host, no blanks or quotes */
-static bool cfg_url_ok(const char *v)
-{
-	const char *p;
-	size_t skip;
+static const char *const cfg_http_schemes[] = { "http", "https", NULL };
+static const char *const cfg_smtp_schemes[] = { "smtp", "smtps", NULL };
 
-	if (g_ascii_strncasecmp(v, "https://", 8) == 0)
-		skip = 8;
-	else if (g_ascii_strncasecmp(v, "http://", 7) == 0)
-		skip = 7;
-	else
-		return false;
-	if (v[skip] == '\0' || v[skip] == '/' || v[skip] == '?' ||
-	    v[skip] == '#')
-		return false;
-	for (p = v; *p; p++)
-		if (*p == ' ' || *p == '\t' || *p == '"' || *p == '<' ||
-		    *p == '>' || *p == '\\')
-			return false;
-	return true;
+/* cfg_url_pw_mask - warn when the password of URL is the check-config
+   mask */
+static void cfg_url_pw_mask(struct cfg_ctx *c, const char *group,
+			    const char *key, const char *url)
+{
+	size_t at, n;
+
+	if (url_password(url, &at, &n) && n == 4 &&
+	    strncmp(url + at, "****", 4) == 0)
+		cfg_warn(c, "[%s] %s: the password in the URL is '****', the "
+			 "mask check-config prints; write the real one here",
+			 group, key);
+}
+
+/* cfg_url_bad - check V (a URL of SCHEMES, WHAT for the message); -1
+   with the error when libcurl could not use it */
+static int cfg_url_bad(struct cfg_ctx *c, const char *group, const char *key,
+		       const char *v, const char *const *schemes,
+		       const char *what)
+{
+	char buf[CFG_SHOW_MAX + 4], why[256];
+
+	if (url_check(v, schemes, why, sizeof(why)) == 0) {
+		cfg_url_pw_mask(c, group, key, v);
+		return 0;
+	}
+	return cfg_fail(c, "[%s] %s = '%s': %s; expected %s", group, key,
+			cfg_show(v, buf, sizeof(buf)), why, what);
 }
 
 /* cfg_url - a required http(s) URL */
 static int cfg_url(struct cfg_ctx *c, const char *group, const char *key,
 		   char **dst)
 {
-	char buf[CFG_SHOW_MAX + 4];
 	char *v;
 
 	if (cfg_raw(c, group, key, &v) != 0)
@@ -472,9 +498,8 @@ static int cfg_url(struct cfg_ctx *c, const char *group, const char *key,
 		return cfg_fail(c, "[%s] %s is required (an http:// or https:// "
 				"URL)", group, key);
 	}
-	if (!cfg_url_ok(v)) {
-		cfg_fail(c, "[%s] %s = '%s': expected an http:// or https:// URL",
-			 group, key, cfg_show(v, buf, sizeof(buf)));
+	if (cfg_url_bad(c, group, key, v, cfg_http_schemes,
+			"an http:// or https:// URL") != 0) {
 		g_free(v);
 		return -1;
 	}
@@ -677,28 +702,6 @@ static bool cfg_addr_ok(const char *v)
 	return true;
 }
 
-/* cfg_smtp_url_ok - smtp:// or smtps://, a host, no blanks or quotes */
-static bool cfg_smtp_url_ok(const char *v)
-{
-	const char *p;
-	size_t skip;
-
-	if (g_ascii_strncasecmp(v, "smtps://", 8) == 0)
-		skip = 8;
-	else if (g_ascii_strncasecmp(v, "smtp://", 7) == 0)
-		skip = 7;
-	else
-		return false;
-	if (v[skip] == '\0' || v[skip] == '/' || v[skip] == ':' ||
-	    v[skip] == '?' || v[skip] == '#')
-		return false;
-	for (p = v; *p; p++)
-		if (*p == ' ' || *p == '\t' || *p == '"' || *p == '<' ||
-		    *p == '>' || *p == '\\')
-			return false;
-	return true;
-}
-
 /* cfg_notify_check - the [notify] values that must fit together */
 static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
 {
@@ -706,10 +709,11 @@ static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
 	char buf[CFG_SHOW_MAX + 4];
 	char **t;
 
-	if (cfg->notify_smtp && !cfg_smtp_url_ok(cfg->notify_smtp))
-		return cfg_fail(c, "[notify] smtp = '%s': expected an smtp:// "
-				"or smtps:// URL with a host",
-				cfg_show(cfg->notify_smtp, buf, sizeof(buf)));
+	if (cfg->notify_smtp &&
+	    cfg_url_bad(c, "notify", "smtp", cfg->notify_smtp,
+			cfg_smtp_schemes, "an smtp:// or smtps:// URL with a "
+			"host") != 0)
+		return -1;
 	if (cfg->notify_from && !cfg_addr_ok(cfg->notify_from))
 		return cfg_fail(c, "[notify] from = '%s': expected an address "
 				"like bounced@example.com",
@@ -721,10 +725,10 @@ static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
 					cfg_show(*t, buf, sizeof(buf)));
 	if (cfg->notify_to && g_strv_length(cfg->notify_to) > 100)
 		return cfg_fail(c, "[notify] to: at most 100 recipients");
-	if (cfg->notify_web_url && !cfg_url_ok(cfg->notify_web_url))
-		return cfg_fail(c, "[notify] web-url = '%s': expected an http:// "
-				"or https:// URL",
-				cfg_show(cfg->notify_web_url, buf, sizeof(buf)));
+	if (cfg->notify_web_url &&
+	    cfg_url_bad(c, "notify", "web-url", cfg->notify_web_url,
+			cfg_http_schemes, "an http:// or https:// URL") != 0)
+		return -1;
 	if (!mode_given)
 		cfg->notify_mode = (cfg->notify_smtp && cfg->notify_to) ?
 			NOTIFY_MODE_DIGEST : NOTIFY_MODE_OFF;
@@ -1393,7 +1397,7 @@ out:
 static const char *cfg_secret_where(const struct config *cfg,
 				    const char **group, const char **name)
 {
-	size_t i;
+	size_t i, at, n;
 
 	*name = "";
 	if (cfg->unsub_secret) {
@@ -1404,11 +1408,19 @@ static const char *cfg_secret_where(const struct config *cfg,
 		*group = "notify";
 		return "password";
 	}
+	if (url_password(cfg->notify_smtp, &at, &n)) {
+		*group = "notify";
+		return "the password in smtp";
+	}
 	*group = "provider ";
 	for (i = 0; i < cfg->n_providers; i++) {
 		const struct config_provider *p = &cfg->providers[i];
 
 		*name = p->name;
+		if (url_password(p->endpoint, &at, &n))
+			return "the password in endpoint";
+		if (url_password(p->url, &at, &n))
+			return "the password in url";
 		if (p->private_key)
 			return "private-key";
 		if (p->api_key)

@@ -4,7 +4,8 @@
  * Every key is written with its value, so an operator sees what is in
  * force; the output is a file config_load() reads back to the same values,
  * except that secrets (private-key, api-key, usertoken, secret, the
- * [unsubscribe] secret and the [notify] password) are written as "****".
+ * [unsubscribe] secret and the [notify] password, and the password of a
+ * URL's user part) are written as "****".
  * Durations use config_format_duration(), lists are joined with
  * ';', unset strings are written empty.  Control characters (which
  * config_load refuses, but a config built in code might hold) are written
@@ -13,9 +14,11 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "url_check.h"
 
 /* cfgp_text - S with control characters as '?' */
 static void cfgp_text(FILE *out, const char *s)
@@ -40,6 +43,26 @@ static void cfgp_value(FILE *out, const char *key, const char *v)
 static void cfgp_secret(FILE *out, const char *key, const char *v)
 {
 	cfgp_value(out, key, (v && *v) ? "****" : NULL);
+}
+
+/* cfgp_url - a URL, the password of its user part as "****" */
+static void cfgp_url(FILE *out, const char *key, const char *v)
+{
+	char *buf;
+	size_t len;
+
+	if (!v || !*v) {
+		cfgp_value(out, key, NULL);
+		return;
+	}
+	len = strlen(v) + 8;
+	buf = malloc(len);
+	if (!buf) {
+		cfgp_value(out, key, "****");
+		return;
+	}
+	cfgp_value(out, key, url_show(v, buf, len));
+	free(buf);
 }
 
 /* cfgp_list - a NULL-terminated list joined with ';' */
@@ -134,7 +157,7 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 	switch (p->type) {
 	case PROVIDER_MAILWIZZ:
 		cfgp_value(out, "type", "mailwizz");
-		cfgp_value(out, "endpoint", p->endpoint);
+		cfgp_url(out, "endpoint", p->endpoint);
 		cfgp_int(out, "api-version", p->api_version);
 		if (p->api_version == 2) {
 			cfgp_secret(out, "api-key", p->api_key);
@@ -152,14 +175,14 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 		break;
 	case PROVIDER_INTERSPIRE:
 		cfgp_value(out, "type", "interspire");
-		cfgp_value(out, "endpoint", p->endpoint);
+		cfgp_url(out, "endpoint", p->endpoint);
 		cfgp_value(out, "username", p->username);
 		cfgp_secret(out, "usertoken", p->usertoken);
 		cfgp_duration(out, "list-refresh", p->list_refresh);
 		break;
 	case PROVIDER_WEBHOOK:
 		cfgp_value(out, "type", "webhook");
-		cfgp_value(out, "url", p->url);
+		cfgp_url(out, "url", p->url);
 		cfgp_secret(out, "secret", p->secret);
 		break;
 	}
@@ -224,7 +247,7 @@ void config_print(const struct config *cfg, FILE *out)
 
 	fputs("\n[notify]\n", out);
 	cfgp_value(out, "mode", cfgp_notify_mode(cfg->notify_mode));
-	cfgp_value(out, "smtp", cfg->notify_smtp);
+	cfgp_url(out, "smtp", cfg->notify_smtp);
 	cfgp_value(out, "from", cfg->notify_from);
 	cfgp_list(out, "to", cfg->notify_to);
 	cfgp_duration(out, "digest-interval", cfg->digest_interval);
@@ -233,7 +256,7 @@ void config_print(const struct config *cfg, FILE *out)
 	cfgp_value(out, "starttls", cfgp_starttls(cfg->notify_starttls));
 	cfgp_value(out, "ca-file", cfg->notify_ca_file);
 	cfgp_duration(out, "timeout", cfg->notify_timeout);
-	cfgp_value(out, "web-url", cfg->notify_web_url);
+	cfgp_url(out, "web-url", cfg->notify_web_url);
 	cfgp_int(out, "max-items", cfg->notify_max_items);
 
 	fputs("\n[rrd]\n", out);

@@ -102,7 +102,8 @@ int ctl_graph_parse(const struct ctl_ctx *ctx, int argc, char **argv,
 		return ctl_usage(ctx, argv[0], "--out DIR is required");
 	if (!a->out)
 		a->out = ".";
-	if (g_mkdir_with_parents(a->out, 0755) != 0) {
+	if (g_mkdir_with_parents(a->out, (int)atomic_file_mode_in(
+			a->out, 0755, ctx->cfg->state, ctx->cfg->spool)) != 0) {
 		fprintf(stderr, "%s: %s: cannot create '%s': %s\n", ctx->prog,
 			argv[0], a->out, strerror(errno));
 		return EXIT_CANTCREAT;
@@ -147,8 +148,11 @@ int cmd_graph(struct ctl_ctx *ctx, int argc, char **argv)
 					       graph_period_name(q),
 					       graph_format_name(a.opts.format));
 			data = g_bytes_get_data(img, &len);
-			rc = atomic_file_write(path, data, len, 0644, err,
-					       sizeof(err));
+			rc = atomic_file_write(path, data, len,
+					       atomic_file_mode_in(path, 0644,
+							ctx->cfg->state,
+							ctx->cfg->spool),
+					       err, sizeof(err));
 			g_bytes_unref(img);
 			if (rc) {
 				fprintf(stderr, "%s: graph: %s\n", ctx->prog, err);

@@ -333,8 +333,10 @@ int cmd_report(struct ctl_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	path = g_build_filename(a.out, "index.html", NULL);
-	if (atomic_file_write(path, o->str, o->len, 0644, err,
-			      sizeof(err)) != 0) {
+	if (atomic_file_write(path, o->str, o->len,
+			      atomic_file_mode_in(path, 0644, ctx->cfg->state,
+						  ctx->cfg->spool),
+			      err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: report: %s\n", ctx->prog, err);
 		rc = EXIT_CANTCREAT;
 		goto out;

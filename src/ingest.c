@@ -6,8 +6,9 @@
  * whether the file under that name is still the one that was taken.  To
  * resume inside a file, the rows before the committed offset are parsed
  * again but only their header lines are used (the column map in force at
- * the offset), so no record is applied twice.  Bad lines are logged with
- * file and line and counted; they never stop the input.  A stream (stdin,
+ * the offset), so no record is applied twice.  Bad lines are counted and
+ * logged with file and line (the first LOG_CAP_LINES of an input, then one
+ * line with the count: ingest_log_caps); they never stop the input.  A stream (stdin,
  * a pipe that PowerMTA may keep open for days) is polled between reads and
  * committed as soon as the writer pauses (INGEST_QUIET_MS without data):
  * a record PowerMTA writes is in the state within milliseconds, while a
@@ -60,6 +61,12 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 fail:
 	ingest_free(in);
 	return NULL;
+}
+
+/* ingest_input_failed - was the last error of ingest_file the input's? */
+bool ingest_input_failed(const struct ingest *in)
+{
+	return in->input_failed;
 }
 
 void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg)
@@ -166,11 +173,13 @@ int ingest_open(struct ingest *in, struct ingest_src *src,
 	src->fd = open(src->path, O_RDONLY | O_CLOEXEC);
 	if (src->fd < 0 || fstat(src->fd, sb) != 0) {
 		rc = -errno;
+		in->input_failed = true;
 		log_error("ingest", "cannot open '%s': %s", src->path,
 			  strerror(-rc));
 		return rc;
 	}
 	if (S_ISDIR(sb->st_mode)) {
+		in->input_failed = true;
 		log_error("ingest", "'%s' is a directory, not an accounting file",
 			  src->path);
 		return -EISDIR;
@@ -191,6 +200,7 @@ int ingest_open(struct ingest *in, struct ingest_src *src,
 						      INGEST_FP_MAX;
 	rc = ingest_fingerprint(src->fd, src->rec.fp_len, &src->rec.fp_hash);
 	if (rc) {
+		in->input_failed = true;
 		log_error("ingest", "cannot read '%s': %s", src->path,
 			  strerror(-rc));
 		return rc;
@@ -251,12 +261,13 @@ static void ingest_detect(struct ingest *in, struct ingest_src *src,
 	}
 }
 
-/* ingest_bad - log and count a bad row */
+/* ingest_bad - count a bad row; log it (the first LOG_CAP_LINES) */
 static void ingest_bad(struct ingest_src *src, uint64_t line, const char *why)
 {
 	src->pending.bad++;
-	log_warn("acct", "%s:%llu: bad record: %s", src->path,
-		 (unsigned long long)line, why);
+	if (log_cap_take(&src->cap_bad))
+		log_warn("acct", "%s:%llu: bad record: %s", src->path,
+			 (unsigned long long)line, why);
 }
 
 /* ingest_list_row - a line of an address list */
@@ -465,6 +476,7 @@ static int ingest_wait(struct ingest *in, struct ingest_src *src)
 			continue;
 		if (prc < 0) {
 			rc = -errno;
+			in->input_failed = true;
 			log_error("ingest", "cannot wait for '%s': %s",
 				  src->path, strerror(-rc));
 			return rc;
@@ -503,6 +515,7 @@ static int ingest_read(struct ingest *in, struct ingest_src *src,
 			continue;
 		if (n < 0) {
 			rc = -errno;
+			in->input_failed = true;
 			log_error("ingest", "cannot read '%s': %s", src->path,
 				  strerror(-rc));
 			return rc;
@@ -537,6 +550,7 @@ int ingest_file(struct ingest *in, const char *path,
 
 	memset(counts, 0, sizeof(*counts));
 	memset(&src, 0, sizeof(src));
+	in->input_failed = false;
 	src.path = path;
 	src.fd = -1;
 	src.mode = opts->mode;
@@ -560,6 +574,7 @@ int ingest_file(struct ingest *in, const char *path,
 	if (rc == 0)
 		rc = INGEST_TAKEN;
 out:
+	ingest_log_caps(&src, true);
 	counts->seconds = (double)(ingest_now_ns() - t0) / 1e9;
 	csv_reader_free(src.csv);
 	if (src.fd > STDIN_FILENO)

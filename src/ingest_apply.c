@@ -255,9 +255,10 @@ static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
 	}
 }
 
-/* ingest_log_batch - what the committed batch concluded, per address */
-static void ingest_log_batch(const struct ingest *in, struct batch_rcpt **arr,
-			     size_t n)
+/* ingest_log_batch - what the committed batch concluded, per address
+   (dry-run and unrouted lines capped per input) */
+static void ingest_log_batch(const struct ingest *in, struct ingest_src *src,
+			     struct batch_rcpt **arr, size_t n)
 {
 	char why[160], to[256];
 	size_t i;
@@ -278,6 +279,8 @@ static void ingest_log_batch(const struct ingest *in, struct batch_rcpt **arr,
 				continue;
 			ingest_why(be, why, sizeof(why));
 			if (in->cfg->n_providers == 0) {
+				if (!log_cap_take(&src->cap_dryrun))
+					continue;
 				log_info("ingest", "dry-run: unsubscribe %s "
 					 "everywhere: %s, %s:%llu", arr[i]->addr,
 					 why, ev->source,
@@ -289,7 +292,7 @@ static void ingest_log_batch(const struct ingest *in, struct batch_rcpt **arr,
 				log_info("ingest", "%s: %s, %s:%llu: queued for %s",
 					 arr[i]->addr, why, ev->source,
 					 (unsigned long long)ev->line, to);
-			else
+			else if (log_cap_take(&src->cap_unrouted))
 				log_warn("ingest", "%s: %s, %s:%llu: unrouted (no "
 					 "provider sends as '%s')", arr[i]->addr,
 					 why, ev->source,
@@ -297,6 +300,43 @@ static void ingest_log_batch(const struct ingest *in, struct batch_rcpt **arr,
 					 ev->orig ? ev->orig : "");
 		}
 	}
+}
+
+/* ingest_cap_line - one summary line of CAP (WHAT: "bad lines"...) */
+static void ingest_cap_line(const struct ingest_src *src,
+			    const struct log_cap *cap, const char *what,
+			    const char *hint)
+{
+	if (cap->hidden == 0)
+		return;
+	log_warn("ingest", "%s: %llu %s in all: the first %llu were logged, "
+		 "%llu more were not (%s; [bounced] debug logs every one)",
+		 src->path, (unsigned long long)(cap->shown + cap->hidden),
+		 what, (unsigned long long)cap->shown,
+		 (unsigned long long)cap->hidden, hint);
+}
+
+/* a stream's capped messages are summed up this often (seconds) */
+#define INGEST_CAP_WINDOW 3600
+
+void ingest_log_caps(struct ingest_src *src, bool end)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (src->cap_since == 0)
+		src->cap_since = now;
+	if (!end && (src->key || now - src->cap_since < INGEST_CAP_WINDOW))
+		return;
+	ingest_cap_line(src, &src->cap_bad, "bad lines",
+			"the summary line counts them");
+	ingest_cap_line(src, &src->cap_unrouted, "unrouted suppressions",
+			"check the senders of the providers");
+	ingest_cap_line(src, &src->cap_dryrun, "dry-run actions",
+			"bouncectl list shows the addresses");
+	memset(&src->cap_bad, 0, sizeof(src->cap_bad));
+	memset(&src->cap_unrouted, 0, sizeof(src->cap_unrouted));
+	memset(&src->cap_dryrun, 0, sizeof(src->cap_dryrun));
+	src->cap_since = now;
 }
 
 int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
@@ -327,7 +367,9 @@ int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 			  src->path, state_strerror(rc));
 		return rc;
 	}
-	ingest_log_batch(in, arr, n);
+	ingest_log_batch(in, src, arr, n);
+	ingest_log_caps(src, final);
+	log_tick();
 	ingest_counts_add(src->total, &c);
 	memset(&src->pending, 0, sizeof(src->pending));
 	batch_clear(in->batch);

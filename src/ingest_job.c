@@ -190,6 +190,7 @@ void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 		*counts = j->counts;
 		counts->seconds = (double)(ingest_job_ns() - j->start_ns) / 1e9;
 	}
+	ingest_log_caps(&j->src, true);
 	batch_clear(j->in->batch);
 	csv_reader_free(j->src.csv);
 	if (j->src.fd > STDIN_FILENO)

@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "classify.h"
 #include "ingest.h"
+#include "log.h"
 #include "rcpt.h"
 #include "rcpt_rules.h"
 #include "state.h"
@@ -30,6 +31,7 @@ struct ingest {
 	char *buf;			/* INGEST_CHUNK read buffer */
 	void (*on_commit)(void *arg);	/* after each commit, or NULL */
 	void *on_commit_arg;
+	bool input_failed;		/* the last error was the input's */
 };
 
 struct ingest_src {
@@ -48,10 +50,18 @@ struct ingest_src {
 	struct ingest_counts pending;	/* parsed since the last commit */
 	struct ingest_counts *total;	/* committed, for this input */
 	struct timespec batch_start;
+	/* per-line messages of this input, capped (log.h): bad lines,
+	   unrouted suppressions, dry-run actions; a stream's window */
+	struct log_cap cap_bad, cap_unrouted, cap_dryrun;
+	int64_t cap_since;
 };
 
 /* ingest_commit - commit the batch and SRC's offset (FINAL: input done) */
 int ingest_commit(struct ingest *in, struct ingest_src *src, bool final);
+
+/* ingest_log_caps - the summary lines of the capped messages: at the END
+   of the input, or (a stream) once an hour; ingest_apply.c */
+void ingest_log_caps(struct ingest_src *src, bool end);
 
 struct stat;
 /* ingest_open - open SRC->path and find where the state says it was left:

@@ -11,6 +11,15 @@
  * Error policy: log_open/log_reopen return -errno and keep the previous
  * destination; a failed write is dropped (there is nowhere to report it).
  * errno is preserved across log_msg, so "%m" works in messages.
+ *
+ * Bounded by design: a line identical to the one before (same level,
+ * module and text) is not written again but counted, and one line
+ * "previous message repeated N times" follows when another line comes,
+ * when the log is reopened or closed, or at most LOG_FOLD_SECONDS after
+ * the first repeat; at level debug every line is written.  Per-line
+ * messages of one input (bad lines, unrouted records, dry-run actions)
+ * are capped by their callers with a struct log_cap: the first
+ * LOG_CAP_LINES of a kind, then one summary line with the count.
  * Not thread-safe: bounced is one thread.
  */
 #include <errno.h>
@@ -27,6 +36,7 @@
 
 #define LOG_LINE_MAX 4096	/* bytes in a line, newline included */
 #define LOG_NAME_MAX 32		/* bytes of ident or module shown */
+#define LOG_FOLD_SECONDS 60	/* a run of repeats is reported this often */
 
 static struct {
 	int fd;			/* -1: stderr */
@@ -41,6 +51,19 @@ static const char *const log_words[] = {
 	[BLOG_INFO] = "info",
 	[BLOG_DEBUG] = "debug",
 };
+
+/* the last line written, to fold repeats of it */
+static struct {
+	bool valid;
+	int level;
+	char mod[LOG_NAME_MAX];
+	char text[LOG_LINE_MAX];	/* the cleaned message */
+	size_t len;
+	unsigned long repeats;		/* not written since the last report */
+	time_t first;			/* time of the first of them */
+} log_last;
+
+static void log_fold_flush(void);
 
 /* log_name - NAME as printable ASCII without blanks, at most LEN - 1 bytes */
 static void log_name(char *dst, size_t len, const char *name)
@@ -90,6 +113,8 @@ int log_reopen(void)
 {
 	int fd;
 
+	log_fold_flush();
+	log_last.valid = false;
 	if (log_st.fd < 0 || !log_st.path)
 		return 0;
 	fd = log_open_file(log_st.path);
@@ -103,6 +128,8 @@ int log_reopen(void)
 /* log_close - back to stderr */
 void log_close(void)
 {
+	log_fold_flush();
+	log_last.valid = false;
 	if (log_st.fd >= 0)
 		close(log_st.fd);
 	log_st.fd = -1;
@@ -193,16 +220,93 @@ static void log_write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* log_vmsg - format, clean and write one line */
+/* log_prefix - "TS ident[pid]: LEVEL MOD: " into LINE; its length */
+static size_t log_prefix(char *line, size_t cap, int lv, const char *mod)
+{
+	char ts[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int p;
+
+	if (!localtime_r(&now, &tm) ||
+	    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(ts, sizeof(ts), "0000-00-00 00:00:00");
+	p = snprintf(line, cap, "%s %s[%ld]: %s %s: ", ts, log_st.ident,
+		     (long)getpid(), log_words[lv], mod);
+	if (p < 0 || (size_t)p >= cap / 2)
+		p = 0;
+	return (size_t)p;
+}
+
+/* log_write_line - LINE (LEN bytes, room for one more) and a newline */
+static void log_write_line(char *line, size_t len)
+{
+	line[len] = '\n';
+	if (log_progress_shown && log_st.fd < 0) {
+		/* a progress line is on the terminal: clear it first */
+		log_write_all(STDERR_FILENO, "\r\033[K", 4);
+		log_progress_shown = false;
+	}
+	log_write_all(log_st.fd >= 0 ? log_st.fd : STDERR_FILENO, line,
+		      len + 1);
+}
+
+/* log_fold_flush - report the repeats of the last line not written yet */
+static void log_fold_flush(void)
+{
+	char line[LOG_LINE_MAX];
+	size_t p;
+	int n;
+
+	if (!log_last.valid || log_last.repeats == 0)
+		return;
+	p = log_prefix(line, sizeof(line), log_last.level, log_last.mod);
+	n = snprintf(line + p, sizeof(line) - p,
+		     "previous message repeated %lu time%s", log_last.repeats,
+		     log_last.repeats == 1 ? "" : "s");
+	log_last.repeats = 0;
+	if (n > 0)
+		log_write_line(line, p + (size_t)n);
+}
+
+/* log_fold - true when the line (LV, MOD, BODY) repeats the last one and
+   is only counted; otherwise it becomes the last one */
+static bool log_fold(int lv, const char *mod, const char *body, size_t len)
+{
+	time_t now;
+
+	if (log_st.level >= BLOG_DEBUG) {
+		log_last.valid = false;	/* debug: every line */
+		return false;
+	}
+	if (log_last.valid && log_last.level == lv && log_last.len == len &&
+	    strcmp(log_last.mod, mod) == 0 &&
+	    memcmp(log_last.text, body, len) == 0) {
+		now = time(NULL);
+		if (log_last.repeats++ == 0)
+			log_last.first = now;
+		else if (now - log_last.first >= LOG_FOLD_SECONDS)
+			log_fold_flush();
+		return true;
+	}
+	log_fold_flush();
+	log_last.valid = true;
+	log_last.level = lv;
+	g_strlcpy(log_last.mod, mod, sizeof(log_last.mod));
+	memcpy(log_last.text, body, len);
+	log_last.len = len;
+	log_last.repeats = 0;
+	return false;
+}
+
+/* log_vmsg - format, clean, fold and write one line */
 void log_vmsg(enum log_level level, const char *module, const char *fmt,
 	      va_list ap)
 {
 	char msg[LOG_LINE_MAX], line[LOG_LINE_MAX];
-	char ts[32], mod[LOG_NAME_MAX];
-	int saved = errno, lv = (int)level, m, p;
-	size_t room, n, used = 0;
-	struct tm tm;
-	time_t now;
+	char mod[LOG_NAME_MAX];
+	int saved = errno, lv = (int)level, m;
+	size_t p, room, n, used = 0;
 
 	if (lv > (int)log_st.level)
 		return;
@@ -213,16 +317,9 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 		m = snprintf(msg, sizeof(msg), "(cannot format: %s)", fmt);
 	if (m < 0)
 		m = 0;
-	now = time(NULL);
-	if (!localtime_r(&now, &tm) ||
-	    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(ts, sizeof(ts), "0000-00-00 00:00:00");
 	log_name(mod, sizeof(mod), (module && *module) ? module : "-");
-	p = snprintf(line, sizeof(line), "%s %s[%ld]: %s %s: ", ts,
-		     log_st.ident, (long)getpid(), log_words[lv], mod);
-	if (p < 0 || (size_t)p >= sizeof(line) / 2)
-		p = 0;
-	room = sizeof(line) - 1 - (size_t)p;	/* 1 for the newline */
+	p = log_prefix(line, sizeof(line), lv, mod);
+	room = sizeof(line) - 1 - p;	/* 1 for the newline */
 	n = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
 	n = log_clean(line + p, room, msg, n, &used);
 	if (used < (size_t)m) {
@@ -236,15 +333,28 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 		memcpy(line + p + n, "...", 3);
 		n += 3;
 	}
-	line[p + n] = '\n';
-	if (log_progress_shown && log_st.fd < 0) {
-		/* a progress line is on the terminal: clear it first */
-		log_write_all(STDERR_FILENO, "\r\033[K", 4);
-		log_progress_shown = false;
-	}
-	log_write_all(log_st.fd >= 0 ? log_st.fd : STDERR_FILENO, line,
-		      (size_t)p + n + 1);
+	if (!log_fold(lv, mod, line + p, n))
+		log_write_line(line, p + n);
 	errno = saved;
+}
+
+/* log_tick - repeats held for LOG_FOLD_SECONDS or more are reported */
+void log_tick(void)
+{
+	if (log_last.valid && log_last.repeats > 0 &&
+	    time(NULL) - log_last.first >= LOG_FOLD_SECONDS)
+		log_fold_flush();
+}
+
+/* log_cap_take - may one more line of this kind be written? */
+bool log_cap_take(struct log_cap *c)
+{
+	if (log_st.level >= BLOG_DEBUG || c->shown < LOG_CAP_LINES) {
+		c->shown++;
+		return true;
+	}
+	c->hidden++;
+	return false;
 }
 
 /* log_progress - TEXT as the terminal's progress line (NULL: clear it) */

@@ -27,6 +27,7 @@
 #include "state.h"
 #include "spool.h"
 #include "spool_mail.h"
+#include "url_check.h"
 
 static const char usage_text[] =
 "Usage: bounced [OPTIONS] COMMAND [ARGS]\n"
@@ -282,7 +283,7 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 static void process_notify(const struct config *cfg, struct state *st)
 {
 	struct notify_sender *ns = NULL;
-	char err[512];
+	char err[512], show[1100];
 	size_t n = 0;
 
 	if (notify_sender_new(&ns, cfg, st, err, sizeof(err)) != 0) {
@@ -292,7 +293,8 @@ static void process_notify(const struct config *cfg, struct state *st)
 	if (!ns)
 		return;
 	if (notify_sender_flush(ns, &n) == 0 && n)
-		printf("notify: mailed %zu items to %s\n", n, cfg->notify_smtp);
+		printf("notify: mailed %zu items to %s\n", n,
+		       url_show(cfg->notify_smtp, show, sizeof(show)));
 	fflush(stdout);
 	notify_sender_free(ns);
 }
@@ -425,12 +427,13 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 			       (unsigned long long)c.records);
 			continue;
 		}
-		if (rc == -ENOENT || rc == -EACCES || rc == -EISDIR ||
-		    rc == -EIO || rc == -ENOTDIR || rc == -ELOOP) {
-			ex = EXIT_NOINPUT;
+		if (rc < 0 && ingest_input_failed(in)) {
+			ex = EXIT_NOINPUT;	/* the input's: go on */
 			continue;
 		}
 		if (rc < 0) {
+			/* the state's (a full or failing disk, a map that
+			   cannot grow): nothing more can be taken */
 			ex = EXIT_IOERR;
 			break;
 		}

@@ -156,10 +156,10 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 }
 
 int metrics_textfile_write(const char *path, const struct metrics_snapshot *s,
-			   int64_t now, char *err, size_t errlen)
+			   int64_t now, mode_t mode, char *err, size_t errlen)
 {
 	GString *o = metrics_textfile_format(s, now);
-	int rc = atomic_file_write(path, o->str, o->len, 0644, err, errlen);
+	int rc = atomic_file_write(path, o->str, o->len, mode, err, errlen);
 
 	g_string_free(o, TRUE);
 	return rc;

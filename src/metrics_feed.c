@@ -22,6 +22,7 @@
 
 #include <glib.h>
 
+#include "atomic_file.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -35,6 +36,7 @@ struct metrics {
 	struct state *st;
 	char *rrd_path;
 	char *textfile;		/* NULL: none */
+	char *state_dir, *spool_dir;	/* a textfile under them: 0640 */
 	int64_t done_step;	/* the last step this feeder tried */
 	int64_t logged;		/* when a failure was last warned about */
 };
@@ -266,6 +268,8 @@ int metrics_new(struct metrics **out, const struct config *cfg,
 	m->st = st;
 	m->rrd_path = g_strdup(cfg->rrd_file);
 	m->textfile = g_strdup(cfg->metrics_textfile);
+	m->state_dir = g_strdup(cfg->state);
+	m->spool_dir = g_strdup(cfg->spool);
 	m->done_step = now - now % METRICS_STEP;
 	*out = m;
 	return 0;
@@ -277,6 +281,8 @@ void metrics_free(struct metrics *m)
 		return;
 	g_free(m->rrd_path);
 	g_free(m->textfile);
+	g_free(m->state_dir);
+	g_free(m->spool_dir);
 	g_free(m);
 }
 
@@ -309,7 +315,11 @@ static int metrics_textfile(struct metrics *m, int64_t now)
 		metrics_complain(m, now, err);
 		return rc;
 	}
-	rc = metrics_textfile_write(m->textfile, &s, now, err, sizeof(err));
+	rc = metrics_textfile_write(m->textfile, &s, now,
+				    atomic_file_mode_in(m->textfile, 0644,
+							m->state_dir,
+							m->spool_dir),
+				    err, sizeof(err));
 	if (rc)
 		metrics_complain(m, now, err);
 	return rc;

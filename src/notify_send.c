@@ -31,6 +31,7 @@
 #include "rcpt.h"
 #include "provider.h"
 #include "state.h"
+#include "url_check.h"
 
 #define NS_RETRY_MIN_MS (30 * 1000)
 #define NS_CAMPAIGNS_MAX 1000	/* campaign details kept before a clear */
@@ -430,8 +431,12 @@ static int ns_start(struct notify_sender *ns)
 		rc = -EIO;
 		goto out;
 	}
-	log_debug("notify", "sending %zu items to %s", ns->n,
-		  ns->cfg->notify_smtp);
+	if (log_get_level() >= BLOG_DEBUG) {
+		char show[1100];
+
+		log_debug("notify", "sending %zu items to %s", ns->n,
+			  url_show(ns->cfg->notify_smtp, show, sizeof(show)));
+	}
 out:
 	if (rc)
 		ns_end(ns);
@@ -442,6 +447,7 @@ out:
 /* ns_sent - the server took the mail: drop its items; 0 or -errno */
 static int ns_sent(struct notify_sender *ns)
 {
+	char show[1100];
 	MDB_txn *txn = NULL;
 	int rc;
 
@@ -459,7 +465,8 @@ static int ns_sent(struct notify_sender *ns)
 			  ns->n, state_strerror(rc));
 	else
 		log_info("notify", "mailed %zu %s to %s", ns->n,
-			 ns->n == 1 ? "item" : "items", ns->cfg->notify_smtp);
+			 ns->n == 1 ? "item" : "items",
+			 url_show(ns->cfg->notify_smtp, show, sizeof(show)));
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 
 #include "errmsg.h"
 #include "notify.h"
+#include "url_check.h"
 
 #define NS_LINE_MAX 200		/* bytes of a server answer kept */
 
@@ -28,7 +29,7 @@ struct notify_smtp_xfer {
 	char *msg;			/* the message, a copy */
 	size_t len, off;		/* its size, bytes read by curl */
 	struct curl_slist *rcpts;	/* "<addr>" of each recipient */
-	char *url;			/* for messages */
+	char *url;			/* for messages (password masked) */
 	char line[NS_LINE_MAX + 1];	/* the server's last 4xx/5xx answer */
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -201,23 +202,25 @@ int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
 		      struct notify_smtp_xfer **out, char *err, size_t errlen)
 {
 	struct notify_smtp_xfer *x = NULL;
+	char show[1100];
 	int rc;
 
 	*out = NULL;
+	url_show(c->url, show, sizeof(show));	/* messages: no password */
 	if (!ns_url_ok(c->url))
 		return errmsg_rc(-EINVAL, err, errlen,
 				 "smtp: '%.80s' is not an "
-				 "smtp:// or smtps:// URL", c->url ? c->url : "");
+				 "smtp:// or smtps:// URL", show);
 	if (!notify_addr_ok(c->from))
 		return errmsg_rc(-EINVAL, err, errlen,
 				 "smtp %s: sender '%.80s' "
-				 "is not an address", c->url,
+				 "is not an address", show,
 				 c->from ? c->from : "");
 	if (!msg || len == 0)
 		return errmsg_rc(-EINVAL, err, errlen, "smtp %s: empty message",
-				 c->url);
+				 show);
 	x = g_new0(struct notify_smtp_xfer, 1);
-	x->url = g_strdup(c->url);
+	x->url = g_strdup(show);
 	x->msg = g_memdup2(msg, len);
 	x->len = len;
 	rc = ns_rcpts(x, c->to, err, errlen);

@@ -4,6 +4,13 @@
  *
  * librrd reports errors through a per-thread buffer (rrd_get_error): it
  * is cleared before each call and quoted in our message after a failure.
+ * The file is created mode 0640 (whatever the umask allows of it, never
+ * readable by others).  Nothing that is not a regular file is ever
+ * written, moved aside or replaced: a device, FIFO, socket or directory
+ * under the name (or a symbolic link to one) is an error; a symbolic link
+ * to a regular RRD of our layout is used, one to any other file is left
+ * as it is (an error), never moved aside.
+ *
  * Error policy: every function returns 0 or -errno with ERR; only
  * rrdfile_ensure logs (what it did to an existing file).
  */
@@ -18,12 +25,14 @@
 #include <glib.h>
 #include <rrd.h>
 
+#include "atomic_file.h"
 #include "log.h"
 #include "rrd_file.h"
 
 #define RRDFILE_COUNT_HEARTBEAT 86400	/* a quiet day still reads as 0 */
 #define RRDFILE_GAUGE_HEARTBEAT (2 * METRICS_STEP)
 #define RRDFILE_XFF "0.5"
+#define RRDFILE_MODE 0640
 
 /* the archives: points of PDP_PER_ROW steps, ROWS of them, per CF */
 static const struct {
@@ -65,6 +74,7 @@ int rrdfile_create(const char *path, int64_t start, char *err, size_t errlen)
 	char *own[METRICS_N_DS + RRDFILE_N_RRA];
 	char *tmp = g_strdup_printf("%s.new.%ld", path, (long)getpid());
 	unsigned i, j, n = 0;
+	mode_t mask;
 	int rc = 0;
 
 	for (i = 0; i < METRICS_N_DS; i++)
@@ -82,6 +92,16 @@ int rrdfile_create(const char *path, int64_t start, char *err, size_t errlen)
 	if (rrd_create_r(tmp, METRICS_STEP, (time_t)start, (int)n, argv) != 0) {
 		rrdfile_err(err, errlen, "create", tmp);
 		rc = -EIO;
+		goto out;
+	}
+	/* librrd creates it 0666 less the umask: not readable by others */
+	mask = umask(0);
+	umask(mask);
+	if (chmod(tmp, RRDFILE_MODE & ~mask) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot set the mode of '%s': %s", tmp,
+			 strerror(errno));
+		(void)unlink(tmp);
 		goto out;
 	}
 	/* link, not rename: a file someone else created meanwhile stays */
@@ -320,12 +340,39 @@ static int rrdfile_move_aside(const char *path, char *aside, size_t len,
 	return 0;
 }
 
+/* rrdfile_kind - 0 when PATH is absent or a regular file, or a symbolic
+   link to one (*LINK true); -EEXIST with ERR for anything else */
+static int rrdfile_kind(const char *path, bool *link, char *err,
+			size_t errlen)
+{
+	struct stat sb, tb;
+
+	*link = false;
+	if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode))
+		return 0;
+	if (S_ISLNK(sb.st_mode)) {
+		*link = true;
+		if (stat(path, &tb) != 0 || S_ISREG(tb.st_mode))
+			return 0;	/* dangling: creating it fails */
+		sb = tb;
+	}
+	snprintf(err, errlen, "'%s' is %s%s, not a regular file: it is left "
+		 "as it is and no RRD is written (set [rrd] file to a regular "
+		 "file)", path, *link ? "a symbolic link to " : "",
+		 atomic_file_kind(sb.st_mode));
+	return -EEXIST;
+}
+
 int rrdfile_ensure(const char *path, int64_t start, char *err, size_t errlen)
 {
 	enum rrdfile_layout layout = RRDFILE_OURS;
 	char why[256], aside[4096];
+	bool link = false;
 	int rc;
 
+	rc = rrdfile_kind(path, &link, err, errlen);
+	if (rc)
+		return rc;
 	rc = rrdfile_check(path, &layout, why, sizeof(why), err, errlen);
 	if (rc == -ENOENT) {
 		rc = rrdfile_create(path, start, err, errlen);
@@ -348,6 +395,13 @@ int rrdfile_ensure(const char *path, int64_t start, char *err, size_t errlen)
 			log_info("metrics", "%s: migrated to the current layout "
 				 "(%s before)", path, why);
 		return rc;
+	}
+	if (link) {
+		snprintf(err, errlen, "'%s' is a symbolic link to a file of "
+			 "another layout (%s): it is left as it is and no RRD "
+			 "is written (set [rrd] file to a regular file)", path,
+			 why);
+		return -EEXIST;
 	}
 	rc = rrdfile_move_aside(path, aside, sizeof(aside), err, errlen);
 	if (rc)

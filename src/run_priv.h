@@ -56,6 +56,8 @@ struct run {
 	char *retry_name;		/* the file whose reading failed... */
 	unsigned attempts;		/* ...this many times */
 	int64_t defer_until;		/* no new file before (monotonic ms) */
+	GHashTable *fail_why;		/* name -> why: failed, but its move to
+					   failed/ must be tried again */
 
 	bool stopping;			/* SIGTERM/SIGINT: draining */
 	int64_t deadline;		/* ...until then (monotonic ms) */

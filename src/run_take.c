@@ -15,7 +15,9 @@
  *            reading failed RUN_RETRIES times;
  *   stays    when it vanished (nothing to do), or when the state could not
  *            be written: then it is taken again after RUN_DEFER_MS, from
- *            its last commit.
+ *            its last commit; or when its failed/NAME.why could not be
+ *            written (a full disk) or it could not be moved: the move is
+ *            tried again after RUN_DEFER_MS, with the same reason.
  * Error policy: everything is logged here; nothing is returned, nothing
  * exits.
  */
@@ -48,11 +50,30 @@ static void run_take_clear(struct run *r, struct ingest_counts *c)
 	r->name = r->path = NULL;
 }
 
-/* run_take_fail - NAME to failed/ with WHY */
+/* run_take_fail - NAME to failed/ with WHY; when failed/NAME.why cannot
+   be written (a full disk) or the move fails, NAME stays queued with WHY
+   and the move is tried again after RUN_DEFER_MS */
 static void run_take_fail(struct run *r, const char *name, const char *why)
 {
-	if (spool_fail(r->sp, name, why) == 0)
-		log_warn("run", "%s: moved to failed/: %s", name, why);
+	int rc = spool_fail(r->sp, name, why);
+
+	if (rc == 0 || rc == -ENOENT) {	/* moved, or gone */
+		if (rc == 0)
+			log_warn("run", "%s: moved to failed/: %s", name, why);
+		if (r->fail_why)
+			g_hash_table_remove(r->fail_why, name);
+		return;
+	}
+	if (!r->fail_why)
+		r->fail_why = g_hash_table_new_full(g_str_hash, g_str_equal,
+						    g_free, g_free);
+	if (!g_hash_table_contains(r->fail_why, name))
+		g_hash_table_insert(r->fail_why, g_strdup(name),
+				    g_strdup(why));
+	log_error("run", "%s: cannot be moved to failed/ now (%s); trying "
+		  "again in %d s", name, strerror(-rc), RUN_DEFER_MS / 1000);
+	spool_push(r->sp, name);
+	r->defer_until = run_now_ms() + RUN_DEFER_MS;
 }
 
 /* run_take_retry - the file could not be read (or the state written): take
@@ -103,6 +124,15 @@ static void run_take_begin(struct run *r)
 	name = spool_next(r->sp);
 	if (!name)
 		return;
+	if (r->fail_why && g_hash_table_contains(r->fail_why, name)) {
+		/* judged before: only its move to failed/ is pending */
+		char *saved = g_strdup(g_hash_table_lookup(r->fail_why, name));
+
+		run_take_fail(r, name, saved);
+		g_free(saved);
+		g_free(name);
+		return;
+	}
 	path = spool_path(r->sp, name);
 	if (stat(path, &sb) != 0) {
 		rc = -errno;

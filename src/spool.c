@@ -3,8 +3,10 @@
  * acct/ waiting to be taken.
  *
  * Moves are rename(2) within the spool (one file system), so a file is
- * always whole in exactly one place.  A failed file gets its NAME.why
- * first, written to a temporary dot-file in failed/, synced and renamed;
+ * always whole in exactly one place; what moves into done/ or failed/
+ * loses the permissions of others first (it holds addresses).  A failed
+ * file gets its NAME.why first (atomic_file_write: a temporary dot-file
+ * in failed/, synced and renamed over nothing but a regular file);
  * then the file itself is moved and failed/ synced: after a crash a .why
  * may exist for a file still in acct/ (taken again, and it fails again or
  * not), never a failed file without a reason.  done/ is not synced: a move
@@ -29,10 +31,12 @@
 
 #include <glib.h>
 
+#include "atomic_file.h"
 #include "log.h"
 #include "spool.h"
 
 #define SPOOL_DIR_MODE 0750
+#define SPOOL_FILE_MODE 0640	/* .why files; what moves in loses o+rwx */
 #define SPOOL_WHY_MAX 4096	/* bytes of a .why file */
 
 struct spool {
@@ -288,6 +292,26 @@ static int spool_sync_dir(const char *dir)
 	return rc;
 }
 
+/* spool_close_others - PATH (a regular file, not followed through a
+   link) loses the permissions of others before it moves into done/ or
+   failed/: accounting files and mails hold addresses.  Best effort: a file
+   of another owner keeps its mode (logged at debug level). */
+static void spool_close_others(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+			    O_NOCTTY);
+	struct stat sb;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 007) != 0 &&
+	    fchmod(fd, sb.st_mode & 07770) != 0)
+		log_debug("spool", "cannot close '%s' to others: %s", path,
+			  strerror(errno));
+	close(fd);
+}
+
 /* spool_done - acct/NAME to done/, or deleted */
 int spool_done(struct spool *sp, const char *name)
 {
@@ -308,58 +332,35 @@ int spool_done_from(struct spool *sp, const char *dir, const char *name,
 			log_error("spool", "cannot delete the finished file "
 				  "'%s': %s", from, strerror(-rc));
 		}
-	} else if (rename(from, to) != 0) {
+		goto out;
+	}
+	spool_close_others(from);
+	if (rename(from, to) != 0) {
 		rc = -errno;
 		log_error("spool", "cannot move '%s' to '%s': %s (it is taken "
 			  "and stays where it is; it is moved on the next "
 			  "start)", from, to, strerror(-rc));
 	}
+out:
 	g_free(to);
 	g_free(from);
 	return rc;
 }
 
 /* spool_write_why - TEXT into DIR/NAME.why (DIR: failed/ or ignored/),
-   atomically */
+   atomically (mode 0640, only over a regular file) */
 static int spool_write_why(const char *dir, const char *name,
 			   const char *text)
 {
-	char *tmp = g_build_filename(dir, ".why.XXXXXX", NULL);
 	char *why = g_strconcat(dir, "/", name, ".why", NULL);
-	size_t len = strlen(text), off = 0;
-	int fd, rc = 0;
+	char err[1024];
+	int rc;
 
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		log_error("spool", "cannot create a file in '%s': %s",
-			  dir, strerror(-rc));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (rc == 0 && (fchmod(fd, 0640) != 0 || fsync(fd) != 0))
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, why) != 0)
-		rc = -errno;
-	if (rc) {
-		log_error("spool", "cannot write '%s': %s", why, strerror(-rc));
-		unlink(tmp);
-	}
-out:
+	rc = atomic_file_write(why, text, strlen(text), SPOOL_FILE_MODE, err,
+			       sizeof(err));
+	if (rc)
+		log_error("spool", "%s", err);
 	g_free(why);
-	g_free(tmp);
 	return rc;
 }
 
@@ -391,6 +392,7 @@ int spool_fail_from(struct spool *sp, const char *dir, const char *name,
 	rc = spool_write_why(sp->failed, as, text);
 	if (rc)
 		goto out;
+	spool_close_others(from);
 	if (rename(from, to) != 0) {
 		char *w = g_strconcat(sp->failed, "/", as, ".why", NULL);
 

@@ -7,8 +7,20 @@
  * existed works: the two tables then read as empty.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
- * STATE_MAP_INITIAL, or at the size a previous writer left in the data
- * file when that is larger, and doubles on state_grow().
+ * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
+ * (never at what a previous writer recorded: a map grown far beyond the
+ * data would keep every later opening from working under an address-space
+ * limit), and doubles on state_grow().
+ *
+ * Full is not full: LMDB's MDB_MAP_FULL (the map is full: grow it) is
+ * -ENOSPC; the disk being full (ENOSPC from the file system) is -EIO with
+ * state_strerror() saying "no space left on the state's disk", so that no
+ * caller grows the map for it; MDB_TXN_FULL (one transaction too large;
+ * growing cannot help) is -E2BIG.  When the map cannot be grown
+ * (mdb_env_set_mapsize failed: LMDB has then unmapped the old map), the
+ * environment is opened again at its old size; if even that fails the
+ * state is marked unusable and every transaction is refused (-EIO), never
+ * touched again: state_usable() says so, and the daemon exits.
  *
  * Error policy: every LMDB call is checked and its code mapped to a
  * negative errno (state_mdb_rc); the last LMDB code is remembered per
@@ -23,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include "errmsg.h"
@@ -30,10 +43,12 @@
 #include "state.h"
 
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
+#define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
 #define STATE_MAXDBS 8
 
 struct state {
-	MDB_env *env;
+	MDB_env *env;		/* NULL once unusable */
+	size_t open_map;	/* state_env_open: the map size to open with */
 	MDB_dbi rcpt, files, meta, outbox, dead, notify;
 	bool has_outbox;	/* false: read-only state without the tables */
 	bool has_notify;	/* false: read-only state without "notify" */
@@ -45,6 +60,9 @@ struct state {
 /* the last LMDB code mapped, and what it was mapped to, per thread */
 static __thread int state_last_mdb;
 static __thread int state_last_rc;
+/* the last failure to grow (or reopen) the map, in words, and its code */
+static __thread char state_grow_msg[256];
+static __thread int state_grow_rc;
 
 /* state_mdb_rc - an LMDB return code as 0 or -errno (remembered) */
 static int state_mdb_rc(int mrc)
@@ -57,8 +75,13 @@ static int state_mdb_rc(int mrc)
 	case MDB_NOTFOUND:
 		return -ENOENT;	/* common and self-explaining: not kept */
 	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
 		rc = -ENOSPC;
+		break;
+	case MDB_TXN_FULL:
+		rc = -E2BIG;	/* a bigger map would not help */
+		break;
+	case ENOSPC:
+		rc = -EIO;	/* the disk is full, not the map */
 		break;
 	case MDB_MAP_RESIZED:
 	case MDB_READERS_FULL:
@@ -76,6 +99,7 @@ static int state_mdb_rc(int mrc)
 	}
 	state_last_mdb = mrc;
 	state_last_rc = rc;
+	state_grow_rc = 0;
 	return rc;
 }
 
@@ -84,6 +108,11 @@ const char *state_strerror(int rc)
 {
 	bool last = rc != 0 && rc == state_last_rc && state_last_mdb != 0;
 
+	if (rc != 0 && rc == state_grow_rc && state_grow_msg[0])
+		return state_grow_msg;
+	if (last && state_last_mdb == ENOSPC)
+		return "no space left on the state's disk (free some, or move "
+		       "the state to a bigger file system)";
 	if (rc == -ENOSPC && !(last && state_last_mdb > 0))
 		return "state map full";
 	if (last && state_last_mdb < 0)	/* an LMDB-specific condition */
@@ -294,11 +323,33 @@ abort:
 	return rc;
 }
 
-/* state_env_open - create and open the LMDB environment of ST */
+/* state_open_map - the map to open DIR with: STATE_MAP_INITIAL, or twice
+   the data file when that is larger (whole MiB); LMDB raises it to what
+   the data needs */
+static size_t state_open_map(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	size_t size = STATE_MAP_INITIAL;
+	int n = snprintf(path, sizeof(path), "%s/data.mdb", dir);
+
+	if (n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0 &&
+	    sb.st_size > 0 && (uint64_t)sb.st_size < SIZE_MAX / 4) {
+		size_t want = ((size_t)sb.st_size * 2 + (1u << 20) - 1) &
+			      ~(size_t)((1u << 20) - 1);
+
+		if (want > size)
+			size = want;
+	}
+	return size;
+}
+
+/* state_env_open - create and open the LMDB environment of ST, with the
+   map st->open_map (0: state_open_map) */
 static int state_env_open(struct state *st, char *err, size_t errlen)
 {
 	unsigned flags = MDB_NOTLS | (st->readonly ? MDB_RDONLY : 0);
-	MDB_envinfo info;
+	size_t map = st->open_map ? st->open_map : state_open_map(st->dir);
 	int mrc, dead = 0;
 
 	mrc = mdb_env_create(&st->env);
@@ -309,13 +360,10 @@ static int state_env_open(struct state *st, char *err, size_t errlen)
 	mrc = mdb_env_set_maxdbs(st->env, STATE_MAXDBS);
 	if (mrc)
 		goto fail;
-	mrc = mdb_env_open(st->env, st->dir, flags, 0640);
+	mrc = mdb_env_set_mapsize(st->env, map);
 	if (mrc)
 		goto fail;
-	/* the map a previous writer left, or our initial size if larger */
-	mrc = mdb_env_info(st->env, &info);
-	if (mrc == 0 && info.me_mapsize < STATE_MAP_INITIAL)
-		mrc = mdb_env_set_mapsize(st->env, STATE_MAP_INITIAL);
+	mrc = mdb_env_open(st->env, st->dir, flags, 0640);
 	if (mrc)
 		goto fail;
 	if (!st->readonly)	/* free slots of readers that crashed */
@@ -378,21 +426,73 @@ void state_close(struct state *st)
 	free(st);
 }
 
+/* state_unusable - the error of a state whose environment is closed */
+static int state_unusable(void)
+{
+	state_grow_rc = -EIO;
+	snprintf(state_grow_msg, sizeof(state_grow_msg), "the state is "
+		 "closed: its map could not be set up again after a failed "
+		 "resize (restart the program)");
+	return -EIO;
+}
+
+/* state_usable - false once the environment had to be closed */
+bool state_usable(const struct state *st)
+{
+	return st && st->env;
+}
+
+/* state_remap_failed - mdb_env_set_mapsize failed with MRC, going from
+   OLD to WANT bytes: LMDB unmapped the old map, so the environment is
+   opened again at OLD (or the state is marked unusable); the error code,
+   with its words for state_strerror() */
+static int state_remap_failed(struct state *st, int mrc, size_t old,
+			      size_t want)
+{
+	char err[256];
+	int rc = state_mdb_rc(mrc);
+
+	mdb_env_close(st->env);
+	st->env = NULL;
+	st->open_map = old;
+	if (state_env_open(st, err, sizeof(err)) != 0 ||
+	    state_open_tables(st, err, sizeof(err)) != 0) {
+		if (st->env)
+			mdb_env_close(st->env);
+		st->env = NULL;
+	}
+	st->open_map = 0;
+	state_grow_rc = rc;
+	snprintf(state_grow_msg, sizeof(state_grow_msg), "the state map "
+		 "cannot grow from %zu to %zu MiB: %s (the memory or address "
+		 "space the process may use%s)", old >> 20, want >> 20,
+		 rc < 0 ? strerror(-rc) : "error",
+		 st->env ? "" : "; the state is closed: restart the program");
+	return rc;
+}
+
 /* state_begin - a read-only or read-write transaction */
 int state_begin(struct state *st, bool write, MDB_txn **txn)
 {
 	unsigned flags = write ? 0 : MDB_RDONLY;
+	size_t old;
 	int mrc;
 
 	*txn = NULL;
+	if (!st->env)
+		return state_unusable();
 	if (write && st->readonly)
 		return -EROFS;
 	mrc = mdb_txn_begin(st->env, NULL, flags, txn);
 	if (mrc == MDB_MAP_RESIZED) {
 		/* another process grew the map: adopt its size, once */
+		old = state_map_size(st);
 		mrc = mdb_env_set_mapsize(st->env, 0);
-		if (mrc == 0)
-			mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+		if (mrc) {
+			*txn = NULL;
+			return state_remap_failed(st, mrc, old, old);
+		}
+		mrc = mdb_txn_begin(st->env, NULL, flags, txn);
 	}
 	if (mrc) {
 		*txn = NULL;
@@ -401,12 +501,32 @@ int state_begin(struct state *st, bool write, MDB_txn **txn)
 	return 0;
 }
 
+/* state_disk_full - after a failed write (MRC) in ENV: when the state's
+   file system has no room left, remember the error as "disk full" (LMDB
+   reports a short write as EIO); the mapped code */
+static int state_disk_full(MDB_env *env, int mrc)
+{
+	const char *dir = NULL;
+	struct statvfs vfs;
+	int rc = state_mdb_rc(mrc);
+
+	if (rc == -EIO && mrc == EIO && env &&
+	    mdb_env_get_path(env, &dir) == 0 && dir &&
+	    statvfs(dir, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < STATE_DISK_LOW)
+		state_last_mdb = ENOSPC;
+	return rc;
+}
+
 /* state_commit - commit TXN durably; the txn is gone either way */
 int state_commit(MDB_txn *txn)
 {
+	MDB_env *env;
+
 	if (txn == NULL)
 		return -EINVAL;
-	return state_mdb_rc(mdb_txn_commit(txn));
+	env = mdb_txn_env(txn);
+	return state_disk_full(env, mdb_txn_commit(txn));
 }
 
 /* state_commit_lazy - commit without waiting for the disk: the data is
@@ -419,11 +539,11 @@ int state_commit_lazy(struct state *st, MDB_txn *txn)
 
 	if (txn == NULL)
 		return -EINVAL;
-	if (mdb_env_set_flags(st->env, MDB_NOSYNC, 1) != 0) {
+	if (!st->env || mdb_env_set_flags(st->env, MDB_NOSYNC, 1) != 0) {
 		mdb_txn_abort(txn);
 		return -EIO;
 	}
-	rc = state_mdb_rc(mdb_txn_commit(txn));
+	rc = state_disk_full(st->env, mdb_txn_commit(txn));
 	(void)mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
 	return rc;
 }
@@ -431,7 +551,9 @@ int state_commit_lazy(struct state *st, MDB_txn *txn)
 /* state_sync - flush lazily committed data to the disk */
 int state_sync(struct state *st)
 {
-	return state_mdb_rc(mdb_env_sync(st->env, 1));
+	if (!st->env)
+		return state_unusable();
+	return state_disk_full(st->env, mdb_env_sync(st->env, 1));
 }
 
 void state_abort(MDB_txn *txn)
@@ -445,7 +567,7 @@ size_t state_map_size(struct state *st)
 {
 	MDB_envinfo info;
 
-	if (mdb_env_info(st->env, &info))
+	if (!st->env || mdb_env_info(st->env, &info))
 		return 0;
 	return info.me_mapsize;
 }
@@ -453,7 +575,15 @@ size_t state_map_size(struct state *st)
 /* state_set_map_size - set the map size (LMDB keeps at least the data) */
 int state_set_map_size(struct state *st, size_t size)
 {
-	return state_mdb_rc(mdb_env_set_mapsize(st->env, size));
+	size_t old = state_map_size(st);
+	int mrc;
+
+	if (!st->env)
+		return state_unusable();
+	mrc = mdb_env_set_mapsize(st->env, size);
+	if (mrc)
+		return state_remap_failed(st, mrc, old, size);
+	return 0;
 }
 
 /* state_grow - double the map size */
@@ -461,8 +591,14 @@ int state_grow(struct state *st)
 {
 	size_t size = state_map_size(st);
 
-	if (size == 0 || size > SIZE_MAX / 2)
+	if (!st->env)
+		return state_unusable();
+	if (size == 0 || size > SIZE_MAX / 2) {
+		state_grow_rc = -ENOSPC;
+		snprintf(state_grow_msg, sizeof(state_grow_msg), "state map "
+			 "full at %zu MiB: it cannot grow further", size >> 20);
 		return -ENOSPC;
+	}
 	return state_set_map_size(st, size * 2);
 }
 

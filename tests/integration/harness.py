@@ -70,6 +70,16 @@ def sanitizer_env(env):
     return env
 
 
+def graph_env(env):
+    """ENV for runs that draw graphs: librrd, pango and fontconfig are built
+    without frame pointers, so LeakSanitizer needs the slow unwinder to see
+    that a leak of theirs comes from rrd_graph_v (suppressed in
+    tests/lsan.supp)."""
+    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + \
+        ':fast_unwind_on_malloc=0'
+    return env
+
+
 def parse_summary(line):
     """One summary line -> dict (name, the COUNT_KEYS as ints, seconds),
     or None when LINE is not one."""

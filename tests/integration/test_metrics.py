@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 import zlib
 
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
-                     EX_USAGE, EX_NOINPUT)
+                     EX_USAGE, EX_NOINPUT, graph_env)
 from test_run import RunTestCase, hard_file
 
 # the counts of both samples together (see test_bouncectl.py)
@@ -100,12 +100,7 @@ class MetricsTestCase(BouncedTestCase):
     """Both samples processed, with a textfile configured."""
 
     def env(self):
-        # librrd, pango and fontconfig are built without frame pointers:
-        # LeakSanitizer needs the slow unwinder to see that a leak of
-        # theirs comes from rrd_graph_v (suppressed in tests/lsan.supp)
-        env = super().env()
-        env['ASAN_OPTIONS'] += ':fast_unwind_on_malloc=0'
-        return env
+        return graph_env(super().env())
 
     def setUp(self):
         super().setUp()

@@ -4,7 +4,8 @@
  * naming key and value), warnings (unknown keys, other types' keys, a
  * secret file open to others), provider names, durations, the
  * print -> load round trip with secrets masked, the shipped example file,
- * and the log line format, sanitising, truncation, levels and reopen.
+ * and the log line format, sanitising, truncation, levels, reopen, the
+ * folding of repeated lines and the per-input caps.
  * Files are written under a mkdtemp directory removed at the end; the
  * example is read as contrib/bounced.conf.example (the suite runs from the
  * repository root).
@@ -623,6 +624,19 @@ static const struct bad_case {
 	{ "[provider x]\ntype = interspire\nsenders = *\nendpoint = https://i.example.com/xml.php\nusername = u\nusertoken = TOPSECRET\nlist-refresh = 8d\n", "list-refresh = '8d'", "duration" },
 	{ "[provider x]\ntype = webhook\nsenders = *\n", "[provider x] url", "required" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = hooks.example.com\nsecret = TOPSECRET\n", "url = 'hooks.example.com'", "http" },
+	/* URLs libcurl could not use, refused with curl_url()'s words */
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = http://[::1\n", "url = 'http://[::1'", "IPv6" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = http://u:TOPSECRET@[::1\n", "url = 'http://u:****@[::1'", "IPv6" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com:70000/x\n", "url = 'https://h.example.com:70000/x'", "Port number" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com:0/x\n", "url = 'https://h.example.com:0/x'", "port 0 is not from 1 to 65535" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://:443/x\n", "url = 'https://:443/x'", "host" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = http:/h.example.com/x\n", "url = 'http:/h.example.com/x'", "http://" },
+	{ "[provider x]\ntype = mailwizz\nsenders = *\nendpoint = https://u:TOPSECRET@mw.example.com:99999/api\npublic-key = a\nprivate-key = b\n", "endpoint = 'https://u:****@mw.example.com:99999/api'", "Port number" },
+	{ "[provider x]\ntype = interspire\nsenders = *\nendpoint = https://u:TOPSECRET@/xml.php\nusername = u\nusertoken = t\n", "endpoint = 'https://u:****@/xml.php'", "host" },
+	{ "[notify]\nsmtp = smtps://u:TOPSECRET@mail.example.com:65536\n", "smtp = 'smtps://u:****@mail.example.com:65536'", "Port number" },
+	{ "[notify]\nsmtp = smtp://[fe80::1\n", "smtp = 'smtp://[fe80::1'", "IPv6" },
+	{ "[notify]\nweb-url = http://:80/\n", "web-url = 'http://:80'", "host" },
+	{ "[notify]\nsmtp = smtp://mail.example.com # relay\n", "smtp = 'smtp://mail.example.com # relay'", "blank" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconcurrency = 0\n", "concurrency = '0'", "1 to 256" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconcurrency = 257\n", "concurrency = '257'", "1 to 256" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\ntimeout = 0\n", "timeout = '0'", "duration" },
@@ -824,6 +838,16 @@ static void test_secret_mode(void **state)
 		  true },
 		{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\n"
 		  "to = c@d.example.com\nusername = u\n", 0644, false },
+		/* a password in a URL's user part is a secret too */
+		{ "[notify]\nsmtp = smtps://u:p@h\nfrom = a@b.example.com\n"
+		  "to = c@d.example.com\n", 0644, true },
+		{ "[provider h]\ntype = webhook\nsenders = *\n"
+		  "url = https://u:p@h.example.com\n", 0640, true },
+		{ "[provider m]\ntype = mailwizz\nsenders = *\n"
+		  "endpoint = https://u:p@m.example.com\n"
+		  "public-key = a\nprivate-key = b\n", 0600, false },
+		{ "[provider h]\ntype = webhook\nsenders = *\n"
+		  "url = https://u@h.example.com\n", 0644, false },
 	};
 	size_t i;
 
@@ -1003,6 +1027,57 @@ static char *print_to(const struct config *cfg, const char *name,
 	assert_int_equal(ferror(f), 0);
 	assert_int_equal(fclose(f), 0);
 	return read_all(*path);
+}
+
+static const char url_pw_conf[] =
+	"[provider mw]\ntype = mailwizz\nsenders = *\n"
+	"endpoint = https://api:MWPASS1@mw.example.com/api\n"
+	"public-key = pub\nprivate-key = priv\n"
+	"[provider hook]\ntype = webhook\nsenders = *\n"
+	"url = https://hook:HOOKPASS2@h.example.com:8443/in?x=1\n"
+	"[notify]\nsmtp = smtps://relay:SMTPPASS3@mail.example.com\n"
+	"from = a@b.example.com\nto = c@d.example.com\n"
+	"web-url = https://web:WEBPASS4@mw.example.com\n";
+
+/* test_url_passwords - a password in a URL's user part is printed as
+   "****" by check-config, and the printed file warns when read back */
+static void test_url_passwords(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("urlpw.conf", url_pw_conf, 0600);
+	struct config *cfg = NULL, *back = NULL;
+	char err[512];
+	char *printed, *ppath;
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, NULL, err, sizeof(err)), 0);
+	/* the real values are in force */
+	assert_string_equal(cfg->providers[0].endpoint,
+			    "https://api:MWPASS1@mw.example.com/api");
+	printed = print_to(cfg, "urlpw-printed.conf", &ppath);
+	assert_null(strstr(printed, "MWPASS1"));
+	assert_null(strstr(printed, "HOOKPASS2"));
+	assert_null(strstr(printed, "SMTPPASS3"));
+	assert_null(strstr(printed, "WEBPASS4"));
+	assert_non_null(strstr(printed,
+			       "endpoint = https://api:****@mw.example.com/api\n"));
+	assert_non_null(strstr(printed, "url = https://hook:****@"
+			       "h.example.com:8443/in?x=1\n"));
+	assert_non_null(strstr(printed,
+			       "smtp = smtps://relay:****@mail.example.com\n"));
+	assert_non_null(strstr(printed,
+			       "web-url = https://web:****@mw.example.com\n"));
+	assert_int_equal(chmod(ppath, 0600), 0);
+	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), 0);
+	assert_true(has_warning(w, "[provider mw] endpoint: the password in "
+				   "the URL is '****'"));
+	assert_true(has_warning(w, "[notify] smtp: the password in the URL"));
+	config_free(back);
+	config_free(cfg);
+	g_free(printed);
+	g_free(ppath);
+	g_free(path);
+	g_ptr_array_free(w, TRUE);
 }
 
 /* test_print_roundtrip - print -> load gives the same values, masked */
@@ -1437,6 +1512,80 @@ static void test_log_reopen(void **state)
 	g_free(bad);
 }
 
+static void log_fold_fn(void)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		log_warn("dispatch", "provider hook: connection refused");
+	log_warn("dispatch", "provider hook: timeout");
+	log_error("dispatch", "provider hook: timeout");	/* other level */
+	log_error("dispatch", "provider hook: timeout");
+	log_warn("other", "provider hook: timeout");		/* other module */
+	log_set_level(BLOG_DEBUG);
+	for (i = 0; i < 3; i++)
+		log_warn("m", "kept");
+	log_set_level(BLOG_INFO);
+	log_info("m", "last");
+	log_info("m", "last");
+	log_info("m", "last");
+}
+
+/* test_log_fold - a line equal to the one before is counted, and the count
+   is written when another line comes or the log closes; debug keeps all */
+static void test_log_fold(void **state)
+{
+	char *text = log_capture("fold.log", log_fold_fn);
+	char **lines = g_strsplit(text, "\n", -1);
+	static const char *const want[] = {
+		"warning dispatch: provider hook: connection refused",
+		"warning dispatch: previous message repeated 4 times",
+		"warning dispatch: provider hook: timeout",
+		"error dispatch: provider hook: timeout",
+		"error dispatch: previous message repeated 1 time",
+		"warning other: provider hook: timeout",
+		"warning m: kept",
+		"warning m: kept",
+		"warning m: kept",
+		"info m: last",
+		"info m: previous message repeated 2 times",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_non_null(lines[i]);
+		if (!g_str_has_suffix(lines[i], want[i]))
+			print_message("line %zu: %s\n", i, lines[i]);
+		assert_true(g_str_has_suffix(lines[i], want[i]));
+	}
+	assert_string_equal(lines[i], "");
+	assert_null(lines[i + 1]);
+	g_strfreev(lines);
+	g_free(text);
+}
+
+/* test_log_cap - the first LOG_CAP_LINES of a kind, then only counted;
+   every one at level debug */
+static void test_log_cap(void **state)
+{
+	struct log_cap c = { 0, 0 };
+	int i, taken = 0;
+
+	(void)state;
+	for (i = 0; i < LOG_CAP_LINES + 50; i++)
+		taken += log_cap_take(&c);
+	assert_int_equal(taken, LOG_CAP_LINES);
+	assert_int_equal(c.shown, LOG_CAP_LINES);
+	assert_int_equal(c.hidden, 50);
+	log_set_level(BLOG_DEBUG);
+	assert_true(log_cap_take(&c));
+	assert_int_equal(c.hidden, 50);
+	log_set_level(BLOG_INFO);
+	assert_false(log_cap_take(&c));
+	assert_int_equal(c.hidden, 51);
+}
+
 static void log_errno_fn(void)
 {
 	errno = ENOENT;
@@ -1483,6 +1632,9 @@ int main(void)
 		cmocka_unit_test(test_log_levels),
 		cmocka_unit_test(test_log_reopen),
 		cmocka_unit_test(test_log_errno),
+		cmocka_unit_test(test_url_passwords),
+		cmocka_unit_test(test_log_fold),
+		cmocka_unit_test(test_log_cap),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

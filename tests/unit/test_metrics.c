@@ -397,6 +397,8 @@ static void test_older_layout_migrated(void **state)
 	enum rrdfile_layout layout;
 	char why[256], err[256], line[64], line0[64];
 	const char *u[2];
+	struct stat sb;
+	mode_t mask;
 
 	create_rrd(c->rrd, 60, old);
 	/* 120 hard bounces in the step ending at T0, in the old file */
@@ -412,10 +414,16 @@ static void test_older_layout_migrated(void **state)
 	assert_non_null(strstr(why, "api_ok, api_retry, api_dead"));
 
 	add_meta(c, "count.api_ok", 9);
+	assert_int_equal(chmod(c->rrd, 0640), 0);
+	mask = umask(022);
 	update(c, T0 + 60, 1);
+	umask(mask);
 	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
 				       sizeof(err)), 0);
 	assert_int_equal(layout, RRDFILE_OURS);
+	/* the migrated file is still closed to others */
+	assert_int_equal(stat(c->rrd, &sb), 0);
+	assert_int_equal(sb.st_mode & 007, 0);
 	assert_int_equal(count_at(c->rrd, "hard", T0), 120);
 	assert_int_equal(count_at(c->rrd, "api_ok", T0 + 60), 9);
 }
@@ -548,6 +556,56 @@ static void test_created_layout(void **state)
 	assert_int_equal(rras, 8);
 }
 
+/* created 0640 whatever the umask; a name that is not a regular file is
+   never moved aside or replaced */
+static void test_created_mode_and_not_ours(void **state)
+{
+	struct ctx *c = *state;
+	char *fifo = g_build_filename(c->dir, "fifo.rrd", NULL);
+	char *other = g_build_filename(c->dir, "someones.txt", NULL);
+	char *link = g_build_filename(c->dir, "link.rrd", NULL);
+	char err[512], *text = NULL;
+	struct stat sb;
+	mode_t mask = umask(0);
+	GDir *d;
+	const char *n;
+
+	assert_int_equal(rrdfile_create(c->rrd, T0, err, sizeof(err)), 0);
+	umask(mask);
+	assert_int_equal(stat(c->rrd, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0640);
+
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(rrdfile_ensure(fifo, T0, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "is a FIFO, not a regular file"));
+	assert_int_equal(lstat(fifo, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+
+	assert_true(g_file_set_contents(other, "not an rrd\n", -1, NULL));
+	assert_int_equal(symlink(other, link), 0);
+	assert_int_equal(rrdfile_ensure(link, T0, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "symbolic link to a file of another "
+				    "layout"));
+	assert_int_equal(lstat(link, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_true(g_file_get_contents(other, &text, NULL, NULL));
+	assert_string_equal(text, "not an rrd\n");
+	g_free(text);
+	/* nothing was moved aside */
+	d = g_dir_open(c->dir, 0, NULL);
+	assert_non_null(d);
+	while ((n = g_dir_read_name(d)) != NULL)
+		assert_null(strstr(n, ".old-"));
+	g_dir_close(d);
+	/* a link to an RRD of ours is used */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(c->rrd, link), 0);
+	assert_int_equal(rrdfile_ensure(link, T0, err, sizeof(err)), 0);
+	g_free(fifo);
+	g_free(other);
+	g_free(link);
+}
+
 /* the Prometheus text, exactly */
 static void test_textfile_format(void **state)
 {
@@ -651,6 +709,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_layout_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_created_mode_and_not_ours, setup, teardown),
 		cmocka_unit_test(test_textfile_format),
 		cmocka_unit_test_setup_teardown(test_textfile_written, setup, teardown),
 	};

@@ -1,8 +1,10 @@
 /*
  * test_state.c - the LMDB state store in a temporary directory: records in
  * and out, key order, counters, the files table, read-only opening, the
- * map growing, schema refusal, a reader in another process, and a map
- * grown by another process.
+ * map growing, schema refusal, a reader in another process, a map grown
+ * by another process, a map that cannot grow (an address-space limit in a
+ * child: a clear error, never a crash), and an opening that ignores a map
+ * recorded far larger than the data.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -614,12 +617,122 @@ static void test_map_resized_elsewhere(void **state)
 	state_close(st);
 }
 
+/* vm_size - the process's address space in bytes (/proc), 0 if unknown */
+static size_t vm_size(void)
+{
+	char *text = NULL, *p;
+	size_t kb = 0;
+
+	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
+		return 0;
+	p = strstr(text, "VmSize:");
+	if (p)
+		kb = strtoul(p + 7, NULL, 10);
+	g_free(text);
+	return kb * 1024;
+}
+
+/* grow_child - fill a tiny map, then grow it under an address-space limit
+   that leaves no room for the bigger map; exit 0 when the state reports
+   the failure and stays safe to use (or refuses every use) */
+static void grow_child(const char *dir)
+{
+	struct state *st = NULL;
+	struct rlimit rl;
+	char err[512];
+	MDB_txn *txn = NULL;
+	struct rcpt r;
+	size_t vm;
+	int rc;
+
+	if (state_open(&st, dir, false, err, sizeof(err)) != 0 ||
+	    state_set_map_size(st, 64 * 1024) != 0)
+		_exit(2);
+	rc = put_batch(st, 500);
+	if (rc != -ENOSPC)
+		_exit(3);
+	vm = vm_size();
+	if (vm == 0)
+		_exit(4);
+	rl.rlim_cur = rl.rlim_max = vm + 16 * 1024;
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		_exit(5);
+	rc = state_grow(st);
+	if (rc == 0)
+		_exit(6);
+	if (!strstr(state_strerror(rc), "cannot grow from"))
+		_exit(7);
+	/* what was committed before is still there, or the state is
+	   closed and says so: no crash either way */
+	rc = state_begin(st, false, &txn);
+	if (state_usable(st)) {
+		if (rc != 0 || state_rcpt_get(st, txn, "user00000@example.com",
+					       &r) != 0)
+			_exit(8);
+		state_abort(txn);
+	} else if (rc != -EIO || !strstr(state_strerror(rc), "closed")) {
+		_exit(9);
+	}
+	state_close(st);
+	_exit(0);
+}
+
+static void test_grow_fails(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	pid_t pid;
+
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer reserves terabytes of address space */
+	state_close(st);
+	skip();
+#endif
+	put_one(st, "user00000@example.com", RCPT_HARD, "bad-mailbox", 1);
+	state_close(st);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		grow_child(fx->dir);
+	assert_int_equal(wait_child(pid), 0);
+}
+
+/* test_open_ignores_huge_map - a map recorded far larger than the data
+   (a former runaway growth) is not what the next opening maps */
+static void test_open_ignores_huge_map(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+
+	put_one(st, "keep@x", RCPT_HARD, "bad-mailbox", 1);
+	assert_int_equal(state_set_map_size(st, (size_t)64 << 30), 0);
+	put_one(st, "keep2@x", RCPT_HARD, "bad-mailbox", 2);	/* recorded */
+	state_close(st);
+	st = open_rw(fx);
+	assert_true(state_map_size(st) < ((size_t)1 << 30));
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "keep2@x", &r), 0);
+	state_abort(txn);
+	state_close(st);
+}
+
 static void test_strerror(void **state)
 {
 	(void)state;
 	assert_non_null(strstr(state_strerror(-ENOSPC), "map full"));
 	assert_string_equal(state_strerror(-ENOENT), strerror(ENOENT));
 	assert_non_null(strstr(state_strerror(-EPROTO), "upgrade"));
+	/* a full disk is not a full map: no caller grows the map for it */
+	assert_int_equal(state_mdb_errno(ENOSPC), -EIO);
+	assert_non_null(strstr(state_strerror(-EIO), "no space left on the "
+						     "state's disk"));
+	assert_int_equal(state_mdb_errno(MDB_MAP_FULL), -ENOSPC);
+	assert_non_null(strstr(state_strerror(-ENOSPC), "map full"));
+	assert_int_equal(state_mdb_errno(MDB_TXN_FULL), -E2BIG);
+	assert_int_equal(state_mdb_errno(EIO), -EIO);
+	assert_null(strstr(state_strerror(-EIO), "space"));
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -640,6 +753,8 @@ int main(void)
 		T(test_reopen_keeps_data),
 		T(test_reader_beside_writer),
 		T(test_map_resized_elsewhere),
+		T(test_grow_fails),
+		T(test_open_ignores_huge_map),
 		cmocka_unit_test(test_strerror),
 	};
 

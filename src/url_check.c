@@ -1,0 +1,166 @@
+/*
+ * url_check.c - configuration URLs checked with libcurl's URL parser and
+ * shown with their password masked (see url_check.h).
+ *
+ * The check asks curl_url() (the parser libcurl applies to CURLOPT_URL)
+ * and then looks at the parts it found, so "http://[::1", a port over
+ * 65535 or an empty host are refused when the configuration is read, not
+ * on the first request.  The masking is plain string work on the
+ * authority (scheme "://" up to the first '/', '?' or '#'), so it also
+ * hides the password of a URL the parser refused.
+ * Error policy: 0 or -errno with a message; nothing is logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <glib.h>
+
+#include "errmsg.h"
+#include "url_check.h"
+
+#define URL_MASK "****"
+
+/* url_authority - where URL's authority starts and ends (after "://");
+   false without "://" */
+static bool url_authority(const char *url, size_t *start, size_t *end)
+{
+	const char *p = strstr(url, "://");
+	size_t s, e;
+
+	if (!p)
+		return false;
+	s = (size_t)(p - url) + 3;
+	e = s + strcspn(url + s, "/?#");
+	*start = s;
+	*end = e;
+	return true;
+}
+
+/* url_password - the password of URL's user part, when it has one */
+bool url_password(const char *url, size_t *at, size_t *len)
+{
+	size_t s, e, i, user_end, colon;
+
+	if (!url || !url_authority(url, &s, &e))
+		return false;
+	user_end = e;
+	for (i = e; i > s; i--)		/* the last '@' ends the user part */
+		if (url[i - 1] == '@') {
+			user_end = i - 1;
+			break;
+		}
+	if (user_end == e)
+		return false;
+	for (colon = s; colon < user_end && url[colon] != ':'; colon++)
+		;
+	if (colon >= user_end)
+		return false;
+	*at = colon + 1;
+	*len = user_end - colon - 1;
+	return true;
+}
+
+/* url_show - URL with its password as "****" */
+const char *url_show(const char *url, char *buf, size_t len)
+{
+	size_t at, n;
+	GString *s;
+
+	if (!len)
+		return buf;
+	if (!url) {
+		buf[0] = '\0';
+		return buf;
+	}
+	if (!url_password(url, &at, &n)) {
+		g_strlcpy(buf, url, len);
+		return buf;
+	}
+	s = g_string_new_len(url, (gssize)at);
+	g_string_append(s, URL_MASK);
+	g_string_append(s, url + at + n);
+	g_strlcpy(buf, s->str, len);
+	g_string_free(s, TRUE);
+	return buf;
+}
+
+/* url_part - part WHAT of H, or NULL (to be curl_free'd) */
+static char *url_part(CURLU *h, CURLUPart what)
+{
+	char *v = NULL;
+
+	if (curl_url_get(h, what, &v, 0) != CURLUE_OK)
+		return NULL;
+	return v;
+}
+
+int url_check(const char *url, const char *const *schemes, char *why,
+	      size_t whylen)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	const char *const *s;
+	CURLUcode uc;
+	CURLU *h;
+	int rc = -EINVAL;
+
+	errmsg(why, whylen, "%s", "");
+	if (!url || !*url)
+		return errmsg_rc(-EINVAL, why, whylen, "empty");
+	if (strpbrk(url, " \t\"<>\\"))
+		return errmsg_rc(-EINVAL, why, whylen, "a blank, quote, '<', "
+				 "'>' or backslash (write it %%-encoded)");
+	h = curl_url();
+	if (!h)
+		return errmsg_rc(-ENOMEM, why, whylen, "out of memory");
+	uc = curl_url_set(h, CURLUPART_URL, url, 0);
+	if (uc != CURLUE_OK) {
+		errmsg(why, whylen, "%s", curl_url_strerror(uc));
+		goto out;
+	}
+	scheme = url_part(h, CURLUPART_SCHEME);
+	for (s = schemes; scheme && s && *s; s++)
+		if (g_ascii_strcasecmp(scheme, *s) == 0)
+			break;
+	if (!scheme || !s || !*s) {
+		errmsg(why, whylen, "the scheme is %s, not one of those "
+		       "allowed here", scheme ? scheme : "missing");
+		goto out;
+	}
+	/* libcurl forgives "http:/host" and "http:///host"; a
+	   configuration should not */
+	if (g_ascii_strncasecmp(url, scheme, strlen(scheme)) != 0 ||
+	    strncmp(url + strlen(scheme), "://", 3) != 0) {
+		errmsg(why, whylen, "expected %s:// at the start", scheme);
+		goto out;
+	}
+	if (url[strlen(scheme) + 3] == '/') {
+		errmsg(why, whylen, "no host between %s:// and the path",
+		       scheme);
+		goto out;
+	}
+	host = url_part(h, CURLUPART_HOST);
+	if (!host || !*host) {
+		errmsg(why, whylen, "no host");
+		goto out;
+	}
+	port = url_part(h, CURLUPART_PORT);	/* NULL: the scheme's */
+	if (port) {
+		char *end = NULL;
+		unsigned long p = strtoul(port, &end, 10);
+
+		if (!*port || *end || p < 1 || p > 65535) {
+			errmsg(why, whylen, "port %s is not from 1 to 65535",
+			       port);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	curl_free(port);
+	curl_free(host);
+	curl_free(scheme);
+	curl_url_cleanup(h);
+	return rc;
+}

@@ -1,0 +1,139 @@
+/*
+ * test_url_check.c - url_check.c: URLs libcurl's parser refuses are
+ * refused with its reason (an IPv6 address left open, a port over 65535 or
+ * 0, no host, a wrong scheme, "http:/host"), good ones pass; url_show
+ * masks the password of the user part of valid and invalid URLs alike.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "url_check.h"
+
+static const char *const http[] = { "http", "https", NULL };
+static const char *const smtp[] = { "smtp", "smtps", NULL };
+
+/* test_good - URLs libcurl can use */
+static void test_good(void **state)
+{
+	static const char *const ok[] = {
+		"https://mw.example.com/api",
+		"http://127.0.0.1:8080/x?y=1#z",
+		"https://user:pass@mw.example.com/api",
+		"http://[::1]:8080/x",
+		"HTTPS://MW.EXAMPLE.COM",
+		"https://h.example.com:65535",
+		"http://h.example.com:1/",
+	};
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (url_check(ok[i], http, why, sizeof(why)) != 0)
+			print_message("%s: %s\n", ok[i], why);
+		assert_int_equal(url_check(ok[i], http, why, sizeof(why)), 0);
+	}
+	assert_int_equal(url_check("smtps://u:p@mail.example.com", smtp, why,
+				   sizeof(why)), 0);
+	assert_int_equal(url_check("smtp://localhost:25", smtp, why,
+				   sizeof(why)), 0);
+}
+
+/* test_bad - refused, with a reason that names the part */
+static void test_bad(void **state)
+{
+	static const struct {
+		const char *url;
+		const char *const *schemes;
+		const char *why;
+	} bad[] = {
+		{ "http://[::1", http, "IPv6" },
+		{ "http://h.example.com:70000/", http, "Port number" },
+		{ "http://h.example.com:65536/", http, "Port number" },
+		{ "http://h.example.com:0/", http, "port 0" },
+		{ "http://h.example.com:-1/", http, "Port number" },
+		{ "http://:80/", http, "host" },
+		{ "http://", http, "host" },
+		{ "https://u:p@/api", http, "host" },
+		{ "ftp://h.example.com/", http, "scheme is ftp" },
+		{ "smtp://h.example.com/", http, "scheme is smtp" },
+		{ "https://h.example.com/", smtp, "scheme is https" },
+		{ "http:/h.example.com/", http, "http://" },
+		{ "https:///h.example.com/", http, "no host" },
+		{ "http:h.example.com", http, "slashes" },
+		{ "h.example.com/api", http, "" },
+		{ "http://h.example.com/a b", http, "blank" },
+		{ "http://h.example.com/\"", http, "quote" },
+		{ "", http, "empty" },
+	};
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = url_check(bad[i].url, bad[i].schemes, why,
+				   sizeof(why));
+
+		if (rc != -EINVAL || !strstr(why, bad[i].why))
+			print_message("%s: rc %d, %s\n", bad[i].url, rc, why);
+		assert_int_equal(rc, -EINVAL);
+		assert_non_null(strstr(why, bad[i].why));
+		assert_true(why[0] != '\0');
+	}
+	assert_int_equal(url_check(NULL, http, why, sizeof(why)), -EINVAL);
+}
+
+/* test_show - the password of the user part as "****", nothing else */
+static void test_show(void **state)
+{
+	static const struct {
+		const char *url, *shown;
+	} cases[] = {
+		{ "https://user:PASSWORD@host/api", "https://user:****@host/api" },
+		{ "smtps://user:PASSWORD@host", "smtps://user:****@host" },
+		{ "smtps://user:PASSWORD@host:465?x", "smtps://user:****@host:465?x" },
+		{ "http://user:p%40ss@h/x@y", "http://user:****@h/x@y" },
+		{ "http://user:p@ss@h/", "http://user:****@h/" },
+		{ "http://user@h/a:b@c", "http://user@h/a:b@c" },
+		{ "http://h:8080/a:b@c", "http://h:8080/a:b@c" },
+		{ "http://u:PASSWORD@[::1", "http://u:****@[::1" },
+		{ "http://:PASSWORD@h", "http://:****@h" },
+		{ "https://h/", "https://h/" },
+		{ "not a url", "not a url" },
+		{ "u:p@h", "u:p@h" },
+	};
+	char buf[128];
+	size_t i, at, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(url_show(cases[i].url, buf, sizeof(buf)),
+				    cases[i].shown);
+	assert_string_equal(url_show(NULL, buf, sizeof(buf)), "");
+	/* a small buffer is cut, never overrun, and never shows the secret */
+	assert_string_equal(url_show("https://u:SECRET@host/", buf, 12),
+			    "https://u:*");
+	assert_true(url_password("https://u:SECRET@host/", &at, &n));
+	assert_int_equal(at, 10);
+	assert_int_equal(n, 6);
+	assert_false(url_password("https://u@host/", &at, &n));
+	assert_false(url_password(NULL, &at, &n));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_show),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
