@@ -18,8 +18,10 @@
 #define PAUSE_VERSION 1
 #define PAUSE_KEY_MAX 64
 
-/* pause_key - "pause/NAME" into KEY; -EINVAL when NAME does not fit */
-static int pause_key(const char *name, char *key, size_t cap, MDB_val *k)
+/* pause_key - "pause/NAME" into KEY (CAP bytes) and K, the meta table
+   into *DBI; 0, or -EINVAL when NAME does not fit */
+static int pause_key(struct state *st, const char *name, char *key,
+		     size_t cap, MDB_val *k, MDB_dbi *dbi)
 {
 	int n = snprintf(key, cap, "pause/%s", name ? name : "");
 
@@ -27,7 +29,7 @@ static int pause_key(const char *name, char *key, size_t cap, MDB_val *k)
 		return -EINVAL;
 	k->mv_data = key;
 	k->mv_size = (size_t)n;
-	return 0;
+	return state_dbi(st, "meta", dbi);
 }
 
 int provider_pause_put(struct state *st, MDB_txn *txn, const char *name,
@@ -40,9 +42,7 @@ int provider_pause_put(struct state *st, MDB_txn *txn, const char *name,
 	MDB_dbi dbi;
 	int rc;
 
-	rc = pause_key(name, key, sizeof(key), &k);
-	if (rc == 0)
-		rc = state_dbi(st, "meta", &dbi);
+	rc = pause_key(st, name, key, sizeof(key), &k, &dbi);
 	if (rc)
 		return rc;
 	codec_put_u8(&w, PAUSE_VERSION);
@@ -65,9 +65,7 @@ int provider_pause_get(struct state *st, MDB_txn *txn, const char *name,
 	MDB_dbi dbi;
 	int rc;
 
-	rc = pause_key(name, key, sizeof(key), &k);
-	if (rc == 0)
-		rc = state_dbi(st, "meta", &dbi);
+	rc = pause_key(st, name, key, sizeof(key), &k, &dbi);
 	if (rc)
 		return rc;
 	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
@@ -94,9 +92,7 @@ int provider_pause_clear(struct state *st, MDB_txn *txn, const char *name)
 	MDB_dbi dbi;
 	int rc;
 
-	rc = pause_key(name, key, sizeof(key), &k);
-	if (rc == 0)
-		rc = state_dbi(st, "meta", &dbi);
+	rc = pause_key(st, name, key, sizeof(key), &k, &dbi);
 	if (rc)
 		return rc;
 	rc = state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
