@@ -10,8 +10,13 @@
  * taking the spool's files).  An empty file held by someone is a
  * `bounced run` still starting.
  *
- * Functions return 0 or -errno with a message in ERR; -EWOULDBLOCK means
- * another process holds the lock and ERR names it.  Nothing exits.
+ * A file root makes in a directory of another user is given to that user
+ * (the one bounced run runs as), so that root running `bounced process`
+ * first does not lock the worker out; a file another user made that we
+ * may only read is locked through a read-only descriptor (the holder's
+ * line cannot be written: warned).  Functions return 0 or -errno with a message
+ * in ERR; -EWOULDBLOCK means another process holds the lock and ERR names
+ * it.  Nothing exits.
  */
 #ifndef BOUNCED_LOCKFILE_H
 #define BOUNCED_LOCKFILE_H
@@ -41,9 +46,10 @@ int lockfile_take(const char *path, enum lockfile_role role, bool wait,
    0 or -errno (logged: the lock is held all the same) */
 int lockfile_ready(struct lockfile *l);
 
-/* lockfile_holder - who holds the lock of PATH, for a message: "bounced
-   run (pid 812)", "bounced process (pid 812)", "a bounced run (starting)";
-   "" when nobody does (or PATH cannot be read) */
+/* lockfile_holder - who the file PATH names as the lock's holder, for a
+   message after lockfile_take() said -EWOULDBLOCK: "bounced run (pid
+   812)", "bounced process (pid 812)", "a bounced run (starting)"; "" when
+   PATH cannot be read */
 void lockfile_holder(const char *path, char *buf, size_t len);
 
 /* lockfile_path - the lock's file */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +95,22 @@ static int lockfile_write(struct lockfile *l)
 	return 0;
 }
 
+/* lockfile_owner - a lock file root made in a directory of another user
+   (the user bounced run runs as) becomes that user's, so the worker can
+   open it; failures are logged, the lock is held all the same */
+static void lockfile_owner(struct lockfile *l)
+{
+	char *dir = g_path_get_dirname(l->path);
+	struct stat fsb, dsb;
+
+	if (geteuid() == 0 && fstat(l->fd, &fsb) == 0 && fsb.st_uid == 0 &&
+	    stat(dir, &dsb) == 0 && dsb.st_uid != 0 &&
+	    fchown(l->fd, dsb.st_uid, dsb.st_gid) != 0)
+		log_warn("lock", "cannot give '%s' to the owner of %s: %s",
+			 l->path, dir, strerror(errno));
+	g_free(dir);
+}
+
 /* lockfile_sleep - LOCKFILE_POLL_MS */
 static void lockfile_sleep(void)
 {
@@ -136,6 +153,10 @@ int lockfile_take(const char *path, enum lockfile_role role, bool wait,
 	l->role = role;
 	l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		     LOCKFILE_MODE);
+	/* made by another user (root running bounced process): flock needs
+	   no write access, only naming the holder does (warned below) */
+	if (l->fd < 0 && errno == EACCES)
+		l->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (l->fd < 0) {
 		rc = -errno;
 		errmsg(err, errlen, "cannot open the lock file '%s': %s", path,
@@ -168,6 +189,7 @@ int lockfile_take(const char *path, enum lockfile_role role, bool wait,
 			goto out;
 		}
 	}
+	lockfile_owner(l);
 	/* a former holder's line goes: a run writes its pid once ready */
 	if (role == LOCKFILE_PROCESS)
 		rc = lockfile_write(l);
@@ -196,7 +218,7 @@ int lockfile_ready(struct lockfile *l)
 	return rc;
 }
 
-/* lockfile_holder - who holds PATH's lock, or "" */
+/* lockfile_holder - who PATH says holds its lock, or "" */
 void lockfile_holder(const char *path, char *buf, size_t len)
 {
 	struct lockfile_who w;
@@ -204,14 +226,12 @@ void lockfile_holder(const char *path, char *buf, size_t len)
 
 	if (len)
 		buf[0] = '\0';
+	/* read only: a lock taken to look could refuse someone else's take */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
-	/* a shared lock we get means no one holds the exclusive one */
-	if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-		lockfile_read(fd, &w);
-		lockfile_describe(&w, buf, len);
-	}
+	lockfile_read(fd, &w);
+	lockfile_describe(&w, buf, len);
 	close(fd);
 }
 
