@@ -49,8 +49,8 @@ static const char usage_text[] =
 "        summary line per input on stdout.  At the end, the outbox is sent\n"
 "        and what [notify] has queued is mailed to the operator, unless a\n"
 "        bounced run holds STATE/bounced.lock: then it sends them (one\n"
-"        dispatcher per state).  With no FILE, exits 75 while a bounced run\n"
-"        holds SPOOL/bounced.lock.\n"
+"        dispatcher per state).  With no FILE, or a FILE of SPOOL/acct/,\n"
+"        exits 75 while a bounced run holds SPOOL/bounced.lock.\n"
 "          --acct       the input is a PowerMTA accounting file\n"
 "          --list       the input is a list of addresses (first column);\n"
 "                       every address is unsubscribed\n"
@@ -131,7 +131,8 @@ static const char usage_text[] =
 "  74  the state could not be opened or written\n"
 "  69  notify-test: the SMTP server refused the mail for good\n"
 "  75  run: another worker holds the lock of the state or the spool;\n"
-"      process with no FILE: a worker holds the lock of the spool;\n"
+"      process with no FILE or a FILE of SPOOL/acct/: a worker holds the\n"
+"      lock of the spool;\n"
 "      drop: the mail was not stored (PowerMTA keeps it and retries);\n"
 "      notify-test: the SMTP server could not take it now\n"
 "  78  configuration error\n"
@@ -331,6 +332,29 @@ static int process_lock(const char *dir, struct lockfile **l, char *holder,
 	return rc == -EWOULDBLOCK ? 1 : rc == 0 || rc == -ENOENT ? 0 : -1;
 }
 
+/* process_in_spool - one of INPUTS is a file of SPOOL/acct (the worker's) */
+static bool process_in_spool(const struct config *cfg, GPtrArray *inputs)
+{
+	char *acct = g_build_filename(cfg->spool, "acct", NULL);
+	char real_acct[PATH_MAX], real[PATH_MAX];
+	bool found = false;
+	guint k;
+
+	if (realpath(acct, real_acct) != NULL) {
+		for (k = 0; k < inputs->len && !found; k++) {
+			char *dir;
+
+			if (realpath(inputs->pdata[k], real) == NULL)
+				continue;	/* "-", or missing: said later */
+			dir = g_path_get_dirname(real);
+			found = strcmp(dir, real_acct) == 0;
+			g_free(dir);
+		}
+	}
+	g_free(acct);
+	return found;
+}
+
 /* process_leave_outbox - another process holds the state's lock: it
    dispatches; say what this run queued for it */
 static void process_leave_outbox(const struct config *cfg, struct state *st,
@@ -395,21 +419,22 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 		}
 	}
 	spool_mode = inputs->len == 0;
-	if (spool_mode) {
-		char *dir;
-
+	if (spool_mode || process_in_spool(cfg, inputs)) {
 		/* the spool's files are a worker's: never taken twice */
 		rc = process_lock(cfg->spool, &lock, holder, sizeof(holder));
 		if (rc) {
 			if (rc > 0)
 				fprintf(stderr, "bounced: %s holds %s/bounced.lock "
-					"and takes the files of %s/acct; name "
-					"the files to take instead\n", holder,
-					cfg->spool, cfg->spool);
+					"and takes the files of %s/acct; take "
+					"files from elsewhere, or let it take "
+					"them\n", holder, cfg->spool,
+					cfg->spool);
 			ex = rc > 0 ? EXIT_TEMPFAIL : EXIT_IOERR;
 			goto out;
 		}
-		dir = g_build_filename(cfg->spool, "acct", NULL);
+	}
+	if (spool_mode) {
+		char *dir = g_build_filename(cfg->spool, "acct", NULL);
 
 		rc = spool_list(dir, inputs);
 		g_free(dir);

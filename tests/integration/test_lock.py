@@ -8,7 +8,8 @@ alone (no call twice, no 422 "already marked as bounced").  A `bounced run`
 started while a `bounced process` sends the outbox waits for it.  A second
 `bounced run` on the same spool (with another state) exits 75 naming the
 holder of SPOOL/bounced.lock, and so does `bounced process` without FILE
-arguments (it would take the worker's files).
+arguments or with a file of SPOOL/acct/ (it would take the worker's
+files).
 """
 import collections
 import os
@@ -206,7 +207,19 @@ class TestOneWorkerPerSpool(RunTestCase):
         self.assertRc(res, EX_TEMPFAIL)
         self.assertIn('bounced run (pid %d) holds %s' % (p.pid, spool_lock),
                       res.err)
+        # nor a file of acct/ named on the command line
+        held = os.path.join(self.acct, '.held.csv')
+        with open(held, 'w') as f:
+            f.write('type,rcpt\r\nb,x@example.com\r\n')
+        res = self.run_bounced('process', held, timeout=30)
+        self.assertRc(res, EX_TEMPFAIL)
+        self.assertIn('bounced run (pid %d) holds %s' % (p.pid, spool_lock),
+                      res.err)
         self.assertFalse(os.path.exists(os.path.join(self.state, 'data.mdb')))
+        # a file elsewhere is taken beside the worker
+        other = self.write_file('other.csv', 'type,rcpt\r\nb,y@example.com\r\n')
+        res = self.run_bounced('process', other, timeout=30)
+        self.assertRc(res, EX_OK)
         self.assertIsNone(p.poll())
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
