@@ -8,6 +8,10 @@
  * it failed for good.  Ids come from the meta counter "seq.action".  Every
  * function works inside the caller's transaction, so enqueuing an action
  * commits together with the recipient change that caused it.
+ * outbox_journal: key = a number (big-endian u64, rising); value = the
+ * outbox key (due, id) and the provider of every action enqueued or
+ * revived, so the dispatcher learns of what any process queued without
+ * walking the outbox (its schedule in memory, dispatch_sched.c).
  * Returns 0 or negative errno (-ENOENT: no such action).
  */
 #ifndef BOUNCED_OUTBOX_H
@@ -58,6 +62,28 @@ int outbox_dead_foreach(struct state *st, MDB_txn *txn, outbox_cb cb,
 
 /* outbox_next_due - the earliest due time; -ENOENT when empty */
 int outbox_next_due(struct state *st, MDB_txn *txn, int64_t *due_ms);
+
+/* outbox_get - the pending action under (DUE_MS, ID) into A; -ENOENT
+   when there is none, -EINVAL / -EPROTO when it does not decode */
+int outbox_get(struct state *st, MDB_txn *txn, int64_t due_ms, uint64_t id,
+	       struct action *a);
+
+/*
+ * The journal of new outbox keys (written by outbox_enqueue and
+ * outbox_revive).  outbox_journal_read - CB(due_ms, id, provider, ARG) for
+ * every entry numbered above AFTER, in order; *LAST is set to the number
+ * of the last one read (left alone when none).  CB returns 0 to go on.
+ * outbox_journal_last - the newest entry's number (0 when empty).
+ * outbox_journal_prune - delete the entries numbered below BELOW (the
+ * newest always stays: numbering goes on from it).  A read-only state
+ * without the journal reads as empty.
+ */
+typedef int (*outbox_journal_cb)(int64_t due_ms, uint64_t id,
+				 const char *provider, void *arg);
+int outbox_journal_read(struct state *st, MDB_txn *txn, uint64_t after,
+			outbox_journal_cb cb, void *arg, uint64_t *last);
+int outbox_journal_last(struct state *st, MDB_txn *txn, uint64_t *last);
+int outbox_journal_prune(struct state *st, MDB_txn *txn, uint64_t below);
 
 /* outbox_counts - pending and dead actions */
 int outbox_counts(struct state *st, MDB_txn *txn, uint64_t *pending,

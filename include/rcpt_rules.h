@@ -12,6 +12,7 @@
 #ifndef BOUNCED_RCPT_RULES_H
 #define BOUNCED_RCPT_RULES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -47,6 +48,9 @@ struct rcpt_dups {
 	uint32_t hard, soft, complaint, unsub, delivery, other;
 	int64_t tmin, tmax;		/* record times seen (0 = none) */
 	const char *last_category;	/* of the latest hard/soft bounce */
+	bool category_last;		/* that bounce came after every event
+					   kept whole (a new campaign's): its
+					   category is the address's latest */
 };
 
 /* rcpt_dups_add - count EV into D */

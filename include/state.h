@@ -116,9 +116,9 @@ int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 
 /*
  * state_dbi - the LMDB handle of TABLE, for modules that keep their own
- * records (outbox.c).  Returns 0, -EINVAL for an unknown name, or -ENOENT
- * for "outbox" / "dead" in a read-only state written before they existed
- * (read them as empty).
+ * records (outbox.c: "outbox", "dead", "outbox_journal").  Returns 0,
+ * -EINVAL for an unknown name, or -ENOENT for those in a read-only state
+ * written before they existed (read them as empty).
  */
 int state_dbi(struct state *st, const char *table, MDB_dbi *dbi);
 /* state_mdb_errno - an LMDB return code as this module maps it (0 or

@@ -242,6 +242,9 @@ int batch_add(struct batch *b, const struct event *ev)
 	be->next = NULL;
 	be->ev = *ev;
 	be->ev.rcpt = br->addr;
+	/* a bounce kept whole after counted ones is the latest now */
+	if (ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT)
+		br->dups.category_last = false;
 	if (batch_copy_strings(b, &be->ev) != 0)
 		return -ENOMEM;
 	if (br->last)

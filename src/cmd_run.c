@@ -1,13 +1,16 @@
 /*
  * cmd_run.c - bounced run: the spool worker, one thread, one loop.
  *
- * Start: the lock STATE/bounced.lock (flock: a second worker on the same
- * state exits 75 naming the holder's pid), the spool's directories, the
- * loop (signals, inotify on SPOOL/acct, a 1 s tick), the state, the ingest
- * context and the dispatcher; then what arrived while no worker ran (a
- * scan of acct/, oldest first; a file half-taken resumes at its commit).
- * The pid is written into the lock file last: once it is there, the
- * worker is ready (a file arriving from then on is seen by inotify).
+ * Start: the lock STATE/bounced.lock (lockfile.h: the state's one
+ * dispatcher; a second worker on the same state exits 75 naming the
+ * holder's pid, a `bounced process` sending the outbox is waited for), the
+ * spool's directories and the lock SPOOL/bounced.lock (one worker per
+ * spool, whatever its state: the same rules), the loop (signals, inotify
+ * on SPOOL/acct, a 1 s tick), the state, the ingest context and the
+ * dispatcher; then what arrived while no worker ran (a scan of acct/,
+ * oldest first; a file half-taken resumes at its commit).  The pid is
+ * written into the lock files last: once it is there, the worker is ready
+ * (a file arriving from then on is seen by inotify).
  *
  * The loop (docs/RUN.md):
  *     while (!quit) { wait for events; handle them; ingest slice; dispatch }
@@ -29,12 +32,11 @@
  * time everything is logged and the worker goes on.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +48,7 @@
 #include "exitcodes.h"
 #include "ingest.h"
 #include "log.h"
+#include "lockfile.h"
 #include "loop.h"
 #include "metrics.h"
 #include "notify_send.h"
@@ -67,13 +70,13 @@ int64_t run_now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* run_lock - STATE/bounced.lock, held until exit; an exit code */
+/* run_lock - STATE/bounced.lock, held until exit (a `bounced process`
+   sending the outbox is waited for); an exit code */
 static int run_lock(struct run *r, const char *state_dir)
 {
 	char *path = g_build_filename(state_dir, "bounced.lock", NULL);
-	char buf[32];
-	ssize_t n;
-	int ex = EXIT_OK;
+	char err[PATH_MAX + 128];
+	int ex = EXIT_OK, rc;
 
 	if (g_mkdir_with_parents(state_dir, 0750) != 0) {
 		fprintf(stderr, "bounced: cannot create the state directory "
@@ -81,52 +84,44 @@ static int run_lock(struct run *r, const char *state_dir)
 		ex = EXIT_IOERR;
 		goto out;
 	}
-	r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			  0640);
-	if (r->lock_fd < 0) {
-		fprintf(stderr, "bounced: cannot open the lock file '%s': %s\n",
-			path, strerror(errno));
-		ex = EXIT_IOERR;
-		goto out;
+	rc = lockfile_take(path, LOCKFILE_RUN, true, &r->lock, err,
+			   sizeof(err));
+	if (rc) {
+		fprintf(stderr, "bounced: %s\n", err);
+		ex = rc == -EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_IOERR;
 	}
-	if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		long pid = 0;
-
-		if (errno != EWOULDBLOCK) {
-			fprintf(stderr, "bounced: cannot lock '%s': %s\n", path,
-				strerror(errno));
-			ex = EXIT_IOERR;
-			goto out;
-		}
-		n = pread(r->lock_fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		pid = strtol(buf, NULL, 10);
-		if (pid > 0)
-			fprintf(stderr, "bounced: another bounced run holds %s "
-				"(pid %ld)\n", path, pid);
-		else
-			fprintf(stderr, "bounced: another bounced run holds %s\n",
-				path);
-		ex = EXIT_TEMPFAIL;
-		goto out;
-	}
-	if (ftruncate(r->lock_fd, 0) != 0)	/* a former holder's pid */
-		log_warn("run", "cannot empty '%s': %s", path, strerror(errno));
 out:
 	g_free(path);
 	return ex;
 }
 
-/* run_lock_ready - our pid into the lock file: the worker is ready (the
+/* run_spool_lock - SPOOL/bounced.lock: one worker per spool, whatever
+   its state; an exit code */
+static int run_spool_lock(struct run *r)
+{
+	char *path = g_build_filename(spool_dir(r->sp), "bounced.lock", NULL);
+	char err[PATH_MAX + 128];
+	int rc;
+
+	rc = lockfile_take(path, LOCKFILE_RUN, true, &r->spool_lock, err,
+			   sizeof(err));
+	g_free(path);
+	if (rc == 0)
+		return EXIT_OK;
+	if (rc == -EWOULDBLOCK)
+		fprintf(stderr, "bounced: %s: it takes the files of %s (one "
+			"worker per spool)\n", err, spool_acct_dir(r->sp));
+	else
+		fprintf(stderr, "bounced: %s\n", err);
+	return rc == -EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_IOERR;
+}
+
+/* run_lock_ready - our pid into the lock files: the worker is ready (the
    spool is watched and was scanned) */
 static void run_lock_ready(struct run *r)
 {
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-
-	if (pwrite(r->lock_fd, buf, (size_t)n, 0) != n)
-		log_warn("run", "cannot write the pid into the lock file: %s",
-			 strerror(errno));
+	(void)lockfile_ready(r->spool_lock);	/* logged */
+	(void)lockfile_ready(r->lock);
 }
 
 /* run_signame - "SIGTERM", "SIGINT" */
@@ -318,6 +313,9 @@ static int run_start(struct run *r, const struct config *cfg)
 		fprintf(stderr, "bounced: %s\n", err);
 		return EXIT_CANTCREAT;
 	}
+	rc = run_spool_lock(r);
+	if (rc != EXIT_OK)
+		return rc;
 	if (loop_new(&r->loop, RUN_TICK_MS, err, sizeof(err)) != 0 ||
 	    loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT, err,
 		       sizeof(err)) != 0) {
@@ -364,8 +362,8 @@ static void run_cleanup(struct run *r)
 	r->metrics_cfg = r->sm_cfg = r->notify_cfg = NULL;
 	run_configs_gc(r);
 	g_ptr_array_free(r->configs, TRUE);
-	if (r->lock_fd >= 0)
-		close(r->lock_fd);
+	lockfile_release(r->spool_lock);
+	lockfile_release(r->lock);
 }
 
 /* cmd_run - bounced run */
@@ -379,7 +377,6 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 	memset(&r, 0, sizeof(r));
 	r.g = g;
 	r.cfg = cfg;
-	r.lock_fd = -1;
 	r.configs = g_ptr_array_new();
 	if (argc > 1) {
 		fprintf(stderr, "bounced: run takes no arguments, not '%s' (see "

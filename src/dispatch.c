@@ -3,18 +3,21 @@
  * wait for the network, collect the finished transfers and commit them.
  *
  * One step (dispatch_step):
- *   1. in one read transaction, walk the outbox in due order up to now and
- *      start the actions that are not already under way, whose provider
- *      has a free slot (in-flight < concurrency), at most
+ *   1. in one read transaction, bring the schedule up to date (what was
+ *      queued since: dispatch_sched.c) and, per provider with a free slot
+ *      (in-flight < concurrency), start its actions that are due, earliest
+ *      first, reading each from the outbox by its key, at most
  *      DISPATCH_STARTS_PER_STEP a step; a provider at its limit is skipped,
  *      never waited for, so one slow or failing API does not hold up the
- *      others.  A step the provider can take without a call (build()
- *      returns 1) finishes here, as CONTINUE or DONE;
+ *      others.  Nothing is walked: a step costs what it starts, however
+ *      long the outbox.  A step the provider can take without a call
+ *      (build() returns 1) finishes here, as CONTINUE or DONE;
  *   2. curl_multi_poll() for at most the caller's timeout, and never past
  *      the next action's due time;
  *   3. curl_multi_perform(), then judge every finished transfer
- *      (dispatch_xfer.c) and write all the results in one transaction
- *      (dispatch_commit.c).
+ *      (dispatch_xfer.c), write all the results in one transaction
+ *      (dispatch_commit.c) and put what stays in the outbox back into the
+ *      schedule.
  * Actions naming a provider the configuration no longer has stay in the
  * outbox; that is warned once per name.  After dispatch_stop() nothing new
  * starts; transfers under way finish and are committed by later steps.
@@ -43,18 +46,15 @@
 #include "provider_pause.h"
 
 #define DISPATCH_STARTS_PER_STEP 256	/* actions started in one step */
-#define DISPATCH_VISIT_MAX 100000	/* outbox entries looked at per walk */
 #define DISPATCH_IDLE_MS 60000		/* next_due with nothing startable */
 
 struct dispatch_walk {
 	struct dispatch *d;
 	int64_t now_ms;
-	bool start;		/* start what is due (else only look) */
-	unsigned started;	/* started (or finished locally) this walk */
-	unsigned visited;
-	int64_t next_due;	/* first startable due time seen, -1: none */
+	unsigned started;	/* started (or finished locally) this step */
+	int64_t next_due;	/* earliest startable due time, -1: none */
 	bool more;		/* stopped by the start bound: step again now */
-	bool waiting;		/* skipped due actions (provider full, unknown) */
+	bool waiting;		/* due actions wait (provider full, unknown) */
 };
 
 /* dispatch_now_ms - the wall clock in ms */
@@ -67,7 +67,7 @@ int64_t dispatch_now_ms(void)
 }
 
 /* dispatch_prov_of - the index of provider NAME, or -1 (warned once) */
-static int dispatch_prov_of(struct dispatch *d, const char *name)
+int dispatch_prov_of(struct dispatch *d, const char *name)
 {
 	gpointer v = g_hash_table_lookup(d->by_name, name);
 
@@ -107,17 +107,6 @@ bool dispatch_startable(struct dispatch_prov *dp, int64_t now_ms)
 	return true;
 }
 
-/* dispatch_all_full - no provider can start anything now */
-static bool dispatch_all_full(const struct dispatch *d, int64_t now_ms)
-{
-	unsigned i;
-
-	for (i = 0; i < d->n_provs; i++)
-		if (dispatch_can_start(&d->provs[i], now_ms))
-			return false;
-	return true;
-}
-
 /* dispatch_start - build A's request and start it, or record the result
    of a step that needs no call or cannot be built */
 static void dispatch_start(struct dispatch *d, unsigned prov,
@@ -148,45 +137,69 @@ static void dispatch_start(struct dispatch *d, unsigned prov,
 	}
 }
 
-/* dispatch_walk_cb - one outbox entry, in due order */
-static int dispatch_walk_cb(const struct action *a, void *arg)
+/* dispatch_under_way - ID is being sent */
+static bool dispatch_under_way(struct dispatch *d, uint64_t id)
 {
-	struct dispatch_walk *w = arg;
-	struct dispatch *d = w->d;
-	int prov;
+	return g_hash_table_contains(d->in_flight, &id);
+}
 
-	if (a->due_ms > w->now_ms) {
-		w->next_due = a->due_ms;
-		return 1;
+/* dispatch_start_prov - start provider PROV's due actions while it has
+   free slots; 0 or -errno (the outbox could not be read) */
+static int dispatch_start_prov(struct dispatch *d, MDB_txn *txn,
+			       unsigned prov, struct dispatch_walk *w)
+{
+	struct dispatch_prov *dp = &d->provs[prov];
+	struct dispatch_sched_key k;
+	struct action a;
+	int rc;
+
+	while (dispatch_sched_peek(d, prov, &k)) {
+		if (dispatch_under_way(d, k.id)) {
+			dispatch_sched_pop(d, prov);	/* a copy */
+			continue;
+		}
+		if (k.due_ms > w->now_ms) {
+			if (w->next_due < 0 || k.due_ms < w->next_due)
+				w->next_due = k.due_ms;
+			return 0;
+		}
+		if (!dispatch_can_start(dp, dispatch_now_ms())) {
+			w->waiting = true;	/* full, or paused */
+			return 0;
+		}
+		if (w->started >= DISPATCH_STARTS_PER_STEP) {
+			w->more = true;
+			return 0;
+		}
+		rc = outbox_get(d->st, txn, k.due_ms, k.id, &a);
+		if (rc == -ENOENT) {		/* finished, or removed */
+			dispatch_sched_pop(d, prov);
+			continue;
+		}
+		if (rc == -EINVAL || rc == -EPROTO) {
+			log_warn("dispatch", "action %llu (due %lld) does not "
+				 "decode (%s): left in the outbox, not sent",
+				 (unsigned long long)k.id, (long long)k.due_ms,
+				 state_strerror(rc));
+			dispatch_sched_pop(d, prov);
+			continue;
+		}
+		if (rc)
+			return rc;
+		dispatch_sched_pop(d, prov);
+		(void)dispatch_startable(dp, dispatch_now_ms());
+		dispatch_start(d, prov, &a, w->now_ms);
+		w->started++;
 	}
-	if (++w->visited > DISPATCH_VISIT_MAX)
-		return 1;	/* the rest waits for the next step */
-	if (g_hash_table_contains(d->in_flight, &a->id))
-		return 0;
-	prov = dispatch_prov_of(d, a->provider);
-	if (prov < 0 ||
-	    !dispatch_can_start(&d->provs[prov], dispatch_now_ms())) {
-		w->waiting = true;
-		return dispatch_all_full(d, dispatch_now_ms()) ? 1 : 0;
-	}
-	if (!w->start) {	/* dispatch_next_due: startable now */
-		w->next_due = a->due_ms;
-		return 1;
-	}
-	if (w->started >= DISPATCH_STARTS_PER_STEP) {
-		w->more = true;
-		return 1;
-	}
-	(void)dispatch_startable(&d->provs[prov], dispatch_now_ms());
-	dispatch_start(d, (unsigned)prov, a, w->now_ms);
-	w->started++;
 	return 0;
 }
 
-/* dispatch_walk - walk the outbox in a read transaction (see W->start) */
+/* dispatch_walk - bring the schedule up to date in a read transaction and
+   start what is due (see dispatch_start_prov) */
 static int dispatch_walk(struct dispatch *d, struct dispatch_walk *w)
 {
 	MDB_txn *txn = NULL;
+	unsigned i;
 	int rc;
 
 	rc = state_begin(d->st, false, &txn);
@@ -195,12 +208,14 @@ static int dispatch_walk(struct dispatch *d, struct dispatch_walk *w)
 			  state_strerror(rc));
 		return rc;
 	}
-	rc = outbox_foreach(d->st, txn, -1, dispatch_walk_cb, w);
+	rc = dispatch_sched_refresh(d, txn);
+	for (i = 0; rc == 0 && i < d->n_provs; i++)
+		rc = dispatch_start_prov(d, txn, i, w);
 	state_abort(txn);
-	if (rc > 0)
-		rc = 0;		/* stopped by the callback */
+	if (dispatch_sched_stranded(d) > 0)
+		w->waiting = true;
 	if (rc)
-		log_error("dispatch", "cannot walk the outbox: %s",
+		log_error("dispatch", "cannot read the outbox: %s",
 			  state_strerror(rc));
 	return rc;
 }
@@ -236,8 +251,8 @@ static void dispatch_network(struct dispatch *d, int wait)
 /* dispatch_step - start, wait, finish and commit */
 int dispatch_step(struct dispatch *d, int timeout_ms)
 {
-	struct dispatch_walk w = { .d = d, .start = true, .next_due = -1 };
-	int rc = 0, crc;
+	struct dispatch_walk w = { .d = d, .next_due = -1 };
+	int rc = 0, crc, prc;
 
 	w.now_ms = dispatch_now_ms();
 	if (!d->stopped)
@@ -245,7 +260,14 @@ int dispatch_step(struct dispatch *d, int timeout_ms)
 	dispatch_network(d, dispatch_wait_ms(d, timeout_ms, &w));
 	dispatch_xfer_collect(d);
 	crc = dispatch_commit(d);
+	dispatch_sched_settle(d, crc);
 	dispatch_results_clear(d);
+	if (!d->stopped) {
+		prc = dispatch_sched_prune(d, dispatch_now_ms());
+		if (prc)
+			log_warn("dispatch", "cannot prune the outbox journal: "
+				 "%s (tried again later)", state_strerror(prc));
+	}
 	return rc ? rc : crc;
 }
 
@@ -269,18 +291,52 @@ int dispatch_poll(struct dispatch *d, struct curl_waitfd *extra, unsigned n,
 	return 0;
 }
 
+/* dispatch_look - the schedule up to date; W: the earliest due time of a
+   provider with a free slot, and whether others wait */
+static int dispatch_look(struct dispatch *d, struct dispatch_walk *w)
+{
+	struct dispatch_sched_key k;
+	MDB_txn *txn = NULL;
+	unsigned i;
+	int rc;
+
+	rc = state_begin(d->st, false, &txn);
+	if (rc == 0)
+		rc = dispatch_sched_refresh(d, txn);
+	state_abort(txn);
+	if (rc) {
+		log_error("dispatch", "cannot read the outbox: %s",
+			  state_strerror(rc));
+		return rc;
+	}
+	for (i = 0; i < d->n_provs; i++) {
+		const struct dispatch_prov *dp = &d->provs[i];
+
+		while (dispatch_sched_peek(d, i, &k) &&
+		       dispatch_under_way(d, k.id))
+			dispatch_sched_pop(d, i);	/* a copy */
+		if (!dispatch_sched_peek(d, i, &k))
+			continue;
+		if (!dispatch_can_start(dp, dispatch_now_ms()))
+			w->waiting = true;	/* full, or paused */
+		else if (w->next_due < 0 || k.due_ms < w->next_due)
+			w->next_due = k.due_ms;
+	}
+	if (dispatch_sched_stranded(d) > 0)
+		w->waiting = true;
+	return 0;
+}
+
 /* dispatch_next_due - ms until an action can start; see dispatch.h.
    After dispatch_stop() pending actions no longer count. */
 int dispatch_next_due(struct dispatch *d, int64_t *in_ms)
 {
-	struct dispatch_walk w = { .d = d, .start = false, .next_due = -1 };
+	struct dispatch_walk w = { .d = d, .next_due = -1 };
 	unsigned busy = g_hash_table_size(d->in_flight);
 	int rc = 0;
 
 	if (!d->stopped) {
-		/* look past now: the first startable action is what counts */
-		w.now_ms = INT64_MAX;
-		rc = dispatch_walk(d, &w);
+		rc = dispatch_look(d, &w);
 		if (rc)
 			return rc;
 	}
@@ -409,6 +465,7 @@ int dispatch_new(struct dispatch **out, const struct config *cfg,
 	d->in_flight = g_hash_table_new(g_int64_hash, g_int64_equal);
 	d->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->results = g_array_new(FALSE, TRUE, sizeof(struct dispatch_result));
+	d->sched = dispatch_sched_new(cfg->n_providers);
 	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (cc != CURLE_OK) {
 		snprintf(err, errlen, "cannot initialise libcurl: %s",
@@ -453,6 +510,7 @@ void dispatch_free(struct dispatch *d)
 	if (d->curl_ready)
 		curl_global_cleanup();
 	g_free(d->provs);
+	dispatch_sched_free(d->sched);
 	g_array_free(d->results, TRUE);
 	g_hash_table_destroy(d->warned);
 	g_hash_table_destroy(d->in_flight);

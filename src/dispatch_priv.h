@@ -2,10 +2,18 @@
  * dispatch_priv.h - what the dispatcher's files share: the dispatcher, a
  * transfer under way, and the result of a finished action.
  *
- * dispatch.c runs the step (walk the outbox, start, poll, collect),
- * dispatch_xfer.c owns the curl easy handles (options, pool, body cap,
- * judging an answer), dispatch_commit.c writes the results of a step in
- * one transaction and logs and counts them.
+ * dispatch.c runs the step (start what the schedule says is due, poll,
+ * collect), dispatch_sched.c keeps that schedule in memory (the outbox's
+ * keys per provider), dispatch_xfer.c owns the curl easy handles (options,
+ * pool, body cap, judging an answer), dispatch_commit.c writes the results
+ * of a step in one transaction and logs and counts them.
+ *
+ * The schedule learns of new outbox keys from the outbox journal (what
+ * outbox_enqueue and outbox_revive add) and of the step's own moves from
+ * its results (dispatch_sched_settle: PROVIDER_CONTINUE keeps the key,
+ * PROVIDER_RETRY moves it to due_ms, anything else not DONE or FAILED is
+ * kept).  A result kind that moves an action elsewhere in the outbox must
+ * be taught to dispatch_sched_settle().
  */
 #ifndef BOUNCED_DISPATCH_PRIV_H
 #define BOUNCED_DISPATCH_PRIV_H
@@ -86,6 +94,7 @@ struct dispatch {
 	GHashTable *in_flight;		/* &xfer->orig.id -> xfer */
 	GHashTable *warned;		/* unknown provider names warned of */
 	GArray *results;		/* struct dispatch_result of this step */
+	struct dispatch_sched *sched;	/* due work in memory */
 	bool stopped;
 	bool curl_ready;		/* curl_global_init() succeeded */
 	bool unsynced;			/* lazy commits not yet on disk */
@@ -100,6 +109,38 @@ void dispatch_sync(struct dispatch *d);
 
 /* dispatch_now_ms - the wall clock in ms */
 int64_t dispatch_now_ms(void);
+
+/* dispatch_prov_of - the index of provider NAME, or -1 (warned once)
+   (dispatch.c) */
+int dispatch_prov_of(struct dispatch *d, const char *name);
+
+/* dispatch_sched.c: an outbox key in the schedule */
+struct dispatch_sched_key {
+	int64_t due_ms;
+	uint64_t id;
+};
+/* dispatch_sched_new - an empty schedule for N providers */
+struct dispatch_sched *dispatch_sched_new(unsigned n);
+void dispatch_sched_free(struct dispatch_sched *s);
+/* dispatch_sched_refresh - built from the outbox on first use, then the
+   journal's news; in D's read transaction TXN; 0 or -errno */
+int dispatch_sched_refresh(struct dispatch *d, MDB_txn *txn);
+/* dispatch_sched_peek - provider PROV's earliest key; false: none */
+bool dispatch_sched_peek(const struct dispatch *d, unsigned prov,
+			 struct dispatch_sched_key *k);
+/* dispatch_sched_pop - drop provider PROV's earliest key */
+void dispatch_sched_pop(struct dispatch *d, unsigned prov);
+/* dispatch_sched_add - (DUE_MS, ID) of provider PROV into the schedule */
+void dispatch_sched_add(struct dispatch *d, unsigned prov, int64_t due_ms,
+			uint64_t id);
+/* dispatch_sched_settle - the step's results into the schedule after
+   dispatch_commit() returned COMMIT_RC */
+void dispatch_sched_settle(struct dispatch *d, int commit_rc);
+/* dispatch_sched_stranded - actions seen of providers not configured */
+uint64_t dispatch_sched_stranded(const struct dispatch *d);
+/* dispatch_sched_prune - the journal read so far, deleted (at most once a
+   second; a lazy commit); 0 or -errno */
+int dispatch_sched_prune(struct dispatch *d, int64_t now_ms);
 
 /* dispatch_xfer.c */
 /* dispatch_xfer_start - send REQ for A (as built; ORIG as read) of provider

@@ -184,8 +184,12 @@ static int ingest_try_commit(struct ingest *in, struct ingest_src *src,
 		}
 	}
 	if (src->key) {
+		/* never behind what an earlier run committed: while the rows
+		   before the resume point are read again, the reader is */
 		rec.offset = src->csv ? csv_reader_offset(src->csv) : src->size;
-		rec.lines = src->lines;
+		if (rec.offset < src->rec.offset)
+			rec.offset = src->rec.offset;
+		rec.lines = src->lines > rec.lines ? src->lines : rec.lines;
 		rec.records += c->records;
 		rec.bad += c->bad;
 		rec.status = final ? FILE_DONE : FILE_PARTIAL;
@@ -339,6 +343,20 @@ void ingest_log_caps(struct ingest_src *src, bool end)
 	src->cap_since = now;
 }
 
+/* ingest_nothing_new - a commit of SRC would only write what is committed
+   already: nothing parsed since the last commit, and the reader not past
+   the committed offset (the rows before a resume point, read again) */
+static bool ingest_nothing_new(const struct ingest *in,
+			       const struct ingest_src *src)
+{
+	const struct ingest_counts *p = &src->pending;
+
+	if (batch_events(in->batch) > 0 || p->records > 0 || p->bad > 0)
+		return false;
+	return src->key && src->csv &&
+	       csv_reader_offset(src->csv) <= src->rec.offset;
+}
+
 int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 {
 	struct batch_rcpt **arr = NULL;
@@ -347,6 +365,8 @@ int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 	int tries, rc;
 	int64_t now = (int64_t)time(NULL);
 
+	if (!final && ingest_nothing_new(in, src))
+		return 0;
 	rc = batch_sorted(in->batch, &arr, &n);
 	if (rc)
 		return rc;

@@ -6,6 +6,7 @@
  * returns errors.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "dispatch.h"
 #include "exitcodes.h"
 #include "ingest.h"
+#include "lockfile.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify_send.h"
@@ -46,8 +48,11 @@ static const char usage_text[] =
 "        last commit ended.  With no FILE, also the mails of SPOOL/fbl/new\n"
 "        (feedback reports) and SPOOL/unsub/new (unsubscribe mails), each\n"
 "        then moved to SPOOL/done/ (or SPOOL/failed/ with NAME.why).  One\n"
-"        summary line per input on stdout.  At the end, what [notify] has\n"
-"        queued is mailed to the operator.\n"
+"        summary line per input on stdout.  At the end, the outbox is sent\n"
+"        and what [notify] has queued is mailed to the operator, unless a\n"
+"        bounced run holds STATE/bounced.lock: then it sends them (one\n"
+"        dispatcher per state).  With no FILE, or a FILE of SPOOL/acct/,\n"
+"        exits 75 while a bounced run holds SPOOL/bounced.lock.\n"
 "          --acct       the input is a PowerMTA accounting file\n"
 "          --list       the input is a list of addresses (first column);\n"
 "                       every address is unsubscribed\n"
@@ -63,10 +68,12 @@ static const char usage_text[] =
 "        (or SPOOL/failed/ with NAME.why); takes the mails dropped into\n"
 "        SPOOL/fbl/new and SPOOL/unsub/new the same way; sends the provider\n"
 "        actions, the [notify] mail and the metrics.\n"
-"        One per state directory (lock STATE/bounced.lock; a second exits\n"
-"        75).  SIGTERM/SIGINT: stop, let requests finish (shutdown-timeout),\n"
-"        exit 0; SIGHUP: reopen the log, reload the configuration (a bad\n"
-"        one is refused and logged).  See docs/RUN.md.\n"
+"        One per state and one per spool (locks STATE/bounced.lock and\n"
+"        SPOOL/bounced.lock; a second exits 75, a bounced process sending\n"
+"        the outbox is waited for).  SIGTERM/SIGINT: stop, let requests\n"
+"        finish (shutdown-timeout), exit 0; SIGHUP: reopen the log, reload\n"
+"        the configuration (a bad one is refused and logged).  See\n"
+"        docs/RUN.md.\n"
 "  drop fbl|unsub --from ADDR --to ADDR\n"
 "        What PowerMTA's FBL and unsubscribe domain pipes run: stores the\n"
 "        mail on stdin in SPOOL/fbl/ or SPOOL/unsub/ (a maildir: written to\n"
@@ -130,10 +137,13 @@ static const char usage_text[] =
 "  64  usage error\n"
 "  65  unsub-address: a value or address is refused\n"
 "  66  an input could not be opened or read (the others were taken)\n"
-"  74  the state could not be opened or written\n"
 "  69  notify-test: the SMTP server refused the mail for good;\n"
 "      provider-test: a provider answered something unexpected\n"
-"  75  drop: the mail was not stored (PowerMTA keeps it and retries);\n"
+"  74  the state could not be opened or written\n"
+"  75  run: another worker holds the lock of the state or the spool;\n"
+"      process with no FILE or a FILE of SPOOL/acct/: a worker holds the\n"
+"      lock of the spool;\n"
+"      drop: the mail was not stored (PowerMTA keeps it and retries);\n"
 "      notify-test, provider-test: the server could not be reached\n"
 "  78  configuration error; provider-test: credentials refused\n"
 "\n"
@@ -342,6 +352,70 @@ static int process_mails(const struct config *cfg, struct ingest *in,
 	return rc;
 }
 
+/* process_lock - DIR/bounced.lock (lockfile.h), as a bounced process,
+   without waiting: 0 (held in *L; NULL when DIR does not exist), 1
+   (another holds it: *L NULL, HOLDER says who) or -1 (printed) */
+static int process_lock(const char *dir, struct lockfile **l, char *holder,
+			size_t len)
+{
+	char *path = g_build_filename(dir, "bounced.lock", NULL);
+	char err[PATH_MAX + 128];
+	int rc;
+
+	rc = lockfile_take(path, LOCKFILE_PROCESS, false, l, err, sizeof(err));
+	if (rc == -EWOULDBLOCK) {
+		lockfile_holder(path, holder, len);
+		if (!holder[0])
+			snprintf(holder, len, "another bounced");
+	} else if (rc && rc != -ENOENT) {
+		fprintf(stderr, "bounced: %s\n", err);
+	}
+	g_free(path);
+	return rc == -EWOULDBLOCK ? 1 : rc == 0 || rc == -ENOENT ? 0 : -1;
+}
+
+/* process_in_spool - one of INPUTS is a file of SPOOL/acct (the worker's) */
+static bool process_in_spool(const struct config *cfg, GPtrArray *inputs)
+{
+	char *acct = g_build_filename(cfg->spool, "acct", NULL);
+	char real_acct[PATH_MAX], real[PATH_MAX];
+	bool found = false;
+	guint k;
+
+	if (realpath(acct, real_acct) != NULL) {
+		for (k = 0; k < inputs->len && !found; k++) {
+			char *dir;
+
+			if (realpath(inputs->pdata[k], real) == NULL)
+				continue;	/* "-", or missing: said later */
+			dir = g_path_get_dirname(real);
+			found = strcmp(dir, real_acct) == 0;
+			g_free(dir);
+		}
+	}
+	g_free(acct);
+	return found;
+}
+
+/* process_leave_outbox - another process holds the state's lock: it
+   dispatches; say what this run queued for it */
+static void process_leave_outbox(const struct config *cfg, struct state *st,
+				 const char *holder)
+{
+	uint64_t pending = 0;
+	MDB_txn *txn = NULL;
+
+	if (state_begin(st, false, &txn) == 0) {
+		(void)outbox_counts(st, txn, &pending, NULL);
+		state_abort(txn);
+	}
+	printf("outbox: %llu actions queued; %s holds %s/bounced.lock and "
+	       "sends them%s\n", (unsigned long long)pending, holder,
+	       cfg->state, cfg->notify_smtp ? " (and the operator's mail)" :
+					      "");
+	fflush(stdout);
+}
+
 static int cmd_process(const struct config *cfg, int argc, char **argv)
 {
 	struct ingest_opts opts = { .mode = INGEST_DETECT };
@@ -352,7 +426,8 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 	struct ingest *in = NULL;
 	struct state *st = NULL;
 	struct metrics *m = NULL;
-	char err[512];
+	struct lockfile *lock = NULL;
+	char err[512], holder[96];
 	int i, rc, ex = EXIT_OK;
 	bool spool_mode;
 	guint k;
@@ -386,6 +461,20 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 		}
 	}
 	spool_mode = inputs->len == 0;
+	if (spool_mode || process_in_spool(cfg, inputs)) {
+		/* the spool's files are a worker's: never taken twice */
+		rc = process_lock(cfg->spool, &lock, holder, sizeof(holder));
+		if (rc) {
+			if (rc > 0)
+				fprintf(stderr, "bounced: %s holds %s/bounced.lock "
+					"and takes the files of %s/acct; take "
+					"files from elsewhere, or let it take "
+					"them\n", holder, cfg->spool,
+					cfg->spool);
+			ex = rc > 0 ? EXIT_TEMPFAIL : EXIT_IOERR;
+			goto out;
+		}
+	}
 	if (spool_mode) {
 		char *dir = g_build_filename(cfg->spool, "acct", NULL);
 
@@ -444,17 +533,27 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 		ex = EXIT_IOERR;
 	if (inputs->len > 1)
 		print_summary("total", &total);
-	if (ex != EXIT_IOERR && cfg->n_providers > 0) {
+	lockfile_release(lock);		/* the spool's */
+	lock = NULL;
+	/* one dispatcher per state: whoever holds its lock */
+	rc = ex == EXIT_IOERR ? 0 :
+	     process_lock(cfg->state, &lock, holder, sizeof(holder));
+	if (rc < 0)
+		ex = EXIT_IOERR;
+	else if (rc > 0 && (cfg->n_providers > 0 || cfg->notify_smtp))
+		process_leave_outbox(cfg, st, holder);
+	if (ex != EXIT_IOERR && rc == 0 && cfg->n_providers > 0) {
 		int dx = process_drain(cfg, st, m, drain_ms);
 
 		if (dx != EXIT_OK)
 			ex = dx;
 	}
-	if (ex != EXIT_IOERR)
+	if (ex != EXIT_IOERR && rc == 0)
 		process_notify(cfg, st);
 	if (m)
 		(void)metrics_flush(m, (int64_t)time(NULL));
 out:
+	lockfile_release(lock);
 	metrics_free(m);
 	ingest_free(in);
 	state_close(st);

@@ -9,6 +9,15 @@
  * caller's transaction, so an aborted enqueue leaves no trace, not even a
  * used id.
  *
+ * Journal: every key outbox_enqueue or outbox_revive adds is also written,
+ * with the action's provider, to "outbox_journal" under the next number
+ * (the newest entry's + 1; pruning keeps the newest, so numbers never come
+ * back).  The dispatcher reads what is new since its last look and adds it
+ * to its schedule in memory; it prunes what it has read.  Moves the
+ * dispatcher makes itself (reschedule, update) are not journaled: it knows
+ * them.  A state written before the journal existed has none: the
+ * dispatcher builds its schedule from the outbox at start anyway.
+ *
  * Revive policy: a revived action is due now with attempts 0 and a fresh
  * created_ms (now), so it gets a whole max age of retries again; its
  * last_error is kept, for history, until the next failure overwrites it.
@@ -31,6 +40,8 @@
 
 #define OUTBOX_KEY_LEN 16	/* due_ms, id */
 #define DEAD_KEY_LEN 8		/* id */
+#define JOURNAL_KEY_LEN 8	/* entry number */
+#define JOURNAL_PROV_MAX 31	/* bytes of the provider name kept */
 #define OUTBOX_SEQ "seq.action"
 
 /* outbox_be_store - V at P, most significant byte first */
@@ -114,6 +125,38 @@ static int outbox_del(MDB_txn *txn, MDB_dbi dbi, uint8_t *key, size_t klen)
 	return state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
 }
 
+/* outbox_journal_dbi - the journal's handle; -ENOENT when the state has
+   none (read-only, written before it existed) */
+static int outbox_journal_dbi(struct state *st, MDB_dbi *dbi)
+{
+	return state_dbi(st, "outbox_journal", dbi);
+}
+
+/* outbox_journal_add - KEY (an outbox key) and PROVIDER under the next
+   number of the journal */
+static int outbox_journal_add(struct state *st, MDB_txn *txn,
+			      const uint8_t *key, const char *provider)
+{
+	uint8_t jkey[JOURNAL_KEY_LEN], val[OUTBOX_KEY_LEN + JOURNAL_PROV_MAX];
+	size_t plen = strnlen(provider, JOURNAL_PROV_MAX);
+	MDB_val k = { sizeof(jkey), jkey }, v;
+	uint64_t last = 0;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = outbox_journal_dbi(st, &dbi);
+	if (rc == 0)
+		rc = outbox_journal_last(st, txn, &last);
+	if (rc)
+		return rc;
+	outbox_be_store(jkey, last + 1);
+	memcpy(val, key, OUTBOX_KEY_LEN);
+	memcpy(val + OUTBOX_KEY_LEN, provider, plen);
+	v.mv_size = OUTBOX_KEY_LEN + plen;
+	v.mv_data = val;
+	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, MDB_APPEND));
+}
+
 /* outbox_enqueue - give A an id (and defaults) and store it */
 int outbox_enqueue(struct state *st, MDB_txn *txn, struct action *a,
 		   int64_t now_ms)
@@ -147,6 +190,8 @@ int outbox_enqueue(struct state *st, MDB_txn *txn, struct action *a,
 	if (rc)
 		goto out;
 	rc = outbox_put(txn, dbi, key, sizeof(key), &n, MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = outbox_journal_add(st, txn, key, n.provider);
 	if (rc)
 		goto out;
 	*a = n;
@@ -277,6 +322,8 @@ int outbox_revive(struct state *st, MDB_txn *txn, uint64_t id,
 	if (rc)
 		goto out;
 	rc = outbox_put(txn, obx, key, sizeof(key), &a, MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = outbox_journal_add(st, txn, key, a.provider);
 	if (rc)
 		goto out;
 	rc = outbox_del(txn, dead, dkey, sizeof(dkey));
@@ -427,6 +474,169 @@ int outbox_next_due(struct state *st, MDB_txn *txn, int64_t *due_ms)
 	}
 	*due_ms = (int64_t)due;
 out:
+	if (cur)
+		mdb_cursor_close(cur);
+	return rc;
+}
+
+/* outbox_get - the action under (DUE_MS, ID) */
+int outbox_get(struct state *st, MDB_txn *txn, int64_t due_ms, uint64_t id,
+	       struct action *a)
+{
+	uint8_t key[OUTBOX_KEY_LEN];
+	MDB_val k = { sizeof(key), key }, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = outbox_tables(st, &dbi, NULL);
+	if (rc == 0)
+		rc = outbox_key(key, due_ms, id);
+	if (rc == 0)
+		rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
+	if (rc == 0)
+		rc = action_decode(v.mv_data, v.mv_size, a);
+	if (rc == 0) {
+		a->id = id;		/* the key is the truth */
+		a->due_ms = due_ms;
+	}
+	return rc;
+}
+
+/* outbox_journal_last - the newest entry's number, 0 when empty */
+int outbox_journal_last(struct state *st, MDB_txn *txn, uint64_t *last)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	*last = 0;
+	rc = outbox_journal_dbi(st, &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc == 0)
+		rc = state_mdb_errno(mdb_cursor_get(cur, &k, &v, MDB_LAST));
+	if (rc == -ENOENT)
+		rc = 0;
+	else if (rc == 0 && k.mv_size != JOURNAL_KEY_LEN)
+		rc = -EINVAL;
+	else if (rc == 0)
+		*last = outbox_be_load(k.mv_data);
+	if (cur)
+		mdb_cursor_close(cur);
+	return rc;
+}
+
+/* outbox_journal_entry - one journal value into its parts; -EINVAL when
+   it is not one */
+static int outbox_journal_entry(const MDB_val *v, int64_t *due_ms,
+				uint64_t *id, char *prov, size_t provlen)
+{
+	const uint8_t *p = v->mv_data;
+	size_t plen;
+	uint64_t due;
+
+	if (v->mv_size < OUTBOX_KEY_LEN ||
+	    v->mv_size > OUTBOX_KEY_LEN + JOURNAL_PROV_MAX)
+		return -EINVAL;
+	due = outbox_be_load(p);
+	if (due > INT64_MAX)
+		return -EINVAL;
+	*due_ms = (int64_t)due;
+	*id = outbox_be_load(p + 8);
+	plen = v->mv_size - OUTBOX_KEY_LEN;
+	if (plen >= provlen)
+		plen = provlen - 1;
+	memcpy(prov, p + OUTBOX_KEY_LEN, plen);
+	prov[plen] = '\0';
+	return 0;
+}
+
+/* outbox_journal_read - the entries numbered above AFTER, in order */
+int outbox_journal_read(struct state *st, MDB_txn *txn, uint64_t after,
+			outbox_journal_cb cb, void *arg, uint64_t *last)
+{
+	uint8_t from[JOURNAL_KEY_LEN];
+	char prov[JOURNAL_PROV_MAX + 1];
+	MDB_cursor *cur = NULL;
+	MDB_val k = { sizeof(from), from }, v;
+	MDB_cursor_op op = MDB_SET_RANGE;
+	MDB_dbi dbi;
+	int64_t due;
+	uint64_t id, n;
+	int rc;
+
+	rc = outbox_journal_dbi(st, &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		goto out;
+	if (after == UINT64_MAX)
+		goto out;
+	outbox_be_store(from, after + 1);
+	for (;; op = MDB_NEXT) {
+		rc = state_mdb_errno(mdb_cursor_get(cur, &k, &v, op));
+		if (rc == -ENOENT) {
+			rc = 0;
+			break;
+		}
+		if (rc)
+			break;
+		if (k.mv_size != JOURNAL_KEY_LEN) {
+			log_warn("outbox", "the outbox journal holds a %zu-byte "
+				 "key: read stopped there", k.mv_size);
+			break;
+		}
+		n = outbox_be_load(k.mv_data);
+		*last = n;
+		if (outbox_journal_entry(&v, &due, &id, prov, sizeof(prov))) {
+			log_warn("outbox", "outbox journal entry %" PRIu64
+				 " is not one: skipped", n);
+			continue;
+		}
+		rc = cb(due, id, prov, arg);
+		if (rc)
+			break;
+	}
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	return rc;
+}
+
+/* outbox_journal_prune - delete the entries numbered below BELOW */
+int outbox_journal_prune(struct state *st, MDB_txn *txn, uint64_t below)
+{
+	MDB_cursor *cur = NULL;
+	uint64_t last = 0;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = outbox_journal_dbi(st, &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = outbox_journal_last(st, txn, &last);
+	if (rc == 0 && below > last)
+		below = last;	/* the newest stays, whatever the caller says */
+	if (rc == 0)
+		rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	while (rc == 0) {
+		rc = state_mdb_errno(mdb_cursor_get(cur, &k, &v, MDB_FIRST));
+		if (rc == -ENOENT) {
+			rc = 0;
+			break;
+		}
+		if (rc || k.mv_size != JOURNAL_KEY_LEN ||
+		    outbox_be_load(k.mv_data) >= below)
+			break;
+		rc = state_mdb_errno(mdb_cursor_del(cur, 0));
+	}
 	if (cur)
 		mdb_cursor_close(cur);
 	return rc;

@@ -224,10 +224,12 @@ void rcpt_dups_add(struct rcpt_dups *d, const struct event *ev)
 	case CLASS_HARD:
 		d->hard++;
 		d->last_category = ev->bounce_cat;
+		d->category_last = true;
 		break;
 	case CLASS_SOFT:
 		d->soft++;
 		d->last_category = ev->bounce_cat;
+		d->category_last = true;
 		break;
 	case CLASS_COMPLAINT: d->complaint++; break;
 	case CLASS_UNSUB: d->unsub++; break;
@@ -254,7 +256,7 @@ void rcpt_apply_dups(struct rcpt *r, const struct rcpt_dups *d)
 	r->cnt_delivery += d->delivery;
 	r->cnt_other += d->other;
 	r->cnt_duplicate += d->hard + d->soft + d->complaint + d->unsub;
-	if (d->hard + d->soft)
+	if (d->hard + d->soft && d->category_last)
 		rcpt_set_str(r->last_category, sizeof(r->last_category),
 			     d->last_category);
 }

@@ -19,6 +19,7 @@ struct config;
 struct dispatch;
 struct ingest;
 struct ingest_job;
+struct lockfile;
 struct loop;
 struct metrics;
 struct spool;
@@ -37,7 +38,8 @@ struct run {
 	struct state *st;
 	struct spool *sp;
 	struct loop *loop;
-	int lock_fd;
+	struct lockfile *lock;		/* STATE/bounced.lock */
+	struct lockfile *spool_lock;	/* SPOOL/bounced.lock */
 
 	/* ingest and dispatcher, each with the configuration it was built
 	   with; *_next: built by a reload, swapped in when safe */

@@ -2,8 +2,8 @@
  * state.c - the LMDB environment under the state directory and its
  * tables: "rcpt" (address -> rcpt record), "files" (source -> file_rec),
  * "meta" (name -> u64, little-endian; "schema" is the schema version), and
- * "outbox" / "dead" (provider actions, kept by outbox.c through
- * state_dbi()).  A read-only opening of a state written before the outbox
+ * "outbox" / "dead" / "outbox_journal" (provider actions, kept by
+ * outbox.c through state_dbi()).  A read-only opening of a state written before the outbox
  * existed works: the two tables then read as empty.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
@@ -49,9 +49,11 @@
 struct state {
 	MDB_env *env;		/* NULL once unusable */
 	size_t open_map;	/* state_env_open: the map size to open with */
-	MDB_dbi rcpt, files, meta, outbox, dead, notify;
+	MDB_dbi rcpt, files, meta, outbox, dead, notify, journal;
 	bool has_outbox;	/* false: read-only state without the tables */
 	bool has_notify;	/* false: read-only state without "notify" */
+	bool has_journal;	/* false: read-only state without
+				   "outbox_journal" (outbox.c) */
 	char *dir;
 	bool readonly;
 	size_t maxkey;		/* LMDB's key size limit */
@@ -269,6 +271,15 @@ static int state_open_outbox(struct state *st, MDB_txn *txn, char *err,
 		return state_mdb_rc(mrc);
 	}
 	st->has_notify = true;
+	mrc = mdb_dbi_open(txn, "outbox_journal", flags, &st->journal);
+	if (mrc == MDB_NOTFOUND && st->readonly)
+		return 0;	/* written before the journal existed */
+	if (mrc) {
+		errmsg(err, errlen, "cannot open table outbox_journal in %s: "
+		       "%s", st->dir, mdb_strerror(mrc));
+		return state_mdb_rc(mrc);
+	}
+	st->has_journal = true;
 	return 0;
 }
 
@@ -841,6 +852,10 @@ int state_dbi(struct state *st, const char *table, MDB_dbi *dbi)
 		if (!st->has_notify)
 			return -ENOENT;
 		*dbi = st->notify;
+	} else if (strcmp(table, "outbox_journal") == 0) {
+		if (!st->has_journal)
+			return -ENOENT;
+		*dbi = st->journal;
 	} else
 		return -EINVAL;
 	return 0;

@@ -1102,6 +1102,9 @@ static void test_map_full_grows(void **state)
 	   pages freed earlier, which depends on how results fall into steps:
 	   shrink again, with more actions, until one round had to grow */
 	for (round = 0; round < 5 && !grown; round++) {
+		/* room for this round's actions first: the map left by the
+		   round before is as small as its data */
+		assert_int_equal(state_set_map_size(c->st, (size_t)1 << 26), 0);
 		for (i = 0; i < 40; i++) {
 			char addr[64];
 
@@ -1117,6 +1120,138 @@ static void test_map_full_grows(void **state)
 	assert_true(grown);
 	assert_int_equal(counts(c, 0).done, (uint64_t)total);
 	assert_int_equal(logged(c, "posted hard full"), total);
+}
+
+/* ---- the schedule in memory (dispatch_sched.c) ---- */
+
+/* journal_entries - entries of the outbox journal */
+static uint64_t journal_entries(struct ctx *c)
+{
+	MDB_txn *txn;
+	uint64_t n = 0;
+
+	assert_int_equal(state_begin(c->st, false, &txn), 0);
+	assert_int_equal(state_stat_entries(c->st, txn, "outbox_journal", &n), 0);
+	state_abort(txn);
+	return n;
+}
+
+/* a state written before the outbox journal existed opens and drains:
+   the schedule is read from the outbox */
+static void test_schedule_state_without_journal(void **state)
+{
+	struct ctx *c = *state;
+	char addr[64], err[256];
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		snprintf(addr, sizeof(addr), "old%d@example.com", i);
+		enqueue(c, "hook", addr);
+	}
+	/* as that state was: no journal table at all */
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(state_dbi(c->st, "outbox_journal", &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(state_commit(txn), 0);
+	state_close(c->st);
+	c->st = NULL;
+	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
+		fail_msg("state_open: %s", err);
+	assert_int_equal(journal_entries(c), 0);
+	hook_config(c, 4, NULL);
+	run(c, until_empty, NULL, 10000);
+	assert_int_equal(counts(c, 0).done, 30);
+	assert_int_equal(counts(c, 0).calls, 30);
+	assert_int_equal(logged(c, "posted hard old"), 30);
+}
+
+/* what is queued after the schedule was built (by ingest, another
+   process, bouncectl retry) is learnt from the journal, and the journal
+   is pruned of what was read */
+static void test_schedule_learns_new_actions(void **state)
+{
+	struct ctx *c = *state;
+	int64_t in_ms = -1;
+	MDB_txn *txn;
+	uint64_t id;
+	GArray *dead;
+	char addr[64];
+	int i;
+
+	hook_config(c, 2, NULL);
+	/* built (empty) at the first look */
+	assert_int_equal(dispatch_next_due(c->d, &in_ms), -ENOENT);
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "late%d@example.com", i);
+		enqueue(c, "hook", addr);
+	}
+	assert_int_equal(journal_entries(c), 10);
+	assert_int_equal(dispatch_next_due(c->d, &in_ms), 0);
+	assert_int_equal(in_ms, 0);
+	run(c, until_empty, NULL, 10000);
+	assert_int_equal(counts(c, 0).done, 10);
+	/* refused for good, then sent again by bouncectl retry */
+	fake_config(&c->hook, "{\"status\": 400}");
+	id = enqueue(c, "hook", "again@example.com");
+	run(c, until_empty, NULL, 5000);
+	dead = actions(c, true);
+	assert_int_equal(dead->len, 1);
+	g_array_free(dead, TRUE);
+	fake_config(&c->hook, "{\"status\": 200}");
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(outbox_revive(c->st, txn, id, now_ms()), 0);
+	assert_int_equal(state_commit(txn), 0);
+	run(c, until_empty, NULL, 5000);
+	assert_int_equal(count_actions(c, true), 0);
+	assert_int_equal(counts(c, 0).done, 11);
+	assert_int_equal(logged(c, "posted hard again@example.com"), 1);
+	/* pruned to the newest entry (numbering goes on from it) */
+	for (i = 0; i < 40 && journal_entries(c) > 1; i++)
+		assert_int_equal(dispatch_step(c->d, 50), 0);
+	assert_int_equal(journal_entries(c), 1);
+	enqueue(c, "hook", "after@example.com");
+	run(c, until_empty, NULL, 5000);
+	assert_int_equal(logged(c, "posted hard after@example.com"), 1);
+}
+
+/* an action removed from the outbox after the schedule knew it (by
+   bouncectl, or sent by a former dispatcher) is skipped, never sent */
+static void test_schedule_skips_removed(void **state)
+{
+	struct ctx *c = *state;
+	int64_t in_ms = -1, due = now_ms() + 400;
+	struct action gone[2];
+	MDB_txn *txn;
+	GArray *pend;
+	cJSON *calls;
+	char addr[64];
+	int i;
+
+	hook_config(c, 2, NULL);
+	for (i = 0; i < 5; i++) {
+		snprintf(addr, sizeof(addr), "rm%d@example.com", i);
+		enqueue_at(c, "hook", addr, OP_UNSUBSCRIBE, 0, due);
+	}
+	assert_int_equal(dispatch_next_due(c->d, &in_ms), 0);	/* known */
+	pend = actions(c, false);
+	assert_int_equal(pend->len, 5);
+	gone[0] = g_array_index(pend, struct action, 1);
+	gone[1] = g_array_index(pend, struct action, 3);
+	g_array_free(pend, TRUE);
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(outbox_remove(c->st, txn, &gone[i]), 0);
+	assert_int_equal(state_commit(txn), 0);
+	run(c, until_empty, NULL, 10000);
+	calls = fake_calls(&c->hook);
+	assert_int_equal(cJSON_GetArraySize(calls), 3);
+	cJSON_Delete(calls);
+	assert_int_equal(counts(c, 0).done, 3);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(logged(c, gone[i].addr), 0);
+	assert_int_equal(dispatch_next_due(c->d, &in_ms), -ENOENT);
 }
 
 int main(void)
@@ -1137,6 +1272,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_answer_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redirect_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_state_without_journal,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_learns_new_actions,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_skips_removed,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,0 +1,145 @@
+"""test_resume.py - a file stopped in the middle resumes without counting
+a row twice, however often the worker is stopped while it reads the file
+again.
+
+A resumed file is read again from byte 0; the rows before the committed
+offset are only looked at for their header lines.  A SIGTERM during that
+re-read commits what was parsed: the committed offset must not go back
+to where the reader is, or the next start applies the rows in between a
+second time.  The test takes a large generated file (tests/bench/gen_acct)
+with `bounced run` once without interruption (state A), then on state B:
+stopped with SIGTERM once most of the file is committed, then started and
+stopped as soon as it logs that it resumes (inside the re-read), twice,
+then let run to the end.  The committed offset never goes backwards, at
+least one stop must have landed in the re-read (the offset did not move),
+and B's records, counters and file entry equal A's.
+"""
+import json
+import os
+import subprocess
+import sys
+
+from harness import sanitized
+from test_run import RunTestCase, SLOW
+
+STOPS_IN_REREAD = 2
+
+
+class TestResume(RunTestCase):
+
+    timeout = 900
+
+    def make_file(self, n):
+        gen = os.path.join(self.build, 'bench', 'gen_acct')
+        if not os.access(gen, os.X_OK):
+            self.fail('%s is missing: build it first (scons test)' % gen)
+        path = os.path.join(self.dir, 'big.csv')
+        with open(path, 'wb') as f:
+            p = subprocess.run([gen, str(n), str(max(1000, n // 12)), '5'],
+                               stdout=f, stderr=subprocess.PIPE,
+                               env=self.env(), timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return path
+
+    def use_state(self, name):
+        self.state = os.path.join(self.dir, name)
+        # commits on a stop or every 5000 records
+        self.write_config(bounced={'batch-records': 5000})
+
+    def file_entry(self, key):
+        res = self.run_ctl('files', '--format', 'json')
+        if res.rc != 0:
+            return None
+        for f in json.loads(res.out):
+            if f['key'] == key:
+                return f
+        return None
+
+    def put(self, big, name):
+        key = os.path.join(self.acct, name)
+        os.link(big, os.path.join(self.incoming, name))
+        os.rename(os.path.join(self.incoming, name), key)
+        return key
+
+    def dump(self, key):
+        recs = self.ctl_json('list')
+        counters = self.ctl_json('stats')['counters']
+        f = self.file_entry(key)
+        return recs, counters, (f['status'], f['offset'], f['records'],
+                                f['lines'], f['bad'])
+
+    def test_sigterm_during_reread_twice_equals_uninterrupted(self):
+        n = 100000 if sanitized() else 300000
+        big = self.make_file(n)
+        size = os.path.getsize(big)
+        name = 'acct-big.csv'
+
+        # A: one uninterrupted run
+        self.use_state('state-a')
+        p = self.start('-q')
+        key = self.put(big, name)
+        self.wait_for(lambda: name in self.spool_files('done'),
+                      300 * SLOW, 'the file never reached done/')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        recs_a, counters_a, file_a = self.dump(key)
+        self.assertEqual(file_a[:3], ('done', size, n))
+        self.assertEqual(counters_a['records'], n)
+        os.remove(os.path.join(self.spool, 'done', name))
+
+        # B: stopped once most of the file is committed
+        self.use_state('state-b')
+        p = self.start('-q')
+        self.put(big, name)
+        self.wait_for(lambda: p.poll() is not None or
+                      (self.file_entry(key) or {}).get('offset', 0) >=
+                      0.7 * size, 300 * SLOW, 'no commit past 70 %')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0, self.log(p))
+        first = self.file_entry(key)
+        self.assertEqual(first['status'], 'partial', self.log(p))
+        offsets = [first['offset']]
+
+        # started again and stopped while it reads the file again
+        in_reread = 0
+        for k in range(STOPS_IN_REREAD):
+            p = self.start()
+            self.wait_for(lambda: p.poll() is not None or
+                          'resuming at byte' in self.log(p), 30 * SLOW,
+                          'the worker did not resume the file')
+            rc, _ = self.stop(p)
+            self.assertEqual(rc, 0, self.log(p))
+            f = self.file_entry(key)
+            self.assertEqual(f['status'], 'partial', self.log(p))
+            self.assertGreaterEqual(
+                f['offset'], offsets[-1],
+                'stop %d went back from byte %d to %d: the rows in between '
+                'would be applied again' % (k + 1, offsets[-1], f['offset']))
+            if f['offset'] == offsets[-1]:
+                in_reread += 1
+            offsets.append(f['offset'])
+        self.assertGreaterEqual(
+            in_reread, 1, 'no stop landed in the re-read (offsets %r of %d): '
+            'the test proves nothing' % (offsets, size))
+
+        # to the end
+        p = self.start('-q')
+        self.wait_for(lambda: name in self.spool_files('done'),
+                      300 * SLOW, 'the file never reached done/')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        recs_b, counters_b, file_b = self.dump(key)
+        sys.stderr.write('[%d records; committed offsets at the stops %r of '
+                         '%d; %d stops in the re-read] ' %
+                         (n, offsets, size, in_reread))
+        self.assertEqual(file_b, file_a)
+        self.assertEqual(counters_b, counters_a)
+        self.assertEqual(len(recs_b), len(recs_a))
+        if recs_a != recs_b:
+            diff = [(x, y) for x, y in zip(recs_a, recs_b) if x != y]
+            self.fail('%d records differ, e.g. %r' % (len(diff), diff[:2]))
+
+
+if __name__ == '__main__':
+    import unittest
+    unittest.main()
