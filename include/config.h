@@ -39,7 +39,7 @@ struct config_provider {
 	char *job_prefix;	/* mailwizz: default "mailwizz-" */
 	char *list_id;		/* mailwizz: the List-Id form naming a list,
 				   default CONFIG_LIST_ID_DEFAULT */
-	int concurrency;	/* default 8, 1..256 */
+	int concurrency;	/* default 16, 1..256 */
 	int64_t list_refresh;	/* interspire, seconds; default 600 */
 	int64_t timeout;	/* whole request, seconds; default 30 */
 	int64_t connect_timeout; /* seconds; default 10 */

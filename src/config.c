@@ -1114,7 +1114,7 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 			char **keys, struct config_provider *p)
 {
 	char buf[CFG_SHOW_MAX + 4];
-	long long conc = 8;
+	long long conc = 16;
 	char *type = NULL;
 	int rc = -1;
 
@@ -1130,7 +1130,7 @@ static int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 	}
 	p->name = g_strdup(name);
 	p->api_version = 1;
-	p->concurrency = 8;
+	p->concurrency = 16;
 	p->list_refresh = 10 * CFG_MIN;
 	p->timeout = 30;
 	p->connect_timeout = 10;

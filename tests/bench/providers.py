@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from fake import mailwizz  # noqa: E402
 
 PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
-DEFAULT_CONCURRENCY = 8     # bounced's default ([provider] concurrency)
+DEFAULT_CONCURRENCY = 16    # bounced's default ([provider] concurrency)
 CAMPAIGNS = ['ca123cd456ef7', 'cb123cd456ef7', 'cc123cd456ef7']
 LISTS = ['la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3']
 

@@ -450,7 +450,7 @@ static void assert_full(const struct config *cfg)
 	assert_string_equal(p->list_id, CONFIG_LIST_ID_DEFAULT);
 	assert_string_equal(p->senders[0], "*");
 	assert_null(p->senders[1]);
-	assert_int_equal(p->concurrency, 8);
+	assert_int_equal(p->concurrency, 16);
 	assert_int_equal(p->timeout, 30);
 	assert_int_equal(p->connect_timeout, 10);
 	assert_null(p->ca_file);
