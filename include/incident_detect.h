@@ -1,0 +1,122 @@
+/*
+ * incident_detect.h - tell a sender-side incident from a recipient's own
+ * trouble, in memory, from the records as they are read.
+ *
+ * When a mailbox provider blocks one of our IPs (a blocklist listing, a
+ * reputation block, a DMARC failure), every recipient there bounces for a
+ * reason that has nothing to do with them.  An incident is such a block
+ * seen per *source* (the record's dlvSourceIp, else its vmta) and
+ * *destination* (the recipient's domain, grouped: domain_group.h): it
+ * opens when, within WINDOW seconds, at least MIN_RECIPIENTS distinct
+ * recipients of one destination bounced from one source with a
+ * sender-side cause and, when delivery records are read at all, those
+ * bounces are at least MIN_SHARE of the attempts (sender-side bounces,
+ * other bounces, deliveries); it closes after QUIET seconds without such
+ * a bounce, or when deliveries come back with the sender-side share below
+ * MIN_SHARE.  docs/CLASSIFY.md explains the model and its defaults.
+ *
+ * Only record times are used, never the clock, so replaying files gives
+ * the same incidents.  Memory per (source, destination) pair: a ring of
+ * per-minute counts over the window and the distinct recipients of the
+ * window (at most INCIDENT_RCPTS_MAX are tracked: the threshold is far
+ * below), pruned as time goes on; pairs idle for longer than the window
+ * and the quiet time are dropped.
+ *
+ * The detector keeps no state of its own on disk: the caller stores the
+ * transitions (incident.h) and gives open incidents back with
+ * incident_detect_restore() after a restart.
+ */
+#ifndef BOUNCED_INCIDENT_DETECT_H
+#define BOUNCED_INCIDENT_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define INCIDENT_RCPTS_MAX 65536	/* distinct recipients tracked per pair */
+#define INCIDENT_KEY_MAX 128		/* bytes of a source or destination */
+
+struct incident_params {
+	int64_t window;		/* seconds, default 1800 */
+	uint32_t min_recipients;	/* default 10 */
+	double min_share;	/* 0..1, default 0.2 */
+	int64_t quiet;		/* seconds, default 7200 */
+};
+
+/* what one record says about its source and destination */
+enum incident_what {
+	INCIDENT_SENDER_BOUNCE = 1,	/* a bounce with a sender-side cause */
+	INCIDENT_OTHER_BOUNCE,		/* any other bounce: an attempt */
+	INCIDENT_DELIVERY,		/* a d record: an attempt */
+};
+
+struct incident_input {
+	const char *source;	/* dlvSourceIp, else vmta; not empty */
+	const char *dest;	/* destination group; not empty */
+	int64_t time;		/* the record's own time */
+	enum incident_what what;
+	uint64_t rcpt_hash;	/* of the recipient (sender-side bounces) */
+};
+
+enum incident_change {
+	INCIDENT_OPENED = 1,
+	INCIDENT_CLOSED,
+};
+
+/* an incident opening or closing; strings valid until the next call */
+struct incident_transition {
+	enum incident_change change;
+	const char *source, *dest;
+	int64_t first_time;	/* the first sender-side bounce of the window
+				   it opened on: the incident covers from here */
+	int64_t open_time;	/* the record that crossed the threshold */
+	int64_t close_time;	/* CLOSED: the last sender-side bounce + quiet,
+				   or the delivery that showed recovery */
+	uint32_t recipients;	/* distinct, in the window at opening */
+	uint64_t bounces;	/* sender-side bounces while open (+window) */
+	uint64_t attempts;	/* bounces and deliveries while open */
+	bool recovered;		/* CLOSED by deliveries, not by quiet */
+};
+
+/* called for each transition, in record-time order */
+typedef void (*incident_cb)(const struct incident_transition *t, void *arg);
+
+struct incident_detect;
+
+/* incident_detect_new - an empty detector; NULL on bad parameters */
+struct incident_detect *incident_detect_new(const struct incident_params *p);
+void incident_detect_free(struct incident_detect *d);
+
+/*
+ * incident_detect_feed - one record; transitions it causes (a pair that
+ * was quiet too long closes first, then this record may open one) go to
+ * CB.  Records may come slightly out of order: each pair's clock is the
+ * newest time it saw, and a record older than its window is counted for
+ * nothing but is not an error.
+ */
+void incident_detect_feed(struct incident_detect *d,
+			  const struct incident_input *in, incident_cb cb,
+			  void *arg);
+
+/* incident_detect_advance - close every incident quiet since NOW - quiet
+   (NOW: the newest record time read), and forget idle pairs */
+void incident_detect_advance(struct incident_detect *d, int64_t now,
+			     incident_cb cb, void *arg);
+
+/*
+ * incident_detect_restore - an incident open before a restart: SOURCE to
+ * DEST, opened at OPEN_TIME with FIRST_TIME as its start, its last
+ * sender-side bounce at LAST_BOUNCE; no transition is reported for it.
+ */
+void incident_detect_restore(struct incident_detect *d, const char *source,
+			     const char *dest, int64_t first_time,
+			     int64_t open_time, int64_t last_bounce);
+
+/* incident_detect_open - is SOURCE to DEST in an incident now? */
+bool incident_detect_open(const struct incident_detect *d, const char *source,
+			  const char *dest);
+
+/* incident_detect_pairs - pairs tracked now (for tests and metrics) */
+size_t incident_detect_pairs(const struct incident_detect *d);
+
+#endif

@@ -1,0 +1,411 @@
+/*
+ * incident_detect.c - the windows behind incidents (incident_detect.h).
+ *
+ * One pair per (source, destination) that had a sender-side bounce in
+ * the last window, or is in an incident: a queue of per-minute counts
+ * (sender-side bounces, other bounces, deliveries) no older than the
+ * window, and a table of the distinct recipients of its sender-side
+ * bounces with the time each was last seen.  Attempts are counted from
+ * the pair's first sender-side bounce on: a pair is not made for every
+ * destination a delivery goes to (that would be one per domain mailed),
+ * so deliveries just before a first sender-side bounce are not counted;
+ * for a real block every attempt fails, and for sporadic sender-side
+ * bounces among many deliveries the deliveries after the first bounce
+ * keep the share low.
+ *
+ * "Delivery records are read" means a delivery was seen within a day of
+ * record time before the record in hand: without d records there is no
+ * share to compute and MIN_RECIPIENTS alone decides.
+ *
+ * Error policy: nothing fails; allocation failures abort, as GLib does.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "incident_detect.h"
+
+#define ID_MINUTE 60
+#define ID_DELIVERIES_FRESH 86400	/* d records count as read this long */
+
+struct id_bucket {
+	int64_t minute;		/* record time / 60 */
+	uint32_t sb, ob, dl;	/* sender-side bounces, others, deliveries */
+};
+
+struct id_pair {
+	char *key;		/* "SOURCE\037DEST" */
+	const char *source, *dest;	/* copies, in src_dest */
+	char *src_dest;
+	int64_t clock;		/* newest record time seen */
+	int64_t last_sb;	/* newest sender-side bounce */
+	GQueue buckets;		/* struct id_bucket *, oldest first */
+	GHashTable *rcpts;	/* uint64 hash -> int64 time (g_int64) */
+	bool open;
+	int64_t first_time, open_time;
+	uint32_t recipients;
+	uint64_t bounces, attempts;	/* since the window it opened on */
+};
+
+struct incident_detect {
+	struct incident_params p;
+	GHashTable *pairs;	/* key -> struct id_pair * */
+	int64_t last_delivery;	/* newest d record, any pair */
+	int64_t clock;		/* newest record time of all */
+};
+
+/* id_pair_free - a pair and what it holds */
+static void id_pair_free(gpointer v)
+{
+	struct id_pair *p = v;
+	struct id_bucket *b;
+
+	while ((b = g_queue_pop_head(&p->buckets)) != NULL)
+		g_free(b);
+	if (p->rcpts)
+		g_hash_table_destroy(p->rcpts);
+	g_free(p->src_dest);
+	g_free(p->key);
+	g_free(p);
+}
+
+struct incident_detect *incident_detect_new(const struct incident_params *p)
+{
+	struct incident_detect *d;
+
+	if (!p || p->window <= 0 || p->min_recipients == 0 ||
+	    p->min_share < 0 || p->min_share > 1 || p->quiet <= 0)
+		return NULL;
+	d = g_new0(struct incident_detect, 1);
+	d->p = *p;
+	d->pairs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 id_pair_free);
+	d->last_delivery = INT64_MIN / 2;
+	return d;
+}
+
+void incident_detect_free(struct incident_detect *d)
+{
+	if (!d)
+		return;
+	g_hash_table_destroy(d->pairs);
+	g_free(d);
+}
+
+/* id_key - "SOURCE\037DEST", bounded (g_free) */
+static char *id_key(const char *source, const char *dest)
+{
+	return g_strdup_printf("%.*s\037%.*s", INCIDENT_KEY_MAX, source,
+			       INCIDENT_KEY_MAX, dest);
+}
+
+/* id_pair_get - the pair of SOURCE and DEST; made when MAKE */
+static struct id_pair *id_pair_get(struct incident_detect *d,
+				   const char *source, const char *dest,
+				   bool make)
+{
+	char *key = id_key(source, dest);
+	struct id_pair *p = g_hash_table_lookup(d->pairs, key);
+	size_t ls;
+
+	if (p || !make) {
+		g_free(key);
+		return p;
+	}
+	p = g_new0(struct id_pair, 1);
+	p->key = key;
+	ls = strnlen(source, INCIDENT_KEY_MAX);
+	p->src_dest = g_malloc(ls + 1 + strnlen(dest, INCIDENT_KEY_MAX) + 1);
+	memcpy(p->src_dest, source, ls);
+	p->src_dest[ls] = '\0';
+	g_strlcpy(p->src_dest + ls + 1, dest, INCIDENT_KEY_MAX + 1);
+	p->source = p->src_dest;
+	p->dest = p->src_dest + ls + 1;
+	p->clock = INT64_MIN / 2;
+	p->last_sb = INT64_MIN / 2;
+	g_queue_init(&p->buckets);
+	g_hash_table_insert(d->pairs, p->key, p);
+	return p;
+}
+
+/* id_prune - forget what P counted before FROM (a record time) */
+static void id_prune(struct id_pair *p, int64_t from)
+{
+	struct id_bucket *b;
+	GHashTableIter it;
+	gpointer k, v;
+
+	while ((b = g_queue_peek_head(&p->buckets)) != NULL &&
+	       (b->minute + 1) * ID_MINUTE <= from)
+		g_free(g_queue_pop_head(&p->buckets));
+	if (!p->rcpts)
+		return;
+	g_hash_table_iter_init(&it, p->rcpts);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (*(int64_t *)v < from)
+			g_hash_table_iter_remove(&it);
+}
+
+/* id_counts - the sums of P's buckets */
+static void id_counts(const struct id_pair *p, uint64_t *sb, uint64_t *all)
+{
+	const GList *l;
+
+	*sb = *all = 0;
+	for (l = p->buckets.head; l; l = l->next) {
+		const struct id_bucket *b = l->data;
+
+		*sb += b->sb;
+		*all += (uint64_t)b->sb + b->ob + b->dl;
+	}
+}
+
+/* id_count - one record into P's minute of T */
+static void id_count(struct id_pair *p, int64_t t, enum incident_what what)
+{
+	int64_t minute = t / ID_MINUTE;
+	struct id_bucket *b = NULL;
+	GList *l;
+
+	/* most records fall into the newest minute */
+	for (l = p->buckets.tail; l; l = l->prev) {
+		struct id_bucket *x = l->data;
+
+		if (x->minute == minute) {
+			b = x;
+			break;
+		}
+		if (x->minute < minute)
+			break;
+	}
+	if (!b) {
+		b = g_new0(struct id_bucket, 1);
+		b->minute = minute;
+		if (l)
+			g_queue_insert_after(&p->buckets, l, b);
+		else
+			g_queue_push_head(&p->buckets, b);
+	}
+	if (what == INCIDENT_SENDER_BOUNCE)
+		b->sb++;
+	else if (what == INCIDENT_OTHER_BOUNCE)
+		b->ob++;
+	else
+		b->dl++;
+}
+
+/* id_report - P's transition CHANGE to CB */
+static void id_report(struct id_pair *p, enum incident_change change,
+		      int64_t close_time, bool recovered, incident_cb cb,
+		      void *arg)
+{
+	struct incident_transition t;
+
+	memset(&t, 0, sizeof(t));
+	t.change = change;
+	t.source = p->source;
+	t.dest = p->dest;
+	t.first_time = p->first_time;
+	t.open_time = p->open_time;
+	t.close_time = close_time;
+	t.recipients = p->recipients;
+	t.bounces = p->bounces;
+	t.attempts = p->attempts;
+	t.recovered = recovered;
+	if (cb)
+		cb(&t, arg);
+}
+
+/* id_close - P's incident is over at CLOSE_TIME */
+static void id_close(struct id_pair *p, int64_t close_time, bool recovered,
+		     incident_cb cb, void *arg)
+{
+	id_report(p, INCIDENT_CLOSED, close_time, recovered, cb, arg);
+	p->open = false;
+	p->bounces = p->attempts = 0;
+	p->recipients = 0;
+}
+
+/* id_first_sb - the oldest sender-side bounce time of the window */
+static int64_t id_first_sb(const struct id_pair *p)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	int64_t first = p->clock;
+
+	g_hash_table_iter_init(&it, p->rcpts);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (*(int64_t *)v < first)
+			first = *(int64_t *)v;
+	return first;
+}
+
+/* id_share_ok - the sender-side share of P's window is at least the
+   minimum, or no delivery records are read */
+static bool id_share_ok(const struct incident_detect *d,
+			const struct id_pair *p, int64_t now)
+{
+	uint64_t sb, all;
+
+	if (now - d->last_delivery > ID_DELIVERIES_FRESH)
+		return true;
+	id_counts(p, &sb, &all);
+	return all > 0 && (double)sb >= d->p.min_share * (double)all;
+}
+
+/* id_maybe_open - a sender-side bounce at NOW may open P's incident */
+static void id_maybe_open(struct incident_detect *d, struct id_pair *p,
+			  int64_t now, incident_cb cb, void *arg)
+{
+	uint64_t sb, all;
+
+	id_prune(p, now - d->p.window);
+	if (g_hash_table_size(p->rcpts) < d->p.min_recipients ||
+	    !id_share_ok(d, p, now))
+		return;
+	id_counts(p, &sb, &all);
+	p->open = true;
+	p->open_time = now;
+	p->first_time = id_first_sb(p);
+	p->recipients = g_hash_table_size(p->rcpts);
+	p->bounces = sb;
+	p->attempts = all;
+	id_report(p, INCIDENT_OPENED, 0, false, cb, arg);
+}
+
+/* id_maybe_recover - deliveries back at NOW: at least MIN_RECIPIENTS of
+   them in the window and the sender-side share below the minimum */
+static void id_maybe_recover(struct incident_detect *d, struct id_pair *p,
+			     int64_t now, incident_cb cb, void *arg)
+{
+	const GList *l;
+	uint64_t sb, all, dl = 0;
+
+	id_prune(p, now - d->p.window);
+	for (l = p->buckets.head; l; l = l->next)
+		dl += ((const struct id_bucket *)l->data)->dl;
+	id_counts(p, &sb, &all);
+	if (dl >= d->p.min_recipients && all > 0 &&
+	    (double)sb < d->p.min_share * (double)all)
+		id_close(p, now, true, cb, arg);
+}
+
+/* id_quiet - P's incident ends when no sender-side bounce came for the
+   quiet time before NOW */
+static bool id_quiet(const struct incident_detect *d, const struct id_pair *p,
+		     int64_t now)
+{
+	return p->open && now - p->last_sb >= d->p.quiet;
+}
+
+void incident_detect_feed(struct incident_detect *d,
+			  const struct incident_input *in, incident_cb cb,
+			  void *arg)
+{
+	struct id_pair *p;
+	int64_t t = in->time;
+
+	if (!in->source || !*in->source || !in->dest || !*in->dest)
+		return;
+	if (t > d->clock)
+		d->clock = t;
+	if (in->what == INCIDENT_DELIVERY && t > d->last_delivery)
+		d->last_delivery = t;
+	p = id_pair_get(d, in->source, in->dest,
+			in->what == INCIDENT_SENDER_BOUNCE);
+	if (!p)
+		return;
+	if (t > p->clock)
+		p->clock = t;
+	if (id_quiet(d, p, p->clock))
+		id_close(p, p->last_sb + d->p.quiet, false, cb, arg);
+	if (t < p->clock - d->p.window)
+		return;		/* older than the window: nothing to count */
+	id_count(p, t, in->what);
+	if (p->open)
+		p->attempts++;
+	if (in->what == INCIDENT_SENDER_BOUNCE) {
+		int64_t *seen;
+
+		if (t > p->last_sb)
+			p->last_sb = t;
+		if (!p->rcpts)
+			p->rcpts = g_hash_table_new_full(g_int64_hash,
+							 g_int64_equal,
+							 g_free, g_free);
+		seen = g_hash_table_lookup(p->rcpts, &in->rcpt_hash);
+		if (seen) {
+			if (t > *seen)
+				*seen = t;
+		} else if (g_hash_table_size(p->rcpts) < INCIDENT_RCPTS_MAX) {
+			int64_t *k = g_new(int64_t, 1), *v = g_new(int64_t, 1);
+
+			*k = (int64_t)in->rcpt_hash;
+			*v = t;
+			g_hash_table_insert(p->rcpts, k, v);
+		}
+		if (p->open)
+			p->bounces++;
+		else
+			id_maybe_open(d, p, p->clock, cb, arg);
+	} else if (in->what == INCIDENT_DELIVERY && p->open) {
+		id_maybe_recover(d, p, p->clock, cb, arg);
+	}
+}
+
+void incident_detect_advance(struct incident_detect *d, int64_t now,
+			     incident_cb cb, void *arg)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (now > d->clock)
+		d->clock = now;
+	g_hash_table_iter_init(&it, d->pairs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct id_pair *p = v;
+
+		if (id_quiet(d, p, now))
+			id_close(p, p->last_sb + d->p.quiet, false, cb, arg);
+		if (!p->open && now - p->last_sb > d->p.window &&
+		    now - p->clock > d->p.window)
+			g_hash_table_iter_remove(&it);
+		else if (!p->open)
+			id_prune(p, now - d->p.window);
+	}
+}
+
+void incident_detect_restore(struct incident_detect *d, const char *source,
+			     const char *dest, int64_t first_time,
+			     int64_t open_time, int64_t last_bounce)
+{
+	struct id_pair *p;
+
+	if (!source || !*source || !dest || !*dest)
+		return;
+	p = id_pair_get(d, source, dest, true);
+	p->open = true;
+	p->first_time = first_time;
+	p->open_time = open_time;
+	p->last_sb = last_bounce;
+	if (last_bounce > p->clock)
+		p->clock = last_bounce;
+	if (!p->rcpts)
+		p->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						 g_free, g_free);
+}
+
+bool incident_detect_open(const struct incident_detect *d, const char *source,
+			  const char *dest)
+{
+	char *key = id_key(source, dest);
+	const struct id_pair *p = g_hash_table_lookup(d->pairs, key);
+
+	g_free(key);
+	return p && p->open;
+}
+
+size_t incident_detect_pairs(const struct incident_detect *d)
+{
+	return g_hash_table_size(d->pairs);
+}

@@ -1,0 +1,125 @@
+/*
+ * test_classify_override.c - [classify] rules: the default set names the
+ * sender-side causes (blocklists, Microsoft's S3150, Gmail's low
+ * reputation, DMARC, "not authorized") and the no-such-user texts of a
+ * 5.1.1; the first rule wins; a status prefix is required when given;
+ * globs; and the refusals of a bad set.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classify_override.h"
+
+/* cat_of - the category the rules give, or NULL */
+static const char *cat_of(const struct classify_overrides *o,
+			  const char *status, const char *diag)
+{
+	const char *c = NULL;
+
+	return classify_overrides_match(o, status, diag, &c) >= 0 ? c : NULL;
+}
+
+static void test_defaults(void **state)
+{
+	struct classify_overrides *o = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
+			 0);
+	assert_int_equal(classify_overrides_count(o), 9);
+	assert_string_equal(cat_of(o, "5.7.1", "smtp;554 5.7.1 Service "
+				   "unavailable; Client host [192.0.2.7] "
+				   "blocked using zen.spamhaus.org"),
+			    "spam-related");
+	assert_string_equal(cat_of(o, "5.7.1", "550 5.7.1 Unfortunately, "
+				   "messages from [192.0.2.7] weren't sent. "
+				   "(S3150)"), "policy-related");
+	assert_string_equal(cat_of(o, "5.7.1", "550-5.7.1 Our system has "
+				   "detected that this message is likely "
+				   "suspicious due to the very low reputation"),
+			    "spam-related");
+	assert_string_equal(cat_of(o, "", "550 5.7.26 Unauthenticated email "
+				   "is not accepted due to DMARC policy"),
+			    "policy-related");
+	assert_string_equal(cat_of(o, "5.7.1", "571 Delivery not authorized"),
+			    "policy-related");
+	/* no such user: only with a 5.1.1 */
+	assert_string_equal(cat_of(o, "5.1.1", "550 5.1.1 <a@b>: User unknown"),
+			    "bad-mailbox");
+	assert_string_equal(cat_of(NULL == o ? NULL : o, NULL,
+				   "smtp;550 5.1.1 no such user here"),
+			    "bad-mailbox");
+	assert_null(cat_of(o, "4.2.2", "452 user unknown? mailbox full"));
+	assert_null(cat_of(o, "5.2.2", "552 mailbox full"));
+	assert_null(cat_of(o, NULL, NULL));
+	assert_string_equal(classify_overrides_text(o, 0),
+			    "blocked using => spam-related");
+	assert_null(classify_overrides_text(o, 9));
+	classify_overrides_free(o);
+}
+
+static void test_custom(void **state)
+{
+	struct classify_overrides *o = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(
+				 "*mail*full* => Quota-Issues; full => other;"
+				 " 4.7 => policy-related", &o, err,
+				 sizeof(err)), 0);
+	/* the glob covers the whole text; categories are lower-cased */
+	assert_string_equal(cat_of(o, "5.2.2", "552 Mailbox FULL"),
+			    "quota-issues");
+	assert_string_equal(cat_of(o, "5.2.2", "552 box full"), "other");
+	/* a status prefix alone: any text of that status class */
+	assert_string_equal(cat_of(o, "4.7.0", "421 try later"),
+			    "policy-related");
+	assert_null(cat_of(o, "4.71.0", "421 try later"));
+	assert_null(cat_of(o, "4.2.0", "421 try later"));
+	classify_overrides_free(o);
+	/* no rule at all */
+	assert_int_equal(classify_overrides_parse("", &o, err, sizeof(err)), 0);
+	assert_null(cat_of(o, "5.7.1", "blocked using spamhaus"));
+	classify_overrides_free(o);
+}
+
+static void test_refusals(void **state)
+{
+	static const char *bad[] = {
+		"spamhaus spam-related", "=> spam-related", "spamhaus =>",
+		"spamhaus => two words", "spam\001haus => spam-related",
+	};
+	struct classify_overrides *o;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = (struct classify_overrides *)1;
+		err[0] = '\0';
+		assert_int_equal(classify_overrides_parse(bad[i], &o, err,
+							  sizeof(err)),
+				 -EINVAL);
+		assert_null(o);
+		assert_non_null(strstr(err, "rule"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_custom),
+		cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
