@@ -116,7 +116,8 @@ int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 
 /*
  * state_dbi - the LMDB handle of TABLE, for modules that keep their own
- * records (outbox.c: "outbox", "dead", "outbox_journal").  Returns 0,
+ * records (outbox.c: "outbox", "dead", "outbox_journal"; "notify";
+ * rates.c: "rates", "alerts"; incident.c: "incident", "held").  Returns 0,
  * -EINVAL for an unknown name, or -ENOENT for those in a read-only state
  * written before they existed (read them as empty).
  */

@@ -2,9 +2,11 @@
  * state.c - the LMDB environment under the state directory and its
  * tables: "rcpt" (address -> rcpt record), "files" (source -> file_rec),
  * "meta" (name -> u64, little-endian; "schema" is the schema version), and
- * "outbox" / "dead" / "outbox_journal" (provider actions, kept by
- * outbox.c through state_dbi()).  A read-only opening of a state written before the outbox
- * existed works: the two tables then read as empty.
+ * the later ones kept by their modules through state_dbi(): "outbox" /
+ * "dead" / "outbox_journal" / "notify" (outbox.c, notify), "rates" /
+ * "alerts" (rates.c), "incident" / "held" (incident.c).  A read-only
+ * opening of a state written before a later table existed works: the
+ * table then reads as empty.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
@@ -44,16 +46,25 @@
 
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
 #define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
-#define STATE_MAXDBS 8
+#define STATE_MAXDBS 16
+#define STATE_LATER_TABLES 8
+
+/* the tables that came after "rcpt", "files" and "meta": created on the
+   first read-write opening, read as empty from an older read-only state */
+static const char *const state_later_tables[STATE_LATER_TABLES] = {
+	"outbox", "dead", "notify", "outbox_journal",	/* outbox.c, notify */
+	"rates", "alerts",				/* rates.c */
+	"incident", "held",				/* incident.c */
+};
 
 struct state {
 	MDB_env *env;		/* NULL once unusable */
 	size_t open_map;	/* state_env_open: the map size to open with */
-	MDB_dbi rcpt, files, meta, outbox, dead, notify, journal;
-	bool has_outbox;	/* false: read-only state without the tables */
-	bool has_notify;	/* false: read-only state without "notify" */
-	bool has_journal;	/* false: read-only state without
-				   "outbox_journal" (outbox.c) */
+	MDB_dbi rcpt, files, meta;
+	/* the tables added after the first schema, in state_later_tables
+	   order; absent from a read-only state written before them */
+	MDB_dbi later[STATE_LATER_TABLES];
+	bool has_later[STATE_LATER_TABLES];
 	char *dir;
 	bool readonly;
 	size_t maxkey;		/* LMDB's key size limit */
@@ -240,46 +251,28 @@ static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 	return 0;
 }
 
-/* state_open_outbox - the "outbox" and "dead" tables; missing ones are
-   created, or (read-only) leave ST without them; 0 or -errno */
-static int state_open_outbox(struct state *st, MDB_txn *txn, char *err,
-			     size_t errlen)
+/* state_open_later - the tables of state_later_tables; missing ones are
+   created, or (read-only) left absent; 0 or -errno */
+static int state_open_later(struct state *st, MDB_txn *txn, char *err,
+			    size_t errlen)
 {
-	static const char *const names[] = { "outbox", "dead" };
-	MDB_dbi *dbis[] = { &st->outbox, &st->dead };
 	unsigned flags = st->readonly ? 0 : MDB_CREATE;
 	size_t i;
 	int mrc;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		mrc = mdb_dbi_open(txn, names[i], flags, dbis[i]);
+	for (i = 0; i < STATE_LATER_TABLES; i++) {
+		mrc = mdb_dbi_open(txn, state_later_tables[i], flags,
+				   &st->later[i]);
 		if (mrc == MDB_NOTFOUND && st->readonly)
-			return 0;	/* written before the outbox existed */
+			continue;	/* written before the table existed */
 		if (mrc) {
 			errmsg(err, errlen, "cannot open table %s in %s: %s",
-			       names[i], st->dir, mdb_strerror(mrc));
+			       state_later_tables[i], st->dir,
+			       mdb_strerror(mrc));
 			return state_mdb_rc(mrc);
 		}
+		st->has_later[i] = true;
 	}
-	st->has_outbox = true;
-	mrc = mdb_dbi_open(txn, "notify", flags, &st->notify);
-	if (mrc == MDB_NOTFOUND && st->readonly)
-		return 0;	/* written before notifications existed */
-	if (mrc) {
-		errmsg(err, errlen, "cannot open table notify in %s: %s",
-		       st->dir, mdb_strerror(mrc));
-		return state_mdb_rc(mrc);
-	}
-	st->has_notify = true;
-	mrc = mdb_dbi_open(txn, "outbox_journal", flags, &st->journal);
-	if (mrc == MDB_NOTFOUND && st->readonly)
-		return 0;	/* written before the journal existed */
-	if (mrc) {
-		errmsg(err, errlen, "cannot open table outbox_journal in %s: "
-		       "%s", st->dir, mdb_strerror(mrc));
-		return state_mdb_rc(mrc);
-	}
-	st->has_journal = true;
 	return 0;
 }
 
@@ -316,7 +309,7 @@ static int state_open_tables(struct state *st, char *err, size_t errlen)
 			goto abort;
 		}
 	}
-	rc = state_open_outbox(st, txn, err, errlen);
+	rc = state_open_later(st, txn, err, errlen);
 	if (rc)
 		goto abort;
 	rc = state_check_schema(st, txn, err, errlen);
@@ -844,20 +837,18 @@ int state_dbi(struct state *st, const char *table, MDB_dbi *dbi)
 		*dbi = st->files;
 	else if (strcmp(table, "meta") == 0)
 		*dbi = st->meta;
-	else if (strcmp(table, "outbox") == 0 || strcmp(table, "dead") == 0) {
-		if (!st->has_outbox)
+	else {
+		size_t i;
+
+		for (i = 0; i < STATE_LATER_TABLES; i++)
+			if (strcmp(table, state_later_tables[i]) == 0)
+				break;
+		if (i == STATE_LATER_TABLES)
+			return -EINVAL;
+		if (!st->has_later[i])
 			return -ENOENT;
-		*dbi = table[0] == 'o' ? st->outbox : st->dead;
-	} else if (strcmp(table, "notify") == 0) {
-		if (!st->has_notify)
-			return -ENOENT;
-		*dbi = st->notify;
-	} else if (strcmp(table, "outbox_journal") == 0) {
-		if (!st->has_journal)
-			return -ENOENT;
-		*dbi = st->journal;
-	} else
-		return -EINVAL;
+		*dbi = st->later[i];
+	}
 	return 0;
 }
 
