@@ -10,7 +10,7 @@
  *     soft-rate        soft bounces / attempts
  *     sender-rate      sender-side bounces / attempts
  * THRESHOLD a percentage ("0.3%") or a fraction ("0.003"), '>' or '>=',
- * DURATION a duration ("1h", "24h"), DIMENSION one of campaign,
+ * DURATION a duration from 1m to 7d ("1h", "24h"), DIMENSION one of campaign,
  * destination, source, sender, and VOLUME the least denominator (the
  * deliveries, or the attempts) for the rate to mean anything.  Rules are
  * separated by ';'.  ALERT_RULES_DEFAULT holds Gmail's and Amazon SES's

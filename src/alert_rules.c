@@ -114,9 +114,9 @@ static int ar_rule(const char *text, struct alert_rule *r, char *err,
 	    g_ascii_strcasecmp(tok[5], "per") != 0)
 		goto bad;
 	if (config_parse_duration(tok[4], &over) != 0 || over < 60 ||
-	    over > 31 * 86400) {
+	    over > 7 * 86400) {
 		errmsg(err, errlen, "alert '%.80s': '%s' is not a duration "
-		       "from 1m to 31d", text, tok[4]);
+		       "from 1m to 7d", text, tok[4]);
 		goto out;
 	}
 	r->over = over;

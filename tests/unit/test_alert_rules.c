@@ -92,7 +92,7 @@ static void test_refusals(void **state)
 	expect_refused("bounce-rate > lots over 1h per campaign", "not a rate");
 	expect_refused("bounce-rate > 5% over 10s per campaign",
 		       "not a duration");
-	expect_refused("bounce-rate > 5% over 60d per campaign",
+	expect_refused("bounce-rate > 5% over 8d per campaign",
 		       "not a duration");
 	expect_refused("bounce-rate > 5% over 1h per planet",
 		       "not campaign, destination");

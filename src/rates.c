@@ -1,0 +1,676 @@
+/*
+ * rates.c - live counts per campaign, destination, source and sender over
+ * sliding windows, and the [alerts] rules judged on them (rates.h).
+ *
+ * A name's memory is one block: the name, a ring of RATES_MINUTES minute
+ * slots, a ring of hour slots (the longest rule, at least a day), one
+ * running sum per distinct rule window of its dimension, and the causes
+ * of its last two hours.  Moving a ring forward subtracts, from each
+ * window's sum, the slot that leaves it; a record adds to its slots and to
+ * the sums of the windows it falls in.  Nothing here touches the disk.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "rates.h"
+
+#define RATES_DAY 86400
+
+/* the causes counted for alerts: PowerMTA's bounce categories, then
+   complaints; anything else is "other" */
+static const char *const rates_cause_names[] = {
+	"bad-mailbox", "bad-domain", "inactive-mailbox", "quota-issues",
+	"no-answer-from-host", "bad-connection", "bad-configuration",
+	"content-related", "invalid-sender", "message-expired",
+	"policy-related", "protocol-errors", "relaying-issues",
+	"routing-errors", "spam-related", "virus-related", "other",
+	"complaint",
+};
+#define RATES_NCAUSES G_N_ELEMENTS(rates_cause_names)
+#define RATES_CAUSE_OTHER 16
+#define RATES_CAUSE_COMPLAINT 17
+
+/* a rule window: the last K minutes, or the last K hours */
+struct rates_win {
+	bool hour;
+	int64_t k;
+};
+
+struct rates_name {
+	char name[RATES_NAME_MAX + 1];
+	enum alert_dimension dim;
+	int64_t day;		/* the day it was last admitted */
+	int64_t min_head;	/* minute of the newest minute slot, 0: none */
+	int64_t hour_head;
+	uint64_t raised;	/* a bit per rule */
+	size_t pend;		/* 1 + index of its latest pending delta */
+	uint32_t causes[2][RATES_NCAUSES];	/* by hour parity */
+	int64_t cause_hour[2];
+	uint32_t (*mring)[RATES_COUNTERS];
+	uint32_t (*hring)[RATES_COUNTERS];
+	uint64_t (*sums)[RATES_COUNTERS];	/* per window of the dim */
+};
+
+struct rates {
+	unsigned top;
+	struct alert_rule rules[ALERT_RULES_MAX];
+	size_t nrules;
+	/* per dimension: its distinct windows and its rules */
+	struct rates_win win[ALERT_DIMENSIONS][ALERT_RULES_MAX];
+	size_t nwin[ALERT_DIMENSIONS];
+	size_t rule_win[ALERT_RULES_MAX];
+	size_t dim_rules[ALERT_DIMENSIONS][ALERT_RULES_MAX];
+	size_t ndim_rules[ALERT_DIMENSIONS];
+	int64_t hours;		/* hour slots per name */
+	GHashTable *names[ALERT_DIMENSIONS];	/* name -> rates_name */
+	struct rates_name *other[ALERT_DIMENSIONS];
+	unsigned admitted[ALERT_DIMENSIONS];	/* names admitted on DAY */
+	int64_t day, now;
+	GArray *trans;		/* struct rates_transition */
+	GArray *pending;	/* struct rates_delta */
+};
+
+static void rn_free(gpointer p)
+{
+	g_free(p);
+}
+
+struct rates *rates_new(const struct rates_params *p,
+			const struct alert_rule *rules, size_t nrules)
+{
+	struct rates *r = g_new0(struct rates, 1);
+	size_t i, w, d;
+
+	r->top = p && p->top ? p->top : RATES_TOP_DEFAULT;
+	r->hours = 24;
+	if (nrules > ALERT_RULES_MAX)
+		nrules = ALERT_RULES_MAX;
+	memcpy(r->rules, rules, nrules * sizeof(*rules));
+	r->nrules = nrules;
+	for (i = 0; i < nrules; i++) {
+		struct rates_win win;
+
+		d = rules[i].dim;
+		win.hour = rules[i].over > 3600;
+		win.k = win.hour ? (rules[i].over + 3599) / 3600
+				 : (rules[i].over + 59) / 60;
+		if (!win.hour && win.k > RATES_MINUTES)
+			win.k = RATES_MINUTES;
+		if (win.hour && win.k > r->hours)
+			r->hours = win.k;
+		for (w = 0; w < r->nwin[d]; w++)
+			if (r->win[d][w].hour == win.hour &&
+			    r->win[d][w].k == win.k)
+				break;
+		if (w == r->nwin[d])
+			r->win[d][r->nwin[d]++] = win;
+		r->rule_win[i] = w;
+		r->dim_rules[d][r->ndim_rules[d]++] = i;
+	}
+	for (d = 0; d < ALERT_DIMENSIONS; d++)
+		r->names[d] = g_hash_table_new_full(g_str_hash, g_str_equal,
+						    NULL, rn_free);
+	r->trans = g_array_new(FALSE, FALSE, sizeof(struct rates_transition));
+	r->pending = g_array_new(FALSE, FALSE, sizeof(struct rates_delta));
+	return r;
+}
+
+void rates_free(struct rates *r)
+{
+	size_t d;
+
+	if (!r)
+		return;
+	for (d = 0; d < ALERT_DIMENSIONS; d++) {
+		g_hash_table_destroy(r->names[d]);
+		g_free(r->other[d]);
+	}
+	g_array_free(r->trans, TRUE);
+	g_array_free(r->pending, TRUE);
+	g_free(r);
+}
+
+bool rates_name_clean(const char *name, char *out)
+{
+	size_t i;
+
+	for (i = 0; name && name[i] && i < RATES_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		out[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[i] = '\0';
+	return i > 0;
+}
+
+/* rn_new - a name's block, rings and sums zero */
+static struct rates_name *rn_new(struct rates *r, enum alert_dimension dim,
+				 const char *clean)
+{
+	size_t msz = RATES_MINUTES * sizeof(uint32_t[RATES_COUNTERS]);
+	size_t hsz = (size_t)r->hours * sizeof(uint32_t[RATES_COUNTERS]);
+	size_t ssz = (r->nwin[dim] ? r->nwin[dim] : 1) *
+		     sizeof(uint64_t[RATES_COUNTERS]);
+	char *block = g_malloc0(sizeof(struct rates_name) + msz + hsz + ssz);
+	struct rates_name *n = (struct rates_name *)block;
+
+	g_strlcpy(n->name, clean, sizeof(n->name));
+	n->dim = dim;
+	n->day = -1;
+	n->mring = (void *)(block + sizeof(*n));
+	n->hring = (void *)(block + sizeof(*n) + msz);
+	n->sums = (void *)(block + sizeof(*n) + msz + hsz);
+	return n;
+}
+
+static int64_t rn_mod(int64_t x, int64_t m)
+{
+	int64_t v = x % m;
+
+	return v < 0 ? v + m : v;
+}
+
+static void rn_sub(uint64_t *sum, const uint32_t *slot)
+{
+	int i;
+
+	for (i = 0; i < RATES_COUNTERS; i++)
+		sum[i] = sum[i] >= slot[i] ? sum[i] - slot[i] : 0;
+}
+
+/* rn_ring_advance - move a ring (SLOTS long, newest at *HEAD) to TO */
+static void rn_ring_advance(struct rates *r, struct rates_name *n, bool hour,
+			    uint32_t (*ring)[RATES_COUNTERS], int64_t slots,
+			    int64_t *head, int64_t to)
+{
+	size_t w;
+	int64_t x;
+
+	if (to <= *head)
+		return;
+	if (to - *head >= slots) {
+		memset(ring, 0, (size_t)slots * sizeof(*ring));
+		for (w = 0; w < r->nwin[n->dim]; w++)
+			if (r->win[n->dim][w].hour == hour)
+				memset(n->sums[w], 0, sizeof(n->sums[w]));
+		*head = to;
+		return;
+	}
+	for (x = *head + 1; x <= to; x++) {
+		for (w = 0; w < r->nwin[n->dim]; w++)
+			if (r->win[n->dim][w].hour == hour)
+				rn_sub(n->sums[w],
+				       ring[rn_mod(x - r->win[n->dim][w].k,
+						   slots)]);
+		memset(ring[rn_mod(x, slots)], 0, sizeof(ring[0]));
+	}
+	*head = to;
+}
+
+/* rn_advance - move both rings of N to MINUTE */
+static void rn_advance(struct rates *r, struct rates_name *n, int64_t minute)
+{
+	if (n->min_head == 0) {
+		n->min_head = minute;
+		n->hour_head = minute / 60;
+		return;
+	}
+	rn_ring_advance(r, n, false, n->mring, RATES_MINUTES, &n->min_head,
+			minute);
+	rn_ring_advance(r, n, true, n->hring, r->hours, &n->hour_head,
+			minute / 60);
+}
+
+/* rn_ring_add - add C to the slot of AT (if the ring holds it) and to
+   the sums of the windows of kind HOUR that AT falls in */
+static void rn_ring_add(struct rates *r, struct rates_name *n, bool hour,
+			uint32_t (*ring)[RATES_COUNTERS], int64_t slots,
+			int64_t head, int64_t at, const uint32_t *c)
+{
+	size_t w;
+	int i;
+
+	if (at > head || at <= head - slots)
+		return;
+	for (i = 0; i < RATES_COUNTERS; i++)
+		ring[rn_mod(at, slots)][i] += c[i];
+	for (w = 0; w < r->nwin[n->dim]; w++)
+		if (r->win[n->dim][w].hour == hour &&
+		    at > head - r->win[n->dim][w].k)
+			for (i = 0; i < RATES_COUNTERS; i++)
+				n->sums[w][i] += c[i];
+}
+
+static void rn_counts(const uint64_t *s, struct alert_counts *c)
+{
+	c->deliveries = s[RATES_C_DELIVERIES];
+	c->hard = s[RATES_C_HARD];
+	c->soft = s[RATES_C_SOFT];
+	c->sender = s[RATES_C_SENDER];
+	c->complaints = s[RATES_C_COMPLAINTS];
+}
+
+static size_t rn_cause_index(const char *cause, bool complaint)
+{
+	size_t i;
+
+	if (complaint)
+		return RATES_CAUSE_COMPLAINT;
+	for (i = 0; cause && i < RATES_CAUSE_COMPLAINT; i++)
+		if (g_ascii_strcasecmp(cause, rates_cause_names[i]) == 0)
+			return i;
+	return RATES_CAUSE_OTHER;
+}
+
+/* rn_causes - the commonest causes of N's last two hours into T */
+static void rn_causes(const struct rates_name *n,
+		      struct rates_transition *t)
+{
+	uint64_t sum[RATES_NCAUSES] = { 0 };
+	size_t i, j, k;
+
+	for (k = 0; k < 2; k++)
+		if (n->cause_hour[k] >= n->hour_head - 1)
+			for (i = 0; i < RATES_NCAUSES; i++)
+				sum[i] += n->causes[k][i];
+	t->ncauses = 0;
+	for (j = 0; j < RATES_CAUSES_TOP; j++) {
+		size_t best = RATES_NCAUSES;
+
+		for (i = 0; i < RATES_NCAUSES; i++)
+			if (sum[i] && (best == RATES_NCAUSES ||
+				       sum[i] > sum[best]))
+				best = i;
+		if (best == RATES_NCAUSES)
+			break;
+		g_strlcpy(t->causes[j].what, rates_cause_names[best],
+			  sizeof(t->causes[j].what));
+		t->causes[j].n = sum[best];
+		sum[best] = 0;
+		t->ncauses++;
+	}
+}
+
+/* rn_judge - judge the rules of N's dimension; a change is a transition
+   at TIME, WHERE:LINE */
+static void rn_judge(struct rates *r, struct rates_name *n, int64_t time,
+		     const char *where, uint64_t line)
+{
+	size_t j;
+
+	for (j = 0; j < r->ndim_rules[n->dim]; j++) {
+		size_t i = r->dim_rules[n->dim][j];
+		const struct alert_rule *rule = &r->rules[i];
+		struct alert_counts c;
+		bool was = (n->raised >> i) & 1, up;
+		struct rates_transition t;
+
+		rn_counts(n->sums[r->rule_win[i]], &c);
+		up = alert_judge(rule, &c, was);
+		if (up == was)
+			continue;
+		n->raised ^= (uint64_t)1 << i;
+		memset(&t, 0, sizeof(t));
+		t.raised = up;
+		t.rule = i;
+		t.dim = n->dim;
+		g_strlcpy(t.name, n->name, sizeof(t.name));
+		t.rate = alert_rate(rule, &c, &t.volume);
+		t.counts = c;
+		t.time = time;
+		g_strlcpy(t.where, where ? where : "", sizeof(t.where));
+		t.line = line;
+		rn_causes(n, &t);
+		g_array_append_val(r->trans, t);
+	}
+}
+
+/* rates_set_now - T is the latest time seen; a new day resets the
+   admissions */
+static void rates_set_now(struct rates *r, int64_t t)
+{
+	if (t <= r->now)
+		return;
+	r->now = t;
+	if (t / RATES_DAY != r->day) {
+		r->day = t / RATES_DAY;
+		memset(r->admitted, 0, sizeof(r->admitted));
+	}
+}
+
+/* rn_other - the "(other)" name of DIM */
+static struct rates_name *rn_other(struct rates *r, enum alert_dimension dim)
+{
+	if (!r->other[dim])
+		r->other[dim] = rn_new(r, dim, RATES_OTHER);
+	return r->other[dim];
+}
+
+/* rn_get - the name NAME of DIM as counted for a record of DAY: itself
+   when admitted (or admissible) today, else "(other)".  A name first
+   seen in a late record of a past day is admitted for today.  RESTORE:
+   the name was admitted on DAY before a restart (the store holds it);
+   it counts against today's admissions only when DAY is today. */
+static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
+				 const char *name, int64_t day, bool restore)
+{
+	struct rates_name *n = g_hash_table_lookup(r->names[dim], name);
+	char clean[RATES_NAME_MAX + 1];
+
+	clean[0] = '\0';
+	if (!n) {
+		if (!rates_name_clean(name, clean))
+			return NULL;
+		n = g_hash_table_lookup(r->names[dim], clean);
+	}
+	if (n && (n->day >= day || (day < r->day && !restore)))
+		return n;	/* admitted, or a late record of a past day */
+	if (!n && strcmp(clean, RATES_OTHER) == 0)
+		return rn_other(r, dim);
+	if (restore && day < r->day) {
+		if (!n) {
+			n = rn_new(r, dim, clean);
+			g_hash_table_insert(r->names[dim], n->name, n);
+		}
+		if (n->day < day)
+			n->day = day;
+		return n;
+	}
+	if (r->admitted[dim] >= r->top)
+		return rn_other(r, dim);
+	if (!n) {
+		n = rn_new(r, dim, clean);
+		g_hash_table_insert(r->names[dim], n->name, n);
+	}
+	n->day = r->day;
+	r->admitted[dim]++;
+	return n;
+}
+
+/* rn_pending - add C of MINUTE to N's pending deltas */
+static void rn_pending(struct rates *r, struct rates_name *n, int64_t minute,
+		       const uint32_t *c)
+{
+	struct rates_delta *d = NULL;
+	int i;
+
+	if (n->pend) {
+		d = &g_array_index(r->pending, struct rates_delta,
+				   n->pend - 1);
+		if (d->minute != minute || d->name != n->name)
+			d = NULL;
+	}
+	if (!d) {
+		struct rates_delta nd;
+
+		memset(&nd, 0, sizeof(nd));
+		nd.dim = n->dim;
+		nd.name = n->name;
+		nd.minute = minute;
+		g_array_append_val(r->pending, nd);
+		n->pend = r->pending->len;
+		d = &g_array_index(r->pending, struct rates_delta,
+				   n->pend - 1);
+	}
+	for (i = 0; i < RATES_COUNTERS; i++)
+		d->c[i] += c[i];
+}
+
+void rates_add(struct rates *r, const struct rates_record *rec)
+{
+	uint32_t c[RATES_COUNTERS] = { 0 };
+	int64_t minute, day, hour;
+	size_t d;
+
+	if (rec->time <= 0)
+		return;
+	switch (rec->what) {
+	case RATES_DELIVERY:
+		c[RATES_C_DELIVERIES] = 1;
+		break;
+	case RATES_HARD:
+		c[RATES_C_HARD] = 1;
+		break;
+	case RATES_SOFT:
+		c[RATES_C_SOFT] = 1;
+		break;
+	default:
+		c[RATES_C_COMPLAINTS] = 1;
+		break;
+	}
+	if (rec->sender_side && (rec->what == RATES_HARD ||
+				 rec->what == RATES_SOFT))
+		c[RATES_C_SENDER] = 1;
+	minute = rec->time / 60;
+	hour = minute / 60;
+	day = rec->time / RATES_DAY;
+	rates_set_now(r, rec->time);
+	for (d = 0; d < ALERT_DIMENSIONS; d++) {
+		struct rates_name *n;
+
+		if (!rec->names[d] || !*rec->names[d])
+			continue;
+		n = rn_get(r, (enum alert_dimension)d, rec->names[d], day,
+			   false);
+		if (!n)
+			continue;
+		rn_advance(r, n, minute);
+		rn_ring_add(r, n, false, n->mring, RATES_MINUTES, n->min_head,
+			    minute, c);
+		rn_ring_add(r, n, true, n->hring, r->hours, n->hour_head,
+			    hour, c);
+		if (rec->what != RATES_DELIVERY && hour >= n->hour_head - 1) {
+			size_t k = (size_t)(hour & 1);
+
+			if (n->cause_hour[k] != hour) {
+				memset(n->causes[k], 0, sizeof(n->causes[k]));
+				n->cause_hour[k] = hour;
+			}
+			n->causes[k][rn_cause_index(rec->cause,
+					rec->what == RATES_COMPLAINT)]++;
+		}
+		rn_pending(r, n, minute, c);
+		rn_judge(r, n, rec->time, rec->where, rec->line);
+	}
+}
+
+/* rn_idle - whether N can be forgotten at minute NOW_MIN */
+static bool rn_idle(const struct rates *r, const struct rates_name *n,
+		    int64_t now_min)
+{
+	return n->raised == 0 && n->pend == 0 &&
+	       n->min_head <= now_min - RATES_MINUTES &&
+	       n->hour_head <= now_min / 60 - r->hours;
+}
+
+void rates_advance(struct rates *r, int64_t now)
+{
+	int64_t now_min;
+	size_t d;
+
+	rates_set_now(r, now);
+	now_min = r->now / 60;
+	for (d = 0; d < ALERT_DIMENSIONS; d++) {
+		GHashTableIter it;
+		gpointer k, v;
+
+		g_hash_table_iter_init(&it, r->names[d]);
+		while (g_hash_table_iter_next(&it, &k, &v)) {
+			struct rates_name *n = v;
+
+			if (n->raised) {
+				rn_advance(r, n, now_min);
+				rn_judge(r, n, r->now, NULL, 0);
+			}
+			if (rn_idle(r, n, now_min))
+				g_hash_table_iter_remove(&it);
+		}
+		if (r->other[d] && r->other[d]->raised) {
+			rn_advance(r, r->other[d], now_min);
+			rn_judge(r, r->other[d], r->now, NULL, 0);
+		}
+	}
+}
+
+int64_t rates_now(const struct rates *r)
+{
+	return r->now;
+}
+
+size_t rates_transitions(const struct rates *r,
+			 const struct rates_transition **t)
+{
+	*t = (const struct rates_transition *)(void *)r->trans->data;
+	return r->trans->len;
+}
+
+void rates_transitions_clear(struct rates *r)
+{
+	g_array_set_size(r->trans, 0);
+}
+
+size_t rates_pending(const struct rates *r, const struct rates_delta **d)
+{
+	*d = (const struct rates_delta *)(void *)r->pending->data;
+	return r->pending->len;
+}
+
+void rates_pending_clear(struct rates *r)
+{
+	size_t d;
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_array_set_size(r->pending, 0);
+	for (d = 0; d < ALERT_DIMENSIONS; d++) {
+		g_hash_table_iter_init(&it, r->names[d]);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			((struct rates_name *)v)->pend = 0;
+		if (r->other[d])
+			r->other[d]->pend = 0;
+	}
+}
+
+const struct alert_rule *rates_rules(const struct rates *r, size_t *n)
+{
+	*n = r->nrules;
+	return r->rules;
+}
+
+/* rn_find - NAME of DIM, "(other)" included; NULL when unknown */
+static struct rates_name *rn_find(const struct rates *r,
+				  enum alert_dimension dim, const char *name)
+{
+	if ((unsigned)dim >= ALERT_DIMENSIONS || !name)
+		return NULL;
+	if (strcmp(name, RATES_OTHER) == 0)
+		return r->other[dim];
+	return g_hash_table_lookup(r->names[dim], name);
+}
+
+bool rates_window(struct rates *r, enum alert_dimension dim,
+		  const char *name, int64_t seconds, struct alert_counts *c)
+{
+	struct rates_name *n = rn_find(r, dim, name);
+	uint64_t s[RATES_COUNTERS] = { 0 };
+	bool hour = seconds > 3600;
+	int64_t slots = hour ? r->hours : RATES_MINUTES;
+	int64_t k = hour ? (seconds + 3599) / 3600 : (seconds + 59) / 60;
+	int64_t now = hour ? r->now / 3600 : r->now / 60;
+	int64_t head, x;
+	int i;
+
+	if (!n)
+		return false;
+	head = hour ? n->hour_head : n->min_head;
+	if (k > slots)
+		k = slots;
+	for (x = now - k + 1; x <= now; x++)
+		if (x <= head && x > head - slots)
+			for (i = 0; i < RATES_COUNTERS; i++)
+				s[i] += (hour ? n->hring : n->mring)
+					[rn_mod(x, slots)][i];
+	rn_counts(s, c);
+	return true;
+}
+
+bool rates_raised(const struct rates *r, size_t rule, const char *name)
+{
+	const struct rates_name *n;
+
+	if (rule >= r->nrules)
+		return false;
+	n = rn_find(r, r->rules[rule].dim, name);
+	return n && ((n->raised >> rule) & 1);
+}
+
+void rates_foreach(const struct rates *r, enum alert_dimension dim,
+		   rates_name_cb cb, void *arg)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if ((unsigned)dim >= ALERT_DIMENSIONS)
+		return;
+	g_hash_table_iter_init(&it, r->names[dim]);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		cb(((struct rates_name *)v)->name, arg);
+	if (r->other[dim])
+		cb(RATES_OTHER, arg);
+}
+
+/* rn_restore_get - NAME of DIM for a restore at time T: created and
+   admitted for T's day when there is room */
+static struct rates_name *rn_restore_get(struct rates *r,
+					 enum alert_dimension dim,
+					 const char *name, int64_t t)
+{
+	char clean[RATES_NAME_MAX + 1];
+
+	if ((unsigned)dim >= ALERT_DIMENSIONS ||
+	    !rates_name_clean(name, clean))
+		return NULL;
+	return rn_get(r, dim, clean, t / RATES_DAY, true);
+}
+
+void rates_restore_counts(struct rates *r, enum alert_dimension dim,
+			  const char *name, int64_t start, bool hour,
+			  const uint32_t c[RATES_COUNTERS])
+{
+	struct rates_name *n;
+	int64_t minute = start / 60;
+
+	if (start <= 0)
+		return;
+	n = rn_restore_get(r, dim, name, start);
+	if (!n)
+		return;
+	rn_advance(r, n, minute);
+	if (hour)
+		rn_ring_add(r, n, true, n->hring, r->hours, n->hour_head,
+			    minute / 60, c);
+	else
+		rn_ring_add(r, n, false, n->mring, RATES_MINUTES, n->min_head,
+			    minute, c);
+}
+
+void rates_restore_now(struct rates *r, int64_t now)
+{
+	rates_set_now(r, now);
+}
+
+void rates_restore_alert(struct rates *r, size_t rule, const char *name)
+{
+	struct rates_name *n;
+
+	if (rule >= r->nrules)
+		return;
+	n = rn_find(r, r->rules[rule].dim, name);
+	if (!n)
+		n = rn_restore_get(r, r->rules[rule].dim, name,
+				   r->now > 0 ? r->now : 1);
+	if (n)
+		n->raised |= (uint64_t)1 << rule;
+}

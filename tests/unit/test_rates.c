@@ -1,0 +1,354 @@
+/*
+ * test_rates.c - the live windows and alerts: a complaint spike at one
+ * destination raised at the record that crossed, a campaign's bounce
+ * spike raised then cleared as time passes, no flapping at the line, the
+ * windows' sums against a count by hand, top-N admission with "(other)",
+ * pending deltas per name and minute, a restore that does not raise again,
+ * and hostile names.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rates.h"
+
+#define T0 1767225600	/* 2026-01-01 00:00:00 UTC */
+
+static struct rates *mk(const char *spec, unsigned top)
+{
+	struct alert_rule rules[ALERT_RULES_MAX];
+	struct rates_params p = { .top = top };
+	size_t n = 0;
+	char err[256] = "";
+
+	if (alert_rules_parse(spec, rules, &n, err, sizeof(err)) != 0)
+		fail_msg("rules: %s", err);
+	return rates_new(&p, rules, n);
+}
+
+static void rec(struct rates *r, int64_t t, enum rates_what what,
+		bool sender, const char *camp, const char *dest,
+		const char *src, uint64_t line)
+{
+	struct rates_record x;
+
+	memset(&x, 0, sizeof(x));
+	x.time = t;
+	x.what = what;
+	x.sender_side = sender;
+	x.names[ALERT_BY_CAMPAIGN] = camp;
+	x.names[ALERT_BY_DESTINATION] = dest;
+	x.names[ALERT_BY_SOURCE] = src;
+	x.names[ALERT_BY_SENDER] = "example.com";
+	x.cause = what == RATES_HARD ? "bad-mailbox" :
+		  what == RATES_SOFT ? "policy-related" : NULL;
+	x.where = "acct-1.csv";
+	x.line = line;
+	rates_add(r, &x);
+}
+
+static void test_complaint_spike(void **state)
+{
+	struct rates *r = mk("complaint-rate > 0.3% over 24h per destination "
+			     "min 1000", 0);
+	const struct rates_transition *t;
+	uint64_t line = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		rec(r, T0 + i, RATES_DELIVERY, false, "c1",
+		    i % 2 ? "gmail" : "yahoo", "10.0.0.1", ++line);
+	}
+	/* gmail has 1000 deliveries: 3 complaints is 0.3%, not over */
+	for (i = 0; i < 3; i++)
+		rec(r, T0 + 2000 + i, RATES_COMPLAINT, false, "c1", "gmail",
+		    "10.0.0.1", ++line);
+	assert_int_equal(rates_transitions(r, &t), 0);
+	rec(r, T0 + 2010, RATES_COMPLAINT, false, "c1", "gmail", "10.0.0.1",
+	    ++line);
+	assert_int_equal(rates_transitions(r, &t), 1);
+	assert_true(t[0].raised);
+	assert_int_equal(t[0].dim, ALERT_BY_DESTINATION);
+	assert_string_equal(t[0].name, "gmail");
+	assert_int_equal(t[0].line, line);
+	assert_string_equal(t[0].where, "acct-1.csv");
+	assert_int_equal(t[0].volume, 1000);
+	assert_int_equal(t[0].counts.complaints, 4);
+	assert_true(t[0].rate > 0.00399 && t[0].rate < 0.00401);
+	assert_int_equal(t[0].ncauses, 1);
+	assert_string_equal(t[0].causes[0].what, "complaint");
+	assert_int_equal(t[0].causes[0].n, 4);
+	assert_true(rates_raised(r, 0, "gmail"));
+	assert_false(rates_raised(r, 0, "yahoo"));
+	rates_transitions_clear(r);
+	/* more complaints keep it up without a second transition */
+	rec(r, T0 + 2020, RATES_COMPLAINT, false, "c1", "gmail", "10.0.0.1",
+	    ++line);
+	assert_int_equal(rates_transitions(r, &t), 0);
+	/* a day and a half later, with no records, the window is empty:
+	   the volume is under the minimum, the alert clears */
+	rates_advance(r, T0 + 36 * 3600);
+	assert_int_equal(rates_transitions(r, &t), 1);
+	assert_false(t[0].raised);
+	assert_string_equal(t[0].name, "gmail");
+	assert_string_equal(t[0].where, "");
+	assert_int_equal(t[0].time, T0 + 36 * 3600);
+	assert_false(rates_raised(r, 0, "gmail"));
+	rates_free(r);
+}
+
+static void test_bounce_spike_and_hysteresis(void **state)
+{
+	struct rates *r = mk("bounce-rate > 5% over 1h per campaign min 500",
+			     0);
+	const struct rates_transition *t;
+	size_t nt;
+	uint64_t line = 0;
+	int i, raised = 0, cleared = 0;
+
+	(void)state;
+	for (i = 0; i < 950; i++)
+		rec(r, T0 + i, RATES_DELIVERY, false, "spring", "gmail",
+		    "10.0.0.1", ++line);
+	for (i = 0; i < 50; i++)	/* exactly 5%: not over */
+		rec(r, T0 + 950 + i, RATES_HARD, false, "spring", "gmail",
+		    "10.0.0.1", ++line);
+	assert_int_equal(rates_transitions(r, &t), 0);
+	rec(r, T0 + 1000, RATES_HARD, false, "spring", "gmail", "10.0.0.1",
+	    ++line);
+	nt = rates_transitions(r, &t);
+	assert_int_equal(nt, 1);
+	assert_true(t[0].raised);
+	assert_int_equal(t[0].line, 1001);
+	assert_string_equal(t[0].causes[0].what, "bad-mailbox");
+	assert_int_equal(t[0].causes[0].n, 51);
+	rates_transitions_clear(r);
+	/* hovering around 5%: deliveries and bounces alternate, the rate
+	   stays above 4% (0.8 x 5%): no clear, no second raise */
+	for (i = 0; i < 400; i++)
+		rec(r, T0 + 1001 + i, i % 20 ? RATES_DELIVERY : RATES_HARD,
+		    false, "spring", "gmail", "10.0.0.1", ++line);
+	nt = rates_transitions(r, &t);
+	assert_int_equal(nt, 0);
+	/* deliveries only bring it under 4%: cleared once, at a record */
+	for (i = 0; i < 600 && !cleared; i++) {
+		rec(r, T0 + 1401 + i, RATES_DELIVERY, false, "spring",
+		    "gmail", "10.0.0.1", ++line);
+		nt = rates_transitions(r, &t);
+		if (nt) {
+			assert_int_equal(nt, 1);
+			assert_false(t[0].raised);
+			assert_true(t[0].rate < 0.04 + 1e-12);
+			assert_int_equal(t[0].line, line);
+			cleared++;
+		}
+	}
+	assert_int_equal(cleared, 1);
+	rates_transitions_clear(r);
+	/* an hour later the earlier records left the window: a fresh
+	   burst of 10% bounces over 500 attempts raises again */
+	for (i = 0; i < 600; i++)
+		rec(r, T0 + 7200 + i, i % 10 ? RATES_DELIVERY : RATES_HARD,
+		    false, "spring", "gmail", "10.0.0.1", ++line);
+	nt = rates_transitions(r, &t);
+	for (i = 0; i < (int)nt; i++)
+		raised += t[i].raised;
+	assert_int_equal(nt, 1);
+	assert_int_equal(raised, 1);
+	rates_free(r);
+}
+
+static void test_windows(void **state)
+{
+	struct rates *r = mk("soft-rate > 50% over 1h per source; "
+			     "soft-rate > 50% over 3h per source; "
+			     "sender-rate > 50% over 10m per source", 0);
+	struct alert_counts c;
+	int m;
+
+	(void)state;
+	/* one soft bounce a minute for 5 hours, every third sender-side */
+	for (m = 0; m < 300; m++)
+		rec(r, T0 + m * 60 + 5, RATES_SOFT, m % 3 == 0, "c", "gmail",
+		    "10.0.0.9", (uint64_t)m + 1);
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 3600, &c));
+	assert_int_equal(c.soft, 60);
+	assert_int_equal(c.sender, 20);
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 600, &c));
+	assert_int_equal(c.soft, 10);
+	/* 3 hours: the current hour (hour 4, complete: 60) and two before */
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 3 * 3600,
+				 &c));
+	assert_int_equal(c.soft, 180);
+	/* a day: all 300 (the hour ring holds 24 hours) */
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 86400, &c));
+	assert_int_equal(c.soft, 300);
+	assert_int_equal(c.sender, 100);
+	assert_false(rates_window(r, ALERT_BY_SOURCE, "10.0.0.8", 3600, &c));
+	/* a late record inside the last hour counts in the window */
+	rec(r, T0 + 299 * 60 - 1800, RATES_HARD, false, "c", "gmail",
+	    "10.0.0.9", 301);
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 3600, &c));
+	assert_int_equal(c.hard, 1);
+	/* one older than the minute ring counts in the hours only */
+	rec(r, T0 + 60, RATES_HARD, false, "c", "gmail", "10.0.0.9", 302);
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 3600, &c));
+	assert_int_equal(c.hard, 1);
+	assert_true(rates_window(r, ALERT_BY_SOURCE, "10.0.0.9", 86400, &c));
+	assert_int_equal(c.hard, 2);
+	/* the rules of 1h and 10m were raised (100% soft, 33% sender is
+	   not over 50%): the 1h and 3h soft rules, not the sender rule */
+	assert_true(rates_raised(r, 0, "10.0.0.9"));
+	assert_true(rates_raised(r, 1, "10.0.0.9"));
+	assert_false(rates_raised(r, 2, "10.0.0.9"));
+	rates_free(r);
+}
+
+static void count_cb(const char *name, void *arg)
+{
+	(void)name;
+	(*(int *)arg)++;
+}
+
+static void test_top_and_other(void **state)
+{
+	struct rates *r = mk("", 2);
+	struct alert_counts c;
+	int n = 0;
+
+	(void)state;
+	rec(r, T0 + 10, RATES_DELIVERY, false, "a", "gmail", "s", 1);
+	rec(r, T0 + 20, RATES_DELIVERY, false, "b", "gmail", "s", 2);
+	rec(r, T0 + 30, RATES_DELIVERY, false, "c", "gmail", "s", 3);
+	rec(r, T0 + 40, RATES_HARD, false, "d", "gmail", "s", 4);
+	rec(r, T0 + 50, RATES_DELIVERY, false, "a", "gmail", "s", 5);
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, "a", 3600, &c));
+	assert_int_equal(c.deliveries, 2);
+	assert_false(rates_window(r, ALERT_BY_CAMPAIGN, "c", 3600, &c));
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, RATES_OTHER, 3600,
+				 &c));
+	assert_int_equal(c.deliveries, 1);
+	assert_int_equal(c.hard, 1);
+	rates_foreach(r, ALERT_BY_CAMPAIGN, count_cb, &n);
+	assert_int_equal(n, 3);		/* a, b, (other) */
+	/* the next day c is admitted */
+	rec(r, T0 + 86400 + 5, RATES_DELIVERY, false, "c", "gmail", "s", 6);
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, "c", 3600, &c));
+	assert_int_equal(c.deliveries, 1);
+	rates_free(r);
+}
+
+static void test_pending(void **state)
+{
+	struct rates *r = mk("", 0);
+	const struct rates_delta *d;
+	size_t n, i, found = 0;
+
+	(void)state;
+	rec(r, T0 + 1, RATES_DELIVERY, false, "a", "gmail", "s", 1);
+	rec(r, T0 + 2, RATES_HARD, true, "a", "gmail", "s", 2);
+	rec(r, T0 + 61, RATES_SOFT, false, "a", "gmail", "s", 3);
+	n = rates_pending(r, &d);
+	assert_int_equal(n, 8);	/* 4 dimensions x 2 minutes */
+	for (i = 0; i < n; i++) {
+		if (d[i].dim != ALERT_BY_CAMPAIGN)
+			continue;
+		assert_string_equal(d[i].name, "a");
+		if (d[i].minute == T0 / 60) {
+			assert_int_equal(d[i].c[RATES_C_DELIVERIES], 1);
+			assert_int_equal(d[i].c[RATES_C_HARD], 1);
+			assert_int_equal(d[i].c[RATES_C_SENDER], 1);
+			found++;
+		} else {
+			assert_int_equal(d[i].minute, T0 / 60 + 1);
+			assert_int_equal(d[i].c[RATES_C_SOFT], 1);
+			found++;
+		}
+	}
+	assert_int_equal(found, 2);
+	rates_pending_clear(r);
+	assert_int_equal(rates_pending(r, &d), 0);
+	rec(r, T0 + 62, RATES_SOFT, false, "a", "gmail", "s", 4);
+	assert_int_equal(rates_pending(r, &d), 4);
+	rates_free(r);
+}
+
+static void test_restore(void **state)
+{
+	struct rates *r = mk("bounce-rate > 5% over 1h per campaign min 10",
+			     0);
+	const struct rates_transition *t;
+	uint32_t c[RATES_COUNTERS] = { 0 };
+	struct alert_counts ac;
+
+	(void)state;
+	rates_restore_now(r, T0 + 600);
+	c[RATES_C_DELIVERIES] = 90;
+	c[RATES_C_HARD] = 10;
+	rates_restore_counts(r, ALERT_BY_CAMPAIGN, "spring", T0 + 540, false,
+			     c);
+	rates_restore_counts(r, ALERT_BY_CAMPAIGN, "spring", T0, true, c);
+	rates_restore_alert(r, 0, "spring");
+	assert_true(rates_raised(r, 0, "spring"));
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, "spring", 3600, &ac));
+	assert_int_equal(ac.hard, 10);
+	assert_int_equal(ac.deliveries, 90);
+	/* one more bounce: still up, no second "raised" */
+	rec(r, T0 + 601, RATES_HARD, false, "spring", "gmail", "s", 1);
+	assert_int_equal(rates_transitions(r, &t), 0);
+	/* a restored name of yesterday stays known */
+	rates_restore_counts(r, ALERT_BY_CAMPAIGN, "winter", T0 - 3600, true,
+			     c);
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, "winter", 86400, &ac));
+	rates_free(r);
+}
+
+static void test_names(void **state)
+{
+	struct rates *r = mk("", 0);
+	char longname[200];
+	char out[RATES_NAME_MAX + 1];
+	struct alert_counts c;
+
+	(void)state;
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_true(rates_name_clean("a\x01" "b\xc3\xa9 c", out));
+	assert_string_equal(out, "a?b??" "?c");
+	assert_false(rates_name_clean("", out));
+	rec(r, T0, RATES_DELIVERY, false, longname, "gmail", "s", 1);
+	rec(r, T0, RATES_DELIVERY, false, longname, "gmail", "s", 2);
+	memset(out, 'x', RATES_NAME_MAX);
+	out[RATES_NAME_MAX] = '\0';
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, out, 60, &c));
+	assert_int_equal(c.deliveries, 2);
+	/* an empty or missing name is not counted in that dimension; a
+	   record without a time is not counted at all */
+	rec(r, T0, RATES_DELIVERY, false, "", "gmail", "s", 3);
+	rec(r, 0, RATES_DELIVERY, false, "z", "gmail", "s", 4);
+	assert_true(rates_window(r, ALERT_BY_DESTINATION, "gmail", 60, &c));
+	assert_int_equal(c.deliveries, 3);
+	assert_false(rates_window(r, ALERT_BY_CAMPAIGN, "z", 60, &c));
+	rates_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_complaint_spike),
+		cmocka_unit_test(test_bounce_spike_and_hysteresis),
+		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_top_and_other),
+		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
