@@ -124,6 +124,10 @@ void rates_add(struct rates *r, const struct rates_record *rec);
  */
 void rates_advance(struct rates *r, int64_t now);
 
+/* rates_hours - the hour slots each name keeps (the longest rule, at
+   least 24) */
+int64_t rates_hours(const struct rates *r);
+
 /* rates_now - the latest record time seen (0: none) */
 int64_t rates_now(const struct rates *r);
 

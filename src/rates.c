@@ -514,6 +514,11 @@ void rates_advance(struct rates *r, int64_t now)
 	}
 }
 
+int64_t rates_hours(const struct rates *r)
+{
+	return r->hours;
+}
+
 int64_t rates_now(const struct rates *r)
 {
 	return r->now;

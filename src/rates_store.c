@@ -1,0 +1,491 @@
+/*
+ * rates_store.c - the reputation monitor's counts and alerts in LMDB
+ * (rates_store.h): adding the pending deltas into minute, hour and day
+ * buckets, pruning past keeping, giving the windows back after a restart,
+ * and walking the buckets for bouncectl rates and the report.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "rates_store.h"
+
+#define RS_KEY_MAX (2 + 8 + RATES_NAME_MAX)
+#define RS_VAL_LEN (RATES_COUNTERS * 8)
+#define RS_PRUNE_EVERY 600	/* seconds of record time */
+
+static void rs_be_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t rs_be_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void rs_le_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t rs_le_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* rs_key - GRAN DIM START NAME into K (RS_KEY_MAX); its length */
+static size_t rs_key(uint8_t *k, char gran, enum alert_dimension dim,
+		     int64_t start, const char *name)
+{
+	size_t n = name ? strnlen(name, RATES_NAME_MAX) : 0;
+
+	k[0] = (uint8_t)gran;
+	k[1] = (uint8_t)('0' + dim);
+	rs_be_put(k + 2, (uint64_t)start);
+	if (n)
+		memcpy(k + 10, name, n);
+	return 10 + n;
+}
+
+/* rs_add - add C into the bucket KEY */
+static int rs_add(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
+		  const uint64_t *c)
+{
+	uint8_t buf[RS_VAL_LEN];
+	MDB_val k = { klen, (void *)key }, v;
+	int mrc, i;
+
+	mrc = mdb_get(txn, dbi, &k, &v);
+	if (mrc == 0 && v.mv_size == RS_VAL_LEN)
+		memcpy(buf, v.mv_data, RS_VAL_LEN);
+	else if (mrc == 0 || mrc == MDB_NOTFOUND)
+		memset(buf, 0, sizeof(buf));	/* new, or not ours: reset */
+	else
+		return state_mdb_errno(mrc);
+	for (i = 0; i < RATES_COUNTERS; i++)
+		rs_le_put(buf + 8 * i, rs_le_get(buf + 8 * i) + c[i]);
+	v.mv_size = RS_VAL_LEN;
+	v.mv_data = buf;
+	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+/* the buckets of a flush, merged: key bytes -> counts */
+static void rs_merge(GHashTable *h, char gran, const struct rates_delta *d,
+		     int64_t start)
+{
+	uint8_t key[RS_KEY_MAX];
+	size_t klen = rs_key(key, gran, d->dim, start, d->name);
+	GBytes *b = g_bytes_new(key, klen);
+	uint64_t *c = g_hash_table_lookup(h, b);
+	int i;
+
+	if (!c) {
+		c = g_new0(uint64_t, RATES_COUNTERS);
+		g_hash_table_insert(h, b, c);
+	} else
+		g_bytes_unref(b);
+	for (i = 0; i < RATES_COUNTERS; i++)
+		c[i] += d->c[i];
+}
+
+/* rs_prune_range - delete the keys of GRAN and DIM starting before
+   BEFORE */
+static int rs_prune_range(MDB_txn *txn, MDB_dbi dbi, char gran,
+			  enum alert_dimension dim, int64_t before)
+{
+	uint8_t key[RS_KEY_MAX];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		return rc;
+	k.mv_size = rs_key(key, gran, dim, 0, NULL);
+	k.mv_data = key;
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0) {
+		const uint8_t *p = k.mv_data;
+
+		if (k.mv_size < 10 || p[0] != (uint8_t)gran ||
+		    p[1] != (uint8_t)('0' + dim) ||
+		    rs_be_get(p + 2) >= (uint64_t)before)
+			break;
+		mrc = mdb_cursor_del(cur, 0);
+		if (mrc)
+			break;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+		if (mrc == EINVAL || mrc == MDB_NOTFOUND)
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return mrc == MDB_NOTFOUND ? 0 : state_mdb_errno(mrc);
+}
+
+/* rs_prune - at most once per RS_PRUNE_EVERY of record time */
+static int rs_prune(struct state *st, MDB_txn *txn, MDB_dbi dbi, int64_t now)
+{
+	uint64_t last = 0;
+	int rc, d;
+
+	rc = state_meta_get_u64(st, txn, "rates.pruned", &last);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (now - (int64_t)last < RS_PRUNE_EVERY)
+		return 0;
+	for (d = 0; d < ALERT_DIMENSIONS && rc == 0; d++) {
+		rc = rs_prune_range(txn, dbi, 'm', d, now - RATES_KEEP_MINUTES);
+		if (rc == 0)
+			rc = rs_prune_range(txn, dbi, 'h', d,
+					    now - RATES_KEEP_HOURS);
+		if (rc == 0)
+			rc = rs_prune_range(txn, dbi, 'd', d,
+					    now - RATES_KEEP_DAYS);
+	}
+	if (rc == 0 || rc == -ENOENT)
+		rc = state_meta_put_u64(st, txn, "rates.pruned",
+					(uint64_t)now);
+	return rc;
+}
+
+/* rs_alert_key - RULE NUL DIM NAME into K; its length */
+static size_t rs_alert_key(uint8_t *k, const char *rule,
+			   enum alert_dimension dim, const char *name)
+{
+	size_t rl = strnlen(rule, 159), nl = strnlen(name, RATES_NAME_MAX);
+
+	memcpy(k, rule, rl);
+	k[rl] = 0;
+	k[rl + 1] = (uint8_t)('0' + dim);
+	memcpy(k + rl + 2, name, nl);
+	return rl + 2 + nl;
+}
+
+/* rs_alerts_put - the transitions of R into table "alerts" */
+static int rs_alerts_put(struct state *st, MDB_txn *txn, struct rates *r)
+{
+	const struct rates_transition *t;
+	const struct alert_rule *rules;
+	size_t n, nrules, i;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = state_dbi(st, "alerts", &dbi);
+	if (rc)
+		return rc;
+	rules = rates_rules(r, &nrules);
+	n = rates_transitions(r, &t);
+	for (i = 0; i < n && rc == 0; i++) {
+		uint8_t key[160 + 2 + RATES_NAME_MAX], val[24];
+		MDB_val k, v;
+		int mrc;
+
+		if (t[i].rule >= nrules)
+			continue;
+		k.mv_size = rs_alert_key(key, rules[t[i].rule].text, t[i].dim,
+					 t[i].name);
+		k.mv_data = key;
+		if (!t[i].raised) {
+			mrc = mdb_del(txn, dbi, &k, NULL);
+			rc = mrc == MDB_NOTFOUND ? 0 : state_mdb_errno(mrc);
+			continue;
+		}
+		rs_le_put(val, (uint64_t)t[i].time);
+		memcpy(val + 8, &t[i].rate, 8);
+		rs_le_put(val + 16, t[i].volume);
+		v.mv_size = sizeof(val);
+		v.mv_data = val;
+		rc = state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+	}
+	return rc;
+}
+
+int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r)
+{
+	GHashTable *h = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
+					      (GDestroyNotify)g_bytes_unref,
+					      g_free);
+	const struct rates_delta *d;
+	int64_t now = rates_now(r);
+	size_t n, i;
+	GHashTableIter it;
+	gpointer k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = state_dbi(st, "rates", &dbi);
+	if (rc)
+		goto out;
+	n = rates_pending(r, &d);
+	for (i = 0; i < n; i++) {
+		int64_t start = d[i].minute * 60;
+
+		if (start >= now - RATES_KEEP_MINUTES)
+			rs_merge(h, 'm', &d[i], start);
+		if (start >= now - RATES_KEEP_HOURS)
+			rs_merge(h, 'h', &d[i], start - start % 3600);
+		if (start >= now - RATES_KEEP_DAYS)
+			rs_merge(h, 'd', &d[i], start - start % 86400);
+	}
+	g_hash_table_iter_init(&it, h);
+	while (rc == 0 && g_hash_table_iter_next(&it, &k, &v)) {
+		size_t klen;
+		const void *kp = g_bytes_get_data(k, &klen);
+
+		rc = rs_add(txn, dbi, kp, klen, v);
+	}
+	if (rc == 0)
+		rc = rs_alerts_put(st, txn, r);
+	if (rc == 0 && now > 0) {
+		rc = state_meta_put_u64(st, txn, "rates.now", (uint64_t)now);
+		if (rc == 0)
+			rc = rs_prune(st, txn, dbi, now);
+	}
+	if (rc == 0)
+		rates_pending_clear(r);
+out:
+	g_hash_table_destroy(h);
+	return rc;
+}
+
+int64_t rates_store_now(struct state *st, MDB_txn *txn)
+{
+	uint64_t v = 0;
+
+	if (state_meta_get_u64(st, txn, "rates.now", &v) != 0)
+		return 0;
+	return (int64_t)v;
+}
+
+char rates_store_gran(int64_t since, int64_t now)
+{
+	if (since >= now - RATES_KEEP_MINUTES)
+		return 'm';
+	if (since >= now - RATES_KEEP_HOURS)
+		return 'h';
+	return 'd';
+}
+
+int rates_store_walk(struct state *st, MDB_txn *txn, char gran,
+		     enum alert_dimension dim, int64_t since, int64_t until,
+		     rates_store_cb cb, void *arg)
+{
+	uint8_t key[RS_KEY_MAX];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc, mrc;
+
+	rc = state_dbi(st, "rates", &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		return rc;
+	k.mv_size = rs_key(key, gran, dim, since > 0 ? since : 0, NULL);
+	k.mv_data = key;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		char name[RATES_NAME_MAX + 1];
+		uint64_t c[RATES_COUNTERS];
+		size_t nl;
+		int i;
+
+		if (k.mv_size < 10 || p[0] != (uint8_t)gran ||
+		    p[1] != (uint8_t)('0' + dim) ||
+		    (int64_t)rs_be_get(p + 2) >= until)
+			break;
+		if (v.mv_size != RS_VAL_LEN)
+			continue;
+		nl = k.mv_size - 10;
+		if (nl > RATES_NAME_MAX)
+			nl = RATES_NAME_MAX;
+		memcpy(name, p + 10, nl);
+		name[nl] = '\0';
+		for (i = 0; i < RATES_COUNTERS; i++)
+			c[i] = rs_le_get((const uint8_t *)v.mv_data + 8 * i);
+		rc = cb(name, (int64_t)rs_be_get(p + 2), c, arg);
+		if (rc)
+			break;
+	}
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = state_mdb_errno(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* rs_alert_decode - a key and value of "alerts" into A; false when they
+   are not ours */
+static bool rs_alert_decode(const MDB_val *k, const MDB_val *v,
+			    struct rates_store_alert *a)
+{
+	const uint8_t *p = k->mv_data;
+	const uint8_t *nul = memchr(p, 0, k->mv_size);
+	size_t rl, nl;
+
+	if (!nul || v->mv_size != 24)
+		return false;
+	rl = (size_t)(nul - p);
+	if (rl >= sizeof(a->rule) || k->mv_size < rl + 2)
+		return false;
+	nl = k->mv_size - rl - 2;
+	if (nl > RATES_NAME_MAX || p[rl + 1] < '0' ||
+	    p[rl + 1] >= '0' + ALERT_DIMENSIONS)
+		return false;
+	memcpy(a->rule, p, rl);
+	a->rule[rl] = '\0';
+	a->dim = (enum alert_dimension)(p[rl + 1] - '0');
+	memcpy(a->name, p + rl + 2, nl);
+	a->name[nl] = '\0';
+	a->since = (int64_t)rs_le_get(v->mv_data);
+	memcpy(&a->rate, (const uint8_t *)v->mv_data + 8, 8);
+	a->volume = rs_le_get((const uint8_t *)v->mv_data + 16);
+	return true;
+}
+
+int rates_store_alerts(struct state *st, MDB_txn *txn,
+		       rates_store_alert_cb cb, void *arg)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc, mrc;
+
+	rc = state_dbi(st, "alerts", &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		return rc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct rates_store_alert a;
+
+		if (!rs_alert_decode(&k, &v, &a))
+			continue;
+		rc = cb(&a, arg);
+		if (rc)
+			break;
+	}
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = state_mdb_errno(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* the restore of the windows: every bucket into R */
+struct rs_restore {
+	struct rates *r;
+	enum alert_dimension dim;
+	bool hour;
+};
+
+static int rs_restore_cb(const char *name, int64_t start,
+			 const uint64_t c[RATES_COUNTERS], void *arg)
+{
+	struct rs_restore *x = arg;
+	uint32_t c32[RATES_COUNTERS];
+	int i;
+
+	for (i = 0; i < RATES_COUNTERS; i++)
+		c32[i] = c[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)c[i];
+	rates_restore_counts(x->r, x->dim, name, start, x->hour, c32);
+	return 0;
+}
+
+/* the restore of the alerts: up again when the rule still is */
+struct rs_alerts {
+	struct rates *r;
+	GPtrArray *gone;	/* GBytes keys of alerts of rules gone */
+};
+
+static int rs_alert_cb(const struct rates_store_alert *a, void *arg)
+{
+	struct rs_alerts *x = arg;
+	const struct alert_rule *rules;
+	size_t n, i;
+
+	rules = rates_rules(x->r, &n);
+	for (i = 0; i < n; i++)
+		if (rules[i].dim == a->dim &&
+		    strcmp(rules[i].text, a->rule) == 0) {
+			rates_restore_alert(x->r, i, a->name);
+			return 0;
+		}
+	{
+		uint8_t key[160 + 2 + RATES_NAME_MAX];
+		size_t klen = rs_alert_key(key, a->rule, a->dim, a->name);
+
+		g_ptr_array_add(x->gone, g_bytes_new(key, klen));
+	}
+	return 0;
+}
+
+int rates_store_load(struct state *st, MDB_txn *txn, struct rates *r)
+{
+	struct rs_alerts xa = { r, g_ptr_array_new_with_free_func(
+				       (GDestroyNotify)g_bytes_unref) };
+	int64_t now = rates_store_now(st, txn);
+	int64_t hours = rates_hours(r);
+	MDB_dbi dbi;
+	size_t i;
+	int rc = 0, d;
+
+	if (now > 0) {
+		rates_restore_now(r, now);
+		for (d = 0; d < ALERT_DIMENSIONS && rc == 0; d++) {
+			struct rs_restore x = { r, (enum alert_dimension)d,
+						true };
+			int64_t hstart = (now / 3600 - hours + 1) * 3600;
+			int64_t mstart = (now / 60 - RATES_MINUTES + 1) * 60;
+
+			rc = rates_store_walk(st, txn, 'h', x.dim, hstart,
+					      INT64_MAX, rs_restore_cb, &x);
+			x.hour = false;
+			if (rc == 0)
+				rc = rates_store_walk(st, txn, 'm', x.dim,
+						      mstart, INT64_MAX,
+						      rs_restore_cb, &x);
+		}
+	}
+	if (rc == 0)
+		rc = rates_store_alerts(st, txn, rs_alert_cb, &xa);
+	if (rc == 0 && xa.gone->len && state_dbi(st, "alerts", &dbi) == 0) {
+		for (i = 0; i < xa.gone->len && rc == 0; i++) {
+			size_t klen;
+			const void *kp = g_bytes_get_data(
+				g_ptr_array_index(xa.gone, i), &klen);
+			MDB_val k = { klen, (void *)kp };
+			int mrc = mdb_del(txn, dbi, &k, NULL);
+
+			if (mrc == EACCES)
+				break;	/* a read-only transaction */
+			rc = mrc == MDB_NOTFOUND ? 0 : state_mdb_errno(mrc);
+		}
+	}
+	g_ptr_array_free(xa.gone, TRUE);
+	return rc;
+}
