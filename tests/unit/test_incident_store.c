@@ -1,0 +1,230 @@
+/*
+ * test_incident_store.c - incidents and held bounces in LMDB: ids taken
+ * in order, a record read back field by field, samples kept distinct and
+ * cut, held bounces listed per incident only and dropped one by one, and
+ * the codecs refusing truncated or foreign bytes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "incident_store.h"
+#include "tstate.h"
+
+static int setup(void **state)
+{
+	static struct tstate t;
+
+	*state = &t;
+	return tstate_setup(&t, "test_incident_store");
+}
+
+static int teardown(void **state)
+{
+	return tstate_teardown(*state);
+}
+
+static void test_incidents(void **state)
+{
+	struct tstate *t = *state;
+	struct incident a, b, got;
+	char longtext[400];
+	MDB_txn *txn;
+
+	memset(&a, 0, sizeof(a));
+	strcpy(a.source, "192.0.2.10");
+	strcpy(a.dest, "microsoft");
+	a.first_time = 1767225600;
+	a.open_time = a.first_time + 300;
+	a.last_bounce = a.open_time + 60;
+	a.recipients = 12;
+	a.bounces = 14;
+	a.attempts = 20;
+	incident_add_sample(&a, "550 5.7.1 Unfortunately, messages from "
+			    "[192.0.2.10] weren't sent (S3150)");
+	incident_add_sample(&a, "550 5.7.1 Unfortunately, messages from "
+			    "[192.0.2.10] weren't sent (S3150)");
+	memset(longtext, 'x', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	incident_add_sample(&a, longtext);
+	incident_add_sample(&a, "");
+	assert_int_equal(a.nsamples, 2);
+	assert_int_equal(strlen(a.samples[1]), INCIDENT_SAMPLE_MAX - 1);
+	b = a;
+	strcpy(b.dest, "gmail");
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(incident_put(t->st, txn, &a), 0);
+	assert_int_equal(incident_put(t->st, txn, &b), 0);
+	assert_int_equal(a.id, 1);
+	assert_int_equal(b.id, 2);
+	/* closing it rewrites the same id */
+	a.state = INCIDENT_ST_CLOSED;
+	a.close_time = a.last_bounce + 7200;
+	a.held = 3;
+	a.applied = 2;
+	a.dropped = 1;
+	a.recovered = true;
+	assert_int_equal(incident_put(t->st, txn, &a), 0);
+	assert_int_equal(a.id, 1);
+	assert_int_equal(state_commit(txn), 0);
+	assert_int_equal(tstate_reopen(t), 0);
+	assert_int_equal(state_begin(t->st, false, &txn), 0);
+	assert_int_equal(incident_get(t->st, txn, 1, &got), 0);
+	assert_int_equal(got.state, INCIDENT_ST_CLOSED);
+	assert_string_equal(got.source, "192.0.2.10");
+	assert_string_equal(got.dest, "microsoft");
+	assert_int_equal(got.first_time, a.first_time);
+	assert_int_equal(got.close_time, a.close_time);
+	assert_int_equal(got.recipients, 12);
+	assert_int_equal(got.bounces, 14);
+	assert_int_equal(got.held, 3);
+	assert_int_equal(got.applied, 2);
+	assert_true(got.recovered);
+	assert_int_equal(got.nsamples, 2);
+	assert_string_equal(got.samples[0], a.samples[0]);
+	assert_int_equal(incident_get(t->st, txn, 2, &got), 0);
+	assert_string_equal(got.dest, "gmail");
+	assert_int_equal(got.state, INCIDENT_ST_OPEN);
+	assert_int_equal(incident_get(t->st, txn, 3, &got), -ENOENT);
+	state_abort(txn);
+	assert_string_equal(incident_state_name(INCIDENT_ST_DISCARDED),
+			    "discarded");
+}
+
+struct seen {
+	int n;
+	char addrs[4][64];
+};
+
+static int held_cb(const struct incident_held *h, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 4)
+		strcpy(s->addrs[s->n], h->addr);
+	s->n++;
+	assert_int_equal(h->klass, CLASS_HARD);
+	assert_string_equal(h->reason.dsn_status, "5.7.1");
+	return 0;
+}
+
+static void test_held(void **state)
+{
+	struct tstate *t = *state;
+	struct event ev;
+	struct event_extra x;
+	struct incident_held h;
+	struct seen s;
+	MDB_txn *txn;
+	const char *addrs[] = { "b@hotmail.com", "a@hotmail.com",
+				"c@outlook.com" };
+	size_t i;
+
+	memset(&ev, 0, sizeof(ev));
+	memset(&x, 0, sizeof(x));
+	x.mw_subscriber_uid = "ab12cd34ef";
+	ev.kind = EV_BOUNCE;
+	ev.klass = CLASS_HARD;
+	ev.time = 1767225600;
+	ev.bounce_cat = "policy-related";
+	ev.dsn_status = "5.7.1";
+	ev.dsn_diag = "550 5.7.1 (S3150)";
+	ev.job_id = "spring";
+	ev.source = "acct.csv";
+	ev.line = 7;
+	ev.x = &x;
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	for (i = 0; i < 3; i++) {
+		ev.rcpt = addrs[i];
+		incident_held_from_event(&h, &ev);
+		assert_int_equal(incident_hold(t->st, txn, i < 2 ? 5 : 6, &h),
+				 0);
+	}
+	assert_string_equal(h.mw_subscriber_uid, "ab12cd34ef");
+	assert_string_equal(h.reason.job_id, "spring");
+	assert_int_equal(h.reason.line, 7);
+	/* a second hold of the same address replaces the first */
+	ev.rcpt = addrs[0];
+	incident_held_from_event(&h, &ev);
+	assert_int_equal(incident_hold(t->st, txn, 5, &h), 0);
+	h.addr[0] = '\0';
+	assert_int_equal(incident_hold(t->st, txn, 5, &h), -EINVAL);
+	assert_int_equal(state_commit(txn), 0);
+
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(incident_held_foreach(t->st, txn, 5, held_cb, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.addrs[0], "a@hotmail.com");
+	assert_string_equal(s.addrs[1], "b@hotmail.com");
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(incident_held_foreach(t->st, txn, 4, held_cb, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(incident_held_del(t->st, txn, 5, "a@hotmail.com"),
+			 0);
+	assert_int_equal(incident_held_del(t->st, txn, 5, "a@hotmail.com"),
+			 -ENOENT);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(incident_held_foreach(t->st, txn, 5, held_cb, &s), 0);
+	assert_int_equal(s.n, 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(incident_held_foreach(t->st, txn, 6, held_cb, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.addrs[0], "c@outlook.com");
+	state_abort(txn);
+}
+
+static void test_codecs(void **state)
+{
+	struct incident a, got;
+	struct incident_held h, hg;
+	uint8_t buf[INCIDENT_ENCODED_MAX];
+	size_t len, cut;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.id = 9;
+	strcpy(a.source, "vmta-1");
+	strcpy(a.dest, "yahoo");
+	incident_add_sample(&a, "421 4.7.0 [TSS04] Messages temporarily "
+			    "deferred");
+	assert_int_equal(incident_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(incident_decode(buf, len, &got), 0);
+	assert_int_equal(got.id, 9);
+	for (cut = 0; cut < len; cut++)
+		assert_int_not_equal(incident_decode(buf, cut, &got), 0);
+	buf[0] = 77;
+	assert_int_equal(incident_decode(buf, len, &got), -EPROTO);
+	assert_int_equal(incident_encode(&a, buf, 10, &len), -ENOBUFS);
+	a.state = 9;
+	assert_int_equal(incident_encode(&a, buf, sizeof(buf), &len),
+			 -EINVAL);
+
+	memset(&h, 0, sizeof(h));
+	strcpy(h.addr, "x@example.org");
+	h.klass = CLASS_HARD;
+	assert_int_equal(incident_held_encode(&h, buf, sizeof(buf), &len), 0);
+	assert_int_equal(incident_held_decode(buf, len, &hg), 0);
+	assert_string_equal(hg.addr, "x@example.org");
+	for (cut = 0; cut < len; cut++)
+		assert_int_not_equal(incident_held_decode(buf, cut, &hg), 0);
+	buf[len] = 0;
+	assert_int_equal(incident_held_decode(buf, len + 1, &hg), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_incidents, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+		cmocka_unit_test(test_codecs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
