@@ -92,28 +92,36 @@ void incident_detect_free(struct incident_detect *d)
 	g_free(d);
 }
 
-/* id_key - "SOURCE\037DEST", bounded (g_free) */
-static char *id_key(const char *source, const char *dest)
+/* id_key - "SOURCE\037DEST", bounded, into BUF (2 * INCIDENT_KEY_MAX + 2) */
+static void id_key(char *buf, const char *source, const char *dest)
 {
-	return g_strdup_printf("%.*s\037%.*s", INCIDENT_KEY_MAX, source,
-			       INCIDENT_KEY_MAX, dest);
+	size_t ls = strnlen(source, INCIDENT_KEY_MAX);
+	size_t ld = strnlen(dest, INCIDENT_KEY_MAX);
+
+	memcpy(buf, source, ls);
+	buf[ls] = '\037';
+	memcpy(buf + ls + 1, dest, ld);
+	buf[ls + 1 + ld] = '\0';
 }
 
-/* id_pair_get - the pair of SOURCE and DEST; made when MAKE */
+/* id_pair_get - the pair of SOURCE and DEST; made when MAKE.  A record
+   of a pair never seen costs no allocation (most deliveries). */
 static struct id_pair *id_pair_get(struct incident_detect *d,
 				   const char *source, const char *dest,
 				   bool make)
 {
-	char *key = id_key(source, dest);
-	struct id_pair *p = g_hash_table_lookup(d->pairs, key);
+	char key[2 * INCIDENT_KEY_MAX + 2];
+	struct id_pair *p;
 	size_t ls;
 
-	if (p || !make) {
-		g_free(key);
+	if (!make && g_hash_table_size(d->pairs) == 0)
+		return NULL;
+	id_key(key, source, dest);
+	p = g_hash_table_lookup(d->pairs, key);
+	if (p || !make)
 		return p;
-	}
 	p = g_new0(struct id_pair, 1);
-	p->key = key;
+	p->key = g_strdup(key);
 	ls = strnlen(source, INCIDENT_KEY_MAX);
 	p->src_dest = g_malloc(ls + 1 + strnlen(dest, INCIDENT_KEY_MAX) + 1);
 	memcpy(p->src_dest, source, ls);
@@ -398,10 +406,13 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 bool incident_detect_open(const struct incident_detect *d, const char *source,
 			  const char *dest)
 {
-	char *key = id_key(source, dest);
-	const struct id_pair *p = g_hash_table_lookup(d->pairs, key);
+	char key[2 * INCIDENT_KEY_MAX + 2];
+	const struct id_pair *p;
 
-	g_free(key);
+	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
+		return false;
+	id_key(key, source, dest);
+	p = g_hash_table_lookup(d->pairs, key);
 	return p && p->open;
 }
 
