@@ -6,7 +6,14 @@ are Python unittest modules in tests/integration/ that run the real
 binaries of BUILD against temporary spools, states and fake servers on
 127.0.0.1.  The last line is "N passed, M failed"; the exit code is 0 only
 when nothing failed and something ran.
+
+Integration modules run in parallel worker processes (-j, default twice
+the CPUs: most of their time is spent waiting on the binaries and the fake
+servers), the slowest first as the last run measured them
+(BUILD/test-times.json); each module's output is printed whole when it
+ends, so lines of different modules never interleave.
 """
+import json
 import argparse
 import glob
 import os
@@ -52,13 +59,110 @@ class CountingResult(unittest.TextTestResult):
     pass
 
 
+RAN_RE = re.compile(r'^Ran (\d+) tests? in', re.M)
+FAILED_RE = re.compile(r'^FAILED \((.*)\)$', re.M)
+SKIPPED_RE = re.compile(r'skipped=(\d+)')
+
+
+def module_counts(out):
+    """(passed, failed) from a unittest run's output."""
+    m = RAN_RE.search(out)
+    ran = int(m.group(1)) if m else 0
+    bad = skipped = 0
+    f = FAILED_RE.search(out)
+    if f:
+        for part in f.group(1).split(','):
+            k, _, v = part.strip().partition('=')
+            if k in ('failures', 'errors', 'unexpected successes'):
+                bad += int(v)
+            elif k == 'skipped':
+                skipped += int(v)
+    else:
+        s = SKIPPED_RE.search(out)
+        skipped = int(s.group(1)) if s else 0
+    if not m:
+        bad = max(bad, 1)      # the module did not even load, or was killed
+    return ran - bad - skipped, bad
+
+
+def run_integration(build, pattern, jobs, timeout):
+    """Every integration module in a pool of JOBS processes; returns
+    (passed, failed)."""
+    idir = os.path.join(HERE, 'integration')
+    mods = sorted(os.path.basename(p)[:-3]
+                  for p in glob.glob(os.path.join(idir, 'test_*.py')))
+    times_path = os.path.join(build, 'test-times.json')
+    try:
+        with open(times_path) as f:
+            times = json.load(f)
+    except (OSError, ValueError):
+        times = {}
+    # the slowest first; modules never timed by their size
+    mods.sort(key=lambda m: -times.get(
+        m, os.path.getsize(os.path.join(idir, m + '.py')) / 1000.0))
+    env = dict(os.environ, BOUNCED_BUILD=build,
+               PYTHONPATH=os.pathsep.join([idir, HERE]))
+    sanitizer_env(env)
+    pending, running = list(mods), {}
+    passed = failed = 0
+    while pending or running:
+        while pending and len(running) < jobs:
+            m = pending.pop(0)
+            cmd = [sys.executable, '-m', 'unittest', '-v']
+            if pattern:
+                cmd += ['-k', pattern]
+            cmd.append(m)
+            outf = open(os.path.join(build, 'test-%s.out' % m), 'w+b')
+            p = subprocess.Popen(cmd, cwd=idir, env=env, stdout=outf,
+                                 stderr=subprocess.STDOUT)
+            running[p] = (m, outf, time.time())
+        done = None
+        while done is None:
+            for p in running:
+                if p.poll() is not None:
+                    done = p
+                    break
+                m, outf, t = running[p]
+                if time.time() - t > timeout:
+                    p.kill()
+            if done is None:
+                time.sleep(0.05)
+        m, outf, t = running.pop(done)
+        outf.seek(0)
+        out = outf.read().decode('utf-8', 'replace')
+        outf.close()
+        os.unlink(outf.name)
+        ok, bad = module_counts(out)
+        if 'Ran 0 tests' in out and pattern:
+            bad = 0
+        passed += ok
+        failed += bad
+        times[m] = round(time.time() - t, 1)
+        sys.stdout.write(out)
+        print('integration %-24s %3d passed, %d failed  %.1f s  %s' %
+              (m, ok, bad, times[m], 'ok' if bad == 0 else 'FAILED'),
+              flush=True)
+    try:
+        with open(times_path, 'w') as f:
+            json.dump(times, f, indent=1, sort_keys=True)
+    except OSError:
+        pass
+    return passed, failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--build', default='build', help='build directory')
     ap.add_argument('--unit-only', action='store_true')
     ap.add_argument('--integration-only', action='store_true')
     ap.add_argument('-k', dest='pattern', help='only tests whose name has this')
-    ap.add_argument('--timeout', type=int, default=600)
+    ap.add_argument('--timeout', type=int, default=600,
+                    help='seconds a unit program or integration module '
+                    'may take')
+    ap.add_argument('-j', '--jobs', type=int,
+                    default=2 * (os.cpu_count() or 1),
+                    help='integration modules run at once (1: in this '
+                    'process, one after the other)')
     args = ap.parse_args()
 
     build = os.path.abspath(os.path.join(ROOT, args.build))
@@ -79,7 +183,12 @@ def main():
             if bad:
                 sys.stdout.write(out)
 
-    if not args.unit_only:
+    if not args.unit_only and args.jobs > 1:
+        ok, bad = run_integration(build, args.pattern, args.jobs,
+                                  args.timeout)
+        passed += ok
+        failed += bad
+    elif not args.unit_only:
         os.environ['BOUNCED_BUILD'] = build
         sanitizer_env(os.environ)
         sys.path.insert(0, os.path.join(HERE, 'integration'))

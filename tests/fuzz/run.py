@@ -5,11 +5,12 @@
 
 Each DIR/fuzz_NAME binary runs for N seconds (default 30) over a temporary
 copy of its seed corpus tests/fuzz/corpus/NAME/, so the repository is not
-changed.  Crash inputs are kept in DIR/fuzz-artifacts/NAME/.  One line per
+changed; as many run at once as there are CPUs (--jobs).  Crash inputs are kept in DIR/fuzz-artifacts/NAME/.  One line per
 target, then "N passed, M failed"; the exit code is 1 when a target
 crashed, failed to run, or none was found.
 """
 import argparse
+import concurrent.futures
 import glob
 import os
 import shutil
@@ -97,7 +98,11 @@ def main():
                     help='directory holding the fuzz_* binaries')
     ap.add_argument('--seconds', type=int, default=30,
                     help='time given to each target (default 30)')
+    ap.add_argument('--jobs', type=int, default=os.cpu_count() or 1,
+                    help='targets run at once (default: the CPUs)')
     args = ap.parse_args()
+    if args.jobs < 1:
+        ap.error('--jobs must be at least 1')
     if args.seconds < 1:
         ap.error('--seconds must be at least 1')
 
@@ -108,10 +113,14 @@ def main():
         print('0 passed, 0 failed')
         return 1
     passed = failed = 0
-    for path in found:
-        name = os.path.basename(path)
-        print('%s: running %d s...' % (name, args.seconds), flush=True)
-        ok, summary, tail = run_target(path, args.seconds, args.build)
+    print('fuzz: %d targets, %d s each, %d at once' %
+          (len(found), args.seconds, args.jobs), flush=True)
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        runs = [(os.path.basename(p),
+                 pool.submit(run_target, p, args.seconds, args.build))
+                for p in found]
+    for name, fut in runs:
+        ok, summary, tail = fut.result()
         if ok:
             passed += 1
             print('%s: ok (%s)' % (name, summary), flush=True)
