@@ -71,6 +71,7 @@ struct event {
 	const char *dsn_status;	/* "5.1.1" */
 	const char *dsn_diag;
 	const char *vmta;
+	const char *source_ip;	/* dlvSourceIp: the IP it was sent from */
 	const char *job_id;
 	const char *feedback_type;
 	/* what few records carry (NULL: nothing): provider identifiers

@@ -116,6 +116,13 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 bool incident_detect_open(const struct incident_detect *d, const char *source,
 			  const char *dest);
 
+/* incident_detect_rcpts - the hashes of the distinct recipients of
+   SOURCE to DEST's sender-side bounces in the window now (at most MAX
+   into OUT); how many */
+size_t incident_detect_rcpts(const struct incident_detect *d,
+			     const char *source, const char *dest,
+			     uint64_t *out, size_t max);
+
 /* incident_detect_pairs - pairs tracked now (for tests and metrics) */
 size_t incident_detect_pairs(const struct incident_detect *d);
 

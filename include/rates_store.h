@@ -26,10 +26,11 @@
 
 /*
  * rates_store_flush - add R's pending deltas into TXN, record the alerts
- * of R's transitions (up or down), prune what is past keeping (at most
- * once per ten minutes of record time), then clear the pending deltas
- * (not the transitions: the caller reports them).  0 or -errno (-ENOSPC:
- * grow the map and replay; the deltas are kept for the replay).
+ * of R's transitions (up or down), and prune what is past keeping (at
+ * most once per ten minutes of record time).  The deltas and transitions
+ * stay: once TXN is committed the caller clears them
+ * (rates_pending_clear, rates_transitions_clear); when it is aborted it
+ * may flush them again.  0 or -errno.
  */
 int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r);
 

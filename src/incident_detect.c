@@ -416,6 +416,28 @@ bool incident_detect_open(const struct incident_detect *d, const char *source,
 	return p && p->open;
 }
 
+size_t incident_detect_rcpts(const struct incident_detect *d,
+			     const char *source, const char *dest,
+			     uint64_t *out, size_t max)
+{
+	char key[2 * INCIDENT_KEY_MAX + 2];
+	const struct id_pair *p;
+	GHashTableIter it;
+	gpointer k, v;
+	size_t n = 0;
+
+	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
+		return 0;
+	id_key(key, source, dest);
+	p = g_hash_table_lookup(d->pairs, key);
+	if (!p || !p->rcpts)
+		return 0;
+	g_hash_table_iter_init(&it, p->rcpts);
+	while (n < max && g_hash_table_iter_next(&it, &k, &v))
+		out[n++] = (uint64_t)*(const int64_t *)k;
+	return n;
+}
+
 size_t incident_detect_pairs(const struct incident_detect *d)
 {
 	return g_hash_table_size(d->pairs);

@@ -259,8 +259,6 @@ int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r)
 		if (rc == 0)
 			rc = rs_prune(st, txn, dbi, now);
 	}
-	if (rc == 0)
-		rates_pending_clear(r);
 out:
 	g_hash_table_destroy(h);
 	return rc;

@@ -67,6 +67,7 @@ static void flush(struct tstate *t, struct rates *r)
 	assert_int_equal(rates_store_flush(t->st, txn, r), 0);
 	assert_int_equal(state_commit(txn), 0);
 	rates_transitions_clear(r);
+	rates_pending_clear(r);
 }
 
 struct sum {

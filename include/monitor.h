@@ -1,0 +1,143 @@
+/*
+ * monitor.h - what bounced watches beside each recipient: sender-side
+ * incidents per source and destination (incident_detect.h,
+ * incident_store.h) and rates per campaign, destination, source and
+ * sender with their alerts (rates.h, rates_store.h).
+ *
+ * Ingest feeds it every classified record in reading order
+ * (monitor_feed), which tells whether a hard bounce is to be held by an
+ * incident; when it applies a batch it asks whether a soft bounce fell
+ * inside an incident (monitor_in_incident: such a bounce never counts
+ * toward escalation), and in the same write transaction calls
+ * monitor_commit, which stores the counts, the incidents and the held
+ * bounces, applies what closed incidents held (through a hook), and hands
+ * the incident and alert transitions to the hooks (log, digest, webhook).
+ *
+ * Record times only, never the clock: a replay of the same files gives
+ * the same incidents and alerts at the same records.
+ */
+#ifndef BOUNCED_MONITOR_H
+#define BOUNCED_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert_rules.h"
+#include "event.h"
+#include "incident_detect.h"
+#include "incident_store.h"
+#include "rates.h"
+#include "state.h"
+
+struct monitor_params {
+	bool incidents;			/* [incidents] enabled */
+	struct incident_params ip;	/* window, min-recipients ... */
+	bool hold_hard;			/* [incidents] hold-hard */
+	int64_t keep;			/* seconds closed incidents still
+					   discount soft bounces (the soft
+					   window) */
+	const char *domain_groups;	/* NULL: DOMAIN_GROUPS_DEFAULT */
+	char **sender_categories;	/* NULL-terminated, lower case */
+	bool rates;			/* the rate monitor */
+	const char *alerts;		/* NULL: ALERT_RULES_DEFAULT */
+	unsigned rates_top;
+};
+
+/* what the monitor tells its users (every hook may be NULL) */
+struct monitor_hooks {
+	/* an incident opened (OPENED true) or closed, as stored */
+	void (*incident)(const struct incident *inc, bool opened, void *arg);
+	/* an alert raised or cleared */
+	void (*alert)(const struct rates_transition *t,
+		      const struct alert_rule *rule, void *arg);
+	/* whether ADDR was delivered to after T (a held bounce of such an
+	   address is dropped) */
+	bool (*delivered_since)(MDB_txn *txn, const char *addr, int64_t t,
+				void *arg);
+	/* apply a held hard bounce now (its incident closed); 0 or -errno
+	   (the commit fails: -ENOSPC grows the map and replays) */
+	int (*release)(MDB_txn *txn, const struct incident_held *h,
+		       void *arg);
+	void *arg;
+};
+
+struct monitor;
+
+/*
+ * monitor_new - a monitor with P (copied, the strings parsed); 0, or
+ * -EINVAL with ERR naming what is wrong in the domain groups or the alert
+ * rules.
+ */
+int monitor_new(struct monitor **out, const struct monitor_params *p,
+		const struct monitor_hooks *hooks, char *err, size_t errlen);
+void monitor_free(struct monitor *m);
+
+/* monitor_load - the windows, alerts and incidents of ST (a restart):
+   before the first record is fed */
+int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn);
+
+/* monitor_sender_side - whether bounce EV has a sender-side cause: its
+   category in sender-categories, or an enhanced status 5.7.x / 4.7.x */
+bool monitor_sender_side(const struct monitor *m, const struct event *ev);
+
+/* monitor_dest - the destination (domain group) of address ADDR */
+const char *monitor_dest(struct monitor *m, const char *addr);
+
+/* monitor_source - the source of EV: its dlvSourceIp, else its vmta;
+   NULL when it has neither */
+const char *monitor_source(const struct event *ev);
+
+/* monitor_source_hash - the 32-bit hash of a source kept with each soft
+   bounce (0 for none) */
+uint32_t monitor_source_hash(const char *source);
+
+/*
+ * monitor_feed - count EV (classified) in the rates and the incident
+ * detector.  Returns the id of the open incident that holds EV when EV is
+ * a hard bounce of a source and destination in an incident (and
+ * hold-hard is on), else 0.
+ */
+uint64_t monitor_feed(struct monitor *m, const struct event *ev);
+
+/*
+ * monitor_in_incident - whether a bounce at T from the source of hash
+ * SRC to address ADDR fell inside an incident (open, or closed within
+ * the keep time), from its first bounce to its close.
+ */
+bool monitor_in_incident(struct monitor *m, uint32_t src, const char *addr,
+			 int64_t t);
+
+/*
+ * monitor_hold - store EV (a hard bounce monitor_feed said incident ID
+ * holds) in TXN; 0 or -errno.
+ */
+int monitor_hold(struct monitor *m, struct state *st, MDB_txn *txn,
+		 uint64_t id, const struct event *ev);
+
+/*
+ * monitor_commit - in TXN: the rates' counts and alerts, the incidents
+ * opened, changed and closed since the last commit, the bounces of closed
+ * incidents applied (hooks->release) or dropped (delivered since); then
+ * the hooks hear of the transitions.  0 or -errno; on failure nothing is
+ * forgotten: the caller aborts, (grows the map,) and calls it again.
+ */
+int monitor_commit(struct monitor *m, struct state *st, MDB_txn *txn);
+
+/*
+ * monitor_committed - the transaction of the last monitor_commit was
+ * committed: the transitions are reported to the hooks and forgotten.
+ */
+void monitor_committed(struct monitor *m);
+
+/* monitor_advance - time passes to NOW (no record for a while): quiet
+   incidents close and drained alerts clear at the next commit */
+void monitor_advance(struct monitor *m, int64_t now);
+
+/* monitor_rates - the rate monitor (NULL when off), for views */
+struct rates *monitor_rates(struct monitor *m);
+
+/* monitor_open_incidents - how many incidents are open now */
+size_t monitor_open_incidents(const struct monitor *m);
+
+#endif

@@ -1,0 +1,633 @@
+/*
+ * monitor.c - incidents and rates beside the recipients (monitor.h): the
+ * glue between ingest and incident_detect / incident_store / rates /
+ * rates_store.
+ *
+ * Incidents live in memory while they matter (open, or closed within the
+ * keep time, for the soft-bounce check) and in LMDB for good.  What a
+ * record changes in memory at monitor_feed (counters, an incident opening
+ * or closing) is written at the next monitor_commit from copies, so that
+ * an aborted transaction can be committed again without counting twice;
+ * monitor_committed adopts the copies and tells the hooks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "classify.h"
+#include "domain_group.h"
+#include "log.h"
+#include "monitor.h"
+#include "rates_store.h"
+
+#define MON_DEST_CACHE_MAX 65536
+
+struct mon_incident {
+	struct incident inc;	/* as committed, plus feed-time counters */
+	struct incident next;	/* what the pending commit writes */
+	uint32_t src_hash;
+	bool dirty;		/* changed since the last commit */
+	bool closing;		/* closed since the last commit: release */
+	bool opened;		/* opened since the last commit */
+	GHashTable *rcpts;	/* open: distinct recipients protected */
+};
+
+struct monitor {
+	struct monitor_params p;
+	struct monitor_hooks h;
+	char **sender_cats;
+	struct domain_groups *groups;
+	GHashTable *dest_cache;	/* domain -> destination (interned) */
+	struct incident_detect *detect;
+	struct rates *rates;
+	GPtrArray *incidents;	/* struct mon_incident *, by id */
+	uint64_t next_id;	/* the next incident id */
+	int64_t now;		/* the newest record time */
+	bool committing;	/* a commit's copies await monitor_committed */
+	GArray *reports;	/* struct mon_report, told at committed */
+	struct state *st;
+};
+
+struct mon_report {
+	struct incident inc;
+	bool opened;
+};
+
+static void mon_incident_free(gpointer p)
+{
+	struct mon_incident *mi = p;
+
+	if (mi->rcpts)
+		g_hash_table_destroy(mi->rcpts);
+	g_free(mi);
+}
+
+/* mon_hash64 - FNV-1a of S */
+static uint64_t mon_hash64(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; s && *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+uint32_t monitor_source_hash(const char *source)
+{
+	uint64_t h;
+
+	if (!source || !*source)
+		return 0;
+	h = mon_hash64(source);
+	h = (uint32_t)(h ^ (h >> 32));
+	return h ? (uint32_t)h : 1;
+}
+
+int monitor_new(struct monitor **out, const struct monitor_params *p,
+		const struct monitor_hooks *hooks, char *err, size_t errlen)
+{
+	struct monitor *m = g_new0(struct monitor, 1);
+	struct alert_rule rules[ALERT_RULES_MAX];
+	size_t nrules = 0;
+	int rc;
+
+	m->p = *p;
+	if (hooks)
+		m->h = *hooks;
+	m->p.domain_groups = NULL;
+	m->p.alerts = NULL;
+	m->sender_cats = g_strdupv(p->sender_categories);
+	m->p.sender_categories = m->sender_cats;
+	rc = domain_groups_parse(p->domain_groups, &m->groups, err, errlen);
+	if (rc)
+		goto fail;
+	if (p->rates) {
+		struct rates_params rp = { .top = p->rates_top };
+
+		rc = alert_rules_parse(p->alerts, rules, &nrules, err, errlen);
+		if (rc)
+			goto fail;
+		m->rates = rates_new(&rp, rules, nrules);
+	}
+	if (p->incidents) {
+		m->detect = incident_detect_new(&p->ip);
+		if (!m->detect) {
+			rc = -EINVAL;
+			snprintf(err, errlen, "[incidents]: window, quiet and "
+				 "min-recipients must be positive, min-share "
+				 "from 0 to 1");
+			goto fail;
+		}
+	}
+	m->dest_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      NULL);
+	m->incidents = g_ptr_array_new_with_free_func(mon_incident_free);
+	m->reports = g_array_new(FALSE, FALSE, sizeof(struct mon_report));
+	m->next_id = 1;		/* a fresh state; monitor_load reads it */
+	*out = m;
+	return 0;
+fail:
+	monitor_free(m);
+	*out = NULL;
+	return rc;
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (!m)
+		return;
+	g_strfreev(m->sender_cats);
+	domain_groups_free(m->groups);
+	if (m->dest_cache)
+		g_hash_table_destroy(m->dest_cache);
+	incident_detect_free(m->detect);
+	rates_free(m->rates);
+	if (m->incidents)
+		g_ptr_array_free(m->incidents, TRUE);
+	if (m->reports)
+		g_array_free(m->reports, TRUE);
+	g_free(m);
+}
+
+struct mon_load {
+	struct monitor *m;
+	int64_t since;		/* closed before this: not kept */
+	uint64_t max_id;
+};
+
+static int mon_load_cb(const struct incident *inc, void *arg)
+{
+	struct mon_load *x = arg;
+	struct mon_incident *mi;
+
+	if (inc->id > x->max_id)
+		x->max_id = inc->id;
+	if (inc->state != INCIDENT_ST_OPEN && inc->close_time < x->since)
+		return 0;
+	mi = g_new0(struct mon_incident, 1);
+	mi->inc = *inc;
+	mi->src_hash = monitor_source_hash(inc->source);
+	if (inc->state == INCIDENT_ST_OPEN && x->m->detect) {
+		incident_detect_restore(x->m->detect, inc->source, inc->dest,
+					inc->first_time, inc->open_time,
+					inc->last_bounce);
+		mi->rcpts = g_hash_table_new(g_int64_hash, g_int64_equal);
+	}
+	g_ptr_array_add(x->m->incidents, mi);
+	return 0;
+}
+
+int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
+{
+	struct mon_load x = { m, 0, 0 };
+	uint64_t next = 0;
+	int rc = 0;
+
+	m->st = st;
+	if (m->rates) {
+		rc = rates_store_load(st, txn, m->rates);
+		if (rc)
+			return rc;
+		m->now = rates_now(m->rates);
+	}
+	g_ptr_array_set_size(m->incidents, 0);
+	x.since = m->now - m->p.keep;
+	rc = incident_foreach(st, txn, mon_load_cb, &x);
+	if (rc)
+		return rc;
+	rc = state_meta_get_u64(st, txn, "incident.next", &next);
+	if (rc && rc != -ENOENT)
+		return rc;
+	m->next_id = next > x.max_id ? next : x.max_id + 1;
+	return 0;
+}
+
+bool monitor_sender_side(const struct monitor *m, const struct event *ev)
+{
+	const char *st = ev->dsn_status;
+	char found[16];
+	size_t i;
+
+	if (ev->bounce_cat && *ev->bounce_cat && m->sender_cats)
+		for (i = 0; m->sender_cats[i]; i++)
+			if (g_ascii_strcasecmp(ev->bounce_cat,
+					       m->sender_cats[i]) == 0)
+				return true;
+	if ((!st || !*st) && ev->dsn_diag &&
+	    classify_find_status(ev->dsn_diag, found, sizeof(found)) == 0)
+		st = found;
+	return st && (st[0] == '5' || st[0] == '4') && st[1] == '.' &&
+	       st[2] == '7' && st[3] == '.';
+}
+
+const char *monitor_dest(struct monitor *m, const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	const char *domain = at ? at + 1 : addr;
+	const char *dest;
+	gpointer k, v;
+	char *copy;
+
+	if (!domain || !*domain)
+		return NULL;
+	/* a group's name lives as long as the groups; a domain that is its
+	   own destination is the cached key itself (a NULL value) */
+	if (g_hash_table_lookup_extended(m->dest_cache, domain, &k, &v))
+		return v ? (const char *)v : (const char *)k;
+	dest = domain_groups_of(m->groups, domain);
+	if (g_hash_table_size(m->dest_cache) >= MON_DEST_CACHE_MAX)
+		g_hash_table_remove_all(m->dest_cache);
+	copy = g_strdup(domain);
+	g_hash_table_insert(m->dest_cache, copy,
+			    dest == domain ? NULL : (gpointer)dest);
+	return dest == domain ? copy : dest;
+}
+
+const char *monitor_source(const struct event *ev)
+{
+	if (ev->source_ip && *ev->source_ip)
+		return ev->source_ip;
+	if (ev->vmta && *ev->vmta)
+		return ev->vmta;
+	return NULL;
+}
+
+/* mon_find - the incident of SOURCE to DEST that is open */
+static struct mon_incident *mon_find_open(struct monitor *m,
+					  const char *source,
+					  const char *dest)
+{
+	guint i;
+
+	for (i = m->incidents->len; i-- > 0;) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+
+		if (mi->inc.state == INCIDENT_ST_OPEN && !mi->closing &&
+		    strcmp(mi->inc.source, source) == 0 &&
+		    strcmp(mi->inc.dest, dest) == 0)
+			return mi;
+	}
+	return NULL;
+}
+
+/* the detector's transitions, for the record being fed */
+struct mon_feed {
+	struct monitor *m;
+	const struct event *ev;
+};
+
+static void mon_transition(const struct incident_transition *t, void *arg)
+{
+	struct mon_feed *f = arg;
+	struct monitor *m = f->m;
+	struct mon_incident *mi;
+
+	if (t->change == INCIDENT_OPENED) {
+		uint64_t hashes[256];
+		size_t n, i;
+
+		mi = g_new0(struct mon_incident, 1);
+		mi->inc.id = m->next_id++;
+		mi->inc.state = INCIDENT_ST_OPEN;
+		g_strlcpy(mi->inc.source, t->source, sizeof(mi->inc.source));
+		g_strlcpy(mi->inc.dest, t->dest, sizeof(mi->inc.dest));
+		mi->inc.first_time = t->first_time;
+		mi->inc.open_time = t->open_time;
+		mi->inc.last_bounce = t->open_time;
+		mi->inc.recipients = t->recipients;
+		mi->inc.bounces = t->bounces;
+		mi->inc.attempts = t->attempts;
+		mi->src_hash = monitor_source_hash(t->source);
+		mi->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						  g_free, NULL);
+		n = incident_detect_rcpts(m->detect, t->source, t->dest,
+					  hashes, G_N_ELEMENTS(hashes));
+		for (i = 0; i < n; i++) {
+			int64_t *k = g_new(int64_t, 1);
+
+			*k = (int64_t)hashes[i];
+			g_hash_table_add(mi->rcpts, k);
+		}
+		mi->inc.protected_soft = t->recipients;
+		if (f->ev)
+			incident_add_sample(&mi->inc, f->ev->dsn_diag);
+		mi->dirty = mi->opened = true;
+		g_ptr_array_add(m->incidents, mi);
+		log_warn("incident", "incident %" PRIu64 " opened: %s to %s, "
+			 "%u recipients refused for sender-side causes "
+			 "since %" PRId64, mi->inc.id, mi->inc.source,
+			 mi->inc.dest, mi->inc.recipients, t->first_time);
+		return;
+	}
+	mi = mon_find_open(m, t->source, t->dest);
+	if (!mi)
+		return;
+	mi->inc.close_time = t->close_time;
+	mi->inc.recovered = t->recovered;
+	if (t->bounces > mi->inc.bounces)
+		mi->inc.bounces = t->bounces;
+	if (t->attempts > mi->inc.attempts)
+		mi->inc.attempts = t->attempts;
+	mi->dirty = mi->closing = true;
+}
+
+/* mon_rates_what - EV's place in the rates; false: not counted */
+static bool mon_rates_what(const struct event *ev, enum rates_what *w)
+{
+	switch (ev->klass) {
+	case CLASS_DELIVERY:
+		*w = RATES_DELIVERY;
+		return true;
+	case CLASS_HARD:
+		*w = RATES_HARD;
+		return true;
+	case CLASS_SOFT:
+		*w = RATES_SOFT;
+		return true;
+	case CLASS_COMPLAINT:
+		*w = RATES_COMPLAINT;
+		return true;
+	default:
+		return false;
+	}
+}
+
+uint64_t monitor_feed(struct monitor *m, const struct event *ev)
+{
+	const char *source = monitor_source(ev);
+	const char *dest = NULL;
+	bool bounce = ev->kind == EV_BOUNCE || ev->kind == EV_REMOTE_BOUNCE;
+	bool sender = false;
+	struct mon_incident *mi;
+	enum rates_what what;
+	uint64_t held = 0;
+
+	if (ev->time > m->now)
+		m->now = ev->time;
+	if (bounce)
+		sender = monitor_sender_side(m, ev);
+	if (m->rates && mon_rates_what(ev, &what)) {
+		struct rates_record r;
+		const char *at = ev->orig ? strrchr(ev->orig, '@') : NULL;
+
+		memset(&r, 0, sizeof(r));
+		dest = monitor_dest(m, ev->rcpt);
+		r.time = ev->time;
+		r.what = what;
+		r.sender_side = sender;
+		r.names[ALERT_BY_CAMPAIGN] = ev->job_id;
+		r.names[ALERT_BY_DESTINATION] = dest;
+		r.names[ALERT_BY_SOURCE] = source;
+		r.names[ALERT_BY_SENDER] = at ? at + 1 : NULL;
+		r.cause = ev->bounce_cat;
+		r.where = ev->source;
+		r.line = ev->line;
+		rates_add(m->rates, &r);
+	}
+	if (!m->detect || !source ||
+	    (!bounce && ev->klass != CLASS_DELIVERY))
+		return 0;
+	if (bounce && ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT)
+		return 0;
+	if (!dest)
+		dest = monitor_dest(m, ev->rcpt);
+	if (!dest)
+		return 0;
+	{
+		struct incident_input in;
+		struct mon_feed f = { m, ev };
+
+		in.source = source;
+		in.dest = dest;
+		in.time = ev->time;
+		in.what = !bounce ? INCIDENT_DELIVERY :
+			  sender ? INCIDENT_SENDER_BOUNCE :
+				   INCIDENT_OTHER_BOUNCE;
+		in.rcpt_hash = mon_hash64(ev->rcpt);
+		incident_detect_feed(m->detect, &in, mon_transition, &f);
+	}
+	if (!bounce)
+		return 0;
+	mi = mon_find_open(m, source, dest);
+	if (!mi)
+		return 0;
+	if (ev->time > mi->inc.last_bounce && sender)
+		mi->inc.last_bounce = ev->time;
+	if (sender)
+		incident_add_sample(&mi->inc, ev->dsn_diag);
+	if (mi->rcpts && g_hash_table_size(mi->rcpts) < INCIDENT_RCPTS_MAX) {
+		int64_t h = (int64_t)mon_hash64(ev->rcpt);
+
+		if (!g_hash_table_contains(mi->rcpts, &h)) {
+			int64_t *k = g_new(int64_t, 1);
+
+			*k = h;
+			g_hash_table_add(mi->rcpts, k);
+			mi->inc.protected_soft++;
+		}
+	}
+	if (ev->klass == CLASS_HARD && m->p.hold_hard) {
+		held = mi->inc.id;
+		mi->inc.held++;
+	}
+	mi->dirty = true;
+	return held;
+}
+
+bool monitor_in_incident(struct monitor *m, uint32_t src, const char *addr,
+			 int64_t t)
+{
+	const char *dest;
+	guint i;
+
+	if (!src || !m->incidents->len)
+		return false;
+	dest = monitor_dest(m, addr);
+	if (!dest)
+		return false;
+	for (i = 0; i < m->incidents->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+		int64_t end = mi->inc.state == INCIDENT_ST_OPEN &&
+					      !mi->closing ?
+				      INT64_MAX : mi->inc.close_time;
+
+		if (mi->src_hash == src && t >= mi->inc.first_time &&
+		    t <= end && strcmp(mi->inc.dest, dest) == 0)
+			return true;
+	}
+	return false;
+}
+
+int monitor_hold(struct monitor *m, struct state *st, MDB_txn *txn,
+		 uint64_t id, const struct event *ev)
+{
+	struct incident_held h;
+
+	(void)m;
+	incident_held_from_event(&h, ev);
+	return incident_hold(st, txn, id, &h);
+}
+
+/* the held bounces of a closing incident, gathered before acting */
+static int mon_gather_cb(const struct incident_held *h, void *arg)
+{
+	g_array_append_val((GArray *)arg, *h);
+	return 0;
+}
+
+/* mon_release - apply or drop what MI holds, counting into MI->next */
+static int mon_release(struct monitor *m, struct state *st, MDB_txn *txn,
+		       struct mon_incident *mi)
+{
+	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
+	guint i;
+	int rc;
+
+	rc = incident_held_foreach(st, txn, mi->inc.id, mon_gather_cb, held);
+	for (i = 0; rc == 0 && i < held->len; i++) {
+		const struct incident_held *h =
+			&g_array_index(held, struct incident_held, i);
+
+		if (m->h.delivered_since &&
+		    m->h.delivered_since(txn, h->addr, h->reason.time,
+					 m->h.arg)) {
+			mi->next.dropped++;
+		} else {
+			rc = m->h.release ? m->h.release(txn, h, m->h.arg) : 0;
+			if (rc)
+				break;
+			mi->next.applied++;
+		}
+		rc = incident_held_del(st, txn, mi->inc.id, h->addr);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	g_array_free(held, TRUE);
+	return rc;
+}
+
+int monitor_commit(struct monitor *m, struct state *st, MDB_txn *txn)
+{
+	guint i;
+	int rc = 0;
+
+	m->st = st;
+	if (m->rates) {
+		rc = rates_store_flush(st, txn, m->rates);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < m->incidents->len && rc == 0; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+
+		if (!mi->dirty)
+			continue;
+		mi->next = mi->inc;
+		if (mi->closing) {
+			mi->next.state = INCIDENT_ST_CLOSED;
+			rc = mon_release(m, st, txn, mi);
+			if (rc)
+				break;
+		}
+		rc = incident_put(st, txn, &mi->next);
+	}
+	if (rc == 0)
+		rc = state_meta_put_u64(st, txn, "incident.next", m->next_id);
+	if (rc == 0)
+		m->committing = true;
+	return rc;
+}
+
+void monitor_committed(struct monitor *m)
+{
+	const struct rates_transition *t;
+	const struct alert_rule *rules;
+	size_t n, nrules, i;
+	guint j;
+
+	if (!m->committing)
+		return;
+	m->committing = false;
+	if (m->rates) {
+		rules = rates_rules(m->rates, &nrules);
+		n = rates_transitions(m->rates, &t);
+		for (i = 0; i < n; i++) {
+			if (t[i].rule < nrules && m->h.alert)
+				m->h.alert(&t[i], &rules[t[i].rule], m->h.arg);
+		}
+		rates_transitions_clear(m->rates);
+		rates_pending_clear(m->rates);
+	}
+	g_array_set_size(m->reports, 0);
+	for (j = 0; j < m->incidents->len;) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, j);
+		bool opened = mi->opened, closing = mi->closing;
+
+		if (!mi->dirty) {
+			j++;
+			continue;
+		}
+		mi->inc = mi->next;
+		mi->dirty = mi->opened = mi->closing = false;
+		if (opened && m->h.incident)
+			m->h.incident(&mi->inc, true, m->h.arg);
+		if (closing) {
+			log_info("incident", "incident %" PRIu64 " closed: %s "
+				 "to %s, %" PRIu64 " bounces, %u addresses "
+				 "protected, %u held bounces applied, %u "
+				 "dropped%s", mi->inc.id, mi->inc.source,
+				 mi->inc.dest, mi->inc.bounces,
+				 mi->inc.protected_soft, mi->inc.applied,
+				 mi->inc.dropped, mi->inc.recovered ?
+				 " (deliveries came back)" : "");
+			if (m->h.incident)
+				m->h.incident(&mi->inc, false, m->h.arg);
+			if (mi->rcpts) {
+				g_hash_table_destroy(mi->rcpts);
+				mi->rcpts = NULL;
+			}
+		}
+		if (mi->inc.state != INCIDENT_ST_OPEN &&
+		    mi->inc.close_time < m->now - m->p.keep) {
+			g_ptr_array_remove_index(m->incidents, j);
+			continue;
+		}
+		j++;
+	}
+}
+
+void monitor_advance(struct monitor *m, int64_t now)
+{
+	struct mon_feed f = { m, NULL };
+
+	if (now > m->now)
+		m->now = now;
+	if (m->detect)
+		incident_detect_advance(m->detect, m->now, mon_transition, &f);
+	if (m->rates)
+		rates_advance(m->rates, m->now);
+}
+
+struct rates *monitor_rates(struct monitor *m)
+{
+	return m->rates;
+}
+
+size_t monitor_open_incidents(const struct monitor *m)
+{
+	size_t n = 0;
+	guint i;
+
+	for (i = 0; i < m->incidents->len; i++) {
+		const struct mon_incident *mi =
+			g_ptr_array_index(m->incidents, i);
+
+		n += mi->inc.state == INCIDENT_ST_OPEN && !mi->closing;
+	}
+	return n;
+}

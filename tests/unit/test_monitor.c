@@ -1,0 +1,323 @@
+/*
+ * test_monitor.c - incidents and rates beside the recipients: a block of
+ * one source at one destination group opens an incident at the tenth
+ * recipient and covers its first bounces; other sources, destinations and
+ * earlier times are outside it; hard bounces inside are held, then at the
+ * close applied or dropped (delivered since); an aborted commit done again
+ * counts nothing twice; a restart keeps the open incident and its id;
+ * sender-side causes by category and by enhanced status; alerts reach
+ * their hook only once committed.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "monitor.h"
+#include "tstate.h"
+
+#define T0 1793577600
+
+static char *sender_cats[] = { "policy-related", "spam-related", NULL };
+
+struct hooks_seen {
+	int opened, closed, alerts, released, dropped;
+	uint64_t last_id;
+	char released_addr[8][64];
+	const char *delivered;	/* this address was delivered to */
+	struct incident last;
+};
+
+static void on_incident(const struct incident *inc, bool opened, void *arg)
+{
+	struct hooks_seen *s = arg;
+
+	if (opened)
+		s->opened++;
+	else
+		s->closed++;
+	s->last_id = inc->id;
+	s->last = *inc;
+}
+
+static void on_alert(const struct rates_transition *t,
+		     const struct alert_rule *rule, void *arg)
+{
+	(void)t;
+	(void)rule;
+	((struct hooks_seen *)arg)->alerts++;
+}
+
+static bool delivered_since(MDB_txn *txn, const char *addr, int64_t t,
+			    void *arg)
+{
+	struct hooks_seen *s = arg;
+
+	(void)txn;
+	(void)t;
+	return s->delivered && strcmp(addr, s->delivered) == 0;
+}
+
+static int release(MDB_txn *txn, const struct incident_held *h, void *arg)
+{
+	struct hooks_seen *s = arg;
+
+	(void)txn;
+	if (s->released < 8)
+		snprintf(s->released_addr[s->released], 64, "%.63s", h->addr);
+	s->released++;
+	return 0;
+}
+
+static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
+{
+	struct monitor_params p;
+	struct monitor_hooks h = { on_incident, on_alert, delivered_since,
+				   release, seen };
+	struct monitor *m = NULL;
+	char err[256] = "";
+
+	memset(&p, 0, sizeof(p));
+	p.incidents = true;
+	p.ip.window = 1800;
+	p.ip.min_recipients = 10;
+	p.ip.min_share = 0.2;
+	p.ip.quiet = 7200;
+	p.hold_hard = true;
+	p.keep = 30 * 86400;
+	p.sender_categories = sender_cats;
+	p.rates = alerts != NULL;
+	p.alerts = alerts;
+	if (monitor_new(&m, &p, &h, err, sizeof(err)) != 0)
+		fail_msg("monitor_new: %s", err);
+	return m;
+}
+
+static void bounce(struct event *ev, const char *rcpt, int64_t t,
+		   const char *ip, enum event_class k, const char *cat,
+		   const char *status)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_BOUNCE;
+	ev->klass = k;
+	ev->time = t;
+	ev->rcpt = rcpt;
+	ev->orig = "bounces@news.example.com";
+	ev->bounce_cat = cat;
+	ev->dsn_status = status;
+	ev->dsn_diag = "smtp;550 5.7.1 Unfortunately, messages from "
+		       "[192.0.2.10] weren't sent (S3150)";
+	ev->source_ip = ip;
+	ev->vmta = "ms-pool";
+	ev->job_id = "camp-1";
+	ev->source = "acct.csv";
+	ev->line = (uint64_t)(t - T0);
+}
+
+static void commit(struct tstate *t, struct monitor *m)
+{
+	MDB_txn *txn;
+
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(monitor_commit(m, t->st, txn), 0);
+	assert_int_equal(state_commit(txn), 0);
+	monitor_committed(m);
+}
+
+static int setup(void **state)
+{
+	static struct tstate t;
+
+	*state = &t;
+	return tstate_setup(&t, "test_monitor");
+}
+
+static int teardown(void **state)
+{
+	return tstate_teardown(*state);
+}
+
+static void test_block(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	struct monitor *m;
+	struct event ev;
+	char addrs[12][32];
+	uint32_t src = monitor_source_hash("192.0.2.10");
+	uint64_t id;
+	MDB_txn *txn;
+	struct incident inc;
+	int i;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	for (i = 0; i < 12; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "ms%02d@%s", i,
+			 i % 2 ? "hotmail.com" : "outlook.com");
+		bounce(&ev, addrs[i], T0 + 60 * i, "192.0.2.10", CLASS_SOFT,
+		       "policy-related", "5.7.1");
+		assert_int_equal(monitor_feed(m, &ev), 0);
+		assert_int_equal(monitor_open_incidents(m), i >= 9 ? 1 : 0);
+	}
+	/* the first bounces are inside it too; not other places or times */
+	assert_true(monitor_in_incident(m, src, "ms00@outlook.com", T0));
+	assert_true(monitor_in_incident(m, src, "x@live.com", T0 + 86400));
+	assert_false(monitor_in_incident(m, src, "x@gmail.com", T0 + 600));
+	assert_false(monitor_in_incident(m, monitor_source_hash("192.0.2.11"),
+					 "x@hotmail.com", T0 + 600));
+	assert_false(monitor_in_incident(m, src, "x@hotmail.com", T0 - 1));
+	commit(t, m);
+	assert_int_equal(seen.opened, 1);
+	assert_int_equal(seen.last.recipients, 10);
+	assert_int_equal(seen.last.nsamples, 1);
+	/* hard bounces inside are held */
+	bounce(&ev, "gone@hotmail.com", T0 + 3600, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	id = monitor_feed(m, &ev);
+	assert_int_equal(id, seen.last_id);
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(monitor_hold(m, t->st, txn, id, &ev), 0);
+	bounce(&ev, "back@hotmail.com", T0 + 3700, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), id);
+	assert_int_equal(monitor_hold(m, t->st, txn, id, &ev), 0);
+	assert_int_equal(state_commit(txn), 0);
+	/* a hard bounce elsewhere is not */
+	bounce(&ev, "gone@gmail.com", T0 + 3700, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), 0);
+	commit(t, m);
+	/* quiet for two hours: closed; the held bounces applied, except
+	   the one delivered to since; a first commit aborted changes
+	   nothing */
+	seen.delivered = "back@hotmail.com";
+	monitor_advance(m, T0 + 3700 + 7200 + 1);
+	assert_int_equal(monitor_open_incidents(m), 0);
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(monitor_commit(m, t->st, txn), 0);
+	state_abort(txn);
+	seen.released = 0;
+	commit(t, m);
+	assert_int_equal(seen.closed, 1);
+	assert_int_equal(seen.released, 1);
+	assert_string_equal(seen.released_addr[0], "gone@hotmail.com");
+	assert_int_equal(state_begin(t->st, false, &txn), 0);
+	assert_int_equal(incident_get(t->st, txn, id, &inc), 0);
+	state_abort(txn);
+	assert_int_equal(inc.state, INCIDENT_ST_CLOSED);
+	assert_int_equal(inc.held, 2);
+	assert_int_equal(inc.applied, 1);
+	assert_int_equal(inc.dropped, 1);
+	assert_int_equal(inc.close_time, T0 + 660 + 7200);
+	assert_int_equal(inc.protected_soft, 14);
+	/* closed, it still covers its time for the soft-bounce check */
+	assert_true(monitor_in_incident(m, src, "x@hotmail.com", T0 + 3000));
+	assert_false(monitor_in_incident(m, src, "x@hotmail.com",
+					 T0 + 3 * 86400));
+	monitor_free(m);
+}
+
+static void test_restart(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	struct monitor *m;
+	struct event ev;
+	char a[32];
+	MDB_txn *txn;
+	uint64_t id;
+	int i;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, "soft-rate > 5% over 1h per campaign min 10");
+	for (i = 0; i < 10; i++) {
+		snprintf(a, sizeof(a), "y%d@yahoo.com", i);
+		bounce(&ev, a, T0 + i, "vmta-y", CLASS_SOFT, "other", "4.7.0");
+		ev.source_ip = NULL;	/* the vmta is the source */
+		ev.vmta = "vmta-y";
+		monitor_feed(m, &ev);
+	}
+	assert_int_equal(monitor_open_incidents(m), 1);
+	assert_int_equal(seen.alerts, 0);	/* not before the commit */
+	commit(t, m);
+	assert_int_equal(seen.alerts, 1);
+	id = seen.last_id;
+	monitor_free(m);
+	assert_int_equal(tstate_reopen(t), 0);
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, "soft-rate > 5% over 1h per campaign min 10");
+	assert_int_equal(state_begin(t->st, false, &txn), 0);
+	assert_int_equal(monitor_load(m, t->st, txn), 0);
+	state_abort(txn);
+	assert_int_equal(monitor_open_incidents(m), 1);
+	bounce(&ev, "z@aol.com", T0 + 20, NULL, CLASS_HARD, "bad-mailbox",
+	       "5.1.1");
+	ev.vmta = "vmta-y";
+	assert_int_equal(monitor_feed(m, &ev), id);
+	/* no second "raised" after the restart */
+	commit(t, m);
+	assert_int_equal(seen.alerts, 0);
+	assert_int_equal(seen.opened, 0);
+	/* a new incident elsewhere takes the next id */
+	for (i = 0; i < 10; i++) {
+		snprintf(a, sizeof(a), "g%d@gmail.com", i);
+		bounce(&ev, a, T0 + 30 + i, "192.0.2.50", CLASS_SOFT,
+		       "spam-related", "");
+		monitor_feed(m, &ev);
+	}
+	commit(t, m);
+	assert_int_equal(seen.opened, 1);
+	assert_int_equal(seen.last_id, id + 1);
+	monitor_free(m);
+}
+
+static void test_sender_side(void **state)
+{
+	struct hooks_seen seen;
+	struct monitor *m;
+	struct event ev;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	bounce(&ev, "a@b.example", T0, "1.2.3.4", CLASS_SOFT, "Policy-Related",
+	       "");
+	assert_true(monitor_sender_side(m, &ev));
+	bounce(&ev, "a@b.example", T0, "1.2.3.4", CLASS_SOFT, "quota-issues",
+	       "4.7.1");
+	assert_true(monitor_sender_side(m, &ev));
+	bounce(&ev, "a@b.example", T0, "1.2.3.4", CLASS_SOFT, "quota-issues",
+	       "5.2.2");
+	assert_false(monitor_sender_side(m, &ev));
+	bounce(&ev, "a@b.example", T0, "1.2.3.4", CLASS_SOFT, "", "");
+	ev.dsn_diag = "smtp;421 4.7.0 [TSS04] Messages temporarily deferred";
+	assert_true(monitor_sender_side(m, &ev));
+	ev.dsn_diag = "smtp;552 5.2.2 mailbox full";
+	assert_false(monitor_sender_side(m, &ev));
+	assert_string_equal(monitor_dest(m, "x@googlemail.com"), "gmail");
+	assert_string_equal(monitor_dest(m, "x@googlemail.com"), "gmail");
+	assert_string_equal(monitor_dest(m, "x@example.org"), "example.org");
+	assert_string_equal(monitor_dest(m, "y@example.org"), "example.org");
+	assert_null(monitor_dest(m, "nodomain@"));
+	assert_string_equal(monitor_source(&ev), "1.2.3.4");
+	assert_int_equal(monitor_source_hash(NULL), 0);
+	assert_int_not_equal(monitor_source_hash("1.2.3.4"), 0);
+	monitor_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test(test_sender_side),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
