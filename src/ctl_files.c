@@ -87,7 +87,12 @@ static int files_cb(const char *key, size_t keylen, const struct file_rec *f,
 	return w->rc ? 1 : 0;
 }
 
-int cmd_files(struct ctl_ctx *ctx, int argc, char **argv)
+const struct cli_opt ctl_opts_files[] = {
+	{ "format", CTL_O_FORMAT, "F", "text (default) or json" },
+	{ NULL, 0, NULL, NULL },
+};
+
+int cmd_files(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct files_walk w;
 	struct state *st = NULL;
@@ -96,8 +101,7 @@ int cmd_files(struct ctl_ctx *ctx, int argc, char **argv)
 
 	memset(&w, 0, sizeof(w));
 	w.ctx = ctx;
-	rc = ctl_args_format(ctx, argc, argv, CTL_FMT_TEXT | CTL_FMT_JSON,
-			     &w.fmt);
+	rc = ctl_args_format(ctx, args, CTL_FMT_TEXT | CTL_FMT_JSON, &w.fmt);
 	if (rc != 0)
 		return rc;
 	rc = ctl_state_open(ctx, false, &st);

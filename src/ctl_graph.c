@@ -18,7 +18,6 @@
 #include <glib.h>
 
 #include "atomic_file.h"
-#include "cli.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "graph.h"
@@ -40,51 +39,71 @@ static int ctl_graph_size(const struct ctl_ctx *ctx, const char *cmd,
 	return 0;
 }
 
-/* ctl_graph_opt - one option of graph/report at ARGV[*I]; 0, or an exit
-   code after the message */
-static int ctl_graph_opt(const struct ctl_ctx *ctx, int argc, char **argv,
-			 int *i, bool report, struct ctl_graph_args *a)
-{
-	const char *cmd = argv[0], *v = NULL;
-	int rc;
+const struct cli_opt ctl_opts_graph[] = {
+	{ "period", CTL_O_PERIOD, "P",
+	  "day, week, month or year (default: all four)" },
+	{ "out", CTL_O_OUT, "DIR",
+	  "where the images go (default: the current\n"
+	  "directory; created when missing)" },
+	{ "format", CTL_O_FORMAT, "F", "png (default) or svg" },
+	{ "width", CTL_O_WIDTH, "N",
+	  "image width in pixels, 200 to 4000 (default 800)" },
+	{ "height", CTL_O_HEIGHT, "N",
+	  "image height in pixels, 200 to 4000 (default 260)" },
+	{ NULL, 0, NULL, NULL },
+};
 
-	if ((rc = cli_opt_value(ctx->prog, argc, argv, i, "--out", &v)) != 0) {
+const struct cli_opt ctl_opts_report[] = {
+	{ "out", CTL_O_OUT, "DIR",
+	  "where index.html goes (created when missing)" },
+	{ "refresh", CTL_O_REFRESH, "D",
+	  "the browser reloads the page every D\n(default 5m; 0 = never)" },
+	{ "format", CTL_O_FORMAT, "F", "png (default) or svg images" },
+	{ "width", CTL_O_WIDTH, "N", "image width, as for graph" },
+	{ "height", CTL_O_HEIGHT, "N", "image height, as for graph" },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* ctl_graph_opt - one option of graph/report; 0, or an exit code after
+   the message */
+static int ctl_graph_opt(const struct ctl_ctx *ctx, const char *cmd,
+			 const struct cli_argval *o, struct ctl_graph_args *a)
+{
+	const char *v = o->value;
+
+	switch (o->key) {
+	case CTL_O_OUT:
 		a->out = v;
-	} else if ((rc = cli_opt_value(ctx->prog, argc, argv, i, "--format",
-				       &v)) != 0) {
-		if (rc > 0 && graph_format_parse(v, &a->opts.format) != 0)
+		break;
+	case CTL_O_FORMAT:
+		if (graph_format_parse(v, &a->opts.format) != 0)
 			return ctl_usage(ctx, cmd, "--format takes png or svg");
-	} else if ((rc = cli_opt_value(ctx->prog, argc, argv, i, "--width",
-				       &v)) != 0) {
-		if (rc > 0)
-			return ctl_graph_size(ctx, cmd, "--width", v,
-					      &a->opts.width);
-	} else if ((rc = cli_opt_value(ctx->prog, argc, argv, i, "--height",
-				       &v)) != 0) {
-		if (rc > 0)
-			return ctl_graph_size(ctx, cmd, "--height", v,
-					      &a->opts.height);
-	} else if (!report && (rc = cli_opt_value(ctx->prog, argc, argv, i,
-						  "--period", &v)) != 0) {
-		if (rc > 0 && graph_period_parse(v, &a->period) != 0)
+		break;
+	case CTL_O_WIDTH:
+		return ctl_graph_size(ctx, cmd, "--width", v, &a->opts.width);
+	case CTL_O_HEIGHT:
+		return ctl_graph_size(ctx, cmd, "--height", v, &a->opts.height);
+	case CTL_O_PERIOD:
+		if (graph_period_parse(v, &a->period) != 0)
 			return ctl_usage(ctx, cmd, "--period takes day, week, "
 					 "month or year");
 		a->one_period = true;
-	} else if (report && (rc = cli_opt_value(ctx->prog, argc, argv, i,
-						 "--refresh", &v)) != 0) {
-		if (rc > 0 && config_parse_duration(v, &a->refresh) != 0)
+		break;
+	case CTL_O_REFRESH:
+		if (config_parse_duration(v, &a->refresh) != 0)
 			return ctl_usage(ctx, cmd, "--refresh takes a duration "
 					 "such as 5m, or 0");
-	} else {
-		return ctl_usage(ctx, cmd, "unexpected argument '%s'", argv[*i]);
+		break;
 	}
-	return rc < 0 ? EXIT_USAGE : 0;
+	return 0;
 }
 
-int ctl_graph_parse(const struct ctl_ctx *ctx, int argc, char **argv,
+int ctl_graph_parse(const struct ctl_ctx *ctx, const struct cli_args *args,
 		    bool report, struct ctl_graph_args *a)
 {
-	int i, rc;
+	const char *cmd = args->cmd;
+	size_t i;
+	int rc;
 
 	memset(a, 0, sizeof(*a));
 	a->opts.width = GRAPH_WIDTH_DEFAULT;
@@ -93,19 +112,22 @@ int ctl_graph_parse(const struct ctl_ctx *ctx, int argc, char **argv,
 	a->opts.end = ctx->now;
 	a->opts.host = g_get_host_name();
 	a->refresh = 300;
-	for (i = 1; i < argc; i++) {
-		rc = ctl_graph_opt(ctx, argc, argv, &i, report, a);
+	for (i = 0; i < args->n_opts; i++) {
+		rc = ctl_graph_opt(ctx, cmd, &args->opts[i], a);
 		if (rc)
 			return rc;
 	}
+	rc = ctl_args_none(ctx, args);
+	if (rc)
+		return rc;
 	if (!a->out && report)
-		return ctl_usage(ctx, argv[0], "--out DIR is required");
+		return ctl_usage(ctx, cmd, "--out DIR is required");
 	if (!a->out)
 		a->out = ".";
 	if (g_mkdir_with_parents(a->out, (int)atomic_file_mode_in(
 			a->out, 0755, ctx->cfg->state, ctx->cfg->spool)) != 0) {
 		fprintf(stderr, "%s: %s: cannot create '%s': %s\n", ctx->prog,
-			argv[0], a->out, strerror(errno));
+			cmd, a->out, strerror(errno));
 		return EXIT_CANTCREAT;
 	}
 	return 0;
@@ -120,14 +142,14 @@ int ctl_graph_error(const struct ctl_ctx *ctx, const char *cmd, int rc,
 	return rc == -EINVAL ? EXIT_USAGE : EXIT_IOERR;
 }
 
-int cmd_graph(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_graph(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct ctl_graph_args a;
 	unsigned p, q;
 	char err[1024];
 	int rc;
 
-	rc = ctl_graph_parse(ctx, argc, argv, false, &a);
+	rc = ctl_graph_parse(ctx, args, false, &a);
 	if (rc)
 		return rc;
 	for (q = 0; q < GRAPH_N_PERIODS; q++) {
@@ -142,7 +164,7 @@ int cmd_graph(struct ctl_ctx *ctx, int argc, char **argv)
 			rc = graph_render(ctx->cfg->rrd_file, p, q, &a.opts,
 					  &img, err, sizeof(err));
 			if (rc)
-				return ctl_graph_error(ctx, argv[0], rc, err);
+				return ctl_graph_error(ctx, args->cmd, rc, err);
 			path = g_strdup_printf("%s/%s-%s.%s", a.out,
 					       graph_panel_name(p),
 					       graph_period_name(q),

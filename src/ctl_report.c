@@ -306,7 +306,7 @@ static int report_page(GString *o, const struct ctl_ctx *ctx,
 	return rc;
 }
 
-int cmd_report(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_report(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct ctl_graph_args a;
 	struct state *st = NULL;
@@ -316,7 +316,7 @@ int cmd_report(struct ctl_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	ctl_stats_init(&r->s);
-	rc = ctl_graph_parse(ctx, argc, argv, true, &a);
+	rc = ctl_graph_parse(ctx, args, true, &a);
 	if (rc)
 		goto out;
 	rc = ctl_state_open(ctx, false, &st);
@@ -329,7 +329,7 @@ int cmd_report(struct ctl_ctx *ctx, int argc, char **argv)
 	}
 	rc = report_page(o, ctx, &a, r, err, sizeof(err));
 	if (rc) {
-		rc = ctl_graph_error(ctx, argv[0], rc, err);
+		rc = ctl_graph_error(ctx, args->cmd, rc, err);
 		goto out;
 	}
 	path = g_build_filename(a.out, "index.html", NULL);

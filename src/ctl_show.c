@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "addr.h"
-#include "cli.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "rcpt_rules.h"
@@ -171,12 +170,17 @@ out:
 	return rc;
 }
 
+const struct cli_opt ctl_opts_show[] = {
+	{ "format", CTL_O_FORMAT, "F", "text (default) or json" },
+	{ NULL, 0, NULL, NULL },
+};
+
 /* show_args - ADDR and --format; 0 or EXIT_USAGE */
-static int show_args(struct ctl_ctx *ctx, int argc, char **argv,
+static int show_args(struct ctl_ctx *ctx, const struct cli_args *a,
 		     const char **addr, enum ctl_format *fmt)
 {
 	const char *fmt_s = NULL;
-	int ex = ctl_args_addr(ctx, argc, argv, "--format", addr, &fmt_s);
+	int ex = ctl_args_addr(ctx, a, CTL_O_FORMAT, addr, &fmt_s);
 
 	if (ex)
 		return ex;
@@ -187,7 +191,7 @@ static int show_args(struct ctl_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
-int cmd_show(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_show(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	char addr[ADDR_MAX + 1];
 	const char *arg;
@@ -197,7 +201,7 @@ int cmd_show(struct ctl_ctx *ctx, int argc, char **argv)
 	struct rcpt r;
 	int rc;
 
-	rc = show_args(ctx, argc, argv, &arg, &fmt);
+	rc = show_args(ctx, args, &arg, &fmt);
 	if (rc != 0)
 		return rc;
 	rc = ctl_addr_arg(ctx, arg, addr);

@@ -215,8 +215,9 @@ class TestList(CtlTestCase):
         raw, rows = self.ctl_csv('list')
         self.assertTrue(raw.startswith(
             'address,status,soft_count,category,updated,escalated,'
-            'reason_source,reason_line,dsn_status,dsn_diag\r\n'), raw[:200])
-        self.assertTrue(raw.endswith('\r\n'))
+            'reason_source,reason_line,dsn_status,dsn_diag\n'), raw[:200])
+        self.assertTrue(raw.endswith('\n'))
+        self.assertNotIn('\r', raw)   # LF line ends, as Unix tools want
         recs = {r['address']: r for r in rows}
         self.assertEqual(set(recs), ALL)
         tk = recs['k.tanaka@example.net']
