@@ -236,6 +236,31 @@ struct ctl_group_entry *ctl_groups_sorted(GHashTable *h, size_t *n);
 /* ctl_group_suppressed - hard + complained + unsubscribed of G */
 uint64_t ctl_group_suppressed(const struct ctl_group *g);
 
+/* ---- ctl_where.c: where an input taken is now ---- */
+
+enum ctl_where {
+	CTL_WHERE_STREAM = 0,	/* not a file (stdin, a pipe) */
+	CTL_WHERE_HERE,		/* still where it was taken */
+	CTL_WHERE_MOVED,	/* moved by the worker: done/, failed/ ... */
+	CTL_WHERE_GONE,		/* deleted (done-retention) or moved away */
+	CTL_WHERE_UNKNOWN,	/* a directory that may not be searched */
+};
+
+/*
+ * ctl_file_where - where the input taken as KEY (an absolute path; F its
+ * files entry, or NULL) is now; OUT gets its path, relative to the spool
+ * when inside it ("done/acct-1.csv", "ignored/fbl.NAME", "acct/x.csv"),
+ * for HERE and MOVED, else "".
+ */
+enum ctl_where ctl_file_where(const struct config *cfg, const char *key,
+			      const struct file_rec *f, char *out,
+			      size_t outlen);
+
+/* ctl_where_text - " (now done/x.csv)", " (gone: ...)" or "" to follow
+   the source's name; BUF holds what needs it */
+const char *ctl_where_text(enum ctl_where w, const char *where, char *buf,
+			   size_t len);
+
 /* ---- ctl_util.c: plumbing shared by the commands ---- */
 
 enum ctl_format {

@@ -12,6 +12,7 @@ complained (1): m.rossi;  active (2): p.novak (not-spam), h.schmidt
 """
 import csv
 import io
+import os
 import re
 import unittest
 
@@ -73,8 +74,11 @@ class TestShow(CtlTestCase):
         rec = self.show('k.tanaka@example.net')
         self.assertEqual(set(rec), SHOW_KEYS)
         self.assertEqual(set(rec['counts']), COUNTS_KEYS)
-        self.assertEqual(set(rec['reason']), REASON_KEYS)
-        self.assertEqual(set(rec['last_soft']), REASON_KEYS)
+        # show says where the source file is now (still in acct/ here)
+        self.assertEqual(set(rec['reason']), REASON_KEYS | {'now'})
+        self.assertEqual(set(rec['last_soft']), REASON_KEYS | {'now'})
+        self.assertEqual(rec['reason']['now'],
+                         'acct/' + os.path.basename(self.a))
         self.assertEqual(rec['status'], 'hard')
         self.assertIs(rec['escalated'], True)
         self.assertEqual(rec['soft_count'], 5)
