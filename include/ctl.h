@@ -236,6 +236,52 @@ struct ctl_group_entry *ctl_groups_sorted(GHashTable *h, size_t *n);
 /* ctl_group_suppressed - hard + complained + unsubscribed of G */
 uint64_t ctl_group_suppressed(const struct ctl_group *g);
 
+/* ---- ctl_health.c: providers and failed files, for report ---- */
+
+/* one provider as the report shows it */
+struct ctl_health {
+	char name[32];
+	const char *type;	/* "mailwizz", ...; "" when not configured */
+	bool configured;
+	uint64_t done;		/* operations done (recipients' entries) */
+	uint64_t dry_run;	/* logged only (no provider configured) */
+	uint64_t pending;	/* actions in the outbox */
+	uint64_t retrying;	/* of them, tried and failed at least once */
+	uint64_t dead;		/* dead letters */
+	bool paused;
+	int64_t paused_since_ms;
+	char paused_why[256];
+	char last_error[256];	/* of the action failed last, "" none */
+	int64_t last_error_ms;	/* when it is due again (or died) */
+};
+
+/*
+ * ctl_health_gather - the providers of CFG, and any other name the state
+ * holds actions of, into H (a GArray of struct ctl_health), from S (its
+ * prov table and pauses) and the outbox and dead tables read in TXN;
+ * 0 or -errno.
+ */
+int ctl_health_gather(struct state *st, MDB_txn *txn,
+		      const struct config *cfg, const struct ctl_stats *s,
+		      GArray *h);
+
+/* one file of SPOOL/failed/ */
+struct ctl_failed {
+	char name[256];
+	int64_t mtime;		/* when it was moved there, about */
+	uint64_t size;
+	char why[320];		/* the "why:" line of its NAME.why */
+};
+
+/*
+ * ctl_failed_files - the newest MAX files of SPOOL/failed/ into OUT (a
+ * GArray of struct ctl_failed), newest first; *TOTAL how many there are.
+ * 0 (also when failed/ does not exist), or -errno when it cannot be
+ * listed.
+ */
+int ctl_failed_files(const struct config *cfg, GArray *out, size_t max,
+		     size_t *total);
+
 /* ---- ctl_where.c: where an input taken is now ---- */
 
 enum ctl_where {

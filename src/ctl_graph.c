@@ -142,6 +142,32 @@ int ctl_graph_error(const struct ctl_ctx *ctx, const char *cmd, int rc,
 	return rc == -EINVAL ? EXIT_USAGE : EXIT_IOERR;
 }
 
+/* ctl_graph_write - IMG as DIR/PANEL-PERIOD.EXT, its path printed; 0 or
+   EXIT_CANTCREAT */
+static int ctl_graph_write(struct ctl_ctx *ctx, const struct ctl_graph_args *a,
+			   unsigned panel, unsigned period, GBytes *img)
+{
+	char err[1024];
+	char *path = g_strdup_printf("%s/%s-%s.%s", a->out,
+				     graph_panel_name(panel),
+				     graph_period_name(period),
+				     graph_format_name(a->opts.format));
+	gsize len;
+	const void *data = g_bytes_get_data(img, &len);
+	int rc;
+
+	rc = atomic_file_write(path, data, len,
+			       atomic_file_mode_in(path, 0644, ctx->cfg->state,
+						   ctx->cfg->spool),
+			       err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "%s: graph: %s\n", ctx->prog, err);
+	else
+		fprintf(ctx->out, "%s\n", path);
+	g_free(path);
+	return rc ? EXIT_CANTCREAT : 0;
+}
+
 int cmd_graph(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct ctl_graph_args a;
@@ -153,37 +179,29 @@ int cmd_graph(struct ctl_ctx *ctx, const struct cli_args *args)
 	if (rc)
 		return rc;
 	for (q = 0; q < GRAPH_N_PERIODS; q++) {
+		struct graph_data *d = NULL;
+
 		if (a.one_period && q != (unsigned)a.period)
 			continue;
-		for (p = 0; p < GRAPH_N_PANELS; p++) {
+		rc = graph_data_load(ctx->cfg->rrd_file, q, &a.opts, &d, err,
+				     sizeof(err));
+		if (rc)
+			return ctl_graph_error(ctx, args->cmd, rc, err);
+		for (p = 0; rc == 0 && p < GRAPH_N_PANELS; p++) {
 			GBytes *img = NULL;
-			char *path;
-			gsize len;
-			const void *data;
 
-			rc = graph_render(ctx->cfg->rrd_file, p, q, &a.opts,
-					  &img, err, sizeof(err));
-			if (rc)
-				return ctl_graph_error(ctx, args->cmd, rc, err);
-			path = g_strdup_printf("%s/%s-%s.%s", a.out,
-					       graph_panel_name(p),
-					       graph_period_name(q),
-					       graph_format_name(a.opts.format));
-			data = g_bytes_get_data(img, &len);
-			rc = atomic_file_write(path, data, len,
-					       atomic_file_mode_in(path, 0644,
-							ctx->cfg->state,
-							ctx->cfg->spool),
-					       err, sizeof(err));
-			g_bytes_unref(img);
+			rc = graph_data_render(d, p, &a.opts, &img, NULL, err,
+					       sizeof(err));
 			if (rc) {
-				fprintf(stderr, "%s: graph: %s\n", ctx->prog, err);
-				g_free(path);
-				return EXIT_CANTCREAT;
+				rc = ctl_graph_error(ctx, args->cmd, rc, err);
+				break;
 			}
-			fprintf(ctx->out, "%s\n", path);
-			g_free(path);
+			rc = ctl_graph_write(ctx, &a, p, q, img);
+			g_bytes_unref(img);
 		}
+		graph_data_free(d);
+		if (rc)
+			return rc;
 	}
 	return EXIT_OK;
 }
