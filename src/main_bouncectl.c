@@ -248,7 +248,8 @@ static int cmd_help(int argc, char **argv)
 		fprintf(stderr, "%s: help: one command at a time\n", PROG);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
 		printf("usage: %s help [COMMAND]\n\nThe usage of %s, or the "
 		       "details of COMMAND.\n", PROG, PROG);
 		return EXIT_OK;
