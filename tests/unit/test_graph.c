@@ -39,6 +39,16 @@ struct ctx {
 	struct state *st;
 };
 
+/* under AddressSanitizer: librrd, pango and fontconfig are built without
+   frame pointers, so LeakSanitizer needs the slow unwinder to see that
+   the strings librrd's graph code leaks come from rrd_graph_v (suppressed
+   in tests/lsan.supp); the integration tests set the same (graph_env) */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0";
+}
+
 /* the count added before the update at K (0 at the first update: what
    is there when an RRD is first fed becomes its base, uncounted) */
 static uint64_t count_at(int k)
