@@ -380,25 +380,48 @@ out:
 	return rc;
 }
 
+#define STATS_NAME_WIDTH 30	/* the name column, wider when a name is */
+
+/* stats_line - "  NAME  COUNT" with NAME padded to W columns */
+static void stats_line(FILE *out, const char *name, int w, uint64_t n)
+{
+	fputs("  ", out);
+	ctl_text_pad(out, name, w);
+	fprintf(out, " %10llu\n", (unsigned long long)n);
+}
+
+/* stats_width - the name column for the entries of E (and WIDTH) */
+static int stats_width(const struct ctl_stats_entry *e, size_t n, int width)
+{
+	char clean[256];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		width = MAX(width, ctl_text_width(ctl_text_clean(
+					   e[i].name, clean, sizeof(clean))));
+	return width;
+}
+
 /* stats_text_entries - "  NAME  COUNT" lines */
 static void stats_text_entries(FILE *out, const struct ctl_stats_entry *e,
-			       size_t n)
+			       size_t n, int w)
 {
-	char clean[128];
+	char clean[256];
 	size_t i;
 
 	if (n == 0)
 		fprintf(out, "  (none)\n");
 	for (i = 0; i < n; i++)
-		fprintf(out, "  %-30s %10llu\n",
-			ctl_text_clean(e[i].name, clean, sizeof(clean)),
-			(unsigned long long)e[i].n);
+		stats_line(out, ctl_text_clean(e[i].name, clean, sizeof(clean)),
+			   w, e[i].n);
 }
 
 static void stats_text(FILE *out, const struct ctl_stats *s,
 		       const struct ctl_stats_entry *cats, size_t n_cats,
 		       const struct ctl_stats_entry *doms, size_t n_doms)
 {
+	int w = stats_width(doms, n_doms,
+			    stats_width(cats, n_cats, STATS_NAME_WIDTH));
 	size_t i;
 
 	fprintf(out, "addresses: %llu\n", (unsigned long long)s->records);
@@ -407,17 +430,16 @@ static void stats_text(FILE *out, const struct ctl_stats *s,
 			(unsigned long long)s->undecodable);
 	fprintf(out, "by status:\n");
 	for (i = 0; i < RCPT_STATUS_COUNT; i++)
-		fprintf(out, "  %-30s %10llu\n", ctl_status_name((uint8_t)i),
-			(unsigned long long)s->by_status[i]);
+		stats_line(out, ctl_status_name((uint8_t)i), w,
+			   s->by_status[i]);
 	fprintf(out, "by last category:\n");
-	stats_text_entries(out, cats, n_cats);
+	stats_text_entries(out, cats, n_cats, w);
 	fprintf(out, "top domains of suppressed addresses:\n");
-	stats_text_entries(out, doms, n_doms);
+	stats_text_entries(out, doms, n_doms, w);
 	fprintf(out, "counters:\n");
 	for (i = 0; i < CTL_STATS_N_COUNTERS; i++)
-		fprintf(out, "  %-30s %10llu\n",
-			ctl_stats_counter_names[i] + strlen("count."),
-			(unsigned long long)s->counters[i]);
+		stats_line(out, ctl_stats_counter_names[i] + strlen("count."), w,
+			   s->counters[i]);
 	fprintf(out, "files: %llu (%llu done, %llu partial, %llu failed)\n",
 		(unsigned long long)s->files,
 		(unsigned long long)s->files_by_status[FILE_DONE],

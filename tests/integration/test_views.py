@@ -184,6 +184,18 @@ class TestAlignment(BouncedTestCase):
             self.assertEqual(e, edges, line)
 
 
+    def test_stats_columns_with_a_long_domain(self):
+        dom = 'a-very-long-subdomain-name-for-testing.example.com'
+        self.process(self.write_file('l.csv', HEADER + rec('x@' + dom)))
+        res = self.run_ctl('stats')
+        self.assertRc(res, EX_OK)
+        self.assertIn(dom, res.out)
+        rows = [l for l in res.out.splitlines()
+                if re.match(r'^  \S.* \d+$', l)]
+        self.assertGreater(len(rows), 20)
+        self.assertEqual(len({width(l) for l in rows}), 1, rows)
+
+
 class TestIdna(BouncedTestCase):
 
     def test_one_record_for_both_forms(self):
