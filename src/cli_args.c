@@ -150,6 +150,7 @@ static bool cli_is_global(int c)
 	return c == 'c' || c == 'd' || c == 'q' || c == 'h' || c == 'V';
 }
 
+/* cli_args_parse - a command's options and operands, the global ones too */
 int cli_args_parse(const char *prog, int argc, char **argv,
 		   const struct cli_opt *opts, struct cli_global *g,
 		   struct cli_args *out)
@@ -200,6 +201,7 @@ out:
 	return rc;
 }
 
+/* cli_args_free - the options array */
 void cli_args_free(struct cli_args *a)
 {
 	g_free(a->opts);
@@ -207,6 +209,7 @@ void cli_args_free(struct cli_args *a)
 	a->n_opts = 0;
 }
 
+/* cli_args_count - how many times KEY was given */
 size_t cli_args_count(const struct cli_args *a, int key)
 {
 	size_t i, n = 0;
@@ -217,6 +220,7 @@ size_t cli_args_count(const struct cli_args *a, int key)
 	return n;
 }
 
+/* cli_args_help - the option lines of a help text, from the table */
 void cli_args_help(FILE *out, const struct cli_opt *opts)
 {
 	size_t i;

@@ -73,6 +73,7 @@ static int health_dead_cb(const struct action *a, void *arg)
 	return 0;
 }
 
+/* health_type - the name of a provider type */
 static const char *health_type(enum provider_type t)
 {
 	switch (t) {
@@ -86,6 +87,7 @@ static const char *health_type(enum provider_type t)
 	return "";
 }
 
+/* ctl_health_gather - every provider's health into H */
 int ctl_health_gather(struct state *st, MDB_txn *txn,
 		      const struct config *cfg, const struct ctl_stats *s,
 		      GArray *h)
@@ -163,6 +165,7 @@ static int failed_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* ctl_failed_files - the newest files of failed/ and their reasons */
 int ctl_failed_files(const struct config *cfg, GArray *out, size_t max,
 		     size_t *total)
 {

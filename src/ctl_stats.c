@@ -48,11 +48,13 @@ static const char *const ctl_by_names[CTL_BY_N] = {
 	[CTL_BY_PROVIDER] = "provider",
 };
 
+/* ctl_by_name - "domain", "campaign", ... */
 const char *ctl_by_name(enum ctl_by by)
 {
 	return (unsigned)by < CTL_BY_N ? ctl_by_names[by] : "?";
 }
 
+/* ctl_by_parse - a grouping's name back, or -1 */
 int ctl_by_parse(const char *name)
 {
 	int i;
@@ -280,12 +282,14 @@ static int stats_group_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* ctl_group_suppressed - hard + complained + unsubscribed */
 uint64_t ctl_group_suppressed(const struct ctl_group *g)
 {
 	return g->n[RCPT_HARD] + g->n[RCPT_COMPLAINED] +
 	       g->n[RCPT_UNSUBSCRIBED];
 }
 
+/* ctl_groups_sorted - the groups, most suppressed first */
 struct ctl_group_entry *ctl_groups_sorted(GHashTable *h, size_t *n)
 {
 	struct ctl_group_entry *e;

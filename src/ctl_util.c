@@ -68,6 +68,7 @@ int ctl_usage(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* ctl_parse_format - a --format value among those allowed */
 int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 		     const char *value, unsigned allowed, enum ctl_format *fmt)
 {
@@ -102,6 +103,7 @@ int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 	return rc;
 }
 
+/* ctl_args_none - no operand */
 int ctl_args_none(const struct ctl_ctx *ctx, const struct cli_args *a)
 {
 	char clean[128];
@@ -112,6 +114,7 @@ int ctl_args_none(const struct ctl_ctx *ctx, const struct cli_args *a)
 			 ctl_text_clean(a->operands[0], clean, sizeof(clean)));
 }
 
+/* ctl_args_format - --format and no operand */
 int ctl_args_format(const struct ctl_ctx *ctx, const struct cli_args *a,
 		    unsigned allowed, enum ctl_format *fmt)
 {
@@ -188,6 +191,7 @@ int ctl_args_addr(const struct ctl_ctx *ctx, const struct cli_args *a,
 	return 0;
 }
 
+/* ctl_rcpt_origin - the reason, else the last soft bounce */
 const struct rcpt_reason *ctl_rcpt_origin(const struct rcpt *r)
 {
 	if (!ctl_reason_empty(&r->reason))

@@ -47,6 +47,7 @@ static char *where_spool(const struct config *cfg)
 	return g_canonicalize_filename(cfg->spool, NULL);
 }
 
+/* ctl_file_where - where the file taken as KEY is now */
 enum ctl_where ctl_file_where(const struct config *cfg, const char *key,
 			      const struct file_rec *f, char *out,
 			      size_t outlen)
@@ -110,6 +111,7 @@ out:
 	return w;
 }
 
+/* ctl_where_text - what follows the source's name in text output */
 const char *ctl_where_text(enum ctl_where w, const char *where, char *buf,
 			   size_t len)
 {

@@ -102,32 +102,38 @@ struct graph_data {
 	char *dir, *file;	/* the temporary RRD drawn */
 };
 
+/* graph_panel_name - "bounces", ... */
 const char *graph_panel_name(enum graph_panel p)
 {
 	return (unsigned)p < GRAPH_N_PANELS ? graph_panels[p].name : "?";
 }
 
+/* graph_panel_title - "Bounces", ... */
 const char *graph_panel_title(enum graph_panel p)
 {
 	return (unsigned)p < GRAPH_N_PANELS ? graph_panels[p].title : "?";
 }
 
+/* graph_period_name - "day", ... */
 const char *graph_period_name(enum graph_period p)
 {
 	return (unsigned)p < GRAPH_N_PERIODS ? graph_periods[p].name : "?";
 }
 
+/* graph_period_title - "last 24 hours", ... */
 const char *graph_period_title(enum graph_period p)
 {
 	return (unsigned)p < GRAPH_N_PERIODS ? graph_periods[p].span_text :
 					       "?";
 }
 
+/* graph_format_name - "png" or "svg" */
 const char *graph_format_name(enum graph_format f)
 {
 	return f == GRAPH_SVG ? "svg" : "png";
 }
 
+/* graph_period_parse - a period's name back */
 int graph_period_parse(const char *s, enum graph_period *p)
 {
 	unsigned i;
@@ -140,6 +146,7 @@ int graph_period_parse(const char *s, enum graph_period *p)
 	return -EINVAL;
 }
 
+/* graph_format_parse - a format's name back */
 int graph_format_parse(const char *s, enum graph_format *f)
 {
 	if (s && strcmp(s, "png") == 0)
@@ -413,6 +420,7 @@ out:
 	return rc;
 }
 
+/* graph_data_load - the binned counts of a period and their RRD */
 int graph_data_load(const char *rrd_path, enum graph_period period,
 		    const struct graph_opts *opts, struct graph_data **out,
 		    char *err, size_t errlen)
@@ -484,6 +492,7 @@ fail:
 	return rc;
 }
 
+/* graph_data_free - the bins and the temporary RRD */
 void graph_data_free(struct graph_data *d)
 {
 	unsigned ds;
@@ -627,6 +636,7 @@ static char *graph_legend(const rrd_info_t *info)
 	return g_string_free(o, FALSE);
 }
 
+/* graph_data_render - one panel as an image, and its legend */
 int graph_data_render(struct graph_data *d, enum graph_panel panel,
 		      const struct graph_opts *opts, GBytes **img,
 		      char **legend, char *err, size_t errlen)
@@ -661,6 +671,7 @@ int graph_data_render(struct graph_data *d, enum graph_panel panel,
 	return rc;
 }
 
+/* graph_render - one panel of one period, straight from the RRD */
 int graph_render(const char *rrd_path, enum graph_panel panel,
 		 enum graph_period period, const struct graph_opts *opts,
 		 GBytes **out, char *err, size_t errlen)
