@@ -6,7 +6,10 @@
  * something an MTA would have delivered to: one '@', a local part of 1..64
  * bytes without controls, blanks, quotes or angle brackets, a domain of
  * 1..253 bytes of labels [a-z0-9-_] (or an [address literal]), total at
- * most ADDR_MAX.  Bytes >= 0x80 are allowed (SMTPUTF8) but never lowercased.
+ * most ADDR_MAX.  Bytes >= 0x80 are allowed in the local part (SMTPUTF8)
+ * but never lowercased; an internationalised domain is converted to its
+ * ASCII form (IDNA 2008 with the UTS #46 mapping: "B\xc3\xbccher.de" ->
+ * "xn--bcher-kva.de"), so each address has one key.
  */
 #ifndef BOUNCED_ADDR_H
 #define BOUNCED_ADDR_H
@@ -16,6 +19,12 @@
 /* addr_normalise - IN (LEN bytes) into OUT (OUTLEN >= ADDR_MAX + 1);
    returns the length, or -1 when IN is not an address */
 int addr_normalise(const char *in, size_t len, char *out, size_t outlen);
+
+/* addr_domain_normalise - the domain IN (LEN bytes; a leading '@' is
+   dropped) as addr_normalise leaves it, into OUT of OUTLEN; the length, or
+   -1 when it is not a domain */
+int addr_domain_normalise(const char *in, size_t len, char *out,
+			  size_t outlen);
 
 /* addr_domain - the part after '@' of a normalised address */
 const char *addr_domain(const char *addr);

@@ -14,7 +14,7 @@
 
 struct cli_global {
 	const char *config_path; /* -c / --config, NULL when not given */
-	bool debug;		 /* --debug */
+	bool debug;		 /* -d / --debug */
 	bool quiet;		 /* -q / --quiet */
 	bool help;		 /* -h / --help */
 	bool version;		 /* -V / --version */
@@ -22,20 +22,32 @@ struct cli_global {
 };
 
 /*
- * cli_parse_global - parse the options before the command.  Returns 0, or
- * -1 after printing "PROG: MESSAGE" to stderr (caller exits 64).
+ * cli_parse_global - parse the options before the command (getopt_long:
+ * "-cFILE", "-c FILE", "--config=FILE", "--config FILE"; the first
+ * argument that is no option is the command).  Returns 0, or -1 after
+ * printing "PROG: MESSAGE" to stderr (caller exits 64).
  */
 int cli_parse_global(const char *prog, int argc, char **argv,
 		     struct cli_global *g);
 
 /*
- * cli_load_config - load the config named by G (or $BOUNCED_CONFIG, or the
- * defaults), open the log it names, set the log level from --debug/--quiet
+ * cli_load_config - load the config named by G (or $BOUNCED_CONFIG, or
+ * BOUNCED_CONFIG_DEFAULT when it exists, or the embedded defaults), open
+ * the log it names, set the log level from --debug/--quiet
  * and the config's debug key.  Warnings are logged.  Returns 0, or -1 after
  * printing the error (caller exits 78).
  */
 int cli_load_config(const char *prog, const struct cli_global *g,
 		    struct config **cfg);
+
+/*
+ * cli_load_config_opt - cli_load_config; with LOG_OPTIONAL a log file the
+ * user may not open (permission, read-only file system) is not an error:
+ * the lines go to stderr instead (bouncectl's reading commands, run by a
+ * user who may read the state but not write the daemon's log).
+ */
+int cli_load_config_opt(const char *prog, const struct cli_global *g,
+			bool log_optional, struct config **cfg);
 
 /* cli_opt_value - for "--name VALUE" and "--name=VALUE" style parsing:
    when argv[*i] is NAME (or NAME=…), store the value, advance *i, return 1;

@@ -1,8 +1,10 @@
 /*
  * config.h - the effective configuration of bounced and bouncectl.
  *
- * Read from an INI file with GLib's GKeyFile over embedded defaults; with no
- * file the defaults alone serve (spool ./spool, state ./state, no provider).
+ * Read from an INI file with GLib's GKeyFile over embedded defaults: the
+ * file named by -c, else by $BOUNCED_CONFIG, else BOUNCED_CONFIG_DEFAULT
+ * when it exists; with no file the defaults alone serve (spool ./spool,
+ * state ./state, no provider).
  * Relative paths stay relative to the working directory.  Key names are the
  * contract documented in docs/CONFIG.md and contrib/bounced.conf.example.
  * Errors name the group, key and value and what is expected; unknown groups
@@ -173,8 +175,23 @@ int config_load(const char *path, struct config **out,
 		struct _GPtrArray *warnings, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
-/* config_path_from_env - the -c value if given, else $BOUNCED_CONFIG, else NULL */
+/* the configuration read when neither -c nor $BOUNCED_CONFIG names one */
+#ifndef BOUNCED_CONFIG_DEFAULT
+#define BOUNCED_CONFIG_DEFAULT "/etc/bounced/bounced.conf"
+#endif
+
+/*
+ * config_path_from_env - the -c value if given, else $BOUNCED_CONFIG (when
+ * set and not empty), else BOUNCED_CONFIG_DEFAULT when that name exists
+ * (a file that exists but cannot be read is then config_load's error),
+ * else NULL: the embedded defaults.
+ */
 const char *config_path_from_env(const char *cli_path);
+
+/* config_path_pick - config_path_from_env with the environment value ENV
+   and the default path DEFAULT_PATH given (for tests) */
+const char *config_path_pick(const char *cli_path, const char *env,
+			     const char *default_path);
 
 /*
  * config_parse_duration - "90", "90s", "5m", "2h", "3d", "1w" -> seconds.

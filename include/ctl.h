@@ -4,11 +4,16 @@
  * plumbing they share (ctl_util.c) and the output encodings of records
  * (ctl_json.c: JSON objects, RFC 3339 times, CSV fields, terminal-safe text).
  *
- * Every cmd_* function parses its own options (ARGV[0] is the command name)
- * and returns a process exit code from exitcodes.h, after printing its
- * message: 0, EXIT_USAGE, EXIT_NOINPUT (no state yet), CTL_EXIT_NOADDR
- * (unknown address), EXIT_IOERR (state error).  Reading commands use
- * read-only LMDB transactions only; forget and reevaluate use short write
+ * Every command declares its options in a table (struct cli_opt, the
+ * CTL_OPTS_* below); main_bouncectl.c parses the command line with it
+ * (cli_args.c: getopt_long, options anywhere, the global ones too) and
+ * answers --help from it, and the cmd_* function gets the options found,
+ * in order, and the operands.  It checks their values and returns a
+ * process exit code from exitcodes.h, after printing its message: 0,
+ * EXIT_USAGE, EXIT_NOINPUT (no state yet), CTL_EXIT_NOADDR (unknown
+ * address), EXIT_IOERR (state error).  Reading commands use read-only
+ * LMDB transactions only (a state the user may read but not write is
+ * enough for them); forget, reevaluate, retry and resend use short write
  * transactions.
  */
 #ifndef BOUNCED_CTL_H
@@ -23,6 +28,7 @@
 #include <lmdb.h>
 #include <glib.h>
 
+#include "cli_args.h"
 #include "config.h"
 #include "event.h"
 #include "graph.h"
@@ -40,29 +46,59 @@ struct ctl_ctx {
 	int64_t now;		/* wall clock at start, for --since */
 };
 
-typedef int (*ctl_cmd_fn)(struct ctl_ctx *ctx, int argc, char **argv);
+typedef int (*ctl_cmd_fn)(struct ctl_ctx *ctx, const struct cli_args *a);
 
 /* one entry of the dispatch table (main_bouncectl.c) */
 struct ctl_cmd {
 	const char *name;
 	ctl_cmd_fn fn;
-	const char *synopsis;	/* options after the name */
+	const struct cli_opt *opts;	/* its options (the help lists them) */
+	bool writes;		/* changes the state (else read-only) */
+	const char *synopsis;	/* operands and options after the name */
 	const char *summary;	/* one line */
 	const char *help;	/* paragraphs for "help CMD", "\n"-separated */
 };
 
-int cmd_show(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_list(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_stats(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_files(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_forget(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_queue(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_dead(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_retry(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_resend(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_graph(struct ctl_ctx *ctx, int argc, char **argv);
-int cmd_report(struct ctl_ctx *ctx, int argc, char **argv);
+/* the keys of the commands' long options (cli_opt.key); -n is --dry-run */
+enum ctl_opt_key {
+	CTL_O_FORMAT = CLI_KEY_LONG,
+	CTL_O_STATUS,
+	CTL_O_SINCE,
+	CTL_O_REASON,
+	CTL_O_PROVIDER,
+	CTL_O_ALL,
+	CTL_O_DOMAIN,
+	CTL_O_CATEGORY,
+	CTL_O_SENDER,
+	CTL_O_JOB,
+	CTL_O_LIMIT,
+	CTL_O_BY,
+	CTL_O_PERIOD,
+	CTL_O_OUT,
+	CTL_O_WIDTH,
+	CTL_O_HEIGHT,
+	CTL_O_REFRESH,
+};
+
+/* the option tables of the commands */
+extern const struct cli_opt ctl_opts_show[], ctl_opts_list[],
+	ctl_opts_stats[], ctl_opts_files[], ctl_opts_forget[],
+	ctl_opts_reevaluate[], ctl_opts_queue[], ctl_opts_dead[],
+	ctl_opts_retry[], ctl_opts_resend[], ctl_opts_graph[],
+	ctl_opts_report[];
+
+int cmd_show(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_list(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_stats(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_files(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_queue(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_dead(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_retry(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_resend(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_graph(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_report(struct ctl_ctx *ctx, const struct cli_args *a);
 
 /* ---- ctl_graph.c: options of graph and report ---- */
 
@@ -79,7 +115,7 @@ struct ctl_graph_args {
  * defaults to ".") or report (--refresh, --out required); DIR is made.
  * 0, or an exit code after the message.
  */
-int ctl_graph_parse(const struct ctl_ctx *ctx, int argc, char **argv,
+int ctl_graph_parse(const struct ctl_ctx *ctx, const struct cli_args *args,
 		    bool report, struct ctl_graph_args *a);
 
 /* ctl_graph_error - print graph_render's ERR; its exit code (66 no RRD,
@@ -110,22 +146,72 @@ cJSON *ctl_paused_json(const struct ctl_pause *p, size_t n);
 
 #define CTL_STATS_TOP_DOMAINS 10
 #define CTL_STATS_N_COUNTERS 19
+#define CTL_STATS_RECENT 20	/* latest suppressions kept for report */
 
 /* the meta counters shown ("count.records", "count.hard", …) */
 extern const char *const ctl_stats_counter_names[CTL_STATS_N_COUNTERS];
 
+/* what records are grouped by (stats --by, the report's top tables) */
+enum ctl_by {
+	CTL_BY_DOMAIN = 0,	/* of the address */
+	CTL_BY_CAMPAIGN,	/* job id of the latest bounce or complaint */
+	CTL_BY_SENDER,		/* its orig, lowercased */
+	CTL_BY_VMTA,		/* its VirtualMTA */
+	CTL_BY_PROVIDER,	/* every provider asked to act on the address */
+	CTL_BY_N
+};
+
+/* ctl_by_name - "domain", "campaign", ...; ctl_by_parse - back, or -1 */
+const char *ctl_by_name(enum ctl_by by);
+int ctl_by_parse(const char *name);
+
+/* the addresses of one group, by status */
+struct ctl_group {
+	uint64_t n[RCPT_STATUS_COUNT];
+	uint64_t total;
+};
+
+/* one group, sorted */
+struct ctl_group_entry {
+	const char *name;	/* borrowed from the hash table */
+	const struct ctl_group *g;
+};
+
+/* a provider's entries in the recipient records, by state */
+struct ctl_prov_entries {
+	uint64_t by_state[4];	/* pending, done, dead, dry-run */
+};
+
+/* one of the latest suppressions */
+struct ctl_recent {
+	char addr[ADDR_MAX + 1];
+	uint8_t status;
+	int64_t time;		/* status_time (record time) */
+	struct rcpt_reason reason;
+};
+
 struct ctl_stats {
+	/* what to gather besides the totals (set before ctl_stats_gather) */
+	unsigned by_mask;	/* 1 << enum ctl_by of the groups wanted */
+	bool since_set;		/* groups: only records updated since SINCE */
+	int64_t since;
+	bool want_recent;	/* the latest suppressions */
+
 	uint64_t records;
 	uint64_t by_status[RCPT_STATUS_COUNT];
 	uint64_t undecodable;
 	GHashTable *cats;	/* last bounce category -> g_new'ed uint64_t */
 	GHashTable *domains;	/* of suppressed addresses, the same */
+	GHashTable *by[CTL_BY_N]; /* name -> struct ctl_group, when wanted */
+	GHashTable *prov;	/* provider -> struct ctl_prov_entries */
 	uint64_t counters[CTL_STATS_N_COUNTERS];
 	uint64_t files;
 	uint64_t files_by_status[3]; /* partial, done, failed */
 	uint64_t notify_queued;	/* items waiting for the operator's mail */
 	struct ctl_pause paused[CTL_PAUSED_MAX]; /* providers paused */
 	size_t n_paused;
+	struct ctl_recent *recent; /* newest first, CTL_STATS_RECENT */
+	size_t n_recent;
 };
 
 struct ctl_stats_entry {
@@ -137,12 +223,89 @@ struct ctl_stats_entry {
 void ctl_stats_init(struct ctl_stats *s);
 void ctl_stats_release(struct ctl_stats *s);
 /* ctl_stats_gather - walk the state once (one read-only transaction)
-   into S (initialised), the pauses of CFG's providers too; 0 or -errno */
+   into S (initialised, its wishes set), the pauses of CFG's providers
+   too; 0 or -errno */
 int ctl_stats_gather(struct state *st, const struct config *cfg,
 		     struct ctl_stats *s);
 /* ctl_stats_sorted - the entries of H, most first, then by name; *N of
    them; g_free the result */
 struct ctl_stats_entry *ctl_stats_sorted(GHashTable *h, size_t *n);
+/* ctl_groups_sorted - the groups of H, most suppressed first, then most
+   soft-bouncing, then by name; *N of them; g_free the result */
+struct ctl_group_entry *ctl_groups_sorted(GHashTable *h, size_t *n);
+/* ctl_group_suppressed - hard + complained + unsubscribed of G */
+uint64_t ctl_group_suppressed(const struct ctl_group *g);
+
+/* ---- ctl_health.c: providers and failed files, for report ---- */
+
+/* one provider as the report shows it */
+struct ctl_health {
+	char name[32];
+	const char *type;	/* "mailwizz", ...; "" when not configured */
+	bool configured;
+	uint64_t done;		/* operations done (recipients' entries) */
+	uint64_t dry_run;	/* logged only (no provider configured) */
+	uint64_t pending;	/* actions in the outbox */
+	uint64_t retrying;	/* of them, tried and failed at least once */
+	uint64_t dead;		/* dead letters */
+	bool paused;
+	int64_t paused_since_ms;
+	char paused_why[256];
+	char last_error[256];	/* of the action failed last, "" none */
+	int64_t last_error_ms;	/* when it is due again (or died) */
+};
+
+/*
+ * ctl_health_gather - the providers of CFG, and any other name the state
+ * holds actions of, into H (a GArray of struct ctl_health), from S (its
+ * prov table and pauses) and the outbox and dead tables read in TXN;
+ * 0 or -errno.
+ */
+int ctl_health_gather(struct state *st, MDB_txn *txn,
+		      const struct config *cfg, const struct ctl_stats *s,
+		      GArray *h);
+
+/* one file of SPOOL/failed/ */
+struct ctl_failed {
+	char name[256];
+	int64_t mtime;		/* when it was moved there, about */
+	uint64_t size;
+	char why[320];		/* the "why:" line of its NAME.why */
+};
+
+/*
+ * ctl_failed_files - the newest MAX files of SPOOL/failed/ into OUT (a
+ * GArray of struct ctl_failed), newest first; *TOTAL how many there are.
+ * 0 (also when failed/ does not exist), or -errno when it cannot be
+ * listed.
+ */
+int ctl_failed_files(const struct config *cfg, GArray *out, size_t max,
+		     size_t *total);
+
+/* ---- ctl_where.c: where an input taken is now ---- */
+
+enum ctl_where {
+	CTL_WHERE_STREAM = 0,	/* not a file (stdin, a pipe) */
+	CTL_WHERE_HERE,		/* still where it was taken */
+	CTL_WHERE_MOVED,	/* moved by the worker: done/, failed/ ... */
+	CTL_WHERE_GONE,		/* deleted (done-retention) or moved away */
+	CTL_WHERE_UNKNOWN,	/* a directory that may not be searched */
+};
+
+/*
+ * ctl_file_where - where the input taken as KEY (an absolute path; F its
+ * files entry, or NULL) is now; OUT gets its path, relative to the spool
+ * when inside it ("done/acct-1.csv", "ignored/fbl.NAME", "acct/x.csv"),
+ * for HERE and MOVED, else "".
+ */
+enum ctl_where ctl_file_where(const struct config *cfg, const char *key,
+			      const struct file_rec *f, char *out,
+			      size_t outlen);
+
+/* ctl_where_text - " (now done/x.csv)", " (gone: ...)" or "" to follow
+   the source's name; BUF holds what needs it */
+const char *ctl_where_text(enum ctl_where w, const char *where, char *buf,
+			   size_t len);
 
 /* ---- ctl_util.c: plumbing shared by the commands ---- */
 
@@ -150,6 +313,7 @@ enum ctl_format {
 	CTL_FMT_TEXT = 1 << 0,
 	CTL_FMT_JSON = 1 << 1,
 	CTL_FMT_CSV = 1 << 2,
+	CTL_FMT_JSONL = 1 << 3,	/* one JSON object a line */
 };
 
 /*
@@ -176,10 +340,14 @@ int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 
 /*
  * ctl_args_format - the arguments of a command whose only option is
- * --format (one of ALLOWED); 0, or EXIT_USAGE after the message.
+ * --format (one of ALLOWED) and that takes no operand; 0, or EXIT_USAGE
+ * after the message.
  */
-int ctl_args_format(const struct ctl_ctx *ctx, int argc, char **argv,
+int ctl_args_format(const struct ctl_ctx *ctx, const struct cli_args *a,
 		    unsigned allowed, enum ctl_format *fmt);
+
+/* ctl_args_none - refuse operands (0, or EXIT_USAGE after the message) */
+int ctl_args_none(const struct ctl_ctx *ctx, const struct cli_args *a);
 
 /*
  * ctl_addr_arg - normalise the ADDR argument into OUT (ADDR_MAX + 1 bytes);
@@ -188,15 +356,12 @@ int ctl_args_format(const struct ctl_ctx *ctx, int argc, char **argv,
 int ctl_addr_arg(const struct ctl_ctx *ctx, const char *arg, char *out);
 
 /*
- * ctl_args_addr - the arguments of a command taking one ADDR and at most
- * one valued option OPT (e.g. "--format"): *ADDR and *VALUE (NULL when
- * not given).  0, or EXIT_USAGE after the message.
+ * ctl_args_addr - the one ADDR operand of a command (*ADDR), and the value
+ * of its option KEY (the last one given; NULL when not given).  0, or
+ * EXIT_USAGE after the message.
  */
-int ctl_args_addr(const struct ctl_ctx *ctx, int argc, char **argv,
-		  const char *opt, const char **addr, const char **value);
-
-/* ctl_is_help - ARG is -h or --help */
-bool ctl_is_help(const char *arg);
+int ctl_args_addr(const struct ctl_ctx *ctx, const struct cli_args *a,
+		  int key, const char **addr, const char **value);
 
 /* ctl_key_copy - an LMDB key (not NUL-terminated) into OUT of OUTLEN;
    0, or -1 when it does not fit */
@@ -258,5 +423,21 @@ void ctl_csv_field(GString *line, const char *s);
  * UTF-8 character boundary).  Returns BUF.
  */
 const char *ctl_text_clean(const char *s, char *buf, size_t len);
+
+/* ctl_text_width - the columns S takes on a terminal (UTF-8: wide
+   characters two, combining marks none) */
+int ctl_text_width(const char *s);
+
+/* ctl_text_pad - print S and blanks up to WIDTH columns (for aligned
+   tables whatever the characters) */
+void ctl_text_pad(FILE *out, const char *s, int width);
+
+/* ctl_age_text - an age as "45s", "12m", "3h" or "2d" (rounded down) */
+void ctl_age_text(int64_t seconds, char *buf, size_t len);
+
+/* ctl_rcpt_origin - the record that tells where an address's latest
+   trouble came from (sender, VirtualMTA, job id): the reason of its
+   status, or its last soft bounce when there is no reason */
+const struct rcpt_reason *ctl_rcpt_origin(const struct rcpt *r);
 
 #endif

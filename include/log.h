@@ -2,9 +2,11 @@
  * log.h - leveled log lines for bounced and bouncectl.
  *
  * One line per message: "2026-11-25 08:10:00 bounced[123]: LEVEL module: text".
- * The destination is stderr ("-") or a file opened in append mode; the
- * file can be reopened (SIGHUP, logrotate).  Library code logs and returns
- * errors; it never exits.
+ * The destination is stderr ("-"), a file opened in append mode (it can
+ * be reopened: SIGHUP, logrotate), or syslog(3) ("syslog", facility
+ * mail).  On stderr under systemd (the journal's stream) a line is
+ * "<N>LEVEL module: text", N its syslog priority, without time or ident.
+ * Library code logs and returns errors; it never exits.
  *
  * The log grows with what it reports, not with the input: a line equal to
  * the one before is counted, not written, and reported as "previous
@@ -26,7 +28,11 @@ enum log_level {
 	BLOG_DEBUG = 3,
 };
 
-/* log_open - send lines to PATH ("-" or NULL = stderr); 0 or -errno */
+/* the log destination that means syslog(3) */
+#define BLOG_DEST_SYSLOG "syslog"
+
+/* log_open - send lines to PATH ("-" or NULL = stderr, BLOG_DEST_SYSLOG =
+   syslog); 0 or -errno */
 int log_open(const char *path);
 /* log_reopen - reopen the current file (after rotation); 0 or -errno */
 int log_reopen(void);
@@ -35,6 +41,11 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* log_set_ident - program name shown in each line (default "bounced") */
 void log_set_ident(const char *ident);
+
+/* log_stderr_prefix - what a message written to stderr by other means
+   than this module should start with: its priority ("<3>" ...) when
+   stderr is the journal, else "" */
+const char *log_stderr_prefix(enum log_level level);
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

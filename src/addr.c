@@ -4,8 +4,19 @@
  * Addresses arrive from accounting files, FBL reports and lists written by
  * anyone; they become LMDB keys and, later, URL parameters.  Whatever is
  * not clearly a deliverable address is refused here (-1), so that nothing
- * downstream has to re-check it.  No allocation.
+ * downstream has to re-check it.
+ *
+ * An internationalised domain is kept once, in its ASCII form: the domain
+ * of "hans@B\xc3\xbccher.de" becomes "xn--bcher-kva.de" (libidn2: IDNA 2008
+ * with the UTS #46 mapping, which also lowercases it), so that the
+ * address is one key however PowerMTA, a list or a report spelt it.  A
+ * domain libidn2 refuses (not valid IDNA, which no MTA could have
+ * resolved either) is kept as it came, lowercased in ASCII only.  The
+ * local part is never converted (SMTPUTF8 mailboxes are case-sensitive
+ * beyond ASCII).  Only a domain with non-ASCII bytes costs an allocation
+ * (libidn2's result, freed here).
  */
+#include <idn2.h>
 #include <string.h>
 
 #include "addr.h"
@@ -87,11 +98,50 @@ static int addr_has_c1(const char *s, size_t n)
 	return 0;
 }
 
+/* addr_idna - the domain DOM (N bytes, lowercased) in ASCII into OUT of
+   OUTLEN when it holds non-ASCII bytes and libidn2 takes it: the new
+   length; 0 when it stays as it is (ASCII, an address literal, or
+   refused by libidn2); -1 when the ASCII form does not fit */
+static int addr_idna(const char *dom, size_t n, char *out, size_t outlen)
+{
+	char in[ADDR_MAX + 1];
+	uint8_t *ace = NULL;
+	size_t i, m;
+	int rc;
+
+	for (i = 0; i < n && (unsigned char)dom[i] < 0x80; i++)
+		;
+	if (i == n || n >= sizeof(in) || dom[0] == '[')
+		return 0;
+	memcpy(in, dom, n);
+	in[n] = '\0';
+	rc = idn2_lookup_u8((const uint8_t *)in, &ace,
+			    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK)
+		rc = idn2_lookup_u8((const uint8_t *)in, &ace,
+				    IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+	if (rc != IDN2_OK || !ace)
+		return 0;
+	m = strlen((const char *)ace);
+	if (m == 0 || m >= outlen) {
+		idn2_free(ace);
+		return -1;
+	}
+	for (i = 0; i < m; i++)
+		out[i] = (ace[i] >= 'A' && ace[i] <= 'Z') ? (char)(ace[i] + 32) :
+							    (char)ace[i];
+	out[m] = '\0';
+	idn2_free(ace);
+	return (int)m;
+}
+
 /* addr_normalise - trim, unwrap, lowercase and check an address */
 int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 {
-	const char *s = in, *e = in + len, *at = NULL, *p;
+	const char *s = in, *e = in + len, *at = NULL;
+	char ace[ADDR_MAX + 1], *p;
 	size_t n, i;
+	int m;
 
 	if (!in || !out || outlen < ADDR_MAX + 1)
 		return -1;
@@ -130,10 +180,46 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 	if (!at)
 		return -1;
-	p = at + 1;
+	p = out + (at - out) + 1;
 	if (!addr_local_ok(out, (size_t)(at - out)) ||
 	    !addr_domain_ok(p, (size_t)(out + n - p)) || addr_has_c1(out, n))
 		return -1;
+	m = addr_idna(p, (size_t)(out + n - p), ace, sizeof(ace));
+	if (m < 0 || (size_t)(p - out) + (size_t)m > ADDR_MAX)
+		return -1;
+	if (m > 0) {
+		if (!addr_domain_ok(ace, (size_t)m))
+			return -1;
+		memcpy(p, ace, (size_t)m + 1);
+		n = (size_t)(p - out) + (size_t)m;
+	}
+	return (int)n;
+}
+
+/* addr_domain_normalise - a domain as addr_normalise leaves it */
+int addr_domain_normalise(const char *in, size_t len, char *out,
+			  size_t outlen)
+{
+	char addr[ADDR_MAX + 1], norm[ADDR_MAX + 1];
+	size_t n;
+	int m;
+
+	while (len > 0 && (*in == '@' || *in == ' ' || *in == '\t')) {
+		in++;
+		len--;
+	}
+	if (len == 0 || len + 2 > sizeof(addr))
+		return -1;
+	addr[0] = 'x';
+	addr[1] = '@';
+	memcpy(addr + 2, in, len);
+	m = addr_normalise(addr, len + 2, norm, sizeof(norm));
+	if (m < 0)
+		return -1;
+	n = (size_t)m - 2;
+	if (n + 1 > outlen)
+		return -1;
+	memcpy(out, norm + 2, n + 1);
 	return (int)n;
 }
 

@@ -1,15 +1,41 @@
 /*
  * cli.c - global options and config loading shared by bounced and bouncectl.
+ * The options before the command are read with getopt_long in POSIX
+ * order (the first operand is the command and ends them); those of a
+ * command, global ones among them, with cli_args.c.
  *
  * Messages go to stderr prefixed with the program name; the callers turn a
  * -1 into their documented exit code (64 usage, 78 config).
  */
+#include <errno.h>
+#include <getopt.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "log.h"
+
+/* cli_unknown - the message of an unknown option before the command */
+static void cli_unknown(const char *prog, int argc, char **argv)
+{
+	const char *arg = optind > 0 && optind - 1 < argc ? argv[optind - 1] :
+							    "?";
+	char clean[64];
+	size_t i;
+
+	for (i = 0; arg[i] && i + 1 < sizeof(clean); i++)
+		clean[i] = (unsigned char)arg[i] < 0x20 || arg[i] == 0x7f ?
+				   '?' : arg[i];
+	clean[i] = '\0';
+	if (optopt > 0 && strncmp(arg, "--", 2) != 0)
+		fprintf(stderr, "%s: unknown option '-%c' (see '%s --help')\n",
+			prog, g_ascii_isprint(optopt) ? optopt : '?', prog);
+	else
+		fprintf(stderr, "%s: unknown option '%s' (see '%s --help')\n",
+			prog, clean, prog);
+}
 
 /* cli_opt_value - match "--name VALUE" / "--name=VALUE" at argv[*i] */
 int cli_opt_value(const char *prog, int argc, char **argv, int *i,
@@ -35,69 +61,92 @@ int cli_opt_value(const char *prog, int argc, char **argv, int *i,
 	return 1;
 }
 
-/* cli_parse_global - options before the command */
+/* cli_parse_global - options before the command (getopt_long, stopping
+   at the first operand: the command) */
 int cli_parse_global(const char *prog, int argc, char **argv,
 		     struct cli_global *g)
 {
-	int i;
+	struct option longs[8];
+	GString *shorts = g_string_new("+:");	/* no reordering */
+	size_t i, n = 0;
+	int c, rc = 0;
 
 	memset(g, 0, sizeof(*g));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		int rc;
-
-		if (a[0] != '-' || strcmp(a, "-") == 0)
+	for (i = 0; cli_global_opts[i].name && n + 1 < G_N_ELEMENTS(longs);
+	     i++, n++) {
+		longs[n].name = cli_global_opts[i].name;
+		longs[n].has_arg = cli_global_opts[i].value ?
+				   required_argument : no_argument;
+		longs[n].flag = NULL;
+		longs[n].val = cli_global_opts[i].key;
+		g_string_append_c(shorts, (char)cli_global_opts[i].key);
+		if (cli_global_opts[i].value)
+			g_string_append_c(shorts, ':');
+	}
+	memset(&longs[n], 0, sizeof(longs[n]));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts->str, longs, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			g->config_path = optarg;
 			break;
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		rc = cli_opt_value(prog, argc, argv, &i, "--config",
-				   &g->config_path);
-		if (rc == 0)
-			rc = cli_opt_value(prog, argc, argv, &i, "-c",
-					   &g->config_path);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			continue;
-		if (strcmp(a, "--debug") == 0 || strcmp(a, "-d") == 0)
+		case 'd':
 			g->debug = true;
-		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+			break;
+		case 'q':
 			g->quiet = true;
-		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			break;
+		case 'h':
 			g->help = true;
-		else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0)
+			break;
+		case 'V':
 			g->version = true;
-		else {
-			fprintf(stderr,
-				"%s: unknown option '%s' (see '%s --help')\n",
-				prog, a, prog);
-			return -1;
+			break;
+		case ':':
+			fprintf(stderr, "%s: option '%s' needs a value\n", prog,
+				optopt == 'c' ? "--config" : "?");
+			rc = -1;
+			goto out;
+		default:
+			cli_unknown(prog, argc, argv);
+			rc = -1;
+			goto out;
 		}
 	}
-	g->cmd_index = i;
-	return 0;
+	g->cmd_index = optind;
+out:
+	g_string_free(shorts, TRUE);
+	return rc;
 }
 
-/* cli_load_config - config, log destination and level */
-int cli_load_config(const char *prog, const struct cli_global *g,
-		    struct config **cfg)
+/* cli_load_config_opt - config, log destination and level */
+int cli_load_config_opt(const char *prog, const struct cli_global *g,
+			bool log_optional, struct config **cfg)
 {
 	char err[512];
 	const char *path = config_path_from_env(g->config_path);
 	GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
-	int rc = -1;
+	int rc = -1, lrc;
 	guint k;
 
 	log_set_ident(prog);
 	if (config_load(path, cfg, warnings, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+		fprintf(stderr, "%s%s: %s\n", log_stderr_prefix(BLOG_ERROR),
+			prog, err);
 		goto out;
 	}
-	if (strcmp((*cfg)->log, "-") != 0 && log_open((*cfg)->log) != 0) {
-		fprintf(stderr, "%s: cannot open log file '%s': %m\n", prog,
-			(*cfg)->log);
+	lrc = log_open((*cfg)->log);
+	if (lrc != 0 && log_optional && (lrc == -EACCES || lrc == -EPERM ||
+					 lrc == -EROFS)) {
+		/* a user who may read the state but not write the daemon's
+		   log: this command's lines go to stderr */
+		lrc = log_open("-");
+	}
+	if (lrc != 0) {
+		fprintf(stderr, "%s%s: cannot open log file '%s': %s\n",
+			log_stderr_prefix(BLOG_ERROR), prog, (*cfg)->log,
+			strerror(-lrc));
 		config_free(*cfg);
 		*cfg = NULL;
 		goto out;
@@ -112,4 +161,11 @@ int cli_load_config(const char *prog, const struct cli_global *g,
 out:
 	g_ptr_array_free(warnings, TRUE);
 	return rc;
+}
+
+/* cli_load_config - the same, a log that cannot be opened an error */
+int cli_load_config(const char *prog, const struct cli_global *g,
+		    struct config **cfg)
+{
+	return cli_load_config_opt(prog, g, false, cfg);
 }

@@ -575,7 +575,7 @@ static int cfg_bounced(struct cfg_ctx *c)
 
 	if (cfg_path(c, g, "spool", "a directory path", &cfg->spool) != 0 ||
 	    cfg_path(c, g, "state", "a directory path", &cfg->state) != 0 ||
-	    cfg_path(c, g, "log", "'-' (stderr) or a file path",
+	    cfg_path(c, g, "log", "'-' (stderr), 'syslog' or a file path",
 		     &cfg->log) != 0 ||
 	    cfg_bool(c, g, "debug", &cfg->debug) != 0 ||
 	    cfg_list(c, g, "acct-fields", false, false, false,
@@ -1584,15 +1584,33 @@ void config_free(struct config *cfg)
 	g_free(cfg);
 }
 
-/* config_path_from_env - -c value, else $BOUNCED_CONFIG, else NULL */
-const char *config_path_from_env(const char *cli_path)
+/* config_path_pick - -c value, else ENV, else DEFAULT_PATH if it exists */
+const char *config_path_pick(const char *cli_path, const char *env,
+			     const char *default_path)
 {
-	const char *e;
+	struct stat sb;
 
 	if (cli_path)
 		return cli_path;
-	e = getenv("BOUNCED_CONFIG");
-	return (e && *e) ? e : NULL;
+	if (env && *env)
+		return env;
+	/* a dangling link, an unreadable file or a directory that may not
+	   be searched is still "there": reading it then says what is wrong
+	   rather than the defaults hiding it */
+	if (!default_path)
+		return NULL;
+	if (lstat(default_path, &sb) == 0 ||
+	    (errno != ENOENT && errno != ENOTDIR))
+		return default_path;
+	return NULL;
+}
+
+/* config_path_from_env - -c value, else $BOUNCED_CONFIG, else the
+   default file when it exists, else NULL */
+const char *config_path_from_env(const char *cli_path)
+{
+	return config_path_pick(cli_path, getenv("BOUNCED_CONFIG"),
+				BOUNCED_CONFIG_DEFAULT);
 }
 
 /* cfg_parse_dur - digits and a unit into ms (MS) or seconds */

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -29,12 +28,15 @@
 
 /* ---- forget ---- */
 
-/* forget_args - ADDR and --reason; 0 or EXIT_USAGE */
-static int forget_args(struct ctl_ctx *ctx, int argc, char **argv,
-		       const char **addr, const char **reason)
-{
-	return ctl_args_addr(ctx, argc, argv, "--reason", addr, reason);
-}
+const struct cli_opt ctl_opts_forget[] = {
+	{ "reason", CTL_O_REASON, "TEXT", "why, for the log" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_opt ctl_opts_reevaluate[] = {
+	{ "dry-run", 'n', NULL, "print what would change, write nothing" },
+	{ NULL, 0, NULL, NULL },
+};
 
 /* forget_txn - one attempt: read, forget, write, commit; *OLD gets the
    record as it was.  0, -ENOENT (no record) or -errno. */
@@ -78,7 +80,7 @@ static void forget_log(const char *addr, const struct rcpt *old,
 			 ctl_status_name(old->status), why);
 }
 
-int cmd_forget(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	const char *arg, *reason;
 	char addr[ADDR_MAX + 1];
@@ -86,7 +88,7 @@ int cmd_forget(struct ctl_ctx *ctx, int argc, char **argv)
 	struct rcpt old;
 	int rc, tries;
 
-	rc = forget_args(ctx, argc, argv, &arg, &reason);
+	rc = ctl_args_addr(ctx, args, CTL_O_REASON, &arg, &reason);
 	if (rc != 0)
 		return rc;
 	rc = ctl_addr_arg(ctx, arg, addr);
@@ -300,22 +302,18 @@ static int reeval_pass(struct state *st, struct reeval *rv, const char *from)
 	return rc;
 }
 
-int cmd_reevaluate(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct reeval rv;
 	struct state *st = NULL;
 	char from[ADDR_MAX + 1];
-	int i, rc;
+	int rc;
 
 	memset(&rv, 0, sizeof(rv));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0 ||
-		    strcmp(argv[i], "-n") == 0)
-			rv.dry_run = true;
-		else
-			return ctl_usage(ctx, "reevaluate",
-					 "unexpected argument '%s'", argv[i]);
-	}
+	rv.dry_run = cli_args_count(args, 'n') > 0;
+	rc = ctl_args_none(ctx, args);
+	if (rc != 0)
+		return rc;
 	rv.ctx = ctx;
 	rv.e.threshold = ctx->cfg->soft_threshold;
 	rv.e.min_span = ctx->cfg->soft_min_span;

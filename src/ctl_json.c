@@ -349,3 +349,37 @@ const char *ctl_text_clean(const char *s, char *buf, size_t len)
 	buf[n] = '\0';
 	return buf;
 }
+
+/* ctl_text_width - columns S takes on a terminal: one per character, two
+   for a wide (East Asian) one, none for a combining mark; a byte that is
+   not UTF-8 counts one */
+int ctl_text_width(const char *s)
+{
+	int w = 0;
+
+	while (s && *s) {
+		gunichar u = g_utf8_get_char_validated(s, -1);
+
+		if (u == (gunichar)-1 || u == (gunichar)-2) {
+			w++;
+			s++;
+			continue;
+		}
+		if (g_unichar_iswide(u))
+			w += 2;
+		else if (!g_unichar_iszerowidth(u))
+			w++;
+		s = g_utf8_next_char(s);
+	}
+	return w;
+}
+
+/* ctl_text_pad - S, then blanks up to WIDTH columns */
+void ctl_text_pad(FILE *out, const char *s, int width)
+{
+	int w = ctl_text_width(s);
+
+	fputs(s, out);
+	for (; w < width; w++)
+		fputc(' ', out);
+}

@@ -1,20 +1,21 @@
 /*
  * ctl_list.c - "bouncectl list": every record in address order, filtered
- * by status and by update time, as aligned text, RFC 4180 CSV or one JSON
- * array.
+ * by status, update time, domain, category, sender, job id and provider,
+ * as aligned text, CSV, one JSON array or one JSON object a line.
  *
  * One read-only transaction for the whole listing (a consistent snapshot
  * that never blocks the worker).  Output is streamed record by record, so
  * memory does not grow with the number of records; text output walks the
- * table twice to align its columns.  A record that does not decode is
- * skipped with a warning.  Exit 64 for a bad command line, 66 without a
- * state, 74 when the state cannot be read.
+ * table twice to align its columns (by what a terminal shows: a UTF-8
+ * address takes as many columns as it has characters).  A record that
+ * does not decode is skipped with a warning.  Exit 64 for a bad command
+ * line, 66 without a state, 74 when the state cannot be read.
  */
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
 
-#include "cli.h"
+#include "addr.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -26,10 +27,50 @@
 	((1u << RCPT_HARD) | (1u << RCPT_COMPLAINED) |                         \
 	 (1u << RCPT_UNSUBSCRIBED))
 
+const struct cli_opt ctl_opts_list[] = {
+	{ "status", CTL_O_STATUS, "S",
+	  "only records of status S: active, soft, hard,\n"
+	  "complained, unsubscribed, or suppressed (= hard,\n"
+	  "complained and unsubscribed); repeat the option\n"
+	  "or separate statuses with commas to take several" },
+	{ "since", CTL_O_SINCE, "T",
+	  "only records updated at or after T: a time\n"
+	  "(2019-02-08, \"2019-02-08 21:54:05+0000\", a Unix\n"
+	  "time) or a duration back from now (2h, 7d)" },
+	{ "domain", CTL_O_DOMAIN, "D",
+	  "only addresses of domain D (an internationalised\n"
+	  "one in either form)" },
+	{ "category", CTL_O_CATEGORY, "C",
+	  "only records whose last bounce category, or the\n"
+	  "category of their reason (a complaint's feedback\n"
+	  "type), is C" },
+	{ "sender", CTL_O_SENDER, "S",
+	  "only records whose latest bounce or complaint was\n"
+	  "about mail from S (PowerMTA's orig; * and ? match\n"
+	  "any text, one character)" },
+	{ "job", CTL_O_JOB, "J",
+	  "the same for the job id (the campaign:\n"
+	  "mailwizz-CAMPAIGNUID for MailWizz; * and ?)" },
+	{ "provider", CTL_O_PROVIDER, "NAME",
+	  "only addresses provider NAME was asked to act on" },
+	{ "limit", CTL_O_LIMIT, "N", "at most N records" },
+	{ "format", CTL_O_FORMAT, "F",
+	  "text (aligned columns, default), csv (a header\n"
+	  "line, LF line ends), json (one array) or jsonl\n"
+	  "(one object a line, as postqueue -j)" },
+	{ NULL, 0, NULL, NULL },
+};
+
 struct list_opts {
 	unsigned status_mask;	/* 1 << status of the wanted ones; 0 = all */
 	bool since_set;
 	int64_t since;		/* updated >= since */
+	GPtrArray *domains;	/* normalised; empty = any */
+	GPtrArray *categories;
+	GPtrArray *senders;	/* lowercased patterns */
+	GPtrArray *jobs;	/* patterns */
+	GPtrArray *providers;
+	uint64_t limit;		/* 0 = none */
 	enum ctl_format fmt;
 };
 
@@ -39,7 +80,7 @@ struct list_walk {
 	GString *line;		/* one output line, reused */
 	bool measure;		/* text pass 1: column widths only */
 	int w_addr, w_cat;	/* column widths */
-	uint64_t n;		/* records printed */
+	uint64_t n;		/* records printed (or measured) */
 	int rc;			/* exit code of a failure inside the walk */
 };
 
@@ -53,6 +94,7 @@ static int list_add_status(const struct ctl_ctx *ctx, const char *value,
 
 	for (i = 0; names[i]; i++) {
 		const char *name = g_strstrip(names[i]);
+		char clean[64];
 
 		if (strcasecmp(name, "suppressed") == 0) {
 			*mask |= LIST_SUPPRESSED;
@@ -63,7 +105,7 @@ static int list_add_status(const struct ctl_ctx *ctx, const char *value,
 			rc = ctl_usage(ctx, "list",
 				       "unknown status '%s' (active, soft, hard, "
 				       "complained, unsubscribed or suppressed)",
-				       name);
+				       ctl_text_clean(name, clean, sizeof(clean)));
 			break;
 		}
 		*mask |= 1u << s;
@@ -72,84 +114,218 @@ static int list_add_status(const struct ctl_ctx *ctx, const char *value,
 	return rc;
 }
 
-/* list_args - the options of list; 0 or EXIT_USAGE */
-static int list_args(struct ctl_ctx *ctx, int argc, char **argv,
-		     struct list_opts *o)
+/* list_opts_free - the filter lists */
+static void list_opts_free(struct list_opts *o)
 {
-	const char *v_s, *fmt_s = NULL;
-	int i, v, rc;
+	GPtrArray **lists[] = { &o->domains, &o->categories, &o->senders,
+				&o->jobs, &o->providers };
+	size_t i;
 
-	memset(o, 0, sizeof(*o));
-	o->fmt = CTL_FMT_TEXT;
-	for (i = 1; i < argc; i++) {
-		v = cli_opt_value(ctx->prog, argc, argv, &i, "--status", &v_s);
-		if (v > 0) {
-			rc = list_add_status(ctx, v_s, &o->status_mask);
-			if (rc != 0)
-				return rc;
-			continue;
+	for (i = 0; i < G_N_ELEMENTS(lists); i++)
+		if (*lists[i]) {
+			g_ptr_array_free(*lists[i], TRUE);
+			*lists[i] = NULL;
 		}
-		if (v == 0)
-			v = cli_opt_value(ctx->prog, argc, argv, &i, "--since",
-					  &v_s);
-		if (v > 0) {
-			if (timeparse_since(v_s, ctx->now, &o->since) != 0)
-				return ctl_usage(ctx, "list",
-						 "bad --since value '%s' (a time "
-						 "like 2019-02-08 or a duration "
-						 "like 7d)", v_s);
-			o->since_set = true;
-			continue;
-		}
-		if (v == 0)
-			v = cli_opt_value(ctx->prog, argc, argv, &i, "--format",
-					  &fmt_s);
-		if (v < 0)
-			return EXIT_USAGE;
-		if (v > 0)
-			continue;
-		return ctl_usage(ctx, "list", "unexpected argument '%s'",
-				 argv[i]);
+}
+
+/* list_filter_value - one value of --domain, --category, --sender, --job
+   or --provider into its list; 0 or EXIT_USAGE */
+static int list_filter_value(const struct ctl_ctx *ctx, struct list_opts *o,
+			     int key, const char *v)
+{
+	char dom[ADDR_MAX + 1], clean[128];
+
+	switch (key) {
+	case CTL_O_DOMAIN:
+		if (addr_domain_normalise(v, strlen(v), dom, sizeof(dom)) < 0)
+			return ctl_usage(ctx, "list", "--domain '%s' is not a "
+					 "domain", ctl_text_clean(v, clean,
+								  sizeof(clean)));
+		g_ptr_array_add(o->domains, g_strdup(dom));
+		break;
+	case CTL_O_CATEGORY:
+		g_ptr_array_add(o->categories, g_strdup(v));
+		break;
+	case CTL_O_SENDER:
+		g_ptr_array_add(o->senders, g_utf8_strdown(v, -1));
+		break;
+	case CTL_O_JOB:
+		g_ptr_array_add(o->jobs, g_strdup(v));
+		break;
+	case CTL_O_PROVIDER:
+		g_ptr_array_add(o->providers, g_strdup(v));
+		break;
 	}
-	if (fmt_s)
-		return ctl_parse_format(ctx, "list", fmt_s,
-					CTL_FMT_TEXT | CTL_FMT_CSV | CTL_FMT_JSON,
-					&o->fmt);
 	return 0;
 }
 
-/* list_match - does R pass the filters? */
-static bool list_match(const struct list_opts *o, const struct rcpt *r)
+/* list_limit - the value of --limit; 0 or EXIT_USAGE */
+static int list_limit(const struct ctl_ctx *ctx, const char *v, uint64_t *n)
 {
+	char *end = NULL, clean[64];
+
+	errno = 0;
+	*n = g_ascii_strtoull(v, &end, 10);
+	if (errno || end == v || *end || *n == 0 || !g_ascii_isdigit(v[0]))
+		return ctl_usage(ctx, "list", "--limit takes a number of "
+				 "records from 1 up, not '%s'",
+				 ctl_text_clean(v, clean, sizeof(clean)));
+	return 0;
+}
+
+/* list_args - the options of list; 0 or EXIT_USAGE */
+static int list_args(struct ctl_ctx *ctx, const struct cli_args *a,
+		     struct list_opts *o)
+{
+	const char *fmt_s = NULL;
+	size_t i;
+	int rc = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->fmt = CTL_FMT_TEXT;
+	o->domains = g_ptr_array_new_with_free_func(g_free);
+	o->categories = g_ptr_array_new_with_free_func(g_free);
+	o->senders = g_ptr_array_new_with_free_func(g_free);
+	o->jobs = g_ptr_array_new_with_free_func(g_free);
+	o->providers = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; rc == 0 && i < a->n_opts; i++) {
+		const char *v = a->opts[i].value;
+
+		switch (a->opts[i].key) {
+		case CTL_O_STATUS:
+			rc = list_add_status(ctx, v, &o->status_mask);
+			break;
+		case CTL_O_SINCE:
+			if (timeparse_since(v, ctx->now, &o->since) != 0)
+				rc = ctl_usage(ctx, "list",
+					       "bad --since value '%s' (a time "
+					       "like 2019-02-08 or a duration "
+					       "like 7d)", v);
+			o->since_set = true;
+			break;
+		case CTL_O_LIMIT:
+			rc = list_limit(ctx, v, &o->limit);
+			break;
+		case CTL_O_FORMAT:
+			fmt_s = v;
+			break;
+		default:
+			rc = list_filter_value(ctx, o, a->opts[i].key, v);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = ctl_args_none(ctx, a);
+	if (rc == 0 && fmt_s)
+		rc = ctl_parse_format(ctx, "list", fmt_s,
+				      CTL_FMT_TEXT | CTL_FMT_CSV | CTL_FMT_JSON |
+				      CTL_FMT_JSONL, &o->fmt);
+	return rc;
+}
+
+/* list_any - does TEXT match one of WANT (none wanted: yes)?  Patterns
+   with '*' or '?' are globs, others compared whole; FOLD compares
+   without case (TEXT is then lowered first) */
+static bool list_any(const GPtrArray *want, const char *text, bool fold)
+{
+	char *low = NULL;
+	bool hit = false;
+	guint i;
+
+	if (want->len == 0)
+		return true;
+	if (fold)
+		text = low = g_utf8_strdown(text, -1);
+	for (i = 0; i < want->len && !hit; i++) {
+		const char *w = want->pdata[i];
+
+		if (strpbrk(w, "*?"))
+			hit = g_pattern_match_simple(w, text);
+		else
+			hit = strcmp(w, text) == 0;
+	}
+	g_free(low);
+	return hit;
+}
+
+/* list_provider - has R an action entry for one of the providers? */
+static bool list_provider(const GPtrArray *want, const struct rcpt *r)
+{
+	uint32_t i, n = MIN(r->n_actions, RCPT_ACTIONS_MAX);
+	guint k;
+
+	if (want->len == 0)
+		return true;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < want->len; k++)
+			if (strcmp(r->actions[i].provider, want->pdata[k]) == 0)
+				return true;
+	return false;
+}
+
+/* list_category - the last bounce category or the reason's category */
+static bool list_category(const GPtrArray *want, const struct rcpt *r)
+{
+	guint k;
+
+	if (want->len == 0)
+		return true;
+	for (k = 0; k < want->len; k++) {
+		const char *c = want->pdata[k];
+
+		if (strcasecmp(r->last_category, c) == 0 ||
+		    (rcpt_is_suppressed(r) &&
+		     strcasecmp(r->reason.category, c) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* list_match - does the record of ADDR pass the filters? */
+static bool list_match(const struct list_opts *o, const char *addr,
+		       const struct rcpt *r)
+{
+	const struct rcpt_reason *why = ctl_rcpt_origin(r);
+
 	if (o->status_mask && (r->status >= 32 ||
 			       !(o->status_mask & (1u << r->status))))
 		return false;
-	return !o->since_set || r->updated >= o->since;
+	if (o->since_set && r->updated < o->since)
+		return false;
+	if (o->domains->len && !list_any(o->domains, addr_domain(addr), false))
+		return false;
+	return list_category(o->categories, r) &&
+	       list_any(o->senders, why->orig, true) &&
+	       list_any(o->jobs, why->job_id, false) &&
+	       list_provider(o->providers, r);
 }
 
 /* list_text - one aligned row (or just its widths in pass 1) */
 static void list_text(struct list_walk *w, const char *addr,
 		      const struct rcpt *r)
 {
-	char cat[sizeof(r->last_category)], t[64];
-	int la = (int)strlen(addr), lc;
+	char cat[sizeof(r->last_category)], a[ADDR_MAX + 1], t[64];
+	FILE *out = w->ctx->out;
+	int la, lc;
 
+	ctl_text_clean(addr, a, sizeof(a));
 	ctl_text_clean(r->last_category[0] ? r->last_category : "-", cat,
 		       sizeof(cat));
-	lc = (int)strlen(cat);
 	if (w->measure) {
-		if (la > w->w_addr)
-			w->w_addr = la;
-		if (lc > w->w_cat)
-			w->w_cat = lc;
+		la = ctl_text_width(a);
+		lc = ctl_text_width(cat);
+		w->w_addr = MAX(w->w_addr, la);
+		w->w_cat = MAX(w->w_cat, lc);
 		return;
 	}
 	ctl_time_text(r->updated, t, sizeof(t));
-	fprintf(w->ctx->out, "%-*s  %-12s  %4u  %-*s  %s\n", w->w_addr, addr,
-		ctl_status_name(r->status), r->n_soft, w->w_cat, cat, t);
+	ctl_text_pad(out, a, w->w_addr);
+	fprintf(out, "  %-12s  %4u  ", ctl_status_name(r->status), r->n_soft);
+	ctl_text_pad(out, cat, w->w_cat);
+	fprintf(out, "  %s\n", t);
 }
 
-/* list_csv - one RFC 4180 row */
+/* list_csv - one CSV row (RFC 4180 quoting, LF line end) */
 static void list_csv(struct list_walk *w, const char *addr,
 		     const struct rcpt *r)
 {
@@ -175,11 +351,12 @@ static void list_csv(struct list_walk *w, const char *addr,
 	} else {
 		g_string_append(l, ",,,");
 	}
-	g_string_append(l, "\r\n");
+	g_string_append_c(l, '\n');
 	fwrite(l->str, 1, l->len, w->ctx->out);
 }
 
-/* list_json - one object of the streamed array; 0 or EXIT_SOFTWARE */
+/* list_json - one object of the streamed array, or one line of jsonl;
+   0 or EXIT_SOFTWARE */
 static int list_json(struct list_walk *w, const char *addr,
 		     const struct rcpt *r)
 {
@@ -193,14 +370,18 @@ static int list_json(struct list_walk *w, const char *addr,
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
-	fprintf(w->ctx->out, "%s%s", w->n ? ",\n" : "\n", s);
+	if (w->o->fmt == CTL_FMT_JSONL)
+		fprintf(w->ctx->out, "%s\n", s);
+	else
+		fprintf(w->ctx->out, "%s%s", w->n ? ",\n" : "\n", s);
 out:
 	cJSON_free(s);
 	cJSON_Delete(o);
 	return rc;
 }
 
-/* list_cb - state_rcpt_foreach callback: filter and print one record */
+/* list_cb - state_rcpt_foreach callback: filter and print one record;
+   1 stops the walk (the limit reached, or a failure in W->rc) */
 static int list_cb(const char *key, size_t keylen, const struct rcpt *r,
 		   void *arg)
 {
@@ -219,7 +400,7 @@ static int list_cb(const char *key, size_t keylen, const struct rcpt *r,
 				 "skipped", addr);
 		return 0;
 	}
-	if (!list_match(w->o, r))
+	if (!list_match(w->o, addr, r))
 		return 0;
 	switch (w->o->fmt) {
 	case CTL_FMT_TEXT:
@@ -229,14 +410,14 @@ static int list_cb(const char *key, size_t keylen, const struct rcpt *r,
 		list_csv(w, addr, r);
 		break;
 	case CTL_FMT_JSON:
+	case CTL_FMT_JSONL:
 		w->rc = list_json(w, addr, r);
 		if (w->rc != 0)
 			return 1;
 		break;
 	}
-	if (!w->measure)
-		w->n++;
-	return 0;
+	w->n++;
+	return w->o->limit && w->n >= w->o->limit ? 1 : 0;
 }
 
 /* list_walk_all - the header, every matching record, the trailer */
@@ -253,13 +434,15 @@ static int list_walk_all(struct list_walk *w, struct state *st, MDB_txn *txn)
 		if (rc < 0)
 			return rc;
 		w->measure = false;
-		fprintf(out, "%-*s  %-12s  %4s  %-*s  %s\n", w->w_addr,
-			"ADDRESS", "STATUS", "SOFT", w->w_cat, "CATEGORY",
-			"UPDATED");
+		w->n = 0;
+		ctl_text_pad(out, "ADDRESS", w->w_addr);
+		fprintf(out, "  %-12s  %4s  ", "STATUS", "SOFT");
+		ctl_text_pad(out, "CATEGORY", w->w_cat);
+		fputs("  UPDATED\n", out);
 	} else if (w->o->fmt == CTL_FMT_CSV) {
 		fputs("address,status,soft_count,category,updated,escalated,"
-		      "reason_source,reason_line,dsn_status,dsn_diag\r\n", out);
-	} else {
+		      "reason_source,reason_line,dsn_status,dsn_diag\n", out);
+	} else if (w->o->fmt == CTL_FMT_JSON) {
 		fputs("[", out);
 	}
 	rc = state_rcpt_foreach(st, txn, NULL, list_cb, w);
@@ -270,7 +453,7 @@ static int list_walk_all(struct list_walk *w, struct state *st, MDB_txn *txn)
 	return 0;
 }
 
-int cmd_list(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_list(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct list_opts o;
 	struct list_walk w;
@@ -278,13 +461,13 @@ int cmd_list(struct ctl_ctx *ctx, int argc, char **argv)
 	MDB_txn *txn = NULL;
 	int rc;
 
-	rc = list_args(ctx, argc, argv, &o);
+	memset(&w, 0, sizeof(w));
+	rc = list_args(ctx, args, &o);
 	if (rc != 0)
-		return rc;
+		goto out;
 	rc = ctl_state_open(ctx, false, &st);
 	if (rc != 0)
-		return rc;
-	memset(&w, 0, sizeof(w));
+		goto out;
 	w.ctx = ctx;
 	w.o = &o;
 	w.line = g_string_sized_new(1024);
@@ -300,7 +483,9 @@ int cmd_list(struct ctl_ctx *ctx, int argc, char **argv)
 	else
 		rc = w.rc;
 out:
-	g_string_free(w.line, TRUE);
+	if (w.line)
+		g_string_free(w.line, TRUE);
+	list_opts_free(&o);
 	state_close(st);
 	return rc;
 }

@@ -26,7 +26,11 @@ struct ctl_qout {
 	struct ctl_ctx *ctx;
 	enum ctl_format fmt;
 	bool dead;
+	bool measure;		/* text pass 1: widths and the summary */
+	int w_prov, w_op, w_addr; /* column widths */
 	uint64_t n;
+	GHashTable *addrs;	/* the addresses seen (pass 1) */
+	int64_t oldest_ms;	/* created_ms of the oldest; 0 = none */
 };
 
 /* ctl_action_json - one action as a JSON object */
@@ -56,12 +60,12 @@ static cJSON *ctl_action_json(const struct action *a, bool dead)
 	return o;
 }
 
-/* ctl_queue_print - one action, in the chosen format */
+/* ctl_queue_print - one action, in the chosen format (or its widths) */
 static int ctl_queue_print(const struct action *a, void *arg)
 {
 	struct ctl_qout *q = arg;
 	FILE *out = q->ctx->out;
-	char when[40], addr[80], err[160];
+	char when[40], addr[ADDR_MAX + 1], prov[sizeof(a->provider)], err[300];
 
 	if (q->fmt == CTL_FMT_JSON) {
 		cJSON *o = ctl_action_json(a, q->dead);
@@ -72,21 +76,66 @@ static int ctl_queue_print(const struct action *a, void *arg)
 			return -ENOMEM;
 		fprintf(out, "%s%s", q->n ? ",\n" : "", s);
 		cJSON_free(s);
-	} else {
-		ctl_time_text(q->dead ? a->created_ms / 1000 : a->due_ms / 1000,
-			      when, sizeof(when));
-		fprintf(out, "%-8" PRIu64 " %-12s %-11s %-32s %4u %3u  %-24s %s\n",
-			a->id, a->provider, action_op_name(a->op),
-			ctl_text_clean(a->addr, addr, sizeof(addr)), a->step,
-			a->attempts, when,
-			ctl_text_clean(a->last_error, err, sizeof(err)));
+		q->n++;
+		return 0;
 	}
+	ctl_text_clean(a->addr, addr, sizeof(addr));
+	ctl_text_clean(a->provider, prov, sizeof(prov));
+	if (q->measure) {
+		q->w_prov = MAX(q->w_prov, ctl_text_width(prov));
+		q->w_op = MAX(q->w_op, (int)strlen(action_op_name(a->op)));
+		q->w_addr = MAX(q->w_addr, ctl_text_width(addr));
+		if (!g_hash_table_contains(q->addrs, addr))
+			g_hash_table_add(q->addrs, g_strdup(addr));
+		if (a->created_ms > 0 &&
+		    (q->oldest_ms == 0 || a->created_ms < q->oldest_ms))
+			q->oldest_ms = a->created_ms;
+		q->n++;
+		return 0;
+	}
+	ctl_time_text(q->dead ? a->created_ms / 1000 : a->due_ms / 1000,
+		      when, sizeof(when));
+	fprintf(out, "%-8" PRIu64 " ", a->id);
+	ctl_text_pad(out, prov, q->w_prov);
+	fprintf(out, " %-*s %4u %3u  %-24s ", q->w_op, action_op_name(a->op),
+		a->step, a->attempts, when);
+	ctl_text_pad(out, addr, q->w_addr);
+	fprintf(out, " %s\n", ctl_text_clean(a->last_error, err, sizeof(err)));
 	q->n++;
 	return 0;
 }
 
+/* ctl_queue_summary - the closing line, as postqueue ends its listing */
+static void ctl_queue_summary(const struct ctl_qout *q)
+{
+	char age[32];
+	guint addrs = g_hash_table_size(q->addrs);
+
+	if (q->n == 0) {
+		fprintf(q->ctx->out, "-- %s\n", q->dead ?
+			"no dead letters" : "the outbox is empty");
+		return;
+	}
+	fprintf(q->ctx->out, "-- %" PRIu64 " %saction%s for %u address%s",
+		q->n, q->dead ? "dead " : "", q->n == 1 ? "" : "s", addrs,
+		addrs == 1 ? "" : "es");
+	if (q->oldest_ms > 0) {
+		ctl_age_text(q->ctx->now - q->oldest_ms / 1000, age,
+			     sizeof(age));
+		fprintf(q->ctx->out, ", oldest %s", age);
+	}
+	fputc('\n', q->ctx->out);
+}
+
+/* ctl_queue_walk - the outbox or the dead letters, through ctl_queue_print */
+static int ctl_queue_walk(struct state *st, MDB_txn *txn, struct ctl_qout *q)
+{
+	return q->dead ? outbox_dead_foreach(st, txn, ctl_queue_print, q)
+		       : outbox_foreach(st, txn, -1, ctl_queue_print, q);
+}
+
 /* ctl_queue_list - queue (DEAD false) or dead (DEAD true) */
-static int ctl_queue_list(struct ctl_ctx *ctx, int argc, char **argv,
+static int ctl_queue_list(struct ctl_ctx *ctx, const struct cli_args *args,
 			  bool dead)
 {
 	struct ctl_qout q = { .ctx = ctx, .fmt = CTL_FMT_TEXT, .dead = dead };
@@ -94,54 +143,87 @@ static int ctl_queue_list(struct ctl_ctx *ctx, int argc, char **argv,
 	MDB_txn *txn = NULL;
 	int rc, ex;
 
-	ex = ctl_args_format(ctx, argc, argv, CTL_FMT_TEXT | CTL_FMT_JSON,
-			     &q.fmt);
+	ex = ctl_args_format(ctx, args, CTL_FMT_TEXT | CTL_FMT_JSON, &q.fmt);
 	if (ex)
 		return ex;
 	ex = ctl_state_open(ctx, false, &st);
 	if (ex)
 		return ex;
+	q.addrs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	rc = state_begin(st, false, &txn);
 	if (rc) {
-		ex = ctl_state_error(ctx, "cannot read", rc);
+		ex = ctl_state_error(ctx, "read", rc);
 		goto out;
 	}
-	if (q.fmt == CTL_FMT_JSON)
+	if (q.fmt == CTL_FMT_JSON) {
 		fputs("[", ctx->out);
-	else
-		fprintf(ctx->out, "%-8s %-12s %-11s %-32s %4s %3s  %-24s %s\n",
-			"ID", "PROVIDER", "OPERATION", "ADDRESS", "STEP", "TRY",
-			dead ? "CREATED" : "NEXT TRY",
-			dead ? "REASON" : "LAST ERROR");
-	rc = dead ? outbox_dead_foreach(st, txn, ctl_queue_print, &q)
-		  : outbox_foreach(st, txn, -1, ctl_queue_print, &q);
-	if (q.fmt == CTL_FMT_JSON)
+		rc = ctl_queue_walk(st, txn, &q);
 		fputs("]\n", ctx->out);
+	} else {
+		q.measure = true;
+		q.w_prov = (int)strlen("PROVIDER");
+		q.w_op = (int)strlen("OPERATION");
+		q.w_addr = (int)strlen("ADDRESS");
+		rc = ctl_queue_walk(st, txn, &q);
+	}
+	if (rc == 0 && q.fmt == CTL_FMT_TEXT && q.n > 0) {
+		uint64_t n = q.n;
+
+		q.measure = false;
+		q.n = 0;
+		fprintf(ctx->out, "%-8s ", "ID");
+		ctl_text_pad(ctx->out, "PROVIDER", q.w_prov);
+		fprintf(ctx->out, " %-*s %4s %3s  %-24s ", q.w_op, "OPERATION",
+			"STEP", "TRY", dead ? "CREATED" : "NEXT TRY");
+		ctl_text_pad(ctx->out, "ADDRESS", q.w_addr);
+		fprintf(ctx->out, " %s\n", dead ? "REASON" : "LAST ERROR");
+		rc = ctl_queue_walk(st, txn, &q);
+		q.n = MIN(q.n, n);	/* the same snapshot: the same rows */
+	}
 	if (rc == 0 && !dead && q.fmt != CTL_FMT_JSON) {
 		struct ctl_pause p[CTL_PAUSED_MAX];
 
 		ctl_paused_text(ctx->out, p, ctl_paused(st, txn, ctx->cfg, p,
 							CTL_PAUSED_MAX));
 	}
+	if (rc == 0 && q.fmt == CTL_FMT_TEXT)
+		ctl_queue_summary(&q);
 	if (rc) {
-		ex = ctl_state_error(ctx, "cannot read the outbox of", rc);
+		ex = ctl_state_error(ctx, dead ? "read the dead letters of" :
+					 "read the outbox of", rc);
 		goto out;
 	}
 	ex = EXIT_OK;
 out:
 	state_abort(txn);
 	state_close(st);
+	g_hash_table_destroy(q.addrs);
 	return ex;
 }
 
-int cmd_queue(struct ctl_ctx *ctx, int argc, char **argv)
+const struct cli_opt ctl_opts_queue[] = {
+	{ "format", CTL_O_FORMAT, "F", "text (default) or json" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_opt ctl_opts_dead[] = {
+	{ "format", CTL_O_FORMAT, "F", "text (default) or json" },
+	{ NULL, 0, NULL, NULL },
+};
+
+const struct cli_opt ctl_opts_retry[] = {
+	{ "all", CTL_O_ALL, NULL, "every dead action" },
+	{ NULL, 0, NULL, NULL },
+};
+
+int cmd_queue(struct ctl_ctx *ctx, const struct cli_args *args)
 {
-	return ctl_queue_list(ctx, argc, argv, false);
+	return ctl_queue_list(ctx, args, false);
 }
 
-int cmd_dead(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_dead(struct ctl_ctx *ctx, const struct cli_args *args)
 {
-	return ctl_queue_list(ctx, argc, argv, true);
+	return ctl_queue_list(ctx, args, true);
 }
 
 struct ctl_pick {
@@ -225,31 +307,31 @@ static int ctl_retry_actions(struct ctl_ctx *ctx, struct state *st,
 	return EXIT_OK;
 }
 
-int cmd_retry(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_retry(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	struct ctl_pick pick;
 	struct state *st = NULL;
 	MDB_txn *txn = NULL;
 	uint64_t done = 0;
-	bool all = false;
+	bool all = cli_args_count(args, CTL_O_ALL) > 0;
 	int i, rc, ex;
 	guint k;
 
 	pick.want = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	pick.got = g_array_new(FALSE, FALSE, sizeof(struct action));
-	for (i = 1; i < argc; i++) {
-		char *end;
+	for (i = 0; i < args->n_operands; i++) {
+		const char *arg = args->operands[i];
+		char *end, clean[64];
 		uint64_t v;
 
-		if (strcmp(argv[i], "--all") == 0) {
-			all = true;
-			continue;
-		}
 		errno = 0;
-		v = strtoull(argv[i], &end, 10);
-		if (errno || end == argv[i] || *end || v == 0) {
+		v = g_ascii_strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || v == 0 ||
+		    !g_ascii_isdigit(arg[0])) {
 			ex = ctl_usage(ctx, "retry", "'%s' is not an action id "
-				       "(see 'bouncectl dead') or --all", argv[i]);
+				       "(see 'bouncectl dead') or --all",
+				       ctl_text_clean(arg, clean,
+						      sizeof(clean)));
 			goto out;
 		}
 		g_array_append_val(pick.want, v);

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cli.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -266,50 +265,54 @@ static int resend_provider(struct resend *rs, const char *name)
 			 "configuration has no [provider %s]", name, name);
 }
 
+const struct cli_opt ctl_opts_resend[] = {
+	{ "status", CTL_O_STATUS, "S",
+	  "hard, complained, unsubscribed or suppressed\n"
+	  "(the default), several separated by ','" },
+	{ "since", CTL_O_SINCE, "T", "suppressed at or after T (2026-11-24, 7d)" },
+	{ "provider", CTL_O_PROVIDER, "NAME", "only this provider" },
+	{ "dry-run", 'n', NULL, "print what would be queued, queue nothing" },
+	{ NULL, 0, NULL, NULL },
+};
+
 /* resend_args - options, and the addresses named into ADDRS */
-static int resend_args(struct resend *rs, int argc, char **argv,
+static int resend_args(struct resend *rs, const struct cli_args *a,
 		       GPtrArray *addrs)
 {
-	const char *v;
 	char addr[ADDR_MAX + 1];
-	int i, k, rc;
+	size_t i;
+	int k, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0 ||
-		    strcmp(argv[i], "-n") == 0) {
+	for (i = 0; i < a->n_opts; i++) {
+		const char *v = a->opts[i].value;
+
+		switch (a->opts[i].key) {
+		case 'n':
 			rs->dry_run = true;
-			continue;
-		}
-		k = cli_opt_value(rs->ctx->prog, argc, argv, &i, "--status",
-				  &v);
-		if (k > 0 && (rc = resend_status(rs, v)) != 0)
-			return rc;
-		if (k == 0) {
-			k = cli_opt_value(rs->ctx->prog, argc, argv, &i,
-					  "--since", &v);
-			if (k > 0 && timeparse_since(v, rs->ctx->now,
-						     &rs->since) != 0)
+			break;
+		case CTL_O_STATUS:
+			if ((rc = resend_status(rs, v)) != 0)
+				return rc;
+			break;
+		case CTL_O_SINCE:
+			if (timeparse_since(v, rs->ctx->now, &rs->since) != 0)
 				return ctl_usage(rs->ctx, "resend", "bad "
 						 "--since value '%s' (a time "
 						 "like 2026-11-24 or a "
 						 "duration like 7d)", v);
-		}
-		if (k == 0) {
-			k = cli_opt_value(rs->ctx->prog, argc, argv, &i,
-					  "--provider", &v);
-			if (k > 0 && (rc = resend_provider(rs, v)) != 0)
+			break;
+		case CTL_O_PROVIDER:
+			if ((rc = resend_provider(rs, v)) != 0)
 				return rc;
+			break;
 		}
-		if (k < 0)
-			return EXIT_USAGE;
-		if (k > 0)
-			continue;
-		if (argv[i][0] == '-')
-			return ctl_usage(rs->ctx, "resend", "unknown option "
-					 "'%s'", argv[i]);
-		if (mail_key_is_uid(argv[i]))
-			g_strlcpy(addr, argv[i], sizeof(addr));
-		else if ((rc = ctl_addr_arg(rs->ctx, argv[i], addr)) != 0)
+	}
+	for (k = 0; k < a->n_operands; k++) {
+		const char *arg = a->operands[k];
+
+		if (mail_key_is_uid(arg))
+			g_strlcpy(addr, arg, sizeof(addr));
+		else if ((rc = ctl_addr_arg(rs->ctx, arg, addr)) != 0)
 			return rc;
 		g_ptr_array_add(addrs, g_strdup(addr));
 	}
@@ -379,7 +382,7 @@ static void resend_summary(const struct resend *rs)
 		fprintf(out, "no provider is configured: nothing to queue\n");
 }
 
-int cmd_resend(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_resend(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	GPtrArray *addrs = g_ptr_array_new_with_free_func(g_free);
 	struct resend rs;
@@ -388,7 +391,7 @@ int cmd_resend(struct ctl_ctx *ctx, int argc, char **argv)
 
 	memset(&rs, 0, sizeof(rs));
 	rs.ctx = ctx;
-	rc = resend_args(&rs, argc, argv, addrs);
+	rc = resend_args(&rs, args, addrs);
 	if (rc)
 		goto out;
 	rc = ctl_state_open(ctx, true, &st);

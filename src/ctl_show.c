@@ -9,16 +9,22 @@
  * terminal.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "addr.h"
-#include "cli.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "rcpt_rules.h"
 #include "state.h"
 
 #define SHOW_CLEAN_MAX 1024	/* longer than any string of a record */
+
+/* where the source files of a record's reasons are now */
+struct show_where {
+	enum ctl_where reason, last_soft;
+	char reason_now[PATH_MAX], last_soft_now[PATH_MAX];
+};
 
 /* show_field - "  LABEL: VALUE" with VALUE cleaned, "-" when empty */
 static void show_field(FILE *out, const char *label, const char *value)
@@ -30,17 +36,22 @@ static void show_field(FILE *out, const char *label, const char *value)
 				  "-");
 }
 
-/* show_reason - the record that explains a status, under HEADING */
+/* show_reason - the record that explains a status, under HEADING; its
+   source file is now where W and NOW say */
 static void show_reason(FILE *out, const char *heading,
-			const struct rcpt_reason *rs)
+			const struct rcpt_reason *rs, enum ctl_where w,
+			const char *now)
 {
-	char clean[SHOW_CLEAN_MAX], t[64];
+	char clean[SHOW_CLEAN_MAX], t[64], buf[PATH_MAX + 16];
 
-	fprintf(out, "%-15s %s record, %s line %llu\n", heading,
+	fprintf(out, "%-15s %s record, %s line %llu", heading,
 		ctl_kind_name(rs->kind),
 		rs->source[0] ? ctl_text_clean(rs->source, clean, sizeof(clean)) :
 				"(unknown source)",
 		(unsigned long long)rs->line);
+	fprintf(out, "%s\n", ctl_text_clean(ctl_where_text(w, now, buf,
+							   sizeof(buf)),
+					    clean, sizeof(clean)));
 	show_field(out, "category:", rs->category);
 	show_field(out, "dsn status:", rs->dsn_status);
 	show_field(out, "dsn text:", rs->dsn_diag);
@@ -52,7 +63,8 @@ static void show_reason(FILE *out, const char *heading,
 }
 
 /* show_why - the status line and what explains it */
-static void show_why(FILE *out, const struct rcpt *r)
+static void show_why(FILE *out, const struct rcpt *r,
+		     const struct show_where *sw)
 {
 	uint32_t n = r->n_soft < RCPT_SOFT_MAX ? r->n_soft : RCPT_SOFT_MAX;
 	char t1[64], t2[64];
@@ -71,15 +83,18 @@ static void show_why(FILE *out, const struct rcpt *r)
 			"%-15s escalated to hard after %u soft bounces from %s to %s\n",
 			"why:", n, t1, t2);
 		if (!ctl_reason_empty(&r->last_soft))
-			show_reason(out, "last soft:", &r->last_soft);
+			show_reason(out, "last soft:", &r->last_soft,
+				    sw->last_soft, sw->last_soft_now);
 		return;
 	}
 	if (rcpt_is_suppressed(r)) {
-		show_reason(out, "reason:", &r->reason);
+		show_reason(out, "reason:", &r->reason, sw->reason,
+			    sw->reason_now);
 		return;
 	}
 	if (r->status == RCPT_SOFT && !ctl_reason_empty(&r->last_soft))
-		show_reason(out, "last soft:", &r->last_soft);
+		show_reason(out, "last soft:", &r->last_soft, sw->last_soft,
+			    sw->last_soft_now);
 }
 
 /* show_history - counters, soft times and actions */
@@ -134,13 +149,14 @@ static void show_history(FILE *out, const struct rcpt *r)
 }
 
 /* show_text - the whole record for people */
-static void show_text(FILE *out, const char *addr, const struct rcpt *r)
+static void show_text(FILE *out, const char *addr, const struct rcpt *r,
+		      const struct show_where *sw)
 {
 	char clean[SHOW_CLEAN_MAX];
 
 	fprintf(out, "%-15s %s\n", "address:",
 		ctl_text_clean(addr, clean, sizeof(clean)));
-	show_why(out, r);
+	show_why(out, r, sw);
 	show_history(out, r);
 	if (r->notice_time) {
 		char t1[64];
@@ -151,13 +167,32 @@ static void show_text(FILE *out, const char *addr, const struct rcpt *r)
 	}
 }
 
+/* show_json_now - "now" (where the source file is, or null) in the
+   reason object NAME of O, when there is one */
+static void show_json_now(cJSON *o, const char *name, enum ctl_where w,
+			  const char *now)
+{
+	cJSON *rs = o ? cJSON_GetObjectItemCaseSensitive(o, name) : NULL;
+
+	if (!cJSON_IsObject(rs))
+		return;
+	cJSON_AddItemToObject(rs, "now", (w == CTL_WHERE_HERE ||
+					  w == CTL_WHERE_MOVED) ?
+					 ctl_json_string(now) :
+					 cJSON_CreateNull());
+}
+
 /* show_json - the record as one JSON object; 0 or EXIT_SOFTWARE */
 static int show_json(const struct ctl_ctx *ctx, const char *addr,
-		     const struct rcpt *r)
+		     const struct rcpt *r, const struct show_where *sw)
 {
 	cJSON *o = ctl_json_rcpt(addr, r, true);
-	char *s = o ? cJSON_Print(o) : NULL;
+	char *s;
 	int rc = EXIT_OK;
+
+	show_json_now(o, "reason", sw->reason, sw->reason_now);
+	show_json_now(o, "last_soft", sw->last_soft, sw->last_soft_now);
+	s = o ? cJSON_Print(o) : NULL;
 
 	if (!s) {
 		fprintf(stderr, "%s: show: out of memory\n", ctx->prog);
@@ -171,12 +206,45 @@ out:
 	return rc;
 }
 
+/* show_where_one - where the source of RS is now */
+static enum ctl_where show_where_one(const struct ctl_ctx *ctx,
+				     struct state *st, MDB_txn *txn,
+				     const struct rcpt_reason *rs, char *now,
+				     size_t len)
+{
+	struct file_rec f;
+
+	now[0] = '\0';
+	if (ctl_reason_empty(rs) || rs->source[0] != '/')
+		return CTL_WHERE_STREAM;
+	return ctl_file_where(ctx->cfg, rs->source,
+			      state_file_get(st, txn, rs->source, &f) == 0 ?
+			      &f : NULL, now, len);
+}
+
+/* show_where_find - where the sources of R's reasons are now */
+static void show_where_find(const struct ctl_ctx *ctx, struct state *st,
+			    MDB_txn *txn, const struct rcpt *r,
+			    struct show_where *sw)
+{
+	sw->reason = show_where_one(ctx, st, txn, &r->reason, sw->reason_now,
+				    sizeof(sw->reason_now));
+	sw->last_soft = show_where_one(ctx, st, txn, &r->last_soft,
+				       sw->last_soft_now,
+				       sizeof(sw->last_soft_now));
+}
+
+const struct cli_opt ctl_opts_show[] = {
+	{ "format", CTL_O_FORMAT, "F", "text (default) or json" },
+	{ NULL, 0, NULL, NULL },
+};
+
 /* show_args - ADDR and --format; 0 or EXIT_USAGE */
-static int show_args(struct ctl_ctx *ctx, int argc, char **argv,
+static int show_args(struct ctl_ctx *ctx, const struct cli_args *a,
 		     const char **addr, enum ctl_format *fmt)
 {
 	const char *fmt_s = NULL;
-	int ex = ctl_args_addr(ctx, argc, argv, "--format", addr, &fmt_s);
+	int ex = ctl_args_addr(ctx, a, CTL_O_FORMAT, addr, &fmt_s);
 
 	if (ex)
 		return ex;
@@ -187,17 +255,18 @@ static int show_args(struct ctl_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
-int cmd_show(struct ctl_ctx *ctx, int argc, char **argv)
+int cmd_show(struct ctl_ctx *ctx, const struct cli_args *args)
 {
 	char addr[ADDR_MAX + 1];
 	const char *arg;
 	enum ctl_format fmt;
 	struct state *st = NULL;
 	MDB_txn *txn = NULL;
+	struct show_where sw;
 	struct rcpt r;
 	int rc;
 
-	rc = show_args(ctx, argc, argv, &arg, &fmt);
+	rc = show_args(ctx, args, &arg, &fmt);
 	if (rc != 0)
 		return rc;
 	rc = ctl_addr_arg(ctx, arg, addr);
@@ -212,6 +281,8 @@ int cmd_show(struct ctl_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	rc = state_rcpt_get(st, txn, addr, &r);
+	if (rc == 0)
+		show_where_find(ctx, st, txn, &r, &sw);
 	state_abort(txn);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "%s: no record for '%s'\n", ctx->prog, addr);
@@ -225,9 +296,9 @@ int cmd_show(struct ctl_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (fmt == CTL_FMT_JSON) {
-		rc = show_json(ctx, addr, &r);
+		rc = show_json(ctx, addr, &r, &sw);
 	} else {
-		show_text(ctx->out, addr, &r);
+		show_text(ctx->out, addr, &r, &sw);
 		rc = EXIT_OK;
 	}
 out:

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "addr.h"
-#include "cli.h"
 #include "ctl.h"
 #include "mail_events.h"
 #include "exitcodes.h"
@@ -69,6 +68,7 @@ int ctl_usage(const struct ctl_ctx *ctx, const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* ctl_parse_format - a --format value among those allowed */
 int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 		     const char *value, unsigned allowed, enum ctl_format *fmt)
 {
@@ -77,40 +77,59 @@ int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 		enum ctl_format fmt;
 	} names[] = {
 		{ "text", CTL_FMT_TEXT },
-		{ "json", CTL_FMT_JSON },
 		{ "csv", CTL_FMT_CSV },
+		{ "json", CTL_FMT_JSON },
+		{ "jsonl", CTL_FMT_JSONL },
 	};
+	GString *known = g_string_new(NULL);
+	char clean[64];
 	size_t i;
+	int rc;
 
-	for (i = 0; i < G_N_ELEMENTS(names); i++)
-		if (strcmp(value, names[i].name) == 0 &&
-		    (allowed & names[i].fmt)) {
+	for (i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (!(allowed & names[i].fmt))
+			continue;
+		if (strcmp(value, names[i].name) == 0) {
 			*fmt = names[i].fmt;
+			g_string_free(known, TRUE);
 			return 0;
 		}
-	return ctl_usage(ctx, cmd, "unknown format '%s' (%s)", value,
-			 (allowed & CTL_FMT_CSV) ? "text, csv or json" :
-						   "text or json");
+		g_string_append_printf(known, "%s%s", known->len ? ", " : "",
+				       names[i].name);
+	}
+	rc = ctl_usage(ctx, cmd, "unknown format '%s' (%s)",
+		       ctl_text_clean(value, clean, sizeof(clean)), known->str);
+	g_string_free(known, TRUE);
+	return rc;
 }
 
-int ctl_args_format(const struct ctl_ctx *ctx, int argc, char **argv,
+/* ctl_args_none - no operand */
+int ctl_args_none(const struct ctl_ctx *ctx, const struct cli_args *a)
+{
+	char clean[128];
+
+	if (a->n_operands == 0)
+		return 0;
+	return ctl_usage(ctx, a->cmd, "unexpected argument '%s'",
+			 ctl_text_clean(a->operands[0], clean, sizeof(clean)));
+}
+
+/* ctl_args_format - --format and no operand */
+int ctl_args_format(const struct ctl_ctx *ctx, const struct cli_args *a,
 		    unsigned allowed, enum ctl_format *fmt)
 {
 	const char *fmt_s = NULL;
-	int i, v;
+	size_t i;
+	int rc;
 
 	*fmt = CTL_FMT_TEXT;
-	for (i = 1; i < argc; i++) {
-		v = cli_opt_value(ctx->prog, argc, argv, &i, "--format", &fmt_s);
-		if (v < 0)
-			return EXIT_USAGE;
-		if (v == 0)
-			return ctl_usage(ctx, argv[0], "unexpected argument '%s'",
-					 argv[i]);
-	}
-	if (fmt_s)
-		return ctl_parse_format(ctx, argv[0], fmt_s, allowed, fmt);
-	return 0;
+	for (i = 0; i < a->n_opts; i++)
+		if (a->opts[i].key == CTL_O_FORMAT)
+			fmt_s = a->opts[i].value;
+	rc = ctl_args_none(ctx, a);
+	if (rc == 0 && fmt_s)
+		rc = ctl_parse_format(ctx, a->cmd, fmt_s, allowed, fmt);
+	return rc;
 }
 
 /* ctl_uid_key - a "uid:mw:UID" or "uid:iem:LIST:ID" key (an anonymised
@@ -144,11 +163,6 @@ int ctl_addr_arg(const struct ctl_ctx *ctx, const char *arg, char *out)
 	return 0;
 }
 
-bool ctl_is_help(const char *arg)
-{
-	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
-}
-
 int ctl_key_copy(const char *key, size_t keylen, char *out, size_t outlen)
 {
 	if (outlen == 0 || keylen >= outlen || memchr(key, '\0', keylen))
@@ -158,35 +172,44 @@ int ctl_key_copy(const char *key, size_t keylen, char *out, size_t outlen)
 	return 0;
 }
 
-/* ctl_args_addr - one address and at most one valued option */
-int ctl_args_addr(const struct ctl_ctx *ctx, int argc, char **argv,
-		  const char *opt, const char **addr, const char **value)
+/* ctl_args_addr - one address and the value of one option */
+int ctl_args_addr(const struct ctl_ctx *ctx, const struct cli_args *a,
+		  int key, const char **addr, const char **value)
 {
-	bool dashdash = false;
-	int i, v;
+	size_t i;
 
 	*addr = NULL;
 	*value = NULL;
-	for (i = 1; i < argc; i++) {
-		if (!dashdash) {
-			v = cli_opt_value(ctx->prog, argc, argv, &i, opt, value);
-			if (v < 0)
-				return EXIT_USAGE;
-			if (v > 0)
-				continue;
-			if (strcmp(argv[i], "--") == 0) {
-				dashdash = true;
-				continue;
-			}
-			if (argv[i][0] == '-' && argv[i][1] != '\0')
-				return ctl_usage(ctx, argv[0],
-						 "unknown option '%s'", argv[i]);
-		}
-		if (*addr)
-			return ctl_usage(ctx, argv[0], "one address at a time");
-		*addr = argv[i];
-	}
-	if (!*addr)
-		return ctl_usage(ctx, argv[0], "which address?");
+	for (i = 0; i < a->n_opts; i++)
+		if (a->opts[i].key == key)
+			*value = a->opts[i].value;
+	if (a->n_operands == 0)
+		return ctl_usage(ctx, a->cmd, "which address?");
+	if (a->n_operands > 1)
+		return ctl_usage(ctx, a->cmd, "one address at a time");
+	*addr = a->operands[0];
 	return 0;
+}
+
+/* ctl_rcpt_origin - the reason, else the last soft bounce */
+const struct rcpt_reason *ctl_rcpt_origin(const struct rcpt *r)
+{
+	if (!ctl_reason_empty(&r->reason))
+		return &r->reason;
+	return &r->last_soft;
+}
+
+/* ctl_age_text - SECONDS as "45s", "12m", "3h" or "2d" (rounded down) */
+void ctl_age_text(int64_t seconds, char *buf, size_t len)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 60)
+		snprintf(buf, len, "%llds", (long long)seconds);
+	else if (seconds < 3600)
+		snprintf(buf, len, "%lldm", (long long)(seconds / 60));
+	else if (seconds < 2 * 86400)
+		snprintf(buf, len, "%lldh", (long long)(seconds / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(seconds / 86400));
 }

@@ -1,6 +1,15 @@
 /*
  * log.c - leveled log lines: "YYYY-MM-DD HH:MM:SS ident[pid]: level module: text".
  *
+ * Three destinations.  A file (log = PATH) and stderr on a terminal or a
+ * pipe get the line above.  Under systemd (stderr is the journal stream
+ * named by $JOURNAL_STREAM) each line starts with its syslog priority,
+ * "<3>" error, "<4>" warning, "<6>" info, "<7>" debug, as sd-daemon(3)
+ * describes, and carries no time or ident of its own (the journal keeps
+ * both): "<4>warning acct: ...", so journalctl -p warning filters it.
+ * With log = syslog the lines go to syslog(3), facility mail as Postfix
+ * logs, with the same priorities and the ident and pid set by openlog.
+ *
  * Each line is built in a bounded stack buffer (LOG_LINE_MAX bytes with
  * the newline; longer messages end in "...") and written with one write(),
  * so lines from several processes appending to one file do not interleave.
@@ -29,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,11 +50,20 @@
 #define LOG_FOLD_SECONDS 60	/* a run of repeats is reported this often */
 
 static struct {
-	int fd;			/* -1: stderr */
+	int fd;			/* -1: stderr (or syslog) */
 	char *path;		/* the file, for log_reopen */
+	bool syslog;		/* log = syslog: openlog() done */
 	enum log_level level;
 	char ident[LOG_NAME_MAX];
-} log_st = { -1, NULL, BLOG_INFO, "bounced" };
+} log_st = { -1, NULL, false, BLOG_INFO, "bounced" };
+
+/* syslog priorities of the levels (sd-daemon prefixes use the same) */
+static const int log_prio[] = {
+	[BLOG_ERROR] = LOG_ERR,
+	[BLOG_WARN] = LOG_WARNING,
+	[BLOG_INFO] = LOG_INFO,
+	[BLOG_DEBUG] = LOG_DEBUG,
+};
 
 static const char *const log_words[] = {
 	[BLOG_ERROR] = "error",
@@ -84,7 +104,45 @@ static int log_open_file(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-/* log_open - send lines to PATH ("-" or NULL = stderr) */
+/* log_journal - stderr is the journal's stream: $JOURNAL_STREAM names
+   its device and inode (systemd.exec(5)); checked once */
+static bool log_journal(void)
+{
+	static int known = -1;
+	const char *e;
+	unsigned long long dev, ino;
+	struct stat sb;
+	char tail;
+
+	if (known >= 0)
+		return known;
+	known = 0;
+	e = getenv("JOURNAL_STREAM");
+	if (e && sscanf(e, "%llu:%llu%c", &dev, &ino, &tail) == 2 &&
+	    fstat(STDERR_FILENO, &sb) == 0 &&
+	    (unsigned long long)sb.st_dev == dev &&
+	    (unsigned long long)sb.st_ino == ino)
+		known = 1;
+	return known;
+}
+
+/* log_stderr_prefix - "<3>" ... for a message written to stderr outside
+   the log when stderr is the journal, else "" */
+const char *log_stderr_prefix(enum log_level level)
+{
+	static const char *const prefix[] = {
+		[BLOG_ERROR] = "<3>",
+		[BLOG_WARN] = "<4>",
+		[BLOG_INFO] = "<6>",
+		[BLOG_DEBUG] = "<7>",
+	};
+
+	if ((unsigned)level > BLOG_DEBUG || !log_journal())
+		return "";
+	return prefix[level];
+}
+
+/* log_open - send lines to PATH ("-" or NULL = stderr, "syslog") */
 int log_open(const char *path)
 {
 	char *dup;
@@ -92,6 +150,12 @@ int log_open(const char *path)
 
 	if (!path || strcmp(path, "-") == 0) {
 		log_close();
+		return 0;
+	}
+	if (strcmp(path, BLOG_DEST_SYSLOG) == 0) {
+		log_close();
+		openlog(log_st.ident, LOG_PID, LOG_MAIL);
+		log_st.syslog = true;
 		return 0;
 	}
 	fd = log_open_file(path);
@@ -135,6 +199,9 @@ void log_close(void)
 	log_st.fd = -1;
 	free(log_st.path);
 	log_st.path = NULL;
+	if (log_st.syslog)
+		closelog();
+	log_st.syslog = false;
 }
 
 void log_set_level(enum log_level level)
@@ -220,14 +287,24 @@ static void log_write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* log_prefix - "TS ident[pid]: LEVEL MOD: " into LINE; its length */
+/* log_prefix - "TS ident[pid]: LEVEL MOD: " into LINE (for syslog
+   "LEVEL MOD: ", for the journal "<N>LEVEL MOD: "); its length */
 static size_t log_prefix(char *line, size_t cap, int lv, const char *mod)
 {
 	char ts[32];
 	struct tm tm;
-	time_t now = time(NULL);
+	time_t now;
 	int p;
 
+	if (log_st.syslog || (log_st.fd < 0 && log_journal())) {
+		p = snprintf(line, cap, "%s%s %s: ",
+			     log_st.syslog ? "" : log_stderr_prefix(lv),
+			     log_words[lv], mod);
+		if (p < 0 || (size_t)p >= cap / 2)
+			p = 0;
+		return (size_t)p;
+	}
+	now = time(NULL);
 	if (!localtime_r(&now, &tm) ||
 	    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(ts, sizeof(ts), "0000-00-00 00:00:00");
@@ -238,9 +315,14 @@ static size_t log_prefix(char *line, size_t cap, int lv, const char *mod)
 	return (size_t)p;
 }
 
-/* log_write_line - LINE (LEN bytes, room for one more) and a newline */
-static void log_write_line(char *line, size_t len)
+/* log_write_line - LINE (LEN bytes, room for one more) and a newline, or
+   to syslog at the priority of level LV */
+static void log_write_line(int lv, char *line, size_t len)
 {
+	if (log_st.syslog) {
+		syslog(log_prio[lv], "%.*s", (int)len, line);
+		return;
+	}
 	line[len] = '\n';
 	if (log_progress_shown && log_st.fd < 0) {
 		/* a progress line is on the terminal: clear it first */
@@ -266,7 +348,7 @@ static void log_fold_flush(void)
 		     log_last.repeats == 1 ? "" : "s");
 	log_last.repeats = 0;
 	if (n > 0)
-		log_write_line(line, p + (size_t)n);
+		log_write_line(log_last.level, line, p + (size_t)n);
 }
 
 /* log_fold - true when the line (LV, MOD, BODY) repeats the last one and
@@ -334,7 +416,7 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 		n += 3;
 	}
 	if (!log_fold(lv, mod, line + p, n))
-		log_write_line(line, p + n);
+		log_write_line(lv, line, p + n);
 	errno = saved;
 }
 

@@ -1,17 +1,25 @@
 /*
  * main_bouncectl.c - the bouncectl command line: global options, the
  * usage text, and a dispatch table of subcommands (one cmd_<name> function
- * each, in src/ctl_*.c).
+ * each, in src/ctl_*.c, with its option table).
+ *
+ * The options before the command are read first (cli.c); the command's
+ * arguments are then read with its option table (cli_args.c), the global
+ * options among them, so "bouncectl stats -c FILE" works; --help is
+ * answered from the table before any configuration is read.
  *
  * Exit codes (exitcodes.h, documented in bouncectl(8)): 0 success, 64 bad
- * command line, 66 no state yet, 67 no record for the address, 74 state or
- * output error, 78 configuration error.  Only this file exits.
+ * command line, 66 no state yet, 67 no record for the address, 73 an
+ * output file cannot be written, 74 state or output error, 78
+ * configuration error.  Only this file exits.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "config.h"
 #include "ctl.h"
 #include "exitcodes.h"
@@ -20,56 +28,60 @@
 #define PROG "bouncectl"
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "show", cmd_show, "ADDR [--format text|json]",
+	{ "show", cmd_show, ctl_opts_show, false, "ADDR [--format text|json]",
 	  "the status of one address and why it has it",
 	  "Prints the record of ADDR: its status and since when; for a hard,\n"
 	  "complained or unsubscribed address the record that caused it (kind\n"
-	  "b, rb, f, d or list, source file and line, category, DSN status and\n"
-	  "text, sender, VirtualMTA, job id, time); for an address made hard by\n"
-	  "soft bounces how many and over which period, and the last one; the\n"
-	  "events counted, the soft bounce times kept, and the provider actions\n"
-	  "with their state (pending, done, dead, dry-run).\n"
+	  "b, rb, f, d or list, source file and line and where that file is\n"
+	  "now, category, DSN status and text, sender, VirtualMTA, job id,\n"
+	  "time); for an address made hard by soft bounces how many and over\n"
+	  "which period, and the last one; the events counted, the soft bounce\n"
+	  "times kept, and the provider actions with their state (pending,\n"
+	  "done, dead, dry-run).\n"
 	  "\n"
-	  "ADDR is normalised as bounced does (case, <>, rfc822;) before lookup.\n"
-	  "Exit 67 when there is no record for it, 64 when it is not an address.\n"
-	  "\n"
-	  "  --format text|json   output format (default text)\n" },
-	{ "list", cmd_list, "[--status S] [--since T] [--format text|csv|json]",
-	  "every record, filtered by status and time",
-	  "Prints every record in address order.\n"
-	  "\n"
-	  "  --status S   only records of status S: active, soft, hard,\n"
-	  "               complained, unsubscribed, or suppressed (= hard,\n"
-	  "               complained and unsubscribed).  Repeat the option or\n"
-	  "               separate statuses with commas to take several.\n"
-	  "  --since T    only records updated at or after T: a time\n"
-	  "               (\"2019-02-08\", \"2019-02-08 21:54:05+0000\", a Unix\n"
-	  "               time) or a duration back from now (\"2h\", \"7d\").\n"
-	  "  --format F   text (aligned columns, default), csv (RFC 4180, with\n"
-	  "               a header line) or json (one array of objects).\n" },
-	{ "stats", cmd_stats, "[--format text|json]",
+	  "ADDR is normalised as bounced does (case, <>, rfc822;, an\n"
+	  "internationalised domain in its xn-- form) before lookup, or is the\n"
+	  "uid: key of a subscriber known by its ids only.  Exit 67 when there\n"
+	  "is no record for it, 64 when it is not an address.\n" },
+	{ "list", cmd_list, ctl_opts_list, false,
+	  "[--status S] [--since T] [--domain D]\n"
+	  "        [--category C] [--sender S] [--job J] [--provider NAME]\n"
+	  "        [--limit N] [--format text|csv|json|jsonl]",
+	  "every record, filtered",
+	  "Prints every record in address order, or those that pass every\n"
+	  "filter given (a filter given several times takes any of its\n"
+	  "values).  Text columns: address, status, soft bounces kept, last\n"
+	  "bounce category, updated.\n" },
+	{ "stats", cmd_stats, ctl_opts_stats, false,
+	  "[--by domain|campaign|sender|vmta|provider]\n"
+	  "        [--since T] [--limit N] [--format text|json]",
 	  "counts by status, category and domain; counters; files",
 	  "Prints the number of records by status, by last bounce category,\n"
 	  "the ten domains with the most suppressed addresses, the counters\n"
 	  "kept since the state was created, and the number of files taken.\n"
 	  "\n"
-	  "  --format text|json   output format (default text)\n" },
-	{ "files", cmd_files, "[--format text|json]",
-	  "the input files taken and how far",
+	  "With --by, one line per domain, campaign (the job id), sender,\n"
+	  "VirtualMTA or provider instead: the addresses of each by status,\n"
+	  "most suppressed first.  The campaign, sender and VirtualMTA of an\n"
+	  "address are those of its latest bounce or complaint; an address\n"
+	  "counts for every provider asked to act on it, and under \"(none)\"\n"
+	  "when none was.\n" },
+	{ "files", cmd_files, ctl_opts_files, false, "[--format text|json]",
+	  "the input files taken, how far, and where they are now",
 	  "Prints the files table: each source (absolute path, or a stream id),\n"
 	  "its status (partial, done, failed), committed byte offset, lines\n"
-	  "consumed, records taken, bad lines and when it was last updated.\n"
-	  "\n"
-	  "  --format text|json   output format (default text)\n" },
-	{ "forget", cmd_forget, "ADDR [--reason TEXT]",
+	  "consumed, records taken, bad lines, when it was last updated, and\n"
+	  "where the file is now: still where it was taken (acct/...), moved\n"
+	  "by the worker (done/..., failed/..., ignored/...), or gone\n"
+	  "(deleted after done-retention, or moved away).\n" },
+	{ "forget", cmd_forget, ctl_opts_forget, true, "ADDR [--reason TEXT]",
 	  "make an address active again (false positive)",
 	  "Makes ADDR active again: its status, soft bounce times, reason and\n"
 	  "provider actions are cleared, its event counters are kept.  The\n"
 	  "change is logged at info level with TEXT.  It does not resubscribe\n"
-	  "the address at any provider.  Exit 67 when there is no record.\n"
-	  "\n"
-	  "  --reason TEXT   why, for the log\n" },
-	{ "reevaluate", cmd_reevaluate, "[--dry-run]",
+	  "the address at any provider.  Exit 67 when there is no record.\n" },
+	{ "reevaluate", cmd_reevaluate, ctl_opts_reevaluate, true,
+	  "[--dry-run]",
 	  "apply the current soft-bounce settings to every record",
 	  "Applies soft-threshold, soft-min-span and soft-window of the current\n"
 	  "configuration to the soft bounce times kept in every record: a soft\n"
@@ -78,30 +90,29 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "is printed as \"ADDR: soft -> hard\", then a summary line.  Changes\n"
 	  "are written in transactions of at most 10000 records; an address\n"
 	  "made hard gets its provider actions queued as ingest would have\n"
-	  "queued them (the summary says how many).\n"
-	  "\n"
-	  "  --dry-run   print what would change, write nothing\n" },
-	{ "queue", cmd_queue, "[--format text|json]",
+	  "queued them (the summary says how many).  With --dry-run only read\n"
+	  "access to the state is needed.\n" },
+	{ "queue", cmd_queue, ctl_opts_queue, false, "[--format text|json]",
 	  "provider actions waiting to be sent",
 	  "Prints the outbox in the order actions fall due: id, provider,\n"
-	  "operation (unsubscribe, complaint, bounce), address, step of a\n"
-	  "multi-call operation, failed attempts so far, next try, last error.\n"
-	  "\n"
-	  "  --format text|json   output format (default text)\n" },
-	{ "dead", cmd_dead, "[--format text|json]",
+	  "operation (unsubscribe, complaint, bounce), step of a multi-call\n"
+	  "operation, failed attempts so far, next try, address, last error;\n"
+	  "then the paused providers, and a summary line as postqueue ends\n"
+	  "with: \"-- 12 actions for 9 addresses, oldest 3h\" (or \"-- the\n"
+	  "outbox is empty\").\n" },
+	{ "dead", cmd_dead, ctl_opts_dead, false, "[--format text|json]",
 	  "provider actions that failed for good",
 	  "Prints the dead letters: actions a provider refused permanently (a\n"
 	  "4xx answer, bad credentials) or that kept failing longer than the\n"
-	  "provider's max-age, with the reason.\n"
-	  "\n"
-	  "  --format text|json   output format (default text)\n" },
-	{ "retry", cmd_retry, "ID... | --all",
+	  "provider's max-age, with the reason, then a summary line.\n" },
+	{ "retry", cmd_retry, ctl_opts_retry, true, "ID... | --all",
 	  "queue dead actions again",
 	  "Moves the dead actions ID (or all of them) back to the outbox, due\n"
 	  "now with their attempts reset; the next 'bounced process' or the\n"
 	  "running daemon sends them.  Exit 67 when an ID is not a dead action.\n" },
-	{ "resend", cmd_resend,
-	  "[ADDR...] [--status S] [--since T] [--provider NAME] [--dry-run]",
+	{ "resend", cmd_resend, ctl_opts_resend, true,
+	  "[ADDR...] [--status S] [--since T] [--provider NAME]\n"
+	  "        [--dry-run]",
 	  "queue the provider actions suppressed addresses have not had",
 	  "Plans every suppressed address (or each ADDR) again as ingest did,\n"
 	  "with the current configuration, from the record that made its\n"
@@ -112,49 +123,40 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "may run any number of times.  Each address given an action is\n"
 	  "printed, then a summary per provider; the running bounced, or the\n"
 	  "next 'bounced process', sends them.  Exit 67 when an ADDR has no\n"
-	  "record.\n"
-	  "\n"
-	  "  --status S         hard, complained, unsubscribed or suppressed\n"
-	  "                     (the default), several separated by ','\n"
-	  "  --since T          suppressed at or after T (2026-11-24, 7d)\n"
-	  "  --provider NAME    only this provider\n"
-	  "  --dry-run, -n      print what would be queued, queue nothing\n" },
-	{ "graph", cmd_graph,
-	  "[--period day|week|month|year] [--out DIR] [--format png|svg] "
-	  "[--width N] [--height N]",
+	  "record.\n" },
+	{ "graph", cmd_graph, ctl_opts_graph, false,
+	  "[--period day|week|month|year] [--out DIR]\n"
+	  "        [--format png|svg] [--width N] [--height N]",
 	  "draw the metrics' graphs into files",
-	  "Draws three panels from the round-robin database ([rrd] file) that\n"
+	  "Draws four panels from the round-robin database ([rrd] file) that\n"
 	  "bounced updates every minute: bounces (hard, soft, escalated,\n"
-	  "duplicates), complaints and unsubscribes, and the provider API\n"
-	  "(actions done, retried, dead, and the queue length).  Rates are per\n"
-	  "minute over a day, per hour over a week or a month, per day over a\n"
-	  "year; each legend gives the series' total over the period and its\n"
-	  "peak.  Files are DIR/PANEL-PERIOD.EXT (bounces-day.png, …), each\n"
-	  "replaced atomically; their paths are printed.  Exit 66 when there\n"
-	  "is no database yet.\n"
-	  "\n"
-	  "  --period P    day, week, month or year (default: all four)\n"
-	  "  --out DIR     where the images go (default: the current\n"
-	  "                directory; created when missing)\n"
-	  "  --format F    png (default) or svg\n"
-	  "  --width N     image width in pixels, 200 to 4000 (default 800)\n"
-	  "  --height N    image height in pixels, 200 to 4000 (default 260)\n" },
-	{ "report", cmd_report,
-	  "--out DIR [--refresh D] [--format png|svg] [--width N] [--height N]",
+	  "duplicates), complaints and unsubscribes, the provider API (actions\n"
+	  "done, retried, dead), and the length of the outbox queue.  The\n"
+	  "counts are stacked areas, one band per series; each bar is the\n"
+	  "count of one interval (5 minutes over a day, an hour over a week, 6\n"
+	  "hours over a month, a day over a year, longer when the image is too\n"
+	  "narrow for them), as the vertical axis says; each legend gives the\n"
+	  "series' total over the period and its highest bar.  The totals are\n"
+	  "exact and the same in every period for the same events: recent\n"
+	  "counts come from the finest archive that holds them.  Files are\n"
+	  "DIR/PANEL-PERIOD.EXT (bounces-day.png, ...), each replaced\n"
+	  "atomically; their paths are printed.  Exit 66 when there is no\n"
+	  "database yet.\n" },
+	{ "report", cmd_report, ctl_opts_report, false,
+	  "--out DIR [--refresh D] [--format png|svg]\n"
+	  "        [--width N] [--height N]",
 	  "one HTML page with every graph and the current numbers",
 	  "Writes DIR/index.html: one static page with no outside assets\n"
-	  "(style inline, images embedded), showing the addresses by status,\n"
-	  "the top bounce categories, the top domains of suppressed addresses,\n"
-	  "the counters, the files, the queue and the latest dead letters,\n"
-	  "then the three graphs of every period (day, week, month, year).\n"
-	  "The page is replaced atomically; make it again from cron or a timer\n"
-	  "and keep it open.  Without a database yet, the page says so.\n"
-	  "\n"
-	  "  --out DIR     where index.html goes (created when missing)\n"
-	  "  --refresh D   the browser reloads the page every D (default 5m;\n"
-	  "                0 = never)\n"
-	  "  --format F    png (default) or svg images\n"
-	  "  --width N, --height N   image size, as for graph\n" },
+	  "(style inline, images embedded): the health of each provider\n"
+	  "(actions done, waiting, retried, dead, paused, the last error), the\n"
+	  "addresses by status, the top bounce categories, the top campaigns,\n"
+	  "senders, VirtualMTAs and destination domains by bounces and\n"
+	  "complaints, the latest suppressions, the files that failed, the\n"
+	  "counters, the queue and the latest dead letters, then the graphs of\n"
+	  "every period (day, week, month, year), each described in words\n"
+	  "under it.  The page is replaced atomically; make it again from cron\n"
+	  "or a timer and keep it open.  Without a database yet, the page says\n"
+	  "so.\n" },
 };
 
 /* ctl_cmd_lookup - the table entry of NAME, or NULL */
@@ -168,11 +170,18 @@ static const struct ctl_cmd *ctl_cmd_lookup(const char *name)
 	return NULL;
 }
 
-/* ctl_cmd_help - "usage: PROG NAME SYNOPSIS" and the help of C */
+/* ctl_cmd_help - "usage: PROG NAME SYNOPSIS", the text and the options */
 static void ctl_cmd_help(const char *prog, const struct ctl_cmd *c, FILE *out)
 {
-	fprintf(out, "usage: %s [OPTIONS] %s %s\n\n%s", prog, c->name,
+	fprintf(out, "usage: %s [-c FILE] %s %s\n\n%s", prog, c->name,
 		c->synopsis, c->help);
+	if (c->opts && c->opts[0].name) {
+		fputs("\nOptions:\n", out);
+		cli_args_help(out, c->opts);
+	}
+	fputs("\nGlobal options (before or after the command):\n", out);
+	cli_args_help(out, cli_global_opts);
+	fprintf(out, "\nSee bouncectl(8) and '%s --help'.\n", prog);
 }
 
 /* usage - the full help of bouncectl --help */
@@ -184,9 +193,10 @@ static void usage(FILE *out)
 		"usage: %s [OPTIONS] COMMAND [ARGS]\n"
 		"\n"
 		"Inspects and corrects the recipient state that bounced keeps in\n"
-		"its state directory.  Reading commands use read-only transactions\n"
-		"and never block a running bounced; forget and reevaluate write in\n"
-		"short transactions.\n"
+		"its state directory.  Reading commands use read-only transactions,\n"
+		"never block a running bounced and need only read access to the\n"
+		"state; forget, reevaluate, retry and resend write in short\n"
+		"transactions.\n"
 		"\n"
 		"Commands:\n",
 		PROG);
@@ -195,15 +205,11 @@ static void usage(FILE *out)
 			ctl_cmds[i].synopsis, ctl_cmds[i].summary);
 	fprintf(out,
 		"  help [COMMAND]\n"
-		"      this text, or the details of COMMAND\n"
+		"      this text, or the details of COMMAND (also COMMAND --help)\n"
 		"\n"
-		"Options (before the command):\n"
-		"  -c, --config FILE  read FILE; default $BOUNCED_CONFIG, else the\n"
-		"                     built-in defaults (state in ./state)\n"
-		"  --debug            log everything\n"
-		"  -q, --quiet        log errors only\n"
-		"  -h, --help         this text\n"
-		"  -V, --version      the version\n"
+		"Options (before or after the command):\n");
+	cli_args_help(out, cli_global_opts);
+	fprintf(out,
 		"\n"
 		"Exit status:\n"
 		"  0   success\n"
@@ -218,13 +224,15 @@ static void usage(FILE *out)
 		"Examples:\n"
 		"  %s show alice@example.com\n"
 		"  %s list --status suppressed --since 7d --format csv > out.csv\n"
-		"  %s -c bounced.conf stats --format json\n"
+		"  %s list --domain gmail.com --limit 20\n"
+		"  %s stats --by campaign --since 1d\n"
+		"  %s stats -c /etc/bounced/bounced.conf --format json\n"
 		"  %s forget bob@example.com --reason 'mailbox fixed'\n"
 		"  %s reevaluate --dry-run\n"
 		"  %s report --out /var/www/bounced\n"
 		"\n"
 		"See bouncectl(8).\n",
-		PROG, PROG, PROG, PROG, PROG, PROG);
+		PROG, PROG, PROG, PROG, PROG, PROG, PROG, PROG);
 }
 
 /* cmd_help - "help" and "help CMD" */
@@ -240,7 +248,8 @@ static int cmd_help(int argc, char **argv)
 		fprintf(stderr, "%s: help: one command at a time\n", PROG);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
 		printf("usage: %s help [COMMAND]\n\nThe usage of %s, or the "
 		       "details of COMMAND.\n", PROG, PROG);
 		return EXIT_OK;
@@ -257,40 +266,54 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* wants_help - -h/--help among the command's arguments (before "--") */
-static bool wants_help(int argc, char **argv)
+/* ctl_run - load the configuration and run C with ARGS */
+static int ctl_run(const struct ctl_cmd *c, const struct cli_global *g,
+		   const struct cli_args *args)
 {
-	int i;
+	struct config *cfg = NULL;
+	struct ctl_ctx ctx;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (ctl_is_help(argv[i]))
-			return true;
+	/* reading commands (and --dry-run runs) log to stderr when the
+	   daemon's log file may not be written by this user */
+	if (cli_load_config_opt(PROG, g, !c->writes ||
+				cli_args_count(args, 'n') > 0, &cfg) != 0)
+		return EXIT_CONFIG;
+	ctx.prog = PROG;
+	ctx.cfg = cfg;
+	ctx.out = stdout;
+	ctx.now = (int64_t)time(NULL);
+	rc = c->fn(&ctx, args);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write the output: %s\n", PROG,
+			strerror(errno));
+		if (rc == EXIT_OK)
+			rc = EXIT_IOERR;
 	}
-	return false;
+	config_free(cfg);
+	log_close();
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct cli_global g;
-	struct config *cfg = NULL;
+	struct cli_args args;
 	const struct ctl_cmd *c;
-	struct ctl_ctx ctx;
 	char **cargv;
 	int cargc, rc;
 
 	if (cli_parse_global(PROG, argc, argv, &g) != 0)
 		return EXIT_USAGE;
-	if (g.help) {
-		usage(stdout);
-		return EXIT_OK;
-	}
 	if (g.version) {
 		printf("%s %s\n", PROG, BOUNCED_VERSION);
 		return EXIT_OK;
 	}
 	if (g.cmd_index >= argc) {
+		if (g.help) {
+			usage(stdout);
+			return EXIT_OK;
+		}
 		fprintf(stderr, "%s: no command given (see '%s --help')\n",
 			PROG, PROG);
 		return EXIT_USAGE;
@@ -303,29 +326,26 @@ int main(int argc, char **argv)
 	if (!c) {
 		char clean[128];
 
+		if (g.help) {
+			usage(stdout);
+			return EXIT_OK;
+		}
 		fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n",
 			PROG, ctl_text_clean(cargv[0], clean, sizeof(clean)),
 			PROG);
 		return EXIT_USAGE;
 	}
-	if (wants_help(cargc, cargv)) {
+	if (cli_args_parse(PROG, cargc, cargv, c->opts, &g, &args) != 0)
+		return EXIT_USAGE;
+	if (g.help) {
 		ctl_cmd_help(PROG, c, stdout);
-		return EXIT_OK;
+		rc = EXIT_OK;
+	} else if (g.version) {
+		printf("%s %s\n", PROG, BOUNCED_VERSION);
+		rc = EXIT_OK;
+	} else {
+		rc = ctl_run(c, &g, &args);
 	}
-	if (cli_load_config(PROG, &g, &cfg) != 0)
-		return EXIT_CONFIG;
-
-	ctx.prog = PROG;
-	ctx.cfg = cfg;
-	ctx.out = stdout;
-	ctx.now = (int64_t)time(NULL);
-	rc = c->fn(&ctx, cargc, cargv);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: cannot write the output: %m\n", PROG);
-		if (rc == EXIT_OK)
-			rc = EXIT_IOERR;
-	}
-	config_free(cfg);
-	log_close();
+	cli_args_free(&args);
 	return rc;
 }

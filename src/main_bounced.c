@@ -113,7 +113,8 @@ static const char usage_text[] =
 "\n"
 "Options (before the command):\n"
 "  -c, --config FILE   configuration file (default: $BOUNCED_CONFIG, else\n"
-"                      the embedded defaults: spool ./spool, state ./state,\n"
+"                      /etc/bounced/bounced.conf when it exists, else the\n"
+"                      embedded defaults: spool ./spool, state ./state,\n"
 "                      no provider: actions are logged as dry-run)\n"
 "  -d, --debug         log everything\n"
 "  -q, --quiet         log errors only\n"
@@ -149,9 +150,9 @@ static const char usage_text[] =
 "\n"
 "Examples:\n"
 "  bounced process                         # everything in ./spool/acct\n"
-"  bounced -c /etc/bounced.conf process /var/log/pmta/acct-2026-11-24-0001.csv\n"
+"  bounced process /var/log/pmta/acct-2026-11-24-0001.csv\n"
 "  cut -d, -f1 suppress.csv | bounced process --list -\n"
-"  bounced -c /etc/bounced.conf check-config\n"
+"  bounced -c /etc/bounced/bounced.conf check-config\n"
 "\n"
 "See also: bouncectl(8), bounced.conf(5).\n";
 

@@ -349,13 +349,16 @@ static size_t state_open_map(const char *dir)
 }
 
 /* state_env_open - create and open the LMDB environment of ST, with the
-   map st->open_map (0: state_open_map) */
+   map st->open_map (0: state_open_map).  A read-only opening that may
+   not write the lock file (a user who may read the state but not write
+   it) reads without it, as mdb_stat does: MDB_NOLOCK. */
 static int state_env_open(struct state *st, char *err, size_t errlen)
 {
 	unsigned flags = MDB_NOTLS | (st->readonly ? MDB_RDONLY : 0);
 	size_t map = st->open_map ? st->open_map : state_open_map(st->dir);
 	int mrc, dead = 0;
 
+again:
 	mrc = mdb_env_create(&st->env);
 	if (mrc) {
 		st->env = NULL;
@@ -368,6 +371,12 @@ static int state_env_open(struct state *st, char *err, size_t errlen)
 	if (mrc)
 		goto fail;
 	mrc = mdb_env_open(st->env, st->dir, flags, 0640);
+	if (mrc == EACCES && st->readonly && !(flags & MDB_NOLOCK)) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+		flags |= MDB_NOLOCK;
+		goto again;
+	}
 	if (mrc)
 		goto fail;
 	if (!st->readonly)	/* free slots of readers that crashed */
@@ -377,8 +386,17 @@ static int state_env_open(struct state *st, char *err, size_t errlen)
 	st->maxkey = (size_t)mdb_env_get_maxkeysize(st->env);
 	return 0;
 fail:
-	errmsg(err, errlen, "cannot open the state in %s: %s", st->dir,
-	       mdb_strerror(mrc));
+	if (mrc == EACCES)
+		errmsg(err, errlen, "cannot open the state in %s: %s (%s)",
+		       st->dir, mdb_strerror(mrc), st->readonly ?
+		       "reading it needs search permission on the directory "
+		       "and read permission on its data.mdb" :
+		       "changing it needs write permission on the directory, "
+		       "its data.mdb and its lock.mdb: run this as the user "
+		       "bounced runs as");
+	else
+		errmsg(err, errlen, "cannot open the state in %s: %s", st->dir,
+		       mdb_strerror(mrc));
 	return state_mdb_rc(mrc);
 }
 

@@ -12,6 +12,7 @@ complained (1): m.rossi;  active (2): p.novak (not-spam), h.schmidt
 """
 import csv
 import io
+import os
 import re
 import unittest
 
@@ -73,8 +74,11 @@ class TestShow(CtlTestCase):
         rec = self.show('k.tanaka@example.net')
         self.assertEqual(set(rec), SHOW_KEYS)
         self.assertEqual(set(rec['counts']), COUNTS_KEYS)
-        self.assertEqual(set(rec['reason']), REASON_KEYS)
-        self.assertEqual(set(rec['last_soft']), REASON_KEYS)
+        # show says where the source file is now (still in acct/ here)
+        self.assertEqual(set(rec['reason']), REASON_KEYS | {'now'})
+        self.assertEqual(set(rec['last_soft']), REASON_KEYS | {'now'})
+        self.assertEqual(rec['reason']['now'],
+                         'acct/' + os.path.basename(self.a))
         self.assertEqual(rec['status'], 'hard')
         self.assertIs(rec['escalated'], True)
         self.assertEqual(rec['soft_count'], 5)
@@ -215,8 +219,9 @@ class TestList(CtlTestCase):
         raw, rows = self.ctl_csv('list')
         self.assertTrue(raw.startswith(
             'address,status,soft_count,category,updated,escalated,'
-            'reason_source,reason_line,dsn_status,dsn_diag\r\n'), raw[:200])
-        self.assertTrue(raw.endswith('\r\n'))
+            'reason_source,reason_line,dsn_status,dsn_diag\n'), raw[:200])
+        self.assertTrue(raw.endswith('\n'))
+        self.assertNotIn('\r', raw)   # LF line ends, as Unix tools want
         recs = {r['address']: r for r in rows}
         self.assertEqual(set(recs), ALL)
         tk = recs['k.tanaka@example.net']

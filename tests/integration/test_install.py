@@ -45,6 +45,30 @@ PROGS = ('bounced', 'bouncectl')
 PAGES = ('man8/bounced.8', 'man8/bouncectl.8', 'man5/bounced.conf.5')
 EXAMPLES = ('bounced.conf.example', 'bounced.service', 'bounced.logrotate',
             'pmta-acct.conf', 'pmta-pipe.conf', 'pmta-domains.conf')
+DOCS = ['README.md'] + ['docs/' + n for n in sorted(os.listdir(
+    os.path.join(ROOT, 'docs'))) if n.endswith('.md')]
+
+# The directives of the PowerMTA 5.0 User's Guide the snippets may use:
+# <acct-file> (section 3.3.11), pipe domains (type, 3.3.10.97 command),
+# relay-domain (3.3.1.32.2), <bounce-processor> / <feedback-loop-processor>
+# with <address-list> (3.3.3 to 3.3.5).
+PMTA_DIRECTIVES = {
+    'acct-file': {'delete-after', 'move-to', 'move-interval', 'max-size',
+                  'queue-filter', 'retry-interval', 'iso-times',
+                  'user-string', 'write-timeout', 'map-header-to-field',
+                  'records', 'record-fields', 'world-readable',
+                  'count-moved-records', 'sync', 'privacy-policy'},
+    'domain': {'type', 'command', 'macro-variables-preserve-case'},
+    'bounce-processor': {'deliver-unmatched-email', 'deliver-matched-email',
+                         'forward-unmatched-to', 'forward-errors-to'},
+    'feedback-loop-processor': {'deliver-unmatched-email',
+                                'deliver-matched-email',
+                                'forward-unmatched-to', 'forward-errors-to'},
+    'address-list': {'domain', 'address'},
+    '': {'relay-domain'},
+}
+# the textfile of the [metrics] example in the documents
+TEXTFILE_EXAMPLE = '/var/lib/prometheus/node-exporter/bounced.prom'
 
 # the paths the deployment files are written for
 BIN = '/usr/local/sbin/bounced'
@@ -230,6 +254,15 @@ class InstallTestCase(unittest.TestCase):
             self.assertTrue(filecmp.cmp(path, os.path.join(ROOT, 'contrib',
                                                            name),
                                         shallow=False), path)
+        # the README and the documents it links to, where its links work
+        docdir = os.path.join(self.prefix, 'share', 'doc', 'bounced')
+        for name in DOCS:
+            path = os.path.join(docdir, name)
+            self.assertTrue(filecmp.cmp(path, os.path.join(ROOT, name),
+                                        shallow=False), path)
+        readme = read(os.path.join(docdir, 'README.md'))
+        for link in re.findall(r'\]\((docs/[^)#]+)', readme):
+            self.assertTrue(os.path.isfile(os.path.join(docdir, link)), link)
 
     def test_prefix_without_destdir(self):
         prefix = os.path.join(self.dir, 'prefix')
@@ -237,7 +270,8 @@ class InstallTestCase(unittest.TestCase):
         self.assertEqual(rc, 0, out[-6000:])
         for path in (['sbin/' + p for p in PROGS] +
                      ['share/man/' + p for p in PAGES] +
-                     ['share/doc/bounced/examples/' + e for e in EXAMPLES]):
+                     ['share/doc/bounced/examples/' + e for e in EXAMPLES] +
+                     ['share/doc/bounced/' + d for d in DOCS]):
             self.assertTrue(os.path.isfile(os.path.join(prefix, path)), path)
 
     # ---- man pages ----
@@ -312,12 +346,14 @@ class InstallTestCase(unittest.TestCase):
                 if g == 'provider':
                     pat = r'(?m)^#.*(?<![\w-])%s(?![\w-])' % re.escape(k)
                 else:
-                    pat = r'(?m)^#%s =' % re.escape(k)
+                    # commented out at its default, or set (spool, state)
+                    pat = r'(?m)^#?%s =' % re.escape(k)
                 self.assertRegex(text, pat, 'bounced.conf.example lacks '
                                  '[%s] %s' % (g, k))
 
     def test_example_defaults_are_the_embedded_defaults(self):
-        # uncomment every "#key = value" before the provider examples
+        # uncomment every "#key = value" before the provider examples: the
+        # embedded defaults, but for the spool and state the example sets
         text = self.example('bounced.conf.example')
         head = re.split(r'(?m)^#\s*\[provider', text)[0]
         lines = [re.sub(r'^#([a-z][a-z-]*\s*=.*)$', r'\1', line)
@@ -331,10 +367,51 @@ class InstallTestCase(unittest.TestCase):
         rc, got, err = self.run_cmd([self.bounced, '-c', path,
                                      'check-config'])
         self.assertEqual((rc, err), (EX_OK, ''))
-        rc, want, err = self.run_cmd([self.bounced, 'check-config'])
+        paths = os.path.join(self.dir, 'paths.conf')
+        with open(paths, 'w') as f:
+            f.write('[bounced]\nspool = %s\nstate = %s\n' % (SPOOL, STATE))
+        rc, want, err = self.run_cmd([self.bounced, '-c', paths,
+                                      'check-config'])
         self.assertEqual((rc, err), (EX_OK, ''))
         # the first line names the source; the rest must be the same
         self.assertEqual(got.split('\n', 1)[1], want.split('\n', 1)[1])
+
+    def test_example_names_the_units_paths(self):
+        # as shipped, the example sets the spool and state the unit uses,
+        # and nothing else
+        text = self.example('bounced.conf.example')
+        set_keys = re.findall(r'(?m)^([a-z][a-z-]*) *= *(.*)$', text)
+        self.assertEqual(set_keys, [('spool', SPOOL), ('state', STATE)])
+        unit = unit_values(self.example('bounced.service'))
+        writable = ' '.join(unit['ReadWritePaths']).split()
+        self.assertIn(SPOOL, writable)
+        self.assertIn(STATE, writable)
+        self.assertIn(CONF, text)
+
+    def test_bouncectl_8_names_every_command_and_option(self):
+        if shutil.which('groff') is None:
+            self.skipTest('groff is not installed')
+        _, text, _ = render_man(os.path.join(self.man, 'man8/bouncectl.8'))
+        ctl = os.path.join(self.sbin, 'bouncectl')
+        rc, usage, _ = self.run_cmd([ctl, '--help'])
+        self.assertEqual(rc, EX_OK)
+        section = usage.split('Commands:', 1)[1].split('\n\n', 1)[0]
+        commands = re.findall(r'(?m)^  ([a-z][a-z-]+)', section)
+        for cmd in ('show', 'list', 'stats', 'queue', 'dead', 'retry',
+                    'resend', 'graph', 'report'):
+            self.assertIn(cmd, commands)
+        for cmd in commands:
+            self.assertRegex(text, r'(?m)^ +%s\b' % re.escape(cmd),
+                             'bouncectl(8) has no section for %s' % cmd)
+            rc, help_text, err = self.run_cmd([ctl, cmd, '--help'])
+            self.assertEqual((rc, err), (EX_OK, ''), cmd)
+            for opt in sorted(set(re.findall(r'(?m)^  (?:-\w, )?(--[a-z-]+)',
+                                             help_text))):
+                self.assertIn(opt, text, 'bouncectl(8) does not name %s '
+                              '(of %s)' % (opt, cmd))
+        for code in re.findall(r'(?m)^  (\d\d)  ', usage):
+            self.assertRegex(text, r'(?m)^ +%s +' % code,
+                             'bouncectl(8) does not explain exit %s' % code)
 
     # ---- bounced.service ----
 
@@ -357,7 +434,14 @@ class InstallTestCase(unittest.TestCase):
         self.assertEqual(set(one['RestrictAddressFamilies'].split()),
                          {'AF_UNIX', 'AF_INET', 'AF_INET6'})
         writable = ' '.join(u['ReadWritePaths']).split()
-        self.assertEqual(set(writable), {SPOOL, STATE, LOGDIR})
+        # the textfile directory of the documents' example, optional
+        textdir = os.path.dirname(TEXTFILE_EXAMPLE)
+        self.assertEqual(set(writable), {SPOOL, STATE, LOGDIR, '-' + textdir})
+        for doc in ('docs/CONFIG.md', 'docs/man/bounced.conf.5',
+                    'contrib/bounced.conf.example'):
+            self.assertIn(TEXTFILE_EXAMPLE.replace('-', r'\-')
+                          if doc.endswith('.5') else TEXTFILE_EXAMPLE,
+                          read(os.path.join(ROOT, doc)), doc)
         # SIGKILL must not come before shutdown-timeout has passed
         rc, out, _ = self.run_cmd([self.bounced, 'check-config'])
         shutdown = parse_duration(re.search(r'(?m)^shutdown-timeout = (\S+)',
@@ -418,12 +502,15 @@ class InstallTestCase(unittest.TestCase):
         self.assertEqual(directives['map-header-to-field'],
                          ['f header_X-HmXmrOriginalRecipient rcpt'])
         rf = dict(v.split(' ', 1) for v in directives['record-fields'])
-        self.assertEqual(set(rf), {'b', 'f'})
+        self.assertEqual(set(rf), {'b', 'rb', 'f'})
         for h in ('X-HmXmrOriginalRecipient', 'List-Id', 'X-Mw-Subscriber-Uid',
                   'X-Mailer-LID', 'X-Mailer-RecptId'):
             self.assertIn('header_' + h, rf['f'].split(','))
-        # bounces name the MailWizz subscriber: one call instead of two
-        self.assertEqual(rf['b'].split(','), ['*', 'header_X-Mw-Subscriber-Uid'])
+        # bounces, local and remote, name the MailWizz subscriber: one call
+        # instead of two
+        for t in ('b', 'rb'):
+            self.assertEqual(rf[t].split(','),
+                             ['*', 'header_X-Mw-Subscriber-Uid'], t)
         self.assertIn('move-interval', directives)
         self.assertIn('max-size', directives)
 
@@ -452,9 +539,14 @@ class InstallTestCase(unittest.TestCase):
         for dom, body in re.findall(r'(?ms)^<domain ([^>]+)>(.*?)^</domain>',
                                     text):
             self.assertRegex(body, r'(?m)^\s*type pipe\s*$')
-            m = re.search(r'(?m)^\s*command "((?:[^"\\]|\\.)*)"\s*$', body)
-            self.assertIsNotNone(m, dom)
-            res[dom] = re.sub(r'\\(.)', r'\1', m.group(1))
+            m = re.search(r'(?m)^\s*command "([^"\\]*)"\s*$', body)
+            # nothing to escape inside the quotes: the line means the same
+            # whether quotes are escaped with a backslash (the guide's
+            # examples) or doubled
+            self.assertIsNotNone(m, 'the command of %s holds a quote or a '
+                                 'backslash' % dom)
+            res[dom] = m.group(1)
+            self.assertIn(' --from=$from --to=$to', res[dom])
             self.assertIn('relay-domain %s\n' % dom, text)
         return res
 
@@ -496,6 +588,58 @@ class InstallTestCase(unittest.TestCase):
                                  b'X-Bounced-Envelope-To: <%s@%s.example.com>'
                                  b'\r' % (kind.encode(), kind.encode()))
                 self.assertTrue(body.endswith(mail))
+
+    def snippet_directives(self, text):
+        """[(enclosing block, directive)] of a PowerMTA snippet (comments
+        and commented-out lines left out)"""
+        res, blocks = [], []
+        for line in text.splitlines():
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            m = re.match(r'^<(/?)([a-z-]+)', line)
+            if m:
+                if m.group(1):
+                    self.assertEqual(blocks.pop(), m.group(2))
+                else:
+                    blocks.append(m.group(2))
+                continue
+            res.append((blocks[-1] if blocks else '', line.split()[0]))
+        self.assertEqual(blocks, [])
+        return res
+
+    def readme_snippets(self):
+        """the PowerMTA blocks of the README (fenced, holding a <tag>)"""
+        readme = read(os.path.join(ROOT, 'README.md'))
+        return [b for b in re.findall(r'(?ms)^```[a-z]*\n(.*?)^```', readme)
+                if re.search(r'(?m)^<(acct-file|domain)', b)]
+
+    def test_snippets_use_documented_directives(self):
+        texts = [self.example(n) for n in ('pmta-acct.conf', 'pmta-pipe.conf',
+                                           'pmta-domains.conf')]
+        # the commented-out examples must load too once uncommented
+        texts += [re.sub(r'(?m)^#(?=[<a-z])', '', t) for t in texts]
+        texts += self.readme_snippets()
+        for text in texts:
+            found = self.snippet_directives(text)
+            self.assertTrue(found)
+            for block, directive in found:
+                self.assertIn(directive, PMTA_DIRECTIVES.get(block, set()),
+                              'not a directive of <%s> in the PowerMTA 5.0 '
+                              "User's Guide: %s" % (block, directive))
+
+    def test_readme_snippet_agrees_with_contrib(self):
+        snippets = self.readme_snippets()
+        self.assertEqual(len(snippets), 1)
+        acct = self.example('pmta-acct.conf')
+        block = re.search(r'(?ms)^<acct-file [^|].*?^</acct-file>', acct).group(0)
+        lines = {l.split('#', 1)[0].strip() for l in block.splitlines()}
+        for line in snippets[0].splitlines():
+            self.assertIn(line.strip(), lines, 'README line not in '
+                          'contrib/pmta-acct.conf: %s' % line)
+        for t in ('b', 'rb'):
+            self.assertIn('record-fields %s *,header_X-Mw-Subscriber-Uid' % t,
+                          snippets[0])
 
     # ---- logrotate ----
 

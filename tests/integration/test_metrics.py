@@ -25,7 +25,18 @@ from test_run import RunTestCase, hard_file
 # the counts of both samples together (see test_bouncectl.py)
 SAMPLE_COUNTS = dict(records=41, hard=8, soft=15, escalated=1, complaint=1,
                      unsub=0, duplicate=4)
-PANELS = ('bounces', 'complaints', 'api')
+PANELS = ('bounces', 'complaints', 'api', 'queue')
+# the series of each panel as its legend names them, and the counter of
+# SAMPLE_COUNTS (or of the provider API) each one draws
+SERIES = {'bounces': {'Hard bounces': 'hard', 'Soft bounces': 'soft',
+                      'Escalated to hard': 'escalated',
+                      'Duplicates': 'duplicate'},
+          'complaints': {'Complaints': 'complaint',
+                         'Unsubscribes': 'unsub'},
+          'api': {'Actions done': 'api_ok', 'Retried later': 'api_retry',
+                  'Dead letters': 'api_dead'}}
+LEGEND_RE = re.compile(r'^(?P<name>[A-Z][a-z ]+): total (?P<total>\d+), '
+                       r'highest (?P<peak>\d+) per (?P<unit>[a-z0-9 ]+)$')
 PERIODS = ('day', 'week', 'month', 'year')
 
 NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
@@ -263,7 +274,8 @@ class TestReport(MetricsTestCase):
         self.assertIn('<meta http-equiv="refresh" content="120">', html)
         # every reference is embedded or in the page
         refs = re.findall(r'(?:src|href)="([^"]*)"', html)
-        self.assertEqual(len([r for r in refs if r.startswith('data:')]), 12)
+        self.assertEqual(len([r for r in refs if r.startswith('data:')]),
+                         len(PANELS) * len(PERIODS))
         for r in refs:
             self.assertTrue(r.startswith('data:image/png;base64,') or
                             r.startswith('#'), r[:60])
@@ -275,6 +287,87 @@ class TestReport(MetricsTestCase):
         self.assertRegex(html, r'<td>bad-mailbox</td><td class="n">\d+</td>')
         self.assertRegex(html, r'<td>actions queued</td><td class="n">0</td>')
         self.assertRegex(html, r'<td>duplicate</td><td class="n">4</td>')
+
+    def legends(self, html):
+        """{(panel, period): {series: (total, peak, unit)}} of the page's
+        figure captions (the legends librrd drew)"""
+        res = {}
+        for pid, text in re.findall(r'<figcaption id="([a-z]+-[a-z]+)-legend">'
+                                    r'(.*?)</figcaption>', html, re.S):
+            panel, period = pid.split('-')
+            lines = {}
+            for line in text.strip().split('\n'):
+                m = LEGEND_RE.match(line)
+                if m:
+                    lines[m.group('name')] = (int(m.group('total')),
+                                              int(m.group('peak')),
+                                              m.group('unit'))
+                else:
+                    self.assertRegex(line, r'^Queue length: now \d+, '
+                                     r'highest \d+ actions$')
+            res[(panel, period)] = lines
+        return res
+
+    def test_legend_totals_are_the_counts_ingested_in_every_period(self):
+        path, html = self.report()
+        legends = self.legends(html)
+        self.assertEqual(set(legends), {(p, q) for p in PANELS
+                                        for q in PERIODS})
+        units = {'day': '5 minutes', 'week': 'hour', 'month': '6 hours',
+                 'year': 'day'}
+        for (panel, period), lines in legends.items():
+            if panel == 'queue':
+                continue
+            self.assertEqual(set(lines), set(SERIES[panel]), panel)
+            for name, (total, peak, unit) in lines.items():
+                want = SAMPLE_COUNTS.get(SERIES[panel][name], 0)
+                self.assertEqual(total, want, '%s of %s-%s' %
+                                 (name, panel, period))
+                # everything was taken within a minute: one bar holds it
+                self.assertEqual(peak, want, '%s of %s-%s' %
+                                 (name, panel, period))
+                self.assertEqual(unit, units[period])
+
+    def test_no_dead_links(self):
+        path, html = self.report()
+        ids = set(re.findall(r'\bid="([^"]+)"', html))
+        links = re.findall(r'href="#([^"]*)"', html)
+        self.assertGreater(len(links), 8)
+        for target in links:
+            self.assertIn(target, ids, 'a link to #%s, which is not there'
+                          % target)
+        # the sections an operator looks for, each one there
+        for sect in ('providers', 'top', 'suppressions', 'failed', 'dead'):
+            self.assertIn('id="%s"' % sect, html)
+
+    def test_page_sections(self):
+        # a file that failed, with its reason
+        failed = os.path.join(self.spool, 'failed')
+        os.makedirs(failed, exist_ok=True)
+        with open(os.path.join(failed, 'acct-broken.csv'), 'w') as f:
+            f.write('junk\n')
+        with open(os.path.join(failed, 'acct-broken.csv.why'), 'w') as f:
+            f.write('file: x\nfailed: now\nwhy: not an accounting file '
+                    '<b>\nwhat to do: nothing\n')
+        path, html = self.report()
+        self.assertIn('<h2 id="failed">Failed files (1)</h2>', html)
+        self.assertIn('<td>failed/acct-broken.csv</td><td class="n">5</td>'
+                      '<td>not an accounting file &lt;b&gt;</td>', html)
+        # top campaigns, senders, VirtualMTAs, domains: hard, complained,
+        # unsubscribed, soft
+        self.assertIn('<tr><td>mailwizz-lr8qk2mzq1a7f</td><td class="n">4'
+                      '</td><td class="n">1</td><td class="n">0</td>'
+                      '<td class="n">0</td></tr>', html)
+        self.assertIn('<tr><td>bounces@news.example-shop.com</td>', html)
+        self.assertIn('<tr><td>vmta-shop-1</td><td class="n">7</td>', html)
+        self.assertIn('<tr><td>example.com</td><td class="n">4</td>', html)
+        # the latest suppressions: the complaint of m.rossi among them
+        sect = html.split('id="suppressions"', 1)[1].split('<h2', 1)[0]
+        self.assertIn('<td>m.rossi@yahoo.com</td><td>complained</td>', sect)
+        self.assertEqual(sect.count('<tr>') - 1, 10)   # 9 hard, 1 complaint
+        # no provider configured: the dry-run entries
+        sect = html.split('id="providers"', 1)[1].split('<h2', 1)[0]
+        self.assertIn('<td>dry-run</td>', sect)
 
     def test_page_without_rrd_says_so(self):
         os.unlink(self.rrd)

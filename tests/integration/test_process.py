@@ -103,7 +103,8 @@ class TestSamples(BouncedTestCase):
                         'Recipient address rejected: User unknown in '
                         'virtual mailbox table',
             'orig': ORIG, 'vmta': 'vmta-shop-1',
-            'job_id': 'mailwizz-lr8qk2mzq1a7f'})
+            'job_id': 'mailwizz-lr8qk2mzq1a7f',
+            'now': 'acct/' + os.path.basename(path)})  # where it is now
         # the second bounce (line 16) is a duplicate: the reason stays
         self.assertEqual(rec['counts']['duplicate'], 1)
         self.assertEqual(rec['category'], 'bad-mailbox')

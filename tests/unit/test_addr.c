@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -27,7 +28,7 @@ static const struct {
 	{ "news-user=domain@bounces.example.com", "news-user=domain@bounces.example.com" },
 	{ "user@[192.0.2.1]", "user@[192.0.2.1]" },
 	{ "user@[IPv6:2001:db8::1]", "user@[ipv6:2001:db8::1]" },
-	{ "jos\xc3\xa9@exampl\xc3\xa9.fr", "jos\xc3\xa9@exampl\xc3\xa9.fr" },
+	{ "jos\xc3\xa9@exampl\xc3\xa9.fr", "jos\xc3\xa9@xn--exampl-gva.fr" },
 	{ "a\xc2\x85" "b@example.com", NULL },	/* C1 control NEL */
 	{ "ab@exa\xc2\x9f" "mple.com", NULL },
 	{ "a\xc2\xa0" "b@example.com", "a\xc2\xa0" "b@example.com" }, /* not C1 */
@@ -52,6 +53,20 @@ static const struct {
 	{ "us\x01er@example.com", NULL },
 	{ "user@ex\x7f" "ample.com", NULL },
 	{ "user@[192.0.2.1", NULL },
+	/* internationalised domains are kept once, in their ASCII form */
+	{ "hans@b\xc3\xbc" "cher.de", "hans@xn--bcher-kva.de" },
+	{ "Hans@B\xc3\x9c" "CHER.DE", "hans@xn--bcher-kva.de" },
+	{ "hans@xn--bcher-kva.de", "hans@xn--bcher-kva.de" },
+	{ "HANS@XN--BCHER-KVA.DE", "hans@xn--bcher-kva.de" },
+	{ "<hans@b\xc3\xbc" "cher.de>", "hans@xn--bcher-kva.de" },
+	/* NFC: u + combining diaeresis is the same domain */
+	{ "hans@bu\xcc\x88" "cher.de", "hans@xn--bcher-kva.de" },
+	{ "info@m\xc3\xbcnchen.example", "info@xn--mnchen-3ya.example" },
+	{ "a@\xe4\xbe\x8b\xe3\x81\x88.jp", "a@xn--r8jz45g.jp" },
+	/* the local part is never converted */
+	{ "j\xc3\xb6rg@b\xc3\xbc" "cher.de", "j\xc3\xb6rg@xn--bcher-kva.de" },
+	/* not valid IDNA (a lone combining mark first): kept as it came */
+	{ "a@\xcc\x88x.example", "a@\xcc\x88x.example" },
 };
 
 static void test_table(void **state)
@@ -115,12 +130,57 @@ static void test_domain(void **state)
 	assert_string_equal(addr_domain("nodomain"), "nodomain");
 }
 
+static void test_domain_normalise(void **state)
+{
+	char out[ADDR_MAX + 1];
+
+	(void)state;
+	assert_int_equal(addr_domain_normalise("B\xc3\xbc" "cher.DE", 10, out,
+					       sizeof(out)), 16);
+	assert_string_equal(out, "xn--bcher-kva.de");
+	assert_int_equal(addr_domain_normalise("@Example.COM", 12, out,
+					       sizeof(out)), 11);
+	assert_string_equal(out, "example.com");
+	assert_int_equal(addr_domain_normalise("", 0, out, sizeof(out)), -1);
+	assert_int_equal(addr_domain_normalise("a b", 3, out, sizeof(out)), -1);
+	assert_int_equal(addr_domain_normalise("x@y", 3, out, sizeof(out)), -1);
+	assert_int_equal(addr_domain_normalise("example.com", 11, out, 5), -1);
+}
+
+/* an ASCII form longer than the address may be refuses it, never cuts it */
+static void test_idna_length(void **state)
+{
+	char in[512], out[ADDR_MAX + 1];
+	size_t n = 0, i;
+
+	(void)state;
+	n += (size_t)snprintf(in, sizeof(in), "a@");
+	/* 4 labels of 20 u-umlauts: 160 bytes of UTF-8, each label
+	   "xn--" + 21 or so characters in ASCII */
+	for (i = 0; i < 4; i++) {
+		size_t k;
+
+		for (k = 0; k < 20; k++)
+			n += (size_t)snprintf(in + n, sizeof(in) - n, "\xc3\xbc");
+		n += (size_t)snprintf(in + n, sizeof(in) - n, ".");
+	}
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "de");
+	i = (size_t)addr_normalise(in, n, out, sizeof(out));
+	if ((int)i >= 0) {
+		assert_true(i <= ADDR_MAX);
+		assert_null(strchr(out, 0xc3));
+		assert_non_null(strstr(out, "xn--"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_domain),
+		cmocka_unit_test(test_domain_normalise),
+		cmocka_unit_test(test_idna_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1186,7 +1186,7 @@ static void test_example(void **state)
 {
 	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
 	struct config *cfg = NULL, *def = NULL;
-	char err[512];
+	char err[512], *path;
 	guint i;
 
 	(void)state;
@@ -1196,8 +1196,15 @@ static void test_example(void **state)
 		print_message("unexpected warning: %s\n",
 			      (char *)w->pdata[i]);
 	assert_int_equal(w->len, 0);
-	assert_int_equal(config_load(NULL, &def, NULL, err, sizeof(err)), 0);
+	/* the defaults, but for the spool and state of the systemd unit */
+	assert_string_equal(cfg->spool, "/var/spool/bounced");
+	assert_string_equal(cfg->state, "/var/lib/bounced");
+	path = write_file("unit-paths.conf", "[bounced]\n"
+			  "spool = /var/spool/bounced\n"
+			  "state = /var/lib/bounced\n", 0600);
+	assert_int_equal(config_load(path, &def, NULL, err, sizeof(err)), 0);
 	assert_config_equal(def, cfg, false);
+	g_free(path);
 	config_free(def);
 	config_free(cfg);
 	g_ptr_array_free(w, TRUE);
@@ -1331,19 +1338,54 @@ static void test_durations(void **state)
 	assert_string_equal(buf, "3");
 }
 
-/* test_path_from_env - -c, else $BOUNCED_CONFIG if set and not empty */
+/* test_path_from_env - -c, else $BOUNCED_CONFIG if set and not empty,
+   else the default file when it exists */
 static void test_path_from_env(void **state)
 {
+	char *dflt = g_build_filename(tmpdir, "etc-bounced.conf", NULL);
+	char *missing = g_build_filename(tmpdir, "none", "bounced.conf", NULL);
+	char *closed = g_build_filename(tmpdir, "closed", NULL);
+	char *inside = g_build_filename(closed, "bounced.conf", NULL);
+	const char *sys = config_path_from_env(NULL);
+
 	(void)state;
 	unsetenv("BOUNCED_CONFIG");
-	assert_null(config_path_from_env(NULL));
+	/* the compiled-in default: read only when it exists */
+	assert_string_equal(BOUNCED_CONFIG_DEFAULT, "/etc/bounced/bounced.conf");
+	if (access(BOUNCED_CONFIG_DEFAULT, F_OK) != 0)
+		assert_null(sys);
+	else
+		assert_string_equal(sys, BOUNCED_CONFIG_DEFAULT);
 	assert_string_equal(config_path_from_env("a.conf"), "a.conf");
-	setenv("BOUNCED_CONFIG", "", 1);
-	assert_null(config_path_from_env(NULL));
 	setenv("BOUNCED_CONFIG", "env.conf", 1);
 	assert_string_equal(config_path_from_env(NULL), "env.conf");
 	assert_string_equal(config_path_from_env("a.conf"), "a.conf");
 	unsetenv("BOUNCED_CONFIG");
+
+	/* the same choice with the default path given */
+	assert_null(config_path_pick(NULL, NULL, missing));
+	assert_null(config_path_pick(NULL, "", missing));
+	g_free(write_file("etc-bounced.conf", "[bounced]\n", 0600));
+	assert_string_equal(config_path_pick(NULL, NULL, dflt), dflt);
+	assert_string_equal(config_path_pick(NULL, "", dflt), dflt);
+	assert_string_equal(config_path_pick(NULL, "env.conf", dflt),
+			    "env.conf");
+	assert_string_equal(config_path_pick("a.conf", "env.conf", dflt),
+			    "a.conf");
+	assert_null(config_path_pick(NULL, NULL, NULL));
+	/* a directory that may not be searched: the file is "there", and
+	   reading it says what is wrong (root may search anything) */
+	assert_int_equal(mkdir(closed, 0700), 0);
+	g_free(write_file("closed/bounced.conf", "[bounced]\n", 0600));
+	assert_int_equal(chmod(closed, 0), 0);
+	if (geteuid() != 0)
+		assert_string_equal(config_path_pick(NULL, NULL, inside),
+				    inside);
+	assert_int_equal(chmod(closed, 0700), 0);
+	g_free(inside);
+	g_free(closed);
+	g_free(missing);
+	g_free(dflt);
 }
 
 /* log_lines - log to a fresh file, run FN, return the text */
