@@ -37,6 +37,7 @@ struct config_provider {
 	char *usertoken;	/* interspire (secret) */
 	char *url;		/* webhook */
 	char *secret;		/* webhook HMAC secret (secret) */
+	unsigned events;	/* webhook: WEBHOOK_EVENT_* posted */
 	char **senders;		/* NULL-terminated glob patterns; NULL = none */
 	char *job_prefix;	/* mailwizz: default "mailwizz-" */
 	char *list_id;		/* mailwizz: the List-Id form naming a list,
@@ -78,6 +79,12 @@ enum provider_class_action {
 	ACT_BOUNCE = 2,		/* record the bounce on the campaign (hard: blacklists) */
 	ACT_BOTH = 3,		/* both */
 };
+
+/* webhook events: which kinds a webhook provider is posted */
+#define WEBHOOK_EVENT_SUPPRESSIONS 1u	/* per address (every action) */
+#define WEBHOOK_EVENT_INCIDENTS 2u	/* incident.opened / .closed */
+#define WEBHOOK_EVENT_ALERTS 4u		/* alert.raised / .cleared */
+#define WEBHOOK_EVENTS_ALL 7u
 
 /* [notify] mode: what is mailed to the operator */
 enum notify_mode {
@@ -125,6 +132,27 @@ struct config {
 	uint32_t soft_threshold; /* default 5, 1..32 */
 	int64_t soft_min_span;	/* seconds, default 3d */
 	int64_t soft_window;	/* seconds, default 30d */
+	char *classify_rules;	/* "PATTERN => CATEGORY; ..."; NULL = the
+				   default set (classify_override.h), "" =
+				   none */
+	char **sender_categories; /* categories that are the sender's
+				   trouble (incidents, sender-rate) */
+
+	/* [incidents] (docs/CLASSIFY.md) */
+	bool incidents;		/* default yes */
+	int64_t incident_window; /* seconds, default 30m */
+	uint32_t incident_min_recipients; /* default 10 */
+	double incident_min_share; /* 0..1, default 0.2 */
+	int64_t incident_quiet;	/* seconds, default 2h */
+	bool incident_hold_hard; /* default yes */
+	char *domain_groups;	/* NULL = DOMAIN_GROUPS_DEFAULT */
+
+	/* [alerts] */
+	char *alert_rules;	/* NULL = ALERT_RULES_DEFAULT, "" = none */
+
+	/* [rates] */
+	bool rates;		/* default yes */
+	uint32_t rates_top;	/* names per dimension per day, default 200 */
 
 	/* [provider NAME] groups, in file order */
 	struct config_provider *providers;

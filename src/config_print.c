@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_rules.h"
+#include "classify_override.h"
 #include "config.h"
+#include "domain_group.h"
 #include "url_check.h"
 
 /* cfgp_text - S with control characters as '?' */
@@ -184,6 +187,14 @@ static void cfgp_provider(FILE *out, const struct config_provider *p)
 		cfgp_value(out, "type", "webhook");
 		cfgp_url(out, "url", p->url);
 		cfgp_secret(out, "secret", p->secret);
+		fputs("events =", out);
+		if (p->events & WEBHOOK_EVENT_SUPPRESSIONS)
+			fputs(" suppressions;", out);
+		if (p->events & WEBHOOK_EVENT_INCIDENTS)
+			fputs(" incidents;", out);
+		if (p->events & WEBHOOK_EVENT_ALERTS)
+			fputs(" alerts;", out);
+		fputs("\n", out);
 		break;
 	}
 	cfgp_list(out, "senders", p->senders);
@@ -234,6 +245,27 @@ void config_print(const struct config *cfg, FILE *out)
 	cfgp_int(out, "soft-threshold", cfg->soft_threshold);
 	cfgp_duration(out, "soft-min-span", cfg->soft_min_span);
 	cfgp_duration(out, "soft-window", cfg->soft_window);
+	cfgp_value(out, "rules", cfg->classify_rules ? cfg->classify_rules :
+		   CLASSIFY_RULES_DEFAULT);
+	cfgp_list(out, "sender-categories", cfg->sender_categories);
+
+	fputs("\n[incidents]\n", out);
+	cfgp_bool(out, "enabled", cfg->incidents);
+	cfgp_duration(out, "window", cfg->incident_window);
+	cfgp_int(out, "min-recipients", cfg->incident_min_recipients);
+	fprintf(out, "min-share = %g%%\n", cfg->incident_min_share * 100.0);
+	cfgp_duration(out, "quiet", cfg->incident_quiet);
+	cfgp_bool(out, "hold-hard", cfg->incident_hold_hard);
+	cfgp_value(out, "domain-groups", cfg->domain_groups ?
+		   cfg->domain_groups : DOMAIN_GROUPS_DEFAULT);
+
+	fputs("\n[alerts]\n", out);
+	cfgp_value(out, "rules", cfg->alert_rules ? cfg->alert_rules :
+		   ALERT_RULES_DEFAULT);
+
+	fputs("\n[rates]\n", out);
+	cfgp_bool(out, "enabled", cfg->rates);
+	cfgp_int(out, "top", cfg->rates_top);
 
 	for (i = 0; i < cfg->n_providers; i++)
 		cfgp_provider(out, &cfg->providers[i]);

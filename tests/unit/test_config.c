@@ -26,7 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alert_rules.h"
+#include "classify_override.h"
 #include "config.h"
+#include "domain_group.h"
 #include "log.h"
 
 static char *tmpdir;
@@ -161,6 +164,25 @@ static void assert_config_equal(const struct config *a,
 	assert_int_equal(a->soft_threshold, b->soft_threshold);
 	assert_int_equal(a->soft_min_span, b->soft_min_span);
 	assert_int_equal(a->soft_window, b->soft_window);
+	assert_string_equal(a->classify_rules ? a->classify_rules :
+			    CLASSIFY_RULES_DEFAULT, b->classify_rules ?
+			    b->classify_rules : CLASSIFY_RULES_DEFAULT);
+	assert_lists_equal(a->sender_categories, b->sender_categories);
+	assert_int_equal(a->incidents, b->incidents);
+	assert_int_equal(a->incident_window, b->incident_window);
+	assert_int_equal(a->incident_min_recipients,
+			 b->incident_min_recipients);
+	assert_true(a->incident_min_share == b->incident_min_share);
+	assert_int_equal(a->incident_quiet, b->incident_quiet);
+	assert_int_equal(a->incident_hold_hard, b->incident_hold_hard);
+	assert_string_equal(a->domain_groups ? a->domain_groups :
+			    DOMAIN_GROUPS_DEFAULT, b->domain_groups ?
+			    b->domain_groups : DOMAIN_GROUPS_DEFAULT);
+	assert_string_equal(a->alert_rules ? a->alert_rules :
+			    ALERT_RULES_DEFAULT, b->alert_rules ?
+			    b->alert_rules : ALERT_RULES_DEFAULT);
+	assert_int_equal(a->rates, b->rates);
+	assert_int_equal(a->rates_top, b->rates_top);
 	assert_int_equal(a->n_providers, b->n_providers);
 	for (i = 0; i < a->n_providers; i++) {
 		const struct config_provider *p = &a->providers[i];
@@ -177,6 +199,7 @@ static void assert_config_equal(const struct config *a,
 		assert_secret(q->usertoken, p->usertoken, masked);
 		assert_str_or_null(q->url, p->url);
 		assert_secret(q->secret, p->secret, masked);
+		assert_int_equal(p->events, q->events);
 		assert_lists_equal(p->senders, q->senders);
 		assert_str_or_null(q->job_prefix, p->job_prefix);
 		assert_str_or_null(q->list_id, p->list_id);
@@ -235,6 +258,21 @@ static void assert_defaults(const struct config *cfg)
 	assert_int_equal(cfg->done_retention, 7 * 86400);
 	assert_int_equal(cfg->shutdown_timeout_ms, 10000);
 	assert_int_equal(cfg->drop_max_size, 10485760);
+	/* incidents on with the figures of docs/CLASSIFY.md, every default
+	   rule set, rates on */
+	assert_null(cfg->classify_rules);
+	assert_string_equal(cfg->sender_categories[0], "policy-related");
+	assert_int_equal(g_strv_length(cfg->sender_categories), 9);
+	assert_true(cfg->incidents);
+	assert_int_equal(cfg->incident_window, 1800);
+	assert_int_equal(cfg->incident_min_recipients, 10);
+	assert_true(cfg->incident_min_share == 0.2);
+	assert_int_equal(cfg->incident_quiet, 7200);
+	assert_true(cfg->incident_hold_hard);
+	assert_null(cfg->domain_groups);
+	assert_null(cfg->alert_rules);
+	assert_true(cfg->rates);
+	assert_int_equal(cfg->rates_top, 200);
 	assert_list(cfg->hard_categories, def_hard);
 	assert_list(cfg->soft_categories, def_soft);
 	assert_list(cfg->ignore_categories, def_empty);
@@ -318,6 +356,24 @@ static const char full_conf[] =
 	"soft-threshold = 3\n"
 	"soft-min-span = 2d\n"
 	"soft-window = 2w\n"
+	"rules = S3150 => policy-related; 5.1.1 user unknown => bad-mailbox\n"
+	"sender-categories = Policy-Related; spam-related\n"
+	"\n"
+	"[incidents]\n"
+	"enabled = no\n"
+	"window = 1h\n"
+	"min-recipients = 25\n"
+	"min-share = 35%\n"
+	"quiet = 3h\n"
+	"hold-hard = off\n"
+	"domain-groups = ms: hotmail.* outlook.com; g: gmail.com\n"
+	"\n"
+	"[alerts]\n"
+	"rules = complaint-rate > 0.2% over 12h per destination min 100\n"
+	"\n"
+	"[rates]\n"
+	"enabled = false\n"
+	"top = 50\n"
 	"\n"
 	"[provider mw]\n"
 	"type = mailwizz\n"
@@ -355,6 +411,7 @@ static const char full_conf[] =
 	"url = https://hooks.example.com/b?x=1\n"
 	"secret = s3cr3t\n"
 	"senders = *\n"
+	"events = incidents, Alerts\n"
 	"\n"
 	"[unsubscribe]\n"
 	"addresses = [SUBSCRIBER_UID].[LIST_UID].[CAMPAIGN_UID].[SIGNATURE]@U.example.com ; "
@@ -497,6 +554,26 @@ static void assert_full(const struct config *cfg)
 	assert_string_equal(cfg->metrics_textfile,
 			    "/var/lib/node_exporter/bounced.prom");
 	assert_list(cfg->fbl_senders, full_fbl_senders);
+	assert_string_equal(cfg->classify_rules, "S3150 => policy-related; "
+			    "5.1.1 user unknown => bad-mailbox");
+	assert_string_equal(cfg->sender_categories[0], "policy-related");
+	assert_string_equal(cfg->sender_categories[1], "spam-related");
+	assert_null(cfg->sender_categories[2]);
+	assert_false(cfg->incidents);
+	assert_int_equal(cfg->incident_window, 3600);
+	assert_int_equal(cfg->incident_min_recipients, 25);
+	assert_true(cfg->incident_min_share > 0.3499 &&
+		    cfg->incident_min_share < 0.3501);
+	assert_int_equal(cfg->incident_quiet, 3 * 3600);
+	assert_false(cfg->incident_hold_hard);
+	assert_string_equal(cfg->domain_groups,
+			    "ms: hotmail.* outlook.com; g: gmail.com");
+	assert_string_equal(cfg->alert_rules, "complaint-rate > 0.2% over "
+			    "12h per destination min 100");
+	assert_false(cfg->rates);
+	assert_int_equal(cfg->rates_top, 50);
+	assert_int_equal(cfg->providers[3].events,
+			 WEBHOOK_EVENT_INCIDENTS | WEBHOOK_EVENT_ALERTS);
 }
 
 /* test_full - every group and key of a file, no warnings at mode 0600 */
@@ -655,6 +732,20 @@ static const struct bad_case {
 	{ "[provider bad name]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n", "[provider bad name]", "provider name" },
 	{ "[provider]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n", "[provider]", "provider name" },
 	{ "[provider dry-run]\ntype = webhook\nsenders = *\nurl = https://h.example.com\n", "[provider dry-run]", "reserved" },
+	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nevents = incidents;bounces\n", "[provider x] events: 'bounces'", "suppressions, incidents or alerts" },
+	/* the incident and alert settings */
+	{ "[incidents]\nwindow = 10s\n", "[incidents] window = '10s'", "duration from 1m" },
+	{ "[incidents]\nmin-recipients = 1\n", "[incidents] min-recipients = '1'", "2 to 100000" },
+	{ "[incidents]\nmin-share = 120%\n", "[incidents] min-share = '120%'", "share" },
+	{ "[incidents]\nmin-share = lots\n", "[incidents] min-share = 'lots'", "share" },
+	{ "[incidents]\nquiet = 8d\n", "[incidents] quiet = '8d'", "duration" },
+	{ "[incidents]\nhold-hard = maybe\n", "[incidents] hold-hard = 'maybe'", "true or false" },
+	{ "[incidents]\ndomain-groups = gmail gmail.com\n", "[incidents] domain-groups", "gmail" },
+	{ "[incidents]\nmin-recipient = 5\n", "[incidents] unknown key 'min-recipient'", "'min-recipients'" },
+	{ "[alerts]\nrules = bounce-rate > 5% per campaign\n", "[alerts] rules", "expected METRIC" },
+	{ "[alerts]\nrules = spam-rate > 1% over 1h per campaign\n", "[alerts] rules", "not a metric" },
+	{ "[rates]\ntop = 5\n", "[rates] top = '5'", "10 to 100000" },
+	{ "[classify]\nrules = blocked using\n", "[classify] rules", "=>" },
 };
 
 /* test_bad_values - each bad value fails naming group, key and value */
