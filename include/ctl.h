@@ -78,6 +78,7 @@ enum ctl_opt_key {
 	CTL_O_WIDTH,
 	CTL_O_HEIGHT,
 	CTL_O_REFRESH,
+	CTL_O_OPEN,
 };
 
 /* the option tables of the commands */
@@ -85,7 +86,8 @@ extern const struct cli_opt ctl_opts_show[], ctl_opts_list[],
 	ctl_opts_stats[], ctl_opts_files[], ctl_opts_forget[],
 	ctl_opts_reevaluate[], ctl_opts_queue[], ctl_opts_dead[],
 	ctl_opts_retry[], ctl_opts_resend[], ctl_opts_graph[],
-	ctl_opts_report[];
+	ctl_opts_report[], ctl_opts_rates[], ctl_opts_incidents[],
+	ctl_opts_incident[];
 
 int cmd_show(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_list(struct ctl_ctx *ctx, const struct cli_args *a);
@@ -99,6 +101,9 @@ int cmd_retry(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_resend(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_graph(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_report(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_rates(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_incidents(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a);
 
 /* ---- ctl_graph.c: options of graph and report ---- */
 
@@ -323,6 +328,17 @@ enum ctl_format {
  * (EXIT_NOINPUT when there is no state, EXIT_IOERR otherwise).
  */
 int ctl_state_open(const struct ctl_ctx *ctx, bool write, struct state **st);
+
+/* ctl_read_begin - the state opened read-only and a read-only
+   transaction begun; 0, or an exit code after the message (nothing
+   left open).  ctl_read_end closes both (either may be NULL). */
+int ctl_read_begin(const struct ctl_ctx *ctx, struct state **st,
+		   MDB_txn **txn);
+void ctl_read_end(struct state *st, MDB_txn *txn);
+
+/* ctl_json_out - O printed, indented, and a newline; 0, or EXIT_IOERR
+   after the message when memory ran out */
+int ctl_json_out(const struct ctl_ctx *ctx, const cJSON *o);
 
 /* ctl_state_error - print "PROG: WHAT STATE-DIR: REASON", return EXIT_IOERR */
 int ctl_state_error(const struct ctl_ctx *ctx, const char *what, int rc);

@@ -48,6 +48,46 @@ int ctl_state_open(const struct ctl_ctx *ctx, bool write, struct state **st)
 	return EXIT_IOERR;
 }
 
+/* ctl_read_begin - the state opened read-only and a read transaction */
+int ctl_read_begin(const struct ctl_ctx *ctx, struct state **st,
+		   MDB_txn **txn)
+{
+	int rc = ctl_state_open(ctx, false, st);
+
+	*txn = NULL;
+	if (rc)
+		return rc;
+	rc = state_begin(*st, false, txn);
+	if (rc) {
+		rc = ctl_state_error(ctx, "read", rc);
+		state_close(*st);
+		*st = NULL;
+		*txn = NULL;
+	}
+	return rc;
+}
+
+/* ctl_read_end - what ctl_read_begin opened (either may be NULL) */
+void ctl_read_end(struct state *st, MDB_txn *txn)
+{
+	if (txn)
+		state_abort(txn);
+	state_close(st);
+}
+
+/* ctl_json_out - O printed (indented) and a newline; EXIT_IOERR when
+   memory ran out */
+int ctl_json_out(const struct ctl_ctx *ctx, const cJSON *o)
+{
+	char *s = o ? cJSON_Print(o) : NULL;
+
+	if (!s)
+		return ctl_state_error(ctx, "read", -ENOMEM);
+	fprintf(ctx->out, "%s\n", s);
+	cJSON_free(s);
+	return 0;
+}
+
 /* ctl_state_error - a failed state operation, as an exit code */
 int ctl_state_error(const struct ctl_ctx *ctx, const char *what, int rc)
 {

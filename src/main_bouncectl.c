@@ -124,6 +124,41 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "printed, then a summary per provider; the running bounced, or the\n"
 	  "next 'bounced process', sends them.  Exit 67 when an ADDR has no\n"
 	  "record.\n" },
+	{ "rates", cmd_rates, ctl_opts_rates, false,
+	  "[--by campaign|destination|source|sender] [--since T]\n"
+	  "        [--limit N] [--format text|csv|json]",
+	  "bounce and complaint rates per campaign, destination, source",
+	  "Prints, for each campaign (PowerMTA's jobId), destination (the\n"
+	  "recipient's domain, the big providers' domains grouped: gmail,\n"
+	  "microsoft, yahoo ...), source (dlvSourceIp, else the VirtualMTA)\n"
+	  "and sender (the envelope sender's domain), the deliveries, hard,\n"
+	  "soft and sender-side bounces and complaints since T (default the\n"
+	  "last 24 hours before the latest record counted), with the bounce\n"
+	  "rate (hard bounces of the attempts), the sender-side rate and the\n"
+	  "complaint rate (complaints of the deliveries), the names with the\n"
+	  "most attempts first; then the [alerts] up now.  The counts come\n"
+	  "from minute buckets for the last day, hour buckets for the last\n"
+	  "month and day buckets before, so an older --since starts at the\n"
+	  "hour or day that holds it.  CSV has one line per name with the\n"
+	  "dimension first.\n" },
+	{ "incidents", cmd_incidents, ctl_opts_incidents, false,
+	  "[--open] [--format text|json]",
+	  "sender-side incidents per source and destination",
+	  "Prints every incident (or the open ones): its id, state (open,\n"
+	  "closed, released, discarded), when it opened and closed, the\n"
+	  "source and destination, how many recipients were refused when it\n"
+	  "opened, its sender-side bounces, the addresses it protected (their\n"
+	  "bounces did not count toward escalation) and the hard bounces it\n"
+	  "held, then a summary line.  docs/CLASSIFY.md explains incidents.\n" },
+	{ "incident", cmd_incident, ctl_opts_incident, true,
+	  "show|discard ID [--format text|json]",
+	  "one incident: what it is and what it holds; drop what it holds",
+	  "show prints incident ID whole: its times, counts, the DSN texts it\n"
+	  "was seen by, and the hard bounces it holds now (address, time,\n"
+	  "status, text).  discard drops the hard bounces it holds for good\n"
+	  "(they were part of the block) and marks it discarded; a running\n"
+	  "bounced stops holding for it at its next commit.  Exit 67 when\n"
+	  "there is no incident ID.\n" },
 	{ "graph", cmd_graph, ctl_opts_graph, false,
 	  "[--period day|week|month|year] [--out DIR]\n"
 	  "        [--format png|svg] [--width N] [--height N]",

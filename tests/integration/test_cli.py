@@ -36,6 +36,9 @@ OPTIONS = {
     'resend': ['--status', '--since', '--provider', '--dry-run'],
     'graph': ['--period', '--out', '--format', '--width', '--height'],
     'report': ['--out', '--refresh', '--format', '--width', '--height'],
+    'rates': ['--by', '--since', '--limit', '--format'],
+    'incidents': ['--open', '--format'],
+    'incident': ['--format'],
 }
 GLOBAL = ['--config', '--debug', '--quiet', '--help', '--version']
 
