@@ -79,6 +79,7 @@
 #include "errmsg.h"
 #include "mail_events.h"
 #include "mailwizz_campaign.h"
+#include "mailwizz_route.h"
 #include "mailwizz_sign.h"
 #include "timeparse.h"
 #include "provider.h"
@@ -1339,6 +1340,13 @@ static enum provider_result mw_probe_parse(struct provider *p,
 
 const struct provider_ops provider_mailwizz_ops = {
 	.type = "mailwizz",
+	.label = "MailWizz",
+	.route = mailwizz_route,
+	.ids = mailwizz_ids,
+	.uid_actor = mailwizz_uid_actor,
+	.report_own = mailwizz_report_own,
+	.report_kind = mailwizz_report_kind,
+	.notify_ids = mailwizz_notify_ids,
 	.init = mw_init,
 	.build = mw_build,
 	.parse = mw_parse,
