@@ -10,7 +10,8 @@
  * only by ids (uid_actor), how a finished action reads in the log
  * (describe).  And what the dispatcher asks of a provider instance: a
  * provider turns an action's current step into one HTTP request, and the
- * answer into a verdict.  Transport failures (connection errors,
+ * answer into a verdict, and asks for a campaign's details for the
+ * operator's mail.  Transport failures (connection errors,
  * timeouts), 5xx and 429 answers never reach a provider: the dispatcher
  * retries those with backoff.  Everything else is the provider's to judge.
  * Providers keep caches (MailWizz campaign -> list, Interspire list ids) in
@@ -62,6 +63,25 @@ struct http_resp {
 	size_t body_len;
 	const char *content_type;	/* may be NULL */
 };
+
+/* a campaign's details for the operator's mail; strings cleaned (valid
+   UTF-8, controls as blanks, bounded), "" when unknown */
+struct provider_campaign {
+	char name[256];
+	char subject[256];
+	char list_uid[64];
+	char list_name[256];
+	int64_t send_time;	/* send_at, taken as UTC; 0 unknown */
+	char send_at[64];	/* send_at as the tool wrote it (its
+				   customer's locale: "11/24/26, 8:00 AM"),
+				   cleaned */
+};
+
+/* campaign details asked for arrived: INFO, or NULL with ERR saying why
+   they could not be read */
+typedef void provider_campaign_fn(void *arg,
+				  const struct provider_campaign *info,
+				  const char *err);
 
 enum provider_result {
 	PROVIDER_DONE = 0,	/* finished; *SPAWN holds follow-up actions */
@@ -172,6 +192,20 @@ struct provider_ops {
 	/* how often a paused provider of this type may be probed (ms); 0:
 	   the dispatcher's default (a minute) */
 	int64_t pause_probe_ms;
+	/*
+	 * campaign_request - optional (NULL: no campaign details): the
+	 * request for campaign UID's details at wall time NOW; 0 or -1 with
+	 * ERR (UID not of the type's form).  Set together with
+	 * campaign_parse.
+	 */
+	int (*campaign_request)(struct provider *p, const char *uid,
+				int64_t now, struct http_req *req, char *err,
+				size_t errlen);
+	/* campaign_parse - the answer RESP (any status) into INFO: 0,
+	   -ENOENT (no such campaign) or -EINVAL with ERR */
+	int (*campaign_parse)(struct provider *p, const struct http_resp *resp,
+			      struct provider_campaign *info, char *err,
+			      size_t errlen);
 };
 
 #define PROVIDER_STEP_DONE 255

@@ -24,7 +24,6 @@
 #include "config.h"
 #include "log.h"
 #include "http_xfer.h"
-#include "mailwizz_campaign.h"
 #include "notify.h"
 #include "notify_queue.h"
 #include "notify_send.h"
@@ -49,13 +48,15 @@ struct notify_sender {
 	struct notify_item *items;	/* max-items of them */
 	size_t cap;
 	bool global;			/* curl_global_init done */
-	/* MailWizz campaign details for the items (mailwizz_campaign.h) */
-	GPtrArray *mw;			/* struct provider *, MailWizz ones */
+	/* campaign details for the items (provider.h: campaign_request) */
+	GPtrArray *mw;			/* struct provider *, the ones that
+					   give campaign details */
 	GHashTable *campaigns;		/* "provider/uid" -> struct
-					   mw_campaign_info (name "" when the
+					   provider_campaign (name "" when the
 					   campaign could not be read) */
 	bool prepared;			/* ITEMS hold the next mail's items */
 	struct http_xfer fetch;		/* a campaign being asked for */
+	struct provider *fetch_p;	/* ...of this provider */
 	char fetch_key[128];
 };
 
@@ -98,9 +99,11 @@ int notify_sender_new(struct notify_sender **out, const struct config *cfg,
 	ns->campaigns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      g_free);
 	for (i = 0; i < cfg->n_providers; i++) {
+		const struct provider_ops *ops =
+			provider_ops_of(&cfg->providers[i]);
 		struct provider *p = NULL;
 
-		if (cfg->providers[i].type != PROVIDER_MAILWIZZ)
+		if (!ops || !ops->campaign_request || !ops->campaign_parse)
 			continue;
 		if (provider_new(&cfg->providers[i], &p, err, errlen) != 0) {
 			notify_sender_free(ns);
@@ -235,7 +238,8 @@ static int ns_campaign_key(const struct notify_item *it, char *key,
 	return 1;
 }
 
-/* ns_provider - the MailWizz provider called NAME, or NULL */
+/* ns_provider - the provider called NAME that gives campaign details, or
+   NULL */
 static struct provider *ns_provider(struct notify_sender *ns,
 				    const char *name)
 {
@@ -267,9 +271,9 @@ static struct notify_item *ns_missing(struct notify_sender *ns, char *key,
 
 /* ns_remember - INFO (NULL: could not be read) of campaign KEY */
 static void ns_remember(struct notify_sender *ns, const char *key,
-			const struct mw_campaign_info *info)
+			const struct provider_campaign *info)
 {
-	struct mw_campaign_info *c = g_new0(struct mw_campaign_info, 1);
+	struct provider_campaign *c = g_new0(struct provider_campaign, 1);
 
 	if (info)
 		*c = *info;
@@ -286,7 +290,7 @@ static void ns_apply_campaigns(struct notify_sender *ns)
 
 	for (i = 0; i < ns->n; i++) {
 		struct notify_item *it = &ns->items[i];
-		const struct mw_campaign_info *c;
+		const struct provider_campaign *c;
 
 		if (!ns_campaign_key(it, key, sizeof(key)))
 			continue;
@@ -314,11 +318,12 @@ static int ns_fetch_setup(struct notify_sender *ns,
 	char err[512];
 
 	memset(&ns->fetch, 0, sizeof(ns->fetch));
+	ns->fetch_p = p;
 	g_strlcpy(ns->fetch_key, key, sizeof(ns->fetch_key));
 	ns->fetch.easy = curl_easy_init();
 	if (!ns->fetch.easy ||
-	    mailwizz_campaign_request(p, it->campaign_uid, (int64_t)time(NULL),
-				      &ns->fetch.req, err, sizeof(err)) != 0 ||
+	    p->ops->campaign_request(p, it->campaign_uid, (int64_t)time(NULL),
+				     &ns->fetch.req, err, sizeof(err)) != 0 ||
 	    http_xfer_setup(&ns->fetch, p->cfg, NULL, err, sizeof(err)) != 0) {
 		if (!ns->fetch.easy)
 			snprintf(err, sizeof(err), "out of memory");
@@ -333,7 +338,8 @@ static int ns_fetch_setup(struct notify_sender *ns,
 /* ns_fetch_done - the campaign answer (RES: the transfer's result) */
 static void ns_fetch_done(struct notify_sender *ns, CURLcode res)
 {
-	struct mw_campaign_info info;
+	struct provider *p = ns->fetch_p;
+	struct provider_campaign info;
 	struct http_resp resp;
 	char err[512];
 	long status = 0;
@@ -352,7 +358,7 @@ static void ns_fetch_done(struct notify_sender *ns, CURLcode res)
 	resp.body = (const char *)ns->fetch.body->data;
 	resp.body_len = ns->fetch.body->len - 1;
 	resp.content_type = NULL;
-	if (mailwizz_campaign_parse(&resp, &info, err, sizeof(err)) == 0) {
+	if (p->ops->campaign_parse(p, &resp, &info, err, sizeof(err)) == 0) {
 		ns_remember(ns, ns->fetch_key, &info);
 	} else {
 		log_warn("notify", "campaign %s: %s", ns->fetch_key, err);
