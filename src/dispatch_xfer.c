@@ -1,7 +1,9 @@
 /*
  * dispatch_xfer.c - the dispatcher's HTTP transfers: one curl easy handle
- * per request under way, set up from a provider's struct http_req, and the
- * verdict once it finished.
+ * per request under way, set up from a provider's struct http_req and
+ * started on the process's multi handle (multi.h), and the verdict once
+ * it finished (the multi handle calls back: the result is kept for the
+ * next step's commit and the dispatcher kicked).
  *
  * Every transfer: the request's URL, method and headers; total and connect
  * timeouts from the provider's config; TLS peer and host verification on
@@ -73,6 +75,8 @@ static void dispatch_xfer_free(struct dispatch_prov *dp,
 	g_free(x);
 }
 
+static multi_done_fn dispatch_xfer_done;
+
 /* dispatch_xfer_start - set up and add the transfer of A's request */
 int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 			const struct action *orig, const struct action *a,
@@ -80,9 +84,9 @@ int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 {
 	struct dispatch_prov *dp = &d->provs[prov];
 	struct dispatch_xfer *x = g_new0(struct dispatch_xfer, 1);
-	CURLMcode mrc;
 	int rc = -1;
 
+	x->d = d;
 	x->prov = prov;
 	x->orig = *orig;
 	x->a = *a;
@@ -98,12 +102,9 @@ int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 	}
 	if (http_xfer_setup(&x->h, dp->cfg, x, err, errlen) != 0)
 		goto out;
-	mrc = curl_multi_add_handle(d->multi, x->h.easy);
-	if (mrc != CURLM_OK) {
-		snprintf(err, errlen, "cannot start the transfer: %s",
-			 curl_multi_strerror(mrc));
+	if (multi_add(d->multi, x->h.easy, dispatch_xfer_done, x, err,
+		      errlen) != 0)
 		goto out;
-	}
 	g_hash_table_insert(d->in_flight, &x->orig.id, x);
 	dp->in_flight++;
 	rc = 0;
@@ -214,46 +215,28 @@ static void dispatch_xfer_judge(struct dispatch *d, struct dispatch_xfer *x,
 		dispatch_xfer_parse(d, x, status);
 }
 
-/* dispatch_xfer_end - take X out of the multi handle and free it */
-static void dispatch_xfer_end(struct dispatch *d, struct dispatch_xfer *x)
+/* dispatch_xfer_forget - X is no longer under way: free it */
+static void dispatch_xfer_forget(struct dispatch *d, struct dispatch_xfer *x)
 {
 	struct dispatch_prov *dp = &d->provs[x->prov];
-	CURLMcode mrc = curl_multi_remove_handle(d->multi, x->h.easy);
 
-	if (mrc != CURLM_OK)
-		log_warn("dispatch", "cannot remove a transfer from the multi "
-			 "handle: %s", curl_multi_strerror(mrc));
 	g_hash_table_remove(d->in_flight, &x->orig.id);
 	if (dp->in_flight > 0)
 		dp->in_flight--;
 	dispatch_xfer_free(dp, x);
 }
 
-/* dispatch_xfer_collect - judge and end every finished transfer */
-void dispatch_xfer_collect(struct dispatch *d)
+/* dispatch_xfer_done - the multi handle says X ended with CODE: judge it
+   for the next step's commit, and have that step run */
+static void dispatch_xfer_done(CURL *easy, CURLcode code, void *arg)
 {
-	struct dispatch_xfer *x;
-	CURLcode code;
-	CURLMsg *msg;
-	char *priv;
-	int left;
+	struct dispatch_xfer *x = arg;
+	struct dispatch *d = x->d;
 
-	while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		code = msg->data.result;
-		priv = NULL;
-		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				      &priv) != CURLE_OK || priv == NULL) {
-			log_error("dispatch", "a finished transfer has no owner: "
-				  "dropped");
-			curl_multi_remove_handle(d->multi, msg->easy_handle);
-			continue;
-		}
-		x = (struct dispatch_xfer *)(void *)priv;
-		dispatch_xfer_judge(d, x, code);
-		dispatch_xfer_end(d, x);
-	}
+	(void)easy;
+	dispatch_xfer_judge(d, x, code);
+	dispatch_xfer_forget(d, x);
+	dispatch_kick(d);
 }
 
 /* dispatch_xfer_abort_all - drop every transfer under way */
@@ -267,7 +250,11 @@ void dispatch_xfer_abort_all(struct dispatch *d)
 	g_hash_table_iter_init(&it, d->in_flight);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_ptr_array_add(all, v);
-	for (i = 0; i < all->len; i++)
-		dispatch_xfer_end(d, g_ptr_array_index(all, i));
+	for (i = 0; i < all->len; i++) {
+		struct dispatch_xfer *x = g_ptr_array_index(all, i);
+
+		multi_remove(d->multi, x->h.easy);
+		dispatch_xfer_forget(d, x);
+	}
 	g_ptr_array_free(all, TRUE);
 }
