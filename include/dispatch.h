@@ -81,6 +81,19 @@ void dispatch_get_counts(const struct dispatch *d, unsigned i,
 /* dispatch_paused - why provider I is paused (credentials, keys or clock
    refused), or NULL when it is not */
 const char *dispatch_paused(const struct dispatch *d, unsigned i);
+/*
+ * dispatch_campaign - ask provider PROVIDER for the details of campaign
+ * UID, on its connections (its pool, counted in its requests under way):
+ * FN(ARG, info, err) follows when the answer came, or at once when no
+ * request could be made.  0, or -ENOENT when no provider of that name
+ * gives campaign details (then FN is not called).  Allowed on a stopped
+ * dispatcher.
+ */
+int dispatch_campaign(struct dispatch *d, const char *provider,
+		      const char *uid, provider_campaign_fn *fn, void *arg);
+/* dispatch_campaign_cancel - what was asked with ARG is dropped: no call */
+void dispatch_campaign_cancel(struct dispatch *d, void *arg);
+
 /* dispatch_stop - stop starting new requests (shutdown); in-flight ones go on */
 void dispatch_stop(struct dispatch *d);
 

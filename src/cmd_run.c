@@ -23,7 +23,11 @@
  *               swapped in when safe
  *   tick        every second: the metrics (an RRD update at each step
  *               boundary, the textfile; the last step is written at
- *               shutdown), sweeps, watches lost, a look at the maildirs
+ *               shutdown), sweeps, watches lost, a look at the maildirs,
+ *               the operator's mail sender set up anew after a reload
+ *   mail        the operator's mail runs on its own timer and the curl
+ *               multi handle (notify_send.h), its campaign lookups
+ *               through the dispatcher
  *   dispatcher  its own timer and its transfers' callbacks (dispatch.h);
  *               after each step it calls back: a stop or a swap that
  *               waited for the requests under way goes on
@@ -176,7 +180,9 @@ static void run_stop(struct run *r, int signo)
 	r->deadline = run_now_ms() + r->cfg->shutdown_timeout_ms;
 	loop_timer_at(r->deadline_timer, r->cfg->shutdown_timeout_ms);
 	loop_timer_at(r->work, -1);
-	loop_timer_at(r->notify_timer, -1);
+	/* a mail under way is dropped: its items stay queued */
+	notify_sender_free(r->notify);
+	r->notify = NULL;
 	run_take_pause(r);
 	dispatch_stop(r->d);
 	dispatch_free(r->d_next);
@@ -232,18 +238,44 @@ static struct metrics *run_metrics(struct run *r)
 	return r->metrics;
 }
 
+/* run_campaign_ask - the operator's mail asks the dispatcher in force
+   for a campaign's details (struct notify_campaigns) */
+static int run_campaign_ask(void *ctx, const char *provider, const char *uid,
+			    provider_campaign_fn *fn, void *arg)
+{
+	struct run *r = ctx;
+
+	return dispatch_campaign(r->d, provider, uid, fn, arg);
+}
+
+/* run_campaign_cancel - a lookup no longer wanted (the dispatcher is
+   swapped only once its lookups ended, so it is the one asked) */
+static void run_campaign_cancel(void *ctx, void *arg)
+{
+	struct run *r = ctx;
+
+	dispatch_campaign_cancel(r->d, arg);
+}
+
 /* run_notify - the operator's mail sender of the current configuration
-   (rebuilt after a reload that is not sending) */
+   (rebuilt after a reload, once it is not sending; none while stopping) */
 static struct notify_sender *run_notify(struct run *r)
 {
+	const struct notify_campaigns camp = {
+		.ask = run_campaign_ask,
+		.cancel = run_campaign_cancel,
+		.ctx = r,
+	};
 	char err[512];
 
-	if (r->notify_cfg == r->cfg || notify_sender_busy(r->notify))
+	if (r->stopping || r->notify_cfg == r->cfg ||
+	    notify_sender_busy(r->notify))
 		return r->notify;
 	notify_sender_free(r->notify);
 	r->notify = NULL;
 	r->notify_cfg = r->cfg;
-	if (notify_sender_new(&r->notify, r->cfg, r->st, err, sizeof(err)) != 0)
+	if (notify_sender_new(&r->notify, r->cfg, r->st, r->loop, r->multi,
+			      &camp, err, sizeof(err)) != 0)
 		log_error("run", "%s; no mail to the operator until the next "
 			  "reload", err);
 	return r->notify;
@@ -314,20 +346,6 @@ void run_dispatch_wire(struct run *r)
 	dispatch_kick(r->d);
 }
 
-/* run_notify_due - the operator's mail moved on */
-static void run_notify_due(struct loop *l, void *arg)
-{
-	struct run *r = arg;
-
-	(void)l;
-	if (r->stopping)
-		return;
-	(void)notify_sender_step(run_notify(r), run_now_ms());
-	loop_timer_at(r->notify_timer, notify_sender_busy(r->notify) ?
-					       NOTIFY_SEND_POLL_MS : RUN_TICK_MS);
-	run_check_state(r);
-}
-
 /* run_tick_due - the periodic work */
 static void run_tick_due(struct loop *l, void *arg)
 {
@@ -353,6 +371,7 @@ static void run_tick_due(struct loop *l, void *arg)
 	if (run_now_ms() >= r->next_expire)
 		run_expire(r);
 	run_mail_note(r, -1);
+	(void)run_notify(r);	/* a reload's, once the mail under way went */
 	run_work_arm(r);
 	run_check_state(r);
 }
@@ -365,6 +384,7 @@ static void run_signal(int signo, void *arg)
 	if (signo == SIGHUP) {
 		if (!r->stopping)
 			run_reload(r);
+		(void)run_notify(r);
 		run_work_arm(r);
 	} else if (!r->quit) {
 		run_stop(r, signo);
@@ -426,9 +446,7 @@ static int run_loop_new(struct run *r)
 	r->tick = loop_timer_new(r->loop, run_tick_due, r);
 	r->work = loop_timer_new(r->loop, run_work_due, r);
 	r->deadline_timer = loop_timer_new(r->loop, run_deadline_due, r);
-	r->notify_timer = loop_timer_new(r->loop, run_notify_due, r);
 	loop_timer_at(r->tick, RUN_TICK_MS);
-	loop_timer_at(r->notify_timer, 0);
 	return EXIT_OK;
 }
 
@@ -483,7 +501,6 @@ static void run_cleanup(struct run *r)
 	loop_timer_free(r->tick);
 	loop_timer_free(r->work);
 	loop_timer_free(r->deadline_timer);
-	loop_timer_free(r->notify_timer);
 	loop_watch_free(r->watch);
 	loop_signals_free(r->signals);	/* the signal mask restored */
 	multi_free(r->multi);

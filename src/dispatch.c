@@ -364,10 +364,10 @@ const char *dispatch_paused(const struct dispatch *d, unsigned i)
 		       d->provs[i].pause_why : NULL;
 }
 
-/* dispatch_in_flight - requests under way */
+/* dispatch_in_flight - requests under way (campaign lookups too) */
 unsigned dispatch_in_flight(const struct dispatch *d)
 {
-	return g_hash_table_size(d->in_flight);
+	return g_hash_table_size(d->in_flight) + d->lookups->len;
 }
 
 const char *dispatch_provider_name(const struct dispatch *d, unsigned i)
@@ -466,6 +466,7 @@ int dispatch_new(struct dispatch **out, const struct config *cfg,
 	d->timer = loop_timer_new(l, dispatch_run, d);
 	d->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	d->in_flight = g_hash_table_new(g_int64_hash, g_int64_equal);
+	d->lookups = g_ptr_array_new();
 	d->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->results = g_array_new(FALSE, TRUE, sizeof(struct dispatch_result));
 	d->sched = dispatch_sched_new(cfg->n_providers);
@@ -503,6 +504,7 @@ void dispatch_free(struct dispatch *d)
 	g_array_free(d->results, TRUE);
 	g_hash_table_destroy(d->warned);
 	g_hash_table_destroy(d->in_flight);
+	g_ptr_array_free(d->lookups, TRUE);
 	g_hash_table_destroy(d->by_name);
 	g_free(d);
 }

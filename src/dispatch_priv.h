@@ -73,6 +73,15 @@ struct dispatch_xfer {
 	struct action a;		/* as built (the provider may change it) */
 };
 
+/* a campaign's details asked for (dispatch_campaign) */
+struct dispatch_lookup {
+	struct dispatch *d;
+	struct http_xfer h;
+	unsigned prov;
+	provider_campaign_fn *fn;
+	void *arg;
+};
+
 /* what became of one action in this step */
 struct dispatch_result {
 	unsigned prov;
@@ -102,6 +111,7 @@ struct dispatch {
 	unsigned n_provs;
 	GHashTable *by_name;		/* provider name -> index + 1 */
 	GHashTable *in_flight;		/* &xfer->orig.id -> xfer */
+	GPtrArray *lookups;		/* struct dispatch_lookup * under way */
 	GHashTable *warned;		/* unknown provider names warned of */
 	GArray *results;		/* struct dispatch_result of this step */
 	struct dispatch_sched *sched;	/* due work in memory */
@@ -159,7 +169,8 @@ int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 			struct http_req *req, char *err, size_t errlen);
 /* (a finished transfer is judged into d->results, and the dispatcher
    kicked, by the multi handle's callback in dispatch_xfer.c) */
-/* dispatch_xfer_abort_all - drop every transfer under way (dispatch_free) */
+/* dispatch_xfer_abort_all - drop every transfer under way, campaign
+   lookups too (dispatch_free) */
 void dispatch_xfer_abort_all(struct dispatch *d);
 /* dispatch_pool_free - the idle easy handles of DP */
 void dispatch_pool_free(struct dispatch_prov *dp);

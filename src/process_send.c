@@ -3,12 +3,15 @@
  * (include/process_send.h): the outbox drained through the providers on
  * an event loop of its own, then the operator's mail.
  *
- * The drain runs the same pieces as the worker: a loop (loop.h), the curl
- * multi handle on it (multi.h) and the dispatcher (dispatch.h), which
- * steps on its own timer.  This file only turns the loop until the outbox
- * is empty (or only paused providers' actions wait), or until the drain
- * timeout: then nothing new starts, and what is under way may finish.
- * A one-second timer feeds the metrics meanwhile.
+ * It runs the same pieces as the worker: a loop (loop.h), the curl multi
+ * handle on it (multi.h), the dispatcher (dispatch.h), which steps on its
+ * own timer, and the notification sender (notify_send.h), which asks the
+ * dispatcher's providers for campaign details and sends on the same multi
+ * handle.  This file only turns the loop: until the outbox is empty (or
+ * only paused providers' actions wait), or until the drain timeout (then
+ * nothing new starts, and what is under way may finish); then until the
+ * operator's mail is sent or a send failed.  A one-second timer feeds the
+ * metrics meanwhile.
  *
  * Error policy: messages are printed or logged here; an exit code is
  * returned, nothing exits.
@@ -39,6 +42,9 @@ struct ps {
 	struct metrics *m;
 	struct loop_timer *tick;
 	int step_rc;		/* the first state error of a step */
+	bool flushed;		/* the operator's mail: done... */
+	int flush_rc;		/* ...with this */
+	size_t flush_items;	/* ...having mailed these */
 };
 
 /* ps_stepped - after a dispatcher step: keep its state error */
@@ -93,21 +99,13 @@ static void ps_summary(struct dispatch *d, struct state *st)
 	fflush(stdout);
 }
 
-/* ps_drain - send what the outbox holds until it is empty or TIMEOUT_MS
-   have passed; retries that fall due in that time are made */
-static int ps_drain(struct ps *ps, const struct config *cfg, struct state *st,
-		    int64_t timeout_ms)
+/* ps_drain - send what the outbox holds with D until it is empty or
+   TIMEOUT_MS have passed; retries that fall due in that time are made */
+static int ps_drain(struct ps *ps, struct dispatch *d, int64_t timeout_ms)
 {
 	int64_t deadline = loop_now_ms() + timeout_ms, in;
-	struct dispatch *d = NULL;
-	char err[512];
-	int rc, ex = EXIT_OK;
+	int rc;
 
-	if (dispatch_new(&d, cfg, st, ps->l, ps->multi, err,
-			 sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
-		return EXIT_CONFIG;
-	}
 	dispatch_on_step(d, ps_stepped, ps);
 	dispatch_kick(d);
 	for (;;) {
@@ -115,49 +113,76 @@ static int ps_drain(struct ps *ps, const struct config *cfg, struct state *st,
 
 		rc = dispatch_next_due(d, &in);
 		if (rc == -ENOENT || rc == -EAGAIN)
-			break;
-		if (rc < 0) {
-			ex = EXIT_IOERR;
-			break;
-		}
+			return EXIT_OK;
+		if (rc < 0)
+			return EXIT_IOERR;
 		if (left <= 0 && dispatch_in_flight(d) == 0)
-			break;
+			return EXIT_OK;
 		if (left <= 0)
 			dispatch_stop(d);
 		rc = loop_once(ps->l, left > 0 && left < PS_TICK_MS ?
 					      (int)left : PS_TICK_MS);
-		if (rc) {
-			ex = EXIT_SOFTWARE;	/* logged */
-			break;
-		}
+		if (rc)
+			return EXIT_SOFTWARE;	/* logged */
 		if (ps->step_rc < 0) {
 			log_error("bounced", "dispatch failed: %s",
 				  state_strerror(ps->step_rc));
-			ex = EXIT_IOERR;
-			break;
+			return EXIT_IOERR;
 		}
 	}
-	ps_summary(d, st);
-	dispatch_free(d);
-	return ex;
 }
 
-/* ps_notify - mail what the run queued for the operator (failures are
-   logged; the items stay queued for the next run or the daemon) */
-static void ps_notify(const struct config *cfg, struct state *st)
+/* ps_campaign_ask - the operator's mail asks the drain's dispatcher for
+   a campaign's details (struct notify_campaigns) */
+static int ps_campaign_ask(void *ctx, const char *provider, const char *uid,
+			   provider_campaign_fn *fn, void *arg)
 {
+	return dispatch_campaign(ctx, provider, uid, fn, arg);
+}
+
+/* ps_campaign_cancel - a lookup no longer wanted */
+static void ps_campaign_cancel(void *ctx, void *arg)
+{
+	dispatch_campaign_cancel(ctx, arg);
+}
+
+/* ps_flushed - the operator's mail is sent, or a send failed */
+static void ps_flushed(void *arg, int rc, size_t items)
+{
+	struct ps *ps = arg;
+
+	ps->flushed = true;
+	ps->flush_rc = rc;
+	ps->flush_items = items;
+}
+
+/* ps_notify - mail what the run queued for the operator, campaign details
+   through D's providers (may be NULL); failures are logged, the items
+   stay queued for the next run or the daemon */
+static void ps_notify(struct ps *ps, const struct config *cfg,
+		      struct state *st, struct dispatch *d)
+{
+	const struct notify_campaigns camp = {
+		.ask = ps_campaign_ask,
+		.cancel = ps_campaign_cancel,
+		.ctx = d,
+	};
 	struct notify_sender *ns = NULL;
 	char err[512], show[1100];
-	size_t n = 0;
 
-	if (notify_sender_new(&ns, cfg, st, err, sizeof(err)) != 0) {
+	if (notify_sender_new(&ns, cfg, st, ps->l, ps->multi, d ? &camp : NULL,
+			      err, sizeof(err)) != 0) {
 		log_error("bounced", "%s", err);
 		return;
 	}
 	if (!ns)
 		return;
-	if (notify_sender_flush(ns, &n) == 0 && n)
-		printf("notify: mailed %zu items to %s\n", n,
+	notify_sender_flush(ns, ps_flushed, ps);
+	while (!ps->flushed)
+		if (loop_once(ps->l, PS_TICK_MS) != 0)
+			break;		/* logged */
+	if (ps->flushed && ps->flush_rc == 0 && ps->flush_items)
+		printf("notify: mailed %zu items to %s\n", ps->flush_items,
 		       url_show(cfg->notify_smtp, show, sizeof(show)));
 	fflush(stdout);
 	notify_sender_free(ns);
@@ -167,6 +192,7 @@ static void ps_notify(const struct config *cfg, struct state *st)
 int process_send(const struct config *cfg, struct state *st,
 		 struct metrics *m, int64_t drain_ms)
 {
+	struct dispatch *d = NULL;
 	struct ps ps;
 	char err[512];
 	int ex = EXIT_OK;
@@ -181,10 +207,22 @@ int process_send(const struct config *cfg, struct state *st,
 	}
 	ps.tick = loop_timer_new(ps.l, ps_tick, &ps);
 	loop_timer_at(ps.tick, PS_TICK_MS);
-	if (cfg->n_providers > 0)
-		ex = ps_drain(&ps, cfg, st, drain_ms);
+	if (cfg->n_providers > 0) {
+		if (dispatch_new(&d, cfg, st, ps.l, ps.multi, err,
+				 sizeof(err)) != 0) {
+			fprintf(stderr, "bounced: %s\n", err);
+			ex = EXIT_CONFIG;
+		} else {
+			ex = ps_drain(&ps, d, drain_ms);
+			ps_summary(d, st);
+			/* kept for the mail's campaign lookups; nothing new
+			   starts meanwhile */
+			dispatch_stop(d);
+		}
+	}
 	if (ex != EXIT_IOERR)
-		ps_notify(cfg, st);
+		ps_notify(&ps, cfg, st, d);
+	dispatch_free(d);
 	loop_timer_free(ps.tick);
 	multi_free(ps.multi);
 	loop_free(ps.l);

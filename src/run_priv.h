@@ -49,7 +49,6 @@ struct run {
 	struct loop_timer *tick;	/* the periodic work, every second */
 	struct loop_timer *work;	/* ingest slices, swaps */
 	struct loop_timer *deadline_timer; /* shutdown-timeout */
-	struct loop_timer *notify_timer; /* the operator's mail */
 	int ex;				/* exit code a callback decided */
 	struct lockfile *lock;		/* STATE/bounced.lock */
 	struct lockfile *spool_lock;	/* SPOOL/bounced.lock */
