@@ -1,16 +1,23 @@
 /*
- * dispatch.h - send the outbox's due actions through libcurl's multi
- * interface, and commit what the providers answered.
+ * dispatch.h - send the outbox's due actions through the process's curl
+ * multi handle (multi.h), and commit what the providers answered.
  *
- * One CURLM handle; per provider at most `concurrency` requests in flight,
- * on keep-alive connections (curl's connection cache), with connect and
- * total timeouts and TLS verification on.  Connection errors, timeouts,
- * 5xx and 429 are retried with exponential backoff and jitter (Retry-After
- * honoured) until the action is older than the max age; other answers are
- * judged by the provider.  The results of the transfers finished in one
- * step are committed in one write transaction: outbox entries removed,
- * updated or rescheduled, follow-up actions enqueued, failures moved to the
- * dead table, and the recipient's action entry updated.
+ * Per provider at most `concurrency` requests in flight, on keep-alive
+ * connections (curl's connection cache), with connect and total timeouts
+ * and TLS verification on.  Connection errors, timeouts, 5xx and 429 are
+ * retried with exponential backoff and jitter (Retry-After honoured) until
+ * the action is older than the max age; other answers are judged by the
+ * provider.  The results of the transfers finished since the last step
+ * are committed in one write transaction: outbox entries removed, updated
+ * or rescheduled, follow-up actions enqueued, failures moved to the dead
+ * table, and the recipient's action entry updated.
+ *
+ * The dispatcher lives on the event loop (loop.h): a timer of its own
+ * runs a step when a transfer ends, when the caller says the outbox may
+ * hold new work (dispatch_kick: ingest committed), when the next action
+ * falls due (the schedule in memory), and at least once a second (what
+ * other processes queued: the outbox journal).  The caller runs the loop;
+ * nothing here waits.
  */
 #ifndef BOUNCED_DISPATCH_H
 #define BOUNCED_DISPATCH_H
@@ -18,7 +25,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "provider.h"
+
 struct config;
+struct loop;
+struct multi;
 struct state;
 
 /* results per provider since dispatch_new */
@@ -31,31 +42,25 @@ struct dispatch_counts {
 
 struct dispatch;
 
-/* dispatch_new - providers from CFG; 0 or -1 with ERR */
+/* dispatch_new - providers from CFG, their transfers on M, steps on L's
+   turns once kicked (a dispatcher made for a reload starts nothing until
+   then); 0 or -1 with ERR */
 int dispatch_new(struct dispatch **out, const struct config *cfg,
-		 struct state *st, char *err, size_t errlen);
+		 struct state *st, struct loop *l, struct multi *m, char *err,
+		 size_t errlen);
+/* dispatch_free - transfers under way dropped (their actions stay in the
+   outbox), the providers, the timer */
 void dispatch_free(struct dispatch *d);
 
-/*
- * dispatch_step - start what is due, wait at most TIMEOUT_MS for network
- * activity, finish and commit what completed.  Returns 0 or -errno (state
- * errors; network errors are results, not errors).
- */
-int dispatch_step(struct dispatch *d, int timeout_ms);
+/* dispatch_kick - the outbox may hold new work (or the dispatcher was
+   just made): a step on the loop's next turn */
+void dispatch_kick(struct dispatch *d);
 
-/*
- * dispatch_poll - for an event loop of its own: wait at most TIMEOUT_MS
- * (0 = just look) until the transfers under way have network activity or
- * one of the N descriptors of EXTRA is ready (curl_multi_poll() with them
- * as extra_fds: set fd and events, CURL_WAIT_POLLIN; revents are set here,
- * zero for those not ready).  Nothing is started or finished: call
- * dispatch_step(D, 0) after it.  Limit TIMEOUT_MS by dispatch_next_due()
- * so that actions falling due are not missed.  Returns 0, or -EIO when
- * curl cannot poll (logged).
- */
-struct curl_waitfd;
-int dispatch_poll(struct dispatch *d, struct curl_waitfd *extra, unsigned n,
-		  int timeout_ms);
+/* after each step: RC is 0 or -errno (the state could not be read or
+   written; logged) */
+typedef void dispatch_step_fn(void *arg, int rc);
+/* dispatch_on_step - call FN(ARG, rc) after every step (NULL: none) */
+void dispatch_on_step(struct dispatch *d, dispatch_step_fn *fn, void *arg);
 
 /* dispatch_in_flight - requests under way */
 unsigned dispatch_in_flight(const struct dispatch *d);
@@ -63,7 +68,8 @@ unsigned dispatch_in_flight(const struct dispatch *d);
 /* dispatch_next_due - ms until the next pending action falls due (0 =
    now); -ENOENT when the outbox is empty and nothing is in flight;
    -EAGAIN when nothing is in flight and what waits belongs to paused
-   providers (or to providers the configuration no longer has) */
+   providers (or to providers the configuration no longer has).  Reads
+   what was queued since the last step, and steps as soon as that is due */
 int dispatch_next_due(struct dispatch *d, int64_t *in_ms);
 
 /* dispatch_counts - counts of provider I (0-based, config order) */
@@ -75,6 +81,19 @@ void dispatch_get_counts(const struct dispatch *d, unsigned i,
 /* dispatch_paused - why provider I is paused (credentials, keys or clock
    refused), or NULL when it is not */
 const char *dispatch_paused(const struct dispatch *d, unsigned i);
+/*
+ * dispatch_campaign - ask provider PROVIDER for the details of campaign
+ * UID, on its connections (its pool, counted in its requests under way):
+ * FN(ARG, info, err) follows when the answer came, or at once when no
+ * request could be made.  0, or -ENOENT when no provider of that name
+ * gives campaign details (then FN is not called).  Allowed on a stopped
+ * dispatcher.
+ */
+int dispatch_campaign(struct dispatch *d, const char *provider,
+		      const char *uid, provider_campaign_fn *fn, void *arg);
+/* dispatch_campaign_cancel - what was asked with ARG is dropped: no call */
+void dispatch_campaign_cancel(struct dispatch *d, void *arg);
+
 /* dispatch_stop - stop starting new requests (shutdown); in-flight ones go on */
 void dispatch_stop(struct dispatch *d);
 

@@ -45,7 +45,7 @@ struct event_extra {
 	/* provider identifiers carried by the mail (header_* columns of the
 	   record, ARF original headers, unsubscribe addresses) */
 	const char *mw_subscriber_uid;	/* X-Mw-Subscriber-Uid */
-	const char *list_id;		/* List-Id as written (route_list_uid) */
+	const char *list_id;		/* List-Id as written (mailwizz_list_uid) */
 	const char *iem_list_id;	/* Interspire X-Mailer-LID */
 	const char *iem_subscriber_id;	/* Interspire X-Mailer-RecptId */
 	const char *mw_list_uid;	/* MailWizz list UID named directly

@@ -5,21 +5,35 @@
  * dispatcher; a second worker on the same state exits 75 naming the
  * holder's pid, a `bounced process` sending the outbox is waited for), the
  * spool's directories and the lock SPOOL/bounced.lock (one worker per
- * spool, whatever its state: the same rules), the loop (signals, inotify
- * on SPOOL/acct, a 1 s tick), the state, the ingest context and the
- * dispatcher; then what arrived while no worker ran (a scan of acct/,
- * oldest first; a file half-taken resumes at its commit).  The pid is
- * written into the lock files last: once it is there, the worker is ready
- * (a file arriving from then on is seen by inotify).
+ * spool, whatever its state: the same rules), the loop and its sources
+ * (signals, inotify on SPOOL/acct, the curl multi handle), the state, the
+ * ingest context and the dispatcher; then what arrived while no worker ran
+ * (a scan of acct/, oldest first; a file half-taken resumes at its
+ * commit).  The pid is written into the lock files last: once it is
+ * there, the worker is ready (a file arriving from then on is seen by
+ * inotify).
  *
- * The loop (docs/RUN.md):
- *     while (!quit) { wait for events; handle them; ingest slice; dispatch }
- * The one-second tick also feeds the metrics (an RRD update at each step
- * boundary, the textfile); the last step is written at shutdown.
- * The wait is 0 while a file is being taken, else until the next action
- * falls due (dispatch_next_due), a signal, a name, the tick or network
- * activity.  Ingest slices (run_take.c) and dispatch steps alternate, so a
- * large file delays a provider call by at most a slice and a commit.
+ * The loop (loop.h, docs/RUN.md) knows the worker only as callbacks:
+ *   signals     SIGTERM/SIGINT stop, SIGHUP reloads (run_reload.c)
+ *   names       a file or mail arrived: queued, and the work timer armed
+ *   work timer  armed at 0 while a file or mail waits (at the end of an
+ *               error's pause otherwise): a slice of ingest (run_take.c,
+ *               run_mail.c), then a dispatcher step is asked for (what the
+ *               slice committed goes out at once) and reloaded parts are
+ *               swapped in when safe
+ *   tick        every second: the metrics (an RRD update at each step
+ *               boundary, the textfile; the last step is written at
+ *               shutdown), sweeps, watches lost, a look at the maildirs,
+ *               the operator's mail sender set up anew after a reload
+ *   mail        the operator's mail runs on its own timer and the curl
+ *               multi handle (notify_send.h), its campaign lookups
+ *               through the dispatcher
+ *   dispatcher  its own timer and its transfers' callbacks (dispatch.h);
+ *               after each step it calls back: a stop or a swap that
+ *               waited for the requests under way goes on
+ *   deadline    shutdown-timeout
+ * Ingest slices and dispatch steps alternate, so a large file delays a
+ * provider call by at most a slice and a commit.
  *
  * Signals: SIGTERM/SIGINT stop taking input (the current file's parsed
  * rows are committed; it resumes there), stop starting requests, let the
@@ -50,7 +64,10 @@
 #include "log.h"
 #include "lockfile.h"
 #include "loop.h"
+#include "loop_signal.h"
+#include "loop_watch.h"
 #include "metrics.h"
+#include "multi.h"
 #include "notify_send.h"
 #include "run_priv.h"
 #include "spool.h"
@@ -58,7 +75,6 @@
 #include "state.h"
 
 #define RUN_TICK_MS 1000	/* the periodic tick */
-#define RUN_IDLE_MS 1000	/* longest wait with nothing due */
 #define RUN_EXPIRE_MS (10 * 60 * 1000)	/* done/ swept this often */
 
 /* run_now_ms - the monotonic clock in ms */
@@ -130,6 +146,25 @@ static const char *run_signame(int signo)
 	return signo == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+/* run_quit - leave the loop after this turn */
+static void run_quit(struct run *r)
+{
+	r->quit = true;
+	loop_stop(r->loop);
+}
+
+/* run_check_state - a state that cannot be used any more ends the worker */
+static void run_check_state(struct run *r)
+{
+	if (r->quit || state_usable(r->st))
+		return;
+	log_error("run", "the state cannot be used any more (its map could "
+		  "not be set up again after a failed resize, logged above); "
+		  "exiting");
+	r->ex = EXIT_IOERR;
+	run_quit(r);
+}
+
 /* run_stop - SIGTERM/SIGINT: stop taking input, let requests finish */
 static void run_stop(struct run *r, int signo)
 {
@@ -138,11 +173,16 @@ static void run_stop(struct run *r, int signo)
 	if (r->stopping) {
 		log_warn("run", "%s again: exiting now (requests under way are "
 			 "sent again on the next start)", run_signame(signo));
-		r->quit = true;
+		run_quit(r);
 		return;
 	}
 	r->stopping = true;
 	r->deadline = run_now_ms() + r->cfg->shutdown_timeout_ms;
+	loop_timer_at(r->deadline_timer, r->cfg->shutdown_timeout_ms);
+	loop_timer_at(r->work, -1);
+	/* a mail under way is dropped: its items stay queued */
+	notify_sender_free(r->notify);
+	r->notify = NULL;
 	run_take_pause(r);
 	dispatch_stop(r->d);
 	dispatch_free(r->d_next);
@@ -157,6 +197,17 @@ static void run_stop(struct run *r, int signo)
 			 (long long)r->cfg->shutdown_timeout_ms);
 	log_info("run", "%s: stopping; %u requests under way get up to %s to "
 		 "finish", run_signame(signo), dispatch_in_flight(r->d), d);
+	/* a step commits what finished, then says whether anything is
+	   still under way (run_dispatched) */
+	dispatch_kick(r->d);
+}
+
+/* run_deadline_due - shutdown-timeout passed: what is under way stays in
+   the outbox */
+static void run_deadline_due(struct loop *l, void *arg)
+{
+	(void)l;
+	run_quit(arg);
 }
 
 /* run_expire - sweep done/ */
@@ -187,36 +238,130 @@ static struct metrics *run_metrics(struct run *r)
 	return r->metrics;
 }
 
+/* run_campaign_ask - the operator's mail asks the dispatcher in force
+   for a campaign's details (struct notify_campaigns) */
+static int run_campaign_ask(void *ctx, const char *provider, const char *uid,
+			    provider_campaign_fn *fn, void *arg)
+{
+	struct run *r = ctx;
+
+	return dispatch_campaign(r->d, provider, uid, fn, arg);
+}
+
+/* run_campaign_cancel - a lookup no longer wanted (the dispatcher is
+   swapped only once its lookups ended, so it is the one asked) */
+static void run_campaign_cancel(void *ctx, void *arg)
+{
+	struct run *r = ctx;
+
+	dispatch_campaign_cancel(r->d, arg);
+}
+
 /* run_notify - the operator's mail sender of the current configuration
-   (rebuilt after a reload that is not sending) */
+   (rebuilt after a reload, once it is not sending; none while stopping) */
 static struct notify_sender *run_notify(struct run *r)
 {
+	const struct notify_campaigns camp = {
+		.ask = run_campaign_ask,
+		.cancel = run_campaign_cancel,
+		.ctx = r,
+	};
 	char err[512];
 
-	if (r->notify_cfg == r->cfg || notify_sender_busy(r->notify))
+	if (r->stopping || r->notify_cfg == r->cfg ||
+	    notify_sender_busy(r->notify))
 		return r->notify;
 	notify_sender_free(r->notify);
 	r->notify = NULL;
 	r->notify_cfg = r->cfg;
-	if (notify_sender_new(&r->notify, r->cfg, r->st, err, sizeof(err)) != 0)
+	if (notify_sender_new(&r->notify, r->cfg, r->st, r->loop, r->multi,
+			      &camp, err, sizeof(err)) != 0)
 		log_error("run", "%s; no mail to the operator until the next "
 			  "reload", err);
 	return r->notify;
 }
 
-/* run_tick - the periodic work */
-static void run_tick(struct run *r)
+/* run_mail_waits - mails may wait in a maildir */
+static bool run_mail_waits(const struct run *r)
 {
+	int k;
+
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
+		if (r->mail_pending[k])
+			return true;
+	return false;
+}
+
+/* run_work_arm - the work timer: at once while a file or mail waits, at
+   the end of an error's pause when that holds them back */
+static void run_work_arm(struct run *r)
+{
+	int64_t now = run_now_ms();
+
+	if (r->quit || r->stopping)
+		return;
+	if (run_take_busy(r) || run_mail_busy(r))
+		loop_timer_soon(r->work, 0);
+	else if (spool_queued(r->sp) > 0 || run_mail_waits(r))
+		loop_timer_soon(r->work, r->defer_until > now ?
+						 r->defer_until - now : 0);
+}
+
+/* run_work_due - a slice of ingest, the dispatcher told, the swaps */
+static void run_work_due(struct loop *l, void *arg)
+{
+	struct run *r = arg;
+
+	(void)l;
+	if (!r->stopping) {
+		run_take_work(r);
+		run_mail_work(r);
+		dispatch_kick(r->d);	/* what the slice queued goes out */
+	}
+	if (r->d_next || r->in_next)
+		run_swap(r);
+	run_check_state(r);
+	run_work_arm(r);
+}
+
+/* run_dispatched - after each dispatcher step: a stop that waited for the
+   requests under way ends, a new dispatcher waiting for them is swapped
+   in (on the work timer: not from inside the old one's step) */
+static void run_dispatched(void *arg, int rc)
+{
+	struct run *r = arg;
+
+	(void)rc;		/* logged by the dispatcher */
+	if (r->stopping && dispatch_in_flight(r->d) == 0)
+		run_quit(r);
+	else if (r->d_next && dispatch_in_flight(r->d) == 0)
+		loop_timer_soon(r->work, 0);
+	run_check_state(r);
+}
+
+/* run_dispatch_wire - R->d hooked to the worker and started */
+void run_dispatch_wire(struct run *r)
+{
+	dispatch_on_step(r->d, run_dispatched, r);
+	dispatch_kick(r->d);
+}
+
+/* run_tick_due - the periodic work */
+static void run_tick_due(struct loop *l, void *arg)
+{
+	struct run *r = arg;
 	struct metrics *m = run_metrics(r);
 	char err[512];
 
+	(void)l;
+	loop_timer_at(r->tick, RUN_TICK_MS);
 	if (m)
 		(void)metrics_tick(m, (int64_t)time(NULL));	/* logged */
 	log_tick();		/* repeats of a line held for a while */
 
 	if (r->watch_lost) {
-		if (loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
-			       err, sizeof(err)) == 0) {
+		if (loop_watch_dir(r->watch, spool_acct_dir(r->sp),
+				   RUN_WATCH_ACCT, err, sizeof(err)) == 0) {
 			r->watch_lost = false;
 			log_info("run", "watching %s again",
 				 spool_acct_dir(r->sp));
@@ -226,80 +371,83 @@ static void run_tick(struct run *r)
 	if (run_now_ms() >= r->next_expire)
 		run_expire(r);
 	run_mail_note(r, -1);
+	(void)run_notify(r);	/* a reload's, once the mail under way went */
+	run_work_arm(r);
+	run_check_state(r);
 }
 
-/* run_events - what one wait brought */
-static void run_events(struct run *r, const struct loop_events *ev)
+/* run_signal - a signal arrived */
+static void run_signal(int signo, void *arg)
 {
-	size_t i;
+	struct run *r = arg;
 
-	if (ev->stops)
-		run_stop(r, ev->stop_signo);
-	if (ev->stops > 1 && !r->quit)
-		run_stop(r, ev->stop_signo);
-	if (ev->reload && !r->stopping)
-		run_reload(r);
-	for (i = 0; i < ev->n_names; i++) {
-		if (ev->names[i].tag == RUN_WATCH_ACCT &&
-		    spool_push(r->sp, ev->names[i].name))
-			log_debug("run", "%s: arrived", ev->names[i].name);
-		else if (ev->names[i].tag >= RUN_WATCH_MAIL)
-			run_mail_note(r, ev->names[i].tag);
+	if (signo == SIGHUP) {
+		if (!r->stopping)
+			run_reload(r);
+		(void)run_notify(r);
+		run_work_arm(r);
+	} else if (!r->quit) {
+		run_stop(r, signo);
 	}
-	if (ev->overflow)
+}
+
+/* run_watched - a name arrived, events were lost, or a directory went */
+static void run_watched(enum loop_watch_what what, int tag, const char *name,
+			void *arg)
+{
+	struct run *r = arg;
+
+	switch (what) {
+	case LOOP_WATCH_NAME:
+		if (tag == RUN_WATCH_ACCT && spool_push(r->sp, name))
+			log_debug("run", "%s: arrived", name);
+		else if (tag >= RUN_WATCH_MAIL)
+			run_mail_note(r, tag);
+		break;
+	case LOOP_WATCH_OVERFLOW:
 		run_mail_note(r, -1);
-	if (ev->lost_tag >= RUN_WATCH_MAIL) {
-		log_error("run", "a maildir of the spool went away: mails are "
-			  "looked for every second until it is back");
-		r->mail_watch_lost = true;
-	}
-	if (ev->overflow) {
 		log_warn("run", "too many events at once: scanning %s",
 			 spool_acct_dir(r->sp));
 		spool_scan(r->sp);
+		break;
+	case LOOP_WATCH_LOST:
+		if (tag >= RUN_WATCH_MAIL) {
+			log_error("run", "a maildir of the spool went away: "
+				  "mails are looked for every second until it "
+				  "is back");
+			r->mail_watch_lost = true;
+		} else if (tag == RUN_WATCH_ACCT) {
+			log_error("run", "%s went away (moved, deleted or "
+				  "unmounted): nothing new is taken until it is "
+				  "back", spool_acct_dir(r->sp));
+			r->watch_lost = true;
+		}
+		break;
 	}
-	if (ev->lost_tag == RUN_WATCH_ACCT) {
-		log_error("run", "%s went away (moved, deleted or unmounted): "
-			  "nothing new is taken until it is back",
-			  spool_acct_dir(r->sp));
-		r->watch_lost = true;
-	}
-	if (ev->ticks)
-		run_tick(r);
+	run_work_arm(r);
 }
 
-/* run_timeout - how long the next wait may be */
-static int run_timeout(struct run *r)
+/* run_loop_new - the loop, its sources and timers; an exit code */
+static int run_loop_new(struct run *r)
 {
-	int64_t now = run_now_ms(), t = RUN_IDLE_MS, in;
+	char err[512];
 
-	if (r->quit || (!r->stopping && (run_take_busy(r) || run_mail_busy(r))))
-		return 0;
-	if (dispatch_next_due(r->d, &in) == 0 && in < t)
-		t = in;
-	if (r->stopping && r->deadline - now < t)
-		t = r->deadline - now;
-	if (notify_sender_busy(r->notify) && t > NOTIFY_SEND_POLL_MS)
-		t = NOTIFY_SEND_POLL_MS;
-	if (!r->stopping && spool_queued(r->sp) > 0 && r->defer_until - now < t)
-		t = r->defer_until - now;
-	return t > 0 ? (int)t : 0;
-}
-
-/* run_work - a slice of ingest, a dispatch step, the swaps */
-static void run_work(struct run *r)
-{
-	if (!r->stopping) {
-		run_take_work(r);
-		run_mail_work(r);
-		(void)notify_sender_step(run_notify(r), run_now_ms());
+	r->loop = loop_new();
+	if (loop_signals_new(&r->signals, r->loop, run_signal, r, err,
+			     sizeof(err)) != 0 ||
+	    loop_watch_new(&r->watch, r->loop, run_watched, r, err,
+			   sizeof(err)) != 0 ||
+	    loop_watch_dir(r->watch, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
+			   err, sizeof(err)) != 0 ||
+	    multi_new(&r->multi, r->loop, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bounced: %s\n", err);
+		return EXIT_SOFTWARE;
 	}
-	(void)dispatch_step(r->d, 0);	/* errors are logged by it */
-	if (r->d_next || r->in_next)
-		run_swap(r);
-	if (r->stopping && (dispatch_in_flight(r->d) == 0 ||
-			    run_now_ms() >= r->deadline))
-		r->quit = true;
+	r->tick = loop_timer_new(r->loop, run_tick_due, r);
+	r->work = loop_timer_new(r->loop, run_work_due, r);
+	r->deadline_timer = loop_timer_new(r->loop, run_deadline_due, r);
+	loop_timer_at(r->tick, RUN_TICK_MS);
+	return EXIT_OK;
 }
 
 /* run_start - everything but the lock; an exit code */
@@ -314,14 +462,10 @@ static int run_start(struct run *r, const struct config *cfg)
 		return EXIT_CANTCREAT;
 	}
 	rc = run_spool_lock(r);
+	if (rc == EXIT_OK)
+		rc = run_loop_new(r);
 	if (rc != EXIT_OK)
 		return rc;
-	if (loop_new(&r->loop, RUN_TICK_MS, err, sizeof(err)) != 0 ||
-	    loop_watch(r->loop, spool_acct_dir(r->sp), RUN_WATCH_ACCT, err,
-		       sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
-		return EXIT_SOFTWARE;
-	}
 	rc = state_open(&r->st, cfg->state, false, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "bounced: %s\n", err);
@@ -331,11 +475,13 @@ static int run_start(struct run *r, const struct config *cfg)
 	if (!r->in)
 		return EXIT_CONFIG;	/* logged */
 	r->in_cfg = cfg;
-	if (dispatch_new(&r->d, cfg, r->st, err, sizeof(err)) != 0) {
+	if (dispatch_new(&r->d, cfg, r->st, r->loop, r->multi, err,
+			 sizeof(err)) != 0) {
 		fprintf(stderr, "bounced: %s\n", err);
 		return EXIT_CONFIG;
 	}
 	r->d_cfg = cfg;
+	run_dispatch_wire(r);
 	(void)run_metrics(r);
 	(void)run_notify(r);
 	return run_mail_start(r);
@@ -352,6 +498,12 @@ static void run_cleanup(struct run *r)
 	ingest_free(r->in_next);
 	ingest_free(r->in);
 	state_close(r->st);
+	loop_timer_free(r->tick);
+	loop_timer_free(r->work);
+	loop_timer_free(r->deadline_timer);
+	loop_watch_free(r->watch);
+	loop_signals_free(r->signals);	/* the signal mask restored */
+	multi_free(r->multi);
 	loop_free(r->loop);
 	spool_mail_free(r->sm);
 	spool_free(r->sp);
@@ -371,7 +523,6 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 	    char **argv)
 {
 	struct run r;
-	struct loop_events ev;
 	int ex, rc, n;
 
 	memset(&r, 0, sizeof(r));
@@ -398,24 +549,14 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 		log_info("run", "%d files wait in %s", n, spool_acct_dir(r.sp));
 	run_expire(&r);
 	run_lock_ready(&r);
-	while (!r.quit) {
-		rc = loop_wait(r.loop, r.d, run_timeout(&r), &ev);
-		if (rc) {
-			log_error("run", "the event loop failed: %s; exiting",
-				  strerror(-rc));
-			ex = EXIT_SOFTWARE;
-			break;
-		}
-		run_events(&r, &ev);
-		if (!r.quit)
-			run_work(&r);
-		if (!state_usable(r.st)) {
-			log_error("run", "the state cannot be used any more "
-				  "(its map could not be set up again after a "
-				  "failed resize, logged above); exiting");
-			ex = EXIT_IOERR;
-			break;
-		}
+	run_work_arm(&r);
+	rc = loop_run(r.loop);
+	if (rc) {
+		log_error("run", "the event loop failed: %s; exiting",
+			  strerror(-rc));
+		ex = EXIT_SOFTWARE;
+	} else if (r.ex != EXIT_OK) {
+		ex = r.ex;
 	}
 	if (r.metrics)
 		(void)metrics_flush(r.metrics, (int64_t)time(NULL));

@@ -1,9 +1,16 @@
 /*
- * dispatch.c - the dispatcher's step: start what the outbox says is due,
- * wait for the network, collect the finished transfers and commit them.
+ * dispatch.c - the dispatcher's step, run by its loop timer: start what
+ * the outbox says is due, commit what finished, and arm the timer for
+ * what comes next.
  *
- * One step (dispatch_step):
- *   1. in one read transaction, bring the schedule up to date (what was
+ * One step (dispatch_run):
+ *   1. write the results of the transfers that ended since the last step
+ *      (judged by dispatch_xfer.c when the multi handle called back) and
+ *      of the last step's own start in one transaction
+ *      (dispatch_commit.c), and put what stays in the outbox back into the
+ *      schedule: the start below sees the pauses, the free slots and the
+ *      follow-up actions they made;
+ *   2. in one read transaction, bring the schedule up to date (what was
  *      queued since: dispatch_sched.c) and, per provider with a free slot
  *      (in-flight < concurrency), start its actions that are due, earliest
  *      first, reading each from the outbox by its key, at most
@@ -11,28 +18,23 @@
  *      never waited for, so one slow or failing API does not hold up the
  *      others.  Nothing is walked: a step costs what it starts, however
  *      long the outbox.  A step the provider can take without a call
- *      (build() returns 1) finishes here, as CONTINUE or DONE;
- *   2. curl_multi_poll() for at most the caller's timeout, and never past
- *      the next action's due time;
- *   3. curl_multi_perform(), then judge every finished transfer
- *      (dispatch_xfer.c), write all the results in one transaction
- *      (dispatch_commit.c) and put what stays in the outbox back into the
- *      schedule.
+ *      (build() returns 1) finishes here, as CONTINUE or DONE, written
+ *      by the next step;
+ *   3. arm the timer: at once when such results wait or the start bound
+ *      was hit; else when the next startable action falls due, and at
+ *      least every DISPATCH_LOOK_MS for what other processes queue (the
+ *      journal).  A transfer that ends, and dispatch_kick(), arm it at
+ *      once too.
  * Actions naming a provider the configuration no longer has stay in the
  * outbox; that is warned once per name.  After dispatch_stop() nothing new
  * starts; transfers under way finish and are committed by later steps.
- * A caller with an event loop of its own (bounced run) waits in
- * dispatch_poll(), which polls the transfers' sockets together with its
- * descriptors, and then runs dispatch_step(d, 0): nothing is waited for
- * twice.
- *
- * libcurl: dispatch_new() calls curl_global_init() and dispatch_free()
- * the matching curl_global_cleanup() (libcurl counts them); both must run
- * while bounced has a single thread, which it always has.
+ * The transfers run on the process's curl multi handle (multi.h), which
+ * the loop drives: the dispatcher never waits.
  *
  * Error policy: network trouble is a result (retried or dead), never an
- * error of the step; state errors are returned as -errno after the
- * finished transfers were handled as far as possible.
+ * error of the step; state errors are logged and given to the caller's
+ * on_step callback as -errno after the finished transfers were handled as
+ * far as possible; the next step then waits DISPATCH_LOOK_MS.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +49,7 @@
 
 #define DISPATCH_STARTS_PER_STEP 256	/* actions started in one step */
 #define DISPATCH_IDLE_MS 60000		/* next_due with nothing startable */
+#define DISPATCH_LOOK_MS 1000		/* the journal is read this often */
 
 struct dispatch_walk {
 	struct dispatch *d;
@@ -220,75 +223,67 @@ static int dispatch_walk(struct dispatch *d, struct dispatch_walk *w)
 	return rc;
 }
 
-/* dispatch_wait_ms - how long this step may poll */
-static int dispatch_wait_ms(const struct dispatch *d, int timeout_ms,
-			    const struct dispatch_walk *w)
+/* dispatch_arm - when the next step runs (RC: this step's state error,
+   if any) */
+static void dispatch_arm(struct dispatch *d, const struct dispatch_walk *w,
+			 int rc)
 {
-	int64_t wait = timeout_ms > 0 ? timeout_ms : 0;
+	int64_t in = DISPATCH_LOOK_MS, now;
 
-	if (w->more || d->results->len > 0)
-		return 0;	/* work waits: no sleeping */
-	if (w->next_due >= 0 && w->next_due - w->now_ms < wait)
-		wait = w->next_due - w->now_ms;
-	return wait < 0 ? 0 : (int)wait;
+	if (rc == 0 && (w->more || d->results->len > 0)) {
+		loop_timer_at(d->timer, 0);	/* work waits: no sleeping */
+		return;
+	}
+	if (d->stopped) {
+		loop_timer_at(d->timer, -1);	/* transfers that end kick it */
+		return;
+	}
+	now = dispatch_now_ms();
+	if (rc == 0 && w->next_due >= 0 && w->next_due - now < in)
+		in = w->next_due > now ? w->next_due - now : 0;
+	loop_timer_at(d->timer, in);
 }
 
-/* dispatch_network - poll (at most WAIT ms) and advance the transfers */
-static void dispatch_network(struct dispatch *d, int wait)
+/* dispatch_run - one step (the timer fell due): what finished is written
+   first, so that the start sees its pauses, free slots and follow-up
+   actions; what the start finished without a call is written by the next
+   step, at once */
+static void dispatch_run(struct loop *l, void *arg)
 {
-	int running = 0;
-	CURLMcode mc;
-
-	mc = curl_multi_perform(d->multi, &running);
-	if (mc == CURLM_OK && (wait > 0 || running > 0))
-		mc = curl_multi_poll(d->multi, NULL, 0, wait, NULL);
-	if (mc == CURLM_OK)
-		mc = curl_multi_perform(d->multi, &running);
-	if (mc != CURLM_OK)
-		log_error("dispatch", "curl multi: %s", curl_multi_strerror(mc));
-}
-
-/* dispatch_step - start, wait, finish and commit */
-int dispatch_step(struct dispatch *d, int timeout_ms)
-{
+	struct dispatch *d = arg;
 	struct dispatch_walk w = { .d = d, .next_due = -1 };
 	int rc = 0, crc, prc;
 
-	w.now_ms = dispatch_now_ms();
-	if (!d->stopped)
-		rc = dispatch_walk(d, &w);
-	dispatch_network(d, dispatch_wait_ms(d, timeout_ms, &w));
-	dispatch_xfer_collect(d);
+	(void)l;
 	crc = dispatch_commit(d);
 	dispatch_sched_settle(d, crc);
 	dispatch_results_clear(d);
+	w.now_ms = dispatch_now_ms();
 	if (!d->stopped) {
+		rc = dispatch_walk(d, &w);
 		prc = dispatch_sched_prune(d, dispatch_now_ms());
 		if (prc)
 			log_warn("dispatch", "cannot prune the outbox journal: "
 				 "%s (tried again later)", state_strerror(prc));
 	}
-	return rc ? rc : crc;
+	rc = crc ? crc : rc;
+	dispatch_arm(d, &w, rc);
+	if (d->on_step)
+		d->on_step(d->on_step_arg, rc);
 }
 
-/* dispatch_poll - wait for the transfers or the caller's descriptors */
-int dispatch_poll(struct dispatch *d, struct curl_waitfd *extra, unsigned n,
-		  int timeout_ms)
+/* dispatch_kick - a step on the next turn */
+void dispatch_kick(struct dispatch *d)
 {
-	CURLMcode mc;
-	unsigned i;
+	if (d)
+		loop_timer_soon(d->timer, 0);
+}
 
-	/* curl leaves revents alone when nothing is ready */
-	for (i = 0; i < n; i++)
-		extra[i].revents = 0;
-	mc = curl_multi_poll(d->multi, extra, n, timeout_ms > 0 ? timeout_ms : 0,
-			     NULL);
-	if (mc != CURLM_OK) {
-		log_error("dispatch", "curl multi poll: %s",
-			  curl_multi_strerror(mc));
-		return -EIO;
-	}
-	return 0;
+/* dispatch_on_step - the caller's callback after each step */
+void dispatch_on_step(struct dispatch *d, dispatch_step_fn *fn, void *arg)
+{
+	d->on_step = fn;
+	d->on_step_arg = arg;
 }
 
 /* dispatch_look - the schedule up to date; W: the earliest due time of a
@@ -335,6 +330,11 @@ int dispatch_next_due(struct dispatch *d, int64_t *in_ms)
 	unsigned busy = g_hash_table_size(d->in_flight);
 	int rc = 0;
 
+	if (d->results->len > 0) {
+		*in_ms = 0;	/* finished transfers wait for their commit */
+		dispatch_kick(d);
+		return 0;
+	}
 	if (!d->stopped) {
 		rc = dispatch_look(d, &w);
 		if (rc)
@@ -343,6 +343,9 @@ int dispatch_next_due(struct dispatch *d, int64_t *in_ms)
 	w.now_ms = dispatch_now_ms();
 	if (w.next_due >= 0) {
 		*in_ms = w.next_due > w.now_ms ? w.next_due - w.now_ms : 0;
+		/* what the look found is started when it falls due */
+		if (!d->stopped)
+			loop_timer_soon(d->timer, *in_ms);
 		return 0;
 	}
 	if (busy == 0 && w.waiting)
@@ -361,10 +364,10 @@ const char *dispatch_paused(const struct dispatch *d, unsigned i)
 		       d->provs[i].pause_why : NULL;
 }
 
-/* dispatch_in_flight - requests under way */
+/* dispatch_in_flight - requests under way (campaign lookups too) */
 unsigned dispatch_in_flight(const struct dispatch *d)
 {
-	return g_hash_table_size(d->in_flight);
+	return g_hash_table_size(d->in_flight) + d->lookups->len;
 }
 
 const char *dispatch_provider_name(const struct dispatch *d, unsigned i)
@@ -417,11 +420,8 @@ static int dispatch_providers_new(struct dispatch *d, char *err,
 		maxconn += dp->cfg->concurrency > 0 ? dp->cfg->concurrency : 1;
 	}
 	/* keep one connection per possible transfer alive */
-	if (curl_multi_setopt(d->multi, CURLMOPT_MAXCONNECTS,
-			      maxconn > 0 ? maxconn : 1L) != CURLM_OK) {
-		snprintf(err, errlen, "cannot set the connection cache size");
-		return -1;
-	}
+	d->conns = maxconn;
+	multi_keep_conns(d->multi, d->conns);
 	return 0;
 }
 
@@ -450,34 +450,26 @@ static void dispatch_pauses_load(struct dispatch *d)
 	state_abort(txn);
 }
 
-/* dispatch_new - the dispatcher of CFG's providers over ST */
+/* dispatch_new - the dispatcher of CFG's providers over ST, on L and M */
 int dispatch_new(struct dispatch **out, const struct config *cfg,
-		 struct state *st, char *err, size_t errlen)
+		 struct state *st, struct loop *l, struct multi *m, char *err,
+		 size_t errlen)
 {
 	struct dispatch *d = g_new0(struct dispatch, 1);
-	CURLcode cc;
 	int rc = -1;
 
 	*out = NULL;
 	d->cfg = cfg;
 	d->st = st;
+	d->loop = l;
+	d->multi = m;
+	d->timer = loop_timer_new(l, dispatch_run, d);
 	d->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	d->in_flight = g_hash_table_new(g_int64_hash, g_int64_equal);
+	d->lookups = g_ptr_array_new();
 	d->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	d->results = g_array_new(FALSE, TRUE, sizeof(struct dispatch_result));
 	d->sched = dispatch_sched_new(cfg->n_providers);
-	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (cc != CURLE_OK) {
-		snprintf(err, errlen, "cannot initialise libcurl: %s",
-			 curl_easy_strerror(cc));
-		goto out;
-	}
-	d->curl_ready = true;
-	d->multi = curl_multi_init();
-	if (d->multi == NULL) {
-		snprintf(err, errlen, "cannot create a curl multi handle");
-		goto out;
-	}
 	if (dispatch_providers_new(d, err, errlen) != 0)
 		goto out;
 	dispatch_pauses_load(d);
@@ -490,30 +482,29 @@ out:
 }
 
 /* dispatch_free - drop transfers under way (their actions stay in the
-   outbox), the providers and libcurl */
+   outbox), the providers and the timer */
 void dispatch_free(struct dispatch *d)
 {
 	unsigned i;
 
 	if (d == NULL)
 		return;
-	if (d->multi)
-		dispatch_xfer_abort_all(d);
+	dispatch_xfer_abort_all(d);
 	dispatch_results_clear(d);
 	dispatch_sync(d);
 	for (i = 0; i < d->n_provs; i++) {
 		provider_free(d->provs[i].p);
 		dispatch_pool_free(&d->provs[i]);
 	}
-	if (d->multi)
-		curl_multi_cleanup(d->multi);
-	if (d->curl_ready)
-		curl_global_cleanup();
+	if (d->conns)
+		multi_keep_conns(d->multi, -d->conns);
+	loop_timer_free(d->timer);
 	g_free(d->provs);
 	dispatch_sched_free(d->sched);
 	g_array_free(d->results, TRUE);
 	g_hash_table_destroy(d->warned);
 	g_hash_table_destroy(d->in_flight);
+	g_ptr_array_free(d->lookups, TRUE);
 	g_hash_table_destroy(d->by_name);
 	g_free(d);
 }

@@ -80,12 +80,7 @@ void dispatch_results_clear(struct dispatch *d)
 /* dispatch_type_label - the provider's type as log lines name it */
 const char *dispatch_type_label(const struct dispatch_prov *dp)
 {
-	switch (dp->cfg->type) {
-	case PROVIDER_MAILWIZZ: return "MailWizz";
-	case PROVIDER_INTERSPIRE: return "Interspire";
-	case PROVIDER_WEBHOOK: return "webhook";
-	}
-	return "provider";
+	return provider_label(dp->cfg);
 }
 
 /* dispatch_fmt_ms - a duration for people: "850ms", "12.5s", "3m20s", "2h05m", "3d4h" */
@@ -347,38 +342,14 @@ abort:
 	return rc;
 }
 
-/* dispatch_describe - what a DONE result achieved, for the log; true when
-   it is worth an info line (a step that only led to others is not) */
+/* dispatch_describe - what a DONE result achieved, for the log (the
+   provider's wording); true when it is worth an info line */
 static bool dispatch_describe(const struct dispatch_prov *dp,
 			      const struct dispatch_result *r, char *buf,
 			      size_t len)
 {
-	const struct action *a = &r->a;
-	guint n = r->spawn ? r->spawn->len : 0;
-	const char *why = a->op == OP_COMPLAINT ? " (complaint)" : "";
-
-	if (dp->cfg->type == PROVIDER_WEBHOOK) {
-		snprintf(buf, len, "posted %s %s", event_class_name(a->klass),
-			 a->addr);
-	} else if (n > 0) {
-		snprintf(buf, len, "%s is on %u list%s: unsubscribing it%s",
-			 a->addr, n, n == 1 ? "" : "s", why);
-		return false;
-	} else if (r->status == 404) {
-		snprintf(buf, len, "nothing to do for %s%s%s (not found)",
-			 a->addr, a->list_id[0] ? " on list " : "", a->list_id);
-	} else if (a->op == OP_BOUNCE) {
-		snprintf(buf, len, "%s %s bounce of %s on campaign %s",
-			 r->status == 422 ? "already had the" : "recorded a",
-			 a->bounce_type, a->addr, a->campaign_id);
-	} else if (a->list_id[0]) {
-		snprintf(buf, len, "unsubscribed %s from list %s%s", a->addr,
-			 a->list_id, why);
-	} else {
-		snprintf(buf, len, "%s is on no list: nothing to unsubscribe%s",
-			 a->addr, why);
-	}
-	return true;
+	return provider_describe(dp->cfg, &r->a, r->status,
+				 r->spawn ? r->spawn->len : 0, buf, len);
 }
 
 /* dispatch_report_one - the log line and counts of committed result R */

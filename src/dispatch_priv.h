@@ -2,11 +2,13 @@
  * dispatch_priv.h - what the dispatcher's files share: the dispatcher, a
  * transfer under way, and the result of a finished action.
  *
- * dispatch.c runs the step (start what the schedule says is due, poll,
- * collect), dispatch_sched.c keeps that schedule in memory (the outbox's
- * keys per provider), dispatch_xfer.c owns the curl easy handles (options,
- * pool, body cap, judging an answer), dispatch_commit.c writes the results
- * of a step in one transaction and logs and counts them.
+ * dispatch.c runs the step on its loop timer (start what the schedule
+ * says is due, commit what finished, arm the timer for what comes next),
+ * dispatch_sched.c keeps that schedule in memory (the outbox's keys per
+ * provider), dispatch_xfer.c owns the curl easy handles (options, pool,
+ * body cap, judging an answer when the shared multi handle says a transfer
+ * ended), dispatch_commit.c writes the results of a step in one
+ * transaction and logs and counts them.
  *
  * The schedule learns of new outbox keys from the outbox journal (what
  * outbox_enqueue and outbox_revive add) and of the step's own moves from
@@ -28,6 +30,8 @@
 #include "config.h"
 #include "dispatch.h"
 #include "http_xfer.h"
+#include "loop.h"
+#include "multi.h"
 #include "provider.h"
 #include "state.h"
 
@@ -62,10 +66,20 @@ enum dispatch_pause_change {
 
 /* one transfer under way */
 struct dispatch_xfer {
+	struct dispatch *d;
 	struct http_xfer h;		/* handle, request, answer */
 	unsigned prov;			/* index into dispatch.provs */
 	struct action orig;		/* as read: its outbox key */
 	struct action a;		/* as built (the provider may change it) */
+};
+
+/* a campaign's details asked for (dispatch_campaign) */
+struct dispatch_lookup {
+	struct dispatch *d;
+	struct http_xfer h;
+	unsigned prov;
+	provider_campaign_fn *fn;
+	void *arg;
 };
 
 /* what became of one action in this step */
@@ -87,16 +101,21 @@ struct dispatch_result {
 struct dispatch {
 	const struct config *cfg;	/* borrowed */
 	struct state *st;		/* borrowed */
-	CURLM *multi;
+	struct loop *loop;		/* borrowed */
+	struct multi *multi;		/* borrowed: the transfers run there */
+	struct loop_timer *timer;	/* runs the steps */
+	dispatch_step_fn *on_step;	/* the caller's, after each step */
+	void *on_step_arg;
+	long conns;			/* connections asked of the multi */
 	struct dispatch_prov *provs;
 	unsigned n_provs;
 	GHashTable *by_name;		/* provider name -> index + 1 */
 	GHashTable *in_flight;		/* &xfer->orig.id -> xfer */
+	GPtrArray *lookups;		/* struct dispatch_lookup * under way */
 	GHashTable *warned;		/* unknown provider names warned of */
 	GArray *results;		/* struct dispatch_result of this step */
 	struct dispatch_sched *sched;	/* due work in memory */
 	bool stopped;
-	bool curl_ready;		/* curl_global_init() succeeded */
 	bool unsynced;			/* lazy commits not yet on disk */
 	int64_t synced_ms;		/* last state_sync() */
 };
@@ -148,9 +167,10 @@ int dispatch_sched_prune(struct dispatch *d, int64_t now_ms);
 int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 			const struct action *orig, const struct action *a,
 			struct http_req *req, char *err, size_t errlen);
-/* dispatch_xfer_collect - judge every finished transfer into d->results */
-void dispatch_xfer_collect(struct dispatch *d);
-/* dispatch_xfer_abort_all - drop every transfer under way (dispatch_free) */
+/* (a finished transfer is judged into d->results, and the dispatcher
+   kicked, by the multi handle's callback in dispatch_xfer.c) */
+/* dispatch_xfer_abort_all - drop every transfer under way, campaign
+   lookups too (dispatch_free) */
 void dispatch_xfer_abort_all(struct dispatch *d);
 /* dispatch_pool_free - the idle easy handles of DP */
 void dispatch_pool_free(struct dispatch_prov *dp);

@@ -1,7 +1,10 @@
 /*
  * dispatch_xfer.c - the dispatcher's HTTP transfers: one curl easy handle
- * per request under way, set up from a provider's struct http_req, and the
- * verdict once it finished.
+ * per request under way (an action's step, or a campaign's details asked
+ * for the operator's mail), set up from a provider's struct http_req and
+ * started on the process's multi handle (multi.h), and the verdict once
+ * it finished (the multi handle calls back: the result is kept for the
+ * next step's commit and the dispatcher kicked).
  *
  * Every transfer: the request's URL, method and headers; total and connect
  * timeouts from the provider's config; TLS peer and host verification on
@@ -73,6 +76,8 @@ static void dispatch_xfer_free(struct dispatch_prov *dp,
 	g_free(x);
 }
 
+static multi_done_fn dispatch_xfer_done;
+
 /* dispatch_xfer_start - set up and add the transfer of A's request */
 int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 			const struct action *orig, const struct action *a,
@@ -80,9 +85,9 @@ int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 {
 	struct dispatch_prov *dp = &d->provs[prov];
 	struct dispatch_xfer *x = g_new0(struct dispatch_xfer, 1);
-	CURLMcode mrc;
 	int rc = -1;
 
+	x->d = d;
 	x->prov = prov;
 	x->orig = *orig;
 	x->a = *a;
@@ -98,12 +103,9 @@ int dispatch_xfer_start(struct dispatch *d, unsigned prov,
 	}
 	if (http_xfer_setup(&x->h, dp->cfg, x, err, errlen) != 0)
 		goto out;
-	mrc = curl_multi_add_handle(d->multi, x->h.easy);
-	if (mrc != CURLM_OK) {
-		snprintf(err, errlen, "cannot start the transfer: %s",
-			 curl_multi_strerror(mrc));
+	if (multi_add(d->multi, x->h.easy, dispatch_xfer_done, x, err,
+		      errlen) != 0)
 		goto out;
-	}
 	g_hash_table_insert(d->in_flight, &x->orig.id, x);
 	dp->in_flight++;
 	rc = 0;
@@ -214,45 +216,137 @@ static void dispatch_xfer_judge(struct dispatch *d, struct dispatch_xfer *x,
 		dispatch_xfer_parse(d, x, status);
 }
 
-/* dispatch_xfer_end - take X out of the multi handle and free it */
-static void dispatch_xfer_end(struct dispatch *d, struct dispatch_xfer *x)
+/* dispatch_xfer_forget - X is no longer under way: free it */
+static void dispatch_xfer_forget(struct dispatch *d, struct dispatch_xfer *x)
 {
 	struct dispatch_prov *dp = &d->provs[x->prov];
-	CURLMcode mrc = curl_multi_remove_handle(d->multi, x->h.easy);
 
-	if (mrc != CURLM_OK)
-		log_warn("dispatch", "cannot remove a transfer from the multi "
-			 "handle: %s", curl_multi_strerror(mrc));
 	g_hash_table_remove(d->in_flight, &x->orig.id);
 	if (dp->in_flight > 0)
 		dp->in_flight--;
 	dispatch_xfer_free(dp, x);
 }
 
-/* dispatch_xfer_collect - judge and end every finished transfer */
-void dispatch_xfer_collect(struct dispatch *d)
+/* dispatch_xfer_done - the multi handle says X ended with CODE: judge it
+   for the next step's commit, and have that step run */
+static void dispatch_xfer_done(CURL *easy, CURLcode code, void *arg)
 {
-	struct dispatch_xfer *x;
-	CURLcode code;
-	CURLMsg *msg;
-	char *priv;
-	int left;
+	struct dispatch_xfer *x = arg;
+	struct dispatch *d = x->d;
 
-	while ((msg = curl_multi_info_read(d->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
+	(void)easy;
+	dispatch_xfer_judge(d, x, code);
+	dispatch_xfer_forget(d, x);
+	dispatch_kick(d);
+}
+
+/* ---- campaign details for the operator's mail ---- */
+
+/* dispatch_lookup_forget - LK is no longer under way: free it */
+static void dispatch_lookup_forget(struct dispatch_lookup *lk)
+{
+	struct dispatch *d = lk->d;
+	struct dispatch_prov *dp = &d->provs[lk->prov];
+
+	g_ptr_array_remove_fast(d->lookups, lk);
+	if (dp->in_flight > 0)
+		dp->in_flight--;
+	dispatch_pool_put(dp, lk->h.easy);
+	http_xfer_release(&lk->h);
+	g_free(lk);
+}
+
+/* dispatch_lookup_done - the campaign's answer: its details to whoever
+   asked (after LK is gone: the caller may ask again from there) */
+static void dispatch_lookup_done(CURL *easy, CURLcode code, void *arg)
+{
+	struct dispatch_lookup *lk = arg;
+	struct dispatch *d = lk->d;
+	struct provider *p = d->provs[lk->prov].p;
+	provider_campaign_fn *fn = lk->fn;
+	struct provider_campaign info;
+	void *fn_arg = lk->arg;
+	char err[DISPATCH_ERR_MAX] = "";
+	struct http_resp resp;
+	long status = 0;
+	bool ok = false;
+
+	if (lk->h.too_big) {
+		snprintf(err, sizeof(err), "answer over %zu bytes",
+			 DISPATCH_BODY_MAX);
+	} else if (code != CURLE_OK) {
+		snprintf(err, sizeof(err), "%s", lk->h.errbuf[0] ?
+			 lk->h.errbuf : curl_easy_strerror(code));
+	} else {
+		if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) !=
+		    CURLE_OK)
+			status = 0;
+		g_byte_array_append(lk->h.body, (const guint8 *)"", 1);
+		resp.status = status;
+		resp.body = (const char *)lk->h.body->data;
+		resp.body_len = lk->h.body->len - 1;
+		resp.content_type = NULL;
+		ok = p->ops->campaign_parse(p, &resp, &info, err,
+					    sizeof(err)) == 0;
+	}
+	dispatch_lookup_forget(lk);
+	dispatch_kick(d);	/* a slot of the provider is free again */
+	fn(fn_arg, ok ? &info : NULL, err);
+}
+
+/* dispatch_campaign - ask provider PROVIDER for campaign UID's details */
+int dispatch_campaign(struct dispatch *d, const char *provider,
+		      const char *uid, provider_campaign_fn *fn, void *arg)
+{
+	gpointer v = g_hash_table_lookup(d->by_name, provider);
+	struct dispatch_lookup *lk;
+	struct dispatch_prov *dp;
+	char err[DISPATCH_ERR_MAX] = "";
+
+	if (v == NULL)
+		return -ENOENT;
+	dp = &d->provs[GPOINTER_TO_UINT(v) - 1];
+	if (!dp->p->ops->campaign_request || !dp->p->ops->campaign_parse)
+		return -ENOENT;
+	lk = g_new0(struct dispatch_lookup, 1);
+	lk->d = d;
+	lk->prov = GPOINTER_TO_UINT(v) - 1;
+	lk->fn = fn;
+	lk->arg = arg;
+	lk->h.easy = dispatch_pool_take(dp);
+	if (lk->h.easy == NULL) {
+		snprintf(err, sizeof(err), "cannot create a curl handle");
+		goto fail;
+	}
+	if (dp->p->ops->campaign_request(dp->p, uid, dispatch_now_ms() / 1000,
+					 &lk->h.req, err, sizeof(err)) != 0 ||
+	    http_xfer_setup(&lk->h, dp->cfg, lk, err, sizeof(err)) != 0 ||
+	    multi_add(d->multi, lk->h.easy, dispatch_lookup_done, lk, err,
+		      sizeof(err)) != 0)
+		goto fail;
+	g_ptr_array_add(d->lookups, lk);
+	dp->in_flight++;
+	return 0;
+fail:
+	dispatch_pool_put(dp, lk->h.easy);
+	http_xfer_release(&lk->h);
+	g_free(lk);
+	fn(arg, NULL, err[0] ? err : "cannot ask for the campaign");
+	return 0;
+}
+
+/* dispatch_campaign_cancel - the lookups asked with ARG dropped */
+void dispatch_campaign_cancel(struct dispatch *d, void *arg)
+{
+	guint i = d->lookups->len;
+
+	while (i-- > 0) {
+		struct dispatch_lookup *lk = d->lookups->pdata[i];
+
+		if (lk->arg != arg)
 			continue;
-		code = msg->data.result;
-		priv = NULL;
-		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-				      &priv) != CURLE_OK || priv == NULL) {
-			log_error("dispatch", "a finished transfer has no owner: "
-				  "dropped");
-			curl_multi_remove_handle(d->multi, msg->easy_handle);
-			continue;
-		}
-		x = (struct dispatch_xfer *)(void *)priv;
-		dispatch_xfer_judge(d, x, code);
-		dispatch_xfer_end(d, x);
+		multi_remove(d->multi, lk->h.easy);
+		dispatch_lookup_forget(lk);	/* the last moves to I: seen */
 	}
 }
 
@@ -267,7 +361,17 @@ void dispatch_xfer_abort_all(struct dispatch *d)
 	g_hash_table_iter_init(&it, d->in_flight);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_ptr_array_add(all, v);
-	for (i = 0; i < all->len; i++)
-		dispatch_xfer_end(d, g_ptr_array_index(all, i));
+	for (i = 0; i < all->len; i++) {
+		struct dispatch_xfer *x = g_ptr_array_index(all, i);
+
+		multi_remove(d->multi, x->h.easy);
+		dispatch_xfer_forget(d, x);
+	}
 	g_ptr_array_free(all, TRUE);
+	while (d->lookups->len > 0) {
+		struct dispatch_lookup *lk = d->lookups->pdata[0];
+
+		multi_remove(d->multi, lk->h.easy);
+		dispatch_lookup_forget(lk);
+	}
 }

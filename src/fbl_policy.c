@@ -20,6 +20,7 @@
 #include "config.h"
 #include "fbl_policy.h"
 #include "mail_events.h"
+#include "provider.h"
 #include "rcpt.h"
 #include "route.h"
 #include "state.h"
@@ -29,7 +30,6 @@ struct fbl_policy {
 	GPtrArray *senders;	/* char *, borrowed from CFG */
 	GPtrArray *domains;	/* char *, g_free */
 	bool open;		/* no pattern, or "*" */
-	bool mailwizz, interspire;
 };
 
 /* fbl_add - one sender pattern, and its domain */
@@ -64,8 +64,6 @@ struct fbl_policy *fbl_policy_new(const struct config *cfg)
 			if (!cfg->fbl_senders || !cfg->fbl_senders[0] ||
 			    strcmp(*s, "*") != 0)
 				fbl_add(p, *s);
-		p->mailwizz |= cp->type == PROVIDER_MAILWIZZ;
-		p->interspire |= cp->type == PROVIDER_INTERSPIRE;
 	}
 	if (p->senders->len == 0)
 		p->open = true;
@@ -136,42 +134,27 @@ static bool fbl_msgid_domain(const char *id, char *out, size_t outlen)
 	return true;
 }
 
-/* fbl_provider_ids - the ids of a configured provider in R; the first
-   found named in WHY */
+/* fbl_provider_ids - the ids of a configured provider in R, as each
+   provider's type reads them: first what a provider's own configuration
+   claims, then ids of a type's form; the first found named in WHY */
 static bool fbl_provider_ids(const struct fbl_policy *p,
 			     const struct arf_report *r, char *why,
 			     size_t whylen)
 {
-	char id[ROUTE_LIST_ID_MAX];
+	const struct provider_ops *ops;
 	size_t i;
 
 	for (i = 0; i < p->cfg->n_providers; i++) {
 		const struct config_provider *cp = &p->cfg->providers[i];
 
-		if (cp->type != PROVIDER_MAILWIZZ)
-			continue;
-		if (r->x_job[0] && route_campaign(cp, r->x_job, id,
-						  sizeof(id)) == 0) {
-			snprintf(why, whylen, "X-Job %s is a campaign of "
-				 "provider %s", r->x_job, cp->name);
+		ops = provider_ops_of(cp);
+		if (ops && ops->report_own && ops->report_own(cp, r, why, whylen))
 			return true;
-		}
-		if (r->list_id[0] && route_list_uid(cp, r->list_id, id,
-						    sizeof(id)) == 0) {
-			snprintf(why, whylen, "List-Id names list %s of "
-				 "provider %s", id, cp->name);
+	}
+	for (i = 0; i < p->cfg->n_providers; i++) {
+		ops = provider_ops_of(&p->cfg->providers[i]);
+		if (ops && ops->report_kind && ops->report_kind(r, why, whylen))
 			return true;
-		}
-	}
-	if (p->mailwizz && route_uid_ok(r->mw_subscriber_uid)) {
-		snprintf(why, whylen, "X-Mw-Subscriber-Uid %s (a MailWizz "
-			 "provider is configured)", r->mw_subscriber_uid);
-		return true;
-	}
-	if (p->interspire && route_iem_id_ok(r->mailer_lid)) {
-		snprintf(why, whylen, "X-Mailer-LID %s (an Interspire "
-			 "provider is configured)", r->mailer_lid);
-		return true;
 	}
 	return false;
 }

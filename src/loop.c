@@ -1,344 +1,385 @@
 /*
- * loop.c - the event sources of the spool worker: a signalfd, an inotify
- * instance and a timerfd, all non-blocking, polled in one call together
- * with the dispatcher's curl sockets (dispatch_poll), or with poll(2) when
- * there is no dispatcher.
+ * loop.c - the event loop (include/loop.h): registered descriptors polled
+ * with poll(2), registered timers kept in a short list, callbacks called.
  *
- * Signals are events, as in the daemons we follow: SIGTERM, SIGINT and
- * SIGHUP are blocked, so they wait in the signalfd until the loop reads
- * them; no work is ever done in a handler (there is none).  After a wait,
- * only the descriptors that poll reported ready are read, each until it
- * has nothing more (bounded), so one wait reports everything pending.
+ * Registrations are few (the signalfd, the inotify descriptor, curl's
+ * sockets: one per connection, at most the providers' concurrency plus
+ * the SMTP connection; a handful of timers), so a turn builds its pollfd
+ * array from the list and finds the earliest timer by a walk: both cost
+ * less than the poll itself.  A registration freed during a turn is
+ * marked dead and released when the turn ends, so a callback can free
+ * anything, itself included, and a descriptor number reused within the
+ * turn (curl closing one socket and opening another) is never confused
+ * with the dead registration.
  *
- * Error policy: set-up failures are returned with a message; a failed
- * read of a ready descriptor is logged and the wait goes on (the event is
- * reported again by the next poll if it is still pending); a failed poll
- * is returned as -errno.
+ * Error policy: a failed poll is logged and returned as -errno (EINTR is
+ * a turn with nothing ready); a descriptor poll reports as invalid
+ * (closed while registered) is called back once with LOOP_ERR and then no
+ * longer waited for, so that it cannot spin the loop.  Allocation
+ * failures abort (GLib).
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
+#include <time.h>
 
-#include <curl/curl.h>
 #include <glib.h>
 
-#include "dispatch.h"
 #include "log.h"
 #include "loop.h"
 
-#define LOOP_WATCHES_MAX 8
-#define LOOP_WAIT_MAX_MS 60000
-#define LOOP_READS_MAX 64	/* reads of one descriptor per wait */
-#define LOOP_NAMES_MAX 100000	/* names reported by one wait */
-#define LOOP_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | \
-		   IN_DELETE_SELF | IN_MOVE_SELF)
+#define LOOP_WAIT_MAX_MS 60000	/* longest wait of a turn */
 
-enum { LOOP_FD_SIGNAL, LOOP_FD_INOTIFY, LOOP_FD_TIMER, LOOP_FDS };
+struct loop_fd {
+	struct loop *l;
+	int fd;
+	unsigned events;	/* LOOP_IN | LOOP_OUT */
+	loop_fd_fn *fn;
+	void *arg;
+	bool dead;
+};
 
-struct loop_watch {
-	int wd;			/* -1: not watching */
-	int tag;
+struct loop_timer {
+	struct loop *l;
+	int64_t due_us;		/* monotonic; -1: not armed */
+	loop_timer_fn *fn;
+	void *arg;
+	bool dead;
 };
 
 struct loop {
-	int fds[LOOP_FDS];
-	sigset_t blocked, old_mask;
-	bool mask_set;
-	struct loop_watch watches[LOOP_WATCHES_MAX];
-	unsigned n_watches;
-	GArray *names;		/* struct loop_name of the last wait */
+	GPtrArray *fds;		/* struct loop_fd * */
+	GPtrArray *timers;	/* struct loop_timer * */
+	struct pollfd *pfd;	/* this turn's poll set... */
+	struct loop_fd **pfd_of; /* ...and whose each entry is */
+	guint pfd_cap;
+	unsigned turn;		/* > 0: inside a turn's callbacks */
+	bool reap;		/* dead registrations wait to be freed */
+	bool stop;
 };
 
-/* loop_new - signals, inotify and the tick */
-int loop_new(struct loop **out, int tick_ms, char *err, size_t errlen)
+/* a timer due in this turn, with the time it was due at */
+struct loop_due {
+	struct loop_timer *t;
+	int64_t due_us;
+};
+
+/* loop_now_us - the monotonic clock in microseconds: timers keep their
+   due time this finely, so that none falls due early */
+static int64_t loop_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* loop_now_ms - the monotonic clock in ms */
+int64_t loop_now_ms(void)
+{
+	return loop_now_us() / 1000;
+}
+
+/* loop_new - an empty loop */
+struct loop *loop_new(void)
 {
 	struct loop *l = g_new0(struct loop, 1);
-	struct itimerspec its;
-	const char *what;
-	int i, rc;
 
-	*out = NULL;
-	for (i = 0; i < LOOP_FDS; i++)
-		l->fds[i] = -1;
-	l->names = g_array_new(FALSE, FALSE, sizeof(struct loop_name));
-	sigemptyset(&l->blocked);
-	sigaddset(&l->blocked, SIGTERM);
-	sigaddset(&l->blocked, SIGINT);
-	sigaddset(&l->blocked, SIGHUP);
-	what = "block the signals";
-	if (sigprocmask(SIG_BLOCK, &l->blocked, &l->old_mask) != 0)
-		goto fail;
-	l->mask_set = true;
-	what = "create a signalfd";
-	l->fds[LOOP_FD_SIGNAL] = signalfd(-1, &l->blocked,
-					  SFD_NONBLOCK | SFD_CLOEXEC);
-	if (l->fds[LOOP_FD_SIGNAL] < 0)
-		goto fail;
-	what = "create an inotify instance (see fs.inotify.max_user_instances)";
-	l->fds[LOOP_FD_INOTIFY] = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (l->fds[LOOP_FD_INOTIFY] < 0)
-		goto fail;
-	what = "create a timerfd";
-	l->fds[LOOP_FD_TIMER] = timerfd_create(CLOCK_MONOTONIC,
-					       TFD_NONBLOCK | TFD_CLOEXEC);
-	if (l->fds[LOOP_FD_TIMER] < 0)
-		goto fail;
-	if (tick_ms <= 0)
-		tick_ms = 1000;
-	memset(&its, 0, sizeof(its));
-	its.it_interval.tv_sec = tick_ms / 1000;
-	its.it_interval.tv_nsec = (long)(tick_ms % 1000) * 1000000L;
-	its.it_value = its.it_interval;
-	what = "start the timerfd";
-	if (timerfd_settime(l->fds[LOOP_FD_TIMER], 0, &its, NULL) != 0)
-		goto fail;
-	*out = l;
-	return 0;
-fail:
-	rc = -errno;
-	snprintf(err, errlen, "cannot %s: %s", what, strerror(errno));
-	loop_free(l);
-	return rc;
+	l->fds = g_ptr_array_new();
+	l->timers = g_ptr_array_new();
+	return l;
 }
 
-/* loop_clear_names - forget the names of the last wait */
-static void loop_clear_names(struct loop *l)
-{
-	guint i;
-
-	for (i = 0; i < l->names->len; i++)
-		g_free(g_array_index(l->names, struct loop_name, i).name);
-	g_array_set_size(l->names, 0);
-}
-
-/* loop_free - close everything, restore the signal mask */
+/* loop_free - the loop and what is still registered */
 void loop_free(struct loop *l)
 {
-	int i;
-
 	if (!l)
 		return;
-	for (i = 0; i < LOOP_FDS; i++)
-		if (l->fds[i] >= 0)
-			close(l->fds[i]);
-	if (l->mask_set)
-		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
-	loop_clear_names(l);
-	g_array_free(l->names, TRUE);
+	g_ptr_array_set_free_func(l->fds, g_free);
+	g_ptr_array_set_free_func(l->timers, g_free);
+	g_ptr_array_free(l->fds, TRUE);
+	g_ptr_array_free(l->timers, TRUE);
+	g_free(l->pfd);
+	g_free(l->pfd_of);
 	g_free(l);
 }
 
-/* loop_watch_of - the watch of TAG, or NULL */
-static struct loop_watch *loop_watch_of(struct loop *l, int tag)
+/* loop_fd_new - register FD */
+struct loop_fd *loop_fd_new(struct loop *l, int fd, unsigned events,
+			    loop_fd_fn *fn, void *arg)
 {
-	unsigned i;
+	struct loop_fd *h = g_new0(struct loop_fd, 1);
 
-	for (i = 0; i < l->n_watches; i++)
-		if (l->watches[i].tag == tag)
-			return &l->watches[i];
-	return NULL;
+	h->l = l;
+	h->fd = fd;
+	h->events = events & (LOOP_IN | LOOP_OUT);
+	h->fn = fn;
+	h->arg = arg;
+	g_ptr_array_add(l->fds, h);
+	return h;
 }
 
-/* loop_watch - watch DIR under TAG */
-int loop_watch(struct loop *l, const char *dir, int tag, char *err,
-	       size_t errlen)
+/* loop_fd_set - what H waits for */
+void loop_fd_set(struct loop_fd *h, unsigned events)
 {
-	struct loop_watch *w = loop_watch_of(l, tag);
-	int wd, rc;
+	if (h)
+		h->events = events & (LOOP_IN | LOOP_OUT);
+}
 
-	if (!w) {
-		if (l->n_watches >= LOOP_WATCHES_MAX || tag < 0) {
-			snprintf(err, errlen, "cannot watch '%s': too many "
-				 "watched directories", dir);
-			return -EINVAL;
+/* loop_fd_free - unregister H (now, or at the end of the turn) */
+void loop_fd_free(struct loop_fd *h)
+{
+	struct loop *l;
+
+	if (!h)
+		return;
+	l = h->l;
+	if (l->turn) {
+		h->dead = true;
+		h->events = 0;
+		l->reap = true;
+		return;
+	}
+	g_ptr_array_remove_fast(l->fds, h);
+	g_free(h);
+}
+
+/* loop_timer_new - a disarmed timer */
+struct loop_timer *loop_timer_new(struct loop *l, loop_timer_fn *fn,
+				  void *arg)
+{
+	struct loop_timer *t = g_new0(struct loop_timer, 1);
+
+	t->l = l;
+	t->due_us = -1;
+	t->fn = fn;
+	t->arg = arg;
+	g_ptr_array_add(l->timers, t);
+	return t;
+}
+
+/* loop_timer_at - due IN_MS from now, or disarmed */
+void loop_timer_at(struct loop_timer *t, int64_t in_ms)
+{
+	if (!t || t->dead)
+		return;
+	t->due_us = in_ms < 0 ? -1 : loop_now_us() + in_ms * 1000;
+}
+
+/* loop_timer_soon - due IN_MS from now unless due sooner */
+void loop_timer_soon(struct loop_timer *t, int64_t in_ms)
+{
+	int64_t due;
+
+	if (!t || t->dead || in_ms < 0)
+		return;
+	due = loop_now_us() + in_ms * 1000;
+	if (t->due_us < 0 || due < t->due_us)
+		t->due_us = due;
+}
+
+/* loop_timer_armed - T will fall due */
+bool loop_timer_armed(const struct loop_timer *t)
+{
+	return t && !t->dead && t->due_us >= 0;
+}
+
+/* loop_timer_free - disarm and unregister T */
+void loop_timer_free(struct loop_timer *t)
+{
+	struct loop *l;
+
+	if (!t)
+		return;
+	l = t->l;
+	t->due_us = -1;
+	if (l->turn) {
+		t->dead = true;
+		l->reap = true;
+		return;
+	}
+	g_ptr_array_remove_fast(l->timers, t);
+	g_free(t);
+}
+
+/* loop_reap - release what was freed during the turn */
+static void loop_reap(struct loop *l)
+{
+	guint i;
+
+	if (!l->reap)
+		return;
+	for (i = l->fds->len; i-- > 0;) {
+		struct loop_fd *h = l->fds->pdata[i];
+
+		if (h->dead) {
+			g_ptr_array_remove_index_fast(l->fds, i);
+			g_free(h);
 		}
-		w = &l->watches[l->n_watches++];
-		w->tag = tag;
-		w->wd = -1;
 	}
-	if (w->wd >= 0) {
-		inotify_rm_watch(l->fds[LOOP_FD_INOTIFY], w->wd);
-		w->wd = -1;
+	for (i = l->timers->len; i-- > 0;) {
+		struct loop_timer *t = l->timers->pdata[i];
+
+		if (t->dead) {
+			g_ptr_array_remove_index_fast(l->timers, i);
+			g_free(t);
+		}
 	}
-	wd = inotify_add_watch(l->fds[LOOP_FD_INOTIFY], dir, LOOP_MASK);
-	if (wd < 0) {
+	l->reap = false;
+}
+
+/* loop_wait_ms - how long this turn may wait: until the earliest timer
+   (rounded up: never early), at most MAX_WAIT_MS (when >= 0) and
+   LOOP_WAIT_MAX_MS */
+static int loop_wait_ms(const struct loop *l, int max_wait_ms, int64_t now_us)
+{
+	int64_t wait = LOOP_WAIT_MAX_MS;
+	guint i;
+
+	if (max_wait_ms >= 0 && max_wait_ms < wait)
+		wait = max_wait_ms;
+	for (i = 0; i < l->timers->len; i++) {
+		const struct loop_timer *t = l->timers->pdata[i];
+		int64_t in;
+
+		if (t->due_us < 0)
+			continue;
+		in = t->due_us > now_us ? (t->due_us - now_us + 999) / 1000 : 0;
+		if (in < wait)
+			wait = in;
+	}
+	return (int)wait;
+}
+
+/* loop_poll_set - the poll set of the live descriptors; how many */
+static nfds_t loop_poll_set(struct loop *l)
+{
+	nfds_t n = 0;
+	guint i;
+
+	if (l->pfd_cap < l->fds->len) {
+		l->pfd_cap = l->fds->len * 2;
+		l->pfd = g_renew(struct pollfd, l->pfd, l->pfd_cap);
+		l->pfd_of = g_renew(struct loop_fd *, l->pfd_of, l->pfd_cap);
+	}
+	for (i = 0; i < l->fds->len; i++) {
+		struct loop_fd *h = l->fds->pdata[i];
+
+		if (h->dead || h->events == 0)
+			continue;
+		l->pfd[n].fd = h->fd;
+		l->pfd[n].events = (short)((h->events & LOOP_IN ? POLLIN : 0) |
+					   (h->events & LOOP_OUT ? POLLOUT : 0));
+		l->pfd[n].revents = 0;
+		l->pfd_of[n] = h;
+		n++;
+	}
+	return n;
+}
+
+/* loop_fds_ready - call back the N polled descriptors found ready */
+static void loop_fds_ready(struct loop *l, nfds_t n)
+{
+	nfds_t i;
+
+	for (i = 0; i < n; i++) {
+		struct loop_fd *h = l->pfd_of[i];
+		short re = l->pfd[i].revents;
+		unsigned ready = 0;
+
+		if (re == 0 || h->dead)
+			continue;
+		if (re & POLLIN)
+			ready |= LOOP_IN;
+		if (re & POLLOUT)
+			ready |= LOOP_OUT;
+		if (re & (POLLERR | POLLHUP | POLLNVAL))
+			ready |= LOOP_ERR;
+		h->fn(l, h->fd, ready, h->arg);
+		if ((re & POLLNVAL) && !h->dead) {
+			log_warn("loop", "descriptor %d was closed while "
+				 "registered: no longer polled", h->fd);
+			h->events = 0;
+		}
+	}
+}
+
+/* loop_due_cmp - earlier first */
+static int loop_due_cmp(const void *a, const void *b)
+{
+	const struct loop_due *x = a, *y = b;
+
+	return x->due_us < y->due_us ? -1 : x->due_us > y->due_us;
+}
+
+/* loop_timers_due - call back the timers due at NOW_US, earliest first; a
+   timer re-armed or freed by an earlier callback of the turn waits */
+static void loop_timers_due(struct loop *l, int64_t now_us)
+{
+	struct loop_due *due;
+	guint i, n = 0;
+
+	due = g_new(struct loop_due, l->timers->len ? l->timers->len : 1);
+	for (i = 0; i < l->timers->len; i++) {
+		struct loop_timer *t = l->timers->pdata[i];
+
+		if (!t->dead && t->due_us >= 0 && t->due_us <= now_us) {
+			due[n].t = t;
+			due[n].due_us = t->due_us;
+			n++;
+		}
+	}
+	if (n > 1)
+		qsort(due, n, sizeof(*due), loop_due_cmp);
+	for (i = 0; i < n; i++) {
+		struct loop_timer *t = due[i].t;
+
+		if (t->dead || t->due_us != due[i].due_us)
+			continue;
+		t->due_us = -1;
+		t->fn(l, t->arg);
+	}
+	g_free(due);
+}
+
+/* loop_once - one turn */
+int loop_once(struct loop *l, int max_wait_ms)
+{
+	int wait = loop_wait_ms(l, max_wait_ms, loop_now_us()), rc = 0, got;
+	nfds_t n = loop_poll_set(l);
+
+	got = poll(l->pfd, n, wait);
+	if (got < 0 && errno != EINTR) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot watch '%s': %s%s", dir,
-			 strerror(errno), errno == ENOSPC ?
-			 " (raise fs.inotify.max_user_watches)" : "");
+		log_error("loop", "poll: %s", strerror(errno));
 		return rc;
 	}
-	w->wd = wd;
+	l->turn++;
+	if (got > 0)
+		loop_fds_ready(l, n);
+	loop_timers_due(l, loop_now_us());
+	l->turn--;
+	if (l->turn == 0)
+		loop_reap(l);
 	return 0;
 }
 
-/* loop_by_wd - the watch of WD, or NULL */
-static struct loop_watch *loop_by_wd(struct loop *l, int wd)
+/* loop_run - turns until loop_stop */
+int loop_run(struct loop *l)
 {
-	unsigned i;
+	int rc = 0;
 
-	for (i = 0; i < l->n_watches; i++)
-		if (l->watches[i].wd >= 0 && l->watches[i].wd == wd)
-			return &l->watches[i];
-	return NULL;
+	l->stop = false;
+	while (!l->stop && rc == 0)
+		rc = loop_once(l, -1);
+	l->stop = false;
+	return rc;
 }
 
-/* loop_read_signals - the pending signals into EV */
-static void loop_read_signals(struct loop *l, struct loop_events *ev)
+/* loop_stop - end loop_run after this turn */
+void loop_stop(struct loop *l)
 {
-	struct signalfd_siginfo si;
-	int i;
-
-	for (i = 0; i < LOOP_READS_MAX; i++) {
-		ssize_t n = read(l->fds[LOOP_FD_SIGNAL], &si, sizeof(si));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			if (errno != EAGAIN)
-				log_error("loop", "cannot read the signalfd: %s",
-					  strerror(errno));
-			return;
-		}
-		if (n != (ssize_t)sizeof(si))
-			return;
-		if (si.ssi_signo == SIGHUP) {
-			ev->reload = true;
-		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			ev->stop_signo = (int)si.ssi_signo;
-			ev->stops++;
-		}
-		log_debug("loop", "signal %s from pid %u", strsignal((int)si.ssi_signo),
-			  si.ssi_pid);
-	}
-}
-
-/* loop_inotify_event - one inotify event into EV */
-static void loop_inotify_event(struct loop *l, const struct inotify_event *ie,
-			       struct loop_events *ev)
-{
-	struct loop_watch *w;
-	struct loop_name ln;
-
-	if (ie->mask & IN_Q_OVERFLOW) {
-		ev->overflow = true;
-		return;
-	}
-	w = loop_by_wd(l, ie->wd);
-	if (!w)
-		return;		/* a watch replaced or removed */
-	if (ie->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED |
-			IN_UNMOUNT)) {
-		if (!(ie->mask & IN_IGNORED))
-			inotify_rm_watch(l->fds[LOOP_FD_INOTIFY], w->wd);
-		w->wd = -1;
-		ev->lost_tag = w->tag;
-		return;
-	}
-	if ((ie->mask & IN_ISDIR) || ie->len == 0 ||
-	    strnlen(ie->name, ie->len) == 0 || ie->name[0] == '.')
-		return;
-	if (l->names->len >= LOOP_NAMES_MAX) {
-		ev->overflow = true;	/* a rescan finds the rest */
-		return;
-	}
-	ln.tag = w->tag;
-	ln.name = g_strndup(ie->name, ie->len);
-	g_array_append_val(l->names, ln);
-}
-
-/* loop_read_inotify - the pending inotify events into EV */
-static void loop_read_inotify(struct loop *l, struct loop_events *ev)
-{
-	char buf[65536] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int i;
-
-	for (i = 0; i < LOOP_READS_MAX; i++) {
-		ssize_t n = read(l->fds[LOOP_FD_INOTIFY], buf, sizeof(buf));
-		const char *p;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			if (errno != EAGAIN)
-				log_error("loop", "cannot read inotify events: %s",
-					  strerror(errno));
-			return;
-		}
-		for (p = buf; p + sizeof(struct inotify_event) <= buf + n;) {
-			const struct inotify_event *ie = (const void *)p;
-
-			if (p + sizeof(*ie) + ie->len > buf + n)
-				break;
-			loop_inotify_event(l, ie, ev);
-			p += sizeof(*ie) + ie->len;
-		}
-	}
-}
-
-/* loop_read_timer - ticks expired */
-static void loop_read_timer(struct loop *l, struct loop_events *ev)
-{
-	uint64_t n = 0;
-
-	if (read(l->fds[LOOP_FD_TIMER], &n, sizeof(n)) == (ssize_t)sizeof(n))
-		ev->ticks += n;
-}
-
-/* loop_wait - poll everything once, report what happened */
-int loop_wait(struct loop *l, struct dispatch *d, int timeout_ms,
-	      struct loop_events *ev)
-{
-	struct curl_waitfd wf[LOOP_FDS];
-	struct pollfd pf[LOOP_FDS];
-	bool ready[LOOP_FDS];
-	int i, rc = 0;
-
-	loop_clear_names(l);
-	memset(ev, 0, sizeof(*ev));
-	ev->lost_tag = -1;
-	if (timeout_ms < 0)
-		timeout_ms = 0;
-	if (timeout_ms > LOOP_WAIT_MAX_MS)
-		timeout_ms = LOOP_WAIT_MAX_MS;
-	if (d) {
-		for (i = 0; i < LOOP_FDS; i++) {
-			wf[i].fd = l->fds[i];
-			wf[i].events = CURL_WAIT_POLLIN;
-			wf[i].revents = 0;
-		}
-		rc = dispatch_poll(d, wf, LOOP_FDS, timeout_ms);
-		if (rc)
-			return rc;
-		for (i = 0; i < LOOP_FDS; i++)
-			ready[i] = wf[i].revents != 0;
-	} else {
-		for (i = 0; i < LOOP_FDS; i++) {
-			pf[i].fd = l->fds[i];
-			pf[i].events = POLLIN;
-			pf[i].revents = 0;
-		}
-		if (poll(pf, LOOP_FDS, timeout_ms) < 0 && errno != EINTR) {
-			rc = -errno;
-			log_error("loop", "poll: %s", strerror(errno));
-			return rc;
-		}
-		for (i = 0; i < LOOP_FDS; i++)
-			ready[i] = pf[i].revents != 0;
-	}
-	if (ready[LOOP_FD_SIGNAL])
-		loop_read_signals(l, ev);
-	if (ready[LOOP_FD_INOTIFY])
-		loop_read_inotify(l, ev);
-	if (ready[LOOP_FD_TIMER])
-		loop_read_timer(l, ev);
-	ev->names = (struct loop_name *)(void *)l->names->data;
-	ev->n_names = l->names->len;
-	return 0;
+	l->stop = true;
 }

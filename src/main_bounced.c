@@ -18,14 +18,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "dispatch.h"
 #include "exitcodes.h"
 #include "ingest.h"
 #include "lockfile.h"
 #include "log.h"
 #include "metrics.h"
-#include "notify_send.h"
 #include "outbox.h"
+#include "process_send.h"
 #include "state.h"
 #include "spool.h"
 #include "spool_mail.h"
@@ -181,98 +180,12 @@ static int spool_list(const char *dir, GPtrArray *out)
 	return rc;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* drain_summary - one line per provider, and what is left */
-static void drain_summary(struct dispatch *d, struct state *st)
-{
-	struct dispatch_counts c;
-	uint64_t pending = 0, dead = 0;
-	MDB_txn *txn = NULL;
-	unsigned i;
-
-	for (i = 0; i < dispatch_providers(d); i++) {
-		const char *paused = dispatch_paused(d, i);
-
-		dispatch_get_counts(d, i, &c);
-		printf("provider %s: %llu actions done, %llu calls, %llu retried, "
-		       "%llu dead%s%s%s\n", dispatch_provider_name(d, i),
-		       (unsigned long long)c.done, (unsigned long long)c.calls,
-		       (unsigned long long)c.retried, (unsigned long long)c.dead,
-		       paused ? "; paused: " : "", paused ? paused : "",
-		       paused ? " (its actions wait; 'bounced provider-test' "
-				"checks it)" : "");
-	}
-	if (state_begin(st, false, &txn) == 0) {
-		if (outbox_counts(st, txn, &pending, &dead) == 0 && pending)
-			printf("outbox: %llu actions left for the next run or "
-			       "'bounced run'\n", (unsigned long long)pending);
-		if (dead)
-			printf("dead letters: %llu (see 'bouncectl dead', "
-			       "'bouncectl retry')\n", (unsigned long long)dead);
-		state_abort(txn);
-	}
-	fflush(stdout);
-}
-
 /* process_metrics_tick - the metrics at a step boundary (a long stream,
    a long drain); failures are logged by the metrics */
 static void process_metrics_tick(void *arg)
 {
 	if (arg)
 		(void)metrics_tick(arg, (int64_t)time(NULL));
-}
-
-/* process_drain - send what the outbox holds until it is empty or
-   TIMEOUT_MS have passed; retries that fall due in that time are made */
-static int process_drain(const struct config *cfg, struct state *st,
-			 struct metrics *m, int64_t timeout_ms)
-{
-	int64_t deadline = now_ms() + timeout_ms, in;
-	struct dispatch *d = NULL;
-	char err[512];
-	int rc, ex = EXIT_OK;
-
-	if (dispatch_new(&d, cfg, st, err, sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	for (;;) {
-		int64_t left = deadline - now_ms();
-
-		rc = dispatch_next_due(d, &in);
-		if (rc == -ENOENT || rc == -EAGAIN)
-			break;
-		if (rc < 0) {
-			ex = EXIT_IOERR;
-			break;
-		}
-		if (left <= 0 && dispatch_in_flight(d) == 0)
-			break;
-		if (left <= 0)
-			dispatch_stop(d);
-		if (in > left)
-			in = left > 0 ? left : 0;
-		if (in > 1000)
-			in = 1000;
-		rc = dispatch_step(d, (int)in);
-		process_metrics_tick(m);
-		if (rc < 0) {
-			log_error("bounced", "dispatch failed: %s",
-				  state_strerror(rc));
-			ex = EXIT_IOERR;
-			break;
-		}
-	}
-	drain_summary(d, st);
-	dispatch_free(d);
-	return ex;
 }
 
 /* print_summary - "NAME: counts" on stdout */
@@ -287,27 +200,6 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 		       "suppressed before (providers that had not had them)\n",
 		       name, (unsigned long long)c->requeued);
 	fflush(stdout);
-}
-
-/* process_notify - mail what the run queued for the operator (failures
-   are logged; the items stay queued for the next run or the daemon) */
-static void process_notify(const struct config *cfg, struct state *st)
-{
-	struct notify_sender *ns = NULL;
-	char err[512], show[1100];
-	size_t n = 0;
-
-	if (notify_sender_new(&ns, cfg, st, err, sizeof(err)) != 0) {
-		log_error("bounced", "%s", err);
-		return;
-	}
-	if (!ns)
-		return;
-	if (notify_sender_flush(ns, &n) == 0 && n)
-		printf("notify: mailed %zu items to %s\n", n,
-		       url_show(cfg->notify_smtp, show, sizeof(show)));
-	fflush(stdout);
-	notify_sender_free(ns);
 }
 
 /* print_aside - "fbl/new set aside: 3 dsn, 1 auto-reply (moved to
@@ -543,14 +435,12 @@ static int cmd_process(const struct config *cfg, int argc, char **argv)
 		ex = EXIT_IOERR;
 	else if (rc > 0 && (cfg->n_providers > 0 || cfg->notify_smtp))
 		process_leave_outbox(cfg, st, holder);
-	if (ex != EXIT_IOERR && rc == 0 && cfg->n_providers > 0) {
-		int dx = process_drain(cfg, st, m, drain_ms);
+	if (ex != EXIT_IOERR && rc == 0) {
+		int dx = process_send(cfg, st, m, drain_ms);
 
 		if (dx != EXIT_OK)
 			ex = dx;
 	}
-	if (ex != EXIT_IOERR && rc == 0)
-		process_notify(cfg, st);
 	if (m)
 		(void)metrics_flush(m, (int64_t)time(NULL));
 out:

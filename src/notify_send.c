@@ -1,15 +1,23 @@
 /*
- * notify_send.c - the operator's mail, from the queue to the SMTP server.
+ * notify_send.c - the operator's mail, from the queue to the SMTP server,
+ * on the event loop (include/notify_send.h).
  *
- * One send at a time: the oldest items (at most max-items; one in event
- * mode) are read in a read-only transaction together with what the
- * providers did for each address (the recipient record's actions), the
- * mail is composed (notify_compose.c) and handed to a curl easy handle in
- * a multi handle of the sender's own (notify_smtp.c).  The multi handle
- * is driven with curl_multi_perform() on each step, which never waits.
- * When the server took the mail the items are dropped in one write
- * transaction; more waiting are sent at once (a digest lists at most
- * max-items).
+ * One mail at a time, moved on by the sender's loop timer: the oldest
+ * items (at most max-items; one in event mode) are read in a read-only
+ * transaction together with what the providers did for each address (the
+ * recipient record's actions); the campaigns they name are asked for one
+ * after the other (struct notify_campaigns: the dispatcher's providers and
+ * connections), each answer arming the timer again; then the mail is
+ * composed (notify_compose.c) and handed to a curl easy handle on the
+ * process's multi handle (notify_smtp.c, multi.h), whose callback says
+ * how it ended.  When the server took the mail the items are dropped in
+ * one write transaction; more waiting are sent at once (a digest lists at
+ * most max-items).  A flush (bounced process) sends mail after mail until
+ * the queue is empty or a send fails.
+ *
+ * Error policy: everything is logged here; a state error or a failed send
+ * leaves the items queued and the next try is timed (or, in a flush,
+ * reported to the caller).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,42 +31,51 @@
 #include "action.h"
 #include "config.h"
 #include "log.h"
-#include "http_xfer.h"
-#include "mailwizz_campaign.h"
+#include "loop.h"
+#include "multi.h"
 #include "notify.h"
 #include "notify_queue.h"
 #include "notify_send.h"
 #include "rcpt.h"
-#include "provider.h"
 #include "state.h"
 #include "url_check.h"
 
 #define NS_RETRY_MIN_MS (30 * 1000)
+#define NS_IDLE_MS 1000		/* event mode: the queue looked at this often */
 #define NS_CAMPAIGNS_MAX 1000	/* campaign details kept before a clear */
 
 struct notify_sender {
 	const struct config *cfg;
 	struct state *st;
-	CURLM *multi;
-	CURL *easy;			/* the transfer under way, or NULL */
+	struct loop *l;
+	struct multi *m;
+	struct loop_timer *timer;	/* the next look at the queue */
+	struct notify_campaigns camp;	/* where campaigns are asked for */
+	bool have_camp;
+	CURL *easy;			/* the mail under way, or NULL */
 	struct notify_smtp_xfer *xfer;
 	uint64_t last;			/* sequence of its last item */
 	size_t n;			/* items it lists */
-	int64_t next_ms;		/* next send may start (monotonic) */
 	int64_t retry_ms;		/* current retry delay */
 	struct notify_item *items;	/* max-items of them */
 	size_t cap;
-	bool global;			/* curl_global_init done */
-	/* MailWizz campaign details for the items (mailwizz_campaign.h) */
-	GPtrArray *mw;			/* struct provider *, MailWizz ones */
-	GHashTable *campaigns;		/* "provider/uid" -> struct
-					   mw_campaign_info (name "" when the
-					   campaign could not be read) */
 	bool prepared;			/* ITEMS hold the next mail's items */
-	struct http_xfer fetch;		/* a campaign being asked for */
-	char fetch_key[128];
+	/* campaign details for the items */
+	GHashTable *campaigns;		/* "provider/uid" -> struct
+					   provider_campaign (name "" when the
+					   campaign could not be read) */
+	bool asking;			/* a campaign asked for: ASK_KEY */
+	bool in_ask;			/* inside camp.ask() */
+	char ask_key[128];
+	/* a flush (notify_sender_flush) */
+	notify_flushed_fn *flushed;
+	void *flushed_arg;
+	size_t flushed_items;
 };
 
+static loop_timer_fn ns_due;
+
+/* ns_interval_ms - how far apart mails go (0: event mode) */
 static int64_t ns_interval_ms(const struct notify_sender *ns)
 {
 	return ns->cfg->notify_mode == NOTIFY_MODE_EVENT ?
@@ -66,72 +83,46 @@ static int64_t ns_interval_ms(const struct notify_sender *ns)
 }
 
 int notify_sender_new(struct notify_sender **out, const struct config *cfg,
-		      struct state *st, char *err, size_t errlen)
+		      struct state *st, struct loop *l, struct multi *m,
+		      const struct notify_campaigns *campaigns, char *err,
+		      size_t errlen)
 {
 	struct notify_sender *ns;
-	size_t i;
 
+	(void)err;
+	(void)errlen;
 	*out = NULL;
 	if (cfg->notify_mode == NOTIFY_MODE_OFF)
 		return 0;
 	ns = g_new0(struct notify_sender, 1);
 	ns->cfg = cfg;
 	ns->st = st;
+	ns->l = l;
+	ns->m = m;
+	if (campaigns) {
+		ns->camp = *campaigns;
+		ns->have_camp = true;
+	}
 	ns->cap = cfg->notify_mode == NOTIFY_MODE_EVENT ? 1 :
 		  cfg->notify_max_items ? cfg->notify_max_items :
 					  NOTIFY_MAX_ITEMS_DEFAULT;
 	ns->items = g_new0(struct notify_item, ns->cap);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(err, errlen, "notify: cannot initialise libcurl");
-		notify_sender_free(ns);
-		return -EIO;
-	}
-	ns->global = true;
-	ns->multi = curl_multi_init();
-	if (!ns->multi) {
-		snprintf(err, errlen, "notify: out of memory");
-		notify_sender_free(ns);
-		return -ENOMEM;
-	}
-	ns->mw = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)provider_free);
 	ns->campaigns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      g_free);
-	for (i = 0; i < cfg->n_providers; i++) {
-		struct provider *p = NULL;
-
-		if (cfg->providers[i].type != PROVIDER_MAILWIZZ)
-			continue;
-		if (provider_new(&cfg->providers[i], &p, err, errlen) != 0) {
-			notify_sender_free(ns);
-			return -EINVAL;
-		}
-		g_ptr_array_add(ns->mw, p);
-	}
 	ns->retry_ms = NS_RETRY_MIN_MS;
+	ns->timer = loop_timer_new(l, ns_due, ns);
 	/* a digest covers digest-interval; what waits from before a restart
 	   goes with the first one */
-	ns->next_ms = 0;
+	loop_timer_at(ns->timer, 0);
 	*out = ns;
 	return 0;
 }
 
-/* ns_fetch_end - the campaign request's handle and buffers gone */
-static void ns_fetch_end(struct notify_sender *ns)
-{
-	if (ns->fetch.easy) {
-		curl_multi_remove_handle(ns->multi, ns->fetch.easy);
-		curl_easy_cleanup(ns->fetch.easy);
-	}
-	http_xfer_release(&ns->fetch);
-	memset(&ns->fetch, 0, sizeof(ns->fetch));
-}
-
-/* ns_end - the transfer's handle and state gone */
+/* ns_end - the mail's handle and transfer state gone */
 static void ns_end(struct notify_sender *ns)
 {
 	if (ns->easy) {
-		curl_multi_remove_handle(ns->multi, ns->easy);
+		multi_remove(ns->m, ns->easy);	/* when still under way */
 		curl_easy_cleanup(ns->easy);
 		ns->easy = NULL;
 	}
@@ -143,23 +134,19 @@ void notify_sender_free(struct notify_sender *ns)
 {
 	if (!ns)
 		return;
+	if (ns->asking && ns->have_camp && ns->camp.cancel)
+		ns->camp.cancel(ns->camp.ctx, ns);
 	ns_end(ns);
-	ns_fetch_end(ns);
-	if (ns->mw)
-		g_ptr_array_free(ns->mw, TRUE);
+	loop_timer_free(ns->timer);
 	if (ns->campaigns)
 		g_hash_table_destroy(ns->campaigns);
-	if (ns->multi)
-		curl_multi_cleanup(ns->multi);
-	if (ns->global)
-		curl_global_cleanup();
 	g_free(ns->items);
 	g_free(ns);
 }
 
 bool notify_sender_busy(const struct notify_sender *ns)
 {
-	return ns && (ns->easy || ns->fetch.easy);
+	return ns && (ns->easy || ns->asking);
 }
 
 static const char *ns_state_name(uint8_t st)
@@ -235,21 +222,6 @@ static int ns_campaign_key(const struct notify_item *it, char *key,
 	return 1;
 }
 
-/* ns_provider - the MailWizz provider called NAME, or NULL */
-static struct provider *ns_provider(struct notify_sender *ns,
-				    const char *name)
-{
-	guint i;
-
-	for (i = 0; i < ns->mw->len; i++) {
-		struct provider *p = g_ptr_array_index(ns->mw, i);
-
-		if (strcmp(p->cfg->name, name) == 0)
-			return p;
-	}
-	return NULL;
-}
-
 /* ns_missing - the first item whose campaign details are not known yet
    (its key into KEY), or NULL */
 static struct notify_item *ns_missing(struct notify_sender *ns, char *key,
@@ -259,17 +231,16 @@ static struct notify_item *ns_missing(struct notify_sender *ns, char *key,
 
 	for (i = 0; i < ns->n; i++)
 		if (ns_campaign_key(&ns->items[i], key, len) &&
-		    !g_hash_table_contains(ns->campaigns, key) &&
-		    ns_provider(ns, ns->items[i].provider))
+		    !g_hash_table_contains(ns->campaigns, key))
 			return &ns->items[i];
 	return NULL;
 }
 
 /* ns_remember - INFO (NULL: could not be read) of campaign KEY */
 static void ns_remember(struct notify_sender *ns, const char *key,
-			const struct mw_campaign_info *info)
+			const struct provider_campaign *info)
 {
-	struct mw_campaign_info *c = g_new0(struct mw_campaign_info, 1);
+	struct provider_campaign *c = g_new0(struct provider_campaign, 1);
 
 	if (info)
 		*c = *info;
@@ -286,7 +257,7 @@ static void ns_apply_campaigns(struct notify_sender *ns)
 
 	for (i = 0; i < ns->n; i++) {
 		struct notify_item *it = &ns->items[i];
-		const struct mw_campaign_info *c;
+		const struct provider_campaign *c;
 
 		if (!ns_campaign_key(it, key, sizeof(key)))
 			continue;
@@ -303,81 +274,6 @@ static void ns_apply_campaigns(struct notify_sender *ns)
 		it->send_time = c->send_time;
 		g_strlcpy(it->send_at, c->send_at, sizeof(it->send_at));
 	}
-}
-
-/* ns_fetch_setup - the request for the campaign of IT (key KEY) in
-   NS->fetch; 0 or -1 (logged; the campaign is remembered as unknown) */
-static int ns_fetch_setup(struct notify_sender *ns,
-			  const struct notify_item *it, const char *key)
-{
-	struct provider *p = ns_provider(ns, it->provider);
-	char err[512];
-
-	memset(&ns->fetch, 0, sizeof(ns->fetch));
-	g_strlcpy(ns->fetch_key, key, sizeof(ns->fetch_key));
-	ns->fetch.easy = curl_easy_init();
-	if (!ns->fetch.easy ||
-	    mailwizz_campaign_request(p, it->campaign_uid, (int64_t)time(NULL),
-				      &ns->fetch.req, err, sizeof(err)) != 0 ||
-	    http_xfer_setup(&ns->fetch, p->cfg, NULL, err, sizeof(err)) != 0) {
-		if (!ns->fetch.easy)
-			snprintf(err, sizeof(err), "out of memory");
-		log_warn("notify", "campaign %s: %s", key, err);
-		ns_remember(ns, key, NULL);
-		ns_fetch_end(ns);
-		return -1;
-	}
-	return 0;
-}
-
-/* ns_fetch_done - the campaign answer (RES: the transfer's result) */
-static void ns_fetch_done(struct notify_sender *ns, CURLcode res)
-{
-	struct mw_campaign_info info;
-	struct http_resp resp;
-	char err[512];
-	long status = 0;
-
-	if (res != CURLE_OK) {
-		log_warn("notify", "campaign %s: %s", ns->fetch_key,
-			 ns->fetch.errbuf[0] ? ns->fetch.errbuf :
-					       curl_easy_strerror(res));
-		ns_remember(ns, ns->fetch_key, NULL);
-		ns_fetch_end(ns);
-		return;
-	}
-	curl_easy_getinfo(ns->fetch.easy, CURLINFO_RESPONSE_CODE, &status);
-	g_byte_array_append(ns->fetch.body, (const guint8 *)"", 1);
-	resp.status = status;
-	resp.body = (const char *)ns->fetch.body->data;
-	resp.body_len = ns->fetch.body->len - 1;
-	resp.content_type = NULL;
-	if (mailwizz_campaign_parse(&resp, &info, err, sizeof(err)) == 0) {
-		ns_remember(ns, ns->fetch_key, &info);
-	} else {
-		log_warn("notify", "campaign %s: %s", ns->fetch_key, err);
-		ns_remember(ns, ns->fetch_key, NULL);
-	}
-	ns_fetch_end(ns);
-}
-
-/* ns_fetch_next - start asking for the next campaign the items lack; 1
-   when a request is under way, 0 when none is needed */
-static int ns_fetch_next(struct notify_sender *ns)
-{
-	struct notify_item *it;
-	char key[128];
-
-	while ((it = ns_missing(ns, key, sizeof(key))) != NULL) {
-		if (ns_fetch_setup(ns, it, key) != 0)
-			continue;
-		if (curl_multi_add_handle(ns->multi, ns->fetch.easy) ==
-		    CURLM_OK)
-			return 1;
-		ns_remember(ns, key, NULL);
-		ns_fetch_end(ns);
-	}
-	return 0;
 }
 
 /* ns_compose - the prepared items as a mail into *MAIL; 0 or -errno */
@@ -400,47 +296,6 @@ static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
 	rc = notify_compose(&o, ns->items, ns->n, mail, len, err, sizeof(err));
 	if (rc)
 		log_error("notify", "cannot compose the mail: %s", err);
-	return rc;
-}
-
-/* ns_start - compose the prepared items and start sending them; 0 or
-   -errno */
-static int ns_start(struct notify_sender *ns)
-{
-	struct notify_smtp_cfg sc;
-	char err[512], *mail = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = ns_compose(ns, &mail, &len);
-	if (rc)
-		goto out;
-	ns->easy = curl_easy_init();
-	if (!ns->easy) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	notify_smtp_cfg_from_config(ns->cfg, &sc);
-	rc = notify_smtp_setup(ns->easy, &sc, mail, len, &ns->xfer, err,
-			       sizeof(err));
-	if (rc) {
-		log_error("notify", "cannot send: %s", err);
-		goto out;
-	}
-	if (curl_multi_add_handle(ns->multi, ns->easy) != CURLM_OK) {
-		rc = -EIO;
-		goto out;
-	}
-	if (log_get_level() >= BLOG_DEBUG) {
-		char show[1100];
-
-		log_debug("notify", "sending %zu items to %s", ns->n,
-			  url_show(ns->cfg->notify_smtp, show, sizeof(show)));
-	}
-out:
-	if (rc)
-		ns_end(ns);
-	g_free(mail);
 	return rc;
 }
 
@@ -470,134 +325,195 @@ static int ns_sent(struct notify_sender *ns)
 	return rc;
 }
 
-/* ns_failed - RC from notify_smtp_finish: when to try again */
-static void ns_failed(struct notify_sender *ns, int rc, const char *err,
-		      int64_t now_ms)
+/* ns_campaign_got - the details asked for (NULL: not readable, ERR says
+   why); the timer goes on with the mail */
+static void ns_campaign_got(void *arg, const struct provider_campaign *info,
+			    const char *err)
 {
-	int64_t interval = ns->cfg->digest_interval * 1000;
-	int64_t delay = rc == -EAGAIN ? ns->retry_ms : interval;
+	struct notify_sender *ns = arg;
 
-	if (delay < NS_RETRY_MIN_MS)
-		delay = NS_RETRY_MIN_MS;
-	log_error("notify", "%s; %zu items stay queued, next try in %lld s",
-		  err, ns->n, (long long)(delay / 1000));
-	ns->next_ms = now_ms + delay;
-	if (rc == -EAGAIN && ns->retry_ms < interval)
-		ns->retry_ms *= 2;
+	ns->asking = false;
+	if (!info)
+		log_warn("notify", "campaign %s: %s", ns->ask_key,
+			 err && *err ? err : "cannot be read");
+	ns_remember(ns, ns->ask_key, info);
+	if (!ns->in_ask)
+		loop_timer_at(ns->timer, 0);
 }
 
-/* ns_finish - the transfer ended with RES */
-static int ns_finish(struct notify_sender *ns, CURLcode res, int64_t now_ms)
+/* ns_ask_next - ask for the next campaign the items lack; true when an
+   answer is awaited, false when every campaign is known (or cannot be) */
+static bool ns_ask_next(struct notify_sender *ns)
 {
+	struct notify_item *it;
+	char key[128];
+	int rc;
+
+	if (!ns->have_camp)
+		return false;
+	while ((it = ns_missing(ns, key, sizeof(key))) != NULL) {
+		g_strlcpy(ns->ask_key, key, sizeof(ns->ask_key));
+		ns->asking = true;
+		ns->in_ask = true;
+		rc = ns->camp.ask(ns->camp.ctx, it->provider, it->campaign_uid,
+				  ns_campaign_got, ns);
+		ns->in_ask = false;
+		if (rc != 0) {		/* no provider gives its details */
+			ns->asking = false;
+			ns_remember(ns, key, NULL);
+		}
+		if (ns->asking)
+			return true;
+	}
+	return false;
+}
+
+/* ns_flush_end - a flush is over with RC */
+static void ns_flush_end(struct notify_sender *ns, int rc)
+{
+	notify_flushed_fn *done = ns->flushed;
+
+	ns->flushed = NULL;
+	if (done)
+		done(ns->flushed_arg, rc, ns->flushed_items);
+}
+
+/* ns_later - nothing can be done now (RC): look again in DELAY_MS, or end
+   the flush */
+static void ns_later(struct notify_sender *ns, int64_t delay_ms, int rc)
+{
+	if (ns->flushed)
+		ns_flush_end(ns, rc);
+	else
+		loop_timer_at(ns->timer, delay_ms);
+}
+
+static multi_done_fn ns_smtp_done;
+
+/* ns_start - compose the prepared items and start sending them; 0 or
+   -errno */
+static int ns_start(struct notify_sender *ns)
+{
+	struct notify_smtp_cfg sc;
+	char err[512], *mail = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = ns_compose(ns, &mail, &len);
+	if (rc)
+		goto out;
+	ns->easy = curl_easy_init();
+	if (!ns->easy) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	notify_smtp_cfg_from_config(ns->cfg, &sc);
+	rc = notify_smtp_setup(ns->easy, &sc, mail, len, &ns->xfer, err,
+			       sizeof(err));
+	if (rc) {
+		log_error("notify", "cannot send: %s", err);
+		goto out;
+	}
+	if (multi_add(ns->m, ns->easy, ns_smtp_done, ns, err,
+		      sizeof(err)) != 0) {
+		log_error("notify", "cannot send: %s", err);
+		rc = -EIO;
+		goto out;
+	}
+	if (log_get_level() >= BLOG_DEBUG) {
+		char show[1100];
+
+		log_debug("notify", "sending %zu items to %s", ns->n,
+			  url_show(ns->cfg->notify_smtp, show, sizeof(show)));
+	}
+out:
+	if (rc)
+		ns_end(ns);
+	g_free(mail);
+	return rc;
+}
+
+/* ns_smtp_done - the mail's transfer ended with RES */
+static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
+{
+	struct notify_sender *ns = arg;
+	int64_t interval = ns->cfg->digest_interval * 1000, delay;
 	long code = 0;
 	char err[512];
 	int rc;
 
-	curl_easy_getinfo(ns->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
 	rc = notify_smtp_finish(ns->xfer, res, code, err, sizeof(err));
 	ns_end(ns);
 	ns->prepared = false;	/* sent or not, the queue is read again */
 	if (rc) {
-		ns_failed(ns, rc, err, now_ms);
-		return 0;
+		if (ns->flushed) {
+			log_error("notify", "%s; %zu items stay queued for the "
+				  "next run", err, ns->n);
+			ns_flush_end(ns, rc);
+			return;
+		}
+		delay = rc == -EAGAIN ? ns->retry_ms : interval;
+		if (delay < NS_RETRY_MIN_MS)
+			delay = NS_RETRY_MIN_MS;
+		log_error("notify", "%s; %zu items stay queued, next try in "
+			  "%lld s", err, ns->n, (long long)(delay / 1000));
+		if (rc == -EAGAIN && ns->retry_ms < interval)
+			ns->retry_ms *= 2;
+		loop_timer_at(ns->timer, delay);
+		return;
 	}
 	ns->retry_ms = NS_RETRY_MIN_MS;
 	rc = ns_sent(ns);
+	if (ns->flushed) {
+		if (rc) {
+			ns_flush_end(ns, rc);
+			return;
+		}
+		ns->flushed_items += ns->n;
+		loop_timer_at(ns->timer, 0);
+		return;
+	}
 	/* more than one mail's worth waits: on at once */
-	ns->next_ms = ns->n == ns->cap ? now_ms : now_ms + ns_interval_ms(ns);
-	return rc;
+	loop_timer_at(ns->timer, ns->n == ns->cap ? 0 : ns_interval_ms(ns));
 }
 
-int notify_sender_step(struct notify_sender *ns, int64_t now_ms)
+/* ns_due - the timer: read the queue, ask for the campaigns, send */
+static void ns_due(struct loop *l, void *arg)
 {
-	CURLMsg *m;
-	int running = 0, left, rc = 0;
-
-	if (!ns)
-		return 0;
-	if (!ns->easy && !ns->fetch.easy) {
-		if (!ns->prepared) {
-			if (now_ms < ns->next_ms)
-				return 0;
-			if (ns_prepare(ns) != 0) {
-				ns->next_ms = now_ms + NS_RETRY_MIN_MS;
-				return 0;
-			}
-			if (!ns->prepared) {	/* nothing waits */
-				ns->next_ms = now_ms + (ns_interval_ms(ns) ?
-							ns_interval_ms(ns) :
-							1000);
-				return 0;
-			}
-		}
-		/* the campaigns the items name first, then the mail */
-		if (ns_fetch_next(ns) == 0 && ns_start(ns) != 0) {
-			ns->prepared = false;
-			ns->next_ms = now_ms + NS_RETRY_MIN_MS;
-			return 0;
-		}
-	}
-	curl_multi_perform(ns->multi, &running);
-	while ((m = curl_multi_info_read(ns->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		if (ns->fetch.easy && m->easy_handle == ns->fetch.easy) {
-			ns_fetch_done(ns, m->data.result);
-			break;	/* M is gone with the handle */
-		}
-		if (ns->easy && m->easy_handle == ns->easy) {
-			rc = ns_finish(ns, m->data.result, now_ms);
-			break;
-		}
-	}
-	return rc;
-}
-
-/* ns_fetch_blocking - the campaigns the prepared items lack, one blocking
-   request each (bounced process) */
-static void ns_fetch_blocking(struct notify_sender *ns)
-{
-	struct notify_item *it;
-	char key[128];
-
-	while ((it = ns_missing(ns, key, sizeof(key))) != NULL) {
-		if (ns_fetch_setup(ns, it, key) != 0)
-			continue;
-		ns_fetch_done(ns, curl_easy_perform(ns->fetch.easy));
-	}
-}
-
-int notify_sender_flush(struct notify_sender *ns, size_t *items)
-{
-	struct notify_smtp_cfg sc;
-	char err[512], *mail;
-	size_t len;
+	struct notify_sender *ns = arg;
+	int64_t interval = ns_interval_ms(ns);
 	int rc;
 
-	*items = 0;
-	if (!ns)
-		return 0;
-	notify_smtp_cfg_from_config(ns->cfg, &sc);
-	for (;;) {
+	(void)l;
+	if (ns->easy || ns->asking)
+		return;		/* its callback goes on */
+	if (!ns->prepared) {
 		rc = ns_prepare(ns);
-		if (rc || !ns->prepared)
-			return rc;
-		ns_fetch_blocking(ns);
-		mail = NULL;
-		rc = ns_compose(ns, &mail, &len);
-		if (rc)
-			return rc;
-		rc = notify_smtp_send(&sc, mail, len, err, sizeof(err));
-		g_free(mail);
-		ns->prepared = false;
 		if (rc) {
-			log_error("notify", "%s; %zu items stay queued for the "
-				  "next run", err, ns->n);
-			return rc;
+			ns_later(ns, NS_RETRY_MIN_MS, rc);
+			return;
 		}
-		rc = ns_sent(ns);
-		if (rc)
-			return rc;
-		*items += ns->n;
+		if (!ns->prepared) {	/* nothing waits */
+			ns_later(ns, interval ? interval : NS_IDLE_MS, 0);
+			return;
+		}
 	}
+	/* the campaigns the items name first, then the mail */
+	if (ns_ask_next(ns))
+		return;
+	rc = ns_start(ns);
+	if (rc) {
+		ns->prepared = false;
+		ns_later(ns, NS_RETRY_MIN_MS, rc);
+	}
+}
+
+void notify_sender_flush(struct notify_sender *ns, notify_flushed_fn *done,
+			 void *arg)
+{
+	ns->flushed = done;
+	ns->flushed_arg = arg;
+	ns->flushed_items = 0;
+	loop_timer_at(ns->timer, 0);
 }

@@ -6,8 +6,8 @@
  *
  * A subscriber known only by its ids (a "uid:" key: the report or the
  * unsubscribe mail hid the address) can be acted on only by a provider
- * those ids belong to, by the ids (MailWizz, Interspire); webhooks are
- * told of it.
+ * those ids belong to, by the ids; which types can (and whether a soft
+ * bounce is an event rather than a state) their table says (provider.h).
  *
  * Error policy: only state errors (from outbox_enqueue) are returned; a
  * record whose entries are all pending still gets its action, untracked
@@ -21,6 +21,7 @@
 #include "mail_events.h"
 #include "outbox.h"
 #include "plan.h"
+#include "provider.h"
 #include "route.h"
 
 #define PLAN_PROVIDERS_MAX 32	/* bits of plan_result */
@@ -148,20 +149,22 @@ static bool plan_asked(const struct plan *pl, const struct rcpt *r,
 }
 
 /* plan_uid_actor - may provider P act for a subscriber known only by its
-   ids (A's ids as route_ids() found them)? */
+   ids (A's ids as route_ids() found them)?  Its type says. */
 static bool plan_uid_actor(const struct config_provider *p,
 			   const struct action *a)
 {
-	switch (p->type) {
-	case PROVIDER_WEBHOOK:
-		return true;
-	case PROVIDER_MAILWIZZ:
-		return a->subscriber_id[0] &&
-		       (a->list_id[0] || a->campaign_id[0]);
-	case PROVIDER_INTERSPIRE:
-		return a->subscriber_id[0] && a->list_id[0];
-	}
-	return false;
+	const struct provider_ops *ops = provider_ops_of(p);
+
+	return ops && ops->uid_actor && ops->uid_actor(a);
+}
+
+/* plan_soft_event - is a soft bounce an event posted to P, not a state of
+   the address (no entry on the record)? */
+static bool plan_soft_event(const struct config_provider *p)
+{
+	const struct provider_ops *ops = provider_ops_of(p);
+
+	return ops && ops->soft_event;
 }
 
 /* plan_one - operation OP of provider P for ADDR: 0 (queued, or asked
@@ -200,8 +203,9 @@ static int plan_one(const struct plan *pl, struct rcpt *r, const char *addr,
 	if (rc)
 		return rc;
 	*queued = true;
-	/* webhook soft-bounce posts are events, not states of the address */
-	if (p->type == PROVIDER_WEBHOOK && o == OUT_SOFT)
+	/* soft-bounce posts (webhooks) are events, not states of the
+	   address */
+	if (o == OUT_SOFT && plan_soft_event(p))
 		return 0;
 	slot = plan_slot(r);
 	if (!slot)

@@ -77,6 +77,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "arf.h"
 #include "iem_xml.h"
 #include "mail_events.h"
 #include "provider.h"
@@ -774,8 +775,57 @@ static void iem_release(struct provider *p)
 	p->priv = NULL;
 }
 
+/* iem_route - Interspire records no campaign bounces: complaints and
+   unsubscribes, a hard or escalated bounce unsubscribes */
+static int iem_route(const struct config_provider *p, const struct event *ev,
+		     enum rcpt_outcome o, struct route_op *op)
+{
+	(void)p;
+	(void)ev;
+	return route_plain(o, false, op);
+}
+
+/* iem_ids - the list and subscriber ids of EV (X-Mailer-LID and
+   X-Mailer-RecptId), both or neither */
+static void iem_ids(const struct config_provider *p, const struct event *ev,
+		    struct action *a)
+{
+	const struct event_extra *x = ev->x;
+
+	(void)p;
+	if (x && x->iem_list_id && x->iem_subscriber_id &&
+	    route_iem_id_ok(x->iem_list_id) &&
+	    route_iem_id_ok(x->iem_subscriber_id)) {
+		g_strlcpy(a->list_id, x->iem_list_id, sizeof(a->list_id));
+		g_strlcpy(a->subscriber_id, x->iem_subscriber_id,
+			  sizeof(a->subscriber_id));
+	}
+}
+
+/* iem_uid_actor - Interspire acts by list and subscriber id */
+static bool iem_uid_actor(const struct action *a)
+{
+	return a->subscriber_id[0] && a->list_id[0];
+}
+
+/* iem_report_kind - an Interspire list id (X-Mailer-LID) in R */
+static bool iem_report_kind(const struct arf_report *r, char *why,
+			    size_t whylen)
+{
+	if (!route_iem_id_ok(r->mailer_lid))
+		return false;
+	snprintf(why, whylen, "X-Mailer-LID %s (an Interspire provider is "
+		 "configured)", r->mailer_lid);
+	return true;
+}
+
 const struct provider_ops provider_interspire_ops = {
 	.type = "interspire",
+	.label = "Interspire",
+	.route = iem_route,
+	.ids = iem_ids,
+	.uid_actor = iem_uid_actor,
+	.report_kind = iem_report_kind,
 	.init = iem_init,
 	.build = iem_build,
 	.parse = iem_parse,

@@ -78,7 +78,7 @@
 #include "addr.h"
 #include "errmsg.h"
 #include "mail_events.h"
-#include "mailwizz_campaign.h"
+#include "mailwizz_route.h"
 #include "mailwizz_sign.h"
 #include "timeparse.h"
 #include "provider.h"
@@ -1337,29 +1337,15 @@ static enum provider_result mw_probe_parse(struct provider *p,
 	return v;
 }
 
-const struct provider_ops provider_mailwizz_ops = {
-	.type = "mailwizz",
-	.init = mw_init,
-	.build = mw_build,
-	.parse = mw_parse,
-	.release = mw_release,
-	.probe = mw_probe,
-	.probe_parse = mw_probe_parse,
-};
+/* ---- campaign details for the operator's mail ------------------------ */
 
-/* ---- campaign details (mailwizz_campaign.h) ---------------------------- */
-
-int mailwizz_campaign_request(struct provider *p, const char *uid,
-			      int64_t now, struct http_req *req, char *err,
-			      size_t errlen)
+/* mw_campaign_request - GET campaigns/UID, signed or keyed */
+static int mw_campaign_request(struct provider *p, const char *uid,
+			       int64_t now, struct http_req *req, char *err,
+			       size_t errlen)
 {
 	struct mw_call call = { 0 };
 
-	if (p->ops != &provider_mailwizz_ops) {
-		snprintf(err, errlen, "provider %s is not a MailWizz one",
-			 p->cfg->name);
-		return -1;
-	}
 	if (!mw_uid_valid(uid, ACTION_ID_MAX)) {
 		snprintf(err, errlen, "campaign uid is not 13 of [a-z0-9]");
 		return -1;
@@ -1388,15 +1374,18 @@ static void mw_info_str(char *dst, size_t cap, const cJSON *v)
 	g_string_free(s, TRUE);
 }
 
-int mailwizz_campaign_parse(const struct http_resp *resp,
-			    struct mw_campaign_info *info, char *err,
-			    size_t errlen)
+/* mw_campaign_parse - name, subject, list and send time of the answer */
+static int mw_campaign_parse(struct provider *p,
+			     const struct http_resp *resp,
+			     struct provider_campaign *info, char *err,
+			     size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
 	const cJSON *rec, *list, *at;
 	cJSON *root = NULL;
 	int rc = -EINVAL;
 
+	(void)p;
 	memset(info, 0, sizeof(*info));
 	if (resp->status == 404) {
 		snprintf(err, errlen, "no such campaign (HTTP 404)");
@@ -1440,3 +1429,22 @@ out:
 	cJSON_Delete(root);
 	return rc;
 }
+
+const struct provider_ops provider_mailwizz_ops = {
+	.type = "mailwizz",
+	.label = "MailWizz",
+	.route = mailwizz_route,
+	.ids = mailwizz_ids,
+	.uid_actor = mailwizz_uid_actor,
+	.report_own = mailwizz_report_own,
+	.report_kind = mailwizz_report_kind,
+	.notify_ids = mailwizz_notify_ids,
+	.init = mw_init,
+	.build = mw_build,
+	.parse = mw_parse,
+	.release = mw_release,
+	.probe = mw_probe,
+	.probe_parse = mw_probe_parse,
+	.campaign_request = mw_campaign_request,
+	.campaign_parse = mw_campaign_parse,
+};

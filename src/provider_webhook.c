@@ -258,8 +258,40 @@ static void webhook_release(struct provider *p)
 	p->priv = NULL;
 }
 
+/* webhook_route - every suppression, and every soft bounce as an event */
+static int webhook_route(const struct config_provider *p,
+			 const struct event *ev, enum rcpt_outcome o,
+			 struct route_op *op)
+{
+	(void)p;
+	(void)ev;
+	return route_plain(o, true, op);
+}
+
+/* webhook_uid_actor - a webhook is told of a subscriber known by ids too */
+static bool webhook_uid_actor(const struct action *a)
+{
+	(void)a;
+	return true;
+}
+
+/* webhook_describe - "posted EVENT ADDR" */
+static bool webhook_describe(const struct action *a, long status,
+			     unsigned spawned, char *buf, size_t len)
+{
+	(void)status;
+	(void)spawned;
+	snprintf(buf, len, "posted %s %s", event_class_name(a->klass), a->addr);
+	return true;
+}
+
 const struct provider_ops provider_webhook_ops = {
 	.type = "webhook",
+	.label = "webhook",
+	.route = webhook_route,
+	.uid_actor = webhook_uid_actor,
+	.soft_event = true,
+	.describe = webhook_describe,
 	.init = webhook_init,
 	.build = webhook_build,
 	.parse = webhook_parse,

@@ -17,7 +17,7 @@
 #include "exitcodes.h"
 #include "ingest.h"
 #include "log.h"
-#include "loop.h"
+#include "loop_watch.h"
 #include "run_priv.h"
 #include "spool_mail.h"
 
@@ -32,7 +32,7 @@ int run_mail_start(struct run *r)
 	}
 	r->sm_cfg = r->in_cfg;
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
-		if (loop_watch(r->loop, spool_mail_new_dir(r->sm, k),
+		if (loop_watch_dir(r->watch, spool_mail_new_dir(r->sm, k),
 			       RUN_WATCH_MAIL + k, err, sizeof(err)) != 0) {
 			fprintf(stderr, "bounced: %s\n", err);
 			return EXIT_SOFTWARE;
@@ -55,7 +55,7 @@ void run_mail_note(struct run *r, int tag)
 	if (r->mail_watch_lost && r->sm) {
 		r->mail_watch_lost = false;
 		for (k = 0; k < SPOOL_MAIL_KINDS; k++)
-			if (loop_watch(r->loop, spool_mail_new_dir(r->sm, k),
+			if (loop_watch_dir(r->watch, spool_mail_new_dir(r->sm, k),
 				       RUN_WATCH_MAIL + k, err,
 				       sizeof(err)) != 0)
 				r->mail_watch_lost = true;

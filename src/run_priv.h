@@ -1,8 +1,9 @@
 /*
  * run_priv.h - what the files of `bounced run` share: the worker's state.
  *
- * cmd_run.c is the command (options, lock, start, the loop, signals,
- * exit); run_take.c takes the files of the spool one at a time, in bounded
+ * cmd_run.c is the command (options, lock, start, the loop's callbacks:
+ * signals, names, the tick, the ingest slices, shutdown; exit);
+ * run_take.c takes the files of the spool one at a time, in bounded
  * steps, and decides where each goes (done/ or failed/); run_reload.c is
  * SIGHUP.
  */
@@ -21,7 +22,11 @@ struct ingest;
 struct ingest_job;
 struct lockfile;
 struct loop;
+struct loop_signals;
+struct loop_timer;
+struct loop_watch;
 struct metrics;
+struct multi;
 struct spool;
 struct spool_mail;
 struct notify_sender;
@@ -37,7 +42,14 @@ struct run {
 	GPtrArray *configs;		/* struct config * loaded by reloads */
 	struct state *st;
 	struct spool *sp;
-	struct loop *loop;
+	struct loop *loop;		/* everything below runs on its turns */
+	struct loop_signals *signals;	/* TERM, INT, HUP */
+	struct loop_watch *watch;	/* SPOOL/acct and the maildirs */
+	struct multi *multi;		/* the curl transfers */
+	struct loop_timer *tick;	/* the periodic work, every second */
+	struct loop_timer *work;	/* ingest slices, swaps */
+	struct loop_timer *deadline_timer; /* shutdown-timeout */
+	int ex;				/* exit code a callback decided */
 	struct lockfile *lock;		/* STATE/bounced.lock */
 	struct lockfile *spool_lock;	/* SPOOL/bounced.lock */
 
@@ -116,5 +128,9 @@ void run_swap(struct run *r);
 /* run_configs_gc - free the reloaded configurations no part uses any
    more; run_reload.c */
 void run_configs_gc(struct run *r);
+
+/* run_dispatch_wire - the dispatcher in R->d (new, or swapped in) hooked
+   to the worker and started (cmd_run.c) */
+void run_dispatch_wire(struct run *r);
 
 #endif

@@ -121,6 +121,7 @@ void run_swap(struct run *r)
 		r->d_cfg = r->d_next_cfg;
 		r->d_next = NULL;
 		r->d_next_cfg = NULL;
+		run_dispatch_wire(r);
 		log_info("run", "providers set up anew from the new "
 			 "configuration: %u configured", dispatch_providers(r->d));
 	}
@@ -160,7 +161,8 @@ static int run_reload_check(struct run *r, const char *path,
 		goto out;
 	}
 	if (!run_providers_equal(target, *ncfg) &&
-	    dispatch_new(nd, *ncfg, r->st, err, sizeof(err)) != 0) {
+	    dispatch_new(nd, *ncfg, r->st, r->loop, r->multi, err,
+			 sizeof(err)) != 0) {
 		log_error("run", "SIGHUP: %s; the configuration in force is "
 			  "kept", err);
 		goto out;

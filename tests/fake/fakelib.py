@@ -16,7 +16,7 @@ connections dropped without an answer), and has a small control API under
   GET    /__fake/health     {"status":"ok","name":...,"port":...}
   POST   /__fake/shutdown   answer, then stop the server
 
-It runs either in-process (start()/stop()/port/calls()) or as a program
+It runs either in-process (start()/stop()/port/calls()/received()) or as a program
 (run_main(): prints "READY <port>" on stdout once it listens, stops on
 SIGTERM/SIGINT or /__fake/shutdown).  Subclasses implement handle().
 
@@ -269,6 +269,7 @@ class FakeServer:
         self._log_file = None
         self._lock = threading.RLock()
         self._calls = []
+        self._received = 0
         self._seq = 0
         self._seed = seed
         self._rng = random.Random(seed)
@@ -345,6 +346,13 @@ class FakeServer:
         """A copy of the call log (list of dicts, oldest first)."""
         with self._lock:
             return json.loads(json.dumps(self._calls))
+
+    def received(self):
+        """How many requests were read so far (control ones aside),
+        answered or still being answered: a test waits on this for
+        requests under way at a slow fake."""
+        with self._lock:
+            return self._received
 
     def clear_calls(self):
         """Empty the call log."""
@@ -476,6 +484,8 @@ class FakeServer:
             if after:
                 threading.Thread(target=after, daemon=True).start()
             return
+        with self._lock:
+            self._received += 1
         entry = {'time': t0, 'method': req.method, 'path': req.path,
                  'target': req.target, 'query': req.query, 'headers': headers,
                  'body': req.text(), 'parsed': None, 'status': None}

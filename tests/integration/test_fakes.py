@@ -1104,6 +1104,25 @@ class WebhookTest(unittest.TestCase):
         self.assertEqual([c['status'] for c in self.fake.calls()][-4:],
                          [200, 401, 401, 401])
 
+    def test_received_counts_requests_under_way(self):
+        """received() counts a request as soon as it is read, before a
+        slow answer; the call log only once it is answered"""
+        body = b'{"event":"hard","address":"a@example.com"}'
+        sig = webhook.sign('s3cret', body)
+        before = self.fake.received()
+        self.fake.configure(latency_ms=600)
+        t = threading.Thread(target=self.post, args=(body, sig))
+        t.start()
+        end = time.monotonic() + 5
+        while self.fake.received() == before and time.monotonic() < end:
+            time.sleep(0.01)
+        self.assertEqual(self.fake.received(), before + 1)
+        self.assertEqual(self.fake.events(), [])        # still under way
+        t.join()
+        self.assertEqual(len(self.fake.events()), 1)
+        self.post(b'{}', None, path='/__fake/health')   # control: not counted
+        self.assertEqual(self.fake.received(), before + 1)
+
     def test_status_and_errors(self):
         body = b'{"event":"complaint"}'
         sig = webhook.sign('s3cret', body)

@@ -751,3 +751,10 @@ class TestNotifyRun(RunTestCase, NotifyCase):
         host = socket.gethostname()
         self.assertEqual(subjects, ['bounced: 1 complaint on %s' % host,
                                     'bounced: 1 unsubscribe on %s' % host])
+        # the unsubscribe mail names a campaign: its details were asked of
+        # MailWizz (through the worker's providers) and shown
+        unsub = [self.text_of(m)[1] for m in mta.messages()
+                 if 'unsubscribe' in self.text_of(m)[0]['Subject']]
+        self.assertIn(CAMPAIGN, unsub[0])
+        self.assertIn('November', unsub[0])
+        self.assertEqual(routes(fake)['GET /api/campaigns/%s' % CAMPAIGN], 1)

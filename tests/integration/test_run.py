@@ -326,7 +326,8 @@ class TestSignals(RunTestCase):
         self.drop('acct-t.csv', hard_file(addrs))
         self.wait_for(lambda: 'acct-t.csv' in self.spool_files('done'),
                       5 * SLOW, 'the file was not taken')
-        time.sleep(0.4)         # two requests under way, for 1.1 s more
+        self.wait_for(lambda: fake.received() >= 2, 5 * SLOW,
+                      'no request under way')  # for 1.5 s from there
         rc, took = self.stop(p)
         self.assertEqual(rc, EX_OK, self.log(p))
         self.assertGreater(took, 0.5, 'did not wait for the requests')
@@ -355,7 +356,8 @@ class TestSignals(RunTestCase):
         self.drop('acct-s.csv', hard_file(addrs))
         self.wait_for(lambda: 'acct-s.csv' in self.spool_files('done'),
                       5 * SLOW, 'the file was not taken')
-        time.sleep(0.3)
+        self.wait_for(lambda: fake.received() >= 2, 5 * SLOW,
+                      'no request under way')
         rc, took = self.stop(p)
         self.assertEqual(rc, EX_OK, self.log(p))
         self.assertLess(took, 3.0 * SLOW)
@@ -424,7 +426,8 @@ class TestSignals(RunTestCase):
         self.drop('acct-h.csv', hard_file(addrs))
         self.wait_for(lambda: 'acct-h.csv' in self.spool_files('done'),
                       5 * SLOW, 'the file was not taken')
-        time.sleep(0.2)                 # one request under way
+        self.wait_for(lambda: fake.received() >= 1, 5 * SLOW,
+                      'no request under way')
         self.hook_config(fake, concurrency=4)
         p.send_signal(signal.SIGHUP)
         self.wait_for(lambda: 'providers set up anew from' in self.log(p),

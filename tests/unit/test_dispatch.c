@@ -12,9 +12,12 @@
  * a redirect and an action past its max age go to the dead table; an
  * answer over 1 MiB is retried; the recipient's action entry follows
  * (done, dead, outstanding through MailWizz follow-up actions); unknown
- * providers' actions stay, warned once; the poll never sleeps past the
- * next due action; dispatch_stop() starts nothing new but lets transfers
- * finish; a full map is grown and the results written.  What the fakes
+ * providers' actions stay, warned once; the dispatcher's loop timer
+ * follows the schedule (an action starts when it falls due, not at the
+ * next look); dispatch_stop() starts nothing new but lets transfers
+ * finish; a full map is grown and the results written.  The dispatcher
+ * runs on a loop and a curl multi handle of the test's (loop.h, multi.h):
+ * step() is one turn of it.  What the fakes
  * cannot answer (a huge body, a redirect) comes from a one-connection
  * server in a thread of this test.
  */
@@ -46,6 +49,8 @@
 #include "config.h"
 #include "dispatch.h"
 #include "log.h"
+#include "loop.h"
+#include "multi.h"
 #include "outbox.h"
 #include "state.h"
 
@@ -61,7 +66,10 @@ struct ctx {
 	char *dir;
 	struct state *st;
 	struct config *cfg;
+	struct loop *l;		/* the dispatcher's steps run on its turns */
+	struct multi *m;
 	struct dispatch *d;
+	int step_rc;		/* the first state error of a step */
 	struct fake hook;	/* the webhook fake shared by every test */
 	struct fake extra;	/* a second fake of one test (stopped in teardown) */
 	char *log;		/* the log file of the test */
@@ -203,6 +211,23 @@ static void fake_reset(const struct fake *f)
 
 /* ---- helpers: state, config, outbox ---- */
 
+/* stepped - after each dispatcher step: keep its first state error */
+static void stepped(void *arg, int rc)
+{
+	struct ctx *c = arg;
+
+	if (rc != 0 && c->step_rc == 0)
+		c->step_rc = rc;
+}
+
+/* step - one turn of the loop, waiting at most MS; the dispatcher's steps
+   in it wrote without state errors */
+static void step(struct ctx *c, int ms)
+{
+	assert_int_equal(loop_once(c->l, ms), 0);
+	assert_int_equal(c->step_rc, 0);
+}
+
 /* use_config - load INI (printf format) and make the dispatcher */
 static void use_config(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -225,8 +250,11 @@ static void use_config(struct ctx *c, const char *fmt, ...)
 	fclose(fp);
 	if (config_load(path, &c->cfg, warn, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
-	if (dispatch_new(&c->d, c->cfg, c->st, err, sizeof(err)) != 0)
+	if (dispatch_new(&c->d, c->cfg, c->st, c->l, c->m, err,
+			 sizeof(err)) != 0)
 		fail_msg("dispatch_new: %s", err);
+	dispatch_on_step(c->d, stepped, c);
+	dispatch_kick(c->d);
 	g_ptr_array_free(warn, TRUE);
 	g_free(text);
 	g_free(path);
@@ -243,10 +271,13 @@ static void hook_config(struct ctx *c, int concurrency, const char *extra)
 		   c->hook.port, concurrency, extra ? extra : "");
 }
 
-/* enqueue - a root action for PROV and ADDR, with its recipient entry;
-   CREATED_MS / DUE_MS 0 = now; returns its id */
-static uint64_t enqueue_at(struct ctx *c, const char *prov, const char *addr,
-			   uint8_t op, int64_t created_ms, int64_t due_ms)
+/* enqueue_quiet - a root action for PROV and ADDR, with its recipient
+   entry, as another process queues it (the dispatcher is not told: it
+   learns it from the journal); CREATED_MS / DUE_MS 0 = now; returns its
+   id */
+static uint64_t enqueue_quiet(struct ctx *c, const char *prov,
+			      const char *addr, uint8_t op, int64_t created_ms,
+			      int64_t due_ms)
 {
 	struct rcpt_action *e;
 	struct action a;
@@ -281,6 +312,17 @@ static uint64_t enqueue_at(struct ctx *c, const char *prov, const char *addr,
 	assert_int_equal(state_rcpt_put(c->st, txn, addr, &r), 0);
 	assert_int_equal(state_commit(txn), 0);
 	return a.id;
+}
+
+/* enqueue_at - as enqueue_quiet, and the dispatcher told, as the worker's
+   ingest tells it */
+static uint64_t enqueue_at(struct ctx *c, const char *prov, const char *addr,
+			   uint8_t op, int64_t created_ms, int64_t due_ms)
+{
+	uint64_t id = enqueue_quiet(c, prov, addr, op, created_ms, due_ms);
+
+	dispatch_kick(c->d);
+	return id;
 }
 
 static uint64_t enqueue(struct ctx *c, const char *prov, const char *addr)
@@ -362,7 +404,7 @@ static int logged(struct ctx *c, const char *needle)
 
 typedef bool (*until_fn)(struct ctx *c, void *arg);
 
-/* run - dispatch steps until DONE says so (fail after MAX_MS); returns the
+/* run - turns of the loop until DONE says so (fail after MAX_MS); returns the
    most transfers seen in flight */
 static unsigned run(struct ctx *c, until_fn done, void *arg, int max_ms)
 {
@@ -370,7 +412,7 @@ static unsigned run(struct ctx *c, until_fn done, void *arg, int max_ms)
 	unsigned most = 0;
 
 	for (;;) {
-		assert_int_equal(dispatch_step(c->d, 50), 0);
+		step(c, 50);
 		if (dispatch_in_flight(c->d) > most)
 			most = dispatch_in_flight(c->d);
 		if (done(c, arg))
@@ -431,6 +473,9 @@ static int setup(void **state)
 
 	c->dir = g_dir_make_tmp("bounced-dispatch-XXXXXX", NULL);
 	assert_non_null(c->dir);
+	c->l = loop_new();
+	if (multi_new(&c->m, c->l, err, sizeof(err)) != 0)
+		fail_msg("multi_new: %s", err);
 	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
 		fail_msg("state_open: %s", err);
 	c->log = g_build_filename(c->dir, "bounced.log", NULL);
@@ -463,6 +508,8 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 
 	dispatch_free(c->d);
+	multi_free(c->m);
+	loop_free(c->l);
 	fake_stop(&c->extra);
 	log_open("-");
 	g_free(c->log);
@@ -831,7 +878,7 @@ static void test_unknown_provider(void **state)
 	enqueue(c, "hook", "sent@example.com");
 	run(c, until_done, &one, 5000);
 	for (i = 0; i < 5; i++)
-		assert_int_equal(dispatch_step(c->d, 10), 0);
+		step(c, 10);
 	pend = actions(c, false);
 	assert_int_equal(pend->len, 1);
 	assert_string_equal(g_array_index(pend, struct action, 0).provider, "gone");
@@ -846,7 +893,9 @@ static void test_unknown_provider(void **state)
 	assert_int_equal(dispatch_next_due(c->d, &in_ms), -EAGAIN);
 }
 
-/* the poll never sleeps past the next due action; next_due says when */
+/* the dispatcher's timer follows the schedule: an action due in 300 ms
+   starts then (not at the next once-a-second look, not before); next_due
+   says when */
 static void test_next_due(void **state)
 {
 	struct ctx *c = *state;
@@ -855,15 +904,17 @@ static void test_next_due(void **state)
 
 	hook_config(c, 1, NULL);
 	assert_int_equal(dispatch_next_due(c->d, &in_ms), -ENOENT);
-	enqueue_at(c, "hook", "later@example.com", OP_COMPLAINT, 0,
-		   now_ms() + 700);
-	assert_int_equal(dispatch_next_due(c->d, &in_ms), 0);
-	assert_true(in_ms > 500 && in_ms <= 700);
+	step(c, 0);		/* the first step: nothing to do */
 	t0 = now_ms();
-	assert_int_equal(dispatch_step(c->d, 10000), 0);
+	enqueue_at(c, "hook", "later@example.com", OP_COMPLAINT, 0, t0 + 300);
+	assert_int_equal(dispatch_next_due(c->d, &in_ms), 0);
+	assert_true(in_ms > 200 && in_ms <= 300);
+	while (dispatch_in_flight(c->d) == 0 && counts(c, 0).done == 0 &&
+	       now_ms() - t0 < 5000)
+		step(c, 10000);
 	took = now_ms() - t0;
-	if (took < 500 || took > 1500)
-		fail_msg("a step with an action due in 700 ms took %lld ms",
+	if (took < 250 || took > 800)
+		fail_msg("an action due in 300 ms started after %lld ms",
 			 (long long)took);
 	run(c, until_empty, NULL, 5000);
 	calls = fake_calls(&c->hook);
@@ -896,7 +947,7 @@ static void test_stop(void **state)
 	dispatch_stop(c->d);
 	end = now_ms() + 1500;
 	while (now_ms() < end)
-		assert_int_equal(dispatch_step(c->d, 50), 0);
+		step(c, 50);
 	assert_int_equal(dispatch_in_flight(c->d), 0);
 	assert_int_equal(counts(c, 0).done, 1);
 	assert_int_equal(count_actions(c, false), 1);
@@ -940,7 +991,7 @@ static void test_spawn_outstanding(void **state)
 		struct rcpt_action e;
 
 		assert_true(now_ms() < end);
-		assert_int_equal(dispatch_step(c->d, 50), 0);
+		step(c, 50);
 		e = entry(c, "john@doe.com", id);
 		if (e.outstanding > most)
 			most = e.outstanding;
@@ -1173,7 +1224,7 @@ static void test_schedule_state_without_journal(void **state)
 static void test_schedule_learns_new_actions(void **state)
 {
 	struct ctx *c = *state;
-	int64_t in_ms = -1;
+	int64_t in_ms = -1, t0;
 	MDB_txn *txn;
 	uint64_t id;
 	GArray *dead;
@@ -1208,11 +1259,14 @@ static void test_schedule_learns_new_actions(void **state)
 	assert_int_equal(counts(c, 0).done, 11);
 	assert_int_equal(logged(c, "posted hard again@example.com"), 1);
 	/* pruned to the newest entry (numbering goes on from it) */
-	for (i = 0; i < 40 && journal_entries(c) > 1; i++)
-		assert_int_equal(dispatch_step(c->d, 50), 0);
+	for (i = 0; i < 80 && journal_entries(c) > 1; i++)
+		step(c, 50);
 	assert_int_equal(journal_entries(c), 1);
-	enqueue(c, "hook", "after@example.com");
+	/* queued by another process: found by the once-a-second look */
+	t0 = now_ms();
+	enqueue_quiet(c, "hook", "after@example.com", OP_UNSUBSCRIBE, 0, 0);
 	run(c, until_empty, NULL, 5000);
+	assert_true(now_ms() - t0 < 2000);
 	assert_int_equal(logged(c, "posted hard after@example.com"), 1);
 }
 

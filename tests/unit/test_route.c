@@ -14,6 +14,7 @@
 
 #include "action.h"
 #include "rcpt.h"
+#include "mailwizz_route.h"
 #include "route.h"
 
 static char *news[] = { "news-*@bounces.example.com", "Newsletter@MW.example.com", NULL };
@@ -197,36 +198,36 @@ static void test_list_uid(void **state)
 
 	(void)state;
 	/* MailWizz's own form: "<list uid> <display name>" */
-	assert_int_equal(route_list_uid(&p, " ab123cd456ef7 <Weekly news> ",
+	assert_int_equal(mailwizz_list_uid(&p, " ab123cd456ef7 <Weekly news> ",
 					out, sizeof(out)), 0);
 	assert_string_equal(out, "ab123cd456ef7");
-	assert_int_equal(route_list_uid(&p, "ab123cd456ef <x>", out,
+	assert_int_equal(mailwizz_list_uid(&p, "ab123cd456ef <x>", out,
 					sizeof(out)), -1);
-	assert_int_equal(route_list_uid(&p, "AB123CD456EF7 <x>", out,
+	assert_int_equal(mailwizz_list_uid(&p, "AB123CD456EF7 <x>", out,
 					sizeof(out)), -1);
-	assert_int_equal(route_list_uid(&p, "ab123cd456ef78 <x>", out,
+	assert_int_equal(mailwizz_list_uid(&p, "ab123cd456ef78 <x>", out,
 					sizeof(out)), -1);
-	assert_int_equal(route_list_uid(&p, "", out, sizeof(out)), -1);
+	assert_int_equal(mailwizz_list_uid(&p, "", out, sizeof(out)), -1);
 	/* the bare form, also by default */
-	assert_int_equal(route_list_uid(&p, "<ab123cd456ef7>", out,
+	assert_int_equal(mailwizz_list_uid(&p, "<ab123cd456ef7>", out,
 					sizeof(out)), 0);
 	assert_string_equal(out, "ab123cd456ef7");
-	assert_int_equal(route_list_uid(&p, NULL, out, sizeof(out)), -1);
+	assert_int_equal(mailwizz_list_uid(&p, NULL, out, sizeof(out)), -1);
 	/* an RFC 2919 form by configuration; literal text is literal */
 	p.list_id = "* <[LIST_UID].lists.example.com>";
-	assert_int_equal(route_list_uid(&p, "News <ab123cd456ef7.lists."
+	assert_int_equal(mailwizz_list_uid(&p, "News <ab123cd456ef7.lists."
 					"EXAMPLE.com>", out, sizeof(out)), 0);
 	assert_string_equal(out, "ab123cd456ef7");
-	assert_int_equal(route_list_uid(&p, "News <ab123cd456ef7.listsXexample"
+	assert_int_equal(mailwizz_list_uid(&p, "News <ab123cd456ef7.listsXexample"
 					".com>", out, sizeof(out)), -1);
-	assert_int_equal(route_list_uid(&p, "ab123cd456ef7 <News>", out,
+	assert_int_equal(mailwizz_list_uid(&p, "ab123cd456ef7 <News>", out,
 					sizeof(out)), -1);
 	/* several forms, blanks around them ignored */
 	p.list_id = " x-[LIST_UID] ; * <[LIST_UID].lists.example.com> ";
-	assert_int_equal(route_list_uid(&p, "x-cd123cd456ef7", out,
+	assert_int_equal(mailwizz_list_uid(&p, "x-cd123cd456ef7", out,
 					sizeof(out)), 0);
 	assert_string_equal(out, "cd123cd456ef7");
-	assert_int_equal(route_list_uid(&p, "N <ef123cd456ef7.lists.example."
+	assert_int_equal(mailwizz_list_uid(&p, "N <ef123cd456ef7.lists.example."
 					"com>", out, sizeof(out)), 0);
 	assert_string_equal(out, "ef123cd456ef7");
 }
