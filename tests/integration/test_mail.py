@@ -237,10 +237,13 @@ class TestProcessMail(MailCase):
         # once named, the hidden one is a complaint like any other
         self.assertEqual(st[(OTHER, 'hidden@example.org')], 'unsubscribed')
         self.assertEqual(st[(LIST, 'happy.reader@example.net')], 'confirmed')
-        # Jane's unsubscribe mail was told to the campaign, but MailWizz
-        # keeps such a record only for a subscriber still confirmed, and
-        # her complaint (the fbl maildir is taken first) unsubscribed her
-        self.assertEqual(fake.get_data()['track_unsubscribes'], [])
+        # Jane's unsubscribe mail was told to the campaign; MailWizz keeps
+        # such a record only for a subscriber still confirmed, so whether
+        # it stays depends on which of the two calls, sent side by side,
+        # the server took first: at most hers, never anyone else's
+        self.assertIn([t['subscriber_uid'] for t in
+                       fake.get_data()['track_unsubscribes']],
+                      ([], [JANE_UID]))
 
         self.assertEqual(self.ls('done'), [
             'fbl.anon_mailwizz.eml', 'fbl.not_spam.eml', 'fbl.yahoo.eml',

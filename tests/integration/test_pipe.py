@@ -126,12 +126,15 @@ class TestPipe(PipeTestCase):
         self.assertEqual(self.status('third@example.com'), 'hard')
 
     def test_latency_with_short_interval(self):
-        """with batch-interval 200ms a record is in the state well within
-        a second, whether the writer goes quiet or keeps trickling"""
+        """with batch-interval 200ms a record is in the state within a
+        second (two on a machine busy with other tests), whether the writer
+        goes quiet or keeps trickling"""
         self.write_config(bounced={'batch-interval': '200ms'})
         p = self.start_pipe()
         self.send(p, HEADER)
-        limit = 3.0 if sanitized() else 1.0
+        # the wait includes a bouncectl start per poll: on a loaded
+        # two-core machine that alone can cost a good part of a second
+        limit = 3.0 if sanitized() else 2.0
         took = []
         for i in range(5):
             self.send(p, bounce('quiet%d@example.com' % i))
