@@ -5,9 +5,10 @@
  * Recipients are read, changed by rcpt_apply() and written back in address
  * order.  Deliveries and ignored records of addresses bounced has never seen
  * create nothing (a full `d` log would otherwise store every recipient).
- * When the map is full the transaction is aborted, the map doubled and the
- * batch applied again from the start: nothing of a failed attempt survives,
- * so counts and logs are taken from the attempt that committed.
+ * The transaction is state_write()'s: when the map is full it is aborted,
+ * the map doubled and the batch applied again from the start; nothing of
+ * a failed attempt survives, so counts and logs are taken from the
+ * attempt that committed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +21,6 @@
 #include "log.h"
 #include "mail_events.h"
 #include "rcpt_rules.h"
-
-#define INGEST_GROW_TRIES 12
 
 /* ingest_count_outcome - one applied event into C */
 static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
@@ -161,54 +160,54 @@ static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
 	return 0;
 }
 
-/* ingest_try_commit - one attempt; C gets the outcome counts */
-static int ingest_try_commit(struct ingest *in, struct ingest_src *src,
-			     struct batch_rcpt **arr, size_t n, bool final,
-			     struct ingest_counts *c, int64_t now)
+struct ingest_try {
+	struct ingest *in;
+	struct ingest_src *src;
+	struct batch_rcpt **arr;
+	size_t n;
+	bool final;
+	int64_t now;
+	struct ingest_counts c;		/* the outcome counts */
+	struct file_rec rec;		/* the file's record as written */
+};
+
+/* ingest_try_commit - the batch in TXN (state_write_fn) */
+static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 {
-	MDB_txn *txn = NULL;
-	struct file_rec rec = src->rec;
+	struct ingest_try *t = arg;
+	struct ingest_src *src = t->src;
+	struct ingest_counts *c = &t->c;
+	struct file_rec *rec = &t->rec;
 	size_t i;
 	int rc;
 
-	rc = state_begin(in->st, true, &txn);
-	if (rc)
-		return rc;
-	for (i = 0; i < n; i++) {
-		rc = ingest_apply_rcpt(in, txn, arr[i], c, now);
+	*c = src->pending;
+	*rec = src->rec;
+	for (i = 0; i < t->n; i++) {
+		rc = ingest_apply_rcpt(t->in, txn, t->arr[i], c, t->now);
 		if (rc) {
 			if (rc != -ENOSPC)
 				log_error("ingest", "cannot write the record of '%s': %s",
-					  arr[i]->addr, state_strerror(rc));
-			goto abort;
+					  t->arr[i]->addr, state_strerror(rc));
+			return rc;
 		}
 	}
 	if (src->key) {
 		/* never behind what an earlier run committed: while the rows
 		   before the resume point are read again, the reader is */
-		rec.offset = src->csv ? csv_reader_offset(src->csv) : src->size;
-		if (rec.offset < src->rec.offset)
-			rec.offset = src->rec.offset;
-		rec.lines = src->lines > rec.lines ? src->lines : rec.lines;
-		rec.records += c->records;
-		rec.bad += c->bad;
-		rec.status = final ? FILE_DONE : FILE_PARTIAL;
-		rec.updated = now;
-		rc = state_file_put(in->st, txn, src->key, &rec);
+		rec->offset = src->csv ? csv_reader_offset(src->csv) : src->size;
+		if (rec->offset < src->rec.offset)
+			rec->offset = src->rec.offset;
+		rec->lines = src->lines > rec->lines ? src->lines : rec->lines;
+		rec->records += c->records;
+		rec->bad += c->bad;
+		rec->status = t->final ? FILE_DONE : FILE_PARTIAL;
+		rec->updated = t->now;
+		rc = state_file_put(st, txn, src->key, rec);
 		if (rc)
-			goto abort;
+			return rc;
 	}
-	rc = ingest_add_meta(in, txn, c);
-	if (rc)
-		goto abort;
-	rc = state_commit(txn);
-	txn = NULL;
-	if (rc == 0 && src->key)
-		src->rec = rec;
-	return rc;
-abort:
-	state_abort(txn);
-	return rc;
+	return ingest_add_meta(t->in, txn, c);
 }
 
 /* ingest_why - what made an address suppressed, for the log */
@@ -359,38 +358,28 @@ static bool ingest_nothing_new(const struct ingest *in,
 
 int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 {
-	struct batch_rcpt **arr = NULL;
-	struct ingest_counts c;
-	size_t n = 0;
-	int tries, rc;
-	int64_t now = (int64_t)time(NULL);
+	struct ingest_try t = { .in = in, .src = src, .final = final,
+				.now = (int64_t)time(NULL) };
+	int rc;
 
 	if (!final && ingest_nothing_new(in, src))
 		return 0;
-	rc = batch_sorted(in->batch, &arr, &n);
+	rc = batch_sorted(in->batch, &t.arr, &t.n);
 	if (rc)
 		return rc;
-	for (tries = 0;; tries++) {
-		c = src->pending;
-		rc = ingest_try_commit(in, src, arr, n, final, &c, now);
-		if (rc != -ENOSPC || tries >= INGEST_GROW_TRIES)
-			break;
-		rc = state_grow(in->st);
-		if (rc)
-			break;
-		log_info("ingest", "state map grown to %zu MiB",
-			 state_map_size(in->st) >> 20);
-	}
+	rc = state_write(in->st, ingest_try_commit, &t);
 	if (rc) {
 		log_error("ingest", "%s: cannot commit to the state: %s "
 			  "(nothing of this batch was kept; run again)",
 			  src->path, state_strerror(rc));
 		return rc;
 	}
-	ingest_log_batch(in, src, arr, n);
+	if (src->key)
+		src->rec = t.rec;
+	ingest_log_batch(in, src, t.arr, t.n);
 	ingest_log_caps(src, final);
 	log_tick();
-	ingest_counts_add(src->total, &c);
+	ingest_counts_add(src->total, &t.c);
 	memset(&src->pending, 0, sizeof(src->pending));
 	batch_clear(in->batch);
 	if (in->on_commit)

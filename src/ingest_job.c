@@ -155,29 +155,27 @@ void ingest_job_counts(const struct ingest_job *j, struct ingest_counts *c,
 	*bad = j->src.key ? j->src.rec.bad : j->counts.bad;
 }
 
+/* ingest_job_fail_txn - REC written (state_write_fn) */
+static int ingest_job_fail_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	struct ingest_job *j = arg;
+	struct file_rec rec = j->src.rec;
+
+	rec.status = FILE_FAILED;
+	rec.updated = (int64_t)time(NULL);
+	return state_file_put(st, txn, j->src.key, &rec);
+}
+
 /* ingest_job_fail - the file's record with status FILE_FAILED */
 int ingest_job_fail(struct ingest_job *j)
 {
-	struct file_rec rec;
-	MDB_txn *txn = NULL;
 	int rc;
 
 	if (!j->src.key)
 		return 0;
-	rec = j->src.rec;
-	rec.status = FILE_FAILED;
-	rec.updated = (int64_t)time(NULL);
-	rc = state_begin(j->in->st, true, &txn);
-	if (rc)
-		return rc;
-	rc = state_file_put(j->in->st, txn, j->src.key, &rec);
-	if (rc) {
-		state_abort(txn);
-		return rc;
-	}
-	rc = state_commit(txn);
+	rc = state_write(j->in->st, ingest_job_fail_txn, j);
 	if (rc == 0)
-		j->src.rec = rec;
+		j->src.rec.status = FILE_FAILED;
 	return rc;
 }
 

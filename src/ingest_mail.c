@@ -25,8 +25,6 @@
 #include "ingest_priv.h"
 #include "log.h"
 
-#define INGEST_MAIL_GROW_TRIES 12	/* map doublings tried for one mail */
-
 /* ingest_mail_read - the whole of SRC's file into a new buffer (NUL added) */
 static int ingest_mail_read(struct ingest_src *src, char **out, size_t *len)
 {
@@ -63,55 +61,46 @@ struct state *ingest_state(const struct ingest *in)
 	return in->st;
 }
 
-/* ingest_mail_try_aside - one attempt at recording SRC as taken with one
-   more in COUNTER */
-static int ingest_mail_try_aside(struct ingest *in, struct ingest_src *src,
-				 const char *counter)
+struct ingest_mail_aside {
+	struct ingest_src *src;
+	const char *counter;
+	struct file_rec rec;		/* the file's record as written */
+};
+
+/* ingest_mail_try_aside - SRC recorded as taken with one more in its
+   counter (state_write_fn) */
+static int ingest_mail_try_aside(struct state *st, MDB_txn *txn, void *arg)
 {
-	struct file_rec rec = src->rec;
-	MDB_txn *txn = NULL;
+	struct ingest_mail_aside *a = arg;
 	int rc;
 
-	rc = state_begin(in->st, true, &txn);
-	if (rc)
-		return rc;
-	rec.offset = src->size;
-	rec.status = FILE_DONE;
-	rec.updated = (int64_t)time(NULL);
-	rc = state_file_put(in->st, txn, src->key, &rec);
+	a->rec = a->src->rec;
+	a->rec.offset = a->src->size;
+	a->rec.status = FILE_DONE;
+	a->rec.updated = (int64_t)time(NULL);
+	rc = state_file_put(st, txn, a->src->key, &a->rec);
 	if (rc == 0)
-		rc = state_meta_add_u64(in->st, txn, counter, 1);
-	if (rc) {
-		state_abort(txn);
-		return rc;
-	}
-	rc = state_commit(txn);
-	if (rc == 0)
-		src->rec = rec;
+		rc = state_meta_add_u64(st, txn, a->counter, 1);
 	return rc;
 }
 
 /* ingest_mail_aside - SRC recorded as taken and counted under COUNTER, in
-   one transaction (the map grown when full) */
+   one transaction */
 static int ingest_mail_aside(struct ingest *in, struct ingest_src *src,
 			     const char *counter)
 {
-	int tries, rc;
+	struct ingest_mail_aside a = { .src = src, .counter = counter };
+	int rc = state_write(in->st, ingest_mail_try_aside, &a);
 
-	for (tries = 0;; tries++) {
-		rc = ingest_mail_try_aside(in, src, counter);
-		if (rc != -ENOSPC || tries >= INGEST_MAIL_GROW_TRIES)
-			break;
-		rc = state_grow(in->st);
-		if (rc)
-			break;
-	}
 	if (rc)
 		log_error("ingest", "%s: cannot commit to the state: %s (the "
 			  "mail stays where it is; run again)", src->path,
 			  state_strerror(rc));
-	if (rc == 0 && in->on_commit)
-		in->on_commit(in->on_commit_arg);
+	if (rc == 0) {
+		src->rec = a.rec;
+		if (in->on_commit)
+			in->on_commit(in->on_commit_arg);
+	}
 	return rc;
 }
 

@@ -6,6 +6,11 @@
  * outbox.c through state_dbi()).  A read-only opening of a state written before the outbox
  * existed works: the two tables then read as empty.
  *
+ * Writers give their work to state_write(), which owns the write
+ * transaction: begin, the writer's function, commit or abort, and the
+ * growth of a full map (abort, grow, call the writer again), with one
+ * limit for every writer (STATE_GROW_TRIES).
+ *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
  * (never at what a previous writer recorded: a map grown far beyond the
@@ -39,6 +44,7 @@
 #include <sys/types.h>
 
 #include "errmsg.h"
+#include "log.h"
 #include "rcpt_codec.h"
 #include "state.h"
 
@@ -611,6 +617,48 @@ int state_grow(struct state *st)
 		return -ENOSPC;
 	}
 	return state_set_map_size(st, size * 2);
+}
+
+/* state_write_run - one write through FN, grown when full; LAZY: commit
+   without waiting for the disk */
+static int state_write_run(struct state *st, state_write_fn fn, void *arg,
+			   bool lazy)
+{
+	MDB_txn *txn = NULL;
+	int tries, rc;
+
+	for (tries = 0;; tries++) {
+		rc = state_begin(st, true, &txn);
+		if (rc)
+			return rc;
+		rc = fn(st, txn, arg);
+		if (rc != 0)
+			state_abort(txn);
+		else if (lazy)
+			rc = state_commit_lazy(st, txn);
+		else
+			rc = state_commit(txn);
+		txn = NULL;
+		if (rc != -ENOSPC || tries >= STATE_GROW_TRIES)
+			return rc;
+		rc = state_grow(st);
+		if (rc)
+			return rc;
+		log_info("state", "state map grown to %zu MiB",
+			 (state_map_size(st) + (1u << 20) - 1) >> 20);
+	}
+}
+
+/* state_write - a durable write through FN */
+int state_write(struct state *st, state_write_fn fn, void *arg)
+{
+	return state_write_run(st, fn, arg, false);
+}
+
+/* state_write_lazy - a write through FN, committed lazily */
+int state_write_lazy(struct state *st, state_write_fn fn, void *arg)
+{
+	return state_write_run(st, fn, arg, true);
 }
 
 /* state_key - KEY as an LMDB key: not empty, within LMDB's limit */
