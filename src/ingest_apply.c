@@ -1,6 +1,7 @@
 /*
- * ingest_apply.c - commit one batch: recipients, counters and offset in a
- * single LMDB write transaction.
+ * ingest_apply.c - the commit step (ingest_apply.h): one batch, with its
+ * input's position, in a single LMDB write transaction: recipients,
+ * counters and the files record.
  *
  * Recipients are read, changed by rcpt_apply() and written back in address
  * order.  Deliveries and ignored records of addresses bounced has never seen
@@ -16,11 +17,11 @@
 #include <time.h>
 
 #include "config.h"
-#include "plan.h"
-#include "ingest_priv.h"
+#include "ingest_apply.h"
 #include "log.h"
-#include "mail_events.h"
+#include "plan.h"
 #include "rcpt_rules.h"
+#include "state.h"
 
 /* ingest_count_outcome - one applied event into C */
 static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
@@ -162,12 +163,11 @@ static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
 
 struct ingest_try {
 	struct ingest *in;
-	struct ingest_src *src;
+	const struct ingest_commit *c;
 	struct batch_rcpt **arr;
 	size_t n;
-	bool final;
 	int64_t now;
-	struct ingest_counts c;		/* the outcome counts */
+	struct ingest_counts counts;	/* what the attempt concluded */
 	struct file_rec rec;		/* the file's record as written */
 };
 
@@ -175,16 +175,16 @@ struct ingest_try {
 static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 {
 	struct ingest_try *t = arg;
-	struct ingest_src *src = t->src;
-	struct ingest_counts *c = &t->c;
+	const struct ingest_commit *c = t->c;
+	struct ingest_counts *n = &t->counts;
 	struct file_rec *rec = &t->rec;
 	size_t i;
 	int rc;
 
-	*c = src->pending;
-	*rec = src->rec;
+	*n = c->counts;
+	*rec = c->rec;
 	for (i = 0; i < t->n; i++) {
-		rc = ingest_apply_rcpt(t->in, txn, t->arr[i], c, t->now);
+		rc = ingest_apply_rcpt(t->in, txn, t->arr[i], n, t->now);
 		if (rc) {
 			if (rc != -ENOSPC)
 				log_error("ingest", "cannot write the record of '%s': %s",
@@ -192,22 +192,27 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 			return rc;
 		}
 	}
-	if (src->key) {
+	if (c->key) {
 		/* never behind what an earlier run committed: while the rows
 		   before the resume point are read again, the reader is */
-		rec->offset = src->csv ? csv_reader_offset(src->csv) : src->size;
-		if (rec->offset < src->rec.offset)
-			rec->offset = src->rec.offset;
-		rec->lines = src->lines > rec->lines ? src->lines : rec->lines;
-		rec->records += c->records;
-		rec->bad += c->bad;
-		rec->status = t->final ? FILE_DONE : FILE_PARTIAL;
+		rec->offset = c->pos.offset > c->rec.offset ? c->pos.offset :
+							      c->rec.offset;
+		rec->lines = c->pos.lines > rec->lines ? c->pos.lines :
+							 rec->lines;
+		rec->records += n->records;
+		rec->bad += n->bad;
+		rec->status = c->final ? FILE_DONE : FILE_PARTIAL;
 		rec->updated = t->now;
-		rc = state_file_put(st, txn, src->key, rec);
+		rc = state_file_put(st, txn, c->key, rec);
 		if (rc)
 			return rc;
 	}
-	return ingest_add_meta(t->in, txn, c);
+	if (c->aside) {
+		rc = state_meta_add_u64(st, txn, c->aside, 1);
+		if (rc)
+			return rc;
+	}
+	return ingest_add_meta(t->in, txn, n);
 }
 
 /* ingest_why - what made an address suppressed, for the log */
@@ -260,7 +265,7 @@ static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
 
 /* ingest_log_batch - what the committed batch concluded, per address
    (dry-run and unrouted lines capped per input) */
-static void ingest_log_batch(const struct ingest *in, struct ingest_src *src,
+static void ingest_log_batch(const struct ingest *in, struct ingest_caps *caps,
 			     struct batch_rcpt **arr, size_t n)
 {
 	char why[160], to[256];
@@ -282,7 +287,7 @@ static void ingest_log_batch(const struct ingest *in, struct ingest_src *src,
 				continue;
 			ingest_why(be, why, sizeof(why));
 			if (in->cfg->n_providers == 0) {
-				if (!log_cap_take(&src->cap_dryrun))
+				if (!log_cap_take(&caps->dryrun))
 					continue;
 				log_info("ingest", "dry-run: unsubscribe %s "
 					 "everywhere: %s, %s:%llu", arr[i]->addr,
@@ -295,7 +300,7 @@ static void ingest_log_batch(const struct ingest *in, struct ingest_src *src,
 				log_info("ingest", "%s: %s, %s:%llu: queued for %s",
 					 arr[i]->addr, why, ev->source,
 					 (unsigned long long)ev->line, to);
-			else if (log_cap_take(&src->cap_unrouted))
+			else if (log_cap_take(&caps->unrouted))
 				log_warn("ingest", "%s: %s, %s:%llu: unrouted (no "
 					 "provider sends as '%s')", arr[i]->addr,
 					 why, ev->source,
@@ -305,65 +310,11 @@ static void ingest_log_batch(const struct ingest *in, struct ingest_src *src,
 	}
 }
 
-/* ingest_cap_line - one summary line of CAP (WHAT: "bad lines"...) */
-static void ingest_cap_line(const struct ingest_src *src,
-			    const struct log_cap *cap, const char *what,
-			    const char *hint)
+int ingest_apply_commit(struct ingest *in, struct ingest_commit *c)
 {
-	if (cap->hidden == 0)
-		return;
-	log_warn("ingest", "%s: %llu %s in all: the first %llu were logged, "
-		 "%llu more were not (%s; [bounced] debug logs every one)",
-		 src->path, (unsigned long long)(cap->shown + cap->hidden),
-		 what, (unsigned long long)cap->shown,
-		 (unsigned long long)cap->hidden, hint);
-}
-
-/* a stream's capped messages are summed up this often (seconds) */
-#define INGEST_CAP_WINDOW 3600
-
-void ingest_log_caps(struct ingest_src *src, bool end)
-{
-	int64_t now = (int64_t)time(NULL);
-
-	if (src->cap_since == 0)
-		src->cap_since = now;
-	if (!end && (src->key || now - src->cap_since < INGEST_CAP_WINDOW))
-		return;
-	ingest_cap_line(src, &src->cap_bad, "bad lines",
-			"the summary line counts them");
-	ingest_cap_line(src, &src->cap_unrouted, "unrouted suppressions",
-			"check the senders of the providers");
-	ingest_cap_line(src, &src->cap_dryrun, "dry-run actions",
-			"bouncectl list shows the addresses");
-	memset(&src->cap_bad, 0, sizeof(src->cap_bad));
-	memset(&src->cap_unrouted, 0, sizeof(src->cap_unrouted));
-	memset(&src->cap_dryrun, 0, sizeof(src->cap_dryrun));
-	src->cap_since = now;
-}
-
-/* ingest_nothing_new - a commit of SRC would only write what is committed
-   already: nothing parsed since the last commit, and the reader not past
-   the committed offset (the rows before a resume point, read again) */
-static bool ingest_nothing_new(const struct ingest *in,
-			       const struct ingest_src *src)
-{
-	const struct ingest_counts *p = &src->pending;
-
-	if (batch_events(in->batch) > 0 || p->records > 0 || p->bad > 0)
-		return false;
-	return src->key && src->csv &&
-	       csv_reader_offset(src->csv) <= src->rec.offset;
-}
-
-int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
-{
-	struct ingest_try t = { .in = in, .src = src, .final = final,
-				.now = (int64_t)time(NULL) };
+	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL) };
 	int rc;
 
-	if (!final && ingest_nothing_new(in, src))
-		return 0;
 	rc = batch_sorted(in->batch, &t.arr, &t.n);
 	if (rc)
 		return rc;
@@ -371,18 +322,34 @@ int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
 	if (rc) {
 		log_error("ingest", "%s: cannot commit to the state: %s "
 			  "(nothing of this batch was kept; run again)",
-			  src->path, state_strerror(rc));
+			  c->name, state_strerror(rc));
 		return rc;
 	}
-	if (src->key)
-		src->rec = t.rec;
-	ingest_log_batch(in, src, t.arr, t.n);
-	ingest_log_caps(src, final);
-	log_tick();
-	ingest_counts_add(src->total, &t.c);
-	memset(&src->pending, 0, sizeof(src->pending));
-	batch_clear(in->batch);
-	if (in->on_commit)
-		in->on_commit(in->on_commit_arg);
+	if (c->key)
+		c->rec = t.rec;
+	c->counts = t.counts;
+	ingest_log_batch(in, c->caps, t.arr, t.n);
 	return 0;
+}
+
+/* ingest_failed_txn - the file's record, failed (state_write_fn) */
+static int ingest_failed_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	struct ingest_commit *c = arg;
+
+	return state_file_put(st, txn, c->key, &c->rec);
+}
+
+int ingest_apply_failed(struct ingest *in, const char *key,
+			struct file_rec *rec)
+{
+	struct ingest_commit c = { .key = key, .rec = *rec };
+	int rc;
+
+	c.rec.status = FILE_FAILED;
+	c.rec.updated = (int64_t)time(NULL);
+	rc = state_write(in->st, ingest_failed_txn, &c);
+	if (rc == 0)
+		*rec = c.rec;
+	return rc;
 }
