@@ -100,6 +100,25 @@ int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
 int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr);
 
 /*
+ * A cursor over the rcpt table, for a writer that reads and writes many
+ * records in key order (ingest's commit): the lookup of the next key
+ * starts from the leaf page of the last one instead of the root, and
+ * writing back the record just read replaces it in place.  Open it in a
+ * write transaction, close it before the transaction ends.
+ *
+ * state_rcpt_cursor_get - the record of ADDR (as state_rcpt_get; the
+ * cursor stays at ADDR, or where it would go); state_rcpt_cursor_put -
+ * write R as the record of ADDR (FOUND: the last get found ADDR); both
+ * 0 or -errno.
+ */
+int state_rcpt_cursor_open(struct state *st, MDB_txn *txn, MDB_cursor **cur);
+int state_rcpt_cursor_get(struct state *st, MDB_cursor *cur, const char *addr,
+			  struct rcpt *r);
+int state_rcpt_cursor_put(struct state *st, MDB_cursor *cur, const char *addr,
+			  const struct rcpt *r, bool found);
+void state_rcpt_cursor_close(MDB_cursor *cur);
+
+/*
  * state_rcpt_foreach - call CB for every record in key order (from FROM,
  * or the first when NULL); CB returns 0 to go on, anything else stops the
  * walk and is returned.  A record that does not decode is reported through

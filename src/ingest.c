@@ -237,6 +237,8 @@ static int ingest_commit(struct ingest_job *j, bool final)
 {
 	struct ingest *in = j->in;
 	struct ingest_commit c;
+	int64_t t0;
+	size_t events;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -250,9 +252,16 @@ static int ingest_commit(struct ingest_job *j, bool final)
 	c.aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
 	c.counts = j->pending;
 	c.caps = &j->caps;
+	t0 = ingest_now_ns();
+	events = batch_events(in->batch);
 	rc = ingest_apply_commit(in, &c);
 	if (rc)
 		return rc;
+	log_debug("ingest", "%s: committed %llu records (%zu events) up to "
+		  "byte %llu in %.0f ms", j->input.path,
+		  (unsigned long long)c.counts.records, events,
+		  (unsigned long long)c.pos.offset,
+		  (double)(ingest_now_ns() - t0) / 1e6);
 	if (c.key)
 		j->input.rec = c.rec;
 	ingest_log_caps(j, final);

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,17 +75,55 @@ static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	return rc;
 }
 
-/* ingest_apply_rcpt - every event of one recipient */
-static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
-			     struct batch_rcpt *br, struct ingest_counts *c,
-			     int64_t now)
+struct ingest_try {
+	struct ingest *in;
+	const struct ingest_commit *c;
+	struct batch_rcpt **arr;
+	size_t n;
+	int64_t now;
+	struct ingest_counts counts;	/* what the attempt concluded */
+	struct file_rec rec;		/* the file's record as written */
+	MDB_cursor *cur;		/* over the rcpt table, in key order */
+	/* the events the log will speak of once committed */
+	const struct batch_event **logq;
+	size_t nlog, logcap;
+	bool log_dups;			/* duplicates too (debug) */
+};
+
+/* ingest_log_later - BE is one the log speaks of after the commit */
+static int ingest_log_later(struct ingest_try *t, const struct batch_event *be)
 {
+	if (be->outcome == OUT_DUPLICATE ? !t->log_dups :
+					   !plan_suppresses(be->outcome))
+		return 0;
+	if (t->nlog == t->logcap) {
+		size_t cap = t->logcap ? t->logcap * 2 : 1024;
+		const struct batch_event **q = realloc(t->logq,
+						       cap * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		t->logq = q;
+		t->logcap = cap;
+	}
+	t->logq[t->nlog++] = be;
+	return 0;
+}
+
+/* ingest_apply_rcpt - every event of one recipient */
+static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
+			     struct batch_rcpt *br)
+{
+	struct ingest *in = t->in;
+	struct ingest_counts *c = &t->counts;
+	int64_t now = t->now;
 	struct batch_event *be;
 	struct rcpt r;
-	bool stored;
+	bool stored, found;
 	int rc;
 
-	rc = state_rcpt_get(in->st, txn, br->addr, &r);
+	rc = state_rcpt_cursor_get(in->st, t->cur, br->addr, &r);
+	found = rc != -ENOENT;
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO) {
 		if (rc != -ENOENT)
 			log_warn("ingest",
@@ -111,6 +150,8 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 		c->requeued += (uint64_t)__builtin_popcount(be->queued);
 		if (rc == 0)
 			rc = ingest_notify(in, txn, br->addr, be, now);
+		if (rc == 0)
+			rc = ingest_log_later(t, be);
 		if (rc)
 			return rc;
 		stored = true;
@@ -125,7 +166,7 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 	}
 	if (!stored)
 		return 0;
-	return state_rcpt_put(in->st, txn, br->addr, &r);
+	return state_rcpt_cursor_put(in->st, t->cur, br->addr, &r, found);
 }
 
 /* ingest_add_meta - the batch's counts into the meta counters */
@@ -161,16 +202,6 @@ static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
 	return 0;
 }
 
-struct ingest_try {
-	struct ingest *in;
-	const struct ingest_commit *c;
-	struct batch_rcpt **arr;
-	size_t n;
-	int64_t now;
-	struct ingest_counts counts;	/* what the attempt concluded */
-	struct file_rec rec;		/* the file's record as written */
-};
-
 /* ingest_try_commit - the batch in TXN (state_write_fn) */
 static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 {
@@ -183,15 +214,26 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 
 	*n = c->counts;
 	*rec = c->rec;
-	for (i = 0; i < t->n; i++) {
-		rc = ingest_apply_rcpt(t->in, txn, t->arr[i], n, t->now);
-		if (rc) {
-			if (rc != -ENOSPC)
-				log_error("ingest", "cannot write the record of '%s': %s",
-					  t->arr[i]->addr, state_strerror(rc));
-			return rc;
+	t->nlog = 0;
+	rc = state_rcpt_cursor_open(st, txn, &t->cur);
+	for (i = 0; rc == 0 && i < t->n; i++) {
+		/* the entries are all over the batch's memory: ask for the
+		   next ones early */
+		if (i + 8 < t->n)
+			__builtin_prefetch(t->arr[i + 8]);
+		if (i + 4 < t->n) {
+			__builtin_prefetch(t->arr[i + 4]->addr);
+			__builtin_prefetch(t->arr[i + 4]->first);
 		}
+		rc = ingest_apply_rcpt(t, txn, t->arr[i]);
+		if (rc && rc != -ENOSPC)
+			log_error("ingest", "cannot write the record of '%s': %s",
+				  t->arr[i]->addr, state_strerror(rc));
 	}
+	state_rcpt_cursor_close(t->cur);
+	t->cur = NULL;
+	if (rc)
+		return rc;
 	if (c->key) {
 		/* never behind what an earlier run committed: while the rows
 		   before the resume point are read again, the reader is */
@@ -265,54 +307,52 @@ static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
 
 /* ingest_log_batch - what the committed batch concluded, per address
    (dry-run and unrouted lines capped per input) */
-static void ingest_log_batch(const struct ingest *in, struct ingest_caps *caps,
-			     struct batch_rcpt **arr, size_t n)
+static void ingest_log_batch(const struct ingest_try *t,
+			     struct ingest_caps *caps)
 {
+	const struct config *cfg = t->in->cfg;
 	char why[160], to[256];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		struct batch_event *be;
+	for (i = 0; i < t->nlog; i++) {
+		const struct batch_event *be = t->logq[i];
+		const struct event *ev = &be->ev;
 
-		for (be = arr[i]->first; be; be = be->next) {
-			const struct event *ev = &be->ev;
-
-			if (be->outcome == OUT_DUPLICATE) {
-				log_debug("ingest", "duplicate: %s is already "
-					  "suppressed (%s:%llu)", arr[i]->addr,
-					  ev->source, (unsigned long long)ev->line);
-				continue;
-			}
-			if (!plan_suppresses(be->outcome))
+		if (be->outcome == OUT_DUPLICATE) {
+			log_debug("ingest", "duplicate: %s is already "
+				  "suppressed (%s:%llu)", ev->rcpt, ev->source,
+				  (unsigned long long)ev->line);
+			continue;
+		}
+		if (cfg->n_providers == 0) {
+			if (!log_cap_take(&caps->dryrun))
 				continue;
 			ingest_why(be, why, sizeof(why));
-			if (in->cfg->n_providers == 0) {
-				if (!log_cap_take(&caps->dryrun))
-					continue;
-				log_info("ingest", "dry-run: unsubscribe %s "
-					 "everywhere: %s, %s:%llu", arr[i]->addr,
-					 why, ev->source,
-					 (unsigned long long)ev->line);
-				continue;
-			}
-			ingest_routed(in->cfg, be->routed, to, sizeof(to));
-			if (*to)
-				log_info("ingest", "%s: %s, %s:%llu: queued for %s",
-					 arr[i]->addr, why, ev->source,
-					 (unsigned long long)ev->line, to);
-			else if (log_cap_take(&caps->unrouted))
-				log_warn("ingest", "%s: %s, %s:%llu: unrouted (no "
-					 "provider sends as '%s')", arr[i]->addr,
-					 why, ev->source,
-					 (unsigned long long)ev->line,
-					 ev->orig ? ev->orig : "");
+			log_info("ingest", "dry-run: unsubscribe %s everywhere: "
+				 "%s, %s:%llu", ev->rcpt, why, ev->source,
+				 (unsigned long long)ev->line);
+			continue;
+		}
+		ingest_routed(cfg, be->routed, to, sizeof(to));
+		if (*to) {
+			ingest_why(be, why, sizeof(why));
+			log_info("ingest", "%s: %s, %s:%llu: queued for %s",
+				 ev->rcpt, why, ev->source,
+				 (unsigned long long)ev->line, to);
+		} else if (log_cap_take(&caps->unrouted)) {
+			ingest_why(be, why, sizeof(why));
+			log_warn("ingest", "%s: %s, %s:%llu: unrouted (no provider "
+				 "sends as '%s')", ev->rcpt, why, ev->source,
+				 (unsigned long long)ev->line,
+				 ev->orig ? ev->orig : "");
 		}
 	}
 }
 
 int ingest_apply_commit(struct ingest *in, struct ingest_commit *c)
 {
-	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL) };
+	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL),
+				.log_dups = log_get_level() >= BLOG_DEBUG };
 	int rc;
 
 	rc = batch_sorted(in->batch, &t.arr, &t.n);
@@ -323,12 +363,14 @@ int ingest_apply_commit(struct ingest *in, struct ingest_commit *c)
 		log_error("ingest", "%s: cannot commit to the state: %s "
 			  "(nothing of this batch was kept; run again)",
 			  c->name, state_strerror(rc));
+		free(t.logq);
 		return rc;
 	}
 	if (c->key)
 		c->rec = t.rec;
 	c->counts = t.counts;
-	ingest_log_batch(in, c->caps, t.arr, t.n);
+	ingest_log_batch(&t, c->caps);
+	free(t.logq);
 	return 0;
 }
 

@@ -726,6 +726,57 @@ int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
 	return state_put_val(st, txn, st->rcpt, addr, buf, len);
 }
 
+/* state_rcpt_cursor_open - a cursor over the rcpt table in TXN */
+int state_rcpt_cursor_open(struct state *st, MDB_txn *txn, MDB_cursor **cur)
+{
+	*cur = NULL;
+	return state_mdb_rc(mdb_cursor_open(txn, st->rcpt, cur));
+}
+
+/* state_rcpt_cursor_get - ADDR's record through CUR */
+int state_rcpt_cursor_get(struct state *st, MDB_cursor *cur, const char *addr,
+			  struct rcpt *r)
+{
+	MDB_val k, v;
+	int rc;
+
+	rc = state_key(st, addr, &k);
+	if (rc)
+		return rc;
+	rc = state_mdb_rc(mdb_cursor_get(cur, &k, &v, MDB_SET_KEY));
+	if (rc)
+		return rc;
+	return rcpt_decode(v.mv_data, v.mv_size, r);
+}
+
+/* state_rcpt_cursor_put - ADDR's record through CUR, in place when the
+   cursor is at ADDR (FOUND) */
+int state_rcpt_cursor_put(struct state *st, MDB_cursor *cur, const char *addr,
+			  const struct rcpt *r, bool found)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	MDB_val k, v;
+	size_t len = 0;
+	int rc;
+
+	rc = rcpt_encode(r, buf, sizeof(buf), &len);
+	if (rc == 0)
+		rc = state_key(st, addr, &k);
+	if (rc)
+		return rc;
+	v.mv_size = len;
+	v.mv_data = buf;
+	return state_mdb_rc(mdb_cursor_put(cur, &k, &v,
+					   found ? MDB_CURRENT : 0));
+}
+
+/* state_rcpt_cursor_close - NULL is fine */
+void state_rcpt_cursor_close(MDB_cursor *cur)
+{
+	if (cur)
+		mdb_cursor_close(cur);
+}
+
 int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr)
 {
 	MDB_val k;
