@@ -39,6 +39,13 @@ struct batch_slot {
 	struct batch_rcpt *br;
 };
 
+/* a slot of the string table (s NULL: free) */
+struct batch_str {
+	uint64_t hash;
+	const char *s;		/* in the arena */
+	size_t len;
+};
+
 /* a slot of the campaign table: the first kept event of an address that
    names a campaign (be NULL: free) */
 struct batch_camp {
@@ -50,8 +57,11 @@ struct batch {
 	uint64_t seed;
 	struct batch_slot *slots;	/* addresses */
 	size_t cap, used;
-	struct batch_camp *camps;	/* (address, campaign) of kept events */
+	struct batch_camp *camps;	/* (address, campaign) of the kept
+					   events of suppressed addresses */
 	size_t ccap, cused;
+	struct batch_str *strs;		/* the strings of the batch, once */
+	size_t scap, sused;
 	struct arena_block *head;	/* current block (first of the list) */
 	struct arena_block *spare;	/* rewound blocks for reuse */
 	size_t n_events;
@@ -88,20 +98,79 @@ static void *batch_alloc(struct batch *b, size_t size)
 	return p;
 }
 
-/* batch_strdup - bounded copy of S (at most MAX-1 bytes) into the arena */
+/* batch_hash - a seeded 64-bit hash of the N bytes at S */
+static uint64_t batch_hash(uint64_t seed, const char *s, size_t n)
+{
+	uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+		h ^= h >> 31;
+		s += 8;
+		n -= 8;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0x94D049BB133111EBULL;
+		h ^= h >> 29;
+	}
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h ^ (h >> 32);
+}
+
+/* batch_strdup - S (at most MAX-1 bytes of it) in the arena: interned,
+   so the strings that repeat from record to record (sender, category,
+   status, diagnostic, VirtualMTA, job id) are kept once per batch */
 static const char *batch_strdup(struct batch *b, const char *s, size_t max)
 {
-	size_t n;
+	struct batch_str *e;
+	size_t n, k;
+	uint64_t h;
 	char *p;
 
 	if (!s)
 		return NULL;
 	n = strnlen(s, max - 1);
+	h = batch_hash(b->seed, s, n);
+	for (k = h & (b->scap - 1);; k = (k + 1) & (b->scap - 1)) {
+		e = &b->strs[k];
+		if (!e->s)
+			break;
+		if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0)
+			return e->s;
+	}
+	if ((b->sused + 1) * 2 > b->scap) {
+		size_t cap = b->scap * 2, i;
+		struct batch_str *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (i = 0; i < b->scap; i++) {
+			if (!b->strs[i].s)
+				continue;
+			for (k = b->strs[i].hash & (cap - 1); t[k].s;
+			     k = (k + 1) & (cap - 1))
+				;
+			t[k] = b->strs[i];
+		}
+		free(b->strs);
+		b->strs = t;
+		b->scap = cap;
+		for (k = h & (cap - 1); t[k].s; k = (k + 1) & (cap - 1))
+			;
+		e = &t[k];
+	}
 	p = batch_alloc(b, n + 1);
 	if (!p)
 		return NULL;
 	memcpy(p, s, n);
 	p[n] = '\0';
+	e->hash = h;
+	e->len = n;
+	e->s = p;
+	b->sused++;
 	return p;
 }
 
@@ -112,10 +181,11 @@ struct batch *batch_new(void)
 	if (!b)
 		return NULL;
 	b->seed = ((uint64_t)g_random_int() << 32) | g_random_int();
-	b->cap = b->ccap = BATCH_TABLE_MIN;
+	b->cap = b->ccap = b->scap = BATCH_TABLE_MIN;
 	b->slots = calloc(b->cap, sizeof(*b->slots));
 	b->camps = calloc(b->ccap, sizeof(*b->camps));
-	if (!b->slots || !b->camps) {
+	b->strs = calloc(b->scap, sizeof(*b->strs));
+	if (!b->slots || !b->camps || !b->strs) {
 		batch_free(b);
 		return NULL;
 	}
@@ -138,6 +208,7 @@ void batch_free(struct batch *b)
 		return;
 	free(b->slots);
 	free(b->camps);
+	free(b->strs);
 	batch_free_blocks(b->head);
 	batch_free_blocks(b->spare);
 	free(b->sorted);
@@ -232,28 +303,6 @@ static uint64_t batch_prefix(const char *s, size_t n, size_t off)
 	for (i = 0; i < 8 && off + i < n; i++)
 		p |= (uint64_t)(unsigned char)s[off + i] << (56 - 8 * i);
 	return p;
-}
-
-/* batch_hash - a seeded 64-bit hash of the N bytes at S */
-static uint64_t batch_hash(uint64_t seed, const char *s, size_t n)
-{
-	uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL), w;
-
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-		h ^= h >> 31;
-		s += 8;
-		n -= 8;
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, s, n);
-		h = (h ^ w) * 0x94D049BB133111EBULL;
-		h ^= h >> 29;
-	}
-	h *= 0xBF58476D1CE4E5B9ULL;
-	return h ^ (h >> 32);
 }
 
 /* batch_grow - twice the slots of the address table; 0 or -ENOMEM */
@@ -437,9 +486,18 @@ int batch_add(struct batch *b, const struct event *ev)
 		rcpt_dups_add(&br->dups, &tmp);
 		return 0;
 	}
-	if (ev->klass == CLASS_HARD || ev->klass == CLASS_COMPLAINT ||
-	    ev->klass == CLASS_UNSUB)
+	if (!br->suppressed && (ev->klass == CLASS_HARD ||
+				ev->klass == CLASS_COMPLAINT ||
+				ev->klass == CLASS_UNSUB)) {
+		const struct batch_event *k;
+
+		/* from now on its bounces are judged by campaign: the
+		   campaigns of the events kept so far go to the table */
 		br->suppressed = true;
+		for (k = br->first; k; k = k->next)
+			if (batch_camp_add(b, br, k) != 0)
+				return -ENOMEM;
+	}
 	be = batch_alloc(b, sizeof(*be));
 	if (!be)
 		return -ENOMEM;
@@ -450,7 +508,7 @@ int batch_add(struct batch *b, const struct event *ev)
 	if (ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT)
 		br->dups.category_last = false;
 	if (batch_copy_strings(b, &be->ev) != 0 ||
-	    batch_camp_add(b, br, be) != 0)
+	    (br->suppressed && batch_camp_add(b, br, be) != 0))
 		return -ENOMEM;
 	if (br->last)
 		br->last->next = be;
@@ -503,7 +561,9 @@ void batch_clear(struct batch *b)
 		memset(b->slots, 0, b->cap * sizeof(*b->slots));
 	if (b->cused)
 		memset(b->camps, 0, b->ccap * sizeof(*b->camps));
-	b->used = b->cused = 0;
+	if (b->sused)
+		memset(b->strs, 0, b->scap * sizeof(*b->strs));
+	b->used = b->cused = b->sused = 0;
 	while (blk) {
 		struct arena_block *next = blk->next;
 

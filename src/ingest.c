@@ -40,6 +40,7 @@
 
 #include "config.h"
 #include "ingest_apply.h"
+#include "ingest_committer.h"
 #include "ingest_input.h"
 #include "ingest_priv.h"
 #include "ingest_src.h"
@@ -70,6 +71,15 @@ struct ingest_job {
 	int verdict;			/* INGEST_TAKEN ..., once ended */
 	const char *aside;		/* INGEST_ASIDE: the meta counter */
 	char why[512];
+	/* the commit in flight (posted: not waited for yet) and its batch;
+	   with a committer thread, the context's batch is another one */
+	struct ingest_commit cur;
+	struct batch *cur_batch;
+	bool posted;
+	int inline_rc;			/* the answer of a commit made inline */
+	int64_t cur_ns;			/* when it was posted */
+	struct ingest_committer *cm;	/* NULL: commits run inline */
+	struct batch *spare;		/* the other batch of a committer */
 };
 
 struct ingest *ingest_new(const struct config *cfg, struct state *st)
@@ -231,50 +241,94 @@ static bool ingest_nothing_new(const struct ingest_job *j,
 	       pos->offset <= j->input.rec.offset;
 }
 
-/* ingest_commit - the batch and the input's position (FINAL: the input
-   ends here) through the commit step; then the job's counts */
-static int ingest_commit(struct ingest_job *j, bool final)
+/*
+ * ingest_commit_wait - the commit in flight, if any, done: the input's
+ * record and counts follow it, its batch is logged and cleared; 0, or
+ * its -errno
+ */
+static int ingest_commit_wait(struct ingest_job *j)
 {
 	struct ingest *in = j->in;
-	struct ingest_commit c;
-	int64_t t0;
-	size_t events;
+	struct ingest_commit *c = &j->cur;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
-	j->src->ops->position(j->src, &c.pos);
-	if (!final && ingest_nothing_new(j, &c.pos))
+	if (!j->posted)
 		return 0;
-	c.name = j->input.path;
-	c.key = j->input.key;
-	c.rec = j->input.rec;
-	c.final = final;
-	c.aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
-	c.counts = j->pending;
-	c.caps = &j->caps;
-	t0 = ingest_now_ns();
-	events = batch_events(in->batch);
-	rc = ingest_apply_commit(in, &c);
-	if (rc)
+	rc = j->cm ? ingest_committer_wait(j->cm) : j->inline_rc;
+	j->posted = false;
+	if (rc) {
+		batch_clear(j->cur_batch);
 		return rc;
+	}
 	log_debug("ingest", "%s: committed %llu records (%zu events) up to "
 		  "byte %llu in %.0f ms", j->input.path,
-		  (unsigned long long)c.counts.records, events,
-		  (unsigned long long)c.pos.offset,
-		  (double)(ingest_now_ns() - t0) / 1e6);
-	if (c.key)
-		j->input.rec = c.rec;
-	ingest_log_caps(j, final);
+		  (unsigned long long)c->counts.records,
+		  batch_events(j->cur_batch), (unsigned long long)c->pos.offset,
+		  (double)(ingest_now_ns() - j->cur_ns) / 1e6);
+	if (c->key)
+		j->input.rec = c->rec;
+	ingest_apply_logged(in, c);
+	ingest_log_caps(j, c->final);
 	log_tick();
-	ingest_counts_add(&j->total, &c.counts);
-	memset(&j->pending, 0, sizeof(j->pending));
-	batch_clear(in->batch);
+	ingest_counts_add(&j->total, &c->counts);
+	batch_clear(j->cur_batch);
 	if (in->on_commit)
 		in->on_commit(in->on_commit_arg);
 	return 0;
 }
 
-/* ingest_batch_due - is it time to commit? */
+/*
+ * ingest_commit_post - the batch and the input's position (FINAL: the
+ * input ends here) to the commit step, after the commit in flight: in the
+ * committer's thread (the context reads on into the other batch), or at
+ * once; 0 or -errno (of the commit before, or of this one made inline)
+ */
+static int ingest_commit_post(struct ingest_job *j, bool final)
+{
+	struct ingest *in = j->in;
+	struct ingest_commit *c = &j->cur;
+	struct ingest_pos pos;
+	int rc;
+
+	rc = ingest_commit_wait(j);
+	if (rc)
+		return rc;
+	j->src->ops->position(j->src, &pos);
+	if (!final && ingest_nothing_new(j, &pos))
+		return 0;
+	c->pos = pos;
+	c->name = j->input.path;
+	c->key = j->input.key;
+	c->rec = j->input.rec;
+	c->final = final;
+	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
+	c->counts = j->pending;
+	c->caps = &j->caps;
+	memset(&j->pending, 0, sizeof(j->pending));
+	j->cur_batch = in->batch;
+	j->cur_ns = ingest_now_ns();
+	j->posted = true;
+	if (!j->cm) {
+		j->inline_rc = ingest_apply_commit(in, j->cur_batch, c);
+		return ingest_commit_wait(j);
+	}
+	in->batch = j->spare;
+	j->spare = j->cur_batch;
+	ingest_committer_post(j->cm, j->cur_batch, c);
+	return 0;
+}
+
+/* ingest_commit - commit now, and wait for it */
+static int ingest_commit(struct ingest_job *j, bool final)
+{
+	int rc = ingest_commit_post(j, final);
+
+	return rc ? rc : ingest_commit_wait(j);
+}
+
+/* ingest_batch_due - is it time to commit?  (batch-interval passed while
+   the commit before is still being written: not yet, the batch grows
+   until that one is done or batch-records is reached) */
 static bool ingest_batch_due(const struct ingest_job *j)
 {
 	const struct config *cfg = j->in->cfg;
@@ -286,8 +340,9 @@ static bool ingest_batch_due(const struct ingest_job *j)
 		return true;
 	if ((j->rows & 255) != 0)
 		return false;
-	return ingest_now_ns() - j->batch_ns >=
-	       cfg->batch_interval_ms * 1000000LL;
+	if (ingest_now_ns() - j->batch_ns < cfg->batch_interval_ms * 1000000LL)
+		return false;
+	return !j->posted || !j->cm || !ingest_committer_busy(j->cm);
 }
 
 /* ingest_event - one event of the source: classified, counted, batched */
@@ -353,7 +408,7 @@ static int ingest_drain(struct ingest_job *j)
 		}
 		j->rows++;
 		if (ingest_batch_due(j)) {
-			rc = ingest_commit(j, false);
+			rc = ingest_commit_post(j, false);
 			if (rc)
 				return rc;
 			j->batch_ns = ingest_now_ns();
@@ -369,6 +424,9 @@ static int ingest_finish(struct ingest_job *j)
 	j->ended = true;
 	if (j->progress && j->progress_ns != j->start_ns)
 		log_progress(NULL);
+	rc = ingest_commit_wait(j);
+	if (rc)
+		return rc;
 	if (j->already) {
 		/* a mail taken before: only where it goes is wanted */
 		if (j->verdict != INGEST_ASIDE)
@@ -442,7 +500,8 @@ static int ingest_wait(struct ingest_job *j, int64_t end_ns)
 static void ingest_progress(struct ingest_job *j, int64_t now)
 {
 	double secs = (double)(now - j->start_ns) / 1e9;
-	uint64_t n = j->total.records + j->pending.records;
+	uint64_t n = j->total.records + j->pending.records +
+		     (j->posted ? j->cur.counts.records : 0);
 	struct ingest_pos pos;
 	char line[200];
 
@@ -484,13 +543,13 @@ int ingest_step(struct ingest_job *j, int max_ms)
 			return 1;
 		}
 		if (read && ingest_now_ns() >= end)
-			return 0;
+			break;
 		if (!j->input.key) {
 			rc = ingest_wait(j, end);
 			if (rc < 0)
 				goto fail;
 			if (rc == 0)
-				return 0;	/* nothing came in time */
+				break;	/* nothing came in time */
 		}
 		n = ingest_input_read(&j->input, in->buf, INGEST_CHUNK);
 		if (n < 0) {
@@ -509,8 +568,13 @@ int ingest_step(struct ingest_job *j, int max_ms)
 				ingest_progress(j, now);
 		}
 	}
+	/* the caller may use the state between steps */
+	rc = ingest_commit_wait(j);
+	if (rc == 0)
+		return 0;
 fail:
 	j->failed = true;
+	(void)ingest_commit_wait(j);
 	return rc;
 }
 
@@ -541,6 +605,18 @@ static int ingest_job_source(struct ingest_job *j,
 		break;
 	}
 	return ingest_src_csv_new(&a, true, &j->src);
+}
+
+/* ingest_job_committer - a file is committed in a thread of its own while
+   it is read on (no thread: inline) */
+static void ingest_job_committer(struct ingest_job *j)
+{
+	j->spare = batch_new();
+	if (j->spare && ingest_committer_new(j->in, &j->cm) == 0)
+		return;
+	batch_free(j->spare);
+	j->spare = NULL;
+	log_debug("ingest", "%s: commits inline (no thread)", j->input.path);
 }
 
 /* ingest_job_open - a job over PATH, whatever the answer (but -ENOMEM):
@@ -577,6 +653,8 @@ static int ingest_job_open(struct ingest *in, const char *path,
 		snprintf(j->why, sizeof(j->why), "not a regular file");
 		return 0;
 	}
+	if (!j->mail && j->input.key)
+		ingest_job_committer(j);
 	if (j->mail && j->input.size > opts->max_size) {
 		/* refused unread, even when taken before */
 		j->ended = true;
@@ -657,6 +735,10 @@ void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 {
 	if (!j)
 		return;
+	(void)ingest_commit_wait(j);
+	ingest_committer_free(j->cm);
+	batch_free(j->spare);
+	ingest_apply_release(&j->cur);
 	if (counts) {
 		*counts = j->total;
 		counts->seconds = (double)(ingest_now_ns() - j->start_ns) / 1e9;

@@ -305,17 +305,17 @@ static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
 	}
 }
 
-/* ingest_log_batch - what the committed batch concluded, per address
+/* ingest_apply_logged - what the committed batch concluded, per address
    (dry-run and unrouted lines capped per input) */
-static void ingest_log_batch(const struct ingest_try *t,
-			     struct ingest_caps *caps)
+void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c)
 {
-	const struct config *cfg = t->in->cfg;
+	const struct config *cfg = in->cfg;
+	struct ingest_caps *caps = c->caps;
 	char why[160], to[256];
 	size_t i;
 
-	for (i = 0; i < t->nlog; i++) {
-		const struct batch_event *be = t->logq[i];
+	for (i = 0; i < c->nlog; i++) {
+		const struct batch_event *be = c->logq[i];
 		const struct event *ev = &be->ev;
 
 		if (be->outcome == OUT_DUPLICATE) {
@@ -349,29 +349,38 @@ static void ingest_log_batch(const struct ingest_try *t,
 	}
 }
 
-int ingest_apply_commit(struct ingest *in, struct ingest_commit *c)
+int ingest_apply_commit(struct ingest *in, struct batch *b,
+			struct ingest_commit *c)
 {
 	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL),
-				.log_dups = log_get_level() >= BLOG_DEBUG };
+				.log_dups = log_get_level() >= BLOG_DEBUG,
+				.logq = c->logq, .logcap = c->logcap };
 	int rc;
 
-	rc = batch_sorted(in->batch, &t.arr, &t.n);
-	if (rc)
-		return rc;
-	rc = state_write(in->st, ingest_try_commit, &t);
+	c->nlog = 0;
+	rc = batch_sorted(b, &t.arr, &t.n);
+	if (rc == 0)
+		rc = state_write(in->st, ingest_try_commit, &t);
+	c->logq = t.logq;
+	c->logcap = t.logcap;
 	if (rc) {
 		log_error("ingest", "%s: cannot commit to the state: %s "
 			  "(nothing of this batch was kept; run again)",
 			  c->name, state_strerror(rc));
-		free(t.logq);
 		return rc;
 	}
 	if (c->key)
 		c->rec = t.rec;
 	c->counts = t.counts;
-	ingest_log_batch(&t, c->caps);
-	free(t.logq);
+	c->nlog = t.nlog;
 	return 0;
+}
+
+void ingest_apply_release(struct ingest_commit *c)
+{
+	free(c->logq);
+	c->logq = NULL;
+	c->nlog = c->logcap = 0;
 }
 
 /* ingest_failed_txn - the file's record, failed (state_write_fn) */

@@ -2,11 +2,15 @@
  * ingest_apply.h - the commit step of ingest: one batch, with the
  * position of its input, in one write transaction.
  *
- * The core (ingest.c) hands over the context's batch, where the input is
- * and what reading counted; the step applies the batch to the recipients
+ * The core (ingest.c) hands over a batch, where the input is and what
+ * reading counted; the step applies the batch to the recipients
  * (rcpt_rules, plan, ingest_notify), adds the counters, records the
- * input's position in the files table, commits (state_write), logs what
- * the batch concluded, and returns its counts.  It calls nothing back.
+ * input's position in the files table, commits (state_write), and
+ * returns its counts and the events the log must speak of, which the
+ * core logs (ingest_apply_logged) before it clears the batch.  It calls
+ * nothing back, and touches nothing but the state, the batch and the
+ * struct ingest_commit it is given: the core may run it in a thread of
+ * its own (ingest_committer.c) while it reads on.
  */
 #ifndef BOUNCED_INGEST_APPLY_H
 #define BOUNCED_INGEST_APPLY_H
@@ -31,15 +35,27 @@ struct ingest_commit {
 	struct ingest_counts counts;	/* in: what reading counted (records,
 					   skipped, bad ...); out: with what
 					   applying the batch concluded */
-	struct ingest_caps *caps;	/* the input's capped messages */
+	struct ingest_caps *caps;	/* the input's capped messages (used
+					   by ingest_apply_logged only) */
+	/* out: the events the log speaks of (in the batch, kept) */
+	const struct batch_event **logq;
+	size_t nlog, logcap;
 };
 
 /*
- * ingest_apply_commit - commit IN's batch as C says (the batch is left as
- * it was: the caller clears it).  0, or -errno (logged: nothing of the
- * batch was kept).
+ * ingest_apply_commit - commit batch B as C says (B is left as it was:
+ * the caller logs it, then clears it).  0, or -errno (logged: nothing of
+ * the batch was kept).
  */
-int ingest_apply_commit(struct ingest *in, struct ingest_commit *c);
+int ingest_apply_commit(struct ingest *in, struct batch *b,
+			struct ingest_commit *c);
+
+/* ingest_apply_logged - the log lines of a committed batch (C's events;
+   dry-run and unrouted lines capped in C's caps) */
+void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c);
+
+/* ingest_apply_release - the memory C keeps between commits */
+void ingest_apply_release(struct ingest_commit *c);
 
 /* ingest_apply_failed - record the file KEY as failed (REC as committed,
    status FILE_FAILED); 0 or -errno */
