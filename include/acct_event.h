@@ -1,5 +1,6 @@
 /*
- * acct_event.h - one accounting CSV row to a classified event.
+ * acct_event.h - one accounting CSV row to an event (classified later, by
+ * ingest, like the events of every input).
  */
 #ifndef BOUNCED_ACCT_EVENT_H
 #define BOUNCED_ACCT_EVENT_H
@@ -8,7 +9,6 @@
 #include <stdint.h>
 
 #include "acct_fields.h"
-#include "classify.h"
 #include "event.h"
 
 enum acct_event_result {
@@ -28,7 +28,6 @@ enum acct_event_result {
  */
 enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
-					   const struct classify_rules *rules,
 					   int64_t default_time,
 					   struct event *ev, char *rcpt,
 					   struct event_extra *x, char *why,

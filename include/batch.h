@@ -27,6 +27,7 @@ struct batch_event {
 
 struct batch_rcpt {
 	const char *addr;	/* normalised address, in the arena */
+	size_t len;		/* its length */
 	struct batch_event *first, *last;
 	bool suppressed;	/* a suppressing event is queued: the rest are
 				   dups, kept as events only when they are

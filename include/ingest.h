@@ -1,12 +1,18 @@
 /*
- * ingest.h - take accounting files, lists and streams into the state.
+ * ingest.h - take accounting files, address lists, streams and the
+ * spool's mails into the state.
  *
- * Records are parsed and classified into a batch; a batch is committed in
- * one LMDB write transaction that updates every recipient it touches (in
- * address order), adds the counters, and advances the source's committed
- * offset.  A crash replays at most the uncommitted batch; a restart resumes
- * a file at its committed offset.  Batches end after batch-records records
- * or batch-interval of wall time, whichever first, and at end of input.
+ * Every input goes through one lifecycle: ingest_begin() opens it and
+ * finds where it was left, ingest_step() reads it (its source turns bytes
+ * into events, which are classified and batched), committing batches as
+ * they fill, ingest_end() frees it; ingest_file() and ingest_mail() run
+ * the three for `bounced process` and the maildirs.  A batch is committed
+ * in one LMDB write transaction that updates every recipient it touches
+ * (in address order), adds the counters, and advances the input's
+ * committed offset.  A crash replays at most the uncommitted batch; a
+ * restart resumes a file at its committed offset.  Batches end after
+ * batch-records records or batch-interval of wall time, whichever first,
+ * when a stream's writer pauses, and at end of input.
  */
 #ifndef BOUNCED_INGEST_H
 #define BOUNCED_INGEST_H
@@ -18,16 +24,41 @@
 struct config;
 struct state;
 
+/*
+ * ingest_mail_parse_fn - turn the mail's LEN bytes in BUF (KEY: its
+ * absolute path, MTIME: its modification time) into at most MAX events in
+ * EVS (their strings stay valid until the next call; kind set, class left
+ * to ingest), *N of them.  0; INGEST_MAIL_ASIDE when the mail is no input
+ * of this kind (a bounce that reached the feedback address): no events,
+ * WHY says what it is and *ASIDE names the meta counter of its kind
+ * ("count.fbl_dsn"); -EINVAL with a reason in WHY (the mail is refused);
+ * or another -errno.
+ */
+struct event;
+typedef int (*ingest_mail_parse_fn)(const char *buf, size_t len,
+				    const char *key, int64_t mtime,
+				    struct event *evs, size_t max, size_t *n,
+				    const char **aside, void *arg, char *why,
+				    size_t whylen);
+#define INGEST_MAIL_EVENTS 16
+#define INGEST_MAIL_ASIDE 1
+
 enum ingest_mode {
 	INGEST_DETECT = 0,	/* accounting file or address list, by content */
 	INGEST_ACCT,
 	INGEST_LIST,
+	INGEST_MAIL,		/* one mail of the spool, through PARSE */
 };
 
 struct ingest_opts {
 	enum ingest_mode mode;
 	bool reprocess;		/* ignore the committed offset */
 	bool progress;		/* progress line on stderr every 2 s */
+	/* INGEST_MAIL: the mail's parser and its argument, and the size of
+	   the largest mail taken (a larger one is refused unread) */
+	ingest_mail_parse_fn parse;
+	void *parse_arg;
+	uint64_t max_size;
 };
 
 /* what one input (or a whole run) brought */
@@ -45,11 +76,11 @@ enum ingest_status {
 	INGEST_ALREADY = 1,	/* taken before: nothing to do */
 	INGEST_FAILED = 2,	/* ingest_begin: the state records this file
 				   as failed (ingest_job_fail) */
-	INGEST_REFUSED = 3,	/* ingest_mail: the mail says nothing usable
-				   (WHY says why): it belongs in failed/ */
-	INGEST_ASIDE = 4,	/* ingest_mail: the mail is no input of its
-				   kind (WHY says what it is); counted, it
-				   belongs in ignored/ */
+	INGEST_REFUSED = 3,	/* a mail says nothing usable (WHY says
+				   why): it belongs in failed/ */
+	INGEST_ASIDE = 4,	/* a mail is no input of its kind (WHY says
+				   what it is); counted, it belongs in
+				   ignored/ */
 };
 
 struct ingest;
@@ -65,11 +96,14 @@ void ingest_free(struct ingest *in);
 void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
 
 /*
- * ingest_file - take PATH ("-" = stdin) to its end.  Counts are set for
- * what this call took.  Returns INGEST_TAKEN or INGEST_ALREADY, or -errno
- * (logged): ingest_input_failed() says whether the input could not be
- * opened or read (-ENOENT, -EACCES, -EIO...) or the state could not be
- * read or written (-EIO too, on a failing or full disk).
+ * ingest_file - take PATH ("-" = stdin) to its end: ingest_begin, steps
+ * to the end, ingest_end (a stream is waited for and committed whenever
+ * its writer pauses).  Counts are set for what this call took.  Returns
+ * INGEST_TAKEN or INGEST_ALREADY (a file that the state records as
+ * failed is taken again from its committed offset), or -errno (logged):
+ * ingest_input_failed() says whether the input could not be opened or
+ * read (-ENOENT, -EACCES, -EIO...) or the state could not be read or
+ * written (-EIO too, on a failing or full disk).
  */
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts);
@@ -81,8 +115,8 @@ bool ingest_input_failed(const struct ingest *in);
  * signals while a large file is read): ingest_begin() opens the input and
  * finds where it was left, each ingest_step() reads and parses for a
  * bounded time, committing batches as they fill (batch-records,
- * batch-interval), and the last one commits the end.  One job at a time per
- * context.  Meant for regular files: on a stream, a step blocks in read().
+ * batch-interval), and the last one commits the end.  One job at a time
+ * per context.
  */
 struct ingest_job;
 
@@ -91,19 +125,30 @@ struct ingest_job;
  * NULL: INGEST_ALREADY (taken to its end before), INGEST_FAILED (the state
  * records the file as failed; opts->reprocess takes it anyway), or -errno
  * as ingest_file (-ENOENT, -EACCES, -EISDIR, -EIO: the input; others: the
- * state or memory).
+ * state or memory).  A mail (INGEST_MAIL) gives a job whenever it could
+ * be opened, even when taken before: it is read again to tell where it
+ * goes (ingest_job_verdict).
  */
 int ingest_begin(struct ingest *in, const char *path,
 		 const struct ingest_opts *opts, struct ingest_job **job);
 
 /*
- * ingest_step - read and parse for about MAX_MS (at least one read),
- * committing the batches that fill.  Returns 0 (more to read), 1 (end of
- * input reached and committed: INGEST_TAKEN) or -errno: a read error of the
- * input (logged; ingest_job_input_error() says true) or of the state.  The
+ * ingest_step - read and parse for about MAX_MS (at least one read; a
+ * negative MAX_MS: to the end), committing the batches that fill; a
+ * stream is waited for at most that long, and committed when its writer
+ * pauses.  Returns 0 (more to read), 1 (the input ended: committed, or, a
+ * mail, judged: ingest_job_verdict) or -errno: a read error of the input
+ * (logged; ingest_job_input_error() says true) or of the state.  The
  * uncommitted batch is dropped; the job can only be ended.
  */
 int ingest_step(struct ingest_job *job, int max_ms);
+
+/* ingest_job_verdict - how an ended input went: INGEST_TAKEN, or for a
+   mail INGEST_ASIDE (WHY says what it is; counted), INGEST_REFUSED (WHY
+   says why; nothing recorded) or INGEST_ALREADY (taken or set aside
+   before; WHY empty, or what it is when it was set aside) */
+int ingest_job_verdict(const struct ingest_job *job, char *why,
+		       size_t whylen);
 
 /* ingest_job_input_error - the last error was the input's, not the state's */
 bool ingest_job_input_error(const struct ingest_job *job);
@@ -132,26 +177,8 @@ void ingest_end(struct ingest_job *job, struct ingest_counts *counts);
  * also records the file as taken, so a crash before the file is moved out
  * of new/ never applies it twice.
  *
- * ingest_mail_parse_fn - turn the mail's LEN bytes in BUF (KEY: its
- * absolute path, MTIME: its modification time) into at most MAX events in
- * EVS (their strings stay valid until the next call; kind set, class left
- * to ingest), *N of them.  0; INGEST_MAIL_ASIDE when the mail is no input
- * of this kind (a bounce that reached the feedback address): no events,
- * WHY says what it is and *ASIDE names the meta counter of its kind
- * ("count.fbl_dsn"); -EINVAL with a reason in WHY (the mail is refused);
- * or another -errno.
- */
-struct event;
-typedef int (*ingest_mail_parse_fn)(const char *buf, size_t len,
-				    const char *key, int64_t mtime,
-				    struct event *evs, size_t max, size_t *n,
-				    const char **aside, void *arg, char *why,
-				    size_t whylen);
-#define INGEST_MAIL_EVENTS 16
-#define INGEST_MAIL_ASIDE 1
-/*
  * ingest_mail - take the mail file PATH (at most MAX_SIZE bytes) through
- * PARSE.  Returns INGEST_TAKEN; INGEST_ASIDE (WHY says what the mail is:
+ * PARSE (ingest_begin with INGEST_MAIL, steps, ingest_end).  Returns INGEST_TAKEN; INGEST_ASIDE (WHY says what the mail is:
  * its counter was added, in one transaction with the file's record);
  * INGEST_ALREADY (taken or set aside before: move it on; WHY is empty, or
  * says what it is when it was set aside); INGEST_REFUSED (WHY says why:

@@ -57,6 +57,26 @@ int state_commit_lazy(struct state *st, MDB_txn *txn);
 int state_sync(struct state *st);
 
 /*
+ * state_write - one write transaction around FN(ST, TXN, ARG): begin,
+ * FN, commit (durably).  FN returns 0 to commit, -errno to abort (the
+ * error is returned), or a positive value to abort without error
+ * (nothing to write, a dry run: the value is returned).  When FN or the
+ * commit meets a full map (-ENOSPC), the map is doubled (state_grow) and
+ * FN called again in a new transaction, at most STATE_GROW_TRIES times:
+ * FN must compute every output afresh on each call, since nothing of an
+ * aborted attempt survives in the state.  Growing is logged ("state map
+ * grown to N MiB").  Returns 0, FN's positive value, or -errno (-ENOSPC:
+ * the map is still full after the last growth; state_strerror() says
+ * when it could not grow at all).  Never call with a transaction open.
+ */
+#define STATE_GROW_TRIES 12	/* doublings per write: 256 MiB -> 1 TiB */
+typedef int (*state_write_fn)(struct state *st, MDB_txn *txn, void *arg);
+int state_write(struct state *st, state_write_fn fn, void *arg);
+/* state_write_lazy - the same, committed with state_commit_lazy() (for
+   writes that are safe to replay after a power loss) */
+int state_write_lazy(struct state *st, state_write_fn fn, void *arg);
+
+/*
  * state_grow - double the map size (call with no transaction open).  0, or
  * -ENOSPC when it cannot grow further, or the error of the failed resize
  * (-ENOMEM under an address-space limit): the environment is then opened
@@ -78,6 +98,25 @@ int state_rcpt_get(struct state *st, MDB_txn *txn, const char *addr,
 int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
 		   const struct rcpt *r);
 int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr);
+
+/*
+ * A cursor over the rcpt table, for a writer that reads and writes many
+ * records in key order (ingest's commit): the lookup of the next key
+ * starts from the leaf page of the last one instead of the root, and
+ * writing back the record just read replaces it in place.  Open it in a
+ * write transaction, close it before the transaction ends.
+ *
+ * state_rcpt_cursor_get - the record of ADDR (as state_rcpt_get; the
+ * cursor stays at ADDR, or where it would go); state_rcpt_cursor_put -
+ * write R as the record of ADDR (FOUND: the last get found ADDR); both
+ * 0 or -errno.
+ */
+int state_rcpt_cursor_open(struct state *st, MDB_txn *txn, MDB_cursor **cur);
+int state_rcpt_cursor_get(struct state *st, MDB_cursor *cur, const char *addr,
+			  struct rcpt *r);
+int state_rcpt_cursor_put(struct state *st, MDB_cursor *cur, const char *addr,
+			  const struct rcpt *r, bool found);
+void state_rcpt_cursor_close(MDB_cursor *cur);
 
 /*
  * state_rcpt_foreach - call CB for every record in key order (from FROM,

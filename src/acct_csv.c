@@ -8,11 +8,12 @@
  * plus the chunk size.
  *
  * Two paths find a record: the fast one, for a record at the start of its
- * scan whose line break is in the buffer and which holds no quote, uses
- * memchr only; every other record goes through a small state machine that
- * remembers where it stopped, so a record fed one byte at a time is still
- * scanned once.  Both give the same result for the same bytes, whatever the
- * chunking.
+ * scan whose line break is in the buffer and whose quoted fields (if any)
+ * close before it, uses memchr only; every other record (a quoted field
+ * holding a line break, a record fed in pieces) goes through a small
+ * state machine that remembers where it stopped, so a record fed one byte
+ * at a time is still scanned once.  Both give the same result for the
+ * same bytes, whatever the chunking (the fuzz target checks it).
  *
  * Line ends are LF or CRLF, or CR alone in a source that has no LF at all
  * (classic Mac OS line ends, some converters).  The first bytes of the
@@ -411,9 +412,74 @@ static enum csv_result csv_row_out(struct csv_reader *r, struct csv_row *row,
 }
 
 /*
+ * csv_fast_quoted - csv_fast for a record holding quotes, at P, whose line
+ * break is at L (the line without a CR before it: E bytes): every quoted
+ * field must close before the line break, else -1 (not for this path:
+ * nothing was changed).  Fields end where the scanner would end them: a
+ * quoted field at its closing quote and whatever follows up to a comma,
+ * an unquoted one at a comma; a CR before the line break belongs to it.
+ * 1 row/bad in *RES.
+ */
+static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
+			   enum csv_result *res, char *p, size_t L)
+{
+	uint64_t line = r->lines + 1;
+	size_t s = 0, nf = 0, fe, k, from;
+	const char *q, *c;
+
+	for (;;) {
+		if (p[s] == '"') {
+			for (from = s + 1;; from = (size_t)(q - p) + 2) {
+				q = memchr(p + from, '"', L - from);
+				if (!q)
+					return -1;	/* goes on past the line */
+				if ((size_t)(q - p) + 1 >= L || q[1] != '"')
+					break;		/* the closing quote */
+			}
+			c = memchr(q + 1, ',', L - (size_t)(q + 1 - p));
+		} else {
+			c = memchr(p + s, ',', L - s);
+		}
+		fe = c ? (size_t)(c - p) : L;
+		if (!c && fe > s && p[fe - 1] == '\r')
+			fe--;
+		if (nf < CSV_MAX_FIELDS) {
+			r->fbeg[nf] = s;
+			r->fend[nf] = fe;
+		}
+		nf++;
+		if (!c)
+			break;
+		s = fe + 1;
+	}
+	csv_consume(r, L + 1, 1);
+	if (memchr(p, '\0', L)) {
+		*res = csv_bad(r, row, line, CSV_ERR_NUL);
+		return 1;
+	}
+	if (nf > CSV_MAX_FIELDS) {
+		*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
+		return 1;
+	}
+	for (k = 0; k < nf; k++) {
+		s = r->fbeg[k];
+		fe = r->fend[k];
+		r->fptr[k] = p + s;
+		if (fe > s && p[s] == '"') {
+			r->flen[k] = csv_unquote(p, s, fe);
+		} else {
+			p[fe] = '\0';
+			r->flen[k] = fe - s;
+		}
+	}
+	*res = csv_row_out(r, row, line, nf);
+	return 1;
+}
+
+/*
  * csv_fast - the record at pos when its line break is buffered within the
- * limit and it holds no quote: 1 row/bad, 0 blank line skipped, -1 not
- * for this path.
+ * limit and no quoted field of it goes on past that line break: 1
+ * row/bad, 0 blank line skipped, -1 not for this path.
  */
 static int csv_fast(struct csv_reader *r, struct csv_row *row,
 		    enum csv_result *res)
@@ -430,7 +496,7 @@ static int csv_fast(struct csv_reader *r, struct csv_row *row,
 		return -1;
 	L = (size_t)(nl - p);
 	if (memchr(p, '"', L))
-		return -1;
+		return csv_fast_quoted(r, row, res, p, L);
 	e = L;
 	if (e > 0 && p[e - 1] == '\r')
 		e--;

@@ -3,7 +3,8 @@
  *
  * Picks the fields bounced uses out of a mapped row, checks the record type,
  * normalises the recipient and parses the time; a row that cannot be used
- * is reported with a reason (the caller logs it with file and line).
+ * is reported with a reason (the caller logs it with file and line).  The
+ * event is not classified here: ingest does that, once, for every input.
  */
 #include <stdio.h>
 #include <string.h>
@@ -135,7 +136,6 @@ static const char *acct_str(const struct acct_map *map,
 
 enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
-					   const struct classify_rules *rules,
 					   int64_t default_time,
 					   struct event *ev, char *rcpt_buf,
 					   struct event_extra *xbuf,
@@ -189,6 +189,5 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);
 	ev->feedback_type = acct_str(map, row, AF_FEEDBACK_TYPE);
 	acct_event_extra(map, row, ev, xbuf);
-	classify_event(rules, ev);
 	return ACCT_EVENT_OK;
 }

@@ -27,6 +27,19 @@ static int addr_is_blank(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* bytes no local part may hold: controls, blanks, DEL, quotes, angle
+   brackets, '@', ',' ';' ':' '\\' parentheses and brackets */
+static const unsigned char addr_local_bad[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+	[0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
+	[0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
+	[0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+	[0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+	[0x1e] = 1, [0x1f] = 1, [' '] = 1, [0x7f] = 1,
+	['"'] = 1, ['<'] = 1, ['>'] = 1, ['@'] = 1, [','] = 1, [';'] = 1,
+	[':'] = 1, ['\\'] = 1, ['('] = 1, [')'] = 1, ['['] = 1, [']'] = 1,
+};
+
 /* addr_local_ok - a dot-atom-ish local part: no controls, blanks, quotes,
    angle brackets, '@', ',' ';' '\\' or parentheses */
 static int addr_local_ok(const char *s, size_t n)
@@ -38,10 +51,10 @@ static int addr_local_ok(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x21 || c == 0x7f || strchr("\"<>@,;:\\()[]", c))
+		if (addr_local_bad[c])
 			return 0;
-		if (c == '.' && i + 1 < n && s[i + 1] == '.')
-			return 0;
+		if (c == '.' && s[i + 1] == '.')
+			return 0;	/* s[n - 1] is no dot: i + 1 < n */
 	}
 	return 1;
 }

@@ -1,10 +1,16 @@
 /*
  * batch.c - per-commit grouping of events by recipient.
  *
- * A GHashTable from address to struct batch_rcpt, and a bump arena of
- * 1 MiB blocks for every string and node; batch_clear rewinds the arena
- * so a long input reuses the same memory batch after batch.  Allocation
- * failure is reported as -ENOMEM, never aborts.
+ * An open-addressing hash table from address to struct batch_rcpt (the
+ * hash is kept beside each entry, keyed with a random seed per batch so
+ * that no input can choose its collisions), a second one from (address,
+ * campaign) to the first kept event of that campaign (whether a bounce of
+ * a suppressed address names a new campaign is one lookup, not a walk of
+ * the address's events), and a bump arena of 1 MiB blocks for every
+ * string and node.  batch_clear empties the tables and rewinds the arena,
+ * so a long input reuses the same memory batch after batch: memory is
+ * bounded by the largest batch, not by the input.  Allocation failure is
+ * reported as -ENOMEM, never aborts.
  */
 #include <errno.h>
 #include <glib.h>
@@ -18,6 +24,8 @@
 #define BATCH_LIST_ID_MAX 256 /* bytes kept of a List-Id */
 
 #define ARENA_BLOCK (1u << 20)
+#define BATCH_TABLE_MIN 1024	/* slots of an empty table */
+#define BATCH_JOB_MAX (sizeof(((struct rcpt_reason *)0)->job_id) - 1)
 
 struct arena_block {
 	struct arena_block *next;
@@ -25,16 +33,41 @@ struct arena_block {
 	char data[];
 };
 
-struct batch_sortent;
+/* a slot of the address table (br NULL: free) */
+struct batch_slot {
+	uint64_t hash;
+	struct batch_rcpt *br;
+};
+
+/* a slot of the string table (s NULL: free) */
+struct batch_str {
+	uint64_t hash;
+	const char *s;		/* in the arena */
+	size_t len;
+};
+
+/* a slot of the campaign table: the first kept event of an address that
+   names a campaign (be NULL: free) */
+struct batch_camp {
+	uint64_t hash;
+	const struct batch_event *be;
+};
 
 struct batch {
-	GHashTable *by_addr;
+	uint64_t seed;
+	struct batch_slot *slots;	/* addresses */
+	size_t cap, used;
+	struct batch_camp *camps;	/* (address, campaign) of the kept
+					   events of suppressed addresses */
+	size_t ccap, cused;
+	struct batch_str *strs;		/* the strings of the batch, once */
+	size_t scap, sused;
 	struct arena_block *head;	/* current block (first of the list) */
 	struct arena_block *spare;	/* rewound blocks for reuse */
 	size_t n_events;
-	struct batch_rcpt **sorted;
-	struct batch_sortent *sortents;
-	size_t sorted_cap;
+	struct batch_rcpt **sorted;	/* batch_sorted's answer */
+	struct batch_sortent *sortents;	/* one per address, as they came */
+	size_t sorted_cap, sortents_cap;
 };
 
 /* batch_alloc - SIZE bytes from the arena (8-aligned), NULL on ENOMEM */
@@ -65,20 +98,79 @@ static void *batch_alloc(struct batch *b, size_t size)
 	return p;
 }
 
-/* batch_strdup - bounded copy of S (at most MAX-1 bytes) into the arena */
+/* batch_hash - a seeded 64-bit hash of the N bytes at S */
+static uint64_t batch_hash(uint64_t seed, const char *s, size_t n)
+{
+	uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+		h ^= h >> 31;
+		s += 8;
+		n -= 8;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0x94D049BB133111EBULL;
+		h ^= h >> 29;
+	}
+	h *= 0xBF58476D1CE4E5B9ULL;
+	return h ^ (h >> 32);
+}
+
+/* batch_strdup - S (at most MAX-1 bytes of it) in the arena: interned,
+   so the strings that repeat from record to record (sender, category,
+   status, diagnostic, VirtualMTA, job id) are kept once per batch */
 static const char *batch_strdup(struct batch *b, const char *s, size_t max)
 {
-	size_t n;
+	struct batch_str *e;
+	size_t n, k;
+	uint64_t h;
 	char *p;
 
 	if (!s)
 		return NULL;
 	n = strnlen(s, max - 1);
+	h = batch_hash(b->seed, s, n);
+	for (k = h & (b->scap - 1);; k = (k + 1) & (b->scap - 1)) {
+		e = &b->strs[k];
+		if (!e->s)
+			break;
+		if (e->hash == h && e->len == n && memcmp(e->s, s, n) == 0)
+			return e->s;
+	}
+	if ((b->sused + 1) * 2 > b->scap) {
+		size_t cap = b->scap * 2, i;
+		struct batch_str *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (i = 0; i < b->scap; i++) {
+			if (!b->strs[i].s)
+				continue;
+			for (k = b->strs[i].hash & (cap - 1); t[k].s;
+			     k = (k + 1) & (cap - 1))
+				;
+			t[k] = b->strs[i];
+		}
+		free(b->strs);
+		b->strs = t;
+		b->scap = cap;
+		for (k = h & (cap - 1); t[k].s; k = (k + 1) & (cap - 1))
+			;
+		e = &t[k];
+	}
 	p = batch_alloc(b, n + 1);
 	if (!p)
 		return NULL;
 	memcpy(p, s, n);
 	p[n] = '\0';
+	e->hash = h;
+	e->len = n;
+	e->s = p;
+	b->sused++;
 	return p;
 }
 
@@ -88,7 +180,15 @@ struct batch *batch_new(void)
 
 	if (!b)
 		return NULL;
-	b->by_addr = g_hash_table_new(g_str_hash, g_str_equal);
+	b->seed = ((uint64_t)g_random_int() << 32) | g_random_int();
+	b->cap = b->ccap = b->scap = BATCH_TABLE_MIN;
+	b->slots = calloc(b->cap, sizeof(*b->slots));
+	b->camps = calloc(b->ccap, sizeof(*b->camps));
+	b->strs = calloc(b->scap, sizeof(*b->strs));
+	if (!b->slots || !b->camps || !b->strs) {
+		batch_free(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -106,7 +206,9 @@ void batch_free(struct batch *b)
 {
 	if (!b)
 		return;
-	g_hash_table_destroy(b->by_addr);
+	free(b->slots);
+	free(b->camps);
+	free(b->strs);
 	batch_free_blocks(b->head);
 	batch_free_blocks(b->spare);
 	free(b->sorted);
@@ -183,44 +285,195 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	return dst->x ? batch_copy_extra(b, dst) : 0;
 }
 
+/* sort entries carry the first 16 bytes of the address, big-endian, so
+   most comparisons never leave the array (addresses share their first 8
+   bytes often: a common first name and separator) */
+struct batch_sortent {
+	uint64_t p0, p1;
+	struct batch_rcpt *br;
+};
+
+/* batch_prefix - 8 bytes of S from OFF (N bytes in all), big-endian,
+   zero-padded */
+static uint64_t batch_prefix(const char *s, size_t n, size_t off)
+{
+	uint64_t p = 0;
+	size_t i;
+
+	for (i = 0; i < 8 && off + i < n; i++)
+		p |= (uint64_t)(unsigned char)s[off + i] << (56 - 8 * i);
+	return p;
+}
+
+/* batch_grow - twice the slots of the address table; 0 or -ENOMEM */
+static int batch_grow(struct batch *b)
+{
+	size_t cap = b->cap * 2, i, k;
+	struct batch_slot *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (i = 0; i < b->cap; i++) {
+		if (!b->slots[i].br)
+			continue;
+		for (k = b->slots[i].hash & (cap - 1); n[k].br;
+		     k = (k + 1) & (cap - 1))
+			;
+		n[k] = b->slots[i];
+	}
+	free(b->slots);
+	b->slots = n;
+	b->cap = cap;
+	return 0;
+}
+
+/* batch_find - the slot of ADDR (LEN bytes, hash H): its entry, or the
+   free slot where it goes */
+static struct batch_slot *batch_find(struct batch *b, const char *addr,
+				     size_t len, uint64_t h)
+{
+	size_t k;
+
+	for (k = h & (b->cap - 1);; k = (k + 1) & (b->cap - 1)) {
+		struct batch_slot *sl = &b->slots[k];
+
+		if (!sl->br || (sl->hash == h && sl->br->len == len &&
+				memcmp(sl->br->addr, addr, len) == 0))
+			return sl;
+	}
+}
+
+/* batch_camp_hash - the campaign table's hash of BR's campaign JOB */
+static uint64_t batch_camp_hash(const struct batch *b,
+				const struct batch_rcpt *br, const char *job)
+{
+	return batch_hash(b->seed ^ (uint64_t)(uintptr_t)br, job,
+			  strnlen(job, BATCH_JOB_MAX));
+}
+
+/* batch_camp_find - the slot of BR's campaign JOB (hash H): its entry, or
+   the free slot where it goes */
+static struct batch_camp *batch_camp_find(struct batch *b,
+					  const struct batch_rcpt *br,
+					  const char *job, uint64_t h)
+{
+	size_t k;
+
+	for (k = h & (b->ccap - 1);; k = (k + 1) & (b->ccap - 1)) {
+		struct batch_camp *c = &b->camps[k];
+
+		if (!c->be || (c->hash == h && c->be->ev.rcpt == br->addr &&
+			       strncmp(c->be->ev.job_id, job,
+				       BATCH_JOB_MAX) == 0))
+			return c;
+	}
+}
+
+/* batch_camp_add - BE, a kept event of BR, names its campaign (the first
+   such event is the one kept in the table); 0 or -ENOMEM */
+static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
+			  const struct batch_event *be)
+{
+	struct batch_camp *c;
+	uint64_t h;
+
+	if (!be->ev.job_id || !*be->ev.job_id)
+		return 0;
+	if ((b->cused + 1) * 2 > b->ccap) {
+		size_t cap = b->ccap * 2, i, k;
+		struct batch_camp *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (i = 0; i < b->ccap; i++) {
+			if (!b->camps[i].be)
+				continue;
+			for (k = b->camps[i].hash & (cap - 1); n[k].be;
+			     k = (k + 1) & (cap - 1))
+				;
+			n[k] = b->camps[i];
+		}
+		free(b->camps);
+		b->camps = n;
+		b->ccap = cap;
+	}
+	h = batch_camp_hash(b, br, be->ev.job_id);
+	c = batch_camp_find(b, br, be->ev.job_id, h);
+	if (!c->be) {
+		c->hash = h;
+		c->be = be;
+		b->cused++;
+	}
+	return 0;
+}
+
 /* batch_new_campaign - is EV a bounce of a campaign (job id) that none of
    BR's kept events names?  Such a bounce of a suppressed address is kept
    whole: it may ask for that campaign's bounce record. */
-static bool batch_new_campaign(const struct batch_rcpt *br,
+static bool batch_new_campaign(struct batch *b, const struct batch_rcpt *br,
 			       const struct event *ev)
 {
-	const struct batch_event *be;
-
 	if ((ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT) ||
 	    !ev->job_id || !*ev->job_id)
 		return false;
-	for (be = br->first; be; be = be->next)
-		if (be->ev.job_id && strncmp(be->ev.job_id, ev->job_id,
-					     sizeof(((struct rcpt_reason *)0)
-							    ->job_id) - 1) == 0)
-			return false;
-	return true;
+	return batch_camp_find(b, br, ev->job_id,
+			       batch_camp_hash(b, br, ev->job_id))->be == NULL;
+}
+
+/* batch_rcpt_of - the entry of EV's address, made when new; NULL on
+   ENOMEM */
+static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
+{
+	size_t len = strnlen(addr, ADDR_MAX);
+	uint64_t h = batch_hash(b->seed, addr, len);
+	struct batch_slot *sl = batch_find(b, addr, len, h);
+	struct batch_rcpt *br;
+	char *copy;
+
+	if (sl->br)
+		return sl->br;
+	if ((b->used + 1) * 2 > b->cap) {
+		if (batch_grow(b) != 0)
+			return NULL;
+		sl = batch_find(b, addr, len, h);
+	}
+	if (b->used == b->sortents_cap) {
+		size_t cap = b->sortents_cap ? b->sortents_cap * 2 : 4096;
+		struct batch_sortent *e = realloc(b->sortents, cap * sizeof(*e));
+
+		if (!e)
+			return NULL;
+		b->sortents = e;
+		b->sortents_cap = cap;
+	}
+	br = batch_alloc(b, sizeof(*br));
+	copy = batch_alloc(b, len + 1);
+	if (!br || !copy)
+		return NULL;
+	memcpy(copy, addr, len);
+	copy[len] = '\0';
+	memset(br, 0, sizeof(*br));
+	br->addr = copy;
+	br->len = len;
+	sl->hash = h;
+	sl->br = br;
+	/* its sort key now, while the address is in the cache */
+	b->sortents[b->used].p0 = batch_prefix(copy, len, 0);
+	b->sortents[b->used].p1 = batch_prefix(copy, len, 8);
+	b->sortents[b->used].br = br;
+	b->used++;
+	return br;
 }
 
 int batch_add(struct batch *b, const struct event *ev)
 {
-	struct batch_rcpt *br = g_hash_table_lookup(b->by_addr, ev->rcpt);
+	struct batch_rcpt *br = batch_rcpt_of(b, ev->rcpt);
 	struct batch_event *be;
 
-	if (!br) {
-		br = batch_alloc(b, sizeof(*br));
-		if (!br)
-			return -ENOMEM;
-		br->addr = batch_strdup(b, ev->rcpt, ADDR_MAX + 1);
-		if (!br->addr)
-			return -ENOMEM;
-		br->first = br->last = NULL;
-		br->suppressed = false;
-		memset(&br->dups, 0, sizeof(br->dups));
-		g_hash_table_insert(b->by_addr, (gpointer)br->addr, br);
-	}
+	if (!br)
+		return -ENOMEM;
 	b->n_events++;
-	if (br->suppressed && !batch_new_campaign(br, ev)) {
+	if (br->suppressed && !batch_new_campaign(b, br, ev)) {
 		struct event tmp = *ev;
 
 		/* only the category of a bounce is kept */
@@ -233,9 +486,18 @@ int batch_add(struct batch *b, const struct event *ev)
 		rcpt_dups_add(&br->dups, &tmp);
 		return 0;
 	}
-	if (ev->klass == CLASS_HARD || ev->klass == CLASS_COMPLAINT ||
-	    ev->klass == CLASS_UNSUB)
+	if (!br->suppressed && (ev->klass == CLASS_HARD ||
+				ev->klass == CLASS_COMPLAINT ||
+				ev->klass == CLASS_UNSUB)) {
+		const struct batch_event *k;
+
+		/* from now on its bounces are judged by campaign: the
+		   campaigns of the events kept so far go to the table */
 		br->suppressed = true;
+		for (k = br->first; k; k = k->next)
+			if (batch_camp_add(b, br, k) != 0)
+				return -ENOMEM;
+	}
 	be = batch_alloc(b, sizeof(*be));
 	if (!be)
 		return -ENOMEM;
@@ -245,7 +507,8 @@ int batch_add(struct batch *b, const struct event *ev)
 	/* a bounce kept whole after counted ones is the latest now */
 	if (ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT)
 		br->dups.category_last = false;
-	if (batch_copy_strings(b, &be->ev) != 0)
+	if (batch_copy_strings(b, &be->ev) != 0 ||
+	    (br->suppressed && batch_camp_add(b, br, be) != 0))
 		return -ENOMEM;
 	if (br->last)
 		br->last->next = be;
@@ -255,55 +518,31 @@ int batch_add(struct batch *b, const struct event *ev)
 	return 0;
 }
 
-/* sort entries carry the first 8 bytes of the address, big-endian, so
-   most comparisons never leave the array */
-struct batch_sortent {
-	uint64_t prefix;
-	struct batch_rcpt *br;
-};
-
-static uint64_t batch_prefix(const char *s)
-{
-	uint64_t p = 0;
-	int i;
-
-	for (i = 0; i < 8 && s[i]; i++)
-		p |= (uint64_t)(unsigned char)s[i] << (56 - 8 * i);
-	return p;
-}
-
 static int batch_cmp(const void *a, const void *b)
 {
 	const struct batch_sortent *x = a, *y = b;
 
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	return strcmp(x->br->addr, y->br->addr);
+	if (x->p0 != y->p0)
+		return x->p0 < y->p0 ? -1 : 1;
+	if (x->p1 != y->p1)
+		return x->p1 < y->p1 ? -1 : 1;
+	/* the same first 16 bytes: a shorter address would equal the other */
+	if (x->br->len <= 16 || y->br->len <= 16)
+		return x->br->len < y->br->len ? -1 : x->br->len > y->br->len;
+	return strcmp(x->br->addr + 16, y->br->addr + 16);
 }
 
 int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 {
-	GHashTableIter it;
-	gpointer k, v;
-	size_t i = 0, count = g_hash_table_size(b->by_addr);
+	size_t i, count = b->used;
 
 	if (count > b->sorted_cap) {
 		struct batch_rcpt **p = realloc(b->sorted, count * sizeof(*p));
-		struct batch_sortent *e = realloc(b->sortents, count * sizeof(*e));
 
-		if (p)
-			b->sorted = p;
-		if (e)
-			b->sortents = e;
-		if (!p || !e)
+		if (!p)
 			return -ENOMEM;
+		b->sorted = p;
 		b->sorted_cap = count;
-	}
-	g_hash_table_iter_init(&it, b->by_addr);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		b->sortents[i].br = v;
-		b->sortents[i].prefix = batch_prefix(k);
-		i++;
 	}
 	if (count)
 		qsort(b->sortents, count, sizeof(*b->sortents), batch_cmp);
@@ -318,7 +557,13 @@ void batch_clear(struct batch *b)
 {
 	struct arena_block *blk = b->head;
 
-	g_hash_table_remove_all(b->by_addr);
+	if (b->used)
+		memset(b->slots, 0, b->cap * sizeof(*b->slots));
+	if (b->cused)
+		memset(b->camps, 0, b->ccap * sizeof(*b->camps));
+	if (b->sused)
+		memset(b->strs, 0, b->scap * sizeof(*b->strs));
+	b->used = b->cused = b->sused = 0;
 	while (blk) {
 		struct arena_block *next = blk->next;
 

@@ -8,7 +8,8 @@
  * read-only pass of at most REEVAL_BATCH changes, then re-reads and writes
  * those in one write transaction, and goes on from where it stopped: memory
  * stays bounded and the worker's own updates in between are respected.
- * A full map is grown and the transaction replayed.  Exit 64 for a bad
+ * Writes go through state_write() (a full map is grown and the
+ * transaction replayed).  Exit 64 for a bad
  * command line, 66 without a state, 67 for an unknown address, 74 when the
  * state cannot be read or written.
  */
@@ -24,7 +25,6 @@
 #include "state.h"
 
 #define REEVAL_BATCH 10000	/* changed records per write transaction */
-#define ADMIN_GROW_TRIES 4	/* map doublings before giving up */
 
 /* ---- forget ---- */
 
@@ -38,29 +38,25 @@ const struct cli_opt ctl_opts_reevaluate[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-/* forget_txn - one attempt: read, forget, write, commit; *OLD gets the
-   record as it was.  0, -ENOENT (no record) or -errno. */
-static int forget_txn(struct state *st, const char *addr, struct rcpt *old)
+struct forget_write {
+	const char *addr;
+	struct rcpt old;	/* the record as it was */
+};
+
+/* forget_txn - read, forget, write (state_write_fn); 0, -ENOENT (no
+   record) or -errno */
+static int forget_txn(struct state *st, MDB_txn *txn, void *arg)
 {
-	MDB_txn *txn = NULL;
+	struct forget_write *fw = arg;
 	struct rcpt r;
 	int rc;
 
-	rc = state_begin(st, true, &txn);
+	rc = state_rcpt_get(st, txn, fw->addr, &r);
 	if (rc != 0)
 		return rc;
-	rc = state_rcpt_get(st, txn, addr, &r);
-	if (rc != 0)
-		goto abort;
-	*old = r;
+	fw->old = r;
 	rcpt_forget(&r);
-	rc = state_rcpt_put(st, txn, addr, &r);
-	if (rc != 0)
-		goto abort;
-	return state_commit(txn);
-abort:
-	state_abort(txn);
-	return rc;
+	return state_rcpt_put(st, txn, fw->addr, &r);
 }
 
 /* forget_log - the info line that keeps the edit on record */
@@ -85,8 +81,8 @@ int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
 	const char *arg, *reason;
 	char addr[ADDR_MAX + 1];
 	struct state *st = NULL;
-	struct rcpt old;
-	int rc, tries;
+	struct forget_write fw = { .addr = addr };
+	int rc;
 
 	rc = ctl_args_addr(ctx, args, CTL_O_REASON, &arg, &reason);
 	if (rc != 0)
@@ -97,14 +93,7 @@ int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = ctl_state_open(ctx, true, &st);
 	if (rc != 0)
 		return rc;
-	for (tries = 0;; tries++) {
-		rc = forget_txn(st, addr, &old);
-		if (rc != -ENOSPC || tries >= ADMIN_GROW_TRIES)
-			break;
-		rc = state_grow(st);
-		if (rc != 0)
-			break;
-	}
+	rc = state_write(st, forget_txn, &fw);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "%s: no record for '%s'\n", ctx->prog, addr);
 		rc = CTL_EXIT_NOADDR;
@@ -116,9 +105,9 @@ int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
 		rc = EXIT_IOERR;
 		goto out;
 	}
-	forget_log(addr, &old, reason);
+	forget_log(addr, &fw.old, reason);
 	fprintf(ctx->out, "%s: active again (was %s)\n", addr,
-		ctl_status_name(old.status));
+		ctl_status_name(fw.old.status));
 	rc = EXIT_OK;
 out:
 	state_close(st);
@@ -142,6 +131,7 @@ struct reeval {
 	char resume[ADDR_MAX + 1];
 	uint64_t checked, to_hard, to_soft;
 	uint64_t queued;	/* provider actions of addresses made hard */
+	uint64_t queued_pass;	/* ...by the write of this pass */
 };
 
 /* reeval_wanted - records escalation can say something about */
@@ -203,20 +193,18 @@ static int reeval_plan(struct state *st, struct reeval *rv, MDB_txn *txn,
 }
 
 /* reeval_write - re-read and rewrite the changes of this pass in one write
-   transaction; records changed by the worker since are judged anew,
-   vanished ones skipped; an address made hard gets its actions.  0 or
-   -errno. */
-static int reeval_write(struct state *st, struct reeval *rv)
+   transaction (state_write_fn); records changed by the worker since are
+   judged anew, vanished ones skipped; an address made hard gets its
+   actions.  0 or -errno. */
+static int reeval_write(struct state *st, MDB_txn *txn, void *arg)
 {
-	MDB_txn *txn = NULL;
+	struct reeval *rv = arg;
 	uint64_t queued = 0;
 	struct rcpt r;
 	size_t i;
 	int rc;
 
-	rc = state_begin(st, true, &txn);
-	if (rc != 0)
-		return rc;
+	rv->queued_pass = 0;
 	for (i = 0; i < rv->n; i++) {
 		struct reeval_change *c = &rv->changes[i];
 
@@ -226,7 +214,7 @@ static int reeval_write(struct state *st, struct reeval *rv)
 			continue;
 		}
 		if (rc != 0)
-			goto abort;
+			return rc;
 		c->from = r.status;
 		if (!rcpt_reevaluate(&r, &rv->e)) {
 			c->to = c->from = RCPT_STATUS_COUNT;
@@ -236,19 +224,14 @@ static int reeval_write(struct state *st, struct reeval *rv)
 		if (r.status == RCPT_HARD) {
 			rc = reeval_plan(st, rv, txn, c->addr, &r, &queued);
 			if (rc != 0)
-				goto abort;
+				return rc;
 		}
 		rc = state_rcpt_put(st, txn, c->addr, &r);
 		if (rc != 0)
-			goto abort;
+			return rc;
 	}
-	rc = state_commit(txn);
-	if (rc == 0)
-		rv->queued += queued;
-	return rc;
-abort:
-	state_abort(txn);
-	return rc;
+	rv->queued_pass = queued;
+	return 0;
 }
 
 /* reeval_report - print and count the changes of this pass */
@@ -274,7 +257,7 @@ static void reeval_report(struct reeval *rv)
 static int reeval_pass(struct state *st, struct reeval *rv, const char *from)
 {
 	MDB_txn *txn = NULL;
-	int rc, tries;
+	int rc;
 
 	rv->n = 0;
 	rv->more = false;
@@ -289,16 +272,11 @@ static int reeval_pass(struct state *st, struct reeval *rv, const char *from)
 		reeval_report(rv);
 		return 0;
 	}
-	for (tries = 0;; tries++) {
-		rc = reeval_write(st, rv);
-		if (rc != -ENOSPC || tries >= ADMIN_GROW_TRIES)
-			break;
-		rc = state_grow(st);
-		if (rc != 0)
-			break;
-	}
-	if (rc == 0)
+	rc = state_write(st, reeval_write, rv);
+	if (rc == 0) {
+		rv->queued += rv->queued_pass;
 		reeval_report(rv);
+	}
 	return rc;
 }
 

@@ -274,35 +274,46 @@ static int ctl_mark_pending(struct state *st, MDB_txn *txn,
 	return 0;
 }
 
+struct ctl_retry_write {
+	const struct action *a;	/* the actions of this transaction */
+	size_t n;
+	int64_t now;
+};
+
+/* ctl_retry_txn - revive the actions of one transaction (state_write_fn) */
+static int ctl_retry_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	const struct ctl_retry_write *w = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < w->n; i++) {
+		rc = outbox_revive(st, txn, w->a[i].id, w->now * 1000);
+		if (rc == 0)
+			rc = ctl_mark_pending(st, txn, &w->a[i], w->now);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* ctl_retry_actions - revive the N actions of A in transactions of at most
    CTL_RETRY_TXN; *DONE counts those committed */
 static int ctl_retry_actions(struct ctl_ctx *ctx, struct state *st,
 			     const struct action *a, size_t n, uint64_t *done)
 {
+	struct ctl_retry_write w = { .now = ctx->now };
 	size_t i = 0;
 	int rc;
 
 	while (i < n) {
-		MDB_txn *txn = NULL;
-		size_t end = i + CTL_RETRY_TXN < n ? i + CTL_RETRY_TXN : n;
-		size_t first = i;
-
-		rc = state_begin(st, true, &txn);
+		w.a = a + i;
+		w.n = n - i < CTL_RETRY_TXN ? n - i : CTL_RETRY_TXN;
+		rc = state_write(st, ctl_retry_txn, &w);
 		if (rc)
 			return ctl_state_error(ctx, "cannot write", rc);
-		for (; i < end; i++) {
-			rc = outbox_revive(st, txn, a[i].id, ctx->now * 1000);
-			if (rc == 0)
-				rc = ctl_mark_pending(st, txn, &a[i], ctx->now);
-			if (rc) {
-				state_abort(txn);
-				return ctl_state_error(ctx, "cannot write", rc);
-			}
-		}
-		rc = state_commit(txn);
-		if (rc)
-			return ctl_state_error(ctx, "cannot commit to", rc);
-		*done += i - first;
+		i += w.n;
+		*done += w.n;
 	}
 	return EXIT_OK;
 }

@@ -32,7 +32,6 @@
 #include "timeparse.h"
 
 #define RESEND_BATCH 1000	/* records planned per write transaction */
-#define RESEND_GROW_TRIES 4
 
 struct resend {
 	struct ctl_ctx *ctx;
@@ -149,45 +148,33 @@ static int resend_one(struct state *st, struct resend *rs, MDB_txn *txn,
 	return state_rcpt_put(st, txn, addr, &r);
 }
 
-/* resend_write - plan the batch in one write transaction (aborted for a
-   dry run); the counts of a failed attempt are taken back */
-static int resend_write(struct state *st, struct resend *rs)
+/* resend_write - plan the batch in one write transaction (state_write_fn;
+   1, aborted, for a dry run); the counts of a failed attempt are taken
+   back */
+static int resend_write(struct state *st, MDB_txn *txn, void *arg)
 {
+	struct resend *rs = arg;
 	struct resend saved = *rs;
-	MDB_txn *txn = NULL;
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	rc = state_begin(st, true, &txn);
-	if (rc)
-		return rc;
 	for (i = 0; rc == 0 && i < rs->n; i++)
 		rc = resend_one(st, rs, txn, rs->batch[i], now);
-	if (rc == 0 && !rs->dry_run)
-		return state_commit(txn);
-	state_abort(txn);
 	if (rc) {
 		saved.batch = rs->batch;
 		*rs = saved;
+		return rc;
 	}
-	return rc;
+	return rs->dry_run ? 1 : 0;
 }
 
-/* resend_batch - plan the N addresses collected, growing the map when it
-   is full; 0 or -errno */
+/* resend_batch - plan the N addresses collected; 0 or -errno */
 static int resend_batch(struct state *st, struct resend *rs)
 {
-	int rc, tries;
+	int rc = state_write(st, resend_write, rs);
 
-	for (tries = 0;; tries++) {
-		rc = resend_write(st, rs);
-		if (rc != -ENOSPC || tries >= RESEND_GROW_TRIES)
-			return rc;
-		rc = state_grow(st);
-		if (rc)
-			return rc;
-	}
+	return rc > 0 ? 0 : rc;
 }
 
 /* resend_all - every selected record, batch by batch */

@@ -21,11 +21,11 @@
  * metrics read: count.api_ok (DONE), count.api_retry (RETRY rescheduled),
  * count.api_dead (FAILED, or RETRY past max-age).
  *
- * Error policy: when the map is full the transaction is aborted, the map
- * grown and the whole step's results applied again (random delays are
- * drawn before the first attempt, so a replay writes the same).  An action
- * that is no longer in the outbox (removed by bouncectl meanwhile) is
- * skipped with a warning.  Any other state error aborts the transaction:
+ * Error policy: the results are written through state_write_lazy(): when
+ * the map is full the transaction is aborted, the map grown and the whole
+ * step's results applied again (random delays are drawn before the first
+ * attempt, so a replay writes the same).  An action that is no longer in
+ * the outbox (removed by bouncectl meanwhile) is skipped with a warning.  Any other state error aborts the transaction:
  * nothing of the step is written, the actions stay as they were and will
  * be sent again (providers' calls are idempotent).  Logs and counts follow
  * the commit, so they tell what was written.
@@ -39,8 +39,6 @@
 #include "log.h"
 #include "mail_events.h"
 #include "outbox.h"
-
-#define DISPATCH_GROW_TRIES 12
 
 /* dispatch_result_add - append a result (the caller may then fill more) */
 struct dispatch_result *dispatch_result_add(struct dispatch *d, unsigned prov,
@@ -301,18 +299,24 @@ static int dispatch_add_meta(struct dispatch *d, MDB_txn *txn, uint64_t ok,
 	return rc;
 }
 
-/* dispatch_commit_try - one attempt at writing every result */
-static int dispatch_commit_try(struct dispatch *d, int64_t now_ms,
-			       bool *vanished)
+struct dispatch_commit_arg {
+	struct dispatch *d;
+	int64_t now_ms;
+	bool *vanished;
+};
+
+/* dispatch_commit_try - write every result (state_write_fn) */
+static int dispatch_commit_try(struct state *st, MDB_txn *txn, void *arg)
 {
+	struct dispatch_commit_arg *ca = arg;
+	struct dispatch *d = ca->d;
+	int64_t now_ms = ca->now_ms;
+	bool *vanished = ca->vanished;
 	uint64_t ok = 0, retry = 0, dead = 0;
-	MDB_txn *txn = NULL;
 	guint i;
 	int rc;
 
-	rc = state_begin(d->st, true, &txn);
-	if (rc)
-		return rc;
+	(void)st;
 	for (i = 0; i < d->results->len; i++) {
 		const struct dispatch_result *r =
 			&g_array_index(d->results, struct dispatch_result, i);
@@ -327,18 +331,11 @@ static int dispatch_commit_try(struct dispatch *d, int64_t now_ms,
 			dispatch_tally(r, &ok, &retry, &dead);
 		}
 		if (rc)
-			goto abort;
+			return rc;
 	}
 	rc = dispatch_add_meta(d, txn, ok, retry, dead);
 	if (rc == 0)
 		rc = dispatch_pause_write(d, txn, now_ms);
-	if (rc)
-		goto abort;
-	/* provider results are safe to replay (every call is idempotent):
-	   no disk wait per step; dispatch_sync makes them durable */
-	return state_commit_lazy(d->st, txn);
-abort:
-	state_abort(txn);
 	return rc;
 }
 
@@ -419,22 +416,19 @@ int dispatch_commit(struct dispatch *d)
 {
 	int64_t now_ms = dispatch_now_ms();
 	guint n = d->results->len, i;
+	struct dispatch_commit_arg ca = { .d = d, .now_ms = now_ms };
 	bool *vanished;
-	int rc, tries;
+	int rc;
 
 	if (n == 0)
 		return 0;
 	vanished = g_new0(bool, n);
+	ca.vanished = vanished;
 	dispatch_prepare(d, now_ms);
 	dispatch_pause_plan(d);
-	for (tries = 0;; tries++) {
-		rc = dispatch_commit_try(d, now_ms, vanished);
-		if (rc != -ENOSPC || tries >= DISPATCH_GROW_TRIES)
-			break;
-		rc = state_grow(d->st);
-		if (rc)
-			break;
-	}
+	/* provider results are safe to replay (every call is idempotent):
+	   no disk wait per step; dispatch_sync makes them durable */
+	rc = state_write_lazy(d->st, dispatch_commit_try, &ca);
 	if (rc) {
 		log_error("dispatch", "cannot write the results of %u provider "
 			  "calls: %s; the actions stay in the outbox and will "

@@ -298,26 +298,24 @@ void dispatch_sched_settle(struct dispatch *d, int commit_rc)
 	}
 }
 
+/* dispatch_sched_prune_txn - the journal below SEEN (state_write_fn) */
+static int dispatch_sched_prune_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	return outbox_journal_prune(st, txn, *(const uint64_t *)arg);
+}
+
 /* dispatch_sched_prune - the journal below what was read, in a lazy
    write transaction, at most every SCHED_PRUNE_MS; 0 or -errno */
 int dispatch_sched_prune(struct dispatch *d, int64_t now_ms)
 {
 	struct dispatch_sched *s = d->sched;
-	MDB_txn *txn = NULL;
 	int rc;
 
 	if (!s->built || s->seen <= s->pruned ||
 	    now_ms - s->pruned_ms < SCHED_PRUNE_MS)
 		return 0;
-	rc = state_begin(d->st, true, &txn);
-	if (rc == 0)
-		rc = outbox_journal_prune(d->st, txn, s->seen);
-	if (rc) {
-		state_abort(txn);
-		return rc;
-	}
 	/* lost in a power cut, it is done again: nothing depends on it */
-	rc = state_commit_lazy(d->st, txn);
+	rc = state_write_lazy(d->st, dispatch_sched_prune_txn, &s->seen);
 	s->pruned_ms = now_ms;		/* a failure is tried again later */
 	if (rc == 0) {
 		s->pruned = s->seen;

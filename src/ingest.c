@@ -1,39 +1,86 @@
 /*
- * ingest.c - read one input to its end: open it, find where the state says
- * it was left, parse rows into events and batches, commit as batches fill.
+ * ingest.c - the ingest core: one lifecycle for every input (an
+ * accounting file, an address list, a stream on stdin or a pipe, a mail
+ * of the spool).
  *
- * A file is known by its absolute path; its first bytes' fingerprint tells
- * whether the file under that name is still the one that was taken.  To
- * resume inside a file, the rows before the committed offset are parsed
- * again but only their header lines are used (the column map in force at
- * the offset), so no record is applied twice.  Bad lines are counted and
- * logged with file and line (the first LOG_CAP_LINES of an input, then one
- * line with the count: ingest_log_caps); they never stop the input.  A stream (stdin,
- * a pipe that PowerMTA may keep open for days) is polled between reads and
- * committed as soon as the writer pauses (INGEST_QUIET_MS without data):
- * a record PowerMTA writes is in the state within milliseconds, while a
- * busy writer fills large batches (group commit: what arrives during one
- * commit goes into the next), bounded by batch-interval and batch-records.  Errors of the input are -errno (logged); errors of the state are
- * returned as they come.
+ *   ingest_begin   the input opened, where it was left found
+ *                  (ingest_input.c), its source made (ingest_src.h)
+ *   ingest_step    bytes read and fed to the source; every event it gives
+ *                  is classified (classify_event: here, and nowhere
+ *                  else), counted and batched; a batch is committed when
+ *                  due (batch-records, batch-interval, a stream's writer
+ *                  pausing) and at the end (ingest_apply.c, which gets
+ *                  the source's position and returns its counts)
+ *   ingest_end     what the input gave; everything freed
+ *
+ * ingest_file and ingest_mail run the three to the end.  To resume inside
+ * a file, the rows before the committed offset are parsed again but only
+ * their header lines are used, so no record is applied twice; a commit
+ * that would only write what is committed already is not made (nothing
+ * new parsed, the reader not past the committed offset).  Bad lines are
+ * counted and logged with file and line (the first LOG_CAP_LINES of an
+ * input, then one line with the count: ingest_log_caps); they never stop
+ * the input.  A stream (stdin, a pipe that PowerMTA may keep open for
+ * days) is polled between reads and committed as soon as the writer
+ * pauses (INGEST_QUIET_MS without data): a record PowerMTA writes is in
+ * the state within milliseconds, while a busy writer fills large batches
+ * (group commit: what arrives during one commit goes into the next),
+ * bounded by batch-interval and batch-records.  A mail is one
+ * transaction: its events and its files record, or (set aside) its
+ * files record and the counter of its kind; a mail taken before is read
+ * again only to say where it goes.  Errors of the input are -errno
+ * (logged, ingest_job_input_error); errors of the state are returned as
+ * they come; after an error the job can only be ended.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
-#include "addr.h"
-#include "acct_event.h"
 #include "config.h"
+#include "ingest_apply.h"
+#include "ingest_committer.h"
+#include "ingest_input.h"
 #include "ingest_priv.h"
+#include "ingest_src.h"
 #include "log.h"
+#include "state.h"
 
-#define INGEST_FP_MAX 4096
 #define INGEST_PROGRESS_NS 2000000000LL
+/* a stream's batch is committed when no data came for this long */
+#define INGEST_QUIET_MS 2
+/* a stream's capped messages are summed up this often (seconds) */
+#define INGEST_CAP_WINDOW 3600
+
+struct ingest_job {
+	struct ingest *in;
+	struct ingest_input input;
+	struct ingest_src *src;
+	struct ingest_counts pending;	/* read since the last commit */
+	struct ingest_counts total;	/* committed by this job */
+	struct ingest_caps caps;
+	int64_t start_ns, batch_ns, progress_ns;
+	uint64_t rows;			/* records read, for the batch clock */
+	bool mail;			/* one mail: one commit, at its end */
+	bool already;			/* a mail taken before: judged only */
+	bool progress;			/* a progress line on stderr */
+	bool failed;			/* an error happened: only ingest_end */
+	bool input_error;		/* ...and it was the input's */
+	bool ended;			/* the input ended (ingest_step 1) */
+	int verdict;			/* INGEST_TAKEN ..., once ended */
+	const char *aside;		/* INGEST_ASIDE: the meta counter */
+	char why[512];
+	/* the commit in flight (posted: not waited for yet) and its batch;
+	   with a committer thread, the context's batch is another one */
+	struct ingest_commit cur;
+	struct batch *cur_batch;
+	bool posted;
+	int inline_rc;			/* the answer of a commit made inline */
+	int64_t cur_ns;			/* when it was posted */
+	struct ingest_committer *cm;	/* NULL: commits run inline */
+	struct batch *spare;		/* the other batch of a committer */
+};
 
 struct ingest *ingest_new(const struct config *cfg, struct state *st)
 {
@@ -63,6 +110,15 @@ fail:
 	return NULL;
 }
 
+void ingest_free(struct ingest *in)
+{
+	if (!in)
+		return;
+	batch_free(in->batch);
+	free(in->buf);
+	free(in);
+}
+
 /* ingest_input_failed - was the last error of ingest_file the input's? */
 bool ingest_input_failed(const struct ingest *in)
 {
@@ -75,13 +131,9 @@ void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg)
 	in->on_commit_arg = arg;
 }
 
-void ingest_free(struct ingest *in)
+struct state *ingest_state(const struct ingest *in)
 {
-	if (!in)
-		return;
-	batch_free(in->batch);
-	free(in->buf);
-	free(in);
+	return in->st;
 }
 
 void ingest_counts_add(struct ingest_counts *t, const struct ingest_counts *c)
@@ -119,350 +171,299 @@ void ingest_counts_format(const struct ingest_counts *c, char *buf, size_t len)
 		 c->seconds);
 }
 
-static int64_t ingest_ns(const struct timespec *t)
-{
-	return (int64_t)t->tv_sec * 1000000000LL + t->tv_nsec;
-}
-
+/* ingest_now_ns - the monotonic clock in ns */
 static int64_t ingest_now_ns(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ingest_ns(&t);
+	return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* ingest_fingerprint - FNV-1a of the first LEN bytes of FD */
-static int ingest_fingerprint(int fd, uint32_t len, uint64_t *hash)
+/* ingest_cap_line - one summary line of CAP (WHAT: "bad lines"...) */
+static void ingest_cap_line(const struct ingest_job *j,
+			    const struct log_cap *cap, const char *what,
+			    const char *hint)
 {
-	unsigned char b[INGEST_FP_MAX];
-	uint64_t h = 1469598103934665603ULL;
-	ssize_t n;
-	uint32_t i;
-
-	if (len > sizeof(b))
-		len = sizeof(b);
-	n = pread(fd, b, len, 0);
-	if (n < 0)
-		return -errno;
-	if ((uint32_t)n != len)
-		return -EIO;
-	for (i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= 1099511628211ULL;
-	}
-	*hash = h;
-	return 0;
-}
-
-/* ingest_open - open PATH and find where it was left; 1 = already taken */
-int ingest_open(struct ingest *in, struct ingest_src *src,
-		const struct ingest_opts *opts, struct stat *sb)
-{
-	struct file_rec old;
-	MDB_txn *txn = NULL;
-	char abs[PATH_MAX];
-	uint64_t hash = 0;
-	int rc;
-
-	if (strcmp(src->path, "-") == 0) {
-		src->fd = STDIN_FILENO;
-		src->default_time = (int64_t)time(NULL);
-		return 0;
-	}
-	src->fd = open(src->path, O_RDONLY | O_CLOEXEC);
-	if (src->fd < 0 || fstat(src->fd, sb) != 0) {
-		rc = -errno;
-		in->input_failed = true;
-		log_error("ingest", "cannot open '%s': %s", src->path,
-			  strerror(-rc));
-		return rc;
-	}
-	if (S_ISDIR(sb->st_mode)) {
-		in->input_failed = true;
-		log_error("ingest", "'%s' is a directory, not an accounting file",
-			  src->path);
-		return -EISDIR;
-	}
-	src->default_time = (int64_t)sb->st_mtime;
-	if (!S_ISREG(sb->st_mode) || !realpath(src->path, abs))
-		return 0; /* a pipe or FIFO: a stream, never resumed */
-	src->key = strdup(abs);
-	if (!src->key)
-		return -ENOMEM;
-	src->size = (uint64_t)sb->st_size;
-
-	memset(&src->rec, 0, sizeof(src->rec));
-	src->rec.dev = (uint64_t)sb->st_dev;
-	src->rec.ino = (uint64_t)sb->st_ino;
-	src->rec.started = (int64_t)time(NULL);
-	src->rec.fp_len = src->size < INGEST_FP_MAX ? (uint32_t)src->size :
-						      INGEST_FP_MAX;
-	rc = ingest_fingerprint(src->fd, src->rec.fp_len, &src->rec.fp_hash);
-	if (rc) {
-		in->input_failed = true;
-		log_error("ingest", "cannot read '%s': %s", src->path,
-			  strerror(-rc));
-		return rc;
-	}
-	if (opts->reprocess)
-		return 0;
-
-	rc = state_begin(in->st, false, &txn);
-	if (rc)
-		return rc;
-	rc = state_file_get(in->st, txn, src->key, &old);
-	state_abort(txn);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	if (old.fp_len > src->size ||
-	    ingest_fingerprint(src->fd, old.fp_len, &hash) != 0 ||
-	    hash != old.fp_hash) {
-		log_info("ingest", "%s: not the file taken before under this "
-			 "name: taking it from the start", src->path);
-		return 0;
-	}
-	if (old.status == FILE_DONE && old.offset >= src->size) {
-		src->rec = old;
-		return 1;
-	}
-	src->rec = old;
-	src->skip_until = old.offset;
-	if (old.offset)
-		log_info("ingest", "%s: resuming at byte %llu (line %llu)",
-			 src->path, (unsigned long long)old.offset,
-			 (unsigned long long)old.lines);
-	return 0;
-}
-
-/* ingest_detect - accounting file or address list, from the first row */
-static void ingest_detect(struct ingest *in, struct ingest_src *src,
-			  const struct csv_row *row)
-{
-	char tmp[ADDR_MAX + 1];
-	enum event_kind k;
-
-	src->mode_known = true;
-	src->map = in->fallback;
-	if (src->mode != INGEST_DETECT)
+	if (cap->hidden == 0)
 		return;
-	src->mode = INGEST_ACCT;
-	if (acct_row_is_header(row))
-		return;
-	k = acct_type_kind(row->fields[0], row->lens[0]);
-	if (k != EV_SKIPPED && k != EV_NONE)
-		return;
-	if (addr_normalise(row->fields[0], row->lens[0], tmp, sizeof(tmp)) > 0) {
-		src->mode = INGEST_LIST;
-		log_info("ingest", "%s: a list of addresses: every address is "
-			 "unsubscribed", src->path);
-	}
+	log_warn("ingest", "%s: %llu %s in all: the first %llu were logged, "
+		 "%llu more were not (%s; [bounced] debug logs every one)",
+		 j->input.path, (unsigned long long)(cap->shown + cap->hidden),
+		 what, (unsigned long long)cap->shown,
+		 (unsigned long long)cap->hidden, hint);
 }
 
-/* ingest_bad - count a bad row; log it (the first LOG_CAP_LINES) */
-static void ingest_bad(struct ingest_src *src, uint64_t line, const char *why)
+/* ingest_log_caps - the summary lines of the capped messages: at the END
+   of the input, or (a stream) once an hour */
+static void ingest_log_caps(struct ingest_job *j, bool end)
 {
-	src->pending.bad++;
-	if (log_cap_take(&src->cap_bad))
-		log_warn("acct", "%s:%llu: bad record: %s", src->path,
+	struct ingest_caps *caps = &j->caps;
+	int64_t now = (int64_t)time(NULL);
+
+	if (caps->since == 0)
+		caps->since = now;
+	if (!end && (j->input.key || now - caps->since < INGEST_CAP_WINDOW))
+		return;
+	ingest_cap_line(j, &caps->bad, "bad lines",
+			"the summary line counts them");
+	ingest_cap_line(j, &caps->unrouted, "unrouted suppressions",
+			"check the senders of the providers");
+	ingest_cap_line(j, &caps->dryrun, "dry-run actions",
+			"bouncectl list shows the addresses");
+	memset(caps, 0, sizeof(*caps));
+	caps->since = now;
+}
+
+/* ingest_bad - count a bad line; log it (the first LOG_CAP_LINES) */
+static void ingest_bad(struct ingest_job *j, uint64_t line, const char *why)
+{
+	j->pending.bad++;
+	if (log_cap_take(&j->caps.bad))
+		log_warn("acct", "%s:%llu: bad record: %s", j->input.path,
 			 (unsigned long long)line, why);
 }
 
-/* ingest_list_row - a line of an address list */
-static int ingest_list_row(struct ingest *in, struct ingest_src *src,
-			   const struct csv_row *row)
+/* ingest_pending - records read since the last commit? */
+static bool ingest_pending(const struct ingest_job *j)
 {
-	char rcpt[ADDR_MAX + 1];
-	struct event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	if (addr_normalise(row->fields[0], row->lens[0], rcpt,
-			   sizeof(rcpt)) < 0) {
-		char show[80];
-
-		snprintf(show, sizeof(show), "%.*s",
-			 (int)(row->lens[0] > 64 ? 64 : row->lens[0]),
-			 row->fields[0]);
-		if (row->line == 1 && (strcasecmp(show, "email") == 0 ||
-				       strcasecmp(show, "address") == 0))
-			return 0; /* a header line */
-		ingest_bad(src, row->line, "not an address");
-		return 0;
-	}
-	ev.kind = EV_LIST;
-	ev.rcpt = rcpt;
-	ev.time = src->default_time;
-	ev.source = src->key ? src->key : src->path;
-	ev.line = row->line;
-	classify_event(&in->rules, &ev);
-	src->pending.records++;
-	return batch_add(in->batch, &ev);
+	return batch_events(j->in->batch) > 0 || j->pending.records > 0 ||
+	       j->pending.bad > 0;
 }
 
-/* ingest_acct_row - a row of an accounting file */
-static int ingest_acct_row(struct ingest *in, struct ingest_src *src,
-			   const struct csv_row *row)
+/* ingest_nothing_new - a commit would only write what is committed
+   already: nothing read since the last commit, and the reader not past
+   the committed offset (the rows before a resume point, read again) */
+static bool ingest_nothing_new(const struct ingest_job *j,
+			       const struct ingest_pos *pos)
 {
-	char rcpt[ADDR_MAX + 1];
-	struct event_extra x;
-	struct event ev;
-	char why[192];
-
-	if (acct_row_is_header(row)) {
-		if (acct_map_from_row(&src->map, row) != 0)
-			ingest_bad(src, row->line,
-				   "header line without type and rcpt columns");
-		return 0;
-	}
-	switch (acct_event_from_row(&src->map, row, &in->rules,
-				    src->default_time, &ev, rcpt, &x, why,
-				    sizeof(why))) {
-	case ACCT_EVENT_BAD:
-		ingest_bad(src, row->line, why);
-		return 0;
-	case ACCT_EVENT_SKIP:
-		src->pending.records++;
-		src->pending.skipped++;
-		return 0;
-	case ACCT_EVENT_NORCPT:
-		src->pending.records++;
-		src->pending.ignored++;
-		log_debug("acct", "%s:%llu: f record without recipient",
-			  src->path, (unsigned long long)row->line);
-		return 0;
-	case ACCT_EVENT_OK:
-		break;
-	}
-	ev.source = src->key ? src->key : src->path;
-	src->pending.records++;
-	return batch_add(in->batch, &ev);
+	return !ingest_pending(j) && j->input.key &&
+	       pos->offset <= j->input.rec.offset;
 }
 
-/* ingest_row - one parsed row (possibly before the resume point) */
-static int ingest_row(struct ingest *in, struct ingest_src *src,
-		      const struct csv_row *row)
+/*
+ * ingest_commit_wait - the commit in flight, if any, done: the input's
+ * record and counts follow it, its batch is logged and cleared; 0, or
+ * its -errno
+ */
+static int ingest_commit_wait(struct ingest_job *j)
 {
-	if (!src->mode_known)
-		ingest_detect(in, src, row);
-	src->lines = row->end_line;
-	if (row->end_offset <= src->skip_until) {
-		/* taken before: only the column map matters */
-		if (src->mode == INGEST_ACCT && acct_row_is_header(row))
-			(void)acct_map_from_row(&src->map, row);
+	struct ingest *in = j->in;
+	struct ingest_commit *c = &j->cur;
+	int rc;
+
+	if (!j->posted)
 		return 0;
+	rc = j->cm ? ingest_committer_wait(j->cm) : j->inline_rc;
+	j->posted = false;
+	if (rc) {
+		batch_clear(j->cur_batch);
+		return rc;
 	}
-	if (src->mode == INGEST_LIST)
-		return ingest_list_row(in, src, row);
-	return ingest_acct_row(in, src, row);
+	log_debug("ingest", "%s: committed %llu records (%zu events) up to "
+		  "byte %llu in %.0f ms", j->input.path,
+		  (unsigned long long)c->counts.records,
+		  batch_events(j->cur_batch), (unsigned long long)c->pos.offset,
+		  (double)(ingest_now_ns() - j->cur_ns) / 1e6);
+	if (c->key)
+		j->input.rec = c->rec;
+	ingest_apply_logged(in, c);
+	ingest_log_caps(j, c->final);
+	log_tick();
+	ingest_counts_add(&j->total, &c->counts);
+	batch_clear(j->cur_batch);
+	if (in->on_commit)
+		in->on_commit(in->on_commit_arg);
+	return 0;
 }
 
-/* ingest_progress - a progress line on stderr */
-static void ingest_progress(const struct ingest_src *src, int64_t start_ns,
-			    bool done)
+/*
+ * ingest_commit_post - the batch and the input's position (FINAL: the
+ * input ends here) to the commit step, after the commit in flight: in the
+ * committer's thread (the context reads on into the other batch), or at
+ * once; 0 or -errno (of the commit before, or of this one made inline)
+ */
+static int ingest_commit_post(struct ingest_job *j, bool final)
 {
-	double secs = (double)(ingest_now_ns() - start_ns) / 1e9;
-	uint64_t n = src->total->records + src->pending.records;
-	uint64_t off = csv_reader_offset(src->csv);
-	char line[200];
+	struct ingest *in = j->in;
+	struct ingest_commit *c = &j->cur;
+	struct ingest_pos pos;
+	int rc;
 
-	if (done) {
-		log_progress(NULL);
-		return;
+	rc = ingest_commit_wait(j);
+	if (rc)
+		return rc;
+	j->src->ops->position(j->src, &pos);
+	if (!final && ingest_nothing_new(j, &pos))
+		return 0;
+	c->pos = pos;
+	c->name = j->input.path;
+	c->key = j->input.key;
+	c->rec = j->input.rec;
+	c->final = final;
+	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
+	c->counts = j->pending;
+	c->caps = &j->caps;
+	memset(&j->pending, 0, sizeof(j->pending));
+	j->cur_batch = in->batch;
+	j->cur_ns = ingest_now_ns();
+	j->posted = true;
+	if (!j->cm) {
+		j->inline_rc = ingest_apply_commit(in, j->cur_batch, c);
+		return ingest_commit_wait(j);
 	}
-	if (src->size)
-		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s, %3.0f%%",
-			 src->path, (unsigned long long)n,
-			 secs > 0 ? (double)n / secs : 0.0,
-			 100.0 * (double)off / (double)src->size);
-	else
-		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s",
-			 src->path, (unsigned long long)n,
-			 secs > 0 ? (double)n / secs : 0.0);
-	log_progress(line);
+	in->batch = j->spare;
+	j->spare = j->cur_batch;
+	ingest_committer_post(j->cm, j->cur_batch, c);
+	return 0;
 }
 
-/* ingest_batch_due - is it time to commit? */
-static bool ingest_batch_due(struct ingest *in, struct ingest_src *src,
-			     uint64_t rows)
+/* ingest_commit - commit now, and wait for it */
+static int ingest_commit(struct ingest_job *j, bool final)
 {
-	int64_t now;
+	int rc = ingest_commit_post(j, final);
 
-	if (batch_events(in->batch) >= in->cfg->batch_records ||
-	    src->pending.records + src->pending.bad >= in->cfg->batch_records)
+	return rc ? rc : ingest_commit_wait(j);
+}
+
+/* ingest_batch_due - is it time to commit?  (batch-interval passed while
+   the commit before is still being written: not yet, the batch grows
+   until that one is done or batch-records is reached) */
+static bool ingest_batch_due(const struct ingest_job *j)
+{
+	const struct config *cfg = j->in->cfg;
+
+	if (j->mail)
+		return false;		/* one transaction, at its end */
+	if (batch_events(j->in->batch) >= cfg->batch_records ||
+	    j->pending.records + j->pending.bad >= cfg->batch_records)
 		return true;
-	if ((rows & 255) != 0)
+	if ((j->rows & 255) != 0)
 		return false;
-	now = ingest_now_ns();
-	return now - ingest_ns(&src->batch_start) >=
-	       in->cfg->batch_interval_ms * 1000000LL;
+	if (ingest_now_ns() - j->batch_ns < cfg->batch_interval_ms * 1000000LL)
+		return false;
+	return !j->posted || !j->cm || !ingest_committer_busy(j->cm);
 }
 
-/* ingest_drain - pull every complete row out of the reader */
-int ingest_drain(struct ingest *in, struct ingest_src *src, bool eof,
-		 uint64_t *rows)
+/* ingest_event - one event of the source: classified, counted, batched */
+static int ingest_event(struct ingest_job *j, struct event *ev)
 {
-	struct csv_row row;
-	enum csv_result r;
+	classify_event(&j->in->rules, ev);
+	j->pending.records++;
+	if (j->already)
+		return 0;	/* a mail read again to say where it goes */
+	return batch_add(j->in->batch, ev);
+}
+
+/* ingest_verdict - a mail's verdict from the source (NOTE) */
+static void ingest_verdict(struct ingest_job *j, int verdict,
+			   const struct ingest_note *note)
+{
+	j->verdict = verdict;
+	j->aside = note->counter;
+	snprintf(j->why, sizeof(j->why), "%s", note->why ? note->why : "");
+}
+
+/* ingest_drain - every event the source holds, committing batches as they
+   fill: 0 (the source wants more), 1 (the input ended) or -errno */
+static int ingest_drain(struct ingest_job *j)
+{
+	struct ingest_note note;
+	struct event ev;
 	int rc;
 
 	for (;;) {
-		r = csv_reader_next(src->csv, &row, eof);
-		if (r == CSV_NEED_MORE || r == CSV_END)
+		memset(&note, 0, sizeof(note));
+		rc = j->src->ops->next(j->src, &ev, &note);
+		switch (rc) {
+		case INGEST_NEXT_MORE:
 			return 0;
-		if (r == CSV_BAD) {
-			src->lines = row.end_line;
-			if (row.end_offset > src->skip_until)
-				ingest_bad(src, row.line,
-					   csv_reader_error(src->csv));
-			continue;
-		}
-		rc = ingest_row(in, src, &row);
-		if (rc)
-			return rc;
-		(*rows)++;
-		if (ingest_batch_due(in, src, *rows)) {
-			rc = ingest_commit(in, src, false);
+		case INGEST_NEXT_END:
+			return 1;
+		case INGEST_NEXT_EVENT:
+			rc = ingest_event(j, &ev);
 			if (rc)
 				return rc;
-			clock_gettime(CLOCK_MONOTONIC, &src->batch_start);
+			break;
+		case INGEST_NEXT_SKIPPED:
+			j->pending.records++;
+			j->pending.skipped++;
+			break;
+		case INGEST_NEXT_NORCPT:
+			j->pending.records++;
+			j->pending.ignored++;
+			log_debug("acct", "%s:%llu: f record without recipient",
+				  j->input.path, (unsigned long long)note.line);
+			break;
+		case INGEST_NEXT_BAD:
+			ingest_bad(j, note.line, note.why);
+			break;
+		case INGEST_NEXT_ASIDE:
+		case INGEST_NEXT_REFUSED:
+			ingest_verdict(j, rc == INGEST_NEXT_ASIDE ? INGEST_ASIDE :
+						     INGEST_REFUSED, &note);
+			return 1;
+		default:
+			return rc < 0 ? rc : -EINVAL;
+		}
+		j->rows++;
+		if (ingest_batch_due(j)) {
+			rc = ingest_commit_post(j, false);
+			if (rc)
+				return rc;
+			j->batch_ns = ingest_now_ns();
 		}
 	}
 }
 
-/* ingest_pending - rows parsed since the last commit? */
-static bool ingest_pending(struct ingest *in, const struct ingest_src *src)
+/* ingest_finish - the input ended: the last commit, and the verdict */
+static int ingest_finish(struct ingest_job *j)
 {
-	return batch_events(in->batch) > 0 || src->pending.records > 0 ||
-	       src->pending.bad > 0;
+	int rc;
+
+	j->ended = true;
+	if (j->progress && j->progress_ns != j->start_ns)
+		log_progress(NULL);
+	rc = ingest_commit_wait(j);
+	if (rc)
+		return rc;
+	if (j->already) {
+		/* a mail taken before: only where it goes is wanted */
+		if (j->verdict != INGEST_ASIDE)
+			j->why[0] = '\0';
+		j->verdict = INGEST_ALREADY;
+		return 0;
+	}
+	if (j->verdict == INGEST_REFUSED)
+		return 0;	/* nothing of it is recorded */
+	rc = ingest_commit(j, true);
+	if (rc == 0 && j->verdict == 0)
+		j->verdict = INGEST_TAKEN;
+	return rc;
 }
 
-/* a stream's batch is committed when no data came for this long */
-#define INGEST_QUIET_MS 2
-
 /*
- * ingest_wait - a stream (a pipe that may never end): wait until there is
- * something to read, committing what is pending when the writer pauses
- * (INGEST_QUIET_MS) or batch-interval has passed since the batch's first
- * row; 0 or -errno
+ * ingest_wait - a stream: wait until there is something to read (1),
+ * committing what is pending when the writer pauses (INGEST_QUIET_MS) or
+ * batch-interval has passed since the batch's first record, or until
+ * END_NS (0); -errno
  */
-static int ingest_wait(struct ingest *in, struct ingest_src *src)
+static int ingest_wait(struct ingest_job *j, int64_t end_ns)
 {
-	struct pollfd pfd = { .fd = src->fd, .events = POLLIN };
-	int64_t left;
-	int prc, rc, timeout;
+	int64_t now, left;
+	int rc, timeout;
 
 	for (;;) {
+		now = ingest_now_ns();
 		timeout = -1;
-		if (!ingest_pending(in, src)) {
+		if (!ingest_pending(j)) {
 			/* the batch clock starts with the batch's first row */
-			clock_gettime(CLOCK_MONOTONIC, &src->batch_start);
+			j->batch_ns = now;
 		} else {
-			left = in->cfg->batch_interval_ms * 1000000LL -
-			       (ingest_now_ns() - ingest_ns(&src->batch_start));
+			left = j->in->cfg->batch_interval_ms * 1000000LL -
+			       (now - j->batch_ns);
 			if (left <= 0) {
-				rc = ingest_commit(in, src, false);
+				rc = ingest_commit(j, false);
 				if (rc)
 					return rc;
 				continue;
@@ -471,114 +472,327 @@ static int ingest_wait(struct ingest *in, struct ingest_src *src)
 			if (timeout > INGEST_QUIET_MS)
 				timeout = INGEST_QUIET_MS;
 		}
-		prc = poll(&pfd, 1, timeout);
-		if (prc < 0 && errno == EINTR)
-			continue;
-		if (prc < 0) {
-			rc = -errno;
-			in->input_failed = true;
-			log_error("ingest", "cannot wait for '%s': %s",
-				  src->path, strerror(-rc));
+		if (end_ns != INT64_MAX) {
+			int64_t rest = (end_ns - now + 999999) / 1000000;
+
+			if (rest <= 0)
+				return 0;
+			if (timeout < 0 || rest < timeout)
+				timeout = rest > 1000000 ? 1000000 : (int)rest;
+		}
+		rc = ingest_input_wait(&j->input, timeout);
+		if (rc < 0) {
+			j->input_error = true;
 			return rc;
 		}
-		if (prc > 0)
-			return 0; /* data, end or error: read() says which */
-		if (prc == 0 && ingest_pending(in, src)) {
+		if (rc > 0)
+			return 1; /* data, end or error: read() says which */
+		if (ingest_pending(j)) {
 			/* the writer paused: commit what it wrote */
-			rc = ingest_commit(in, src, false);
+			rc = ingest_commit(j, false);
 			if (rc)
 				return rc;
 		}
 	}
 }
 
-/* ingest_read - the read loop of one input */
-static int ingest_read(struct ingest *in, struct ingest_src *src,
-		       const struct ingest_opts *opts)
+/* ingest_progress - a progress line on stderr */
+static void ingest_progress(struct ingest_job *j, int64_t now)
 {
-	int64_t start = ingest_now_ns(), last = start;
-	uint64_t rows = 0;
+	double secs = (double)(now - j->start_ns) / 1e9;
+	uint64_t n = j->total.records + j->pending.records +
+		     (j->posted ? j->cur.counts.records : 0);
+	struct ingest_pos pos;
+	char line[200];
+
+	j->progress_ns = now;
+	j->src->ops->position(j->src, &pos);
+	if (j->input.size)
+		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s, %3.0f%%",
+			 j->input.path, (unsigned long long)n,
+			 secs > 0 ? (double)n / secs : 0.0,
+			 100.0 * (double)pos.offset / (double)j->input.size);
+	else
+		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s",
+			 j->input.path, (unsigned long long)n,
+			 secs > 0 ? (double)n / secs : 0.0);
+	log_progress(line);
+}
+
+int ingest_step(struct ingest_job *j, int max_ms)
+{
+	struct ingest *in = j->in;
+	int64_t end = max_ms < 0 ? INT64_MAX :
+				   ingest_now_ns() + (int64_t)max_ms * 1000000LL;
+	bool read = false;
+	ssize_t n;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &src->batch_start);
+	if (j->failed)
+		return -EINVAL;
+	if (j->ended)
+		return 1;
 	for (;;) {
-		ssize_t n;
-
-		if (!src->key) {
-			rc = ingest_wait(in, src);
+		rc = ingest_drain(j);
+		if (rc < 0)
+			goto fail;
+		if (rc == 1) {
+			rc = ingest_finish(j);
 			if (rc)
-				return rc;
+				goto fail;
+			return 1;
 		}
-		n = read(src->fd, in->buf, INGEST_CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			in->input_failed = true;
-			log_error("ingest", "cannot read '%s': %s", src->path,
-				  strerror(-rc));
-			return rc;
-		}
-		if (n == 0)
+		if (read && ingest_now_ns() >= end)
 			break;
-		rc = csv_reader_feed(src->csv, in->buf, (size_t)n);
-		if (rc == 0)
-			rc = ingest_drain(in, src, false, &rows);
+		if (!j->input.key) {
+			rc = ingest_wait(j, end);
+			if (rc < 0)
+				goto fail;
+			if (rc == 0)
+				break;	/* nothing came in time */
+		}
+		n = ingest_input_read(&j->input, in->buf, INGEST_CHUNK);
+		if (n < 0) {
+			j->input_error = true;
+			rc = (int)n;
+			goto fail;
+		}
+		rc = j->src->ops->feed(j->src, in->buf, (size_t)n);
 		if (rc)
-			return rc;
-		if (opts->progress && ingest_now_ns() - last >= INGEST_PROGRESS_NS) {
-			last = ingest_now_ns();
-			ingest_progress(src, start, false);
+			goto fail;
+		read = true;
+		if (j->progress) {
+			int64_t now = ingest_now_ns();
+
+			if (now - j->progress_ns >= INGEST_PROGRESS_NS)
+				ingest_progress(j, now);
 		}
 	}
-	rc = ingest_drain(in, src, true, &rows);
+	/* the caller may use the state between steps */
+	rc = ingest_commit_wait(j);
 	if (rc == 0)
-		rc = ingest_commit(in, src, true);
-	if (opts->progress && last != start)
-		ingest_progress(src, start, true);
+		return 0;
+fail:
+	j->failed = true;
+	(void)ingest_commit_wait(j);
 	return rc;
+}
+
+/* ingest_job_source - the source for OPTS over J's input */
+static int ingest_job_source(struct ingest_job *j,
+			     const struct ingest_opts *opts)
+{
+	struct ingest_src_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.name = j->input.path;
+	a.source = j->input.key ? j->input.key : j->input.path;
+	a.default_time = j->input.mtime;
+	a.skip_until = j->input.skip_until;
+	a.fallback = &j->in->fallback;
+	a.size = j->input.size;
+	a.max_size = opts->max_size;
+	a.parse = opts->parse;
+	a.parse_arg = opts->parse_arg;
+	switch (opts->mode) {
+	case INGEST_LIST:
+		return ingest_src_list_new(&a, &j->src);
+	case INGEST_MAIL:
+		return ingest_src_mail_new(&a, &j->src);
+	case INGEST_ACCT:
+		return ingest_src_csv_new(&a, false, &j->src);
+	case INGEST_DETECT:
+		break;
+	}
+	return ingest_src_csv_new(&a, true, &j->src);
+}
+
+/* ingest_job_committer - a file is committed in a thread of its own while
+   it is read on (no thread: inline) */
+static void ingest_job_committer(struct ingest_job *j)
+{
+	j->spare = batch_new();
+	if (j->spare && ingest_committer_new(j->in, &j->cm) == 0)
+		return;
+	batch_free(j->spare);
+	j->spare = NULL;
+	log_debug("ingest", "%s: commits inline (no thread)", j->input.path);
+}
+
+/* ingest_job_open - a job over PATH, whatever the answer (but -ENOMEM):
+   0 (read it), INGEST_ALREADY (a file taken to its end before) or
+   -errno (ingest_begin) */
+static int ingest_job_open(struct ingest *in, const char *path,
+			   const struct ingest_opts *opts,
+			   struct ingest_job **out)
+{
+	struct ingest_job *j = calloc(1, sizeof(*j));
+	int rc;
+
+	*out = j;
+	if (!j)
+		return -ENOMEM;
+	j->in = in;
+	j->start_ns = j->batch_ns = j->progress_ns = ingest_now_ns();
+	j->mail = opts->mode == INGEST_MAIL;
+	j->progress = opts->progress;
+	batch_clear(in->batch);
+	rc = ingest_input_open(&j->input, in->st, path, opts->reprocess);
+	if (rc < 0) {
+		j->input_error = j->input.failed;
+		return rc;
+	}
+	if (rc == 1 && !j->mail)
+		return INGEST_ALREADY;
+	j->already = rc == 1;
+	if (j->mail && !opts->parse)
+		return -EINVAL;
+	if (j->mail && !j->input.key) {
+		j->ended = true;
+		j->verdict = INGEST_REFUSED;
+		snprintf(j->why, sizeof(j->why), "not a regular file");
+		return 0;
+	}
+	if (!j->mail && j->input.key)
+		ingest_job_committer(j);
+	if (j->mail && j->input.size > opts->max_size) {
+		/* refused unread, even when taken before */
+		j->ended = true;
+		j->verdict = INGEST_REFUSED;
+		snprintf(j->why, sizeof(j->why), "%llu bytes, more than "
+			 "drop-max-size (%llu)",
+			 (unsigned long long)j->input.size,
+			 (unsigned long long)opts->max_size);
+		return 0;
+	}
+	return ingest_job_source(j, opts);
+}
+
+int ingest_begin(struct ingest *in, const char *path,
+		 const struct ingest_opts *opts, struct ingest_job **out)
+{
+	struct ingest_job *j = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = ingest_job_open(in, path, opts, &j);
+	if (rc == 0 && !j->mail && j->input.key && !opts->reprocess &&
+	    j->input.rec.status == FILE_FAILED)
+		rc = INGEST_FAILED;
+	if (rc) {
+		ingest_end(j, NULL);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+bool ingest_job_input_error(const struct ingest_job *j)
+{
+	return j->input_error;
+}
+
+int ingest_job_verdict(const struct ingest_job *j, char *why, size_t whylen)
+{
+	if (why && whylen)
+		snprintf(why, whylen, "%s", j->why);
+	return j->ended ? j->verdict : INGEST_TAKEN;
+}
+
+/* ingest_pause - commit the rows read so far */
+int ingest_pause(struct ingest_job *j)
+{
+	int rc;
+
+	if (j->failed)
+		return -EINVAL;
+	if (j->ended || j->mail)
+		return 0;
+	rc = ingest_commit(j, false);
+	if (rc)
+		j->failed = true;
+	return rc;
+}
+
+/* ingest_job_counts - the job's counts and the file's totals */
+void ingest_job_counts(const struct ingest_job *j, struct ingest_counts *c,
+		       uint64_t *records, uint64_t *bad)
+{
+	*c = j->total;
+	*records = j->input.key ? j->input.rec.records : j->total.records;
+	*bad = j->input.key ? j->input.rec.bad : j->total.bad;
+}
+
+/* ingest_job_fail - the file's record with status FILE_FAILED */
+int ingest_job_fail(struct ingest_job *j)
+{
+	if (!j->input.key)
+		return 0;
+	return ingest_apply_failed(j->in, j->input.key, &j->input.rec);
+}
+
+void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
+{
+	if (!j)
+		return;
+	(void)ingest_commit_wait(j);
+	ingest_committer_free(j->cm);
+	batch_free(j->spare);
+	ingest_apply_release(&j->cur);
+	if (counts) {
+		*counts = j->total;
+		counts->seconds = (double)(ingest_now_ns() - j->start_ns) / 1e9;
+	}
+	ingest_log_caps(j, true);
+	batch_clear(j->in->batch);
+	ingest_src_free(j->src);
+	ingest_input_close(&j->input);
+	free(j);
 }
 
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts)
 {
-	struct ingest_src src;
-	struct stat sb;
-	int64_t t0 = ingest_now_ns();
+	struct ingest_job *j = NULL;
+	uint64_t taken = 0;
 	int rc;
 
 	memset(counts, 0, sizeof(*counts));
-	memset(&src, 0, sizeof(src));
 	in->input_failed = false;
-	src.path = path;
-	src.fd = -1;
-	src.mode = opts->mode;
-	src.total = counts;
-	batch_clear(in->batch);
+	rc = ingest_job_open(in, path, opts, &j);
+	if (rc == INGEST_ALREADY)
+		taken = j->input.rec.records;
+	if (rc == 0) {
+		rc = ingest_step(j, -1);
+		if (rc == 1)
+			rc = INGEST_TAKEN;
+	}
+	if (rc < 0 && j)
+		in->input_failed = j->input_error;
+	ingest_end(j, counts);
+	if (rc == INGEST_ALREADY)
+		counts->records = taken;
+	return rc;
+}
 
-	rc = ingest_open(in, &src, opts, &sb);
-	if (rc == 1) {
-		counts->records = src.rec.records;
-		rc = INGEST_ALREADY;
-		goto out;
-	}
-	if (rc)
-		goto out;
-	src.csv = csv_reader_new(0, 0, 0);
-	if (!src.csv) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = ingest_read(in, &src, opts);
+int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
+		ingest_mail_parse_fn parse, void *arg,
+		struct ingest_counts *counts, char *why, size_t whylen)
+{
+	struct ingest_opts opts = { .mode = INGEST_MAIL, .parse = parse,
+				    .parse_arg = arg, .max_size = max_size };
+	struct ingest_job *j = NULL;
+	int rc;
+
+	memset(counts, 0, sizeof(*counts));
+	why[0] = '\0';
+	rc = ingest_job_open(in, path, &opts, &j);
 	if (rc == 0)
-		rc = INGEST_TAKEN;
-out:
-	ingest_log_caps(&src, true);
-	counts->seconds = (double)(ingest_now_ns() - t0) / 1e9;
-	csv_reader_free(src.csv);
-	if (src.fd > STDIN_FILENO)
-		close(src.fd);
-	free(src.key);
+		rc = ingest_step(j, -1);
+	if (rc == 1)
+		rc = ingest_job_verdict(j, why, whylen);
+	else if (rc < 0 && j && j->already && j->input_error)
+		rc = INGEST_ALREADY;	/* moved on as it is */
+	ingest_end(j, counts);
 	return rc;
 }

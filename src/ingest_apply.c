@@ -1,27 +1,28 @@
 /*
- * ingest_apply.c - commit one batch: recipients, counters and offset in a
- * single LMDB write transaction.
+ * ingest_apply.c - the commit step (ingest_apply.h): one batch, with its
+ * input's position, in a single LMDB write transaction: recipients,
+ * counters and the files record.
  *
  * Recipients are read, changed by rcpt_apply() and written back in address
  * order.  Deliveries and ignored records of addresses bounced has never seen
  * create nothing (a full `d` log would otherwise store every recipient).
- * When the map is full the transaction is aborted, the map doubled and the
- * batch applied again from the start: nothing of a failed attempt survives,
- * so counts and logs are taken from the attempt that committed.
+ * The transaction is state_write()'s: when the map is full it is aborted,
+ * the map doubled and the batch applied again from the start; nothing of
+ * a failed attempt survives, so counts and logs are taken from the
+ * attempt that committed.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
-#include "plan.h"
-#include "ingest_priv.h"
+#include "ingest_apply.h"
 #include "log.h"
-#include "mail_events.h"
+#include "plan.h"
 #include "rcpt_rules.h"
-
-#define INGEST_GROW_TRIES 12
+#include "state.h"
 
 /* ingest_count_outcome - one applied event into C */
 static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
@@ -74,17 +75,55 @@ static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 	return rc;
 }
 
-/* ingest_apply_rcpt - every event of one recipient */
-static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
-			     struct batch_rcpt *br, struct ingest_counts *c,
-			     int64_t now)
+struct ingest_try {
+	struct ingest *in;
+	const struct ingest_commit *c;
+	struct batch_rcpt **arr;
+	size_t n;
+	int64_t now;
+	struct ingest_counts counts;	/* what the attempt concluded */
+	struct file_rec rec;		/* the file's record as written */
+	MDB_cursor *cur;		/* over the rcpt table, in key order */
+	/* the events the log will speak of once committed */
+	const struct batch_event **logq;
+	size_t nlog, logcap;
+	bool log_dups;			/* duplicates too (debug) */
+};
+
+/* ingest_log_later - BE is one the log speaks of after the commit */
+static int ingest_log_later(struct ingest_try *t, const struct batch_event *be)
 {
+	if (be->outcome == OUT_DUPLICATE ? !t->log_dups :
+					   !plan_suppresses(be->outcome))
+		return 0;
+	if (t->nlog == t->logcap) {
+		size_t cap = t->logcap ? t->logcap * 2 : 1024;
+		const struct batch_event **q = realloc(t->logq,
+						       cap * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		t->logq = q;
+		t->logcap = cap;
+	}
+	t->logq[t->nlog++] = be;
+	return 0;
+}
+
+/* ingest_apply_rcpt - every event of one recipient */
+static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
+			     struct batch_rcpt *br)
+{
+	struct ingest *in = t->in;
+	struct ingest_counts *c = &t->counts;
+	int64_t now = t->now;
 	struct batch_event *be;
 	struct rcpt r;
-	bool stored;
+	bool stored, found;
 	int rc;
 
-	rc = state_rcpt_get(in->st, txn, br->addr, &r);
+	rc = state_rcpt_cursor_get(in->st, t->cur, br->addr, &r);
+	found = rc != -ENOENT;
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO) {
 		if (rc != -ENOENT)
 			log_warn("ingest",
@@ -111,6 +150,8 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 		c->requeued += (uint64_t)__builtin_popcount(be->queued);
 		if (rc == 0)
 			rc = ingest_notify(in, txn, br->addr, be, now);
+		if (rc == 0)
+			rc = ingest_log_later(t, be);
 		if (rc)
 			return rc;
 		stored = true;
@@ -125,7 +166,7 @@ static int ingest_apply_rcpt(struct ingest *in, MDB_txn *txn,
 	}
 	if (!stored)
 		return 0;
-	return state_rcpt_put(in->st, txn, br->addr, &r);
+	return state_rcpt_cursor_put(in->st, t->cur, br->addr, &r, found);
 }
 
 /* ingest_add_meta - the batch's counts into the meta counters */
@@ -161,54 +202,59 @@ static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
 	return 0;
 }
 
-/* ingest_try_commit - one attempt; C gets the outcome counts */
-static int ingest_try_commit(struct ingest *in, struct ingest_src *src,
-			     struct batch_rcpt **arr, size_t n, bool final,
-			     struct ingest_counts *c, int64_t now)
+/* ingest_try_commit - the batch in TXN (state_write_fn) */
+static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 {
-	MDB_txn *txn = NULL;
-	struct file_rec rec = src->rec;
+	struct ingest_try *t = arg;
+	const struct ingest_commit *c = t->c;
+	struct ingest_counts *n = &t->counts;
+	struct file_rec *rec = &t->rec;
 	size_t i;
 	int rc;
 
-	rc = state_begin(in->st, true, &txn);
+	*n = c->counts;
+	*rec = c->rec;
+	t->nlog = 0;
+	rc = state_rcpt_cursor_open(st, txn, &t->cur);
+	for (i = 0; rc == 0 && i < t->n; i++) {
+		/* the entries are all over the batch's memory: ask for the
+		   next ones early */
+		if (i + 8 < t->n)
+			__builtin_prefetch(t->arr[i + 8]);
+		if (i + 4 < t->n) {
+			__builtin_prefetch(t->arr[i + 4]->addr);
+			__builtin_prefetch(t->arr[i + 4]->first);
+		}
+		rc = ingest_apply_rcpt(t, txn, t->arr[i]);
+		if (rc && rc != -ENOSPC)
+			log_error("ingest", "cannot write the record of '%s': %s",
+				  t->arr[i]->addr, state_strerror(rc));
+	}
+	state_rcpt_cursor_close(t->cur);
+	t->cur = NULL;
 	if (rc)
 		return rc;
-	for (i = 0; i < n; i++) {
-		rc = ingest_apply_rcpt(in, txn, arr[i], c, now);
-		if (rc) {
-			if (rc != -ENOSPC)
-				log_error("ingest", "cannot write the record of '%s': %s",
-					  arr[i]->addr, state_strerror(rc));
-			goto abort;
-		}
-	}
-	if (src->key) {
+	if (c->key) {
 		/* never behind what an earlier run committed: while the rows
 		   before the resume point are read again, the reader is */
-		rec.offset = src->csv ? csv_reader_offset(src->csv) : src->size;
-		if (rec.offset < src->rec.offset)
-			rec.offset = src->rec.offset;
-		rec.lines = src->lines > rec.lines ? src->lines : rec.lines;
-		rec.records += c->records;
-		rec.bad += c->bad;
-		rec.status = final ? FILE_DONE : FILE_PARTIAL;
-		rec.updated = now;
-		rc = state_file_put(in->st, txn, src->key, &rec);
+		rec->offset = c->pos.offset > c->rec.offset ? c->pos.offset :
+							      c->rec.offset;
+		rec->lines = c->pos.lines > rec->lines ? c->pos.lines :
+							 rec->lines;
+		rec->records += n->records;
+		rec->bad += n->bad;
+		rec->status = c->final ? FILE_DONE : FILE_PARTIAL;
+		rec->updated = t->now;
+		rc = state_file_put(st, txn, c->key, rec);
 		if (rc)
-			goto abort;
+			return rc;
 	}
-	rc = ingest_add_meta(in, txn, c);
-	if (rc)
-		goto abort;
-	rc = state_commit(txn);
-	txn = NULL;
-	if (rc == 0 && src->key)
-		src->rec = rec;
-	return rc;
-abort:
-	state_abort(txn);
-	return rc;
+	if (c->aside) {
+		rc = state_meta_add_u64(st, txn, c->aside, 1);
+		if (rc)
+			return rc;
+	}
+	return ingest_add_meta(t->in, txn, n);
 }
 
 /* ingest_why - what made an address suppressed, for the log */
@@ -259,141 +305,102 @@ static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
 	}
 }
 
-/* ingest_log_batch - what the committed batch concluded, per address
+/* ingest_apply_logged - what the committed batch concluded, per address
    (dry-run and unrouted lines capped per input) */
-static void ingest_log_batch(const struct ingest *in, struct ingest_src *src,
-			     struct batch_rcpt **arr, size_t n)
+void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c)
 {
+	const struct config *cfg = in->cfg;
+	struct ingest_caps *caps = c->caps;
 	char why[160], to[256];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		struct batch_event *be;
+	for (i = 0; i < c->nlog; i++) {
+		const struct batch_event *be = c->logq[i];
+		const struct event *ev = &be->ev;
 
-		for (be = arr[i]->first; be; be = be->next) {
-			const struct event *ev = &be->ev;
-
-			if (be->outcome == OUT_DUPLICATE) {
-				log_debug("ingest", "duplicate: %s is already "
-					  "suppressed (%s:%llu)", arr[i]->addr,
-					  ev->source, (unsigned long long)ev->line);
-				continue;
-			}
-			if (!plan_suppresses(be->outcome))
+		if (be->outcome == OUT_DUPLICATE) {
+			log_debug("ingest", "duplicate: %s is already "
+				  "suppressed (%s:%llu)", ev->rcpt, ev->source,
+				  (unsigned long long)ev->line);
+			continue;
+		}
+		if (cfg->n_providers == 0) {
+			if (!log_cap_take(&caps->dryrun))
 				continue;
 			ingest_why(be, why, sizeof(why));
-			if (in->cfg->n_providers == 0) {
-				if (!log_cap_take(&src->cap_dryrun))
-					continue;
-				log_info("ingest", "dry-run: unsubscribe %s "
-					 "everywhere: %s, %s:%llu", arr[i]->addr,
-					 why, ev->source,
-					 (unsigned long long)ev->line);
-				continue;
-			}
-			ingest_routed(in->cfg, be->routed, to, sizeof(to));
-			if (*to)
-				log_info("ingest", "%s: %s, %s:%llu: queued for %s",
-					 arr[i]->addr, why, ev->source,
-					 (unsigned long long)ev->line, to);
-			else if (log_cap_take(&src->cap_unrouted))
-				log_warn("ingest", "%s: %s, %s:%llu: unrouted (no "
-					 "provider sends as '%s')", arr[i]->addr,
-					 why, ev->source,
-					 (unsigned long long)ev->line,
-					 ev->orig ? ev->orig : "");
+			log_info("ingest", "dry-run: unsubscribe %s everywhere: "
+				 "%s, %s:%llu", ev->rcpt, why, ev->source,
+				 (unsigned long long)ev->line);
+			continue;
+		}
+		ingest_routed(cfg, be->routed, to, sizeof(to));
+		if (*to) {
+			ingest_why(be, why, sizeof(why));
+			log_info("ingest", "%s: %s, %s:%llu: queued for %s",
+				 ev->rcpt, why, ev->source,
+				 (unsigned long long)ev->line, to);
+		} else if (log_cap_take(&caps->unrouted)) {
+			ingest_why(be, why, sizeof(why));
+			log_warn("ingest", "%s: %s, %s:%llu: unrouted (no provider "
+				 "sends as '%s')", ev->rcpt, why, ev->source,
+				 (unsigned long long)ev->line,
+				 ev->orig ? ev->orig : "");
 		}
 	}
 }
 
-/* ingest_cap_line - one summary line of CAP (WHAT: "bad lines"...) */
-static void ingest_cap_line(const struct ingest_src *src,
-			    const struct log_cap *cap, const char *what,
-			    const char *hint)
+int ingest_apply_commit(struct ingest *in, struct batch *b,
+			struct ingest_commit *c)
 {
-	if (cap->hidden == 0)
-		return;
-	log_warn("ingest", "%s: %llu %s in all: the first %llu were logged, "
-		 "%llu more were not (%s; [bounced] debug logs every one)",
-		 src->path, (unsigned long long)(cap->shown + cap->hidden),
-		 what, (unsigned long long)cap->shown,
-		 (unsigned long long)cap->hidden, hint);
-}
+	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL),
+				.log_dups = log_get_level() >= BLOG_DEBUG,
+				.logq = c->logq, .logcap = c->logcap };
+	int rc;
 
-/* a stream's capped messages are summed up this often (seconds) */
-#define INGEST_CAP_WINDOW 3600
-
-void ingest_log_caps(struct ingest_src *src, bool end)
-{
-	int64_t now = (int64_t)time(NULL);
-
-	if (src->cap_since == 0)
-		src->cap_since = now;
-	if (!end && (src->key || now - src->cap_since < INGEST_CAP_WINDOW))
-		return;
-	ingest_cap_line(src, &src->cap_bad, "bad lines",
-			"the summary line counts them");
-	ingest_cap_line(src, &src->cap_unrouted, "unrouted suppressions",
-			"check the senders of the providers");
-	ingest_cap_line(src, &src->cap_dryrun, "dry-run actions",
-			"bouncectl list shows the addresses");
-	memset(&src->cap_bad, 0, sizeof(src->cap_bad));
-	memset(&src->cap_unrouted, 0, sizeof(src->cap_unrouted));
-	memset(&src->cap_dryrun, 0, sizeof(src->cap_dryrun));
-	src->cap_since = now;
-}
-
-/* ingest_nothing_new - a commit of SRC would only write what is committed
-   already: nothing parsed since the last commit, and the reader not past
-   the committed offset (the rows before a resume point, read again) */
-static bool ingest_nothing_new(const struct ingest *in,
-			       const struct ingest_src *src)
-{
-	const struct ingest_counts *p = &src->pending;
-
-	if (batch_events(in->batch) > 0 || p->records > 0 || p->bad > 0)
-		return false;
-	return src->key && src->csv &&
-	       csv_reader_offset(src->csv) <= src->rec.offset;
-}
-
-int ingest_commit(struct ingest *in, struct ingest_src *src, bool final)
-{
-	struct batch_rcpt **arr = NULL;
-	struct ingest_counts c;
-	size_t n = 0;
-	int tries, rc;
-	int64_t now = (int64_t)time(NULL);
-
-	if (!final && ingest_nothing_new(in, src))
-		return 0;
-	rc = batch_sorted(in->batch, &arr, &n);
-	if (rc)
-		return rc;
-	for (tries = 0;; tries++) {
-		c = src->pending;
-		rc = ingest_try_commit(in, src, arr, n, final, &c, now);
-		if (rc != -ENOSPC || tries >= INGEST_GROW_TRIES)
-			break;
-		rc = state_grow(in->st);
-		if (rc)
-			break;
-		log_info("ingest", "state map grown to %zu MiB",
-			 state_map_size(in->st) >> 20);
-	}
+	c->nlog = 0;
+	rc = batch_sorted(b, &t.arr, &t.n);
+	if (rc == 0)
+		rc = state_write(in->st, ingest_try_commit, &t);
+	c->logq = t.logq;
+	c->logcap = t.logcap;
 	if (rc) {
 		log_error("ingest", "%s: cannot commit to the state: %s "
 			  "(nothing of this batch was kept; run again)",
-			  src->path, state_strerror(rc));
+			  c->name, state_strerror(rc));
 		return rc;
 	}
-	ingest_log_batch(in, src, arr, n);
-	ingest_log_caps(src, final);
-	log_tick();
-	ingest_counts_add(src->total, &c);
-	memset(&src->pending, 0, sizeof(src->pending));
-	batch_clear(in->batch);
-	if (in->on_commit)
-		in->on_commit(in->on_commit_arg);
+	if (c->key)
+		c->rec = t.rec;
+	c->counts = t.counts;
+	c->nlog = t.nlog;
 	return 0;
+}
+
+void ingest_apply_release(struct ingest_commit *c)
+{
+	free(c->logq);
+	c->logq = NULL;
+	c->nlog = c->logcap = 0;
+}
+
+/* ingest_failed_txn - the file's record, failed (state_write_fn) */
+static int ingest_failed_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	struct ingest_commit *c = arg;
+
+	return state_file_put(st, txn, c->key, &c->rec);
+}
+
+int ingest_apply_failed(struct ingest *in, const char *key,
+			struct file_rec *rec)
+{
+	struct ingest_commit c = { .key = key, .rec = *rec };
+	int rc;
+
+	c.rec.status = FILE_FAILED;
+	c.rec.updated = (int64_t)time(NULL);
+	rc = state_write(in->st, ingest_failed_txn, &c);
+	if (rc == 0)
+		*rec = c.rec;
+	return rc;
 }

@@ -29,12 +29,15 @@
  * messages of one input (bad lines, unrouted records, dry-run actions)
  * are capped by their callers with a struct log_cap: the first
  * LOG_CAP_LINES of a kind, then one summary line with the count.
- * Not thread-safe: bounced is one thread.
+ * Lines are written under one mutex: ingest's commit thread logs beside
+ * the main thread (the configuration calls, log_open to log_set_ident,
+ * are the main thread's, before or between its work).
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +87,9 @@ static struct {
 } log_last;
 
 static void log_fold_flush(void);
+
+/* one line at a time, whatever the thread */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* log_name - NAME as printable ASCII without blanks, at most LEN - 1 bytes */
 static void log_name(char *dst, size_t len, const char *name)
@@ -415,17 +421,21 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 		memcpy(line + p + n, "...", 3);
 		n += 3;
 	}
+	pthread_mutex_lock(&log_mu);
 	if (!log_fold(lv, mod, line + p, n))
 		log_write_line(lv, line, p + n);
+	pthread_mutex_unlock(&log_mu);
 	errno = saved;
 }
 
 /* log_tick - repeats held for LOG_FOLD_SECONDS or more are reported */
 void log_tick(void)
 {
+	pthread_mutex_lock(&log_mu);
 	if (log_last.valid && log_last.repeats > 0 &&
 	    time(NULL) - log_last.first >= LOG_FOLD_SECONDS)
 		log_fold_flush();
+	pthread_mutex_unlock(&log_mu);
 }
 
 /* log_cap_take - may one more line of this kind be written? */
@@ -445,18 +455,17 @@ void log_progress(const char *text)
 	char buf[256];
 	int n;
 
+	pthread_mutex_lock(&log_mu);
 	if (!text) {
 		if (log_progress_shown)
 			log_write_all(STDERR_FILENO, "\r\033[K", 4);
 		log_progress_shown = false;
-		return;
+	} else if ((n = snprintf(buf, sizeof(buf), "\r\033[K%s", text)) >= 0) {
+		log_write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ?
+						  (size_t)n : sizeof(buf) - 1);
+		log_progress_shown = true;
 	}
-	n = snprintf(buf, sizeof(buf), "\r\033[K%s", text);
-	if (n < 0)
-		return;
-	log_write_all(STDERR_FILENO, buf,
-		      (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-	log_progress_shown = true;
+	pthread_mutex_unlock(&log_mu);
 }
 
 /* log_msg - printf-style front of log_vmsg */

@@ -98,22 +98,25 @@ static int metrics_recover(struct state *st, MDB_txn *txn, int64_t last,
 	return rc;
 }
 
-/* metrics_prepare - phase one: the row(s) for step T into ROWS (*N), the
-   totals recorded as pending; *N = 0 when T is not after the last update */
-static int metrics_prepare(struct state *st, int64_t t, int64_t last,
-			   struct rrdfile_row *rows, unsigned *n)
+struct metrics_prep {
+	int64_t t, last;
+	struct rrdfile_row *rows;	/* 2 of them */
+	unsigned n;
+};
+
+/* metrics_prepare_txn - phase one in TXN (state_write_fn); a skipped
+   step commits the recovery, if any */
+static int metrics_prepare_txn(struct state *st, MDB_txn *txn, void *arg)
 {
+	struct metrics_prep *p = arg;
+	struct rrdfile_row *rows = p->rows;
 	struct metrics_snapshot s;
 	uint64_t base[METRICS_N_COUNTS], bt = 0;
-	int64_t base_time;
-	MDB_txn *txn = NULL;
+	int64_t base_time, t = p->t, last = p->last;
 	unsigned i;
 	int rc;
 
-	*n = 0;
-	rc = state_begin(st, true, &txn);
-	if (rc)
-		return rc;
+	p->n = 0;
 	rc = metrics_meta_get(st, txn, "rrd.time", &bt);
 	base_time = (int64_t)bt;
 	if (rc == 0)
@@ -123,46 +126,49 @@ static int metrics_prepare(struct state *st, int64_t t, int64_t last,
 	if (rc == 0)
 		rc = metrics_get_all(st, txn, "base", base);
 	if (rc || t <= base_time || t <= last)
-		goto commit;	/* skipped: the recovery, if any, is kept */
+		return rc;	/* skipped: the recovery, if any, is kept */
 	memset(rows, 0, 2 * sizeof(*rows));
 	if (last < t - METRICS_STEP) {
 		/* a gap: nothing was counted up to the step before */
-		rows[*n].t = t - METRICS_STEP;
-		rows[*n].v[METRICS_QUEUE] = s.v[METRICS_QUEUE];
-		(*n)++;
+		rows[p->n].t = t - METRICS_STEP;
+		rows[p->n].v[METRICS_QUEUE] = s.v[METRICS_QUEUE];
+		p->n++;
 	}
-	rows[*n].t = t;
+	rows[p->n].t = t;
 	for (i = 0; i < METRICS_N_COUNTS; i++)
-		rows[*n].v[i] = s.v[i] >= base[i] ? s.v[i] - base[i] : 0;
-	rows[*n].v[METRICS_QUEUE] = s.v[METRICS_QUEUE];
-	(*n)++;
+		rows[p->n].v[i] = s.v[i] >= base[i] ? s.v[i] - base[i] : 0;
+	rows[p->n].v[METRICS_QUEUE] = s.v[METRICS_QUEUE];
+	p->n++;
 	rc = metrics_put_all(st, txn, "next", s.v);
 	if (rc == 0)
 		rc = state_meta_put_u64(st, txn, "rrd.next.time", (uint64_t)t);
-commit:
-	if (rc) {
-		state_abort(txn);
-		*n = 0;
-		return rc;
-	}
-	return state_commit(txn);
+	return rc;
+}
+
+/* metrics_prepare - phase one: the row(s) for step T into ROWS (*N), the
+   totals recorded as pending; *N = 0 when T is not after the last update */
+static int metrics_prepare(struct state *st, int64_t t, int64_t last,
+			   struct rrdfile_row *rows, unsigned *n)
+{
+	struct metrics_prep p = { .t = t, .last = last, .rows = rows };
+	int rc = state_write(st, metrics_prepare_txn, &p);
+
+	*n = rc ? 0 : p.n;
+	return rc;
+}
+
+/* metrics_settle_txn - phase three in TXN (state_write_fn) */
+static int metrics_settle_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	int64_t bt = 0;
+
+	return metrics_recover(st, txn, *(const int64_t *)arg, &bt);
 }
 
 /* metrics_settle - phase three: the pending totals become the base */
 static int metrics_settle(struct state *st, int64_t t)
 {
-	MDB_txn *txn = NULL;
-	int64_t bt = 0;
-	int rc = state_begin(st, true, &txn);
-
-	if (rc)
-		return rc;
-	rc = metrics_recover(st, txn, t, &bt);
-	if (rc) {
-		state_abort(txn);
-		return rc;
-	}
-	return state_commit(txn);
+	return state_write(st, metrics_settle_txn, &t);
 }
 
 /* metrics_lock - an exclusive flock of PATH's directory; fd or -errno */
@@ -232,33 +238,36 @@ out:
 	return rc;
 }
 
-int metrics_new(struct metrics **out, const struct config *cfg,
-		struct state *st, int64_t now, char *err, size_t errlen)
+/* metrics_base_txn - a state never fed: what was counted before starts
+   the base (state_write_fn); 1 when it was fed before */
+static int metrics_base_txn(struct state *st, MDB_txn *txn, void *arg)
 {
 	struct metrics_snapshot s;
-	struct metrics *m;
-	MDB_txn *txn = NULL;
 	uint64_t bt = 0;
 	int rc;
 
+	(void)arg;
+	rc = state_meta_get_u64(st, txn, "rrd.time", &bt);
+	if (rc != -ENOENT)
+		return rc ? rc : 1;
+	rc = metrics_read(st, txn, &s);
+	if (rc == 0)
+		rc = metrics_put_all(st, txn, "base", s.v);
+	if (rc == 0)
+		rc = state_meta_put_u64(st, txn, "rrd.time", 0);
+	return rc;
+}
+
+int metrics_new(struct metrics **out, const struct config *cfg,
+		struct state *st, int64_t now, char *err, size_t errlen)
+{
+	struct metrics *m;
+	int rc;
+
 	*out = NULL;
-	rc = state_begin(st, true, &txn);
-	if (rc == 0) {
-		rc = state_meta_get_u64(st, txn, "rrd.time", &bt);
-		if (rc == -ENOENT) {
-			/* never fed: what was counted before starts the base */
-			rc = metrics_read(st, txn, &s);
-			if (rc == 0)
-				rc = metrics_put_all(st, txn, "base", s.v);
-			if (rc == 0)
-				rc = state_meta_put_u64(st, txn, "rrd.time", 0);
-			if (rc == 0) {
-				rc = state_commit(txn);
-				txn = NULL;
-			}
-		}
-		state_abort(txn);
-	}
+	rc = state_write(st, metrics_base_txn, NULL);
+	if (rc > 0)
+		rc = 0;		/* fed before: nothing to write */
 	if (rc) {
 		snprintf(err, errlen, "cannot prepare the metrics in the state "
 			 "'%s': %s", cfg->state, state_strerror(rc));

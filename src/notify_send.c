@@ -299,21 +299,20 @@ static int ns_compose(struct notify_sender *ns, char **mail, size_t *len)
 	return rc;
 }
 
+/* ns_drop_txn - the items up to the last one sent off the queue
+   (state_write_fn) */
+static int ns_drop_txn(struct state *st, MDB_txn *txn, void *arg)
+{
+	return notify_queue_drop(st, txn, *(const uint64_t *)arg);
+}
+
 /* ns_sent - the server took the mail: drop its items; 0 or -errno */
 static int ns_sent(struct notify_sender *ns)
 {
 	char show[1100];
-	MDB_txn *txn = NULL;
 	int rc;
 
-	rc = state_begin(ns->st, true, &txn);
-	if (rc == 0) {
-		rc = notify_queue_drop(ns->st, txn, ns->last);
-		if (rc == 0)
-			rc = state_commit(txn);
-		else
-			state_abort(txn);
-	}
+	rc = state_write(ns->st, ns_drop_txn, &ns->last);
 	if (rc)
 		log_error("notify", "mail sent, but its %zu items could not "
 			  "be taken off the queue (%s): they are sent again",

@@ -8,6 +8,11 @@
  * opening of a state written before a later table existed works: the
  * table then reads as empty.
  *
+ * Writers give their work to state_write(), which owns the write
+ * transaction: begin, the writer's function, commit or abort, and the
+ * growth of a full map (abort, grow, call the writer again), with one
+ * limit for every writer (STATE_GROW_TRIES).
+ *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
  * (never at what a previous writer recorded: a map grown far beyond the
@@ -41,6 +46,7 @@
 #include <sys/types.h>
 
 #include "errmsg.h"
+#include "log.h"
 #include "rcpt_codec.h"
 #include "state.h"
 
@@ -624,6 +630,48 @@ int state_grow(struct state *st)
 	return state_set_map_size(st, size * 2);
 }
 
+/* state_write_run - one write through FN, grown when full; LAZY: commit
+   without waiting for the disk */
+static int state_write_run(struct state *st, state_write_fn fn, void *arg,
+			   bool lazy)
+{
+	MDB_txn *txn = NULL;
+	int tries, rc;
+
+	for (tries = 0;; tries++) {
+		rc = state_begin(st, true, &txn);
+		if (rc)
+			return rc;
+		rc = fn(st, txn, arg);
+		if (rc != 0)
+			state_abort(txn);
+		else if (lazy)
+			rc = state_commit_lazy(st, txn);
+		else
+			rc = state_commit(txn);
+		txn = NULL;
+		if (rc != -ENOSPC || tries >= STATE_GROW_TRIES)
+			return rc;
+		rc = state_grow(st);
+		if (rc)
+			return rc;
+		log_info("state", "state map grown to %zu MiB",
+			 (state_map_size(st) + (1u << 20) - 1) >> 20);
+	}
+}
+
+/* state_write - a durable write through FN */
+int state_write(struct state *st, state_write_fn fn, void *arg)
+{
+	return state_write_run(st, fn, arg, false);
+}
+
+/* state_write_lazy - a write through FN, committed lazily */
+int state_write_lazy(struct state *st, state_write_fn fn, void *arg)
+{
+	return state_write_run(st, fn, arg, true);
+}
+
 /* state_key - KEY as an LMDB key: not empty, within LMDB's limit */
 static int state_key(const struct state *st, const char *key, MDB_val *k)
 {
@@ -687,6 +735,57 @@ int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
 	if (rc)
 		return rc;
 	return state_put_val(st, txn, st->rcpt, addr, buf, len);
+}
+
+/* state_rcpt_cursor_open - a cursor over the rcpt table in TXN */
+int state_rcpt_cursor_open(struct state *st, MDB_txn *txn, MDB_cursor **cur)
+{
+	*cur = NULL;
+	return state_mdb_rc(mdb_cursor_open(txn, st->rcpt, cur));
+}
+
+/* state_rcpt_cursor_get - ADDR's record through CUR */
+int state_rcpt_cursor_get(struct state *st, MDB_cursor *cur, const char *addr,
+			  struct rcpt *r)
+{
+	MDB_val k, v;
+	int rc;
+
+	rc = state_key(st, addr, &k);
+	if (rc)
+		return rc;
+	rc = state_mdb_rc(mdb_cursor_get(cur, &k, &v, MDB_SET_KEY));
+	if (rc)
+		return rc;
+	return rcpt_decode(v.mv_data, v.mv_size, r);
+}
+
+/* state_rcpt_cursor_put - ADDR's record through CUR, in place when the
+   cursor is at ADDR (FOUND) */
+int state_rcpt_cursor_put(struct state *st, MDB_cursor *cur, const char *addr,
+			  const struct rcpt *r, bool found)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	MDB_val k, v;
+	size_t len = 0;
+	int rc;
+
+	rc = rcpt_encode(r, buf, sizeof(buf), &len);
+	if (rc == 0)
+		rc = state_key(st, addr, &k);
+	if (rc)
+		return rc;
+	v.mv_size = len;
+	v.mv_data = buf;
+	return state_mdb_rc(mdb_cursor_put(cur, &k, &v,
+					   found ? MDB_CURRENT : 0));
+}
+
+/* state_rcpt_cursor_close - NULL is fine */
+void state_rcpt_cursor_close(MDB_cursor *cur)
+{
+	if (cur)
+		mdb_cursor_close(cur);
 }
 
 int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr)

@@ -486,12 +486,15 @@ static void test_random_inputs(void **state)
 	static const char *const parts[] = {
 		"a", ",", "\"", "\"\"", "\n", "\r\n", "\r", "x,y", "\"q,\n\"",
 		"\0", " ", "long-field-value-", "\n\n",
+		/* quoted fields closed on their line (the fast path) */
+		"\"a,b\"", "\"x\"\"y\"", "\"j\"unk", ",\"\",", "\"c\"\r\n",
+		"\"\r\"",
 	};
 	struct rng rg = { 12345 };
 	int round;
 
 	(void)state;
-	for (round = 0; round < 300; round++) {
+	for (round = 0; round < 3000; round++) {
 		GString *in = g_string_new(NULL);
 		size_t nparts = 1 + rng_next(&rg) % 40, k;
 		size_t limit = (round % 3 == 0) ? 12 : 0;

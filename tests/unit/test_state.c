@@ -1,7 +1,7 @@
 /*
  * test_state.c - the LMDB state store in a temporary directory: records in
  * and out, key order, counters, the files table, read-only opening, the
- * map growing, schema refusal, a reader in another process, a map grown
+ * map growing, writes through state_write, schema refusal, a reader in another process, a map grown
  * by another process, a map that cannot grow (an address-space limit in a
  * child: a clear error, never a crash), and an opening that ignores a map
  * recorded far larger than the data.
@@ -481,6 +481,87 @@ static void test_grow(void **state)
 	state_close(st);
 }
 
+struct write_arg {
+	int base;		/* the first record's number */
+	int n;			/* records to write */
+	int ret;		/* what the writer returns after writing */
+	int calls;		/* attempts */
+};
+
+/* write_fn - ARG->n max-size records, then ARG->ret (state_write_fn) */
+static int write_fn(struct state *st, MDB_txn *txn, void *arg)
+{
+	struct write_arg *w = arg;
+	struct rcpt r;
+	char addr[64];
+	int i, rc;
+
+	w->calls++;
+	rcpt_init(&r);
+	r.status = RCPT_HARD;
+	memset(r.reason.dsn_diag, 'd', sizeof(r.reason.dsn_diag) - 1);
+	for (i = 0; i < w->n; i++) {
+		snprintf(addr, sizeof(addr), "user%05d@example.com",
+			 w->base + i);
+		r.cnt_hard = (uint32_t)i;
+		rc = state_rcpt_put(st, txn, addr, &r);
+		if (rc)
+			return rc;
+	}
+	return w->ret;
+}
+
+/* rcpt_entries - the number of records in the rcpt table */
+static uint64_t rcpt_entries(struct state *st)
+{
+	MDB_txn *txn;
+	uint64_t n = 0;
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_stat_entries(st, txn, "rcpt", &n), 0);
+	state_abort(txn);
+	return n;
+}
+
+/* state_write: a full map grown and the writer called again; a positive
+   answer or an error aborts; the growth is bounded */
+static void test_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct state *st = open_rw(fx);
+	struct write_arg w = { .n = 500 };
+	size_t before;
+
+	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
+	before = state_map_size(st);
+	assert_int_equal(state_write(st, write_fn, &w), 0);
+	assert_true(w.calls >= 2);
+	assert_true(state_map_size(st) >= before << (w.calls - 1));
+	assert_int_equal(rcpt_entries(st), 500);
+	state_close(st);
+
+	/* nothing of an aborted write is kept */
+	st = open_rw(fx);
+	w = (struct write_arg){ .base = 1000, .n = 10, .ret = 7 };
+	assert_int_equal(state_write(st, write_fn, &w), 7);
+	assert_int_equal(w.calls, 1);
+	w = (struct write_arg){ .base = 1000, .n = 10, .ret = -EIO };
+	assert_int_equal(state_write(st, write_fn, &w), -EIO);
+	assert_int_equal(w.calls, 1);
+	assert_int_equal(rcpt_entries(st), 500);
+
+	/* a writer that always finds the map full: STATE_GROW_TRIES growths */
+	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
+	w = (struct write_arg){ .ret = -ENOSPC };
+	assert_int_equal(state_write(st, write_fn, &w), -ENOSPC);
+	assert_int_equal(w.calls, STATE_GROW_TRIES + 1);
+	w = (struct write_arg){ .base = 2000, .n = 3 };
+	assert_int_equal(state_write_lazy(st, write_fn, &w), 0);
+	assert_int_equal(state_sync(st), 0);
+	assert_int_equal(rcpt_entries(st), 503);
+	state_close(st);
+}
+
 static void test_schema_newer(void **state)
 {
 	struct fixture *fx = *state;
@@ -749,6 +830,7 @@ int main(void)
 		T(test_readonly_missing),
 		T(test_open_errors),
 		T(test_grow),
+		T(test_write),
 		T(test_schema_newer),
 		T(test_reopen_keeps_data),
 		T(test_reader_beside_writer),

@@ -1,0 +1,65 @@
+/*
+ * ingest_apply.h - the commit step of ingest: one batch, with the
+ * position of its input, in one write transaction.
+ *
+ * The core (ingest.c) hands over a batch, where the input is and what
+ * reading counted; the step applies the batch to the recipients
+ * (rcpt_rules, plan, ingest_notify), adds the counters, records the
+ * input's position in the files table, commits (state_write), and
+ * returns its counts and the events the log must speak of, which the
+ * core logs (ingest_apply_logged) before it clears the batch.  It calls
+ * nothing back, and touches nothing but the state, the batch and the
+ * struct ingest_commit it is given: the core may run it in a thread of
+ * its own (ingest_committer.c) while it reads on.
+ */
+#ifndef BOUNCED_INGEST_APPLY_H
+#define BOUNCED_INGEST_APPLY_H
+
+#include <stdbool.h>
+
+#include "ingest_priv.h"
+#include "ingest_src.h"
+#include "rcpt.h"
+
+struct ingest_commit {
+	const char *name;		/* the input, for messages */
+	const char *key;		/* its files-table key; NULL: a stream,
+					   nothing recorded */
+	struct file_rec rec;		/* in: as committed before; out: as
+					   committed now */
+	struct ingest_pos pos;		/* where the input is, after the
+					   batch's last record */
+	bool final;			/* the input ends here: done */
+	const char *aside;		/* a meta counter one more is added to
+					   (a mail set aside), or NULL */
+	struct ingest_counts counts;	/* in: what reading counted (records,
+					   skipped, bad ...); out: with what
+					   applying the batch concluded */
+	struct ingest_caps *caps;	/* the input's capped messages (used
+					   by ingest_apply_logged only) */
+	/* out: the events the log speaks of (in the batch, kept) */
+	const struct batch_event **logq;
+	size_t nlog, logcap;
+};
+
+/*
+ * ingest_apply_commit - commit batch B as C says (B is left as it was:
+ * the caller logs it, then clears it).  0, or -errno (logged: nothing of
+ * the batch was kept).
+ */
+int ingest_apply_commit(struct ingest *in, struct batch *b,
+			struct ingest_commit *c);
+
+/* ingest_apply_logged - the log lines of a committed batch (C's events;
+   dry-run and unrouted lines capped in C's caps) */
+void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c);
+
+/* ingest_apply_release - the memory C keeps between commits */
+void ingest_apply_release(struct ingest_commit *c);
+
+/* ingest_apply_failed - record the file KEY as failed (REC as committed,
+   status FILE_FAILED); 0 or -errno */
+int ingest_apply_failed(struct ingest *in, const char *key,
+			struct file_rec *rec);
+
+#endif

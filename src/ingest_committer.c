@@ -1,0 +1,144 @@
+/*
+ * ingest_committer.c - one thread that runs ingest's commit step while the
+ * core reads on (ingest_committer.h).
+ *
+ * A mutex and a condition variable hand one job at a time to the thread
+ * and its answer back.  The thread blocks every signal (the worker reads
+ * them from a signalfd; they must reach the main thread), writes to the
+ * state only inside the commit step, and logs only through log.c, which
+ * serialises its lines.  Errors: creating the thread can fail (-errno:
+ * the caller commits inline); a commit's error is its answer.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "ingest_apply.h"
+#include "ingest_committer.h"
+
+struct ingest_committer {
+	struct ingest *in;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *b;		/* the job posted */
+	struct ingest_commit *c;
+	bool posted;			/* a job waits for the thread */
+	bool busy;			/* a job is posted or running */
+	bool quit;
+	int rc;				/* the answer of the last job */
+};
+
+/* ingest_committer_main - take jobs until told to quit */
+static void *ingest_committer_main(void *arg)
+{
+	struct ingest_committer *cm = arg;
+	struct batch *b;
+	struct ingest_commit *c;
+	int rc;
+
+	pthread_mutex_lock(&cm->mu);
+	for (;;) {
+		while (!cm->posted && !cm->quit)
+			pthread_cond_wait(&cm->cv, &cm->mu);
+		if (!cm->posted)
+			break;
+		b = cm->b;
+		c = cm->c;
+		cm->posted = false;
+		pthread_mutex_unlock(&cm->mu);
+		rc = ingest_apply_commit(cm->in, b, c);
+		pthread_mutex_lock(&cm->mu);
+		cm->rc = rc;
+		cm->busy = false;
+		pthread_cond_broadcast(&cm->cv);
+	}
+	pthread_mutex_unlock(&cm->mu);
+	return NULL;
+}
+
+int ingest_committer_new(struct ingest *in, struct ingest_committer **out)
+{
+	struct ingest_committer *cm = calloc(1, sizeof(*cm));
+	sigset_t all, old;
+	int rc;
+
+	*out = NULL;
+	if (!cm)
+		return -ENOMEM;
+	cm->in = in;
+	if (pthread_mutex_init(&cm->mu, NULL) != 0) {
+		free(cm);
+		return -ENOMEM;
+	}
+	if (pthread_cond_init(&cm->cv, NULL) != 0) {
+		pthread_mutex_destroy(&cm->mu);
+		free(cm);
+		return -ENOMEM;
+	}
+	/* the thread starts with every signal blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&cm->thread, NULL, ingest_committer_main, cm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&cm->cv);
+		pthread_mutex_destroy(&cm->mu);
+		free(cm);
+		return -rc;
+	}
+	*out = cm;
+	return 0;
+}
+
+void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
+			   struct ingest_commit *c)
+{
+	pthread_mutex_lock(&cm->mu);
+	cm->b = b;
+	cm->c = c;
+	cm->posted = true;
+	cm->busy = true;
+	pthread_cond_broadcast(&cm->cv);
+	pthread_mutex_unlock(&cm->mu);
+}
+
+int ingest_committer_wait(struct ingest_committer *cm)
+{
+	int rc;
+
+	pthread_mutex_lock(&cm->mu);
+	while (cm->busy)
+		pthread_cond_wait(&cm->cv, &cm->mu);
+	rc = cm->rc;
+	pthread_mutex_unlock(&cm->mu);
+	return rc;
+}
+
+bool ingest_committer_busy(const struct ingest_committer *cm)
+{
+	struct ingest_committer *m = (struct ingest_committer *)cm;
+	bool busy;
+
+	pthread_mutex_lock(&m->mu);
+	busy = m->busy;
+	pthread_mutex_unlock(&m->mu);
+	return busy;
+}
+
+void ingest_committer_free(struct ingest_committer *cm)
+{
+	if (!cm)
+		return;
+	pthread_mutex_lock(&cm->mu);
+	while (cm->busy)
+		pthread_cond_wait(&cm->cv, &cm->mu);
+	cm->quit = true;
+	pthread_cond_broadcast(&cm->cv);
+	pthread_mutex_unlock(&cm->mu);
+	pthread_join(cm->thread, NULL);
+	pthread_cond_destroy(&cm->cv);
+	pthread_mutex_destroy(&cm->mu);
+	free(cm);
+}

@@ -1,0 +1,174 @@
+/*
+ * ingest_input.c - opening an input and finding where it was left.
+ *
+ * A file is known by its absolute path; the FNV-1a hash of its first
+ * bytes (at most INGEST_FP_MAX) tells whether the file under that name is
+ * still the one that was taken: a new file under an old name is taken
+ * from its start.  A file taken to its end (and not grown since) is
+ * reported as such; one left in the middle resumes at its committed
+ * offset.  stdin and pipes are streams: never resumed, their records
+ * dated by the start of the run.  Errors of the input are logged here
+ * and marked (inp->failed); errors of the state are returned as they come.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest_input.h"
+#include "log.h"
+#include "state.h"
+
+#define INGEST_FP_MAX 4096
+
+/* ingest_fingerprint - FNV-1a of the first LEN bytes of FD */
+static int ingest_fingerprint(int fd, uint32_t len, uint64_t *hash)
+{
+	unsigned char b[INGEST_FP_MAX];
+	uint64_t h = 1469598103934665603ULL;
+	ssize_t n;
+	uint32_t i;
+
+	if (len > sizeof(b))
+		len = sizeof(b);
+	n = pread(fd, b, len, 0);
+	if (n < 0)
+		return -errno;
+	if ((uint32_t)n != len)
+		return -EIO;
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	*hash = h;
+	return 0;
+}
+
+/* ingest_input_fail - the input's error RC, logged */
+static int ingest_input_fail(struct ingest_input *inp, const char *what,
+			     int rc)
+{
+	inp->failed = true;
+	log_error("ingest", "cannot %s '%s': %s", what, inp->path,
+		  strerror(-rc));
+	return rc;
+}
+
+/* ingest_input_left - where the state says the file was left: 0 or 1
+   (taken to its end) */
+static int ingest_input_left(struct ingest_input *inp, struct state *st)
+{
+	struct file_rec old;
+	MDB_txn *txn = NULL;
+	uint64_t hash = 0;
+	int rc;
+
+	rc = state_begin(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = state_file_get(st, txn, inp->key, &old);
+	state_abort(txn);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (old.fp_len > inp->size ||
+	    ingest_fingerprint(inp->fd, old.fp_len, &hash) != 0 ||
+	    hash != old.fp_hash) {
+		log_info("ingest", "%s: not the file taken before under this "
+			 "name: taking it from the start", inp->path);
+		return 0;
+	}
+	inp->rec = old;
+	if (old.status == FILE_DONE && old.offset >= inp->size)
+		return 1;
+	inp->skip_until = old.offset;
+	if (old.offset)
+		log_info("ingest", "%s: resuming at byte %llu (line %llu)",
+			 inp->path, (unsigned long long)old.offset,
+			 (unsigned long long)old.lines);
+	return 0;
+}
+
+int ingest_input_open(struct ingest_input *inp, struct state *st,
+		      const char *path, bool reprocess)
+{
+	char abs[PATH_MAX];
+	struct stat sb;
+	int rc;
+
+	memset(inp, 0, sizeof(*inp));
+	inp->path = path;
+	inp->fd = -1;
+	if (strcmp(path, "-") == 0) {
+		inp->fd = STDIN_FILENO;
+		inp->mtime = (int64_t)time(NULL);
+		return 0;
+	}
+	inp->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (inp->fd < 0 || fstat(inp->fd, &sb) != 0)
+		return ingest_input_fail(inp, "open", -errno);
+	if (S_ISDIR(sb.st_mode)) {
+		inp->failed = true;
+		log_error("ingest", "'%s' is a directory, not an accounting file",
+			  path);
+		return -EISDIR;
+	}
+	inp->mtime = (int64_t)sb.st_mtime;
+	if (!S_ISREG(sb.st_mode) || !realpath(path, abs))
+		return 0; /* a pipe or FIFO: a stream, never resumed */
+	inp->key = strdup(abs);
+	if (!inp->key)
+		return -ENOMEM;
+	inp->size = (uint64_t)sb.st_size;
+	inp->rec.dev = (uint64_t)sb.st_dev;
+	inp->rec.ino = (uint64_t)sb.st_ino;
+	inp->rec.started = (int64_t)time(NULL);
+	inp->rec.fp_len = inp->size < INGEST_FP_MAX ? (uint32_t)inp->size :
+						      INGEST_FP_MAX;
+	rc = ingest_fingerprint(inp->fd, inp->rec.fp_len, &inp->rec.fp_hash);
+	if (rc)
+		return ingest_input_fail(inp, "read", rc);
+	if (reprocess)
+		return 0;
+	return ingest_input_left(inp, st);
+}
+
+ssize_t ingest_input_read(struct ingest_input *inp, char *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(inp->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return ingest_input_fail(inp, "read", -errno);
+	return n;
+}
+
+int ingest_input_wait(struct ingest_input *inp, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = inp->fd, .events = POLLIN };
+	int prc;
+
+	do
+		prc = poll(&pfd, 1, timeout_ms);
+	while (prc < 0 && errno == EINTR);
+	if (prc < 0)
+		return ingest_input_fail(inp, "wait for", -errno);
+	return prc > 0;
+}
+
+void ingest_input_close(struct ingest_input *inp)
+{
+	if (inp->fd > STDIN_FILENO)
+		close(inp->fd);
+	inp->fd = -1;
+	free(inp->key);
+	inp->key = NULL;
+}

@@ -1,0 +1,123 @@
+#!/bin/sh
+# ingest.sh - the ingest benchmark: records per second of `bounced process`
+# on generated accounting files, beside what LMDB alone can do with the
+# same recipients (the ceiling), and peak memory.
+#
+#   sh tests/bench/ingest.sh BUILD_DIR [RECORDS/ADDRESSES ...]
+#
+# Default inputs: 2000000/200000 and 2000000/1200000 (2M records on 200k
+# and on 1.2M addresses: gen_acct's shape), then 4000000/200000 and
+# 4000000/1200000 (twice the records: the heap must not grow with them).
+# For each, BUILD_DIR/bench/gen_acct writes the file, `BUILD_DIR/bounced
+# -q -c CFG process FILE` takes it into a fresh state (no provider: the
+# dry-run record of every suppression is written, nothing is sent) under
+# /usr/bin/time while /proc/PID/status is sampled every 50 ms, then
+# BUILD_DIR/bench/lmdb_ceiling does as many read-modify-writes as the file
+# has records, on the recipients the state now holds (same keys, values of
+# the same size), in sorted batches of 100,000 keys walked in key order,
+# each one durable commit: the best LMDB does with that work.  Three lines
+# per input:
+#   ingest 2000000 records / 200000 addresses: 4.12 s, 485000 records/s, peak RSS 300 MiB (heap 120 MiB, LMDB map pages 180 MiB; state file 390 MiB)
+#   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in key order: 3.43 s, 583283 ops/s
+#   ratio to the ceiling: 0.83
+# Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
+# removed at the end, also on interrupt.  Not part of pass/fail: a failed
+# step is reported and the script exits non-zero, nothing else.
+set -u
+
+BUILD=${1:-build}
+[ $# -gt 0 ] && shift
+GEN=$BUILD/bench/gen_acct
+CEIL=$BUILD/bench/lmdb_ceiling
+BOUNCED=$BUILD/bounced
+TIME=/usr/bin/time
+
+for f in "$GEN" "$CEIL" "$BOUNCED"; do
+	if [ ! -x "$f" ]; then
+		echo "bench: $f is missing; build it first (scons, or scons bench)" >&2
+		exit 1
+	fi
+done
+if [ ! -x "$TIME" ]; then
+	echo "bench: $TIME is missing (Debian package 'time')" >&2
+	exit 1
+fi
+
+TMP=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/bounced-bench.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+
+# bench_one N_RECORDS N_ADDRESSES - generate, ingest on a fresh state,
+# measure the ceiling on its recipients, report
+bench_one() {
+	n=$1
+	addrs=$2
+	dir=$TMP/run-$n-$addrs
+	mkdir -p "$dir/spool/acct" "$dir/state" "$dir/ceiling" || return 1
+	cat > "$dir/bounced.conf" <<EOC
+[bounced]
+spool = $dir/spool
+state = $dir/state
+EOC
+	file=$dir/acct-bench-$n.csv
+	if ! "$GEN" "$n" "$addrs" 1 > "$file"; then
+		echo "bench: gen_acct $n $addrs failed" >&2
+		return 1
+	fi
+	sync	# the generated file's writeback must not compete with our fsyncs
+	"$TIME" -f '%e %M' -o "$dir/time" \
+		"$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
+		> "$dir/out" 2> "$dir/err" &
+	tpid=$!
+	# peak anonymous (heap) and file-backed (LMDB map) memory, sampled
+	anon=0
+	filerss=0
+	while kill -0 "$tpid" 2>/dev/null; do
+		bpid=$(pgrep -P "$tpid" bounced 2>/dev/null | head -n 1)
+		if [ -n "$bpid" ] && [ -r "/proc/$bpid/status" ]; then
+			a=$(awk '/^RssAnon:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
+			f=$(awk '/^RssFile:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
+			[ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+			[ -n "$f" ] && [ "$f" -gt "$filerss" ] && filerss=$f
+		fi
+		sleep 0.05
+	done
+	if ! wait "$tpid"; then
+		echo "bench: bounced process failed on $n records:" >&2
+		cat "$dir/err" >&2
+		return 1
+	fi
+	rm -f "$file"
+	# the last line of the time output is ours (a killed child adds one before)
+	secs=$(tail -n 1 "$dir/time" | awk '{print $1}')
+	tail -n 1 "$dir/time" | awk -v n="$n" -v a="$addrs" -v anon="$anon" \
+		-v frss="$filerss" \
+		-v db="$(du -m "$dir/state/data.mdb" | cut -f1)" '{
+		secs = $1 + 0; rss = $2 + 0;
+		rate = secs > 0 ? n / secs : 0;
+		printf "ingest %d records / %d addresses: %.2f s, %d records/s, peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)\n",
+		       n, a, secs, rate, (rss + 1023) / 1024, (anon + 1023) / 1024,
+		       (frss + 1023) / 1024, db }'
+	sync
+	if ! "$CEIL" "$dir/state" "$n" "$dir/ceiling" > "$dir/ceil"; then
+		echo "bench: lmdb_ceiling failed on $n records" >&2
+		return 1
+	fi
+	cat "$dir/ceil"
+	awk -v n="$n" -v secs="$secs" '{
+		for (i = 1; i < NF; i++)
+			if ($(i + 1) == "ops/s") ops = $i + 0;
+		rate = secs > 0 ? n / secs : 0;
+		if (ops > 0)
+			printf "ratio to the ceiling: %.2f\n", rate / ops }' "$dir/ceil"
+	rm -rf "$dir"
+}
+
+if [ $# -eq 0 ]; then
+	set -- 2000000/200000 2000000/1200000 4000000/200000 4000000/1200000
+fi
+rc=0
+for spec in "$@"; do
+	bench_one "${spec%/*}" "${spec#*/}" || rc=1
+done
+exit $rc
