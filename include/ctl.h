@@ -150,7 +150,7 @@ cJSON *ctl_paused_json(const struct ctl_pause *p, size_t n);
 /* ---- ctl_stats.c: the numbers of stats, shared with report ---- */
 
 #define CTL_STATS_TOP_DOMAINS 10
-#define CTL_STATS_N_COUNTERS 19
+#define CTL_STATS_N_COUNTERS 24
 #define CTL_STATS_RECENT 20	/* latest suppressions kept for report */
 
 /* the meta counters shown ("count.records", "count.hard", …) */

@@ -81,6 +81,9 @@ struct event {
 	const char *type_text;	/* record type as written ("b", "rb", …) */
 	const char *source;	/* file path or "-" */
 	uint64_t line;		/* 1-based line in source */
+	/* set by the ingest core when a monitor runs */
+	uint32_t src_hash;	/* monitor_source_hash of its source, 0 none */
+	uint64_t held;		/* a hard bounce held by this incident */
 };
 
 const char *event_kind_name(enum event_kind k);

@@ -95,6 +95,15 @@ int incident_held_del(struct state *st, MDB_txn *txn, uint64_t id,
 void incident_held_from_event(struct incident_held *h,
 			      const struct event *ev);
 
+/* incident_hold_event - EV held under incident ID (incident_hold) */
+int incident_hold_event(struct state *st, MDB_txn *txn, uint64_t id,
+			const struct event *ev);
+
+/* incident_held_event - the event H keeps, into EV and X (pointing into
+   H: valid while H is) */
+void incident_held_event(const struct incident_held *h, struct event *ev,
+			 struct event_extra *x);
+
 const char *incident_state_name(enum incident_state s);
 
 /* the codecs, for tests and fuzzing: 0, -EINVAL, -EPROTO or -ENOBUFS */

@@ -68,6 +68,7 @@ struct ingest_counts {
 	uint64_t duplicates, deliveries, ignored, skipped, bad;
 	uint64_t requeued;	/* actions a provider had not had for an
 				   address suppressed before (duplicates) */
+	uint64_t held;		/* hard bounces held by an incident */
 	double seconds;
 };
 

@@ -130,6 +130,27 @@ int monitor_commit(struct monitor *m, struct state *st, MDB_txn *txn);
  */
 void monitor_committed(struct monitor *m);
 
+/*
+ * A commit made in another thread than the feed's: monitor_seal (in the
+ * feeding thread, no commit in flight) takes what was fed since the last
+ * seal into a seal of its own, and the spans of the incidents known then;
+ * the writing thread calls monitor_seal_commit (again after an aborted
+ * try) and monitor_seal_in_incident, which touch the seal only; once the
+ * transaction is over the feeding thread calls monitor_seal_done, which
+ * tells the hooks when it was committed, and frees the seal.
+ * monitor_commit / monitor_committed do the same in one thread.
+ */
+struct monitor_seal;
+struct monitor_seal *monitor_seal(struct monitor *m);
+int monitor_seal_commit(struct monitor_seal *s, struct state *st,
+			MDB_txn *txn);
+/* monitor_seal_in_incident - monitor_in_incident as of the seal */
+bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
+			      const char *addr, int64_t t);
+void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
+		       bool committed);
+void monitor_seal_free(struct monitor_seal *s);
+
 /* monitor_advance - time passes to NOW (no record for a while): quiet
    incidents close and drained alerts clear at the next commit */
 void monitor_advance(struct monitor *m, int64_t now);

@@ -34,6 +34,22 @@
  */
 int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r);
 
+/* what rates_store_flush writes, taken apart from a struct rates (a
+   commit made in another thread from a copy) */
+struct rates_flush {
+	const struct alert_rule *rules;
+	size_t nrules;
+	const struct rates_delta *d;
+	size_t nd;
+	const struct rates_transition *t;
+	size_t nt;
+	int64_t now;			/* the latest record time */
+};
+
+/* rates_store_flush_parts - rates_store_flush of F's parts */
+int rates_store_flush_parts(struct state *st, MDB_txn *txn,
+			    const struct rates_flush *f);
+
 /*
  * rates_store_load - give R the windows and the alerts up of the store
  * (after a restart).  Alerts of rules no longer configured are dropped

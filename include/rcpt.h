@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RCPT_CODEC_VERSION 2	/* 1 is still read (no notice) */
+#define RCPT_CODEC_VERSION 3	/* 1 (no notice) and 2 (no soft sources,
+				   last delivery, held) are still read */
 #define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
 #define RCPT_ACTIONS_MAX 16	/* provider operations and campaign records */
 #define RCPT_CATEGORY_MAX 64	/* bytes kept of a category, NUL included */
@@ -35,7 +36,7 @@ struct rcpt_reason {
 	uint64_t line;		/* line in source */
 	char source[256];	/* file path, "-" for stdin */
 	char category[RCPT_CATEGORY_MAX]; /* bounceCat, or feedback type */
-	char dsn_status[16];
+	char dsn_status[64];	/* as written: "5.1.1 (bad destination …)" */
 	char dsn_diag[512];
 	char orig[256];
 	char vmta[64];
@@ -76,6 +77,12 @@ struct rcpt {
 
 	uint32_t n_soft;	/* soft bounce times kept, sorted ascending */
 	int64_t soft_times[RCPT_SOFT_MAX];
+	/* the source (monitor_source_hash) of each soft time, 0 unknown:
+	   a bounce inside an incident of its source never counts */
+	uint32_t soft_src[RCPT_SOFT_MAX];
+	int64_t last_delivery;	/* record time of the latest delivery */
+	uint64_t held;		/* the incident holding a hard bounce of
+				   this address (0: none) */
 
 	/* events seen, for show and stats */
 	uint32_t cnt_hard, cnt_soft, cnt_complaint, cnt_unsub;

@@ -22,6 +22,11 @@ struct escalation {
 	uint32_t threshold;	/* 1..RCPT_SOFT_MAX */
 	int64_t min_span;	/* seconds */
 	int64_t window;		/* seconds */
+	/* whether a soft bounce at T from source SRC (of the address being
+	   applied) fell inside an incident and counts for nothing; NULL:
+	   every soft bounce counts */
+	bool (*discounted)(uint32_t src, int64_t t, void *arg);
+	void *discount_arg;
 };
 
 enum rcpt_outcome {
@@ -47,6 +52,7 @@ const char *rcpt_outcome_name(enum rcpt_outcome o);
 struct rcpt_dups {
 	uint32_t hard, soft, complaint, unsub, delivery, other;
 	int64_t tmin, tmax;		/* record times seen (0 = none) */
+	int64_t last_delivery;		/* of the latest delivery (0 none) */
 	const char *last_category;	/* of the latest hard/soft bounce */
 	bool category_last;		/* that bounce came after every event
 					   kept whole (a new campaign's): its

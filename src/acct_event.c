@@ -184,6 +184,7 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	ev->dsn_status = acct_str(map, row, AF_DSN_STATUS);
 	ev->dsn_diag = acct_str(map, row, AF_DSN_DIAG);
 	ev->vmta = acct_str(map, row, AF_VMTA);
+	ev->source_ip = acct_str(map, row, AF_DLV_SOURCE_IP);
 	ev->job_id = acct_str(map, row, AF_JOB_ID);
 	if (!*ev->job_id)
 		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);

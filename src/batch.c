@@ -258,6 +258,8 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 {
 	struct rcpt_reason *r = NULL;
 
+	/* the source is kept as its hash (src_hash) */
+	dst->source_ip = NULL;
 	/* deliveries and ignored records keep no text */
 	if (dst->klass == CLASS_DELIVERY || dst->klass == CLASS_IGNORE) {
 		dst->orig = dst->bounce_cat = dst->dsn_status = NULL;
@@ -486,7 +488,8 @@ int batch_add(struct batch *b, const struct event *ev)
 		rcpt_dups_add(&br->dups, &tmp);
 		return 0;
 	}
-	if (!br->suppressed && (ev->klass == CLASS_HARD ||
+	/* a hard bounce an incident holds suppresses nothing yet */
+	if (!br->suppressed && !ev->held && (ev->klass == CLASS_HARD ||
 				ev->klass == CLASS_COMPLAINT ||
 				ev->klass == CLASS_UNSUB)) {
 		const struct batch_event *k;

@@ -73,6 +73,8 @@ const char *const ctl_stats_counter_names[CTL_STATS_N_COUNTERS] = {
 	"count.skipped", "count.bad", "count.api_ok", "count.api_retry",
 	"count.api_dead", "count.fbl_dsn", "count.fbl_autoreply",
 	"count.fbl_authreport", "count.fbl_forward", "count.fbl_notours",
+	"count.held", "count.incident.opened", "count.incident.closed",
+	"count.alert.raised", "count.alert.cleared",
 };
 
 /* stats_bump - add one to NAME in H (values are g_new'ed counters) */

@@ -372,3 +372,38 @@ void incident_held_from_event(struct incident_held *h,
 	rcpt_set_str(h->iem_subscriber_id, sizeof(h->iem_subscriber_id),
 		     EVENT_X(ev, iem_subscriber_id));
 }
+
+int incident_hold_event(struct state *st, MDB_txn *txn, uint64_t id,
+			const struct event *ev)
+{
+	struct incident_held h;
+
+	incident_held_from_event(&h, ev);
+	return incident_hold(st, txn, id, &h);
+}
+
+void incident_held_event(const struct incident_held *h, struct event *ev,
+			 struct event_extra *x)
+{
+	const struct rcpt_reason *r = &h->reason;
+
+	memset(ev, 0, sizeof(*ev));
+	memset(x, 0, sizeof(*x));
+	ev->kind = (enum event_kind)r->kind;
+	ev->klass = (enum event_class)h->klass;
+	ev->time = r->time;
+	ev->rcpt = h->addr;
+	ev->orig = r->orig;
+	ev->bounce_cat = r->category;
+	ev->dsn_status = r->dsn_status;
+	ev->dsn_diag = r->dsn_diag;
+	ev->vmta = r->vmta;
+	ev->job_id = r->job_id;
+	ev->source = r->source;
+	ev->line = r->line;
+	x->mw_subscriber_uid = h->mw_subscriber_uid;
+	x->list_id = h->list_id;
+	x->iem_list_id = h->iem_list_id;
+	x->iem_subscriber_id = h->iem_subscriber_id;
+	ev->x = x;
+}

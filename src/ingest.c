@@ -97,6 +97,7 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 	in->esc.window = cfg->soft_window;
 	in->batch = batch_new();
 	in->buf = malloc(INGEST_CHUNK);
+	ingest_monitor_new(in);
 	if (!in->batch || !in->buf)
 		goto fail;
 	if (acct_map_from_names(&in->fallback, cfg->acct_fields, err,
@@ -116,6 +117,7 @@ void ingest_free(struct ingest *in)
 		return;
 	batch_free(in->batch);
 	free(in->buf);
+	monitor_free(in->mon);
 	free(in);
 }
 
@@ -150,6 +152,7 @@ void ingest_counts_add(struct ingest_counts *t, const struct ingest_counts *c)
 	t->skipped += c->skipped;
 	t->bad += c->bad;
 	t->requeued += c->requeued;
+	t->held += c->held;
 	t->seconds += c->seconds;
 }
 
@@ -256,6 +259,14 @@ static int ingest_commit_wait(struct ingest_job *j)
 		return 0;
 	rc = j->cm ? ingest_committer_wait(j->cm) : j->inline_rc;
 	j->posted = false;
+	if (in->mon) {
+		/* the hooks hear of what was committed; after a failure the
+		   monitor is read again from the state before more input */
+		monitor_seal_done(in->mon, c->seal, rc == 0);
+		if (rc)
+			in->mon_loaded = false;
+	}
+	c->seal = NULL;
 	if (rc) {
 		batch_clear(j->cur_batch);
 		return rc;
@@ -304,6 +315,7 @@ static int ingest_commit_post(struct ingest_job *j, bool final)
 	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
 	c->counts = j->pending;
 	c->caps = &j->caps;
+	c->seal = in->mon ? monitor_seal(in->mon) : NULL;
 	memset(&j->pending, 0, sizeof(j->pending));
 	j->cur_batch = in->batch;
 	j->cur_ns = ingest_now_ns();
@@ -348,11 +360,18 @@ static bool ingest_batch_due(const struct ingest_job *j)
 /* ingest_event - one event of the source: classified, counted, batched */
 static int ingest_event(struct ingest_job *j, struct event *ev)
 {
-	classify_event(&j->in->rules, ev);
+	struct ingest *in = j->in;
+
+	classify_event(&in->rules, ev);
 	j->pending.records++;
 	if (j->already)
 		return 0;	/* a mail read again to say where it goes */
-	return batch_add(j->in->batch, ev);
+	if (in->mon) {
+		if (ev->klass == CLASS_SOFT || ev->klass == CLASS_HARD)
+			ev->src_hash = monitor_source_hash(monitor_source(ev));
+		ev->held = monitor_feed(in->mon, ev);
+	}
+	return batch_add(in->batch, ev);
 }
 
 /* ingest_verdict - a mail's verdict from the source (NOTE) */
@@ -637,6 +656,9 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	j->mail = opts->mode == INGEST_MAIL;
 	j->progress = opts->progress;
 	batch_clear(in->batch);
+	rc = ingest_monitor_ready(in);
+	if (rc)
+		return rc;
 	rc = ingest_input_open(&j->input, in->st, path, opts->reprocess);
 	if (rc < 0) {
 		j->input_error = j->input.failed;

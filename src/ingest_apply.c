@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "incident_store.h"
 #include "ingest_apply.h"
 #include "log.h"
 #include "plan.h"
@@ -110,6 +111,35 @@ static int ingest_log_later(struct ingest_try *t, const struct batch_event *be)
 	return 0;
 }
 
+/* the soft-bounce check of one address against the batch's incidents */
+struct ingest_discount {
+	const struct monitor_seal *seal;
+	const char *addr;
+};
+
+/* ingest_discounted - escalation.discounted over a struct ingest_discount */
+static bool ingest_discounted(uint32_t src, int64_t t, void *arg)
+{
+	const struct ingest_discount *d = arg;
+
+	return monitor_seal_in_incident(d->seal, src, d->addr, t);
+}
+
+/* ingest_discount_for - ESC: the context's escalation, with ADDR's soft
+   bounces inside an incident (as of T's seal) not counted */
+static void ingest_discount_for(const struct ingest_try *t, const char *addr,
+				struct escalation *esc,
+				struct ingest_discount *da)
+{
+	*esc = t->in->esc;
+	if (!t->c->seal)
+		return;
+	da->seal = t->c->seal;
+	da->addr = addr;
+	esc->discounted = ingest_discounted;
+	esc->discount_arg = da;
+}
+
 /* ingest_apply_rcpt - every event of one recipient */
 static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			     struct batch_rcpt *br)
@@ -118,6 +148,8 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 	struct ingest_counts *c = &t->counts;
 	int64_t now = t->now;
 	struct batch_event *be;
+	struct escalation esc;
+	struct ingest_discount da;
 	struct rcpt r;
 	bool stored, found;
 	int rc;
@@ -136,7 +168,27 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 	} else {
 		stored = true;
 	}
+	ingest_discount_for(t, br->addr, &esc, &da);
 	for (be = br->first; be; be = be->next) {
+		if (be->ev.held && !rcpt_is_suppressed(&r)) {
+			/* an incident holds it: kept aside, the address
+			   unchanged but for its counters */
+			rc = incident_hold_event(in->st, txn, be->ev.held,
+						 &be->ev);
+			if (rc)
+				return rc;
+			r.cnt_hard++;
+			r.held = be->ev.held;
+			if (be->ev.time > r.updated)
+				r.updated = be->ev.time;
+			if (!r.first_seen || (be->ev.time &&
+					      be->ev.time < r.first_seen))
+				r.first_seen = be->ev.time;
+			be->outcome = OUT_IGNORED;
+			c->held++;
+			stored = true;
+			continue;
+		}
 		if (!stored && (be->ev.klass == CLASS_DELIVERY ||
 				be->ev.klass == CLASS_IGNORE)) {
 			be->outcome = be->ev.klass == CLASS_DELIVERY ?
@@ -144,7 +196,7 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			ingest_count_outcome(c, be->outcome);
 			continue;
 		}
-		be->outcome = rcpt_apply(&r, &be->ev, &in->esc);
+		be->outcome = rcpt_apply(&r, &be->ev, &esc);
 		ingest_count_outcome(c, be->outcome);
 		rc = ingest_enqueue(in, txn, &r, br->addr, be, now);
 		c->requeued += (uint64_t)__builtin_popcount(be->queued);
@@ -188,6 +240,7 @@ static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
 		{ "count.ignored", c->ignored },
 		{ "count.skipped", c->skipped },
 		{ "count.bad", c->bad },
+		{ "count.held", c->held },
 	};
 	size_t i;
 	int rc;
@@ -234,6 +287,13 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 	t->cur = NULL;
 	if (rc)
 		return rc;
+	/* the monitor's counts, incidents and releases, in the same
+	   transaction: a crash loses or keeps both */
+	if (c->seal) {
+		rc = monitor_seal_commit(c->seal, st, txn);
+		if (rc)
+			return rc;
+	}
 	if (c->key) {
 		/* never behind what an earlier run committed: while the rows
 		   before the resume point are read again, the reader is */
@@ -381,6 +441,53 @@ void ingest_apply_release(struct ingest_commit *c)
 	free(c->logq);
 	c->logq = NULL;
 	c->nlog = c->logcap = 0;
+}
+
+int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
+			      void *arg)
+{
+	struct ingest *in = arg;
+	struct plan pl = { .st = in->st, .cfg = in->cfg, .txn = txn,
+			   .now = (int64_t)time(NULL) };
+	struct event_extra x;
+	struct plan_result res;
+	enum rcpt_outcome out;
+	struct event ev;
+	struct rcpt r;
+	int rc;
+
+	rc = state_rcpt_get(in->st, txn, h->addr, &r);
+	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
+		rcpt_init(&r);
+	else if (rc)
+		return rc;
+	incident_held_event(h, &ev, &x);
+	r.held = 0;
+	if (r.cnt_hard)
+		r.cnt_hard--;	/* counted when it was held */
+	out = rcpt_apply(&r, &ev, &in->esc);
+	if (plan_suppresses(out)) {
+		rc = plan_enqueue(&pl, &r, h->addr, &ev, out, &res);
+		if (rc == 0)
+			rc = state_meta_add_u64(in->st, txn, "count.hard", 1);
+		if (rc)
+			return rc;
+		log_info("incident", "%s: hard bounce held by an incident "
+			 "applied (%s:%llu)", h->addr, h->reason.source,
+			 (unsigned long long)h->reason.line);
+	}
+	return state_rcpt_put(in->st, txn, h->addr, &r);
+}
+
+bool ingest_apply_delivered_since(MDB_txn *txn, const char *addr, int64_t t,
+				  void *arg)
+{
+	struct ingest *in = arg;
+	struct rcpt r;
+
+	if (state_rcpt_get(in->st, txn, addr, &r) != 0)
+		return false;
+	return r.last_delivery > t;
 }
 
 /* ingest_failed_txn - the file's record, failed (state_write_fn) */

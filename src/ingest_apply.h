@@ -37,6 +37,8 @@ struct ingest_commit {
 					   applying the batch concluded */
 	struct ingest_caps *caps;	/* the input's capped messages (used
 					   by ingest_apply_logged only) */
+	struct monitor_seal *seal;	/* what the monitor writes with the
+					   batch (NULL: no monitor) */
 	/* out: the events the log speaks of (in the batch, kept) */
 	const struct batch_event **logq;
 	size_t nlog, logcap;
@@ -56,6 +58,16 @@ void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c);
 
 /* ingest_apply_release - the memory C keeps between commits */
 void ingest_apply_release(struct ingest_commit *c);
+
+/* ingest_apply_release_held - apply a hard bounce an incident held
+   (monitor_hooks.release; IN is the ingest context); 0 or -errno */
+int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
+			      void *in);
+
+/* ingest_apply_delivered_since - whether ADDR was delivered to after T
+   (monitor_hooks.delivered_since; IN is the ingest context) */
+bool ingest_apply_delivered_since(MDB_txn *txn, const char *addr, int64_t t,
+				  void *in);
 
 /* ingest_apply_failed - record the file KEY as failed (REC as committed,
    status FILE_FAILED); 0 or -errno */

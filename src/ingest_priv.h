@@ -17,6 +17,7 @@
 #include "classify.h"
 #include "ingest.h"
 #include "log.h"
+#include "monitor.h"
 #include "rcpt_rules.h"
 
 #define INGEST_CHUNK (1u << 20)	/* bytes of one read of an input */
@@ -32,7 +33,24 @@ struct ingest {
 	void (*on_commit)(void *arg);	/* after each commit, or NULL */
 	void *on_commit_arg;
 	bool input_failed;		/* ingest_file: the error was the input's */
+	/* incidents and rates (NULL: both off); loaded from the state
+	   before the first input, again after a failed commit */
+	struct monitor *mon;
+	bool mon_loaded;
 };
+
+/* ingest_monitor_new - IN's monitor from its configuration (none when
+   incidents and rates are both off) */
+void ingest_monitor_new(struct ingest *in);
+
+/* ingest_monitor_advance - time passes to NOW (record time, or the clock
+   of a worker with nothing to read): quiet incidents close, their held
+   bounces are applied, drained alerts clear; 0 or -errno (logged) */
+int ingest_monitor_advance(struct ingest *in, int64_t now);
+
+/* ingest_monitor_ready - the monitor loaded (a no-op when it is, or when
+   there is none); 0 or -errno (logged) */
+int ingest_monitor_ready(struct ingest *in);
 
 /* the per-line messages of one input, capped (log.h): bad lines,
    unrouted suppressions, dry-run actions; a stream's hourly window */

@@ -21,40 +21,8 @@
 #include "domain_group.h"
 #include "log.h"
 #include "monitor.h"
+#include "monitor_priv.h"
 #include "rates_store.h"
-
-#define MON_DEST_CACHE_MAX 65536
-
-struct mon_incident {
-	struct incident inc;	/* as committed, plus feed-time counters */
-	struct incident next;	/* what the pending commit writes */
-	uint32_t src_hash;
-	bool dirty;		/* changed since the last commit */
-	bool closing;		/* closed since the last commit: release */
-	bool opened;		/* opened since the last commit */
-	GHashTable *rcpts;	/* open: distinct recipients protected */
-};
-
-struct monitor {
-	struct monitor_params p;
-	struct monitor_hooks h;
-	char **sender_cats;
-	struct domain_groups *groups;
-	GHashTable *dest_cache;	/* domain -> destination (interned) */
-	struct incident_detect *detect;
-	struct rates *rates;
-	GPtrArray *incidents;	/* struct mon_incident *, by id */
-	uint64_t next_id;	/* the next incident id */
-	int64_t now;		/* the newest record time */
-	bool committing;	/* a commit's copies await monitor_committed */
-	GArray *reports;	/* struct mon_report, told at committed */
-	struct state *st;
-};
-
-struct mon_report {
-	struct incident inc;
-	bool opened;
-};
 
 static void mon_incident_free(gpointer p)
 {
@@ -65,8 +33,7 @@ static void mon_incident_free(gpointer p)
 	g_free(mi);
 }
 
-/* mon_hash64 - FNV-1a of S */
-static uint64_t mon_hash64(const char *s)
+uint64_t mon_hash64(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -127,7 +94,6 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	m->dest_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      NULL);
 	m->incidents = g_ptr_array_new_with_free_func(mon_incident_free);
-	m->reports = g_array_new(FALSE, FALSE, sizeof(struct mon_report));
 	m->next_id = 1;		/* a fresh state; monitor_load reads it */
 	*out = m;
 	return 0;
@@ -149,8 +115,7 @@ void monitor_free(struct monitor *m)
 	rates_free(m->rates);
 	if (m->incidents)
 		g_ptr_array_free(m->incidents, TRUE);
-	if (m->reports)
-		g_array_free(m->reports, TRUE);
+	monitor_seal_free(m->cur);
 	g_free(m);
 }
 
@@ -466,139 +431,8 @@ bool monitor_in_incident(struct monitor *m, uint32_t src, const char *addr,
 int monitor_hold(struct monitor *m, struct state *st, MDB_txn *txn,
 		 uint64_t id, const struct event *ev)
 {
-	struct incident_held h;
-
 	(void)m;
-	incident_held_from_event(&h, ev);
-	return incident_hold(st, txn, id, &h);
-}
-
-/* the held bounces of a closing incident, gathered before acting */
-static int mon_gather_cb(const struct incident_held *h, void *arg)
-{
-	g_array_append_val((GArray *)arg, *h);
-	return 0;
-}
-
-/* mon_release - apply or drop what MI holds, counting into MI->next */
-static int mon_release(struct monitor *m, struct state *st, MDB_txn *txn,
-		       struct mon_incident *mi)
-{
-	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
-	guint i;
-	int rc;
-
-	rc = incident_held_foreach(st, txn, mi->inc.id, mon_gather_cb, held);
-	for (i = 0; rc == 0 && i < held->len; i++) {
-		const struct incident_held *h =
-			&g_array_index(held, struct incident_held, i);
-
-		if (m->h.delivered_since &&
-		    m->h.delivered_since(txn, h->addr, h->reason.time,
-					 m->h.arg)) {
-			mi->next.dropped++;
-		} else {
-			rc = m->h.release ? m->h.release(txn, h, m->h.arg) : 0;
-			if (rc)
-				break;
-			mi->next.applied++;
-		}
-		rc = incident_held_del(st, txn, mi->inc.id, h->addr);
-		if (rc == -ENOENT)
-			rc = 0;
-	}
-	g_array_free(held, TRUE);
-	return rc;
-}
-
-int monitor_commit(struct monitor *m, struct state *st, MDB_txn *txn)
-{
-	guint i;
-	int rc = 0;
-
-	m->st = st;
-	if (m->rates) {
-		rc = rates_store_flush(st, txn, m->rates);
-		if (rc)
-			return rc;
-	}
-	for (i = 0; i < m->incidents->len && rc == 0; i++) {
-		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
-
-		if (!mi->dirty)
-			continue;
-		mi->next = mi->inc;
-		if (mi->closing) {
-			mi->next.state = INCIDENT_ST_CLOSED;
-			rc = mon_release(m, st, txn, mi);
-			if (rc)
-				break;
-		}
-		rc = incident_put(st, txn, &mi->next);
-	}
-	if (rc == 0)
-		rc = state_meta_put_u64(st, txn, "incident.next", m->next_id);
-	if (rc == 0)
-		m->committing = true;
-	return rc;
-}
-
-void monitor_committed(struct monitor *m)
-{
-	const struct rates_transition *t;
-	const struct alert_rule *rules;
-	size_t n, nrules, i;
-	guint j;
-
-	if (!m->committing)
-		return;
-	m->committing = false;
-	if (m->rates) {
-		rules = rates_rules(m->rates, &nrules);
-		n = rates_transitions(m->rates, &t);
-		for (i = 0; i < n; i++) {
-			if (t[i].rule < nrules && m->h.alert)
-				m->h.alert(&t[i], &rules[t[i].rule], m->h.arg);
-		}
-		rates_transitions_clear(m->rates);
-		rates_pending_clear(m->rates);
-	}
-	g_array_set_size(m->reports, 0);
-	for (j = 0; j < m->incidents->len;) {
-		struct mon_incident *mi = g_ptr_array_index(m->incidents, j);
-		bool opened = mi->opened, closing = mi->closing;
-
-		if (!mi->dirty) {
-			j++;
-			continue;
-		}
-		mi->inc = mi->next;
-		mi->dirty = mi->opened = mi->closing = false;
-		if (opened && m->h.incident)
-			m->h.incident(&mi->inc, true, m->h.arg);
-		if (closing) {
-			log_info("incident", "incident %" PRIu64 " closed: %s "
-				 "to %s, %" PRIu64 " bounces, %u addresses "
-				 "protected, %u held bounces applied, %u "
-				 "dropped%s", mi->inc.id, mi->inc.source,
-				 mi->inc.dest, mi->inc.bounces,
-				 mi->inc.protected_soft, mi->inc.applied,
-				 mi->inc.dropped, mi->inc.recovered ?
-				 " (deliveries came back)" : "");
-			if (m->h.incident)
-				m->h.incident(&mi->inc, false, m->h.arg);
-			if (mi->rcpts) {
-				g_hash_table_destroy(mi->rcpts);
-				mi->rcpts = NULL;
-			}
-		}
-		if (mi->inc.state != INCIDENT_ST_OPEN &&
-		    mi->inc.close_time < m->now - m->p.keep) {
-			g_ptr_array_remove_index(m->incidents, j);
-			continue;
-		}
-		j++;
-	}
+	return incident_hold_event(st, txn, id, ev);
 }
 
 void monitor_advance(struct monitor *m, int64_t now)

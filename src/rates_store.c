@@ -179,20 +179,18 @@ static size_t rs_alert_key(uint8_t *k, const char *rule,
 	return rl + 2 + nl;
 }
 
-/* rs_alerts_put - the transitions of R into table "alerts" */
-static int rs_alerts_put(struct state *st, MDB_txn *txn, struct rates *r)
+/* rs_alerts_put - the transitions T (N) into table "alerts" */
+static int rs_alerts_put(struct state *st, MDB_txn *txn,
+			 const struct alert_rule *rules, size_t nrules,
+			 const struct rates_transition *t, size_t n)
 {
-	const struct rates_transition *t;
-	const struct alert_rule *rules;
-	size_t n, nrules, i;
+	size_t i;
 	MDB_dbi dbi;
 	int rc;
 
 	rc = state_dbi(st, "alerts", &dbi);
 	if (rc)
 		return rc;
-	rules = rates_rules(r, &nrules);
-	n = rates_transitions(r, &t);
 	for (i = 0; i < n && rc == 0; i++) {
 		uint8_t key[160 + 2 + RATES_NAME_MAX], val[24];
 		MDB_val k, v;
@@ -220,12 +218,24 @@ static int rs_alerts_put(struct state *st, MDB_txn *txn, struct rates *r)
 
 int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r)
 {
+	struct rates_flush f;
+
+	f.rules = rates_rules(r, &f.nrules);
+	f.nd = rates_pending(r, &f.d);
+	f.nt = rates_transitions(r, &f.t);
+	f.now = rates_now(r);
+	return rates_store_flush_parts(st, txn, &f);
+}
+
+int rates_store_flush_parts(struct state *st, MDB_txn *txn,
+			    const struct rates_flush *f)
+{
 	GHashTable *h = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					      (GDestroyNotify)g_bytes_unref,
 					      g_free);
-	const struct rates_delta *d;
-	int64_t now = rates_now(r);
-	size_t n, i;
+	const struct rates_delta *d = f->d;
+	int64_t now = f->now;
+	size_t n = f->nd, i;
 	GHashTableIter it;
 	gpointer k, v;
 	MDB_dbi dbi;
@@ -234,7 +244,6 @@ int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r)
 	rc = state_dbi(st, "rates", &dbi);
 	if (rc)
 		goto out;
-	n = rates_pending(r, &d);
 	for (i = 0; i < n; i++) {
 		int64_t start = d[i].minute * 60;
 
@@ -253,7 +262,7 @@ int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r)
 		rc = rs_add(txn, dbi, kp, klen, v);
 	}
 	if (rc == 0)
-		rc = rs_alerts_put(st, txn, r);
+		rc = rs_alerts_put(st, txn, f->rules, f->nrules, f->t, f->nt);
 	if (rc == 0 && now > 0) {
 		rc = state_meta_put_u64(st, txn, "rates.now", (uint64_t)now);
 		if (rc == 0)

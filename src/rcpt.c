@@ -157,6 +157,10 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 	}
 	codec_put_i64(&w, r->notice_time);
 	PUT_STR(&w, r->notice);
+	for (i = 0; i < r->n_soft; i++)
+		codec_put_u32(&w, r->soft_src[i]);
+	codec_put_i64(&w, r->last_delivery);
+	codec_put_u64(&w, r->held);
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
@@ -248,7 +252,7 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	rcpt_init(r);
 	if (len < 1)
 		return -EINVAL;
-	if (buf[0] != RCPT_CODEC_VERSION && buf[0] != 1)
+	if (buf[0] < 1 || buf[0] > RCPT_CODEC_VERSION)
 		return -EPROTO;
 	rd.pos = 1;
 
@@ -272,6 +276,14 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	if (buf[0] >= 2 && (codec_get_i64(&rd, &r->notice_time) ||
 			    GET_STR(&rd, r->notice)))
 		goto fail;
+	if (buf[0] >= 3) {
+		for (i = 0; i < n_soft; i++)
+			if (codec_get_u32(&rd, &r->soft_src[i]))
+				goto fail;
+		if (codec_get_i64(&rd, &r->last_delivery) ||
+		    codec_get_u64(&rd, &r->held))
+			goto fail;
+	}
 	if (rd.pos != rd.len)	/* trailing garbage */
 		goto fail;
 	return 0;

@@ -71,13 +71,16 @@ static void rcpt_soft_expire(struct rcpt *r, int64_t newest,
 	uint32_t i, keep = 0;
 
 	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] >= newest - e->window)
+		if (r->soft_times[i] >= newest - e->window) {
+			r->soft_src[keep] = r->soft_src[i];
 			r->soft_times[keep++] = r->soft_times[i];
+		}
 	r->n_soft = keep;
 }
 
-/* rcpt_soft_insert - add T in order; when full, the oldest goes */
-static void rcpt_soft_insert(struct rcpt *r, int64_t t)
+/* rcpt_soft_insert - add T (from source SRC) in order; when full, the
+   oldest goes */
+static void rcpt_soft_insert(struct rcpt *r, int64_t t, uint32_t src)
 {
 	uint32_t i;
 
@@ -86,18 +89,23 @@ static void rcpt_soft_insert(struct rcpt *r, int64_t t)
 			return;
 		memmove(&r->soft_times[0], &r->soft_times[1],
 			(RCPT_SOFT_MAX - 1) * sizeof(r->soft_times[0]));
+		memmove(&r->soft_src[0], &r->soft_src[1],
+			(RCPT_SOFT_MAX - 1) * sizeof(r->soft_src[0]));
 		r->n_soft--;
 	}
 	i = r->n_soft;
 	while (i > 0 && r->soft_times[i - 1] > t) {
 		r->soft_times[i] = r->soft_times[i - 1];
+		r->soft_src[i] = r->soft_src[i - 1];
 		i--;
 	}
 	r->soft_times[i] = t;
+	r->soft_src[i] = src;
 	r->n_soft++;
 }
 
-/* rcpt_soft_qualifies - do the kept soft times call for escalation? */
+/* rcpt_soft_qualifies - do the kept soft times call for escalation?  A
+   soft bounce inside an incident of its source counts for nothing. */
 static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 {
 	int64_t newest, oldest;
@@ -109,6 +117,10 @@ static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 	oldest = newest;
 	for (i = 0; i < r->n_soft; i++) {
 		if (r->soft_times[i] < newest - e->window)
+			continue;
+		if (e->discounted && r->soft_src[i] &&
+		    e->discounted(r->soft_src[i], r->soft_times[i],
+				  e->discount_arg))
 			continue;
 		if (n == 0)
 			oldest = r->soft_times[i];
@@ -133,7 +145,7 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 		return OUT_SOFT; /* expired on arrival: counted, nothing kept */
 	if (ev->time >= r->last_soft.time)
 		rcpt_reason_from_event(&r->last_soft, ev);
-	rcpt_soft_insert(r, ev->time);
+	rcpt_soft_insert(r, ev->time, ev->src_hash);
 	rcpt_soft_expire(r, newest, e);
 	if (rcpt_soft_qualifies(r, e)) {
 		rcpt_suppress(r, RCPT_HARD, ev, true);
@@ -152,11 +164,15 @@ static enum rcpt_outcome rcpt_apply_delivery(struct rcpt *r,
 	uint32_t i, keep = 0;
 
 	r->cnt_delivery++;
+	if (ev->time > r->last_delivery)
+		r->last_delivery = ev->time;
 	if (rcpt_is_suppressed(r) || r->n_soft == 0)
 		return OUT_DELIVERY;
 	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] > ev->time)
+		if (r->soft_times[i] > ev->time) {
+			r->soft_src[keep] = r->soft_src[i];
 			r->soft_times[keep++] = r->soft_times[i];
+		}
 	if (keep == r->n_soft)
 		return OUT_DELIVERY;
 	r->n_soft = keep;
@@ -233,7 +249,11 @@ void rcpt_dups_add(struct rcpt_dups *d, const struct event *ev)
 		break;
 	case CLASS_COMPLAINT: d->complaint++; break;
 	case CLASS_UNSUB: d->unsub++; break;
-	case CLASS_DELIVERY: d->delivery++; break;
+	case CLASS_DELIVERY:
+		d->delivery++;
+		if (ev->time > d->last_delivery)
+			d->last_delivery = ev->time;
+		break;
 	case CLASS_FEEDBACK_OTHER:
 	case CLASS_IGNORE: d->other++; break;
 	}
@@ -254,6 +274,8 @@ void rcpt_apply_dups(struct rcpt *r, const struct rcpt_dups *d)
 	r->cnt_complaint += d->complaint;
 	r->cnt_unsub += d->unsub;
 	r->cnt_delivery += d->delivery;
+	if (d->last_delivery > r->last_delivery)
+		r->last_delivery = d->last_delivery;
 	r->cnt_other += d->other;
 	r->cnt_duplicate += d->hard + d->soft + d->complaint + d->unsub;
 	if (d->hard + d->soft && d->category_last)

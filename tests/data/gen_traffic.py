@@ -15,10 +15,12 @@ block - a four-day block of one source at one destination group: every
     msn.com bounces with Microsoft's S3150 block text (policy-related,
     550 5.7.1) from day 0 to day 4; two campaigns a day go to every
     subscriber; Gmail, Yahoo and small domains go through healthy pools.
-    Inside the block a few Microsoft recipients also bounce hard (5.1.1)
-    from the blocked source: they are to be held, and applied when the
-    incident closes, except those delivered to in between (through the
-    transactional pool ms-tx, 192.0.2.13).  Beside it: Gmail addresses
+    Inside the block a few Microsoft recipients also bounce hard (5.5.0,
+    mailbox unavailable) from the blocked source on day 1 at 08:00: they
+    are to be held, and applied when the incident closes (campaigns go
+    out at 08:00 and 14:00, so each burst's incident closes two quiet
+    hours after it), except those delivered to in between (through the
+    transactional pool ms-tx, 192.0.2.13, at 09:30).  Beside it: Gmail addresses
     unknown there (550 5.1.1) are hard at once, and one recipient of a
     small domain refusing us six times over five days with no incident
     (550 5.7.1, from the healthy sources) escalates.
@@ -145,23 +147,25 @@ def gen_block(outdir, scale, seed):
                                                   job)))
                         continue
                 elif r == refuser:
+                    # on the morning list only: refused every day
+                    if k == 1:
+                        continue
                     ip, vmta = ('192.0.2.11', 'pool-a') if i % 2 else \
                         ('192.0.2.12', 'pool-b')
-                    if day < 6 and k == 0:
-                        events.append((t, rec('b', t, r, '5.7.1', REFUSE,
-                                              'policy-related', ip, vmta,
-                                              job)))
-                        continue
+                    events.append((t, rec('b', t, r, '5.7.1', REFUSE,
+                                          'policy-related', ip, vmta, job)))
+                    continue
                 else:
                     ip, vmta = ('192.0.2.11', 'pool-a') if i % 2 else \
                         ('192.0.2.12', 'pool-b')
                 events.append((t, rec('d', t, r, '2.0.0',
                                       '"smtp;250 2.0.0 OK"', '', ip, vmta,
                                       job)))
-        # transactional mail reaches some held addresses during the block
-        if day == 2:
+        # transactional mail reaches some held addresses while the
+        # incident that holds their bounce is open (day 1, 09:30)
+        if day == 1:
             for j, r in enumerate(delivered_held):
-                t = T0 + day * DAY + 20 * 3600 + j * 60
+                t = T0 + day * DAY + 9 * 3600 + 1800 + j * 60
                 events.append((t, rec('d', t, r, '2.0.0',
                                       '"smtp;250 2.0.0 OK"', '', '192.0.2.13',
                                       'ms-tx', 'tx')))

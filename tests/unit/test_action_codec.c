@@ -140,7 +140,7 @@ static void test_roundtrip_max(void **state)
 	len = encode_max(buf, sizeof(buf));
 	/* every string at its capacity, well within the bound */
 	assert_int_equal(len, MIN_LEN + 31 + 254 + 3 * 63 + 7 +
-			 255 + 63 + 15 + 511 + 255 + 63 + 127 + 255);
+			 255 + 63 + 63 + 511 + 255 + 63 + 127 + 255);
 	assert_true(len <= ACTION_ENCODED_MAX);
 	assert_int_equal(action_decode(buf, len, &b), 0);
 	assert_action_equal(&a, &b);

@@ -52,8 +52,12 @@ static void fill_max(struct rcpt *r)
 	r->updated = INT64_MIN;
 	r->first_seen = 1700000000;
 	r->n_soft = RCPT_SOFT_MAX;
-	for (i = 0; i < RCPT_SOFT_MAX; i++)
+	for (i = 0; i < RCPT_SOFT_MAX; i++) {
 		r->soft_times[i] = 1700000000 + (int64_t)i * 86400;
+		r->soft_src[i] = 0xFFFFFFF0u + (uint32_t)(i % 16);
+	}
+	r->last_delivery = INT64_MAX - 2;
+	r->held = UINT64_MAX - 3;
 	r->cnt_hard = 1;
 	r->cnt_soft = 0xFFFFFFFFu;
 	r->cnt_complaint = 3;
@@ -104,8 +108,12 @@ static void assert_rcpt_equal(const struct rcpt *a, const struct rcpt *b)
 	assert_true(a->updated == b->updated);
 	assert_true(a->first_seen == b->first_seen);
 	assert_int_equal(a->n_soft, b->n_soft);
-	for (i = 0; i < a->n_soft; i++)
+	for (i = 0; i < a->n_soft; i++) {
 		assert_true(a->soft_times[i] == b->soft_times[i]);
+		assert_int_equal(a->soft_src[i], b->soft_src[i]);
+	}
+	assert_true(a->last_delivery == b->last_delivery);
+	assert_true(a->held == b->held);
 	assert_int_equal(a->cnt_hard, b->cnt_hard);
 	assert_int_equal(a->cnt_soft, b->cnt_soft);
 	assert_int_equal(a->cnt_complaint, b->cnt_complaint);
@@ -157,9 +165,10 @@ static void test_roundtrip_empty(void **state)
 	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
 	assert_int_equal(buf[0], RCPT_CODEC_VERSION);
 	/* fixed part + 3 counts + 1 + 2 * 7 strings' lengths, all empty;
-	   the notice's time and length */
+	   the notice's time and length; no soft sources, the last delivery
+	   and the holding incident */
 	assert_int_equal(len, 1 + 2 + 24 + 28 + 1 + 2 + 2 * (17 + 14) + 1 +
-			 8 + 2);
+			 8 + 2 + 8 + 8);
 	memset(&b, 0x5a, sizeof(b));
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -176,8 +185,9 @@ static void test_roundtrip_max(void **state)
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
 	/* the largest record there is: within the bound callers size their
-	   buffers with (5219 bytes in this layout: 16 actions, a notice) */
-	assert_int_equal(len, 5219);
+	   buffers with (5459 bytes in this layout: 16 actions, a notice,
+	   32 soft bounces with their sources) */
+	assert_int_equal(len, 5459);
 	assert_true(len <= RCPT_ENCODED_MAX);
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -363,7 +373,8 @@ static void test_corrupt_actions(void **state)
 	/* the action: u16 len, "mw", op, state, i64 time, u64 root,
 	   u32 outstanding, u16 len, "cp1"; n before it; the (empty)
 	   notice after it */
-	tail = len - (2 + 2 + 1 + 1 + 8 + 8 + 4 + 2 + 3 + 1) - (8 + 2);
+	tail = len - (2 + 2 + 1 + 1 + 8 + 8 + 4 + 2 + 3 + 1) - (8 + 2) -
+	       (8 + 8);
 	assert_int_equal(buf[tail - 1], 1);
 	assert_int_equal(buf[tail + 14], 0x08);	/* root, little-endian */
 	assert_int_equal(buf[tail + 21], 0x01);
@@ -403,12 +414,40 @@ static void test_version1(void **state)
 	a.n_actions = 1;
 	a.actions[0].flags = 0;		/* version 1 has none */
 	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
-	/* version 1: no flags byte after the action, no notice */
+	/* version 1: no flags byte after the action, no notice, nothing of
+	   version 3 (soft sources, last delivery, holding incident) */
+	memset(a.soft_src, 0, sizeof(a.soft_src));
+	a.last_delivery = 0;
+	a.held = 0;
 	buf[0] = 1;
-	assert_int_equal(rcpt_decode(buf, len - 11, &b), 0);
+	assert_int_equal(rcpt_decode(buf, len - 11 - 4 * a.n_soft - 16, &b),
+			 0);
 	assert_rcpt_equal(&a, &b);
 	/* version 1 stops after the actions */
 	assert_int_equal(rcpt_decode(buf, len, &b), -EINVAL);
+}
+
+/* test_version2 - a record written before incidents existed is read */
+static void test_version2(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX];
+	struct rcpt a, b;
+	size_t len;
+
+	(void)state;
+	fill_max(&a);
+	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
+	memset(a.soft_src, 0, sizeof(a.soft_src));
+	a.last_delivery = 0;
+	a.held = 0;
+	buf[0] = 2;
+	assert_int_equal(rcpt_decode(buf, len - 4 * a.n_soft - 16, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	/* version 2 stops after the notice */
+	assert_int_equal(rcpt_decode(buf, len, &b), -EINVAL);
+	/* a version from the future is refused as such */
+	buf[0] = RCPT_CODEC_VERSION + 1;
+	assert_int_equal(rcpt_decode(buf, len, &b), -EPROTO);
 }
 
 static void test_set_str(void **state)
@@ -549,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_fields),
 		cmocka_unit_test(test_corrupt_actions),
 		cmocka_unit_test(test_version1),
+		cmocka_unit_test(test_version2),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_file_rec),

@@ -16,7 +16,7 @@
 #define DAY 86400
 #define T0 1700000000
 
-static const struct escalation esc = { 5, 3 * DAY, 30 * DAY };
+static const struct escalation esc = { 5, 3 * DAY, 30 * DAY, NULL, NULL };
 
 static struct event mk(enum event_class k, int64_t t)
 {
@@ -182,7 +182,7 @@ static void test_out_of_order(void **state)
 
 static void test_ring_full(void **state)
 {
-	struct escalation never = { 32, 1000 * DAY, 10000 * DAY };
+	struct escalation never = { 32, 1000 * DAY, 10000 * DAY, NULL, NULL };
 	struct event ev;
 	struct rcpt r;
 	int i;
@@ -200,8 +200,8 @@ static void test_ring_full(void **state)
 
 static void test_reevaluate(void **state)
 {
-	struct escalation lower = { 3, 1 * DAY, 30 * DAY };
-	struct escalation higher = { 10, 3 * DAY, 30 * DAY };
+	struct escalation lower = { 3, 1 * DAY, 30 * DAY, NULL, NULL };
+	struct escalation higher = { 10, 3 * DAY, 30 * DAY, NULL, NULL };
 	struct rcpt r;
 	int i;
 

@@ -1,0 +1,70 @@
+/*
+ * monitor_priv.h - the monitor's insides, shared by monitor.c (feeding,
+ * loading, the live incidents) and monitor_seal.c (what a commit writes,
+ * taken apart from the live monitor).
+ */
+#ifndef BOUNCED_MONITOR_PRIV_H
+#define BOUNCED_MONITOR_PRIV_H
+
+#include <glib.h>
+
+#include "monitor.h"
+#include "rates_store.h"
+
+#define MON_DEST_CACHE_MAX 65536
+
+struct mon_incident {
+	struct incident inc;	/* as fed (a closed one: as sealed) */
+	uint32_t src_hash;
+	bool dirty;		/* changed since the last seal */
+	bool closing;		/* closed since the last seal: release */
+	bool opened;		/* opened since the last seal */
+	GHashTable *rcpts;	/* open: distinct recipients protected */
+};
+
+struct monitor {
+	struct monitor_params p;
+	struct monitor_hooks h;
+	char **sender_cats;
+	struct domain_groups *groups;
+	GHashTable *dest_cache;	/* domain -> destination (interned) */
+	struct incident_detect *detect;
+	struct rates *rates;
+	GPtrArray *incidents;	/* struct mon_incident *, by id */
+	uint64_t next_id;	/* the next incident id */
+	int64_t now;		/* the newest record time */
+	struct monitor_seal *cur; /* monitor_commit's, until committed */
+	struct state *st;
+};
+
+/* an incident as a seal writes it */
+struct seal_inc {
+	struct incident inc;	/* as sealed */
+	struct incident next;	/* as the commit writes it (the releases
+				   counted): made again on every try */
+	bool opened, closing;
+};
+
+/* the span of an incident, for the soft-bounce check of a commit */
+struct seal_span {
+	uint32_t src_hash;
+	char dest[INCIDENT_KEY_MAX];
+	int64_t first, end;	/* end INT64_MAX: open */
+};
+
+struct monitor_seal {
+	struct monitor *m;	/* its groups, params and hooks only */
+	struct rates_flush f;	/* pointing into the arrays below */
+	GArray *deltas;		/* struct rates_delta */
+	GArray *trans;		/* struct rates_transition */
+	GStringChunk *names;	/* the deltas' names */
+	GArray *incs;		/* struct seal_inc */
+	GArray *spans;		/* struct seal_span */
+	uint64_t next_id;
+};
+
+
+/* mon_hash64 - FNV-1a of S */
+uint64_t mon_hash64(const char *s);
+
+#endif

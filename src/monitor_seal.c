@@ -1,0 +1,322 @@
+/*
+ * monitor_seal.c - what one commit of the monitor writes, taken apart
+ * from the live monitor (monitor.h).
+ *
+ * Ingest feeds the monitor in its reading thread and may write the batch
+ * in another one while it reads on.  When a batch is handed over, the
+ * monitor is sealed: the counts, alert transitions and incident changes
+ * fed since the last seal move into a seal, with the spans of the
+ * incidents known then (for the soft-bounce check of that batch).  The
+ * writing thread uses the seal only (monitor_seal_commit,
+ * monitor_seal_in_incident); the reading thread tells the hooks once the
+ * batch is committed (monitor_seal_done).  A seal can be written again
+ * after an aborted try (a full map): what it writes is made from its
+ * copies every time.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "domain_group.h"
+#include "log.h"
+#include "monitor.h"
+#include "monitor_priv.h"
+#include "rates_store.h"
+
+/* seal_rates - the rates' pending deltas and transitions into S */
+static void seal_rates(struct monitor_seal *s, struct rates *r)
+{
+	const struct rates_delta *d;
+	const struct rates_transition *t;
+	size_t n, i;
+
+	n = rates_pending(r, &d);
+	for (i = 0; i < n; i++) {
+		struct rates_delta c = d[i];
+
+		c.name = g_string_chunk_insert_const(s->names, d[i].name);
+		g_array_append_val(s->deltas, c);
+	}
+	n = rates_transitions(r, &t);
+	if (n)
+		g_array_append_vals(s->trans, t, (guint)n);
+	s->f.rules = rates_rules(r, &s->f.nrules);
+	s->f.now = rates_now(r);
+	rates_pending_clear(r);
+	rates_transitions_clear(r);
+}
+
+struct monitor_seal *monitor_seal(struct monitor *m)
+{
+	struct monitor_seal *s = g_new0(struct monitor_seal, 1);
+	guint i;
+
+	s->m = m;
+	s->deltas = g_array_new(FALSE, FALSE, sizeof(struct rates_delta));
+	s->trans = g_array_new(FALSE, FALSE, sizeof(struct rates_transition));
+	s->names = g_string_chunk_new(4096);
+	s->incs = g_array_new(FALSE, FALSE, sizeof(struct seal_inc));
+	s->spans = g_array_new(FALSE, FALSE, sizeof(struct seal_span));
+	if (m->rates)
+		seal_rates(s, m->rates);
+	for (i = 0; i < m->incidents->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+		struct seal_span sp;
+
+		if (mi->dirty) {
+			struct seal_inc si;
+
+			memset(&si, 0, sizeof(si));
+			si.inc = mi->inc;
+			si.opened = mi->opened;
+			si.closing = mi->closing;
+			if (mi->closing)
+				si.inc.state = INCIDENT_ST_CLOSED;
+			g_array_append_val(s->incs, si);
+			/* a closed incident is closed from now on: the feed
+			   finds it no more */
+			if (mi->closing)
+				mi->inc.state = INCIDENT_ST_CLOSED;
+			mi->dirty = mi->opened = mi->closing = false;
+		}
+		memset(&sp, 0, sizeof(sp));
+		sp.src_hash = mi->src_hash;
+		g_strlcpy(sp.dest, mi->inc.dest, sizeof(sp.dest));
+		sp.first = mi->inc.first_time;
+		sp.end = mi->inc.state == INCIDENT_ST_OPEN ? INT64_MAX :
+							     mi->inc.close_time;
+		g_array_append_val(s->spans, sp);
+	}
+	s->next_id = m->next_id;
+	s->f.d = (const struct rates_delta *)(void *)s->deltas->data;
+	s->f.nd = s->deltas->len;
+	s->f.t = (const struct rates_transition *)(void *)s->trans->data;
+	s->f.nt = s->trans->len;
+	return s;
+}
+
+bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
+			      const char *addr, int64_t t)
+{
+	const char *dest;
+	guint i;
+
+	if (!s || !src || !s->spans->len)
+		return false;
+	dest = domain_groups_of_addr(s->m->groups, addr);
+	if (!dest)
+		return false;
+	for (i = 0; i < s->spans->len; i++) {
+		const struct seal_span *sp =
+			&g_array_index(s->spans, struct seal_span, i);
+
+		if (sp->src_hash == src && t >= sp->first && t <= sp->end &&
+		    strcmp(sp->dest, dest) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* the held bounces of a closing incident, gathered before acting */
+static int seal_gather_cb(const struct incident_held *h, void *arg)
+{
+	g_array_append_val((GArray *)arg, *h);
+	return 0;
+}
+
+/* seal_release - apply or drop what incident SI holds (its counts into
+   SI->next); 0 or -errno */
+static int seal_release(const struct monitor_hooks *hk, struct state *st,
+			MDB_txn *txn, struct seal_inc *si)
+{
+	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
+	guint i;
+	int rc;
+
+	rc = incident_held_foreach(st, txn, si->inc.id, seal_gather_cb, held);
+	for (i = 0; rc == 0 && i < held->len; i++) {
+		const struct incident_held *h =
+			&g_array_index(held, struct incident_held, i);
+
+		if (hk->delivered_since &&
+		    hk->delivered_since(txn, h->addr, h->reason.time,
+					hk->arg)) {
+			si->next.dropped++;
+		} else {
+			rc = hk->release ? hk->release(txn, h, hk->arg) : 0;
+			if (rc)
+				break;
+			si->next.applied++;
+		}
+		rc = incident_held_del(st, txn, si->inc.id, h->addr);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	g_array_free(held, TRUE);
+	return rc;
+}
+
+/* seal_put - incident SI as this try writes it: an incident the operator
+   released or discarded in the meantime stays as they left it */
+static int seal_put(const struct monitor_hooks *hk, struct state *st,
+		    MDB_txn *txn, struct seal_inc *si)
+{
+	struct incident was;
+	int rc;
+
+	si->next = si->inc;
+	rc = incident_get(st, txn, si->inc.id, &was);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (rc == 0 && (was.state == INCIDENT_ST_RELEASED ||
+			was.state == INCIDENT_ST_DISCARDED)) {
+		si->next.state = was.state;
+		si->next.close_time = was.close_time;
+		si->next.applied = was.applied;
+		si->next.dropped = was.dropped;
+		si->closing = false;
+		return incident_put(st, txn, &si->next);
+	}
+	if (si->closing) {
+		rc = seal_release(hk, st, txn, si);
+		if (rc)
+			return rc;
+	}
+	return incident_put(st, txn, &si->next);
+}
+
+int monitor_seal_commit(struct monitor_seal *s, struct state *st,
+			MDB_txn *txn)
+{
+	guint i;
+	int rc = 0;
+
+	if (s->m->rates) {
+		rc = rates_store_flush_parts(st, txn, &s->f);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < s->incs->len && rc == 0; i++) {
+		struct seal_inc *si = &g_array_index(s->incs, struct seal_inc,
+						     i);
+
+		rc = seal_put(&s->m->h, st, txn, si);
+		if (rc == 0 && si->opened)
+			rc = state_meta_add_u64(st, txn, "count.incident.opened",
+						1);
+		if (rc == 0 && si->closing)
+			rc = state_meta_add_u64(st, txn, "count.incident.closed",
+						1);
+	}
+	for (i = 0; i < s->trans->len && rc == 0; i++)
+		rc = state_meta_add_u64(st, txn,
+					g_array_index(s->trans,
+						      struct rates_transition,
+						      i).raised ?
+						"count.alert.raised" :
+						"count.alert.cleared", 1);
+	if (rc == 0 && (s->incs->len || s->next_id > 1))
+		rc = state_meta_put_u64(st, txn, "incident.next", s->next_id);
+	return rc;
+}
+
+/* seal_told - incident SI committed: the live one follows, the log and
+   the hooks hear of it */
+static void seal_told(struct monitor *m, const struct seal_inc *si)
+{
+	const struct incident *inc = &si->next;
+	guint j;
+
+	for (j = 0; j < m->incidents->len; j++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, j);
+
+		if (mi->inc.id != inc->id)
+			continue;
+		if (inc->state != INCIDENT_ST_OPEN) {
+			mi->inc.state = inc->state;
+			mi->inc.close_time = inc->close_time;
+			mi->inc.applied = inc->applied;
+			mi->inc.dropped = inc->dropped;
+			if (mi->rcpts) {
+				g_hash_table_destroy(mi->rcpts);
+				mi->rcpts = NULL;
+			}
+		}
+		break;
+	}
+	if (si->opened && m->h.incident)
+		m->h.incident(inc, true, m->h.arg);
+	if (!si->closing)
+		return;
+	log_info("incident", "incident %" PRIu64 " closed: %s to %s, %" PRIu64
+		 " bounces, %u addresses protected, %u held bounces applied, "
+		 "%u dropped%s", inc->id, inc->source, inc->dest, inc->bounces,
+		 inc->protected_soft, inc->applied, inc->dropped,
+		 inc->recovered ? " (deliveries came back)" : "");
+	if (m->h.incident)
+		m->h.incident(inc, false, m->h.arg);
+}
+
+void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
+		       bool committed)
+{
+	guint i;
+
+	if (!s)
+		return;
+	if (committed) {
+		for (i = 0; i < s->incs->len; i++)
+			seal_told(m, &g_array_index(s->incs, struct seal_inc,
+						    i));
+		for (i = 0; m->rates && i < s->trans->len; i++) {
+			const struct rates_transition *t =
+				&g_array_index(s->trans,
+					       struct rates_transition, i);
+
+			if (t->rule < s->f.nrules && m->h.alert)
+				m->h.alert(t, &s->f.rules[t->rule], m->h.arg);
+		}
+		/* closed incidents are kept for the soft-bounce check as
+		   long as a soft bounce of theirs can count */
+		for (i = 0; i < m->incidents->len;) {
+			struct mon_incident *mi =
+				g_ptr_array_index(m->incidents, i);
+
+			if (mi->inc.state != INCIDENT_ST_OPEN && !mi->dirty &&
+			    mi->inc.close_time < m->now - m->p.keep)
+				g_ptr_array_remove_index(m->incidents, i);
+			else
+				i++;
+		}
+	}
+	monitor_seal_free(s);
+}
+
+void monitor_seal_free(struct monitor_seal *s)
+{
+	if (!s)
+		return;
+	g_array_free(s->deltas, TRUE);
+	g_array_free(s->trans, TRUE);
+	g_string_chunk_free(s->names);
+	g_array_free(s->incs, TRUE);
+	g_array_free(s->spans, TRUE);
+	g_free(s);
+}
+
+int monitor_commit(struct monitor *m, struct state *st, MDB_txn *txn)
+{
+	m->st = st;
+	if (!m->cur)
+		m->cur = monitor_seal(m);
+	return monitor_seal_commit(m->cur, st, txn);
+}
+
+void monitor_committed(struct monitor *m)
+{
+	struct monitor_seal *s = m->cur;
+
+	m->cur = NULL;
+	monitor_seal_done(m, s, true);
+}
