@@ -84,6 +84,7 @@ struct event {
 	/* set by the ingest core when a monitor runs */
 	uint32_t src_hash;	/* monitor_source_hash of its source, 0 none */
 	uint64_t held;		/* a hard bounce held by this incident */
+	uint64_t released;	/* a held bounce this incident released */
 };
 
 const char *event_kind_name(enum event_kind k);

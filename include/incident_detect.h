@@ -112,6 +112,19 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 			     const char *dest, int64_t first_time,
 			     int64_t open_time, int64_t last_bounce);
 
+/*
+ * Saving: incident_detect_save appends the detector's windows (what a
+ * decision can still see) to OUT and marks it clean;
+ * incident_detect_dirty says whether a record or time changed it since.
+ * incident_detect_load gives a fresh detector the windows of BUF: 0, or
+ * -EINVAL (a damaged or unknown save: the detector starts empty).
+ */
+#include <glib.h>
+void incident_detect_save(struct incident_detect *d, GByteArray *out);
+bool incident_detect_dirty(const struct incident_detect *d);
+int incident_detect_load(struct incident_detect *d, const void *buf,
+			 size_t len);
+
 /* incident_detect_open - is SOURCE to DEST in an incident now? */
 bool incident_detect_open(const struct incident_detect *d, const char *source,
 			  const char *dest);

@@ -51,11 +51,9 @@ struct monitor_hooks {
 	/* an alert raised or cleared */
 	void (*alert)(const struct rates_transition *t,
 		      const struct alert_rule *rule, void *arg);
-	/* whether ADDR was delivered to after T (a held bounce of such an
-	   address is dropped) */
-	bool (*delivered_since)(MDB_txn *txn, const char *addr, int64_t t,
-				void *arg);
-	/* apply a held hard bounce now (its incident closed); 0 or -errno
+	/* apply a held hard bounce now (its incident closed; a bounce of an
+	   address delivered to while the incident was open was dropped
+	   then); 0 or -errno
 	   (the commit fails: -ENOSPC grows the map and replays) */
 	int (*release)(MDB_txn *txn, const struct incident_held *h,
 		       void *arg);
@@ -99,6 +97,20 @@ uint32_t monitor_source_hash(const char *source);
  * hold-hard is on), else 0.
  */
 uint64_t monitor_feed(struct monitor *m, const struct event *ev);
+
+/*
+ * monitor_released - the hard bounces the incidents closed by the last
+ * monitor_feed held (none delivered to while it was open), in address
+ * order: the caller applies them right after that record, so that a held
+ * bounce takes its place in reading order whatever the batches.  Valid
+ * until the next feed.
+ */
+struct monitor_release {
+	uint64_t id;			/* the incident */
+	struct incident_held h;
+};
+size_t monitor_released(const struct monitor *m,
+			const struct monitor_release **out);
 
 /*
  * monitor_in_incident - whether a bounce at T from the source of hash

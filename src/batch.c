@@ -283,6 +283,10 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	COPY(vmta, sizeof(r->vmta));
 	COPY(job_id, sizeof(r->job_id));
 	COPY(feedback_type, sizeof(r->category));
+	/* a held bounce released comes from the monitor's memory, not from
+	   the input: its source name too */
+	if (dst->released)
+		COPY(source, sizeof(r->source));
 #undef COPY
 	return dst->x ? batch_copy_extra(b, dst) : 0;
 }
@@ -475,7 +479,12 @@ int batch_add(struct batch *b, const struct event *ev)
 	if (!br)
 		return -ENOMEM;
 	b->n_events++;
-	if (br->suppressed && !batch_new_campaign(b, br, ev)) {
+	/* a bounce an incident holds, or one it released, is judged at
+	   apply time against what the state holds for the address, never
+	   counted here: the monitor's memory of it must match the state's
+	   however the batches fall */
+	if (br->suppressed && !ev->held && !ev->released &&
+	    !batch_new_campaign(b, br, ev)) {
 		struct event tmp = *ev;
 
 		/* only the category of a bounce is kept */
@@ -489,9 +498,9 @@ int batch_add(struct batch *b, const struct event *ev)
 		return 0;
 	}
 	/* a hard bounce an incident holds suppresses nothing yet */
-	if (!br->suppressed && !ev->held && (ev->klass == CLASS_HARD ||
-				ev->klass == CLASS_COMPLAINT ||
-				ev->klass == CLASS_UNSUB)) {
+	if (!br->suppressed && !ev->held && !ev->released &&
+	    (ev->klass == CLASS_HARD || ev->klass == CLASS_COMPLAINT ||
+	     ev->klass == CLASS_UNSUB)) {
 		const struct batch_event *k;
 
 		/* from now on its bounces are judged by campaign: the
@@ -508,7 +517,8 @@ int batch_add(struct batch *b, const struct event *ev)
 	be->ev = *ev;
 	be->ev.rcpt = br->addr;
 	/* a bounce kept whole after counted ones is the latest now */
-	if (ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT)
+	if ((ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT) &&
+	    !ev->released)
 		br->dups.category_last = false;
 	if (batch_copy_strings(b, &be->ev) != 0 ||
 	    (br->suppressed && batch_camp_add(b, br, be) != 0))

@@ -19,6 +19,7 @@
  *
  * Error policy: nothing fails; allocation failures abort, as GLib does.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <glib.h>
@@ -52,6 +53,7 @@ struct incident_detect {
 	GHashTable *pairs;	/* key -> struct id_pair * */
 	int64_t last_delivery;	/* newest d record, any pair */
 	int64_t clock;		/* newest record time of all */
+	bool dirty;		/* changed since the last save */
 };
 
 /* id_pair_free - a pair and what it holds */
@@ -317,12 +319,15 @@ void incident_detect_feed(struct incident_detect *d,
 		return;
 	if (t > d->clock)
 		d->clock = t;
-	if (in->what == INCIDENT_DELIVERY && t > d->last_delivery)
+	if (in->what == INCIDENT_DELIVERY && t > d->last_delivery) {
 		d->last_delivery = t;
+		d->dirty = true;
+	}
 	p = id_pair_get(d, in->source, in->dest,
 			in->what == INCIDENT_SENDER_BOUNCE);
 	if (!p)
 		return;
+	d->dirty = true;
 	if (t > p->clock)
 		p->clock = t;
 	if (id_quiet(d, p, p->clock))
@@ -369,6 +374,7 @@ void incident_detect_advance(struct incident_detect *d, int64_t now,
 
 	if (now > d->clock)
 		d->clock = now;
+	d->dirty = true;
 	g_hash_table_iter_init(&it, d->pairs);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct id_pair *p = v;
@@ -441,4 +447,196 @@ size_t incident_detect_rcpts(const struct incident_detect *d,
 size_t incident_detect_pairs(const struct incident_detect *d)
 {
 	return g_hash_table_size(d->pairs);
+}
+
+/* --- saving and loading (a restart carries on where the run stopped) --- */
+
+#define ID_SAVE_VERSION 1
+
+/* id_put - N little-endian bytes of V onto OUT */
+static void id_put(GByteArray *out, uint64_t v, unsigned n)
+{
+	uint8_t b[8];
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	g_byte_array_append(out, b, n);
+}
+
+/* id_put_str - S with a 16-bit length */
+static void id_put_str(GByteArray *out, const char *s)
+{
+	size_t n = strnlen(s, INCIDENT_KEY_MAX);
+
+	id_put(out, n, 2);
+	g_byte_array_append(out, (const guint8 *)s, (guint)n);
+}
+
+bool incident_detect_dirty(const struct incident_detect *d)
+{
+	return d->dirty;
+}
+
+void incident_detect_save(struct incident_detect *d, GByteArray *out)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	d->dirty = false;
+	id_put(out, ID_SAVE_VERSION, 1);
+	id_put(out, (uint64_t)d->last_delivery, 8);
+	id_put(out, (uint64_t)d->clock, 8);
+	id_put(out, g_hash_table_size(d->pairs), 4);
+	g_hash_table_iter_init(&it, d->pairs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct id_pair *p = v;
+		int64_t from = p->clock - d->p.window;
+		guint nlen, n = 0;
+		const GList *l;
+		GHashTableIter ri;
+		gpointer rk, rv;
+
+		id_put_str(out, p->source);
+		id_put_str(out, p->dest);
+		id_put(out, (uint64_t)p->clock, 8);
+		id_put(out, (uint64_t)p->last_sb, 8);
+		id_put(out, p->open, 1);
+		id_put(out, (uint64_t)p->first_time, 8);
+		id_put(out, (uint64_t)p->open_time, 8);
+		id_put(out, p->recipients, 4);
+		id_put(out, p->bounces, 8);
+		id_put(out, p->attempts, 8);
+		/* what a decision can still see: the window before the
+		   pair's clock (every decision prunes to it first) */
+		nlen = out->len;
+		id_put(out, 0, 4);
+		for (l = p->buckets.head; l; l = l->next) {
+			const struct id_bucket *b = l->data;
+
+			if ((b->minute + 1) * ID_MINUTE <= from)
+				continue;
+			id_put(out, (uint64_t)b->minute, 8);
+			id_put(out, b->sb, 4);
+			id_put(out, b->ob, 4);
+			id_put(out, b->dl, 4);
+			n++;
+		}
+		for (unsigned i = 0; i < 4; i++)
+			out->data[nlen + i] = (uint8_t)(n >> (8 * i));
+		nlen = out->len;
+		n = 0;
+		id_put(out, 0, 4);
+		if (p->rcpts) {
+			g_hash_table_iter_init(&ri, p->rcpts);
+			while (g_hash_table_iter_next(&ri, &rk, &rv)) {
+				if (*(int64_t *)rv < from)
+					continue;
+				id_put(out, (uint64_t)*(int64_t *)rk, 8);
+				id_put(out, (uint64_t)*(int64_t *)rv, 8);
+				n++;
+			}
+		}
+		for (unsigned i = 0; i < 4; i++)
+			out->data[nlen + i] = (uint8_t)(n >> (8 * i));
+	}
+}
+
+/* a bounded reader over a saved detector */
+struct id_rd {
+	const uint8_t *p;
+	size_t len, pos;
+	bool bad;
+};
+
+/* id_get - N little-endian bytes (0 and BAD set past the end) */
+static uint64_t id_get(struct id_rd *r, unsigned n)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	if (r->bad || r->len - r->pos < n) {
+		r->bad = true;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)r->p[r->pos + i] << (8 * i);
+	r->pos += n;
+	return v;
+}
+
+/* id_get_str - a string of at most INCIDENT_KEY_MAX - 1 bytes into BUF */
+static void id_get_str(struct id_rd *r, char *buf)
+{
+	uint64_t n = id_get(r, 2);
+
+	if (r->bad || n >= INCIDENT_KEY_MAX || r->len - r->pos < n) {
+		r->bad = true;
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, r->p + r->pos, n);
+	buf[n] = '\0';
+	r->pos += n;
+}
+
+int incident_detect_load(struct incident_detect *d, const void *buf,
+			 size_t len)
+{
+	struct id_rd r = { buf, len, 0, false };
+	uint64_t npairs, i, j, n;
+
+	if (id_get(&r, 1) != ID_SAVE_VERSION)
+		return -EINVAL;
+	d->last_delivery = (int64_t)id_get(&r, 8);
+	d->clock = (int64_t)id_get(&r, 8);
+	npairs = id_get(&r, 4);
+	for (i = 0; i < npairs && !r.bad; i++) {
+		char src[INCIDENT_KEY_MAX], dst[INCIDENT_KEY_MAX];
+		struct id_pair *p;
+
+		id_get_str(&r, src);
+		id_get_str(&r, dst);
+		if (r.bad || !*src || !*dst)
+			break;
+		p = id_pair_get(d, src, dst, true);
+		p->clock = (int64_t)id_get(&r, 8);
+		p->last_sb = (int64_t)id_get(&r, 8);
+		p->open = id_get(&r, 1) != 0;
+		p->first_time = (int64_t)id_get(&r, 8);
+		p->open_time = (int64_t)id_get(&r, 8);
+		p->recipients = (uint32_t)id_get(&r, 4);
+		p->bounces = id_get(&r, 8);
+		p->attempts = id_get(&r, 8);
+		n = id_get(&r, 4);
+		for (j = 0; j < n && !r.bad; j++) {
+			struct id_bucket *b = g_new0(struct id_bucket, 1);
+
+			b->minute = (int64_t)id_get(&r, 8);
+			b->sb = (uint32_t)id_get(&r, 4);
+			b->ob = (uint32_t)id_get(&r, 4);
+			b->dl = (uint32_t)id_get(&r, 4);
+			g_queue_push_tail(&p->buckets, b);
+		}
+		n = id_get(&r, 4);
+		if (n && !p->rcpts)
+			p->rcpts = g_hash_table_new_full(g_int64_hash,
+							 g_int64_equal,
+							 g_free, g_free);
+		for (j = 0; j < n && !r.bad &&
+			    g_hash_table_size(p->rcpts) < INCIDENT_RCPTS_MAX;
+		     j++) {
+			int64_t *k = g_new(int64_t, 1), *v = g_new(int64_t, 1);
+
+			*k = (int64_t)id_get(&r, 8);
+			*v = (int64_t)id_get(&r, 8);
+			g_hash_table_insert(p->rcpts, k, v);
+		}
+	}
+	if (r.bad || r.pos != r.len) {
+		g_hash_table_remove_all(d->pairs);
+		return -EINVAL;
+	}
+	d->dirty = false;
+	return 0;
 }

@@ -44,6 +44,7 @@
 #include "ingest_input.h"
 #include "ingest_priv.h"
 #include "ingest_src.h"
+#include "incident_store.h"
 #include "log.h"
 #include "state.h"
 
@@ -361,17 +362,32 @@ static bool ingest_batch_due(const struct ingest_job *j)
 static int ingest_event(struct ingest_job *j, struct event *ev)
 {
 	struct ingest *in = j->in;
+	const struct monitor_release *rel;
+	size_t n, i;
+	int rc;
 
 	classify_event(&in->rules, ev);
 	j->pending.records++;
 	if (j->already)
 		return 0;	/* a mail read again to say where it goes */
-	if (in->mon) {
-		if (ev->klass == CLASS_SOFT || ev->klass == CLASS_HARD)
-			ev->src_hash = monitor_source_hash(monitor_source(ev));
-		ev->held = monitor_feed(in->mon, ev);
+	if (!in->mon)
+		return batch_add(in->batch, ev);
+	if (ev->klass == CLASS_SOFT || ev->klass == CLASS_HARD)
+		ev->src_hash = monitor_source_hash(monitor_source(ev));
+	ev->held = monitor_feed(in->mon, ev);
+	rc = batch_add(in->batch, ev);
+	/* hard bounces held by an incident this record closed: applied
+	   right after it */
+	n = monitor_released(in->mon, &rel);
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct event_extra x;
+		struct event r;
+
+		incident_held_event(&rel[i].h, &r, &x);
+		r.released = rel[i].id;
+		rc = batch_add(in->batch, &r);
 	}
-	return batch_add(in->batch, ev);
+	return rc;
 }
 
 /* ingest_verdict - a mail's verdict from the source (NOTE) */

@@ -111,6 +111,26 @@ static int ingest_log_later(struct ingest_try *t, const struct batch_event *be)
 	return 0;
 }
 
+/* ingest_apply_released - apply a held bounce an incident released to R:
+   it was counted (and its category was the latest) when it was held */
+static enum rcpt_outcome ingest_apply_released(struct rcpt *r,
+					       const struct event *ev,
+					       const struct escalation *e)
+{
+	char cat[RCPT_CATEGORY_MAX];
+	enum rcpt_outcome out;
+	int64_t updated = r->updated;
+
+	memcpy(cat, r->last_category, sizeof(cat));
+	if (r->cnt_hard)
+		r->cnt_hard--;
+	r->held = 0;
+	out = rcpt_apply(r, ev, e);
+	memcpy(r->last_category, cat, sizeof(cat));
+	r->updated = updated;
+	return out;
+}
+
 /* the soft-bounce check of one address against the batch's incidents */
 struct ingest_discount {
 	const struct monitor_seal *seal;
@@ -170,14 +190,21 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 	}
 	ingest_discount_for(t, br->addr, &esc, &da);
 	for (be = br->first; be; be = be->next) {
-		if (be->ev.held && !rcpt_is_suppressed(&r)) {
-			/* an incident holds it: kept aside, the address
-			   unchanged but for its counters */
+		if (be->ev.held) {
+			/* an incident holds it: kept aside (also for an
+			   address suppressed already, which is applied as the
+			   duplicate it is: the store holds what the monitor
+			   remembers) */
 			rc = incident_hold_event(in->st, txn, be->ev.held,
 						 &be->ev);
 			if (rc)
 				return rc;
+		}
+		if (be->ev.held && !rcpt_is_suppressed(&r)) {
+			/* the address unchanged but for its counters */
 			r.cnt_hard++;
+			rcpt_set_str(r.last_category, sizeof(r.last_category),
+				     be->ev.bounce_cat);
 			r.held = be->ev.held;
 			if (be->ev.time > r.updated)
 				r.updated = be->ev.time;
@@ -189,6 +216,22 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			stored = true;
 			continue;
 		}
+		if (be->ev.released) {
+			/* a held bounce its incident released: counted when
+			   it was held; applied now as it came.  One that was
+			   never held (the address was suppressed already) is
+			   nothing to apply. */
+			bool was = r.held == be->ev.released;
+
+			rc = incident_held_del(in->st, txn, be->ev.released,
+					       br->addr);
+			if (rc && rc != -ENOENT)
+				return rc;
+			if (!was) {
+				be->outcome = OUT_IGNORED;
+				continue;
+			}
+		}
 		if (!stored && (be->ev.klass == CLASS_DELIVERY ||
 				be->ev.klass == CLASS_IGNORE)) {
 			be->outcome = be->ev.klass == CLASS_DELIVERY ?
@@ -196,7 +239,10 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			ingest_count_outcome(c, be->outcome);
 			continue;
 		}
-		be->outcome = rcpt_apply(&r, &be->ev, &esc);
+		if (be->ev.released)
+			be->outcome = ingest_apply_released(&r, &be->ev, &esc);
+		else
+			be->outcome = rcpt_apply(&r, &be->ev, &esc);
 		ingest_count_outcome(c, be->outcome);
 		rc = ingest_enqueue(in, txn, &r, br->addr, be, now);
 		c->requeued += (uint64_t)__builtin_popcount(be->queued);
@@ -462,10 +508,7 @@ int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
 	else if (rc)
 		return rc;
 	incident_held_event(h, &ev, &x);
-	r.held = 0;
-	if (r.cnt_hard)
-		r.cnt_hard--;	/* counted when it was held */
-	out = rcpt_apply(&r, &ev, &in->esc);
+	out = ingest_apply_released(&r, &ev, &in->esc);
 	if (plan_suppresses(out)) {
 		rc = plan_enqueue(&pl, &r, h->addr, &ev, out, &res);
 		if (rc == 0)
@@ -477,17 +520,6 @@ int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
 			 (unsigned long long)h->reason.line);
 	}
 	return state_rcpt_put(in->st, txn, h->addr, &r);
-}
-
-bool ingest_apply_delivered_since(MDB_txn *txn, const char *addr, int64_t t,
-				  void *arg)
-{
-	struct ingest *in = arg;
-	struct rcpt r;
-
-	if (state_rcpt_get(in->st, txn, addr, &r) != 0)
-		return false;
-	return r.last_delivery > t;
 }
 
 /* ingest_failed_txn - the file's record, failed (state_write_fn) */

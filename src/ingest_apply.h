@@ -64,11 +64,6 @@ void ingest_apply_release(struct ingest_commit *c);
 int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
 			      void *in);
 
-/* ingest_apply_delivered_since - whether ADDR was delivered to after T
-   (monitor_hooks.delivered_since; IN is the ingest context) */
-bool ingest_apply_delivered_since(MDB_txn *txn, const char *addr, int64_t t,
-				  void *in);
-
 /* ingest_apply_failed - record the file KEY as failed (REC as committed,
    status FILE_FAILED); 0 or -errno */
 int ingest_apply_failed(struct ingest *in, const char *key,

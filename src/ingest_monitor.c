@@ -2,7 +2,7 @@
  * ingest_monitor.c - the incident and rate monitor of an ingest context
  * (monitor.h): made from the configuration, loaded from the state before
  * the first input (and again after a failed commit), its hooks wired to
- * the commit step (held bounces released, deliveries asked) and to what
+ * the commit step (held bounces released) and to what
  * the operator hears (ingest_monitor_hooks.c).
  *
  * Errors: a configuration the monitor refuses was refused by
@@ -37,7 +37,6 @@ void ingest_monitor_new(struct ingest *in)
 		.rates_top = cfg->rates_top,
 	};
 	struct monitor_hooks h = {
-		.delivered_since = ingest_apply_delivered_since,
 		.release = ingest_apply_release_held,
 		.arg = in,
 	};

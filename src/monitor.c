@@ -30,6 +30,8 @@ static void mon_incident_free(gpointer p)
 
 	if (mi->rcpts)
 		g_hash_table_destroy(mi->rcpts);
+	if (mi->held)
+		g_hash_table_destroy(mi->held);
 	g_free(mi);
 }
 
@@ -94,6 +96,9 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	m->dest_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      NULL);
 	m->incidents = g_ptr_array_new_with_free_func(mon_incident_free);
+	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
+	m->released = g_array_new(FALSE, FALSE,
+				  sizeof(struct monitor_release));
 	m->next_id = 1;		/* a fresh state; monitor_load reads it */
 	*out = m;
 	return 0;
@@ -116,14 +121,83 @@ void monitor_free(struct monitor *m)
 	if (m->incidents)
 		g_ptr_array_free(m->incidents, TRUE);
 	monitor_seal_free(m->cur);
+	if (m->drops)
+		g_array_free(m->drops, TRUE);
+	if (m->released)
+		g_array_free(m->released, TRUE);
 	g_free(m);
 }
 
 struct mon_load {
 	struct monitor *m;
+	unsigned open;		/* open incidents loaded */
 	int64_t since;		/* closed before this: not kept */
 	uint64_t max_id;
 };
+
+/* mon_held_table - an address-hash -> held bounce table */
+static GHashTable *mon_held_table(void)
+{
+	return g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+				     g_free);
+}
+
+/* mon_held_put - H is held by MI (a second hold of an address replaces
+   the first, as in the store) */
+static void mon_held_put(struct mon_incident *mi, const struct incident_held *h)
+{
+	int64_t *k = g_new(int64_t, 1);
+
+	*k = (int64_t)mon_hash64(h->addr);
+	g_hash_table_replace(mi->held, k, g_memdup2(h, sizeof(*h)));
+}
+
+/* mon_load_held_cb - a held bounce of an open incident, as stored */
+static int mon_load_held_cb(const struct incident_held *h, void *arg)
+{
+	mon_held_put(arg, h);
+	return 0;
+}
+
+/* mon_release_cmp - monitor_release by address */
+static gint mon_release_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(((const struct monitor_release *)a)->h.addr,
+		      ((const struct monitor_release *)b)->h.addr);
+}
+
+/* mon_release_all - MI closed: what it holds is released, in address
+   order, for the caller to apply after the record in hand */
+static void mon_release_all(struct monitor *m, struct mon_incident *mi)
+{
+	GHashTableIter it;
+	gpointer k, v;
+	guint from = m->released->len;
+
+	if (!mi->held)
+		return;
+	g_hash_table_iter_init(&it, mi->held);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct monitor_release r;
+
+		r.id = mi->inc.id;
+		r.h = *(const struct incident_held *)v;
+		g_array_append_val(m->released, r);
+		mi->inc.applied++;
+	}
+	g_hash_table_remove_all(mi->held);
+	if (m->released->len - from > 1)
+		qsort(&g_array_index(m->released, struct monitor_release, from),
+		      m->released->len - from, sizeof(struct monitor_release),
+		      (int (*)(const void *, const void *))mon_release_cmp);
+}
+
+size_t monitor_released(const struct monitor *m,
+			const struct monitor_release **out)
+{
+	*out = (const struct monitor_release *)(void *)m->released->data;
+	return m->released->len;
+}
 
 static int mon_load_cb(const struct incident *inc, void *arg)
 {
@@ -138,10 +212,16 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 	mi->inc = *inc;
 	mi->src_hash = monitor_source_hash(inc->source);
 	if (inc->state == INCIDENT_ST_OPEN && x->m->detect) {
-		incident_detect_restore(x->m->detect, inc->source, inc->dest,
-					inc->first_time, inc->open_time,
-					inc->last_bounce);
-		mi->rcpts = g_hash_table_new(g_int64_hash, g_int64_equal);
+		if (!incident_detect_open(x->m->detect, inc->source,
+					  inc->dest))
+			incident_detect_restore(x->m->detect, inc->source,
+						inc->dest, inc->first_time,
+						inc->open_time,
+						inc->last_bounce);
+		mi->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+						  g_free, NULL);
+		mi->held = mon_held_table();
+		x->open++;
 	}
 	g_ptr_array_add(x->m->incidents, mi);
 	return 0;
@@ -149,8 +229,9 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 
 int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 {
-	struct mon_load x = { m, 0, 0 };
+	struct mon_load x = { m, 0, 0, 0 };
 	uint64_t next = 0;
+	guint i;
 	int rc = 0;
 
 	m->st = st;
@@ -161,10 +242,33 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 		m->now = rates_now(m->rates);
 	}
 	g_ptr_array_set_size(m->incidents, 0);
+	if (m->detect) {
+		GByteArray *w = g_byte_array_new();
+
+		rc = incident_windows_get(st, txn, w);
+		if (rc == 0 &&
+		    incident_detect_load(m->detect, w->data, w->len) != 0)
+			log_warn("incident", "the saved incident windows are "
+				 "damaged: counting starts anew");
+		g_byte_array_free(w, TRUE);
+		if (rc && rc != -ENOENT)
+			return rc;
+		rc = 0;
+	}
 	x.since = m->now - m->p.keep;
 	rc = incident_foreach(st, txn, mon_load_cb, &x);
 	if (rc)
 		return rc;
+	for (i = 0; x.open && i < m->incidents->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+
+		if (!mi->held)
+			continue;
+		rc = incident_held_foreach(st, txn, mi->inc.id,
+					   mon_load_held_cb, mi);
+		if (rc)
+			return rc;
+	}
 	rc = state_meta_get_u64(st, txn, "incident.next", &next);
 	if (rc && rc != -ENOENT)
 		return rc;
@@ -270,6 +374,7 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 		mi->src_hash = monitor_source_hash(t->source);
 		mi->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
 						  g_free, NULL);
+		mi->held = mon_held_table();
 		n = incident_detect_rcpts(m->detect, t->source, t->dest,
 					  hashes, G_N_ELEMENTS(hashes));
 		for (i = 0; i < n; i++) {
@@ -299,6 +404,7 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 	if (t->attempts > mi->inc.attempts)
 		mi->inc.attempts = t->attempts;
 	mi->dirty = mi->closing = true;
+	mon_release_all(m, mi);
 }
 
 /* mon_rates_what - EV's place in the rates; false: not counted */
@@ -322,6 +428,36 @@ static bool mon_rates_what(const struct event *ev, enum rates_what *w)
 	}
 }
 
+/* mon_delivered - delivery EV: a bounce of its address an open incident
+   holds from before it is dropped (the address takes our mail) */
+static void mon_delivered(struct monitor *m, const struct event *ev)
+{
+	int64_t h = 0;
+	guint i;
+
+	for (i = 0; i < m->incidents->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+		const struct incident_held *held;
+		struct mon_drop d;
+
+		if (mi->inc.state != INCIDENT_ST_OPEN || mi->closing ||
+		    !mi->held || !g_hash_table_size(mi->held))
+			continue;
+		if (!h)
+			h = (int64_t)mon_hash64(ev->rcpt);
+		held = g_hash_table_lookup(mi->held, &h);
+		if (!held || ev->time < held->reason.time)
+			continue;
+		g_hash_table_remove(mi->held, &h);
+		mi->inc.dropped++;
+		mi->dirty = true;
+		memset(&d, 0, sizeof(d));
+		d.id = mi->inc.id;
+		g_strlcpy(d.addr, ev->rcpt, sizeof(d.addr));
+		g_array_append_val(m->drops, d);
+	}
+}
+
 uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 {
 	const char *source = monitor_source(ev);
@@ -332,6 +468,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	enum rates_what what;
 	uint64_t held = 0;
 
+	g_array_set_size(m->released, 0);
 	if (ev->time > m->now)
 		m->now = ev->time;
 	if (bounce)
@@ -354,6 +491,8 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		r.line = ev->line;
 		rates_add(m->rates, &r);
 	}
+	if (ev->klass == CLASS_DELIVERY && m->incidents->len)
+		mon_delivered(m, ev);
 	if (!m->detect || !source ||
 	    (!bounce && ev->klass != CLASS_DELIVERY))
 		return 0;
@@ -399,6 +538,12 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	if (ev->klass == CLASS_HARD && m->p.hold_hard) {
 		held = mi->inc.id;
 		mi->inc.held++;
+		if (mi->held) {
+			struct incident_held h;
+
+			incident_held_from_event(&h, ev);
+			mon_held_put(mi, &h);
+		}
 	}
 	mi->dirty = true;
 	return held;
@@ -443,6 +588,9 @@ void monitor_advance(struct monitor *m, int64_t now)
 		m->now = now;
 	if (m->detect)
 		incident_detect_advance(m->detect, m->now, mon_transition, &f);
+	/* no record to apply them after: the commit applies what the
+	   closed incidents still hold in the store */
+	g_array_set_size(m->released, 0);
 	if (m->rates)
 		rates_advance(m->rates, m->now);
 }

@@ -20,6 +20,15 @@ struct mon_incident {
 	bool closing;		/* closed since the last seal: release */
 	bool opened;		/* opened since the last seal */
 	GHashTable *rcpts;	/* open: distinct recipients protected */
+	GHashTable *held;	/* open: address hash (g_int64) -> its held
+				   hard bounce (struct incident_held) */
+};
+
+/* a held bounce dropped because its address was delivered to while the
+   incident was open (decided in reading order, written at the seal) */
+struct mon_drop {
+	uint64_t id;
+	char addr[ADDR_MAX + 1];
 };
 
 struct monitor {
@@ -34,6 +43,8 @@ struct monitor {
 	uint64_t next_id;	/* the next incident id */
 	int64_t now;		/* the newest record time */
 	struct monitor_seal *cur; /* monitor_commit's, until committed */
+	GArray *drops;		/* struct mon_drop since the last seal */
+	GArray *released;	/* struct monitor_release of the last feed */
 	struct state *st;
 };
 
@@ -61,6 +72,8 @@ struct monitor_seal {
 	GArray *incs;		/* struct seal_inc */
 	GArray *spans;		/* struct seal_span */
 	uint64_t next_id;
+	GByteArray *windows;	/* the detector's, when it changed */
+	GArray *drops;		/* struct mon_drop */
 };
 
 

@@ -89,6 +89,12 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 		g_array_append_val(s->spans, sp);
 	}
 	s->next_id = m->next_id;
+	s->drops = m->drops;
+	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
+	if (m->detect && incident_detect_dirty(m->detect)) {
+		s->windows = g_byte_array_new();
+		incident_detect_save(m->detect, s->windows);
+	}
 	s->f.d = (const struct rates_delta *)(void *)s->deltas->data;
 	s->f.nd = s->deltas->len;
 	s->f.t = (const struct rates_transition *)(void *)s->trans->data;
@@ -125,8 +131,10 @@ static int seal_gather_cb(const struct incident_held *h, void *arg)
 	return 0;
 }
 
-/* seal_release - apply or drop what incident SI holds (its counts into
-   SI->next); 0 or -errno */
+/* seal_release - apply what incident SI still holds in the store (those
+   delivered to while it was open were dropped as the deliveries came;
+   those released by a record were applied after it; counted as they
+   were released); 0 or -errno */
 static int seal_release(const struct monitor_hooks *hk, struct state *st,
 			MDB_txn *txn, struct seal_inc *si)
 {
@@ -139,16 +147,9 @@ static int seal_release(const struct monitor_hooks *hk, struct state *st,
 		const struct incident_held *h =
 			&g_array_index(held, struct incident_held, i);
 
-		if (hk->delivered_since &&
-		    hk->delivered_since(txn, h->addr, h->reason.time,
-					hk->arg)) {
-			si->next.dropped++;
-		} else {
-			rc = hk->release ? hk->release(txn, h, hk->arg) : 0;
-			if (rc)
-				break;
-			si->next.applied++;
-		}
+		rc = hk->release ? hk->release(txn, h, hk->arg) : 0;
+		if (rc)
+			break;
 		rc = incident_held_del(st, txn, si->inc.id, h->addr);
 		if (rc == -ENOENT)
 			rc = 0;
@@ -197,6 +198,15 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 		if (rc)
 			return rc;
 	}
+	/* before the incidents: a drop and a close in one seal */
+	for (i = 0; i < s->drops->len && rc == 0; i++) {
+		const struct mon_drop *d =
+			&g_array_index(s->drops, struct mon_drop, i);
+
+		rc = incident_held_del(st, txn, d->id, d->addr);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
 	for (i = 0; i < s->incs->len && rc == 0; i++) {
 		struct seal_inc *si = &g_array_index(s->incs, struct seal_inc,
 						     i);
@@ -218,6 +228,9 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 						"count.alert.cleared", 1);
 	if (rc == 0 && (s->incs->len || s->next_id > 1))
 		rc = state_meta_put_u64(st, txn, "incident.next", s->next_id);
+	if (rc == 0 && s->windows)
+		rc = incident_windows_put(st, txn, s->windows->data,
+					  s->windows->len);
 	return rc;
 }
 
@@ -241,6 +254,10 @@ static void seal_told(struct monitor *m, const struct seal_inc *si)
 			if (mi->rcpts) {
 				g_hash_table_destroy(mi->rcpts);
 				mi->rcpts = NULL;
+			}
+			if (mi->held) {
+				g_hash_table_destroy(mi->held);
+				mi->held = NULL;
 			}
 		}
 		break;
@@ -302,6 +319,9 @@ void monitor_seal_free(struct monitor_seal *s)
 	g_string_chunk_free(s->names);
 	g_array_free(s->incs, TRUE);
 	g_array_free(s->spans, TRUE);
+	if (s->windows)
+		g_byte_array_free(s->windows, TRUE);
+	g_array_free(s->drops, TRUE);
 	g_free(s);
 }
 

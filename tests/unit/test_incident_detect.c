@@ -21,6 +21,7 @@
 #include "incident_detect.h"
 
 #define T0 1700000000
+#undef MIN
 #define MIN 60
 
 static const struct incident_params P = { 1800, 10, 0.2, 7200 };
