@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,6 +202,23 @@ static bool process_in_spool(const struct config *cfg, GPtrArray *inputs)
 	return found;
 }
 
+/* process_has_maildir - the spool has fbl/new or unsub/new */
+static bool process_has_maildir(const struct config *cfg)
+{
+	bool any = false;
+	int k;
+
+	for (k = 0; k < SPOOL_MAIL_KINDS && !any; k++) {
+		char *d = g_build_filename(cfg->spool,
+					   spool_mail_kind_name(k), "new",
+					   NULL);
+
+		any = g_file_test(d, G_FILE_TEST_IS_DIR);
+		g_free(d);
+	}
+	return any;
+}
+
 /* process_leave_outbox - another process holds the state's lock: it
    dispatches; say what this run queued for it */
 static void process_leave_outbox(const struct config *cfg, struct state *st,
@@ -235,7 +253,7 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	char err[512], holder[96];
 	int rc, n, ex = EXIT_OK;
 	size_t i;
-	bool spool_mode;
+	bool spool_mode, acct_missing = false;
 	guint k;
 
 	(void)g;
@@ -284,14 +302,29 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	}
 	if (spool_mode) {
 		char *dir = g_build_filename(cfg->spool, "acct", NULL);
+		struct stat sb;
 
-		rc = spool_list(dir, inputs);
+		acct_missing = stat(dir, &sb) != 0 && errno == ENOENT;
+		if (acct_missing) {
+			/* the maildirs alone are a spool too */
+			rc = process_has_maildir(cfg) ? 0 : -ENOENT;
+			if (rc == 0)
+				log_info("bounced", "no %s: only the maildirs "
+					 "are taken", dir);
+			else
+				fprintf(stderr, "bounced: the spool %s holds "
+					"no acct/, fbl/new or unsub/new: nothing "
+					"to take; check [bounced] spool, or name "
+					"the files to take\n", cfg->spool);
+		} else {
+			rc = spool_list(dir, inputs);
+		}
 		g_free(dir);
 		if (rc) {
 			ex = EXIT_NOINPUT;
 			goto out;
 		}
-		if (inputs->len == 0)
+		if (inputs->len == 0 && !acct_missing)
 			log_info("bounced", "nothing to take in %s/acct",
 				 cfg->spool);
 	}
