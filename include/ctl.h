@@ -287,6 +287,26 @@ struct ctl_failed {
 int ctl_failed_files(const struct config *cfg, GArray *out, size_t max,
 		     size_t *total);
 
+/* ---- ctl_incidents.c: the incidents, for incidents and report ---- */
+
+struct incident;
+
+/*
+ * ctl_incidents_gather - the incidents of the state read in TXN (only
+ * the open ones when OPEN_ONLY) appended to OUT (a GArray of struct
+ * incident), in id order; 0 (also for a state from before incidents) or
+ * -errno.
+ */
+int ctl_incidents_gather(struct state *st, MDB_txn *txn, bool open_only,
+			 GArray *out);
+
+/*
+ * ctl_report_incidents - the report's "Open incidents" section (id
+ * "incidents") for INCS (a GArray of struct incident, open ones) into O:
+ * a table, or "no open incident" (ctl_report.c).
+ */
+void ctl_report_incidents(GString *o, const GArray *incs);
+
 /* ---- ctl_where.c: where an input taken is now ---- */
 
 enum ctl_where {

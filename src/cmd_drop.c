@@ -12,7 +12,9 @@
  *
  * Error policy: every failure, bad arguments included, exits 75
  * (EX_TEMPFAIL), so that PowerMTA keeps the mail and tries again: nothing
- * is lost to a mistake that the operator can fix.  Exit 0 only once the
+ * is lost to a mistake that the operator can fix (an option getopt
+ * refuses is said on stderr by main_bounced.c, before the configuration
+ * and its log are read; the rest here).  Exit 0 only once the
  * file is in new/ and synced.  Messages go to the log and, when the log is
  * a file, to stderr as well (PowerMTA shows the pipe's output).  Nothing
  * here runs a shell or another program.  SIGXFSZ is ignored so that a file
@@ -45,7 +47,7 @@
 #define DROP_HEAD_MAX (2 * ADDR_MAX + 64)
 
 static const char drop_usage[] =
-	"usage: bounced drop fbl|unsub --from ADDR --to ADDR < MAIL";
+	"usage: bounced [-c FILE] drop fbl|unsub --from ADDR --to ADDR < MAIL";
 
 struct drop_args {
 	const char *kind;	/* "fbl" or "unsub" */
@@ -88,56 +90,66 @@ static int drop_usage_error(const struct config *cfg, const char *what,
 	return drop_fail(cfg, "%s '%s' (%s)", what, show, drop_usage);
 }
 
-/* drop_parse - the command line into A; 0, 1 (help printed) or an exit code */
-static int drop_parse(const struct config *cfg, int argc, char **argv,
+/* the keys of drop's options */
+enum {
+	DROP_O_FROM = CLI_KEY_LONG,
+	DROP_O_TO,
+};
+
+const struct cli_opt cmd_drop_opts[] = {
+	{ "from", DROP_O_FROM, "ADDR",
+	  "the envelope sender ($from); may be empty\n"
+	  "or <> (the null sender)" },
+	{ "to", DROP_O_TO, "ADDR",
+	  "the envelope recipient ($to)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* cmd_drop_argv - a bare "--from" before another option or at the end
+   is an empty $from: made "--from=" so that getopt does not take the
+   next option as its value */
+void cmd_drop_argv(int argc, char **argv)
+{
+	static char empty_from[] = "--from=";
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--from") == 0 &&
+		    (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0))
+			argv[i] = empty_from;
+	}
+}
+
+/* drop_parse - the options and operands found into A; 0 or 75 */
+static int drop_parse(const struct config *cfg, const struct cli_args *args,
 		      struct drop_args *a)
 {
-	int i, rc;
-	const char *v;
+	size_t i;
+	int k;
 
 	memset(a, 0, sizeof(*a));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("%s\n", drop_usage);
-			return 1;
-		}
-		if (strcmp(argv[i], "--from") == 0) {
-			/* an empty $from may leave no word at all: a following
-			   option means the null sender */
-			v = (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
-				    ? argv[++i] : "";
-			rc = 1;
-		} else {
-			rc = cli_opt_value("bounced drop", argc, argv, &i,
-					   "--from", &v);
-		}
-		if (rc == 1) {
-			if (a->from)
-				return drop_usage_error(cfg, "--from given twice",
-							NULL);
-			a->from = v;
-			continue;
-		}
-		rc = cli_opt_value("bounced drop", argc, argv, &i, "--to", &v);
-		if (rc < 0)
-			return drop_usage_error(cfg, "--to needs an address",
-						NULL);
-		if (rc == 1) {
-			if (a->to)
-				return drop_usage_error(cfg, "--to given twice",
-							NULL);
-			a->to = v;
-			continue;
-		}
-		if (argv[i][0] == '-')
-			return drop_usage_error(cfg, "unknown option", argv[i]);
+	for (i = 0; i < args->n_opts; i++) {
+		const char **slot = args->opts[i].key == DROP_O_FROM ?
+				    &a->from : &a->to;
+
+		if (*slot)
+			return drop_usage_error(cfg, args->opts[i].key ==
+						DROP_O_FROM ?
+						"--from given twice" :
+						"--to given twice", NULL);
+		*slot = args->opts[i].value;
+	}
+	for (k = 0; k < args->n_operands; k++) {
+		const char *v = args->operands[k];
+
 		if (a->kind)
-			return drop_usage_error(cfg, "unexpected argument",
-						argv[i]);
-		if (strcmp(argv[i], "fbl") != 0 && strcmp(argv[i], "unsub") != 0)
+			return drop_usage_error(cfg, "unexpected argument", v);
+		if (strcmp(v, "fbl") != 0 && strcmp(v, "unsub") != 0)
 			return drop_usage_error(cfg, "unknown maildir (fbl or "
-						"unsub)", argv[i]);
-		a->kind = argv[i];
+						"unsub)", v);
+		a->kind = v;
 	}
 	if (!a->kind)
 		return drop_usage_error(cfg, "which maildir: fbl or unsub?",
@@ -308,8 +320,9 @@ out:
 	return ex;
 }
 
-int cmd_drop(const struct config *cfg, const struct cli_global *g, int argc,
-	     char **argv)
+/* cmd_drop - bounced drop */
+int cmd_drop(const struct config *cfg, const struct cli_global *g,
+	     const struct cli_args *args)
 {
 	char from[ADDR_MAX + 1], to[ADDR_MAX + 1], show[80];
 	char name[MAILDIR_NAME_MAX], err[PATH_MAX + 256];
@@ -324,9 +337,7 @@ int cmd_drop(const struct config *cfg, const struct cli_global *g, int argc,
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 
-	ex = drop_parse(cfg, argc, argv, &a);
-	if (ex == 1)
-		return EXIT_OK;
+	ex = drop_parse(cfg, args, &a);
 	if (ex != 0)
 		return ex;
 	if (drop_envelope(a.from, true, from, &why) != 0)

@@ -67,7 +67,7 @@ static const char *nt_missing(const struct config *cfg)
 
 /* cmd_notify_test - bounced notify-test */
 int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
-		    int argc, char **argv)
+		    const struct cli_args *a)
 {
 	struct notify_smtp_cfg sc;
 	struct notify_opts o = { 0 };
@@ -79,10 +79,9 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 	int rc, ex;
 
 	(void)g;
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "bounced: notify-test takes no arguments (see "
-			"'bounced --help')\n");
+	if (a->n_operands > 0) {
+		fprintf(stderr, "bounced: notify-test: unexpected argument "
+			"(see 'bounced help notify-test')\n");
 		return EXIT_USAGE;
 	}
 	if (missing) {

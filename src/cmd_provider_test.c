@@ -147,22 +147,23 @@ static int pt_rank(int ex)
 	}
 }
 
+/* cmd_provider_test - bounced provider-test [NAME...] */
 int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
-		      int argc, char **argv)
+		      const struct cli_args *a)
 {
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 	int k, ex = EXIT_OK, one;
 
 	(void)g;
-	for (k = 1; k < argc; k++) {
+	for (k = 0; k < a->n_operands; k++) {
 		for (i = 0; i < cfg->n_providers; i++)
-			if (strcmp(cfg->providers[i].name, argv[k]) == 0)
+			if (strcmp(cfg->providers[i].name, a->operands[k]) == 0)
 				break;
 		if (i == cfg->n_providers) {
 			fprintf(stderr, "bounced: provider-test: the "
 				"configuration has no [provider %s]\n",
-				argv[k]);
+				a->operands[k]);
 			return EXIT_USAGE;
 		}
 	}
@@ -176,10 +177,11 @@ int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
 		return EXIT_SOFTWARE;
 	}
 	for (i = 0; i < cfg->n_providers; i++) {
-		bool wanted = argc <= 1;
+		bool wanted = a->n_operands == 0;
 
-		for (k = 1; k < argc && !wanted; k++)
-			wanted = strcmp(cfg->providers[i].name, argv[k]) == 0;
+		for (k = 0; k < a->n_operands && !wanted; k++)
+			wanted = strcmp(cfg->providers[i].name,
+					a->operands[k]) == 0;
 		if (!wanted)
 			continue;
 		one = pt_one(&cfg->providers[i], now);

@@ -519,8 +519,8 @@ static void run_cleanup(struct run *r)
 }
 
 /* cmd_run - bounced run */
-int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
-	    char **argv)
+int cmd_run(const struct config *cfg, const struct cli_global *g,
+	    const struct cli_args *a)
 {
 	struct run r;
 	int ex, rc, n;
@@ -529,9 +529,9 @@ int cmd_run(const struct config *cfg, const struct cli_global *g, int argc,
 	r.g = g;
 	r.cfg = cfg;
 	r.configs = g_ptr_array_new();
-	if (argc > 1) {
-		fprintf(stderr, "bounced: run takes no arguments, not '%s' (see "
-			"'bounced --help')\n", argv[1]);
+	if (a->n_operands > 0) {
+		fprintf(stderr, "bounced: run: unexpected argument (see "
+			"'bounced help run')\n");
 		ex = EXIT_USAGE;
 		goto out;
 	}

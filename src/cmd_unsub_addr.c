@@ -23,9 +23,10 @@
 #include "unsub_addr.h"
 
 static const char ua_usage[] =
-	"usage: bounced unsub-address [--form N] [--domain D] [--header]\n"
-	"                             --subscriber S [--list L] [--campaign C]\n"
-	"       bounced unsub-address --check ADDRESS";
+	"usage: bounced [-c FILE] unsub-address [--form N] [--domain D] "
+	"[--header]\n"
+	"                 --subscriber S [--list L] [--campaign C]\n"
+	"       bounced [-c FILE] unsub-address --check ADDRESS";
 
 struct ua_args {
 	const char *subscriber, *list, *campaign, *domain, *check;
@@ -41,60 +42,71 @@ static int ua_cli_usage(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
-/* ua_cli_parse - the command line into A; 0, 1 (help shown) or 64 */
-static int ua_cli_parse(int argc, char **argv, struct ua_args *a)
+/* the keys of unsub-address's options */
+enum {
+	UA_O_FORM = CLI_KEY_LONG,
+	UA_O_DOMAIN,
+	UA_O_HEADER,
+	UA_O_SUBSCRIBER,
+	UA_O_LIST,
+	UA_O_CAMPAIGN,
+	UA_O_CHECK,
+};
+
+const struct cli_opt cmd_unsub_addr_opts[] = {
+	{ "subscriber", UA_O_SUBSCRIBER, "S", "the subscriber's id" },
+	{ "list", UA_O_LIST, "L", "the list's id" },
+	{ "campaign", UA_O_CAMPAIGN, "C", "the campaign's id" },
+	{ "form", UA_O_FORM, "N",
+	  "form N of [unsubscribe] addresses (default 1)" },
+	{ "domain", UA_O_DOMAIN, "D", "the domain of a '*' form" },
+	{ "header", UA_O_HEADER, NULL,
+	  "print a List-Unsubscribe header line" },
+	{ "check", UA_O_CHECK, "ADDRESS",
+	  "read ADDRESS as the spool worker will:\n"
+	  "what it names, or why it is refused" },
+	{ NULL, 0, NULL, NULL },
+};
+
+/* ua_cli_parse - the options found into A; 0 or 64 */
+static int ua_cli_parse(const struct cli_args *args, struct ua_args *a)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} opts[] = {
-		{ "--subscriber", offsetof(struct ua_args, subscriber) },
-		{ "--list", offsetof(struct ua_args, list) },
-		{ "--campaign", offsetof(struct ua_args, campaign) },
-		{ "--domain", offsetof(struct ua_args, domain) },
-		{ "--check", offsetof(struct ua_args, check) },
-	};
 	const char *v;
 	char *end;
-	size_t k;
-	int i, rc;
+	size_t i;
 
 	memset(a, 0, sizeof(*a));
 	a->form = 1;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("%s\n", ua_usage);
-			return 1;
-		}
-		if (strcmp(argv[i], "--header") == 0) {
+	if (args->n_operands > 0)
+		return ua_cli_usage("unexpected argument", args->operands[0]);
+	for (i = 0; i < args->n_opts; i++) {
+		v = args->opts[i].value;
+		switch (args->opts[i].key) {
+		case UA_O_HEADER:
 			a->header = true;
-			continue;
-		}
-		rc = cli_opt_value("bounced unsub-address", argc, argv, &i,
-				   "--form", &v);
-		if (rc < 0)
-			return EXIT_USAGE;
-		if (rc == 1) {
+			break;
+		case UA_O_FORM:
 			a->form = strtol(v, &end, 10);
 			if (*v < '1' || *v > '9' || *end || a->form > 1000)
 				return ua_cli_usage("--form takes a form number "
 						    "from 1", v);
-			continue;
+			break;
+		case UA_O_SUBSCRIBER:
+			a->subscriber = v;
+			break;
+		case UA_O_LIST:
+			a->list = v;
+			break;
+		case UA_O_CAMPAIGN:
+			a->campaign = v;
+			break;
+		case UA_O_DOMAIN:
+			a->domain = v;
+			break;
+		case UA_O_CHECK:
+			a->check = v;
+			break;
 		}
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-			rc = cli_opt_value("bounced unsub-address", argc, argv,
-					   &i, opts[k].name, &v);
-			if (rc < 0)
-				return EXIT_USAGE;
-			if (rc == 1) {
-				*(const char **)((char *)a + opts[k].off) = v;
-				break;
-			}
-		}
-		if (k == sizeof(opts) / sizeof(opts[0]))
-			return ua_cli_usage(argv[i][0] == '-' ?
-					    "unknown option" :
-					    "unexpected argument", argv[i]);
 	}
 	if (a->check && (a->subscriber || a->list || a->campaign ||
 			 a->domain || a->header))
@@ -170,8 +182,9 @@ static int ua_cli_format(const struct unsub_addr_set *set,
 	return EXIT_OK;
 }
 
+/* cmd_unsub_addr - bounced unsub-address */
 int cmd_unsub_addr(const struct config *cfg, const struct cli_global *g,
-		   int argc, char **argv)
+		   const struct cli_args *args)
 {
 	struct unsub_addr_set *set = NULL;
 	struct ua_args a;
@@ -179,9 +192,7 @@ int cmd_unsub_addr(const struct config *cfg, const struct cli_global *g,
 	int ex;
 
 	(void)g;
-	ex = ua_cli_parse(argc, argv, &a);
-	if (ex == 1)
-		return EXIT_OK;
+	ex = ua_cli_parse(args, &a);
 	if (ex != 0)
 		return ex;
 	if (unsub_addr_compile(cfg->unsub_addresses, cfg->unsub_secret, &set,

@@ -76,14 +76,38 @@ struct incidents_walk {
 	uint64_t n;
 };
 
-static int incidents_cb(const struct incident *inc, void *arg)
+/* the incidents wanted, for ctl_incidents_gather */
+struct incidents_gather {
+	bool open_only;
+	GArray *out;
+};
+
+/* incidents_gather_cb - keep INC when it is wanted */
+static int incidents_gather_cb(const struct incident *inc, void *arg)
 {
-	struct incidents_walk *w = arg;
+	struct incidents_gather *g = arg;
+
+	if (!g->open_only || inc->state == INCIDENT_ST_OPEN)
+		g_array_append_val(g->out, *inc);
+	return 0;
+}
+
+/* ctl_incidents_gather - the incidents (or the open ones) into OUT */
+int ctl_incidents_gather(struct state *st, MDB_txn *txn, bool open_only,
+			 GArray *out)
+{
+	struct incidents_gather g = { open_only, out };
+
+	return incident_foreach(st, txn, incidents_gather_cb, &g);
+}
+
+/* incidents_print - one incident, as a line or into the JSON array */
+static int incidents_print(struct incidents_walk *w,
+			   const struct incident *inc)
+{
 	char opened[40], closed[40], src[INCIDENT_KEY_MAX * 4],
 		dst[INCIDENT_KEY_MAX * 4];
 
-	if (w->open_only && inc->state != INCIDENT_ST_OPEN)
-		return 0;
 	w->n++;
 	if (w->fmt == CTL_FMT_JSON) {
 		cJSON *o = ctl_incident_json(inc);
@@ -108,7 +132,9 @@ int cmd_incidents(struct ctl_ctx *ctx, const struct cli_args *a)
 	const char *fmt_s = NULL;
 	struct state *st = NULL;
 	MDB_txn *txn = NULL;
+	GArray *incs = NULL;
 	size_t i;
+	guint k;
 	int rc = 0;
 
 	memset(&w, 0, sizeof(w));
@@ -134,10 +160,19 @@ int cmd_incidents(struct ctl_ctx *ctx, const struct cli_args *a)
 		fprintf(ctx->out, "%6s %-9s %-24s %-24s %-24s %6s %8s %6s %6s "
 			"%s\n", "ID", "STATE", "OPENED", "CLOSED", "SOURCE",
 			"RCPTS", "BOUNCES", "PROT", "HELD", "DESTINATION");
-	rc = incident_foreach(st, txn, incidents_cb, &w);
+	incs = g_array_new(FALSE, FALSE, sizeof(struct incident));
+	rc = ctl_incidents_gather(st, txn, w.open_only, incs);
 	if (rc) {
 		rc = ctl_state_error(ctx, "read", rc);
 		goto out;
+	}
+	for (k = 0; k < incs->len; k++) {
+		rc = incidents_print(&w, &g_array_index(incs, struct incident,
+							 k));
+		if (rc) {
+			rc = ctl_state_error(ctx, "read", rc);
+			goto out;
+		}
 	}
 	if (w.fmt == CTL_FMT_JSON) {
 		rc = ctl_json_out(ctx, w.arr);
@@ -147,6 +182,8 @@ int cmd_incidents(struct ctl_ctx *ctx, const struct cli_args *a)
 			w.open_only ? " open" : "");
 	}
 out:
+	if (incs)
+		g_array_free(incs, TRUE);
 	cJSON_Delete(w.arr);
 	ctl_read_end(st, txn);
 	return rc;

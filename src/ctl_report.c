@@ -3,9 +3,10 @@
  * with what an operator looks at: the health of each provider, addresses
  * by status, the top bounce categories, the top campaigns, senders,
  * VirtualMTAs and destination domains by bounces and complaints, the
- * latest suppressions, the files that failed, the counters, the queue,
- * the graphs of every period (each described in words: its legend) and
- * the latest dead letters.
+ * latest suppressions, the files that failed, the open incidents
+ * (ctl_incidents.c reads them), the counters, the queue, the graphs of
+ * every period (each described in words: its legend) and the latest dead
+ * letters.
  *
  * The page needs nothing from outside: the style is inline and the images
  * are embedded as data: URIs, so it can be copied or mailed as one file;
@@ -34,6 +35,7 @@
 #include "ctl.h"
 #include "exitcodes.h"
 #include "graph.h"
+#include "incident_store.h"
 #include "outbox.h"
 #include "state.h"
 
@@ -66,6 +68,7 @@ static const struct {
 	{ "top", "campaigns, senders, VMTAs, domains" },
 	{ "suppressions", "latest suppressions" },
 	{ "failed", "failed files" },
+	{ "incidents", "open incidents" },
 	{ "day", "day" },
 	{ "week", "week" },
 	{ "month", "month" },
@@ -83,6 +86,7 @@ struct report {
 	GArray *failed;			/* struct ctl_failed */
 	size_t n_failed;		/* in failed/, all of them */
 	int failed_rc;			/* listing failed/: 0 or -errno */
+	GArray *incidents;		/* struct incident, the open ones */
 };
 
 /* report_esc - S for HTML text: control characters cleaned, escaped */
@@ -183,6 +187,8 @@ static int report_gather(struct state *st, const struct config *cfg,
 		rc = outbox_dead_foreach(st, txn, report_dead_cb, r);
 	if (rc == -ENOENT)	/* a state older than the outbox */
 		rc = 0;
+	if (rc == 0)
+		rc = ctl_incidents_gather(st, txn, true, r->incidents);
 	state_abort(txn);
 	if (rc == 0)
 		r->failed_rc = ctl_failed_files(cfg, r->failed,
@@ -400,6 +406,46 @@ static void report_failed(GString *o, const struct report *r)
 			"again.</p>\n");
 }
 
+/* ctl_report_incidents - the open incidents: what they are, what they
+   hold */
+void ctl_report_incidents(GString *o, const GArray *incs)
+{
+	guint i;
+
+	g_string_append_printf(o, "<h2 id=\"incidents\">Open incidents (%u)"
+			       "</h2>\n<table>\n<tr><th class=\"n\">id</th>"
+			       "<th>opened</th><th>source</th><th>destination"
+			       "</th><th class=\"n\">recipients</th>"
+			       "<th class=\"n\">bounces</th><th class=\"n\">"
+			       "protected</th><th class=\"n\">held</th>"
+			       "<th>seen as</th></tr>\n", incs->len);
+	if (incs->len == 0)
+		g_string_append(o, "<tr><td colspan=\"9\">no open incident"
+				"</td></tr>\n");
+	for (i = 0; i < incs->len; i++) {
+		const struct incident *inc =
+			&g_array_index(incs, struct incident, i);
+
+		g_string_append_printf(o, "<tr><td class=\"n\">%" PRIu64
+				       "</td>", inc->id);
+		report_td_time(o, inc->open_time);
+		report_td(o, inc->source);
+		report_td(o, inc->dest);
+		report_td_n(o, inc->recipients);
+		report_td_n(o, inc->bounces);
+		report_td_n(o, inc->protected_soft);
+		report_td_n(o, inc->held);
+		report_td(o, inc->nsamples ? inc->samples[0] : "-");
+		g_string_append(o, "</tr>\n");
+	}
+	g_string_append(o, "</table>\n<p>A source refused by a destination "
+			"(a block, not bad addresses): its soft bounces do not "
+			"count toward escalation and its hard bounces are held "
+			"until it closes.  <code>bouncectl incident show ID"
+			"</code> lists what one holds; docs/CLASSIFY.md explains "
+			"incidents.</p>\n");
+}
+
 /* report_dead - the latest dead letters, newest first */
 static void report_dead(GString *o, const struct report *r)
 {
@@ -562,6 +608,7 @@ static int report_page(GString *o, const struct ctl_ctx *ctx,
 	report_tops(o, r);
 	report_recent(o, r);
 	report_failed(o, r);
+	ctl_report_incidents(o, r->incidents);
 	rc = report_graphs(o, ctx->cfg->rrd_file, &a->opts, err, errlen);
 	if (rc == 0)
 		report_dead(o, r);
@@ -581,6 +628,7 @@ int cmd_report(struct ctl_ctx *ctx, const struct cli_args *args)
 	ctl_stats_init(&r->s);
 	r->health = g_array_new(FALSE, TRUE, sizeof(struct ctl_health));
 	r->failed = g_array_new(FALSE, TRUE, sizeof(struct ctl_failed));
+	r->incidents = g_array_new(FALSE, TRUE, sizeof(struct incident));
 	rc = ctl_graph_parse(ctx, args, true, &a);
 	if (rc)
 		goto out;
@@ -615,6 +663,7 @@ out:
 	ctl_stats_release(&r->s);
 	g_array_free(r->health, TRUE);
 	g_array_free(r->failed, TRUE);
+	g_array_free(r->incidents, TRUE);
 	g_free(r);
 	return rc;
 }

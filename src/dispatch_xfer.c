@@ -20,7 +20,7 @@
  * Error policy: a transfer that cannot be set up is reported to the caller
  * with a message (the action is retried later); nothing here touches the
  * state.  Answers are hostile: the body is capped, NUL-terminated for the
- * parser, and quoted in messages only as a short printable snippet.
+ * parser, and quoted in messages only as a short reason (http_excerpt.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,10 +28,10 @@
 
 #include "cli.h"
 #include "dispatch_priv.h"
+#include "http_excerpt.h"
 #include "http_xfer.h"
 #include "log.h"
 
-#define XFER_SNIPPET 100	/* bytes of an error answer quoted */
 
 /* dispatch_pool_take - an idle easy handle of DP, or a new one */
 static CURL *dispatch_pool_take(struct dispatch_prov *dp)
@@ -115,25 +115,11 @@ out:
 	return rc;
 }
 
-/* dispatch_snippet - the start of BODY (LEN bytes), printable */
-static void dispatch_snippet(const guint8 *body, size_t len, char *buf,
-			     size_t buflen)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len && i < XFER_SNIPPET && n + 1 < buflen; i++)
-		buf[n++] = (body[i] < 0x20 || body[i] >= 0x7f) ? ' ' :
-							       (char)body[i];
-	if (buflen)
-		buf[n] = '\0';
-	g_strstrip(buf);
-}
-
 /* dispatch_xfer_transient - the RETRY result of X: curl error, cap, 5xx, 429 */
 static void dispatch_xfer_transient(struct dispatch *d, struct dispatch_xfer *x,
 				    CURLcode code, long status)
 {
-	char why[DISPATCH_ERR_MAX], snip[XFER_SNIPPET + 1];
+	char why[DISPATCH_ERR_MAX], snip[HTTP_EXCERPT_MAX + 1];
 	struct dispatch_result *r;
 	curl_off_t ra = -1;
 
@@ -144,7 +130,8 @@ static void dispatch_xfer_transient(struct dispatch *d, struct dispatch_xfer *x,
 		snprintf(why, sizeof(why), "%s", x->h.errbuf[0] ?
 			 x->h.errbuf : curl_easy_strerror(code));
 	} else {
-		dispatch_snippet(x->h.body->data, x->h.body->len, snip, sizeof(snip));
+		http_excerpt((const char *)x->h.body->data, x->h.body->len,
+			     snip, sizeof(snip));
 		snprintf(why, sizeof(why), "HTTP %ld%s%s", status,
 			 *snip ? ": " : "", snip);
 #if LIBCURL_VERSION_NUM >= 0x074200

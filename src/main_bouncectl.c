@@ -187,11 +187,11 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "addresses by status, the top bounce categories, the top campaigns,\n"
 	  "senders, VirtualMTAs and destination domains by bounces and\n"
 	  "complaints, the latest suppressions, the files that failed, the\n"
-	  "counters, the queue and the latest dead letters, then the graphs of\n"
-	  "every period (day, week, month, year), each described in words\n"
-	  "under it.  The page is replaced atomically; make it again from cron\n"
-	  "or a timer and keep it open.  Without a database yet, the page says\n"
-	  "so.\n" },
+	  "open incidents, the counters, the queue and the latest dead\n"
+	  "letters, then the graphs of every period (day, week, month, year),\n"
+	  "each described in words under it.  The page is replaced\n"
+	  "atomically; make it again from cron or a timer and keep it open.\n"
+	  "Without a database yet, the page says so.\n" },
 };
 
 /* ctl_cmd_lookup - the table entry of NAME, or NULL */

@@ -79,6 +79,7 @@
 #include "errmsg.h"
 #include "mail_events.h"
 #include "mailwizz_route.h"
+#include "http_excerpt.h"
 #include "mailwizz_sign.h"
 #include "timeparse.h"
 #include "provider.h"
@@ -676,18 +677,12 @@ static int mw_build(struct provider *p, struct action *a, int64_t now,
 	return -1;
 }
 
-/* mw_excerpt - up to 120 bytes of BODY, controls as spaces, into OUT */
+/* mw_excerpt - the reason in BODY (http_excerpt.h), or "(empty body)" */
 static void mw_excerpt(const struct http_resp *resp, char *out, size_t cap)
 {
-	GString *s = g_string_new(NULL);
-	size_t len = resp->body ? resp->body_len : 0;
-
-	if (len > 120)
-		len = 120;
-	if (len > 0)
-		mw_clean(s, resp->body, len);
-	snprintf(out, cap, "%s", s->len ? s->str : "(empty body)");
-	g_string_free(s, TRUE);
+	if (http_excerpt(resp->body, resp->body ? resp->body_len : 0, out,
+			 cap) == 0)
+		snprintf(out, cap, "(empty body)");
 }
 
 /* mw_error_text - MailWizz's "error" (string, or object field -> message) */
@@ -699,7 +694,7 @@ static void mw_error_text(const cJSON *root, const struct http_resp *resp,
 	GString *s;
 
 	if (cJSON_IsString(e) && e->valuestring[0] != '\0') {
-		snprintf(out, cap, "%s", e->valuestring);
+		http_excerpt(e->valuestring, strlen(e->valuestring), out, cap);
 		return;
 	}
 	if (!cJSON_IsObject(e) || e->child == NULL) {
@@ -712,10 +707,10 @@ static void mw_error_text(const cJSON *root, const struct http_resp *resp,
 			g_string_append(s, "; ");
 		g_string_append_printf(s, "%s: %s", f->string ? f->string : "?",
 				       cJSON_IsString(f) ? f->valuestring : "?");
-		if (s->len >= cap)
+		if (s->len >= 4 * HTTP_EXCERPT_MAX)
 			break;
 	}
-	snprintf(out, cap, "%s", s->str);
+	http_excerpt(s->str, s->len, out, cap);
 	g_string_free(s, TRUE);
 }
 
@@ -726,7 +721,7 @@ static enum provider_result mw_refused(const char *what, const cJSON *root,
 				       const struct http_resp *resp,
 				       char *err, size_t errlen)
 {
-	char text[200];
+	char text[HTTP_EXCERPT_MAX + 1];
 
 	mw_error_text(root, resp, text, sizeof(text));
 	snprintf(err, errlen, "%s: HTTP %ld: %s", what, resp->status, text);
@@ -748,7 +743,7 @@ static const cJSON *mw_success(const char *what, const cJSON *root,
 			       size_t errlen)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "status");
-	char text[128];
+	char text[HTTP_EXCERPT_MAX + 1];
 
 	if (root == NULL) {
 		mw_excerpt(resp, text, sizeof(text));

@@ -26,10 +26,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "http_excerpt.h"
 #include "provider.h"
 
 #define WEBHOOK_SIG_HEADER "X-Bounced-Signature"
-#define WEBHOOK_SNIPPET 120	/* bytes of an answer quoted in errors */
 
 /* webhook_init - check the URL; the webhook keeps no private state */
 static int webhook_init(struct provider *p, char *err, size_t errlen)
@@ -192,36 +192,21 @@ static int webhook_probe(struct provider *p, int64_t now,
 	return webhook_post(p, o, req, err, errlen);
 }
 
-/* webhook_snippet - the start of BODY, printable, for error messages */
-static void webhook_snippet(const struct http_resp *resp, char *buf,
-			    size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; resp->body && i < resp->body_len && n + 1 < len &&
-		    i < WEBHOOK_SNIPPET; i++) {
-		unsigned char c = (unsigned char)resp->body[i];
-
-		buf[n++] = (c < 0x20 || c >= 0x7f) ? ' ' : (char)c;
-	}
-	buf[n] = '\0';
-	g_strstrip(buf);
-}
-
 /* webhook_parse - 2xx done; 408 retried; anything else failed */
 static enum provider_result webhook_parse(struct provider *p, struct action *a,
 					  const struct http_resp *resp,
 					  GArray *spawn, char *err,
 					  size_t errlen)
 {
-	char snip[WEBHOOK_SNIPPET + 1];
+	char snip[HTTP_EXCERPT_MAX + 1];
 
 	(void)p;
 	(void)spawn;
 	(void)a;
 	if (resp->status >= 200 && resp->status < 300)
 		return PROVIDER_DONE;
-	webhook_snippet(resp, snip, sizeof(snip));
+	http_excerpt(resp->body, resp->body ? resp->body_len : 0, snip,
+		     sizeof(snip));
 	if (resp->status == 408) {
 		snprintf(err, errlen, "HTTP 408 (request timeout)%s%s",
 			 *snip ? ": " : "", snip);

@@ -46,6 +46,7 @@ CONTROL = '/__fake/'
 CONFIG_DEFAULTS = {
     'latency_ms': 0,        # sleep this long before answering any request
     'fail_status': 503,     # status answered by injected failures
+    'fail_body': 'text',    # their body: 'text' (one line) or 'html' (a page)
     'fail_count': 0,        # answer the next N requests with fail_status
     'fail_rate': 0.0,       # answer this fraction of requests with it
     'retry_after': None,    # Retry-After seconds sent with injected 429/503
@@ -107,6 +108,23 @@ def json_response(status, obj, headers=None):
 def text_response(status, text, content_type='text/plain; charset=utf-8'):
     """A text answer."""
     return Response(status, text, content_type)
+
+
+def html_error_page(status):
+    """An HTML error page of about 5 KiB: head with title, style and
+    script, a body with a heading, a paragraph and a long trace."""
+    frames = ''.join('<li>#%d /srv/app/vendor/framework/src/Http/Kernel.php'
+                     '(%d): Kernel->handle(Request)</li>\n' % (i, 100 + i)
+                     for i in range(50))
+    return ('<!DOCTYPE html>\r\n<html lang="en">\r\n<head>\r\n'
+            '<meta charset="utf-8">\r\n'
+            '<title>%d Injected\r\n   Failure</title>\r\n'
+            '<style>body{font:14px sans-serif}h1{color:#b00}</style>\r\n'
+            '<script>window.trace = "\\u0007";</script>\r\n'
+            '</head>\r\n<body>\r\n<h1>Whoops, something went wrong</h1>\r\n'
+            '<p>The server could not complete the request &amp; logged '
+            'it.</p>\r\n<ol>\r\n%s</ol>\r\n</body>\r\n</html>\r\n'
+            % (status, frames))
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -236,6 +254,10 @@ def _check_config(key, value):
 
     if key == 'latency_ms':
         return number(0, 60000, float)
+    if key == 'fail_body':
+        if value not in ('text', 'html'):
+            raise ValueError("fail_body must be 'text' or 'html'")
+        return value
     if key == 'fail_status':
         return number(100, 599, int)
     if key in ('fail_count', 'drop'):
@@ -401,7 +423,12 @@ class FakeServer:
         return json_response(404, {'status': 'error', 'error': 'not found'})
 
     def failure_response(self, status):
-        """The answer of an injected failure."""
+        """The answer of an injected failure: one line of text, or (setting
+        fail_body 'html') an error page of about 5 KiB as a proxy or PHP
+        sends it, whose <title> is "STATUS Injected Failure"."""
+        if self.setting('fail_body') == 'html':
+            return text_response(status, html_error_page(status),
+                                 'text/html; charset=utf-8')
         return text_response(status, 'injected failure %d\n' % status)
 
     def get_data(self):
@@ -581,6 +608,7 @@ def common_arguments(ap):
     ap.add_argument('--seed', type=int, default=0, help='seed of fail-rate')
     ap.add_argument('--latency-ms', type=float, default=0)
     ap.add_argument('--fail-status', type=int, default=503)
+    ap.add_argument('--fail-body', choices=('text', 'html'), default='text')
     ap.add_argument('--fail-count', type=int, default=0)
     ap.add_argument('--fail-rate', type=float, default=0.0)
     ap.add_argument('--retry-after', type=int, default=None)
@@ -601,6 +629,7 @@ def run_main(cls, argv=None):
     try:
         fake = cls(port=args.port, log_path=args.log, seed=args.seed,
                    latency_ms=args.latency_ms, fail_status=args.fail_status,
+                   fail_body=args.fail_body,
                    fail_count=args.fail_count, fail_rate=args.fail_rate,
                    retry_after=args.retry_after, drop=args.drop,
                    match=args.match, **cls.kwargs_from_args(args))

@@ -482,6 +482,8 @@ class InterspireFake(fakelib.FakeServer):
 
     # ---- dispatch ------------------------------------------------------------
     def failure_response(self, status):
+        if self.setting('fail_body') == 'html':
+            return super().failure_response(status)
         return fakelib.Response(status, '<html><body><h1>%d</h1>injected'
                                 '</body></html>\n' % status, 'text/html')
 

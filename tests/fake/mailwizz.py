@@ -378,6 +378,8 @@ class MailWizzFake(fakelib.FakeServer):
 
     # ---- dispatch ----------------------------------------------------
     def failure_response(self, status):
+        if self.setting('fail_body') == 'html':
+            return super().failure_response(status)
         return _err(status, 'Service temporarily unavailable (injected %d)' % status)
 
     def handle(self, req, entry):

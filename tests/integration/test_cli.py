@@ -1,11 +1,12 @@
-"""test_cli.py - bouncectl's command line as an operator types it: every
-command answers --help (and -h, and `help CMD`) with its synopsis and
-options, exit 0, without reading any configuration; global options before
-or after the command, joined or separate values; errors naming the
-option; the one configuration path /etc/bounced/bounced.conf named in both
-tools' help; and read-only inspection: a user who may read the state but
-not write it (nor the log file) runs every reading command, and is told
-what permission an editing command lacks.
+"""test_cli.py - bouncectl's and bounced's command lines as an operator
+types them: every command answers --help (and -h, and `help CMD`) with its
+synopsis and options, exit 0, without reading any configuration; global
+options before or after the command, joined or separate values; errors
+naming the option; bare `bounced` a short usage on stderr, exit 64; the
+one configuration path /etc/bounced/bounced.conf named in both tools'
+help; and read-only inspection: a user who may read the state but not
+write it (nor the log file) runs every reading command, and is told what
+permission an editing command lacks.
 """
 import json
 import os
@@ -41,6 +42,18 @@ OPTIONS = {
     'incident': ['--format'],
 }
 GLOBAL = ['--config', '--debug', '--quiet', '--help', '--version']
+
+# bounced's commands and the options each one's help must name
+BOUNCED_OPTIONS = {
+    'process': ['--acct', '--list', '--reprocess', '--drain-timeout'],
+    'run': [],
+    'drop': ['--from', '--to'],
+    'unsub-address': ['--form', '--domain', '--header', '--subscriber',
+                      '--list', '--campaign', '--check'],
+    'check-config': [],
+    'notify-test': [],
+    'provider-test': [],
+}
 
 
 class TestHelp(BouncedTestCase):
@@ -81,6 +94,115 @@ class TestHelp(BouncedTestCase):
         self.assertRc(res, EX_OK)
         self.assertIn(DEFAULT_CONF, res.out)
         self.assertNotIn('/etc/bounced.conf', res.out)
+
+
+class TestBouncedHelp(BouncedTestCase):
+
+    def test_every_command_answers_help(self):
+        res = self.run_bounced('--help', config=False)
+        self.assertEqual((res.rc, res.err), (EX_OK, ''), res)
+        section = res.out.split('Commands:', 1)[1].split('\n\n', 1)[0]
+        cmds = [c for c in re.findall(r'(?m)^  ([a-z][a-z-]+)', section)
+                if c != 'help']
+        self.assertEqual(set(cmds), set(BOUNCED_OPTIONS))
+        for cmd in cmds:
+            for argv in ([cmd, '--help'], [cmd, '-h'], ['help', cmd],
+                         [cmd, 'x.csv', '-h', '--debug'],
+                         [cmd, '--help', '-c/nonexistent.conf'],
+                         ['-c', '/nonexistent.conf', cmd, '--help']):
+                res = self.run_bounced(*argv, config=False)
+                self.assertEqual((res.rc, res.err), (EX_OK, ''), res)
+                first = res.out.split('\n', 1)[0]
+                self.assertTrue(first.startswith(
+                    'usage: bounced [-c FILE] %s' % cmd), first)
+                for opt in BOUNCED_OPTIONS[cmd] + GLOBAL:
+                    self.assertRegex(res.out, r'(?m)^  (-\w, |    )%s\b'
+                                     % re.escape(opt),
+                                     '%s --help lacks %s' % (cmd, opt))
+                self.assertIn(DEFAULT_CONF, res.out)
+        for argv in (['--help'], ['-h'], ['help'], ['help', 'help'],
+                     ['help', '--help']):
+            res = self.run_bounced(*argv, config=False)
+            self.assertEqual((res.rc, res.err), (EX_OK, ''), res)
+        self.assertRc(self.run_bounced('help', 'nosuch', config=False),
+                      EX_USAGE)
+
+    def test_bare_bounced_prints_a_short_usage(self):
+        res = self.run_bounced(config=False)
+        self.assertRc(res, EX_USAGE)
+        self.assertEqual(res.out, '')
+        lines = res.err.rstrip('\n').split('\n')
+        self.assertLessEqual(len(lines), 20, res.err)
+        self.assertTrue(lines[0].startswith('usage: bounced'), lines[0])
+        for cmd in BOUNCED_OPTIONS:
+            self.assertRegex(res.err, r'(?m)^  %s ' % re.escape(cmd))
+        self.assertIn("'bounced --help'", res.err)
+        # the same with only global options
+        res = self.run_bounced('-q', config=False)
+        self.assertRc(res, EX_USAGE)
+        self.assertLessEqual(len(res.err.rstrip('\n').split('\n')), 20)
+
+    def test_options_before_or_after_the_command(self):
+        csv = self.copy_sample(SAMPLE_HEADER)
+        for i, argv in enumerate((
+                ['process', '-c', self.config, csv],
+                ['process', csv, '-c' + self.config],
+                ['process', '--config=' + self.config, csv, '--reprocess'],
+                ['--config', self.config, 'process', '--reprocess', csv],
+                ['process', csv, '--conf', self.config, '--repro',
+                 '--drain-timeout=1s'])):
+            res = self.run_bounced(*argv, config=False)
+            self.assertRc(res, EX_OK)
+            if i == 0:
+                self.assertIn('%s: ' % csv, res.out)
+                self.assertNotIn('already taken', res.out)
+            elif i == 1:
+                self.assertIn('already taken', res.out)
+            else:
+                # --reprocess, wherever it stands, takes the file again
+                self.assertNotIn('already taken', res.out, argv)
+        res = self.run_ctl('stats', '--format', 'json')
+        self.assertEqual(json.loads(res.out)['addresses'], 11)
+        # check-config reads the file named after the command
+        res = self.run_bounced('check-config', '-c', self.config,
+                               config=False)
+        self.assertRc(res, EX_OK)
+        self.assertIn(self.config, res.out.split('\n', 1)[0])
+
+    def test_errors_name_the_option(self):
+        for argv, msg in ((('process', '--nope'), "unknown option '--nope'"),
+                          (('process', '-z'), "unknown option '-z'"),
+                          (('process', '--drain-timeout'),
+                           "option '--drain-timeout' needs a value"),
+                          (('process', '--reprocess=yes'),
+                           "option '--reprocess' takes no value"),
+                          (('run', '--once'), "unknown option '--once'"),
+                          (('unsub-address', '--form'),
+                           "option '--form' needs a value"),
+                          (('check-config', '--all'),
+                           "unknown option '--all'")):
+            res = self.run_bounced(*argv)
+            self.assertRc(res, EX_USAGE)
+            self.assertIn(msg, res.err, argv)
+            self.assertIn("see 'bounced help %s'" % argv[0], res.err)
+            self.assertIn('usage: bounced [-c FILE] %s' % argv[0], res.err)
+        for argv, msg in ((('process', '--drain-timeout', 'soon'),
+                           "--drain-timeout takes a duration"),
+                          (('process', '--acct', '--list'),
+                           'exclude each other'),
+                          (('run', 'extra'), 'unexpected argument'),
+                          (('check-config', 'extra'), 'unexpected argument'),
+                          (('unsub-address', '--subscriber', 's', 'extra'),
+                           "unexpected argument 'extra'")):
+            res = self.run_bounced(*argv)
+            self.assertRc(res, EX_USAGE)
+            self.assertIn(msg, res.err, argv)
+        res = self.run_bounced('--nope', 'process')
+        self.assertRc(res, EX_USAGE)
+        self.assertIn("unknown option '--nope'", res.err)
+        res = self.run_bounced('no-such-command')
+        self.assertRc(res, EX_USAGE)
+        self.assertIn("unknown command 'no-such-command'", res.err)
 
 
 class TestOptions(BouncedTestCase):

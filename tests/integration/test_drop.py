@@ -194,7 +194,7 @@ class TestDropStores(DropTestCase):
     def test_help(self):
         rc, out, _ = self.drop('--help')
         self.assertEqual(rc, EX_OK)
-        self.assertIn('bounced drop fbl|unsub --from ADDR --to ADDR', out)
+        self.assertIn('drop fbl|unsub --from ADDR --to ADDR', out)
         self.assertNothingStored()
 
 
@@ -206,7 +206,7 @@ class TestDropRefuses(DropTestCase):
             (['fbl'], '--from is missing'),
             (['fbl', '--from', 'a@b.example'], '--to is missing'),
             (['fbl', '--to', 'f@x.example'], '--from is missing'),
-            (['fbl', '--from=', '--to'], '--to needs an address'),
+            (['fbl', '--from=', '--to'], "option '--to' needs a value"),
             (['spam', '--from=', '--to', 'f@x.example'], "'spam'"),
             (['fbl', 'unsub', '--from=', '--to', 'f@x.example'],
              "unexpected argument 'unsub'"),
@@ -219,7 +219,7 @@ class TestDropRefuses(DropTestCase):
         ]
         for args, needle in cases:
             res = self.drop(*args, stdin=b'Subject: x\n\nb\n')
-            self.assertTempfail(res, needle, 'usage: bounced drop')
+            self.assertTempfail(res, needle, 'usage: bounced [-c FILE] drop')
 
     def test_bad_envelopes(self):
         cases = [

@@ -325,6 +325,16 @@ class InstallTestCase(unittest.TestCase):
         for opt in sorted(set(re.findall(r'(?<![\w-])(--?[a-zA-Z][\w-]*)',
                                          usage))):
             self.assertIn(opt, text, 'bounced(8) does not name %s' % opt)
+        for cmd in commands:
+            # every option of every command's --help
+            if cmd == 'help':
+                continue
+            rc, help_text, err = self.run_cmd([self.bounced, cmd, '--help'])
+            self.assertEqual((rc, err), (EX_OK, ''), cmd)
+            for opt in sorted(set(re.findall(r'(?m)^  (?:-\w, )?(--[a-z-]+)',
+                                             help_text))):
+                self.assertIn(opt, text, 'bounced(8) does not name %s '
+                              '(of %s)' % (opt, cmd))
         for code in re.findall(r'(?m)^  (\d\d)  ', usage):
             self.assertRegex(text, r'(?m)^ +%s +' % code,
                              'bounced(8) does not explain exit %s' % code)

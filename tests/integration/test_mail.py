@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 
-from harness import DATA, EX_OK, BouncedTestCase
+from harness import DATA, EX_OK, EX_NOINPUT, BouncedTestCase
 from test_run import RunTestCase
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
@@ -352,6 +352,23 @@ class TestProcessMail(MailCase):
         res = self.process()
         self.assertNotIn('set aside', res.out)
         self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 14)
+
+    def test_spool_of_maildirs_only(self):
+        """no acct/ in the spool is no error while a maildir is there; a
+        spool with none of them is, naming what is missing"""
+        shutil.rmtree(os.path.join(self.spool, 'acct'))
+        self.put_mail('fbl', 'arf/date_only.eml', 'm1')
+        res = self.process()
+        self.assertIn('fbl/new (1 mails)', res.out)
+        self.assertNotIn('cannot read', res.err)
+        self.assertEqual(self.show('omar.f@example.net')['status'],
+                         'complained')
+        self.assertEqual(self.ls('fbl/new'), [])
+        shutil.rmtree(self.spool)
+        os.makedirs(self.spool)
+        res = self.run_bounced('process')
+        self.assertRc(res, EX_NOINPUT)
+        self.assertIn('holds no acct/, fbl/new or unsub/new', res.err)
 
     def test_report_dates(self):
         """the complaint's time is the report's, not the processing time;

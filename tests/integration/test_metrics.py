@@ -337,7 +337,8 @@ class TestReport(MetricsTestCase):
             self.assertIn(target, ids, 'a link to #%s, which is not there'
                           % target)
         # the sections an operator looks for, each one there
-        for sect in ('providers', 'top', 'suppressions', 'failed', 'dead'):
+        for sect in ('providers', 'top', 'suppressions', 'failed',
+                     'incidents', 'dead'):
             self.assertIn('id="%s"' % sect, html)
 
     def test_page_sections(self):
@@ -365,6 +366,11 @@ class TestReport(MetricsTestCase):
         sect = html.split('id="suppressions"', 1)[1].split('<h2', 1)[0]
         self.assertIn('<td>m.rossi@yahoo.com</td><td>complained</td>', sect)
         self.assertEqual(sect.count('<tr>') - 1, 10)   # 9 hard, 1 complaint
+        # open incidents: none in these samples (the section's rows are
+        # checked by tests/unit/test_ctl_report.c)
+        sect = html.split('id="incidents"', 1)[1].split('<h2', 1)[0]
+        self.assertIn('>Open incidents (0)</h2>', sect)
+        self.assertIn('<td colspan="9">no open incident</td>', sect)
         # no provider configured: the dry-run entries
         sect = html.split('id="providers"', 1)[1].split('<h2', 1)[0]
         self.assertIn('<td>dry-run</td>', sect)

@@ -2,7 +2,8 @@
 webhook servers on 127.0.0.1: the exact calls each receives, the final data
 at the fakes, outages (503, refused connections) retried until delivered
 without duplicates, permanent refusals as dead letters that `bouncectl
-retry` sends again, and a kill -9 with requests in flight."""
+retry` sends again, an HTML error page quoted as its title only, and a
+kill -9 with requests in flight."""
 import collections
 import json
 import os
@@ -272,6 +273,48 @@ class TestFailures(ProvidersTestCase):
         self.assertEqual(len([c for c in hook.calls() if c['status'] == 200]), 3)
         show = self.show('user000@example.com')
         self.assertEqual([a['state'] for a in show['actions']], ['done'])
+
+    def test_html_error_page_is_quoted_as_a_short_reason(self):
+        # providers behind a proxy answer 500 and 404 with pages of KiB:
+        # logs, the queue and dead letters quote the page's title only
+        hook = self.start(webhook.WebhookFake(secret='s3cret'))
+        mw = self.start(mailwizz.MailWizzFake(
+            public_key=PUB, private_key=PRIV, data=mw_data()))
+        for fake in (hook, mw):
+            fake.configure(fail_status=500, fail_body='html',
+                           fail_count=10 ** 6)
+        self.providers_config(mw=mw, hook=hook)
+        res = self.process(self.hard_bounces(
+            2, orig='news-x=la111aa111aa1.cc123cd456ef7@bounces.example.com'),
+            '--drain-timeout', '1s')
+        page = [c for c in hook.calls() if c.get('injected')]
+        self.assertTrue(page)
+        queued = self.ctl_json('queue')
+        self.assertEqual({q['provider'] for q in queued}, {'hook', 'mw'})
+        for q in queued:
+            self.assertEqual(q['last_error'], 'HTTP 500: 500 Injected Failure',
+                             q)
+        text = self.run_ctl('queue')
+        self.assertIn('HTTP 500: 500 Injected Failure', text.out)
+        # now refused for good: dead letters with the title as reason
+        for fake in (hook, mw):
+            fake.configure(fail_status=404)
+        res2 = self.run_ctl('retry', '--all')
+        self.assertRc(res2, EX_OK)
+        res2 = self.process()
+        dead = self.ctl_json('dead')
+        self.assertEqual(len(dead), len(queued), dead)
+        for d in dead:
+            self.assertIn('HTTP 404', d['reason'])
+            self.assertIn('404 Injected Failure', d['reason'])
+            self.assertLessEqual(len(d['reason'].encode()), 256, d)
+        text = self.run_ctl('dead')
+        for out in (res.out + res.err, res2.out + res2.err, text.out):
+            self.assertNotIn('<', out)
+            self.assertNotIn('Whoops', out)
+            self.assertNotIn('Kernel.php', out)
+            self.assertNotIn('\\u0007', out)
+        self.assertIn('404 Injected Failure', res2.err + res2.out)
 
     def test_kill_with_requests_in_flight(self):
         hook = self.start(webhook.WebhookFake(latency_ms=150))

@@ -461,7 +461,7 @@ class TestSignals(RunTestCase):
     def test_arguments_refused(self):
         res = self.run_bounced('run', 'extra')
         self.assertRc(res, 64)
-        self.assertIn("run takes no arguments", res.err)
+        self.assertIn("bounced: run: unexpected argument", res.err)
 
 
 class TestCrash(RunTestCase):
