@@ -16,19 +16,25 @@
 #include "event.h"
 
 struct config;
+struct classify_overrides;
 
 struct classify_rules {
 	char **hard;	   /* category lists, NULL-terminated, lowercase */
 	char **soft;
 	char **ignore;
 	char **complaint_types;
+	/* [classify] rules (NULL: none): they set a bounce's category
+	   before the lists decide (classify_override.h) */
+	const struct classify_overrides *over;
 };
 
 /* classify_rules_from_config - borrow the lists of CFG (no copy) */
 void classify_rules_from_config(struct classify_rules *r,
 				const struct config *cfg);
 
-/* classify_event - set ev->klass from kind, category, DSN and feedback type */
+/* classify_event - set ev->klass from kind, category, DSN and feedback
+   type; a [classify] rule that matches a bounce sets its bounce_cat (a
+   string of the rules) and rule_hit (the rule's index + 1) first */
 void classify_event(const struct classify_rules *r, struct event *ev);
 
 /*

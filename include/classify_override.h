@@ -58,4 +58,9 @@ size_t classify_overrides_count(const struct classify_overrides *o);
 const char *classify_overrides_text(const struct classify_overrides *o,
 				    size_t i);
 
+/* classify_hit_key - the meta counter of rule TEXT's hits:
+   "classify.hit." and the rule, cut to fit */
+#define CLASSIFY_HIT_KEY_MAX 256
+void classify_hit_key(const char *text, char *key, size_t len);
+
 #endif

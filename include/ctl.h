@@ -87,7 +87,7 @@ extern const struct cli_opt ctl_opts_show[], ctl_opts_list[],
 	ctl_opts_reevaluate[], ctl_opts_queue[], ctl_opts_dead[],
 	ctl_opts_retry[], ctl_opts_resend[], ctl_opts_graph[],
 	ctl_opts_report[], ctl_opts_rates[], ctl_opts_incidents[],
-	ctl_opts_incident[];
+	ctl_opts_incident[], ctl_opts_classify[];
 
 int cmd_show(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_list(struct ctl_ctx *ctx, const struct cli_args *a);
@@ -104,6 +104,7 @@ int cmd_report(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_rates(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_incidents(struct ctl_ctx *ctx, const struct cli_args *a);
 int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a);
+int cmd_classify(struct ctl_ctx *ctx, const struct cli_args *a);
 
 /* ---- ctl_graph.c: options of graph and report ---- */
 
@@ -217,6 +218,14 @@ struct ctl_stats {
 	size_t n_paused;
 	struct ctl_recent *recent; /* newest first, CTL_STATS_RECENT */
 	size_t n_recent;
+	/* the [classify] rules of the configuration and their hits */
+	struct ctl_rule_hits *rules;
+	size_t n_rules;
+};
+
+struct ctl_rule_hits {
+	char *text;		/* "PATTERN => CATEGORY" */
+	uint64_t hits;
 };
 
 struct ctl_stats_entry {

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "classify.h"
+#include "classify_override.h"
 #include "config.h"
 
 void classify_rules_from_config(struct classify_rules *r,
@@ -18,6 +19,7 @@ void classify_rules_from_config(struct classify_rules *r,
 	r->soft = cfg->soft_categories;
 	r->ignore = cfg->ignore_categories;
 	r->complaint_types = cfg->complaint_types;
+	r->over = NULL;
 }
 
 static int classify_in_list(char **list, const char *s)
@@ -112,10 +114,22 @@ int classify_dsn(const char *status, const char *diag)
 
 /* classify_bounce - class of a b or rb record */
 static enum event_class classify_bounce(const struct classify_rules *r,
-					const struct event *ev)
+					struct event *ev)
 {
 	const char *cat = ev->bounce_cat;
 	int k;
+
+	if (r->over && ((ev->dsn_diag && *ev->dsn_diag) ||
+			(ev->dsn_status && *ev->dsn_status))) {
+		const char *oc = NULL;
+		int i = classify_overrides_match(r->over, ev->dsn_status,
+						 ev->dsn_diag, &oc);
+
+		if (i >= 0 && oc) {
+			ev->bounce_cat = cat = oc;
+			ev->rule_hit = (uint16_t)(i + 1);
+		}
+	}
 
 	if (cat && *cat) {
 		if (classify_in_list(r->hard, cat))

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -80,13 +81,14 @@ static size_t co_status_prefix(const char *s, char *out, size_t cap)
 	return i;
 }
 
-/* co_status_is - does STATUS ("5.7.1") fall under PREFIX ("5.7")? */
+/* co_status_is - does STATUS ("5.7.1", or as PowerMTA writes it:
+   "5.7.1 (delivery not authorized)") fall under PREFIX ("5.7")? */
 static int co_status_is(const char *status, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
 	return status && strncmp(status, prefix, n) == 0 &&
-	       (status[n] == '\0' || status[n] == '.');
+	       (status[n] == '\0' || status[n] == '.' || status[n] == ' ');
 }
 
 /* co_rule - one "PATTERN => CATEGORY" into R; 0 or -EINVAL */
@@ -212,4 +214,9 @@ const char *classify_overrides_text(const struct classify_overrides *o,
 				    size_t i)
 {
 	return o && i < o->n ? o->rules[i].text : NULL;
+}
+
+void classify_hit_key(const char *text, char *key, size_t len)
+{
+	snprintf(key, len, "classify.hit.%s", text ? text : "");
 }

@@ -1,13 +1,13 @@
 /*
  * ctl_incidents.c - "bouncectl incidents" (every incident, or the open
- * ones) and "bouncectl incident show|discard ID": what an incident is
+ * ones) and "bouncectl incident show|release|discard ID": what an incident is
  * (source, destination, when, how many recipients and bounces, the
  * addresses it protected, the texts it was seen by) and the hard bounces
- * it holds; discard drops what it holds for good (the operator judged
- * them part of the block).
+ * it holds; release applies what it holds now (the operator judged the
+ * bounces real), discard drops it for good (part of the block).
  *
- * Reading commands use one read-only transaction; discard one write
- * transaction (a full map grown and the transaction done again).  A
+ * Reading commands use one read-only transaction; release and discard
+ * one write transaction (state_write).  A
  * running bounced sees the new state at its next commit.  Exit 64 for a
  * bad command line, 66 without a state, 67 for an unknown incident, 74
  * when the state cannot be read or written.
@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "config.h"
 #include "exitcodes.h"
+#include "held_apply.h"
 #include "incident_store.h"
 #include "log.h"
 #include "state.h"
@@ -321,71 +323,78 @@ out:
 }
 
 /* the held addresses of an incident, gathered before they are dropped */
+/* held_gather_cb - a held bounce, copied, into the GArray ARG */
 static int held_gather_cb(const struct incident_held *h, void *arg)
 {
-	g_ptr_array_add(arg, g_strdup(h->addr));
+	g_array_append_val((GArray *)arg, *h);
 	return 0;
 }
 
-/* incident_discard_txn - drop what ID holds and mark it discarded, in
-   TXN; *N how many; 0, -ENOENT or -errno */
-static int incident_discard_txn(struct state *st, MDB_txn *txn, uint64_t id,
-				int64_t now, uint32_t *n)
+/* what one release or discard does, in one write transaction */
+struct incident_end {
+	const struct ctl_ctx *ctx;
+	uint64_t id;
+	bool release;		/* apply what it holds; else drop it */
+	uint32_t n;		/* held bounces applied or dropped */
+};
+
+/* incident_end_txn - apply (release) or drop (discard) what the incident
+   holds and mark it so (state_write_fn); 0, -ENOENT or -errno */
+static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 {
-	GPtrArray *addrs = g_ptr_array_new_with_free_func(g_free);
+	struct incident_end *e = arg;
+	const struct config *cfg = e->ctx->cfg;
+	struct escalation esc = { cfg->soft_threshold, cfg->soft_min_span,
+				  cfg->soft_window, NULL, NULL };
+	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
 	struct incident inc;
 	guint i;
 	int rc;
 
-	*n = 0;
-	rc = incident_get(st, txn, id, &inc);
+	e->n = 0;
+	rc = incident_get(st, txn, e->id, &inc);
 	if (rc == 0)
-		rc = incident_held_foreach(st, txn, id, held_gather_cb, addrs);
-	for (i = 0; rc == 0 && i < addrs->len; i++) {
-		rc = incident_held_del(st, txn, id, addrs->pdata[i]);
+		rc = incident_held_foreach(st, txn, e->id, held_gather_cb,
+					   held);
+	for (i = 0; rc == 0 && i < held->len; i++) {
+		const struct incident_held *h =
+			&g_array_index(held, struct incident_held, i);
+
+		if (e->release)
+			rc = held_apply(st, cfg, &esc, txn, h);
+		if (rc == 0)
+			rc = incident_held_del(st, txn, e->id, h->addr);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
 	if (rc == 0) {
-		*n = addrs->len;
-		inc.dropped += addrs->len;
+		e->n = held->len;
+		if (e->release)
+			inc.applied += held->len;
+		else
+			inc.dropped += held->len;
 		if (inc.state == INCIDENT_ST_OPEN && !inc.close_time)
-			inc.close_time = now;
-		inc.state = INCIDENT_ST_DISCARDED;
+			inc.close_time = e->ctx->now;
+		inc.state = e->release ? INCIDENT_ST_RELEASED :
+					 INCIDENT_ST_DISCARDED;
 		rc = incident_put(st, txn, &inc);
 	}
-	g_ptr_array_free(addrs, TRUE);
+	g_array_free(held, TRUE);
 	return rc;
 }
 
-static int incident_discard(struct ctl_ctx *ctx, uint64_t id)
+/* incident_end - bouncectl incident release|discard ID */
+static int incident_end(struct ctl_ctx *ctx, uint64_t id, bool release)
 {
+	struct incident_end e = { ctx, id, release, 0 };
+	const char *what = release ? "released" : "discarded";
 	struct state *st = NULL;
-	MDB_txn *txn = NULL;
-	uint32_t n = 0;
-	int rc, tries;
+	int rc;
 
 	rc = ctl_state_open(ctx, true, &st);
 	if (rc)
 		return rc;
-	for (tries = 0; tries < 4; tries++) {
-		rc = state_begin(st, true, &txn);
-		if (rc)
-			break;
-		rc = incident_discard_txn(st, txn, id, ctx->now, &n);
-		if (rc == 0) {
-			rc = state_commit(txn);
-			txn = NULL;
-		} else {
-			state_abort(txn);
-			txn = NULL;
-		}
-		if (rc != -ENOSPC)
-			break;
-		rc = state_grow(st);
-		if (rc)
-			break;
-	}
+	rc = state_write(st, incident_end_txn, &e);
 	if (rc == -ENOENT || rc == -EINVAL) {
 		fprintf(stderr, "%s: incident %llu: no such incident\n",
 			ctx->prog, (unsigned long long)id);
@@ -393,11 +402,12 @@ static int incident_discard(struct ctl_ctx *ctx, uint64_t id)
 	} else if (rc) {
 		rc = ctl_state_error(ctx, "write", rc);
 	} else {
-		log_info("bouncectl", "incident %llu discarded: %u held hard "
-			 "bounces dropped", (unsigned long long)id, n);
-		fprintf(ctx->out, "incident %llu: discarded, %u held hard "
-			"bounce%s dropped\n", (unsigned long long)id, n,
-			n == 1 ? "" : "s");
+		log_info("bouncectl", "incident %llu %s: %u held hard bounces "
+			 "%s", (unsigned long long)id, what, e.n,
+			 release ? "applied" : "dropped");
+		fprintf(ctx->out, "incident %llu: %s, %u held hard bounce%s "
+			"%s\n", (unsigned long long)id, what, e.n,
+			e.n == 1 ? "" : "s", release ? "applied" : "dropped");
 	}
 	state_close(st);
 	return rc;
@@ -412,8 +422,8 @@ int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a)
 	int rc = 0;
 
 	if (a->n_operands != 2)
-		return ctl_usage(ctx, "incident", "expected show or discard "
-				 "and an incident id");
+		return ctl_usage(ctx, "incident", "expected show, release or "
+				 "discard and an incident id");
 	sub = a->operands[0];
 	for (i = 0; i < a->n_opts && rc == 0; i++)
 		if (a->opts[i].key == CTL_O_FORMAT)
@@ -427,8 +437,8 @@ int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a)
 		return rc;
 	if (strcmp(sub, "show") == 0)
 		return incident_show(ctx, id, fmt);
-	if (strcmp(sub, "discard") == 0)
-		return incident_discard(ctx, id);
-	return ctl_usage(ctx, "incident", "'%s': expected show or discard",
-			 sub);
+	if (strcmp(sub, "discard") == 0 || strcmp(sub, "release") == 0)
+		return incident_end(ctx, id, sub[0] == 'r');
+	return ctl_usage(ctx, "incident", "'%s': expected show, release or "
+			 "discard", sub);
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "classify_override.h"
 #include "ctl.h"
 #include "exitcodes.h"
 #include "mail_events.h"
@@ -345,6 +346,42 @@ void ctl_stats_release(struct ctl_stats *s)
 		}
 	g_free(s->recent);
 	s->recent = NULL;
+	for (i = 0; i < s->n_rules; i++)
+		g_free(s->rules[i].text);
+	g_free(s->rules);
+	s->rules = NULL;
+	s->n_rules = 0;
+}
+
+/* stats_rules - the hits of CFG's [classify] rules (a rule changed
+   since starts from nothing) */
+static int stats_rules(struct state *st, MDB_txn *txn,
+		       const struct config *cfg, struct ctl_stats *s)
+{
+	struct classify_overrides *o = NULL;
+	char key[CLASSIFY_HIT_KEY_MAX], err[256];
+	size_t i, n;
+	int rc = 0;
+
+	if (!cfg || classify_overrides_parse(cfg->classify_rules, &o, err,
+					     sizeof(err)) != 0)
+		return 0;	/* check-config says what is wrong */
+	n = classify_overrides_count(o);
+	s->rules = g_new0(struct ctl_rule_hits, n ? n : 1);
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *text = classify_overrides_text(o, i);
+
+		s->rules[i].text = g_strdup(text);
+		classify_hit_key(text, key, sizeof(key));
+		rc = state_meta_get_u64(st, txn, key, &s->rules[i].hits);
+		if (rc == -ENOENT) {
+			s->rules[i].hits = 0;
+			rc = 0;
+		}
+		s->n_rules = i + 1;
+	}
+	classify_overrides_free(o);
+	return rc;
 }
 
 int ctl_stats_gather(struct state *st, const struct config *cfg,
@@ -375,6 +412,9 @@ int ctl_stats_gather(struct state *st, const struct config *cfg,
 		if (rc != 0)
 			goto out;
 	}
+	rc = stats_rules(st, txn, cfg, s);
+	if (rc != 0)
+		goto out;
 	rc = state_file_foreach(st, txn, stats_file_cb, s);
 	if (rc == 0)
 		rc = state_stat_entries(st, txn, "notify", &s->notify_queued);
@@ -455,6 +495,13 @@ static void stats_text(FILE *out, const struct ctl_stats *s,
 		fprintf(out, "operator mail: %llu items waiting ([notify])\n",
 			(unsigned long long)s->notify_queued);
 	ctl_paused_text(out, s->paused, s->n_paused);
+	if (s->n_rules) {
+		fprintf(out, "[classify] rules, hits:\n");
+		for (i = 0; i < s->n_rules; i++)
+			fprintf(out, "  %10llu  %s\n",
+				(unsigned long long)s->rules[i].hits,
+				s->rules[i].text);
+	}
 }
 
 /* stats_json_num - add a number under KEY (made valid UTF-8) */
@@ -507,6 +554,24 @@ static cJSON *stats_json_build(const struct ctl_stats *s,
 		ok = stats_json_num(counters,
 				    ctl_stats_counter_names[i] + strlen("count."),
 				    s->counters[i]);
+	if (ok) {
+		cJSON *rules = cJSON_AddArrayToObject(o, "rules");
+
+		ok = rules != NULL;
+		for (i = 0; ok && i < s->n_rules; i++) {
+			cJSON *r = cJSON_CreateObject();
+
+			ok = r && cJSON_AddItemToArray(rules, r);
+			if (!ok) {
+				cJSON_Delete(r);
+				break;
+			}
+			ok = cJSON_AddItemToObject(r, "rule",
+						   ctl_json_string(
+							   s->rules[i].text)) &&
+			     stats_json_num(r, "hits", s->rules[i].hits);
+		}
+	}
 	ok = ok && stats_json_num(o, "files", s->files);
 	ok = ok && stats_json_num(o, "notify_queued", s->notify_queued);
 	ok = ok && cJSON_AddItemToObject(o, "paused",

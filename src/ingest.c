@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "classify_override.h"
 #include "config.h"
 #include "ingest_apply.h"
 #include "ingest_committer.h"
@@ -59,6 +60,8 @@ struct ingest_job {
 	struct ingest_input input;
 	struct ingest_src *src;
 	struct ingest_counts pending;	/* read since the last commit */
+	uint64_t hits[CLASSIFY_RULES_MAX]; /* [classify] rule hits, pending */
+	bool any_hit;
 	struct ingest_counts total;	/* committed by this job */
 	struct ingest_caps caps;
 	int64_t start_ns, batch_ns, progress_ns;
@@ -93,6 +96,12 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 	in->cfg = cfg;
 	in->st = st;
 	classify_rules_from_config(&in->rules, cfg);
+	if (classify_overrides_parse(cfg->classify_rules, &in->over, err,
+				     sizeof(err)) != 0) {
+		log_error("ingest", "[classify] rules: %s", err);
+		goto fail;
+	}
+	in->rules.over = in->over;
 	in->esc.threshold = cfg->soft_threshold;
 	in->esc.min_span = cfg->soft_min_span;
 	in->esc.window = cfg->soft_window;
@@ -119,6 +128,7 @@ void ingest_free(struct ingest *in)
 	batch_free(in->batch);
 	free(in->buf);
 	monitor_free(in->mon);
+	classify_overrides_free(in->over);
 	free(in);
 }
 
@@ -318,6 +328,12 @@ static int ingest_commit_post(struct ingest_job *j, bool final)
 	c->caps = &j->caps;
 	c->seal = in->mon ? monitor_seal(in->mon) : NULL;
 	memset(&j->pending, 0, sizeof(j->pending));
+	c->any_hit = j->any_hit;
+	if (j->any_hit) {
+		memcpy(c->hits, j->hits, sizeof(c->hits));
+		memset(j->hits, 0, sizeof(j->hits));
+		j->any_hit = false;
+	}
 	j->cur_batch = in->batch;
 	j->cur_ns = ingest_now_ns();
 	j->posted = true;
@@ -368,6 +384,10 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 
 	classify_event(&in->rules, ev);
 	j->pending.records++;
+	if (ev->rule_hit) {
+		j->hits[ev->rule_hit - 1]++;
+		j->any_hit = true;
+	}
 	if (j->already)
 		return 0;	/* a mail read again to say where it goes */
 	if (!in->mon)

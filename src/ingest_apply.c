@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "held_apply.h"
 #include "incident_store.h"
 #include "ingest_apply.h"
 #include "log.h"
@@ -109,26 +110,6 @@ static int ingest_log_later(struct ingest_try *t, const struct batch_event *be)
 	}
 	t->logq[t->nlog++] = be;
 	return 0;
-}
-
-/* ingest_apply_released - apply a held bounce an incident released to R:
-   it was counted (and its category was the latest) when it was held */
-static enum rcpt_outcome ingest_apply_released(struct rcpt *r,
-					       const struct event *ev,
-					       const struct escalation *e)
-{
-	char cat[RCPT_CATEGORY_MAX];
-	enum rcpt_outcome out;
-	int64_t updated = r->updated;
-
-	memcpy(cat, r->last_category, sizeof(cat));
-	if (r->cnt_hard)
-		r->cnt_hard--;
-	r->held = 0;
-	out = rcpt_apply(r, ev, e);
-	memcpy(r->last_category, cat, sizeof(cat));
-	r->updated = updated;
-	return out;
 }
 
 /* the soft-bounce check of one address against the batch's incidents */
@@ -223,9 +204,13 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			   nothing to apply. */
 			bool was = r.held == be->ev.released;
 
+			/* gone from the store: the operator released or
+			   discarded the incident meanwhile */
 			rc = incident_held_del(in->st, txn, be->ev.released,
 					       br->addr);
-			if (rc && rc != -ENOENT)
+			if (rc == -ENOENT)
+				was = false;
+			else if (rc)
 				return rc;
 			if (!was) {
 				be->outcome = OUT_IGNORED;
@@ -240,7 +225,7 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			continue;
 		}
 		if (be->ev.released)
-			be->outcome = ingest_apply_released(&r, &be->ev, &esc);
+			be->outcome = held_apply_released(&r, &be->ev, &esc);
 		else
 			be->outcome = rcpt_apply(&r, &be->ev, &esc);
 		ingest_count_outcome(c, be->outcome);
@@ -295,6 +280,27 @@ static int ingest_add_meta(struct ingest *in, MDB_txn *txn,
 		if (!m[i].v)
 			continue;
 		rc = state_meta_add_u64(in->st, txn, m[i].name, m[i].v);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ingest_add_hits - the batch's [classify] rule hits into the meta
+   counters (classify.hit.RULE, the rule as written) */
+static int ingest_add_hits(struct ingest *in, MDB_txn *txn,
+			   const uint64_t *hits)
+{
+	size_t i, n = classify_overrides_count(in->over);
+	char key[CLASSIFY_HIT_KEY_MAX];
+	int rc;
+
+	for (i = 0; i < n && i < CLASSIFY_RULES_MAX; i++) {
+		if (!hits[i])
+			continue;
+		classify_hit_key(classify_overrides_text(in->over, i), key,
+				 sizeof(key));
+		rc = state_meta_add_u64(in->st, txn, key, hits[i]);
 		if (rc)
 			return rc;
 	}
@@ -357,6 +363,11 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 	}
 	if (c->aside) {
 		rc = state_meta_add_u64(st, txn, c->aside, 1);
+		if (rc)
+			return rc;
+	}
+	if (c->any_hit) {
+		rc = ingest_add_hits(t->in, txn, c->hits);
 		if (rc)
 			return rc;
 	}
@@ -493,33 +504,8 @@ int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
 			      void *arg)
 {
 	struct ingest *in = arg;
-	struct plan pl = { .st = in->st, .cfg = in->cfg, .txn = txn,
-			   .now = (int64_t)time(NULL) };
-	struct event_extra x;
-	struct plan_result res;
-	enum rcpt_outcome out;
-	struct event ev;
-	struct rcpt r;
-	int rc;
 
-	rc = state_rcpt_get(in->st, txn, h->addr, &r);
-	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
-		rcpt_init(&r);
-	else if (rc)
-		return rc;
-	incident_held_event(h, &ev, &x);
-	out = ingest_apply_released(&r, &ev, &in->esc);
-	if (plan_suppresses(out)) {
-		rc = plan_enqueue(&pl, &r, h->addr, &ev, out, &res);
-		if (rc == 0)
-			rc = state_meta_add_u64(in->st, txn, "count.hard", 1);
-		if (rc)
-			return rc;
-		log_info("incident", "%s: hard bounce held by an incident "
-			 "applied (%s:%llu)", h->addr, h->reason.source,
-			 (unsigned long long)h->reason.line);
-	}
-	return state_rcpt_put(in->st, txn, h->addr, &r);
+	return held_apply(in->st, in->cfg, &in->esc, txn, h);
 }
 
 /* ingest_failed_txn - the file's record, failed (state_write_fn) */

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include "classify_override.h"
 #include "ingest_priv.h"
 #include "ingest_src.h"
 #include "rcpt.h"
@@ -39,6 +40,8 @@ struct ingest_commit {
 					   by ingest_apply_logged only) */
 	struct monitor_seal *seal;	/* what the monitor writes with the
 					   batch (NULL: no monitor) */
+	bool any_hit;			/* [classify] rules hit: */
+	uint64_t hits[CLASSIFY_RULES_MAX];	/* by rule, in the batch */
 	/* out: the events the log speaks of (in the batch, kept) */
 	const struct batch_event **logq;
 	size_t nlog, logcap;

@@ -37,6 +37,7 @@ struct ingest {
 	   before the first input, again after a failed commit */
 	struct monitor *mon;
 	bool mon_loaded;
+	struct classify_overrides *over; /* [classify] rules, compiled */
 };
 
 /* ingest_monitor_new - IN's monitor from its configuration (none when

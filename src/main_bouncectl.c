@@ -151,14 +151,27 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "bounces did not count toward escalation) and the hard bounces it\n"
 	  "held, then a summary line.  docs/CLASSIFY.md explains incidents.\n" },
 	{ "incident", cmd_incident, ctl_opts_incident, true,
-	  "show|discard ID [--format text|json]",
-	  "one incident: what it is and what it holds; drop what it holds",
+	  "show|release|discard ID [--format text|json]",
+	  "one incident: what it is and what it holds; apply or drop that",
 	  "show prints incident ID whole: its times, counts, the DSN texts it\n"
 	  "was seen by, and the hard bounces it holds now (address, time,\n"
-	  "status, text).  discard drops the hard bounces it holds for good\n"
-	  "(they were part of the block) and marks it discarded; a running\n"
-	  "bounced stops holding for it at its next commit.  Exit 67 when\n"
+	  "status, text).  release applies the hard bounces it holds now\n"
+	  "(the addresses are suppressed and the providers told, as for any\n"
+	  "hard bounce) and marks it released; discard drops them for good\n"
+	  "(they were part of the block) and marks it discarded.  A running\n"
+	  "bounced keeps either state at its next commit.  Exit 67 when\n"
 	  "there is no incident ID.\n" },
+	{ "classify", cmd_classify, ctl_opts_classify, false,
+	  "--dry-run [--format text|json]",
+	  "how many addresses a changed classification would change",
+	  "Judges the stored history again under the configuration given\n"
+	  "(-c NEW.conf: its [classify] category lists and rules) and prints\n"
+	  "how many addresses would change status, with a few examples and\n"
+	  "the rule behind each change; nothing is applied.  A hard address\n"
+	  "whose bounce is not hard under it would go back to soft or active;\n"
+	  "a soft or active one whose latest soft bounce is hard under it\n"
+	  "would become hard.  Escalations are re-judged by reevaluate.  A\n"
+	  "record keeps the category the rules of its time gave.\n" },
 	{ "graph", cmd_graph, ctl_opts_graph, false,
 	  "[--period day|week|month|year] [--out DIR]\n"
 	  "        [--format png|svg] [--width N] [--height N]",

@@ -40,6 +40,7 @@ OPTIONS = {
     'rates': ['--by', '--since', '--limit', '--format'],
     'incidents': ['--open', '--format'],
     'incident': ['--format'],
+    'classify': ['--dry-run', '--format'],
 }
 GLOBAL = ['--config', '--debug', '--quiet', '--help', '--version']
 

@@ -80,6 +80,11 @@ class TestBlock(IncidentCase):
         self.assertEqual(counters.get('incident.opened'), len(incs))
         self.assertEqual(counters.get('incident.closed'), len(incs))
         self.assertEqual(counters.get('held'), len(held))
+        # the S3150 rule named the cause of every block bounce
+        hits = {r['rule']: r['hits'] for r in stats['rules']}
+        self.assertGreaterEqual(hits['S3150 => policy-related'],
+                                sum(i['bounces'] for i in incs))
+        self.assertEqual(hits['spamhaus => spam-related'], 0)
 
     def test_without_incidents_the_block_escalates(self):
         """the same traffic with [incidents] off: what the feature saves"""
@@ -108,6 +113,105 @@ class TestBlock(IncidentCase):
                            i['closed'], i['held'], i['applied'],
                            i['dropped'])
                           for i in self.ctl_json('incidents')], incs)
+
+
+class TestClassifyDryRun(IncidentCase):
+    def test_dry_run_counts_what_a_rule_would_change(self):
+        files, x = self.generate('block')
+        self.process(*files)
+        before = self.ctl_json('list')
+        # under the configuration in force nothing changes
+        res = self.ctl_json('classify', '--dry-run')
+        self.assertEqual(res['would_change'], 0)
+        # a rule calling the block a dead mailbox would make every
+        # Microsoft address still active hard
+        self.write_config(classify={'rules': 'S3150 => bad-mailbox'})
+        res = self.ctl_json('classify', '--dry-run')
+        active_ms = [a for a in x['microsoft']
+                     if self.show(a)['status'] in ('active', 'soft')]
+        self.assertEqual(res['to_hard'], len(active_ms))
+        self.assertEqual(res['hard_to_soft'], 0)
+        self.assertEqual(res['by_rule'], [{'rule': 'S3150 => bad-mailbox',
+                                           'addresses': len(active_ms)}])
+        # and the hard bounces that made the held addresses hard are not
+        # hard when 5.5.0 texts are called a quota problem
+        self.write_config(classify={
+            'rules': 'mailbox unavailable => quota-issues'})
+        res = self.ctl_json('classify', '--dry-run')
+        self.assertEqual(res['hard_to_soft'],
+                         len(x['held']) - len(x['delivered_held']))
+        # nothing was applied
+        self.assertEqual(self.ctl_json('list'), before)
+        # without --dry-run: a usage error
+        self.assertRc(self.run_ctl('classify'), 64)
+
+
+class TestOperator(IncidentCase):
+    def open_incident(self):
+        """the block's first day and a half: the day-1 morning incident
+        is open with its twelve held hard bounces (the deliveries that
+        would drop four of them come at 09:30, later)"""
+        files, x = self.generate('block')
+        self.process(files[0])
+        # day 1 in two files: until 09:00, then the rest
+        cut = os.path.join(self.dir, 'acct-day1-morning.csv')
+        rest = os.path.join(self.dir, 'acct-day1-rest.csv')
+        with open(files[1]) as f, open(cut, 'w') as a, open(rest, 'w') as b:
+            for i, line in enumerate(f):
+                if i == 0:
+                    a.write(line)
+                    b.write(line)
+                elif line.split(',')[1] < '2026-11-03 09:00':
+                    a.write(line)
+                else:
+                    b.write(line)
+        self.process(cut)
+        files = [rest] + files[2:]
+        inc = [i for i in self.ctl_json('incidents', '--open')]
+        self.assertEqual(len(inc), 1, inc)
+        self.assertEqual(inc[0]['held'], len(x['held']))
+        for a in x['held']:
+            # their day-0 block bounces are soft (not counted), the
+            # hard one held
+            self.assertIn(self.show(a)['status'], ('active', 'soft'))
+        return files, x, inc[0]['id']  # FILES: what is left to take
+
+    def test_release_applies_what_it_holds(self):
+        files, x, iid = self.open_incident()
+        res = self.run_ctl('incident', 'release', iid)
+        self.assertRc(res, EX_OK)
+        self.assertIn('12 held hard bounces applied', res.out)
+        for a in x['held']:
+            rec = self.show(a)
+            self.assertEqual((rec['status'], rec['reason']['dsn_status']),
+                             ('hard', '5.5.0'), a)
+        inc = self.ctl_json('incident', 'show', iid)
+        self.assertEqual((inc['state'], inc['applied']), ('released', 12))
+        # the rest of the traffic applies nothing twice and keeps the
+        # operator's word
+        self.process(*files)
+        inc = self.ctl_json('incident', 'show', iid)
+        self.assertEqual((inc['state'], inc['applied']), ('released', 12))
+        self.assertEqual(self.ctl_json('stats')['counters']['hard'],
+                         len(x['held']) + len(x['hard_now']))
+
+    def test_discard_drops_what_it_holds(self):
+        files, x, iid = self.open_incident()
+        res = self.run_ctl('incident', 'discard', iid)
+        self.assertRc(res, EX_OK)
+        self.assertIn('12 held hard bounces dropped', res.out)
+        self.process(*files)
+        for a in x['held']:
+            self.assertIn(self.show(a)['status'], ('active', 'soft'), a)
+        inc = self.ctl_json('incident', 'show', iid)
+        self.assertEqual((inc['state'], inc['dropped']), ('discarded', 12))
+
+    def test_unknown_incident(self):
+        self.process(self.copy_sample(os.listdir(
+            os.path.join(os.path.dirname(DATA), '..', 'spool', 'acct'))[0]))
+        res = self.run_ctl('incident', 'release', '99')
+        self.assertRc(res, 67)
+        self.assertIn('incident 99: no such incident', res.err)
 
 
 if __name__ == '__main__':

@@ -110,6 +110,21 @@ class TestSamples(BouncedTestCase):
         self.assertEqual(rec['category'], 'bad-mailbox')
         self.assertEqual(rec['updated'], '2026-11-22T09:00:27Z')
 
+    def test_dsn_status_kept_as_written(self):
+        """PowerMTA writes dsnStatus with its text: kept whole, and the
+        code in it still decides (5.1.1: hard)"""
+        path = self.write_file('acct-status.csv',
+                               'type,timeLogged,rcpt,dsnStatus,dsnDiag,'
+                               'bounceCat\n'
+                               'b,2026-11-20 10:00:00+0000,ann@example.com,'
+                               '5.1.1 (bad destination mailbox address),'
+                               'smtp;550 5.1.1 <ann@example.com>: no such '
+                               'user,\n')
+        self.process(path)
+        rec = self.assertStatus('ann@example.com', 'hard')
+        self.assertEqual(rec['reason']['dsn_status'],
+                         '5.1.1 (bad destination mailbox address)')
+
     def test_header_sample_escalation(self):
         path = self.copy_sample(SAMPLE_HEADER)
         self.process(path)

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "classify.h"
+#include "classify_override.h"
 
 static char *hard[] = { "bad-mailbox", "bad-domain", "routing-errors",
 			"inactive-mailbox", NULL };
@@ -19,7 +20,8 @@ static char *soft[] = { "bad-configuration", "bad-connection", "content-related"
 			"quota-issues", "spam-related", "virus-related", NULL };
 static char *ignore[] = { "protocol-errors", NULL };
 static char *complaint[] = { "abuse", "fraud", "virus", NULL };
-static const struct classify_rules rules = { hard, soft, ignore, complaint };
+static const struct classify_rules rules = { hard, soft, ignore, complaint,
+					     NULL };
 
 static const struct {
 	enum event_kind kind;
@@ -96,6 +98,51 @@ static void test_table(void **state)
 	}
 }
 
+/* test_rules_set_the_category - a [classify] rule names the cause
+   before the lists decide, and says which rule it was */
+static void test_rules_set_the_category(void **state)
+{
+	struct classify_rules r = rules;
+	struct classify_overrides *o = NULL;
+	struct event ev;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
+			 0);
+	r.over = o;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_BOUNCE;
+	ev.bounce_cat = "bad-mailbox";
+	ev.dsn_status = "5.7.1";
+	ev.dsn_diag = "smtp;550 5.7.1 Unfortunately, messages from [192.0.2.10] "
+		      "weren't sent ... block list (S3150)";
+	classify_event(&r, &ev);
+	assert_int_equal(ev.klass, CLASS_SOFT);
+	assert_string_equal(ev.bounce_cat, "policy-related");
+	assert_string_equal(classify_overrides_text(o, ev.rule_hit - 1),
+			    "S3150 => policy-related");
+	/* a user unknown PowerMTA called a policy refusal: bad-mailbox */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_BOUNCE;
+	ev.bounce_cat = "policy-related";
+	ev.dsn_status = "5.1.1 (bad destination mailbox address)";
+	ev.dsn_diag = "smtp;550 5.1.1 <x@example.com>: User unknown";
+	classify_event(&r, &ev);
+	assert_int_equal(ev.klass, CLASS_HARD);
+	assert_string_equal(ev.bounce_cat, "bad-mailbox");
+	/* nothing matches: PowerMTA's category stands, no rule named */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_BOUNCE;
+	ev.bounce_cat = "quota-issues";
+	ev.dsn_diag = "smtp;552 5.2.2 Mailbox full";
+	classify_event(&r, &ev);
+	assert_int_equal(ev.klass, CLASS_SOFT);
+	assert_string_equal(ev.bounce_cat, "quota-issues");
+	assert_int_equal(ev.rule_hit, 0);
+	classify_overrides_free(o);
+}
+
 static void test_find_status(void **state)
 {
 	char out[16];
@@ -118,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_find_status),
+		cmocka_unit_test(test_rules_set_the_category),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
