@@ -86,6 +86,17 @@ enum ingest_status {
 
 struct ingest;
 
+/*
+ * ingest_clock - the worker has nothing to read at wall-clock time NOW:
+ * when the records are live (the newest within INGEST_CLOCK_LIVE of NOW),
+ * time passes for the incidents and alerts (quiet incidents close, their
+ * held bounces are applied; drained alerts clear), in a commit of its
+ * own; replayed history is left to its own record times.  0 or -errno
+ * (logged).
+ */
+#define INGEST_CLOCK_LIVE 86400
+int ingest_clock(struct ingest *in, int64_t now);
+
 /* ingest_new - a context over CFG and ST (both borrowed); NULL on ENOMEM */
 struct ingest *ingest_new(const struct config *cfg, struct state *st);
 void ingest_free(struct ingest *in);

@@ -167,6 +167,9 @@ void monitor_seal_free(struct monitor_seal *s);
    incidents close and drained alerts clear at the next commit */
 void monitor_advance(struct monitor *m, int64_t now);
 
+/* monitor_now - the newest record time fed (or advanced to) */
+int64_t monitor_now(const struct monitor *m);
+
 /* monitor_rates - the rate monitor (NULL when off), for views */
 struct rates *monitor_rates(struct monitor *m);
 

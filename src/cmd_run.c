@@ -75,6 +75,7 @@
 #include "state.h"
 
 #define RUN_TICK_MS 1000	/* the periodic tick */
+#define RUN_CLOCK_MS 60000	/* the clock moves the monitor on, idle */
 #define RUN_EXPIRE_MS (10 * 60 * 1000)	/* done/ swept this often */
 
 /* run_now_ms - the monotonic clock in ms */
@@ -372,6 +373,11 @@ static void run_tick_due(struct loop *l, void *arg)
 		run_expire(r);
 	run_mail_note(r, -1);
 	(void)run_notify(r);	/* a reload's, once the mail under way went */
+	/* with nothing to read, the clock moves incidents and alerts on */
+	if (run_now_ms() >= r->next_clock && r->in && !r->job) {
+		r->next_clock = run_now_ms() + RUN_CLOCK_MS;
+		(void)ingest_clock(r->in, (int64_t)time(NULL));
+	}
 	run_work_arm(r);
 	run_check_state(r);
 }

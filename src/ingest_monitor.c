@@ -97,3 +97,12 @@ int ingest_monitor_advance(struct ingest *in, int64_t now)
 	}
 	return rc;
 }
+
+int ingest_clock(struct ingest *in, int64_t now)
+{
+	if (!in->mon || ingest_monitor_ready(in) != 0 ||
+	    now - monitor_now(in->mon) > INGEST_CLOCK_LIVE ||
+	    now <= monitor_now(in->mon))
+		return 0;
+	return ingest_monitor_advance(in, now);
+}

@@ -595,6 +595,11 @@ void monitor_advance(struct monitor *m, int64_t now)
 		rates_advance(m->rates, m->now);
 }
 
+int64_t monitor_now(const struct monitor *m)
+{
+	return m->now;
+}
+
 struct rates *monitor_rates(struct monitor *m)
 {
 	return m->rates;

@@ -65,6 +65,7 @@ struct run {
 
 	/* the file being taken */
 	struct ingest_job *job;
+	int64_t next_clock;		/* run_now_ms of the next ingest_clock */
 	char *name;			/* in acct/ */
 	char *path;			/* acct/NAME */
 	char *retry_name;		/* the file whose reading failed... */

@@ -18,8 +18,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from harness import BouncedTestCase, DATA, EX_OK, summaries
+from test_run import RunTestCase, SLOW
 
 
 class IncidentCase(BouncedTestCase):
@@ -144,6 +146,44 @@ class TestClassifyDryRun(IncidentCase):
         self.assertEqual(self.ctl_json('list'), before)
         # without --dry-run: a usage error
         self.assertRc(self.run_ctl('classify'), 64)
+
+
+class TestClock(RunTestCase):
+    def test_worker_clock_closes_a_quiet_incident(self):
+        """live records: an incident open when the traffic stopped closes
+        by the worker's clock once quiet, and applies what it holds"""
+        now = int(time.time())
+        t0 = now - 3 * 3600          # the block ended 3 hours ago
+        stamp = lambda t: time.strftime('%Y-%m-%d %H:%M:%S+0000',
+                                        time.gmtime(t))
+        rows = ['type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,'
+                'dlvSourceIp,vmta']
+        for i in range(12):
+            rows.append('b,%s,news@example.com,ms%02d@hotmail.com,5.7.1,'
+                        '"smtp;550 5.7.1 blocked (S3150)",policy-related,'
+                        '192.0.2.10,ms-pool' % (stamp(t0 + i * 10), i))
+        rows.append('b,%s,news@example.com,gone@outlook.com,5.5.0,'
+                    '"smtp;550 5.5.0 mailbox unavailable",bad-mailbox,'
+                    '192.0.2.10,ms-pool' % stamp(t0 + 200))
+        path = self.write_file('acct-live.csv', '\n'.join(rows) + '\n')
+        self.process(path)
+        self.assertEqual(self.show('gone@outlook.com')['status'], 'active')
+        inc = self.ctl_json('incidents', '--open')
+        self.assertEqual([(i['held'], i['state']) for i in inc],
+                         [(1, 'open')])
+        # the worker starts with nothing to read: its clock runs
+        p = self.start('-q')
+        try:
+            self.wait_for(lambda: self.ctl_json('incidents', '--open') == [],
+                          30 * SLOW, 'the quiet incident never closed')
+        finally:
+            self.stop(p)
+        inc = self.ctl_json('incident', 'show', inc[0]['id'])
+        self.assertEqual((inc['state'], inc['applied']), ('closed', 1))
+        # closed two quiet hours after its last sender-side bounce
+        self.assertEqual(inc['closed'], time.strftime(
+            '%Y-%m-%dT%H:%M:%SZ', time.gmtime(t0 + 110 + 7200)))
+        self.assertEqual(self.show('gone@outlook.com')['status'], 'hard')
 
 
 class TestOperator(IncidentCase):
