@@ -1,7 +1,7 @@
 /*
  * ctl.h - the internal API of bouncectl: its subcommands (one cmd_<name>
  * function each, called from the dispatch table in main_bouncectl.c), the
- * plumbing they share (ctl_util.c) and the output encodings of records
+ * plumbing they share (ctl_common.c) and the output encodings of records
  * (ctl_json.c: JSON objects, RFC 3339 times, CSV fields, terminal-safe text).
  *
  * Every command declares its options in a table (struct cli_opt, the
@@ -341,7 +341,7 @@ enum ctl_where ctl_file_where(const struct config *cfg, const char *key,
 const char *ctl_where_text(enum ctl_where w, const char *where, char *buf,
 			   size_t len);
 
-/* ---- ctl_util.c: plumbing shared by the commands ---- */
+/* ---- ctl_common.c: plumbing shared by the commands ---- */
 
 enum ctl_format {
 	CTL_FMT_TEXT = 1 << 0,

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "ingest_apply.h"
+#include "ingest_commit.h"
 #include "ingest_priv.h"
 #include "log.h"
 #include "monitor.h"

@@ -1,5 +1,5 @@
 /*
- * ingest_apply.h - the commit step of ingest: one batch, with the
+ * ingest_commit.h - the commit step of ingest: one batch, with the
  * position of its input, in one write transaction.
  *
  * The core (ingest.c) hands over a batch, where the input is and what
@@ -12,8 +12,8 @@
  * struct ingest_commit it is given: the core may run it in a thread of
  * its own (ingest_committer.c) while it reads on.
  */
-#ifndef BOUNCED_INGEST_APPLY_H
-#define BOUNCED_INGEST_APPLY_H
+#ifndef BOUNCED_INGEST_COMMIT_H
+#define BOUNCED_INGEST_COMMIT_H
 
 #include <stdbool.h>
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "notify_queue.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 #include "state.h"
 
 #define NOTIFY_SEQ "notify.seq"

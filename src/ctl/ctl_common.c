@@ -1,5 +1,5 @@
 /*
- * ctl_util.c - plumbing shared by the bouncectl commands: opening the
+ * ctl_common.c - plumbing shared by the bouncectl commands: opening the
  * state (never creating it), usage errors, --format values, the ADDR
  * argument, LMDB keys as C strings.
  *

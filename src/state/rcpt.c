@@ -32,7 +32,7 @@
 #include <strings.h>
 
 #include "rcpt.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 
 static const char *const rcpt_status_names[RCPT_STATUS_COUNT] = {
 	[RCPT_ACTIVE] = "active",

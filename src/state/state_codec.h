@@ -1,5 +1,5 @@
 /*
- * rcpt_codec.h - little-endian byte writer and bounds-checked reader shared
+ * state_codec.h - little-endian byte writer and bounds-checked reader shared
  * by the record codecs (rcpt.c, file_rec.c, state.c).  Private to src/.
  *
  * The writer never writes past CAP: once a value does not fit it sets
@@ -7,8 +7,8 @@
  * Every reader function returns 0, or -1 (position unchanged) when the
  * value does not fit in what remains.
  */
-#ifndef BOUNCED_RCPT_CODEC_H
-#define BOUNCED_RCPT_CODEC_H
+#ifndef BOUNCED_STATE_CODEC_H
+#define BOUNCED_STATE_CODEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

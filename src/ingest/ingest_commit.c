@@ -1,5 +1,5 @@
 /*
- * ingest_apply.c - the commit step (ingest_apply.h): one batch, with its
+ * ingest_commit.c - the commit step (ingest_commit.h): one batch, with its
  * input's position, in a single LMDB write transaction: recipients,
  * counters and the files record.
  *
@@ -20,7 +20,7 @@
 #include "config.h"
 #include "held_apply.h"
 #include "incident_store.h"
-#include "ingest_apply.h"
+#include "ingest_commit.h"
 #include "log.h"
 #include "plan.h"
 #include "rcpt_rules.h"

@@ -1,5 +1,5 @@
 /*
- * event.c - names of event kinds and classes, for logs and output.
+ * event_names.c - names of event kinds and classes, for logs and output.
  */
 #include "event.h"
 

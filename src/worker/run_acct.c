@@ -1,5 +1,5 @@
 /*
- * run_take.c - how `bounced run` takes the files of the spool: one at a
+ * run_acct.c - how `bounced run` takes the files of the spool: one at a
  * time, oldest first, in steps of about RUN_SLICE_MS (ingest_step) so the
  * loop serves signals and the network between them, however large the
  * file.  A file's batches are committed as they fill; the end of the file

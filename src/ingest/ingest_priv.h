@@ -1,6 +1,6 @@
 /*
  * ingest_priv.h - the ingest context, shared by the core (ingest.c), the
- * commit step (ingest_apply.c) and the operator's mail it queues
+ * commit step (ingest_commit.c) and the operator's mail it queues
  * (ingest_notify.c): what one struct ingest holds for every input it
  * takes, and the capped per-line messages of one input.
  */

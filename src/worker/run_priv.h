@@ -3,7 +3,7 @@
  *
  * cmd_run.c is the command (options, lock, start, the loop's callbacks:
  * signals, names, the tick, the ingest slices, shutdown; exit);
- * run_take.c takes the files of the spool one at a time, in bounded
+ * run_acct.c takes the files of the spool one at a time, in bounded
  * steps, and decides where each goes (done/ or failed/); run_reload.c is
  * SIGHUP.
  */

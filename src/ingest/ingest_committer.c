@@ -14,7 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "ingest_apply.h"
+#include "ingest_commit.h"
 #include "ingest_committer.h"
 
 struct ingest_committer {

@@ -1,5 +1,5 @@
 /*
- * ingest_committer.h - the commit step of ingest (ingest_apply.c) in a
+ * ingest_committer.h - the commit step of ingest (ingest_commit.c) in a
  * thread of its own, so that reading and parsing go on while a batch is
  * written: at most one commit in flight, posted and waited for by the
  * core (ingest.c), which touches neither the state nor the posted batch

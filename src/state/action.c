@@ -33,7 +33,7 @@
 #include <string.h>
 
 #include "action.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 
 /* action_op_name - the operation as logs, tools and the webhook name it */
 const char *action_op_name(uint8_t op)

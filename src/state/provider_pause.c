@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "provider_pause.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 #include "state.h"
 
 #define PAUSE_VERSION 1

@@ -17,7 +17,7 @@
  *   signals     SIGTERM/SIGINT stop, SIGHUP reloads (run_reload.c)
  *   names       a file or mail arrived: queued, and the work timer armed
  *   work timer  armed at 0 while a file or mail waits (at the end of an
- *               error's pause otherwise): a slice of ingest (run_take.c,
+ *               error's pause otherwise): a slice of ingest (run_acct.c,
  *               run_mail.c), then a dispatcher step is asked for (what the
  *               slice committed goes out at once) and reloaded parts are
  *               swapped in when safe

@@ -47,7 +47,7 @@
 
 #include "errmsg.h"
 #include "log.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 #include "state.h"
 
 #define STATE_MAP_INITIAL ((size_t)256 << 20)

@@ -1,7 +1,7 @@
 /*
  * incident_store.c - incidents and the hard bounces they hold, in the
  * LMDB tables "incident" and "held" (incident_store.h).  Records are
- * versioned little-endian layouts written with rcpt_codec.h, never struct
+ * versioned little-endian layouts written with state_codec.h, never struct
  * dumps.
  */
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <glib.h>
 
 #include "incident_store.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 #include "rcpt_rules.h"
 
 #define INCIDENT_CODEC_VERSION 1

@@ -9,7 +9,7 @@
  *                  is classified (classify_event: here, and nowhere
  *                  else), counted and batched; a batch is committed when
  *                  due (batch-records, batch-interval, a stream's writer
- *                  pausing) and at the end (ingest_apply.c, which gets
+ *                  pausing) and at the end (ingest_commit.c, which gets
  *                  the source's position and returns its counts)
  *   ingest_end     what the input gave; everything freed
  *
@@ -40,7 +40,7 @@
 
 #include "classify_override.h"
 #include "config.h"
-#include "ingest_apply.h"
+#include "ingest_commit.h"
 #include "ingest_committer.h"
 #include "ingest_input.h"
 #include "ingest_priv.h"

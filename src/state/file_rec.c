@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "rcpt.h"
-#include "rcpt_codec.h"
+#include "state_codec.h"
 
 /* file_rec_encode - F into BUF (CAP bytes); *LEN set to the bytes used */
 int file_rec_encode(const struct file_rec *f, uint8_t *buf, size_t cap,
