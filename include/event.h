@@ -85,6 +85,7 @@ struct event {
 	uint32_t src_hash;	/* monitor_source_hash of its source, 0 none */
 	uint64_t held;		/* a hard bounce held by this incident */
 	uint64_t released;	/* a held bounce this incident released */
+	uint64_t mon_gen;	/* monitor_gen after it was fed */
 	uint16_t rule_hit;	/* the [classify] rule that set bounce_cat,
 				   its index + 1 (0: none) */
 };

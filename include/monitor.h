@@ -156,9 +156,11 @@ struct monitor_seal;
 struct monitor_seal *monitor_seal(struct monitor *m);
 int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 			MDB_txn *txn);
-/* monitor_seal_in_incident - monitor_in_incident as of the seal */
+/* monitor_seal_in_incident - monitor_in_incident as the monitor knew it
+   when the record it returned generation GEN for (monitor_gen) was read:
+   so that a soft bounce is judged the same wherever its batch ends */
 bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
-			      const char *addr, int64_t t);
+			      const char *addr, int64_t t, uint64_t gen);
 void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
 		       bool committed);
 void monitor_seal_free(struct monitor_seal *s);
@@ -166,6 +168,10 @@ void monitor_seal_free(struct monitor_seal *s);
 /* monitor_advance - time passes to NOW (no record for a while): quiet
    incidents close and drained alerts clear at the next commit */
 void monitor_advance(struct monitor *m, int64_t now);
+
+/* monitor_gen - how many incidents opened or closed in this run: an
+   event takes the value after it was fed */
+uint64_t monitor_gen(const struct monitor *m);
 
 /* monitor_now - the newest record time fed (or advanced to) */
 int64_t monitor_now(const struct monitor *m);

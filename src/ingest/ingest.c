@@ -395,6 +395,7 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	if (ev->klass == CLASS_SOFT || ev->klass == CLASS_HARD)
 		ev->src_hash = monitor_source_hash(monitor_source(ev));
 	ev->held = monitor_feed(in->mon, ev);
+	ev->mon_gen = monitor_gen(in->mon);
 	rc = batch_add(in->batch, ev);
 	/* hard bounces held by an incident this record closed: applied
 	   right after it */
@@ -405,6 +406,7 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 
 		incident_held_event(&rel[i].h, &r, &x);
 		r.released = rel[i].id;
+		r.mon_gen = ev->mon_gen;
 		rc = batch_add(in->batch, &r);
 	}
 	return rc;

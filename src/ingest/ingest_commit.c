@@ -116,6 +116,7 @@ static int ingest_log_later(struct ingest_try *t, const struct batch_event *be)
 struct ingest_discount {
 	const struct monitor_seal *seal;
 	const char *addr;
+	uint64_t gen;		/* of the event being applied */
 };
 
 /* ingest_discounted - escalation.discounted over a struct ingest_discount */
@@ -123,7 +124,7 @@ static bool ingest_discounted(uint32_t src, int64_t t, void *arg)
 {
 	const struct ingest_discount *d = arg;
 
-	return monitor_seal_in_incident(d->seal, src, d->addr, t);
+	return monitor_seal_in_incident(d->seal, src, d->addr, t, d->gen);
 }
 
 /* ingest_discount_for - ESC: the context's escalation, with ADDR's soft
@@ -137,6 +138,7 @@ static void ingest_discount_for(const struct ingest_try *t, const char *addr,
 		return;
 	da->seal = t->c->seal;
 	da->addr = addr;
+	da->gen = 0;
 	esc->discounted = ingest_discounted;
 	esc->discount_arg = da;
 }
@@ -224,6 +226,7 @@ static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
 			ingest_count_outcome(c, be->outcome);
 			continue;
 		}
+		da.gen = be->ev.mon_gen;
 		if (be->ev.released)
 			be->outcome = held_apply_released(&r, &be->ev, &esc);
 		else

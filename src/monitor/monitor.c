@@ -211,6 +211,8 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 	mi = g_new0(struct mon_incident, 1);
 	mi->inc = *inc;
 	mi->src_hash = monitor_source_hash(inc->source);
+	mi->open_gen = 0;
+	mi->close_gen = inc->state == INCIDENT_ST_OPEN ? UINT64_MAX : 0;
 	if (inc->state == INCIDENT_ST_OPEN && x->m->detect) {
 		if (!incident_detect_open(x->m->detect, inc->source,
 					  inc->dest))
@@ -361,6 +363,8 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 		size_t n, i;
 
 		mi = g_new0(struct mon_incident, 1);
+		mi->open_gen = ++m->gen;
+		mi->close_gen = UINT64_MAX;
 		mi->inc.id = m->next_id++;
 		mi->inc.state = INCIDENT_ST_OPEN;
 		g_strlcpy(mi->inc.source, t->source, sizeof(mi->inc.source));
@@ -404,6 +408,7 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 	if (t->attempts > mi->inc.attempts)
 		mi->inc.attempts = t->attempts;
 	mi->dirty = mi->closing = true;
+	mi->close_gen = ++m->gen;
 	mon_release_all(m, mi);
 }
 
@@ -593,6 +598,11 @@ void monitor_advance(struct monitor *m, int64_t now)
 	g_array_set_size(m->released, 0);
 	if (m->rates)
 		rates_advance(m->rates, m->now);
+}
+
+uint64_t monitor_gen(const struct monitor *m)
+{
+	return m->gen;
 }
 
 int64_t monitor_now(const struct monitor *m)

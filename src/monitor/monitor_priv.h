@@ -16,6 +16,9 @@
 struct mon_incident {
 	struct incident inc;	/* as fed (a closed one: as sealed) */
 	uint32_t src_hash;
+	uint64_t open_gen;	/* the monitor's generation when it opened
+				   (0: before this run) */
+	uint64_t close_gen;	/* ... when it closed (UINT64_MAX: open) */
 	bool dirty;		/* changed since the last seal */
 	bool closing;		/* closed since the last seal: release */
 	bool opened;		/* opened since the last seal */
@@ -41,6 +44,7 @@ struct monitor {
 	struct rates *rates;
 	GPtrArray *incidents;	/* struct mon_incident *, by id */
 	uint64_t next_id;	/* the next incident id */
+	uint64_t gen;		/* incidents opened or closed this run */
 	int64_t now;		/* the newest record time */
 	struct monitor_seal *cur; /* monitor_commit's, until committed */
 	GArray *drops;		/* struct mon_drop since the last seal */
@@ -60,7 +64,8 @@ struct seal_inc {
 struct seal_span {
 	uint32_t src_hash;
 	char dest[INCIDENT_KEY_MAX];
-	int64_t first, end;	/* end INT64_MAX: open */
+	int64_t first, close;	/* close: when it closed (if it did) */
+	uint64_t open_gen, close_gen;	/* see struct mon_incident */
 };
 
 struct monitor_seal {

@@ -84,8 +84,9 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 		sp.src_hash = mi->src_hash;
 		g_strlcpy(sp.dest, mi->inc.dest, sizeof(sp.dest));
 		sp.first = mi->inc.first_time;
-		sp.end = mi->inc.state == INCIDENT_ST_OPEN ? INT64_MAX :
-							     mi->inc.close_time;
+		sp.close = mi->inc.close_time;
+		sp.open_gen = mi->open_gen;
+		sp.close_gen = mi->close_gen;
 		g_array_append_val(s->spans, sp);
 	}
 	s->next_id = m->next_id;
@@ -103,7 +104,7 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 }
 
 bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
-			      const char *addr, int64_t t)
+			      const char *addr, int64_t t, uint64_t gen)
 {
 	const char *dest;
 	guint i;
@@ -117,8 +118,12 @@ bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
 		const struct seal_span *sp =
 			&g_array_index(s->spans, struct seal_span, i);
 
-		if (sp->src_hash == src && t >= sp->first && t <= sp->end &&
-		    strcmp(sp->dest, dest) == 0)
+		/* as the monitor knew it when the record of GEN was read:
+		   opened by then, and closed by then or not */
+		int64_t end = sp->close_gen <= gen ? sp->close : INT64_MAX;
+
+		if (sp->src_hash == src && sp->open_gen <= gen &&
+		    t >= sp->first && t <= end && strcmp(sp->dest, dest) == 0)
 			return true;
 	}
 	return false;
