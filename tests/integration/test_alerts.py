@@ -22,6 +22,8 @@ suppressions gets none of those.
 import calendar
 import collections
 import csv
+import email
+import email.policy
 import fnmatch
 import glob
 import json
@@ -35,7 +37,7 @@ from harness import BouncedTestCase, DATA, EX_OK
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-from fake import webhook  # noqa: E402
+from fake import smtp, webhook  # noqa: E402
 
 # the default rules, as docs/CONFIG.md states them
 DEFAULT_RULES = (
@@ -408,6 +410,81 @@ class TestIncidentEvents(AlertsCase):
         self.assertEqual(sum(e['dropped'] for e in closed),
                          len(x['delivered_held']))
         self.assertTrue(sum(e['protected'] for e in closed) > 0)
+
+
+class TestOperatorMail(AlertsCase):
+    def mail_config(self, mode):
+        mta = smtp.SmtpFake().start()
+        self.addCleanup(mta.stop)
+        self.write_config(extra=(
+            '\n[notify]\nsmtp = %s\nfrom = bounced@mx1.example.com\n'
+            'to = postmaster@example.com\nmode = %s\nca-file = %s\n' %
+            (mta.url, mode, smtp.CERT)))
+        return mta
+
+    def texts(self, mta):
+        out = []
+        for m in mta.messages():
+            msg = email.message_from_bytes(m['data'],
+                                           policy=email.policy.default)
+            parts = list(msg.iter_parts())
+            out.append((msg['Subject'],
+                        parts[0].get_content().replace('\r\n', '\n'),
+                        parts[1].get_content()))
+        return out
+
+    def test_incidents_mailed_one_by_one_in_event_mode(self):
+        files, x = self.generate('block')
+        mta = self.mail_config('event')
+        self.process(*files)
+        incs = self.ctl_json('incidents')
+        # one mail per item: the incidents', and the alerts' of the
+        # blocked source's sender-side rate
+        mails = [m for m in self.texts(mta) if 'Incidents (1)' in m[1]]
+        self.assertEqual(len(mails), 2 * len(incs))
+        self.assertTrue(all('Alerts' not in m[1] for m in mails))
+        for inc in incs:
+            for what in ('opened', 'closed'):
+                head = '  * incident %d %s: %s to %s' % (
+                    inc['id'], what, x['source'], x['dest'])
+                got = [m for m in mails if head in m[1]]
+                self.assertEqual(len(got), 1, head)
+                subject, text, html = got[0]
+                self.assertIn('1 incident event', subject)
+                self.assertIn('Incidents (1)', text)
+                self.assertIn('First text: smtp;550 5.7.1', text)
+                self.assertIn('S3150', text)
+                self.assertIn('<h3>Incidents (1)</h3>', html)
+                if what == 'closed':
+                    self.assertIn('%d addresses protected' %
+                                  inc['protected'], text)
+                    self.assertIn('%d hard bounces held: %d applied, %d '
+                                  'dropped' % (inc['held'], inc['applied'],
+                                               inc['dropped']), text)
+
+    def test_alerts_in_the_digest(self):
+        files, _ = self.generate('spikes')
+        m = Model(parse_rules(DEFAULT_RULES))
+        for f in files:
+            for rec in read_records(f):
+                m.feed(rec)
+        mta = self.mail_config('digest')
+        self.process(*files)
+        mails = self.texts(mta)
+        self.assertEqual(len(mails), 1)
+        subject, text, html = mails[0]
+        n = len(m.transitions)
+        self.assertIn('%d alert events' % n, subject)
+        self.assertIn('Alerts (%d)' % n, text)
+        self.assertIn('<h3>Alerts (%d)</h3>' % n, html)
+        for w in m.transitions:
+            self.assertIn('  * alert %s: %s %s' % (
+                w['event'].split('.')[1], w['dimension'], w['name']), text)
+            self.assertIn('      Record: %s:%d' % (
+                os.path.join(os.path.dirname(files[0]), w['file']),
+                w['line']), text)
+        self.assertIn('Rule: complaint-rate > 0.3% over 24h per destination '
+                      'min 1000', text)
 
 
 if __name__ == '__main__':
