@@ -257,14 +257,15 @@ class AlertsCase(BouncedTestCase):
             expect = json.load(f)
         return sorted(glob.glob(os.path.join(out, 'acct-*.csv'))), expect
 
-    def start_hook(self, events):
+    def start_hook(self, events, extra=''):
         hook = webhook.WebhookFake(secret='s3cret')
         hook.start()
         self.addCleanup(hook.stop)
         self.write_config(extra=(
             '\n[provider hook]\ntype = webhook\nurl = %s/events\n'
             'secret = s3cret\nsenders = *\nevents = %s\n'
-            'retry-min = 50ms\nretry-max = 200ms\n' % (hook.url, events)))
+            'retry-min = 50ms\nretry-max = 200ms\n' % (hook.url, events)) +
+            extra)
         return hook
 
 
@@ -374,10 +375,23 @@ class TestAlerts(AlertsCase):
 class TestIncidentEvents(AlertsCase):
     def test_block_posts_each_incident_opened_and_closed(self):
         files, x = self.generate('block')
-        hook = self.start_hook('incidents')
+        prom = os.path.join(self.dir, 'bounced.prom')
+        hook = self.start_hook('incidents', '\n[metrics]\ntextfile = %s\n'
+                               % prom)
         self.process(*files)
         incs = {i['id']: i for i in self.ctl_json('incidents')}
         self.assertTrue(incs)
+        # the textfile counts them, none open at the end
+        with open(prom) as f:
+            text = f.read()
+        self.assertIn('bounced_incidents_total{event="opened"} %d\n'
+                      % len(incs), text)
+        self.assertIn('bounced_incidents_total{event="closed"} %d\n'
+                      % len(incs), text)
+        self.assertIn('bounced_incidents_open 0\n', text)
+        stats = self.ctl_json('stats')['counters']
+        self.assertIn('bounced_alerts_total{event="raised"} %d\n'
+                      % stats.get('alert.raised', 0), text)
         got = hook.events()
         # only incident events: suppressions are left out of `events`
         self.assertEqual(sorted({e['event'] for e in got}),
