@@ -17,8 +17,10 @@
 #include "event.h"
 #include "rcpt.h"
 
-#define ACTION_CODEC_VERSION 2	/* 1 is still read (no flags) */
-#define ACTION_ENCODED_MAX 4096
+#define ACTION_CODEC_VERSION 3	/* 1 (no flags) and 2 (no payload) are
+				   still read */
+#define ACTION_ENCODED_MAX 8192
+#define ACTION_PAYLOAD_MAX 3072	/* an OP_EVENT's JSON object, NUL included */
 #define ACTION_ID_MAX 64	/* list / subscriber / campaign identifiers */
 
 /* flags */
@@ -46,6 +48,10 @@ struct action {
 	uint8_t flags;		/* ACTION_F_* */
 	struct rcpt_reason ev;	/* the record behind it (time, file, line, DSN …) */
 	char last_error[256];	/* why the last attempt failed */
+	/* OP_EVENT: the event as a JSON object (incident.opened ...), made
+	   when it happened; its addr is a key naming it ("incident:3",
+	   "alert:RULE:NAME"), not an address.  "" for other operations */
+	char payload[ACTION_PAYLOAD_MAX];
 	/* not stored (the codec leaves it out): the address a provider
 	   found for a subscriber known by its ids only, set by parse() for
 	   the dispatcher to record (dispatch_commit.c) */

@@ -79,6 +79,11 @@ struct metrics_snapshot {
 	uint64_t v[METRICS_N_DS];	/* totals; v[METRICS_QUEUE] = outbox */
 	uint64_t records;		/* count.records */
 	uint64_t dead;			/* entries of the dead table */
+	/* the monitor: count.incident.opened / .closed, count.alert.raised
+	   / .cleared, and the incidents open now (the incident table) */
+	uint64_t incidents_opened, incidents_closed;
+	uint64_t alerts_raised, alerts_cleared;
+	uint64_t incidents_open;
 };
 
 /*

@@ -36,9 +36,18 @@
  * that are not UTF-8 and with control characters (all shown as '?' or a
  * blank).  Times are unix seconds, 0 = unknown.
  */
+/*
+ * An incident or an alert (kind "incident", "alert") uses the fields so:
+ * time the record time of the transition; feedback_type "opened" /
+ * "closed" or "raised" / "cleared"; reporting_domain what it is about
+ * ("192.0.2.10 to microsoft", "destination yahoo"); orig_subject the
+ * incident's first DSN text or the alert's rule; results its counts;
+ * source "incident 3" or the record (FILE:LINE) that crossed the line.
+ */
 struct notify_item {
 	int64_t time;			/* when bounced took it */
-	char kind[16];			/* "complaint", "unsubscribe", "bounce" */
+	char kind[16];			/* "complaint", "unsubscribe", "bounce",
+					   "provider", "incident", "alert" */
 	char addr[ADDR_MAX + 1];	/* the recipient */
 	char feedback_type[32];		/* ARF Feedback-Type (complaints) */
 	char reporting_domain[256];	/* who reported it */

@@ -55,6 +55,8 @@ enum rcpt_op {
 	OP_UNSUBSCRIBE = 1,	/* unsubscribe from every list */
 	OP_BOUNCE = 2,		/* record a bounce (hard or soft) */
 	OP_COMPLAINT = 3,	/* unsubscribe after a complaint */
+	OP_EVENT = 4,		/* post a monitor event (incident, alert):
+				   the action's payload, no recipient */
 };
 
 struct rcpt_action {

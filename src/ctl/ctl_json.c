@@ -41,6 +41,7 @@ const char *ctl_op_name(uint8_t op)
 	case OP_UNSUBSCRIBE: return "unsubscribe";
 	case OP_BOUNCE: return "bounce";
 	case OP_COMPLAINT: return "complaint";
+	case OP_EVENT: return "event";
 	}
 	return "unknown";
 }

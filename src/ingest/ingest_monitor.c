@@ -37,6 +37,8 @@ void ingest_monitor_new(struct ingest *in)
 		.rates_top = cfg->rates_top,
 	};
 	struct monitor_hooks h = {
+		.incident = ingest_monitor_on_incident,
+		.alert = ingest_monitor_on_alert,
 		.release = ingest_apply_release_held,
 		.arg = in,
 	};

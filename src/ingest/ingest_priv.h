@@ -53,6 +53,14 @@ int ingest_monitor_advance(struct ingest *in, int64_t now);
    there is none); 0 or -errno (logged) */
 int ingest_monitor_ready(struct ingest *in);
 
+/* the monitor's hooks (ingest_monitor_hooks.c): an incident opened or
+   closed, an alert raised or cleared, logged and queued for the webhooks
+   (ARG: the struct ingest) */
+void ingest_monitor_on_incident(const struct incident *inc, bool opened,
+				void *arg);
+void ingest_monitor_on_alert(const struct rates_transition *t,
+			     const struct alert_rule *rule, void *arg);
+
 /* the per-line messages of one input, capped (log.h): bad lines,
    unrouted suppressions, dry-run actions; a stream's hourly window */
 struct ingest_caps {

@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "atomic_file.h"
+#include "incident_store.h"
 #include "metrics.h"
 #include "outbox.h"
 #include "state.h"
@@ -62,6 +63,39 @@ int metrics_meta_get(struct state *st, MDB_txn *txn, const char *name,
 	return rc;
 }
 
+/* metrics_open_incident - count INC when it is open (incident_cb_t) */
+static int metrics_open_incident(const struct incident *inc, void *arg)
+{
+	uint64_t *n = arg;
+
+	if (inc->state == INCIDENT_ST_OPEN)
+		(*n)++;
+	return 0;
+}
+
+/* metrics_read_monitor - the monitor's counters and open incidents */
+static int metrics_read_monitor(struct state *st, MDB_txn *txn,
+				struct metrics_snapshot *s)
+{
+	int rc;
+
+	rc = metrics_meta_get(st, txn, "count.incident.opened",
+			      &s->incidents_opened);
+	if (rc == 0)
+		rc = metrics_meta_get(st, txn, "count.incident.closed",
+				      &s->incidents_closed);
+	if (rc == 0)
+		rc = metrics_meta_get(st, txn, "count.alert.raised",
+				      &s->alerts_raised);
+	if (rc == 0)
+		rc = metrics_meta_get(st, txn, "count.alert.cleared",
+				      &s->alerts_cleared);
+	if (rc == 0)
+		rc = incident_foreach(st, txn, metrics_open_incident,
+				      &s->incidents_open);
+	return rc;
+}
+
 int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s)
 {
 	unsigned i;
@@ -74,6 +108,8 @@ int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s)
 			return rc;
 	}
 	rc = metrics_meta_get(st, txn, "count.records", &s->records);
+	if (rc == 0)
+		rc = metrics_read_monitor(st, txn, s);
 	if (rc)
 		return rc;
 	rc = outbox_counts(st, txn, &s->v[METRICS_QUEUE], &s->dead);
@@ -140,6 +176,23 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 		g_string_append_printf(o, "bounced_fbl_set_aside_total"
 				       "{kind=\"%s\"} %" PRIu64 "\n",
 				       aside[i].kind, s->v[aside[i].ds]);
+	metrics_family(o, "bounced_incidents_total", "counter",
+		       "Sender-side incidents (a source blocked at a "
+		       "destination) opened and closed.");
+	g_string_append_printf(o, "bounced_incidents_total{event=\"opened\"} "
+			       "%" PRIu64 "\n", s->incidents_opened);
+	g_string_append_printf(o, "bounced_incidents_total{event=\"closed\"} "
+			       "%" PRIu64 "\n", s->incidents_closed);
+	metrics_family(o, "bounced_incidents_open", "gauge",
+		       "Sender-side incidents open now.");
+	g_string_append_printf(o, "bounced_incidents_open %" PRIu64 "\n",
+			       s->incidents_open);
+	metrics_family(o, "bounced_alerts_total", "counter",
+		       "Rate alerts ([alerts] rules) raised and cleared.");
+	g_string_append_printf(o, "bounced_alerts_total{event=\"raised\"} "
+			       "%" PRIu64 "\n", s->alerts_raised);
+	g_string_append_printf(o, "bounced_alerts_total{event=\"cleared\"} "
+			       "%" PRIu64 "\n", s->alerts_cleared);
 	metrics_family(o, "bounced_outbox_actions", "gauge",
 		       "Provider actions waiting in the outbox.");
 	g_string_append_printf(o, "bounced_outbox_actions %" PRIu64 "\n",

@@ -15,16 +15,24 @@
 
 static const char *const kind_title[NOTIFY_KIND_COUNT] = {
 	"Complaints", "Unsubscribes", "Bounces", "Provider notices",
-	"Other events",
+	"Incidents", "Alerts", "Other events",
 };
 static const char *const kind_one[NOTIFY_KIND_COUNT] = {
 	"complaint", "unsubscribe", "bounce", "provider notice",
-	"other event",
+	"incident event", "alert event", "other event",
 };
 static const char *const kind_many[NOTIFY_KIND_COUNT] = {
 	"complaints", "unsubscribes", "bounces", "provider notices",
-	"other events",
+	"incident events", "alert events", "other events",
 };
+
+/* nb_monitor - whether IT is an incident or an alert */
+static bool nb_monitor(const struct notify_item *it)
+{
+	enum notify_kind k = notify_kind_of(it);
+
+	return k == NOTIFY_KIND_INCIDENT || k == NOTIFY_KIND_ALERT;
+}
 
 /* nb_counts - "3 complaints, 1 unsubscribe" into S ("nothing to report"
    when every count is 0) */
@@ -98,6 +106,25 @@ static void nbt_campaign(GString *s, const struct notify_view *v)
 	nbt_line(s, "List page", v->list_link);
 }
 
+/* nbt_monitor - an incident or alert as a block of lines:
+     * incident 3 opened: 192.0.2.10 to microsoft  at TIME
+           First text: ...
+           Counts: ... */
+static void nbt_monitor(GString *s, const struct notify_item *it,
+			const struct notify_view *v)
+{
+	bool inc = notify_kind_of(it) == NOTIFY_KIND_INCIDENT;
+
+	g_string_append_printf(s, "  * %s %s: %s%s%s\n",
+			       inc ? v->source : "alert", v->feedback_type,
+			       v->reporting_domain, *v->time ? "  at " : "",
+			       v->time);
+	nbt_line(s, inc ? "First text" : "Rule", v->orig_subject);
+	nbt_line(s, inc ? "Counts" : "Rate", v->results);
+	if (!inc)
+		nbt_line(s, "Record", v->source);
+}
+
 /* nbt_item - one item as a block of lines */
 static void nbt_item(GString *s, const struct notify_item *it,
 		     const char *web_url)
@@ -105,6 +132,11 @@ static void nbt_item(GString *s, const struct notify_item *it,
 	struct notify_view v;
 
 	notify_view_init(&v, it, web_url);
+	if (nb_monitor(it)) {
+		nbt_monitor(s, it, &v);
+		notify_view_release(&v);
+		return;
+	}
 	g_string_append_printf(s, "  * %s%s%s\n", *v.addr ? v.addr :
 			       "(address unknown)", *v.time ? "  at " : "",
 			       v.time);
@@ -204,6 +236,30 @@ static void nbh_campaign(GString *s, const struct notify_view *v)
 	nbh_pair(s, &first, "provider", v->provider);
 }
 
+/* nbh_monitor - an incident's or alert's row: time, what, about, text
+   or rule, counts or rate (and the record) */
+static void nbh_monitor(GString *s, const struct notify_item *it,
+			const struct notify_view *v)
+{
+	bool inc = notify_kind_of(it) == NOTIFY_KIND_INCIDENT, first = true;
+
+	g_string_append(s, "<tr><td>");
+	nbh_text(s, v->time);
+	g_string_append(s, "</td><td>");
+	nbh_text(s, inc ? v->source : "alert");
+	g_string_append(s, " ");
+	nbh_text(s, v->feedback_type);
+	g_string_append(s, "</td><td>");
+	nbh_text(s, v->reporting_domain);
+	g_string_append(s, "</td><td>");
+	nbh_text(s, v->orig_subject);
+	g_string_append(s, "</td><td>");
+	nbh_pair(s, &first, NULL, v->results);
+	if (!inc)
+		nbh_pair(s, &first, "record", v->source);
+	g_string_append(s, "</td></tr>\n");
+}
+
 /* nbh_item - one table row */
 static void nbh_item(GString *s, const struct notify_item *it,
 		     const char *web_url)
@@ -212,6 +268,11 @@ static void nbh_item(GString *s, const struct notify_item *it,
 	bool first = true;
 
 	notify_view_init(&v, it, web_url);
+	if (nb_monitor(it)) {
+		nbh_monitor(s, it, &v);
+		notify_view_release(&v);
+		return;
+	}
 	g_string_append(s, "<tr><td>");
 	nbh_text(s, v.time);
 	g_string_append(s, "</td><td>");
@@ -262,12 +323,22 @@ GString *notify_body_html(const struct notify_doc *d)
 		if (d->count[k] == 0)
 			continue;
 		g_string_append_printf(s, "<h3>%s (%zu)</h3>\n<table border=\"1\""
-				       " cellpadding=\"4\" cellspacing=\"0\">\n"
-				       "<tr><th>Time</th><th>Address</th>"
-				       "<th>Feedback</th><th>Subject</th>"
-				       "<th>Campaign</th><th>List</th>"
-				       "<th>Results</th></tr>\n",
+				       " cellpadding=\"4\" cellspacing=\"0\">\n",
 				       kind_title[k], d->count[k]);
+		if (k == NOTIFY_KIND_INCIDENT)
+			g_string_append(s, "<tr><th>Time</th><th>Incident</th>"
+					"<th>Source to destination</th>"
+					"<th>First text</th><th>Counts</th>"
+					"</tr>\n");
+		else if (k == NOTIFY_KIND_ALERT)
+			g_string_append(s, "<tr><th>Time</th><th>Alert</th>"
+					"<th>About</th><th>Rule</th>"
+					"<th>Rate</th></tr>\n");
+		else
+			g_string_append(s, "<tr><th>Time</th><th>Address</th>"
+					"<th>Feedback</th><th>Subject</th>"
+					"<th>Campaign</th><th>List</th>"
+					"<th>Results</th></tr>\n");
 		for (i = 0; i < d->n && listed < d->max_items; i++) {
 			if ((int)notify_kind_of(&d->items[i]) != k)
 				continue;

@@ -17,6 +17,8 @@ enum notify_kind {
 	NOTIFY_KIND_BOUNCE,
 	NOTIFY_KIND_PROVIDER,		/* a provider paused, resumed, or
 					   saying something about an address */
+	NOTIFY_KIND_INCIDENT,		/* an incident opened or closed */
+	NOTIFY_KIND_ALERT,		/* an alert raised or cleared */
 	NOTIFY_KIND_OTHER,
 	NOTIFY_KIND_COUNT,
 };

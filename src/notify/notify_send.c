@@ -169,8 +169,11 @@ static void ns_results(struct notify_sender *ns, MDB_txn *txn,
 	struct rcpt r;
 	uint32_t i;
 
-	/* a provider's notice carries its own text */
-	if (strncmp(it->kind, "provider", sizeof(it->kind)) == 0)
+	/* a provider's notice, an incident and an alert carry their own
+	   text */
+	if (strncmp(it->kind, "provider", sizeof(it->kind)) == 0 ||
+	    strncmp(it->kind, "incident", sizeof(it->kind)) == 0 ||
+	    strncmp(it->kind, "alert", sizeof(it->kind)) == 0)
 		return;
 	s = g_string_new(NULL);
 	if (state_rcpt_get(ns->st, txn, it->addr, &r) == 0) {

@@ -17,7 +17,8 @@
 enum notify_kind notify_kind_of(const struct notify_item *it)
 {
 	static const char *const names[] = { "complaint", "unsubscribe",
-					     "bounce", "provider" };
+					     "bounce", "provider",
+					     "incident", "alert" };
 	size_t len = strnlen(it->kind, sizeof(it->kind));
 	size_t i;
 

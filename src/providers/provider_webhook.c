@@ -11,7 +11,10 @@
  * "complaint", "unsubscribe", ...), time RFC 3339 UTC of the record's time
  * (null when unknown) and operation the action's operation name.  With a
  * secret, X-Bounced-Signature: sha256=<lower-case hex HMAC-SHA256 of the
- * raw body keyed with the secret>.
+ * raw body keyed with the secret>.  A monitor event (OP_EVENT: an incident
+ * opened or closed, an alert raised or cleared) posts the JSON object the
+ * action carries (monitor_event.c) with "id" added.  Suppressions are
+ * posted only to a webhook whose events include them.
  *
  * Error policy: strings from the record are made valid UTF-8 (invalid
  * bytes become U+FFFD) so the body is always JSON.  2xx is done; 408 is
@@ -165,12 +168,44 @@ out:
 	return rc;
 }
 
+/* webhook_event_json - the monitor event A carries, with its "id"; NULL
+   with ERR when the payload is not a JSON object */
+static cJSON *webhook_event_json(const struct action *a, char *err,
+				 size_t errlen)
+{
+	cJSON *o = cJSON_ParseWithLength(a->payload,
+					 strnlen(a->payload,
+						 sizeof(a->payload)));
+
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errlen, "the event of %s is not a JSON object",
+			 a->addr);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "id");
+	if (!cJSON_AddNumberToObject(o, "id", (double)a->root)) {
+		cJSON_Delete(o);
+		snprintf(err, errlen, "cannot build the JSON event: out of "
+			 "memory");
+		return NULL;
+	}
+	return o;
+}
+
 /* webhook_build - POST the event of A */
 static int webhook_build(struct provider *p, struct action *a, int64_t now,
 			 struct http_req *req, char *err, size_t errlen)
 {
+	cJSON *o;
+
 	(void)now;
-	return webhook_post(p, webhook_json(a), req, err, errlen);
+	if (a->op != OP_EVENT)
+		return webhook_post(p, webhook_json(a), req, err, errlen);
+	o = webhook_event_json(a, err, errlen);
+	if (!o)
+		return -1;
+	return webhook_post(p, o, req, err, errlen);
 }
 
 /* webhook_probe - POST an event "test" (id "test-NOW", nothing else):
@@ -243,13 +278,15 @@ static void webhook_release(struct provider *p)
 	p->priv = NULL;
 }
 
-/* webhook_route - every suppression, and every soft bounce as an event */
+/* webhook_route - every suppression, and every soft bounce as an event,
+   when its events include suppressions */
 static int webhook_route(const struct config_provider *p,
 			 const struct event *ev, enum rcpt_outcome o,
 			 struct route_op *op)
 {
-	(void)p;
 	(void)ev;
+	if (!(p->events & WEBHOOK_EVENT_SUPPRESSIONS))
+		return 0;
 	return route_plain(o, true, op);
 }
 
@@ -260,13 +297,16 @@ static bool webhook_uid_actor(const struct action *a)
 	return true;
 }
 
-/* webhook_describe - "posted EVENT ADDR" */
+/* webhook_describe - "posted EVENT ADDR" (a monitor event: "posted
+   event KEY") */
 static bool webhook_describe(const struct action *a, long status,
 			     unsigned spawned, char *buf, size_t len)
 {
 	(void)status;
 	(void)spawned;
-	snprintf(buf, len, "posted %s %s", event_class_name(a->klass), a->addr);
+	snprintf(buf, len, "posted %s %s",
+		 a->op == OP_EVENT ? "event" : event_class_name(a->klass),
+		 a->addr);
 	return true;
 }
 

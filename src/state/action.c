@@ -14,12 +14,13 @@
  *   ev: i64 time, u8 kind, u64 line, str source, category, dsn_status,
  *       dsn_diag, orig, vmta, job_id
  *   str last_error
- *   u8  flags (ACTION_F_*)                       version 2 only
+ *   u8  flags (ACTION_F_*)                       version 2 and later
+ *   str payload (OP_EVENT's JSON)                version 3 only
  *
  * where "str" is a u16 length and that many bytes, no NUL.  Version 1
  * (no flags) is still read: a hard bounce of it was the one that
  * suppressed its address (ACTION_F_SUPPRESS), as every bounce record of
- * that version was.
+ * that version was.  Versions 1 and 2 have no payload (read as "").
  *
  * Error policy: the encoder refuses actions it could not decode again
  * (-EINVAL: an operation or event class out of range) and short buffers
@@ -45,6 +46,8 @@ const char *action_op_name(uint8_t op)
 		return "bounce";
 	case OP_COMPLAINT:
 		return "complaint";
+	case OP_EVENT:
+		return "event";
 	default:
 		return "?";
 	}
@@ -53,7 +56,7 @@ const char *action_op_name(uint8_t op)
 /* action_valid - the fields with a closed set of values are in range */
 static bool action_valid(uint8_t op, uint8_t klass)
 {
-	return op >= OP_UNSUBSCRIBE && op <= OP_COMPLAINT &&
+	return op >= OP_UNSUBSCRIBE && op <= OP_EVENT &&
 	       klass <= CLASS_FEEDBACK_OTHER;
 }
 
@@ -88,6 +91,7 @@ int action_encode(const struct action *a, uint8_t *buf, size_t cap,
 	rcpt_reason_put(&w, &a->ev);
 	PUT_STR(&w, a->last_error);
 	codec_put_u8(&w, a->flags);
+	PUT_STR(&w, a->payload);
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
@@ -126,7 +130,7 @@ int action_decode(const uint8_t *buf, size_t len, struct action *a)
 	memset(a, 0, sizeof(*a));
 	if (buf == NULL || codec_get_u8(&rd, &version))
 		goto fail;
-	if (version != ACTION_CODEC_VERSION && version != 1) {
+	if (version < 1 || version > ACTION_CODEC_VERSION) {
 		rc = -EPROTO;
 		goto fail;
 	}
@@ -145,6 +149,8 @@ int action_decode(const uint8_t *buf, size_t len, struct action *a)
 				   strcmp(a->bounce_type, "hard") == 0 ?
 			   ACTION_F_SUPPRESS : 0;
 	else if (codec_get_u8(&rd, &a->flags))
+		goto fail;
+	if (version >= 3 && GET_STR(&rd, a->payload))
 		goto fail;
 	if (rd.pos != rd.len)	/* trailing garbage */
 		goto fail;

@@ -64,6 +64,13 @@ class WebhookFake(fakelib.FakeServer):
         """The JSON bodies received so far, oldest first."""
         return [e['json'] for e in self.get_data()['events']]
 
+    def events_of(self, prefix):
+        """The JSON bodies whose "event" starts with PREFIX ('incident.',
+        'alert.raised'), oldest first."""
+        return [e for e in self.events()
+                if isinstance(e, dict) and
+                str(e.get('event', '')).startswith(prefix)]
+
     def handle(self, req, entry):
         if req.method != 'POST':
             return fakelib.json_response(405, {'error': 'POST only'},

@@ -503,7 +503,8 @@ class TestCrash(RunTestCase):
         self.hook_config(fake, bounced={'batch-records': 5000},
                          senders=';'.join(self.ORIGS),
                          concurrency=self.CONCURRENCY,
-                         extra='complaints = false\nlists = false\n')
+                         extra='complaints = false\nlists = false\n'
+                         'events = suppressions\n')
 
     def offset(self, key):
         res = self.run_ctl('files', '--format', 'json')

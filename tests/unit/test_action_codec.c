@@ -63,6 +63,7 @@ static void fill_max(struct action *a)
 	FILL(a->ev.job_id, 13);
 	FILL(a->last_error, 14);
 	a->flags = 0xff;
+	FILL(a->payload, 15);
 }
 
 /* assert_action_equal - field by field, so a failure names the field */
@@ -94,6 +95,7 @@ static void assert_action_equal(const struct action *a, const struct action *b)
 	assert_string_equal(a->ev.job_id, b->ev.job_id);
 	assert_string_equal(a->last_error, b->last_error);
 	assert_int_equal(a->flags, b->flags);
+	assert_string_equal(a->payload, b->payload);
 }
 
 /* encode_max - the max-filled action, encoded */
@@ -109,8 +111,8 @@ static size_t encode_max(uint8_t *buf, size_t cap)
 
 /* fixed part: version, id, root, provider len, op, step, klass, attempts,
    created, due; then 5 + 7 + 1 string lengths and ev's time, kind, line;
-   flags */
-#define MIN_LEN (1 + 8 + 8 + 2 + 3 + 4 + 8 + 8 + 2 * 13 + 8 + 1 + 8 + 1)
+   flags, the payload's length */
+#define MIN_LEN (1 + 8 + 8 + 2 + 3 + 4 + 8 + 8 + 2 * 13 + 8 + 1 + 8 + 1 + 2)
 
 static void test_roundtrip_min(void **state)
 {
@@ -140,7 +142,8 @@ static void test_roundtrip_max(void **state)
 	len = encode_max(buf, sizeof(buf));
 	/* every string at its capacity, well within the bound */
 	assert_int_equal(len, MIN_LEN + 31 + 254 + 3 * 63 + 7 +
-			 255 + 63 + 63 + 511 + 255 + 63 + 127 + 255);
+			 255 + 63 + 63 + 511 + 255 + 63 + 127 + 255 +
+			 ACTION_PAYLOAD_MAX - 1);
 	assert_true(len <= ACTION_ENCODED_MAX);
 	assert_int_equal(action_decode(buf, len, &b), 0);
 	assert_action_equal(&a, &b);
@@ -199,7 +202,7 @@ static void test_encode_refuses_bad_action(void **state)
 		uint8_t op, klass;
 	} cases[] = {
 		{ 0, CLASS_HARD },
-		{ OP_COMPLAINT + 1, CLASS_HARD },
+		{ OP_EVENT + 1, CLASS_HARD },
 		{ 0xff, CLASS_HARD },
 		{ OP_BOUNCE, CLASS_FEEDBACK_OTHER + 1 },
 		{ OP_BOUNCE, 0xff },
@@ -265,15 +268,45 @@ static void test_version1(void **state)
 	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), "hard");
 	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
 	buf[0] = 1;
-	assert_int_equal(action_decode(buf, len - 1, &d), 0);
+	assert_int_equal(action_decode(buf, len - 3, &d), 0);
 	assert_int_equal(d.flags, ACTION_F_SUPPRESS);
 	/* a version 1 value with a byte more is not one */
-	assert_int_equal(action_decode(buf, len, &d), -EINVAL);
+	assert_int_equal(action_decode(buf, len - 2, &d), -EINVAL);
 	rcpt_set_str(a.bounce_type, sizeof(a.bounce_type), "soft");
 	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
 	buf[0] = 1;
-	assert_int_equal(action_decode(buf, len - 1, &d), 0);
+	assert_int_equal(action_decode(buf, len - 3, &d), 0);
 	assert_int_equal(d.flags, 0);
+}
+
+/* test_version2 - an action written before payloads existed is read
+   with an empty payload; an event's payload round-trips in version 3 */
+static void test_version2(void **state)
+{
+	uint8_t buf[ACTION_ENCODED_MAX];
+	struct action a, d;
+	size_t len;
+
+	(void)state;
+	fill_min(&a);
+	a.op = OP_COMPLAINT;
+	a.flags = ACTION_F_SUPPRESS;
+	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
+	buf[0] = 2;
+	assert_int_equal(action_decode(buf, len - 2, &d), 0);
+	assert_int_equal(d.flags, ACTION_F_SUPPRESS);
+	assert_string_equal(d.payload, "");
+	assert_int_equal(action_decode(buf, len - 1, &d), -EINVAL);
+	fill_min(&a);
+	a.op = OP_EVENT;
+	rcpt_set_str(a.addr, sizeof(a.addr), "incident:3");
+	rcpt_set_str(a.payload, sizeof(a.payload),
+		     "{\"event\":\"incident.opened\"}");
+	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[0], ACTION_CODEC_VERSION);
+	assert_int_equal(action_decode(buf, len, &d), 0);
+	assert_int_equal(d.op, OP_EVENT);
+	assert_string_equal(d.payload, "{\"event\":\"incident.opened\"}");
 }
 
 static void test_every_truncation(void **state)
@@ -337,7 +370,7 @@ static void test_corrupt_fields(void **state)
 		int two;
 	} cases[] = {
 		{ OFF_OP, 0, 0, 0 },			/* no operation */
-		{ OFF_OP, OP_COMPLAINT + 1, 0, 0 },	/* unknown one */
+		{ OFF_OP, OP_EVENT + 1, 0, 0 },	/* unknown one */
 		{ OFF_KLASS, CLASS_FEEDBACK_OTHER + 1, 0, 0 },
 		{ 17, 0xff, 0xff, 1 },			/* provider: past end */
 		{ 17, 32, 0, 1 },			/* dst too small */
@@ -373,8 +406,9 @@ static void test_op_names(void **state)
 		{ OP_UNSUBSCRIBE, "unsubscribe" },
 		{ OP_BOUNCE, "bounce" },
 		{ OP_COMPLAINT, "complaint" },
+		{ OP_EVENT, "event" },
 		{ 0, "?" },
-		{ OP_COMPLAINT + 1, "?" },
+		{ OP_EVENT + 1, "?" },
 		{ 0xff, "?" },
 	};
 	size_t i;
@@ -396,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_encode_unterminated_string),
 		cmocka_unit_test(test_wrong_version),
 		cmocka_unit_test(test_version1),
+		cmocka_unit_test(test_version2),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_trailing_garbage),
 		cmocka_unit_test(test_corrupt_fields),

@@ -619,6 +619,11 @@ static void test_textfile_format(void **state)
 		s.v[i] = 10 + i;
 	s.records = 99;
 	s.dead = 2;
+	s.incidents_opened = 5;
+	s.incidents_closed = 4;
+	s.incidents_open = 1;
+	s.alerts_raised = 7;
+	s.alerts_cleared = 6;
 	o = metrics_textfile_format(&s, 1795000000);
 	assert_string_equal(o->str,
 		"# HELP bounced_records_total Accounting records and list lines taken.\n"
@@ -648,6 +653,19 @@ static void test_textfile_format(void **state)
 		"bounced_fbl_set_aside_total{kind=\"auth-report\"} 21\n"
 		"bounced_fbl_set_aside_total{kind=\"forward\"} 22\n"
 		"bounced_fbl_set_aside_total{kind=\"not-ours\"} 23\n"
+		"# HELP bounced_incidents_total Sender-side incidents (a source "
+		"blocked at a destination) opened and closed.\n"
+		"# TYPE bounced_incidents_total counter\n"
+		"bounced_incidents_total{event=\"opened\"} 5\n"
+		"bounced_incidents_total{event=\"closed\"} 4\n"
+		"# HELP bounced_incidents_open Sender-side incidents open now.\n"
+		"# TYPE bounced_incidents_open gauge\n"
+		"bounced_incidents_open 1\n"
+		"# HELP bounced_alerts_total Rate alerts ([alerts] rules) raised "
+		"and cleared.\n"
+		"# TYPE bounced_alerts_total counter\n"
+		"bounced_alerts_total{event=\"raised\"} 7\n"
+		"bounced_alerts_total{event=\"cleared\"} 6\n"
 		"# HELP bounced_outbox_actions Provider actions waiting in the outbox.\n"
 		"# TYPE bounced_outbox_actions gauge\n"
 		"bounced_outbox_actions 24\n"

@@ -369,6 +369,63 @@ static void test_http_req_header(void **state)
 	http_req_clear(NULL);
 }
 
+/* test_build_monitor_event - an OP_EVENT posts its payload with the
+   root id added (a stale "id" in it replaced); a payload that is not a
+   JSON object is a permanent failure */
+static void test_build_monitor_event(void **state)
+{
+	struct config_provider cfg = test_cfg(URL, "k");
+	struct http_req req;
+	struct action a;
+	char err[256];
+	cJSON *o;
+
+	(void)state;
+	test_action(&a);
+	a.op = OP_EVENT;
+	a.klass = CLASS_IGNORE;
+	snprintf(a.addr, sizeof(a.addr), "incident:3");
+	snprintf(a.payload, sizeof(a.payload),
+		 "{\"id\":7,\"event\":\"incident.opened\",\"incident\":3,"
+		 "\"samples\":[\"550 5.7.1 (S3150)\"]}");
+	assert_int_equal(build(&cfg, &a, &req, err, sizeof(err)), 0);
+	o = cJSON_Parse(req.body);
+	assert_non_null(o);
+	assert_int_equal(cJSON_GetObjectItem(o, "id")->valuedouble, 40);
+	assert_string_equal(cJSON_GetObjectItem(o, "event")->valuestring,
+			    "incident.opened");
+	assert_int_equal(cJSON_GetObjectItem(o, "incident")->valuedouble, 3);
+	assert_null(cJSON_GetObjectItem(o, "address"));
+	assert_non_null(header_value(&req, "X-Bounced-Signature"));
+	cJSON_Delete(o);
+	http_req_clear(&req);
+
+	snprintf(a.payload, sizeof(a.payload), "[1,2]");
+	assert_int_equal(build(&cfg, &a, &req, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "incident:3"));
+}
+
+/* test_route_events - suppressions go only to a webhook whose events
+   include them */
+static void test_route_events(void **state)
+{
+	struct config_provider cfg = test_cfg(URL, NULL);
+	struct event ev;
+	struct route_op op;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	memset(&op, 0, sizeof(op));
+	cfg.events = WEBHOOK_EVENTS_ALL;
+	assert_int_equal(provider_webhook_ops.route(&cfg, &ev, OUT_HARD, &op),
+			 1);
+	cfg.events = WEBHOOK_EVENT_INCIDENTS | WEBHOOK_EVENT_ALERTS;
+	assert_int_equal(provider_webhook_ops.route(&cfg, &ev, OUT_HARD, &op),
+			 0);
+	assert_int_equal(provider_webhook_ops.route(&cfg, &ev, OUT_SOFT, &op),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +434,8 @@ int main(void)
 		cmocka_unit_test(test_build_signature),
 		cmocka_unit_test(test_build_hostile),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_build_monitor_event),
+		cmocka_unit_test(test_route_events),
 		cmocka_unit_test(test_init_url),
 		cmocka_unit_test(test_provider_new_unknown_type),
 		cmocka_unit_test(test_http_req_header),

@@ -33,6 +33,7 @@ static struct config_provider mk(enum provider_type t, char **senders)
 	p.lists = true;
 	p.hard_action = ACT_BOTH;
 	p.soft_action = ACT_BOUNCE;
+	p.events = WEBHOOK_EVENTS_ALL;
 	return p;
 }
 

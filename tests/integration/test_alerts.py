@@ -1,0 +1,506 @@
+"""test_alerts.py - what operators hear of alerts and incidents.
+
+Two days of generated traffic (tests/data/gen_traffic.py spikes: a
+complaint spike at yahoo.com, a bounce spike on campaign autumn-2, a
+trickle of both everywhere) are taken by `bounced process` with a webhook
+provider.  A model written here, independent of the C code, reads the
+generated records itself and computes the windows of the default [alerts]
+rules (docs/CONFIG.md) record by record: which alert is raised and
+cleared, at which record (file:line), with which counts, volume and top
+causes.  The test compares it with:
+  - the alert.raised / alert.cleared events the fake webhook received,
+  - the alert lines of the log, in order;
+then takes the same traffic in two halves, a separate `bounced process`
+per file on one state (a restart between them), and expects the same
+alerts and the same `bouncectl rates` counts (none lost or doubled).
+
+Incidents: the generated four-day block (gen_traffic.py block) posts one
+incident.opened and one incident.closed per stored incident, with the
+counts `bouncectl incidents` shows; a webhook whose events leave out
+suppressions gets none of those.
+"""
+import calendar
+import collections
+import csv
+import email
+import email.policy
+import fnmatch
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+from harness import BouncedTestCase, DATA, EX_OK
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+from fake import smtp, webhook  # noqa: E402
+
+# the default rules, as docs/CONFIG.md states them
+DEFAULT_RULES = (
+    'complaint-rate > 0.1% over 24h per destination min 1000; '
+    'complaint-rate > 0.3% over 24h per destination min 1000; '
+    'bounce-rate > 5% over 1h per campaign min 500; '
+    'bounce-rate > 10% over 1h per campaign min 500; '
+    'complaint-rate > 0.1% over 24h per campaign min 1000; '
+    'sender-rate > 20% over 1h per source min 200')
+CLEAR_FRACTION = 0.8
+DIMS = ('campaign', 'destination', 'source', 'sender')
+# the default domain groups (docs/CLASSIFY.md, [incidents] domain-groups)
+GROUPS = (
+    ('gmail', ('gmail.com', 'googlemail.com')),
+    ('microsoft', ('outlook.*', 'hotmail.*', 'live.*', 'msn.com',
+                   'windowslive.com')),
+    ('yahoo', ('yahoo.*', 'ymail.com', 'rocketmail.com', 'aol.*', 'aim.com',
+               'verizon.net')),
+)
+HARD_CATEGORIES = ('bad-mailbox', 'bad-domain', 'routing-errors',
+                   'inactive-mailbox')
+# the causes an alert names, in the order ties are broken
+CAUSE_ORDER = (
+    'bad-mailbox', 'bad-domain', 'inactive-mailbox', 'quota-issues',
+    'no-answer-from-host', 'bad-connection', 'bad-configuration',
+    'content-related', 'invalid-sender', 'message-expired',
+    'policy-related', 'protocol-errors', 'relaying-issues',
+    'routing-errors', 'spam-related', 'virus-related', 'other', 'complaint')
+RULE_RE = re.compile(r'^(?P<metric>[a-z-]+) (?P<op>>=?) (?P<thr>[0-9.]+)'
+                     r'(?P<pct>%?) over (?P<n>\d+)(?P<unit>[mhd]) per '
+                     r'(?P<dim>[a-z]+) min (?P<min>\d+)$')
+
+
+def parse_rules(spec):
+    rules = []
+    for text in (r.strip() for r in spec.split(';')):
+        m = RULE_RE.match(text)
+        assert m, text
+        thr = float(m['thr']) / (100.0 if m['pct'] else 1.0)
+        over = int(m['n']) * {'m': 60, 'h': 3600, 'd': 86400}[m['unit']]
+        rules.append({'text': text, 'metric': m['metric'],
+                      'or_equal': m['op'] == '>=', 'threshold': thr,
+                      'over': over, 'dim': m['dim'],
+                      'min': int(m['min'])})
+    return rules
+
+
+def destination(addr):
+    dom = addr.rsplit('@', 1)[1].lower()
+    for name, pats in GROUPS:
+        if any(fnmatch.fnmatchcase(dom, p) for p in pats):
+            return name
+    return dom
+
+
+def rate_of(rule, c):
+    """(rate, volume) of RULE's metric over counts C"""
+    attempts = c['deliveries'] + c['hard'] + c['soft']
+    num, den = {
+        'complaint-rate': (c['complaints'], c['deliveries']),
+        'bounce-rate': (c['hard'], attempts),
+        'soft-rate': (c['soft'], attempts),
+        'sender-rate': (c['sender'], attempts),
+    }[rule['metric']]
+    return (num / den if den else 0.0), den
+
+
+class Window:
+    """The records of one name over the last SPAN seconds, as the rules
+    count them: a window over an hour or less is whole minutes (the
+    record's minute and the ones before), a longer one whole hours."""
+
+    COUNTERS = ('deliveries', 'hard', 'soft', 'sender', 'complaints')
+
+    def __init__(self, over):
+        if over > 3600:
+            self.unit, self.k = 3600, -(-over // 3600)
+        else:
+            self.unit, self.k = 60, min(-(-over // 60), 60)
+        self.q = collections.deque()
+        self.sum = dict.fromkeys(self.COUNTERS, 0)
+
+    def add(self, slot, counts):
+        self.q.append((slot, counts))
+        for k, v in counts.items():
+            self.sum[k] += v
+
+    def head(self, t):
+        """the window ends with T's slot: records before it leave"""
+        slot = t // self.unit
+        while self.q and self.q[0][0] <= slot - self.k:
+            _, counts = self.q.popleft()
+            for k, v in counts.items():
+                self.sum[k] -= v
+
+
+class Model:
+    """Alerts of RULES over records fed in reading order."""
+
+    def __init__(self, rules):
+        self.rules = rules
+        self.names = {}         # (dim, name) -> state
+        self.transitions = []
+
+    def state(self, dim, name):
+        key = (dim, name)
+        if key not in self.names:
+            self.names[key] = {
+                'win': {r['over']: Window(r['over']) for r in self.rules
+                        if r['dim'] == dim},
+                'raised': set(), 'causes': collections.defaultdict(
+                    collections.Counter),
+                'last': 0, 'totals': dict.fromkeys(Window.COUNTERS, 0)}
+        return self.names[key]
+
+    def feed(self, rec):
+        counts = dict.fromkeys(Window.COUNTERS, 0)
+        counts[rec['what']] = 1
+        if rec['sender_side']:
+            counts['sender'] = 1
+        for dim in DIMS:
+            name = rec['names'].get(dim)
+            if not name:
+                continue
+            st = self.state(dim, name)
+            st['last'] = max(st['last'], rec['time'])
+            for k, v in counts.items():
+                st['totals'][k] += v
+            for w in st['win'].values():
+                w.head(st['last'])
+                w.add(rec['time'] // w.unit, counts)
+            if rec['what'] != 'deliveries':
+                st['causes'][rec['time'] // 3600][rec['cause']] += 1
+            self.judge(dim, name, st, rec)
+
+    def top_causes(self, st):
+        hour = st['last'] // 3600
+        total = collections.Counter()
+        for h in (hour - 1, hour):
+            total.update(st['causes'].get(h, {}))
+        ranked = sorted(total.items(),
+                        key=lambda kv: (-kv[1], CAUSE_ORDER.index(kv[0])))
+        return [{'cause': c, 'count': n} for c, n in ranked[:3]]
+
+    def judge(self, dim, name, st, rec):
+        for i, rule in enumerate(self.rules):
+            if rule['dim'] != dim:
+                continue
+            c = dict(st['win'][rule['over']].sum)
+            rate, volume = rate_of(rule, c)
+            was = i in st['raised']
+            if volume < rule['min'] or volume == 0:
+                up = False
+            elif not was:
+                up = rate >= rule['threshold'] if rule['or_equal'] else \
+                    rate > rule['threshold']
+            else:
+                up = rate >= rule['threshold'] * CLEAR_FRACTION
+            if up == was:
+                continue
+            (st['raised'].add if up else st['raised'].discard)(i)
+            self.transitions.append({
+                'event': 'alert.raised' if up else 'alert.cleared',
+                'rule': rule['text'], 'dimension': dim, 'name': name,
+                'rate': rate, 'volume': volume, 'counts': c,
+                'causes': self.top_causes(st),
+                'time': time.strftime('%Y-%m-%dT%H:%M:%SZ',
+                                      time.gmtime(rec['time'])),
+                'file': rec['file'], 'line': rec['line']})
+
+
+def read_records(path):
+    """the records of accounting file PATH as the model counts them"""
+    out = []
+    with open(path, newline='') as f:
+        rows = csv.reader(f)
+        header = next(rows)
+        for line, row in enumerate(rows, start=2):
+            r = dict(zip(header, row))
+            assert r['timeLogged'].endswith('+0000'), r
+            t = calendar.timegm(time.strptime(r['timeLogged'][:19],
+                                              '%Y-%m-%d %H:%M:%S'))
+            kind = r['type']
+            if kind == 'd':
+                what, cause = 'deliveries', None
+            elif kind == 'b':
+                assert r['bounceCat'] in HARD_CATEGORIES, r
+                what, cause = 'hard', r['bounceCat']
+            elif kind == 'f':
+                assert r['feedbackType'] == 'abuse', r
+                what, cause = 'complaints', 'complaint'
+            else:
+                continue
+            out.append({
+                'time': t, 'what': what, 'cause': cause,
+                'sender_side': False, 'file': os.path.basename(path),
+                'line': line,
+                'names': {'campaign': r['jobId'],
+                          'destination': destination(r['rcpt']),
+                          'source': r['dlvSourceIp'] or r['vmta'],
+                          'sender': r['orig'].rsplit('@', 1)[1]}})
+    return out
+
+
+ALERT_LOG_RE = re.compile(
+    r"alert (?P<what>raised|cleared): '(?P<rule>[^']+)': (?P<dim>\S+) "
+    r"(?P<name>\S+) at [0-9.]+% of (?P<volume>\d+) .* by record "
+    r"(?P<file>\S+):(?P<line>\d+)$")
+
+
+class AlertsCase(BouncedTestCase):
+    def generate(self, kind):
+        out = os.path.join(self.dir, 'traffic')
+        subprocess.run([sys.executable, os.path.join(DATA, 'gen_traffic.py'),
+                        kind, out], check=True)
+        with open(os.path.join(out, 'expect.json')) as f:
+            expect = json.load(f)
+        return sorted(glob.glob(os.path.join(out, 'acct-*.csv'))), expect
+
+    def start_hook(self, events, extra=''):
+        hook = webhook.WebhookFake(secret='s3cret')
+        hook.start()
+        self.addCleanup(hook.stop)
+        self.write_config(extra=(
+            '\n[provider hook]\ntype = webhook\nurl = %s/events\n'
+            'secret = s3cret\nsenders = *\nevents = %s\n'
+            'retry-min = 50ms\nretry-max = 200ms\n' % (hook.url, events)) +
+            extra)
+        return hook
+
+
+def comparable(e):
+    """an alert event (received or modelled) as compared"""
+    rec = e.get('record') or {}
+    return (e['time'], os.path.basename(rec.get('file', e.get('file', ''))),
+            rec.get('line', e.get('line')), e['event'], e['rule'],
+            e['dimension'], e['name'], e['volume'],
+            tuple(sorted(e['counts'].items())),
+            tuple((c['cause'], c['count']) for c in e['causes']))
+
+
+class TestAlerts(AlertsCase):
+    def model(self, files):
+        m = Model(parse_rules(DEFAULT_RULES))
+        for f in files:
+            for rec in read_records(f):
+                m.feed(rec)
+        return m
+
+    def rates(self):
+        got = self.ctl_json('rates', '--since', '2026-11-01 00:00:00',
+                            '--limit', '0')
+        return {d: sorted((r['name'], r['deliveries'], r['hard'], r['soft'],
+                           r['complaints']) for r in got[d]) for d in DIMS}
+
+    def assert_alerts(self, hook, m, log):
+        got = hook.events_of('alert.')
+        want = m.transitions
+        self.assertEqual(sorted(comparable(e) for e in got),
+                         sorted(comparable(e) for e in want))
+        for e in got:
+            self.assertIsInstance(e['id'], (int, float))
+            self.assertAlmostEqual(e['rate'], [
+                w['rate'] for w in want
+                if comparable(w) == comparable(e)][0], places=12)
+        self.assertEqual(len({e['id'] for e in got}), len(got))
+        # the log, in reading order
+        lines = [ALERT_LOG_RE.search(x) for x in log.splitlines()
+                 if ' alert: alert ' in x]
+        self.assertTrue(all(lines), log)
+        self.assertEqual(
+            [(x['what'], x['rule'], x['dim'], x['name'], int(x['volume']),
+              os.path.basename(x['file']), int(x['line'])) for x in lines],
+            [(w['event'].split('.')[1], w['rule'], w['dimension'],
+              w['name'], w['volume'], w['file'], w['line']) for w in want])
+        for x, line in zip(lines, (y for y in log.splitlines()
+                                   if ' alert: alert ' in y)):
+            self.assertIn('warning' if x['what'] == 'raised' else 'info',
+                          line)
+
+    def test_spikes_raise_and_clear_the_modelled_alerts(self):
+        files, expect = self.generate('spikes')
+        m = self.model(files)
+        # the story the traffic tells is in the model: both spikes raise
+        # their alerts, and every alert raised is cleared again
+        up = {(w['dimension'], w['name'], w['rule'].split()[0])
+              for w in m.transitions if w['event'] == 'alert.raised'}
+        for a in expect['alerts']:
+            self.assertIn((a['dimension'], a['name'], a['metric']), up)
+        self.assertIn(('destination', 'yahoo', 'complaint-rate'), up)
+        self.assertIn(('campaign', 'autumn-2', 'bounce-rate'), up)
+        self.assertEqual(
+            collections.Counter((w['dimension'], w['name'], w['rule'])
+                                for w in m.transitions
+                                if w['event'] == 'alert.raised'),
+            collections.Counter((w['dimension'], w['name'], w['rule'])
+                                for w in m.transitions
+                                if w['event'] == 'alert.cleared'))
+        hook = self.start_hook('alerts')
+        res = self.process(*files)
+        self.assert_alerts(hook, m, res.out + res.err)
+        # events = alerts: no suppression and no incident was posted
+        self.assertEqual(len(hook.events()), len(m.transitions))
+        self.assertEqual(self.ctl_json('queue'), [])
+        # the rates store holds every record once
+        rates = self.rates()
+        for d in DIMS:
+            self.assertEqual(rates[d], sorted(
+                (n, st['totals']['deliveries'], st['totals']['hard'],
+                 st['totals']['soft'], st['totals']['complaints'])
+                for (dim, n), st in m.names.items() if dim == d), d)
+
+    def test_two_halves_with_a_restart_give_the_same(self):
+        files, _ = self.generate('spikes')
+        self.assertEqual(len(files), 2)
+        m = self.model(files)
+        hook = self.start_hook('alerts')
+        log = ''
+        for f in files:
+            res = self.process(f)
+            log += res.out + res.err
+        self.assert_alerts(hook, m, log)
+        halves = self.rates()
+        # the same traffic at once, on a state of its own
+        self.state = os.path.join(self.dir, 'state2')
+        hook2 = self.start_hook('alerts')
+        self.process(*files)
+        self.assertEqual(self.rates(), halves)
+        self.assertEqual(sorted(comparable(e)
+                                for e in hook2.events_of('alert.')),
+                         sorted(comparable(e)
+                                for e in hook.events_of('alert.')))
+
+
+class TestIncidentEvents(AlertsCase):
+    def test_block_posts_each_incident_opened_and_closed(self):
+        files, x = self.generate('block')
+        prom = os.path.join(self.dir, 'bounced.prom')
+        hook = self.start_hook('incidents', '\n[metrics]\ntextfile = %s\n'
+                               % prom)
+        self.process(*files)
+        incs = {i['id']: i for i in self.ctl_json('incidents')}
+        self.assertTrue(incs)
+        # the textfile counts them, none open at the end
+        with open(prom) as f:
+            text = f.read()
+        self.assertIn('bounced_incidents_total{event="opened"} %d\n'
+                      % len(incs), text)
+        self.assertIn('bounced_incidents_total{event="closed"} %d\n'
+                      % len(incs), text)
+        self.assertIn('bounced_incidents_open 0\n', text)
+        stats = self.ctl_json('stats')['counters']
+        self.assertIn('bounced_alerts_total{event="raised"} %d\n'
+                      % stats.get('alert.raised', 0), text)
+        got = hook.events()
+        # only incident events: suppressions are left out of `events`
+        self.assertEqual(sorted({e['event'] for e in got}),
+                         ['incident.closed', 'incident.opened'])
+        for kind in ('incident.opened', 'incident.closed'):
+            ids = [e['incident'] for e in got if e['event'] == kind]
+            self.assertEqual(sorted(ids), sorted(incs), kind)
+        for e in got:
+            inc = incs[e['incident']]
+            self.assertEqual((e['source'], e['destination']),
+                             (x['source'], x['dest']))
+            self.assertEqual(e['first'], inc['first'])
+            self.assertEqual(e['opened'], inc['opened'])
+            self.assertGreaterEqual(e['recipients'], 10)
+            self.assertTrue(e['samples'])
+            self.assertIn('S3150', e['samples'][0])
+            if e['event'] == 'incident.opened':
+                self.assertEqual(e['state'], 'open')
+                self.assertIsNone(e['closed'])
+                continue
+            self.assertEqual(e['state'], 'closed')
+            self.assertEqual(e['closed'], inc['closed'])
+            for k in ('recipients', 'bounces', 'held', 'applied',
+                      'dropped'):
+                self.assertEqual(e[k], inc[k], k)
+        closed = [e for e in got if e['event'] == 'incident.closed']
+        self.assertEqual(sum(e['held'] for e in closed), len(x['held']))
+        self.assertEqual(sum(e['applied'] for e in closed),
+                         len(set(x['held']) - set(x['delivered_held'])))
+        self.assertEqual(sum(e['dropped'] for e in closed),
+                         len(x['delivered_held']))
+        self.assertTrue(sum(e['protected'] for e in closed) > 0)
+
+
+class TestOperatorMail(AlertsCase):
+    def mail_config(self, mode):
+        mta = smtp.SmtpFake().start()
+        self.addCleanup(mta.stop)
+        self.write_config(extra=(
+            '\n[notify]\nsmtp = %s\nfrom = bounced@mx1.example.com\n'
+            'to = postmaster@example.com\nmode = %s\nca-file = %s\n' %
+            (mta.url, mode, smtp.CERT)))
+        return mta
+
+    def texts(self, mta):
+        out = []
+        for m in mta.messages():
+            msg = email.message_from_bytes(m['data'],
+                                           policy=email.policy.default)
+            parts = list(msg.iter_parts())
+            out.append((msg['Subject'],
+                        parts[0].get_content().replace('\r\n', '\n'),
+                        parts[1].get_content()))
+        return out
+
+    def test_incidents_mailed_one_by_one_in_event_mode(self):
+        files, x = self.generate('block')
+        mta = self.mail_config('event')
+        self.process(*files)
+        incs = self.ctl_json('incidents')
+        # one mail per item: the incidents', and the alerts' of the
+        # blocked source's sender-side rate
+        mails = [m for m in self.texts(mta) if 'Incidents (1)' in m[1]]
+        self.assertEqual(len(mails), 2 * len(incs))
+        self.assertTrue(all('Alerts' not in m[1] for m in mails))
+        for inc in incs:
+            for what in ('opened', 'closed'):
+                head = '  * incident %d %s: %s to %s' % (
+                    inc['id'], what, x['source'], x['dest'])
+                got = [m for m in mails if head in m[1]]
+                self.assertEqual(len(got), 1, head)
+                subject, text, html = got[0]
+                self.assertIn('1 incident event', subject)
+                self.assertIn('Incidents (1)', text)
+                self.assertIn('First text: smtp;550 5.7.1', text)
+                self.assertIn('S3150', text)
+                self.assertIn('<h3>Incidents (1)</h3>', html)
+                if what == 'closed':
+                    self.assertIn('%d addresses protected' %
+                                  inc['protected'], text)
+                    self.assertIn('%d hard bounces held: %d applied, %d '
+                                  'dropped' % (inc['held'], inc['applied'],
+                                               inc['dropped']), text)
+
+    def test_alerts_in_the_digest(self):
+        files, _ = self.generate('spikes')
+        m = Model(parse_rules(DEFAULT_RULES))
+        for f in files:
+            for rec in read_records(f):
+                m.feed(rec)
+        mta = self.mail_config('digest')
+        self.process(*files)
+        mails = self.texts(mta)
+        self.assertEqual(len(mails), 1)
+        subject, text, html = mails[0]
+        n = len(m.transitions)
+        self.assertIn('%d alert events' % n, subject)
+        self.assertIn('Alerts (%d)' % n, text)
+        self.assertIn('<h3>Alerts (%d)</h3>' % n, html)
+        for w in m.transitions:
+            self.assertIn('  * alert %s: %s %s' % (
+                w['event'].split('.')[1], w['dimension'], w['name']), text)
+            self.assertIn('      Record: %s:%d' % (
+                os.path.join(os.path.dirname(files[0]), w['file']),
+                w['line']), text)
+        self.assertIn('Rule: complaint-rate > 0.3% over 24h per destination '
+                      'min 1000', text)
+
+
+if __name__ == '__main__':
+    import unittest
+    unittest.main()
