@@ -351,17 +351,20 @@ static struct batch_slot *batch_find(struct batch *b, const char *addr,
 
 /* batch_camp_hash - the campaign table's hash of BR's campaign JOB */
 static uint64_t batch_camp_hash(const struct batch *b,
-				const struct batch_rcpt *br, const char *job)
+				const struct batch_rcpt *br, const char *job,
+				const char *orig)
 {
 	return batch_hash(b->seed ^ (uint64_t)(uintptr_t)br, job,
-			  strnlen(job, BATCH_JOB_MAX));
+			  strnlen(job, BATCH_JOB_MAX)) ^
+	       batch_hash(b->seed, orig, strnlen(orig, ADDR_MAX));
 }
 
-/* batch_camp_find - the slot of BR's campaign JOB (hash H): its entry, or
-   the free slot where it goes */
+/* batch_camp_find - the slot of BR's campaign JOB from sender ORIG (hash
+   H): its entry, or the free slot where it goes */
 static struct batch_camp *batch_camp_find(struct batch *b,
 					  const struct batch_rcpt *br,
-					  const char *job, uint64_t h)
+					  const char *job, const char *orig,
+					  uint64_t h)
 {
 	size_t k;
 
@@ -369,8 +372,11 @@ static struct batch_camp *batch_camp_find(struct batch *b,
 		struct batch_camp *c = &b->camps[k];
 
 		if (!c->be || (c->hash == h && c->be->ev.rcpt == br->addr &&
-			       strncmp(c->be->ev.job_id, job,
-				       BATCH_JOB_MAX) == 0))
+			       strncmp(c->be->ev.job_id ? c->be->ev.job_id :
+							  "", job,
+				       BATCH_JOB_MAX) == 0 &&
+			       strncmp(c->be->ev.orig ? c->be->ev.orig : "",
+				       orig, ADDR_MAX) == 0))
 			return c;
 	}
 }
@@ -380,10 +386,12 @@ static struct batch_camp *batch_camp_find(struct batch *b,
 static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
 			  const struct batch_event *be)
 {
+	const char *job = be->ev.job_id ? be->ev.job_id : "";
+	const char *orig = be->ev.orig ? be->ev.orig : "";
 	struct batch_camp *c;
 	uint64_t h;
 
-	if (!be->ev.job_id || !*be->ev.job_id)
+	if (!*job && !*orig)
 		return 0;
 	if ((b->cused + 1) * 2 > b->ccap) {
 		size_t cap = b->ccap * 2, i, k;
@@ -403,8 +411,8 @@ static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
 		b->camps = n;
 		b->ccap = cap;
 	}
-	h = batch_camp_hash(b, br, be->ev.job_id);
-	c = batch_camp_find(b, br, be->ev.job_id, h);
+	h = batch_camp_hash(b, br, job, orig);
+	c = batch_camp_find(b, br, job, orig, h);
 	if (!c->be) {
 		c->hash = h;
 		c->be = be;
@@ -413,17 +421,24 @@ static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
 	return 0;
 }
 
-/* batch_new_campaign - is EV a bounce of a campaign (job id) that none of
-   BR's kept events names?  Such a bounce of a suppressed address is kept
-   whole: it may ask for that campaign's bounce record. */
+/* batch_new_campaign - must EV, an event of suppressed address BR, be
+   kept whole?  A complaint or unsubscribe always is, and a bounce of a
+   campaign and sender that none of BR's kept events names (it may ask
+   for that campaign's bounce record, or for a provider that sender routes
+   to): applied one by one, the batch's end changes nothing. */
 static bool batch_new_campaign(struct batch *b, const struct batch_rcpt *br,
 			       const struct event *ev)
 {
+	const char *job = ev->job_id ? ev->job_id : "";
+	const char *orig = ev->orig ? ev->orig : "";
+
+	if (ev->klass == CLASS_COMPLAINT || ev->klass == CLASS_UNSUB)
+		return true;
 	if ((ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT) ||
-	    !ev->job_id || !*ev->job_id)
+	    (!*job && !*orig))
 		return false;
-	return batch_camp_find(b, br, ev->job_id,
-			       batch_camp_hash(b, br, ev->job_id))->be == NULL;
+	return batch_camp_find(b, br, job, orig,
+			       batch_camp_hash(b, br, job, orig))->be == NULL;
 }
 
 /* batch_rcpt_of - the entry of EV's address, made when new; NULL on
