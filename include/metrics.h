@@ -75,6 +75,9 @@ const char *metrics_ds_name(unsigned ds);
 const char *metrics_ds_meta(unsigned ds);
 
 /* the values of one moment */
+#define METRICS_RATE_TOP 10		/* names per dimension */
+#define METRICS_RATE_SPAN 3600		/* seconds of the rate gauges */
+
 struct metrics_snapshot {
 	uint64_t v[METRICS_N_DS];	/* totals; v[METRICS_QUEUE] = outbox */
 	uint64_t records;		/* count.records */
@@ -84,6 +87,14 @@ struct metrics_snapshot {
 	uint64_t incidents_opened, incidents_closed;
 	uint64_t alerts_raised, alerts_cleared;
 	uint64_t incidents_open;
+	/* the last hour's counts of the busiest destinations and sources
+	   (METRICS_RATE_TOP each, by attempts), for the rate gauges */
+	struct metrics_rate {
+		int dim;			/* enum alert_dimension */
+		char name[64];
+		uint64_t c[5];			/* enum rates_counter */
+	} rates[2 * METRICS_RATE_TOP];
+	size_t n_rates;
 };
 
 /*

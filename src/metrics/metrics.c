@@ -17,6 +17,7 @@
 #include "atomic_file.h"
 #include "incident_store.h"
 #include "metrics.h"
+#include "rates_store.h"
 #include "outbox.h"
 #include "state.h"
 
@@ -96,6 +97,91 @@ static int metrics_read_monitor(struct state *st, MDB_txn *txn,
 	return rc;
 }
 
+_Static_assert(sizeof(((struct metrics_rate *)0)->c) ==
+	       RATES_COUNTERS * sizeof(uint64_t), "metrics_rate counters");
+
+/* the sums of one dimension's names, for the rate gauges */
+struct metrics_sum {
+	GHashTable *h;			/* name -> uint64_t[RATES_COUNTERS] */
+};
+
+static int metrics_sum_cb(const char *name, int64_t start,
+			  const uint64_t c[RATES_COUNTERS], void *arg)
+{
+	struct metrics_sum *x = arg;
+	uint64_t *v = g_hash_table_lookup(x->h, name);
+	int i;
+
+	(void)start;
+	if (!v) {
+		v = g_new0(uint64_t, RATES_COUNTERS);
+		g_hash_table_insert(x->h, g_strdup(name), v);
+	}
+	for (i = 0; i < RATES_COUNTERS; i++)
+		v[i] += c[i];
+	return 0;
+}
+
+/* metrics_attempts - deliveries and bounces of counts C */
+static uint64_t metrics_attempts(const uint64_t *c)
+{
+	return c[RATES_C_DELIVERIES] + c[RATES_C_HARD] + c[RATES_C_SOFT];
+}
+
+/* metrics_rate_cmp - busiest first, then by name */
+static int metrics_rate_cmp(const void *a, const void *b)
+{
+	const struct metrics_rate *x = a, *y = b;
+	uint64_t ax = metrics_attempts(x->c), ay = metrics_attempts(y->c);
+
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* metrics_read_rates - the last hour before the newest record counted,
+   per destination and per source: the METRICS_RATE_TOP busiest of each */
+static int metrics_read_rates(struct state *st, MDB_txn *txn,
+			      struct metrics_snapshot *s)
+{
+	static const enum alert_dimension dims[2] = { ALERT_BY_DESTINATION,
+						       ALERT_BY_SOURCE };
+	int64_t now = rates_store_now(st, txn);
+	int d, rc = 0;
+
+	s->n_rates = 0;
+	if (now <= 0)
+		return 0;
+	for (d = 0; d < 2 && rc == 0; d++) {
+		struct metrics_sum x = { g_hash_table_new_full(
+			g_str_hash, g_str_equal, g_free, g_free) };
+		struct metrics_rate all[256];
+		size_t n = 0, i;
+		GHashTableIter it;
+		gpointer k, v;
+
+		rc = rates_store_walk(st, txn, 'm', dims[d],
+				      now - METRICS_RATE_SPAN + 1, now + 60,
+				      metrics_sum_cb, &x);
+		g_hash_table_iter_init(&it, x.h);
+		while (rc == 0 && g_hash_table_iter_next(&it, &k, &v) &&
+		       n < G_N_ELEMENTS(all)) {
+			memset(&all[n], 0, sizeof(all[n]));
+			all[n].dim = dims[d];
+			g_strlcpy(all[n].name, k, sizeof(all[n].name));
+			memcpy(all[n].c, v, sizeof(all[n].c));
+			n++;
+		}
+		g_hash_table_destroy(x.h);
+		qsort(all, n, sizeof(all[0]), metrics_rate_cmp);
+		for (i = 0; i < n && i < METRICS_RATE_TOP; i++)
+			s->rates[s->n_rates++] = all[i];
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	return rc;
+}
+
 int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s)
 {
 	unsigned i;
@@ -110,6 +196,8 @@ int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s)
 	rc = metrics_meta_get(st, txn, "count.records", &s->records);
 	if (rc == 0)
 		rc = metrics_read_monitor(st, txn, s);
+	if (rc == 0)
+		rc = metrics_read_rates(st, txn, s);
 	if (rc)
 		return rc;
 	rc = outbox_counts(st, txn, &s->v[METRICS_QUEUE], &s->dead);
@@ -127,6 +215,57 @@ static void metrics_family(GString *o, const char *name, const char *type,
 {
 	g_string_append_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help,
 			       name, type);
+}
+
+/* metrics_label - NAME as a label value: backslash, quote and newline
+   escaped (names are printable ASCII already, rates_name_clean) */
+static void metrics_label(GString *o, const char *name)
+{
+	for (; *name; name++) {
+		if (*name == '\\' || *name == '"')
+			g_string_append_c(o, '\\');
+		if (*name == '\n')
+			g_string_append(o, "\\n");
+		else
+			g_string_append_c(o, *name);
+	}
+}
+
+/* metrics_rates_format - the rate gauges of the busiest destinations and
+   sources of the last hour */
+static void metrics_rates_format(GString *o, const struct metrics_snapshot *s)
+{
+	static const struct { const char *name, *help; } fam[3] = {
+		{ "bounced_rate_attempts", "Deliveries and bounces in the "
+		  "last hour of records, per destination and source (the "
+		  "busiest 10 of each)." },
+		{ "bounced_bounce_rate", "Hard bounces of the attempts in the "
+		  "last hour of records (0..1)." },
+		{ "bounced_complaint_rate", "Complaints of the deliveries in "
+		  "the last hour of records (0..1)." },
+	};
+	size_t f, i;
+
+	for (f = 0; f < 3; f++) {
+		metrics_family(o, fam[f].name, "gauge", fam[f].help);
+		for (i = 0; i < s->n_rates; i++) {
+			const struct metrics_rate *r = &s->rates[i];
+			uint64_t att = metrics_attempts(r->c);
+			double v = f == 0 ? (double)att :
+				   f == 1 ? (att ? (double)r->c[RATES_C_HARD] /
+							 (double)att : 0) :
+				   (r->c[RATES_C_DELIVERIES] ?
+				    (double)r->c[RATES_C_COMPLAINTS] /
+				    (double)r->c[RATES_C_DELIVERIES] : 0);
+
+			g_string_append_printf(o, "%s{dimension=\"%s\",name=\"",
+					       fam[f].name,
+					       r->dim == ALERT_BY_SOURCE ?
+						       "source" : "destination");
+			metrics_label(o, r->name);
+			g_string_append_printf(o, "\"} %.6g\n", v);
+		}
+	}
 }
 
 GString *metrics_textfile_format(const struct metrics_snapshot *s,
@@ -193,6 +332,7 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 			       "%" PRIu64 "\n", s->alerts_raised);
 	g_string_append_printf(o, "bounced_alerts_total{event=\"cleared\"} "
 			       "%" PRIu64 "\n", s->alerts_cleared);
+	metrics_rates_format(o, s);
 	metrics_family(o, "bounced_outbox_actions", "gauge",
 		       "Provider actions waiting in the outbox.");
 	g_string_append_printf(o, "bounced_outbox_actions %" PRIu64 "\n",

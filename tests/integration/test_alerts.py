@@ -426,6 +426,52 @@ class TestIncidentEvents(AlertsCase):
         self.assertTrue(sum(e['protected'] for e in closed) > 0)
 
 
+class TestRateGauges(AlertsCase):
+    def test_textfile_has_the_last_hours_rates(self):
+        """the Prometheus textfile's rate gauges: the last hour of
+        records before the newest, per destination and source, the 10
+        busiest of each, computed here from the records themselves"""
+        files, _ = self.generate('spikes')
+        prom = os.path.join(self.dir, 'bounced.prom')
+        self.write_config(extra='\n[metrics]\ntextfile = %s\n' % prom)
+        self.process(*files)
+        recs = [r for f in files for r in read_records(f)]
+        now = max(r['time'] for r in recs)
+        want = {}
+        for r in recs:
+            if r['time'] // 60 * 60 <= now - 3600:
+                continue        # whole minutes, as the store keeps them
+            for dim in ('destination', 'source'):
+                c = want.setdefault((dim, r['names'][dim]), {
+                    'deliveries': 0, 'hard': 0, 'complaints': 0})
+                c[r['what']] += 1
+        got = {}
+        with open(prom) as f:
+            for line in f:
+                m = re.match(r'^(bounced_(?:rate_attempts|bounce_rate|'
+                             r'complaint_rate))\{dimension="(\w+)",'
+                             r'name="([^"]+)"\} (\S+)$', line)
+                if m:
+                    got.setdefault((m[2], m[3]), {})[m[1]] = float(m[4])
+        self.assertTrue(got)
+        for dim in ('destination', 'source'):
+            names = sorted((k for k in want if k[0] == dim),
+                           key=lambda k: (-(want[k]['deliveries'] +
+                                            want[k]['hard']), k[1]))[:10]
+            self.assertEqual(sorted(k for k in got if k[0] == dim),
+                             sorted(names), dim)
+        for k, g in got.items():
+            c = want[k]
+            att = c['deliveries'] + c['hard']
+            self.assertEqual(g['bounced_rate_attempts'], att, k)
+            self.assertAlmostEqual(g['bounced_bounce_rate'],
+                                   c['hard'] / att if att else 0, 5, k)
+            self.assertAlmostEqual(
+                g['bounced_complaint_rate'],
+                c['complaints'] / c['deliveries'] if c['deliveries'] else 0,
+                5, k)
+
+
 class TestOperatorMail(AlertsCase):
     def mail_config(self, mode):
         mta = smtp.SmtpFake().start()
