@@ -25,6 +25,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
+#include "rates.h"
 #include "outbox.h"
 #include "rrd_file.h"
 #include "state.h"
@@ -624,6 +625,17 @@ static void test_textfile_format(void **state)
 	s.incidents_open = 1;
 	s.alerts_raised = 7;
 	s.alerts_cleared = 6;
+	/* a destination and a source, a label value that needs escaping */
+	s.n_rates = 2;
+	s.rates[0].dim = ALERT_BY_DESTINATION;
+	strcpy(s.rates[0].name, "gmail");
+	s.rates[0].c[RATES_C_DELIVERIES] = 900;
+	s.rates[0].c[RATES_C_HARD] = 50;
+	s.rates[0].c[RATES_C_SOFT] = 50;
+	s.rates[0].c[RATES_C_COMPLAINTS] = 3;
+	s.rates[1].dim = ALERT_BY_SOURCE;
+	strcpy(s.rates[1].name, "pool\"a");
+	s.rates[1].c[RATES_C_DELIVERIES] = 10;
 	o = metrics_textfile_format(&s, 1795000000);
 	assert_string_equal(o->str,
 		"# HELP bounced_records_total Accounting records and list lines taken.\n"
@@ -666,6 +678,27 @@ static void test_textfile_format(void **state)
 		"# TYPE bounced_alerts_total counter\n"
 		"bounced_alerts_total{event=\"raised\"} 7\n"
 		"bounced_alerts_total{event=\"cleared\"} 6\n"
+		"# HELP bounced_rate_attempts Deliveries and bounces in the last "
+		"hour of records, per destination and source (the busiest 10 of "
+		"each).\n"
+		"# TYPE bounced_rate_attempts gauge\n"
+		"bounced_rate_attempts{dimension=\"destination\",name=\"gmail\"} "
+		"1000\n"
+		"bounced_rate_attempts{dimension=\"source\",name=\"pool\\\"a\"} "
+		"10\n"
+		"# HELP bounced_bounce_rate Hard bounces of the attempts in the last "
+		"hour of records (0..1).\n"
+		"# TYPE bounced_bounce_rate gauge\n"
+		"bounced_bounce_rate{dimension=\"destination\",name=\"gmail\"} "
+		"0.05\n"
+		"bounced_bounce_rate{dimension=\"source\",name=\"pool\\\"a\"} 0\n"
+		"# HELP bounced_complaint_rate Complaints of the deliveries in the "
+		"last hour of records (0..1).\n"
+		"# TYPE bounced_complaint_rate gauge\n"
+		"bounced_complaint_rate{dimension=\"destination\",name=\"gmail\"} "
+		"0.00333333\n"
+		"bounced_complaint_rate{dimension=\"source\",name=\"pool\\\"a\"} "
+		"0\n"
 		"# HELP bounced_outbox_actions Provider actions waiting in the outbox.\n"
 		"# TYPE bounced_outbox_actions gauge\n"
 		"bounced_outbox_actions 24\n"
