@@ -316,6 +316,14 @@ int ctl_incidents_gather(struct state *st, MDB_txn *txn, bool open_only,
  */
 void ctl_report_incidents(GString *o, const GArray *incs);
 
+/*
+ * ctl_report_rates - the report's "Rates" section into O: the busiest
+ * campaigns and destinations of the last 24 hours of records with their
+ * bounce and complaint rates, and the busiest destinations day by day
+ * over the last week (ctl_report_rates.c); 0 or -errno.
+ */
+int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn);
+
 /* ---- ctl_where.c: where an input taken is now ---- */
 
 enum ctl_where {

@@ -66,6 +66,7 @@ static const struct {
 	{ "now", "now" },
 	{ "providers", "providers" },
 	{ "top", "campaigns, senders, VMTAs, domains" },
+	{ "rates", "rates" },
 	{ "suppressions", "latest suppressions" },
 	{ "failed", "failed files" },
 	{ "incidents", "open incidents" },
@@ -87,6 +88,7 @@ struct report {
 	size_t n_failed;		/* in failed/, all of them */
 	int failed_rc;			/* listing failed/: 0 or -errno */
 	GArray *incidents;		/* struct incident, the open ones */
+	GString *rates;			/* the rates section, made */
 };
 
 /* report_esc - S for HTML text: control characters cleaned, escaped */
@@ -189,6 +191,8 @@ static int report_gather(struct state *st, const struct config *cfg,
 		rc = 0;
 	if (rc == 0)
 		rc = ctl_incidents_gather(st, txn, true, r->incidents);
+	if (rc == 0)
+		rc = ctl_report_rates(r->rates, st, txn);
 	state_abort(txn);
 	if (rc == 0)
 		r->failed_rc = ctl_failed_files(cfg, r->failed,
@@ -606,6 +610,7 @@ static int report_page(GString *o, const struct ctl_ctx *ctx,
 	g_free(cats);
 	report_providers(o, r);
 	report_tops(o, r);
+	g_string_append_len(o, r->rates->str, (gssize)r->rates->len);
 	report_recent(o, r);
 	report_failed(o, r);
 	ctl_report_incidents(o, r->incidents);
@@ -629,6 +634,7 @@ int cmd_report(struct ctl_ctx *ctx, const struct cli_args *args)
 	r->health = g_array_new(FALSE, TRUE, sizeof(struct ctl_health));
 	r->failed = g_array_new(FALSE, TRUE, sizeof(struct ctl_failed));
 	r->incidents = g_array_new(FALSE, TRUE, sizeof(struct incident));
+	r->rates = g_string_new(NULL);
 	rc = ctl_graph_parse(ctx, args, true, &a);
 	if (rc)
 		goto out;
@@ -664,6 +670,7 @@ out:
 	g_array_free(r->health, TRUE);
 	g_array_free(r->failed, TRUE);
 	g_array_free(r->incidents, TRUE);
+	g_string_free(r->rates, TRUE);
 	g_free(r);
 	return rc;
 }

@@ -472,6 +472,51 @@ class TestRateGauges(AlertsCase):
                 5, k)
 
 
+class TestReportRates(AlertsCase):
+    def test_report_shows_the_rates_of_the_records(self):
+        """the report's rates section: the campaigns of the last 24
+        hours with their attempts, and yahoo's complaint spike day by day,
+        computed here from the records"""
+        files, _ = self.generate('spikes')
+        self.process(*files)
+        out = os.path.join(self.dir, 'report')
+        self.assertRc(self.run_ctl('report', '--out', out), EX_OK)
+        with open(os.path.join(out, 'index.html')) as f:
+            page = f.read()
+        self.assertIn('<a href="#rates">', page)
+        sec = page[page.index('<h2 id="rates">'):]
+        sec = sec[:sec.index('<h2', 4)]
+        recs = [r for f in files for r in read_records(f)]
+        now = max(r['time'] for r in recs)
+        att = {}
+        for r in recs:
+            if r['time'] // 60 * 60 > now - 86400 and \
+                    r['what'] in ('deliveries', 'hard'):
+                n = r['names']['campaign']
+                att[n] = att.get(n, 0) + 1
+        for name, n in att.items():
+            self.assertIn('<tr><td>%s</td><td>%d</td>' % (name, n), sec)
+        day = {}
+        for r in recs:
+            if r['names']['destination'] == 'yahoo':
+                d = time.strftime('%m-%d', time.gmtime(r['time']))
+                c = day.setdefault(d, {'deliveries': 0, 'hard': 0,
+                                       'complaints': 0})
+                c[r['what']] += 1
+        row = re.search(r'<tr><td>yahoo</td>(.*?)</tr>', sec.split(
+            'day by day')[1]).group(1)
+        cells = re.findall(r'<td>(.*?)</td>', row)
+        heads = re.findall(r'<th>(\d\d-\d\d)</th>', sec)
+        for d, cell in zip(heads, cells):
+            if d not in day:
+                self.assertEqual(cell, '- / -', d)
+                continue
+            c = day[d]
+            self.assertEqual(cell, '%.2f %% / %.2f %%' % (
+                100.0 * c['hard'] / (c['deliveries'] + c['hard']),
+                100.0 * c['complaints'] / c['deliveries']), d)
+
+
 class TestOperatorMail(AlertsCase):
     def mail_config(self, mode):
         mta = smtp.SmtpFake().start()
