@@ -154,24 +154,6 @@ int incident_held_decode(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-static void is_be_put(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t is_be_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int incident_put(struct state *st, MDB_txn *txn, struct incident *inc)
 {
 	uint8_t key[8], buf[INCIDENT_ENCODED_MAX];
@@ -198,7 +180,7 @@ int incident_put(struct state *st, MDB_txn *txn, struct incident *inc)
 	rc = incident_encode(inc, buf, sizeof(buf), &len);
 	if (rc)
 		return rc;
-	is_be_put(key, inc->id);
+	codec_be_store(key, inc->id);
 	v.mv_size = len;
 	v.mv_data = buf;
 	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
@@ -215,7 +197,7 @@ int incident_get(struct state *st, MDB_txn *txn, uint64_t id,
 	rc = state_dbi(st, "incident", &dbi);
 	if (rc)
 		return rc;
-	is_be_put(key, id);
+	codec_be_store(key, id);
 	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
 	if (rc)
 		return rc;
@@ -276,7 +258,7 @@ static size_t is_held_key(uint8_t *k, uint64_t id, const char *addr)
 
 	if (n == 0 || n > ADDR_MAX)
 		return 0;
-	is_be_put(k, id);
+	codec_be_store(k, id);
 	memcpy(k + 8, addr, n);
 	return 8 + n;
 }
@@ -322,12 +304,12 @@ int incident_held_foreach(struct state *st, MDB_txn *txn, uint64_t id,
 	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
 	if (rc)
 		return rc;
-	is_be_put(key, id);
+	codec_be_store(key, id);
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		struct incident_held h;
 
-		if (k.mv_size < 8 || is_be_get(k.mv_data) != id)
+		if (k.mv_size < 8 || codec_be_load(k.mv_data) != id)
 			break;
 		if (incident_held_decode(v.mv_data, v.mv_size, &h) != 0)
 			continue;

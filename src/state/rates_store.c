@@ -10,46 +10,11 @@
 #include <glib.h>
 
 #include "rates_store.h"
+#include "state_codec.h"
 
 #define RS_KEY_MAX (2 + 8 + RATES_NAME_MAX)
 #define RS_VAL_LEN (RATES_COUNTERS * 8)
 #define RS_PRUNE_EVERY 600	/* seconds of record time */
-
-static void rs_be_put(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t rs_be_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void rs_le_put(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t rs_le_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* rs_key - GRAN DIM START NAME into K (RS_KEY_MAX); its length */
 static size_t rs_key(uint8_t *k, char gran, enum alert_dimension dim,
@@ -59,7 +24,7 @@ static size_t rs_key(uint8_t *k, char gran, enum alert_dimension dim,
 
 	k[0] = (uint8_t)gran;
 	k[1] = (uint8_t)('0' + dim);
-	rs_be_put(k + 2, (uint64_t)start);
+	codec_be_store(k + 2, (uint64_t)start);
 	if (n)
 		memcpy(k + 10, name, n);
 	return 10 + n;
@@ -81,7 +46,7 @@ static int rs_add(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
 	else
 		return state_mdb_errno(mrc);
 	for (i = 0; i < RATES_COUNTERS; i++)
-		rs_le_put(buf + 8 * i, rs_le_get(buf + 8 * i) + c[i]);
+		codec_le_store(buf + 8 * i, codec_le_load(buf + 8 * i, 8) + c[i], 8);
 	v.mv_size = RS_VAL_LEN;
 	v.mv_data = buf;
 	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
@@ -127,7 +92,7 @@ static int rs_prune_range(MDB_txn *txn, MDB_dbi dbi, char gran,
 
 		if (k.mv_size < 10 || p[0] != (uint8_t)gran ||
 		    p[1] != (uint8_t)('0' + dim) ||
-		    rs_be_get(p + 2) >= (uint64_t)before)
+		    codec_be_load(p + 2) >= (uint64_t)before)
 			break;
 		mrc = mdb_cursor_del(cur, 0);
 		if (mrc)
@@ -206,9 +171,9 @@ static int rs_alerts_put(struct state *st, MDB_txn *txn,
 			rc = mrc == MDB_NOTFOUND ? 0 : state_mdb_errno(mrc);
 			continue;
 		}
-		rs_le_put(val, (uint64_t)t[i].time);
+		codec_le_store(val, (uint64_t)t[i].time, 8);
 		memcpy(val + 8, &t[i].rate, 8);
-		rs_le_put(val + 16, t[i].volume);
+		codec_le_store(val + 16, t[i].volume, 8);
 		v.mv_size = sizeof(val);
 		v.mv_data = val;
 		rc = state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
@@ -321,7 +286,7 @@ int rates_store_walk(struct state *st, MDB_txn *txn, char gran,
 
 		if (k.mv_size < 10 || p[0] != (uint8_t)gran ||
 		    p[1] != (uint8_t)('0' + dim) ||
-		    (int64_t)rs_be_get(p + 2) >= until)
+		    (int64_t)codec_be_load(p + 2) >= until)
 			break;
 		if (v.mv_size != RS_VAL_LEN)
 			continue;
@@ -331,8 +296,8 @@ int rates_store_walk(struct state *st, MDB_txn *txn, char gran,
 		memcpy(name, p + 10, nl);
 		name[nl] = '\0';
 		for (i = 0; i < RATES_COUNTERS; i++)
-			c[i] = rs_le_get((const uint8_t *)v.mv_data + 8 * i);
-		rc = cb(name, (int64_t)rs_be_get(p + 2), c, arg);
+			c[i] = codec_le_load((const uint8_t *)v.mv_data + 8 * i, 8);
+		rc = cb(name, (int64_t)codec_be_load(p + 2), c, arg);
 		if (rc)
 			break;
 	}
@@ -365,9 +330,9 @@ static bool rs_alert_decode(const MDB_val *k, const MDB_val *v,
 	a->dim = (enum alert_dimension)(p[rl + 1] - '0');
 	memcpy(a->name, p + rl + 2, nl);
 	a->name[nl] = '\0';
-	a->since = (int64_t)rs_le_get(v->mv_data);
+	a->since = (int64_t)codec_le_load(v->mv_data, 8);
 	memcpy(&a->rate, (const uint8_t *)v->mv_data + 8, 8);
-	a->volume = rs_le_get((const uint8_t *)v->mv_data + 16);
+	a->volume = codec_le_load((const uint8_t *)v->mv_data + 16, 8);
 	return true;
 }
 

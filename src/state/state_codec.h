@@ -46,6 +46,27 @@ static inline uint64_t codec_le_load(const uint8_t *p, unsigned n)
 	return v;
 }
 
+/* codec_be_store - V at P, 8 bytes, most significant first (keys that
+   sort as numbers under LMDB's memcmp) */
+static inline void codec_be_store(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* codec_be_load - 8 bytes at P, most significant first */
+static inline uint64_t codec_be_load(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* codec_put_le - an N-byte little-endian integer */
 static inline void codec_put_le(struct codec_w *w, uint64_t v, unsigned n)
 {
