@@ -5,6 +5,12 @@ directory and a configuration file naming both, and runs the real binaries
 of the build directory (env BOUNCED_BUILD, default build/ at the top of the
 repository) in it.  Output is returned as it came (nothing stripped);
 sanitizer reports on stderr fail the test whatever the exit code.
+
+Waiting is on events (wait_until, BouncedTestCase.wait_for: a file there, a
+log line, a state read back through bouncectl, a fake's call count) with a
+timeout scaled by SLOW, never on a fixed sleep.  RunTestCase runs `bounced
+run` in the background with the webhook fake; accounting files are written
+with ACCT_HEADER and acct_rec, large ones by gen_acct (tests/bench).
 """
 import csv
 import io
@@ -12,9 +18,16 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+from fake import webhook  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -58,6 +71,49 @@ def sanitized():
         return True
     parts = os.path.normpath(build_dir()).split(os.sep)
     return 'san' in parts or 'fuzz' in parts
+
+
+# sanitizers make everything slower: timeouts are scaled by this
+SLOW = 3.0 if sanitized() else 1.0
+
+# the accounting columns most tests write, and one record in them
+ACCT_HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,'
+               'jobId,feedbackType\r\n')
+
+
+def acct_rec(t, time_, orig, rcpt, status='', diag='', cat='', job='',
+             fb=''):
+    """One record of ACCT_HEADER's columns (type T), CRLF-terminated."""
+    return '%s,%s,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
+        t, time_, orig, rcpt, status, diag.replace('"', '""'), cat, job, fb)
+
+
+def hard_file(addrs, orig='news@bounces.example.com'):
+    """An accounting file with a hard bounce for each of ADDRS."""
+    return ACCT_HEADER + ''.join(
+        acct_rec('b', '2026-11-24 10:%02d:00+0000' % (i % 60), orig, a,
+                 '5.1.1', 'smtp;550 5.1.1 user unknown', 'bad-mailbox')
+        for i, a in enumerate(addrs))
+
+
+def read_text(path):
+    """PATH's text, '' when it is not there (yet)"""
+    try:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            return f.read()
+    except FileNotFoundError:
+        return ''
+
+
+def wait_until(cond, timeout, interval=0.02):
+    """Call COND until it is true or TIMEOUT seconds passed; its last
+    value.  The wait for an event: a file, a log line, a count."""
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= end:
+            return v
+        time.sleep(interval)
 
 
 def sanitizer_env(env):
@@ -228,6 +284,25 @@ class BouncedTestCase(unittest.TestCase):
         """bouncectl -c CONFIG ARGS...; a Result"""
         return self.run_prog(self.bouncectl, args, stdin, config)
 
+    def wait_for(self, cond, timeout, msg):
+        """wait_until COND within TIMEOUT seconds, or fail with MSG"""
+        if not wait_until(cond, timeout):
+            self.fail(msg)
+
+    def gen_acct(self, n, seed, path=None):
+        """tests/bench's gen_acct: N records on max(1000, N/12) addresses
+        from SEED, written to PATH (default DIR/big.csv); the path"""
+        gen = os.path.join(self.build, 'bench', 'gen_acct')
+        if not os.access(gen, os.X_OK):
+            self.fail('%s is missing: build it first (scons test)' % gen)
+        path = path or os.path.join(self.dir, 'big.csv')
+        with open(path, 'wb') as f:
+            p = subprocess.run([gen, str(n), str(max(1000, n // 12)),
+                                str(seed)], stdout=f, stderr=subprocess.PIPE,
+                               env=self.env(), timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return path
+
     def assertRc(self, res, rc):
         self.assertEqual(res.rc, rc, 'expected exit %d: %r' % (rc, res))
 
@@ -277,6 +352,17 @@ class BouncedTestCase(unittest.TestCase):
         self.assertIsInstance(arr, list)
         return {o['address']: o for o in arr}
 
+    def file_entry(self, key):
+        """the files table entry (bouncectl files) of KEY, or None when
+        there is none or no state yet"""
+        res = self.run_ctl('files', '--format', 'json')
+        if res.rc != EX_OK:
+            return None
+        for f in json.loads(res.out):
+            if f['key'] == key:
+                return f
+        return None
+
     def statuses(self, *args):
         """{address: status} of bouncectl list ARGS"""
         return {a: o['status'] for a, o in self.records(*args).items()}
@@ -289,3 +375,108 @@ class BouncedTestCase(unittest.TestCase):
         for k, v in fields.items():
             self.assertEqual(rec[k], v, '%s of %s: %r' % (k, addr, rec))
         return rec
+
+
+class RunTestCase(BouncedTestCase):
+    """A test that runs `bounced run` in the background."""
+
+    def setUp(self):
+        super().setUp()
+        self.acct = os.path.join(self.spool, 'acct')
+        self.incoming = os.path.join(self.dir, 'incoming')
+        os.makedirs(self.incoming)
+        self.procs = []
+        self.n_runs = 0
+
+    def tearDown(self):
+        for p, errpath in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        super().tearDown()
+
+    # ---- the daemon ----
+
+    def start(self, *opts):
+        """bounced -c CONFIG [OPTS] run in the background; waits until it
+        has started; returns the Popen (its stderr in DIR/run-N.err)"""
+        self.n_runs += 1
+        errpath = os.path.join(self.dir, 'run-%d.err' % self.n_runs)
+        with open(errpath, 'wb') as err:
+            p = subprocess.Popen([self.bounced] + list(opts) +
+                                 ['-c', self.config, 'run'], cwd=self.dir,
+                                 env=self.env(), stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=err)
+        p.errpath = errpath
+        self.procs.append((p, errpath))
+        lock = os.path.join(self.state, 'bounced.lock')
+        self.wait_for(lambda: p.poll() is not None or
+                      read_text(lock).strip() == str(p.pid), 10 * SLOW,
+                      'bounced run did not start')
+        self.assertIsNone(p.poll(), 'bounced run exited: %s' % self.log(p))
+        return p
+
+    def log(self, p):
+        with open(p.errpath, 'rb') as f:
+            text = f.read().decode('utf-8', 'replace')
+        if SANITIZER_RE.search(text):
+            self.fail('sanitizer report:\n%s' % text[-4000:])
+        return text
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=30):
+        """send SIG, wait for the exit; returns (rc, seconds it took)"""
+        t0 = time.monotonic()
+        p.send_signal(sig)
+        try:
+            rc = p.wait(timeout * SLOW)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            self.fail('bounced run did not stop on %s: %s' % (sig, self.log(p)))
+        self.log(p)         # sanitizer check
+        return rc, time.monotonic() - t0
+
+    # ---- files ----
+
+    def drop(self, name, text):
+        """write NAME outside the spool, then rename it into acct/;
+        returns (path in acct/, time of the rename)"""
+        tmp = os.path.join(self.incoming, name)
+        with open(tmp, 'wb') as f:
+            f.write(text.encode('utf-8') if isinstance(text, str) else text)
+        dest = os.path.join(self.acct, name)
+        t = time.monotonic()
+        os.rename(tmp, dest)
+        return dest, t
+
+    def spool_files(self, sub):
+        return sorted(os.listdir(os.path.join(self.spool, sub)))
+
+    def summary_of(self, p, path):
+        """the summary line of PATH in the daemon's log, as a dict"""
+        for line in self.log(p).splitlines():
+            m = re.search(r' info run: (.*)$', line)
+            if m:
+                s = parse_summary(m.group(1))
+                if s and s['name'] == path:
+                    return s
+        return None
+
+    # ---- fakes and config ----
+
+    def hook(self, **kw):
+        fake = webhook.WebhookFake(**kw)
+        fake.start()
+        self.addCleanup(fake.stop)
+        return fake
+
+    def hook_config(self, fake, bounced=None, extra='', senders='*',
+                    concurrency=8):
+        self.write_config(bounced=bounced, extra=(
+            '\n[provider hook]\ntype = webhook\nurl = %s/events\n'
+            'senders = %s\nconcurrency = %d\n'
+            'retry-min = 50ms\nretry-max = 200ms\n' %
+            (fake.url, senders, concurrency)) + extra)
+
+    def queue(self):
+        return self.ctl_json('queue')

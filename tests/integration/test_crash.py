@@ -14,7 +14,6 @@ The size is 600k records over 50k addresses, less under the sanitizers
 (BOUNCED_SANITIZE=1, or a build directory named san); BOUNCED_CRASH_RECORDS
 sets it, BOUNCED_CRASH_SEED repeats a failing run (its seed is printed).
 """
-import json
 import os
 import random
 import signal
@@ -35,10 +34,6 @@ class TestCrash(BouncedTestCase):
 
     def setUp(self):
         super().setUp()
-        self.gen = os.path.join(self.build, 'bench', 'gen_acct')
-        if not os.access(self.gen, os.X_OK):
-            self.fail('%s is missing: build it first (scons test builds it)'
-                      % self.gen)
         n = 600000 if not sanitized() else 300000
         n = int(os.environ.get('BOUNCED_CRASH_RECORDS', n))
         self.n_records = n
@@ -46,12 +41,8 @@ class TestCrash(BouncedTestCase):
         self.seed = int(os.environ.get('BOUNCED_CRASH_SEED',
                                        int(time.time() * 1000) % 1000000))
         self.rng = random.Random(self.seed)
-        self.file = os.path.join(self.dir, 'acct-crash.csv')
-        with open(self.file, 'wb') as f:
-            p = subprocess.run([self.gen, str(n), str(self.n_addrs), '7'],
-                               stdout=f, stderr=subprocess.PIPE,
-                               env=self.env(), timeout=self.timeout)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.file = self.gen_acct(n, 7, os.path.join(self.dir,
+                                                     'acct-crash.csv'))
         self.size = os.path.getsize(self.file)
 
     def use_state(self, name):
@@ -78,16 +69,6 @@ class TestCrash(BouncedTestCase):
         files = [f for f in self.ctl_json('files') if f['key'] == self.file]
         self.assertEqual(len(files), 1)
         return recs, shows, stats['counters'], files[0]
-
-    def file_entry(self):
-        """the files table entry of the file, or None"""
-        res = self.run_ctl('files', '--format', 'json')
-        if res.rc != EX_OK:
-            return None     # no state yet: killed before the first commit
-        for f in json.loads(res.out):
-            if f['key'] == self.file:
-                return f
-        return None
 
     def start(self, n):
         out = open(os.path.join(self.dir, 'run-%d.out' % n), 'wb')
@@ -150,7 +131,7 @@ class TestCrash(BouncedTestCase):
             else:
                 goal = targets[kills - 1] * self.size
                 while p.poll() is None:
-                    f = self.file_entry()
+                    f = self.file_entry(self.file)
                     if f and f['offset'] >= goal:
                         break
                     time.sleep(0.02)
@@ -163,7 +144,7 @@ class TestCrash(BouncedTestCase):
             p.wait()
             self.assertEqual(p.returncode, -signal.SIGKILL)
             kills += 1
-            f = self.file_entry()
+            f = self.file_entry(self.file)
             off = f['offset'] if f else 0
             offsets.append(off)
             if 0 < off < self.size:

@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 
-from harness import BouncedTestCase, DATA, EX_OK, summaries
-from test_run import RunTestCase, SLOW
+from harness import (BouncedTestCase, DATA, EX_OK, SLOW, RunTestCase,
+                     summaries)
 
 
 class IncidentCase(BouncedTestCase):

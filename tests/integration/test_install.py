@@ -39,7 +39,8 @@ import time
 import unittest
 
 from harness import (EX_OK, ROOT, SAMPLE_HEADER, SAMPLES, SANITIZER_RE,
-                     build_dir, sanitized, sanitizer_env, summaries)
+                     build_dir, sanitized, sanitizer_env, summaries,
+                     wait_until)
 
 PROGS = ('bounced', 'bouncectl')
 PAGES = ('man8/bounced.8', 'man8/bouncectl.8', 'man5/bounced.conf.5')
@@ -664,12 +665,8 @@ class InstallTestCase(unittest.TestCase):
         return re.sub(r'\bsystemctl\b', 'false', script)
 
     def wait_for(self, cond, what, timeout=15):
-        deadline = time.time() + timeout * SLOW
-        while time.time() < deadline:
-            if cond():
-                return
-            time.sleep(0.05)
-        self.fail('timed out waiting for %s' % what)
+        if not wait_until(cond, timeout * SLOW, 0.05):
+            self.fail('timed out waiting for %s' % what)
 
     def test_postrotate_makes_the_worker_reopen_its_log(self):
         logdir = os.path.join(self.dir, 'log')

@@ -18,8 +18,7 @@ import subprocess
 import sys
 import time
 
-from harness import EX_OK, EX_TEMPFAIL
-from test_run import RunTestCase, SLOW
+from harness import EX_OK, EX_TEMPFAIL, SLOW, RunTestCase
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))

@@ -9,8 +9,7 @@ import os
 import shutil
 import sys
 
-from harness import DATA, EX_OK, EX_NOINPUT, BouncedTestCase
-from test_run import RunTestCase
+from harness import DATA, EX_OK, EX_NOINPUT, BouncedTestCase, RunTestCase
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))

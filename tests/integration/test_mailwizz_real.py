@@ -341,7 +341,7 @@ class TestProviderTest(MailWizzRealCase):
 
 
 from test_mail import NotifyCase, FROM, TO  # noqa: E402
-from test_run import RunTestCase  # noqa: E402
+from harness import RunTestCase  # noqa: E402
 from fake import smtp  # noqa: E402
 
 

@@ -14,7 +14,7 @@ import collections
 import os
 import sys
 
-from harness import BouncedTestCase
+from harness import ACCT_HEADER as HEADER, BouncedTestCase, acct_rec
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -27,17 +27,15 @@ ODD = 'a+b&c@example.com'
 ALL = 'PUT /api/lists/subscribers/unsubscribe-by-email-from-all-lists'
 SENDER = 'news-x=example.com@bounces.example.com'
 
-HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
-          'feedbackType\r\n')
-
 # 249 bytes, then a two-byte character across byte 250: cut before it
 LONG_DIAG = 'smtp;552 ' + 'x' * 240 + '\u00e9' * 10
 LONG_CUT = 'smtp;552 ' + 'x' * 240
 
 
 def rec(t, rcpt, status='', diag='', cat='', job='', fb='', minute=0):
-    return '%s,2026-11-24 08:%02d:00+0000,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
-        t, minute, SENDER, rcpt, status, diag.replace('"', '""'), cat, job, fb)
+    """a record from SENDER at 08:MINUTE"""
+    return acct_rec(t, '2026-11-24 08:%02d:00+0000' % minute, SENDER, rcpt,
+                    status, diag, cat, job, fb)
 
 
 def data():

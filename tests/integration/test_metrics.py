@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ET
 import zlib
 
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
-                     EX_USAGE, EX_NOINPUT, graph_env)
-from test_run import RunTestCase, hard_file
+                     EX_USAGE, EX_NOINPUT, RunTestCase, graph_env,
+                     hard_file)
 
 # the counts of both samples together (see test_bouncectl.py)
 SAMPLE_COUNTS = dict(records=41, hard=8, soft=15, escalated=1, complaint=1,

@@ -11,9 +11,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
-from harness import BouncedTestCase, EX_OK
+from harness import (ACCT_HEADER as HEADER, BouncedTestCase, EX_OK,
+                     acct_rec as rec, wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -22,15 +22,6 @@ from fake import interspire, mailwizz, webhook  # noqa: E402
 PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
 L1, L2, L3 = 'la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3'
 CAMPAIGN = 'cc123cd456ef7'
-
-HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
-          'feedbackType\r\n')
-
-
-def rec(t, time_, orig, rcpt, status='', diag='', cat='', job='', fb=''):
-    return '%s,%s,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
-        t, time_, orig, rcpt, status, diag.replace('"', '""'), cat, job, fb)
-
 
 def mw_data():
     subs = lambda uid, status='confirmed': [  # noqa: E731
@@ -324,9 +315,7 @@ class TestFailures(ProvidersTestCase):
         p = subprocess.Popen(argv, cwd=self.dir, env=self.env(),
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while time.time() < deadline and len(hook.calls()) < 10:
-            time.sleep(0.02)
+        wait_until(lambda: len(hook.calls()) >= 10, 20)
         p.send_signal(signal.SIGKILL)
         p.wait()
         self.assertLess(len(hook.calls()), 40, 'killed too late to matter')

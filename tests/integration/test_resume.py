@@ -14,13 +14,10 @@ then let run to the end.  The committed offset never goes backwards, at
 least one stop must have landed in the re-read (the offset did not move),
 and B's records, counters and file entry equal A's.
 """
-import json
 import os
-import subprocess
 import sys
 
-from harness import sanitized
-from test_run import RunTestCase, SLOW
+from harness import SLOW, RunTestCase, sanitized
 
 STOPS_IN_REREAD = 2
 
@@ -29,31 +26,10 @@ class TestResume(RunTestCase):
 
     timeout = 900
 
-    def make_file(self, n):
-        gen = os.path.join(self.build, 'bench', 'gen_acct')
-        if not os.access(gen, os.X_OK):
-            self.fail('%s is missing: build it first (scons test)' % gen)
-        path = os.path.join(self.dir, 'big.csv')
-        with open(path, 'wb') as f:
-            p = subprocess.run([gen, str(n), str(max(1000, n // 12)), '5'],
-                               stdout=f, stderr=subprocess.PIPE,
-                               env=self.env(), timeout=300)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return path
-
     def use_state(self, name):
         self.state = os.path.join(self.dir, name)
         # commits on a stop or every 5000 records
         self.write_config(bounced={'batch-records': 5000})
-
-    def file_entry(self, key):
-        res = self.run_ctl('files', '--format', 'json')
-        if res.rc != 0:
-            return None
-        for f in json.loads(res.out):
-            if f['key'] == key:
-                return f
-        return None
 
     def put(self, big, name):
         key = os.path.join(self.acct, name)
@@ -70,7 +46,7 @@ class TestResume(RunTestCase):
 
     def test_sigterm_during_reread_twice_equals_uninterrupted(self):
         n = 100000 if sanitized() else 300000
-        big = self.make_file(n)
+        big = self.gen_acct(n, 5)
         size = os.path.getsize(big)
         name = 'acct-big.csv'
 

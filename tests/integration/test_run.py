@@ -13,152 +13,13 @@ file (tests/bench/gen_acct), then a restart, ends in the same records and
 the same provider calls as an uninterrupted run (repeats only of requests
 that were under way at the kill).
 """
-import json
 import os
-import re
 import signal
-import subprocess
 import sys
 import time
 
-from harness import (BouncedTestCase, EX_OK, EX_TEMPFAIL, SANITIZER_RE,
-                     parse_summary, sanitized)
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
-from fake import webhook  # noqa: E402
-
-HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,jobId,'
-          'feedbackType\r\n')
-SLOW = 3.0 if sanitized() else 1.0      # sanitizers make everything slower
-
-
-def rec(t, time_, orig, rcpt, status='', diag='', cat='', job='', fb=''):
-    return '%s,%s,%s,%s,%s,"%s",%s,vmta1,%s,%s\r\n' % (
-        t, time_, orig, rcpt, status, diag.replace('"', '""'), cat, job, fb)
-
-
-def hard_file(addrs, orig='news@bounces.example.com'):
-    """An accounting file with a hard bounce for each of ADDRS."""
-    return HEADER + ''.join(
-        rec('b', '2026-11-24 10:%02d:00+0000' % (i % 60), orig, a, '5.1.1',
-            'smtp;550 5.1.1 user unknown', 'bad-mailbox')
-        for i, a in enumerate(addrs))
-
-
-class RunTestCase(BouncedTestCase):
-    """A test that runs `bounced run` in the background."""
-
-    def setUp(self):
-        super().setUp()
-        self.acct = os.path.join(self.spool, 'acct')
-        self.incoming = os.path.join(self.dir, 'incoming')
-        os.makedirs(self.incoming)
-        self.procs = []
-        self.n_runs = 0
-
-    def tearDown(self):
-        for p, errpath in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        super().tearDown()
-
-    # ---- the daemon ----
-
-    def start(self, *opts):
-        """bounced -c CONFIG [OPTS] run in the background; waits until it
-        has started; returns the Popen (its stderr in DIR/run-N.err)"""
-        self.n_runs += 1
-        errpath = os.path.join(self.dir, 'run-%d.err' % self.n_runs)
-        with open(errpath, 'wb') as err:
-            p = subprocess.Popen([self.bounced] + list(opts) +
-                                 ['-c', self.config, 'run'], cwd=self.dir,
-                                 env=self.env(), stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=err)
-        p.errpath = errpath
-        self.procs.append((p, errpath))
-        lock = os.path.join(self.state, 'bounced.lock')
-        self.wait_for(lambda: p.poll() is not None or (
-            os.path.exists(lock) and
-            open(lock).read().strip() == str(p.pid)), 10 * SLOW,
-            'bounced run did not start')
-        self.assertIsNone(p.poll(), 'bounced run exited: %s' % self.log(p))
-        return p
-
-    def log(self, p):
-        with open(p.errpath, 'rb') as f:
-            text = f.read().decode('utf-8', 'replace')
-        if SANITIZER_RE.search(text):
-            self.fail('sanitizer report:\n%s' % text[-4000:])
-        return text
-
-    def stop(self, p, sig=signal.SIGTERM, timeout=30):
-        """send SIG, wait for the exit; returns (rc, seconds it took)"""
-        t0 = time.monotonic()
-        p.send_signal(sig)
-        try:
-            rc = p.wait(timeout * SLOW)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            self.fail('bounced run did not stop on %s: %s' % (sig, self.log(p)))
-        self.log(p)         # sanitizer check
-        return rc, time.monotonic() - t0
-
-    def wait_for(self, cond, timeout, msg):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if cond():
-                return
-            time.sleep(0.02)
-        if not cond():
-            self.fail(msg)
-
-    # ---- files ----
-
-    def drop(self, name, text):
-        """write NAME outside the spool, then rename it into acct/;
-        returns (path in acct/, time of the rename)"""
-        tmp = os.path.join(self.incoming, name)
-        with open(tmp, 'wb') as f:
-            f.write(text.encode('utf-8') if isinstance(text, str) else text)
-        dest = os.path.join(self.acct, name)
-        t = time.monotonic()
-        os.rename(tmp, dest)
-        return dest, t
-
-    def spool_files(self, sub):
-        return sorted(os.listdir(os.path.join(self.spool, sub)))
-
-    def summary_of(self, p, path):
-        """the summary line of PATH in the daemon's log, as a dict"""
-        for line in self.log(p).splitlines():
-            m = re.search(r' info run: (.*)$', line)
-            if m:
-                s = parse_summary(m.group(1))
-                if s and s['name'] == path:
-                    return s
-        return None
-
-    # ---- fakes and config ----
-
-    def hook(self, **kw):
-        fake = webhook.WebhookFake(**kw)
-        fake.start()
-        self.addCleanup(fake.stop)
-        return fake
-
-    def hook_config(self, fake, bounced=None, extra='', senders='*',
-                    concurrency=8):
-        self.write_config(bounced=bounced, extra=(
-            '\n[provider hook]\ntype = webhook\nurl = %s/events\n'
-            'senders = %s\nconcurrency = %d\n'
-            'retry-min = 50ms\nretry-max = 200ms\n' %
-            (fake.url, senders, concurrency)) + extra)
-
-    def queue(self):
-        return self.ctl_json('queue')
+from harness import (EX_OK, EX_TEMPFAIL, SLOW, RunTestCase, hard_file,
+                     sanitized)
 
 
 class TestTake(RunTestCase):
@@ -478,14 +339,9 @@ class TestCrash(RunTestCase):
         """gen_acct N records; only every 25th record keeps its sender, the
         others get one no provider is configured for (so the fake is not
         flooded); written to DIR/big.csv"""
-        gen = os.path.join(self.build, 'bench', 'gen_acct')
-        if not os.access(gen, os.X_OK):
-            self.fail('%s is missing: build it first (scons test)' % gen)
-        p = subprocess.run([gen, str(n), str(max(1000, n // 12)), '11'],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env=self.env(), timeout=300)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        lines = p.stdout.split(b'\r\n')
+        path = self.gen_acct(n, 11)
+        with open(path, 'rb') as f:
+            lines = f.read().split(b'\r\n')
         out = [lines[0]]
         for i, line in enumerate(lines[1:]):
             if i % 25 and line:
@@ -493,7 +349,6 @@ class TestCrash(RunTestCase):
                 parts[3] = b'bulk@unrouted.example'
                 line = b','.join(parts)
             out.append(line)
-        path = os.path.join(self.dir, 'big.csv')
         with open(path, 'wb') as f:
             f.write(b'\r\n'.join(out))
         return path
@@ -507,13 +362,8 @@ class TestCrash(RunTestCase):
                          'events = suppressions\n')
 
     def offset(self, key):
-        res = self.run_ctl('files', '--format', 'json')
-        if res.rc != EX_OK:
-            return None
-        for f in json.loads(res.out):
-            if f['key'] == key:
-                return f['offset']
-        return None
+        f = self.file_entry(key)
+        return f['offset'] if f else None
 
     def finish(self, p, name):
         """wait until NAME is in done/ and the outbox is empty; stop P"""

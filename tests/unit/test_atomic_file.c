@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,33 +20,21 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "ttmp.h"
 
 static char *tmp;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	tmp = g_dir_make_tmp("test_atomic-XXXXXX", NULL);
+	tmp = ttmp_make("test_atomic");
 	return tmp ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	int rc;
-
 	(void)state;
-	rc = nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	g_free(tmp);
-	return rc;
+	return ttmp_remove(&tmp);
 }
 
 static gint name_cmp(gconstpointer a, gconstpointer b)

@@ -6,7 +6,7 @@
  * print -> load round trip with secrets masked, the shipped example file,
  * and the log line format, sanitising, truncation, levels, reopen, the
  * folding of repeated lines and the per-input caps.
- * Files are written under a mkdtemp directory removed at the end; the
+ * Files are written under a temporary directory removed at the end; the
  * example is read as contrib/bounced.conf.example (the suite runs from the
  * repository root).
  */
@@ -18,7 +18,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,36 +30,22 @@
 #include "config.h"
 #include "domain_group.h"
 #include "log.h"
+#include "ttmp.h"
 
 static char *tmpdir;
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int group_setup(void **state)
 {
 	(void)state;
-	tmpdir = g_build_filename(g_get_tmp_dir(), "test_config-XXXXXX", NULL);
-	if (!mkdtemp(tmpdir))
-		return -1;
-	return 0;
+	tmpdir = ttmp_make("test_config");
+	return tmpdir ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-	int rc;
-
 	(void)state;
 	log_close();
-	rc = nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	g_free(tmpdir);
-	return rc;
+	return ttmp_remove(&tmpdir);
 }
 
 /* write_file - NAME in the temp dir with TEXT and MODE; g_free the path */

@@ -53,6 +53,8 @@
 #include "multi.h"
 #include "outbox.h"
 #include "state.h"
+#include "tstate.h"
+#include "ttmp.h"
 
 #define SECRET "s3cret"
 
@@ -471,13 +473,12 @@ static int setup(void **state)
 	struct ctx *c = g_new0(struct ctx, 1);
 	char err[256];
 
-	c->dir = g_dir_make_tmp("bounced-dispatch-XXXXXX", NULL);
+	c->dir = ttmp_make("bounced-dispatch");
 	assert_non_null(c->dir);
 	c->l = loop_new();
 	if (multi_new(&c->m, c->l, err, sizeof(err)) != 0)
 		fail_msg("multi_new: %s", err);
-	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
-		fail_msg("state_open: %s", err);
+	assert_int_equal(tstate_open(&c->st, c->dir, false), 0);
 	c->log = g_build_filename(c->dir, "bounced.log", NULL);
 	assert_int_equal(log_open(c->log), 0);
 	c->hook = shared_hook;
@@ -486,26 +487,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_tree(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (d == NULL)
-		return;
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(dir, name, NULL);
-
-		unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	rmdir(dir);
-}
-
 static int teardown(void **state)
 {
 	struct ctx *c = *state;
+	int rc;
 
 	dispatch_free(c->d);
 	multi_free(c->m);
@@ -515,10 +500,9 @@ static int teardown(void **state)
 	g_free(c->log);
 	config_free(c->cfg);
 	state_close(c->st);
-	rm_tree(c->dir);
-	g_free(c->dir);
+	rc = ttmp_remove(&c->dir);
 	g_free(c);
-	return 0;
+	return rc;
 }
 
 /* ---- tests ---- */
@@ -1192,7 +1176,7 @@ static uint64_t journal_entries(struct ctx *c)
 static void test_schedule_state_without_journal(void **state)
 {
 	struct ctx *c = *state;
-	char addr[64], err[256];
+	char addr[64];
 	MDB_txn *txn;
 	MDB_dbi dbi;
 	int i;
@@ -1207,9 +1191,7 @@ static void test_schedule_state_without_journal(void **state)
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	assert_int_equal(state_commit(txn), 0);
 	state_close(c->st);
-	c->st = NULL;
-	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
-		fail_msg("state_open: %s", err);
+	assert_int_equal(tstate_open(&c->st, c->dir, false), 0);
 	assert_int_equal(journal_entries(c), 0);
 	hook_config(c, 4, NULL);
 	run(c, until_empty, NULL, 10000);

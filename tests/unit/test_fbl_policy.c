@@ -23,6 +23,7 @@
 #include "fbl_policy.h"
 #include "rcpt.h"
 #include "state.h"
+#include "tstate.h"
 
 static char *fbl_news[] = { "*@news.example.com", "news-*@bounces.example.com",
 			    NULL };
@@ -204,26 +205,9 @@ static void test_provider_ids(void **state)
 	fbl_policy_free(p);
 }
 
-/* rm_dir - DIR's files, then DIR (the state's files are flat) */
-static void rm_dir(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(dir, name, NULL);
-
-		unlink(p);
-		g_free(p);
-	}
-	if (d)
-		g_dir_close(d);
-	rmdir(dir);
-}
-
 static void test_accounting(void **state)
 {
-	char dir[] = "/tmp/test_fbl_policy.XXXXXX", err[256];
+	struct tstate t;
 	struct config cfg;
 	struct fbl_policy *p;
 	struct arf_report r = foreign();
@@ -232,9 +216,8 @@ static void test_accounting(void **state)
 	MDB_txn *txn = NULL;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	if (state_open(&st, dir, false, err, sizeof(err)) != 0)
-		fail_msg("state_open: %s", err);
+	assert_int_equal(tstate_setup(&t, "test_fbl_policy"), 0);
+	st = t.st;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.fbl_senders = fbl_news;
 	p = fbl_policy_new(&cfg);
@@ -254,8 +237,7 @@ static void test_accounting(void **state)
 	strcpy(r.mw_subscriber_uid, "zz123cd456ef7");
 	assert_true(ours(p, &r, st, "the state knows uid:mw:zz123cd456ef7"));
 	fbl_policy_free(p);
-	state_close(st);
-	rm_dir(dir);
+	assert_int_equal(tstate_teardown(&t), 0);
 }
 
 int main(void)

@@ -25,6 +25,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "state.h"
+#include "tstate.h"
+#include "ttmp.h"
 
 #define DAY 86400LL
 /* the right edge: a multiple of every bin, so each period is exactly
@@ -69,11 +71,10 @@ static int setup(void **state)
 	int k;
 
 	log_set_level(BLOG_ERROR);
-	c->dir = g_dir_make_tmp("bounced-graph-test-XXXXXX", NULL);
+	c->dir = ttmp_make("bounced-graph-test");
 	assert_non_null(c->dir);
 	c->rrd = g_build_filename(c->dir, "bounced.rrd", NULL);
-	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
-		fail_msg("state_open: %s", err);
+	assert_int_equal(tstate_open(&c->st, c->dir, false), 0);
 	for (k = 0; k <= UPDATES; k++) {
 		MDB_txn *txn = NULL;
 
@@ -94,21 +95,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct ctx *c = *state;
-	const char *names[] = { "bounced.rrd", "data.mdb", "lock.mdb" };
-	size_t i;
+	int rc;
 
 	state_close(c->st);
-	for (i = 0; i < G_N_ELEMENTS(names); i++) {
-		char *p = g_build_filename(c->dir, names[i], NULL);
-
-		unlink(p);
-		g_free(p);
-	}
-	rmdir(c->dir);
+	rc = ttmp_remove(&c->dir);
 	g_free(c->rrd);
-	g_free(c->dir);
 	g_free(c);
-	return 0;
+	return rc;
 }
 
 /* the counts added in (END - SPAN, END] */

@@ -29,6 +29,8 @@
 #include "log.h"
 #include "rcpt.h"
 #include "state.h"
+#include "tstate.h"
+#include "ttmp.h"
 
 #define N_ADDRS 500
 #define N_ROWS 40000		/* about 4.5 MiB: five reads */
@@ -71,7 +73,7 @@ static int setup(void **state)
 	char err[256];
 
 	log_set_level(BLOG_ERROR);
-	c->dir = g_dir_make_tmp("bounced-resume-XXXXXX", NULL);
+	c->dir = ttmp_make("bounced-resume");
 	assert_non_null(c->dir);
 	c->file = g_build_filename(c->dir, "acct.csv", NULL);
 	write_file(c->file);
@@ -87,15 +89,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct ctx *c = *state;
-	char *cmd = g_strdup_printf("rm -rf '%s'", c->dir);
+	int rc;
 
-	assert_int_equal(system(cmd), 0);
-	g_free(cmd);
+	rc = ttmp_remove(&c->dir);
 	config_free(c->cfg);
 	g_free(c->file);
-	g_free(c->dir);
 	g_free(c);
-	return 0;
+	return rc;
 }
 
 /* open_state - the state in DIR/NAME */
@@ -103,10 +103,8 @@ static struct state *open_state(struct ctx *c, const char *name)
 {
 	char *path = g_build_filename(c->dir, name, NULL);
 	struct state *st = NULL;
-	char err[256];
 
-	if (state_open(&st, path, false, err, sizeof(err)) != 0)
-		fail_msg("state_open: %s", err);
+	assert_int_equal(tstate_open(&st, path, false), 0);
 	g_free(path);
 	return st;
 }

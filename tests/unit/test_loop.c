@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "loop_signal.h"
 #include "loop_watch.h"
+#include "ttmp.h"
 
 struct fixture {
 	char *dir;
@@ -66,7 +67,7 @@ static int setup(void **state)
 	struct fixture *f = g_new0(struct fixture, 1);
 	char err[256];
 
-	f->dir = g_dir_make_tmp("test-loop-XXXXXX", NULL);
+	f->dir = ttmp_make("test-loop");
 	assert_non_null(f->dir);
 	f->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->lost_tag = -1;
@@ -83,26 +84,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	GDir *d;
-	const char *n;
+	int rc;
 
 	loop_watch_free(f->w);
 	loop_signals_free(f->sig);
 	loop_free(f->l);
-	d = g_dir_open(f->dir, 0, NULL);
-	while (d && (n = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(f->dir, n, NULL);
-
-		unlink(p);
-		g_free(p);
-	}
-	if (d)
-		g_dir_close(d);
-	rmdir(f->dir);
-	g_free(f->dir);
+	rc = ttmp_remove(&f->dir);
 	g_hash_table_destroy(f->names);
 	g_free(f);
-	return 0;
+	return rc;
 }
 
 /* turns - turn the loop until *DONE or about 2 s */

@@ -4,7 +4,7 @@
  * small), delivery of messages of several sizes (content, mode, nothing
  * left in tmp/), abort, and failures that must leave nothing behind: a
  * file size limit (EFBIG), new/ gone before the rename, tmp/ missing.
- * Everything happens under a directory made by g_dir_make_tmp, removed at
+ * Everything happens under a temporary directory (ttmp.h), removed at
  * the end.
  */
 #include <errno.h>
@@ -25,37 +25,19 @@
 #include <glib.h>
 
 #include "maildir.h"
+#include "ttmp.h"
 
 struct fixture {
 	char *dir;	/* the temporary directory */
 	char *md;	/* DIR/md, the maildir */
 };
 
-static void rm_rf(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *n;
-
-	if (d) {
-		while ((n = g_dir_read_name(d)) != NULL) {
-			char *p = g_build_filename(path, n, NULL);
-
-			rm_rf(p);
-			g_free(p);
-		}
-		g_dir_close(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = g_new0(struct fixture, 1);
 
 	umask(022);
-	f->dir = g_dir_make_tmp("test-maildir-XXXXXX", NULL);
+	f->dir = ttmp_make("test-maildir");
 	if (!f->dir)
 		return -1;
 	f->md = g_build_filename(f->dir, "md", NULL);
@@ -66,12 +48,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	int rc;
 
-	rm_rf(f->dir);
+	rc = ttmp_remove(&f->dir);
 	g_free(f->md);
-	g_free(f->dir);
 	g_free(f);
-	return 0;
+	return rc;
 }
 
 /* count - entries of MD/SUB */

@@ -29,6 +29,8 @@
 #include "outbox.h"
 #include "rrd_file.h"
 #include "state.h"
+#include "tstate.h"
+#include "ttmp.h"
 
 #define SAMPLE_A "spool/acct/acct-2026-11-20-0000.csv"
 #define SAMPLE_B "spool/acct/acct-2026-11-25-0000.csv"
@@ -47,48 +49,30 @@ static int setup(void **state)
 	char err[256];
 
 	assert_int_equal(T0 % METRICS_STEP, 0);
-	c->dir = g_dir_make_tmp("bounced-metrics-XXXXXX", NULL);
+	c->dir = ttmp_make("bounced-metrics");
 	assert_non_null(c->dir);
 	c->rrd = g_build_filename(c->dir, "bounced.rrd", NULL);
 	if (config_load(NULL, &c->cfg, NULL, err, sizeof(err)) != 0)
 		fail_msg("config_load: %s", err);
 	g_free(c->cfg->rrd_file);
 	c->cfg->rrd_file = g_strdup(c->rrd);
-	if (state_open(&c->st, c->dir, false, err, sizeof(err)) != 0)
-		fail_msg("state_open: %s", err);
+	assert_int_equal(tstate_open(&c->st, c->dir, false), 0);
 	log_set_level(BLOG_ERROR);
 	*state = c;
 	return 0;
 }
 
-static void rm_tree(const char *dir)
-{
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	if (d == NULL)
-		return;
-	while ((name = g_dir_read_name(d)) != NULL) {
-		char *p = g_build_filename(dir, name, NULL);
-
-		unlink(p);
-		g_free(p);
-	}
-	g_dir_close(d);
-	rmdir(dir);
-}
-
 static int teardown(void **state)
 {
 	struct ctx *c = *state;
+	int rc;
 
 	state_close(c->st);
 	config_free(c->cfg);
-	rm_tree(c->dir);
+	rc = ttmp_remove(&c->dir);
 	g_free(c->rrd);
-	g_free(c->dir);
 	g_free(c);
-	return 0;
+	return rc;
 }
 
 /* take PATH into the state; its counts */

@@ -6,7 +6,6 @@
  * read-only state written before the outbox tables existed.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,54 +20,25 @@
 #include <lmdb.h>
 
 #include "outbox.h"
+#include "tstate.h"
 
 #define NOW 1700000000000LL	/* a wall clock in ms */
 
-struct fixture {
-	char *tmp;		/* the temporary directory */
-	char dir[4096];		/* TMP/state */
-	struct state *st;	/* open read-write */
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[512];
+	struct tstate *fx = g_new0(struct tstate, 1);
 
-	if (fx == NULL)
-		return -1;
-	fx->tmp = g_dir_make_tmp("test_outbox-XXXXXX", NULL);
-	if (fx->tmp == NULL) {
-		free(fx);
-		return -1;
-	}
-	snprintf(fx->dir, sizeof(fx->dir), "%s/state", fx->tmp);
-	if (state_open(&fx->st, fx->dir, false, err, sizeof(err)) != 0) {
-		fprintf(stderr, "state_open: %s\n", err);
-		return -1;
-	}
 	*state = fx;
-	return 0;
+	return tstate_setup(fx, "test_outbox");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	int rc;
 
-	state_close(fx->st);
-	rc = nftw(fx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	g_free(fx->tmp);
-	free(fx);
+	rc = tstate_teardown(fx);
+	g_free(fx);
 	return rc;
 }
 
@@ -83,7 +53,7 @@ static void make(struct action *a, const char *addr, int64_t due)
 	a->due_ms = due;
 }
 
-static MDB_txn *begin(struct fixture *fx, bool write)
+static MDB_txn *begin(struct tstate *fx, bool write)
 {
 	MDB_txn *txn = NULL;
 
@@ -150,7 +120,7 @@ static void fetch(struct state *st, MDB_txn *txn, uint64_t id,
 
 /* enqueue_dues - one action per due time in DUES (addresses "0@x" …),
    committed; their ids into IDS */
-static void enqueue_dues(struct fixture *fx, const int64_t *dues, size_t n,
+static void enqueue_dues(struct tstate *fx, const int64_t *dues, size_t n,
 			 uint64_t *ids)
 {
 	MDB_txn *txn = begin(fx, true);
@@ -169,7 +139,7 @@ static void enqueue_dues(struct fixture *fx, const int64_t *dues, size_t n,
 
 static void test_enqueue_ids_and_defaults(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	MDB_txn *txn = begin(fx, true);
 	struct action a, b;
 	uint64_t seq = 0;
@@ -213,7 +183,7 @@ static void test_enqueue_ids_and_defaults(void **state)
 
 static void test_enqueue_refuses(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	MDB_txn *txn = begin(fx, true);
 	struct action a, keep;
 	uint64_t pending = 9;
@@ -238,7 +208,7 @@ static void test_due_order(void **state)
 		NOW - 20, (int64_t)1 << 40, NOW + 99,
 	};
 	static const size_t order[] = { 3, 7, 6, 1, 8, 2, 4, 0, 5 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[9];
 	struct seen s = { 0 };
 	MDB_txn *txn;
@@ -270,7 +240,7 @@ static void test_foreach_until_and_stop(void **state)
 		{ NOW + 19, 1 }, { NOW + 20, 2 }, { NOW + 39, 3 },
 		{ NOW + 40, 4 }, { INT64_MAX, 4 },
 	};
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[4];
 	MDB_txn *txn;
 	size_t i;
@@ -302,7 +272,7 @@ static void test_foreach_until_and_stop(void **state)
 static void test_foreach_callback_removes(void **state)
 {
 	static const int64_t dues[] = { NOW + 3, NOW + 1, NOW + 2, NOW + 1 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[4], pending = 9;
 	MDB_txn *txn;
 	struct seen s = { 0 };
@@ -322,7 +292,7 @@ static void test_foreach_callback_removes(void **state)
 
 static void test_update_in_place(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	MDB_txn *txn = begin(fx, true);
 	struct action a, gone, got;
 	uint64_t pending = 0;
@@ -364,7 +334,7 @@ static int copy_first(const struct action *a, void *arg)
 static void test_reschedule(void **state)
 {
 	static const int64_t dues[] = { NOW + 10, NOW + 20, NOW + 30 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[3];
 	struct action a, stale, got;
 	struct seen s = { 0 };
@@ -405,7 +375,7 @@ static void test_reschedule(void **state)
 static void test_remove(void **state)
 {
 	static const int64_t dues[] = { NOW + 1, NOW + 2 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[2], pending = 0;
 	struct action a;
 	struct seen s = { 0 };
@@ -427,7 +397,7 @@ static void test_remove(void **state)
 static void test_kill_revive(void **state)
 {
 	static const int64_t dues[] = { NOW + 1, NOW + 2, NOW + 3 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[3], pending = 0, dead = 0;
 	struct action b, c;
 	struct seen s = { 0 };
@@ -478,7 +448,7 @@ static void test_kill_revive(void **state)
 
 static void test_revive_fields(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	MDB_txn *txn = begin(fx, true);
 	struct action a;
 	struct find f = { 0 };
@@ -515,7 +485,7 @@ static void test_revive_fields(void **state)
 static void test_next_due(void **state)
 {
 	static const int64_t dues[] = { NOW + 30, NOW + 10, NOW + 20 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	int64_t next = 42;
 	uint64_t ids[3];
 	MDB_txn *txn = begin(fx, false);
@@ -533,7 +503,7 @@ static void test_next_due(void **state)
 static void test_counts(void **state)
 {
 	static const int64_t dues[] = { 5, 6, 7, 8, 9 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint64_t ids[5], pending = 9, dead = 9, n = 9;
 	MDB_txn *txn = begin(fx, false);
 	MDB_dbi dbi;
@@ -557,7 +527,7 @@ static void test_counts(void **state)
 static void test_undecodable_skipped(void **state)
 {
 	static const int64_t dues[] = { NOW + 1, NOW + 3 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	uint8_t key[16] = { 0 }, junk[3] = { 1, 2, 3 }, dkey[8] = { 0 };
 	MDB_val k = { sizeof(key), key }, v = { sizeof(junk), junk };
 	uint64_t ids[2], pending = 0, dead = 0;
@@ -602,7 +572,7 @@ static void test_undecodable_skipped(void **state)
 
 static void test_aborted_leaves_nothing(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	MDB_txn *txn = begin(fx, true);
 	struct action a;
 	uint64_t pending = 9, dead = 9, seq = 9;
@@ -637,26 +607,24 @@ static void test_aborted_leaves_nothing(void **state)
 
 static void test_persists_across_open(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	MDB_txn *txn = begin(fx, true);
 	struct state *ro = NULL;
 	struct action a;
 	uint64_t pending = 0;
-	char err[512];
 
 	make(&a, "a@x", NOW + 3);
 	assert_int_equal(outbox_enqueue(fx->st, txn, &a, NOW), 0);
 	assert_int_equal(state_commit(txn), 0);
 	state_close(fx->st);
 	fx->st = NULL;
-	assert_int_equal(state_open(&ro, fx->dir, true, err, sizeof(err)), 0);
+	assert_int_equal(tstate_open(&ro, fx->dir, true), 0);
 	assert_int_equal(state_begin(ro, false, &txn), 0);
 	assert_int_equal(outbox_counts(ro, txn, &pending, NULL), 0);
 	assert_true(pending == 1);
 	state_abort(txn);
 	state_close(ro);
-	assert_int_equal(state_open(&fx->st, fx->dir, false, err, sizeof(err)),
-			 0);
+	assert_int_equal(tstate_open(&fx->st, fx->dir, false), 0);
 }
 
 /* make_old_state - an LMDB state in DIR with only the tables of the
@@ -683,9 +651,9 @@ static void make_old_state(const char *dir)
 
 static void test_readonly_old_state(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *ro = NULL;
-	char dir[4200], err[512];
+	char dir[4200];
 	MDB_txn *txn = NULL;
 	uint64_t pending = 9, dead = 9, n = 9;
 	int64_t next = 0;
@@ -695,7 +663,7 @@ static void test_readonly_old_state(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/old", fx->tmp);
 	make_old_state(dir);
-	assert_int_equal(state_open(&ro, dir, true, err, sizeof(err)), 0);
+	assert_int_equal(tstate_open(&ro, dir, true), 0);
 	assert_int_equal(state_begin(ro, false, &txn), 0);
 	assert_int_equal(state_dbi(ro, "outbox", &dbi), -ENOENT);
 	assert_int_equal(outbox_counts(ro, txn, &pending, &dead), 0);
@@ -710,7 +678,7 @@ static void test_readonly_old_state(void **state)
 	state_close(ro);
 
 	/* a writable opening adds the tables */
-	assert_int_equal(state_open(&ro, dir, false, err, sizeof(err)), 0);
+	assert_int_equal(tstate_open(&ro, dir, false), 0);
 	assert_int_equal(state_begin(ro, true, &txn), 0);
 	make(&a, "a@x", 0);
 	assert_int_equal(outbox_enqueue(ro, txn, &a, NOW), 0);

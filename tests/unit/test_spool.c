@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "spool.h"
+#include "ttmp.h"
 
 struct fixture {
 	char *dir;
@@ -32,7 +33,7 @@ static int setup(void **state)
 	struct fixture *f = g_new0(struct fixture, 1);
 	char err[256];
 
-	f->dir = g_dir_make_tmp("test-spool-XXXXXX", NULL);
+	f->dir = ttmp_make("test-spool");
 	assert_non_null(f->dir);
 	assert_int_equal(spool_open(&f->sp, f->dir, default_ignore, 3600, err,
 				    sizeof(err)), 0);
@@ -40,34 +41,15 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_rf(const char *path)
-{
-	GDir *d = g_dir_open(path, 0, NULL);
-	const char *n;
-
-	if (d) {
-		while ((n = g_dir_read_name(d)) != NULL) {
-			char *p = g_build_filename(path, n, NULL);
-
-			rm_rf(p);
-			g_free(p);
-		}
-		g_dir_close(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
+	int rc;
 
 	spool_free(f->sp);
-	rm_rf(f->dir);
-	g_free(f->dir);
+	rc = ttmp_remove(&f->dir);
 	g_free(f);
-	return 0;
+	return rc;
 }
 
 /* put - write TEXT to DIR/SUB/NAME with modification time MTIME (0: now) */

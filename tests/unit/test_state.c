@@ -7,7 +7,6 @@
  * recorded far larger than the data.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,50 +24,30 @@
 #include <lmdb.h>
 
 #include "state.h"
+#include "tstate.h"
 
-struct fixture {
-	char *tmp;		/* the temporary directory */
-	char dir[4096];		/* TMP/state, created by state_open */
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
+/* the fixture: TMP/state named under a fresh temporary directory, not
+   opened (the tests open it themselves) */
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct tstate *fx = g_new0(struct tstate, 1);
 
-	if (fx == NULL)
-		return -1;
-	fx->tmp = g_dir_make_tmp("test_state-XXXXXX", NULL);
-	if (fx->tmp == NULL) {
-		free(fx);
-		return -1;
-	}
-	snprintf(fx->dir, sizeof(fx->dir), "%s/state", fx->tmp);
 	*state = fx;
-	return 0;
+	return tstate_prepare(fx, "test_state");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	int rc;
 
-	rc = nftw(fx->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	g_free(fx->tmp);
-	free(fx);
+	rc = tstate_teardown(fx);
+	g_free(fx);
 	return rc;
 }
 
 /* open_rw - a writable state in the fixture's directory */
-static struct state *open_rw(struct fixture *fx)
+static struct state *open_rw(struct tstate *fx)
 {
 	struct state *st = NULL;
 	char err[512];
@@ -102,7 +81,7 @@ static void put_one(struct state *st, const char *addr, int status,
 
 static void test_put_get_del(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	char longkey[1024];
 	MDB_txn *txn;
@@ -175,7 +154,7 @@ static void walk(struct state *st, const char *from, struct seen *s,
 static void test_foreach(void **state)
 {
 	static const char *const addrs[] = { "c@x", "a@x", "d@x", "b@x" };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	struct seen s = { .stop_at = 0 };
 	size_t i;
@@ -233,7 +212,7 @@ static void test_undecodable_record(void **state)
 {
 	static const uint8_t junk[] = { RCPT_CODEC_VERSION, 0 };
 	static const uint8_t future[] = { RCPT_CODEC_VERSION + 1, 0, 0 };
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	struct seen s = { .stop_at = 0 };
 	struct rcpt r;
@@ -259,7 +238,7 @@ static void test_undecodable_record(void **state)
 
 static void test_meta(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	MDB_txn *txn;
 	uint64_t v = 0, n = 0;
@@ -316,7 +295,7 @@ static int collect_files(const char *key, size_t keylen,
 
 static void test_files(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	struct file_rec f, back;
 	struct seen s = { .stop_at = 0 };
@@ -353,7 +332,7 @@ static void test_files(void **state)
 
 static void test_readonly(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx), *ro = NULL;
 	char err[512];
 	MDB_txn *txn;
@@ -374,7 +353,7 @@ static void test_readonly(void **state)
 
 static void test_readonly_missing(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = NULL;
 	char err[512], path[4200];
 	struct stat sb;
@@ -398,7 +377,7 @@ static void test_readonly_missing(void **state)
 
 static void test_open_errors(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = NULL;
 	char err[512], path[4200];
 	FILE *f;
@@ -447,7 +426,7 @@ static int put_batch(struct state *st, int n)
 
 static void test_grow(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	MDB_txn *txn;
 	struct rcpt r;
@@ -527,7 +506,7 @@ static uint64_t rcpt_entries(struct state *st)
    answer or an error aborts; the growth is bounded */
 static void test_write(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	struct write_arg w = { .n = 500 };
 	size_t before;
@@ -564,7 +543,7 @@ static void test_write(void **state)
 
 static void test_schema_newer(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	char err[512];
 	MDB_txn *txn;
@@ -589,7 +568,7 @@ static void test_schema_newer(void **state)
 
 static void test_reopen_keeps_data(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	MDB_txn *txn;
 	struct rcpt r;
@@ -643,7 +622,7 @@ static int wait_child(pid_t pid)
 
 static void test_reader_beside_writer(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	MDB_txn *txn;
 	struct rcpt r;
@@ -665,7 +644,7 @@ static void test_reader_beside_writer(void **state)
 
 static void test_map_resized_elsewhere(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	MDB_txn *txn;
 	struct rcpt r;
@@ -760,7 +739,7 @@ static void grow_child(const char *dir)
 
 static void test_grow_fails(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	pid_t pid;
 
@@ -782,7 +761,7 @@ static void test_grow_fails(void **state)
    (a former runaway growth) is not what the next opening maps */
 static void test_open_ignores_huge_map(void **state)
 {
-	struct fixture *fx = *state;
+	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	MDB_txn *txn;
 	struct rcpt r;

@@ -1,73 +1,62 @@
 /*
  * tstate.c - a throw-away state directory for unit tests (tstate.h).
+ * Failures are reported on stderr and returned, for fixtures to fail on.
  */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
 
 #include "tstate.h"
+#include "ttmp.h"
 
-static int tstate_rm_entry(const char *path, const struct stat *sb,
-			   int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int tstate_rm_tree(const char *path)
-{
-	return nftw(path, tstate_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-int tstate_setup(struct tstate *t, const char *prefix)
-{
-	char tmpl[128], err[512];
-
-	memset(t, 0, sizeof(*t));
-	snprintf(tmpl, sizeof(tmpl), "%s-XXXXXX", prefix);
-	t->tmp = g_dir_make_tmp(tmpl, NULL);
-	if (t->tmp == NULL) {
-		fprintf(stderr, "%s: cannot make a temporary directory\n",
-			prefix);
-		return -1;
-	}
-	snprintf(t->dir, sizeof(t->dir), "%s/state", t->tmp);
-	if (state_open(&t->st, t->dir, false, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: state_open: %s\n", prefix, err);
-		return -1;
-	}
-	return 0;
-}
-
-int tstate_reopen(struct tstate *t)
+/* tstate_open - state_open with its message on stderr */
+int tstate_open(struct state **st, const char *dir, bool readonly)
 {
 	char err[512];
+	int rc;
 
-	state_close(t->st);
-	t->st = NULL;
-	if (state_open(&t->st, t->dir, false, err, sizeof(err)) != 0) {
-		fprintf(stderr, "state_open again: %s\n", err);
+	*st = NULL;
+	rc = state_open(st, dir, readonly, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "state_open %s: %s\n", dir, err);
+	return rc;
+}
+
+/* tstate_prepare - the temporary directory and TMP/state's name */
+int tstate_prepare(struct tstate *t, const char *prefix)
+{
+	memset(t, 0, sizeof(*t));
+	t->tmp = ttmp_make(prefix);
+	if (t->tmp == NULL)
 		return -1;
-	}
+	snprintf(t->dir, sizeof(t->dir), "%s/state", t->tmp);
 	return 0;
 }
 
+/* tstate_setup - a fresh state, open read-write */
+int tstate_setup(struct tstate *t, const char *prefix)
+{
+	if (tstate_prepare(t, prefix) != 0)
+		return -1;
+	if (tstate_open(&t->st, t->dir, false) != 0)
+		return -1;
+	return 0;
+}
+
+/* tstate_reopen - close and open again */
+int tstate_reopen(struct tstate *t)
+{
+	state_close(t->st);
+	t->st = NULL;
+	return tstate_open(&t->st, t->dir, false) == 0 ? 0 : -1;
+}
+
+/* tstate_teardown - close and remove everything */
 int tstate_teardown(struct tstate *t)
 {
-	int rc = 0;
-
 	if (t->st)
 		state_close(t->st);
 	t->st = NULL;
-	if (t->tmp) {
-		rc = tstate_rm_tree(t->tmp);
-		g_free(t->tmp);
-		t->tmp = NULL;
-	}
-	return rc;
+	return ttmp_remove(&t->tmp);
 }

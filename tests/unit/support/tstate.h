@@ -1,21 +1,26 @@
 /*
  * tstate.h - a state directory for a unit test: made under a fresh
- * temporary directory, opened read-write, and removed with everything
- * in it at the end.  Shared by the unit tests that need LMDB.
+ * temporary directory (ttmp.h), opened read-write, and removed with
+ * everything in it at the end.  Shared by the unit tests that need LMDB.
  */
 #ifndef BOUNCED_TSTATE_H
 #define BOUNCED_TSTATE_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "state.h"
 
 struct tstate {
 	char *tmp;		/* the temporary directory */
 	char dir[PATH_MAX];	/* TMP/state */
-	struct state *st;	/* open read-write */
+	struct state *st;	/* open read-write, or NULL */
 };
 
+/* tstate_prepare - a fresh temporary directory and the name of a state in
+   it, nothing opened (for tests of the opening itself); 0 or -1 (a
+   message on stderr) */
+int tstate_prepare(struct tstate *t, const char *prefix);
 /* tstate_setup - a fresh state for a test named PREFIX; 0 or -1 (a
    message on stderr) */
 int tstate_setup(struct tstate *t, const char *prefix);
@@ -23,7 +28,8 @@ int tstate_setup(struct tstate *t, const char *prefix);
 int tstate_reopen(struct tstate *t);
 /* tstate_teardown - close and remove everything; 0 or -1 */
 int tstate_teardown(struct tstate *t);
-/* tstate_rm_tree - remove PATH and what is under it; 0 or -1 */
-int tstate_rm_tree(const char *path);
+/* tstate_open - open the state in DIR (read-only when READONLY) into *ST;
+   0 or state_open's error, with the message on stderr */
+int tstate_open(struct state **st, const char *dir, bool readonly);
 
 #endif
