@@ -301,20 +301,34 @@ const char *monitor_dest(struct monitor *m, const char *addr)
 	const char *dest;
 	gpointer k, v;
 	char *copy;
+	size_t len;
+	uint64_t h;
+	void *hit;
 
 	if (!domain || !*domain)
 		return NULL;
+	len = strlen(domain);
+	h = name_cache_hash(domain, len);
+	if (name_cache_get(&m->dest_fast, domain, len, h, &hit))
+		return hit;
 	/* a group's name lives as long as the groups; a domain that is its
 	   own destination is the cached key itself (a NULL value) */
-	if (g_hash_table_lookup_extended(m->dest_cache, domain, &k, &v))
-		return v ? (const char *)v : (const char *)k;
+	if (g_hash_table_lookup_extended(m->dest_cache, domain, &k, &v)) {
+		dest = v ? (const char *)v : (const char *)k;
+		name_cache_put(&m->dest_fast, domain, len, h, (void *)dest);
+		return dest;
+	}
 	dest = domain_groups_of(m->groups, domain);
-	if (g_hash_table_size(m->dest_cache) >= MON_DEST_CACHE_MAX)
+	if (g_hash_table_size(m->dest_cache) >= MON_DEST_CACHE_MAX) {
 		g_hash_table_remove_all(m->dest_cache);
+		name_cache_clear(&m->dest_fast);
+	}
 	copy = g_strdup(domain);
 	g_hash_table_insert(m->dest_cache, copy,
 			    dest == domain ? NULL : (gpointer)dest);
-	return dest == domain ? copy : dest;
+	dest = dest == domain ? copy : dest;
+	name_cache_put(&m->dest_fast, domain, len, h, (void *)dest);
+	return dest;
 }
 
 const char *monitor_source(const struct event *ev)

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "monitor.h"
+#include "name_cache.h"
 #include "rates_store.h"
 
 #define MON_DEST_CACHE_MAX 65536
@@ -37,6 +38,7 @@ struct monitor {
 	char **sender_cats;
 	struct domain_groups *groups;
 	GHashTable *dest_cache;	/* domain -> destination (interned) */
+	struct name_cache dest_fast;	/* in front of dest_cache */
 	struct incident_detect *detect;
 	struct rates *rates;
 	GPtrArray *incidents;	/* struct mon_incident *, by id */
