@@ -77,8 +77,10 @@ enum ingest_status {
 	INGEST_ALREADY = 1,	/* taken before: nothing to do */
 	INGEST_FAILED = 2,	/* ingest_begin: the state records this file
 				   as failed (ingest_job_fail) */
-	INGEST_REFUSED = 3,	/* a mail says nothing usable (WHY says
-				   why): it belongs in failed/ */
+	INGEST_REFUSED = 3,	/* a mail says nothing usable, or a file is
+				   no accounting file (WHY says why):
+				   nothing of it is recorded; it belongs in
+				   failed/ */
 	INGEST_ASIDE = 4,	/* a mail is no input of its kind (WHY says
 				   what it is); counted, it belongs in
 				   ignored/ */
@@ -101,7 +103,9 @@ void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
  * to the end, ingest_end (a stream is waited for and committed whenever
  * its writer pauses).  Counts are set for what this call took.  Returns
  * INGEST_TAKEN or INGEST_ALREADY (a file that the state records as
- * failed is taken again from its committed offset), or -errno (logged):
+ * failed is taken again from its committed offset), INGEST_REFUSED (no
+ * accounting file, told from its first rows: logged, nothing of it
+ * recorded), or -errno (logged):
  * ingest_input_failed() says whether the input could not be opened or
  * read (-ENOENT, -EACCES, -EIO...) or the state could not be read or
  * written (-EIO too, on a failing or full disk).
@@ -144,10 +148,12 @@ int ingest_begin(struct ingest *in, const char *path,
  */
 int ingest_step(struct ingest_job *job, int max_ms);
 
-/* ingest_job_verdict - how an ended input went: INGEST_TAKEN, or for a
-   mail INGEST_ASIDE (WHY says what it is; counted), INGEST_REFUSED (WHY
-   says why; nothing recorded) or INGEST_ALREADY (taken or set aside
-   before; WHY empty, or what it is when it was set aside) */
+/* ingest_job_verdict - how an ended input went: INGEST_TAKEN;
+   INGEST_REFUSED (WHY says why; nothing recorded): a mail that says
+   nothing usable, or an input read as an accounting file that is none
+   (told from its first rows); or for a mail INGEST_ASIDE (WHY says what
+   it is; counted) or INGEST_ALREADY (taken or set aside before; WHY
+   empty, or what it is when it was set aside) */
 int ingest_job_verdict(const struct ingest_job *job, char *why,
 		       size_t whylen);
 

@@ -228,11 +228,21 @@ static void ingest_bad(struct ingest_job *j, uint64_t line, const char *why)
 			 (unsigned long long)line, why);
 }
 
-/* ingest_pending - records read since the last commit? */
+/* ingest_undecided - the source does not know yet that the input is of
+   its kind (an accounting file's first rows): nothing may be committed
+   but at the end */
+static bool ingest_undecided(const struct ingest_job *j)
+{
+	return j->src && j->src->ops->undecided &&
+	       j->src->ops->undecided(j->src);
+}
+
+/* ingest_pending - records read since the last commit that may be
+   committed? */
 static bool ingest_pending(const struct ingest_job *j)
 {
-	return batch_events(j->in->batch) > 0 || j->pending.records > 0 ||
-	       j->pending.bad > 0;
+	return (batch_events(j->in->batch) > 0 || j->pending.records > 0 ||
+		j->pending.bad > 0) && !ingest_undecided(j);
 }
 
 /* ingest_nothing_new - a commit would only write what is committed
@@ -305,6 +315,8 @@ static int ingest_commit_post(struct ingest_job *j, bool final)
 	rc = ingest_commit_wait(j);
 	if (rc)
 		return rc;
+	if (!final && ingest_undecided(j))
+		return 0;
 	j->src->ops->position(j->src, &pos);
 	if (!final && ingest_nothing_new(j, &pos))
 		return 0;
@@ -802,8 +814,13 @@ int ingest_file(struct ingest *in, const char *path,
 		taken = j->input.rec.records;
 	if (rc == 0) {
 		rc = ingest_step(j, -1);
-		if (rc == 1)
+		if (rc == 1 && j->verdict == INGEST_REFUSED) {
+			log_error("ingest", "%s: %s; nothing of it was taken",
+				  path, j->why);
+			rc = INGEST_REFUSED;
+		} else if (rc == 1) {
 			rc = INGEST_TAKEN;
+		}
 	}
 	if (rc < 0 && j)
 		in->input_failed = j->input_error;

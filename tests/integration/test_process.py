@@ -49,8 +49,8 @@ import subprocess
 import unittest
 
 from harness import (BouncedTestCase, SAMPLES, DATA, SAMPLE_HEADER,
-                     SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_NOINPUT, EX_CONFIG, counts,
-                     summaries)
+                     SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_DATAERR,
+                     EX_NOINPUT, EX_CONFIG, counts, summaries)
 
 # the summary of each sample taken alone into a fresh state
 HEADER_COUNTS = counts(records=30, hard=5, soft=10, escalated=1, complaints=1,
@@ -491,6 +491,85 @@ class TestInputs(BouncedTestCase):
         res = self.run_bounced('--version')
         self.assertRc(res, EX_OK)
         self.assertRegex(res.out, r'^bounced \d+\.\d+')
+
+
+class TestNotAccounting(BouncedTestCase):
+    """A file that is no accounting file is told from its first rows:
+    process exits 65 saying why, and records nothing of it."""
+
+    HDR = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
+
+    def bounce(self, i, t='b'):
+        return ('%s,2026-11-24 10:00:00+0000,news@example.com,u%d@example.com,'
+                '5.1.1,smtp;550 5.1.1 unknown,bad-mailbox\n' % (t, i))
+
+    def assertNothingRecorded(self):
+        self.assertEqual(self.ctl_json('files'), [])
+        self.assertEqual(self.statuses(), {})
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 0)
+
+    def test_other_csv_refused_whatever_follows(self):
+        # an export of another program: no PowerMTA header; rows that
+        # would read as hard bounces in acct-fields order follow
+        rows = ''.join('b,2026-11-24 10:00:00+0000,x,vm,o@example.com,'
+                       'r%d@example.com\n' % i for i in range(5000))
+        path = self.write_file('export.csv', 'name,email\n' + rows)
+        res = self.process('-q', path, rc=EX_DATAERR)
+        self.assertIn("%s: not a PowerMTA accounting file: no header line, "
+                      "and its first row (line 1) does not fit [bounced] "
+                      "acct-fields: its type column holds 'name', not a "
+                      "record type PowerMTA writes" % path, res.err)
+        self.assertIn('nothing of it was taken', res.err)
+        self.assertNotIn(path + ':', res.out)      # no summary line
+        self.assertNothingRecorded()
+
+    def test_binary_file_refused(self):
+        path = self.write_file('blob.bin', bytes(
+            (i * 7919 + 13) % 256 for i in range(30000)))
+        res = self.process(path, rc=EX_DATAERR)
+        self.assertIn('%s: not a PowerMTA accounting file: no header line, '
+                      'and its first row (line 1) ' % path, res.err)
+        self.assertNothingRecorded()
+
+    def test_no_known_type_in_the_first_rows(self):
+        # a header line, then 100 rows of no PowerMTA type: refused,
+        # although bounces follow
+        text = self.HDR + ''.join(self.bounce(i, 'zz') for i in range(100)) \
+            + ''.join(self.bounce(i) for i in range(100, 150))
+        path = self.write_file('odd.csv', text)
+        res = self.process(path, rc=EX_DATAERR)
+        self.assertIn('%s: not a PowerMTA accounting file: none of its first '
+                      '100 rows (to line 101) is a record of a type PowerMTA '
+                      'writes (d, b, rb, f, t, tq, r, rs)' % path, res.err)
+        self.assertNothingRecorded()
+        # a short file of such rows only: refused at its end
+        path = self.write_file('short.csv', self.HDR + ''.join(
+            self.bounce(i, 'zz') for i in range(3)))
+        res = self.process(path, rc=EX_DATAERR)
+        self.assertIn('%s: not a PowerMTA accounting file: none of its 3 '
+                      'rows' % path, res.err)
+        self.assertNothingRecorded()
+
+    def test_accounting_files_still_taken(self):
+        # 99 rows of an unknown type, then a bounce: an accounting file
+        text = self.HDR + ''.join(self.bounce(i, 'zz') for i in range(99)) \
+            + self.bounce(99)
+        path = self.write_file('late.csv', text)
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['skipped'], s['hard']), (100, 99, 1))
+        # a header line only, and an empty file: nothing to take, no error
+        self.process_summary(self.write_file('hdr.csv', self.HDR))
+        self.process_summary(self.write_file('empty.csv', ''))
+        # the refused file beside good ones: they are taken, exit 65
+        bad = self.write_file('notes.txt', 'hello,world\n')
+        good = self.write_file('good.csv', self.HDR + self.bounce(1000))
+        res = self.process(bad, good, rc=EX_DATAERR)
+        self.assertIn(good, summaries(res.out))
+        self.assertEqual(self.statuses()['u1000@example.com'], 'hard')
+        files = sorted(os.path.basename(f['key'])
+                       for f in self.ctl_json('files'))
+        self.assertNotIn('notes.txt', files)
+        self.assertIn('good.csv', files)
 
 
 class TestConfig(BouncedTestCase):
