@@ -53,7 +53,9 @@ enum ingest_mode {
 struct ingest_opts {
 	enum ingest_mode mode;
 	bool reprocess;		/* ignore the committed offset */
-	bool progress;		/* progress line on stderr every 2 s */
+	bool progress;		/* progress line on stderr every 2 s (with
+				   percent and ETA); without it a file logs
+				   a progress line every 30 s */
 	/* INGEST_MAIL: the mail's parser and its argument, and the size of
 	   the largest mail taken (a larger one is refused unread) */
 	ingest_mail_parse_fn parse;
@@ -205,6 +207,16 @@ void ingest_counts_add(struct ingest_counts *total,
 		       const struct ingest_counts *c);
 
 /* ingest_counts_format - the summary line's counts ("12 records, 3 hard, …") */
+/*
+ * ingest_progress_format - the progress of NAME into BUF (LEN bytes):
+ * "NAME: 1234 records, 5678/s, 45%, ETA 0:12" (RECORDS in SECS, OFFSET
+ * of SIZE bytes read; the ETA at the pace so far, h:mm:ss past an hour);
+ * SIZE 0 (a stream): records and rate only.  NAME is cut at 100 bytes.
+ */
+void ingest_progress_format(char *buf, size_t len, const char *name,
+			    uint64_t records, double secs, uint64_t offset,
+			    uint64_t size);
+
 void ingest_counts_format(const struct ingest_counts *c, char *buf,
 			  size_t len);
 

@@ -572,6 +572,107 @@ class TestNotAccounting(BouncedTestCase):
         self.assertIn('good.csv', files)
 
 
+class TestProgress(BouncedTestCase):
+    """A long file shows its progress: a line on a terminal (records,
+    rate, percent, ETA), a log line otherwise; -q hides only the progress.
+    BOUNCED_PROGRESS_MS and BOUNCED_PROGRESS_LOG_MS (test-only) shorten
+    the 2 s and 30 s intervals."""
+
+    LINE = (r'(?P<name>\S+): (?P<n>\d+) records, (?P<rate>\d+)/s, +'
+            r'(?P<pct>\d+)%, ETA (?P<eta>\d+:\d\d)')
+
+    def setUp(self):
+        super().setUp()
+        gen = os.path.join(self.build, 'bench', 'gen_acct')
+        if not os.access(gen, os.X_OK):
+            self.fail('%s is missing: build it first (scons)' % gen)
+        self.big = os.path.join(self.dir, 'big.csv')
+        with open(self.big, 'wb') as f:
+            subprocess.run([gen, '--mix', '300000', '30000'], stdout=f,
+                           check=True)
+        self.bad = self.write_file('notes.txt', 'hello,world\n')
+
+    def run_on_pty(self, *args, env=None):
+        """bounced ARGS with stderr on a terminal: (rc, stdout, stderr)"""
+        import pty
+        master, slave = pty.openpty()
+        e = self.env()
+        e.update(env or {})
+        p = subprocess.Popen([self.bounced, '-c', self.config] + list(args),
+                             cwd=self.dir, env=e, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        err = b''
+        while True:
+            try:
+                d = os.read(master, 65536)
+            except OSError:         # EIO: the other end closed
+                break
+            if not d:
+                break
+            err += d
+        out = p.stdout.read()
+        p.stdout.close()
+        rc = p.wait(self.timeout)
+        os.close(master)
+        return rc, out.decode(), err.decode('utf-8', 'replace')
+
+    def test_terminal_line_with_eta(self):
+        rc, out, err = self.run_on_pty('process', self.big,
+                                       env={'BOUNCED_PROGRESS_MS': '40'})
+        self.assertEqual(rc, EX_OK, err)
+        lines = re.findall('\r\x1b\\[K' + self.LINE, err)
+        self.assertGreaterEqual(len(lines), 2, repr(err[-2000:]))
+        counts = [int(m[1]) for m in lines]
+        self.assertEqual(counts, sorted(counts))
+        self.assertTrue(all(m[0] == self.big for m in lines))
+        self.assertTrue(all(0 <= int(m[3]) <= 100 for m in lines))
+        # the line is cleared once the file is read; nothing of it in the
+        # summary on stdout
+        self.assertIn(self.big + ': 300000 records', out)
+        self.assertNotIn('ETA', out)
+        # not in the log either: a terminal shows it, the log does not
+        self.assertNotIn('info ingest: %s: ' % self.big, err)
+
+    def test_quiet_hides_progress_not_errors(self):
+        rc, out, err = self.run_on_pty('-q', 'process', self.bad, self.big,
+                                       env={'BOUNCED_PROGRESS_MS': '40',
+                                            'BOUNCED_PROGRESS_LOG_MS': '40'})
+        self.assertEqual(rc, EX_DATAERR, err)
+        self.assertNotIn('ETA', err)
+        self.assertIn('%s: not a PowerMTA accounting file' % self.bad, err)
+        self.assertIn(self.big + ': 300000 records', out)
+
+    def test_log_line_without_terminal(self):
+        env = self.env()
+        env['BOUNCED_PROGRESS_LOG_MS'] = '40'
+        p = subprocess.run([self.bounced, '-c', self.config, 'process',
+                            self.big], cwd=self.dir, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=self.timeout)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, EX_OK, err)
+        lines = re.findall(r'info ingest: ' + self.LINE + r'\n', err)
+        self.assertGreaterEqual(len(lines), 2, err[-2000:])
+        self.assertNotIn('\x1b[K', err)      # no terminal line in a log
+        # the default is every 30 s: nothing for a file of a few seconds
+        env.pop('BOUNCED_PROGRESS_LOG_MS')
+        p = subprocess.run([self.bounced, '-c', self.config, 'process',
+                            '--reprocess', self.big], cwd=self.dir,
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=self.timeout)
+        self.assertEqual(p.returncode, EX_OK)
+        self.assertNotIn('ETA', p.stderr.decode())
+        # -q: errors only
+        env['BOUNCED_PROGRESS_LOG_MS'] = '40'
+        p = subprocess.run([self.bounced, '-c', self.config, '-q', 'process',
+                            '--reprocess', self.big], cwd=self.dir,
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=self.timeout)
+        self.assertEqual(p.returncode, EX_OK)
+        self.assertEqual(p.stderr.decode(), '')
+
+
 class TestConfig(BouncedTestCase):
     """check-config and bad configurations."""
 
