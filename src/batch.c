@@ -71,6 +71,10 @@ struct batch {
 	struct arena_block *head;	/* current block (first of the list) */
 	struct arena_block *spare;	/* rewound blocks for reuse */
 	size_t n_events;
+	/* batch_prefetch's address and hash, for the batch_add after it */
+	const char *pf_addr;
+	uint64_t pf_hash;
+	size_t pf_len;
 	struct batch_rcpt **sorted;	/* batch_sorted's answer */
 	struct batch_sortent *sortents;	/* one per address, as they came */
 	size_t sorted_cap, sortents_cap;
@@ -456,9 +460,19 @@ static bool batch_new_campaign(struct batch *b, const struct batch_rcpt *br,
    ENOMEM */
 static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
 {
-	size_t len = strnlen(addr, ADDR_MAX);
-	uint64_t h = batch_hash(b->seed, addr, len);
-	struct batch_slot *sl = batch_find(b, addr, len, h);
+	size_t len;
+	uint64_t h;
+	struct batch_slot *sl;
+
+	if (addr == b->pf_addr) {
+		len = b->pf_len;
+		h = b->pf_hash;
+		b->pf_addr = NULL;
+	} else {
+		len = strnlen(addr, ADDR_MAX);
+		h = batch_hash(b->seed, addr, len);
+	}
+	sl = batch_find(b, addr, len, h);
 	struct batch_rcpt *br;
 	char *copy;
 
@@ -495,6 +509,14 @@ static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
 	b->sortents[b->used].br = br;
 	b->used++;
 	return br;
+}
+
+void batch_prefetch(struct batch *b, const char *addr)
+{
+	b->pf_len = strnlen(addr, ADDR_MAX);
+	b->pf_hash = batch_hash(b->seed, addr, b->pf_len);
+	b->pf_addr = addr;
+	__builtin_prefetch(&b->slots[b->pf_hash & (b->cap - 1)]);
 }
 
 int batch_add(struct batch *b, const struct event *ev)
@@ -612,4 +634,5 @@ void batch_clear(struct batch *b)
 	}
 	b->head = NULL;
 	b->n_events = 0;
+	b->pf_addr = NULL;
 }

@@ -384,6 +384,8 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	size_t n, i;
 	int rc;
 
+	if (!j->already)
+		batch_prefetch(in->batch, ev->rcpt);
 	classify_event(&in->rules, ev);
 	j->pending.records++;
 	if (j->already)
