@@ -42,6 +42,13 @@ struct monitor {
 	struct incident_detect *detect;
 	struct rates *rates;
 	GPtrArray *incidents;	/* struct mon_incident *, by id */
+	/* the incidents of INCIDENTS that were open (and not closing) when
+	   it was last made, in the same order: what a record's feed walks
+	   (INCIDENTS also keeps closed ones for a day); made again when an
+	   incident is added or removed (open_dirty), its entries checked
+	   on use */
+	GPtrArray *open;
+	bool open_dirty;
 	uint64_t next_id;	/* the next incident id */
 	int64_t now;		/* the newest record time */
 	struct monitor_seal *cur; /* monitor_commit's, until committed */
