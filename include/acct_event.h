@@ -5,6 +5,7 @@
 #ifndef BOUNCED_ACCT_EVENT_H
 #define BOUNCED_ACCT_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,9 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 /* acct_type_kind - "b" -> EV_BOUNCE …; EV_SKIPPED for known skipped and
    unknown types, EV_NONE for an empty type */
 enum event_kind acct_type_kind(const char *type, size_t len);
+
+/* acct_type_known - is TYPE (LEN bytes, blanks around it allowed) a
+   record type PowerMTA writes: d, b, rb, f, t, tq, r, rs (any case)? */
+bool acct_type_known(const char *type, size_t len);
 
 #endif

@@ -41,6 +41,11 @@ struct batch;
 struct batch *batch_new(void);
 void batch_free(struct batch *b);
 
+/* batch_prefetch - ADDR's slot asked of the memory now, while the caller
+   does other work before its batch_add (ADDR must not change until then;
+   the next batch_add of that pointer uses the hash computed here) */
+void batch_prefetch(struct batch *b, const char *addr);
+
 /* batch_add - copy EV (strings bounded to what a record keeps); 0 or -ENOMEM */
 int batch_add(struct batch *b, const struct event *ev);
 

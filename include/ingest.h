@@ -53,7 +53,9 @@ enum ingest_mode {
 struct ingest_opts {
 	enum ingest_mode mode;
 	bool reprocess;		/* ignore the committed offset */
-	bool progress;		/* progress line on stderr every 2 s */
+	bool progress;		/* progress line on stderr every 2 s (with
+				   percent and ETA); without it a file logs
+				   a progress line every 30 s */
 	/* INGEST_MAIL: the mail's parser and its argument, and the size of
 	   the largest mail taken (a larger one is refused unread) */
 	ingest_mail_parse_fn parse;
@@ -77,8 +79,10 @@ enum ingest_status {
 	INGEST_ALREADY = 1,	/* taken before: nothing to do */
 	INGEST_FAILED = 2,	/* ingest_begin: the state records this file
 				   as failed (ingest_job_fail) */
-	INGEST_REFUSED = 3,	/* a mail says nothing usable (WHY says
-				   why): it belongs in failed/ */
+	INGEST_REFUSED = 3,	/* a mail says nothing usable, or a file is
+				   no accounting file (WHY says why):
+				   nothing of it is recorded; it belongs in
+				   failed/ */
 	INGEST_ASIDE = 4,	/* a mail is no input of its kind (WHY says
 				   what it is); counted, it belongs in
 				   ignored/ */
@@ -112,7 +116,9 @@ void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
  * to the end, ingest_end (a stream is waited for and committed whenever
  * its writer pauses).  Counts are set for what this call took.  Returns
  * INGEST_TAKEN or INGEST_ALREADY (a file that the state records as
- * failed is taken again from its committed offset), or -errno (logged):
+ * failed is taken again from its committed offset), INGEST_REFUSED (no
+ * accounting file, told from its first rows: logged, nothing of it
+ * recorded), or -errno (logged):
  * ingest_input_failed() says whether the input could not be opened or
  * read (-ENOENT, -EACCES, -EIO...) or the state could not be read or
  * written (-EIO too, on a failing or full disk).
@@ -155,10 +161,12 @@ int ingest_begin(struct ingest *in, const char *path,
  */
 int ingest_step(struct ingest_job *job, int max_ms);
 
-/* ingest_job_verdict - how an ended input went: INGEST_TAKEN, or for a
-   mail INGEST_ASIDE (WHY says what it is; counted), INGEST_REFUSED (WHY
-   says why; nothing recorded) or INGEST_ALREADY (taken or set aside
-   before; WHY empty, or what it is when it was set aside) */
+/* ingest_job_verdict - how an ended input went: INGEST_TAKEN;
+   INGEST_REFUSED (WHY says why; nothing recorded): a mail that says
+   nothing usable, or an input read as an accounting file that is none
+   (told from its first rows); or for a mail INGEST_ASIDE (WHY says what
+   it is; counted) or INGEST_ALREADY (taken or set aside before; WHY
+   empty, or what it is when it was set aside) */
 int ingest_job_verdict(const struct ingest_job *job, char *why,
 		       size_t whylen);
 
@@ -210,6 +218,16 @@ void ingest_counts_add(struct ingest_counts *total,
 		       const struct ingest_counts *c);
 
 /* ingest_counts_format - the summary line's counts ("12 records, 3 hard, …") */
+/*
+ * ingest_progress_format - the progress of NAME into BUF (LEN bytes):
+ * "NAME: 1234 records, 5678/s, 45%, ETA 0:12" (RECORDS in SECS, OFFSET
+ * of SIZE bytes read; the ETA at the pace so far, h:mm:ss past an hour);
+ * SIZE 0 (a stream): records and rate only.  NAME is cut at 100 bytes.
+ */
+void ingest_progress_format(char *buf, size_t len, const char *name,
+			    uint64_t records, double secs, uint64_t offset,
+			    uint64_t size);
+
 void ingest_counts_format(const struct ingest_counts *c, char *buf,
 			  size_t len);
 

@@ -38,7 +38,9 @@ enum ingest_next {
 	INGEST_NEXT_ASIDE,	/* (a mail) no input of its kind: NOTE's why
 				   says what it is, its counter the meta
 				   counter of its kind; no event follows */
-	INGEST_NEXT_REFUSED,	/* (a mail) nothing usable: NOTE's why */
+	INGEST_NEXT_REFUSED,	/* (a mail) nothing usable, or (an accounting
+				   source, from its first rows) no accounting
+				   file: NOTE's why; no event follows */
 	INGEST_NEXT_MORE,	/* nothing more in what was fed */
 	INGEST_NEXT_END,	/* the end of the input: everything was read */
 };
@@ -68,6 +70,10 @@ struct ingest_src_ops {
 		    struct ingest_note *note);
 	/* position - where the input is after the last record pulled */
 	void (*position)(const struct ingest_src *s, struct ingest_pos *pos);
+	/* undecided - (may be NULL: never) whether the source does not
+	   know yet that its input is of its kind: nothing of it may be
+	   committed before it does, but at the end */
+	bool (*undecided)(const struct ingest_src *s);
 	void (*free)(struct ingest_src *s);
 };
 
@@ -128,6 +134,13 @@ struct ingest_rows {
 	bool eof;			/* the end was fed */
 	bool first;			/* the first row was seen */
 	bool detect;			/* the first row may make it a list */
+	/* an accounting file is told from anything else by its first
+	   rows: a header line or a first row of a PowerMTA record type,
+	   and a known record type within INGEST_ACCT_CHECK_ROWS rows */
+	bool check;			/* not decided yet */
+	bool header;			/* a header line was seen */
+	unsigned unknown;		/* rows of no known type so far */
+	char refuse[320];		/* why it is no accounting file */
 	uint64_t skip_until;
 	uint64_t lines;			/* lines consumed */
 	const char *name;
@@ -140,6 +153,20 @@ struct ingest_rows {
 	struct event_extra x;
 	char why[192];
 };
+
+/* rows of no PowerMTA record type after which an input is no accounting
+   file */
+#define INGEST_ACCT_CHECK_ROWS 100
+
+/* ingest_rows_refuse - R is no accounting file: WHY (printf) into
+   R->refuse and NOTE; returns INGEST_NEXT_REFUSED */
+int ingest_rows_refuse(struct ingest_rows *r, struct ingest_note *note,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* ingest_rows_unknown - a row of no known record type (or a bad one) at
+   LINE while R is checked: 0, or INGEST_NEXT_REFUSED (NOTE says why) */
+int ingest_rows_unknown(struct ingest_rows *r, uint64_t line,
+			struct ingest_note *note);
 
 /* ingest_rows_new - a row source reading rows with ROW; 0 or -ENOMEM */
 int ingest_rows_new(const struct ingest_src_args *a, ingest_row_fn row,

@@ -356,6 +356,10 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 			       (unsigned long long)c.records);
 			continue;
 		}
+		if (rc == INGEST_REFUSED) {
+			ex = EXIT_DATAERR;	/* logged; nothing recorded */
+			continue;
+		}
 		if (rc < 0 && ingest_input_failed(in)) {
 			ex = EXIT_NOINPUT;	/* the input's: go on */
 			continue;

@@ -38,6 +38,26 @@ enum event_kind acct_type_kind(const char *type, size_t len)
 	return EV_SKIPPED;
 }
 
+/* acct_type_known - a record type PowerMTA writes? */
+bool acct_type_known(const char *type, size_t len)
+{
+	static const char *const known[] = { "d", "b", "rb", "f", "t", "tq",
+					     "r", "rs" };
+	size_t i;
+
+	while (len && (*type == ' ' || *type == '\t')) {
+		type++;
+		len--;
+	}
+	while (len && (type[len - 1] == ' ' || type[len - 1] == '\t'))
+		len--;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i]) == len &&
+		    strncasecmp(type, known[i], len) == 0)
+			return true;
+	return false;
+}
+
 /* acct_show - a bounded, printable excerpt of a field for messages */
 static void acct_show(char *out, size_t outlen, const char *s, size_t n)
 {

@@ -49,7 +49,11 @@
 #include "log.h"
 #include "state.h"
 
+/* the progress line on a terminal, and the log line of a long file when
+   stderr is no terminal (BOUNCED_PROGRESS_MS and BOUNCED_PROGRESS_LOG_MS
+   set them for the tests) */
 #define INGEST_PROGRESS_NS 2000000000LL
+#define INGEST_PROGRESS_LOG_NS 30000000000LL
 /* a stream's batch is committed when no data came for this long */
 #define INGEST_QUIET_MS 2
 /* a stream's capped messages are summed up this often (seconds) */
@@ -65,10 +69,12 @@ struct ingest_job {
 	struct ingest_counts total;	/* committed by this job */
 	struct ingest_caps caps;
 	int64_t start_ns, batch_ns, progress_ns;
+	int64_t progress_every;		/* ns between two progress reports */
 	uint64_t rows;			/* records read, for the batch clock */
 	bool mail;			/* one mail: one commit, at its end */
 	bool already;			/* a mail taken before: judged only */
 	bool progress;			/* a progress line on stderr */
+	bool progress_log;		/* ...or a log line (a long file) */
 	bool failed;			/* an error happened: only ingest_end */
 	bool input_error;		/* ...and it was the input's */
 	bool ended;			/* the input ended (ingest_step 1) */
@@ -238,11 +244,21 @@ static void ingest_bad(struct ingest_job *j, uint64_t line, const char *why)
 			 (unsigned long long)line, why);
 }
 
-/* ingest_pending - records read since the last commit? */
+/* ingest_undecided - the source does not know yet that the input is of
+   its kind (an accounting file's first rows): nothing may be committed
+   but at the end */
+static bool ingest_undecided(const struct ingest_job *j)
+{
+	return j->src && j->src->ops->undecided &&
+	       j->src->ops->undecided(j->src);
+}
+
+/* ingest_pending - records read since the last commit that may be
+   committed? */
 static bool ingest_pending(const struct ingest_job *j)
 {
-	return batch_events(j->in->batch) > 0 || j->pending.records > 0 ||
-	       j->pending.bad > 0;
+	return (batch_events(j->in->batch) > 0 || j->pending.records > 0 ||
+		j->pending.bad > 0) && !ingest_undecided(j);
 }
 
 /* ingest_nothing_new - a commit would only write what is committed
@@ -315,6 +331,8 @@ static int ingest_commit_post(struct ingest_job *j, bool final)
 	rc = ingest_commit_wait(j);
 	if (rc)
 		return rc;
+	if (!final && ingest_undecided(j))
+		return 0;
 	j->src->ops->position(j->src, &pos);
 	if (!final && ingest_nothing_new(j, &pos))
 		return 0;
@@ -382,6 +400,8 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	size_t n, i;
 	int rc;
 
+	if (!j->already)
+		batch_prefetch(in->batch, ev->rcpt);
 	classify_event(&in->rules, ev);
 	j->pending.records++;
 	if (ev->rule_hit) {
@@ -553,27 +573,70 @@ static int ingest_wait(struct ingest_job *j, int64_t end_ns)
 	}
 }
 
-/* ingest_progress - a progress line on stderr */
+void ingest_progress_format(char *buf, size_t len, const char *name,
+			    uint64_t records, double secs, uint64_t offset,
+			    uint64_t size)
+{
+	double rate = secs > 0 ? (double)records / secs : 0.0;
+	char eta[32] = "";
+
+	if (size && offset > 0 && offset < size && secs > 0) {
+		double left = secs * (double)(size - offset) / (double)offset;
+		unsigned long long s = (unsigned long long)(left + 0.5);
+
+		if (s >= 3600)
+			snprintf(eta, sizeof(eta), ", ETA %llu:%02llu:%02llu",
+				 s / 3600, s / 60 % 60, s % 60);
+		else
+			snprintf(eta, sizeof(eta), ", ETA %llu:%02llu", s / 60,
+				 s % 60);
+	} else if (size && offset >= size) {
+		snprintf(eta, sizeof(eta), ", ETA 0:00");
+	}
+	if (size)
+		snprintf(buf, len, "%.100s: %llu records, %.0f/s, %3.0f%%%s",
+			 name, (unsigned long long)records, rate,
+			 offset >= size ? 100.0 :
+			 100.0 * (double)offset / (double)size, eta);
+	else
+		snprintf(buf, len, "%.100s: %llu records, %.0f/s", name,
+			 (unsigned long long)records, rate);
+}
+
+/* ingest_progress - the progress line on stderr, or a log line */
 static void ingest_progress(struct ingest_job *j, int64_t now)
 {
 	double secs = (double)(now - j->start_ns) / 1e9;
 	uint64_t n = j->total.records + j->pending.records +
 		     (j->posted ? j->cur.counts.records : 0);
 	struct ingest_pos pos;
-	char line[200];
+	char line[256];
 
 	j->progress_ns = now;
 	j->src->ops->position(j->src, &pos);
-	if (j->input.size)
-		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s, %3.0f%%",
-			 j->input.path, (unsigned long long)n,
-			 secs > 0 ? (double)n / secs : 0.0,
-			 100.0 * (double)pos.offset / (double)j->input.size);
+	ingest_progress_format(line, sizeof(line), j->input.path, n, secs,
+			       pos.offset, j->input.size);
+	if (j->progress)
+		log_progress(line);
 	else
-		snprintf(line, sizeof(line), "%.100s: %llu records, %.0f/s",
-			 j->input.path, (unsigned long long)n,
-			 secs > 0 ? (double)n / secs : 0.0);
-	log_progress(line);
+		log_info("ingest", "%s", line);
+}
+
+/* ingest_progress_env - the interval in ns that the environment variable
+   NAME sets (milliseconds, 1 to 3600000; for the tests), else DEF */
+static int64_t ingest_progress_env(const char *name, int64_t def)
+{
+	const char *v = getenv(name);
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno || *end || ms < 1 || ms > 3600000)
+		return def;
+	return (int64_t)ms * 1000000LL;
 }
 
 int ingest_step(struct ingest_job *j, int max_ms)
@@ -618,10 +681,10 @@ int ingest_step(struct ingest_job *j, int max_ms)
 		if (rc)
 			goto fail;
 		read = true;
-		if (j->progress) {
+		if (j->progress || j->progress_log) {
 			int64_t now = ingest_now_ns();
 
-			if (now - j->progress_ns >= INGEST_PROGRESS_NS)
+			if (now - j->progress_ns >= j->progress_every)
 				ingest_progress(j, now);
 		}
 	}
@@ -693,6 +756,8 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	j->start_ns = j->batch_ns = j->progress_ns = ingest_now_ns();
 	j->mail = opts->mode == INGEST_MAIL;
 	j->progress = opts->progress;
+	j->progress_every = ingest_progress_env("BOUNCED_PROGRESS_MS",
+						INGEST_PROGRESS_NS);
 	batch_clear(in->batch);
 	rc = ingest_monitor_ready(in);
 	if (rc)
@@ -715,6 +780,13 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	}
 	if (!j->mail && j->input.key)
 		ingest_job_committer(j);
+	/* a long file read with no terminal to show it: a log line now and
+	   then (a stream has no end to tell) */
+	if (!j->mail && j->input.key && !j->progress) {
+		j->progress_log = true;
+		j->progress_every = ingest_progress_env(
+			"BOUNCED_PROGRESS_LOG_MS", INGEST_PROGRESS_LOG_NS);
+	}
 	if (j->mail && j->input.size > opts->max_size) {
 		/* refused unread, even when taken before */
 		j->ended = true;
@@ -824,8 +896,13 @@ int ingest_file(struct ingest *in, const char *path,
 		taken = j->input.rec.records;
 	if (rc == 0) {
 		rc = ingest_step(j, -1);
-		if (rc == 1)
+		if (rc == 1 && j->verdict == INGEST_REFUSED) {
+			log_error("ingest", "%s: %s; nothing of it was taken",
+				  path, j->why);
+			rc = INGEST_REFUSED;
+		} else if (rc == 1) {
 			rc = INGEST_TAKEN;
+		}
 	}
 	if (rc < 0 && j)
 		in->input_failed = j->input_error;

@@ -9,13 +9,46 @@
  * source takes only their header lines, so the column map in force at the
  * offset is exact), and bad records among them are not reported again.
  * The position is the offset after the last record pulled, so a commit
- * never records a row it has not applied.  Errors: -ENOMEM only.
+ * never records a row it has not applied.  While an accounting source
+ * has not yet told its input for one (ingest_src_csv.c), a bad record
+ * counts as a row of no known type, and an input that ends before it
+ * decides, with such rows only, is no accounting file.  Errors: -ENOMEM
+ * only.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ingest_src.h"
+
+int ingest_rows_refuse(struct ingest_rows *r, struct ingest_note *note,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->refuse, sizeof(r->refuse), fmt, ap);
+	va_end(ap);
+	r->check = false;
+	note->why = r->refuse;
+	return INGEST_NEXT_REFUSED;
+}
+
+int ingest_rows_unknown(struct ingest_rows *r, uint64_t line,
+			struct ingest_note *note)
+{
+	note->line = line;
+	if (++r->unknown < INGEST_ACCT_CHECK_ROWS)
+		return 0;
+	return ingest_rows_refuse(r, note, "not a PowerMTA accounting file: "
+				  "none of its first %u rows (to line %llu) "
+				  "is a record of a type PowerMTA writes (d, "
+				  "b, rb, f, t, tq, r, rs)",
+				  INGEST_ACCT_CHECK_ROWS,
+				  (unsigned long long)line);
+}
 
 /* ingest_rows_feed - bytes of the input (LEN 0: its end) */
 static int ingest_rows_feed(struct ingest_src *s, const char *buf, size_t len)
@@ -43,11 +76,31 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 		case CSV_NEED_MORE:
 			return INGEST_NEXT_MORE;
 		case CSV_END:
+			if (r->check && r->unknown > 0)
+				return ingest_rows_refuse(r, note,
+					"not a PowerMTA accounting file: none "
+					"of its %u rows is a record of a type "
+					"PowerMTA writes (d, b, rb, f, t, tq, "
+					"r, rs)", r->unknown);
 			return INGEST_NEXT_END;
 		case CSV_BAD:
 			r->lines = row.end_line;
 			if (row.end_offset <= r->skip_until)
 				continue;	/* reported when it was taken */
+			if (r->check && !r->header)
+				return ingest_rows_refuse(r, note,
+					"not a PowerMTA accounting file: no "
+					"header line, and its first row (line "
+					"%llu) is no CSV record: %s (a file "
+					"without a header line is read in the "
+					"order of [bounced] acct-fields)",
+					(unsigned long long)row.line,
+					csv_reader_error(r->csv));
+			if (r->check) {
+				rc = ingest_rows_unknown(r, row.line, note);
+				if (rc)
+					return rc;
+			}
 			note->line = row.line;
 			note->why = csv_reader_error(r->csv);
 			return INGEST_NEXT_BAD;
@@ -73,6 +126,12 @@ static void ingest_rows_position(const struct ingest_src *s,
 	pos->lines = r->lines;
 }
 
+/* ingest_rows_undecided - an accounting source not sure of its input yet */
+static bool ingest_rows_undecided(const struct ingest_src *s)
+{
+	return ((const struct ingest_rows *)s)->check;
+}
+
 static void ingest_rows_free(struct ingest_src *s)
 {
 	struct ingest_rows *r = (struct ingest_rows *)s;
@@ -85,6 +144,7 @@ static const struct ingest_src_ops ingest_rows_ops = {
 	.feed = ingest_rows_feed,
 	.next = ingest_rows_next,
 	.position = ingest_rows_position,
+	.undecided = ingest_rows_undecided,
 	.free = ingest_rows_free,
 };
 

@@ -25,6 +25,7 @@
 #include <glib.h>
 
 #include "incident_detect.h"
+#include "name_cache.h"
 
 #define ID_MINUTE 60
 #define ID_DELIVERIES_FRESH 86400	/* d records count as read this long */
@@ -51,6 +52,9 @@ struct id_pair {
 struct incident_detect {
 	struct incident_params p;
 	GHashTable *pairs;	/* key -> struct id_pair * */
+	/* key -> pair or NULL (none), cleared when a pair is made or
+	   forgotten: most records are deliveries of pairs never made */
+	struct name_cache fast;
 	int64_t last_delivery;	/* newest d record, any pair */
 	int64_t clock;		/* newest record time of all */
 	bool dirty;		/* changed since the last save */
@@ -94,8 +98,9 @@ void incident_detect_free(struct incident_detect *d)
 	g_free(d);
 }
 
-/* id_key - "SOURCE\037DEST", bounded, into BUF (2 * INCIDENT_KEY_MAX + 2) */
-static void id_key(char *buf, const char *source, const char *dest)
+/* id_key - "SOURCE\037DEST", bounded, into BUF (2 * INCIDENT_KEY_MAX + 2);
+   its length */
+static size_t id_key(char *buf, const char *source, const char *dest)
 {
 	size_t ls = strnlen(source, INCIDENT_KEY_MAX);
 	size_t ld = strnlen(dest, INCIDENT_KEY_MAX);
@@ -104,6 +109,7 @@ static void id_key(char *buf, const char *source, const char *dest)
 	buf[ls] = '\037';
 	memcpy(buf + ls + 1, dest, ld);
 	buf[ls + 1 + ld] = '\0';
+	return ls + 1 + ld;
 }
 
 /* id_pair_get - the pair of SOURCE and DEST; made when MAKE.  A record
@@ -114,14 +120,22 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 {
 	char key[2 * INCIDENT_KEY_MAX + 2];
 	struct id_pair *p;
-	size_t ls;
+	size_t ls, klen;
+	uint64_t h;
+	void *hit;
 
 	if (!make && g_hash_table_size(d->pairs) == 0)
 		return NULL;
-	id_key(key, source, dest);
+	klen = id_key(key, source, dest);
+	h = name_cache_hash(key, klen);
+	if (name_cache_get(&d->fast, key, klen, h, &hit) && (hit || !make))
+		return hit;
 	p = g_hash_table_lookup(d->pairs, key);
-	if (p || !make)
+	if (p || !make) {
+		name_cache_put(&d->fast, key, klen, h, p);
 		return p;
+	}
+	name_cache_clear(&d->fast);
 	p = g_new0(struct id_pair, 1);
 	p->key = g_strdup(key);
 	ls = strnlen(source, INCIDENT_KEY_MAX);
@@ -382,8 +396,10 @@ void incident_detect_advance(struct incident_detect *d, int64_t now,
 		if (id_quiet(d, p, now))
 			id_close(p, p->last_sb + d->p.quiet, false, cb, arg);
 		if (!p->open && now - p->last_sb > d->p.window &&
-		    now - p->clock > d->p.window)
+		    now - p->clock > d->p.window) {
 			g_hash_table_iter_remove(&it);
+			name_cache_clear(&d->fast);
+		}
 		else if (!p->open)
 			id_prune(p, now - d->p.window);
 	}
@@ -635,6 +651,7 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 	}
 	if (r.bad || r.pos != r.len) {
 		g_hash_table_remove_all(d->pairs);
+		name_cache_clear(&d->fast);
 		return -EINVAL;
 	}
 	d->dirty = false;

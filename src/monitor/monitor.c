@@ -96,6 +96,8 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	m->dest_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      NULL);
 	m->incidents = g_ptr_array_new_with_free_func(mon_incident_free);
+	m->open = g_ptr_array_new();
+	m->open_dirty = true;
 	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
 	m->released = g_array_new(FALSE, FALSE,
 				  sizeof(struct monitor_release));
@@ -120,6 +122,8 @@ void monitor_free(struct monitor *m)
 	rates_free(m->rates);
 	if (m->incidents)
 		g_ptr_array_free(m->incidents, TRUE);
+	if (m->open)
+		g_ptr_array_free(m->open, TRUE);
 	monitor_seal_free(m->cur);
 	if (m->drops)
 		g_array_free(m->drops, TRUE);
@@ -226,6 +230,7 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 		x->open++;
 	}
 	g_ptr_array_add(x->m->incidents, mi);
+	x->m->open_dirty = true;
 	return 0;
 }
 
@@ -244,6 +249,7 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 		m->now = rates_now(m->rates);
 	}
 	g_ptr_array_set_size(m->incidents, 0);
+	m->open_dirty = true;
 	if (m->detect) {
 		GByteArray *w = g_byte_array_new();
 
@@ -303,20 +309,34 @@ const char *monitor_dest(struct monitor *m, const char *addr)
 	const char *dest;
 	gpointer k, v;
 	char *copy;
+	size_t len;
+	uint64_t h;
+	void *hit;
 
 	if (!domain || !*domain)
 		return NULL;
+	len = strlen(domain);
+	h = name_cache_hash(domain, len);
+	if (name_cache_get(&m->dest_fast, domain, len, h, &hit))
+		return hit;
 	/* a group's name lives as long as the groups; a domain that is its
 	   own destination is the cached key itself (a NULL value) */
-	if (g_hash_table_lookup_extended(m->dest_cache, domain, &k, &v))
-		return v ? (const char *)v : (const char *)k;
+	if (g_hash_table_lookup_extended(m->dest_cache, domain, &k, &v)) {
+		dest = v ? (const char *)v : (const char *)k;
+		name_cache_put(&m->dest_fast, domain, len, h, (void *)dest);
+		return dest;
+	}
 	dest = domain_groups_of(m->groups, domain);
-	if (g_hash_table_size(m->dest_cache) >= MON_DEST_CACHE_MAX)
+	if (g_hash_table_size(m->dest_cache) >= MON_DEST_CACHE_MAX) {
 		g_hash_table_remove_all(m->dest_cache);
+		name_cache_clear(&m->dest_fast);
+	}
 	copy = g_strdup(domain);
 	g_hash_table_insert(m->dest_cache, copy,
 			    dest == domain ? NULL : (gpointer)dest);
-	return dest == domain ? copy : dest;
+	dest = dest == domain ? copy : dest;
+	name_cache_put(&m->dest_fast, domain, len, h, (void *)dest);
+	return dest;
 }
 
 const char *monitor_source(const struct event *ev)
@@ -328,15 +348,35 @@ const char *monitor_source(const struct event *ev)
 	return NULL;
 }
 
+/* mon_open - the incidents open when the list was made (made again when
+   incidents were added or removed since) */
+static GPtrArray *mon_open(struct monitor *m)
+{
+	guint i;
+
+	if (!m->open_dirty)
+		return m->open;
+	g_ptr_array_set_size(m->open, 0);
+	for (i = 0; i < m->incidents->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+
+		if (mi->inc.state == INCIDENT_ST_OPEN && !mi->closing)
+			g_ptr_array_add(m->open, mi);
+	}
+	m->open_dirty = false;
+	return m->open;
+}
+
 /* mon_find - the incident of SOURCE to DEST that is open */
 static struct mon_incident *mon_find_open(struct monitor *m,
 					  const char *source,
 					  const char *dest)
 {
+	GPtrArray *open = mon_open(m);
 	guint i;
 
-	for (i = m->incidents->len; i-- > 0;) {
-		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+	for (i = open->len; i-- > 0;) {
+		struct mon_incident *mi = g_ptr_array_index(open, i);
 
 		if (mi->inc.state == INCIDENT_ST_OPEN && !mi->closing &&
 		    strcmp(mi->inc.source, source) == 0 &&
@@ -392,6 +432,7 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 			incident_add_sample(&mi->inc, f->ev->dsn_diag);
 		mi->dirty = mi->opened = true;
 		g_ptr_array_add(m->incidents, mi);
+		m->open_dirty = true;
 		log_warn("incident", "incident %" PRIu64 " opened: %s to %s, "
 			 "%u recipients refused for sender-side causes "
 			 "since %" PRId64, mi->inc.id, mi->inc.source,
@@ -437,11 +478,12 @@ static bool mon_rates_what(const struct event *ev, enum rates_what *w)
    holds from before it is dropped (the address takes our mail) */
 static void mon_delivered(struct monitor *m, const struct event *ev)
 {
+	GPtrArray *open = mon_open(m);
 	int64_t h = 0;
 	guint i;
 
-	for (i = 0; i < m->incidents->len; i++) {
-		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+	for (i = 0; i < open->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(open, i);
 		const struct incident_held *held;
 		struct mon_drop d;
 

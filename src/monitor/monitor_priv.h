@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "monitor.h"
+#include "name_cache.h"
 #include "rates_store.h"
 
 #define MON_DEST_CACHE_MAX 65536
@@ -40,9 +41,17 @@ struct monitor {
 	char **sender_cats;
 	struct domain_groups *groups;
 	GHashTable *dest_cache;	/* domain -> destination (interned) */
+	struct name_cache dest_fast;	/* in front of dest_cache */
 	struct incident_detect *detect;
 	struct rates *rates;
 	GPtrArray *incidents;	/* struct mon_incident *, by id */
+	/* the incidents of INCIDENTS that were open (and not closing) when
+	   it was last made, in the same order: what a record's feed walks
+	   (INCIDENTS also keeps closed ones for a day); made again when an
+	   incident is added or removed (open_dirty), its entries checked
+	   on use */
+	GPtrArray *open;
+	bool open_dirty;
 	uint64_t next_id;	/* the next incident id */
 	uint64_t gen;		/* incidents opened or closed this run */
 	int64_t now;		/* the newest record time */

@@ -306,9 +306,10 @@ void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
 				g_ptr_array_index(m->incidents, i);
 
 			if (mi->inc.state != INCIDENT_ST_OPEN && !mi->dirty &&
-			    mi->inc.close_time < m->now - m->p.keep)
+			    mi->inc.close_time < m->now - m->p.keep) {
 				g_ptr_array_remove_index(m->incidents, i);
-			else
+				m->open_dirty = true;
+			} else
 				i++;
 		}
 	}

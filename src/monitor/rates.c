@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "name_cache.h"
 #include "rates.h"
 
 #define RATES_DAY 86400
@@ -65,6 +66,9 @@ struct rates {
 	size_t ndim_rules[ALERT_DIMENSIONS];
 	int64_t hours;		/* hour slots per name */
 	GHashTable *names[ALERT_DIMENSIONS];	/* name -> rates_name */
+	/* a record's name as written -> its entry of names (cleared when
+	   an entry is forgotten) */
+	struct name_cache cache[ALERT_DIMENSIONS];
 	struct rates_name *other[ALERT_DIMENSIONS];
 	unsigned admitted[ALERT_DIMENSIONS];	/* names admitted on DAY */
 	int64_t day, now;
@@ -356,15 +360,24 @@ static struct rates_name *rn_other(struct rates *r, enum alert_dimension dim)
 static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
 				 const char *name, int64_t day, bool restore)
 {
-	struct rates_name *n = g_hash_table_lookup(r->names[dim], name);
+	size_t len = strlen(name);
+	uint64_t h = len ? name_cache_hash(name, len) : 0;
+	struct rates_name *n = NULL;
 	char clean[RATES_NAME_MAX + 1];
+	void *hit;
 
 	clean[0] = '\0';
+	if (len && name_cache_get(&r->cache[dim], name, len, h, &hit))
+		n = hit;
+	if (!n)
+		n = g_hash_table_lookup(r->names[dim], name);
 	if (!n) {
 		if (!rates_name_clean(name, clean))
 			return NULL;
 		n = g_hash_table_lookup(r->names[dim], clean);
 	}
+	if (n)
+		name_cache_put(&r->cache[dim], name, len, h, n);
 	if (n && (n->day >= day || (day < r->day && !restore)))
 		return n;	/* admitted, or a late record of a past day */
 	if (!n && strcmp(clean, RATES_OTHER) == 0)
@@ -504,8 +517,10 @@ void rates_advance(struct rates *r, int64_t now)
 				rn_advance(r, n, now_min);
 				rn_judge(r, n, r->now, NULL, 0);
 			}
-			if (rn_idle(r, n, now_min))
+			if (rn_idle(r, n, now_min)) {
 				g_hash_table_iter_remove(&it);
+				name_cache_clear(&r->cache[d]);
+			}
 		}
 		if (r->other[d] && r->other[d]->raised) {
 			rn_advance(r, r->other[d], now_min);

@@ -196,6 +196,17 @@ static void run_take_finish(struct run *r)
 	char line[512], why[512];
 	int rc;
 
+	if (ingest_job_verdict(r->job, why, sizeof(why)) == INGEST_REFUSED) {
+		/* no accounting file, told from its first rows: nothing of
+		   it was committed; recorded as failed, as below */
+		rc = ingest_job_fail(r->job);
+		if (rc)
+			log_error("run", "%s: cannot record the file as failed: "
+				  "%s", r->name, state_strerror(rc));
+		run_take_fail(r, r->name, why);
+		run_take_clear(r, NULL);
+		return;
+	}
 	ingest_job_counts(r->job, &c, &records, &bad);
 	if (run_take_unusable(&c, records, bad)) {
 		rc = ingest_job_fail(r->job);

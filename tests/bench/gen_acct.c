@@ -2,14 +2,22 @@
  * gen_acct.c - write a large, realistic PowerMTA accounting file to stdout
  * for the ingest benchmark and the crash test.
  *
- *   gen_acct N_RECORDS N_ADDRESSES [SEED]
+ *   gen_acct [--mix | --bounces] N_RECORDS N_ADDRESSES [SEED]
  *
  * One header line with the union of the columns of b, rb, f, d, t and rs
  * records, then N_RECORDS records whose times rise over 30 days from
- * 2026-11-01.  The mix follows what a PowerMTA host sees: about 45 % soft
+ * 2026-11-01.  The default shape is a bounce log's: about 45 % soft
  * bounces (soft categories, message-expired and no-answer-from-host), 25 %
  * hard bounces, 20 % deliveries, 5 % feedback-loop reports (mostly abuse,
- * some not-spam) and 5 % t / rs records that bounced skips.  Diagnostics
+ * some not-spam) and 5 % t / rs records that bounced skips.
+ *
+ * --mix writes what a sending host's whole accounting log looks like:
+ * 95 % deliveries, 4 % bounces (b, two thirds soft, a quarter of them
+ * sender-side policy and spam refusals) and 1 % feedback reports, sent
+ * from 16 source IPs on 8 VirtualMTAs (each with its dlvSourceIp, vmta
+ * and jobId; 12 campaigns a day) to the destinations below.  --bounces
+ * writes b records only (the soft and hard mix of the default shape, none
+ * remote).  Diagnostics
  * carry commas and doubled quotes, so they are quoted as RFC 4180 says.
  * Recipients are drawn from N_ADDRESSES addresses with a skewed
  * distribution (a few addresses get many records, most get a few).
@@ -133,6 +141,18 @@ static const char *const domains[] = {
 
 static const char *const vmtas[] = {
 	"vmta-shop-1", "vmta-shop-2", "vmta-news-1", "vmta-news-2",
+};
+
+/* --mix: 8 VirtualMTAs, each sending from two of 16 source IPs */
+static const char *const mix_vmtas[] = {
+	"vmta-shop-1", "vmta-shop-2", "vmta-shop-3", "vmta-shop-4",
+	"vmta-news-1", "vmta-news-2", "vmta-news-3", "vmta-news-4",
+};
+
+enum gen_shape {
+	GEN_DEFAULT = 0,
+	GEN_MIX,
+	GEN_BOUNCES,
 };
 
 static const char *const origs[] = {
@@ -331,7 +351,33 @@ struct gen_ctx {
 	struct gen_time_cache tc;
 	uint64_t rng;
 	uint64_t n_addr;
+	enum gen_shape shape;
 };
+
+/* gen_source - dlvSourceIp and vmta of a record of CAMPAIGN to ADDR: the
+   default shape's four (by campaign), or with --mix one of 16 IPs (two
+   per VirtualMTA; the campaign picks the VirtualMTA, the address one of
+   its two IPs) */
+static void gen_source(struct gen_ctx *g, uint64_t campaign, uint64_t addr)
+{
+	struct gen_out *o = &g->out;
+	unsigned vm;
+
+	if (g->shape != GEN_MIX) {
+		vm = (unsigned)(campaign % (sizeof(vmtas) / sizeof(vmtas[0])));
+		gen_str(o, "192.0.2.");
+		gen_u64(o, 21 + vm);
+		gen_chr(o, ',');
+		gen_str(o, vmtas[vm]);
+		return;
+	}
+	vm = (unsigned)(gen_hash(campaign) %
+			(sizeof(mix_vmtas) / sizeof(mix_vmtas[0])));
+	gen_str(o, "192.0.2.");
+	gen_u64(o, 21 + 2 * vm + (gen_hash(addr + 5) & 1));
+	gen_chr(o, ',');
+	gen_str(o, mix_vmtas[vm]);
+}
 
 /* gen_common - type, times, orig, rcpt, orcpt (the first five columns) */
 static void gen_common(struct gen_ctx *g, const char *type, int64_t t,
@@ -365,7 +411,6 @@ static void gen_bounce_rec(struct gen_ctx *g, const struct gen_bounce *b,
 {
 	struct gen_out *o = &g->out;
 	int64_t queued = remote ? 0 : t - (int64_t)(gen_rand(&g->rng) % 900);
-	unsigned vm = (unsigned)(campaign % (sizeof(vmtas) / sizeof(vmtas[0])));
 
 	gen_common(g, remote ? "rb" : "b", t, queued, addr, campaign);
 	gen_str(o, remote ? "," : "failed,");	/* dsnAction */
@@ -382,10 +427,8 @@ static void gen_bounce_rec(struct gen_ctx *g, const struct gen_bounce *b,
 		gen_str(o, "mx.example.org,dsn,,,,,\r\n");
 		return;
 	}
-	gen_str(o, "smtp,mta1.example-shop.com (192.0.2.10),192.0.2.");
-	gen_u64(o, 21 + vm);
-	gen_chr(o, ',');
-	gen_str(o, vmtas[vm]);
+	gen_str(o, "smtp,mta1.example-shop.com (192.0.2.10),");
+	gen_source(g, campaign, addr);
 	gen_chr(o, ',');
 	gen_job(o, campaign);
 	gen_chr(o, ',');
@@ -398,17 +441,14 @@ static void gen_delivery(struct gen_ctx *g, int64_t t, uint64_t addr,
 			 uint64_t campaign)
 {
 	struct gen_out *o = &g->out;
-	unsigned vm = (unsigned)(campaign % (sizeof(vmtas) / sizeof(vmtas[0])));
 
 	gen_common(g, "d", t, t - (int64_t)(gen_rand(&g->rng) % 120), addr,
 		   campaign);
 	gen_str(o, "relayed,2.0.0,smtp;250 2.0.0 OK queued as ");
 	gen_u64(o, gen_rand(&g->rng) % 100000000);
 	gen_str(o, ",mx.example.com (198.51.100.25),,smtp,"
-		   "mta1.example-shop.com (192.0.2.10),192.0.2.");
-	gen_u64(o, 21 + vm);
-	gen_chr(o, ',');
-	gen_str(o, vmtas[vm]);
+		   "mta1.example-shop.com (192.0.2.10),");
+	gen_source(g, campaign, addr);
 	gen_chr(o, ',');
 	gen_job(o, campaign);
 	gen_str(o, ",,,,,,,,\r\n");
@@ -444,6 +484,34 @@ static void gen_skipped(struct gen_ctx *g, int64_t t, uint64_t addr,
 		   ",,,,,,,,,,,,\r\n");
 }
 
+#define GEN_NSOFT (sizeof(soft_bounces) / sizeof(soft_bounces[0]))
+#define GEN_NHARD (sizeof(hard_bounces) / sizeof(hard_bounces[0]))
+
+/* gen_mix_record - a record of the --mix shape (R: 0..9999, PICK: random) */
+static void gen_mix_record(struct gen_ctx *g, int64_t t, uint64_t addr,
+			   unsigned r, uint64_t pick)
+{
+	/* 12 campaigns a day, two running at a time */
+	uint64_t campaign = (uint64_t)(t - GEN_START) / 7200 * 2 + (pick & 1);
+	unsigned b = (unsigned)((pick >> 8) % 100);
+
+	if (r < 9500) {
+		gen_delivery(g, t, addr, campaign);
+	} else if (r < 9900) {
+		const struct gen_bounce *x;
+
+		if (b < 17)	/* spam-related, policy-related: sender-side */
+			x = &soft_bounces[2 + (pick >> 20) % 2];
+		else if (b < 67)
+			x = &soft_bounces[(pick >> 20) % GEN_NSOFT];
+		else
+			x = &hard_bounces[(pick >> 20) % GEN_NHARD];
+		gen_bounce_rec(g, x, t, addr, campaign, 0);
+	} else {
+		gen_feedback(g, t, addr, campaign);
+	}
+}
+
 /* gen_record - record number I of N */
 static void gen_record(struct gen_ctx *g, uint64_t i, uint64_t n)
 {
@@ -453,6 +521,20 @@ static void gen_record(struct gen_ctx *g, uint64_t i, uint64_t n)
 	unsigned r = (unsigned)(gen_rand(&g->rng) % 100);
 	uint64_t pick = gen_rand(&g->rng);
 
+	if (g->shape == GEN_MIX) {
+		gen_mix_record(g, t, addr, (unsigned)(pick % 10000),
+			       pick / 10000);
+		return;
+	}
+	if (g->shape == GEN_BOUNCES) {
+		if (r < 64)
+			gen_bounce_rec(g, &soft_bounces[pick % GEN_NSOFT], t,
+				       addr, campaign, 0);
+		else
+			gen_bounce_rec(g, &hard_bounces[pick % GEN_NHARD], t,
+				       addr, campaign, 0);
+		return;
+	}
 	if (r < 45)
 		gen_bounce_rec(g, &soft_bounces[pick % (sizeof(soft_bounces) /
 						       sizeof(soft_bounces[0]))],
@@ -488,14 +570,26 @@ int main(int argc, char **argv)
 {
 	struct gen_ctx g;
 	uint64_t n, i, seed = 1;
+	enum gen_shape shape = GEN_DEFAULT;
 	int rc = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--mix") == 0) {
+		shape = GEN_MIX;
+		argc--;
+		argv++;
+	} else if (argc > 1 && strcmp(argv[1], "--bounces") == 0) {
+		shape = GEN_BOUNCES;
+		argc--;
+		argv++;
+	}
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: gen_acct N_RECORDS N_ADDRESSES [SEED]\n");
+		fprintf(stderr, "usage: gen_acct [--mix | --bounces] "
+				"N_RECORDS N_ADDRESSES [SEED]\n");
 		return 64;
 	}
 	n = gen_arg(argv[1], 1000000000000ULL);
 	memset(&g, 0, sizeof(g));
+	g.shape = shape;
 	g.n_addr = gen_arg(argv[2], 1000000000000ULL);
 	if (argc == 4) {
 		char *end;

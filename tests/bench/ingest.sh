@@ -3,21 +3,27 @@
 # on generated accounting files, beside what LMDB alone can do with the
 # same recipients (the ceiling), and peak memory.
 #
-#   sh tests/bench/ingest.sh BUILD_DIR [RECORDS/ADDRESSES ...]
+#   sh tests/bench/ingest.sh BUILD_DIR [[SHAPE:]RECORDS/ADDRESSES ...]
 #
-# Default inputs: 2000000/200000 and 2000000/1200000 (2M records on 200k
-# and on 1.2M addresses: gen_acct's shape), then 4000000/200000 and
-# 4000000/1200000 (twice the records: the heap must not grow with them).
+# SHAPE is gen_acct's: none (a bounce log: 45 % soft, 25 % hard, 20 %
+# deliveries, 5 % complaints, 5 % skipped), "mix" (a sending host's whole
+# log: 95 % d, 4 % b, 1 % f; gen_acct --mix) or "bounces" (b records only;
+# gen_acct --bounces).  Default inputs: 2000000/200000 and 2000000/1200000
+# (2M records on 200k and on 1.2M addresses, beside the LMDB ceiling),
+# mix:2000000/200000 and mix:4000000/200000 (twice the records: the heap
+# must not grow with them), and bounces:2000000/200000.
 # For each, BUILD_DIR/bench/gen_acct writes the file, `BUILD_DIR/bounced
 # -q -c CFG process FILE` takes it into a fresh state (no provider: the
 # dry-run record of every suppression is written, nothing is sent) under
-# /usr/bin/time while /proc/PID/status is sampled every 50 ms, then
-# BUILD_DIR/bench/lmdb_ceiling does as many read-modify-writes as the file
-# has records, on the recipients the state now holds (same keys, values of
+# /usr/bin/time while /proc/PID/status is sampled every 50 ms; the line
+# gives the wall time and its records/s, and the CPU time (user + system,
+# both threads: reading and committing) and the records per CPU second,
+# the figure of one core.  For the default shape, BUILD_DIR/bench/
+# lmdb_ceiling then does as many read-modify-writes as the file has
+# records, on the recipients the state now holds (same keys, values of
 # the same size), in sorted batches of 100,000 keys walked in key order,
-# each one durable commit: the best LMDB does with that work.  Three lines
-# per input:
-#   ingest 2000000 records / 200000 addresses: 4.12 s, 485000 records/s, peak RSS 300 MiB (heap 120 MiB, LMDB map pages 180 MiB; state file 390 MiB)
+# each one durable commit: the best LMDB does with that work.  Lines:
+#   ingest 2000000 records / 200000 addresses: 4.12 s, 485000 records/s, CPU 4.80 s (416000 records per CPU second), peak RSS 300 MiB (heap 120 MiB, LMDB map pages 180 MiB; state file 390 MiB)
 #   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in key order: 3.43 s, 583283 ops/s
 #   ratio to the ceiling: 0.83
 # Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
@@ -47,12 +53,13 @@ TMP=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/bounced-bench.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
-# bench_one N_RECORDS N_ADDRESSES - generate, ingest on a fresh state,
-# measure the ceiling on its recipients, report
+# bench_one SHAPE N_RECORDS N_ADDRESSES - generate, ingest on a fresh
+# state, measure the ceiling on its recipients (default shape), report
 bench_one() {
-	n=$1
-	addrs=$2
-	dir=$TMP/run-$n-$addrs
+	shape=$1
+	n=$2
+	addrs=$3
+	dir=$TMP/run-$shape-$n-$addrs
 	mkdir -p "$dir/spool/acct" "$dir/state" "$dir/ceiling" || return 1
 	cat > "$dir/bounced.conf" <<EOC
 [bounced]
@@ -60,12 +67,17 @@ spool = $dir/spool
 state = $dir/state
 EOC
 	file=$dir/acct-bench-$n.csv
-	if ! "$GEN" "$n" "$addrs" 1 > "$file"; then
-		echo "bench: gen_acct $n $addrs failed" >&2
+	case $shape in
+	plain) genopt= ;;
+	*) genopt=--$shape ;;
+	esac
+	# shellcheck disable=SC2086 # genopt is one word or none
+	if ! "$GEN" $genopt "$n" "$addrs" 1 > "$file"; then
+		echo "bench: gen_acct $genopt $n $addrs failed" >&2
 		return 1
 	fi
 	sync	# the generated file's writeback must not compete with our fsyncs
-	"$TIME" -f '%e %M' -o "$dir/time" \
+	"$TIME" -f '%e %M %U %S' -o "$dir/time" \
 		"$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
 		> "$dir/out" 2> "$dir/err" &
 	tpid=$!
@@ -90,14 +102,21 @@ EOC
 	rm -f "$file"
 	# the last line of the time output is ours (a killed child adds one before)
 	secs=$(tail -n 1 "$dir/time" | awk '{print $1}')
+	label=
+	[ "$shape" = plain ] || label=" ($shape)"
 	tail -n 1 "$dir/time" | awk -v n="$n" -v a="$addrs" -v anon="$anon" \
-		-v frss="$filerss" \
+		-v frss="$filerss" -v label="$label" \
 		-v db="$(du -m "$dir/state/data.mdb" | cut -f1)" '{
-		secs = $1 + 0; rss = $2 + 0;
+		secs = $1 + 0; rss = $2 + 0; cpu = $3 + $4;
 		rate = secs > 0 ? n / secs : 0;
-		printf "ingest %d records / %d addresses: %.2f s, %d records/s, peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)\n",
-		       n, a, secs, rate, (rss + 1023) / 1024, (anon + 1023) / 1024,
-		       (frss + 1023) / 1024, db }'
+		crate = cpu > 0 ? n / cpu : 0;
+		printf "ingest%s %d records / %d addresses: %.2f s, %d records/s, CPU %.2f s (%d records per CPU second), peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)\n",
+		       label, n, a, secs, rate, cpu, crate, (rss + 1023) / 1024,
+		       (anon + 1023) / 1024, (frss + 1023) / 1024, db }'
+	if [ "$shape" != plain ]; then
+		rm -rf "$dir"
+		return 0
+	fi
 	sync
 	if ! "$CEIL" "$dir/state" "$n" "$dir/ceiling" > "$dir/ceil"; then
 		echo "bench: lmdb_ceiling failed on $n records" >&2
@@ -114,10 +133,20 @@ EOC
 }
 
 if [ $# -eq 0 ]; then
-	set -- 2000000/200000 2000000/1200000 4000000/200000 4000000/1200000
+	set -- 2000000/200000 2000000/1200000 mix:2000000/200000 \
+		mix:4000000/200000 bounces:2000000/200000
 fi
 rc=0
 for spec in "$@"; do
-	bench_one "${spec%/*}" "${spec#*/}" || rc=1
+	case $spec in
+	*:*) shape=${spec%%:*}; spec=${spec#*:} ;;
+	*) shape=plain ;;
+	esac
+	case $shape in
+	plain|mix|bounces) ;;
+	*) echo "bench: unknown shape '$shape' (mix, bounces or none)" >&2
+	   rc=1; continue ;;
+	esac
+	bench_one "$shape" "${spec%/*}" "${spec#*/}" || rc=1
 done
 exit $rc

@@ -4,9 +4,13 @@
 #
 #   sh tests/bench/run.sh BUILD_DIR        (scons bench does this)
 #
-# First ingest.sh (records per second on 2M and 4M generated records over
-# 200,000 and 1,200,000 addresses, beside the LMDB ceiling measured on the
-# same recipients; peak RSS), then the pipe and spool latency, the
+# First ingest.sh (records per second and per CPU second on 2M generated
+# records over 200,000 and 1,200,000 addresses, beside the LMDB ceiling
+# measured on the same recipients; a sending host's mix of 95 % d at 2M
+# and 4M records; a bounce-only file; peak RSS), then the incident replay
+# (incidents.py: a four-day block, what the incidents concluded, ingest
+# with incident tracking and rates on and off), the pipe and spool
+# latency, the
 # providers, a backlog's drain, the mails, and the metrics: one RRD update
 # and one graph render, median and slowest.  Files and states live in
 # mktemp -d directories removed at the end (also on interrupt).  Not part
@@ -29,6 +33,8 @@ trap 'exit 130' INT TERM
 rc=0
 # ingest: records/s beside the LMDB ceiling, peak RSS at 2M and 4M records
 sh "$(dirname "$0")/ingest.sh" "$BUILD" || rc=1
+# incidents: a generated four-day block replayed, tracking on and off
+python3 "$(dirname "$0")/incidents.py" --build "$BUILD" || rc=1
 
 # latency: a record written to the pipe until committed; a file renamed
 # into acct/ until its first request reaches the fake MailWizz

@@ -40,7 +40,7 @@ SAMPLE_HEADER = 'acct-2026-11-20-0000.csv'
 SAMPLE_PLAIN = 'acct-2026-11-25-0000.csv'
 UNSUB_LIST = 'unsub-list.csv'
 
-EX_OK, EX_USAGE, EX_NOINPUT, EX_NOUSER = 0, 64, 66, 67
+EX_OK, EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_NOUSER = 0, 64, 65, 66, 67
 EX_IOERR, EX_TEMPFAIL, EX_CONFIG = 74, 75, 78
 
 COUNT_KEYS = ('records', 'hard', 'soft', 'escalated', 'complaints',

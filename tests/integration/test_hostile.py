@@ -62,13 +62,14 @@ class TestLogBounded(HostileTestCase):
     """Per-line messages are capped per input; the log stays small."""
 
     def test_100mb_open_quote_leaves_a_small_log(self):
-        # one quoted field opened on the first byte and never closed,
-        # over 100 MB of short lines: every line a bad record
+        # a t record (an accounting file, told from its first row), then
+        # one quoted field opened and never closed, over 100 MB of short
+        # lines: every line a bad record
         path = os.path.join(self.dir, 'quoted.csv')
         unit = b',a\n'
         n = 100 * 1024 * 1024 // len(unit)
         with open(path, 'wb') as f:
-            f.write(b'"')
+            f.write(b't\n"')
             block = unit * 65536
             left = n
             while left > 0:
@@ -119,7 +120,8 @@ class TestLogBounded(HostileTestCase):
                       'were logged, 150 more were not' % b, log)
 
     def test_each_file_has_its_own_cap_and_debug_keeps_all(self):
-        bad = ''.join(',x\n' for _ in range(120))
+        # a t record first: an accounting file (told from its first rows)
+        bad = 't\n' + ''.join(',x\n' for _ in range(120))
         a = self.write_file('a.csv', HEADER + bad)
         b = self.write_file('b.csv', HEADER + bad)
         self.log_config()
@@ -564,11 +566,12 @@ class TestLimits(HostileTestCase):
         # space back: moved with its reason, without a restart
         self.assertEqual(res['after'], ['junk.csv', 'junk.csv.why'])
         self.assertEqual(res['acct_after'], [])
-        self.assertIn('no usable record', res['why'])
+        self.assertIn('not a PowerMTA accounting file', res['why'])
         self.assertEqual(res['rc'], 0)
         self.assertLogHas('junk.csv: cannot be moved to failed/ now (No space '
                           'left on device); trying again in 10 s')
-        self.assertLogHas('junk.csv: moved to failed/: no usable record')
+        self.assertLogHas('junk.csv: moved to failed/: not a PowerMTA '
+                          'accounting file')
 
     def test_map_that_cannot_grow_ends_with_a_clear_error(self):
         import resource

@@ -49,8 +49,8 @@ import subprocess
 import unittest
 
 from harness import (BouncedTestCase, SAMPLES, DATA, SAMPLE_HEADER,
-                     SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_NOINPUT, EX_CONFIG, counts,
-                     summaries)
+                     SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_DATAERR,
+                     EX_NOINPUT, EX_CONFIG, counts, summaries)
 
 # the summary of each sample taken alone into a fresh state
 HEADER_COUNTS = counts(records=30, hard=5, soft=10, escalated=1, complaints=1,
@@ -506,6 +506,186 @@ class TestInputs(BouncedTestCase):
         res = self.run_bounced('--version')
         self.assertRc(res, EX_OK)
         self.assertRegex(res.out, r'^bounced \d+\.\d+')
+
+
+class TestNotAccounting(BouncedTestCase):
+    """A file that is no accounting file is told from its first rows:
+    process exits 65 saying why, and records nothing of it."""
+
+    HDR = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
+
+    def bounce(self, i, t='b'):
+        return ('%s,2026-11-24 10:00:00+0000,news@example.com,u%d@example.com,'
+                '5.1.1,smtp;550 5.1.1 unknown,bad-mailbox\n' % (t, i))
+
+    def assertNothingRecorded(self):
+        self.assertEqual(self.ctl_json('files'), [])
+        self.assertEqual(self.statuses(), {})
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 0)
+
+    def test_other_csv_refused_whatever_follows(self):
+        # an export of another program: no PowerMTA header; rows that
+        # would read as hard bounces in acct-fields order follow
+        rows = ''.join('b,2026-11-24 10:00:00+0000,x,vm,o@example.com,'
+                       'r%d@example.com\n' % i for i in range(5000))
+        path = self.write_file('export.csv', 'name,email\n' + rows)
+        res = self.process('-q', path, rc=EX_DATAERR)
+        self.assertIn("%s: not a PowerMTA accounting file: no header line, "
+                      "and its first row (line 1) does not fit [bounced] "
+                      "acct-fields: its type column holds 'name', not a "
+                      "record type PowerMTA writes" % path, res.err)
+        self.assertIn('nothing of it was taken', res.err)
+        self.assertNotIn(path + ':', res.out)      # no summary line
+        self.assertNothingRecorded()
+
+    def test_binary_file_refused(self):
+        path = self.write_file('blob.bin', bytes(
+            (i * 7919 + 13) % 256 for i in range(30000)))
+        res = self.process(path, rc=EX_DATAERR)
+        self.assertIn('%s: not a PowerMTA accounting file: no header line, '
+                      'and its first row (line 1) ' % path, res.err)
+        self.assertNothingRecorded()
+
+    def test_no_known_type_in_the_first_rows(self):
+        # a header line, then 100 rows of no PowerMTA type: refused,
+        # although bounces follow
+        text = self.HDR + ''.join(self.bounce(i, 'zz') for i in range(100)) \
+            + ''.join(self.bounce(i) for i in range(100, 150))
+        path = self.write_file('odd.csv', text)
+        res = self.process(path, rc=EX_DATAERR)
+        self.assertIn('%s: not a PowerMTA accounting file: none of its first '
+                      '100 rows (to line 101) is a record of a type PowerMTA '
+                      'writes (d, b, rb, f, t, tq, r, rs)' % path, res.err)
+        self.assertNothingRecorded()
+        # a short file of such rows only: refused at its end
+        path = self.write_file('short.csv', self.HDR + ''.join(
+            self.bounce(i, 'zz') for i in range(3)))
+        res = self.process(path, rc=EX_DATAERR)
+        self.assertIn('%s: not a PowerMTA accounting file: none of its 3 '
+                      'rows' % path, res.err)
+        self.assertNothingRecorded()
+
+    def test_accounting_files_still_taken(self):
+        # 99 rows of an unknown type, then a bounce: an accounting file
+        text = self.HDR + ''.join(self.bounce(i, 'zz') for i in range(99)) \
+            + self.bounce(99)
+        path = self.write_file('late.csv', text)
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['skipped'], s['hard']), (100, 99, 1))
+        # a header line only, and an empty file: nothing to take, no error
+        self.process_summary(self.write_file('hdr.csv', self.HDR))
+        self.process_summary(self.write_file('empty.csv', ''))
+        # the refused file beside good ones: they are taken, exit 65
+        bad = self.write_file('notes.txt', 'hello,world\n')
+        good = self.write_file('good.csv', self.HDR + self.bounce(1000))
+        res = self.process(bad, good, rc=EX_DATAERR)
+        self.assertIn(good, summaries(res.out))
+        self.assertEqual(self.statuses()['u1000@example.com'], 'hard')
+        files = sorted(os.path.basename(f['key'])
+                       for f in self.ctl_json('files'))
+        self.assertNotIn('notes.txt', files)
+        self.assertIn('good.csv', files)
+
+
+class TestProgress(BouncedTestCase):
+    """A long file shows its progress: a line on a terminal (records,
+    rate, percent, ETA), a log line otherwise; -q hides only the progress.
+    BOUNCED_PROGRESS_MS and BOUNCED_PROGRESS_LOG_MS (test-only) shorten
+    the 2 s and 30 s intervals."""
+
+    LINE = (r'(?P<name>\S+): (?P<n>\d+) records, (?P<rate>\d+)/s, +'
+            r'(?P<pct>\d+)%, ETA (?P<eta>\d+:\d\d)')
+
+    def setUp(self):
+        super().setUp()
+        gen = os.path.join(self.build, 'bench', 'gen_acct')
+        if not os.access(gen, os.X_OK):
+            self.fail('%s is missing: build it first (scons)' % gen)
+        self.big = os.path.join(self.dir, 'big.csv')
+        with open(self.big, 'wb') as f:
+            subprocess.run([gen, '--mix', '300000', '30000'], stdout=f,
+                           check=True)
+        self.bad = self.write_file('notes.txt', 'hello,world\n')
+
+    def run_on_pty(self, *args, env=None):
+        """bounced ARGS with stderr on a terminal: (rc, stdout, stderr)"""
+        import pty
+        master, slave = pty.openpty()
+        e = self.env()
+        e.update(env or {})
+        p = subprocess.Popen([self.bounced, '-c', self.config] + list(args),
+                             cwd=self.dir, env=e, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        err = b''
+        while True:
+            try:
+                d = os.read(master, 65536)
+            except OSError:         # EIO: the other end closed
+                break
+            if not d:
+                break
+            err += d
+        out = p.stdout.read()
+        p.stdout.close()
+        rc = p.wait(self.timeout)
+        os.close(master)
+        return rc, out.decode(), err.decode('utf-8', 'replace')
+
+    def test_terminal_line_with_eta(self):
+        rc, out, err = self.run_on_pty('process', self.big,
+                                       env={'BOUNCED_PROGRESS_MS': '40'})
+        self.assertEqual(rc, EX_OK, err)
+        lines = re.findall('\r\x1b\\[K' + self.LINE, err)
+        self.assertGreaterEqual(len(lines), 2, repr(err[-2000:]))
+        counts = [int(m[1]) for m in lines]
+        self.assertEqual(counts, sorted(counts))
+        self.assertTrue(all(m[0] == self.big for m in lines))
+        self.assertTrue(all(0 <= int(m[3]) <= 100 for m in lines))
+        # the line is cleared once the file is read; nothing of it in the
+        # summary on stdout
+        self.assertIn(self.big + ': 300000 records', out)
+        self.assertNotIn('ETA', out)
+        # not in the log either: a terminal shows it, the log does not
+        self.assertNotIn('info ingest: %s: ' % self.big, err)
+
+    def test_quiet_hides_progress_not_errors(self):
+        rc, out, err = self.run_on_pty('-q', 'process', self.bad, self.big,
+                                       env={'BOUNCED_PROGRESS_MS': '40',
+                                            'BOUNCED_PROGRESS_LOG_MS': '40'})
+        self.assertEqual(rc, EX_DATAERR, err)
+        self.assertNotIn('ETA', err)
+        self.assertIn('%s: not a PowerMTA accounting file' % self.bad, err)
+        self.assertIn(self.big + ': 300000 records', out)
+
+    def test_log_line_without_terminal(self):
+        env = self.env()
+        env['BOUNCED_PROGRESS_LOG_MS'] = '40'
+        p = subprocess.run([self.bounced, '-c', self.config, 'process',
+                            self.big], cwd=self.dir, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=self.timeout)
+        err = p.stderr.decode()
+        self.assertEqual(p.returncode, EX_OK, err)
+        lines = re.findall(r'info ingest: ' + self.LINE + r'\n', err)
+        self.assertGreaterEqual(len(lines), 2, err[-2000:])
+        self.assertNotIn('\x1b[K', err)      # no terminal line in a log
+        # the default is every 30 s: nothing for a file of a few seconds
+        env.pop('BOUNCED_PROGRESS_LOG_MS')
+        p = subprocess.run([self.bounced, '-c', self.config, 'process',
+                            '--reprocess', self.big], cwd=self.dir,
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=self.timeout)
+        self.assertEqual(p.returncode, EX_OK)
+        self.assertNotIn('ETA', p.stderr.decode())
+        # -q: errors only
+        env['BOUNCED_PROGRESS_LOG_MS'] = '40'
+        p = subprocess.run([self.bounced, '-c', self.config, '-q', 'process',
+                            '--reprocess', self.big], cwd=self.dir,
+                           env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=self.timeout)
+        self.assertEqual(p.returncode, EX_OK)
+        self.assertEqual(p.stderr.decode(), '')
 
 
 class TestConfig(BouncedTestCase):

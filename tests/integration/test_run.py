@@ -136,8 +136,13 @@ class TestTake(RunTestCase):
             with open(os.path.join(self.spool, 'failed', name + '.why')) as f:
                 why = f.read()
             self.assertIn('file: %s' % os.path.join(self.acct, name), why)
-            self.assertIn('why: no usable record', why)
             self.assertIn('what to do:', why)
+        # told from its first row; the other one ends with no usable record
+        self.assertIn('why: not a PowerMTA accounting file: no header line, '
+                      'and its first row (line 1) ', open(os.path.join(
+                          self.spool, 'failed', 'junk.bin.why')).read())
+        self.assertIn('why: no usable record', open(os.path.join(
+            self.spool, 'failed', 'allbad.csv.why')).read())
         self.assertIn('(bad lines: 5,', open(os.path.join(
             self.spool, 'failed', 'allbad.csv.why')).read())
         self.assertIn('junk.bin: moved to failed/', self.log(p))
@@ -162,6 +167,55 @@ class TestTake(RunTestCase):
             self.wait_for(
                 lambda: 'locked.csv.why' in self.spool_files('failed'),
                 5 * SLOW, 'an unreadable file did not go to failed/')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+    def test_not_accounting_refused_from_its_first_rows(self):
+        """A file that is no accounting file goes to failed/ with the
+        reason, decided from its first rows: the valid records after
+        them are never taken, and the state records the file as failed
+        (not done) without a count of it."""
+        self.write_config(bounced={'batch-records': '1000'})
+        p = self.start()
+        # a CSV of another program: its header is no PowerMTA header, and
+        # 20,000 rows that would read as hard bounces follow
+        rows = ''.join('b,2026-11-24 10:00:00+0000,x,vm,o@example.com,'
+                       'r%d@example.com\r\n' % i for i in range(20000))
+        self.drop('export.csv', 'name,email\r\n' + rows)
+        # a header line, then a hundred rows of no PowerMTA type before
+        # the hard bounces
+        self.drop('later.csv', HEADER + ''.join(
+            rec('zz', '2026-11-24 10:00:00+0000', 'o@example.com',
+                'z%d@example.com' % i) for i in range(100)) +
+            hard_file(['h@example.com']).split('\r\n', 1)[1])
+        path, _ = self.drop('good.csv', hard_file(['g@example.com']))
+        self.wait_for(lambda: 'good.csv' in self.spool_files('done'),
+                      5 * SLOW, 'good.csv was not taken')
+        self.wait_for(lambda: len(self.spool_files('failed')) == 4,
+                      10 * SLOW, 'the files are not in failed/')
+        self.assertEqual(self.spool_files('failed'),
+                         ['export.csv', 'export.csv.why', 'later.csv',
+                          'later.csv.why'])
+        with open(os.path.join(self.spool, 'failed', 'export.csv.why')) as f:
+            why = f.read()
+        self.assertIn("why: not a PowerMTA accounting file: no header line, "
+                      "and its first row (line 1) does not fit [bounced] "
+                      "acct-fields: its type column holds 'name'", why)
+        with open(os.path.join(self.spool, 'failed', 'later.csv.why')) as f:
+            why = f.read()
+        self.assertIn('why: not a PowerMTA accounting file: none of its '
+                      'first 100 rows (to line 101)', why)
+        self.assertIn('export.csv: moved to failed/: not a PowerMTA '
+                      'accounting file', self.log(p))
+        # nothing of them in the state but the failed files' records
+        self.assertEqual(self.statuses(), {'g@example.com': 'hard'})
+        files = {os.path.basename(f['key']): f
+                 for f in self.ctl_json('files')}
+        self.assertEqual(files['export.csv']['status'], 'failed')
+        self.assertEqual(files['export.csv']['records'], 0)
+        self.assertEqual(files['later.csv']['status'], 'failed')
+        self.assertEqual(files['later.csv']['offset'], 0)
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 1)
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
