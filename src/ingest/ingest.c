@@ -272,11 +272,11 @@ static bool ingest_nothing_new(const struct ingest_job *j,
 }
 
 /*
- * ingest_commit_wait - the commit in flight, if any, done: the input's
+ * ingest_batch_wait - the commit in flight, if any, done: the input's
  * record and counts follow it, its batch is logged and cleared; 0, or
  * its -errno
  */
-static int ingest_commit_wait(struct ingest_job *j)
+static int ingest_batch_wait(struct ingest_job *j)
 {
 	struct ingest *in = j->in;
 	struct ingest_commit *c = &j->cur;
@@ -305,7 +305,7 @@ static int ingest_commit_wait(struct ingest_job *j)
 		  (double)(ingest_now_ns() - j->cur_ns) / 1e6);
 	if (c->key)
 		j->input.rec = c->rec;
-	ingest_apply_logged(in, c);
+	ingest_commit_logged(in, c);
 	ingest_log_caps(j, c->final);
 	log_tick();
 	ingest_counts_add(&j->total, &c->counts);
@@ -316,19 +316,19 @@ static int ingest_commit_wait(struct ingest_job *j)
 }
 
 /*
- * ingest_commit_post - the batch and the input's position (FINAL: the
+ * ingest_batch_post - the batch and the input's position (FINAL: the
  * input ends here) to the commit step, after the commit in flight: in the
  * committer's thread (the context reads on into the other batch), or at
  * once; 0 or -errno (of the commit before, or of this one made inline)
  */
-static int ingest_commit_post(struct ingest_job *j, bool final)
+static int ingest_batch_post(struct ingest_job *j, bool final)
 {
 	struct ingest *in = j->in;
 	struct ingest_commit *c = &j->cur;
 	struct ingest_pos pos;
 	int rc;
 
-	rc = ingest_commit_wait(j);
+	rc = ingest_batch_wait(j);
 	if (rc)
 		return rc;
 	if (!final && ingest_undecided(j))
@@ -356,8 +356,8 @@ static int ingest_commit_post(struct ingest_job *j, bool final)
 	j->cur_ns = ingest_now_ns();
 	j->posted = true;
 	if (!j->cm) {
-		j->inline_rc = ingest_apply_commit(in, j->cur_batch, c);
-		return ingest_commit_wait(j);
+		j->inline_rc = ingest_commit_batch(in, j->cur_batch, c);
+		return ingest_batch_wait(j);
 	}
 	in->batch = j->spare;
 	j->spare = j->cur_batch;
@@ -365,12 +365,12 @@ static int ingest_commit_post(struct ingest_job *j, bool final)
 	return 0;
 }
 
-/* ingest_commit - commit now, and wait for it */
-static int ingest_commit(struct ingest_job *j, bool final)
+/* ingest_batch_now - commit now, and wait for it */
+static int ingest_batch_now(struct ingest_job *j, bool final)
 {
-	int rc = ingest_commit_post(j, final);
+	int rc = ingest_batch_post(j, final);
 
-	return rc ? rc : ingest_commit_wait(j);
+	return rc ? rc : ingest_batch_wait(j);
 }
 
 /* ingest_batch_due - is it time to commit?  (batch-interval passed while
@@ -485,7 +485,7 @@ static int ingest_drain(struct ingest_job *j)
 		}
 		j->rows++;
 		if (ingest_batch_due(j)) {
-			rc = ingest_commit_post(j, false);
+			rc = ingest_batch_post(j, false);
 			if (rc)
 				return rc;
 			j->batch_ns = ingest_now_ns();
@@ -501,7 +501,7 @@ static int ingest_finish(struct ingest_job *j)
 	j->ended = true;
 	if (j->progress && j->progress_ns != j->start_ns)
 		log_progress(NULL);
-	rc = ingest_commit_wait(j);
+	rc = ingest_batch_wait(j);
 	if (rc)
 		return rc;
 	if (j->already) {
@@ -513,7 +513,7 @@ static int ingest_finish(struct ingest_job *j)
 	}
 	if (j->verdict == INGEST_REFUSED)
 		return 0;	/* nothing of it is recorded */
-	rc = ingest_commit(j, true);
+	rc = ingest_batch_now(j, true);
 	if (rc == 0 && j->verdict == 0)
 		j->verdict = INGEST_TAKEN;
 	return rc;
@@ -540,7 +540,7 @@ static int ingest_wait(struct ingest_job *j, int64_t end_ns)
 			left = j->in->cfg->batch_interval_ms * 1000000LL -
 			       (now - j->batch_ns);
 			if (left <= 0) {
-				rc = ingest_commit(j, false);
+				rc = ingest_batch_now(j, false);
 				if (rc)
 					return rc;
 				continue;
@@ -566,7 +566,7 @@ static int ingest_wait(struct ingest_job *j, int64_t end_ns)
 			return 1; /* data, end or error: read() says which */
 		if (ingest_pending(j)) {
 			/* the writer paused: commit what it wrote */
-			rc = ingest_commit(j, false);
+			rc = ingest_batch_now(j, false);
 			if (rc)
 				return rc;
 		}
@@ -689,12 +689,12 @@ int ingest_step(struct ingest_job *j, int max_ms)
 		}
 	}
 	/* the caller may use the state between steps */
-	rc = ingest_commit_wait(j);
+	rc = ingest_batch_wait(j);
 	if (rc == 0)
 		return 0;
 fail:
 	j->failed = true;
-	(void)ingest_commit_wait(j);
+	(void)ingest_batch_wait(j);
 	return rc;
 }
 
@@ -840,7 +840,7 @@ int ingest_pause(struct ingest_job *j)
 		return -EINVAL;
 	if (j->ended || j->mail)
 		return 0;
-	rc = ingest_commit(j, false);
+	rc = ingest_batch_now(j, false);
 	if (rc)
 		j->failed = true;
 	return rc;
@@ -860,17 +860,17 @@ int ingest_job_fail(struct ingest_job *j)
 {
 	if (!j->input.key)
 		return 0;
-	return ingest_apply_failed(j->in, j->input.key, &j->input.rec);
+	return ingest_commit_failed(j->in, j->input.key, &j->input.rec);
 }
 
 void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 {
 	if (!j)
 		return;
-	(void)ingest_commit_wait(j);
+	(void)ingest_batch_wait(j);
 	ingest_committer_free(j->cm);
 	batch_free(j->spare);
-	ingest_apply_release(&j->cur);
+	ingest_commit_free(&j->cur);
 	if (counts) {
 		*counts = j->total;
 		counts->seconds = (double)(ingest_now_ns() - j->start_ns) / 1e9;

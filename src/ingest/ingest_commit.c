@@ -143,8 +143,8 @@ static void ingest_discount_for(const struct ingest_try *t, const char *addr,
 	esc->discount_arg = da;
 }
 
-/* ingest_apply_rcpt - every event of one recipient */
-static int ingest_apply_rcpt(struct ingest_try *t, MDB_txn *txn,
+/* ingest_commit_rcpt - every event of one recipient */
+static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			     struct batch_rcpt *br)
 {
 	struct ingest *in = t->in;
@@ -333,7 +333,7 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 			__builtin_prefetch(t->arr[i + 4]->addr);
 			__builtin_prefetch(t->arr[i + 4]->first);
 		}
-		rc = ingest_apply_rcpt(t, txn, t->arr[i]);
+		rc = ingest_commit_rcpt(t, txn, t->arr[i]);
 		if (rc && rc != -ENOSPC)
 			log_error("ingest", "cannot write the record of '%s': %s",
 				  t->arr[i]->addr, state_strerror(rc));
@@ -425,9 +425,9 @@ static void ingest_routed(const struct config *cfg, uint32_t routed, char *buf,
 	}
 }
 
-/* ingest_apply_logged - what the committed batch concluded, per address
+/* ingest_commit_logged - what the committed batch concluded, per address
    (dry-run and unrouted lines capped per input) */
-void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c)
+void ingest_commit_logged(const struct ingest *in, struct ingest_commit *c)
 {
 	const struct config *cfg = in->cfg;
 	struct ingest_caps *caps = c->caps;
@@ -469,7 +469,7 @@ void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c)
 	}
 }
 
-int ingest_apply_commit(struct ingest *in, struct batch *b,
+int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c)
 {
 	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL),
@@ -496,14 +496,14 @@ int ingest_apply_commit(struct ingest *in, struct batch *b,
 	return 0;
 }
 
-void ingest_apply_release(struct ingest_commit *c)
+void ingest_commit_free(struct ingest_commit *c)
 {
 	free(c->logq);
 	c->logq = NULL;
 	c->nlog = c->logcap = 0;
 }
 
-int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
+int ingest_commit_release_held(MDB_txn *txn, const struct incident_held *h,
 			      void *arg)
 {
 	struct ingest *in = arg;
@@ -519,7 +519,7 @@ static int ingest_failed_txn(struct state *st, MDB_txn *txn, void *arg)
 	return state_file_put(st, txn, c->key, &c->rec);
 }
 
-int ingest_apply_failed(struct ingest *in, const char *key,
+int ingest_commit_failed(struct ingest *in, const char *key,
 			struct file_rec *rec)
 {
 	struct ingest_commit c = { .key = key, .rec = *rec };

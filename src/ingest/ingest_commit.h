@@ -7,7 +7,7 @@
  * (rcpt_rules, plan, ingest_notify), adds the counters, records the
  * input's position in the files table, commits (state_write), and
  * returns its counts and the events the log must speak of, which the
- * core logs (ingest_apply_logged) before it clears the batch.  It calls
+ * core logs (ingest_commit_logged) before it clears the batch.  It calls
  * nothing back, and touches nothing but the state, the batch and the
  * struct ingest_commit it is given: the core may run it in a thread of
  * its own (ingest_committer.c) while it reads on.
@@ -37,7 +37,7 @@ struct ingest_commit {
 					   skipped, bad ...); out: with what
 					   applying the batch concluded */
 	struct ingest_caps *caps;	/* the input's capped messages (used
-					   by ingest_apply_logged only) */
+					   by ingest_commit_logged only) */
 	struct monitor_seal *seal;	/* what the monitor writes with the
 					   batch (NULL: no monitor) */
 	bool any_hit;			/* [classify] rules hit: */
@@ -48,28 +48,28 @@ struct ingest_commit {
 };
 
 /*
- * ingest_apply_commit - commit batch B as C says (B is left as it was:
+ * ingest_commit_batch - commit batch B as C says (B is left as it was:
  * the caller logs it, then clears it).  0, or -errno (logged: nothing of
  * the batch was kept).
  */
-int ingest_apply_commit(struct ingest *in, struct batch *b,
+int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c);
 
-/* ingest_apply_logged - the log lines of a committed batch (C's events;
+/* ingest_commit_logged - the log lines of a committed batch (C's events;
    dry-run and unrouted lines capped in C's caps) */
-void ingest_apply_logged(const struct ingest *in, struct ingest_commit *c);
+void ingest_commit_logged(const struct ingest *in, struct ingest_commit *c);
 
-/* ingest_apply_release - the memory C keeps between commits */
-void ingest_apply_release(struct ingest_commit *c);
+/* ingest_commit_free - the memory C keeps between commits */
+void ingest_commit_free(struct ingest_commit *c);
 
-/* ingest_apply_release_held - apply a hard bounce an incident held
+/* ingest_commit_release_held - apply a hard bounce an incident held
    (monitor_hooks.release; IN is the ingest context); 0 or -errno */
-int ingest_apply_release_held(MDB_txn *txn, const struct incident_held *h,
+int ingest_commit_release_held(MDB_txn *txn, const struct incident_held *h,
 			      void *in);
 
-/* ingest_apply_failed - record the file KEY as failed (REC as committed,
+/* ingest_commit_failed - record the file KEY as failed (REC as committed,
    status FILE_FAILED); 0 or -errno */
-int ingest_apply_failed(struct ingest *in, const char *key,
+int ingest_commit_failed(struct ingest *in, const char *key,
 			struct file_rec *rec);
 
 #endif

@@ -48,7 +48,7 @@ static void *ingest_committer_main(void *arg)
 		c = cm->c;
 		cm->posted = false;
 		pthread_mutex_unlock(&cm->mu);
-		rc = ingest_apply_commit(cm->in, b, c);
+		rc = ingest_commit_batch(cm->in, b, c);
 		pthread_mutex_lock(&cm->mu);
 		cm->rc = rc;
 		cm->busy = false;

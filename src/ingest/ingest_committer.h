@@ -19,7 +19,7 @@ struct ingest_committer;
    caller commits inline) */
 int ingest_committer_new(struct ingest *in, struct ingest_committer **out);
 
-/* ingest_committer_post - commit B as C says (ingest_apply_commit), in
+/* ingest_committer_post - commit B as C says (ingest_commit_batch), in
    the thread; returns at once.  Nothing may be in flight. */
 void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
 			   struct ingest_commit *c);

@@ -39,7 +39,7 @@ void ingest_monitor_new(struct ingest *in)
 	struct monitor_hooks h = {
 		.incident = ingest_monitor_on_incident,
 		.alert = ingest_monitor_on_alert,
-		.release = ingest_apply_release_held,
+		.release = ingest_commit_release_held,
 		.arg = in,
 	};
 	char err[256];

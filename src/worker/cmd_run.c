@@ -184,7 +184,7 @@ static void run_stop(struct run *r, int signo)
 	/* a mail under way is dropped: its items stay queued */
 	notify_sender_free(r->notify);
 	r->notify = NULL;
-	run_take_pause(r);
+	run_acct_pause(r);
 	dispatch_stop(r->d);
 	dispatch_free(r->d_next);
 	r->d_next = NULL;
@@ -301,7 +301,7 @@ static void run_work_arm(struct run *r)
 
 	if (r->quit || r->stopping)
 		return;
-	if (run_take_busy(r) || run_mail_busy(r))
+	if (run_acct_busy(r) || run_mail_busy(r))
 		loop_timer_soon(r->work, 0);
 	else if (spool_queued(r->sp) > 0 || run_mail_waits(r))
 		loop_timer_soon(r->work, r->defer_until > now ?
@@ -315,7 +315,7 @@ static void run_work_due(struct loop *l, void *arg)
 
 	(void)l;
 	if (!r->stopping) {
-		run_take_work(r);
+		run_acct_work(r);
 		run_mail_work(r);
 		dispatch_kick(r->d);	/* what the slice queued goes out */
 	}
@@ -496,7 +496,7 @@ static int run_start(struct run *r, const struct config *cfg)
 /* run_cleanup - everything, in reverse order */
 static void run_cleanup(struct run *r)
 {
-	run_take_pause(r);
+	run_acct_pause(r);
 	metrics_free(r->metrics);
 	notify_sender_free(r->notify);
 	dispatch_free(r->d_next);

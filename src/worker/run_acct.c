@@ -32,16 +32,16 @@
 #include "spool.h"
 #include "state.h"
 
-/* run_take_busy - work for the ingest side of the loop */
-bool run_take_busy(const struct run *r)
+/* run_acct_busy - work for the ingest side of the loop */
+bool run_acct_busy(const struct run *r)
 {
 	if (r->job)
 		return true;
 	return spool_queued(r->sp) > 0 && run_now_ms() >= r->defer_until;
 }
 
-/* run_take_clear - forget the current file */
-static void run_take_clear(struct run *r, struct ingest_counts *c)
+/* run_acct_clear - forget the current file */
+static void run_acct_clear(struct run *r, struct ingest_counts *c)
 {
 	ingest_end(r->job, c);
 	r->job = NULL;
@@ -50,10 +50,10 @@ static void run_take_clear(struct run *r, struct ingest_counts *c)
 	r->name = r->path = NULL;
 }
 
-/* run_take_fail - NAME to failed/ with WHY; when failed/NAME.why cannot
+/* run_acct_fail - NAME to failed/ with WHY; when failed/NAME.why cannot
    be written (a full disk) or the move fails, NAME stays queued with WHY
    and the move is tried again after RUN_DEFER_MS */
-static void run_take_fail(struct run *r, const char *name, const char *why)
+static void run_acct_fail(struct run *r, const char *name, const char *why)
 {
 	int rc = spool_fail(r->sp, name, why);
 
@@ -76,9 +76,9 @@ static void run_take_fail(struct run *r, const char *name, const char *why)
 	r->defer_until = run_now_ms() + RUN_DEFER_MS;
 }
 
-/* run_take_retry - the file could not be read (or the state written): take
+/* run_acct_retry - the file could not be read (or the state written): take
    it again later; COUNT: the input's fault, give up after RUN_RETRIES */
-static void run_take_retry(struct run *r, const char *name, int rc,
+static void run_acct_retry(struct run *r, const char *name, int rc,
 			   bool count)
 {
 	char why[256];
@@ -92,7 +92,7 @@ static void run_take_retry(struct run *r, const char *name, int rc,
 		if (++r->attempts >= RUN_RETRIES) {
 			snprintf(why, sizeof(why), "cannot be read: %s (%u "
 				 "attempts)", strerror(-rc), r->attempts);
-			run_take_fail(r, name, why);
+			run_acct_fail(r, name, why);
 			return;
 		}
 	}
@@ -102,17 +102,17 @@ static void run_take_retry(struct run *r, const char *name, int rc,
 	r->defer_until = run_now_ms() + RUN_DEFER_MS;
 }
 
-/* run_take_input_error - an error of opening the input that retrying
+/* run_acct_input_error - an error of opening the input that retrying
    cannot mend */
-static bool run_take_input_error(int rc)
+static bool run_acct_input_error(int rc)
 {
 	return rc == -EACCES || rc == -EPERM || rc == -EISDIR ||
 	       rc == -ENOTDIR || rc == -ELOOP || rc == -ENXIO ||
 	       rc == -ENODEV || rc == -ENAMETOOLONG;
 }
 
-/* run_take_begin - start the next queued file (or dispose of it at once) */
-static void run_take_begin(struct run *r)
+/* run_acct_begin - start the next queued file (or dispose of it at once) */
+static void run_acct_begin(struct run *r)
 {
 	struct ingest_opts opts = { .mode = INGEST_DETECT };
 	char why[512];
@@ -128,7 +128,7 @@ static void run_take_begin(struct run *r)
 		/* judged before: only its move to failed/ is pending */
 		char *saved = g_strdup(g_hash_table_lookup(r->fail_why, name));
 
-		run_take_fail(r, name, saved);
+		run_acct_fail(r, name, saved);
 		g_free(saved);
 		g_free(name);
 		return;
@@ -138,17 +138,17 @@ static void run_take_begin(struct run *r)
 		rc = -errno;
 		if (rc == -ENOENT)
 			log_debug("run", "%s: gone before it was taken", name);
-		else if (run_take_input_error(rc)) {
+		else if (run_acct_input_error(rc)) {
 			snprintf(why, sizeof(why), "cannot open it: %s",
 				 strerror(-rc));
-			run_take_fail(r, name, why);
+			run_acct_fail(r, name, why);
 		} else {
-			run_take_retry(r, name, rc, true);
+			run_acct_retry(r, name, rc, true);
 		}
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		run_take_fail(r, name, "not a regular file");
+		run_acct_fail(r, name, "not a regular file");
 		goto out;
 	}
 	rc = ingest_begin(r->in, path, &opts, &r->job);
@@ -163,33 +163,33 @@ static void run_take_begin(struct run *r)
 		log_info("run", "%s: already taken", path);
 		spool_done(r->sp, name);
 	} else if (rc == INGEST_FAILED) {
-		run_take_fail(r, name, "the state records this file (the same "
+		run_acct_fail(r, name, "the state records this file (the same "
 			      "content) as failed before; to take it anyway, "
 			      "run: bounced process --reprocess FILE");
 	} else if (rc == -ENOENT) {
 		log_debug("run", "%s: gone before it was taken", name);
-	} else if (run_take_input_error(rc)) {
+	} else if (run_acct_input_error(rc)) {
 		snprintf(why, sizeof(why), "cannot open it: %s", strerror(-rc));
-		run_take_fail(r, name, why);
+		run_acct_fail(r, name, why);
 	} else {
-		run_take_retry(r, name, rc, true);
+		run_acct_retry(r, name, rc, true);
 	}
 out:
 	g_free(path);
 	g_free(name);
 }
 
-/* run_take_unusable - nothing in the file could be used: bad lines, and
+/* run_acct_unusable - nothing in the file could be used: bad lines, and
    no record of a type bounced acts on (judged on this job's counts, so a
    resumed file whose first part was usable is never failed) */
-static bool run_take_unusable(const struct ingest_counts *c, uint64_t records,
+static bool run_acct_unusable(const struct ingest_counts *c, uint64_t records,
 			      uint64_t bad)
 {
 	return bad > 0 && records == c->records && c->records == c->skipped;
 }
 
-/* run_take_finish - summary line, then the file to done/ (or failed/) */
-static void run_take_finish(struct run *r)
+/* run_acct_finish - summary line, then the file to done/ (or failed/) */
+static void run_acct_finish(struct run *r)
 {
 	struct ingest_counts c;
 	uint64_t records, bad;
@@ -203,12 +203,12 @@ static void run_take_finish(struct run *r)
 		if (rc)
 			log_error("run", "%s: cannot record the file as failed: "
 				  "%s", r->name, state_strerror(rc));
-		run_take_fail(r, r->name, why);
-		run_take_clear(r, NULL);
+		run_acct_fail(r, r->name, why);
+		run_acct_clear(r, NULL);
 		return;
 	}
 	ingest_job_counts(r->job, &c, &records, &bad);
-	if (run_take_unusable(&c, records, bad)) {
+	if (run_acct_unusable(&c, records, bad)) {
 		rc = ingest_job_fail(r->job);
 		if (rc)
 			log_error("run", "%s: cannot record the file as failed: "
@@ -219,8 +219,8 @@ static void run_take_finish(struct run *r)
 			 "without a header line is read in the order of "
 			 "[bounced] acct-fields",
 			 (unsigned long long)bad, (unsigned long long)records);
-		run_take_fail(r, r->name, why);
-		run_take_clear(r, NULL);
+		run_acct_fail(r, r->name, why);
+		run_acct_clear(r, NULL);
 		return;
 	}
 	ingest_end(r->job, &c);
@@ -233,19 +233,19 @@ static void run_take_finish(struct run *r)
 		r->retry_name = NULL;
 		r->attempts = 0;
 	}
-	run_take_clear(r, NULL);
+	run_acct_clear(r, NULL);
 }
 
-/* run_take_work - one slice of ingest */
-void run_take_work(struct run *r)
+/* run_acct_work - one slice of ingest */
+void run_acct_work(struct run *r)
 {
 	char *name;
 	int rc;
 
 	if (!r->job) {
-		if (!run_take_busy(r))
+		if (!run_acct_busy(r))
 			return;
-		run_take_begin(r);
+		run_acct_begin(r);
 		if (!r->job)
 			return;
 	}
@@ -253,22 +253,22 @@ void run_take_work(struct run *r)
 	if (rc == 0)
 		return;
 	if (rc == 1) {
-		run_take_finish(r);
+		run_acct_finish(r);
 		return;
 	}
 	name = g_strdup(r->name);
 	if (ingest_job_input_error(r->job)) {
-		run_take_clear(r, NULL);
-		run_take_retry(r, name, rc, true);
+		run_acct_clear(r, NULL);
+		run_acct_retry(r, name, rc, true);
 	} else {
-		run_take_clear(r, NULL);
-		run_take_retry(r, name, rc, false);
+		run_acct_clear(r, NULL);
+		run_acct_retry(r, name, rc, false);
 	}
 	g_free(name);
 }
 
-/* run_take_pause - commit and let the current file go */
-void run_take_pause(struct run *r)
+/* run_acct_pause - commit and let the current file go */
+void run_acct_pause(struct run *r)
 {
 	int rc;
 
@@ -282,5 +282,5 @@ void run_take_pause(struct run *r)
 	else
 		log_info("run", "%s: stopped in the middle; it resumes where "
 			 "it was left on the next start", r->name);
-	run_take_clear(r, NULL);
+	run_acct_clear(r, NULL);
 }

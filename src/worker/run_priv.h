@@ -106,17 +106,17 @@ void run_mail_note(struct run *r, int tag);
 /* run_now_ms - the monotonic clock in ms */
 int64_t run_now_ms(void);
 
-/* run_take_work - one slice of ingest: start the next queued file, or go
+/* run_acct_work - one slice of ingest: start the next queued file, or go
    on with the current one for about RUN_SLICE_MS, and move it to done/ or
    failed/ when it ends */
-void run_take_work(struct run *r);
+void run_acct_work(struct run *r);
 
-/* run_take_busy - a file is being taken, or one waits (and may start now) */
-bool run_take_busy(const struct run *r);
+/* run_acct_busy - a file is being taken, or one waits (and may start now) */
+bool run_acct_busy(const struct run *r);
 
-/* run_take_pause - commit what the current file gave so far and let it go
+/* run_acct_pause - commit what the current file gave so far and let it go
    (it resumes there on the next start); shutdown */
-void run_take_pause(struct run *r);
+void run_acct_pause(struct run *r);
 
 /* run_reload - SIGHUP: reopen the log, reload the configuration
    (run_reload.c) */
