@@ -18,8 +18,8 @@ import signal
 import sys
 import time
 
-from harness import (EX_OK, EX_TEMPFAIL, SLOW, RunTestCase, hard_file,
-                     sanitized)
+from harness import (ACCT_HEADER, EX_OK, EX_TEMPFAIL, SLOW, RunTestCase,
+                     acct_rec, hard_file, sanitized)
 
 
 class TestTake(RunTestCase):
@@ -184,9 +184,9 @@ class TestTake(RunTestCase):
         self.drop('export.csv', 'name,email\r\n' + rows)
         # a header line, then a hundred rows of no PowerMTA type before
         # the hard bounces
-        self.drop('later.csv', HEADER + ''.join(
-            rec('zz', '2026-11-24 10:00:00+0000', 'o@example.com',
-                'z%d@example.com' % i) for i in range(100)) +
+        self.drop('later.csv', ACCT_HEADER + ''.join(
+            acct_rec('zz', '2026-11-24 10:00:00+0000', 'o@example.com',
+                     'z%d@example.com' % i) for i in range(100)) +
             hard_file(['h@example.com']).split('\r\n', 1)[1])
         path, _ = self.drop('good.csv', hard_file(['g@example.com']))
         self.wait_for(lambda: 'good.csv' in self.spool_files('done'),
