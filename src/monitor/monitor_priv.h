@@ -85,6 +85,8 @@ struct monitor_seal {
 	GStringChunk *names;	/* the deltas' names */
 	GArray *incs;		/* struct seal_inc */
 	GArray *spans;		/* struct seal_span */
+	GHashTable *by_pair;	/* "SRCHASH\037DEST" -> GArray of the
+				   indices of that pair's spans */
 	uint64_t next_id;
 	GByteArray *windows;	/* the detector's, when it changed */
 	GArray *drops;		/* struct mon_drop */

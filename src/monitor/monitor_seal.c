@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "domain_group.h"
@@ -45,6 +46,37 @@ static void seal_rates(struct monitor_seal *s, struct rates *r)
 	s->f.now = rates_now(r);
 	rates_pending_clear(r);
 	rates_transitions_clear(r);
+}
+
+/* seal_pair_key - the by_pair key of SRC and DEST into BUF */
+static void seal_pair_key(char *buf, size_t len, uint32_t src,
+			  const char *dest)
+{
+	snprintf(buf, len, "%08" PRIx32 "\037%s", src, dest);
+}
+
+/* seal_index - S's spans by source and destination: a soft bounce is
+   checked against its own pair's incidents only */
+static void seal_index(struct monitor_seal *s)
+{
+	char key[16 + INCIDENT_KEY_MAX];
+	guint i;
+
+	s->by_pair = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					   (GDestroyNotify)g_array_unref);
+	for (i = 0; i < s->spans->len; i++) {
+		const struct seal_span *sp =
+			&g_array_index(s->spans, struct seal_span, i);
+		GArray *a;
+
+		seal_pair_key(key, sizeof(key), sp->src_hash, sp->dest);
+		a = g_hash_table_lookup(s->by_pair, key);
+		if (!a) {
+			a = g_array_new(FALSE, FALSE, sizeof(guint));
+			g_hash_table_insert(s->by_pair, g_strdup(key), a);
+		}
+		g_array_append_val(a, i);
+	}
 }
 
 struct monitor_seal *monitor_seal(struct monitor *m)
@@ -89,6 +121,7 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 		sp.close_gen = mi->close_gen;
 		g_array_append_val(s->spans, sp);
 	}
+	seal_index(s);
 	s->next_id = m->next_id;
 	s->drops = m->drops;
 	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
@@ -106,7 +139,9 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
 			      const char *addr, int64_t t, uint64_t gen)
 {
+	char key[16 + INCIDENT_KEY_MAX];
 	const char *dest;
+	const GArray *pair;
 	guint i;
 
 	if (!s || !src || !s->spans->len)
@@ -114,16 +149,17 @@ bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,
 	dest = domain_groups_of_addr(s->m->groups, addr);
 	if (!dest)
 		return false;
-	for (i = 0; i < s->spans->len; i++) {
-		const struct seal_span *sp =
-			&g_array_index(s->spans, struct seal_span, i);
+	seal_pair_key(key, sizeof(key), src, dest);
+	pair = g_hash_table_lookup(s->by_pair, key);
+	for (i = 0; pair && i < pair->len; i++) {
+		const struct seal_span *sp = &g_array_index(
+			s->spans, struct seal_span, g_array_index(pair, guint, i));
 
 		/* as the monitor knew it when the record of GEN was read:
 		   opened by then, and closed by then or not */
 		int64_t end = sp->close_gen <= gen ? sp->close : INT64_MAX;
 
-		if (sp->src_hash == src && sp->open_gen <= gen &&
-		    t >= sp->first && t <= end && strcmp(sp->dest, dest) == 0)
+		if (sp->open_gen <= gen && t >= sp->first && t <= end)
 			return true;
 	}
 	return false;
@@ -325,6 +361,8 @@ void monitor_seal_free(struct monitor_seal *s)
 	g_string_chunk_free(s->names);
 	g_array_free(s->incs, TRUE);
 	g_array_free(s->spans, TRUE);
+	if (s->by_pair)
+		g_hash_table_destroy(s->by_pair);
 	if (s->windows)
 		g_byte_array_free(s->windows, TRUE);
 	g_array_free(s->drops, TRUE);
