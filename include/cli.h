@@ -30,6 +30,11 @@ struct cli_global {
 int cli_parse_global(const char *prog, int argc, char **argv,
 		     struct cli_global *g);
 
+/* cli_global_set - apply global option C ('c', 'd', 'q', 'h', 'V'; V its
+   value) to G: shared by the options before the command and those a
+   command's table reads (cli_args.c) */
+void cli_global_set(struct cli_global *g, int c, const char *v);
+
 /*
  * cli_load_config - load the config named by G (or $BOUNCED_CONFIG, or
  * BOUNCED_CONFIG_DEFAULT when it exists, or the embedded defaults), open

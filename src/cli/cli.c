@@ -89,19 +89,11 @@ int cli_parse_global(const char *prog, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, shorts->str, longs, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			g->config_path = optarg;
-			break;
 		case 'd':
-			g->debug = true;
-			break;
 		case 'q':
-			g->quiet = true;
-			break;
 		case 'h':
-			g->help = true;
-			break;
 		case 'V':
-			g->version = true;
+			cli_global_set(g, c, optarg);
 			break;
 		case ':':
 			fprintf(stderr, "%s: option '%s' needs a value\n", prog,

@@ -122,8 +122,7 @@ static int cli_bad(const char *prog, int argc, char **argv, int c,
 	return cli_fail(prog, argv[0], "unknown option '%s'", clean);
 }
 
-/* cli_global_set - apply global option C (value V) to G */
-static void cli_global_set(struct cli_global *g, int c, const char *v)
+void cli_global_set(struct cli_global *g, int c, const char *v)
 {
 	switch (c) {
 	case 'c':
