@@ -7,7 +7,7 @@ binaries of BUILD against temporary spools, states and fake servers on
 127.0.0.1.  The last line is "N passed, M failed"; the exit code is 0 only
 when nothing failed and something ran.
 
-Integration modules run in parallel worker processes (-j, default twice
+Unit programs, then integration modules, run in parallel (-j, default twice
 the CPUs: most of their time is spent waiting on the binaries and the fake
 servers), the slowest first as the last run measured them
 (BUILD/test-times.json); each module's output is printed whole when it
@@ -15,6 +15,7 @@ ends, so lines of different modules never interleave.
 """
 import json
 import argparse
+import concurrent.futures
 import glob
 import os
 import re
@@ -179,11 +180,15 @@ def main():
     t0 = time.time()
 
     if not args.integration_only:
-        for path in sorted(glob.glob(os.path.join(build, 'tests', 'test_*'))):
+        paths = [p for p in sorted(glob.glob(os.path.join(build, 'tests',
+                                                           'test_*')))
+                 if not args.pattern or args.pattern in os.path.basename(p)]
+        # the programs run JOBS at once; their lines come in name order
+        with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
+            runs = ex.map(lambda p: run_unit(p, args.timeout), paths)
+            results = list(zip(paths, runs))
+        for path, (ok, bad, out) in results:
             name = os.path.basename(path)
-            if args.pattern and args.pattern not in name:
-                continue
-            ok, bad, out = run_unit(path, args.timeout)
             passed += ok
             failed += bad
             status = 'ok' if bad == 0 else 'FAILED'

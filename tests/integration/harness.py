@@ -12,6 +12,7 @@ timeout scaled by SLOW, never on a fixed sleep.  RunTestCase runs `bounced
 run` in the background with the webhook fake; accounting files are written
 with ACCT_HEADER and acct_rec, large ones by gen_acct (tests/bench).
 """
+import copy
 import csv
 import io
 import json
@@ -136,6 +137,47 @@ def graph_env(env):
     return env
 
 
+def copy_tree_entries(src, dest, skip=()):
+    """copy every entry of directory SRC (but the names in SKIP) into
+    DEST, files with their modes, directories recursively"""
+    for n in os.listdir(src):
+        if n in skip:
+            continue
+        p = os.path.join(src, n)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.copytree(p, os.path.join(dest, n), symlinks=True)
+        else:
+            shutil.copy2(p, os.path.join(dest, n), follow_symlinks=False)
+
+
+def rebase_paths(obj, old, new):
+    """OBJ (str, list, tuple, dict, nested) with every string under the
+    directory OLD moved under NEW"""
+    if isinstance(obj, str):
+        if obj == old or obj.startswith(old + os.sep):
+            return new + obj[len(old):]
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(rebase_paths(o, old, new) for o in obj)
+    if isinstance(obj, dict):
+        return {k: rebase_paths(v, old, new) for k, v in obj.items()}
+    return obj
+
+
+def draws_graphs(args):
+    """True when bouncectl ARGS is a command that draws graphs (graph,
+    report): only those runs need graph_env's slow unwinder, which makes
+    every allocation of a sanitized program several times dearer."""
+    words = [str(a) for a in args]
+    for i, w in enumerate(words):
+        if w in ('-c', '--config'):
+            continue
+        if w.startswith('-') or (i and words[i - 1] in ('-c', '--config')):
+            continue
+        return w in ('graph', 'report')
+    return False
+
+
 def parse_summary(line):
     """One summary line -> dict (name, the COUNT_KEYS as ints, seconds),
     or None when LINE is not one."""
@@ -238,6 +280,33 @@ class BouncedTestCase(unittest.TestCase):
         shutil.copyfile(os.path.join(SAMPLES, name), path)
         return path
 
+    def class_snapshot(self, build, rebase=True):
+        """BUILD() once per test class, for tests that start from the
+        same state: the first test runs it and keeps a copy of what its
+        directory then holds (state, spool, generated files: everything
+        but the configuration, which each test writes for itself); the
+        others get that copy instead of building it again.  Returns
+        BUILD's result, its paths rebased on this test's directory when
+        REBASE (not when they are data read back from the state, which
+        keeps the first test's paths)."""
+        cls = type(self)
+        snap = cls.__dict__.get('_snapshot')
+        if snap is None:
+            result = build()
+            keep = tempfile.mkdtemp(prefix='bounced-snapshot-')
+            cls.addClassCleanup(shutil.rmtree, keep, True)
+            copy_tree_entries(self.dir, keep, skip=('bounced.conf',))
+            cls._snapshot = (keep, self.dir, copy.deepcopy(result))
+            return result
+        keep, olddir, result = snap
+        for n in os.listdir(keep):
+            dest = os.path.join(self.dir, n)
+            if os.path.isdir(dest):
+                shutil.rmtree(dest)
+        copy_tree_entries(keep, self.dir)
+        result = copy.deepcopy(result)
+        return rebase_paths(result, olddir, self.dir) if rebase else result
+
     def copy_data(self, name, dest=None):
         """Copy tests/data/NAME into this test's directory; returns the path."""
         path = os.path.join(self.dir, dest or name)
@@ -266,7 +335,10 @@ class BouncedTestCase(unittest.TestCase):
             [str(a) for a in args]
         if isinstance(stdin, str):
             stdin = stdin.encode('utf-8')
-        p = subprocess.run(argv, cwd=self.dir, env=self.env(),
+        env = self.env()
+        if prog == self.bouncectl and draws_graphs(args):
+            graph_env(env)
+        p = subprocess.run(argv, cwd=self.dir, env=env,
                            input=stdin if stdin is not None else b'',
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=timeout or self.timeout)

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 
-from harness import BouncedTestCase, DATA, EX_OK, graph_env
+from harness import BouncedTestCase, DATA, EX_OK
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -473,10 +473,6 @@ class TestRateGauges(AlertsCase):
 
 
 class TestReportRates(AlertsCase):
-    def env(self):
-        # the report draws graphs: see harness.graph_env
-        return graph_env(super().env())
-
     def test_report_shows_the_rates_of_the_records(self):
         """the report's rates section: the campaigns of the last 24
         hours with their attempts, and yahoo's complaint spike day by day,

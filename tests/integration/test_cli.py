@@ -18,7 +18,7 @@ import unittest
 
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
                      EX_USAGE, EX_NOINPUT, EX_NOUSER, EX_IOERR, EX_CONFIG,
-                     SANITIZER_RE, graph_env)
+                     SANITIZER_RE, draws_graphs, graph_env)
 
 DEFAULT_CONF = '/etc/bounced/bounced.conf'
 
@@ -57,6 +57,18 @@ BOUNCED_OPTIONS = {
 }
 
 
+def help_forms(cmd, i, arg):
+    """the command lines asking CMD (the I-th command) for its help:
+    every command both with --help and with -h after a configuration
+    that cannot be read; the other spellings (help CMD, -h after an
+    argument and another option) for the first three, as the options are
+    read by the same table-driven code for every command"""
+    forms = [[cmd, '--help'], ['-c', '/nonexistent.conf', cmd, '-h']]
+    if i < 3:
+        forms += [['help', cmd], [cmd, arg, '-h', '--debug']]
+    return forms
+
+
 class TestHelp(BouncedTestCase):
 
     def commands(self):
@@ -70,10 +82,8 @@ class TestHelp(BouncedTestCase):
         cmds = self.commands()
         self.assertEqual(set(cmds), set(OPTIONS))
         # no configuration can be read: --help must not need one
-        for cmd in cmds:
-            for argv in ([cmd, '--help'], [cmd, '-h'], ['help', cmd],
-                         [cmd, 'x@example.com', '-h', '--debug'],
-                         ['-c', '/nonexistent.conf', cmd, '--help']):
+        for i, cmd in enumerate(cmds):
+            for argv in help_forms(cmd, i, 'x@example.com'):
                 res = self.run_ctl(*argv, config=False)
                 self.assertEqual((res.rc, res.err), (EX_OK, ''), res)
                 first = res.out.split('\n', 1)[0]
@@ -106,11 +116,10 @@ class TestBouncedHelp(BouncedTestCase):
         cmds = [c for c in re.findall(r'(?m)^  ([a-z][a-z-]+)', section)
                 if c != 'help']
         self.assertEqual(set(cmds), set(BOUNCED_OPTIONS))
-        for cmd in cmds:
-            for argv in ([cmd, '--help'], [cmd, '-h'], ['help', cmd],
-                         [cmd, 'x.csv', '-h', '--debug'],
-                         [cmd, '--help', '-c/nonexistent.conf'],
-                         ['-c', '/nonexistent.conf', cmd, '--help']):
+        for i, cmd in enumerate(cmds):
+            for argv in help_forms(cmd, i, 'x.csv') + (
+                    [[cmd, '--help', '-c/nonexistent.conf']] if i < 3
+                    else []):
                 res = self.run_bounced(*argv, config=False)
                 self.assertEqual((res.rc, res.err), (EX_OK, ''), res)
                 first = res.out.split('\n', 1)[0]
@@ -293,9 +302,6 @@ class TestReadOnly(BouncedTestCase):
 
     timeout = 600
 
-    def env(self):
-        return graph_env(super().env())
-
     def setUp(self):
         super().setUp()
         self.logdir = os.path.join(self.dir, 'log')
@@ -335,7 +341,10 @@ class TestReadOnly(BouncedTestCase):
         if self.as_root:
             argv = ['setpriv', '--reuid=65534', '--regid=65534',
                     '--clear-groups', '--'] + argv
-        p = subprocess.run(argv, cwd=self.out, env=self.env(),
+        env = self.env()
+        if draws_graphs(args):
+            graph_env(env)
+        p = subprocess.run(argv, cwd=self.out, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=self.timeout)
         err = p.stderr.decode('utf-8', 'replace')

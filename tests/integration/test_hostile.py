@@ -11,7 +11,7 @@ import os
 import re
 import stat
 
-from harness import (BouncedTestCase, EX_OK, SANITIZER_RE, graph_env,
+from harness import (BouncedTestCase, EX_OK, SANITIZER_RE,
                      sanitized, summaries)
 
 HEADER = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
@@ -31,9 +31,6 @@ class HostileTestCase(BouncedTestCase):
     def setUp(self):
         super().setUp()
         self.logpath = os.path.join(self.dir, 'bounced.log')
-
-    def env(self):
-        return graph_env(super().env())     # some tests draw graphs
 
     def log_config(self, extra='', **bounced):
         bounced.setdefault('log', self.logpath)

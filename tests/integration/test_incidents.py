@@ -191,7 +191,11 @@ class TestOperator(IncidentCase):
     def open_incident(self):
         """the block's first day and a half: the day-1 morning incident
         is open with its twelve held hard bounces (the deliveries that
-        would drop four of them come at 09:30, later)"""
+        would drop four of them come at 09:30, later); built once for
+        the class"""
+        return self.class_snapshot(self.build_incident)
+
+    def build_incident(self):
         files, x = self.generate('block')
         self.process(files[0])
         # day 1 in two files: until 09:00, then the rest

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 import zlib
 
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
-                     EX_USAGE, EX_NOINPUT, RunTestCase, graph_env,
+                     EX_USAGE, EX_NOINPUT, RunTestCase,
                      hard_file)
 
 # the counts of both samples together (see test_bouncectl.py)
@@ -109,9 +109,6 @@ def png_size(data):
 
 class MetricsTestCase(BouncedTestCase):
     """Both samples processed, with a textfile configured."""
-
-    def env(self):
-        return graph_env(super().env())
 
     def setUp(self):
         super().setUp()

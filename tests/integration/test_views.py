@@ -15,7 +15,6 @@ import io
 import json
 import os
 import re
-import shutil
 import unicodedata
 import unittest
 
@@ -43,14 +42,19 @@ def width(s):
 
 
 class ViewsTestCase(BouncedTestCase):
+    """Both samples processed; the views only read the state, so it is
+    built once per class (harness's class_snapshot)."""
 
     def setUp(self):
         super().setUp()
-        self.a = self.copy_sample(SAMPLE_HEADER)
-        self.b = self.copy_sample(SAMPLE_PLAIN)
-        self.process(self.a, self.b)
-        self.all = self.records()
-        self.full = {a: self.show(a) for a in self.all}
+        self.all, self.full = self.class_snapshot(self.build_state,
+                                                   rebase=False)
+
+    def build_state(self):
+        self.process(self.copy_sample(SAMPLE_HEADER),
+                     self.copy_sample(SAMPLE_PLAIN))
+        records = self.records()
+        return records, {a: self.show(a) for a in records}
 
     def origin(self, addr):
         """the record behind an address's latest trouble (show's view)"""
