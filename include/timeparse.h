@@ -23,4 +23,11 @@ void timeparse_format(int64_t t, char *buf, size_t len);
  */
 int timeparse_since(const char *s, int64_t now, int64_t *out);
 
+/*
+ * timeparse_env_ms - the interval in milliseconds that the environment
+ * variable NAME sets (1 to 3600000; knobs of the tests: see bounced(8)),
+ * else DEF_MS.
+ */
+int64_t timeparse_env_ms(const char *name, int64_t def_ms);
+
 #endif

@@ -10,8 +10,10 @@
  */
 #include "timeparse.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define TP_MAX_TIME_T 253402300799LL	/* 9999-12-31 23:59:59 */
 
@@ -342,4 +344,20 @@ int timeparse_since(const char *s, int64_t now, int64_t *out)
 		return 0;
 	}
 	return -1;
+}
+
+/* timeparse_env_ms - milliseconds from the environment, else DEF_MS */
+int64_t timeparse_env_ms(const char *name, int64_t def_ms)
+{
+	const char *v = getenv(name);
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return def_ms;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno || *end || ms < 1 || ms > 3600000)
+		return def_ms;
+	return ms;
 }

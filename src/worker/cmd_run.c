@@ -73,6 +73,7 @@
 #include "spool.h"
 #include "spool_mail.h"
 #include "state.h"
+#include "timeparse.h"
 
 #define RUN_TICK_MS 1000	/* the periodic tick */
 #define RUN_CLOCK_MS 60000	/* the clock moves the monitor on, idle */
@@ -535,6 +536,7 @@ int cmd_run(const struct config *cfg, const struct cli_global *g,
 	r.g = g;
 	r.cfg = cfg;
 	r.configs = g_ptr_array_new();
+	r.defer_ms = timeparse_env_ms("BOUNCED_DEFER_MS", RUN_DEFER_MS);
 	if (a->n_operands > 0) {
 		fprintf(stderr, "bounced: run: unexpected argument (see "
 			"'bounced help run')\n");

@@ -14,10 +14,10 @@
  *            failed), the state records it as failed before, or its
  *            reading failed RUN_RETRIES times;
  *   stays    when it vanished (nothing to do), or when the state could not
- *            be written: then it is taken again after RUN_DEFER_MS, from
+ *            be written: then it is taken again after the pause (RUN_DEFER_MS), from
  *            its last commit; or when its failed/NAME.why could not be
  *            written (a full disk) or it could not be moved: the move is
- *            tried again after RUN_DEFER_MS, with the same reason.
+ *            tried again after the pause (RUN_DEFER_MS), with the same reason.
  * Error policy: everything is logged here; nothing is returned, nothing
  * exits.
  */
@@ -52,7 +52,7 @@ static void run_acct_clear(struct run *r, struct ingest_counts *c)
 
 /* run_acct_fail - NAME to failed/ with WHY; when failed/NAME.why cannot
    be written (a full disk) or the move fails, NAME stays queued with WHY
-   and the move is tried again after RUN_DEFER_MS */
+   and the move is tried again after the pause (RUN_DEFER_MS) */
 static void run_acct_fail(struct run *r, const char *name, const char *why)
 {
 	int rc = spool_fail(r->sp, name, why);
@@ -71,9 +71,9 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 		g_hash_table_insert(r->fail_why, g_strdup(name),
 				    g_strdup(why));
 	log_error("run", "%s: cannot be moved to failed/ now (%s); trying "
-		  "again in %d s", name, strerror(-rc), RUN_DEFER_MS / 1000);
+		  "again in %d s", name, strerror(-rc), run_defer_s(r));
 	spool_push(r->sp, name);
-	r->defer_until = run_now_ms() + RUN_DEFER_MS;
+	r->defer_until = run_now_ms() + r->defer_ms;
 }
 
 /* run_acct_retry - the file could not be read (or the state written): take
@@ -97,9 +97,9 @@ static void run_acct_retry(struct run *r, const char *name, int rc,
 		}
 	}
 	log_error("run", "%s: cannot be taken now (%s); trying again in %d s",
-		  name, state_strerror(rc), RUN_DEFER_MS / 1000);
+		  name, state_strerror(rc), run_defer_s(r));
 	spool_push_front(r->sp, name);
-	r->defer_until = run_now_ms() + RUN_DEFER_MS;
+	r->defer_until = run_now_ms() + r->defer_ms;
 }
 
 /* run_acct_input_error - an error of opening the input that retrying

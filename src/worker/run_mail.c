@@ -110,8 +110,8 @@ void run_mail_work(struct run *r)
 			log_error("run", "mails of %s wait: the state could not "
 				  "be written; trying again in %d s",
 				  spool_mail_new_dir(r->sm, k),
-				  RUN_DEFER_MS / 1000);
-			r->defer_until = run_now_ms() + RUN_DEFER_MS;
+				  run_defer_s(r));
+			r->defer_until = run_now_ms() + r->defer_ms;
 			return;
 		}
 		r->mail_pending[k] = more;

@@ -33,7 +33,8 @@ struct notify_sender;
 struct state;
 
 #define RUN_SLICE_MS 50		/* ingest work between two looks at the loop */
-#define RUN_DEFER_MS 10000	/* ingest paused after an error */
+#define RUN_DEFER_MS 10000	/* ingest paused after an error (default;
+				   BOUNCED_DEFER_MS for the tests) */
 #define RUN_RETRIES 5		/* attempts at a file whose reading fails */
 
 struct run {
@@ -71,6 +72,7 @@ struct run {
 	char *retry_name;		/* the file whose reading failed... */
 	unsigned attempts;		/* ...this many times */
 	int64_t defer_until;		/* no new file before (monotonic ms) */
+	int64_t defer_ms;		/* the pause after an error */
 	GHashTable *fail_why;		/* name -> why: failed, but its move to
 					   failed/ must be tried again */
 
@@ -105,6 +107,12 @@ void run_mail_note(struct run *r, int tag);
 
 /* run_now_ms - the monotonic clock in ms */
 int64_t run_now_ms(void);
+
+/* run_defer_s - the pause after an error, in whole seconds (for logs) */
+static inline int run_defer_s(const struct run *r)
+{
+	return (int)((r->defer_ms + 999) / 1000);
+}
 
 /* run_acct_work - one slice of ingest: start the next queued file, or go
    on with the current one for about RUN_SLICE_MS, and move it to done/ or
