@@ -56,7 +56,7 @@ static const char report_style[] =
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"figure{margin:1em 0}"
 	"figcaption{font-size:.9em;white-space:pre-line;color:#444}"
-	"img{display:block;margin:.5em 0;max-width:100%;height:auto}"
+	"img,svg.chart{display:block;margin:.5em 0;max-width:100%;height:auto}"
 	".note{color:#a33}.ok{color:#2a7}";
 
 /* the sections, in page order: every link of the page is to one of these */
@@ -166,7 +166,7 @@ static int report_dead_cb(const struct action *a, void *arg)
 /* report_gather - stats, providers, queue, dead letters, failed files;
    0 or -errno */
 static int report_gather(struct state *st, const struct config *cfg,
-			 struct report *r)
+			 const struct graph_opts *g, struct report *r)
 {
 	MDB_txn *txn = NULL;
 	int rc;
@@ -192,7 +192,7 @@ static int report_gather(struct state *st, const struct config *cfg,
 	if (rc == 0)
 		rc = ctl_incidents_gather(st, txn, true, r->incidents);
 	if (rc == 0)
-		rc = ctl_report_rates(r->rates, st, txn);
+		rc = ctl_report_rates(r->rates, st, txn, g->width);
 	state_abort(txn);
 	if (rc == 0)
 		r->failed_rc = ctl_failed_files(cfg, r->failed,
@@ -704,7 +704,7 @@ int cmd_report(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = ctl_state_open(ctx, false, &st);
 	if (rc)
 		goto out;
-	rc = report_gather(st, ctx->cfg, r);
+	rc = report_gather(st, ctx->cfg, &a.opts, r);
 	if (rc) {
 		rc = ctl_state_error(ctx, "read", rc);
 		goto out;

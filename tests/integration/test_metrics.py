@@ -122,6 +122,24 @@ def png_size(data):
     return size
 
 
+def report_legends(html):
+    """{(panel, period): {series: (total, peak, unit)}} of a report's
+    figure captions (the legends librrd drew); a gauge's line is (now,
+    peak, unit).  Raises AssertionError at a line that is neither."""
+    res = {}
+    for pid, text in re.findall(r'<figcaption id="([a-z]+-[a-z]+)-legend">'
+                                r'(.*?)</figcaption>', html, re.S):
+        panel, period = pid.split('-')
+        lines = {}
+        for line in text.strip().split('\n'):
+            m = LEGEND_RE.match(line) or GAUGE_RE.match(line)
+            assert m, 'not a legend line: %r' % line
+            lines[m.group('name')] = (int(m.groups()[1]),
+                                      int(m.group('peak')), m.group('unit'))
+        res[(panel, period)] = lines
+    return res
+
+
 class MetricsTestCase(BouncedTestCase):
     """Both samples processed, with a textfile configured."""
 
@@ -304,27 +322,9 @@ class TestReport(MetricsTestCase):
         self.assertRegex(html, r'<td>actions queued</td><td class="n">0</td>')
         self.assertRegex(html, r'<td>duplicate</td><td class="n">4</td>')
 
-    def legends(self, html):
-        """{(panel, period): {series: (total, peak, unit)}} of the page's
-        figure captions (the legends librrd drew); a gauge's line is
-        (now, peak, unit)"""
-        res = {}
-        for pid, text in re.findall(r'<figcaption id="([a-z]+-[a-z]+)-legend">'
-                                    r'(.*?)</figcaption>', html, re.S):
-            panel, period = pid.split('-')
-            lines = {}
-            for line in text.strip().split('\n'):
-                m = LEGEND_RE.match(line) or GAUGE_RE.match(line)
-                self.assertTrue(m, 'not a legend line: %r' % line)
-                lines[m.group('name')] = (int(m.groups()[1]),
-                                          int(m.group('peak')),
-                                          m.group('unit'))
-            res[(panel, period)] = lines
-        return res
-
     def test_legend_totals_are_the_counts_ingested_in_every_period(self):
         path, html = self.report()
-        legends = self.legends(html)
+        legends = report_legends(html)
         self.assertEqual(set(legends),
                          {(p, q) for p in PERIOD_PANELS for q in PERIODS} |
                          {(p, q) for p in INCIDENT_PANELS
