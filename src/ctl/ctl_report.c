@@ -4,9 +4,11 @@
  * by status, the top bounce categories, the top campaigns, senders,
  * VirtualMTAs and destination domains by bounces and complaints, the
  * latest suppressions, the files that failed, the open incidents
- * (ctl_incidents.c reads them), the counters, the queue, the graphs of
- * every period (each described in words: its legend) and the latest dead
- * letters.
+ * (ctl_incidents.c reads them) with the incidents and alerts graphs of the
+ * day and the week, the rates and their charts (ctl_report_rates.c), the
+ * counters, the queue, the other graphs of every period (each described
+ * in words: its legend) and the latest dead letters.  The graphs are
+ * drawn before the page is written, each period's data loaded once.
  *
  * The page needs nothing from outside: the style is inline and the images
  * are embedded as data: URIs, so it can be copied or mailed as one file;
