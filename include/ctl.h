@@ -319,10 +319,44 @@ void ctl_report_incidents(GString *o, const GArray *incs);
 /*
  * ctl_report_rates - the report's "Rates" section into O: the busiest
  * campaigns and destinations of the last 24 hours of records with their
- * bounce and complaint rates, and the busiest destinations day by day
- * over the last week (ctl_report_rates.c); 0 or -errno.
+ * bounce and complaint rates, the same hour by hour as charts WIDTH
+ * pixels wide (the five busiest of each and the rest as "(other)"), and
+ * the busiest destinations day by day over the last week
+ * (ctl_report_rates.c); 0 or -errno.
  */
-int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn);
+int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn,
+		     unsigned width);
+
+/* one series of a chart: a rate per bin (NAN: no volume in the bin) */
+struct ctl_chart_series {
+	const char *name;
+	const double *v;	/* n values, in percent */
+	double rate;		/* over the whole span, in percent */
+	uint64_t volume;	/* what the rate is of, over the span */
+	bool other;		/* the rest, drawn grey */
+};
+
+/* a line chart of rates over equal time bins */
+struct ctl_chart {
+	const char *id;		/* the svg element's id */
+	const char *title;
+	const char *axis_text;	/* under the hours: "hour (UTC)" */
+	const char *span_text;	/* "24 h", in the legend */
+	const char *volume_text;	/* "attempts", in the legend */
+	unsigned width, height;	/* of the plot and its axes */
+	int64_t t0, bin;	/* bin k is [t0 + k bin, t0 + (k+1) bin) */
+	size_t n;		/* bins */
+	const struct ctl_chart_series *s;
+	size_t ns;
+};
+
+/*
+ * ctl_report_chart - C as an inline SVG in a figure, appended to O: the
+ * lines, a percentage axis from 0, hour labels (UTC) and one legend line
+ * per series ("NAME: RATE over SPAN (VOLUME …), highest PEAK at HH:MM")
+ * under the plot (ctl_report_chart.c).
+ */
+void ctl_report_chart(GString *o, const struct ctl_chart *c);
 
 /* ---- ctl_where.c: where an input taken is now ---- */
 

@@ -2,15 +2,20 @@
  * graph.h - the metrics' graphs, drawn by librrd (rrd_graph_v, argument
  * vectors built here: no shell, no rrdtool program).
  *
- * Four panels over the RRD of metrics.h: bounces (hard, soft, escalated,
- * duplicates), complaints and unsubscribes, provider API (actions done,
- * retried, dead), and the outbox queue's length.  The counts are drawn
+ * Six panels over the RRD of metrics.h: bounces (hard, soft, escalated,
+ * duplicates, held in incidents), complaints and unsubscribes, provider
+ * API (actions done, retried, dead), the outbox queue's length,
+ * sender-side incidents (opened, closed, open now) and rate alerts
+ * (raised, cleared, active now).  Whether a series is a count or a gauge
+ * is its data source's kind (metrics_ds_kind).  The counts are drawn
  * as stacked areas, one band per series, each bar the count of one
  * interval (the "bin": 5 minutes over a day, an hour over a week, 6 hours
  * over a month, a day over a year; longer when the image is too narrow
  * to give each bin a pixel), and the vertical axis names that interval.
  * The legend gives each series' total over the period and its highest
- * bar, the numbers drawn.
+ * bar, the numbers drawn.  A gauge is drawn as its highest level in each
+ * bin (an area alone, a line over counts) and its legend gives the level
+ * now and the highest.
  *
  * Truth before speed: the counts of a period are summed here, bin by
  * bin, from the finest archive of the RRD that still holds each bin (the
@@ -36,6 +41,8 @@ enum graph_panel {
 	GRAPH_COMPLAINTS,
 	GRAPH_API,
 	GRAPH_QUEUE,
+	GRAPH_INCIDENTS,
+	GRAPH_ALERTS,
 	GRAPH_N_PANELS
 };
 
@@ -65,7 +72,7 @@ struct graph_opts {
 };
 
 /* names as files and options use them: "bounces", "complaints", "api",
-   "queue"; "day", "week", "month", "year"; "png", "svg" */
+   "queue", "incidents", "alerts"; "day", "week", "month", "year"; "png", "svg" */
 const char *graph_panel_name(enum graph_panel p);
 const char *graph_period_name(enum graph_period p);
 const char *graph_format_name(enum graph_format f);

@@ -8,8 +8,12 @@
  * (ingest), "count.api_ok", "count.api_retry", "count.api_dead" (the
  * dispatcher's results), "count.fbl_dsn", "count.fbl_autoreply",
  * "count.fbl_authreport", "count.fbl_forward", "count.fbl_notours" (mails
- * of the feedback maildir set aside, by kind: mail_events.h).  The queue
- * is the number of outbox entries.
+ * of the feedback maildir set aside, by kind: mail_events.h),
+ * "count.incident.opened", "count.incident.closed", "count.alert.raised",
+ * "count.alert.cleared" (the monitor's transitions, with the batch that
+ * caused them) and "count.held" (hard bounces held by an incident).  The
+ * gauges are read at each update: the outbox entries, the incidents open
+ * (incident table) and the alerts up (alerts table).
  *
  * The RRD gets, once per step (METRICS_STEP seconds, aligned on the wall
  * clock), the difference between the totals now and the totals at its last
@@ -24,8 +28,8 @@
  *
  * Counts land in the step in which they were committed (to within a
  * step).  A gap since the last update (nothing ran) is written as zero
- * counts up to the step before; the queue gauge is unknown over a gap
- * longer than two steps.  A step already written (a clock that went back,
+ * counts up to the step before; a gauge is unknown over a gap longer
+ * than two steps.  A step already written (a clock that went back,
  * a second writer in the same minute) is skipped, never an error: its
  * counts stay in the difference and land in the next step written.
  *
@@ -47,7 +51,9 @@ struct state;
 
 #define METRICS_STEP 60		/* seconds per RRD step */
 
-/* the RRD's data sources, in file order */
+/* the RRD's data sources, in the order of a file created now (a file
+   migrated from an older layout has its added sources at the end, which
+   is this order too; updates and reads go by name anyway) */
 enum metrics_ds {
 	METRICS_HARD = 0,
 	METRICS_SOFT,
@@ -63,30 +69,45 @@ enum metrics_ds {
 	METRICS_FBL_AUTHREPORT,
 	METRICS_FBL_FORWARD,
 	METRICS_FBL_NOTOURS,
-	METRICS_QUEUE,		/* a gauge, not a count */
+	METRICS_QUEUE,		/* outbox entries (a gauge) */
+	METRICS_INCIDENT_OPENED,	/* the monitor's transitions */
+	METRICS_INCIDENT_CLOSED,
+	METRICS_ALERT_RAISED,
+	METRICS_ALERT_CLEARED,
+	METRICS_HELD,		/* hard bounces held by an incident */
+	METRICS_INCIDENTS_OPEN,	/* incidents open now (a gauge) */
+	METRICS_ALERTS_ACTIVE,	/* alerts up now (a gauge) */
 	METRICS_N_DS
 };
-#define METRICS_N_COUNTS METRICS_QUEUE	/* the data sources that count */
+
+/* what a data source holds: a running total's growth per step (stored
+   as an ABSOLUTE rate, drawn as a count per interval) or a level read at
+   each update (GAUGE, drawn as the highest level of each interval) */
+enum metrics_kind {
+	METRICS_COUNT = 0,
+	METRICS_GAUGE,
+};
 
 /* metrics_ds_name - "hard", "soft", …, "queue" (the RRD's names) */
 const char *metrics_ds_name(unsigned ds);
 /* metrics_ds_meta - the meta counter of a counting data source
-   ("count.hard", …); NULL for METRICS_QUEUE */
+   ("count.hard", …); NULL for a gauge */
 const char *metrics_ds_meta(unsigned ds);
+/* metrics_ds_kind - METRICS_COUNT or METRICS_GAUGE (the one table in
+   metrics.c says which) */
+enum metrics_kind metrics_ds_kind(unsigned ds);
 
 /* the values of one moment */
 #define METRICS_RATE_TOP 10		/* names per dimension */
 #define METRICS_RATE_SPAN 3600		/* seconds of the rate gauges */
 
 struct metrics_snapshot {
-	uint64_t v[METRICS_N_DS];	/* totals; v[METRICS_QUEUE] = outbox */
+	/* every data source: a count's running total, a gauge's level
+	   (v[METRICS_QUEUE] the outbox entries, v[METRICS_INCIDENTS_OPEN]
+	   the incidents open, v[METRICS_ALERTS_ACTIVE] the alerts up) */
+	uint64_t v[METRICS_N_DS];
 	uint64_t records;		/* count.records */
 	uint64_t dead;			/* entries of the dead table */
-	/* the monitor: count.incident.opened / .closed, count.alert.raised
-	   / .cleared, and the incidents open now (the incident table) */
-	uint64_t incidents_opened, incidents_closed;
-	uint64_t alerts_raised, alerts_cleared;
-	uint64_t incidents_open;
 	/* the last hour's counts of the busiest destinations and sources
 	   (METRICS_RATE_TOP each, by attempts), for the rate gauges */
 	struct metrics_rate {

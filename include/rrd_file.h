@@ -2,11 +2,11 @@
  * rrd_file.h - the round-robin database file of the metrics, through
  * librrd (never the rrdtool program).
  *
- * Layout: step METRICS_STEP (60 s); data sources hard, soft, escalated,
- * complaint, unsub, duplicate, api_ok, api_retry, api_dead (ABSOLUTE:
- * counts since the last update, stored as a rate per second; heartbeat one
- * day, so that a quiet day reads as zero) and queue (GAUGE, heartbeat two
- * steps); archives AVERAGE and MAX of 1-minute points for 2 days,
+ * Layout: step METRICS_STEP (60 s); one data source per enum metrics_ds,
+ * of the kind metrics_ds_kind gives: a count (hard, soft, …, held) is
+ * ABSOLUTE (the count since the last update, stored as a rate per second;
+ * heartbeat one day, so that a quiet day reads as zero), a gauge (queue,
+ * incidents_open, alerts_active) is GAUGE (heartbeat two steps); archives AVERAGE and MAX of 1-minute points for 2 days,
  * 5-minute for 2 weeks, 1-hour for 93 days and 1-day for 732 days.  A
  * count per step is the stored rate times the step.
  *

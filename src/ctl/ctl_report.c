@@ -4,9 +4,11 @@
  * by status, the top bounce categories, the top campaigns, senders,
  * VirtualMTAs and destination domains by bounces and complaints, the
  * latest suppressions, the files that failed, the open incidents
- * (ctl_incidents.c reads them), the counters, the queue, the graphs of
- * every period (each described in words: its legend) and the latest dead
- * letters.
+ * (ctl_incidents.c reads them) with the incidents and alerts graphs of the
+ * day and the week, the rates and their charts (ctl_report_rates.c), the
+ * counters, the queue, the other graphs of every period (each described
+ * in words: its legend) and the latest dead letters.  The graphs are
+ * drawn before the page is written, each period's data loaded once.
  *
  * The page needs nothing from outside: the style is inline and the images
  * are embedded as data: URIs, so it can be copied or mailed as one file;
@@ -56,7 +58,7 @@ static const char report_style[] =
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"figure{margin:1em 0}"
 	"figcaption{font-size:.9em;white-space:pre-line;color:#444}"
-	"img{display:block;margin:.5em 0;max-width:100%;height:auto}"
+	"img,svg.chart{display:block;margin:.5em 0;max-width:100%;height:auto}"
 	".note{color:#a33}.ok{color:#2a7}";
 
 /* the sections, in page order: every link of the page is to one of these */
@@ -166,7 +168,7 @@ static int report_dead_cb(const struct action *a, void *arg)
 /* report_gather - stats, providers, queue, dead letters, failed files;
    0 or -errno */
 static int report_gather(struct state *st, const struct config *cfg,
-			 struct report *r)
+			 const struct graph_opts *g, struct report *r)
 {
 	MDB_txn *txn = NULL;
 	int rc;
@@ -192,7 +194,7 @@ static int report_gather(struct state *st, const struct config *cfg,
 	if (rc == 0)
 		rc = ctl_incidents_gather(st, txn, true, r->incidents);
 	if (rc == 0)
-		rc = ctl_report_rates(r->rates, st, txn);
+		rc = ctl_report_rates(r->rates, st, txn, g->width);
 	state_abort(txn);
 	if (rc == 0)
 		r->failed_rc = ctl_failed_files(cfg, r->failed,
@@ -478,87 +480,137 @@ static void report_dead(GString *o, const struct report *r)
 	g_string_append(o, "</table>\n");
 }
 
-/* report_images - the panels of one period as data: URIs, each with its
-   legend in words; 0, or the graph error (ERR) */
-static int report_images(GString *o, const char *rrd, enum graph_period q,
-			 const struct graph_opts *g, char *err, size_t errlen)
+/* the panels of the period sections, and those of the incidents
+   section (and the periods it shows them for) */
+static const enum graph_panel report_period_panels[] = {
+	GRAPH_BOUNCES, GRAPH_COMPLAINTS, GRAPH_API, GRAPH_QUEUE,
+};
+static const enum graph_panel report_incident_panels[] = {
+	GRAPH_INCIDENTS, GRAPH_ALERTS,
+};
+#define REPORT_INCIDENT_PERIODS 2	/* the day and the week */
+
+/* report_figure - panel P of D as a data: URI with its legend in words
+   under it; 0, or the graph error (ERR) */
+static int report_figure(GString *o, struct graph_data *d, enum graph_panel p,
+			 enum graph_period q, const struct graph_opts *g,
+			 char *err, size_t errlen)
 {
 	const char *mime = g->format == GRAPH_SVG ? "image/svg+xml" :
 						    "image/png";
-	struct graph_data *d = NULL;
-	unsigned p;
+	GBytes *img = NULL;
+	char *legend = NULL, *b64, *esc;
+	const guchar *data;
+	gsize len;
 	int rc;
 
-	rc = graph_data_load(rrd, q, g, &d, err, errlen);
-	for (p = 0; rc == 0 && p < GRAPH_N_PANELS; p++) {
-		GBytes *img = NULL;
-		char *legend = NULL, *b64;
-		gsize len;
-		const guchar *data;
+	rc = graph_data_render(d, p, g, &img, &legend, err, errlen);
+	if (rc)
+		return rc;
+	data = g_bytes_get_data(img, &len);
+	b64 = g_base64_encode(data, len);
+	g_string_append_printf(o, "<figure><img id=\"%s-%s\" alt=\"",
+			       graph_panel_name(p), graph_period_name(q));
+	report_esc(o, graph_panel_title(p));
+	g_string_append(o, ", ");
+	report_esc(o, graph_period_title(q));
+	g_string_append_printf(o, "\" width=\"%u\" height=\"%u\" "
+			       "src=\"data:%s;base64,%s\">\n"
+			       "<figcaption id=\"%s-%s-legend\">",
+			       g->width, g->height, mime, b64,
+			       graph_panel_name(p), graph_period_name(q));
+	g_free(b64);
+	/* the lines are kept: figcaption has white-space:pre-line */
+	esc = g_markup_escape_text(legend, -1);
+	g_string_append(o, esc);
+	g_free(esc);
+	g_string_append(o, "</figcaption></figure>\n");
+	g_free(legend);
+	g_bytes_unref(img);
+	return 0;
+}
 
-		rc = graph_data_render(d, p, g, &img, &legend, err, errlen);
-		if (rc)
-			break;
-		data = g_bytes_get_data(img, &len);
-		b64 = g_base64_encode(data, len);
-		g_string_append_printf(o, "<figure><img id=\"%s-%s\" alt=\"",
-				       graph_panel_name(p),
-				       graph_period_name(q));
-		report_esc(o, graph_panel_title(p));
-		g_string_append(o, ", ");
-		report_esc(o, graph_period_title(q));
-		g_string_append_printf(o, "\" width=\"%u\" height=\"%u\" "
-				       "src=\"data:%s;base64,%s\">\n"
-				       "<figcaption id=\"%s-%s-legend\">",
-				       g->width, g->height, mime, b64,
-				       graph_panel_name(p),
-				       graph_period_name(q));
-		g_free(b64);
-		/* the lines are kept: figcaption has white-space:pre-line */
-		{
-			char *esc = g_markup_escape_text(legend, -1);
+/* the graphs of the page, drawn before it is written */
+struct report_graphs {
+	GString *period[GRAPH_N_PERIODS];	/* each period's section */
+	GString *incidents;		/* the incidents section's graphs */
+	char missing[512];		/* no RRD yet: why ("" = there is) */
+};
 
-			g_string_append(o, esc);
-			g_free(esc);
+/* report_graphs_draw - every period's panels, and the incident panels of
+   the first periods; a missing RRD is a note, not an error; 0, or the
+   graph error (ERR) */
+static int report_graphs_draw(struct report_graphs *rg, const char *rrd,
+			      const struct graph_opts *g, char *err,
+			      size_t errlen)
+{
+	unsigned q;
+	size_t i;
+	int rc = 0;
+
+	for (q = 0; rc == 0 && q < GRAPH_N_PERIODS; q++) {
+		struct graph_data *d = NULL;
+
+		rc = graph_data_load(rrd, q, g, &d, err, errlen);
+		if (rc == -ENOENT) {
+			g_strlcpy(rg->missing, err, sizeof(rg->missing));
+			return 0;
 		}
-		g_string_append(o, "</figcaption></figure>\n");
-		g_free(legend);
-		g_bytes_unref(img);
+		for (i = 0; rc == 0 && i < G_N_ELEMENTS(report_period_panels);
+		     i++)
+			rc = report_figure(rg->period[q], d,
+					   report_period_panels[i], q, g, err,
+					   errlen);
+		for (i = 0; rc == 0 && q < REPORT_INCIDENT_PERIODS &&
+			    i < G_N_ELEMENTS(report_incident_panels); i++)
+			rc = report_figure(rg->incidents, d,
+					   report_incident_panels[i], q, g,
+					   err, errlen);
+		graph_data_free(d);
 	}
-	graph_data_free(d);
 	return rc;
 }
 
-/* report_graphs - every period; a missing RRD is a note, not an error */
-static int report_graphs(GString *o, const char *rrd,
-			 const struct graph_opts *g, char *err, size_t errlen)
+/* report_no_graphs - the note of a section without graphs */
+static void report_no_graphs(GString *o, const struct report_graphs *rg)
+{
+	g_string_append(o, "<p class=\"note\">No graphs yet: ");
+	report_esc(o, rg->missing);
+	g_string_append(o, "</p>\n");
+}
+
+/* report_incident_graphs - the incidents and alerts over time */
+static void report_incident_graphs(GString *o, const struct report_graphs *rg)
+{
+	g_string_append(o, "<h3>Incidents and alerts over time</h3>\n<p>"
+			"Incidents opened and closed, and rate alerts raised "
+			"and cleared, per interval (stacked); the line is how "
+			"many were open (active) at once, the highest of each "
+			"interval.</p>\n");
+	if (rg->missing[0])
+		report_no_graphs(o, rg);
+	else
+		g_string_append_len(o, rg->incidents->str,
+				    (gssize)rg->incidents->len);
+}
+
+/* report_period_graphs - the period sections */
+static void report_period_graphs(GString *o, const struct report_graphs *rg)
 {
 	static const char *const titles[GRAPH_N_PERIODS] = {
 		"Last 24 hours", "Last 7 days", "Last 31 days", "Last year"
 	};
-	bool missing = false;
 	unsigned q;
-	int rc;
 
 	for (q = 0; q < GRAPH_N_PERIODS; q++) {
 		g_string_append_printf(o, "<h2 id=\"%s\">%s</h2>\n",
 				       graph_period_name(q), titles[q]);
-		if (missing) {
-			g_string_append(o, "<p class=\"note\">No graphs yet.</p>\n");
-			continue;
-		}
-		rc = report_images(o, rrd, q, g, err, errlen);
-		if (rc == -ENOENT) {
-			g_string_append(o, "<p class=\"note\">No graphs yet: ");
-			report_esc(o, err);
-			g_string_append(o, "</p>\n");
-			missing = true;
-			continue;
-		}
-		if (rc)
-			return rc;
+		if (rg->missing[0])
+			report_no_graphs(o, rg);
+		else
+			g_string_append_len(o, rg->period[q]->str,
+					    (gssize)rg->period[q]->len);
 	}
-	return 0;
 }
 
 /* report_head - doctype, head, title, navigation */
@@ -595,10 +647,19 @@ static int report_page(GString *o, const struct ctl_ctx *ctx,
 		       const struct ctl_graph_args *a, struct report *r,
 		       char *err, size_t errlen)
 {
+	struct report_graphs rg = { .missing = "" };
 	struct ctl_stats_entry *cats;
 	size_t n_cats = 0;
+	unsigned q;
 	int rc;
 
+	for (q = 0; q < GRAPH_N_PERIODS; q++)
+		rg.period[q] = g_string_new(NULL);
+	rg.incidents = g_string_new(NULL);
+	rc = report_graphs_draw(&rg, ctx->cfg->rrd_file, &a->opts, err,
+				errlen);
+	if (rc)
+		goto out;
 	report_head(o, ctx, a);
 	g_string_append(o, "<h2 id=\"now\">Now</h2>\n<div class=\"grid\">\n");
 	cats = ctl_stats_sorted(r->s.cats, &n_cats);
@@ -614,10 +675,14 @@ static int report_page(GString *o, const struct ctl_ctx *ctx,
 	report_recent(o, r);
 	report_failed(o, r);
 	ctl_report_incidents(o, r->incidents);
-	rc = report_graphs(o, ctx->cfg->rrd_file, &a->opts, err, errlen);
-	if (rc == 0)
-		report_dead(o, r);
+	report_incident_graphs(o, &rg);
+	report_period_graphs(o, &rg);
+	report_dead(o, r);
 	g_string_append(o, "</body>\n</html>\n");
+out:
+	for (q = 0; q < GRAPH_N_PERIODS; q++)
+		g_string_free(rg.period[q], TRUE);
+	g_string_free(rg.incidents, TRUE);
 	return rc;
 }
 
@@ -641,7 +706,7 @@ int cmd_report(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = ctl_state_open(ctx, false, &st);
 	if (rc)
 		goto out;
-	rc = report_gather(st, ctx->cfg, r);
+	rc = report_gather(st, ctx->cfg, &a.opts, r);
 	if (rc) {
 		rc = ctl_state_error(ctx, "read", rc);
 		goto out;

@@ -1,8 +1,10 @@
 /*
  * ctl_report_rates.c - the report's rates section: the busiest campaigns
  * and destinations of the last 24 hours of records with their bounce and
- * complaint rates, and the busiest destinations day by day over the last
- * week (the rates store: rates_store.h).
+ * complaint rates, the same hour by hour as charts (the five busiest of
+ * each dimension and the rest as "(other)", from the store's hour
+ * buckets; drawn by ctl_report_chart.c), and the busiest destinations day
+ * by day over the last week (the rates store: rates_store.h).
  *
  * Times are record times: the last 24 hours and 7 days end at the newest
  * record counted.  Names come from the records: escaped for HTML.
@@ -10,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,19 +24,24 @@
 #define RR_TOP 10		/* names per table */
 #define RR_DAYS 7		/* days of the table over time */
 #define RR_DAY_TOP 5		/* destinations in it */
+#define RR_HOURS 24		/* bins of the charts */
+#define RR_CHART_TOP 5		/* names drawn; the rest is "(other)" */
+#define RR_CHART_HEIGHT 260	/* the plot and its axes, pixels */
 
 /* one name's counts */
 struct rr_row {
 	char *name;
 	uint64_t c[RATES_COUNTERS];
 	uint64_t day[RR_DAYS][RATES_COUNTERS];	/* oldest first */
+	uint64_t hour[RR_HOURS][RATES_COUNTERS];	/* oldest first */
 };
 
 /* a walk's sums by name */
 struct rr_walk {
 	GHashTable *h;		/* name -> struct rr_row */
-	int64_t day0;		/* start of the oldest day (by day) */
-	bool by_day;
+	int64_t day0;		/* start of the oldest day (by day) or hour
+				   (by hour) */
+	bool by_day, by_hour;
 };
 
 static void rr_row_free(gpointer p)
@@ -64,6 +72,13 @@ static int rr_cb(const char *name, int64_t start,
 		if (d < RR_DAYS)
 			for (i = 0; i < RATES_COUNTERS; i++)
 				r->day[d][i] += c[i];
+	}
+	if (w->by_hour && start >= w->day0) {
+		int64_t h = (start - w->day0) / 3600;
+
+		if (h < RR_HOURS)
+			for (i = 0; i < RATES_COUNTERS; i++)
+				r->hour[h][i] += c[i];
 	}
 	return 0;
 }
@@ -185,10 +200,101 @@ static void rr_days(GString *o, const struct rr_walk *w)
 	g_free(v);
 }
 
-int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn)
+/* rr_rate - N of D in percent, NAN when D is 0 */
+static double rr_rate(uint64_t n, uint64_t d)
 {
-	struct rr_walk camp = { NULL, 0, false }, dest = { NULL, 0, false },
-		       week = { NULL, 0, true };
+	return d ? 100.0 * (double)n / (double)d : NAN;
+}
+
+/* rr_series - series K of a chart: the bounce (hard of the attempts) or
+   complaint (of the deliveries) rate of R hour by hour into V */
+static void rr_series(struct ctl_chart_series *cs, double *v,
+		      const struct rr_row *r, bool complaints, bool other)
+{
+	int h;
+
+	cs->name = other ? RATES_OTHER : r->name;
+	cs->v = v;
+	cs->other = other;
+	for (h = 0; h < RR_HOURS; h++)
+		v[h] = complaints ? rr_rate(r->hour[h][RATES_C_COMPLAINTS],
+					    r->hour[h][RATES_C_DELIVERIES]) :
+				    rr_rate(r->hour[h][RATES_C_HARD],
+					    rr_attempts(r->hour[h]));
+	cs->volume = complaints ? r->c[RATES_C_DELIVERIES] : rr_attempts(r->c);
+	cs->rate = rr_rate(complaints ? r->c[RATES_C_COMPLAINTS] :
+			   r->c[RATES_C_HARD], cs->volume);
+}
+
+/* rr_charts - the bounce and complaint rates of W's busiest names hour
+   by hour, the rest summed as "(other)", as two charts */
+static void rr_charts(GString *o, const struct rr_walk *w, const char *dim,
+		      const char *what, unsigned width)
+{
+	struct ctl_chart_series cs[RR_CHART_TOP + 1];
+	double v[RR_CHART_TOP + 1][RR_HOURS];
+	struct rr_row rest;
+	size_t n, i, k, ns = 0;
+	struct rr_row **rows = rr_sorted(w, &n);
+	bool any_rest = false;
+	int c, h;
+
+	memset(&rest, 0, sizeof(rest));
+	for (i = 0, k = 0; i < n; i++) {
+		/* the names past the store's own limit are "(other)" already:
+		   never a series of their own */
+		if (k < RR_CHART_TOP && strcmp(rows[i]->name, RATES_OTHER)) {
+			k++;
+			continue;
+		}
+		any_rest = true;
+		for (c = 0; c < RATES_COUNTERS; c++) {
+			rest.c[c] += rows[i]->c[c];
+			for (h = 0; h < RR_HOURS; h++)
+				rest.hour[h][c] += rows[i]->hour[h][c];
+		}
+	}
+	for (c = 0; c < 2; c++) {
+		char *id = g_strdup_printf("rates-%s-%s", dim,
+					   c ? "complaint" : "bounce");
+		char *title = g_strdup_printf("%s rate per hour of the busiest "
+					      "%s", c ? "Complaint" : "Bounce",
+					      what);
+		struct ctl_chart ch = {
+			.id = id, .title = title,
+			.axis_text = "hour of the records (UTC)",
+			.span_text = "the hours shown",
+			.volume_text = c ? "deliveries" : "attempts",
+			.width = width, .height = RR_CHART_HEIGHT,
+			.t0 = w->day0, .bin = 3600, .n = RR_HOURS, .s = cs,
+		};
+
+		ns = 0;
+		for (i = 0; i < n && ns < RR_CHART_TOP; i++)
+			if (strcmp(rows[i]->name, RATES_OTHER) != 0) {
+				rr_series(&cs[ns], v[ns], rows[i], c, false);
+				ns++;
+			}
+		if (any_rest) {
+			rr_series(&cs[ns], v[ns], &rest, c, true);
+			ns++;
+		}
+		ch.ns = ns;
+		ctl_report_chart(o, &ch);
+		g_free(id);
+		g_free(title);
+	}
+	g_free(rows);
+}
+
+int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn,
+		     unsigned width)
+{
+	struct rr_walk camp = { NULL, 0, false, false },
+		       dest = { NULL, 0, false, false },
+		       week = { NULL, 0, true, false },
+		       camp_h = { NULL, 0, false, true },
+		       dest_h = { NULL, 0, false, true };
 	int64_t now = rates_store_now(st, txn);
 	int rc = 0;
 
@@ -204,7 +310,12 @@ int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn)
 				       rr_row_free);
 	week.h = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 				       rr_row_free);
+	camp_h.h = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 rr_row_free);
+	dest_h.h = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 rr_row_free);
 	week.day0 = now - now % 86400 - (RR_DAYS - 1) * 86400;
+	camp_h.day0 = dest_h.day0 = now - now % 3600 - (RR_HOURS - 1) * 3600;
 	rc = rates_store_walk(st, txn, 'm', ALERT_BY_CAMPAIGN,
 			      now - 86400 + 1, now + 60, rr_cb, &camp);
 	if (rc == 0)
@@ -213,6 +324,14 @@ int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn)
 	if (rc == 0)
 		rc = rates_store_walk(st, txn, 'h', ALERT_BY_DESTINATION,
 				      week.day0, now + 3600, rr_cb, &week);
+	if (rc == 0)
+		rc = rates_store_walk(st, txn, 'h', ALERT_BY_CAMPAIGN,
+				      camp_h.day0, camp_h.day0 + RR_HOURS *
+				      3600, rr_cb, &camp_h);
+	if (rc == 0)
+		rc = rates_store_walk(st, txn, 'h', ALERT_BY_DESTINATION,
+				      dest_h.day0, dest_h.day0 + RR_HOURS *
+				      3600, rr_cb, &dest_h);
 	if (rc == -ENOENT)
 		rc = 0;
 	if (rc == 0) {
@@ -225,9 +344,20 @@ int ctl_report_rates(GString *o, struct state *st, MDB_txn *txn)
 		rr_table(o, "Busiest destinations", "destination", &dest);
 		g_string_append(o, "</div>\n");
 		rr_days(o, &week);
+		g_string_append(o, "<h3 id=\"rates-hourly\">Hour by hour</h3>"
+				   "\n<p>The bounce and complaint rates of the "
+				   "five busiest campaigns and destinations in "
+				   "each hour of the last 24 hours of records, "
+				   "the rest together as (other).  An hour "
+				   "without mail has no rate: its line breaks."
+				   "</p>\n");
+		rr_charts(o, &camp_h, "campaign", "campaigns", width);
+		rr_charts(o, &dest_h, "destination", "destinations", width);
 	}
 	g_hash_table_destroy(camp.h);
 	g_hash_table_destroy(dest.h);
 	g_hash_table_destroy(week.h);
+	g_hash_table_destroy(camp_h.h);
+	g_hash_table_destroy(dest_h.h);
 	return rc;
 }

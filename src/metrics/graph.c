@@ -35,35 +35,58 @@
 #define GRAPH_MARGIN 140	/* pixels of the image that are not the plot
 				   (axis labels, margins), a little more */
 
+/* a series: a data source (its kind, count or gauge, is the one of
+   metrics_ds_kind), its legend and how it is drawn */
 struct graph_series {
 	unsigned ds;		/* enum metrics_ds */
 	const char *legend;	/* padded to one width */
 	const char *color;
+	bool line;		/* a line over the areas, not stacked */
 };
 
 static const struct {
 	const char *name, *title;
-	struct graph_series s[4];
+	const char *what;	/* the unit of the vertical axis */
+	struct graph_series s[5];
 	unsigned n;
 } graph_panels[GRAPH_N_PANELS] = {
-	[GRAPH_BOUNCES] = { "bounces", "Bounces", {
-		{ METRICS_HARD, "Hard bounces        ", "#d62728" },
-		{ METRICS_SOFT, "Soft bounces        ", "#ff7f0e" },
-		{ METRICS_ESCALATED, "Escalated to hard   ", "#9467bd" },
-		{ METRICS_DUPLICATE, "Duplicates          ", "#7f7f7f" },
-	}, 4 },
-	[GRAPH_COMPLAINTS] = { "complaints", "Complaints and unsubscribes", {
-		{ METRICS_COMPLAINT, "Complaints          ", "#d62728" },
-		{ METRICS_UNSUB, "Unsubscribes        ", "#1f77b4" },
+	[GRAPH_BOUNCES] = { "bounces", "Bounces", "events", {
+		{ METRICS_HARD, "Hard bounces        ", "#d62728", false },
+		{ METRICS_SOFT, "Soft bounces        ", "#ff7f0e", false },
+		{ METRICS_ESCALATED, "Escalated to hard   ", "#9467bd", false },
+		{ METRICS_DUPLICATE, "Duplicates          ", "#7f7f7f", false },
+		{ METRICS_HELD, "Held in incidents   ", "#8c564b", false },
+	}, 5 },
+	[GRAPH_COMPLAINTS] = { "complaints", "Complaints and unsubscribes",
+			       "events", {
+		{ METRICS_COMPLAINT, "Complaints          ", "#d62728", false },
+		{ METRICS_UNSUB, "Unsubscribes        ", "#1f77b4", false },
 	}, 2 },
-	[GRAPH_API] = { "api", "Provider API", {
-		{ METRICS_API_OK, "Actions done        ", "#2ca02c" },
-		{ METRICS_API_RETRY, "Retried later       ", "#ff7f0e" },
-		{ METRICS_API_DEAD, "Dead letters        ", "#d62728" },
+	[GRAPH_API] = { "api", "Provider API", "actions", {
+		{ METRICS_API_OK, "Actions done        ", "#2ca02c", false },
+		{ METRICS_API_RETRY, "Retried later       ", "#ff7f0e", false },
+		{ METRICS_API_DEAD, "Dead letters        ", "#d62728", false },
 	}, 3 },
-	[GRAPH_QUEUE] = { "queue", "Provider actions waiting", {
-		{ METRICS_QUEUE, "Queue length        ", "#1f77b4" },
+	[GRAPH_QUEUE] = { "queue", "Provider actions waiting", "actions", {
+		{ METRICS_QUEUE, "Queue length        ", "#1f77b4", false },
 	}, 1 },
+	[GRAPH_INCIDENTS] = { "incidents", "Sender-side incidents",
+			      "incidents", {
+		{ METRICS_INCIDENT_OPENED, "Incidents opened    ", "#d62728",
+		  false },
+		{ METRICS_INCIDENT_CLOSED, "Incidents closed    ", "#2ca02c",
+		  false },
+		{ METRICS_INCIDENTS_OPEN, "Incidents open      ", "#1f77b4",
+		  true },
+	}, 3 },
+	[GRAPH_ALERTS] = { "alerts", "Rate alerts", "alerts", {
+		{ METRICS_ALERT_RAISED, "Alerts raised       ", "#ff7f0e",
+		  false },
+		{ METRICS_ALERT_CLEARED, "Alerts cleared      ", "#2ca02c",
+		  false },
+		{ METRICS_ALERTS_ACTIVE, "Alerts active       ", "#9467bd",
+		  true },
+	}, 3 },
 };
 
 /* the bins a period is drawn in, the finest first: the first that gives
@@ -94,11 +117,11 @@ struct graph_data {
 	int64_t bin;		/* seconds per bin */
 	int64_t t0;		/* bins end at t0 + (k + 1) * bin */
 	size_t n;		/* bins */
-	double *v[METRICS_N_DS]; /* per bin: count (queue: highest); NAN
-				    when no archive knew it */
+	double *v[METRICS_N_DS]; /* per bin: a count's sum, a gauge's
+				    highest; NAN when no archive knew it */
 	double total[METRICS_N_DS], peak[METRICS_N_DS];
-	double queue_now;	/* the latest queue length known */
-	int64_t queue_now_t;
+	double now[METRICS_N_DS]; /* a gauge's latest level known */
+	int64_t now_t[METRICS_N_DS];
 	char *dir, *file;	/* the temporary RRD drawn */
 };
 
@@ -335,12 +358,12 @@ static int graph_add_rows(struct graph_data *d, const char *path,
 			if (b < 0 || (size_t)b >= d->n || owner[b] != k ||
 			    d->bin % (int64_t)step != 0)
 				continue;
-			if (ds == METRICS_QUEUE) {
+			if (metrics_ds_kind(ds) == METRICS_GAUGE) {
 				if (isnan(d->v[ds][b]) || v > d->v[ds][b])
 					d->v[ds][b] = v;
-				if (te > d->queue_now_t) {
-					d->queue_now_t = te;
-					d->queue_now = v;
+				if (te > d->now_t[ds]) {
+					d->now_t[ds] = te;
+					d->now[ds] = v;
 				}
 				continue;
 			}
@@ -369,7 +392,7 @@ static void graph_sums(struct graph_data *d)
 
 			if (isnan(v))
 				continue;
-			if (ds != METRICS_QUEUE)
+			if (metrics_ds_kind(ds) == METRICS_COUNT)
 				v = d->v[ds][i] = round(v);
 			d->total[ds] += v;
 			d->peak[ds] = MAX(d->peak[ds], v);
@@ -457,8 +480,8 @@ int graph_data_load(const char *rrd_path, enum graph_period period,
 	d->n = (size_t)((graph_periods[period].span + d->bin - 1) / d->bin);
 	end = opts->end + (d->bin - opts->end % d->bin) % d->bin;
 	d->t0 = end - (int64_t)d->n * d->bin;
-	d->queue_now = NAN;
 	for (ds = 0; ds < METRICS_N_DS; ds++) {
+		d->now[ds] = NAN;
 		d->v[ds] = g_new(double, d->n);
 		for (i = 0; i < d->n; i++)
 			d->v[ds][i] = NAN;
@@ -510,10 +533,12 @@ void graph_data_free(struct graph_data *d)
 	g_free(d);
 }
 
-/* graph_series_args - DEF, CDEF, the stacked area and its legend */
+/* graph_series_args - DEF, CDEF, the area (stacked on the areas before
+   it when STACK) or line, and its legend: a count's total and highest
+   bin, a gauge's level now and highest */
 static void graph_series_args(GPtrArray *a, const struct graph_data *d,
 			      const struct graph_series *s, bool stack,
-			      const char *unit)
+			      const char *unit, const char *what)
 {
 	const char *n = metrics_ds_name(s->ds);
 
@@ -521,27 +546,22 @@ static void graph_series_args(GPtrArray *a, const struct graph_data *d,
 					   n));
 	/* a bin no archive knew (before the RRD) is drawn as 0 */
 	g_ptr_array_add(a, g_strdup_printf("CDEF:%s_z=%s,UN,0,%s,IF", n, n, n));
-	g_ptr_array_add(a, g_strdup_printf("AREA:%s_z%s:%s%s", n, s->color,
-					   s->legend, stack ? ":STACK" : ""));
-	g_ptr_array_add(a, g_strdup_printf("COMMENT:total %9.0f, highest "
-					   "%7.0f per %s\\l", d->total[s->ds],
-					   d->peak[s->ds], unit));
-}
-
-/* graph_queue_args - the queue gauge, highest length in each bin */
-static void graph_queue_args(GPtrArray *a, const struct graph_data *d,
-			     const struct graph_series *s)
-{
-	double now = isnan(d->queue_now) ? 0 : d->queue_now;
-
-	g_ptr_array_add(a, g_strdup_printf("DEF:queue=%s:queue:AVERAGE",
-					   d->file));
-	g_ptr_array_add(a, g_strdup("CDEF:queue_z=queue,UN,0,queue,IF"));
-	g_ptr_array_add(a, g_strdup_printf("AREA:queue_z%s:%s", s->color,
-					   s->legend));
-	g_ptr_array_add(a, g_strdup_printf("COMMENT:now %9.0f, highest "
-					   "%7.0f actions\\l", now,
-					   d->peak[METRICS_QUEUE]));
+	if (s->line)
+		g_ptr_array_add(a, g_strdup_printf("LINE2:%s_z%s:%s", n,
+						   s->color, s->legend));
+	else
+		g_ptr_array_add(a, g_strdup_printf("AREA:%s_z%s:%s%s", n,
+						   s->color, s->legend,
+						   stack ? ":STACK" : ""));
+	if (metrics_ds_kind(s->ds) == METRICS_GAUGE)
+		g_ptr_array_add(a, g_strdup_printf(
+			"COMMENT:now %9.0f, highest %7.0f %s\\l",
+			isnan(d->now[s->ds]) ? 0 : d->now[s->ds],
+			d->peak[s->ds], what));
+	else
+		g_ptr_array_add(a, g_strdup_printf(
+			"COMMENT:total %9.0f, highest %7.0f per %s\\l",
+			d->total[s->ds], d->peak[s->ds], unit));
 }
 
 /* graph_args - the whole argument vector (NULL-terminated) */
@@ -550,10 +570,15 @@ static GPtrArray *graph_args(const struct graph_data *d,
 			     const struct graph_opts *o)
 {
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+	const char *what = graph_panels[panel].what;
+	bool counts = false, areas = false;
 	char unit[32];
 	unsigned i;
 
 	graph_unit(d->bin, unit, sizeof(unit));
+	for (i = 0; i < graph_panels[panel].n; i++)
+		counts = counts || metrics_ds_kind(graph_panels[panel].s[i].ds)
+					== METRICS_COUNT;
 	g_ptr_array_add(a, g_strdup("graph"));
 	g_ptr_array_add(a, g_strdup("-"));
 	g_ptr_array_add(a, g_strdup_printf("--start=%" PRId64, d->t0));
@@ -569,21 +594,21 @@ static GPtrArray *graph_args(const struct graph_data *d,
 					   graph_periods[d->period].span_text,
 					   o->host ? " on " : "",
 					   o->host ? o->host : ""));
-	if (panel == GRAPH_QUEUE)
-		g_ptr_array_add(a, g_strdup_printf("--vertical-label=actions "
-						   "(highest per %s)", unit));
-	else
+	if (counts)
 		g_ptr_array_add(a, g_strdup_printf("--vertical-label=%s per %s",
-						   panel == GRAPH_API ?
-						   "actions" : "events", unit));
+						   what, unit));
+	else
+		g_ptr_array_add(a, g_strdup_printf("--vertical-label=%s "
+						   "(highest per %s)", what,
+						   unit));
 	g_ptr_array_add(a, g_strdup("--lower-limit=0"));
 	g_ptr_array_add(a, g_strdup("--units-exponent=0"));
-	if (panel == GRAPH_QUEUE)
-		graph_queue_args(a, d, &graph_panels[panel].s[0]);
-	else
-		for (i = 0; i < graph_panels[panel].n; i++)
-			graph_series_args(a, d, &graph_panels[panel].s[i],
-					  i > 0, unit);
+	for (i = 0; i < graph_panels[panel].n; i++) {
+		const struct graph_series *s = &graph_panels[panel].s[i];
+
+		graph_series_args(a, d, s, areas, unit, what);
+		areas = areas || !s->line;
+	}
 	g_ptr_array_add(a, NULL);
 	return a;
 }

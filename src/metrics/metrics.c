@@ -21,25 +21,42 @@
 #include "outbox.h"
 #include "state.h"
 
+/* the data sources: the one table that says what each one is */
 static const struct {
 	const char *name;	/* in the RRD and as a label value */
-	const char *meta;	/* the running total in the meta table */
+	const char *meta;	/* a count's running total in the meta table */
+	enum metrics_kind kind;
 } metrics_ds[METRICS_N_DS] = {
-	[METRICS_HARD] = { "hard", "count.hard" },
-	[METRICS_SOFT] = { "soft", "count.soft" },
-	[METRICS_ESCALATED] = { "escalated", "count.escalated" },
-	[METRICS_COMPLAINT] = { "complaint", "count.complaint" },
-	[METRICS_UNSUB] = { "unsub", "count.unsub" },
-	[METRICS_DUPLICATE] = { "duplicate", "count.duplicate" },
-	[METRICS_API_OK] = { "api_ok", "count.api_ok" },
-	[METRICS_API_RETRY] = { "api_retry", "count.api_retry" },
-	[METRICS_API_DEAD] = { "api_dead", "count.api_dead" },
-	[METRICS_FBL_DSN] = { "fbl_dsn", "count.fbl_dsn" },
-	[METRICS_FBL_AUTOREPLY] = { "fbl_autoreply", "count.fbl_autoreply" },
-	[METRICS_FBL_AUTHREPORT] = { "fbl_authreport", "count.fbl_authreport" },
-	[METRICS_FBL_FORWARD] = { "fbl_forward", "count.fbl_forward" },
-	[METRICS_FBL_NOTOURS] = { "fbl_notours", "count.fbl_notours" },
-	[METRICS_QUEUE] = { "queue", NULL },
+	[METRICS_HARD] = { "hard", "count.hard", METRICS_COUNT },
+	[METRICS_SOFT] = { "soft", "count.soft", METRICS_COUNT },
+	[METRICS_ESCALATED] = { "escalated", "count.escalated", METRICS_COUNT },
+	[METRICS_COMPLAINT] = { "complaint", "count.complaint", METRICS_COUNT },
+	[METRICS_UNSUB] = { "unsub", "count.unsub", METRICS_COUNT },
+	[METRICS_DUPLICATE] = { "duplicate", "count.duplicate", METRICS_COUNT },
+	[METRICS_API_OK] = { "api_ok", "count.api_ok", METRICS_COUNT },
+	[METRICS_API_RETRY] = { "api_retry", "count.api_retry", METRICS_COUNT },
+	[METRICS_API_DEAD] = { "api_dead", "count.api_dead", METRICS_COUNT },
+	[METRICS_FBL_DSN] = { "fbl_dsn", "count.fbl_dsn", METRICS_COUNT },
+	[METRICS_FBL_AUTOREPLY] = { "fbl_autoreply", "count.fbl_autoreply",
+				    METRICS_COUNT },
+	[METRICS_FBL_AUTHREPORT] = { "fbl_authreport", "count.fbl_authreport",
+				     METRICS_COUNT },
+	[METRICS_FBL_FORWARD] = { "fbl_forward", "count.fbl_forward",
+				  METRICS_COUNT },
+	[METRICS_FBL_NOTOURS] = { "fbl_notours", "count.fbl_notours",
+				  METRICS_COUNT },
+	[METRICS_QUEUE] = { "queue", NULL, METRICS_GAUGE },
+	[METRICS_INCIDENT_OPENED] = { "incident_opened",
+				      "count.incident.opened", METRICS_COUNT },
+	[METRICS_INCIDENT_CLOSED] = { "incident_closed",
+				      "count.incident.closed", METRICS_COUNT },
+	[METRICS_ALERT_RAISED] = { "alert_raised", "count.alert.raised",
+				   METRICS_COUNT },
+	[METRICS_ALERT_CLEARED] = { "alert_cleared", "count.alert.cleared",
+				    METRICS_COUNT },
+	[METRICS_HELD] = { "held", "count.held", METRICS_COUNT },
+	[METRICS_INCIDENTS_OPEN] = { "incidents_open", NULL, METRICS_GAUGE },
+	[METRICS_ALERTS_ACTIVE] = { "alerts_active", NULL, METRICS_GAUGE },
 };
 
 const char *metrics_ds_name(unsigned ds)
@@ -50,6 +67,11 @@ const char *metrics_ds_name(unsigned ds)
 const char *metrics_ds_meta(unsigned ds)
 {
 	return ds < METRICS_N_DS ? metrics_ds[ds].meta : NULL;
+}
+
+enum metrics_kind metrics_ds_kind(unsigned ds)
+{
+	return ds < METRICS_N_DS ? metrics_ds[ds].kind : METRICS_GAUGE;
 }
 
 int metrics_meta_get(struct state *st, MDB_txn *txn, const char *name,
@@ -74,26 +96,40 @@ static int metrics_open_incident(const struct incident *inc, void *arg)
 	return 0;
 }
 
-/* metrics_read_monitor - the monitor's counters and open incidents */
-static int metrics_read_monitor(struct state *st, MDB_txn *txn,
-				struct metrics_snapshot *s)
+/* metrics_alert_up - count an alert up (rates_store_alert_cb) */
+static int metrics_alert_up(const struct rates_store_alert *a, void *arg)
+{
+	uint64_t *n = arg;
+
+	(void)a;
+	(*n)++;
+	return 0;
+}
+
+/* metrics_read_gauges - the levels of the gauges: outbox entries (and
+   the dead letters beside them), incidents open, alerts up.  A read-only
+   state older than a table has none of it. */
+static int metrics_read_gauges(struct state *st, MDB_txn *txn,
+			       struct metrics_snapshot *s)
 {
 	int rc;
 
-	rc = metrics_meta_get(st, txn, "count.incident.opened",
-			      &s->incidents_opened);
-	if (rc == 0)
-		rc = metrics_meta_get(st, txn, "count.incident.closed",
-				      &s->incidents_closed);
-	if (rc == 0)
-		rc = metrics_meta_get(st, txn, "count.alert.raised",
-				      &s->alerts_raised);
-	if (rc == 0)
-		rc = metrics_meta_get(st, txn, "count.alert.cleared",
-				      &s->alerts_cleared);
+	rc = outbox_counts(st, txn, &s->v[METRICS_QUEUE], &s->dead);
+	if (rc == -ENOENT) {
+		s->v[METRICS_QUEUE] = 0;
+		s->dead = 0;
+		rc = 0;
+	}
 	if (rc == 0)
 		rc = incident_foreach(st, txn, metrics_open_incident,
-				      &s->incidents_open);
+				      &s->v[METRICS_INCIDENTS_OPEN]);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0)
+		rc = rates_store_alerts(st, txn, metrics_alert_up,
+					&s->v[METRICS_ALERTS_ACTIVE]);
+	if (rc == -ENOENT)
+		rc = 0;
 	return rc;
 }
 
@@ -188,24 +224,18 @@ int metrics_read(struct state *st, MDB_txn *txn, struct metrics_snapshot *s)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	for (i = 0; i < METRICS_N_COUNTS; i++) {
+	for (i = 0; i < METRICS_N_DS; i++) {
+		if (metrics_ds[i].kind != METRICS_COUNT)
+			continue;
 		rc = metrics_meta_get(st, txn, metrics_ds[i].meta, &s->v[i]);
 		if (rc)
 			return rc;
 	}
 	rc = metrics_meta_get(st, txn, "count.records", &s->records);
 	if (rc == 0)
-		rc = metrics_read_monitor(st, txn, s);
-	if (rc == 0)
 		rc = metrics_read_rates(st, txn, s);
-	if (rc)
-		return rc;
-	rc = outbox_counts(st, txn, &s->v[METRICS_QUEUE], &s->dead);
-	if (rc == -ENOENT) {	/* a read-only state older than the outbox */
-		s->v[METRICS_QUEUE] = 0;
-		s->dead = 0;
-		rc = 0;
-	}
+	if (rc == 0)
+		rc = metrics_read_gauges(st, txn, s);
 	return rc;
 }
 
@@ -319,19 +349,28 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 		       "Sender-side incidents (a source blocked at a "
 		       "destination) opened and closed.");
 	g_string_append_printf(o, "bounced_incidents_total{event=\"opened\"} "
-			       "%" PRIu64 "\n", s->incidents_opened);
+			       "%" PRIu64 "\n", s->v[METRICS_INCIDENT_OPENED]);
 	g_string_append_printf(o, "bounced_incidents_total{event=\"closed\"} "
-			       "%" PRIu64 "\n", s->incidents_closed);
+			       "%" PRIu64 "\n", s->v[METRICS_INCIDENT_CLOSED]);
 	metrics_family(o, "bounced_incidents_open", "gauge",
 		       "Sender-side incidents open now.");
 	g_string_append_printf(o, "bounced_incidents_open %" PRIu64 "\n",
-			       s->incidents_open);
+			       s->v[METRICS_INCIDENTS_OPEN]);
+	metrics_family(o, "bounced_held_total", "counter",
+		       "Hard bounces held by an open incident (applied or "
+		       "dropped when it closes).");
+	g_string_append_printf(o, "bounced_held_total %" PRIu64 "\n",
+			       s->v[METRICS_HELD]);
 	metrics_family(o, "bounced_alerts_total", "counter",
 		       "Rate alerts ([alerts] rules) raised and cleared.");
 	g_string_append_printf(o, "bounced_alerts_total{event=\"raised\"} "
-			       "%" PRIu64 "\n", s->alerts_raised);
+			       "%" PRIu64 "\n", s->v[METRICS_ALERT_RAISED]);
 	g_string_append_printf(o, "bounced_alerts_total{event=\"cleared\"} "
-			       "%" PRIu64 "\n", s->alerts_cleared);
+			       "%" PRIu64 "\n", s->v[METRICS_ALERT_CLEARED]);
+	metrics_family(o, "bounced_alerts_active", "gauge",
+		       "Rate alerts up now.");
+	g_string_append_printf(o, "bounced_alerts_active %" PRIu64 "\n",
+			       s->v[METRICS_ALERTS_ACTIVE]);
 	metrics_rates_format(o, s);
 	metrics_family(o, "bounced_outbox_actions", "gauge",
 		       "Provider actions waiting in the outbox.");

@@ -56,13 +56,16 @@ static int metrics_put_all(struct state *st, MDB_txn *txn, const char *which,
 	unsigned i;
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < METRICS_N_COUNTS; i++)
-		rc = state_meta_put_u64(st, txn, metrics_key(key, which, i),
-					v[i]);
+	for (i = 0; rc == 0 && i < METRICS_N_DS; i++)
+		if (metrics_ds_kind(i) == METRICS_COUNT)
+			rc = state_meta_put_u64(st, txn,
+						metrics_key(key, which, i),
+						v[i]);
 	return rc;
 }
 
-/* metrics_get_all - V := meta rrd.WHICH.* (missing = 0) */
+/* metrics_get_all - V := meta rrd.WHICH.* of every counting source; a
+   key that is missing leaves its V as it was (the caller's default) */
 static int metrics_get_all(struct state *st, MDB_txn *txn, const char *which,
 			   uint64_t *v)
 {
@@ -70,8 +73,14 @@ static int metrics_get_all(struct state *st, MDB_txn *txn, const char *which,
 	unsigned i;
 	int rc = 0;
 
-	for (i = 0; rc == 0 && i < METRICS_N_COUNTS; i++)
-		rc = metrics_meta_get(st, txn, metrics_key(key, which, i), &v[i]);
+	for (i = 0; rc == 0 && i < METRICS_N_DS; i++) {
+		if (metrics_ds_kind(i) != METRICS_COUNT)
+			continue;
+		rc = state_meta_get_u64(st, txn, metrics_key(key, which, i),
+					&v[i]);
+		if (rc == -ENOENT)
+			rc = 0;
+	}
 	return rc;
 }
 
@@ -80,13 +89,18 @@ static int metrics_get_all(struct state *st, MDB_txn *txn, const char *which,
 static int metrics_recover(struct state *st, MDB_txn *txn, int64_t last,
 			   int64_t *base_time)
 {
-	uint64_t next_time = 0, v[METRICS_N_COUNTS];
+	uint64_t next_time = 0, v[METRICS_N_DS];
 	int rc = metrics_meta_get(st, txn, "rrd.next.time", &next_time);
 
 	if (rc || next_time == 0)
 		return rc;
 	if (last >= (int64_t)next_time) {
-		rc = metrics_get_all(st, txn, "next", v);
+		/* a source the pending record lacks (written by an older
+		   bounced) keeps its base */
+		memset(v, 0, sizeof(v));
+		rc = metrics_get_all(st, txn, "base", v);
+		if (rc == 0)
+			rc = metrics_get_all(st, txn, "next", v);
 		if (rc == 0)
 			rc = metrics_put_all(st, txn, "base", v);
 		if (rc == 0)
@@ -111,18 +125,30 @@ static int metrics_prepare_txn(struct state *st, MDB_txn *txn, void *arg)
 	struct metrics_prep *p = arg;
 	struct rrdfile_row *rows = p->rows;
 	struct metrics_snapshot s;
-	uint64_t base[METRICS_N_COUNTS], bt = 0;
+	uint64_t base[METRICS_N_DS], bt = 0;
 	int64_t base_time, t = p->t, last = p->last;
+	bool fed;
 	unsigned i;
 	int rc;
 
 	p->n = 0;
-	rc = metrics_meta_get(st, txn, "rrd.time", &bt);
+	memset(&s, 0, sizeof(s));
+	rc = state_meta_get_u64(st, txn, "rrd.time", &bt);
+	fed = rc == 0;
+	if (rc == -ENOENT)
+		rc = 0;
 	base_time = (int64_t)bt;
 	if (rc == 0)
 		rc = metrics_recover(st, txn, last, &base_time);
 	if (rc == 0)
 		rc = metrics_read(st, txn, &s);
+	/* in a state fed before, a counting source with no base yet (one
+	   this version added) starts from its total now: its history does
+	   not land in this step */
+	if (fed)
+		memcpy(base, s.v, sizeof(base));
+	else
+		memset(base, 0, sizeof(base));
 	if (rc == 0)
 		rc = metrics_get_all(st, txn, "base", base);
 	if (rc || t <= base_time || t <= last)
@@ -131,13 +157,19 @@ static int metrics_prepare_txn(struct state *st, MDB_txn *txn, void *arg)
 	if (last < t - METRICS_STEP) {
 		/* a gap: nothing was counted up to the step before */
 		rows[p->n].t = t - METRICS_STEP;
-		rows[p->n].v[METRICS_QUEUE] = s.v[METRICS_QUEUE];
+		for (i = 0; i < METRICS_N_DS; i++)
+			if (metrics_ds_kind(i) == METRICS_GAUGE)
+				rows[p->n].v[i] = s.v[i];
 		p->n++;
 	}
 	rows[p->n].t = t;
-	for (i = 0; i < METRICS_N_COUNTS; i++)
-		rows[p->n].v[i] = s.v[i] >= base[i] ? s.v[i] - base[i] : 0;
-	rows[p->n].v[METRICS_QUEUE] = s.v[METRICS_QUEUE];
+	for (i = 0; i < METRICS_N_DS; i++) {
+		if (metrics_ds_kind(i) == METRICS_GAUGE)
+			rows[p->n].v[i] = s.v[i];
+		else
+			rows[p->n].v[i] = s.v[i] >= base[i] ? s.v[i] - base[i]
+							     : 0;
+	}
 	p->n++;
 	rc = metrics_put_all(st, txn, "next", s.v);
 	if (rc == 0)

@@ -60,7 +60,7 @@ static void rrdfile_err(char *err, size_t errlen, const char *what,
 /* rrdfile_ds_spec - "DS:NAME:TYPE:HEARTBEAT:0:U" of data source DS */
 static char *rrdfile_ds_spec(unsigned ds)
 {
-	bool gauge = ds == METRICS_QUEUE;
+	bool gauge = metrics_ds_kind(ds) == METRICS_GAUGE;
 
 	return g_strdup_printf("DS:%s:%s:%d:0:U", metrics_ds_name(ds),
 			       gauge ? "GAUGE" : "ABSOLUTE",
@@ -159,7 +159,8 @@ static bool rrdfile_check_ds(const rrd_info_t *info, GString *missing,
 	unsigned i;
 
 	for (i = 0; i < METRICS_N_DS; i++) {
-		const char *want = i == METRICS_QUEUE ? "GAUGE" : "ABSOLUTE";
+		const char *want = metrics_ds_kind(i) == METRICS_GAUGE ?
+					   "GAUGE" : "ABSOLUTE";
 		const char *type;
 
 		snprintf(key, sizeof(key), "ds[%s].type", metrics_ds_name(i));

@@ -25,18 +25,33 @@ from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
 # the counts of both samples together (see test_bouncectl.py)
 SAMPLE_COUNTS = dict(records=41, hard=8, soft=15, escalated=1, complaint=1,
                      unsub=0, duplicate=4)
-PANELS = ('bounces', 'complaints', 'api', 'queue')
+PANELS = ('bounces', 'complaints', 'api', 'queue', 'incidents', 'alerts')
+# the report: the first four in each period's section, the last two in
+# the incidents section for the day and the week
+PERIOD_PANELS = PANELS[:4]
+INCIDENT_PANELS, INCIDENT_PERIODS = PANELS[4:], ('day', 'week')
 # the series of each panel as its legend names them, and the counter of
-# SAMPLE_COUNTS (or of the provider API) each one draws
+# SAMPLE_COUNTS (or of the provider API, or the monitor) each one draws
 SERIES = {'bounces': {'Hard bounces': 'hard', 'Soft bounces': 'soft',
                       'Escalated to hard': 'escalated',
-                      'Duplicates': 'duplicate'},
+                      'Duplicates': 'duplicate',
+                      'Held in incidents': 'held'},
           'complaints': {'Complaints': 'complaint',
                          'Unsubscribes': 'unsub'},
           'api': {'Actions done': 'api_ok', 'Retried later': 'api_retry',
-                  'Dead letters': 'api_dead'}}
+                  'Dead letters': 'api_dead'},
+          'incidents': {'Incidents opened': 'incident_opened',
+                        'Incidents closed': 'incident_closed'},
+          'alerts': {'Alerts raised': 'alert_raised',
+                     'Alerts cleared': 'alert_cleared'}}
+# the gauge of each panel that has one: its legend name and unit
+GAUGES = {'queue': ('Queue length', 'actions'),
+          'incidents': ('Incidents open', 'incidents'),
+          'alerts': ('Alerts active', 'alerts')}
 LEGEND_RE = re.compile(r'^(?P<name>[A-Z][a-z ]+): total (?P<total>\d+), '
                        r'highest (?P<peak>\d+) per (?P<unit>[a-z0-9 ]+)$')
+GAUGE_RE = re.compile(r'^(?P<name>[A-Z][a-z ]+): now (?P<now>\d+), '
+                      r'highest (?P<peak>\d+) (?P<unit>[a-z]+)$')
 PERIODS = ('day', 'week', 'month', 'year')
 
 NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
@@ -105,6 +120,24 @@ def png_size(data):
     assert pos == len(data) and last == b'IEND', 'truncated PNG'
     assert size, 'no IHDR'
     return size
+
+
+def report_legends(html):
+    """{(panel, period): {series: (total, peak, unit)}} of a report's
+    figure captions (the legends librrd drew); a gauge's line is (now,
+    peak, unit).  Raises AssertionError at a line that is neither."""
+    res = {}
+    for pid, text in re.findall(r'<figcaption id="([a-z]+-[a-z]+)-legend">'
+                                r'(.*?)</figcaption>', html, re.S):
+        panel, period = pid.split('-')
+        lines = {}
+        for line in text.strip().split('\n'):
+            m = LEGEND_RE.match(line) or GAUGE_RE.match(line)
+            assert m, 'not a legend line: %r' % line
+            lines[m.group('name')] = (int(m.groups()[1]),
+                                      int(m.group('peak')), m.group('unit'))
+        res[(panel, period)] = lines
+    return res
 
 
 class MetricsTestCase(BouncedTestCase):
@@ -272,7 +305,8 @@ class TestReport(MetricsTestCase):
         # every reference is embedded or in the page
         refs = re.findall(r'(?:src|href)="([^"]*)"', html)
         self.assertEqual(len([r for r in refs if r.startswith('data:')]),
-                         len(PANELS) * len(PERIODS))
+                         len(PERIOD_PANELS) * len(PERIODS) +
+                         len(INCIDENT_PANELS) * len(INCIDENT_PERIODS))
         for r in refs:
             self.assertTrue(r.startswith('data:image/png;base64,') or
                             r.startswith('#'), r[:60])
@@ -285,34 +319,20 @@ class TestReport(MetricsTestCase):
         self.assertRegex(html, r'<td>actions queued</td><td class="n">0</td>')
         self.assertRegex(html, r'<td>duplicate</td><td class="n">4</td>')
 
-    def legends(self, html):
-        """{(panel, period): {series: (total, peak, unit)}} of the page's
-        figure captions (the legends librrd drew)"""
-        res = {}
-        for pid, text in re.findall(r'<figcaption id="([a-z]+-[a-z]+)-legend">'
-                                    r'(.*?)</figcaption>', html, re.S):
-            panel, period = pid.split('-')
-            lines = {}
-            for line in text.strip().split('\n'):
-                m = LEGEND_RE.match(line)
-                if m:
-                    lines[m.group('name')] = (int(m.group('total')),
-                                              int(m.group('peak')),
-                                              m.group('unit'))
-                else:
-                    self.assertRegex(line, r'^Queue length: now \d+, '
-                                     r'highest \d+ actions$')
-            res[(panel, period)] = lines
-        return res
-
     def test_legend_totals_are_the_counts_ingested_in_every_period(self):
         path, html = self.report()
-        legends = self.legends(html)
-        self.assertEqual(set(legends), {(p, q) for p in PANELS
-                                        for q in PERIODS})
+        legends = report_legends(html)
+        self.assertEqual(set(legends),
+                         {(p, q) for p in PERIOD_PANELS for q in PERIODS} |
+                         {(p, q) for p in INCIDENT_PANELS
+                          for q in INCIDENT_PERIODS})
         units = {'day': '5 minutes', 'week': 'hour', 'month': '6 hours',
                  'year': 'day'}
         for (panel, period), lines in legends.items():
+            gauge = GAUGES.get(panel)
+            if gauge:
+                self.assertEqual(lines.pop(gauge[0]), (0, 0, gauge[1]),
+                                 panel)
             if panel == 'queue':
                 continue
             self.assertEqual(set(lines), set(SERIES[panel]), panel)
@@ -403,7 +423,9 @@ class TestReport(MetricsTestCase):
         self.assertTrue(m, 'the probe did not run: %s' % dom[-2000:])
         imgs = json.loads(m.group(1).replace('&quot;', '"'))
         self.assertEqual(sorted(i['id'] for i in imgs), sorted(
-            '%s-%s' % (p, q) for p in PANELS for q in PERIODS))
+            ['%s-%s' % (p, q) for p in PERIOD_PANELS for q in PERIODS] +
+            ['%s-%s' % (p, q) for p in INCIDENT_PANELS
+             for q in INCIDENT_PERIODS]))
         for i in imgs:
             self.assertTrue(i['complete'], i)
             self.assertEqual((i['w'], i['h']), (800, 260), i)

@@ -5,7 +5,8 @@
  * period: the last day read from the 1-minute archive, the week from the
  * 5-minute one, the month from the hourly one and the year from the daily
  * one, with the day under way (not consolidated yet) counted in all; the
- * bins never outnumber the pixels; bad options and a missing RRD.
+ * bins never outnumber the pixels; the incidents panel's count and gauge;
+ * bad options and a missing RRD.
  */
 #include <errno.h>
 #include <math.h>
@@ -58,6 +59,12 @@ static uint64_t count_at(int k)
 	return k == 0 ? 0 : (uint64_t)(k * 7 % 23 + 1);
 }
 
+/* the incidents opened before the update at K */
+static uint64_t incidents_at(int k)
+{
+	return k > 0 && k % 3 == 0 ? 1 : 0;
+}
+
 /* the time of update K */
 static int64_t time_at(int k)
 {
@@ -83,6 +90,9 @@ static int setup(void **state)
 						    count_at(k)), 0);
 		assert_int_equal(state_meta_add_u64(c->st, txn, "count.complaint",
 						    k % 2), 0);
+		assert_int_equal(state_meta_add_u64(c->st, txn,
+						    "count.incident.opened",
+						    incidents_at(k)), 0);
 		assert_int_equal(state_commit(txn), 0);
 		if (metrics_update_at(c->st, c->rrd, time_at(k), err,
 				      sizeof(err)) != 1)
@@ -208,6 +218,29 @@ static void test_narrow_images_take_longer_bins(void **state)
 	g_free(b);
 }
 
+/* the incidents panel: a count summed per bin like the others, the open
+   gauge as its level now and its highest, in incidents */
+static void test_incidents_panel(void **state)
+{
+	struct ctx *c = *state;
+	uint64_t want = 0;
+	char unit[32];
+	char *l = legend_of(c, GRAPH_INCIDENTS, GRAPH_MONTH, 800);
+	int k;
+
+	for (k = 0; k <= UPDATES; k++)
+		want += incidents_at(k);
+	assert_true(want > 0);
+	assert_int_equal(legend_total(l, "Incidents opened", unit,
+				      sizeof(unit)), (long long)want);
+	assert_string_equal(unit, "6 hours");
+	assert_int_equal(legend_total(l, "Incidents closed", unit,
+				      sizeof(unit)), 0);
+	assert_non_null(strstr(l, "Incidents open: now 0, highest 0 "
+			       "incidents"));
+	g_free(l);
+}
+
 static void test_queue_panel(void **state)
 {
 	struct ctx *c = *state;
@@ -242,6 +275,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_narrow_images_take_longer_bins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_panel, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_incidents_panel, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	};

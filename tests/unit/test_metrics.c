@@ -22,6 +22,7 @@
 
 #include "action.h"
 #include "config.h"
+#include "incident_store.h"
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
@@ -450,7 +451,10 @@ static void test_fbl_sources_added(void **state)
 				       sizeof(err)), 0);
 	assert_int_equal(layout, RRDFILE_OLDER);
 	assert_string_equal(why, "no data source fbl_dsn, fbl_autoreply, "
-			    "fbl_authreport, fbl_forward, fbl_notours");
+			    "fbl_authreport, fbl_forward, fbl_notours, "
+			    "incident_opened, incident_closed, alert_raised, "
+			    "alert_cleared, held, incidents_open, "
+			    "alerts_active");
 
 	add_meta(c, "count.fbl_dsn", 7);
 	add_meta(c, "count.fbl_notours", 2);
@@ -462,6 +466,150 @@ static void test_fbl_sources_added(void **state)
 	assert_int_equal(count_at(c->rrd, "fbl_dsn", T0 + 60), 7);
 	assert_int_equal(count_at(c->rrd, "fbl_notours", T0 + 60), 2);
 	assert_int_equal(count_at(c->rrd, "fbl_forward", T0 + 60), 0);
+}
+
+/* the data source TYPE of DS in PATH ("" when it has none) */
+static char *ds_type(const char *path, const char *ds)
+{
+	char *key = g_strdup_printf("ds[%s].type", ds), *type = g_strdup("");
+	rrd_info_t *info = rrd_info_r(path), *e;
+
+	assert_non_null(info);
+	for (e = info; e; e = e->next)
+		if (strcmp(e->key, key) == 0 && e->type == RD_I_STR) {
+			g_free(type);
+			type = g_strdup(e->value.u_str);
+		}
+	rrd_info_free(info);
+	g_free(key);
+	return type;
+}
+
+/* an incident open in the state */
+static void open_incident(struct ctx *c, uint64_t id)
+{
+	struct incident inc;
+	MDB_txn *txn = NULL;
+
+	memset(&inc, 0, sizeof(inc));
+	inc.id = id;
+	inc.state = INCIDENT_ST_OPEN;
+	g_strlcpy(inc.source, "192.0.2.10", sizeof(inc.source));
+	g_strlcpy(inc.dest, "microsoft", sizeof(inc.dest));
+	inc.open_time = T0 - 3600;
+	inc.first_time = T0 - 3600;
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(incident_put(c->st, txn, &inc), 0);
+	assert_int_equal(state_commit(txn), 0);
+}
+
+/* the layout before the monitor's sources (fourteen counts and the
+   queue) gets them with rrd_tune, its data kept; the counters are fed
+   from their meta totals, the gauge from the incident table */
+static void test_monitor_sources_added(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const old[] = {
+		"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
+		"DS:escalated:ABSOLUTE:86400:0:U",
+		"DS:complaint:ABSOLUTE:86400:0:U",
+		"DS:unsub:ABSOLUTE:86400:0:U",
+		"DS:duplicate:ABSOLUTE:86400:0:U",
+		"DS:api_ok:ABSOLUTE:86400:0:U",
+		"DS:api_retry:ABSOLUTE:86400:0:U",
+		"DS:api_dead:ABSOLUTE:86400:0:U",
+		"DS:fbl_dsn:ABSOLUTE:86400:0:U",
+		"DS:fbl_autoreply:ABSOLUTE:86400:0:U",
+		"DS:fbl_authreport:ABSOLUTE:86400:0:U",
+		"DS:fbl_forward:ABSOLUTE:86400:0:U",
+		"DS:fbl_notours:ABSOLUTE:86400:0:U",
+		"DS:queue:GAUGE:120:0:U",
+		"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
+		"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
+		"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
+		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
+	};
+	static const char *const added[] = {
+		"incident_opened", "incident_closed", "alert_raised",
+		"alert_cleared", "held",
+	};
+	enum rrdfile_layout layout;
+	char why[256], err[256], line[96], line0[96];
+	const char *u[2];
+	char *type;
+	size_t i;
+
+	create_rrd(c->rrd, 60, old);
+	/* 180 hard bounces and a queue of 7 in the step ending at T0 */
+	snprintf(line0, sizeof(line0), "%lld:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0",
+		 (long long)T0 - 60);
+	snprintf(line, sizeof(line), "%lld:180:0:0:0:0:0:0:0:0:0:0:0:0:0:7",
+		 (long long)T0);
+	u[0] = line0;
+	u[1] = line;
+	rrd_clear_error();
+	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OLDER);
+	assert_string_equal(why, "no data source incident_opened, "
+			    "incident_closed, alert_raised, alert_cleared, "
+			    "held, incidents_open, alerts_active");
+
+	add_meta(c, "count.incident.opened", 2);
+	add_meta(c, "count.incident.closed", 1);
+	add_meta(c, "count.alert.raised", 3);
+	add_meta(c, "count.held", 12);
+	open_incident(c, 2);
+	update(c, T0 + 60, 1);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OURS);
+	for (i = 0; i < G_N_ELEMENTS(added); i++) {
+		type = ds_type(c->rrd, added[i]);
+		assert_string_equal(type, "ABSOLUTE");
+		g_free(type);
+	}
+	type = ds_type(c->rrd, "incidents_open");
+	assert_string_equal(type, "GAUGE");
+	g_free(type);
+	type = ds_type(c->rrd, "alerts_active");
+	assert_string_equal(type, "GAUGE");
+	g_free(type);
+	/* the old values are there, the new sources fed */
+	assert_int_equal(count_at(c->rrd, "hard", T0), 180);
+	assert_true(fabs(fetch_at(c->rrd, "queue", T0) - 7.0) < 1e-9);
+	assert_int_equal(count_at(c->rrd, "incident_opened", T0 + 60), 2);
+	assert_int_equal(count_at(c->rrd, "incident_closed", T0 + 60), 1);
+	assert_int_equal(count_at(c->rrd, "alert_raised", T0 + 60), 3);
+	assert_int_equal(count_at(c->rrd, "alert_cleared", T0 + 60), 0);
+	assert_int_equal(count_at(c->rrd, "held", T0 + 60), 12);
+	assert_true(fabs(fetch_at(c->rrd, "incidents_open", T0 + 60) - 1.0) <
+		    1e-9);
+	assert_true(fabs(fetch_at(c->rrd, "alerts_active", T0 + 60)) < 1e-9);
+	/* before the migration the new sources knew nothing */
+	assert_true(isnan(fetch_at(c->rrd, "incident_opened", T0)));
+}
+
+/* a counting source new to a state fed before starts from its total
+   then: its history does not land in one step */
+static void test_new_source_starts_at_its_total(void **state)
+{
+	struct ctx *c = *state;
+
+	/* as an older bounced left it: fed before (its base of hard is
+	   there), the monitor's counts without a base */
+	put_meta(c, "rrd.time", 0);
+	put_meta(c, "rrd.base.hard", 0);
+	add_meta(c, "count.hard", 5);
+	add_meta(c, "count.incident.opened", 40);
+	update(c, T0 + 60, 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 60), 5);
+	assert_int_equal(count_at(c->rrd, "incident_opened", T0 + 60), 0);
+	assert_int_equal(get_meta(c, "rrd.base.incident_opened"), 40);
+	add_meta(c, "count.incident.opened", 1);
+	update(c, T0 + 120, 1);
+	assert_int_equal(count_at(c->rrd, "incident_opened", T0 + 120), 1);
 }
 
 /* another layout is moved aside (kept) and a new file made */
@@ -536,8 +684,8 @@ static void test_created_layout(void **state)
 	}
 	rrd_info_free(info);
 	assert_int_equal(step, 60);
-	assert_int_equal(abs, 14);
-	assert_int_equal(gauge, 1);
+	assert_int_equal(abs, 19);
+	assert_int_equal(gauge, 3);
 	assert_int_equal(rras, 8);
 }
 
@@ -604,11 +752,6 @@ static void test_textfile_format(void **state)
 		s.v[i] = 10 + i;
 	s.records = 99;
 	s.dead = 2;
-	s.incidents_opened = 5;
-	s.incidents_closed = 4;
-	s.incidents_open = 1;
-	s.alerts_raised = 7;
-	s.alerts_cleared = 6;
 	/* a destination and a source, a label value that needs escaping */
 	s.n_rates = 2;
 	s.rates[0].dim = ALERT_BY_DESTINATION;
@@ -652,16 +795,23 @@ static void test_textfile_format(void **state)
 		"# HELP bounced_incidents_total Sender-side incidents (a source "
 		"blocked at a destination) opened and closed.\n"
 		"# TYPE bounced_incidents_total counter\n"
-		"bounced_incidents_total{event=\"opened\"} 5\n"
-		"bounced_incidents_total{event=\"closed\"} 4\n"
+		"bounced_incidents_total{event=\"opened\"} 25\n"
+		"bounced_incidents_total{event=\"closed\"} 26\n"
 		"# HELP bounced_incidents_open Sender-side incidents open now.\n"
 		"# TYPE bounced_incidents_open gauge\n"
-		"bounced_incidents_open 1\n"
+		"bounced_incidents_open 30\n"
+		"# HELP bounced_held_total Hard bounces held by an open incident "
+		"(applied or dropped when it closes).\n"
+		"# TYPE bounced_held_total counter\n"
+		"bounced_held_total 29\n"
 		"# HELP bounced_alerts_total Rate alerts ([alerts] rules) raised "
 		"and cleared.\n"
 		"# TYPE bounced_alerts_total counter\n"
-		"bounced_alerts_total{event=\"raised\"} 7\n"
-		"bounced_alerts_total{event=\"cleared\"} 6\n"
+		"bounced_alerts_total{event=\"raised\"} 27\n"
+		"bounced_alerts_total{event=\"cleared\"} 28\n"
+		"# HELP bounced_alerts_active Rate alerts up now.\n"
+		"# TYPE bounced_alerts_active gauge\n"
+		"bounced_alerts_active 31\n"
 		"# HELP bounced_rate_attempts Deliveries and bounces in the last "
 		"hour of records, per destination and source (the busiest 10 of "
 		"each).\n"
@@ -741,6 +891,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_sets_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_layout_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fbl_sources_added, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_sources_added, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_source_starts_at_its_total, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_layout_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_layout, setup, teardown),
