@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from harness import BouncedTestCase, DATA, EX_OK, graph_env
+from harness import BouncedTestCase, DATA, EX_OK
 from test_alerts import read_records
 from test_metrics import report_legends
 
@@ -59,9 +59,6 @@ def c_argv(strings):
 
 
 class MonitorMetricsCase(BouncedTestCase):
-    def env(self):
-        return graph_env(super().env())     # the report draws graphs
-
     def generate(self, kind):
         out = os.path.join(self.dir, 'traffic')
         subprocess.run([sys.executable, os.path.join(DATA, 'gen_traffic.py'),
