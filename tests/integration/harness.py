@@ -14,6 +14,7 @@ with ACCT_HEADER and acct_rec, large ones by gen_acct (tests/bench).
 """
 import copy
 import csv
+import glob
 import io
 import json
 import os
@@ -360,6 +361,16 @@ class BouncedTestCase(unittest.TestCase):
         """wait_until COND within TIMEOUT seconds, or fail with MSG"""
         if not wait_until(cond, timeout):
             self.fail(msg)
+
+    def gen_traffic(self, kind):
+        """tests/data/gen_traffic.py KIND into DIR/traffic: (the
+        accounting files in their order, the scenario's expect.json)"""
+        out = os.path.join(self.dir, 'traffic')
+        subprocess.run([sys.executable, os.path.join(DATA, 'gen_traffic.py'),
+                        kind, out], check=True)
+        with open(os.path.join(out, 'expect.json')) as f:
+            expect = json.load(f)
+        return sorted(glob.glob(os.path.join(out, 'acct-*.csv'))), expect
 
     def gen_acct(self, n, seed, path=None):
         """tests/bench's gen_acct: N records on max(1000, N/12) addresses

@@ -25,15 +25,12 @@ import csv
 import email
 import email.policy
 import fnmatch
-import glob
-import json
 import os
 import re
-import subprocess
 import sys
 import time
 
-from harness import BouncedTestCase, DATA, EX_OK
+from harness import BouncedTestCase, EX_OK
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -249,13 +246,6 @@ ALERT_LOG_RE = re.compile(
 
 
 class AlertsCase(BouncedTestCase):
-    def generate(self, kind):
-        out = os.path.join(self.dir, 'traffic')
-        subprocess.run([sys.executable, os.path.join(DATA, 'gen_traffic.py'),
-                        kind, out], check=True)
-        with open(os.path.join(out, 'expect.json')) as f:
-            expect = json.load(f)
-        return sorted(glob.glob(os.path.join(out, 'acct-*.csv'))), expect
 
     def start_hook(self, events, extra=''):
         hook = webhook.WebhookFake(secret='s3cret')
@@ -319,7 +309,7 @@ class TestAlerts(AlertsCase):
                           line)
 
     def test_spikes_raise_and_clear_the_modelled_alerts(self):
-        files, expect = self.generate('spikes')
+        files, expect = self.gen_traffic('spikes')
         m = self.model(files)
         # the story the traffic tells is in the model: both spikes raise
         # their alerts, and every alert raised is cleared again
@@ -351,7 +341,7 @@ class TestAlerts(AlertsCase):
                 for (dim, n), st in m.names.items() if dim == d), d)
 
     def test_two_halves_with_a_restart_give_the_same(self):
-        files, _ = self.generate('spikes')
+        files, _ = self.gen_traffic('spikes')
         self.assertEqual(len(files), 2)
         m = self.model(files)
         hook = self.start_hook('alerts')
@@ -374,7 +364,7 @@ class TestAlerts(AlertsCase):
 
 class TestIncidentEvents(AlertsCase):
     def test_block_posts_each_incident_opened_and_closed(self):
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         prom = os.path.join(self.dir, 'bounced.prom')
         hook = self.start_hook('incidents', '\n[metrics]\ntextfile = %s\n'
                                % prom)
@@ -431,7 +421,7 @@ class TestRateGauges(AlertsCase):
         """the Prometheus textfile's rate gauges: the last hour of
         records before the newest, per destination and source, the 10
         busiest of each, computed here from the records themselves"""
-        files, _ = self.generate('spikes')
+        files, _ = self.gen_traffic('spikes')
         prom = os.path.join(self.dir, 'bounced.prom')
         self.write_config(extra='\n[metrics]\ntextfile = %s\n' % prom)
         self.process(*files)
@@ -477,7 +467,7 @@ class TestReportRates(AlertsCase):
         """the report's rates section: the campaigns of the last 24
         hours with their attempts, and yahoo's complaint spike day by day,
         computed here from the records"""
-        files, _ = self.generate('spikes')
+        files, _ = self.gen_traffic('spikes')
         self.process(*files)
         out = os.path.join(self.dir, 'report')
         self.assertRc(self.run_ctl('report', '--out', out), EX_OK)
@@ -539,7 +529,7 @@ class TestOperatorMail(AlertsCase):
         return out
 
     def test_incidents_mailed_one_by_one_in_event_mode(self):
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         mta = self.mail_config('event')
         self.process(*files)
         incs = self.ctl_json('incidents')
@@ -568,7 +558,7 @@ class TestOperatorMail(AlertsCase):
                                                inc['dropped']), text)
 
     def test_alerts_in_the_digest(self):
-        files, _ = self.generate('spikes')
+        files, _ = self.gen_traffic('spikes')
         m = Model(parse_rules(DEFAULT_RULES))
         for f in files:
             for rec in read_records(f):

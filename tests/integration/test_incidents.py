@@ -13,11 +13,7 @@ process`; the state is then read back with bouncectl:
     between each), ends in the same statuses and incidents as taking them
     all at once.
 """
-import glob
-import json
 import os
-import subprocess
-import sys
 import time
 
 from harness import (BouncedTestCase, DATA, EX_OK, SLOW, RunTestCase,
@@ -25,13 +21,6 @@ from harness import (BouncedTestCase, DATA, EX_OK, SLOW, RunTestCase,
 
 
 class IncidentCase(BouncedTestCase):
-    def generate(self, kind):
-        out = os.path.join(self.dir, 'traffic')
-        subprocess.run([sys.executable, os.path.join(DATA, 'gen_traffic.py'),
-                        kind, out], check=True)
-        with open(os.path.join(out, 'expect.json')) as f:
-            expect = json.load(f)
-        return sorted(glob.glob(os.path.join(out, 'acct-*.csv'))), expect
 
     def all_statuses(self):
         return {a: (o['status'], o.get('escalated', False))
@@ -40,7 +29,7 @@ class IncidentCase(BouncedTestCase):
 
 class TestBlock(IncidentCase):
     def test_block_escalates_nobody_and_holds_hard_bounces(self):
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         res = self.process(*files)
         total = summaries(res.out)['total']
         self.assertEqual(total['records'], x['records'])
@@ -90,7 +79,7 @@ class TestBlock(IncidentCase):
 
     def test_without_incidents_the_block_escalates(self):
         """the same traffic with [incidents] off: what the feature saves"""
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         self.write_config(extra='[incidents]\nenabled = no\n')
         res = self.process(*files)
         total = summaries(res.out)['total']
@@ -100,7 +89,7 @@ class TestBlock(IncidentCase):
                                if st[a] == ('hard', True)), 100)
 
     def test_one_file_at_a_time_equals_all_at_once(self):
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         for f in files:
             self.process(f)
         one_by_one = self.all_statuses()
@@ -119,7 +108,7 @@ class TestBlock(IncidentCase):
 
 class TestClassifyDryRun(IncidentCase):
     def test_dry_run_counts_what_a_rule_would_change(self):
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         self.process(*files)
         before = self.ctl_json('list')
         # under the configuration in force nothing changes
@@ -196,7 +185,7 @@ class TestOperator(IncidentCase):
         return self.class_snapshot(self.build_incident)
 
     def build_incident(self):
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         self.process(files[0])
         # day 1 in two files: until 09:00, then the rest
         cut = os.path.join(self.dir, 'acct-day1-morning.csv')

@@ -19,15 +19,11 @@ alerts in the RRD, its graphs and the report, and the rates charts.
 """
 import ctypes
 import ctypes.util
-import glob
-import json
 import os
 import re
-import subprocess
-import sys
 import time
 
-from harness import BouncedTestCase, DATA, EX_OK
+from harness import BouncedTestCase, EX_OK
 from test_alerts import read_records
 from test_metrics import report_legends
 
@@ -59,19 +55,12 @@ def c_argv(strings):
 
 
 class MonitorMetricsCase(BouncedTestCase):
-    def generate(self, kind):
-        out = os.path.join(self.dir, 'traffic')
-        subprocess.run([sys.executable, os.path.join(DATA, 'gen_traffic.py'),
-                        kind, out], check=True)
-        with open(os.path.join(out, 'expect.json')) as f:
-            expect = json.load(f)
-        return sorted(glob.glob(os.path.join(out, 'acct-*.csv'))), expect
 
     def block_day_and_a_half(self):
         """the block's first day and the second morning (until 09:00)
         as two files: the day-1 morning incident is open at the end, with
         its held hard bounces"""
-        files, x = self.generate('block')
+        files, x = self.gen_traffic('block')
         cut = os.path.join(self.dir, 'acct-day1-morning.csv')
         with open(files[1]) as f, open(cut, 'w') as a:
             for i, line in enumerate(f):
@@ -165,7 +154,7 @@ class TestIncidentSources(MonitorMetricsCase):
 
 class TestAlertSources(MonitorMetricsCase):
     def test_spikes_count_alerts(self):
-        files, _ = self.generate('spikes')
+        files, _ = self.gen_traffic('spikes')
         self.process(files[0])
         counters = self.ctl_json('stats')['counters']
         raised = counters.get('alert.raised', 0)
@@ -210,7 +199,7 @@ def chart_legends(html, cid):
 
 class TestRateCharts(MonitorMetricsCase):
     def test_charts_show_the_spikes_where_they_were(self):
-        files, _ = self.generate('spikes')
+        files, _ = self.gen_traffic('spikes')
         self.process(files[0])
         html = self.report()
         recs = read_records(files[0])
