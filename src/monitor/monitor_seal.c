@@ -30,14 +30,29 @@ static void seal_rates(struct monitor_seal *s, struct rates *r)
 {
 	const struct rates_delta *d;
 	const struct rates_transition *t;
+	/* the names of live rates entries, pointer to interned copy: the
+	   deltas of one name share its pointer */
+	const char *from[64] = { NULL }, *to[64] = { NULL };
 	size_t n, i;
+	guint base;
 
 	n = rates_pending(r, &d);
+	base = s->deltas->len;
+	g_array_set_size(s->deltas, base + (guint)n);
 	for (i = 0; i < n; i++) {
-		struct rates_delta c = d[i];
+		struct rates_delta *c = &g_array_index(s->deltas,
+						       struct rates_delta,
+						       base + i);
 
-		c.name = g_string_chunk_insert_const(s->names, d[i].name);
-		g_array_append_val(s->deltas, c);
+		size_t k = ((uintptr_t)d[i].name >> 4) & 63;
+
+		if (from[k] != d[i].name) {
+			from[k] = d[i].name;
+			to[k] = g_string_chunk_insert_const(s->names,
+							    d[i].name);
+		}
+		*c = d[i];
+		c->name = to[k];
 	}
 	n = rates_transitions(r, &t);
 	if (n)
