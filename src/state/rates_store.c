@@ -88,10 +88,13 @@ static bool rs_same_name(const char *a, const char *b)
 	return strncmp(a ? a : "", b ? b : "", RATES_NAME_MAX) == 0;
 }
 
-/* rs_grow - twice the buckets; false on ENOMEM */
-static bool rs_grow(struct rs_table *t)
+/* rs_grow - twice the buckets, and at least WANT; false on ENOMEM */
+static bool rs_grow(struct rs_table *t, size_t want)
 {
 	size_t cap = t->cap ? t->cap * 2 : 1024, i, k;
+
+	while (cap < want)
+		cap *= 2;
 	struct rs_bucket *n = g_try_new0(struct rs_bucket, cap);
 
 	if (!n)
@@ -126,7 +129,7 @@ static bool rs_merge(struct rs_table *t, char gran, const struct rates_delta *d,
 	h ^= h >> 32;
 	if (!h)
 		h = 1;
-	if ((t->used + 1) * 2 > t->cap && !rs_grow(t))
+	if ((t->used + 1) * 2 > t->cap && !rs_grow(t, 0))
 		return false;
 	for (k = h & (t->cap - 1);; k = (k + 1) & (t->cap - 1)) {
 		e = &t->b[k];
@@ -285,7 +288,8 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 	rc = state_dbi(st, "rates", &dbi);
 	if (rc)
 		goto out;
-	if (!rs_grow(&t)) {
+	/* about one bucket a delta (minutes), and room to spare */
+	if (!rs_grow(&t, n + n / 2)) {
 		rc = -ENOMEM;
 		goto out;
 	}
