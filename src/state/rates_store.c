@@ -30,15 +30,18 @@ static size_t rs_key(uint8_t *k, char gran, enum alert_dimension dim,
 	return 10 + n;
 }
 
-/* rs_add - add C into the bucket KEY */
-static int rs_add(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
+/* rs_add - add C into the bucket KEY, through CUR (one descent: the
+   value is replaced where it was found) */
+static int rs_add(MDB_cursor *cur, const uint8_t *key, size_t klen,
 		  const uint64_t *c)
 {
 	uint8_t buf[RS_VAL_LEN];
 	MDB_val k = { klen, (void *)key }, v;
 	int mrc, i;
+	bool found;
 
-	mrc = mdb_get(txn, dbi, &k, &v);
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	found = mrc == 0;
 	if (mrc == 0 && v.mv_size == RS_VAL_LEN)
 		memcpy(buf, v.mv_data, RS_VAL_LEN);
 	else if (mrc == 0 || mrc == MDB_NOTFOUND)
@@ -49,13 +52,17 @@ static int rs_add(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
 		codec_le_store(buf + 8 * i, codec_le_load(buf + 8 * i, 8) + c[i], 8);
 	v.mv_size = RS_VAL_LEN;
 	v.mv_data = buf;
-	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+	k.mv_size = klen;
+	k.mv_data = (void *)key;
+	return state_mdb_errno(mdb_cursor_put(cur, &k, &v,
+					      found ? MDB_CURRENT : 0));
 }
 
 /* the buckets one flush adds to, merged first: an open-addressing table
    (no allocation per bucket) keyed by granularity, dimension, start and
-   name; a name is compared by pointer first (the deltas' names are
-   interned: one pointer per name), then by its bytes */
+   the name's pointer (the deltas of a flush name each name through one
+   pointer, interned; two pointers to the same bytes would only make two
+   buckets of one key, added to LMDB one after the other: the same sum) */
 struct rs_bucket {
 	uint64_t hash;		/* 0: free */
 	const char *name;
@@ -68,25 +75,6 @@ struct rs_table {
 	struct rs_bucket *b;
 	size_t cap, used;
 };
-
-/* rs_name_hash - a hash of NAME's bytes (at most RATES_NAME_MAX) */
-static uint64_t rs_name_hash(const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; name && name[i] && i < RATES_NAME_MAX; i++)
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ULL;
-	return h;
-}
-
-/* rs_same_name - the same name (the bytes a key keeps)? */
-static bool rs_same_name(const char *a, const char *b)
-{
-	if (a == b)
-		return true;
-	return strncmp(a ? a : "", b ? b : "", RATES_NAME_MAX) == 0;
-}
 
 /* rs_grow - twice the buckets, and at least WANT; false on ENOMEM */
 static bool rs_grow(struct rs_table *t, size_t want)
@@ -113,12 +101,13 @@ static bool rs_grow(struct rs_table *t, size_t want)
 	return true;
 }
 
-/* rs_merge - D's counts into the bucket of granularity GRAN at START
-   (NH: the hash of D's name); false on ENOMEM */
+/* rs_merge - D's counts into the bucket of granularity GRAN at START;
+   false on ENOMEM */
 static bool rs_merge(struct rs_table *t, char gran, const struct rates_delta *d,
-		     uint64_t nh, int64_t start)
+		     int64_t start)
 {
-	uint64_t h = nh ^ ((uint64_t)(uint8_t)gran << 56) ^
+	uint64_t h = (uint64_t)(uintptr_t)d->name * 0xD6E8FEB86659FD93ULL ^
+		     ((uint64_t)(uint8_t)gran << 56) ^
 		     ((uint64_t)d->dim << 48) ^
 		     ((uint64_t)start * 0x9E3779B97F4A7C15ULL);
 	struct rs_bucket *e;
@@ -144,7 +133,7 @@ static bool rs_merge(struct rs_table *t, char gran, const struct rates_delta *d,
 		}
 		if (e->hash == h && e->start == start &&
 		    e->gran == (uint8_t)gran && e->dim == (uint8_t)d->dim &&
-		    rs_same_name(e->name, d->name))
+		    e->name == d->name)
 			break;
 	}
 	for (i = 0; i < RATES_COUNTERS; i++)
@@ -277,9 +266,8 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 			    const struct rates_flush *f)
 {
 	struct rs_table t = { NULL, 0, 0 };
+	MDB_cursor *cur = NULL;
 	const struct rates_delta *d = f->d;
-	const char *last = NULL;
-	uint64_t nh = 0;
 	int64_t now = f->now;
 	size_t n = f->nd, i;
 	MDB_dbi dbi;
@@ -297,22 +285,20 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 		int64_t start = d[i].minute * 60;
 		bool ok = true;
 
-		if (i == 0 || d[i].name != last) {
-			last = d[i].name;
-			nh = rs_name_hash(last);
-		}
 		if (start >= now - RATES_KEEP_MINUTES)
-			ok = rs_merge(&t, 'm', &d[i], nh, start);
+			ok = rs_merge(&t, 'm', &d[i], start);
 		if (ok && start >= now - RATES_KEEP_HOURS)
-			ok = rs_merge(&t, 'h', &d[i], nh, start - start % 3600);
+			ok = rs_merge(&t, 'h', &d[i], start - start % 3600);
 		if (ok && start >= now - RATES_KEEP_DAYS)
-			ok = rs_merge(&t, 'd', &d[i], nh,
-				      start - start % 86400);
+			ok = rs_merge(&t, 'd', &d[i], start - start % 86400);
 		if (!ok) {
 			rc = -ENOMEM;
 			goto out;
 		}
 	}
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		goto out;
 	for (i = 0; rc == 0 && i < t.cap; i++) {
 		const struct rs_bucket *e = &t.b[i];
 		uint8_t key[RS_KEY_MAX];
@@ -322,8 +308,9 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 			continue;
 		klen = rs_key(key, (char)e->gran, (enum alert_dimension)e->dim,
 			      e->start, e->name);
-		rc = rs_add(txn, dbi, key, klen, e->c);
+		rc = rs_add(cur, key, klen, e->c);
 	}
+	mdb_cursor_close(cur);
 	if (rc == 0)
 		rc = rs_alerts_put(st, txn, f->rules, f->nrules, f->t, f->nt);
 	if (rc == 0 && now > 0) {
