@@ -16,13 +16,22 @@
 #include "event.h"
 #include "rcpt_rules.h"
 
+/*
+ * An event of a recipient.  A delivery (the bulk of a sending host's log:
+ * it asks for nothing but its time) is kept compact: only the fields
+ * before EV are allocated, DLV is set and DLV_TIME is its record time;
+ * batch_event_full() makes the whole event of it when one is needed.
+ */
 struct batch_event {
 	struct batch_event *next;
-	struct event ev;	/* rcpt unused (see batch_rcpt); strings in arena */
+	int64_t dlv_time;	/* DLV: the delivery's record time */
+	bool dlv;		/* a compact delivery: EV is not there */
 	int outcome;		/* enum rcpt_outcome, set when applied */
 	uint32_t routed;	/* bit i: provider i was given an action */
 	uint32_t queued;	/* duplicates: bit i, provider i was given an
 				   action it had not had (ingest counts it) */
+	struct event ev;	/* rcpt unused (see batch_rcpt); strings in
+				   arena; absent when DLV */
 };
 
 struct batch_rcpt {
@@ -34,6 +43,8 @@ struct batch_rcpt {
 				   bounces of a campaign no kept event names
 				   (each campaign gets its bounce record) */
 	struct rcpt_dups dups;	/* events after it, counted only */
+	uint32_t n_dlv;		/* compact deliveries among its events */
+	uint32_t n_full;	/* events kept whole */
 };
 
 struct batch;
@@ -48,6 +59,12 @@ void batch_prefetch(struct batch *b, const char *addr);
 
 /* batch_add - copy EV (strings bounded to what a record keeps); 0 or -ENOMEM */
 int batch_add(struct batch *b, const struct event *ev);
+
+/* batch_event_full - BE as a whole event (a compact delivery is made
+   into TMP, an event of kind d, class delivery, at its time, of ADDR) */
+const struct batch_event *batch_event_full(const struct batch_event *be,
+					   const char *addr,
+					   struct batch_event *tmp);
 
 /* batch_events - events added since the last clear */
 size_t batch_events(const struct batch *b);

@@ -9,7 +9,8 @@
  *
  * Two paths find a record: the fast one, for a record at the start of its
  * scan whose line break is in the buffer and whose quoted fields (if any)
- * close before it, uses memchr only; every other record (a quoted field
+ * close before it, uses memchr only (and, for a record without quotes,
+ * one pass that finds its commas 16 bytes at a time); every other record (a quoted field
  * holding a line break, a record fed in pieces) goes through a small
  * state machine that remembers where it stopped, so a record fed one byte
  * at a time is still scanned once.  Both give the same result for the
@@ -36,6 +37,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum csv_state {
 	CS_FIELD = 0,	/* at the start of a field */
@@ -476,6 +481,54 @@ static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
 	return 1;
 }
 
+/* csv_field - the field of P from S to comma or end C, cut there */
+static inline void csv_field(struct csv_reader *r, char *p, size_t *nf,
+			     size_t *s, size_t c)
+{
+	r->fptr[*nf] = p + *s;
+	r->flen[(*nf)++] = c - *s;
+	p[c] = '\0';
+	*s = c + 1;
+}
+
+/*
+ * csv_split - the fields of the record P[0..E), which holds no quote: cut
+ * at its commas (16 bytes compared at a time where SSE2 is there) into
+ * fptr/flen; their count, CSV_MAX_FIELDS + 1 when there are more (then
+ * the row is bad and only the first were kept)
+ */
+static size_t csv_split(struct csv_reader *r, char *p, size_t e)
+{
+	size_t s = 0, nf = 0, i = 0;
+
+#if defined(__SSE2__)
+	const __m128i comma = _mm_set1_epi8(',');
+
+	for (; i + 16 <= e; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
+
+		while (m) {
+			if (nf == CSV_MAX_FIELDS)
+				return nf + 1;
+			csv_field(r, p, &nf, &s, i + (size_t)__builtin_ctz(m));
+			m &= m - 1;
+		}
+	}
+#endif
+	for (; i < e; i++) {
+		if (p[i] != ',')
+			continue;
+		if (nf == CSV_MAX_FIELDS)
+			return nf + 1;
+		csv_field(r, p, &nf, &s, i);
+	}
+	if (nf == CSV_MAX_FIELDS)
+		return nf + 1;
+	csv_field(r, p, &nf, &s, e);
+	return nf;
+}
+
 /*
  * csv_fast - the record at pos when its line break is buffered within the
  * limit and no quoted field of it goes on past that line break: 1
@@ -488,9 +541,8 @@ static int csv_fast(struct csv_reader *r, struct csv_row *row,
 	size_t n = r->len - r->pos;
 	size_t lim = r->max_record + 1;
 	const char *nl = memchr(p, '\n', n < lim ? n : lim);
-	size_t L, e, s, nf;
+	size_t L, e, nf;
 	uint64_t line = r->lines + 1;
-	const char *c;
 
 	if (!nl)
 		return -1;
@@ -509,23 +561,10 @@ static int csv_fast(struct csv_reader *r, struct csv_row *row,
 		*res = csv_bad(r, row, line, CSV_ERR_NUL);
 		return 1;
 	}
-	s = 0;
-	nf = 0;
-	for (;;) {
-		c = memchr(p + s, ',', e - s);
-		if (nf == CSV_MAX_FIELDS) {
-			*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
-			return 1;
-		}
-		r->fptr[nf] = p + s;
-		if (!c) {
-			r->flen[nf++] = e - s;
-			p[e] = '\0';
-			break;
-		}
-		r->flen[nf++] = (size_t)(c - (p + s));
-		p[c - p] = '\0';
-		s = (size_t)(c - p) + 1;
+	nf = csv_split(r, p, e);
+	if (nf > CSV_MAX_FIELDS) {
+		*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
+		return 1;
 	}
 	*res = csv_row_out(r, row, line, nf);
 	return 1;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <glib.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -77,7 +78,8 @@ struct batch {
 	size_t pf_len;
 	struct batch_rcpt **sorted;	/* batch_sorted's answer */
 	struct batch_sortent *sortents;	/* one per address, as they came */
-	size_t sorted_cap, sortents_cap;
+	struct batch_sortent *sorttmp;	/* batch_sort's other half */
+	size_t sorted_cap, sortents_cap, sorttmp_cap;
 };
 
 /* batch_block_new - an arena block of SIZE bytes (huge-page aligned and
@@ -243,6 +245,7 @@ void batch_free(struct batch *b)
 	batch_free_blocks(b->spare);
 	free(b->sorted);
 	free(b->sortents);
+	free(b->sorttmp);
 	free(b);
 }
 
@@ -570,13 +573,27 @@ int batch_add(struct batch *b, const struct event *ev)
 		   campaigns of the events kept so far go to the table */
 		br->suppressed = true;
 		for (k = br->first; k; k = k->next)
-			if (batch_camp_add(b, br, k) != 0)
+			if (!k->dlv && batch_camp_add(b, br, k) != 0)
 				return -ENOMEM;
+	}
+	if (ev->klass == CLASS_DELIVERY && !ev->held && !ev->released) {
+		/* a delivery asks for its time only: kept compact */
+		be = batch_alloc(b, offsetof(struct batch_event, ev));
+		if (!be)
+			return -ENOMEM;
+		be->next = NULL;
+		be->dlv = true;
+		be->dlv_time = ev->time;
+		br->n_dlv++;
+		goto link;
 	}
 	be = batch_alloc(b, sizeof(*be));
 	if (!be)
 		return -ENOMEM;
 	be->next = NULL;
+	be->dlv = false;
+	be->dlv_time = 0;
+	br->n_full++;
 	be->ev = *ev;
 	be->ev.rcpt = br->addr;
 	/* a bounce kept whole after counted ones is the latest now */
@@ -586,6 +603,7 @@ int batch_add(struct batch *b, const struct event *ev)
 	if (batch_copy_strings(b, &be->ev) != 0 ||
 	    (br->suppressed && batch_camp_add(b, br, be) != 0))
 		return -ENOMEM;
+link:
 	if (br->last)
 		br->last->next = be;
 	else
@@ -594,10 +612,26 @@ int batch_add(struct batch *b, const struct event *ev)
 	return 0;
 }
 
-static int batch_cmp(const void *a, const void *b)
+const struct batch_event *batch_event_full(const struct batch_event *be,
+					   const char *addr,
+					   struct batch_event *tmp)
 {
-	const struct batch_sortent *x = a, *y = b;
+	if (!be->dlv)
+		return be;
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->ev.kind = EV_DELIVERY;
+	tmp->ev.klass = CLASS_DELIVERY;
+	tmp->ev.type_text = "d";
+	tmp->ev.time = be->dlv_time;
+	tmp->ev.rcpt = addr;
+	tmp->outcome = be->outcome;
+	return tmp;
+}
 
+/* batch_cmp - the address order of two sort entries */
+static inline int batch_cmp(const struct batch_sortent *x,
+			    const struct batch_sortent *y)
+{
 	if (x->p0 != y->p0)
 		return x->p0 < y->p0 ? -1 : 1;
 	if (x->p1 != y->p1)
@@ -608,9 +642,56 @@ static int batch_cmp(const void *a, const void *b)
 	return strcmp(x->br->addr + 16, y->br->addr + 16);
 }
 
+#define BATCH_RUN 16	/* entries sorted by insertion before merging */
+
+/* batch_sort - A (N entries) sorted by batch_cmp, merging through TMP (N
+   entries; the batch keeps it, so a batch sorts without allocating);
+   returns the array that holds the answer (A or TMP) */
+static struct batch_sortent *batch_sort(struct batch_sortent *a,
+					struct batch_sortent *tmp, size_t n)
+{
+	struct batch_sortent *src = a, *dst = tmp, *t;
+	size_t i, j, w;
+
+	for (i = 0; i < n; i += BATCH_RUN) {
+		size_t end = i + BATCH_RUN < n ? i + BATCH_RUN : n;
+
+		for (j = i + 1; j < end; j++) {
+			struct batch_sortent x = a[j];
+			size_t k = j;
+
+			while (k > i && batch_cmp(&a[k - 1], &x) > 0) {
+				a[k] = a[k - 1];
+				k--;
+			}
+			a[k] = x;
+		}
+	}
+	for (w = BATCH_RUN; w < n; w *= 2) {
+		for (i = 0; i < n; i += 2 * w) {
+			size_t mid = i + w < n ? i + w : n;
+			size_t end = i + 2 * w < n ? i + 2 * w : n;
+			size_t l = i, r = mid, o = i;
+
+			while (l < mid && r < end)
+				dst[o++] = batch_cmp(&src[l], &src[r]) <= 0 ?
+						   src[l++] : src[r++];
+			while (l < mid)
+				dst[o++] = src[l++];
+			while (r < end)
+				dst[o++] = src[r++];
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
+
 int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 {
 	size_t i, count = b->used;
+	struct batch_sortent *s = b->sortents;
 
 	if (count > b->sorted_cap) {
 		struct batch_rcpt **p = realloc(b->sorted, count * sizeof(*p));
@@ -620,10 +701,19 @@ int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 		b->sorted = p;
 		b->sorted_cap = count;
 	}
+	if (count > b->sorttmp_cap) {
+		struct batch_sortent *p = realloc(b->sorttmp,
+						  b->sortents_cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		b->sorttmp = p;
+		b->sorttmp_cap = b->sortents_cap;
+	}
 	if (count)
-		qsort(b->sortents, count, sizeof(*b->sortents), batch_cmp);
+		s = batch_sort(b->sortents, b->sorttmp, count);
 	for (i = 0; i < count; i++)
-		b->sorted[i] = b->sortents[i].br;
+		b->sorted[i] = s[i].br;
 	*n = count;
 	*out = b->sorted;
 	return 0;

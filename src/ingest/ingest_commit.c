@@ -153,11 +153,19 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 	struct batch_event *be;
 	struct escalation esc;
 	struct ingest_discount da;
+	struct event dev;	/* a compact delivery as an event */
 	struct rcpt r;
 	bool stored, found;
 	int rc;
 
+	dev.klass = CLASS_IGNORE;
 	rc = state_rcpt_cursor_get(in->st, t->cur, br->addr, &r);
+	if (rc == -ENOENT && br->n_full == 0 && !br->suppressed) {
+		/* deliveries only, to an address the state does not know:
+		   counted, nothing stored (as applying them one by one) */
+		c->deliveries += br->n_dlv;
+		return 0;
+	}
 	found = rc != -ENOENT;
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO) {
 		if (rc != -ENOENT)
@@ -173,6 +181,27 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 	}
 	ingest_discount_for(t, br->addr, &esc, &da);
 	for (be = br->first; be; be = be->next) {
+		if (be->dlv) {
+			/* a compact delivery: it changes the record (or, for
+			   an address not stored, nothing) and its outcome
+			   (delivery, reset) routes nowhere, is queued for
+			   no mail and is not logged */
+			if (!stored) {
+				be->outcome = OUT_DELIVERY;
+			} else {
+				if (!dev.klass) {
+					memset(&dev, 0, sizeof(dev));
+					dev.kind = EV_DELIVERY;
+					dev.klass = CLASS_DELIVERY;
+					dev.type_text = "d";
+					dev.rcpt = br->addr;
+				}
+				dev.time = be->dlv_time;
+				be->outcome = rcpt_apply(&r, &dev, &esc);
+			}
+			ingest_count_outcome(c, be->outcome);
+			continue;
+		}
 		if (be->ev.held) {
 			/* an incident holds it: kept aside (also for an
 			   address suppressed already, which is applied as the

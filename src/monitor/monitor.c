@@ -348,14 +348,16 @@ const char *monitor_source(const struct event *ev)
 	return NULL;
 }
 
-/* mon_open - the incidents open when the list was made (made again when
-   incidents were added or removed since) */
+/* mon_open - the incidents open when the list was made, and those opened
+   since (made again when incidents were removed, or when those closed
+   since are many) */
 static GPtrArray *mon_open(struct monitor *m)
 {
 	guint i;
 
-	if (!m->open_dirty)
+	if (!m->open_dirty && m->open_stale <= 16 + m->open->len / 2)
 		return m->open;
+	m->open_stale = 0;
 	g_ptr_array_set_size(m->open, 0);
 	for (i = 0; i < m->incidents->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
@@ -432,7 +434,10 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 			incident_add_sample(&mi->inc, f->ev->dsn_diag);
 		mi->dirty = mi->opened = true;
 		g_ptr_array_add(m->incidents, mi);
-		m->open_dirty = true;
+		/* the newest incident: last in both lists, as a list made
+		   again would have it */
+		if (!m->open_dirty)
+			g_ptr_array_add(m->open, mi);
 		log_warn("incident", "incident %" PRIu64 " opened: %s to %s, "
 			 "%u recipients refused for sender-side causes "
 			 "since %" PRId64, mi->inc.id, mi->inc.source,
@@ -449,6 +454,7 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 	if (t->attempts > mi->inc.attempts)
 		mi->inc.attempts = t->attempts;
 	mi->dirty = mi->closing = true;
+	m->open_stale++;
 	mi->close_gen = ++m->gen;
 	mon_release_all(m, mi);
 }

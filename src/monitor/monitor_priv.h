@@ -46,12 +46,14 @@ struct monitor {
 	struct rates *rates;
 	GPtrArray *incidents;	/* struct mon_incident *, by id */
 	/* the incidents of INCIDENTS that were open (and not closing) when
-	   it was last made, in the same order: what a record's feed walks
-	   (INCIDENTS also keeps closed ones for a day); made again when an
-	   incident is added or removed (open_dirty), its entries checked
-	   on use */
+	   it was last made, and those opened since (appended), in the same
+	   order: what a record's feed walks (INCIDENTS also keeps closed
+	   ones for a day); made again when an incident is removed
+	   (open_dirty) or when many of it closed, its entries checked on
+	   use */
 	GPtrArray *open;
 	bool open_dirty;
+	unsigned open_stale;	/* entries of OPEN closed since it was made */
 	uint64_t next_id;	/* the next incident id */
 	uint64_t gen;		/* incidents opened or closed this run */
 	int64_t now;		/* the newest record time */

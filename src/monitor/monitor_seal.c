@@ -30,14 +30,29 @@ static void seal_rates(struct monitor_seal *s, struct rates *r)
 {
 	const struct rates_delta *d;
 	const struct rates_transition *t;
+	/* the names of live rates entries, pointer to interned copy: the
+	   deltas of one name share its pointer */
+	const char *from[64] = { NULL }, *to[64] = { NULL };
 	size_t n, i;
+	guint base;
 
 	n = rates_pending(r, &d);
+	base = s->deltas->len;
+	g_array_set_size(s->deltas, base + (guint)n);
 	for (i = 0; i < n; i++) {
-		struct rates_delta c = d[i];
+		struct rates_delta *c = &g_array_index(s->deltas,
+						       struct rates_delta,
+						       base + i);
 
-		c.name = g_string_chunk_insert_const(s->names, d[i].name);
-		g_array_append_val(s->deltas, c);
+		size_t k = ((uintptr_t)d[i].name >> 4) & 63;
+
+		if (from[k] != d[i].name) {
+			from[k] = d[i].name;
+			to[k] = g_string_chunk_insert_const(s->names,
+							    d[i].name);
+		}
+		*c = d[i];
+		c->name = to[k];
 	}
 	n = rates_transitions(r, &t);
 	if (n)
@@ -275,18 +290,40 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 	return rc;
 }
 
+/* seal_live - the live incident ID (the list is in id order: found by
+   halving it, else by a walk), or NULL */
+static struct mon_incident *seal_live(struct monitor *m, uint64_t id)
+{
+	guint lo = 0, hi = m->incidents->len, j;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, mid);
+
+		if (mi->inc.id == id)
+			return mi;
+		if (mi->inc.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (j = 0; j < m->incidents->len; j++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, j);
+
+		if (mi->inc.id == id)
+			return mi;
+	}
+	return NULL;
+}
+
 /* seal_told - incident SI committed: the live one follows, the log and
    the hooks hear of it */
 static void seal_told(struct monitor *m, const struct seal_inc *si)
 {
 	const struct incident *inc = &si->next;
-	guint j;
+	struct mon_incident *mi = seal_live(m, inc->id);
 
-	for (j = 0; j < m->incidents->len; j++) {
-		struct mon_incident *mi = g_ptr_array_index(m->incidents, j);
-
-		if (mi->inc.id != inc->id)
-			continue;
+	if (mi) {
 		if (inc->state != INCIDENT_ST_OPEN) {
 			mi->inc.state = inc->state;
 			mi->inc.close_time = inc->close_time;
@@ -301,7 +338,6 @@ static void seal_told(struct monitor *m, const struct seal_inc *si)
 				mi->held = NULL;
 			}
 		}
-		break;
 	}
 	if (si->opened && m->h.incident)
 		m->h.incident(inc, true, m->h.arg);
@@ -319,7 +355,7 @@ static void seal_told(struct monitor *m, const struct seal_inc *si)
 void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
 		       bool committed)
 {
-	guint i;
+	guint i, keep;
 
 	if (!s)
 		return;
@@ -337,17 +373,24 @@ void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
 		}
 		/* closed incidents are kept for the soft-bounce check as
 		   long as a soft bounce of theirs can count */
-		for (i = 0; i < m->incidents->len;) {
+		keep = 0;
+		for (i = 0; i < m->incidents->len; i++) {
 			struct mon_incident *mi =
 				g_ptr_array_index(m->incidents, i);
 
 			if (mi->inc.state != INCIDENT_ST_OPEN && !mi->dirty &&
 			    mi->inc.close_time < m->now - m->p.keep) {
-				g_ptr_array_remove_index(m->incidents, i);
+				/* freed below; the open list may name it */
 				m->open_dirty = true;
-			} else
-				i++;
+				continue;
+			}
+			/* the ones kept move up, in the same order */
+			m->incidents->pdata[i] = m->incidents->pdata[keep];
+			m->incidents->pdata[keep++] = mi;
 		}
+		if (keep < m->incidents->len)
+			g_ptr_array_remove_range(m->incidents, keep,
+						 m->incidents->len - keep);
 	}
 	monitor_seal_free(s);
 }

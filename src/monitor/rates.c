@@ -435,7 +435,7 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 {
 	uint32_t c[RATES_COUNTERS] = { 0 };
 	int64_t minute, day, hour;
-	size_t d;
+	size_t d, cause = RATES_CAUSE_OTHER;
 
 	if (rec->time <= 0)
 		return;
@@ -459,6 +459,10 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 	minute = rec->time / 60;
 	hour = minute / 60;
 	day = rec->time / RATES_DAY;
+	/* the cause is the same in every dimension: found once */
+	if (rec->what != RATES_DELIVERY)
+		cause = rn_cause_index(rec->cause,
+				       rec->what == RATES_COMPLAINT);
 	rates_set_now(r, rec->time);
 	for (d = 0; d < ALERT_DIMENSIONS; d++) {
 		struct rates_name *n;
@@ -481,8 +485,7 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 				memset(n->causes[k], 0, sizeof(n->causes[k]));
 				n->cause_hour[k] = hour;
 			}
-			n->causes[k][rn_cause_index(rec->cause,
-					rec->what == RATES_COMPLAINT)]++;
+			n->causes[k][cause]++;
 		}
 		rn_pending(r, n, minute, c);
 		rn_judge(r, n, rec->time, rec->where, rec->line);

@@ -30,15 +30,18 @@ static size_t rs_key(uint8_t *k, char gran, enum alert_dimension dim,
 	return 10 + n;
 }
 
-/* rs_add - add C into the bucket KEY */
-static int rs_add(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
+/* rs_add - add C into the bucket KEY, through CUR (one descent: the
+   value is replaced where it was found) */
+static int rs_add(MDB_cursor *cur, const uint8_t *key, size_t klen,
 		  const uint64_t *c)
 {
 	uint8_t buf[RS_VAL_LEN];
 	MDB_val k = { klen, (void *)key }, v;
 	int mrc, i;
+	bool found;
 
-	mrc = mdb_get(txn, dbi, &k, &v);
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	found = mrc == 0;
 	if (mrc == 0 && v.mv_size == RS_VAL_LEN)
 		memcpy(buf, v.mv_data, RS_VAL_LEN);
 	else if (mrc == 0 || mrc == MDB_NOTFOUND)
@@ -49,26 +52,93 @@ static int rs_add(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
 		codec_le_store(buf + 8 * i, codec_le_load(buf + 8 * i, 8) + c[i], 8);
 	v.mv_size = RS_VAL_LEN;
 	v.mv_data = buf;
-	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+	k.mv_size = klen;
+	k.mv_data = (void *)key;
+	return state_mdb_errno(mdb_cursor_put(cur, &k, &v,
+					      found ? MDB_CURRENT : 0));
 }
 
-/* the buckets of a flush, merged: key bytes -> counts */
-static void rs_merge(GHashTable *h, char gran, const struct rates_delta *d,
+/* the buckets one flush adds to, merged first: an open-addressing table
+   (no allocation per bucket) keyed by granularity, dimension, start and
+   the name's pointer (the deltas of a flush name each name through one
+   pointer, interned; two pointers to the same bytes would only make two
+   buckets of one key, added to LMDB one after the other: the same sum) */
+struct rs_bucket {
+	uint64_t hash;		/* 0: free */
+	const char *name;
+	int64_t start;
+	uint8_t gran, dim;
+	uint64_t c[RATES_COUNTERS];
+};
+
+struct rs_table {
+	struct rs_bucket *b;
+	size_t cap, used;
+};
+
+/* rs_grow - twice the buckets, and at least WANT; false on ENOMEM */
+static bool rs_grow(struct rs_table *t, size_t want)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024, i, k;
+
+	while (cap < want)
+		cap *= 2;
+	struct rs_bucket *n = g_try_new0(struct rs_bucket, cap);
+
+	if (!n)
+		return false;
+	for (i = 0; i < t->cap; i++) {
+		if (!t->b[i].hash)
+			continue;
+		for (k = t->b[i].hash & (cap - 1); n[k].hash;
+		     k = (k + 1) & (cap - 1))
+			;
+		n[k] = t->b[i];
+	}
+	g_free(t->b);
+	t->b = n;
+	t->cap = cap;
+	return true;
+}
+
+/* rs_merge - D's counts into the bucket of granularity GRAN at START;
+   false on ENOMEM */
+static bool rs_merge(struct rs_table *t, char gran, const struct rates_delta *d,
 		     int64_t start)
 {
-	uint8_t key[RS_KEY_MAX];
-	size_t klen = rs_key(key, gran, d->dim, start, d->name);
-	GBytes *b = g_bytes_new(key, klen);
-	uint64_t *c = g_hash_table_lookup(h, b);
+	uint64_t h = (uint64_t)(uintptr_t)d->name * 0xD6E8FEB86659FD93ULL ^
+		     ((uint64_t)(uint8_t)gran << 56) ^
+		     ((uint64_t)d->dim << 48) ^
+		     ((uint64_t)start * 0x9E3779B97F4A7C15ULL);
+	struct rs_bucket *e;
+	size_t k;
 	int i;
 
-	if (!c) {
-		c = g_new0(uint64_t, RATES_COUNTERS);
-		g_hash_table_insert(h, b, c);
-	} else
-		g_bytes_unref(b);
+	h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 32;
+	if (!h)
+		h = 1;
+	if ((t->used + 1) * 2 > t->cap && !rs_grow(t, 0))
+		return false;
+	for (k = h & (t->cap - 1);; k = (k + 1) & (t->cap - 1)) {
+		e = &t->b[k];
+		if (!e->hash) {
+			e->hash = h;
+			e->name = d->name;
+			e->start = start;
+			e->gran = (uint8_t)gran;
+			e->dim = (uint8_t)d->dim;
+			t->used++;
+			break;
+		}
+		if (e->hash == h && e->start == start &&
+		    e->gran == (uint8_t)gran && e->dim == (uint8_t)d->dim &&
+		    e->name == d->name)
+			break;
+	}
 	for (i = 0; i < RATES_COUNTERS; i++)
-		c[i] += d->c[i];
+		e->c[i] += d->c[i];
+	return true;
 }
 
 /* rs_prune_range - delete the keys of GRAN and DIM starting before
@@ -195,37 +265,52 @@ int rates_store_flush(struct state *st, MDB_txn *txn, struct rates *r)
 int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 			    const struct rates_flush *f)
 {
-	GHashTable *h = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
-					      (GDestroyNotify)g_bytes_unref,
-					      g_free);
+	struct rs_table t = { NULL, 0, 0 };
+	MDB_cursor *cur = NULL;
 	const struct rates_delta *d = f->d;
 	int64_t now = f->now;
 	size_t n = f->nd, i;
-	GHashTableIter it;
-	gpointer k, v;
 	MDB_dbi dbi;
 	int rc;
 
 	rc = state_dbi(st, "rates", &dbi);
 	if (rc)
 		goto out;
+	/* about one bucket a delta (minutes), and room to spare */
+	if (!rs_grow(&t, n + n / 2)) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		int64_t start = d[i].minute * 60;
+		bool ok = true;
 
 		if (start >= now - RATES_KEEP_MINUTES)
-			rs_merge(h, 'm', &d[i], start);
-		if (start >= now - RATES_KEEP_HOURS)
-			rs_merge(h, 'h', &d[i], start - start % 3600);
-		if (start >= now - RATES_KEEP_DAYS)
-			rs_merge(h, 'd', &d[i], start - start % 86400);
+			ok = rs_merge(&t, 'm', &d[i], start);
+		if (ok && start >= now - RATES_KEEP_HOURS)
+			ok = rs_merge(&t, 'h', &d[i], start - start % 3600);
+		if (ok && start >= now - RATES_KEEP_DAYS)
+			ok = rs_merge(&t, 'd', &d[i], start - start % 86400);
+		if (!ok) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
-	g_hash_table_iter_init(&it, h);
-	while (rc == 0 && g_hash_table_iter_next(&it, &k, &v)) {
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		goto out;
+	for (i = 0; rc == 0 && i < t.cap; i++) {
+		const struct rs_bucket *e = &t.b[i];
+		uint8_t key[RS_KEY_MAX];
 		size_t klen;
-		const void *kp = g_bytes_get_data(k, &klen);
 
-		rc = rs_add(txn, dbi, kp, klen, v);
+		if (!e->hash)
+			continue;
+		klen = rs_key(key, (char)e->gran, (enum alert_dimension)e->dim,
+			      e->start, e->name);
+		rc = rs_add(cur, key, klen, e->c);
 	}
+	mdb_cursor_close(cur);
 	if (rc == 0)
 		rc = rs_alerts_put(st, txn, f->rules, f->nrules, f->t, f->nt);
 	if (rc == 0 && now > 0) {
@@ -234,7 +319,7 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 			rc = rs_prune(st, txn, dbi, now);
 	}
 out:
-	g_hash_table_destroy(h);
+	g_free(t.b);
 	return rc;
 }
 

@@ -26,6 +26,9 @@
 #   ingest 2000000 records / 200000 addresses: 4.12 s, 485000 records/s, CPU 4.80 s (416000 records per CPU second), peak RSS 300 MiB (heap 120 MiB, LMDB map pages 180 MiB; state file 390 MiB)
 #   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in key order: 3.43 s, 583283 ops/s
 #   ratio to the ceiling: 0.83
+# With BENCH_PIN=CPU (for example BENCH_PIN=0) bounced runs under
+# `taskset -c CPU`: both threads share that one core, and the wall figure
+# is the figure of one core (the line says "pinned to CPU n").
 # Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
 # removed at the end, also on interrupt.  Not part of pass/fail: a failed
 # step is reported and the script exits non-zero, nothing else.
@@ -37,6 +40,7 @@ GEN=$BUILD/bench/gen_acct
 CEIL=$BUILD/bench/lmdb_ceiling
 BOUNCED=$BUILD/bounced
 TIME=/usr/bin/time
+PIN=${BENCH_PIN:-}
 
 for f in "$GEN" "$CEIL" "$BOUNCED"; do
 	if [ ! -x "$f" ]; then
@@ -44,6 +48,10 @@ for f in "$GEN" "$CEIL" "$BOUNCED"; do
 		exit 1
 	fi
 done
+if [ -n "$PIN" ] && ! command -v taskset > /dev/null; then
+	echo "bench: BENCH_PIN needs taskset (Debian package 'util-linux')" >&2
+	exit 1
+fi
 if [ ! -x "$TIME" ]; then
 	echo "bench: $TIME is missing (Debian package 'time')" >&2
 	exit 1
@@ -77,7 +85,14 @@ EOC
 		return 1
 	fi
 	sync	# the generated file's writeback must not compete with our fsyncs
-	"$TIME" -f '%e %M %U %S' -o "$dir/time" \
+	pincmd=
+	pinlabel=
+	if [ -n "$PIN" ]; then
+		pincmd="taskset -c $PIN"
+		pinlabel=", pinned to CPU $PIN"
+	fi
+	# shellcheck disable=SC2086 # pincmd is several words or none
+	"$TIME" -f '%e %M %U %S' -o "$dir/time" $pincmd \
 		"$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
 		> "$dir/out" 2> "$dir/err" &
 	tpid=$!
@@ -85,7 +100,7 @@ EOC
 	anon=0
 	filerss=0
 	while kill -0 "$tpid" 2>/dev/null; do
-		bpid=$(pgrep -P "$tpid" bounced 2>/dev/null | head -n 1)
+		bpid=$(pgrep -P "$tpid" 2>/dev/null | head -n 1)
 		if [ -n "$bpid" ] && [ -r "/proc/$bpid/status" ]; then
 			a=$(awk '/^RssAnon:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
 			f=$(awk '/^RssFile:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
@@ -105,14 +120,14 @@ EOC
 	label=
 	[ "$shape" = plain ] || label=" ($shape)"
 	tail -n 1 "$dir/time" | awk -v n="$n" -v a="$addrs" -v anon="$anon" \
-		-v frss="$filerss" -v label="$label" \
+		-v frss="$filerss" -v label="$label" -v pin="$pinlabel" \
 		-v db="$(du -m "$dir/state/data.mdb" | cut -f1)" '{
 		secs = $1 + 0; rss = $2 + 0; cpu = $3 + $4;
 		rate = secs > 0 ? n / secs : 0;
 		crate = cpu > 0 ? n / cpu : 0;
-		printf "ingest%s %d records / %d addresses: %.2f s, %d records/s, CPU %.2f s (%d records per CPU second), peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)\n",
+		printf "ingest%s %d records / %d addresses: %.2f s, %d records/s, CPU %.2f s (%d records per CPU second), peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)%s\n",
 		       label, n, a, secs, rate, cpu, crate, (rss + 1023) / 1024,
-		       (anon + 1023) / 1024, (frss + 1023) / 1024, db }'
+		       (anon + 1023) / 1024, (frss + 1023) / 1024, db, pin }'
 	if [ "$shape" != plain ]; then
 		rm -rf "$dir"
 		return 0

@@ -1,0 +1,211 @@
+/*
+ * test_batch.c - the batch of one commit: deliveries kept compact (their
+ * time only) among whole events in arrival order, made whole again on
+ * demand, the counts per address the commit's short cuts rely on, and
+ * the addresses handed out in byte order however many there are.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "batch.h"
+
+#define T0 1793491200
+
+/* ev - an event of class K for ADDR at T */
+static struct event ev(const char *addr, enum event_class k, int64_t t)
+{
+	struct event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = k == CLASS_DELIVERY ? EV_DELIVERY : EV_BOUNCE;
+	e.klass = k;
+	e.time = t;
+	e.rcpt = addr;
+	e.type_text = k == CLASS_DELIVERY ? "d" : "b";
+	e.source = "acct.csv";
+	e.line = 7;
+	if (k != CLASS_DELIVERY) {
+		e.bounce_cat = "quota-issues";
+		e.dsn_status = "4.2.2";
+		e.orig = "bounces@example.com";
+		e.job_id = "job-1";
+	}
+	return e;
+}
+
+/* only - the one recipient of B */
+static struct batch_rcpt *only(struct batch *b)
+{
+	struct batch_rcpt **arr;
+	size_t n;
+
+	assert_int_equal(batch_sorted(b, &arr, &n), 0);
+	assert_int_equal(n, 1);
+	return arr[0];
+}
+
+static void test_deliveries_compact(void **state)
+{
+	struct batch *b = batch_new();
+	struct event e;
+	struct batch_rcpt *br;
+	const struct batch_event *be, *full;
+	struct batch_event tmp;
+	int i;
+
+	(void)state;
+	assert_non_null(b);
+	for (i = 0; i < 3; i++) {
+		e = ev("a@example.com", CLASS_DELIVERY, T0 + i);
+		assert_int_equal(batch_add(b, &e), 0);
+	}
+	e = ev("a@example.com", CLASS_SOFT, T0 + 10);
+	assert_int_equal(batch_add(b, &e), 0);
+	e = ev("a@example.com", CLASS_DELIVERY, T0 + 20);
+	assert_int_equal(batch_add(b, &e), 0);
+	assert_int_equal(batch_events(b), 5);
+	br = only(b);
+	assert_string_equal(br->addr, "a@example.com");
+	assert_int_equal(br->n_dlv, 4);
+	assert_int_equal(br->n_full, 1);
+	/* arrival order kept, deliveries compact with their times */
+	be = br->first;
+	for (i = 0; i < 3; i++, be = be->next) {
+		assert_true(be->dlv);
+		assert_int_equal(be->dlv_time, T0 + i);
+	}
+	assert_false(be->dlv);
+	assert_int_equal(be->ev.klass, CLASS_SOFT);
+	assert_string_equal(be->ev.bounce_cat, "quota-issues");
+	assert_int_equal(be->ev.time, T0 + 10);
+	be = be->next;
+	assert_true(be->dlv);
+	assert_int_equal(be->dlv_time, T0 + 20);
+	assert_null(be->next);
+	assert_ptr_equal(br->last, be);
+	/* made whole: a d record of the address at its time */
+	full = batch_event_full(be, br->addr, &tmp);
+	assert_ptr_equal(full, &tmp);
+	assert_int_equal(full->ev.kind, EV_DELIVERY);
+	assert_int_equal(full->ev.klass, CLASS_DELIVERY);
+	assert_int_equal(full->ev.time, T0 + 20);
+	assert_string_equal(full->ev.rcpt, "a@example.com");
+	assert_null(full->ev.orig);
+	assert_null(full->ev.x);
+	/* a whole event is itself */
+	assert_ptr_equal(batch_event_full(br->first->next->next->next,
+					  br->addr, &tmp),
+			 br->first->next->next->next);
+	batch_clear(b);
+	assert_int_equal(batch_events(b), 0);
+	batch_free(b);
+}
+
+static void test_suppressed_deliveries_counted(void **state)
+{
+	struct batch *b = batch_new();
+	struct event e;
+	struct batch_rcpt *br;
+
+	(void)state;
+	e = ev("h@example.com", CLASS_DELIVERY, T0);
+	assert_int_equal(batch_add(b, &e), 0);
+	e = ev("h@example.com", CLASS_HARD, T0 + 1);
+	assert_int_equal(batch_add(b, &e), 0);
+	e = ev("h@example.com", CLASS_DELIVERY, T0 + 2);
+	assert_int_equal(batch_add(b, &e), 0);
+	br = only(b);
+	/* after the hard bounce, a delivery is a count of the address */
+	assert_true(br->suppressed);
+	assert_int_equal(br->n_dlv, 1);
+	assert_int_equal(br->n_full, 1);
+	assert_int_equal(br->dups.delivery, 1);
+	assert_int_equal(br->dups.last_delivery, T0 + 2);
+	assert_true(br->first->dlv);
+	assert_false(br->first->next->dlv);
+	assert_null(br->first->next->next);
+	batch_free(b);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_sorted_many(void **state)
+{
+	enum { N = 20000 };
+	struct batch *b = batch_new();
+	struct batch_rcpt **arr;
+	char **want = calloc(N, sizeof(*want));
+	uint64_t x = 88172645463325252ULL;
+	size_t n, i;
+	int round;
+
+	(void)state;
+	assert_non_null(want);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < N; i++) {
+			struct event e;
+			char buf[64];
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* shared prefixes of 16 bytes and more, and short
+			   addresses, beside random ones */
+			if (i % 3 == 0)
+				snprintf(buf, sizeof(buf),
+					 "samefirstsixteen%llu@x.org",
+					 (unsigned long long)(x % 100000));
+			else if (i % 3 == 1)
+				snprintf(buf, sizeof(buf), "%c@y.de",
+					 'a' + (int)(x % 26));
+			else
+				snprintf(buf, sizeof(buf), "u%llx@example.com",
+					 (unsigned long long)x);
+			free(want[i]);
+			want[i] = strdup(buf);
+			e = ev(want[i], i % 2 ? CLASS_DELIVERY : CLASS_SOFT,
+			       T0 + (int64_t)i);
+			assert_int_equal(batch_add(b, &e), 0);
+		}
+		qsort(want, N, sizeof(*want), cmp_str);
+		assert_int_equal(batch_sorted(b, &arr, &n), 0);
+		/* each distinct address once, in byte order */
+		for (i = 1; i < n; i++)
+			assert_true(strcmp(arr[i - 1]->addr, arr[i]->addr) < 0);
+		{
+			size_t j = 0, k;
+
+			for (k = 0; k < N; k++)
+				if (k == 0 || strcmp(want[k - 1], want[k]) != 0)
+					assert_string_equal(arr[j++]->addr,
+							    want[k]);
+			assert_int_equal(j, n);
+		}
+		batch_clear(b);	/* the second round reuses the memory */
+	}
+	for (i = 0; i < N; i++)
+		free(want[i]);
+	free(want);
+	batch_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deliveries_compact),
+		cmocka_unit_test(test_suppressed_deliveries_counted),
+		cmocka_unit_test(test_sorted_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
