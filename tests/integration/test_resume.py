@@ -17,7 +17,7 @@ and B's records, counters and file entry equal A's.
 import os
 import sys
 
-from harness import SLOW, RunTestCase, sanitized
+from harness import SLOW, RunTestCase, sanitized, wait_until
 
 STOPS_IN_REREAD = 2
 
@@ -69,9 +69,12 @@ class TestResume(RunTestCase):
         self.use_state('state-b')
         p = self.start('-q')
         self.put(big, name)
+        # (far into the file: the rows before the saved position are
+        # read again without being applied, fast, and the stops below
+        # must land while that happens)
         self.wait_for(lambda: p.poll() is not None or
                       (self.file_entry(key) or {}).get('offset', 0) >=
-                      0.4 * size, 300 * SLOW, 'no commit past 40 %')
+                      0.7 * size, 300 * SLOW, 'no commit past 70 %')
         rc, _ = self.stop(p)
         self.assertEqual(rc, 0, self.log(p))
         first = self.file_entry(key)
@@ -82,9 +85,10 @@ class TestResume(RunTestCase):
         in_reread = 0
         for k in range(STOPS_IN_REREAD):
             p = self.start()
-            self.wait_for(lambda: p.poll() is not None or
-                          'resuming at byte' in self.log(p), 30 * SLOW,
-                          'the worker did not resume the file')
+            if not wait_until(lambda: p.poll() is not None or
+                              'resuming at byte' in self.log(p), 30 * SLOW,
+                              interval=0.002):
+                self.fail('the worker did not resume the file')
             rc, _ = self.stop(p)
             self.assertEqual(rc, 0, self.log(p))
             f = self.file_entry(key)
