@@ -48,12 +48,13 @@
 #include "incident_store.h"
 #include "log.h"
 #include "state.h"
+#include "timeparse.h"
 
 /* the progress line on a terminal, and the log line of a long file when
    stderr is no terminal (BOUNCED_PROGRESS_MS and BOUNCED_PROGRESS_LOG_MS
    set them for the tests) */
-#define INGEST_PROGRESS_NS 2000000000LL
-#define INGEST_PROGRESS_LOG_NS 30000000000LL
+#define INGEST_PROGRESS_MS 2000
+#define INGEST_PROGRESS_LOG_MS 30000
 /* a stream's batch is committed when no data came for this long */
 #define INGEST_QUIET_MS 2
 /* a stream's capped messages are summed up this often (seconds) */
@@ -622,23 +623,6 @@ static void ingest_progress(struct ingest_job *j, int64_t now)
 		log_info("ingest", "%s", line);
 }
 
-/* ingest_progress_env - the interval in ns that the environment variable
-   NAME sets (milliseconds, 1 to 3600000; for the tests), else DEF */
-static int64_t ingest_progress_env(const char *name, int64_t def)
-{
-	const char *v = getenv(name);
-	char *end;
-	long ms;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	ms = strtol(v, &end, 10);
-	if (errno || *end || ms < 1 || ms > 3600000)
-		return def;
-	return (int64_t)ms * 1000000LL;
-}
-
 int ingest_step(struct ingest_job *j, int max_ms)
 {
 	struct ingest *in = j->in;
@@ -756,8 +740,8 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	j->start_ns = j->batch_ns = j->progress_ns = ingest_now_ns();
 	j->mail = opts->mode == INGEST_MAIL;
 	j->progress = opts->progress;
-	j->progress_every = ingest_progress_env("BOUNCED_PROGRESS_MS",
-						INGEST_PROGRESS_NS);
+	j->progress_every = timeparse_env_ms("BOUNCED_PROGRESS_MS",
+					     INGEST_PROGRESS_MS) * 1000000LL;
 	batch_clear(in->batch);
 	rc = ingest_monitor_ready(in);
 	if (rc)
@@ -784,8 +768,9 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	   then (a stream has no end to tell) */
 	if (!j->mail && j->input.key && !j->progress) {
 		j->progress_log = true;
-		j->progress_every = ingest_progress_env(
-			"BOUNCED_PROGRESS_LOG_MS", INGEST_PROGRESS_LOG_NS);
+		j->progress_every = timeparse_env_ms(
+			"BOUNCED_PROGRESS_LOG_MS", INGEST_PROGRESS_LOG_MS) *
+			1000000LL;
 	}
 	if (j->mail && j->input.size > opts->max_size) {
 		/* refused unread, even when taken before */
