@@ -76,6 +76,14 @@ class MonitorMetricsCase(BouncedTestCase):
 
 
 class TestIncidentSources(MonitorMetricsCase):
+    def rrd_last(self):
+        """the RRD's last update time (librrd's rrd_last_r), or None"""
+        lib = librrd()
+        lib.rrd_last_r.argtypes = [ctypes.c_char_p]
+        lib.rrd_last_r.restype = ctypes.c_long
+        t = lib.rrd_last_r(os.path.join(self.state, 'bounced.rrd').encode())
+        return None if t < 0 else t
+
     def check_incident_legends(self, html, x):
         counters = self.ctl_json('stats')['counters']
         opened, closed = counters['incident.opened'], \
@@ -88,7 +96,13 @@ class TestIncidentSources(MonitorMetricsCase):
         for period in ('day', 'week'):
             inc = legends[('incidents', period)]
             unit = 'per 5 minutes' if period == 'day' else 'per hour'
-            self.assertEqual(inc['Incidents opened'][0], opened, period)
+            # what to look at if this ever differs: every incidents
+            # legend, the counters and the RRD's last update
+            self.assertEqual(inc['Incidents opened'][0], opened, '%s: %r, '
+                             'counters %r, RRD last updated %s, now %d' % (
+                                 period, {k: v for k, v in legends.items()
+                                          if k[0] == 'incidents'},
+                                 counters, self.rrd_last(), time.time()))
             self.assertEqual(inc['Incidents closed'][0], closed, period)
             # all taken within a minute: one bar holds them all
             self.assertEqual(inc['Incidents opened'][1], opened, period)
