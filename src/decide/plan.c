@@ -93,15 +93,19 @@ static struct rcpt_action *plan_slot(struct rcpt *r)
 }
 
 /* plan_dryrun - with no provider configured, record the suppression as a
-   dry-run action (logged by the caller) */
+   dry-run action (logged by the caller); once, whatever its form, as a
+   provider is asked (plan_asked): a hard bounce of an address that
+   complained before records nothing more, whether or not both came in
+   one batch */
 static void plan_dryrun(struct rcpt *r, enum rcpt_outcome o, int64_t now)
 {
 	uint8_t op = o == OUT_COMPLAINT ? OP_COMPLAINT : OP_UNSUBSCRIBE;
 	struct rcpt_action *a;
 	uint32_t i;
 
-	for (i = 0; i < r->n_actions; i++)
-		if (r->actions[i].op == op &&
+	for (i = 0; i < r->n_actions && i < RCPT_ACTIONS_MAX; i++)
+		if ((r->actions[i].op == OP_COMPLAINT ||
+		     r->actions[i].op == OP_UNSUBSCRIBE) &&
 		    strcmp(r->actions[i].provider, "dry-run") == 0)
 			return;
 	a = plan_slot(r);

@@ -317,6 +317,29 @@ class TestSamples(BouncedTestCase):
         self.assertEqual(f['records'], 30)
         self.assertEqual(f['bad'], 1)
 
+    def test_dry_run_actions_do_not_depend_on_batches(self):
+        """with no provider, a complaint then a hard bounce of the same
+        campaign record one suppression, whether the two come in one
+        batch (one file) or in two (two files, the second a duplicate)"""
+        head = 'type,timeLogged,orig,rcpt,dsnStatus,bounceCat,jobId\r\n'
+        f = ('f,2026-11-04 08:04:31+0000,bounces@example.net,'
+             'bob@example.org,,abuse,job-1\r\n')
+        b = ('b,2026-11-04 11:35:26+0000,bounces@example.net,'
+             'bob@example.org,5.1.1,bad-mailbox,job-1\r\n')
+        shows = []
+        for name, files in (('one', [head + f + b]),
+                            ('two', [head + f, head + b])):
+            self.state = os.path.join(self.dir, 'state-' + name)
+            self.write_config()
+            for i, text in enumerate(files):
+                self.process(self.write_file('%s-%d.csv' % (name, i), text))
+            show = self.show('bob@example.org')
+            shows.append([(a['provider'], a['op'], a['state'])
+                          for a in show['actions']])
+            self.assertEqual(show['status'], 'complained')
+        self.assertEqual(shows[0], [('dry-run', 'complaint', 'dry-run')])
+        self.assertEqual(shows[1], shows[0])
+
     def test_appended_file_resumes_at_offset(self):
         path = self.write_file('acct.csv',
                                'type,timeLogged,rcpt,bounceCat,dsnStatus\r\n'
