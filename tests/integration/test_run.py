@@ -434,7 +434,7 @@ class TestCrash(RunTestCase):
                  e['line']) for e in events]
 
     def test_kill9_mid_file_then_restart_equals_uninterrupted(self):
-        n = 100000 if sanitized() else 300000
+        n = 60000 if sanitized() else 150000
         big = self.make_file(n)
         size = os.path.getsize(big)
         name = 'acct-big.csv'
