@@ -365,6 +365,39 @@ static void create_rrd(const char *path, unsigned long step,
 		fail_msg("rrd_create_r: %s", rrd_get_error());
 }
 
+/* create_older - an RRD of the older layout SPECS at c->rrd, with a step
+   of zeros ending at T0 - 60 and VALUES ("120:0:...", one per source) in
+   the step ending at T0; rrdfile_check must find it older, saying
+   WANT_WHY */
+static void create_older(struct ctx *c, const char *const *specs,
+			 const char *values, const char *want_why)
+{
+	enum rrdfile_layout layout;
+	char why[256], err[256];
+	GString *zeros = g_string_new(NULL);
+	char *line0, *line;
+	const char *u[2];
+	const char *p;
+
+	create_rrd(c->rrd, 60, specs);
+	g_string_append_printf(zeros, "%lld:0", (long long)T0 - 60);
+	for (p = values; *p; p++)
+		if (*p == ':')
+			g_string_append(zeros, ":0");
+	line0 = g_string_free(zeros, FALSE);
+	line = g_strdup_printf("%lld:%s", (long long)T0, values);
+	u[0] = line0;
+	u[1] = line;
+	rrd_clear_error();
+	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
+	g_free(line0);
+	g_free(line);
+	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OLDER);
+	assert_string_equal(why, want_why);
+}
+
 /* an older layout of ours (no api_* sources) is migrated, its data kept */
 static void test_older_layout_migrated(void **state)
 {
@@ -381,23 +414,16 @@ static void test_older_layout_migrated(void **state)
 		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
 	};
 	enum rrdfile_layout layout;
-	char why[256], err[256], line[64], line0[64];
-	const char *u[2];
+	char why[256], err[256];
 	struct stat sb;
 	mode_t mask;
 
-	create_rrd(c->rrd, 60, old);
 	/* 120 hard bounces in the step ending at T0, in the old file */
-	snprintf(line0, sizeof(line0), "%lld:0:0:0:0:0:0:0", (long long)T0 - 60);
-	snprintf(line, sizeof(line), "%lld:120:0:0:0:0:0:0", (long long)T0);
-	u[0] = line0;
-	u[1] = line;
-	rrd_clear_error();
-	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
-	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
-				       sizeof(err)), 0);
-	assert_int_equal(layout, RRDFILE_OLDER);
-	assert_non_null(strstr(why, "api_ok, api_retry, api_dead"));
+	create_older(c, old, "120:0:0:0:0:0:0",
+		     "no data source api_ok, api_retry, api_dead, fbl_dsn, "
+		     "fbl_autoreply, fbl_authreport, fbl_forward, fbl_notours, "
+		     "incident_opened, incident_closed, alert_raised, "
+		     "alert_cleared, held, incidents_open, alerts_active");
 
 	add_meta(c, "count.api_ok", 9);
 	assert_int_equal(chmod(c->rrd, 0640), 0);
@@ -434,27 +460,14 @@ static void test_fbl_sources_added(void **state)
 		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
 	};
 	enum rrdfile_layout layout;
-	char why[256], err[256], line[64], line0[64];
-	const char *u[2];
+	char why[256], err[256];
 
-	create_rrd(c->rrd, 60, old);
 	/* 60 complaints in the step ending at T0, in the old file */
-	snprintf(line0, sizeof(line0), "%lld:0:0:0:0:0:0:0:0:0:0",
-		 (long long)T0 - 60);
-	snprintf(line, sizeof(line), "%lld:0:0:0:60:0:0:0:0:0:0",
-		 (long long)T0);
-	u[0] = line0;
-	u[1] = line;
-	rrd_clear_error();
-	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
-	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
-				       sizeof(err)), 0);
-	assert_int_equal(layout, RRDFILE_OLDER);
-	assert_string_equal(why, "no data source fbl_dsn, fbl_autoreply, "
-			    "fbl_authreport, fbl_forward, fbl_notours, "
-			    "incident_opened, incident_closed, alert_raised, "
-			    "alert_cleared, held, incidents_open, "
-			    "alerts_active");
+	create_older(c, old, "0:0:0:60:0:0:0:0:0:0",
+		     "no data source fbl_dsn, fbl_autoreply, fbl_authreport, "
+		     "fbl_forward, fbl_notours, incident_opened, "
+		     "incident_closed, alert_raised, alert_cleared, held, "
+		     "incidents_open, alerts_active");
 
 	add_meta(c, "count.fbl_dsn", 7);
 	add_meta(c, "count.fbl_notours", 2);
@@ -534,27 +547,15 @@ static void test_monitor_sources_added(void **state)
 		"alert_cleared", "held",
 	};
 	enum rrdfile_layout layout;
-	char why[256], err[256], line[96], line0[96];
-	const char *u[2];
+	char why[256], err[256];
 	char *type;
 	size_t i;
 
-	create_rrd(c->rrd, 60, old);
 	/* 180 hard bounces and a queue of 7 in the step ending at T0 */
-	snprintf(line0, sizeof(line0), "%lld:0:0:0:0:0:0:0:0:0:0:0:0:0:0:0",
-		 (long long)T0 - 60);
-	snprintf(line, sizeof(line), "%lld:180:0:0:0:0:0:0:0:0:0:0:0:0:0:7",
-		 (long long)T0);
-	u[0] = line0;
-	u[1] = line;
-	rrd_clear_error();
-	assert_int_equal(rrd_update_r(c->rrd, NULL, 2, u), 0);
-	assert_int_equal(rrdfile_check(c->rrd, &layout, why, sizeof(why), err,
-				       sizeof(err)), 0);
-	assert_int_equal(layout, RRDFILE_OLDER);
-	assert_string_equal(why, "no data source incident_opened, "
-			    "incident_closed, alert_raised, alert_cleared, "
-			    "held, incidents_open, alerts_active");
+	create_older(c, old, "180:0:0:0:0:0:0:0:0:0:0:0:0:0:7",
+		     "no data source incident_opened, incident_closed, "
+		     "alert_raised, alert_cleared, held, incidents_open, "
+		     "alerts_active");
 
 	add_meta(c, "count.incident.opened", 2);
 	add_meta(c, "count.incident.closed", 1);
