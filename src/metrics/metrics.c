@@ -247,6 +247,16 @@ static void metrics_family(GString *o, const char *name, const char *type,
 			       name, type);
 }
 
+/* metrics_events - the two samples of counter NAME labelled event=E1
+   and event=E2 */
+static void metrics_events(GString *o, const char *name, const char *e1,
+			   uint64_t v1, const char *e2, uint64_t v2)
+{
+	g_string_append_printf(o, "%s{event=\"%s\"} %" PRIu64 "\n"
+			       "%s{event=\"%s\"} %" PRIu64 "\n",
+			       name, e1, v1, name, e2, v2);
+}
+
 /* metrics_label - NAME as a label value: backslash, quote and newline
    escaped (names are printable ASCII already, rates_name_clean) */
 static void metrics_label(GString *o, const char *name)
@@ -348,10 +358,9 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 	metrics_family(o, "bounced_incidents_total", "counter",
 		       "Sender-side incidents (a source blocked at a "
 		       "destination) opened and closed.");
-	g_string_append_printf(o, "bounced_incidents_total{event=\"opened\"} "
-			       "%" PRIu64 "\n", s->v[METRICS_INCIDENT_OPENED]);
-	g_string_append_printf(o, "bounced_incidents_total{event=\"closed\"} "
-			       "%" PRIu64 "\n", s->v[METRICS_INCIDENT_CLOSED]);
+	metrics_events(o, "bounced_incidents_total", "opened",
+		       s->v[METRICS_INCIDENT_OPENED], "closed",
+		       s->v[METRICS_INCIDENT_CLOSED]);
 	metrics_family(o, "bounced_incidents_open", "gauge",
 		       "Sender-side incidents open now.");
 	g_string_append_printf(o, "bounced_incidents_open %" PRIu64 "\n",
@@ -363,10 +372,9 @@ GString *metrics_textfile_format(const struct metrics_snapshot *s,
 			       s->v[METRICS_HELD]);
 	metrics_family(o, "bounced_alerts_total", "counter",
 		       "Rate alerts ([alerts] rules) raised and cleared.");
-	g_string_append_printf(o, "bounced_alerts_total{event=\"raised\"} "
-			       "%" PRIu64 "\n", s->v[METRICS_ALERT_RAISED]);
-	g_string_append_printf(o, "bounced_alerts_total{event=\"cleared\"} "
-			       "%" PRIu64 "\n", s->v[METRICS_ALERT_CLEARED]);
+	metrics_events(o, "bounced_alerts_total", "raised",
+		       s->v[METRICS_ALERT_RAISED], "cleared",
+		       s->v[METRICS_ALERT_CLEARED]);
 	metrics_family(o, "bounced_alerts_active", "gauge",
 		       "Rate alerts up now.");
 	g_string_append_printf(o, "bounced_alerts_active %" PRIu64 "\n",
