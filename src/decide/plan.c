@@ -92,6 +92,14 @@ static struct rcpt_action *plan_slot(struct rcpt *r)
 	return old;
 }
 
+/* plan_suppressing - does an operation suppress the address at its
+   provider (unsubscribe, complaint, or the bounce that suppresses)? */
+static bool plan_suppressing(int op, unsigned flags)
+{
+	return op == OP_UNSUBSCRIBE || op == OP_COMPLAINT ||
+	       (op == OP_BOUNCE && (flags & ACTION_F_SUPPRESS));
+}
+
 /* plan_dryrun - with no provider configured, record the suppression as a
    dry-run action (logged by the caller); once, whatever its form, as a
    provider is asked (plan_asked): a hard bounce of an address that
@@ -104,8 +112,7 @@ static void plan_dryrun(struct rcpt *r, enum rcpt_outcome o, int64_t now)
 	uint32_t i;
 
 	for (i = 0; i < r->n_actions && i < RCPT_ACTIONS_MAX; i++)
-		if ((r->actions[i].op == OP_COMPLAINT ||
-		     r->actions[i].op == OP_UNSUBSCRIBE) &&
+		if (plan_suppressing(r->actions[i].op, r->actions[i].flags) &&
 		    strcmp(r->actions[i].provider, "dry-run") == 0)
 			return;
 	a = plan_slot(r);
@@ -115,14 +122,6 @@ static void plan_dryrun(struct rcpt *r, enum rcpt_outcome o, int64_t now)
 	a->op = op;
 	a->state = ACTION_DRYRUN;
 	a->time = now;
-}
-
-/* plan_suppressing - does an operation suppress the address at its
-   provider (unsubscribe, complaint, or the bounce that suppresses)? */
-static bool plan_suppressing(int op, unsigned flags)
-{
-	return op == OP_UNSUBSCRIBE || op == OP_COMPLAINT ||
-	       (op == OP_BOUNCE && (flags & ACTION_F_SUPPRESS));
 }
 
 /* plan_asked - has R an entry of PROVIDER that makes OP (FLAGS; on

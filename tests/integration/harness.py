@@ -357,9 +357,10 @@ class BouncedTestCase(unittest.TestCase):
         """bouncectl -c CONFIG ARGS...; a Result"""
         return self.run_prog(self.bouncectl, args, stdin, config)
 
-    def wait_for(self, cond, timeout, msg):
-        """wait_until COND within TIMEOUT seconds, or fail with MSG"""
-        if not wait_until(cond, timeout):
+    def wait_for(self, cond, timeout, msg, interval=0.02):
+        """wait_until COND within TIMEOUT seconds (looking every
+        INTERVAL), or fail with MSG"""
+        if not wait_until(cond, timeout, interval):
             self.fail(msg)
 
     def gen_traffic(self, kind):

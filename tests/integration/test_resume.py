@@ -17,7 +17,7 @@ and B's records, counters and file entry equal A's.
 import os
 import sys
 
-from harness import SLOW, RunTestCase, sanitized, wait_until
+from harness import SLOW, RunTestCase, sanitized
 
 STOPS_IN_REREAD = 2
 
@@ -85,10 +85,10 @@ class TestResume(RunTestCase):
         in_reread = 0
         for k in range(STOPS_IN_REREAD):
             p = self.start()
-            if not wait_until(lambda: p.poll() is not None or
-                              'resuming at byte' in self.log(p), 30 * SLOW,
-                              interval=0.002):
-                self.fail('the worker did not resume the file')
+            self.wait_for(lambda: p.poll() is not None or
+                          'resuming at byte' in self.log(p), 30 * SLOW,
+                          'the worker did not resume the file',
+                          interval=0.002)
             rc, _ = self.stop(p)
             self.assertEqual(rc, 0, self.log(p))
             f = self.file_entry(key)
