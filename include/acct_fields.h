@@ -89,8 +89,24 @@ int acct_map_from_row(struct acct_map *map, const struct csv_row *row);
 int acct_map_from_names(struct acct_map *map, char *const *names, char *err,
 			size_t errlen);
 
-/* acct_get - the field's value in ROW ("" when absent); *LEN set if LEN */
-const char *acct_get(const struct acct_map *map, const struct csv_row *row,
-		     enum acct_field f, size_t *len);
+/* acct_get - the field's value in ROW ("" when absent); *LEN set if LEN
+   (inline: a record asks for a dozen fields) */
+static inline const char *acct_get(const struct acct_map *map,
+				   const struct csv_row *row,
+				   enum acct_field f, size_t *len)
+{
+	int c;
+
+	if (len)
+		*len = 0;
+	if (!map || !row || (int)f < 0 || f >= AF__COUNT)
+		return "";
+	c = map->col[f];
+	if (c < 0 || (size_t)c >= row->nfields)
+		return "";
+	if (len)
+		*len = row->lens[c];
+	return row->fields[c];
+}
 
 #endif

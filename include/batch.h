@@ -37,7 +37,11 @@ struct batch_event {
 struct batch_rcpt {
 	const char *addr;	/* normalised address, in the arena */
 	size_t len;		/* its length */
-	struct batch_event *first, *last;
+	struct batch_event *head;	/* its events, newest first while the
+					   batch fills (adding touches no older
+					   node); batch_rcpt_events() turns
+					   them to arrival order */
+	bool ordered;		/* HEAD is in arrival order */
 	bool suppressed;	/* a suppressing event is queued: the rest are
 				   dups, kept as events only when they are
 				   bounces of a campaign no kept event names
@@ -75,6 +79,10 @@ size_t batch_events(const struct batch *b);
  * Returns 0 or -ENOMEM.
  */
 int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n);
+
+/* batch_rcpt_events - BR's events in arrival order (the list is turned
+   round in place the first time; no batch_add of BR's address after) */
+struct batch_event *batch_rcpt_events(struct batch_rcpt *br);
 
 /* batch_clear - forget everything, keep memory for the next batch */
 void batch_clear(struct batch *b);

@@ -211,21 +211,3 @@ int acct_map_from_names(struct acct_map *map, char *const *names, char *err,
 	*map = m;
 	return 0;
 }
-
-/* acct_get - the field's value in ROW, "" when the row does not have it */
-const char *acct_get(const struct acct_map *map, const struct csv_row *row,
-		     enum acct_field f, size_t *len)
-{
-	int c;
-
-	if (len)
-		*len = 0;
-	if (!map || !row || (int)f < 0 || f >= AF__COUNT)
-		return "";
-	c = map->col[f];
-	if (c < 0 || (size_t)c >= row->nfields)
-		return "";
-	if (len)
-		*len = row->lens[c];
-	return row->fields[c];
-}

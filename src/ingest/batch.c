@@ -572,7 +572,7 @@ int batch_add(struct batch *b, const struct event *ev)
 		/* from now on its bounces are judged by campaign: the
 		   campaigns of the events kept so far go to the table */
 		br->suppressed = true;
-		for (k = br->first; k; k = k->next)
+		for (k = br->head; k; k = k->next)
 			if (!k->dlv && batch_camp_add(b, br, k) != 0)
 				return -ENOMEM;
 	}
@@ -604,12 +604,28 @@ int batch_add(struct batch *b, const struct event *ev)
 	    (br->suppressed && batch_camp_add(b, br, be) != 0))
 		return -ENOMEM;
 link:
-	if (br->last)
-		br->last->next = be;
-	else
-		br->first = be;
-	br->last = be;
+	/* newest first: the node before it is not touched (it left the
+	   cache long ago, and a delivery's whole cost is a few misses) */
+	be->next = br->head;
+	br->head = be;
 	return 0;
+}
+
+struct batch_event *batch_rcpt_events(struct batch_rcpt *br)
+{
+	struct batch_event *prev = NULL, *be = br->head, *next;
+
+	if (br->ordered)
+		return br->head;
+	while (be) {
+		next = be->next;
+		be->next = prev;
+		prev = be;
+		be = next;
+	}
+	br->head = prev;
+	br->ordered = true;
+	return prev;
 }
 
 const struct batch_event *batch_event_full(const struct batch_event *be,

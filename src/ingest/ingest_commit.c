@@ -180,7 +180,7 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 		stored = true;
 	}
 	ingest_discount_for(t, br->addr, &esc, &da);
-	for (be = br->first; be; be = be->next) {
+	for (be = batch_rcpt_events(br); be; be = be->next) {
 		if (be->dlv) {
 			/* a compact delivery: it changes the record (or, for
 			   an address not stored, nothing) and its outcome
@@ -360,7 +360,7 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 			__builtin_prefetch(t->arr[i + 8]);
 		if (i + 4 < t->n) {
 			__builtin_prefetch(t->arr[i + 4]->addr);
-			__builtin_prefetch(t->arr[i + 4]->first);
+			__builtin_prefetch(t->arr[i + 4]->head);
 		}
 		rc = ingest_commit_rcpt(t, txn, t->arr[i]);
 		if (rc && rc != -ENOSPC)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TP_MAX_TIME_T 253402300799LL	/* 9999-12-31 23:59:59 */
 
@@ -222,14 +223,54 @@ static bool tp_epoch(const struct tp_cur *c, int64_t *out)
 	return true;
 }
 
+/*
+ * The last accounting time of the thread: "YYYY-MM-DD HH:MM:SS+hhmm", the
+ * form PowerMTA writes, by its date and hour (13 bytes) and zone (5
+ * bytes), and the time of minute 0, second 0 of that hour.  A record of
+ * the same hour and zone is its minutes and seconds away: what tp_iso
+ * computes (tp_make is linear in them), without parsing the date again.
+ */
+#define TP_FAST_LEN 24
+static __thread struct {
+	char hour[13], zone[5];
+	int64_t base;
+	bool ok;
+} tp_last;
+
+/* tp_fast_shape - S (TP_FAST_LEN bytes) is of the cached form's shape:
+   its minutes and seconds (0-59 each) into *MS */
+static bool tp_fast_shape(const char *s, int *ms)
+{
+	int mi, sec;
+
+	if (s[13] != ':' || s[16] != ':' || (s[19] != '+' && s[19] != '-') ||
+	    !tp_isdigit(s[14]) || !tp_isdigit(s[15]) || !tp_isdigit(s[17]) ||
+	    !tp_isdigit(s[18]) || !tp_isdigit(s[0]) || !tp_isdigit(s[23]))
+		return false;
+	mi = (s[14] - '0') * 10 + (s[15] - '0');
+	sec = (s[17] - '0') * 10 + (s[18] - '0');
+	if (mi > 59 || sec > 59)
+		return false;
+	*ms = mi * 60 + sec;
+	return true;
+}
+
 /* timeparse_pmta - any PowerMTA timestamp form to Unix time */
 int timeparse_pmta(const char *s, size_t len, int64_t *out)
 {
 	struct tp_cur c;
 	int64_t t;
+	int ms = 0;
+	bool shape;
 
 	if (!s || !out)
 		return -1;
+	shape = len == TP_FAST_LEN && tp_fast_shape(s, &ms);
+	if (shape && tp_last.ok && memcmp(s, tp_last.hour, 13) == 0 &&
+	    memcmp(s + 19, tp_last.zone, 5) == 0) {
+		*out = tp_last.base + ms;
+		return 0;
+	}
 	tp_trim(&c, s, len);
 	if (tp_epoch(&c, &t)) {
 		*out = t;
@@ -237,6 +278,12 @@ int timeparse_pmta(const char *s, size_t len, int64_t *out)
 	}
 	c.i = 0;
 	if (tp_iso(&c, &t)) {
+		if (shape) {
+			memcpy(tp_last.hour, s, 13);
+			memcpy(tp_last.zone, s + 19, 5);
+			tp_last.base = t - ms;
+			tp_last.ok = true;
+		}
 		*out = t;
 		return 0;
 	}

@@ -53,6 +53,23 @@ static const struct {
 	{ "us\x01er@example.com", NULL },
 	{ "user@ex\x7f" "ample.com", NULL },
 	{ "user@[192.0.2.1", NULL },
+	/* longer than 16 bytes: capitals, '@' and high bytes in every
+	   position of the 16-byte steps */
+	{ "Anna.Andersen.Long.Name@Mail.Example-Shop.COM",
+	  "anna.andersen.long.name@mail.example-shop.com" },
+	{ "ABCDEFGHIJKLMNOPQRSTUVWXYZ@EXAMPLE.COM",
+	  "abcdefghijklmnopqrstuvwxyz@example.com" },
+	{ "abcdefghijklmno@p.example", "abcdefghijklmno@p.example" },
+	{ "abcdefghijklmnop@q.example", "abcdefghijklmnop@q.example" },
+	{ "[\\]^_`{|}~ABCDEFG@example.com", NULL },	/* bytes around the capitals */
+	{ "abcdefgh@ijklmnopqrstuvw@example.com", NULL },
+	{ "abcdefghijklmnopqrst@uvwxyz@example.com", NULL },
+	{ "abc@defghijklmnopqrstuvwxyz@example.com", NULL },
+	{ "abcdefghijklmnopqrstu\xc2\x85v@example.com", NULL },
+	{ "abcdefghijklmnopqrstuvwx@mail.b\xc3\xbc" "cher.de",
+	  "abcdefghijklmnopqrstuvwx@mail.xn--bcher-kva.de" },
+	{ "Abcdefghijklmnopqrstu\xc3\x89@example.com",
+	  "abcdefghijklmnopqrstu\xc3\x89@example.com" },
 	/* internationalised domains are kept once, in their ASCII form */
 	{ "hans@b\xc3\xbc" "cher.de", "hans@xn--bcher-kva.de" },
 	{ "Hans@B\xc3\x9c" "CHER.DE", "hans@xn--bcher-kva.de" },
