@@ -489,6 +489,11 @@ static void test_random_inputs(void **state)
 		/* quoted fields closed on their line (the fast path) */
 		"\"a,b\"", "\"x\"\"y\"", "\"j\"unk", ",\"\",", "\"c\"\r\n",
 		"\"\r\"",
+		/* long enough for whole 16-byte steps of the one-pass scan,
+		   with line breaks, commas, quotes and NULs falling anywhere
+		   in them */
+		"0123456789abcdef,", "0123456789,abcdefghij,klmnopqrstu,vw",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ", ",,,,,,,,,,,,,,,,,,,",
 	};
 	struct rng rg = { 12345 };
 	int round;
