@@ -89,6 +89,8 @@ struct ingest_job {
 	bool posted;
 	int inline_rc;			/* the answer of a commit made inline */
 	int64_t cur_ns;			/* when it was posted */
+	uint64_t batch_off;		/* the input's offset the batch
+					   being read starts at */
 	struct ingest_committer *cm;	/* NULL: commits run inline */
 	struct batch *spare;		/* the other batch of a committer */
 };
@@ -338,6 +340,7 @@ static int ingest_batch_post(struct ingest_job *j, bool final)
 	if (!final && ingest_nothing_new(j, &pos))
 		return 0;
 	c->pos = pos;
+	j->batch_off = pos.offset;
 	c->name = j->input.path;
 	c->key = j->input.key;
 	c->rec = j->input.rec;
@@ -374,6 +377,27 @@ static int ingest_batch_now(struct ingest_job *j, bool final)
 	return rc ? rc : ingest_batch_wait(j);
 }
 
+/* the input's last part is cut into smaller batches from this size on */
+#define INGEST_TAIL_MIN (4u << 20)
+
+/* ingest_tail_due - near the end of a file whose size is known: the rest
+   is no larger than what this batch read (at least INGEST_TAIL_MIN), so
+   it is committed now while the rest is read, and the batches shrink
+   towards the end: the commit nothing overlaps, the last one, is small */
+static bool ingest_tail_due(const struct ingest_job *j)
+{
+	struct ingest_pos pos;
+	uint64_t size = j->input.size, from = j->batch_off, read;
+
+	if (!j->cm || size == 0)
+		return false;
+	j->src->ops->position(j->src, &pos);
+	if (pos.offset >= size || pos.offset <= from)
+		return false;
+	read = pos.offset - from;
+	return read >= INGEST_TAIL_MIN && size - pos.offset <= read;
+}
+
 /* ingest_batch_due - is it time to commit?  (batch-interval passed while
    the commit before is still being written: not yet, the batch grows
    until that one is done or batch-records is reached) */
@@ -388,7 +412,8 @@ static bool ingest_batch_due(const struct ingest_job *j)
 		return true;
 	if ((j->rows & 255) != 0)
 		return false;
-	if (ingest_now_ns() - j->batch_ns < cfg->batch_interval_ms * 1000000LL)
+	if (ingest_now_ns() - j->batch_ns < cfg->batch_interval_ms * 1000000LL &&
+	    !ingest_tail_due(j))
 		return false;
 	return !j->posted || !j->cm || !ingest_committer_busy(j->cm);
 }
