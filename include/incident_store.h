@@ -90,6 +90,12 @@ int incident_held_foreach(struct state *st, MDB_txn *txn, uint64_t id,
 /* incident_held_del - drop ADDR's held bounce under ID; 0, -ENOENT */
 int incident_held_del(struct state *st, MDB_txn *txn, uint64_t id,
 		      const char *addr);
+/* incident_held_del_same - drop H's address's held bounce under ID when
+   it is H's record (same source, line and time), not a later hold of the
+   address that replaced it; 0, -ENOENT (none, or another record) or
+   -errno */
+int incident_held_del_same(struct state *st, MDB_txn *txn, uint64_t id,
+			   const struct incident_held *h);
 
 /* incident_held_from_event - a held bounce from EV */
 void incident_held_from_event(struct incident_held *h,

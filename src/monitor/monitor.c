@@ -501,13 +501,12 @@ static void mon_delivered(struct monitor *m, const struct event *ev)
 		held = g_hash_table_lookup(mi->held, &h);
 		if (!held || ev->time < held->reason.time)
 			continue;
+		d.id = mi->inc.id;
+		d.h = *held;
+		g_array_append_val(m->drops, d);
 		g_hash_table_remove(mi->held, &h);
 		mi->inc.dropped++;
 		mi->dirty = true;
-		memset(&d, 0, sizeof(d));
-		d.id = mi->inc.id;
-		g_strlcpy(d.addr, ev->rcpt, sizeof(d.addr));
-		g_array_append_val(m->drops, d);
 	}
 }
 

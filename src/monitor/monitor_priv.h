@@ -29,10 +29,12 @@ struct mon_incident {
 };
 
 /* a held bounce dropped because its address was delivered to while the
-   incident was open (decided in reading order, written at the seal) */
+   incident was open (decided in reading order, written at the seal: only
+   that record goes, not a hold of the address read after the delivery in
+   the same batch, which the store has by then) */
 struct mon_drop {
 	uint64_t id;
-	char addr[ADDR_MAX + 1];
+	struct incident_held h;	/* the held bounce dropped */
 };
 
 struct monitor {

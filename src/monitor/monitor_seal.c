@@ -254,12 +254,16 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 		if (rc)
 			return rc;
 	}
-	/* before the incidents: a drop and a close in one seal */
+	/* before the incidents: a drop and a close in one seal.  The batch's
+	   holds are stored by now; a drop takes the record it dropped only:
+	   a hold of the address read after the delivery replaced it, and
+	   stays held as in the monitor (else the batch's end would decide
+	   whether that bounce is ever applied) */
 	for (i = 0; i < s->drops->len && rc == 0; i++) {
 		const struct mon_drop *d =
 			&g_array_index(s->drops, struct mon_drop, i);
 
-		rc = incident_held_del(st, txn, d->id, d->addr);
+		rc = incident_held_del_same(st, txn, d->id, &d->h);
 		if (rc == -ENOENT)
 			rc = 0;
 	}

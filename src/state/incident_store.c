@@ -341,6 +341,34 @@ int incident_held_del(struct state *st, MDB_txn *txn, uint64_t id,
 	return state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
 }
 
+int incident_held_del_same(struct state *st, MDB_txn *txn, uint64_t id,
+			   const struct incident_held *h)
+{
+	uint8_t key[8 + ADDR_MAX];
+	struct incident_held was;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = state_dbi(st, "held", &dbi);
+	if (rc)
+		return rc;
+	k.mv_size = is_held_key(key, id, h->addr);
+	k.mv_data = key;
+	if (!k.mv_size)
+		return -EINVAL;
+	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
+	if (rc)
+		return rc;
+	/* one that does not decode is no record of ours to keep */
+	if (incident_held_decode(v.mv_data, v.mv_size, &was) == 0 &&
+	    (was.reason.time != h->reason.time ||
+	     was.reason.line != h->reason.line ||
+	     strcmp(was.reason.source, h->reason.source) != 0))
+		return -ENOENT;
+	return state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
+}
+
 void incident_held_from_event(struct incident_held *h,
 			      const struct event *ev)
 {

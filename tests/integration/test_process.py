@@ -50,7 +50,8 @@ import unittest
 
 from harness import (BouncedTestCase, SAMPLES, DATA, SAMPLE_HEADER,
                      SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_DATAERR,
-                     EX_NOINPUT, EX_CONFIG, counts, sanitized, summaries)
+                     EX_NOINPUT, EX_CONFIG, ACCT_HEADER, COUNT_KEYS, acct_rec,
+                     counts, sanitized, summaries)
 
 # the summary of each sample taken alone into a fresh state
 HEADER_COUNTS = counts(records=30, hard=5, soft=10, escalated=1, complaints=1,
@@ -339,6 +340,59 @@ class TestSamples(BouncedTestCase):
             self.assertEqual(show['status'], 'complained')
         self.assertEqual(shows[0], [('dry-run', 'complaint', 'dry-run')])
         self.assertEqual(shows[1], shows[0])
+
+    def test_held_bounces_do_not_depend_on_batches(self):
+        """an incident holds bob's hard bounce, a delivery to bob drops
+        it, a second hard bounce of bob is held, and the incident closes
+        two quiet hours later: the second is applied then, whatever the
+        batches (one for all; the first hold, the delivery and the second
+        hold in one, the close in the next; the first hold in one batch,
+        the delivery and the second hold in the next; one record each):
+        the same counts, records and incident"""
+        def rec(t, hms, rcpt, st='', diag='', cat=''):
+            return acct_rec(t, '2026-11-04 %s+0000' % hms,
+                            'news@bounces.example.com', rcpt, st, diag, cat,
+                            'job-1')
+
+        hard = ('5.1.1', 'smtp;550 5.1.1 user unknown', 'bad-mailbox')
+        text = ACCT_HEADER + ''.join(
+            rec('b', '10:00:%02d' % i, 'u%d@example.org' % i, '5.7.1',
+                'smtp;550 5.7.1 blocked by policy', 'policy-related')
+            for i in range(10))                                # 1-10
+        text += (rec('b', '10:05:00', 'bob@example.org', *hard) +  # 11
+                 rec('d', '10:05:30', 'carol@example.net') +
+                 rec('d', '10:06:00', 'bob@example.org') +        # 13
+                 rec('b', '10:07:00', 'bob@example.org', *hard) +  # 14
+                 rec('d', '10:08:00', 'carol@example.net') +
+                 rec('d', '10:09:00', 'carol@example.net') +
+                 rec('d', '13:00:00', 'dave@example.org'))        # 17
+        path = self.write_file('acct.csv', text)
+        runs = []
+        for n in (1000, 16, 4, 1):
+            self.state = os.path.join(self.dir, 'state-%d' % n)
+            self.write_config(bounced={'batch-records': n})
+            summary = self.process_summary(path)
+            show = self.show('bob@example.org')
+            runs.append((n, {
+                'summary': {k: summary[k] for k in COUNT_KEYS},
+                'records': self.records(),
+                'bob': (show['counts'], [(a['provider'], a['op'],
+                                          a['state'])
+                                         for a in show['actions']]),
+                'incidents': self.ctl_json('incidents'),
+            }))
+        first = runs[0][1]
+        self.assertEqual(first['summary'],
+                         counts(records=17, hard=1, soft=10, deliveries=5))
+        bob = first['records']['bob@example.org']
+        self.assertEqual((bob['status'], bob['reason']['line']), ('hard', 15))
+        self.assertEqual([(i['state'], i['held'], i['applied'], i['dropped'])
+                          for i in first['incidents']],
+                         [('closed', 2, 1, 1)])
+        for n, run in runs[1:]:
+            for k in first:
+                self.assertEqual(run[k], first[k],
+                                 '%s with batch-records %d' % (k, n))
 
     def test_appended_file_resumes_at_offset(self):
         path = self.write_file('acct.csv',

@@ -1,8 +1,9 @@
 /*
  * test_incident_store.c - incidents and held bounces in LMDB: ids taken
  * in order, a record read back field by field, samples kept distinct and
- * cut, held bounces listed per incident only and dropped one by one, and
- * the codecs refusing truncated or foreign bytes.
+ * cut, held bounces listed per incident only and dropped one by one (a
+ * drop of one record leaving a later hold of its address), and the codecs
+ * refusing truncated or foreign bytes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -179,6 +180,58 @@ static void test_held(void **state)
 	state_abort(txn);
 }
 
+/* a drop names the record it drops: a later hold of the address, which
+   replaced that record, stays */
+static void test_held_del_same(void **state)
+{
+	struct tstate *t = *state;
+	struct event ev;
+	struct incident_held first, second;
+	struct seen s;
+	MDB_txn *txn;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_BOUNCE;
+	ev.klass = CLASS_HARD;
+	ev.rcpt = "bob@example.org";
+	ev.dsn_status = "5.7.1";
+	ev.source = "acct.csv";
+	ev.time = 1767225600;
+	ev.line = 11;
+	incident_held_from_event(&first, &ev);
+	ev.time += 120;
+	ev.line = 14;
+	incident_held_from_event(&second, &ev);
+
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(incident_held_del_same(t->st, txn, 5, &first),
+			 -ENOENT);
+	assert_int_equal(incident_hold(t->st, txn, 5, &first), 0);
+	assert_int_equal(incident_hold(t->st, txn, 5, &second), 0);
+	/* the first is gone already: the second stays */
+	assert_int_equal(incident_held_del_same(t->st, txn, 5, &first),
+			 -ENOENT);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(incident_held_foreach(t->st, txn, 5, held_cb, &s), 0);
+	assert_int_equal(s.n, 1);
+	/* the same line and time of another file is another record */
+	strcpy(second.reason.source, "other.csv");
+	assert_int_equal(incident_held_del_same(t->st, txn, 5, &second),
+			 -ENOENT);
+	strcpy(second.reason.source, "acct.csv");
+	/* another incident's hold of the address is not this one's */
+	assert_int_equal(incident_held_del_same(t->st, txn, 6, &second),
+			 -ENOENT);
+	assert_int_equal(incident_held_del_same(t->st, txn, 5, &second), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(incident_held_foreach(t->st, txn, 5, held_cb, &s), 0);
+	assert_int_equal(s.n, 0);
+	second.addr[0] = '\0';
+	assert_int_equal(incident_held_del_same(t->st, txn, 5, &second),
+			 -EINVAL);
+	state_abort(txn);
+}
+
 static void test_codecs(void **state)
 {
 	struct incident a, got;
@@ -223,6 +276,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_incidents, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_del_same, setup,
+						teardown),
 		cmocka_unit_test(test_codecs),
 	};
 
