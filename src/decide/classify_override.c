@@ -171,8 +171,9 @@ static void co_lower(const char *s, char *out)
 {
 	size_t i;
 
+	/* as g_ascii_tolower, inline: it runs for every bounce's text */
 	for (i = 0; s && s[i] && i + 1 < CO_TEXT_MAX; i++)
-		out[i] = g_ascii_tolower(s[i]);
+		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
 	out[i] = '\0';
 }
 
