@@ -425,13 +425,61 @@ static enum csv_result csv_row_out(struct csv_reader *r, struct csv_row *row,
  * an unquoted one at a comma; a CR before the line break belongs to it.
  * 1 row/bad in *RES.
  */
+/* the commas of a line of at most CSV_COMMAS_MAX bytes, one bit each:
+   a quoted record's fields are found without a memchr call per field */
+#define CSV_COMMAS_MAX 4096
+
+/* csv_commas - the comma bits of P[0..L) into M (L <= CSV_COMMAS_MAX) */
+static void csv_commas(const char *p, size_t L, uint64_t *m)
+{
+	size_t i = 0;
+
+	memset(m, 0, ((L + 63) / 64) * sizeof(*m));
+#if defined(__SSE2__)
+	for (; i + 16 <= L; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		uint64_t b = (uint64_t)(unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+
+		/* i is a multiple of 16: the 16 bits stay in one word */
+		m[i / 64] |= b << (i % 64);
+	}
+#endif
+	for (; i < L; i++)
+		if (p[i] == ',')
+			m[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+/* csv_next_comma - the first comma of P[FROM..L) (M: csv_commas), or
+   NULL; as memchr(P + FROM, ',', L - FROM) */
+static const char *csv_next_comma(const char *p, size_t L, const uint64_t *m,
+				  size_t from)
+{
+	size_t k = from / 64, words = (L + 63) / 64;
+	uint64_t w;
+
+	if (from >= L)
+		return NULL;
+	w = m[k] & (~(uint64_t)0 << (from % 64));
+	while (!w) {
+		if (++k >= words)
+			return NULL;
+		w = m[k];
+	}
+	return p + k * 64 + (size_t)__builtin_ctzll(w);
+}
+
 static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
 			   enum csv_result *res, char *p, size_t L)
 {
 	uint64_t line = r->lines + 1;
 	size_t s = 0, nf = 0, fe, k, from;
 	const char *q, *c;
+	uint64_t commas[CSV_COMMAS_MAX / 64];
+	bool bits = L <= CSV_COMMAS_MAX;
 
+	if (bits)
+		csv_commas(p, L, commas);
 	for (;;) {
 		if (p[s] == '"') {
 			for (from = s + 1;; from = (size_t)(q - p) + 2) {
@@ -441,10 +489,12 @@ static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
 				if ((size_t)(q - p) + 1 >= L || q[1] != '"')
 					break;		/* the closing quote */
 			}
-			c = memchr(q + 1, ',', L - (size_t)(q + 1 - p));
+			from = (size_t)(q + 1 - p);
 		} else {
-			c = memchr(p + s, ',', L - s);
+			from = s;
 		}
+		c = bits ? csv_next_comma(p, L, commas, from) :
+			   memchr(p + from, ',', L - from);
 		fe = c ? (size_t)(c - p) : L;
 		if (!c && fe > s && p[fe - 1] == '\r')
 			fe--;
