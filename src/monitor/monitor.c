@@ -125,6 +125,7 @@ void monitor_free(struct monitor *m)
 	if (m->open)
 		g_ptr_array_free(m->open, TRUE);
 	monitor_seal_free(m->cur);
+	monitor_seal_free(m->spare);
 	if (m->drops)
 		g_array_free(m->drops, TRUE);
 	if (m->released)
