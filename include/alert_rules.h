@@ -91,6 +91,16 @@ double alert_rate(const struct alert_rule *rule, const struct alert_counts *c,
 bool alert_judge(const struct alert_rule *rule, const struct alert_counts *c,
 		 bool raised);
 
+/*
+ * alert_next_deliveries - for counts C just judged RAISED by alert_judge,
+ * the deliveries (C's deliveries grown) below which alert_judge gives
+ * RAISED again as long as only deliveries are added: the volume reaching
+ * the rule's minimum may raise, the rate falling under the clearing line
+ * may clear, nothing else can change.  At or above it, judge again.
+ */
+uint64_t alert_next_deliveries(const struct alert_rule *rule,
+			       const struct alert_counts *c, bool raised);
+
 const char *alert_metric_name(enum alert_metric m);
 const char *alert_dimension_name(enum alert_dimension d);
 /* alert_dimension_parse - "campaign" ... -> the dimension, or -1 */

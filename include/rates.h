@@ -7,7 +7,11 @@
  * Each name of a dimension keeps a ring of per-minute counts (the last
  * RATES_MINUTES minutes) and a ring of per-hour counts (the last hours up
  * to the longest rule), and a running sum per rule window, so that a
- * record costs a table lookup and a few additions per dimension.  A rule
+ * record costs a table lookup and a few additions per dimension, and a
+ * delivery in a name's newest minute (most records) judges only the rules
+ * whose verdict it may change: after each judge the name keeps, per rule,
+ * the deliveries from which deliveries alone could raise it (the volume
+ * reaching the minimum) or clear it (alert_next_deliveries).  A rule
  * over an hour or less is judged on minutes; a longer one on whole hours,
  * the current one included (a 24h rule sums between 23 and 24 hours).
  *

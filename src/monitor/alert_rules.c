@@ -169,30 +169,38 @@ int alert_rules_parse(const char *spec, struct alert_rule *rules, size_t *n,
 	return rc;
 }
 
-double alert_rate(const struct alert_rule *rule, const struct alert_counts *c,
-		  uint64_t *volume)
+/* ar_parts - RULE's numerator and denominator of C */
+static void ar_parts(const struct alert_rule *rule,
+		     const struct alert_counts *c, uint64_t *num, uint64_t *den)
 {
 	uint64_t attempts = c->deliveries + c->hard + c->soft;
-	uint64_t num, den;
 
 	switch (rule->metric) {
 	case ALERT_COMPLAINT_RATE:
-		num = c->complaints;
-		den = c->deliveries;
+		*num = c->complaints;
+		*den = c->deliveries;
 		break;
 	case ALERT_BOUNCE_RATE:
-		num = c->hard;
-		den = attempts;
+		*num = c->hard;
+		*den = attempts;
 		break;
 	case ALERT_SOFT_RATE:
-		num = c->soft;
-		den = attempts;
+		*num = c->soft;
+		*den = attempts;
 		break;
 	default:
-		num = c->sender;
-		den = attempts;
+		*num = c->sender;
+		*den = attempts;
 		break;
 	}
+}
+
+double alert_rate(const struct alert_rule *rule, const struct alert_counts *c,
+		  uint64_t *volume)
+{
+	uint64_t num, den;
+
+	ar_parts(rule, c, &num, &den);
 	if (volume)
 		*volume = den;
 	return den ? (double)num / (double)den : 0.0;
@@ -211,4 +219,29 @@ bool alert_judge(const struct alert_rule *rule, const struct alert_counts *c,
 	if (!raised)
 		return over;
 	return rate >= rule->threshold * ALERT_CLEAR_FRACTION;
+}
+
+uint64_t alert_next_deliveries(const struct alert_rule *rule,
+			       const struct alert_counts *c, bool raised)
+{
+	uint64_t volume, num, base, least, den;
+	double est;
+
+	ar_parts(rule, c, &num, &volume);
+	/* the part of the volume that deliveries do not make */
+	base = volume - c->deliveries;
+	if (!raised) {
+		/* the rate only falls as deliveries come: it can rise only
+		   when the volume reaches the minimum */
+		least = rule->min_volume ? rule->min_volume : 1;
+		return volume >= least ? UINT64_MAX : least - base;
+	}
+	/* up: cleared once the rate falls below the clearing line, at a
+	   volume of about NUM / line; judged from a little before it */
+	est = (double)num / (rule->threshold * ALERT_CLEAR_FRACTION);
+	if (!(est < 4e18))
+		return UINT64_MAX;
+	est = est * (1.0 - 1e-9) - 2.0;
+	den = est > (double)(volume + 1) ? (uint64_t)est : volume + 1;
+	return den - base;
 }

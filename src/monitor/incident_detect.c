@@ -43,6 +43,8 @@ struct id_pair {
 	int64_t last_sb;	/* newest sender-side bounce */
 	GQueue buckets;		/* struct id_bucket *, oldest first */
 	GHashTable *rcpts;	/* uint64 hash -> int64 time (g_int64) */
+	int64_t rcpts_low;	/* no time of RCPTS is older (a prune that
+				   would remove nothing is not walked) */
 	bool open;
 	int64_t first_time, open_time;
 	uint32_t recipients;
@@ -147,6 +149,7 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 	p->dest = p->src_dest + ls + 1;
 	p->clock = INT64_MIN / 2;
 	p->last_sb = INT64_MIN / 2;
+	p->rcpts_low = INT64_MAX;
 	g_queue_init(&p->buckets);
 	g_hash_table_insert(d->pairs, p->key, p);
 	return p;
@@ -162,12 +165,15 @@ static void id_prune(struct id_pair *p, int64_t from)
 	while ((b = g_queue_peek_head(&p->buckets)) != NULL &&
 	       (b->minute + 1) * ID_MINUTE <= from)
 		g_free(g_queue_pop_head(&p->buckets));
-	if (!p->rcpts)
+	if (!p->rcpts || p->rcpts_low >= from)
 		return;
+	p->rcpts_low = INT64_MAX;
 	g_hash_table_iter_init(&it, p->rcpts);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		if (*(int64_t *)v < from)
 			g_hash_table_iter_remove(&it);
+		else if (*(int64_t *)v < p->rcpts_low)
+			p->rcpts_low = *(int64_t *)v;
 }
 
 /* id_counts - the sums of P's buckets */
@@ -370,6 +376,8 @@ void incident_detect_feed(struct incident_detect *d,
 			*k = (int64_t)in->rcpt_hash;
 			*v = t;
 			g_hash_table_insert(p->rcpts, k, v);
+			if (t < p->rcpts_low)
+				p->rcpts_low = t;
 		}
 		if (p->open)
 			p->bounces++;
@@ -647,6 +655,8 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 			*k = (int64_t)id_get(&r, 8);
 			*v = (int64_t)id_get(&r, 8);
 			g_hash_table_insert(p->rcpts, k, v);
+			if (*v < p->rcpts_low)
+				p->rcpts_low = *v;
 		}
 	}
 	if (r.bad || r.pos != r.len) {

@@ -125,6 +125,7 @@ void monitor_free(struct monitor *m)
 	if (m->open)
 		g_ptr_array_free(m->open, TRUE);
 	monitor_seal_free(m->cur);
+	monitor_seal_free(m->spare);
 	if (m->drops)
 		g_array_free(m->drops, TRUE);
 	if (m->released)
@@ -564,7 +565,10 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		in.what = !bounce ? INCIDENT_DELIVERY :
 			  sender ? INCIDENT_SENDER_BOUNCE :
 				   INCIDENT_OTHER_BOUNCE;
-		in.rcpt_hash = mon_hash64(ev->rcpt);
+		/* the detector keeps the recipients of sender-side bounces
+		   only */
+		in.rcpt_hash = in.what == INCIDENT_SENDER_BOUNCE ?
+				       mon_hash64(ev->rcpt) : 0;
 		incident_detect_feed(m->detect, &in, mon_transition, &f);
 	}
 	if (!bounce)

@@ -60,6 +60,7 @@ struct monitor {
 	uint64_t gen;		/* incidents opened or closed this run */
 	int64_t now;		/* the newest record time */
 	struct monitor_seal *cur; /* monitor_commit's, until committed */
+	struct monitor_seal *spare;	/* the last one done, to be reused */
 	GArray *drops;		/* struct mon_drop since the last seal */
 	GArray *released;	/* struct monitor_release of the last feed */
 	struct state *st;

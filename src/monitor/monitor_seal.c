@@ -11,7 +11,8 @@
  * monitor_seal_in_incident); the reading thread tells the hooks once the
  * batch is committed (monitor_seal_done).  A seal can be written again
  * after an aborted try (a full map): what it writes is made from its
- * copies every time.
+ * copies every time.  The seal of a batch that is done is kept, emptied,
+ * for the next one, so that its arrays keep their room.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -77,8 +78,12 @@ static void seal_index(struct monitor_seal *s)
 	char key[16 + INCIDENT_KEY_MAX];
 	guint i;
 
-	s->by_pair = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   (GDestroyNotify)g_array_unref);
+	if (s->by_pair)
+		g_hash_table_remove_all(s->by_pair);
+	else
+		s->by_pair = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free,
+						   (GDestroyNotify)g_array_unref);
 	for (i = 0; i < s->spans->len; i++) {
 		const struct seal_span *sp =
 			&g_array_index(s->spans, struct seal_span, i);
@@ -94,17 +99,43 @@ static void seal_index(struct monitor_seal *s)
 	}
 }
 
-struct monitor_seal *monitor_seal(struct monitor *m)
+/* seal_take - the seal kept from the last batch, emptied, or a new one
+   (its arrays keep their room: a batch's deltas fault no new pages) */
+static struct monitor_seal *seal_take(struct monitor *m)
 {
-	struct monitor_seal *s = g_new0(struct monitor_seal, 1);
-	guint i;
+	struct monitor_seal *s = m->spare;
 
+	if (s) {
+		m->spare = NULL;
+		g_array_set_size(s->deltas, 0);
+		g_array_set_size(s->trans, 0);
+		g_string_chunk_clear(s->names);
+		g_array_set_size(s->incs, 0);
+		g_array_set_size(s->spans, 0);
+		if (s->windows) {
+			g_byte_array_free(s->windows, TRUE);
+			s->windows = NULL;
+		}
+		g_array_set_size(s->drops, 0);
+		return s;
+	}
+	s = g_new0(struct monitor_seal, 1);
 	s->m = m;
 	s->deltas = g_array_new(FALSE, FALSE, sizeof(struct rates_delta));
 	s->trans = g_array_new(FALSE, FALSE, sizeof(struct rates_transition));
 	s->names = g_string_chunk_new(4096);
 	s->incs = g_array_new(FALSE, FALSE, sizeof(struct seal_inc));
 	s->spans = g_array_new(FALSE, FALSE, sizeof(struct seal_span));
+	s->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
+	return s;
+}
+
+struct monitor_seal *monitor_seal(struct monitor *m)
+{
+	struct monitor_seal *s = seal_take(m);
+	GArray *drops;
+	guint i;
+
 	if (m->rates)
 		seal_rates(s, m->rates);
 	for (i = 0; i < m->incidents->len; i++) {
@@ -138,8 +169,11 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 	}
 	seal_index(s);
 	s->next_id = m->next_id;
+	/* the drops fed since the last seal change places with the seal's
+	   emptied array */
+	drops = s->drops;
 	s->drops = m->drops;
-	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
+	m->drops = drops;
 	if (m->detect && incident_detect_dirty(m->detect)) {
 		s->windows = g_byte_array_new();
 		incident_detect_save(m->detect, s->windows);
@@ -395,6 +429,11 @@ void monitor_seal_done(struct monitor *m, struct monitor_seal *s,
 		if (keep < m->incidents->len)
 			g_ptr_array_remove_range(m->incidents, keep,
 						 m->incidents->len - keep);
+	}
+	/* kept for the next batch's seal */
+	if (!m->spare && s->m == m) {
+		m->spare = s;
+		return;
 	}
 	monitor_seal_free(s);
 }

@@ -49,8 +49,12 @@ static inline uint64_t name_cache_hash(const char *s, size_t n)
 		n -= 8;
 	}
 	if (n) {
+		/* the last bytes gathered in a register: a copy through
+		   memory would be read back before its bytes were written
+		   (a stall of the store-to-load forwarding) */
 		w = 0;
-		memcpy(&w, s, n);
+		while (n--)
+			w = (w << 8) | (unsigned char)s[n];
 		h = (h ^ w) * 0x94D049BB133111EBULL;
 	}
 	h ^= h >> 32;

@@ -46,6 +46,12 @@ struct rates_name {
 	int64_t min_head;	/* minute of the newest minute slot, 0: none */
 	int64_t hour_head;
 	uint64_t raised;	/* a bit per rule */
+	/* the verdicts of the last judge hold for every delivery added in
+	   the same minute and hour until the deliveries of a rule's window
+	   reach its NEXT (the j-th rule of the dimension); FRESH: judged
+	   since the sums last changed otherwise */
+	bool fresh;
+	uint64_t *next;
 	size_t pend;		/* 1 + index of its latest pending delta */
 	uint32_t causes[2][RATES_NCAUSES];	/* by hour parity */
 	int64_t cause_hour[2];
@@ -157,7 +163,10 @@ static struct rates_name *rn_new(struct rates *r, enum alert_dimension dim,
 	size_t hsz = (size_t)r->hours * sizeof(uint32_t[RATES_COUNTERS]);
 	size_t ssz = (r->nwin[dim] ? r->nwin[dim] : 1) *
 		     sizeof(uint64_t[RATES_COUNTERS]);
-	char *block = g_malloc0(sizeof(struct rates_name) + msz + hsz + ssz);
+	size_t xsz = (r->ndim_rules[dim] ? r->ndim_rules[dim] : 1) *
+		     sizeof(uint64_t);
+	char *block = g_malloc0(sizeof(struct rates_name) + msz + hsz + ssz +
+				xsz);
 	struct rates_name *n = (struct rates_name *)block;
 
 	g_strlcpy(n->name, clean, sizeof(n->name));
@@ -166,6 +175,7 @@ static struct rates_name *rn_new(struct rates *r, enum alert_dimension dim,
 	n->mring = (void *)(block + sizeof(*n));
 	n->hring = (void *)(block + sizeof(*n) + msz);
 	n->sums = (void *)(block + sizeof(*n) + msz + hsz);
+	n->next = (void *)(block + sizeof(*n) + msz + hsz + ssz);
 	return n;
 }
 
@@ -194,6 +204,7 @@ static void rn_ring_advance(struct rates *r, struct rates_name *n, bool hour,
 
 	if (to <= *head)
 		return;
+	n->fresh = false;
 	if (to - *head >= slots) {
 		memset(ring, 0, (size_t)slots * sizeof(*ring));
 		for (w = 0; w < r->nwin[n->dim]; w++)
@@ -217,6 +228,7 @@ static void rn_ring_advance(struct rates *r, struct rates_name *n, bool hour,
 static void rn_advance(struct rates *r, struct rates_name *n, int64_t minute)
 {
 	if (n->min_head == 0) {
+		n->fresh = false;
 		n->min_head = minute;
 		n->hour_head = minute / 60;
 		return;
@@ -236,6 +248,7 @@ static void rn_ring_add(struct rates *r, struct rates_name *n, bool hour,
 	size_t w;
 	int i;
 
+	n->fresh = false;
 	if (at > head || at <= head - slots)
 		return;
 	for (i = 0; i < RATES_COUNTERS; i++)
@@ -297,6 +310,37 @@ static void rn_causes(const struct rates_name *n,
 	}
 }
 
+/* rn_judge_rule - judge the J-th rule of N's dimension; a change is a
+   transition at TIME, WHERE:LINE */
+static void rn_judge_rule(struct rates *r, struct rates_name *n, size_t j,
+			  int64_t time, const char *where, uint64_t line)
+{
+	size_t i = r->dim_rules[n->dim][j];
+	const struct alert_rule *rule = &r->rules[i];
+	struct alert_counts c;
+	bool was = (n->raised >> i) & 1, up;
+	struct rates_transition t;
+
+	rn_counts(n->sums[r->rule_win[i]], &c);
+	up = alert_judge(rule, &c, was);
+	n->next[j] = alert_next_deliveries(rule, &c, up);
+	if (up == was)
+		return;
+	n->raised ^= (uint64_t)1 << i;
+	memset(&t, 0, sizeof(t));
+	t.raised = up;
+	t.rule = i;
+	t.dim = n->dim;
+	g_strlcpy(t.name, n->name, sizeof(t.name));
+	t.rate = alert_rate(rule, &c, &t.volume);
+	t.counts = c;
+	t.time = time;
+	g_strlcpy(t.where, where ? where : "", sizeof(t.where));
+	t.line = line;
+	rn_causes(n, &t);
+	g_array_append_val(r->trans, t);
+}
+
 /* rn_judge - judge the rules of N's dimension; a change is a transition
    at TIME, WHERE:LINE */
 static void rn_judge(struct rates *r, struct rates_name *n, int64_t time,
@@ -304,31 +348,40 @@ static void rn_judge(struct rates *r, struct rates_name *n, int64_t time,
 {
 	size_t j;
 
-	for (j = 0; j < r->ndim_rules[n->dim]; j++) {
-		size_t i = r->dim_rules[n->dim][j];
-		const struct alert_rule *rule = &r->rules[i];
-		struct alert_counts c;
-		bool was = (n->raised >> i) & 1, up;
-		struct rates_transition t;
+	for (j = 0; j < r->ndim_rules[n->dim]; j++)
+		rn_judge_rule(r, n, j, time, where, line);
+	n->fresh = true;
+}
 
-		rn_counts(n->sums[r->rule_win[i]], &c);
-		up = alert_judge(rule, &c, was);
-		if (up == was)
-			continue;
-		n->raised ^= (uint64_t)1 << i;
-		memset(&t, 0, sizeof(t));
-		t.raised = up;
-		t.rule = i;
-		t.dim = n->dim;
-		g_strlcpy(t.name, n->name, sizeof(t.name));
-		t.rate = alert_rate(rule, &c, &t.volume);
-		t.counts = c;
-		t.time = time;
-		g_strlcpy(t.where, where ? where : "", sizeof(t.where));
-		t.line = line;
-		rn_causes(n, &t);
-		g_array_append_val(r->trans, t);
-	}
+/* rn_delivery_fast - a delivery of N's newest minute and hour, judged
+   since: added to the slots, the sums and the pending delta, and only
+   the rules whose verdict it may change judged (rn_judge_rule says from
+   which deliveries on); false when it has to take the full way */
+static bool rn_delivery_fast(struct rates *r, struct rates_name *n,
+			     int64_t minute, int64_t hour,
+			     const struct rates_record *rec)
+{
+	struct rates_delta *d;
+	size_t w, j;
+
+	if (!n->fresh || minute != n->min_head || hour != n->hour_head ||
+	    !n->pend)
+		return false;
+	d = &g_array_index(r->pending, struct rates_delta, n->pend - 1);
+	if (d->minute != minute || d->name != n->name)
+		return false;
+	/* every window holds the newest minute and hour */
+	n->mring[rn_mod(minute, RATES_MINUTES)][RATES_C_DELIVERIES]++;
+	n->hring[rn_mod(hour, r->hours)][RATES_C_DELIVERIES]++;
+	for (w = 0; w < r->nwin[n->dim]; w++)
+		n->sums[w][RATES_C_DELIVERIES]++;
+	d->c[RATES_C_DELIVERIES]++;
+	for (j = 0; j < r->ndim_rules[n->dim]; j++)
+		if (n->sums[r->rule_win[r->dim_rules[n->dim][j]]]
+			   [RATES_C_DELIVERIES] >= n->next[j])
+			rn_judge_rule(r, n, j, rec->time, rec->where,
+				      rec->line);
+	return true;
 }
 
 /* rates_set_now - T is the latest time seen; a new day resets the
@@ -472,6 +525,9 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 		n = rn_get(r, (enum alert_dimension)d, rec->names[d], day,
 			   false);
 		if (!n)
+			continue;
+		if (rec->what == RATES_DELIVERY &&
+		    rn_delivery_fast(r, n, minute, hour, rec))
 			continue;
 		rn_advance(r, n, minute);
 		rn_ring_add(r, n, false, n->mring, RATES_MINUTES, n->min_head,
@@ -694,6 +750,8 @@ void rates_restore_alert(struct rates *r, size_t rule, const char *name)
 	if (!n)
 		n = rn_restore_get(r, r->rules[rule].dim, name,
 				   r->now > 0 ? r->now : 1);
-	if (n)
+	if (n) {
 		n->raised |= (uint64_t)1 << rule;
+		n->fresh = false;
+	}
 }

@@ -58,7 +58,8 @@ static int rs_add(MDB_cursor *cur, const uint8_t *key, size_t klen,
 					      found ? MDB_CURRENT : 0));
 }
 
-/* the buckets one flush adds to, merged first: an open-addressing table
+/* the hour and day buckets one flush adds to, merged first (the minute
+   buckets are the deltas themselves): an open-addressing table
    (no allocation per bucket) keyed by granularity, dimension, start and
    the name's pointer (the deltas of a flush name each name through one
    pointer, interned; two pointers to the same bytes would only make two
@@ -276,8 +277,12 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 	rc = state_dbi(st, "rates", &dbi);
 	if (rc)
 		goto out;
-	/* about one bucket a delta (minutes), and room to spare */
-	if (!rs_grow(&t, n + n / 2)) {
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		goto out;
+	/* hours and days merged first (a name's deltas of one flush share a
+	   few of them): about one bucket per name and hour, and room */
+	if (!rs_grow(&t, n / 16)) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -285,9 +290,22 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 		int64_t start = d[i].minute * 60;
 		bool ok = true;
 
-		if (start >= now - RATES_KEEP_MINUTES)
-			ok = rs_merge(&t, 'm', &d[i], start);
-		if (ok && start >= now - RATES_KEEP_HOURS)
+		/* a delta is one name's minute (two only for a record out
+		   of order): added as it is, in the order of the deltas */
+		if (start >= now - RATES_KEEP_MINUTES) {
+			uint8_t key[RS_KEY_MAX];
+			uint64_t c[RATES_COUNTERS];
+			size_t klen = rs_key(key, 'm', d[i].dim, start,
+					     d[i].name);
+			int j;
+
+			for (j = 0; j < RATES_COUNTERS; j++)
+				c[j] = d[i].c[j];
+			rc = rs_add(cur, key, klen, c);
+			if (rc)
+				goto out;
+		}
+		if (start >= now - RATES_KEEP_HOURS)
 			ok = rs_merge(&t, 'h', &d[i], start - start % 3600);
 		if (ok && start >= now - RATES_KEEP_DAYS)
 			ok = rs_merge(&t, 'd', &d[i], start - start % 86400);
@@ -296,9 +314,6 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 			goto out;
 		}
 	}
-	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
-	if (rc)
-		goto out;
 	for (i = 0; rc == 0 && i < t.cap; i++) {
 		const struct rs_bucket *e = &t.b[i];
 		uint8_t key[RS_KEY_MAX];
@@ -311,6 +326,7 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 		rc = rs_add(cur, key, klen, e->c);
 	}
 	mdb_cursor_close(cur);
+	cur = NULL;
 	if (rc == 0)
 		rc = rs_alerts_put(st, txn, f->rules, f->nrules, f->t, f->nt);
 	if (rc == 0 && now > 0) {
@@ -319,6 +335,8 @@ int rates_store_flush_parts(struct state *st, MDB_txn *txn,
 			rc = rs_prune(st, txn, dbi, now);
 	}
 out:
+	if (cur)
+		mdb_cursor_close(cur);
 	g_free(t.b);
 	return rc;
 }

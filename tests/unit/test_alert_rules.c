@@ -1,7 +1,8 @@
 /*
  * test_alert_rules.c - [alerts] rules: the default set, a custom set,
  * each refusal naming what is wrong, the rates of each metric, and the
- * raise / keep / clear decision with its volume floor and hysteresis.
+ * raise / keep / clear decision with its volume floor and hysteresis,
+ * and the deliveries below which deliveries alone cannot change it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -169,6 +170,67 @@ static void test_judge(void **state)
 	assert_false(alert_judge(r, &c, false));
 }
 
+/* every verdict below alert_next_deliveries' answer is the same, for
+   each metric, up or not, around the volume floor and the clearing line */
+static void test_next_deliveries(void **state)
+{
+	static const char *specs[] = {
+		"bounce-rate > 5% over 1h per campaign min 500",
+		"complaint-rate > 0.1% over 24h per destination min 1000",
+		"soft-rate >= 10% over 10m per source",
+		"sender-rate > 20% over 1h per source min 200",
+		"bounce-rate > 0.7% over 1h per campaign min 3",
+	};
+	size_t si;
+
+	(void)state;
+	for (si = 0; si < sizeof(specs) / sizeof(specs[0]); si++) {
+		struct alert_rule r[1];
+		size_t n = 0;
+		uint64_t num, base;
+		char err[256];
+
+		assert_int_equal(alert_rules_parse(specs[si], r, &n, err,
+						   sizeof(err)), 0);
+		for (num = 0; num < 60; num += 3) {
+			for (base = 0; base < 1500; base += 37) {
+				struct alert_counts c = { 0, 0, 0, 0, 0 };
+				uint64_t next, k;
+				bool up;
+
+				/* NUM of the metric's kind, BASE deliveries */
+				c.deliveries = base;
+				c.hard = c.soft = c.sender = c.complaints =
+					num;
+				up = alert_judge(&r[0], &c, num % 2 == 0);
+				next = alert_next_deliveries(&r[0], &c, up);
+				assert_true(next > c.deliveries);
+				for (k = c.deliveries + 1;
+				     k < next && k < 20000; k++) {
+					struct alert_counts x = c;
+
+					x.deliveries = k;
+					assert_int_equal(
+						alert_judge(&r[0], &x, up), up);
+				}
+				/* an alert up: not far before it clears */
+				if (up && next < 20000) {
+					bool changed = false;
+
+					for (k = next; k < next + 8; k++) {
+						struct alert_counts x = c;
+
+						x.deliveries = k;
+						changed |= alert_judge(
+							&r[0], &x, up) != up;
+					}
+					assert_true(changed);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_judge),
+		cmocka_unit_test(test_next_deliveries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * spike raised then cleared as time passes, no flapping at the line, the
  * windows' sums against a count by hand, top-N admission with "(other)",
  * pending deltas per name and minute, a restore that does not raise again,
- * and hostile names.
+ * hostile names, and every transition of a long mixed run at exactly the
+ * record a judge of every rule at every record gives.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,6 +339,137 @@ static void test_names(void **state)
 	rates_free(r);
 }
 
+/* a small deterministic generator for the long run below */
+static uint32_t xs(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+#define JR_MINUTES 8000
+
+static void test_judged_at_every_record(void **state)
+{
+	static const char *spec =
+		"bounce-rate > 5% over 1h per campaign min 500; "
+		"complaint-rate > 0.3% over 24h per campaign min 1000; "
+		"sender-rate > 20% over 1h per campaign min 200; "
+		"soft-rate >= 10% over 10m per campaign";
+	struct rates *r = mk(spec, 0);
+	struct alert_rule rules[ALERT_RULES_MAX];
+	/* the counts of each minute of the run, by hand, and their sums
+	   over the minutes before each one */
+	static uint64_t min_c[JR_MINUTES][RATES_COUNTERS];
+	static uint64_t pre[JR_MINUTES + 1][RATES_COUNTERS];
+	int64_t done = 0;	/* the minutes summed into PRE */
+	size_t nrules = 0, i, k;
+	uint64_t line = 0, flips = 0;
+	uint64_t raised = 0;
+	uint32_t seed = 12345;
+	int64_t t = T0;
+	char err[256];
+	int phase = 0, left = 0, n;
+
+	(void)state;
+	memset(min_c, 0, sizeof(min_c));
+	memset(pre, 0, sizeof(pre));
+	assert_int_equal(alert_rules_parse(spec, rules, &nrules, err,
+					   sizeof(err)), 0);
+	for (n = 0; n < 100000; n++) {
+		const struct rates_transition *tr;
+		size_t nt, seen = 0;
+		enum rates_what w = RATES_DELIVERY;
+		bool sender = false;
+		uint32_t x = xs(&seed) % 1000;
+		int64_t m;
+
+		if (left-- == 0) {
+			phase = (int)(xs(&seed) % 5);
+			left = 200 + (int)(xs(&seed) % 2800);
+			/* a gap of an hour empties the short windows */
+			if (xs(&seed) % 2)
+				t += 3600;
+		}
+		/* phases: deliveries only (the rates fall, the volumes rise),
+		   a bounce spike, bounces first then deliveries, complaints,
+		   soft bounces of a block */
+		if ((phase == 1 && x < 100) || (phase == 2 && left > 2900) ||
+		    (phase == 2 && left < 400 && x < 10))
+			w = RATES_HARD;
+		else if (phase == 3 && x < 5)
+			w = RATES_COMPLAINT;
+		else if (phase == 4 && x < 150)
+			w = RATES_SOFT;
+		if ((w == RATES_HARD || w == RATES_SOFT) && x % 3 == 0)
+			sender = true;
+		/* about 300 records a minute: deliveries alone bring rates
+		   down and volumes up within one */
+		t += xs(&seed) % 5 == 0 ? 1 : 0;
+		m = (t - T0) / 60;
+		assert_true(m < JR_MINUTES);
+		for (; done < m; done++)
+			for (k = 0; k < RATES_COUNTERS; k++)
+				pre[done + 1][k] = pre[done][k] +
+						   min_c[done][k];
+		min_c[m][w == RATES_DELIVERY ? RATES_C_DELIVERIES :
+			 w == RATES_HARD ? RATES_C_HARD :
+			 w == RATES_SOFT ? RATES_C_SOFT :
+			 RATES_C_COMPLAINTS]++;
+		if (sender)
+			min_c[m][RATES_C_SENDER]++;
+		rec(r, t, w, sender, "camp", "gmail", "10.0.0.1", ++line);
+		nt = rates_transitions(r, &tr);
+		for (i = 0; i < nrules; i++) {
+			struct alert_counts c = { 0, 0, 0, 0, 0 };
+			uint64_t s[RATES_COUNTERS] = { 0 };
+			bool hour = rules[i].over > 3600, was, up;
+			int64_t from;
+
+			/* the rule's window: its minutes, or its whole
+			   hours, the current one included */
+			if (hour)
+				from = ((t / 3600) - rules[i].over / 3600 + 1)
+					       * 3600;
+			else
+				from = (t / 60 - rules[i].over / 60 + 1) * 60;
+			from = (from - T0) / 60;
+			if (from < 0)
+				from = 0;
+			for (k = 0; k < RATES_COUNTERS; k++)
+				s[k] = pre[m][k] - pre[from][k] + min_c[m][k];
+			c.deliveries = s[RATES_C_DELIVERIES];
+			c.hard = s[RATES_C_HARD];
+			c.soft = s[RATES_C_SOFT];
+			c.sender = s[RATES_C_SENDER];
+			c.complaints = s[RATES_C_COMPLAINTS];
+			was = (raised >> i) & 1;
+			up = alert_judge(&rules[i], &c, was);
+			if (up == was)
+				continue;
+			raised ^= (uint64_t)1 << i;
+			flips++;
+			assert_true(seen < nt);
+			assert_int_equal(tr[seen].rule, i);
+			assert_int_equal(tr[seen].raised, up);
+			assert_int_equal(tr[seen].line, line);
+			assert_int_equal(tr[seen].counts.deliveries,
+					 c.deliveries);
+			assert_int_equal(tr[seen].counts.hard, c.hard);
+			seen++;
+		}
+		assert_int_equal(nt, seen);
+		rates_transitions_clear(r);
+		/* the pending deltas are cleared once a batch, not here */
+		if (n % 5000 == 4999)
+			rates_pending_clear(r);
+	}
+	/* the run raised and cleared every rule more than once */
+	assert_true(flips >= 2 * nrules);
+	rates_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_judged_at_every_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
