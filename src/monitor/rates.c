@@ -418,10 +418,13 @@ static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
 	struct rates_name *n = NULL;
 	char clean[RATES_NAME_MAX + 1];
 	void *hit;
+	bool cached = false;
 
 	clean[0] = '\0';
-	if (len && name_cache_get(&r->cache[dim], name, len, h, &hit))
+	if (len && name_cache_get(&r->cache[dim], name, len, h, &hit)) {
 		n = hit;
+		cached = n != NULL;
+	}
 	if (!n)
 		n = g_hash_table_lookup(r->names[dim], name);
 	if (!n) {
@@ -429,7 +432,7 @@ static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
 			return NULL;
 		n = g_hash_table_lookup(r->names[dim], clean);
 	}
-	if (n)
+	if (n && !cached)	/* a hit is in the cache already */
 		name_cache_put(&r->cache[dim], name, len, h, n);
 	if (n && (n->day >= day || (day < r->day && !restore)))
 		return n;	/* admitted, or a late record of a past day */
