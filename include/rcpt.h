@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RCPT_CODEC_VERSION 3	/* 1 (no notice) and 2 (no soft sources,
-				   last delivery, held) are still read */
+#define RCPT_CODEC_VERSION 4	/* compact; 1 (no notice), 2 (no soft
+				   sources, last delivery, held) and 3 (fixed
+				   width) are still read */
 #define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
 #define RCPT_ACTIONS_MAX 16	/* provider operations and campaign records */
 #define RCPT_CATEGORY_MAX 64	/* bytes kept of a category, NUL included */
@@ -118,6 +119,14 @@ void rcpt_set_str(char *dst, size_t dstlen, const char *src);
  */
 #define RCPT_ENCODED_MAX 8192
 int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len);
+
+/*
+ * rcpt_encode_v3 - R into BUF in the fixed-width layout version 3, which
+ * states written before version 4 hold (tests and tools that make such a
+ * state).  Same returns as rcpt_encode.
+ */
+int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
+		   size_t *len);
 
 /*
  * rcpt_decode - BUF (LEN bytes) into R.  Returns 0, -EPROTO for an unknown

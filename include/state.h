@@ -26,7 +26,9 @@
 
 #include "rcpt.h"
 
-#define STATE_SCHEMA_VERSION 1
+/* 2: recipient records may be of version 4 (rcpt.c), which a bounced of
+   schema 1 cannot read: it must refuse the state, not start records anew */
+#define STATE_SCHEMA_VERSION 2
 
 struct state;
 

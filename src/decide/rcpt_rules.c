@@ -115,6 +115,22 @@ static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 		return 0;
 	newest = r->soft_times[r->n_soft - 1];
 	oldest = newest;
+	if (e->discounted) {
+		/* a discount only takes bounces away, and with them maybe
+		   the oldest: when the window falls short without it, it
+		   falls short with it, and nobody need be asked */
+		for (i = 0; i < r->n_soft; i++) {
+			if (r->soft_times[i] < newest - e->window)
+				continue;
+			if (n == 0)
+				oldest = r->soft_times[i];
+			n++;
+		}
+		if (n < e->threshold || newest - oldest < e->min_span)
+			return 0;
+		n = 0;
+		oldest = newest;
+	}
 	for (i = 0; i < r->n_soft; i++) {
 		if (r->soft_times[i] < newest - e->window)
 			continue;

@@ -2,9 +2,36 @@
  * rcpt.c - the recipient record: initialisation, status names, bounded
  * string assignment and the on-disk codec of the "rcpt" table.
  *
- * Layout, version 1 (all integers little-endian, written byte by byte):
+ * Layout, version 4 (written): compact, since every byte of a record is
+ * written again with each leaf page a commit touches.  "v" is an unsigned
+ * LEB128 varint (at most 10 bytes, the last holding at most bit 63), "z"
+ * a signed difference as a zigzag varint (two's complement, wrapping, so
+ * every int64 pair round-trips), "s" a v length and that many bytes, no
+ * NUL:
  *
- *   u8  version (RCPT_CODEC_VERSION)
+ *   u8  version (4)
+ *   u8  status | escalated << 3 | RCPT4_REASON | RCPT4_LAST_SOFT
+ *       | RCPT4_NOTICE (the last three: that part is written; an absent
+ *       part decodes to zeros)
+ *   z   updated (from 0); then status_time, first_seen, last_delivery
+ *       (each from updated)
+ *   v   cnt_hard, cnt_soft, cnt_complaint, cnt_unsub, cnt_delivery,
+ *       cnt_duplicate, cnt_other
+ *   u8  n_soft, then n_soft x (z time, from the previous one, the first
+ *       from updated; u32 source)
+ *   s   last_category
+ *   reason, last_soft when present: z time (from updated), u8 kind,
+ *       v line, s source, category, dsn_status, dsn_diag, orig, vmta,
+ *       job_id
+ *   u8  n_actions, then each: s provider, u8 op, u8 state, z time (from
+ *       0), v root, v outstanding, s campaign_id, u8 flags
+ *   notice when present: z notice_time (from 0), s notice
+ *   v   held
+ *
+ * Version 3 and older (still read; rcpt_encode_v3 writes version 3), all
+ * integers little-endian:
+ *
+ *   u8  version
  *   u8  status, u8 escalated (0 or 1)
  *   i64 status_time, updated, first_seen
  *   u32 cnt_hard, cnt_soft, cnt_complaint, cnt_unsub,
@@ -15,10 +42,11 @@
  *       dsn_status, dsn_diag, orig, vmta, job_id
  *   u8  n_actions, then each: str provider, u8 op, u8 state, i64 time,
  *       u64 root, u32 outstanding, str campaign_id
- *   i64 notice_time, str notice                  version 2 only,
- *   and after each action's campaign_id: u8 flags  version 2 only
+ *       and, from version 2, u8 flags
+ *   i64 notice_time, str notice                  from version 2
+ *   u32 n_soft x soft source, i64 last_delivery, u64 held
+ *                                                from version 3
  *
- * Version 1 (no notice) is still read.
  * where "str" is a u16 length and that many bytes, no NUL.
  *
  * Error policy: the encoder refuses records it could not decode again
@@ -110,20 +138,31 @@ void rcpt_reason_put(struct codec_w *w, const struct rcpt_reason *rs)
 	PUT_STR(w, rs->job_id);
 }
 
-/* rcpt_encode - R into BUF; 0, -EINVAL (bad record) or -ENOBUFS */
-int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
+/* rcpt_encodable - can R be written and read back? */
+static bool rcpt_encodable(const struct rcpt *r)
 {
-	struct codec_w w = { .p = buf, .cap = cap };
 	uint32_t i;
 
 	if (r->status >= RCPT_STATUS_COUNT || r->n_soft > RCPT_SOFT_MAX ||
 	    r->n_actions > RCPT_ACTIONS_MAX)
-		return -EINVAL;
+		return false;
 	for (i = 0; i < r->n_actions; i++)
 		if (r->actions[i].state > ACTION_DRYRUN)
-			return -EINVAL;
+			return false;
+	return true;
+}
 
-	codec_put_u8(&w, RCPT_CODEC_VERSION);
+/* rcpt_encode_v3 - R into BUF in layout version 3 */
+int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
+		   size_t *len)
+{
+	struct codec_w w = { .p = buf, .cap = cap };
+	uint32_t i;
+
+	if (!rcpt_encodable(r))
+		return -EINVAL;
+
+	codec_put_u8(&w, 3);
 	codec_put_u8(&w, r->status);
 	codec_put_u8(&w, r->escalated ? 1 : 0);
 	codec_put_i64(&w, r->status_time);
@@ -165,6 +204,294 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 		return -ENOBUFS;
 	*len = w.len;
 	return 0;
+}
+
+/* ---- version 4 ---- */
+
+#define RCPT4_STATUS_MASK 0x07
+#define RCPT4_ESCALATED 0x08
+#define RCPT4_REASON 0x10	/* the reason is written */
+#define RCPT4_LAST_SOFT 0x20	/* the last soft bounce is written */
+#define RCPT4_NOTICE 0x40	/* the notice is written */
+#define RCPT4_VARINT_MAX 10
+
+/* rcpt_put_v - V as an unsigned LEB128 varint */
+static void rcpt_put_v(struct codec_w *w, uint64_t v)
+{
+	uint8_t b[RCPT4_VARINT_MAX];
+	unsigned n = 0;
+
+	while (v >= 0x80) {
+		b[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (uint8_t)v;
+	codec_put_bytes(w, b, n);
+}
+
+/* rcpt_put_z - V - BASE (wrapping) as a zigzag varint */
+static void rcpt_put_z(struct codec_w *w, int64_t v, int64_t base)
+{
+	uint64_t d = (uint64_t)v - (uint64_t)base;
+
+	rcpt_put_v(w, (d << 1) ^ (0 - (d >> 63)));
+}
+
+/* rcpt_put_s - the C string in FIELD (SIZE bytes; an unterminated field
+   is cut) as a varint length and its bytes */
+static void rcpt_put_s(struct codec_w *w, const char *field, size_t size)
+{
+	size_t n = strnlen(field, size - 1);
+
+	rcpt_put_v(w, n);
+	codec_put_bytes(w, field, n);
+}
+
+#define PUT_S(w, field) rcpt_put_s((w), (field), sizeof(field))
+
+/* rcpt_reason_empty - RS holds nothing (decodes from nothing as zeros) */
+static bool rcpt_reason_empty(const struct rcpt_reason *rs)
+{
+	return rs->time == 0 && rs->kind == 0 && rs->line == 0 &&
+	       !rs->source[0] && !rs->category[0] && !rs->dsn_status[0] &&
+	       !rs->dsn_diag[0] && !rs->orig[0] && !rs->vmta[0] &&
+	       !rs->job_id[0];
+}
+
+/* rcpt_reason_put4 - one reason, its time from BASE */
+static void rcpt_reason_put4(struct codec_w *w, const struct rcpt_reason *rs,
+			     int64_t base)
+{
+	rcpt_put_z(w, rs->time, base);
+	codec_put_u8(w, rs->kind);
+	rcpt_put_v(w, rs->line);
+	PUT_S(w, rs->source);
+	PUT_S(w, rs->category);
+	PUT_S(w, rs->dsn_status);
+	PUT_S(w, rs->dsn_diag);
+	PUT_S(w, rs->orig);
+	PUT_S(w, rs->vmta);
+	PUT_S(w, rs->job_id);
+}
+
+/* rcpt_encode - R into BUF (version 4); 0, -EINVAL (bad record) or
+   -ENOBUFS */
+int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct codec_w w = { .p = buf, .cap = cap };
+	bool reason = !rcpt_reason_empty(&r->reason);
+	bool last_soft = !rcpt_reason_empty(&r->last_soft);
+	bool notice = r->notice_time != 0 || r->notice[0] != '\0';
+	int64_t prev;
+	uint32_t i;
+
+	if (!rcpt_encodable(r))
+		return -EINVAL;
+
+	codec_put_u8(&w, RCPT_CODEC_VERSION);
+	codec_put_u8(&w, (uint8_t)(r->status |
+				   (r->escalated ? RCPT4_ESCALATED : 0) |
+				   (reason ? RCPT4_REASON : 0) |
+				   (last_soft ? RCPT4_LAST_SOFT : 0) |
+				   (notice ? RCPT4_NOTICE : 0)));
+	rcpt_put_z(&w, r->updated, 0);
+	rcpt_put_z(&w, r->status_time, r->updated);
+	rcpt_put_z(&w, r->first_seen, r->updated);
+	rcpt_put_z(&w, r->last_delivery, r->updated);
+	rcpt_put_v(&w, r->cnt_hard);
+	rcpt_put_v(&w, r->cnt_soft);
+	rcpt_put_v(&w, r->cnt_complaint);
+	rcpt_put_v(&w, r->cnt_unsub);
+	rcpt_put_v(&w, r->cnt_delivery);
+	rcpt_put_v(&w, r->cnt_duplicate);
+	rcpt_put_v(&w, r->cnt_other);
+	codec_put_u8(&w, (uint8_t)r->n_soft);
+	prev = r->updated;
+	for (i = 0; i < r->n_soft; i++) {
+		rcpt_put_z(&w, r->soft_times[i], prev);
+		codec_put_u32(&w, r->soft_src[i]);
+		prev = r->soft_times[i];
+	}
+	PUT_S(&w, r->last_category);
+	if (reason)
+		rcpt_reason_put4(&w, &r->reason, r->updated);
+	if (last_soft)
+		rcpt_reason_put4(&w, &r->last_soft, r->updated);
+	codec_put_u8(&w, (uint8_t)r->n_actions);
+	for (i = 0; i < r->n_actions; i++) {
+		const struct rcpt_action *a = &r->actions[i];
+
+		PUT_S(&w, a->provider);
+		codec_put_u8(&w, a->op);
+		codec_put_u8(&w, a->state);
+		rcpt_put_z(&w, a->time, 0);
+		rcpt_put_v(&w, a->root);
+		rcpt_put_v(&w, a->outstanding);
+		PUT_S(&w, a->campaign_id);
+		codec_put_u8(&w, a->flags);
+	}
+	if (notice) {
+		rcpt_put_z(&w, r->notice_time, 0);
+		PUT_S(&w, r->notice);
+	}
+	rcpt_put_v(&w, r->held);
+	if (w.overflow)
+		return -ENOBUFS;
+	*len = w.len;
+	return 0;
+}
+
+/* rcpt_get_v - an unsigned varint into *V; 0 or -1 (too long, past the
+   end, or more than 64 bits) */
+static int rcpt_get_v(struct codec_r *rd, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t pos = rd->pos;
+	unsigned shift = 0, i;
+
+	for (i = 0; i < RCPT4_VARINT_MAX && pos < rd->len; i++, shift += 7) {
+		uint8_t b = rd->p[pos++];
+
+		if (i == RCPT4_VARINT_MAX - 1 && b > 1)
+			return -1;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			rd->pos = pos;
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* rcpt_get_u32v - a varint that must fit 32 bits */
+static int rcpt_get_u32v(struct codec_r *rd, uint32_t *v)
+{
+	uint64_t x;
+
+	if (rcpt_get_v(rd, &x) || x > UINT32_MAX)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* rcpt_get_z - a zigzag varint added to BASE (wrapping) into *V */
+static int rcpt_get_z(struct codec_r *rd, int64_t base, int64_t *v)
+{
+	uint64_t z;
+
+	if (rcpt_get_v(rd, &z))
+		return -1;
+	*v = (int64_t)((uint64_t)base + ((z >> 1) ^ (0 - (z & 1))));
+	return 0;
+}
+
+/* rcpt_get_s - a varint-length string into DST (SIZE bytes, NUL added);
+   fails past the end, when it does not fit, or on a NUL byte */
+static int rcpt_get_s(struct codec_r *rd, char *dst, size_t size)
+{
+	size_t save = rd->pos;
+	uint64_t n;
+
+	if (rcpt_get_v(rd, &n))
+		return -1;
+	if (rd->len - rd->pos < n || n >= size ||
+	    memchr(rd->p + rd->pos, '\0', (size_t)n) != NULL) {
+		rd->pos = save;
+		return -1;
+	}
+	if (n)
+		memcpy(dst, rd->p + rd->pos, (size_t)n);
+	dst[n] = '\0';
+	rd->pos += (size_t)n;
+	return 0;
+}
+
+#define GET_S(rd, field) rcpt_get_s((rd), (field), sizeof(field))
+
+/* rcpt_reason_get4 - one reason, its time from BASE; 0 or -1 */
+static int rcpt_reason_get4(struct codec_r *rd, struct rcpt_reason *rs,
+			    int64_t base)
+{
+	return rcpt_get_z(rd, base, &rs->time) ||
+	       codec_get_u8(rd, &rs->kind) || rcpt_get_v(rd, &rs->line) ||
+	       GET_S(rd, rs->source) || GET_S(rd, rs->category) ||
+	       GET_S(rd, rs->dsn_status) || GET_S(rd, rs->dsn_diag) ||
+	       GET_S(rd, rs->orig) || GET_S(rd, rs->vmta) ||
+	       GET_S(rd, rs->job_id) ? -1 : 0;
+}
+
+/* rcpt_get_actions4 - the action count and the actions */
+static int rcpt_get_actions4(struct codec_r *rd, struct rcpt *r)
+{
+	uint8_t n;
+	uint32_t i;
+
+	if (codec_get_u8(rd, &n) || n > RCPT_ACTIONS_MAX)
+		return -1;
+	r->n_actions = n;
+	for (i = 0; i < n; i++) {
+		struct rcpt_action *a = &r->actions[i];
+
+		if (GET_S(rd, a->provider) || codec_get_u8(rd, &a->op) ||
+		    codec_get_u8(rd, &a->state) || a->state > ACTION_DRYRUN ||
+		    rcpt_get_z(rd, 0, &a->time) || rcpt_get_v(rd, &a->root) ||
+		    rcpt_get_u32v(rd, &a->outstanding) ||
+		    GET_S(rd, a->campaign_id) || codec_get_u8(rd, &a->flags))
+			return -1;
+	}
+	return 0;
+}
+
+/* rcpt_decode4 - the fields of a version 4 record after its version
+   byte; 0 or -1 */
+static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
+{
+	uint8_t head, n_soft;
+	int64_t prev;
+	uint32_t i;
+
+	if (codec_get_u8(rd, &head) ||
+	    (head & RCPT4_STATUS_MASK) >= RCPT_STATUS_COUNT ||
+	    (head & 0x80))
+		return -1;
+	r->status = head & RCPT4_STATUS_MASK;
+	r->escalated = (head & RCPT4_ESCALATED) != 0;
+	if (rcpt_get_z(rd, 0, &r->updated) ||
+	    rcpt_get_z(rd, r->updated, &r->status_time) ||
+	    rcpt_get_z(rd, r->updated, &r->first_seen) ||
+	    rcpt_get_z(rd, r->updated, &r->last_delivery) ||
+	    rcpt_get_u32v(rd, &r->cnt_hard) || rcpt_get_u32v(rd, &r->cnt_soft) ||
+	    rcpt_get_u32v(rd, &r->cnt_complaint) ||
+	    rcpt_get_u32v(rd, &r->cnt_unsub) ||
+	    rcpt_get_u32v(rd, &r->cnt_delivery) ||
+	    rcpt_get_u32v(rd, &r->cnt_duplicate) ||
+	    rcpt_get_u32v(rd, &r->cnt_other))
+		return -1;
+	if (codec_get_u8(rd, &n_soft) || n_soft > RCPT_SOFT_MAX)
+		return -1;
+	r->n_soft = n_soft;
+	prev = r->updated;
+	for (i = 0; i < n_soft; i++) {
+		if (rcpt_get_z(rd, prev, &r->soft_times[i]) ||
+		    codec_get_u32(rd, &r->soft_src[i]))
+			return -1;
+		prev = r->soft_times[i];
+	}
+	if (GET_S(rd, r->last_category))
+		return -1;
+	if ((head & RCPT4_REASON) &&
+	    rcpt_reason_get4(rd, &r->reason, r->updated))
+		return -1;
+	if ((head & RCPT4_LAST_SOFT) &&
+	    rcpt_reason_get4(rd, &r->last_soft, r->updated))
+		return -1;
+	if (rcpt_get_actions4(rd, r))
+		return -1;
+	if ((head & RCPT4_NOTICE) && (rcpt_get_z(rd, 0, &r->notice_time) ||
+				      GET_S(rd, r->notice)))
+		return -1;
+	return rcpt_get_v(rd, &r->held);
 }
 
 /* ---- decoding ---- */
@@ -255,6 +582,12 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	if (buf[0] < 1 || buf[0] > RCPT_CODEC_VERSION)
 		return -EPROTO;
 	rd.pos = 1;
+	if (buf[0] == 4) {
+		rc = -EINVAL;
+		if (rcpt_decode4(&rd, r) || rd.pos != rd.len)
+			goto fail;
+		return 0;
+	}
 
 	rc = rcpt_get_fixed(&rd, r);
 	if (rc)

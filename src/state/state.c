@@ -219,7 +219,8 @@ static int state_raw_put_u64(MDB_txn *txn, MDB_dbi dbi, const char *name,
 	return state_mdb_rc(mdb_put(txn, dbi, &k, &d, 0));
 }
 
-/* state_check_schema - refuse a newer schema; write ours when missing */
+/* state_check_schema - refuse a newer schema; write ours when missing or
+   older (a writer may write records an older bounced cannot read) */
 static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 			      size_t errlen)
 {
@@ -253,6 +254,15 @@ static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 		       "understands up to %d: upgrade bounced", st->dir,
 		       (unsigned long long)v, STATE_SCHEMA_VERSION);
 		return -EPROTO;
+	}
+	if (v < STATE_SCHEMA_VERSION && !st->readonly) {
+		rc = state_raw_put_u64(txn, st->meta, "schema",
+				       STATE_SCHEMA_VERSION);
+		if (rc)
+			errmsg(err, errlen,
+			       "cannot write the schema version in %s: %s",
+			       st->dir, state_strerror(rc));
+		return rc;
 	}
 	return 0;
 }

@@ -164,9 +164,20 @@ static void test_roundtrip_empty(void **state)
 	assert_int_equal(a.status, RCPT_ACTIVE);
 	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
 	assert_int_equal(buf[0], RCPT_CODEC_VERSION);
-	/* fixed part + 3 counts + 1 + 2 * 7 strings' lengths, all empty;
-	   the notice's time and length; no soft sources, the last delivery
-	   and the holding incident */
+	/* version, head byte, 4 times and 7 counters of one byte each, the
+	   soft count, an empty category, no reasons, the action count, no
+	   notice, the holding incident */
+	assert_int_equal(len, 1 + 1 + 4 + 7 + 1 + 1 + 1 + 1);
+	memset(&b, 0x5a, sizeof(b));
+	assert_int_equal(rcpt_decode(buf, len, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+
+	/* version 3: fixed part + 3 counts + 1 + 2 * 7 strings' lengths,
+	   all empty; the notice's time and length; no soft sources, the
+	   last delivery and the holding incident */
+	assert_int_equal(rcpt_encode_v3(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[0], 3);
 	assert_int_equal(len, 1 + 2 + 24 + 28 + 1 + 2 + 2 * (17 + 14) + 1 +
 			 8 + 2 + 8 + 8);
 	memset(&b, 0x5a, sizeof(b));
@@ -185,9 +196,9 @@ static void test_roundtrip_max(void **state)
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
 	/* the largest record there is: within the bound callers size their
-	   buffers with (5459 bytes in this layout: 16 actions, a notice,
-	   32 soft bounces with their sources) */
-	assert_int_equal(len, 5459);
+	   buffers with (5188 bytes in this layout: 16 actions, a notice,
+	   32 soft bounces with their sources; 5459 in version 3) */
+	assert_int_equal(len, 5188);
 	assert_true(len <= RCPT_ENCODED_MAX);
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -206,7 +217,7 @@ static void test_little_endian_layout(void **state)
 	r.escalated = true;
 	r.status_time = 0x0102030405060708LL;
 	r.cnt_hard = 0x0a0b0c0d;
-	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_encode_v3(&r, buf, sizeof(buf), &len), 0);
 	assert_int_equal(buf[1], RCPT_HARD);
 	assert_int_equal(buf[2], 1);
 	assert_int_equal(buf[3], 0x08);
@@ -340,7 +351,7 @@ static void test_corrupt_fields(void **state)
 	rcpt_init(&r);
 	rcpt_set_str(r.last_category, sizeof(r.last_category), "bad-mailbox");
 	rcpt_set_str(r.reason.source, sizeof(r.reason.source), "acct.csv");
-	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_encode_v3(&r, buf, sizeof(buf), &len), 0);
 	assert_int_equal(buf[OFF_CATEGORY(0)], strlen("bad-mailbox"));
 	assert_int_equal(rcpt_decode(buf, len, &r), 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -369,7 +380,7 @@ static void test_corrupt_actions(void **state)
 	r.actions[0].outstanding = 3;
 	rcpt_set_str(r.actions[0].campaign_id,
 		     sizeof(r.actions[0].campaign_id), "cp1");
-	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_encode_v3(&r, buf, sizeof(buf), &len), 0);
 	/* the action: u16 len, "mw", op, state, i64 time, u64 root,
 	   u32 outstanding, u16 len, "cp1"; n before it; the (empty)
 	   notice after it */
@@ -413,7 +424,7 @@ static void test_version1(void **state)
 	a.notice[0] = '\0';
 	a.n_actions = 1;
 	a.actions[0].flags = 0;		/* version 1 has none */
-	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_encode_v3(&a, buf, sizeof(buf), &len), 0);
 	/* version 1: no flags byte after the action, no notice, nothing of
 	   version 3 (soft sources, last delivery, holding incident) */
 	memset(a.soft_src, 0, sizeof(a.soft_src));
@@ -436,7 +447,7 @@ static void test_version2(void **state)
 
 	(void)state;
 	fill_max(&a);
-	assert_int_equal(rcpt_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_encode_v3(&a, buf, sizeof(buf), &len), 0);
 	memset(a.soft_src, 0, sizeof(a.soft_src));
 	a.last_delivery = 0;
 	a.held = 0;
@@ -448,6 +459,116 @@ static void test_version2(void **state)
 	/* a version from the future is refused as such */
 	buf[0] = RCPT_CODEC_VERSION + 1;
 	assert_int_equal(rcpt_decode(buf, len, &b), -EPROTO);
+}
+
+/* test_version3 - a record in the fixed-width layout reads as the same
+   record in the compact one, for the full record and for typical ones */
+static void test_version3(void **state)
+{
+	uint8_t b3[RCPT_ENCODED_MAX], b4[RCPT_ENCODED_MAX];
+	struct rcpt a, from3, from4;
+	size_t l3, l4;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		if (k == 0) {
+			fill_max(&a);
+		} else {
+			rcpt_init(&a);
+			a.status = k == 1 ? RCPT_HARD : RCPT_SOFT;
+			a.updated = 1780000000 + k;
+			a.status_time = a.updated - 3600;
+			a.first_seen = a.updated - 86400 * 9;
+			a.cnt_hard = 1;
+			a.cnt_soft = 2;
+			a.n_soft = 2;
+			a.soft_times[0] = a.updated - 7200;
+			a.soft_times[1] = a.updated;
+			a.soft_src[0] = 0x9e3779b9u;
+			rcpt_set_str(a.last_category, sizeof(a.last_category),
+				     "bad-mailbox");
+			a.reason.time = a.status_time;
+			a.reason.kind = 1;
+			a.reason.line = 123456;
+			rcpt_set_str(a.reason.source, sizeof(a.reason.source),
+				     "/var/log/pmta/acct.csv");
+			rcpt_set_str(a.reason.dsn_diag,
+				     sizeof(a.reason.dsn_diag),
+				     "smtp;550 5.1.1 user unknown");
+			if (k == 2) {
+				a.last_soft = a.reason;
+				a.n_actions = 1;
+				rcpt_set_str(a.actions[0].provider,
+					     sizeof(a.actions[0].provider),
+					     "dry-run");
+				a.actions[0].op = OP_UNSUBSCRIBE;
+				a.actions[0].state = ACTION_DRYRUN;
+				a.actions[0].time = 1800000000;
+				a.notice_time = -5;
+			}
+		}
+		assert_int_equal(rcpt_encode_v3(&a, b3, sizeof(b3), &l3), 0);
+		assert_int_equal(rcpt_encode(&a, b4, sizeof(b4), &l4), 0);
+		assert_int_equal(b3[0], 3);
+		assert_int_equal(b4[0], 4);
+		assert_int_equal(rcpt_decode(b3, l3, &from3), 0);
+		assert_int_equal(rcpt_decode(b4, l4, &from4), 0);
+		assert_rcpt_equal(&a, &from4);
+		assert_memory_equal(&from3, &from4, sizeof(from3));
+		if (k)	/* a typical record is much smaller */
+			assert_true(l4 * 10 < l3 * 7);
+	}
+}
+
+/* test_version4_corrupt - a compact record with a reserved bit, an
+   overlong varint, a counter past 32 bits or a string past its field is
+   refused */
+static void test_version4_corrupt(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX], work[RCPT_ENCODED_MAX];
+	struct rcpt r;
+	size_t len;
+
+	(void)state;
+	rcpt_init(&r);
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 17);
+	assert_int_equal(rcpt_decode(buf, len, &r), 0);
+	/* the head byte: a reserved bit, a status out of range */
+	memcpy(work, buf, len);
+	work[1] = 0x80;
+	assert_int_equal(rcpt_decode(work, len, &r), -EINVAL);
+	work[1] = RCPT_STATUS_COUNT;
+	assert_int_equal(rcpt_decode(work, len, &r), -EINVAL);
+	/* a varint that never ends, or passes 64 bits */
+	memset(work, 0xff, sizeof(work));
+	work[0] = RCPT_CODEC_VERSION;
+	work[1] = 0;
+	assert_int_equal(rcpt_decode(work, len, &r), -EINVAL);
+	assert_int_equal(rcpt_decode(work, 2 + 9 + 1, &r), -EINVAL);
+	work[2 + 9] = 0x02;	/* bit 64 */
+	assert_int_equal(rcpt_decode(work, 2 + 10, &r), -EINVAL);
+	/* cnt_hard (after 4 one-byte times) of 2^32 */
+	memcpy(work, buf, 6);
+	memcpy(work + 6, "\x80\x80\x80\x80\x10", 5);
+	memcpy(work + 11, buf + 7, len - 7);
+	assert_int_equal(rcpt_decode(work, len + 4, &r), -EINVAL);
+	work[10] = 0x0f;	/* 2^32 - 2^28: fits */
+	assert_int_equal(rcpt_decode(work, len + 4, &r), 0);
+	assert_int_equal(r.cnt_hard, 0xF0000000u);
+	/* the category's length (after the soft count at 13): past the
+	   record, then past its field */
+	memcpy(work, buf, len);
+	work[14] = 3;
+	assert_int_equal(rcpt_decode(work, len, &r), -EINVAL);
+	rcpt_init(&r);
+	memset(r.last_category, 'x', sizeof(r.last_category) - 1);
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[14], 63);
+	buf[14] = 64;
+	buf[15 + 62] = 0;	/* one byte fewer left: would still not fit */
+	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
 }
 
 static void test_set_str(void **state)
@@ -589,6 +710,8 @@ int main(void)
 		cmocka_unit_test(test_corrupt_actions),
 		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_version2),
+		cmocka_unit_test(test_version3),
+		cmocka_unit_test(test_version4_corrupt),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_file_rec),

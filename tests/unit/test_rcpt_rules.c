@@ -290,6 +290,72 @@ static void test_dups_equal_one_by_one(void **state)
 	assert_int_equal(bulk.first_seen, T0);
 }
 
+/* the discount of the tests below: source 7 is inside an incident */
+struct discount_calls {
+	unsigned calls;
+};
+
+static bool discount_src7(uint32_t src, int64_t t, void *arg)
+{
+	struct discount_calls *d = arg;
+
+	(void)t;
+	d->calls++;
+	return src == 7;
+}
+
+/* soft_run - N soft bounces a day apart from sources SRC (the one at
+   index AT7 from source 7, -1 none) through a discounting escalation;
+   the last outcome */
+static enum rcpt_outcome soft_run(struct rcpt *r, int n, int64_t step,
+				  int at7, struct discount_calls *d)
+{
+	struct escalation e = esc;
+	enum rcpt_outcome o = OUT_IGNORED;
+	int i;
+
+	e.discounted = discount_src7;
+	e.discount_arg = d;
+	rcpt_init(r);
+	for (i = 0; i < n; i++) {
+		struct event ev = mk(CLASS_SOFT, T0 + i * step);
+
+		ev.src_hash = i == at7 ? 7 : 1;
+		o = rcpt_apply(r, &ev, &e);
+	}
+	return o;
+}
+
+/* test_discount - a soft bounce inside an incident of its source does
+   not count; the incident is asked only when the bounces would escalate
+   without it */
+static void test_discount(void **state)
+{
+	struct discount_calls d = { 0 };
+	struct rcpt r;
+
+	(void)state;
+	/* below the threshold, or within the span: nobody asked */
+	assert_int_equal(soft_run(&r, 4, DAY, 0, &d), OUT_SOFT);
+	assert_int_equal(d.calls, 0);
+	assert_int_equal(soft_run(&r, 5, DAY / 2, 0, &d), OUT_SOFT);
+	assert_int_equal(d.calls, 0);
+	/* five over four days: escalated when none is discounted */
+	assert_int_equal(soft_run(&r, 5, DAY, -1, &d), OUT_ESCALATED);
+	assert_int_equal(d.calls, 5);
+	assert_int_equal(r.status, RCPT_HARD);
+	/* one of them inside an incident: four count, not escalated */
+	d.calls = 0;
+	assert_int_equal(soft_run(&r, 5, DAY, 2, &d), OUT_SOFT);
+	assert_int_equal(d.calls, 5);
+	assert_int_equal(r.status, RCPT_SOFT);
+	/* the oldest inside one: five count no more, and the four left
+	   span three days: escalated only at the sixth */
+	d.calls = 0;
+	assert_int_equal(soft_run(&r, 5, DAY, 0, &d), OUT_SOFT);
+	assert_int_equal(soft_run(&r, 6, DAY, 0, &d), OUT_ESCALATED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_dups_equal_one_by_one),
+		cmocka_unit_test(test_discount),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

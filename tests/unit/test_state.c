@@ -549,8 +549,7 @@ static void test_schema_newer(void **state)
 	MDB_txn *txn;
 
 	assert_int_equal(state_begin(st, true, &txn), 0);
-	assert_int_equal(state_meta_put_u64(st, txn, "schema",
-					    STATE_SCHEMA_VERSION + 98), 0);
+	assert_int_equal(state_meta_put_u64(st, txn, "schema", 99), 0);
 	assert_int_equal(state_commit(txn), 0);
 	state_close(st);
 
@@ -564,6 +563,44 @@ static void test_schema_newer(void **state)
 	assert_int_equal(state_open(&st, fx->dir, true, err, sizeof(err)),
 			 -EPROTO);
 	assert_null(st);
+}
+
+/* schema_of - the schema version the state in DIR records */
+static uint64_t schema_of(const char *dir)
+{
+	struct state *st = NULL;
+	char err[512];
+	MDB_txn *txn;
+	uint64_t v = 0;
+
+	assert_int_equal(state_open(&st, dir, true, err, sizeof(err)), 0);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "schema", &v), 0);
+	state_abort(txn);
+	state_close(st);
+	return v;
+}
+
+/* a state of schema 1 (recipient records up to version 3) is read as it
+   is, and marked with ours when opened for writing: a bounced of schema
+   1 then refuses it instead of failing on version 4 records */
+static void test_schema_older_upgraded(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	char err[512];
+	MDB_txn *txn;
+
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_meta_put_u64(st, txn, "schema", 1), 0);
+	assert_int_equal(state_commit(txn), 0);
+	state_close(st);
+	assert_int_equal(schema_of(fx->dir), 1);	/* a reader changes nothing */
+	st = NULL;
+	assert_int_equal(state_open(&st, fx->dir, false, err, sizeof(err)), 0);
+	state_close(st);
+	assert_int_equal(schema_of(fx->dir), STATE_SCHEMA_VERSION);
+	assert_true(STATE_SCHEMA_VERSION >= 2);
 }
 
 static void test_reopen_keeps_data(void **state)
@@ -811,6 +848,7 @@ int main(void)
 		T(test_grow),
 		T(test_write),
 		T(test_schema_newer),
+		T(test_schema_older_upgraded),
 		T(test_reopen_keeps_data),
 		T(test_reader_beside_writer),
 		T(test_map_resized_elsewhere),
