@@ -293,7 +293,9 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 
 	if (ev->bounce_cat && *ev->bounce_cat && m->sender_cats)
 		for (i = 0; m->sender_cats[i]; i++)
-			if (g_ascii_strcasecmp(ev->bounce_cat,
+			if ((*ev->bounce_cat | 0x20) ==
+				    (m->sender_cats[i][0] | 0x20) &&
+			    g_ascii_strcasecmp(ev->bounce_cat,
 					       m->sender_cats[i]) == 0)
 				return true;
 	if ((!st || !*st) && ev->dsn_diag &&

@@ -275,8 +275,10 @@ static size_t rn_cause_index(const char *cause, bool complaint)
 
 	if (complaint)
 		return RATES_CAUSE_COMPLAINT;
+	/* the first byte rules out most names without a call */
 	for (i = 0; cause && i < RATES_CAUSE_COMPLAINT; i++)
-		if (g_ascii_strcasecmp(cause, rates_cause_names[i]) == 0)
+		if ((*cause | 0x20) == rates_cause_names[i][0] &&
+		    g_ascii_strcasecmp(cause, rates_cause_names[i]) == 0)
 			return i;
 	return RATES_CAUSE_OTHER;
 }
