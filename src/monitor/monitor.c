@@ -24,6 +24,8 @@
 #include "monitor_priv.h"
 #include "rates_store.h"
 
+#define MON_HELD_BITS (1u << 20)	/* bits of monitor.held_bits */
+
 static void mon_incident_free(gpointer p)
 {
 	struct mon_incident *mi = p;
@@ -66,6 +68,7 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	int rc;
 
 	m->p = *p;
+	m->held_bits = g_new0(uint64_t, MON_HELD_BITS / 64);
 	if (hooks)
 		m->h = *hooks;
 	m->p.domain_groups = NULL;
@@ -130,6 +133,7 @@ void monitor_free(struct monitor *m)
 		g_array_free(m->drops, TRUE);
 	if (m->released)
 		g_array_free(m->released, TRUE);
+	g_free(m->held_bits);
 	g_free(m);
 }
 
@@ -147,20 +151,78 @@ static GHashTable *mon_held_table(void)
 				     g_free);
 }
 
+/* mon_held_bit - the word and bit of address hash H in held_bits */
+static inline uint64_t *mon_held_bit(const struct monitor *m, uint64_t h,
+				     uint64_t *bit)
+{
+	*bit = (uint64_t)1 << (h & 63);
+	return &m->held_bits[(h >> 6) & (MON_HELD_BITS / 64 - 1)];
+}
+
+/* mon_held_mark - address hash H may be held */
+static void mon_held_mark(struct monitor *m, uint64_t h)
+{
+	uint64_t bit, *w = mon_held_bit(m, h, &bit);
+
+	if (!(*w & bit)) {
+		*w |= bit;
+		m->held_bits_set++;
+	}
+}
+
+/* mon_held_rebuild - held_bits from what the incidents hold now */
+static void mon_held_rebuild(struct monitor *m)
+{
+	guint i;
+
+	memset(m->held_bits, 0, MON_HELD_BITS / 8);
+	m->held_bits_set = 0;
+	for (i = 0; i < m->incidents->len; i++) {
+		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+		GHashTableIter it;
+		gpointer k, v;
+
+		if (!mi->held)
+			continue;
+		g_hash_table_iter_init(&it, mi->held);
+		while (g_hash_table_iter_next(&it, &k, &v))
+			mon_held_mark(m, (uint64_t)*(const int64_t *)k);
+	}
+}
+
+/* mon_maybe_held - might an incident hold address hash H? */
+static bool mon_maybe_held(const struct monitor *m, uint64_t h)
+{
+	uint64_t bit, *w = mon_held_bit(m, h, &bit);
+
+	return (*w & bit) != 0;
+}
+
 /* mon_held_put - H is held by MI (a second hold of an address replaces
    the first, as in the store) */
-static void mon_held_put(struct mon_incident *mi, const struct incident_held *h)
+static void mon_held_put(struct monitor *m, struct mon_incident *mi,
+			 const struct incident_held *h)
 {
 	int64_t *k = g_new(int64_t, 1);
 
 	*k = (int64_t)mon_hash64(h->addr);
 	g_hash_table_replace(mi->held, k, g_memdup2(h, sizeof(*h)));
+	mon_held_mark(m, (uint64_t)*k);
+	if (m->held_bits_set > MON_HELD_BITS / 4)
+		mon_held_rebuild(m);
 }
+
+struct mon_load_held {
+	struct monitor *m;
+	struct mon_incident *mi;
+};
 
 /* mon_load_held_cb - a held bounce of an open incident, as stored */
 static int mon_load_held_cb(const struct incident_held *h, void *arg)
 {
-	mon_held_put(arg, h);
+	struct mon_load_held *x = arg;
+
+	mon_held_put(x->m, x->mi, h);
 	return 0;
 }
 
@@ -270,11 +332,12 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 		return rc;
 	for (i = 0; x.open && i < m->incidents->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
+		struct mon_load_held lh = { m, mi };
 
 		if (!mi->held)
 			continue;
 		rc = incident_held_foreach(st, txn, mi->inc.id,
-					   mon_load_held_cb, mi);
+					   mon_load_held_cb, &lh);
 		if (rc)
 			return rc;
 	}
@@ -499,8 +562,11 @@ static void mon_delivered(struct monitor *m, const struct event *ev)
 		if (mi->inc.state != INCIDENT_ST_OPEN || mi->closing ||
 		    !mi->held || !g_hash_table_size(mi->held))
 			continue;
-		if (!h)
+		if (!h) {
 			h = (int64_t)mon_hash64(ev->rcpt);
+			if (!mon_maybe_held(m, (uint64_t)h))
+				return;		/* held by none */
+		}
 		held = g_hash_table_lookup(mi->held, &h);
 		if (!held || ev->time < held->reason.time)
 			continue;
@@ -600,7 +666,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 			struct incident_held h;
 
 			incident_held_from_event(&h, ev);
-			mon_held_put(mi, &h);
+			mon_held_put(m, mi, &h);
 		}
 	}
 	mi->dirty = true;

@@ -63,6 +63,12 @@ struct monitor {
 	struct monitor_seal *spare;	/* the last one done, to be reused */
 	GArray *drops;		/* struct mon_drop since the last seal */
 	GArray *released;	/* struct monitor_release of the last feed */
+	/* a bit for the hash of every address an incident came to hold (a
+	   few false bits, never a missing one): a delivery whose bit is
+	   clear is held by none and asks no incident; made again from the
+	   held tables when a quarter of it is set */
+	uint64_t *held_bits;
+	unsigned held_bits_set;
 	struct state *st;
 };
 
