@@ -10,8 +10,10 @@ when nothing failed and something ran.
 Unit programs, then integration modules, run in parallel (-j, default twice
 the CPUs: most of their time is spent waiting on the binaries and the fake
 servers), the slowest first as the last run measured them
-(BUILD/test-times.json); each module's output is printed whole when it
-ends, so lines of different modules never interleave.
+(BUILD/test-times.json, else tests/test-times.json: the times of a
+sanitizer run, shipped so that a fresh clone schedules them too); each
+module's output is printed whole when it ends, so lines of different
+modules never interleave.
 """
 import json
 import argparse
@@ -97,11 +99,16 @@ def run_integration(build, pattern, jobs, timeout):
     mods = sorted(os.path.basename(p)[:-3]
                   for p in glob.glob(os.path.join(idir, 'test_*.py')))
     times_path = os.path.join(build, 'test-times.json')
-    try:
-        with open(times_path) as f:
-            times = json.load(f)
-    except (OSError, ValueError):
-        times = {}
+    times = {}
+    # this build's last run, else the times shipped with the tests (a
+    # fresh clone: the long modules still start first, not at the end)
+    for path in (times_path, os.path.join(HERE, 'test-times.json')):
+        try:
+            with open(path) as f:
+                times = json.load(f)
+            break
+        except (OSError, ValueError):
+            continue
     # the slowest first; modules never timed by their size
     mods.sort(key=lambda m: -times.get(
         m, os.path.getsize(os.path.join(idir, m + '.py')) / 1000.0))
