@@ -263,6 +263,20 @@ static size_t is_held_key(uint8_t *k, uint64_t id, const char *addr)
 	return 8 + n;
 }
 
+/* is_held_at - the "held" table and the key of ADDR held by incident ID
+   (KEY holds it); 0, -EINVAL for an address no key can be made of */
+static int is_held_at(struct state *st, uint64_t id, const char *addr,
+		      uint8_t *key, MDB_dbi *dbi, MDB_val *k)
+{
+	int rc = state_dbi(st, "held", dbi);
+
+	if (rc)
+		return rc;
+	k->mv_size = is_held_key(key, id, addr);
+	k->mv_data = key;
+	return k->mv_size ? 0 : -EINVAL;
+}
+
 int incident_hold(struct state *st, MDB_txn *txn, uint64_t id,
 		  const struct incident_held *h)
 {
@@ -272,13 +286,9 @@ int incident_hold(struct state *st, MDB_txn *txn, uint64_t id,
 	MDB_dbi dbi;
 	int rc;
 
-	rc = state_dbi(st, "held", &dbi);
+	rc = is_held_at(st, id, h->addr, key, &dbi, &k);
 	if (rc)
 		return rc;
-	k.mv_size = is_held_key(key, id, h->addr);
-	k.mv_data = key;
-	if (!k.mv_size)
-		return -EINVAL;
 	rc = incident_held_encode(h, buf, sizeof(buf), &len);
 	if (rc)
 		return rc;
@@ -331,13 +341,9 @@ int incident_held_del(struct state *st, MDB_txn *txn, uint64_t id,
 	MDB_dbi dbi;
 	int rc;
 
-	rc = state_dbi(st, "held", &dbi);
+	rc = is_held_at(st, id, addr, key, &dbi, &k);
 	if (rc)
 		return rc;
-	k.mv_size = is_held_key(key, id, addr);
-	k.mv_data = key;
-	if (!k.mv_size)
-		return -EINVAL;
 	return state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
 }
 
@@ -350,13 +356,9 @@ int incident_held_del_same(struct state *st, MDB_txn *txn, uint64_t id,
 	MDB_dbi dbi;
 	int rc;
 
-	rc = state_dbi(st, "held", &dbi);
+	rc = is_held_at(st, id, h->addr, key, &dbi, &k);
 	if (rc)
 		return rc;
-	k.mv_size = is_held_key(key, id, h->addr);
-	k.mv_data = key;
-	if (!k.mv_size)
-		return -EINVAL;
 	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
 	if (rc)
 		return rc;

@@ -228,17 +228,8 @@ static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 	int rc;
 
 	rc = state_raw_get_u64(txn, st->meta, "schema", &v);
-	if (rc == -ENOENT) {
-		if (st->readonly)
-			return 0;
-		rc = state_raw_put_u64(txn, st->meta, "schema",
-				       STATE_SCHEMA_VERSION);
-		if (rc)
-			errmsg(err, errlen,
-			       "cannot write the schema version in %s: %s",
-			       st->dir, state_strerror(rc));
-		return rc;
-	}
+	if (rc == -ENOENT)
+		rc = 0;		/* missing: older than any (v 0) */
 	if (rc == -EINVAL) {
 		errmsg(err, errlen, "state %s: the schema version record is "
 		       "corrupt", st->dir);
