@@ -174,8 +174,10 @@ int metrics_tick(struct metrics *m, int64_t now);
 /*
  * metrics_flush - the end of a run: update the RRD at the end of the step
  * NOW is in (NOW itself on a boundary), where the counts committed since
- * the last boundary belong, and write the textfile.  Same returns as
- * metrics_tick.
+ * the last boundary belong, and write the textfile.  When this feeder
+ * already wrote that step (a tick in the same second, on the boundary),
+ * the next step takes the counts committed since: a flush leaves nothing
+ * counted out of the RRD.  Same returns as metrics_tick.
  */
 int metrics_flush(struct metrics *m, int64_t now);
 

@@ -396,6 +396,11 @@ int metrics_tick(struct metrics *m, int64_t now)
 int metrics_flush(struct metrics *m, int64_t now)
 {
 	int64_t step = now - now % METRICS_STEP;
+	int64_t t = step == now ? now : step + METRICS_STEP;
 
-	return metrics_do(m, step == now ? now : step + METRICS_STEP, now);
+	/* a tick wrote this step already (NOW on its boundary): what was
+	   committed since belongs to the next one */
+	if (t <= m->done_step)
+		t = m->done_step + METRICS_STEP;
+	return metrics_do(m, t, now);
 }

@@ -349,6 +349,29 @@ static void test_new_sets_base(void **state)
 	metrics_free(m);
 }
 
+/* a tick on a boundary, then the flush in the same second: what was
+   committed between them is written at the next step, not left out
+   (a one-shot run whose first file ended as a minute began) */
+static void test_flush_after_tick_same_second(void **state)
+{
+	struct ctx *c = *state;
+	struct metrics *m = NULL;
+	char err[256];
+
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 - 30, err,
+				     sizeof(err)), 0);
+	add_meta(c, "count.hard", 3);
+	assert_int_equal(metrics_tick(m, T0), 1);
+	add_meta(c, "count.hard", 2);
+	assert_int_equal(metrics_flush(m, T0), 1);
+	assert_int_equal(count_at(c->rrd, "hard", T0), 3);
+	assert_int_equal(count_at(c->rrd, "hard", T0 + 60), 2);
+	assert_int_equal(get_meta(c, "rrd.base.hard"), 5);
+	/* later in that step, a tick has nothing due */
+	assert_int_equal(metrics_tick(m, T0 + 59), 0);
+	metrics_free(m);
+}
+
 /* create an RRD of DS specs (NULL-terminated) with step STEP */
 static void create_rrd(const char *path, unsigned long step,
 		       const char *const *specs)
@@ -870,9 +893,11 @@ static void test_textfile_written(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0644 & ~mask);
 	g_free(text);
-	/* the same step again: the update is skipped, the file rewritten */
+	/* a second flush in the same second: the next step, the file
+	   rewritten */
 	add_meta(c, "count.unsub", 1);
-	assert_int_equal(metrics_flush(m, T0), 0);
+	assert_int_equal(metrics_flush(m, T0), 1);
+	assert_int_equal(count_at(c->rrd, "unsub", T0 + 60), 1);
 	assert_true(g_file_get_contents(path, &text, NULL, NULL));
 	assert_non_null(strstr(text, "bounced_events_total{kind=\"unsub\"} 4\n"));
 	g_free(text);
@@ -889,6 +914,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_rrd_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_before_rrd_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_after_tick_same_second,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_sets_base, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_layout_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fbl_sources_added, setup, teardown),
