@@ -30,7 +30,7 @@ import re
 import sys
 import time
 
-from harness import BouncedTestCase, EX_OK
+from harness import BouncedTestCase, EX_OK, graph_leak_check
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -463,6 +463,7 @@ class TestRateGauges(AlertsCase):
 
 
 class TestReportRates(AlertsCase):
+    @graph_leak_check
     def test_report_shows_the_rates_of_the_records(self):
         """the report's rates section: the campaigns of the last 24
         hours with their attempts, and yahoo's complaint spike day by day,

@@ -20,7 +20,7 @@ import zlib
 
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
                      EX_USAGE, EX_NOINPUT, RunTestCase,
-                     hard_file)
+                     graph_leak_check, hard_file)
 
 # the counts of both samples together (see test_bouncectl.py)
 SAMPLE_COUNTS = dict(records=41, hard=8, soft=15, escalated=1, complaint=1,
@@ -206,6 +206,7 @@ class TestGraph(MetricsTestCase):
             with open(path, 'rb') as f:
                 self.assertEqual(png_size(f.read()), (640, 300), path)
 
+    @graph_leak_check
     def test_every_period_by_default(self):
         out = os.path.join(self.dir, 'all')
         res = self.run_ctl('graph', '--out', out)
@@ -358,6 +359,7 @@ class TestReport(MetricsTestCase):
                      'incidents', 'dead'):
             self.assertIn('id="%s"' % sect, html)
 
+    @graph_leak_check
     def test_page_sections(self):
         # a file that failed, with its reason
         failed = os.path.join(self.spool, 'failed')

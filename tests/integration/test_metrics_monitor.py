@@ -23,7 +23,7 @@ import os
 import re
 import time
 
-from harness import BouncedTestCase, EX_OK
+from harness import BouncedTestCase, EX_OK, graph_leak_check
 from test_alerts import read_records
 from test_metrics import report_legends
 
@@ -118,6 +118,7 @@ class TestIncidentSources(MonitorMetricsCase):
         self.assertNotIn('<img id="incidents-month"', html)
         return legends
 
+    @graph_leak_check
     def test_block_feeds_the_incident_sources(self):
         files, x = self.block_day_and_a_half()
         self.process(*files)
