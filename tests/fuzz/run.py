@@ -24,7 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 def sanitizer_env():
     env = dict(os.environ)
-    env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=0')
+    env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=0:'
+                   'detect_stack_use_after_return=1')
     env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1:halt_on_error=1')
     supp = os.path.join(ROOT, 'tests', 'lsan.supp')
     if os.path.exists(supp):
