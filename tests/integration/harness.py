@@ -107,15 +107,28 @@ def read_text(path):
         return ''
 
 
-def wait_until(cond, timeout, interval=0.02):
+# wait_until's looks: every 20 ms at first, then half as often again each
+# time, to at most every WAIT_MAX_INTERVAL seconds.  Many conditions run a
+# program (bouncectl queue, files): looked at every 20 ms, a sanitized one
+# would take a core from the bounced being waited for.
+WAIT_FIRST_INTERVAL = 0.02
+WAIT_MAX_INTERVAL = 0.1 * SLOW
+
+
+def wait_until(cond, timeout, interval=None):
     """Call COND until it is true or TIMEOUT seconds passed; its last
-    value.  The wait for an event: a file, a log line, a count."""
+    value.  The wait for an event: a file, a log line, a count.  INTERVAL:
+    a fixed time between looks (default: from 20 ms, backing off to
+    WAIT_MAX_INTERVAL)."""
     end = time.monotonic() + timeout
+    pause = interval or WAIT_FIRST_INTERVAL
     while True:
         v = cond()
         if v or time.monotonic() >= end:
             return v
-        time.sleep(interval)
+        time.sleep(pause)
+        if interval is None:
+            pause = min(pause * 1.5, WAIT_MAX_INTERVAL)
 
 
 def sanitizer_env(env):
@@ -372,9 +385,9 @@ class BouncedTestCase(unittest.TestCase):
         """bouncectl -c CONFIG ARGS...; a Result"""
         return self.run_prog(self.bouncectl, args, stdin, config)
 
-    def wait_for(self, cond, timeout, msg, interval=0.02):
-        """wait_until COND within TIMEOUT seconds (looking every
-        INTERVAL), or fail with MSG"""
+    def wait_for(self, cond, timeout, msg, interval=None):
+        """wait_until COND within TIMEOUT seconds (INTERVAL: as there),
+        or fail with MSG"""
         if not wait_until(cond, timeout, interval):
             self.fail(msg)
 
