@@ -19,6 +19,9 @@ import unittest
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
                      EX_USAGE, EX_NOINPUT, EX_NOUSER, counts, summaries)
 
+# the reading commands are the subject here: leak-checked (harness.only_reads)
+CTL_LEAK_CHECK = True
+
 HARD = {'alice.moreau@example.com', 'k.tanaka@example.net',
         'c.okafor@example.org', 'j.dupont@example-nosuch.org',
         's.ivanova@mail.example.org', 'olga.petrova@example.org',

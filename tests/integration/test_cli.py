@@ -20,6 +20,9 @@ from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
                      EX_USAGE, EX_NOINPUT, EX_NOUSER, EX_IOERR, EX_CONFIG,
                      SANITIZER_RE, draws_graphs, graph_env)
 
+# the reading commands are the subject here: leak-checked (harness.only_reads)
+CTL_LEAK_CHECK = True
+
 DEFAULT_CONF = '/etc/bounced/bounced.conf'
 
 # the options each command's help must name (on top of the global ones)

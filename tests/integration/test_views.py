@@ -21,6 +21,9 @@ import unittest
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, DATA,
                      EX_OK, EX_USAGE)
 
+# the reading commands are the subject here: leak-checked (harness.only_reads)
+CTL_LEAK_CHECK = True
+
 HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,'
           'jobId\r\n')
 
