@@ -153,8 +153,13 @@ def graph_env(env, leaks=False):
     times dearer.  So only the runs of tests marked graph_leak_check
     (LEAKS) look for leaks, with it; the other graph and report runs do
     not look for leaks at all (the rest of the sanitizers stays on)."""
-    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + \
-        (':fast_unwind_on_malloc=0' if leaks else ':detect_leaks=0')
+    return asan_option(env, 'fast_unwind_on_malloc=0' if leaks
+                       else 'detect_leaks=0')
+
+
+def asan_option(env, opt):
+    """ENV with OPT after its ASAN_OPTIONS (the last one of a name wins)"""
+    env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + ':' + opt
     return env
 
 
@@ -387,8 +392,7 @@ class BouncedTestCase(unittest.TestCase):
         elif prog == self.bouncectl and only_reads(args) and \
                 not getattr(sys.modules.get(type(self).__module__),
                             'CTL_LEAK_CHECK', False):
-            env['ASAN_OPTIONS'] = env.get('ASAN_OPTIONS', '') + \
-                ':detect_leaks=0'
+            asan_option(env, 'detect_leaks=0')
         p = subprocess.run(argv, cwd=self.dir, env=env,
                            input=stdin if stdin is not None else b'',
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
