@@ -52,9 +52,30 @@ struct batch_rcpt {
 };
 
 struct batch;
+struct batch_block;
 
 struct batch *batch_new(void);
 void batch_free(struct batch *b);
+
+/*
+ * Arena blocks made ready by another thread: a block's pages are touched
+ * (faulted in and zeroed by the kernel) where batch_block_ready runs, not
+ * in the thread that fills the batch.  BATCH_BLOCK_FN answers a ready
+ * block or NULL (the batch then makes its own); what it answers is the
+ * batch's from then on (freed with it).
+ */
+typedef struct batch_block *(*batch_block_fn)(void *arg);
+
+/* batch_set_blocks - B takes its new arena blocks from FN (NULL: makes
+   them itself) */
+void batch_set_blocks(struct batch *b, batch_block_fn fn, void *arg);
+
+/* batch_block_ready - a new arena block, its pages touched; NULL on
+   ENOMEM (any thread) */
+struct batch_block *batch_block_ready(void);
+
+/* batch_block_free - a block no batch took */
+void batch_block_free(struct batch_block *blk);
 
 /* batch_prefetch - ADDR's slot asked of the memory now, while the caller
    does other work before its batch_add (ADDR must not change until then;

@@ -60,4 +60,8 @@ int monitor_event_enqueue(struct state *st, MDB_txn *txn,
 			  const char *key, const char *payload, int64_t now_ms,
 			  unsigned *queued);
 
+/* monitor_event_wanted - does a webhook provider of CFG take the events
+   of MASK?  (none: monitor_event_enqueue would queue nothing) */
+bool monitor_event_wanted(const struct config *cfg, unsigned mask);
+
 #endif

@@ -6,7 +6,7 @@
  * that no input can choose its collisions), a second one from (address,
  * campaign) to the first kept event of that campaign (whether a bounce of
  * a suppressed address names a new campaign is one lookup, not a walk of
- * the address's events), and a bump arena of 1 MiB blocks for every
+ * the address's events), and a bump arena of 2 MiB blocks for every
  * string and node.  batch_clear empties the tables and rewinds the arena,
  * so a long input reuses the same memory batch after batch: memory is
  * bounded by the largest batch, not by the input.  Allocation failure is
@@ -34,8 +34,8 @@
 #define BATCH_TABLE_MIN 1024	/* slots of an empty table */
 #define BATCH_JOB_MAX (sizeof(((struct rcpt_reason *)0)->job_id) - 1)
 
-struct arena_block {
-	struct arena_block *next;
+struct batch_block {
+	struct batch_block *next;
 	size_t used, size;
 	char data[];
 };
@@ -69,8 +69,10 @@ struct batch {
 	size_t ccap, cused;
 	struct batch_str *strs;		/* the strings of the batch, once */
 	size_t scap, sused;
-	struct arena_block *head;	/* current block (first of the list) */
-	struct arena_block *spare;	/* rewound blocks for reuse */
+	struct batch_block *head;	/* current block (first of the list) */
+	struct batch_block *spare;	/* rewound blocks for reuse */
+	batch_block_fn take;		/* where ready blocks come from */
+	void *take_arg;
 	size_t n_events;
 	/* batch_prefetch's address and hash, for the batch_add after it */
 	const char *pf_addr;
@@ -84,7 +86,7 @@ struct batch {
 
 /* batch_block_new - an arena block of SIZE bytes (huge-page aligned and
    advised when it is a whole number of them); NULL on ENOMEM */
-static struct arena_block *batch_block_new(size_t size)
+static struct batch_block *batch_block_new(size_t size)
 {
 	void *p = NULL;
 
@@ -101,10 +103,36 @@ static struct arena_block *batch_block_new(size_t size)
 	return p;
 }
 
+struct batch_block *batch_block_ready(void)
+{
+	struct batch_block *blk = batch_block_new(ARENA_BLOCK);
+	size_t off;
+
+	if (!blk)
+		return NULL;
+	blk->size = ARENA_BLOCK - sizeof(*blk);
+	blk->used = 0;
+	blk->next = NULL;
+	for (off = 4096; off < ARENA_BLOCK; off += 4096)
+		((volatile char *)blk)[off] = 0;
+	return blk;
+}
+
+void batch_block_free(struct batch_block *blk)
+{
+	free(blk);
+}
+
+void batch_set_blocks(struct batch *b, batch_block_fn fn, void *arg)
+{
+	b->take = fn;
+	b->take_arg = arg;
+}
+
 /* batch_alloc - SIZE bytes from the arena (8-aligned), NULL on ENOMEM */
 static void *batch_alloc(struct batch *b, size_t size)
 {
-	struct arena_block *blk = b->head;
+	struct batch_block *blk = b->head;
 	void *p;
 
 	size = (size + 7) & ~(size_t)7;
@@ -115,6 +143,9 @@ static void *batch_alloc(struct batch *b, size_t size)
 		if (b->spare && b->spare->size >= want) {
 			blk = b->spare;
 			b->spare = blk->next;
+		} else if (want == ARENA_BLOCK - sizeof(*blk) && b->take &&
+			   (blk = b->take(b->take_arg)) != NULL) {
+			/* made ready, its pages touched, by another thread */
 		} else {
 			blk = batch_block_new(sizeof(*blk) + want);
 			if (!blk)
@@ -224,10 +255,10 @@ struct batch *batch_new(void)
 	return b;
 }
 
-static void batch_free_blocks(struct arena_block *blk)
+static void batch_free_blocks(struct batch_block *blk)
 {
 	while (blk) {
-		struct arena_block *next = blk->next;
+		struct batch_block *next = blk->next;
 
 		free(blk);
 		blk = next;
@@ -737,7 +768,7 @@ int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 
 void batch_clear(struct batch *b)
 {
-	struct arena_block *blk = b->head;
+	struct batch_block *blk = b->head;
 
 	if (b->used)
 		memset(b->slots, 0, b->cap * sizeof(*b->slots));
@@ -747,7 +778,7 @@ void batch_clear(struct batch *b)
 		memset(b->strs, 0, b->scap * sizeof(*b->strs));
 	b->used = b->cused = b->sused = 0;
 	while (blk) {
-		struct arena_block *next = blk->next;
+		struct batch_block *next = blk->next;
 
 		blk->next = b->spare;
 		b->spare = blk;

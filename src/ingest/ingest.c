@@ -741,8 +741,11 @@ static int ingest_job_source(struct ingest_job *j,
 static void ingest_job_committer(struct ingest_job *j)
 {
 	j->spare = batch_new();
-	if (j->spare && ingest_committer_new(j->in, &j->cm) == 0)
+	if (j->spare && ingest_committer_new(j->in, &j->cm) == 0) {
+		batch_set_blocks(j->in->batch, ingest_committer_block, j->cm);
+		batch_set_blocks(j->spare, ingest_committer_block, j->cm);
 		return;
+	}
 	batch_free(j->spare);
 	j->spare = NULL;
 	log_debug("ingest", "%s: commits inline (no thread)", j->input.path);
@@ -878,6 +881,8 @@ void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 	if (!j)
 		return;
 	(void)ingest_batch_wait(j);
+	/* the batches swapped: in->batch may be either; it outlives J */
+	batch_set_blocks(j->in->batch, NULL, NULL);
 	ingest_committer_free(j->cm);
 	batch_free(j->spare);
 	ingest_commit_free(&j->cur);

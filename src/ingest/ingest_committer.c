@@ -8,14 +8,25 @@
  * state only inside the commit step, and logs only through log.c, which
  * serialises its lines.  Errors: creating the thread can fail (-errno:
  * the caller commits inline); a commit's error is its answer.
+ *
+ * Between commits the thread also keeps a few arena blocks ready for the
+ * batch being filled (batch_set_blocks): the kernel faults in and zeroes
+ * a batch's new memory here, not in the reading thread, which is the
+ * slower of the two.  It makes them while no commit is posted, up to
+ * COMMITTER_READY_BLOCKS, and again when the reader takes one; a block
+ * it cannot make is left to the batch to make.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 
+#include "batch.h"
 #include "ingest_commit.h"
 #include "ingest_committer.h"
+
+/* arena blocks kept ready (2 MiB each) */
+#define COMMITTER_READY_BLOCKS 8
 
 struct ingest_committer {
 	struct ingest *in;
@@ -28,7 +39,30 @@ struct ingest_committer {
 	bool busy;			/* a job is posted or running */
 	bool quit;
 	int rc;				/* the answer of the last job */
+	struct batch_block *ready[COMMITTER_READY_BLOCKS];
+	unsigned n_ready;
+	bool ready_failed;		/* out of memory: made no more */
 };
+
+/* committer_fill - one more ready block, made with the lock released;
+   false when none could be made */
+static bool committer_fill(struct ingest_committer *cm)
+{
+	struct batch_block *blk;
+
+	pthread_mutex_unlock(&cm->mu);
+	blk = batch_block_ready();
+	pthread_mutex_lock(&cm->mu);
+	if (!blk) {
+		cm->ready_failed = true;
+		return false;
+	}
+	if (cm->n_ready < COMMITTER_READY_BLOCKS)
+		cm->ready[cm->n_ready++] = blk;
+	else
+		batch_block_free(blk);
+	return true;
+}
 
 /* ingest_committer_main - take jobs until told to quit */
 static void *ingest_committer_main(void *arg)
@@ -40,8 +74,12 @@ static void *ingest_committer_main(void *arg)
 
 	pthread_mutex_lock(&cm->mu);
 	for (;;) {
-		while (!cm->posted && !cm->quit)
+		while (!cm->posted && !cm->quit) {
+			if (cm->n_ready < COMMITTER_READY_BLOCKS &&
+			    !cm->ready_failed && committer_fill(cm))
+				continue;
 			pthread_cond_wait(&cm->cv, &cm->mu);
+		}
 		if (!cm->posted)
 			break;
 		b = cm->b;
@@ -116,6 +154,21 @@ int ingest_committer_wait(struct ingest_committer *cm)
 	return rc;
 }
 
+struct batch_block *ingest_committer_block(void *arg)
+{
+	struct ingest_committer *cm = arg;
+	struct batch_block *blk = NULL;
+
+	pthread_mutex_lock(&cm->mu);
+	if (cm->n_ready) {
+		blk = cm->ready[--cm->n_ready];
+		/* the thread makes another while it has no commit */
+		pthread_cond_broadcast(&cm->cv);
+	}
+	pthread_mutex_unlock(&cm->mu);
+	return blk;
+}
+
 bool ingest_committer_busy(const struct ingest_committer *cm)
 {
 	struct ingest_committer *m = (struct ingest_committer *)cm;
@@ -138,6 +191,8 @@ void ingest_committer_free(struct ingest_committer *cm)
 	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 	pthread_join(cm->thread, NULL);
+	while (cm->n_ready)
+		batch_block_free(cm->ready[--cm->n_ready]);
 	pthread_cond_destroy(&cm->cv);
 	pthread_mutex_destroy(&cm->mu);
 	free(cm);

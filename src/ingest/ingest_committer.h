@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 struct batch;
+struct batch_block;
 struct ingest;
 struct ingest_commit;
 struct ingest_committer;
@@ -27,6 +28,10 @@ void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
 /* ingest_committer_wait - the posted commit's answer (0 or -errno) once it
    is done */
 int ingest_committer_wait(struct ingest_committer *cm);
+
+/* ingest_committer_block - a ready arena block for the batch being
+   filled, or NULL (batch_block_fn; ARG the committer) */
+struct batch_block *ingest_committer_block(void *arg);
 
 /* ingest_committer_busy - a commit is in flight */
 bool ingest_committer_busy(const struct ingest_committer *cm);

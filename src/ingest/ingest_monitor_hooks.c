@@ -139,6 +139,14 @@ static int hook_write(struct state *st, MDB_txn *txn, void *arg)
 	return rc;
 }
 
+/* hook_wanted - would J's write queue anything: a webhook takes its
+   events, or [notify] mails them?  (without either, nothing is built) */
+static bool hook_wanted(const struct hook_job *j)
+{
+	return j->in->cfg->notify_mode != NOTIFY_MODE_OFF ||
+	       monitor_event_wanted(j->in->cfg, j->mask);
+}
+
 /* hook_queue - run J's write; log what failed */
 static void hook_queue(struct hook_job *j)
 {
@@ -160,6 +168,8 @@ void ingest_monitor_on_incident(const struct incident *inc, bool opened,
 	struct hook_job j = { .in = arg, .mask = WEBHOOK_EVENT_INCIDENTS,
 			      .inc = inc, .opened = opened };
 
+	if (!hook_wanted(&j))
+		return;
 	snprintf(j.key, sizeof(j.key), "incident:%" G_GUINT64_FORMAT,
 		 inc->id);
 	j.payload = g_malloc(ACTION_PAYLOAD_MAX);
@@ -187,6 +197,8 @@ void ingest_monitor_on_alert(const struct rates_transition *t,
 		log_warn("alert", "%s", line);
 	else
 		log_info("alert", "%s", line);
+	if (!hook_wanted(&j))
+		return;
 	monitor_event_alert_key(t, j.key, sizeof(j.key));
 	j.payload = g_malloc(ACTION_PAYLOAD_MAX);
 	if (monitor_event_alert(t, rule, j.payload, ACTION_PAYLOAD_MAX) != 0) {

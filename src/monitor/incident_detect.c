@@ -42,6 +42,7 @@ struct id_pair {
 	int64_t clock;		/* newest record time seen */
 	int64_t last_sb;	/* newest sender-side bounce */
 	GQueue buckets;		/* struct id_bucket *, oldest first */
+	uint64_t n_sb, n_ob, n_dl;	/* the sums of BUCKETS */
 	GHashTable *rcpts;	/* uint64 hash -> int64 time (g_int64) */
 	int64_t rcpts_low;	/* no time of RCPTS is older (a prune that
 				   would remove nothing is not walked) */
@@ -163,8 +164,12 @@ static void id_prune(struct id_pair *p, int64_t from)
 	gpointer k, v;
 
 	while ((b = g_queue_peek_head(&p->buckets)) != NULL &&
-	       (b->minute + 1) * ID_MINUTE <= from)
+	       (b->minute + 1) * ID_MINUTE <= from) {
+		p->n_sb -= b->sb;
+		p->n_ob -= b->ob;
+		p->n_dl -= b->dl;
 		g_free(g_queue_pop_head(&p->buckets));
+	}
 	if (!p->rcpts || p->rcpts_low >= from)
 		return;
 	p->rcpts_low = INT64_MAX;
@@ -179,15 +184,8 @@ static void id_prune(struct id_pair *p, int64_t from)
 /* id_counts - the sums of P's buckets */
 static void id_counts(const struct id_pair *p, uint64_t *sb, uint64_t *all)
 {
-	const GList *l;
-
-	*sb = *all = 0;
-	for (l = p->buckets.head; l; l = l->next) {
-		const struct id_bucket *b = l->data;
-
-		*sb += b->sb;
-		*all += (uint64_t)b->sb + b->ob + b->dl;
-	}
+	*sb = p->n_sb;
+	*all = p->n_sb + p->n_ob + p->n_dl;
 }
 
 /* id_count - one record into P's minute of T */
@@ -216,12 +214,16 @@ static void id_count(struct id_pair *p, int64_t t, enum incident_what what)
 		else
 			g_queue_push_head(&p->buckets, b);
 	}
-	if (what == INCIDENT_SENDER_BOUNCE)
+	if (what == INCIDENT_SENDER_BOUNCE) {
 		b->sb++;
-	else if (what == INCIDENT_OTHER_BOUNCE)
+		p->n_sb++;
+	} else if (what == INCIDENT_OTHER_BOUNCE) {
 		b->ob++;
-	else
+		p->n_ob++;
+	} else {
 		b->dl++;
+		p->n_dl++;
+	}
 }
 
 /* id_report - P's transition CHANGE to CB */
@@ -308,12 +310,10 @@ static void id_maybe_open(struct incident_detect *d, struct id_pair *p,
 static void id_maybe_recover(struct incident_detect *d, struct id_pair *p,
 			     int64_t now, incident_cb cb, void *arg)
 {
-	const GList *l;
-	uint64_t sb, all, dl = 0;
+	uint64_t sb, all, dl;
 
 	id_prune(p, now - d->p.window);
-	for (l = p->buckets.head; l; l = l->next)
-		dl += ((const struct id_bucket *)l->data)->dl;
+	dl = p->n_dl;
 	id_counts(p, &sb, &all);
 	if (dl >= d->p.min_recipients && all > 0 &&
 	    (double)sb < d->p.min_share * (double)all)
@@ -640,6 +640,9 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 			b->sb = (uint32_t)id_get(&r, 4);
 			b->ob = (uint32_t)id_get(&r, 4);
 			b->dl = (uint32_t)id_get(&r, 4);
+			p->n_sb += b->sb;
+			p->n_ob += b->ob;
+			p->n_dl += b->dl;
 			g_queue_push_tail(&p->buckets, b);
 		}
 		n = id_get(&r, 4);

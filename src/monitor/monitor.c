@@ -198,18 +198,26 @@ static bool mon_maybe_held(const struct monitor *m, uint64_t h)
 	return (*w & bit) != 0;
 }
 
-/* mon_held_put - H is held by MI (a second hold of an address replaces
-   the first, as in the store) */
-static void mon_held_put(struct monitor *m, struct mon_incident *mi,
-			 const struct incident_held *h)
+/* mon_held_take - H (allocated, of address hash HASH) is held by MI: the
+   table owns it now (a second hold of an address replaces the first, as
+   in the store) */
+static void mon_held_take(struct monitor *m, struct mon_incident *mi,
+			  struct incident_held *h, uint64_t hash)
 {
 	int64_t *k = g_new(int64_t, 1);
 
-	*k = (int64_t)mon_hash64(h->addr);
-	g_hash_table_replace(mi->held, k, g_memdup2(h, sizeof(*h)));
-	mon_held_mark(m, (uint64_t)*k);
+	*k = (int64_t)hash;
+	g_hash_table_replace(mi->held, k, h);
+	mon_held_mark(m, hash);
 	if (m->held_bits_set > MON_HELD_BITS / 4)
 		mon_held_rebuild(m);
+}
+
+/* mon_held_put - a copy of H is held by MI */
+static void mon_held_put(struct monitor *m, struct mon_incident *mi,
+			 const struct incident_held *h)
+{
+	mon_held_take(m, mi, g_memdup2(h, sizeof(*h)), mon_hash64(h->addr));
 }
 
 struct mon_load_held {
@@ -226,37 +234,42 @@ static int mon_load_held_cb(const struct incident_held *h, void *arg)
 	return 0;
 }
 
-/* mon_release_cmp - monitor_release by address */
-static gint mon_release_cmp(gconstpointer a, gconstpointer b)
+/* mon_held_cmp - held bounces (pointers to) by address */
+static int mon_held_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct monitor_release *)a)->h.addr,
-		      ((const struct monitor_release *)b)->h.addr);
+	return strcmp((*(const struct incident_held *const *)a)->addr,
+		      (*(const struct incident_held *const *)b)->addr);
 }
 
 /* mon_release_all - MI closed: what it holds is released, in address
-   order, for the caller to apply after the record in hand */
+   order, for the caller to apply after the record in hand (the held
+   bounces are sorted as pointers, then copied once: each is 2 KB) */
 static void mon_release_all(struct monitor *m, struct mon_incident *mi)
 {
 	GHashTableIter it;
 	gpointer k, v;
-	guint from = m->released->len;
+	const struct incident_held **order;
+	guint n, i = 0;
 
-	if (!mi->held)
+	if (!mi->held || !(n = g_hash_table_size(mi->held)))
 		return;
+	order = g_new(const struct incident_held *, n);
 	g_hash_table_iter_init(&it, mi->held);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		struct monitor_release r;
+	while (g_hash_table_iter_next(&it, &k, &v) && i < n)
+		order[i++] = v;
+	qsort(order, i, sizeof(*order), mon_held_cmp);
+	g_array_set_size(m->released, m->released->len + i);
+	for (n = 0; n < i; n++) {
+		struct monitor_release *r = &g_array_index(
+			m->released, struct monitor_release,
+			m->released->len - i + n);
 
-		r.id = mi->inc.id;
-		r.h = *(const struct incident_held *)v;
-		g_array_append_val(m->released, r);
+		r->id = mi->inc.id;
+		r->h = *order[n];
 		mi->inc.applied++;
 	}
+	g_free(order);
 	g_hash_table_remove_all(mi->held);
-	if (m->released->len - from > 1)
-		qsort(&g_array_index(m->released, struct monitor_release, from),
-		      m->released->len - from, sizeof(struct monitor_release),
-		      (int (*)(const void *, const void *))mon_release_cmp);
 }
 
 size_t monitor_released(const struct monitor *m,
@@ -458,7 +471,19 @@ static struct mon_incident *mon_find_open(struct monitor *m,
 struct mon_feed {
 	struct monitor *m;
 	const struct event *ev;
+	uint64_t hash;		/* of its address, once made */
+	bool hashed;
 };
+
+/* mon_feed_hash - the address hash of the record fed, made once */
+static uint64_t mon_feed_hash(struct mon_feed *f)
+{
+	if (!f->hashed) {
+		f->hash = mon_hash64(f->ev->rcpt);
+		f->hashed = true;
+	}
+	return f->hash;
+}
 
 static void mon_transition(const struct incident_transition *t, void *arg)
 {
@@ -548,8 +573,10 @@ static bool mon_rates_what(const struct event *ev, enum rates_what *w)
 
 /* mon_delivered - delivery EV: a bounce of its address an open incident
    holds from before it is dropped (the address takes our mail) */
-static void mon_delivered(struct monitor *m, const struct event *ev)
+static void mon_delivered(struct mon_feed *f)
 {
+	struct monitor *m = f->m;
+	const struct event *ev = f->ev;
 	GPtrArray *open = mon_open(m);
 	int64_t h = 0;
 	guint i;
@@ -563,7 +590,7 @@ static void mon_delivered(struct monitor *m, const struct event *ev)
 		    !mi->held || !g_hash_table_size(mi->held))
 			continue;
 		if (!h) {
-			h = (int64_t)mon_hash64(ev->rcpt);
+			h = (int64_t)mon_feed_hash(f);
 			if (!mon_maybe_held(m, (uint64_t)h))
 				return;		/* held by none */
 		}
@@ -588,6 +615,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	struct mon_incident *mi;
 	enum rates_what what;
 	uint64_t held = 0;
+	struct mon_feed f = { m, ev, 0, false };
 
 	g_array_set_size(m->released, 0);
 	if (ev->time > m->now)
@@ -613,7 +641,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		rates_add(m->rates, &r);
 	}
 	if (ev->klass == CLASS_DELIVERY && m->incidents->len)
-		mon_delivered(m, ev);
+		mon_delivered(&f);
 	if (!m->detect || !source ||
 	    (!bounce && ev->klass != CLASS_DELIVERY))
 		return 0;
@@ -625,7 +653,6 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		return 0;
 	{
 		struct incident_input in;
-		struct mon_feed f = { m, ev };
 
 		in.source = source;
 		in.dest = dest;
@@ -636,7 +663,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		/* the detector keeps the recipients of sender-side bounces
 		   only */
 		in.rcpt_hash = in.what == INCIDENT_SENDER_BOUNCE ?
-				       mon_hash64(ev->rcpt) : 0;
+				       mon_feed_hash(&f) : 0;
 		incident_detect_feed(m->detect, &in, mon_transition, &f);
 	}
 	if (!bounce)
@@ -649,7 +676,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	if (sender)
 		incident_add_sample(&mi->inc, ev->dsn_diag);
 	if (mi->rcpts && g_hash_table_size(mi->rcpts) < INCIDENT_RCPTS_MAX) {
-		int64_t h = (int64_t)mon_hash64(ev->rcpt);
+		int64_t h = (int64_t)mon_feed_hash(&f);
 
 		if (!g_hash_table_contains(mi->rcpts, &h)) {
 			int64_t *k = g_new(int64_t, 1);
@@ -663,10 +690,10 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		held = mi->inc.id;
 		mi->inc.held++;
 		if (mi->held) {
-			struct incident_held h;
+			struct incident_held *h = g_new(struct incident_held, 1);
 
-			incident_held_from_event(&h, ev);
-			mon_held_put(m, mi, &h);
+			incident_held_from_event(h, ev);
+			mon_held_take(m, mi, h, mon_feed_hash(&f));
 		}
 	}
 	mi->dirty = true;
@@ -706,7 +733,7 @@ int monitor_hold(struct monitor *m, struct state *st, MDB_txn *txn,
 
 void monitor_advance(struct monitor *m, int64_t now)
 {
-	struct mon_feed f = { m, NULL };
+	struct mon_feed f = { m, NULL, 0, false };
 
 	if (now > m->now)
 		m->now = now;

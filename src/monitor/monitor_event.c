@@ -236,6 +236,17 @@ void monitor_event_alert_key(const struct rates_transition *t, char *buf,
 		 alert_dimension_name(t->dim), t->name);
 }
 
+bool monitor_event_wanted(const struct config *cfg, unsigned mask)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_providers; i++)
+		if (cfg->providers[i].type == PROVIDER_WEBHOOK &&
+		    (cfg->providers[i].events & mask))
+			return true;
+	return false;
+}
+
 int monitor_event_enqueue(struct state *st, MDB_txn *txn,
 			  const struct config *cfg, unsigned mask,
 			  const char *key, const char *payload, int64_t now_ms,
