@@ -2,7 +2,9 @@
  * test_batch.c - the batch of one commit: deliveries kept compact (their
  * time only) among whole events in arrival order, made whole again on
  * demand, the counts per address the commit's short cuts rely on, and
- * the addresses handed out in byte order however many there are.
+ * the addresses handed out in byte order however many there are, and
+ * arena blocks made ready elsewhere (batch_set_blocks) taken, used, kept
+ * for the next batch and freed with it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -198,12 +200,85 @@ static void test_sorted_many(void **state)
 	batch_free(b);
 }
 
+/* a block source that hands out READY blocks, then none */
+struct blocks {
+	struct batch_block *given[4];
+	unsigned ready, n_given, calls;
+};
+
+static struct batch_block *give_block(void *arg)
+{
+	struct blocks *x = arg;
+
+	x->calls++;
+	if (x->n_given == x->ready)
+		return NULL;
+	x->given[x->n_given] = batch_block_ready();
+	assert_non_null(x->given[x->n_given]);
+	return x->given[x->n_given++];
+}
+
+/* in_given - is P inside one of the blocks X gave? */
+static int in_given(const struct blocks *x, const void *p)
+{
+	unsigned i;
+
+	for (i = 0; i < x->n_given; i++)
+		if ((const char *)p > (const char *)x->given[i] &&
+		    (const char *)p < (const char *)x->given[i] + (2u << 20))
+			return 1;
+	return 0;
+}
+
+static void test_ready_blocks(void **state)
+{
+	enum { N = 60000 };	/* some 20 MB of arena: about ten blocks */
+	struct batch *b = batch_new();
+	struct blocks x = { .ready = 2 };
+	struct batch_rcpt **arr;
+	unsigned calls_first;
+	size_t n, i, inside;
+	int round;
+
+	(void)state;
+	assert_non_null(b);
+	batch_set_blocks(b, give_block, &x);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < N; i++) {
+			char addr[48];
+			struct event e;
+
+			snprintf(addr, sizeof(addr), "user%zu@example.org", i);
+			e = ev(addr, CLASS_SOFT, T0 + (int64_t)i);
+			assert_int_equal(batch_add(b, &e), 0);
+		}
+		assert_int_equal(batch_sorted(b, &arr, &n), 0);
+		assert_int_equal(n, N);
+		for (i = inside = 0; i < n; i++) {
+			assert_int_equal(strncmp(arr[i]->addr, "user", 4), 0);
+			inside += (size_t)in_given(&x, arr[i]->addr);
+		}
+		/* both ready blocks were taken and hold entries; the batch
+		   made the rest itself */
+		assert_int_equal(x.n_given, 2);
+		assert_true(x.calls > 2);
+		assert_true(inside > 0 && inside < N);
+		if (round == 0)
+			calls_first = x.calls;
+		batch_clear(b);
+	}
+	/* the second batch ran on the blocks the first one left */
+	assert_int_equal(x.calls, calls_first);
+	batch_free(b);	/* frees the given blocks too (ASan checks) */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deliveries_compact),
 		cmocka_unit_test(test_suppressed_deliveries_counted),
 		cmocka_unit_test(test_sorted_many),
+		cmocka_unit_test(test_ready_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
