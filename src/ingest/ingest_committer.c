@@ -12,9 +12,12 @@
  * Between commits the thread also keeps a few arena blocks ready for the
  * batch being filled (batch_set_blocks): the kernel faults in and zeroes
  * a batch's new memory here, not in the reading thread, which is the
- * slower of the two.  It makes them while no commit is posted, up to
- * COMMITTER_READY_BLOCKS, and again when the reader takes one; a block
- * it cannot make is left to the batch to make.
+ * slower of the two.  It makes them while no commit is posted, as many
+ * as the batches have asked for so far (one more with each ask, up to
+ * COMMITTER_READY_BLOCKS: a small file, or a batch that runs on the
+ * blocks of the one before, asks for none and gets none made), and
+ * again when the reader takes one; a block it cannot make is left to
+ * the batch to make.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,6 +44,7 @@ struct ingest_committer {
 	int rc;				/* the answer of the last job */
 	struct batch_block *ready[COMMITTER_READY_BLOCKS];
 	unsigned n_ready;
+	unsigned want;			/* blocks to keep ready */
 	bool ready_failed;		/* out of memory: made no more */
 };
 
@@ -57,7 +61,7 @@ static bool committer_fill(struct ingest_committer *cm)
 		cm->ready_failed = true;
 		return false;
 	}
-	if (cm->n_ready < COMMITTER_READY_BLOCKS)
+	if (cm->n_ready < cm->want)
 		cm->ready[cm->n_ready++] = blk;
 	else
 		batch_block_free(blk);
@@ -75,8 +79,8 @@ static void *ingest_committer_main(void *arg)
 	pthread_mutex_lock(&cm->mu);
 	for (;;) {
 		while (!cm->posted && !cm->quit) {
-			if (cm->n_ready < COMMITTER_READY_BLOCKS &&
-			    !cm->ready_failed && committer_fill(cm))
+			if (cm->n_ready < cm->want && !cm->ready_failed &&
+			    committer_fill(cm))
 				continue;
 			pthread_cond_wait(&cm->cv, &cm->mu);
 		}
@@ -160,11 +164,12 @@ struct batch_block *ingest_committer_block(void *arg)
 	struct batch_block *blk = NULL;
 
 	pthread_mutex_lock(&cm->mu);
-	if (cm->n_ready) {
+	if (cm->want < COMMITTER_READY_BLOCKS)
+		cm->want++;
+	if (cm->n_ready)
 		blk = cm->ready[--cm->n_ready];
-		/* the thread makes another while it has no commit */
-		pthread_cond_broadcast(&cm->cv);
-	}
+	/* the thread makes more while it has no commit */
+	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 	return blk;
 }
