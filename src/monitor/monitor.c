@@ -249,23 +249,23 @@ static void mon_release_all(struct monitor *m, struct mon_incident *mi)
 	GHashTableIter it;
 	gpointer k, v;
 	const struct incident_held **order;
-	guint n, i = 0;
+	guint n = 0, from = m->released->len, i;
 
-	if (!mi->held || !(n = g_hash_table_size(mi->held)))
+	if (!mi->held || g_hash_table_size(mi->held) == 0)
 		return;
-	order = g_new(const struct incident_held *, n);
+	order = g_new(const struct incident_held *,
+		      g_hash_table_size(mi->held));
 	g_hash_table_iter_init(&it, mi->held);
-	while (g_hash_table_iter_next(&it, &k, &v) && i < n)
-		order[i++] = v;
-	qsort(order, i, sizeof(*order), mon_held_cmp);
-	g_array_set_size(m->released, m->released->len + i);
-	for (n = 0; n < i; n++) {
+	while (g_hash_table_iter_next(&it, &k, &v))
+		order[n++] = v;
+	qsort(order, n, sizeof(*order), mon_held_cmp);
+	g_array_set_size(m->released, from + n);
+	for (i = 0; i < n; i++) {
 		struct monitor_release *r = &g_array_index(
-			m->released, struct monitor_release,
-			m->released->len - i + n);
+			m->released, struct monitor_release, from + i);
 
 		r->id = mi->inc.id;
-		r->h = *order[n];
+		r->h = *order[i];
 		mi->inc.applied++;
 	}
 	g_free(order);

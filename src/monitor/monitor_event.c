@@ -236,13 +236,19 @@ void monitor_event_alert_key(const struct rates_transition *t, char *buf,
 		 alert_dimension_name(t->dim), t->name);
 }
 
+/* me_takes - does provider P take the events of MASK (a webhook whose
+   events include them)? */
+static bool me_takes(const struct config_provider *p, unsigned mask)
+{
+	return p->type == PROVIDER_WEBHOOK && (p->events & mask);
+}
+
 bool monitor_event_wanted(const struct config *cfg, unsigned mask)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->n_providers; i++)
-		if (cfg->providers[i].type == PROVIDER_WEBHOOK &&
-		    (cfg->providers[i].events & mask))
+		if (me_takes(&cfg->providers[i], mask))
 			return true;
 	return false;
 }
@@ -260,7 +266,7 @@ int monitor_event_enqueue(struct state *st, MDB_txn *txn,
 	for (i = 0; rc == 0 && i < cfg->n_providers; i++) {
 		const struct config_provider *p = &cfg->providers[i];
 
-		if (p->type != PROVIDER_WEBHOOK || !(p->events & mask))
+		if (!me_takes(p, mask))
 			continue;
 		memset(a, 0, sizeof(*a));
 		g_strlcpy(a->provider, p->name, sizeof(a->provider));
