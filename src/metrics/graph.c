@@ -215,10 +215,10 @@ static int graph_rrd_err(char *err, size_t errlen, const char *what,
 	return -EIO;
 }
 
-/* graph_layout - the AVERAGE archives of PATH, finest first; how many,
-   or -EIO */
+/* graph_layout - the AVERAGE archives of PATH, finest first, and its
+   last update (*LAST_UPDATE); how many, or -EIO */
 static int graph_layout(const char *path, struct graph_rra *rra, size_t max,
-			char *err, size_t errlen)
+			int64_t *last_update, char *err, size_t errlen)
 {
 	unsigned long step = 0, rows[GRAPH_MAX_RRA] = { 0 },
 		      ppr[GRAPH_MAX_RRA] = { 0 };
@@ -253,6 +253,7 @@ static int graph_layout(const char *path, struct graph_rra *rra, size_t max,
 		}
 	}
 	rrd_info_free(info);
+	*last_update = last;
 	for (i = 0; i < GRAPH_MAX_RRA && n < max; i++) {
 		struct graph_rra r;
 
@@ -452,7 +453,7 @@ int graph_data_load(const char *rrd_path, enum graph_period period,
 	struct graph_data *d = NULL;
 	int *owner = NULL;
 	int n_rra, rc = 0;
-	int64_t end;
+	int64_t end, last_update = 0;
 	size_t i;
 	unsigned ds;
 
@@ -471,14 +472,21 @@ int graph_data_load(const char *rrd_path, enum graph_period period,
 			 " (bounced creates it on its first update)" : "");
 		return rc;
 	}
-	n_rra = graph_layout(rrd_path, rra, GRAPH_MAX_RRA, err, errlen);
+	n_rra = graph_layout(rrd_path, rra, GRAPH_MAX_RRA, &last_update, err,
+			     errlen);
 	if (n_rra < 0)
 		return n_rra;
 	d = g_new0(struct graph_data, 1);
 	d->period = period;
 	d->bin = graph_pick_bin(period, opts->width, rra, (size_t)n_rra);
 	d->n = (size_t)((graph_periods[period].span + d->bin - 1) / d->bin);
-	end = opts->end + (d->bin - opts->end % d->bin) % d->bin;
+	/* the last row may be stamped at the end of the minute under way
+	   (metrics_flush): the period reaches it, or a graph drawn on a bin's
+	   boundary would leave out what was counted just before */
+	end = opts->end;
+	if (last_update > end && last_update - end <= METRICS_STEP)
+		end = last_update;
+	end += (d->bin - end % d->bin) % d->bin;
 	d->t0 = end - (int64_t)d->n * d->bin;
 	for (ds = 0; ds < METRICS_N_DS; ds++) {
 		d->now[ds] = NAN;

@@ -6,7 +6,8 @@
  * 5-minute one, the month from the hourly one and the year from the daily
  * one, with the day under way (not consolidated yet) counted in all; the
  * bins never outnumber the pixels; the incidents panel's count and gauge;
- * bad options and a missing RRD.
+ * a row stamped at the end of the minute under way (metrics_flush) counted
+ * by a graph drawn on a bin's boundary; bad options and a missing RRD.
  */
 #include <errno.h>
 #include <math.h>
@@ -250,6 +251,38 @@ static void test_queue_panel(void **state)
 	g_free(l);
 }
 
+/* metrics_flush stamps its row at the end of the minute under way: a
+   graph drawn just before that, on a bin's boundary, still counts it */
+static void test_flushed_row_ahead(void **state)
+{
+	static const struct {
+		enum graph_period p;
+		int64_t span;
+	} want[] = {
+		{ GRAPH_DAY, DAY }, { GRAPH_WEEK, 7 * DAY },
+		{ GRAPH_MONTH, 31 * DAY }, { GRAPH_YEAR, 365 * DAY },
+	};
+	struct ctx *c = *state;
+	MDB_txn *txn = NULL;
+	char err[512], unit[32];
+	size_t i;
+
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(state_meta_add_u64(c->st, txn, "count.hard", 5), 0);
+	assert_int_equal(state_commit(txn), 0);
+	if (metrics_update_at(c->st, c->rrd, END + METRICS_STEP, err,
+			      sizeof(err)) != 1)
+		fail_msg("metrics_update_at: %s", err);
+	for (i = 0; i < G_N_ELEMENTS(want); i++) {
+		char *b = legend_of(c, GRAPH_BOUNCES, want[i].p, 800);
+
+		assert_int_equal(legend_total(b, "Hard bounces", unit,
+					      sizeof(unit)),
+				 (long long)expected(want[i].span, false) + 5);
+		g_free(b);
+	}
+}
+
 static void test_errors(void **state)
 {
 	struct ctx *c = *state;
@@ -277,6 +310,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_panel, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_incidents_panel, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_flushed_row_ahead, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	};
