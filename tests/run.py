@@ -7,22 +7,24 @@ binaries of BUILD against temporary spools, states and fake servers on
 127.0.0.1.  The last line is "N passed, M failed"; the exit code is 0 only
 when nothing failed and something ran.
 
-Unit programs, then integration modules, run in parallel (-j, default twice
-the CPUs: most of their time is spent waiting on the binaries and the fake
-servers), the slowest first as the last run measured them
-(BUILD/test-times.json, else tests/test-times.json: the times of a
-sanitizer run, shipped so that a fresh clone schedules them too); each
-module's output is printed whole when it ends, so lines of different
-modules never interleave.
+Unit programs and integration modules run in one pool of parallel jobs
+(-j, default twice the CPUs: most of their time is spent waiting on the
+binaries and the fake servers), the slowest first as the last run
+measured them (BUILD/test-times.json, else tests/test-times.json: the
+times of a sanitizer run, shipped so that a fresh clone schedules them
+too), so that a unit program that waits (test_dispatch's timers) overlaps
+the integration modules instead of holding them back; each job's output
+is printed whole when it ends, so lines of different jobs never
+interleave.
 """
 import json
 import argparse
-import concurrent.futures
 import glob
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -39,23 +41,14 @@ def sanitizer_env(env):
     return env
 
 
-def run_unit(path, timeout):
-    """Run one cmocka program; return (passed, failed, output)."""
-    env = sanitizer_env(dict(os.environ, CMOCKA_MESSAGE_OUTPUT='STDOUT'))
-    try:
-        p = subprocess.run([path], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=timeout)
-        out = p.stdout.decode('utf-8', 'replace')
-        rc = p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b'').decode('utf-8', 'replace') + '\n(timed out)\n'
-        rc = -1
+def unit_counts(out, rc):
+    """(passed, failed) of a cmocka program from its output and exit code"""
     ok = len(re.findall(r'^\[       OK \] ', out, re.M))
     bad = len(re.findall(r'^\[  FAILED  \] (?!\d+ test)', out, re.M))
     bad = len(set(re.findall(r'^\[  FAILED  \] (\S+)$', out, re.M))) or bad
     if rc != 0 and bad == 0:
         bad = 1          # crashed, sanitizer report, or timed out
-    return ok, bad, out
+    return ok, bad
 
 
 class CountingResult(unittest.TextTestResult):
@@ -92,75 +85,120 @@ def module_counts(out):
 ALONE = ('test_install',)
 
 
-def run_integration(build, pattern, jobs, timeout):
-    """Every integration module in a pool of JOBS processes; returns
-    (passed, failed)."""
-    idir = os.path.join(HERE, 'integration')
-    mods = sorted(os.path.basename(p)[:-3]
-                  for p in glob.glob(os.path.join(idir, 'test_*.py')))
-    times_path = os.path.join(build, 'test-times.json')
-    times = {}
-    # this build's last run, else the times shipped with the tests (a
-    # fresh clone: the long modules still start first, not at the end)
-    for path in (times_path, os.path.join(HERE, 'test-times.json')):
+def load_times(build):
+    """{job key: seconds} of this build's last run, else the times shipped
+    with the tests (a fresh clone: the long jobs still start first)"""
+    for path in (os.path.join(build, 'test-times.json'),
+                 os.path.join(HERE, 'test-times.json')):
         try:
             with open(path) as f:
-                times = json.load(f)
-            break
+                return json.load(f)
         except (OSError, ValueError):
             continue
-    # the slowest first; modules never timed by their size
-    mods.sort(key=lambda m: -times.get(
-        m, os.path.getsize(os.path.join(idir, m + '.py')) / 1000.0))
+    return {}
+
+
+def unit_jobs(build, pattern):
+    """the cmocka programs of BUILD as jobs (key 'unit NAME')"""
+    env = sanitizer_env(dict(os.environ, CMOCKA_MESSAGE_OUTPUT='STDOUT'))
+    jobs = []
+    for path in sorted(glob.glob(os.path.join(build, 'tests', 'test_*'))):
+        name = os.path.basename(path)
+        if pattern and pattern not in name:
+            continue
+        jobs.append({'kind': 'unit', 'name': name, 'key': 'unit ' + name,
+                     'cmd': [path], 'cwd': ROOT, 'env': env, 'size': 1.0})
+    return jobs
+
+
+def integration_jobs(build, pattern):
+    """the integration modules as jobs (key: the module's name)"""
+    idir = os.path.join(HERE, 'integration')
     env = dict(os.environ, BOUNCED_BUILD=build,
                PYTHONPATH=os.pathsep.join([idir, HERE]))
     sanitizer_env(env)
+    jobs = []
+    for path in sorted(glob.glob(os.path.join(idir, 'test_*.py'))):
+        m = os.path.basename(path)[:-3]
+        cmd = [sys.executable, '-m', 'unittest', '-v']
+        if pattern:
+            cmd += ['-k', pattern]
+        jobs.append({'kind': 'integration', 'name': m, 'key': m,
+                     'cmd': cmd + [m], 'cwd': idir, 'env': env,
+                     # never timed: by its size
+                     'size': os.path.getsize(path) / 1000.0})
+    return jobs
+
+
+def job_counts(job, out, rc, pattern):
+    """(passed, failed) of a job that ended with OUT and exit code RC"""
+    if job['kind'] == 'unit':
+        return unit_counts(out, rc)
+    ok, bad = module_counts(out)
+    if 'Ran 0 tests' in out and pattern:
+        bad = 0
+    return ok, bad
+
+
+def job_report(job, ok, bad, secs, out):
+    """a job's output (a unit program's only when it failed) and its
+    closing line"""
+    if job['kind'] == 'unit':
+        if bad:
+            sys.stdout.write(out)
+        print('unit %-28s %3d passed, %d failed  %s' %
+              (job['name'], ok, bad, 'ok' if bad == 0 else 'FAILED'),
+              flush=True)
+        return
+    sys.stdout.write(out)
+    print('integration %-24s %3d passed, %d failed  %.1f s  %s' %
+          (job['name'], ok, bad, secs, 'ok' if bad == 0 else 'FAILED'),
+          flush=True)
+
+
+def run_pool(build, jobs_list, pattern, jobs, timeout):
+    """JOBS_LIST in a pool of JOBS processes, the slowest first; returns
+    (passed, failed)"""
+    times = load_times(build)
+    jobs_list.sort(key=lambda j: -times.get(j['key'], j['size']))
     # a module that runs scons may relink the programs under the others'
     # feet: it runs alone, after them
-    alone = [m for m in mods if m in ALONE]
-    pending, running = [m for m in mods if m not in ALONE], {}
+    alone = [j for j in jobs_list if j['name'] in ALONE]
+    pending = [j for j in jobs_list if j['name'] not in ALONE]
+    running = {}
     passed = failed = 0
     while pending or running or alone:
         if not pending and not running:
             pending, alone = alone[:1], alone[1:]
         while pending and len(running) < jobs:
-            m = pending.pop(0)
-            cmd = [sys.executable, '-m', 'unittest', '-v']
-            if pattern:
-                cmd += ['-k', pattern]
-            cmd.append(m)
-            outf = open(os.path.join(build, 'test-%s.out' % m), 'w+b')
-            p = subprocess.Popen(cmd, cwd=idir, env=env, stdout=outf,
-                                 stderr=subprocess.STDOUT)
-            running[p] = (m, outf, time.time())
+            j = pending.pop(0)
+            outf = tempfile.TemporaryFile(dir=build)
+            p = subprocess.Popen(j['cmd'], cwd=j['cwd'], env=j['env'],
+                                 stdout=outf, stderr=subprocess.STDOUT)
+            running[p] = (j, outf, time.time())
         done = None
         while done is None:
             for p in running:
                 if p.poll() is not None:
                     done = p
                     break
-                m, outf, t = running[p]
+                j, outf, t = running[p]
                 if time.time() - t > timeout:
                     p.kill()
+                    outf.write(b'\n(timed out)\n')
             if done is None:
                 time.sleep(0.05)
-        m, outf, t = running.pop(done)
+        j, outf, t = running.pop(done)
         outf.seek(0)
         out = outf.read().decode('utf-8', 'replace')
         outf.close()
-        os.unlink(outf.name)
-        ok, bad = module_counts(out)
-        if 'Ran 0 tests' in out and pattern:
-            bad = 0
+        ok, bad = job_counts(j, out, done.returncode, pattern)
         passed += ok
         failed += bad
-        times[m] = round(time.time() - t, 1)
-        sys.stdout.write(out)
-        print('integration %-24s %3d passed, %d failed  %.1f s  %s' %
-              (m, ok, bad, times[m], 'ok' if bad == 0 else 'FAILED'),
-              flush=True)
+        times[j['key']] = round(time.time() - t, 1)
+        job_report(j, ok, bad, times[j['key']], out)
     try:
-        with open(times_path, 'w') as f:
+        with open(os.path.join(build, 'test-times.json'), 'w') as f:
             json.dump(times, f, indent=1, sort_keys=True)
     except OSError:
         pass
@@ -178,38 +216,27 @@ def main():
                     'may take')
     ap.add_argument('-j', '--jobs', type=int,
                     default=2 * (os.cpu_count() or 1),
-                    help='integration modules run at once (1: in this '
-                    'process, one after the other)')
+                    help='unit programs and integration modules run at '
+                    'once (1: the integration tests in this process, one '
+                    'after the other)')
     args = ap.parse_args()
 
     build = os.path.abspath(os.path.join(ROOT, args.build))
     passed = failed = 0
     t0 = time.time()
 
+    jobs_list = []
     if not args.integration_only:
-        paths = [p for p in sorted(glob.glob(os.path.join(build, 'tests',
-                                                           'test_*')))
-                 if not args.pattern or args.pattern in os.path.basename(p)]
-        # the programs run JOBS at once; their lines come in name order
-        with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
-            runs = ex.map(lambda p: run_unit(p, args.timeout), paths)
-            results = list(zip(paths, runs))
-        for path, (ok, bad, out) in results:
-            name = os.path.basename(path)
-            passed += ok
-            failed += bad
-            status = 'ok' if bad == 0 else 'FAILED'
-            print('unit %-28s %3d passed, %d failed  %s' % (name, ok, bad, status),
-                  flush=True)
-            if bad:
-                sys.stdout.write(out)
-
+        jobs_list += unit_jobs(build, args.pattern)
     if not args.unit_only and args.jobs > 1:
-        ok, bad = run_integration(build, args.pattern, args.jobs,
-                                  args.timeout)
+        jobs_list += integration_jobs(build, args.pattern)
+    if jobs_list:
+        ok, bad = run_pool(build, jobs_list, args.pattern,
+                           max(1, args.jobs), args.timeout)
         passed += ok
         failed += bad
-    elif not args.unit_only:
+    if not args.unit_only and args.jobs <= 1:
+        # -j 1: the integration tests in this process, one after the other
         os.environ['BOUNCED_BUILD'] = build
         sanitizer_env(os.environ)
         sys.path.insert(0, os.path.join(HERE, 'integration'))
