@@ -26,10 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <rrd.h>
-
 #include "graph.h"
 #include "metrics.h"
+#include "rrd_lib.h"
 
 #define GRAPH_MAX_RRA 16	/* AVERAGE archives looked at */
 #define GRAPH_MARGIN 140	/* pixels of the image that are not the plot
@@ -113,6 +112,7 @@ struct graph_rra {
 };
 
 struct graph_data {
+	const struct rrd_lib *R; /* librrd (rrd_lib.h) */
 	enum graph_period period;
 	int64_t bin;		/* seconds per bin */
 	int64_t t0;		/* bins end at t0 + (k + 1) * bin */
@@ -206,18 +206,19 @@ static const char *graph_unit(int64_t seconds, char *buf, size_t len)
 }
 
 /* graph_rrd_err - "WHAT 'PATH': librrd's message" into ERR; -EIO */
-static int graph_rrd_err(char *err, size_t errlen, const char *what,
-			 const char *path)
+static int graph_rrd_err(const struct rrd_lib *R, char *err, size_t errlen,
+			 const char *what, const char *path)
 {
 	snprintf(err, errlen, "cannot %s '%s': %s", what, path,
-		 rrd_test_error() ? rrd_get_error() : "unknown error");
-	rrd_clear_error();
+		 R->test_error() ? R->get_error() : "unknown error");
+	R->clear_error();
 	return -EIO;
 }
 
 /* graph_layout - the AVERAGE archives of PATH, finest first, and its
    last update (*LAST_UPDATE); how many, or -EIO */
-static int graph_layout(const char *path, struct graph_rra *rra, size_t max,
+static int graph_layout(const struct rrd_lib *R, const char *path,
+			struct graph_rra *rra, size_t max,
 			int64_t *last_update, char *err, size_t errlen)
 {
 	unsigned long step = 0, rows[GRAPH_MAX_RRA] = { 0 },
@@ -227,10 +228,10 @@ static int graph_layout(const char *path, struct graph_rra *rra, size_t max,
 	rrd_info_t *info, *p;
 	size_t i, j, n = 0;
 
-	rrd_clear_error();
-	info = rrd_info_r(path);
+	R->clear_error();
+	info = R->info_r(path);
 	if (!info)
-		return graph_rrd_err(err, errlen, "read", path);
+		return graph_rrd_err(R, err, errlen, "read", path);
 	for (p = info; p; p = p->next) {
 		unsigned k;
 		char field[32];
@@ -252,7 +253,7 @@ static int graph_layout(const char *path, struct graph_rra *rra, size_t max,
 				ppr[k] = p->value.u_cnt;
 		}
 	}
-	rrd_info_free(info);
+	R->info_free(info);
 	*last_update = last;
 	for (i = 0; i < GRAPH_MAX_RRA && n < max; i++) {
 		struct graph_rra r;
@@ -336,10 +337,10 @@ static int graph_add_rows(struct graph_data *d, const char *path,
 	if (end <= (int64_t)t0)
 		return 0;
 	t1 = (time_t)end;
-	rrd_clear_error();
-	if (rrd_fetch_r(path, "AVERAGE", &t0, &t1, &step, &n_ds, &names,
-			&data) != 0)
-		return graph_rrd_err(err, errlen, "read", path);
+	d->R->clear_error();
+	if (d->R->fetch_r(path, "AVERAGE", &t0, &t1, &step, &n_ds, &names,
+			  &data) != 0)
+		return graph_rrd_err(d->R, err, errlen, "read", path);
 	rows = step ? (size_t)((t1 - t0) / (time_t)step) : 0;
 	for (c = 0; c < n_ds; c++) {
 		unsigned ds;
@@ -372,10 +373,10 @@ static int graph_add_rows(struct graph_data *d, const char *path,
 				d->v[ds][b] = 0;
 			d->v[ds][b] += v * (double)step;
 		}
-		rrd_freemem(names[c]);
+		d->R->freemem(names[c]);
 	}
-	rrd_freemem(names);
-	rrd_freemem(data);
+	d->R->freemem(names);
+	d->R->freemem(data);
 	return 0;
 }
 
@@ -416,10 +417,10 @@ static int graph_write_bins(struct graph_data *d, char *err, size_t errlen)
 						   ":U:U", metrics_ds_name(ds),
 						   2 * d->bin));
 	g_ptr_array_add(a, g_strdup_printf("RRA:AVERAGE:0.5:1:%zu", d->n + 2));
-	rrd_clear_error();
-	if (rrd_create_r(d->file, (unsigned long)d->bin, (time_t)d->t0,
-			 (int)a->len, (const char **)a->pdata) != 0) {
-		rc = graph_rrd_err(err, errlen, "create", d->file);
+	d->R->clear_error();
+	if (d->R->create_r(d->file, (unsigned long)d->bin, (time_t)d->t0,
+			   (int)a->len, (const char **)a->pdata) != 0) {
+		rc = graph_rrd_err(d->R, err, errlen, "create", d->file);
 		goto out;
 	}
 	g_ptr_array_set_size(a, 0);
@@ -434,10 +435,10 @@ static int graph_write_bins(struct graph_data *d, char *err, size_t errlen)
 		}
 		g_ptr_array_add(a, g_strdup(u->str));
 	}
-	rrd_clear_error();
-	if (a->len && rrd_update_r(d->file, NULL, (int)a->len,
-				   (const char **)a->pdata) != 0)
-		rc = graph_rrd_err(err, errlen, "write", d->file);
+	d->R->clear_error();
+	if (a->len && d->R->update_r(d->file, NULL, (int)a->len,
+				     (const char **)a->pdata) != 0)
+		rc = graph_rrd_err(d->R, err, errlen, "write", d->file);
 out:
 	g_string_free(u, TRUE);
 	g_ptr_array_free(a, TRUE);
@@ -450,6 +451,7 @@ int graph_data_load(const char *rrd_path, enum graph_period period,
 		    char *err, size_t errlen)
 {
 	struct graph_rra rra[GRAPH_MAX_RRA];
+	const struct rrd_lib *R;
 	struct graph_data *d = NULL;
 	int *owner = NULL;
 	int n_rra, rc = 0;
@@ -472,11 +474,15 @@ int graph_data_load(const char *rrd_path, enum graph_period period,
 			 " (bounced creates it on its first update)" : "");
 		return rc;
 	}
-	n_rra = graph_layout(rrd_path, rra, GRAPH_MAX_RRA, &last_update, err,
-			     errlen);
+	R = rrd_lib_get(err, errlen);
+	if (!R)
+		return -ELIBACC;
+	n_rra = graph_layout(R, rrd_path, rra, GRAPH_MAX_RRA, &last_update,
+			     err, errlen);
 	if (n_rra < 0)
 		return n_rra;
 	d = g_new0(struct graph_data, 1);
+	d->R = R;
 	d->period = period;
 	d->bin = graph_pick_bin(period, opts->width, rra, (size_t)n_rra);
 	d->n = (size_t)((graph_periods[period].span + d->bin - 1) / d->bin);
@@ -686,20 +692,20 @@ int graph_data_render(struct graph_data *d, enum graph_panel panel,
 		return -EINVAL;
 	}
 	a = graph_args(d, panel, opts);
-	rrd_clear_error();
-	info = rrd_graph_v((int)a->len - 1, (char **)a->pdata);
-	if (info && !rrd_test_error())
+	d->R->clear_error();
+	info = d->R->graph_v((int)a->len - 1, (char **)a->pdata);
+	if (info && !d->R->test_error())
 		*img = graph_image(info);
 	if (!*img) {
 		snprintf(err, errlen, "cannot draw the %s graph: %s",
 			 graph_panel_name(panel),
-			 rrd_test_error() ? rrd_get_error() : "no image");
+			 d->R->test_error() ? d->R->get_error() : "no image");
 		rc = -EIO;
 	} else if (legend) {
 		*legend = graph_legend(info);
 	}
-	rrd_clear_error();
-	rrd_info_free(info);
+	d->R->clear_error();
+	d->R->info_free(info);
 	g_ptr_array_free(a, TRUE);
 	return rc;
 }

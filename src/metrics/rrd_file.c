@@ -1,6 +1,8 @@
 /*
  * rrd_file.c - create, check, migrate and update the metrics' RRD file
- * with librrd (rrd_create_r, rrd_info_r, rrd_tune, rrd_update_r).
+ * with librrd (rrd_create_r, rrd_info_r, rrd_tune, rrd_update_r), loaded
+ * when first needed (rrd_lib.h): a librrd that cannot be loaded is an
+ * error (-ELIBACC) with why.
  *
  * librrd reports errors through a per-thread buffer (rrd_get_error): it
  * is cleared before each call and quoted in our message after a failure.
@@ -23,11 +25,10 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <rrd.h>
-
 #include "atomic_file.h"
 #include "log.h"
 #include "rrd_file.h"
+#include "rrd_lib.h"
 
 #define RRDFILE_COUNT_HEARTBEAT 86400	/* a quiet day still reads as 0 */
 #define RRDFILE_GAUGE_HEARTBEAT (2 * METRICS_STEP)
@@ -47,14 +48,14 @@ static const char *const rrdfile_cfs[] = { "AVERAGE", "MAX" };
 #define RRDFILE_N_RRA (G_N_ELEMENTS(rrdfile_rras) * G_N_ELEMENTS(rrdfile_cfs))
 
 /* rrdfile_err - "WHAT 'PATH': librrd's message" into ERR */
-static void rrdfile_err(char *err, size_t errlen, const char *what,
-			const char *path)
+static void rrdfile_err(const struct rrd_lib *R, char *err, size_t errlen,
+			const char *what, const char *path)
 {
-	const char *why = rrd_test_error() ? rrd_get_error() : "unknown error";
+	const char *why = R->test_error() ? R->get_error() : "unknown error";
 
 	if (err && errlen)
 		snprintf(err, errlen, "cannot %s '%s': %s", what, path, why);
-	rrd_clear_error();
+	R->clear_error();
 }
 
 /* rrdfile_ds_spec - "DS:NAME:TYPE:HEARTBEAT:0:U" of data source DS */
@@ -70,13 +71,17 @@ static char *rrdfile_ds_spec(unsigned ds)
 
 int rrdfile_create(const char *path, int64_t start, char *err, size_t errlen)
 {
+	const struct rrd_lib *R = rrd_lib_get(err, errlen);
 	const char *argv[METRICS_N_DS + RRDFILE_N_RRA];
 	char *own[METRICS_N_DS + RRDFILE_N_RRA];
-	char *tmp = g_strdup_printf("%s.new.%ld", path, (long)getpid());
+	char *tmp;
 	unsigned i, j, n = 0;
 	mode_t mask;
 	int rc = 0;
 
+	if (!R)
+		return -ELIBACC;
+	tmp = g_strdup_printf("%s.new.%ld", path, (long)getpid());
 	for (i = 0; i < METRICS_N_DS; i++)
 		own[n++] = rrdfile_ds_spec(i);
 	for (j = 0; j < G_N_ELEMENTS(rrdfile_cfs); j++)
@@ -88,9 +93,9 @@ int rrdfile_create(const char *path, int64_t start, char *err, size_t errlen)
 	for (i = 0; i < n; i++)
 		argv[i] = own[i];
 	(void)unlink(tmp);	/* a leftover of a crash of this pid */
-	rrd_clear_error();
-	if (rrd_create_r(tmp, METRICS_STEP, (time_t)start, (int)n, argv) != 0) {
-		rrdfile_err(err, errlen, "create", tmp);
+	R->clear_error();
+	if (R->create_r(tmp, METRICS_STEP, (time_t)start, (int)n, argv) != 0) {
+		rrdfile_err(R, err, errlen, "create", tmp);
 		rc = -EIO;
 		goto out;
 	}
@@ -246,23 +251,27 @@ static bool rrdfile_check_other(const rrd_info_t *info, char *why,
 int rrdfile_check(const char *path, enum rrdfile_layout *layout, char *why,
 		  size_t whylen, char *err, size_t errlen)
 {
-	GString *missing = g_string_new(NULL);
+	const struct rrd_lib *R = rrd_lib_get(err, errlen);
+	GString *missing;
 	rrd_info_t *info;
 	struct stat sb;
 	int rc = 0;
 
 	why[0] = '\0';
+	if (!R)
+		return -ELIBACC;
+	missing = g_string_new(NULL);
 	if (stat(path, &sb) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot open '%s': %s", path,
 			 strerror(errno));
 		goto out;
 	}
-	rrd_clear_error();
-	info = rrd_info_r(path);
-	if (!info || rrd_test_error()) {
-		rrdfile_err(err, errlen, "read the RRD", path);
-		rrd_info_free(info);
+	R->clear_error();
+	info = R->info_r(path);
+	if (!info || R->test_error()) {
+		rrdfile_err(R, err, errlen, "read the RRD", path);
+		R->info_free(info);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -274,7 +283,7 @@ int rrdfile_check(const char *path, enum rrdfile_layout *layout, char *why,
 		*layout = RRDFILE_OLDER;
 		snprintf(why, whylen, "no data source %s", missing->str);
 	}
-	rrd_info_free(info);
+	R->info_free(info);
 out:
 	g_string_free(missing, TRUE);
 	return rc;
@@ -283,16 +292,20 @@ out:
 /* rrdfile_migrate - add the data sources PATH lacks (rrd_tune) */
 static int rrdfile_migrate(const char *path, char *err, size_t errlen)
 {
-	GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+	const struct rrd_lib *R = rrd_lib_get(err, errlen);
+	GPtrArray *argv;
 	char key[64];
 	rrd_info_t *info;
 	unsigned i;
 	int rc = 0;
 
-	rrd_clear_error();
-	info = rrd_info_r(path);
+	if (!R)
+		return -ELIBACC;
+	argv = g_ptr_array_new_with_free_func(g_free);
+	R->clear_error();
+	info = R->info_r(path);
 	if (!info) {
-		rrdfile_err(err, errlen, "read the RRD", path);
+		rrdfile_err(R, err, errlen, "read the RRD", path);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -303,10 +316,11 @@ static int rrdfile_migrate(const char *path, char *err, size_t errlen)
 		if (!rrdfile_info_find(info, key))
 			g_ptr_array_add(argv, rrdfile_ds_spec(i));
 	}
-	rrd_info_free(info);
-	rrd_clear_error();
-	if (argv->len > 2 && rrd_tune((int)argv->len, (char **)argv->pdata) != 0) {
-		rrdfile_err(err, errlen, "add data sources to", path);
+	R->info_free(info);
+	R->clear_error();
+	if (argv->len > 2 &&
+	    R->tune((int)argv->len, (char **)argv->pdata) != 0) {
+		rrdfile_err(R, err, errlen, "add data sources to", path);
 		rc = -EIO;
 	}
 out:
@@ -415,12 +429,15 @@ int rrdfile_ensure(const char *path, int64_t start, char *err, size_t errlen)
 
 int rrdfile_last(const char *path, int64_t *t, char *err, size_t errlen)
 {
+	const struct rrd_lib *R = rrd_lib_get(err, errlen);
 	time_t last;
 
-	rrd_clear_error();
-	last = rrd_last_r(path);
-	if (last == (time_t)-1 || rrd_test_error()) {
-		rrdfile_err(err, errlen, "read the last update of", path);
+	if (!R)
+		return -ELIBACC;
+	R->clear_error();
+	last = R->last_r(path);
+	if (last == (time_t)-1 || R->test_error()) {
+		rrdfile_err(R, err, errlen, "read the last update of", path);
 		return access(path, F_OK) != 0 ? -ENOENT : -EIO;
 	}
 	*t = (int64_t)last;
@@ -430,13 +447,19 @@ int rrdfile_last(const char *path, int64_t *t, char *err, size_t errlen)
 int rrdfile_update(const char *path, const struct rrdfile_row *rows,
 		   unsigned n, char *err, size_t errlen)
 {
-	GString *tmpl = g_string_new(NULL);
-	const char **argv = g_new0(const char *, n + 1);
-	char **own = g_new0(char *, n + 1);
+	const struct rrd_lib *R = rrd_lib_get(err, errlen);
+	GString *tmpl;
+	const char **argv;
+	char **own;
 	int64_t last = 0;
 	unsigned i, k;
 	int rc;
 
+	if (!R)
+		return -ELIBACC;
+	tmpl = g_string_new(NULL);
+	argv = g_new0(const char *, n + 1);
+	own = g_new0(char *, n + 1);
 	rc = rrdfile_last(path, &last, err, errlen);
 	if (rc)
 		goto out;
@@ -459,9 +482,9 @@ int rrdfile_update(const char *path, const struct rrdfile_row *rows,
 		own[i] = g_string_free(line, FALSE);
 		argv[i] = own[i];
 	}
-	rrd_clear_error();
-	if (rrd_update_r(path, tmpl->str, (int)n, argv) != 0) {
-		rrdfile_err(err, errlen, "update", path);
+	R->clear_error();
+	if (R->update_r(path, tmpl->str, (int)n, argv) != 0) {
+		rrdfile_err(R, err, errlen, "update", path);
 		rc = -EIO;
 	}
 out:

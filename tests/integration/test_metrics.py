@@ -17,9 +17,10 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 import zlib
+from ctypes import util as ctypes_util
 
 from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
-                     EX_USAGE, EX_NOINPUT, RunTestCase,
+                     EX_USAGE, EX_NOINPUT, EX_IOERR, RunTestCase,
                      graph_leak_check, hard_file)
 
 # the counts of both samples together (see test_bouncectl.py)
@@ -245,6 +246,62 @@ class TestGraph(MetricsTestCase):
         self.assertRc(res, EX_NOINPUT)
         self.assertIn("cannot read '%s'" % self.rrd, res.err)
         self.assertIn('bounced creates it on its first update', res.err)
+
+
+def needed_libraries(path):
+    """the DT_NEEDED entries of the ELF program PATH (readelf -d)"""
+    p = subprocess.run(['readelf', '-d', path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    assert p.returncode == 0, p.stdout
+    return re.findall(r'\(NEEDED\)\s+Shared library: \[([^\]]+)\]',
+                      p.stdout.decode('utf-8', 'replace'))
+
+
+class TestLibrrdOnUse(BouncedTestCase):
+    """librrd is loaded when the RRD is written or drawn, not linked: a
+    start of bounced or bouncectl does not pay for its fifty libraries,
+    and a librrd that cannot be loaded costs the metrics only"""
+
+    def test_programs_are_not_linked_with_librrd(self):
+        for prog in (self.bounced, self.bouncectl):
+            needed = needed_libraries(prog)
+            self.assertIn('liblmdb.so.0', needed, prog)
+            self.assertEqual([n for n in needed if 'librrd' in n], [], prog)
+
+    def test_without_librrd_nothing_is_lost(self):
+        soname = ctypes_util.find_library('rrd')
+        self.assertTrue(soname, 'librrd is not installed')
+        # a file of librrd's name that is no library, found first
+        broken = os.path.join(self.dir, 'broken-lib')
+        os.makedirs(broken)
+        open(os.path.join(broken, soname), 'w').close()
+        self.write_config()
+        env = self.env
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)
+        res = self.process(self.copy_sample(SAMPLE_HEADER),
+                           self.copy_sample(SAMPLE_PLAIN))
+        self.assertIn('cannot load %s' % soname, res.err)
+        self.assertIn('is the package of librrd installed?', res.err)
+        self.assertFalse(os.path.exists(os.path.join(self.state,
+                                                     'bounced.rrd')))
+        counters = self.ctl_json('stats')['counters']
+        self.assertEqual({k: counters[k] for k in SAMPLE_COUNTS},
+                         SAMPLE_COUNTS)
+        # with librrd found again, the next run writes the RRD
+        self.env = env
+        self.process(self.copy_sample(SAMPLE_PLAIN, 'again.csv'))
+        self.assertTrue(os.path.isfile(os.path.join(self.state,
+                                                    'bounced.rrd')))
+        out = os.path.join(self.dir, 'g')
+        res = self.run_ctl('graph', '--period', 'day', '--out', out)
+        self.assertRc(res, EX_OK)
+        # drawing without it: an error that names it, nothing written
+        shutil.rmtree(out)
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)
+        res = self.run_ctl('graph', '--period', 'day', '--out', out)
+        self.assertRc(res, EX_IOERR)
+        self.assertIn('bouncectl: graph: cannot load %s' % soname, res.err)
+        self.assertEqual(os.listdir(out) if os.path.isdir(out) else [], [])
 
 
 def find_chromium():

@@ -1,0 +1,86 @@
+/*
+ * rrd_lib.c - librrd loaded on first use (rrd_lib.h says why): dlopen of
+ * the soname the build found (RRD_SONAME), every function looked up once;
+ * a library that cannot be loaded, or lacks one of them, is an error of
+ * each caller, said the same way each time.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "rrd_lib.h"
+
+#ifndef RRD_SONAME
+#error "RRD_SONAME: the soname of librrd, found by the build"
+#endif
+
+static struct rrd_lib rrd_lib_fns;
+static char rrd_lib_why[512];
+
+/* the functions, by name, and where each goes */
+#define RRD_LIB_FN(f, sym) { #sym, G_STRUCT_OFFSET(struct rrd_lib, f) }
+static const struct {
+	const char *name;
+	glong off;
+} rrd_lib_syms[] = {
+	RRD_LIB_FN(create_r, rrd_create_r),
+	RRD_LIB_FN(update_r, rrd_update_r),
+	RRD_LIB_FN(info_r, rrd_info_r),
+	RRD_LIB_FN(info_free, rrd_info_free),
+	RRD_LIB_FN(last_r, rrd_last_r),
+	RRD_LIB_FN(tune, rrd_tune),
+	RRD_LIB_FN(fetch_r, rrd_fetch_r),
+	RRD_LIB_FN(graph_v, rrd_graph_v),
+	RRD_LIB_FN(freemem, rrd_freemem),
+	RRD_LIB_FN(test_error, rrd_test_error),
+	RRD_LIB_FN(get_error, rrd_get_error),
+	RRD_LIB_FN(clear_error, rrd_clear_error),
+};
+
+/* rrd_lib_load - fill rrd_lib_fns; 1, or 2 with why in rrd_lib_why (a
+   g_once_init value is never 0) */
+static gsize rrd_lib_load(void)
+{
+	const char *e;
+	void *h, *fn;
+	size_t i;
+
+	h = dlopen(RRD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		e = dlerror();
+		snprintf(rrd_lib_why, sizeof(rrd_lib_why), "cannot load %s: %s "
+			 "(is the package of librrd installed?)", RRD_SONAME,
+			 e ? e : "unknown error");
+		return 2;
+	}
+	for (i = 0; i < G_N_ELEMENTS(rrd_lib_syms); i++) {
+		(void)dlerror();
+		fn = dlsym(h, rrd_lib_syms[i].name);
+		if (!fn) {
+			e = dlerror();
+			snprintf(rrd_lib_why, sizeof(rrd_lib_why),
+				 "%s has no %s: %s", RRD_SONAME,
+				 rrd_lib_syms[i].name, e ? e : "not found");
+			dlclose(h);
+			return 2;
+		}
+		/* POSIX: a function pointer and a void * convert both ways */
+		*(void **)G_STRUCT_MEMBER_P(&rrd_lib_fns,
+					    rrd_lib_syms[i].off) = fn;
+	}
+	return 1;	/* the handle stays open for the process's life */
+}
+
+const struct rrd_lib *rrd_lib_get(char *err, size_t errlen)
+{
+	static gsize state;
+
+	if (g_once_init_enter(&state))
+		g_once_init_leave(&state, rrd_lib_load());
+	if (state == 1)
+		return &rrd_lib_fns;
+	if (err && errlen)
+		snprintf(err, errlen, "%s", rrd_lib_why);
+	return NULL;
+}
