@@ -11,7 +11,7 @@ import os
 import re
 import stat
 
-from harness import (BouncedTestCase, EX_OK, SANITIZER_RE,
+from harness import (BouncedTestCase, EX_OK, SANITIZER_RE, read_text,
                      sanitized, summaries)
 
 HEADER = 'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat\n'
@@ -591,7 +591,7 @@ class TestLimits(HostileTestCase):
             lock = os.path.join(self.state, 'bounced.lock')
             end = time.monotonic() + 30
             while time.monotonic() < end and not (
-                    os.path.exists(lock) and open(lock).read().strip()):
+                    os.path.exists(lock) and read_text(lock).strip()):
                 time.sleep(0.05)
             with open('/proc/%d/status' % p.pid) as f:
                 vm = int(re.search(r'VmSize:\s+(\d+) kB', f.read()).group(1))

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from harness import EX_OK, EX_TEMPFAIL, SLOW, RunTestCase
+from harness import EX_OK, EX_TEMPFAIL, SLOW, RunTestCase, read_text
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -156,7 +156,7 @@ class TestOneDispatcher(RunTestCase):
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         self.wait_for(lambda: proc.poll() is not None or (
             os.path.exists(lock) and
-            open(lock).read() == '%d process\n' % proc.pid), 30 * SLOW,
+            read_text(lock) == '%d process\n' % proc.pid), 30 * SLOW,
             'bounced process did not take the state lock to send')
         self.assertIsNone(proc.poll(), 'bounced process ended too soon')
         self.assertGreater(len(self.queue()), 0)
@@ -177,7 +177,7 @@ class TestOneDispatcher(RunTestCase):
         out, err = proc.communicate(timeout=120 * SLOW)
         self.assertEqual(proc.returncode, EX_OK, err)
         self.assertIn(b'provider mw:', out)
-        self.wait_for(lambda: open(lock).read().strip() == str(w.pid),
+        self.wait_for(lambda: read_text(lock).strip() == str(w.pid),
                       10 * SLOW, 'the worker did not start after the wait')
         rc, _ = self.stop(w)
         self.assertEqual(rc, EX_OK)
@@ -192,7 +192,7 @@ class TestOneWorkerPerSpool(RunTestCase):
         self.write_config()
         p = self.start()
         spool_lock = os.path.join(self.spool, 'bounced.lock')
-        self.assertEqual(open(spool_lock).read(), '%d\n' % p.pid)
+        self.assertEqual(read_text(spool_lock), '%d\n' % p.pid)
         # another state, the same spool
         self.state = os.path.join(self.dir, 'state-2')
         self.write_config()
@@ -224,7 +224,7 @@ class TestOneWorkerPerSpool(RunTestCase):
         self.assertEqual(rc, EX_OK)
         # once the first is gone, the second starts
         p = self.start()
-        self.assertEqual(open(spool_lock).read(), '%d\n' % p.pid)
+        self.assertEqual(read_text(spool_lock), '%d\n' % p.pid)
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
         # and bounced process takes the spool when no worker runs

@@ -19,6 +19,7 @@ import sys
 import time
 
 from harness import (ACCT_HEADER, EX_OK, EX_TEMPFAIL, SLOW, RunTestCase,
+                     read_text,
                      acct_rec, hard_file, sanitized)
 
 
@@ -139,12 +140,12 @@ class TestTake(RunTestCase):
             self.assertIn('what to do:', why)
         # told from its first row; the other one ends with no usable record
         self.assertIn('why: not a PowerMTA accounting file: no header line, '
-                      'and its first row (line 1) ', open(os.path.join(
-                          self.spool, 'failed', 'junk.bin.why')).read())
-        self.assertIn('why: no usable record', open(os.path.join(
-            self.spool, 'failed', 'allbad.csv.why')).read())
-        self.assertIn('(bad lines: 5,', open(os.path.join(
-            self.spool, 'failed', 'allbad.csv.why')).read())
+                      'and its first row (line 1) ', read_text(os.path.join(
+                          self.spool, 'failed', 'junk.bin.why')))
+        self.assertIn('why: no usable record', read_text(os.path.join(
+            self.spool, 'failed', 'allbad.csv.why')))
+        self.assertIn('(bad lines: 5,', read_text(os.path.join(
+            self.spool, 'failed', 'allbad.csv.why')))
         self.assertIn('junk.bin: moved to failed/', self.log(p))
         files = {os.path.basename(f['key']): f['status']
                  for f in self.ctl_json('files')}
@@ -294,7 +295,7 @@ class TestSignals(RunTestCase):
         fake = self.hook()
         logfile = os.path.join(self.dir, 'bounced.log')
         self.write_config(bounced={'log': logfile})
-        good_text = open(self.config).read()
+        good_text = read_text(self.config)
         p = self.start()
         # a broken file: refused, the worker goes on with the old one
         with open(self.config, 'a') as f:
@@ -303,16 +304,16 @@ class TestSignals(RunTestCase):
         p.send_signal(signal.SIGHUP)
         self.wait_for(lambda: os.path.exists(logfile), 5 * SLOW,
                       'the log file was not reopened')
-        self.wait_for(lambda: 'soft-threshold' in open(logfile).read(),
+        self.wait_for(lambda: 'soft-threshold' in read_text(logfile),
                       5 * SLOW, 'no error about the bad key')
-        log = open(logfile).read()
+        log = read_text(logfile)
         self.assertIn("soft-threshold = 'abc'", log)
         self.assertIn('the configuration in force is kept', log)
         self.assertIsNone(p.poll())
         path, _ = self.drop('one.csv', hard_file(['one@example.com']))
         self.wait_for(lambda: 'one.csv' in self.spool_files('done'),
                       5 * SLOW, 'not taken after a refused reload')
-        self.assertIn('dry-run: unsubscribe one@example.com', open(logfile).read())
+        self.assertIn('dry-run: unsubscribe one@example.com', read_text(logfile))
         # a good one with a provider and another acct-ignore: applied
         with open(self.config, 'w') as f:
             f.write(good_text + 'acct-ignore = *.wait\n'
@@ -320,7 +321,7 @@ class TestSignals(RunTestCase):
                     'senders = *\n' % fake.url)
         p.send_signal(signal.SIGHUP)
         self.wait_for(lambda: 'configuration %s loaded' % self.config in
-                      open(logfile).read(), 5 * SLOW, 'no reload logged')
+                      read_text(logfile), 5 * SLOW, 'no reload logged')
         self.drop('two.csv', hard_file(['two@example.com']))
         self.drop('three.wait', hard_file(['three@example.com']))
         self.wait_for(lambda: len(fake.events()) >= 1, 5 * SLOW,
@@ -331,7 +332,7 @@ class TestSignals(RunTestCase):
         self.assertEqual(self.spool_files('acct'), ['three.wait'])
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
-        self.assertEqual(open(p.errpath).read(), '')   # all in the file
+        self.assertEqual(read_text(p.errpath), '')   # all in the file
 
     def test_sighup_new_providers_after_requests_under_way(self):
         fake = self.hook(latency_ms=1000)
