@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <glib.h>
+
 #include "atomic_file.h"
 #include "log.h"
 #include "rrd_file.h"
