@@ -175,20 +175,20 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
             outf = tempfile.TemporaryFile(dir=build)
             p = subprocess.Popen(j['cmd'], cwd=j['cwd'], env=j['env'],
                                  stdout=outf, stderr=subprocess.STDOUT)
-            running[p] = (j, outf, time.time())
+            running[p] = [j, outf, time.time(), False]
         done = None
         while done is None:
-            for p in running:
+            for p, run in running.items():
                 if p.poll() is not None:
                     done = p
                     break
-                j, outf, t = running[p]
-                if time.time() - t > timeout:
+                if not run[3] and time.time() - run[2] > timeout:
                     p.kill()
-                    outf.write(b'\n(timed out)\n')
+                    run[1].write(b'\n(timed out)\n')
+                    run[3] = True       # killed: waited for, not again
             if done is None:
                 time.sleep(0.05)
-        j, outf, t = running.pop(done)
+        j, outf, t, _ = running.pop(done)
         outf.seek(0)
         out = outf.read().decode('utf-8', 'replace')
         outf.close()
