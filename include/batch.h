@@ -35,20 +35,23 @@ struct batch_event {
 };
 
 struct batch_rcpt {
-	const char *addr;	/* normalised address, in the arena */
-	size_t len;		/* its length */
+	const char *addr;	/* normalised address, in the arena right
+				   after this entry (one cache line holds
+				   both for most addresses) */
 	struct batch_event *head;	/* its events, newest first while the
 					   batch fills (adding touches no older
 					   node); batch_rcpt_events() turns
 					   them to arrival order */
+	struct rcpt_dups *dups;	/* events after it, counted only (NULL
+				   until the first) */
+	uint32_t len;		/* the address's length */
+	uint32_t n_dlv;		/* compact deliveries among its events */
+	uint32_t n_full;	/* events kept whole */
 	bool ordered;		/* HEAD is in arrival order */
 	bool suppressed;	/* a suppressing event is queued: the rest are
 				   dups, kept as events only when they are
 				   bounces of a campaign no kept event names
 				   (each campaign gets its bounce record) */
-	struct rcpt_dups dups;	/* events after it, counted only */
-	uint32_t n_dlv;		/* compact deliveries among its events */
-	uint32_t n_full;	/* events kept whole */
 };
 
 struct batch;
@@ -82,8 +85,16 @@ void batch_block_free(struct batch_block *blk);
    the next batch_add of that pointer uses the hash computed here) */
 void batch_prefetch(struct batch *b, const char *addr);
 
-/* batch_add - copy EV (strings bounded to what a record keeps); 0 or -ENOMEM */
+
+/* batch_add - copy EV (strings bounded to what a record keeps); 0 or
+   -ENOMEM.  A delivery (not held or released) is held back and looked up
+   with the next few, in order: an error of its lookup (-ENOMEM) is the
+   answer of a later call (batch_add, batch_flush, batch_sorted) */
 int batch_add(struct batch *b, const struct event *ev);
+
+/* batch_flush - the deliveries held back into the batch (before it is
+   handed to another thread); 0 or -ENOMEM */
+int batch_flush(struct batch *b);
 
 /* batch_event_full - BE as a whole event (a compact delivery is made
    into TMP, an event of kind d, class delivery, at its time, of ADDR) */

@@ -21,6 +21,7 @@
 
 #include "batch.h"
 #include "action.h"
+#include "bigmem.h"
 #include "rcpt.h"
 
 #define BATCH_LIST_ID_MAX 256 /* bytes kept of a List-Id */
@@ -60,6 +61,26 @@ struct batch_camp {
 	const struct batch_event *be;
 };
 
+/* sort entries carry the first 16 bytes of the address, big-endian, so
+   most comparisons never leave the array (addresses share their first 8
+   bytes often: a common first name and separator) */
+struct batch_sortent {
+	uint64_t p0, p1;
+	struct batch_rcpt *br;
+};
+
+/* a delivery held back (batch_add): its address copied, its hash and
+   the time it asks for */
+struct batch_dlv {
+	uint64_t hash;
+	int64_t time;
+	uint32_t len;
+	char addr[ADDR_MAX + 1];
+};
+
+/* deliveries held back before they are looked up together */
+#define BATCH_DLV_RING 16
+
 struct batch {
 	uint64_t seed;
 	struct batch_slot *slots;	/* addresses */
@@ -82,6 +103,9 @@ struct batch {
 	struct batch_sortent *sortents;	/* one per address, as they came */
 	struct batch_sortent *sorttmp;	/* batch_sort's other half */
 	size_t sorted_cap, sortents_cap, sorttmp_cap;
+	/* deliveries not yet in the table (batch_add), in reading order */
+	struct batch_dlv dlv[BATCH_DLV_RING];
+	unsigned n_dlv;
 };
 
 /* batch_block_new - an arena block of SIZE bytes (huge-page aligned and
@@ -161,6 +185,22 @@ static void *batch_alloc(struct batch *b, size_t size)
 	return p;
 }
 
+/* batch_alloc_line - SIZE bytes from the arena, starting a cache line
+   (64 bytes); NULL on ENOMEM */
+static void *batch_alloc_line(struct batch *b, size_t size)
+{
+	struct batch_block *blk = b->head;
+
+	if (blk) {
+		size_t pad = (64 - ((uintptr_t)(blk->data + blk->used) & 63)) &
+			     63;
+
+		if (blk->size - blk->used >= pad + size)
+			blk->used += pad;
+	}
+	return batch_alloc(b, size);
+}
+
 /* batch_hash - a seeded 64-bit hash of the N bytes at S */
 static uint64_t batch_hash(uint64_t seed, const char *s, size_t n)
 {
@@ -206,7 +246,7 @@ static const char *batch_strdup(struct batch *b, const char *s, size_t max)
 	}
 	if ((b->sused + 1) * 2 > b->scap) {
 		size_t cap = b->scap * 2, i;
-		struct batch_str *t = calloc(cap, sizeof(*t));
+		struct batch_str *t = bigmem_alloc(cap * sizeof(*t));
 
 		if (!t)
 			return NULL;
@@ -218,7 +258,7 @@ static const char *batch_strdup(struct batch *b, const char *s, size_t max)
 				;
 			t[k] = b->strs[i];
 		}
-		free(b->strs);
+		bigmem_free(b->strs, b->scap * sizeof(*b->strs));
 		b->strs = t;
 		b->scap = cap;
 		for (k = h & (cap - 1); t[k].s; k = (k + 1) & (cap - 1))
@@ -245,9 +285,9 @@ struct batch *batch_new(void)
 		return NULL;
 	b->seed = ((uint64_t)g_random_int() << 32) | g_random_int();
 	b->cap = b->ccap = b->scap = BATCH_TABLE_MIN;
-	b->slots = calloc(b->cap, sizeof(*b->slots));
-	b->camps = calloc(b->ccap, sizeof(*b->camps));
-	b->strs = calloc(b->scap, sizeof(*b->strs));
+	b->slots = bigmem_alloc(b->cap * sizeof(*b->slots));
+	b->camps = bigmem_alloc(b->ccap * sizeof(*b->camps));
+	b->strs = bigmem_alloc(b->scap * sizeof(*b->strs));
 	if (!b->slots || !b->camps || !b->strs) {
 		batch_free(b);
 		return NULL;
@@ -269,14 +309,14 @@ void batch_free(struct batch *b)
 {
 	if (!b)
 		return;
-	free(b->slots);
-	free(b->camps);
-	free(b->strs);
+	bigmem_free(b->slots, b->cap * sizeof(*b->slots));
+	bigmem_free(b->camps, b->ccap * sizeof(*b->camps));
+	bigmem_free(b->strs, b->scap * sizeof(*b->strs));
 	batch_free_blocks(b->head);
 	batch_free_blocks(b->spare);
-	free(b->sorted);
-	free(b->sortents);
-	free(b->sorttmp);
+	bigmem_free(b->sorted, b->sorted_cap * sizeof(*b->sorted));
+	bigmem_free(b->sortents, b->sortents_cap * sizeof(*b->sortents));
+	bigmem_free(b->sorttmp, b->sorttmp_cap * sizeof(*b->sorttmp));
 	free(b);
 }
 
@@ -355,14 +395,6 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 	return dst->x ? batch_copy_extra(b, dst) : 0;
 }
 
-/* sort entries carry the first 16 bytes of the address, big-endian, so
-   most comparisons never leave the array (addresses share their first 8
-   bytes often: a common first name and separator) */
-struct batch_sortent {
-	uint64_t p0, p1;
-	struct batch_rcpt *br;
-};
-
 /* batch_prefix - 8 bytes of S from OFF (N bytes in all), big-endian,
    zero-padded */
 static uint64_t batch_prefix(const char *s, size_t n, size_t off)
@@ -379,7 +411,7 @@ static uint64_t batch_prefix(const char *s, size_t n, size_t off)
 static int batch_grow(struct batch *b)
 {
 	size_t cap = b->cap * 2, i, k;
-	struct batch_slot *n = calloc(cap, sizeof(*n));
+	struct batch_slot *n = bigmem_alloc(cap * sizeof(*n));
 
 	if (!n)
 		return -ENOMEM;
@@ -391,7 +423,7 @@ static int batch_grow(struct batch *b)
 			;
 		n[k] = b->slots[i];
 	}
-	free(b->slots);
+	bigmem_free(b->slots, b->cap * sizeof(*b->slots));
 	b->slots = n;
 	b->cap = cap;
 	return 0;
@@ -459,7 +491,7 @@ static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
 		return 0;
 	if ((b->cused + 1) * 2 > b->ccap) {
 		size_t cap = b->ccap * 2, i, k;
-		struct batch_camp *n = calloc(cap, sizeof(*n));
+		struct batch_camp *n = bigmem_alloc(cap * sizeof(*n));
 
 		if (!n)
 			return -ENOMEM;
@@ -471,7 +503,7 @@ static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
 				;
 			n[k] = b->camps[i];
 		}
-		free(b->camps);
+		bigmem_free(b->camps, b->ccap * sizeof(*b->camps));
 		b->camps = n;
 		b->ccap = cap;
 	}
@@ -505,23 +537,12 @@ static bool batch_new_campaign(struct batch *b, const struct batch_rcpt *br,
 			       batch_camp_hash(b, br, job, orig))->be == NULL;
 }
 
-/* batch_rcpt_of - the entry of EV's address, made when new; NULL on
-   ENOMEM */
-static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
+/* batch_rcpt_at - the entry of ADDR (LEN bytes, hash H), made when new;
+   NULL on ENOMEM */
+static struct batch_rcpt *batch_rcpt_at(struct batch *b, const char *addr,
+					size_t len, uint64_t h)
 {
-	size_t len;
-	uint64_t h;
-	struct batch_slot *sl;
-
-	if (addr == b->pf_addr) {
-		len = b->pf_len;
-		h = b->pf_hash;
-		b->pf_addr = NULL;
-	} else {
-		len = strnlen(addr, ADDR_MAX);
-		h = batch_hash(b->seed, addr, len);
-	}
-	sl = batch_find(b, addr, len, h);
+	struct batch_slot *sl = batch_find(b, addr, len, h);
 	struct batch_rcpt *br;
 	char *copy;
 
@@ -534,22 +555,27 @@ static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
 	}
 	if (b->used == b->sortents_cap) {
 		size_t cap = b->sortents_cap ? b->sortents_cap * 2 : 4096;
-		struct batch_sortent *e = realloc(b->sortents, cap * sizeof(*e));
+		struct batch_sortent *e = bigmem_grow(
+			b->sortents, b->sortents_cap * sizeof(*e),
+			cap * sizeof(*e));
 
 		if (!e)
 			return NULL;
 		b->sortents = e;
 		b->sortents_cap = cap;
 	}
-	br = batch_alloc(b, sizeof(*br));
-	copy = batch_alloc(b, len + 1);
-	if (!br || !copy)
+	/* the entry and its address in one piece, on a cache line of its
+	   own: a lookup reads the length, compares the address and links
+	   the event from the same line or two */
+	br = batch_alloc_line(b, sizeof(*br) + len + 1);
+	if (!br)
 		return NULL;
+	copy = (char *)(br + 1);
 	memcpy(copy, addr, len);
 	copy[len] = '\0';
 	memset(br, 0, sizeof(*br));
 	br->addr = copy;
-	br->len = len;
+	br->len = (uint32_t)len;
 	sl->hash = h;
 	sl->br = br;
 	/* its sort key now, while the address is in the cache */
@@ -558,6 +584,98 @@ static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
 	b->sortents[b->used].br = br;
 	b->used++;
 	return br;
+}
+
+/* batch_hash_of - the length and hash of ADDR (from batch_prefetch when
+   it was the address prefetched last) */
+static uint64_t batch_hash_of(struct batch *b, const char *addr, size_t *len)
+{
+	if (addr == b->pf_addr) {
+		b->pf_addr = NULL;
+		*len = b->pf_len;
+		return b->pf_hash;
+	}
+	*len = strnlen(addr, ADDR_MAX);
+	return batch_hash(b->seed, addr, *len);
+}
+
+/* batch_rcpt_of - the entry of ADDR, made when new; NULL on ENOMEM */
+static struct batch_rcpt *batch_rcpt_of(struct batch *b, const char *addr)
+{
+	size_t len;
+	uint64_t h = batch_hash_of(b, addr, &len);
+
+	return batch_rcpt_at(b, addr, len, h);
+}
+
+/* batch_dups - BR's counts of events after its suppression; NULL on
+   ENOMEM */
+static struct rcpt_dups *batch_dups(struct batch *b, struct batch_rcpt *br)
+{
+	if (!br->dups) {
+		br->dups = batch_alloc(b, sizeof(*br->dups));
+		if (br->dups)
+			memset(br->dups, 0, sizeof(*br->dups));
+	}
+	return br->dups;
+}
+
+/* batch_add_dlv - a delivery at time T to BR: a count when BR is
+   suppressed, else a compact event; 0 or -ENOMEM */
+static int batch_add_dlv(struct batch *b, struct batch_rcpt *br, int64_t t)
+{
+	struct batch_event *be;
+
+	if (br->suppressed) {
+		struct rcpt_dups *d = batch_dups(b, br);
+		struct event ev = { .klass = CLASS_DELIVERY, .time = t };
+
+		if (!d)
+			return -ENOMEM;
+		rcpt_dups_add(d, &ev);
+		return 0;
+	}
+	/* a delivery asks for its time only: kept compact */
+	be = batch_alloc(b, offsetof(struct batch_event, ev));
+	if (!be)
+		return -ENOMEM;
+	be->dlv = true;
+	be->dlv_time = t;
+	br->n_dlv++;
+	/* newest first: the node before it is not touched (it left the
+	   cache long ago, and a delivery's whole cost is a few misses) */
+	be->next = br->head;
+	br->head = be;
+	return 0;
+}
+
+/*
+ * batch_flush_dlv - the deliveries held back into the table, in their
+ * order: their slots were asked of the memory as each was held (by
+ * batch_prefetch), so the entries they point to are asked for all
+ * together first, then each is looked up and linked; 0 or -ENOMEM
+ */
+static int batch_flush_dlv(struct batch *b)
+{
+	unsigned i, n = b->n_dlv;
+	int rc = 0;
+
+	b->n_dlv = 0;
+	for (i = 0; i < n; i++) {
+		const struct batch_slot *sl =
+			&b->slots[b->dlv[i].hash & (b->cap - 1)];
+
+		if (sl->br)
+			__builtin_prefetch(sl->br, 1);
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct batch_dlv *d = &b->dlv[i];
+		struct batch_rcpt *br = batch_rcpt_at(b, d->addr, d->len,
+						      d->hash);
+
+		rc = br ? batch_add_dlv(b, br, d->time) : -ENOMEM;
+	}
+	return rc;
 }
 
 void batch_prefetch(struct batch *b, const char *addr)
@@ -570,9 +688,28 @@ void batch_prefetch(struct batch *b, const char *addr)
 
 int batch_add(struct batch *b, const struct event *ev)
 {
-	struct batch_rcpt *br = batch_rcpt_of(b, ev->rcpt);
+	struct batch_rcpt *br;
 	struct batch_event *be;
+	int rc;
 
+	if (ev->klass == CLASS_DELIVERY && !ev->held && !ev->released) {
+		/* held back, and looked up with the next ones: the misses
+		   of several lookups overlap */
+		struct batch_dlv *d = &b->dlv[b->n_dlv];
+		size_t len;
+
+		d->hash = batch_hash_of(b, ev->rcpt, &len);
+		d->len = (uint32_t)len;
+		memcpy(d->addr, ev->rcpt, len);
+		d->addr[len] = '\0';
+		d->time = ev->time;
+		b->n_events++;
+		return ++b->n_dlv == BATCH_DLV_RING ? batch_flush_dlv(b) : 0;
+	}
+	rc = batch_flush_dlv(b);
+	if (rc)
+		return rc;
+	br = batch_rcpt_of(b, ev->rcpt);
 	if (!br)
 		return -ENOMEM;
 	b->n_events++;
@@ -582,8 +719,11 @@ int batch_add(struct batch *b, const struct event *ev)
 	   however the batches fall */
 	if (br->suppressed && !ev->held && !ev->released &&
 	    !batch_new_campaign(b, br, ev)) {
+		struct rcpt_dups *d = batch_dups(b, br);
 		struct event tmp = *ev;
 
+		if (!d)
+			return -ENOMEM;
 		/* only the category of a bounce is kept */
 		if (tmp.klass == CLASS_HARD || tmp.klass == CLASS_SOFT) {
 			tmp.bounce_cat = batch_strdup(b, ev->bounce_cat,
@@ -591,7 +731,7 @@ int batch_add(struct batch *b, const struct event *ev)
 			if (ev->bounce_cat && !tmp.bounce_cat)
 				return -ENOMEM;
 		}
-		rcpt_dups_add(&br->dups, &tmp);
+		rcpt_dups_add(d, &tmp);
 		return 0;
 	}
 	/* a hard bounce an incident holds suppresses nothing yet */
@@ -607,21 +747,9 @@ int batch_add(struct batch *b, const struct event *ev)
 			if (!k->dlv && batch_camp_add(b, br, k) != 0)
 				return -ENOMEM;
 	}
-	if (ev->klass == CLASS_DELIVERY && !ev->held && !ev->released) {
-		/* a delivery asks for its time only: kept compact */
-		be = batch_alloc(b, offsetof(struct batch_event, ev));
-		if (!be)
-			return -ENOMEM;
-		be->next = NULL;
-		be->dlv = true;
-		be->dlv_time = ev->time;
-		br->n_dlv++;
-		goto link;
-	}
 	be = batch_alloc(b, sizeof(*be));
 	if (!be)
 		return -ENOMEM;
-	be->next = NULL;
 	be->dlv = false;
 	be->dlv_time = 0;
 	br->n_full++;
@@ -629,17 +757,19 @@ int batch_add(struct batch *b, const struct event *ev)
 	be->ev.rcpt = br->addr;
 	/* a bounce kept whole after counted ones is the latest now */
 	if ((ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT) &&
-	    !ev->released)
-		br->dups.category_last = false;
+	    !ev->released && br->dups)
+		br->dups->category_last = false;
 	if (batch_copy_strings(b, &be->ev) != 0 ||
 	    (br->suppressed && batch_camp_add(b, br, be) != 0))
 		return -ENOMEM;
-link:
-	/* newest first: the node before it is not touched (it left the
-	   cache long ago, and a delivery's whole cost is a few misses) */
 	be->next = br->head;
 	br->head = be;
 	return 0;
+}
+
+int batch_flush(struct batch *b)
+{
+	return batch_flush_dlv(b);
 }
 
 struct batch_event *batch_rcpt_events(struct batch_rcpt *br)
@@ -737,23 +867,33 @@ static struct batch_sortent *batch_sort(struct batch_sortent *a,
 
 int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 {
-	size_t i, count = b->used;
+	size_t i, count;
 	struct batch_sortent *s = b->sortents;
+	int rc = batch_flush_dlv(b);
 
+	if (rc)
+		return rc;
+	count = b->used;
+
+	/* the sort's arrays hold nothing between batches: made anew when
+	   they must grow, kept for the next batch */
 	if (count > b->sorted_cap) {
-		struct batch_rcpt **p = realloc(b->sorted, count * sizeof(*p));
+		struct batch_rcpt **p = bigmem_alloc(b->sortents_cap *
+						     sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
+		bigmem_free(b->sorted, b->sorted_cap * sizeof(*p));
 		b->sorted = p;
-		b->sorted_cap = count;
+		b->sorted_cap = b->sortents_cap;
 	}
 	if (count > b->sorttmp_cap) {
-		struct batch_sortent *p = realloc(b->sorttmp,
-						  b->sortents_cap * sizeof(*p));
+		struct batch_sortent *p = bigmem_alloc(b->sortents_cap *
+						       sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
+		bigmem_free(b->sorttmp, b->sorttmp_cap * sizeof(*p));
 		b->sorttmp = p;
 		b->sorttmp_cap = b->sortents_cap;
 	}
@@ -786,5 +926,6 @@ void batch_clear(struct batch *b)
 	}
 	b->head = NULL;
 	b->n_events = 0;
+	b->n_dlv = 0;
 	b->pf_addr = NULL;
 }

@@ -33,6 +33,7 @@
  * they come; after an error the job can only be ended.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,10 @@ static int ingest_batch_post(struct ingest_job *j, bool final)
 	j->src->ops->position(j->src, &pos);
 	if (!final && ingest_nothing_new(j, &pos))
 		return 0;
+	/* the deliveries the batch holds back go in here, in this thread */
+	rc = batch_flush(in->batch);
+	if (rc)
+		return rc;
 	c->pos = pos;
 	j->batch_off = pos.offset;
 	c->name = j->input.path;
@@ -736,10 +741,29 @@ static int ingest_job_source(struct ingest_job *j,
 	return ingest_src_csv_new(&a, true, &j->src);
 }
 
-/* ingest_job_committer - a file is committed in a thread of its own while
-   it is read on (no thread: inline) */
-static void ingest_job_committer(struct ingest_job *j)
+/* ingest_one_cpu - may this process run on one CPU only? */
+static bool ingest_one_cpu(void)
 {
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	return sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	       CPU_COUNT(&set) < 2;
+}
+
+/* ingest_job_committer - a file is committed in a thread of its own while
+   it is read on (no thread: inline).  A file read to its end in one go
+   (TO_END: bounced process) on one CPU is committed inline: the thread
+   would only take turns with the reader, and batches cut short to keep
+   both busy would cost more commits.  The worker keeps the thread there
+   too, so that its loop is not held up by a commit. */
+static void ingest_job_committer(struct ingest_job *j, bool to_end)
+{
+	if (to_end && ingest_one_cpu()) {
+		log_debug("ingest", "%s: commits inline (one CPU)",
+			  j->input.path);
+		return;
+	}
 	j->spare = batch_new();
 	if (j->spare && ingest_committer_new(j->in, &j->cm) == 0) {
 		batch_set_blocks(j->in->batch, ingest_committer_block, j->cm);
@@ -751,11 +775,11 @@ static void ingest_job_committer(struct ingest_job *j)
 	log_debug("ingest", "%s: commits inline (no thread)", j->input.path);
 }
 
-/* ingest_job_open - a job over PATH, whatever the answer (but -ENOMEM):
-   0 (read it), INGEST_ALREADY (a file taken to its end before) or
-   -errno (ingest_begin) */
+/* ingest_job_open - a job over PATH (TO_END: read to its end in one
+   go), whatever the answer (but -ENOMEM): 0 (read it), INGEST_ALREADY (a
+   file taken to its end before) or -errno (ingest_begin) */
 static int ingest_job_open(struct ingest *in, const char *path,
-			   const struct ingest_opts *opts,
+			   const struct ingest_opts *opts, bool to_end,
 			   struct ingest_job **out)
 {
 	struct ingest_job *j = calloc(1, sizeof(*j));
@@ -791,7 +815,7 @@ static int ingest_job_open(struct ingest *in, const char *path,
 		return 0;
 	}
 	if (!j->mail && j->input.key)
-		ingest_job_committer(j);
+		ingest_job_committer(j, to_end);
 	/* a long file read with no terminal to show it: a log line now and
 	   then (a stream has no end to tell) */
 	if (!j->mail && j->input.key && !j->progress) {
@@ -820,7 +844,7 @@ int ingest_begin(struct ingest *in, const char *path,
 	int rc;
 
 	*out = NULL;
-	rc = ingest_job_open(in, path, opts, &j);
+	rc = ingest_job_open(in, path, opts, false, &j);
 	if (rc == 0 && !j->mail && j->input.key && !opts->reprocess &&
 	    j->input.rec.status == FILE_FAILED)
 		rc = INGEST_FAILED;
@@ -906,7 +930,7 @@ int ingest_file(struct ingest *in, const char *path,
 
 	memset(counts, 0, sizeof(*counts));
 	in->input_failed = false;
-	rc = ingest_job_open(in, path, opts, &j);
+	rc = ingest_job_open(in, path, opts, true, &j);
 	if (rc == INGEST_ALREADY)
 		taken = j->input.rec.records;
 	if (rc == 0) {
@@ -938,7 +962,7 @@ int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 
 	memset(counts, 0, sizeof(*counts));
 	why[0] = '\0';
-	rc = ingest_job_open(in, path, &opts, &j);
+	rc = ingest_job_open(in, path, &opts, true, &j);
 	if (rc == 0)
 		rc = ingest_step(j, -1);
 	if (rc == 1)

@@ -271,8 +271,8 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			return rc;
 		stored = true;
 	}
-	if (br->suppressed) {
-		const struct rcpt_dups *d = &br->dups;
+	if (br->suppressed && br->dups) {
+		const struct rcpt_dups *d = br->dups;
 
 		rcpt_apply_dups(&r, d);
 		c->duplicates += d->hard + d->soft + d->complaint + d->unsub;

@@ -394,6 +394,54 @@ class TestSamples(BouncedTestCase):
                 self.assertEqual(run[k], first[k],
                                  '%s with batch-records %d' % (k, n))
 
+    @unittest.skipUnless(hasattr(os, 'sched_setaffinity') and
+                         len(os.sched_getaffinity(0)) > 1,
+                         'needs two CPUs and sched_setaffinity')
+    def test_one_cpu_commits_inline_to_the_same_state(self):
+        """on one CPU bounced commits in its reading thread (a second
+        thread would only take turns with it), on two in a thread of its
+        own: deliveries, soft and hard bounces and complaints of the same
+        addresses, over several batches, end in the same counts and
+        records either way"""
+        rows = []
+        kinds = {3: ('b', '4.2.2', 'smtp;452 4.2.2 mailbox full',
+                     'quota-issues'),
+                 5: ('b', '5.1.1', 'smtp;550 5.1.1 user unknown',
+                     'bad-mailbox'),
+                 7: ('f', '', '', '')}
+        for i in range(700):
+            addr = 'user%02d@example.org' % (i * 7 % 40)
+            t, st, diag, cat = kinds.get(i % 11, ('d', '', '', ''))
+            if t == 'b' and st.startswith('5') and i % 3:
+                t, st, diag, cat = kinds[3]
+            rows.append(acct_rec(t, '2026-11-04 %02d:%02d:%02d+0000' % (
+                8 + i // 3600, i // 60 % 60, i % 60),
+                'news@bounces.example.com', addr, st, diag, cat, 'job-1',
+                'abuse' if t == 'f' else ''))
+        path = self.write_file('acct.csv', ACCT_HEADER + ''.join(rows))
+        runs = {}
+        cpus = os.sched_getaffinity(0)
+        for name, pin in (('two', cpus), ('one', {min(cpus)})):
+            self.state = os.path.join(self.dir, 'state-' + name)
+            self.write_config(bounced={'batch-records': 64})
+            os.sched_setaffinity(0, pin)
+            try:
+                res = self.process('-d', path)
+            finally:
+                os.sched_setaffinity(0, cpus)
+            inline = 'commits inline (one CPU)' in res.err
+            self.assertEqual(inline, name == 'one', res.err[-2000:])
+            summary = summaries(res.out)[path]
+            runs[name] = ({k: summary[k] for k in COUNT_KEYS},
+                          self.records())
+        summary, records = runs['one']
+        self.assertEqual(summary['records'], 700)
+        self.assertGreater(summary['hard'], 0)
+        self.assertGreater(summary['complaints'], 0)
+        self.assertGreater(summary['deliveries'], 0)
+        self.assertEqual(len(records), 40)
+        self.assertEqual(runs['one'], runs['two'])
+
     def test_appended_file_resumes_at_offset(self):
         path = self.write_file('acct.csv',
                                'type,timeLogged,rcpt,bounceCat,dsnStatus\r\n'

@@ -2,9 +2,11 @@
  * test_batch.c - the batch of one commit: deliveries kept compact (their
  * time only) among whole events in arrival order, made whole again on
  * demand, the counts per address the commit's short cuts rely on, and
- * the addresses handed out in byte order however many there are, and
- * arena blocks made ready elsewhere (batch_set_blocks) taken, used, kept
- * for the next batch and freed with it.
+ * the addresses handed out in byte order however many there are,
+ * deliveries held back and looked up in groups without changing the
+ * order of anything, and arena blocks made ready elsewhere
+ * (batch_set_blocks) taken, used, kept for the next batch and freed with
+ * it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,8 +129,8 @@ static void test_suppressed_deliveries_counted(void **state)
 	assert_true(br->suppressed);
 	assert_int_equal(br->n_dlv, 1);
 	assert_int_equal(br->n_full, 1);
-	assert_int_equal(br->dups.delivery, 1);
-	assert_int_equal(br->dups.last_delivery, T0 + 2);
+	assert_int_equal(br->dups->delivery, 1);
+	assert_int_equal(br->dups->last_delivery, T0 + 2);
 	assert_true(batch_rcpt_events(br)->dlv);
 	assert_false(br->head->next->dlv);
 	assert_null(br->head->next->next);
@@ -230,6 +232,93 @@ static int in_given(const struct blocks *x, const void *p)
 	return 0;
 }
 
+/* deliveries are held back and looked up a few at a time: whatever falls
+   between (a bounce of the same address, one that suppresses it, the end
+   of the batch), each address's events stay in reading order, counted
+   once, and a delivery after a suppression is a count */
+static void test_held_back_deliveries_in_order(void **state)
+{
+	struct batch *b = batch_new();
+	char addrs[5][32];
+	/* per address: the kinds added, in order ('d', 's' soft, 'h' hard) */
+	char want[5][64];
+	size_t nwant[5] = { 0 }, i, n, k;
+	struct batch_rcpt **arr;
+	int64_t t = T0;
+
+	(void)state;
+	assert_non_null(b);
+	for (i = 0; i < 5; i++)
+		snprintf(addrs[i], sizeof(addrs[i]), "user%zu@example.com", i);
+	/* 53 records: addresses round robin, a soft bounce of address 1
+	   every 7th, a hard bounce of address 3 at record 33 */
+	for (n = 0; n < 53; n++) {
+		size_t a = n % 5;
+		struct event e;
+		char kind = 'd';
+
+		if (a == 1 && n % 7 == 1)
+			kind = 's';
+		if (n == 33)
+			kind = 'h';
+		e = ev(addrs[a], kind == 'd' ? CLASS_DELIVERY :
+				 kind == 's' ? CLASS_SOFT : CLASS_HARD, ++t);
+		assert_int_equal(batch_add(b, &e), 0);
+		want[a][nwant[a]++] = kind;
+		assert_int_equal(batch_events(b), n + 1);
+	}
+	assert_int_equal(batch_sorted(b, &arr, &n), 0);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++) {
+		struct batch_rcpt *br = arr[i];
+		const struct batch_event *be;
+		size_t a = (size_t)(br->addr[4] - '0'), got = 0, dups = 0;
+		int64_t last = 0;
+
+		assert_string_equal(br->addr, addrs[a]);
+		for (be = batch_rcpt_events(br); be; be = be->next) {
+			int64_t bt = be->dlv ? be->dlv_time : be->ev.time;
+
+			assert_true(got < nwant[a]);
+			assert_true(bt > last);	/* reading order */
+			last = bt;
+			assert_int_equal(be->dlv, want[a][got] == 'd');
+			if (!be->dlv)
+				assert_int_equal(be->ev.klass,
+						 want[a][got] == 's' ?
+							 CLASS_SOFT :
+							 CLASS_HARD);
+			got++;
+			if (!be->dlv && be->ev.klass == CLASS_HARD)
+				break;
+		}
+		/* after the hard bounce of address 3: counts only */
+		for (k = got; k < nwant[a]; k++)
+			dups++;
+		if (a == 3) {
+			assert_true(br->suppressed);
+			assert_non_null(br->dups);
+			assert_int_equal(br->dups->delivery, dups);
+			assert_true(dups > 0);
+		} else {
+			assert_int_equal(got, nwant[a]);
+			assert_null(br->dups);
+		}
+	}
+	batch_clear(b);
+	assert_int_equal(batch_events(b), 0);
+	/* a batch cleared with deliveries held back forgets them too */
+	for (n = 0; n < 3; n++) {
+		struct event e = ev(addrs[0], CLASS_DELIVERY, ++t);
+
+		assert_int_equal(batch_add(b, &e), 0);
+	}
+	batch_clear(b);
+	assert_int_equal(batch_sorted(b, &arr, &n), 0);
+	assert_int_equal(n, 0);
+	batch_free(b);
+}
+
 static void test_ready_blocks(void **state)
 {
 	enum { N = 60000 };	/* some 20 MB of arena: about ten blocks */
@@ -278,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_deliveries_compact),
 		cmocka_unit_test(test_suppressed_deliveries_counted),
 		cmocka_unit_test(test_sorted_many),
+		cmocka_unit_test(test_held_back_deliveries_in_order),
 		cmocka_unit_test(test_ready_blocks),
 	};
 
