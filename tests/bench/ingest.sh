@@ -27,8 +27,10 @@
 #   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in key order: 3.43 s, 583283 ops/s
 #   ratio to the ceiling: 0.83
 # With BENCH_PIN=CPU (for example BENCH_PIN=0) bounced runs under
-# `taskset -c CPU`: both threads share that one core, and the wall figure
-# is the figure of one core (the line says "pinned to CPU n").
+# `taskset -c CPU`: it has that one core (bounced process then commits in
+# its reading thread), and the wall figure is the figure of one core (the
+# line says "pinned to CPU n"); the sampling of its memory then runs on
+# another CPU, so as not to take turns with it.
 # Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
 # removed at the end, also on interrupt.  Not part of pass/fail: a failed
 # step is reported and the script exits non-zero, nothing else.
@@ -55,6 +57,13 @@ fi
 if [ ! -x "$TIME" ]; then
 	echo "bench: $TIME is missing (Debian package 'time')" >&2
 	exit 1
+fi
+
+if [ -n "$PIN" ] && [ "$(nproc)" -gt 1 ]; then
+	# the memory sampling (this shell's loop, pgrep and awk every 50 ms)
+	# runs on another CPU than the one measured
+	if [ "$PIN" = 0 ]; then other=1; else other=0; fi
+	taskset -pc "$other" $$ > /dev/null 2>&1 || true
 fi
 
 TMP=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/bounced-bench.XXXXXX") || exit 1
@@ -96,16 +105,24 @@ EOC
 		"$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
 		> "$dir/out" 2> "$dir/err" &
 	tpid=$!
-	# peak anonymous (heap) and file-backed (LMDB map) memory, sampled
+	# peak anonymous (heap) and file-backed (LMDB map) memory, sampled;
+	# the process is found once, and its status read by the shell itself
+	# (no command started per sample: the sampling must not slow down
+	# what it measures)
 	anon=0
 	filerss=0
+	bpid=
 	while kill -0 "$tpid" 2>/dev/null; do
-		bpid=$(pgrep -P "$tpid" 2>/dev/null | head -n 1)
+		if [ -z "$bpid" ]; then
+			bpid=$(pgrep -P "$tpid" 2>/dev/null | head -n 1)
+		fi
 		if [ -n "$bpid" ] && [ -r "/proc/$bpid/status" ]; then
-			a=$(awk '/^RssAnon:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
-			f=$(awk '/^RssFile:/ {print $2}' "/proc/$bpid/status" 2>/dev/null)
-			[ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
-			[ -n "$f" ] && [ "$f" -gt "$filerss" ] && filerss=$f
+			while read -r k v _; do
+				case $k in
+				RssAnon:) [ "$v" -gt "$anon" ] && anon=$v ;;
+				RssFile:) [ "$v" -gt "$filerss" ] && filerss=$v ;;
+				esac
+			done < "/proc/$bpid/status" 2>/dev/null
 		fi
 		sleep 0.05
 	done
