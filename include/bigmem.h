@@ -22,4 +22,21 @@ void *bigmem_grow(void *p, size_t old, size_t size);
 /* bigmem_free - P of SIZE bytes from bigmem_alloc or bigmem_grow */
 void bigmem_free(void *p, size_t size);
 
+/*
+ * A growable array of ELEM-byte elements on bigmem: {NULL, 0, 0, ELEM}
+ * is an empty one.  Growing doubles it (at least 4096 elements) and moves
+ * no element through a copy once it is a mapping of its own.
+ */
+struct bigarr {
+	void *v;
+	size_t len, cap, elem;
+};
+
+/* bigarr_room - room for N more elements in A; 0 or -ENOMEM (A then
+   unchanged) */
+int bigarr_room(struct bigarr *a, size_t n);
+
+/* bigarr_free - A's memory given back; A is empty after */
+void bigarr_free(struct bigarr *a);
+
 #endif

@@ -144,6 +144,12 @@ void rates_transitions_clear(struct rates *r);
 size_t rates_pending(const struct rates *r, const struct rates_delta **d);
 void rates_pending_clear(struct rates *r);
 
+struct bigarr;
+/* rates_pending_swap - the pending deltas into A (an array of struct
+   rates_delta, emptied of what it held), whose memory R takes for the
+   deltas to come (rates_pending_clear done) */
+void rates_pending_swap(struct rates *r, struct bigarr *a);
+
 /* rates_rules - the rules, as given to rates_new */
 const struct alert_rule *rates_rules(const struct rates *r, size_t *n);
 

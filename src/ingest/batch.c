@@ -665,8 +665,12 @@ static int batch_flush_dlv(struct batch *b)
 		const struct batch_slot *sl =
 			&b->slots[b->dlv[i].hash & (b->cap - 1)];
 
-		if (sl->br)
+		if (sl->br) {
+			/* the entry's line, and the next for the end of a
+			   longer address */
 			__builtin_prefetch(sl->br, 1);
+			__builtin_prefetch((const char *)sl->br + 64);
+		}
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		struct batch_dlv *d = &b->dlv[i];

@@ -7,8 +7,10 @@
  * "madvise" mode (Debian's default) the kernel then backs it with 2 MiB
  * pages.  Where it will not, the mapping works as plain pages.  Growing
  * moves the mapping with mremap (no copy of the pages).  Smaller arrays
- * are calloc'd, and realloc'd when they grow.
+ * are calloc'd, and realloc'd when they grow.  A bigarr is a growable
+ * array on top of them.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,4 +116,31 @@ void bigmem_free(void *p, size_t size)
 		free(p);
 	else
 		(void)munmap(p, bigmem_round(size));
+}
+
+int bigarr_room(struct bigarr *a, size_t n)
+{
+	size_t cap = a->cap ? a->cap : 4096;
+	void *v;
+
+	if (a->len + n <= a->cap)
+		return 0;
+	while (cap < a->len + n) {
+		if (cap > SIZE_MAX / 2 / a->elem)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	v = bigmem_grow(a->v, a->cap * a->elem, cap * a->elem);
+	if (!v)
+		return -ENOMEM;
+	a->v = v;
+	a->cap = cap;
+	return 0;
+}
+
+void bigarr_free(struct bigarr *a)
+{
+	bigmem_free(a->v, a->cap * a->elem);
+	a->v = NULL;
+	a->len = a->cap = 0;
 }

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "bigmem.h"
+
 #include "monitor.h"
 #include "name_cache.h"
 #include "rates_store.h"
@@ -91,7 +93,8 @@ struct seal_span {
 struct monitor_seal {
 	struct monitor *m;	/* its groups, params and hooks only */
 	struct rates_flush f;	/* pointing into the arrays below */
-	GArray *deltas;		/* struct rates_delta */
+	struct bigarr deltas;	/* struct rates_delta: the rates' own
+				   array, taken (monitor_seal) */
 	GArray *trans;		/* struct rates_transition */
 	GStringChunk *names;	/* the deltas' names */
 	GArray *incs;		/* struct seal_inc */

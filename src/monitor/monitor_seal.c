@@ -29,22 +29,21 @@
 /* seal_rates - the rates' pending deltas and transitions into S */
 static void seal_rates(struct monitor_seal *s, struct rates *r)
 {
-	const struct rates_delta *d;
+	struct rates_delta *d;
 	const struct rates_transition *t;
 	/* the names of live rates entries, pointer to interned copy: the
 	   deltas of one name share its pointer */
 	const char *from[64] = { NULL }, *to[64] = { NULL };
 	size_t n, i;
-	guint base;
 
-	n = rates_pending(r, &d);
-	base = s->deltas->len;
-	g_array_set_size(s->deltas, base + (guint)n);
+	/* the deltas change places with the seal's emptied array (no copy:
+	   they are about as many as the batch's records), and their names
+	   are made the seal's own in place */
+	s->deltas.len = 0;
+	rates_pending_swap(r, &s->deltas);
+	d = s->deltas.v;
+	n = s->deltas.len;
 	for (i = 0; i < n; i++) {
-		struct rates_delta *c = &g_array_index(s->deltas,
-						       struct rates_delta,
-						       base + i);
-
 		size_t k = ((uintptr_t)d[i].name >> 4) & 63;
 
 		if (from[k] != d[i].name) {
@@ -52,15 +51,13 @@ static void seal_rates(struct monitor_seal *s, struct rates *r)
 			to[k] = g_string_chunk_insert_const(s->names,
 							    d[i].name);
 		}
-		*c = d[i];
-		c->name = to[k];
+		d[i].name = to[k];
 	}
 	n = rates_transitions(r, &t);
 	if (n)
 		g_array_append_vals(s->trans, t, (guint)n);
 	s->f.rules = rates_rules(r, &s->f.nrules);
 	s->f.now = rates_now(r);
-	rates_pending_clear(r);
 	rates_transitions_clear(r);
 }
 
@@ -107,7 +104,7 @@ static struct monitor_seal *seal_take(struct monitor *m)
 
 	if (s) {
 		m->spare = NULL;
-		g_array_set_size(s->deltas, 0);
+		s->deltas.len = 0;
 		g_array_set_size(s->trans, 0);
 		g_string_chunk_clear(s->names);
 		g_array_set_size(s->incs, 0);
@@ -121,7 +118,7 @@ static struct monitor_seal *seal_take(struct monitor *m)
 	}
 	s = g_new0(struct monitor_seal, 1);
 	s->m = m;
-	s->deltas = g_array_new(FALSE, FALSE, sizeof(struct rates_delta));
+	s->deltas.elem = sizeof(struct rates_delta);
 	s->trans = g_array_new(FALSE, FALSE, sizeof(struct rates_transition));
 	s->names = g_string_chunk_new(4096);
 	s->incs = g_array_new(FALSE, FALSE, sizeof(struct seal_inc));
@@ -178,8 +175,8 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 		s->windows = g_byte_array_new();
 		incident_detect_save(m->detect, s->windows);
 	}
-	s->f.d = (const struct rates_delta *)(void *)s->deltas->data;
-	s->f.nd = s->deltas->len;
+	s->f.d = (const struct rates_delta *)s->deltas.v;
+	s->f.nd = s->deltas.len;
 	s->f.t = (const struct rates_transition *)(void *)s->trans->data;
 	s->f.nt = s->trans->len;
 	return s;
@@ -442,7 +439,7 @@ void monitor_seal_free(struct monitor_seal *s)
 {
 	if (!s)
 		return;
-	g_array_free(s->deltas, TRUE);
+	bigarr_free(&s->deltas);
 	g_array_free(s->trans, TRUE);
 	g_string_chunk_free(s->names);
 	g_array_free(s->incs, TRUE);

@@ -15,6 +15,7 @@
 #include <glib.h>
 
 #include "name_cache.h"
+#include "bigmem.h"
 #include "rates.h"
 
 #define RATES_DAY 86400
@@ -79,7 +80,9 @@ struct rates {
 	unsigned admitted[ALERT_DIMENSIONS];	/* names admitted on DAY */
 	int64_t day, now;
 	GArray *trans;		/* struct rates_transition */
-	GArray *pending;	/* struct rates_delta */
+	struct bigarr pending;	/* struct rates_delta: a delta per name and
+				   minute, about as many as the records of a
+				   batch spread over days: on huge pages */
 };
 
 static void rn_free(gpointer p)
@@ -123,7 +126,7 @@ struct rates *rates_new(const struct rates_params *p,
 		r->names[d] = g_hash_table_new_full(g_str_hash, g_str_equal,
 						    NULL, rn_free);
 	r->trans = g_array_new(FALSE, FALSE, sizeof(struct rates_transition));
-	r->pending = g_array_new(FALSE, FALSE, sizeof(struct rates_delta));
+	r->pending.elem = sizeof(struct rates_delta);
 	return r;
 }
 
@@ -138,7 +141,7 @@ void rates_free(struct rates *r)
 		g_free(r->other[d]);
 	}
 	g_array_free(r->trans, TRUE);
-	g_array_free(r->pending, TRUE);
+	bigarr_free(&r->pending);
 	g_free(r);
 }
 
@@ -369,7 +372,7 @@ static bool rn_delivery_fast(struct rates *r, struct rates_name *n,
 	if (!n->fresh || minute != n->min_head || hour != n->hour_head ||
 	    !n->pend)
 		return false;
-	d = &g_array_index(r->pending, struct rates_delta, n->pend - 1);
+	d = (struct rates_delta *)r->pending.v + (n->pend - 1);
 	if (d->minute != minute || d->name != n->name)
 		return false;
 	/* every window holds the newest minute and hour */
@@ -468,22 +471,21 @@ static void rn_pending(struct rates *r, struct rates_name *n, int64_t minute,
 	int i;
 
 	if (n->pend) {
-		d = &g_array_index(r->pending, struct rates_delta,
-				   n->pend - 1);
+		d = (struct rates_delta *)r->pending.v + (n->pend - 1);
 		if (d->minute != minute || d->name != n->name)
 			d = NULL;
 	}
 	if (!d) {
-		struct rates_delta nd;
-
-		memset(&nd, 0, sizeof(nd));
-		nd.dim = n->dim;
-		nd.name = n->name;
-		nd.minute = minute;
-		g_array_append_val(r->pending, nd);
-		n->pend = r->pending->len;
-		d = &g_array_index(r->pending, struct rates_delta,
-				   n->pend - 1);
+		/* out of memory here is GLib's (g_malloc's) answer too */
+		if (bigarr_room(&r->pending, 1) != 0)
+			g_error("rates: out of memory for %zu deltas",
+				r->pending.len + 1);
+		d = (struct rates_delta *)r->pending.v + r->pending.len++;
+		memset(d, 0, sizeof(*d));
+		d->dim = n->dim;
+		d->name = n->name;
+		d->minute = minute;
+		n->pend = r->pending.len;
 	}
 	for (i = 0; i < RATES_COUNTERS; i++)
 		d->c[i] += c[i];
@@ -617,8 +619,17 @@ void rates_transitions_clear(struct rates *r)
 
 size_t rates_pending(const struct rates *r, const struct rates_delta **d)
 {
-	*d = (const struct rates_delta *)(void *)r->pending->data;
-	return r->pending->len;
+	*d = (const struct rates_delta *)r->pending.v;
+	return r->pending.len;
+}
+
+void rates_pending_swap(struct rates *r, struct bigarr *a)
+{
+	struct bigarr t = r->pending;
+
+	r->pending = *a;
+	*a = t;
+	rates_pending_clear(r);
 }
 
 void rates_pending_clear(struct rates *r)
@@ -627,7 +638,7 @@ void rates_pending_clear(struct rates *r)
 	GHashTableIter it;
 	gpointer k, v;
 
-	g_array_set_size(r->pending, 0);
+	r->pending.len = 0;
 	for (d = 0; d < ALERT_DIMENSIONS; d++) {
 		g_hash_table_iter_init(&it, r->names[d]);
 		while (g_hash_table_iter_next(&it, &k, &v))
