@@ -651,9 +651,9 @@ static int batch_add_dlv(struct batch *b, struct batch_rcpt *br, int64_t t)
 
 /*
  * batch_flush_dlv - the deliveries held back into the table, in their
- * order: their slots were asked of the memory as each was held (by
- * batch_prefetch), so the entries they point to are asked for all
- * together first, then each is looked up and linked; 0 or -ENOMEM
+ * order: their slots are read and the entries they point to asked of the
+ * memory all together first (sixteen independent loads, whose misses
+ * overlap), then each is looked up and linked; 0 or -ENOMEM
  */
 static int batch_flush_dlv(struct batch *b)
 {

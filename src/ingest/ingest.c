@@ -431,7 +431,11 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	size_t n, i;
 	int rc;
 
-	if (!j->already)
+	/* the address's slot asked for while the record is classified and
+	   fed to the monitor; not for a delivery, which the batch holds back
+	   and looks up with the next ones (a prefetch per delivery only
+	   competes with those) */
+	if (!j->already && ev->kind != EV_DELIVERY)
 		batch_prefetch(in->batch, ev->rcpt);
 	classify_event(&in->rules, ev);
 	j->pending.records++;
