@@ -17,21 +17,30 @@
 #include "rcpt_rules.h"
 
 /*
- * An event of a recipient.  A delivery (the bulk of a sending host's log:
- * it asks for nothing but its time) is kept compact: only the fields
- * before EV are allocated, DLV is set and DLV_TIME is its record time;
- * batch_event_full() makes the whole event of it when one is needed.
+ * An event of a recipient.  Deliveries (the bulk of a sending host's log:
+ * each asks for nothing but its time) are kept compact: a node of 64
+ * bytes (the fields before DLV_TIMES) holds the times of up to
+ * BATCH_DLV_CHUNK deliveries that came in a row, in arrival order, with
+ * DLV set; EV is not there.
  */
+#define BATCH_DLV_CHUNK 5
+
 struct batch_event {
 	struct batch_event *next;
-	int64_t dlv_time;	/* DLV: the delivery's record time */
-	bool dlv;		/* a compact delivery: EV is not there */
-	int outcome;		/* enum rcpt_outcome, set when applied */
+	bool dlv;		/* compact deliveries: N_DLV times in
+				   DLV_TIMES */
+	uint8_t n_dlv;
+	int outcome;		/* enum rcpt_outcome, set when applied (a
+				   whole event) */
 	uint32_t routed;	/* bit i: provider i was given an action */
 	uint32_t queued;	/* duplicates: bit i, provider i was given an
 				   action it had not had (ingest counts it) */
-	struct event ev;	/* rcpt unused (see batch_rcpt); strings in
-				   arena; absent when DLV */
+	union {
+		struct event ev;	/* rcpt unused (see batch_rcpt);
+					   strings in arena; absent when
+					   DLV */
+		int64_t dlv_times[BATCH_DLV_CHUNK];	/* DLV: record times */
+	};
 };
 
 struct batch_rcpt {
@@ -47,6 +56,8 @@ struct batch_rcpt {
 	uint32_t len;		/* the address's length */
 	uint32_t n_dlv;		/* compact deliveries among its events */
 	uint32_t n_full;	/* events kept whole */
+	uint8_t head_room;	/* deliveries HEAD (a compact node) can still
+				   take; 0 when HEAD is not one */
 	bool ordered;		/* HEAD is in arrival order */
 	bool suppressed;	/* a suppressing event is queued: the rest are
 				   dups, kept as events only when they are
@@ -95,12 +106,6 @@ int batch_add(struct batch *b, const struct event *ev);
 /* batch_flush - the deliveries held back into the batch (before it is
    handed to another thread); 0 or -ENOMEM */
 int batch_flush(struct batch *b);
-
-/* batch_event_full - BE as a whole event (a compact delivery is made
-   into TMP, an event of kind d, class delivery, at its time, of ADDR) */
-const struct batch_event *batch_event_full(const struct batch_event *be,
-					   const char *addr,
-					   struct batch_event *tmp);
 
 /* batch_events - events added since the last clear */
 size_t batch_events(const struct batch *b);

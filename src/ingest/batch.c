@@ -635,17 +635,31 @@ static int batch_add_dlv(struct batch *b, struct batch_rcpt *br, int64_t t)
 		rcpt_dups_add(d, &ev);
 		return 0;
 	}
-	/* a delivery asks for its time only: kept compact */
-	be = batch_alloc(b, offsetof(struct batch_event, ev));
+	br->n_dlv++;
+	if (br->head_room) {
+		/* the compact node of the deliveries before it: its time is
+		   stored there, and nothing of the node read (its place and
+		   fill are known from the entry) */
+		unsigned k = BATCH_DLV_CHUNK - br->head_room--;
+
+		br->head->dlv_times[k] = t;
+		br->head->n_dlv = (uint8_t)(k + 1);
+		return 0;
+	}
+	/* a delivery asks for its time only: kept compact, with the next
+	   ones of the address that come before any other event */
+	be = batch_alloc(b, offsetof(struct batch_event, dlv_times) +
+				    sizeof(be->dlv_times));
 	if (!be)
 		return -ENOMEM;
 	be->dlv = true;
-	be->dlv_time = t;
-	br->n_dlv++;
+	be->n_dlv = 1;
+	be->dlv_times[0] = t;
 	/* newest first: the node before it is not touched (it left the
 	   cache long ago, and a delivery's whole cost is a few misses) */
 	be->next = br->head;
 	br->head = be;
+	br->head_room = BATCH_DLV_CHUNK - 1;
 	return 0;
 }
 
@@ -755,7 +769,7 @@ int batch_add(struct batch *b, const struct event *ev)
 	if (!be)
 		return -ENOMEM;
 	be->dlv = false;
-	be->dlv_time = 0;
+	be->n_dlv = 0;
 	br->n_full++;
 	be->ev = *ev;
 	be->ev.rcpt = br->addr;
@@ -768,6 +782,7 @@ int batch_add(struct batch *b, const struct event *ev)
 		return -ENOMEM;
 	be->next = br->head;
 	br->head = be;
+	br->head_room = 0;	/* a delivery after it starts a node */
 	return 0;
 }
 
@@ -791,22 +806,6 @@ struct batch_event *batch_rcpt_events(struct batch_rcpt *br)
 	br->head = prev;
 	br->ordered = true;
 	return prev;
-}
-
-const struct batch_event *batch_event_full(const struct batch_event *be,
-					   const char *addr,
-					   struct batch_event *tmp)
-{
-	if (!be->dlv)
-		return be;
-	memset(tmp, 0, sizeof(*tmp));
-	tmp->ev.kind = EV_DELIVERY;
-	tmp->ev.klass = CLASS_DELIVERY;
-	tmp->ev.type_text = "d";
-	tmp->ev.time = be->dlv_time;
-	tmp->ev.rcpt = addr;
-	tmp->outcome = be->outcome;
-	return tmp;
 }
 
 /* batch_cmp - the address order of two sort entries */

@@ -182,24 +182,28 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 	ingest_discount_for(t, br->addr, &esc, &da);
 	for (be = batch_rcpt_events(br); be; be = be->next) {
 		if (be->dlv) {
-			/* a compact delivery: it changes the record (or, for
-			   an address not stored, nothing) and its outcome
-			   (delivery, reset) routes nowhere, is queued for
-			   no mail and is not logged */
+			/* compact deliveries: they change the record (or,
+			   for an address not stored, nothing) and their
+			   outcome (delivery, reset) routes nowhere, is queued
+			   for no mail and is not logged */
+			unsigned k;
+
 			if (!stored) {
-				be->outcome = OUT_DELIVERY;
-			} else {
-				if (!dev.klass) {
-					memset(&dev, 0, sizeof(dev));
-					dev.kind = EV_DELIVERY;
-					dev.klass = CLASS_DELIVERY;
-					dev.type_text = "d";
-					dev.rcpt = br->addr;
-				}
-				dev.time = be->dlv_time;
-				be->outcome = rcpt_apply(&r, &dev, &esc);
+				c->deliveries += be->n_dlv;
+				continue;
 			}
-			ingest_count_outcome(c, be->outcome);
+			if (!dev.klass) {
+				memset(&dev, 0, sizeof(dev));
+				dev.kind = EV_DELIVERY;
+				dev.klass = CLASS_DELIVERY;
+				dev.type_text = "d";
+				dev.rcpt = br->addr;
+			}
+			for (k = 0; k < be->n_dlv; k++) {
+				dev.time = be->dlv_times[k];
+				ingest_count_outcome(c, rcpt_apply(&r, &dev,
+								   &esc));
+			}
 			continue;
 		}
 		if (be->ev.held) {

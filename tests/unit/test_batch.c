@@ -1,7 +1,7 @@
 /*
  * test_batch.c - the batch of one commit: deliveries kept compact (their
- * time only) among whole events in arrival order, made whole again on
- * demand, the counts per address the commit's short cuts rely on, and
+ * times only, those in a row in one node) among whole events in arrival
+ * order, the counts per address the commit's short cuts rely on, and
  * the addresses handed out in byte order however many there are,
  * deliveries held back and looked up in groups without changing the
  * order of anything, and arena blocks made ready elsewhere
@@ -60,8 +60,7 @@ static void test_deliveries_compact(void **state)
 	struct batch *b = batch_new();
 	struct event e;
 	struct batch_rcpt *br;
-	const struct batch_event *be, *full;
-	struct batch_event tmp;
+	const struct batch_event *be;
 	int i;
 
 	(void)state;
@@ -79,33 +78,23 @@ static void test_deliveries_compact(void **state)
 	assert_string_equal(br->addr, "a@example.com");
 	assert_int_equal(br->n_dlv, 4);
 	assert_int_equal(br->n_full, 1);
-	/* arrival order kept, deliveries compact with their times */
+	/* arrival order kept, deliveries compact with their times: the
+	   three in a row in one node */
 	be = batch_rcpt_events(br);
-	for (i = 0; i < 3; i++, be = be->next) {
-		assert_true(be->dlv);
-		assert_int_equal(be->dlv_time, T0 + i);
-	}
+	assert_true(be->dlv);
+	assert_int_equal(be->n_dlv, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(be->dlv_times[i], T0 + i);
+	be = be->next;
 	assert_false(be->dlv);
 	assert_int_equal(be->ev.klass, CLASS_SOFT);
 	assert_string_equal(be->ev.bounce_cat, "quota-issues");
 	assert_int_equal(be->ev.time, T0 + 10);
 	be = be->next;
 	assert_true(be->dlv);
-	assert_int_equal(be->dlv_time, T0 + 20);
+	assert_int_equal(be->n_dlv, 1);
+	assert_int_equal(be->dlv_times[0], T0 + 20);
 	assert_null(be->next);
-	/* made whole: a d record of the address at its time */
-	full = batch_event_full(be, br->addr, &tmp);
-	assert_ptr_equal(full, &tmp);
-	assert_int_equal(full->ev.kind, EV_DELIVERY);
-	assert_int_equal(full->ev.klass, CLASS_DELIVERY);
-	assert_int_equal(full->ev.time, T0 + 20);
-	assert_string_equal(full->ev.rcpt, "a@example.com");
-	assert_null(full->ev.orig);
-	assert_null(full->ev.x);
-	/* a whole event is itself */
-	assert_ptr_equal(batch_event_full(br->head->next->next->next,
-					  br->addr, &tmp),
-			 br->head->next->next->next);
 	batch_clear(b);
 	assert_int_equal(batch_events(b), 0);
 	batch_free(b);
@@ -277,18 +266,24 @@ static void test_held_back_deliveries_in_order(void **state)
 
 		assert_string_equal(br->addr, addrs[a]);
 		for (be = batch_rcpt_events(br); be; be = be->next) {
-			int64_t bt = be->dlv ? be->dlv_time : be->ev.time;
+			unsigned cnt = be->dlv ? be->n_dlv : 1, j;
 
-			assert_true(got < nwant[a]);
-			assert_true(bt > last);	/* reading order */
-			last = bt;
-			assert_int_equal(be->dlv, want[a][got] == 'd');
-			if (!be->dlv)
-				assert_int_equal(be->ev.klass,
-						 want[a][got] == 's' ?
-							 CLASS_SOFT :
-							 CLASS_HARD);
-			got++;
+			assert_true(cnt >= 1 && cnt <= BATCH_DLV_CHUNK);
+			for (j = 0; j < cnt; j++) {
+				int64_t bt = be->dlv ? be->dlv_times[j] :
+						       be->ev.time;
+
+				assert_true(got < nwant[a]);
+				assert_true(bt > last);	/* reading order */
+				last = bt;
+				assert_int_equal(be->dlv, want[a][got] == 'd');
+				if (!be->dlv)
+					assert_int_equal(be->ev.klass,
+							 want[a][got] == 's' ?
+								 CLASS_SOFT :
+								 CLASS_HARD);
+				got++;
+			}
 			if (!be->dlv && be->ev.klass == CLASS_HARD)
 				break;
 		}
