@@ -166,7 +166,8 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 		s++;
 	while (e > s && addr_is_blank((unsigned char)e[-1]))
 		e--;
-	if (e - s >= 7 && strncasecmp(s, "rfc822;", 7) == 0) {
+	if (e - s >= 7 && (*s == 'r' || *s == 'R') &&
+	    strncasecmp(s, "rfc822;", 7) == 0) {
 		s += 7;
 		while (s < e && addr_is_blank((unsigned char)*s))
 			s++;
