@@ -15,8 +15,9 @@
 # For each, BUILD_DIR/bench/gen_acct writes the file, `BUILD_DIR/bounced
 # -q -c CFG process FILE` takes it into a fresh state (no provider: the
 # dry-run record of every suppression is written, nothing is sent) under
-# /usr/bin/time while /proc/PID/status is sampled every 50 ms; the line
-# gives the wall time and its records/s, and the CPU time (user + system,
+# /usr/bin/time while BUILD_DIR/bench/memwatch samples its memory every
+# 50 ms (/proc/PID/status); the line gives the wall time and its
+# records/s, and the CPU time (user + system,
 # both threads: reading and committing) and the records per CPU second,
 # the figure of one core.  For the default shape, BUILD_DIR/bench/
 # lmdb_ceiling then does as many read-modify-writes as the file has
@@ -40,11 +41,12 @@ BUILD=${1:-build}
 [ $# -gt 0 ] && shift
 GEN=$BUILD/bench/gen_acct
 CEIL=$BUILD/bench/lmdb_ceiling
+MEMW=$BUILD/bench/memwatch
 BOUNCED=$BUILD/bounced
 TIME=/usr/bin/time
 PIN=${BENCH_PIN:-}
 
-for f in "$GEN" "$CEIL" "$BOUNCED"; do
+for f in "$GEN" "$CEIL" "$MEMW" "$BOUNCED"; do
 	if [ ! -x "$f" ]; then
 		echo "bench: $f is missing; build it first (scons, or scons bench)" >&2
 		exit 1
@@ -60,8 +62,8 @@ if [ ! -x "$TIME" ]; then
 fi
 
 if [ -n "$PIN" ] && [ "$(nproc)" -gt 1 ]; then
-	# the memory sampling (this shell's loop, pgrep and awk every 50 ms)
-	# runs on another CPU than the one measured
+	# the memory sampling (memwatch) runs on another CPU than the one
+	# measured
 	if [ "$PIN" = 0 ]; then other=1; else other=0; fi
 	taskset -pc "$other" $$ > /dev/null 2>&1 || true
 fi
@@ -100,37 +102,18 @@ EOC
 		pincmd="taskset -c $PIN"
 		pinlabel=", pinned to CPU $PIN"
 	fi
+	# memwatch samples its child's peak heap and LMDB map pages (a read
+	# of /proc per 50 ms, no command started per sample: the sampling
+	# must not slow down what it measures)
 	# shellcheck disable=SC2086 # pincmd is several words or none
-	"$TIME" -f '%e %M %U %S' -o "$dir/time" $pincmd \
-		"$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
-		> "$dir/out" 2> "$dir/err" &
-	tpid=$!
-	# peak anonymous (heap) and file-backed (LMDB map) memory, sampled;
-	# the process is found once, and its status read by the shell itself
-	# (no command started per sample: the sampling must not slow down
-	# what it measures)
-	anon=0
-	filerss=0
-	bpid=
-	while kill -0 "$tpid" 2>/dev/null; do
-		if [ -z "$bpid" ]; then
-			bpid=$(pgrep -P "$tpid" 2>/dev/null | head -n 1)
-		fi
-		if [ -n "$bpid" ] && [ -r "/proc/$bpid/status" ]; then
-			while read -r k v _; do
-				case $k in
-				RssAnon:) [ "$v" -gt "$anon" ] && anon=$v ;;
-				RssFile:) [ "$v" -gt "$filerss" ] && filerss=$v ;;
-				esac
-			done < "/proc/$bpid/status" 2>/dev/null
-		fi
-		sleep 0.05
-	done
-	if ! wait "$tpid"; then
+	if ! "$TIME" -f '%e %M %U %S' -o "$dir/time" "$MEMW" "$dir/mem" \
+		$pincmd "$BOUNCED" -q -c "$dir/bounced.conf" process "$file" \
+		> "$dir/out" 2> "$dir/err"; then
 		echo "bench: bounced process failed on $n records:" >&2
 		cat "$dir/err" >&2
 		return 1
 	fi
+	read -r anon filerss < "$dir/mem" || { anon=0; filerss=0; }
 	rm -f "$file"
 	# the last line of the time output is ours (a killed child adds one before)
 	secs=$(tail -n 1 "$dir/time" | awk '{print $1}')
