@@ -96,7 +96,6 @@ void batch_block_free(struct batch_block *blk);
    the next batch_add of that pointer uses the hash computed here) */
 void batch_prefetch(struct batch *b, const char *addr);
 
-
 /* batch_add - copy EV (strings bounded to what a record keeps); 0 or
    -ENOMEM.  A delivery (not held or released) is held back and looked up
    with the next few, in order: an error of its lookup (-ENOMEM) is the

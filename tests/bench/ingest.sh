@@ -17,9 +17,8 @@
 # dry-run record of every suppression is written, nothing is sent) under
 # /usr/bin/time while BUILD_DIR/bench/memwatch samples its memory every
 # 50 ms (/proc/PID/status); the line gives the wall time and its
-# records/s, and the CPU time (user + system,
-# both threads: reading and committing) and the records per CPU second,
-# the figure of one core.  For the default shape, BUILD_DIR/bench/
+# records/s, and the CPU time (user + system, both threads: reading and
+# committing) and the records per CPU second, the figure of one core.  For the default shape, BUILD_DIR/bench/
 # lmdb_ceiling then does as many read-modify-writes as the file has
 # records, on the recipients the state now holds (same keys, values of
 # the same size), in sorted batches of 100,000 keys walked in key order,
