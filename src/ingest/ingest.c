@@ -90,6 +90,7 @@ struct ingest_job {
 	bool posted;
 	int inline_rc;			/* the answer of a commit made inline */
 	int64_t cur_ns;			/* when it was posted */
+	int64_t took_ns;		/* how long the last commit took */
 	uint64_t batch_off;		/* the input's offset the batch
 					   being read starts at */
 	struct ingest_committer *cm;	/* NULL: commits run inline */
@@ -302,6 +303,7 @@ static int ingest_batch_wait(struct ingest_job *j)
 		batch_clear(j->cur_batch);
 		return rc;
 	}
+	j->took_ns = c->took_ns;
 	log_debug("ingest", "%s: committed %llu records (%zu events) up to "
 		  "byte %llu in %.0f ms", j->input.path,
 		  (unsigned long long)c->counts.records,
@@ -403,12 +405,18 @@ static bool ingest_tail_due(const struct ingest_job *j)
 	return read >= INGEST_TAIL_MIN && size - pos.offset <= read;
 }
 
-/* ingest_batch_due - is it time to commit?  (batch-interval passed while
-   the commit before is still being written: not yet, the batch grows
-   until that one is done or batch-records is reached) */
+/* ingest_batch_due - is it time to commit?  When batch-interval passed,
+   and at least twice as long as the last commit took: a commit's cost
+   grows with the pages it rewrites, which on a large state with
+   addresses all over it is most of them, whatever the batch's size, so
+   the batches grow until the commits take half of the time at most (the
+   interval stays batch-interval while commits are quick).  A commit
+   before is still being written: not yet, the batch grows until that one
+   is done or batch-records is reached. */
 static bool ingest_batch_due(const struct ingest_job *j)
 {
 	const struct config *cfg = j->in->cfg;
+	int64_t every = cfg->batch_interval_ms * 1000000LL;
 
 	if (j->mail)
 		return false;		/* one transaction, at its end */
@@ -417,8 +425,9 @@ static bool ingest_batch_due(const struct ingest_job *j)
 		return true;
 	if ((j->rows & 255) != 0)
 		return false;
-	if (ingest_now_ns() - j->batch_ns < cfg->batch_interval_ms * 1000000LL &&
-	    !ingest_tail_due(j))
+	if (every < 2 * j->took_ns)
+		every = 2 * j->took_ns;
+	if (ingest_now_ns() - j->batch_ns < every && !ingest_tail_due(j))
 		return false;
 	return !j->posted || !j->cm || !ingest_committer_busy(j->cm);
 }

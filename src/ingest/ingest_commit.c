@@ -512,8 +512,10 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL),
 				.log_dups = log_get_level() >= BLOG_DEBUG,
 				.logq = c->logq, .logcap = c->logcap };
+	struct timespec t0, t1;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	c->nlog = 0;
 	rc = batch_sorted(b, &t.arr, &t.n);
 	if (rc == 0)
@@ -521,6 +523,9 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 				       t.n * INGEST_RCPT_BYTES);
 	c->logq = t.logq;
 	c->logcap = t.logcap;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c->took_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
+		     (t1.tv_nsec - t0.tv_nsec);
 	if (rc) {
 		log_error("ingest", "%s: cannot commit to the state: %s "
 			  "(nothing of this batch was kept; run again)",

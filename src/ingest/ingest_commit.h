@@ -45,6 +45,7 @@ struct ingest_commit {
 	/* out: the events the log speaks of (in the batch, kept) */
 	const struct batch_event **logq;
 	size_t nlog, logcap;
+	int64_t took_ns;		/* out: how long the commit took */
 };
 
 /*
