@@ -31,6 +31,14 @@
 # its reading thread), and the wall figure is the figure of one core (the
 # line says "pinned to CPU n"); the sampling of its memory then runs on
 # another CPU, so as not to take turns with it.
+# With BENCH_RUNS=N (default 1) each input is generated once and taken N
+# times, each time into a fresh state and, for the default shape,
+# followed by the ceiling on that state: ingest and ceiling take turns, so
+# a host whose speed drifts slows both alike.  The lines of every run are
+# printed, then the medians and the ratio of the median rates:
+#   median of 5 runs: 5.10 s, 392156 records/s (4.94-5.62 s)
+#   median lmdb ceiling: 824804 ops/s (803001-851337)
+#   ratio to the ceiling: 0.48
 # Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
 # removed at the end, also on interrupt.  Not part of pass/fail: a failed
 # step is reported and the script exits non-zero, nothing else.
@@ -44,6 +52,7 @@ MEMW=$BUILD/bench/memwatch
 BOUNCED=$BUILD/bounced
 TIME=/usr/bin/time
 PIN=${BENCH_PIN:-}
+RUNS=${BENCH_RUNS:-1}
 
 for f in "$GEN" "$CEIL" "$MEMW" "$BOUNCED"; do
 	if [ ! -x "$f" ]; then
@@ -51,6 +60,11 @@ for f in "$GEN" "$CEIL" "$MEMW" "$BOUNCED"; do
 		exit 1
 	fi
 done
+case $RUNS in
+''|*[!0-9]*|0)
+	echo "bench: BENCH_RUNS must be a number of runs, 1 or more (got '$RUNS')" >&2
+	exit 64 ;;
+esac
 if [ -n "$PIN" ] && ! command -v taskset > /dev/null; then
 	echo "bench: BENCH_PIN needs taskset (Debian package 'util-linux')" >&2
 	exit 1
@@ -71,30 +85,17 @@ TMP=$(mktemp -d "${BENCH_TMP:-${TMPDIR:-/tmp}}/bounced-bench.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
-# bench_one SHAPE N_RECORDS N_ADDRESSES - generate, ingest on a fresh
-# state, measure the ceiling on its recipients (default shape), report
-bench_one() {
-	shape=$1
-	n=$2
-	addrs=$3
-	dir=$TMP/run-$shape-$n-$addrs
-	mkdir -p "$dir/spool/acct" "$dir/state" "$dir/ceiling" || return 1
-	cat > "$dir/bounced.conf" <<EOC
-[bounced]
-spool = $dir/spool
-state = $dir/state
-EOC
-	file=$dir/acct-bench-$n.csv
-	case $shape in
-	plain) genopt= ;;
-	*) genopt=--$shape ;;
-	esac
-	# shellcheck disable=SC2086 # genopt is one word or none
-	if ! "$GEN" $genopt "$n" "$addrs" 1 > "$file"; then
-		echo "bench: gen_acct $genopt $n $addrs failed" >&2
-		return 1
-	fi
-	sync	# the generated file's writeback must not compete with our fsyncs
+# ingest_run DIR FILE N ADDRS SHAPE - one run of bounced on FILE into a
+# fresh state in DIR, its line printed; its wall seconds in DIR/secs
+ingest_run() {
+	dir=$1
+	file=$2
+	n=$3
+	addrs=$4
+	shape=$5
+	rm -rf "$dir/state" "$dir/spool"
+	mkdir -p "$dir/spool/acct" "$dir/state" || return 1
+	sync	# written files' writeback must not compete with our fsyncs
 	pincmd=
 	pinlabel=
 	if [ -n "$PIN" ]; then
@@ -113,9 +114,8 @@ EOC
 		return 1
 	fi
 	read -r anon filerss < "$dir/mem" || { anon=0; filerss=0; }
-	rm -f "$file"
 	# the last line of the time output is ours (a killed child adds one before)
-	secs=$(tail -n 1 "$dir/time" | awk '{print $1}')
+	tail -n 1 "$dir/time" | awk '{print $1}' > "$dir/secs"
 	label=
 	[ "$shape" = plain ] || label=" ($shape)"
 	tail -n 1 "$dir/time" | awk -v n="$n" -v a="$addrs" -v anon="$anon" \
@@ -127,22 +127,87 @@ EOC
 		printf "ingest%s %d records / %d addresses: %.2f s, %d records/s, CPU %.2f s (%d records per CPU second), peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)%s\n",
 		       label, n, a, secs, rate, cpu, crate, (rss + 1023) / 1024,
 		       (anon + 1023) / 1024, (frss + 1023) / 1024, db, pin }'
-	if [ "$shape" != plain ]; then
-		rm -rf "$dir"
-		return 0
-	fi
+}
+
+# ceiling_run DIR N - the ceiling on the recipients of DIR's state, its
+# line printed and appended to DIR/ceils
+ceiling_run() {
+	dir=$1
+	n=$2
+	rm -rf "$dir/ceiling"
+	mkdir -p "$dir/ceiling" || return 1
 	sync
 	if ! "$CEIL" "$dir/state" "$n" "$dir/ceiling" > "$dir/ceil"; then
 		echo "bench: lmdb_ceiling failed on $n records" >&2
 		return 1
 	fi
 	cat "$dir/ceil"
-	awk -v n="$n" -v secs="$secs" '{
-		for (i = 1; i < NF; i++)
-			if ($(i + 1) == "ops/s") ops = $i + 0;
-		rate = secs > 0 ? n / secs : 0;
-		if (ops > 0)
-			printf "ratio to the ceiling: %.2f\n", rate / ops }' "$dir/ceil"
+	awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ops/s") print $i + 0 }' \
+		"$dir/ceil" >> "$dir/ceils"
+}
+
+# bench_one SHAPE N_RECORDS N_ADDRESSES - generate; ingest on a fresh
+# state and, for the default shape, measure the ceiling on its recipients,
+# RUNS times in turn; report
+bench_one() {
+	shape=$1
+	n=$2
+	addrs=$3
+	dir=$TMP/run-$shape-$n-$addrs
+	mkdir -p "$dir" || return 1
+	cat > "$dir/bounced.conf" <<EOC
+[bounced]
+spool = $dir/spool
+state = $dir/state
+EOC
+	file=$dir/acct-bench-$n.csv
+	case $shape in
+	plain) genopt= ;;
+	*) genopt=--$shape ;;
+	esac
+	# shellcheck disable=SC2086 # genopt is one word or none
+	if ! "$GEN" $genopt "$n" "$addrs" 1 > "$file"; then
+		echo "bench: gen_acct $genopt $n $addrs failed" >&2
+		return 1
+	fi
+	: > "$dir/all-secs"
+	: > "$dir/ceils"
+	run=0
+	while [ "$run" -lt "$RUNS" ]; do
+		run=$((run + 1))
+		ingest_run "$dir" "$file" "$n" "$addrs" "$shape" || return 1
+		cat "$dir/secs" >> "$dir/all-secs"
+		if [ "$shape" = plain ]; then
+			ceiling_run "$dir" "$n" || return 1
+		fi
+	done
+	rm -f "$file"
+	# the medians (of an odd count the middle one, of an even one the
+	# mean of the two middle ones) and the ratio of the rates they give
+	sort -g "$dir/all-secs" > "$dir/s.sorted"
+	sort -g "$dir/ceils" > "$dir/c.sorted"
+	awk -v n="$n" -v runs="$RUNS" -v plain="$([ "$shape" = plain ] && echo 1)" \
+		-v cf="$dir/c.sorted" '
+		function median(a, k) {
+			return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+		}
+		{ s[++ns] = $1 + 0 }
+		END {
+			while ((getline line < cf) > 0) c[++nc] = line + 0;
+			secs = median(s, ns);
+			rate = secs > 0 ? n / secs : 0;
+			if (runs > 1)
+				printf "median of %d runs: %.2f s, %d records/s (%.2f-%.2f s)\n",
+				       runs, secs, rate, s[1], s[ns];
+			if (plain && nc > 0) {
+				ops = median(c, nc);
+				if (runs > 1)
+					printf "median lmdb ceiling: %d ops/s (%d-%d)\n",
+					       ops, c[1], c[nc];
+				if (ops > 0)
+					printf "ratio to the ceiling: %.2f\n", rate / ops;
+			}
+		}' "$dir/s.sorted"
 	rm -rf "$dir"
 }
 
