@@ -109,6 +109,10 @@ int batch_flush(struct batch *b);
 /* batch_events - events added since the last clear */
 size_t batch_events(const struct batch *b);
 
+/* batch_addresses - distinct addresses since the last clear (after
+   batch_flush: held-back deliveries are not counted yet) */
+size_t batch_addresses(const struct batch *b);
+
 /*
  * batch_sorted - the recipients in address order into *OUT (*N of them);
  * the array belongs to the batch and is valid until batch_clear.

@@ -77,13 +77,18 @@ int state_write(struct state *st, state_write_fn fn, void *arg);
 /* state_write_lazy - the same, committed with state_commit_lazy() (for
    writes that are safe to replay after a power loss) */
 int state_write_lazy(struct state *st, state_write_fn fn, void *arg);
-/* state_write_sized - state_write for a write of about BYTES of records
-   that may touch any page in use: the map is grown first (logged, like a
-   growth after a full map) until it holds what is in use twice over plus
-   BYTES, so that a large batch is not applied once in vain against a map
-   too small for it */
-int state_write_sized(struct state *st, state_write_fn fn, void *arg,
-		      size_t bytes);
+/*
+ * state_reserve - before a write of about BYTES of records that may touch
+ * any page in use: the map grown (doubled as often as needed, logged like
+ * a growth after a full map) until it holds what is in use twice over
+ * plus BYTES, so that a large batch is not applied once in vain against a
+ * map too small for it.  Resizing the map needs every transaction of the
+ * process ended, not only the caller's: call it where no other thread can
+ * be in one (between two commits of the thread that commits, from the
+ * thread that hands it its work).  0, or state_grow()'s error (the map is
+ * then as it was, and a write may still fit).
+ */
+int state_reserve(struct state *st, size_t bytes);
 
 /*
  * state_grow - double the map size (call with no transaction open).  0, or

@@ -325,6 +325,11 @@ size_t batch_events(const struct batch *b)
 	return b->n_events;
 }
 
+size_t batch_addresses(const struct batch *b)
+{
+	return b->used;
+}
+
 /* batch_copy_extra - DST's rarer strings, and their struct, into the
    arena (empty ones as NULL) */
 static int batch_copy_extra(struct batch *b, struct event *dst)

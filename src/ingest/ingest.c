@@ -58,6 +58,9 @@
 #define INGEST_PROGRESS_LOG_MS 30000
 /* a stream's batch is committed when no data came for this long */
 #define INGEST_QUIET_MS 2
+/* what a recipient's record may add to the state, for the map's growth
+   ahead of a batch (state_reserve): a key, a value and their node */
+#define INGEST_RCPT_BYTES 512
 /* a stream's capped messages are summed up this often (seconds) */
 #define INGEST_CAP_WINDOW 3600
 
@@ -346,6 +349,12 @@ static int ingest_batch_post(struct ingest_job *j, bool final)
 	rc = batch_flush(in->batch);
 	if (rc)
 		return rc;
+	/* room in the map for the batch, made here: the committer is idle
+	   (waited for above) and this thread is in no transaction, so the
+	   map may be resized; a growth that fails is not the batch's
+	   failure (it may fit; a full map is grown again by the commit) */
+	(void)state_reserve(in->st, batch_addresses(in->batch) *
+					    INGEST_RCPT_BYTES);
 	c->pos = pos;
 	j->batch_off = pos.offset;
 	c->name = j->input.path;

@@ -26,10 +26,6 @@
 #include "rcpt_rules.h"
 #include "state.h"
 
-/* what a recipient's record may add to the state, for the map's growth
-   ahead of a batch (state_write_sized): a key, a value and their node */
-#define INGEST_RCPT_BYTES 512
-
 /* ingest_count_outcome - one applied event into C */
 static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
 {
@@ -519,8 +515,7 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 	c->nlog = 0;
 	rc = batch_sorted(b, &t.arr, &t.n);
 	if (rc == 0)
-		rc = state_write_sized(in->st, ingest_try_commit, &t,
-				       t.n * INGEST_RCPT_BYTES);
+		rc = state_write(in->st, ingest_try_commit, &t);
 	c->logq = t.logq;
 	c->logcap = t.logcap;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -638,20 +638,20 @@ static void state_log_grown(struct state *st, const char *why)
 		 (state_map_size(st) + (1u << 20) - 1) >> 20, why);
 }
 
-/* state_room - the map grown (doubled, as often as needed) until it
-   holds the pages in use twice over and BYTES more: a copy-on-write
-   transaction may copy every page in use before the old ones are free.
-   Only grows; 0 or state_grow()'s error (the map then as it was) */
-static int state_room(struct state *st, size_t bytes)
+int state_reserve(struct state *st, size_t bytes)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
 	size_t used, want;
 	int rc;
 
-	if (!st->env || mdb_env_info(st->env, &info) != 0 ||
+	if (!st->env)
+		return state_unusable();
+	if (mdb_env_info(st->env, &info) != 0 ||
 	    mdb_env_stat(st->env, &ms) != 0)
 		return 0;	/* nothing known: a full map still grows it */
+	/* a copy-on-write transaction may copy every page in use before
+	   the old ones are free */
 	used = ((size_t)info.me_last_pgno + 1) * ms.ms_psize;
 	if (used > SIZE_MAX / 4 || bytes > SIZE_MAX / 4)
 		return 0;
@@ -668,17 +668,13 @@ static int state_room(struct state *st, size_t bytes)
 }
 
 /* state_write_run - one write through FN, grown when full; LAZY: commit
-   without waiting for the disk; BYTES: what it may write (state_room) */
+   without waiting for the disk */
 static int state_write_run(struct state *st, state_write_fn fn, void *arg,
-			   bool lazy, size_t bytes)
+			   bool lazy)
 {
 	MDB_txn *txn = NULL;
 	int tries, rc;
 
-	/* a growth that failed (an address-space limit) is not this
-	   write's failure: it may fit, and a full map says so */
-	if (bytes)
-		(void)state_room(st, bytes);
 	for (tries = 0;; tries++) {
 		rc = state_begin(st, true, &txn);
 		if (rc)
@@ -703,19 +699,13 @@ static int state_write_run(struct state *st, state_write_fn fn, void *arg,
 /* state_write - a durable write through FN */
 int state_write(struct state *st, state_write_fn fn, void *arg)
 {
-	return state_write_run(st, fn, arg, false, 0);
-}
-
-int state_write_sized(struct state *st, state_write_fn fn, void *arg,
-		      size_t bytes)
-{
-	return state_write_run(st, fn, arg, false, bytes ? bytes : 1);
+	return state_write_run(st, fn, arg, false);
 }
 
 /* state_write_lazy - a write through FN, committed lazily */
 int state_write_lazy(struct state *st, state_write_fn fn, void *arg)
 {
-	return state_write_run(st, fn, arg, true, 0);
+	return state_write_run(st, fn, arg, true);
 }
 
 /* state_key - KEY as an LMDB key: not empty, within LMDB's limit */
