@@ -77,6 +77,11 @@ int state_write(struct state *st, state_write_fn fn, void *arg);
 /* state_write_lazy - the same, committed with state_commit_lazy() (for
    writes that are safe to replay after a power loss) */
 int state_write_lazy(struct state *st, state_write_fn fn, void *arg);
+/* state_write_fixed - the same, but a full map is not grown: -ENOSPC, FN
+   called once.  For a thread that must not resize the map because
+   another may be in a transaction (ingest's committer): the thread that
+   gives it its work grows the map (state_grow_logged) and asks again. */
+int state_write_fixed(struct state *st, state_write_fn fn, void *arg);
 /*
  * state_reserve - before a write of about BYTES of records that may touch
  * any page in use: the map grown (doubled as often as needed, logged like
@@ -99,6 +104,9 @@ int state_reserve(struct state *st, size_t bytes);
  * which in words.
  */
 int state_grow(struct state *st);
+/* state_grow_logged - state_grow, and the new size in the log ("state map
+   grown to N MiB") */
+int state_grow_logged(struct state *st);
 /* state_usable - false once a failed resize left the state closed */
 bool state_usable(const struct state *st);
 size_t state_map_size(struct state *st);

@@ -288,11 +288,24 @@ static int ingest_batch_wait(struct ingest_job *j)
 {
 	struct ingest *in = j->in;
 	struct ingest_commit *c = &j->cur;
-	int rc;
+	int tries, rc;
 
 	if (!j->posted)
 		return 0;
 	rc = j->cm ? ingest_committer_wait(j->cm) : j->inline_rc;
+	/* the committer found the map full: grown here, where no thread is
+	   in a transaction, and the batch committed again from the start */
+	for (tries = 0; rc == -ENOSPC && c->fixed_map; tries++) {
+		if (tries >= STATE_GROW_TRIES ||
+		    (rc = state_grow_logged(in->st)) != 0) {
+			ingest_commit_failed_log(c, rc);
+			break;
+		}
+		log_debug("ingest", "%s: the state's map was full: grown, the "
+			  "batch committed again", j->input.path);
+		ingest_committer_post(j->cm, j->cur_batch, c);
+		rc = ingest_committer_wait(j->cm);
+	}
 	j->posted = false;
 	if (in->mon) {
 		/* the hooks hear of what was committed; after a failure the
@@ -361,6 +374,7 @@ static int ingest_batch_post(struct ingest_job *j, bool final)
 	c->key = j->input.key;
 	c->rec = j->input.rec;
 	c->final = final;
+	c->fixed_map = j->cm != NULL;
 	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
 	c->counts = j->pending;
 	c->caps = &j->caps;

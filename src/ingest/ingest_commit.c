@@ -9,7 +9,9 @@
  * The transaction is state_write()'s: when the map is full it is aborted,
  * the map doubled and the batch applied again from the start; nothing of
  * a failed attempt survives, so counts and logs are taken from the
- * attempt that committed.
+ * attempt that committed.  In the committer's thread the map is not
+ * resized (state_write_fixed): the core grows it and posts the batch
+ * again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -502,6 +504,13 @@ void ingest_commit_logged(const struct ingest *in, struct ingest_commit *c)
 	}
 }
 
+void ingest_commit_failed_log(const struct ingest_commit *c, int rc)
+{
+	log_error("ingest", "%s: cannot commit to the state: %s (nothing of "
+		  "this batch was kept; run again)", c->name,
+		  state_strerror(rc));
+}
+
 int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c)
 {
@@ -515,16 +524,17 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 	c->nlog = 0;
 	rc = batch_sorted(b, &t.arr, &t.n);
 	if (rc == 0)
-		rc = state_write(in->st, ingest_try_commit, &t);
+		rc = c->fixed_map ?
+			     state_write_fixed(in->st, ingest_try_commit, &t) :
+			     state_write(in->st, ingest_try_commit, &t);
 	c->logq = t.logq;
 	c->logcap = t.logcap;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->took_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 		     (t1.tv_nsec - t0.tv_nsec);
 	if (rc) {
-		log_error("ingest", "%s: cannot commit to the state: %s "
-			  "(nothing of this batch was kept; run again)",
-			  c->name, state_strerror(rc));
+		if (!(rc == -ENOSPC && c->fixed_map))
+			ingest_commit_failed_log(c, rc);
 		return rc;
 	}
 	if (c->key)

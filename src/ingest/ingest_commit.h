@@ -31,6 +31,11 @@ struct ingest_commit {
 	struct ingest_pos pos;		/* where the input is, after the
 					   batch's last record */
 	bool final;			/* the input ends here: done */
+	bool fixed_map;			/* the map may not be resized here (a
+					   thread of its own: another may be
+					   in a transaction): a full map is
+					   -ENOSPC, not logged, for the caller
+					   to grow it and commit again */
 	const char *aside;		/* a meta counter one more is added to
 					   (a mail set aside), or NULL */
 	struct ingest_counts counts;	/* in: what reading counted (records,
@@ -55,6 +60,10 @@ struct ingest_commit {
  */
 int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c);
+
+/* ingest_commit_failed_log - the error line of C's batch that could not be
+   committed (RC) */
+void ingest_commit_failed_log(const struct ingest_commit *c, int rc);
 
 /* ingest_commit_logged - the log lines of a committed batch (C's events;
    dry-run and unrouted lines capped in C's caps) */

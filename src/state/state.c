@@ -11,7 +11,12 @@
  * Writers give their work to state_write(), which owns the write
  * transaction: begin, the writer's function, commit or abort, and the
  * growth of a full map (abort, grow, call the writer again), with one
- * limit for every writer (STATE_GROW_TRIES).
+ * limit for every writer (STATE_GROW_TRIES).  Resizing the map needs every
+ * transaction of the process ended (LMDB checks only its write
+ * transaction): a thread that writes while another may read gives its
+ * work to state_write_fixed(), which answers a full map with -ENOSPC, and
+ * leaves the growth to the thread that gave it the work; state_reserve()
+ * grows the map ahead of a large write.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
@@ -638,6 +643,15 @@ static void state_log_grown(struct state *st, const char *why)
 		 (state_map_size(st) + (1u << 20) - 1) >> 20, why);
 }
 
+int state_grow_logged(struct state *st)
+{
+	int rc = state_grow(st);
+
+	if (rc == 0)
+		state_log_grown(st, "");
+	return rc;
+}
+
 int state_reserve(struct state *st, size_t bytes)
 {
 	MDB_envinfo info;
@@ -670,7 +684,7 @@ int state_reserve(struct state *st, size_t bytes)
 /* state_write_run - one write through FN, grown when full; LAZY: commit
    without waiting for the disk */
 static int state_write_run(struct state *st, state_write_fn fn, void *arg,
-			   bool lazy)
+			   bool lazy, int grow_tries)
 {
 	MDB_txn *txn = NULL;
 	int tries, rc;
@@ -687,25 +701,29 @@ static int state_write_run(struct state *st, state_write_fn fn, void *arg,
 		else
 			rc = state_commit(txn);
 		txn = NULL;
-		if (rc != -ENOSPC || tries >= STATE_GROW_TRIES)
+		if (rc != -ENOSPC || tries >= grow_tries)
 			return rc;
-		rc = state_grow(st);
+		rc = state_grow_logged(st);
 		if (rc)
 			return rc;
-		state_log_grown(st, "");
 	}
 }
 
 /* state_write - a durable write through FN */
 int state_write(struct state *st, state_write_fn fn, void *arg)
 {
-	return state_write_run(st, fn, arg, false);
+	return state_write_run(st, fn, arg, false, STATE_GROW_TRIES);
+}
+
+int state_write_fixed(struct state *st, state_write_fn fn, void *arg)
+{
+	return state_write_run(st, fn, arg, false, 0);
 }
 
 /* state_write_lazy - a write through FN, committed lazily */
 int state_write_lazy(struct state *st, state_write_fn fn, void *arg)
 {
-	return state_write_run(st, fn, arg, true);
+	return state_write_run(st, fn, arg, true, STATE_GROW_TRIES);
 }
 
 /* state_key - KEY as an LMDB key: not empty, within LMDB's limit */
