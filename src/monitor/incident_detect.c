@@ -5,7 +5,12 @@
  * the last window, or is in an incident: a queue of per-minute counts
  * (sender-side bounces, other bounces, deliveries) no older than the
  * window, and a table of the distinct recipients of its sender-side
- * bounces with the time each was last seen.  Attempts are counted from
+ * bounces with the time each was last seen, beside a min-heap of those
+ * times (an entry per time set; one whose recipient was seen again since
+ * is stale and skipped when it comes out): a window moving past its
+ * oldest recipient takes out what left it, not a walk of the table, so a
+ * block of hours with tens of thousands of recipients in the window
+ * costs the same per record as a minute of it.  Attempts are counted from
  * the pair's first sender-side bounce on: a pair is not made for every
  * destination a delivery goes to (that would be one per domain mailed),
  * so deliveries just before a first sender-side bounce are not counted;
@@ -44,8 +49,8 @@ struct id_pair {
 	GQueue buckets;		/* struct id_bucket *, oldest first */
 	uint64_t n_sb, n_ob, n_dl;	/* the sums of BUCKETS */
 	GHashTable *rcpts;	/* uint64 hash -> int64 time (g_int64) */
-	int64_t rcpts_low;	/* no time of RCPTS is older (a prune that
-				   would remove nothing is not walked) */
+	GArray *expiry;		/* struct id_exp, a min-heap by time: one
+				   per time set in RCPTS (or stale) */
 	bool open;
 	int64_t first_time, open_time;
 	uint32_t recipients;
@@ -63,6 +68,66 @@ struct incident_detect {
 	bool dirty;		/* changed since the last save */
 };
 
+/* an expiry heap entry: recipient hash H was seen at T */
+struct id_exp {
+	int64_t t;
+	uint64_t h;
+};
+
+/* id_exp_push - recipient hash H seen at T, into P's expiry heap */
+static void id_exp_push(struct id_pair *p, int64_t t, uint64_t h)
+{
+	struct id_exp e = { t, h }, *a;
+	guint i;
+
+	if (!p->expiry)
+		p->expiry = g_array_new(FALSE, FALSE, sizeof(struct id_exp));
+	g_array_append_val(p->expiry, e);
+	a = (struct id_exp *)(void *)p->expiry->data;
+	for (i = p->expiry->len - 1; i > 0 && a[(i - 1) / 2].t > t;
+	     i = (i - 1) / 2)
+		a[i] = a[(i - 1) / 2];
+	a[i] = e;
+}
+
+/* id_exp_pop - the oldest entry of P's expiry heap (not empty) taken out */
+static struct id_exp id_exp_pop(struct id_pair *p)
+{
+	struct id_exp *a = (struct id_exp *)(void *)p->expiry->data;
+	struct id_exp top = a[0], last = a[p->expiry->len - 1];
+	guint n = p->expiry->len - 1, i = 0, c;
+
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && a[c + 1].t < a[c].t)
+			c++;
+		if (a[c].t >= last.t)
+			break;
+		a[i] = a[c];
+		i = c;
+	}
+	a[i] = last;
+	g_array_set_size(p->expiry, n);
+	return top;
+}
+
+/* id_exp_compact - P's expiry heap made again from its table when stale
+   entries (recipients seen again) outnumber the live ones */
+static void id_exp_compact(struct id_pair *p)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (p->expiry->len <= 2 * g_hash_table_size(p->rcpts) + 1024)
+		return;
+	g_array_set_size(p->expiry, 0);
+	g_hash_table_iter_init(&it, p->rcpts);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		id_exp_push(p, *(int64_t *)v, (uint64_t)*(int64_t *)k);
+}
+
 /* id_pair_free - a pair and what it holds */
 static void id_pair_free(gpointer v)
 {
@@ -73,6 +138,8 @@ static void id_pair_free(gpointer v)
 		g_free(b);
 	if (p->rcpts)
 		g_hash_table_destroy(p->rcpts);
+	if (p->expiry)
+		g_array_free(p->expiry, TRUE);
 	g_free(p->src_dest);
 	g_free(p->key);
 	g_free(p);
@@ -150,7 +217,6 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 	p->dest = p->src_dest + ls + 1;
 	p->clock = INT64_MIN / 2;
 	p->last_sb = INT64_MIN / 2;
-	p->rcpts_low = INT64_MAX;
 	g_queue_init(&p->buckets);
 	g_hash_table_insert(d->pairs, p->key, p);
 	return p;
@@ -160,8 +226,6 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 static void id_prune(struct id_pair *p, int64_t from)
 {
 	struct id_bucket *b;
-	GHashTableIter it;
-	gpointer k, v;
 
 	/* the oldest bucket, read from the queue directly (a record costs
 	   this look, nearly always answered "nothing to forget") */
@@ -172,15 +236,18 @@ static void id_prune(struct id_pair *p, int64_t from)
 		p->n_dl -= b->dl;
 		g_free(g_queue_pop_head(&p->buckets));
 	}
-	if (!p->rcpts || p->rcpts_low >= from)
-		return;
-	p->rcpts_low = INT64_MAX;
-	g_hash_table_iter_init(&it, p->rcpts);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		if (*(int64_t *)v < from)
-			g_hash_table_iter_remove(&it);
-		else if (*(int64_t *)v < p->rcpts_low)
-			p->rcpts_low = *(int64_t *)v;
+	/* the recipients last seen before FROM: each has an entry of that
+	   time in the heap; an older entry of a recipient seen since is
+	   stale, and its recipient stays */
+	while (p->rcpts && p->expiry && p->expiry->len &&
+	       ((struct id_exp *)(void *)p->expiry->data)[0].t < from) {
+		struct id_exp e = id_exp_pop(p);
+		int64_t key = (int64_t)e.h;
+		const int64_t *seen = g_hash_table_lookup(p->rcpts, &key);
+
+		if (seen && *seen < from)
+			g_hash_table_remove(p->rcpts, &key);
+	}
 }
 
 /* id_counts - the sums of P's buckets */
@@ -370,16 +437,18 @@ void incident_detect_feed(struct incident_detect *d,
 							 g_free, g_free);
 		seen = g_hash_table_lookup(p->rcpts, &in->rcpt_hash);
 		if (seen) {
-			if (t > *seen)
+			if (t > *seen) {
 				*seen = t;
+				id_exp_push(p, t, in->rcpt_hash);
+				id_exp_compact(p);
+			}
 		} else if (g_hash_table_size(p->rcpts) < INCIDENT_RCPTS_MAX) {
 			int64_t *k = g_new(int64_t, 1), *v = g_new(int64_t, 1);
 
 			*k = (int64_t)in->rcpt_hash;
 			*v = t;
 			g_hash_table_insert(p->rcpts, k, v);
-			if (t < p->rcpts_low)
-				p->rcpts_low = t;
+			id_exp_push(p, t, in->rcpt_hash);
 		}
 		if (p->open)
 			p->bounces++;
@@ -660,8 +729,7 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 			*k = (int64_t)id_get(&r, 8);
 			*v = (int64_t)id_get(&r, 8);
 			g_hash_table_insert(p->rcpts, k, v);
-			if (*v < p->rcpts_low)
-				p->rcpts_low = *v;
+			id_exp_push(p, *v, (uint64_t)*k);
 		}
 	}
 	if (r.bad || r.pos != r.len) {

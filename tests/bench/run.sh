@@ -9,7 +9,8 @@
 # measured on the same recipients; a sending host's mix of 95 % d at 2M
 # and 4M records; a bounce-only file; peak RSS), then the incident replay
 # (incidents.py: a four-day block, what the incidents concluded, ingest
-# with incident tracking and rates on and off), the pipe and spool
+# with incident tracking and rates on and off; block_window.py: the cost
+# per record of a block of 1, 2 and 4 hours), the pipe and spool
 # latency, the
 # providers, a backlog's drain, the mails, and the metrics: one RRD update
 # and one graph render, median and slowest.  Files and states live in
@@ -35,6 +36,8 @@ rc=0
 sh "$(dirname "$0")/ingest.sh" "$BUILD" || rc=1
 # incidents: a generated four-day block replayed, tracking on and off
 python3 "$(dirname "$0")/incidents.py" --build "$BUILD" || rc=1
+# a block of hours with the incident window full: records/s must not fall
+python3 "$(dirname "$0")/block_window.py" --build "$BUILD" || rc=1
 
 # latency: a record written to the pipe until committed; a file renamed
 # into acct/ until its first request reaches the fake MailWizz

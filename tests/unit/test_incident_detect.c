@@ -11,12 +11,14 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <glib.h>
 
 #include "incident_detect.h"
 
@@ -261,6 +263,75 @@ static void test_out_of_order_and_bad_input(void **state)
 	assert_null(incident_detect_new(NULL));
 }
 
+/* has - is H among the N hashes of OUT */
+static bool has(const uint64_t *out, size_t n, uint64_t h)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (out[i] == h)
+			return true;
+	return false;
+}
+
+/* the window's recipients: those last seen before it are forgotten, one
+   seen again stays (its first sighting, older, does not take it out), and
+   the window moving on a second at a time forgets them a few at a time;
+   saved and loaded, the same ones are kept */
+static void test_recipients_leave_the_window(void **state)
+{
+	/* never opens: every sender-side bounce prunes the window */
+	static const struct incident_params Q = { 60, 100000, 0.2, 7200 };
+	struct incident_detect *d = incident_detect_new(&Q), *e;
+	struct seen s = { 0 };
+	uint64_t out[256];
+	GByteArray *buf;
+	size_t n;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++) {
+		feed(d, &s, "192.0.2.7", "gmail", T0 + i,
+		     INCIDENT_SENDER_BOUNCE, 1000 + (uint64_t)i);
+		if (i == 50)	/* 1000 again: last seen at T0 + 50 */
+			feed(d, &s, "192.0.2.7", "gmail", T0 + i,
+			     INCIDENT_SENDER_BOUNCE, 1000);
+	}
+	/* T0 + 99 - 60: seen at T0 + 39 or later, and 1000 */
+	n = incident_detect_rcpts(d, "192.0.2.7", "gmail", out, 256);
+	assert_int_equal(n, 62);
+	assert_true(has(out, n, 1000));
+	assert_false(has(out, n, 1001));
+	assert_false(has(out, n, 1038));
+	assert_true(has(out, n, 1039));
+	assert_true(has(out, n, 1099));
+	/* saved and loaded: the same window, pruned the same way later */
+	buf = g_byte_array_new();
+	incident_detect_save(d, buf);
+	e = incident_detect_new(&Q);
+	assert_int_equal(incident_detect_load(e, buf->data, buf->len), 0);
+	g_byte_array_free(buf, TRUE);
+	for (i = 100; i < 112; i++) {
+		feed(d, &s, "192.0.2.7", "gmail", T0 + i,
+		     INCIDENT_SENDER_BOUNCE, 1000 + (uint64_t)i);
+		feed(e, &s, "192.0.2.7", "gmail", T0 + i,
+		     INCIDENT_SENDER_BOUNCE, 1000 + (uint64_t)i);
+	}
+	/* T0 + 111 - 60: 1000 (T0 + 50) is gone now, T0 + 51 on stay */
+	n = incident_detect_rcpts(d, "192.0.2.7", "gmail", out, 256);
+	assert_int_equal(n, 61);
+	assert_false(has(out, n, 1000));
+	assert_false(has(out, n, 1050));
+	assert_true(has(out, n, 1051));
+	n = incident_detect_rcpts(e, "192.0.2.7", "gmail", out, 256);
+	assert_int_equal(n, 61);
+	assert_false(has(out, n, 1000));
+	assert_true(has(out, n, 1051));
+	assert_int_equal(s.opened, 0);
+	incident_detect_free(d);
+	incident_detect_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_closes_when_deliveries_resume),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_out_of_order_and_bad_input),
+		cmocka_unit_test(test_recipients_leave_the_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
