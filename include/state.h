@@ -91,7 +91,7 @@ int state_write_fixed(struct state *st, state_write_fn fn, void *arg);
  * process ended, not only the caller's: call it where no other thread can
  * be in one (between two commits of the thread that commits, from the
  * thread that hands it its work).  0, or state_grow()'s error (the map is
- * then as it was, and a write may still fit).
+ * then as large as it could be made, and a write may still fit).
  */
 int state_reserve(struct state *st, size_t bytes);
 

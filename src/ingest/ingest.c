@@ -365,7 +365,8 @@ static int ingest_batch_post(struct ingest_job *j, bool final)
 	/* room in the map for the batch, made here: the committer is idle
 	   (waited for above) and this thread is in no transaction, so the
 	   map may be resized; a growth that fails is not the batch's
-	   failure (it may fit; a full map is grown again by the commit) */
+	   failure (it may fit; if it meets a full map, the map is grown
+	   then and the batch posted again: ingest_batch_wait) */
 	(void)state_reserve(in->st, batch_addresses(in->batch) *
 					    INGEST_RCPT_BYTES);
 	c->pos = pos;
