@@ -39,6 +39,8 @@
 #   median of 5 runs: 5.10 s, 392156 records/s (4.94-5.62 s)
 #   median lmdb ceiling: 824804 ops/s (803001-851337)
 #   ratio to the ceiling: 0.48
+#   median ratio, run by run: 0.47 (0.44-0.51)
+# (the last: each run against the ceiling measured right after it)
 # Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
 # removed at the end, also on interrupt.  Not part of pass/fail: a failed
 # step is reported and the script exits non-zero, nothing else.
@@ -186,14 +188,19 @@ EOC
 	# mean of the two middle ones) and the ratio of the rates they give
 	sort -g "$dir/all-secs" > "$dir/s.sorted"
 	sort -g "$dir/ceils" > "$dir/c.sorted"
+	# each run's own ratio, to the ceiling measured right after it (the
+	# pair shares the host's speed of the moment)
+	paste "$dir/all-secs" "$dir/ceils" | awk -v n="$n" \
+		'$1 > 0 && $2 > 0 { print n / $1 / $2 }' | sort -g > "$dir/r.sorted"
 	awk -v n="$n" -v runs="$RUNS" -v plain="$([ "$shape" = plain ] && echo 1)" \
-		-v cf="$dir/c.sorted" '
+		-v cf="$dir/c.sorted" -v rf="$dir/r.sorted" '
 		function median(a, k) {
 			return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 		}
 		{ s[++ns] = $1 + 0 }
 		END {
 			while ((getline line < cf) > 0) c[++nc] = line + 0;
+			while ((getline line < rf) > 0) r[++nr] = line + 0;
 			secs = median(s, ns);
 			rate = secs > 0 ? n / secs : 0;
 			if (runs > 1)
@@ -206,6 +213,9 @@ EOC
 					       ops, c[1], c[nc];
 				if (ops > 0)
 					printf "ratio to the ceiling: %.2f\n", rate / ops;
+				if (runs > 1 && nr > 0)
+					printf "median ratio, run by run: %.2f (%.2f-%.2f)\n",
+					       median(r, nr), r[1], r[nr];
 			}
 		}' "$dir/s.sorted"
 	rm -rf "$dir"
