@@ -100,6 +100,8 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 					      NULL);
 	m->incidents = g_ptr_array_new_with_free_func(mon_incident_free);
 	m->open = g_ptr_array_new();
+	m->open_pairs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      (GDestroyNotify)g_ptr_array_unref);
 	m->open_dirty = true;
 	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
 	m->released = g_array_new(FALSE, FALSE,
@@ -127,6 +129,8 @@ void monitor_free(struct monitor *m)
 		g_ptr_array_free(m->incidents, TRUE);
 	if (m->open)
 		g_ptr_array_free(m->open, TRUE);
+	if (m->open_pairs)
+		g_hash_table_destroy(m->open_pairs);
 	monitor_seal_free(m->cur);
 	monitor_seal_free(m->spare);
 	if (m->drops)
@@ -427,6 +431,35 @@ const char *monitor_source(const struct event *ev)
 	return NULL;
 }
 
+/* mon_pair_key - "SOURCE\037DEST" into BUF (2 * INCIDENT_KEY_MAX + 2),
+   each part bounded as an incident keeps it */
+static void mon_pair_key(char *buf, const char *source, const char *dest)
+{
+	size_t ls = strnlen(source, INCIDENT_KEY_MAX);
+	size_t ld = strnlen(dest, INCIDENT_KEY_MAX);
+
+	memcpy(buf, source, ls);
+	buf[ls] = '\037';
+	memcpy(buf + ls + 1, dest, ld);
+	buf[ls + 1 + ld] = '\0';
+}
+
+/* mon_open_index - MI, just appended to the open list, into its pair's
+   entry of the index */
+static void mon_open_index(struct monitor *m, struct mon_incident *mi)
+{
+	char key[2 * INCIDENT_KEY_MAX + 2];
+	GPtrArray *pair;
+
+	mon_pair_key(key, mi->inc.source, mi->inc.dest);
+	pair = g_hash_table_lookup(m->open_pairs, key);
+	if (!pair) {
+		pair = g_ptr_array_new();
+		g_hash_table_insert(m->open_pairs, g_strdup(key), pair);
+	}
+	g_ptr_array_add(pair, mi);
+}
+
 /* mon_open - the incidents open when the list was made, and those opened
    since (made again when incidents were removed, or when those closed
    since are many) */
@@ -438,11 +471,14 @@ static GPtrArray *mon_open(struct monitor *m)
 		return m->open;
 	m->open_stale = 0;
 	g_ptr_array_set_size(m->open, 0);
+	g_hash_table_remove_all(m->open_pairs);
 	for (i = 0; i < m->incidents->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
 
-		if (mi->inc.state == INCIDENT_ST_OPEN && !mi->closing)
+		if (mi->inc.state == INCIDENT_ST_OPEN && !mi->closing) {
 			g_ptr_array_add(m->open, mi);
+			mon_open_index(m, mi);
+		}
 	}
 	m->open_dirty = false;
 	return m->open;
@@ -453,11 +489,15 @@ static struct mon_incident *mon_find_open(struct monitor *m,
 					  const char *source,
 					  const char *dest)
 {
-	GPtrArray *open = mon_open(m);
+	char key[2 * INCIDENT_KEY_MAX + 2];
+	const GPtrArray *pair;
 	guint i;
 
-	for (i = open->len; i-- > 0;) {
-		struct mon_incident *mi = g_ptr_array_index(open, i);
+	(void)mon_open(m);	/* the list and its index, made again if due */
+	mon_pair_key(key, source, dest);
+	pair = g_hash_table_lookup(m->open_pairs, key);
+	for (i = pair ? pair->len : 0; i-- > 0;) {
+		struct mon_incident *mi = g_ptr_array_index(pair, i);
 
 		if (mi->inc.state == INCIDENT_ST_OPEN && !mi->closing &&
 		    strcmp(mi->inc.source, source) == 0 &&
@@ -527,8 +567,10 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 		g_ptr_array_add(m->incidents, mi);
 		/* the newest incident: last in both lists, as a list made
 		   again would have it */
-		if (!m->open_dirty)
+		if (!m->open_dirty) {
 			g_ptr_array_add(m->open, mi);
+			mon_open_index(m, mi);
+		}
 		log_warn("incident", "incident %" PRIu64 " opened: %s to %s, "
 			 "%u recipients refused for sender-side causes "
 			 "since %" PRId64, mi->inc.id, mi->inc.source,
@@ -577,10 +619,18 @@ static void mon_delivered(struct mon_feed *f)
 {
 	struct monitor *m = f->m;
 	const struct event *ev = f->ev;
-	GPtrArray *open = mon_open(m);
-	int64_t h = 0;
+	GPtrArray *open;
+	int64_t h;
 	guint i;
 
+	/* the address's bit first: a delivery to an address no incident
+	   holds (nearly all) walks no incident */
+	if (!m->held_bits_set)
+		return;
+	h = (int64_t)mon_feed_hash(f);
+	if (!mon_maybe_held(m, (uint64_t)h))
+		return;		/* held by none */
+	open = mon_open(m);
 	for (i = 0; i < open->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(open, i);
 		const struct incident_held *held;
@@ -589,11 +639,6 @@ static void mon_delivered(struct mon_feed *f)
 		if (mi->inc.state != INCIDENT_ST_OPEN || mi->closing ||
 		    !mi->held || !g_hash_table_size(mi->held))
 			continue;
-		if (!h) {
-			h = (int64_t)mon_feed_hash(f);
-			if (!mon_maybe_held(m, (uint64_t)h))
-				return;		/* held by none */
-		}
 		held = g_hash_table_lookup(mi->held, &h);
 		if (!held || ev->time < held->reason.time)
 			continue;

@@ -56,6 +56,11 @@ struct monitor {
 	   (open_dirty) or when many of it closed, its entries checked on
 	   use */
 	GPtrArray *open;
+	/* "SOURCE\037DEST" -> GPtrArray of OPEN's entries of that pair, in
+	   OPEN's order: a bounce finds its pair's incident without a walk
+	   of OPEN (thousands when a pool of addresses is blocked
+	   everywhere); made and appended to with OPEN */
+	GHashTable *open_pairs;
 	bool open_dirty;
 	unsigned open_stale;	/* entries of OPEN closed since it was made */
 	uint64_t next_id;	/* the next incident id */

@@ -221,6 +221,60 @@ static void test_block(void **state)
 	monitor_free(m);
 }
 
+/* forty sources blocked at once: each bounce finds its own pair's
+   incident among the forty open (a hard bounce is held by it), and none
+   where its source or destination has none */
+static void test_many_pairs(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	struct monitor *m;
+	struct event ev;
+	uint64_t ids[40];
+	char addr[64], ip[32];
+	int s, i, j;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	for (i = 0; i < 10; i++)
+		for (s = 0; s < 40; s++) {
+			snprintf(addr, sizeof(addr), "s%02d-%02d@hotmail.com", s,
+				 i);
+			snprintf(ip, sizeof(ip), "192.0.2.%d", 10 + s);
+			bounce(&ev, addr, T0 + 60 * i + s, ip, CLASS_SOFT,
+			       "policy-related", "5.7.1");
+			assert_int_equal(monitor_feed(m, &ev), 0);
+		}
+	assert_int_equal(monitor_open_incidents(m), 40);
+	commit(t, m);
+	assert_int_equal(seen.opened, 40);
+	/* from the last source to the first: the index, not the order in
+	   which they opened, finds them */
+	for (s = 39; s >= 0; s--) {
+		snprintf(addr, sizeof(addr), "gone%02d@outlook.com", s);
+		snprintf(ip, sizeof(ip), "192.0.2.%d", 10 + s);
+		bounce(&ev, addr, T0 + 900, ip, CLASS_HARD, "bad-mailbox",
+		       "5.1.1");
+		ids[s] = monitor_feed(m, &ev);
+		assert_true(ids[s] != 0);
+		for (j = 39; j > s; j--)
+			assert_true(ids[j] != ids[s]);
+	}
+	/* a source with no incident, and a destination with none */
+	bounce(&ev, "gone@outlook.com", T0 + 900, "192.0.2.99", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), 0);
+	bounce(&ev, "gone@gmail.com", T0 + 900, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), 0);
+	/* the same pair again: the same incident */
+	bounce(&ev, "again@hotmail.com", T0 + 960, "192.0.2.30", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), ids[20]);
+	commit(t, m);
+	monitor_free(m);
+}
+
 static void test_restart(void **state)
 {
 	struct tstate *t = *state;
@@ -314,6 +368,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_pairs, setup,
+						teardown),
 		cmocka_unit_test(test_sender_side),
 	};
 
