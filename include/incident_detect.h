@@ -35,6 +35,11 @@
 
 #define INCIDENT_RCPTS_MAX 65536	/* distinct recipients tracked per pair */
 #define INCIDENT_KEY_MAX 128		/* bytes of a source or destination */
+/* incident_pair_key - "SOURCE\037DEST", each part bounded to
+   INCIDENT_KEY_MAX bytes, into BUF (2 * INCIDENT_KEY_MAX + 2 bytes); its
+   length.  The key of a pair, here and in the monitor's index of open
+   incidents. */
+size_t incident_pair_key(char *buf, const char *source, const char *dest);
 
 struct incident_params {
 	int64_t window;		/* seconds, default 1800 */

@@ -168,9 +168,7 @@ void incident_detect_free(struct incident_detect *d)
 	g_free(d);
 }
 
-/* id_key - "SOURCE\037DEST", bounded, into BUF (2 * INCIDENT_KEY_MAX + 2);
-   its length */
-static size_t id_key(char *buf, const char *source, const char *dest)
+size_t incident_pair_key(char *buf, const char *source, const char *dest)
 {
 	size_t ls = strnlen(source, INCIDENT_KEY_MAX);
 	size_t ld = strnlen(dest, INCIDENT_KEY_MAX);
@@ -196,7 +194,7 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 
 	if (!make && g_hash_table_size(d->pairs) == 0)
 		return NULL;
-	klen = id_key(key, source, dest);
+	klen = incident_pair_key(key, source, dest);
 	h = name_cache_hash(key, klen);
 	if (name_cache_get(&d->fast, key, klen, h, &hit) && (hit || !make))
 		return hit;
@@ -512,7 +510,7 @@ bool incident_detect_open(const struct incident_detect *d, const char *source,
 
 	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
 		return false;
-	id_key(key, source, dest);
+	incident_pair_key(key, source, dest);
 	p = g_hash_table_lookup(d->pairs, key);
 	return p && p->open;
 }
@@ -529,7 +527,7 @@ size_t incident_detect_rcpts(const struct incident_detect *d,
 
 	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
 		return 0;
-	id_key(key, source, dest);
+	incident_pair_key(key, source, dest);
 	p = g_hash_table_lookup(d->pairs, key);
 	if (!p || !p->rcpts)
 		return 0;

@@ -431,19 +431,6 @@ const char *monitor_source(const struct event *ev)
 	return NULL;
 }
 
-/* mon_pair_key - "SOURCE\037DEST" into BUF (2 * INCIDENT_KEY_MAX + 2),
-   each part bounded as an incident keeps it */
-static void mon_pair_key(char *buf, const char *source, const char *dest)
-{
-	size_t ls = strnlen(source, INCIDENT_KEY_MAX);
-	size_t ld = strnlen(dest, INCIDENT_KEY_MAX);
-
-	memcpy(buf, source, ls);
-	buf[ls] = '\037';
-	memcpy(buf + ls + 1, dest, ld);
-	buf[ls + 1 + ld] = '\0';
-}
-
 /* mon_open_index - MI, just appended to the open list, into its pair's
    entry of the index */
 static void mon_open_index(struct monitor *m, struct mon_incident *mi)
@@ -451,7 +438,7 @@ static void mon_open_index(struct monitor *m, struct mon_incident *mi)
 	char key[2 * INCIDENT_KEY_MAX + 2];
 	GPtrArray *pair;
 
-	mon_pair_key(key, mi->inc.source, mi->inc.dest);
+	(void)incident_pair_key(key, mi->inc.source, mi->inc.dest);
 	pair = g_hash_table_lookup(m->open_pairs, key);
 	if (!pair) {
 		pair = g_ptr_array_new();
@@ -494,7 +481,7 @@ static struct mon_incident *mon_find_open(struct monitor *m,
 	guint i;
 
 	(void)mon_open(m);	/* the list and its index, made again if due */
-	mon_pair_key(key, source, dest);
+	(void)incident_pair_key(key, source, dest);
 	pair = g_hash_table_lookup(m->open_pairs, key);
 	for (i = pair ? pair->len : 0; i-- > 0;) {
 		struct mon_incident *mi = g_ptr_array_index(pair, i);
