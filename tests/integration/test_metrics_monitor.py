@@ -66,7 +66,19 @@ class MonitorMetricsCase(BouncedTestCase):
             for i, line in enumerate(f):
                 if i == 0 or line.split(',')[1] < '2026-11-03 09:00':
                     a.write(line)
+        self.clear_of_a_bar_edge()
         return [files[0], cut], x
+
+    @staticmethod
+    def clear_of_a_bar_edge(margin=20):
+        """the legends must find the block's incidents in one bar: the
+        RRD counts them at the wall-clock time of their commit, in bars of
+        5 minutes (an hour on the week chart, whose edges are 5-minute
+        edges too).  When the next edge is nearer than MARGIN seconds
+        (taking the two files takes a few), wait until it has passed."""
+        left = 300 - time.time() % 300
+        if left < margin:
+            time.sleep(left + 1)
 
     def report(self):
         out = os.path.join(self.dir, 'report')
