@@ -546,15 +546,23 @@ size_t incident_detect_pairs(const struct incident_detect *d)
 
 #define ID_SAVE_VERSION 1
 
-/* id_put - N little-endian bytes of V onto OUT */
-static void id_put(GByteArray *out, uint64_t v, unsigned n)
+/* id_le - N little-endian bytes of V at P; past them */
+static uint8_t *id_le(uint8_t *p, uint64_t v, unsigned n)
 {
-	uint8_t b[8];
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	g_byte_array_append(out, b, n);
+		p[i] = (uint8_t)(v >> (8 * i));
+	return p + n;
+}
+
+/* id_put - N little-endian bytes of V onto OUT */
+static void id_put(GByteArray *out, uint64_t v, unsigned n)
+{
+	guint at = out->len;
+
+	g_byte_array_set_size(out, at + n);
+	(void)id_le(out->data + at, v, n);
 }
 
 /* id_put_str - S with a 16-bit length */
@@ -615,23 +623,31 @@ void incident_detect_save(struct incident_detect *d, GByteArray *out)
 			id_put(out, b->dl, 4);
 			n++;
 		}
-		for (unsigned i = 0; i < 4; i++)
-			out->data[nlen + i] = (uint8_t)(n >> (8 * i));
+		(void)id_le(out->data + nlen, n, 4);
 		nlen = out->len;
 		n = 0;
 		id_put(out, 0, 4);
 		if (p->rcpts) {
+			/* room for all of them at once (a block keeps tens of
+			   thousands in the window, saved at every commit),
+			   cut to those written */
+			guint at = out->len;
+			uint8_t *w;
+
+			g_byte_array_set_size(out, at + 16 *
+					      g_hash_table_size(p->rcpts));
+			w = out->data + at;
 			g_hash_table_iter_init(&ri, p->rcpts);
 			while (g_hash_table_iter_next(&ri, &rk, &rv)) {
 				if (*(int64_t *)rv < from)
 					continue;
-				id_put(out, (uint64_t)*(int64_t *)rk, 8);
-				id_put(out, (uint64_t)*(int64_t *)rv, 8);
+				w = id_le(w, (uint64_t)*(int64_t *)rk, 8);
+				w = id_le(w, (uint64_t)*(int64_t *)rv, 8);
 				n++;
 			}
+			g_byte_array_set_size(out, at + 16 * n);
 		}
-		for (unsigned i = 0; i < 4; i++)
-			out->data[nlen + i] = (uint8_t)(n >> (8 * i));
+		(void)id_le(out->data + nlen, n, 4);
 	}
 }
 
