@@ -9,7 +9,6 @@
 #include <glib.h>
 
 #include "bigmem.h"
-
 #include "monitor.h"
 #include "name_cache.h"
 #include "rates_store.h"
