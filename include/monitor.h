@@ -107,7 +107,8 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev);
  */
 struct monitor_release {
 	uint64_t id;			/* the incident */
-	struct incident_held h;
+	const void *rec;		/* the held bounce, encoded: */
+	size_t len;			/* incident_held_decode */
 };
 size_t monitor_released(const struct monitor *m,
 			const struct monitor_release **out);

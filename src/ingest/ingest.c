@@ -33,6 +33,7 @@
  * they come; after an error the job can only be ended.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,10 +490,19 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	   right after it */
 	n = monitor_released(in->mon, &rel);
 	for (i = 0; rc == 0 && i < n; i++) {
+		struct incident_held h;
 		struct event_extra x;
 		struct event r;
 
-		incident_held_event(&rel[i].h, &r, &x);
+		/* the monitor encoded it: it decodes */
+		rc = incident_held_decode(rel[i].rec, rel[i].len, &h);
+		if (rc) {
+			log_error("ingest", "a hard bounce released by "
+				  "incident %" PRIu64 " does not decode: %s",
+				  rel[i].id, strerror(-rc));
+			break;
+		}
+		incident_held_event(&h, &r, &x);
 		r.released = rel[i].id;
 		r.mon_gen = ev->mon_gen;
 		rc = batch_add(in->batch, &r);

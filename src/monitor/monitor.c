@@ -106,6 +106,7 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
 	m->released = g_array_new(FALSE, FALSE,
 				  sizeof(struct monitor_release));
+	m->released_held = g_ptr_array_new_with_free_func(g_free);
 	m->next_id = 1;		/* a fresh state; monitor_load reads it */
 	*out = m;
 	return 0;
@@ -137,6 +138,8 @@ void monitor_free(struct monitor *m)
 		g_array_free(m->drops, TRUE);
 	if (m->released)
 		g_array_free(m->released, TRUE);
+	if (m->released_held)
+		g_ptr_array_free(m->released_held, TRUE);
 	g_free(m->held_bits);
 	g_free(m);
 }
@@ -148,10 +151,11 @@ struct mon_load {
 	uint64_t max_id;
 };
 
-/* mon_held_table - an address-hash -> held bounce table */
+/* mon_held_table - an address-hash -> held bounce (struct mon_held,
+   whose first member is the key) table */
 static GHashTable *mon_held_table(void)
 {
-	return g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+	return g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 				     g_free);
 }
 
@@ -202,26 +206,40 @@ static bool mon_maybe_held(const struct monitor *m, uint64_t h)
 	return (*w & bit) != 0;
 }
 
-/* mon_held_take - H (allocated, of address hash HASH) is held by MI: the
-   table owns it now (a second hold of an address replaces the first, as
-   in the store) */
-static void mon_held_take(struct monitor *m, struct mon_incident *mi,
-			  struct incident_held *h, uint64_t hash)
+/* mon_held_put - H (of address hash HASH) is held by MI, kept encoded
+   (a second hold of an address replaces the first, as in the store);
+   0, or -ENOBUFS when H does not encode (nor would it in the store) */
+static int mon_held_put(struct monitor *m, struct mon_incident *mi,
+			const struct incident_held *h, uint64_t hash)
 {
-	int64_t *k = g_new(int64_t, 1);
+	uint8_t buf[INCIDENT_HELD_ENCODED_MAX];
+	size_t len, alen = strlen(h->addr);
+	struct mon_held *mh;
+	int rc;
 
-	*k = (int64_t)hash;
-	g_hash_table_replace(mi->held, k, h);
+	rc = incident_held_encode(h, buf, sizeof(buf), &len);
+	if (rc)
+		return rc;
+	mh = g_malloc(sizeof(*mh) + alen + 1 + len);
+	mh->hash = (int64_t)hash;
+	mh->time = h->reason.time;
+	mh->len = (uint32_t)len;
+	memcpy(mh->data, h->addr, alen + 1);
+	memcpy(mh->data + alen + 1, buf, len);
+	/* the key lives in the value: replace (not insert), so that the
+	   key of a replaced hold is the new one's */
+	g_hash_table_replace(mi->held, &mh->hash, mh);
 	mon_held_mark(m, hash);
 	if (m->held_bits_set > MON_HELD_BITS / 4)
 		mon_held_rebuild(m);
+	return 0;
 }
 
-/* mon_held_put - a copy of H is held by MI */
-static void mon_held_put(struct monitor *m, struct mon_incident *mi,
-			 const struct incident_held *h)
+/* mon_held_rec - the encoded record of MH, and its length */
+static const uint8_t *mon_held_rec(const struct mon_held *mh, size_t *len)
 {
-	mon_held_take(m, mi, g_memdup2(h, sizeof(*h)), mon_hash64(h->addr));
+	*len = mh->len;
+	return (const uint8_t *)mh->data + strlen(mh->data) + 1;
 }
 
 struct mon_load_held {
@@ -234,46 +252,45 @@ static int mon_load_held_cb(const struct incident_held *h, void *arg)
 {
 	struct mon_load_held *x = arg;
 
-	mon_held_put(x->m, x->mi, h);
-	return 0;
+	return mon_held_put(x->m, x->mi, h, mon_hash64(h->addr));
 }
 
 /* mon_held_cmp - held bounces (pointers to) by address */
 static int mon_held_cmp(const void *a, const void *b)
 {
-	return strcmp((*(const struct incident_held *const *)a)->addr,
-		      (*(const struct incident_held *const *)b)->addr);
+	return strcmp((*(const struct mon_held *const *)a)->data,
+		      (*(const struct mon_held *const *)b)->data);
 }
 
 /* mon_release_all - MI closed: what it holds is released, in address
    order, for the caller to apply after the record in hand (the held
-   bounces are sorted as pointers, then copied once: each is 2 KB) */
+   bounces leave MI's table for released_held, freed at the next feed) */
 static void mon_release_all(struct monitor *m, struct mon_incident *mi)
 {
 	GHashTableIter it;
 	gpointer k, v;
-	const struct incident_held **order;
-	guint n = 0, from = m->released->len, i;
+	guint n, from = m->released->len, hfrom = m->released_held->len, i;
 
 	if (!mi->held || g_hash_table_size(mi->held) == 0)
 		return;
-	order = g_new(const struct incident_held *,
-		      g_hash_table_size(mi->held));
+	n = g_hash_table_size(mi->held);
 	g_hash_table_iter_init(&it, mi->held);
 	while (g_hash_table_iter_next(&it, &k, &v))
-		order[n++] = v;
-	qsort(order, n, sizeof(*order), mon_held_cmp);
+		g_ptr_array_add(m->released_held, v);
+	g_hash_table_steal_all(mi->held);
+	qsort(m->released_held->pdata + hfrom, n, sizeof(gpointer),
+	      mon_held_cmp);
 	g_array_set_size(m->released, from + n);
 	for (i = 0; i < n; i++) {
 		struct monitor_release *r = &g_array_index(
 			m->released, struct monitor_release, from + i);
 
 		r->id = mi->inc.id;
-		r->h = *order[i];
+		r->rec = mon_held_rec(g_ptr_array_index(m->released_held,
+							hfrom + i),
+				      &r->len);
 		mi->inc.applied++;
 	}
-	g_free(order);
-	g_hash_table_remove_all(mi->held);
 }
 
 size_t monitor_released(const struct monitor *m,
@@ -620,18 +637,22 @@ static void mon_delivered(struct mon_feed *f)
 	open = mon_open(m);
 	for (i = 0; i < open->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(open, i);
-		const struct incident_held *held;
+		const struct mon_held *held;
+		const uint8_t *rec;
 		struct mon_drop d;
+		size_t len;
 
 		if (mi->inc.state != INCIDENT_ST_OPEN || mi->closing ||
 		    !mi->held || !g_hash_table_size(mi->held))
 			continue;
 		held = g_hash_table_lookup(mi->held, &h);
-		if (!held || ev->time < held->reason.time)
+		if (!held || ev->time < held->time)
 			continue;
 		d.id = mi->inc.id;
-		d.h = *held;
-		g_array_append_val(m->drops, d);
+		rec = mon_held_rec(held, &len);
+		/* it decodes: mon_held_put encoded it */
+		if (incident_held_decode(rec, len, &d.h) == 0)
+			g_array_append_val(m->drops, d);
 		g_hash_table_remove(mi->held, &h);
 		mi->inc.dropped++;
 		mi->dirty = true;
@@ -650,6 +671,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	struct mon_feed f = { m, ev, 0, false };
 
 	g_array_set_size(m->released, 0);
+	g_ptr_array_set_size(m->released_held, 0);
 	if (ev->time > m->now)
 		m->now = ev->time;
 	if (bounce)
@@ -722,10 +744,14 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		held = mi->inc.id;
 		mi->inc.held++;
 		if (mi->held) {
-			struct incident_held *h = g_new(struct incident_held, 1);
+			struct incident_held h;
 
-			incident_held_from_event(h, ev);
-			mon_held_take(m, mi, h, mon_feed_hash(&f));
+			incident_held_from_event(&h, ev);
+			if (mon_held_put(m, mi, &h, mon_feed_hash(&f)) != 0)
+				log_error("monitor", "cannot keep the hard "
+					  "bounce of '%s' held by incident %"
+					  PRIu64 " in memory: it does not "
+					  "encode", ev->rcpt, mi->inc.id);
 		}
 	}
 	mi->dirty = true;
@@ -774,6 +800,7 @@ void monitor_advance(struct monitor *m, int64_t now)
 	/* no record to apply them after: the commit applies what the
 	   closed incidents still hold in the store */
 	g_array_set_size(m->released, 0);
+	g_ptr_array_set_size(m->released_held, 0);
 	if (m->rates)
 		rates_advance(m->rates, m->now);
 }

@@ -25,8 +25,21 @@ struct mon_incident {
 	bool closing;		/* closed since the last seal: release */
 	bool opened;		/* opened since the last seal */
 	GHashTable *rcpts;	/* open: distinct recipients protected */
-	GHashTable *held;	/* open: address hash (g_int64) -> its held
-				   hard bounce (struct incident_held) */
+	GHashTable *held;	/* open: address hash (g_int64, the key
+				   inside the value) -> its held hard bounce
+				   (struct mon_held) */
+};
+
+/* a hard bounce an open incident holds, as it stays in memory until the
+   incident closes (a block of hours holds tens of thousands): its record
+   encoded as the store keeps it (incident_held_encode, a few hundred
+   bytes instead of the 2.6 KB of struct incident_held), the address
+   beside it for the release's order */
+struct mon_held {
+	int64_t hash;		/* the address's (mon_hash64): the table's key */
+	int64_t time;		/* the bounce's (reason.time) */
+	uint32_t len;		/* bytes of the record, after the address */
+	char data[];		/* the address, NUL, then the record */
 };
 
 /* a held bounce dropped because its address was delivered to while the
@@ -69,6 +82,7 @@ struct monitor {
 	struct monitor_seal *spare;	/* the last one done, to be reused */
 	GArray *drops;		/* struct mon_drop since the last seal */
 	GArray *released;	/* struct monitor_release of the last feed */
+	GPtrArray *released_held; /* the struct mon_held they point into */
 	/* a bit for the hash of every address an incident came to hold (a
 	   few false bits, never a missing one): a delivery whose bit is
 	   clear is held by none and asks no incident; made again from the

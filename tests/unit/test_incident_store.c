@@ -232,11 +232,18 @@ static void test_held_del_same(void **state)
 	state_abort(txn);
 }
 
+/* held_fill - S (of SIZE bytes) full: SIZE - 1 letters and the NUL */
+static void held_fill(char *s, size_t size)
+{
+	memset(s, 'q', size - 1);
+	s[size - 1] = '\0';
+}
+
 static void test_codecs(void **state)
 {
 	struct incident a, got;
 	struct incident_held h, hg;
-	uint8_t buf[INCIDENT_ENCODED_MAX];
+	uint8_t buf[INCIDENT_ENCODED_MAX], hbuf[INCIDENT_HELD_ENCODED_MAX];
 	size_t len, cut;
 
 	(void)state;
@@ -268,6 +275,26 @@ static void test_codecs(void **state)
 		assert_int_not_equal(incident_held_decode(buf, cut, &hg), 0);
 	buf[len] = 0;
 	assert_int_equal(incident_held_decode(buf, len + 1, &hg), -EINVAL);
+
+	/* the largest held bounce (every field full) fits: the monitor
+	   keeps what it holds in this form, and the store too */
+	held_fill(h.addr, sizeof(h.addr));
+	held_fill(h.reason.source, sizeof(h.reason.source));
+	held_fill(h.reason.category, sizeof(h.reason.category));
+	held_fill(h.reason.dsn_status, sizeof(h.reason.dsn_status));
+	held_fill(h.reason.dsn_diag, sizeof(h.reason.dsn_diag));
+	held_fill(h.reason.orig, sizeof(h.reason.orig));
+	held_fill(h.reason.vmta, sizeof(h.reason.vmta));
+	held_fill(h.reason.job_id, sizeof(h.reason.job_id));
+	held_fill(h.mw_subscriber_uid, sizeof(h.mw_subscriber_uid));
+	held_fill(h.list_id, sizeof(h.list_id));
+	held_fill(h.iem_list_id, sizeof(h.iem_list_id));
+	held_fill(h.iem_subscriber_id, sizeof(h.iem_subscriber_id));
+	h.reason.time = INT64_MIN;
+	h.reason.line = UINT64_MAX;
+	assert_int_equal(incident_held_encode(&h, hbuf, sizeof(hbuf), &len), 0);
+	assert_int_equal(incident_held_decode(hbuf, len, &hg), 0);
+	assert_memory_equal(&hg, &h, sizeof(h));
 }
 
 int main(void)

@@ -3,7 +3,9 @@
  * one source at one destination group opens an incident at the tenth
  * recipient and covers its first bounces; other sources, destinations and
  * earlier times are outside it; hard bounces inside are held, then at the
- * close applied, or dropped when the address was delivered to while it was open; an aborted commit done again
+ * close applied, or dropped when the address was delivered to while it was open;
+ * a record that closes an incident releases what it holds in address
+ * order, as held last; an aborted commit done again
  * counts nothing twice; a restart keeps the open incident and its id;
  * sender-side causes by category and by enhanced status; alerts reach
  * their hook only once committed.
@@ -275,6 +277,92 @@ static void test_many_pairs(void **state)
 	monitor_free(m);
 }
 
+/* a record that closes an incident releases what it holds in memory, in
+   address order, each as held last (a second hold of an address replaces
+   the first), without those delivered to since; the release outlives
+   the incident's table until the next record */
+static void test_released_by_a_record(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	const struct monitor_release *rel;
+	struct incident_held h;
+	struct monitor *m;
+	struct event ev;
+	char addr[32];
+	uint64_t id;
+	int i;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
+		bounce(&ev, addr, T0 + 60 * i, "192.0.2.10", CLASS_SOFT,
+		       "policy-related", "5.7.1");
+		assert_int_equal(monitor_feed(m, &ev), 0);
+	}
+	assert_int_equal(monitor_open_incidents(m), 1);
+	commit(t, m);
+	bounce(&ev, "zed@hotmail.com", T0 + 700, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	id = monitor_feed(m, &ev);
+	assert_true(id != 0);
+	bounce(&ev, "amy@hotmail.com", T0 + 710, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), id);
+	bounce(&ev, "dot@hotmail.com", T0 + 720, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed(m, &ev), id);
+	/* zed again, later and otherwise: this one is held */
+	bounce(&ev, "zed@hotmail.com", T0 + 730, "192.0.2.10", CLASS_HARD,
+	       "bad-domain", "5.1.2");
+	assert_int_equal(monitor_feed(m, &ev), id);
+	/* dot takes our mail since */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_DELIVERY;
+	ev.klass = CLASS_DELIVERY;
+	ev.time = T0 + 740;
+	ev.rcpt = "dot@hotmail.com";
+	ev.source_ip = "192.0.2.11";
+	assert_int_equal(monitor_feed(m, &ev), 0);
+	assert_int_equal(monitor_released(m, &rel), 0);
+	/* quiet past the quiet time: its next record closes it */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_DELIVERY;
+	ev.klass = CLASS_DELIVERY;
+	ev.time = T0 + 730 + 7200 + 60;
+	ev.rcpt = "new@hotmail.com";
+	ev.source_ip = "192.0.2.10";
+	assert_int_equal(monitor_feed(m, &ev), 0);
+	assert_int_equal(monitor_open_incidents(m), 0);
+	assert_int_equal(monitor_released(m, &rel), 2);
+	assert_int_equal(rel[0].id, id);
+	assert_int_equal(rel[1].id, id);
+	assert_int_equal(incident_held_decode(rel[0].rec, rel[0].len, &h), 0);
+	assert_string_equal(h.addr, "amy@hotmail.com");
+	assert_int_equal(h.klass, CLASS_HARD);
+	assert_int_equal(h.reason.time, T0 + 710);
+	assert_int_equal(incident_held_decode(rel[1].rec, rel[1].len, &h), 0);
+	assert_string_equal(h.addr, "zed@hotmail.com");
+	assert_int_equal(h.reason.time, T0 + 730);
+	assert_int_equal(h.reason.line, 730);
+	assert_string_equal(h.reason.category, "bad-domain");
+	assert_string_equal(h.reason.dsn_status, "5.1.2");
+	assert_string_equal(h.reason.job_id, "camp-1");
+	assert_string_equal(h.reason.source, "acct.csv");
+	/* the next record: nothing more */
+	bounce(&ev, "y@gmail.com", T0 + 730 + 7200 + 61, "192.0.2.99",
+	       CLASS_SOFT, "bad-mailbox", "4.2.2");
+	assert_int_equal(monitor_feed(m, &ev), 0);
+	assert_int_equal(monitor_released(m, &rel), 0);
+	commit(t, m);
+	assert_int_equal(seen.closed, 1);
+	assert_int_equal(seen.last.held, 4);
+	assert_int_equal(seen.last.applied, 2);
+	assert_int_equal(seen.last.dropped, 1);
+	monitor_free(m);
+}
+
 static void test_restart(void **state)
 {
 	struct tstate *t = *state;
@@ -370,6 +458,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_pairs, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_released_by_a_record,
+						setup, teardown),
 		cmocka_unit_test(test_sender_side),
 	};
 
