@@ -88,21 +88,31 @@ static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
 	return m;
 }
 
+/* delivery - EV: a delivery to RCPT at T from IP */
+static void delivery(struct event *ev, const char *rcpt, int64_t t,
+		     const char *ip)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_DELIVERY;
+	ev->klass = CLASS_DELIVERY;
+	ev->time = t;
+	ev->rcpt = rcpt;
+	ev->source_ip = ip;
+}
+
+/* bounce - EV: a bounce of RCPT at T from IP, of class K */
 static void bounce(struct event *ev, const char *rcpt, int64_t t,
 		   const char *ip, enum event_class k, const char *cat,
 		   const char *status)
 {
-	memset(ev, 0, sizeof(*ev));
+	delivery(ev, rcpt, t, ip);
 	ev->kind = EV_BOUNCE;
 	ev->klass = k;
-	ev->time = t;
-	ev->rcpt = rcpt;
 	ev->orig = "bounces@news.example.com";
 	ev->bounce_cat = cat;
 	ev->dsn_status = status;
 	ev->dsn_diag = "smtp;550 5.7.1 Unfortunately, messages from "
 		       "[192.0.2.10] weren't sent (S3150)";
-	ev->source_ip = ip;
 	ev->vmta = "ms-pool";
 	ev->job_id = "camp-1";
 	ev->source = "acct.csv";
@@ -185,12 +195,7 @@ static void test_block(void **state)
 	commit(t, m);
 	/* a delivery to one of them while the incident is open drops its
 	   held bounce (a delivery to another address drops nothing) */
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_DELIVERY;
-	ev.klass = CLASS_DELIVERY;
-	ev.time = T0 + 3800;
-	ev.rcpt = "back@hotmail.com";
-	ev.source_ip = "192.0.2.13";
+	delivery(&ev, "back@hotmail.com", T0 + 3800, "192.0.2.13");
 	assert_int_equal(monitor_feed(m, &ev), 0);
 	ev.rcpt = "other@hotmail.com";
 	assert_int_equal(monitor_feed(m, &ev), 0);
@@ -318,21 +323,11 @@ static void test_released_by_a_record(void **state)
 	       "bad-domain", "5.1.2");
 	assert_int_equal(monitor_feed(m, &ev), id);
 	/* dot takes our mail since */
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_DELIVERY;
-	ev.klass = CLASS_DELIVERY;
-	ev.time = T0 + 740;
-	ev.rcpt = "dot@hotmail.com";
-	ev.source_ip = "192.0.2.11";
+	delivery(&ev, "dot@hotmail.com", T0 + 740, "192.0.2.11");
 	assert_int_equal(monitor_feed(m, &ev), 0);
 	assert_int_equal(monitor_released(m, &rel), 0);
 	/* quiet past the quiet time: its next record closes it */
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_DELIVERY;
-	ev.klass = CLASS_DELIVERY;
-	ev.time = T0 + 730 + 7200 + 60;
-	ev.rcpt = "new@hotmail.com";
-	ev.source_ip = "192.0.2.10";
+	delivery(&ev, "new@hotmail.com", T0 + 730 + 7200 + 60, "192.0.2.10");
 	assert_int_equal(monitor_feed(m, &ev), 0);
 	assert_int_equal(monitor_open_incidents(m), 0);
 	assert_int_equal(monitor_released(m, &rel), 2);
