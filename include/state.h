@@ -7,7 +7,10 @@
  * (provider actions, see outbox.h).  One writer at a time
  * (LMDB's own lock); readers use read-only transactions and never block the
  * writer.  When the map fills, state_grow() enlarges it; callers abort the
- * transaction, grow, and replay their batch.
+ * transaction, grow, and replay their batch.  Transactions may be open in
+ * several threads: every one holds the state's lock shared from
+ * state_begin() to state_commit() / state_abort(), and a resize of the map
+ * takes it exclusive, waiting for the other threads' transactions to end.
  *
  * Errors are returned as negative errno values, with LMDB's own codes
  * mapped: MDB_MAP_FULL -> -ENOSPC (grow the map), MDB_TXN_FULL -> -E2BIG,
@@ -87,16 +90,18 @@ int state_write_fixed(struct state *st, state_write_fn fn, void *arg);
  * any page in use: the map grown (doubled as often as needed, logged like
  * a growth after a full map) until it holds what is in use twice over
  * plus BYTES, so that a large batch is not applied once in vain against a
- * map too small for it.  Resizing the map needs every transaction of the
- * process ended, not only the caller's: call it where no other thread can
- * be in one (between two commits of the thread that commits, from the
- * thread that hands it its work).  0, or state_grow()'s error (the map is
- * then as large as it could be made, and a write may still fit).
+ * map too small for it.  Resizing the map waits for every transaction of
+ * the process to end, not only the caller's: call it where no other thread
+ * is likely in one (between two commits of the thread that commits, from
+ * the thread that hands it its work), or it waits for them.  0, or
+ * state_grow()'s error (the map is then as large as it could be made, and
+ * a write may still fit).
  */
 int state_reserve(struct state *st, size_t bytes);
 
 /*
- * state_grow - double the map size (call with no transaction open).  0, or
+ * state_grow - double the map size, once the other threads' transactions
+ * ended (the caller's thread may have none open: -EDEADLK).  0, or
  * -ENOSPC when it cannot grow further, or the error of the failed resize
  * (-ENOMEM under an address-space limit): the environment is then opened
  * again at its old size, or, when even that fails, closed for good
@@ -111,7 +116,8 @@ int state_grow_logged(struct state *st);
 bool state_usable(const struct state *st);
 size_t state_map_size(struct state *st);
 /* state_set_map_size - set the map size in bytes (LMDB keeps at least what
-   the data needs; no transaction open); for tests and tools */
+   the data needs; as state_grow: -EDEADLK with a transaction of this
+   thread open); for tests and tools */
 int state_set_map_size(struct state *st, size_t size);
 
 /* rcpt table; ADDR is a normalised address */

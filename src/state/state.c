@@ -16,7 +16,14 @@
  * transaction): a thread that writes while another may read gives its
  * work to state_write_fixed(), which answers a full map with -ENOSPC, and
  * leaves the growth to the thread that gave it the work; state_reserve()
- * grows the map ahead of a large write.
+ * grows the map ahead of a large write.  Whoever resizes, the process's
+ * transactions are kept out of the way by a lock: every transaction holds
+ * it shared from state_begin() to its commit or abort, a resize (a growth,
+ * adopting the size another process gave the map, opening the
+ * environment again after a failed one) holds it exclusive, so it waits
+ * for the other threads' transactions to end and none begins meanwhile.
+ * A thread that has a transaction open may not resize (it would wait for
+ * itself): -EDEADLK.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
@@ -43,6 +50,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +87,15 @@ struct state {
 	char *dir;
 	bool readonly;
 	size_t maxkey;		/* LMDB's key size limit */
+	/* shared by every open transaction, exclusive for a resize of the
+	   map (reader-preferring, as glibc's default: a thread may hold it
+	   shared twice) */
+	pthread_rwlock_t lock;
+	bool lock_made;
 };
+
+/* transactions this thread has open (state_begin to commit or abort) */
+static __thread unsigned state_txns;
 
 /* the last LMDB code mapped, and what it was mapped to, per thread */
 static __thread int state_last_mdb;
@@ -376,6 +392,10 @@ again:
 		st->env = NULL;
 		goto fail;
 	}
+	/* a transaction's end finds its state (and lock) from its env */
+	mrc = mdb_env_set_userctx(st->env, st);
+	if (mrc)
+		goto fail;
 	mrc = mdb_env_set_maxdbs(st->env, STATE_MAXDBS);
 	if (mrc)
 		goto fail;
@@ -436,6 +456,13 @@ int state_open(struct state **out, const char *dir, bool readonly, char *err,
 		goto fail;
 	}
 	st->readonly = readonly;
+	if (pthread_rwlock_init(&st->lock, NULL) != 0) {
+		errmsg(err, errlen, "cannot make the lock of the state in %s",
+		       dir);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	st->lock_made = true;
 	rc = state_env_open(st, err, errlen);
 	if (rc)
 		goto fail;
@@ -456,8 +483,46 @@ void state_close(struct state *st)
 		return;
 	if (st->env)
 		mdb_env_close(st->env);
+	if (st->lock_made)
+		pthread_rwlock_destroy(&st->lock);
 	free(st->dir);
 	free(st);
+}
+
+/* state_txn_hold / _release - a transaction of this thread begins / ends:
+   the lock shared */
+static void state_txn_hold(struct state *st)
+{
+	(void)pthread_rwlock_rdlock(&st->lock);
+	state_txns++;
+}
+
+static void state_txn_release(struct state *st)
+{
+	state_txns--;
+	(void)pthread_rwlock_unlock(&st->lock);
+}
+
+/* state_txn_state - the state TXN belongs to */
+static struct state *state_txn_state(MDB_txn *txn)
+{
+	return mdb_env_get_userctx(mdb_txn_env(txn));
+}
+
+/* state_resize_lock - the lock exclusive, for a resize: the other
+   threads' transactions end first; -EDEADLK (in words for
+   state_strerror) when this thread has one open */
+static int state_resize_lock(struct state *st)
+{
+	if (state_txns) {
+		state_grow_rc = -EDEADLK;
+		snprintf(state_grow_msg, sizeof(state_grow_msg), "the state "
+			 "map cannot be resized while this thread has a "
+			 "transaction open (a bug: please report it)");
+		return -EDEADLK;
+	}
+	(void)pthread_rwlock_wrlock(&st->lock);
+	return 0;
 }
 
 /* state_unusable - the error of a state whose environment is closed */
@@ -513,24 +578,39 @@ int state_begin(struct state *st, bool write, MDB_txn **txn)
 	int mrc;
 
 	*txn = NULL;
-	if (!st->env)
-		return state_unusable();
 	if (write && st->readonly)
 		return -EROFS;
+	state_txn_hold(st);
+	if (!st->env) {
+		state_txn_release(st);
+		return state_unusable();
+	}
 	mrc = mdb_txn_begin(st->env, NULL, flags, txn);
 	if (mrc == MDB_MAP_RESIZED) {
-		/* another process grew the map: adopt its size, once */
-		old = state_map_size(st);
-		mrc = mdb_env_set_mapsize(st->env, 0);
-		if (mrc) {
-			*txn = NULL;
-			return state_remap_failed(st, mrc, old, old);
+		/* another process grew the map: adopt its size, once, with
+		   the other threads' transactions out of the way */
+		state_txn_release(st);
+		if (state_resize_lock(st) != 0)
+			return state_mdb_rc(mrc);
+		mrc = 0;
+		if (st->env) {
+			old = state_map_size(st);
+			mrc = mdb_env_set_mapsize(st->env, 0);
+			if (mrc)
+				mrc = state_remap_failed(st, mrc, old, old);
 		}
-		mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+		(void)pthread_rwlock_unlock(&st->lock);
+		*txn = NULL;
+		if (mrc)
+			return mrc;
+		state_txn_hold(st);
+		mrc = st->env ? mdb_txn_begin(st->env, NULL, flags, txn) :
+				MDB_PANIC;
 	}
 	if (mrc) {
 		*txn = NULL;
-		return state_mdb_rc(mrc);
+		state_txn_release(st);
+		return st->env ? state_mdb_rc(mrc) : state_unusable();
 	}
 	return 0;
 }
@@ -557,10 +637,16 @@ int state_commit(MDB_txn *txn)
 {
 	MDB_env *env;
 
+	struct state *st;
+	int rc;
+
 	if (txn == NULL)
 		return -EINVAL;
 	env = mdb_txn_env(txn);
-	return state_disk_full(env, mdb_txn_commit(txn));
+	st = state_txn_state(txn);
+	rc = state_disk_full(env, mdb_txn_commit(txn));
+	state_txn_release(st);
+	return rc;
 }
 
 /* state_commit_lazy - commit without waiting for the disk: the data is
@@ -574,11 +660,12 @@ int state_commit_lazy(struct state *st, MDB_txn *txn)
 	if (txn == NULL)
 		return -EINVAL;
 	if (!st->env || mdb_env_set_flags(st->env, MDB_NOSYNC, 1) != 0) {
-		mdb_txn_abort(txn);
+		state_abort(txn);
 		return -EIO;
 	}
 	rc = state_disk_full(st->env, mdb_txn_commit(txn));
 	(void)mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
+	state_txn_release(st);
 	return rc;
 }
 
@@ -592,8 +679,13 @@ int state_sync(struct state *st)
 
 void state_abort(MDB_txn *txn)
 {
-	if (txn)
-		mdb_txn_abort(txn);
+	struct state *st;
+
+	if (!txn)
+		return;
+	st = state_txn_state(txn);
+	mdb_txn_abort(txn);
+	state_txn_release(st);
 }
 
 /* state_map_size - the current map size in bytes */
@@ -609,15 +701,23 @@ size_t state_map_size(struct state *st)
 /* state_set_map_size - set the map size (LMDB keeps at least the data) */
 int state_set_map_size(struct state *st, size_t size)
 {
-	size_t old = state_map_size(st);
-	int mrc;
+	size_t old;
+	int mrc, rc;
 
-	if (!st->env)
-		return state_unusable();
+	rc = state_resize_lock(st);
+	if (rc)
+		return rc;
+	if (!st->env) {
+		rc = state_unusable();
+		goto out;
+	}
+	old = state_map_size(st);
 	mrc = mdb_env_set_mapsize(st->env, size);
 	if (mrc)
-		return state_remap_failed(st, mrc, old, size);
-	return 0;
+		rc = state_remap_failed(st, mrc, old, size);
+out:
+	(void)pthread_rwlock_unlock(&st->lock);
+	return rc;
 }
 
 /* state_grow - double the map size */

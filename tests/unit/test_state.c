@@ -1,8 +1,9 @@
 /*
  * test_state.c - the LMDB state store in a temporary directory: records in
  * and out, key order, counters, the files table, read-only opening, the
- * map growing, writes through state_write, schema refusal, a reader in another process, a map grown
- * by another process, a map that cannot grow (an address-space limit in a
+ * map growing, writes through state_write, schema refusal, a reader in
+ * another process, a map grown by another process, a resize waiting for
+ * the transactions of other threads, a map that cannot grow (an address-space limit in a
  * child: a clear error, never a crash), and an opening that ignores a map
  * recorded far larger than the data.
  */
@@ -747,6 +748,151 @@ static void test_map_resized_elsewhere(void **state)
 	state_close(st);
 }
 
+/* a thread that holds a transaction while the main thread resizes the map:
+   the resize waits until that transaction ended (LMDB would unmap the map
+   under a reader, and refuse a resize during another thread's write) */
+struct holder {
+	struct state *st;
+	bool write;
+	const char *addr;	/* read (and, writing, rewritten) */
+	GMutex mu;
+	GCond cond;
+	bool in_txn;		/* the transaction is open */
+	gint ended;		/* and has ended */
+	int rc;
+	struct rcpt r;
+};
+
+static gpointer holder_main(gpointer arg)
+{
+	struct holder *h = arg;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = state_begin(h->st, h->write, &txn);
+	if (rc == 0)
+		rc = state_rcpt_get(h->st, txn, h->addr, &h->r);
+	g_mutex_lock(&h->mu);
+	h->in_txn = true;
+	g_cond_signal(&h->cond);
+	g_mutex_unlock(&h->mu);
+	if (rc == 0) {
+		g_usleep(300 * 1000);	/* the resize is asked meanwhile */
+		/* the record read is still where it was */
+		if (h->r.cnt_hard != 7)
+			rc = -EFAULT;
+		h->r.cnt_hard = 8;
+		if (rc == 0 && h->write)
+			rc = state_rcpt_put(h->st, txn, h->addr, &h->r);
+		g_atomic_int_set(&h->ended, 1);
+		if (rc == 0 && h->write)
+			rc = state_commit(txn);
+		else
+			state_abort(txn);
+	}
+	h->rc = rc;
+	return NULL;
+}
+
+/* holder_start - a thread with a transaction open on ADDR of ST */
+static GThread *holder_start(struct holder *h, struct state *st, bool write,
+			     const char *addr)
+{
+	GThread *t;
+
+	memset(h, 0, sizeof(*h));
+	h->st = st;
+	h->write = write;
+	h->addr = addr;
+	g_mutex_init(&h->mu);
+	g_cond_init(&h->cond);
+	t = g_thread_new("holder", holder_main, h);
+	g_mutex_lock(&h->mu);
+	while (!h->in_txn)
+		g_cond_wait(&h->cond, &h->mu);
+	g_mutex_unlock(&h->mu);
+	return t;
+}
+
+static void holder_join(struct holder *h, GThread *t)
+{
+	g_thread_join(t);
+	assert_int_equal(h->rc, 0);
+	g_mutex_clear(&h->mu);
+	g_cond_clear(&h->cond);
+}
+
+static void test_resize_waits_for_threads(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	struct holder h;
+	GThread *t;
+	MDB_txn *txn;
+	struct rcpt r;
+	size_t before;
+	int w;
+
+	put_one(st, "held@x", RCPT_SOFT, "other", 7);
+	for (w = 0; w < 2; w++) {
+		/* a reader, then a writer */
+		before = state_map_size(st);
+		t = holder_start(&h, st, w == 1, "held@x");
+		assert_int_equal(state_grow(st), 0);
+		assert_int_equal(g_atomic_int_get(&h.ended), 1);
+		assert_int_equal(state_map_size(st), before * 2);
+		holder_join(&h, t);
+	}
+	/* the write went through */
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "held@x", &r), 0);
+	assert_int_equal(r.cnt_hard, 8);
+	/* this thread, with a transaction open, may not resize */
+	assert_int_equal(state_grow(st), -EDEADLK);
+	assert_non_null(strstr(state_strerror(-EDEADLK), "transaction open"));
+	state_abort(txn);
+	state_close(st);
+}
+
+/* another process grew the map while a thread reads: the next transaction
+   adopts the new size after that reader ended */
+static void test_map_adopted_after_readers(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	struct holder h;
+	GThread *t;
+	MDB_txn *txn;
+	struct rcpt r;
+	pid_t pid;
+
+	put_one(st, "held@x", RCPT_SOFT, "other", 7);
+	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
+	t = holder_start(&h, st, false, "held@x");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct state *o = NULL;
+		char err[512];
+		int rc;
+
+		if (state_open(&o, fx->dir, false, err, sizeof(err)) != 0)
+			_exit(2);
+		rc = put_batch(o, 500);
+		state_close(o);
+		_exit(rc == 0 ? 0 : 3);
+	}
+	assert_int_equal(wait_child(pid), 0);
+	assert_int_equal(g_atomic_int_get(&h.ended), 0);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(g_atomic_int_get(&h.ended), 1);
+	assert_int_equal(state_rcpt_get(st, txn, "user00499@example.com", &r),
+			 0);
+	state_abort(txn);
+	holder_join(&h, t);
+	state_close(st);
+}
+
 /* vm_size - the process's address space in bytes (/proc), 0 if unknown */
 static size_t vm_size(void)
 {
@@ -886,6 +1032,8 @@ int main(void)
 		T(test_reopen_keeps_data),
 		T(test_reader_beside_writer),
 		T(test_map_resized_elsewhere),
+		T(test_resize_waits_for_threads),
+		T(test_map_adopted_after_readers),
 		T(test_grow_fails),
 		T(test_open_ignores_huge_map),
 		cmocka_unit_test(test_strerror),
