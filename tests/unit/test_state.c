@@ -713,18 +713,12 @@ static void test_reader_beside_writer(void **state)
 	state_close(st);
 }
 
-static void test_map_resized_elsewhere(void **state)
+/* write_elsewhere - another process writes 500 large records into the
+   fixture's state (far more than a map of 64 KiB holds) */
+static void write_elsewhere(struct tstate *fx)
 {
-	struct tstate *fx = *state;
-	struct state *st = open_rw(fx);
-	MDB_txn *txn;
-	struct rcpt r;
-	pid_t pid;
+	pid_t pid = fork();
 
-	put_one(st, "first@x", RCPT_SOFT, "other", 1);
-	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
-	/* another process writes far more than our map holds */
-	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct state *w = NULL;
@@ -738,6 +732,19 @@ static void test_map_resized_elsewhere(void **state)
 		_exit(rc == 0 ? 0 : 3);
 	}
 	assert_int_equal(wait_child(pid), 0);
+}
+
+static void test_map_resized_elsewhere(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+
+	put_one(st, "first@x", RCPT_SOFT, "other", 1);
+	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
+	/* another process writes far more than our map holds */
+	write_elsewhere(fx);
 	/* our next transaction adopts the bigger map */
 	assert_int_equal(state_begin(st, false, &txn), 0);
 	assert_int_equal(state_rcpt_get(st, txn, "user00499@example.com", &r),
@@ -864,25 +871,11 @@ static void test_map_adopted_after_readers(void **state)
 	GThread *t;
 	MDB_txn *txn;
 	struct rcpt r;
-	pid_t pid;
 
 	put_one(st, "held@x", RCPT_SOFT, "other", 7);
 	assert_int_equal(state_set_map_size(st, 64 * 1024), 0);
 	t = holder_start(&h, st, false, "held@x");
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct state *o = NULL;
-		char err[512];
-		int rc;
-
-		if (state_open(&o, fx->dir, false, err, sizeof(err)) != 0)
-			_exit(2);
-		rc = put_batch(o, 500);
-		state_close(o);
-		_exit(rc == 0 ? 0 : 3);
-	}
-	assert_int_equal(wait_child(pid), 0);
+	write_elsewhere(fx);
 	assert_int_equal(g_atomic_int_get(&h.ended), 0);
 	assert_int_equal(state_begin(st, false, &txn), 0);
 	assert_int_equal(g_atomic_int_get(&h.ended), 1);
