@@ -31,6 +31,7 @@
 
 #include "incident_detect.h"
 #include "name_cache.h"
+#include "u64map.h"
 
 #define ID_MINUTE 60
 #define ID_DELIVERIES_FRESH 86400	/* d records count as read this long */
@@ -48,7 +49,7 @@ struct id_pair {
 	int64_t last_sb;	/* newest sender-side bounce */
 	GQueue buckets;		/* struct id_bucket *, oldest first */
 	uint64_t n_sb, n_ob, n_dl;	/* the sums of BUCKETS */
-	GHashTable *rcpts;	/* uint64 hash -> int64 time (g_int64) */
+	struct u64map rcpts;	/* recipient hash -> time last seen */
 	GArray *expiry;		/* struct id_exp, a min-heap by time: one
 				   per time set in RCPTS (or stale) */
 	bool open;
@@ -117,15 +118,15 @@ static struct id_exp id_exp_pop(struct id_pair *p)
    entries (recipients seen again) outnumber the live ones */
 static void id_exp_compact(struct id_pair *p)
 {
-	GHashTableIter it;
-	gpointer k, v;
+	size_t pos = 0;
+	uint64_t h;
+	int64_t t;
 
-	if (p->expiry->len <= 2 * g_hash_table_size(p->rcpts) + 1024)
+	if (p->expiry->len <= 2 * u64map_size(&p->rcpts) + 1024)
 		return;
 	g_array_set_size(p->expiry, 0);
-	g_hash_table_iter_init(&it, p->rcpts);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		id_exp_push(p, *(int64_t *)v, (uint64_t)*(int64_t *)k);
+	while (u64map_next(&p->rcpts, &pos, &h, &t))
+		id_exp_push(p, t, h);
 }
 
 /* id_pair_free - a pair and what it holds */
@@ -136,8 +137,7 @@ static void id_pair_free(gpointer v)
 
 	while ((b = g_queue_pop_head(&p->buckets)) != NULL)
 		g_free(b);
-	if (p->rcpts)
-		g_hash_table_destroy(p->rcpts);
+	u64map_clear(&p->rcpts);
 	if (p->expiry)
 		g_array_free(p->expiry, TRUE);
 	g_free(p->src_dest);
@@ -216,6 +216,7 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 	p->clock = INT64_MIN / 2;
 	p->last_sb = INT64_MIN / 2;
 	g_queue_init(&p->buckets);
+	u64map_init(&p->rcpts);
 	g_hash_table_insert(d->pairs, p->key, p);
 	return p;
 }
@@ -237,14 +238,13 @@ static void id_prune(struct id_pair *p, int64_t from)
 	/* the recipients last seen before FROM: each has an entry of that
 	   time in the heap; an older entry of a recipient seen since is
 	   stale, and its recipient stays */
-	while (p->rcpts && p->expiry && p->expiry->len &&
+	while (p->expiry && p->expiry->len &&
 	       ((struct id_exp *)(void *)p->expiry->data)[0].t < from) {
 		struct id_exp e = id_exp_pop(p);
-		int64_t key = (int64_t)e.h;
-		const int64_t *seen = g_hash_table_lookup(p->rcpts, &key);
+		const int64_t *seen = u64map_get(&p->rcpts, e.h);
 
 		if (seen && *seen < from)
-			g_hash_table_remove(p->rcpts, &key);
+			u64map_remove(&p->rcpts, e.h);
 	}
 }
 
@@ -328,14 +328,13 @@ static void id_close(struct id_pair *p, int64_t close_time, bool recovered,
 /* id_first_sb - the oldest sender-side bounce time of the window */
 static int64_t id_first_sb(const struct id_pair *p)
 {
-	GHashTableIter it;
-	gpointer k, v;
-	int64_t first = p->clock;
+	int64_t first = p->clock, t;
+	size_t pos = 0;
+	uint64_t h;
 
-	g_hash_table_iter_init(&it, p->rcpts);
-	while (g_hash_table_iter_next(&it, &k, &v))
-		if (*(int64_t *)v < first)
-			first = *(int64_t *)v;
+	while (u64map_next(&p->rcpts, &pos, &h, &t))
+		if (t < first)
+			first = t;
 	return first;
 }
 
@@ -359,14 +358,14 @@ static void id_maybe_open(struct incident_detect *d, struct id_pair *p,
 	uint64_t sb, all;
 
 	id_prune(p, now - d->p.window);
-	if (g_hash_table_size(p->rcpts) < d->p.min_recipients ||
+	if (u64map_size(&p->rcpts) < d->p.min_recipients ||
 	    !id_share_ok(d, p, now))
 		return;
 	id_counts(p, &sb, &all);
 	p->open = true;
 	p->open_time = now;
 	p->first_time = id_first_sb(p);
-	p->recipients = g_hash_table_size(p->rcpts);
+	p->recipients = (uint32_t)u64map_size(&p->rcpts);
 	p->bounces = sb;
 	p->attempts = all;
 	id_report(p, INCIDENT_OPENED, 0, false, cb, arg);
@@ -429,23 +428,15 @@ void incident_detect_feed(struct incident_detect *d,
 
 		if (t > p->last_sb)
 			p->last_sb = t;
-		if (!p->rcpts)
-			p->rcpts = g_hash_table_new_full(g_int64_hash,
-							 g_int64_equal,
-							 g_free, g_free);
-		seen = g_hash_table_lookup(p->rcpts, &in->rcpt_hash);
+		seen = u64map_get(&p->rcpts, in->rcpt_hash);
 		if (seen) {
 			if (t > *seen) {
 				*seen = t;
 				id_exp_push(p, t, in->rcpt_hash);
 				id_exp_compact(p);
 			}
-		} else if (g_hash_table_size(p->rcpts) < INCIDENT_RCPTS_MAX) {
-			int64_t *k = g_new(int64_t, 1), *v = g_new(int64_t, 1);
-
-			*k = (int64_t)in->rcpt_hash;
-			*v = t;
-			g_hash_table_insert(p->rcpts, k, v);
+		} else if (u64map_size(&p->rcpts) < INCIDENT_RCPTS_MAX) {
+			u64map_put(&p->rcpts, in->rcpt_hash, t);
 			id_exp_push(p, t, in->rcpt_hash);
 		}
 		if (p->open)
@@ -497,9 +488,6 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 	p->last_sb = last_bounce;
 	if (last_bounce > p->clock)
 		p->clock = last_bounce;
-	if (!p->rcpts)
-		p->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						 g_free, g_free);
 }
 
 bool incident_detect_open(const struct incident_detect *d, const char *source,
@@ -521,19 +509,18 @@ size_t incident_detect_rcpts(const struct incident_detect *d,
 {
 	char key[2 * INCIDENT_KEY_MAX + 2];
 	const struct id_pair *p;
-	GHashTableIter it;
-	gpointer k, v;
-	size_t n = 0;
+	size_t n = 0, pos = 0;
+	uint64_t h;
+	int64_t t;
 
 	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
 		return 0;
 	incident_pair_key(key, source, dest);
 	p = g_hash_table_lookup(d->pairs, key);
-	if (!p || !p->rcpts)
+	if (!p)
 		return 0;
-	g_hash_table_iter_init(&it, p->rcpts);
-	while (n < max && g_hash_table_iter_next(&it, &k, &v))
-		out[n++] = (uint64_t)*(const int64_t *)k;
+	while (n < max && u64map_next(&p->rcpts, &pos, &h, &t))
+		out[n++] = h;
 	return n;
 }
 
@@ -595,8 +582,9 @@ void incident_detect_save(struct incident_detect *d, GByteArray *out)
 		int64_t from = p->clock - d->p.window;
 		guint nlen, n = 0;
 		const GList *l;
-		GHashTableIter ri;
-		gpointer rk, rv;
+		size_t pos = 0;
+		uint64_t h;
+		int64_t t;
 
 		id_put_str(out, p->source);
 		id_put_str(out, p->dest);
@@ -627,7 +615,7 @@ void incident_detect_save(struct incident_detect *d, GByteArray *out)
 		nlen = out->len;
 		n = 0;
 		id_put(out, 0, 4);
-		if (p->rcpts) {
+		if (u64map_size(&p->rcpts)) {
 			/* room for all of them at once (a block keeps tens of
 			   thousands in the window, saved at every commit),
 			   cut to those written */
@@ -635,14 +623,13 @@ void incident_detect_save(struct incident_detect *d, GByteArray *out)
 			uint8_t *w;
 
 			g_byte_array_set_size(out, at + 16 *
-					      g_hash_table_size(p->rcpts));
+					      u64map_size(&p->rcpts));
 			w = out->data + at;
-			g_hash_table_iter_init(&ri, p->rcpts);
-			while (g_hash_table_iter_next(&ri, &rk, &rv)) {
-				if (*(int64_t *)rv < from)
+			while (u64map_next(&p->rcpts, &pos, &h, &t)) {
+				if (t < from)
 					continue;
-				w = id_le(w, (uint64_t)*(int64_t *)rk, 8);
-				w = id_le(w, (uint64_t)*(int64_t *)rv, 8);
+				w = id_le(w, h, 8);
+				w = id_le(w, (uint64_t)t, 8);
 				n++;
 			}
 			g_byte_array_set_size(out, at + 16 * n);
@@ -731,19 +718,14 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 			g_queue_push_tail(&p->buckets, b);
 		}
 		n = id_get(&r, 4);
-		if (n && !p->rcpts)
-			p->rcpts = g_hash_table_new_full(g_int64_hash,
-							 g_int64_equal,
-							 g_free, g_free);
 		for (j = 0; j < n && !r.bad &&
-			    g_hash_table_size(p->rcpts) < INCIDENT_RCPTS_MAX;
+			    u64map_size(&p->rcpts) < INCIDENT_RCPTS_MAX;
 		     j++) {
-			int64_t *k = g_new(int64_t, 1), *v = g_new(int64_t, 1);
+			uint64_t h = id_get(&r, 8);
+			int64_t t = (int64_t)id_get(&r, 8);
 
-			*k = (int64_t)id_get(&r, 8);
-			*v = (int64_t)id_get(&r, 8);
-			g_hash_table_insert(p->rcpts, k, v);
-			id_exp_push(p, *v, (uint64_t)*k);
+			u64map_put(&p->rcpts, h, t);
+			id_exp_push(p, t, h);
 		}
 	}
 	if (r.bad || r.pos != r.len) {

@@ -30,8 +30,7 @@ static void mon_incident_free(gpointer p)
 {
 	struct mon_incident *mi = p;
 
-	if (mi->rcpts)
-		g_hash_table_destroy(mi->rcpts);
+	u64map_free(mi->rcpts);
 	if (mi->held)
 		g_hash_table_destroy(mi->held);
 	g_free(mi);
@@ -321,8 +320,7 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 						inc->dest, inc->first_time,
 						inc->open_time,
 						inc->last_bounce);
-		mi->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						  g_free, NULL);
+		mi->rcpts = u64map_new();
 		mi->held = mon_held_table();
 		x->open++;
 	}
@@ -553,17 +551,12 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 		mi->inc.bounces = t->bounces;
 		mi->inc.attempts = t->attempts;
 		mi->src_hash = monitor_source_hash(t->source);
-		mi->rcpts = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-						  g_free, NULL);
+		mi->rcpts = u64map_new();
 		mi->held = mon_held_table();
 		n = incident_detect_rcpts(m->detect, t->source, t->dest,
 					  hashes, G_N_ELEMENTS(hashes));
-		for (i = 0; i < n; i++) {
-			int64_t *k = g_new(int64_t, 1);
-
-			*k = (int64_t)hashes[i];
-			g_hash_table_add(mi->rcpts, k);
-		}
+		for (i = 0; i < n; i++)
+			u64map_put(mi->rcpts, hashes[i], 0);
 		mi->inc.protected_soft = t->recipients;
 		if (f->ev)
 			incident_add_sample(&mi->inc, f->ev->dsn_diag);
@@ -729,14 +722,11 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		mi->inc.last_bounce = ev->time;
 	if (sender)
 		incident_add_sample(&mi->inc, ev->dsn_diag);
-	if (mi->rcpts && g_hash_table_size(mi->rcpts) < INCIDENT_RCPTS_MAX) {
-		int64_t h = (int64_t)mon_feed_hash(&f);
+	if (mi->rcpts && u64map_size(mi->rcpts) < INCIDENT_RCPTS_MAX) {
+		uint64_t h = mon_feed_hash(&f);
 
-		if (!g_hash_table_contains(mi->rcpts, &h)) {
-			int64_t *k = g_new(int64_t, 1);
-
-			*k = h;
-			g_hash_table_add(mi->rcpts, k);
+		if (!u64map_get(mi->rcpts, h)) {
+			u64map_put(mi->rcpts, h, 0);
 			mi->inc.protected_soft++;
 		}
 	}

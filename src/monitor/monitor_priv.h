@@ -12,6 +12,7 @@
 #include "monitor.h"
 #include "name_cache.h"
 #include "rates_store.h"
+#include "u64map.h"
 
 #define MON_DEST_CACHE_MAX 65536
 
@@ -24,7 +25,8 @@ struct mon_incident {
 	bool dirty;		/* changed since the last seal */
 	bool closing;		/* closed since the last seal: release */
 	bool opened;		/* opened since the last seal */
-	GHashTable *rcpts;	/* open: distinct recipients protected */
+	struct u64map *rcpts;	/* open: distinct recipients protected (the
+				   address hashes; the values unused) */
 	GHashTable *held;	/* open: address hash (g_int64, the key
 				   inside the value) -> its held hard bounce
 				   (struct mon_held) */

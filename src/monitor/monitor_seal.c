@@ -364,10 +364,8 @@ static void seal_told(struct monitor *m, const struct seal_inc *si)
 			mi->inc.close_time = inc->close_time;
 			mi->inc.applied = inc->applied;
 			mi->inc.dropped = inc->dropped;
-			if (mi->rcpts) {
-				g_hash_table_destroy(mi->rcpts);
-				mi->rcpts = NULL;
-			}
+			u64map_free(mi->rcpts);
+			mi->rcpts = NULL;
 			if (mi->held) {
 				g_hash_table_destroy(mi->held);
 				mi->held = NULL;
