@@ -635,9 +635,8 @@ static int state_disk_full(MDB_env *env, int mrc)
 /* state_commit - commit TXN durably; the txn is gone either way */
 int state_commit(MDB_txn *txn)
 {
-	MDB_env *env;
-
 	struct state *st;
+	MDB_env *env;
 	int rc;
 
 	if (txn == NULL)
