@@ -23,7 +23,8 @@ STOPS_IN_REREAD = 2
 # a stop meant for the re-read may come after it ended (the re-read takes
 # a tenth of a second or two, and this process may be scheduled late on a
 # busy machine): each such stop commits a chunk further, and the next
-# start re-reads again; up to this many starts
+# start re-reads again; up to this many starts (or until a stop came so
+# late that the file was finished)
 STARTS_MAX = 6
 
 
@@ -50,7 +51,7 @@ class TestResume(RunTestCase):
                                 f['lines'], f['bad'])
 
     def test_sigterm_during_reread_twice_equals_uninterrupted(self):
-        n = 100000 if sanitized() else 300000
+        n = 150000 if sanitized() else 300000
         big = self.gen_acct(n, 5)
         size = os.path.getsize(big)
         name = 'acct-big.csv'
@@ -99,14 +100,16 @@ class TestResume(RunTestCase):
             rc, _ = self.stop(p)
             self.assertEqual(rc, 0, self.log(p))
             f = self.file_entry(key)
-            self.assertEqual(f['status'], 'partial', self.log(p))
+            self.assertIn(f['status'], ('partial', 'done'), self.log(p))
             self.assertGreaterEqual(
                 f['offset'], offsets[-1],
                 'stop %d went back from byte %d to %d: the rows in between '
                 'would be applied again' % (k + 1, offsets[-1], f['offset']))
-            if f['offset'] == offsets[-1]:
+            if f['offset'] == offsets[-1] and f['status'] == 'partial':
                 in_reread += 1
             offsets.append(f['offset'])
+            if f['status'] == 'done':
+                break   # a stop so late that the file was finished
         self.assertGreaterEqual(
             in_reread, 1, 'no stop landed in the re-read (offsets %r of %d): '
             'the test proves nothing' % (offsets, size))
