@@ -30,6 +30,9 @@ struct batch_event {
 	bool dlv;		/* compact deliveries: N_DLV times in
 				   DLV_TIMES */
 	uint8_t n_dlv;
+	bool hold_unstored;	/* a release whose hold this commit did not
+				   store (both in one transaction: the store
+				   never had it, ingest_commit.c) */
 	int outcome;		/* enum rcpt_outcome, set when applied (a
 				   whole event) */
 	uint32_t routed;	/* bit i: provider i was given an action */

@@ -775,6 +775,7 @@ int batch_add(struct batch *b, const struct event *ev)
 		return -ENOMEM;
 	be->dlv = false;
 	be->n_dlv = 0;
+	be->hold_unstored = false;
 	br->n_full++;
 	be->ev = *ev;
 	be->ev.rcpt = br->addr;

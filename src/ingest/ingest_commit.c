@@ -145,6 +145,29 @@ static void ingest_discount_for(const struct ingest_try *t, const char *addr,
 	esc->discount_arg = da;
 }
 
+/* how far a held bounce's release is looked for among its address's
+   next events (a bound: an address's events are input's to choose) */
+#define INGEST_RELEASE_AHEAD 8
+
+/* ingest_release_after - the release by incident ID of HELD, a bounce
+   it holds, among the next events of its address, or NULL: when an
+   incident opens and closes within one batch, as most do, its hold and
+   its release are one transaction's, and the hold need not be stored
+   to be deleted again.  (A second hold of the address by ID before the
+   release finds the same release: the store would have kept the later
+   hold only, and deleted it there.) */
+static struct batch_event *ingest_release_after(struct batch_event *held,
+						uint64_t id)
+{
+	struct batch_event *x;
+	unsigned n = 0;
+
+	for (x = held->next; x && n < INGEST_RELEASE_AHEAD; x = x->next, n++)
+		if (!x->dlv && x->ev.released == id)
+			return x;
+	return NULL;
+}
+
 /* ingest_commit_rcpt - every event of one recipient */
 static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			     struct batch_rcpt *br)
@@ -212,11 +235,19 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			/* an incident holds it: kept aside (also for an
 			   address suppressed already, which is applied as the
 			   duplicate it is: the store holds what the monitor
-			   remembers) */
-			rc = incident_hold_event(in->st, txn, be->ev.held,
-						 &be->ev);
-			if (rc)
-				return rc;
+			   remembers), unless its release follows in this
+			   transaction, which would delete it again */
+			struct batch_event *rel =
+				ingest_release_after(be, be->ev.held);
+
+			if (rel) {
+				rel->hold_unstored = true;
+			} else {
+				rc = incident_hold_event(in->st, txn,
+							 be->ev.held, &be->ev);
+				if (rc)
+					return rc;
+			}
 		}
 		if (be->ev.held && !rcpt_is_suppressed(&r)) {
 			/* the address unchanged but for its counters */
@@ -242,12 +273,15 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			bool was = r.held == be->ev.released;
 
 			/* gone from the store: the operator released or
-			   discarded the incident meanwhile */
+			   discarded the incident meanwhile (unless its hold,
+			   above, was not stored; what an earlier batch
+			   stored under its key goes all the same, as the
+			   hold would have replaced it) */
 			rc = incident_held_del(in->st, txn, be->ev.released,
 					       br->addr);
-			if (rc == -ENOENT)
+			if (rc == -ENOENT && !be->hold_unstored)
 				was = false;
-			else if (rc)
+			else if (rc && rc != -ENOENT)
 				return rc;
 			if (!was) {
 				be->outcome = OUT_IGNORED;

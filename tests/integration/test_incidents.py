@@ -16,8 +16,8 @@ process`; the state is then read back with bouncectl:
 import os
 import time
 
-from harness import (BouncedTestCase, DATA, EX_OK, SLOW, RunTestCase,
-                     summaries)
+from harness import (ACCT_HEADER, BouncedTestCase, DATA, EX_OK, SLOW,
+                     RunTestCase, acct_rec, summaries)
 
 
 class IncidentCase(BouncedTestCase):
@@ -246,6 +246,90 @@ class TestOperator(IncidentCase):
         res = self.run_ctl('incident', 'release', '99')
         self.assertRc(res, 67)
         self.assertIn('incident 99: no such incident', res.err)
+
+
+# a sender-side block bounce at the Microsoft domains, and a bad mailbox
+BLOCK_DIAG = ('smtp;550 5.7.1 Unfortunately, messages from [192.0.2.10] '
+              "weren't sent. Please contact your Internet service provider "
+              'since part of their network is on our block list (S3150).')
+UNKNOWN_DIAG = ('smtp;550 5.5.0 Requested action not taken: mailbox '
+                'unavailable (S2017062302).')
+
+
+def block_rows(hour):
+    """twelve recipients refused by a block from HOUR:00 on: an incident"""
+    return [acct_rec('b', '2026-11-24 %02d:%02d:00+0000' % (hour, i),
+                     'news@bounces.example.com', 'ms%02d@hotmail.com' % i,
+                     '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')
+            for i in range(12)]
+
+
+def unknown_row(when, rcpt):
+    return acct_rec('b', '2026-11-24 ' + when + '+0000',
+                    'news@bounces.example.com', rcpt, '5.5.0', UNKNOWN_DIAG,
+                    'bad-mailbox', 'camp-1')
+
+
+class TestHoldAndReleaseInOneFile(IncidentCase):
+    """An incident that opens and closes in one batch: the hard bounces
+    it held are applied when it closes, and nothing stays held (the
+    commit need not store a hold its release deletes in the same
+    transaction)."""
+
+    def closing_row(self):
+        # the pair quiet for more than [incidents] quiet (2 h)
+        return acct_rec('d', '2026-11-24 13:00:00+0000',
+                        'news@bounces.example.com', 'new@hotmail.com',
+                        '2.0.0', 'smtp;250 ok', '', 'camp-2')
+
+    def held_now(self, iid):
+        return self.ctl_json('incident', 'show', str(iid))['held_bounces']
+
+    def test_hold_and_release_in_one_batch(self):
+        rows = block_rows(10) + [unknown_row('10:15:00', 'zed@hotmail.com'),
+                                 unknown_row('10:16:00', 'amy@hotmail.com'),
+                                 self.closing_row()]
+        path = self.write_file('acct-1.csv', ACCT_HEADER + ''.join(rows))
+        self.process(path)
+        incs = self.ctl_json('incidents')
+        self.assertEqual(len(incs), 1, incs)
+        inc = incs[0]
+        self.assertEqual((inc['state'], inc['held'], inc['applied']),
+                         ('closed', 2, 2))
+        self.assertEqual(self.held_now(inc['id']), [])
+        for a in ('zed@hotmail.com', 'amy@hotmail.com'):
+            rec = self.show(a)
+            self.assertEqual((rec['status'], rec['reason']['dsn_status']),
+                             ('hard', '5.5.0'), a)
+        counters = self.ctl_json('stats')['counters']
+        self.assertEqual((counters.get('held'), counters.get('hard')),
+                         (2, 2))
+
+    def test_a_hold_stored_before_goes_with_the_release(self):
+        """zed held in a first file, its incident still open; held again
+        and released in the second: the first hold leaves the store, and
+        the bounce applied is the later one"""
+        first = block_rows(10) + [unknown_row('10:15:00', 'zed@hotmail.com')]
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(first)))
+        inc = self.ctl_json('incidents', '--open')
+        self.assertEqual(len(inc), 1, inc)
+        iid = inc[0]['id']
+        self.assertEqual([h['address'] for h in self.held_now(iid)],
+                         ['zed@hotmail.com'])
+        self.assertEqual(self.show('zed@hotmail.com')['status'], 'active')
+        second = [unknown_row('10:40:00', 'zed@hotmail.com'),
+                  self.closing_row()]
+        self.process(self.write_file('acct-2.csv',
+                                     ACCT_HEADER + ''.join(second)))
+        inc = self.ctl_json('incident', 'show', str(iid))
+        self.assertEqual(inc['state'], 'closed')
+        self.assertEqual(inc['held_bounces'], [])
+        self.assertEqual(inc['applied'], 1)
+        rec = self.show('zed@hotmail.com')
+        self.assertEqual(rec['status'], 'hard')
+        self.assertTrue(rec['reason']['time'].startswith('2026-11-24')
+                        and '10:40' in rec['reason']['time'], rec)
 
 
 if __name__ == '__main__':
