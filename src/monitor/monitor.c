@@ -25,6 +25,8 @@
 #include "rates_store.h"
 
 #define MON_HELD_BITS (1u << 20)	/* bits of monitor.held_bits */
+#define MON_HELD_TIDY 16384u	/* holds gone before the bits are made
+				   again for them */
 
 static void mon_incident_free(gpointer p)
 {
@@ -184,6 +186,7 @@ static void mon_held_rebuild(struct monitor *m)
 
 	memset(m->held_bits, 0, MON_HELD_BITS / 8);
 	m->held_bits_set = 0;
+	m->held_gone = 0;
 	for (i = 0; i < m->incidents->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
 		GHashTableIter it;
@@ -195,6 +198,16 @@ static void mon_held_rebuild(struct monitor *m)
 		while (g_hash_table_iter_next(&it, &k, &v))
 			mon_held_mark(m, (uint64_t)*(const int64_t *)k);
 	}
+}
+
+/* mon_held_gone - N holds left the incidents' tables: the bits made
+   again when they are many, and half the bits set or more */
+static void mon_held_gone(struct monitor *m, unsigned n)
+{
+	m->held_gone += n;
+	if (m->held_gone >= MON_HELD_TIDY &&
+	    (uint64_t)m->held_gone * 2 >= m->held_bits_set)
+		mon_held_rebuild(m);
 }
 
 /* mon_maybe_held - might an incident hold address hash H? */
@@ -277,6 +290,7 @@ static void mon_release_all(struct monitor *m, struct mon_incident *mi)
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_ptr_array_add(m->released_held, v);
 	g_hash_table_steal_all(mi->held);
+	mon_held_gone(m, n);
 	qsort(m->released_held->pdata + hfrom, n, sizeof(gpointer),
 	      mon_held_cmp);
 	g_array_set_size(m->released, from + n);
@@ -617,6 +631,7 @@ static void mon_delivered(struct mon_feed *f)
 	struct monitor *m = f->m;
 	const struct event *ev = f->ev;
 	GPtrArray *open;
+	unsigned gone = 0;
 	int64_t h;
 	guint i;
 
@@ -649,7 +664,10 @@ static void mon_delivered(struct mon_feed *f)
 		g_hash_table_remove(mi->held, &h);
 		mi->inc.dropped++;
 		mi->dirty = true;
+		gone++;
 	}
+	if (gone)
+		mon_held_gone(m, gone);
 }
 
 uint64_t monitor_feed(struct monitor *m, const struct event *ev)

@@ -88,9 +88,13 @@ struct monitor {
 	/* a bit for the hash of every address an incident came to hold (a
 	   few false bits, never a missing one): a delivery whose bit is
 	   clear is held by none and asks no incident; made again from the
-	   held tables when a quarter of it is set */
+	   held tables when a quarter of it is set, and when as many holds
+	   left them (released or dropped) as half the bits set: else the
+	   bits of addresses held once stay, and every delivery to them
+	   walks the open incidents */
 	uint64_t *held_bits;
 	unsigned held_bits_set;
+	unsigned held_gone;	/* holds gone since the bits were made */
 	struct state *st;
 };
 

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "monitor.h"
+#include "monitor_priv.h"	/* held_bits_set: what a delivery asks */
 #include "tstate.h"
 
 #define T0 1793577600
@@ -446,6 +447,67 @@ static void test_sender_side(void **state)
 	monitor_free(m);
 }
 
+/* an incident that held 20,000 hard bounces and released them: the
+   addresses' bits go with them (a delivery to one of them asks no
+   incident), and a hold after it is still found by a delivery */
+static void test_released_bits_go(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	const struct monitor_release *rel;
+	struct monitor *m;
+	struct event ev;
+	char addr[32];
+	uint64_t id = 0;
+	int i;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
+		bounce(&ev, addr, T0 + 60 * i, "192.0.2.10", CLASS_SOFT,
+		       "policy-related", "5.7.1");
+		monitor_feed(m, &ev);
+	}
+	assert_int_equal(monitor_open_incidents(m), 1);
+	for (i = 0; i < 20000; i++) {
+		snprintf(addr, sizeof(addr), "u%05d@hotmail.com", i);
+		bounce(&ev, addr, T0 + 700 + i / 100, "192.0.2.10",
+		       CLASS_HARD, "bad-mailbox", "5.1.1");
+		id = monitor_feed(m, &ev);
+		assert_true(id != 0);
+	}
+	assert_true(m->held_bits_set > 19000);
+	/* quiet past the quiet time: the next record closes it */
+	delivery(&ev, "new@hotmail.com", T0 + 1000 + 7200 + 60, "192.0.2.10");
+	monitor_feed(m, &ev);
+	assert_int_equal(monitor_released(m, &rel), 20000);
+	assert_int_equal(m->held_bits_set, 0);
+	commit(t, m);
+	assert_int_equal(seen.closed, 1);
+	assert_int_equal(seen.last.held, 20000);
+	assert_int_equal(seen.last.applied, 20000);
+	/* a new block, a new hold: its delivery drops it */
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
+		bounce(&ev, addr, T0 + 20000 + 60 * i, "192.0.2.10",
+		       CLASS_SOFT, "policy-related", "5.7.1");
+		monitor_feed(m, &ev);
+	}
+	bounce(&ev, "u00007@hotmail.com", T0 + 20700, "192.0.2.10",
+	       CLASS_HARD, "bad-mailbox", "5.1.1");
+	id = monitor_feed(m, &ev);
+	assert_true(id != 0);
+	assert_int_equal(m->held_bits_set, 1);
+	delivery(&ev, "u00007@hotmail.com", T0 + 20710, "192.0.2.11");
+	monitor_feed(m, &ev);
+	commit(t, m);
+	monitor_free(m);
+	assert_int_equal(seen.opened, 2);
+	assert_int_equal(seen.last.held, 1);
+	assert_int_equal(seen.last.dropped, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +517,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_released_by_a_record,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_released_bits_go, setup,
+						teardown),
 		cmocka_unit_test(test_sender_side),
 	};
 
