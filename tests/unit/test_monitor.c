@@ -283,6 +283,23 @@ static void test_many_pairs(void **state)
 	monitor_free(m);
 }
 
+/* block - ten sender-side bounces from 192.0.2.10 at Hotmail from T on:
+   they open an incident (none of them is held) */
+static void block(struct monitor *m, int64_t t)
+{
+	struct event ev;
+	char addr[32];
+	int i;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
+		bounce(&ev, addr, t + 60 * i, "192.0.2.10", CLASS_SOFT,
+		       "policy-related", "5.7.1");
+		assert_int_equal(monitor_feed(m, &ev), 0);
+	}
+}
+
+
 /* a record that closes an incident releases what it holds in memory, in
    address order, each as held last (a second hold of an address replaces
    the first), without those delivered to since; the release outlives
@@ -295,18 +312,11 @@ static void test_released_by_a_record(void **state)
 	struct incident_held h;
 	struct monitor *m;
 	struct event ev;
-	char addr[32];
 	uint64_t id;
-	int i;
 
 	memset(&seen, 0, sizeof(seen));
 	m = mk(&seen, NULL);
-	for (i = 0; i < 10; i++) {
-		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
-		bounce(&ev, addr, T0 + 60 * i, "192.0.2.10", CLASS_SOFT,
-		       "policy-related", "5.7.1");
-		assert_int_equal(monitor_feed(m, &ev), 0);
-	}
+	block(m, T0);
 	assert_int_equal(monitor_open_incidents(m), 1);
 	commit(t, m);
 	bounce(&ev, "zed@hotmail.com", T0 + 700, "192.0.2.10", CLASS_HARD,
@@ -463,12 +473,7 @@ static void test_released_bits_go(void **state)
 
 	memset(&seen, 0, sizeof(seen));
 	m = mk(&seen, NULL);
-	for (i = 0; i < 10; i++) {
-		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
-		bounce(&ev, addr, T0 + 60 * i, "192.0.2.10", CLASS_SOFT,
-		       "policy-related", "5.7.1");
-		monitor_feed(m, &ev);
-	}
+	block(m, T0);
 	assert_int_equal(monitor_open_incidents(m), 1);
 	for (i = 0; i < 20000; i++) {
 		snprintf(addr, sizeof(addr), "u%05d@hotmail.com", i);
@@ -488,12 +493,7 @@ static void test_released_bits_go(void **state)
 	assert_int_equal(seen.last.held, 20000);
 	assert_int_equal(seen.last.applied, 20000);
 	/* a new block, a new hold: its delivery drops it */
-	for (i = 0; i < 10; i++) {
-		snprintf(addr, sizeof(addr), "ms%02d@hotmail.com", i);
-		bounce(&ev, addr, T0 + 20000 + 60 * i, "192.0.2.10",
-		       CLASS_SOFT, "policy-related", "5.7.1");
-		monitor_feed(m, &ev);
-	}
+	block(m, T0 + 20000);
 	bounce(&ev, "u00007@hotmail.com", T0 + 20700, "192.0.2.10",
 	       CLASS_HARD, "bad-mailbox", "5.1.1");
 	id = monitor_feed(m, &ev);
