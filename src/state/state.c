@@ -22,8 +22,8 @@
  * adopting the size another process gave the map, opening the
  * environment again after a failed one) holds it exclusive, so it waits
  * for the other threads' transactions to end and none begins meanwhile.
- * A thread that has a transaction open may not resize (it would wait for
- * itself): -EDEADLK.
+ * A thread that has a transaction of the state open may not resize it (it
+ * would wait for itself): -EDEADLK.
  *
  * Commits are durable (default LMDB flags, no NOSYNC).  The map starts at
  * STATE_MAP_INITIAL, or at twice the data file's size when that is larger
@@ -94,8 +94,15 @@ struct state {
 	bool lock_made;
 };
 
-/* transactions this thread has open (state_begin to commit or abort) */
-static __thread unsigned state_txns;
+/* transactions this thread has open (state_begin to commit or abort),
+   per state: a few states, then one count for the others (a thread with
+   one of those open may resize none, to be safe) */
+#define STATE_TXN_STATES 4
+static __thread struct {
+	const struct state *st;
+	unsigned n;
+} state_txns[STATE_TXN_STATES];
+static __thread unsigned state_txns_other;
 
 /* the last LMDB code mapped, and what it was mapped to, per thread */
 static __thread int state_last_mdb;
@@ -493,14 +500,51 @@ void state_close(struct state *st)
    the lock shared */
 static void state_txn_hold(struct state *st)
 {
+	unsigned i, free_at = STATE_TXN_STATES;
+
 	(void)pthread_rwlock_rdlock(&st->lock);
-	state_txns++;
+	for (i = 0; i < STATE_TXN_STATES; i++) {
+		if (state_txns[i].n && state_txns[i].st == st) {
+			state_txns[i].n++;
+			return;
+		}
+		if (!state_txns[i].n && free_at == STATE_TXN_STATES)
+			free_at = i;
+	}
+	if (free_at == STATE_TXN_STATES) {
+		state_txns_other++;
+		return;
+	}
+	state_txns[free_at].st = st;
+	state_txns[free_at].n = 1;
 }
 
 static void state_txn_release(struct state *st)
 {
-	state_txns--;
+	unsigned i;
+
+	for (i = 0; i < STATE_TXN_STATES; i++)
+		if (state_txns[i].n && state_txns[i].st == st)
+			break;
+	if (i < STATE_TXN_STATES)
+		state_txns[i].n--;
+	else
+		state_txns_other--;
 	(void)pthread_rwlock_unlock(&st->lock);
+}
+
+/* state_txn_open_here - has this thread a transaction of ST open (or of
+   a state it does not tell apart)? */
+static bool state_txn_open_here(const struct state *st)
+{
+	unsigned i;
+
+	if (state_txns_other)
+		return true;
+	for (i = 0; i < STATE_TXN_STATES; i++)
+		if (state_txns[i].n && state_txns[i].st == st)
+			return true;
+	return false;
 }
 
 /* state_txn_state - the state TXN belongs to */
@@ -514,7 +558,7 @@ static struct state *state_txn_state(MDB_txn *txn)
    state_strerror) when this thread has one open */
 static int state_resize_lock(struct state *st)
 {
-	if (state_txns) {
+	if (state_txn_open_here(st)) {
 		state_grow_rc = -EDEADLK;
 		snprintf(state_grow_msg, sizeof(state_grow_msg), "the state "
 			 "map cannot be resized while this thread has a "

@@ -861,6 +861,36 @@ static void test_resize_waits_for_threads(void **state)
 	state_close(st);
 }
 
+/* a thread reading one state may resize another (the lock and its count
+   are the state's), not the one it reads */
+static void test_resize_other_state(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *a = open_rw(fx), *b = NULL;
+	char dir[PATH_MAX + 8], err[512];
+	MDB_txn *txn;
+	size_t before;
+
+	snprintf(dir, sizeof(dir), "%s/other", fx->tmp);
+	assert_int_equal(state_open(&b, dir, false, err, sizeof(err)), 0);
+	assert_int_equal(state_begin(a, true, &txn), 0);
+	before = state_map_size(b);
+	assert_int_equal(state_grow(b), 0);
+	assert_int_equal(state_map_size(b), before * 2);
+	assert_int_equal(state_grow(a), -EDEADLK);
+	state_abort(txn);
+	/* and the other way round, a transaction of each open */
+	assert_int_equal(state_begin(b, true, &txn), 0);
+	assert_int_equal(state_grow(b), -EDEADLK);
+	before = state_map_size(a);
+	assert_int_equal(state_grow(a), 0);
+	assert_int_equal(state_map_size(a), before * 2);
+	state_abort(txn);
+	assert_int_equal(state_grow(b), 0);
+	state_close(b);
+	state_close(a);
+}
+
 /* another process grew the map while a thread reads: the next transaction
    adopts the new size after that reader ended */
 static void test_map_adopted_after_readers(void **state)
@@ -1026,6 +1056,7 @@ int main(void)
 		T(test_reader_beside_writer),
 		T(test_map_resized_elsewhere),
 		T(test_resize_waits_for_threads),
+		T(test_resize_other_state),
 		T(test_map_adopted_after_readers),
 		T(test_grow_fails),
 		T(test_open_ignores_huge_map),
