@@ -146,7 +146,8 @@ static void ingest_discount_for(const struct ingest_try *t, const char *addr,
 }
 
 /* how far a held bounce's release is looked for among its address's
-   next events (a bound: an address's events are input's to choose) */
+   next events (a bound: how many events an address has is the input's
+   to choose) */
 #define INGEST_RELEASE_AHEAD 8
 
 /* ingest_release_after - the release by incident ID of HELD, a bounce
