@@ -11,6 +11,9 @@
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <glib.h>
 
@@ -166,15 +169,25 @@ int classify_overrides_parse(const char *spec,
 	return 0;
 }
 
-/* co_lower - the first CO_TEXT_MAX - 1 bytes of S in ASCII lower case */
+/* co_lower - the first CO_TEXT_MAX - 1 bytes of S in ASCII lower case
+   (it runs for every bounce's text: 16 bytes at a time where SSE2 is) */
 static void co_lower(const char *s, char *out)
 {
-	size_t i;
+	size_t n = s ? strnlen(s, CO_TEXT_MAX - 1) : 0, i = 0;
 
-	/* as g_ascii_tolower, inline: it runs for every bounce's text */
-	for (i = 0; s && s[i] && i + 1 < CO_TEXT_MAX; i++)
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+					   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+
+		_mm_storeu_si128((__m128i *)(void *)(out + i),
+				 _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32))));
+	}
+#endif
+	for (; i < n; i++)
 		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-	out[i] = '\0';
+	out[n] = '\0';
 }
 
 int classify_overrides_match(const struct classify_overrides *o,

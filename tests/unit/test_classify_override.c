@@ -113,12 +113,54 @@ static void test_refusals(void **state)
 	}
 }
 
+/* the text is lowered 16 bytes at a time, then byte by byte: a pattern
+   across a 16-byte boundary, in the tail, in any case; bytes past ASCII
+   kept; nothing past the 1023 bytes matched */
+static void test_case_and_length(void **state)
+{
+	struct classify_overrides *o = NULL;
+	char err[256], text[1200];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(
+				 "mailbox full => quota-issues; "
+				 "caf\xc3\xa9 ferm\xc3\xa9 => other; "
+				 "zz tail => late",
+				 &o, err, sizeof(err)), 0);
+	/* "MAILBOX FULL" from byte 10 to 21: across the first boundary */
+	assert_string_equal(cat_of(o, "5.2.2", "552 5.2.2 MAILBOX FULL, "
+				   "try later"), "quota-issues");
+	assert_string_equal(cat_of(o, "5.2.2", "552 5.2.2 MaIlBoX fUlL"),
+			    "quota-issues");
+	/* in a tail shorter than 16 bytes, after two whole blocks */
+	assert_string_equal(cat_of(o, "5.2.2", "0123456789abcdef0123456789"
+				   "abcdef Mailbox Full"), "quota-issues");
+	/* UTF-8 bytes unchanged, the ASCII around them lowered */
+	assert_string_equal(cat_of(o, "5.0.0", "550 CAF\xc3\xa9 FERM\xc3\xa9 "
+				   "for the holidays"), "other");
+	assert_null(cat_of(o, "5.0.0", "550 CAF\xc3\x89 FERM\xc3\x89"));
+	/* the 1023 bytes matched: a pattern ending at byte 1022 matches,
+	   one beyond does not */
+	memset(text, 'x', sizeof(text));
+	memcpy(text + 1023 - 7, "ZZ TAIL", 7);
+	text[1023] = '\0';
+	assert_string_equal(cat_of(o, "5.0.0", text), "late");
+	for (i = 0; i < sizeof(text); i++)
+		text[i] = 'x';
+	memcpy(text + 1024 - 7, "ZZ TAIL", 7);
+	text[sizeof(text) - 1] = '\0';
+	assert_null(cat_of(o, "5.0.0", text));
+	classify_overrides_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_custom),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_case_and_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
