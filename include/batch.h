@@ -99,6 +99,12 @@ void batch_block_free(struct batch_block *blk);
    the next batch_add of that pointer uses the hash computed here) */
 void batch_prefetch(struct batch *b, const char *addr);
 
+/* batch_prefetch_entry - after batch_prefetch, and some work later (its
+   slot has come): the address's entry asked of the memory too, when the
+   slot names one of its hash (the lookup's second miss, which only the
+   slot can say where to look for) */
+void batch_prefetch_entry(struct batch *b);
+
 /* batch_add - copy EV (strings bounded to what a record keeps); 0 or
    -ENOMEM.  A delivery (not held or released) is held back and looked up
    with the next few, in order: an error of its lookup (-ENOMEM) is the

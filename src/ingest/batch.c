@@ -709,6 +709,26 @@ void batch_prefetch(struct batch *b, const char *addr)
 	__builtin_prefetch(&b->slots[b->pf_hash & (b->cap - 1)]);
 }
 
+void batch_prefetch_entry(struct batch *b)
+{
+	size_t k = b->pf_hash & (b->cap - 1), n;
+
+	if (!b->pf_addr)
+		return;
+	/* the first slots of its probe: an entry of another address in
+	   the way is rare (the table is at most half full) */
+	for (n = 0; n < 2; n++, k = (k + 1) & (b->cap - 1)) {
+		const struct batch_slot *sl = &b->slots[k];
+
+		if (!sl->br)
+			return;
+		if (sl->hash == b->pf_hash) {
+			__builtin_prefetch(sl->br);
+			return;
+		}
+	}
+}
+
 int batch_add(struct batch *b, const struct event *ev)
 {
 	struct batch_rcpt *br;

@@ -472,6 +472,10 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	if (!j->already && ev->kind != EV_DELIVERY)
 		batch_prefetch(in->batch, ev->rcpt);
 	classify_event(&in->rules, ev);
+	/* its slot came meanwhile: the entry it names is asked for while
+	   the monitor is fed */
+	if (!j->already && ev->kind != EV_DELIVERY)
+		batch_prefetch_entry(in->batch);
 	j->pending.records++;
 	if (ev->rule_hit) {
 		j->hits[ev->rule_hit - 1]++;
