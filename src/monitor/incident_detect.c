@@ -47,7 +47,10 @@ struct id_pair {
 	char *src_dest;
 	int64_t clock;		/* newest record time seen */
 	int64_t last_sb;	/* newest sender-side bounce */
-	GQueue buckets;		/* struct id_bucket *, oldest first */
+	GArray *buckets;	/* struct id_bucket, oldest first: one per
+				   minute of the window that has records
+				   (no allocation per minute, and the oldest
+				   is read where the array starts) */
 	uint64_t n_sb, n_ob, n_dl;	/* the sums of BUCKETS */
 	struct u64map rcpts;	/* recipient hash -> time last seen */
 	GArray *expiry;		/* struct id_exp, a min-heap by time: one
@@ -133,10 +136,8 @@ static void id_exp_compact(struct id_pair *p)
 static void id_pair_free(gpointer v)
 {
 	struct id_pair *p = v;
-	struct id_bucket *b;
 
-	while ((b = g_queue_pop_head(&p->buckets)) != NULL)
-		g_free(b);
+	g_array_free(p->buckets, TRUE);
 	u64map_clear(&p->rcpts);
 	if (p->expiry)
 		g_array_free(p->expiry, TRUE);
@@ -215,7 +216,7 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 	p->dest = p->src_dest + ls + 1;
 	p->clock = INT64_MIN / 2;
 	p->last_sb = INT64_MIN / 2;
-	g_queue_init(&p->buckets);
+	p->buckets = g_array_new(FALSE, FALSE, sizeof(struct id_bucket));
 	u64map_init(&p->rcpts);
 	g_hash_table_insert(d->pairs, p->key, p);
 	return p;
@@ -224,17 +225,20 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 /* id_prune - forget what P counted before FROM (a record time) */
 static void id_prune(struct id_pair *p, int64_t from)
 {
-	struct id_bucket *b;
+	const struct id_bucket *b =
+		(const struct id_bucket *)(void *)p->buckets->data;
+	guint k = 0;
 
-	/* the oldest bucket, read from the queue directly (a record costs
-	   this look, nearly always answered "nothing to forget") */
-	while (p->buckets.head &&
-	       ((b = p->buckets.head->data)->minute + 1) * ID_MINUTE <= from) {
-		p->n_sb -= b->sb;
-		p->n_ob -= b->ob;
-		p->n_dl -= b->dl;
-		g_free(g_queue_pop_head(&p->buckets));
+	/* the oldest buckets, from the array's start (a record costs this
+	   look, nearly always answered "nothing to forget") */
+	while (k < p->buckets->len && (b[k].minute + 1) * ID_MINUTE <= from) {
+		p->n_sb -= b[k].sb;
+		p->n_ob -= b[k].ob;
+		p->n_dl -= b[k].dl;
+		k++;
 	}
+	if (k)
+		g_array_remove_range(p->buckets, 0, k);
 	/* the recipients last seen before FROM: each has an entry of that
 	   time in the heap; an older entry of a recipient seen since is
 	   stale, and its recipient stays */
@@ -260,11 +264,13 @@ static void id_count(struct id_pair *p, int64_t t, enum incident_what what)
 {
 	int64_t minute = t / ID_MINUTE;
 	struct id_bucket *b = NULL;
-	GList *l;
+	guint i;
 
-	/* most records fall into the newest minute */
-	for (l = p->buckets.tail; l; l = l->prev) {
-		struct id_bucket *x = l->data;
+	/* most records fall into the newest minute; I ends after the last
+	   older one, where a new minute goes */
+	for (i = p->buckets->len; i > 0; i--) {
+		struct id_bucket *x =
+			&g_array_index(p->buckets, struct id_bucket, i - 1);
 
 		if (x->minute == minute) {
 			b = x;
@@ -274,12 +280,10 @@ static void id_count(struct id_pair *p, int64_t t, enum incident_what what)
 			break;
 	}
 	if (!b) {
-		b = g_new0(struct id_bucket, 1);
-		b->minute = minute;
-		if (l)
-			g_queue_insert_after(&p->buckets, l, b);
-		else
-			g_queue_push_head(&p->buckets, b);
+		struct id_bucket nb = { minute, 0, 0, 0 };
+
+		g_array_insert_val(p->buckets, i, nb);
+		b = &g_array_index(p->buckets, struct id_bucket, i);
 	}
 	if (what == INCIDENT_SENDER_BOUNCE) {
 		b->sb++;
@@ -580,8 +584,7 @@ void incident_detect_save(struct incident_detect *d, GByteArray *out)
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		const struct id_pair *p = v;
 		int64_t from = p->clock - d->p.window;
-		guint nlen, n = 0;
-		const GList *l;
+		guint nlen, n = 0, bi;
 		size_t pos = 0;
 		uint64_t h;
 		int64_t t;
@@ -600,8 +603,9 @@ void incident_detect_save(struct incident_detect *d, GByteArray *out)
 		   pair's clock (every decision prunes to it first) */
 		nlen = out->len;
 		id_put(out, 0, 4);
-		for (l = p->buckets.head; l; l = l->next) {
-			const struct id_bucket *b = l->data;
+		for (bi = 0; bi < p->buckets->len; bi++) {
+			const struct id_bucket *b = &g_array_index(
+				p->buckets, struct id_bucket, bi);
 
 			if ((b->minute + 1) * ID_MINUTE <= from)
 				continue;
@@ -706,16 +710,16 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 		p->attempts = id_get(&r, 8);
 		n = id_get(&r, 4);
 		for (j = 0; j < n && !r.bad; j++) {
-			struct id_bucket *b = g_new0(struct id_bucket, 1);
+			struct id_bucket b;
 
-			b->minute = (int64_t)id_get(&r, 8);
-			b->sb = (uint32_t)id_get(&r, 4);
-			b->ob = (uint32_t)id_get(&r, 4);
-			b->dl = (uint32_t)id_get(&r, 4);
-			p->n_sb += b->sb;
-			p->n_ob += b->ob;
-			p->n_dl += b->dl;
-			g_queue_push_tail(&p->buckets, b);
+			b.minute = (int64_t)id_get(&r, 8);
+			b.sb = (uint32_t)id_get(&r, 4);
+			b.ob = (uint32_t)id_get(&r, 4);
+			b.dl = (uint32_t)id_get(&r, 4);
+			p->n_sb += b.sb;
+			p->n_ob += b.ob;
+			p->n_dl += b.dl;
+			g_array_append_val(p->buckets, b);
 		}
 		n = id_get(&r, 4);
 		for (j = 0; j < n && !r.bad &&
