@@ -462,19 +462,18 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 {
 	struct ingest *in = j->in;
 	const struct monitor_release *rel;
+	/* the address's slot asked for while the record is classified, then
+	   the entry it names while the record is fed to the monitor; not
+	   for a delivery, which the batch holds back and looks up with the
+	   next ones (a prefetch per delivery only competes with those) */
+	bool ask = !j->already && ev->kind != EV_DELIVERY;
 	size_t n, i;
 	int rc;
 
-	/* the address's slot asked for while the record is classified and
-	   fed to the monitor; not for a delivery, which the batch holds back
-	   and looks up with the next ones (a prefetch per delivery only
-	   competes with those) */
-	if (!j->already && ev->kind != EV_DELIVERY)
+	if (ask)
 		batch_prefetch(in->batch, ev->rcpt);
 	classify_event(&in->rules, ev);
-	/* its slot came meanwhile: the entry it names is asked for while
-	   the monitor is fed */
-	if (!j->already && ev->kind != EV_DELIVERY)
+	if (ask)
 		batch_prefetch_entry(in->batch);
 	j->pending.records++;
 	if (ev->rule_hit) {
