@@ -25,6 +25,8 @@ import csv
 import email
 import email.policy
 import fnmatch
+import functools
+import hashlib
 import os
 import re
 import sys
@@ -82,12 +84,29 @@ def parse_rules(spec):
     return rules
 
 
-def destination(addr):
-    dom = addr.rsplit('@', 1)[1].lower()
+@functools.lru_cache(maxsize=None)
+def group_of(dom):
     for name, pats in GROUPS:
         if any(fnmatch.fnmatchcase(dom, p) for p in pats):
             return name
     return dom
+
+
+def destination(addr):
+    return group_of(addr.rsplit('@', 1)[1].lower())
+
+
+@functools.lru_cache(maxsize=None)
+def day_start(date):
+    """'YYYY-MM-DD' -> its first second, UTC"""
+    return calendar.timegm(time.strptime(date, '%Y-%m-%d'))
+
+
+def utc_seconds(stamp):
+    """'YYYY-MM-DD HH:MM:SS', UTC -> seconds since the epoch"""
+    assert stamp[10] == ' ' and stamp[13] == ':' and stamp[16] == ':', stamp
+    return (day_start(stamp[:10]) + int(stamp[11:13]) * 3600 +
+            int(stamp[14:16]) * 60 + int(stamp[17:19]))
 
 
 def rate_of(rule, c):
@@ -206,8 +225,21 @@ class Model:
                 'file': rec['file'], 'line': rec['line']})
 
 
+# records read, by file name and content: the generated traffic is the
+# same in every test that asks for its kind (read-only for the callers)
+_RECORDS = {}
+
+
 def read_records(path):
     """the records of accounting file PATH as the model counts them"""
+    with open(path, 'rb') as f:
+        key = (os.path.basename(path), hashlib.sha256(f.read()).digest())
+    if key not in _RECORDS:
+        _RECORDS[key] = parse_records(path)
+    return _RECORDS[key]
+
+
+def parse_records(path):
     out = []
     with open(path, newline='') as f:
         rows = csv.reader(f)
@@ -215,8 +247,7 @@ def read_records(path):
         for line, row in enumerate(rows, start=2):
             r = dict(zip(header, row))
             assert r['timeLogged'].endswith('+0000'), r
-            t = calendar.timegm(time.strptime(r['timeLogged'][:19],
-                                              '%Y-%m-%d %H:%M:%S'))
+            t = utc_seconds(r['timeLogged'][:19])
             kind = r['type']
             if kind == 'd':
                 what, cause = 'deliveries', None
@@ -269,13 +300,27 @@ def comparable(e):
             tuple((c['cause'], c['count']) for c in e['causes']))
 
 
+# models of the default rules, by the records they were fed (read-only
+# for the tests)
+_MODELS = {}
+
+
+def default_model(files):
+    """the Model of the default rules fed the records of FILES in order"""
+    recs = [read_records(f) for f in files]
+    key = tuple(id(r) for r in recs)   # read_records keeps them alive
+    if key not in _MODELS:
+        m = Model(parse_rules(DEFAULT_RULES))
+        for rs in recs:
+            for rec in rs:
+                m.feed(rec)
+        _MODELS[key] = m
+    return _MODELS[key]
+
+
 class TestAlerts(AlertsCase):
     def model(self, files):
-        m = Model(parse_rules(DEFAULT_RULES))
-        for f in files:
-            for rec in read_records(f):
-                m.feed(rec)
-        return m
+        return default_model(files)
 
     def rates(self):
         got = self.ctl_json('rates', '--since', '2026-11-01 00:00:00',
@@ -560,10 +605,7 @@ class TestOperatorMail(AlertsCase):
 
     def test_alerts_in_the_digest(self):
         files, _ = self.gen_traffic('spikes')
-        m = Model(parse_rules(DEFAULT_RULES))
-        for f in files:
-            for rec in read_records(f):
-                m.feed(rec)
+        m = default_model(files)
         mta = self.mail_config('digest')
         self.process(*files)
         mails = self.texts(mta)
