@@ -403,6 +403,11 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 			__builtin_prefetch(t->arr[i + 4]->addr);
 			__builtin_prefetch(t->arr[i + 4]->head);
 		}
+		/* an address's events are a chain, newest first: its second
+		   node once the first has come */
+		if (i + 2 < t->n && !t->arr[i + 2]->ordered &&
+		    t->arr[i + 2]->head)
+			__builtin_prefetch(t->arr[i + 2]->head->next);
 		rc = ingest_commit_rcpt(t, txn, t->arr[i]);
 		if (rc && rc != -ENOSPC)
 			log_error("ingest", "cannot write the record of '%s': %s",
