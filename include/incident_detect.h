@@ -118,14 +118,41 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 			     int64_t open_time, int64_t last_bounce);
 
 /*
- * Saving: incident_detect_save appends the detector's windows (what a
- * decision can still see) to OUT and marks it clean;
+ * Saving: incident_detect_save appends to OUT what changed since the last
+ * save (every pair at the first), and marks the detector clean;
  * incident_detect_dirty says whether a record or time changed it since.
- * incident_detect_load gives a fresh detector the windows of BUF: 0, or
- * -EINVAL (a damaged or unknown save: the detector starts empty).
+ * The changes, all integers little-endian, "bytes" a u16 length and that
+ * many bytes (the head: INCIDENT_SAVE_HEAD bytes):
+ *
+ *   u8  version (2)
+ *   u64 newest delivery, u64 clock, u64 saves so far
+ *   u32 pairs forgotten, then each: bytes key ("SOURCE\037DEST")
+ *   u32 pairs changed, then each: bytes key, u32 length and the pair's
+ *       head (its counts and minutes: what a decision can still see of
+ *       its window but the recipients), u64 the window's first second,
+ *       u32 recipients, then each: u64 hash, u64 time last seen
+ *
+ * where a pair's recipients are only those set since its last save: the
+ * store keeps them as a log per pair, each save's a record of its own,
+ * and drops the records that fell out of the window whole.  A block keeps
+ * tens of thousands of recipients in one pair's window, and a pipe
+ * commits whenever its writer pauses: each commit writes the recipients
+ * that came, not the window.
+ * incident_detect_load replaces what the detector holds with the windows
+ * of BUF, a save of that form (the store's records gathered: nothing
+ * forgotten, each pair's recipients all its records', a recipient written
+ * more than once at its newest time) or of version 1 (the whole detector
+ * in one piece, the form written before: then every pair counts as
+ * changed, and the next save writes them all, with every recipient): 0,
+ * or -EINVAL (a damaged or unknown save: the detector starts empty).
  */
+#define INCIDENT_SAVE_VERSION 2
+#define INCIDENT_SAVE_HEAD 25
 #include <glib.h>
 void incident_detect_save(struct incident_detect *d, GByteArray *out);
+/* incident_detect_reset - the detector as incident_detect_new made it
+   (nothing counted, nothing to save) */
+void incident_detect_reset(struct incident_detect *d);
 bool incident_detect_dirty(const struct incident_detect *d);
 int incident_detect_load(struct incident_detect *d, const void *buf,
 			 size_t len);

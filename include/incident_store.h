@@ -110,12 +110,6 @@ int incident_hold_event(struct state *st, MDB_txn *txn, uint64_t id,
 void incident_held_event(const struct incident_held *h, struct event *ev,
 			 struct event_extra *x);
 
-/* incident_windows_put / _get - the detector's saved windows
-   (incident_detect_save) in the meta table; get: 0, -ENOENT or -errno */
-int incident_windows_put(struct state *st, MDB_txn *txn, const void *buf,
-			 size_t len);
-int incident_windows_get(struct state *st, MDB_txn *txn, GByteArray *out);
-
 const char *incident_state_name(enum incident_state s);
 
 /* the codecs, for tests and fuzzing: 0, -EINVAL, -EPROTO or -ENOBUFS */

@@ -56,6 +56,11 @@ struct id_pair {
 	GArray *expiry;		/* struct id_exp, a min-heap by time: one
 				   per time set in RCPTS (or stale) */
 	bool open;
+	bool dirty;		/* changed since the last save */
+	bool whole;		/* every recipient to be saved (a save of
+				   version 1 was loaded) */
+	GArray *pend;		/* struct id_exp: recipients set since the
+				   last save */
 	int64_t first_time, open_time;
 	uint32_t recipients;
 	uint64_t bounces, attempts;	/* since the window it opened on */
@@ -70,6 +75,8 @@ struct incident_detect {
 	int64_t last_delivery;	/* newest d record, any pair */
 	int64_t clock;		/* newest record time of all */
 	bool dirty;		/* changed since the last save */
+	GPtrArray *gone;	/* keys of the pairs forgotten since */
+	uint64_t saves;		/* saves so far (kept in the state) */
 };
 
 /* an expiry heap entry: recipient hash H was seen at T */
@@ -141,6 +148,8 @@ static void id_pair_free(gpointer v)
 	u64map_clear(&p->rcpts);
 	if (p->expiry)
 		g_array_free(p->expiry, TRUE);
+	if (p->pend)
+		g_array_free(p->pend, TRUE);
 	g_free(p->src_dest);
 	g_free(p->key);
 	g_free(p);
@@ -157,6 +166,7 @@ struct incident_detect *incident_detect_new(const struct incident_params *p)
 	d->p = *p;
 	d->pairs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					 id_pair_free);
+	d->gone = g_ptr_array_new_with_free_func(g_free);
 	d->last_delivery = INT64_MIN / 2;
 	return d;
 }
@@ -166,6 +176,7 @@ void incident_detect_free(struct incident_detect *d)
 	if (!d)
 		return;
 	g_hash_table_destroy(d->pairs);
+	g_ptr_array_free(d->gone, TRUE);
 	g_free(d);
 }
 
@@ -222,11 +233,23 @@ static struct id_pair *id_pair_get(struct incident_detect *d,
 	return p;
 }
 
-/* id_prune - forget what P counted before FROM (a record time) */
-static void id_prune(struct id_pair *p, int64_t from)
+/* id_pend - recipient H set to T: saved with the pair's next save */
+static void id_pend(struct id_pair *p, int64_t t, uint64_t h)
+{
+	struct id_exp e = { t, h };
+
+	if (!p->pend)
+		p->pend = g_array_new(FALSE, FALSE, sizeof(struct id_exp));
+	g_array_append_val(p->pend, e);
+}
+
+/* id_prune - forget what P counted before FROM (a record time); whether
+   anything was */
+static bool id_prune(struct id_pair *p, int64_t from)
 {
 	const struct id_bucket *b =
 		(const struct id_bucket *)(void *)p->buckets->data;
+	bool gone = false;
 	guint k = 0;
 
 	/* the oldest buckets, from the array's start (a record costs this
@@ -247,9 +270,12 @@ static void id_prune(struct id_pair *p, int64_t from)
 		struct id_exp e = id_exp_pop(p);
 		const int64_t *seen = u64map_get(&p->rcpts, e.h);
 
-		if (seen && *seen < from)
+		if (seen && *seen < from) {
 			u64map_remove(&p->rcpts, e.h);
+			gone = true;
+		}
 	}
+	return gone || k;
 }
 
 /* id_counts - the sums of P's buckets */
@@ -361,7 +387,7 @@ static void id_maybe_open(struct incident_detect *d, struct id_pair *p,
 {
 	uint64_t sb, all;
 
-	id_prune(p, now - d->p.window);
+	(void)id_prune(p, now - d->p.window);
 	if (u64map_size(&p->rcpts) < d->p.min_recipients ||
 	    !id_share_ok(d, p, now))
 		return;
@@ -382,7 +408,7 @@ static void id_maybe_recover(struct incident_detect *d, struct id_pair *p,
 {
 	uint64_t sb, all, dl;
 
-	id_prune(p, now - d->p.window);
+	(void)id_prune(p, now - d->p.window);
 	dl = p->n_dl;
 	id_counts(p, &sb, &all);
 	if (dl >= d->p.min_recipients && all > 0 &&
@@ -418,6 +444,7 @@ void incident_detect_feed(struct incident_detect *d,
 	if (!p)
 		return;
 	d->dirty = true;
+	p->dirty = true;
 	if (t > p->clock)
 		p->clock = t;
 	if (id_quiet(d, p, p->clock))
@@ -438,10 +465,12 @@ void incident_detect_feed(struct incident_detect *d,
 				*seen = t;
 				id_exp_push(p, t, in->rcpt_hash);
 				id_exp_compact(p);
+				id_pend(p, t, in->rcpt_hash);
 			}
 		} else if (u64map_size(&p->rcpts) < INCIDENT_RCPTS_MAX) {
 			u64map_put(&p->rcpts, in->rcpt_hash, t);
 			id_exp_push(p, t, in->rcpt_hash);
+			id_pend(p, t, in->rcpt_hash);
 		}
 		if (p->open)
 			p->bounces++;
@@ -465,15 +494,18 @@ void incident_detect_advance(struct incident_detect *d, int64_t now,
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		struct id_pair *p = v;
 
-		if (id_quiet(d, p, now))
+		if (id_quiet(d, p, now)) {
 			id_close(p, p->last_sb + d->p.quiet, false, cb, arg);
+			p->dirty = true;
+		}
 		if (!p->open && now - p->last_sb > d->p.window &&
 		    now - p->clock > d->p.window) {
+			g_ptr_array_add(d->gone, g_strdup(p->key));
 			g_hash_table_iter_remove(&it);
 			name_cache_clear(&d->fast);
 		}
-		else if (!p->open)
-			id_prune(p, now - d->p.window);
+		else if (!p->open && id_prune(p, now - d->p.window))
+			p->dirty = true;
 	}
 }
 
@@ -535,7 +567,10 @@ size_t incident_detect_pairs(const struct incident_detect *d)
 
 /* --- saving and loading (a restart carries on where the run stopped) --- */
 
-#define ID_SAVE_VERSION 1
+/* version 1: the whole detector in one piece (still read); version 2:
+   the changes since the last save (incident_detect.h) */
+#define ID_SAVE_WHOLE 1
+#define ID_SAVE_CHANGES INCIDENT_SAVE_VERSION
 
 /* id_le - N little-endian bytes of V at P; past them */
 static uint8_t *id_le(uint8_t *p, uint64_t v, unsigned n)
@@ -556,13 +591,18 @@ static void id_put(GByteArray *out, uint64_t v, unsigned n)
 	(void)id_le(out->data + at, v, n);
 }
 
-/* id_put_str - S with a 16-bit length */
-static void id_put_str(GByteArray *out, const char *s)
+/* id_put_bytes - N bytes of S with a 16-bit length */
+static void id_put_bytes(GByteArray *out, const char *s, size_t n)
 {
-	size_t n = strnlen(s, INCIDENT_KEY_MAX);
-
 	id_put(out, n, 2);
 	g_byte_array_append(out, (const guint8 *)s, (guint)n);
+}
+
+/* id_put_str - S (at most INCIDENT_KEY_MAX bytes of it) with a 16-bit
+   length */
+static void id_put_str(GByteArray *out, const char *s)
+{
+	id_put_bytes(out, s, strnlen(s, INCIDENT_KEY_MAX));
 }
 
 bool incident_detect_dirty(const struct incident_detect *d)
@@ -570,76 +610,131 @@ bool incident_detect_dirty(const struct incident_detect *d)
 	return d->dirty;
 }
 
+/* id_save_head - what a decision can still see of P but its
+   recipients: the window before the pair's clock (every decision prunes
+   to it first) */
+static void id_save_head(const struct incident_detect *d,
+			 const struct id_pair *p, GByteArray *out)
+{
+	int64_t from = p->clock - d->p.window;
+	guint nlen, n = 0, bi;
+
+	id_put_str(out, p->source);
+	id_put_str(out, p->dest);
+	id_put(out, (uint64_t)p->clock, 8);
+	id_put(out, (uint64_t)p->last_sb, 8);
+	id_put(out, p->open, 1);
+	id_put(out, (uint64_t)p->first_time, 8);
+	id_put(out, (uint64_t)p->open_time, 8);
+	id_put(out, p->recipients, 4);
+	id_put(out, p->bounces, 8);
+	id_put(out, p->attempts, 8);
+	nlen = out->len;
+	id_put(out, 0, 4);
+	for (bi = 0; bi < p->buckets->len; bi++) {
+		const struct id_bucket *b =
+			&g_array_index(p->buckets, struct id_bucket, bi);
+
+		if ((b->minute + 1) * ID_MINUTE <= from)
+			continue;
+		id_put(out, (uint64_t)b->minute, 8);
+		id_put(out, b->sb, 4);
+		id_put(out, b->ob, 4);
+		id_put(out, b->dl, 4);
+		n++;
+	}
+	(void)id_le(out->data + nlen, n, 4);
+}
+
+/* id_save_rcpts - P's recipients set since its last save (all of them
+   when WHOLE) and still in the window, as a count and (hash, time)
+   pairs */
+static void id_save_rcpts(const struct incident_detect *d,
+			  const struct id_pair *p, GByteArray *out)
+{
+	int64_t from = p->clock - d->p.window;
+	guint nlen = out->len, n = 0, at, i;
+	size_t pos = 0, most;
+	uint64_t h;
+	int64_t t;
+	uint8_t *w;
+
+	id_put(out, 0, 4);
+	most = p->whole ? u64map_size(&p->rcpts) :
+			  (p->pend ? p->pend->len : 0);
+	if (!most)
+		return;
+	/* room for all of them at once, cut to those written */
+	at = out->len;
+	g_byte_array_set_size(out, at + 16 * most);
+	w = out->data + at;
+	if (p->whole) {
+		while (u64map_next(&p->rcpts, &pos, &h, &t)) {
+			if (t < from)
+				continue;
+			w = id_le(w, h, 8);
+			w = id_le(w, (uint64_t)t, 8);
+			n++;
+		}
+	} else {
+		for (i = 0; i < p->pend->len; i++) {
+			const struct id_exp *e =
+				&g_array_index(p->pend, struct id_exp, i);
+
+			if (e->t < from)
+				continue;
+			w = id_le(w, e->h, 8);
+			w = id_le(w, (uint64_t)e->t, 8);
+			n++;
+		}
+	}
+	g_byte_array_set_size(out, at + 16 * n);
+	(void)id_le(out->data + nlen, n, 4);
+}
+
 void incident_detect_save(struct incident_detect *d, GByteArray *out)
 {
 	GHashTableIter it;
 	gpointer k, v;
+	guint i, nat, n = 0;
 
 	d->dirty = false;
-	id_put(out, ID_SAVE_VERSION, 1);
+	d->saves++;
+	id_put(out, ID_SAVE_CHANGES, 1);
 	id_put(out, (uint64_t)d->last_delivery, 8);
 	id_put(out, (uint64_t)d->clock, 8);
-	id_put(out, g_hash_table_size(d->pairs), 4);
+	id_put(out, d->saves, 8);
+	/* the pairs forgotten first: one made again since is written
+	   after */
+	id_put(out, d->gone->len, 4);
+	for (i = 0; i < d->gone->len; i++) {
+		const char *key = g_ptr_array_index(d->gone, i);
+
+		id_put_bytes(out, key, strlen(key));
+	}
+	g_ptr_array_set_size(d->gone, 0);
+	nat = out->len;
+	id_put(out, 0, 4);
 	g_hash_table_iter_init(&it, d->pairs);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
-		const struct id_pair *p = v;
-		int64_t from = p->clock - d->p.window;
-		guint nlen, n = 0, bi;
-		size_t pos = 0;
-		uint64_t h;
-		int64_t t;
+		struct id_pair *p = v;
+		guint lat;
 
-		id_put_str(out, p->source);
-		id_put_str(out, p->dest);
-		id_put(out, (uint64_t)p->clock, 8);
-		id_put(out, (uint64_t)p->last_sb, 8);
-		id_put(out, p->open, 1);
-		id_put(out, (uint64_t)p->first_time, 8);
-		id_put(out, (uint64_t)p->open_time, 8);
-		id_put(out, p->recipients, 4);
-		id_put(out, p->bounces, 8);
-		id_put(out, p->attempts, 8);
-		/* what a decision can still see: the window before the
-		   pair's clock (every decision prunes to it first) */
-		nlen = out->len;
+		if (!p->dirty)
+			continue;
+		id_put_bytes(out, p->key, strlen(p->key));
+		lat = out->len;
 		id_put(out, 0, 4);
-		for (bi = 0; bi < p->buckets->len; bi++) {
-			const struct id_bucket *b = &g_array_index(
-				p->buckets, struct id_bucket, bi);
-
-			if ((b->minute + 1) * ID_MINUTE <= from)
-				continue;
-			id_put(out, (uint64_t)b->minute, 8);
-			id_put(out, b->sb, 4);
-			id_put(out, b->ob, 4);
-			id_put(out, b->dl, 4);
-			n++;
-		}
-		(void)id_le(out->data + nlen, n, 4);
-		nlen = out->len;
-		n = 0;
-		id_put(out, 0, 4);
-		if (u64map_size(&p->rcpts)) {
-			/* room for all of them at once (a block keeps tens of
-			   thousands in the window, saved at every commit),
-			   cut to those written */
-			guint at = out->len;
-			uint8_t *w;
-
-			g_byte_array_set_size(out, at + 16 *
-					      u64map_size(&p->rcpts));
-			w = out->data + at;
-			while (u64map_next(&p->rcpts, &pos, &h, &t)) {
-				if (t < from)
-					continue;
-				w = id_le(w, h, 8);
-				w = id_le(w, (uint64_t)t, 8);
-				n++;
-			}
-			g_byte_array_set_size(out, at + 16 * n);
-		}
-		(void)id_le(out->data + nlen, n, 4);
+		id_save_head(d, p, out);
+		(void)id_le(out->data + lat, out->len - lat - 4, 4);
+		id_put(out, (uint64_t)(p->clock - d->p.window), 8);
+		id_save_rcpts(d, p, out);
+		p->dirty = p->whole = false;
+		if (p->pend)
+			g_array_set_size(p->pend, 0);
+		n++;
 	}
+	(void)id_le(out->data + nat, n, 4);
 }
 
 /* a bounded reader over a saved detector */
@@ -680,63 +775,191 @@ static void id_get_str(struct id_rd *r, char *buf)
 	r->pos += n;
 }
 
+/* the times a save may hold: those a detector sets (a pair not yet
+   bounced keeps INT64_MIN / 2), with room for the sums and differences
+   taken with them; a save holding others is damaged */
+#define ID_TIME_MIN (INT64_MIN / 2)
+#define ID_TIME_MAX (INT64_MAX / 4)
+
+/* id_get_time - a time of a save (BAD set when out of range) */
+static int64_t id_get_time(struct id_rd *r)
+{
+	int64_t t = (int64_t)id_get(r, 8);
+
+	if (t < ID_TIME_MIN || t > ID_TIME_MAX)
+		r->bad = true;
+	return t;
+}
+
+/* id_skip_bytes - past a string with a 16-bit length */
+static void id_skip_bytes(struct id_rd *r)
+{
+	uint64_t n = id_get(r, 2);
+
+	if (r->bad || r->len - r->pos < n)
+		r->bad = true;
+	else
+		r->pos += n;
+}
+
+/* id_load_head - a pair as both versions keep it but its recipients,
+   made in D; the pair, or NULL (R bad) */
+static struct id_pair *id_load_head(struct incident_detect *d,
+				    struct id_rd *r)
+{
+	char src[INCIDENT_KEY_MAX], dst[INCIDENT_KEY_MAX];
+	struct id_pair *p;
+	uint64_t j, n;
+
+	id_get_str(r, src);
+	id_get_str(r, dst);
+	if (r->bad || !*src || !*dst) {
+		r->bad = true;
+		return NULL;
+	}
+	p = id_pair_get(d, src, dst, true);
+	p->clock = id_get_time(r);
+	p->last_sb = id_get_time(r);
+	p->open = id_get(r, 1) != 0;
+	p->first_time = id_get_time(r);
+	p->open_time = id_get_time(r);
+	p->recipients = (uint32_t)id_get(r, 4);
+	p->bounces = id_get(r, 8);
+	p->attempts = id_get(r, 8);
+	n = id_get(r, 4);
+	for (j = 0; j < n && !r->bad; j++) {
+		struct id_bucket b;
+
+		b.minute = (int64_t)id_get(r, 8);
+		if (b.minute < ID_TIME_MIN / ID_MINUTE ||
+		    b.minute > ID_TIME_MAX / ID_MINUTE)
+			r->bad = true;
+		b.sb = (uint32_t)id_get(r, 4);
+		b.ob = (uint32_t)id_get(r, 4);
+		b.dl = (uint32_t)id_get(r, 4);
+		p->n_sb += b.sb;
+		p->n_ob += b.ob;
+		p->n_dl += b.dl;
+		g_array_append_val(p->buckets, b);
+	}
+	return r->bad ? NULL : p;
+}
+
+/* id_load_rcpts - a count and (hash, time) pairs into P: the newest time
+   of a recipient written more than once, none before the window */
+static void id_load_rcpts(const struct incident_detect *d, struct id_pair *p,
+			  struct id_rd *r)
+{
+	int64_t from = p->clock - d->p.window;
+	uint64_t j, n = id_get(r, 4);
+
+	for (j = 0; j < n && !r->bad; j++) {
+		uint64_t h = id_get(r, 8);
+		int64_t t = id_get_time(r), *seen;
+
+		if (r->bad || t < from)
+			continue;
+		seen = u64map_get(&p->rcpts, h);
+		if (seen) {
+			if (t > *seen) {
+				*seen = t;
+				id_exp_push(p, t, h);
+			}
+			continue;
+		}
+		if (u64map_size(&p->rcpts) >= INCIDENT_RCPTS_MAX)
+			continue;
+		u64map_put(&p->rcpts, h, t);
+		id_exp_push(p, t, h);
+	}
+	if (p->expiry)
+		id_exp_compact(p);
+}
+
+/* id_load_changes - the rest of a version 2 save after its version */
+static void id_load_changes(struct incident_detect *d, struct id_rd *r)
+{
+	uint64_t i, n;
+
+	d->last_delivery = id_get_time(r);
+	d->clock = id_get_time(r);
+	d->saves = id_get(r, 8);
+	/* a fresh detector has nothing to forget */
+	n = id_get(r, 4);
+	for (i = 0; i < n && !r->bad; i++)
+		id_skip_bytes(r);
+	n = id_get(r, 4);
+	for (i = 0; i < n && !r->bad; i++) {
+		struct id_pair *p;
+		struct id_rd sub;
+		uint64_t len;
+
+		id_skip_bytes(r);
+		len = id_get(r, 4);
+		if (r->bad || r->len - r->pos < len) {
+			r->bad = true;
+			break;
+		}
+		sub = (struct id_rd){ r->p + r->pos, len, 0, false };
+		p = id_load_head(d, &sub);
+		if (!p || sub.pos != sub.len) {
+			r->bad = true;
+			break;
+		}
+		r->pos += len;
+		(void)id_get(r, 8);	/* where its window began */
+		id_load_rcpts(d, p, r);
+	}
+}
+
+void incident_detect_reset(struct incident_detect *d)
+{
+	g_hash_table_remove_all(d->pairs);
+	name_cache_clear(&d->fast);
+	g_ptr_array_set_size(d->gone, 0);
+	d->last_delivery = INT64_MIN / 2;
+	d->clock = 0;
+	d->saves = 0;
+	d->dirty = false;
+}
+
 int incident_detect_load(struct incident_detect *d, const void *buf,
 			 size_t len)
 {
 	struct id_rd r = { buf, len, 0, false };
-	uint64_t npairs, i, j, n;
+	GHashTableIter it;
+	gpointer k, v;
+	uint64_t npairs, i, version;
 
-	if (id_get(&r, 1) != ID_SAVE_VERSION)
+	incident_detect_reset(d);
+	version = id_get(&r, 1);
+	if (version == ID_SAVE_CHANGES) {
+		id_load_changes(d, &r);
+	} else if (version == ID_SAVE_WHOLE) {
+		d->last_delivery = id_get_time(&r);
+		d->clock = id_get_time(&r);
+		npairs = id_get(&r, 4);
+		for (i = 0; i < npairs && !r.bad; i++) {
+			struct id_pair *p = id_load_head(d, &r);
+
+			if (p)
+				id_load_rcpts(d, p, &r);
+		}
+	} else {
 		return -EINVAL;
-	d->last_delivery = (int64_t)id_get(&r, 8);
-	d->clock = (int64_t)id_get(&r, 8);
-	npairs = id_get(&r, 4);
-	for (i = 0; i < npairs && !r.bad; i++) {
-		char src[INCIDENT_KEY_MAX], dst[INCIDENT_KEY_MAX];
-		struct id_pair *p;
-
-		id_get_str(&r, src);
-		id_get_str(&r, dst);
-		if (r.bad || !*src || !*dst)
-			break;
-		p = id_pair_get(d, src, dst, true);
-		p->clock = (int64_t)id_get(&r, 8);
-		p->last_sb = (int64_t)id_get(&r, 8);
-		p->open = id_get(&r, 1) != 0;
-		p->first_time = (int64_t)id_get(&r, 8);
-		p->open_time = (int64_t)id_get(&r, 8);
-		p->recipients = (uint32_t)id_get(&r, 4);
-		p->bounces = id_get(&r, 8);
-		p->attempts = id_get(&r, 8);
-		n = id_get(&r, 4);
-		for (j = 0; j < n && !r.bad; j++) {
-			struct id_bucket b;
-
-			b.minute = (int64_t)id_get(&r, 8);
-			b.sb = (uint32_t)id_get(&r, 4);
-			b.ob = (uint32_t)id_get(&r, 4);
-			b.dl = (uint32_t)id_get(&r, 4);
-			p->n_sb += b.sb;
-			p->n_ob += b.ob;
-			p->n_dl += b.dl;
-			g_array_append_val(p->buckets, b);
-		}
-		n = id_get(&r, 4);
-		for (j = 0; j < n && !r.bad &&
-			    u64map_size(&p->rcpts) < INCIDENT_RCPTS_MAX;
-		     j++) {
-			uint64_t h = id_get(&r, 8);
-			int64_t t = (int64_t)id_get(&r, 8);
-
-			u64map_put(&p->rcpts, h, t);
-			id_exp_push(p, t, h);
-		}
 	}
 	if (r.bad || r.pos != r.len) {
-		g_hash_table_remove_all(d->pairs);
-		name_cache_clear(&d->fast);
+		incident_detect_reset(d);
 		return -EINVAL;
 	}
-	d->dirty = false;
+	/* a save in one piece is kept pair by pair from the next save on:
+	   every pair, with every recipient, is written then */
+	g_hash_table_iter_init(&it, d->pairs);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		struct id_pair *p = v;
+
+		p->dirty = p->whole = version == ID_SAVE_WHOLE;
+	}
+	d->dirty = version == ID_SAVE_WHOLE;
 	return 0;
 }

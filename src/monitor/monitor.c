@@ -21,6 +21,7 @@
 #include "domain_group.h"
 #include "log.h"
 #include "monitor.h"
+#include "incident_windows.h"
 #include "monitor_priv.h"
 #include "rates_store.h"
 
@@ -362,6 +363,9 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 	if (m->detect) {
 		GByteArray *w = g_byte_array_new();
 
+		/* also after a failed commit: what it counted is not in
+		   the state, and nothing of it may stay */
+		incident_detect_reset(m->detect);
 		rc = incident_windows_get(st, txn, w);
 		if (rc == 0 &&
 		    incident_detect_load(m->detect, w->data, w->len) != 0)

@@ -23,6 +23,7 @@
 #include "domain_group.h"
 #include "log.h"
 #include "monitor.h"
+#include "incident_windows.h"
 #include "monitor_priv.h"
 #include "rates_store.h"
 

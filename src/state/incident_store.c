@@ -422,32 +422,3 @@ void incident_held_event(const struct incident_held *h, struct event *ev,
 	ev->x = x;
 }
 
-#define INCIDENT_WINDOWS_KEY "incident.windows"
-
-int incident_windows_put(struct state *st, MDB_txn *txn, const void *buf,
-			 size_t len)
-{
-	MDB_val k = { sizeof(INCIDENT_WINDOWS_KEY) - 1,
-		      (void *)INCIDENT_WINDOWS_KEY };
-	MDB_val v = { len, (void *)buf };
-	MDB_dbi dbi;
-	int rc = state_dbi(st, "meta", &dbi);
-
-	return rc ? rc : state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
-}
-
-int incident_windows_get(struct state *st, MDB_txn *txn, GByteArray *out)
-{
-	MDB_val k = { sizeof(INCIDENT_WINDOWS_KEY) - 1,
-		      (void *)INCIDENT_WINDOWS_KEY };
-	MDB_val v;
-	MDB_dbi dbi;
-	int rc = state_dbi(st, "meta", &dbi);
-
-	if (rc)
-		return rc;
-	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
-	if (rc == 0)
-		g_byte_array_append(out, v.mv_data, (guint)v.mv_size);
-	return rc;
-}

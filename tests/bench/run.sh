@@ -10,10 +10,10 @@
 # and 4M records; a bounce-only file; peak RSS), then the incident replay
 # (incidents.py: a four-day block, what the incidents concluded, ingest
 # with incident tracking and rates on and off; block_window.py: the cost
-# per record of a block of 1, 2 and 4 hours), the pipe and spool
-# latency, the
-# providers, a backlog's drain, the mails, and the metrics: one RRD update
-# and one graph render, median and slowest.  Files and states live in
+# per record of a block of 1, 2 and 4 hours; pipe_block.py: a minute of a
+# block through the pipe, its CPU and bytes written), the pipe and spool
+# latency, the providers, a backlog's drain, the mails, and the metrics:
+# one RRD update and one graph render, median and slowest.  Files and states live in
 # mktemp -d directories removed at the end (also on interrupt).  Not part
 # of pass/fail: a failed step is reported and the script exits non-zero,
 # nothing else.
@@ -38,6 +38,8 @@ sh "$(dirname "$0")/ingest.sh" "$BUILD" || rc=1
 python3 "$(dirname "$0")/incidents.py" --build "$BUILD" || rc=1
 # a block of hours with the incident window full: records/s must not fall
 python3 "$(dirname "$0")/block_window.py" --build "$BUILD" || rc=1
+# the same block through the pipe: what each of its many commits writes
+python3 "$(dirname "$0")/pipe_block.py" --build "$BUILD" | tail -n 1 || rc=1
 
 # latency: a record written to the pipe until committed; a file renamed
 # into acct/ until its first request reaches the fake MailWizz

@@ -335,3 +335,37 @@ class TestHoldAndReleaseInOneFile(IncidentCase):
 if __name__ == '__main__':
     import unittest
     unittest.main()
+
+
+class TestWindowAcrossRestarts(IncidentCase):
+    """The detector's window is state: nine recipients refused by a block
+    in one run, the tenth in the next (a pipe, as PowerMTA's), and the
+    incident opens at the tenth, as in one run.  Without the window
+    carried over, the second run would see three recipients and open
+    nothing."""
+
+    def test_the_tenth_recipient_after_a_restart_opens(self):
+        rows = block_rows(10)
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(rows[:9])))
+        self.assertEqual(self.ctl_json('incidents'), [])
+        res = self.run_bounced('process', '-',
+                               stdin=ACCT_HEADER + ''.join(rows[9:]))
+        self.assertRc(res, EX_OK)
+        incs = self.ctl_json('incidents')
+        self.assertEqual(len(incs), 1, incs)
+        self.assertEqual(incs[0]['state'], 'open')
+        self.assertIn('10:09:00', incs[0]['opened'])
+        self.assertIn('10:00:00', incs[0]['first'])
+        # a third run, its records past the window of the first nine:
+        # the incident stays one, still open, and the state holds the
+        # block's pair once
+        later = [acct_rec('b', '2026-11-24 10:%02d:00+0000' % (40 + i),
+                          'news@bounces.example.com',
+                          'late%02d@hotmail.com' % i, '5.7.1', BLOCK_DIAG,
+                          'policy-related', 'camp-1') for i in range(3)]
+        self.process(self.write_file('acct-3.csv',
+                                     ACCT_HEADER + ''.join(later)))
+        incs = self.ctl_json('incidents')
+        self.assertEqual([(i['id'], i['state']) for i in incs],
+                         [(incs[0]['id'], 'open')])
