@@ -14,6 +14,7 @@
 
 #include "incident_detect.h"
 #include "incident_windows.h"
+#include "state_codec.h"
 
 #define IW_HEAD_KEY "incident.windows"
 #define IW_PAIR_PREFIX "incident.window\037"
@@ -26,29 +27,15 @@
    each, big-endian: the records of a pair in time order) */
 #define IW_KEY_MAX (IW_LOG_PREFIX_LEN + 2 + IW_PAIR_KEY_MAX + 16)
 
-/* a bounded reader over a save */
-struct iw_rd {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
 /* iw_get - N little-endian bytes into *V; false past the end */
-static bool iw_get(struct iw_rd *r, unsigned n, uint64_t *v)
+static bool iw_get(struct codec_r *r, unsigned n, uint64_t *v)
 {
-	unsigned i;
-
-	if (r->len - r->pos < n)
-		return false;
-	*v = 0;
-	for (i = 0; i < n; i++)
-		*v |= (uint64_t)r->p[r->pos + i] << (8 * i);
-	r->pos += n;
-	return true;
+	return codec_get_le(r, v, n) == 0;
 }
 
 /* iw_bytes - a string with a 16-bit length: *S and *N; false when it
    is empty or longer than a pair key */
-static bool iw_bytes(struct iw_rd *r, const uint8_t **s, size_t *n)
+static bool iw_bytes(struct codec_r *r, const uint8_t **s, size_t *n)
 {
 	uint64_t len;
 
@@ -59,17 +46,6 @@ static bool iw_bytes(struct iw_rd *r, const uint8_t **s, size_t *n)
 	*n = (size_t)len;
 	r->pos += len;
 	return true;
-}
-
-/* iw_be - V big-endian at P (8 bytes) */
-static void iw_be(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
 }
 
 /* iw_pair_key - the key of pair PK's head record in BUF */
@@ -113,14 +89,11 @@ static int iw_drop_log(MDB_txn *txn, MDB_dbi dbi, const uint8_t *pk,
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const uint8_t *kp = k.mv_data;
-		uint64_t newest = 0;
-		int i;
 
 		if (k.mv_size != plen + 16 || memcmp(kp, key, plen) != 0)
 			break;
-		for (i = 0; i < 8; i++)
-			newest = newest << 8 | kp[plen + i];
-		if (from != INT64_MAX && newest >= iw_time_key(from))
+		if (from != INT64_MAX &&
+		    codec_be_load(kp + plen) >= iw_time_key(from))
 			break;
 		rc = mdb_cursor_del(cur, 0);
 		if (rc)
@@ -138,20 +111,17 @@ static int iw_log_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *pk,
 {
 	uint8_t key[IW_KEY_MAX];
 	size_t plen = iw_log_prefix(key, pk, n);
-	int64_t newest = INT64_MIN;
-	uint64_t i, t;
+	int64_t newest = INT64_MIN, t;
+	uint64_t i;
 	MDB_val k, v;
-	int j;
 
 	for (i = 0; i < count; i++) {
-		t = 0;
-		for (j = 7; j >= 0; j--)
-			t = t << 8 | p[16 * i + 8 + (unsigned)j];
-		if ((int64_t)t > newest)
-			newest = (int64_t)t;
+		t = (int64_t)codec_le_load(p + 16 * i + 8, 8);
+		if (t > newest)
+			newest = t;
 	}
-	iw_be(key + plen, iw_time_key(newest));
-	iw_be(key + plen + 8, saves);
+	codec_be_store(key + plen, iw_time_key(newest));
+	codec_be_store(key + plen + 8, saves);
 	k = (MDB_val){ plen + 16, key };
 	v = (MDB_val){ 16 * count, (void *)p };
 	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
@@ -160,7 +130,7 @@ static int iw_log_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *pk,
 /* iw_walk - the changes of a save (after its head, save number SAVES):
    applied when TXN is set, only checked when not; 0, -EINVAL or
    -errno */
-static int iw_walk(MDB_txn *txn, MDB_dbi dbi, struct iw_rd *r,
+static int iw_walk(MDB_txn *txn, MDB_dbi dbi, struct codec_r *r,
 		   uint64_t saves)
 {
 	char key[IW_KEY_MAX];
@@ -217,7 +187,7 @@ static int iw_walk(MDB_txn *txn, MDB_dbi dbi, struct iw_rd *r,
 int incident_windows_put(struct state *st, MDB_txn *txn, const void *buf,
 			 size_t len)
 {
-	struct iw_rd r = { buf, len, INCIDENT_SAVE_HEAD - 8 };
+	struct codec_r r = { buf, len, INCIDENT_SAVE_HEAD - 8 };
 	MDB_val k = { sizeof(IW_HEAD_KEY) - 1, (void *)IW_HEAD_KEY };
 	MDB_val v = { INCIDENT_SAVE_HEAD, (void *)buf };
 	uint64_t saves;
@@ -246,20 +216,9 @@ int incident_windows_put(struct state *st, MDB_txn *txn, const void *buf,
 static void iw_put_le(GByteArray *out, uint64_t v, unsigned n)
 {
 	uint8_t b[8];
-	unsigned i;
 
-	for (i = 0; i < n; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	codec_le_store(b, v, n);
 	g_byte_array_append(out, b, n);
-}
-
-/* iw_set_le32 - V at OUT's offset AT, 4 bytes little-endian */
-static void iw_set_le32(GByteArray *out, guint at, uint32_t v)
-{
-	out->data[at] = (uint8_t)v;
-	out->data[at + 1] = (uint8_t)(v >> 8);
-	out->data[at + 2] = (uint8_t)(v >> 16);
-	out->data[at + 3] = (uint8_t)(v >> 24);
 }
 
 /* iw_gather_log - pair PK's log records onto OUT as a count and the
@@ -292,7 +251,7 @@ static int iw_gather_log(MDB_txn *txn, MDB_dbi dbi, const uint8_t *pk,
 	mdb_cursor_close(cur);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return state_mdb_errno(rc);
-	iw_set_le32(out, at, (uint32_t)count);
+	codec_le_store(out->data + at, count, 4);
 	return 0;
 }
 
@@ -339,7 +298,7 @@ static int iw_gather(MDB_txn *txn, MDB_dbi dbi, GByteArray *out)
 		return rc;
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return state_mdb_errno(mrc);
-	iw_set_le32(out, at, n);
+	codec_le_store(out->data + at, n, 4);
 	return 0;
 }
 
