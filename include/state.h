@@ -180,6 +180,15 @@ int state_meta_add_u64(struct state *st, MDB_txn *txn, const char *name,
    "meta", "outbox", "dead") */
 int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 		       uint64_t *n);
+/* state_waited_for - a thread of the process waits to begin a write
+   transaction or to resize the map (a long optional write may give way:
+   state_prewarm) */
+bool state_waited_for(struct state *st);
+
+/* state_stat_pages - pages of a table's tree (branches, leaves and
+   overflow pages) */
+int state_stat_pages(struct state *st, MDB_txn *txn, const char *table,
+		     uint64_t *n);
 
 /*
  * state_dbi - the LMDB handle of TABLE, for modules that keep their own

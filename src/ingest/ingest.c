@@ -450,6 +450,9 @@ static bool ingest_batch_due(const struct ingest_job *j)
 		return true;
 	if ((j->rows & 255) != 0)
 		return false;
+	if ((j->rows & 16383) == 0 && j->cm && !j->posted &&
+	    j->total.records == 0)
+		ingest_committer_hint(j->cm, batch_addresses(j->in->batch));
 	if (every < 2 * j->took_ns)
 		every = 2 * j->took_ns;
 	if (ingest_now_ns() - j->batch_ns < every && !ingest_tail_due(j))
@@ -815,7 +818,7 @@ static void ingest_job_committer(struct ingest_job *j, bool to_end)
 		return;
 	}
 	j->spare = batch_new();
-	if (j->spare && ingest_committer_new(j->in, &j->cm) == 0) {
+	if (j->spare && ingest_committer_new(j->in, to_end, &j->cm) == 0) {
 		batch_set_blocks(j->in->batch, ingest_committer_block, j->cm);
 		batch_set_blocks(j->spare, ingest_committer_block, j->cm);
 		return;

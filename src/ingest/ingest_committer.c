@@ -18,6 +18,15 @@
  * blocks of the one before, asks for none and gets none made), and
  * again when the reader takes one; a block it cannot make is left to
  * the batch to make.
+ *
+ * Before its first commit, a committer of a file read to its end also
+ * has LMDB make ready the page copies that commit will dirty
+ * (state_prewarm.h): a page per address of the core's batch, up to
+ * the recipients' tree, plus an eighth of a page per address for those
+ * new to it (ingest_committer_warm_want), in steps, as the batch grows.
+ * The faults on fresh memory are then taken while the thread waits, not
+ * while it commits.  It stops when the batch is posted, when another
+ * thread waits to write, and for good once a prewarm fell short.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,9 +36,18 @@
 #include "batch.h"
 #include "ingest_commit.h"
 #include "ingest_committer.h"
+#include "ingest_priv.h"
+#include "log.h"
+#include "state.h"
+#include "state_prewarm.h"
 
 /* arena blocks kept ready (2 MiB each) */
 #define COMMITTER_READY_BLOCKS 8
+/* LMDB page copies made ready before the first commit: at most this many
+   (384 MiB of 4 KiB pages; LMDB allows 131,071 dirty pages in one
+   transaction), in steps of at least COMMITTER_WARM_STEP */
+#define COMMITTER_WARM_MAX 98304
+#define COMMITTER_WARM_STEP 8192
 
 struct ingest_committer {
 	struct ingest *in;
@@ -46,7 +64,79 @@ struct ingest_committer {
 	unsigned n_ready;
 	unsigned want;			/* blocks to keep ready */
 	bool ready_failed;		/* out of memory: made no more */
+	/* LMDB's page copies made ready before the first commit */
+	bool warm;			/* still to be made (until a post) */
+	bool tree_known;		/* tree_pages read */
+	uint64_t tree_pages;		/* the recipients' tree, in pages */
+	size_t warm_addrs;		/* the core's batch's addresses */
+	size_t warmed;			/* pages made ready so far */
 };
+
+size_t ingest_committer_warm_want(uint64_t tree_pages, size_t addrs)
+{
+	/* a leaf per address, up to the tree; new ones grow it */
+	uint64_t touched = tree_pages < addrs ? tree_pages : addrs;
+	uint64_t grown = addrs / 8;
+
+	if (touched >= COMMITTER_WARM_MAX ||
+	    grown >= COMMITTER_WARM_MAX - touched)
+		return COMMITTER_WARM_MAX;
+	return (size_t)(touched + grown);
+}
+
+/* committer_stop - a prewarm gives way (state_prewarm_stop_fn) */
+static bool committer_stop(void *arg)
+{
+	struct ingest_committer *cm = arg;
+	bool stop;
+
+	pthread_mutex_lock(&cm->mu);
+	stop = cm->posted || cm->quit;
+	pthread_mutex_unlock(&cm->mu);
+	return stop;
+}
+
+/* committer_warm - one step of the prewarm, made with the lock released;
+   false when there is none to make */
+static bool committer_warm(struct ingest_committer *cm)
+{
+	struct state *st = cm->in->st;
+	MDB_txn *txn;
+	size_t want, done = 0;
+	uint64_t pages = 0;
+	int rc;
+
+	if (!cm->warm)
+		return false;
+	if (!cm->tree_known) {
+		pthread_mutex_unlock(&cm->mu);
+		rc = state_begin(st, false, &txn);
+		if (rc == 0) {
+			rc = state_stat_pages(st, txn, "rcpt", &pages);
+			state_abort(txn);
+		}
+		pthread_mutex_lock(&cm->mu);
+		cm->tree_known = true;
+		cm->tree_pages = pages;
+		if (rc)
+			cm->warm = false;
+		return true;
+	}
+	want = ingest_committer_warm_want(cm->tree_pages, cm->warm_addrs);
+	if (want < cm->warmed + COMMITTER_WARM_STEP)
+		return false;
+	pthread_mutex_unlock(&cm->mu);
+	rc = state_prewarm(st, want, committer_stop, cm, &done);
+	log_debug("ingest", "%zu of %zu page copies made ready for the "
+		  "first commit", done, want);
+	pthread_mutex_lock(&cm->mu);
+	if (done > cm->warmed)
+		cm->warmed = done;
+	/* fell short (a full map, a writer waiting, an error): no more */
+	if (rc || (done < want && !cm->posted && !cm->quit))
+		cm->warm = false;
+	return true;
+}
 
 /* committer_fill - one more ready block, made with the lock released;
    false when none could be made */
@@ -82,6 +172,8 @@ static void *ingest_committer_main(void *arg)
 			if (cm->n_ready < cm->want && !cm->ready_failed &&
 			    committer_fill(cm))
 				continue;
+			if (committer_warm(cm))
+				continue;
 			pthread_cond_wait(&cm->cv, &cm->mu);
 		}
 		if (!cm->posted)
@@ -100,7 +192,8 @@ static void *ingest_committer_main(void *arg)
 	return NULL;
 }
 
-int ingest_committer_new(struct ingest *in, struct ingest_committer **out)
+int ingest_committer_new(struct ingest *in, bool warm,
+			 struct ingest_committer **out)
 {
 	struct ingest_committer *cm = calloc(1, sizeof(*cm));
 	sigset_t all, old;
@@ -110,6 +203,7 @@ int ingest_committer_new(struct ingest *in, struct ingest_committer **out)
 	if (!cm)
 		return -ENOMEM;
 	cm->in = in;
+	cm->warm = warm;
 	if (pthread_mutex_init(&cm->mu, NULL) != 0) {
 		free(cm);
 		return -ENOMEM;
@@ -142,6 +236,7 @@ void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
 	cm->c = c;
 	cm->posted = true;
 	cm->busy = true;
+	cm->warm = false;
 	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 }
@@ -172,6 +267,15 @@ struct batch_block *ingest_committer_block(void *arg)
 	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 	return blk;
+}
+
+void ingest_committer_hint(struct ingest_committer *cm, size_t addrs)
+{
+	pthread_mutex_lock(&cm->mu);
+	cm->warm_addrs = addrs;
+	if (cm->warm)
+		pthread_cond_broadcast(&cm->cv);
+	pthread_mutex_unlock(&cm->mu);
 }
 
 bool ingest_committer_busy(const struct ingest_committer *cm)

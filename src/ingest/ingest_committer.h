@@ -9,6 +9,8 @@
 #define BOUNCED_INGEST_COMMITTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct batch;
 struct batch_block;
@@ -16,9 +18,11 @@ struct ingest;
 struct ingest_commit;
 struct ingest_committer;
 
-/* ingest_committer_new - the thread, idle; 0 or -errno (no thread: the
-   caller commits inline) */
-int ingest_committer_new(struct ingest *in, struct ingest_committer **out);
+/* ingest_committer_new - the thread, idle (WARM: it makes LMDB's page
+   copies ready for its first commit meanwhile, as the core's hints say);
+   0 or -errno (no thread: the caller commits inline) */
+int ingest_committer_new(struct ingest *in, bool warm,
+			 struct ingest_committer **out);
 
 /* ingest_committer_post - commit B as C says (ingest_commit_batch), in
    the thread; returns at once.  Nothing may be in flight. */
@@ -32,6 +36,14 @@ int ingest_committer_wait(struct ingest_committer *cm);
 /* ingest_committer_block - a ready arena block for the batch being
    filled, or NULL (batch_block_fn; ARG the committer) */
 struct batch_block *ingest_committer_block(void *arg);
+
+/* ingest_committer_hint - the batch being filled has ADDRS addresses:
+   the first commit's page copies to make ready follow it */
+void ingest_committer_hint(struct ingest_committer *cm, size_t addrs);
+
+/* ingest_committer_warm_want - the page copies to make ready for a first
+   commit of ADDRS addresses on a recipients' tree of TREE_PAGES pages */
+size_t ingest_committer_warm_want(uint64_t tree_pages, size_t addrs);
 
 /* ingest_committer_busy - a commit is in flight */
 bool ingest_committer_busy(const struct ingest_committer *cm);

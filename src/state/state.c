@@ -51,6 +51,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,9 @@ struct state {
 	   shared twice) */
 	pthread_rwlock_t lock;
 	bool lock_made;
+	/* threads waiting to begin a write transaction or to resize: a
+	   prewarm (state_prewarm.c) gives way to them */
+	atomic_uint waiting;
 };
 
 /* transactions this thread has open (state_begin to commit or abort),
@@ -470,6 +474,7 @@ int state_open(struct state **out, const char *dir, bool readonly, char *err,
 		goto fail;
 	}
 	st->lock_made = true;
+	atomic_init(&st->waiting, 0);
 	rc = state_env_open(st, err, errlen);
 	if (rc)
 		goto fail;
@@ -565,7 +570,9 @@ static int state_resize_lock(struct state *st)
 			 "transaction open (a bug: please report it)");
 		return -EDEADLK;
 	}
+	atomic_fetch_add(&st->waiting, 1);
 	(void)pthread_rwlock_wrlock(&st->lock);
+	atomic_fetch_sub(&st->waiting, 1);
 	return 0;
 }
 
@@ -577,6 +584,12 @@ static int state_unusable(void)
 		 "closed: its map could not be set up again after a failed "
 		 "resize (restart the program)");
 	return -EIO;
+}
+
+/* state_waited_for - another thread waits to write or to resize */
+bool state_waited_for(struct state *st)
+{
+	return atomic_load_explicit(&st->waiting, memory_order_relaxed) > 0;
 }
 
 /* state_usable - false once the environment had to be closed */
@@ -629,7 +642,11 @@ int state_begin(struct state *st, bool write, MDB_txn **txn)
 		state_txn_release(st);
 		return state_unusable();
 	}
+	if (write)
+		atomic_fetch_add(&st->waiting, 1);
 	mrc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (write)
+		atomic_fetch_sub(&st->waiting, 1);
 	if (mrc == MDB_MAP_RESIZED) {
 		/* another process grew the map: adopt its size, once, with
 		   the other threads' transactions out of the way */
@@ -1173,24 +1190,43 @@ int state_mdb_errno(int mrc)
 	return state_mdb_rc(mrc);
 }
 
+/* state_stat - TABLE's LMDB statistics (all zero for a table a
+   read-only state does not have) */
+static int state_stat(struct state *st, MDB_txn *txn, const char *table,
+		      MDB_stat *ms)
+{
+	MDB_dbi dbi;
+	int mrc, rc;
+
+	memset(ms, 0, sizeof(*ms));
+	rc = state_dbi(st, table, &dbi);
+	if (rc == -ENOENT)	/* read-only state without an outbox */
+		return 0;
+	if (rc)
+		return rc;
+	mrc = mdb_stat(txn, dbi, ms);
+	return mrc ? state_mdb_rc(mrc) : 0;
+}
+
 /* state_stat_entries - number of entries of TABLE */
 int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 		       uint64_t *n)
 {
 	MDB_stat ms;
-	MDB_dbi dbi;
-	int mrc, rc;
+	int rc = state_stat(st, txn, table, &ms);
 
-	rc = state_dbi(st, table, &dbi);
-	if (rc == -ENOENT) {	/* read-only state without an outbox */
-		*n = 0;
-		return 0;
-	}
-	if (rc)
-		return rc;
-	mrc = mdb_stat(txn, dbi, &ms);
-	if (mrc)
-		return state_mdb_rc(mrc);
-	*n = ms.ms_entries;
-	return 0;
+	*n = rc ? 0 : ms.ms_entries;
+	return rc;
+}
+
+/* state_stat_pages - pages of TABLE's tree */
+int state_stat_pages(struct state *st, MDB_txn *txn, const char *table,
+		     uint64_t *n)
+{
+	MDB_stat ms;
+	int rc = state_stat(st, txn, table, &ms);
+
+	*n = rc ? 0 : (uint64_t)ms.ms_branch_pages + ms.ms_leaf_pages +
+			      ms.ms_overflow_pages;
+	return rc;
 }
