@@ -62,6 +62,8 @@
 /* what a recipient's record may add to the state, for the map's growth
    ahead of a batch (state_reserve): a key, a value and their node */
 #define INGEST_RCPT_BYTES 512
+/* the most the map is grown by ahead of a file's prewarm (bytes) */
+#define INGEST_WARM_ROOM ((size_t)1 << 30)
 /* a stream's capped messages are summed up this often (seconds) */
 #define INGEST_CAP_WINDOW 3600
 
@@ -99,6 +101,8 @@ struct ingest_job {
 					   being read starts at */
 	struct ingest_committer *cm;	/* NULL: commits run inline */
 	struct batch *spare;		/* the other batch of a committer */
+	size_t warm_half;		/* the batch's addresses when half of
+					   the rows read were (ingest_warm_hint) */
 };
 
 struct ingest *ingest_new(const struct config *cfg, struct state *st)
@@ -430,6 +434,26 @@ static bool ingest_tail_due(const struct ingest_job *j)
 	return read >= INGEST_TAIL_MIN && size - pos.offset <= read;
 }
 
+/* ingest_warm_hint - the addresses the input is expected to have, to the
+   committer (it makes LMDB's page copies ready for them before the first
+   commit), from what the batch holds at each doubling of the records
+   read and, for a file, the records its size promises */
+static void ingest_warm_hint(struct ingest_job *j)
+{
+	size_t addrs = batch_addresses(j->in->batch);
+	uint64_t total = j->rows;
+	struct ingest_pos pos;
+
+	j->src->ops->position(j->src, &pos);
+	if (j->input.size > pos.offset && pos.offset > 0 &&
+	    j->rows < UINT64_MAX / j->input.size)
+		total = j->rows * j->input.size / pos.offset;
+	ingest_committer_hint(j->cm, ingest_committer_addrs_est(
+					     j->warm_half, addrs, j->rows,
+					     total));
+	j->warm_half = addrs;
+}
+
 /* ingest_batch_due - is it time to commit?  When batch-interval passed,
    and at least twice as long as the last commit took: a commit's cost
    grows with the pages it rewrites, which on a large state with
@@ -450,9 +474,6 @@ static bool ingest_batch_due(const struct ingest_job *j)
 		return true;
 	if ((j->rows & 255) != 0)
 		return false;
-	if ((j->rows & 16383) == 0 && j->cm && !j->posted &&
-	    j->total.records == 0)
-		ingest_committer_hint(j->cm, batch_addresses(j->in->batch));
 	if (every < 2 * j->took_ns)
 		every = 2 * j->took_ns;
 	if (ingest_now_ns() - j->batch_ns < every && !ingest_tail_due(j))
@@ -568,6 +589,10 @@ static int ingest_drain(struct ingest_job *j)
 			return rc < 0 ? rc : -EINVAL;
 		}
 		j->rows++;
+		/* at 16,384 records read, 32,768 ... until the first commit */
+		if ((j->rows & (j->rows - 1)) == 0 && j->rows >= 16384 &&
+		    j->cm && !j->posted && j->total.records == 0)
+			ingest_warm_hint(j);
 		if (ingest_batch_due(j)) {
 			rc = ingest_batch_post(j, false);
 			if (rc)
@@ -817,6 +842,15 @@ static void ingest_job_committer(struct ingest_job *j, bool to_end)
 			  j->input.path);
 		return;
 	}
+	/* room in the map for the page copies the committer makes ready
+	   before its first commit (it may not grow the map itself, and
+	   stops at a full one): half the file's size, about what its
+	   records add to the state when most of its addresses are new */
+	if (to_end && j->input.size)
+		(void)state_reserve(j->in->st,
+				    j->input.size / 2 < INGEST_WARM_ROOM ?
+					    j->input.size / 2 :
+					    INGEST_WARM_ROOM);
 	j->spare = batch_new();
 	if (j->spare && ingest_committer_new(j->in, to_end, &j->cm) == 0) {
 		batch_set_blocks(j->in->batch, ingest_committer_block, j->cm);

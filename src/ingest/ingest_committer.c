@@ -20,15 +20,20 @@
  * the batch to make.
  *
  * Before its first commit, a committer of a file read to its end also
- * has LMDB make ready the page copies that commit will dirty
- * (state_prewarm.h): a page per address of the core's batch, up to
- * the recipients' tree, plus an eighth of a page per address for those
- * new to it (ingest_committer_warm_want), in steps, as the batch grows.
- * The faults on fresh memory are then taken while the thread waits, not
- * while it commits.  It stops when the batch is posted, when another
- * thread waits to write, and for good once a prewarm fell short.
+ * has LMDB make ready the page copies its commits will dirty
+ * (state_prewarm.h): LMDB keeps them from one transaction to the next,
+ * so those of the largest commit of the input.  That is a page per
+ * address the input will have, up to the recipients' tree, plus an
+ * eighth of a page per address for those new to it
+ * (ingest_committer_warm_want); the core says how many addresses it
+ * expects from what its batch holds so far (ingest_committer_addrs_est),
+ * and the prewarm follows, in steps.  The faults on fresh memory are then
+ * taken while the thread waits, not while it commits.  It stops when the
+ * batch is posted, when another thread waits to write, and for good once
+ * a prewarm fell short.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -82,6 +87,29 @@ size_t ingest_committer_warm_want(uint64_t tree_pages, size_t addrs)
 	    grown >= COMMITTER_WARM_MAX - touched)
 		return COMMITTER_WARM_MAX;
 	return (size_t)(touched + grown);
+}
+
+size_t ingest_committer_addrs_est(size_t half_addrs, size_t addrs,
+				  uint64_t rows, uint64_t total_rows)
+{
+	double ratio, n, est;
+
+	if (half_addrs == 0 || addrs <= half_addrs || rows == 0 ||
+	    total_rows <= rows)
+		return addrs;
+	ratio = (double)addrs / (double)half_addrs;
+	/* as many new in the second half as in the first: no repeats to
+	   judge by, as many new addresses per record to the end */
+	if (ratio >= 2.0 - 1e-9)
+		est = (double)addrs * ((double)total_rows / (double)rows);
+	else {
+		/* A(R) = N (1 - exp(-R / N)): A(R) / A(R / 2) = 1 + exp(-R / 2N) */
+		n = (double)rows / (-2.0 * log(ratio - 1.0));
+		est = n * -expm1(-(double)total_rows / n);
+	}
+	if (est < (double)addrs)
+		return addrs;
+	return est >= (double)SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)est;
 }
 
 /* committer_stop - a prewarm gives way (state_prewarm_stop_fn) */

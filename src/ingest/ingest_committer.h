@@ -37,13 +37,25 @@ int ingest_committer_wait(struct ingest_committer *cm);
    filled, or NULL (batch_block_fn; ARG the committer) */
 struct batch_block *ingest_committer_block(void *arg);
 
-/* ingest_committer_hint - the batch being filled has ADDRS addresses:
-   the first commit's page copies to make ready follow it */
+/* ingest_committer_hint - the input is expected to have ADDRS addresses
+   (ingest_committer_addrs_est): the page copies to make ready before the
+   first commit follow it */
 void ingest_committer_hint(struct ingest_committer *cm, size_t addrs);
 
-/* ingest_committer_warm_want - the page copies to make ready for a first
-   commit of ADDRS addresses on a recipients' tree of TREE_PAGES pages */
+/* ingest_committer_warm_want - the page copies to make ready for the
+   commits of ADDRS addresses on a recipients' tree of TREE_PAGES pages */
 size_t ingest_committer_warm_want(uint64_t tree_pages, size_t addrs);
+
+/*
+ * ingest_committer_addrs_est - the addresses an input of TOTAL_ROWS
+ * records is expected to have when its first ROWS records had ADDRS and
+ * the first ROWS / 2 had HALF_ADDRS: as if its records named addresses
+ * drawn evenly from a population, whose size the two counts give (no
+ * fewer than ADDRS; as many new ones per record to the end when the
+ * second half had only new ones).
+ */
+size_t ingest_committer_addrs_est(size_t half_addrs, size_t addrs,
+				  uint64_t rows, uint64_t total_rows);
 
 /* ingest_committer_busy - a commit is in flight */
 bool ingest_committer_busy(const struct ingest_committer *cm);

@@ -4,7 +4,8 @@
  * dirties as many pages afterwards faults far less on fresh memory, the
  * stop function and a waiting writer end it early, a full map ends it
  * without an error; and how many copies a committer asks for before its
- * first commit (ingest_committer_warm_want).
+ * first commit (ingest_committer_warm_want), for the addresses the core
+ * expects of its input (ingest_committer_addrs_est).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <malloc.h>
+#include <math.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -260,6 +262,48 @@ static void test_warm_want(void **state)
 			 98304);
 }
 
+/* A(R) of a population of N drawn evenly */
+static size_t drawn(double n, double rows)
+{
+	return (size_t)(n * -expm1(-rows / n));
+}
+
+/* the two counts' population, and its addresses at the input's end */
+static void expect_est(double n, double rows, double total)
+{
+	size_t est = ingest_committer_addrs_est(drawn(n, rows / 2),
+						drawn(n, rows), (uint64_t)rows,
+						(uint64_t)total);
+	double want = n * -expm1(-total / n);
+
+	print_message("population %.0f: %zu expected of %.0f\n", n, est,
+		      want);
+	assert_true(fabs((double)est - want) < want / 100);
+}
+
+static void test_addrs_est(void **state)
+{
+	(void)state;
+	/* nothing to judge by: what the batch has */
+	assert_int_equal(ingest_committer_addrs_est(0, 500, 1000, 9000), 500);
+	assert_int_equal(ingest_committer_addrs_est(500, 500, 1000, 9000),
+			 500);
+	assert_int_equal(ingest_committer_addrs_est(400, 500, 1000, 1000),
+			 500);
+	/* only new ones: as many per record to the end */
+	assert_int_equal(ingest_committer_addrs_est(1000, 2000, 4000, 8000),
+			 4000);
+	/* the benchmark's inputs: 2M records on 200,000 and 1.2M
+	   addresses, judged after a quarter of a million records */
+	expect_est(200000, 250000, 2000000);
+	expect_est(1200000, 250000, 2000000);
+	/* a few repeats early on, many later */
+	expect_est(50000, 32768, 2000000);
+	/* never fewer than seen */
+	assert_true(ingest_committer_addrs_est(900, 1000, 1000, 1001) >=
+		    1000);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -271,6 +315,7 @@ int main(void)
 		T(test_prewarm_gives_way),
 		T(test_prewarm_full_map),
 		cmocka_unit_test(test_warm_want),
+		cmocka_unit_test(test_addrs_est),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
