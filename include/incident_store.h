@@ -87,6 +87,11 @@ int incident_hold(struct state *st, MDB_txn *txn, uint64_t id,
 typedef int (*incident_held_cb)(const struct incident_held *h, void *arg);
 int incident_held_foreach(struct state *st, MDB_txn *txn, uint64_t id,
 			  incident_held_cb cb, void *arg);
+/* incident_held_ids - every incident ID with a held bounce in the table
+   into IDS (u64map.h: the ID, value 1), each found by one search from
+   the one before; 0 or -errno */
+struct u64map;
+int incident_held_ids(struct state *st, MDB_txn *txn, struct u64map *ids);
 /* incident_held_del - drop ADDR's held bounce under ID; 0, -ENOENT */
 int incident_held_del(struct state *st, MDB_txn *txn, uint64_t id,
 		      const char *addr);

@@ -101,8 +101,9 @@ struct ingest_job {
 					   being read starts at */
 	struct ingest_committer *cm;	/* NULL: commits run inline */
 	struct batch *spare;		/* the other batch of a committer */
-	size_t warm_half;		/* the batch's addresses when half of
-					   the rows read were (ingest_warm_hint) */
+	size_t warm_half;		/* the batch's addresses at the last
+					   hint, when half as many rows were
+					   read (ingest_warm_hint) */
 };
 
 struct ingest *ingest_new(const struct config *cfg, struct state *st)

@@ -27,6 +27,7 @@
 #include "plan.h"
 #include "rcpt_rules.h"
 #include "state.h"
+#include "u64map.h"
 
 /* ingest_count_outcome - one applied event into C */
 static void ingest_count_outcome(struct ingest_counts *c, enum rcpt_outcome o)
@@ -92,6 +93,10 @@ struct ingest_try {
 	const struct batch_event **logq;
 	size_t nlog, logcap;
 	bool log_dups;			/* duplicates too (debug) */
+	/* the incidents with a held bounce in the table (as the attempt
+	   began, and held by it since): a release of another finds
+	   nothing to drop, without a search */
+	struct u64map held_ids;
 };
 
 /* ingest_log_later - BE is one the log speaks of after the commit */
@@ -248,6 +253,7 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 							 be->ev.held, &be->ev);
 				if (rc)
 					return rc;
+				u64map_put(&t->held_ids, be->ev.held, 1);
 			}
 		}
 		if (be->ev.held && !rcpt_is_suppressed(&r)) {
@@ -278,8 +284,11 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			   above, was not stored; what an earlier batch
 			   stored under its key goes all the same, as the
 			   hold would have replaced it) */
-			rc = incident_held_del(in->st, txn, be->ev.released,
-					       br->addr);
+			rc = u64map_get(&t->held_ids, be->ev.released) ?
+				     incident_held_del(in->st, txn,
+						       be->ev.released,
+						       br->addr) :
+				     -ENOENT;
 			if (rc == -ENOENT && !be->hold_unstored)
 				was = false;
 			else if (rc && rc != -ENOENT)
@@ -393,7 +402,10 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 	*n = c->counts;
 	*rec = c->rec;
 	t->nlog = 0;
-	rc = state_rcpt_cursor_open(st, txn, &t->cur);
+	u64map_clear(&t->held_ids);
+	rc = incident_held_ids(st, txn, &t->held_ids);
+	if (rc == 0)
+		rc = state_rcpt_cursor_open(st, txn, &t->cur);
 	for (i = 0; rc == 0 && i < t->n; i++) {
 		/* the entries are all over the batch's memory: ask for the
 		   next ones early */
@@ -560,6 +572,7 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 	struct timespec t0, t1;
 	int rc;
 
+	u64map_init(&t.held_ids);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	c->nlog = 0;
 	rc = batch_sorted(b, &t.arr, &t.n);
@@ -569,6 +582,7 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 			     state_write(in->st, ingest_try_commit, &t);
 	c->logq = t.logq;
 	c->logcap = t.logcap;
+	u64map_clear(&t.held_ids);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->took_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 		     (t1.tv_nsec - t0.tv_nsec);

@@ -73,7 +73,7 @@ struct ingest_committer {
 	bool warm;			/* still to be made (until a post) */
 	bool tree_known;		/* tree_pages read */
 	uint64_t tree_pages;		/* the recipients' tree, in pages */
-	size_t warm_addrs;		/* the core's batch's addresses */
+	size_t warm_addrs;		/* the addresses the core expects */
 	size_t warmed;			/* pages made ready so far */
 };
 

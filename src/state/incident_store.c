@@ -12,6 +12,7 @@
 #include "incident_store.h"
 #include "state_codec.h"
 #include "rcpt_rules.h"
+#include "u64map.h"
 
 #define INCIDENT_CODEC_VERSION 1
 #define HELD_CODEC_VERSION 1
@@ -328,6 +329,44 @@ int incident_held_foreach(struct state *st, MDB_txn *txn, uint64_t id,
 			break;
 	}
 	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = state_mdb_errno(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int incident_held_ids(struct state *st, MDB_txn *txn, struct u64map *ids)
+{
+	uint8_t key[8];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	uint64_t id;
+	int rc, mrc;
+
+	rc = state_dbi(st, "held", &dbi);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
+	if (rc)
+		return rc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;) {
+		if (k.mv_size < 8) {	/* no key of ours: stepped over */
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			continue;
+		}
+		id = codec_be_load(k.mv_data);
+		u64map_put(ids, id, 1);
+		if (id == UINT64_MAX)
+			break;
+		/* past the ID's addresses: the next ID's first key */
+		codec_be_store(key, id + 1);
+		k.mv_size = sizeof(key);
+		k.mv_data = key;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = state_mdb_errno(mrc);
 	mdb_cursor_close(cur);
 	return rc;

@@ -2,7 +2,8 @@
  * test_incident_store.c - incidents and held bounces in LMDB: ids taken
  * in order, a record read back field by field, samples kept distinct and
  * cut, held bounces listed per incident only and dropped one by one (a
- * drop of one record leaving a later hold of its address), and the codecs
+ * drop of one record leaving a later hold of its address), the incidents
+ * that hold any (each once), and the codecs
  * refusing truncated or foreign bytes.
  */
 #include <errno.h>
@@ -10,11 +11,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "incident_store.h"
+#include "u64map.h"
 #include "tstate.h"
 
 static int setup(void **state)
@@ -180,6 +183,45 @@ static void test_held(void **state)
 	state_abort(txn);
 }
 
+/* the incidents that hold bounces: each once, the largest ID too, none
+   of an empty table */
+static void test_held_ids(void **state)
+{
+	struct tstate *t = *state;
+	const uint64_t held[] = { 5, 5, 5, 9, 300, UINT64_MAX, UINT64_MAX };
+	struct incident_held h;
+	struct u64map ids;
+	MDB_txn *txn;
+	size_t i;
+
+	u64map_init(&ids);
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(incident_held_ids(t->st, txn, &ids), 0);
+	assert_int_equal(u64map_size(&ids), 0);
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+		memset(&h, 0, sizeof(h));
+		snprintf(h.addr, sizeof(h.addr), "user%zu@example.com", i);
+		h.klass = CLASS_HARD;
+		assert_int_equal(incident_hold(t->st, txn, held[i], &h), 0);
+	}
+	assert_int_equal(incident_held_ids(t->st, txn, &ids), 0);
+	assert_int_equal(u64map_size(&ids), 4);
+	assert_non_null(u64map_get(&ids, 5));
+	assert_non_null(u64map_get(&ids, 9));
+	assert_non_null(u64map_get(&ids, 300));
+	assert_non_null(u64map_get(&ids, UINT64_MAX));
+	assert_null(u64map_get(&ids, 6));
+	/* gone with its last bounce */
+	assert_int_equal(incident_held_del(t->st, txn, 9, "user3@example.com"),
+			 0);
+	u64map_clear(&ids);
+	assert_int_equal(incident_held_ids(t->st, txn, &ids), 0);
+	assert_int_equal(u64map_size(&ids), 3);
+	assert_null(u64map_get(&ids, 9));
+	state_abort(txn);
+	u64map_clear(&ids);
+}
+
 /* a drop names the record it drops: a later hold of the address, which
    replaced that record, stays */
 static void test_held_del_same(void **state)
@@ -303,6 +345,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_incidents, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_ids, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_held_del_same, setup,
 						teardown),
 		cmocka_unit_test(test_codecs),
