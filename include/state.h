@@ -180,6 +180,13 @@ int state_meta_add_u64(struct state *st, MDB_txn *txn, const char *name,
    "meta", "outbox", "dead") */
 int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 		       uint64_t *n);
+/* state_table_cursor - a cursor over TABLE (state_dbi) into *CUR, to be
+   closed with mdb_cursor_close; 0 with *CUR NULL for a table a read-only
+   state written before it existed does not have (read it as empty), or
+   -errno */
+int state_table_cursor(struct state *st, MDB_txn *txn, const char *table,
+		       MDB_cursor **cur);
+
 /* state_waited_for - a thread of the process waits to begin a write
    transaction or to resize the map (a long optional write may give way:
    state_prewarm) */

@@ -210,16 +210,10 @@ int incident_foreach(struct state *st, MDB_txn *txn, incident_cb_t cb,
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	MDB_dbi dbi;
 	int rc, mrc;
 
-	rc = state_dbi(st, "incident", &dbi);
-	if (rc == -ENOENT)
-		return 0;	/* a state from before incidents */
-	if (rc)
-		return rc;
-	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
-	if (rc)
+	rc = state_table_cursor(st, txn, "incident", &cur);
+	if (rc || !cur)
 		return rc;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -304,16 +298,10 @@ int incident_held_foreach(struct state *st, MDB_txn *txn, uint64_t id,
 	uint8_t key[8];
 	MDB_cursor *cur = NULL;
 	MDB_val k = { sizeof(key), key }, v;
-	MDB_dbi dbi;
 	int rc, mrc;
 
-	rc = state_dbi(st, "held", &dbi);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
-	if (rc)
+	rc = state_table_cursor(st, txn, "held", &cur);
+	if (rc || !cur)
 		return rc;
 	codec_be_store(key, id);
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
@@ -339,17 +327,11 @@ int incident_held_ids(struct state *st, MDB_txn *txn, struct u64map *ids)
 	uint8_t key[8];
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	MDB_dbi dbi;
 	uint64_t id;
 	int rc, mrc;
 
-	rc = state_dbi(st, "held", &dbi);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
-	if (rc)
+	rc = state_table_cursor(st, txn, "held", &cur);
+	if (rc || !cur)
 		return rc;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;) {
 		if (k.mv_size < 8) {	/* no key of ours: stepped over */

@@ -366,16 +366,10 @@ int rates_store_walk(struct state *st, MDB_txn *txn, char gran,
 	uint8_t key[RS_KEY_MAX];
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	MDB_dbi dbi;
 	int rc, mrc;
 
-	rc = state_dbi(st, "rates", &dbi);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
-	if (rc)
+	rc = state_table_cursor(st, txn, "rates", &cur);
+	if (rc || !cur)
 		return rc;
 	k.mv_size = rs_key(key, gran, dim, since > 0 ? since : 0, NULL);
 	k.mv_data = key;
@@ -444,16 +438,10 @@ int rates_store_alerts(struct state *st, MDB_txn *txn,
 {
 	MDB_cursor *cur = NULL;
 	MDB_val k, v;
-	MDB_dbi dbi;
 	int rc, mrc;
 
-	rc = state_dbi(st, "alerts", &dbi);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	rc = state_mdb_errno(mdb_cursor_open(txn, dbi, &cur));
-	if (rc)
+	rc = state_table_cursor(st, txn, "alerts", &cur);
+	if (rc || !cur)
 		return rc;
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {

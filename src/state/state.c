@@ -1183,6 +1183,21 @@ int state_dbi(struct state *st, const char *table, MDB_dbi *dbi)
 	return 0;
 }
 
+int state_table_cursor(struct state *st, MDB_txn *txn, const char *table,
+		       MDB_cursor **cur)
+{
+	MDB_dbi dbi;
+	int rc;
+
+	*cur = NULL;
+	rc = state_dbi(st, table, &dbi);
+	if (rc == -ENOENT)
+		return 0;	/* a read-only state from before the table */
+	if (rc)
+		return rc;
+	return state_mdb_rc(mdb_cursor_open(txn, dbi, cur));
+}
+
 /* state_mdb_errno - an LMDB return code as 0 or -errno, remembered for
    state_strerror() like the module's own */
 int state_mdb_errno(int mrc)
