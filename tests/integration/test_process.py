@@ -394,6 +394,46 @@ class TestSamples(BouncedTestCase):
                 self.assertEqual(run[k], first[k],
                                  '%s with batch-records %d' % (k, n))
 
+    def test_hold_stored_and_released_in_one_batch(self):
+        """an incident holds bob's hard bounce, bob has nine more
+        records before the incident closes two quiet hours later: the
+        hold is too far from its release to be left unstored, so the
+        batch stores it and drops it again, and the release applies it
+        (counted as the run's hard bounce), in one batch as in one
+        record each"""
+        def rec(t, hms, rcpt, st='', diag='', cat=''):
+            return acct_rec(t, '2026-11-04 %s+0000' % hms,
+                            'news@bounces.example.com', rcpt, st, diag, cat,
+                            'job-1')
+
+        text = ACCT_HEADER + ''.join(
+            rec('b', '10:00:%02d' % i, 'u%d@example.org' % i, '5.7.1',
+                'smtp;550 5.7.1 blocked by policy', 'policy-related')
+            for i in range(10))                                # 1-10
+        text += rec('b', '10:05:00', 'bob@example.org', '5.1.1',
+                    'smtp;550 5.1.1 user unknown', 'bad-mailbox')  # 11
+        text += ''.join(
+            rec('b', '10:06:%02d' % i, 'bob@example.org', '4.2.2',
+                'smtp;452 4.2.2 mailbox full', 'quota-issues')
+            for i in range(9))                                 # 12-20
+        text += rec('d', '13:00:00', 'dave@example.org')       # 21
+        path = self.write_file('acct.csv', text)
+        runs = []
+        for n in (1000, 1):
+            self.state = os.path.join(self.dir, 'state-%d' % n)
+            self.write_config(bounced={'batch-records': n})
+            summary = self.process_summary(path)
+            bob = self.records()['bob@example.org']
+            runs.append(({k: summary[k] for k in COUNT_KEYS},
+                         (bob['status'], bob['reason']['line']),
+                         [(i['state'], i['held'], i['applied'],
+                           i['dropped'])
+                          for i in self.ctl_json('incidents')]))
+        self.assertEqual(runs[0], (counts(records=21, hard=1, soft=19,
+                                          deliveries=1),
+                                   ('hard', 12), [('closed', 1, 1, 0)]))
+        self.assertEqual(runs[1], runs[0])
+
     @unittest.skipUnless(hasattr(os, 'sched_setaffinity') and
                          len(os.sched_getaffinity(0)) > 1,
                          'needs two CPUs and sched_setaffinity')
