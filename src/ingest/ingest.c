@@ -326,10 +326,13 @@ static int ingest_batch_wait(struct ingest_job *j)
 		return rc;
 	}
 	j->took_ns = c->took_ns;
+	/* the commit's own time, then how long after the hand-over the
+	   reader took the answer (it asks when the next batch is due) */
 	log_debug("ingest", "%s: committed %llu records (%zu events) up to "
-		  "byte %llu in %.0f ms", j->input.path,
-		  (unsigned long long)c->counts.records,
+		  "byte %llu in %.0f ms (answer taken after %.0f ms)",
+		  j->input.path, (unsigned long long)c->counts.records,
 		  batch_events(j->cur_batch), (unsigned long long)c->pos.offset,
+		  (double)c->took_ns / 1e6,
 		  (double)(ingest_now_ns() - j->cur_ns) / 1e6);
 	if (c->key)
 		j->input.rec = c->rec;
