@@ -24,13 +24,13 @@
  * (state_prewarm.h): LMDB keeps them from one transaction to the next,
  * so those of the largest commit of the input.  That is a page per
  * address the input will have, up to the recipients' tree, plus an
- * eighth of a page per address for those new to it
- * (ingest_committer_warm_want); the core says how many addresses it
- * expects from what its batch holds so far (ingest_committer_addrs_est),
- * and the prewarm follows, in steps.  The faults on fresh memory are then
- * taken while the thread waits, not while it commits.  It stops when the
- * batch is posted, when another thread waits to write, and for good once
- * a prewarm fell short.
+ * eighth of a page per address, as if each were new to it (what the
+ * tree may grow by; ingest_committer_warm_want); the core says how many
+ * addresses it expects from what its batch holds so far
+ * (ingest_committer_addrs_est), and the prewarm follows, in steps.  The
+ * faults on fresh memory are then taken while the thread waits, not
+ * while it commits.  It stops when the batch is posted, when another
+ * thread waits to write, and for good once a prewarm fell short.
  */
 #include <errno.h>
 #include <math.h>

@@ -249,7 +249,7 @@ static void test_prewarm_full_map(void **state)
 }
 
 /* one leaf per address up to the tree, an eighth of a page per address
-   for new ones, at most 98,304 */
+   (as if each were new), at most 98,304 */
 static void test_warm_want(void **state)
 {
 	(void)state;
