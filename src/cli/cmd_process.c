@@ -21,6 +21,7 @@
 
 #include <glib.h>
 
+#include "alloc_tune.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "commands.h"
@@ -90,6 +91,36 @@ static int spool_list(const char *dir, GPtrArray *out)
 	if (names)
 		g_ptr_array_free(names, TRUE);
 	return rc;
+}
+
+/* process_tune - large inputs (the files named, or the spool's acct/)
+   are taken with the allocator set for large commits (alloc_tune.h):
+   the program starts again here when they are; before any lock */
+static void process_tune(const struct config *cfg, GPtrArray *inputs)
+{
+	GPtrArray *spooled = NULL;
+	int64_t bytes;
+	char why[96];
+
+	if (inputs->len == 0) {
+		char *dir = g_build_filename(cfg->spool, "acct", NULL);
+		struct stat sb;
+
+		spooled = g_ptr_array_new_with_free_func(g_free);
+		if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+			(void)spool_list(dir, spooled);
+		g_free(dir);
+		inputs = spooled;
+	}
+	bytes = alloc_tune_sizes((char *const *)inputs->pdata,
+				 (int)inputs->len);
+	if (spooled)
+		g_ptr_array_free(spooled, TRUE);
+	if (bytes < ALLOC_TUNE_MIN_BYTES)
+		return;
+	snprintf(why, sizeof(why), "%lld MiB of input",
+		 (long long)(bytes >> 20));
+	(void)alloc_tune_reexec(why);
 }
 
 /* process_metrics_tick - the metrics at a step boundary (a long stream,
@@ -286,6 +317,7 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	for (n = 0; n < a->n_operands; n++)
 		g_ptr_array_add(inputs, g_strdup(a->operands[n]));
 	spool_mode = inputs->len == 0;
+	process_tune(cfg, inputs);
 	if (spool_mode || process_in_spool(cfg, inputs)) {
 		/* the spool's files are a worker's: never taken twice */
 		rc = process_lock(cfg->spool, &lock, holder, sizeof(holder));

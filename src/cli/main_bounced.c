@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "alloc_tune.h"
 #include "cli.h"
 #include "cli_args.h"
 #include "commands.h"
@@ -74,7 +75,10 @@ static const struct bd_cmd bd_cmds[] = {
 	  "progress line every 2 s (records, rate, percent, ETA); otherwise a\n"
 	  "long file logs it every 30 s.  -q hides the progress, not the\n"
 	  "errors.  A file that is no accounting file (told from its first\n"
-	  "rows) is refused: nothing of it recorded, exit 65.\n"
+	  "rows) is refused: nothing of it recorded, exit 65.  For 64 MiB of\n"
+	  "input or more, bounced starts itself again first with glibc's\n"
+	  "allocator set for large commits, unless GLIBC_TUNABLES is set\n"
+	  "(man bounced, ENVIRONMENT).\n"
 	  "\n"
 	  "At the end the outbox is sent and what [notify] has queued is mailed\n"
 	  "to the operator, unless a bounced run holds STATE/bounced.lock: then\n"
@@ -325,6 +329,7 @@ int main(int argc, char **argv)
 	char clean[128], **cargv;
 	int cargc, ex;
 
+	alloc_tune_init(argv);
 	if (cli_parse_global(PROG, argc, argv, &g) != 0)
 		return EXIT_USAGE;
 	if (g.version) {

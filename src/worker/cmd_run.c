@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_tune.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
@@ -543,6 +544,7 @@ int cmd_run(const struct config *cfg, const struct cli_global *g,
 		ex = EXIT_USAGE;
 		goto out;
 	}
+	(void)alloc_tune_reexec("the worker");
 	signal(SIGPIPE, SIG_IGN);
 	ex = run_lock(&r, cfg->state);
 	if (ex == EXIT_OK)
