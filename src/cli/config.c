@@ -97,7 +97,7 @@ static struct config *cfg_defaults(void)
 	cfg->debug = false;
 	cfg->acct_fields = cfg_split(cfg_default_fields, false, &why);
 	cfg->batch_records = 1000000;
-	cfg->batch_interval_ms = 1000;
+	cfg->batch_interval_ms = 250;
 	cfg->acct_ignore = cfg_split("*.tmp;*.part", false, &why);
 	cfg->done_retention = 7 * CFG_DAY;
 	cfg->shutdown_timeout_ms = 10 * 1000;

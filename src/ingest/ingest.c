@@ -459,13 +459,12 @@ static void ingest_warm_hint(struct ingest_job *j)
 }
 
 /* ingest_batch_due - is it time to commit?  When batch-interval passed,
-   and at least twice as long as the last commit took: a commit's cost
-   grows with the pages it rewrites, which on a large state with
-   addresses all over it is most of them, whatever the batch's size, so
-   the batches grow until the commits take half of the time at most (the
-   interval stays batch-interval while commits are quick).  A commit
-   before is still being written: not yet, the batch grows until that one
-   is done or batch-records is reached. */
+   and at least as long as the last commit took: a commit's cost grows
+   with the pages it rewrites, which on a large state with addresses all
+   over it is most of them, whatever the batch's size, so the batches
+   grow with the commits' time (the interval stays batch-interval while
+   commits are quick).  A commit before is still being written: not yet,
+   the batch grows until that one is done or batch-records is reached. */
 static bool ingest_batch_due(const struct ingest_job *j)
 {
 	const struct config *cfg = j->in->cfg;
@@ -478,8 +477,8 @@ static bool ingest_batch_due(const struct ingest_job *j)
 		return true;
 	if ((j->rows & 255) != 0)
 		return false;
-	if (every < 2 * j->took_ns)
-		every = 2 * j->took_ns;
+	if (every < j->took_ns)
+		every = j->took_ns;
 	if (ingest_now_ns() - j->batch_ns < every && !ingest_tail_due(j))
 		return false;
 	return !j->posted || !j->cm || !ingest_committer_busy(j->cm);

@@ -192,11 +192,15 @@ void ingest_monitor_on_alert(const struct rates_transition *t,
 			      .t = t, .rule = rule };
 	char line[1024];
 
-	monitor_event_alert_log(t, rule, line, sizeof(line));
-	if (t->raised)
-		log_warn("alert", "%s", line);
-	else
-		log_info("alert", "%s", line);
+	/* formatted only when logged: an input whose rates flap makes
+	   thousands of transitions, and -q logs none of them */
+	if (log_get_level() >= (t->raised ? BLOG_WARN : BLOG_INFO)) {
+		monitor_event_alert_log(t, rule, line, sizeof(line));
+		if (t->raised)
+			log_warn("alert", "%s", line);
+		else
+			log_info("alert", "%s", line);
+	}
 	if (!hook_wanted(&j))
 		return;
 	monitor_event_alert_key(t, j.key, sizeof(j.key));

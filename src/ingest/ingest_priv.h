@@ -20,7 +20,12 @@
 #include "monitor.h"
 #include "rcpt_rules.h"
 
-#define INGEST_CHUNK (1u << 20)	/* bytes of one read of an input */
+/* bytes of one read of an input: small enough that what read() copies
+   out of the page cache is still in the core's cache when the source
+   copies it and the parser reads it (1 MiB reads took the reading of 2M
+   records to the end of the file in 3.69 s against 3.57 s, medians of
+   seven alternating runs) */
+#define INGEST_CHUNK (1u << 17)
 
 struct ingest {
 	const struct config *cfg;

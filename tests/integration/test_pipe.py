@@ -3,7 +3,7 @@
 PowerMTA (<acct-file |bounced process ->) starts the program once and
 keeps its stdin open for as long as it runs, writing records as they
 happen.  What is read must reach the state as soon as the writer pauses,
-and within about batch-interval (default 1 s) while it writes a slow
+and within about batch-interval (default 250 ms) while it writes a slow
 trickle; an unfinished line waits for its end; EOF commits the rest
 and exits 0 with the summary line.  Other writers (a second pipe, a
 `bounced process FILE`) may run on the same state at the same time: LMDB

@@ -238,7 +238,7 @@ static void assert_defaults(const struct config *cfg)
 	assert_false(cfg->debug);
 	assert_list(cfg->acct_fields, def_fields);
 	assert_int_equal(cfg->batch_records, 1000000);
-	assert_int_equal(cfg->batch_interval_ms, 1000);
+	assert_int_equal(cfg->batch_interval_ms, 250);
 	assert_list(cfg->acct_ignore, def_ignore);
 	assert_int_equal(cfg->done_retention, 7 * 86400);
 	assert_int_equal(cfg->shutdown_timeout_ms, 10000);

@@ -8,8 +8,9 @@
  * (ingest_pause, what SIGTERM does in `bounced run`), or a periodic
  * commit while nothing new was parsed, must not commit the reader's lower
  * offset: the next start would apply the rows in between a second time.
- * The file is several read chunks long (1 MiB each), so one ingest_step
- * of 0 ms (one read) lands inside the re-read deterministically.
+ * The file is several read chunks long (INGEST_CHUNK each), so one
+ * ingest_step of 0 ms (one read) lands inside the re-read
+ * deterministically.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -26,6 +27,7 @@
 
 #include "config.h"
 #include "ingest.h"
+#include "ingest_priv.h"
 #include "log.h"
 #include "rcpt.h"
 #include "state.h"
@@ -227,7 +229,7 @@ static void test_stop_during_reread_keeps_offset(void **state)
 	assert_false(take(c, b, 4));
 	first = file_entry(c, b);
 	assert_int_equal(first.status, FILE_PARTIAL);
-	assert_true(first.offset > 3u << 20);
+	assert_true(first.offset > 3u * INGEST_CHUNK);
 	assert_true(first.records > 0 && first.records < N_ROWS);
 
 	/* stopped after one read, inside the re-read: nothing moves back */
