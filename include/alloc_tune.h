@@ -19,8 +19,8 @@ void alloc_tune_init(char **argv);
 
 /* alloc_tune_reexec - start this program again with ALLOC_TUNE_TUNABLES,
    WHY saying for what (the debug log's line).  Returns only when it did
-   not: GLIBC_TUNABLES set already (the operator's, or this start's), a
-   sanitizer's build (its allocator is not glibc's), transparent huge pages
+   not: GLIBC_TUNABLES set already (the operator's, or this start's),
+   LD_PRELOAD set (another allocator, a tool), a sanitizer's build (its allocator is not glibc's), transparent huge pages
    off, no ARGV, or the exec failed (-errno, logged; the run goes on with
    the allocator as it is).  0 when not tried.  Call it before anything
    is opened that must not be open twice (locks, the state). */

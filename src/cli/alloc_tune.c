@@ -12,8 +12,10 @@
  * 0.7-0.9 s.  Tunables are read when a program starts only, so bounced
  * run and bounced process of 64 MiB or more start themselves again with
  * them, unless GLIBC_TUNABLES is set (the operator's choice wins; it is
- * also how the second start knows it is one).  The exec keeps the pid and
- * every open descriptor: it is made before any lock or state is opened.
+ * also how the second start knows it is one) or LD_PRELOAD is (another
+ * allocator, or a tool such as valgrind, whose client must not leave
+ * it).  The exec keeps the pid and every open descriptor: it is made
+ * before any lock or state is opened.
  */
 #include <errno.h>
 #include <limits.h>
@@ -88,12 +90,16 @@ int64_t alloc_tune_sizes(char *const *paths, int n)
 
 int alloc_tune_reexec(const char *why)
 {
+	const char *preload = getenv("LD_PRELOAD");
 	char self[PATH_MAX];
 	ssize_t len;
 	int err;
 
+	/* LD_PRELOAD: another allocator, or a tool such as valgrind (whose
+	   client the exec would take from it): left as the operator made it */
 	if (!alloc_tune_argv || getenv("GLIBC_TUNABLES") ||
-	    alloc_tune_sanitized() || !alloc_tune_thp())
+	    (preload && *preload) || alloc_tune_sanitized() ||
+	    !alloc_tune_thp())
 		return 0;
 	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (len <= 0 || (size_t)len >= sizeof(self) - 1) {

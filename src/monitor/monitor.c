@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <glib.h>
 
@@ -408,8 +409,8 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 		for (i = 0; m->sender_cats[i]; i++)
 			if ((*ev->bounce_cat | 0x20) ==
 				    (m->sender_cats[i][0] | 0x20) &&
-			    g_ascii_strcasecmp(ev->bounce_cat,
-					       m->sender_cats[i]) == 0)
+			    strcasecmp(ev->bounce_cat, /* ASCII: C locale */
+				       m->sender_cats[i]) == 0)
 				return true;
 	if ((!st || !*st) && ev->dsn_diag &&
 	    classify_find_status(ev->dsn_diag, found, sizeof(found)) == 0)

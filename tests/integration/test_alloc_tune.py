@@ -102,21 +102,37 @@ class ProcessTest(BouncedTestCase):
         self.assertNotIn('starting again', res.err)
         self.assertStatus('a@example.com', 'hard')
 
-    @unittest.skipUnless(starts_again(), 'this machine or build does not '
-                         'start bounced again')
-    def test_operator_tunables_win(self):
-        path, n = self.big_file(n_hard=10)
+    def process_with(self, path, **env_extra):
+        """bounced -d process PATH with ENV_EXTRA added to the
+        environment; (exit code, stdout, stderr)"""
         env = self.env()
-        env['GLIBC_TUNABLES'] = 'glibc.malloc.arena_max=2'
+        env.update(env_extra)
         p = subprocess.run([self.bounced, '-c', self.config, '-d', 'process',
                             path], cwd=self.dir, env=env,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=self.timeout)
-        err = p.stderr.decode('utf-8', 'replace')
-        self.assertEqual(p.returncode, 0, err[-2000:])
+        return (p.returncode, p.stdout.decode('utf-8', 'replace'),
+                p.stderr.decode('utf-8', 'replace'))
+
+    @unittest.skipUnless(starts_again(), 'this machine or build does not '
+                         'start bounced again')
+    def test_operator_tunables_win(self):
+        path, n = self.big_file(n_hard=10)
+        rc, out, err = self.process_with(
+            path, GLIBC_TUNABLES='glibc.malloc.arena_max=2')
+        self.assertEqual(rc, 0, err[-2000:])
         self.assertNotIn('starting again', err)
-        got = summaries(p.stdout.decode('utf-8', 'replace'))
-        self.assertEqual(got[path]['records'], n)
+        self.assertEqual(summaries(out)[path]['records'], n)
+
+    @unittest.skipUnless(starts_again(), 'this machine or build does not '
+                         'start bounced again')
+    def test_preloaded_library_not_started_again(self):
+        """LD_PRELOAD (another allocator, valgrind) is left as it is"""
+        path, n = self.big_file(n_hard=10)
+        rc, out, err = self.process_with(path, LD_PRELOAD='libc.so.6')
+        self.assertEqual(rc, 0, err[-2000:])
+        self.assertNotIn('starting again', err)
+        self.assertEqual(summaries(out)[path]['records'], n)
 
 
 class RunTest(RunTestCase):
