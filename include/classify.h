@@ -17,6 +17,7 @@
 
 struct config;
 struct classify_overrides;
+struct classify_memo;
 
 struct classify_rules {
 	char **hard;	   /* category lists, NULL-terminated, lowercase */
@@ -26,7 +27,18 @@ struct classify_rules {
 	/* [classify] rules (NULL: none): they set a bounce's category
 	   before the lists decide (classify_override.h) */
 	const struct classify_overrides *over;
+	/* the answers for the last bounces classified (NULL: none kept):
+	   a bounce with the category, status and text of one of them gets
+	   the same class, category and rule; they repeat from record to
+	   record, and the rules' text search is the costly part */
+	struct classify_memo *memo;
 };
+
+/* classify_memo_new - an empty memo for classify_rules.memo (its
+   answers hold the rules' category names: it lives no longer than
+   they); NULL on ENOMEM; classify_memo_free takes NULL */
+struct classify_memo *classify_memo_new(void);
+void classify_memo_free(struct classify_memo *m);
 
 /* classify_rules_from_config - borrow the lists of CFG (no copy) */
 void classify_rules_from_config(struct classify_rules *r,

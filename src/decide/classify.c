@@ -5,12 +5,45 @@
  * errors.  The DSN fallback table is documented in docs/CLASSIFY.md and
  * pinned by tests/unit/test_classify.c: keep the three in step.
  */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "classify.h"
 #include "classify_override.h"
 #include "config.h"
+#include "strhash.h"
+
+#define CM_SLOTS 64		/* answers kept, by hash */
+#define CM_KEY 480		/* bytes of category, status and text kept */
+
+/* one answer: the record's category, status and text, one after the
+   other, and what they gave */
+struct cm_slot {
+	uint64_t h;
+	uint16_t lc, ls, ld;
+	bool used;
+	uint8_t klass;
+	uint16_t rule_hit;	/* the rule that named the category, + 1 */
+	const char *cat;	/* that category (the rule's), or NULL */
+	char key[CM_KEY];
+};
+
+struct classify_memo {
+	struct cm_slot s[CM_SLOTS];
+};
+
+struct classify_memo *classify_memo_new(void)
+{
+	return calloc(1, sizeof(struct classify_memo));
+}
+
+void classify_memo_free(struct classify_memo *m)
+{
+	free(m);
+}
 
 void classify_rules_from_config(struct classify_rules *r,
 				const struct config *cfg)
@@ -20,6 +53,7 @@ void classify_rules_from_config(struct classify_rules *r,
 	r->ignore = cfg->ignore_categories;
 	r->complaint_types = cfg->complaint_types;
 	r->over = NULL;
+	r->memo = NULL;
 }
 
 static int classify_in_list(char **list, const char *s)
@@ -112,9 +146,9 @@ int classify_dsn(const char *status, const char *diag)
 	return -1;
 }
 
-/* classify_bounce - class of a b or rb record */
-static enum event_class classify_bounce(const struct classify_rules *r,
-					struct event *ev)
+/* classify_bounce_rules - class of a b or rb record by the rules */
+static enum event_class classify_bounce_rules(const struct classify_rules *r,
+					      struct event *ev)
 {
 	const char *cat = ev->bounce_cat;
 	int k;
@@ -143,6 +177,63 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	if (k < 0)
 		return CLASS_SOFT; /* a bounce we cannot read is still a bounce */
 	return (enum event_class)k;
+}
+
+/* cm_same - is SL the answer for these three strings? */
+static bool cm_same(const struct cm_slot *sl, uint64_t h, const char *c,
+		    size_t lc, const char *st, size_t ls, const char *d,
+		    size_t ld)
+{
+	return sl->used && sl->h == h && sl->lc == lc && sl->ls == ls &&
+	       sl->ld == ld && memcmp(sl->key, c, lc) == 0 &&
+	       memcmp(sl->key + lc, st, ls) == 0 &&
+	       memcmp(sl->key + lc + ls, d, ld) == 0;
+}
+
+/* classify_bounce - class of a b or rb record: the memo's answer for
+   its category, status and text (NULL and empty alike, as the rules
+   read them), else the rules', kept */
+static enum event_class classify_bounce(const struct classify_rules *r,
+					struct event *ev)
+{
+	const char *c = ev->bounce_cat ? ev->bounce_cat : "";
+	const char *st = ev->dsn_status ? ev->dsn_status : "";
+	const char *d = ev->dsn_diag ? ev->dsn_diag : "";
+	const char *cat_before = ev->bounce_cat;
+	struct cm_slot *sl;
+	size_t lc, ls, ld;
+	enum event_class k;
+	uint64_t h;
+
+	if (!r->memo)
+		return classify_bounce_rules(r, ev);
+	lc = strnlen(c, CM_KEY + 1);
+	ls = strnlen(st, CM_KEY + 1);
+	ld = strnlen(d, CM_KEY + 1);
+	if (lc + ls + ld > CM_KEY)
+		return classify_bounce_rules(r, ev);
+	h = strhash(strhash(strhash(1, c, lc), st, ls), d, ld);
+	sl = &r->memo->s[h % CM_SLOTS];
+	if (cm_same(sl, h, c, lc, st, ls, d, ld)) {
+		if (sl->cat) {
+			ev->bounce_cat = sl->cat;
+			ev->rule_hit = sl->rule_hit;
+		}
+		return (enum event_class)sl->klass;
+	}
+	k = classify_bounce_rules(r, ev);
+	sl->used = true;
+	sl->h = h;
+	sl->lc = (uint16_t)lc;
+	sl->ls = (uint16_t)ls;
+	sl->ld = (uint16_t)ld;
+	memcpy(sl->key, c, lc);
+	memcpy(sl->key + lc, st, ls);
+	memcpy(sl->key + lc + ls, d, ld);
+	sl->klass = (uint8_t)k;
+	sl->cat = ev->bounce_cat != cat_before ? ev->bounce_cat : NULL;
+	sl->rule_hit = sl->cat ? ev->rule_hit : 0;
+	return k;
 }
 
 void classify_event(const struct classify_rules *r, struct event *ev)

@@ -23,6 +23,7 @@
 #include "action.h"
 #include "bigmem.h"
 #include "rcpt.h"
+#include "strhash.h"
 
 #define BATCH_LIST_ID_MAX 256 /* bytes kept of a List-Id */
 
@@ -201,28 +202,6 @@ static void *batch_alloc_line(struct batch *b, size_t size)
 	return batch_alloc(b, size);
 }
 
-/* batch_hash - a seeded 64-bit hash of the N bytes at S */
-static uint64_t batch_hash(uint64_t seed, const char *s, size_t n)
-{
-	uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL), w;
-
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-		h ^= h >> 31;
-		s += 8;
-		n -= 8;
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, s, n);
-		h = (h ^ w) * 0x94D049BB133111EBULL;
-		h ^= h >> 29;
-	}
-	h *= 0xBF58476D1CE4E5B9ULL;
-	return h ^ (h >> 32);
-}
-
 /* batch_strdup - S (at most MAX-1 bytes of it) in the arena: interned,
    so the strings that repeat from record to record (sender, category,
    status, diagnostic, VirtualMTA, job id) are kept once per batch */
@@ -236,7 +215,7 @@ static const char *batch_strdup(struct batch *b, const char *s, size_t max)
 	if (!s)
 		return NULL;
 	n = strnlen(s, max - 1);
-	h = batch_hash(b->seed, s, n);
+	h = strhash(b->seed, s, n);
 	for (k = h & (b->scap - 1);; k = (k + 1) & (b->scap - 1)) {
 		e = &b->strs[k];
 		if (!e->s)
@@ -455,9 +434,9 @@ static uint64_t batch_camp_hash(const struct batch *b,
 				const struct batch_rcpt *br, const char *job,
 				const char *orig)
 {
-	return batch_hash(b->seed ^ (uint64_t)(uintptr_t)br, job,
+	return strhash(b->seed ^ (uint64_t)(uintptr_t)br, job,
 			  strnlen(job, BATCH_JOB_MAX)) ^
-	       batch_hash(b->seed, orig, strnlen(orig, ADDR_MAX));
+	       strhash(b->seed, orig, strnlen(orig, ADDR_MAX));
 }
 
 /* batch_camp_find - the slot of BR's campaign JOB from sender ORIG (hash
@@ -601,7 +580,7 @@ static uint64_t batch_hash_of(struct batch *b, const char *addr, size_t *len)
 		return b->pf_hash;
 	}
 	*len = strnlen(addr, ADDR_MAX);
-	return batch_hash(b->seed, addr, *len);
+	return strhash(b->seed, addr, *len);
 }
 
 /* batch_rcpt_of - the entry of ADDR, made when new; NULL on ENOMEM */
@@ -704,7 +683,7 @@ static int batch_flush_dlv(struct batch *b)
 void batch_prefetch(struct batch *b, const char *addr)
 {
 	b->pf_len = strnlen(addr, ADDR_MAX);
-	b->pf_hash = batch_hash(b->seed, addr, b->pf_len);
+	b->pf_hash = strhash(b->seed, addr, b->pf_len);
 	b->pf_addr = addr;
 	__builtin_prefetch(&b->slots[b->pf_hash & (b->cap - 1)]);
 }

@@ -122,6 +122,7 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 		goto fail;
 	}
 	in->rules.over = in->over;
+	in->rules.memo = classify_memo_new();
 	in->esc.threshold = cfg->soft_threshold;
 	in->esc.min_span = cfg->soft_min_span;
 	in->esc.window = cfg->soft_window;
@@ -149,6 +150,7 @@ void ingest_free(struct ingest *in)
 	free(in->buf);
 	monitor_free(in->mon);
 	classify_overrides_free(in->over);
+	classify_memo_free(in->rules.memo);
 	free(in);
 }
 

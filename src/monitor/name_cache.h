@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "strhash.h"
+
 #define NAME_CACHE_SLOTS 64		/* a power of two */
 #define NAME_CACHE_KEY 104		/* bytes of a name, NUL included */
 
@@ -39,26 +41,7 @@ struct name_cache {
 /* name_cache_hash - a 64-bit hash of the N bytes at S (N > 0) */
 static inline uint64_t name_cache_hash(const char *s, size_t n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
-
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
-		h ^= h >> 29;
-		s += 8;
-		n -= 8;
-	}
-	if (n) {
-		/* the last bytes gathered in a register: a copy through
-		   memory would be read back before its bytes were written
-		   (a stall of the store-to-load forwarding) */
-		w = 0;
-		while (n--)
-			w = (w << 8) | (unsigned char)s[n];
-		h = (h ^ w) * 0x94D049BB133111EBULL;
-	}
-	h ^= h >> 32;
-	return h * 0xBF58476D1CE4E5B9ULL;
+	return strhash(0x9E3779B97F4A7C15ULL, s, n);
 }
 
 /* name_cache_clear - forget every answer */

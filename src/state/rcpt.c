@@ -215,12 +215,24 @@ int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
 #define RCPT4_NOTICE 0x40	/* the notice is written */
 #define RCPT4_VARINT_MAX 10
 
-/* rcpt_put_v - V as an unsigned LEB128 varint */
-static void rcpt_put_v(struct codec_w *w, uint64_t v)
+/* rcpt_put_v - V as an unsigned LEB128 varint: in place while the
+   buffer has room for the longest (a commit encodes every address it
+   touches, some thirty varints each), else through a bounded copy */
+static inline void rcpt_put_v(struct codec_w *w, uint64_t v)
 {
-	uint8_t b[RCPT4_VARINT_MAX];
+	uint8_t b[RCPT4_VARINT_MAX], *p;
 	unsigned n = 0;
 
+	if (!w->overflow && w->cap - w->len >= RCPT4_VARINT_MAX) {
+		p = w->p + w->len;
+		while (v >= 0x80) {
+			*p++ = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		*p++ = (uint8_t)v;
+		w->len = (size_t)(p - w->p);
+		return;
+	}
 	while (v >= 0x80) {
 		b[n++] = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -243,6 +255,13 @@ static void rcpt_put_s(struct codec_w *w, const char *field, size_t size)
 {
 	size_t n = strnlen(field, size - 1);
 
+	if (n < 0x80 && !w->overflow && w->cap - w->len > n) {
+		/* the common case: a one-byte length, room for all */
+		w->p[w->len] = (uint8_t)n;
+		memcpy(w->p + w->len + 1, field, n);
+		w->len += n + 1;
+		return;
+	}
 	rcpt_put_v(w, n);
 	codec_put_bytes(w, field, n);
 }
@@ -343,12 +362,18 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 
 /* rcpt_get_v - an unsigned varint into *V; 0 or -1 (too long, past the
    end, or more than 64 bits) */
-static int rcpt_get_v(struct codec_r *rd, uint64_t *v)
+static inline int rcpt_get_v(struct codec_r *rd, uint64_t *v)
 {
 	uint64_t x = 0;
 	size_t pos = rd->pos;
 	unsigned shift = 0, i;
 
+	if (pos < rd->len && rd->p[pos] < 0x80) {
+		/* most are one byte: counts, small time deltas, lengths */
+		*v = rd->p[pos];
+		rd->pos = pos + 1;
+		return 0;
+	}
 	for (i = 0; i < RCPT4_VARINT_MAX && pos < rd->len; i++, shift += 7) {
 		uint8_t b = rd->p[pos++];
 

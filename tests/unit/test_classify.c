@@ -21,7 +21,7 @@ static char *soft[] = { "bad-configuration", "bad-connection", "content-related"
 static char *ignore[] = { "protocol-errors", NULL };
 static char *complaint[] = { "abuse", "fraud", "virus", NULL };
 static const struct classify_rules rules = { hard, soft, ignore, complaint,
-					     NULL };
+					     NULL, NULL };
 
 static const struct {
 	enum event_kind kind;
@@ -143,6 +143,111 @@ static void test_rules_set_the_category(void **state)
 	classify_overrides_free(o);
 }
 
+/* the bounces of the table and of the rules' cases, and texts that
+   differ from one another only in their last byte or in where a string
+   ends */
+static const struct {
+	const char *cat, *status, *diag;
+} memo_cases[] = {
+	{ "bad-mailbox", "5.7.1", "smtp;550 5.7.1 ... block list (S3150)" },
+	{ "policy-related", "5.1.1 (bad destination mailbox address)",
+	  "smtp;550 5.1.1 <x@example.com>: User unknown" },
+	{ "quota-issues", NULL, "smtp;552 5.2.2 Mailbox full" },
+	{ "quota-issues", "", "smtp;552 5.2.2 Mailbox full" },
+	{ NULL, NULL, "smtp;550 5.1.1 <x@example.com>: user unknown" },
+	{ "", "", "smtp;550 5.1.1 <x@example.com>: user unknowN" },
+	{ "", "", "smtp;550 5.1.1 <x@example.com>: user unknowx" },
+	{ "bad-mailbox", "", "" },
+	{ "bad-", "mailbox", "" },
+	{ "", "5.1.1", " user unknown" },
+	{ "", "5.1.1 ", "user unknown" },
+	{ "", "", "smtp;550 mailbox unavailable" },
+	{ "spam-related", "5.7.1", "smtp;554 rejected: blocked using zen" },
+	{ "other", "4.4.1", "smtp;421 4.4.1 timeout" },
+	{ "", "", "" },
+	{ NULL, NULL, NULL },
+};
+
+/* classify_with - EV classified with R, its class, category, rule */
+static void classify_with(const struct classify_rules *r, size_t i,
+			  struct event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_BOUNCE;
+	if (i < sizeof(memo_cases) / sizeof(memo_cases[0])) {
+		ev->bounce_cat = memo_cases[i].cat;
+		ev->dsn_status = memo_cases[i].status;
+		ev->dsn_diag = memo_cases[i].diag;
+	} else {
+		i -= sizeof(memo_cases) / sizeof(memo_cases[0]);
+		ev->bounce_cat = cases[i].cat;
+		ev->dsn_status = cases[i].status;
+		ev->dsn_diag = cases[i].diag;
+	}
+	classify_event(r, ev);
+}
+
+/* test_memo_same_answers - with the memo, each bounce gets the class,
+   category and rule it gets without, first time or again, in any order;
+   a text too long for the memo too */
+static void test_memo_same_answers(void **state)
+{
+	size_t n = sizeof(memo_cases) / sizeof(memo_cases[0]) +
+		   sizeof(cases) / sizeof(cases[0]);
+	struct classify_rules plain = rules, memo;
+	struct classify_overrides *o = NULL;
+	char err[256], longtext[1200];
+	struct event a, b;
+	size_t round, i, k;
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
+			 0);
+	plain.over = o;
+	memo = plain;
+	memo.memo = classify_memo_new();
+	assert_non_null(memo.memo);
+	for (round = 0; round < 3; round++) {
+		for (k = 0; k < n; k++) {
+			/* forwards, backwards, then every seventh */
+			i = round == 0 ? k : round == 1 ? n - 1 - k :
+						  (k * 7) % n;
+			classify_with(&plain, i, &a);
+			classify_with(&memo, i, &b);
+			if (a.klass != b.klass || a.rule_hit != b.rule_hit ||
+			    (a.bounce_cat != b.bounce_cat &&
+			     (!a.bounce_cat || !b.bounce_cat ||
+			      strcmp(a.bounce_cat, b.bounce_cat) != 0)))
+				fail_msg("round %zu, bounce %zu: %s/%s/%u with "
+					 "the memo, %s/%s/%u without", round, i,
+					 event_class_name(b.klass),
+					 b.bounce_cat ? b.bounce_cat : "(null)",
+					 b.rule_hit, event_class_name(a.klass),
+					 a.bounce_cat ? a.bounce_cat : "(null)",
+					 a.rule_hit);
+		}
+	}
+	/* longer than the memo keeps: classified by the rules each time,
+	   the rule's text past where the memo's key would end */
+	memset(longtext, 'x', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	memcpy(longtext + 600, " user unknown ", 14);
+	for (k = 0; k < 2; k++) {
+		memset(&b, 0, sizeof(b));
+		b.kind = EV_BOUNCE;
+		b.bounce_cat = "quota-issues";
+		b.dsn_status = "5.1.1";
+		b.dsn_diag = longtext;
+		classify_event(&memo, &b);
+		assert_int_equal(b.klass, k == 0 ? CLASS_HARD : CLASS_SOFT);
+		assert_string_equal(b.bounce_cat,
+				    k == 0 ? "bad-mailbox" : "quota-issues");
+		longtext[601] = 'y';	/* "yser unknown": no rule */
+	}
+	classify_memo_free(memo.memo);
+	classify_overrides_free(o);
+}
+
 static void test_find_status(void **state)
 {
 	char out[16];
@@ -166,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_find_status),
 		cmocka_unit_test(test_rules_set_the_category),
+		cmocka_unit_test(test_memo_same_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
