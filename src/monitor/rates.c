@@ -361,6 +361,23 @@ static void rn_judge(struct rates *r, struct rates_name *n, int64_t time,
 	n->fresh = true;
 }
 
+/* rn_fast_delta - N's pending delta of MINUTE when a record of that
+   minute and HOUR may take a fast way: N judged since its last change,
+   the minute and hour its newest (no window moves), its delta of the
+   minute made; else NULL */
+static struct rates_delta *rn_fast_delta(struct rates *r,
+					 struct rates_name *n, int64_t minute,
+					 int64_t hour)
+{
+	struct rates_delta *d;
+
+	if (!n->fresh || minute != n->min_head || hour != n->hour_head ||
+	    !n->pend)
+		return NULL;
+	d = (struct rates_delta *)r->pending.v + (n->pend - 1);
+	return d->minute == minute && d->name == n->name ? d : NULL;
+}
+
 /* rn_delivery_fast - a delivery of N's newest minute and hour, judged
    since: added to the slots, the sums and the pending delta, and only
    the rules whose verdict it may change judged (rn_judge_rule says from
@@ -372,11 +389,8 @@ static bool rn_delivery_fast(struct rates *r, struct rates_name *n,
 	struct rates_delta *d;
 	size_t w, j;
 
-	if (!n->fresh || minute != n->min_head || hour != n->hour_head ||
-	    !n->pend)
-		return false;
-	d = (struct rates_delta *)r->pending.v + (n->pend - 1);
-	if (d->minute != minute || d->name != n->name)
+	d = rn_fast_delta(r, n, minute, hour);
+	if (!d)
 		return false;
 	/* every window holds the newest minute and hour */
 	n->mring[rn_mod(minute, RATES_MINUTES)][RATES_C_DELIVERIES]++;
@@ -494,6 +508,48 @@ static void rn_pending(struct rates *r, struct rates_name *n, int64_t minute,
 		d->c[i] += c[i];
 }
 
+/* rn_bounce_fast - a bounce (C its counters, CAUSE its cause) of N's
+   newest minute and hour, judged since: added to the slots, the sums,
+   the causes and the pending delta, and only the rules it counts in
+   judged.  A complaint rate is complaints over deliveries, which a
+   bounce does not move, so its verdict and its next judge stand (every
+   other rate is over the attempts, a bounce among them).  False when it
+   has to take the full way */
+static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
+			   int64_t minute, int64_t hour, const uint32_t *c,
+			   size_t cause, const struct rates_record *rec)
+{
+	struct rates_delta *d;
+	size_t w, j, k;
+	int i;
+
+	d = rn_fast_delta(r, n, minute, hour);
+	if (!d)
+		return false;
+	/* every window holds the newest minute and hour */
+	for (i = 0; i < RATES_COUNTERS; i++) {
+		if (!c[i])
+			continue;
+		n->mring[rn_mod(minute, RATES_MINUTES)][i] += c[i];
+		n->hring[rn_mod(hour, r->hours)][i] += c[i];
+		for (w = 0; w < r->nwin[n->dim]; w++)
+			n->sums[w][i] += c[i];
+		d->c[i] += c[i];
+	}
+	k = (size_t)(hour & 1);
+	if (n->cause_hour[k] != hour) {
+		memset(n->causes[k], 0, sizeof(n->causes[k]));
+		n->cause_hour[k] = hour;
+	}
+	n->causes[k][cause]++;
+	for (j = 0; j < r->ndim_rules[n->dim]; j++)
+		if (r->rules[r->dim_rules[n->dim][j]].metric !=
+		    ALERT_COMPLAINT_RATE)
+			rn_judge_rule(r, n, j, rec->time, rec->where,
+				      rec->line);
+	return true;
+}
+
 void rates_add(struct rates *r, const struct rates_record *rec)
 {
 	uint32_t c[RATES_COUNTERS] = { 0 };
@@ -538,6 +594,9 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 			continue;
 		if (rec->what == RATES_DELIVERY &&
 		    rn_delivery_fast(r, n, minute, hour, rec))
+			continue;
+		if ((rec->what == RATES_HARD || rec->what == RATES_SOFT) &&
+		    rn_bounce_fast(r, n, minute, hour, c, cause, rec))
 			continue;
 		rn_advance(r, n, minute);
 		rn_ring_add(r, n, false, n->mring, RATES_MINUTES, n->min_head,
