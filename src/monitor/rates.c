@@ -508,13 +508,30 @@ static void rn_pending(struct rates *r, struct rates_name *n, int64_t minute,
 		d->c[i] += c[i];
 }
 
+/* rn_in_num - do the counters C count in RULE's numerator? */
+static bool rn_in_num(const struct alert_rule *rule, const uint32_t *c)
+{
+	switch (rule->metric) {
+	case ALERT_BOUNCE_RATE:
+		return c[RATES_C_HARD] != 0;
+	case ALERT_SOFT_RATE:
+		return c[RATES_C_SOFT] != 0;
+	case ALERT_SENDER_RATE:
+		return c[RATES_C_SENDER] != 0;
+	default:
+		return c[RATES_C_COMPLAINTS] != 0;
+	}
+}
+
 /* rn_bounce_fast - a bounce (C its counters, CAUSE its cause) of N's
    newest minute and hour, judged since: added to the slots, the sums,
    the causes and the pending delta, and only the rules it counts in
    judged.  A complaint rate is complaints over deliveries, which a
-   bounce does not move, so its verdict and its next judge stand (every
-   other rate is over the attempts, a bounce among them).  False when it
-   has to take the full way */
+   bounce does not move, so its verdict and its next judge stand; a rate
+   over the attempts whose numerator the bounce is not in (a soft bounce
+   for the bounce rate) moves as with a delivery, and is judged as the
+   deliveries' fast way judges it.  False when it has to take the full
+   way */
 static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 			   int64_t minute, int64_t hour, const uint32_t *c,
 			   size_t cause, const struct rates_record *rec)
@@ -542,11 +559,24 @@ static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 		n->cause_hour[k] = hour;
 	}
 	n->causes[k][cause]++;
-	for (j = 0; j < r->ndim_rules[n->dim]; j++)
-		if (r->rules[r->dim_rules[n->dim][j]].metric !=
-		    ALERT_COMPLAINT_RATE)
-			rn_judge_rule(r, n, j, rec->time, rec->where,
-				      rec->line);
+	for (j = 0; j < r->ndim_rules[n->dim]; j++) {
+		size_t ri = r->dim_rules[n->dim][j];
+
+		if (r->rules[ri].metric == ALERT_COMPLAINT_RATE)
+			continue;
+		if (!rn_in_num(&r->rules[ri], c)) {
+			/* in the attempts only, as a delivery is: the
+			   deliveries from which the verdict may change are
+			   one fewer (alert_next_deliveries: a bound less the
+			   attempts that are no deliveries) */
+			if (n->next[j] != UINT64_MAX && n->next[j] > 0)
+				n->next[j]--;
+			if (n->sums[r->rule_win[ri]][RATES_C_DELIVERIES] <
+			    n->next[j])
+				continue;
+		}
+		rn_judge_rule(r, n, j, rec->time, rec->where, rec->line);
+	}
 	return true;
 }
 

@@ -386,7 +386,7 @@ static void test_judged_at_every_record(void **state)
 		int64_t m;
 
 		if (left-- == 0) {
-			phase = (int)(xs(&seed) % 5);
+			phase = (int)(xs(&seed) % 6);
 			left = 200 + (int)(xs(&seed) % 2800);
 			/* a gap of an hour empties the short windows */
 			if (xs(&seed) % 2)
@@ -394,13 +394,15 @@ static void test_judged_at_every_record(void **state)
 		}
 		/* phases: deliveries only (the rates fall, the volumes rise),
 		   a bounce spike, bounces first then deliveries, complaints,
-		   soft bounces of a block */
+		   soft bounces of a block, soft bounces alone (the bounce
+		   rate falls and its volume rises by bounces only: a clear
+		   or a raise at a bounce) */
 		if ((phase == 1 && x < 100) || (phase == 2 && left > 2900) ||
 		    (phase == 2 && left < 400 && x < 10))
 			w = RATES_HARD;
 		else if (phase == 3 && x < 5)
 			w = RATES_COMPLAINT;
-		else if (phase == 4 && x < 150)
+		else if ((phase == 4 && x < 150) || phase == 5)
 			w = RATES_SOFT;
 		if ((w == RATES_HARD || w == RATES_SOFT) && x % 3 == 0)
 			sender = true;
