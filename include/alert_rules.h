@@ -77,6 +77,12 @@ struct alert_counts {
 int alert_rules_parse(const char *spec, struct alert_rule *rules, size_t *n,
 		      char *err, size_t errlen);
 
+/* alert_parts - RULE's numerator and denominator of counts C (the
+   metric's definition: complaints over deliveries, hard, soft or
+   sender-side bounces over attempts) */
+void alert_parts(const struct alert_rule *rule, const struct alert_counts *c,
+		 uint64_t *num, uint64_t *den);
+
 /* alert_rate - RULE's metric of C: the rate (fraction) and, in *VOLUME,
    its denominator; 0 when the denominator is 0 */
 double alert_rate(const struct alert_rule *rule, const struct alert_counts *c,

@@ -169,9 +169,8 @@ int alert_rules_parse(const char *spec, struct alert_rule *rules, size_t *n,
 	return rc;
 }
 
-/* ar_parts - RULE's numerator and denominator of C */
-static void ar_parts(const struct alert_rule *rule,
-		     const struct alert_counts *c, uint64_t *num, uint64_t *den)
+void alert_parts(const struct alert_rule *rule, const struct alert_counts *c,
+		 uint64_t *num, uint64_t *den)
 {
 	uint64_t attempts = c->deliveries + c->hard + c->soft;
 
@@ -200,7 +199,7 @@ double alert_rate(const struct alert_rule *rule, const struct alert_counts *c,
 {
 	uint64_t num, den;
 
-	ar_parts(rule, c, &num, &den);
+	alert_parts(rule, c, &num, &den);
 	if (volume)
 		*volume = den;
 	return den ? (double)num / (double)den : 0.0;
@@ -227,7 +226,7 @@ uint64_t alert_next_deliveries(const struct alert_rule *rule,
 	uint64_t volume, num, base, least, den;
 	double est;
 
-	ar_parts(rule, c, &num, &volume);
+	alert_parts(rule, c, &num, &volume);
 	/* the part of the volume that deliveries do not make */
 	base = volume - c->deliveries;
 	if (!raised) {

@@ -508,36 +508,46 @@ static void rn_pending(struct rates *r, struct rates_name *n, int64_t minute,
 		d->c[i] += c[i];
 }
 
-/* rn_in_num - do the counters C count in RULE's numerator? */
-static bool rn_in_num(const struct alert_rule *rule, const uint32_t *c)
+/* rn_counts32 - one record's counters C as alert counts */
+static void rn_counts32(const uint32_t *c, struct alert_counts *ac)
 {
-	switch (rule->metric) {
-	case ALERT_BOUNCE_RATE:
-		return c[RATES_C_HARD] != 0;
-	case ALERT_SOFT_RATE:
-		return c[RATES_C_SOFT] != 0;
-	case ALERT_SENDER_RATE:
-		return c[RATES_C_SENDER] != 0;
-	default:
-		return c[RATES_C_COMPLAINTS] != 0;
+	uint64_t s[RATES_COUNTERS];
+	int i;
+
+	for (i = 0; i < RATES_COUNTERS; i++)
+		s[i] = c[i];
+	rn_counts(s, ac);
+}
+
+/* rn_cause_add - one record of CAUSE in N's causes of HOUR */
+static void rn_cause_add(struct rates_name *n, int64_t hour, size_t cause)
+{
+	size_t k = (size_t)(hour & 1);
+
+	if (n->cause_hour[k] != hour) {
+		memset(n->causes[k], 0, sizeof(n->causes[k]));
+		n->cause_hour[k] = hour;
 	}
+	n->causes[k][cause]++;
 }
 
 /* rn_bounce_fast - a bounce (C its counters, CAUSE its cause) of N's
    newest minute and hour, judged since: added to the slots, the sums,
    the causes and the pending delta, and only the rules it counts in
-   judged.  A complaint rate is complaints over deliveries, which a
-   bounce does not move, so its verdict and its next judge stand; a rate
-   over the attempts whose numerator the bounce is not in (a soft bounce
-   for the bounce rate) moves as with a delivery, and is judged as the
-   deliveries' fast way judges it.  False when it has to take the full
-   way */
+   judged: by the metric's parts (alert_parts), a rate whose numerator
+   and denominator the bounce is in neither of (a complaint rate, over
+   deliveries) keeps its verdict and its next judge; one it is in the
+   denominator only of (a soft bounce for the bounce rate) moves as with
+   a delivery, and is judged as the deliveries' fast way judges it.
+   False when it has to take the full way */
 static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 			   int64_t minute, int64_t hour, const uint32_t *c,
 			   size_t cause, const struct rates_record *rec)
 {
+	struct alert_counts ac;
 	struct rates_delta *d;
-	size_t w, j, k;
+	uint64_t num, den;
+	size_t w, j;
 	int i;
 
 	d = rn_fast_delta(r, n, minute, hour);
@@ -553,24 +563,21 @@ static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 			n->sums[w][i] += c[i];
 		d->c[i] += c[i];
 	}
-	k = (size_t)(hour & 1);
-	if (n->cause_hour[k] != hour) {
-		memset(n->causes[k], 0, sizeof(n->causes[k]));
-		n->cause_hour[k] = hour;
-	}
-	n->causes[k][cause]++;
+	rn_cause_add(n, hour, cause);
+	rn_counts32(c, &ac);
 	for (j = 0; j < r->ndim_rules[n->dim]; j++) {
 		size_t ri = r->dim_rules[n->dim][j];
 
-		if (r->rules[ri].metric == ALERT_COMPLAINT_RATE)
-			continue;
-		if (!rn_in_num(&r->rules[ri], c)) {
-			/* in the attempts only, as a delivery is: the
-			   deliveries from which the verdict may change are
-			   one fewer (alert_next_deliveries: a bound less the
-			   attempts that are no deliveries) */
-			if (n->next[j] != UINT64_MAX && n->next[j] > 0)
-				n->next[j]--;
+		alert_parts(&r->rules[ri], &ac, &num, &den);
+		if (num == 0 && den == 0)
+			continue;	/* its rate does not move */
+		if (num == 0) {
+			/* in the volume only, as a delivery is: the bound
+			   of alert_next_deliveries is a volume less what of
+			   it is no deliveries, DEN more now */
+			if (n->next[j] != UINT64_MAX)
+				n->next[j] = n->next[j] > den ?
+						     n->next[j] - den : 0;
 			if (n->sums[r->rule_win[ri]][RATES_C_DELIVERIES] <
 			    n->next[j])
 				continue;
@@ -633,15 +640,8 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 			    minute, c);
 		rn_ring_add(r, n, true, n->hring, r->hours, n->hour_head,
 			    hour, c);
-		if (rec->what != RATES_DELIVERY && hour >= n->hour_head - 1) {
-			size_t k = (size_t)(hour & 1);
-
-			if (n->cause_hour[k] != hour) {
-				memset(n->causes[k], 0, sizeof(n->causes[k]));
-				n->cause_hour[k] = hour;
-			}
-			n->causes[k][cause]++;
-		}
+		if (rec->what != RATES_DELIVERY && hour >= n->hour_head - 1)
+			rn_cause_add(n, hour, cause);
 		rn_pending(r, n, minute, c);
 		rn_judge(r, n, rec->time, rec->where, rec->line);
 	}

@@ -221,24 +221,19 @@ int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
 static inline void rcpt_put_v(struct codec_w *w, uint64_t v)
 {
 	uint8_t b[RCPT4_VARINT_MAX], *p;
+	bool room = !w->overflow && w->cap - w->len >= RCPT4_VARINT_MAX;
 	unsigned n = 0;
 
-	if (!w->overflow && w->cap - w->len >= RCPT4_VARINT_MAX) {
-		p = w->p + w->len;
-		while (v >= 0x80) {
-			*p++ = (uint8_t)(v | 0x80);
-			v >>= 7;
-		}
-		*p++ = (uint8_t)v;
-		w->len = (size_t)(p - w->p);
-		return;
-	}
+	p = room ? w->p + w->len : b;
 	while (v >= 0x80) {
-		b[n++] = (uint8_t)(v | 0x80);
+		p[n++] = (uint8_t)(v | 0x80);
 		v >>= 7;
 	}
-	b[n++] = (uint8_t)v;
-	codec_put_bytes(w, b, n);
+	p[n++] = (uint8_t)v;
+	if (room)
+		w->len += n;
+	else
+		codec_put_bytes(w, b, n);
 }
 
 /* rcpt_put_z - V - BASE (wrapping) as a zigzag varint */
