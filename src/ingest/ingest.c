@@ -94,6 +94,12 @@ struct ingest_job {
 	struct ingest_commit cur;
 	struct batch *cur_batch;
 	bool posted;
+	/* the input's last batch, offered to join the commit in flight
+	   (ingest_batch_join): its commit step, filled; JOIN_OFFERED until
+	   that commit's answer is taken */
+	struct ingest_commit join;
+	bool join_offered;
+	bool final_done;		/* the input's last commit is made */
 	int inline_rc;			/* the answer of a commit made inline */
 	int64_t cur_ns;			/* when it was posted */
 	int64_t took_ns;		/* how long the last commit took */
@@ -288,33 +294,14 @@ static bool ingest_nothing_new(const struct ingest_job *j,
 }
 
 /*
- * ingest_batch_wait - the commit in flight, if any, done: the input's
- * record and counts follow it, its batch is logged and cleared; 0, or
- * its -errno
+ * ingest_batch_done - the answer RC of commit C of batch B: the input's
+ * record and counts follow it, the batch is logged and cleared; RC
  */
-static int ingest_batch_wait(struct ingest_job *j)
+static int ingest_batch_done(struct ingest_job *j, struct ingest_commit *c,
+			     struct batch *b, int rc)
 {
 	struct ingest *in = j->in;
-	struct ingest_commit *c = &j->cur;
-	int tries, rc;
 
-	if (!j->posted)
-		return 0;
-	rc = j->cm ? ingest_committer_wait(j->cm) : j->inline_rc;
-	/* the committer found the map full: grown here, where no thread is
-	   in a transaction, and the batch committed again from the start */
-	for (tries = 0; rc == -ENOSPC && c->fixed_map; tries++) {
-		if (tries >= STATE_GROW_TRIES ||
-		    (rc = state_grow_logged(in->st)) != 0) {
-			ingest_commit_failed_log(c, rc);
-			break;
-		}
-		log_debug("ingest", "%s: the state's map was full: grown, the "
-			  "batch committed again", j->input.path);
-		ingest_committer_post(j->cm, j->cur_batch, c);
-		rc = ingest_committer_wait(j->cm);
-	}
-	j->posted = false;
 	if (in->mon) {
 		/* the hooks hear of what was committed; after a failure the
 		   monitor is read again from the state before more input */
@@ -324,27 +311,153 @@ static int ingest_batch_wait(struct ingest_job *j)
 	}
 	c->seal = NULL;
 	if (rc) {
-		batch_clear(j->cur_batch);
+		batch_clear(b);
 		return rc;
 	}
 	j->took_ns = c->took_ns;
 	/* the commit's own time, then how long after the hand-over the
 	   reader took the answer (it asks when the next batch is due) */
 	log_debug("ingest", "%s: committed %llu records (%zu events) up to "
-		  "byte %llu in %.0f ms (answer taken after %.0f ms)",
+		  "byte %llu in %.0f ms (answer taken after %.0f ms)%s",
 		  j->input.path, (unsigned long long)c->counts.records,
-		  batch_events(j->cur_batch), (unsigned long long)c->pos.offset,
+		  batch_events(b), (unsigned long long)c->pos.offset,
 		  (double)c->took_ns / 1e6,
-		  (double)(ingest_now_ns() - j->cur_ns) / 1e6);
+		  (double)(ingest_now_ns() - j->cur_ns) / 1e6,
+		  c == &j->join ? ", with the batch before" : "");
 	if (c->key)
 		j->input.rec = c->rec;
+	if (c->final)
+		j->final_done = true;
 	ingest_commit_logged(in, c);
 	ingest_log_caps(j, c->final);
 	log_tick();
 	ingest_counts_add(&j->total, &c->counts);
-	batch_clear(j->cur_batch);
+	batch_clear(b);
 	if (in->on_commit)
 		in->on_commit(in->on_commit_arg);
+	return 0;
+}
+
+static int ingest_batch_send(struct ingest_job *j);
+
+/*
+ * ingest_batch_wait - the commit in flight, if any, done (ingest_batch_done)
+ * and, when the input's last batch was offered to join it, that one too:
+ * committed with it, or posted after it and waited for; 0, or the first
+ * -errno
+ */
+static int ingest_batch_wait(struct ingest_job *j)
+{
+	struct ingest *in = j->in;
+	struct ingest_commit *c = &j->cur;
+	bool offered = j->join_offered, joined;
+	int tries, rc;
+
+	if (!j->posted)
+		return 0;
+	rc = j->cm ? ingest_committer_wait(j->cm) : j->inline_rc;
+	joined = offered && c->joined == &j->join;
+	j->join_offered = false;
+	/* the committer found the map full: grown here, where no thread is
+	   in a transaction, and the batch committed again from the start
+	   (alone: one that had joined it follows) */
+	for (tries = 0; rc == -ENOSPC && c->fixed_map; tries++) {
+		if (tries >= STATE_GROW_TRIES ||
+		    (rc = state_grow_logged(in->st)) != 0) {
+			ingest_commit_failed_log(c, rc);
+			if (joined)
+				ingest_commit_failed_log(&j->join, rc);
+			break;
+		}
+		log_debug("ingest", "%s: the state's map was full: grown, the "
+			  "batch committed again", j->input.path);
+		joined = false;
+		ingest_committer_post(j->cm, j->cur_batch, c);
+		rc = ingest_committer_wait(j->cm);
+	}
+	j->posted = false;
+	rc = ingest_batch_done(j, c, j->cur_batch, rc);
+	if (!offered)
+		return rc;
+	if (joined || rc) {
+		/* committed with it, or failed with it (not posted: its
+		   seal is given back all the same) */
+		return ingest_batch_done(j, &j->join, in->batch, rc);
+	}
+	/* too late to join: posted now, after it, from the input's record
+	   as that commit left it */
+	{
+		struct ingest_commit tmp = j->cur;
+
+		j->cur = j->join;
+		j->join = tmp;
+	}
+	j->cur.rec = j->input.rec;
+	rc = ingest_batch_send(j);
+	return rc ? rc : ingest_batch_wait(j);
+}
+
+/* ingest_batch_fill - C, the commit step of the batch being read and the
+   input's position POS (FINAL: the input ends here): what reading
+   counted moves into it; 0 or -errno */
+static int ingest_batch_fill(struct ingest_job *j, struct ingest_commit *c,
+			     bool final, const struct ingest_pos *pos)
+{
+	struct ingest *in = j->in;
+	int rc;
+
+	/* the deliveries the batch holds back go in here, in this thread */
+	rc = batch_flush(in->batch);
+	if (rc)
+		return rc;
+	c->pos = *pos;
+	c->name = j->input.path;
+	c->key = j->input.key;
+	c->rec = j->input.rec;
+	c->final = final;
+	c->fixed_map = j->cm != NULL;
+	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
+	c->counts = j->pending;
+	c->caps = &j->caps;
+	c->seal = in->mon ? monitor_seal(in->mon) : NULL;
+	c->join = NULL;
+	c->joined = NULL;
+	memset(&j->pending, 0, sizeof(j->pending));
+	c->any_hit = j->any_hit;
+	if (j->any_hit) {
+		memcpy(c->hits, j->hits, sizeof(c->hits));
+		memset(j->hits, 0, sizeof(j->hits));
+		j->any_hit = false;
+	}
+	return 0;
+}
+
+/* ingest_batch_send - the batch being read, its commit step filled in
+   j->cur, to the commit step: in the committer's thread (the context
+   reads on into the other batch), or at once (then waited for); 0 or
+   -errno */
+static int ingest_batch_send(struct ingest_job *j)
+{
+	struct ingest *in = j->in;
+
+	/* room in the map for the batch, made here: the committer is idle
+	   (waited for before) and this thread is in no transaction, so the
+	   map may be resized; a growth that fails is not the batch's
+	   failure (it may fit; if it meets a full map, the map is grown
+	   then and the batch posted again: ingest_batch_wait) */
+	(void)state_reserve(in->st, batch_addresses(in->batch) *
+					    INGEST_RCPT_BYTES);
+	j->batch_off = j->cur.pos.offset;
+	j->cur_batch = in->batch;
+	j->cur_ns = ingest_now_ns();
+	j->posted = true;
+	if (!j->cm) {
+		j->inline_rc = ingest_commit_batch(in, j->cur_batch, &j->cur);
+		return ingest_batch_wait(j);
+	}
+	in->batch = j->spare;
+	j->spare = j->cur_batch;
+	ingest_committer_post(j->cm, j->cur_batch, &j->cur);
 	return 0;
 }
 
@@ -356,8 +469,6 @@ static int ingest_batch_wait(struct ingest_job *j)
  */
 static int ingest_batch_post(struct ingest_job *j, bool final)
 {
-	struct ingest *in = j->in;
-	struct ingest_commit *c = &j->cur;
 	struct ingest_pos pos;
 	int rc;
 
@@ -369,45 +480,33 @@ static int ingest_batch_post(struct ingest_job *j, bool final)
 	j->src->ops->position(j->src, &pos);
 	if (!final && ingest_nothing_new(j, &pos))
 		return 0;
-	/* the deliveries the batch holds back go in here, in this thread */
-	rc = batch_flush(in->batch);
+	rc = ingest_batch_fill(j, &j->cur, final, &pos);
+	return rc ? rc : ingest_batch_send(j);
+}
+
+/*
+ * ingest_batch_join - the input ended while a commit is in flight: its
+ * last batch is offered to join that commit's transaction, so that the
+ * tree both change is written once (ingest_committer_join); taken or
+ * not, ingest_batch_wait sees it committed.  0 or -errno.
+ */
+static int ingest_batch_join(struct ingest_job *j)
+{
+	struct ingest_pos pos;
+	int rc;
+
+	if (!j->cm || !j->posted || j->cur.final)
+		return 0;
+	j->src->ops->position(j->src, &pos);
+	rc = ingest_batch_fill(j, &j->join, true, &pos);
 	if (rc)
 		return rc;
-	/* room in the map for the batch, made here: the committer is idle
-	   (waited for above) and this thread is in no transaction, so the
-	   map may be resized; a growth that fails is not the batch's
-	   failure (it may fit; if it meets a full map, the map is grown
-	   then and the batch posted again: ingest_batch_wait) */
-	(void)state_reserve(in->st, batch_addresses(in->batch) *
-					    INGEST_RCPT_BYTES);
-	c->pos = pos;
-	j->batch_off = pos.offset;
-	c->name = j->input.path;
-	c->key = j->input.key;
-	c->rec = j->input.rec;
-	c->final = final;
-	c->fixed_map = j->cm != NULL;
-	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
-	c->counts = j->pending;
-	c->caps = &j->caps;
-	c->seal = in->mon ? monitor_seal(in->mon) : NULL;
-	memset(&j->pending, 0, sizeof(j->pending));
-	c->any_hit = j->any_hit;
-	if (j->any_hit) {
-		memcpy(c->hits, j->hits, sizeof(c->hits));
-		memset(j->hits, 0, sizeof(j->hits));
-		j->any_hit = false;
-	}
-	j->cur_batch = in->batch;
-	j->cur_ns = ingest_now_ns();
-	j->posted = true;
-	if (!j->cm) {
-		j->inline_rc = ingest_commit_batch(in, j->cur_batch, c);
-		return ingest_batch_wait(j);
-	}
-	in->batch = j->spare;
-	j->spare = j->cur_batch;
-	ingest_committer_post(j->cm, j->cur_batch, c);
+	/* offered: ingest_batch_wait takes its answer, or posts it */
+	j->join_offered = true;
+	if (ingest_committer_join(j->cm, j->in->batch, &j->join))
+		log_debug("ingest", "%s: the input ended: its last %zu events "
+			  "join the commit in flight", j->input.path,
+			  batch_events(j->in->batch));
 	return 0;
 }
 
@@ -615,6 +714,13 @@ static int ingest_finish(struct ingest_job *j)
 	j->ended = true;
 	if (j->progress && j->progress_ns != j->start_ns)
 		log_progress(NULL);
+	if (!j->already && j->verdict != INGEST_REFUSED) {
+		rc = ingest_batch_join(j);
+		if (rc) {
+			(void)ingest_batch_wait(j);
+			return rc;
+		}
+	}
 	rc = ingest_batch_wait(j);
 	if (rc)
 		return rc;
@@ -627,7 +733,7 @@ static int ingest_finish(struct ingest_job *j)
 	}
 	if (j->verdict == INGEST_REFUSED)
 		return 0;	/* nothing of it is recorded */
-	rc = ingest_batch_now(j, true);
+	rc = j->final_done ? 0 : ingest_batch_now(j, true);
 	if (rc == 0 && j->verdict == 0)
 		j->verdict = INGEST_TAKEN;
 	return rc;
@@ -1002,6 +1108,7 @@ void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 	ingest_committer_free(j->cm);
 	batch_free(j->spare);
 	ingest_commit_free(&j->cur);
+	ingest_commit_free(&j->join);
 	if (counts) {
 		*counts = j->total;
 		counts->seconds = (double)(ingest_now_ns() - j->start_ns) / 1e9;

@@ -82,7 +82,7 @@ static int ingest_enqueue(struct ingest *in, MDB_txn *txn, struct rcpt *r,
 
 struct ingest_try {
 	struct ingest *in;
-	const struct ingest_commit *c;
+	struct ingest_commit *c;
 	struct batch_rcpt **arr;
 	size_t n;
 	int64_t now;
@@ -97,6 +97,12 @@ struct ingest_try {
 	   began, and held by it since): a release of another finds
 	   nothing to drop, without a search */
 	struct u64map held_ids;
+	/* the batch that joined the transaction (ingest_join_fn): asked for
+	   once, after this one's first application; applied after it at
+	   each attempt */
+	bool join_asked;
+	struct ingest_try *join_room;	/* where its attempt is kept */
+	struct ingest_try *joined;
 };
 
 /* ingest_log_later - BE is one the log speaks of after the commit */
@@ -389,10 +395,11 @@ static int ingest_add_hits(struct ingest *in, MDB_txn *txn,
 	return 0;
 }
 
-/* ingest_try_commit - the batch in TXN (state_write_fn) */
-static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
+/* ingest_try_apply - T's batch in TXN; the input's record from BASE
+   (the batch before in the transaction) or, NULL, from T's commit step */
+static int ingest_try_apply(struct state *st, MDB_txn *txn,
+			    struct ingest_try *t, const struct file_rec *base)
 {
-	struct ingest_try *t = arg;
 	const struct ingest_commit *c = t->c;
 	struct ingest_counts *n = &t->counts;
 	struct file_rec *rec = &t->rec;
@@ -400,7 +407,7 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 	int rc;
 
 	*n = c->counts;
-	*rec = c->rec;
+	*rec = base ? *base : c->rec;
 	t->nlog = 0;
 	u64map_clear(&t->held_ids);
 	rc = incident_held_ids(st, txn, &t->held_ids);
@@ -439,8 +446,8 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 	if (c->key) {
 		/* never behind what an earlier run committed: while the rows
 		   before the resume point are read again, the reader is */
-		rec->offset = c->pos.offset > c->rec.offset ? c->pos.offset :
-							      c->rec.offset;
+		rec->offset = c->pos.offset > rec->offset ? c->pos.offset :
+							    rec->offset;
 		rec->lines = c->pos.lines > rec->lines ? c->pos.lines :
 							 rec->lines;
 		rec->records += n->records;
@@ -462,6 +469,41 @@ static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
 			return rc;
 	}
 	return ingest_add_meta(t->in, txn, n);
+}
+
+static void ingest_try_init(struct ingest_try *t, struct ingest *in,
+			    struct ingest_commit *c);
+
+/* ingest_try_join - ask T's commit step for a batch to join it (once) */
+static int ingest_try_join(struct ingest_try *t)
+{
+	struct ingest_try *jt = t->join_room;
+	struct batch *b;
+	struct ingest_commit *c;
+
+	t->join_asked = true;
+	if (!jt || !t->c->join || !t->c->join(t->c->join_arg, &b, &c))
+		return 0;
+	ingest_try_init(jt, t->in, c);
+	jt->now = t->now;
+	t->joined = jt;
+	c->nlog = 0;
+	return batch_sorted(b, &jt->arr, &jt->n);
+}
+
+/* ingest_try_commit - the batch in TXN, and the one that joined it
+   (state_write_fn) */
+static int ingest_try_commit(struct state *st, MDB_txn *txn, void *arg)
+{
+	struct ingest_try *t = arg;
+	int rc;
+
+	rc = ingest_try_apply(st, txn, t, NULL);
+	if (rc == 0 && !t->join_asked)
+		rc = ingest_try_join(t);
+	if (rc == 0 && t->joined)
+		rc = ingest_try_apply(st, txn, t->joined, &t->rec);
+	return rc;
 }
 
 /* ingest_why - what made an address suppressed, for the log */
@@ -563,39 +605,72 @@ void ingest_commit_failed_log(const struct ingest_commit *c, int rc)
 		  state_strerror(rc));
 }
 
+static void ingest_try_init(struct ingest_try *t, struct ingest *in,
+			    struct ingest_commit *c)
+{
+	memset(t, 0, sizeof(*t));
+	t->in = in;
+	t->c = c;
+	t->now = (int64_t)time(NULL);
+	t->log_dups = log_get_level() >= BLOG_DEBUG;
+	t->logq = c->logq;
+	t->logcap = c->logcap;
+	t->join_asked = true;	/* a batch that joined asks for no other */
+	u64map_init(&t->held_ids);
+}
+
+/* ingest_try_done - what attempt T concluded, into its commit step (RC:
+   its answer; the log's buffer in any case) */
+static void ingest_try_done(struct ingest_try *t, int rc)
+{
+	struct ingest_commit *c = t->c;
+
+	c->logq = t->logq;
+	c->logcap = t->logcap;
+	u64map_clear(&t->held_ids);
+	if (rc)
+		return;
+	if (c->key)
+		c->rec = t->rec;
+	c->counts = t->counts;
+	c->nlog = t->nlog;
+}
+
 int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c)
 {
-	struct ingest_try t = { .in = in, .c = c, .now = (int64_t)time(NULL),
-				.log_dups = log_get_level() >= BLOG_DEBUG,
-				.logq = c->logq, .logcap = c->logcap };
+	/* the second: the attempt of a batch that joins (ingest_try_join) */
+	struct ingest_try t[2];
 	struct timespec t0, t1;
 	int rc;
 
-	u64map_init(&t.held_ids);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ingest_try_init(&t[0], in, c);
+	t[0].join_asked = false;
+	t[0].join_room = &t[1];
 	c->nlog = 0;
-	rc = batch_sorted(b, &t.arr, &t.n);
+	c->joined = NULL;
+	rc = batch_sorted(b, &t[0].arr, &t[0].n);
 	if (rc == 0)
 		rc = c->fixed_map ?
-			     state_write_fixed(in->st, ingest_try_commit, &t) :
-			     state_write(in->st, ingest_try_commit, &t);
-	c->logq = t.logq;
-	c->logcap = t.logcap;
-	u64map_clear(&t.held_ids);
+			     state_write_fixed(in->st, ingest_try_commit, t) :
+			     state_write(in->st, ingest_try_commit, t);
+	ingest_try_done(&t[0], rc);
+	if (t[0].joined) {
+		c->joined = t[1].c;
+		ingest_try_done(&t[1], rc);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	c->took_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000LL +
 		     (t1.tv_nsec - t0.tv_nsec);
-	if (rc) {
-		if (!(rc == -ENOSPC && c->fixed_map))
-			ingest_commit_failed_log(c, rc);
-		return rc;
+	if (c->joined)
+		c->joined->took_ns = c->took_ns;
+	if (rc && !(rc == -ENOSPC && c->fixed_map)) {
+		ingest_commit_failed_log(c, rc);
+		if (c->joined)
+			ingest_commit_failed_log(c->joined, rc);
 	}
-	if (c->key)
-		c->rec = t.rec;
-	c->counts = t.counts;
-	c->nlog = t.nlog;
-	return 0;
+	return rc;
 }
 
 void ingest_commit_free(struct ingest_commit *c)

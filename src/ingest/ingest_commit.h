@@ -11,6 +11,11 @@
  * nothing back, and touches nothing but the state, the batch and the
  * struct ingest_commit it is given: the core may run it in a thread of
  * its own (ingest_committer.c) while it reads on.
+ *
+ * One more batch may join a commit's transaction: when the input ends
+ * while a commit is still applying its batch, the last batch is applied
+ * in the same transaction (ingest_join_fn), so that the tree is written
+ * once for both.  The two are committed together or not at all.
  */
 #ifndef BOUNCED_INGEST_COMMIT_H
 #define BOUNCED_INGEST_COMMIT_H
@@ -21,6 +26,16 @@
 #include "ingest_priv.h"
 #include "ingest_src.h"
 #include "rcpt.h"
+
+struct ingest_commit;
+struct batch;
+
+/* ingest_join_fn - asked once a commit's batch is applied, before its
+   transaction is committed: true with *B and *C, a batch and its commit
+   step to apply in the same transaction after it (C->rec then follows
+   the first's record), or false; ARG is the commit's join_arg */
+typedef bool (*ingest_join_fn)(void *arg, struct batch **b,
+			       struct ingest_commit **c);
 
 struct ingest_commit {
 	const char *name;		/* the input, for messages */
@@ -51,12 +66,19 @@ struct ingest_commit {
 	const struct batch_event **logq;
 	size_t nlog, logcap;
 	int64_t took_ns;		/* out: how long the commit took */
+	ingest_join_fn join;		/* in: a batch that may join (NULL:
+					   none is asked for) */
+	void *join_arg;
+	struct ingest_commit *joined;	/* out: the commit step that joined
+					   this one's transaction (its answer
+					   is this one's), or NULL */
 };
 
 /*
  * ingest_commit_batch - commit batch B as C says (B is left as it was:
- * the caller logs it, then clears it).  0, or -errno (logged: nothing of
- * the batch was kept).
+ * the caller logs it, then clears it), and the batch that joined it, if
+ * C->join gave one (C->joined then names its commit step, filled as C
+ * is).  0, or -errno (logged: nothing of either batch was kept).
  */
 int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c);

@@ -31,6 +31,14 @@
  * faults on fresh memory are then taken while the thread waits, not
  * while it commits.  It stops when the batch is posted, when another
  * thread waits to write, and for good once a prewarm fell short.
+ *
+ * When the input ends while a commit is still applying its batch, the
+ * core offers the last batch to join that commit's transaction
+ * (ingest_committer_join): the commit step asks for it once its own
+ * batch is applied (committer_joined, an ingest_join_fn), and the tree
+ * the two batches change is written and synced once.  An offer that
+ * comes after that point is refused, and the core posts the batch when
+ * the commit is done, as any other.
  */
 #include <errno.h>
 #include <math.h>
@@ -61,6 +69,11 @@ struct ingest_committer {
 	pthread_cond_t cv;
 	struct batch *b;		/* the job posted */
 	struct ingest_commit *c;
+	/* a batch offered to join the running job's transaction
+	   (ingest_committer_join), until the job asks (committer_joined) */
+	bool join_open;
+	struct batch *join_b;
+	struct ingest_commit *join_c;
 	bool posted;			/* a job waits for the thread */
 	bool busy;			/* a job is posted or running */
 	bool quit;
@@ -186,6 +199,27 @@ static bool committer_fill(struct ingest_committer *cm)
 	return true;
 }
 
+/* committer_joined - the running job's batch is applied: the batch
+   offered to join it, if any (ingest_join_fn); none is taken after */
+static bool committer_joined(void *arg, struct batch **b,
+			     struct ingest_commit **c)
+{
+	struct ingest_committer *cm = arg;
+	bool got;
+
+	pthread_mutex_lock(&cm->mu);
+	cm->join_open = false;
+	got = cm->join_c != NULL;
+	if (got) {
+		*b = cm->join_b;
+		*c = cm->join_c;
+		cm->join_b = NULL;
+		cm->join_c = NULL;
+	}
+	pthread_mutex_unlock(&cm->mu);
+	return got;
+}
+
 /* ingest_committer_main - take jobs until told to quit */
 static void *ingest_committer_main(void *arg)
 {
@@ -209,9 +243,16 @@ static void *ingest_committer_main(void *arg)
 		b = cm->b;
 		c = cm->c;
 		cm->posted = false;
+		c->join = committer_joined;
+		c->join_arg = cm;
 		pthread_mutex_unlock(&cm->mu);
 		rc = ingest_commit_batch(cm->in, b, c);
 		pthread_mutex_lock(&cm->mu);
+		/* one offered but not asked for (the job failed first)
+		   stays the core's */
+		cm->join_open = false;
+		cm->join_b = NULL;
+		cm->join_c = NULL;
 		cm->rc = rc;
 		cm->busy = false;
 		pthread_cond_broadcast(&cm->cv);
@@ -265,6 +306,9 @@ void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
 	cm->posted = true;
 	cm->busy = true;
 	cm->warm = false;
+	/* the input's last batch may join, not follow, a batch that is not
+	   its last, from now until the commit asks for it */
+	cm->join_open = !c->final;
 	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 }
@@ -295,6 +339,21 @@ struct batch_block *ingest_committer_block(void *arg)
 	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 	return blk;
+}
+
+bool ingest_committer_join(struct ingest_committer *cm, struct batch *b,
+			   struct ingest_commit *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&cm->mu);
+	ok = cm->busy && cm->join_open && !cm->join_c;
+	if (ok) {
+		cm->join_b = b;
+		cm->join_c = c;
+	}
+	pthread_mutex_unlock(&cm->mu);
+	return ok;
 }
 
 void ingest_committer_hint(struct ingest_committer *cm, size_t addrs)

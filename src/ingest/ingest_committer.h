@@ -29,6 +29,15 @@ int ingest_committer_new(struct ingest *in, bool warm,
 void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
 			   struct ingest_commit *c);
 
+/* ingest_committer_join - offer B, the input's last batch, and its commit
+   step C to join the transaction of the commit in flight, which applies
+   it after its own batch (ingest_join_fn): true when it may still be
+   asked for (the answer of ingest_committer_wait is then the answer of
+   both, if the commit's C->joined says it was taken); false when that
+   commit is past it, or none is in flight (C is left to the caller) */
+bool ingest_committer_join(struct ingest_committer *cm, struct batch *b,
+			   struct ingest_commit *c);
+
 /* ingest_committer_wait - the posted commit's answer (0 or -errno) once it
    is done */
 int ingest_committer_wait(struct ingest_committer *cm);

@@ -8,6 +8,12 @@
  * batch still meets a full map (records longer than that) the committer
  * gives the batch back, the core grows the map and posts it again.
  * Either way every record is there, once.
+ *
+ * When the input ends while a commit is still applying its batch, the
+ * last batch joins that commit's transaction.  The tests make sure of the
+ * moment: a thread of theirs holds the state's write transaction until
+ * the core says (in the log) that it offered the last batch, so that the
+ * committer is still waiting to begin when the offer comes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +26,8 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <pthread.h>
+#include <time.h>
 
 #include "config.h"
 #include "ingest.h"
@@ -31,6 +39,14 @@
 
 #define N_ADDRS 400
 #define N_ROWS 1600		/* four soft bounces per address */
+
+/* the join: a first batch of JOIN_FIRST addresses (batch-records), then
+   JOIN_AGAIN of them once more and JOIN_NEW new ones */
+#define JOIN_FIRST 1000
+#define JOIN_AGAIN 5
+#define JOIN_NEW 5
+#define JOIN_LONG_NEW 900	/* long records: too many for the map */
+#define JOIN_OFFERED "join the commit in flight"
 
 struct ctx {
 	char *dir;
@@ -110,24 +126,6 @@ static int teardown(void **state)
 	return rc;
 }
 
-/* take - the file to its end through ingest_step (a committer thread) */
-static void take(struct ctx *c)
-{
-	struct ingest_opts opts = { .mode = INGEST_ACCT };
-	struct ingest *in = ingest_new(c->cfg, c->st);
-	struct ingest_job *job = NULL;
-	int rc;
-
-	assert_non_null(in);
-	assert_int_equal(ingest_begin(in, c->file, &opts, &job), 0);
-	do {
-		rc = ingest_step(job, 0);
-		assert_true(rc == 0 || rc == 1);
-	} while (rc == 0);
-	ingest_end(job, NULL);
-	ingest_free(in);
-}
-
 /* log_text - what the log holds so far */
 static char *log_text(struct ctx *c)
 {
@@ -139,33 +137,205 @@ static char *log_text(struct ctx *c)
 	return text;
 }
 
-/* assert_taken - every address once, with its four soft bounces; the
-   file done */
-static void assert_taken(struct ctx *c)
+/* assert_taken - N addresses u0 ... once each, with EACH soft bounces (one
+   more for the first AGAIN), ROWS records counted; the file done */
+static void assert_taken(struct ctx *c, int n, int again, unsigned each,
+			 uint64_t rows)
 {
 	struct file_rec rec;
 	MDB_txn *txn = NULL;
-	uint64_t n = 0, soft = 0;
+	uint64_t entries = 0, soft = 0;
 	int i;
 
 	assert_int_equal(state_begin(c->st, false, &txn), 0);
-	assert_int_equal(state_stat_entries(c->st, txn, "rcpt", &n), 0);
-	assert_int_equal(n, N_ADDRS);
-	for (i = 0; i < N_ADDRS; i++) {
+	assert_int_equal(state_stat_entries(c->st, txn, "rcpt", &entries), 0);
+	assert_int_equal(entries, n);
+	for (i = 0; i < n; i++) {
 		char addr[64];
 		struct rcpt r;
 
 		snprintf(addr, sizeof(addr), "u%d@example.com", i);
 		assert_int_equal(state_rcpt_get(c->st, txn, addr, &r), 0);
-		assert_int_equal(r.cnt_soft, N_ROWS / N_ADDRS);
+		assert_int_equal(r.cnt_soft, each + (i < again ? 1 : 0));
 	}
 	assert_int_equal(state_meta_get_u64(c->st, txn, "count.soft", &soft),
 			 0);
-	assert_int_equal(soft, N_ROWS);
+	assert_int_equal(soft, rows);
 	assert_int_equal(state_file_get(c->st, txn, c->file, &rec), 0);
 	assert_int_equal(rec.status, FILE_DONE);
-	assert_int_equal(rec.records, N_ROWS);
+	assert_int_equal(rec.records, rows);
+	assert_int_equal(rec.lines, rows + 1);
 	state_abort(txn);
+}
+
+/* write_join_file - JOIN_FIRST soft bounces to u0 ... u999, then a second
+   one to the first JOIN_AGAIN addresses and one to each of NEW new ones
+   (of about 1.5 KB each when LNG) */
+static void write_join_file(const char *path, int n_new, bool lng)
+{
+	FILE *f = fopen(path, "w");
+	char diag[480];
+	int i;
+
+	assert_non_null(f);
+	memset(diag, 'x', sizeof(diag) - 1);
+	diag[sizeof(diag) - 1] = '\0';
+	fprintf(f, "type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,"
+		"vmta,jobId\r\n");
+	for (i = 0; i < JOIN_FIRST + JOIN_AGAIN + n_new; i++) {
+		int a = i < JOIN_FIRST ? i :
+			i < JOIN_FIRST + JOIN_AGAIN ? i - JOIN_FIRST :
+						      i - JOIN_AGAIN;
+		bool big = lng && i >= JOIN_FIRST + JOIN_AGAIN;
+
+		fprintf(f, "b,2026-11-01 %02d:%02d:%02d+0000,news@example.com,"
+			"u%d@example.com,4.2.2,\"smtp;452 4.2.2 %s\","
+			"quota-issues,vmta1,%s\r\n",
+			i / 3600 % 24, i / 60 % 60, i % 60, a,
+			big ? diag : "mailbox full", big ? diag : "job-1");
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/* a writer of the test's own, in the way of the committer's first
+   transaction until the core has offered its last batch to join it */
+struct holder {
+	struct ctx *c;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool holding;
+	bool saw_offer;		/* the log said so before the deadline */
+};
+
+static void *holder_main(void *arg)
+{
+	struct holder *h = arg;
+	MDB_txn *txn = NULL;
+	int rc, i;
+
+	rc = state_begin(h->c->st, true, &txn);
+	pthread_mutex_lock(&h->mu);
+	h->holding = rc == 0;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	if (rc)
+		return NULL;
+	/* at most ten seconds: a core that never offers fails the test,
+	   it does not hang it */
+	for (i = 0; i < 2000 && !h->saw_offer; i++) {
+		char *text = NULL;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+		if (g_file_get_contents(h->c->log, &text, NULL, NULL) &&
+		    strstr(text, JOIN_OFFERED))
+			h->saw_offer = true;
+		g_free(text);
+		if (!h->saw_offer)
+			nanosleep(&ts, NULL);
+	}
+	state_abort(txn);
+	return NULL;
+}
+
+/* holder_start - the test's writer holds the state's write transaction */
+static void holder_start(struct holder *h, struct ctx *c)
+{
+	memset(h, 0, sizeof(*h));
+	h->c = c;
+	assert_int_equal(pthread_mutex_init(&h->mu, NULL), 0);
+	assert_int_equal(pthread_cond_init(&h->cv, NULL), 0);
+	assert_int_equal(pthread_create(&h->thread, NULL, holder_main, h), 0);
+	pthread_mutex_lock(&h->mu);
+	while (!h->holding)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void holder_end(struct holder *h)
+{
+	assert_int_equal(pthread_join(h->thread, NULL), 0);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	if (!h->saw_offer) {
+		char *text = NULL;
+
+		/* what the core said instead */
+		if (g_file_get_contents(h->c->log, &text, NULL, NULL))
+			fprintf(stderr, "the log:\n%s\n", text);
+		g_free(text);
+	}
+	assert_true(h->saw_offer);
+}
+
+/* take - the file to its end in one ingest_step (a committer thread; a
+   step that ends early waits for the commit in flight); HELD: batches of
+   JOIN_FIRST records, the first commit held back until the last batch
+   was offered */
+static void take(struct ctx *c, bool held)
+{
+	struct ingest_opts opts = { .mode = INGEST_ACCT };
+	struct ingest *in = ingest_new(c->cfg, c->st);
+	struct ingest_job *job = NULL;
+	struct holder h;
+	int rc;
+
+	assert_non_null(in);
+	if (held)
+		c->cfg->batch_records = JOIN_FIRST;
+	assert_int_equal(ingest_begin(in, c->file, &opts, &job), 0);
+	if (held)
+		holder_start(&h, c);
+	do {
+		rc = ingest_step(job, -1);
+		assert_true(rc == 0 || rc == 1);
+	} while (rc == 0);
+	ingest_end(job, NULL);
+	ingest_free(in);
+	if (held)
+		holder_end(&h);
+}
+
+/* join_case - the join file of N_NEW new addresses (long records when
+   LNG) in a map of MAP bytes, taken with the first commit held back:
+   every record there, the last batch offered, and JOINED: committed with
+   the first (else the first was committed again alone, after a full map,
+   and the last after it) */
+static void join_case(struct ctx *c, size_t map, int n_new, bool lng,
+		      bool joined)
+{
+	char *text;
+
+	assert_int_equal(state_set_map_size(c->st, map), 0);
+	write_join_file(c->file, n_new, lng);
+	take(c, true);
+	assert_taken(c, JOIN_FIRST + n_new, JOIN_AGAIN, 1,
+		     JOIN_FIRST + JOIN_AGAIN + n_new);
+	text = log_text(c);
+	assert_non_null(strstr(text, JOIN_OFFERED));
+	/* the second commit of one transaction is logged as joined */
+	assert_int_equal(strstr(text, "with the batch before") != NULL,
+			 joined);
+	assert_int_equal(strstr(text, "the batch committed again") != NULL,
+			 !joined);
+	assert_null(strstr(text, "cannot commit"));
+	g_free(text);
+}
+
+/* the input ends while the first commit waits to begin: its last batch
+   is applied in the same transaction, after the first */
+static void test_last_batch_joins(void **state)
+{
+	join_case(*state, 64 << 20, JOIN_NEW, false, true);
+}
+
+/* the two batches together do not fit the map: the first is committed
+   again alone, then the last after it.  The map has room for the first
+   (state_reserve grows nothing while the test's writer holds the
+   state), not for both. */
+static void test_joined_map_full(void **state)
+{
+	join_case(*state, 768 << 10, JOIN_LONG_NEW, true, false);
 }
 
 /* records of the usual size: the map grown before the batch, no retry */
@@ -176,8 +346,8 @@ static void test_map_grown_ahead(void **state)
 	char *text;
 
 	write_file(c->file, false);
-	take(c);
-	assert_taken(c);
+	take(c, false);
+	assert_taken(c, N_ADDRS, 0, N_ROWS / N_ADDRS, N_ROWS);
 	assert_true(state_map_size(c->st) > before);
 	text = log_text(c);
 	assert_non_null(strstr(text, "(ahead of a large write)"));
@@ -194,8 +364,8 @@ static void test_map_full_in_committer(void **state)
 	char *text;
 
 	write_file(c->file, true);
-	take(c);
-	assert_taken(c);
+	take(c, false);
+	assert_taken(c, N_ADDRS, 0, N_ROWS / N_ADDRS, N_ROWS);
 	text = log_text(c);
 	assert_non_null(strstr(text, "the batch committed again"));
 	assert_non_null(strstr(text, "state map grown to"));
@@ -210,6 +380,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_in_committer,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_batch_joins, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_joined_map_full, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
