@@ -36,4 +36,11 @@ struct rrd_lib {
    load librrd.so.8: ...") */
 const struct rrd_lib *rrd_lib_get(char *err, size_t errlen);
 
+/* rrd_lib_preload - start loading librrd in a thread of its own, for a
+   caller sure to need it later (bounced process writes its metrics at
+   the end): the load, some 40 ms, then overlaps its work, and the first
+   rrd_lib_get waits for it to end.  Nothing when no thread can be made
+   (the first rrd_lib_get loads it then). */
+void rrd_lib_preload(void);
+
 #endif

@@ -16,8 +16,8 @@
  * as the batches have asked for so far (one more with each ask, up to
  * COMMITTER_READY_BLOCKS: a small file, or a batch that runs on the
  * blocks of the one before, asks for none and gets none made), and
- * again when the reader takes one; a block it cannot make is left to
- * the batch to make.
+ * again when the reader takes one, and none once the input's last batch
+ * is posted; a block it cannot make is left to the batch to make.
  *
  * Before its first commit, a committer of a file read to its end also
  * has LMDB make ready the page copies its commits will dirty
@@ -309,6 +309,8 @@ void ingest_committer_post(struct ingest_committer *cm, struct batch *b,
 	/* the input's last batch may join, not follow, a batch that is not
 	   its last, from now until the commit asks for it */
 	cm->join_open = !c->final;
+	if (c->final)
+		cm->want = 0;	/* no batch is filled after it */
 	pthread_cond_broadcast(&cm->cv);
 	pthread_mutex_unlock(&cm->mu);
 }
@@ -351,6 +353,7 @@ bool ingest_committer_join(struct ingest_committer *cm, struct batch *b,
 	if (ok) {
 		cm->join_b = b;
 		cm->join_c = c;
+		cm->want = 0;	/* the last batch: none is filled after it */
 	}
 	pthread_mutex_unlock(&cm->mu);
 	return ok;

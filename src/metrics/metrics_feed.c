@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rrd_file.h"
+#include "rrd_lib.h"
 #include "state.h"
 
 #define METRICS_LOG_EVERY 600
@@ -312,6 +313,10 @@ int metrics_new(struct metrics **out, const struct config *cfg,
 	m->state_dir = g_strdup(cfg->state);
 	m->spool_dir = g_strdup(cfg->spool);
 	m->done_step = now - now % METRICS_STEP;
+	/* the RRD is written at the first step boundary or, in bounced
+	   process, at the end: librrd is loaded meanwhile */
+	if (m->rrd_path && *m->rrd_path)
+		rrd_lib_preload();
 	*out = m;
 	return 0;
 }

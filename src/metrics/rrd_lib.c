@@ -2,7 +2,8 @@
  * rrd_lib.c - librrd loaded on first use (rrd_lib.h says why): dlopen of
  * the soname the build found (RRD_SONAME), every function looked up once;
  * a library that cannot be loaded, or lacks one of them, is an error of
- * each caller, said the same way each time.
+ * each caller, said the same way each time.  A caller that will need it
+ * may have it loaded ahead, in a thread (rrd_lib_preload).
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -83,4 +84,21 @@ const struct rrd_lib *rrd_lib_get(char *err, size_t errlen)
 	if (err && errlen)
 		snprintf(err, errlen, "%s", rrd_lib_why);
 	return NULL;
+}
+
+/* rrd_lib_loader - the preload's thread: the load, its error kept for
+   the first caller */
+static gpointer rrd_lib_loader(gpointer unused)
+{
+	(void)unused;
+	(void)rrd_lib_get(NULL, 0);
+	return NULL;
+}
+
+void rrd_lib_preload(void)
+{
+	GThread *t = g_thread_try_new("rrd-load", rrd_lib_loader, NULL, NULL);
+
+	if (t)
+		g_thread_unref(t);	/* detached: nothing waits for it */
 }
