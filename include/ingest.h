@@ -158,6 +158,11 @@ int ingest_begin(struct ingest *in, const char *path,
  * mail, judged: ingest_job_verdict) or -errno: a read error of the input
  * (logged; ingest_job_input_error() says true) or of the state.  The
  * uncommitted batch is dropped; the job can only be ended.
+ * A step that returns 0 may leave a batch being committed in the
+ * committer's thread: the caller may use the state between steps (a
+ * write transaction of its own waits for that commit), and the next
+ * step, ingest_pause() or ingest_end() takes the commit's answer.  The
+ * context (IN) is the job's until it ends.
  */
 int ingest_step(struct ingest_job *job, int max_ms);
 

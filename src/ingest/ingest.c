@@ -891,10 +891,11 @@ int ingest_step(struct ingest_job *j, int max_ms)
 				ingest_progress(j, now);
 		}
 	}
-	/* the caller may use the state between steps */
-	rc = ingest_batch_wait(j);
-	if (rc == 0)
-		return 0;
+	/* a commit may still be in flight, in the committer's thread: the
+	   caller may use the state meanwhile (its writes wait for that
+	   commit); the next step, ingest_pause or ingest_end takes its
+	   answer */
+	return 0;
 fail:
 	j->failed = true;
 	(void)ingest_batch_wait(j);

@@ -7,7 +7,8 @@
 # First ingest.sh (records per second and per CPU second on 2M generated
 # records over 200,000 and 1,200,000 addresses, beside the LMDB ceiling
 # measured on the same recipients; a sending host's mix of 95 % d at 2M
-# and 4M records; a bounce-only file; peak RSS), then the incident replay
+# and 4M records; a bounce-only file; peak RSS), the spool worker on a
+# 2M-record file beside bounced process (worker.sh), then the incident replay
 # (incidents.py: a four-day block, what the incidents concluded, ingest
 # with incident tracking and rates on and off; block_window.py: the cost
 # per record of a block of 1, 2 and 4 hours; pipe_block.py: a minute of a
@@ -34,6 +35,8 @@ trap 'exit 130' INT TERM
 rc=0
 # ingest: records/s beside the LMDB ceiling, peak RSS at 2M and 4M records
 sh "$(dirname "$0")/ingest.sh" "$BUILD" || rc=1
+# the spool worker on the same kind of file, beside bounced process
+sh "$(dirname "$0")/worker.sh" "$BUILD" || rc=1
 # incidents: a generated four-day block replayed, tracking on and off
 python3 "$(dirname "$0")/incidents.py" --build "$BUILD" || rc=1
 # a block of hours with the incident window full: records/s must not fall

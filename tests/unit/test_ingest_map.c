@@ -198,57 +198,95 @@ static void write_join_file(const char *path, int n_new, bool lng)
 }
 
 /* a writer of the test's own, in the way of the committer's first
-   transaction until the core has offered its last batch to join it */
+   transaction until the core has offered its last batch to join it
+   (UNTIL, a line of the log), or until the test lets it go (UNTIL NULL:
+   holder_release) */
 struct holder {
 	struct ctx *c;
+	const char *until;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool holding;
-	bool saw_offer;		/* the log said so before the deadline */
+	bool release;		/* holder_release() was called */
+	bool timed_out;		/* let go by the deadline, not by its cause */
 };
+
+/* holder_done - what the holder waits for has come */
+static bool holder_done(struct holder *h)
+{
+	char *text = NULL;
+	bool done;
+
+	if (!h->until) {
+		pthread_mutex_lock(&h->mu);
+		done = h->release;
+		pthread_mutex_unlock(&h->mu);
+		return done;
+	}
+	done = g_file_get_contents(h->c->log, &text, NULL, NULL) &&
+	       strstr(text, h->until) != NULL;
+	g_free(text);
+	return done;
+}
 
 static void *holder_main(void *arg)
 {
 	struct holder *h = arg;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
 	MDB_txn *txn = NULL;
 	int rc, i;
 
 	rc = state_begin(h->c->st, true, &txn);
 	pthread_mutex_lock(&h->mu);
 	h->holding = rc == 0;
+	h->timed_out = rc != 0;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	if (rc)
 		return NULL;
-	/* at most ten seconds: a core that never offers fails the test,
-	   it does not hang it */
-	for (i = 0; i < 2000 && !h->saw_offer; i++) {
-		char *text = NULL;
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-
-		if (g_file_get_contents(h->c->log, &text, NULL, NULL) &&
-		    strstr(text, JOIN_OFFERED))
-			h->saw_offer = true;
-		g_free(text);
-		if (!h->saw_offer)
-			nanosleep(&ts, NULL);
-	}
+	/* at most ten seconds: a core that never gets there fails the
+	   test, it does not hang it */
+	for (i = 0; i < 2000 && !holder_done(h); i++)
+		nanosleep(&ts, NULL);
 	state_abort(txn);
+	pthread_mutex_lock(&h->mu);
+	h->timed_out = i == 2000;
+	h->holding = false;
+	pthread_mutex_unlock(&h->mu);
 	return NULL;
 }
 
 /* holder_start - the test's writer holds the state's write transaction */
-static void holder_start(struct holder *h, struct ctx *c)
+static void holder_start(struct holder *h, struct ctx *c, const char *until)
 {
 	memset(h, 0, sizeof(*h));
 	h->c = c;
+	h->until = until;
 	assert_int_equal(pthread_mutex_init(&h->mu, NULL), 0);
 	assert_int_equal(pthread_cond_init(&h->cv, NULL), 0);
 	assert_int_equal(pthread_create(&h->thread, NULL, holder_main, h), 0);
 	pthread_mutex_lock(&h->mu);
-	while (!h->holding)
+	while (!h->holding && !h->timed_out)
 		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* holder_holds - the holder still holds the state */
+static bool holder_holds(struct holder *h)
+{
+	bool holding;
+
+	pthread_mutex_lock(&h->mu);
+	holding = h->holding;
+	pthread_mutex_unlock(&h->mu);
+	return holding;
+}
+
+static void holder_release(struct holder *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->release = true;
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -257,7 +295,7 @@ static void holder_end(struct holder *h)
 	assert_int_equal(pthread_join(h->thread, NULL), 0);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
-	if (!h->saw_offer) {
+	if (h->timed_out) {
 		char *text = NULL;
 
 		/* what the core said instead */
@@ -265,7 +303,7 @@ static void holder_end(struct holder *h)
 			fprintf(stderr, "the log:\n%s\n", text);
 		g_free(text);
 	}
-	assert_true(h->saw_offer);
+	assert_false(h->timed_out);
 }
 
 /* take - the file to its end in one ingest_step (a committer thread; a
@@ -285,7 +323,7 @@ static void take(struct ctx *c, bool held)
 		c->cfg->batch_records = JOIN_FIRST;
 	assert_int_equal(ingest_begin(in, c->file, &opts, &job), 0);
 	if (held)
-		holder_start(&h, c);
+		holder_start(&h, c, JOIN_OFFERED);
 	do {
 		rc = ingest_step(job, -1);
 		assert_true(rc == 0 || rc == 1);
@@ -338,6 +376,48 @@ static void test_joined_map_full(void **state)
 	join_case(*state, 768 << 10, JOIN_LONG_NEW, true, false);
 }
 
+/* a step returns while the batch it posted is still being committed:
+   the worker serves its loop (and uses the state) between steps without
+   waiting for the commit */
+static void test_step_leaves_commit_in_flight(void **state)
+{
+	struct ctx *c = *state;
+	struct ingest_opts opts = { .mode = INGEST_ACCT };
+	struct ingest *in;
+	struct ingest_job *job = NULL;
+	struct ingest_counts done;
+	uint64_t records = 0, bad = 0;
+	struct holder h;
+	int n_new = 19 * JOIN_FIRST, i, rc;
+
+	assert_int_equal(state_set_map_size(c->st, 64 << 20), 0);
+	write_join_file(c->file, n_new, false);
+	/* a batch due after a millisecond, none while one is committed */
+	c->cfg->batch_interval_ms = 1;
+	in = ingest_new(c->cfg, c->st);
+	assert_non_null(in);
+	assert_int_equal(ingest_begin(in, c->file, &opts, &job), 0);
+	holder_start(&h, c, NULL);
+	/* steps of a millisecond: a read each, far from the end */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ingest_step(job, 1), 0);
+	/* they returned with the first batch still waiting for the test's
+	   writer: nothing committed yet */
+	assert_true(holder_holds(&h));
+	ingest_job_counts(job, &done, &records, &bad);
+	assert_int_equal(done.records, 0);
+	holder_release(&h);
+	holder_end(&h);
+	do {
+		rc = ingest_step(job, -1);
+		assert_true(rc == 0 || rc == 1);
+	} while (rc == 0);
+	ingest_end(job, NULL);
+	ingest_free(in);
+	assert_taken(c, JOIN_FIRST + n_new, JOIN_AGAIN, 1,
+		     JOIN_FIRST + JOIN_AGAIN + n_new);
+}
+
 /* records of the usual size: the map grown before the batch, no retry */
 static void test_map_grown_ahead(void **state)
 {
@@ -384,6 +464,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_joined_map_full, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_step_leaves_commit_in_flight, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
