@@ -388,7 +388,7 @@ static void test_step_leaves_commit_in_flight(void **state)
 	struct ingest_counts done;
 	uint64_t records = 0, bad = 0;
 	struct holder h;
-	int n_new = 19 * JOIN_FIRST, i, rc;
+	int n_new = 59 * JOIN_FIRST, i, rc;
 
 	assert_int_equal(state_set_map_size(c->st, 64 << 20), 0);
 	write_join_file(c->file, n_new, false);
@@ -398,7 +398,8 @@ static void test_step_leaves_commit_in_flight(void **state)
 	assert_non_null(in);
 	assert_int_equal(ingest_begin(in, c->file, &opts, &job), 0);
 	holder_start(&h, c, NULL);
-	/* steps of a millisecond: a read each, far from the end */
+	/* steps of a millisecond: a read of 128 KiB or two each (some
+	   1,000 records), far from the end of 60,000 */
 	for (i = 0; i < 5; i++)
 		assert_int_equal(ingest_step(job, 1), 0);
 	/* they returned with the first batch still waiting for the test's
