@@ -52,6 +52,14 @@ void csv_reader_free(struct csv_reader *r);
 /* csv_reader_feed - append LEN bytes; 0 or -ENOMEM */
 int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len);
 
+/* csv_reader_room - where LEN more bytes may be written at the end of the
+   reader's buffer (compacted or grown as csv_reader_feed does): *BUF, up
+   to the next call on R; 0 or -ENOMEM.  csv_reader_fed then appends how
+   many were written there: a read straight into the reader, without the
+   copy of csv_reader_feed. */
+int csv_reader_room(struct csv_reader *r, size_t len, char **buf);
+void csv_reader_fed(struct csv_reader *r, size_t len);
+
 /*
  * csv_reader_next - the next record.  With EOF false, a record is returned
  * only once its terminating line break was fed; with EOF true, a last record

@@ -64,6 +64,12 @@ struct ingest_src_ops {
 	/* feed - LEN bytes of the input, in order; LEN 0: its end.
 	   0 or -ENOMEM */
 	int (*feed)(struct ingest_src *s, const char *buf, size_t len);
+	/* room - (may be NULL: feed only) where LEN more bytes of the input
+	   may be read to, in the source's own buffer: *BUF, until the next
+	   call on S; 0 or -ENOMEM.  fed then takes the LEN bytes read there
+	   (0: the end of the input), as feed would have them. */
+	int (*room)(struct ingest_src *s, size_t len, char **buf);
+	int (*fed)(struct ingest_src *s, size_t len);
 	/* next - the next event (or what the next record was instead);
 	   enum ingest_next or -errno */
 	int (*next)(struct ingest_src *s, struct event *ev,

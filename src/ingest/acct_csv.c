@@ -199,23 +199,14 @@ static void csv_eol_fed(struct csv_reader *r, size_t at, size_t len)
 		csv_eol_decide(r, r->cr_seen);
 }
 
-/* csv_reader_feed - append LEN bytes, compacting or growing the buffer */
-int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
+int csv_reader_room(struct csv_reader *r, size_t len, char **buf)
 {
-	size_t keep, need, ncap, at;
+	size_t keep, need, ncap;
 	char *nb;
 
-	if (len == 0)
-		return 0;
+	*buf = NULL;
 	if (r->pos == r->len)
 		csv_drop_all(r);
-	/* skipping an over-long record: a chunk without line break is
-	   consumed at once and never buffered */
-	if (r->skipping && r->len == 0 && !memchr(buf, '\n', len) &&
-	    (r->eol != EOL_CR || !memchr(buf, '\r', len))) {
-		r->base += len;
-		return 0;
-	}
 	keep = r->len - r->pos;
 	if (len > SIZE_MAX / 2 - keep)
 		return -ENOMEM;
@@ -236,10 +227,41 @@ int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
 		r->buf = nb;
 		r->cap = ncap;
 	}
-	at = r->len;
-	memcpy(r->buf + r->len, buf, len);
+	*buf = r->buf + r->len;
+	return 0;
+}
+
+void csv_reader_fed(struct csv_reader *r, size_t len)
+{
+	size_t at = r->len;
+	const char *p = r->buf + at;
+
+	if (len == 0)
+		return;
+	/* skipping an over-long record: a chunk without line break is
+	   consumed at once and never kept */
+	if (r->skipping && at == 0 && !memchr(p, '\n', len) &&
+	    (r->eol != EOL_CR || !memchr(p, '\r', len))) {
+		r->base += len;
+		return;
+	}
 	r->len += len;
 	csv_eol_fed(r, at, len);
+}
+
+/* csv_reader_feed - append LEN bytes, compacting or growing the buffer */
+int csv_reader_feed(struct csv_reader *r, const char *buf, size_t len)
+{
+	char *p;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	rc = csv_reader_room(r, len, &p);
+	if (rc)
+		return rc;
+	memcpy(p, buf, len);
+	csv_reader_fed(r, len);
 	return 0;
 }
 

@@ -842,13 +842,35 @@ static void ingest_progress(struct ingest_job *j, int64_t now)
 		log_info("ingest", "%s", line);
 }
 
+/* ingest_read - a chunk of the input to its source: read straight into
+   the source's buffer when it has room for it (no copy), else through
+   the context's; 0 or -errno (the input's: input_error set) */
+static int ingest_read(struct ingest_job *j)
+{
+	const struct ingest_src_ops *ops = j->src->ops;
+	char *buf = j->in->buf;
+	ssize_t n;
+	int rc;
+
+	if (ops->room) {
+		rc = ops->room(j->src, INGEST_CHUNK, &buf);
+		if (rc)
+			return rc;
+	}
+	n = ingest_input_read(&j->input, buf, INGEST_CHUNK);
+	if (n < 0) {
+		j->input_error = true;
+		return (int)n;
+	}
+	return ops->room ? ops->fed(j->src, (size_t)n) :
+			   ops->feed(j->src, buf, (size_t)n);
+}
+
 int ingest_step(struct ingest_job *j, int max_ms)
 {
-	struct ingest *in = j->in;
 	int64_t end = max_ms < 0 ? INT64_MAX :
 				   ingest_now_ns() + (int64_t)max_ms * 1000000LL;
 	bool read = false;
-	ssize_t n;
 	int rc;
 
 	if (j->failed)
@@ -874,13 +896,7 @@ int ingest_step(struct ingest_job *j, int max_ms)
 			if (rc == 0)
 				break;	/* nothing came in time */
 		}
-		n = ingest_input_read(&j->input, in->buf, INGEST_CHUNK);
-		if (n < 0) {
-			j->input_error = true;
-			rc = (int)n;
-			goto fail;
-		}
-		rc = j->src->ops->feed(j->src, in->buf, (size_t)n);
+		rc = ingest_read(j);
 		if (rc)
 			goto fail;
 		read = true;

@@ -62,6 +62,24 @@ static int ingest_rows_feed(struct ingest_src *s, const char *buf, size_t len)
 	return csv_reader_feed(r->csv, buf, len);
 }
 
+/* ingest_rows_room - where the next bytes of the input may be read to */
+static int ingest_rows_room(struct ingest_src *s, size_t len, char **buf)
+{
+	return csv_reader_room(((struct ingest_rows *)s)->csv, len, buf);
+}
+
+/* ingest_rows_fed - LEN bytes were read to the room (0: the end) */
+static int ingest_rows_fed(struct ingest_src *s, size_t len)
+{
+	struct ingest_rows *r = (struct ingest_rows *)s;
+
+	if (len == 0)
+		r->eof = true;
+	else
+		csv_reader_fed(r->csv, len);
+	return 0;
+}
+
 /* ingest_rows_next - the next record the row function makes something of */
 static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 			    struct ingest_note *note)
@@ -142,6 +160,8 @@ static void ingest_rows_free(struct ingest_src *s)
 
 static const struct ingest_src_ops ingest_rows_ops = {
 	.feed = ingest_rows_feed,
+	.room = ingest_rows_room,
+	.fed = ingest_rows_fed,
 	.next = ingest_rows_next,
 	.position = ingest_rows_position,
 	.undecided = ingest_rows_undecided,
