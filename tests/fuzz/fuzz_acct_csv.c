@@ -107,7 +107,8 @@ static uint64_t fz_row(struct acct_map *map, const struct csv_row *row,
 	return h;
 }
 
-/* fz_read - read DATA in chunks of CHUNK bytes (0: pseudo-random) */
+/* fz_read - read DATA in chunks of CHUNK bytes (0: pseudo-random, fed or
+   written into the reader's room at random) */
 static uint64_t fz_read(const uint8_t *data, size_t size, size_t chunk,
 			size_t max_record)
 {
@@ -138,7 +139,19 @@ static uint64_t fz_read(const uint8_t *data, size_t size, size_t chunk,
 			}
 			if (n > size - off)
 				n = size - off;
-			FZ_CHECK(csv_reader_feed(r, (const char *)data + off, n) == 0);
+			if (chunk == 0 && (rnd >> 40) & 1) {
+				/* read straight into the reader, as ingest
+				   does: the same records */
+				char *room = NULL;
+
+				FZ_CHECK(csv_reader_room(r, n, &room) == 0);
+				FZ_CHECK(room != NULL);
+				memcpy(room, data + off, n);
+				csv_reader_fed(r, n);
+			} else {
+				FZ_CHECK(csv_reader_feed(r, (const char *)data +
+							 off, n) == 0);
+			}
 			off += n;
 		} else {
 			eof = true;
