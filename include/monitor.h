@@ -145,12 +145,15 @@ void monitor_committed(struct monitor *m);
 
 /*
  * A commit made in another thread than the feed's: monitor_seal (in the
- * feeding thread, no commit in flight) takes what was fed since the last
- * seal into a seal of its own, and the spans of the incidents known then;
+ * feeding thread; with no commit in flight, or, for the input's last
+ * batch, one whose seal is the one before) takes what was fed since the
+ * last seal into a seal of its own, and the spans of the incidents known
+ * then (copied: a seal holds nothing of the live monitor);
  * the writing thread calls monitor_seal_commit (again after an aborted
  * try) and monitor_seal_in_incident, which touch the seal only; once the
  * transaction is over the feeding thread calls monitor_seal_done, which
- * tells the hooks when it was committed, and frees the seal.
+ * tells the hooks when it was committed, and frees the seal; two seals
+ * are done in the order they were taken.
  * monitor_commit / monitor_committed do the same in one thread.
  */
 struct monitor_seal;
