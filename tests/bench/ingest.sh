@@ -56,17 +56,10 @@ TIME=/usr/bin/time
 PIN=${BENCH_PIN:-}
 RUNS=${BENCH_RUNS:-1}
 
-for f in "$GEN" "$CEIL" "$MEMW" "$BOUNCED"; do
-	if [ ! -x "$f" ]; then
-		echo "bench: $f is missing; build it first (scons, or scons bench)" >&2
-		exit 1
-	fi
-done
-case $RUNS in
-''|*[!0-9]*|0)
-	echo "bench: BENCH_RUNS must be a number of runs, 1 or more (got '$RUNS')" >&2
-	exit 64 ;;
-esac
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_need "$GEN" "$CEIL" "$MEMW" "$BOUNCED"
+bench_runs "$RUNS"
 if [ -n "$PIN" ] && ! command -v taskset > /dev/null; then
 	echo "bench: BENCH_PIN needs taskset (Debian package 'util-linux')" >&2
 	exit 1

@@ -24,17 +24,10 @@ RUNS=${BENCH_RUNS:-1}
 # the most a take may last (seconds) before the run counts as failed
 LIMIT=600
 
-for f in "$GEN" "$BOUNCED"; do
-	if [ ! -x "$f" ]; then
-		echo "bench: $f is missing; build it first (scons, or scons bench)" >&2
-		exit 1
-	fi
-done
-case $RUNS in
-''|*[!0-9]*|0)
-	echo "bench: BENCH_RUNS must be a number of runs, 1 or more (got '$RUNS')" >&2
-	exit 64 ;;
-esac
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_need "$GEN" "$BOUNCED"
+bench_runs "$RUNS"
 n=${SPEC%/*}
 addrs=${SPEC#*/}
 case $n$addrs in

@@ -306,8 +306,21 @@ static void holder_end(struct holder *h)
 	assert_false(h->timed_out);
 }
 
-/* take - the file to its end in one ingest_step (a committer thread; a
-   step that ends early waits for the commit in flight); HELD: batches of
+/* take_rest - JOB read to its end (a step that ends early waits for the
+   commit in flight), then JOB and IN freed */
+static void take_rest(struct ingest *in, struct ingest_job *job)
+{
+	int rc;
+
+	do {
+		rc = ingest_step(job, -1);
+		assert_true(rc == 0 || rc == 1);
+	} while (rc == 0);
+	ingest_end(job, NULL);
+	ingest_free(in);
+}
+
+/* take - the file to its end (a committer thread); HELD: batches of
    JOIN_FIRST records, the first commit held back until the last batch
    was offered */
 static void take(struct ctx *c, bool held)
@@ -316,7 +329,6 @@ static void take(struct ctx *c, bool held)
 	struct ingest *in = ingest_new(c->cfg, c->st);
 	struct ingest_job *job = NULL;
 	struct holder h;
-	int rc;
 
 	assert_non_null(in);
 	if (held)
@@ -324,12 +336,7 @@ static void take(struct ctx *c, bool held)
 	assert_int_equal(ingest_begin(in, c->file, &opts, &job), 0);
 	if (held)
 		holder_start(&h, c, JOIN_OFFERED);
-	do {
-		rc = ingest_step(job, -1);
-		assert_true(rc == 0 || rc == 1);
-	} while (rc == 0);
-	ingest_end(job, NULL);
-	ingest_free(in);
+	take_rest(in, job);
 	if (held)
 		holder_end(&h);
 }
@@ -388,7 +395,7 @@ static void test_step_leaves_commit_in_flight(void **state)
 	struct ingest_counts done;
 	uint64_t records = 0, bad = 0;
 	struct holder h;
-	int n_new = 59 * JOIN_FIRST, i, rc;
+	int n_new = 59 * JOIN_FIRST, i;
 
 	assert_int_equal(state_set_map_size(c->st, 64 << 20), 0);
 	write_join_file(c->file, n_new, false);
@@ -409,12 +416,7 @@ static void test_step_leaves_commit_in_flight(void **state)
 	assert_int_equal(done.records, 0);
 	holder_release(&h);
 	holder_end(&h);
-	do {
-		rc = ingest_step(job, -1);
-		assert_true(rc == 0 || rc == 1);
-	} while (rc == 0);
-	ingest_end(job, NULL);
-	ingest_free(in);
+	take_rest(in, job);
 	assert_taken(c, JOIN_FIRST + n_new, JOIN_AGAIN, 1,
 		     JOIN_FIRST + JOIN_AGAIN + n_new);
 }
