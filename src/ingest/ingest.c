@@ -30,7 +30,10 @@
  * files record and the counter of its kind; a mail taken before is read
  * again only to say where it goes.  Errors of the input are -errno
  * (logged, ingest_job_input_error); errors of the state are returned as
- * they come; after an error the job can only be ended.
+ * they come (a commit's logged by the commit step); any other error that
+ * stops the reading (memory for the batch, a parser's) is logged by
+ * ingest_step with the input and its committed point; after an error the
+ * job can only be ended.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -85,6 +88,7 @@ struct ingest_job {
 	bool progress_log;		/* ...or a log line (a long file) */
 	bool failed;			/* an error happened: only ingest_end */
 	bool input_error;		/* ...and it was the input's */
+	bool commit_failed;		/* ...or a commit's (logged there) */
 	bool ended;			/* the input ended (ingest_step 1) */
 	int verdict;			/* INGEST_TAKEN ..., once ended */
 	const char *aside;		/* INGEST_ASIDE: the meta counter */
@@ -311,6 +315,7 @@ static int ingest_batch_done(struct ingest_job *j, struct ingest_commit *c,
 	}
 	c->seal = NULL;
 	if (rc) {
+		j->commit_failed = true;
 		batch_clear(b);
 		return rc;
 	}
@@ -866,6 +871,20 @@ static int ingest_read(struct ingest_job *j)
 			   ops->feed(j->src, buf, (size_t)n);
 }
 
+/* ingest_stop_log - the reading of J stopped on RC, neither the input's
+   error nor a commit's */
+static void ingest_stop_log(const struct ingest_job *j, int rc)
+{
+	log_error("ingest", "%s: stopped reading: %s (what was read after "
+		  "byte %llu, line %llu, was not kept; run again to take it)",
+		  j->input.path,
+		  rc == -ENOMEM ? "out of memory (the memory or address "
+				  "space the process may use)" :
+				  state_strerror(rc),
+		  (unsigned long long)j->input.rec.offset,
+		  (unsigned long long)j->input.rec.lines);
+}
+
 int ingest_step(struct ingest_job *j, int max_ms)
 {
 	int64_t end = max_ms < 0 ? INT64_MAX :
@@ -915,6 +934,11 @@ int ingest_step(struct ingest_job *j, int max_ms)
 fail:
 	j->failed = true;
 	(void)ingest_batch_wait(j);
+	/* the input's errors and the commits' are logged where they come
+	   from; the rest (memory for the batch, the monitor's, the
+	   source's) here */
+	if (!j->input_error && !j->commit_failed)
+		ingest_stop_log(j, rc);
 	return rc;
 }
 

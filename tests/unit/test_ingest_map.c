@@ -34,6 +34,7 @@
 #include "log.h"
 #include "rcpt.h"
 #include "state.h"
+#include "tlog.h"
 #include "tstate.h"
 #include "ttmp.h"
 
@@ -104,8 +105,7 @@ static int setup(void **state)
 	g_free(sdir);
 	/* as small as LMDB lets it be */
 	assert_int_equal(state_set_map_size(c->st, 64 * 1024), 0);
-	assert_int_equal(log_open(c->log), 0);
-	log_set_level(BLOG_DEBUG);
+	assert_int_equal(tlog_start(c->log, BLOG_DEBUG), 0);
 	*state = c;
 	return 0;
 }
@@ -115,8 +115,7 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 	int rc;
 
-	log_close();
-	log_set_level(BLOG_ERROR);
+	tlog_stop();
 	state_close(c->st);
 	rc = ttmp_remove(&c->dir);
 	config_free(c->cfg);
@@ -124,17 +123,6 @@ static int teardown(void **state)
 	g_free(c->log);
 	g_free(c);
 	return rc;
-}
-
-/* log_text - what the log holds so far */
-static char *log_text(struct ctx *c)
-{
-	char *text = NULL;
-
-	log_close();
-	assert_true(g_file_get_contents(c->log, &text, NULL, NULL));
-	assert_int_equal(log_open(c->log), 0);
-	return text;
 }
 
 /* assert_taken - N addresses u0 ... once each, with EACH soft bounces (one
@@ -356,7 +344,8 @@ static void join_case(struct ctx *c, size_t map, int n_new, bool lng,
 	take(c, true);
 	assert_taken(c, JOIN_FIRST + n_new, JOIN_AGAIN, 1,
 		     JOIN_FIRST + JOIN_AGAIN + n_new);
-	text = log_text(c);
+	text = tlog_text(c->log);
+	assert_non_null(text);
 	assert_non_null(strstr(text, JOIN_OFFERED));
 	/* the second commit of one transaction is logged as joined */
 	assert_int_equal(strstr(text, "with the batch before") != NULL,
@@ -432,7 +421,8 @@ static void test_map_grown_ahead(void **state)
 	take(c, false);
 	assert_taken(c, N_ADDRS, 0, N_ROWS / N_ADDRS, N_ROWS);
 	assert_true(state_map_size(c->st) > before);
-	text = log_text(c);
+	text = tlog_text(c->log);
+	assert_non_null(text);
 	assert_non_null(strstr(text, "(ahead of a large write)"));
 	assert_null(strstr(text, "the batch committed again"));
 	assert_null(strstr(text, "cannot commit"));
@@ -449,7 +439,8 @@ static void test_map_full_in_committer(void **state)
 	write_file(c->file, true);
 	take(c, false);
 	assert_taken(c, N_ADDRS, 0, N_ROWS / N_ADDRS, N_ROWS);
-	text = log_text(c);
+	text = tlog_text(c->log);
+	assert_non_null(text);
 	assert_non_null(strstr(text, "the batch committed again"));
 	assert_non_null(strstr(text, "state map grown to"));
 	assert_null(strstr(text, "cannot commit"));
