@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,30 @@ static void process_metrics_tick(void *arg)
 		(void)metrics_tick(arg, (int64_t)time(NULL));
 }
 
+/* process_out_errno - the first error writing stdout (0: none) */
+static int process_out_errno;
+
+/* process_flush - stdout flushed; its first error kept */
+static void process_flush(void)
+{
+	if (fflush(stdout) != 0 && !process_out_errno)
+		process_out_errno = errno ? errno : EIO;
+}
+
+/* process_out_check - said on stderr when stdout lost some of the
+   summaries: the inputs were taken all the same */
+static void process_out_check(void)
+{
+	process_flush();
+	if (!process_out_errno && ferror(stdout))
+		process_out_errno = EIO;
+	if (process_out_errno)
+		fprintf(stderr, "bounced: the summaries could not all be "
+			"written to stdout (%s); what was taken is in the "
+			"state all the same: bouncectl files, bouncectl "
+			"stats\n", strerror(process_out_errno));
+}
+
 /* print_summary - "NAME: counts" on stdout */
 static void print_summary(const char *name, const struct ingest_counts *c)
 {
@@ -142,7 +167,7 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 		printf("%s: %llu provider actions queued for addresses "
 		       "suppressed before (providers that had not had them)\n",
 		       name, (unsigned long long)c->requeued);
-	fflush(stdout);
+	process_flush();
 }
 
 /* print_aside - "fbl/new set aside: 3 dsn, 1 auto-reply (moved to
@@ -161,7 +186,7 @@ static void print_aside(const uint64_t aside[MAIL_ASIDE_KINDS])
 			printf("%s %llu %s", n++ ? "," : "",
 			       (unsigned long long)aside[k], mail_aside_name(k));
 	printf(" (moved to ignored/)\n");
-	fflush(stdout);
+	process_flush();
 }
 
 /* process_mails - the spool's fbl/ and unsub/ mails, a summary line each
@@ -266,7 +291,7 @@ static void process_leave_outbox(const struct config *cfg, struct state *st,
 	       "sends them%s\n", (unsigned long long)pending, holder,
 	       cfg->state, cfg->notify_smtp ? " (and the operator's mail)" :
 					      "");
-	fflush(stdout);
+	process_flush();
 }
 
 /* cmd_process - bounced process */
@@ -314,6 +339,9 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 		ex = process_usage("--acct and --list exclude each other", NULL);
 		goto out;
 	}
+	/* a reader of the summaries that goes away (| head) must not stop
+	   the taking of the inputs: the write fails, the work goes on */
+	signal(SIGPIPE, SIG_IGN);
 	for (n = 0; n < a->n_operands; n++)
 		g_ptr_array_add(inputs, g_strdup(a->operands[n]));
 	spool_mode = inputs->len == 0;
@@ -427,6 +455,7 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	if (m)
 		(void)metrics_flush(m, (int64_t)time(NULL));
 out:
+	process_out_check();
 	lockfile_release(lock);
 	metrics_free(m);
 	ingest_free(in);

@@ -1025,8 +1025,11 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	int rc;
 
 	*out = j;
-	if (!j)
+	if (!j) {
+		log_error("ingest", "%s: cannot be taken: out of memory",
+			  path);
 		return -ENOMEM;
+	}
 	j->in = in;
 	j->start_ns = j->batch_ns = j->progress_ns = ingest_now_ns();
 	j->mail = opts->mode == INGEST_MAIL;
@@ -1073,7 +1076,11 @@ static int ingest_job_open(struct ingest *in, const char *path,
 			 (unsigned long long)opts->max_size);
 		return 0;
 	}
-	return ingest_job_source(j, opts);
+	rc = ingest_job_source(j, opts);
+	if (rc)
+		log_error("ingest", "%s: cannot be read: %s", path,
+			  rc == -ENOMEM ? "out of memory" : strerror(-rc));
+	return rc;
 }
 
 int ingest_begin(struct ingest *in, const char *path,

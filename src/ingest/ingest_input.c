@@ -69,14 +69,29 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st)
 	int rc;
 
 	rc = state_begin(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = state_file_get(st, txn, inp->key, &old);
-	state_abort(txn);
+	if (rc == 0) {
+		rc = state_file_get(st, txn, inp->key, &old);
+		state_abort(txn);
+	}
 	if (rc == -ENOENT)
 		return 0;
-	if (rc)
+	if (rc == -ENAMETOOLONG) {
+		/* the input's: the state cannot record where it is */
+		inp->failed = true;
+		log_error("ingest", "'%s' cannot be taken: its absolute path "
+			  "(%zu bytes) is longer than the state can record; "
+			  "move it, or link it, under a shorter path",
+			  inp->path, strlen(inp->key));
 		return rc;
+	}
+	if (rc) {
+		log_error("ingest", "%s: cannot read where the state left it: "
+			  "%s", inp->path,
+			  rc == -EINVAL ? "its record in the state does not "
+					  "decode (damaged)" :
+					  state_strerror(rc));
+		return rc;
+	}
 	if (old.fp_len > inp->size ||
 	    ingest_fingerprint(inp->fd, old.fp_len, &hash) != 0 ||
 	    hash != old.fp_hash) {
@@ -124,7 +139,7 @@ int ingest_input_open(struct ingest_input *inp, struct state *st,
 		return 0; /* a pipe or FIFO: a stream, never resumed */
 	inp->key = strdup(abs);
 	if (!inp->key)
-		return -ENOMEM;
+		return ingest_input_fail(inp, "open", -ENOMEM);
 	inp->size = (uint64_t)sb.st_size;
 	inp->rec.dev = (uint64_t)sb.st_dev;
 	inp->rec.ino = (uint64_t)sb.st_ino;

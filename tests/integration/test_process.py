@@ -662,6 +662,53 @@ class TestInputs(BouncedTestCase):
         # a directory is not an input either
         res = self.process(self.spool, rc=EX_NOINPUT)
 
+    def test_summary_reader_gone_inputs_taken(self):
+        # bounced process A B | head -1: the reader of stdout goes away;
+        # every input is taken all the same, and stderr says the
+        # summaries were lost (a pipe with no reader from the start:
+        # every write to it fails)
+        a = self.copy_sample(SAMPLE_HEADER)
+        b = self.copy_data(UNSUB_LIST)
+        r, w = os.pipe()
+        os.close(r)
+        try:
+            p = subprocess.run([self.bounced, '-c', self.config, 'process',
+                                a, b], stdout=w, stderr=subprocess.PIPE,
+                               cwd=self.dir, env=self.env(), timeout=120)
+        finally:
+            os.close(w)
+        err = p.stderr.decode('utf-8', 'replace')
+        self.assertEqual(p.returncode, EX_OK, err)    # not SIGPIPE
+        self.assertIn('bounced: the summaries could not all be written to '
+                      'stdout (Broken pipe); what was taken is in the state '
+                      'all the same', err)
+        st = self.statuses()
+        self.assertEqual(st['alice.moreau@example.com'], 'hard')
+        self.assertEqual(st['g.weber@example.net'], 'unsubscribed')
+
+    def test_path_too_long_for_the_state_others_taken(self):
+        # an absolute path longer than the state's keys (511 bytes): the
+        # input's error, said as such; the inputs after it are taken
+        deep = self.dir
+        while len(deep) < 600:
+            deep = os.path.join(deep, 'd' * 60)
+        os.makedirs(deep)
+        far = os.path.join(deep, 'acct.csv')
+        with open(os.path.join(SAMPLES, SAMPLE_HEADER), 'rb') as f:
+            data = f.read()
+        with open(far, 'wb') as f:
+            f.write(data)
+        path = self.copy_sample(SAMPLE_HEADER)
+        res = self.process(far, path, rc=EX_NOINPUT)
+        self.assertIn("'%s' cannot be taken: its absolute path (%d bytes) "
+                      "is longer than the state can record; move it, or "
+                      "link it, under a shorter path" % (far, len(far)),
+                      res.err)
+        s = summaries(res.out)
+        self.assertNotIn(far, s)
+        self.assertCounts(s[path], HEADER_COUNTS)
+        self.assertEqual(self.statuses(), HEADER_STATUSES)
+
     def test_usage_errors(self):
         self.assertRc(self.run_bounced('process', '--no-such-option'), EX_USAGE)
         self.assertRc(self.run_bounced('no-such-command'), EX_USAGE)

@@ -3,7 +3,8 @@
  * the input's nor a commit's (memory for the batch, a parser's failure):
  * the log says which input, what failed and from where it is taken again,
  * and nothing of it is kept.  An input's error and a commit's are logged
- * where they come from, once: not again by the core.
+ * where they come from, once: not again by the core.  A record of the
+ * input in the state that does not decode is said as such.
  *
  * A mail's parser is the test's way in: it answers what the test asks
  * (-ENOMEM, -EIO) where a real parser would run out of memory.
@@ -15,10 +16,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <glib.h>
+#include <lmdb.h>
 
 #include "config.h"
 #include "ingest.h"
@@ -205,6 +208,48 @@ static void test_commit_error_not_logged_again(void **state)
 	g_free(path);
 }
 
+/* a files record that does not decode: said as such, nothing taken */
+static void test_damaged_files_record_is_logged(void **state)
+{
+	struct ctx *c = *state;
+	struct ingest_opts opts = { .mode = INGEST_DETECT };
+	struct ingest_counts counts;
+	char *path, *text, *want, abs[PATH_MAX];
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	struct ingest *in;
+
+	path = g_build_filename(c->t.tmp, "acct.csv", NULL);
+	assert_true(g_file_set_contents(path, acct_rows, -1, NULL));
+	assert_non_null(realpath(path, abs));
+	/* the record of the file, as an unknown layout would leave it */
+	assert_int_equal(state_begin(c->t.st, true, &txn), 0);
+	assert_int_equal(state_dbi(c->t.st, "files", &dbi), 0);
+	k.mv_size = strlen(abs);
+	k.mv_data = abs;
+	v.mv_size = 3;
+	v.mv_data = "\x01\xff\xff";
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(state_commit(txn), 0);
+	in = ingest_new(c->cfg, c->t.st);
+	assert_non_null(in);
+	assert_true(ingest_file(in, path, &opts, &counts) < 0);
+	assert_int_equal(counts.records, 0);
+	ingest_free(in);
+	text = tlog_text(c->log);
+	assert_non_null(text);
+	want = g_strdup_printf("error ingest: %s: cannot read where the state "
+			       "left it: its record in the state does not "
+			       "decode (damaged)", path);
+	if (!strstr(text, want))
+		fail_msg("not in the log: %s\nlog:\n%s", want, text);
+	assert_int_equal(tlog_count(text, STOPPED), 0);
+	g_free(want);
+	g_free(text);
+	g_free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +261,8 @@ int main(void)
 			test_input_error_not_logged_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_commit_error_not_logged_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_damaged_files_record_is_logged, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
