@@ -39,8 +39,8 @@ int notify_queue_add(struct state *st, MDB_txn *txn,
  * notify_queue_peek - the oldest items, at most MAX of them, into OUT (*N
  * set); *LAST gets the sequence of the last one read (for
  * notify_queue_drop) and *TOTAL (may be NULL) the number queued.  Items
- * that do not decode are skipped (and dropped with the others).  0 or
- * -errno; an empty queue is 0 with *N = 0.
+ * that do not decode are skipped with a warning (and dropped with the
+ * others).  0 or -errno; an empty queue is 0 with *N = 0.
  */
 int notify_queue_peek(struct state *st, MDB_txn *txn, struct notify_item *out,
 		      size_t max, size_t *n, uint64_t *last, uint64_t *total);

@@ -202,11 +202,20 @@ int dispatch_resolve(struct dispatch *d, MDB_txn *txn, const struct action *a,
 	bool fresh = true;
 	int rc = state_rcpt_get(d->st, txn, a->addr, &key);
 
+	if (rc == -EINVAL || rc == -EPROTO)
+		log_warn("dispatch", "%s: %s is %s, but the record of %s is "
+			 "unreadable (%s): the complaint is not carried over",
+			 a->provider, a->addr, a->resolved, a->addr,
+			 state_strerror(rc));
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
 		return 0;
 	if (rc)
 		return rc;
 	rc = state_rcpt_get(d->st, txn, a->resolved, &r);
+	if (rc == -EINVAL || rc == -EPROTO)
+		log_warn("dispatch", "record of '%s' unreadable (%s): starting "
+			 "it anew with the complaint of %s", a->resolved,
+			 state_strerror(rc), a->addr);
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
 		rcpt_init(&r);
 	else if (rc)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "notify_queue.h"
 #include "state_codec.h"
 #include "state.h"
@@ -154,6 +155,10 @@ int notify_queue_peek(struct state *st, MDB_txn *txn, struct notify_item *out,
 		*last = notify_seq_of(&k);
 		if (notify_item_decode(v.mv_data, v.mv_size, &out[*n]) == 0)
 			(*n)++;
+		else	/* dropped with the items mailed around it */
+			log_warn("notify", "queued item %llu of the operator's "
+				 "mail does not decode: it is left out",
+				 (unsigned long long)*last);
 	}
 	mdb_cursor_close(cur);
 	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : state_mdb_errno(mrc);

@@ -363,12 +363,21 @@ static void run_tick_due(struct loop *l, void *arg)
 	log_tick();		/* repeats of a line held for a while */
 
 	if (r->watch_lost) {
-		if (loop_watch_dir(r->watch, spool_acct_dir(r->sp),
-				   RUN_WATCH_ACCT, err, sizeof(err)) == 0) {
+		int wrc = loop_watch_dir(r->watch, spool_acct_dir(r->sp),
+					 RUN_WATCH_ACCT, err, sizeof(err));
+
+		if (wrc == 0) {
 			r->watch_lost = false;
+			r->watch_said = false;
 			log_info("run", "watching %s again",
 				 spool_acct_dir(r->sp));
 			spool_scan(r->sp);
+		} else if (wrc != -ENOENT && !r->watch_said) {
+			/* back, but not to be watched (its mode, the
+			   watches' limit): said once, tried every tick */
+			r->watch_said = true;
+			log_error("run", "%s; nothing new is taken until it "
+				  "can be watched", err);
 		}
 	}
 	if (run_now_ms() >= r->next_expire)

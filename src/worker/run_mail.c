@@ -20,6 +20,7 @@
 #include "loop_watch.h"
 #include "run_priv.h"
 #include "spool_mail.h"
+#include "state.h"
 
 int run_mail_start(struct run *r)
 {
@@ -107,10 +108,11 @@ void run_mail_work(struct run *r)
 		n = spool_mail_take(r->sm, r->in, k, RUN_SLICE_MS, &c, NULL,
 				    &more);
 		if (n < 0) {
-			log_error("run", "mails of %s wait: the state could not "
-				  "be written; trying again in %d s",
-				  spool_mail_new_dir(r->sm, k),
-				  run_defer_s(r));
+			/* what failed is logged where it did (the mail, its
+			   reading, its commit) */
+			log_error("run", "mails of %s wait (%s); trying again "
+				  "in %d s", spool_mail_new_dir(r->sm, k),
+				  state_strerror(n), run_defer_s(r));
 			r->defer_until = run_now_ms() + r->defer_ms;
 			return;
 		}

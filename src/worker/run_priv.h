@@ -80,6 +80,8 @@ struct run {
 	int64_t deadline;		/* ...until then (monotonic ms) */
 	bool quit;
 	bool watch_lost;
+	bool watch_said;		/* ...and why it is not watched again
+					   was logged (not each tick) */
 	int64_t next_expire;		/* next sweep of done/ (monotonic ms) */
 	/* the maildirs fbl/ and unsub/ (run_mail.c) */
 	struct spool_mail *sm;

@@ -220,6 +220,30 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_acct_back_as_a_file_then_as_a_directory(self):
+        # acct/ goes away, comes back as a file (inotify cannot watch it:
+        # said, once), then as a directory again: watched and taken
+        p = self.start()
+        os.rename(self.acct, self.acct + '.away')
+        self.wait_for(lambda: 'went away' in self.log(p), 5 * SLOW,
+                      'acct/ leaving was not logged')
+        with open(self.acct, 'w') as f:
+            f.write('not a directory\n')
+        said = ("cannot watch '%s': Not a directory; nothing new is taken "
+                "until it can be watched" % self.acct)
+        self.wait_for(lambda: said in self.log(p), 5 * SLOW,
+                      'why acct/ is not watched was not logged: %s'
+                      % self.log(p))
+        os.remove(self.acct)
+        os.rename(self.acct + '.away', self.acct)
+        self.wait_for(lambda: 'watching %s again' % self.acct in self.log(p),
+                      5 * SLOW, 'acct/ was not watched again')
+        self.drop('acct-1.csv', hard_file(['a@example.com']))
+        self.wait_for(lambda: 'acct-1.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the file did not reach done/')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_done_retention_zero_deletes(self):
         self.write_config(bounced={'done-retention': '0'})
         p = self.start()

@@ -29,7 +29,6 @@
 #include "rcpt.h"
 #include "state.h"
 #include "tlog.h"
-#include "tstate.h"
 
 #define STOPPED "stopped reading"
 
@@ -39,9 +38,8 @@ static const char acct_rows[] =
 	"5.1.1,bad-mailbox\r\n";
 
 struct ctx {
-	struct tstate t;
+	struct tlogged l;	/* the state and the log */
 	char *mail;
-	char *log;
 	struct config *cfg;
 };
 
@@ -50,15 +48,13 @@ static int setup(void **state)
 	struct ctx *c = g_new0(struct ctx, 1);
 	char err[256];
 
-	if (tstate_setup(&c->t, "bounced-stop") != 0)
+	if (tlogged_setup(&c->l, "bounced-stop", BLOG_INFO) != 0)
 		return -1;
-	c->mail = g_build_filename(c->t.tmp, "mail", NULL);
-	c->log = g_build_filename(c->t.tmp, "bounced.log", NULL);
+	c->mail = g_build_filename(c->l.t.tmp, "mail", NULL);
 	assert_true(g_file_set_contents(c->mail, "Subject: x\n\nbody\n", -1,
 					NULL));
 	if (config_load(NULL, &c->cfg, NULL, err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
-	assert_int_equal(tlog_start(c->log, BLOG_INFO), 0);
 	*state = c;
 	return 0;
 }
@@ -68,11 +64,9 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 	int rc;
 
-	tlog_stop();
-	rc = tstate_teardown(&c->t);
+	rc = tlogged_teardown(&c->l);
 	config_free(c->cfg);
 	g_free(c->mail);
-	g_free(c->log);
 	g_free(c);
 	return rc;
 }
@@ -99,7 +93,7 @@ static int parse_fail(const char *buf, size_t len, const char *key,
    log's text afterwards */
 static char *take_mail(struct ctx *c, int err)
 {
-	struct ingest *in = ingest_new(c->cfg, c->t.st);
+	struct ingest *in = ingest_new(c->cfg, c->l.t.st);
 	struct ingest_counts counts;
 	struct file_rec fr;
 	MDB_txn *txn = NULL;
@@ -111,10 +105,10 @@ static char *take_mail(struct ctx *c, int err)
 			 err);
 	ingest_free(in);
 	/* nothing of it kept: not even that it was seen */
-	assert_int_equal(state_begin(c->t.st, false, &txn), 0);
-	assert_int_equal(state_file_get(c->t.st, txn, c->mail, &fr), -ENOENT);
+	assert_int_equal(state_begin(c->l.t.st, false, &txn), 0);
+	assert_int_equal(state_file_get(c->l.t.st, txn, c->mail, &fr), -ENOENT);
 	state_abort(txn);
-	text = tlog_text(c->log);
+	text = tlog_text(c->l.log);
 	assert_non_null(text);
 	return text;
 }
@@ -154,7 +148,7 @@ static void test_other_error_is_logged(void **state)
 static void test_input_error_not_logged_again(void **state)
 {
 	struct ctx *c = *state;
-	struct ingest *in = ingest_new(c->cfg, c->t.st);
+	struct ingest *in = ingest_new(c->cfg, c->l.t.st);
 	struct ingest_opts opts = { .mode = INGEST_DETECT };
 	struct ingest_counts counts;
 	char *text;
@@ -166,7 +160,7 @@ static void test_input_error_not_logged_again(void **state)
 			 -EIO);
 	assert_true(ingest_input_failed(in));
 	ingest_free(in);
-	text = tlog_text(c->log);
+	text = tlog_text(c->l.log);
 	assert_non_null(text);
 	assert_int_equal(tlog_count(text, "cannot read '/proc/self/mem': "), 1);
 	assert_int_equal(tlog_count(text, STOPPED), 0);
@@ -184,12 +178,12 @@ static void test_commit_error_not_logged_again(void **state)
 	struct ingest *in;
 	char *path, *text;
 
-	path = g_build_filename(c->t.tmp, "acct.csv", NULL);
+	path = g_build_filename(c->l.t.tmp, "acct.csv", NULL);
 	assert_true(g_file_set_contents(path, acct_rows, -1, NULL));
 	/* LMDB wants one environment of a state per process at a time */
-	state_close(c->t.st);
-	c->t.st = NULL;
-	assert_int_equal(tstate_open(&ro, c->t.dir, true), 0);
+	state_close(c->l.t.st);
+	c->l.t.st = NULL;
+	assert_int_equal(tstate_open(&ro, c->l.t.dir, true), 0);
 	/* no monitor: it would fail first, reading its part of the state */
 	c->cfg->incidents = false;
 	c->cfg->rates = false;
@@ -199,7 +193,7 @@ static void test_commit_error_not_logged_again(void **state)
 	assert_false(ingest_input_failed(in));
 	ingest_free(in);
 	state_close(ro);
-	text = tlog_text(c->log);
+	text = tlog_text(c->l.log);
 	assert_non_null(text);
 	if (tlog_count(text, "cannot commit to the state") != 1)
 		fail_msg("log:\n%s", text);
@@ -216,28 +210,23 @@ static void test_damaged_files_record_is_logged(void **state)
 	struct ingest_counts counts;
 	char *path, *text, *want, abs[PATH_MAX];
 	MDB_txn *txn = NULL;
-	MDB_dbi dbi;
-	MDB_val k, v;
 	struct ingest *in;
 
-	path = g_build_filename(c->t.tmp, "acct.csv", NULL);
+	path = g_build_filename(c->l.t.tmp, "acct.csv", NULL);
 	assert_true(g_file_set_contents(path, acct_rows, -1, NULL));
 	assert_non_null(realpath(path, abs));
 	/* the record of the file, as an unknown layout would leave it */
-	assert_int_equal(state_begin(c->t.st, true, &txn), 0);
-	assert_int_equal(state_dbi(c->t.st, "files", &dbi), 0);
-	k.mv_size = strlen(abs);
-	k.mv_data = abs;
-	v.mv_size = 3;
-	v.mv_data = "\x01\xff\xff";
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(state_begin(c->l.t.st, true, &txn), 0);
+	assert_int_equal(tstate_put_raw(c->l.t.st, txn, "files", abs,
+					strlen(abs), "\x01\xff\xff", 3),
+			 0);
 	assert_int_equal(state_commit(txn), 0);
-	in = ingest_new(c->cfg, c->t.st);
+	in = ingest_new(c->cfg, c->l.t.st);
 	assert_non_null(in);
 	assert_true(ingest_file(in, path, &opts, &counts) < 0);
 	assert_int_equal(counts.records, 0);
 	ingest_free(in);
-	text = tlog_text(c->log);
+	text = tlog_text(c->l.log);
 	assert_non_null(text);
 	want = g_strdup_printf("error ingest: %s: cannot read where the state "
 			       "left it: its record in the state does not "

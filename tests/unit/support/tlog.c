@@ -52,3 +52,23 @@ int tlog_count(const char *text, const char *needle)
 		n++;
 	return n;
 }
+
+int tlogged_setup(struct tlogged *l, const char *prefix, int level)
+{
+	if (tstate_setup(&l->t, prefix) != 0)
+		return -1;
+	l->log = g_build_filename(l->t.tmp, "bounced.log", NULL);
+	if (tlog_start(l->log, level) != 0) {
+		fprintf(stderr, "tlog: cannot open the log %s\n", l->log);
+		return -1;
+	}
+	return 0;
+}
+
+int tlogged_teardown(struct tlogged *l)
+{
+	tlog_stop();
+	g_free(l->log);
+	l->log = NULL;
+	return tstate_teardown(&l->t);
+}

@@ -6,6 +6,8 @@
 #ifndef BOUNCED_TLOG_H
 #define BOUNCED_TLOG_H
 
+#include "tstate.h"
+
 /* tlog_start - bounced's log into the file PATH, at LEVEL (BLOG_...);
    0 or log_open's -errno */
 int tlog_start(const char *path, int level);
@@ -21,5 +23,18 @@ char *tlog_text(const char *path);
 
 /* tlog_count - how many times NEEDLE is in TEXT */
 int tlog_count(const char *text, const char *needle);
+
+/* a fresh state (tstate.h) with bounced's log in its directory */
+struct tlogged {
+	struct tstate t;
+	char *log;		/* T.tmp/bounced.log */
+};
+
+/* tlogged_setup - L's state made for a test named PREFIX, the log opened
+   at LEVEL; 0 or -1 (a message on stderr) */
+int tlogged_setup(struct tlogged *l, const char *prefix, int level);
+/* tlogged_teardown - the log closed (tlog_stop), the state removed; 0 or
+   -1 */
+int tlogged_teardown(struct tlogged *l);
 
 #endif

@@ -60,3 +60,16 @@ int tstate_teardown(struct tstate *t)
 	t->st = NULL;
 	return ttmp_remove(&t->tmp);
 }
+
+int tstate_put_raw(struct state *st, MDB_txn *txn, const char *table,
+		   const void *key, size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	MDB_dbi dbi;
+	int rc = state_dbi(st, table, &dbi);
+
+	if (rc)
+		return rc;
+	rc = mdb_put(txn, dbi, &k, &v, 0);
+	return rc ? state_mdb_errno(rc) : 0;
+}

@@ -32,4 +32,10 @@ int tstate_teardown(struct tstate *t);
    0 or state_open's error, with the message on stderr */
 int tstate_open(struct state **st, const char *dir, bool readonly);
 
+/* tstate_put_raw - VAL (VLEN bytes) under KEY (KLEN bytes) in TABLE, in
+   TXN, as it is: a record a later release or a damage would leave; 0 or
+   -errno */
+int tstate_put_raw(struct state *st, MDB_txn *txn, const char *table,
+		   const void *key, size_t klen, const void *val, size_t vlen);
+
 #endif
