@@ -311,7 +311,7 @@ static int ctl_retry_actions(struct ctl_ctx *ctx, struct state *st,
 		w.n = n - i < CTL_RETRY_TXN ? n - i : CTL_RETRY_TXN;
 		rc = state_write(st, ctl_retry_txn, &w);
 		if (rc)
-			return ctl_state_error(ctx, "cannot write", rc);
+			return ctl_state_error(ctx, "write", rc);
 		i += w.n;
 		*done += w.n;
 	}
@@ -359,7 +359,7 @@ int cmd_retry(struct ctl_ctx *ctx, const struct cli_args *args)
 		rc = outbox_dead_foreach(st, txn, ctl_pick_dead, &pick);
 	state_abort(txn);
 	if (rc) {
-		ex = ctl_state_error(ctx, "cannot read", rc);
+		ex = ctl_state_error(ctx, "read", rc);
 		goto out;
 	}
 	for (k = 0; k < pick.want->len; k++) {

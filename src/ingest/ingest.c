@@ -121,8 +121,10 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 	struct ingest *in = calloc(1, sizeof(*in));
 	char err[256];
 
-	if (!in)
+	if (!in) {
+		log_error("ingest", "cannot set up the reading: out of memory");
 		return NULL;
+	}
 	in->cfg = cfg;
 	in->st = st;
 	classify_rules_from_config(&in->rules, cfg);
@@ -139,8 +141,10 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 	in->batch = batch_new();
 	in->buf = malloc(INGEST_CHUNK);
 	ingest_monitor_new(in);
-	if (!in->batch || !in->buf)
+	if (!in->batch || !in->buf) {
+		log_error("ingest", "cannot set up the reading: out of memory");
 		goto fail;
+	}
 	if (acct_map_from_names(&in->fallback, cfg->acct_fields, err,
 				sizeof(err)) != 0) {
 		log_error("ingest", "acct-fields: %s", err);
