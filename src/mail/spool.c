@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,19 @@ static int spool_mkdir(const char *dir, char *err, size_t errlen)
 	snprintf(err, errlen, "cannot create the spool directory '%s': %s",
 		 dir, strerror(errno));
 	return -errno;
+}
+
+/* spool_dir_back - DIR (done/ or failed/) made again when it went away
+   while the spool was in use; a failure is the move's to say */
+static void spool_dir_back(const char *dir)
+{
+	char err[PATH_MAX + 64];
+	struct stat sb;
+
+	if (stat(dir, &sb) == 0 || errno != ENOENT)
+		return;
+	if (spool_mkdir(dir, err, sizeof(err)) == 0)
+		log_warn("spool", "%s was missing: made again", dir);
 }
 
 /* spool_open - the spool in DIR, its directories created */
@@ -335,6 +349,7 @@ int spool_done_from(struct spool *sp, const char *dir, const char *name,
 		goto out;
 	}
 	spool_close_others(from);
+	spool_dir_back(sp->done);
 	if (rename(from, to) != 0) {
 		rc = -errno;
 		log_error("spool", "cannot move '%s' to '%s': %s (it is taken "
@@ -389,6 +404,7 @@ int spool_fail_from(struct spool *sp, const char *dir, const char *name,
 		"what to do: fix the cause, then move the file back into %s "
 		"(bounced takes it again), or delete it and this file.\n",
 		from, stamp, SPOOL_WHY_MAX, why, dir);
+	spool_dir_back(sp->failed);
 	rc = spool_write_why(sp->failed, as, text);
 	if (rc)
 		goto out;

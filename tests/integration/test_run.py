@@ -171,6 +171,28 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_done_and_failed_removed_while_running_are_made_again(self):
+        self.write_config()
+        p = self.start()
+        for sub in ('done', 'failed'):
+            os.rmdir(os.path.join(self.spool, sub))
+        self.drop('allbad.csv', 'b,,,,\r\n' * 5)
+        self.drop('good.csv', hard_file(['g@example.com']))
+        self.wait_for(lambda: os.path.isdir(os.path.join(self.spool, 'done'))
+                      and 'good.csv' in self.spool_files('done'), 5 * SLOW,
+                      'good.csv did not reach done/: %s' % self.log(p))
+        self.wait_for(lambda: os.path.isdir(os.path.join(self.spool,
+                                                          'failed'))
+                      and self.spool_files('failed') ==
+                      ['allbad.csv', 'allbad.csv.why'], 5 * SLOW,
+                      'allbad.csv did not reach failed/: %s' % self.log(p))
+        self.assertEqual(self.spool_files('acct'), [])
+        for sub in ('done', 'failed'):
+            self.assertIn('%s was missing: made again'
+                          % os.path.join(self.spool, sub), self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_not_accounting_refused_from_its_first_rows(self):
         """A file that is no accounting file goes to failed/ with the
         reason, decided from its first rows: the valid records after
