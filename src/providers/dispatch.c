@@ -272,6 +272,17 @@ static void dispatch_run(struct loop *l, void *arg)
 		d->on_step(d->on_step_arg, rc);
 }
 
+void dispatch_flush(struct dispatch *d)
+{
+	int crc;
+
+	if (!d || d->results->len == 0)
+		return;
+	crc = dispatch_commit(d);	/* logged */
+	dispatch_sched_settle(d, crc);
+	dispatch_results_clear(d);
+}
+
 /* dispatch_kick - a step on the next turn */
 void dispatch_kick(struct dispatch *d)
 {
@@ -368,6 +379,12 @@ const char *dispatch_paused(const struct dispatch *d, unsigned i)
 unsigned dispatch_in_flight(const struct dispatch *d)
 {
 	return g_hash_table_size(d->in_flight) + d->lookups->len;
+}
+
+/* dispatch_results_pending - answers taken that the next step writes */
+unsigned dispatch_results_pending(const struct dispatch *d)
+{
+	return d->results->len;
 }
 
 const char *dispatch_provider_name(const struct dispatch *d, unsigned i)
