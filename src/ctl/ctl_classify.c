@@ -230,7 +230,10 @@ int cmd_classify(struct ctl_ctx *ctx, const struct cli_args *a)
 	if (rc == 0 && fmt == CTL_FMT_JSON) {
 		cJSON *j = cls_json(&w, o);
 
-		rc = j ? ctl_json_out(ctx, j) : EXIT_IOERR;
+		if (!j)
+			fprintf(stderr, "%s: classify: out of memory\n",
+				ctx->prog);
+		rc = j ? ctl_json_out(ctx, j) : EXIT_SOFTWARE;
 		cJSON_Delete(j);
 	} else if (rc == 0) {
 		cls_text(ctx->out, &w, o);

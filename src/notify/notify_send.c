@@ -406,6 +406,8 @@ static int ns_start(struct notify_sender *ns)
 		goto out;
 	ns->easy = curl_easy_init();
 	if (!ns->easy) {
+		log_error("notify", "cannot send: out of memory (libcurl); "
+			  "tried again later");
 		rc = -ENOMEM;
 		goto out;
 	}
