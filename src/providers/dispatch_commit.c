@@ -363,6 +363,11 @@ static void dispatch_report_one(struct dispatch *d,
 	switch (r->res) {
 	case PROVIDER_DONE:
 		dp->counts.done++;
+		/* done, with something the provider found on the way (a
+		   lookup of who a complaint was that came back empty) */
+		if (r->err[0])
+			log_info("dispatch", "%s %s: %s %s: %s", label, name, op,
+				 r->a.addr, r->err);
 		if (dispatch_describe(dp, r, what, sizeof(what)))
 			log_info("dispatch", "%s %s: %s", label, name, what);
 		else
