@@ -884,7 +884,7 @@ static void ingest_stop_log(const struct ingest_job *j, int rc)
 		  j->input.path,
 		  rc == -ENOMEM ? "out of memory (the memory or address "
 				  "space the process may use)" :
-				  state_strerror(rc),
+				  strerror(rc < 0 ? -rc : rc),
 		  (unsigned long long)j->input.rec.offset,
 		  (unsigned long long)j->input.rec.lines);
 }

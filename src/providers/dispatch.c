@@ -272,6 +272,8 @@ static void dispatch_run(struct loop *l, void *arg)
 		d->on_step(d->on_step_arg, rc);
 }
 
+/* dispatch_flush - the answers taken and not written yet, written now
+   (a step's commit without its walk) */
 void dispatch_flush(struct dispatch *d)
 {
 	int crc;
