@@ -67,22 +67,14 @@ take_run() {
 	PID=$!
 	sleep 1		# started, watching SPOOL/acct
 	ln "$TMP/acct.csv" "$TMP/spool/acct/.acct.csv" || return 1
-	t0=$(now)
-	mv "$TMP/spool/acct/.acct.csv" "$TMP/spool/acct/acct.csv" || return 1
-	while [ ! -e "$TMP/spool/done/acct.csv" ]; do
-		if ! kill -0 "$PID" 2>/dev/null; then
-			echo "bench: bounced run ended before taking the file:" >&2
-			cat "$TMP/run.err" >&2
-			PID=
-			return 1
-		fi
-		if [ "$(since "$t0" | cut -d. -f1)" -ge "$LIMIT" ]; then
-			echo "bench: bounced run took more than $LIMIT s" >&2
-			return 1
-		fi
-		sleep 0.01
-	done
-	secs=$(since "$t0")
+	# the rename and the wait: one process that polls (wait_taken.py)
+	if ! secs=$(python3 "$(dirname "$0")/wait_taken.py" "$TMP/spool" \
+		"$PID" "$LIMIT"); then
+		cat "$TMP/run.err" >&2
+		kill "$PID" 2>/dev/null
+		PID=
+		return 1
+	fi
 	kill "$PID" && wait "$PID"
 	PID=
 	echo "$secs"
