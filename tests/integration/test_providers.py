@@ -308,14 +308,18 @@ class TestFailures(ProvidersTestCase):
         self.assertIn('404 Injected Failure', res2.err + res2.out)
 
     def test_kill_with_requests_in_flight(self):
-        hook = self.start(webhook.WebhookFake(latency_ms=150))
+        # three waves of 16 requests, 300 ms each: the kill must come
+        # within them, so the look for the first calls is a short one
+        # every 10 ms (a backed-off look came after all 40 on a slow,
+        # sanitized run)
+        hook = self.start(webhook.WebhookFake(latency_ms=300))
         self.providers_config(hook=hook)
         path = self.hard_bounces(40)
         argv = [self.bounced, '-c', self.config, 'process', path]
         p = subprocess.Popen(argv, cwd=self.dir, env=self.env(),
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        wait_until(lambda: len(hook.calls()) >= 10, 20)
+        wait_until(lambda: len(hook.calls()) >= 10, 20, interval=0.01)
         p.send_signal(signal.SIGKILL)
         p.wait()
         self.assertLess(len(hook.calls()), 40, 'killed too late to matter')
