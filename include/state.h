@@ -51,11 +51,13 @@ int state_commit(MDB_txn *txn);
 void state_abort(MDB_txn *txn);
 
 /*
- * state_commit_lazy - commit without waiting for the disk (the write is in
- * the page cache: a crash of the process loses nothing, a crash of the
- * machine may lose it).  Only for changes whose loss is harmless to replay,
- * such as provider results (idempotent calls).  The next state_commit() or
- * state_sync() makes it durable.
+ * state_commit_lazy - commit with the data synced and the meta page not
+ * waited for (MDB_NOMETASYNC): a crash of the process loses nothing, a
+ * crash of the machine may undo this commit but never breaks the state.
+ * Only for changes whose loss is harmless to replay, such as provider
+ * results (idempotent calls).  The next state_commit() or state_sync()
+ * makes it durable.  Commits of the state are serialized around it, so
+ * that no other thread's commit is made while its flag is set.
  */
 int state_commit_lazy(struct state *st, MDB_txn *txn);
 /* state_sync - make lazily committed data durable; 0 or -errno */

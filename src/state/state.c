@@ -93,6 +93,12 @@ struct state {
 	   shared twice) */
 	pthread_rwlock_t lock;
 	bool lock_made;
+	/* held around every commit: a lazy commit sets MDB_NOMETASYNC on
+	   the whole environment, and LMDB lets another thread's write begin
+	   and commit before the flag is cleared again, which would then
+	   skip its meta sync (state_commit_lazy) */
+	pthread_mutex_t commit_mu;
+	bool commit_mu_made;
 	/* threads waiting to begin a write transaction or to resize: a
 	   prewarm (state_prewarm.c) gives way to them */
 	atomic_uint waiting;
@@ -474,6 +480,13 @@ int state_open(struct state **out, const char *dir, bool readonly, char *err,
 		goto fail;
 	}
 	st->lock_made = true;
+	if (pthread_mutex_init(&st->commit_mu, NULL) != 0) {
+		errmsg(err, errlen, "cannot make the lock of the state in %s",
+		       dir);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	st->commit_mu_made = true;
 	atomic_init(&st->waiting, 0);
 	rc = state_env_open(st, err, errlen);
 	if (rc)
@@ -497,6 +510,8 @@ void state_close(struct state *st)
 		mdb_env_close(st->env);
 	if (st->lock_made)
 		pthread_rwlock_destroy(&st->lock);
+	if (st->commit_mu_made)
+		pthread_mutex_destroy(&st->commit_mu);
 	free(st->dir);
 	free(st);
 }
@@ -704,27 +719,36 @@ int state_commit(MDB_txn *txn)
 		return -EINVAL;
 	env = mdb_txn_env(txn);
 	st = state_txn_state(txn);
+	pthread_mutex_lock(&st->commit_mu);
 	rc = state_disk_full(env, mdb_txn_commit(txn));
+	pthread_mutex_unlock(&st->commit_mu);
 	state_txn_release(st);
 	return rc;
 }
 
-/* state_commit_lazy - commit without waiting for the disk: the data is
-   in the page cache (safe from a crash of the process, not of the
-   machine) and reaches the disk with the next durable commit or
-   state_sync().  For results that are safe to replay. */
+/* state_commit_lazy - commit with one sync instead of two: the data
+   pages are synced, the meta page that makes them the state is written
+   but not waited for (MDB_NOMETASYNC).  A crash of the machine may undo
+   this commit (the meta reaches the disk with the next commit or
+   state_sync()), never break the state.  For results that are safe to
+   replay.  (MDB_NOSYNC, which waits for nothing, was used before: a
+   crash could then find a meta page on the disk before the pages it
+   names, or the pages of the last synced state reused.) */
 int state_commit_lazy(struct state *st, MDB_txn *txn)
 {
 	int rc;
 
 	if (txn == NULL)
 		return -EINVAL;
-	if (!st->env || mdb_env_set_flags(st->env, MDB_NOSYNC, 1) != 0) {
+	pthread_mutex_lock(&st->commit_mu);
+	if (!st->env || mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1) != 0) {
+		pthread_mutex_unlock(&st->commit_mu);
 		state_abort(txn);
 		return -EIO;
 	}
 	rc = state_disk_full(st->env, mdb_txn_commit(txn));
-	(void)mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
+	(void)mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
+	pthread_mutex_unlock(&st->commit_mu);
 	state_txn_release(st);
 	return rc;
 }
