@@ -61,7 +61,13 @@ struct ingest_opts {
 	ingest_mail_parse_fn parse;
 	void *parse_arg;
 	uint64_t max_size;
+	/* ingest_file: when *STOP turns non-zero (a signal handler's
+	   volatile sig_atomic_t, an int here), a stream is read on to its
+	   end for INGEST_STOP_MS at most, a file not; what was read is
+	   committed and INGEST_STOPPED returned.  NULL: read to the end. */
+	const volatile int *stop;
 };
+#define INGEST_STOP_MS 1000
 
 /* what one input (or a whole run) brought */
 struct ingest_counts {
@@ -86,6 +92,9 @@ enum ingest_status {
 	INGEST_ASIDE = 4,	/* a mail is no input of its kind (WHY says
 				   what it is); counted, it belongs in
 				   ignored/ */
+	INGEST_STOPPED = 5,	/* ingest_file asked to stop (opts.stop):
+				   what was read is committed, the rest is
+				   not taken (a file resumes there) */
 };
 
 struct ingest;

@@ -132,6 +132,32 @@ static void process_metrics_tick(void *arg)
 		(void)metrics_tick(arg, (int64_t)time(NULL));
 }
 
+/* process_stop - SIGTERM or SIGINT came: the input being read is
+   committed as far as it was read (ingest_opts.stop), nothing more is
+   taken or sent */
+static volatile sig_atomic_t process_stop;
+_Static_assert(_Generic((sig_atomic_t)0, int: 1, default: 0),
+	       "ingest_opts.stop points to an int");
+
+static void process_on_stop(int sig)
+{
+	process_stop = sig;
+}
+
+/* process_catch_stop - SIGTERM and SIGINT set process_stop (system calls
+   restarted where they can be) */
+static void process_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = process_on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+}
+
 /* process_out_errno - the first error writing stdout (0: none) */
 static int process_out_errno;
 
@@ -309,7 +335,7 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	char err[512], holder[96];
 	int rc, n, ex = EXIT_OK;
 	size_t i;
-	bool spool_mode, acct_missing = false;
+	bool spool_mode, acct_missing = false, left = false;
 	guint k;
 
 	(void)g;
@@ -342,6 +368,10 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	/* a reader of the summaries that goes away (| head) must not stop
 	   the taking of the inputs: the write fails, the work goes on */
 	signal(SIGPIPE, SIG_IGN);
+	/* a stop (PowerMTA's pipe stopped with its service) commits what
+	   was read instead of losing it */
+	process_catch_stop();
+	opts.stop = &process_stop;
 	for (n = 0; n < a->n_operands; n++)
 		g_ptr_array_add(inputs, g_strdup(a->operands[n]));
 	spool_mode = inputs->len == 0;
@@ -410,7 +440,18 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	for (k = 0; k < inputs->len; k++) {
 		const char *path = inputs->pdata[k];
 
+		if (process_stop) {
+			left = true;
+			break;
+		}
 		rc = ingest_file(in, path, &opts, &c);
+		if (rc == INGEST_STOPPED) {
+			print_summary(strcmp(path, "-") == 0 ? "stdin" : path,
+				      &c);
+			ingest_counts_add(&total, &c);
+			left = true;
+			break;
+		}
 		if (rc == INGEST_ALREADY) {
 			printf("%s: already taken (%llu records)\n", path,
 			       (unsigned long long)c.records);
@@ -433,7 +474,17 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 		print_summary(strcmp(path, "-") == 0 ? "stdin" : path, &c);
 		ingest_counts_add(&total, &c);
 	}
-	if (spool_mode && ex != EXIT_IOERR && process_mails(cfg, in, &total))
+	if (process_stop) {
+		/* what was read is committed; the rest, the mails and the
+		   outbox wait for the next run */
+		log_info("bounced", "%s: stopping: the inputs not taken, the "
+			 "mails and the outbox are left for the next run",
+			 strsignal(process_stop));
+		if (left && ex == EXIT_OK)
+			ex = EXIT_TEMPFAIL;	/* run again for the rest */
+	}
+	if (spool_mode && ex != EXIT_IOERR && !process_stop &&
+	    process_mails(cfg, in, &total))
 		ex = EXIT_IOERR;
 	if (inputs->len > 1)
 		print_summary("total", &total);
@@ -446,7 +497,7 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 		ex = EXIT_IOERR;
 	else if (rc > 0 && (cfg->n_providers > 0 || cfg->notify_smtp))
 		process_leave_outbox(cfg, st, holder);
-	if (ex != EXIT_IOERR && rc == 0) {
+	if (ex != EXIT_IOERR && rc == 0 && !process_stop) {
 		int dx = process_send(cfg, st, m, drain_ms);
 
 		if (dx != EXIT_OK)

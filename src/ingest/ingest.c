@@ -1172,6 +1172,43 @@ void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 	free(j);
 }
 
+/* the slices ingest_file reads in while it may be asked to stop (ms) */
+#define INGEST_STOP_SLICE_MS 100
+
+/* ingest_file_steps - J read in slices until its end (1) or *STOP: then
+   a stream is read on to its end for INGEST_STOP_MS at most, and what was
+   read is committed (INGEST_STOPPED); or -errno */
+static int ingest_file_steps(struct ingest_job *j, const volatile int *stop)
+{
+	int64_t until = 0;
+	int rc;
+
+	for (;;) {
+		rc = ingest_step(j, INGEST_STOP_SLICE_MS);
+		if (rc != 0)
+			return rc;
+		if (!*stop)
+			continue;
+		if (j->input.key)
+			break;		/* a file: resumed from its commit */
+		if (!until) {
+			until = ingest_now_ns() + INGEST_STOP_MS * 1000000LL;
+			log_info("ingest", "%s: asked to stop: read on to its "
+				 "end for %d ms at most", j->input.path,
+				 INGEST_STOP_MS);
+		} else if (ingest_now_ns() >= until) {
+			break;
+		}
+	}
+	rc = ingest_pause(j);
+	if (rc)
+		return rc;
+	log_info("ingest", "%s: stopped before its end: what was read is "
+		 "committed%s", j->input.path, j->input.key ?
+		 " (the next run resumes there)" : "");
+	return INGEST_STOPPED;
+}
+
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts)
 {
@@ -1185,7 +1222,8 @@ int ingest_file(struct ingest *in, const char *path,
 	if (rc == INGEST_ALREADY)
 		taken = j->input.rec.records;
 	if (rc == 0) {
-		rc = ingest_step(j, -1);
+		rc = opts->stop ? ingest_file_steps(j, opts->stop) :
+				  ingest_step(j, -1);
 		if (rc == 1 && j->verdict == INGEST_REFUSED) {
 			log_error("ingest", "%s: %s; nothing of it was taken",
 				  path, j->why);

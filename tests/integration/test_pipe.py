@@ -180,6 +180,70 @@ class TestPipe(PipeTestCase):
         self.finish(p)
 
 
+class TestPipeStop(PipeTestCase):
+    """SIGTERM (PowerMTA's service stopped with its pipe): what was read
+    is committed; the pipe is read on to its end for a second at most."""
+
+    def writer(self, p, until, n):
+        """write hard bounces u0... to P as fast as it takes them until
+        UNTIL (monotonic), then close stdin; N[0] counts them"""
+        try:
+            while time.monotonic() < until:
+                self.send(p, ''.join(bounce('u%d@example.com' % (n[0] + i))
+                                     for i in range(100)))
+                n[0] += 100
+            p.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def wait_exit(self, p):
+        """P's exit code, stdout and stderr (small: the dry-run lines are
+        capped), stdin left as it is (communicate would close it)"""
+        rc = p.wait(60)
+        return (rc, p.stdout.read().decode('utf-8', 'replace'),
+                p.stderr.read().decode('utf-8', 'replace'))
+
+    def stats_addresses(self):
+        return json.loads(self.run_ctl('stats', '--format', 'json').out)[
+            'addresses']
+
+    def test_sigterm_while_writing_loses_nothing(self):
+        import signal
+        import threading
+        p = self.start_pipe()
+        self.send(p, HEADER)
+        n = [0]
+        t = threading.Thread(target=self.writer,
+                             args=(p, time.monotonic() + 1.0, n))
+        t.start()
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        t.join()
+        rc, out, err = self.wait_exit(p)
+        # read on to the end (the writer closed within the second)
+        self.assertEqual(rc, EX_OK, err[-2000:])
+        self.assertIn('-: asked to stop: read on to its end', err)
+        self.assertGreater(n[0], 0)
+        self.assertEqual(self.stats_addresses(), n[0])
+        self.assertEqual(summaries(out)['stdin']['hard'], n[0])
+
+    def test_sigterm_with_the_pipe_left_open(self):
+        import signal
+        p = self.start_pipe()
+        self.send(p, HEADER + ''.join(bounce('o%d@example.com' % i)
+                                      for i in range(50)))
+        time.sleep(0.3)
+        p.send_signal(signal.SIGTERM)
+        # the writer neither writes nor closes: stopped after a second
+        rc, out, err = self.wait_exit(p)
+        self.assertEqual(rc, 75, err[-2000:])
+        self.assertIn('-: stopped before its end: what was read is '
+                      'committed', err)
+        self.assertIn('Terminated: stopping: the inputs not taken, the '
+                      'mails and the outbox are left for the next run', err)
+        self.assertEqual(self.stats_addresses(), 50)
+
+
 class TestPipeBesideOthers(PipeTestCase):
 
     def test_two_pipes_and_a_file_on_one_state(self):
