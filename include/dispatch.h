@@ -64,12 +64,10 @@ void dispatch_on_step(struct dispatch *d, dispatch_step_fn *fn, void *arg);
 
 /* dispatch_in_flight - requests under way */
 unsigned dispatch_in_flight(const struct dispatch *d);
-/* dispatch_results_pending - answers taken and not written yet (the next
-   step writes them, even once stopped) */
-unsigned dispatch_results_pending(const struct dispatch *d);
-/* dispatch_flush - those answers written now (before the dispatcher is
-   freed while a step was still to come: a deadline) */
-void dispatch_flush(struct dispatch *d);
+/* dispatch_flush - the answers taken and not written yet (the next step
+   would write them) written now: before the summary counts them or the
+   dispatcher is freed at a deadline; 0 or the commit's -errno (logged) */
+int dispatch_flush(struct dispatch *d);
 
 /* dispatch_next_due - ms until the next pending action falls due (0 =
    now); -ENOENT when the outbox is empty and nothing is in flight;

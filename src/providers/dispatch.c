@@ -274,15 +274,16 @@ static void dispatch_run(struct loop *l, void *arg)
 
 /* dispatch_flush - the answers taken and not written yet, written now
    (a step's commit without its walk) */
-void dispatch_flush(struct dispatch *d)
+int dispatch_flush(struct dispatch *d)
 {
 	int crc;
 
 	if (!d || d->results->len == 0)
-		return;
+		return 0;
 	crc = dispatch_commit(d);	/* logged */
 	dispatch_sched_settle(d, crc);
 	dispatch_results_clear(d);
+	return crc;
 }
 
 /* dispatch_kick - a step on the next turn */
@@ -381,12 +382,6 @@ const char *dispatch_paused(const struct dispatch *d, unsigned i)
 unsigned dispatch_in_flight(const struct dispatch *d)
 {
 	return g_hash_table_size(d->in_flight) + d->lookups->len;
-}
-
-/* dispatch_results_pending - answers taken that the next step writes */
-unsigned dispatch_results_pending(const struct dispatch *d)
-{
-	return d->results->len;
 }
 
 const char *dispatch_provider_name(const struct dispatch *d, unsigned i)

@@ -116,13 +116,10 @@ static int ps_drain(struct ps *ps, struct dispatch *d, int64_t timeout_ms)
 			return EXIT_OK;
 		if (rc < 0)
 			return EXIT_IOERR;
-		if (left <= 0 && dispatch_in_flight(d) == 0) {
+		if (left <= 0 && dispatch_in_flight(d) == 0)
 			/* the answers taken last are written before the
 			   summary counts them and the dispatcher goes */
-			if (dispatch_results_pending(d) == 0)
-				return EXIT_OK;
-			dispatch_kick(d);
-		}
+			return dispatch_flush(d) ? EXIT_IOERR : EXIT_OK;
 		if (left <= 0)
 			dispatch_stop(d);
 		rc = loop_once(ps->l, left > 0 && left < PS_TICK_MS ?
