@@ -134,8 +134,14 @@ void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
  */
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts);
-/* ingest_input_failed - the last error of ingest_file was the input's */
+/* ingest_input_failed - the last error of ingest_file or ingest_mail was
+   the input's (it could not be opened or read), not the state's */
 bool ingest_input_failed(const struct ingest *in);
+/* ingest_error_final - RC, an input's error, is one that trying again
+   cannot mend (no permission, not a file, a path the state cannot
+   record): the input is given up at once, where another (an I/O error)
+   is tried again a few times first */
+bool ingest_error_final(int rc);
 
 /*
  * Step by step (the spool worker, which must keep serving the network and
@@ -217,7 +223,8 @@ void ingest_end(struct ingest_job *job, struct ingest_counts *counts);
  * INGEST_ALREADY (taken or set aside before: move it on; WHY is empty, or
  * says what it is when it was set aside); INGEST_REFUSED (WHY says why:
  * too large, not parsable, nothing usable); or -errno (the file could not
- * be read, or the state written; logged).
+ * be read, or the state written; logged): ingest_input_failed() says
+ * whether it was the file's error, which leaves the state as it was.
  */
 int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 		ingest_mail_parse_fn parse, void *arg,

@@ -216,27 +216,36 @@ static void print_aside(const uint64_t aside[MAIL_ASIDE_KINDS])
 }
 
 /* process_mails - the spool's fbl/ and unsub/ mails, a summary line each
-   kind that had some, and one for the mails set aside; 0 or -errno */
+   kind that had some, and one for the mails set aside; 0, 1 (mails that
+   could not be read were left in new/: said on stderr) or -errno */
 static int process_mails(const struct config *cfg, struct ingest *in,
 			 struct ingest_counts *total)
 {
-	struct ingest_counts c[SPOOL_MAIL_KINDS];
-	uint64_t aside[MAIL_ASIDE_KINDS];
-	int n[SPOOL_MAIL_KINDS], k, rc;
+	struct spool_mail_result res;
+	int k, rc, left = 0;
 	char name[64];
 
-	rc = spool_mail_process(cfg, in, c, n, aside);
+	rc = spool_mail_process(cfg, in, &res);
 	for (k = 0; rc == 0 && k < SPOOL_MAIL_KINDS; k++) {
-		if (!n[k])
+		if (res.left[k]) {
+			fprintf(stderr, "bounced: %s/new: %d mail%s could not "
+				"be read and stay%s there for the next run "
+				"(the log says why)\n",
+				spool_mail_kind_name(k), res.left[k],
+				res.left[k] == 1 ? "" : "s",
+				res.left[k] == 1 ? "s" : "");
+			left += res.left[k];
+		}
+		if (!res.mails[k])
 			continue;
 		snprintf(name, sizeof(name), "%s/new (%d mails)",
-			 spool_mail_kind_name(k), n[k]);
-		print_summary(name, &c[k]);
-		ingest_counts_add(total, &c[k]);
+			 spool_mail_kind_name(k), res.mails[k]);
+		print_summary(name, &res.counts[k]);
+		ingest_counts_add(total, &res.counts[k]);
 	}
 	if (rc == 0)
-		print_aside(aside);
-	return rc;
+		print_aside(res.aside);
+	return rc ? rc : left > 0;
 }
 
 /* process_lock - DIR/bounced.lock (lockfile.h), as a bounced process,
@@ -483,9 +492,13 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 		if (left && ex == EXIT_OK)
 			ex = EXIT_TEMPFAIL;	/* run again for the rest */
 	}
-	if (spool_mode && ex != EXIT_IOERR && !process_stop &&
-	    process_mails(cfg, in, &total))
-		ex = EXIT_IOERR;
+	if (spool_mode && ex != EXIT_IOERR && !process_stop) {
+		rc = process_mails(cfg, in, &total);
+		if (rc < 0)
+			ex = EXIT_IOERR;
+		else if (rc > 0 && ex == EXIT_OK)
+			ex = EXIT_NOINPUT;	/* mails left: go on */
+	}
 	if (inputs->len > 1)
 		print_summary("total", &total);
 	lockfile_release(lock);		/* the spool's */

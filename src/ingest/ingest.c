@@ -168,10 +168,18 @@ void ingest_free(struct ingest *in)
 	free(in);
 }
 
-/* ingest_input_failed - was the last error of ingest_file the input's? */
+/* ingest_input_failed - was the last error of ingest_file or ingest_mail
+   the input's? */
 bool ingest_input_failed(const struct ingest *in)
 {
 	return in->input_failed;
+}
+
+bool ingest_error_final(int rc)
+{
+	return rc == -EACCES || rc == -EPERM || rc == -EISDIR ||
+	       rc == -ENOTDIR || rc == -ELOOP || rc == -ENXIO ||
+	       rc == -ENODEV || rc == -ENAMETOOLONG;
 }
 
 void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg)
@@ -1251,6 +1259,7 @@ int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 
 	memset(counts, 0, sizeof(*counts));
 	why[0] = '\0';
+	in->input_failed = false;
 	rc = ingest_job_open(in, path, &opts, true, &j);
 	if (rc == 0)
 		rc = ingest_step(j, -1);
@@ -1258,6 +1267,8 @@ int ingest_mail(struct ingest *in, const char *path, uint64_t max_size,
 		rc = ingest_job_verdict(j, why, whylen);
 	else if (rc < 0 && j && j->already && j->input_error)
 		rc = INGEST_ALREADY;	/* moved on as it is */
+	if (rc < 0 && j)
+		in->input_failed = j->input_error;
 	ingest_end(j, counts);
 	return rc;
 }

@@ -12,6 +12,14 @@
  * auto-reply, a DMARC report, a forward, another sender's report) is set
  * aside: counted in the state like a taken one, then moved to ignored/
  * with what it is.
+ *
+ * A mail that cannot be read (an I/O error of its file: not the state's,
+ * not the memory's) stays in new/ and the mails after it are taken; the
+ * worker tries it again every retry_ms and moves it to failed/ after
+ * SPOOL_MAIL_TRIES attempts, `bounced process` (retry 0) leaves it for the
+ * next run.  One that retrying cannot mend (no permission, not a file)
+ * goes to failed/ at once.  Errors of the state stop the pass: every mail
+ * waits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +40,15 @@
 #include "spool_mail.h"
 
 #define SPOOL_MAIL_BATCH 1000	/* names read from new/ per call */
+#define SPOOL_MAIL_TRIES 5	/* attempts at a mail that cannot be read */
+#define SPOOL_MAIL_TRIES_MAX 4096 /* mails remembered so (then forgotten) */
+#define SPOOL_MAIL_LEFT 2	/* spool_mail_one: cannot be read, left */
+
+/* a mail of new/ that could not be read: when it is tried again */
+struct spool_mail_try {
+	unsigned attempts;
+	int64_t next_ms;
+};
 
 struct spool_mail {
 	struct spool *sp;
@@ -41,6 +58,8 @@ struct spool_mail {
 	struct unsub_addr_set *unsub;
 	struct fbl_policy *fbl;
 	struct mail_events *me;
+	GHashTable *tries[SPOOL_MAIL_KINDS]; /* name: struct spool_mail_try */
+	int retry_ms;		/* 0: one pass, unreadable mails left */
 };
 
 static const char *const spool_mail_names[SPOOL_MAIL_KINDS] = { "fbl",
@@ -68,6 +87,8 @@ int spool_mail_new(struct spool_mail **out, struct spool *sp,
 	sm->cfg = cfg;
 	sm->me = g_new0(struct mail_events, 1);
 	for (i = 0; i < SPOOL_MAIL_KINDS; i++) {
+		sm->tries[i] = g_hash_table_new_full(g_str_hash, g_str_equal,
+						     g_free, g_free);
 		sm->dir[i] = g_build_filename(spool_dir(sp),
 					      spool_mail_names[i], NULL);
 		sm->new_dir[i] = g_build_filename(sm->dir[i], "new", NULL);
@@ -99,11 +120,26 @@ void spool_mail_free(struct spool_mail *sm)
 	for (i = 0; i < SPOOL_MAIL_KINDS; i++) {
 		g_free(sm->dir[i]);
 		g_free(sm->new_dir[i]);
+		if (sm->tries[i])
+			g_hash_table_destroy(sm->tries[i]);
 	}
 	unsub_addr_free(sm->unsub);
 	fbl_policy_free(sm->fbl);
 	g_free(sm->me);
 	g_free(sm);
+}
+
+void spool_mail_set_retry(struct spool_mail *sm, int retry_ms)
+{
+	sm->retry_ms = retry_ms > 0 ? retry_ms : 0;
+}
+
+static int64_t spool_mail_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* spool_mail_aside - DIR/NAME (set aside by the parser: WHY says what it
@@ -122,8 +158,53 @@ static void spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
 	(void)spool_ignore_from(sm->sp, sm->new_dir[kind], name, as, why);
 }
 
-/* spool_mail_one - take DIR/NAME; 0, 1 (refused: in failed/), -ENOENT
-   (gone) or -errno (the state) */
+/* spool_mail_unreadable - DIR/NAME could not be read (RC, the file's
+   error): left in new/ to be tried again, or to failed/ after
+   SPOOL_MAIL_TRIES attempts; SPOOL_MAIL_LEFT or 1 (refused) */
+static int spool_mail_unreadable(struct spool_mail *sm,
+				 enum spool_mail_kind kind, const char *name,
+				 const char *as, int rc,
+				 struct ingest_counts *total)
+{
+	struct spool_mail_try *t = g_hash_table_lookup(sm->tries[kind], name);
+	char why[512];
+
+	if (!t) {
+		if (g_hash_table_size(sm->tries[kind]) >= SPOOL_MAIL_TRIES_MAX)
+			g_hash_table_remove_all(sm->tries[kind]);
+		t = g_new0(struct spool_mail_try, 1);
+		g_hash_table_insert(sm->tries[kind], g_strdup(name), t);
+	}
+	t->attempts++;
+	if (sm->retry_ms == 0) {
+		log_warn("spool", "%s/new/%s: cannot be read (%s): left in "
+			 "new/ for the next run; the mails after it are taken",
+			 spool_mail_names[kind], name, strerror(-rc));
+		t->next_ms = INT64_MAX;	/* not again in this run */
+		return SPOOL_MAIL_LEFT;
+	}
+	if (t->attempts < SPOOL_MAIL_TRIES) {
+		log_warn("spool", "%s/new/%s: cannot be read (%s): left in "
+			 "new/, tried again in %d s (attempt %u of %d); the "
+			 "mails after it are taken", spool_mail_names[kind],
+			 name, strerror(-rc), (sm->retry_ms + 999) / 1000,
+			 t->attempts, SPOOL_MAIL_TRIES);
+		t->next_ms = spool_mail_now_ms() + sm->retry_ms;
+		return SPOOL_MAIL_LEFT;
+	}
+	snprintf(why, sizeof(why), "cannot be read: %s (%u attempts)",
+		 strerror(-rc), t->attempts);
+	g_hash_table_remove(sm->tries[kind], name);
+	log_warn("spool", "%s/new/%s: refused: %s", spool_mail_names[kind],
+		 name, why);
+	total->bad++;
+	(void)spool_fail_from(sm->sp, sm->new_dir[kind], name, as, why);
+	return 1;
+}
+
+/* spool_mail_one - take DIR/NAME; 0, 1 (refused: in failed/),
+   SPOOL_MAIL_LEFT (it cannot be read: left in new/), -ENOENT (gone) or
+   -errno (the state, the memory: every mail waits) */
 static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			  enum spool_mail_kind kind, const char *name,
 			  struct ingest_counts *total, uint64_t *aside)
@@ -164,13 +245,8 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			(void)spool_done_from(sm->sp, dir, name, as);
 		rc = 0;
 		break;
-	case -EACCES:
-	case -EISDIR:
-	case -ELOOP:
-		snprintf(why, sizeof(why), "cannot be read: %s",
-			 strerror(-rc));
-		/* fall through */
 	case INGEST_REFUSED:
+	refuse:
 		log_warn("spool", "%s/new/%s: refused: %s",
 			 spool_mail_names[kind], name, why);
 		total->bad++;
@@ -178,32 +254,59 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 		rc = 1;
 		break;
 	default:
+		if (rc >= 0 || rc == -ENOENT || !ingest_input_failed(in) ||
+		    rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE)
+			break;	/* the state's, or the process's: all wait */
+		if (ingest_error_final(rc)) {
+			snprintf(why, sizeof(why), "cannot be read: %s",
+				 strerror(-rc));
+			goto refuse;
+		}
+		rc = spool_mail_unreadable(sm, kind, name, as, rc, total);
 		break;
 	}
+	if (rc == 0 || rc == 1)	/* out of new/: its attempts forgotten */
+		g_hash_table_remove(sm->tries[kind], name);
 	g_free(as);
 	g_free(path);
 	return rc;
 }
 
-static int64_t spool_mail_now_ms(void)
-{
-	struct timespec ts;
+/* what spool_mail_due looks at */
+struct spool_mail_due_arg {
+	GHashTable *tries;
+	int64_t now;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* spool_mail_due - NAME is not a mail that could not be read and waits
+   for its next attempt */
+static bool spool_mail_due(const char *name, void *arg)
+{
+	const struct spool_mail_due_arg *a = arg;
+	const struct spool_mail_try *t = g_hash_table_lookup(a->tries, name);
+
+	return !t || t->next_ms <= a->now;
 }
 
 int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		    enum spool_mail_kind kind, int max_ms,
-		    struct ingest_counts *total, uint64_t *aside, bool *more)
+		    struct ingest_counts *total, uint64_t *aside, bool *more,
+		    int *left)
 {
-	int64_t end = spool_mail_now_ms() + max_ms;
+	struct spool_mail_due_arg due = { sm->tries[kind],
+					  spool_mail_now_ms() };
+	int64_t end = due.now + max_ms;
 	GPtrArray *names;
 	int n = 0, rc = 0;
 	guint i;
 
-	names = spool_dir_list(sm->new_dir[kind], NULL, NULL, SPOOL_MAIL_BATCH,
-			       AT_SYMLINK_NOFOLLOW, more, &rc);
+	if (left)
+		*left = 0;
+	names = spool_dir_list(sm->new_dir[kind],
+			       g_hash_table_size(due.tries) ? spool_mail_due :
+							     NULL,
+			       &due, SPOOL_MAIL_BATCH, AT_SYMLINK_NOFOLLOW,
+			       more, &rc);
 	rc = 0;		/* a new/ that cannot be read is logged: mails wait */
 	for (i = 0; names && i < names->len; i++) {
 		if (max_ms > 0 && n > 0 && spool_mail_now_ms() >= end) {
@@ -213,6 +316,12 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		rc = spool_mail_one(sm, in, kind, g_ptr_array_index(names, i),
 				    total, aside);
 		if (rc == -ENOENT) {
+			rc = 0;
+			continue;
+		}
+		if (rc == SPOOL_MAIL_LEFT) {
+			if (left)
+				(*left)++;
 			rc = 0;
 			continue;
 		}
@@ -228,26 +337,22 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 }
 
 int spool_mail_process(const struct config *cfg, struct ingest *in,
-		       struct ingest_counts counts[SPOOL_MAIL_KINDS],
-		       int mails[SPOOL_MAIL_KINDS],
-		       uint64_t aside[MAIL_ASIDE_KINDS])
+		       struct spool_mail_result *res)
 {
 	struct spool_mail *sm = NULL;
 	struct spool *sp = NULL;
 	char err[512];
 	bool more, any = false;
-	int k, n, rc;
+	int k, n, left, rc;
 
+	memset(res, 0, sizeof(*res));
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
 		char *d = g_build_filename(cfg->spool, spool_mail_names[k], "new",
 					   NULL);
 
-		memset(&counts[k], 0, sizeof(counts[k]));
-		mails[k] = 0;
 		any |= g_file_test(d, G_FILE_TEST_IS_DIR);
 		g_free(d);
 	}
-	memset(aside, 0, MAIL_ASIDE_KINDS * sizeof(aside[0]));
 	if (!any)	/* no maildir yet: nothing dropped, nothing to create */
 		return 0;
 	rc = spool_open(&sp, cfg->spool, cfg->acct_ignore, cfg->done_retention,
@@ -262,15 +367,17 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 		int64_t t0 = spool_mail_now_ms();
 
 		do {
-			n = spool_mail_take(sm, in, k, 0, &counts[k], aside,
-					    &more);
+			n = spool_mail_take(sm, in, k, 0, &res->counts[k],
+					    res->aside, &more, &left);
 			if (n < 0) {
 				rc = n;
 				goto out;
 			}
-			mails[k] += n;
-		} while (more && n > 0);
-		counts[k].seconds = (double)(spool_mail_now_ms() - t0) / 1e3;
+			res->mails[k] += n;
+			res->left[k] += left;
+		} while (more && (n > 0 || left > 0));
+		res->counts[k].seconds =
+			(double)(spool_mail_now_ms() - t0) / 1e3;
 	}
 out:
 	spool_mail_free(sm);

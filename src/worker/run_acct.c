@@ -102,15 +102,6 @@ static void run_acct_retry(struct run *r, const char *name, int rc,
 	r->defer_until = run_now_ms() + r->defer_ms;
 }
 
-/* run_acct_input_error - an error of opening the input that retrying
-   cannot mend */
-static bool run_acct_input_error(int rc)
-{
-	return rc == -EACCES || rc == -EPERM || rc == -EISDIR ||
-	       rc == -ENOTDIR || rc == -ELOOP || rc == -ENXIO ||
-	       rc == -ENODEV || rc == -ENAMETOOLONG;
-}
-
 /* run_acct_begin - start the next queued file (or dispose of it at once) */
 static void run_acct_begin(struct run *r)
 {
@@ -138,7 +129,7 @@ static void run_acct_begin(struct run *r)
 		rc = -errno;
 		if (rc == -ENOENT)
 			log_debug("run", "%s: gone before it was taken", name);
-		else if (run_acct_input_error(rc)) {
+		else if (ingest_error_final(rc)) {
 			snprintf(why, sizeof(why), "cannot open it: %s",
 				 strerror(-rc));
 			run_acct_fail(r, name, why);
@@ -168,7 +159,7 @@ static void run_acct_begin(struct run *r)
 			      "run: bounced process --reprocess FILE");
 	} else if (rc == -ENOENT) {
 		log_debug("run", "%s: gone before it was taken", name);
-	} else if (run_acct_input_error(rc)) {
+	} else if (ingest_error_final(rc)) {
 		snprintf(why, sizeof(why), "cannot open it: %s", strerror(-rc));
 		run_acct_fail(r, name, why);
 	} else {

@@ -8,7 +8,9 @@
  * Mails are taken in slices of about RUN_SLICE_MS between the looks at
  * the loop, like accounting files; each is one transaction (spool_mail.c).
  * A reload that changed the configuration takes effect on the next slice:
- * the unsubscribe address forms are compiled again with it.
+ * the unsubscribe address forms are compiled again with it.  A mail that
+ * cannot be read is tried again every defer time (spool_mail.c) while the
+ * mails after it are taken.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +34,7 @@ int run_mail_start(struct run *r)
 		return EXIT_CANTCREAT;
 	}
 	r->sm_cfg = r->in_cfg;
+	spool_mail_set_retry(r->sm, r->defer_ms);
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
 		if (loop_watch_dir(r->watch, spool_mail_new_dir(r->sm, k),
 			       RUN_WATCH_MAIL + k, err, sizeof(err)) != 0) {
@@ -87,6 +90,7 @@ static int run_mail_config(struct run *r)
 		log_error("run", "%s: mails wait", err);
 		return -1;
 	}
+	spool_mail_set_retry(sm, r->defer_ms);
 	spool_mail_free(r->sm);
 	r->sm = sm;
 	r->sm_cfg = r->in_cfg;
@@ -106,7 +110,7 @@ void run_mail_work(struct run *r)
 			continue;
 		memset(&c, 0, sizeof(c));
 		n = spool_mail_take(r->sm, r->in, k, RUN_SLICE_MS, &c, NULL,
-				    &more);
+				    &more, NULL);
 		if (n < 0) {
 			/* what failed is logged where it did (the mail, its
 			   reading, its commit) */
