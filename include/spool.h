@@ -56,20 +56,33 @@ void spool_push_front(struct spool *sp, const char *name);
    oldest (modification time) first; the number queued, or -errno */
 int spool_scan(struct spool *sp);
 
+/* what spool_dir_list lists */
+struct _GPtrArray;
+struct _GHashTable;
+typedef bool (*spool_want_fn)(const char *name, void *arg);
+struct spool_list_opts {
+	spool_want_fn want;	/* names wanted (with ARG); NULL: all */
+	void *arg;
+	size_t max;		/* at most so many names; 0: all */
+	int at_flags;		/* to fstatat: 0, or AT_SYMLINK_NOFOLLOW */
+	/* the names said to be no regular file, each said once while it
+	   stays (a set of strings, g_free'd keys); NULL: said every call */
+	struct _GHashTable *odd;
+};
+
 /*
  * spool_dir_list - the names of the regular files of DIR (not starting
- * with '.', and accepted by WANT with ARG when WANT is not NULL), oldest
- * first (modification time, then name), at most MAX of them (0 = all;
- * *MORE, when not NULL, says whether some were left out).  AT_FLAGS go to
- * fstatat (0, or AT_SYMLINK_NOFOLLOW).  A GPtrArray of names (freed with
- * it), empty or partial with *RC = -errno when DIR could not be read
- * (logged); NULL only when it could not be opened.
+ * with '.', and wanted by O), oldest first (modification time, then
+ * name), at most O->max of them (*MORE, when not NULL, says whether some
+ * were left out).  An entry that is no regular file (a directory, a FIFO,
+ * a link to nothing) is left alone with a warning, once while it stays
+ * when O->odd is given.  A GPtrArray of names (freed with it), empty or
+ * partial with *RC = -errno when DIR could not be read (logged); NULL
+ * only when it could not be opened.
  */
-struct _GPtrArray;
-typedef bool (*spool_want_fn)(const char *name, void *arg);
-struct _GPtrArray *spool_dir_list(const char *dir, spool_want_fn want,
-				  void *arg, size_t max, int at_flags,
-				  bool *more, int *rc);
+struct _GPtrArray *spool_dir_list(const char *dir,
+				  const struct spool_list_opts *o, bool *more,
+				  int *rc);
 
 /* spool_next - the first queued name, taken off the queue (g_free it), or
    NULL when the queue is empty */

@@ -81,11 +81,12 @@ static int process_usage(const char *what, const char *arg)
    oldest first, appended to OUT; 0 or -errno (logged) */
 static int spool_list(const char *dir, GPtrArray *out)
 {
+	struct spool_list_opts o = { 0 };
 	GPtrArray *names;
 	guint i;
 	int rc;
 
-	names = spool_dir_list(dir, NULL, NULL, 0, 0, NULL, &rc);
+	names = spool_dir_list(dir, &o, NULL, &rc);
 	for (i = 0; names && i < names->len; i++)
 		g_ptr_array_add(out, g_build_filename(
 				dir, g_ptr_array_index(names, i), NULL));

@@ -48,6 +48,8 @@ struct spool {
 	int64_t retention;		/* seconds; 0 = delete at once */
 	GQueue queue;			/* char *, g_free */
 	GHashTable *queued;		/* the names in QUEUE (borrowed keys) */
+	GHashTable *odd;		/* acct/'s entries that are no files,
+					   said once (spool_dir_list) */
 };
 
 /* spool_mkdir - DIR unless it exists as a directory; 0 or -errno */
@@ -94,6 +96,7 @@ int spool_open(struct spool **out, const char *dir, char *const *ignore,
 	sp->ignored = g_build_filename(dir, "ignored", NULL);
 	g_queue_init(&sp->queue);
 	sp->queued = g_hash_table_new(g_str_hash, g_str_equal);
+	sp->odd = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	spool_set_rules(sp, ignore, retention);
 	if ((rc = spool_mkdir(sp->dir, err, errlen)) != 0 ||
 	    (rc = spool_mkdir(sp->acct, err, errlen)) != 0 ||
@@ -112,6 +115,8 @@ void spool_free(struct spool *sp)
 		return;
 	g_queue_clear_full(&sp->queue, g_free);
 	g_hash_table_destroy(sp->queued);
+	if (sp->odd)
+		g_hash_table_destroy(sp->odd);
 	g_strfreev(sp->ignore);
 	g_free(sp->ignored);
 	g_free(sp->failed);
@@ -213,13 +218,51 @@ static gint spool_ent_cmp(gconstpointer pa, gconstpointer pb)
 	return strcmp(a->name, b->name);
 }
 
-GPtrArray *spool_dir_list(const char *dir, spool_want_fn want, void *arg,
-			  size_t max, int at_flags, bool *more, int *rc)
+/* spool_odd_what - what the entry NAME of directory fd DFD is, that is
+   no regular file (SB, or the fstatat error RC); NULL when it is gone */
+static const char *spool_odd_what(int dfd, const char *name,
+				  const struct stat *sb, int rc, char *buf,
+				  size_t len)
+{
+	struct stat lsb;
+
+	if (rc == -ENOENT) {
+		/* gone since readdir, or a link to nothing */
+		if (fstatat(dfd, name, &lsb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISLNK(lsb.st_mode))
+			return NULL;
+		return "a symbolic link to nothing";
+	}
+	if (rc) {
+		snprintf(buf, len, "cannot be looked at: %s", strerror(-rc));
+		return buf;
+	}
+	return S_ISDIR(sb->st_mode) ? "a directory, not a file" :
+	       S_ISLNK(sb->st_mode) ? "a symbolic link, not a file" :
+	       S_ISFIFO(sb->st_mode) ? "a FIFO, not a file" :
+	       S_ISSOCK(sb->st_mode) ? "a socket, not a file" :
+				       "a device, not a file";
+}
+
+/* spool_odd_forget - a name of O's odd set no longer odd (KEY not in
+   NOW) */
+static gboolean spool_odd_forget(gpointer key, gpointer value, gpointer now)
+{
+	(void)value;
+	return !g_hash_table_contains(now, key);
+}
+
+GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
+			  bool *more, int *rc)
 {
 	GArray *ents = g_array_new(FALSE, FALSE, sizeof(struct spool_ent));
+	GHashTable *now_odd = o->odd ? g_hash_table_new(g_str_hash,
+							  g_str_equal) :
+				       NULL;
 	GPtrArray *names = NULL;
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	char buf[128];
 	guint i;
 
 	*rc = 0;
@@ -233,27 +276,55 @@ GPtrArray *spool_dir_list(const char *dir, spool_want_fn want, void *arg,
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		struct spool_ent e;
 		struct stat sb;
+		const char *what;
+		gpointer key;
+		int st;
 
-		if (de->d_name[0] == '.' || (want && !want(de->d_name, arg)))
+		if (de->d_name[0] == '.' || (o->want && !o->want(de->d_name,
+								    o->arg)))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &sb, at_flags) != 0 ||
-		    !S_ISREG(sb.st_mode))
+		st = fstatat(dirfd(d), de->d_name, &sb, o->at_flags) != 0 ?
+			     -errno :
+			     0;
+		if (st == 0 && S_ISREG(sb.st_mode)) {
+			e.name = g_strdup(de->d_name);
+			e.mtime = sb.st_mtim;
+			g_array_append_val(ents, e);
 			continue;
-		e.name = g_strdup(de->d_name);
-		e.mtime = sb.st_mtim;
-		g_array_append_val(ents, e);
+		}
+		what = spool_odd_what(dirfd(d), de->d_name, &sb, st, buf,
+				      sizeof(buf));
+		if (!what)
+			continue;
+		if (o->odd && g_hash_table_lookup_extended(o->odd, de->d_name,
+							   &key, NULL)) {
+			g_hash_table_add(now_odd, key);
+			continue;	/* said before */
+		}
+		log_warn("spool", "%s/%s: left alone: %s (move it out of the "
+			 "directory to take it, or name it with a leading '.')",
+			 dir, de->d_name, what);
+		if (o->odd) {
+			key = g_strdup(de->d_name);
+			g_hash_table_add(o->odd, key);
+			g_hash_table_add(now_odd, key);
+		}
 	}
-	if (errno != 0) {
-		*rc = -errno;
-		log_error("spool", "cannot read '%s': %s", dir, strerror(-*rc));
-	}
+	*rc = -errno;		/* readdir's */
 	closedir(d);
+	if (*rc) {
+		log_error("spool", "cannot read '%s': %s", dir, strerror(-*rc));
+	} else if (o->odd) {
+		/* names no longer there, or now files: said again if odd
+		   again */
+		g_hash_table_foreach_remove(o->odd, spool_odd_forget, now_odd);
+	}
 	g_array_sort(ents, spool_ent_cmp);
 	names = g_ptr_array_new_with_free_func(g_free);
 	for (i = 0; i < ents->len; i++) {
 		char *name = g_array_index(ents, struct spool_ent, i).name;
 
-		if (max && names->len >= max) {
+		if (o->max && names->len >= o->max) {
 			if (more)
 				*more = true;
 			g_free(name);
@@ -262,6 +333,8 @@ GPtrArray *spool_dir_list(const char *dir, spool_want_fn want, void *arg,
 		g_ptr_array_add(names, name);
 	}
 out:
+	if (now_odd)
+		g_hash_table_destroy(now_odd);
 	g_array_free(ents, TRUE);
 	return names;
 }
@@ -278,11 +351,13 @@ static bool spool_scan_want(const char *name, void *arg)
 /* spool_scan - queue what acct/ holds, oldest first */
 int spool_scan(struct spool *sp)
 {
+	struct spool_list_opts o = { .want = spool_scan_want, .arg = sp,
+				     .odd = sp->odd };
 	GPtrArray *names;
 	int rc, n = 0;
 	guint i;
 
-	names = spool_dir_list(sp->acct, spool_scan_want, sp, 0, 0, NULL, &rc);
+	names = spool_dir_list(sp->acct, &o, NULL, &rc);
 	for (i = 0; names && i < names->len; i++)
 		n += spool_push(sp, g_ptr_array_index(names, i));
 	if (names)

@@ -59,6 +59,7 @@ struct spool_mail {
 	struct fbl_policy *fbl;
 	struct mail_events *me;
 	GHashTable *tries[SPOOL_MAIL_KINDS]; /* name: struct spool_mail_try */
+	GHashTable *odd[SPOOL_MAIL_KINDS];   /* no files in new/, said once */
 	int retry_ms;		/* 0: one pass, unreadable mails left */
 };
 
@@ -89,6 +90,8 @@ int spool_mail_new(struct spool_mail **out, struct spool *sp,
 	for (i = 0; i < SPOOL_MAIL_KINDS; i++) {
 		sm->tries[i] = g_hash_table_new_full(g_str_hash, g_str_equal,
 						     g_free, g_free);
+		sm->odd[i] = g_hash_table_new_full(g_str_hash, g_str_equal,
+						   g_free, NULL);
 		sm->dir[i] = g_build_filename(spool_dir(sp),
 					      spool_mail_names[i], NULL);
 		sm->new_dir[i] = g_build_filename(sm->dir[i], "new", NULL);
@@ -122,6 +125,8 @@ void spool_mail_free(struct spool_mail *sm)
 		g_free(sm->new_dir[i]);
 		if (sm->tries[i])
 			g_hash_table_destroy(sm->tries[i]);
+		if (sm->odd[i])
+			g_hash_table_destroy(sm->odd[i]);
 	}
 	unsub_addr_free(sm->unsub);
 	fbl_policy_free(sm->fbl);
@@ -295,6 +300,9 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 {
 	struct spool_mail_due_arg due = { sm->tries[kind],
 					  spool_mail_now_ms() };
+	struct spool_list_opts o = { .max = SPOOL_MAIL_BATCH,
+				     .at_flags = AT_SYMLINK_NOFOLLOW,
+				     .odd = sm->odd[kind] };
 	int64_t end = due.now + max_ms;
 	GPtrArray *names;
 	int n = 0, rc = 0;
@@ -302,11 +310,9 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 
 	if (left)
 		*left = 0;
-	names = spool_dir_list(sm->new_dir[kind],
-			       g_hash_table_size(due.tries) ? spool_mail_due :
-							     NULL,
-			       &due, SPOOL_MAIL_BATCH, AT_SYMLINK_NOFOLLOW,
-			       more, &rc);
+	o.want = g_hash_table_size(due.tries) ? spool_mail_due : NULL;
+	o.arg = &due;
+	names = spool_dir_list(sm->new_dir[kind], &o, more, &rc);
 	rc = 0;		/* a new/ that cannot be read is logged: mails wait */
 	for (i = 0; names && i < names->len; i++) {
 		if (max_ms > 0 && n > 0 && spool_mail_now_ms() >= end) {

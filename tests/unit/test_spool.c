@@ -1,7 +1,9 @@
 /*
  * test_spool.c - the spool directories and queue of bounced run: which
  * names are wanted, scan order, moving to done/, failed/ and ignored/
- * (with the .why written), and the retention sweep of done/ and ignored/.
+ * (with the .why written), the retention sweep of done/ and ignored/, and
+ * the entries of acct/ that are no files: left alone, said once while
+ * they stay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +20,9 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "log.h"
 #include "spool.h"
+#include "tlog.h"
 #include "ttmp.h"
 
 struct fixture {
@@ -308,6 +312,59 @@ static void test_ignore(void **state)
 	g_free(src);
 }
 
+/* test_odd_entries - a directory, a FIFO and a link to nothing in acct/
+   are not queued, and each is said once while it stays; said again when
+   it comes back */
+static void test_odd_entries(void **state)
+{
+	struct fixture *f = *state;
+	char *log = g_build_filename(f->dir, "bounced.log", NULL);
+	char *sub = g_build_filename(f->dir, "acct", "archive", NULL);
+	char *fifo = g_build_filename(f->dir, "acct", "pipe", NULL);
+	char *link = g_build_filename(f->dir, "acct", "dangling", NULL);
+	char *text, *name;
+	int k;
+
+	assert_int_equal(tlog_start(log, BLOG_INFO), 0);
+	g_free(put(f->dir, "acct", "a.csv", "x", 0));
+	assert_int_equal(mkdir(sub, 0755), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink("/nonexistent/acct.csv", link), 0);
+	for (k = 0; k < 3; k++)
+		(void)spool_scan(f->sp);
+	name = spool_next(f->sp);
+	assert_string_equal(name, "a.csv");
+	g_free(name);
+	assert_null(spool_next(f->sp));
+	text = tlog_text(log);
+	assert_non_null(text);
+	assert_int_equal(tlog_count(text, "/acct/archive: left alone: a "
+				    "directory, not a file (move it out of the "
+				    "directory to take it, or name it with a "
+				    "leading '.')"), 1);
+	assert_int_equal(tlog_count(text, "/acct/pipe: left alone: a FIFO, "
+				    "not a file"), 1);
+	assert_int_equal(tlog_count(text, "/acct/dangling: left alone: a "
+				    "symbolic link to nothing"), 1);
+	assert_int_equal(tlog_count(text, "left alone"), 3);
+	g_free(text);
+	/* gone, then back: said again */
+	assert_int_equal(rmdir(sub), 0);
+	(void)spool_scan(f->sp);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	(void)spool_scan(f->sp);
+	(void)spool_scan(f->sp);
+	text = tlog_text(log);
+	assert_int_equal(tlog_count(text, "/acct/archive: left alone"), 2);
+	assert_int_equal(tlog_count(text, "left alone"), 4);
+	g_free(text);
+	tlog_stop();
+	g_free(link);
+	g_free(fifo);
+	g_free(sub);
+	g_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +376,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ignore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_entries, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
