@@ -190,10 +190,12 @@ static int spool_mail_unreadable(struct spool_mail *sm,
 	}
 	if (t->attempts < SPOOL_MAIL_TRIES) {
 		log_warn("spool", "%s/new/%s: cannot be read (%s): left in "
-			 "new/, tried again in %d s (attempt %u of %d); the "
+			 "new/, tried again in %d %s (attempt %u of %d); the "
 			 "mails after it are taken", spool_mail_names[kind],
-			 name, strerror(-rc), (sm->retry_ms + 999) / 1000,
-			 t->attempts, SPOOL_MAIL_TRIES);
+			 name, strerror(-rc), sm->retry_ms % 1000 ?
+			 sm->retry_ms : sm->retry_ms / 1000,
+			 sm->retry_ms % 1000 ? "ms" : "s", t->attempts,
+			 SPOOL_MAIL_TRIES);
 		t->next_ms = spool_mail_now_ms() + sm->retry_ms;
 		return SPOOL_MAIL_LEFT;
 	}

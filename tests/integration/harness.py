@@ -379,7 +379,17 @@ class BouncedTestCase(unittest.TestCase):
     def env(self):
         env = sanitizer_env(dict(os.environ))
         env.pop('BOUNCED_CONFIG', None)
+        env.update(getattr(self, 'extra_env', {}))
         return env
+
+    def fail_reads(self, text):
+        """from now on the programs run here cannot read a file whose
+        path holds TEXT (EIO, as from a failing disk): BUILD/tests/
+        fail_read.so preloaded"""
+        shim = os.path.join(self.build, 'tests', 'fail_read.so')
+        if not os.path.exists(shim):
+            self.fail('%s is missing: build it first (scons tests)' % shim)
+        self.extra_env = {'LD_PRELOAD': shim, 'BOUNCED_TEST_FAIL_READ': text}
 
     def run_prog(self, prog, args, stdin=None, config=True, timeout=None):
         argv = [prog] + (['-c', self.config] if config else []) + \

@@ -9,7 +9,8 @@ import os
 import shutil
 import sys
 
-from harness import DATA, EX_OK, EX_NOINPUT, BouncedTestCase, RunTestCase
+from harness import (DATA, EX_OK, EX_NOINPUT, SLOW, BouncedTestCase,
+                     RunTestCase)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -17,6 +18,7 @@ from fake import mailwizz, smtp  # noqa: E402
 import email            # noqa: E402
 import email.policy     # noqa: E402
 import socket           # noqa: E402
+import time             # noqa: E402
 
 PUB, PRIV = 'PUBKEY123', 'PRIVKEY456'
 LIST, OTHER = 'ab123cd456ef7', 'ob123cd456ef7'
@@ -677,6 +679,89 @@ class TestRunMail(RunTestCase, MailCase):
         self.assertIn('set aside (dsn): a delivery-status notification',
                       self.log(p))
         self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 1)
+
+
+class TestUnreadableMail(RunTestCase, MailCase):
+    """a mail whose file cannot be read (EIO: fail_read.so stands in for
+    a failing disk) holds up none of the mails after it"""
+
+    def put_unreadable(self):
+        """SPOOL/unsub/new: 1.poison.eml (unreadable, the oldest) before
+        2.gmail.eml (Jane's unsubscribe mail)"""
+        for i, name in enumerate(('1.poison.eml', '2.gmail.eml')):
+            self.put_mail('unsub', 'unsub/gmail.eml', name)
+            t = time.time() - 100 + 10 * i
+            os.utime(os.path.join(self.spool, 'unsub', 'new', name), (t, t))
+
+    def test_process_leaves_it_for_the_next_run(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_unreadable()
+        self.fail_reads('poison')
+        res = self.process(rc=EX_NOINPUT)
+        self.assertIn('unsub/new (1 mails):', res.out)
+        self.assertIn('bounced: unsub/new: 1 mail could not be read and '
+                      'stays there for the next run (the log says why)',
+                      res.err)
+        self.assertIn('unsub/new/1.poison.eml: cannot be read '
+                      '(Input/output error): left in new/ for the next run; '
+                      'the mails after it are taken', res.err)
+        self.assertEqual(self.ls('unsub/new'), ['1.poison.eml'])
+        self.assertEqual(self.ls('done'), ['unsub.2.gmail.eml'])
+        self.assertEqual(self.ls('failed'), [])
+        # the outbox was sent all the same
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+        # the disk mended: the next run takes it
+        self.extra_env = {}
+        res = self.process()
+        self.assertIn('unsub/new (1 mails):', res.out)
+        self.assertEqual(self.ls('unsub/new'), [])
+        self.assertEqual(self.ls('done'), ['unsub.1.poison.eml',
+                                           'unsub.2.gmail.eml'])
+
+    def test_worker_tries_it_again_then_gives_it_up(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_unreadable()
+        self.fail_reads('poison')
+        self.extra_env['BOUNCED_DEFER_MS'] = '100'
+        # an accounting file that cannot be read either, and one that can
+        self.drop('poison.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
+                  'b,2026-11-01 10:00:00+0000,a@example.com,'
+                  'x@example.net,5.1.1\r\n')
+        self.drop('good.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
+                  'b,2026-11-01 10:00:00+0000,a@example.com,'
+                  'anna@example.net,5.1.1\r\n')
+        p = self.start()
+        self.wait_for(lambda: 'unsub.1.poison.eml' in self.ls('failed') and
+                      'poison.csv' in self.ls('failed'), 30 * SLOW,
+                      'not given up: %s' % self.log(p)[-3000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        log = self.log(p)
+        # the mail after it was taken at once, not after the attempts
+        first = log.index('unsub/new/1.poison.eml: cannot be read '
+                          '(Input/output error): left in new/, tried again '
+                          'in 100 ms (attempt 1 of 5); the mails after it are '
+                          'taken')
+        self.assertLess(log.index('unsub/new/2.gmail.eml: taken'),
+                        log.index('(attempt 2 of 5)'))
+        self.assertLess(first, log.index('(attempt 4 of 5)'))
+        self.assertEqual(log.count('unsub/new/1.poison.eml: cannot be read'),
+                         4)
+        self.assertIn('unsub/new/1.poison.eml: refused: cannot be read: '
+                      'Input/output error (5 attempts)', log)
+        self.assertIn('cannot be read: Input/output error (5 attempts)',
+                      self.why('unsub.1.poison.eml'))
+        self.assertIn('cannot be read: Input/output error (5 attempts)',
+                      self.why('poison.csv'))
+        self.assertEqual(self.ls('unsub/new'), [])
+        self.assertIn('unsub.2.gmail.eml', self.ls('done'))
+        self.assertIn('good.csv', self.ls('done'))
+        self.assertStatus('anna@example.net', 'hard')
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
 
 
 FROM, TO = 'bounced@mx1.example.com', 'postmaster@example.com'

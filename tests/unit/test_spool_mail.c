@@ -205,7 +205,7 @@ static void test_unreadable_mail_does_not_stop_the_others(void **state)
 	assert_non_null(text);
 	assert_int_equal(tlog_count(text, "unsub/new/1." POISON ": cannot be "
 				    "read (Input/output error): left in new/, "
-				    "tried again in 1 s (attempt 1 of 5); the "
+				    "tried again in 1 ms (attempt 1 of 5); the "
 				    "mails after it are taken"), 1);
 	g_free(text);
 	/* attempts 2 to 4 leave it, the fifth gives it up */
