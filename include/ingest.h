@@ -134,8 +134,9 @@ void ingest_on_commit(struct ingest *in, void (*fn)(void *arg), void *arg);
  */
 int ingest_file(struct ingest *in, const char *path,
 		const struct ingest_opts *opts, struct ingest_counts *counts);
-/* ingest_input_failed - the last error of ingest_file or ingest_mail was
-   the input's (it could not be opened or read), not the state's */
+/* ingest_input_failed - the last error of ingest_file, ingest_mail or
+   ingest_begin was the input's (it could not be opened or read), not the
+   state's */
 bool ingest_input_failed(const struct ingest *in);
 /* ingest_error_final - RC, an input's error, is one that trying again
    cannot mend (no permission, not a file, a path the state cannot

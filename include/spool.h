@@ -90,6 +90,9 @@ char *spool_next(struct spool *sp);
 
 /* spool_queued - names waiting */
 unsigned spool_queued(const struct spool *sp);
+/* spool_pushes - how many names were queued so far (spool_push,
+   spool_push_front): a change says the queue may hold another name */
+unsigned long spool_pushes(const struct spool *sp);
 
 /* spool_done - move acct/NAME to done/ (or delete it when the retention
    is 0); 0 or -errno (logged) */

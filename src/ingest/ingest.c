@@ -168,8 +168,8 @@ void ingest_free(struct ingest *in)
 	free(in);
 }
 
-/* ingest_input_failed - was the last error of ingest_file or ingest_mail
-   the input's? */
+/* ingest_input_failed - was the last error of ingest_file, ingest_mail or
+   ingest_begin the input's? */
 bool ingest_input_failed(const struct ingest *in)
 {
 	return in->input_failed;
@@ -1102,11 +1102,14 @@ int ingest_begin(struct ingest *in, const char *path,
 	int rc;
 
 	*out = NULL;
+	in->input_failed = false;
 	rc = ingest_job_open(in, path, opts, false, &j);
 	if (rc == 0 && !j->mail && j->input.key && !opts->reprocess &&
 	    j->input.rec.status == FILE_FAILED)
 		rc = INGEST_FAILED;
 	if (rc) {
+		if (rc < 0 && j)
+			in->input_failed = j->input_error;
 		ingest_end(j, NULL);
 		return rc;
 	}

@@ -48,6 +48,7 @@ struct spool {
 	int64_t retention;		/* seconds; 0 = delete at once */
 	GQueue queue;			/* char *, g_free */
 	GHashTable *queued;		/* the names in QUEUE (borrowed keys) */
+	unsigned long pushes;		/* names queued so far */
 	GHashTable *odd;		/* acct/'s entries that are no files,
 					   said once (spool_dir_list) */
 };
@@ -172,6 +173,7 @@ bool spool_push(struct spool *sp, const char *name)
 	dup = g_strdup(name);
 	g_queue_push_tail(&sp->queue, dup);
 	g_hash_table_add(sp->queued, dup);
+	sp->pushes++;
 	return true;
 }
 
@@ -185,6 +187,12 @@ void spool_push_front(struct spool *sp, const char *name)
 	dup = g_strdup(name);
 	g_queue_push_head(&sp->queue, dup);
 	g_hash_table_add(sp->queued, dup);
+	sp->pushes++;
+}
+
+unsigned long spool_pushes(const struct spool *sp)
+{
+	return sp->pushes;
 }
 
 char *spool_next(struct spool *sp)

@@ -299,15 +299,21 @@ static bool run_mail_waits(const struct run *r)
    the end of an error's pause when that holds them back */
 static void run_work_arm(struct run *r)
 {
-	int64_t now = run_now_ms();
+	int64_t now = run_now_ms(), at;
 
 	if (r->quit || r->stopping)
 		return;
-	if (run_acct_busy(r) || run_mail_busy(r))
+	if (run_acct_busy(r) || run_mail_busy(r)) {
 		loop_timer_soon(r->work, 0);
-	else if (spool_queued(r->sp) > 0 || run_mail_waits(r))
-		loop_timer_soon(r->work, r->defer_until > now ?
-						 r->defer_until - now : 0);
+		return;
+	}
+	if (run_mail_waits(r))
+		at = r->defer_until;	/* the pause holds them back */
+	else if (spool_queued(r->sp) > 0)
+		at = run_acct_due(r);	/* the pause, or their next attempts */
+	else
+		return;
+	loop_timer_soon(r->work, at > now ? at - now : 0);
 }
 
 /* run_work_due - a slice of ingest, the dispatcher told, the swaps */
@@ -526,7 +532,8 @@ static void run_cleanup(struct run *r)
 	loop_free(r->loop);
 	spool_mail_free(r->sm);
 	spool_free(r->sp);
-	g_free(r->retry_name);
+	if (r->tries)
+		g_hash_table_destroy(r->tries);
 	if (r->fail_why)
 		g_hash_table_destroy(r->fail_why);
 	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;

@@ -17,7 +17,11 @@
  *            be written: then it is taken again after the pause (RUN_DEFER_MS), from
  *            its last commit; or when its failed/NAME.why could not be
  *            written (a full disk) or it could not be moved: the move is
- *            tried again after the pause (RUN_DEFER_MS), with the same reason.
+ *            tried again after the pause (RUN_DEFER_MS), with the same reason;
+ *            or when its reading failed (an I/O error): it is tried again
+ *            after the pause, from its last commit, while the files after
+ *            it and the mails are taken (an error of the state pauses
+ *            them all).
  * Error policy: everything is logged here; nothing is returned, nothing
  * exits.
  */
@@ -32,12 +36,66 @@
 #include "spool.h"
 #include "state.h"
 
+/* a file whose reading failed */
+struct run_try {
+	unsigned attempts;
+	int64_t next_ms;		/* its next attempt (monotonic ms) */
+};
+
 /* run_acct_busy - work for the ingest side of the loop */
 bool run_acct_busy(const struct run *r)
 {
+	int64_t now;
+
 	if (r->job)
 		return true;
-	return spool_queued(r->sp) > 0 && run_now_ms() >= r->defer_until;
+	now = run_now_ms();
+	if (spool_queued(r->sp) == 0 || now < r->defer_until)
+		return false;
+	/* every queued file waits for its next attempt, and none came */
+	return !(spool_pushes(r->sp) == r->wait_pushes && now < r->wait_until);
+}
+
+int64_t run_acct_due(const struct run *r)
+{
+	if (spool_pushes(r->sp) == r->wait_pushes &&
+	    r->wait_until > r->defer_until)
+		return r->wait_until;
+	return r->defer_until;
+}
+
+/* run_acct_next - the first queued file that does not wait for its next
+   attempt (g_free it), or NULL: the ones that wait go to the end of the
+   queue, in their order */
+static char *run_acct_next(struct run *r)
+{
+	unsigned n = spool_queued(r->sp), i;
+	int64_t now = run_now_ms(), until = INT64_MAX;
+	struct run_try *t;
+	char *name;
+
+	for (i = 0; i < n; i++) {
+		name = spool_next(r->sp);
+		if (!name)
+			break;
+		t = r->tries ? g_hash_table_lookup(r->tries, name) : NULL;
+		if (!t || t->next_ms <= now)
+			return name;
+		if (t->next_ms < until)
+			until = t->next_ms;
+		spool_push(r->sp, name);
+		g_free(name);
+	}
+	r->wait_until = until;
+	r->wait_pushes = spool_pushes(r->sp);
+	return NULL;
+}
+
+/* run_acct_forget - NAME's failed attempts, forgotten */
+static void run_acct_forget(struct run *r, const char *name)
+{
+	if (r->tries && name)
+		g_hash_table_remove(r->tries, name);
 }
 
 /* run_acct_clear - forget the current file */
@@ -62,6 +120,7 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 			log_warn("run", "%s: moved to failed/: %s", name, why);
 		if (r->fail_why)
 			g_hash_table_remove(r->fail_why, name);
+		run_acct_forget(r, name);
 		return;
 	}
 	if (!r->fail_why)
@@ -77,29 +136,45 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 }
 
 /* run_acct_retry - the file could not be read (or the state written): take
-   it again later; COUNT: the input's fault, give up after RUN_RETRIES */
+   it again later; COUNT: the input's fault, give up after RUN_RETRIES,
+   and meanwhile take the files after it */
 static void run_acct_retry(struct run *r, const char *name, int rc,
 			   bool count)
 {
+	struct run_try *t;
 	char why[256];
 
-	if (count) {
-		if (g_strcmp0(r->retry_name, name) != 0) {
-			g_free(r->retry_name);
-			r->retry_name = g_strdup(name);
-			r->attempts = 0;
-		}
-		if (++r->attempts >= RUN_RETRIES) {
-			snprintf(why, sizeof(why), "cannot be read: %s (%u "
-				 "attempts)", strerror(-rc), r->attempts);
-			run_acct_fail(r, name, why);
-			return;
-		}
+	if (!count) {
+		/* the state's: nothing can be taken before the pause ends */
+		log_error("run", "%s: cannot be taken now (%s); trying again "
+			  "in %d s", name, state_strerror(rc), run_defer_s(r));
+		spool_push_front(r->sp, name);
+		r->defer_until = run_now_ms() + r->defer_ms;
+		return;
 	}
-	log_error("run", "%s: cannot be taken now (%s); trying again in %d s",
-		  name, state_strerror(rc), run_defer_s(r));
-	spool_push_front(r->sp, name);
-	r->defer_until = run_now_ms() + r->defer_ms;
+	if (!r->tries)
+		r->tries = g_hash_table_new_full(g_str_hash, g_str_equal,
+						 g_free, g_free);
+	t = g_hash_table_lookup(r->tries, name);
+	if (!t) {
+		if (g_hash_table_size(r->tries) >= RUN_TRIES_MAX)
+			g_hash_table_remove_all(r->tries); /* names gone */
+		t = g_new0(struct run_try, 1);
+		g_hash_table_insert(r->tries, g_strdup(name), t);
+	}
+	if (++t->attempts >= RUN_RETRIES) {
+		snprintf(why, sizeof(why), "cannot be read: %s (%u attempts)",
+			 strerror(-rc), t->attempts);
+		g_hash_table_remove(r->tries, name);
+		run_acct_fail(r, name, why);
+		return;
+	}
+	log_error("run", "%s: cannot be taken now (%s); trying again in %d s "
+		  "(attempt %u of %d), the files after it meanwhile", name,
+		  state_strerror(rc), run_defer_s(r), t->attempts,
+		  RUN_RETRIES);
+	t->next_ms = run_now_ms() + r->defer_ms;
+	spool_push(r->sp, name);
 }
 
 /* run_acct_begin - start the next queued file (or dispose of it at once) */
@@ -112,7 +187,7 @@ static void run_acct_begin(struct run *r)
 	int rc;
 
 	run_swap(r);		/* a reloaded ingest takes over between files */
-	name = spool_next(r->sp);
+	name = run_acct_next(r);
 	if (!name)
 		return;
 	if (r->fail_why && g_hash_table_contains(r->fail_why, name)) {
@@ -159,6 +234,10 @@ static void run_acct_begin(struct run *r)
 			      "run: bounced process --reprocess FILE");
 	} else if (rc == -ENOENT) {
 		log_debug("run", "%s: gone before it was taken", name);
+	} else if (!ingest_input_failed(r->in)) {
+		/* the state's (reading where the file was left), or the
+		   memory's: no fault of the file */
+		run_acct_retry(r, name, rc, false);
 	} else if (ingest_error_final(rc)) {
 		snprintf(why, sizeof(why), "cannot open it: %s", strerror(-rc));
 		run_acct_fail(r, name, why);
@@ -219,11 +298,7 @@ static void run_acct_finish(struct run *r)
 	ingest_counts_format(&c, line, sizeof(line));
 	log_info("run", "%s: %s", r->path, line);
 	spool_done(r->sp, r->name);
-	if (g_strcmp0(r->retry_name, r->name) == 0) {
-		g_free(r->retry_name);
-		r->retry_name = NULL;
-		r->attempts = 0;
-	}
+	run_acct_forget(r, r->name);
 	run_acct_clear(r, NULL);
 }
 

@@ -36,6 +36,7 @@ struct state;
 #define RUN_DEFER_MS 10000	/* ingest paused after an error (default;
 				   BOUNCED_DEFER_MS for the tests) */
 #define RUN_RETRIES 5		/* attempts at a file whose reading fails */
+#define RUN_TRIES_MAX 4096	/* such files remembered (then forgotten) */
 
 struct run {
 	const struct cli_global *g;
@@ -69,8 +70,11 @@ struct run {
 	int64_t next_clock;		/* run_now_ms of the next ingest_clock */
 	char *name;			/* in acct/ */
 	char *path;			/* acct/NAME */
-	char *retry_name;		/* the file whose reading failed... */
-	unsigned attempts;		/* ...this many times */
+	/* files whose reading failed: name -> struct run_try; each waits
+	   for its next attempt while the files after it are taken */
+	GHashTable *tries;
+	int64_t wait_until;		/* every queued file waits until then... */
+	unsigned long wait_pushes;	/* ...while none was queued since */
 	int64_t defer_until;		/* no new file before (monotonic ms) */
 	int64_t defer_ms;		/* the pause after an error */
 	GHashTable *fail_why;		/* name -> why: failed, but its move to
@@ -123,6 +127,10 @@ void run_acct_work(struct run *r);
 
 /* run_acct_busy - a file is being taken, or one waits (and may start now) */
 bool run_acct_busy(const struct run *r);
+/* run_acct_due - when the queued files may be taken, when not busy: the
+   end of the pause, or the next attempt of the first of them to come when
+   every one waits for its next attempt (monotonic ms) */
+int64_t run_acct_due(const struct run *r);
 
 /* run_acct_pause - commit what the current file gave so far and let it go
    (it resumes there on the next start); shutdown */

@@ -682,8 +682,9 @@ class TestRunMail(RunTestCase, MailCase):
 
 
 class TestUnreadableMail(RunTestCase, MailCase):
-    """a mail whose file cannot be read (EIO: fail_read.so stands in for
-    a failing disk) holds up none of the mails after it"""
+    """a mail or an accounting file that cannot be read (EIO:
+    fail_read.so stands in for a failing disk) holds up none of the
+    inputs after it, and goes to failed/ after five attempts"""
 
     def put_unreadable(self):
         """SPOOL/unsub/new: 1.poison.eml (unreadable, the oldest) before
@@ -752,6 +753,13 @@ class TestUnreadableMail(RunTestCase, MailCase):
                          4)
         self.assertIn('unsub/new/1.poison.eml: refused: cannot be read: '
                       'Input/output error (5 attempts)', log)
+        # nor did the accounting file hold up the one after it
+        self.assertLess(log.index('good.csv: 1 records'),
+                        log.index('poison.csv: cannot be taken now '
+                                  '(Input/output error); trying again in 1 '
+                                  's (attempt 2 of 5), the files after it '
+                                  'meanwhile'))
+        self.assertEqual(log.count('poison.csv: cannot be taken now'), 4)
         self.assertIn('cannot be read: Input/output error (5 attempts)',
                       self.why('unsub.1.poison.eml'))
         self.assertIn('cannot be read: Input/output error (5 attempts)',
