@@ -731,12 +731,16 @@ class TestUnreadableMail(RunTestCase, MailCase):
         self.drop('poison.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
                   'b,2026-11-01 10:00:00+0000,a@example.com,'
                   'x@example.net,5.1.1\r\n')
+        self.drop('poison2.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
+                  'b,2026-11-01 10:00:00+0000,a@example.com,'
+                  'y@example.net,5.1.1\r\n')
         self.drop('good.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
                   'b,2026-11-01 10:00:00+0000,a@example.com,'
                   'anna@example.net,5.1.1\r\n')
         p = self.start()
         self.wait_for(lambda: 'unsub.1.poison.eml' in self.ls('failed') and
-                      'poison.csv' in self.ls('failed'), 30 * SLOW,
+                      'poison.csv' in self.ls('failed') and
+                      'poison2.csv' in self.ls('failed'), 30 * SLOW,
                       'not given up: %s' % self.log(p)[-3000:])
         rc, _ = self.stop(p)
         self.assertEqual(rc, 0)
@@ -762,8 +766,10 @@ class TestUnreadableMail(RunTestCase, MailCase):
         self.assertEqual(log.count('poison.csv: cannot be taken now'), 4)
         self.assertIn('cannot be read: Input/output error (5 attempts)',
                       self.why('unsub.1.poison.eml'))
-        self.assertIn('cannot be read: Input/output error (5 attempts)',
-                      self.why('poison.csv'))
+        # two such files, each counted apart
+        for name in ('poison.csv', 'poison2.csv'):
+            self.assertIn('cannot be read: Input/output error (5 attempts)',
+                          self.why(name))
         self.assertEqual(self.ls('unsub/new'), [])
         self.assertIn('unsub.2.gmail.eml', self.ls('done'))
         self.assertIn('good.csv', self.ls('done'))
