@@ -143,6 +143,10 @@ bool ingest_input_failed(const struct ingest *in);
    record): the input is given up at once, where another (an I/O error)
    is tried again a few times first */
 bool ingest_error_final(int rc);
+/* ingest_error_process - RC is the process's or the machine's (no memory,
+   no file descriptor left), though the input's opening or reading met
+   it: no fault of the input, not to be counted against it */
+bool ingest_error_process(int rc);
 
 /*
  * Step by step (the spool worker, which must keep serving the network and

@@ -90,6 +90,11 @@ char *spool_next(struct spool *sp);
 
 /* spool_queued - names waiting */
 unsigned spool_queued(const struct spool *sp);
+/* spool_leave - acct/NAME, that is no regular file (or a link to
+   nothing), is left alone: said once while it stays, as spool_scan says
+   it; nothing when it is gone or a file after all */
+void spool_leave(struct spool *sp, const char *name);
+
 /* spool_pushes - how many names were queued so far (spool_push,
    spool_push_front): a change says the queue may hold another name */
 unsigned long spool_pushes(const struct spool *sp);

@@ -56,6 +56,11 @@ const char *spool_mail_kind_name(enum spool_mail_kind kind);
    left in new/ */
 void spool_mail_set_retry(struct spool_mail *sm, int retry_ms);
 
+/* spool_mail_adopt - SM, made anew for a reloaded configuration, takes
+   over what OLD knew of the mails that could not be read (their
+   attempts) and of the entries said to be no files */
+void spool_mail_adopt(struct spool_mail *sm, struct spool_mail *old);
+
 /*
  * spool_mail_take - take the mails of KIND's new/ through IN, oldest
  * first, for about MAX_MS (0: all of them), adding what they gave to

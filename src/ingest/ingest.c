@@ -175,6 +175,11 @@ bool ingest_input_failed(const struct ingest *in)
 	return in->input_failed;
 }
 
+bool ingest_error_process(int rc)
+{
+	return rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE;
+}
+
 bool ingest_error_final(int rc)
 {
 	return rc == -EACCES || rc == -EPERM || rc == -EISDIR ||

@@ -260,6 +260,36 @@ static gboolean spool_odd_forget(gpointer key, gpointer value, gpointer now)
 	return !g_hash_table_contains(now, key);
 }
 
+/* spool_odd_say - DIR/NAME, WHAT (spool_odd_what), is left alone */
+static void spool_odd_say(const char *dir, const char *name,
+			  const char *what)
+{
+	log_warn("spool", "%s/%s: left alone: %s (move it out of the "
+		 "directory to take it, or name it with a leading '.')", dir,
+		 name, what);
+}
+
+void spool_leave(struct spool *sp, const char *name)
+{
+	char *path = g_build_filename(sp->acct, name, NULL);
+	const char *what;
+	struct stat sb;
+	char buf[128];
+	int st;
+
+	st = stat(path, &sb) != 0 ? -errno : 0;
+	if ((st == 0 && S_ISREG(sb.st_mode)) ||
+	    g_hash_table_contains(sp->odd, name))
+		goto out;	/* a file after all, or said already */
+	what = spool_odd_what(AT_FDCWD, path, &sb, st, buf, sizeof(buf));
+	if (what) {
+		spool_odd_say(sp->acct, name, what);
+		g_hash_table_add(sp->odd, g_strdup(name));
+	}
+out:
+	g_free(path);
+}
+
 GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 			  bool *more, int *rc)
 {
@@ -309,9 +339,7 @@ GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 			g_hash_table_add(now_odd, key);
 			continue;	/* said before */
 		}
-		log_warn("spool", "%s/%s: left alone: %s (move it out of the "
-			 "directory to take it, or name it with a leading '.')",
-			 dir, de->d_name, what);
+		spool_odd_say(dir, de->d_name, what);
 		if (o->odd) {
 			key = g_strdup(de->d_name);
 			g_hash_table_add(o->odd, key);

@@ -139,6 +139,21 @@ void spool_mail_set_retry(struct spool_mail *sm, int retry_ms)
 	sm->retry_ms = retry_ms > 0 ? retry_ms : 0;
 }
 
+void spool_mail_adopt(struct spool_mail *sm, struct spool_mail *old)
+{
+	GHashTable *t;
+	int k;
+
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
+		t = sm->tries[k];
+		sm->tries[k] = old->tries[k];
+		old->tries[k] = t;
+		t = sm->odd[k];
+		sm->odd[k] = old->odd[k];
+		old->odd[k] = t;
+	}
+}
+
 static int64_t spool_mail_now_ms(void)
 {
 	struct timespec ts;
@@ -163,6 +178,18 @@ static void spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
 	(void)spool_ignore_from(sm->sp, sm->new_dir[kind], name, as, why);
 }
 
+/* spool_mail_gone - KEY, a name of the tries table, is no longer in new/
+   (DIR) (a GHRFunc) */
+static gboolean spool_mail_gone(gpointer key, gpointer value, gpointer dir)
+{
+	char *p = g_build_filename(dir, key, NULL);
+	gboolean gone = !g_file_test(p, G_FILE_TEST_EXISTS);
+
+	(void)value;
+	g_free(p);
+	return gone;
+}
+
 /* spool_mail_unreadable - DIR/NAME could not be read (RC, the file's
    error): left in new/ to be tried again, or to failed/ after
    SPOOL_MAIL_TRIES attempts; SPOOL_MAIL_LEFT or 1 (refused) */
@@ -173,10 +200,22 @@ static int spool_mail_unreadable(struct spool_mail *sm,
 {
 	struct spool_mail_try *t = g_hash_table_lookup(sm->tries[kind], name);
 	char why[512];
+	int moved;
 
+	if (!t && sm->retry_ms &&
+	    g_hash_table_size(sm->tries[kind]) >= SPOOL_MAIL_TRIES_MAX) {
+		/* mails that went away are forgotten; when the table is
+		   still full, no attempt can be kept for this one */
+		g_hash_table_foreach_remove(sm->tries[kind], spool_mail_gone,
+					    sm->new_dir[kind]);
+		if (g_hash_table_size(sm->tries[kind]) >= SPOOL_MAIL_TRIES_MAX) {
+			snprintf(why, sizeof(why), "cannot be read: %s (and "
+				 "%d other mails cannot either: no more tries "
+				 "kept)", strerror(-rc), SPOOL_MAIL_TRIES_MAX);
+			goto give_up;
+		}
+	}
 	if (!t) {
-		if (g_hash_table_size(sm->tries[kind]) >= SPOOL_MAIL_TRIES_MAX)
-			g_hash_table_remove_all(sm->tries[kind]);
 		t = g_new0(struct spool_mail_try, 1);
 		g_hash_table_insert(sm->tries[kind], g_strdup(name), t);
 	}
@@ -201,11 +240,19 @@ static int spool_mail_unreadable(struct spool_mail *sm,
 	}
 	snprintf(why, sizeof(why), "cannot be read: %s (%u attempts)",
 		 strerror(-rc), t->attempts);
-	g_hash_table_remove(sm->tries[kind], name);
+give_up:
 	log_warn("spool", "%s/new/%s: refused: %s", spool_mail_names[kind],
 		 name, why);
+	moved = spool_fail_from(sm->sp, sm->new_dir[kind], name, as, why);
+	if (moved != 0 && moved != -ENOENT && t) {
+		/* still in new/ (failed/ is full, say): tried, and given
+		   up, again after the pause, not counted from one again */
+		t->next_ms = spool_mail_now_ms() + sm->retry_ms;
+		return SPOOL_MAIL_LEFT;
+	}
+	if (t)
+		g_hash_table_remove(sm->tries[kind], name);
 	total->bad++;
-	(void)spool_fail_from(sm->sp, sm->new_dir[kind], name, as, why);
 	return 1;
 }
 
@@ -262,7 +309,7 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 		break;
 	default:
 		if (rc >= 0 || rc == -ENOENT || !ingest_input_failed(in) ||
-		    rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE)
+		    ingest_error_process(rc))
 			break;	/* the state's, or the process's: all wait */
 		if (ingest_error_final(rc)) {
 			snprintf(why, sizeof(why), "cannot be read: %s",
@@ -317,7 +364,8 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 	names = spool_dir_list(sm->new_dir[kind], &o, more, &rc);
 	rc = 0;		/* a new/ that cannot be read is logged: mails wait */
 	for (i = 0; names && i < names->len; i++) {
-		if (max_ms > 0 && n > 0 && spool_mail_now_ms() >= end) {
+		if (max_ms > 0 && n + (left ? *left : 0) > 0 &&
+		    spool_mail_now_ms() >= end) {
 			*more = true;
 			break;
 		}

@@ -135,6 +135,18 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 	r->defer_until = run_now_ms() + r->defer_ms;
 }
 
+/* run_acct_gone - KEY, a name of the tries table, is no longer in acct/
+   (a GHRFunc; SP the spool) */
+static gboolean run_acct_gone(gpointer key, gpointer value, gpointer sp)
+{
+	char *p = spool_path(sp, key);
+	gboolean gone = !g_file_test(p, G_FILE_TEST_EXISTS);
+
+	(void)value;
+	g_free(p);
+	return gone;
+}
+
 /* run_acct_retry - the file could not be read (or the state written): take
    it again later; COUNT: the input's fault, give up after RUN_RETRIES,
    and meanwhile take the files after it */
@@ -156,9 +168,19 @@ static void run_acct_retry(struct run *r, const char *name, int rc,
 		r->tries = g_hash_table_new_full(g_str_hash, g_str_equal,
 						 g_free, g_free);
 	t = g_hash_table_lookup(r->tries, name);
+	if (!t && g_hash_table_size(r->tries) >= RUN_TRIES_MAX) {
+		/* files that went away are forgotten; when the table is
+		   still full, no attempt can be kept for this one */
+		g_hash_table_foreach_remove(r->tries, run_acct_gone, r->sp);
+		if (g_hash_table_size(r->tries) >= RUN_TRIES_MAX) {
+			snprintf(why, sizeof(why), "cannot be read: %s (and %d "
+				 "other files cannot either: no more tries "
+				 "kept)", strerror(-rc), RUN_TRIES_MAX);
+			run_acct_fail(r, name, why);
+			return;
+		}
+	}
 	if (!t) {
-		if (g_hash_table_size(r->tries) >= RUN_TRIES_MAX)
-			g_hash_table_remove_all(r->tries); /* names gone */
 		t = g_new0(struct run_try, 1);
 		g_hash_table_insert(r->tries, g_strdup(name), t);
 	}
@@ -202,9 +224,13 @@ static void run_acct_begin(struct run *r)
 	path = spool_path(r->sp, name);
 	if (stat(path, &sb) != 0) {
 		rc = -errno;
-		if (rc == -ENOENT)
+		if (rc == -ENOENT) {
 			log_debug("run", "%s: gone before it was taken", name);
-		else if (ingest_error_final(rc)) {
+			run_acct_forget(r, name);
+			spool_leave(r->sp, name);  /* a link to nothing? */
+		} else if (ingest_error_process(rc)) {
+			run_acct_retry(r, name, rc, false);
+		} else if (ingest_error_final(rc)) {
 			snprintf(why, sizeof(why), "cannot open it: %s",
 				 strerror(-rc));
 			run_acct_fail(r, name, why);
@@ -214,7 +240,9 @@ static void run_acct_begin(struct run *r)
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		run_acct_fail(r, name, "not a regular file");
+		/* a FIFO, a socket, a device: left alone, as a scan does */
+		run_acct_forget(r, name);
+		spool_leave(r->sp, name);
 		goto out;
 	}
 	rc = ingest_begin(r->in, path, &opts, &r->job);
@@ -228,15 +256,17 @@ static void run_acct_begin(struct run *r)
 	if (rc == INGEST_ALREADY) {
 		log_info("run", "%s: already taken", path);
 		spool_done(r->sp, name);
+		run_acct_forget(r, name);
 	} else if (rc == INGEST_FAILED) {
 		run_acct_fail(r, name, "the state records this file (the same "
 			      "content) as failed before; to take it anyway, "
 			      "run: bounced process --reprocess FILE");
 	} else if (rc == -ENOENT) {
 		log_debug("run", "%s: gone before it was taken", name);
-	} else if (!ingest_input_failed(r->in)) {
+		run_acct_forget(r, name);
+	} else if (!ingest_input_failed(r->in) || ingest_error_process(rc)) {
 		/* the state's (reading where the file was left), or the
-		   memory's: no fault of the file */
+		   process's (memory, descriptors): no fault of the file */
 		run_acct_retry(r, name, rc, false);
 	} else if (ingest_error_final(rc)) {
 		snprintf(why, sizeof(why), "cannot open it: %s", strerror(-rc));
@@ -323,7 +353,7 @@ void run_acct_work(struct run *r)
 		return;
 	}
 	name = g_strdup(r->name);
-	if (ingest_job_input_error(r->job)) {
+	if (ingest_job_input_error(r->job) && !ingest_error_process(rc)) {
 		run_acct_clear(r, NULL);
 		run_acct_retry(r, name, rc, true);
 	} else {

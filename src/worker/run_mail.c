@@ -91,6 +91,7 @@ static int run_mail_config(struct run *r)
 		return -1;
 	}
 	spool_mail_set_retry(sm, r->defer_ms);
+	spool_mail_adopt(sm, r->sm);
 	spool_mail_free(r->sm);
 	r->sm = sm;
 	r->sm_cfg = r->in_cfg;

@@ -171,6 +171,45 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_what_is_no_file_is_left_alone(self):
+        """a FIFO and a link to nothing renamed into acct/ while the
+        worker runs are left where they are, each said once, as the scan
+        at start says them; the file after them is taken"""
+        self.write_config()
+        p = self.start()
+        fifo = os.path.join(self.incoming, 'pipe.csv')
+        os.mkfifo(fifo)
+        os.rename(fifo, os.path.join(self.acct, 'pipe.csv'))
+        link = os.path.join(self.incoming, 'dangling.csv')
+        os.symlink('/nonexistent/acct.csv', link)
+        os.rename(link, os.path.join(self.acct, 'dangling.csv'))
+        self.drop('good.csv', hard_file(['g@example.com']))
+        self.wait_for(lambda: 'good.csv' in self.spool_files('done'),
+                      5 * SLOW, 'good.csv was not taken')
+        self.wait_for(lambda: 'dangling.csv: left alone' in self.log(p),
+                      5 * SLOW, 'the link was not said: %s' % self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        log = self.log(p)
+        self.assertEqual(log.count(
+            '%s/pipe.csv: left alone: a FIFO, not a file (move it out of '
+            'the directory to take it, or name it with a leading \'.\')'
+            % self.acct), 1)
+        self.assertEqual(log.count('%s/dangling.csv: left alone: a symbolic '
+                                   'link to nothing' % self.acct), 1)
+        self.assertEqual(self.spool_files('acct'),
+                         ['dangling.csv', 'pipe.csv'])
+        self.assertEqual(self.spool_files('failed'), [])
+        # a restart's scan finds them again: said again, once each
+        p = self.start()
+        self.wait_for(lambda: 'pipe.csv: left alone' in self.log(p),
+                      5 * SLOW, 'the FIFO was not said: %s' % self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(self.log(p).count('pipe.csv: left alone'), 1)
+        self.assertEqual(self.spool_files('acct'),
+                         ['dangling.csv', 'pipe.csv'])
+
     def test_done_and_failed_removed_while_running_are_made_again(self):
         self.write_config()
         p = self.start()

@@ -3,9 +3,10 @@
  * error of its file) does not stop the mails after it: they are taken
  * and moved to done/, it stays in new/, is tried again when its time
  * comes, not before, and goes to failed/ with its .why after the last
- * attempt.  `bounced process` (no retry) leaves it in new/ and says so in
- * its result.  An error of the state is not the mail's: every mail waits
- * in new/.
+ * attempt (again later when failed/ cannot take it: its attempts are not
+ * counted from one again, nor after a reload).  `bounced process` (no
+ * retry) leaves it in new/ and says so in its result.  An error of the
+ * state is not the mail's: every mail waits in new/.
  *
  * The test's read() stands in for a failing disk: it fails with EIO on
  * any file whose path holds "poison", and passes everything else to the
@@ -177,18 +178,29 @@ static int take(struct spool_mail *sm, struct ctx *c, int *left,
 			       &more, left);
 }
 
+/* mailer - the maildirs of C's spool, trying an unreadable mail again
+   after RETRY_MS */
+static struct spool_mail *mailer(struct ctx *c, int retry_ms)
+{
+	struct spool_mail *sm = NULL;
+	char err[256];
+
+	if (spool_mail_new(&sm, c->sp, c->cfg, err, sizeof(err)) != 0)
+		fail_msg("spool_mail_new: %s", err);
+	spool_mail_set_retry(sm, retry_ms);
+	return sm;
+}
+
 static void test_unreadable_mail_does_not_stop_the_others(void **state)
 {
 	struct ctx *c = *state;
 	struct spool_mail *sm = NULL;
 	struct ingest_counts total;
-	char err[256], *text, *why;
+	char *text, *why;
 	int left = -1, n, k;
 
 	memset(&total, 0, sizeof(total));
-	assert_int_equal(spool_mail_new(&sm, c->sp, c->cfg, err, sizeof(err)),
-			 0);
-	spool_mail_set_retry(sm, 1);
+	sm = mailer(c, 1);
 	n = take(sm, c, &left, &total);
 	assert_int_equal(n, 2);
 	assert_int_equal(left, 1);
@@ -244,13 +256,11 @@ static void test_not_tried_again_before_its_time(void **state)
 	struct ctx *c = *state;
 	struct spool_mail *sm = NULL;
 	struct ingest_counts total;
-	char err[256], *text;
+	char *text;
 	int left = -1;
 
 	memset(&total, 0, sizeof(total));
-	assert_int_equal(spool_mail_new(&sm, c->sp, c->cfg, err, sizeof(err)),
-			 0);
-	spool_mail_set_retry(sm, 60000);
+	sm = mailer(c, 60000);
 	assert_int_equal(take(sm, c, &left, &total), 2);
 	assert_int_equal(left, 1);
 	/* within the minute: not listed, not read, not logged again */
@@ -266,8 +276,7 @@ static void test_not_tried_again_before_its_time(void **state)
 	spool_mail_set_retry(sm, 1);
 	assert_int_equal(take(sm, c, &left, &total), 0);  /* still waits */
 	spool_mail_free(sm);
-	assert_int_equal(spool_mail_new(&sm, c->sp, c->cfg, err, sizeof(err)),
-			 0);
+	sm = mailer(c, 0);
 	assert_int_equal(take(sm, c, &left, &total), 1);
 	assert_int_equal(left, 0);
 	assert_true(in_dir(c, "done", "unsub.1." POISON));
@@ -304,7 +313,6 @@ static void test_state_error_keeps_every_mail(void **state)
 	struct ingest_counts total;
 	struct state *ro = NULL;
 	struct ingest *in;
-	char err[256];
 	bool more = false;
 	int left = -1, n;
 
@@ -315,9 +323,7 @@ static void test_state_error_keeps_every_mail(void **state)
 	assert_int_equal(tstate_open(&ro, c->l.t.dir, true), 0);
 	in = ingest_new(c->cfg, ro);
 	assert_non_null(in);
-	assert_int_equal(spool_mail_new(&sm, c->sp, c->cfg, err, sizeof(err)),
-			 0);
-	spool_mail_set_retry(sm, 1);
+	sm = mailer(c, 1);
 	n = spool_mail_take(sm, in, SPOOL_MAIL_UNSUB, 0, &total, NULL, &more,
 			    &left);
 	assert_true(n < 0);
@@ -330,6 +336,69 @@ static void test_state_error_keeps_every_mail(void **state)
 	spool_mail_free(sm);
 	ingest_free(in);
 	state_close(ro);
+}
+
+static void test_attempts_survive_a_reload(void **state)
+{
+	struct ctx *c = *state;
+	struct spool_mail *sm = NULL, *sm2 = NULL;
+	struct ingest_counts total;
+	char *text;
+	int left = -1;
+
+	memset(&total, 0, sizeof(total));
+	sm = mailer(c, 1);
+	assert_int_equal(take(sm, c, &left, &total), 2);
+	/* the configuration reloaded: a new one takes over the attempts */
+	sm2 = mailer(c, 1);
+	spool_mail_adopt(sm2, sm);
+	spool_mail_free(sm);
+	usleep(5000);
+	assert_int_equal(take(sm2, c, &left, &total), 0);
+	assert_int_equal(left, 1);
+	text = tlog_text(c->l.log);
+	assert_int_equal(tlog_count(text, "(attempt 1 of 5)"), 1);
+	assert_int_equal(tlog_count(text, "(attempt 2 of 5)"), 1);
+	g_free(text);
+	spool_mail_free(sm2);
+}
+
+static void test_given_up_but_failed_is_full(void **state)
+{
+	struct ctx *c = *state;
+	struct spool_mail *sm = NULL;
+	struct ingest_counts total;
+	char *failed = g_build_filename(c->spool, "failed", NULL);
+	char *text;
+	int left = -1, k;
+
+	memset(&total, 0, sizeof(total));
+	sm = mailer(c, 1);
+	/* failed/ cannot take anything: a file in its place */
+	assert_int_equal(rmdir(failed), 0);
+	assert_true(g_file_set_contents(failed, "x", -1, NULL));
+	for (k = 1; k <= 5; k++) {
+		usleep(5000);
+		(void)take(sm, c, &left, &total);
+	}
+	/* given up, but it could not be moved: still in new/, not counted */
+	assert_true(in_dir(c, "unsub/new", "1." POISON));
+	assert_int_equal(total.bad, 0);
+	/* room again: the next attempt moves it, not a sixth from one */
+	assert_int_equal(unlink(failed), 0);
+	usleep(5000);
+	assert_int_equal(take(sm, c, &left, &total), 1);
+	assert_int_equal(left, 0);
+	assert_false(in_dir(c, "unsub/new", "1." POISON));
+	assert_true(in_dir(c, "failed", "unsub.1." POISON));
+	assert_int_equal(total.bad, 1);
+	text = tlog_text(c->l.log);
+	assert_int_equal(tlog_count(text, "(attempt 1 of 5)"), 1);
+	assert_int_equal(tlog_count(text, ": refused: cannot be read: "
+				    "Input/output error ("), 2);
+	g_free(text);
+	spool_mail_free(sm);
+	g_free(failed);
 }
 
 int main(void)
@@ -345,6 +414,10 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_state_error_keeps_every_mail, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_attempts_survive_a_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_given_up_but_failed_is_full, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
