@@ -30,4 +30,9 @@ int timeparse_since(const char *s, int64_t now, int64_t *out);
  */
 int64_t timeparse_env_ms(const char *name, int64_t def_ms);
 
+/* timeparse_ms_text - an interval of MS milliseconds for a log line,
+   "10 s", or "100 ms" when not whole seconds, into BUF (LEN bytes);
+   BUF */
+const char *timeparse_ms_text(int64_t ms, char *buf, size_t len);
+
 #endif

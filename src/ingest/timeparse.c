@@ -393,6 +393,15 @@ int timeparse_since(const char *s, int64_t now, int64_t *out)
 	return -1;
 }
 
+const char *timeparse_ms_text(int64_t ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%lld ms", (long long)ms);
+	else
+		snprintf(buf, len, "%lld s", (long long)(ms / 1000));
+	return buf;
+}
+
 /* timeparse_env_ms - milliseconds from the environment, else DEF_MS */
 int64_t timeparse_env_ms(const char *name, int64_t def_ms)
 {

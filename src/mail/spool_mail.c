@@ -38,6 +38,7 @@
 #include "maildir.h"
 #include "spool.h"
 #include "spool_mail.h"
+#include "timeparse.h"
 
 #define SPOOL_MAIL_BATCH 1000	/* names read from new/ per call */
 #define SPOOL_MAIL_TRIES 5	/* attempts at a mail that cannot be read */
@@ -199,7 +200,7 @@ static int spool_mail_unreadable(struct spool_mail *sm,
 				 struct ingest_counts *total)
 {
 	struct spool_mail_try *t = g_hash_table_lookup(sm->tries[kind], name);
-	char why[512];
+	char why[512], dt[32];
 	int moved;
 
 	if (!t && sm->retry_ms &&
@@ -229,12 +230,11 @@ static int spool_mail_unreadable(struct spool_mail *sm,
 	}
 	if (t->attempts < SPOOL_MAIL_TRIES) {
 		log_warn("spool", "%s/new/%s: cannot be read (%s): left in "
-			 "new/, tried again in %d %s (attempt %u of %d); the "
+			 "new/, tried again in %s (attempt %u of %d); the "
 			 "mails after it are taken", spool_mail_names[kind],
-			 name, strerror(-rc), sm->retry_ms % 1000 ?
-			 sm->retry_ms : sm->retry_ms / 1000,
-			 sm->retry_ms % 1000 ? "ms" : "s", t->attempts,
-			 SPOOL_MAIL_TRIES);
+			 name, strerror(-rc),
+			 timeparse_ms_text(sm->retry_ms, dt, sizeof(dt)),
+			 t->attempts, SPOOL_MAIL_TRIES);
 		t->next_ms = spool_mail_now_ms() + sm->retry_ms;
 		return SPOOL_MAIL_LEFT;
 	}

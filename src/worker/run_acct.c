@@ -114,6 +114,7 @@ static void run_acct_clear(struct run *r, struct ingest_counts *c)
 static void run_acct_fail(struct run *r, const char *name, const char *why)
 {
 	int rc = spool_fail(r->sp, name, why);
+	char dt[RUN_DEFER_TEXT];
 
 	if (rc == 0 || rc == -ENOENT) {	/* moved, or gone */
 		if (rc == 0)
@@ -130,7 +131,7 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 		g_hash_table_insert(r->fail_why, g_strdup(name),
 				    g_strdup(why));
 	log_error("run", "%s: cannot be moved to failed/ now (%s); trying "
-		  "again in %d s", name, strerror(-rc), run_defer_s(r));
+		  "again in %s", name, strerror(-rc), run_defer_text(r, dt));
 	spool_push(r->sp, name);
 	r->defer_until = run_now_ms() + r->defer_ms;
 }
@@ -154,12 +155,12 @@ static void run_acct_retry(struct run *r, const char *name, int rc,
 			   bool count)
 {
 	struct run_try *t;
-	char why[256];
+	char why[256], dt[RUN_DEFER_TEXT];
 
 	if (!count) {
 		/* the state's: nothing can be taken before the pause ends */
 		log_error("run", "%s: cannot be taken now (%s); trying again "
-			  "in %d s", name, state_strerror(rc), run_defer_s(r));
+			  "in %s", name, state_strerror(rc), run_defer_text(r, dt));
 		spool_push_front(r->sp, name);
 		r->defer_until = run_now_ms() + r->defer_ms;
 		return;
@@ -191,9 +192,9 @@ static void run_acct_retry(struct run *r, const char *name, int rc,
 		run_acct_fail(r, name, why);
 		return;
 	}
-	log_error("run", "%s: cannot be taken now (%s); trying again in %d s "
+	log_error("run", "%s: cannot be taken now (%s); trying again in %s "
 		  "(attempt %u of %d), the files after it meanwhile", name,
-		  state_strerror(rc), run_defer_s(r), t->attempts,
+		  state_strerror(rc), run_defer_text(r, dt), t->attempts,
 		  RUN_RETRIES);
 	t->next_ms = run_now_ms() + r->defer_ms;
 	spool_push(r->sp, name);

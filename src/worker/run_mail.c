@@ -101,6 +101,7 @@ static int run_mail_config(struct run *r)
 void run_mail_work(struct run *r)
 {
 	struct ingest_counts c;
+	char dt[RUN_DEFER_TEXT];
 	bool more;
 	int k, n;
 
@@ -116,8 +117,8 @@ void run_mail_work(struct run *r)
 			/* what failed is logged where it did (the mail, its
 			   reading, its commit) */
 			log_error("run", "mails of %s wait (%s); trying again "
-				  "in %d s", spool_mail_new_dir(r->sm, k),
-				  state_strerror(n), run_defer_s(r));
+				  "in %s", spool_mail_new_dir(r->sm, k),
+				  state_strerror(n), run_defer_text(r, dt));
 			r->defer_until = run_now_ms() + r->defer_ms;
 			return;
 		}

@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "timeparse.h"
+
 struct cli_global;
 struct config;
 struct dispatch;
@@ -114,10 +116,12 @@ void run_mail_note(struct run *r, int tag);
 /* run_now_ms - the monotonic clock in ms */
 int64_t run_now_ms(void);
 
-/* run_defer_s - the pause after an error, in whole seconds (for logs) */
-static inline int run_defer_s(const struct run *r)
+/* run_defer_text - the pause after an error, for logs ("10 s"), in BUF
+   (RUN_DEFER_TEXT bytes) */
+#define RUN_DEFER_TEXT 32
+static inline const char *run_defer_text(const struct run *r, char *buf)
 {
-	return (int)((r->defer_ms + 999) / 1000);
+	return timeparse_ms_text(r->defer_ms, buf, RUN_DEFER_TEXT);
 }
 
 /* run_acct_work - one slice of ingest: start the next queued file, or go

@@ -760,9 +760,9 @@ class TestUnreadableMail(RunTestCase, MailCase):
         # nor did the accounting file hold up the one after it
         self.assertLess(log.index('good.csv: 1 records'),
                         log.index('poison.csv: cannot be taken now '
-                                  '(Input/output error); trying again in 1 '
-                                  's (attempt 2 of 5), the files after it '
-                                  'meanwhile'))
+                                  '(Input/output error); trying again in '
+                                  '100 ms (attempt 2 of 5), the files after '
+                                  'it meanwhile'))
         self.assertEqual(log.count('poison.csv: cannot be taken now'), 4)
         self.assertIn('cannot be read: Input/output error (5 attempts)',
                       self.why('unsub.1.poison.eml'))

@@ -211,6 +211,19 @@ static void test_since(void **state)
 	assert_int_equal(timeparse_since(NULL, now, NULL), -1);
 }
 
+/* intervals for log lines: whole seconds as seconds, else milliseconds */
+static void test_ms_text(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	assert_string_equal(timeparse_ms_text(10000, buf, sizeof(buf)), "10 s");
+	assert_string_equal(timeparse_ms_text(100, buf, sizeof(buf)), "100 ms");
+	assert_string_equal(timeparse_ms_text(1500, buf, sizeof(buf)),
+			    "1500 ms");
+	assert_string_equal(timeparse_ms_text(0, buf, sizeof(buf)), "0 s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_since),
+		cmocka_unit_test(test_ms_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
