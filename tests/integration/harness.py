@@ -14,6 +14,7 @@ with ACCT_HEADER and acct_rec, large ones by gen_acct (tests/bench).
 """
 import copy
 import csv
+import errno
 import glob
 import io
 import json
@@ -382,14 +383,15 @@ class BouncedTestCase(unittest.TestCase):
         env.update(getattr(self, 'extra_env', {}))
         return env
 
-    def fail_reads(self, text):
+    def fail_reads(self, text, err=errno.EIO):
         """from now on the programs run here cannot read a file whose
-        path holds TEXT (EIO, as from a failing disk): BUILD/tests/
-        fail_read.so preloaded"""
+        path holds TEXT (ERR, EIO by default, as from a failing disk):
+        BUILD/tests/fail_read.so preloaded"""
         shim = os.path.join(self.build, 'tests', 'fail_read.so')
         if not os.path.exists(shim):
             self.fail('%s is missing: build it first (scons tests)' % shim)
-        self.extra_env = {'LD_PRELOAD': shim, 'BOUNCED_TEST_FAIL_READ': text}
+        self.extra_env = {'LD_PRELOAD': shim, 'BOUNCED_TEST_FAIL_READ': text,
+                          'BOUNCED_TEST_FAIL_ERRNO': str(err)}
 
     def run_prog(self, prog, args, stdin=None, config=True, timeout=None):
         argv = [prog] + (['-c', self.config] if config else []) + \

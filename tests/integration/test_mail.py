@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 from fake import mailwizz, smtp  # noqa: E402
 import email            # noqa: E402
+import errno            # noqa: E402
 import email.policy     # noqa: E402
 import socket           # noqa: E402
 import time             # noqa: E402
@@ -776,6 +777,46 @@ class TestUnreadableMail(RunTestCase, MailCase):
         self.assertStatus('anna@example.net', 'hard')
         self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
                          'unsubscribed')
+
+
+    def test_no_descriptors_left_is_no_fault_of_the_inputs(self):
+        """the process out of file descriptors (EMFILE, here from read):
+        every input waits, none is counted against or sent to failed/;
+        the next start takes them all"""
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_unreadable()
+        self.fail_reads('poison', errno.EMFILE)
+        self.extra_env['BOUNCED_DEFER_MS'] = '100'
+        p = self.start()
+        # the mails first (an accounting file's pause holds them too)
+        self.wait_for(lambda: self.log(p).count(
+            'unsub/new wait (Too many open files); trying again in 100 ms')
+            >= 7, 30 * SLOW, 'mails not paused: %s' % self.log(p)[-3000:])
+        self.drop('poison.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
+                  'b,2026-11-01 10:00:00+0000,a@example.com,'
+                  'x@example.net,5.1.1\r\n')
+        self.wait_for(lambda: self.log(p).count(
+            'poison.csv: cannot be taken now (Too many open files); trying '
+            'again in 100 ms') >= 7, 30 * SLOW,
+            'not paused: %s' % self.log(p)[-3000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        log = self.log(p)
+        self.assertNotIn('(attempt', log)
+        self.assertEqual(self.ls('failed'), [])
+        self.assertEqual(self.spool_files('acct'), ['poison.csv'])
+        self.assertEqual(self.ls('unsub/new'), ['1.poison.eml', '2.gmail.eml'])
+        # descriptors again: everything is taken
+        self.extra_env = {}
+        p = self.start()
+        self.wait_for(lambda: 'poison.csv' in self.ls('done') and
+                      len(self.ls('unsub/new')) == 0, 20 * SLOW,
+                      'not taken: %s' % self.log(p)[-3000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        self.assertEqual(self.ls('failed'), [])
+        self.assertStatus('x@example.net', 'hard')
 
 
 FROM, TO = 'bounced@mx1.example.com', 'postmaster@example.com'

@@ -1,9 +1,10 @@
 /*
  * fail_read.c - a failing disk under one file, for the integration
- * tests: loaded with LD_PRELOAD, read() and pread() fail with EIO on
- * any file whose path holds the text of $BOUNCED_TEST_FAIL_READ, and
- * go to the C library's for everything else.  Unset or empty: nothing
- * fails.  Built apart from bounced (SConstruct), never installed.
+ * tests: loaded with LD_PRELOAD, read() and pread() fail with EIO (or
+ * the errno number $BOUNCED_TEST_FAIL_ERRNO) on any file whose path
+ * holds the text of $BOUNCED_TEST_FAIL_READ, and go to the C library's
+ * for everything else.  Unset or empty: nothing fails.  Built apart from
+ * bounced (SConstruct), never installed.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -14,6 +15,15 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+/* fail_errno - the errno a failing read sets */
+static int fail_errno(void)
+{
+	const char *e = getenv("BOUNCED_TEST_FAIL_ERRNO");
+	int n = e ? atoi(e) : 0;
+
+	return n > 0 ? n : EIO;
+}
 
 /* fails - the file of FD is one whose reads fail */
 static int fails(int fd)
@@ -37,7 +47,7 @@ ssize_t read(int fd, void *buf, size_t len)
 	static ssize_t (*real)(int, void *, size_t);
 
 	if (fails(fd)) {
-		errno = EIO;
+		errno = fail_errno();
 		return -1;
 	}
 	if (!real)
@@ -51,7 +61,7 @@ ssize_t pread(int fd, void *buf, size_t len, off_t off)
 	static ssize_t (*real)(int, void *, size_t, off_t);
 
 	if (fails(fd)) {
-		errno = EIO;
+		errno = fail_errno();
 		return -1;
 	}
 	if (!real)
@@ -65,7 +75,7 @@ ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
 	static ssize_t (*real)(int, void *, size_t, off64_t);
 
 	if (fails(fd)) {
-		errno = EIO;
+		errno = fail_errno();
 		return -1;
 	}
 	if (!real)
