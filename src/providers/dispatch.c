@@ -478,6 +478,7 @@ int dispatch_new(struct dispatch **out, const struct config *cfg,
 	d->loop = l;
 	d->multi = m;
 	d->timer = loop_timer_new(l, dispatch_run, d);
+	d->sync_timer = loop_timer_new(l, dispatch_sync_due, d);
 	d->by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	d->in_flight = g_hash_table_new(g_int64_hash, g_int64_equal);
 	d->lookups = g_ptr_array_new();
@@ -513,6 +514,7 @@ void dispatch_free(struct dispatch *d)
 	if (d->conns)
 		multi_keep_conns(d->multi, -d->conns);
 	loop_timer_free(d->timer);
+	loop_timer_free(d->sync_timer);
 	g_free(d->provs);
 	dispatch_sched_free(d->sched);
 	g_array_free(d->results, TRUE);

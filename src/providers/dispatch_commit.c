@@ -400,7 +400,6 @@ static void dispatch_report_one(struct dispatch *d,
 		  r->orig.id, r->orig.id);
 }
 
-/* dispatch_commit - write, then log and count, the step's results */
 /* dispatch_sync - make the lazily committed results durable */
 void dispatch_sync(struct dispatch *d)
 {
@@ -417,6 +416,13 @@ void dispatch_sync(struct dispatch *d)
 	d->synced_ms = dispatch_now_ms();
 }
 
+void dispatch_sync_due(struct loop *l, void *arg)
+{
+	(void)l;
+	dispatch_sync(arg);
+}
+
+/* dispatch_commit - write, then log and count, the step's results */
 int dispatch_commit(struct dispatch *d)
 {
 	int64_t now_ms = dispatch_now_ms();
@@ -443,6 +449,9 @@ int dispatch_commit(struct dispatch *d)
 	d->unsynced = true;
 	if (now_ms - d->synced_ms >= DISPATCH_SYNC_MS)
 		dispatch_sync(d);
+	else	/* synced by a later commit, or by the timer if none comes */
+		loop_timer_soon(d->sync_timer,
+				d->synced_ms + DISPATCH_SYNC_MS - now_ms);
 	dispatch_pause_report(d, now_ms);
 	for (i = 0; i < n; i++) {
 		const struct dispatch_result *r =

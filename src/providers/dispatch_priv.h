@@ -104,6 +104,7 @@ struct dispatch {
 	struct loop *loop;		/* borrowed */
 	struct multi *multi;		/* borrowed: the transfers run there */
 	struct loop_timer *timer;	/* runs the steps */
+	struct loop_timer *sync_timer;	/* syncs lazy results when idle */
 	dispatch_step_fn *on_step;	/* the caller's, after each step */
 	void *on_step_arg;
 	long conns;			/* connections asked of the multi */
@@ -125,6 +126,8 @@ struct dispatch {
 
 /* dispatch_sync - state_sync() after lazy commits (dispatch_commit.c) */
 void dispatch_sync(struct dispatch *d);
+/* dispatch_sync_due - the sync timer (a loop_timer_fn): dispatch_sync */
+void dispatch_sync_due(struct loop *l, void *arg);
 
 /* dispatch_now_ms - the wall clock in ms */
 int64_t dispatch_now_ms(void);

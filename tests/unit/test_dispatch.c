@@ -15,12 +15,15 @@
  * providers' actions stay, warned once; the dispatcher's loop timer
  * follows the schedule (an action starts when it falls due, not at the
  * next look); dispatch_stop() starts nothing new but lets transfers
- * finish; a full map is grown and the results written.  The dispatcher
+ * finish; a full map is grown and the results written; results committed
+ * lazily are synced within a second even when no commit follows (the
+ * test's own mdb_env_sync counts the syncs).  The dispatcher
  * runs on a loop and a curl multi handle of the test's (loop.h, multi.h):
  * step() is one turn of it.  What the fakes
  * cannot answer (a huge body, a redirect) comes from a one-connection
  * server in a thread of this test.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -220,6 +223,22 @@ static void stepped(void *arg, int rc)
 
 	if (rc != 0 && c->step_rc == 0)
 		c->step_rc = rc;
+}
+
+/* the syncs of the state asked for so far (mdb_env_sync, forced) */
+static unsigned env_syncs;
+
+/* mdb_env_sync - LMDB's, counted */
+int mdb_env_sync(MDB_env *env, int force)
+{
+	static int (*real)(MDB_env *, int);
+
+	if (!real)
+		real = (int (*)(MDB_env *, int))dlsym(RTLD_NEXT,
+						      "mdb_env_sync");
+	if (force)
+		env_syncs++;
+	return real(env, force);
 }
 
 /* step - one turn of the loop, waiting at most MS; the dispatcher's steps
@@ -1307,6 +1326,34 @@ static void test_schedule_skips_removed(void **state)
 	assert_int_equal(dispatch_next_due(c->d, &in_ms), -ENOENT);
 }
 
+/* results committed lazily right after a synced commit reach the disk
+   within a second, though no commit comes after them */
+static void test_lazy_results_synced_when_idle(void **state)
+{
+	struct ctx *c = *state;
+	unsigned before = 0, k;
+	char addr[64];
+	int64_t end;
+
+	hook_config(c, 1, NULL);
+	/* until a commit comes within a second of the sync before it, and
+	   so is left lazy (the first is synced; a slow host may take more
+	   than a second from one to the next) */
+	for (k = 0; k < 10; k++) {
+		before = env_syncs;
+		snprintf(addr, sizeof(addr), "user%u@example.com", k);
+		enqueue(c, "hook", addr);
+		run(c, until_empty, NULL, 10000);
+		if (k > 0 && env_syncs == before)
+			break;
+	}
+	assert_true(k < 10);
+	end = now_ms() + 1500;
+	while (now_ms() < end)
+		step(c, 100);
+	assert_int_equal(env_syncs, before + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1325,6 +1372,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_answer_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redirect_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_results_synced_when_idle,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state_without_journal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_learns_new_actions,
