@@ -16,9 +16,9 @@
  * A mail that cannot be read (an I/O error of its file: not the state's,
  * not the memory's) stays in new/ and the mails after it are taken; the
  * worker tries it again every retry_ms and moves it to failed/ after
- * SPOOL_MAIL_TRIES attempts, `bounced process` (retry 0) leaves it for the
- * next run.  One that retrying cannot mend (no permission, not a file)
- * goes to failed/ at once.  Errors of the state stop the pass: every mail
+ * SPOOL_TRIES attempts (spool_tries.h), `bounced process` (retry 0)
+ * leaves it for the next run.  One that retrying cannot mend (no
+ * permission, a path the state cannot record) goes to failed/ at once.  Errors of the state stop the pass: every mail
  * waits.
  */
 #include <errno.h>
@@ -38,18 +38,11 @@
 #include "maildir.h"
 #include "spool.h"
 #include "spool_mail.h"
+#include "spool_tries.h"
 #include "timeparse.h"
 
 #define SPOOL_MAIL_BATCH 1000	/* names read from new/ per call */
-#define SPOOL_MAIL_TRIES 5	/* attempts at a mail that cannot be read */
-#define SPOOL_MAIL_TRIES_MAX 4096 /* mails remembered so (then forgotten) */
 #define SPOOL_MAIL_LEFT 2	/* spool_mail_one: cannot be read, left */
-
-/* a mail of new/ that could not be read: when it is tried again */
-struct spool_mail_try {
-	unsigned attempts;
-	int64_t next_ms;
-};
 
 struct spool_mail {
 	struct spool *sp;
@@ -59,7 +52,7 @@ struct spool_mail {
 	struct unsub_addr_set *unsub;
 	struct fbl_policy *fbl;
 	struct mail_events *me;
-	GHashTable *tries[SPOOL_MAIL_KINDS]; /* name: struct spool_mail_try */
+	struct spool_tries *tries[SPOOL_MAIL_KINDS]; /* unreadable mails */
 	GHashTable *odd[SPOOL_MAIL_KINDS];   /* no files in new/, said once */
 	int retry_ms;		/* 0: one pass, unreadable mails left */
 };
@@ -89,13 +82,12 @@ int spool_mail_new(struct spool_mail **out, struct spool *sp,
 	sm->cfg = cfg;
 	sm->me = g_new0(struct mail_events, 1);
 	for (i = 0; i < SPOOL_MAIL_KINDS; i++) {
-		sm->tries[i] = g_hash_table_new_full(g_str_hash, g_str_equal,
-						     g_free, g_free);
 		sm->odd[i] = g_hash_table_new_full(g_str_hash, g_str_equal,
 						   g_free, NULL);
 		sm->dir[i] = g_build_filename(spool_dir(sp),
 					      spool_mail_names[i], NULL);
 		sm->new_dir[i] = g_build_filename(sm->dir[i], "new", NULL);
+		sm->tries[i] = spool_tries_new(sm->new_dir[i], false);
 		rc = maildir_create(sm->dir[i], err, errlen);
 		if (rc)
 			goto fail;
@@ -124,8 +116,7 @@ void spool_mail_free(struct spool_mail *sm)
 	for (i = 0; i < SPOOL_MAIL_KINDS; i++) {
 		g_free(sm->dir[i]);
 		g_free(sm->new_dir[i]);
-		if (sm->tries[i])
-			g_hash_table_destroy(sm->tries[i]);
+		spool_tries_free(sm->tries[i]);
 		if (sm->odd[i])
 			g_hash_table_destroy(sm->odd[i]);
 	}
@@ -137,7 +128,12 @@ void spool_mail_free(struct spool_mail *sm)
 
 void spool_mail_set_retry(struct spool_mail *sm, int retry_ms)
 {
+	int k;
+
 	sm->retry_ms = retry_ms > 0 ? retry_ms : 0;
+	/* a worker keeps a bounded book; a one-shot run every name it met */
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
+		spool_tries_bound(sm->tries[k], sm->retry_ms > 0);
 }
 
 void spool_mail_adopt(struct spool_mail *sm, struct spool_mail *old)
@@ -146,9 +142,7 @@ void spool_mail_adopt(struct spool_mail *sm, struct spool_mail *old)
 	int k;
 
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
-		t = sm->tries[k];
-		sm->tries[k] = old->tries[k];
-		old->tries[k] = t;
+		spool_tries_adopt(sm->tries[k], old->tries[k]);
 		t = sm->odd[k];
 		sm->odd[k] = old->odd[k];
 		old->odd[k] = t;
@@ -179,81 +173,53 @@ static void spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
 	(void)spool_ignore_from(sm->sp, sm->new_dir[kind], name, as, why);
 }
 
-/* spool_mail_gone - KEY, a name of the tries table, is no longer in new/
-   (DIR) (a GHRFunc) */
-static gboolean spool_mail_gone(gpointer key, gpointer value, gpointer dir)
-{
-	char *p = g_build_filename(dir, key, NULL);
-	gboolean gone = !g_file_test(p, G_FILE_TEST_EXISTS);
-
-	(void)value;
-	g_free(p);
-	return gone;
-}
-
 /* spool_mail_unreadable - DIR/NAME could not be read (RC, the file's
    error): left in new/ to be tried again, or to failed/ after
-   SPOOL_MAIL_TRIES attempts; SPOOL_MAIL_LEFT or 1 (refused) */
+   SPOOL_TRIES attempts; SPOOL_MAIL_LEFT or 1 (refused) */
 static int spool_mail_unreadable(struct spool_mail *sm,
 				 enum spool_mail_kind kind, const char *name,
 				 const char *as, int rc,
 				 struct ingest_counts *total)
 {
-	struct spool_mail_try *t = g_hash_table_lookup(sm->tries[kind], name);
+	struct spool_tries *t = sm->tries[kind];
+	int64_t next = sm->retry_ms ? spool_mail_now_ms() + sm->retry_ms :
+				      INT64_MAX; /* not again in this run */
+	unsigned attempts = spool_tries_fail(t, name, next);
 	char why[512], dt[32];
 	int moved;
 
-	if (!t && sm->retry_ms &&
-	    g_hash_table_size(sm->tries[kind]) >= SPOOL_MAIL_TRIES_MAX) {
-		/* mails that went away are forgotten; when the table is
-		   still full, no attempt can be kept for this one */
-		g_hash_table_foreach_remove(sm->tries[kind], spool_mail_gone,
-					    sm->new_dir[kind]);
-		if (g_hash_table_size(sm->tries[kind]) >= SPOOL_MAIL_TRIES_MAX) {
-			snprintf(why, sizeof(why), "cannot be read: %s (and "
-				 "%d other mails cannot either: no more tries "
-				 "kept)", strerror(-rc), SPOOL_MAIL_TRIES_MAX);
-			goto give_up;
-		}
-	}
-	if (!t) {
-		t = g_new0(struct spool_mail_try, 1);
-		g_hash_table_insert(sm->tries[kind], g_strdup(name), t);
-	}
-	t->attempts++;
-	if (sm->retry_ms == 0) {
+	if (attempts == 0) {
+		snprintf(why, sizeof(why), "cannot be read: %s (and %d other "
+			 "mails cannot either: no more tries kept)",
+			 strerror(-rc), SPOOL_TRIES_MAX);
+	} else if (sm->retry_ms == 0) {
 		log_warn("spool", "%s/new/%s: cannot be read (%s): left in "
 			 "new/ for the next run; the mails after it are taken",
 			 spool_mail_names[kind], name, strerror(-rc));
-		t->next_ms = INT64_MAX;	/* not again in this run */
 		return SPOOL_MAIL_LEFT;
-	}
-	if (t->attempts < SPOOL_MAIL_TRIES) {
+	} else if (attempts < SPOOL_TRIES) {
 		log_warn("spool", "%s/new/%s: cannot be read (%s): left in "
 			 "new/, tried again in %s (attempt %u of %d); the "
 			 "mails after it are taken", spool_mail_names[kind],
 			 name, strerror(-rc),
 			 timeparse_ms_text(sm->retry_ms, dt, sizeof(dt)),
-			 t->attempts, SPOOL_MAIL_TRIES);
-		t->next_ms = spool_mail_now_ms() + sm->retry_ms;
+			 attempts, SPOOL_TRIES);
 		return SPOOL_MAIL_LEFT;
+	} else {
+		snprintf(why, sizeof(why), "cannot be read: %s (%u attempts)",
+			 strerror(-rc), attempts);
 	}
-	snprintf(why, sizeof(why), "cannot be read: %s (%u attempts)",
-		 strerror(-rc), t->attempts);
-give_up:
 	log_warn("spool", "%s/new/%s: refused: %s", spool_mail_names[kind],
 		 name, why);
 	moved = spool_fail_from(sm->sp, sm->new_dir[kind], name, as, why);
-	if (moved != 0 && moved != -ENOENT && t) {
+	if (moved != 0 && moved != -ENOENT && attempts) {
 		/* still in new/ (failed/ is full, say): tried, and given
 		   up, again after the pause, not counted from one again */
-		t->next_ms = spool_mail_now_ms() + sm->retry_ms;
+		spool_tries_wait(t, name, next);
 		return SPOOL_MAIL_LEFT;
 	}
-	if (t)
-		g_hash_table_remove(sm->tries[kind], name);
 	total->bad++;
-	return 1;
+	return 1;	/* spool_mail_one forgets it */
 }
 
 /* spool_mail_one - take DIR/NAME; 0, 1 (refused: in failed/),
@@ -320,7 +286,7 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 		break;
 	}
 	if (rc == 0 || rc == 1)	/* out of new/: its attempts forgotten */
-		g_hash_table_remove(sm->tries[kind], name);
+		spool_tries_forget(sm->tries[kind], name);
 	g_free(as);
 	g_free(path);
 	return rc;
@@ -328,7 +294,7 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 
 /* what spool_mail_due looks at */
 struct spool_mail_due_arg {
-	GHashTable *tries;
+	const struct spool_tries *tries;
 	int64_t now;
 };
 
@@ -337,9 +303,8 @@ struct spool_mail_due_arg {
 static bool spool_mail_due(const char *name, void *arg)
 {
 	const struct spool_mail_due_arg *a = arg;
-	const struct spool_mail_try *t = g_hash_table_lookup(a->tries, name);
 
-	return !t || t->next_ms <= a->now;
+	return spool_tries_next(a->tries, name) <= a->now;
 }
 
 int spool_mail_take(struct spool_mail *sm, struct ingest *in,
@@ -359,7 +324,7 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 
 	if (left)
 		*left = 0;
-	o.want = g_hash_table_size(due.tries) ? spool_mail_due : NULL;
+	o.want = spool_tries_any(due.tries) ? spool_mail_due : NULL;
 	o.arg = &due;
 	names = spool_dir_list(sm->new_dir[kind], &o, more, &rc);
 	rc = 0;		/* a new/ that cannot be read is logged: mails wait */

@@ -73,6 +73,7 @@
 #include "run_priv.h"
 #include "spool.h"
 #include "spool_mail.h"
+#include "spool_tries.h"
 #include "state.h"
 #include "timeparse.h"
 
@@ -532,8 +533,7 @@ static void run_cleanup(struct run *r)
 	loop_free(r->loop);
 	spool_mail_free(r->sm);
 	spool_free(r->sp);
-	if (r->tries)
-		g_hash_table_destroy(r->tries);
+	spool_tries_free(r->tries);
 	if (r->fail_why)
 		g_hash_table_destroy(r->fail_why);
 	r->cfg = r->in_cfg = r->in_next_cfg = r->d_cfg = r->d_next_cfg = NULL;

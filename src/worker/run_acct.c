@@ -12,7 +12,7 @@
  *            usable (bad lines and no record of a type bounced acts on,
  *            as binary junk gives; the state then records the file as
  *            failed), the state records it as failed before, or its
- *            reading failed RUN_RETRIES times;
+ *            reading failed SPOOL_TRIES times (spool_tries.h);
  *   stays    when it vanished (nothing to do), or when the state could not
  *            be written: then it is taken again after the pause (RUN_DEFER_MS), from
  *            its last commit; or when its failed/NAME.why could not be
@@ -34,13 +34,8 @@
 #include "log.h"
 #include "run_priv.h"
 #include "spool.h"
+#include "spool_tries.h"
 #include "state.h"
-
-/* a file whose reading failed */
-struct run_try {
-	unsigned attempts;
-	int64_t next_ms;		/* its next attempt (monotonic ms) */
-};
 
 /* run_acct_busy - work for the ingest side of the loop */
 bool run_acct_busy(const struct run *r)
@@ -71,18 +66,18 @@ static char *run_acct_next(struct run *r)
 {
 	unsigned n = spool_queued(r->sp), i;
 	int64_t now = run_now_ms(), until = INT64_MAX;
-	struct run_try *t;
+	int64_t next;
 	char *name;
 
 	for (i = 0; i < n; i++) {
 		name = spool_next(r->sp);
 		if (!name)
 			break;
-		t = r->tries ? g_hash_table_lookup(r->tries, name) : NULL;
-		if (!t || t->next_ms <= now)
+		next = r->tries ? spool_tries_next(r->tries, name) : INT64_MIN;
+		if (next <= now)
 			return name;
-		if (t->next_ms < until)
-			until = t->next_ms;
+		if (next < until)
+			until = next;
 		spool_push(r->sp, name);
 		g_free(name);
 	}
@@ -95,7 +90,7 @@ static char *run_acct_next(struct run *r)
 static void run_acct_forget(struct run *r, const char *name)
 {
 	if (r->tries && name)
-		g_hash_table_remove(r->tries, name);
+		spool_tries_forget(r->tries, name);
 }
 
 /* run_acct_clear - forget the current file */
@@ -136,26 +131,14 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 	r->defer_until = run_now_ms() + r->defer_ms;
 }
 
-/* run_acct_gone - KEY, a name of the tries table, is no longer in acct/
-   (a GHRFunc; SP the spool) */
-static gboolean run_acct_gone(gpointer key, gpointer value, gpointer sp)
-{
-	char *p = spool_path(sp, key);
-	gboolean gone = !g_file_test(p, G_FILE_TEST_EXISTS);
-
-	(void)value;
-	g_free(p);
-	return gone;
-}
-
 /* run_acct_retry - the file could not be read (or the state written): take
-   it again later; COUNT: the input's fault, give up after RUN_RETRIES,
+   it again later; COUNT: the input's fault, give up after SPOOL_TRIES,
    and meanwhile take the files after it */
 static void run_acct_retry(struct run *r, const char *name, int rc,
 			   bool count)
 {
-	struct run_try *t;
 	char why[256], dt[RUN_DEFER_TEXT];
+	unsigned attempts;
 
 	if (!count) {
 		/* the state's: nothing can be taken before the pause ends */
@@ -166,37 +149,25 @@ static void run_acct_retry(struct run *r, const char *name, int rc,
 		return;
 	}
 	if (!r->tries)
-		r->tries = g_hash_table_new_full(g_str_hash, g_str_equal,
-						 g_free, g_free);
-	t = g_hash_table_lookup(r->tries, name);
-	if (!t && g_hash_table_size(r->tries) >= RUN_TRIES_MAX) {
-		/* files that went away are forgotten; when the table is
-		   still full, no attempt can be kept for this one */
-		g_hash_table_foreach_remove(r->tries, run_acct_gone, r->sp);
-		if (g_hash_table_size(r->tries) >= RUN_TRIES_MAX) {
+		r->tries = spool_tries_new(spool_acct_dir(r->sp), true);
+	attempts = spool_tries_fail(r->tries, name,
+				    run_now_ms() + r->defer_ms);
+	if (attempts == 0 || attempts >= SPOOL_TRIES) {
+		if (attempts)
+			snprintf(why, sizeof(why), "cannot be read: %s (%u "
+				 "attempts)", strerror(-rc), attempts);
+		else
 			snprintf(why, sizeof(why), "cannot be read: %s (and %d "
 				 "other files cannot either: no more tries "
-				 "kept)", strerror(-rc), RUN_TRIES_MAX);
-			run_acct_fail(r, name, why);
-			return;
-		}
-	}
-	if (!t) {
-		t = g_new0(struct run_try, 1);
-		g_hash_table_insert(r->tries, g_strdup(name), t);
-	}
-	if (++t->attempts >= RUN_RETRIES) {
-		snprintf(why, sizeof(why), "cannot be read: %s (%u attempts)",
-			 strerror(-rc), t->attempts);
-		g_hash_table_remove(r->tries, name);
+				 "kept)", strerror(-rc), SPOOL_TRIES_MAX);
+		run_acct_forget(r, name);
 		run_acct_fail(r, name, why);
 		return;
 	}
 	log_error("run", "%s: cannot be taken now (%s); trying again in %s "
 		  "(attempt %u of %d), the files after it meanwhile", name,
-		  state_strerror(rc), run_defer_text(r, dt), t->attempts,
-		  RUN_RETRIES);
-	t->next_ms = run_now_ms() + r->defer_ms;
+		  state_strerror(rc), run_defer_text(r, dt), attempts,
+		  SPOOL_TRIES);
 	spool_push(r->sp, name);
 }
 

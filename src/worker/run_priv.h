@@ -30,6 +30,7 @@ struct loop_watch;
 struct metrics;
 struct multi;
 struct spool;
+struct spool_tries;
 struct spool_mail;
 struct notify_sender;
 struct state;
@@ -37,8 +38,6 @@ struct state;
 #define RUN_SLICE_MS 50		/* ingest work between two looks at the loop */
 #define RUN_DEFER_MS 10000	/* ingest paused after an error (default;
 				   BOUNCED_DEFER_MS for the tests) */
-#define RUN_RETRIES 5		/* attempts at a file whose reading fails */
-#define RUN_TRIES_MAX 4096	/* such files remembered (then forgotten) */
 
 struct run {
 	const struct cli_global *g;
@@ -72,9 +71,10 @@ struct run {
 	int64_t next_clock;		/* run_now_ms of the next ingest_clock */
 	char *name;			/* in acct/ */
 	char *path;			/* acct/NAME */
-	/* files whose reading failed: name -> struct run_try; each waits
-	   for its next attempt while the files after it are taken */
-	GHashTable *tries;
+	/* files whose reading failed (spool_tries.h; made at the first):
+	   each waits for its next attempt while the files after it are
+	   taken */
+	struct spool_tries *tries;
 	int64_t wait_until;		/* every queued file waits until then... */
 	unsigned long wait_pushes;	/* ...while none was queued since */
 	int64_t defer_until;		/* no new file before (monotonic ms) */
