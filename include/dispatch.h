@@ -48,8 +48,9 @@ struct dispatch;
 int dispatch_new(struct dispatch **out, const struct config *cfg,
 		 struct state *st, struct loop *l, struct multi *m, char *err,
 		 size_t errlen);
-/* dispatch_free - transfers under way dropped (their actions stay in the
-   outbox), the providers, the timer */
+/* dispatch_free - the answers taken and not written yet written
+   (dispatch_flush), transfers under way dropped (their actions stay in
+   the outbox), the providers, the timer */
 void dispatch_free(struct dispatch *d);
 
 /* dispatch_kick - the outbox may hold new work (or the dispatcher was
@@ -65,8 +66,8 @@ void dispatch_on_step(struct dispatch *d, dispatch_step_fn *fn, void *arg);
 /* dispatch_in_flight - requests under way */
 unsigned dispatch_in_flight(const struct dispatch *d);
 /* dispatch_flush - the answers taken and not written yet (the next step
-   would write them) written now: before the summary counts them or the
-   dispatcher is freed at a deadline; 0 or the commit's -errno (logged) */
+   would write them) written now: before the summary counts them, or when
+   the dispatcher is freed; 0 or the commit's -errno (logged) */
 int dispatch_flush(struct dispatch *d);
 
 /* dispatch_next_due - ms until the next pending action falls due (0 =

@@ -244,6 +244,34 @@ static void dispatch_arm(struct dispatch *d, const struct dispatch_walk *w,
 	loop_timer_at(d->timer, in);
 }
 
+/* dispatch_held - the step's results wait for the state to take them
+   (dispatch_hold): a step that falls due before, kicked by a transfer
+   that ended, waits for the hold's end; true when it must */
+static bool dispatch_held(struct dispatch *d)
+{
+	int64_t now = dispatch_now_ms();
+
+	if (!d->hold_until_ms || now >= d->hold_until_ms)
+		return false;
+	loop_timer_at(d->timer, d->hold_until_ms - now);
+	return true;
+}
+
+/* dispatch_hold - the step's results could not be written (CRC, logged):
+   they are kept, not put back into the schedule, so that their actions
+   are not sent again, nor anything new started, until a commit passes;
+   tried again after a wait that doubles per failure (a full disk, an
+   I/O error: a tight loop would call the providers again and again) */
+static void dispatch_hold(struct dispatch *d, int crc)
+{
+	d->hold_ms = d->hold_ms ? MIN(d->hold_ms * 2, DISPATCH_HOLD_MAX_MS) :
+				  DISPATCH_HOLD_MIN_MS;
+	d->hold_until_ms = dispatch_now_ms() + d->hold_ms;
+	loop_timer_at(d->timer, d->hold_ms);
+	if (d->on_step)
+		d->on_step(d->on_step_arg, crc);
+}
+
 /* dispatch_run - one step (the timer fell due): what finished is written
    first, so that the start sees its pauses, free slots and follow-up
    actions; what the start finished without a call is written by the next
@@ -255,7 +283,15 @@ static void dispatch_run(struct loop *l, void *arg)
 	int rc = 0, crc, prc;
 
 	(void)l;
+	if (dispatch_held(d))
+		return;
 	crc = dispatch_commit(d);
+	if (crc) {
+		dispatch_hold(d, crc);
+		return;
+	}
+	d->hold_ms = 0;
+	d->hold_until_ms = 0;
 	dispatch_sched_settle(d, crc);
 	dispatch_results_clear(d);
 	w.now_ms = dispatch_now_ms();
@@ -345,8 +381,13 @@ int dispatch_next_due(struct dispatch *d, int64_t *in_ms)
 	int rc = 0;
 
 	if (d->results->len > 0) {
-		*in_ms = 0;	/* finished transfers wait for their commit */
-		dispatch_kick(d);
+		/* finished transfers wait for their commit (after the hold
+		   of results the state could not take) */
+		int64_t now = dispatch_now_ms();
+
+		*in_ms = d->hold_until_ms > now ? d->hold_until_ms - now : 0;
+		if (!*in_ms)
+			dispatch_kick(d);
 		return 0;
 	}
 	if (!d->stopped) {
@@ -496,14 +537,17 @@ out:
 	return rc;
 }
 
-/* dispatch_free - drop transfers under way (their actions stay in the
-   outbox), the providers and the timer */
+/* dispatch_free - the answers taken written (a reload frees the former
+   dispatcher as soon as nothing is under way, maybe before its step wrote
+   them: their calls would be made again), transfers under way dropped
+   (their actions stay in the outbox), the providers and the timer */
 void dispatch_free(struct dispatch *d)
 {
 	unsigned i;
 
 	if (d == NULL)
 		return;
+	(void)dispatch_flush(d);	/* logged */
 	dispatch_xfer_abort_all(d);
 	dispatch_results_clear(d);
 	dispatch_sync(d);

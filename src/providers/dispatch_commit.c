@@ -26,9 +26,11 @@
  * step's results applied again (random delays are drawn before the first
  * attempt, so a replay writes the same).  An action that is no longer in
  * the outbox (removed by bouncectl meanwhile) is skipped with a warning.  Any other state error aborts the transaction:
- * nothing of the step is written, the actions stay as they were and will
- * be sent again (providers' calls are idempotent).  Logs and counts follow
- * the commit, so they tell what was written.
+ * nothing of the step is written, the actions stay as they were; the
+ * dispatcher keeps the answers and writes them again after a wait
+ * (dispatch.c, dispatch_hold), sending nothing meanwhile; a crash before
+ * sends them again (providers' calls are idempotent).  Logs and counts
+ * follow the commit, so they tell what was written.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -442,8 +444,10 @@ int dispatch_commit(struct dispatch *d)
 	rc = state_write_lazy(d->st, dispatch_commit_try, &ca);
 	if (rc) {
 		log_error("dispatch", "cannot write the results of %u provider "
-			  "calls: %s; the actions stay in the outbox and will "
-			  "be sent again", n, state_strerror(rc));
+			  "calls: %s; the answers are kept and written again "
+			  "shortly, nothing more is sent meanwhile (a crash "
+			  "now sends those actions again on the next start)",
+			  n, state_strerror(rc));
 		goto out;
 	}
 	d->unsynced = true;

@@ -119,7 +119,16 @@ struct dispatch {
 	bool stopped;
 	bool unsynced;			/* lazy commits not yet on disk */
 	int64_t synced_ms;		/* last state_sync() */
+	/* the step's results could not be written: kept, written again at
+	   HOLD_UNTIL_MS (wall clock), nothing started meanwhile; HOLD_MS
+	   the wait, doubled per failure, 0 when the last commit passed */
+	int64_t hold_until_ms, hold_ms;
 };
+
+/* results that cannot be written are tried again after this, doubled per
+   failure up to the maximum */
+#define DISPATCH_HOLD_MIN_MS 1000
+#define DISPATCH_HOLD_MAX_MS 30000
 
 /* results are committed lazily and synced at most this far apart */
 #define DISPATCH_SYNC_MS 1000

@@ -518,9 +518,8 @@ static void run_cleanup(struct run *r)
 	metrics_free(r->metrics);
 	notify_sender_free(r->notify);
 	dispatch_free(r->d_next);
-	(void)dispatch_flush(r->d);	/* answers a deadline came before the
-					   step of (logged) */
-	dispatch_free(r->d);
+	dispatch_free(r->d);	/* answers a deadline came before the step of
+				   are written (logged) */
 	ingest_free(r->in_next);
 	ingest_free(r->in);
 	state_close(r->st);

@@ -241,6 +241,26 @@ int mdb_env_sync(MDB_env *env, int force)
 	return real(env, force);
 }
 
+/* while set, every write transaction's commit fails with EIO (a full or
+   failing disk), and is counted */
+static bool commits_fail;
+static unsigned commits_failed;
+
+/* mdb_txn_commit - LMDB's, or EIO (the transaction aborted) */
+int mdb_txn_commit(MDB_txn *txn)
+{
+	static int (*real)(MDB_txn *);
+
+	if (!real)
+		real = (int (*)(MDB_txn *))dlsym(RTLD_NEXT, "mdb_txn_commit");
+	if (commits_fail) {
+		mdb_txn_abort(txn);
+		commits_failed++;
+		return EIO;
+	}
+	return real(txn);
+}
+
 /* step - one turn of the loop, waiting at most MS; the dispatcher's steps
    in it wrote without state errors */
 static void step(struct ctx *c, int ms)
@@ -1354,6 +1374,90 @@ static void test_lazy_results_synced_when_idle(void **state)
 	assert_int_equal(env_syncs, before + 1);
 }
 
+/* results the state cannot take are kept and written once it can: the
+   action is not sent again meanwhile (nor after), and the writes are
+   tried again after a growing wait, not at every turn */
+static void test_results_kept_while_the_state_refuses_them(void **state)
+{
+	struct ctx *c = *state;
+	int64_t end;
+	cJSON *calls;
+
+	hook_config(c, 1, NULL);
+	enqueue(c, "hook", "eio@example.com");
+	commits_failed = 0;
+	commits_fail = true;
+	end = now_ms() + 2500;
+	while (now_ms() < end)
+		(void)loop_once(c->l, 50);
+	commits_fail = false;
+	calls = fake_calls(&c->hook);
+	assert_int_equal(cJSON_GetArraySize(calls), 1);
+	cJSON_Delete(calls);
+	/* at 0, 1 and 3 s: two in 2.5 s (three on a slow host) */
+	assert_true(commits_failed >= 2 && commits_failed <= 3);
+	assert_true(logged(c, "cannot write the results of 1 provider "
+			   "calls: ") >= 1);
+	assert_int_equal(count_actions(c, false), 1);
+	c->step_rc = 0;
+	run(c, until_empty, NULL, 10000);
+	calls = fake_calls(&c->hook);
+	assert_int_equal(cJSON_GetArraySize(calls), 1);
+	cJSON_Delete(calls);
+	assert_int_equal(counts(c, 0).done, 1);
+	assert_int_equal(count_actions(c, true), 0);
+}
+
+/* a reload frees the former dispatcher as soon as no request is under
+   way, which may come before its step wrote an answer taken: freeing
+   writes it, so the new dispatcher does not call again.  The swap is made
+   by a timer due at once on every turn, as the worker's work timer is
+   while it reads a file, so that it runs before the dispatcher's step. */
+struct swap_arg {
+	struct ctx *c;
+	struct loop_timer *t;
+	bool seen_busy, swapped;
+};
+
+static void swap_due(struct loop *l, void *arg)
+{
+	struct swap_arg *s = arg;
+	char err[256];
+
+	(void)l;
+	if (!s->swapped)
+		loop_timer_soon(s->t, 0);
+	if (dispatch_in_flight(s->c->d) > 0)
+		s->seen_busy = true;
+	if (s->seen_busy && !s->swapped && dispatch_in_flight(s->c->d) == 0) {
+		dispatch_free(s->c->d);
+		if (dispatch_new(&s->c->d, s->c->cfg, s->c->st, s->c->l,
+				 s->c->m, err, sizeof(err)) != 0)
+			fail_msg("dispatch_new: %s", err);
+		dispatch_on_step(s->c->d, stepped, s->c);
+		dispatch_kick(s->c->d);
+		s->swapped = true;
+	}
+}
+
+static void test_free_writes_the_answers_taken(void **state)
+{
+	struct ctx *c = *state;
+	struct swap_arg s = { .c = c };
+	cJSON *calls;
+
+	hook_config(c, 1, NULL);
+	s.t = loop_timer_new(c->l, swap_due, &s);
+	loop_timer_soon(s.t, 0);
+	enqueue(c, "hook", "swap@example.com");
+	run(c, until_empty, NULL, 10000);
+	assert_true(s.swapped);
+	calls = fake_calls(&c->hook);
+	assert_int_equal(cJSON_GetArraySize(calls), 1);
+	cJSON_Delete(calls);
+	loop_timer_free(s.t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1374,6 +1478,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_full_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lazy_results_synced_when_idle,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_results_kept_while_the_state_refuses_them, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_free_writes_the_answers_taken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state_without_journal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_learns_new_actions,
