@@ -308,11 +308,12 @@ static void run_work_arm(struct run *r)
 		loop_timer_soon(r->work, 0);
 		return;
 	}
-	if (run_mail_waits(r))
-		at = r->defer_until;	/* the pause holds them back */
-	else if (spool_queued(r->sp) > 0)
-		at = run_acct_due(r);	/* the pause, or their next attempts */
-	else
+	at = INT64_MAX;
+	if (run_mail_waits(r))		/* a pause holds them back */
+		at = MAX(r->defer_until, r->mail_defer_until);
+	if (spool_queued(r->sp) > 0)	/* the pause, or their next attempts */
+		at = MIN(at, run_acct_due(r));
+	if (at == INT64_MAX)
 		return;
 	loop_timer_soon(r->work, at > now ? at - now : 0);
 }

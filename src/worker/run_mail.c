@@ -74,7 +74,8 @@ bool run_mail_busy(const struct run *r)
 
 	for (k = 0; k < SPOOL_MAIL_KINDS; k++)
 		if (r->mail_pending[k])
-			return run_now_ms() >= r->defer_until;
+			return run_now_ms() >= r->defer_until &&
+			       run_now_ms() >= r->mail_defer_until;
 	return false;
 }
 
@@ -87,9 +88,15 @@ static int run_mail_config(struct run *r)
 	if (r->sm_cfg == r->in_cfg)
 		return 0;
 	if (spool_mail_new(&sm, r->sp, r->in_cfg, err, sizeof(err)) != 0) {
-		log_error("run", "%s: mails wait", err);
+		char dt[RUN_DEFER_TEXT];
+
+		/* the accounting files go on meanwhile */
+		log_error("run", "%s: mails wait; trying again in %s", err,
+			  run_defer_text(r, dt));
+		r->mail_defer_until = run_now_ms() + r->defer_ms;
 		return -1;
 	}
+	r->mail_defer_until = 0;
 	spool_mail_set_retry(sm, r->defer_ms);
 	spool_mail_adopt(sm, r->sm);
 	spool_mail_free(r->sm);

@@ -78,6 +78,9 @@ struct run {
 	int64_t wait_until;		/* every queued file waits until then... */
 	unsigned long wait_pushes;	/* ...while none was queued since */
 	int64_t defer_until;		/* no new file before (monotonic ms) */
+	int64_t mail_defer_until;	/* no mail before: the maildirs of a
+					   reloaded configuration could not
+					   be made */
 	int64_t defer_ms;		/* the pause after an error */
 	GHashTable *fail_why;		/* name -> why: failed, but its move to
 					   failed/ must be tried again */

@@ -14,6 +14,7 @@ the same provider calls as an uninterrupted run (repeats only of requests
 that were under way at the kill).
 """
 import os
+import shutil
 import signal
 import sys
 import time
@@ -21,6 +22,13 @@ import time
 from harness import (ACCT_HEADER, EX_OK, EX_TEMPFAIL, SLOW, RunTestCase,
                      read_text,
                      acct_rec, hard_file, sanitized)
+
+
+def cpu_seconds(pid):
+    """the user and system CPU time process PID used so far"""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
 class TestTake(RunTestCase):
@@ -418,6 +426,33 @@ class TestSignals(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
         self.assertEqual(read_text(p.errpath), '')   # all in the file
+
+    def test_sighup_maildir_cannot_be_made_mails_wait_quietly(self):
+        # a reload whose maildirs cannot be made (a file where unsub/ was):
+        # the mails wait and are tried again after the pause, the files
+        # go on, and the worker does not spin
+        p = self.start()
+        unsub = os.path.join(self.spool, 'unsub')
+        shutil.rmtree(unsub)
+        with open(unsub, 'w') as f:
+            f.write('not a directory\n')
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'mails wait; trying again in' in self.log(p),
+                      5 * SLOW, 'no error about the maildirs')
+        cpu0 = cpu_seconds(p.pid)
+        time.sleep(2)
+        spent = cpu_seconds(p.pid) - cpu0
+        self.assertLess(spent, 0.5, 'the worker spun: %.2f s of CPU in '
+                        '2 s' % spent)
+        self.drop('one.csv', hard_file(['one@example.com']))
+        self.wait_for(lambda: 'one.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the file was not taken')
+        # mended: the mails' directories are made at the next attempt
+        os.unlink(unsub)
+        self.wait_for(lambda: os.path.isdir(os.path.join(unsub, 'new')),
+                      15 * SLOW, 'the maildir was not made again')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
 
     def test_sighup_new_providers_after_requests_under_way(self):
         fake = self.hook(latency_ms=1000)
