@@ -69,8 +69,9 @@ void spool_mail_adopt(struct spool_mail *sm, struct spool_mail *old);
  * call; *LEFT (may be NULL) how many could not be read and stay in new/
  * (logged; the mails after them were taken).  Returns how many mails were
  * taken, set aside or refused, or -errno when the state could not be
- * written (the mail stays in new/ for the next try, and the ones after it
- * with it).
+ * written, or a mail could not be moved out of new/ (logged: the next
+ * pass would find it there again; the mail stays in new/ for the next
+ * try, and the ones after it with it).
  */
 int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		    enum spool_mail_kind kind, int max_ms,

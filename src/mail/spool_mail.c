@@ -158,8 +158,9 @@ static int64_t spool_mail_now_ms(void)
 }
 
 /* spool_mail_aside - DIR/NAME (set aside by the parser: WHY says what it
-   is) to ignored/AS, counted in ASIDE when COUNT */
-static void spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
+   is) to ignored/AS, counted in ASIDE when COUNT; the move's 0 or -errno
+   (logged) */
+static int spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
 			     const char *name, const char *as,
 			     const char *why, bool count, uint64_t *aside)
 {
@@ -170,7 +171,7 @@ static void spool_mail_aside(struct spool_mail *sm, enum spool_mail_kind kind,
 		 why);
 	if (count && aside && k >= 0 && k < MAIL_ASIDE_KINDS)
 		aside[k]++;
-	(void)spool_ignore_from(sm->sp, sm->new_dir[kind], name, as, why);
+	return spool_ignore_from(sm->sp, sm->new_dir[kind], name, as, why);
 }
 
 /* spool_mail_unreadable - DIR/NAME could not be read (RC, the file's
@@ -224,7 +225,9 @@ static int spool_mail_unreadable(struct spool_mail *sm,
 
 /* spool_mail_one - take DIR/NAME; 0, 1 (refused: in failed/),
    SPOOL_MAIL_LEFT (it cannot be read: left in new/), -ENOENT (gone) or
-   -errno (the state, the memory: every mail waits) */
+   -errno (the state, the memory, or the spool: a mail taken, refused or
+   set aside whose move out of new/ failed, logged; every mail waits, as
+   the next pass would find it there again, and the next) */
 static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			  enum spool_mail_kind kind, const char *name,
 			  struct ingest_counts *total, uint64_t *aside)
@@ -237,7 +240,7 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 					     mail_events_unsub;
 	struct ingest_counts c;
 	char why[512];
-	int rc;
+	int rc, moved = 0;
 
 	sm->me->st = ingest_state(in);
 	sm->me->aside = -1;
@@ -245,7 +248,7 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			 why, sizeof(why));
 	switch (rc) {
 	case INGEST_ASIDE:
-		spool_mail_aside(sm, kind, name, as, why, true, aside);
+		moved = spool_mail_aside(sm, kind, name, as, why, true, aside);
 		rc = 0;
 		break;
 	case INGEST_TAKEN:
@@ -255,14 +258,15 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 			 c.complaints ? "complaint" :
 			 c.unsubs ? "unsubscribe" :
 			 c.duplicates ? "already suppressed" : "recorded");
-		(void)spool_done_from(sm->sp, dir, name, as);
+		moved = spool_done_from(sm->sp, dir, name, as);
 		rc = 0;
 		break;
 	case INGEST_ALREADY:
 		if (why[0])	/* set aside before a crash kept it here */
-			spool_mail_aside(sm, kind, name, as, why, false, aside);
+			moved = spool_mail_aside(sm, kind, name, as, why,
+						 false, aside);
 		else
-			(void)spool_done_from(sm->sp, dir, name, as);
+			moved = spool_done_from(sm->sp, dir, name, as);
 		rc = 0;
 		break;
 	case INGEST_REFUSED:
@@ -270,7 +274,7 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 		log_warn("spool", "%s/new/%s: refused: %s",
 			 spool_mail_names[kind], name, why);
 		total->bad++;
-		(void)spool_fail_from(sm->sp, dir, name, as, why);
+		moved = spool_fail_from(sm->sp, dir, name, as, why);
 		rc = 1;
 		break;
 	default:
@@ -285,6 +289,8 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 		rc = spool_mail_unreadable(sm, kind, name, as, rc, total);
 		break;
 	}
+	if (moved < 0 && moved != -ENOENT)
+		rc = moved;	/* still in new/ */
 	if (rc == 0 || rc == 1)	/* out of new/: its attempts forgotten */
 		spool_tries_forget(sm->tries[kind], name);
 	g_free(as);

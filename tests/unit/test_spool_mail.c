@@ -36,6 +36,7 @@
 #include "spool_mail.h"
 #include "state.h"
 #include "tlog.h"
+#include "ttmp.h"
 
 #define DATA "tests/data/unsub/"
 #define POISON "poison"
@@ -401,6 +402,48 @@ static void test_given_up_but_failed_is_full(void **state)
 	g_free(failed);
 }
 
+/* a mail taken whose move out of new/ fails (done/ is no directory)
+   ends the pass with the error: the next pass would find it there again
+   (as taken already), and a process would loop on it; once done/ is
+   back, it and the mails after it are moved, none taken twice */
+static void test_mail_that_cannot_leave_new_stops_the_pass(void **state)
+{
+	struct ctx *c = *state;
+	struct spool_mail *sm = mailer(c, 1);
+	struct ingest_counts total;
+	char *done = g_build_filename(c->spool, "done", NULL);
+	char *poison = g_build_filename(c->new_dir, "1." POISON, NULL);
+	char *text;
+	int left = -1, n, k;
+
+	memset(&total, 0, sizeof(total));
+	assert_int_equal(unlink(poison), 0);
+	assert_int_equal(ttmp_rm_tree(done), 0);
+	assert_true(g_file_set_contents(done, "a file\n", -1, NULL));
+	for (k = 0; k < 2; k++) {
+		n = take(sm, c, &left, &total);
+		assert_int_equal(n, -ENOTDIR);
+		assert_true(recorded(c, "2.gmail"));
+		assert_true(in_dir(c, "unsub/new", "2.gmail"));
+		assert_false(recorded(c, "3.yahoo"));
+		assert_true(in_dir(c, "unsub/new", "3.yahoo"));
+	}
+	assert_int_equal(total.unsubs + total.duplicates, 1);
+	text = tlog_text(c->l.log);
+	assert_true(tlog_count(text, "cannot move '") >= 1);
+	g_free(text);
+	assert_int_equal(unlink(done), 0);
+	assert_int_equal(mkdir(done, 0755), 0);
+	n = take(sm, c, &left, &total);
+	assert_int_equal(n, 2);
+	assert_true(in_dir(c, "done", "unsub.2.gmail"));
+	assert_true(in_dir(c, "done", "unsub.3.yahoo"));
+	assert_int_equal(total.unsubs + total.duplicates, 2);
+	spool_mail_free(sm);
+	g_free(done);
+	g_free(poison);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -418,6 +461,9 @@ int main(void)
 			test_attempts_survive_a_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_given_up_but_failed_is_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_mail_that_cannot_leave_new_stops_the_pass, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
