@@ -68,7 +68,8 @@ static bool run_providers_equal(const struct config *a, const struct config *b)
 {
 	size_t i;
 
-	if (a->n_providers != b->n_providers)
+	/* the dispatcher queues provider notices as [notify] mode says */
+	if (a->n_providers != b->n_providers || a->notify_mode != b->notify_mode)
 		return false;
 	for (i = 0; i < a->n_providers; i++) {
 		const struct config_provider *p = &a->providers[i];
@@ -83,6 +84,8 @@ static bool run_providers_equal(const struct config *a, const struct config *b)
 		    g_strcmp0(p->username, q->username) ||
 		    g_strcmp0(p->usertoken, q->usertoken) ||
 		    g_strcmp0(p->url, q->url) || g_strcmp0(p->secret, q->secret) ||
+		    p->events != q->events ||
+		    p->complaint_scope != q->complaint_scope ||
 		    !run_strv_equal(p->senders, q->senders) ||
 		    g_strcmp0(p->job_prefix, q->job_prefix) ||
 		    g_strcmp0(p->list_id, q->list_id) ||
