@@ -183,6 +183,7 @@ void run_reload(struct run *r)
 	struct config *ncfg = NULL;
 	struct ingest *nin = NULL;
 	struct dispatch *nd = NULL;
+	bool ignore_changed;
 	int rc;
 
 	rc = log_reopen();
@@ -192,12 +193,21 @@ void run_reload(struct run *r)
 	if (run_reload_check(r, path, &ncfg, &nin, &nd) != 0)
 		goto out;
 	if (strcmp(ncfg->log, r->cfg->log) != 0 &&
-	    (rc = log_open(ncfg->log)) != 0)
+	    (rc = log_open(ncfg->log)) != 0) {
 		log_error("run", "SIGHUP: cannot open the log file '%s': %s; "
-			  "logging goes on where it went", ncfg->log,
-			  strerror(-rc));
+			  "logging goes on where it went (the next SIGHUP "
+			  "tries again)", ncfg->log, strerror(-rc));
+		/* the configuration in force names the log in use, so that
+		   the next reload of the same file tries the switch again */
+		g_free(ncfg->log);
+		ncfg->log = g_strdup(r->cfg->log);
+	}
 	run_set_level(r->g, ncfg);
+	ignore_changed = !run_strv_equal(ncfg->acct_ignore,
+					 r->cfg->acct_ignore);
 	spool_set_rules(r->sp, ncfg->acct_ignore, ncfg->done_retention);
+	if (ignore_changed)	/* files no longer ignored are taken now */
+		(void)spool_scan(r->sp);
 	ingest_free(r->in_next);
 	r->in_next = nin;
 	r->in_next_cfg = ncfg;

@@ -427,6 +427,41 @@ class TestSignals(RunTestCase):
         self.assertEqual(rc, EX_OK)
         self.assertEqual(read_text(p.errpath), '')   # all in the file
 
+    def test_sighup_acct_ignore_dropped_takes_what_it_held(self):
+        # a file the old acct-ignore held is taken once a reload no longer
+        # ignores it (no new event comes for it)
+        self.write_config(bounced={'acct-ignore': '*.wait'})
+        p = self.start()
+        self.drop('held.wait', hard_file(['held@example.com']))
+        time.sleep(0.3)
+        self.assertEqual(self.spool_files('acct'), ['held.wait'])
+        self.write_config()
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'held.wait' in self.spool_files('done'),
+                      5 * SLOW, 'the file no longer ignored was not taken')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(self.ctl_json('show', 'held@example.com')['status'],
+                         'hard')
+
+    def test_sighup_log_that_cannot_be_opened_is_tried_again(self):
+        # the new log cannot be opened: logging stays where it was, and
+        # the next SIGHUP of the same file tries again
+        logdir = os.path.join(self.dir, 'logs')
+        logfile = os.path.join(logdir, 'bounced.log')
+        p = self.start()
+        self.write_config(bounced={'log': logfile})
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'cannot open the log file' in self.log(p),
+                      5 * SLOW, 'no error about the log file')
+        os.mkdir(logdir)
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'configuration' in read_text(logfile),
+                      5 * SLOW, 'the log file was not opened on the next '
+                      'SIGHUP')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_sighup_maildir_cannot_be_made_mails_wait_quietly(self):
         # a reload whose maildirs cannot be made (a file where unsub/ was):
         # the mails wait and are tried again after the pause, the files
