@@ -8,7 +8,10 @@
  * it judges again.  The record (meta key "pause/NAME": i64 since in ms,
  * then the reason) is written by the dispatcher in the transaction of the
  * result that paused it, removed in the one that ends it, and read by
- * bouncectl queue and stats.
+ * bouncectl queue and stats.  The one that ends it also records when
+ * ("resumed/NAME"): an action's max-age runs from its creation or from
+ * the end of its provider's last pause, whichever is later, and not while
+ * the provider is paused (docs/PROVIDERS.md).
  */
 #ifndef BOUNCED_PROVIDER_PAUSE_H
 #define BOUNCED_PROVIDER_PAUSE_H
@@ -31,5 +34,15 @@ int provider_pause_get(struct state *st, MDB_txn *txn, const char *name,
 		       int64_t *since_ms, char *why, size_t whylen);
 /* provider_pause_clear - NAME no longer paused; 0 or -errno */
 int provider_pause_clear(struct state *st, MDB_txn *txn, const char *name);
+
+/* provider_resumed_put - NAME's last pause ended at ENDED_MS (the actions
+   it held are given a whole max-age from then: a pause does not age
+   them); 0 or -errno */
+int provider_resumed_put(struct state *st, MDB_txn *txn, const char *name,
+			 int64_t ended_ms);
+/* provider_resumed_get - 0 (*ENDED_MS set), -ENOENT (never paused and
+   resumed), -EINVAL (unreadable) or -errno; *ENDED_MS 0 but on 0 */
+int provider_resumed_get(struct state *st, MDB_txn *txn, const char *name,
+			 int64_t *ended_ms);
 
 #endif

@@ -493,6 +493,8 @@ static void dispatch_pauses_load(struct dispatch *d)
 		struct dispatch_prov *dp = &d->provs[i];
 		int64_t since = 0;
 
+		(void)provider_resumed_get(d->st, txn, dp->cfg->name,
+					   &dp->resumed_ms);
 		if (provider_pause_get(d->st, txn, dp->cfg->name, &since,
 				       dp->pause_why,
 				       sizeof(dp->pause_why)) != 0)

@@ -12,8 +12,10 @@
  *   RETRY     attempts + 1, last_error, moved to now + backoff: min(retry-max,
  *             retry-min * 2^(attempts-1)) times a random factor in
  *             [0.5, 1.5), or Retry-After when larger (capped at max-age);
- *             when the action is older than max-age: as FAILED, "gave up
- *             after N attempts over D: last error"
+ *             when the action is older than max-age (counted from the end
+ *             of its provider's last pause when that is later, and not
+ *             while it is paused): as FAILED, "gave up after N attempts
+ *             over D: last error"
  *   FAILED    to the dead table; the recipient's entry gets ACTION_DEAD and
  *             outstanding - 1 (bouncectl retry adds it back)
  *
@@ -135,8 +137,13 @@ static void dispatch_prepare(struct dispatch *d, int64_t now_ms)
 	for (i = 0; i < d->results->len; i++) {
 		struct dispatch_result *r =
 			&g_array_index(d->results, struct dispatch_result, i);
-		const struct config_provider *cfg = d->provs[r->prov].cfg;
+		const struct dispatch_prov *dp = &d->provs[r->prov];
+		const struct config_provider *cfg = dp->cfg;
 		int64_t lived = now_ms - r->orig.created_ms;
+		/* max-age runs from the action's creation or from the end of
+		   its provider's last pause, whichever is later, and not while
+		   the provider is paused: a pause ages nothing */
+		int64_t born = MAX(r->orig.created_ms, dp->resumed_ms);
 
 		if (r->res == PROVIDER_FAILED)
 			g_strlcpy(r->why, r->err, sizeof(r->why));
@@ -144,7 +151,7 @@ static void dispatch_prepare(struct dispatch *d, int64_t now_ms)
 			continue;
 		r->a.attempts = r->orig.attempts < UINT32_MAX ?
 					r->orig.attempts + 1 : UINT32_MAX;
-		if (lived > cfg->max_age * 1000) {
+		if (!dp->paused_ms && now_ms - born > cfg->max_age * 1000) {
 			r->expired = true;
 			dispatch_fmt_ms(lived, age, sizeof(age));
 			snprintf(r->why, sizeof(r->why),

@@ -101,6 +101,9 @@ int dispatch_pause_write(struct dispatch *d, MDB_txn *txn, int64_t now_ms)
 				 (long long)(dispatch_probe_ms(dp) / 1000));
 		} else if (dp->step_pause == DISPATCH_PAUSE_END) {
 			rc = provider_pause_clear(d->st, txn, dp->cfg->name);
+			if (rc == 0)
+				rc = provider_resumed_put(d->st, txn,
+							  dp->cfg->name, now_ms);
 			errmsg(text, sizeof(text), "resumed: it answers "
 				 "again (paused since %s)", dp->pause_why);
 		} else {
@@ -141,6 +144,7 @@ void dispatch_pause_report(struct dispatch *d, int64_t now_ms)
 			dp->paused_ms = 0;
 			dp->probe_ms = 0;
 			dp->pause_why[0] = '\0';
+			dp->resumed_ms = now_ms;
 		}
 		dp->step_pause = DISPATCH_PAUSE_KEEP;
 	}

@@ -48,6 +48,8 @@ struct dispatch_prov {
 	/* paused: the provider refused our credentials, keys or clock;
 	   nothing starts but one probe action a minute */
 	int64_t paused_ms;			/* since (wall ms), 0 = not */
+	int64_t resumed_ms;			/* its last pause ended (wall
+						   ms; 0: none known) */
 	int64_t probe_ms;			/* next probe may start */
 	char pause_why[256];
 	/* what this step's results do to the pause (dispatch_notice.c) */

@@ -1,7 +1,8 @@
 /*
  * provider_pause.c - the pause records of providers in the meta table
  * (provider_pause.h): key "pause/NAME", value u8 version, i64 since_ms,
- * str why (u16 length + bytes).
+ * str why (u16 length + bytes); and the end of the last pause: key
+ * "resumed/NAME", value u8 version, i64 ended_ms.
  *
  * Error policy: state errors are returned as -errno; a record that does
  * not decode is taken as "paused, reason unknown" rather than ignored, so
@@ -18,18 +19,26 @@
 #define PAUSE_VERSION 1
 #define PAUSE_KEY_MAX 64
 
-/* pause_key - "pause/NAME" into KEY (CAP bytes) and K, the meta table
-   into *DBI; 0, or -EINVAL when NAME does not fit */
-static int pause_key(struct state *st, const char *name, char *key,
-		     size_t cap, MDB_val *k, MDB_dbi *dbi)
+/* pause_key_of - "PREFIX/NAME" into KEY (CAP bytes) and K, the meta
+   table into *DBI; 0, or -EINVAL when NAME does not fit */
+static int pause_key_of(struct state *st, const char *prefix,
+			const char *name, char *key, size_t cap, MDB_val *k,
+			MDB_dbi *dbi)
 {
-	int n = snprintf(key, cap, "pause/%s", name ? name : "");
+	int n = snprintf(key, cap, "%s/%s", prefix, name ? name : "");
 
 	if (!name || !*name || n < 0 || (size_t)n >= cap)
 		return -EINVAL;
 	k->mv_data = key;
 	k->mv_size = (size_t)n;
 	return state_dbi(st, "meta", dbi);
+}
+
+/* pause_key - "pause/NAME" (pause_key_of) */
+static int pause_key(struct state *st, const char *name, char *key,
+		     size_t cap, MDB_val *k, MDB_dbi *dbi)
+{
+	return pause_key_of(st, "pause", name, key, cap, k, dbi);
 }
 
 int provider_pause_put(struct state *st, MDB_txn *txn, const char *name,
@@ -97,4 +106,54 @@ int provider_pause_clear(struct state *st, MDB_txn *txn, const char *name)
 		return rc;
 	rc = state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
 	return rc == -ENOENT ? 0 : rc;
+}
+
+int provider_resumed_put(struct state *st, MDB_txn *txn, const char *name,
+			 int64_t ended_ms)
+{
+	uint8_t buf[16];
+	struct codec_w w = { .p = buf, .cap = sizeof(buf) };
+	char key[PAUSE_KEY_MAX];
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = pause_key_of(st, "resumed", name, key, sizeof(key), &k, &dbi);
+	if (rc)
+		return rc;
+	codec_put_u8(&w, PAUSE_VERSION);
+	codec_put_i64(&w, ended_ms);
+	if (w.overflow)
+		return -ENOBUFS;
+	v.mv_data = buf;
+	v.mv_size = w.len;
+	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+int provider_resumed_get(struct state *st, MDB_txn *txn, const char *name,
+			 int64_t *ended_ms)
+{
+	char key[PAUSE_KEY_MAX];
+	struct codec_r rd;
+	uint8_t version = 0;
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	*ended_ms = 0;
+	rc = pause_key_of(st, "resumed", name, key, sizeof(key), &k, &dbi);
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
+	if (rc)
+		return rc;
+	rd.p = v.mv_data;
+	rd.len = v.mv_size;
+	rd.pos = 0;
+	if (codec_get_u8(&rd, &version) || version != PAUSE_VERSION ||
+	    codec_get_i64(&rd, ended_ms)) {
+		*ended_ms = 0;
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -55,6 +55,7 @@
 #include "loop.h"
 #include "multi.h"
 #include "outbox.h"
+#include "provider_pause.h"
 #include "state.h"
 #include "tstate.h"
 #include "ttmp.h"
@@ -1458,6 +1459,90 @@ static void test_free_writes_the_answers_taken(void **state)
 	loop_timer_free(s.t);
 }
 
+/* put_pause - provider NAME paused since SINCE_MS (as an earlier run
+   left it) */
+static void put_pause(struct ctx *c, const char *name, int64_t since_ms)
+{
+	MDB_txn *txn;
+
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(provider_pause_put(c->st, txn, name, since_ms,
+					    "HTTP 403: Forbidden"), 0);
+	assert_int_equal(state_commit(txn), 0);
+}
+
+/* resumed_at - when provider NAME's last pause ended, as the state says
+   (0: none) */
+static int64_t resumed_at(struct ctx *c, const char *name)
+{
+	MDB_txn *txn;
+	int64_t ms = 0;
+
+	assert_int_equal(state_begin(c->st, false, &txn), 0);
+	(void)provider_resumed_get(c->st, txn, name, &ms);
+	state_abort(txn);
+	return ms;
+}
+
+/* a paused provider's actions do not age: a probe that fails for a
+   passing reason (503) is retried later, not a dead letter, however old
+   the action is */
+static void test_paused_actions_do_not_age(void **state)
+{
+	struct ctx *c = *state;
+	unsigned one = 1;
+
+	put_pause(c, "hook", now_ms() - 120000);
+	hook_config(c, 1, "max-age = 60s\n");
+	assert_non_null(dispatch_paused(c->d, 0));
+	fake_config(&c->hook, "{\"fail_count\": 1}");
+	enqueue_at(c, "hook", "old@example.com", OP_UNSUBSCRIBE,
+		   now_ms() - 120000, 0);
+	run(c, until_retried, &one, 5000);
+	assert_int_equal(count_actions(c, true), 0);
+	assert_int_equal(count_actions(c, false), 1);
+	assert_non_null(dispatch_paused(c->d, 0));
+}
+
+/* the answer that ends a pause records when, in the state */
+static void test_resume_is_recorded(void **state)
+{
+	struct ctx *c = *state;
+	struct until_done_arg one = { 0, 1 };
+	int64_t t0 = now_ms(), at;
+
+	put_pause(c, "hook", t0 - 120000);
+	assert_true(resumed_at(c, "hook") == 0);
+	hook_config(c, 1, NULL);
+	enqueue(c, "hook", "probe@example.com");
+	run(c, until_done, &one, 5000);
+	assert_null(dispatch_paused(c->d, 0));
+	at = resumed_at(c, "hook");
+	assert_true(at >= t0 && at <= now_ms());
+}
+
+/* after a pause, the actions it held have a whole max-age from its end
+   (a restart knows it from the state): the first passing failure of an
+   action older than max-age is retried, not a dead letter */
+static void test_max_age_counts_from_the_resume(void **state)
+{
+	struct ctx *c = *state;
+	struct until_done_arg one = { 0, 1 };
+	MDB_txn *txn;
+
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(provider_resumed_put(c->st, txn, "hook",
+					      now_ms() - 1000), 0);
+	assert_int_equal(state_commit(txn), 0);
+	hook_config(c, 1, "max-age = 60s\n");
+	fake_config(&c->hook, "{\"fail_count\": 1}");
+	enqueue_at(c, "hook", "held@example.com", OP_UNSUBSCRIBE,
+		   now_ms() - 120000, 0);
+	run(c, until_done, &one, 5000);
+	assert_int_equal(count_actions(c, true), 0);
+	assert_int_equal(counts(c, 0).retried, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1483,6 +1568,12 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_free_writes_the_answers_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paused_actions_do_not_age,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_is_recorded, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_max_age_counts_from_the_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state_without_journal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_learns_new_actions,
