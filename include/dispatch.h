@@ -53,6 +53,12 @@ int dispatch_new(struct dispatch **out, const struct config *cfg,
    the outbox), the providers, the timer */
 void dispatch_free(struct dispatch *d);
 
+/* dispatch_pauses_load - the providers' pauses read again from the state
+   (dispatch_new reads them; a dispatcher made at a reload reads them again
+   when it takes over, as the one before may have begun or ended a pause
+   meanwhile) */
+void dispatch_pauses_load(struct dispatch *d);
+
 /* dispatch_kick - the outbox may hold new work (or the dispatcher was
    just made): a step on the loop's next turn */
 void dispatch_kick(struct dispatch *d);

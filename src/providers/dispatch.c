@@ -480,9 +480,11 @@ static int dispatch_providers_new(struct dispatch *d, char *err,
 	return 0;
 }
 
-/* dispatch_pauses_load - providers paused by an earlier run (or before a
-   reload) stay paused until an answer ends it; they are probed at once */
-static void dispatch_pauses_load(struct dispatch *d)
+/* dispatch_pauses_load - the pauses as the state has them: providers
+   paused by an earlier run (or before a reload) stay paused until an
+   answer ends it, and are probed at once; one the state no longer has
+   paused (ended by the dispatcher before a reload) is not */
+void dispatch_pauses_load(struct dispatch *d)
 {
 	MDB_txn *txn = NULL;
 	unsigned i;
@@ -491,15 +493,21 @@ static void dispatch_pauses_load(struct dispatch *d)
 		return;
 	for (i = 0; i < d->n_provs; i++) {
 		struct dispatch_prov *dp = &d->provs[i];
+		bool was = dp->paused_ms != 0;
 		int64_t since = 0;
 
 		(void)provider_resumed_get(d->st, txn, dp->cfg->name,
 					   &dp->resumed_ms);
 		if (provider_pause_get(d->st, txn, dp->cfg->name, &since,
 				       dp->pause_why,
-				       sizeof(dp->pause_why)) != 0)
+				       sizeof(dp->pause_why)) != 0) {
+			dp->paused_ms = 0;
+			dp->pause_why[0] = '\0';
 			continue;
+		}
 		dp->paused_ms = since > 0 ? since : 1;
+		if (was)
+			continue;
 		dp->probe_ms = 0;
 		log_warn("dispatch", "%s %s is paused (%s): probing it now",
 			 dispatch_type_label(dp), dp->cfg->name, dp->pause_why);

@@ -124,6 +124,8 @@ void run_swap(struct run *r)
 		r->d_cfg = r->d_next_cfg;
 		r->d_next = NULL;
 		r->d_next_cfg = NULL;
+		/* pauses the former one began or ended since the reload */
+		dispatch_pauses_load(r->d);
 		run_dispatch_wire(r);
 		log_info("run", "providers set up anew from the new "
 			 "configuration: %u configured", dispatch_providers(r->d));

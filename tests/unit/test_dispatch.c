@@ -1543,6 +1543,26 @@ static void test_max_age_counts_from_the_resume(void **state)
 	assert_int_equal(counts(c, 0).retried, 1);
 }
 
+/* a dispatcher made at a reload takes over later: the pauses it read
+   when it was made are read again then (the former one may have begun or
+   ended one meanwhile) */
+static void test_pauses_read_again(void **state)
+{
+	struct ctx *c = *state;
+	MDB_txn *txn;
+
+	hook_config(c, 1, NULL);
+	assert_null(dispatch_paused(c->d, 0));
+	put_pause(c, "hook", now_ms() - 1000);
+	dispatch_pauses_load(c->d);
+	assert_string_equal(dispatch_paused(c->d, 0), "HTTP 403: Forbidden");
+	assert_int_equal(state_begin(c->st, true, &txn), 0);
+	assert_int_equal(provider_pause_clear(c->st, txn, "hook"), 0);
+	assert_int_equal(state_commit(txn), 0);
+	dispatch_pauses_load(c->d);
+	assert_null(dispatch_paused(c->d, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1574,6 +1594,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_max_age_counts_from_the_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pauses_read_again, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state_without_journal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_learns_new_actions,
