@@ -91,6 +91,10 @@
 #define IEM_STEP_LAST IEM_STEP_WHO
 
 #define IEM_ID_MAX 20		/* digits of a list or subscriber id */
+/* an action by address queued after the list ids were fetched may be
+   about a list made since, which the cache cannot name: for it the cache
+   serves this many seconds at most (list-refresh when shorter) */
+#define IEM_NEWER_REFRESH 60
 #define IEM_NOT_SUBSCRIBED "not subscribed"
 
 /* the private state: the list cache */
@@ -169,13 +173,21 @@ static void iem_cache_drop(struct iem *st)
 	st->ids = NULL;
 }
 
-/* iem_fresh - the cached list ids are younger than list-refresh at NOW */
+/* iem_fresh - the cached list ids serve A at NOW: younger than
+   list-refresh, and, when A was queued after they were fetched (a hard
+   bounce of a campaign to a list made since then would leave the address
+   subscribed there), younger than IEM_NEWER_REFRESH */
 static bool iem_fresh(const struct iem *st, const struct config_provider *cfg,
-		      int64_t now)
+		      const struct action *a, int64_t now)
 {
+	int64_t age;
+
 	if (st->ids == NULL || st->force || now < st->fetched)
 		return false;
-	return now - st->fetched < cfg->list_refresh;
+	age = now - st->fetched;
+	if (a->created_ms / 1000 > st->fetched && age >= IEM_NEWER_REFRESH)
+		return false;
+	return age < cfg->list_refresh;
 }
 
 /* iem_refreshing - a GetLists sent before NOW may still be answered */
@@ -319,7 +331,7 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 	}
 	switch (a->step) {
 	case IEM_STEP_LISTS:
-		if (iem_fresh(st, p->cfg, now) ||
+		if (iem_fresh(st, p->cfg, a, now) ||
 		    (st->ids && iem_refreshing(st, p->cfg, now))) {
 			a->step = iem_after_lists(st, a);
 			return 1;

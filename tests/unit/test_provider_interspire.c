@@ -364,6 +364,30 @@ static int build_at(struct fx *f, struct action *a, int64_t now)
 	return rc;
 }
 
+/* an action by address queued after the lists were fetched may be about
+   a list made since: the cache serves it a minute at most, not the whole
+   list-refresh (an older action is served for list-refresh) */
+static void test_cache_newer_action(void **state)
+{
+	struct fx *f = *state;
+	struct action a;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	a = action_for("x@example.com", 0);
+	a.created_ms = 1030000;
+	assert_int_equal(build_at(f, &a, 1059), 1);
+	assert_int_equal(a.step, 1);
+	a = action_for("x@example.com", 0);
+	a.created_ms = 1030000;
+	assert_int_equal(build_at(f, &a, 1060), 0);	/* GetLists */
+	/* queued before the fetch: served for list-refresh */
+	fill_cache(f, 2000, LISTS_3, PROVIDER_CONTINUE);
+	a = action_for("x@example.com", 0);
+	a.created_ms = 1999000;
+	assert_int_equal(build_at(f, &a, 2599), 1);
+	assert_int_equal(a.step, 1);
+}
+
 /* while a refresh is on its way, others use the old ids; none at start */
 static void test_cache_while_refreshing(void **state)
 {
@@ -1362,6 +1386,7 @@ int main(void)
 		cmocka_unit_test(test_ops_table),
 		T(test_getlists_request),
 		T(test_cache_refresh),
+		T(test_cache_newer_action),
 		T(test_cache_replaced),
 		T(test_cache_while_refreshing),
 		T(test_zero_lists),
