@@ -43,6 +43,10 @@ int outbox_remove(struct state *st, MDB_txn *txn, const struct action *a);
 int outbox_kill(struct state *st, MDB_txn *txn, struct action *a,
 		const char *why);
 
+/* outbox_dead_remove - delete dead action ID; -ENOENT when there is
+   none */
+int outbox_dead_remove(struct state *st, MDB_txn *txn, uint64_t id);
+
 /* outbox_revive - move dead action ID back to the outbox, due now,
    attempts reset; -ENOENT when there is none */
 int outbox_revive(struct state *st, MDB_txn *txn, uint64_t id,

@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "outbox.h"
 #include "plan.h"
 #include "rcpt_rules.h"
 #include "state.h"
@@ -41,7 +42,55 @@ const struct cli_opt ctl_opts_reevaluate[] = {
 struct forget_write {
 	const char *addr;
 	struct rcpt old;	/* the record as it was */
+	GArray *found;		/* struct action: the address's, in the
+				   outbox or the dead table */
+	unsigned cancelled, dropped;	/* of them, removed */
 };
+
+/* forget_collect - A, when it is the address's (outbox_cb) */
+static int forget_collect(const struct action *a, void *arg)
+{
+	struct forget_write *fw = arg;
+
+	if (strcmp(a->addr, fw->addr) == 0)
+		g_array_append_val(fw->found, *a);
+	return 0;
+}
+
+/* forget_actions - the address's provider actions removed: the queued
+   ones would still unsubscribe it (the dispatcher calls whatever the
+   outbox holds), and a dead letter would on `retry --all`; 0 or -errno */
+static int forget_actions(struct state *st, MDB_txn *txn,
+			  struct forget_write *fw)
+{
+	guint i;
+	int rc;
+
+	g_array_set_size(fw->found, 0);
+	fw->cancelled = 0;
+	rc = outbox_foreach(st, txn, -1, forget_collect, fw);
+	for (i = 0; rc == 0 && i < fw->found->len; i++) {
+		rc = outbox_remove(st, txn, &g_array_index(fw->found,
+							   struct action, i));
+		fw->cancelled += rc == 0;
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (rc)
+		return rc;
+	g_array_set_size(fw->found, 0);
+	fw->dropped = 0;
+	rc = outbox_dead_foreach(st, txn, forget_collect, fw);
+	for (i = 0; rc == 0 && i < fw->found->len; i++) {
+		rc = outbox_dead_remove(st, txn, g_array_index(fw->found,
+							       struct action,
+							       i).id);
+		fw->dropped += rc == 0;
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	return rc;
+}
 
 /* forget_txn - read, forget, write (state_write_fn); 0, -ENOENT (no
    record) or -errno */
@@ -56,24 +105,32 @@ static int forget_txn(struct state *st, MDB_txn *txn, void *arg)
 		return rc;
 	fw->old = r;
 	rcpt_forget(&r);
+	rc = forget_actions(st, txn, fw);
+	if (rc != 0)
+		return rc;
 	return state_rcpt_put(st, txn, fw->addr, &r);
 }
 
 /* forget_log - the info line that keeps the edit on record */
 static void forget_log(const char *addr, const struct rcpt *old,
-		       const char *reason)
+		       const char *reason, unsigned cancelled,
+		       unsigned dropped)
 {
-	char why[512], src[256];
+	char why[512], src[256], acts[96] = "";
 
 	ctl_text_clean(reason ? reason : "no reason given", why, sizeof(why));
+	if (cancelled || dropped)
+		snprintf(acts, sizeof(acts), "; %u queued provider actions "
+			 "cancelled, %u dead letters dropped", cancelled,
+			 dropped);
 	if (old->reason.source[0])
-		log_info("ctl", "forgot %s (was %s from %s:%llu): %s", addr,
+		log_info("ctl", "forgot %s (was %s from %s:%llu)%s: %s", addr,
 			 ctl_status_name(old->status),
 			 ctl_text_clean(old->reason.source, src, sizeof(src)),
-			 (unsigned long long)old->reason.line, why);
+			 (unsigned long long)old->reason.line, acts, why);
 	else
-		log_info("ctl", "forgot %s (was %s): %s", addr,
-			 ctl_status_name(old->status), why);
+		log_info("ctl", "forgot %s (was %s)%s: %s", addr,
+			 ctl_status_name(old->status), acts, why);
 }
 
 int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
@@ -93,6 +150,7 @@ int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = ctl_state_open(ctx, true, &st);
 	if (rc != 0)
 		return rc;
+	fw.found = g_array_new(FALSE, FALSE, sizeof(struct action));
 	rc = state_write(st, forget_txn, &fw);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "%s: no record for '%s'\n", ctx->prog, addr);
@@ -105,11 +163,20 @@ int cmd_forget(struct ctl_ctx *ctx, const struct cli_args *args)
 		rc = EXIT_IOERR;
 		goto out;
 	}
-	forget_log(addr, &fw.old, reason);
-	fprintf(ctx->out, "%s: active again (was %s)\n", addr,
+	forget_log(addr, &fw.old, reason, fw.cancelled, fw.dropped);
+	fprintf(ctx->out, "%s: active again (was %s)", addr,
 		ctl_status_name(fw.old.status));
+	if (fw.cancelled)
+		fprintf(ctx->out, "; %u queued provider action%s cancelled",
+			fw.cancelled, fw.cancelled == 1 ? "" : "s");
+	if (fw.dropped)
+		fprintf(ctx->out, "; %u dead letter%s dropped", fw.dropped,
+			fw.dropped == 1 ? "" : "s");
+	fputc('\n', ctx->out);
 	rc = EXIT_OK;
 out:
+	if (fw.found)
+		g_array_free(fw.found, TRUE);
 	state_close(st);
 	return rc;
 }

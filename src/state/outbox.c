@@ -291,6 +291,21 @@ out:
 	return rc;
 }
 
+/* outbox_dead_remove - delete dead action ID; -ENOENT when there is
+   none */
+int outbox_dead_remove(struct state *st, MDB_txn *txn, uint64_t id)
+{
+	uint8_t dkey[DEAD_KEY_LEN];
+	MDB_dbi obx, dead;
+	int rc;
+
+	rc = outbox_tables(st, &obx, &dead);
+	if (rc)
+		return rc;
+	outbox_be_store(dkey, id);
+	return outbox_del(txn, dead, dkey, sizeof(dkey));
+}
+
 /* outbox_revive - dead action ID back into the outbox, due NOW_MS */
 int outbox_revive(struct state *st, MDB_txn *txn, uint64_t id,
 		  int64_t now_ms)

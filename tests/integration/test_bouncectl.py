@@ -16,8 +16,9 @@ import os
 import re
 import unittest
 
-from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
-                     EX_USAGE, EX_NOINPUT, EX_NOUSER, counts, summaries)
+from harness import (BouncedTestCase, RunTestCase, SAMPLE_HEADER,
+                     SAMPLE_PLAIN, EX_OK, EX_USAGE, EX_NOINPUT, EX_NOUSER,
+                     counts, hard_file, summaries)
 
 # the reading commands are the subject here: leak-checked (harness.only_reads)
 CTL_LEAK_CHECK = True
@@ -424,3 +425,43 @@ class TestEdit(CtlTestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class TestForgetActions(RunTestCase):
+    """forget cancels what the address still has queued for providers,
+    and drops its dead letters (retry --all would send them)"""
+
+    def test_forget_cancels_queued_and_dead_actions(self):
+        fake = self.hook()
+        self.hook_config(fake)
+        # b: refused for good (a webhook's 400): a dead letter
+        fake.configure(fail_status=400, fail_count=1)
+        b = self.write_file('acct-b.csv', hard_file(['b@example.com']))
+        self.run_bounced('process', '--drain-timeout', '2s', b)
+        self.assertEqual([d['address'] for d in self.ctl_json('dead')],
+                         ['b@example.com'])
+        # a: the receiver is down (503): queued
+        fake.configure(fail_status=503, fail_count=1000)
+        a = self.write_file('acct-a.csv', hard_file(['a@example.com']))
+        self.run_bounced('process', '--drain-timeout', '1s', a)
+        self.assertEqual([q['address'] for q in self.queue()],
+                         ['a@example.com'])
+        res = self.run_ctl('forget', 'a@example.com')
+        self.assertRc(res, EX_OK)
+        self.assertEqual(res.out, 'a@example.com: active again (was hard); '
+                         '1 queued provider action cancelled\n')
+        self.assertEqual(self.queue(), [])
+        res = self.run_ctl('forget', 'b@example.com')
+        self.assertRc(res, EX_OK)
+        self.assertEqual(res.out, 'b@example.com: active again (was hard); '
+                         '1 dead letter dropped\n')
+        self.assertEqual(self.ctl_json('dead'), [])
+        # the receiver back: nothing more reaches it
+        fake.configure(fail_count=0)
+        calls = fake.received()
+        self.run_bounced('process', '--drain-timeout', '2s',
+                         self.write_file('acct-c.csv',
+                                         hard_file(['c@example.com'])))
+        self.assertEqual([e['address'] for e in fake.events()],
+                         ['c@example.com'])
+        self.assertEqual(fake.received(), calls + 1)
