@@ -18,8 +18,11 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "domain_group.h"
 #include "exitcodes.h"
+#include "incident_store.h"
 #include "log.h"
+#include "monitor.h"
 #include "outbox.h"
 #include "plan.h"
 #include "rcpt_rules.h"
@@ -188,9 +191,20 @@ struct reeval_change {
 	uint8_t from, to;	/* enum rcpt_status */
 };
 
+/* an incident's span: soft bounces from its source to its destination
+   within it do not count toward escalation (as at ingest) */
+struct reeval_span {
+	uint32_t src;		/* monitor_source_hash of the source */
+	char dest[INCIDENT_KEY_MAX];
+	int64_t first, close;	/* close: INT64_MAX while open */
+};
+
 struct reeval {
 	const struct ctl_ctx *ctx;
 	struct escalation e;
+	GArray *spans;		/* struct reeval_span, of every incident */
+	struct domain_groups *groups;	/* [incidents] domain-groups */
+	const char *addr;	/* the address being judged */
 	bool dry_run;
 	struct reeval_change *changes; /* REEVAL_BATCH of them */
 	size_t n;		/* changes found in this pass */
@@ -200,6 +214,77 @@ struct reeval {
 	uint64_t queued;	/* provider actions of addresses made hard */
 	uint64_t queued_pass;	/* ...by the write of this pass */
 };
+
+/* reeval_discounted - escalation.discounted: a soft bounce at T from
+   source SRC to the address being judged fell within an incident of that
+   source and the address's destination, as the ingest judged it (the
+   incidents the state keeps, whatever became of them since) */
+static bool reeval_discounted(uint32_t src, int64_t t, void *arg)
+{
+	const struct reeval *rv = arg;
+	const char *dest;
+	guint i;
+
+	if (!src || !rv->spans->len || !rv->addr)
+		return false;
+	dest = domain_groups_of_addr(rv->groups, rv->addr);
+	if (!dest)
+		return false;
+	for (i = 0; i < rv->spans->len; i++) {
+		const struct reeval_span *sp =
+			&g_array_index(rv->spans, struct reeval_span, i);
+
+		if (sp->src == src && t >= sp->first && t <= sp->close &&
+		    strcmp(sp->dest, dest) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* reeval_span_cb - an incident's span into the list (incident_cb_t) */
+static int reeval_span_cb(const struct incident *inc, void *arg)
+{
+	struct reeval_span sp;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.src = monitor_source_hash(inc->source);
+	g_strlcpy(sp.dest, inc->dest, sizeof(sp.dest));
+	sp.first = inc->first_time;
+	sp.close = inc->close_time ? inc->close_time : INT64_MAX;
+	g_array_append_val((GArray *)arg, sp);
+	return 0;
+}
+
+/* reeval_spans - RV's incident spans and domain groups, when [incidents]
+   is on (the ingest discounts nothing otherwise); 0 or -errno (printed) */
+static int reeval_spans(struct state *st, struct reeval *rv)
+{
+	const struct config *cfg = rv->ctx->cfg;
+	MDB_txn *txn = NULL;
+	char err[256];
+	int rc;
+
+	rv->spans = g_array_new(FALSE, FALSE, sizeof(struct reeval_span));
+	if (!cfg->incidents)
+		return 0;
+	if (domain_groups_parse(cfg->domain_groups, &rv->groups, err,
+				sizeof(err)) != 0) {
+		fprintf(stderr, "%s: [incidents] domain-groups: %s\n",
+			rv->ctx->prog, err);
+		return -EINVAL;
+	}
+	rc = state_begin(st, false, &txn);
+	if (rc == 0)
+		rc = incident_foreach(st, txn, reeval_span_cb, rv->spans);
+	state_abort(txn);
+	if (rc == -ENOENT)	/* no incident table yet */
+		rc = 0;
+	if (rc == 0 && rv->spans->len) {
+		rv->e.discounted = reeval_discounted;
+		rv->e.discount_arg = rv;
+	}
+	return rc;
+}
 
 /* reeval_wanted - records escalation can say something about */
 static bool reeval_wanted(const struct rcpt *r)
@@ -231,6 +316,7 @@ static int reeval_scan_cb(const char *key, size_t keylen, const struct rcpt *r,
 	}
 	rv->checked++;
 	copy = *r;
+	rv->addr = addr;
 	if (rcpt_reevaluate(&copy, &rv->e)) {
 		struct reeval_change *c = &rv->changes[rv->n++];
 
@@ -283,6 +369,7 @@ static int reeval_write(struct state *st, MDB_txn *txn, void *arg)
 		if (rc != 0)
 			return rc;
 		c->from = r.status;
+		rv->addr = c->addr;
 		if (!rcpt_reevaluate(&r, &rv->e)) {
 			c->to = c->from = RCPT_STATUS_COUNT;
 			continue;
@@ -366,6 +453,12 @@ int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = ctl_state_open(ctx, !rv.dry_run, &st);
 	if (rc != 0)
 		return rc;
+	rc = reeval_spans(st, &rv);
+	if (rc != 0) {
+		rc = rc == -EINVAL ? EXIT_CONFIG : ctl_state_error(ctx, "read",
+								   rc);
+		goto out;
+	}
 	rv.changes = g_new(struct reeval_change, REEVAL_BATCH);
 	from[0] = '\0';
 	do {
@@ -402,6 +495,9 @@ int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = EXIT_OK;
 out:
 	g_free(rv.changes);
+	if (rv.spans)
+		g_array_free(rv.spans, TRUE);
+	domain_groups_free(rv.groups);
 	state_close(st);
 	return rc;
 }
