@@ -336,6 +336,7 @@ struct incident_end {
 	uint64_t id;
 	bool release;		/* apply what it holds; else drop it */
 	uint32_t n;		/* held bounces applied or dropped */
+	uint8_t was;		/* its state before (enum incident_state) */
 };
 
 /* incident_end_txn - apply (release) or drop (discard) what the incident
@@ -369,15 +370,29 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 	}
 	if (rc == 0) {
 		e->n = held->len;
+		e->was = inc.state;
 		if (e->release)
 			inc.applied += held->len;
 		else
 			inc.dropped += held->len;
-		if (inc.state == INCIDENT_ST_OPEN && !inc.close_time)
-			inc.close_time = e->ctx->now;
-		inc.state = e->release ? INCIDENT_ST_RELEASED :
-					 INCIDENT_ST_DISCARDED;
-		rc = incident_put(st, txn, &inc);
+		/* an incident that ended already keeps its word (closed by
+		   the monitor: what it held was applied then): only what it
+		   still holds is settled */
+		if (inc.state == INCIDENT_ST_OPEN) {
+			/* closed at its last record's time, as the monitor
+			   closes: the protection it gives soft bounces ends
+			   there, not at the wall clock's now (a backlog's
+			   records are days old) */
+			if (!inc.close_time)
+				inc.close_time = inc.last_bounce > inc.first_time ?
+							 inc.last_bounce :
+							 inc.first_time;
+			inc.state = e->release ? INCIDENT_ST_RELEASED :
+						 INCIDENT_ST_DISCARDED;
+		}
+		rc = held->len || e->was == INCIDENT_ST_OPEN ?
+			     incident_put(st, txn, &inc) :
+			     1;		/* nothing to write */
 	}
 	g_array_free(held, TRUE);
 	return rc;
@@ -386,7 +401,7 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 /* incident_end - bouncectl incident release|discard ID */
 static int incident_end(struct ctl_ctx *ctx, uint64_t id, bool release)
 {
-	struct incident_end e = { ctx, id, release, 0 };
+	struct incident_end e = { ctx, id, release, 0, 0 };
 	const char *what = release ? "released" : "discarded";
 	struct state *st = NULL;
 	int rc;
@@ -395,7 +410,12 @@ static int incident_end(struct ctl_ctx *ctx, uint64_t id, bool release)
 	if (rc)
 		return rc;
 	rc = state_write(st, incident_end_txn, &e);
-	if (rc == -ENOENT || rc == -EINVAL) {
+	if (rc == 1) {
+		fprintf(ctx->out, "incident %llu: already %s, nothing held: "
+			"unchanged\n", (unsigned long long)id,
+			incident_state_name(e.was));
+		rc = EXIT_OK;
+	} else if (rc == -ENOENT || rc == -EINVAL) {
 		fprintf(stderr, "%s: incident %llu: no such incident\n",
 			ctx->prog, (unsigned long long)id);
 		rc = CTL_EXIT_NOADDR;

@@ -219,29 +219,32 @@ static int seal_gather_cb(const struct incident_held *h, void *arg)
 	return 0;
 }
 
-/* seal_release - apply what incident SI still holds in the store (those
-   delivered to while it was open were dropped as the deliveries came;
-   those released by a record were applied after it; counted as they
-   were released); 0 or -errno */
+/* seal_release - apply (APPLY) or drop what incident ID still holds in
+   the store (those delivered to while it was open were dropped as the
+   deliveries came; those released by a record were applied after it;
+   counted as they were released); how many into *N (may be NULL); 0 or
+   -errno */
 static int seal_release(const struct monitor_hooks *hk, struct state *st,
-			MDB_txn *txn, struct seal_inc *si)
+			MDB_txn *txn, uint64_t id, bool apply, uint32_t *n)
 {
 	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
 	guint i;
 	int rc;
 
-	rc = incident_held_foreach(st, txn, si->inc.id, seal_gather_cb, held);
+	rc = incident_held_foreach(st, txn, id, seal_gather_cb, held);
 	for (i = 0; rc == 0 && i < held->len; i++) {
 		const struct incident_held *h =
 			&g_array_index(held, struct incident_held, i);
 
-		rc = hk->release ? hk->release(txn, h, hk->arg) : 0;
+		rc = apply && hk->release ? hk->release(txn, h, hk->arg) : 0;
 		if (rc)
 			break;
-		rc = incident_held_del(st, txn, si->inc.id, h->addr);
+		rc = incident_held_del(st, txn, id, h->addr);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
+	if (rc == 0 && n)
+		*n = held->len;
 	g_array_free(held, TRUE);
 	return rc;
 }
@@ -260,15 +263,28 @@ static int seal_put(const struct monitor_hooks *hk, struct state *st,
 		return rc;
 	if (rc == 0 && (was.state == INCIDENT_ST_RELEASED ||
 			was.state == INCIDENT_ST_DISCARDED)) {
+		bool apply = was.state == INCIDENT_ST_RELEASED;
+		uint32_t n = 0;
+
 		si->next.state = was.state;
 		si->next.close_time = was.close_time;
 		si->next.applied = was.applied;
 		si->next.dropped = was.dropped;
 		si->closing = false;
+		/* what was held under it since the operator's word (the
+		   monitor had it open still): applied or dropped as they
+		   said, not kept for a release that will not come */
+		rc = seal_release(hk, st, txn, si->inc.id, apply, &n);
+		if (rc)
+			return rc;
+		if (apply)
+			si->next.applied += n;
+		else
+			si->next.dropped += n;
 		return incident_put(st, txn, &si->next);
 	}
 	if (si->closing) {
-		rc = seal_release(hk, st, txn, si);
+		rc = seal_release(hk, st, txn, si->inc.id, true, NULL);
 		if (rc)
 			return rc;
 	}

@@ -13,8 +13,10 @@ process`; the state is then read back with bouncectl:
     between each), ends in the same statuses and incidents as taking them
     all at once.
 """
+import json
 import os
 import re
+import subprocess
 import time
 
 from harness import (ACCT_HEADER, BouncedTestCase, DATA, EX_OK, SLOW,
@@ -288,6 +290,59 @@ def unknown_row(when, rcpt):
     return acct_rec('b', '2026-11-24 ' + when + '+0000',
                     'news@bounces.example.com', rcpt, '5.5.0', UNKNOWN_DIAG,
                     'bad-mailbox', 'camp-1')
+
+
+class TestReleasedWhileReading(IncidentCase):
+    """An incident the operator releases while a pipe (or the worker)
+    still reads: what the reader holds under it afterwards (its monitor
+    has it open still) is applied at its next commit, not kept for a
+    release that will not come; the incident is closed at its last
+    record's time, not the wall clock's."""
+
+    def test_holds_after_the_release_are_applied(self):
+        p = subprocess.Popen([self.bounced, '-c', self.config, 'process',
+                              '-'], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=self.env(),
+                             text=True)
+        try:
+            p.stdin.write(ACCT_HEADER + ''.join(block_rows(8)))
+            p.stdin.flush()
+            def opened():
+                res = self.run_ctl('incidents', '--open', '--format',
+                                   'json')
+                return res.rc == 0 and json.loads(res.out)
+            self.wait_for(opened, 10 * SLOW, 'no incident opened')
+            iid = self.ctl_json('incidents', '--open')[0]['id']
+            res = self.run_ctl('incident', 'release', str(iid))
+            self.assertRc(res, EX_OK)
+            inc = self.ctl_json('incident', 'show', str(iid))
+            self.assertEqual(inc['state'], 'released')
+            self.assertTrue(inc['closed'].startswith('2026-11-24'), inc)
+            p.stdin.write(''.join(unknown_row('08:20:%02d' % i,
+                                              'hard%d@hotmail.com' % i)
+                                  for i in range(3)))
+            p.stdin.flush()
+            self.wait_for(lambda: self.show('hard2@hotmail.com')['status']
+                          == 'hard', 10 * SLOW,
+                          'a bounce held after the release stayed held')
+        finally:
+            p.stdin.close()
+            p.wait(60)
+        self.assertEqual(p.returncode, EX_OK)
+        inc = self.ctl_json('incident', 'show', str(iid))
+        self.assertEqual((inc['state'], inc['applied'], inc['held_bounces']),
+                         ('released', 3, []), inc)
+        for i in range(3):
+            self.assertEqual(self.show('hard%d@hotmail.com' % i)['status'],
+                             'hard')
+        # ended already, nothing held: a second word changes nothing
+        res = self.run_ctl('incident', 'discard', str(iid))
+        self.assertRc(res, EX_OK)
+        self.assertEqual(res.out, 'incident %d: already released, nothing '
+                         'held: unchanged\n' % iid)
+        self.assertEqual(self.ctl_json('incident', 'show', str(iid))['state'],
+                         'released')
 
 
 class TestHoldAndReleaseInOneFile(IncidentCase):
