@@ -512,7 +512,7 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	else if (rc > 0 && (cfg->n_providers > 0 || cfg->notify_smtp))
 		process_leave_outbox(cfg, st, holder);
 	if (ex != EXIT_IOERR && rc == 0 && !process_stop) {
-		int dx = process_send(cfg, st, m, drain_ms);
+		int dx = process_send(cfg, st, m, drain_ms, &process_stop);
 
 		if (dx != EXIT_OK)
 			ex = dx;

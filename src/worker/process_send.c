@@ -45,6 +45,7 @@ struct ps {
 	bool flushed;		/* the operator's mail: done... */
 	int flush_rc;		/* ...with this */
 	size_t flush_items;	/* ...having mailed these */
+	const volatile int *stop;	/* non-zero: stop (may be NULL) */
 };
 
 /* ps_stepped - after a dispatcher step: keep its state error */
@@ -104,12 +105,24 @@ static void ps_summary(struct dispatch *d, struct state *st)
 static int ps_drain(struct ps *ps, struct dispatch *d, int64_t timeout_ms)
 {
 	int64_t deadline = loop_now_ms() + timeout_ms, in;
+	bool said = false;
 	int rc;
 
 	dispatch_on_step(d, ps_stepped, ps);
 	dispatch_kick(d);
 	for (;;) {
 		int64_t left = deadline - loop_now_ms();
+
+		if (ps->stop && *ps->stop) {
+			/* a stop: as the deadline, now */
+			if (!said)
+				log_info("bounced", "stopping: %u requests "
+					 "under way finish, the rest of the "
+					 "outbox is left for the next run",
+					 dispatch_in_flight(d));
+			said = true;
+			left = 0;
+		}
 
 		rc = dispatch_next_due(d, &in);
 		if (rc == -ENOENT || rc == -EAGAIN)
@@ -192,7 +205,7 @@ static void ps_notify(struct ps *ps, const struct config *cfg,
 
 /* process_send - the drain, then the operator's mail */
 int process_send(const struct config *cfg, struct state *st,
-		 struct metrics *m, int64_t drain_ms)
+		 struct metrics *m, int64_t drain_ms, const volatile int *stop)
 {
 	struct dispatch *d = NULL;
 	struct ps ps;
@@ -201,6 +214,7 @@ int process_send(const struct config *cfg, struct state *st,
 
 	memset(&ps, 0, sizeof(ps));
 	ps.m = m;
+	ps.stop = stop;
 	ps.l = loop_new();
 	if (multi_new(&ps.multi, ps.l, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bounced: %s\n", err);
@@ -222,7 +236,7 @@ int process_send(const struct config *cfg, struct state *st,
 			dispatch_stop(d);
 		}
 	}
-	if (ex != EXIT_IOERR)
+	if (ex != EXIT_IOERR && !(stop && *stop))
 		ps_notify(&ps, cfg, st, d);
 	dispatch_free(d);
 	loop_timer_free(ps.tick);

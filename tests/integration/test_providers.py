@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 
-from harness import (ACCT_HEADER as HEADER, BouncedTestCase, EX_OK,
+from harness import (ACCT_HEADER as HEADER, BouncedTestCase, EX_OK, SLOW,
                      acct_rec as rec, wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
@@ -306,6 +306,33 @@ class TestFailures(ProvidersTestCase):
             self.assertNotIn('Kernel.php', out)
             self.assertNotIn('\\u0007', out)
         self.assertIn('404 Injected Failure', res2.err + res2.out)
+
+    def test_sigterm_while_draining_leaves_the_outbox(self):
+        # the receiver is down: the drain would retry for its whole
+        # timeout (a minute here); SIGTERM ends it at once, the actions
+        # stay queued for the next run
+        hook = self.start(webhook.WebhookFake(secret='s3cret'))
+        hook.configure(fail_status=503, fail_count=100000)
+        self.providers_config(hook=hook)
+        path = self.hard_bounces(3)
+        argv = [self.bounced, '-c', self.config, 'process',
+                '--drain-timeout', '60s', path]
+        p = subprocess.Popen(argv, cwd=self.dir, env=self.env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        try:
+            self.assertTrue(wait_until(lambda: hook.received() >= 3,
+                                       20 * SLOW), 'no request was made')
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=10 * SLOW)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertEqual(p.returncode, EX_OK, err)
+        self.assertIn('stopping: ', err)
+        self.assertEqual(sorted(a['address'] for a in self.ctl_json('queue')),
+                         ['user%03d@example.com' % i for i in range(3)])
 
     def test_kill_with_requests_in_flight(self):
         # three waves of 16 requests, 300 ms each: the kill must come
