@@ -330,10 +330,15 @@ static int ctl_run(const struct ctl_cmd *c, const struct cli_global *g,
 	struct ctl_ctx ctx;
 	int rc;
 
-	/* reading commands (and --dry-run runs) log to stderr when the
-	   daemon's log file may not be written by this user */
-	if (cli_load_config_opt(PROG, g, !c->writes ||
-				cli_args_count(args, 'n') > 0, &cfg) != 0)
+	/* reading commands (and --dry-run runs, and incident show) log to
+	   stderr when the daemon's log file may not be written by this
+	   user */
+	bool reads = !c->writes || cli_args_count(args, 'n') > 0 ||
+		     (strcmp(c->name, "incident") == 0 &&
+		      args->n_operands > 0 &&
+		      strcmp(args->operands[0], "show") == 0);
+
+	if (cli_load_config_opt(PROG, g, reads, &cfg) != 0)
 		return EXIT_CONFIG;
 	ctx.prog = PROG;
 	ctx.cfg = cfg;

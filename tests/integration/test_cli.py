@@ -373,6 +373,10 @@ class TestReadOnly(BouncedTestCase):
             rc, out, err = self.reader(*args)
             self.assertEqual(rc, EX_OK, '%s: %s' % (args, err))
         self.assertTrue(os.path.isfile(os.path.join(self.out, 'index.html')))
+        # incident's show reads (release and discard write)
+        rc, out, err = self.reader('incident', 'show', '1')
+        self.assertIn(rc, (EX_OK, 67), err)
+        self.assertNotIn('log file', err)
         # the state is as it was: nothing written, no lock file made
         self.assertEqual(sorted(os.listdir(self.state)),
                          ['bounced.lock', 'bounced.rrd', 'data.mdb',
