@@ -16,6 +16,7 @@
  * beyond ASCII).  Only a domain with non-ASCII bytes costs an allocation
  * (libidn2's result, freed here).
  */
+#include <glib.h>
 #include <idn2.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -227,7 +228,9 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 		return -1;
 	if (high < 0x80)
 		return (int)n;	/* ASCII: no C1 control, no IDNA form */
-	if (addr_has_c1(out, n))
+	/* not UTF-8: no provider (UTF-8 web applications) has such an
+	   address, and shown in JSON it would read as another one */
+	if (!g_utf8_validate(out, (gssize)n, NULL) || addr_has_c1(out, n))
 		return -1;
 	m = addr_idna(p, (size_t)(out + n - p), ace, sizeof(ace));
 	if (m < 0 || (size_t)(p - out) + (size_t)m > ADDR_MAX)

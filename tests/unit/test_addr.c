@@ -84,6 +84,11 @@ static const struct {
 	{ "j\xc3\xb6rg@b\xc3\xbc" "cher.de", "j\xc3\xb6rg@xn--bcher-kva.de" },
 	/* not valid IDNA (a lone combining mark first): kept as it came */
 	{ "a@\xcc\x88x.example", "a@\xcc\x88x.example" },
+	/* not UTF-8: no address (JSON would show it as another one) */
+	{ "h\xff" "3@example.com", NULL },
+	{ "j\xc3" "rg@example.com", NULL },		/* a lead byte alone */
+	{ "abcdefghijklmnopqrst\xe4\xbe@example.com", NULL }, /* cut short */
+	{ "a@b\xfc" "cher.de", NULL },			/* Latin-1, not UTF-8 */
 };
 
 static void test_table(void **state)
