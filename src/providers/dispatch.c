@@ -46,6 +46,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "provider_pause.h"
+#include "timeparse.h"
 
 #define DISPATCH_STARTS_PER_STEP 256	/* actions started in one step */
 #define DISPATCH_IDLE_MS 60000		/* next_due with nothing startable */
@@ -97,6 +98,8 @@ static bool dispatch_can_start(const struct dispatch_prov *dp, int64_t now_ms)
 
 int64_t dispatch_probe_ms(const struct dispatch_prov *dp)
 {
+	if (dp->probe_every_ms > 0)
+		return dp->probe_every_ms;
 	return dp->p && dp->p->ops->pause_probe_ms > 0 ?
 		       dp->p->ops->pause_probe_ms : DISPATCH_PROBE_MS;
 }
@@ -466,6 +469,7 @@ static int dispatch_providers_new(struct dispatch *d, char *err,
 
 		dp->cfg = &cfg->providers[i];
 		dp->idle = g_ptr_array_new();
+		dp->probe_every_ms = timeparse_env_ms("BOUNCED_PROBE_MS", 0);
 		d->n_provs = i + 1;
 		if (provider_new(dp->cfg, &dp->p, err, errlen) != 0)
 			return -1;

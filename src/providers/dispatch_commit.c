@@ -147,6 +147,10 @@ static void dispatch_prepare(struct dispatch *d, int64_t now_ms)
 
 		if (r->res == PROVIDER_FAILED)
 			g_strlcpy(r->why, r->err, sizeof(r->why));
+		/* a probe refused: behind the others, no attempt counted */
+		r->rotate = r->res == PROVIDER_PAUSE && dp->paused_ms;
+		if (r->rotate)
+			r->due_ms = now_ms;
 		if (r->res != PROVIDER_RETRY)
 			continue;
 		r->a.attempts = r->orig.attempts < UINT32_MAX ?
@@ -259,10 +263,17 @@ static int dispatch_apply(struct dispatch *d, MDB_txn *txn,
 		return rc;
 	case PROVIDER_CONTINUE:
 		return outbox_update(d->st, txn, &a);
-	case PROVIDER_PAUSE:
+	case PROVIDER_PAUSE: {
 		/* the provider is paused: the action stays as it was read
-		   (no attempt counted, nothing of what build() changed) */
-		return 0;
+		   (no attempt counted, nothing of what build() changed); a
+		   probe's goes behind the others, so that the next probe is
+		   another action (one refused for itself would be probed
+		   for ever) */
+		struct action o = r->orig;
+
+		return r->rotate ? outbox_reschedule(d->st, txn, &o, r->due_ms) :
+				   0;
+	}
 	case PROVIDER_RETRY:
 		if (!r->expired) {
 			rcpt_set_str(a.last_error, sizeof(a.last_error), r->err);

@@ -58,16 +58,30 @@ void dispatch_pause_plan(struct dispatch *d)
 
 	for (k = 0; k < d->n_provs; k++) {
 		d->provs[k].step_pause = DISPATCH_PAUSE_KEEP;
+		d->provs[k].step_pauser = 0;
 		d->provs[k].step_why[0] = '\0';
 	}
 	for (i = 0; i < d->results->len; i++) {
-		const struct dispatch_result *r =
+		struct dispatch_result *r =
 			&g_array_index(d->results, struct dispatch_result, i);
 		struct dispatch_prov *dp = &d->provs[r->prov];
 
+		if (r->res == PROVIDER_PAUSE && !dp->paused_ms &&
+		    dp->pauser == r->orig.id) {
+			/* the last refused while the provider was paused
+			   (it began the pause, or a probe of it was refused),
+			   and others were accepted since: refused for itself,
+			   a dead letter */
+			r->res = PROVIDER_FAILED;
+			snprintf(r->why, sizeof(r->why), "refused again after "
+				 "other actions were accepted: %s", r->err);
+			continue;
+		}
 		if (r->res == PROVIDER_PAUSE) {
 			/* a refusal in the step wins over an answer that
-			   raced it */
+			   raced it; the first refusal names the pauser */
+			if (!dp->step_pauser)
+				dp->step_pauser = r->orig.id;
 			if (!dp->paused_ms)
 				dp->step_pause = DISPATCH_PAUSE_START;
 			else if (dp->step_pause == DISPATCH_PAUSE_END)
@@ -124,6 +138,8 @@ void dispatch_pause_report(struct dispatch *d, int64_t now_ms)
 		struct dispatch_prov *dp = &d->provs[k];
 		const char *label = dispatch_type_label(dp);
 
+		if (dp->step_pauser)
+			dp->pauser = dp->step_pauser;
 		if (dp->step_pause == DISPATCH_PAUSE_START) {
 			dp->paused_ms = now_ms;
 			dp->probe_ms = now_ms + dispatch_probe_ms(dp);

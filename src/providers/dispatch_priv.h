@@ -51,9 +51,17 @@ struct dispatch_prov {
 	int64_t resumed_ms;			/* its last pause ended (wall
 						   ms; 0: none known) */
 	int64_t probe_ms;			/* next probe may start */
+	int64_t probe_every_ms;			/* BOUNCED_PROBE_MS (tests);
+						   0: the provider's */
 	char pause_why[256];
+	/* the action refused last (it began the pause, or a probe of it
+	   was refused): refused again once the provider accepted others
+	   and resumed, it is refused for itself (its data, a filter in
+	   front of the provider), not for the credentials */
+	uint64_t pauser;
 	/* what this step's results do to the pause (dispatch_notice.c) */
 	uint8_t step_pause;			/* enum dispatch_pause_change */
+	uint64_t step_pauser;			/* its first refused action */
 	char step_why[256];
 };
 
@@ -96,6 +104,9 @@ struct dispatch_result {
 	/* filled by dispatch_commit before the transaction */
 	int64_t due_ms;			/* RETRY: when to try again */
 	bool expired;			/* RETRY: past max-age, to the dead table */
+	bool rotate;			/* PAUSE of a probe: moved behind the
+					   others (to due_ms), so that the next
+					   probe is another action */
 	char err[DISPATCH_ERR_MAX];	/* RETRY/FAILED: why */
 	char why[DISPATCH_ERR_MAX + 64]; /* dead: the last_error stored */
 };

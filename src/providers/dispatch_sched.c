@@ -285,8 +285,14 @@ void dispatch_sched_settle(struct dispatch *d, int commit_rc)
 							   r->orig.id);
 				stays = false;
 				break;
+			case PROVIDER_PAUSE:
+				if (r->rotate) {	/* moved behind */
+					dispatch_sched_add(d, r->prov, r->due_ms,
+							   r->orig.id);
+					stays = false;
+				}
+				break;	/* else left as it was read */
 			case PROVIDER_CONTINUE:
-			case PROVIDER_PAUSE:	/* left as it was read */
 				break;
 			}
 		}

@@ -1563,6 +1563,74 @@ static void test_pauses_read_again(void **state)
 	assert_null(dispatch_paused(c->d, 0));
 }
 
+/* the address of the fake's call I (0 first; its body as sent: an
+   injected failure is not parsed) */
+static char *call_addr(struct ctx *c, int i)
+{
+	cJSON *calls = fake_calls(&c->hook), *call, *text, *body = NULL;
+	char *out = NULL;
+
+	call = cJSON_GetArrayItem(calls, i);
+	text = call ? cJSON_GetObjectItem(call, "body") : NULL;
+	if (cJSON_IsString(text))
+		body = cJSON_Parse(text->valuestring);
+	if (cJSON_IsString(cJSON_GetObjectItem(body, "address")))
+		out = g_strdup(cJSON_GetObjectItem(body, "address")->valuestring);
+	cJSON_Delete(body);
+	cJSON_Delete(calls);
+	assert_non_null(out);
+	return out;
+}
+
+/* a paused provider's probe that is refused goes behind the others, so
+   that the next probe is another action (one refused for itself, by a
+   filter in front of the provider, was probed for ever); refused again
+   once another was accepted, it is a dead letter and the provider is
+   not paused for it */
+static void test_refused_probe_goes_behind(void **state)
+{
+	struct ctx *c = *state;
+	struct until_done_arg one = { 0, 1 };
+	int64_t t0 = now_ms();
+	GArray *a;
+	char *who;
+
+	setenv("BOUNCED_PROBE_MS", "300", 1);
+	put_pause(c, "hook", t0 - 1000);
+	enqueue_quiet(c, "hook", "refused@example.com", OP_UNSUBSCRIBE,
+		      t0 - 2000, t0 - 2000);
+	enqueue_quiet(c, "hook", "fine@example.com", OP_UNSUBSCRIBE, t0 - 1000,
+		      t0 - 1000);
+	/* a filter in front of the receiver refuses one payload */
+	fake_config(&c->hook, "{\"fail_status\": 403, \"fail_count\": 1000, "
+			      "\"match\": \"refused@example.com\"}");
+	hook_config(c, 1, NULL);
+	unsetenv("BOUNCED_PROBE_MS");
+	/* the first probe, refused: behind the other, no attempt counted;
+	   the second, accepted: the pause ends; then the first is sent */
+	run(c, until_done, &one, 5000);
+	assert_null(dispatch_paused(c->d, 0));
+	who = call_addr(c, 0);
+	assert_string_equal(who, "refused@example.com");
+	g_free(who);
+	who = call_addr(c, 1);
+	assert_string_equal(who, "fine@example.com");
+	g_free(who);
+	/* sent again after the resume and refused again: a dead letter, no
+	   pause */
+	run(c, until_empty, NULL, 5000);
+	assert_null(dispatch_paused(c->d, 0));
+	a = actions(c, true);
+	assert_int_equal(a->len, 1);
+	assert_string_equal(g_array_index(a, struct action, 0).addr,
+			    "refused@example.com");
+	assert_non_null(strstr(g_array_index(a, struct action, 0).last_error,
+			       "refused again after other actions were "
+			       "accepted: HTTP 403"));
+	g_array_free(a, TRUE);
+	assert_int_equal(count_actions(c, false), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1596,6 +1664,8 @@ int main(void)
 			test_max_age_counts_from_the_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pauses_read_again, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_refused_probe_goes_behind,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_state_without_journal,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule_learns_new_actions,
