@@ -53,8 +53,15 @@ bool spool_push(struct spool *sp, const char *name);
 void spool_push_front(struct spool *sp, const char *name);
 
 /* spool_scan - queue every wanted regular file of acct/ not queued yet,
-   oldest (modification time) first; the number queued, or -errno */
+   oldest (modification time) first, but those modified within the last
+   SPOOL_YOUNG_MS: a file found by a scan (at start, after lost events)
+   may still be open for writing, and one closed after it comes with its
+   event; the number queued, or -errno */
+#define SPOOL_YOUNG_MS 2000
 int spool_scan(struct spool *sp);
+/* spool_young - files the last scan left out as too young (scan again
+   later: one closed before its directory was watched has no event) */
+unsigned spool_young(const struct spool *sp);
 
 /* what spool_dir_list lists */
 struct _GPtrArray;
@@ -68,6 +75,11 @@ struct spool_list_opts {
 	/* the names said to be no regular file, each said once while it
 	   stays (a set of strings, g_free'd keys); NULL: said every call */
 	struct _GHashTable *odd;
+	/* files modified less than this long ago (ms) are left out and
+	   counted in *YOUNG (may be NULL): they may still be written; 0:
+	   none is */
+	int64_t young_ms;
+	unsigned *young;
 };
 
 /*

@@ -51,6 +51,7 @@ struct spool {
 	unsigned long pushes;		/* names queued so far */
 	GHashTable *odd;		/* acct/'s entries that are no files,
 					   said once (spool_dir_list) */
+	unsigned young;			/* files the last scan left out */
 };
 
 /* spool_mkdir - DIR unless it exists as a directory; 0 or -errno */
@@ -204,6 +205,11 @@ char *spool_next(struct spool *sp)
 	return name;
 }
 
+unsigned spool_young(const struct spool *sp)
+{
+	return sp->young;
+}
+
 unsigned spool_queued(const struct spool *sp)
 {
 	return g_queue_get_length((GQueue *)&sp->queue);
@@ -300,12 +306,16 @@ GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 	GPtrArray *names = NULL;
 	DIR *d = opendir(dir);
 	struct dirent *de;
+	struct timespec now;
 	char buf[128];
 	guint i;
 
 	*rc = 0;
 	if (more)
 		*more = false;
+	if (o->young)
+		*o->young = 0;
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (!d) {
 		*rc = -errno;
 		log_error("spool", "cannot read '%s': %s", dir, strerror(-*rc));
@@ -325,6 +335,16 @@ GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 			     -errno :
 			     0;
 		if (st == 0 && S_ISREG(sb.st_mode)) {
+			int64_t age_ms =
+				((int64_t)now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+				(now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
+
+			if (o->young_ms > 0 && age_ms >= 0 &&
+			    age_ms < o->young_ms) {
+				if (o->young)
+					(*o->young)++;
+				continue;	/* maybe still written */
+			}
 			e.name = g_strdup(de->d_name);
 			e.mtime = sb.st_mtim;
 			g_array_append_val(ents, e);
@@ -388,7 +408,9 @@ static bool spool_scan_want(const char *name, void *arg)
 int spool_scan(struct spool *sp)
 {
 	struct spool_list_opts o = { .want = spool_scan_want, .arg = sp,
-				     .odd = sp->odd };
+				     .odd = sp->odd,
+				     .young_ms = SPOOL_YOUNG_MS,
+				     .young = &sp->young };
 	GPtrArray *names;
 	int rc, n = 0;
 	guint i;

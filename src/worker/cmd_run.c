@@ -388,6 +388,10 @@ static void run_tick_due(struct loop *l, void *arg)
 				  "can be watched", err);
 		}
 	}
+	/* files a scan found still being written, or closed before acct/
+	   was watched (no event will come for them): taken once quiet */
+	if (spool_young(r->sp) > 0 && !r->watch_lost)
+		spool_scan(r->sp);
 	if (run_now_ms() >= r->next_expire)
 		run_expire(r);
 	run_mail_note(r, -1);
@@ -575,6 +579,10 @@ int cmd_run(const struct config *cfg, const struct cli_global *g,
 	n = spool_scan(r.sp);
 	if (n > 0)
 		log_info("run", "%d files wait in %s", n, spool_acct_dir(r.sp));
+	if (spool_young(r.sp) > 0)
+		log_info("run", "%u files of %s were written in the last %d s: "
+			 "taken once closed (or quiet)", spool_young(r.sp),
+			 spool_acct_dir(r.sp), SPOOL_YOUNG_MS / 1000);
 	run_expire(&r);
 	run_lock_ready(&r);
 	run_work_arm(&r);

@@ -126,6 +126,40 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_file_written_at_start_is_not_taken_early(self):
+        # the scan at start finds a file still being written (cp into
+        # acct/): left until it is closed; another, closed a moment
+        # before the start (no event will come for it): taken once quiet
+        self.write_config()
+        addrs = ['w%d@example.com' % i for i in range(10)]
+        full = hard_file(addrs)
+        lines = full.splitlines(True)
+        quiet = os.path.join(self.acct, 'quiet.csv')
+        with open(quiet, 'w') as f:
+            f.write(hard_file(['q@example.com']))
+        slow = os.path.join(self.acct, 'slow.csv')
+        f = open(slow, 'w')
+        f.write(''.join(lines[:3]))
+        f.flush()
+        p = self.start()
+        try:
+            for line in lines[3:-1]:
+                time.sleep(0.4)
+                f.write(line)
+                f.flush()
+                self.assertNotIn('slow.csv', self.spool_files('done'))
+            f.write(lines[-1])
+        finally:
+            f.close()
+        self.wait_for(lambda: 'slow.csv' in self.spool_files('done'),
+                      5 * SLOW, 'slow.csv was not taken once closed')
+        self.assertEqual(self.summary_of(p, slow)['records'], 10,
+                         self.log(p))
+        self.wait_for(lambda: 'quiet.csv' in self.spool_files('done'),
+                      5 * SLOW, 'quiet.csv was not taken')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_malformed_files_go_to_failed_with_why(self):
         self.write_config()
         p = self.start()
