@@ -326,7 +326,7 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 	int64_t end = due.now + max_ms;
 	GPtrArray *names;
 	int n = 0, rc = 0;
-	guint i;
+	guint i, tried = 0;
 
 	if (left)
 		*left = 0;
@@ -335,11 +335,13 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 	names = spool_dir_list(sm->new_dir[kind], &o, more, &rc);
 	rc = 0;		/* a new/ that cannot be read is logged: mails wait */
 	for (i = 0; names && i < names->len; i++) {
-		if (max_ms > 0 && n + (left ? *left : 0) > 0 &&
-		    spool_mail_now_ms() >= end) {
+		/* every mail tried counts toward the slice: one that cannot
+		   be read or went away takes its time too (a failing disk) */
+		if (max_ms > 0 && tried > 0 && spool_mail_now_ms() >= end) {
 			*more = true;
 			break;
 		}
+		tried++;
 		rc = spool_mail_one(sm, in, kind, g_ptr_array_index(names, i),
 				    total, aside);
 		if (rc == -ENOENT) {

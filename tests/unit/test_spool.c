@@ -312,6 +312,38 @@ static void test_ignore(void **state)
 	g_free(src);
 }
 
+/* test_young_files - a scan leaves a file modified within the last
+   SPOOL_YOUNG_MS (maybe still written) and counts it; quiet, the next
+   scan queues it */
+static void test_young_files(void **state)
+{
+	struct fixture *f = *state;
+	char *p = put(f->dir, "acct", "fresh.csv", "x", 0);
+	struct timespec ts[2];
+	char *name;
+
+	g_free(put(f->dir, "acct", "old.csv", "x", time(NULL) - 60));
+	assert_int_equal(spool_scan(f->sp), 1);
+	assert_int_equal(spool_young(f->sp), 1);
+	name = spool_next(f->sp);
+	assert_string_equal(name, "old.csv");
+	g_free(name);
+	assert_null(spool_next(f->sp));
+	name = g_build_filename(f->dir, "acct", "old.csv", NULL);
+	assert_int_equal(unlink(name), 0);	/* taken */
+	g_free(name);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= SPOOL_YOUNG_MS / 1000 + 1;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	assert_int_equal(spool_scan(f->sp), 1);
+	assert_int_equal(spool_young(f->sp), 0);
+	name = spool_next(f->sp);
+	assert_string_equal(name, "fresh.csv");
+	g_free(name);
+	g_free(p);
+}
+
 /* test_odd_entries - a directory, a FIFO and a link to nothing in acct/
    are not queued, and each is said once while it stays; said again when
    it comes back */
@@ -326,7 +358,7 @@ static void test_odd_entries(void **state)
 	int k;
 
 	assert_int_equal(tlog_start(log, BLOG_INFO), 0);
-	g_free(put(f->dir, "acct", "a.csv", "x", 0));
+	g_free(put(f->dir, "acct", "a.csv", "x", time(NULL) - 60));
 	assert_int_equal(mkdir(sub, 0755), 0);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(symlink("/nonexistent/acct.csv", link), 0);
@@ -376,6 +408,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ignore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_young_files, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_odd_entries, setup,
 						teardown),
 	};

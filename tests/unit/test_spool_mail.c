@@ -59,6 +59,8 @@ ssize_t read(int fd, void *buf, size_t n)
 		if (k > 0) {
 			path[k] = '\0';
 			if (strstr(path, POISON)) {
+				if (strstr(path, "slow"))
+					usleep(30000);	/* a failing disk */
 				errno = EIO;
 				return -1;
 			}
@@ -444,6 +446,35 @@ static void test_mail_that_cannot_leave_new_stops_the_pass(void **state)
 	g_free(poison);
 }
 
+/* in the worker, a slice ends on time however many mails of it cannot
+   be read (each takes its time on a failing disk): the loop gets back to
+   its signals, deadlines and other work */
+static void test_unreadable_mails_count_toward_the_slice(void **state)
+{
+	struct ctx *c = *state;
+	struct spool_mail *sm = mailer(c, 60000);
+	struct ingest_counts total;
+	char name[32], *text;
+	bool more = false;
+	int k, n, tried;
+
+	memset(&total, 0, sizeof(total));
+	for (k = 0; k < 20; k++) {
+		snprintf(name, sizeof(name), "%02d.slow" POISON, k);
+		put_mail(c, "gmail.eml", name, 100 - k);
+	}
+	n = spool_mail_take(sm, c->in, SPOOL_MAIL_UNSUB, 50, &total, NULL,
+			    &more, NULL);
+	assert_int_equal(n, 0);
+	assert_true(more);
+	text = tlog_text(c->l.log);
+	tried = tlog_count(text, "(attempt 1 of 5)");
+	g_free(text);
+	/* 30 ms each: two or three in 50 ms, never the twenty */
+	assert_true(tried >= 1 && tried < 10);
+	spool_mail_free(sm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +494,9 @@ int main(void)
 			test_given_up_but_failed_is_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_mail_that_cannot_leave_new_stops_the_pass, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_unreadable_mails_count_toward_the_slice, setup,
 			teardown),
 	};
 
