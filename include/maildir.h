@@ -51,8 +51,11 @@ unsigned long long maildir_size(const struct maildir_msg *m);
 /*
  * maildir_commit - sync and close the file, rename it into DIR/new, sync
  * DIR/new.  Frees M whatever happens; on failure the file is removed from
- * tmp/ (and from new/ when only the final sync failed).  NAME (may be
- * NULL) gets the file's name in new/.  0 or -errno.
+ * tmp/ (and taken back out of new/ when only the final sync failed; but
+ * when a worker took it from new/ meanwhile, the mail is its and this is
+ * a success: failing would have the sender deliver it again, a second
+ * complaint).  NAME (may be NULL) gets the file's name in new/.  0 or
+ * -errno.
  */
 int maildir_commit(struct maildir_msg *m, char *name, size_t namelen,
 		   char *err, size_t errlen);

@@ -267,7 +267,16 @@ int maildir_commit(struct maildir_msg *m, char *name, size_t namelen,
 	if (rc < 0) {
 		maildir_err(err, errlen, rc, "cannot sync directory",
 			    m->newdir);
-		(void)unlink(m->dst);
+		/* taken back (the caller fails and the mail comes again),
+		   unless a worker took it meanwhile: then it is in the
+		   state, and failing would have it come again, and be
+		   counted twice */
+		if (rename(m->dst, m->tmp) == 0)
+			(void)unlink(m->tmp);
+		else if (errno == ENOENT)
+			rc = 0;
+		if (rc == 0 && name && namelen)
+			snprintf(name, namelen, "%s", m->name);
 		goto out;
 	}
 	if (name && namelen)

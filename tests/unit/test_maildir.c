@@ -7,10 +7,12 @@
  * Everything happens under a temporary directory (ttmp.h), removed at
  * the end.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,42 @@ struct fixture {
 	char *dir;	/* the temporary directory */
 	char *md;	/* DIR/md, the maildir */
 };
+
+/* the sync of new/ fails with EIO while set; TAKE_TO (when set) is where
+   a worker moves the mail just before (it found it in new/) */
+static bool new_sync_fails;
+static const char *take_to;
+
+/* fsync - the C library's, but EIO for a directory named new while
+   NEW_SYNC_FAILS, after moving its one file to TAKE_TO */
+int fsync(int fd)
+{
+	static int (*real)(int);
+	char link[64], path[4096];
+	ssize_t k;
+
+	if (!real)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	k = readlink(link, path, sizeof(path) - 1);
+	if (new_sync_fails && k > 4 && (path[k] = '\0', 1) &&
+	    strcmp(path + k - 4, "/new") == 0) {
+		if (take_to) {
+			GDir *d = g_dir_open(path, 0, NULL);
+			const char *n = d ? g_dir_read_name(d) : NULL;
+			char *from = n ? g_build_filename(path, n, NULL) : NULL;
+
+			if (from)
+				(void)rename(from, take_to);
+			g_free(from);
+			if (d)
+				g_dir_close(d);
+		}
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
 
 static int setup(void **state)
 {
@@ -237,6 +275,38 @@ static void test_deliver(void **state)
 	}
 }
 
+/* the sync of new/ fails: the mail is taken back out of new/ and the
+   error returned (the sender delivers it again); but when a worker took
+   it from new/ meanwhile, it is the worker's: a success (failing would
+   have it delivered again, a second complaint) */
+static void test_new_sync_fails(void **state)
+{
+	struct fixture *f = *state;
+	char *taken = g_build_filename(f->dir, "taken", NULL);
+	char name[MAILDIR_NAME_MAX], err[512];
+	struct maildir_msg *m = NULL;
+
+	assert_int_equal(maildir_create(f->md, err, sizeof(err)), 0);
+	new_sync_fails = true;
+	assert_int_equal(maildir_open(f->md, &m, err, sizeof(err)), 0);
+	assert_int_equal(maildir_write(m, "x", 1, err, sizeof(err)), 0);
+	assert_int_equal(maildir_commit(m, name, sizeof(name), err,
+					sizeof(err)), -EIO);
+	assert_non_null(strstr(err, "cannot sync directory"));
+	assert_int_equal(count(f->md, "new"), 0);
+	assert_int_equal(count(f->md, "tmp"), 0);
+	take_to = taken;
+	assert_int_equal(maildir_open(f->md, &m, err, sizeof(err)), 0);
+	assert_int_equal(maildir_write(m, "y", 1, err, sizeof(err)), 0);
+	assert_int_equal(maildir_commit(m, name, sizeof(name), err,
+					sizeof(err)), 0);
+	new_sync_fails = false;
+	take_to = NULL;
+	assert_true(g_file_test(taken, G_FILE_TEST_IS_REGULAR));
+	assert_int_equal(count(f->md, "tmp"), 0);
+	g_free(taken);
+}
+
 /* many messages at once: each its own name */
 static void test_many(void **state)
 {
@@ -350,6 +420,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unique, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_sync_fails, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_efbig, setup,
 						teardown),
