@@ -55,6 +55,11 @@ struct notify_sender {
 	CURL *easy;			/* the mail under way, or NULL */
 	struct notify_smtp_xfer *xfer;
 	uint64_t last;			/* sequence of its last item */
+	/* a mail the server took whose items could not be taken off the
+	   queue (the state refused the write): up to this sequence they
+	   are mailed already, taken off before anything is read or sent
+	   again; 0: none */
+	uint64_t sent_upto;
 	size_t n;			/* items it lists */
 	int64_t retry_ms;		/* current retry delay */
 	struct notify_item *items;	/* max-items of them */
@@ -309,18 +314,23 @@ static int ns_drop_txn(struct state *st, MDB_txn *txn, void *arg)
 	return notify_queue_drop(st, txn, *(const uint64_t *)arg);
 }
 
-/* ns_sent - the server took the mail: drop its items; 0 or -errno */
+/* ns_sent - the server took the mail: drop its items; 0 or -errno (they
+   are remembered as mailed, and taken off before the queue is read
+   again: ns_drop_sent) */
 static int ns_sent(struct notify_sender *ns)
 {
 	char show[1100];
 	int rc;
 
 	rc = state_write(ns->st, ns_drop_txn, &ns->last);
-	if (rc)
+	if (rc) {
+		ns->sent_upto = ns->last;
 		log_error("notify", "mail sent, but its %zu items could not "
-			  "be taken off the queue (%s): they are sent again",
-			  ns->n, state_strerror(rc));
-	else
+			  "be taken off the queue (%s): tried again in %d s, "
+			  "nothing mailed meanwhile (a restart before mails "
+			  "them again)", ns->n, state_strerror(rc),
+			  NS_RETRY_MIN_MS / 1000);
+	} else
 		log_info("notify", "mailed %zu %s to %s", ns->n,
 			 ns->n == 1 ? "item" : "items",
 			 url_show(ns->cfg->notify_smtp, show, sizeof(show)));
@@ -478,8 +488,32 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 		loop_timer_at(ns->timer, 0);
 		return;
 	}
-	/* more than one mail's worth waits: on at once */
-	loop_timer_at(ns->timer, ns->n == ns->cap ? 0 : ns_interval_ms(ns));
+	/* more than one mail's worth waits: on at once (not when the state
+	   refused the drop: the same items would be read again) */
+	if (rc)
+		loop_timer_at(ns->timer, NS_RETRY_MIN_MS);
+	else
+		loop_timer_at(ns->timer, ns->n == ns->cap ? 0 :
+						ns_interval_ms(ns));
+}
+
+/* ns_drop_sent - the items of a mail sent whose drop failed, taken off
+   the queue now; 0 or -errno (logged) */
+static int ns_drop_sent(struct notify_sender *ns)
+{
+	int rc;
+
+	if (!ns->sent_upto)
+		return 0;
+	rc = state_write(ns->st, ns_drop_txn, &ns->sent_upto);
+	if (rc) {
+		log_error("notify", "the items mailed already still cannot be "
+			  "taken off the queue (%s): tried again in %d s",
+			  state_strerror(rc), NS_RETRY_MIN_MS / 1000);
+		return rc;
+	}
+	ns->sent_upto = 0;
+	return 0;
 }
 
 /* ns_due - the timer: read the queue, ask for the campaigns, send */
@@ -492,6 +526,11 @@ static void ns_due(struct loop *l, void *arg)
 	(void)l;
 	if (ns->easy || ns->asking)
 		return;		/* its callback goes on */
+	rc = ns_drop_sent(ns);
+	if (rc) {
+		ns_later(ns, NS_RETRY_MIN_MS, rc);
+		return;
+	}
 	if (!ns->prepared) {
 		rc = ns_prepare(ns);
 		if (rc) {

@@ -306,6 +306,8 @@ class _Handler(socketserver.StreamRequestHandler):
         seq = self.fake._record(mail_from, rcpts, b''.join(chunks),
                                 self.conn.tls, self.conn.auth,
                                 self.conn.helo)
+        if self.fake.on_message:
+            self.fake.on_message(seq)
         self.reply(250, '2.0.0 ok: queued as %d' % seq)
 
     def smtp_RSET(self, arg):
@@ -336,7 +338,7 @@ class SmtpFake:
     def __init__(self, port=0, user=None, password=None, starttls=True,
                  require_tls=False, cert=CERT, key=KEY, fail_code=None,
                  fail_at='MAIL', fail_count=0, hostname='fake-smtp.test',
-                 log_path=None):
+                 log_path=None, on_message=None):
         if (user is None) != (password is None):
             raise ValueError('user and password go together')
         if require_tls and not starttls:
@@ -355,6 +357,10 @@ class SmtpFake:
         self._server = None
         self._thread = None
         self._fail = {}
+        # called (in-process use) once a message is recorded, before the
+        # client is told 250: what the test does there comes before the
+        # client knows the message went
+        self.on_message = on_message
         self.configure(fail_code=fail_code, fail_at=fail_at,
                        fail_count=fail_count)
 

@@ -11,9 +11,11 @@ import email.policy
 import os
 import socket
 import sys
+import time
 import unittest
 
-from harness import BouncedTestCase, EX_OK, EX_TEMPFAIL, EX_CONFIG
+from harness import (ACCT_HEADER, BouncedTestCase, EX_OK, EX_TEMPFAIL,
+                     EX_CONFIG, RunTestCase, acct_rec)
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TESTS not in sys.path:
@@ -214,6 +216,47 @@ class TestNotifyFails(NotifyTestCase):
     def test_usage(self):
         res = self.run_bounced('notify-test', 'extra')
         self.assertRc(res, 64)
+
+
+
+class TestDaemonQueue(RunTestCase):
+    """The worker's operator mail when the state cannot take the mailed
+    items off the queue (a full disk): it does not mail them again and
+    again, it waits and tries the write again."""
+
+    def test_items_mailed_but_not_dropped_are_not_mailed_again(self):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        dead = s.getsockname()[1]
+        s.close()
+        notify = ('\n[notify]\nsmtp = smtp://127.0.0.1:%d\nfrom = %s\n'
+                  'to = %s\nmode = event\n')
+        self.write_config(extra=notify % (dead, FROM, TO[0]))
+        # a complaint queued for the operator, the server not there
+        path = self.write_file('acct-f.csv', ACCT_HEADER + acct_rec(
+            'f', '2026-11-24 08:00:00+0000', 'news@bounces.example.com',
+            'c@example.com', fb='abuse'))
+        self.run_bounced('process', '--drain-timeout', '1s', path)
+        # the disk fills while the server takes the mail
+        full = os.path.join(self.dir, 'disk-full')
+        f = smtp.SmtpFake(starttls=False,
+                          on_message=lambda seq: open(full, 'w').close())
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=(notify % (dead, FROM, TO[0])).replace(
+            'smtp://127.0.0.1:%d' % dead, f.url))
+        self.extra_env = {
+            'LD_PRELOAD': os.path.join(self.build, 'tests',
+                                       'fail_commit.so'),
+            'BOUNCED_TEST_FAIL_COMMIT': full}
+        p = self.start()
+        self.wait_for(lambda: len(f.messages()) >= 1, 10,
+                      'the queued item was not mailed')
+        self.wait_for(lambda: 'could not be taken off the queue'
+                      in self.log(p), 5, 'no error about the queue')
+        time.sleep(2)
+        self.assertEqual(len(f.messages()), 1)
+        self.stop(p)
 
 
 if __name__ == '__main__':
