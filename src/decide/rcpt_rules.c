@@ -105,10 +105,13 @@ static void rcpt_soft_insert(struct rcpt *r, int64_t t, uint32_t src)
 }
 
 /* rcpt_soft_qualifies - do the kept soft times call for escalation?  A
-   soft bounce inside an incident of its source counts for nothing. */
+   soft bounce inside an incident of its source counts for nothing: not
+   toward the threshold, nor toward the span (measured from the oldest to
+   the newest counted one; the window still runs back from the newest
+   kept) */
 static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 {
-	int64_t newest, oldest;
+	int64_t newest, oldest, last = 0;
 	uint32_t i, n = 0;
 
 	if (r->n_soft == 0)
@@ -140,9 +143,10 @@ static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 			continue;
 		if (n == 0)
 			oldest = r->soft_times[i];
+		last = r->soft_times[i];
 		n++;
 	}
-	return n >= e->threshold && newest - oldest >= e->min_span;
+	return n >= e->threshold && last - oldest >= e->min_span;
 }
 
 static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
@@ -159,6 +163,11 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 		newest = ev->time;
 	if (ev->time < newest - e->window)
 		return OUT_SOFT; /* expired on arrival: counted, nothing kept */
+	if (ev->time && ev->time <= r->last_delivery)
+		/* a delivery came after it (read before it: another file,
+		   another host's log), which clears soft bounces: counted,
+		   nothing kept, as if read in order */
+		return OUT_SOFT;
 	if (ev->time >= r->last_soft.time)
 		rcpt_reason_from_event(&r->last_soft, ev);
 	rcpt_soft_insert(r, ev->time, ev->src_hash);
@@ -207,6 +216,14 @@ static enum rcpt_outcome rcpt_apply_suppressing(struct rcpt *r,
 {
 	if (rcpt_is_suppressed(r)) {
 		r->cnt_duplicate++;
+		if (r->status == RCPT_HARD && r->escalated) {
+			/* escalated, now hard for good: no longer resting on
+			   its soft bounces (reevaluate leaves it; a hard
+			   bounce becomes its reason) */
+			r->escalated = false;
+			if (ev->klass == CLASS_HARD)
+				rcpt_reason_from_event(&r->reason, ev);
+		}
 		return OUT_DUPLICATE;
 	}
 	rcpt_suppress(r, status, ev, false);
@@ -281,6 +298,11 @@ void rcpt_dups_add(struct rcpt_dups *d, const struct event *ev)
 
 void rcpt_apply_dups(struct rcpt *r, const struct rcpt_dups *d)
 {
+	/* as rcpt_apply_suppressing: an escalated address confirmed by a
+	   hard bounce, a complaint or an unsubscribe */
+	if (r->status == RCPT_HARD && r->escalated &&
+	    d->hard + d->complaint + d->unsub > 0)
+		r->escalated = false;
 	if (d->tmin && (r->first_seen == 0 || d->tmin < r->first_seen))
 		r->first_seen = d->tmin;
 	if (d->tmax > r->updated)

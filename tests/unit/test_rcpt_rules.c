@@ -356,6 +356,104 @@ static void test_discount(void **state)
 	assert_int_equal(soft_run(&r, 6, DAY, 0, &d), OUT_ESCALATED);
 }
 
+/* test_discount_span - the span is measured between counted bounces:
+   five within one day and a sixth inside an incident three days later
+   do not escalate (the sixth would stretch the span to three days) */
+static void test_discount_span(void **state)
+{
+	struct discount_calls d = { 0 };
+	struct escalation e = esc;
+	struct rcpt r;
+	struct event ev;
+	int i;
+
+	(void)state;
+	e.discounted = discount_src7;
+	e.discount_arg = &d;
+	rcpt_init(&r);
+	for (i = 0; i < 5; i++) {
+		ev = mk(CLASS_SOFT, T0 + i * 3600);
+		ev.src_hash = 1;
+		assert_int_equal(rcpt_apply(&r, &ev, &e), OUT_SOFT);
+	}
+	ev = mk(CLASS_SOFT, T0 + 3 * DAY + 3600);
+	ev.src_hash = 7;
+	assert_int_equal(rcpt_apply(&r, &ev, &e), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_SOFT);
+	/* a counted one three days on does */
+	ev = mk(CLASS_SOFT, T0 + 3 * DAY + 7200);
+	ev.src_hash = 1;
+	assert_int_equal(rcpt_apply(&r, &ev, &e), OUT_ESCALATED);
+}
+
+/* test_delivery_read_after - soft bounces older than a delivery read
+   before them (another file, another host's log) are not kept: the
+   delivery would have cleared them, read in order */
+static void test_delivery_read_after(void **state)
+{
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 10 * DAY), OUT_DELIVERY);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(apply(&r, CLASS_SOFT, T0 + i * DAY), OUT_SOFT);
+	assert_int_equal(r.n_soft, 0);
+	assert_int_equal(r.status, RCPT_ACTIVE);
+	assert_int_equal(r.cnt_soft, 6);
+	/* those after it count */
+	for (i = 11; i < 17; i++)
+		(void)apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_true(r.escalated);
+}
+
+/* test_escalated_then_confirmed - an escalated address that then has a
+   hard bounce or a complaint no longer rests on its soft bounces:
+   reevaluate with a higher threshold leaves it hard (it returned it to
+   soft, a complained address among them) */
+static void test_escalated_then_confirmed(void **state)
+{
+	struct escalation high = esc;
+	struct rcpt r, q;
+	struct rcpt_dups dups;
+	struct event ev;
+	int i;
+
+	(void)state;
+	high.threshold = 10;
+	rcpt_init(&r);
+	for (i = 0; i < 5; i++)
+		(void)apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_true(r.status == RCPT_HARD && r.escalated);
+	q = r;
+	assert_int_equal(apply(&r, CLASS_COMPLAINT, T0 + 6 * DAY),
+			 OUT_DUPLICATE);
+	assert_false(r.escalated);
+	assert_int_equal(rcpt_reevaluate(&r, &high), 0);
+	assert_int_equal(r.status, RCPT_HARD);
+	/* a hard bounce becomes the reason */
+	r = q;
+	assert_int_equal(apply(&r, CLASS_HARD, T0 + 6 * DAY), OUT_DUPLICATE);
+	assert_false(r.escalated);
+	assert_string_equal(r.reason.dsn_status, "5.1.1");
+	/* the same through the batch's duplicates */
+	r = q;
+	memset(&dups, 0, sizeof(dups));
+	ev = mk(CLASS_UNSUB, T0 + 6 * DAY);
+	rcpt_dups_add(&dups, &ev);
+	rcpt_apply_dups(&r, &dups);
+	assert_false(r.escalated);
+	assert_int_equal(rcpt_reevaluate(&r, &high), 0);
+	/* a soft bounce more keeps it escalated: reevaluate judges it */
+	r = q;
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 6 * DAY), OUT_DUPLICATE);
+	assert_true(r.escalated);
+	assert_int_equal(rcpt_reevaluate(&r, &high), 1);
+	assert_int_equal(r.status, RCPT_SOFT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +470,9 @@ int main(void)
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_dups_equal_one_by_one),
 		cmocka_unit_test(test_discount),
+		cmocka_unit_test(test_discount_span),
+		cmocka_unit_test(test_delivery_read_after),
+		cmocka_unit_test(test_escalated_then_confirmed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
