@@ -66,10 +66,18 @@ static void arf_leaf(GMimeObject *obj, GMimeContentType *ct,
 	const char *sub = g_mime_content_type_get_media_subtype(ct);
 	const char *name;
 
+	bool no_orig = !f->orig && !f->orig_headers && !f->orig_encoded;
+
 	if (!f->report && g_mime_content_type_is_type(ct, "message",
 						      "feedback-report")) {
 		f->report = GMIME_PART(obj);
-	} else if (!f->orig && !f->orig_headers &&
+	} else if (no_orig &&
+		   (g_mime_content_type_is_type(ct, "message", "rfc822") ||
+		    g_mime_content_type_is_type(ct, "message", "global"))) {
+		/* an original GMime did not parse: encoded (base64 is
+		   allowed for message/global, and seen for both) */
+		f->orig_encoded = GMIME_PART(obj);
+	} else if (no_orig &&
 		   (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
 		    g_mime_content_type_is_type(ct, "message",
 						"global-headers"))) {
@@ -136,7 +144,7 @@ static void arf_walk(GMimeObject *obj, int depth, struct arf_found *f)
 		return;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj)) {
-		if (!f->orig && !f->orig_headers)
+		if (!f->orig && !f->orig_headers && !f->orig_encoded)
 			f->orig = g_mime_message_part_get_message(
 				GMIME_MESSAGE_PART(obj));
 		return;
@@ -363,6 +371,12 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 		goto out;
 	}
 	arf_walk(g_mime_message_get_mime_part(msg), 0, &f);
+	if (f.orig_encoded) {
+		/* decoded, then parsed (its first ARF_PART_MAX bytes: the
+		   headers are what is read of it) */
+		f.decoded = arf_part_headers(f.orig_encoded);
+		f.orig = f.decoded;
+	}
 	if (!f.report && !f.orig && !f.orig_headers &&
 	    arf_header_raw(GMIME_OBJECT(msg), "X-HmXmrOriginalRecipient"))
 		f.orig = msg;	/* JMRP without its wrapper: the mail is the
@@ -401,6 +415,8 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	}
 	rc = 0;
 out:
+	if (f.decoded)
+		g_object_unref(f.decoded);
 	if (headers)
 		g_object_unref(headers);
 	if (report)

@@ -24,6 +24,11 @@ struct arf_found {
 	GMimeMessage *orig;		/* message/rfc822's message */
 	GMimePart *orig_headers;	/* text/rfc822-headers,
 					   message/global-headers */
+	/* a message/rfc822 or message/global original in base64 or
+	   quoted-printable, which GMime leaves a plain part: DECODED is it
+	   parsed (owned; ORIG then points to it) */
+	GMimePart *orig_encoded;
+	GMimeMessage *decoded;
 	GMimePart *text;		/* the first text/plain part */
 	char report_type[32];		/* report-type of the first
 					   multipart/report, lower case */

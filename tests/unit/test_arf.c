@@ -902,6 +902,62 @@ static void test_global_headers(void **state)
 	assert_int_equal(got.flags, ARF_F_HEADERS_ONLY | ARF_F_ANONYMISED);
 }
 
+/* test_encoded_original - an original sent as message/rfc822 (or
+   message/global) in base64 or quoted-printable, which GMime leaves a
+   plain part, is decoded and read: its sender, List-Id, subscriber uid
+   and recipient (a complaint, not a report without original) */
+static void test_encoded_original(void **state)
+{
+	static const char orig[] =
+		"Return-Path: <bounces-x@news.example.com>\r\n"
+		"From: news@news.example.com\r\n"
+		"To: Jane.Doe@example.net\r\n"
+		"List-Id: <ab123cd456ef7.list.example.com>\r\n"
+		"X-Mw-Subscriber-Uid: zz123cd456ef7\r\n"
+		"Subject: Offers\r\n\r\nHello\r\n";
+	const char *const types[] = { "message/rfc822", "message/global" };
+	const char *const encs[] = { "base64", "quoted-printable" };
+	struct arf_report got;
+	char err[256];
+	int t, e;
+
+	(void)state;
+	for (t = 0; t < 2; t++) {
+		for (e = 0; e < 2; e++) {
+			char *body = e == 0 ?
+				g_base64_encode((const guchar *)orig,
+						sizeof(orig) - 1) :
+				g_strdup(orig);	/* QP: plain ASCII as is */
+			char *mail = g_strdup_printf(
+				"From: feedback@arf.example.net\n"
+				"Content-Type: multipart/report; "
+				"report-type=feedback-report; boundary=\"b\"\n\n"
+				"--b\nContent-Type: text/plain\n\nA complaint\n"
+				"--b\nContent-Type: message/feedback-report\n\n"
+				"Feedback-Type: abuse\nVersion: 1\n\n"
+				"--b\nContent-Type: %s\n"
+				"Content-Transfer-Encoding: %s\n\n%s\n"
+				"--b--\n", types[t], encs[e], body);
+
+			assert_int_equal(arf_parse(mail, strlen(mail), &got,
+						   err, sizeof(err)), 0);
+			assert_int_equal(got.kind, ARF_KIND_REPORT);
+			assert_string_equal(got.orig_from,
+					    "news@news.example.com");
+			assert_string_equal(got.orig_return_path,
+					    "bounces-x@news.example.com");
+			assert_string_equal(got.mw_subscriber_uid,
+					    "zz123cd456ef7");
+			assert_int_equal(got.n_rcpts, 1);
+			assert_string_equal(got.rcpts[0],
+					    "jane.doe@example.net");
+			assert_false(got.flags & ARF_F_NO_ORIGINAL);
+			g_free(mail);
+			g_free(body);
+		}
+	}
+}
+
 /* nested - the report ARF wrapped in DEPTH multipart/mixed levels */
 static char *nested(int depth, size_t *len)
 {
@@ -973,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_c1_addresses),
 		cmocka_unit_test(test_global_headers),
+		cmocka_unit_test(test_encoded_original),
 		cmocka_unit_test(test_nesting),
 		cmocka_unit_test(test_flags_str),
 	};
