@@ -38,9 +38,12 @@
 #include "notify_send.h"
 #include "rcpt.h"
 #include "state.h"
+#include "timeparse.h"
 #include "url_check.h"
 
 #define NS_RETRY_MIN_MS (30 * 1000)
+#define NS_REFUSED_MAX 3	/* refusals for good before a mail is split
+				   or its one item dropped */
 #define NS_IDLE_MS 1000		/* event mode: the queue looked at this often */
 #define NS_CAMPAIGNS_MAX 1000	/* campaign details kept before a clear */
 
@@ -60,8 +63,18 @@ struct notify_sender {
 	   are mailed already, taken off before anything is read or sent
 	   again; 0: none */
 	uint64_t sent_upto;
+	/* a mail the server refused for good (5xx), by its last item:
+	   refused NS_REFUSED_MAX times, a mail of several items is sent one
+	   item at a time (SOLO), and one item alone is dropped: one item's
+	   content a filter refuses must not hold up every later mail */
+	uint64_t refused_last;
+	unsigned refused_n;
+	bool solo;
 	size_t n;			/* items it lists */
 	int64_t retry_ms;		/* current retry delay */
+	int64_t retry_min;		/* the least: NS_RETRY_MIN_MS
+					   (BOUNCED_NOTIFY_RETRY_MS for the
+					   tests) */
 	struct notify_item *items;	/* max-items of them */
 	size_t cap;
 	bool prepared;			/* ITEMS hold the next mail's items */
@@ -114,7 +127,9 @@ int notify_sender_new(struct notify_sender **out, const struct config *cfg,
 	ns->items = g_new0(struct notify_item, ns->cap);
 	ns->campaigns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					      g_free);
-	ns->retry_ms = NS_RETRY_MIN_MS;
+	ns->retry_min = timeparse_env_ms("BOUNCED_NOTIFY_RETRY_MS",
+					 NS_RETRY_MIN_MS);
+	ns->retry_ms = ns->retry_min;
 	ns->timer = loop_timer_new(l, ns_due, ns);
 	/* a digest covers digest-interval; what waits from before a restart
 	   goes with the first one */
@@ -206,7 +221,8 @@ static int ns_prepare(struct notify_sender *ns)
 	ns->prepared = false;
 	rc = state_begin(ns->st, false, &txn);
 	if (rc == 0)
-		rc = notify_queue_peek(ns->st, txn, ns->items, ns->cap, &ns->n,
+		rc = notify_queue_peek(ns->st, txn, ns->items,
+				       ns->solo ? 1 : ns->cap, &ns->n,
 				       &ns->last, NULL);
 	for (i = 0; rc == 0 && i < ns->n; i++)
 		ns_results(ns, txn, &ns->items[i]);
@@ -329,7 +345,7 @@ static int ns_sent(struct notify_sender *ns)
 			  "be taken off the queue (%s): tried again in %d s, "
 			  "nothing mailed meanwhile (a restart before mails "
 			  "them again)", ns->n, state_strerror(rc),
-			  NS_RETRY_MIN_MS / 1000);
+			  (int)(ns->retry_min / 1000));
 	} else
 		log_info("notify", "mailed %zu %s to %s", ns->n,
 			 ns->n == 1 ? "item" : "items",
@@ -447,6 +463,42 @@ out:
 	return rc;
 }
 
+/* ns_refused - the prepared mail was refused for good (ERR says how):
+   counted; at the NS_REFUSED_MAX-th refusal of the same mail, one of
+   several items is sent alone from now on, and one item alone is taken
+   off the queue (logged whole).  True when the next mail may go at once */
+static bool ns_refused(struct notify_sender *ns, const char *err)
+{
+	const struct notify_item *it = &ns->items[0];
+	int rc;
+
+	if (ns->refused_last != ns->last) {
+		ns->refused_last = ns->last;
+		ns->refused_n = 0;
+	}
+	if (++ns->refused_n < NS_REFUSED_MAX)
+		return false;
+	ns->refused_n = 0;
+	if (ns->n > 1) {
+		ns->solo = true;
+		log_error("notify", "%s; the mail of %zu items was refused %d "
+			  "times: they go one mail each, to find the one "
+			  "refused", err, ns->n, NS_REFUSED_MAX);
+		return true;
+	}
+	rc = state_write(ns->st, ns_drop_txn, &ns->last);
+	if (rc) {
+		log_error("notify", "cannot take a refused item off the queue "
+			  "(%s)", state_strerror(rc));
+		return false;
+	}
+	ns->solo = false;
+	log_error("notify", "dropped the %s item of %s (%s; %s): the server "
+		  "refused its mail %d times (%s)", it->kind, it->addr,
+		  it->source, it->results, NS_REFUSED_MAX, err);
+	return true;
+}
+
 /* ns_smtp_done - the mail's transfer ended with RES */
 static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 {
@@ -467,9 +519,15 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 			ns_flush_end(ns, rc);
 			return;
 		}
-		delay = rc == -EAGAIN ? ns->retry_ms : interval;
-		if (delay < NS_RETRY_MIN_MS)
-			delay = NS_RETRY_MIN_MS;
+		/* refused for good: again after the digest's interval (in
+		   event mode the least retry), counted by ns_refused */
+		delay = rc == -EAGAIN ? ns->retry_ms : ns_interval_ms(ns);
+		if (delay < ns->retry_min)
+			delay = ns->retry_min;
+		if (rc != -EAGAIN && ns_refused(ns, err)) {
+			loop_timer_at(ns->timer, 0);	/* on at once */
+			return;
+		}
 		log_error("notify", "%s; %zu items stay queued, next try in "
 			  "%lld s", err, ns->n, (long long)(delay / 1000));
 		if (rc == -EAGAIN && ns->retry_ms < interval)
@@ -477,7 +535,9 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 		loop_timer_at(ns->timer, delay);
 		return;
 	}
-	ns->retry_ms = NS_RETRY_MIN_MS;
+	ns->retry_ms = ns->retry_min;
+	ns->refused_n = 0;
+	ns->solo = false;
 	rc = ns_sent(ns);
 	if (ns->flushed) {
 		if (rc) {
@@ -491,7 +551,7 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 	/* more than one mail's worth waits: on at once (not when the state
 	   refused the drop: the same items would be read again) */
 	if (rc)
-		loop_timer_at(ns->timer, NS_RETRY_MIN_MS);
+		loop_timer_at(ns->timer, ns->retry_min);
 	else
 		loop_timer_at(ns->timer, ns->n == ns->cap ? 0 :
 						ns_interval_ms(ns));
@@ -509,7 +569,7 @@ static int ns_drop_sent(struct notify_sender *ns)
 	if (rc) {
 		log_error("notify", "the items mailed already still cannot be "
 			  "taken off the queue (%s): tried again in %d s",
-			  state_strerror(rc), NS_RETRY_MIN_MS / 1000);
+			  state_strerror(rc), (int)(ns->retry_min / 1000));
 		return rc;
 	}
 	ns->sent_upto = 0;
@@ -528,13 +588,13 @@ static void ns_due(struct loop *l, void *arg)
 		return;		/* its callback goes on */
 	rc = ns_drop_sent(ns);
 	if (rc) {
-		ns_later(ns, NS_RETRY_MIN_MS, rc);
+		ns_later(ns, ns->retry_min, rc);
 		return;
 	}
 	if (!ns->prepared) {
 		rc = ns_prepare(ns);
 		if (rc) {
-			ns_later(ns, NS_RETRY_MIN_MS, rc);
+			ns_later(ns, ns->retry_min, rc);
 			return;
 		}
 		if (!ns->prepared) {	/* nothing waits */
@@ -548,7 +608,7 @@ static void ns_due(struct loop *l, void *arg)
 	rc = ns_start(ns);
 	if (rc) {
 		ns->prepared = false;
-		ns_later(ns, NS_RETRY_MIN_MS, rc);
+		ns_later(ns, ns->retry_min, rc);
 	}
 }
 

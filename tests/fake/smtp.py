@@ -303,6 +303,9 @@ class _Handler(socketserver.StreamRequestHandler):
         fail = self.fake._injection('DATA')
         if fail:
             return self.reply(*fail)
+        if self.fake.refuse_content and \
+                self.fake.refuse_content in b''.join(chunks):
+            return self.reply(554, '5.7.1 message content rejected')
         seq = self.fake._record(mail_from, rcpts, b''.join(chunks),
                                 self.conn.tls, self.conn.auth,
                                 self.conn.helo)
@@ -338,7 +341,7 @@ class SmtpFake:
     def __init__(self, port=0, user=None, password=None, starttls=True,
                  require_tls=False, cert=CERT, key=KEY, fail_code=None,
                  fail_at='MAIL', fail_count=0, hostname='fake-smtp.test',
-                 log_path=None, on_message=None):
+                 log_path=None, on_message=None, refuse_content=None):
         if (user is None) != (password is None):
             raise ValueError('user and password go together')
         if require_tls and not starttls:
@@ -361,6 +364,9 @@ class SmtpFake:
         # client is told 250: what the test does there comes before the
         # client knows the message went
         self.on_message = on_message
+        # a content filter: a message holding these bytes is refused at
+        # DATA with 554, every time
+        self.refuse_content = refuse_content
         self.configure(fail_code=fail_code, fail_at=fail_at,
                        fail_count=fail_count)
 

@@ -258,6 +258,39 @@ class TestDaemonQueue(RunTestCase):
         self.assertEqual(len(f.messages()), 1)
         self.stop(p)
 
+    def test_an_item_refused_for_good_does_not_hold_the_others(self):
+        # a content filter refuses the mail of one item every time: after
+        # three refusals it is dropped (and logged), the next goes
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        dead = s.getsockname()[1]
+        s.close()
+        notify = ('\n[notify]\nsmtp = %s\nfrom = %s\nto = %s\n'
+                  'mode = event\n')
+        self.write_config(extra=notify % ('smtp://127.0.0.1:%d' % dead,
+                                          FROM, TO[0]))
+        rows = ''.join(acct_rec('f', '2026-11-24 08:00:0%d+0000' % i,
+                                'news@bounces.example.com', a, fb='abuse')
+                       for i, a in enumerate(['aa-poison@example.com',
+                                              'zz-good@example.com']))
+        path = self.write_file('acct-f.csv', ACCT_HEADER + rows)
+        self.run_bounced('process', '--drain-timeout', '1s', path)
+        f = smtp.SmtpFake(starttls=False,
+                          refuse_content=b'aa-poison@example.com')
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % (f.url, FROM, TO[0]))
+        self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '200'}
+        p = self.start()
+        self.wait_for(lambda: len(f.messages()) >= 1, 15,
+                      'the item after the refused one was not mailed')
+        m = f.messages()
+        self.assertEqual(len(m), 1)
+        self.assertIn(b'zz-good@example.com', m[0]['data'])
+        self.assertIn('dropped the complaint item of aa-poison@example.com',
+                      self.log(p))
+        self.stop(p)
+
 
 if __name__ == '__main__':
     unittest.main()
