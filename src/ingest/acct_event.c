@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "acct_event.h"
 #include "addr.h"
+#include "arf.h"
 #include "mail_events.h"
 #include "route.h"
 #include "timeparse.h"
@@ -75,7 +77,13 @@ static void acct_show(char *out, size_t outlen, const char *s, size_t n)
 	out[j] = '\0';
 }
 
-/* acct_event_time - timeLogged, else timeQueued, else DEFAULT_TIME */
+/* a record time more than this after the file was written, and after
+   now, is not believed (a host's clock years off, a typo): one such soft
+   bounce would expire every later one on arrival for as long */
+#define ACCT_TIME_AHEAD 86400
+
+/* acct_event_time - timeLogged, else timeQueued, else DEFAULT_TIME (also
+   for a time more than ACCT_TIME_AHEAD after DEFAULT_TIME and now) */
 static int acct_event_time(const struct acct_map *map, const struct csv_row *row,
 			   int64_t default_time, int64_t *t, char *why,
 			   size_t whylen)
@@ -89,8 +97,12 @@ static int acct_event_time(const struct acct_map *map, const struct csv_row *row
 
 		if (n == 0)
 			continue;
-		if (timeparse_pmta(v, n, t) == 0)
+		if (timeparse_pmta(v, n, t) == 0) {
+			if (*t > default_time + ACCT_TIME_AHEAD &&
+			    *t > (int64_t)time(NULL) + ACCT_TIME_AHEAD)
+				*t = default_time;
 			return 0;
+		}
 		acct_show(show, sizeof(show), v, n);
 		snprintf(why, whylen, "bad %s '%s'", acct_field_name(order[i]),
 			 show);
@@ -148,6 +160,19 @@ static void acct_event_extra(const struct acct_map *map,
 		ev->x = x;
 }
 
+/* acct_redacted - the field S (N bytes) stands for a hidden recipient
+   (arf_redacted, as a report mail's) */
+static bool acct_redacted(const char *s, size_t n)
+{
+	char buf[ADDR_MAX + 1];
+
+	if (n >= sizeof(buf))
+		return false;	/* not an address anyway: said as such */
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return arf_redacted(buf) != 0;
+}
+
 static const char *acct_str(const struct acct_map *map,
 			    const struct csv_row *row, enum acct_field f)
 {
@@ -179,9 +204,17 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 		return ACCT_EVENT_SKIP;
 
 	rcpt = acct_get(map, row, AF_RCPT, &rlen);
-	if (rlen == 0 && ev->kind == EV_FEEDBACK)
+	/* a report's hashed or placeholder recipient (Return Path, Comcast,
+	   Cox: 32 hex digits; "redacted@") names nobody: the original
+	   recipient header, or the subscriber ids, do */
+	if (rlen && ev->kind == EV_FEEDBACK && acct_redacted(rcpt, rlen))
+		rlen = 0;
+	if (rlen == 0 && ev->kind == EV_FEEDBACK) {
 		rcpt = acct_get(map, row, AF_HDR_X_HMXMR_ORIGINAL_RECIPIENT,
 				&rlen);
+		if (rlen && acct_redacted(rcpt, rlen))
+			rlen = 0;
+	}
 	if (rlen == 0 && ev->kind == EV_FEEDBACK) {
 		/* the report hid the recipient: the subscriber the reported
 		   mail's headers name, if any */

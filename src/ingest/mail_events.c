@@ -242,7 +242,12 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 	ev->kind = EV_UNSUB_MAIL;
 	ev->type_text = "unsub-mail";
 	ev->rcpt = me->keys[0];
-	ev->time = me->um.date ? me->um.date : mtime;
+	/* its Date, unless more than a day after the mail arrived (a
+	   sender's clock, or its word, as for reports) */
+	ev->time = me->um.date > 0 && (mtime <= 0 ||
+				       me->um.date <= mtime + MAIL_TIME_AHEAD) ?
+			   me->um.date :
+			   mtime;
 	ev->orig = me->um.from[0] ? me->um.from : me->um.sender;
 	ev->dsn_diag = me->diag;
 	me->x.reporter = me->um.from;

@@ -627,6 +627,51 @@ class TestFeedbackRecords(MailCase):
         self.assertEqual(self.ctl_json('dead'), [])
 
 
+class TestUnsubDate(MailCase):
+    """An unsubscribe mail dated far after it arrived (a sender's clock,
+    or its word) is taken at its arrival, as a report is."""
+
+    def test_date_in_2100_is_not_believed(self):
+        with open(os.path.join(DATA, 'unsub', 'gmail.eml'), 'rb') as f:
+            mail = f.read().replace(b'Date: Tue, 24 Nov 2026 09:02:10 +0100',
+                                    b'Date: Fri, 01 Jan 2100 00:00:00 +0000')
+        self.assertIn(b'2100', mail)
+        new = os.path.join(self.spool, 'unsub', 'new')
+        os.makedirs(new)
+        path = os.path.join(new, '1.gmail')
+        with open(path, 'wb') as f:
+            f.write(mail)
+        self.process()
+        recs = self.records()
+        self.assertTrue(recs)
+        for addr, r in recs.items():
+            self.assertLess(r['status_time'], '2030', (addr, r))
+
+
+class TestFeedbackRecordsHashed(MailCase):
+    """An f record whose rcpt is a hash or a placeholder (Return Path's
+    loops: Comcast, Cox ...) names the subscriber of its header columns,
+    not that hash."""
+
+    def test_hashed_rcpt_is_the_subscriber(self):
+        head = ('type,timeLogged,feedbackType,format,rcpt,reportedDomain,'
+                'header_X-Mw-Subscriber-Uid\r\n')
+        rows = [
+            'f,2026-11-24 08:00:00+0000,abuse,arf,'
+            'b6cf7e1a0096ba1caf76ee2c90aaaeaa@comcast.net,comcast.net,'
+            'zz123cd456ef7\r\n',
+            'f,2026-11-24 08:01:00+0000,abuse,arf,redacted@cox.net,'
+            'cox.net,\r\n',
+        ]
+        path = self.write_file('spool/acct/acct-f.csv', head + ''.join(rows))
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['complaints'], s['ignored']),
+                         (2, 1, 1))
+        self.assertEqual(self.show('uid:mw:zz123cd456ef7')['status'],
+                         'complained')
+        self.assertEqual(sorted(self.statuses()), ['uid:mw:zz123cd456ef7'])
+
+
 class TestRunMail(RunTestCase, MailCase):
     def test_drop_then_acted_on(self):
         fake = self.start_fake()

@@ -502,6 +502,23 @@ class TestSamples(BouncedTestCase):
 class TestInputs(BouncedTestCase):
     """stdin, address lists, header lines, bad lines, missing files."""
 
+    def test_record_far_in_the_future_is_not_believed(self):
+        # a soft bounce dated 2034 (a host's clock off): taken at the
+        # file's time, so that the soft bounces after it still count
+        head = 'type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\n'
+        rows = ['b,2034-01-01 00:00:00+0000,y@dest.example,4.2.2,'
+                'smtp;452 4.2.2 mailbox full,quota-issues\n']
+        rows += ['b,2024-01-0%d 00:00:00+0000,y@dest.example,4.2.2,'
+                 'smtp;452 4.2.2 mailbox full,quota-issues\n' % d
+                 for d in range(1, 7)]
+        path = self.write_file('acct-future.csv', head + ''.join(rows))
+        t = 1704672000    # 2024-01-08, when the file was written
+        os.utime(path, (t, t))
+        s = self.process_summary(path)
+        self.assertEqual(s['escalated'], 1, s)
+        rec = self.show('y@dest.example')
+        self.assertEqual(rec['status'], 'hard')
+
     def test_stdin(self):
         with open(os.path.join(SAMPLES, SAMPLE_HEADER), 'rb') as f:
             data = f.read()
