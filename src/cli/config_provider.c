@@ -9,9 +9,10 @@
 
 #include "config_ini.h"
 
-/* cfg_class_action - none | unsubscribe | bounce | both */
+/* cfg_class_action - none | unsubscribe | bounce | both; with SOFT only
+   none | bounce (a soft bounce never unsubscribes) */
 static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
-			    int *out)
+			    bool soft, int *out)
 {
 	static const char *const names[] = { "none", "unsubscribe", "bounce",
 					     "both" };
@@ -24,13 +25,19 @@ static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
 	if (!v)
 		return 0;
 	for (i = 0; i < 4; i++)
-		if (g_ascii_strcasecmp(v, names[i]) == 0) {
+		if (g_ascii_strcasecmp(v, names[i]) == 0 &&
+		    (!soft || i == 0 || i == 2)) {
 			*out = i;
 			g_free(v);
 			return 0;
 		}
-	cfg_fail(c, "[%s] %s = '%s': expected none, unsubscribe, bounce or "
-		 "both", g, key, cfg_show(v, buf, sizeof(buf)));
+	if (soft)
+		cfg_fail(c, "[%s] %s = '%s': expected bounce or none (a soft "
+			 "bounce never unsubscribes)", g, key,
+			 cfg_show(v, buf, sizeof(buf)));
+	else
+		cfg_fail(c, "[%s] %s = '%s': expected none, unsubscribe, bounce "
+			 "or both", g, key, cfg_show(v, buf, sizeof(buf)));
 	g_free(v);
 	return -1;
 }
@@ -135,8 +142,8 @@ static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 		return -1;
 	p->api_version = (int)v;
 	if (cfg_complaint_action(c, g, p) != 0 ||
-	    cfg_class_action(c, g, "hard-action", &p->hard_action) != 0 ||
-	    cfg_class_action(c, g, "soft-action", &p->soft_action) != 0)
+	    cfg_class_action(c, g, "hard-action", false, &p->hard_action) != 0 ||
+	    cfg_class_action(c, g, "soft-action", true, &p->soft_action) != 0)
 		return -1;
 	/* an empty job-prefix is a value: jobId is the campaign uid itself */
 	if (g_key_file_has_key(c->kf, g, "job-prefix", NULL)) {

@@ -38,13 +38,20 @@ static bool url_authority(const char *url, size_t *start, size_t *end)
 	return true;
 }
 
-/* url_password - the password of URL's user part, when it has one */
+/* url_password - the password of URL's user part, when it has one.  A
+   password holding '/' (common in generated secrets, though it should be
+   written %2F) ends the authority early: when the authority has no '@'
+   but a ':', and an '@' follows in the path, what lies from that ':' to
+   that '@' is taken for a password, to be masked (a path holding '@' is
+   then masked too: display only, too much rather than too little) */
 bool url_password(const char *url, size_t *at, size_t *len)
 {
 	size_t s, e, i, user_end, colon;
 
 	if (!url || !url_authority(url, &s, &e))
 		return false;
+	if (!memchr(url + s, '@', e - s) && memchr(url + s, ':', e - s))
+		e = s + strcspn(url + s, "?#");
 	user_end = e;
 	for (i = e; i > s; i--)		/* the last '@' ends the user part */
 		if (url[i - 1] == '@') {

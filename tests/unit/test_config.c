@@ -614,6 +614,15 @@ static const struct bad_case {
 	  "api-version = 2\napi-key = k\ncomplaint-action = delete\n",
 	  "[provider m] complaint-action = 'delete'", "unsubscribe or blacklist" },
 	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\nsoft-action = unsubscribe\n",
+	  "[provider m] soft-action = 'unsubscribe'", "expected bounce or none" },
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\nsoft-action = both\n",
+	  "soft-action = 'both'", "a soft bounce never unsubscribes" },
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
+	  "api-version = 2\napi-key = k\nhard-action = maybe\n",
+	  "hard-action = 'maybe'", "none, unsubscribe, bounce or both" },
+	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nlist-id = <list>\n",
 	  "[provider m] list-id = '<list>'", "one [LIST_UID]" },
 	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"

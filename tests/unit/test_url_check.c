@@ -102,7 +102,16 @@ static void test_show(void **state)
 		{ "http://user:p%40ss@h/x@y", "http://user:****@h/x@y" },
 		{ "http://user:p@ss@h/", "http://user:****@h/" },
 		{ "http://user@h/a:b@c", "http://user@h/a:b@c" },
-		{ "http://h:8080/a:b@c", "http://h:8080/a:b@c" },
+		/* a password holding '/': found (a path holding '@' after
+		   host:port is masked too: never too little) */
+		{ "smtps://user:s3c/ret@relay.example.com",
+		  "smtps://user:****@relay.example.com" },
+		{ "smtps://user:465/Xy9pQ@relay.example.com",
+		  "smtps://user:****@relay.example.com" },
+		{ "https://hook:8443/s3cr3t@hooks.example.com/in?a=b",
+		  "https://hook:****@hooks.example.com/in?a=b" },
+		{ "http://h:8080/a:b@c", "http://h:****@c" },
+		{ "http://h:8080/a/b", "http://h:8080/a/b" },
 		{ "http://u:PASSWORD@[::1", "http://u:****@[::1" },
 		{ "http://:PASSWORD@h", "http://:****@h" },
 		{ "https://h/", "https://h/" },
