@@ -151,6 +151,48 @@ static void mail_arf_own_to(const struct mail_events *me,
 	r->flags |= ARF_F_ANONYMISED;
 }
 
+/* a report or unsubscribe mail has a handful of parts and headers; one
+   built with hundreds of thousands costs GMime seconds and gigabytes
+   (2,000,000 empty parts in 10 MB: 21 s, 2.6 GB): refused before it is
+   parsed */
+#define MAIL_BOUNDARY_LINES_MAX 1000
+#define MAIL_HEADER_LINES_MAX 5000
+
+/* mail_shape_ok - BUF (LEN bytes) has at most MAIL_BOUNDARY_LINES_MAX
+   lines that may be MIME boundaries ("--" first) and at most
+   MAIL_HEADER_LINES_MAX lines before its first empty one; else false,
+   WHY says which */
+static bool mail_shape_ok(const char *buf, size_t len, char *why,
+			  size_t whylen)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t dashes = 0, heads = 0;
+	bool in_head = true;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (in_head && (nl == p || (nl == p + 1 && *p == '\r')))
+			in_head = false;
+		else if (in_head && ++heads > MAIL_HEADER_LINES_MAX) {
+			snprintf(why, whylen, "more than %d header lines: "
+				 "not a mail a provider sends",
+				 MAIL_HEADER_LINES_MAX);
+			return false;
+		}
+		if (nl - p >= 2 && p[0] == '-' && p[1] == '-' &&
+		    ++dashes > MAIL_BOUNDARY_LINES_MAX) {
+			snprintf(why, whylen, "more than %d MIME boundary "
+				 "lines: not a mail a provider sends",
+				 MAIL_BOUNDARY_LINES_MAX);
+			return false;
+		}
+		p = nl + 1;
+	}
+	return true;
+}
+
 int mail_events_arf(const char *buf, size_t len, const char *key,
 		    int64_t mtime, struct event *evs, size_t max, size_t *n,
 		    const char **aside, void *arg, char *why, size_t whylen)
@@ -163,7 +205,8 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 	(void)key;
 	*n = 0;
 	me->aside = -1;
-	if (arf_parse(buf, len, r, why, whylen) != 0)
+	if (!mail_shape_ok(buf, len, why, whylen) ||
+	    arf_parse(buf, len, r, why, whylen) != 0)
 		return -EINVAL;
 	if (r->kind != ARF_KIND_REPORT)
 		return mail_arf_aside(me, mail_arf_kind(r->kind), r->kind_why,
@@ -216,7 +259,8 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 		snprintf(why, whylen, "no unsubscribe address forms configured");
 		return -EINVAL;
 	}
-	if (unsub_mail_parse(buf, len, &me->um, why, whylen) != 0)
+	if (!mail_shape_ok(buf, len, why, whylen) ||
+	    unsub_mail_parse(buf, len, &me->um, why, whylen) != 0)
 		return -EINVAL;
 	if (unsub_addr_match(me->unsub, me->um.rcpt, strlen(me->um.rcpt), ids,
 			     why, whylen) != 0)

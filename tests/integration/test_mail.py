@@ -627,6 +627,30 @@ class TestFeedbackRecords(MailCase):
         self.assertEqual(self.ctl_json('dead'), [])
 
 
+class TestHostileShape(MailCase):
+    """A mail built of very many parts or header lines is refused before
+    it is parsed (it cost seconds and gigabytes), and the mails after it
+    are taken."""
+
+    def test_many_parts_and_headers_refused(self):
+        many = ('From: a@b.example\nTo: fbl@x.example\nSubject: x\n'
+                'MIME-Version: 1.0\nContent-Type: multipart/mixed; '
+                'boundary="b"\n\n' + '--b\n\n' * 1500 + '--b--\n')
+        heads = ''.join('To: t%d@x.example\n' % i for i in range(6000)) + \
+            'Subject: x\n\nbody\n'
+        new = os.path.join(self.spool, 'fbl', 'new')
+        os.makedirs(new)
+        for name, text in (('1.many', many), ('2.heads', heads)):
+            with open(os.path.join(new, name), 'w') as f:
+                f.write(text)
+        self.put_mail('fbl', 'arf/yahoo.eml', '3.yahoo')
+        self.process(rc=EX_OK)
+        self.assertIn('more than 1000 MIME boundary lines', self.why('fbl.1.many'))
+        self.assertIn('more than 5000 header lines', self.why('fbl.2.heads'))
+        self.assertEqual(self.ls('fbl/new'), [])
+        self.assertIn('fbl.3.yahoo', self.ls('done'))
+
+
 class TestUnsubDate(MailCase):
     """An unsubscribe mail dated far after it arrived (a sender's clock,
     or its word) is taken at its arrival, as a report is."""
