@@ -274,6 +274,13 @@ static int drop_store(const struct config *cfg, const char *dir,
 		drop_fail(cfg, "envelope too long");
 		goto out;
 	}
+	/* the worker measures the file, envelope lines included: so does
+	   the limit here (a mail taken here would be refused there) */
+	if ((uint64_t)n >= max) {
+		drop_fail(cfg, "[bounced] drop-max-size (%llu bytes) leaves no "
+			  "room for the mail", (unsigned long long)max);
+		goto out;
+	}
 	rc = maildir_open(dir, &m, err, sizeof(err));
 	if (rc == 0)
 		rc = maildir_write(m, head, (size_t)n, err, sizeof(err));
@@ -281,12 +288,14 @@ static int drop_store(const struct config *cfg, const char *dir,
 		drop_fail(cfg, "%s", err);
 		goto out;
 	}
+	max -= (uint64_t)n;	/* what is left for the mail */
 	for (;;) {
 		*total += have;
 		if (*total > max) {
 			drop_fail(cfg, "the mail is larger than [bounced] "
-				  "drop-max-size (%llu bytes); raise it to take "
-				  "this mail", (unsigned long long)max);
+				  "drop-max-size (%llu bytes) with the %d bytes "
+				  "of its envelope lines; raise it to take "
+				  "this mail", (unsigned long long)(max + n), n);
 			goto out;
 		}
 		rc = maildir_write(m, buf, have, err, sizeof(err));
@@ -340,9 +349,14 @@ int cmd_drop(const struct config *cfg, const struct cli_global *g,
 	ex = drop_parse(cfg, args, &a);
 	if (ex != 0)
 		return ex;
-	if (drop_envelope(a.from, true, from, &why) != 0)
-		return drop_fail(cfg, "--from '%s' %s", drop_show(a.from, show,
-				 sizeof(show)), why);
+	if (drop_envelope(a.from, true, from, &why) != 0) {
+		/* the sender is only kept with the mail: one no retry can
+		   mend (a long SRS local part, "taro..yamada.@") must not
+		   have PowerMTA try again until it bounces the mail */
+		log_warn("drop", "--from '%s' %s: kept as <>",
+			 drop_show(a.from, show, sizeof(show)), why);
+		from[0] = '\0';
+	}
 	if (drop_envelope(a.to, false, to, &why) != 0)
 		return drop_fail(cfg, "--to '%s' %s", drop_show(a.to, show,
 				 sizeof(show)), why);
