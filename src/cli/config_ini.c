@@ -477,24 +477,6 @@ int cfg_choice(struct cfg_ctx *c, const char *g, const char *key,
 	return -1;
 }
 
-/* cfg_addr_ok - an address for SMTP: one '@', no blanks or controls */
-bool cfg_addr_ok(const char *v)
-{
-	const char *at = strchr(v, '@');
-	const char *p;
-
-	if (!at || at == v || at[1] == '\0' || strchr(at + 1, '@') ||
-	    strlen(v) > 254)
-		return false;
-	for (p = v; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' ||
-		    *p == '>' || *p == '"' || *p == '\\' || *p == ',' ||
-		    *p == ';')
-			return false;
-	return true;
-}
-
-
 /* cfg_parse_dur - digits and a unit into ms (MS) or seconds */
 static int cfg_parse_dur(const char *s, bool ms, int64_t *out)
 {

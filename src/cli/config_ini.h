@@ -93,7 +93,6 @@ void cfg_unused(struct cfg_ctx *c, const char *group, const char *key,
 		const char *why);
 int cfg_choice(struct cfg_ctx *c, const char *g, const char *key,
 	       const char *const *names, const char *expected, int *out);
-bool cfg_addr_ok(const char *v);
 
 /* the groups: 0 or -1 (ERR set) */
 int cfg_classify(struct cfg_ctx *c);

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "config_ini.h"
+#include "notify.h"
 #include "unsub_addr.h"
 #include "url_check.h"
 
@@ -24,17 +25,20 @@ static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
 			cfg_smtp_schemes, "an smtp:// or smtps:// URL with a "
 			"host") != 0)
 		return -1;
-	if (cfg->notify_from && !cfg_addr_ok(cfg->notify_from))
+	/* the composer's own rule: what it refuses, the configuration
+	   refuses (else every mail fails, at send time, for good) */
+	if (cfg->notify_from && !notify_addr_ok(cfg->notify_from))
 		return cfg_fail(c, "[notify] from = '%s': expected an address "
 				"like bounced@example.com",
 				cfg_show(cfg->notify_from, buf, sizeof(buf)));
 	for (t = cfg->notify_to; t && *t; t++)
-		if (!cfg_addr_ok(*t))
+		if (!notify_addr_ok(*t))
 			return cfg_fail(c, "[notify] to: '%s' is not an address "
 					"like postmaster@example.com",
 					cfg_show(*t, buf, sizeof(buf)));
-	if (cfg->notify_to && g_strv_length(cfg->notify_to) > 100)
-		return cfg_fail(c, "[notify] to: at most 100 recipients");
+	if (cfg->notify_to && g_strv_length(cfg->notify_to) > NOTIFY_MAX_RCPTS)
+		return cfg_fail(c, "[notify] to: at most %d recipients",
+				NOTIFY_MAX_RCPTS);
 	if (cfg->notify_web_url &&
 	    cfg_url_bad(c, "notify", "web-url", cfg->notify_web_url,
 			cfg_http_schemes, "an http:// or https:// URL") != 0)

@@ -670,6 +670,11 @@ static const struct bad_case {
 	{ "[notify]\nsmtp = http://mail.example.com\n", "smtp = 'http://mail.example.com'", "smtp://" },
 	{ "[notify]\nsmtp = smtp://\n", "smtp = 'smtp://'", "host" },
 	{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\nto = c@d.example.com;nobody\n", "[notify] to: 'nobody'", "address" },
+	/* what the mail's composer refuses, the configuration refuses */
+	{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\nto = postmaster@[127.0.0.1]\n",
+	  "[notify] to: 'postmaster@[127.0.0.1]'", "not an address" },
+	{ "[notify]\nsmtp = smtp://h\nfrom = ops(team)@example.com\nto = c@d.example.com\n",
+	  "[notify] from = 'ops(team)@example.com'", "expected an address" },
 	{ "[notify]\nfrom = me\n", "[notify] from = 'me'", "address" },
 	{ "[notify]\nfrom = a<b>@example.com\n", "[notify] from", "address" },
 	{ "[notify]\nmode = digest\n", "[notify] smtp is required", "mode is not off" },
