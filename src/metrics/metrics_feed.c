@@ -37,6 +37,9 @@ struct metrics {
 	struct state *st;
 	char *rrd_path;
 	char *textfile;		/* NULL: none */
+	int64_t text_step;	/* the minute the textfile was last written
+				   for by a tick */
+	bool said_back;		/* the clock going back was logged */
 	char *state_dir, *spool_dir;	/* a textfile under them: 0640 */
 	int64_t done_step;	/* the last step this feeder tried */
 	int64_t logged;		/* when a failure was last warned about */
@@ -393,8 +396,23 @@ int metrics_tick(struct metrics *m, int64_t now)
 {
 	int64_t step = now - now % METRICS_STEP;
 
-	if (step <= m->done_step)
-		return 0;
+	if (step <= m->done_step) {
+		/* the clock went back (an NTP correction of a clock that
+		   ran ahead): the RRD takes no step before its last, and
+		   waits; the textfile is still written every minute */
+		if (step == m->text_step)
+			return 0;
+		if (!m->said_back)
+			log_warn("metrics", "the clock went back: %s takes no "
+				 "step before its last one, it is updated "
+				 "again from %" PRId64 " on", m->rrd_path,
+				 m->done_step + METRICS_STEP);
+		m->said_back = true;
+		m->text_step = step;
+		return m->textfile && metrics_textfile(m, now) < 0 ? -1 : 0;
+	}
+	m->said_back = false;
+	m->text_step = step;
 	return metrics_do(m, step, now);
 }
 

@@ -17,6 +17,7 @@
  * rrdfile_ensure logs (what it did to an existing file).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -406,10 +407,22 @@ int rrdfile_ensure(const char *path, int64_t start, char *err, size_t errlen)
 	if (layout == RRDFILE_OURS)
 		return 0;
 	if (layout == RRDFILE_OLDER) {
-		rc = rrdfile_migrate(path, err, errlen);
+		/* a link stays a link: the file it names is migrated */
+		char *real = link ? realpath(path, NULL) : NULL;
+
+		if (link && !real) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot follow the symbolic link "
+				 "'%s': %s", path, strerror(-rc));
+			return rc;
+		}
+		rc = rrdfile_migrate(real ? real : path, err, errlen);
 		if (rc == 0)
-			log_info("metrics", "%s: migrated to the current layout "
-				 "(%s before)", path, why);
+			log_info("metrics", "%s%s%s: migrated to the current "
+				 "layout (%s before)", path,
+				 real ? ", the file it links to, " : "",
+				 real ? real : "", why);
+		free(real);
 		return rc;
 	}
 	if (link) {

@@ -905,6 +905,77 @@ static void test_textfile_written(void **state)
 	g_free(path);
 }
 
+/* the clock ran an hour ahead, then was set right: the RRD takes no
+   step before its last one and waits (said once), but the textfile is
+   still written every minute */
+static void test_clock_set_back(void **state)
+{
+	struct ctx *c = *state;
+	struct metrics *m = NULL;
+	char err[256], *path;
+	int64_t t;
+	int files = 0;
+
+	path = g_build_filename(c->dir, "bounced.prom", NULL);
+	c->cfg->metrics_textfile = g_strdup(path);
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 - 30, err,
+				     sizeof(err)), 0);
+	add_meta(c, "count.hard", 3);
+	assert_int_equal(metrics_tick(m, T0), 1);
+	assert_int_equal(metrics_tick(m, T0 + 3600), 1);	/* ahead */
+	for (t = T0 + 120; t < T0 + 600; t += 60) {
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(metrics_tick(m, t), 0);
+		files += access(path, F_OK) == 0;
+	}
+	assert_int_equal(files, 8);
+	/* the same minute again: not written twice */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(metrics_tick(m, T0 + 540 + 30), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	metrics_free(m);
+	g_free(path);
+}
+
+/* a symbolic link to an RRD of the older layout stays a link: the file
+   it names is migrated */
+static void test_link_to_older_layout_stays_a_link(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const old[] = {
+		"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
+		"DS:escalated:ABSOLUTE:86400:0:U",
+		"DS:complaint:ABSOLUTE:86400:0:U",
+		"DS:unsub:ABSOLUTE:86400:0:U",
+		"DS:duplicate:ABSOLUTE:86400:0:U", "DS:queue:GAUGE:120:0:U",
+		"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
+		"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
+		"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
+		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
+	};
+	char *real = g_build_filename(c->dir, "real.rrd", NULL);
+	char *link = c->rrd;
+	enum rrdfile_layout layout;
+	char why[256], err[256];
+	struct stat sb;
+
+	c->rrd = real;
+	create_older(c, old, "120:0:0:0:0:0:0",
+		     "no data source api_ok, api_retry, api_dead, fbl_dsn, "
+		     "fbl_autoreply, fbl_authreport, fbl_forward, fbl_notours, "
+		     "incident_opened, incident_closed, alert_raised, "
+		     "alert_cleared, held, incidents_open, alerts_active");
+	c->rrd = link;
+	assert_int_equal(symlink(real, link), 0);
+	update(c, T0 + 60, 1);
+	assert_int_equal(lstat(link, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_int_equal(rrdfile_check(real, &layout, why, sizeof(why), err,
+				       sizeof(err)), 0);
+	assert_int_equal(layout, RRDFILE_OURS);
+	g_free(real);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -925,6 +996,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_moved_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_created_mode_and_not_ours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_set_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_link_to_older_layout_stays_a_link, setup,
+			teardown),
 		cmocka_unit_test(test_textfile_format),
 		cmocka_unit_test_setup_teardown(test_textfile_written, setup, teardown),
 	};
