@@ -254,7 +254,7 @@ class TestDaemonQueue(RunTestCase):
                       'the queued item was not mailed')
         self.wait_for(lambda: 'could not be taken off the queue'
                       in self.log(p), 5, 'no error about the queue')
-        time.sleep(2)
+        time.sleep(1)
         self.assertEqual(len(f.messages()), 1)
         self.stop(p)
 
