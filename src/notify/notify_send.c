@@ -63,13 +63,19 @@ struct notify_sender {
 	   are mailed already, taken off before anything is read or sent
 	   again; 0: none */
 	uint64_t sent_upto;
-	/* a mail the server refused for good (5xx), by its last item:
-	   refused NS_REFUSED_MAX times, a mail of several items is sent one
-	   item at a time (SOLO), and one item alone is dropped: one item's
-	   content a filter refuses must not hold up every later mail */
-	uint64_t refused_last;
+	/* a mail whose content the server refused for good (5xx after the
+	   data), known by its first item (items that come meanwhile join
+	   its end): refused NS_REFUSED_MAX times, a mail of several items
+	   is sent one item at a time (SOLO, for as many mails as it had
+	   items), and one item alone is dropped: one item's content a
+	   filter refuses must not hold up every later mail.  A refusal
+	   before the data (relay, login, recipients) is the configuration's:
+	   nothing is dropped for it */
+	int64_t refused_time;		/* its first item's time ... */
+	char refused_addr[ADDR_MAX + 1];	/* ... and address */
 	unsigned refused_n;
 	bool solo;
+	size_t solo_left;		/* single mails before full ones again */
 	size_t n;			/* items it lists */
 	int64_t retry_ms;		/* current retry delay */
 	int64_t retry_min;		/* the least: NS_RETRY_MIN_MS
@@ -472,8 +478,11 @@ static bool ns_refused(struct notify_sender *ns, const char *err)
 	const struct notify_item *it = &ns->items[0];
 	int rc;
 
-	if (ns->refused_last != ns->last) {
-		ns->refused_last = ns->last;
+	if (ns->refused_time != it->time ||
+	    strcmp(ns->refused_addr, it->addr) != 0) {
+		ns->refused_time = it->time;
+		g_strlcpy(ns->refused_addr, it->addr,
+			  sizeof(ns->refused_addr));
 		ns->refused_n = 0;
 	}
 	if (++ns->refused_n < NS_REFUSED_MAX)
@@ -481,6 +490,7 @@ static bool ns_refused(struct notify_sender *ns, const char *err)
 	ns->refused_n = 0;
 	if (ns->n > 1) {
 		ns->solo = true;
+		ns->solo_left = ns->n;
 		log_error("notify", "%s; the mail of %zu items was refused %d "
 			  "times: they go one mail each, to find the one "
 			  "refused", err, ns->n, NS_REFUSED_MAX);
@@ -492,7 +502,8 @@ static bool ns_refused(struct notify_sender *ns, const char *err)
 			  "(%s)", state_strerror(rc));
 		return false;
 	}
-	ns->solo = false;
+	if (ns->solo && ns->solo_left && --ns->solo_left == 0)
+		ns->solo = false;
 	log_error("notify", "dropped the %s item of %s (%s; %s): the server "
 		  "refused its mail %d times (%s)", it->kind, it->addr,
 		  it->source, it->results, NS_REFUSED_MAX, err);
@@ -506,6 +517,7 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 	int64_t interval = ns->cfg->digest_interval * 1000, delay;
 	long code = 0;
 	char err[512];
+	bool solo;
 	int rc;
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
@@ -524,7 +536,7 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 		delay = rc == -EAGAIN ? ns->retry_ms : ns_interval_ms(ns);
 		if (delay < ns->retry_min)
 			delay = ns->retry_min;
-		if (rc != -EAGAIN && ns_refused(ns, err)) {
+		if (rc == -EBADMSG && ns_refused(ns, err)) {
 			loop_timer_at(ns->timer, 0);	/* on at once */
 			return;
 		}
@@ -537,7 +549,9 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 	}
 	ns->retry_ms = ns->retry_min;
 	ns->refused_n = 0;
-	ns->solo = false;
+	solo = ns->solo;
+	if (ns->solo && ns->solo_left && --ns->solo_left == 0)
+		ns->solo = false;
 	rc = ns_sent(ns);
 	if (ns->flushed) {
 		if (rc) {
@@ -552,8 +566,8 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 	   refused the drop: the same items would be read again) */
 	if (rc)
 		loop_timer_at(ns->timer, ns->retry_min);
-	else
-		loop_timer_at(ns->timer, ns->n == ns->cap ? 0 :
+	else	/* one item a mail after a refusal: the next at once */
+		loop_timer_at(ns->timer, solo || ns->n == ns->cap ? 0 :
 						ns_interval_ms(ns));
 }
 

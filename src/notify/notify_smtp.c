@@ -266,14 +266,17 @@ int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
 	if (res == CURLE_OK)
 		why = "unexpected answer";
 	if (response >= 500 && response < 600)
-		rc = -EPERM;
+		/* refused after the message itself (what libcurl calls a
+		   weird reply to the data): its content; before (sender,
+		   recipients, login): the configuration or the relay */
+		rc = res == CURLE_WEIRD_SERVER_REPLY ? -EBADMSG : -EPERM;
 	else if (response >= 400 && response < 500)
 		rc = -EAGAIN;
 	else
 		rc = ns_permanent(res) ? -EPERM : -EAGAIN;
 	return errmsg_rc(rc, err, errlen, "smtp %s: %s%s%s%s (%s)", x->url, why,
 			 said ? "; server said '" : "", said ? said : "",
-			 said ? "'" : "", rc == -EPERM ? "failed for good"
+			 said ? "'" : "", rc != -EAGAIN ? "failed for good"
 			 : "will be retried");
 }
 

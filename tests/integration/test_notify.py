@@ -291,6 +291,62 @@ class TestDaemonQueue(RunTestCase):
                       self.log(p))
         self.stop(p)
 
+    def queue_complaints(self, notify, addrs):
+        """complaints of ADDRS queued for the operator (the relay not
+        there); the [notify] text NOTIFY % url stays to be written"""
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        dead = s.getsockname()[1]
+        s.close()
+        self.write_config(extra=notify % 'smtp://127.0.0.1:%d' % dead)
+        rows = ''.join(acct_rec('f', '2026-11-24 08:00:%02d+0000' % i,
+                                'news@bounces.example.com', a, fb='abuse')
+                       for i, a in enumerate(addrs))
+        path = self.write_file('acct-f.csv', ACCT_HEADER + rows)
+        self.run_bounced('process', '--drain-timeout', '1s', path)
+
+    def test_digest_refused_for_its_content_goes_item_by_item(self):
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = digest\ndigest-interval = 1s\n' % (FROM, TO[0]))
+        self.queue_complaints(notify, ['aa-poison@example.com',
+                                       'bb-good@example.com',
+                                       'cc-good@example.com'])
+        f = smtp.SmtpFake(starttls=False,
+                          refuse_content=b'aa-poison@example.com')
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % f.url)
+        self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '100'}
+        p = self.start()
+        self.wait_for(lambda: len(f.messages()) >= 2, 30,
+                      'the items after the refused one were not mailed')
+        m = f.messages()
+        self.assertIn(b'bb-good@example.com', m[0]['data'])
+        self.assertIn(b'cc-good@example.com', m[1]['data'])
+        self.assertIn('they go one mail each', self.log(p))
+        self.assertIn('dropped the complaint item of aa-poison@example.com',
+                      self.log(p))
+        self.stop(p)
+
+    def test_relay_refusing_everything_drops_nothing(self):
+        # a refusal before the data (the relay, the login, a recipient)
+        # is the configuration's: the items stay queued however often
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = event\n' % (FROM, TO[0]))
+        self.queue_complaints(notify, ['a@example.com', 'b@example.com'])
+        f = smtp.SmtpFake(starttls=False, fail_code=550, fail_at='RCPT',
+                          fail_count=100000)
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % f.url)
+        self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '100'}
+        p = self.start()
+        self.wait_for(lambda: len(f.connections()) >= 4, 15,
+                      'the relay was not asked again')
+        self.assertNotIn('dropped', self.log(p))
+        self.stop(p)
+        self.assertEqual(f.messages(), [])
+
 
 if __name__ == '__main__':
     unittest.main()
