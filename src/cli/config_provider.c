@@ -25,19 +25,24 @@ static int cfg_class_action(struct cfg_ctx *c, const char *g, const char *key,
 	if (!v)
 		return 0;
 	for (i = 0; i < 4; i++)
-		if (g_ascii_strcasecmp(v, names[i]) == 0 &&
-		    (!soft || i == 0 || i == 2)) {
-			*out = i;
+		if (g_ascii_strcasecmp(v, names[i]) == 0) {
+			if (soft && (i & ACT_UNSUBSCRIBE)) {
+				/* as it acted: its bounce part, if any (a
+				   configuration that ran stays valid) */
+				*out = i & ACT_BOUNCE;
+				cfg_warn(c, "[%s] %s = '%s': a soft bounce "
+					 "never unsubscribes: taken as %s", g,
+					 key, names[i],
+					 *out ? "bounce" : "none");
+			} else {
+				*out = i;
+			}
 			g_free(v);
 			return 0;
 		}
-	if (soft)
-		cfg_fail(c, "[%s] %s = '%s': expected bounce or none (a soft "
-			 "bounce never unsubscribes)", g, key,
-			 cfg_show(v, buf, sizeof(buf)));
-	else
-		cfg_fail(c, "[%s] %s = '%s': expected none, unsubscribe, bounce "
-			 "or both", g, key, cfg_show(v, buf, sizeof(buf)));
+	cfg_fail(c, "[%s] %s = '%s': expected %s", g, key,
+		 cfg_show(v, buf, sizeof(buf)),
+		 soft ? "bounce or none" : "none, unsubscribe, bounce or both");
 	g_free(v);
 	return -1;
 }

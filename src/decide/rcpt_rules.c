@@ -216,10 +216,11 @@ static enum rcpt_outcome rcpt_apply_suppressing(struct rcpt *r,
 {
 	if (rcpt_is_suppressed(r)) {
 		r->cnt_duplicate++;
-		if (r->status == RCPT_HARD && r->escalated) {
+		if (r->status == RCPT_HARD && r->escalated && !ev->held) {
 			/* escalated, now hard for good: no longer resting on
 			   its soft bounces (reevaluate leaves it; a hard
-			   bounce becomes its reason) */
+			   bounce becomes its reason).  Not by a hard bounce
+			   an incident holds: it may be the block's */
 			r->escalated = false;
 			if (ev->klass == CLASS_HARD)
 				rcpt_reason_from_event(&r->reason, ev);

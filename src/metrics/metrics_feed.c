@@ -399,8 +399,9 @@ int metrics_tick(struct metrics *m, int64_t now)
 	if (step <= m->done_step) {
 		/* the clock went back (an NTP correction of a clock that
 		   ran ahead): the RRD takes no step before its last, and
-		   waits; the textfile is still written every minute */
-		if (step == m->text_step)
+		   waits; the textfile is still written every minute.  The
+		   step done already (at start, a flush) is no going back */
+		if (step == m->done_step || step == m->text_step)
 			return 0;
 		if (!m->said_back)
 			log_warn("metrics", "the clock went back: %s takes no "

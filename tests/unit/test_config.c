@@ -614,11 +614,8 @@ static const struct bad_case {
 	  "api-version = 2\napi-key = k\ncomplaint-action = delete\n",
 	  "[provider m] complaint-action = 'delete'", "unsubscribe or blacklist" },
 	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
-	  "api-version = 2\napi-key = k\nsoft-action = unsubscribe\n",
-	  "[provider m] soft-action = 'unsubscribe'", "expected bounce or none" },
-	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
-	  "api-version = 2\napi-key = k\nsoft-action = both\n",
-	  "soft-action = 'both'", "a soft bounce never unsubscribes" },
+	  "api-version = 2\napi-key = k\nsoft-action = maybe\n",
+	  "[provider m] soft-action = 'maybe'", "expected bounce or none" },
 	{ "[provider m]\ntype = mailwizz\nsenders = *\nendpoint = https://m.example.com/api\n"
 	  "api-version = 2\napi-key = k\nhard-action = maybe\n",
 	  "hard-action = 'maybe'", "none, unsubscribe, bounce or both" },
@@ -1128,6 +1125,45 @@ static const char url_pw_conf[] =
 	"[notify]\nsmtp = smtps://relay:SMTPPASS3@mail.example.com\n"
 	"from = a@b.example.com\nto = c@d.example.com\n"
 	"web-url = https://web:WEBPASS4@mw.example.com\n";
+
+/* test_soft_action_unsubscribe - soft-action values that name an
+   unsubscribe (which a soft bounce never does) are taken as they acted,
+   their bounce part, with a warning: a configuration that ran stays
+   valid */
+static void test_soft_action_unsubscribe(void **state)
+{
+	static const struct {
+		const char *v;
+		int want;
+	} cases[] = { { "both", ACT_BOUNCE }, { "unsubscribe", ACT_NONE } };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+		char *text = g_strdup_printf(
+			"[provider m]\ntype = mailwizz\nsenders = *\n"
+			"endpoint = https://m.example.com/api\napi-version = 2\n"
+			"api-key = k\nsoft-action = %s\n", cases[i].v);
+		char *path = write_file("soft.conf", text, 0600);
+		struct config *cfg = NULL;
+		char err[512];
+		guint k;
+		bool said = false;
+
+		assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)),
+				 0);
+		assert_int_equal(cfg->providers[0].soft_action, cases[i].want);
+		for (k = 0; k < w->len; k++)
+			said |= strstr(g_ptr_array_index(w, k), "a soft bounce "
+				       "never unsubscribes") != NULL;
+		assert_true(said);
+		config_free(cfg);
+		g_ptr_array_free(w, TRUE);
+		g_free(path);
+		g_free(text);
+	}
+}
 
 /* test_url_passwords - a password in a URL's user part is printed as
    "****" by check-config, and the printed file warns when read back */
@@ -1765,6 +1801,7 @@ int main(void)
 		cmocka_unit_test(test_log_reopen),
 		cmocka_unit_test(test_log_errno),
 		cmocka_unit_test(test_url_passwords),
+		cmocka_unit_test(test_soft_action_unsubscribe),
 		cmocka_unit_test(test_log_fold),
 		cmocka_unit_test(test_log_cap),
 	};

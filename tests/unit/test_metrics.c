@@ -934,6 +934,12 @@ static void test_clock_set_back(void **state)
 	assert_int_equal(metrics_tick(m, T0 + 540 + 30), 0);
 	assert_int_equal(access(path, F_OK), -1);
 	metrics_free(m);
+	/* a start: the minute it started in is no going back */
+	assert_int_equal(metrics_new(&m, c->cfg, c->st, T0 + 7210, err,
+				     sizeof(err)), 0);
+	assert_int_equal(metrics_tick(m, T0 + 7220), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	metrics_free(m);
 	g_free(path);
 }
 

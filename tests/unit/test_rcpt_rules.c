@@ -446,6 +446,13 @@ static void test_escalated_then_confirmed(void **state)
 	rcpt_apply_dups(&r, &dups);
 	assert_false(r.escalated);
 	assert_int_equal(rcpt_reevaluate(&r, &high), 0);
+	/* a hard bounce an incident holds is no confirmation: it may be
+	   the block's (and dropped with it) */
+	r = q;
+	ev = mk(CLASS_HARD, T0 + 6 * DAY);
+	ev.held = 5;
+	assert_int_equal(rcpt_apply(&r, &ev, &esc), OUT_DUPLICATE);
+	assert_true(r.escalated);
 	/* a soft bounce more keeps it escalated: reevaluate judges it */
 	r = q;
 	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 6 * DAY), OUT_DUPLICATE);
