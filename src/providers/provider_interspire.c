@@ -177,17 +177,23 @@ static void iem_cache_drop(struct iem *st)
    list-refresh, and, when A was queued after they were fetched (a hard
    bounce of a campaign to a list made since then would leave the address
    subscribed there), younger than IEM_NEWER_REFRESH */
+/* iem_newer - A was queued after the ids were fetched, a while ago: they
+   may not name its list */
+static bool iem_newer(const struct iem *st, const struct action *a,
+		      int64_t now)
+{
+	return a->created_ms / 1000 > st->fetched &&
+	       now - st->fetched >= IEM_NEWER_REFRESH;
+}
+
 static bool iem_fresh(const struct iem *st, const struct config_provider *cfg,
 		      const struct action *a, int64_t now)
 {
-	int64_t age;
-
 	if (st->ids == NULL || st->force || now < st->fetched)
 		return false;
-	age = now - st->fetched;
-	if (a->created_ms / 1000 > st->fetched && age >= IEM_NEWER_REFRESH)
+	if (iem_newer(st, a, now))
 		return false;
-	return age < cfg->list_refresh;
+	return now - st->fetched < cfg->list_refresh;
 }
 
 /* iem_refreshing - a GetLists sent before NOW may still be answered */
@@ -331,8 +337,11 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 	}
 	switch (a->step) {
 	case IEM_STEP_LISTS:
+		/* while a GetLists is on its way the old ids serve, but not
+		   an action they may not name (it asks for itself) */
 		if (iem_fresh(st, p->cfg, a, now) ||
-		    (st->ids && iem_refreshing(st, p->cfg, now))) {
+		    (st->ids && iem_refreshing(st, p->cfg, now) &&
+		     !iem_newer(st, a, now))) {
 			a->step = iem_after_lists(st, a);
 			return 1;
 		}

@@ -380,6 +380,11 @@ static void test_cache_newer_action(void **state)
 	a = action_for("x@example.com", 0);
 	a.created_ms = 1030000;
 	assert_int_equal(build_at(f, &a, 1060), 0);	/* GetLists */
+	/* while that GetLists is on its way, another newer action is not
+	   served the old ids either */
+	a = action_for("y@example.com", 0);
+	a.created_ms = 1040000;
+	assert_int_equal(build_at(f, &a, 1061), 0);	/* GetLists */
 	/* queued before the fetch: served for list-refresh */
 	fill_cache(f, 2000, LISTS_3, PROVIDER_CONTINUE);
 	a = action_for("x@example.com", 0);
