@@ -69,6 +69,12 @@ typedef void dispatch_step_fn(void *arg, int rc);
 /* dispatch_on_step - call FN(ARG, rc) after every step (NULL: none) */
 void dispatch_on_step(struct dispatch *d, dispatch_step_fn *fn, void *arg);
 
+/* dispatch_holding - answers taken and not written yet (the state
+   refused their commit; tried again after a wait): a dispatcher holding
+   some is not to be replaced, its answers would be lost and the calls
+   made again */
+bool dispatch_holding(const struct dispatch *d);
+
 /* dispatch_in_flight - requests under way */
 unsigned dispatch_in_flight(const struct dispatch *d);
 /* dispatch_flush - the answers taken and not written yet (the next step

@@ -422,6 +422,13 @@ const char *dispatch_paused(const struct dispatch *d, unsigned i)
 		       d->provs[i].pause_why : NULL;
 }
 
+/* dispatch_holding - answers taken that the state did not take yet (a
+   failing commit: dispatch_hold) */
+bool dispatch_holding(const struct dispatch *d)
+{
+	return d->results->len > 0;
+}
+
 /* dispatch_in_flight - requests under way (campaign lookups too) */
 unsigned dispatch_in_flight(const struct dispatch *d)
 {

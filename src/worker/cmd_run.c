@@ -345,7 +345,8 @@ static void run_dispatched(void *arg, int rc)
 	(void)rc;		/* logged by the dispatcher */
 	if (r->stopping && dispatch_in_flight(r->d) == 0)
 		run_quit(r);
-	else if (r->d_next && dispatch_in_flight(r->d) == 0)
+	else if (r->d_next && dispatch_in_flight(r->d) == 0 &&
+		 !dispatch_holding(r->d))
 		loop_timer_soon(r->work, 0);
 	run_check_state(r);
 }

@@ -118,7 +118,8 @@ void run_swap(struct run *r)
 		log_debug("run", "the new configuration applies to the files "
 			  "taken from now on");
 	}
-	if (r->d_next && dispatch_in_flight(r->d) == 0) {
+	if (r->d_next && dispatch_in_flight(r->d) == 0 &&
+	    !dispatch_holding(r->d)) {
 		dispatch_free(r->d);
 		r->d = r->d_next;
 		r->d_cfg = r->d_next_cfg;

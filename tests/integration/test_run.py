@@ -549,6 +549,41 @@ class TestSignals(RunTestCase):
         self.assertEqual(rc, EX_OK)
         self.assertEqual(sorted(e['address'] for e in fake.events()), addrs)
 
+    def test_sighup_while_answers_are_held_calls_nothing_twice(self):
+        # the state's disk fills while a request is under way: its answer
+        # is held; a reload that sets the providers up anew waits for the
+        # answer to be written, so the new dispatcher does not call again
+        fake = self.hook(latency_ms=1500)
+        self.hook_config(fake, concurrency=1)
+        full = os.path.join(self.dir, 'disk-full')
+        self.extra_env = {
+            'LD_PRELOAD': os.path.join(self.build, 'tests',
+                                       'fail_commit.so'),
+            'BOUNCED_TEST_FAIL_COMMIT': full}
+        p = self.start()
+        self.drop('acct-h.csv', hard_file(['held@example.com']))
+        self.wait_for(lambda: fake.received() >= 1, 10 * SLOW,
+                      'no request under way')
+        open(full, 'w').close()
+        self.wait_for(lambda: 'cannot write the results of 1 provider '
+                      'calls' in self.log(p), 10 * SLOW,
+                      'the answer was written, the disk is not full')
+        self.hook_config(fake, concurrency=4)
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'SIGHUP: configuration' in self.log(p),
+                      10 * SLOW, 'no reload')
+        time.sleep(1.5)
+        self.assertNotIn('providers set up anew from', self.log(p))
+        os.unlink(full)
+        self.wait_for(lambda: 'providers set up anew from' in self.log(p),
+                      15 * SLOW, 'the providers were not set up anew')
+        self.wait_for(lambda: self.queue() == [], 10 * SLOW,
+                      'the outbox did not empty')
+        time.sleep(0.5)
+        self.assertEqual(fake.received(), 1)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_second_instance_is_refused(self):
         self.write_config()
         p = self.start()
