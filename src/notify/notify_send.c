@@ -156,10 +156,15 @@ static void ns_end(struct notify_sender *ns)
 	ns->xfer = NULL;
 }
 
+static int ns_drop_sent(struct notify_sender *ns);
+
 void notify_sender_free(struct notify_sender *ns)
 {
 	if (!ns)
 		return;
+	/* items mailed whose drop the state refused: a last try, else the
+	   sender made at a reload (or the next start) mails them again */
+	(void)ns_drop_sent(ns);
 	if (ns->asking && ns->have_camp && ns->camp.cancel)
 		ns->camp.cancel(ns->camp.ctx, ns);
 	ns_end(ns);
