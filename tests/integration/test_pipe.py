@@ -213,8 +213,11 @@ class TestPipeStop(PipeTestCase):
         p = self.start_pipe()
         self.send(p, HEADER)
         n = [0]
+        # the writer goes on 0.2 s after the signal, then closes: well
+        # within the second the reading goes on for (a sanitized build
+        # beside another suite reads slowly)
         t = threading.Thread(target=self.writer,
-                             args=(p, time.monotonic() + 1.0, n))
+                             args=(p, time.monotonic() + 0.7, n))
         t.start()
         time.sleep(0.5)
         p.send_signal(signal.SIGTERM)
