@@ -147,9 +147,12 @@ int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
 /*
  * notify_smtp_finish - what a finished transfer means: 0 when the server
  * took the message; -EAGAIN (retry later) for connection and TLS set-up
- * failures, timeouts and 4xx answers; -EPERM (failed for good, a config
- * or content problem) for 5xx answers, a refused login, STARTTLS required
- * but not offered, a certificate that does not verify.  RES is the
+ * failures, timeouts and 4xx answers; -EBADMSG (failed for good: the
+ * content) for a 5xx answer to the message itself (after the server said
+ * 354); -EPERM (failed for good: the configuration or the relay) for the
+ * other 5xx answers (the greeting, MAIL, RCPT, DATA), a refused login,
+ * STARTTLS required but not offered, a certificate that does not verify.
+ * RES is the
  * transfer's CURLcode, RESPONSE the last SMTP code (CURLINFO_RESPONSE_CODE,
  * 0 = none).  ERR names the server and says what failed, with the
  * server's last answer line when there was one.

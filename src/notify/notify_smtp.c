@@ -32,6 +32,9 @@ struct notify_smtp_xfer {
 	char *url;			/* for messages (password masked) */
 	char line[NS_LINE_MAX + 1];	/* the server's last 4xx/5xx answer */
 	char curl_err[CURL_ERROR_SIZE];
+	bool data_sent;			/* the server said 354: the message
+					   itself went, so a refusal after
+					   it is of its content */
 };
 
 /* ns_url_ok - smtp:// or smtps:// with a host, printable, no blanks */
@@ -78,6 +81,9 @@ static int ns_debug(CURL *h, curl_infotype type, char *data, size_t size,
 	size_t i, n = 0;
 
 	(void)h;
+	if (type == CURLINFO_HEADER_IN && size >= 3 &&
+	    memcmp(data, "354", 3) == 0)
+		x->data_sent = true;
 	if (type != CURLINFO_HEADER_IN || size < 3 ||
 	    (data[0] != '4' && data[0] != '5'))
 		return 0;
@@ -269,7 +275,8 @@ int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
 		/* refused after the message itself (what libcurl calls a
 		   weird reply to the data): its content; before (sender,
 		   recipients, login): the configuration or the relay */
-		rc = res == CURLE_WEIRD_SERVER_REPLY ? -EBADMSG : -EPERM;
+		rc = res == CURLE_WEIRD_SERVER_REPLY && x->data_sent ?
+			     -EBADMSG : -EPERM;
 	else if (response >= 400 && response < 500)
 		rc = -EAGAIN;
 	else

@@ -343,7 +343,10 @@ static void run_dispatched(void *arg, int rc)
 	struct run *r = arg;
 
 	(void)rc;		/* logged by the dispatcher */
-	if (r->stopping && dispatch_in_flight(r->d) == 0)
+	/* a stop waits for held answers too (up to shutdown-timeout): a
+	   quit would drop them and the next start call again */
+	if (r->stopping && dispatch_in_flight(r->d) == 0 &&
+	    !dispatch_holding(r->d))
 		run_quit(r);
 	else if (r->d_next && dispatch_in_flight(r->d) == 0 &&
 		 !dispatch_holding(r->d))

@@ -10,7 +10,7 @@ accepted message is recorded: envelope sender, recipients, the raw data,
 whether the connection was under TLS and who had authenticated.
 
 Failure injection, like the HTTP fakes: fail_code (e.g. 451 or 554) at
-fail_at ('MAIL', 'RCPT' or 'DATA', the latter answered after the final
+fail_at ('GREETING' at connect time, 'MAIL', 'RCPT' or 'DATA', the latter answered after the final
 dot) for the next fail_count transactions.  require_tls refuses MAIL
 before STARTTLS (530); with a user set, MAIL before AUTH is refused (530).
 
@@ -42,7 +42,7 @@ KEY = os.path.join(HERE, 'smtp-test.key')
 MAX_LINE = 4096                 # bytes of a command line (RFC 5321: 512)
 MAX_DATA = 10 << 20             # bytes of a message; more is 552
 TIMEOUT = 30                    # seconds a client may stay silent
-FAIL_POINTS = ('MAIL', 'RCPT', 'DATA')
+FAIL_POINTS = ('GREETING', 'MAIL', 'RCPT', 'DATA')
 
 
 class _Conn:
@@ -101,6 +101,10 @@ class _Handler(socketserver.StreamRequestHandler):
         self.fake = self.server.fake
         self.conn = _Conn()
         self.conn_log = self.fake._new_connection()
+        fail = self.fake._injection('GREETING')
+        if fail:    # a relay refusing the client at connect time
+            self.reply(*fail)
+            return
         self.reply(220, '%s ESMTP fake ready' % self.fake.hostname)
         while True:
             try:

@@ -329,12 +329,19 @@ class TestDaemonQueue(RunTestCase):
         self.stop(p)
 
     def test_relay_refusing_everything_drops_nothing(self):
-        # a refusal before the data (the relay, the login, a recipient)
-        # is the configuration's: the items stay queued however often
+        for at in ('RCPT', 'GREETING'):
+            with self.subTest(at=at):
+                self.relay_refusing(at)
+
+    def relay_refusing(self, at):
+        # a refusal before the data (the relay at connect time, the
+        # login, a recipient) is the configuration's: the items stay
+        # queued however often
         notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
                   'mode = event\n' % (FROM, TO[0]))
+        self.state = os.path.join(self.dir, 'state-' + at)
         self.queue_complaints(notify, ['a@example.com', 'b@example.com'])
-        f = smtp.SmtpFake(starttls=False, fail_code=550, fail_at='RCPT',
+        f = smtp.SmtpFake(starttls=False, fail_code=554, fail_at=at,
                           fail_count=100000)
         f.start()
         self.addCleanup(f.stop)

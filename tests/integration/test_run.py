@@ -584,6 +584,39 @@ class TestSignals(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_sigterm_while_answers_are_held_keeps_them(self):
+        # the state's disk is full when the answer comes: a stop waits for
+        # it to be written (within shutdown-timeout), so the next start
+        # does not call again
+        fake = self.hook(latency_ms=1000)
+        self.hook_config(fake, concurrency=1)
+        full = os.path.join(self.dir, 'disk-full')
+        self.extra_env = {
+            'LD_PRELOAD': os.path.join(self.build, 'tests',
+                                       'fail_commit.so'),
+            'BOUNCED_TEST_FAIL_COMMIT': full}
+        p = self.start()
+        self.drop('acct-h.csv', hard_file(['held@example.com']))
+        self.wait_for(lambda: fake.received() >= 1, 10 * SLOW,
+                      'no request under way')
+        open(full, 'w').close()
+        self.wait_for(lambda: 'cannot write the results of 1 provider '
+                      'calls' in self.log(p), 10 * SLOW,
+                      'the answer was written, the disk is not full')
+        p.send_signal(signal.SIGTERM)
+        time.sleep(1.5)
+        self.assertIsNone(p.poll(), 'it quit with the answer held')
+        os.unlink(full)
+        rc = p.wait(20 * SLOW)
+        self.assertEqual(rc, EX_OK, self.log(p))
+        self.assertEqual(self.queue(), [])
+        self.extra_env = {}
+        p = self.start()
+        time.sleep(0.5)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(fake.received(), 1)
+
     def test_second_instance_is_refused(self):
         self.write_config()
         p = self.start()
