@@ -34,11 +34,47 @@ static int pause_key_of(struct state *st, const char *prefix,
 	return state_dbi(st, "meta", dbi);
 }
 
-/* pause_key - "pause/NAME" (pause_key_of) */
-static int pause_key(struct state *st, const char *name, char *key,
-		     size_t cap, MDB_val *k, MDB_dbi *dbi)
+/* pause_write - W's record under "PREFIX/NAME"; 0 or -errno */
+static int pause_write(struct state *st, MDB_txn *txn, const char *prefix,
+		       const char *name, const struct codec_w *w)
 {
-	return pause_key_of(st, "pause", name, key, cap, k, dbi);
+	char key[PAUSE_KEY_MAX];
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = pause_key_of(st, prefix, name, key, sizeof(key), &k, &dbi);
+	if (rc)
+		return rc;
+	if (w->overflow)
+		return -ENOBUFS;
+	v.mv_data = w->p;
+	v.mv_size = w->len;
+	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+/* pause_read - the record under "PREFIX/NAME" into RD, past its version
+   byte (*VERSION); 0, -ENOENT or -errno */
+static int pause_read(struct state *st, MDB_txn *txn, const char *prefix,
+		      const char *name, struct codec_r *rd, uint8_t *version)
+{
+	char key[PAUSE_KEY_MAX];
+	MDB_val k, v;
+	MDB_dbi dbi;
+	int rc;
+
+	rc = pause_key_of(st, prefix, name, key, sizeof(key), &k, &dbi);
+	if (rc)
+		return rc;
+	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
+	if (rc)
+		return rc;
+	rd->p = v.mv_data;
+	rd->len = v.mv_size;
+	rd->pos = 0;
+	*version = 0;
+	(void)codec_get_u8(rd, version);
+	return 0;
 }
 
 int provider_pause_put(struct state *st, MDB_txn *txn, const char *name,
@@ -46,46 +82,26 @@ int provider_pause_put(struct state *st, MDB_txn *txn, const char *name,
 {
 	uint8_t buf[16 + PAUSE_WHY_MAX];
 	struct codec_w w = { .p = buf, .cap = sizeof(buf) };
-	char key[PAUSE_KEY_MAX];
-	MDB_val k, v;
-	MDB_dbi dbi;
-	int rc;
 
-	rc = pause_key(st, name, key, sizeof(key), &k, &dbi);
-	if (rc)
-		return rc;
 	codec_put_u8(&w, PAUSE_VERSION);
 	codec_put_i64(&w, since_ms);
 	codec_put_cstr(&w, why ? why : "", PAUSE_WHY_MAX);
-	if (w.overflow)
-		return -ENOBUFS;
-	v.mv_data = buf;
-	v.mv_size = w.len;
-	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+	return pause_write(st, txn, "pause", name, &w);
 }
 
 int provider_pause_get(struct state *st, MDB_txn *txn, const char *name,
 		       int64_t *since_ms, char *why, size_t whylen)
 {
-	char key[PAUSE_KEY_MAX], text[PAUSE_WHY_MAX];
+	char text[PAUSE_WHY_MAX];
 	struct codec_r rd;
-	uint8_t version = 0;
-	MDB_val k, v;
-	MDB_dbi dbi;
+	uint8_t version;
 	int rc;
 
-	rc = pause_key(st, name, key, sizeof(key), &k, &dbi);
+	rc = pause_read(st, txn, "pause", name, &rd, &version);
 	if (rc)
 		return rc;
-	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
-	if (rc)
-		return rc;
-	rd.p = v.mv_data;
-	rd.len = v.mv_size;
-	rd.pos = 0;
 	*since_ms = 0;
-	if (codec_get_u8(&rd, &version) || version != PAUSE_VERSION ||
-	    codec_get_i64(&rd, since_ms) ||
+	if (version != PAUSE_VERSION || codec_get_i64(&rd, since_ms) ||
 	    codec_get_str(&rd, text, sizeof(text)))
 		snprintf(text, sizeof(text), "(the pause record is "
 			 "unreadable)");
@@ -101,7 +117,7 @@ int provider_pause_clear(struct state *st, MDB_txn *txn, const char *name)
 	MDB_dbi dbi;
 	int rc;
 
-	rc = pause_key(st, name, key, sizeof(key), &k, &dbi);
+	rc = pause_key_of(st, "pause", name, key, sizeof(key), &k, &dbi);
 	if (rc)
 		return rc;
 	rc = state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
@@ -113,45 +129,24 @@ int provider_resumed_put(struct state *st, MDB_txn *txn, const char *name,
 {
 	uint8_t buf[16];
 	struct codec_w w = { .p = buf, .cap = sizeof(buf) };
-	char key[PAUSE_KEY_MAX];
-	MDB_val k, v;
-	MDB_dbi dbi;
-	int rc;
 
-	rc = pause_key_of(st, "resumed", name, key, sizeof(key), &k, &dbi);
-	if (rc)
-		return rc;
 	codec_put_u8(&w, PAUSE_VERSION);
 	codec_put_i64(&w, ended_ms);
-	if (w.overflow)
-		return -ENOBUFS;
-	v.mv_data = buf;
-	v.mv_size = w.len;
-	return state_mdb_errno(mdb_put(txn, dbi, &k, &v, 0));
+	return pause_write(st, txn, "resumed", name, &w);
 }
 
 int provider_resumed_get(struct state *st, MDB_txn *txn, const char *name,
 			 int64_t *ended_ms)
 {
-	char key[PAUSE_KEY_MAX];
 	struct codec_r rd;
-	uint8_t version = 0;
-	MDB_val k, v;
-	MDB_dbi dbi;
+	uint8_t version;
 	int rc;
 
 	*ended_ms = 0;
-	rc = pause_key_of(st, "resumed", name, key, sizeof(key), &k, &dbi);
+	rc = pause_read(st, txn, "resumed", name, &rd, &version);
 	if (rc)
 		return rc;
-	rc = state_mdb_errno(mdb_get(txn, dbi, &k, &v));
-	if (rc)
-		return rc;
-	rd.p = v.mv_data;
-	rd.len = v.mv_size;
-	rd.pos = 0;
-	if (codec_get_u8(&rd, &version) || version != PAUSE_VERSION ||
-	    codec_get_i64(&rd, ended_ms)) {
+	if (version != PAUSE_VERSION || codec_get_i64(&rd, ended_ms)) {
 		*ended_ms = 0;
 		return -EINVAL;
 	}

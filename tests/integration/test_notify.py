@@ -225,26 +225,17 @@ class TestDaemonQueue(RunTestCase):
     again, it waits and tries the write again."""
 
     def test_items_mailed_but_not_dropped_are_not_mailed_again(self):
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        dead = s.getsockname()[1]
-        s.close()
-        notify = ('\n[notify]\nsmtp = smtp://127.0.0.1:%d\nfrom = %s\n'
-                  'to = %s\nmode = event\n')
-        self.write_config(extra=notify % (dead, FROM, TO[0]))
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = event\n' % (FROM, TO[0]))
         # a complaint queued for the operator, the server not there
-        path = self.write_file('acct-f.csv', ACCT_HEADER + acct_rec(
-            'f', '2026-11-24 08:00:00+0000', 'news@bounces.example.com',
-            'c@example.com', fb='abuse'))
-        self.run_bounced('process', '--drain-timeout', '1s', path)
+        self.queue_complaints(notify, ['c@example.com'])
         # the disk fills while the server takes the mail
         full = os.path.join(self.dir, 'disk-full')
         f = smtp.SmtpFake(starttls=False,
                           on_message=lambda seq: open(full, 'w').close())
         f.start()
         self.addCleanup(f.stop)
-        self.write_config(extra=(notify % (dead, FROM, TO[0])).replace(
-            'smtp://127.0.0.1:%d' % dead, f.url))
+        self.write_config(extra=notify % f.url)
         self.extra_env = {
             'LD_PRELOAD': os.path.join(self.build, 'tests',
                                        'fail_commit.so'),
@@ -261,25 +252,15 @@ class TestDaemonQueue(RunTestCase):
     def test_an_item_refused_for_good_does_not_hold_the_others(self):
         # a content filter refuses the mail of one item every time: after
         # three refusals it is dropped (and logged), the next goes
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        dead = s.getsockname()[1]
-        s.close()
-        notify = ('\n[notify]\nsmtp = %s\nfrom = %s\nto = %s\n'
-                  'mode = event\n')
-        self.write_config(extra=notify % ('smtp://127.0.0.1:%d' % dead,
-                                          FROM, TO[0]))
-        rows = ''.join(acct_rec('f', '2026-11-24 08:00:0%d+0000' % i,
-                                'news@bounces.example.com', a, fb='abuse')
-                       for i, a in enumerate(['aa-poison@example.com',
-                                              'zz-good@example.com']))
-        path = self.write_file('acct-f.csv', ACCT_HEADER + rows)
-        self.run_bounced('process', '--drain-timeout', '1s', path)
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = event\n' % (FROM, TO[0]))
+        self.queue_complaints(notify, ['aa-poison@example.com',
+                                       'zz-good@example.com'])
         f = smtp.SmtpFake(starttls=False,
                           refuse_content=b'aa-poison@example.com')
         f.start()
         self.addCleanup(f.stop)
-        self.write_config(extra=notify % (f.url, FROM, TO[0]))
+        self.write_config(extra=notify % f.url)
         self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '200'}
         p = self.start()
         self.wait_for(lambda: len(f.messages()) >= 1, 15,
@@ -298,7 +279,7 @@ class TestDaemonQueue(RunTestCase):
         s.bind(('127.0.0.1', 0))
         dead = s.getsockname()[1]
         s.close()
-        self.write_config(extra=notify % 'smtp://127.0.0.1:%d' % dead)
+        self.write_config(extra=notify % ('smtp://127.0.0.1:%d' % dead))
         rows = ''.join(acct_rec('f', '2026-11-24 08:00:%02d+0000' % i,
                                 'news@bounces.example.com', a, fb='abuse')
                        for i, a in enumerate(addrs))

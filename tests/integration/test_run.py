@@ -549,11 +549,11 @@ class TestSignals(RunTestCase):
         self.assertEqual(rc, EX_OK)
         self.assertEqual(sorted(e['address'] for e in fake.events()), addrs)
 
-    def test_sighup_while_answers_are_held_calls_nothing_twice(self):
-        # the state's disk fills while a request is under way: its answer
-        # is held; a reload that sets the providers up anew waits for the
-        # answer to be written, so the new dispatcher does not call again
-        fake = self.hook(latency_ms=1500)
+    def hold_an_answer(self, latency_ms):
+        """a worker whose one request is answered (after LATENCY_MS) while
+        the state's disk is full (fail_commit.so: every commit fails
+        while FULL exists): the answer is held.  (fake, process, FULL)"""
+        fake = self.hook(latency_ms=latency_ms)
         self.hook_config(fake, concurrency=1)
         full = os.path.join(self.dir, 'disk-full')
         self.extra_env = {
@@ -568,6 +568,13 @@ class TestSignals(RunTestCase):
         self.wait_for(lambda: 'cannot write the results of 1 provider '
                       'calls' in self.log(p), 10 * SLOW,
                       'the answer was written, the disk is not full')
+        return fake, p, full
+
+    def test_sighup_while_answers_are_held_calls_nothing_twice(self):
+        # the state's disk fills while a request is under way: its answer
+        # is held; a reload that sets the providers up anew waits for the
+        # answer to be written, so the new dispatcher does not call again
+        fake, p, full = self.hold_an_answer(1500)
         self.hook_config(fake, concurrency=4)
         p.send_signal(signal.SIGHUP)
         self.wait_for(lambda: 'SIGHUP: configuration' in self.log(p),
@@ -588,21 +595,7 @@ class TestSignals(RunTestCase):
         # the state's disk is full when the answer comes: a stop waits for
         # it to be written (within shutdown-timeout), so the next start
         # does not call again
-        fake = self.hook(latency_ms=1000)
-        self.hook_config(fake, concurrency=1)
-        full = os.path.join(self.dir, 'disk-full')
-        self.extra_env = {
-            'LD_PRELOAD': os.path.join(self.build, 'tests',
-                                       'fail_commit.so'),
-            'BOUNCED_TEST_FAIL_COMMIT': full}
-        p = self.start()
-        self.drop('acct-h.csv', hard_file(['held@example.com']))
-        self.wait_for(lambda: fake.received() >= 1, 10 * SLOW,
-                      'no request under way')
-        open(full, 'w').close()
-        self.wait_for(lambda: 'cannot write the results of 1 provider '
-                      'calls' in self.log(p), 10 * SLOW,
-                      'the answer was written, the disk is not full')
+        fake, p, full = self.hold_an_answer(1000)
         p.send_signal(signal.SIGTERM)
         time.sleep(1.5)
         self.assertIsNone(p.poll(), 'it quit with the answer held')

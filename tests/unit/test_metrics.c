@@ -421,32 +421,34 @@ static void create_older(struct ctx *c, const char *const *specs,
 	assert_string_equal(why, want_why);
 }
 
+/* the first layout of bounced's RRD, and what the check says it lacks */
+static const char *const layout1[] = {
+	"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
+	"DS:escalated:ABSOLUTE:86400:0:U", "DS:complaint:ABSOLUTE:86400:0:U",
+	"DS:unsub:ABSOLUTE:86400:0:U", "DS:duplicate:ABSOLUTE:86400:0:U",
+	"DS:queue:GAUGE:120:0:U",
+	"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
+	"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
+	"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
+	"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
+};
+#define LAYOUT1_MISSING \
+	"no data source api_ok, api_retry, api_dead, fbl_dsn, " \
+	"fbl_autoreply, fbl_authreport, fbl_forward, fbl_notours, " \
+	"incident_opened, incident_closed, alert_raised, alert_cleared, " \
+	"held, incidents_open, alerts_active"
+
 /* an older layout of ours (no api_* sources) is migrated, its data kept */
 static void test_older_layout_migrated(void **state)
 {
 	struct ctx *c = *state;
-	static const char *const old[] = {
-		"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
-		"DS:escalated:ABSOLUTE:86400:0:U",
-		"DS:complaint:ABSOLUTE:86400:0:U",
-		"DS:unsub:ABSOLUTE:86400:0:U",
-		"DS:duplicate:ABSOLUTE:86400:0:U", "DS:queue:GAUGE:120:0:U",
-		"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
-		"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
-		"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
-		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
-	};
 	enum rrdfile_layout layout;
 	char why[256], err[256];
 	struct stat sb;
 	mode_t mask;
 
 	/* 120 hard bounces in the step ending at T0, in the old file */
-	create_older(c, old, "120:0:0:0:0:0:0",
-		     "no data source api_ok, api_retry, api_dead, fbl_dsn, "
-		     "fbl_autoreply, fbl_authreport, fbl_forward, fbl_notours, "
-		     "incident_opened, incident_closed, alert_raised, "
-		     "alert_cleared, held, incidents_open, alerts_active");
+	create_older(c, layout1, "120:0:0:0:0:0:0", LAYOUT1_MISSING);
 
 	add_meta(c, "count.api_ok", 9);
 	assert_int_equal(chmod(c->rrd, 0640), 0);
@@ -948,17 +950,6 @@ static void test_clock_set_back(void **state)
 static void test_link_to_older_layout_stays_a_link(void **state)
 {
 	struct ctx *c = *state;
-	static const char *const old[] = {
-		"DS:hard:ABSOLUTE:86400:0:U", "DS:soft:ABSOLUTE:86400:0:U",
-		"DS:escalated:ABSOLUTE:86400:0:U",
-		"DS:complaint:ABSOLUTE:86400:0:U",
-		"DS:unsub:ABSOLUTE:86400:0:U",
-		"DS:duplicate:ABSOLUTE:86400:0:U", "DS:queue:GAUGE:120:0:U",
-		"RRA:AVERAGE:0.5:1:2880", "RRA:AVERAGE:0.5:5:4032",
-		"RRA:AVERAGE:0.5:60:2232", "RRA:AVERAGE:0.5:1440:732",
-		"RRA:MAX:0.5:1:2880", "RRA:MAX:0.5:5:4032",
-		"RRA:MAX:0.5:60:2232", "RRA:MAX:0.5:1440:732", NULL
-	};
 	char *real = g_build_filename(c->dir, "real.rrd", NULL);
 	char *link = c->rrd;
 	enum rrdfile_layout layout;
@@ -966,11 +957,7 @@ static void test_link_to_older_layout_stays_a_link(void **state)
 	struct stat sb;
 
 	c->rrd = real;
-	create_older(c, old, "120:0:0:0:0:0:0",
-		     "no data source api_ok, api_retry, api_dead, fbl_dsn, "
-		     "fbl_autoreply, fbl_authreport, fbl_forward, fbl_notours, "
-		     "incident_opened, incident_closed, alert_raised, "
-		     "alert_cleared, held, incidents_open, alerts_active");
+	create_older(c, layout1, "120:0:0:0:0:0:0", LAYOUT1_MISSING);
 	c->rrd = link;
 	assert_int_equal(symlink(real, link), 0);
 	update(c, T0 + 60, 1);
