@@ -492,8 +492,8 @@ cJSON *ctl_json_reason(const struct rcpt_reason *reason);
  * ctl_json_rcpt - the record of ADDR as a JSON object: address, status,
  * soft_count, category, updated, escalated, status_time, reason (object
  * for hard/complained/unsubscribed, else null); with DETAIL also
- * first_seen, counts{}, soft_times[], soft_first, soft_last, last_soft,
- * actions[].  Returns a new object (cJSON_Delete) or NULL on ENOMEM.
+ * first_seen, counts{}, soft_times[], soft_async[] (beside soft_times:
+ * true for an rb), soft_first, soft_last, last_soft, actions[].  Returns a new object (cJSON_Delete) or NULL on ENOMEM.
  */
 cJSON *ctl_json_rcpt(const char *addr, const struct rcpt *r, bool detail);
 

@@ -83,6 +83,10 @@ struct rcpt {
 	/* the source (monitor_source_hash) of each soft time, 0 unknown:
 	   a bounce inside an incident of its source never counts */
 	uint32_t soft_src[RCPT_SOFT_MAX];
+	/* an asynchronous bounce (rb: a DSN for a message the receiving
+	   server had accepted): a delivery does not clear it, since an
+	   acceptance is what came before it */
+	bool soft_async[RCPT_SOFT_MAX];
 	int64_t last_delivery;	/* record time of the latest delivery */
 	uint64_t held;		/* the incident holding a hard bounce of
 				   this address (0: none) */

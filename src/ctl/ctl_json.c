@@ -202,8 +202,10 @@ static cJSON *ctl_json_counts(const struct rcpt *r)
 	return o;
 }
 
-/* ctl_json_soft_times - the kept soft bounce times, oldest first */
-static cJSON *ctl_json_soft_times(const struct rcpt *r)
+/* ctl_json_soft - the kept soft bounces, oldest first: their times, or
+   (ASYNC) beside them whether each is an rb, which a delivery does not
+   clear */
+static cJSON *ctl_json_soft(const struct rcpt *r, bool async)
 {
 	cJSON *a = cJSON_CreateArray();
 	uint32_t i, n = r->n_soft < RCPT_SOFT_MAX ? r->n_soft : RCPT_SOFT_MAX;
@@ -211,7 +213,8 @@ static cJSON *ctl_json_soft_times(const struct rcpt *r)
 	if (!a)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (!ctl_push(a, ctl_json_time(r->soft_times[i]))) {
+		if (!ctl_push(a, async ? cJSON_CreateBool(r->soft_async[i]) :
+					 ctl_json_time(r->soft_times[i]))) {
 			cJSON_Delete(a);
 			return NULL;
 		}
@@ -260,7 +263,8 @@ static bool ctl_json_detail(cJSON *o, const struct rcpt *r)
 
 	return ctl_put(o, "first_seen", ctl_json_time(r->first_seen)) &&
 	       ctl_put(o, "counts", ctl_json_counts(r)) &&
-	       ctl_put(o, "soft_times", ctl_json_soft_times(r)) &&
+	       ctl_put(o, "soft_times", ctl_json_soft(r, false)) &&
+	       ctl_put(o, "soft_async", ctl_json_soft(r, true)) &&
 	       ctl_put(o, "soft_first",
 		       ctl_json_time(n ? r->soft_times[0] : 0)) &&
 	       ctl_put(o, "soft_last",

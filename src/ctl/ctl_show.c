@@ -126,7 +126,9 @@ static void show_history(FILE *out, const struct rcpt *r)
 			"soft bounces:", n, t1, t2);
 		for (i = 0; i < n; i++) {
 			ctl_time_text(r->soft_times[i], t1, sizeof(t1));
-			fprintf(out, "  %s\n", t1);
+			fprintf(out, "  %s%s\n", t1,
+				r->soft_async[i] ? "  (rb: after an acceptance)"
+						 : "");
 		}
 	}
 	if (na == 0) {

@@ -3,8 +3,9 @@
  *
  * The only place that decides statuses: hard, complaint and unsubscribe
  * suppress at once, soft bounces escalate by threshold, span and window,
- * deliveries clear earlier soft bounces, and anything that reaches an
- * address already suppressed is a duplicate.  Pure functions of the record
+ * deliveries clear earlier soft bounces (but not asynchronous ones, rb),
+ * and anything that reaches an address already suppressed is a
+ * duplicate.  Pure functions of the record
  * and the event (record times only), so replays are deterministic.
  */
 #include <string.h>
@@ -64,6 +65,14 @@ static void rcpt_suppress(struct rcpt *r, enum rcpt_status status,
 	rcpt_reason_from_event(&r->reason, ev);
 }
 
+/* rcpt_soft_move - soft bounce FROM to index TO (TO <= FROM) */
+static void rcpt_soft_move(struct rcpt *r, uint32_t to, uint32_t from)
+{
+	r->soft_times[to] = r->soft_times[from];
+	r->soft_src[to] = r->soft_src[from];
+	r->soft_async[to] = r->soft_async[from];
+}
+
 /* rcpt_soft_expire - drop soft times older than NEWEST - window */
 static void rcpt_soft_expire(struct rcpt *r, int64_t newest,
 			     const struct escalation *e)
@@ -71,36 +80,35 @@ static void rcpt_soft_expire(struct rcpt *r, int64_t newest,
 	uint32_t i, keep = 0;
 
 	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] >= newest - e->window) {
-			r->soft_src[keep] = r->soft_src[i];
-			r->soft_times[keep++] = r->soft_times[i];
-		}
+		if (r->soft_times[i] >= newest - e->window)
+			rcpt_soft_move(r, keep++, i);
 	r->n_soft = keep;
 }
 
-/* rcpt_soft_insert - add T (from source SRC) in order; when full, the
-   oldest goes */
-static void rcpt_soft_insert(struct rcpt *r, int64_t t, uint32_t src)
+/* rcpt_soft_insert - add T (from source SRC; ASYNC: an rb) in order;
+   when full, the oldest goes */
+static void rcpt_soft_insert(struct rcpt *r, int64_t t, uint32_t src,
+			     bool async)
 {
 	uint32_t i;
 
 	if (r->n_soft == RCPT_SOFT_MAX) {
 		if (t < r->soft_times[0])
 			return;
-		memmove(&r->soft_times[0], &r->soft_times[1],
-			(RCPT_SOFT_MAX - 1) * sizeof(r->soft_times[0]));
-		memmove(&r->soft_src[0], &r->soft_src[1],
-			(RCPT_SOFT_MAX - 1) * sizeof(r->soft_src[0]));
+		for (i = 1; i < RCPT_SOFT_MAX; i++)
+			rcpt_soft_move(r, i - 1, i);
 		r->n_soft--;
 	}
 	i = r->n_soft;
 	while (i > 0 && r->soft_times[i - 1] > t) {
 		r->soft_times[i] = r->soft_times[i - 1];
 		r->soft_src[i] = r->soft_src[i - 1];
+		r->soft_async[i] = r->soft_async[i - 1];
 		i--;
 	}
 	r->soft_times[i] = t;
 	r->soft_src[i] = src;
+	r->soft_async[i] = async;
 	r->n_soft++;
 }
 
@@ -152,6 +160,9 @@ static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 					 const struct escalation *e)
 {
+	/* a DSN received after the server accepted the message: the
+	   acceptances around it prove nothing */
+	bool async = ev->kind == EV_REMOTE_BOUNCE;
 	int64_t newest;
 
 	if (rcpt_is_suppressed(r)) {
@@ -163,14 +174,14 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 		newest = ev->time;
 	if (ev->time < newest - e->window)
 		return OUT_SOFT; /* expired on arrival: counted, nothing kept */
-	if (ev->time && ev->time <= r->last_delivery)
+	if (ev->time && ev->time <= r->last_delivery && !async)
 		/* a delivery came after it (read before it: another file,
 		   another host's log), which clears soft bounces: counted,
 		   nothing kept, as if read in order */
 		return OUT_SOFT;
 	if (ev->time >= r->last_soft.time)
 		rcpt_reason_from_event(&r->last_soft, ev);
-	rcpt_soft_insert(r, ev->time, ev->src_hash);
+	rcpt_soft_insert(r, ev->time, ev->src_hash, async);
 	rcpt_soft_expire(r, newest, e);
 	if (rcpt_soft_qualifies(r, e)) {
 		rcpt_suppress(r, RCPT_HARD, ev, true);
@@ -194,10 +205,8 @@ static enum rcpt_outcome rcpt_apply_delivery(struct rcpt *r,
 	if (rcpt_is_suppressed(r) || r->n_soft == 0)
 		return OUT_DELIVERY;
 	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] > ev->time) {
-			r->soft_src[keep] = r->soft_src[i];
-			r->soft_times[keep++] = r->soft_times[i];
-		}
+		if (r->soft_times[i] > ev->time || r->soft_async[i])
+			rcpt_soft_move(r, keep++, i);
 	if (keep == r->n_soft)
 		return OUT_DELIVERY;
 	r->n_soft = keep;

@@ -17,8 +17,10 @@
  *       (each from updated)
  *   v   cnt_hard, cnt_soft, cnt_complaint, cnt_unsub, cnt_delivery,
  *       cnt_duplicate, cnt_other
- *   u8  n_soft, then n_soft x (z time, from the previous one, the first
- *       from updated; u32 source)
+ *   u8  n_soft | RCPT4_ASYNC (0x80) when one of them is an rb, then
+ *       n_soft x (z time, from the previous one, the first from updated;
+ *       u32 source), then with RCPT4_ASYNC a u32 bitmap (bit i: the i-th
+ *       soft bounce is asynchronous; never zero)
  *   s   last_category
  *   reason, last_soft when present: z time (from updated), u8 kind,
  *       v line, s source, category, dsn_status, dsn_diag, orig, vmta,
@@ -214,6 +216,9 @@ int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
 #define RCPT4_LAST_SOFT 0x20	/* the last soft bounce is written */
 #define RCPT4_NOTICE 0x40	/* the notice is written */
 #define RCPT4_VARINT_MAX 10
+#define RCPT4_ASYNC 0x80	/* in n_soft's byte: the rb bitmap follows */
+_Static_assert(RCPT_SOFT_MAX <= 32 && RCPT_SOFT_MAX < RCPT4_ASYNC,
+	       "the rb bitmap is a u32, beside the count in one byte");
 
 /* rcpt_put_v - V as an unsigned LEB128 varint: in place while the
    buffer has room for the longest (a commit encodes every address it
@@ -296,8 +301,8 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 	bool reason = !rcpt_reason_empty(&r->reason);
 	bool last_soft = !rcpt_reason_empty(&r->last_soft);
 	bool notice = r->notice_time != 0 || r->notice[0] != '\0';
+	uint32_t i, async = 0;
 	int64_t prev;
-	uint32_t i;
 
 	if (!rcpt_encodable(r))
 		return -EINVAL;
@@ -319,13 +324,18 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 	rcpt_put_v(&w, r->cnt_delivery);
 	rcpt_put_v(&w, r->cnt_duplicate);
 	rcpt_put_v(&w, r->cnt_other);
-	codec_put_u8(&w, (uint8_t)r->n_soft);
+	for (i = 0; i < r->n_soft; i++)
+		if (r->soft_async[i])
+			async |= 1u << i;
+	codec_put_u8(&w, (uint8_t)(r->n_soft | (async ? RCPT4_ASYNC : 0)));
 	prev = r->updated;
 	for (i = 0; i < r->n_soft; i++) {
 		rcpt_put_z(&w, r->soft_times[i], prev);
 		codec_put_u32(&w, r->soft_src[i]);
 		prev = r->soft_times[i];
 	}
+	if (async)
+		codec_put_u32(&w, async);
 	PUT_S(&w, r->last_category);
 	if (reason)
 		rcpt_reason_put4(&w, &r->reason, r->updated);
@@ -468,8 +478,8 @@ static int rcpt_get_actions4(struct codec_r *rd, struct rcpt *r)
 static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
 {
 	uint8_t head, n_soft;
+	uint32_t i, async = 0;
 	int64_t prev;
-	uint32_t i;
 
 	if (codec_get_u8(rd, &head) ||
 	    (head & RCPT4_STATUS_MASK) >= RCPT_STATUS_COUNT ||
@@ -488,15 +498,25 @@ static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
 	    rcpt_get_u32v(rd, &r->cnt_duplicate) ||
 	    rcpt_get_u32v(rd, &r->cnt_other))
 		return -1;
-	if (codec_get_u8(rd, &n_soft) || n_soft > RCPT_SOFT_MAX)
+	if (codec_get_u8(rd, &n_soft) ||
+	    (n_soft & ~RCPT4_ASYNC) > RCPT_SOFT_MAX)
 		return -1;
-	r->n_soft = n_soft;
+	r->n_soft = n_soft & ~RCPT4_ASYNC;
 	prev = r->updated;
-	for (i = 0; i < n_soft; i++) {
+	for (i = 0; i < r->n_soft; i++) {
 		if (rcpt_get_z(rd, prev, &r->soft_times[i]) ||
 		    codec_get_u32(rd, &r->soft_src[i]))
 			return -1;
 		prev = r->soft_times[i];
+	}
+	if (n_soft & RCPT4_ASYNC) {
+		/* a bitmap of nothing, or naming bounces not kept, was
+		   never written */
+		if (codec_get_u32(rd, &async) || async == 0 ||
+		    (r->n_soft < 32 && (async >> r->n_soft) != 0))
+			return -1;
+		for (i = 0; i < r->n_soft; i++)
+			r->soft_async[i] = (async >> i) & 1;
 	}
 	if (GET_S(rd, r->last_category))
 		return -1;

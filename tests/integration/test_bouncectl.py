@@ -36,7 +36,8 @@ ALL = HARD | SOFT | COMPLAINED | ACTIVE
 
 LIST_KEYS = {'address', 'status', 'soft_count', 'category', 'updated',
              'escalated', 'status_time', 'reason'}
-SHOW_KEYS = LIST_KEYS | {'first_seen', 'counts', 'soft_times', 'soft_first',
+SHOW_KEYS = LIST_KEYS | {'first_seen', 'counts', 'soft_times', 'soft_async',
+                         'soft_first',
                          'soft_last', 'last_soft', 'actions', 'notice',
                          'notice_time'}
 REASON_KEYS = {'kind', 'time', 'source', 'line', 'category', 'dsn_status',

@@ -519,6 +519,39 @@ class TestInputs(BouncedTestCase):
         rec = self.show('y@dest.example')
         self.assertEqual(rec['status'], 'hard')
 
+    def test_accepted_then_bounced_escalates(self):
+        # a mailbox that accepts every campaign and bounces it later:
+        # each d is followed by an rb "mailbox full" (the DSN received
+        # after the acceptance); five of them over four days escalate,
+        # as five b would.  The same with b records never escalates:
+        # each delivery clears the one before it
+        head = 'type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\n'
+        full = '4.2.2,smtp;452 4.2.2 mailbox full,quota-issues\n'
+        rows = []
+        for d in range(1, 6):
+            for who, kind in (('late@dest.example', 'rb'),
+                              ('sync@dest.example', 'b')):
+                rows.append('d,2024-01-0%d 08:00:00+0000,%s,2.0.0,'
+                            'smtp;250 ok,\n' % (d, who))
+                rows.append('%s,2024-01-0%d 08:10:00+0000,%s,%s'
+                            % (kind, d, who, full))
+        path = self.write_file('acct-late.csv', head + ''.join(rows))
+        s = self.process_summary(path)
+        self.assertEqual(s['escalated'], 1, s)
+        late = self.assertStatus('late@dest.example', 'hard',
+                                 escalated=True)
+        self.assertEqual(late['reason']['kind'], 'rb')
+        # (the first delivery came before the address had a record)
+        self.assertEqual(late['counts']['delivery'], 4)
+        self.assertEqual(late['soft_async'], [True] * 5)
+        out = self.run_ctl('show', 'late@dest.example').out
+        self.assertIn('  2024-01-05 08:10:00+0000  '
+                      '(rb: after an acceptance)\n', out)
+        sync = self.assertStatus('sync@dest.example', 'soft',
+                                 soft_count=1, escalated=False)
+        self.assertEqual(sync['soft_async'], [False])
+        self.assertEqual(sync['soft_times'], ['2024-01-05T08:10:00Z'])
+
     def test_stdin(self):
         with open(os.path.join(SAMPLES, SAMPLE_HEADER), 'rb') as f:
             data = f.read()

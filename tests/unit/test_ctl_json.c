@@ -45,6 +45,7 @@ static void filled(struct rcpt *r)
 	r->soft_times[0] = 1549000000;
 	r->soft_times[1] = 1549300000;
 	r->soft_times[2] = 1549662845;
+	r->soft_async[1] = true;
 	r->cnt_hard = 1;
 	r->cnt_soft = 3;
 	r->cnt_complaint = 2;
@@ -129,8 +130,8 @@ static const char *const summary_keys[] = {
 static const char *const detail_keys[] = {
 	"address", "status", "soft_count", "category", "updated",
 	"escalated", "status_time", "reason", "first_seen", "counts",
-	"soft_times", "soft_first", "soft_last", "last_soft", "actions",
-	"notice", "notice_time", NULL,
+	"soft_times", "soft_async", "soft_first", "soft_last", "last_soft",
+	"actions", "notice", "notice_time", NULL,
 };
 
 static const char *const reason_keys[] = {
@@ -201,6 +202,12 @@ static void test_rcpt_detail(void **state)
 			    "2019-02-01T05:46:40Z");
 	assert_string_equal(cJSON_GetArrayItem(soft, 2)->valuestring,
 			    "2019-02-08T21:54:05Z");
+	soft = cJSON_GetObjectItem(o, "soft_async");
+	assert_true(cJSON_IsArray(soft));
+	assert_int_equal(cJSON_GetArraySize(soft), 3);
+	assert_true(cJSON_IsFalse(cJSON_GetArrayItem(soft, 0)));
+	assert_true(cJSON_IsTrue(cJSON_GetArrayItem(soft, 1)));
+	assert_true(cJSON_IsFalse(cJSON_GetArrayItem(soft, 2)));
 
 	acts = cJSON_GetObjectItem(o, "actions");
 	assert_int_equal(cJSON_GetArraySize(acts), 2);

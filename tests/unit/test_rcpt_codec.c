@@ -55,6 +55,7 @@ static void fill_max(struct rcpt *r)
 	for (i = 0; i < RCPT_SOFT_MAX; i++) {
 		r->soft_times[i] = 1700000000 + (int64_t)i * 86400;
 		r->soft_src[i] = 0xFFFFFFF0u + (uint32_t)(i % 16);
+		r->soft_async[i] = i % 3 == 0 || i == RCPT_SOFT_MAX - 1;
 	}
 	r->last_delivery = INT64_MAX - 2;
 	r->held = UINT64_MAX - 3;
@@ -111,6 +112,7 @@ static void assert_rcpt_equal(const struct rcpt *a, const struct rcpt *b)
 	for (i = 0; i < a->n_soft; i++) {
 		assert_true(a->soft_times[i] == b->soft_times[i]);
 		assert_int_equal(a->soft_src[i], b->soft_src[i]);
+		assert_int_equal(a->soft_async[i], b->soft_async[i]);
 	}
 	assert_true(a->last_delivery == b->last_delivery);
 	assert_true(a->held == b->held);
@@ -196,9 +198,10 @@ static void test_roundtrip_max(void **state)
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
 	/* the largest record there is: within the bound callers size their
-	   buffers with (5188 bytes in this layout: 16 actions, a notice,
-	   32 soft bounces with their sources; 5459 in version 3) */
-	assert_int_equal(len, 5188);
+	   buffers with (5192 bytes in this layout: 16 actions, a notice,
+	   32 soft bounces with their sources and the bitmap of the
+	   asynchronous ones; 5459 in version 3) */
+	assert_int_equal(len, 5192);
 	assert_true(len <= RCPT_ENCODED_MAX);
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -428,6 +431,7 @@ static void test_version1(void **state)
 	/* version 1: no flags byte after the action, no notice, nothing of
 	   version 3 (soft sources, last delivery, holding incident) */
 	memset(a.soft_src, 0, sizeof(a.soft_src));
+	memset(a.soft_async, 0, sizeof(a.soft_async));
 	a.last_delivery = 0;
 	a.held = 0;
 	buf[0] = 1;
@@ -449,6 +453,7 @@ static void test_version2(void **state)
 	fill_max(&a);
 	assert_int_equal(rcpt_encode_v3(&a, buf, sizeof(buf), &len), 0);
 	memset(a.soft_src, 0, sizeof(a.soft_src));
+	memset(a.soft_async, 0, sizeof(a.soft_async));
 	a.last_delivery = 0;
 	a.held = 0;
 	buf[0] = 2;
@@ -474,6 +479,8 @@ static void test_version3(void **state)
 	for (k = 0; k < 3; k++) {
 		if (k == 0) {
 			fill_max(&a);
+			/* version 3 has no asynchronous bounces */
+			memset(a.soft_async, 0, sizeof(a.soft_async));
 		} else {
 			rcpt_init(&a);
 			a.status = k == 1 ? RCPT_HARD : RCPT_SOFT;
@@ -569,6 +576,49 @@ static void test_version4_corrupt(void **state)
 	buf[14] = 64;
 	buf[15 + 62] = 0;	/* one byte fewer left: would still not fit */
 	assert_int_equal(rcpt_decode(buf, len, &r), -EINVAL);
+}
+
+/* test_version4_async - the rb bitmap after the soft bounces: written
+   only when one is asynchronous, read back in place; a bitmap of nothing
+   or naming a bounce not kept is refused */
+static void test_version4_async(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX], work[RCPT_ENCODED_MAX];
+	struct rcpt r, back;
+	size_t len, plain;
+
+	(void)state;
+	rcpt_init(&r);
+	r.n_soft = 2;
+	r.soft_times[0] = -5;
+	r.soft_times[1] = 0;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &plain), 0);
+	r.soft_async[1] = true;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, plain + 4);
+	assert_int_equal(rcpt_decode(buf, len, &back), 0);
+	assert_false(back.soft_async[0]);
+	assert_true(back.soft_async[1]);
+	assert_int_equal(back.n_soft, 2);
+	/* the soft count's byte (after the version, head, 4 times, 7
+	   counts: at 13); the bitmap after 2 x (1-byte time, 4-byte
+	   source) */
+	assert_int_equal(buf[13], 0x80 | 2);
+	memcpy(work, buf, len);
+	memset(work + 24, 0, 4);
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+	work[24] = 0x04;	/* the third, of two */
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+	work[24] = 0x01;
+	assert_int_equal(rcpt_decode(work, len, &back), 0);
+	assert_true(back.soft_async[0]);
+	assert_false(back.soft_async[1]);
+	/* the flag without its bitmap: the rest is misread, and refused */
+	memcpy(work, buf, len);
+	work[13] = 2;
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+	work[13] = 0x80 | (RCPT_SOFT_MAX + 1);
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
 }
 
 static void test_set_str(void **state)
@@ -712,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_version2),
 		cmocka_unit_test(test_version3),
 		cmocka_unit_test(test_version4_corrupt),
+		cmocka_unit_test(test_version4_async),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_file_rec),

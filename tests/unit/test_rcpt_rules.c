@@ -1,7 +1,8 @@
 /*
  * test_rcpt_rules.c - how events change a recipient: suppression,
  * duplicates, soft-bounce escalation (threshold, span, window), reset by
- * deliveries, out-of-order records, reevaluation and forget.
+ * deliveries (not of asynchronous bounces), out-of-order records,
+ * reevaluation and forget.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -409,6 +410,95 @@ static void test_delivery_read_after(void **state)
 	assert_true(r.escalated);
 }
 
+/* apply_rb - an asynchronous soft bounce (an rb record) at T */
+static enum rcpt_outcome apply_rb(struct rcpt *r, int64_t t)
+{
+	struct event ev = mk(CLASS_SOFT, t);
+
+	ev.kind = EV_REMOTE_BOUNCE;
+	return rcpt_apply(r, &ev, &esc);
+}
+
+/* test_accepted_then_bounced - a mailbox that accepts every campaign
+   and bounces it later (d, then an rb "mailbox full"): the deliveries do
+   not clear the asynchronous bounces, which escalate as any soft bounces
+   do; the same with synchronous bounces (b) never escalates */
+static void test_accepted_then_bounced(void **state)
+{
+	struct rcpt r, s;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	rcpt_init(&s);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + i * DAY),
+				 OUT_DELIVERY);
+		assert_int_equal(apply_rb(&r, T0 + i * DAY + 600), OUT_SOFT);
+		(void)apply(&s, CLASS_DELIVERY, T0 + i * DAY);
+		(void)apply(&s, CLASS_SOFT, T0 + i * DAY + 600);
+	}
+	assert_int_equal(r.n_soft, 4);
+	assert_true(r.soft_async[0] && r.soft_async[3]);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_int_equal(s.n_soft, 1);
+	(void)apply(&r, CLASS_DELIVERY, T0 + 4 * DAY);
+	(void)apply(&s, CLASS_DELIVERY, T0 + 4 * DAY);
+	assert_int_equal(apply_rb(&r, T0 + 4 * DAY + 600), OUT_ESCALATED);
+	assert_int_equal(apply(&s, CLASS_SOFT, T0 + 4 * DAY + 600), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_true(r.escalated);
+	assert_int_equal(s.status, RCPT_SOFT);
+	assert_int_equal(s.n_soft, 1);
+}
+
+/* test_rb_beside_b - a delivery clears the synchronous soft bounces
+   before it and keeps the asynchronous ones, in order, with their
+   sources; an rb read after a later delivery (another file) is kept, a
+   b is not; the window still expires rb */
+static void test_rb_beside_b(void **state)
+{
+	struct event ev;
+	struct rcpt r;
+
+	(void)state;
+	rcpt_init(&r);
+	ev = mk(CLASS_SOFT, T0);
+	ev.src_hash = 7;
+	(void)rcpt_apply(&r, &ev, &esc);
+	ev = mk(CLASS_SOFT, T0 + DAY);
+	ev.kind = EV_REMOTE_BOUNCE;
+	ev.src_hash = 9;
+	(void)rcpt_apply(&r, &ev, &esc);
+	(void)apply(&r, CLASS_SOFT, T0 + 2 * DAY);
+	assert_int_equal(r.n_soft, 3);
+	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 3 * DAY), OUT_RESET);
+	assert_int_equal(r.n_soft, 1);
+	assert_int_equal(r.soft_times[0], T0 + DAY);
+	assert_int_equal(r.soft_src[0], 9);
+	assert_true(r.soft_async[0]);
+	assert_int_equal(r.status, RCPT_SOFT);
+	/* read after the delivery of day 3 */
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 2 * DAY + 1), OUT_SOFT);
+	assert_int_equal(r.n_soft, 1);
+	assert_int_equal(apply_rb(&r, T0 + 2 * DAY + 2), OUT_SOFT);
+	assert_int_equal(r.n_soft, 2);
+	assert_true(r.soft_async[1]);
+	/* a b after the delivery goes in front of nothing async: order kept */
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 4 * DAY), OUT_SOFT);
+	assert_int_equal(r.n_soft, 3);
+	assert_false(r.soft_async[2]);
+	assert_int_equal(apply_rb(&r, T0 + DAY + 5), OUT_SOFT);
+	assert_int_equal(r.n_soft, 4);
+	assert_int_equal(r.soft_times[1], T0 + DAY + 5);
+	assert_true(r.soft_async[0] && r.soft_async[1] && r.soft_async[2]);
+	assert_false(r.soft_async[3]);
+	/* forty days on, the window leaves only the newest */
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 40 * DAY), OUT_SOFT);
+	assert_int_equal(r.n_soft, 1);
+	assert_false(r.soft_async[0]);
+}
+
 /* test_escalated_then_confirmed - an escalated address that then has a
    hard bounce or a complaint no longer rests on its soft bounces:
    reevaluate with a higher threshold leaves it hard (it returned it to
@@ -480,6 +570,8 @@ int main(void)
 		cmocka_unit_test(test_discount_span),
 		cmocka_unit_test(test_delivery_read_after),
 		cmocka_unit_test(test_escalated_then_confirmed),
+		cmocka_unit_test(test_accepted_then_bounced),
+		cmocka_unit_test(test_rb_beside_b),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
