@@ -78,6 +78,11 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 		    struct ingest_counts *total, uint64_t *aside, bool *more,
 		    int *left);
 
+/* spool_mail_stuck - the last spool_mail_take failed because a mail
+   could not be moved out of new/ (the maildir's fault: the accounting
+   files can go on), not because the state could not be written */
+bool spool_mail_stuck(const struct spool_mail *sm);
+
 /* what `bounced process` did with the maildirs, per kind */
 struct spool_mail_result {
 	struct ingest_counts counts[SPOOL_MAIL_KINDS];	/* what they gave */

@@ -55,6 +55,7 @@ struct spool_mail {
 	struct spool_tries *tries[SPOOL_MAIL_KINDS]; /* unreadable mails */
 	GHashTable *odd[SPOOL_MAIL_KINDS];   /* no files in new/, said once */
 	int retry_ms;		/* 0: one pass, unreadable mails left */
+	bool stuck;		/* the last take failed moving a mail */
 };
 
 static const char *const spool_mail_names[SPOOL_MAIL_KINDS] = { "fbl",
@@ -289,8 +290,10 @@ static int spool_mail_one(struct spool_mail *sm, struct ingest *in,
 		rc = spool_mail_unreadable(sm, kind, name, as, rc, total);
 		break;
 	}
-	if (moved < 0 && moved != -ENOENT)
+	if (moved < 0 && moved != -ENOENT) {
 		rc = moved;	/* still in new/ */
+		sm->stuck = true;
+	}
 	if (rc == 0 || rc == 1)	/* out of new/: its attempts forgotten */
 		spool_tries_forget(sm->tries[kind], name);
 	g_free(as);
@@ -330,6 +333,7 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 
 	if (left)
 		*left = 0;
+	sm->stuck = false;
 	o.want = spool_tries_any(due.tries) ? spool_mail_due : NULL;
 	o.arg = &due;
 	names = spool_dir_list(sm->new_dir[kind], &o, more, &rc);
@@ -363,6 +367,11 @@ int spool_mail_take(struct spool_mail *sm, struct ingest *in,
 	if (names)
 		g_ptr_array_free(names, TRUE);
 	return rc < 0 ? rc : n;
+}
+
+bool spool_mail_stuck(const struct spool_mail *sm)
+{
+	return sm->stuck;
 }
 
 int spool_mail_process(const struct config *cfg, struct ingest *in,

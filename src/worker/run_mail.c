@@ -122,11 +122,20 @@ void run_mail_work(struct run *r)
 				    &more, NULL);
 		if (n < 0) {
 			/* what failed is logged where it did (the mail, its
-			   reading, its commit) */
-			log_error("run", "mails of %s wait (%s); trying again "
-				  "in %s", spool_mail_new_dir(r->sm, k),
-				  state_strerror(n), run_defer_text(r, dt));
-			r->defer_until = run_now_ms() + r->defer_ms;
+			   reading, its commit).  A mail that cannot leave
+			   new/ holds the mails back; the state's failure
+			   holds everything */
+			bool stuck = spool_mail_stuck(r->sm);
+
+			log_error("run", "mails of %s wait (%s)%s; trying "
+				  "again in %s", spool_mail_new_dir(r->sm, k),
+				  state_strerror(n),
+				  stuck ? ", the accounting files go on" : "",
+				  run_defer_text(r, dt));
+			if (stuck)
+				r->mail_defer_until = run_now_ms() + r->defer_ms;
+			else
+				r->defer_until = run_now_ms() + r->defer_ms;
 			return;
 		}
 		r->mail_pending[k] = more;

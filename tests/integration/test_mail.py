@@ -848,6 +848,45 @@ class TestUnreadableMail(RunTestCase, MailCase):
                          'unsubscribed')
 
 
+    def test_mail_that_cannot_leave_new_holds_no_accounting_file(self):
+        """a mail taken whose move out of new/ fails (EXDEV:
+        fail_rename.so) holds the mails back for the pause (a minute
+        here), not the accounting files: they are taken meanwhile; once
+        the maildir is mended, the mail leaves new/, taken once"""
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_mail('unsub', 'unsub/gmail.eml', '1.stuck.eml')
+        self.extra_env = {
+            'LD_PRELOAD': os.path.join(self.build, 'tests',
+                                       'fail_rename.so'),
+            'BOUNCED_TEST_FAIL_RENAME': 'unsub/new/1.stuck',
+            'BOUNCED_DEFER_MS': '60000'}
+        p = self.start()
+        self.wait_for(lambda: 'the accounting files go on' in self.log(p),
+                      20 * SLOW, 'no pause: %s' % self.log(p)[-2000:])
+        self.drop('good.csv', 'type,timeLogged,orig,rcpt,dsnStatus\r\n'
+                  'b,2026-11-01 10:00:00+0000,a@example.com,'
+                  'anna@example.net,5.1.1\r\n')
+        self.wait_for(lambda: 'good.csv' in self.ls('done'), 10 * SLOW,
+                      'not taken: %s' % self.log(p)[-2000:])
+        self.assertIn('1.stuck.eml', self.ls('unsub/new'))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        self.assertIn("cannot move '", self.log(p))
+        self.assertStatus('anna@example.net', 'hard')
+        # mended: the next start moves it, without taking it again
+        self.extra_env = {}
+        p = self.start()
+        self.wait_for(lambda: self.ls('unsub/new') == [], 20 * SLOW,
+                      'still in new/: %s' % self.log(p)[-2000:])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        self.assertIn('unsub.1.stuck.eml', self.ls('done'))
+        self.assertEqual(self.log(p).count('unsub/new/1.stuck.eml: taken'),
+                         0)
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+
     def test_no_descriptors_left_is_no_fault_of_the_inputs(self):
         """the process out of file descriptors (EMFILE, here from read):
         every input waits, none is counted against or sent to failed/;
