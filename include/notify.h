@@ -146,11 +146,13 @@ int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
 
 /*
  * notify_smtp_finish - what a finished transfer means: 0 when the server
- * took the message; -EAGAIN (retry later) for connection and TLS set-up
- * failures, timeouts and 4xx answers; -EBADMSG (failed for good: the
+ * took the message (for some recipients maybe: notify_smtp_refused);
+ * -EAGAIN (retry later) for connection and TLS set-up failures, timeouts
+ * and 4xx answers (one recipient refused for now included: the mail was
+ * stopped before its data); -EBADMSG (failed for good: the
  * content) for a 5xx answer to the message itself (after the server said
  * 354); -EPERM (failed for good: the configuration or the relay) for the
- * other 5xx answers (the greeting, MAIL, RCPT, DATA), a refused login,
+ * other 5xx answers (the greeting, MAIL, every RCPT, DATA), a refused login,
  * STARTTLS required but not offered, a certificate that does not verify.
  * RES is the
  * transfer's CURLcode, RESPONSE the last SMTP code (CURLINFO_RESPONSE_CODE,
@@ -160,13 +162,24 @@ int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
 int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
 		       long response, char *err, size_t errlen);
 
+/*
+ * notify_smtp_refused - how many recipients the relay refused for good
+ * (5xx) in a mail it took for the others (they did not get it), and into
+ * BUF (LEN bytes)
+ * "ADDR ('ANSWER'), ..." naming the first of them; 0 and "" when none.
+ */
+size_t notify_smtp_refused(const struct notify_smtp_xfer *x, char *buf,
+			   size_t len);
+
 /* notify_smtp_free - the transfer's state; NULL is fine */
 void notify_smtp_free(struct notify_smtp_xfer *x);
 
 /*
  * notify_smtp_send - send MSG in one blocking call (bounced notify-test):
  * setup, curl_easy_perform, finish.  Same results as notify_smtp_finish,
- * or -ENOMEM / -EINVAL.  curl_global_init must have been called.
+ * or -ENOMEM / -EINVAL; on success ERR holds the recipients the relay
+ * refused (notify_smtp_refused), "" when none.  curl_global_init must
+ * have been called.
  */
 int notify_smtp_send(const struct notify_smtp_cfg *c, const char *msg,
 		     size_t len, char *err, size_t errlen);

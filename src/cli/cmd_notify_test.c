@@ -73,7 +73,7 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 	struct notify_opts o = { 0 };
 	struct notify_item it;
 	int64_t now = (int64_t)time(NULL);
-	char err[512], msg[600], show[1100], *mail = NULL, *to = NULL;
+	char err[2048], msg[600], show[1100], *mail = NULL, *to = NULL;
 	const char *missing = nt_missing(cfg);
 	size_t len = 0;
 	int rc, ex;
@@ -121,6 +121,9 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 	}
 	to = g_strjoinv(", ", cfg->notify_to);
 	url_show(cfg->notify_smtp, show, sizeof(show));
+	if (err[0])	/* sent, but not to all of them */
+		fprintf(stderr, "bounced: notify-test: %s refused %s: they did "
+			"not get the sample\n", show, err);
 	printf("notify-test: sent a sample digest (%zu bytes) to %s through "
 	       "%s\n", len, to, show);
 	log_info("notify", "notify-test: sample digest sent to %s through %s",

@@ -520,13 +520,19 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 {
 	struct notify_sender *ns = arg;
 	int64_t interval = ns->cfg->digest_interval * 1000, delay;
+	char err[2048], show[1100];
 	long code = 0;
-	char err[512];
 	bool solo;
 	int rc;
 
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
 	rc = notify_smtp_finish(ns->xfer, res, code, err, sizeof(err));
+	if (rc == 0 && notify_smtp_refused(ns->xfer, err, sizeof(err)) > 0)
+		log_warn("notify", "%s refused %s: they did not get the mail "
+			 "of %zu items the other recipients got (a [notify] "
+			 "to the relay does not know?)",
+			 url_show(ns->cfg->notify_smtp, show, sizeof(show)),
+			 err, ns->n);
 	ns_end(ns);
 	ns->prepared = false;	/* sent or not, the queue is read again */
 	if (rc) {

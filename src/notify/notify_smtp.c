@@ -9,9 +9,14 @@
  * sending never blocks ingest; a failure the caller may retry is -EAGAIN,
  * one that needs the operator (5xx, login refused, TLS required but not
  * offered, a certificate that does not verify) is -EPERM.  The server's
- * last 4xx/5xx answer line is kept (through the debug callback, answers
- * only: what we send, credentials included, is never looked at) so that
- * a failure names it.  Nothing here logs or exits.
+ * last 4xx/5xx answer line is kept (through the debug callback: its
+ * answers, and of what we send only the RCPT commands, never the
+ * credentials) so that a failure names it.  A recipient the relay
+ * refuses does not keep the mail from the others (RFC 5321 3.3: the
+ * message goes to the recipients accepted); the ones refused for good
+ * (5xx) are kept with the answer, for the caller to log.  One refused
+ * for now (4xx) stops the mail before its data: tried again later, it
+ * reaches everyone once.  Nothing here logs or exits.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +29,12 @@
 #include "url_check.h"
 
 #define NS_LINE_MAX 200		/* bytes of a server answer kept */
+#define NS_REFUSED_KEPT 8	/* refused recipients named in full */
+
+struct ns_refused {
+	char addr[ADDR_MAX + 1];
+	char line[NS_LINE_MAX + 1];	/* the server's answer */
+};
 
 struct notify_smtp_xfer {
 	char *msg;			/* the message, a copy */
@@ -35,6 +46,12 @@ struct notify_smtp_xfer {
 	bool data_sent;			/* the server said 354: the message
 					   itself went, so a refusal after
 					   it is of its content */
+	char rcpt[ADDR_MAX + 1];	/* the RCPT awaiting its answer */
+	size_t n_refused;		/* recipients refused for good ... */
+	struct ns_refused refused[NS_REFUSED_KEPT];	/* ... the first */
+	/* the first recipient refused for now (4xx): the mail is not sent
+	   (aborted before its data) but tried again later for all */
+	struct ns_refused later;
 };
 
 /* ns_url_ok - smtp:// or smtps:// with a host, printable, no blanks */
@@ -65,6 +82,10 @@ static size_t ns_read(char *buf, size_t size, size_t nitems, void *arg)
 	struct notify_smtp_xfer *x = arg;
 	size_t room = size * nitems, n = x->len - x->off;
 
+	if (x->later.addr[0])
+		/* a recipient refused for now: not without it, and not
+		   again to the others when it is tried later */
+		return CURL_READFUNC_ABORT;
 	if (n > room)
 		n = room;
 	memcpy(buf, x->msg + x->off, n);
@@ -72,30 +93,78 @@ static size_t ns_read(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* ns_debug - keep the server's last 4xx or 5xx answer line
-   (CURLINFO_HEADER_IN; the 221 answering QUIT comes after a failure) */
-static int ns_debug(CURL *h, curl_infotype type, char *data, size_t size,
-		    void *arg)
+/* ns_line - the first line of DATA (SIZE bytes), printable, into OUT
+   (NS_LINE_MAX + 1 bytes); its length */
+static size_t ns_line(const char *data, size_t size, char *out)
 {
-	struct notify_smtp_xfer *x = arg;
 	size_t i, n = 0;
 
-	(void)h;
-	if (type == CURLINFO_HEADER_IN && size >= 3 &&
-	    memcmp(data, "354", 3) == 0)
-		x->data_sent = true;
-	if (type != CURLINFO_HEADER_IN || size < 3 ||
-	    (data[0] != '4' && data[0] != '5'))
-		return 0;
 	for (i = 0; i < size && n < NS_LINE_MAX; i++) {
 		unsigned char c = (unsigned char)data[i];
 
 		if (c == '\r' || c == '\n')
 			break;
-		x->line[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+		out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
 	}
-	if (n > 0)
-		x->line[n] = '\0';
+	out[n] = '\0';
+	return n;
+}
+
+/* ns_rcpt_sent - a command we sent: the address of "RCPT TO:<ADDR>" is
+   kept until its answer comes; any other command clears it */
+static void ns_rcpt_sent(struct notify_smtp_xfer *x, const char *data,
+			 size_t size)
+{
+	const char *lt, *gt;
+
+	x->rcpt[0] = '\0';
+	if (size < 9 || g_ascii_strncasecmp(data, "RCPT TO:<", 9) != 0)
+		return;
+	lt = data + 9;
+	gt = memchr(lt, '>', size - 9);
+	if (gt && (size_t)(gt - lt) <= ADDR_MAX) {
+		memcpy(x->rcpt, lt, (size_t)(gt - lt));
+		x->rcpt[gt - lt] = '\0';
+	}
+}
+
+/* ns_debug - keep the server's last 4xx or 5xx answer line
+   (CURLINFO_HEADER_IN; the 221 answering QUIT comes after a failure), and
+   the recipients it refused */
+static int ns_debug(CURL *h, curl_infotype type, char *data, size_t size,
+		    void *arg)
+{
+	struct notify_smtp_xfer *x = arg;
+	char line[NS_LINE_MAX + 1];
+	bool refused;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT) {
+		ns_rcpt_sent(x, data, size);
+		return 0;
+	}
+	if (type != CURLINFO_HEADER_IN || size < 3)
+		return 0;
+	if (memcmp(data, "354", 3) == 0)
+		x->data_sent = true;
+	refused = data[0] == '4' || data[0] == '5';
+	if (x->rcpt[0] && data[0] == '4') {
+		if (!x->later.addr[0]) {
+			memcpy(x->later.addr, x->rcpt, sizeof(x->later.addr));
+			(void)ns_line(data, size, x->later.line);
+		}
+	} else if (x->rcpt[0] && refused) {
+		if (x->n_refused < NS_REFUSED_KEPT) {
+			struct ns_refused *r = &x->refused[x->n_refused];
+
+			memcpy(r->addr, x->rcpt, sizeof(r->addr));
+			(void)ns_line(data, size, r->line);
+		}
+		x->n_refused++;
+	}
+	x->rcpt[0] = '\0';
+	if (refused && ns_line(data, size, line) > 0)
+		memcpy(x->line, line, sizeof(line));
 	return 0;
 }
 
@@ -172,6 +241,9 @@ static int ns_opts(CURL *h, const struct notify_smtp_cfg *c,
 	NS_SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	NS_SET(CURLOPT_MAIL_FROM, from);
 	NS_SET(CURLOPT_MAIL_RCPT, x->rcpts);
+	/* the mail goes to the recipients accepted (libcurl 7.88's name;
+	   8.2 spells it CURLOPT_MAIL_RCPT_ALLOWFAILS) */
+	NS_SET(CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
 	NS_SET(CURLOPT_UPLOAD, 1L);
 	NS_SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
 	NS_SET(CURLOPT_READFUNCTION, ns_read);
@@ -266,6 +338,11 @@ int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
 					 : curl_easy_strerror(res);
 	int rc;
 
+	if (x->later.addr[0])
+		return errmsg_rc(-EAGAIN, err, errlen, "smtp %s: recipient %s "
+				 "refused for now; server said '%s' (nothing "
+				 "sent, will be retried)", x->url,
+				 x->later.addr, x->later.line);
 	if (res == CURLE_OK && (response == 0 || (response >= 200 &&
 						  response < 300)))
 		return 0;
@@ -285,6 +362,30 @@ int notify_smtp_finish(struct notify_smtp_xfer *x, CURLcode res,
 			 said ? "; server said '" : "", said ? said : "",
 			 said ? "'" : "", rc != -EAGAIN ? "failed for good"
 			 : "will be retried");
+}
+
+size_t notify_smtp_refused(const struct notify_smtp_xfer *x, char *buf,
+			   size_t len)
+{
+	size_t i, used = 0;
+	int w;
+
+	if (len)
+		buf[0] = '\0';
+	if (!x || x->n_refused == 0)
+		return 0;
+	for (i = 0; i < x->n_refused && i < NS_REFUSED_KEPT; i++) {
+		w = snprintf(buf + used, len - used, "%s%s ('%s')",
+			     i ? ", " : "", x->refused[i].addr,
+			     x->refused[i].line);
+		if (w < 0 || (size_t)w >= len - used)
+			return x->n_refused;
+		used += (size_t)w;
+	}
+	if (x->n_refused > NS_REFUSED_KEPT)
+		(void)snprintf(buf + used, len - used, " and %zu more",
+			       x->n_refused - NS_REFUSED_KEPT);
+	return x->n_refused;
 }
 
 /* notify_smtp_cfg_from_config - the [notify] keys */
@@ -323,6 +424,8 @@ int notify_smtp_send(const struct notify_smtp_cfg *c, const char *msg,
 	res = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response);
 	rc = notify_smtp_finish(x, res, response, err, errlen);
+	if (rc == 0)
+		(void)notify_smtp_refused(x, err, errlen);
 out:
 	curl_easy_cleanup(h);
 	notify_smtp_free(x);

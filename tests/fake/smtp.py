@@ -13,6 +13,10 @@ Failure injection, like the HTTP fakes: fail_code (e.g. 451 or 554) at
 fail_at ('GREETING' at connect time, 'MAIL', 'RCPT' or 'DATA', the latter answered after the final
 dot) for the next fail_count transactions.  require_tls refuses MAIL
 before STARTTLS (530); with a user set, MAIL before AUTH is refused (530).
+refuse_rcpts names recipients a relay does not know: RCPT TO of one of
+them is answered 550 5.1.1 as Postfix answers an unknown local user, and
+the transaction goes on with the others (RFC 5321 3.3: DATA is accepted
+when one recipient was).
 
 Listens on 127.0.0.1 only.  In-process: SmtpFake(...).start()/stop() or
 a context manager; messages() gives the recorded ones.  As a program:
@@ -277,6 +281,9 @@ class _Handler(socketserver.StreamRequestHandler):
         fail = self.fake._injection('RCPT')
         if fail:
             return self.reply(*fail)
+        if addr.lower() in self.fake.refuse_rcpts:
+            return self.reply(550, '5.1.1 <%s>: Recipient address rejected: '
+                              'User unknown in local recipient table' % addr)
         self.conn.rcpts.append(addr)
         self.reply(250, '2.1.5 ok')
 
@@ -345,7 +352,8 @@ class SmtpFake:
     def __init__(self, port=0, user=None, password=None, starttls=True,
                  require_tls=False, cert=CERT, key=KEY, fail_code=None,
                  fail_at='MAIL', fail_count=0, hostname='fake-smtp.test',
-                 log_path=None, on_message=None, refuse_content=None):
+                 log_path=None, on_message=None, refuse_content=None,
+                 refuse_rcpts=()):
         if (user is None) != (password is None):
             raise ValueError('user and password go together')
         if require_tls and not starttls:
@@ -371,6 +379,8 @@ class SmtpFake:
         # a content filter: a message holding these bytes is refused at
         # DATA with 554, every time
         self.refuse_content = refuse_content
+        # recipients the relay does not know (550 5.1.1 at RCPT)
+        self.refuse_rcpts = frozenset(a.lower() for a in refuse_rcpts)
         self.configure(fail_code=fail_code, fail_at=fail_at,
                        fail_count=fail_count)
 

@@ -117,6 +117,20 @@ class TestNotifySends(NotifyTestCase):
         self.assertIn('password = ****\n', res.out)
         self.assertNotIn('pa55', res.out)
 
+    def test_unknown_recipient_does_not_stop_the_others(self):
+        # the relay does not know the second recipient (550 5.1.1): the
+        # first gets the mail, and the refusal is said
+        f = self.start_fake(starttls=False, refuse_rcpts=[TO[1]])
+        self.notify_config(f.url)
+        res = self.notify_test(EX_OK)
+        self.assertIn("refused %s ('550 5.1.1 <%s>: Recipient address "
+                      "rejected: User unknown in local recipient table'): "
+                      "they did not get the sample" % (TO[1], TO[1]),
+                      res.err)
+        m = f.messages()
+        self.assertEqual(len(m), 1)
+        self.assertEqual(m[0]['rcpts'], [TO[0]])
+
     def test_web_url_in_config(self):
         f = self.start_fake(starttls=False)
         self.notify_config(f.url, web_url='https://mw.example.com/')
@@ -150,12 +164,20 @@ class TestNotifyFails(NotifyTestCase):
         self.assertEqual(f.messages(), [])
 
     def test_451_at_rcpt(self):
+        # the first recipient refused for now, the second taken: the mail
+        # stops before its data (the second would get it twice), and
+        # goes to both when tried again
         f = self.start_fake(starttls=False, fail_code=451, fail_at='RCPT',
                             fail_count=1)
         self.notify_config(f.url)
         res = self.notify_test(EX_TEMPFAIL)
-        self.assertIn('451', res.err)
+        self.assertIn("recipient %s refused for now; server said '451 "
+                      "4.0.0 injected failure at RCPT' (nothing sent, will "
+                      "be retried)" % TO[0], res.err)
         self.assertEqual(f.messages(), [])
+        self.assertIn('C: DATA', f.connections()[0]['transcript'])
+        self.notify_test(EX_OK)
+        self.assertEqual([m['rcpts'] for m in f.messages()], [TO])
 
     def test_starttls_required_not_offered(self):
         f = self.start_fake(starttls=False)
@@ -308,6 +330,30 @@ class TestDaemonQueue(RunTestCase):
         self.assertIn('dropped the complaint item of aa-poison@example.com',
                       self.log(p))
         self.stop(p)
+
+    def test_recipient_the_relay_does_not_know(self):
+        # one of two recipients unknown to the relay: the other gets the
+        # items, which leave the queue; the refusal is logged
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s; %s\n'
+                  'mode = digest\ndigest-interval = 1s\n' % (FROM, TO[0],
+                                                            TO[1]))
+        self.queue_complaints(notify, ['a@example.com', 'b@example.com'])
+        f = smtp.SmtpFake(starttls=False, refuse_rcpts=[TO[0]])
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % f.url)
+        p = self.start()
+        self.wait_for(lambda: 'mailed 2 items' in self.log(p), 15,
+                      'not mailed: %s' % self.log(p)[-2000:])
+        time.sleep(1.5)     # a digest-interval on: nothing left to mail
+        self.stop(p)
+        self.assertEqual([m['rcpts'] for m in f.messages()], [[TO[1]]])
+        self.assertIn("warning notify: %s refused %s ('550 5.1.1 <%s>: "
+                      "Recipient address rejected: User unknown in local "
+                      "recipient table'): they did not get the mail of 2 "
+                      "items the other recipients got" % (f.url, TO[0],
+                                                          TO[0]),
+                      self.log(p))
 
     def test_relay_refusing_everything_drops_nothing(self):
         for at in ('RCPT', 'GREETING'):
