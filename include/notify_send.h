@@ -52,6 +52,13 @@ int notify_sender_new(struct notify_sender **out, const struct config *cfg,
    stay queued) */
 void notify_sender_free(struct notify_sender *ns);
 
+/* notify_sender_adopt - NS, made anew for a reloaded configuration,
+   takes over what OLD knew of the queue: the items it mailed whose drop
+   the state refused (not to be mailed again), and, with the same relay,
+   the mail its content was refused for and how often, and the backoff */
+void notify_sender_adopt(struct notify_sender *ns,
+			 const struct notify_sender *old);
+
 /* notify_sender_busy - a mail or a campaign lookup is under way */
 bool notify_sender_busy(const struct notify_sender *ns);
 

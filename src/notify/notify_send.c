@@ -175,6 +175,23 @@ void notify_sender_free(struct notify_sender *ns)
 	g_free(ns);
 }
 
+void notify_sender_adopt(struct notify_sender *ns,
+			 const struct notify_sender *old)
+{
+	if (!ns || !old)
+		return;
+	if (old->sent_upto > ns->sent_upto)
+		ns->sent_upto = old->sent_upto;
+	if (g_strcmp0(ns->cfg->notify_smtp, old->cfg->notify_smtp) != 0)
+		return;		/* another relay: its own refusals */
+	ns->refused_time = old->refused_time;
+	memcpy(ns->refused_addr, old->refused_addr, sizeof(ns->refused_addr));
+	ns->refused_n = old->refused_n;
+	ns->solo = old->solo;
+	ns->solo_left = old->solo_left;
+	ns->retry_ms = old->retry_ms;
+}
+
 bool notify_sender_busy(const struct notify_sender *ns)
 {
 	return ns && (ns->easy || ns->asking);

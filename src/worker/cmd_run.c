@@ -270,18 +270,20 @@ static struct notify_sender *run_notify(struct run *r)
 		.cancel = run_campaign_cancel,
 		.ctx = r,
 	};
+	struct notify_sender *old = r->notify;
 	char err[512];
 
-	if (r->stopping || r->notify_cfg == r->cfg ||
-	    notify_sender_busy(r->notify))
-		return r->notify;
-	notify_sender_free(r->notify);
+	if (r->stopping || r->notify_cfg == r->cfg || notify_sender_busy(old))
+		return old;
 	r->notify = NULL;
 	r->notify_cfg = r->cfg;
 	if (notify_sender_new(&r->notify, r->cfg, r->st, r->loop, r->multi,
 			      &camp, err, sizeof(err)) != 0)
 		log_error("run", "%s; no mail to the operator until the next "
 			  "reload", err);
+	/* what the former one knew of the queue goes on */
+	notify_sender_adopt(r->notify, old);
+	notify_sender_free(old);
 	return r->notify;
 }
 

@@ -9,6 +9,7 @@ listening, [notify] keys missing (exit 78).
 import email
 import email.policy
 import os
+import signal
 import socket
 import sys
 import time
@@ -330,6 +331,35 @@ class TestDaemonQueue(RunTestCase):
         self.assertIn('dropped the complaint item of aa-poison@example.com',
                       self.log(p))
         self.stop(p)
+
+    def test_reload_between_refusals_counts_on(self):
+        # the relay refuses the one item's mail for its content; a reload
+        # after the first refusal makes the mailer anew, which goes on
+        # counting: the item is dropped after three attempts, not four
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = digest\ndigest-interval = 1s\n' % (FROM, TO[0]))
+        self.queue_complaints(notify, ['aa-poison@example.com'])
+        f = smtp.SmtpFake(starttls=False,
+                          refuse_content=b'aa-poison@example.com')
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % f.url)
+        self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '100'}
+        p = self.start()
+        self.wait_for(lambda: 'items stay queued' in self.log(p), 15,
+                      'no refusal: %s' % self.log(p)[-2000:])
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'dropped the complaint item' in self.log(p),
+                      15, 'not dropped: %s' % self.log(p)[-2000:])
+        self.stop(p)
+        log = self.log(p)
+        self.assertIn('SIGHUP: configuration', log)
+        # refused twice, then the third refusal drops it (the log folds
+        # repeated lines: the relay's transactions are counted)
+        mails = [line for c in f.connections() for line in c['transcript']
+                 if line.startswith('C: MAIL FROM')]
+        self.assertEqual(len(mails), 3, log)
+        self.assertEqual(f.messages(), [])
 
     def test_recipient_the_relay_does_not_know(self):
         # one of two recipients unknown to the relay: the other gets the
