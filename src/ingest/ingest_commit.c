@@ -282,8 +282,11 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			/* a held bounce its incident released: counted when
 			   it was held; applied now as it came.  One that was
 			   never held (the address was suppressed already) is
-			   nothing to apply. */
-			bool was = r.held == be->ev.released;
+			   nothing to apply.  The record names one incident,
+			   the latest to hold it: held by two (two sources
+			   blocked), the first release applies it, the
+			   other finds it applied */
+			bool was = r.held != 0;
 
 			/* gone from the store: the operator released or
 			   discarded the incident meanwhile (unless its hold,

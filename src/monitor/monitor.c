@@ -661,6 +661,12 @@ static void mon_delivered(struct mon_feed *f)
 		held = g_hash_table_lookup(mi->held, &h);
 		if (!held || ev->time < held->time)
 			continue;
+		/* after the incident's quiet time it is over, though not
+		   closed yet (no record of its pair came to close it): the
+		   delivery proves nothing against the bounce, which is
+		   applied at the close */
+		if (ev->time >= mi->inc.last_bounce + m->p.ip.quiet)
+			continue;
 		d.id = mi->inc.id;
 		rec = mon_held_rec(held, &len);
 		/* it decodes: mon_held_put encoded it */

@@ -407,6 +407,94 @@ class TestHoldAndReleaseInOneFile(IncidentCase):
                         and '10:40' in rec['reason']['time'], rec)
 
 
+IP_HEADER = ('type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,vmta,'
+             'jobId,dlvSourceIp\r\n')
+
+
+def ip_row(t, when, rcpt, ip, status='', diag='', cat=''):
+    """one record of IP_HEADER's columns, from source IP, WHEN on
+    2026-11-24"""
+    return '%s,2026-11-24 %s+0000,news@bounces.example.com,%s,%s,"%s",%s,' \
+        'vmta1,camp-1,%s\r\n' % (t, when, rcpt, status,
+                                  diag.replace('"', '""'), cat, ip)
+
+
+def ip_block(ip, hour, minute=0):
+    """twelve recipients refused by a block of IP from HOUR:MINUTE on"""
+    return [ip_row('b', '%02d:%02d:00' % (hour, minute + i),
+                   'ms%02d-%s@hotmail.com' % (i, ip[-2:]), ip, '5.7.1',
+                   BLOCK_DIAG, 'policy-related') for i in range(12)]
+
+
+class TestHeldAfterTheBlock(IncidentCase):
+    """What an incident holds is decided by record times, not by when a
+    record of its pair comes to close it."""
+
+    def test_delivery_after_the_quiet_time_drops_nothing(self):
+        # the block stops at 10:11; victim's 5.5.0 is held; no record of
+        # the pair comes before victim is delivered to from elsewhere at
+        # 15:00, three hours after the incident went quiet: the delivery
+        # says nothing of the bounce, which is applied at the close
+        rows = ip_block('192.0.2.10', 10) + [
+            ip_row('b', '10:15:00', 'victim@hotmail.com', '192.0.2.10',
+                   '5.5.0', UNKNOWN_DIAG, 'bad-mailbox'),
+            ip_row('d', '15:00:00', 'victim@hotmail.com', '192.0.2.30',
+                   '2.0.0', 'smtp;250 ok'),
+            ip_row('d', '16:00:00', 'new@hotmail.com', '192.0.2.10',
+                   '2.0.0', 'smtp;250 ok')]
+        self.process(self.write_file('acct-1.csv',
+                                     IP_HEADER + ''.join(rows)))
+        incs = self.ctl_json('incidents')
+        self.assertEqual(len(incs), 1, incs)
+        self.assertEqual((incs[0]['state'], incs[0]['held'],
+                          incs[0]['applied'], incs[0]['dropped']),
+                         ('closed', 1, 1, 0), incs)
+        self.assertEqual(self.show('victim@hotmail.com')['status'], 'hard')
+
+    def test_delivery_while_it_lasts_drops_the_bounce(self):
+        # the same delivery inside the quiet time: the address works
+        rows = ip_block('192.0.2.10', 10) + [
+            ip_row('b', '10:15:00', 'victim@hotmail.com', '192.0.2.10',
+                   '5.5.0', UNKNOWN_DIAG, 'bad-mailbox'),
+            ip_row('d', '11:00:00', 'victim@hotmail.com', '192.0.2.30',
+                   '2.0.0', 'smtp;250 ok'),
+            ip_row('d', '16:00:00', 'new@hotmail.com', '192.0.2.10',
+                   '2.0.0', 'smtp;250 ok')]
+        self.process(self.write_file('acct-1.csv',
+                                     IP_HEADER + ''.join(rows)))
+        incs = self.ctl_json('incidents')
+        self.assertEqual((incs[0]['applied'], incs[0]['dropped']), (0, 1))
+        self.assertEqual(self.show('victim@hotmail.com')['status'],
+                         'active')
+
+    def test_held_by_two_incidents_the_first_close_applies_it(self):
+        # two sources blocked; victim's unknown-mailbox bounce is held by
+        # each; the first incident closes (its source delivers again),
+        # then victim takes a mail while the second is open: the close
+        # applied the bounce, as its log says, and the delivery after it
+        # does not revive the address
+        rows = ip_block('192.0.2.10', 10) + ip_block('192.0.2.20', 10, 20)
+        rows += [ip_row('b', '10:15:00', 'victim@hotmail.com',
+                        '192.0.2.10', '5.5.0', UNKNOWN_DIAG, 'bad-mailbox'),
+                 ip_row('b', '10:35:00', 'victim@hotmail.com',
+                        '192.0.2.20', '5.5.0', UNKNOWN_DIAG, 'bad-mailbox')]
+        rows += [ip_row('d', '10:40:%02d' % i, 'ok%02d@hotmail.com' % i,
+                        '192.0.2.10', '2.0.0', 'smtp;250 ok')
+                 for i in range(50)]
+        rows.append(ip_row('d', '10:45:00', 'victim@hotmail.com',
+                           '192.0.2.20', '2.0.0', 'smtp;250 ok'))
+        res = self.process(self.write_file('acct-1.csv',
+                                           IP_HEADER + ''.join(rows)))
+        incs = {i['source']: i for i in self.ctl_json('incidents')}
+        self.assertEqual(incs['192.0.2.10']['state'], 'closed', incs)
+        self.assertEqual(incs['192.0.2.10']['applied'], 1, incs)
+        self.assertEqual(incs['192.0.2.20']['state'], 'open', incs)
+        self.assertIn('1 held bounces applied', res.err)
+        rec = self.show('victim@hotmail.com')
+        self.assertEqual((rec['status'], rec['reason']['dsn_status']),
+                         ('hard', '5.5.0'), rec)
+
+
 if __name__ == '__main__':
     import unittest
     unittest.main()
