@@ -61,15 +61,21 @@ int csv_reader_room(struct csv_reader *r, size_t len, char **buf);
 void csv_reader_fed(struct csv_reader *r, size_t len);
 
 /*
- * csv_reader_next - the next record.  With EOF false, a record is returned
- * only once its terminating line break was fed; with EOF true, a last record
- * without line break is returned too.  Blank lines are skipped.
+ * csv_reader_next - the next record.  A record is returned only once its
+ * terminating line break was fed; with EOF true, a last record without
+ * one is CSV_BAD (it may be a line still being written: its address cut
+ * short), and the offset stays before it, so that the input read again
+ * from there once appended to gives it whole.  Blank lines are skipped.
  */
 enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 				bool eof);
 
 /* csv_reader_error - why the last CSV_BAD happened (static string) */
 const char *csv_reader_error(const struct csv_reader *r);
+
+/* csv_reader_cut - the last CSV_BAD is a last line without its line
+   break, left unread */
+bool csv_reader_cut(const struct csv_reader *r);
 
 /* csv_reader_offset - offset after everything returned so far */
 uint64_t csv_reader_offset(const struct csv_reader *r);

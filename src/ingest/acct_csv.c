@@ -102,6 +102,9 @@ static const char CSV_ERR_LONG[] = "record longer than the limit";
 static const char CSV_ERR_NUL[] = "NUL byte in record";
 static const char CSV_ERR_FIELDS[] = "more than 512 fields in record";
 static const char CSV_ERR_OPEN[] = "quoted field still open at end of input";
+static const char CSV_ERR_CUT[] = "the input ends inside this line (no line "
+				  "end): not taken; a file still written "
+				  "gives it whole to the next run";
 
 /* csv_reader_new - allocate a reader; the buffer comes with the first feed */
 struct csv_reader *csv_reader_new(uint64_t start_offset, uint64_t start_line,
@@ -424,6 +427,31 @@ static enum csv_result csv_bad(struct csv_reader *r, struct csv_row *row,
 	return CSV_BAD;
 }
 
+/* csv_blank_tail - what is left of the input is no record (CRs only) */
+static bool csv_blank_tail(const struct csv_reader *r)
+{
+	size_t i;
+
+	for (i = r->pos; i < r->len; i++)
+		if (r->buf[i] != '\r')
+			return false;
+	return true;
+}
+
+/* csv_cut - the input ended inside its last record, which started on
+   line LINE: bad, and left unread (the offset stays before it), so that
+   an appended file gives it whole to the next reading instead of a cut
+   address now and the whole one again then */
+static enum csv_result csv_cut(struct csv_reader *r, struct csv_row *row,
+			       uint64_t line)
+{
+	enum csv_result res = csv_bad(r, row, line, CSV_ERR_CUT);
+
+	csv_scan_reset(r);
+	csv_drop_all(r);	/* the offset (r->done) stays */
+	return res;
+}
+
 /* csv_row_out - fill ROW for the record just consumed */
 static enum csv_result csv_row_out(struct csv_reader *r, struct csv_row *row,
 				   uint64_t line, size_t nf)
@@ -732,6 +760,8 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 		}
 		switch (csv_scan(r, eof)) {
 		case SCAN_DONE:
+			if (!r->rec_term && !csv_blank_tail(r))
+				return csv_cut(r, row, r->lines + 1);
 			if (csv_finish(r, row, &res) > 0)
 				return res;
 			continue;
@@ -763,6 +793,11 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 const char *csv_reader_error(const struct csv_reader *r)
 {
 	return r->err ? r->err : "no error";
+}
+
+bool csv_reader_cut(const struct csv_reader *r)
+{
+	return r->err == CSV_ERR_CUT;
 }
 
 uint64_t csv_reader_offset(const struct csv_reader *r)

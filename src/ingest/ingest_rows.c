@@ -105,7 +105,10 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 			r->lines = row.end_line;
 			if (row.end_offset <= r->skip_until)
 				continue;	/* reported when it was taken */
-			if (r->check && !r->header)
+			/* a last line still being written (cut short)
+			   decides nothing of the input: said, left for
+			   the next reading */
+			if (r->check && !csv_reader_cut(r->csv) && !r->header)
 				return ingest_rows_refuse(r, note,
 					"not a PowerMTA accounting file: no "
 					"header line, and its first row (line "
@@ -114,7 +117,7 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 					"order of [bounced] acct-fields)",
 					(unsigned long long)row.line,
 					csv_reader_error(r->csv));
-			if (r->check) {
+			if (r->check && !csv_reader_cut(r->csv)) {
 				rc = ingest_rows_unknown(r, row.line, note);
 				if (rc)
 					return rc;

@@ -148,14 +148,19 @@ class TestLoneCR(HostileTestCase):
             self.assertStatus('user%d@example.com' % i, 'hard')
 
     def test_lone_cr_header_less_file(self):
-        # the fallback field order, CR line ends, no final line end
+        # the fallback field order, CR line ends; the last line, without
+        # its line end, may be one still written: it waits for it
         rows = ['b,2026-11-24 10:00:00+0000,bad-mailbox,vmta1,news@x.com,'
                 'u%d@example.com,,,,5.1.1,,smtp;550 unknown' % i
                 for i in range(4)]
         path = self.write_file('mac2.csv', '\r'.join(rows))
         self.log_config()
         s = summaries(self.process(path).out)[path]
-        self.assertEqual((s['records'], s['hard'], s['bad']), (4, 4, 0))
+        self.assertEqual((s['records'], s['hard'], s['bad']), (3, 3, 1))
+        with open(path, 'a') as f:
+            f.write('\r')
+        s = summaries(self.process(path).out)[path]
+        self.assertEqual((s['records'], s['hard'], s['bad']), (1, 1, 0))
 
 
 HOSTILE_URLS = [

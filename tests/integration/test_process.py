@@ -552,6 +552,39 @@ class TestInputs(BouncedTestCase):
         self.assertEqual(sync['soft_async'], [False])
         self.assertEqual(sync['soft_times'], ['2024-01-05T08:10:00Z'])
 
+    def test_last_line_still_written_is_taken_whole_later(self):
+        # PowerMTA still writing the file: its last line is cut inside
+        # the address.  Nothing is made of the cut line (john@gmail.co is
+        # nobody); once the line is complete, the next run takes it, and
+        # the line before it is not taken twice
+        head = 'type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\r\n'
+        first = ('b,2024-02-08 21:53:41+0000,gone@example.com,5.1.1,'
+                 'smtp;550 5.1.1 unknown,bad-mailbox\r\n')
+        line = ('b,2024-02-08 21:54:00+0000,john@gmail.com,5.1.1,'
+                'smtp;550 5.1.1 unknown,bad-mailbox\r\n')
+        cut = line.index('gmail.co') + len('gmail.co')
+        path = self.write_file('acct-live.csv', head + first + line[:cut])
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['hard'], s['bad']), (1, 1, 1),
+                         s)
+        res = self.run_ctl('show', 'john@gmail.co')
+        self.assertNotEqual(res.rc, EX_OK, res.out)
+        with open(path, 'a') as f:
+            f.write(line[cut:])
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['hard']), (1, 1), s)
+        self.assertStatus('john@gmail.com', 'hard')
+        self.assertEqual(self.show('gone@example.com')['counts']['hard'], 1)
+
+    def test_stream_ending_inside_a_line(self):
+        # a pipe whose writer stopped in the middle of a record: a bad
+        # line, no address made of it
+        head = 'type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\r\n'
+        res = self.process('-', stdin=head + 'b,2024-02-08 21:54:00+0000,'
+                           'john@gmail.co')
+        self.assertIn('the input ends inside this line', res.err)
+        self.assertNotEqual(self.run_ctl('show', 'john@gmail.co').rc, EX_OK)
+
     def test_stdin(self):
         with open(os.path.join(SAMPLES, SAMPLE_HEADER), 'rb') as f:
             data = f.read()

@@ -77,7 +77,9 @@ static void put_result(GString *out, struct csv_reader *r,
 	size_t i;
 
 	assert_true(row->line >= 1);
-	assert_true(row->end_line >= row->line);
+	/* a last line cut short is left unread: the lines before it */
+	assert_true(row->end_line >= row->line ||
+		    (res == CSV_BAD && row->end_line + 1 == row->line));
 	assert_int_equal(csv_reader_offset(r), row->end_offset);
 	g_string_append_printf(out, "%llu-%llu@%llu ",
 			       (unsigned long long)row->line,
@@ -194,6 +196,8 @@ static void check_all_chunkings(const char *name, const char *in, size_t len,
 }
 
 #define S(x) x, sizeof(x) - 1
+#define CUT "the input ends inside this line (no line end): not taken; " \
+	"a file still written gives it whole to the next run"
 
 struct csv_case {
 	const char *name;
@@ -225,12 +229,14 @@ static const struct csv_case csv_cases[] = {
 	  "1-1@3 [||]\nEND@3\n" },
 	{ "one empty quoted field is not blank", S("\"\"\n"),
 	  "1-1@3 []\nEND@3\n" },
+	/* a last line without its line break may be cut short (written
+	   still): left unread, the offset before it */
 	{ "no final line break", S("a,b"),
-	  "1-1@3 [a|b]\nEND@3\n" },
+	  "1-0@0 BAD " CUT "\nEND@0\n" },
 	{ "no final line break, quoted", S("a,\"b\""),
-	  "1-1@5 [a|b]\nEND@5\n" },
-	{ "trailing comma at end", S("a,"),
-	  "1-1@2 [a|]\nEND@2\n" },
+	  "1-0@0 BAD " CUT "\nEND@0\n" },
+	{ "trailing comma at end", S("x\na,"),
+	  "1-1@2 [x]\n2-1@2 BAD " CUT "\nEND@2\n" },
 	{ "CR at end of input", S("a\n\r"),
 	  "1-1@2 [a]\nEND@3\n" },
 	{ "CR before end of input", S("a,b\r"),
@@ -250,7 +256,8 @@ static const struct csv_case csv_cases[] = {
 	{ "CR line ends", S("a,b\rc,d\r"),
 	  "1-1@4 [a|b]\n2-2@8 [c|d]\nEND@8\n" },
 	{ "CR line ends, no final one", S("type,rcpt\rb,x@y.z\rd"),
-	  "1-1@10 [type|rcpt]\n2-2@18 [b|x@y.z]\n3-3@19 [d]\nEND@19\n" },
+	  "1-1@10 [type|rcpt]\n2-2@18 [b|x@y.z]\n3-2@18 BAD " CUT
+	  "\nEND@18\n" },
 	{ "CR line ends, CR in quotes", S("\"x\ry\",z\rq\r"),
 	  "1-2@8 [x\\ny|z]\n3-3@10 [q]\nEND@10\n" },
 	{ "CR line ends, blank lines", S("\r\ra\r\rb\r"),
@@ -440,7 +447,8 @@ static void test_start_offset(void **state)
 	g_free(got);
 }
 
-/* every record's end offset and line resume the rest of the input */
+/* every record's end offset and line resume the rest of the input (a
+   last line cut short: itself and the rest) */
 static void test_resume(void **state)
 {
 	static const char in[] =
@@ -468,7 +476,10 @@ static void test_resume(void **state)
 		assert_int_equal(sscanf(lines[i], "%llu-%llu@%llu", &l1, &l2,
 					&off), 3);
 		assert_true(off <= len);
-		for (j = i + 1; lines[j] && lines[j][0]; j++)
+		/* a last line cut short ends where it starts: read from
+		   there, it comes again */
+		for (j = l2 + 1 == l1 ? i : i + 1; lines[j] && lines[j][0];
+		     j++)
 			g_string_append_printf(expect, "%s\n", lines[j]);
 		rest = transcript(in + off, len - off, CH_SMALL, i + 3, 0, off,
 				  l2);
