@@ -92,14 +92,27 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st)
 					  state_strerror(rc));
 		return rc;
 	}
-	if (old.fp_len > inp->size ||
+	/* the same file, maybe appended to: its first bytes as they were,
+	   and no shorter than where it was left (its inode may differ: a
+	   copy made anew, as rsync makes one, is the same file) */
+	if (old.fp_len > inp->size || old.offset > inp->size ||
 	    ingest_fingerprint(inp->fd, old.fp_len, &hash) != 0 ||
 	    hash != old.fp_hash) {
 		log_info("ingest", "%s: not the file taken before under this "
 			 "name: taking it from the start", inp->path);
 		return 0;
 	}
-	inp->rec = old;
+	{
+		/* the fingerprint grows with the file, up to INGEST_FP_MAX:
+		   one taken when it held its header line only would
+		   otherwise match any file of the same header */
+		uint32_t fp_len = inp->rec.fp_len;
+		uint64_t fp_hash = inp->rec.fp_hash;
+
+		inp->rec = old;
+		inp->rec.fp_len = fp_len;
+		inp->rec.fp_hash = fp_hash;
+	}
 	if (old.status == FILE_DONE && old.offset >= inp->size)
 		return 1;
 	inp->skip_until = old.offset;

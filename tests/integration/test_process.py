@@ -498,6 +498,36 @@ class TestSamples(BouncedTestCase):
         self.assertEqual(self.statuses(), {'a1@example.com': 'hard',
                                            'a2@example.com': 'soft'})
 
+    def test_new_file_under_a_name_taken_before(self):
+        # acct.csv first taken with its header line only, then appended
+        # to; rotated away, and a new acct.csv with the same header
+        # begins: it is another file, taken from its start (it was
+        # "already taken", then resumed at the old file's offset)
+        head = 'type,timeLogged,rcpt,bounceCat,dsnStatus\r\n'
+
+        def rows(name, n):
+            return ''.join('b,2026-11-24 08:%02d:00+0000,%s%d@example.com,'
+                           'bad-mailbox,5.1.1\r\n' % (i % 60, name, i)
+                           for i in range(n))
+        path = self.write_file('acct.csv', head)
+        self.assertCounts(self.process_summary(path), counts())
+        with open(path, 'a') as f:
+            f.write(rows('old', 20))
+        self.assertCounts(self.process_summary(path),
+                          counts(records=20, hard=20))
+        os.rename(path, path + '.1')
+        self.write_file('acct.csv', head + rows('new', 1))
+        self.assertCounts(self.process_summary(path),
+                          counts(records=1, hard=1))
+        with open(path, 'a') as f:
+            f.write(rows('more', 30))
+        self.assertCounts(self.process_summary(path),
+                          counts(records=30, hard=30))
+        st = self.statuses()
+        self.assertEqual(len(st), 51)
+        self.assertEqual(st['new0@example.com'], 'hard')
+        self.assertEqual(st['more0@example.com'], 'hard')
+
 
 class TestInputs(BouncedTestCase):
     """stdin, address lists, header lines, bad lines, missing files."""
