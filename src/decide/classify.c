@@ -88,7 +88,9 @@ static size_t classify_status_at(const char *s)
 	i++;
 	for (n = 0; n < 3 && classify_isdigit(s[i]); n++)
 		i++;
-	if (n == 0 || classify_isdigit(s[i]))
+	/* "5.1.1.7" is an IPv4 address, not a status */
+	if (n == 0 || classify_isdigit(s[i]) ||
+	    (s[i] == '.' && classify_isdigit(s[i + 1])))
 		return 0;
 	return i;
 }
@@ -146,6 +148,18 @@ int classify_dsn(const char *status, const char *diag)
 	return -1;
 }
 
+/* classify_transient - is the server's code 4.x.x (dsnStatus, else the
+   first code of the text, as classify_dsn reads them)? */
+static bool classify_transient(const char *status, const char *diag)
+{
+	char st[16];
+
+	if (status && classify_find_status(status, st, sizeof(st)) == 0)
+		return st[0] == '4';
+	return diag && classify_find_status(diag, st, sizeof(st)) == 0 &&
+	       st[0] == '4';
+}
+
 /* classify_bounce_rules - class of a b or rb record by the rules */
 static enum event_class classify_bounce_rules(const struct classify_rules *r,
 					      struct event *ev)
@@ -167,7 +181,15 @@ static enum event_class classify_bounce_rules(const struct classify_rules *r,
 
 	if (cat && *cat) {
 		if (classify_in_list(r->hard, cat))
-			return CLASS_HARD;
+			/* PowerMTA's category is a guess from the text; the
+			   server's own 4.x.x status says it may pass (a
+			   "mailbox unavailable" that was busy, a message
+			   expired): soft, to escalate if it lasts.  An
+			   operator's rule is taken as it says */
+			return !ev->rule_hit &&
+					       classify_transient(ev->dsn_status,
+								  ev->dsn_diag) ?
+				       CLASS_SOFT : CLASS_HARD;
 		if (classify_in_list(r->soft, cat))
 			return CLASS_SOFT;
 		if (classify_in_list(r->ignore, cat))

@@ -36,6 +36,16 @@ static const struct {
 	{ EV_BOUNCE, "quota-issues", "5.2.2", "", NULL, CLASS_SOFT },
 	{ EV_BOUNCE, "spam-related", "5.7.1", "", NULL, CLASS_SOFT },
 	{ EV_BOUNCE, "policy-related", "5.1.1", "", NULL, CLASS_SOFT }, /* list wins */
+	/* a hard category, but the server said 4.x.x: soft (escalates) */
+	{ EV_BOUNCE, "bad-mailbox", "4.2.2", "", NULL, CLASS_SOFT },
+	{ EV_REMOTE_BOUNCE, "bad-domain", "4.4.0", "", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "inactive-mailbox", "4.2.1", "smtp;550 5.2.1 x", NULL,
+	  CLASS_SOFT },
+	/* ... the status first, else the text's first code */
+	{ EV_BOUNCE, "bad-mailbox", "", "smtp;450 4.1.1 try later", NULL,
+	  CLASS_SOFT },
+	{ EV_BOUNCE, "bad-mailbox", "5.1.1", "smtp;450 4.1.1 was", NULL,
+	  CLASS_HARD },
 	{ EV_BOUNCE, "other", "", "", NULL, CLASS_SOFT },
 	{ EV_BOUNCE, "protocol-errors", "5.1.1", "", NULL, CLASS_IGNORE },
 	/* unlisted or empty category: DSN status decides */
@@ -61,6 +71,8 @@ static const struct {
 	{ EV_BOUNCE, "", "", "", NULL, CLASS_SOFT },
 	{ EV_BOUNCE, "", "junk", "version 15.5.1.2 says 4.2.2", NULL, CLASS_SOFT },
 	{ EV_BOUNCE, "", "", "build 10.5.1.1 relay", NULL, CLASS_SOFT },
+	{ EV_BOUNCE, "", "", "smtp;550 Your IP 5.1.1.7 is not allowed", NULL,
+	  CLASS_SOFT },
 	/* feedback */
 	{ EV_FEEDBACK, "", "", "", "abuse", CLASS_COMPLAINT },
 	{ EV_FEEDBACK, "", "", "", "Fraud", CLASS_COMPLAINT },
