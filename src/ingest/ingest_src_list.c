@@ -15,35 +15,53 @@
 #include "addr.h"
 #include "ingest_src.h"
 
+/* list_first - the first column of ROW, without the UTF-8 byte order
+   mark an exported list may begin with */
+static const char *list_first(const struct csv_row *row, size_t *len)
+{
+	const char *p = row->fields[0];
+
+	*len = row->lens[0];
+	if (row->line == 1 && *len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		*len -= 3;
+		return p + 3;
+	}
+	return p;
+}
+
 /* ingest_src_list_detect - an address where an accounting file has its
    record type (not a header, not a type bounced knows) */
 bool ingest_src_list_detect(const struct csv_row *row)
 {
 	char tmp[ADDR_MAX + 1];
 	enum event_kind k;
+	const char *first;
+	size_t len;
 
 	if (acct_row_is_header(row))
 		return false;
 	k = acct_type_kind(row->fields[0], row->lens[0]);
 	if (k != EV_SKIPPED && k != EV_NONE)
 		return false;
-	return addr_normalise(row->fields[0], row->lens[0], tmp,
-			      sizeof(tmp)) > 0;
+	first = list_first(row, &len);
+	return addr_normalise(first, len, tmp, sizeof(tmp)) > 0;
 }
 
 /* ingest_src_list_row - a line of an address list */
 int ingest_src_list_row(struct ingest_rows *r, const struct csv_row *row,
 			bool old, struct event *ev, struct ingest_note *note)
 {
+	const char *first;
+	size_t len;
+
 	if (old)
 		return 0;
-	if (addr_normalise(row->fields[0], row->lens[0], r->rcpt,
-			   sizeof(r->rcpt)) < 0) {
+	first = list_first(row, &len);
+	if (addr_normalise(first, len, r->rcpt, sizeof(r->rcpt)) < 0) {
 		char show[80];
 
-		snprintf(show, sizeof(show), "%.*s",
-			 (int)(row->lens[0] > 64 ? 64 : row->lens[0]),
-			 row->fields[0]);
+		snprintf(show, sizeof(show), "%.*s", (int)(len > 64 ? 64 : len),
+			 first);
 		if (row->line == 1 && (strcasecmp(show, "email") == 0 ||
 				       strcasecmp(show, "address") == 0))
 			return 0; /* a header line */

@@ -606,6 +606,29 @@ class TestInputs(BouncedTestCase):
         self.assertStatus('john@gmail.com', 'hard')
         self.assertEqual(self.show('gone@example.com')['counts']['hard'], 1)
 
+    def test_byte_order_mark_without_header_line(self):
+        # a UTF-8 byte order mark before the first record of a file
+        # without a header line (classic field order), and before the
+        # first address of a list (and before its "email" header): the
+        # file was refused as no accounting file, the list's first
+        # address kept with the mark in it
+        rows = ''.join('b,2026-11-24 10:00:00+0000,bad-mailbox,vmta1,'
+                       'news@x.com,u%d@example.com,,,,5.1.1,,'
+                       'smtp;550 unknown\r\n' % i for i in range(2))
+        path = self.write_file('bom.csv', '\ufeff' + rows)
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['hard']), (2, 2), s)
+        lst = self.write_file('bom.txt', '\ufeffjohn@example.com\n'
+                              'mary@example.com\n')
+        lst2 = self.write_file('bom2.txt', '\ufeffemail\nann@example.com\n')
+        res = self.process('--list', lst, lst2)
+        self.assertIn('0 bad lines', res.out)
+        self.assertEqual(self.statuses(), {
+            'u0@example.com': 'hard', 'u1@example.com': 'hard',
+            'john@example.com': 'unsubscribed',
+            'mary@example.com': 'unsubscribed',
+            'ann@example.com': 'unsubscribed'})
+
     def test_stream_ending_inside_a_line(self):
         # a pipe whose writer stopped in the middle of a record: a bad
         # line, no address made of it
