@@ -419,7 +419,8 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 	       st[2] == '7' && st[3] == '.';
 }
 
-const char *monitor_dest(struct monitor *m, const char *addr)
+/* mon_dest - monitor_dest's lookup */
+static const char *mon_dest(struct monitor *m, const char *addr)
 {
 	const char *at = addr ? strrchr(addr, '@') : NULL;
 	const char *domain = at ? at + 1 : addr;
@@ -456,13 +457,24 @@ const char *monitor_dest(struct monitor *m, const char *addr)
 	return dest;
 }
 
+const char *monitor_dest(struct monitor *m, const char *addr)
+{
+	const char *dest = mon_dest(m, addr);
+
+	/* longer than an incident can name (a legal domain may be): it
+	   would open incidents no record could find again, so it is no
+	   destination */
+	return dest && strnlen(dest, INCIDENT_KEY_MAX) < INCIDENT_KEY_MAX ?
+		       dest : NULL;
+}
+
 const char *monitor_source(const struct event *ev)
 {
-	if (ev->source_ip && *ev->source_ip)
-		return ev->source_ip;
-	if (ev->vmta && *ev->vmta)
-		return ev->vmta;
-	return NULL;
+	const char *s = ev->source_ip && *ev->source_ip ? ev->source_ip :
+			ev->vmta && *ev->vmta ? ev->vmta : NULL;
+
+	/* as monitor_dest: no longer than an incident can name */
+	return s && strnlen(s, INCIDENT_KEY_MAX) < INCIDENT_KEY_MAX ? s : NULL;
 }
 
 /* mon_open_index - MI, just appended to the open list, into its pair's

@@ -426,6 +426,23 @@ def ip_block(ip, hour, minute=0):
                    BLOCK_DIAG, 'policy-related') for i in range(12)]
 
 
+class TestLongNames(IncidentCase):
+    def test_destination_longer_than_an_incident_names(self):
+        # a legal domain of 135 bytes: an incident could not name it (it
+        # opened one that no record found again: a second opened beside
+        # it, both open for ever), so it is no destination
+        dom = 'a' * 60 + '.' + 'b' * 60 + '.' + 'c' * 9 + '.com'
+        rows = [ip_row('b', '10:%02d:00' % i, 'u%d@%s' % (i, dom),
+                       '192.0.2.10', '5.7.1', BLOCK_DIAG, 'policy-related')
+                for i in range(12)]
+        rows += [ip_row('b', '15:%02d:00' % i, 'v%d@%s' % (i, dom),
+                        '192.0.2.10', '5.7.1', BLOCK_DIAG, 'policy-related')
+                 for i in range(12)]
+        self.process(self.write_file('acct-1.csv',
+                                     IP_HEADER + ''.join(rows)))
+        self.assertEqual(self.ctl_json('incidents'), [])
+
+
 class TestHeldAfterTheBlock(IncidentCase):
     """What an incident holds is decided by record times, not by when a
     record of its pair comes to close it."""
