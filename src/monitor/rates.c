@@ -469,7 +469,9 @@ static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
 			n->day = day;
 		return n;
 	}
-	if (r->admitted[dim] >= r->top)
+	/* a name whose alert is raised is admitted whatever the others:
+	   in "(other)" it would stay raised for good, judged no more */
+	if (r->admitted[dim] >= r->top && !(n && n->raised))
 		return rn_other(r, dim);
 	if (!n) {
 		n = rn_new(r, dim, clean);

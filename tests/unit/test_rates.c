@@ -245,6 +245,38 @@ static void test_top_and_other(void **state)
 	rates_free(r);
 }
 
+/* test_raised_name_admitted_next_day - a name whose alert is raised is
+   admitted the next day though `top` others came first: its deliveries
+   count for it, and its alert clears (it stayed raised, its records in
+   "(other)") */
+static void test_raised_name_admitted_next_day(void **state)
+{
+	struct rates *r = mk("bounce-rate > 5% over 1h per destination min 10",
+			     3);
+	struct alert_counts c;
+	int64_t t = T0 + 86400 - 1800;
+	char nm[32];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 50; i++)
+		rec(r, t + i, RATES_HARD, false, "c", "x.example", "s", 1 + i);
+	assert_true(rates_raised(r, 0, "x.example"));
+	t = T0 + 86400 + 10;
+	for (i = 0; i < 3; i++) {
+		snprintf(nm, sizeof(nm), "d%d.example", i);
+		rec(r, t, RATES_DELIVERY, false, "c", nm, "s", 100 + i);
+	}
+	for (i = 0; i < 2000; i++)
+		rec(r, t + 1 + i, RATES_DELIVERY, false, "c", "x.example", "s",
+		    200 + i);
+	assert_true(rates_window(r, ALERT_BY_DESTINATION, "x.example", 3600,
+				 &c));
+	assert_int_equal(c.deliveries, 2000);
+	assert_false(rates_raised(r, 0, "x.example"));
+	rates_free(r);
+}
+
 static void test_pending(void **state)
 {
 	struct rates *r = mk("", 0);
@@ -479,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_bounce_spike_and_hysteresis),
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_top_and_other),
+		cmocka_unit_test(test_raised_name_admitted_next_day),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_names),
