@@ -500,6 +500,13 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 		else if (rc > 0 && ex == EXIT_OK)
 			ex = EXIT_NOINPUT;	/* mails left: go on */
 	}
+	if (ex != EXIT_IOERR && !process_stop &&
+	    ingest_clock(in, (int64_t)time(NULL)) != 0)
+		/* time passes for the incidents and alerts of live records,
+		   as in the worker with nothing to read: a quiet incident
+		   closes and what it held is applied (it stayed open until
+		   a record of its own source and destination came) */
+		ex = EXIT_IOERR;
 	if (inputs->len > 1)
 		print_summary("total", &total);
 	lockfile_release(lock);		/* the spool's */

@@ -161,11 +161,15 @@ class TestClassifyDryRun(IncidentCase):
 
 
 class TestClock(RunTestCase):
-    def test_worker_clock_closes_a_quiet_incident(self):
-        """live records: an incident open when the traffic stopped closes
-        by the worker's clock once quiet, and applies what it holds"""
-        now = int(time.time())
-        t0 = now - 3 * 3600          # the block ended 3 hours ago
+    """Live records (within a day of now): an incident open when the
+    traffic stopped closes by the clock once quiet, and applies what it
+    holds: the worker's when it has nothing to read, `bounced process`'s
+    at its end (it stayed open until a record of its pair came)."""
+
+    def live_block(self, ago):
+        """a block of 192.0.2.10 at Microsoft that ended AGO seconds
+        ago, and gone@outlook.com's 5.5.0 held by it: (text, t0)"""
+        t0 = int(time.time()) - ago
         stamp = lambda t: time.strftime('%Y-%m-%d %H:%M:%S+0000',
                                         time.gmtime(t))
         rows = ['type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,'
@@ -177,25 +181,48 @@ class TestClock(RunTestCase):
         rows.append('b,%s,news@example.com,gone@outlook.com,5.5.0,'
                     '"smtp;550 5.5.0 mailbox unavailable",bad-mailbox,'
                     '192.0.2.10,ms-pool' % stamp(t0 + 200))
-        path = self.write_file('acct-live.csv', '\n'.join(rows) + '\n')
-        self.process(path)
+        return '\n'.join(rows) + '\n', t0
+
+    def assertClosedQuiet(self, t0):
+        inc = self.ctl_json('incidents')
+        self.assertEqual([(i['state'], i['applied']) for i in inc],
+                         [('closed', 1)])
+        # closed two quiet hours after its last sender-side bounce
+        self.assertEqual(inc[0]['closed'], time.strftime(
+            '%Y-%m-%dT%H:%M:%SZ', time.gmtime(t0 + 110 + 7200)))
+        self.assertEqual(self.show('gone@outlook.com')['status'], 'hard')
+
+    def test_worker_clock_closes_a_quiet_incident(self):
+        # taken by a process while not quiet yet (its quiet time ends 8
+        # seconds later); the worker, started after that with nothing to
+        # read, closes it by its clock
+        text, t0 = self.live_block(7200 + 110 - 8)
+        self.process(self.write_file('acct-live.csv', text))
+        self.assertEqual([i['state'] for i in self.ctl_json('incidents')],
+                         ['open'])
         self.assertEqual(self.show('gone@outlook.com')['status'], 'active')
-        inc = self.ctl_json('incidents', '--open')
-        self.assertEqual([(i['held'], i['state']) for i in inc],
-                         [(1, 'open')])
-        # the worker starts with nothing to read: its clock runs
+        time.sleep(max(0, t0 + 110 + 7200 + 1 - time.time()))
         p = self.start('-q')
         try:
-            self.wait_for(lambda: self.ctl_json('incidents', '--open') == [],
+            self.wait_for(lambda: self.ctl_json('incidents') and
+                          self.ctl_json('incidents', '--open') == [],
                           30 * SLOW, 'the quiet incident never closed')
         finally:
             self.stop(p)
-        inc = self.ctl_json('incident', 'show', inc[0]['id'])
-        self.assertEqual((inc['state'], inc['applied']), ('closed', 1))
-        # closed two quiet hours after its last sender-side bounce
-        self.assertEqual(inc['closed'], time.strftime(
-            '%Y-%m-%dT%H:%M:%SZ', time.gmtime(t0 + 110 + 7200)))
-        self.assertEqual(self.show('gone@outlook.com')['status'], 'hard')
+        self.assertClosedQuiet(t0)
+
+    def test_process_clock_closes_a_quiet_incident(self):
+        text, t0 = self.live_block(3 * 3600)
+        self.process(self.write_file('acct-live.csv', text))
+        self.assertClosedQuiet(t0)
+
+    def test_process_leaves_an_incident_not_quiet_yet(self):
+        text, t0 = self.live_block(1800)
+        self.process(self.write_file('acct-live.csv', text))
+        inc = self.ctl_json('incidents', '--open')
+        self.assertEqual([(i['held'], i['state']) for i in inc],
+                         [(1, 'open')])
+        self.assertEqual(self.show('gone@outlook.com')['status'], 'active')
 
 
 class TestOperator(IncidentCase):
