@@ -195,6 +195,34 @@ static void test_advance_closes_and_forgets(void **state)
 	incident_detect_free(d);
 }
 
+/* test_records_forget_idle_pairs - the pairs of a run over many
+   destinations are forgotten as record time passes them by (not only by
+   the worker's clock); an open incident's pair and a pair with records
+   in the window stay */
+static void test_records_forget_idle_pairs(void **state)
+{
+	struct incident_detect *d = incident_detect_new(&P);
+	struct seen s = { 0 };
+	char dest[32];
+	int i;
+
+	(void)state;
+	open_one(d, &s);
+	for (i = 0; i < 1000; i++) {
+		snprintf(dest, sizeof(dest), "d%04d.example", i);
+		feed(d, &s, "192.0.2.9", dest, T0 + i, INCIDENT_SENDER_BOUNCE,
+		     100 + (uint64_t)i);
+	}
+	assert_int_equal(incident_detect_pairs(d), 1001);
+	/* an hour on, still inside the open incident's quiet time */
+	feed(d, &s, "192.0.2.8", "gmail", T0 + 3600, INCIDENT_DELIVERY, 5);
+	feed(d, &s, "192.0.2.8", "gmail", T0 + 3601, INCIDENT_SENDER_BOUNCE, 5);
+	assert_int_equal(s.closed, 0);
+	assert_int_equal(incident_detect_pairs(d), 2);
+	assert_true(incident_detect_open(d, s.source, s.dest));
+	incident_detect_free(d);
+}
+
 static void test_closes_when_deliveries_resume(void **state)
 {
 	struct incident_detect *d = incident_detect_new(&P);
@@ -340,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_share_with_deliveries),
 		cmocka_unit_test(test_closes_after_quiet),
 		cmocka_unit_test(test_advance_closes_and_forgets),
+		cmocka_unit_test(test_records_forget_idle_pairs),
 		cmocka_unit_test(test_closes_when_deliveries_resume),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_out_of_order_and_bad_input),
