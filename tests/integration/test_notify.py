@@ -309,19 +309,25 @@ class TestDaemonQueue(RunTestCase):
         path = self.write_file('acct-f.csv', ACCT_HEADER + rows)
         self.run_bounced('process', '--drain-timeout', '1s', path)
 
-    def test_digest_refused_for_its_content_goes_item_by_item(self):
+    def filtering_relay(self, addrs):
+        """complaints of ADDRS queued, and a worker mailing them each
+        second (digest) through a relay whose content filter refuses
+        any mail naming aa-poison@example.com: (fake, process)"""
         notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
                   'mode = digest\ndigest-interval = 1s\n' % (FROM, TO[0]))
-        self.queue_complaints(notify, ['aa-poison@example.com',
-                                       'bb-good@example.com',
-                                       'cc-good@example.com'])
+        self.queue_complaints(notify, addrs)
         f = smtp.SmtpFake(starttls=False,
                           refuse_content=b'aa-poison@example.com')
         f.start()
         self.addCleanup(f.stop)
         self.write_config(extra=notify % f.url)
         self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '100'}
-        p = self.start()
+        return f, self.start()
+
+    def test_digest_refused_for_its_content_goes_item_by_item(self):
+        f, p = self.filtering_relay(['aa-poison@example.com',
+                                     'bb-good@example.com',
+                                     'cc-good@example.com'])
         self.wait_for(lambda: len(f.messages()) >= 2, 30,
                       'the items after the refused one were not mailed')
         m = f.messages()
@@ -336,16 +342,7 @@ class TestDaemonQueue(RunTestCase):
         # the relay refuses the one item's mail for its content; a reload
         # after the first refusal makes the mailer anew, which goes on
         # counting: the item is dropped after three attempts, not four
-        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
-                  'mode = digest\ndigest-interval = 1s\n' % (FROM, TO[0]))
-        self.queue_complaints(notify, ['aa-poison@example.com'])
-        f = smtp.SmtpFake(starttls=False,
-                          refuse_content=b'aa-poison@example.com')
-        f.start()
-        self.addCleanup(f.stop)
-        self.write_config(extra=notify % f.url)
-        self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '100'}
-        p = self.start()
+        f, p = self.filtering_relay(['aa-poison@example.com'])
         self.wait_for(lambda: 'items stay queued' in self.log(p), 15,
                       'no refusal: %s' % self.log(p)[-2000:])
         p.send_signal(signal.SIGHUP)
