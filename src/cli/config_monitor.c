@@ -12,6 +12,7 @@
 #include "alert_rules.h"
 #include "config_ini.h"
 #include "domain_group.h"
+#include "incident_detect.h"
 
 void cfg_monitor_defaults(struct config *cfg)
 {
@@ -73,7 +74,8 @@ int cfg_incidents(struct cfg_ctx *c)
 	if (cfg_bool(c, g, "enabled", &cfg->incidents) != 0 ||
 	    cfg_duration(c, g, "window", false, CFG_MIN, CFG_DAY,
 			 &cfg->incident_window) != 0 ||
-	    cfg_int(c, g, "min-recipients", 2, 100000, &n) != 0 ||
+	    /* no more than the detector keeps of one pair */
+	    cfg_int(c, g, "min-recipients", 2, INCIDENT_RCPTS_MAX, &n) != 0 ||
 	    cfg_share(c, g, "min-share", &cfg->incident_min_share) != 0 ||
 	    cfg_duration(c, g, "quiet", false, CFG_MIN, 7 * CFG_DAY,
 			 &cfg->incident_quiet) != 0 ||

@@ -731,7 +731,8 @@ static const struct bad_case {
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nevents = incidents;bounces\n", "[provider x] events: 'bounces'", "suppressions, incidents or alerts" },
 	/* the incident and alert settings */
 	{ "[incidents]\nwindow = 10s\n", "[incidents] window = '10s'", "duration from 1m" },
-	{ "[incidents]\nmin-recipients = 1\n", "[incidents] min-recipients = '1'", "2 to 100000" },
+	{ "[incidents]\nmin-recipients = 1\n", "[incidents] min-recipients = '1'", "2 to 65536" },
+	{ "[incidents]\nmin-recipients = 70000\n", "[incidents] min-recipients = '70000'", "2 to 65536" },
 	{ "[incidents]\nmin-share = 120%\n", "[incidents] min-share = '120%'", "share" },
 	{ "[incidents]\nmin-share = lots\n", "[incidents] min-share = 'lots'", "share" },
 	{ "[incidents]\nquiet = 8d\n", "[incidents] quiet = '8d'", "duration" },
