@@ -182,11 +182,15 @@ static void check_all_chunkings(const char *name, const char *in, size_t len,
 					 max_record, 0, 0);
 			via_room = false;
 			if (strcmp(got, expect) != 0) {
-				print_error("case %s, chunking %zu seed %llu%s:\n"
-					    "expected:\n%sgot:\n%s", name, m,
-					    (unsigned long long)seed,
+				GString *shown = g_string_new(NULL);
+
+				put_escaped(shown, in, len);
+				print_error("case %s, chunking %zu seed %llu%s, "
+					    "input \"%s\":\nexpected:\n%sgot:\n%s",
+					    name, m, (unsigned long long)seed,
 					    room ? " (read into the room)" : "",
-					    expect, got);
+					    shown->str, expect, got);
+				g_string_free(shown, TRUE);
 				g_free(got);
 				fail();
 			}
