@@ -61,17 +61,22 @@ int csv_reader_room(struct csv_reader *r, size_t len, char **buf);
 void csv_reader_fed(struct csv_reader *r, size_t len);
 
 /*
- * csv_reader_next - the next record.  A record is returned only once its
- * terminating line break was fed; with EOF true, a last record without
- * one is CSV_BAD (it may be a line still being written: its address cut
- * short), and the offset stays before it, so that the input read again
- * from there once appended to gives it whole.  Blank lines are skipped.
+ * csv_reader_next - the next record.  With EOF false, a record is returned
+ * only once its terminating line break was fed; with EOF true, a last
+ * record without one is returned too, or, after csv_reader_set_cut, is
+ * CSV_BAD (a line still being written: its address cut short) and the
+ * offset stays before it, so that the input read again from there once
+ * appended to gives it whole.  Blank lines are skipped.
  */
 enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 				bool eof);
 
 /* csv_reader_error - why the last CSV_BAD happened (static string) */
 const char *csv_reader_error(const struct csv_reader *r);
+
+/* csv_reader_set_cut - CUT: the input may still be written (a file being
+   appended to): a last line without its line break is left unread */
+void csv_reader_set_cut(struct csv_reader *r, bool cut);
 
 /* csv_reader_cut - the last CSV_BAD is a last line without its line
    break, left unread */

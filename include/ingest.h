@@ -53,6 +53,10 @@ enum ingest_mode {
 struct ingest_opts {
 	enum ingest_mode mode;
 	bool reprocess;		/* ignore the committed offset */
+	/* the file may still be written (bounced process FILE, not the
+	   spool's): a last line without its line end waits for the next
+	   run; elsewhere it is taken as a record */
+	bool growing;
 	bool progress;		/* progress line on stderr every 2 s (with
 				   percent and ETA); without it a file logs
 				   a progress line every 30 s */

@@ -97,6 +97,9 @@ struct ingest_src_args {
 				   taken before: read for their header
 				   lines only */
 	const struct acct_map *fallback; /* header-less field order */
+	/* a file that may still be written (bounced process FILE): its
+	   last line, without its line end, waits for the next run */
+	bool growing;
 	/* a mail */
 	uint64_t size;		/* its size when opened */
 	uint64_t max_size;	/* larger is refused */

@@ -454,6 +454,9 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 			left = true;
 			break;
 		}
+		/* a file named may be one PowerMTA still writes; the
+		   spool's are whole */
+		opts.growing = !spool_mode;
 		rc = ingest_file(in, path, &opts, &c);
 		if (rc == INGEST_STOPPED) {
 			print_summary(strcmp(path, "-") == 0 ? "stdin" : path,

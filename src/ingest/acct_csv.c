@@ -81,6 +81,10 @@ struct csv_reader {
 	bool cr_seen;		/* EOL_UNKNOWN: a CR was fed */
 	size_t eol_seen;	/* EOL_UNKNOWN: bytes fed */
 
+	/* a last record without its line break is left unread (the input
+	   may still be written), not returned */
+	bool cut;
+
 	/* skipping a record longer than the limit */
 	bool skipping;
 	uint64_t bad_line;
@@ -760,7 +764,7 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 		}
 		switch (csv_scan(r, eof)) {
 		case SCAN_DONE:
-			if (!r->rec_term && !csv_blank_tail(r))
+			if (r->cut && !r->rec_term && !csv_blank_tail(r))
 				return csv_cut(r, row, r->lines + 1);
 			if (csv_finish(r, row, &res) > 0)
 				return res;
@@ -793,6 +797,11 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 const char *csv_reader_error(const struct csv_reader *r)
 {
 	return r->err ? r->err : "no error";
+}
+
+void csv_reader_set_cut(struct csv_reader *r, bool cut)
+{
+	r->cut = cut;
 }
 
 bool csv_reader_cut(const struct csv_reader *r)

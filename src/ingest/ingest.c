@@ -971,6 +971,7 @@ static int ingest_job_source(struct ingest_job *j,
 	a.default_time = j->input.mtime;
 	a.skip_until = j->input.skip_until;
 	a.fallback = &j->in->fallback;
+	a.growing = opts->growing && j->input.key != NULL;	/* a file */
 	a.size = j->input.size;
 	a.max_size = opts->max_size;
 	a.parse = opts->parse;

@@ -103,7 +103,8 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 			return INGEST_NEXT_END;
 		case CSV_BAD:
 			r->lines = row.end_line;
-			if (row.end_offset <= r->skip_until)
+			if (row.end_offset <= r->skip_until &&
+			    !csv_reader_cut(r->csv))
 				continue;	/* reported when it was taken */
 			/* a last line still being written (cut short)
 			   decides nothing of the input: said, left for
@@ -181,6 +182,8 @@ int ingest_rows_new(const struct ingest_src_args *a, ingest_row_fn row,
 	if (!r)
 		return -ENOMEM;
 	r->csv = csv_reader_new(0, 0, 0);
+	if (r->csv && a->growing && row != ingest_src_list_row)
+		csv_reader_set_cut(r->csv, true);
 	if (!r->csv) {
 		free(r);
 		return -ENOMEM;

@@ -76,6 +76,9 @@ static int ingest_csv_row(struct ingest_rows *r, const struct csv_row *row,
 	if (!r->first && r->detect && ingest_src_list_detect(row)) {
 		log_info("ingest", "%s: a list of addresses: every address is "
 			 "unsubscribed", r->name);
+		/* its last address counts without its line end: a list is
+		   written whole */
+		csv_reader_set_cut(r->csv, false);
 		r->row = ingest_src_list_row;
 		r->check = false;
 		return r->row(r, row, old, ev, note);

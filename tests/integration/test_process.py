@@ -44,6 +44,7 @@ acct-2026-11-25-0000.csv (header-less, fallback column order, LF), by line:
   11 rb g.ferrari@example.net quota-issues soft
 """
 import os
+import time
 import re
 import subprocess
 import unittest
@@ -629,14 +630,44 @@ class TestInputs(BouncedTestCase):
             'mary@example.com': 'unsubscribed',
             'ann@example.com': 'unsubscribed'})
 
-    def test_stream_ending_inside_a_line(self):
-        # a pipe whose writer stopped in the middle of a record: a bad
-        # line, no address made of it
-        head = 'type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\r\n'
-        res = self.process('-', stdin=head + 'b,2024-02-08 21:54:00+0000,'
-                           'john@gmail.co')
-        self.assertIn('the input ends inside this line', res.err)
-        self.assertNotEqual(self.run_ctl('show', 'john@gmail.co').rc, EX_OK)
+    def test_last_line_without_line_end_taken_where_written_whole(self):
+        # a list is written whole: its last address counts without its
+        # line end, from a file (named a list, or told one by its first
+        # row) or from stdin (one line alone too); a file of the spool
+        # (bounced process without FILE, as the worker) is whole too
+        lst = self.write_file('l.txt', 'alice@example.com\nbob@example.com')
+        self.process('--list', lst)
+        self.process('--list', '-', stdin='carol@example.com')
+        # told a list by its first row
+        det = self.write_file('det.txt', 'dave@example.com\n'
+                              'frank@example.com')
+        self.process(det)
+        os.makedirs(os.path.join(self.spool, 'acct'), exist_ok=True)
+        with open(os.path.join(self.spool, 'acct', 'a.csv'), 'w') as f:
+            f.write('type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\r\n'
+                    'b,2024-02-08 21:54:00+0000,erin@example.com,5.1.1,'
+                    'smtp;550 5.1.1 unknown,bad-mailbox')
+        os.utime(os.path.join(self.spool, 'acct', 'a.csv'),
+                 (time.time() - 60, time.time() - 60))
+        self.process()
+        self.assertEqual(self.statuses(), {
+            'alice@example.com': 'unsubscribed',
+            'bob@example.com': 'unsubscribed',
+            'carol@example.com': 'unsubscribed',
+            'dave@example.com': 'unsubscribed',
+            'frank@example.com': 'unsubscribed',
+            'erin@example.com': 'hard'})
+
+    def test_cut_last_line_said_each_run(self):
+        # a file named, its last line cut: said again on each run (not
+        # only the first), and on a file of that line alone too
+        path = self.write_file('acct-cut.csv',
+                               'b,2024-02-08 21:54:00+0000,bad-mailbox,'
+                               'vmta1,news@x.com,john@gmail.co')
+        for _ in range(2):
+            res = self.process(path)
+            self.assertIn('the input ends inside this line', res.err)
+        self.assertEqual(self.statuses(), {})
 
     def test_stdin(self):
         with open(os.path.join(SAMPLES, SAMPLE_HEADER), 'rb') as f:
