@@ -30,8 +30,10 @@
 #include "rcpt.h"
 
 /* 2: recipient records may be of version 4 (rcpt.c), which a bounced of
-   schema 1 cannot read: it must refuse the state, not start records anew */
-#define STATE_SCHEMA_VERSION 2
+   schema 1 cannot read: it must refuse the state, not start records anew.
+   3: a version 4 record may mark soft bounces asynchronous (rb), which a
+   bounced of schema 2 cannot read either */
+#define STATE_SCHEMA_VERSION 3
 
 struct state;
 

@@ -241,9 +241,13 @@ static int ns_opts(CURL *h, const struct notify_smtp_cfg *c,
 	NS_SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	NS_SET(CURLOPT_MAIL_FROM, from);
 	NS_SET(CURLOPT_MAIL_RCPT, x->rcpts);
-	/* the mail goes to the recipients accepted (libcurl 7.88's name;
-	   8.2 spells it CURLOPT_MAIL_RCPT_ALLOWFAILS) */
+	/* the mail goes to the recipients accepted (8.2 corrected the
+	   option's name and deprecated the old one) */
+#if LIBCURL_VERSION_NUM >= 0x080200
+	NS_SET(CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
 	NS_SET(CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
 	NS_SET(CURLOPT_UPLOAD, 1L);
 	NS_SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
 	NS_SET(CURLOPT_READFUNCTION, ns_read);
