@@ -1156,8 +1156,40 @@ static int mw_check_subscriber(struct action *a, const cJSON *root)
 	return 1;
 }
 
+/* mw_refiled - a hard bounce recorded by MailWizz as another type (its
+   text looks like a block to CampaignBounceLog: "internal"), so that
+   MailWizz blacklisted nobody.  With a hard-action that leaves the rest
+   to MailWizz (bounce), the subscriber stays confirmed: said on the
+   record, for the operator to see (the unsubscribe is theirs to ask) */
+static void mw_refiled(struct provider *p, struct action *a,
+		       const cJSON *root)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(root, "data"),
+			"record"),
+		"bounce_type");
+	GString *shown;
+
+	if (a->op != OP_BOUNCE || !(a->flags & ACTION_F_SUPPRESS) ||
+	    strcmp(a->bounce_type, "hard") != 0 || mw_unsub_after(p, a) ||
+	    !cJSON_IsString(type) || strcmp(type->valuestring, "hard") == 0)
+		return;
+	shown = g_string_new(NULL);
+	mw_clean(shown, type->valuestring, strnlen(type->valuestring, 32));
+	errmsg(a->notice, sizeof(a->notice), "MailWizz recorded the hard "
+	       "bounce of campaign %s as '%s' (its text looks like a block "
+	       "to MailWizz) and blacklisted nobody; with hard-action = "
+	       "bounce the address stays subscribed", a->campaign_id,
+	       shown->str);
+	g_string_free(shown, TRUE);
+	a->notice_level = NOTICE_WARN;
+}
+
 /* mw_parse_bounce_post - 2xx, or 422 "already marked", and the bounce
-   steps end (with the unsubscribe when A asks for it) */
+   steps end (with the unsubscribe when A asks for it); 404, the campaign
+   or the subscriber gone since they were looked up: the same, but
+   nothing recorded */
 static enum provider_result mw_parse_bounce_post(struct provider *p,
 						 struct action *a,
 						 const struct http_resp *resp,
@@ -1165,15 +1197,35 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 						 size_t errlen)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	char note[200];
 
 	if (mw_is_2xx(resp->status)) {
 		if (mw_check_subscriber(a, root))
 			return PROVIDER_CONTINUE;
+		mw_refiled(p, a, root);
 		return mw_bounce_end(p, a, NULL);
 	}
-	if (resp->status == 422 && cJSON_IsString(e) &&
-	    strstr(e->valuestring, "already") != NULL)
+	if (resp->status == 422 && cJSON_IsString(e))
+		/* "already marked as bounced", in the customer's language:
+		   the one answer of the call whose error is a text (a
+		   bounce_type other than hard or soft, the other, is
+		   never sent) */
 		return mw_bounce_end(p, a, NULL);
+	if (resp->status == 404) {
+		struct mw_priv *mp = p->priv;
+
+		/* the campaign deleted since its list was cached, or the
+		   subscriber since the search */
+		g_hash_table_remove(mp->campaigns, a->campaign_id);
+		if (a->op == OP_COMPLAINT || mw_unsub_after(p, a) ||
+		    strcmp(a->bounce_type, "soft") == 0) {
+			errmsg(note, sizeof(note), "campaign %s or its "
+			       "subscriber %s is gone from MailWizz: no "
+			       "bounce recorded for %s", a->campaign_id,
+			       a->subscriber_id, a->addr);
+			return mw_bounce_end(p, a, note);
+		}
+	}
 	return mw_refused("record bounce", root, resp, err, errlen);
 }
 

@@ -55,6 +55,14 @@ LIST_STATUSES = ('active', 'pending-delete', 'archived')
 LOCALE_FORMATS = {None: '%Y-%m-%d %H:%M:%S',
                   'en_US': '{m}/{d}/%y, {I}:%M %p',
                   'de_DE': '%d.%m.%y %H:%M'}
+# messages the API translates (Yii::t('api', ...)) in the customer's
+# language, as a language pack of MailWizz has them
+TRANSLATED = {
+    'de_DE': {
+        'This subscriber has already been marked as bounced!':
+            'Dieser Abonnent ist bereits als Bounce markiert.',
+    },
+}
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}'
                       r'[A-Za-z0-9])?\.[A-Za-z0-9-]{2,63}$')
 DATE = '2024-01-01 00:00:00'
@@ -489,7 +497,8 @@ class MailWizzFake(fakelib.FakeServer):
         if s is None:
             return _err(404, 'The subscriber does not exist!')
         if (campaign_uid, suid) in self._bounced:
-            return _err(422, 'This subscriber has already been marked as bounced!')
+            return _err(422, self._t('This subscriber has already been '
+                                     'marked as bounced!'))
         btype = fields.get('bounce_type', 'internal')
         message = truncate_length(fields.get('message', 'BOUNCED BACK'))
         if btype not in BOUNCE_TYPES:
@@ -508,6 +517,10 @@ class MailWizzFake(fakelib.FakeServer):
             'message': message, 'processed': 'no', 'bounce_type': btype,
             'subscriber': {'subscriber_uid': suid,
                            'email': self._display_email(s)}}})
+
+    def _t(self, text):
+        """TEXT in the customer's language (Yii::t), when a pack has it"""
+        return TRANSLATED.get(self._settings['locale'], {}).get(text, text)
 
     def _add_to_blacklist(self, s, reason):
         """EmailBlacklist::addToBlacklist() of subscriber S: nothing unless

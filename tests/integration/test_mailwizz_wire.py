@@ -65,6 +65,10 @@ def routes(fake):
 
 
 class MailWizzWireCase(BouncedTestCase):
+    def status(self, fake):
+        return {(l['list_uid'], s['email']): s['status']
+                for l in fake.get_data()['lists'] for s in l['subscribers']}
+
     def start_fake(self, **kw):
         fake = mailwizz.MailWizzFake(data=data(), **kw)
         fake.start()
@@ -239,6 +243,73 @@ class TestMailWizzWire(MailWizzWireCase):
         self.assertEqual([a['state'] for a in acts], ['done'], acts)
         self.assertEqual(len(fake.get_data()['bounces']), 1)
 
+    def test_already_bounced_in_the_customers_language(self):
+        # MailWizz translates "already marked as bounced" into the
+        # customer's language (de_DE here): still done, and the hard
+        # bounce's unsubscribe from every list follows (it was a dead
+        # letter, carol left confirmed elsewhere)
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        d = data()
+        d['settings'] = {'locale': 'de_DE'}
+        d['bounces'] = [{'campaign_uid': CAMPAIGN,
+                         'subscriber_uid': 'sc111aa111aa1',
+                         'email': 'carol@example.com', 'bounce_type': 'hard',
+                         'message': 'earlier', 'processed': 'no',
+                         'date_added': '2026-11-23 00:00:00'}]
+        fake.set_data(d)
+        self.mw_config(fake)
+        self.process(self.acct(rec('b', 'carol@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 unknown', 'bad-mailbox',
+                                   'mailwizz-' + CAMPAIGN)))
+        posts = [c for c in fake.calls() if c['method'] == 'POST']
+        self.assertEqual([c['status'] for c in posts], [422])
+        self.assertTrue(fake._t('This subscriber has already been marked '
+                                'as bounced!').startswith('Dieser'))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(routes(fake)[ALL], 1)
+        acts = self.show('carol@example.com')['actions']
+        self.assertEqual([a['state'] for a in acts], ['done'], acts)
+
+    def test_bounce_post_finds_the_campaign_gone(self):
+        # the campaign (or its subscriber) deleted after it was looked up:
+        # the bounce's POST is answered 404; nothing to record, but the
+        # hard bounce's unsubscribe from every list still follows
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        fake.configure(fail_status=404, fail_count=1, match='/bounces')
+        self.mw_config(fake)
+        res = self.process(self.acct(rec('b', 'dave@example.com', '5.1.1',
+                                         'smtp;550 5.1.1 unknown',
+                                         'bad-mailbox',
+                                         'mailwizz-' + CAMPAIGN)))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(routes(fake)[ALL], 1)
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'unsubscribed')
+        rec_ = self.show('dave@example.com')
+        self.assertEqual([a['state'] for a in rec_['actions']], ['done'])
+        self.assertIn('is gone from MailWizz: no bounce recorded', res.err)
+
+    def test_hard_bounce_filed_internal_is_said(self):
+        # hard-action = bounce leaves the rest to MailWizz; a text that
+        # looks like a block to it ("blocked") is filed "internal" and
+        # blacklists nobody: the address stays subscribed, and the record
+        # says so (it was done without a word)
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake, extra='hard-action = bounce\n')
+        self.process(self.acct(rec('b', 'dave@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 mailbox blocked: user '
+                                   'unknown', 'bad-mailbox',
+                                   'mailwizz-' + CAMPAIGN)))
+        bounces = fake.get_data()['bounces']
+        self.assertEqual([b['bounce_type'] for b in bounces], ['internal'])
+        self.assertEqual(routes(fake)[ALL], 0)
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'confirmed')
+        rec_ = self.show('dave@example.com')
+        self.assertEqual([a['state'] for a in rec_['actions']], ['done'])
+        self.assertIn("as 'internal'", rec_['notice'] or '')
+        self.assertIn('stays subscribed', rec_['notice'] or '')
+
     def test_address_on_no_list(self):
         fake = self.start_fake(public_key=PUB, private_key=PRIV)
         self.mw_config(fake)
@@ -342,9 +413,6 @@ class TestMailWizzHardBounce(MailWizzWireCase):
             self.assertEqual([a['op'] for a in acts], ['bounce'], acts)
         return fake, searched
 
-    def status(self, fake):
-        return {(l['list_uid'], s['email']): s['status']
-                for l in fake.get_data()['lists'] for s in l['subscribers']}
 
     def test_both_unsubscribes_everywhere(self):
         fake, searched = self.run_hard(None)     # the default: both
