@@ -221,16 +221,25 @@ class TestMailWizzWire(MailWizzWireCase):
         self.assertIn('campaign zz999zz999zz9 not found', dead[0]['reason'])
         self.assertEqual(fake.get_data()['bounces'], [])
 
-    def test_already_bounced_is_done(self):
+    def carol_bounced(self, bounce_type, settings=None):
+        """a fake where carol's bounce of CAMPAIGN (BOUNCE_TYPE) is
+        recorded already, the customer's SETTINGS; bounced set up for it"""
         fake = self.start_fake(public_key=PUB, private_key=PRIV)
         d = data()
+        if settings:
+            d['settings'] = settings
         d['bounces'] = [{'campaign_uid': CAMPAIGN,
                          'subscriber_uid': 'sc111aa111aa1',
-                         'email': 'carol@example.com', 'bounce_type': 'soft',
+                         'email': 'carol@example.com',
+                         'bounce_type': bounce_type,
                          'message': 'earlier', 'processed': 'no',
                          'date_added': '2026-11-23 00:00:00'}]
         fake.set_data(d)
         self.mw_config(fake)
+        return fake
+
+    def test_already_bounced_is_done(self):
+        fake = self.carol_bounced('soft')
         self.process(self.acct(rec('b', 'carol@example.com', '4.2.2',
                                    'smtp;452 full', 'quota-issues',
                                    'mailwizz-' + CAMPAIGN)))
@@ -248,16 +257,7 @@ class TestMailWizzWire(MailWizzWireCase):
         # customer's language (de_DE here): still done, and the hard
         # bounce's unsubscribe from every list follows (it was a dead
         # letter, carol left confirmed elsewhere)
-        fake = self.start_fake(public_key=PUB, private_key=PRIV)
-        d = data()
-        d['settings'] = {'locale': 'de_DE'}
-        d['bounces'] = [{'campaign_uid': CAMPAIGN,
-                         'subscriber_uid': 'sc111aa111aa1',
-                         'email': 'carol@example.com', 'bounce_type': 'hard',
-                         'message': 'earlier', 'processed': 'no',
-                         'date_added': '2026-11-23 00:00:00'}]
-        fake.set_data(d)
-        self.mw_config(fake)
+        fake = self.carol_bounced('hard', {'locale': 'de_DE'})
         self.process(self.acct(rec('b', 'carol@example.com', '5.1.1',
                                    'smtp;550 5.1.1 unknown', 'bad-mailbox',
                                    'mailwizz-' + CAMPAIGN)))
