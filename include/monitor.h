@@ -79,8 +79,9 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn);
    category in sender-categories, or an enhanced status 5.7.x / 4.7.x */
 bool monitor_sender_side(const struct monitor *m, const struct event *ev);
 
-/* monitor_dest - the destination (domain group) of address ADDR; NULL
-   when it has none, or one of INCIDENT_KEY_MAX bytes or more */
+/* monitor_dest - the destination (domain group) of address ADDR, as
+   incidents name it; NULL when it has none, or one of INCIDENT_KEY_MAX
+   bytes or more (the rates count those too) */
 const char *monitor_dest(struct monitor *m, const char *addr);
 
 /* monitor_source - the source of EV: its dlvSourceIp, else its vmta;

@@ -457,24 +457,30 @@ static const char *mon_dest(struct monitor *m, const char *addr)
 	return dest;
 }
 
+/* mon_key - NAME when an incident can name it, else NULL: one longer (a
+   legal domain may be) would open incidents no record could find again
+   (the rates take any name) */
+static const char *mon_key(const char *name)
+{
+	return name && strnlen(name, INCIDENT_KEY_MAX) < INCIDENT_KEY_MAX ?
+		       name : NULL;
+}
+
 const char *monitor_dest(struct monitor *m, const char *addr)
 {
-	const char *dest = mon_dest(m, addr);
+	return mon_key(mon_dest(m, addr));
+}
 
-	/* longer than an incident can name (a legal domain may be): it
-	   would open incidents no record could find again, so it is no
-	   destination */
-	return dest && strnlen(dest, INCIDENT_KEY_MAX) < INCIDENT_KEY_MAX ?
-		       dest : NULL;
+/* mon_source_any - the source of EV, however long */
+static const char *mon_source_any(const struct event *ev)
+{
+	return ev->source_ip && *ev->source_ip ? ev->source_ip :
+	       ev->vmta && *ev->vmta ? ev->vmta : NULL;
 }
 
 const char *monitor_source(const struct event *ev)
 {
-	const char *s = ev->source_ip && *ev->source_ip ? ev->source_ip :
-			ev->vmta && *ev->vmta ? ev->vmta : NULL;
-
-	/* as monitor_dest: no longer than an incident can name */
-	return s && strnlen(s, INCIDENT_KEY_MAX) < INCIDENT_KEY_MAX ? s : NULL;
+	return mon_key(mon_source_any(ev));
 }
 
 /* mon_open_index - MI, just appended to the open list, into its pair's
@@ -695,8 +701,10 @@ static void mon_delivered(struct mon_feed *f)
 
 uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 {
-	const char *source = monitor_source(ev);
+	const char *any_source = mon_source_any(ev);
+	const char *source = mon_key(any_source);
 	const char *dest = NULL;
+	bool have_dest = false;
 	bool bounce = ev->kind == EV_BOUNCE || ev->kind == EV_REMOTE_BOUNCE;
 	bool sender = false;
 	struct mon_incident *mi;
@@ -715,13 +723,14 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		const char *at = ev->orig ? strrchr(ev->orig, '@') : NULL;
 
 		memset(&r, 0, sizeof(r));
-		dest = monitor_dest(m, ev->rcpt);
+		dest = mon_dest(m, ev->rcpt);
+		have_dest = true;
 		r.time = ev->time;
 		r.what = what;
 		r.sender_side = sender;
 		r.names[ALERT_BY_CAMPAIGN] = ev->job_id;
 		r.names[ALERT_BY_DESTINATION] = dest;
-		r.names[ALERT_BY_SOURCE] = source;
+		r.names[ALERT_BY_SOURCE] = any_source;
 		r.names[ALERT_BY_SENDER] = at ? at + 1 : NULL;
 		r.cause = ev->bounce_cat;
 		r.where = ev->source;
@@ -735,8 +744,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		return 0;
 	if (bounce && ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT)
 		return 0;
-	if (!dest)
-		dest = monitor_dest(m, ev->rcpt);
+	dest = mon_key(have_dest ? dest : mon_dest(m, ev->rcpt));
 	if (!dest)
 		return 0;
 	{

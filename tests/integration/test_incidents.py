@@ -468,6 +468,11 @@ class TestLongNames(IncidentCase):
         self.process(self.write_file('acct-1.csv',
                                      IP_HEADER + ''.join(rows)))
         self.assertEqual(self.ctl_json('incidents'), [])
+        # the rates count it as any destination
+        got = self.ctl_json('rates', '--since', '2026-11-01 00:00:00',
+                            '--limit', '0')
+        self.assertEqual([(r['soft'], r['name'][:5])
+                          for r in got['destination']], [(24, 'aaaaa')])
 
 
 class TestHeldAfterTheBlock(IncidentCase):
