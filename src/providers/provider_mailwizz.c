@@ -1064,7 +1064,15 @@ static enum provider_result mw_parse_search_list(struct provider *p,
 {
 	enum provider_result v = PROVIDER_FAILED;
 	const cJSON *records, *rec;
+	char note[200];
 
+	if (resp->status == 422) {
+		/* an address MailWizz's validator refuses (a UTF-8 local
+		   part): no subscriber can have it, nothing to record */
+		errmsg(note, sizeof(note), "MailWizz refuses the address "
+		       "%s (HTTP 422): no bounce recorded", a->addr);
+		return mw_bounce_end(p, a, note);
+	}
 	if (!mw_is_2xx(resp->status))
 		return mw_refused("search in all lists", root, resp, err,
 				  errlen);

@@ -63,7 +63,11 @@ TRANSLATED = {
             'Dieser Abonnent ist bereits als Bounce markiert.',
     },
 }
-EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}'
+# the local part as Yii's CEmailValidator pattern has it: ASCII only (a
+# UTF-8 local part is answered 422)
+EMAIL_RE = re.compile(r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+                      r"(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                      r'@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}'
                       r'[A-Za-z0-9])?\.[A-Za-z0-9-]{2,63}$')
 DATE = '2024-01-01 00:00:00'
 

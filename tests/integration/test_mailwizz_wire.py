@@ -310,6 +310,24 @@ class TestMailWizzWire(MailWizzWireCase):
         self.assertIn("as 'internal'", rec_['notice'] or '')
         self.assertIn('stays subscribed', rec_['notice'] or '')
 
+    def test_address_mailwizz_refuses(self):
+        # a UTF-8 local part, which MailWizz's validator refuses (422) in
+        # the search as in the unsubscribe from every list: no subscriber
+        # can have it, done (the search's 422 made a dead letter)
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        self.mw_config(fake)
+        self.process(self.acct(rec('b', 'jos\u00e9@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 unknown', 'bad-mailbox',
+                                   'mailwizz-' + CAMPAIGN)))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        r = routes(fake)
+        self.assertEqual(
+            (r['GET /api/lists/subscribers/search-by-email-in-all-lists'],
+             r[ALL]), (1, 1))
+        acts = self.show('jos\u00e9@example.com')['actions']
+        self.assertEqual([a['state'] for a in acts], ['done'], acts)
+
     def test_address_on_no_list(self):
         fake = self.start_fake(public_key=PUB, private_key=PRIV)
         self.mw_config(fake)
