@@ -457,7 +457,7 @@ class MailWizzFake(fakelib.FakeServer):
                          'prev_page': None, 'total_pages': 1})
 
     def _search_list(self, req, fields, list_uid):
-        lst = self._lists.get(list_uid)
+        lst = self._live_list(list_uid)
         if lst is None:
             return _err(404, 'The subscribers list does not exist.')
         email = req.query.get('EMAIL', '')
@@ -470,8 +470,16 @@ class MailWizzFake(fakelib.FakeServer):
                                  'date_added': s['date_added']})
         return _err(404, 'The subscriber does not exist in this list.')
 
-    def _unsubscribe_one(self, req, fields, list_uid, subscriber_uid):
+    def _live_list(self, list_uid):
+        """the list of LIST_UID as loadListByUid() finds it: None for
+        an archived one or one being deleted (answered 404)"""
         lst = self._lists.get(list_uid)
+        if lst is None or lst['status'] in ('archived', 'pending-delete'):
+            return None
+        return lst
+
+    def _unsubscribe_one(self, req, fields, list_uid, subscriber_uid):
+        lst = self._live_list(list_uid)
         if lst is None:
             return _err(404, 'The subscribers list does not exist.')
         s = lst['subscribers'].get(subscriber_uid)
@@ -566,7 +574,7 @@ class MailWizzFake(fakelib.FakeServer):
         return _ok()
 
     def _get_subscriber(self, req, fields, list_uid, subscriber_uid):
-        lst = self._lists.get(list_uid)
+        lst = self._live_list(list_uid)
         if lst is None:
             return _err(404, 'The subscribers list does not exist.')
         s = lst['subscribers'].get(subscriber_uid)
@@ -580,7 +588,7 @@ class MailWizzFake(fakelib.FakeServer):
             'date_added': s['date_added']}})
 
     def _delete_subscriber(self, req, fields, list_uid, subscriber_uid):
-        lst = self._lists.get(list_uid)
+        lst = self._live_list(list_uid)
         if lst is None:
             return _err(404, 'The subscribers list does not exist.')
         if lst['subscribers'].pop(subscriber_uid, None) is None:

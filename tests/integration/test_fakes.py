@@ -488,6 +488,13 @@ class MailWizzTest(unittest.TestCase):
         self.call('PUT', 'lists/subscribers/unsubscribe-by-email-from-all-lists',
                   fields={'EMAIL': 'John+X@doe.com'})
         self.assertEqual(self.status_of(L2, 'zz223cd456ef7'), 'unsubscribed')
+        # ... but loadListByUid() finds no archived list: its subscriber
+        # cannot be read or unsubscribed by ids (404)
+        st, _ = self.call('GET', 'lists/%s/subscribers/zz223cd456ef7' % L2)
+        self.assertEqual(st, 404)
+        st, _ = self.call('PUT', 'lists/%s/subscribers/zz223cd456ef7/'
+                          'unsubscribe' % L2)
+        self.assertEqual(st, 404)
 
     def test_masked_emails_and_locale(self):
         data = json.loads(json.dumps(MW_DATA))
