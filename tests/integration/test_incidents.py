@@ -193,10 +193,10 @@ class TestClock(RunTestCase):
         self.assertEqual(self.show('gone@outlook.com')['status'], 'hard')
 
     def test_worker_clock_closes_a_quiet_incident(self):
-        # taken by a process while not quiet yet (its quiet time ends 8
+        # taken by a process while not quiet yet (its quiet time ends 5
         # seconds later); the worker, started after that with nothing to
         # read, closes it by its clock
-        text, t0 = self.live_block(7200 + 110 - 8)
+        text, t0 = self.live_block(7200 + 110 - 5)
         self.process(self.write_file('acct-live.csv', text))
         self.assertEqual([i['state'] for i in self.ctl_json('incidents')],
                          ['open'])
