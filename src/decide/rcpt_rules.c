@@ -194,38 +194,18 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 	return OUT_SOFT;
 }
 
-/* rcpt_delivery_proven - is the delivery at T the second in a row: one
-   before it (PREV) with no soft bounce between them?  Then the mailbox
-   took a message and bounced nothing after it: the asynchronous soft
-   bounces before go too (a mailbox full over a weekend, working since) */
-static bool rcpt_delivery_proven(const struct rcpt *r, int64_t prev, int64_t t)
-{
-	uint32_t i;
-
-	if (prev == 0 || prev >= t)
-		return false;
-	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] > prev && r->soft_times[i] <= t)
-			return false;
-	return true;
-}
-
 static enum rcpt_outcome rcpt_apply_delivery(struct rcpt *r,
 					     const struct event *ev)
 {
-	int64_t prev = r->last_delivery;
 	uint32_t i, keep = 0;
-	bool proven;
 
 	r->cnt_delivery++;
 	if (ev->time > r->last_delivery)
 		r->last_delivery = ev->time;
 	if (rcpt_is_suppressed(r) || r->n_soft == 0)
 		return OUT_DELIVERY;
-	proven = rcpt_delivery_proven(r, prev, ev->time);
 	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] > ev->time ||
-		    (r->soft_async[i] && !proven))
+		if (r->soft_times[i] > ev->time || r->soft_async[i])
 			rcpt_soft_move(r, keep++, i);
 	if (keep == r->n_soft)
 		return OUT_DELIVERY;

@@ -452,34 +452,6 @@ static void test_accepted_then_bounced(void **state)
 	assert_int_equal(s.n_soft, 1);
 }
 
-/* test_rb_cleared_by_two_deliveries - a mailbox full over a weekend (rb
-   after each acceptance), then accepting mail with nothing bounced: the
-   second delivery in a row without a soft bounce between clears the rb
-   bounces; one more rb later does not escalate */
-static void test_rb_cleared_by_two_deliveries(void **state)
-{
-	struct rcpt r;
-	int i;
-
-	(void)state;
-	rcpt_init(&r);
-	for (i = 0; i < 4; i++) {
-		(void)apply(&r, CLASS_DELIVERY, T0 + i * DAY);
-		(void)apply_rb(&r, T0 + i * DAY + 600);
-	}
-	assert_int_equal(r.n_soft, 4);
-	/* one delivery: the rb of day 3 came after the one before it */
-	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 5 * DAY), OUT_DELIVERY);
-	assert_int_equal(r.n_soft, 4);
-	/* the second in a row, nothing bounced between */
-	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 6 * DAY), OUT_RESET);
-	assert_int_equal(r.n_soft, 0);
-	assert_int_equal(r.status, RCPT_ACTIVE);
-	assert_int_equal(apply_rb(&r, T0 + 10 * DAY), OUT_SOFT);
-	assert_int_equal(r.status, RCPT_SOFT);
-	assert_false(r.escalated);
-}
-
 /* test_rb_beside_b - a delivery clears the synchronous soft bounces
    before it and keeps the asynchronous ones, in order, with their
    sources; an rb read after a later delivery (another file) is kept, a
@@ -600,7 +572,6 @@ int main(void)
 		cmocka_unit_test(test_escalated_then_confirmed),
 		cmocka_unit_test(test_accepted_then_bounced),
 		cmocka_unit_test(test_rb_beside_b),
-		cmocka_unit_test(test_rb_cleared_by_two_deliveries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
