@@ -271,27 +271,33 @@ static int process_lock(const char *dir, struct lockfile **l, char *holder,
 	return rc == -EWOULDBLOCK ? 1 : rc == 0 || rc == -ENOENT ? 0 : -1;
 }
 
-/* process_in_spool - one of INPUTS is a file of SPOOL/acct (the worker's) */
-static bool process_in_spool(const struct config *cfg, GPtrArray *inputs)
+/* process_spool_file - PATH is a file of SPOOL/acct (the worker's) */
+static bool process_spool_file(const struct config *cfg, const char *path)
 {
 	char *acct = g_build_filename(cfg->spool, "acct", NULL);
 	char real_acct[PATH_MAX], real[PATH_MAX];
 	bool found = false;
-	guint k;
 
-	if (realpath(acct, real_acct) != NULL) {
-		for (k = 0; k < inputs->len && !found; k++) {
-			char *dir;
+	/* "-", or missing: said later */
+	if (realpath(acct, real_acct) != NULL && realpath(path, real) != NULL) {
+		char *dir = g_path_get_dirname(real);
 
-			if (realpath(inputs->pdata[k], real) == NULL)
-				continue;	/* "-", or missing: said later */
-			dir = g_path_get_dirname(real);
-			found = strcmp(dir, real_acct) == 0;
-			g_free(dir);
-		}
+		found = strcmp(dir, real_acct) == 0;
+		g_free(dir);
 	}
 	g_free(acct);
 	return found;
+}
+
+/* process_in_spool - one of INPUTS is a file of SPOOL/acct */
+static bool process_in_spool(const struct config *cfg, GPtrArray *inputs)
+{
+	guint k;
+
+	for (k = 0; k < inputs->len; k++)
+		if (process_spool_file(cfg, inputs->pdata[k]))
+			return true;
+	return false;
 }
 
 /* process_has_maildir - the spool has fbl/new or unsub/new */
@@ -455,8 +461,8 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 			break;
 		}
 		/* a file named may be one PowerMTA still writes; the
-		   spool's are whole */
-		opts.growing = !spool_mode;
+		   spool's are whole, also named */
+		opts.growing = !spool_mode && !process_spool_file(cfg, path);
 		rc = ingest_file(in, path, &opts, &c);
 		if (rc == INGEST_STOPPED) {
 			print_summary(strcmp(path, "-") == 0 ? "stdin" : path,

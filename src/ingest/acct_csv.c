@@ -764,7 +764,11 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 		}
 		switch (csv_scan(r, eof)) {
 		case SCAN_DONE:
-			if (r->cut && !r->rec_term && !csv_blank_tail(r))
+			/* one field alone is no accounting record cut
+			   short (a list's last address is; a record's first
+			   field alone makes no event) */
+			if (r->cut && !r->rec_term && r->nf > 1 &&
+			    !csv_blank_tail(r))
 				return csv_cut(r, row, r->lines + 1);
 			if (csv_finish(r, row, &res) > 0)
 				return res;

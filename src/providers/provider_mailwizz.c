@@ -1205,7 +1205,6 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 						 size_t errlen)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
-	char note[200];
 
 	if (mw_is_2xx(resp->status)) {
 		if (mw_check_subscriber(a, root))
@@ -1227,11 +1226,16 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 		g_hash_table_remove(mp->campaigns, a->campaign_id);
 		if (a->op == OP_COMPLAINT || mw_unsub_after(p, a) ||
 		    strcmp(a->bounce_type, "soft") == 0) {
-			errmsg(note, sizeof(note), "campaign %s or its "
-			       "subscriber %s is gone from MailWizz: no "
-			       "bounce recorded for %s", a->campaign_id,
-			       a->subscriber_id, a->addr);
-			return mw_bounce_end(p, a, note);
+			/* said on the record, not only logged: a MailWizz
+			   without the bounce endpoint (before 1.4.4) answers
+			   404 to every bounce */
+			errmsg(a->notice, sizeof(a->notice), "HTTP 404 to the "
+			       "bounce of campaign %s (the campaign or "
+			       "subscriber %s gone from MailWizz, or no bounce "
+			       "endpoint there): no bounce recorded",
+			       a->campaign_id, a->subscriber_id);
+			a->notice_level = NOTICE_WARN;
+			return mw_bounce_end(p, a, NULL);
 		}
 	}
 	return mw_refused("record bounce", root, resp, err, errlen);

@@ -287,7 +287,9 @@ class TestMailWizzWire(MailWizzWireCase):
                          'unsubscribed')
         rec_ = self.show('dave@example.com')
         self.assertEqual([a['state'] for a in rec_['actions']], ['done'])
-        self.assertIn('is gone from MailWizz: no bounce recorded', res.err)
+        self.assertIn('HTTP 404 to the bounce of campaign %s' % CAMPAIGN,
+                      rec_['notice'] or '')
+        self.assertIn('no bounce recorded', res.err)
 
     def test_hard_bounce_filed_internal_is_said(self):
         # hard-action = bounce leaves the rest to MailWizz; a text that

@@ -638,10 +638,11 @@ class TestInputs(BouncedTestCase):
         lst = self.write_file('l.txt', 'alice@example.com\nbob@example.com')
         self.process('--list', lst)
         self.process('--list', '-', stdin='carol@example.com')
-        # told a list by its first row
+        # told a list by its first row, or a list of one line
         det = self.write_file('det.txt', 'dave@example.com\n'
                               'frank@example.com')
         self.process(det)
+        self.process(self.write_file('one.txt', 'gina@example.com'))
         os.makedirs(os.path.join(self.spool, 'acct'), exist_ok=True)
         with open(os.path.join(self.spool, 'acct', 'a.csv'), 'w') as f:
             f.write('type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\r\n'
@@ -649,13 +650,15 @@ class TestInputs(BouncedTestCase):
                     'smtp;550 5.1.1 unknown,bad-mailbox')
         os.utime(os.path.join(self.spool, 'acct', 'a.csv'),
                  (time.time() - 60, time.time() - 60))
-        self.process()
+        # the spool's file named is whole too
+        self.process(os.path.join(self.spool, 'acct', 'a.csv'))
         self.assertEqual(self.statuses(), {
             'alice@example.com': 'unsubscribed',
             'bob@example.com': 'unsubscribed',
             'carol@example.com': 'unsubscribed',
             'dave@example.com': 'unsubscribed',
             'frank@example.com': 'unsubscribed',
+            'gina@example.com': 'unsubscribed',
             'erin@example.com': 'hard'})
 
     def test_cut_last_line_said_each_run(self):

@@ -309,9 +309,13 @@ static const struct csv_case csv_cut_cases[] = {
 	  "1-0@0 BAD " CUT "\nEND@0\n" },
 	{ "cut after a record", S("x\na,"),
 	  "1-1@2 [x]\n2-1@2 BAD " CUT "\nEND@2\n" },
-	{ "CR line ends, no final one", S("type,rcpt\rb,x@y.z\rd"),
+	{ "CR line ends, no final one", S("type,rcpt\rb,x@y.z\rd,x"),
 	  "1-1@10 [type|rcpt]\n2-2@18 [b|x@y.z]\n3-2@18 BAD " CUT
 	  "\nEND@18\n" },
+	/* one field alone is no accounting record cut short: a list's
+	   last address */
+	{ "one field alone is taken", S("x\nalice@example.com"),
+	  "1-1@2 [x]\n2-2@19 [alice@example.com]\nEND@19\n" },
 	{ "a final CR only is no record", S("a\n\r"),
 	  "1-1@2 [a]\nEND@3\n" },
 	{ "whole lines", S("a\nb\n"),
