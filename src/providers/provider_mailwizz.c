@@ -1212,12 +1212,25 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 		mw_refiled(p, a, root);
 		return mw_bounce_end(p, a, NULL);
 	}
-	if (resp->status == 422 && cJSON_IsString(e))
+	if (resp->status == 422 && cJSON_IsString(e)) {
 		/* "already marked as bounced", in the customer's language:
 		   the one answer of the call whose error is a text (a
 		   bounce_type other than hard or soft, the other, is
-		   never sent) */
+		   never sent).  MailWizz keeps one bounce per campaign and
+		   subscriber: a hard one after a soft one is not recorded,
+		   and blacklists nobody; said when nothing else will act */
+		if (a->op == OP_BOUNCE && (a->flags & ACTION_F_SUPPRESS) &&
+		    strcmp(a->bounce_type, "hard") == 0 &&
+		    !mw_unsub_after(p, a)) {
+			errmsg(a->notice, sizeof(a->notice), "MailWizz has a "
+			       "bounce of campaign %s for this subscriber "
+			       "already: the hard bounce is not recorded and "
+			       "blacklists nobody; with hard-action = bounce "
+			       "the address stays subscribed", a->campaign_id);
+			a->notice_level = NOTICE_WARN;
+		}
 		return mw_bounce_end(p, a, NULL);
+	}
 	if (resp->status == 404) {
 		struct mw_priv *mp = p->priv;
 

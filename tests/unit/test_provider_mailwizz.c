@@ -1034,6 +1034,12 @@ static void test_parse_bounce_post(void **state)
 			    (cases[i].hard_action == ACT_BOUNCE &&
 			     cases[i].status == 201 &&
 			     strstr(cases[i].body, "internal") != NULL));
+		/* ... and when MailWizz had a bounce of it already */
+		assert_true((strstr(a.notice, "already") != NULL) ==
+			    (cases[i].hard_action == ACT_BOUNCE &&
+			     strcmp(cases[i].type, "hard") == 0 &&
+			     cases[i].status == 422 &&
+			     got == PROVIDER_DONE));
 	}
 	/* a campaign record of an address suppressed before: the record
 	   alone */
