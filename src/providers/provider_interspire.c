@@ -276,9 +276,14 @@ static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
 			 struct http_req *req, char *err, size_t errlen)
 {
 	struct iem *st = p->priv;
-	struct iem_param prm[3] = {
-		{ "subscriberid", a->subscriber_id },
+	/* in the order of UnsubscribeSubscriber($emailaddress, $listid,
+	   $subscriberid, $skipcheck): 6.1.0 binds by position, later
+	   versions by name; an empty address with a subscriber id is
+	   taken by both */
+	struct iem_param prm[4] = {
+		{ "emailaddress", "" },
 		{ "listid", a->list_id },
+		{ "subscriberid", a->subscriber_id },
 		{ "skipcheck", "1" },
 	};
 
@@ -305,9 +310,9 @@ static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
 	}
 	if (a->step == IEM_STEP_UNSUB_ID)
 		return iem_request(p->cfg, "subscribers",
-				   "UnsubscribeSubscriber", prm, 3, req, err,
+				   "UnsubscribeSubscriber", prm, 4, req, err,
 				   errlen);
-	return iem_request(p->cfg, "subscribers", "GetRecordByID", prm, 1,
+	return iem_request(p->cfg, "subscribers", "GetRecordByID", prm + 2, 1,
 			   req, err, errlen);
 }
 
