@@ -530,6 +530,11 @@ class InterspireFake(fakelib.FakeServer):
             return _xml(failure_xml(MSG_BAD_TYPE))
         params = function_params(parts['details'])
         func, signature = fn
+        if self.variant == '6.1.0':
+            # 6.1.0 hands the parameters to the method in the order they
+            # came, whatever their names (later versions bind by name)
+            params = {name: v for (name, _), v in
+                      zip(signature, params.values())}
         args = []
         for name, default in signature:
             if name in params:

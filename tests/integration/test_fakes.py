@@ -960,11 +960,20 @@ class InterspireTest(unittest.TestCase):
         un = self.unsubscribed()
         self.assertEqual((st, bool(un[11]), un[14]), ('SUCCESS', True,
                                                       1600000000))
-        # 6.1.0: the outcome in two items
-        _, st, data = unsub('<subscriberid>11</subscriberid><listid>2</listid>'
+        # 6.1.0: the outcome in two items, and the parameters bound by
+        # position: in the method's order they work ...
+        _, st, data = unsub('<emailaddress></emailaddress><listid>2</listid>'
+                            '<subscriberid>11</subscriberid>'
                             '<skipcheck>1</skipcheck>', self.old)
         self.assertEqual((st, [i.text for i in data.findall('item')]),
                          ('SUCCESS', ['1', None]))
+        # ... in another, the id is taken for the address, and the check
+        # is not skipped
+        _, st, data = unsub('<subscriberid>14</subscriberid><listid>2</listid>'
+                            '<skipcheck>1</skipcheck>', self.old)
+        self.assertEqual((st, [i.text for i in data.findall('item')]),
+                         ('SUCCESS', [None, "The email address '14' is not "
+                                      "subscribed to this list"]))
 
     def test_subscriber_records(self):
         raw, st, data = self.call('subscribers', 'GetRecordByID',
