@@ -74,6 +74,11 @@ struct acct_map {
 /* acct_field_name - canonical PowerMTA spelling ("timeLogged", "header_List-Id") */
 const char *acct_field_name(enum acct_field f);
 
+/* acct_trim - *S (*LEN bytes) without a UTF-8 byte order mark before it
+   (the first field of a file) nor blanks around it: a header name, a
+   record type */
+void acct_trim(const char **s, size_t *len);
+
 /* acct_field_lookup - NAME (LEN bytes, any case) -> field, or -1 */
 int acct_field_lookup(const char *name, size_t len);
 

@@ -18,32 +18,10 @@
 #include "route.h"
 #include "timeparse.h"
 
-/* acct_type_trim - the type at *TYPE (*LEN bytes) without blanks around
-   it, nor a UTF-8 byte order mark before it (the first row of a file
-   without a header line) */
-static void acct_type_trim(const char **type, size_t *len)
-{
-	const char *t = *type;
-	size_t n = *len;
-
-	if (n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0) {
-		t += 3;
-		n -= 3;
-	}
-	while (n && (*t == ' ' || *t == '\t')) {
-		t++;
-		n--;
-	}
-	while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-		n--;
-	*type = t;
-	*len = n;
-}
-
 /* acct_type_kind - record type to event kind */
 enum event_kind acct_type_kind(const char *type, size_t len)
 {
-	acct_type_trim(&type, &len);
+	acct_trim(&type, &len);
 	if (len == 0)
 		return EV_NONE;
 	if (len == 1 && (type[0] == 'b' || type[0] == 'B'))
@@ -64,7 +42,7 @@ bool acct_type_known(const char *type, size_t len)
 					     "r", "rs" };
 	size_t i;
 
-	acct_type_trim(&type, &len);
+	acct_trim(&type, &len);
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 		if (strlen(known[i]) == len &&
 		    strncasecmp(type, known[i], len) == 0)

@@ -69,8 +69,8 @@ const char *acct_field_name(enum acct_field f)
 	return acct_names[f];
 }
 
-/* acct_trim - drop blanks (and a UTF-8 byte order mark) around the name at S, LEN bytes long */
-static void acct_trim(const char **s, size_t *len)
+/* acct_trim - see acct_fields.h (line ends trimmed too) */
+void acct_trim(const char **s, size_t *len)
 {
 	const char *p = *s;
 	size_t n = *len;

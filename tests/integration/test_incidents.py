@@ -479,21 +479,27 @@ class TestHeldAfterTheBlock(IncidentCase):
     """What an incident holds is decided by record times, not by when a
     record of its pair comes to close it."""
 
-    def test_delivery_after_the_quiet_time_drops_nothing(self):
-        # the block stops at 10:11; victim's 5.5.0 is held; no record of
-        # the pair comes before victim is delivered to from elsewhere at
-        # 15:00, three hours after the incident went quiet: the delivery
-        # says nothing of the bounce, which is applied at the close
+    def delivered_at(self, when):
+        """a block of 192.0.2.10 from 10:00 to 10:11, victim's 5.5.0 held
+        by it at 10:15, victim delivered to from another source at WHEN,
+        and the pair's next record at 16:00 (which closes it): the
+        incidents"""
         rows = ip_block('192.0.2.10', 10) + [
             ip_row('b', '10:15:00', 'victim@hotmail.com', '192.0.2.10',
                    '5.5.0', UNKNOWN_DIAG, 'bad-mailbox'),
-            ip_row('d', '15:00:00', 'victim@hotmail.com', '192.0.2.30',
+            ip_row('d', when, 'victim@hotmail.com', '192.0.2.30',
                    '2.0.0', 'smtp;250 ok'),
             ip_row('d', '16:00:00', 'new@hotmail.com', '192.0.2.10',
                    '2.0.0', 'smtp;250 ok')]
         self.process(self.write_file('acct-1.csv',
                                      IP_HEADER + ''.join(rows)))
-        incs = self.ctl_json('incidents')
+        return self.ctl_json('incidents')
+
+    def test_delivery_after_the_quiet_time_drops_nothing(self):
+        # no record of the pair comes before victim is delivered to at
+        # 15:00, three hours after the incident went quiet: the delivery
+        # says nothing of the bounce, which is applied at the close
+        incs = self.delivered_at('15:00:00')
         self.assertEqual(len(incs), 1, incs)
         self.assertEqual((incs[0]['state'], incs[0]['held'],
                           incs[0]['applied'], incs[0]['dropped']),
@@ -502,16 +508,7 @@ class TestHeldAfterTheBlock(IncidentCase):
 
     def test_delivery_while_it_lasts_drops_the_bounce(self):
         # the same delivery inside the quiet time: the address works
-        rows = ip_block('192.0.2.10', 10) + [
-            ip_row('b', '10:15:00', 'victim@hotmail.com', '192.0.2.10',
-                   '5.5.0', UNKNOWN_DIAG, 'bad-mailbox'),
-            ip_row('d', '11:00:00', 'victim@hotmail.com', '192.0.2.30',
-                   '2.0.0', 'smtp;250 ok'),
-            ip_row('d', '16:00:00', 'new@hotmail.com', '192.0.2.10',
-                   '2.0.0', 'smtp;250 ok')]
-        self.process(self.write_file('acct-1.csv',
-                                     IP_HEADER + ''.join(rows)))
-        incs = self.ctl_json('incidents')
+        incs = self.delivered_at('11:00:00')
         self.assertEqual((incs[0]['applied'], incs[0]['dropped']), (0, 1))
         self.assertEqual(self.show('victim@hotmail.com')['status'],
                          'active')
