@@ -24,15 +24,16 @@ struct multi;
 /* a transfer ended with RESULT: EASY is out of the multi handle again */
 typedef void multi_done_fn(CURL *easy, CURLcode result, void *arg);
 
-/* multi_new - curl_global_init() and a multi handle on loop L; 0 or -1
-   with ERR */
-int multi_new(struct multi **out, struct loop *l, char *err, size_t errlen);
+/* multi_new - a multi handle on loop L: libcurl is loaded and set up
+   (curl_global_init) on its first transfer (multi_add), not before */
+struct multi *multi_new(struct loop *l);
 /* multi_free - take out what is left (no callbacks), the handle,
-   curl_global_cleanup() */
+   curl_global_cleanup() when it was set up */
 void multi_free(struct multi *m);
 
 /* multi_add - start EASY; DONE(EASY, result, ARG) when it ends.  0, or -1
-   with ERR (then no callback) */
+   with ERR (libcurl cannot be loaded or set up, the transfer cannot be
+   added; then no callback) */
 int multi_add(struct multi *m, CURL *easy, multi_done_fn *done, void *arg,
 	      char *err, size_t errlen);
 /* multi_remove - take EASY out unfinished, no callback */

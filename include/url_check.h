@@ -19,7 +19,8 @@
  * NULL-terminated list, lowercase: "http", "https"), a host that is not
  * empty, a port (when given) from 1 to 65535, no blank, quote, '<', '>'
  * or backslash.  0, or -EINVAL with WHY saying what is wrong (never the
- * password), or -ENOMEM.
+ * password), or -ENOMEM, or -ENOSYS when libcurl cannot be loaded (WHY
+ * says why).
  */
 int url_check(const char *url, const char *const *schemes, char *why,
 	      size_t whylen);

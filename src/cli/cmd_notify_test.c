@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "curl_lib.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "notify.h"
@@ -100,6 +101,10 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 	rc = notify_compose(&o, &it, 1, &mail, &len, err, sizeof(err));
 	if (rc != 0)
 		return nt_fail(cfg, EXIT_CONFIG, err);
+	if (!curl_lib_ready(err, sizeof(err))) {
+		ex = nt_fail(cfg, EXIT_SOFTWARE, err);
+		goto out;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		ex = nt_fail(cfg, EXIT_SOFTWARE, "cannot initialise libcurl");
 		goto out;

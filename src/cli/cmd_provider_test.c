@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "curl_lib.h"
 #include "exitcodes.h"
 #include "http_xfer.h"
 #include "log.h"
@@ -152,6 +153,7 @@ int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
 		      const struct cli_args *a)
 {
 	int64_t now = (int64_t)time(NULL);
+	char why[600];
 	size_t i;
 	int k, ex = EXIT_OK, one;
 
@@ -170,6 +172,10 @@ int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
 	if (cfg->n_providers == 0) {
 		printf("provider-test: no provider is configured\n");
 		return EXIT_OK;
+	}
+	if (!curl_lib_ready(why, sizeof(why))) {
+		fprintf(stderr, "bounced: provider-test: %s\n", why);
+		return EXIT_SOFTWARE;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "bounced: provider-test: cannot initialise "

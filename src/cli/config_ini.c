@@ -391,12 +391,15 @@ int cfg_url_bad(struct cfg_ctx *c, const char *group, const char *key,
 		       const char *v, const char *const *schemes,
 		       const char *what)
 {
-	char buf[CFG_SHOW_MAX + 4], why[256];
+	char buf[CFG_SHOW_MAX + 4], why[600];
+	int rc = url_check(v, schemes, why, sizeof(why));
 
-	if (url_check(v, schemes, why, sizeof(why)) == 0) {
+	if (rc == 0) {
 		cfg_url_pw_mask(c, group, key, v);
 		return 0;
 	}
+	if (rc == -ENOSYS)	/* no libcurl to check it with */
+		return cfg_fail(c, "[%s] %s: %s", group, key, why);
 	return cfg_fail(c, "[%s] %s = '%s': %s; expected %s", group, key,
 			cfg_show(v, buf, sizeof(buf)), why, what);
 }

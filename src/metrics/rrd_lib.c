@@ -1,15 +1,15 @@
 /*
- * rrd_lib.c - librrd loaded on first use (rrd_lib.h says why): dlopen of
- * the soname the build found (RRD_SONAME), every function looked up once;
+ * rrd_lib.c - librrd loaded on first use (rrd_lib.h says why): the soname
+ * the build found (RRD_SONAME), every function looked up once (libload.h);
  * a library that cannot be loaded, or lacks one of them, is an error of
  * each caller, said the same way each time.  A caller that will need it
  * may have it loaded ahead, in a thread (rrd_lib_preload).
  */
-#include <dlfcn.h>
 #include <stdio.h>
 
 #include <glib.h>
 
+#include "libload.h"
 #include "rrd_lib.h"
 
 #ifndef RRD_SONAME
@@ -20,11 +20,8 @@ static struct rrd_lib rrd_lib_fns;
 static char rrd_lib_why[512];
 
 /* the functions, by name, and where each goes */
-#define RRD_LIB_FN(f, sym) { #sym, G_STRUCT_OFFSET(struct rrd_lib, f) }
-static const struct {
-	const char *name;
-	glong off;
-} rrd_lib_syms[] = {
+#define RRD_LIB_FN(f, sym) LIBLOAD_SYM(struct rrd_lib, f, sym)
+static const struct libload_sym rrd_lib_syms[] = {
 	RRD_LIB_FN(create_r, rrd_create_r),
 	RRD_LIB_FN(update_r, rrd_update_r),
 	RRD_LIB_FN(info_r, rrd_info_r),
@@ -43,34 +40,11 @@ static const struct {
    g_once_init value is never 0) */
 static gsize rrd_lib_load(void)
 {
-	const char *e;
-	void *h, *fn;
-	size_t i;
-
-	h = dlopen(RRD_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		e = dlerror();
-		snprintf(rrd_lib_why, sizeof(rrd_lib_why), "cannot load %s: %s "
-			 "(is the package of librrd installed?)", RRD_SONAME,
-			 e ? e : "unknown error");
+	if (libload_open(RRD_SONAME, "librrd", rrd_lib_syms,
+			 G_N_ELEMENTS(rrd_lib_syms), &rrd_lib_fns, rrd_lib_why,
+			 sizeof(rrd_lib_why)) != 0)
 		return 2;
-	}
-	for (i = 0; i < G_N_ELEMENTS(rrd_lib_syms); i++) {
-		(void)dlerror();
-		fn = dlsym(h, rrd_lib_syms[i].name);
-		if (!fn) {
-			e = dlerror();
-			snprintf(rrd_lib_why, sizeof(rrd_lib_why),
-				 "%s has no %s: %s", RRD_SONAME,
-				 rrd_lib_syms[i].name, e ? e : "not found");
-			dlclose(h);
-			return 2;
-		}
-		/* POSIX: a function pointer and a void * convert both ways */
-		*(void **)G_STRUCT_MEMBER_P(&rrd_lib_fns,
-					    rrd_lib_syms[i].off) = fn;
-	}
-	return 1;	/* the handle stays open for the process's life */
+	return 1;
 }
 
 const struct rrd_lib *rrd_lib_get(char *err, size_t errlen)

@@ -11,9 +11,12 @@
  * after curl returned (never from inside a curl callback, so an owner may
  * add and remove transfers freely).
  *
- * libcurl: multi_new() calls curl_global_init() and multi_free() the
- * matching curl_global_cleanup() (libcurl counts them); both run while
- * bounced has a single thread, which it always has.
+ * libcurl is loaded, curl_global_init() called and the curl multi handle
+ * made on the first transfer (a run that makes none never loads libcurl,
+ * curl_lib.h); multi_free() calls the matching curl_global_cleanup()
+ * (libcurl counts them).  Only the loop's thread calls libcurl: the
+ * ingest committer's thread never does, and libcurl's global set-up is
+ * thread-safe from 7.84 on (Debian 12 has 7.88).
  *
  * Error policy: set-up failures are returned with a message; a multi call
  * that fails at run time is logged (the transfers concerned end with
@@ -24,6 +27,7 @@
 
 #include <glib.h>
 
+#include "curl_lib.h"
 #include "log.h"
 #include "loop.h"
 #include "multi.h"
@@ -139,43 +143,57 @@ static int multi_timer_cb(CURLM *cm, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* multi_new - the multi handle on L */
-int multi_new(struct multi **out, struct loop *l, char *err, size_t errlen)
+/* multi_curl - libcurl set up and the curl multi handle made, on the
+   first transfer: a process that makes none (a dry run, bouncectl's
+   commands) does not load libcurl; 0, or -1 with why */
+static int multi_curl(struct multi *m, char *err, size_t errlen)
 {
-	struct multi *m = g_new0(struct multi, 1);
 	CURLcode cc;
 
-	*out = NULL;
-	m->l = l;
-	m->jobs = g_hash_table_new(g_direct_hash, g_direct_equal);
-	m->timer = loop_timer_new(l, multi_timer_due, m);
-	cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (cc != CURLE_OK) {
-		snprintf(err, errlen, "cannot initialise libcurl: %s",
-			 curl_easy_strerror(cc));
-		goto fail;
+	if (m->cm)
+		return 0;
+	if (!curl_lib_ready(err, errlen))
+		return -1;
+	if (!m->global) {
+		cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (cc != CURLE_OK) {
+			snprintf(err, errlen, "cannot initialise libcurl: %s",
+				 curl_easy_strerror(cc));
+			return -1;
+		}
+		m->global = true;
 	}
-	m->global = true;
 	m->cm = curl_multi_init();
 	if (!m->cm) {
 		snprintf(err, errlen, "cannot create a curl multi handle");
-		goto fail;
+		return -1;
 	}
 	if (curl_multi_setopt(m->cm, CURLMOPT_SOCKETFUNCTION,
 			      multi_socket_cb) != CURLM_OK ||
 	    curl_multi_setopt(m->cm, CURLMOPT_SOCKETDATA, m) != CURLM_OK ||
 	    curl_multi_setopt(m->cm, CURLMOPT_TIMERFUNCTION,
 			      multi_timer_cb) != CURLM_OK ||
-	    curl_multi_setopt(m->cm, CURLMOPT_TIMERDATA, m) != CURLM_OK) {
+	    curl_multi_setopt(m->cm, CURLMOPT_TIMERDATA, m) != CURLM_OK ||
+	    curl_multi_setopt(m->cm, CURLMOPT_MAXCONNECTS,
+			      m->conns > 0 ? m->conns : 1L) != CURLM_OK) {
 		snprintf(err, errlen, "cannot set the curl multi handle's "
 			 "callbacks");
-		goto fail;
+		curl_multi_cleanup(m->cm);
+		m->cm = NULL;
+		return -1;
 	}
-	*out = m;
 	return 0;
-fail:
-	multi_free(m);
-	return -1;
+}
+
+/* multi_new - the multi handle on L */
+struct multi *multi_new(struct loop *l)
+{
+	struct multi *m = g_new0(struct multi, 1);
+
+	m->l = l;
+	m->jobs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	m->timer = loop_timer_new(l, multi_timer_due, m);
+	return m;
 }
 
 /* multi_free - everything, what is left taken out without callbacks */
@@ -205,10 +223,13 @@ void multi_free(struct multi *m)
 int multi_add(struct multi *m, CURL *easy, multi_done_fn *done, void *arg,
 	      char *err, size_t errlen)
 {
-	struct multi_job *j = g_new(struct multi_job, 1);
+	struct multi_job *j;
 	int running = 0;
 	CURLMcode mc;
 
+	if (multi_curl(m, err, errlen) != 0)
+		return -1;
+	j = g_new(struct multi_job, 1);
 	j->done = done;
 	j->arg = arg;
 	g_hash_table_insert(m->jobs, easy, j);
@@ -261,6 +282,8 @@ void multi_keep_conns(struct multi *m, long n)
 	m->conns += n;
 	if (m->conns < 0)
 		m->conns = 0;
+	if (!m->cm)
+		return;		/* set when the handle is made */
 	if (curl_multi_setopt(m->cm, CURLMOPT_MAXCONNECTS,
 			      m->conns > 0 ? m->conns : 1L) != CURLM_OK)
 		log_warn("multi", "cannot set the connection cache size");

@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "errmsg.h"
+#include "curl_lib.h"
 #include "url_check.h"
 
 #define URL_MASK "****"
@@ -118,6 +119,8 @@ int url_check(const char *url, const char *const *schemes, char *why,
 	if (strpbrk(url, " \t\"<>\\"))
 		return errmsg_rc(-EINVAL, why, whylen, "a blank, quote, '<', "
 				 "'>' or backslash (write it %%-encoded)");
+	if (!curl_lib_ready(why, whylen))
+		return -ENOSYS;
 	h = curl_url();
 	if (!h)
 		return errmsg_rc(-ENOMEM, why, whylen, "out of memory");

@@ -473,11 +473,11 @@ static int run_loop_new(struct run *r)
 	    loop_watch_new(&r->watch, r->loop, run_watched, r, err,
 			   sizeof(err)) != 0 ||
 	    loop_watch_dir(r->watch, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
-			   err, sizeof(err)) != 0 ||
-	    multi_new(&r->multi, r->loop, err, sizeof(err)) != 0) {
+			   err, sizeof(err)) != 0) {
 		fprintf(stderr, "bounced: %s\n", err);
 		return EXIT_SOFTWARE;
 	}
+	r->multi = multi_new(r->loop);
 	r->tick = loop_timer_new(r->loop, run_tick_due, r);
 	r->work = loop_timer_new(r->loop, run_work_due, r);
 	r->deadline_timer = loop_timer_new(r->loop, run_deadline_due, r);

@@ -216,11 +216,7 @@ int process_send(const struct config *cfg, struct state *st,
 	ps.m = m;
 	ps.stop = stop;
 	ps.l = loop_new();
-	if (multi_new(&ps.multi, ps.l, err, sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
-		loop_free(ps.l);
-		return EXIT_SOFTWARE;
-	}
+	ps.multi = multi_new(ps.l);
 	ps.tick = loop_timer_new(ps.l, ps_tick, &ps);
 	loop_timer_at(ps.tick, PS_TICK_MS);
 	if (cfg->n_providers > 0) {

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import unittest
+from ctypes import util as ctypes_util
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -114,6 +115,15 @@ def read_text(path):
 # would take a core from the bounced being waited for.
 WAIT_FIRST_INTERVAL = 0.02
 WAIT_MAX_INTERVAL = 0.1 * SLOW
+
+
+def needed_libraries(path):
+    """the DT_NEEDED entries of the ELF program PATH (readelf -d)"""
+    p = subprocess.run(['readelf', '-d', path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    assert p.returncode == 0, p.stdout
+    return re.findall(r'\(NEEDED\)\s+Shared library: \[([^\]]+)\]',
+                      p.stdout.decode('utf-8', 'replace'))
 
 
 def wait_until(cond, timeout, interval=None):
@@ -324,6 +334,17 @@ class BouncedTestCase(unittest.TestCase):
         with open(self.config, 'w') as f:
             f.write(text)
         os.chmod(self.config, 0o600)
+
+    def broken_library(self, name):
+        """(soname, directory): a file of the soname of library NAME
+        ('rrd', 'curl') that is no library, in a directory of this test,
+        for LD_LIBRARY_PATH: a loader then cannot load it"""
+        soname = ctypes_util.find_library(name)
+        self.assertTrue(soname, 'lib%s is not installed' % name)
+        broken = os.path.join(self.dir, 'broken-lib')
+        os.makedirs(broken, exist_ok=True)
+        open(os.path.join(broken, soname), 'w').close()
+        return soname, broken
 
     def copy_sample(self, name, dest=None):
         """Copy spool/acct/NAME of the repository into this test's spool;

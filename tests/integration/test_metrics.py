@@ -17,9 +17,8 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 import zlib
-from ctypes import util as ctypes_util
 
-from harness import (BouncedTestCase, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
+from harness import (BouncedTestCase, needed_libraries, SAMPLE_HEADER, SAMPLE_PLAIN, EX_OK,
                      EX_USAGE, EX_NOINPUT, EX_IOERR, RunTestCase,
                      graph_leak_check, hard_file)
 
@@ -248,15 +247,6 @@ class TestGraph(MetricsTestCase):
         self.assertIn('bounced creates it on its first update', res.err)
 
 
-def needed_libraries(path):
-    """the DT_NEEDED entries of the ELF program PATH (readelf -d)"""
-    p = subprocess.run(['readelf', '-d', path], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=60)
-    assert p.returncode == 0, p.stdout
-    return re.findall(r'\(NEEDED\)\s+Shared library: \[([^\]]+)\]',
-                      p.stdout.decode('utf-8', 'replace'))
-
-
 class TestLibrrdOnUse(BouncedTestCase):
     """librrd is loaded when the RRD is written or drawn, not linked: a
     start of bounced or bouncectl does not pay for its fifty libraries,
@@ -269,12 +259,7 @@ class TestLibrrdOnUse(BouncedTestCase):
             self.assertEqual([n for n in needed if 'librrd' in n], [], prog)
 
     def test_without_librrd_nothing_is_lost(self):
-        soname = ctypes_util.find_library('rrd')
-        self.assertTrue(soname, 'librrd is not installed')
-        # a file of librrd's name that is no library, found first
-        broken = os.path.join(self.dir, 'broken-lib')
-        os.makedirs(broken)
-        open(os.path.join(broken, soname), 'w').close()
+        soname, broken = self.broken_library('rrd')
         self.write_config()
         env = self.env
         self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)

@@ -12,8 +12,8 @@ import socket
 import subprocess
 import sys
 
-from harness import (ACCT_HEADER as HEADER, BouncedTestCase, EX_OK, SLOW,
-                     acct_rec as rec, wait_until)
+from harness import (ACCT_HEADER as HEADER, BouncedTestCase, EX_CONFIG, EX_OK,
+                     SLOW, acct_rec as rec, needed_libraries, wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -359,3 +359,54 @@ class TestFailures(ProvidersTestCase):
         # default concurrency)
         self.assertLessEqual(sum(got.values()) - 40, 16, got)
         self.assertEqual(self.ctl_json('queue'), [])
+
+
+class TestLibcurlOnUse(BouncedTestCase):
+    """libcurl is loaded by the first URL check or request, not linked: a
+    start of bounced or bouncectl that makes none does not pay for its
+    twenty-five libraries, and one that needs it and cannot load it says
+    so by its name"""
+
+    def test_programs_are_not_linked_with_libcurl(self):
+        for prog in (self.bounced, self.bouncectl):
+            needed = needed_libraries(prog)
+            self.assertIn('liblmdb.so.0', needed, prog)
+            self.assertEqual([n for n in needed if 'libcurl' in n], [], prog)
+
+    def test_without_libcurl(self):
+        soname, broken = self.broken_library('curl')
+        env = self.env
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)
+        # no provider: bounced process and bouncectl need no libcurl
+        self.write_config()
+        path = self.write_file('spool/acct/acct-h.csv', HEADER + rec(
+            'b', '2026-11-24 08:00:00+0000', 'news@bounces.example.com',
+            'user@example.com', '5.1.1', 'smtp;550 5.1.1 unknown',
+            'bad-mailbox'))
+        res = self.process(path)
+        self.assertNotIn(soname, res.err)
+        self.assertEqual(self.show('user@example.com')['status'], 'hard')
+        # a provider: its URL cannot be checked, and the configuration
+        # is refused with why, before anything is taken
+        self.write_config(extra='\n[provider hook]\ntype = webhook\n'
+                          'url = http://127.0.0.1:9/e\nsenders = *\n')
+        again = self.write_file('spool/acct/acct-i.csv', HEADER + rec(
+            'b', '2026-11-24 09:00:00+0000', 'news@bounces.example.com',
+            'other@example.com', '5.1.1', 'smtp;550 5.1.1 unknown',
+            'bad-mailbox'))
+        for args in (('check-config',), ('process', again),
+                     ('provider-test',)):
+            res = self.run_bounced(*args)
+            self.assertRc(res, EX_CONFIG)
+            self.assertIn('cannot load %s' % soname, res.err, args)
+            self.assertIn('is the package of libcurl installed?', res.err)
+            self.assertNotIn('expected', res.err)
+        # with libcurl found again, the same configuration runs
+        self.env = env
+        self.assertEqual(self.records().keys(), {'user@example.com'})
+        self.process(again, '--drain-timeout', '1s')
+        self.assertEqual(self.records().keys(),
+                         {'user@example.com', 'other@example.com'})
+        queued = self.ctl_json('queue')
+        self.assertEqual([q['address'] for q in queued], ['other@example.com'])
+        self.assertGreaterEqual(queued[0]['attempts'], 1)

@@ -511,13 +511,11 @@ static int group_teardown(void **state)
 static int setup(void **state)
 {
 	struct ctx *c = g_new0(struct ctx, 1);
-	char err[256];
 
 	c->dir = ttmp_make("bounced-dispatch");
 	assert_non_null(c->dir);
 	c->l = loop_new();
-	if (multi_new(&c->m, c->l, err, sizeof(err)) != 0)
-		fail_msg("multi_new: %s", err);
+	c->m = multi_new(c->l);
 	assert_int_equal(tstate_open(&c->st, c->dir, false), 0);
 	c->log = g_build_filename(c->dir, "bounced.log", NULL);
 	assert_int_equal(log_open(c->log), 0);
