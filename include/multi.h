@@ -24,11 +24,10 @@ struct multi;
 /* a transfer ended with RESULT: EASY is out of the multi handle again */
 typedef void multi_done_fn(CURL *easy, CURLcode result, void *arg);
 
-/* multi_new - a multi handle on loop L: libcurl is loaded and set up
-   (curl_global_init) on its first transfer (multi_add), not before */
+/* multi_new - a multi handle on loop L: libcurl is loaded and the curl
+   multi handle made on its first transfer (multi_add), not before */
 struct multi *multi_new(struct loop *l);
-/* multi_free - take out what is left (no callbacks), the handle,
-   curl_global_cleanup() when it was set up */
+/* multi_free - take out what is left (no callbacks), the handle */
 void multi_free(struct multi *m);
 
 /* multi_add - start EASY; DONE(EASY, result, ARG) when it ends.  0, or -1

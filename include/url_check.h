@@ -25,6 +25,13 @@
 int url_check(const char *url, const char *const *schemes, char *why,
 	      size_t whylen);
 
+/* url_check_by_form - from now on url_check() checks a URL's form only
+   (no blank or quote, its scheme one of SCHEMES, "://", a host), without
+   libcurl's parser: for bouncectl, which makes no request and reads the
+   configuration without loading libcurl (curl_lib.h); bounced, which
+   uses the URLs, checks them whole */
+void url_check_by_form(void);
+
 /*
  * url_show - URL for a message: a copy in BUF (LEN bytes, truncated) with
  * the password of its user part (between "user:" and "@" of the

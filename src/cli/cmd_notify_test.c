@@ -101,17 +101,13 @@ int cmd_notify_test(const struct config *cfg, const struct cli_global *g,
 	rc = notify_compose(&o, &it, 1, &mail, &len, err, sizeof(err));
 	if (rc != 0)
 		return nt_fail(cfg, EXIT_CONFIG, err);
+	/* (the configuration's check of the URL has loaded it already) */
 	if (!curl_lib_ready(err, sizeof(err))) {
-		ex = nt_fail(cfg, EXIT_SOFTWARE, err);
-		goto out;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		ex = nt_fail(cfg, EXIT_SOFTWARE, "cannot initialise libcurl");
+		ex = nt_fail(cfg, EXIT_CONFIG, err);
 		goto out;
 	}
 	notify_smtp_cfg_from_config(cfg, &sc);
 	rc = notify_smtp_send(&sc, mail, len, err, sizeof(err));
-	curl_global_cleanup();
 	if (rc == -EAGAIN) {
 		ex = nt_fail(cfg, EXIT_TEMPFAIL, err);
 		goto out;

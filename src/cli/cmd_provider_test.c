@@ -173,14 +173,10 @@ int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
 		printf("provider-test: no provider is configured\n");
 		return EXIT_OK;
 	}
+	/* (the configuration's check of the URLs has loaded it already) */
 	if (!curl_lib_ready(why, sizeof(why))) {
 		fprintf(stderr, "bounced: provider-test: %s\n", why);
-		return EXIT_SOFTWARE;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "bounced: provider-test: cannot initialise "
-			"libcurl\n");
-		return EXIT_SOFTWARE;
+		return EXIT_CONFIG;
 	}
 	for (i = 0; i < cfg->n_providers; i++) {
 		bool wanted = a->n_operands == 0;
@@ -195,6 +191,5 @@ int cmd_provider_test(const struct config *cfg, const struct cli_global *g,
 			ex = one;
 	}
 	fflush(stdout);
-	curl_global_cleanup();
 	return ex;
 }

@@ -24,6 +24,7 @@
 #include "ctl.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "url_check.h"
 
 #define PROG "bouncectl"
 
@@ -338,6 +339,9 @@ static int ctl_run(const struct ctl_cmd *c, const struct cli_global *g,
 		      args->n_operands > 0 &&
 		      strcmp(args->operands[0], "show") == 0);
 
+	/* bouncectl makes no request: the URLs are checked by their form
+	   only, and libcurl is not loaded (bounced checks them whole) */
+	url_check_by_form();
 	if (cli_load_config_opt(PROG, g, reads, &cfg) != 0)
 		return EXIT_CONFIG;
 	ctx.prog = PROG;

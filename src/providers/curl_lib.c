@@ -79,14 +79,24 @@ static const struct libload_sym curl_syms[] = {
 static struct curl_fns F;
 static char curl_lib_why[512];
 
-/* curl_lib_load - fill F; 1, or 2 with why in curl_lib_why (a g_once
-   value is never 0) */
+/* curl_lib_load - fill F and set libcurl up (curl_global_init, once for
+   the process's life: nothing calls curl_global_cleanup, the process's
+   end does); 1, or 2 with why in curl_lib_why (a g_once value is never
+   0) */
 static gsize curl_lib_load(void)
 {
+	CURLcode cc;
+
 	if (libload_open(CURL_SONAME, "libcurl", curl_syms,
 			 G_N_ELEMENTS(curl_syms), &F, curl_lib_why,
 			 sizeof(curl_lib_why)) != 0)
 		return 2;
+	cc = F.global_init(CURL_GLOBAL_DEFAULT);
+	if (cc != CURLE_OK) {
+		errmsg(curl_lib_why, sizeof(curl_lib_why), "cannot initialise "
+		       "%s: %s", CURL_SONAME, F.easy_strerror(cc));
+		return 2;
+	}
 	return 1;
 }
 

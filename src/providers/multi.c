@@ -11,12 +11,10 @@
  * after curl returned (never from inside a curl callback, so an owner may
  * add and remove transfers freely).
  *
- * libcurl is loaded, curl_global_init() called and the curl multi handle
- * made on the first transfer (a run that makes none never loads libcurl,
- * curl_lib.h); multi_free() calls the matching curl_global_cleanup()
- * (libcurl counts them).  Only the loop's thread calls libcurl: the
- * ingest committer's thread never does, and libcurl's global set-up is
- * thread-safe from 7.84 on (Debian 12 has 7.88).
+ * The curl multi handle is made on the first transfer: a run that makes
+ * none never loads libcurl (curl_lib.h, whose loading also calls
+ * curl_global_init, once for the process).  Only the loop's thread calls
+ * libcurl; the ingest committer's thread never does.
  *
  * Error policy: set-up failures are returned with a message; a multi call
  * that fails at run time is logged (the transfers concerned end with
@@ -43,7 +41,6 @@ struct multi {
 	struct loop_timer *timer;
 	GHashTable *jobs;	/* CURL * -> struct multi_job * */
 	long conns;		/* connections the users want kept */
-	bool global;
 };
 
 /* multi_finished - hand every finished transfer to its owner */
@@ -143,26 +140,15 @@ static int multi_timer_cb(CURLM *cm, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* multi_curl - libcurl set up and the curl multi handle made, on the
+/* multi_curl - libcurl loaded and the curl multi handle made, on the
    first transfer: a process that makes none (a dry run, bouncectl's
    commands) does not load libcurl; 0, or -1 with why */
 static int multi_curl(struct multi *m, char *err, size_t errlen)
 {
-	CURLcode cc;
-
 	if (m->cm)
 		return 0;
 	if (!curl_lib_ready(err, errlen))
 		return -1;
-	if (!m->global) {
-		cc = curl_global_init(CURL_GLOBAL_DEFAULT);
-		if (cc != CURLE_OK) {
-			snprintf(err, errlen, "cannot initialise libcurl: %s",
-				 curl_easy_strerror(cc));
-			return -1;
-		}
-		m->global = true;
-	}
 	m->cm = curl_multi_init();
 	if (!m->cm) {
 		snprintf(err, errlen, "cannot create a curl multi handle");
@@ -214,8 +200,6 @@ void multi_free(struct multi *m)
 	if (m->cm)
 		curl_multi_cleanup(m->cm);	/* REMOVEs its sockets */
 	loop_timer_free(m->timer);
-	if (m->global)
-		curl_global_cleanup();
 	g_free(m);
 }
 

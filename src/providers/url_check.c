@@ -94,6 +94,38 @@ const char *url_show(const char *url, char *buf, size_t len)
 	return buf;
 }
 
+static bool url_check_form_only;
+
+void url_check_by_form(void)
+{
+	url_check_form_only = true;
+}
+
+/* url_form - what can be checked without libcurl's parser: the scheme,
+   one of SCHEMES, then "://" and a host before the path */
+static int url_form(const char *url, const char *const *schemes, char *why,
+		    size_t whylen)
+{
+	const char *const *sc;
+	size_t s, e;
+
+	if (!url_authority(url, &s, &e))
+		return errmsg_rc(-EINVAL, why, whylen, "expected scheme:// "
+				 "at the start");
+	for (sc = schemes; sc && *sc; sc++)
+		if (strlen(*sc) == s - 3 &&
+		    g_ascii_strncasecmp(url, *sc, s - 3) == 0)
+			break;
+	if (!sc || !*sc)
+		return errmsg_rc(-EINVAL, why, whylen, "the scheme is %.*s, "
+				 "not one of those allowed here", (int)(s - 3),
+				 url);
+	if (e == s)
+		return errmsg_rc(-EINVAL, why, whylen, "no host between "
+				 "%.*s:// and the path", (int)(s - 3), url);
+	return 0;
+}
+
 /* url_part - part WHAT of H, or NULL (to be curl_free'd) */
 static char *url_part(CURLU *h, CURLUPart what)
 {
@@ -119,6 +151,8 @@ int url_check(const char *url, const char *const *schemes, char *why,
 	if (strpbrk(url, " \t\"<>\\"))
 		return errmsg_rc(-EINVAL, why, whylen, "a blank, quote, '<', "
 				 "'>' or backslash (write it %%-encoded)");
+	if (url_check_form_only)
+		return url_form(url, schemes, why, whylen);
 	if (!curl_lib_ready(why, whylen))
 		return -ENOSYS;
 	h = curl_url();

@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 import unittest
-from ctypes import util as ctypes_util
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -338,9 +337,14 @@ class BouncedTestCase(unittest.TestCase):
     def broken_library(self, name):
         """(soname, directory): a file of the soname of library NAME
         ('rrd', 'curl') that is no library, in a directory of this test,
-        for LD_LIBRARY_PATH: a loader then cannot load it"""
-        soname = ctypes_util.find_library(name)
-        self.assertTrue(soname, 'lib%s is not installed' % name)
+        for LD_LIBRARY_PATH: a loader then cannot load it.  The soname is
+        the one the build gave bounced (libcurl.so.4, or
+        libcurl-gnutls.so.4 for a build against that flavour)"""
+        with open(self.bounced, 'rb') as f:
+            m = re.search(rb'lib%s[\w-]*\.so\.\d+' % name.encode(), f.read())
+        self.assertIsNotNone(m, 'no soname of lib%s in %s' %
+                             (name, self.bounced))
+        soname = m.group(0).decode()
         broken = os.path.join(self.dir, 'broken-lib')
         os.makedirs(broken, exist_ok=True)
         open(os.path.join(broken, soname), 'w').close()

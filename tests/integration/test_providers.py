@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 from harness import (ACCT_HEADER as HEADER, BouncedTestCase, EX_CONFIG, EX_OK,
-                     SLOW, acct_rec as rec, needed_libraries, wait_until)
+                     SLOW, RunTestCase, acct_rec as rec, hard_file,
+                     needed_libraries, wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -361,11 +362,17 @@ class TestFailures(ProvidersTestCase):
         self.assertEqual(self.ctl_json('queue'), [])
 
 
-class TestLibcurlOnUse(BouncedTestCase):
-    """libcurl is loaded by the first URL check or request, not linked: a
-    start of bounced or bouncectl that makes none does not pay for its
-    twenty-five libraries, and one that needs it and cannot load it says
-    so by its name"""
+def curl_lines(trace):
+    """the lines of a dynamic loader's trace (LD_DEBUG=files) that name
+    libcurl"""
+    return [line.strip() for line in trace.splitlines() if 'libcurl' in line]
+
+
+class TestLibcurlOnUse(RunTestCase):
+    """libcurl is loaded by the first request or by bounced's check of a
+    URL, not linked: a start of bounced or bouncectl that needs neither
+    does not pay for its twenty-five libraries, bouncectl never loads it,
+    and bounced says by its name that it cannot load it"""
 
     def test_programs_are_not_linked_with_libcurl(self):
         for prog in (self.bounced, self.bouncectl):
@@ -373,40 +380,67 @@ class TestLibcurlOnUse(BouncedTestCase):
             self.assertIn('liblmdb.so.0', needed, prog)
             self.assertEqual([n for n in needed if 'libcurl' in n], [], prog)
 
+    def bounce(self, name, addr, t='2026-11-24 08:00:00+0000'):
+        return self.write_file('spool/acct/' + name, HEADER + rec(
+            'b', t, 'news@bounces.example.com', addr, '5.1.1',
+            'smtp;550 5.1.1 unknown', 'bad-mailbox'))
+
     def test_without_libcurl(self):
         soname, broken = self.broken_library('curl')
         env = self.env
         self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)
-        # no provider: bounced process and bouncectl need no libcurl
+        # no provider: bounced process, bounced run and bouncectl need
+        # no libcurl
         self.write_config()
-        path = self.write_file('spool/acct/acct-h.csv', HEADER + rec(
-            'b', '2026-11-24 08:00:00+0000', 'news@bounces.example.com',
-            'user@example.com', '5.1.1', 'smtp;550 5.1.1 unknown',
-            'bad-mailbox'))
-        res = self.process(path)
-        self.assertNotIn(soname, res.err)
+        # (the dynamic loader's trace names every library it opens)
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken,
+                                LD_DEBUG='files')
+        res = self.process(self.bounce('acct-h.csv', 'user@example.com'))
+        self.assertIn('libmxml', res.err)
+        self.assertEqual(curl_lines(res.err), [])
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)
         self.assertEqual(self.show('user@example.com')['status'], 'hard')
-        # a provider: its URL cannot be checked, and the configuration
-        # is refused with why, before anything is taken
+        p = self.start()
+        self.drop('acct-r.csv', hard_file(['run@example.com']))
+        self.wait_for(lambda: 'acct-r.csv' in self.spool_files('done'),
+                      10 * SLOW, 'the file was not taken')
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertNotIn(soname, self.log(p))
+        # a provider: bounced cannot check its URL, and refuses the
+        # configuration with why, before anything is taken
         self.write_config(extra='\n[provider hook]\ntype = webhook\n'
                           'url = http://127.0.0.1:9/e\nsenders = *\n')
-        again = self.write_file('spool/acct/acct-i.csv', HEADER + rec(
-            'b', '2026-11-24 09:00:00+0000', 'news@bounces.example.com',
-            'other@example.com', '5.1.1', 'smtp;550 5.1.1 unknown',
-            'bad-mailbox'))
+        again = self.bounce('acct-i.csv', 'other@example.com',
+                            '2026-11-24 09:00:00+0000')
         for args in (('check-config',), ('process', again),
-                     ('provider-test',)):
+                     ('provider-test',), ('run',)):
             res = self.run_bounced(*args)
             self.assertRc(res, EX_CONFIG)
             self.assertIn('cannot load %s' % soname, res.err, args)
             self.assertIn('is the package of libcurl installed?', res.err)
             self.assertNotIn('expected', res.err)
-        # with libcurl found again, the same configuration runs
-        self.env = env
-        self.assertEqual(self.records().keys(), {'user@example.com'})
-        self.process(again, '--drain-timeout', '1s')
+        # bouncectl makes no request: it reads the state all the same,
+        # the URL checked by its form only
         self.assertEqual(self.records().keys(),
-                         {'user@example.com', 'other@example.com'})
+                         {'user@example.com', 'run@example.com'})
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken,
+                                LD_DEBUG='files')
+        res = self.run_ctl('queue')
+        self.assertRc(res, EX_OK)
+        self.assertIn('libmxml', res.err)
+        self.assertEqual(curl_lines(res.err), [])
+        self.env = lambda: dict(env(), LD_LIBRARY_PATH=broken)
+        self.write_config(extra='\n[provider hook]\ntype = webhook\n'
+                          'url = ftp://127.0.0.1/e\nsenders = *\n')
+        res = self.run_ctl('list')
+        self.assertRc(res, EX_CONFIG)
+        self.assertIn('the scheme is ftp', res.err)
+        # with libcurl found again, the configuration runs
+        self.env = env
+        self.write_config(extra='\n[provider hook]\ntype = webhook\n'
+                          'url = http://127.0.0.1:9/e\nsenders = *\n')
+        self.process(again, '--drain-timeout', '1s')
         queued = self.ctl_json('queue')
         self.assertEqual([q['address'] for q in queued], ['other@example.com'])
         self.assertGreaterEqual(queued[0]['attempts'], 1)

@@ -136,12 +136,47 @@ static void test_show(void **state)
 	assert_false(url_password(NULL, &at, &n));
 }
 
+/* test_by_form - bouncectl's check (url_check_by_form, for the rest of
+   the process: the last test): the form only, what the parser alone
+   refuses passes */
+static void test_by_form(void **state)
+{
+	char why[256];
+
+	(void)state;
+	url_check_by_form();
+	assert_int_equal(url_check("https://mw.example.com/api", http, why,
+				   sizeof(why)), 0);
+	assert_int_equal(url_check("HTTP://127.0.0.1:8080", http, why,
+				   sizeof(why)), 0);
+	assert_int_equal(url_check("smtps://u:p@mail.example.com", smtp, why,
+				   sizeof(why)), 0);
+	/* libcurl's parser would refuse these; the form alone does not */
+	assert_int_equal(url_check("http://[::1", http, why, sizeof(why)), 0);
+	assert_int_equal(url_check("http://h.example.com:70000/", http, why,
+				   sizeof(why)), 0);
+	assert_int_equal(url_check("ftp://h.example.com/", http, why,
+				   sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "the scheme is ftp"));
+	assert_int_equal(url_check("smtp://mail.example.com", http, why,
+				   sizeof(why)), -EINVAL);
+	assert_int_equal(url_check("http:///x", http, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "no host between http://"));
+	assert_int_equal(url_check("h.example.com/api", http, why,
+				   sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "expected scheme://"));
+	assert_int_equal(url_check("http://h example.com/", http, why,
+				   sizeof(why)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_show),
+		cmocka_unit_test(test_by_form),	/* last: for the process */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
