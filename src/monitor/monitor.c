@@ -276,6 +276,32 @@ static int mon_held_cmp(const void *a, const void *b)
 		      (*(const struct mon_held *const *)b)->data);
 }
 
+/* mon_detected_rcpts - a set of the recipients the detector's window
+   holds for SOURCE to DEST (all of them, at most INCIDENT_RCPTS_MAX): an
+   incident's protected addresses when it opens or is loaded */
+static struct u64map *mon_detected_rcpts(const struct monitor *m,
+					 const char *source, const char *dest)
+{
+	struct u64map *set = u64map_new();
+	uint64_t few[256], *hashes = few;
+	size_t n, i;
+
+	if (!m->detect)
+		return set;
+	n = incident_detect_rcpts(m->detect, source, dest, few,
+				  G_N_ELEMENTS(few));
+	if (n == G_N_ELEMENTS(few)) {	/* perhaps more: all of them */
+		hashes = g_new(uint64_t, INCIDENT_RCPTS_MAX);
+		n = incident_detect_rcpts(m->detect, source, dest, hashes,
+					  INCIDENT_RCPTS_MAX);
+	}
+	for (i = 0; i < n; i++)
+		u64map_put(set, hashes[i], 0);
+	if (hashes != few)
+		g_free(hashes);
+	return set;
+}
+
 /* mon_release_all - MI closed: what it holds is released, in address
    order, for the caller to apply after the record in hand (the held
    bounces leave MI's table for released_held, freed at the next feed) */
@@ -336,7 +362,10 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 						inc->dest, inc->first_time,
 						inc->open_time,
 						inc->last_bounce);
-		mi->rcpts = u64map_new();
+		/* the recipients it protects so far, as far as the
+		   detector's window still holds them: each counts once
+		   across a restart */
+		mi->rcpts = mon_detected_rcpts(x->m, inc->source, inc->dest);
 		mi->held = mon_held_table();
 		x->open++;
 	}
@@ -571,9 +600,6 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 	struct mon_incident *mi;
 
 	if (t->change == INCIDENT_OPENED) {
-		uint64_t hashes[256];
-		size_t n, i;
-
 		mi = g_new0(struct mon_incident, 1);
 		mi->open_gen = ++m->gen;
 		mi->close_gen = UINT64_MAX;
@@ -588,12 +614,8 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 		mi->inc.bounces = t->bounces;
 		mi->inc.attempts = t->attempts;
 		mi->src_hash = monitor_source_hash(t->source);
-		mi->rcpts = u64map_new();
+		mi->rcpts = mon_detected_rcpts(m, t->source, t->dest);
 		mi->held = mon_held_table();
-		n = incident_detect_rcpts(m->detect, t->source, t->dest,
-					  hashes, G_N_ELEMENTS(hashes));
-		for (i = 0; i < n; i++)
-			u64map_put(mi->rcpts, hashes[i], 0);
 		mi->inc.protected_soft = t->recipients;
 		if (f->ev)
 			incident_add_sample(&mi->inc, f->ev->dsn_diag);

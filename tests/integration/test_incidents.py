@@ -116,7 +116,7 @@ class TestBlock(IncidentCase):
             self.process(f)
         one_by_one = self.all_statuses()
         incs = [(i['id'], i['state'], i['first'], i['opened'], i['closed'],
-                 i['held'], i['applied'], i['dropped'])
+                 i['held'], i['applied'], i['dropped'], i['protected'])
                 for i in self.ctl_json('incidents')]
         self.state = os.path.join(self.dir, 'state2')
         self.write_config()
@@ -124,7 +124,7 @@ class TestBlock(IncidentCase):
         self.assertEqual(self.all_statuses(), one_by_one)
         self.assertEqual([(i['id'], i['state'], i['first'], i['opened'],
                            i['closed'], i['held'], i['applied'],
-                           i['dropped'])
+                           i['dropped'], i['protected'])
                           for i in self.ctl_json('incidents')], incs)
 
 
@@ -578,3 +578,47 @@ class TestWindowAcrossRestarts(IncidentCase):
         incs = self.ctl_json('incidents')
         self.assertEqual([(i['id'], i['state']) for i in incs],
                          [(incs[0]['id'], 'open')])
+
+
+class TestProtectedAcrossRestarts(IncidentCase):
+    """An address an open incident protects counts once, whether its
+    bounces come in one run or in two (the incident's recipients are
+    state: the detector's window keeps them)."""
+
+    def test_a_recipient_protected_again_after_a_restart_counts_once(self):
+        first = block_rows(10)
+        again = [acct_rec('b', '2026-11-24 10:%02d:30+0000' % (20 + i),
+                          'news@bounces.example.com', 'ms%02d@hotmail.com' % i,
+                          '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')
+                 for i in range(12)]
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(first)))
+        incs = self.ctl_json('incidents')
+        self.assertEqual([(i['state'], i['protected']) for i in incs],
+                         [('open', 12)])
+        self.process(self.write_file('acct-2.csv',
+                                     ACCT_HEADER + ''.join(again)))
+        two_runs = [(i['state'], i['protected'], i['bounces'])
+                    for i in self.ctl_json('incidents')]
+        self.state = os.path.join(self.dir, 'state2')
+        self.write_config()
+        self.process(self.write_file('acct-all.csv',
+                                     ACCT_HEADER + ''.join(first + again)))
+        one_run = [(i['state'], i['protected'], i['bounces'])
+                   for i in self.ctl_json('incidents')]
+        self.assertEqual([x[:2] for x in one_run], [('open', 12)])
+        self.assertEqual(two_runs, one_run)
+
+    def test_more_recipients_than_a_small_seed_count_once(self):
+        # an incident opened by 300 recipients (min-recipients 300): each
+        # of them bouncing again while it lasts is protected already
+        self.write_config(extra='\n[incidents]\nmin-recipients = 300\n')
+        rows = [acct_rec('b', '2026-11-24 10:%02d:%02d+0000' % divmod(i, 60),
+                         'news@bounces.example.com', 'r%03d@hotmail.com' % i,
+                         '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')
+                for r in range(2) for i in range(300)]
+        self.process(self.write_file('acct-300.csv',
+                                     ACCT_HEADER + ''.join(rows)))
+        incs = self.ctl_json('incidents')
+        self.assertEqual([(i['state'], i['protected']) for i in incs],
+                         [('open', 300)])
