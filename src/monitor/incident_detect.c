@@ -356,16 +356,30 @@ static void id_close(struct id_pair *p, int64_t close_time, bool recovered,
 	p->recipients = 0;
 }
 
-/* id_first_sb - the oldest sender-side bounce time of the window */
+/* id_first_sb - when the window's sender-side bounces began: the oldest
+   time its recipients were last seen, when that falls in the minute of
+   the oldest sender-side bounce counted; else that minute's start (the
+   first recipient refused was refused again since: its first time is
+   gone, its minute is not, and the incident must not start later than
+   the block) */
 static int64_t id_first_sb(const struct id_pair *p)
 {
+	const struct id_bucket *b = (const void *)p->buckets->data;
 	int64_t first = p->clock, t;
 	size_t pos = 0;
 	uint64_t h;
+	guint k;
 
 	while (u64map_next(&p->rcpts, &pos, &h, &t))
 		if (t < first)
 			first = t;
+	for (k = 0; k < p->buckets->len; k++) {
+		if (!b[k].sb)
+			continue;
+		if (first / ID_MINUTE > b[k].minute)
+			first = b[k].minute * ID_MINUTE;
+		break;
+	}
 	return first;
 }
 

@@ -242,6 +242,32 @@ static void test_closes_when_deliveries_resume(void **state)
 	incident_detect_free(d);
 }
 
+/* test_first_refused_again - the first recipient refused is refused
+   again before the incident opens: the incident still starts with the
+   minute of its first refusal, not with the oldest last sighting */
+static void test_first_refused_again(void **state)
+{
+	struct incident_detect *d = incident_detect_new(&P);
+	struct seen s = { 0 };
+	int i;
+
+	(void)state;
+	feed(d, &s, "192.0.2.7", "gmail", T0, INCIDENT_SENDER_BOUNCE, 100);
+	for (i = 1; i < 9; i++)
+		feed(d, &s, "192.0.2.7", "gmail", T0 + i * MIN,
+		     INCIDENT_SENDER_BOUNCE, 100 + i);
+	feed(d, &s, "192.0.2.7", "gmail", T0 + 9 * MIN,
+	     INCIDENT_SENDER_BOUNCE, 100);
+	assert_int_equal(s.opened, 0);
+	feed(d, &s, "192.0.2.7", "gmail", T0 + 10 * MIN,
+	     INCIDENT_SENDER_BOUNCE, 109);
+	assert_int_equal(s.opened, 1);
+	assert_true(s.last.first_time <= T0);
+	assert_true(s.last.first_time > T0 - MIN);
+	assert_true(s.last.first_time == T0 / MIN * MIN);
+	incident_detect_free(d);
+}
+
 static void test_restore(void **state)
 {
 	struct incident_detect *d = incident_detect_new(&P);
@@ -370,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_advance_closes_and_forgets),
 		cmocka_unit_test(test_records_forget_idle_pairs),
 		cmocka_unit_test(test_closes_when_deliveries_resume),
+		cmocka_unit_test(test_first_refused_again),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_out_of_order_and_bad_input),
 		cmocka_unit_test(test_recipients_leave_the_window),
