@@ -356,13 +356,14 @@ static void id_close(struct id_pair *p, int64_t close_time, bool recovered,
 	p->recipients = 0;
 }
 
-/* id_first_sb - when the window's sender-side bounces began: the oldest
-   time its recipients were last seen, when that falls in the minute of
-   the oldest sender-side bounce counted; else that minute's start (the
-   first recipient refused was refused again since: its first time is
-   gone, its minute is not, and the incident must not start later than
-   the block) */
-static int64_t id_first_sb(const struct id_pair *p)
+/* id_first_sb - when the sender-side bounces of the window from FROM
+   began: the oldest time its recipients were last seen, when that falls
+   in the minute of the oldest sender-side bounce counted; else that
+   minute's start (the first recipient refused was refused again since:
+   its first time is gone, its minute is not, and the incident must not
+   start later than the block).  Only a minute wholly in the window
+   counts: the one FROM cuts may hold bounces of recipients gone from it */
+static int64_t id_first_sb(const struct id_pair *p, int64_t from)
 {
 	const struct id_bucket *b = (const void *)p->buckets->data;
 	int64_t first = p->clock, t;
@@ -374,7 +375,7 @@ static int64_t id_first_sb(const struct id_pair *p)
 		if (t < first)
 			first = t;
 	for (k = 0; k < p->buckets->len; k++) {
-		if (!b[k].sb)
+		if (!b[k].sb || b[k].minute * ID_MINUTE < from)
 			continue;
 		if (first / ID_MINUTE > b[k].minute)
 			first = b[k].minute * ID_MINUTE;
@@ -409,7 +410,7 @@ static void id_maybe_open(struct incident_detect *d, struct id_pair *p,
 	id_counts(p, &sb, &all);
 	p->open = true;
 	p->open_time = now;
-	p->first_time = id_first_sb(p);
+	p->first_time = id_first_sb(p, now - d->p.window);
 	p->recipients = (uint32_t)u64map_size(&p->rcpts);
 	p->bounces = sb;
 	p->attempts = all;

@@ -266,6 +266,20 @@ static void test_first_refused_again(void **state)
 	assert_true(s.last.first_time > T0 - MIN);
 	assert_true(s.last.first_time == T0 / MIN * MIN);
 	incident_detect_free(d);
+
+	/* a sender-side bounce in the minute the window's start cuts, its
+	   recipient gone from the window: not the start of the block that
+	   comes a window later */
+	d = incident_detect_new(&P);
+	memset(&s, 0, sizeof(s));
+	feed(d, &s, "192.0.2.7", "gmail", T0 + 10, INCIDENT_SENDER_BOUNCE, 1);
+	feed(d, &s, "192.0.2.7", "gmail", T0 + 1000, INCIDENT_OTHER_BOUNCE, 2);
+	for (i = 0; i < 10; i++)
+		feed(d, &s, "192.0.2.7", "gmail", T0 + 1815 + i,
+		     INCIDENT_SENDER_BOUNCE, 200 + i);
+	assert_int_equal(s.opened, 1);
+	assert_true(s.last.first_time == T0 + 1815);
+	incident_detect_free(d);
 }
 
 static void test_restore(void **state)
