@@ -334,6 +334,14 @@ class BouncedTestCase(unittest.TestCase):
             f.write(text)
         os.chmod(self.config, 0o600)
 
+    def assertNotLinkedWith(self, lib):
+        """bounced and bouncectl have no DT_NEEDED entry of LIB ('librrd',
+        'libcurl'): it is loaded when first needed"""
+        for prog in (self.bounced, self.bouncectl):
+            needed = needed_libraries(prog)
+            self.assertIn('liblmdb.so.0', needed, prog)
+            self.assertEqual([n for n in needed if lib in n], [], prog)
+
     def broken_library(self, name):
         """(soname, directory): a file of the soname of library NAME
         ('rrd', 'curl') that is no library, in a directory of this test,

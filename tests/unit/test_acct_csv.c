@@ -215,6 +215,17 @@ struct csv_case {
 	const char *expect;
 };
 
+/* check_cases - each of the N CASES under every chunking, with record
+   limit LIMIT (0: the reader's own) */
+static void check_cases(const struct csv_case *cases, size_t n, size_t limit)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		check_all_chunkings(cases[i].name, cases[i].in, cases[i].len,
+				    limit, cases[i].expect);
+}
+
 static const struct csv_case csv_cases[] = {
 	{ "plain", S("a,b,c\nd,e,f\n"),
 	  "1-1@6 [a|b|c]\n2-2@12 [d|e|f]\nEND@12\n" },
@@ -292,12 +303,8 @@ static const struct csv_case csv_cases[] = {
 
 static void test_table(void **state)
 {
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(csv_cases) / sizeof(csv_cases[0]); i++)
-		check_all_chunkings(csv_cases[i].name, csv_cases[i].in,
-				    csv_cases[i].len, 0, csv_cases[i].expect);
+	check_cases(csv_cases, G_N_ELEMENTS(csv_cases), 0);
 }
 
 /* a file still written: a last line without its line break may be cut
@@ -324,14 +331,9 @@ static const struct csv_case csv_cut_cases[] = {
 
 static void test_cut(void **state)
 {
-	size_t i;
-
 	(void)state;
 	cut_mode = true;
-	for (i = 0; i < sizeof(csv_cut_cases) / sizeof(csv_cut_cases[0]); i++)
-		check_all_chunkings(csv_cut_cases[i].name, csv_cut_cases[i].in,
-				    csv_cut_cases[i].len, 0,
-				    csv_cut_cases[i].expect);
+	check_cases(csv_cut_cases, G_N_ELEMENTS(csv_cut_cases), 0);
 	cut_mode = false;
 }
 
@@ -359,15 +361,8 @@ static const struct csv_case csv_limit_cases[] = {
 
 static void test_small_limit(void **state)
 {
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(csv_limit_cases) / sizeof(csv_limit_cases[0]);
-	     i++)
-		check_all_chunkings(csv_limit_cases[i].name,
-				    csv_limit_cases[i].in,
-				    csv_limit_cases[i].len, 8,
-				    csv_limit_cases[i].expect);
+	check_cases(csv_limit_cases, G_N_ELEMENTS(csv_limit_cases), 8);
 }
 
 /* a 100 KiB line is bad; the lines around it still parse */
