@@ -20,6 +20,7 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "held_apply.h"
+#include "incident_rcpts.h"
 #include "incident_store.h"
 #include "log.h"
 #include "state.h"
@@ -389,10 +390,13 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 							 inc.first_time;
 			inc.state = e->release ? INCIDENT_ST_RELEASED :
 						 INCIDENT_ST_DISCARDED;
+			/* it protects no one from now on */
+			rc = incident_rcpts_del(st, txn, e->id);
 		}
-		rc = held->len || e->was == INCIDENT_ST_OPEN ?
-			     incident_put(st, txn, &inc) :
-			     1;		/* nothing to write */
+		if (rc == 0)
+			rc = held->len || e->was == INCIDENT_ST_OPEN ?
+				     incident_put(st, txn, &inc) :
+				     1;	/* nothing to write */
 	}
 	g_array_free(held, TRUE);
 	return rc;

@@ -22,6 +22,7 @@
 #include "domain_group.h"
 #include "log.h"
 #include "monitor.h"
+#include "incident_rcpts.h"
 #include "incident_windows.h"
 #include "monitor_priv.h"
 #include "rates_store.h"
@@ -35,6 +36,8 @@ static void mon_incident_free(gpointer p)
 	struct mon_incident *mi = p;
 
 	u64map_free(mi->rcpts);
+	if (mi->rcpts_new)
+		g_array_free(mi->rcpts_new, TRUE);
 	if (mi->held)
 		g_hash_table_destroy(mi->held);
 	g_free(mi);
@@ -149,6 +152,8 @@ void monitor_free(struct monitor *m)
 
 struct mon_load {
 	struct monitor *m;
+	struct state *st;
+	MDB_txn *txn;
 	unsigned open;		/* open incidents loaded */
 	int64_t since;		/* closed before this: not kept */
 	uint64_t max_id;
@@ -276,30 +281,58 @@ static int mon_held_cmp(const void *a, const void *b)
 		      (*(const struct mon_held *const *)b)->data);
 }
 
-/* mon_detected_rcpts - a set of the recipients the detector's window
-   holds for SOURCE to DEST (all of them, at most INCIDENT_RCPTS_MAX): an
-   incident's protected addresses when it opens or is loaded */
-static struct u64map *mon_detected_rcpts(const struct monitor *m,
-					 const char *source, const char *dest)
+/* mon_protect - H among the recipients open incident MI protects (at
+   most INCIDENT_RCPTS_MAX); whether it is new to them (then also kept for
+   the store) */
+static bool mon_protect(struct mon_incident *mi, uint64_t h)
 {
-	struct u64map *set = u64map_new();
+	if (u64map_size(mi->rcpts) >= INCIDENT_RCPTS_MAX ||
+	    u64map_get(mi->rcpts, h))
+		return false;
+	u64map_put(mi->rcpts, h, 0);
+	g_array_append_val(mi->rcpts_new, h);
+	return true;
+}
+
+/* mon_protect_detected - the recipients the detector's window holds for
+   MI's pair (all of them, at most INCIDENT_RCPTS_MAX) among those MI
+   protects: when it opens, or is loaded (those of its bounces before the
+   last commit are in the store already, the others not yet) */
+static void mon_protect_detected(const struct monitor *m,
+				 struct mon_incident *mi)
+{
 	uint64_t few[256], *hashes = few;
 	size_t n, i;
 
 	if (!m->detect)
-		return set;
-	n = incident_detect_rcpts(m->detect, source, dest, few,
-				  G_N_ELEMENTS(few));
+		return;
+	n = incident_detect_rcpts(m->detect, mi->inc.source, mi->inc.dest,
+				  few, G_N_ELEMENTS(few));
 	if (n == G_N_ELEMENTS(few)) {	/* perhaps more: all of them */
 		hashes = g_new(uint64_t, INCIDENT_RCPTS_MAX);
-		n = incident_detect_rcpts(m->detect, source, dest, hashes,
+		n = incident_detect_rcpts(m->detect, mi->inc.source,
+					  mi->inc.dest, hashes,
 					  INCIDENT_RCPTS_MAX);
 	}
 	for (i = 0; i < n; i++)
-		u64map_put(set, hashes[i], 0);
+		mon_protect(mi, hashes[i]);
 	if (hashes != few)
 		g_free(hashes);
-	return set;
+}
+
+/* mon_protect_init - MI open: its (empty) sets of recipients */
+static void mon_protect_init(struct mon_incident *mi)
+{
+	mi->rcpts = u64map_new();
+	mi->rcpts_new = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+}
+
+static void mon_load_rcpt(uint64_t hash, void *arg)
+{
+	struct mon_incident *mi = arg;
+
+	if (u64map_size(mi->rcpts) < INCIDENT_RCPTS_MAX)
+		u64map_put(mi->rcpts, hash, 0);
 }
 
 /* mon_release_all - MI closed: what it holds is released, in address
@@ -345,6 +378,7 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 {
 	struct mon_load *x = arg;
 	struct mon_incident *mi;
+	int rc;
 
 	if (inc->id > x->max_id)
 		x->max_id = inc->id;
@@ -362,10 +396,18 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 						inc->dest, inc->first_time,
 						inc->open_time,
 						inc->last_bounce);
-		/* the recipients it protects so far, as far as the
-		   detector's window still holds them: each counts once
+		/* the recipients it protects so far, as the store keeps
+		   them, and those the detector's window holds (a state
+		   written before the store kept them): each counts once
 		   across a restart */
-		mi->rcpts = mon_detected_rcpts(x->m, inc->source, inc->dest);
+		mon_protect_init(mi);
+		rc = incident_rcpts_foreach(x->st, x->txn, inc->id,
+					    mon_load_rcpt, mi);
+		if (rc) {
+			mon_incident_free(mi);
+			return rc;
+		}
+		mon_protect_detected(x->m, mi);
 		mi->held = mon_held_table();
 		x->open++;
 	}
@@ -376,7 +418,7 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 
 int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 {
-	struct mon_load x = { m, 0, 0, 0 };
+	struct mon_load x = { m, st, txn, 0, 0, 0 };
 	uint64_t next = 0;
 	guint i;
 	int rc = 0;
@@ -614,7 +656,8 @@ static void mon_transition(const struct incident_transition *t, void *arg)
 		mi->inc.bounces = t->bounces;
 		mi->inc.attempts = t->attempts;
 		mi->src_hash = monitor_source_hash(t->source);
-		mi->rcpts = mon_detected_rcpts(m, t->source, t->dest);
+		mon_protect_init(mi);
+		mon_protect_detected(m, mi);
 		mi->held = mon_held_table();
 		mi->inc.protected_soft = t->recipients;
 		if (f->ev)
@@ -793,14 +836,8 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		mi->inc.last_bounce = ev->time;
 	if (sender)
 		incident_add_sample(&mi->inc, ev->dsn_diag);
-	if (mi->rcpts && u64map_size(mi->rcpts) < INCIDENT_RCPTS_MAX) {
-		uint64_t h = mon_feed_hash(&f);
-
-		if (!u64map_get(mi->rcpts, h)) {
-			u64map_put(mi->rcpts, h, 0);
-			mi->inc.protected_soft++;
-		}
-	}
+	if (mi->rcpts && mon_protect(mi, mon_feed_hash(&f)))
+		mi->inc.protected_soft++;
 	if (ev->klass == CLASS_HARD && m->p.hold_hard) {
 		held = mi->inc.id;
 		mi->inc.held++;

@@ -27,6 +27,9 @@ struct mon_incident {
 	bool opened;		/* opened since the last seal */
 	struct u64map *rcpts;	/* open: distinct recipients protected (the
 				   address hashes; the values unused) */
+	GArray *rcpts_new;	/* open: the hashes RCPTS gained since they
+				   were last sealed (uint64_t), for the
+				   store (incident_rcpts.h) */
 	GHashTable *held;	/* open: address hash (g_int64, the key
 				   inside the value) -> its held hard bounce
 				   (struct mon_held) */
@@ -104,6 +107,8 @@ struct seal_inc {
 	struct incident next;	/* as the commit writes it (the releases
 				   counted): made again on every try */
 	bool opened, closing;
+	guint rc_from, rc_n;	/* its new protected recipients: in the
+				   seal's RCPTS from RC_FROM, RC_N of them */
 };
 
 /* the span of an incident, for the soft-bounce check of a commit */
@@ -128,6 +133,8 @@ struct monitor_seal {
 	uint64_t next_id;
 	GByteArray *windows;	/* the detector's, when it changed */
 	GArray *drops;		/* struct mon_drop */
+	GArray *rcpts;		/* uint64_t: the incidents' new protected
+				   recipients (struct seal_inc's RC_*) */
 };
 
 

@@ -23,6 +23,7 @@
 #include "domain_group.h"
 #include "log.h"
 #include "monitor.h"
+#include "incident_rcpts.h"
 #include "incident_windows.h"
 #include "monitor_priv.h"
 #include "rates_store.h"
@@ -115,6 +116,7 @@ static struct monitor_seal *seal_take(struct monitor *m)
 			s->windows = NULL;
 		}
 		g_array_set_size(s->drops, 0);
+		g_array_set_size(s->rcpts, 0);
 		return s;
 	}
 	s = g_new0(struct monitor_seal, 1);
@@ -125,6 +127,7 @@ static struct monitor_seal *seal_take(struct monitor *m)
 	s->incs = g_array_new(FALSE, FALSE, sizeof(struct seal_inc));
 	s->spans = g_array_new(FALSE, FALSE, sizeof(struct seal_span));
 	s->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
+	s->rcpts = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	return s;
 }
 
@@ -149,6 +152,17 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 			si.closing = mi->closing;
 			if (mi->closing)
 				si.inc.state = INCIDENT_ST_CLOSED;
+			/* the recipients it came to protect, for the store
+			   (a closing one's go with the rest of them) */
+			si.rc_from = s->rcpts->len;
+			if (mi->rcpts_new && !mi->closing) {
+				g_array_append_vals(s->rcpts,
+						    mi->rcpts_new->data,
+						    mi->rcpts_new->len);
+				si.rc_n = mi->rcpts_new->len;
+			}
+			if (mi->rcpts_new)
+				g_array_set_size(mi->rcpts_new, 0);
 			g_array_append_val(s->incs, si);
 			/* a closed incident is closed from now on: the feed
 			   finds it no more */
@@ -320,6 +334,16 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 						     i);
 
 		rc = seal_put(&s->m->h, st, txn, si);
+		/* an open incident's new recipients kept, an ended one's
+		   all gone */
+		if (rc == 0 && si->next.state != INCIDENT_ST_OPEN)
+			rc = incident_rcpts_del(st, txn, si->inc.id);
+		else if (rc == 0 && si->rc_n)
+			rc = incident_rcpts_add(st, txn, si->inc.id,
+						&g_array_index(s->rcpts,
+							       uint64_t,
+							       si->rc_from),
+						si->rc_n);
 		if (rc == 0 && si->opened)
 			rc = state_meta_add_u64(st, txn, "count.incident.opened",
 						1);
@@ -383,6 +407,10 @@ static void seal_told(struct monitor *m, const struct seal_inc *si)
 			mi->inc.dropped = inc->dropped;
 			u64map_free(mi->rcpts);
 			mi->rcpts = NULL;
+			if (mi->rcpts_new) {
+				g_array_free(mi->rcpts_new, TRUE);
+				mi->rcpts_new = NULL;
+			}
 			if (mi->held) {
 				g_hash_table_destroy(mi->held);
 				mi->held = NULL;
@@ -458,6 +486,7 @@ void monitor_seal_free(struct monitor_seal *s)
 	g_array_free(s->trans, TRUE);
 	g_string_chunk_free(s->names);
 	g_array_free(s->incs, TRUE);
+	g_array_free(s->rcpts, TRUE);
 	g_array_free(s->spans, TRUE);
 	if (s->by_pair)
 		g_hash_table_destroy(s->by_pair);

@@ -4,9 +4,9 @@
  * "meta" (name -> u64, little-endian; "schema" is the schema version), and
  * the later ones kept by their modules through state_dbi(): "outbox" /
  * "dead" / "outbox_journal" / "notify" (outbox.c, notify), "rates" /
- * "alerts" (rates.c), "incident" / "held" (incident.c).  A read-only
- * opening of a state written before a later table existed works: the
- * table then reads as empty.
+ * "alerts" (rates.c), "incident" / "held" (incident.c), "protected"
+ * (incident_rcpts.c).  A read-only opening of a state written before a
+ * later table existed works: the table then reads as empty.
  *
  * Writers give their work to state_write(), which owns the write
  * transaction: begin, the writer's function, commit or abort, and the
@@ -67,7 +67,7 @@
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
 #define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
 #define STATE_MAXDBS 16
-#define STATE_LATER_TABLES 8
+#define STATE_LATER_TABLES 9
 
 /* the tables that came after "rcpt", "files" and "meta": created on the
    first read-write opening, read as empty from an older read-only state */
@@ -75,6 +75,7 @@ static const char *const state_later_tables[STATE_LATER_TABLES] = {
 	"outbox", "dead", "notify", "outbox_journal",	/* outbox.c, notify */
 	"rates", "alerts",				/* rates.c */
 	"incident", "held",				/* incident.c */
+	"protected",				/* incident_rcpts.c */
 };
 
 struct state {

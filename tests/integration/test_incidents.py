@@ -583,7 +583,34 @@ class TestWindowAcrossRestarts(IncidentCase):
 class TestProtectedAcrossRestarts(IncidentCase):
     """An address an open incident protects counts once, whether its
     bounces come in one run or in two (the incident's recipients are
-    state: the detector's window keeps them)."""
+    state: a table of them, kept while it is open)."""
+
+    def incidents(self):
+        return [(i['state'], i['protected'], i['bounces'])
+                for i in self.ctl_json('incidents')]
+
+    def one_run_and_two(self, first, again):
+        """the incidents after FIRST then AGAIN, in one process each (a
+        restart between them), and after both in one process (another
+        state)"""
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(first)))
+        self.process(self.write_file('acct-2.csv',
+                                     ACCT_HEADER + ''.join(again)))
+        two_runs = self.incidents()
+        self.state = os.path.join(self.dir, 'state2')
+        self.write_config()
+        self.process(self.write_file('acct-all.csv',
+                                     ACCT_HEADER + ''.join(first + again)))
+        return self.incidents(), two_runs
+
+    def protected_entries(self):
+        """the entries of the state's table of protected recipients"""
+        out = subprocess.run(['mdb_stat', '-s', 'protected', self.state],
+                             capture_output=True, text=True, check=True)
+        m = re.search(r'Entries: (\d+)', out.stdout)
+        self.assertTrue(m, out.stdout)
+        return int(m.group(1))
 
     def test_a_recipient_protected_again_after_a_restart_counts_once(self):
         first = block_rows(10)
@@ -591,23 +618,61 @@ class TestProtectedAcrossRestarts(IncidentCase):
                           'news@bounces.example.com', 'ms%02d@hotmail.com' % i,
                           '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')
                  for i in range(12)]
-        self.process(self.write_file('acct-1.csv',
-                                     ACCT_HEADER + ''.join(first)))
-        incs = self.ctl_json('incidents')
-        self.assertEqual([(i['state'], i['protected']) for i in incs],
-                         [('open', 12)])
-        self.process(self.write_file('acct-2.csv',
-                                     ACCT_HEADER + ''.join(again)))
-        two_runs = [(i['state'], i['protected'], i['bounces'])
-                    for i in self.ctl_json('incidents')]
-        self.state = os.path.join(self.dir, 'state2')
-        self.write_config()
-        self.process(self.write_file('acct-all.csv',
-                                     ACCT_HEADER + ''.join(first + again)))
-        one_run = [(i['state'], i['protected'], i['bounces'])
-                   for i in self.ctl_json('incidents')]
+        one_run, two_runs = self.one_run_and_two(first, again)
         self.assertEqual([x[:2] for x in one_run], [('open', 12)])
         self.assertEqual(two_runs, one_run)
+
+    def test_a_recipient_not_refused_by_the_block_counts_once(self):
+        # a full mailbox during the block: protected, but the detector
+        # keeps the recipients of sender-side bounces only
+        quota = acct_rec('b', '2026-11-24 10:15:00+0000',
+                         'news@bounces.example.com', 'full@hotmail.com',
+                         '4.2.2', 'smtp;452 4.2.2 mailbox full',
+                         'quota-issues', 'camp-1')
+        again = quota.replace('10:15:00', '10:25:00')
+        one_run, two_runs = self.one_run_and_two(block_rows(10) + [quota],
+                                                 [again])
+        self.assertEqual([x[:2] for x in one_run], [('open', 13)])
+        self.assertEqual(two_runs, one_run)
+
+    def test_a_recipient_gone_from_the_window_counts_once(self):
+        # the block goes on with other recipients until the first twelve
+        # are more than a window (30 minutes) old, then ms00 is refused
+        # again
+        later = [acct_rec('b', '2026-11-24 %02d:%02d:00+0000' % divmod(
+                              10 * 60 + 20 + 5 * i, 60),
+                          'news@bounces.example.com', 'late%02d@hotmail.com' % i,
+                          '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')
+                 for i in range(10)]
+        again = [acct_rec('b', '2026-11-24 11:10:00+0000',
+                          'news@bounces.example.com', 'ms00@hotmail.com',
+                          '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')]
+        one_run, two_runs = self.one_run_and_two(block_rows(10) + later,
+                                                 again)
+        self.assertEqual([x[:2] for x in one_run], [('open', 22)])
+        self.assertEqual(two_runs, one_run)
+
+    def test_the_table_holds_open_incidents_only(self):
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(block_rows(10))))
+        self.assertEqual([x[:2] for x in self.incidents()], [('open', 12)])
+        self.assertGreater(self.protected_entries(), 0)
+        # a record of the pair after two quiet hours closes it
+        quiet = acct_rec('b', '2026-11-24 12:30:00+0000',
+                         'news@bounces.example.com', 'late@hotmail.com',
+                         '5.5.0', UNKNOWN_DIAG, 'bad-mailbox', 'camp-1')
+        self.process(self.write_file('acct-2.csv', ACCT_HEADER + quiet))
+        self.assertEqual([x[0] for x in self.incidents()], ['closed'])
+        self.assertEqual(self.protected_entries(), 0)
+        # one the operator discards
+        self.process(self.write_file('acct-3.csv',
+                                     ACCT_HEADER + ''.join(block_rows(14))))
+        incs = self.ctl_json('incidents', '--open')
+        self.assertEqual(len(incs), 1)
+        self.assertGreater(self.protected_entries(), 0)
+        res = self.run_ctl('incident', 'discard', str(incs[0]['id']))
+        self.assertRc(res, EX_OK)
+        self.assertEqual(self.protected_entries(), 0)
 
     def test_more_recipients_than_a_small_seed_count_once(self):
         # an incident opened by 300 recipients (min-recipients 300): each

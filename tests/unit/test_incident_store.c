@@ -3,8 +3,8 @@
  * in order, a record read back field by field, samples kept distinct and
  * cut, held bounces listed per incident only and dropped one by one (a
  * drop of one record leaving a later hold of its address), the incidents
- * that hold any (each once), and the codecs
- * refusing truncated or foreign bytes.
+ * that hold any (each once), the recipients an incident protects, and
+ * the codecs refusing truncated or foreign bytes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "incident_rcpts.h"
 #include "incident_store.h"
 #include "u64map.h"
 #include "tstate.h"
@@ -339,6 +340,78 @@ static void test_codecs(void **state)
 	assert_memory_equal(&hg, &h, sizeof(h));
 }
 
+/* the recipients an incident protects: kept in chunks, read back per
+   incident only (its neighbours' stay theirs), written again alike, gone
+   with the incident; the last incident of the table deleted too */
+static void rcpts_gather(uint64_t hash, void *arg)
+{
+	struct u64map *set = arg;
+
+	u64map_put(set, hash, u64map_get(set, hash) ?
+				      *u64map_get(set, hash) + 1 : 1);
+}
+
+static void test_rcpts(void **state)
+{
+	struct tstate *t = *state;
+	static uint64_t h[INCIDENT_RCPTS_CHUNK * 2 + 3];
+	const uint64_t other[] = { 0, UINT64_MAX, 42 };
+	struct u64map set;
+	MDB_txn *txn;
+	size_t i, pos = 0;
+	uint64_t key;
+	int64_t val;
+
+	u64map_init(&set);
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		h[i] = 0x9e3779b97f4a7c15ULL * (i + 1);
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, 7, rcpts_gather,
+						&set), 0);
+	assert_int_equal(u64map_size(&set), 0);
+	assert_int_equal(incident_rcpts_add(t->st, txn, 6, other, 3), 0);
+	assert_int_equal(incident_rcpts_add(t->st, txn, 8, other, 3), 0);
+	/* three chunks, then the first ones written again (a commit tried
+	   again), then three more hashes */
+	assert_int_equal(incident_rcpts_add(t->st, txn, 7, h,
+					    INCIDENT_RCPTS_CHUNK * 2 + 1), 0);
+	assert_int_equal(incident_rcpts_add(t->st, txn, 7, h,
+					    INCIDENT_RCPTS_CHUNK * 2 + 1), 0);
+	assert_int_equal(incident_rcpts_add(t->st, txn, 7,
+					    h + INCIDENT_RCPTS_CHUNK * 2 + 1,
+					    2), 0);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, 7, rcpts_gather,
+						&set), 0);
+	assert_int_equal(u64map_size(&set), sizeof(h) / sizeof(h[0]));
+	while (u64map_next(&set, &pos, &key, &val))
+		assert_int_equal(val, 1);	/* each hash once */
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		assert_non_null(u64map_get(&set, h[i]));
+	assert_null(u64map_get(&set, 42));
+
+	assert_int_equal(incident_rcpts_del(t->st, txn, 7), 0);
+	u64map_clear(&set);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, 7, rcpts_gather,
+						&set), 0);
+	assert_int_equal(u64map_size(&set), 0);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, 6, rcpts_gather,
+						&set), 0);
+	assert_int_equal(u64map_size(&set), 3);
+	assert_non_null(u64map_get(&set, UINT64_MAX));
+	/* the table's last incident, and one it does not have */
+	assert_int_equal(incident_rcpts_del(t->st, txn, 8), 0);
+	assert_int_equal(incident_rcpts_del(t->st, txn, 9), 0);
+	u64map_clear(&set);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, 8, rcpts_gather,
+						&set), 0);
+	assert_int_equal(u64map_size(&set), 0);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, 6, rcpts_gather,
+						&set), 0);
+	assert_int_equal(u64map_size(&set), 3);
+	state_abort(txn);
+	u64map_clear(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +422,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_held_del_same, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rcpts, setup, teardown),
 		cmocka_unit_test(test_codecs),
 	};
 
