@@ -20,7 +20,9 @@
 
 #include "state.h"
 
-#define INCIDENT_RCPTS_CHUNK 512	/* hashes in one value (4 KiB) */
+/* hashes in one value: 510 fill one LMDB overflow page (4,096 bytes
+   less its 16-byte header) */
+#define INCIDENT_RCPTS_CHUNK 510
 
 /* incident_rcpts_add - the N hashes H, protected by incident ID, in
    chunks; 0 or -errno */
