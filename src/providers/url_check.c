@@ -5,7 +5,9 @@
  * The check asks curl_url() (the parser libcurl applies to CURLOPT_URL)
  * and then looks at the parts it found, so "http://[::1", a port over
  * 65535 or an empty host are refused when the configuration is read, not
- * on the first request.  The masking is plain string work on the
+ * on the first request.  A process that makes no request (bouncectl:
+ * url_check_by_form) checks the form alone, without loading libcurl:
+ * the scheme, "://", the host, a closed IPv6 literal and the port.  The masking is plain string work on the
  * authority (scheme "://" up to the first '/', '?' or '#'), so it also
  * hides the password of a URL the parser refused.
  * Error policy: 0 or -errno with a message; nothing is logged.
@@ -101,8 +103,59 @@ void url_check_by_form(void)
 	url_check_form_only = true;
 }
 
+/* url_form_host - authority A (LEN bytes) past its user part: a host, a
+   bracketed IPv6 literal closed, a port (if any) of digits from 1 to
+   65535, as libcurl's parser asks */
+static int url_form_host(const char *a, size_t len, char *why, size_t whylen)
+{
+	const char *at = memrchr(a, '@', len), *port = NULL;
+	size_t i, n;
+	unsigned long p = 0;
+
+	if (at) {
+		len -= (size_t)(at + 1 - a);
+		a = at + 1;
+	}
+	if (a[0] == '[') {
+		const char *close = memchr(a, ']', len);
+
+		if (!close)
+			return errmsg_rc(-EINVAL, why, whylen, "an IPv6 address "
+					 "without its closing ']'");
+		n = (size_t)(close + 1 - a);
+		if (n < len && a[n] != ':')
+			return errmsg_rc(-EINVAL, why, whylen, "'%c' after the "
+					 "IPv6 address (expected ':' and a "
+					 "port)", a[n]);
+		if (n < len)
+			port = a + n + 1;
+	} else {
+		const char *colon = memchr(a, ':', len);
+
+		n = colon ? (size_t)(colon - a) : len;
+		if (colon)
+			port = colon + 1;
+	}
+	if (n == 0)
+		return errmsg_rc(-EINVAL, why, whylen, "no host");
+	if (!port)
+		return 0;
+	n = (size_t)(a + len - port);
+	for (i = 0; i < n; i++) {
+		if (port[i] < '0' || port[i] > '9' || p > 65535) {
+			p = 0;
+			break;
+		}
+		p = p * 10 + (unsigned long)(port[i] - '0');
+	}
+	if (n && (p < 1 || p > 65535))
+		return errmsg_rc(-EINVAL, why, whylen, "port %.*s is not from 1 "
+				 "to 65535", (int)(n > 16 ? 16 : n), port);
+	return 0;
+}
+
 /* url_form - what can be checked without libcurl's parser: the scheme,
-   one of SCHEMES, then "://" and a host before the path */
+   one of SCHEMES, then "://", a host before the path and its port */
 static int url_form(const char *url, const char *const *schemes, char *why,
 		    size_t whylen)
 {
@@ -123,7 +176,7 @@ static int url_form(const char *url, const char *const *schemes, char *why,
 	if (e == s)
 		return errmsg_rc(-EINVAL, why, whylen, "no host between "
 				 "%.*s:// and the path", (int)(s - 3), url);
-	return 0;
+	return url_form_host(url + s, e - s, why, whylen);
 }
 
 /* url_part - part WHAT of H, or NULL (to be curl_free'd) */

@@ -137,8 +137,8 @@ static void test_show(void **state)
 }
 
 /* test_by_form - bouncectl's check (url_check_by_form, for the rest of
-   the process: the last test): the form only, what the parser alone
-   refuses passes */
+   the process: the last test): the form only (scheme, host, IPv6
+   brackets, port), without libcurl's parser */
 static void test_by_form(void **state)
 {
 	char why[256];
@@ -151,10 +151,30 @@ static void test_by_form(void **state)
 				   sizeof(why)), 0);
 	assert_int_equal(url_check("smtps://u:p@mail.example.com", smtp, why,
 				   sizeof(why)), 0);
-	/* libcurl's parser would refuse these; the form alone does not */
-	assert_int_equal(url_check("http://[::1", http, why, sizeof(why)), 0);
-	assert_int_equal(url_check("http://h.example.com:70000/", http, why,
+	assert_int_equal(url_check("http://[::1]:8080/x", http, why,
 				   sizeof(why)), 0);
+	assert_int_equal(url_check("http://u:p@[::1]/x", http, why,
+				   sizeof(why)), 0);
+	assert_int_equal(url_check("http://h.example.com:/x", http, why,
+				   sizeof(why)), 0);
+	/* what libcurl's parser refuses, the form refuses too */
+	assert_int_equal(url_check("http://[::1", http, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "closing ']'"));
+	assert_int_equal(url_check("http://[::1]x/", http, why, sizeof(why)),
+			 -EINVAL);
+	assert_int_equal(url_check("http://h.example.com:70000/", http, why,
+				   sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "port 70000 is not from 1 to 65535"));
+	assert_int_equal(url_check("http://h.example.com:0/", http, why,
+				   sizeof(why)), -EINVAL);
+	assert_int_equal(url_check("http://h.example.com:99999999999999999999/",
+				   http, why, sizeof(why)), -EINVAL);
+	assert_int_equal(url_check("http://h.example.com:8o/", http, why,
+				   sizeof(why)), -EINVAL);
+	assert_int_equal(url_check("http://u:p@:80/", http, why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "no host"));
 	assert_int_equal(url_check("ftp://h.example.com/", http, why,
 				   sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "the scheme is ftp"));
