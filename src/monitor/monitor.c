@@ -324,7 +324,9 @@ static void mon_protect_detected(const struct monitor *m,
 static void mon_protect_init(struct mon_incident *mi)
 {
 	mi->rcpts = u64map_new();
-	mi->rcpts_new = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	/* room for what opens an incident (min-recipients is 10 by
+	   default), kept from one seal to the next */
+	mi->rcpts_new = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), 32);
 }
 
 static void mon_load_rcpt(uint64_t hash, void *arg)
