@@ -6,7 +6,8 @@
  * close applied, or dropped when the address was delivered to while it was open;
  * a record that closes an incident releases what it holds in address
  * order, as held last; an aborted commit done again
- * counts nothing twice; a restart keeps the open incident and its id;
+ * counts nothing twice; a restart keeps the open incident and its id,
+ * and the recipients it protects;
  * sender-side causes by category and by enhanced status; alerts reach
  * their hook only once committed.
  */
@@ -20,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "incident_rcpts.h"
 #include "monitor.h"
 #include "monitor_priv.h"	/* held_bits_set: what a delivery asks */
 #include "tstate.h"
@@ -300,6 +302,63 @@ static void block(struct monitor *m, int64_t t)
 }
 
 
+static void count_hash(uint64_t hash, void *arg)
+{
+	(void)hash;
+	(*(size_t *)arg)++;
+}
+
+/* protected_stored - how many recipients the store keeps for incident ID */
+static size_t protected_stored(struct tstate *t, uint64_t id)
+{
+	MDB_txn *txn;
+	size_t n = 0;
+
+	assert_int_equal(state_begin(t->st, false, &txn), 0);
+	assert_int_equal(incident_rcpts_foreach(t->st, txn, id, count_hash,
+						&n), 0);
+	state_abort(txn);
+	return n;
+}
+
+/* the recipients an open incident protects are stored with the commit;
+   those a load finds in the detector's window only (a state written
+   before they were stored) go with the next commit, fed or not */
+static void test_protected_stored(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	struct monitor *m;
+	MDB_txn *txn;
+	uint64_t id;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	block(m, T0);
+	commit(t, m);
+	assert_int_equal(seen.opened, 1);
+	id = seen.last_id;
+	assert_int_equal(protected_stored(t, id), 10);
+	monitor_free(m);
+	/* as a state written before: none stored */
+	assert_int_equal(state_begin(t->st, true, &txn), 0);
+	assert_int_equal(incident_rcpts_del(t->st, txn, id), 0);
+	assert_int_equal(state_commit(txn), 0);
+	assert_int_equal(protected_stored(t, id), 0);
+
+	assert_int_equal(tstate_reopen(t), 0);
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	assert_int_equal(state_begin(t->st, false, &txn), 0);
+	assert_int_equal(monitor_load(m, t->st, txn), 0);
+	state_abort(txn);
+	assert_int_equal(monitor_open_incidents(m), 1);
+	commit(t, m);
+	assert_int_equal(protected_stored(t, id), 10);
+	assert_int_equal(seen.opened, 0);
+	monitor_free(m);
+}
+
 /* a record that closes an incident releases what it holds in memory, in
    address order, each as held last (a second hold of an address replaces
    the first), without those delivered to since; the release outlives
@@ -513,6 +572,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protected_stored, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_many_pairs, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_released_by_a_record,
