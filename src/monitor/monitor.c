@@ -329,6 +329,8 @@ static void mon_protect_init(struct mon_incident *mi)
 	mi->rcpts_new = g_array_sized_new(FALSE, FALSE, sizeof(uint64_t), 32);
 }
 
+/* mon_load_rcpt - a recipient the store keeps for the incident ARG
+   (incident_rcpts_cb): protected already, nothing to write */
 static void mon_load_rcpt(uint64_t hash, void *arg)
 {
 	struct mon_incident *mi = arg;
