@@ -6,10 +6,12 @@
  * and then looks at the parts it found, so "http://[::1", a port over
  * 65535 or an empty host are refused when the configuration is read, not
  * on the first request.  A process that makes no request (bouncectl:
- * url_check_by_form) checks the form alone, without loading libcurl:
- * the scheme, "://", the host, a closed IPv6 literal and the port.  The masking is plain string work on the
- * authority (scheme "://" up to the first '/', '?' or '#'), so it also
- * hides the password of a URL the parser refused.
+ * url_check_by_form) checks the form alone, without loading libcurl: the
+ * scheme, "://", the host, a closed IPv6 literal and the port (what is
+ * inside the brackets, and the host's characters, are left to libcurl).
+ * The masking is plain string work on the authority (scheme "://" up to
+ * the first '/', '?' or '#'), so it also hides the password of a URL the
+ * parser refused.
  * Error policy: 0 or -errno with a message; nothing is logged.
  */
 #include <errno.h>
@@ -124,9 +126,9 @@ static int url_form_host(const char *a, size_t len, char *why, size_t whylen)
 					 "without its closing ']'");
 		n = (size_t)(close + 1 - a);
 		if (n < len && a[n] != ':')
-			return errmsg_rc(-EINVAL, why, whylen, "'%c' after the "
-					 "IPv6 address (expected ':' and a "
-					 "port)", a[n]);
+			return errmsg_rc(-EINVAL, why, whylen, "something "
+					 "other than ':' and a port after the "
+					 "IPv6 address");
 		if (n < len)
 			port = a + n + 1;
 	} else {
@@ -142,11 +144,11 @@ static int url_form_host(const char *a, size_t len, char *why, size_t whylen)
 		return 0;
 	n = (size_t)(a + len - port);
 	for (i = 0; i < n; i++) {
-		if (port[i] < '0' || port[i] > '9' || p > 65535) {
-			p = 0;
-			break;
-		}
-		p = p * 10 + (unsigned long)(port[i] - '0');
+		if (port[i] < '0' || port[i] > '9')
+			return errmsg_rc(-EINVAL, why, whylen, "the port is "
+					 "not a number from 1 to 65535");
+		if (p <= 65535)		/* no wrap, however long */
+			p = p * 10 + (unsigned long)(port[i] - '0');
 	}
 	if (n && (p < 1 || p > 65535))
 		return errmsg_rc(-EINVAL, why, whylen, "port %.*s is not from 1 "

@@ -170,8 +170,12 @@ static void test_by_form(void **state)
 				   sizeof(why)), -EINVAL);
 	assert_int_equal(url_check("http://h.example.com:99999999999999999999/",
 				   http, why, sizeof(why)), -EINVAL);
+	/* 2^64 + 80: refused, not wrapped round to 80 */
+	assert_int_equal(url_check("http://h.example.com:18446744073709551696/",
+				   http, why, sizeof(why)), -EINVAL);
 	assert_int_equal(url_check("http://h.example.com:8o/", http, why,
 				   sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "not a number"));
 	assert_int_equal(url_check("http://u:p@:80/", http, why, sizeof(why)),
 			 -EINVAL);
 	assert_non_null(strstr(why, "no host"));
