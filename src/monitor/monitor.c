@@ -412,6 +412,7 @@ static int mon_load_cb(const struct incident *inc, void *arg)
 			return rc;
 		}
 		mon_protect_detected(x->m, mi);
+		mi->rcpts_stored = true;
 		/* those the store did not have go with the next commit */
 		mi->dirty = mi->rcpts_new->len > 0;
 		mi->held = mon_held_table();

@@ -30,6 +30,9 @@ struct mon_incident {
 	GArray *rcpts_new;	/* open: the hashes RCPTS gained since they
 				   were last sealed (uint64_t), for the
 				   store (incident_rcpts.h) */
+	bool rcpts_stored;	/* the store may hold some of them (loaded,
+				   or sealed with some): its end deletes
+				   them */
 	GHashTable *held;	/* open: address hash (g_int64, the key
 				   inside the value) -> its held hard bounce
 				   (struct mon_held) */
@@ -109,6 +112,8 @@ struct seal_inc {
 	bool opened, closing;
 	guint rc_from, rc_n;	/* its new protected recipients: in the
 				   seal's RCPTS from RC_FROM, RC_N of them */
+	bool rc_stored;		/* the store may hold some (mon_incident's
+				   RCPTS_STORED, this seal's counted) */
 };
 
 /* the span of an incident, for the soft-bounce check of a commit */

@@ -155,14 +155,19 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 			/* the recipients it came to protect, for the store
 			   (a closing one's go with the rest of them) */
 			si.rc_from = s->rcpts->len;
-			if (mi->rcpts_new && !mi->closing) {
+			if (mi->rcpts_new && !mi->closing &&
+			    mi->rcpts_new->len) {
 				g_array_append_vals(s->rcpts,
 						    mi->rcpts_new->data,
 						    mi->rcpts_new->len);
 				si.rc_n = mi->rcpts_new->len;
+				mi->rcpts_stored = true;
 			}
 			if (mi->rcpts_new)
 				g_array_set_size(mi->rcpts_new, 0);
+			/* one that opens and ends between two commits, as
+			   most do, never had any stored */
+			si.rc_stored = mi->rcpts_stored;
 			g_array_append_val(s->incs, si);
 			/* a closed incident is closed from now on: the feed
 			   finds it no more */
@@ -336,7 +341,8 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 		rc = seal_put(&s->m->h, st, txn, si);
 		/* an open incident's new recipients kept, an ended one's
 		   all gone */
-		if (rc == 0 && si->next.state != INCIDENT_ST_OPEN)
+		if (rc == 0 && si->next.state != INCIDENT_ST_OPEN &&
+		    si->rc_stored)
 			rc = incident_rcpts_del(st, txn, si->inc.id);
 		else if (rc == 0 && si->rc_n)
 			rc = incident_rcpts_add(st, txn, si->inc.id,
