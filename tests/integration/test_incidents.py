@@ -673,6 +673,15 @@ class TestProtectedAcrossRestarts(IncidentCase):
         res = self.run_ctl('incident', 'discard', str(incs[0]['id']))
         self.assertRc(res, EX_OK)
         self.assertEqual(self.protected_entries(), 0)
+        # one the operator releases
+        self.process(self.write_file('acct-4.csv',
+                                     ACCT_HEADER + ''.join(block_rows(18))))
+        incs = self.ctl_json('incidents', '--open')
+        self.assertEqual(len(incs), 1)
+        self.assertGreater(self.protected_entries(), 0)
+        res = self.run_ctl('incident', 'release', str(incs[0]['id']))
+        self.assertRc(res, EX_OK)
+        self.assertEqual(self.protected_entries(), 0)
 
     def test_more_recipients_than_a_small_seed_count_once(self):
         # an incident opened by 300 recipients (min-recipients 300): each
