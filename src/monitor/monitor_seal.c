@@ -341,10 +341,10 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 		rc = seal_put(&s->m->h, st, txn, si);
 		/* an open incident's new recipients kept, an ended one's
 		   all gone */
-		if (rc == 0 && si->next.state != INCIDENT_ST_OPEN &&
-		    si->rc_stored)
-			rc = incident_rcpts_del(st, txn, si->inc.id);
-		else if (rc == 0 && si->rc_n)
+		if (rc == 0 && si->next.state != INCIDENT_ST_OPEN) {
+			if (si->rc_stored)
+				rc = incident_rcpts_del(st, txn, si->inc.id);
+		} else if (rc == 0 && si->rc_n)
 			rc = incident_rcpts_add(st, txn, si->inc.id,
 						&g_array_index(s->rcpts,
 							       uint64_t,

@@ -653,16 +653,26 @@ class TestProtectedAcrossRestarts(IncidentCase):
         self.assertEqual(two_runs, one_run)
 
     def test_the_table_holds_open_incidents_only(self):
+        # one that opens and ends in one batch stores nothing
+        quiet0 = acct_rec('b', '2026-11-24 08:30:00+0000',
+                          'news@bounces.example.com', 'late0@hotmail.com',
+                          '5.5.0', UNKNOWN_DIAG, 'bad-mailbox', 'camp-1')
+        self.process(self.write_file('acct-0.csv', ACCT_HEADER + ''.join(
+            block_rows(6)) + quiet0))
+        self.assertEqual([x[0] for x in self.incidents()], ['closed'])
+        self.assertEqual(self.protected_entries(), 0)
         self.process(self.write_file('acct-1.csv',
                                      ACCT_HEADER + ''.join(block_rows(10))))
-        self.assertEqual([x[:2] for x in self.incidents()], [('open', 12)])
+        self.assertEqual([x[:2] for x in self.incidents()],
+                         [('closed', 12), ('open', 12)])
         self.assertGreater(self.protected_entries(), 0)
         # a record of the pair after two quiet hours closes it
         quiet = acct_rec('b', '2026-11-24 12:30:00+0000',
                          'news@bounces.example.com', 'late@hotmail.com',
                          '5.5.0', UNKNOWN_DIAG, 'bad-mailbox', 'camp-1')
         self.process(self.write_file('acct-2.csv', ACCT_HEADER + quiet))
-        self.assertEqual([x[0] for x in self.incidents()], ['closed'])
+        self.assertEqual([x[0] for x in self.incidents()],
+                         ['closed', 'closed'])
         self.assertEqual(self.protected_entries(), 0)
         # one the operator discards
         self.process(self.write_file('acct-3.csv',
