@@ -674,24 +674,16 @@ class TestProtectedAcrossRestarts(IncidentCase):
         self.assertEqual([x[0] for x in self.incidents()],
                          ['closed', 'closed'])
         self.assertEqual(self.protected_entries(), 0)
-        # one the operator discards
-        self.process(self.write_file('acct-3.csv',
-                                     ACCT_HEADER + ''.join(block_rows(14))))
-        incs = self.ctl_json('incidents', '--open')
-        self.assertEqual(len(incs), 1)
-        self.assertGreater(self.protected_entries(), 0)
-        res = self.run_ctl('incident', 'discard', str(incs[0]['id']))
-        self.assertRc(res, EX_OK)
-        self.assertEqual(self.protected_entries(), 0)
-        # one the operator releases
-        self.process(self.write_file('acct-4.csv',
-                                     ACCT_HEADER + ''.join(block_rows(18))))
-        incs = self.ctl_json('incidents', '--open')
-        self.assertEqual(len(incs), 1)
-        self.assertGreater(self.protected_entries(), 0)
-        res = self.run_ctl('incident', 'release', str(incs[0]['id']))
-        self.assertRc(res, EX_OK)
-        self.assertEqual(self.protected_entries(), 0)
+        # one the operator discards, one the operator releases
+        for word, hour in (('discard', 14), ('release', 18)):
+            self.process(self.write_file(
+                'acct-%d.csv' % hour, ACCT_HEADER + ''.join(block_rows(hour))))
+            incs = self.ctl_json('incidents', '--open')
+            self.assertEqual(len(incs), 1)
+            self.assertGreater(self.protected_entries(), 0)
+            res = self.run_ctl('incident', word, str(incs[0]['id']))
+            self.assertRc(res, EX_OK)
+            self.assertEqual(self.protected_entries(), 0, word)
 
     def test_more_recipients_than_a_small_seed_count_once(self):
         # an incident opened by 300 recipients (min-recipients 300): each
