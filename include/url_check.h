@@ -26,11 +26,14 @@ int url_check(const char *url, const char *const *schemes, char *why,
 	      size_t whylen);
 
 /* url_check_by_form - from now on url_check() checks a URL's form only
-   (no blank or quote, its scheme one of SCHEMES, "://", a host), without
-   libcurl's parser: for bouncectl, which makes no request and reads the
+   (when ON), without libcurl's parser: its scheme one of SCHEMES, "://",
+   a host name with none of the bytes libcurl refuses in one, or an IPv6
+   literal libcurl takes, a port from 1 to 65535, no blank, quote or
+   control character; what libcurl's parser refuses of a URL, the form
+   refuses too.  For bouncectl, which makes no request and reads the
    configuration without loading libcurl (curl_lib.h); bounced, which
-   uses the URLs, checks them whole */
-void url_check_by_form(void);
+   uses the URLs, checks them whole (OFF, the default) */
+void url_check_by_form(bool on);
 
 /*
  * url_show - URL for a message: a copy in BUF (LEN bytes, truncated) with

@@ -341,7 +341,7 @@ static int ctl_run(const struct ctl_cmd *c, const struct cli_global *g,
 
 	/* bouncectl makes no request: the URLs are checked by their form
 	   only, and libcurl is not loaded (bounced checks them whole) */
-	url_check_by_form();
+	url_check_by_form(true);
 	if (cli_load_config_opt(PROG, g, reads, &cfg) != 0)
 		return EXIT_CONFIG;
 	ctx.prog = PROG;

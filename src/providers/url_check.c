@@ -6,14 +6,17 @@
  * and then looks at the parts it found, so "http://[::1", a port over
  * 65535 or an empty host are refused when the configuration is read, not
  * on the first request.  A process that makes no request (bouncectl:
- * url_check_by_form) checks the form alone, without loading libcurl: the
- * scheme, "://", the host, a closed IPv6 literal and the port (what is
- * inside the brackets, and the host's characters, are left to libcurl).
+ * url_check_by_form) checks the form alone, without loading libcurl, by
+ * the rules of libcurl 7.88's parser (urlapi.c): the scheme, "://", the
+ * user part up to the first '@', a host name without the bytes libcurl
+ * refuses in one (also %-encoded: libcurl decodes the host first), or an
+ * IPv6 literal inet_pton takes with its zone id, and the port.
  * The masking is plain string work on the authority (scheme "://" up to
  * the first '/', '?' or '#'), so it also hides the password of a URL the
  * parser refused.
  * Error policy: 0 or -errno with a message; nothing is logged.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,25 +103,100 @@ const char *url_show(const char *url, char *buf, size_t len)
 
 static bool url_check_form_only;
 
-void url_check_by_form(void)
+void url_check_by_form(bool on)
 {
-	url_check_form_only = true;
+	url_check_form_only = on;
 }
 
-/* url_form_host - authority A (LEN bytes) past its user part: a host, a
-   bracketed IPv6 literal closed, a port (if any) of digits from 1 to
-   65535, as libcurl's parser asks */
+/* the bytes libcurl's parser refuses in a host name, also when written
+   %-encoded (it decodes the host before it looks) */
+#define URL_HOST_BAD " /:#?!@{}[]\\$'\"^`*<>=;,+&()"
+
+/* url_hex - the value of hex digit C, or -1 */
+static int url_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* url_form_name - host name H (LEN bytes, not bracketed): none of
+   URL_HOST_BAD nor a control character, as written or %-decoded (a '%'
+   without two hex digits stays itself, as libcurl leaves it) */
+static int url_form_name(const char *h, size_t len, char *why, size_t whylen)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (c == '%' && i + 2 < len && url_hex(h[i + 1]) >= 0 &&
+		    url_hex(h[i + 2]) >= 0) {
+			c = (unsigned char)(url_hex(h[i + 1]) * 16 +
+					    url_hex(h[i + 2]));
+			i += 2;
+		}
+		if (c < 0x20 || (c && strchr(URL_HOST_BAD, c)))
+			return errmsg_rc(-EINVAL, why, whylen, "the host has "
+					 "a character a host name cannot have "
+					 "(one of '%s', a blank or a control "
+					 "character, also %%-encoded)",
+					 URL_HOST_BAD + 1);
+	}
+	return 0;
+}
+/* url_form_ipv6 - the inside of an IPv6 literal's brackets, IN (LEN
+   bytes): hex digits, ':' and '.' that make an IPv6 address, then perhaps
+   '%' and a zone id of 1 to 15 bytes (after "25", the '%' encoded), as
+   libcurl's parser asks */
+static int url_form_ipv6(const char *in, size_t len, char *why, size_t whylen)
+{
+	char addr[INET6_ADDRSTRLEN];
+	struct in6_addr bin;
+	size_t n = 0, zone;
+
+	while (n < len && strchr("0123456789abcdefABCDEF:.", in[n]))
+		n++;
+	if (n < len) {
+		zone = n + 1;
+		if (in[n] != '%')
+			goto bad;
+		if (len - zone > 2 && in[zone] == '2' && in[zone + 1] == '5')
+			zone += 2;
+		if (len - zone < 1 || len - zone > 15)
+			goto bad;
+	}
+	if (len < 2 || n >= sizeof(addr))
+		goto bad;
+	memcpy(addr, in, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET6, addr, &bin) == 1)
+		return 0;
+bad:
+	return errmsg_rc(-EINVAL, why, whylen, "not an IPv6 address between "
+			 "'[' and ']'");
+}
+
+/* url_form_host - authority A (LEN bytes) past its user part (which the
+   first '@' ends, as libcurl's parser takes it): a host name or a
+   bracketed IPv6 literal, then a port (if any) of digits from 1 to
+   65535 */
 static int url_form_host(const char *a, size_t len, char *why, size_t whylen)
 {
-	const char *at = memrchr(a, '@', len), *port = NULL;
+	const char *at = memchr(a, '@', len), *port = NULL;
 	size_t i, n;
 	unsigned long p = 0;
+	int rc;
 
 	if (at) {
 		len -= (size_t)(at + 1 - a);
 		a = at + 1;
 	}
-	if (a[0] == '[') {
+	if (len && a[0] == '[') {
 		const char *close = memchr(a, ']', len);
 
 		if (!close)
@@ -131,15 +209,19 @@ static int url_form_host(const char *a, size_t len, char *why, size_t whylen)
 					 "IPv6 address");
 		if (n < len)
 			port = a + n + 1;
+		rc = url_form_ipv6(a + 1, n - 2, why, whylen);
 	} else {
 		const char *colon = memchr(a, ':', len);
 
 		n = colon ? (size_t)(colon - a) : len;
 		if (colon)
 			port = colon + 1;
+		rc = url_form_name(a, n, why, whylen);
 	}
 	if (n == 0)
 		return errmsg_rc(-EINVAL, why, whylen, "no host");
+	if (rc)
+		return rc;
 	if (!port)
 		return 0;
 	n = (size_t)(a + len - port);
@@ -195,7 +277,7 @@ int url_check(const char *url, const char *const *schemes, char *why,
 	      size_t whylen)
 {
 	char *scheme = NULL, *host = NULL, *port = NULL;
-	const char *const *s;
+	const char *const *s, *c;
 	CURLUcode uc;
 	CURLU *h;
 	int rc = -EINVAL;
@@ -206,6 +288,10 @@ int url_check(const char *url, const char *const *schemes, char *why,
 	if (strpbrk(url, " \t\"<>\\"))
 		return errmsg_rc(-EINVAL, why, whylen, "a blank, quote, '<', "
 				 "'>' or backslash (write it %%-encoded)");
+	for (c = url; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return errmsg_rc(-EINVAL, why, whylen, "a control "
+					 "character (write it %%-encoded)");
 	if (url_check_form_only)
 		return url_form(url, schemes, why, whylen);
 	if (!curl_lib_ready(why, whylen))

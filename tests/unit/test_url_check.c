@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "url_check.h"
@@ -145,9 +146,8 @@ struct form_case {
 	const char *why;
 };
 
-/* test_by_form - bouncectl's check (url_check_by_form, for the rest of
-   the process: the last test): the form only (scheme, host, IPv6
-   brackets, port), without libcurl's parser */
+/* test_by_form - bouncectl's check (url_check_by_form): the form only
+   (scheme, host, IPv6 brackets, port), without libcurl's parser */
 static void test_by_form(void **state)
 {
 	static const struct form_case cases[] = {
@@ -175,12 +175,22 @@ static void test_by_form(void **state)
 		{ "http:///x", http, -EINVAL, "no host between http://" },
 		{ "h.example.com/api", http, -EINVAL, "expected scheme://" },
 		{ "http://h example.com/", http, -EINVAL, NULL },
+		{ "http://a@b@h.example.com/", http, -EINVAL, "the host has" },
+		{ "http://h%40x.example.com/", http, -EINVAL, "the host has" },
+		{ "http://h;x.example.com/", http, -EINVAL, "the host has" },
+		{ "http://[v1.x]/", http, -EINVAL, "not an IPv6 address" },
+		{ "http://[]/", http, -EINVAL, "not an IPv6 address" },
+		{ "http://[1.2.3.4]/", http, -EINVAL, "not an IPv6 address" },
+		{ "http://[::1%1234567890123456]/", http, -EINVAL, NULL },
+		{ "http://h.example.com/a\001b", http, -EINVAL, "control" },
+		{ "http://[fe80::1%25eth0]:80/", http, 0, NULL },
+		{ "http://h_x.example.com%7C/", http, 0, NULL },
 	};
 	char why[256];
 	size_t i;
 
 	(void)state;
-	url_check_by_form();
+	url_check_by_form(true);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct form_case *c = &cases[i];
 
@@ -189,6 +199,82 @@ static void test_by_form(void **state)
 		if (c->why && !strstr(why, c->why))
 			fail_msg("%s: '%s' without '%s'", c->url, why, c->why);
 	}
+	url_check_by_form(false);
+}
+
+/* form_agrees - URL refused by the form exactly when libcurl's parser
+   (with bounced's own rules on top) refuses it */
+static void form_agrees(const char *url, unsigned *n)
+{
+	char whole[256], form[256];
+	int rw, rf;
+
+	url_check_by_form(false);
+	rw = url_check(url, http, whole, sizeof(whole));
+	url_check_by_form(true);
+	rf = url_check(url, http, form, sizeof(form));
+	url_check_by_form(false);
+	if ((rw == 0) != (rf == 0))
+		fail_msg("'%s': libcurl %d (%s), the form %d (%s)", url, rw,
+			 whole, rf, form);
+	++*n;
+}
+
+/* test_form_as_libcurl - the form check against libcurl's parser on
+   user parts, hosts (every byte in a name, as written and %-encoded;
+   IPv6 literals, zone ids) and ports made into URLs, each way: nothing
+   bouncectl accepts is refused by bounced, nor the other way round */
+static void test_form_as_libcurl(void **state)
+{
+	static const char *const users[] = {
+		"", "u@", "u:p@", "u:p@ss@", "@", "[::1]@", "u%40v@",
+	};
+	static const char *const hosts[] = {
+		"h.example.com", "127.0.0.1", "1.2.3", "999.1.1.1", ".", "-h",
+		"h%zz", "h%2", "h%", "%", "h%25", "h%7f", "h%C3%A9", "",
+		"[::1]", "[::]", "[:]", "[]", "[v1.x]", "[1:2:3]",
+		"[::ffff:1.2.3.4]", "[1.2.3.4]", "[::1%25eth0]", "[::1%eth0]",
+		"[::1%]", "[::1%25]", "[::1%2]", "[::1%2525]", "[%25eth0]",
+		"[::1%123456789012345]", "[::1%1234567890123456]",
+		"[::1%25123456789012345]", "[::1%251234567890123456]",
+		"[::1%zz]", "[::1%25%41]", "[::1", "[::1]]", "[[::1]",
+		"[::1]x", "[::1]%41", "[fe80::1:2:3:4:5:6:7]", "[g::1]",
+	};
+	static const char *const ports[] = {
+		"", ":", ":80", ":0", ":65535", ":65536", ":080", ":8o",
+		":80:90", ":+80",
+	};
+	static const char *const paths[] = { "", "/x?q#f" };
+	char url[128], host[16];
+	unsigned n = 0;
+	size_t u, h, p, t;
+	int b;
+
+	(void)state;
+	for (u = 0; u < sizeof(users) / sizeof(users[0]); u++)
+		for (p = 0; p < sizeof(ports) / sizeof(ports[0]); p++)
+			for (t = 0; t < 2; t++) {
+				for (h = 0; h < sizeof(hosts) / sizeof(hosts[0]);
+				     h++) {
+					snprintf(url, sizeof(url), "http://%s%s%s%s",
+						 users[u], hosts[h], ports[p],
+						 paths[t]);
+					form_agrees(url, &n);
+				}
+				for (b = 1; b < 256; b++) {
+					snprintf(host, sizeof(host), "h%cx", b);
+					snprintf(url, sizeof(url), "http://%s%s%s%s",
+						 users[u], host, ports[p],
+						 paths[t]);
+					form_agrees(url, &n);
+					snprintf(host, sizeof(host), "h%%%02Xx", b);
+					snprintf(url, sizeof(url), "http://%s%s%s%s",
+						 users[u], host, ports[p],
+						 paths[t]);
+					form_agrees(url, &n);
+				}
+			}
+	assert_int_equal(n, 77280);
 }
 
 int main(void)
@@ -197,7 +283,8 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_show),
-		cmocka_unit_test(test_by_form),	/* last: for the process */
+		cmocka_unit_test(test_by_form),
+		cmocka_unit_test(test_form_as_libcurl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
