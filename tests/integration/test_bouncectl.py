@@ -424,10 +424,6 @@ class TestEdit(CtlTestCase):
         self.assertEqual(self.show('k.tanaka@example.net')['status'], 'hard')
 
 
-if __name__ == '__main__':
-    unittest.main()
-
-
 class TestForgetActions(RunTestCase):
     """forget cancels what the address still has queued for providers,
     and drops its dead letters (retry --all would send them)"""
@@ -466,3 +462,7 @@ class TestForgetActions(RunTestCase):
         self.assertEqual([e['address'] for e in fake.events()],
                          ['c@example.com'])
         self.assertEqual(fake.received(), calls + 1)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -335,6 +335,31 @@ class TestFailures(ProvidersTestCase):
         self.assertEqual(sorted(a['address'] for a in self.ctl_json('queue')),
                          ['user%03d@example.com' % i for i in range(3)])
 
+    def test_answers_after_the_deadline_are_written(self):
+        # the receiver answers after --drain-timeout has passed: the
+        # requests under way at the deadline are waited for and their
+        # answers written before process ends and counts them: nothing
+        # stays queued to be sent a second time
+        hook = self.start(webhook.WebhookFake(secret='s3cret',
+                                              latency_ms=1500))
+        self.providers_config(hook=hook)
+        res = self.process(self.hard_bounces(3), '--drain-timeout', '1s')
+        self.assertEqual(sorted(c['parsed']['address'] for c in hook.calls()
+                                if c['status'] == 200),
+                         ['user%03d@example.com' % i for i in range(3)])
+        self.assertEqual(self.ctl_json('queue'), [], res)
+        # the summary counts them: done, none left in the outbox
+        self.assertIn('provider hook: 3 actions done', res.out)
+        self.assertNotIn('outbox:', res.out)
+        for i in range(3):
+            show = self.show('user%03d@example.com' % i)
+            self.assertEqual([a['state'] for a in show['actions']],
+                             ['done'], show)
+        calls = hook.received()
+        hook.configure(latency_ms=0)
+        self.process()
+        self.assertEqual(hook.received(), calls)
+
     def test_kill_with_requests_in_flight(self):
         # three waves of 16 requests, 300 ms each: the kill must come
         # within them, so the look for the first calls is a short one
