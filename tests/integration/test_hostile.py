@@ -580,29 +580,24 @@ class TestLimits(HostileTestCase):
         self.assertLogHas('junk.csv: moved to failed/: not a PowerMTA '
                           'accounting file')
 
-    def test_map_that_cannot_grow_ends_with_a_clear_error(self):
-        import resource
+    @staticmethod
+    def addresses(path, lo, hi):
+        """an address list of addresses LO to HI - 1 (long local parts)"""
+        with open(path, 'w') as f:
+            for i in range(lo, hi, 10000):
+                f.write(''.join('a.rather.long.local.part.%d@example-'
+                                'domain-%d.com\n' % (j, j % 997)
+                                for j in range(i, min(i + 10000, hi))))
+
+    def peak_address_space(self, path):
+        """the highest address space (VmPeak, KiB) seen while `process
+        --list PATH` runs (a read of /proc every 2 ms), which must end
+        well"""
+        import re
         import subprocess
         import time
-        if sanitized():
-            self.skipTest('AddressSanitizer needs an unlimited address space')
-        self.log_config(**{'batch-records': '20000'})
-
-        def addresses(path, lo, hi):
-            with open(path, 'w') as f:
-                for i in range(lo, hi, 10000):
-                    f.write(''.join('a.rather.long.local.part.%d@example-'
-                                    'domain-%d.com\n' % (j, j % 997)
-                                    for j in range(i, min(i + 10000, hi))))
-        # what `process` itself takes of address space with its 256 MiB
-        # map and batches of 20,000 (its threads' arenas included), on a
-        # list too small to grow the map: the highest mark seen while it
-        # runs.  The worker is no measure of it: it starts itself again
-        # with other allocator settings.
-        small = os.path.join(self.dir, 'small.csv')
-        addresses(small, 0, 100000)
         p = subprocess.Popen([self.bounced, '-c', self.config, 'process',
-                              '--list', small], cwd=self.dir, env=self.env(),
+                              '--list', path], cwd=self.dir, env=self.env(),
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         peak = 0
@@ -619,21 +614,42 @@ class TestLimits(HostileTestCase):
         finally:
             p.wait(60)
         self.assertEqual(p.returncode, 0)
-        self.assertGreater(peak, 256 * 1024)
-        # room for such a run, not for the 256 MiB more of a grown map
-        limit = peak * 1024 + 128 * 1024 * 1024
+        return peak
+
+    def process_capped(self, limit, *args):
+        """bounced process ARGS with its address space capped at LIMIT
+        bytes"""
+        import resource
+        import subprocess
 
         def cap():
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        return subprocess.run([self.bounced, '-c', self.config, 'process']
+                              + list(args), cwd=self.dir, env=self.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              preexec_fn=cap, timeout=600)
+
+    def test_map_that_cannot_grow_ends_with_a_clear_error(self):
+        if sanitized():
+            self.skipTest('AddressSanitizer needs an unlimited address space')
+        self.log_config(**{'batch-records': '20000'})
+        # what `process` itself takes of address space with its 256 MiB
+        # map and batches of 20,000 (its threads' arenas included), on a
+        # list too small to grow the map: the highest mark seen while it
+        # runs.  The worker is no measure of it: it starts itself again
+        # with other allocator settings.
+        small = os.path.join(self.dir, 'small.csv')
+        self.addresses(small, 0, 100000)
+        peak = self.peak_address_space(small)
+        self.assertGreater(peak, 256 * 1024)
+        # room for such a run, not for the 256 MiB more of a grown map
+        limit = peak * 1024 + 128 * 1024 * 1024
         # enough addresses to fill 256 MiB of map (compact records); the
         # small list's are among them
         n = 1100000
         path = os.path.join(self.dir, 'many.csv')
-        addresses(path, 0, n)
-        r = subprocess.run([self.bounced, '-c', self.config, 'process',
-                            '--list', path], cwd=self.dir, env=self.env(),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           preexec_fn=cap, timeout=600)
+        self.addresses(path, 0, n)
+        r = self.process_capped(limit, '--list', path)
         self.assertEqual(r.returncode, 74, r.stderr[-2000:])   # not SIGSEGV
         self.assertLogHas('the state map cannot grow from 256 to 512 MiB: '
                           'Cannot allocate memory')
@@ -645,6 +661,32 @@ class TestLimits(HostileTestCase):
         st = self.ctl_json('stats')
         self.assertEqual(st['status']['unsubscribed'], n)
         self.assertEqual(st['addresses'], n)
+
+    def test_reading_out_of_memory_ends_with_a_clear_error(self):
+        # one batch for the whole input (no commit before its end): the
+        # batch's memory runs out while the list is read, under a cap
+        # that leaves room for a run of a tenth of it
+        if sanitized():
+            self.skipTest('AddressSanitizer needs an unlimited address space')
+        self.log_config(**{'batch-records': '10000000',
+                           'batch-interval': '1h'})
+        small = os.path.join(self.dir, 'small.csv')
+        self.addresses(small, 0, 50000)
+        limit = self.peak_address_space(small) * 1024 + 32 * 1024 * 1024
+        n = 600000
+        path = os.path.join(self.dir, 'many.csv')
+        self.addresses(path, 0, n)
+        r = self.process_capped(limit, '--list', path)
+        self.assertEqual(r.returncode, 74, r.stderr[-2000:])   # not SIGSEGV
+        self.assertLogHas('many.csv: stopped reading: out of memory (the '
+                          'memory or address space the process may use)')
+        self.assertLogHas('was not kept; run again to take it)')
+        # nothing of it was committed: without the cap it is taken whole
+        res = self.process('--list', path)
+        self.assertEqual(summaries(res.out)[path]['unsubscribes'],
+                         n - 50000)
+        st = self.ctl_json('stats')
+        self.assertEqual(st['status']['unsubscribed'], n)
 
 
 class TestNotOursDirs(HostileTestCase):
