@@ -616,18 +616,23 @@ class TestLimits(HostileTestCase):
         self.assertEqual(p.returncode, 0)
         return peak
 
-    def process_capped(self, limit, *args):
-        """bounced process ARGS with its address space capped at LIMIT
-        bytes"""
+    def capped_list_run(self, limit, n):
+        """`bounced process --list` of N addresses with its address space
+        capped at LIMIT bytes: it must end with exit 74, not a crash;
+        the list's path"""
         import resource
         import subprocess
 
         def cap():
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        return subprocess.run([self.bounced, '-c', self.config, 'process']
-                              + list(args), cwd=self.dir, env=self.env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              preexec_fn=cap, timeout=600)
+        path = os.path.join(self.dir, 'many.csv')
+        self.addresses(path, 0, n)
+        r = subprocess.run([self.bounced, '-c', self.config, 'process',
+                            '--list', path], cwd=self.dir, env=self.env(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           preexec_fn=cap, timeout=600)
+        self.assertEqual(r.returncode, 74, r.stderr[-2000:])   # not SIGSEGV
+        return path
 
     def test_map_that_cannot_grow_ends_with_a_clear_error(self):
         if sanitized():
@@ -647,10 +652,7 @@ class TestLimits(HostileTestCase):
         # enough addresses to fill 256 MiB of map (compact records); the
         # small list's are among them
         n = 1100000
-        path = os.path.join(self.dir, 'many.csv')
-        self.addresses(path, 0, n)
-        r = self.process_capped(limit, '--list', path)
-        self.assertEqual(r.returncode, 74, r.stderr[-2000:])   # not SIGSEGV
+        path = self.capped_list_run(limit, n)
         self.assertLogHas('the state map cannot grow from 256 to 512 MiB: '
                           'Cannot allocate memory')
         # without the limit the same file is taken from its last commit
@@ -674,10 +676,7 @@ class TestLimits(HostileTestCase):
         self.addresses(small, 0, 50000)
         limit = self.peak_address_space(small) * 1024 + 32 * 1024 * 1024
         n = 600000
-        path = os.path.join(self.dir, 'many.csv')
-        self.addresses(path, 0, n)
-        r = self.process_capped(limit, '--list', path)
-        self.assertEqual(r.returncode, 74, r.stderr[-2000:])   # not SIGSEGV
+        path = self.capped_list_run(limit, n)
         self.assertLogHas('many.csv: stopped reading: out of memory (the '
                           'memory or address space the process may use)')
         self.assertLogHas('was not kept; run again to take it)')
