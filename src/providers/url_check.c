@@ -108,6 +108,9 @@ void url_check_by_form(bool on)
 	url_check_form_only = on;
 }
 
+/* the longest URL libcurl's parser takes (CURL_MAX_INPUT_LENGTH) */
+#define URL_CURL_MAX 8000000
+
 /* the bytes libcurl's parser refuses in a host name, also when written
    %-encoded (it decodes the host before it looks) */
 #define URL_HOST_BAD " /:#?!@{}[]\\$'\"^`*<>=;,+&()"
@@ -159,7 +162,7 @@ static int url_form_ipv6(const char *in, size_t len, char *why, size_t whylen)
 	struct in6_addr bin;
 	size_t n = 0, zone;
 
-	while (n < len && strchr("0123456789abcdefABCDEF:.", in[n]))
+	while (n < len && in[n] && strchr("0123456789abcdefABCDEF:.", in[n]))
 		n++;
 	if (n < len) {
 		zone = n + 1;
@@ -246,6 +249,9 @@ static int url_form(const char *url, const char *const *schemes, char *why,
 	const char *const *sc;
 	size_t s, e;
 
+	if (strnlen(url, URL_CURL_MAX + 1) > URL_CURL_MAX)
+		return errmsg_rc(-EINVAL, why, whylen, "longer than the %d "
+				 "bytes libcurl takes", URL_CURL_MAX);
 	if (!url_authority(url, &s, &e))
 		return errmsg_rc(-EINVAL, why, whylen, "expected scheme:// "
 				 "at the start");

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "url_check.h"
 
 static const char *const http[] = { "http", "https", NULL };
@@ -186,7 +188,7 @@ static void test_by_form(void **state)
 		{ "http://[fe80::1%25eth0]:80/", http, 0, NULL },
 		{ "http://h_x.example.com%7C/", http, 0, NULL },
 	};
-	char why[256];
+	char why[256], *long_url;
 	size_t i;
 
 	(void)state;
@@ -199,7 +201,19 @@ static void test_by_form(void **state)
 		if (c->why && !strstr(why, c->why))
 			fail_msg("%s: '%s' without '%s'", c->url, why, c->why);
 	}
+	/* libcurl takes at most 8,000,000 bytes */
+	long_url = g_malloc(8000002);
+	memcpy(long_url, "http://h/", 9);
+	memset(long_url + 9, 'a', 8000001 - 9);
+	long_url[8000000] = '\0';
+	assert_int_equal(url_check(long_url, http, why, sizeof(why)), 0);
+	long_url[8000000] = 'a';
+	long_url[8000001] = '\0';
+	assert_int_equal(url_check(long_url, http, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "longer than"));
 	url_check_by_form(false);
+	assert_int_not_equal(url_check(long_url, http, why, sizeof(why)), 0);
+	g_free(long_url);
 }
 
 /* form_agrees - URL refused by the form exactly when libcurl's parser
