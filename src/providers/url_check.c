@@ -10,7 +10,8 @@
  * the rules of libcurl 7.88's parser (urlapi.c): the scheme, "://", the
  * user part up to the first '@', a host name without the bytes libcurl
  * refuses in one (also %-encoded: libcurl decodes the host first), or an
- * IPv6 literal inet_pton takes with its zone id, and the port.
+ * IPv6 literal inet_pton takes with its zone id, the port, and the
+ * length (libcurl takes at most 8,000,000 bytes).
  * The masking is plain string work on the authority (scheme "://" up to
  * the first '/', '?' or '#'), so it also hides the password of a URL the
  * parser refused.
