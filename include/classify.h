@@ -53,11 +53,17 @@ void classify_event(const struct classify_rules *r, struct event *ev);
  * classify_dsn - the class a DSN status implies: CLASS_HARD for permanent
  * address failures (5.1.x, 5.2.1, 5.4.4 …), CLASS_SOFT for other 5.x.x and
  * 4.x.x, CLASS_IGNORE for 2.x.x; CLASS_NONE-like -1 when none can be found.
- * STATUS may be NULL; DIAG is searched for "N.N.N" when STATUS is empty.
+ * STATUS may be NULL; DIAG is searched for "N.N.N" when STATUS holds none.
  */
 int classify_dsn(const char *status, const char *diag);
 
 /* classify_find_status - first "[245].d{1,3}.d{1,3}" in TEXT into OUT */
 int classify_find_status(const char *text, char *out, size_t outlen);
+
+/* classify_status_of - a record's status code: the first one of STATUS
+   (dsnStatus), else the first one of DIAG (either may be NULL), into OUT
+   (16 bytes are enough); OUT, or NULL when neither holds one */
+const char *classify_status_of(const char *status, const char *diag,
+			       char *out, size_t outlen);
 
 #endif

@@ -136,16 +136,24 @@ static int classify_status_class(const char *st)
 	return CLASS_SOFT;
 }
 
+const char *classify_status_of(const char *status, const char *diag,
+			       char *out, size_t outlen)
+{
+	if (status && classify_find_status(status, out, outlen) == 0)
+		return out;
+	if (diag && classify_find_status(diag, out, outlen) == 0)
+		return out;
+	return NULL;
+}
+
 /* classify_dsn - class implied by the DSN status (or the diag text) */
 int classify_dsn(const char *status, const char *diag)
 {
 	char st[16];
 
-	if (status && classify_find_status(status, st, sizeof(st)) == 0)
-		return classify_status_class(st);
-	if (diag && classify_find_status(diag, st, sizeof(st)) == 0)
-		return classify_status_class(st);
-	return -1;
+	if (!classify_status_of(status, diag, st, sizeof(st)))
+		return -1;
+	return classify_status_class(st);
 }
 
 /* classify_transient - is the server's code 4.x.x (dsnStatus, else the
@@ -154,9 +162,7 @@ static bool classify_transient(const char *status, const char *diag)
 {
 	char st[16];
 
-	if (status && classify_find_status(status, st, sizeof(st)) == 0)
-		return st[0] == '4';
-	return diag && classify_find_status(diag, st, sizeof(st)) == 0 &&
+	return classify_status_of(status, diag, st, sizeof(st)) &&
 	       st[0] == '4';
 }
 

@@ -195,15 +195,13 @@ int classify_overrides_match(const struct classify_overrides *o,
 			     const char **category)
 {
 	char text[CO_TEXT_MAX], found[16];
-	const char *st = status;
+	const char *st;
 	size_t i;
 
 	if (!o || o->n == 0)
 		return -1;
 	co_lower(diag, text);
-	if ((!st || !*st) &&
-	    classify_find_status(diag ? diag : "", found, sizeof(found)) == 0)
-		st = found;
+	st = classify_status_of(status, diag, found, sizeof(found));
 	for (i = 0; i < o->n; i++) {
 		const struct co_rule *r = &o->rules[i];
 

@@ -479,7 +479,7 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 
 bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 {
-	const char *st = ev->dsn_status;
+	const char *st;
 	char found[16];
 	size_t i;
 
@@ -490,9 +490,8 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 			    strcasecmp(ev->bounce_cat, /* ASCII: C locale */
 				       m->sender_cats[i]) == 0)
 				return true;
-	if ((!st || !*st) && ev->dsn_diag &&
-	    classify_find_status(ev->dsn_diag, found, sizeof(found)) == 0)
-		st = found;
+	st = classify_status_of(ev->dsn_status, ev->dsn_diag, found,
+				sizeof(found));
 	return st && (st[0] == '5' || st[0] == '4') && st[1] == '.' &&
 	       st[2] == '7' && st[3] == '.';
 }

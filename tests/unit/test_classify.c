@@ -152,6 +152,16 @@ static void test_rules_set_the_category(void **state)
 	assert_int_equal(ev.klass, CLASS_SOFT);
 	assert_string_equal(ev.bounce_cat, "quota-issues");
 	assert_int_equal(ev.rule_hit, 0);
+	/* a dsnStatus without a code: the text's first code is the status
+	   a status rule asks for (5.1.1 user unknown => bad-mailbox) */
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_BOUNCE;
+	ev.bounce_cat = "other";
+	ev.dsn_status = "smtp";
+	ev.dsn_diag = "smtp;550 5.1.1 user unknown";
+	classify_event(&r, &ev);
+	assert_int_equal(ev.klass, CLASS_HARD);
+	assert_string_equal(ev.bounce_cat, "bad-mailbox");
 	classify_overrides_free(o);
 }
 

@@ -505,6 +505,13 @@ static void test_sender_side(void **state)
 	assert_true(monitor_sender_side(m, &ev));
 	ev.dsn_diag = "smtp;552 5.2.2 mailbox full";
 	assert_false(monitor_sender_side(m, &ev));
+	/* a dsnStatus without a code: the text's */
+	ev.dsn_status = "smtp";
+	ev.dsn_diag = "smtp;550 5.7.1 blocked";
+	assert_true(monitor_sender_side(m, &ev));
+	ev.dsn_status = "5.2.2 (mailbox full)";
+	assert_false(monitor_sender_side(m, &ev));
+	ev.dsn_status = "";
 	assert_string_equal(monitor_dest(m, "x@googlemail.com"), "gmail");
 	assert_string_equal(monitor_dest(m, "x@googlemail.com"), "gmail");
 	assert_string_equal(monitor_dest(m, "x@example.org"), "example.org");
