@@ -194,23 +194,30 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 	return OUT_SOFT;
 }
 
-static enum rcpt_outcome rcpt_apply_delivery(struct rcpt *r,
-					     const struct event *ev)
+/* rcpt_soft_clear - a delivery at T clears the soft bounces logged at or
+   before it, but for asynchronous ones (rb); whether any went */
+static bool rcpt_soft_clear(struct rcpt *r, int64_t t)
 {
 	uint32_t i, keep = 0;
 
+	for (i = 0; i < r->n_soft; i++)
+		if (r->soft_times[i] > t || r->soft_async[i])
+			rcpt_soft_move(r, keep++, i);
+	if (keep == r->n_soft)
+		return false;
+	r->n_soft = keep;
+	return true;
+}
+
+static enum rcpt_outcome rcpt_apply_delivery(struct rcpt *r,
+					     const struct event *ev)
+{
 	r->cnt_delivery++;
 	if (ev->time > r->last_delivery)
 		r->last_delivery = ev->time;
-	if (rcpt_is_suppressed(r) || r->n_soft == 0)
+	if (rcpt_is_suppressed(r) || !rcpt_soft_clear(r, ev->time))
 		return OUT_DELIVERY;
-	for (i = 0; i < r->n_soft; i++)
-		if (r->soft_times[i] > ev->time || r->soft_async[i])
-			rcpt_soft_move(r, keep++, i);
-	if (keep == r->n_soft)
-		return OUT_DELIVERY;
-	r->n_soft = keep;
-	if (keep == 0 && r->status == RCPT_SOFT) {
+	if (r->n_soft == 0 && r->status == RCPT_SOFT) {
 		r->status = RCPT_ACTIVE;
 		r->status_time = ev->time;
 	}
@@ -336,6 +343,12 @@ int rcpt_reevaluate(struct rcpt *r, const struct escalation *e)
 	int q = rcpt_soft_qualifies(r, e);
 
 	if (r->status == RCPT_HARD && r->escalated && !q) {
+		/* not escalated under these settings, it took the
+		   deliveries since as a soft address: they clear what came
+		   before them (a delivery to a suppressed address keeps
+		   its soft bounces, for this very question) */
+		if (r->last_delivery > 0)
+			(void)rcpt_soft_clear(r, r->last_delivery);
 		r->status = r->n_soft ? RCPT_SOFT : RCPT_ACTIVE;
 		r->escalated = false;
 		memset(&r->reason, 0, sizeof(r->reason));

@@ -551,6 +551,51 @@ static void test_escalated_then_confirmed(void **state)
 	assert_int_equal(r.status, RCPT_SOFT);
 }
 
+/* test_reevaluate_after_delivery - escalated, then delivered to: under
+   settings that would not have escalated it, the delivery clears the
+   soft bounces before it (an rb stays), so one more soft bounce does not
+   escalate it again */
+static void test_reevaluate_after_delivery(void **state)
+{
+	struct escalation six = { 6, 3 * DAY, 30 * DAY, NULL, NULL };
+	struct rcpt r;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	assert_int_equal(apply_rb(&r, T0 - DAY), OUT_SOFT);
+	for (i = 0; i < 4; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_true(r.escalated);
+	assert_int_equal(apply(&r, CLASS_DELIVERY, T0 + 5 * DAY),
+			 OUT_DELIVERY);
+	assert_int_equal(r.n_soft, 5);	/* kept while it is suppressed */
+	assert_int_equal(rcpt_reevaluate(&r, &six), 1);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_false(r.escalated);
+	assert_int_equal(r.n_soft, 1);	/* the rb */
+	assert_int_equal(r.soft_times[0], T0 - DAY);
+	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 6 * DAY), OUT_SOFT);
+	assert_int_equal(r.status, RCPT_SOFT);
+	/* without the rb: active */
+	rcpt_init(&r);
+	for (i = 0; i < 5; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	apply(&r, CLASS_DELIVERY, T0 + 5 * DAY);
+	assert_int_equal(rcpt_reevaluate(&r, &six), 1);
+	assert_int_equal(r.status, RCPT_ACTIVE);
+	assert_int_equal(r.n_soft, 0);
+	/* still qualifying: hard, the bounces kept */
+	rcpt_init(&r);
+	for (i = 0; i < 5; i++)
+		apply(&r, CLASS_SOFT, T0 + i * DAY);
+	apply(&r, CLASS_DELIVERY, T0 + 5 * DAY);
+	assert_int_equal(rcpt_reevaluate(&r, &esc), 0);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_int_equal(r.n_soft, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_reevaluate),
+		cmocka_unit_test(test_reevaluate_after_delivery),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_dups_equal_one_by_one),
