@@ -31,6 +31,7 @@
 
 #include <glib.h>
 
+#include "acct_fields.h"
 #include "config_ini.h"
 #include "log.h"
 #include "unsub_addr.h"
@@ -113,6 +114,20 @@ static struct config *cfg_defaults(void)
 	return cfg;
 }
 
+/* cfg_acct_fields - [G] acct-fields names PowerMTA's fields, each once,
+   type and rcpt among them (what the reading of a file without a header
+   line asks of it) */
+static int cfg_acct_fields(struct cfg_ctx *c, const char *g)
+{
+	struct acct_map map;
+	char why[256];
+
+	if (acct_map_from_names(&map, c->cfg->acct_fields, why,
+				sizeof(why)) == 0)
+		return 0;
+	return cfg_fail(c, "[%s] acct-fields: %s", g, why);
+}
+
 /* cfg_bounced - the [bounced] group */
 static int cfg_bounced(struct cfg_ctx *c)
 {
@@ -138,7 +153,8 @@ static int cfg_bounced(struct cfg_ctx *c)
 	    cfg_duration(c, g, "shutdown-timeout", true, 0, 3600 * 1000LL,
 			 &cfg->shutdown_timeout_ms) != 0 ||
 	    cfg_int(c, g, "drop-max-size", 1024, 1024LL * 1024 * 1024,
-		    &dmax) != 0)
+		    &dmax) != 0 ||
+	    cfg_acct_fields(c, g))
 		return -1;
 	cfg->batch_records = (uint32_t)n;
 	cfg->drop_max_size = (uint64_t)dmax;
@@ -411,6 +427,66 @@ static void cfg_check_mode(struct cfg_ctx *c)
 			 (unsigned)(c->mode & 07777), c->file);
 }
 
+/* cfg_line_of - the number of the first line of TEXT that is LINE (as
+   GLib quotes it: without its line break), or 0 */
+static unsigned cfg_line_of(const char *text, const char *line, size_t len)
+{
+	unsigned n = 1;
+	const char *p = text;
+
+	for (;;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (l == len && memcmp(p, line, len) == 0)
+			return n;
+		if (l == len + 1 && p[len] == '\r' && memcmp(p, line, len) == 0)
+			return n;
+		if (!nl)
+			return 0;
+		p = nl + 1;
+		n++;
+	}
+}
+
+/* cfg_syntax - GLib's complaint MSG about the file's syntax.  A line it
+   quotes is named by its number, not repeated: it may be a secret
+   written without its '=' ("private-key 0123..."), and the message goes
+   to the terminal and the log */
+static int cfg_syntax(struct cfg_ctx *c, const char *msg)
+{
+	const char *open = strstr(msg, "\u201c"), *close = NULL;
+	gchar *text = NULL;
+	unsigned line = 0;
+	int rc;
+
+	if (g_file_get_contents(c->file, &text, NULL, NULL) &&
+	    strncmp(text, "\xef\xbb\xbf", 3) == 0) {
+		g_free(text);
+		return cfg_fail(c, "cannot read: it starts with a UTF-8 byte "
+				"order mark (save it without one)");
+	}
+	if (open)
+		close = strstr(open + 3, "\u201d");
+	if (!open || !close) {
+		/* no line quoted: a group or key name, or no group first */
+		g_free(text);
+		return cfg_fail(c, "cannot read: %s", msg);
+	}
+	if (text)
+		line = cfg_line_of(text, open + 3, (size_t)(close - open - 3));
+	g_free(text);
+	if (line)
+		rc = cfg_fail(c, "cannot read: line %u is not a key = value "
+			      "pair, a [group] or a comment (comments start "
+			      "with '#' on a line of their own)", line);
+	else
+		rc = cfg_fail(c, "cannot read: a line is not a key = value "
+			      "pair, a [group] or a comment (comments start "
+			      "with '#' on a line of their own)");
+	return rc;
+}
+
 /* cfg_read - load the file into c->kf (size and type checked first) */
 static int cfg_read(struct cfg_ctx *c)
 {
@@ -429,11 +505,14 @@ static int cfg_read(struct cfg_ctx *c)
 	}
 	if (!g_key_file_load_from_file(c->kf, c->file, G_KEY_FILE_NONE,
 				       &gerr)) {
-		bool parse = gerr->domain == G_KEY_FILE_ERROR;
-
-		cfg_fail(c, "cannot read: %s%s", gerr->message,
-			 parse ? " (comments start with '#' on a line of "
-				 "their own)" : "");
+		if (gerr->domain == G_KEY_FILE_ERROR &&
+		    gerr->code == G_KEY_FILE_ERROR_GROUP_NOT_FOUND)
+			cfg_fail(c, "cannot read: a key = value pair comes "
+				 "before the first [group]");
+		else if (gerr->domain == G_KEY_FILE_ERROR)
+			cfg_syntax(c, gerr->message);
+		else
+			cfg_fail(c, "cannot read: %s", gerr->message);
 		goto out;
 	}
 	rc = 0;

@@ -743,6 +743,12 @@ static const struct bad_case {
 	{ "[alerts]\nrules = spam-rate > 1% over 1h per campaign\n", "[alerts] rules", "not a metric" },
 	{ "[rates]\ntop = 5\n", "[rates] top = '5'", "10 to 100000" },
 	{ "[classify]\nrules = blocked using\n", "[classify] rules", "=>" },
+	{ "[bounced]\nacct-fields = type;rcpt;bogus\n", "[bounced] acct-fields",
+	  "unknown accounting field 'bogus'" },
+	{ "[bounced]\nacct-fields = type;rcpt;type\n", "[bounced] acct-fields",
+	  "appears twice" },
+	{ "[bounced]\nacct-fields = timeQueued;orig\n", "[bounced] acct-fields",
+	  "'type' and 'rcpt'" },
 };
 
 /* test_bad_values - each bad value fails naming group, key and value */
@@ -777,9 +783,22 @@ static void test_bad_values(void **state)
 	}
 }
 
+static const struct {
+	const char *text, *want;
+} syntax_cases[] = {
+	{ "[bounced]\n\n[provider m]\nprivate-key fedcba9876543210\n",
+	  "line 4 is not a key = value pair" },
+	{ "[bounced]\r\nprivate-key fedcba9876543210\r\n",
+	  "line 2 is not a key = value pair" },
+	{ "\xef\xbb\xbf[bounced]\nspool = /x\n", "byte order mark" },
+	{ "private-key = fedcba9876543210\n[bounced]\n",
+	  "before the first [group]" },
+};
+
 /* test_bad_file - unreadable, a directory, a syntax error */
 static void test_bad_file(void **state)
 {
+	size_t i;
 	char *missing = g_build_filename(tmpdir, "missing.conf", NULL);
 	char *syntax = write_file("syntax.conf", "[bounced]\n; comment\n",
 				  0600);
@@ -797,8 +816,20 @@ static void test_bad_file(void **state)
 	assert_non_null(strstr(err, "not a regular file"));
 
 	assert_int_equal(config_load(syntax, &cfg, NULL, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "; comment"));
+	assert_non_null(strstr(err, "line 2 is not a key = value pair"));
 	assert_non_null(strstr(err, "'#'"));
+	assert_null(strstr(err, "comment\""));
+	/* a secret without its '=' is named by its line, not repeated */
+	for (i = 0; i < sizeof(syntax_cases) / sizeof(syntax_cases[0]); i++) {
+		char *f = write_file("syntax2.conf", syntax_cases[i].text, 0600);
+
+		assert_int_equal(config_load(f, &cfg, NULL, err, sizeof(err)),
+				 -1);
+		if (!strstr(err, syntax_cases[i].want))
+			fail_msg("case %zu: '%s'", i, err);
+		assert_null(strstr(err, "fedcba"));
+		g_free(f);
+	}
 
 	/* a tiny error buffer is cut, never overrun */
 	assert_int_equal(config_load(missing, &cfg, NULL, err, 8), -1);
@@ -1049,9 +1080,9 @@ static void test_lists(void **state)
 {
 	static const char *const hard[] = { "a", "b", "c", NULL };
 	static const char *const none[] = { NULL };
-	static const char *const fields[] = { "jobId", "rcpt", NULL };
+	static const char *const fields[] = { "type", "rcpt", NULL };
 	char *path = write_file("lists.conf",
-				"[bounced]\nacct-fields = ,jobId;;rcpt,\n"
+				"[bounced]\nacct-fields = ,type;;rcpt,\n"
 				"[classify]\nhard-categories =  A ;b,, C \n"
 				"soft-categories =\ncomplaint-types = ;\n"
 				"[provider h]\ntype = webhook\nsenders = *\n"
