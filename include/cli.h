@@ -19,6 +19,8 @@ struct cli_global {
 	bool help;		 /* -h / --help */
 	bool version;		 /* -V / --version */
 	int cmd_index;		 /* argv index of the command, argc if none */
+	bool warn_stderr;	 /* the configuration's warnings on stderr too
+				    (check-config), wherever the log goes */
 };
 
 /*

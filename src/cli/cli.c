@@ -136,8 +136,9 @@ int cli_load_config_opt(const char *prog, const struct cli_global *g,
 		lrc = log_open("-");
 	}
 	if (lrc != 0) {
-		fprintf(stderr, "%s%s: cannot open log file '%s': %s\n",
-			log_stderr_prefix(BLOG_ERROR), prog, (*cfg)->log,
+		fprintf(stderr, "%s%s: config %s: [bounced] log = '%s': "
+			"cannot open it: %s\n", log_stderr_prefix(BLOG_ERROR),
+			prog, path ? path : "(embedded defaults)", (*cfg)->log,
 			strerror(-lrc));
 		config_free(*cfg);
 		*cfg = NULL;
@@ -147,8 +148,13 @@ int cli_load_config_opt(const char *prog, const struct cli_global *g,
 		log_set_level(BLOG_DEBUG);
 	else if (g->quiet)
 		log_set_level(BLOG_ERROR);
-	for (k = 0; k < warnings->len; k++)
+	for (k = 0; k < warnings->len; k++) {
 		log_warn("config", "%s", (const char *)warnings->pdata[k]);
+		if (g->warn_stderr && strcmp((*cfg)->log, "-") != 0)
+			fprintf(stderr, "%s%s: %s\n",
+				log_stderr_prefix(BLOG_WARN), prog,
+				(const char *)warnings->pdata[k]);
+	}
 	rc = 0;
 out:
 	g_ptr_array_free(warnings, TRUE);

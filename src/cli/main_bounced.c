@@ -379,6 +379,8 @@ int main(int argc, char **argv)
 		printf("%s %s\n", PROG, BOUNCED_VERSION);
 		ex = EXIT_OK;
 	} else {
+		/* check-config says what it found where it is run */
+		g.warn_stderr = c->fn == cmd_check_config;
 		ex = bd_run(c, &g, &args);
 	}
 	cli_args_free(&args);

@@ -218,6 +218,33 @@ class TestBouncedHelp(BouncedTestCase):
         self.assertIn("unknown command 'no-such-command'", res.err)
 
 
+class TestCheckConfig(BouncedTestCase):
+    """check-config says on its stderr what it warns about, wherever the
+    log goes, and names the key of a log it cannot open"""
+
+    def test_warnings_on_stderr_with_a_log_file(self):
+        log = os.path.join(self.dir, 'b.log')
+        self.write_config(bounced={'log': log, 'bogus': '1'})
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_OK)
+        self.assertIn("unknown key 'bogus' in [bounced]", res.err)
+        with open(log) as f:
+            self.assertIn("unknown key 'bogus' in [bounced]", f.read())
+        # another command: the log only
+        res = self.run_bounced('process', self.copy_sample(SAMPLE_HEADER))
+        self.assertNotIn('bogus', res.err)
+
+    def test_log_that_cannot_be_opened_names_its_key(self):
+        self.write_config(bounced={'log': os.path.join(self.dir, 'no',
+                                                       'b.log')})
+        res = self.run_bounced('check-config')
+        self.assertRc(res, EX_CONFIG)
+        self.assertIn("config %s: [bounced] log = '%s': cannot open it: "
+                      "No such file or directory" %
+                      (self.config, os.path.join(self.dir, 'no', 'b.log')),
+                      res.err)
+
+
 class TestOptions(BouncedTestCase):
 
     def setUp(self):
@@ -386,8 +413,8 @@ class TestReadOnly(BouncedTestCase):
         # an edit is logged where the daemon logs: that file first
         rc, out, err = self.reader('forget', 'alice.moreau@example.com')
         self.assertEqual(rc, EX_CONFIG)
-        self.assertIn("cannot open log file '%s': Permission denied"
-                      % self.logfile, err)
+        self.assertIn("[bounced] log = '%s': cannot open it: Permission "
+                      "denied" % self.logfile, err)
         # logging to stderr, the state's permissions
         conf = os.path.join(self.dir, 'stderr.conf')
         with open(conf, 'w') as f:
