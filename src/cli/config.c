@@ -393,6 +393,10 @@ static const char *cfg_secret_where(const struct config *cfg,
 		*group = "notify";
 		return "the password in smtp";
 	}
+	if (url_password(cfg->notify_web_url, &at, &n)) {
+		*group = "notify";
+		return "the password in web-url";
+	}
 	*group = "provider ";
 	for (i = 0; i < cfg->n_providers; i++) {
 		const struct config_provider *p = &cfg->providers[i];

@@ -96,7 +96,7 @@ int cfg_alerts(struct cfg_ctx *c)
 {
 	struct alert_rule rules[ALERT_RULES_MAX];
 	char *v = NULL, err[512];
-	size_t n;
+	size_t n, i;
 
 	if (cfg_raw(c, "alerts", "rules", &v) != 0)
 		return -1;
@@ -105,6 +105,18 @@ int cfg_alerts(struct cfg_ctx *c)
 	if (alert_rules_parse(v, rules, &n, err, sizeof(err)) != 0) {
 		g_free(v);
 		return cfg_fail(c, "[alerts] rules: %s", err);
+	}
+	for (i = 0; i < n; i++) {
+		/* the windows are whole minutes up to an hour, whole hours
+		   beyond (rates.c): what falls between is rounded up */
+		int64_t o = rules[i].over, unit = o > 3600 ? 3600 : 60;
+
+		if (o % unit)
+			cfg_warn(c, "[alerts] rules: '%s': a window of %llds is "
+				 "counted as %lld%s (up to an hour whole "
+				 "minutes, beyond whole hours)", rules[i].text,
+				 (long long)o, (long long)((o + unit - 1) / unit),
+				 unit == 60 ? "m" : "h");
 	}
 	g_free(c->cfg->alert_rules);
 	c->cfg->alert_rules = v;

@@ -156,6 +156,7 @@ static int cfg_mailwizz(struct cfg_ctx *c, const char *g,
 
 		if (cfg_raw(c, g, "job-prefix", &jp) != 0)
 			return -1;
+		cfg_comment_check(c, g, "job-prefix", jp);
 		g_free(p->job_prefix);
 		p->job_prefix = jp;
 	}

@@ -851,7 +851,7 @@ static void test_warnings(void **state)
 				"[provider mw]\ntype = mailwizz\nsenders = *\n"
 				"endpoint = https://m.example.com\n"
 				"public-key = p\nprivate-key = ****\n"
-				"api-key = k\n"
+				"api-key = k\njob-prefix = mw- # ours\n"
 				"[notify]\nca-file = ca.pem   # local\n",
 				0600);
 	struct config *cfg = NULL;
@@ -874,8 +874,35 @@ static void test_warnings(void **state)
 	assert_true(has_warning(w, "private-key is '****'"));
 	assert_true(has_warning(w, "[notify] ca-file"));
 	assert_true(has_warning(w, "comments must be on a line"));
-	assert_int_equal(w->len, 8);
+	assert_true(has_warning(w, "[provider mw] job-prefix = 'mw- # ours'"));
+	assert_int_equal(w->len, 9);
 	assert_null(cfg->providers[1].api_key);
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(path);
+}
+
+/* test_alert_windows_rounded - an alert's window between whole minutes
+   (up to an hour) or whole hours (beyond) is said to be rounded up */
+static void test_alert_windows_rounded(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("alerts.conf",
+				"[alerts]\nrules = bounce-rate > 5% over 90s "
+				"per destination; soft-rate > 5% over 61m per "
+				"source; sender-rate > 1% over 2h per source; "
+				"complaint-rate > 1% over 5m per campaign\n",
+				0600);
+	struct config *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	assert_true(has_warning(w, "'bounce-rate > 5% over 90s per "
+				   "destination': a window of 90s is counted "
+				   "as 2m"));
+	assert_true(has_warning(w, "a window of 3660s is counted as 2h"));
+	assert_int_equal(w->len, 2);
 	config_free(cfg);
 	g_ptr_array_free(w, TRUE);
 	g_free(path);
@@ -967,6 +994,8 @@ static void test_secret_mode(void **state)
 		  "public-key = a\nprivate-key = b\n", 0600, false },
 		{ "[provider h]\ntype = webhook\nsenders = *\n"
 		  "url = https://u@h.example.com\n", 0644, false },
+		{ "[notify]\nweb-url = https://u:pw@mw.example.com/\n", 0644,
+		  true },
 	};
 	size_t i;
 
@@ -1813,6 +1842,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_file),
 		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_alert_windows_rounded),
 		cmocka_unit_test(test_warnings_logged),
 		cmocka_unit_test(test_warnings_bounded),
 		cmocka_unit_test(test_secret_mode),
