@@ -312,7 +312,13 @@ static int cfg_lookalikes(struct cfg_ctx *c)
 		for (j = 0; rc == 0 && keys && keys[j]; j++) {
 			const char *like = cfg_lookalike(keys[j], lists);
 
-			if (like)
+			if (keys[j][0] == ';')
+				/* "; key = value": meant as a comment */
+				rc = cfg_fail(c, "[%s] a line starting with ';' "
+					      "('%s = ...') is no comment: "
+					      "comments start with '#'",
+					      groups[i], keys[j]);
+			else if (like)
 				rc = cfg_fail(c, "[%s] unknown key '%s': did you "
 					      "mean '%s'? (a misspelt key "
 					      "would leave '%s' at its "

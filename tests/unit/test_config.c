@@ -749,6 +749,10 @@ static const struct bad_case {
 	  "appears twice" },
 	{ "[bounced]\nacct-fields = timeQueued;orig\n", "[bounced] acct-fields",
 	  "'type' and 'rcpt'" },
+	{ "[bounced]\n; spool = /x\n", "[bounced] a line starting with ';'",
+	  "comments start with '#'" },
+	{ "[provider m]\n;  secret = x\n", "[provider m] a line starting with",
+	  "(';  secret = ...')" },
 };
 
 /* test_bad_values - each bad value fails naming group, key and value */
