@@ -283,6 +283,38 @@ static const char *cfg_lookalike(const char *k,
 	return best;
 }
 
+/* cfg_group_lookalike - the known group G (not one) looks like, such as
+   [Bounced] or [notfy], or "provider mw" for [providers mw]; NULL, or a
+   string to be g_free'd */
+static char *cfg_group_lookalike(const char *g)
+{
+	static const char *const provider[] = { "provider", NULL };
+	static const char *const *const plist[] = { provider, NULL };
+	const char *fixed[G_N_ELEMENTS(cfg_fixed) + 1];
+	const char *const *const lists[] = { fixed, NULL };
+	const char *blank = strchr(g, ' '), *like = NULL;
+	char *low;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cfg_fixed); i++)
+		fixed[i] = cfg_fixed[i].name;
+	fixed[i] = NULL;
+	low = g_ascii_strdown(g, blank ? blank - g : -1);
+	if (blank) {
+		/* "[providers mw]", "[Provider mw]" */
+		if (strcmp(low, "provider") == 0 || cfg_lookalike(low, plist))
+			like = "provider";
+	} else {
+		for (i = 0; fixed[i] && !like; i++)
+			if (strcmp(low, fixed[i]) == 0)
+				like = fixed[i];
+		if (!like)
+			like = cfg_lookalike(low, lists);
+	}
+	g_free(low);
+	return like ? g_strconcat(like, blank, NULL) : NULL;
+}
+
 /* cfg_lookalikes - a key that is not known but looks like one is a
    misspelling whose setting would silently stay at its default: refused,
    before anything else is checked, so it is the first error said */
@@ -362,6 +394,15 @@ static int cfg_groups(struct cfg_ctx *c)
 		if (known)
 			continue;
 		if (!cfg_is_provider(g)) {
+			char *like = cfg_group_lookalike(g);
+
+			if (like) {
+				cfg_fail(c, "unknown group [%s]: did you mean "
+					 "[%s]? (its keys would be ignored)", g,
+					 like);
+				g_free(like);
+				goto out;
+			}
 			cfg_warn(c, "unknown group [%s]", g);
 			continue;
 		}
