@@ -310,7 +310,7 @@ int cfg_provider(struct cfg_ctx *c, const char *g, const char *name,
 			 "'_' or '-'", g);
 		goto out;
 	}
-	if (strcmp(name, "dry-run") == 0) {
+	if (g_ascii_strcasecmp(name, "dry-run") == 0) {
 		cfg_fail(c, "[%s]: the name 'dry-run' is reserved (it marks "
 			 "actions taken with no provider)", g);
 		goto out;

@@ -1084,6 +1084,7 @@ static void test_provider_names(void **state)
 		{ " mw", false },
 		{ "", false },
 		{ "dry-run", false },
+		{ "DRY-Run", false },
 	};
 	size_t i;
 
