@@ -46,7 +46,11 @@ static int cfg_share(struct cfg_ctx *c, const char *g, const char *key,
 		return -1;
 	if (!v)
 		return 0;
-	d = g_ascii_strtod(v, &end);
+	/* digits and a point only: no sign, exponent or hex, which strtod
+	   would take */
+	d = v[strspn(v, "0123456789.%")] ? -1.0 : g_ascii_strtod(v, &end);
+	if (d < 0.0)
+		end = v;
 	if (end != v && *end == '%') {
 		d /= 100.0;
 		end++;
