@@ -127,9 +127,14 @@ int cfg_unsubscribe(struct cfg_ctx *c)
 		v = NULL;
 	}
 	n = cfg->unsub_secret ? strlen(cfg->unsub_secret) : 0;
-	/* the check-config mask is warned about; it still checks the forms */
-	if (n && strcmp(cfg->unsub_secret, "****") != 0 &&
-	    (n < UNSUB_SECRET_MIN || n > UNSUB_SECRET_MAX)) {
+	if (n && strcmp(cfg->unsub_secret, "****") == 0) {
+		/* the mask check-config prints, pasted: a signing key
+		   everyone knows would let anyone unsubscribe anyone */
+		cfg_fail(c, "[%s] secret is '****', the mask check-config "
+			 "prints: write the real secret here", g);
+		goto fail;
+	}
+	if (n && (n < UNSUB_SECRET_MIN || n > UNSUB_SECRET_MAX)) {
 		cfg_fail(c, "[%s] secret: expected %d to %d bytes, not %zu "
 			 "(make one with: openssl rand -hex 32)", g,
 			 UNSUB_SECRET_MIN, UNSUB_SECRET_MAX, n);

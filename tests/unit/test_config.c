@@ -196,7 +196,8 @@ static void assert_config_equal(const struct config *a,
 		assert_str_or_null(q->ca_file, p->ca_file);
 	}
 	assert_string_equal(b->unsub_addresses, a->unsub_addresses);
-	assert_secret(b->unsub_secret, a->unsub_secret, masked);
+	/* written back in full: a masked signing key is refused */
+	assert_str_or_null(b->unsub_secret, a->unsub_secret);
 	assert_str_or_null(b->notify_smtp, a->notify_smtp);
 	assert_str_or_null(b->notify_from, a->notify_from);
 	assert_lists_equal(a->notify_to, b->notify_to);
@@ -1281,6 +1282,23 @@ static void test_url_passwords(void **state)
 	g_ptr_array_free(w, TRUE);
 }
 
+/* unmask_unsub_secret - PATH's [unsubscribe] secret = **** made SECRET;
+   the new text */
+static char *unmask_unsub_secret(const char *path, const char *secret)
+{
+	char *text = NULL, *at, *out;
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	at = strstr(strstr(text, "[unsubscribe]\n"), "secret = ****\n");
+	assert_non_null(at);
+	*at = '\0';
+	out = g_strdup_printf("%ssecret = %s\n%s", text, secret,
+			      at + strlen("secret = ****\n"));
+	assert_true(g_file_set_contents(path, out, -1, NULL));
+	g_free(text);
+	return out;
+}
+
 /* test_print_roundtrip - print -> load gives the same values, masked */
 static void test_print_roundtrip(void **state)
 {
@@ -1330,6 +1348,12 @@ static void test_print_roundtrip(void **state)
 	assert_non_null(strstr(printed, "ignore-categories = protocol-errors\n"));
 	assert_non_null(strstr(printed, "ca-file = certs/ca.pem\n"));
 
+	/* the unsubscribe addresses' signing key is not taken masked */
+	assert_int_equal(config_load(ppath, &back, w, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "[unsubscribe] secret is '****'"));
+	g_ptr_array_set_size(w, 0);
+	g_free(printed);
+	printed = unmask_unsub_secret(ppath, "unsub-0123456789abcdef");
 	if (config_load(ppath, &back, w, err, sizeof(err)) != 0)
 		fail_msg("printed config does not load: %s", err);
 	assert_config_equal(cfg, back, true);
