@@ -161,6 +161,13 @@ int incident_detect_load(struct incident_detect *d, const void *buf,
 bool incident_detect_open(const struct incident_detect *d, const char *source,
 			  const char *dest);
 
+/* incident_detect_counts - the sender-side bounces and the attempts of
+   SOURCE to DEST's incident so far (since the window it opened on) into
+   *BOUNCES and *ATTEMPTS; false (nothing set) when none is open */
+bool incident_detect_counts(const struct incident_detect *d,
+			    const char *source, const char *dest,
+			    uint64_t *bounces, uint64_t *attempts);
+
 /* incident_detect_rcpts - the hashes of the distinct recipients of
    SOURCE to DEST's sender-side bounces in the window now (at most MAX
    into OUT); how many */

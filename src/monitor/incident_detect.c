@@ -559,17 +559,38 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 		p->clock = last_bounce;
 }
 
+/* id_pair_find - the pair of SOURCE and DEST, or NULL (no cache: for the
+   seal and the load, not the feed) */
+static const struct id_pair *id_pair_find(const struct incident_detect *d,
+					  const char *source, const char *dest)
+{
+	char key[2 * INCIDENT_KEY_MAX + 2];
+
+	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
+		return NULL;
+	incident_pair_key(key, source, dest);
+	return g_hash_table_lookup(d->pairs, key);
+}
+
 bool incident_detect_open(const struct incident_detect *d, const char *source,
 			  const char *dest)
 {
-	char key[2 * INCIDENT_KEY_MAX + 2];
-	const struct id_pair *p;
+	const struct id_pair *p = id_pair_find(d, source, dest);
 
-	if (!source || !dest || g_hash_table_size(d->pairs) == 0)
-		return false;
-	incident_pair_key(key, source, dest);
-	p = g_hash_table_lookup(d->pairs, key);
 	return p && p->open;
+}
+
+bool incident_detect_counts(const struct incident_detect *d,
+			    const char *source, const char *dest,
+			    uint64_t *bounces, uint64_t *attempts)
+{
+	const struct id_pair *p = id_pair_find(d, source, dest);
+
+	if (!p || !p->open)
+		return false;
+	*bounces = p->bounces;
+	*attempts = p->attempts;
+	return true;
 }
 
 size_t incident_detect_rcpts(const struct incident_detect *d,

@@ -131,6 +131,26 @@ static struct monitor_seal *seal_take(struct monitor *m)
 	return s;
 }
 
+/* seal_counts - an open incident's sender-side bounces and attempts as
+   the detector counts them now (they grow while it is open; the store
+   and bouncectl show them) */
+static void seal_counts(struct monitor *m, struct mon_incident *mi)
+{
+	uint64_t b, a;
+
+	if (!m->detect || mi->closing || mi->inc.state != INCIDENT_ST_OPEN ||
+	    !incident_detect_counts(m->detect, mi->inc.source, mi->inc.dest,
+				    &b, &a))
+		return;
+	if (b > mi->inc.bounces || a > mi->inc.attempts) {
+		if (b > mi->inc.bounces)
+			mi->inc.bounces = b;
+		if (a > mi->inc.attempts)
+			mi->inc.attempts = a;
+		mi->dirty = true;
+	}
+}
+
 struct monitor_seal *monitor_seal(struct monitor *m)
 {
 	struct monitor_seal *s = seal_take(m);
@@ -143,6 +163,7 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
 		struct seal_span sp;
 
+		seal_counts(m, mi);
 		if (mi->dirty) {
 			struct seal_inc si;
 

@@ -622,6 +622,25 @@ class TestProtectedAcrossRestarts(IncidentCase):
         self.assertEqual([x[:2] for x in one_run], [('open', 12)])
         self.assertEqual(two_runs, one_run)
 
+    def test_an_open_incident_counts_its_bounces_as_they_come(self):
+        # twelve more sender-side bounces while it is open: counted in
+        # the stored incident (bouncectl), not only when it closes
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(block_rows(10))))
+        (state, _, opened), = self.incidents()
+        self.assertEqual(state, 'open')
+        again = [acct_rec('b', '2026-11-24 10:%02d:30+0000' % (20 + i),
+                          'news@bounces.example.com', 'ms%02d@hotmail.com' % i,
+                          '5.7.1', BLOCK_DIAG, 'policy-related', 'camp-1')
+                 for i in range(12)]
+        self.process(self.write_file('acct-2.csv',
+                                     ACCT_HEADER + ''.join(again)))
+        (state, _, bounces), = self.incidents()
+        self.assertEqual(state, 'open')
+        self.assertEqual(bounces, opened + 12)
+        shown = self.run_ctl('incident', 'show', '1')
+        self.assertIn('bounces:      %d sender-side' % bounces, shown.out)
+
     def test_a_recipient_not_refused_by_the_block_counts_once(self):
         # a full mailbox during the block: protected, but the detector
         # keeps the recipients of sender-side bounces only
