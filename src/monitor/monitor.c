@@ -785,11 +785,16 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 
 	g_array_set_size(m->released, 0);
 	g_ptr_array_set_size(m->released_held, 0);
+	if (!mon_rates_what(ev, &what))
+		/* an unsubscribe (a list, a mail), an ignored bounce: none of
+		   the monitor's counts, and no clock of its (a list's time
+		   is its file's) */
+		return 0;
 	if (ev->time > m->now)
 		m->now = ev->time;
 	if (bounce)
 		sender = monitor_sender_side(m, ev);
-	if (m->rates && mon_rates_what(ev, &what)) {
+	if (m->rates) {
 		struct rates_record r;
 		const char *at = ev->orig ? strrchr(ev->orig, '@') : NULL;
 

@@ -453,6 +453,27 @@ def ip_block(ip, hour, minute=0):
                    BLOCK_DIAG, 'policy-related') for i in range(12)]
 
 
+class TestListsKeepTheClock(IncidentCase):
+    """An address list's unsubscribes are none of the monitor's counts:
+    its time (the file's) moves neither the rates' window nor the
+    incidents' clock."""
+
+    def test_a_list_after_old_records(self):
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(block_rows(10))))
+        before = self.ctl_json('rates', '--since', '2026-11-01')
+        lst = self.write_file('unsub.txt', 'gone1@example.com\n'
+                              'gone2@example.com\n')
+        self.process('--list', lst)
+        self.process('--list', '--reprocess', lst)	# duplicates now
+        after = self.ctl_json('rates', '--since', '2026-11-01')
+        self.assertTrue(after['until'].startswith('2026-11-24'), after)
+        self.assertEqual(after, before)
+        # the block's incident is still open: no clock closed it
+        self.assertEqual([i['state'] for i in self.ctl_json('incidents')],
+                         ['open'])
+
+
 class TestLongNames(IncidentCase):
     def test_destination_longer_than_an_incident_names(self):
         # a legal domain of 135 bytes: an incident could not name it (it
