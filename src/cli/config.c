@@ -283,6 +283,35 @@ static const char *cfg_lookalike(const char *k,
 	return best;
 }
 
+/* cfg_known - is K one of the keys of LISTS? */
+static bool cfg_known(const char *k, const char *const *const *lists)
+{
+	const char *const *l;
+	size_t i;
+
+	for (i = 0; lists[i]; i++)
+		for (l = lists[i]; *l; l++)
+			if (strcmp(*l, k) == 0)
+				return true;
+	return false;
+}
+
+/* cfg_home_of - the group K is a key of ("provider NAME" for a provider's
+   key, PROVIDER_KEYS), or NULL */
+static const char *cfg_home_of(const char *k,
+			       const char *const *const *provider_keys)
+{
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(cfg_fixed); i++) {
+		const char *const *const lists[] = { cfg_fixed[i].keys, NULL };
+
+		if (cfg_known(k, lists))
+			return cfg_fixed[i].name;
+	}
+	return cfg_known(k, provider_keys) ? "provider NAME" : NULL;
+}
+
 /* cfg_group_lookalike - the known group G (not one) looks like, such as
    [Bounced] or [notfy], or "provider mw" for [providers mw]; NULL, or a
    string to be g_free'd */
@@ -325,6 +354,7 @@ static int cfg_lookalikes(struct cfg_ctx *c)
 		cfg_keys_webhook, NULL
 	};
 	char **groups = g_key_file_get_groups(c->kf, NULL);
+	const char *home;
 	size_t i, j;
 	int rc = 0;
 
@@ -356,6 +386,13 @@ static int cfg_lookalikes(struct cfg_ctx *c)
 					      "would leave '%s' at its "
 					      "default)", groups[i], keys[j],
 					      like, like);
+			else if (!cfg_known(keys[j], lists) &&
+				 (home = cfg_home_of(keys[j], provider_keys)))
+				rc = cfg_fail(c, "[%s] unknown key '%s': it "
+					      "belongs in [%s] (here it would "
+					      "be ignored, and '%s' left at "
+					      "its default)", groups[i], keys[j],
+					      home, keys[j]);
 		}
 		g_strfreev(keys);
 	}

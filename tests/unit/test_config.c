@@ -753,6 +753,13 @@ static const struct bad_case {
 	{ "[incidents]\nmin-share = 0x0.8\n", "min-share = '0x0.8'", "20%" },
 	{ "[incidents]\nmin-share = 1e-1\n", "min-share = '1e-1'", "20%" },
 	{ "[incidents]\nmin-share = -0\n", "min-share = '-0'", "20%" },
+	{ "[bounced]\nsoft-threshold = 3\n", "[bounced] unknown key "
+	  "'soft-threshold'", "it belongs in [classify]" },
+	{ "[provider h]\ntype = webhook\nsenders = *\n"
+	  "url = https://h.example.com\nbatch-records = 5\n",
+	  "[provider h] unknown key 'batch-records'", "belongs in [bounced]" },
+	{ "[rates]\nendpoint = https://x.example.com\n",
+	  "[rates] unknown key 'endpoint'", "belongs in [provider NAME]" },
 	{ "[Bounced]\nspool = /x\n", "unknown group [Bounced]",
 	  "did you mean [bounced]?" },
 	{ "[notfy]\nto = a@b.example\n", "unknown group [notfy]",
