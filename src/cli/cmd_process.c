@@ -230,8 +230,8 @@ static int process_mails(const struct config *cfg, struct ingest *in,
 	for (k = 0; rc == 0 && k < SPOOL_MAIL_KINDS; k++) {
 		if (res.left[k]) {
 			fprintf(stderr, "bounced: %s/new: %d mail%s could not "
-				"be read and stay%s there for the next run "
-				"(the log says why)\n",
+				"be read or moved and stay%s there for the next "
+				"run (the log says why)\n",
 				spool_mail_kind_name(k), res.left[k],
 				res.left[k] == 1 ? "" : "s",
 				res.left[k] == 1 ? "s" : "");

@@ -407,6 +407,13 @@ int spool_mail_process(const struct config *cfg, struct ingest *in,
 		do {
 			n = spool_mail_take(sm, in, k, 0, &res->counts[k],
 					    res->aside, &more, &left);
+			if (n < 0 && spool_mail_stuck(sm)) {
+				/* taken, but it cannot leave new/ (logged):
+				   the next run finds it recorded and moves
+				   it; this kind's other mails wait with it */
+				res->left[k]++;
+				break;
+			}
 			if (n < 0) {
 				rc = n;
 				goto out;

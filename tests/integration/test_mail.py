@@ -482,6 +482,33 @@ class TestProcessMail(MailCase):
                           'delivery': 0, 'duplicate': 0, 'other': 0})
 
 
+class TestProcessMailStuck(MailCase):
+    def test_mail_that_cannot_leave_new(self):
+        """bounced process: a mail taken whose move out of new/ fails
+        (EXDEV: fail_rename.so) stays in new/, exit 66 with a line on
+        stderr, and what it asked of the provider is sent; the next run
+        moves it without taking it again"""
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_mail('unsub', 'unsub/gmail.eml', '1.stuck.eml')
+        self.extra_env = {
+            'LD_PRELOAD': os.path.join(self.build, 'tests',
+                                       'fail_rename.so'),
+            'BOUNCED_TEST_FAIL_RENAME': 'unsub/new/1.stuck'}
+        res = self.process(rc=EX_NOINPUT)
+        self.assertIn('unsub/new: 1 mail could not be read or moved and '
+                      'stays there for the next run', res.err)
+        self.assertIn('1.stuck.eml', self.ls('unsub/new'))
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+        calls = len(fake.calls())
+        self.extra_env = {}
+        res = self.process()
+        self.assertEqual(self.ls('unsub/new'), [])
+        self.assertIn('unsub.1.stuck.eml', self.ls('done'))
+        self.assertEqual(len(fake.calls()), calls)
+
+
 class TestFblSenders(MailCase):
     """[fbl] senders: reports about another sender's mail are set aside;
     nothing that is no report reaches MailWizz, even when it carries the
