@@ -195,6 +195,14 @@ class MailCase(BouncedTestCase):
         shutil.copyfile(os.path.join(DATA, fixture), os.path.join(d, name))
         return name
 
+    def stuck_in_new(self, name):
+        """the environment under which the mail NAME ('unsub/new/1.x')
+        cannot leave new/ (EXDEV, as from another filesystem:
+        fail_rename.so)"""
+        return {'LD_PRELOAD': os.path.join(self.build, 'tests',
+                                           'fail_rename.so'),
+                'BOUNCED_TEST_FAIL_RENAME': name}
+
     def ls(self, sub):
         p = os.path.join(self.spool, sub)
         return sorted(os.listdir(p)) if os.path.isdir(p) else []
@@ -491,10 +499,7 @@ class TestProcessMailStuck(MailCase):
         fake = self.start_fake()
         self.mw_config(fake)
         self.put_mail('unsub', 'unsub/gmail.eml', '1.stuck.eml')
-        self.extra_env = {
-            'LD_PRELOAD': os.path.join(self.build, 'tests',
-                                       'fail_rename.so'),
-            'BOUNCED_TEST_FAIL_RENAME': 'unsub/new/1.stuck'}
+        self.extra_env = self.stuck_in_new('unsub/new/1.stuck')
         res = self.process(rc=EX_NOINPUT)
         self.assertIn('unsub/new: 1 mail could not be read or moved and '
                       'stays there for the next run', res.err)
@@ -798,9 +803,9 @@ class TestUnreadableMail(RunTestCase, MailCase):
         self.fail_reads('poison')
         res = self.process(rc=EX_NOINPUT)
         self.assertIn('unsub/new (1 mails):', res.out)
-        self.assertIn('bounced: unsub/new: 1 mail could not be read and '
-                      'stays there for the next run (the log says why)',
-                      res.err)
+        self.assertIn('bounced: unsub/new: 1 mail could not be read or '
+                      'moved and stays there for the next run (the log says '
+                      'why)', res.err)
         self.assertIn('unsub/new/1.poison.eml: cannot be read '
                       '(Input/output error): left in new/ for the next run; '
                       'the mails after it are taken', res.err)
@@ -883,11 +888,8 @@ class TestUnreadableMail(RunTestCase, MailCase):
         fake = self.start_fake()
         self.mw_config(fake)
         self.put_mail('unsub', 'unsub/gmail.eml', '1.stuck.eml')
-        self.extra_env = {
-            'LD_PRELOAD': os.path.join(self.build, 'tests',
-                                       'fail_rename.so'),
-            'BOUNCED_TEST_FAIL_RENAME': 'unsub/new/1.stuck',
-            'BOUNCED_DEFER_MS': '60000'}
+        self.extra_env = self.stuck_in_new('unsub/new/1.stuck')
+        self.extra_env['BOUNCED_DEFER_MS'] = '60000'
         p = self.start()
         self.wait_for(lambda: 'the accounting files go on' in self.log(p),
                       20 * SLOW, 'no pause: %s' % self.log(p)[-2000:])
