@@ -5,12 +5,14 @@
  *
  * Only the header section is parsed (with GMime 3), never the body: a mail
  * whose header section is longer than UNSUB_MAIL_HEAD_MAX is refused.  The
- * recipient is X-Bounced-Envelope-To, else the first Delivered-To, else the
- * first mailbox of To; addresses are normalised with addr_normalise().  The
- * Subject is decoded (RFC 2047, or raw 8-bit text through GMime's charset
- * fallbacks), made valid UTF-8, its control characters turned into blanks,
- * blanks squeezed, and cut to at most UNSUB_MAIL_SUBJECT_MAX bytes on a
- * character boundary.  Every field is a bounded array in the result; text
+ * envelope is read from the first two lines only, as the ARF parser reads
+ * it (mail_envelope.h).  The recipient is the envelope's
+ * X-Bounced-Envelope-To, else the first Delivered-To, else the first
+ * mailbox of To; the sender is the envelope's Return-Path.  Addresses are
+ * normalised with addr_normalise().  The Subject is decoded (RFC 2047, or
+ * raw 8-bit text through GMime's charset fallbacks), made valid UTF-8, its
+ * control characters turned into blanks, blanks squeezed, and cut to at
+ * most UNSUB_MAIL_SUBJECT_MAX bytes on a character boundary.  Every field is a bounded array in the result; text
  * in it holds no control characters.
  *
  * GMime is initialised on the first call and stays so for the life of the
@@ -40,8 +42,9 @@ enum unsub_mail_rcpt_src {
 struct unsub_mail {
 	char rcpt[ADDR_MAX + 1];	/* the unsubscribe address, normalised */
 	enum unsub_mail_rcpt_src rcpt_src;
-	char sender[ADDR_MAX + 1];	/* Return-Path, normalised; "" for the
-					   null sender, none or not an address */
+	char sender[ADDR_MAX + 1];	/* the envelope's Return-Path,
+					   normalised; "" for the null sender,
+					   none or not an address */
 	char from[ADDR_MAX + 1];	/* the first mailbox of From, normalised;
 					   "" when none or not an address */
 	char subject[UNSUB_MAIL_SUBJECT_MAX + 1]; /* UTF-8; "" when none */

@@ -27,6 +27,7 @@
 #include <glib.h>
 
 #include "arf_priv.h"
+#include "mail_envelope.h"
 
 #define ARF_WALK_DEPTH 8		/* nested multiparts looked into */
 #define ARF_PART_MAX (1024 * 1024)	/* bytes of a header-block part kept */
@@ -271,28 +272,16 @@ static void arf_report_fields(GMimeMessage *report, struct arf_report *r)
 			arf_header(o, "Auth-Failure"));
 }
 
-/* arf_envelope - what `bounced drop` put in front of the mail: a
-   Return-Path as the first header, an X-Bounced-Envelope-To as the first
-   or right after it (docs/SPOOL.md: later ones came with the mail) */
+/* arf_envelope - what `bounced drop` put in front of the mail
+   (mail_envelope.h: later such headers came with the mail) */
 static void arf_envelope(GMimeMessage *msg, struct arf_report *r)
 {
-	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-	int i, n = hl ? g_mime_header_list_get_count(hl) : 0;
+	const char *from, *to;
 
-	for (i = 0; i < n && i < 2; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *name = g_mime_header_get_name(h);
-
-		if (i == 0 && g_ascii_strcasecmp(name, "Return-Path") == 0) {
-			arf_addr_copy(r->envelope_from,
-				      g_mime_header_get_raw_value(h));
-			continue;
-		}
-		if (g_ascii_strcasecmp(name, "X-Bounced-Envelope-To") == 0)
-			arf_addr_copy(r->envelope_to,
-				      g_mime_header_get_raw_value(h));
-		break;
-	}
+	mail_envelope(msg, &from, &to);
+	/* one that is not an address is left "" */
+	(void)arf_addr_copy(r->envelope_from, from);
+	(void)arf_addr_copy(r->envelope_to, to);
 }
 
 /* arf_lone_cr - does BUF hold a CR that no LF follows? */

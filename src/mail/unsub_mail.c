@@ -16,6 +16,7 @@
 
 #include "errmsg.h"
 #include "addr.h"
+#include "mail_envelope.h"
 #include "unsub_mail.h"
 
 #define UM_SHOW_MAX 80	/* bytes of a header value quoted in a message */
@@ -141,28 +142,30 @@ static const char *um_first_mailbox(InternetAddressList *l)
 	return NULL;
 }
 
-/* um_rcpt - the recipient into M; 0 or -EINVAL with ERR */
-static int um_rcpt(GMimeMessage *msg, struct unsub_mail *m, char *err,
-		   size_t errlen)
+/* um_rcpt - the recipient into M: the envelope's X-Bounced-Envelope-To
+   (ENV_TO, NULL when none), else the first Delivered-To, else To; 0 or
+   -EINVAL with ERR */
+static int um_rcpt(GMimeMessage *msg, const char *env_to,
+		   struct unsub_mail *m, char *err, size_t errlen)
 {
-	static const struct {
-		const char *name;
+	const struct {
+		const char *name, *v;
 		enum unsub_mail_rcpt_src src;
 	} hdrs[] = {
-		{ "X-Bounced-Envelope-To", UNSUB_RCPT_ENVELOPE },
-		{ "Delivered-To", UNSUB_RCPT_DELIVERED_TO },
+		{ "X-Bounced-Envelope-To", env_to, UNSUB_RCPT_ENVELOPE },
+		{ "Delivered-To", um_raw(GMIME_OBJECT(msg), "Delivered-To"),
+		  UNSUB_RCPT_DELIVERED_TO },
 	};
 	char show[UM_SHOW_MAX + 4];
 	const char *v;
 	size_t i;
 
 	for (i = 0; i < G_N_ELEMENTS(hdrs); i++) {
-		v = um_raw(GMIME_OBJECT(msg), hdrs[i].name);
-		if (!v)
+		if (!hdrs[i].v)
 			continue;
-		if (um_norm(v, m->rcpt) != 0) {
+		if (um_norm(hdrs[i].v, m->rcpt) != 0) {
 			errmsg(err, errlen, "%s '%s' is not an address",
-			       hdrs[i].name, um_show(v, show));
+			       hdrs[i].name, um_show(hdrs[i].v, show));
 			return -EINVAL;
 		}
 		m->rcpt_src = hdrs[i].src;
@@ -234,13 +237,14 @@ static void um_subject(const char *s, char *out)
 static int um_fill(GMimeMessage *msg, struct unsub_mail *m, char *err,
 		   size_t errlen)
 {
-	const char *v;
+	const char *v, *env_from, *env_to;
 	GDateTime *d;
 
-	if (um_rcpt(msg, m, err, errlen) != 0)
+	/* the envelope as the FBL side reads it: its first lines only */
+	mail_envelope(msg, &env_from, &env_to);
+	if (um_rcpt(msg, env_to, m, err, errlen) != 0)
 		return -EINVAL;
-	v = um_raw(GMIME_OBJECT(msg), "Return-Path");
-	if (v && um_norm(v, m->sender) != 0)
+	if (env_from && um_norm(env_from, m->sender) != 0)
 		m->sender[0] = '\0';
 	v = um_first_mailbox(g_mime_message_get_from(msg));
 	if (v && um_norm(v, m->from) != 0)

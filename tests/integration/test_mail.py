@@ -469,6 +469,25 @@ class TestProcessMail(MailCase):
         self.assertEqual(routes(fake)['PUT /api/lists/%s/subscribers/%s/'
                                       'unsubscribe' % (LIST, JANE_UID)], 1)
 
+    def test_envelope_only_from_the_first_lines(self):
+        """an X-Bounced-Envelope-To the mail itself carries below its first
+        lines is not the envelope: the first Delivered-To names the
+        subscriber (Jane), not the header's (qq...)"""
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_mail('unsub', 'unsub/late-envelope.eml')
+        self.process()
+        self.assertEqual(self.ls('done'), ['unsub.late-envelope.eml'])
+        self.assertEqual(routes(fake), collections.Counter({
+            'POST /api/campaigns/%s/track-unsubscribe/%s' % (CAMPAIGN,
+                                                             JANE_UID): 1,
+            'PUT /api/lists/%s/subscribers/%s/unsubscribe' % (LIST,
+                                                              JANE_UID): 1}))
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+        self.assertEqual(self.show('uid:mw:' + JANE_UID)['status'],
+                         'unsubscribed')
+
     def test_crash_between_commit_and_move(self):
         """a mail whose events were committed but which is still in new/
         (a crash before the move) is moved, not applied again"""

@@ -3,7 +3,8 @@
  * (tests/data/unsub/: Gmail, Outlook, Yahoo and mail.ru style mails, an
  * 8-bit ISO-8859-1 subject, controls and bidi overrides in a subject, a
  * long subject, signed and forged addresses, a wrong domain, a malformed
- * UID, a bad envelope, no recipient, no mail at all): every field read,
+ * UID, a bad envelope, an envelope header the mail itself carried below
+ * its first lines, no recipient, no mail at all): every field read,
  * then the recipient read with the address forms, with exact values and
  * reasons.  Built-in cases: header section limits, a big body, a header
  * section without an ending, NUL bytes.  The suite runs from the
@@ -93,6 +94,12 @@ static const struct mail_case {
 	  UNSUB_RCPT_ENVELOPE, "a@mail.example.com", "", "unsubscribe", 0,
 	  false, UNSUB_ADDR_EVALUE, "list UID 'ab123cd456e' has 11 characters, "
 	  "expected 13 (form '" UNSUB_ADDR_DEFAULT "')", NULL, NULL },
+	/* the Return-Path and X-Bounced-Envelope-To came with the mail
+	   (not its first lines: no envelope): the first Delivered-To names
+	   the subscriber, and no sender is taken */
+	{ "late-envelope.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_DELIVERED_TO, "",
+	  "reader@mail.example.com", "unsubscribe", 1795516800, false, 0,
+	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7" },
 	{ .file = "bad-envelope.eml", .rc = -EINVAL, .err = "X-Bounced-"
 	  "Envelope-To '<two@@fbl-unsub.example.com>' is not an address" },
 	{ .file = "no-recipient.eml", .rc = -EINVAL, .err = "no recipient: no "
