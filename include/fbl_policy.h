@@ -13,7 +13,8 @@
  *    X-Mw-Subscriber-Uid with a MailWizz provider, an X-Mailer-LID with an
  *    Interspire provider;
  *  - the accounting data: the state already holds a record for the
- *    complained-about address (or for the subscriber's uid: key).
+ *    complained-about address (or for the subscriber's uid: key, MailWizz's
+ *    or Interspire's: mail_uid_key()).
  * With no pattern at all (no [fbl] senders and no provider senders: the
  * embedded defaults), or a pattern "*", nothing can be told apart and
  * every report is taken as ours; fbl_policy_open() says so.  A provider's

@@ -88,4 +88,11 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 /* mail_key_is_uid - is KEY a "uid:" key rather than an address? */
 int mail_key_is_uid(const char *key);
 
+/* mail_uid_key - the "uid:" key of the subscriber MailWizz's MW_UID
+   (X-Mw-Subscriber-Uid) names, else Interspire's LID and RID
+   (X-Mailer-LID, X-Mailer-RecptId), each checked for form, into OUT
+   (OUTLEN bytes); 0, or -1 when they name none */
+int mail_uid_key(const char *mw_uid, const char *lid, const char *rid,
+		 char *out, size_t outlen);
+
 #endif

@@ -15,7 +15,6 @@
 #include "addr.h"
 #include "arf.h"
 #include "mail_events.h"
-#include "route.h"
 #include "timeparse.h"
 
 /* acct_type_kind - record type to event kind */
@@ -109,19 +108,10 @@ static int acct_event_time(const struct acct_map *map, const struct csv_row *row
 static int acct_uid_key(const struct acct_map *map, const struct csv_row *row,
 			char *out)
 {
-	const char *uid = acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID, NULL);
-	const char *lid = acct_get(map, row, AF_HDR_X_MAILER_LID, NULL);
-	const char *rid = acct_get(map, row, AF_HDR_X_MAILER_RECPTID, NULL);
-
-	if (route_uid_ok(uid)) {
-		snprintf(out, ADDR_MAX + 1, MAIL_UID_MW "%s", uid);
-		return 0;
-	}
-	if (route_iem_id_ok(lid) && route_iem_id_ok(rid)) {
-		snprintf(out, ADDR_MAX + 1, MAIL_UID_IEM "%s:%s", lid, rid);
-		return 0;
-	}
-	return -1;
+	return mail_uid_key(acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID, NULL),
+			    acct_get(map, row, AF_HDR_X_MAILER_LID, NULL),
+			    acct_get(map, row, AF_HDR_X_MAILER_RECPTID, NULL),
+			    out, ADDR_MAX + 1);
 }
 
 /* acct_event_extra - the rarer columns into XBUF, and EV->x = XBUF when

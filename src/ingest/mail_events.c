@@ -54,6 +54,25 @@ int mail_key_is_uid(const char *key)
 	return strncmp(key, MAIL_UID_PREFIX, strlen(MAIL_UID_PREFIX)) == 0;
 }
 
+int mail_uid_key(const char *mw_uid, const char *lid, const char *rid,
+		 char *out, size_t outlen)
+{
+	int n;
+
+	if (route_uid_ok(mw_uid))
+		n = snprintf(out, outlen, MAIL_UID_MW "%s", mw_uid);
+	else if (route_iem_id_ok(lid) && route_iem_id_ok(rid))
+		n = snprintf(out, outlen, MAIL_UID_IEM "%s:%s", lid, rid);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 /* mail_arf_diag - what the record keeps as its text: who reported it and
    the subject of the reported mail */
 static void mail_arf_diag(struct mail_events *me)
@@ -224,14 +243,9 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 	if (*n > 0)
 		return 0;
 	/* the recipient is hidden: the subscriber the reported mail named */
-	if (route_uid_ok(r->mw_subscriber_uid))
-		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_MW "%s",
-			 r->mw_subscriber_uid);
-	else if (route_iem_id_ok(r->mailer_lid) &&
-		 route_iem_id_ok(r->mailer_recptid))
-		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_IEM "%s:%s",
-			 r->mailer_lid, r->mailer_recptid);
-	else {
+	if (mail_uid_key(r->mw_subscriber_uid, r->mailer_lid,
+			 r->mailer_recptid, me->keys[0],
+			 sizeof(me->keys[0])) != 0) {
 		snprintf(why, whylen, "the report names no recipient%s and no "
 			 "subscriber (X-Mw-Subscriber-Uid, or X-Mailer-LID "
 			 "with X-Mailer-RecptId, in the reported mail)",

@@ -22,7 +22,6 @@
 #include "mail_events.h"
 #include "provider.h"
 #include "rcpt.h"
-#include "route.h"
 #include "state.h"
 
 struct fbl_policy {
@@ -185,9 +184,8 @@ static bool fbl_accounting(const struct arf_report *r, struct state *st,
 			snprintf(why, whylen, "the state knows %s",
 				 r->rcpts[i]);
 	}
-	if (!found && route_uid_ok(r->mw_subscriber_uid)) {
-		snprintf(key, sizeof(key), MAIL_UID_MW "%s",
-			 r->mw_subscriber_uid);
+	if (!found && mail_uid_key(r->mw_subscriber_uid, r->mailer_lid,
+				   r->mailer_recptid, key, sizeof(key)) == 0) {
 		found = fbl_known(st, txn, key);
 		if (found)
 			snprintf(why, whylen, "the state knows %s", key);

@@ -615,6 +615,35 @@ class TestFblSenders(MailCase):
         self.assertEqual(self.statuses(), {})
         self.assertIn('why: ' + NOBODY, self.why('fbl.m1'))
 
+    def test_known_subscriber_is_ours(self):
+        """a report whose recipient is hidden is ours when the state holds
+        the subscriber's uid: key, MailWizz's and Interspire's alike:
+        recorded with the defaults, the same reports about a sender no
+        pattern names are taken once [fbl] senders is set"""
+        fixtures = ('anon_mailwizz.eml', 'anon_interspire.eml')
+        for name in fixtures:
+            self.put_mail('fbl', 'arf/' + name)
+        self.process()
+        self.assertEqual(self.statuses(), {
+            'uid:mw:ww123cd456ef7': 'complained',
+            'uid:iem:12:48213': 'complained'})
+
+        self.write_config(extra='\n[fbl]\nsenders = *@ours.example\n')
+        d = os.path.join(self.spool, 'fbl', 'new')
+        for name in fixtures:
+            with open(os.path.join(DATA, 'arf', name), 'rb') as f:
+                data = f.read()
+            for dom in (b'news.example.com', b'iem.example.com'):
+                data = data.replace(dom, b'shop.other.example')
+            with open(os.path.join(d, 'again.' + name), 'wb') as f:
+                f.write(data)
+        res = self.process()
+        self.assertNotIn('set aside', res.out)
+        self.assertEqual(self.ls('ignored'), [])
+        self.assertEqual(self.ls('done'), sorted(
+            ['fbl.' + n for n in fixtures] +
+            ['fbl.again.' + n for n in fixtures]))
+
     def test_set_aside_before_a_crash(self):
         """a mail counted and recorded as set aside but still in new/ (a
         crash before the move) goes to ignored/ again, counted once"""

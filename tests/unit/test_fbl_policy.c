@@ -3,8 +3,9 @@
  * embedded defaults (no pattern: every report), [fbl] senders and the
  * providers' senders against the original's From, Return-Path and the
  * report's Original-Mail-From, the Message-ID domain, the providers' ids
- * (X-Job, List-Id, X-Mw-Subscriber-Uid, X-Mailer-LID), a recipient the
- * state knows; and which addresses belong to our sender domains.
+ * (X-Job, List-Id, X-Mw-Subscriber-Uid, X-Mailer-LID), a recipient or a
+ * subscriber's uid: key (MailWizz's, Interspire's) the state knows; and
+ * which addresses belong to our sender domains.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -228,6 +229,7 @@ static void test_accounting(void **state)
 	assert_int_equal(state_rcpt_put(st, txn, "ann@example.net", &rec), 0);
 	assert_int_equal(state_rcpt_put(st, txn, "uid:mw:zz123cd456ef7", &rec),
 			 0);
+	assert_int_equal(state_rcpt_put(st, txn, "uid:iem:12:48213", &rec), 0);
 	assert_int_equal(state_commit(txn), 0);
 	assert_true(ours(p, &r, st, "the state knows ann@example.net"));
 	/* a hidden recipient: the subscriber's uid: key */
@@ -236,6 +238,14 @@ static void test_accounting(void **state)
 	assert_false(ours(p, &r, st, NULL));
 	strcpy(r.mw_subscriber_uid, "zz123cd456ef7");
 	assert_true(ours(p, &r, st, "the state knows uid:mw:zz123cd456ef7"));
+	/* Interspire's: uid:iem:LIST:ID from X-Mailer-LID, X-Mailer-RecptId */
+	r.mw_subscriber_uid[0] = '\0';
+	strcpy(r.mailer_lid, "12");
+	assert_false(ours(p, &r, st, NULL));
+	strcpy(r.mailer_recptid, "48214");
+	assert_false(ours(p, &r, st, NULL));
+	strcpy(r.mailer_recptid, "48213");
+	assert_true(ours(p, &r, st, "the state knows uid:iem:12:48213"));
 	fbl_policy_free(p);
 	assert_int_equal(tstate_teardown(&t), 0);
 }
