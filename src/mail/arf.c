@@ -387,7 +387,7 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 		arf_orig_fields(orig, r);
 	else
 		r->flags |= ARF_F_NO_ORIGINAL;
-	if (arf_kind_classify(msg, &f, r) != 0) {
+	if (arf_kind_classify(msg, &f, orig, r) != 0) {
 		memset(r, 0, sizeof(*r));
 		snprintf(err, errlen, "not a feedback report: no "
 			 "message/feedback-report part and no attached "

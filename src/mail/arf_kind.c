@@ -234,15 +234,19 @@ static int arf_dmarc(const struct arf_found *f, const char *subject,
 	return 0;
 }
 
-/* arf_known_shape - test 5: a provider's complaint with the original */
+/* arf_known_shape - test 5: a provider's complaint with the original
+   attached, whole (message/rfc822) or its headers only
+   (text/rfc822-headers): ORIG as parsed, NULL when it could not be */
 static int arf_known_shape(GMimeMessage *msg, const struct arf_found *f,
-			   const char *subject, struct arf_report *r)
+			   GMimeMessage *orig, const char *subject,
+			   struct arf_report *r)
 {
 	const char *loop = arf_header(GMIME_OBJECT(msg), "X-Loop");
 
-	if (!f->orig)
+	if (!f->orig && !f->orig_headers)
 		return 0;
-	if (arf_header_raw(GMIME_OBJECT(f->orig), "X-HmXmrOriginalRecipient"))
+	if (orig && arf_header_raw(GMIME_OBJECT(orig),
+				   "X-HmXmrOriginalRecipient"))
 		arf_set(r, ARF_KIND_REPORT, "Microsoft JMRP "
 			"(X-HmXmrOriginalRecipient in the original)");
 	else if (g_str_has_prefix(subject, "complaint about message from"))
@@ -357,7 +361,7 @@ static int arf_forward(const struct arf_found *f, const char *subject,
 
 /* arf_kind_classify - see arf_priv.h */
 int arf_kind_classify(GMimeMessage *msg, const struct arf_found *f,
-		      struct arf_report *r)
+		      GMimeMessage *orig, struct arf_report *r)
 {
 	char *subject = NULL, *body = NULL;
 	int rc = 0;
@@ -365,7 +369,8 @@ int arf_kind_classify(GMimeMessage *msg, const struct arf_found *f,
 	if (arf_structure(f, r))
 		return 0;
 	subject = arf_fold(g_mime_message_get_subject(msg), 1024);
-	if (arf_dmarc(f, subject, r) || arf_known_shape(msg, f, subject, r))
+	if (arf_dmarc(f, subject, r) ||
+	    arf_known_shape(msg, f, orig, subject, r))
 		goto out;
 	body = arf_body(f);
 	if (arf_bounce(msg, subject, body, r) || arf_auto(msg, subject, r) ||

@@ -71,11 +71,13 @@ const char *arf_first_mailbox(GMimeObject *o, const char *name,
 /* arf_orig_fields - the original message's fields into R */
 void arf_orig_fields(GMimeMessage *orig, struct arf_report *r);
 
-/* arf_kind_classify - what the mail MSG is, from the walk F, its headers
-   and the report fields already in R: R->kind and R->kind_why; -1 when it
-   is none of the kinds (not a feedback report) (arf_kind.c) */
+/* arf_kind_classify - what the mail MSG is, from the walk F, its headers,
+   the attached original ORIG (the whole message or only its headers, as
+   parsed; NULL when none could be read) and the report fields already in
+   R: R->kind and R->kind_why; -1 when it is none of the kinds (not a
+   feedback report) (arf_kind.c) */
 int arf_kind_classify(GMimeMessage *msg, const struct arf_found *f,
-		      struct arf_report *r);
+		      GMimeMessage *orig, struct arf_report *r);
 
 /* arf_rcpts - choose R's recipients: every Original-Rcpt-To of REPORT
    (may be NULL), else the original's X-HmXmrOriginalRecipient, else its

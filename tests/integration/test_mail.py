@@ -81,6 +81,8 @@ SHAPES = {
                  '2024-03-07T20:30:00Z'),
     'jmrp_bare.eml': ('complaint', ['rosa.gil@outlook.example.com'],
                       '2024-03-11T07:58:37Z'),
+    'jmrp_headers.eml': ('complaint', ['lena.kowalski@outlook.example.com'],
+                         '2024-03-14T16:15:00Z'),
     'aol_tos.eml': ('complaint', ['greg.h@aol.example']),
     'multi_rcpt.eml': ('complaint', ['first@example.net', 'second@example.org',
                                      'third+tag@example.com']),
@@ -357,7 +359,7 @@ class TestProcessMail(MailCase):
                          {'fbl_dsn': 14, 'fbl_autoreply': 4,
                           'fbl_authreport': 5, 'fbl_forward': 3,
                           'fbl_notours': 0})
-        self.assertEqual(counters['complaint'], 24)
+        self.assertEqual(counters['complaint'], 25)
         # a second run takes nothing again and counts nothing again
         res = self.process()
         self.assertNotIn('set aside', res.out)

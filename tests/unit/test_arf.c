@@ -545,6 +545,13 @@ static const struct kind_case {
 	  "Microsoft JMRP (X-HmXmrOriginalRecipient in the original)",
 	  "rosa.gil@outlook.example.com", 0, 1710143917,
 	  "no-report-part,type-assumed,rcpt-from-original,known-shape" },
+	/* a JMRP whose original is attached as headers only
+	   (text/rfc822-headers): still a known shape, not a forward */
+	{ "jmrp_headers.eml", ARF_KIND_REPORT,
+	  "Microsoft JMRP (X-HmXmrOriginalRecipient in the original)",
+	  "lena.kowalski@outlook.example.com", 0, 1710432900,
+	  "no-report-part,type-assumed,headers-only,rcpt-from-original,"
+	  "known-shape" },
 	{ "masked_rcpt.eml", ARF_KIND_REPORT,
 	  "Feedback-Type: abuse",
 	  "", 1710170401, 1710170530,
