@@ -24,6 +24,7 @@
 #include "incident_store.h"
 #include "ingest_commit.h"
 #include "log.h"
+#include "mail_events.h"
 #include "plan.h"
 #include "rcpt_rules.h"
 #include "state.h"
@@ -532,9 +533,25 @@ static void ingest_why(const struct batch_event *be, char *buf, size_t len)
 				 ev->feedback_type : "abuse");
 		break;
 	default:
-		snprintf(buf, len, "on an unsubscribe list");
+		snprintf(buf, len, "%s", ev->kind == EV_UNSUB_MAIL ?
+			 "unsubscribe mail" : "on an unsubscribe list");
 		break;
 	}
+}
+
+/* ingest_asked - what a provider is asked for BE's key (plan.c, route.c):
+   an address is unsubscribed from every list; a subscriber known by its
+   uid: key is acted on by its ids, on its own list (all an unsubscribe
+   mail asks), and a complaint reaches its address everywhere once a
+   provider names it */
+static const char *ingest_asked(const struct batch_event *be)
+{
+	if (!mail_key_is_uid(be->ev.rcpt))
+		return "everywhere";
+	if (be->outcome == OUT_COMPLAINT)
+		return "from its list, and its address everywhere once a "
+		       "provider names it";
+	return "from its list";
 }
 
 /* ingest_routed - "mw, hook" from a routed bit set */
@@ -580,9 +597,9 @@ void ingest_commit_logged(const struct ingest *in, struct ingest_commit *c)
 			if (!log_cap_take(&caps->dryrun))
 				continue;
 			ingest_why(be, why, sizeof(why));
-			log_info("ingest", "dry-run: unsubscribe %s everywhere: "
-				 "%s, %s:%llu", ev->rcpt, why, ev->source,
-				 (unsigned long long)ev->line);
+			log_info("ingest", "dry-run: unsubscribe %s %s: %s, "
+				 "%s:%llu", ev->rcpt, ingest_asked(be), why,
+				 ev->source, (unsigned long long)ev->line);
 			continue;
 		}
 		ingest_routed(cfg, be->routed, to, sizeof(to));

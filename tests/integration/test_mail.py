@@ -471,6 +471,24 @@ class TestProcessMail(MailCase):
         self.assertEqual(routes(fake)['PUT /api/lists/%s/subscribers/%s/'
                                       'unsubscribe' % (LIST, JANE_UID)], 1)
 
+    def test_dry_run_says_what_is_asked(self):
+        """with no provider each suppression is logged as what a provider
+        would be asked: an address everywhere, the subscriber of an
+        unsubscribe mail on its list only"""
+        self.put_mail('unsub', 'unsub/gmail.eml')
+        self.put_mail('fbl', 'arf/yahoo.eml')
+        self.put_mail('fbl', 'arf/anon_mailwizz.eml')
+        res = self.process()
+        log = res.out + res.err
+        self.assertIn('dry-run: unsubscribe uid:mw:%s from its list: '
+                      'unsubscribe mail, ' % JANE_UID, log)
+        self.assertIn('dry-run: unsubscribe jane.doe@example.net '
+                      'everywhere: complaint (abuse), ', log)
+        self.assertIn('dry-run: unsubscribe uid:mw:%s from its list, and '
+                      'its address everywhere once a provider names it: '
+                      'complaint (abuse), ' % ANON_UID, log)
+        self.assertNotIn('uid:mw:%s everywhere' % JANE_UID, log)
+
     def test_envelope_only_from_the_first_lines(self):
         """an X-Bounced-Envelope-To the mail itself carries below its first
         lines is not the envelope: the first Delivered-To names the
