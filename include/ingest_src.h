@@ -38,9 +38,10 @@ enum ingest_next {
 	INGEST_NEXT_ASIDE,	/* (a mail) no input of its kind: NOTE's why
 				   says what it is, its counter the meta
 				   counter of its kind; no event follows */
-	INGEST_NEXT_REFUSED,	/* (a mail) nothing usable, or (an accounting
+	INGEST_NEXT_REFUSED,	/* (a mail) nothing usable, or (a row
 				   source, from its first rows) no accounting
-				   file: NOTE's why; no event follows */
+				   file or no address list: NOTE's why; no
+				   event follows */
 	INGEST_NEXT_MORE,	/* nothing more in what was fed */
 	INGEST_NEXT_END,	/* the end of the input: everything was read */
 };
@@ -112,7 +113,8 @@ struct ingest_src_args {
    0 or -ENOMEM */
 int ingest_src_csv_new(const struct ingest_src_args *a, bool detect,
 		       struct ingest_src **out);
-/* ingest_src_list_new - a list of addresses (first column) */
+/* ingest_src_list_new - a list of addresses (first column), refused
+   (INGEST_NEXT_REFUSED) when none of its first rows is an address */
 int ingest_src_list_new(const struct ingest_src_args *a,
 			struct ingest_src **out);
 /* ingest_src_mail_new - one mail, parsed whole at its end */
@@ -129,6 +131,11 @@ void ingest_src_free(struct ingest_src *s);
  * taking over from an accounting source at its first row.
  */
 struct ingest_rows;
+
+/* rows of no PowerMTA record type after which an input is no accounting
+   file (and rows without an address after which it is no address list) */
+#define INGEST_ACCT_CHECK_ROWS 100
+
 /* ingest_row_fn - one row: 0 (nothing: a header line, a row taken
    before) or an enum ingest_next; OLD: the row is before the resume
    point (only a header line matters) */
@@ -150,6 +157,17 @@ struct ingest_rows {
 	bool header;			/* a header line was seen */
 	unsigned unknown;		/* rows of no known type so far */
 	char refuse[320];		/* why it is no accounting file */
+	/* an address list (--list) is told from anything else by an
+	   address within its first INGEST_ACCT_CHECK_ROWS rows: its bad
+	   lines before it are held, said once it is told (before the
+	   event of that address), dropped when it is refused */
+	bool list;			/* checked as an address list */
+	bool acct_like;			/* a row looked like an accounting
+					   file's (a header line, a type) */
+	unsigned held, held_out;	/* bad lines held, said */
+	struct ingest_note held_bad[INGEST_ACCT_CHECK_ROWS];
+	bool held_event;		/* held_ev waits for the bad lines */
+	struct event held_ev;
 	uint64_t skip_until;
 	uint64_t lines;			/* lines consumed */
 	const char *name;
@@ -162,10 +180,6 @@ struct ingest_rows {
 	struct event_extra x;
 	char why[192];
 };
-
-/* rows of no PowerMTA record type after which an input is no accounting
-   file */
-#define INGEST_ACCT_CHECK_ROWS 100
 
 /* ingest_rows_refuse - R is no accounting file: WHY (printf) into
    R->refuse and NOTE; returns INGEST_NEXT_REFUSED */
@@ -183,6 +197,16 @@ int ingest_rows_new(const struct ingest_src_args *a, ingest_row_fn row,
 /* ingest_src_list_row - a row of an address list (ingest_src_list.c) */
 int ingest_src_list_row(struct ingest_rows *r, const struct csv_row *row,
 			bool old, struct event *ev, struct ingest_note *note);
+/* ingest_src_list_unknown - a record at LINE that is no address (WHY)
+   while R is not told for an address list: held (0), or
+   INGEST_NEXT_REFUSED (NOTE says why) (ingest_src_list.c) */
+int ingest_src_list_unknown(struct ingest_rows *r, uint64_t line,
+			    const char *why, struct ingest_note *note);
+/* ingest_src_list_refuse - R, not told for an address list, ended (LINE
+   0) or reached LINE with no address: INGEST_NEXT_REFUSED, NOTE says why
+   (ingest_src_list.c) */
+int ingest_src_list_refuse(struct ingest_rows *r, uint64_t line,
+			   struct ingest_note *note);
 /* ingest_src_list_detect - does ROW, the first of an input, make it an
    address list rather than an accounting file? (ingest_src_list.c) */
 bool ingest_src_list_detect(const struct csv_row *row);

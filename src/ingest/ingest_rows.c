@@ -12,7 +12,9 @@
  * never records a row it has not applied.  While an accounting source
  * has not yet told its input for one (ingest_src_csv.c), a bad record
  * counts as a row of no known type, and an input that ends before it
- * decides, with such rows only, is no accounting file.  Errors: -ENOMEM
+ * decides, with such rows only, is no accounting file; likewise a list
+ * source (ingest_src_list.c) holds the bad records before its first
+ * address, said before the event of that address.  Errors: -ENOMEM
  * only.
  */
 #include <errno.h>
@@ -90,10 +92,22 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 	int rc;
 
 	for (;;) {
+		if (!r->check && r->held_out < r->held) {
+			*note = r->held_bad[r->held_out++];
+			return INGEST_NEXT_BAD;
+		}
+		if (r->held_event) {
+			r->held_event = false;
+			r->held = r->held_out = 0;
+			*ev = r->held_ev;
+			return INGEST_NEXT_EVENT;
+		}
 		switch (csv_reader_next(r->csv, &row, r->eof)) {
 		case CSV_NEED_MORE:
 			return INGEST_NEXT_MORE;
 		case CSV_END:
+			if (r->check && r->list && r->unknown > 0)
+				return ingest_src_list_refuse(r, 0, note);
 			if (r->check && r->unknown > 0)
 				return ingest_rows_refuse(r, note,
 					"not a PowerMTA accounting file: none "
@@ -106,6 +120,13 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 			if (row.end_offset <= r->skip_until &&
 			    !csv_reader_cut(r->csv))
 				continue;	/* reported when it was taken */
+			if (r->check && r->list) {
+				rc = ingest_src_list_unknown(r, row.line,
+					csv_reader_error(r->csv), note);
+				if (rc)
+					return rc;
+				continue;	/* held */
+			}
 			/* a last line still being written (cut short)
 			   decides nothing of the input: said, left for
 			   the next reading */
@@ -133,6 +154,13 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 		old = row.end_offset <= r->skip_until;
 		rc = r->row(r, &row, old, ev, note);
 		r->first = true;
+		if (rc == INGEST_NEXT_EVENT && r->held_out < r->held) {
+			/* told a list by this address: the bad lines
+			   before it first */
+			r->held_ev = *ev;
+			r->held_event = true;
+			continue;
+		}
 		if (rc)
 			return rc;
 	}

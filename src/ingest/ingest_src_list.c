@@ -6,12 +6,20 @@
  * A first line "email" or "address" is a header and skipped; any other
  * first column that is no address is a bad line.  ingest_src_list_detect
  * tells an accounting source whether its first row shows a list instead.
+ *
+ * A file named a list (--list) is told for one by an address among its
+ * first INGEST_ACCT_CHECK_ROWS rows (or all of them, when it has fewer);
+ * until then its bad lines are held (ingest_rows.c says them before the
+ * event of that address), and an input without one is refused before
+ * any of it is committed (INGEST_NEXT_REFUSED), with a hint to drop
+ * --list when its rows look like an accounting file's.
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "acct_event.h"
+#include "acct_fields.h"
 #include "addr.h"
 #include "ingest_src.h"
 
@@ -47,6 +55,38 @@ bool ingest_src_list_detect(const struct csv_row *row)
 	return addr_normalise(first, len, tmp, sizeof(tmp)) > 0;
 }
 
+/* ingest_src_list_refuse - no address in R's first rows, to LINE (0:
+   all of them) */
+int ingest_src_list_refuse(struct ingest_rows *r, uint64_t line,
+			   struct ingest_note *note)
+{
+	const char *hint = r->acct_like ? " (it looks like a PowerMTA "
+		"accounting file: process it without --list)" : "";
+
+	r->held = r->held_out = 0;	/* nothing of it is said */
+	note->line = line;
+	if (line == 0)
+		return ingest_rows_refuse(r, note, "no address list: none of "
+					  "its %u rows is an address%s",
+					  r->unknown, hint);
+	return ingest_rows_refuse(r, note, "no address list: none of its "
+				  "first %u rows (to line %llu) is an "
+				  "address%s", INGEST_ACCT_CHECK_ROWS,
+				  (unsigned long long)line, hint);
+}
+
+/* ingest_src_list_unknown - a bad line held while R is not told */
+int ingest_src_list_unknown(struct ingest_rows *r, uint64_t line,
+			    const char *why, struct ingest_note *note)
+{
+	r->held_bad[r->held].line = line;
+	r->held_bad[r->held].why = why;
+	r->held++;
+	if (++r->unknown < INGEST_ACCT_CHECK_ROWS)
+		return 0;
+	return ingest_src_list_refuse(r, line, note);
+}
+
 /* ingest_src_list_row - a line of an address list */
 int ingest_src_list_row(struct ingest_rows *r, const struct csv_row *row,
 			bool old, struct event *ev, struct ingest_note *note)
@@ -65,10 +105,18 @@ int ingest_src_list_row(struct ingest_rows *r, const struct csv_row *row,
 		if (row->line == 1 && (strcasecmp(show, "email") == 0 ||
 				       strcasecmp(show, "address") == 0))
 			return 0; /* a header line */
+		if (r->check) {
+			if (acct_row_is_header(row) ||
+			    acct_type_known(row->fields[0], row->lens[0]))
+				r->acct_like = true;
+			return ingest_src_list_unknown(r, row->line,
+						       "not an address", note);
+		}
 		note->line = row->line;
 		note->why = "not an address";
 		return INGEST_NEXT_BAD;
 	}
+	r->check = false;	/* an address list */
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = EV_LIST;
 	ev->rcpt = r->rcpt;
@@ -85,6 +133,11 @@ int ingest_src_list_new(const struct ingest_src_args *a,
 	struct ingest_rows *r = NULL;
 	int rc = ingest_rows_new(a, ingest_src_list_row, &r);
 
-	*out = rc ? NULL : &r->src;
-	return rc;
+	*out = NULL;
+	if (rc)
+		return rc;
+	r->list = true;
+	r->check = a->skip_until == 0;
+	*out = &r->src;
+	return 0;
 }

@@ -968,6 +968,47 @@ class TestNotAccounting(BouncedTestCase):
         self.assertNotIn('notes.txt', files)
         self.assertIn('good.csv', files)
 
+    def test_list_without_address_refused(self):
+        # --list on an accounting file: no address in its rows, refused
+        # with the hint to drop --list; nothing recorded, so the file is
+        # taken as what it is afterwards
+        path = self.write_file('acct.csv', self.HDR + ''.join(
+            self.bounce(i) for i in range(3)))
+        res = self.process('--list', path, rc=EX_DATAERR)
+        self.assertIn('%s: no address list: none of its 4 rows is an '
+                      'address (it looks like a PowerMTA accounting file: '
+                      'process it without --list); nothing of it was taken'
+                      % path, res.err)
+        self.assertNotIn('bad record', res.err)
+        self.assertNothingRecorded()
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['hard']), (3, 3), s)
+        # none of the first 100 rows an address: refused, though one
+        # follows; from stdin too
+        path = self.write_file('words.txt', ''.join(
+            'word%d\n' % i for i in range(100)) + 'late@example.com\n')
+        res = self.process('--list', path, rc=EX_DATAERR)
+        self.assertIn('%s: no address list: none of its first 100 rows (to '
+                      'line 100) is an address; nothing' % path, res.err)
+        res = self.process('--list', '-', stdin='hello\nworld\n',
+                           rc=EX_DATAERR)
+        self.assertIn('no address list: none of its 2 rows', res.err)
+        self.assertNotIn('late@example.com', self.statuses())
+
+    def test_list_with_bad_lines_before_the_first_address(self):
+        # 99 bad lines, then an address: a list; its bad lines are said
+        # and counted, in order
+        path = self.write_file('late.txt', ''.join(
+            'word%d\n' % i for i in range(99)) + 'late@example.com\nx\n')
+        res = self.process('--list', path)
+        self.assertCounts(summaries(res.out)[path],
+                          counts(records=1, unsubscribes=1, bad=100))
+        lines = re.findall(r'%s:(\d+): bad record: not an address'
+                           % re.escape(path), res.err)
+        self.assertEqual([int(n) for n in lines], list(range(1, 100)) + [101])
+        self.assertEqual(self.statuses(),
+                         {'late@example.com': 'unsubscribed'})
+
 
 class TestProgress(BouncedTestCase):
     """A long file shows its progress: a line on a terminal (records,
