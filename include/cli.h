@@ -63,4 +63,10 @@ int cli_load_config_opt(const char *prog, const struct cli_global *g,
 int cli_opt_value(const char *prog, int argc, char **argv, int *i,
 		  const char *name, const char **value);
 
+/* cli_out_done - a command whose standard output is its result ended
+   with RC: stdout flushed; when it could not all be written (a full
+   disk, a closed pipe), "PROG: cannot write the output: ERROR" on stderr
+   and EXIT_IOERR in place of EXIT_OK.  Returns the exit code. */
+int cli_out_done(const char *prog, int rc);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "cli_args.h"
+#include "exitcodes.h"
 #include "log.h"
 
 /* cli_unknown - the message of an unknown option before the command */
@@ -63,6 +64,17 @@ int cli_opt_value(const char *prog, int argc, char **argv, int *i,
 
 /* cli_parse_global - options before the command (getopt_long, stopping
    at the first operand: the command) */
+int cli_out_done(const char *prog, int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write the output: %s\n", prog,
+			strerror(errno));
+		if (rc == EXIT_OK)
+			rc = EXIT_IOERR;
+	}
+	return rc;
+}
+
 int cli_parse_global(const char *prog, int argc, char **argv,
 		     struct cli_global *g)
 {

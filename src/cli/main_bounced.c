@@ -37,6 +37,8 @@ struct bd_cmd {
 	int config_exit;	/* exit code when the config is bad */
 	void (*prepare)(int argc, char **argv);	/* ARGV before parsing */
 	const char *usage_note;	/* said after a bad command line */
+	bool out_result;	/* its stdout is its result: a write error
+				   fails it (74) */
 };
 
 /* cmd_check_config - bounced check-config */
@@ -93,7 +95,7 @@ static const struct bd_cmd bd_cmds[] = {
 	  "rb are bounces, f complaints, d deliveries (they reset soft bounce\n"
 	  "counts); t, tq, r, rs are counted and skipped.  Header-less files use\n"
 	  "[bounced] acct-fields.\n",
-	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL },
+	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL, false },
 	{ "run", cmd_run, NULL, "",
 	  "the spool worker daemon (stays in the foreground)",
 	  "The spool worker (a daemon; stays in the foreground): takes every\n"
@@ -109,7 +111,7 @@ static const struct bd_cmd bd_cmds[] = {
 	  "outbox is waited for).  SIGTERM or SIGINT: stop, let requests finish\n"
 	  "(shutdown-timeout), exit 0.  SIGHUP: reopen the log, reload the\n"
 	  "configuration (a bad one is refused and logged).  See docs/RUN.md.\n",
-	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL },
+	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL, false },
 	{ "drop", cmd_drop, cmd_drop_opts,
 	  "fbl|unsub --from ADDR --to ADDR < MAIL",
 	  "store a mail from PowerMTA's FBL or unsubscribe pipe",
@@ -123,7 +125,7 @@ static const struct bd_cmd bd_cmds[] = {
 	  "75 so that PowerMTA keeps the mail and retries.  Never runs a shell.\n"
 	  "See docs/SPOOL.md.\n",
 	  EXIT_TEMPFAIL, EXIT_TEMPFAIL, cmd_drop_argv,
-	  "exit 75: PowerMTA keeps the mail and retries" },
+	  "exit 75: PowerMTA keeps the mail and retries", false },
 	{ "unsub-address", cmd_unsub_addr, cmd_unsub_addr_opts,
 	  "[--form N] [--domain D] [--header] --subscriber S\n"
 	  "        [--list L] [--campaign C]  |  --check ADDRESS",
@@ -133,13 +135,13 @@ static const struct bd_cmd bd_cmds[] = {
 	  "and --list or --campaign are required.  --check reads an address as\n"
 	  "the spool worker will: the form, subscriber, list and campaign it\n"
 	  "names, or why it is refused (exit 65).  See docs/UNSUBSCRIBE.md.\n",
-	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL },
+	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL, true },
 	{ "check-config", cmd_check_config, NULL, "",
 	  "print the effective configuration",
 	  "Prints the effective configuration (the file read, or the embedded\n"
 	  "defaults, then every key; secrets masked) and exits 0, or names the\n"
 	  "bad key and exits 78.\n",
-	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL },
+	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL, true },
 	{ "notify-test", cmd_notify_test, NULL, "",
 	  "send a sample digest to the [notify] recipients",
 	  "Sends a sample digest (one made-up complaint) to the [notify]\n"
@@ -148,7 +150,7 @@ static const struct bd_cmd bd_cmds[] = {
 	  "reached or answered 4xx, 69 when it refused for good (5xx, login\n"
 	  "refused, TLS required but not offered), 78 when [notify] smtp, from\n"
 	  "or to is missing.  See docs/NOTIFY.md.\n",
-	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL },
+	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL, true },
 	{ "provider-test", cmd_provider_test, NULL, "[NAME...]",
 	  "one harmless call to each provider",
 	  "Makes one harmless call to each provider (or those named) now:\n"
@@ -157,7 +159,7 @@ static const struct bd_cmd bd_cmds[] = {
 	  "(host, TLS certificate, credentials, clock).  Exits 0 when all\n"
 	  "answered well, 78 when credentials were refused, 75 when one could\n"
 	  "not be reached, 69 for another answer.  See docs/PROVIDERS.md.\n",
-	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL },
+	  EXIT_USAGE, EXIT_CONFIG, NULL, NULL, true },
 };
 
 /* bd_cmd_lookup - the table entry of NAME, or NULL */
@@ -260,7 +262,9 @@ static void usage(FILE *out)
 		"  69  notify-test: the SMTP server refused the mail for good;\n"
 		"      provider-test: a provider answered something unexpected\n"
 		"  74  the state could not be opened or written, or the memory ran\n"
-		"      out while an input was read (logged; run again)\n"
+		"      out while an input was read (logged; run again);\n"
+		"      check-config, unsub-address, notify-test, provider-test: the\n"
+		"      output could not be written\n"
 		"  75  run: another worker holds the lock of the state or the spool;\n"
 		"      process with no FILE or a FILE of SPOOL/acct/: a worker holds\n"
 		"      the lock of the spool; process stopped by SIGTERM or SIGINT\n"
@@ -320,6 +324,8 @@ static int bd_run(const struct bd_cmd *c, const struct cli_global *g,
 	if (cli_load_config(PROG, g, &cfg) != 0)
 		return c->config_exit;
 	ex = c->fn(cfg, g, args);
+	if (c->out_result)
+		ex = cli_out_done(PROG, ex);
 	config_free(cfg);
 	log_close();
 	return ex;

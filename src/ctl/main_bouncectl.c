@@ -13,7 +13,6 @@
  * output file cannot be written, 74 state or output error, 78
  * configuration error.  Only this file exits.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -348,13 +347,7 @@ static int ctl_run(const struct ctl_cmd *c, const struct cli_global *g,
 	ctx.cfg = cfg;
 	ctx.out = stdout;
 	ctx.now = (int64_t)time(NULL);
-	rc = c->fn(&ctx, args);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: cannot write the output: %s\n", PROG,
-			strerror(errno));
-		if (rc == EXIT_OK)
-			rc = EXIT_IOERR;
-	}
+	rc = cli_out_done(PROG, c->fn(&ctx, args));
 	config_free(cfg);
 	log_close();
 	return rc;

@@ -245,6 +245,37 @@ class TestCheckConfig(BouncedTestCase):
                       res.err)
 
 
+class TestOutputFull(BouncedTestCase):
+    """A command whose output is its result fails (74, saying so) when
+    that output cannot be written: both tools alike"""
+
+    def run_to_full(self, prog, *args):
+        """PROG -c CONFIG ARGS with stdout on /dev/full: (rc, stderr)"""
+        with open('/dev/full', 'w') as full:
+            p = subprocess.run([prog, '-c', self.config] + list(args),
+                               cwd=self.dir, env=self.env(),
+                               stdin=subprocess.DEVNULL, stdout=full,
+                               stderr=subprocess.PIPE, timeout=self.timeout)
+        return p.returncode, p.stderr.decode('utf-8', 'replace')
+
+    def test_output_that_cannot_be_written(self):
+        self.write_config(extra='\n[unsubscribe]\naddresses = '
+                          '[SUBSCRIBER_UID].[LIST_UID]@unsub.example.com\n')
+        self.run_bounced('process', self.copy_sample(SAMPLE_HEADER))
+        sub, lst = 'zz123cd456ef7', 'ab123cd456ef7'
+        for prog, args in (
+                (self.bounced, ['check-config']),
+                (self.bounced, ['unsub-address', '--subscriber', sub,
+                                '--list', lst]),
+                (self.bounced, ['unsub-address', '--check',
+                                '%s.%s@unsub.example.com' % (sub, lst)]),
+                (self.bouncectl, ['list'])):
+            rc, err = self.run_to_full(prog, *args)
+            self.assertEqual(rc, EX_IOERR, (args, err))
+            self.assertIn('%s: cannot write the output: No space left on '
+                          'device' % os.path.basename(prog), err)
+
+
 class TestOptions(BouncedTestCase):
 
     def setUp(self):
