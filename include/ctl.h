@@ -433,6 +433,19 @@ int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 int ctl_args_format(const struct ctl_ctx *ctx, const struct cli_args *a,
 		    unsigned allowed, enum ctl_format *fmt);
 
+/* the statuses "suppressed" stands for, as a mask of 1 << RCPT_... */
+#define CTL_SUPPRESSED                                                         \
+	((1u << RCPT_HARD) | (1u << RCPT_COMPLAINED) |                         \
+	 (1u << RCPT_UNSUBSCRIBED))
+
+/* ctl_status_mask - a --status VALUE of CMD into *MASK: names separated
+   by ',' (or ';'), any case, each a status of ALLOWED (1 << RCPT_...) or
+   "suppressed"; an empty value or name, or another name, is a usage
+   error saying EXPECTED.  0, or EXIT_USAGE after the message. */
+int ctl_status_mask(const struct ctl_ctx *ctx, const char *cmd,
+		    const char *value, unsigned allowed, const char *expected,
+		    unsigned *mask);
+
 /* ctl_args_none - refuse operands (0, or EXIT_USAGE after the message) */
 int ctl_args_none(const struct ctl_ctx *ctx, const struct cli_args *a);
 

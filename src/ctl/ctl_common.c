@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "ctl.h"
@@ -140,6 +141,48 @@ int ctl_parse_format(const struct ctl_ctx *ctx, const char *cmd,
 	rc = ctl_usage(ctx, cmd, "unknown format '%s' (%s)",
 		       ctl_text_clean(value, clean, sizeof(clean)), known->str);
 	g_string_free(known, TRUE);
+	return rc;
+}
+
+int ctl_status_mask(const struct ctl_ctx *ctx, const char *cmd,
+		    const char *value, unsigned allowed, const char *expected,
+		    unsigned *mask)
+{
+	char **names = g_strsplit_set(value, ",;", 0);
+	char clean[64];
+	int rc = 0, s;
+	size_t i;
+
+	if (!names[0] || (!names[1] && !*g_strstrip(names[0]))) {
+		rc = ctl_usage(ctx, cmd, "--status: an empty value (expected "
+			       "%s; leave --status out for the default)",
+			       expected);
+		goto out;
+	}
+	for (i = 0; names[i] && rc == 0; i++) {
+		const char *name = g_strstrip(names[i]);
+
+		if (!*name) {
+			rc = ctl_usage(ctx, cmd, "--status '%s': an empty "
+				       "name (expected %s)",
+				       ctl_text_clean(value, clean,
+						      sizeof(clean)), expected);
+			break;
+		}
+		if (strcasecmp(name, "suppressed") == 0) {
+			*mask |= CTL_SUPPRESSED;
+			continue;
+		}
+		s = rcpt_status_parse(name);
+		if (s < 0 || s >= RCPT_STATUS_COUNT || !(allowed & (1u << s)))
+			rc = ctl_usage(ctx, cmd, "--status '%s': expected %s",
+				       ctl_text_clean(name, clean,
+						      sizeof(clean)), expected);
+		else
+			*mask |= 1u << s;
+	}
+out:
+	g_strfreev(names);
 	return rc;
 }
 

@@ -23,10 +23,6 @@
 #include "state.h"
 #include "timeparse.h"
 
-#define LIST_SUPPRESSED                                                        \
-	((1u << RCPT_HARD) | (1u << RCPT_COMPLAINED) |                         \
-	 (1u << RCPT_UNSUBSCRIBED))
-
 const struct cli_opt ctl_opts_list[] = {
 	{ "status", CTL_O_STATUS, "S",
 	  "only records of status S: active, soft, hard,\n"
@@ -83,36 +79,6 @@ struct list_walk {
 	uint64_t n;		/* records printed (or measured) */
 	int rc;			/* exit code of a failure inside the walk */
 };
-
-/* list_add_status - one --status value (comma-separated names) */
-static int list_add_status(const struct ctl_ctx *ctx, const char *value,
-			   unsigned *mask)
-{
-	gchar **names = g_strsplit(value, ",", -1);
-	int rc = 0, s;
-	size_t i;
-
-	for (i = 0; names[i]; i++) {
-		const char *name = g_strstrip(names[i]);
-		char clean[64];
-
-		if (strcasecmp(name, "suppressed") == 0) {
-			*mask |= LIST_SUPPRESSED;
-			continue;
-		}
-		s = rcpt_status_parse(name);
-		if (s < 0 || s >= RCPT_STATUS_COUNT) {
-			rc = ctl_usage(ctx, "list",
-				       "unknown status '%s' (active, soft, hard, "
-				       "complained, unsubscribed or suppressed)",
-				       ctl_text_clean(name, clean, sizeof(clean)));
-			break;
-		}
-		*mask |= 1u << s;
-	}
-	g_strfreev(names);
-	return rc;
-}
 
 /* list_opts_free - the filter lists */
 static void list_opts_free(struct list_opts *o)
@@ -193,7 +159,11 @@ static int list_args(struct ctl_ctx *ctx, const struct cli_args *a,
 
 		switch (a->opts[i].key) {
 		case CTL_O_STATUS:
-			rc = list_add_status(ctx, v, &o->status_mask);
+			rc = ctl_status_mask(ctx, "list", v,
+					     (1u << RCPT_STATUS_COUNT) - 1,
+					     "active, soft, hard, complained, "
+					     "unsubscribed or suppressed",
+					     &o->status_mask);
 			break;
 		case CTL_O_SINCE:
 			if (timeparse_since(v, ctx->now, &o->since) != 0)

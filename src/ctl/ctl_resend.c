@@ -205,38 +205,6 @@ static int resend_all(struct state *st, struct resend *rs)
 	return 0;
 }
 
-/* resend_status - --status VALUE (comma or ';' separated) into the mask */
-static int resend_status(struct resend *rs, const char *value)
-{
-	char **names = g_strsplit_set(value, ",;", 0);
-	int rc = 0;
-	size_t i;
-
-	for (i = 0; names[i] && rc == 0; i++) {
-		const char *name = g_strstrip(names[i]);
-		int s;
-
-		if (!*name)
-			continue;
-		if (strcmp(name, "suppressed") == 0) {
-			rs->status_mask |= 1u << RCPT_HARD |
-					   1u << RCPT_COMPLAINED |
-					   1u << RCPT_UNSUBSCRIBED;
-			continue;
-		}
-		s = rcpt_status_parse(name);
-		if (s != RCPT_HARD && s != RCPT_COMPLAINED &&
-		    s != RCPT_UNSUBSCRIBED)
-			rc = ctl_usage(rs->ctx, "resend", "--status '%s': "
-				       "expected hard, complained, "
-				       "unsubscribed or suppressed", name);
-		else
-			rs->status_mask |= 1u << s;
-	}
-	g_strfreev(names);
-	return rc;
-}
-
 /* resend_provider - --provider NAME must be a configured provider */
 static int resend_provider(struct resend *rs, const char *name)
 {
@@ -278,7 +246,11 @@ static int resend_args(struct resend *rs, const struct cli_args *a,
 			rs->dry_run = true;
 			break;
 		case CTL_O_STATUS:
-			if ((rc = resend_status(rs, v)) != 0)
+			rc = ctl_status_mask(rs->ctx, "resend", v,
+					     CTL_SUPPRESSED, "hard, "
+					     "complained, unsubscribed or "
+					     "suppressed", &rs->status_mask);
+			if (rc)
 				return rc;
 			break;
 		case CTL_O_SINCE:

@@ -191,6 +191,13 @@ class TestList(CtlTestCase):
         res = self.run_ctl('list', '--status', 'sleepy')
         self.assertRc(res, EX_USAGE)
         self.assertIn('sleepy', res.err)
+        # an empty value is not "every status", nor an empty name
+        for v in ('', ' ', 'hard,', ',soft', 'hard,,soft'):
+            res = self.run_ctl('list', '--status', v)
+            self.assertRc(res, EX_USAGE)
+            self.assertEqual(res.out, '')
+            self.assertIn('bouncectl: list: --status', res.err)
+            self.assertRegex(res.err, 'an empty (value|name)')
 
     def test_list_since(self):
         # updated on 2026-11-25: every address of the second file, and

@@ -116,6 +116,15 @@ class TestResend(ResendCase):
         self.assertEqual(self.run_ctl('resend', 'nobody@example.com').rc, 67)
         self.assertEqual(self.run_ctl('resend', '--provider', 'nope').rc, 64)
         self.assertEqual(self.run_ctl('resend', '--status', 'soft').rc, 64)
+        # an empty --status (or name) is refused, not "every status":
+        # nothing planned, nothing queued
+        for v in ('', ' ', 'hard,'):
+            res = self.run_ctl('resend', '--status', v, '-n')
+            self.assertEqual(res.rc, 64, res)
+            self.assertEqual(res.out, '')
+            self.assertIn('resend: --status', res.err)
+        self.assertEqual([q['address'] for q in self.ctl_json('queue')],
+                         ['c@example.com'])
         # nothing complained: --status complained selects nothing
         res = self.run_ctl('resend', '--status', 'complained')
         self.assertIn('0 suppressed records looked at', res.out)
