@@ -73,6 +73,9 @@ static int ctl_graph_opt(const struct ctl_ctx *ctx, const char *cmd,
 
 	switch (o->key) {
 	case CTL_O_OUT:
+		if (!*v)
+			return ctl_usage(ctx, cmd, "--out: an empty value (a "
+					 "directory: '.' for the current one)");
 		a->out = v;
 		break;
 	case CTL_O_FORMAT:

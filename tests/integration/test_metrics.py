@@ -238,6 +238,13 @@ class TestGraph(MetricsTestCase):
             res = self.run_ctl('graph', *args)
             self.assertRc(res, EX_USAGE)
             self.assertIn('bouncectl: graph:', res.err)
+        # an empty --out is no directory (it was 'cannot create', 73)
+        for cmd in ('graph', 'report'):
+            res = self.run_ctl(cmd, '--out', '')
+            self.assertRc(res, EX_USAGE)
+            self.assertIn("bouncectl: %s: --out: an empty value (a "
+                          "directory: '.' for the current one)" % cmd,
+                          res.err)
 
     def test_no_rrd_yet(self):
         os.unlink(self.rrd)
