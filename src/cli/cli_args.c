@@ -95,6 +95,26 @@ cli_fail(const char *prog, const char *cmd, const char *fmt, ...)
 	return -1;
 }
 
+/* cli_candidates - the long names of OPTS and the global table that
+   begin with the LEN bytes of NAME, appended to LIST ("--a, --b");
+   how many */
+static size_t cli_candidates(const struct cli_opt *opts, const char *name,
+			     size_t len, GString *list)
+{
+	const struct cli_opt *tables[] = { opts, cli_global_opts };
+	size_t t, i, n = 0;
+
+	for (t = 0; t < G_N_ELEMENTS(tables); t++)
+		for (i = 0; tables[t] && tables[t][i].name; i++) {
+			if (strncmp(tables[t][i].name, name, len) != 0)
+				continue;
+			g_string_append_printf(list, "%s--%s", n ? ", " : "",
+					       tables[t][i].name);
+			n++;
+		}
+	return n;
+}
+
 /* cli_bad - the message of a '?' or ':' from getopt_long */
 static int cli_bad(const char *prog, int argc, char **argv, int c,
 		   const struct cli_opt *opts)
@@ -119,6 +139,22 @@ static int cli_bad(const char *prog, int argc, char **argv, int c,
 	if (optopt > 0 && optopt < CLI_KEY_LONG && !o)
 		return cli_fail(prog, argv[0], "unknown option '-%c'",
 				g_ascii_isprint(optopt) ? optopt : '?');
+	if (!o && strncmp(arg, "--", 2) == 0 && arg[2]) {
+		/* getopt_long says '?' for an abbreviation that fits
+		   several names as for no name at all */
+		GString *names = g_string_new(NULL);
+		int rc = 0;
+
+		if (cli_candidates(opts, arg + 2, strcspn(arg + 2, "="),
+				   names) > 1) {
+			clean[strcspn(clean, "=")] = '\0';
+			rc = cli_fail(prog, argv[0], "ambiguous option '%s' "
+				      "(%s?)", clean, names->str);
+		}
+		g_string_free(names, TRUE);
+		if (rc)
+			return rc;
+	}
 	return cli_fail(prog, argv[0], "unknown option '%s'", clean);
 }
 

@@ -319,7 +319,15 @@ class TestOptions(BouncedTestCase):
                           (('list', '--format', 'xml'),
                            "unknown format 'xml' (text, csv, json, jsonl)"),
                           (('stats', '--limit', '3'), 'go with --by'),
-                          (('list', 'extra'), "unexpected argument 'extra'")):
+                          (('list', 'extra'), "unexpected argument 'extra'"),
+                          # a shortened name that fits several options
+                          (('list', '--s', 'hard'), "ambiguous option '--s' "
+                           "(--status, --since, --sender?)"),
+                          (('list', '--s=hard'), "ambiguous option '--s' "
+                           "(--status, --since, --sender?)"),
+                          (('list', '--d', 'x'), "ambiguous option '--d' "
+                           "(--domain, --debug?)"),
+                          (('list', '--sx'), "unknown option '--sx'")):
             res = self.run_ctl(*argv)
             self.assertRc(res, EX_USAGE)
             self.assertIn(msg, res.err, argv)
