@@ -38,6 +38,10 @@ struct plan {
 				   complaint-scope = list are not asked */
 	bool keep_dead;		/* an entry that ended as a dead letter counts
 				   as asked (resend leaves those to retry) */
+	bool dry_run;		/* nothing written: the actions are planned on
+				   the record only, none is put in the outbox
+				   (resend --dry-run, in a read-only
+				   transaction) */
 };
 
 /* what plan_enqueue did, per provider (bit i: cfg->providers[i]) */

@@ -104,7 +104,8 @@ static int resend_one(struct state *st, struct resend *rs, MDB_txn *txn,
 		      const char *addr, int64_t now)
 {
 	struct plan pl = { .st = st, .cfg = rs->ctx->cfg, .txn = txn,
-			   .now = now, .only = rs->provider, .keep_dead = true };
+			   .now = now, .only = rs->provider, .keep_dead = true,
+			   .dry_run = rs->dry_run };
 	enum event_class klass;
 	struct event_extra x;
 	struct plan_result res;
@@ -139,17 +140,18 @@ static int resend_one(struct state *st, struct resend *rs, MDB_txn *txn,
 			n++;
 		}
 	rs->actions += n;
-	if (!rs->dry_run)
-		fprintf(rs->ctx->out, "%s: %u action%s queued\n", addr, n,
-			n == 1 ? "" : "s");
-	else
+	if (rs->dry_run) {
 		fprintf(rs->ctx->out, "%s: %u action%s would be queued\n",
 			addr, n, n == 1 ? "" : "s");
+		return 0;
+	}
+	fprintf(rs->ctx->out, "%s: %u action%s queued\n", addr, n,
+		n == 1 ? "" : "s");
 	return state_rcpt_put(st, txn, addr, &r);
 }
 
-/* resend_write - plan the batch in one write transaction (state_write_fn;
-   1, aborted, for a dry run); the counts of a failed attempt are taken
+/* resend_write - plan the batch in TXN (state_write_fn; for a dry run a
+   read-only transaction); the counts of a failed attempt are taken
    back */
 static int resend_write(struct state *st, MDB_txn *txn, void *arg)
 {
@@ -164,17 +166,26 @@ static int resend_write(struct state *st, MDB_txn *txn, void *arg)
 	if (rc) {
 		saved.batch = rs->batch;
 		*rs = saved;
-		return rc;
 	}
-	return rs->dry_run ? 1 : 0;
+	return rc;
 }
 
-/* resend_batch - plan the N addresses collected; 0 or -errno */
+/* resend_batch - plan the N addresses collected, in one write
+   transaction (a dry run: in a read-only one, writing nothing); 0 or
+   -errno */
 static int resend_batch(struct state *st, struct resend *rs)
 {
-	int rc = state_write(st, resend_write, rs);
+	MDB_txn *txn = NULL;
+	int rc;
 
-	return rc > 0 ? 0 : rc;
+	if (!rs->dry_run)
+		return state_write(st, resend_write, rs);
+	rc = state_begin(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = resend_write(st, txn, rs);
+	state_abort(txn);
+	return rc;
 }
 
 /* resend_all - every selected record, batch by batch */
@@ -353,7 +364,8 @@ int cmd_resend(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = resend_args(&rs, args, addrs);
 	if (rc)
 		goto out;
-	rc = ctl_state_open(ctx, true, &st);
+	/* a dry run writes nothing: read access is enough */
+	rc = ctl_state_open(ctx, !rs.dry_run, &st);
 	if (rc)
 		goto out;
 	rs.batch = g_malloc(sizeof(*rs.batch) * RESEND_BATCH);

@@ -202,9 +202,11 @@ static int plan_one(const struct plan *pl, struct rcpt *r, const char *addr,
 	a.flags = (uint8_t)op->flags;
 	a.klass = (uint8_t)ev->klass;
 	rcpt_reason_from_event(&a.ev, ev);
-	rc = outbox_enqueue(pl->st, pl->txn, &a, pl->now * 1000);
-	if (rc)
-		return rc;
+	if (!pl->dry_run) {
+		rc = outbox_enqueue(pl->st, pl->txn, &a, pl->now * 1000);
+		if (rc)
+			return rc;
+	}
 	*queued = true;
 	/* soft-bounce posts (webhooks) are events, not states of the
 	   address */

@@ -433,7 +433,10 @@ class TestReadOnly(BouncedTestCase):
         self.assertIn('escalated to hard', out)
         for args in (('files',), ('queue',), ('dead',), ('stats', '--by',
                                                          'domain'),
-                     ('reevaluate', '--dry-run'),
+                     ('reevaluate', '--dry-run'), ('reevaluate', '-n'),
+                     ('resend', '--dry-run'), ('resend', '-n'),
+                     ('resend', 'alice.moreau@example.com', '--dry-run'),
+                     ('classify', '--dry-run'),
                      ('graph', '--period', 'day', '--out', self.out),
                      ('report', '--out', self.out)):
             rc, out, err = self.reader(*args)
