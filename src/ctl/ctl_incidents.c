@@ -442,6 +442,7 @@ int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a)
 	enum ctl_format fmt = CTL_FMT_TEXT;
 	const char *sub;
 	uint64_t id = 0;
+	bool show;
 	size_t i;
 	int rc = 0;
 
@@ -449,6 +450,15 @@ int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a)
 		return ctl_usage(ctx, "incident", "expected show, release or "
 				 "discard and an incident id");
 	sub = a->operands[0];
+	show = strcmp(sub, "show") == 0;
+	if (!show && strcmp(sub, "discard") != 0 &&
+	    strcmp(sub, "release") != 0)
+		return ctl_usage(ctx, "incident", "'%s': expected show, "
+				 "release or discard", sub);
+	if (!show && cli_args_count(a, CTL_O_FORMAT) > 0)
+		return ctl_usage(ctx, "incident", "--format goes with show "
+				 "only (release and discard print one line "
+				 "of text)");
 	for (i = 0; i < a->n_opts && rc == 0; i++)
 		if (a->opts[i].key == CTL_O_FORMAT)
 			rc = ctl_parse_format(ctx, "incident",
@@ -459,10 +469,7 @@ int cmd_incident(struct ctl_ctx *ctx, const struct cli_args *a)
 		rc = incident_id(ctx, sub, a->operands[1], &id);
 	if (rc)
 		return rc;
-	if (strcmp(sub, "show") == 0)
+	if (show)
 		return incident_show(ctx, id, fmt);
-	if (strcmp(sub, "discard") == 0 || strcmp(sub, "release") == 0)
-		return incident_end(ctx, id, sub[0] == 'r');
-	return ctl_usage(ctx, "incident", "'%s': expected show, release or "
-			 "discard", sub);
+	return incident_end(ctx, id, sub[0] == 'r');
 }

@@ -151,7 +151,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "bounces did not count toward escalation) and the hard bounces it\n"
 	  "held, then a summary line.  docs/CLASSIFY.md explains incidents.\n" },
 	{ "incident", cmd_incident, ctl_opts_incident, true,
-	  "show|release|discard ID [--format text|json]",
+	  "show ID [--format text|json] | release|discard ID",
 	  "one incident: what it is and what it holds; apply or drop that",
 	  "show prints incident ID whole: its times, counts, the DSN texts it\n"
 	  "was seen by, and the hard bounces it holds now (address, time,\n"

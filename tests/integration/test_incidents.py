@@ -19,8 +19,8 @@ import re
 import subprocess
 import time
 
-from harness import (ACCT_HEADER, BouncedTestCase, DATA, EX_OK, SLOW,
-                     RunTestCase, acct_rec, summaries)
+from harness import (ACCT_HEADER, BouncedTestCase, DATA, EX_OK, EX_USAGE,
+                     SLOW, RunTestCase, acct_rec, summaries)
 
 
 class IncidentCase(BouncedTestCase):
@@ -261,6 +261,13 @@ class TestOperator(IncidentCase):
 
     def test_release_applies_what_it_holds(self):
         files, x, iid = self.open_incident()
+        # --format goes with show only: refused, nothing done
+        for sub in ('release', 'discard'):
+            res = self.run_ctl('incident', sub, iid, '--format', 'json')
+            self.assertRc(res, EX_USAGE)
+            self.assertIn('--format goes with show only', res.err)
+        self.assertEqual(self.ctl_json('incident', 'show', iid)['state'],
+                         'open')
         res = self.run_ctl('incident', 'release', iid)
         self.assertRc(res, EX_OK)
         self.assertIn('12 held hard bounces applied', res.out)
