@@ -332,6 +332,7 @@ static void resend_summary(const struct resend *rs)
 {
 	const struct config *cfg = rs->ctx->cfg;
 	FILE *out = rs->ctx->out;
+	const char *sep = ";";
 	size_t i;
 
 	fprintf(out, "%llu suppressed records looked at, %llu actions %s for "
@@ -340,10 +341,12 @@ static void resend_summary(const struct resend *rs)
 		rs->dry_run ? "would be queued" : "queued",
 		(unsigned long long)rs->queued);
 	for (i = 0; i < cfg->n_providers && i < 32; i++)
-		if (rs->per_provider[i])
-			fprintf(out, "%s %s: %llu", i ? "," : ";",
+		if (rs->per_provider[i]) {
+			fprintf(out, "%s %s: %llu", sep,
 				cfg->providers[i].name,
 				(unsigned long long)rs->per_provider[i]);
+			sep = ",";
+		}
 	fputc('\n', out);
 	if (rs->actions && !rs->dry_run)
 		fprintf(out, "the running bounced, or the next 'bounced "

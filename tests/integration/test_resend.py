@@ -115,6 +115,16 @@ class TestResend(ResendCase):
                          ['c@example.com'])
         self.assertEqual(self.run_ctl('resend', 'nobody@example.com').rc, 67)
         self.assertEqual(self.run_ctl('resend', '--provider', 'nope').rc, 64)
+        # the summary's counts per provider follow a ';' whichever
+        # provider comes first (a second one alone had a ',')
+        with open(self.config, 'a') as f:
+            f.write('\n[provider mw2]\ntype = mailwizz\nendpoint = %s/api\n'
+                    'public-key = %s\nprivate-key = %s\nsenders = *\n'
+                    % (self.fake.url, PUB, PRIV))
+        res = self.run_ctl('resend', '--provider', 'mw2', '-n')
+        self.assertIn('3 suppressed records looked at, 3 actions would be '
+                      'queued for 3 of them; mw2: 3\n', res.out)
+        self.mw('*')
         self.assertEqual(self.run_ctl('resend', '--status', 'soft').rc, 64)
         # an empty --status (or name) is refused, not "every status":
         # nothing planned, nothing queued
