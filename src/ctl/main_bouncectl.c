@@ -32,7 +32,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "the status of one address and why it has it",
 	  "Prints the record of ADDR: its status and since when; for a hard,\n"
 	  "complained or unsubscribed address the record that caused it (kind\n"
-	  "b, rb, f, d or list, source file and line and where that file is\n"
+	  "b, rb, f, d, list, arf (a feedback report mail) or unsub-mail (an\n"
+	  "unsubscribe mail), source file and line and where that file is\n"
 	  "now, category, DSN status and text, sender, VirtualMTA, job id,\n"
 	  "time); for an address made hard by soft bounces how many and over\n"
 	  "which period, and the last one; the events counted, the soft bounce\n"
@@ -122,7 +123,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "dead is not asked again (dead letters: 'bouncectl retry'), so it\n"
 	  "may run any number of times.  Each address given an action is\n"
 	  "printed, then a summary per provider; the running bounced, or the\n"
-	  "next 'bounced process', sends them.  Exit 67 when an ADDR has no\n"
+	  "next 'bounced process', sends them.  With --dry-run only read\n"
+	  "access to the state is needed.  Exit 67 when an ADDR has no\n"
 	  "record.\n" },
 	{ "rates", cmd_rates, ctl_opts_rates, false,
 	  "[--by campaign|destination|source|sender] [--since T]\n"
@@ -251,8 +253,9 @@ static void usage(FILE *out)
 		"Inspects and corrects the recipient state that bounced keeps in\n"
 		"its state directory.  Reading commands use read-only transactions,\n"
 		"never block a running bounced and need only read access to the\n"
-		"state; forget, reevaluate, retry and resend write in short\n"
-		"transactions.\n"
+		"state; forget, reevaluate, retry, resend and incident release or\n"
+		"discard write in short transactions (the dry runs of reevaluate\n"
+		"and resend only read).\n"
 		"\n"
 		"Commands:\n",
 		PROG);
@@ -272,7 +275,8 @@ static void usage(FILE *out)
 		"  64  bad command line, or ADDR is not an address\n"
 		"  66  no state yet (run 'bounced process' first), or no metrics\n"
 		"      database yet (graph)\n"
-		"  67  no record for ADDR\n"
+		"  67  no such address, dead letter or incident: no record for\n"
+		"      ADDR, no dead action ID (retry), no incident ID\n"
 		"  73  graph, report: the output could not be written\n"
 		"  74  the state could not be read or written, or output failed\n"
 		"  78  configuration error\n"
