@@ -23,6 +23,12 @@
 int atomic_file_write(const char *path, const void *data, size_t len,
 		      mode_t mode, char *err, size_t errlen);
 
+/* atomic_file_rename_new - rename FROM to TO unless TO exists, in one step
+   (renameat2 RENAME_NOREPLACE, or link(2) then unlink(2) where the file
+   system has no such rename); 0, -EEXIST when TO exists, or -errno.
+   Nothing is synced. */
+int atomic_file_rename_new(const char *from, const char *to);
+
 /* atomic_file_check_target - 0 when PATH is absent or a regular file;
    -EEXIST with ERR ("'PATH' is a character device, not a regular file")
    when it is anything else, symbolic links included; -errno when it

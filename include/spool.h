@@ -111,14 +111,25 @@ void spool_leave(struct spool *sp, const char *name);
    spool_push_front): a change says the queue may hold another name */
 unsigned long spool_pushes(const struct spool *sp);
 
+/*
+ * A file moves into done/, failed/ or ignored/ under its own name, or,
+ * when an earlier file holds that name there, under the first free of
+ * NAME.1, NAME.2 ... (SPOOL_SAME_NAMES names in all; the name it got is
+ * logged), with its .why under the same name: no file is ever replaced
+ * (only a .why with no file beside it).  Each name is taken in one step
+ * (renameat2 RENAME_NOREPLACE, or link and unlink).
+ */
+#define SPOOL_SAME_NAMES 1000
+
 /* spool_done - move acct/NAME to done/ (or delete it when the retention
    is 0); 0 or -errno (logged) */
 int spool_done(struct spool *sp, const char *name);
 
 /*
  * spool_fail - write failed/NAME.why (WHY and what to do; written to a
- * temporary file, synced, renamed) and move acct/NAME to failed/.  0 or
- * -errno (logged); -ENOENT when acct/NAME is gone (no .why is left).
+ * temporary file, synced, renamed) and move acct/NAME to failed/ beside
+ * it.  0 or -errno (logged); -ENOENT when acct/NAME is gone (no .why is
+ * left); -EEXIST when every name is taken.
  */
 int spool_fail(struct spool *sp, const char *name, const char *why);
 

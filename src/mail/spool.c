@@ -2,19 +2,21 @@
  * spool.c - the directories of the spool worker and the queue of names in
  * acct/ waiting to be taken.
  *
- * Moves are rename(2) within the spool (one file system), so a file is
+ * Moves are renames within the spool (one file system), so a file is
  * always whole in exactly one place; what moves into done/ or failed/
- * loses the permissions of others first (it holds addresses).  A failed
- * file gets its NAME.why first (atomic_file_write: a temporary dot-file
- * in failed/, synced and renamed over nothing but a regular file);
- * then the file itself is moved and failed/ synced: after a crash a .why
- * may exist for a file still in acct/ (taken again, and it fails again or
- * not), never a failed file without a reason.  done/ is not synced: a move
- * lost in a crash brings the file back to acct/, where the state knows it
- * as taken, and it is moved again.  ignored/ (created on first use) holds
- * the mails of the maildirs that are no input of theirs (a bounce at the
- * feedback address), each with its NAME.why like failed/, and is swept
- * with done/.
+ * loses the permissions of others first (it holds addresses).  A move
+ * never replaces anything (spool_move_free): a name of done/, failed/ or
+ * ignored/ that holds an earlier file of the same name is left to it and
+ * the newcomer gets the first free of NAME.1, NAME.2 ...  A failed file
+ * gets its NAME.why first (atomic_file_write: a temporary dot-file in
+ * failed/, synced and renamed over nothing but a regular file); then the
+ * file itself is moved under the same name and failed/ synced: after a
+ * crash a .why may exist for a file still in acct/ (taken again, and it
+ * fails again or not), never a failed file without a reason.  done/ is not synced: a move lost in a crash brings
+ * the file back to acct/, where the state knows it as taken, and it is
+ * moved again.  ignored/ (created on first use) holds the mails of the
+ * maildirs that are no input of theirs (a bounce at the feedback
+ * address), each with its NAME.why like failed/, and is swept with done/.
  *
  * Error policy: every failure is logged with the path and returned as
  * -errno; nothing exits.  Memory comes from GLib.
@@ -465,12 +467,71 @@ int spool_done(struct spool *sp, const char *name)
 	return spool_done_from(sp, sp->acct, name, name);
 }
 
-/* spool_done_from - DIR/NAME to done/AS, or deleted */
+/* spool_move_free - FROM into DIR as AS or, when an earlier file holds
+   that name, as the first free of AS.1, AS.2 ... (SPOOL_SAME_NAMES names
+   in all), said in the log.  With TEXT, the name's .why := TEXT first (a
+   .why with no file beside it, left by a crash or by a file moved back
+   to be taken again, is replaced).  The file replaces nothing: its name
+   is taken in one step (atomic_file_rename_new); the lstat() before only
+   skips the names seen taken.  0 or -errno, logged with AFTER appended,
+   but -ENOENT (FROM is gone; no .why is left) */
+static int spool_move_free(const char *from, const char *dir, const char *as,
+			   const char *text, const char *after)
+{
+	char *name = NULL, *to = NULL, *why = NULL;
+	struct stat sb;
+	char err[1024];
+	unsigned i;
+	int rc = -EEXIST;
+
+	for (i = 0; i < SPOOL_SAME_NAMES && rc == -EEXIST; i++) {
+		g_free(name);
+		g_free(to);
+		g_free(why);
+		name = i ? g_strdup_printf("%s.%u", as, i) : g_strdup(as);
+		to = g_build_filename(dir, name, NULL);
+		why = text ? g_strconcat(to, ".why", NULL) : NULL;
+		if (lstat(to, &sb) == 0)
+			continue;
+		if (why) {
+			/* -EEXIST: no regular file (left alone) */
+			rc = atomic_file_write(why, text, strlen(text),
+					       SPOOL_FILE_MODE, err,
+					       sizeof(err));
+			if (rc == -EEXIST)
+				continue;
+			if (rc) {
+				log_error("spool", "%s%s", err, after);
+				goto out;
+			}
+		}
+		rc = atomic_file_rename_new(from, to);
+		if (rc && why)
+			(void)unlink(why);
+	}
+	if (rc == 0 && strcmp(name, as) != 0)
+		log_warn("spool", "%s: %s/%s holds an earlier file of the "
+			 "same name: moved to %s instead", from, dir, as, to);
+	else if (rc == -EEXIST)
+		log_error("spool", "cannot move '%s' into '%s': %s and the "
+			  "%d names after it (%s.1 ...) are all taken: delete "
+			  "or move away what is there%s", from, dir, as,
+			  SPOOL_SAME_NAMES - 1, as, after);
+	else if (rc && rc != -ENOENT)
+		log_error("spool", "cannot move '%s' to '%s': %s%s", from, to,
+			  strerror(-rc), after);
+out:
+	g_free(why);
+	g_free(to);
+	g_free(name);
+	return rc;
+}
+
+/* spool_done_from - DIR/NAME to done/AS (or a free name), or deleted */
 int spool_done_from(struct spool *sp, const char *dir, const char *name,
 		    const char *as)
 {
 	char *from = g_build_filename(dir, name, NULL);
-	char *to = g_build_filename(sp->done, as, NULL);
 	int rc = 0;
 
 	if (sp->retention == 0) {
@@ -483,32 +544,14 @@ int spool_done_from(struct spool *sp, const char *dir, const char *name,
 	}
 	spool_close_others(from);
 	spool_dir_back(sp->done);
-	if (rename(from, to) != 0) {
-		rc = -errno;
-		log_error("spool", "cannot move '%s' to '%s': %s (it is taken "
-			  "and stays where it is; it is moved on the next "
-			  "start)", from, to, strerror(-rc));
-	}
+	rc = spool_move_free(from, sp->done, as, NULL, " (it is taken and "
+			     "stays where it is; it is moved on the next "
+			     "start)");
+	if (rc == -ENOENT)
+		log_error("spool", "cannot move '%s' into '%s': %s", from,
+			  sp->done, strerror(-rc));
 out:
-	g_free(to);
 	g_free(from);
-	return rc;
-}
-
-/* spool_write_why - TEXT into DIR/NAME.why (DIR: failed/ or ignored/),
-   atomically (mode 0640, only over a regular file) */
-static int spool_write_why(const char *dir, const char *name,
-			   const char *text)
-{
-	char *why = g_strconcat(dir, "/", name, ".why", NULL);
-	char err[1024];
-	int rc;
-
-	rc = atomic_file_write(why, text, strlen(text), SPOOL_FILE_MODE, err,
-			       sizeof(err));
-	if (rc)
-		log_error("spool", "%s", err);
-	g_free(why);
 	return rc;
 }
 
@@ -518,12 +561,11 @@ int spool_fail(struct spool *sp, const char *name, const char *why)
 	return spool_fail_from(sp, sp->acct, name, name, why);
 }
 
-/* spool_fail_from - DIR/NAME to failed/AS with failed/AS.why */
+/* spool_fail_from - DIR/NAME to failed/AS (or a free name) with its .why */
 int spool_fail_from(struct spool *sp, const char *dir, const char *name,
 		    const char *as, const char *why)
 {
 	char *from = g_build_filename(dir, name, NULL);
-	char *to = g_build_filename(sp->failed, as, NULL);
 	char stamp[64] = "";
 	struct tm tm;
 	time_t now = time(NULL);
@@ -538,36 +580,21 @@ int spool_fail_from(struct spool *sp, const char *dir, const char *name,
 		"(bounced takes it again), or delete it and this file.\n",
 		from, stamp, SPOOL_WHY_MAX, why, dir);
 	spool_dir_back(sp->failed);
-	rc = spool_write_why(sp->failed, as, text);
-	if (rc)
-		goto out;
 	spool_close_others(from);
-	if (rename(from, to) != 0) {
-		char *w = g_strconcat(sp->failed, "/", as, ".why", NULL);
-
-		rc = -errno;
-		if (rc != -ENOENT)
-			log_error("spool", "cannot move '%s' to '%s': %s", from,
-				  to, strerror(-rc));
-		unlink(w);
-		g_free(w);
-		goto out;
-	}
-	rc = spool_sync_dir(sp->failed);
-out:
+	rc = spool_move_free(from, sp->failed, as, text, "");
+	if (rc == 0)
+		rc = spool_sync_dir(sp->failed);
 	g_free(text);
-	g_free(to);
 	g_free(from);
 	return rc;
 }
 
-/* spool_ignore_from - DIR/NAME to ignored/AS with ignored/AS.why, or
-   deleted when the retention is 0 */
+/* spool_ignore_from - DIR/NAME to ignored/AS (or a free name) with its
+   .why, or deleted when the retention is 0 */
 int spool_ignore_from(struct spool *sp, const char *dir, const char *name,
 		      const char *as, const char *why)
 {
 	char *from = g_build_filename(dir, name, NULL);
-	char *to = g_build_filename(sp->ignored, as, NULL);
 	char stamp[64] = "", err[512];
 	struct tm tm;
 	time_t now = time(NULL);
@@ -593,22 +620,9 @@ int spool_ignore_from(struct spool *sp, const char *dir, const char *name,
 		"what to do: nothing; it is kept for done-retention like the "
 		"files of done/.  Should it be a feedback report after all, "
 		"see docs/FBL.md.\n", from, stamp, SPOOL_WHY_MAX, why);
-	rc = spool_write_why(sp->ignored, as, text);
-	if (rc)
-		goto out;
-	if (rename(from, to) != 0) {
-		char *w = g_strconcat(sp->ignored, "/", as, ".why", NULL);
-
-		rc = -errno;
-		if (rc != -ENOENT)
-			log_error("spool", "cannot move '%s' to '%s': %s", from,
-				  to, strerror(-rc));
-		unlink(w);
-		g_free(w);
-	}
+	rc = spool_move_free(from, sp->ignored, as, text, "");
 out:
 	g_free(text);
-	g_free(to);
 	g_free(from);
 	return rc;
 }

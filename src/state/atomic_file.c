@@ -7,6 +7,10 @@
  * not ours: /dev/null, a link into another tree) is refused before the
  * temporary file is made and looked at again just before the rename.
  *
+ * atomic_file_rename_new moves a file where nothing is, in one step
+ * (renameat2 RENAME_NOREPLACE; where the file system has no such rename,
+ * link(2) then unlink(2)), so that two movers cannot both get the name.
+ *
  * Error policy: 0 or -errno with a message naming the path; the temporary
  * file never outlives a failure.  Nothing is logged.
  */
@@ -117,6 +121,24 @@ static int atomic_file_write_all(int fd, const char *data, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+int atomic_file_rename_new(const char *from, const char *to)
+{
+	int rc;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* no RENAME_NOREPLACE here: link(2) fails when TO exists */
+	if (link(from, to) != 0)
+		return -errno;
+	if (unlink(from) == 0 || errno == ENOENT)
+		return 0;	/* moved (or FROM went meanwhile: TO keeps it) */
+	rc = -errno;
+	(void)unlink(to);
+	return rc;
 }
 
 int atomic_file_write(const char *path, const void *data, size_t len,

@@ -252,6 +252,56 @@ class TestTake(RunTestCase):
         self.assertEqual(self.spool_files('acct'),
                          ['dangling.csv', 'pipe.csv'])
 
+    def test_same_name_never_replaces_an_earlier_file(self):
+        """a second file of a name failed/ or done/ holds is kept beside
+        the first as NAME.1 (with its own .why), said in the log; bouncectl
+        files finds it there"""
+        self.write_config()
+        p = self.start()
+        junk = [bytes((i * k + 13) % 256 for i in range(3000))
+                for k in (7919, 7907)]
+        for n, text in enumerate(junk):
+            self.drop('j.csv', text)
+            why = 'j.csv.why' if n == 0 else 'j.csv.%d.why' % n
+            self.wait_for(lambda: why in self.spool_files('failed'),
+                          5 * SLOW, '%s is not in failed/: %s'
+                          % (why, self.log(p)))
+        self.assertEqual(self.spool_files('failed'),
+                         ['j.csv', 'j.csv.1', 'j.csv.1.why', 'j.csv.why'])
+        for name, text in (('j.csv', junk[0]), ('j.csv.1', junk[1])):
+            with open(os.path.join(self.spool, 'failed', name), 'rb') as f:
+                self.assertEqual(f.read(), text, name)
+            self.assertIn('why: not a PowerMTA accounting file', read_text(
+                os.path.join(self.spool, 'failed', name + '.why')))
+        for n, addr in enumerate(('a1@example.com', 'a2@example.com')):
+            path, _ = self.drop('a.csv', hard_file([addr]))
+            name = 'a.csv' if n == 0 else 'a.csv.%d' % n
+            self.wait_for(lambda: name in self.spool_files('done'),
+                          5 * SLOW, '%s is not in done/: %s'
+                          % (name, self.log(p)))
+        self.assertEqual(self.spool_files('done'), ['a.csv', 'a.csv.1'])
+        self.assertIn('a1@example.com', read_text(
+            os.path.join(self.spool, 'done', 'a.csv')))
+        self.assertIn('a2@example.com', read_text(
+            os.path.join(self.spool, 'done', 'a.csv.1')))
+        self.assertIn('%s: %s/done/a.csv holds an earlier file of the same '
+                      'name: moved to %s/done/a.csv.1 instead'
+                      % (path, self.spool, self.spool), self.log(p))
+        self.assertIn('failed/j.csv holds an earlier file of the same name: '
+                      'moved to %s/failed/j.csv.1 instead' % self.spool,
+                      self.log(p))
+        # the files table keeps the last file of a path: found as NAME.1
+        files = {os.path.basename(f['key']): f
+                 for f in self.ctl_json('files')}
+        self.assertEqual((files['a.csv']['where'], files['a.csv']['now']),
+                         ('moved', 'done/a.csv.1'))
+        self.assertEqual((files['j.csv']['where'], files['j.csv']['now']),
+                         ('moved', 'failed/j.csv.1'))
+        self.assertEqual(self.statuses(), {'a1@example.com': 'hard',
+                                           'a2@example.com': 'hard'})
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_done_and_failed_removed_while_running_are_made_again(self):
         self.write_config()
         p = self.start()

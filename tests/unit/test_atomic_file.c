@@ -139,6 +139,34 @@ static void test_refuses_what_is_not_ours(void **state)
 	g_free(lfile);
 }
 
+/* test_rename_new - a rename that never replaces: -EEXIST, both left */
+static void test_rename_new(void **state)
+{
+	char *a = g_build_filename(tmp, "a", NULL);
+	char *b = g_build_filename(tmp, "b", NULL);
+	char *c = g_build_filename(tmp, "c", NULL);
+	char *text = NULL, *names;
+
+	(void)state;
+	assert_true(g_file_set_contents(a, "first", -1, NULL));
+	assert_true(g_file_set_contents(b, "second", -1, NULL));
+	assert_int_equal(atomic_file_rename_new(b, a), -EEXIST);
+	assert_true(g_file_get_contents(a, &text, NULL, NULL));
+	assert_string_equal(text, "first");
+	g_free(text);
+	assert_int_equal(atomic_file_rename_new(b, c), 0);
+	assert_true(g_file_get_contents(c, &text, NULL, NULL));
+	assert_string_equal(text, "second");
+	assert_int_equal(atomic_file_rename_new(b, c), -ENOENT);
+	names = entries(tmp);
+	assert_string_equal(names, "a c");
+	g_free(names);
+	g_free(text);
+	g_free(c);
+	g_free(b);
+	g_free(a);
+}
+
 static void test_mode_in(void **state)
 {
 	char *state_dir = g_build_filename(tmp, "state", NULL);
@@ -176,6 +204,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_what_is_not_ours,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_in, setup, teardown),
 	};
 

@@ -1,7 +1,8 @@
 /*
  * test_spool.c - the spool directories and queue of bounced run: which
  * names are wanted, scan order, moving to done/, failed/ and ignored/
- * (with the .why written), the retention sweep of done/ and ignored/, and
+ * (with the .why written; a name taken there by an earlier file is never
+ * replaced: the newcomer gets NAME.1, NAME.2 ...), the retention sweep of done/ and ignored/, and
  * the entries of acct/ that are no files: left alone, said once while
  * they stay.
  */
@@ -256,6 +257,78 @@ static void test_fail(void **state)
 	g_free(why);
 }
 
+/* holds - DIR/SUB/NAME holds WANT */
+static void holds(const char *dir, const char *sub, const char *name,
+		  const char *want)
+{
+	char *p = g_build_filename(dir, sub, name, NULL);
+	char *text = NULL;
+
+	assert_true(g_file_get_contents(p, &text, NULL, NULL));
+	if (!strstr(text, want))
+		print_message("%s: %s\n", p, text);
+	assert_non_null(strstr(text, want));
+	g_free(text);
+	g_free(p);
+}
+
+/* test_same_name - a file of a name done/, failed/ or ignored/ holds
+   already gets the next free NAME.N (with its own .why); nothing is
+   replaced, but a .why with no file beside it */
+static void test_same_name(void **state)
+{
+	struct fixture *f = *state;
+	char *src = g_build_filename(f->dir, "fbl", NULL);
+	char *from, *to;
+
+	g_free(put(f->dir, "acct", "a.csv", "first", 0));
+	assert_int_equal(spool_done(f->sp, "a.csv"), 0);
+	g_free(put(f->dir, "acct", "a.csv", "second", 0));
+	assert_int_equal(spool_done(f->sp, "a.csv"), 0);
+	g_free(put(f->dir, "done", "a.csv.2", "not ours", 0));
+	g_free(put(f->dir, "acct", "a.csv", "third", 0));
+	assert_int_equal(spool_done(f->sp, "a.csv"), 0);
+	assert_false(exists(f->dir, "acct", "a.csv"));
+	holds(f->dir, "done", "a.csv", "first");
+	holds(f->dir, "done", "a.csv.1", "second");
+	holds(f->dir, "done", "a.csv.2", "not ours");
+	holds(f->dir, "done", "a.csv.3", "third");
+
+	g_free(put(f->dir, "acct", "j.csv", "junk one", 0));
+	assert_int_equal(spool_fail(f->sp, "j.csv", "reason one"), 0);
+	g_free(put(f->dir, "acct", "j.csv", "junk two", 0));
+	assert_int_equal(spool_fail(f->sp, "j.csv", "reason two"), 0);
+	holds(f->dir, "failed", "j.csv", "junk one");
+	holds(f->dir, "failed", "j.csv.why", "why: reason one\n");
+	holds(f->dir, "failed", "j.csv.1", "junk two");
+	holds(f->dir, "failed", "j.csv.1.why", "why: reason two\n");
+	/* moved back to be taken again, its .why left behind: the stale
+	   .why is replaced, the file takes its own name again */
+	from = g_build_filename(f->dir, "failed", "j.csv", NULL);
+	to = g_build_filename(f->dir, "acct", "j.csv", NULL);
+	assert_int_equal(rename(from, to), 0);
+	g_free(to);
+	g_free(from);
+	assert_int_equal(spool_fail(f->sp, "j.csv", "reason three"), 0);
+	holds(f->dir, "failed", "j.csv.why", "why: reason three\n");
+	assert_false(exists(f->dir, "failed", "j.csv.2"));
+	assert_false(exists(f->dir, "failed", "j.csv.2.why"));
+
+	assert_int_equal(mkdir(src, 0750), 0);
+	g_free(put(f->dir, "fbl", "m1", "one", 0));
+	assert_int_equal(spool_ignore_from(f->sp, src, "m1", "fbl.m1", "x"), 0);
+	g_free(put(f->dir, "fbl", "m1", "two", 0));
+	assert_int_equal(spool_ignore_from(f->sp, src, "m1", "fbl.m1", "y"), 0);
+	holds(f->dir, "ignored", "fbl.m1.1", "two");
+	assert_true(exists(f->dir, "ignored", "fbl.m1.1.why"));
+	holds(f->dir, "ignored", "fbl.m1", "one");
+	/* swept by age, whatever the name */
+	assert_int_equal(spool_expire(f->sp, time(NULL) + 3600 + 5), 8);
+	assert_false(exists(f->dir, "done", "a.csv.3"));
+	assert_false(exists(f->dir, "ignored", "fbl.m1.1.why"));
+	g_free(src);
+}
+
 /* test_expire - done/ files older than the retention are deleted */
 static void test_expire(void **state)
 {
@@ -406,6 +479,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_name, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ignore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_young_files, setup,
