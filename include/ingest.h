@@ -202,6 +202,11 @@ int ingest_job_verdict(const struct ingest_job *job, char *why,
 /* ingest_job_input_error - the last error was the input's, not the state's */
 bool ingest_job_input_error(const struct ingest_job *job);
 
+/* ingest_job_is - PATH names the file the job reads (its device and inode,
+   PATH followed through a link as the job's open followed it): 1, 0 when
+   it names another file (one renamed over it), or -errno (-ENOENT: none) */
+int ingest_job_is(const struct ingest_job *job, const char *path);
+
 /* ingest_pause - commit what was parsed so far (the file resumes there on
    the next ingest_begin); 0 or -errno */
 int ingest_pause(struct ingest_job *job);

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "classify_override.h"
@@ -1126,6 +1127,17 @@ int ingest_begin(struct ingest *in, const char *path,
 bool ingest_job_input_error(const struct ingest_job *j)
 {
 	return j->input_error;
+}
+
+int ingest_job_is(const struct ingest_job *j, const char *path)
+{
+	struct stat now, was;
+
+	if (j->input.fd < 0)
+		return -EBADF;
+	if (fstat(j->input.fd, &was) != 0 || stat(path, &now) != 0)
+		return -errno;
+	return now.st_dev == was.st_dev && now.st_ino == was.st_ino;
 }
 
 int ingest_job_verdict(const struct ingest_job *j, char *why, size_t whylen)

@@ -22,6 +22,9 @@
  *            after the pause, from its last commit, while the files after
  *            it and the mails are taken (an error of the state pauses
  *            them all).
+ * A file renamed over the one being read (as rsync puts a file that grew)
+ * is not moved in its stead: it stays in acct/, queued, and is taken as
+ * any file (a grown copy resumes where the state left the name).
  * Error policy: everything is logged here; nothing is returned, nothing
  * exits.
  */
@@ -260,12 +263,31 @@ static bool run_acct_unusable(const struct ingest_counts *c, uint64_t records,
 	return bad > 0 && records == c->records && c->records == c->skipped;
 }
 
-/* run_acct_finish - summary line, then the file to done/ (or failed/) */
+/* run_acct_replaced - acct/NAME is no longer the file the job read: one
+   was renamed over it meanwhile (as rsync puts a file that grew).  That
+   one is not moved with the name: it stays in acct/, queued, and is taken
+   as any file (a grown copy from where the state left the name); true
+   then.  False for the file read, or when it cannot be told (the move
+   says why) */
+static bool run_acct_replaced(struct run *r)
+{
+	if (ingest_job_is(r->job, r->path) != 0)
+		return false;
+	log_info("run", "%s: another file was renamed over it while it was "
+		 "read: that one stays in acct/, queued to be taken",
+		 r->path);
+	spool_push(r->sp, r->name);
+	return true;
+}
+
+/* run_acct_finish - summary line, then the file to done/ (or failed/),
+   unless another file took its name (run_acct_replaced) */
 static void run_acct_finish(struct run *r)
 {
 	struct ingest_counts c;
 	uint64_t records, bad;
 	char line[512], why[512];
+	bool replaced = run_acct_replaced(r);
 	int rc;
 
 	if (ingest_job_verdict(r->job, why, sizeof(why)) == INGEST_REFUSED) {
@@ -275,7 +297,8 @@ static void run_acct_finish(struct run *r)
 		if (rc)
 			log_error("run", "%s: cannot record the file as failed: "
 				  "%s", r->name, state_strerror(rc));
-		run_acct_fail(r, r->name, why);
+		if (!replaced)
+			run_acct_fail(r, r->name, why);
 		run_acct_clear(r, NULL);
 		return;
 	}
@@ -291,7 +314,8 @@ static void run_acct_finish(struct run *r)
 			 "without a header line is read in the order of "
 			 "[bounced] acct-fields",
 			 (unsigned long long)bad, (unsigned long long)records);
-		run_acct_fail(r, r->name, why);
+		if (!replaced)
+			run_acct_fail(r, r->name, why);
 		run_acct_clear(r, NULL);
 		return;
 	}
@@ -299,7 +323,8 @@ static void run_acct_finish(struct run *r)
 	r->job = NULL;
 	ingest_counts_format(&c, line, sizeof(line));
 	log_info("run", "%s: %s", r->path, line);
-	spool_done(r->sp, r->name);
+	if (!replaced)
+		spool_done(r->sp, r->name);
 	run_acct_forget(r, r->name);
 	run_acct_clear(r, NULL);
 }

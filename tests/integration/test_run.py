@@ -302,6 +302,39 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_file_renamed_over_the_one_read_is_taken(self):
+        """a file renamed over the one being read (as rsync puts a file
+        that grew) is not moved to done/ with the one read: it stays in
+        acct/ and is taken, from where the one read ended"""
+        self.write_config()
+        full = self.gen_acct(60000, 1)
+        with open(full, 'rb') as f:
+            data = f.read()
+        cut = data.index(b'\r\n', 17 * 1024 * 1024) + 2
+        prefix = os.path.join(self.incoming, 'x.csv')
+        with open(prefix, 'wb') as f:
+            f.write(data[:cut])
+        records = data.count(b'\r\n') - 1         # the header line aside
+        p = self.start()
+        path = os.path.join(self.acct, 'x.csv')
+        os.rename(prefix, path)
+        time.sleep(0.05)
+        os.rename(full, path)
+        self.wait_for(lambda: self.spool_files('done') == ['x.csv'] and
+                      self.spool_files('acct') == [], 30 * SLOW,
+                      'x.csv was not taken: %s' % self.log(p)[-3000:])
+        f = self.file_entry(path)
+        self.assertEqual((f['status'], f['offset'], f['records']),
+                         ('done', len(data), records), self.log(p)[-3000:])
+        self.assertIn('%s: another file was renamed over it while it was '
+                      'read: that one stays in acct/, queued to be taken'
+                      % path, self.log(p))
+        self.assertIn('%s: resuming at byte %d' % (path, cut), self.log(p))
+        with open(os.path.join(self.spool, 'done', 'x.csv'), 'rb') as f:
+            self.assertEqual(f.read(), data)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_done_and_failed_removed_while_running_are_made_again(self):
         self.write_config()
         p = self.start()
