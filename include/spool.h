@@ -45,8 +45,8 @@ char *spool_path(const struct spool *sp, const char *name);
    acct-ignore glob */
 bool spool_wanted(const struct spool *sp, const char *name);
 
-/* spool_push - queue NAME at the end when wanted and not queued already;
-   true when it was queued */
+/* spool_push - queue NAME at the end when wanted and not queued already
+   (no longer young); true when it was queued */
 bool spool_push(struct spool *sp, const char *name);
 
 /* spool_push_front - queue NAME first (taken again next) */
@@ -56,12 +56,23 @@ void spool_push_front(struct spool *sp, const char *name);
    oldest (modification time) first, but those modified within the last
    SPOOL_YOUNG_MS: a file found by a scan (at start, after lost events)
    may still be open for writing, and one closed after it comes with its
-   event; the number queued, or -errno */
+   event; the names left out are kept (spool_young, spool_scan_young).
+   The number queued, or -errno */
 #define SPOOL_YOUNG_MS 2000
 int spool_scan(struct spool *sp);
-/* spool_young - files the last scan left out as too young (scan again
-   later: one closed before its directory was watched has no event) */
+/* spool_scan_ignored - as spool_scan, but only the names the globs WAS
+   match (the acct-ignore of before a reload: files no longer ignored),
+   without forgetting the young names kept */
+int spool_scan_ignored(struct spool *sp, char *const *was);
+/* spool_young - the names scans left out as too young, not queued since */
 unsigned spool_young(const struct spool *sp);
+/* spool_scan_young - queue those of them that are quiet now (not
+   modified for SPOOL_YOUNG_MS: one closed before its directory was
+   watched has no event), oldest first, and forget those gone; no other
+   name of acct/ is looked at (a file that arrived while the directory was
+   watched is taken at its event, however long its writer pauses).  The
+   number queued */
+int spool_scan_young(struct spool *sp);
 
 /* what spool_dir_list lists */
 struct _GPtrArray;
@@ -76,10 +87,10 @@ struct spool_list_opts {
 	   stays (a set of strings, g_free'd keys); NULL: said every call */
 	struct _GHashTable *odd;
 	/* files modified less than this long ago (ms) are left out and
-	   counted in *YOUNG (may be NULL): they may still be written; 0:
-	   none is */
+	   their names added to the set YOUNG (g_free'd keys; may be NULL):
+	   they may still be written; 0: none is */
 	int64_t young_ms;
-	unsigned *young;
+	struct _GHashTable *young;
 };
 
 /*

@@ -53,7 +53,8 @@ struct spool {
 	unsigned long pushes;		/* names queued so far */
 	GHashTable *odd;		/* acct/'s entries that are no files,
 					   said once (spool_dir_list) */
-	unsigned young;			/* files the last scan left out */
+	GHashTable *young;		/* the names scans left out as young
+					   (g_free'd keys), until queued */
 };
 
 /* spool_mkdir - DIR unless it exists as a directory; 0 or -errno */
@@ -101,6 +102,8 @@ int spool_open(struct spool **out, const char *dir, char *const *ignore,
 	g_queue_init(&sp->queue);
 	sp->queued = g_hash_table_new(g_str_hash, g_str_equal);
 	sp->odd = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	sp->young = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					  NULL);
 	spool_set_rules(sp, ignore, retention);
 	if ((rc = spool_mkdir(sp->dir, err, errlen)) != 0 ||
 	    (rc = spool_mkdir(sp->acct, err, errlen)) != 0 ||
@@ -121,6 +124,7 @@ void spool_free(struct spool *sp)
 	g_hash_table_destroy(sp->queued);
 	if (sp->odd)
 		g_hash_table_destroy(sp->odd);
+	g_hash_table_destroy(sp->young);
 	g_strfreev(sp->ignore);
 	g_free(sp->ignored);
 	g_free(sp->failed);
@@ -153,26 +157,34 @@ char *spool_path(const struct spool *sp, const char *name)
 	return g_build_filename(sp->acct, name, NULL);
 }
 
-/* spool_wanted - a plain name, no dot-file, no acct-ignore match */
-bool spool_wanted(const struct spool *sp, const char *name)
+/* spool_globbed - NAME matches one of GLOBS (NULL-terminated, or NULL) */
+static bool spool_globbed(char *const *globs, const char *name)
 {
 	char *const *p;
 
-	if (!name || name[0] == '\0' || name[0] == '.' || strchr(name, '/'))
-		return false;
-	for (p = sp->ignore; p && *p; p++)
+	for (p = globs; p && *p; p++)
 		if (fnmatch(*p, name, 0) == 0)
-			return false;
-	return true;
+			return true;
+	return false;
 }
 
-/* spool_push - NAME at the end of the queue */
+/* spool_wanted - a plain name, no dot-file, no acct-ignore match */
+bool spool_wanted(const struct spool *sp, const char *name)
+{
+	if (!name || name[0] == '\0' || name[0] == '.' || strchr(name, '/'))
+		return false;
+	return !spool_globbed(sp->ignore, name);
+}
+
+/* spool_push - NAME at the end of the queue (no longer young: its event
+   came, or it is quiet) */
 bool spool_push(struct spool *sp, const char *name)
 {
 	char *dup;
 
 	if (!spool_wanted(sp, name) || g_hash_table_contains(sp->queued, name))
 		return false;
+	g_hash_table_remove(sp->young, name);
 	dup = g_strdup(name);
 	g_queue_push_tail(&sp->queue, dup);
 	g_hash_table_add(sp->queued, dup);
@@ -209,7 +221,7 @@ char *spool_next(struct spool *sp)
 
 unsigned spool_young(const struct spool *sp)
 {
-	return sp->young;
+	return g_hash_table_size(sp->young);
 }
 
 unsigned spool_queued(const struct spool *sp)
@@ -298,6 +310,16 @@ out:
 	g_free(path);
 }
 
+/* spool_is_young - SB was modified less than YOUNG_MS before NOW */
+static bool spool_is_young(const struct stat *sb, const struct timespec *now,
+			   int64_t young_ms)
+{
+	int64_t age_ms = ((int64_t)now->tv_sec - sb->st_mtim.tv_sec) * 1000 +
+			 (now->tv_nsec - sb->st_mtim.tv_nsec) / 1000000;
+
+	return young_ms > 0 && age_ms >= 0 && age_ms < young_ms;
+}
+
 GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 			  bool *more, int *rc)
 {
@@ -315,8 +337,6 @@ GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 	*rc = 0;
 	if (more)
 		*more = false;
-	if (o->young)
-		*o->young = 0;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (!d) {
 		*rc = -errno;
@@ -337,14 +357,10 @@ GPtrArray *spool_dir_list(const char *dir, const struct spool_list_opts *o,
 			     -errno :
 			     0;
 		if (st == 0 && S_ISREG(sb.st_mode)) {
-			int64_t age_ms =
-				((int64_t)now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
-				(now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
-
-			if (o->young_ms > 0 && age_ms >= 0 &&
-			    age_ms < o->young_ms) {
+			if (spool_is_young(&sb, &now, o->young_ms)) {
 				if (o->young)
-					(*o->young)++;
+					g_hash_table_add(o->young,
+							 g_strdup(de->d_name));
 				continue;	/* maybe still written */
 			}
 			e.name = g_strdup(de->d_name);
@@ -397,22 +413,31 @@ out:
 	return names;
 }
 
-/* spool_scan_want - a wanted name not queued yet */
+/* what a scan takes: wanted names not queued yet and, with WAS, only
+   those its globs matched (ignored before a reload) */
+struct spool_scan_arg {
+	struct spool *sp;
+	char *const *was;
+};
+
+/* spool_scan_want - a name the scan takes (struct spool_scan_arg) */
 static bool spool_scan_want(const char *name, void *arg)
 {
-	struct spool *sp = arg;
+	const struct spool_scan_arg *a = arg;
 
-	return spool_wanted(sp, name) &&
-	       !g_hash_table_contains(sp->queued, name);
+	return spool_wanted(a->sp, name) &&
+	       !g_hash_table_contains(a->sp->queued, name) &&
+	       (!a->was || spool_globbed(a->was, name));
 }
 
-/* spool_scan - queue what acct/ holds, oldest first */
-int spool_scan(struct spool *sp)
+/* spool_scan_with - queue the files of acct/ A takes, oldest first; the
+   young ones are added to SP->young; the number queued, or -errno */
+static int spool_scan_with(struct spool *sp, struct spool_scan_arg *a)
 {
-	struct spool_list_opts o = { .want = spool_scan_want, .arg = sp,
+	struct spool_list_opts o = { .want = spool_scan_want, .arg = a,
 				     .odd = sp->odd,
 				     .young_ms = SPOOL_YOUNG_MS,
-				     .young = &sp->young };
+				     .young = sp->young };
 	GPtrArray *names;
 	int rc, n = 0;
 	guint i;
@@ -423,6 +448,66 @@ int spool_scan(struct spool *sp)
 	if (names)
 		g_ptr_array_free(names, TRUE);
 	return rc ? rc : n;
+}
+
+/* spool_scan - queue what acct/ holds, oldest first */
+int spool_scan(struct spool *sp)
+{
+	struct spool_scan_arg a = { sp, NULL };
+
+	g_hash_table_remove_all(sp->young);
+	return spool_scan_with(sp, &a);
+}
+
+/* spool_scan_ignored - queue what acct/ holds that WAS matched */
+int spool_scan_ignored(struct spool *sp, char *const *was)
+{
+	struct spool_scan_arg a = { sp, was };
+
+	return was && *was ? spool_scan_with(sp, &a) : 0;
+}
+
+/* spool_scan_young - queue the young names that are quiet now */
+int spool_scan_young(struct spool *sp)
+{
+	GArray *ents = g_array_new(FALSE, FALSE, sizeof(struct spool_ent));
+	GHashTableIter it;
+	struct timespec now;
+	struct stat sb;
+	gpointer key;
+	char *path;
+	int n = 0;
+	guint i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	g_hash_table_iter_init(&it, sp->young);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		struct spool_ent e;
+		int st;
+
+		path = g_build_filename(sp->acct, key, NULL);
+		st = stat(path, &sb);
+		g_free(path);
+		if (st == 0 && S_ISREG(sb.st_mode) &&
+		    spool_is_young(&sb, &now, SPOOL_YOUNG_MS))
+			continue;	/* still young */
+		if (st == 0 && spool_wanted(sp, key)) {
+			/* quiet (or no file now: taking it says so) */
+			e.name = g_strdup(key);
+			e.mtime = sb.st_mtim;
+			g_array_append_val(ents, e);
+		}
+		g_hash_table_iter_remove(&it);	/* or gone, or ignored now */
+	}
+	g_array_sort(ents, spool_ent_cmp);
+	for (i = 0; i < ents->len; i++) {
+		char *name = g_array_index(ents, struct spool_ent, i).name;
+
+		n += spool_push(sp, name);
+		g_free(name);
+	}
+	g_array_free(ents, TRUE);
+	return n;
 }
 
 /* spool_sync_dir - fsync the directory DIR; 0 or -errno (logged) */

@@ -395,9 +395,11 @@ static void run_tick_due(struct loop *l, void *arg)
 		}
 	}
 	/* files a scan found still being written, or closed before acct/
-	   was watched (no event will come for them): taken once quiet */
+	   was watched (no event will come for them): taken once quiet;
+	   only those (a file that came while acct/ was watched comes with
+	   its event, however long its writer pauses) */
 	if (spool_young(r->sp) > 0 && !r->watch_lost)
-		spool_scan(r->sp);
+		spool_scan_young(r->sp);
 	if (run_now_ms() >= r->next_expire)
 		run_expire(r);
 	run_mail_note(r, -1);

@@ -210,7 +210,7 @@ void run_reload(struct run *r)
 					 r->cfg->acct_ignore);
 	spool_set_rules(r->sp, ncfg->acct_ignore, ncfg->done_retention);
 	if (ignore_changed)	/* files no longer ignored are taken now */
-		(void)spool_scan(r->sp);
+		(void)spool_scan_ignored(r->sp, r->cfg->acct_ignore);
 	ingest_free(r->in_next);
 	r->in_next = nin;
 	r->in_next_cfg = ncfg;

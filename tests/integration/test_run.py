@@ -160,6 +160,52 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_file_open_while_a_young_one_waits_is_taken_at_close(self):
+        # the scan at start leaves A (being written) young; B arrives
+        # while the worker runs and its writer pauses longer than the
+        # quiet time with B open: B is taken at its close, whole, as it
+        # is without A waiting (only A is looked at again each second)
+        self.write_config()
+        a_lines = hard_file(['a%d@example.com' % i
+                             for i in range(12)]).splitlines(True)
+        b_lines = hard_file(['b1@example.com',
+                             'b2@example.com']).splitlines(True)
+        a_path = os.path.join(self.acct, 'A.csv')
+        b_path = os.path.join(self.acct, 'B.csv')
+        a = open(a_path, 'w')
+        b = None
+        try:
+            a.write(a_lines[0])
+            a.flush()
+            p = self.start()
+            self.assertIn('1 files of %s were written in the last 2 s: '
+                          'taken once closed (or quiet)' % self.acct,
+                          self.log(p))
+            b = open(b_path, 'w')
+            b.write(''.join(b_lines[:2]))
+            b.flush()
+            for line in a_lines[1:-1]:     # A young all along
+                time.sleep(0.35)
+                a.write(line)
+                a.flush()
+                self.assertEqual(self.spool_files('done'), [],
+                                 self.log(p))
+            b.write(b_lines[2])
+        finally:
+            if b:
+                b.close()
+            a.write(a_lines[-1])
+            a.close()
+        self.wait_for(lambda: self.spool_files('done') == ['A.csv', 'B.csv'],
+                      5 * SLOW, 'A.csv and B.csv were not taken: %s'
+                      % self.log(p))
+        self.assertEqual(self.summary_of(p, b_path)['records'], 2,
+                         self.log(p))
+        self.assertEqual(self.summary_of(p, a_path)['records'], 12,
+                         self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_malformed_files_go_to_failed_with_why(self):
         self.write_config()
         p = self.start()
@@ -546,16 +592,31 @@ class TestSignals(RunTestCase):
 
     def test_sighup_acct_ignore_dropped_takes_what_it_held(self):
         # a file the old acct-ignore held is taken once a reload no longer
-        # ignores it (no new event comes for it)
+        # ignores it (no new event comes for it); a file still open for
+        # writing, quiet, is not: it is taken at its close
         self.write_config(bounced={'acct-ignore': '*.wait'})
         p = self.start()
         self.drop('held.wait', hard_file(['held@example.com']))
-        time.sleep(0.3)
-        self.assertEqual(self.spool_files('acct'), ['held.wait'])
-        self.write_config()
-        p.send_signal(signal.SIGHUP)
-        self.wait_for(lambda: 'held.wait' in self.spool_files('done'),
-                      5 * SLOW, 'the file no longer ignored was not taken')
+        lines = hard_file(['o1@example.com',
+                           'o2@example.com']).splitlines(True)
+        with open(os.path.join(self.acct, 'open.csv'), 'w') as f:
+            f.write(''.join(lines[:2]))
+            f.flush()
+            time.sleep(2.5)         # quiet longer than a scan's 2 s
+            self.assertEqual(self.spool_files('acct'),
+                             ['held.wait', 'open.csv'])
+            self.write_config()
+            p.send_signal(signal.SIGHUP)
+            self.wait_for(lambda: 'held.wait' in self.spool_files('done'),
+                          5 * SLOW, 'the file no longer ignored was not '
+                          'taken')
+            time.sleep(0.3)
+            self.assertEqual(self.spool_files('acct'), ['open.csv'])
+            f.write(lines[2])
+        self.wait_for(lambda: 'open.csv' in self.spool_files('done'),
+                      5 * SLOW, 'open.csv was not taken at its close')
+        self.assertEqual(self.summary_of(
+            p, os.path.join(self.acct, 'open.csv'))['records'], 2)
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
         self.assertEqual(self.ctl_json('show', 'held@example.com')['status'],

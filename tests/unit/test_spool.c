@@ -385,36 +385,88 @@ static void test_ignore(void **state)
 	g_free(src);
 }
 
+/* next_is - the next queued name is WANT (NULL: none) */
+static void next_is(struct spool *sp, const char *want)
+{
+	char *name = spool_next(sp);
+
+	if (want)
+		assert_string_equal(name, want);
+	else
+		assert_null(name);
+	g_free(name);
+}
+
+/* age - DIR/acct/NAME made older than SPOOL_YOUNG_MS */
+static void age(const char *dir, const char *name)
+{
+	char *p = g_build_filename(dir, "acct", name, NULL);
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= SPOOL_YOUNG_MS / 1000 + 1;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	g_free(p);
+}
+
 /* test_young_files - a scan leaves a file modified within the last
    SPOOL_YOUNG_MS (maybe still written) and counts it; quiet, the next
    scan queues it */
 static void test_young_files(void **state)
 {
 	struct fixture *f = *state;
-	char *p = put(f->dir, "acct", "fresh.csv", "x", 0);
-	struct timespec ts[2];
 	char *name;
 
+	g_free(put(f->dir, "acct", "fresh.csv", "x", 0));
 	g_free(put(f->dir, "acct", "old.csv", "x", time(NULL) - 60));
 	assert_int_equal(spool_scan(f->sp), 1);
 	assert_int_equal(spool_young(f->sp), 1);
-	name = spool_next(f->sp);
-	assert_string_equal(name, "old.csv");
-	g_free(name);
-	assert_null(spool_next(f->sp));
+	next_is(f->sp, "old.csv");
+	next_is(f->sp, NULL);
 	name = g_build_filename(f->dir, "acct", "old.csv", NULL);
 	assert_int_equal(unlink(name), 0);	/* taken */
 	g_free(name);
-	clock_gettime(CLOCK_REALTIME, &ts[0]);
-	ts[0].tv_sec -= SPOOL_YOUNG_MS / 1000 + 1;
-	ts[1] = ts[0];
-	assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	age(f->dir, "fresh.csv");
 	assert_int_equal(spool_scan(f->sp), 1);
 	assert_int_equal(spool_young(f->sp), 0);
-	name = spool_next(f->sp);
-	assert_string_equal(name, "fresh.csv");
-	g_free(name);
-	g_free(p);
+	next_is(f->sp, "fresh.csv");
+}
+
+/* test_young_only_rescanned - the periodic look at young files takes the
+   names the scan left out once quiet, and no other file of acct/ (one
+   that came while acct/ was watched waits for its event however quiet);
+   a name queued by its event is no longer young; a reload's scan takes
+   only the names no longer ignored */
+static void test_young_only_rescanned(void **state)
+{
+	struct fixture *f = *state;
+
+	g_free(put(f->dir, "acct", "fresh.csv", "x", 0));
+	g_free(put(f->dir, "acct", "closed.csv", "x", 0));
+	assert_int_equal(spool_scan(f->sp), 0);
+	assert_int_equal(spool_young(f->sp), 2);
+	/* still written, quiet, no event yet: not taken by the look */
+	g_free(put(f->dir, "acct", "open.csv", "x", time(NULL) - 60));
+	assert_int_equal(spool_scan_young(f->sp), 0);
+	assert_int_equal(spool_young(f->sp), 2);
+	/* closed.csv's event came */
+	assert_true(spool_push(f->sp, "closed.csv"));
+	assert_int_equal(spool_young(f->sp), 1);
+	next_is(f->sp, "closed.csv");
+	age(f->dir, "fresh.csv");
+	age(f->dir, "closed.csv");
+	assert_int_equal(spool_scan_young(f->sp), 1);
+	assert_int_equal(spool_young(f->sp), 0);
+	next_is(f->sp, "fresh.csv");
+	next_is(f->sp, NULL);
+
+	/* acct-ignore dropped *.part: only that file is taken */
+	g_free(put(f->dir, "acct", "up.csv.part", "x", time(NULL) - 60));
+	spool_set_rules(f->sp, NULL, 3600);
+	assert_int_equal(spool_scan_ignored(f->sp, default_ignore), 1);
+	next_is(f->sp, "up.csv.part");
+	next_is(f->sp, NULL);
 }
 
 /* test_odd_entries - a directory, a FIFO and a link to nothing in acct/
@@ -427,7 +479,7 @@ static void test_odd_entries(void **state)
 	char *sub = g_build_filename(f->dir, "acct", "archive", NULL);
 	char *fifo = g_build_filename(f->dir, "acct", "pipe", NULL);
 	char *link = g_build_filename(f->dir, "acct", "dangling", NULL);
-	char *text, *name;
+	char *text;
 	int k;
 
 	assert_int_equal(tlog_start(log, BLOG_INFO), 0);
@@ -437,10 +489,8 @@ static void test_odd_entries(void **state)
 	assert_int_equal(symlink("/nonexistent/acct.csv", link), 0);
 	for (k = 0; k < 3; k++)
 		(void)spool_scan(f->sp);
-	name = spool_next(f->sp);
-	assert_string_equal(name, "a.csv");
-	g_free(name);
-	assert_null(spool_next(f->sp));
+	next_is(f->sp, "a.csv");
+	next_is(f->sp, NULL);
 	text = tlog_text(log);
 	assert_non_null(text);
 	assert_int_equal(tlog_count(text, "/acct/archive: left alone: a "
@@ -485,6 +535,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ignore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_young_files, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_young_only_rescanned,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_odd_entries, setup,
 						teardown),
 	};
