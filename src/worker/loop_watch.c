@@ -3,7 +3,12 @@
  * the loop (include/loop_watch.h).
  *
  * A readable inotify descriptor is read until it is empty (bounded), and
- * each event goes to the callback in the order the kernel gave it.
+ * each event goes to the callback in the order the kernel gave it.  A
+ * name arrives when a file written there is closed (IN_CLOSE_WRITE) or
+ * something is moved in (IN_MOVED_TO); of what is made there in place
+ * (IN_CREATE), what is not a regular file (a symbolic link, a directory,
+ * a FIFO), which no close will follow: a regular file is still being
+ * written when it is made.
  *
  * Error policy: set-up failures are returned with a message; a failed
  * read is logged and the events are read on a later turn.
@@ -12,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -22,12 +28,13 @@
 
 #define WATCHES_MAX 8
 #define WATCH_READS_MAX 64	/* reads of the descriptor per turn */
-#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | \
+#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR | \
 		    IN_DELETE_SELF | IN_MOVE_SELF)
 
 struct watch_dir {
 	int wd;			/* -1: not watching */
 	int tag;
+	char *path;		/* the directory watched */
 };
 
 struct loop_watch {
@@ -77,11 +84,14 @@ int loop_watch_dir(struct loop_watch *w, const char *dir, int tag, char *err,
 		d = &w->dirs[w->n_dirs++];
 		d->tag = tag;
 		d->wd = -1;
+		d->path = NULL;
 	}
 	if (d->wd >= 0) {
 		inotify_rm_watch(w->fd, d->wd);
 		d->wd = -1;
 	}
+	g_free(d->path);
+	d->path = g_strdup(dir);
 	wd = inotify_add_watch(w->fd, dir, WATCH_MASK);
 	if (wd < 0) {
 		rc = -errno;
@@ -92,6 +102,18 @@ int loop_watch_dir(struct loop_watch *w, const char *dir, int tag, char *err,
 	}
 	d->wd = wd;
 	return 0;
+}
+
+/* watch_made_whole - NAME, just made in D, is no regular file (a
+   symbolic link, a directory, a FIFO ...): whole as it is made */
+static bool watch_made_whole(const struct watch_dir *d, const char *name)
+{
+	char *path = g_build_filename(d->path, name, NULL);
+	struct stat st;
+	bool whole = lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+
+	g_free(path);
+	return whole;
 }
 
 /* watch_event - one inotify event to the callback */
@@ -116,12 +138,13 @@ static void watch_event(struct loop_watch *w, const struct inotify_event *ie)
 		w->fn(LOOP_WATCH_LOST, d->tag, NULL, w->arg);
 		return;
 	}
-	if ((ie->mask & IN_ISDIR) || ie->len == 0 ||
-	    strnlen(ie->name, ie->len) == 0 || ie->name[0] == '.')
+	if (ie->len == 0 || strnlen(ie->name, ie->len) == 0 ||
+	    ie->name[0] == '.')
 		return;
 	tag = d->tag;
 	name = g_strndup(ie->name, ie->len);
-	w->fn(LOOP_WATCH_NAME, tag, name, w->arg);
+	if (!(ie->mask & IN_CREATE) || watch_made_whole(d, name))
+		w->fn(LOOP_WATCH_NAME, tag, name, w->arg);
 	g_free(name);
 }
 
@@ -183,9 +206,13 @@ int loop_watch_new(struct loop_watch **out, struct loop *l, loop_watch_fn *fn,
 /* loop_watch_free - unregister and close */
 void loop_watch_free(struct loop_watch *w)
 {
+	unsigned i;
+
 	if (!w)
 		return;
 	loop_fd_free(w->h);
 	close(w->fd);
+	for (i = 0; i < w->n_dirs; i++)
+		g_free(w->dirs[i].path);
 	g_free(w);
 }

@@ -298,6 +298,35 @@ class TestTake(RunTestCase):
         self.assertEqual(self.spool_files('acct'),
                          ['dangling.csv', 'pipe.csv'])
 
+    def test_made_in_place_link_and_directories(self):
+        """made in acct/ itself while the worker runs (no rename, no
+        close): a symbolic link to a file is taken at once, a directory
+        made there or moved in is said once and left alone"""
+        self.write_config()
+        p = self.start()
+        target = os.path.join(self.incoming, 'linked.csv')
+        with open(target, 'w') as f:
+            f.write(hard_file(['linked@example.com']))
+        os.symlink(target, os.path.join(self.acct, 'linked.csv'))
+        os.mkdir(os.path.join(self.acct, 'archive'))
+        moved = os.path.join(self.incoming, 'older')
+        os.mkdir(moved)
+        os.rename(moved, os.path.join(self.acct, 'older'))
+        self.wait_for(lambda: 'linked.csv' in self.spool_files('done'),
+                      5 * SLOW, 'the link was not taken: %s' % self.log(p))
+        self.wait_for(lambda: 'older: left alone' in self.log(p),
+                      5 * SLOW, 'the directory was not said: %s'
+                      % self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        log = self.log(p)
+        for d in ('archive', 'older'):
+            self.assertEqual(log.count(
+                '%s/%s: left alone: a directory, not a file' % (self.acct, d)),
+                1, log)
+        self.assertEqual(self.show('linked@example.com')['status'], 'hard')
+        self.assertEqual(self.spool_files('acct'), ['archive', 'older'])
+
     def test_same_name_never_replaces_an_earlier_file(self):
         """a second file of a name failed/ or done/ holds is kept beside
         the first as NAME.1 (with its own .why), said in the log; bouncectl
