@@ -108,10 +108,15 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st)
 		   otherwise match any file of the same header */
 		uint32_t fp_len = inp->rec.fp_len;
 		uint64_t fp_hash = inp->rec.fp_hash;
+		/* and the file is this one now: bouncectl finds it by its
+		   device and inode (a copy made anew has others) */
+		uint64_t dev = inp->rec.dev, ino = inp->rec.ino;
 
 		inp->rec = old;
 		inp->rec.fp_len = fp_len;
 		inp->rec.fp_hash = fp_hash;
+		inp->rec.dev = dev;
+		inp->rec.ino = ino;
 	}
 	if (old.status == FILE_DONE && old.offset >= inp->size)
 		return 1;

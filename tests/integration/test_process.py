@@ -498,6 +498,18 @@ class TestSamples(BouncedTestCase):
         self.assertCounts(s, counts(records=1, soft=1))
         self.assertEqual(self.statuses(), {'a1@example.com': 'hard',
                                            'a2@example.com': 'soft'})
+        # a copy made anew (another inode, as rsync makes one) and grown:
+        # resumed, and bouncectl finds it where it is, not gone
+        with open(path, 'rb') as f:
+            data = f.read()
+        with open(path + '.tmp', 'wb') as f:
+            f.write(data + b'b,2026-11-24 10:00:00+0000,a3@example.com,'
+                    b'bad-mailbox,5.1.1\r\n')
+        os.rename(path + '.tmp', path)
+        self.assertCounts(self.process_summary(path),
+                          counts(records=1, hard=1))
+        f, = self.ctl_json('files')
+        self.assertEqual(f['where'], 'here', f)
 
     def test_new_file_under_a_name_taken_before(self):
         # acct.csv first taken with its header line only, then appended
