@@ -998,6 +998,19 @@ static bool mw_unsub_after(const struct provider *p, const struct action *a)
 	       (p->cfg->hard_action & ACT_UNSUBSCRIBE) != 0;
 }
 
+/* mw_gone_is_done - may A's bounce go unrecorded (its campaign or
+   subscriber gone: a 404) with a notice?  Not only when A is the bounce
+   that suppresses the address and nothing follows it (hard-action =
+   bounce): the operator must know the address stays subscribed.  A
+   complaint's, a soft bounce's, one an unsubscribe follows, and a later
+   campaign's record for an address suppressed already leave nothing
+   undone. */
+static bool mw_gone_is_done(const struct provider *p, const struct action *a)
+{
+	return !(a->op == OP_BOUNCE && (a->flags & ACTION_F_SUPPRESS) &&
+		 strcmp(a->bounce_type, "hard") == 0 && !mw_unsub_after(p, a));
+}
+
 /* mw_bounce_end - the bounce steps are over (recorded, or nothing to
    record): the unsubscribe from all lists when A asks for it, else done;
    NOTE (may be NULL) says why no bounce was recorded */
@@ -1237,8 +1250,7 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 		/* the campaign deleted since its list was cached, or the
 		   subscriber since the search */
 		g_hash_table_remove(mp->campaigns, a->campaign_id);
-		if (a->op == OP_COMPLAINT || mw_unsub_after(p, a) ||
-		    strcmp(a->bounce_type, "soft") == 0) {
+		if (mw_gone_is_done(p, a)) {
 			/* said on the record, not only logged: a MailWizz
 			   without the bounce endpoint (before 1.4.4) answers
 			   404 to every bounce */
@@ -1266,9 +1278,7 @@ static enum provider_result mw_parse_bounce(struct provider *p,
 
 	switch (a->step) {
 	case MW_BOUNCE_CAMPAIGN:
-		if (resp->status == 404 && (a->op == OP_COMPLAINT ||
-					    mw_unsub_after(p, a) ||
-					    strcmp(a->bounce_type, "soft") == 0)) {
+		if (resp->status == 404 && mw_gone_is_done(p, a)) {
 			/* unknown campaign: no bounce to record, the
 			   unsubscribe still happens */
 			errmsg(note, sizeof(note), "campaign %s is unknown "

@@ -291,6 +291,39 @@ class TestMailWizzWire(MailWizzWireCase):
                       rec_['notice'] or '')
         self.assertIn('no bounce recorded', res.err)
 
+    def test_later_campaign_record_finds_it_gone(self):
+        # dave suppressed by his first hard bounce; a later campaign's
+        # bounce record (one per campaign) answered 404: the campaign or
+        # subscriber gone, nothing to record and nothing left undone
+        # (he is unsubscribed already): done with a notice, no dead
+        # letter
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        d = data()
+        d['campaigns'].append({'campaign_uid': 'cc999cd456ef7',
+                               'name': 'December', 'list_uid': L1,
+                               'status': 'sent'})
+        fake.set_data(d)
+        self.mw_config(fake)
+        self.process(self.acct(rec('b', 'dave@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 unknown', 'bad-mailbox',
+                                   'mailwizz-' + CAMPAIGN)))
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'unsubscribed')
+        fake.configure(fail_status=404, fail_count=1, match='/bounces')
+        self.process(self.acct(rec('b', 'dave@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 unknown', 'bad-mailbox',
+                                   'mailwizz-cc999cd456ef7')))
+        self.assertIn('POST /api/campaigns/cc999cd456ef7/bounces',
+                      ['%s %s' % (c['method'], c['path'])
+                       for c in fake.calls()])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        rec_ = self.show('dave@example.com')
+        self.assertEqual([a['state'] for a in rec_['actions']],
+                         ['done', 'done'])
+        self.assertIn('HTTP 404 to the bounce of campaign cc999cd456ef7',
+                      rec_['notice'] or '')
+
     def test_hard_bounce_filed_internal_is_said(self):
         # hard-action = bounce leaves the rest to MailWizz; a text that
         # looks like a block to it ("blocked") is filed "internal" and
