@@ -262,6 +262,9 @@ static int dispatch_apply(struct dispatch *d, MDB_txn *txn,
 			rc = dispatch_resolve(d, txn, &a, now_ms / 1000);
 		return rc;
 	case PROVIDER_CONTINUE:
+		/* the next call of the operation gets a max-age of its own,
+		   as the calls the provider spawns do (PROVIDERS.md) */
+		a.created_ms = now_ms;
 		return outbox_update(d->st, txn, &a);
 	case PROVIDER_PAUSE: {
 		/* the provider is paused: the action stays as it was read

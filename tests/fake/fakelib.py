@@ -52,6 +52,10 @@ CONFIG_DEFAULTS = {
     'retry_after': None,    # Retry-After seconds sent with injected 429/503
     'drop': 0,              # close the next N connections without answering
     'match': None,          # inject only into requests containing this text
+    # more than one injection at once: a list of {"match": TEXT,
+    # "status": CODE, "count": N}, each answering its next N matching
+    # requests with CODE (looked at before the settings above)
+    'fail_rules': [],
 }
 
 
@@ -270,6 +274,21 @@ def _check_config(key, value):
         if value is not None and not isinstance(value, str):
             raise ValueError('match must be a string or null')
         return value or None
+    if key == 'fail_rules':
+        if not isinstance(value, list) or len(value) > 16:
+            raise ValueError('fail_rules must be a list of at most 16 rules')
+        rules = []
+        for r in value:
+            if (not isinstance(r, dict) or set(r) != {'match', 'status',
+                                                      'count'} or
+                    not isinstance(r['match'], str) or not r['match'] or
+                    not isinstance(r['status'], int) or
+                    not 100 <= r['status'] <= 599 or
+                    not isinstance(r['count'], int) or r['count'] < 0):
+                raise ValueError('a fail rule is {"match": TEXT, "status": '
+                                 'CODE, "count": N}')
+            rules.append(dict(r))
+        return rules
     raise ValueError('unknown setting %r' % key)
 
 
@@ -444,8 +463,12 @@ class FakeServer:
         """None, 'drop' or an HTTP status for this request."""
         with self._lock:
             cfg = self._cfg
-            if cfg['match'] and cfg['match'] not in (
-                    '%s %s\n%s' % (req.method, req.target, req.text())):
+            seen = '%s %s\n%s' % (req.method, req.target, req.text())
+            for r in cfg['fail_rules']:
+                if r['count'] > 0 and r['match'] in seen:
+                    r['count'] -= 1
+                    return r['status']
+            if cfg['match'] and cfg['match'] not in seen:
                 return None
             if cfg['drop'] > 0:
                 cfg['drop'] -= 1

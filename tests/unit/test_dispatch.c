@@ -885,6 +885,44 @@ static void test_max_age_dead(void **state)
 	assert_int_equal(counts(c, 0).retried, 0);
 }
 
+/* a later call of an old action gets its own max-age: the unsubscribe
+   from all lists answered 404 (an older MailWizz), the search that
+   follows 503 once: retried, not dead because the action is older than
+   max-age */
+static void test_max_age_of_a_later_step(void **state)
+{
+	struct ctx *c = *state;
+	const char *data =
+		"{\"lists\": [{\"list_uid\": \"ab123cd456ef7\", \"subscribers\": ["
+		"{\"subscriber_uid\": \"zz123cd456ef7\", \"email\": \"john@doe.com\"}]}],"
+		"\"campaigns\": []}";
+	const char *args[] = { "--api-key", "KEY", NULL };
+	struct fake *mw = &c->extra;
+	GArray *dead;
+	uint64_t id;
+
+	assert_int_equal(fake_start(mw, "mailwizz.py", args), 0);
+	cJSON_Delete(fake_http(mw, "POST", "/__fake/data", data));
+	cJSON_Delete(fake_http(mw, "POST", "/__fake/config",
+			       "{\"fail_rules\": ["
+			       "{\"match\": \"unsubscribe-by-email-from-all\", "
+			       "\"status\": 404, \"count\": 1}, "
+			       "{\"match\": \"search-by-email-in-all-lists\", "
+			       "\"status\": 503, \"count\": 1}]}"));
+	use_config(c, "[provider mw]\ntype = mailwizz\nsenders = *\n"
+		      "endpoint = http://127.0.0.1:%d/api\napi-version = 2\n"
+		      "api-key = KEY\nconcurrency = 1\nmax-age = 60s\n"
+		      "retry-min = 50ms\nretry-max = 100ms\n", mw->port);
+	id = enqueue_at(c, "mw", "john@doe.com", OP_UNSUBSCRIBE,
+			now_ms() - 120000, 0);
+	run(c, until_empty, NULL, 10000);
+	dead = actions(c, true);
+	assert_int_equal(dead->len, 0);
+	g_array_free(dead, TRUE);
+	assert_int_equal(entry(c, "john@doe.com", id).state, ACTION_DONE);
+	assert_int_equal(counts(c, 0).retried, 1);
+}
+
 /* an action of a provider the config lost stays, warned; others go on */
 static void test_unknown_provider(void **state)
 {
@@ -1640,6 +1678,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_400_dead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_age_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_age_of_a_later_step,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_provider, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
