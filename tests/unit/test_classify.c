@@ -110,6 +110,18 @@ static void test_table(void **state)
 	}
 }
 
+/* bounce_with - EV a bounce of CAT, STATUS and DIAG, classified by R */
+static void bounce_with(const struct classify_rules *r, struct event *ev,
+			const char *cat, const char *status, const char *diag)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_BOUNCE;
+	ev->bounce_cat = cat;
+	ev->dsn_status = status;
+	ev->dsn_diag = diag;
+	classify_event(r, ev);
+}
+
 /* test_rules_set_the_category - a [classify] rule names the cause
    before the lists decide, and says which rule it was */
 static void test_rules_set_the_category(void **state)
@@ -123,43 +135,29 @@ static void test_rules_set_the_category(void **state)
 	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
 			 0);
 	r.over = o;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_BOUNCE;
-	ev.bounce_cat = "bad-mailbox";
-	ev.dsn_status = "5.7.1";
-	ev.dsn_diag = "smtp;550 5.7.1 Unfortunately, messages from [192.0.2.10] "
-		      "weren't sent ... block list (S3150)";
-	classify_event(&r, &ev);
+	bounce_with(&r, &ev, "bad-mailbox", "5.7.1",
+		    "smtp;550 5.7.1 Unfortunately, messages from [192.0.2.10] "
+		    "weren't sent ... block list (S3150)");
 	assert_int_equal(ev.klass, CLASS_SOFT);
 	assert_string_equal(ev.bounce_cat, "policy-related");
 	assert_string_equal(classify_overrides_text(o, ev.rule_hit - 1),
 			    "S3150 => policy-related");
 	/* a user unknown PowerMTA called a policy refusal: bad-mailbox */
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_BOUNCE;
-	ev.bounce_cat = "policy-related";
-	ev.dsn_status = "5.1.1 (bad destination mailbox address)";
-	ev.dsn_diag = "smtp;550 5.1.1 <x@example.com>: User unknown";
-	classify_event(&r, &ev);
+	bounce_with(&r, &ev, "policy-related",
+		    "5.1.1 (bad destination mailbox address)",
+		    "smtp;550 5.1.1 <x@example.com>: User unknown");
 	assert_int_equal(ev.klass, CLASS_HARD);
 	assert_string_equal(ev.bounce_cat, "bad-mailbox");
 	/* nothing matches: PowerMTA's category stands, no rule named */
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_BOUNCE;
-	ev.bounce_cat = "quota-issues";
-	ev.dsn_diag = "smtp;552 5.2.2 Mailbox full";
-	classify_event(&r, &ev);
+	bounce_with(&r, &ev, "quota-issues", NULL,
+		    "smtp;552 5.2.2 Mailbox full");
 	assert_int_equal(ev.klass, CLASS_SOFT);
 	assert_string_equal(ev.bounce_cat, "quota-issues");
 	assert_int_equal(ev.rule_hit, 0);
 	/* a dsnStatus without a code: the text's first code is the status
 	   a status rule asks for (5.1.1 user unknown => bad-mailbox) */
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_BOUNCE;
-	ev.bounce_cat = "other";
-	ev.dsn_status = "smtp";
-	ev.dsn_diag = "smtp;550 5.1.1 user unknown";
-	classify_event(&r, &ev);
+	bounce_with(&r, &ev, "other", "smtp",
+		    "smtp;550 5.1.1 user unknown");
 	assert_int_equal(ev.klass, CLASS_HARD);
 	assert_string_equal(ev.bounce_cat, "bad-mailbox");
 	classify_overrides_free(o);

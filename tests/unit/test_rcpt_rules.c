@@ -551,6 +551,18 @@ static void test_escalated_then_confirmed(void **state)
 	assert_int_equal(r.status, RCPT_SOFT);
 }
 
+/* escalated_then_delivered - R escalated by five soft bounces a day
+   apart, then delivered to the day after */
+static void escalated_then_delivered(struct rcpt *r)
+{
+	int i;
+
+	rcpt_init(r);
+	for (i = 0; i < 5; i++)
+		apply(r, CLASS_SOFT, T0 + i * DAY);
+	apply(r, CLASS_DELIVERY, T0 + 5 * DAY);
+}
+
 /* test_reevaluate_after_delivery - escalated, then delivered to: under
    settings that would not have escalated it, the delivery clears the
    soft bounces before it (an rb stays), so one more soft bounce does not
@@ -579,18 +591,12 @@ static void test_reevaluate_after_delivery(void **state)
 	assert_int_equal(apply(&r, CLASS_SOFT, T0 + 6 * DAY), OUT_SOFT);
 	assert_int_equal(r.status, RCPT_SOFT);
 	/* without the rb: active */
-	rcpt_init(&r);
-	for (i = 0; i < 5; i++)
-		apply(&r, CLASS_SOFT, T0 + i * DAY);
-	apply(&r, CLASS_DELIVERY, T0 + 5 * DAY);
+	escalated_then_delivered(&r);
 	assert_int_equal(rcpt_reevaluate(&r, &six), 1);
 	assert_int_equal(r.status, RCPT_ACTIVE);
 	assert_int_equal(r.n_soft, 0);
 	/* still qualifying: hard, the bounces kept */
-	rcpt_init(&r);
-	for (i = 0; i < 5; i++)
-		apply(&r, CLASS_SOFT, T0 + i * DAY);
-	apply(&r, CLASS_DELIVERY, T0 + 5 * DAY);
+	escalated_then_delivered(&r);
 	assert_int_equal(rcpt_reevaluate(&r, &esc), 0);
 	assert_int_equal(r.status, RCPT_HARD);
 	assert_int_equal(r.n_soft, 5);
