@@ -534,6 +534,15 @@ class BouncedTestCase(unittest.TestCase):
         """bouncectl show ADDR --format json"""
         return self.ctl_json('show', addr)
 
+    def status_now(self, addr):
+        """ADDR's status, or None while the state has no record of it
+        (for waits: a record not committed yet is no error)"""
+        res = self.run_ctl('show', addr, '--format', 'json')
+        if res.rc == EX_NOUSER:
+            return None
+        self.assertRc(res, EX_OK)
+        return json.loads(res.out)['status']
+
     def records(self, *args):
         """bouncectl list ARGS --format json as {address: object}"""
         arr = self.ctl_json('list', *args)

@@ -357,7 +357,7 @@ class TestReleasedWhileReading(IncidentCase):
                                               'hard%d@hotmail.com' % i)
                                   for i in range(3)))
             p.stdin.flush()
-            self.wait_for(lambda: self.show('hard2@hotmail.com')['status']
+            self.wait_for(lambda: self.status_now('hard2@hotmail.com')
                           == 'hard', 10 * SLOW,
                           'a bounce held after the release stayed held')
         finally:
