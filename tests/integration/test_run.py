@@ -337,10 +337,12 @@ class TestTake(RunTestCase):
                 for k in (7919, 7907)]
         for n, text in enumerate(junk):
             self.drop('j.csv', text)
-            why = 'j.csv.why' if n == 0 else 'j.csv.%d.why' % n
-            self.wait_for(lambda: why in self.spool_files('failed'),
+            name = 'j.csv' if n == 0 else 'j.csv.%d' % n
+            # its .why is written first, the file moved after it
+            self.wait_for(lambda: {name, name + '.why'} <= set(
+                              self.spool_files('failed')),
                           5 * SLOW, '%s is not in failed/: %s'
-                          % (why, self.log(p)))
+                          % (name, self.log(p)))
         self.assertEqual(self.spool_files('failed'),
                          ['j.csv', 'j.csv.1', 'j.csv.1.why', 'j.csv.why'])
         for name, text in (('j.csv', junk[0]), ('j.csv.1', junk[1])):
