@@ -628,7 +628,10 @@ int config_load(const char *path, struct config **out, GPtrArray *warnings,
 	if (path) {
 		c.cfg->path = g_strdup(path);
 		c.kf = g_key_file_new();
-		if (cfg_read(&c) != 0 || cfg_lookalikes(&c) != 0 ||
+		if (cfg_read(&c) != 0)
+			goto out;
+		cfg_text_check(&c);
+		if (cfg_lookalikes(&c) != 0 ||
 		    cfg_groups(&c) != 0 ||
 		    cfg_bounced(&c) != 0 || cfg_classify(&c) != 0 ||
 		    cfg_notify(&c) != 0 || cfg_unsubscribe(&c) != 0 ||

@@ -105,6 +105,10 @@ void cfg_provider_release(struct config_provider *p);
 int cfg_incidents(struct cfg_ctx *c);
 int cfg_alerts(struct cfg_ctx *c);
 int cfg_rates(struct cfg_ctx *c);
+/* cfg_text_check - warnings of what the file's text says and GLib's reading
+   drops without a word: a group written twice, a key with a [suffix]
+   (config_text.c) */
+void cfg_text_check(struct cfg_ctx *c);
 /* the defaults of the groups of config_classify.c and config_monitor.c */
 void cfg_classify_defaults(struct config *cfg);
 void cfg_monitor_defaults(struct config *cfg);

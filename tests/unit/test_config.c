@@ -859,6 +859,43 @@ static void test_bad_file(void **state)
 	g_free(syntax);
 }
 
+/* test_text_warnings - what GLib reads without a word: a group written
+   twice (merged), a key with a locale suffix (kept as a translation) */
+static void test_text_warnings(void **state)
+{
+	GPtrArray *w = g_ptr_array_new_with_free_func(g_free);
+	char *path = write_file("text.conf",
+				"# a comment [bounced]\n"
+				"[bounced]\r\n  spool[de] = /x\nspool = s\n"
+				"[provider a]\ntype = webhook\nsenders = *\n"
+				"url = https://a.example.com/1\n\n"
+				"  [bounced]  \nstate = st\n"
+				"[provider a]\nurl = https://a.example.com/2\n",
+				0600);
+	struct config *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(config_load(path, &cfg, w, err, sizeof(err)), 0);
+	assert_true(has_warning(w, "[bounced] line 3: key 'spool[de]' is not "
+				   "read: a key takes no [suffix]"));
+	assert_true(has_warning(w, "write 'spool = ...'"));
+	assert_true(has_warning(w, "group [bounced] appears more than once "
+				   "(lines 2 and 10)"));
+	assert_true(has_warning(w, "group [provider a] appears more than once "
+				   "(lines 5 and 12)"));
+	assert_true(has_warning(w, "key 'url' appears more than once"));
+	assert_int_equal(w->len, 4);
+	/* what GLib made of it is unchanged: one group, the later value */
+	assert_string_equal(cfg->spool, "s");
+	assert_string_equal(cfg->state, "st");
+	assert_int_equal(cfg->n_providers, 1);
+	assert_string_equal(cfg->providers[0].url, "https://a.example.com/2");
+	config_free(cfg);
+	g_ptr_array_free(w, TRUE);
+	g_free(path);
+}
+
 /* test_warnings - unknown groups and keys, other types' keys, repeats */
 static void test_warnings(void **state)
 {
@@ -1882,6 +1919,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_text_warnings),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_rrd_default),
 		cmocka_unit_test(test_bad_values),
