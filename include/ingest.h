@@ -142,6 +142,10 @@ int ingest_file(struct ingest *in, const char *path,
    ingest_begin was the input's (it could not be opened or read), not the
    state's */
 bool ingest_input_failed(const struct ingest *in);
+/* ingest_already_as - after INGEST_ALREADY of ingest_file or ingest_begin:
+   the other path the state took the same file under (moved, copied,
+   renamed), or NULL when it knew it under this one */
+const char *ingest_already_as(const struct ingest *in);
 /* ingest_error_final - RC, an input's error, is one that trying again
    cannot mend (no permission, not a file, a path the state cannot
    record): the input is given up at once, where another (an I/O error)

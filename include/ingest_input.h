@@ -25,6 +25,9 @@ struct ingest_input {
 	struct file_rec rec;	/* as last committed, or a new record */
 	uint64_t skip_until;	/* rows ending before this were taken */
 	bool failed;		/* the last error was the input's own */
+	/* the path the state knows this content under, when it knew this
+	   path not (the same file moved, copied or renamed) */
+	char *same_as;
 };
 
 /*

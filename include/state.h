@@ -170,6 +170,16 @@ typedef int (*state_file_cb)(const char *key, size_t keylen,
 			     const struct file_rec *f, void *arg);
 int state_file_foreach(struct state *st, MDB_txn *txn, state_file_cb cb,
 		       void *arg);
+/* the files by content (state_files_fp.c): state_file_put writes the
+   entry of each record; find gives the path (into PATH, CAP bytes) and
+   the record of the file last written with that fingerprint, -ENOENT
+   when none matches (state_files_fp_fill indexes an older state once) */
+int state_files_fp_put(struct state *st, MDB_txn *txn, const char *path,
+		       size_t pathlen, const struct file_rec *f);
+int state_files_fp_find(struct state *st, MDB_txn *txn, uint64_t hash,
+			uint32_t len, char *path, size_t cap,
+			struct file_rec *f);
+int state_files_fp_fill(struct state *st, MDB_txn *txn);
 
 /* meta table: u64 values (little-endian on disk) */
 int state_meta_get_u64(struct state *st, MDB_txn *txn, const char *name,

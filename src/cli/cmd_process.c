@@ -472,8 +472,15 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 			break;
 		}
 		if (rc == INGEST_ALREADY) {
-			printf("%s: already taken (%llu records)\n", path,
-			       (unsigned long long)c.records);
+			const char *as = ingest_already_as(in);
+
+			if (as)
+				printf("%s: already taken as %s (%llu records; "
+				       "--reprocess takes it again)\n", path,
+				       as, (unsigned long long)c.records);
+			else
+				printf("%s: already taken (%llu records)\n",
+				       path, (unsigned long long)c.records);
 			continue;
 		}
 		if (rc == INGEST_REFUSED) {

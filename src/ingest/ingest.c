@@ -176,6 +176,20 @@ bool ingest_input_failed(const struct ingest *in)
 	return in->input_failed;
 }
 
+const char *ingest_already_as(const struct ingest *in)
+{
+	return in->already_as[0] ? in->already_as : NULL;
+}
+
+/* ingest_note_already - keep where an input taken before was taken */
+static void ingest_note_already(struct ingest *in, const struct ingest_job *j)
+{
+	in->already_as[0] = '\0';
+	if (j && j->input.same_as)
+		g_strlcpy(in->already_as, j->input.same_as,
+			  sizeof(in->already_as));
+}
+
 bool ingest_error_process(int rc)
 {
 	return rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE;
@@ -1110,7 +1124,10 @@ int ingest_begin(struct ingest *in, const char *path,
 
 	*out = NULL;
 	in->input_failed = false;
+	in->already_as[0] = '\0';
 	rc = ingest_job_open(in, path, opts, false, &j);
+	if (rc == INGEST_ALREADY)
+		ingest_note_already(in, j);
 	if (rc == 0 && !j->mail && j->input.key && !opts->reprocess &&
 	    j->input.rec.status == FILE_FAILED)
 		rc = INGEST_FAILED;
@@ -1247,9 +1264,12 @@ int ingest_file(struct ingest *in, const char *path,
 
 	memset(counts, 0, sizeof(*counts));
 	in->input_failed = false;
+	in->already_as[0] = '\0';
 	rc = ingest_job_open(in, path, opts, true, &j);
-	if (rc == INGEST_ALREADY)
+	if (rc == INGEST_ALREADY) {
 		taken = j->input.rec.records;
+		ingest_note_already(in, j);
+	}
 	if (rc == 0) {
 		rc = opts->stop ? ingest_file_steps(j, opts->stop) :
 				  ingest_step(j, -1);

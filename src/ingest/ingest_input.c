@@ -4,7 +4,12 @@
  * A file is known by its absolute path; the FNV-1a hash of its first
  * bytes (at most INGEST_FP_MAX) tells whether the file under that name is
  * still the one that was taken: a new file under an old name is taken
- * from its start.  A file taken to its end (and not grown since) is
+ * from its start.  A path the state does not know whose first 4 KiB (or,
+ * smaller, whole content) are those of a file taken under another path
+ * (moved back from done/, copied, renamed) is that file: it resumes where
+ * that one was left, so that nothing of it is applied twice (a soft
+ * bounce counted twice brings escalation closer); --reprocess takes it
+ * again.  A file taken to its end (and not grown since) is
  * reported as such; one left in the middle resumes at its committed
  * offset.  stdin and pipes are streams: never resumed, their records
  * dated by the start of the run.  Errors of the input are logged here
@@ -59,6 +64,60 @@ static int ingest_input_fail(struct ingest_input *inp, const char *what,
 	return rc;
 }
 
+/* ingest_input_same - a path the state does not know: the record of a
+   file of the same content under another path, if any, is where this one
+   starts (0 or 1 as ingest_input_left) */
+static int ingest_input_same(struct ingest_input *inp, struct state *st)
+{
+	char path[PATH_MAX];
+	struct file_rec old;
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = state_begin(st, false, &txn);
+	if (rc == 0) {
+		rc = state_files_fp_find(st, txn, inp->rec.fp_hash,
+					 inp->rec.fp_len, path, sizeof(path),
+					 &old);
+		state_abort(txn);
+	}
+	if (rc == -ENOENT)
+		return 0;
+	if (rc) {
+		log_error("ingest", "%s: cannot look for the same file under "
+			  "another path: %s", inp->path, state_strerror(rc));
+		return rc;
+	}
+	/* the first bytes of a small file (a header line) begin many
+	   others: a fingerprint short of the whole matches the whole only */
+	if ((old.fp_len < INGEST_FP_MAX && old.fp_len != inp->size) ||
+	    old.offset > inp->size || strcmp(path, inp->key) == 0)
+		return 0;
+	inp->same_as = strdup(path);
+	if (!inp->same_as)
+		return -ENOMEM;
+	/* its progress, this file's identity; one that failed there is
+	   taken on from where it was left */
+	inp->rec.status = old.status == FILE_DONE ? FILE_DONE : FILE_PARTIAL;
+	inp->rec.offset = old.offset;
+	inp->rec.lines = old.lines;
+	inp->rec.records = old.records;
+	inp->rec.bad = old.bad;
+	if (old.status == FILE_DONE && old.offset >= inp->size) {
+		/* said by the caller (ingest_already_as) */
+		log_debug("ingest", "%s: the file taken before as '%s' (the "
+			  "same content)", inp->path, path);
+		return 1;
+	}
+	inp->skip_until = old.offset;
+	log_info("ingest", "%s: the file taken before as '%s' (the same "
+		 "first bytes): resuming at byte %llu (line %llu); "
+		 "--reprocess takes it from the start", inp->path, path,
+		 (unsigned long long)old.offset,
+		 (unsigned long long)old.lines);
+	return 0;
+}
+
 /* ingest_input_left - where the state says the file was left: 0 or 1
    (taken to its end) */
 static int ingest_input_left(struct ingest_input *inp, struct state *st)
@@ -74,7 +133,7 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st)
 		state_abort(txn);
 	}
 	if (rc == -ENOENT)
-		return 0;
+		return ingest_input_same(inp, st);
 	if (rc == -ENAMETOOLONG) {
 		/* the input's: the state cannot record where it is */
 		inp->failed = true;
@@ -204,4 +263,6 @@ void ingest_input_close(struct ingest_input *inp)
 	inp->fd = -1;
 	free(inp->key);
 	inp->key = NULL;
+	free(inp->same_as);
+	inp->same_as = NULL;
 }

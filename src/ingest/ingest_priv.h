@@ -7,6 +7,7 @@
 #ifndef BOUNCED_INGEST_PRIV_H
 #define BOUNCED_INGEST_PRIV_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,6 +39,9 @@ struct ingest {
 	void (*on_commit)(void *arg);	/* after each commit, or NULL */
 	void *on_commit_arg;
 	bool input_failed;		/* ingest_file: the error was the input's */
+	/* ingest_file, ingest_begin: the input was taken before under this
+	   other path (ingest_already_as; "": not so) */
+	char already_as[PATH_MAX];
 	/* incidents and rates (NULL: both off); loaded from the state
 	   before the first input, again after a failed commit */
 	struct monitor *mon;

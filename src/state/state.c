@@ -5,7 +5,8 @@
  * the later ones kept by their modules through state_dbi(): "outbox" /
  * "dead" / "outbox_journal" / "notify" (outbox.c, notify), "rates" /
  * "alerts" (rates.c), "incident" / "held" (incident.c), "protected"
- * (incident_rcpts.c).  A read-only opening of a state written before a
+ * (incident_rcpts.c), "files_fp" (state_files_fp.c: made and filled from
+ * "files" at the first writable opening of a state written before it).  A read-only opening of a state written before a
  * later table existed works: the table then reads as empty.
  *
  * Writers give their work to state_write(), which owns the write
@@ -67,7 +68,8 @@
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
 #define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
 #define STATE_MAXDBS 16
-#define STATE_LATER_TABLES 9
+#define STATE_LATER_TABLES 10
+#define STATE_FILES_FP 9	/* "files_fp": indexed when made */
 
 /* the tables that came after "rcpt", "files" and "meta": created on the
    first read-write opening, read as empty from an older read-only state */
@@ -76,6 +78,7 @@ static const char *const state_later_tables[STATE_LATER_TABLES] = {
 	"rates", "alerts",				/* rates.c */
 	"incident", "held",				/* incident.c */
 	"protected",				/* incident_rcpts.c */
+	"files_fp",				/* state_files_fp.c */
 };
 
 struct state {
@@ -298,19 +301,26 @@ static int state_check_schema(struct state *st, MDB_txn *txn, char *err,
 }
 
 /* state_open_later - the tables of state_later_tables; missing ones are
-   created, or (read-only) left absent; 0 or -errno */
+   created (their bits set in *MADE), or (read-only) left absent; 0 or
+   -errno */
 static int state_open_later(struct state *st, MDB_txn *txn, char *err,
-			    size_t errlen)
+			    size_t errlen, unsigned *made)
 {
 	unsigned flags = st->readonly ? 0 : MDB_CREATE;
 	size_t i;
 	int mrc;
 
 	for (i = 0; i < STATE_LATER_TABLES; i++) {
-		mrc = mdb_dbi_open(txn, state_later_tables[i], flags,
+		mrc = mdb_dbi_open(txn, state_later_tables[i], 0,
 				   &st->later[i]);
 		if (mrc == MDB_NOTFOUND && st->readonly)
 			continue;	/* written before the table existed */
+		if (mrc == MDB_NOTFOUND) {
+			mrc = mdb_dbi_open(txn, state_later_tables[i], flags,
+					   &st->later[i]);
+			if (mrc == 0)
+				*made |= 1u << i;
+		}
 		if (mrc) {
 			errmsg(err, errlen, "cannot open table %s in %s: %s",
 			       state_later_tables[i], st->dir,
@@ -328,7 +338,7 @@ static int state_open_tables(struct state *st, char *err, size_t errlen)
 {
 	static const char *const names[] = { "rcpt", "files", "meta" };
 	MDB_dbi *dbis[] = { &st->rcpt, &st->files, &st->meta };
-	unsigned flags = st->readonly ? 0 : MDB_CREATE;
+	unsigned flags = st->readonly ? 0 : MDB_CREATE, made = 0;
 	MDB_txn *txn = NULL;
 	size_t i;
 	int mrc, rc;
@@ -355,9 +365,15 @@ static int state_open_tables(struct state *st, char *err, size_t errlen)
 			goto abort;
 		}
 	}
-	rc = state_open_later(st, txn, err, errlen);
+	rc = state_open_later(st, txn, err, errlen, &made);
 	if (rc)
 		goto abort;
+	if ((made & (1u << STATE_FILES_FP)) &&
+	    (rc = state_files_fp_fill(st, txn)) != 0) {
+		errmsg(err, errlen, "cannot index the files of %s by content: "
+		       "%s", st->dir, state_strerror(rc));
+		goto abort;
+	}
 	rc = state_check_schema(st, txn, err, errlen);
 	if (rc)
 		goto abort;
@@ -1114,9 +1130,11 @@ int state_file_put(struct state *st, MDB_txn *txn, const char *key,
 	int rc;
 
 	rc = file_rec_encode(f, buf, sizeof(buf), &len);
-	if (rc)
-		return rc;
-	return state_put_val(st, txn, st->files, key, buf, len);
+	if (rc == 0)
+		rc = state_put_val(st, txn, st->files, key, buf, len);
+	if (rc == 0)
+		rc = state_files_fp_put(st, txn, key, strlen(key), f);
+	return rc;
 }
 
 struct state_file_walk {

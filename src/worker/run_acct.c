@@ -229,7 +229,11 @@ static void run_acct_begin(struct run *r)
 		return;
 	}
 	if (rc == INGEST_ALREADY) {
-		log_info("run", "%s: already taken", path);
+		if (ingest_already_as(r->in))
+			log_info("run", "%s: already taken as %s (the same "
+				 "content)", path, ingest_already_as(r->in));
+		else
+			log_info("run", "%s: already taken", path);
 		spool_done(r->sp, name);
 		run_acct_forget(r, name);
 	} else if (rc == INGEST_FAILED) {

@@ -76,7 +76,9 @@ class TestJournal(BouncedTestCase):
         # not set, or naming another stream (a child of the service whose
         # stderr was redirected): the usual lines
         for i, journal in enumerate((None, '1:1', 'junk')):
-            lines = self.process_file(journal, 'a%d.csv' % i)
+            # another file each time (a copy would be taken already)
+            lines = self.process_file(journal, 'a%d.csv' % i,
+                                      FILE.replace('x@', 'x%d@' % i))
             self.assertTrue(lines)
             for l in lines:
                 self.assertRegex(l, r'^%sbounced\[\d+\]: (error|warning|'

@@ -44,6 +44,7 @@ acct-2026-11-25-0000.csv (header-less, fallback column order, LF), by line:
   11 rb g.ferrari@example.net quota-issues soft
 """
 import os
+import shutil
 import time
 import re
 import subprocess
@@ -306,6 +307,57 @@ class TestSamples(BouncedTestCase):
         self.assertEqual(self.show('bob.lindqvist@gmail.com')['soft_count'],
                          2)
         self.assertEqual(self.ctl_json('stats')['counters']['records'], 60)
+
+    def test_same_file_under_another_path(self):
+        # taken once; then the same content under other paths (moved back
+        # from done/, copied, a rotation's new name): nothing of it is
+        # applied again, soft bounces are not counted twice
+        path = self.copy_sample(SAMPLE_HEADER)
+        self.process(path)
+        before = self.run_ctl('list', '--format', 'json').out
+        for name in ('copy.csv', 'acct-2026-11-24.csv'):
+            other = os.path.join(self.dir, name)
+            shutil.copyfile(path, other)
+            res = self.process(other)
+            self.assertEqual(res.out, '%s: already taken as %s (30 records; '
+                             '--reprocess takes it again)\n' % (other, path))
+        self.assertEqual(self.run_ctl('list', '--format', 'json').out, before)
+        self.assertEqual(self.show('r.garcia@hotmail.com')['soft_count'], 2)
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 30)
+        # --reprocess takes it again, as under its own name
+        self.assertCounts(self.process_summary(other, '--reprocess'),
+                          counts(records=30, soft=5, duplicates=14,
+                                 deliveries=5, ignored=3, skipped=3, bad=1))
+        self.assertEqual(self.show('r.garcia@hotmail.com')['soft_count'], 4)
+
+    def test_rotated_file_resumes_where_it_was_left(self):
+        # a file taken while still written, then rotated to another name
+        # and grown: only what came after is taken
+        head = 'type,timeLogged,rcpt,bounceCat,dsnStatus\r\n'
+
+        def rows(start, n):
+            return ''.join('b,2026-11-24 08:%02d:00+0000,s%d@example.com,'
+                           'quota-issues,4.2.2\r\n' % (i % 60, i)
+                           for i in range(start, start + n))
+        path = self.write_file('acct.csv', head + rows(0, 200))
+        self.assertCounts(self.process_summary(path),
+                          counts(records=200, soft=200))
+        rotated = path + '.1'
+        os.rename(path, rotated)
+        with open(rotated, 'a') as f:
+            f.write(rows(200, 50))
+        self.assertCounts(self.process_summary(rotated),
+                          counts(records=50, soft=50))
+        self.assertEqual(self.show('s0@example.com')['soft_count'], 1)
+        self.assertEqual(self.show('s249@example.com')['soft_count'], 1)
+        # a small file is the same only when it is all of the other: a
+        # new file beginning with a file taken whole (its header line) is
+        # another, taken from its start
+        small = self.write_file('small.csv', head)
+        self.assertCounts(self.process_summary(small), counts())
+        grown = self.write_file('grown.csv', head + rows(300, 3))
+        self.assertCounts(self.process_summary(grown),
+                          counts(records=3, soft=3))
 
     def test_files_table(self):
         path = self.copy_sample(SAMPLE_HEADER)

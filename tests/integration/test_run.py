@@ -379,6 +379,30 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_file_back_under_another_name_is_not_taken_twice(self):
+        """a file taken and put back into acct/ under another name (from
+        done/, a copy) is moved to done/ as taken already: nothing of it
+        is applied again (its soft bounces would count twice)"""
+        self.write_config()
+        p = self.start()
+        text = ACCT_HEADER + ''.join(
+            acct_rec('b', '2026-11-2%d 10:00:00+0000' % i,
+                     'news@bounces.example.com', 's@example.com', '4.2.2',
+                     'smtp;452 4.2.2 mailbox full', 'quota-issues')
+            for i in range(3))
+        first, _ = self.drop('a.csv', text)
+        self.wait_for(lambda: 'a.csv' in self.spool_files('done'),
+                      5 * SLOW, 'a.csv is not in done/: %s' % self.log(p))
+        back, _ = self.drop('b.csv', text)
+        self.wait_for(lambda: 'b.csv' in self.spool_files('done'),
+                      5 * SLOW, 'b.csv is not in done/: %s' % self.log(p))
+        self.assertIn('%s: already taken as %s (the same content)'
+                      % (back, first), self.log(p))
+        self.assertEqual(self.show('s@example.com')['soft_count'], 3)
+        self.assertEqual(self.spool_files('acct'), [])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_file_renamed_over_the_one_read_is_taken(self):
         """a file renamed over the one being read (as rsync puts a file
         that grew) is not moved to done/ with the one read: it stays in

@@ -77,18 +77,22 @@ struct ctx {
 	struct ingest *in;
 };
 
-/* put_mail - DATA/FILE as unsub/new/NAME, modified AGE seconds ago */
+/* put_mail - DATA/FILE as unsub/new/NAME, modified AGE seconds ago, a
+   line naming it at its end: another mail, not a copy (the state knows a
+   mail by its content too) */
 static void put_mail(struct ctx *c, const char *file, const char *name,
 		     int age)
 {
 	char *from = g_build_filename(DATA, file, NULL);
 	char *to = g_build_filename(c->new_dir, name, NULL);
 	struct timespec ts[2];
-	gchar *body = NULL;
+	gchar *body = NULL, *text;
 	gsize len = 0;
 
 	assert_true(g_file_get_contents(from, &body, &len, NULL));
-	assert_true(g_file_set_contents(to, body, (gssize)len, NULL));
+	text = g_strconcat(body, name, "\n", NULL);
+	assert_true(g_file_set_contents(to, text, -1, NULL));
+	g_free(text);
 	clock_gettime(CLOCK_REALTIME, &ts[0]);
 	ts[0].tv_sec -= age;
 	ts[1] = ts[0];

@@ -331,6 +331,89 @@ static void test_files(void **state)
 	state_close(st);
 }
 
+/* drop_table - TABLE removed from the state in DIR with LMDB alone, as a
+   state written before the table existed */
+static void drop_table(const char *dir, const char *table)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, table, 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* fp_find - the path state_files_fp_find gives for HASH/LEN, "" for none */
+static const char *fp_find(struct state *st, uint64_t hash, uint32_t len,
+			   struct file_rec *f)
+{
+	static char path[512];
+	MDB_txn *txn;
+	int rc;
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	rc = state_files_fp_find(st, txn, hash, len, path, sizeof(path), f);
+	state_abort(txn);
+	if (rc == -ENOENT)
+		return "";
+	assert_int_equal(rc, 0);
+	return path;
+}
+
+/* the files by content: each record written is found by its fingerprint,
+   a record whose fingerprint grew no longer by the old one, a stream
+   never; a state of before the table is indexed when it is opened */
+static void test_files_by_content(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	struct file_rec f, back;
+	MDB_txn *txn;
+
+	memset(&f, 0, sizeof(f));
+	f.status = FILE_DONE;
+	f.offset = 1000;
+	f.fp_len = 4096;
+	f.fp_hash = 0x1122334455667788ULL;
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_file_put(st, txn, "/s/acct/a.csv", &f), 0);
+	f.fp_len = 0;		/* a stream */
+	assert_int_equal(state_file_put(st, txn, "stdin:1", &f), 0);
+	assert_int_equal(state_commit(txn), 0);
+	assert_string_equal(fp_find(st, 0x1122334455667788ULL, 4096, &back),
+			    "/s/acct/a.csv");
+	assert_int_equal(back.offset, 1000);
+	assert_string_equal(fp_find(st, 0x1122334455667788ULL, 200, &back),
+			    "");
+	assert_string_equal(fp_find(st, 0x99, 4096, &back), "");
+	assert_string_equal(fp_find(st, 0, 0, &back), "");
+
+	/* a.csv's fingerprint changed: the old one names nothing now */
+	f.fp_len = 4096;
+	f.fp_hash = 0x42;
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_file_put(st, txn, "/s/acct/a.csv", &f), 0);
+	assert_int_equal(state_commit(txn), 0);
+	assert_string_equal(fp_find(st, 0x1122334455667788ULL, 4096, &back),
+			    "");
+	assert_string_equal(fp_find(st, 0x42, 4096, &back), "/s/acct/a.csv");
+	state_close(st);
+
+	/* a state written before the table: indexed when opened to write */
+	drop_table(fx->dir, "files_fp");
+	st = open_rw(fx);
+	assert_string_equal(fp_find(st, 0x42, 4096, &back), "/s/acct/a.csv");
+	assert_int_equal(back.status, FILE_DONE);
+	state_close(st);
+}
+
 static void test_readonly(void **state)
 {
 	struct tstate *fx = *state;
@@ -1044,6 +1127,7 @@ int main(void)
 		T(test_undecodable_record),
 		T(test_meta),
 		T(test_files),
+		T(test_files_by_content),
 		T(test_readonly),
 		T(test_readonly_missing),
 		T(test_open_errors),
