@@ -29,8 +29,9 @@
  * a closing quote are appended to the field.  Bad records (longer than the
  * limit, holding a NUL byte, too many fields, a quote still open at end of
  * input) are reported as CSV_BAD and skipped; reading goes on at the next
- * line.  A record too long is skipped up to the first line break after the
- * limit, without buffering it.  Errors: only allocation failure (-ENOMEM).
+ * line.  A record too long is skipped up to its end, a line break outside
+ * quotes (its quoted fields followed past the limit), without buffering
+ * it.  Errors: only allocation failure (-ENOMEM).
  */
 #include "acct_csv.h"
 
@@ -87,6 +88,7 @@ struct csv_reader {
 
 	/* skipping a record longer than the limit */
 	bool skipping;
+	bool skip_nl;		/* the last byte it dropped was a line break */
 	uint64_t bad_line;
 
 	const char *err;
@@ -103,6 +105,9 @@ static const bool csv_special[256] = {
 };
 
 static const char CSV_ERR_LONG[] = "record longer than the limit";
+static const char CSV_ERR_LONG_OPEN[] = "record longer than the limit, "
+	"with a quoted field still open at end of input (the lines after it "
+	"are the field's)";
 static const char CSV_ERR_NUL[] = "NUL byte in record";
 static const char CSV_ERR_FIELDS[] = "more than 512 fields in record";
 static const char CSV_ERR_OPEN[] = "quoted field still open at end of input";
@@ -241,17 +246,9 @@ int csv_reader_room(struct csv_reader *r, size_t len, char **buf)
 void csv_reader_fed(struct csv_reader *r, size_t len)
 {
 	size_t at = r->len;
-	const char *p = r->buf + at;
 
 	if (len == 0)
 		return;
-	/* skipping an over-long record: a chunk without line break is
-	   consumed at once and never kept */
-	if (r->skipping && at == 0 && !memchr(p, '\n', len) &&
-	    (r->eol != EOL_CR || !memchr(p, '\r', len))) {
-		r->base += len;
-		return;
-	}
 	r->len += len;
 	csv_eol_fed(r, at, len);
 }
@@ -297,6 +294,29 @@ static void csv_field_end(struct csv_reader *r, const char *p, size_t end,
 	r->nf++;
 }
 
+/* csv_quoted_step - one step inside a quoted field (CS_QUOTED: on to its
+   next quote; CS_QUOTE: the quote before P[I] doubled, or the field's
+   end), I < END; where scanning goes on */
+static size_t csv_quoted_step(struct csv_reader *r, const char *p, size_t i,
+			      size_t end)
+{
+	const char *q;
+
+	if (r->state == CS_QUOTE) {
+		if (p[i] == '"') {
+			r->state = CS_QUOTED;
+			return i + 1;
+		}
+		r->state = CS_JUNK;	/* examine p[i] there */
+		return i;
+	}
+	q = memchr(p + i, '"', end - i);
+	if (!q)
+		return end;
+	r->state = CS_QUOTE;
+	return (size_t)(q - p) + 1;
+}
+
 /*
  * csv_scan - go on scanning the record at pos from where the last call
  * stopped; never looks at more than max_record + 1 bytes of it.
@@ -308,7 +328,6 @@ static enum csv_scan csv_scan(struct csv_reader *r, bool eof)
 	size_t lim = r->max_record + 1;
 	size_t end = n < lim ? n : lim;
 	size_t i = r->scan;
-	const char *q;
 
 	while (i < end) {
 		switch (r->state) {
@@ -339,21 +358,8 @@ static enum csv_scan csv_scan(struct csv_reader *r, bool eof)
 			r->rec_term = true;
 			return SCAN_DONE;
 		case CS_QUOTED:
-			q = memchr(p + i, '"', end - i);
-			if (!q) {
-				i = end;
-				break;
-			}
-			i = (size_t)(q - p) + 1;
-			r->state = CS_QUOTE;
-			break;
 		case CS_QUOTE:
-			if (p[i] == '"') {
-				r->state = CS_QUOTED;
-				i++;
-			} else {
-				r->state = CS_JUNK; /* examine p[i] there */
-			}
+			i = csv_quoted_step(r, p, i, end);
 			break;
 		}
 	}
@@ -715,23 +721,74 @@ static int csv_finish(struct csv_reader *r, struct csv_row *row,
 	return 1;
 }
 
-/* csv_skip - go on skipping an over-long record up to its next LF */
+/* csv_skip_end - where the over-long record being skipped ends in
+   P[0..N): just past the line break that ends it, or 0 when it goes on
+   past N.  The scanner's state at the limit goes on here: a line break
+   inside a quoted field is the field's, not the record's end, so that
+   the rest of the field is never read as records of its own (a field
+   may hold text from the internet, written to look like one) */
+static size_t csv_skip_end(struct csv_reader *r, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		switch (r->state) {
+		case CS_FIELD:
+			if (p[i] == '"') {
+				r->state = CS_QUOTED;
+				i++;
+				break;
+			}
+			r->state = CS_UNQUOTED;
+			/* fall through */
+		case CS_UNQUOTED:
+		case CS_JUNK:
+			while (i < n && p[i] != ',' && p[i] != '\n')
+				i++;
+			if (i == n)
+				break;
+			if (p[i] == '\n')
+				return i + 1;
+			r->state = CS_FIELD;
+			i++;
+			break;
+		case CS_QUOTED:
+		case CS_QUOTE:
+			i = csv_quoted_step(r, p, i, n);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* csv_skip - go on skipping an over-long record up to its end (a line
+   break outside quotes); nothing of it is kept */
 static enum csv_result csv_skip(struct csv_reader *r, struct csv_row *row,
 				bool eof)
 {
 	const char *p = r->buf + r->pos;
 	size_t n = r->len - r->pos;
-	const char *q = memchr(p, '\n', n);
+	size_t end = csv_skip_end(r, p, n);
 
-	if (q) {
-		csv_consume(r, (size_t)(q - p) + 1, 1);
+	if (end) {
+		csv_consume(r, end, csv_count_lf(p, end));
 	} else {
+		r->lines += csv_count_lf(p, n);
+		if (n > 0)
+			r->skip_nl = p[n - 1] == '\n';
 		csv_drop_all(r);
 		if (!eof)
 			return CSV_NEED_MORE;
-		r->lines++;
+		if (!r->skip_nl)
+			r->lines++;	/* the last line, without its end */
+		if (r->state == CS_QUOTED) {
+			r->skipping = false;
+			csv_scan_reset(r);
+			return csv_bad(r, row, r->bad_line, CSV_ERR_LONG_OPEN);
+		}
 	}
 	r->skipping = false;
+	csv_scan_reset(r);
 	return csv_bad(r, row, r->bad_line, CSV_ERR_LONG);
 }
 
@@ -782,7 +839,14 @@ enum csv_result csv_reader_next(struct csv_reader *r, struct csv_row *row,
 			n = r->max_record + 1;
 			r->lines += csv_count_lf(r->buf + r->pos, n);
 			r->pos += n;
-			csv_scan_reset(r);
+			r->skip_nl = r->buf[r->pos - 1] == '\n';
+			{
+				/* the quotes' state goes on in the skip */
+				enum csv_state st = r->state;
+
+				csv_scan_reset(r);
+				r->state = st;
+			}
 			r->skipping = true;
 			continue;
 		case SCAN_OPEN:

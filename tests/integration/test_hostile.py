@@ -58,27 +58,26 @@ class HostileTestCase(BouncedTestCase):
 class TestLogBounded(HostileTestCase):
     """Per-line messages are capped per input; the log stays small."""
 
-    def test_100mb_open_quote_leaves_a_small_log(self):
+    def test_100mb_of_bad_lines_leaves_a_small_log(self):
         # a t record (an accounting file, told from its first row), then
-        # one quoted field opened and never closed, over 100 MB of short
-        # lines: every line a bad record
-        path = os.path.join(self.dir, 'quoted.csv')
+        # over 100 MB of short lines that are no records: every line a bad
+        # record
+        path = os.path.join(self.dir, 'bad.csv')
         unit = b',a\n'
         n = 100 * 1024 * 1024 // len(unit)
         with open(path, 'wb') as f:
-            f.write(b't\n"')
+            f.write(b't\n')
             block = unit * 65536
             left = n
             while left > 0:
                 k = min(left, 65536)
                 f.write(block if k == 65536 else unit * k)
                 left -= k
-            f.write(b'"')
         self.assertGreater(os.path.getsize(path), 100 * 1024 * 1024)
         self.log_config()
         res = self.process(path)
         bad = summaries(res.out)[path]['bad']
-        self.assertGreater(bad, n - 65536)
+        self.assertEqual(bad, n)
         size = os.path.getsize(self.logpath)
         self.assertLess(size, 1024 * 1024, 'log of %d bytes' % size)
         log = self.log_text()
@@ -89,6 +88,38 @@ class TestLogBounded(HostileTestCase):
         self.assertIsNotNone(m, log[-2000:])
         self.assertEqual(int(m.group(1)), bad)
         self.assertEqual(int(m.group(2)), bad - 100)
+
+    def test_open_quote_past_the_limit_is_one_record(self):
+        # a quoted field opened and never closed, over 2 MB of lines: its
+        # lines are the field's (RFC 4180), one bad record to the end, not
+        # records of their own; the log says it once
+        path = os.path.join(self.dir, 'quoted.csv')
+        with open(path, 'wb') as f:
+            f.write(b't\n"' + b',a\n' * (2 * 1024 * 1024 // 3))
+        self.log_config()
+        res = self.process(path)
+        self.assertEqual(summaries(res.out)[path]['bad'], 1)
+        log = self.log_text()
+        self.assertEqual(len(re.findall(r'bad record: ', log)), 1, log)
+        self.assertIn('%s:2: bad record: record longer than the limit, with a '
+                      'quoted field still open at end of input' % path, log)
+
+    def test_record_inside_a_long_quoted_field_is_not_taken(self):
+        # a field longer than the record limit (64 KiB) holding a line
+        # that looks like a record: the field's text, never a record (it
+        # was taken after the limit, and suppressed its address)
+        text = (HEADER + 'b,2026-11-24 10:00:00+0000,news@bounces.example.com,'
+                'real@example.com,5.1.1,"smtp;550 ' + 'x' * 70000 +
+                '\nb,2026-11-24 10:00:01+0000,news@bounces.example.com,'
+                'victim@example.com,5.1.1,injected,bad-mailbox\n'
+                'and on",bad-mailbox\n' + hard_rows(1))
+        path = self.write_file('long.csv', text)
+        self.log_config()
+        res = self.process(path)
+        self.assertEqual(summaries(res.out)[path]['bad'], 1)
+        self.assertEqual(self.statuses(), {'user0@example.com': 'hard'})
+        self.assertIn('%s:2: bad record: record longer than the limit\n'
+                      % path, self.log_text())
 
     def test_dry_run_and_unrouted_lines_capped_per_file(self):
         # 250 suppressions without provider: 100 dry-run lines + summary

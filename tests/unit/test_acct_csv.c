@@ -345,10 +345,19 @@ static const struct csv_case csv_limit_cases[] = {
 	  "1-1@10 BAD record longer than the limit\n2-2@12 [x]\nEND@12\n" },
 	{ "CR counts toward the limit", S("12345678\r\nx\n"),
 	  "1-1@10 BAD record longer than the limit\n2-2@12 [x]\nEND@12\n" },
+	/* a line break inside a quoted field is the field's, also past the
+	   limit: the field's lines are never read as records */
 	{ "long quoted record with LF", S("\"1\n3\n5\n7\n9\n\"\nx\n"),
-	  "1-5@11 BAD record longer than the limit\n"
-	  "6-6@13 BAD quoted field still open at end of input\n"
+	  "1-6@13 BAD record longer than the limit\n"
 	  "7-7@15 [x]\nEND@15\n" },
+	{ "a record in a long quoted field", S("a,\"1234567\nb,v@x\n\",z\nc\n"),
+	  "1-3@21 BAD record longer than the limit\n4-4@23 [c]\nEND@23\n" },
+	{ "escaped quotes past the limit", S("\"123456789\"\"\nq\"\"\"\nc\n"),
+	  "1-2@18 BAD record longer than the limit\n3-3@20 [c]\nEND@20\n" },
+	{ "an unquoted field's quote past the limit", S("123456789\"a\nc\n"),
+	  "1-1@12 BAD record longer than the limit\n2-2@14 [c]\nEND@14\n" },
+	{ "a quoted field opened past the limit", S("123456789,\"a\nb\"\nc\n"),
+	  "1-2@16 BAD record longer than the limit\n3-3@18 [c]\nEND@18\n" },
 	{ "long record at end of input", S("a\n0123456789abcdef"),
 	  "1-1@2 [a]\n2-2@18 BAD record longer than the limit\nEND@18\n" },
 	{ "CR line ends, first line over the limit", S("123456789\rx\r"),
@@ -356,7 +365,13 @@ static const struct csv_case csv_limit_cases[] = {
 	{ "CR line ends within the limit", S("1234567\rx\r"),
 	  "1-1@8 [1234567]\n2-2@10 [x]\nEND@10\n" },
 	{ "long open quote", S("\"abcdefghijkl\nx\n"),
-	  "1-1@14 BAD record longer than the limit\n2-2@16 [x]\nEND@16\n" },
+	  "1-2@16 BAD record longer than the limit, with a quoted field still "
+	  "open at end of input (the lines after it are the field's)\n"
+	  "END@16\n" },
+	{ "long open quote, no line end", S("\"abcdefghijkl\nx"),
+	  "1-2@15 BAD record longer than the limit, with a quoted field still "
+	  "open at end of input (the lines after it are the field's)\n"
+	  "END@15\n" },
 };
 
 static void test_small_limit(void **state)
