@@ -30,6 +30,9 @@
 #include "state.h"
 
 #define INGEST_FP_MAX 4096
+/* a file modified more than this after now: its time is not believed
+   (acct_event.c's rule for a record's time) */
+#define INGEST_MTIME_AHEAD 86400
 
 /* ingest_fingerprint - FNV-1a of the first LEN bytes of FD */
 static int ingest_fingerprint(int fd, uint32_t len, uint64_t *hash)
@@ -212,6 +215,17 @@ int ingest_input_open(struct ingest_input *inp, struct state *st,
 		return -EISDIR;
 	}
 	inp->mtime = (int64_t)sb.st_mtime;
+	if (inp->mtime > (int64_t)time(NULL) + INGEST_MTIME_AHEAD) {
+		/* a host whose clock is far ahead dates its files as its
+		   records: neither is believed (the monitor's clock would
+		   jump there and close every open incident as quiet) */
+		log_warn("ingest", "%s: modified %lld days after this host's "
+			 "clock (a clock set ahead?): its records dated more "
+			 "than a day ahead are taken at this host's time",
+			 path, (long long)((inp->mtime - (int64_t)time(NULL)) /
+					   86400));
+		inp->mtime = (int64_t)time(NULL);
+	}
 	if (!S_ISREG(sb.st_mode) || !realpath(path, abs))
 		return 0; /* a pipe or FIFO: a stream, never resumed */
 	inp->key = strdup(abs);

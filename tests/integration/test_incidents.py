@@ -225,6 +225,33 @@ class TestClock(RunTestCase):
         self.assertEqual(self.show('gone@outlook.com')['status'], 'active')
 
 
+    def test_a_file_from_a_clock_far_ahead_closes_nothing(self):
+        # a block not quiet yet; then a file of a host whose clock is
+        # years ahead (its records and its modification time in 2034):
+        # neither is believed, so the incidents' clock stays, the
+        # incident stays open and keeps what it holds
+        text, t0 = self.live_block(1800)
+        self.process(self.write_file('acct-live.csv', text))
+        ahead = self.write_file(
+            'acct-ahead.csv',
+            'type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,bounceCat,'
+            'dlvSourceIp,vmta\n'
+            'b,2034-01-01 00:00:00+0000,news@example.com,other@hotmail.com,'
+            '4.2.2,"smtp;452 4.2.2 mailbox full",quota-issues,192.0.2.10,'
+            'ms-pool\n')
+        t = 2019686400          # 2034-01-01
+        os.utime(ahead, (t, t))
+        res = self.process(ahead)
+        self.assertIn('%s: modified ' % ahead, res.err)
+        self.assertIn("days after this host's clock (a clock set ahead?): "
+                      'its records dated more than a day ahead are taken at '
+                      "this host's time", res.err)
+        inc = self.ctl_json('incidents', '--open')
+        self.assertEqual([(i['held'], i['state']) for i in inc],
+                         [(1, 'open')])
+        self.assertEqual(self.show('gone@outlook.com')['status'], 'active')
+
+
 class TestOperator(IncidentCase):
     def open_incident(self):
         """the block's first day and a half: the day-1 morning incident
