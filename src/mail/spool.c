@@ -630,8 +630,7 @@ int spool_done_from(struct spool *sp, const char *dir, const char *name,
 	spool_close_others(from);
 	spool_dir_back(sp->done);
 	rc = spool_move_free(from, sp->done, as, NULL, " (it is taken and "
-			     "stays where it is; it is moved on the next "
-			     "start)");
+			     "stays where it is until it can be moved)");
 	if (rc == -ENOENT)
 		log_error("spool", "cannot move '%s' into '%s': %s", from,
 			  sp->done, strerror(-rc));

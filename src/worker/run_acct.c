@@ -7,7 +7,9 @@
  *
  * Where a file goes:
  *   done/    taken to its end (or taken before: the state says so), with a
- *            summary line at info level;
+ *            summary line at info level; when it cannot be moved there, it
+ *            stays queued and the move is tried again after the pause
+ *            (RUN_DEFER_MS): the state knows it taken, it only moves;
  *   failed/  with NAME.why: not a regular file, cannot be opened, nothing
  *            usable (bad lines and no record of a type bounced acts on,
  *            as binary junk gives; the state then records the file as
@@ -134,6 +136,26 @@ static void run_acct_fail(struct run *r, const char *name, const char *why)
 	r->defer_until = run_now_ms() + r->defer_ms;
 }
 
+/* run_acct_done - NAME, taken, to done/; when it cannot be moved there
+   (a done/ that is no directory, a full disk) it stays queued and the
+   move is tried again after the pause (RUN_DEFER_MS): taken again, the
+   state finds it taken, and it only moves */
+static void run_acct_done(struct run *r, const char *name)
+{
+	char dt[RUN_DEFER_TEXT];
+	int rc = spool_done(r->sp, name);
+
+	if (rc == 0 || rc == -ENOENT) {
+		run_acct_forget(r, name);
+		return;
+	}
+	log_error("run", "%s: taken, but cannot be moved to done/ now (%s); "
+		  "trying again in %s", name, strerror(-rc),
+		  run_defer_text(r, dt));
+	spool_push(r->sp, name);
+	r->defer_until = run_now_ms() + r->defer_ms;
+}
+
 /* run_acct_retry - the file could not be read (or the state written): take
    it again later; COUNT: the input's fault, give up after SPOOL_TRIES,
    and meanwhile take the files after it */
@@ -234,8 +256,7 @@ static void run_acct_begin(struct run *r)
 				 "content)", path, ingest_already_as(r->in));
 		else
 			log_info("run", "%s: already taken", path);
-		spool_done(r->sp, name);
-		run_acct_forget(r, name);
+		run_acct_done(r, name);
 	} else if (rc == INGEST_FAILED) {
 		run_acct_fail(r, name, "the state records this file (the same "
 			      "content) as failed before; to take it anyway, "
@@ -327,9 +348,10 @@ static void run_acct_finish(struct run *r)
 	r->job = NULL;
 	ingest_counts_format(&c, line, sizeof(line));
 	log_info("run", "%s: %s", r->path, line);
-	if (!replaced)
-		spool_done(r->sp, r->name);
-	run_acct_forget(r, r->name);
+	if (replaced)
+		run_acct_forget(r, r->name);
+	else
+		run_acct_done(r, r->name);
 	run_acct_clear(r, NULL);
 }
 

@@ -458,6 +458,32 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_done_that_cannot_be_written_is_tried_again(self):
+        """a file taken whose move to done/ fails (a done/ that is no
+        directory) stays in acct/ and its move is tried again after the
+        pause, without a restart; it is not applied twice"""
+        self.extra_env = {'BOUNCED_DEFER_MS': '200'}
+        self.write_config()
+        p = self.start()
+        done = os.path.join(self.spool, 'done')
+        os.rmdir(done)
+        with open(done, 'w') as f:
+            f.write('not a directory\n')
+        self.drop('a.csv', hard_file(['d1@example.com']))
+        self.wait_for(lambda: 'a.csv: taken, but cannot be moved to done/ '
+                      'now' in self.log(p), 5 * SLOW,
+                      'the move was not tried: %s' % self.log(p))
+        self.assertEqual(self.spool_files('acct'), ['a.csv'])
+        os.unlink(done)
+        self.wait_for(lambda: os.path.isdir(done) and
+                      self.spool_files('done') == ['a.csv'], 5 * SLOW,
+                      'a.csv did not reach done/: %s' % self.log(p))
+        self.assertEqual(self.spool_files('acct'), [])
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 1)
+        self.assertIn('trying again in 200 ms', self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_not_accounting_refused_from_its_first_rows(self):
         """A file that is no accounting file goes to failed/ with the
         reason, decided from its first rows: the valid records after
