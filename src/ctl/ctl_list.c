@@ -80,6 +80,24 @@ struct list_walk {
 	int rc;			/* exit code of a failure inside the walk */
 };
 
+/* list_provider_known - say on stderr when NAME is no configured provider:
+   a typo lists nothing; a provider removed from the configuration (or
+   dry-run) is still named by the records that it acted on */
+static void list_provider_known(const struct ctl_ctx *ctx, const char *name)
+{
+	char clean[64];
+	size_t i;
+
+	if (strcmp(name, "dry-run") == 0)
+		return;
+	for (i = 0; i < ctx->cfg->n_providers; i++)
+		if (strcmp(ctx->cfg->providers[i].name, name) == 0)
+			return;
+	fprintf(stderr, "%s: list: note: the configuration has no [provider "
+		"%s]; listing the addresses whose records name it\n",
+		ctx->prog, ctl_text_clean(name, clean, sizeof(clean)));
+}
+
 /* list_opts_free - the filter lists */
 static void list_opts_free(struct list_opts *o)
 {
@@ -119,6 +137,7 @@ static int list_filter_value(const struct ctl_ctx *ctx, struct list_opts *o,
 		g_ptr_array_add(o->jobs, g_strdup(v));
 		break;
 	case CTL_O_PROVIDER:
+		list_provider_known(ctx, v);
 		g_ptr_array_add(o->providers, g_strdup(v));
 		break;
 	}

@@ -115,6 +115,16 @@ class TestResend(ResendCase):
                          ['c@example.com'])
         self.assertEqual(self.run_ctl('resend', 'nobody@example.com').rc, 67)
         self.assertEqual(self.run_ctl('resend', '--provider', 'nope').rc, 64)
+        # list takes a provider the configuration lacks (records may name
+        # one removed since) but says so: a typo lists nothing
+        res = self.run_ctl('list', '--provider', 'mw', '--format', 'csv')
+        self.assertEqual((res.rc, res.err), (0, ''))
+        self.assertIn('c@example.com', res.out)
+        res = self.run_ctl('list', '--provider', 'nope', '--format', 'csv')
+        self.assertEqual(res.rc, 0)
+        self.assertEqual(res.out.count('\n'), 1)           # the header
+        self.assertIn('list: note: the configuration has no [provider nope]; '
+                      'listing the addresses whose records name it', res.err)
         # the summary's counts per provider follow a ';' whichever
         # provider comes first (a second one alone had a ',')
         with open(self.config, 'a') as f:
