@@ -180,8 +180,17 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 		snprintf(why, whylen, "no record type");
 		return ACCT_EVENT_BAD;
 	}
-	if (ev->kind == EV_SKIPPED)
-		return ACCT_EVENT_SKIP;
+	if (ev->kind == EV_SKIPPED) {
+		if (acct_type_known(type, tlen))
+			return ACCT_EVENT_SKIP;	/* t, tq, r, rs */
+		/* no type PowerMTA writes: a line of something else, or a
+		   type bounced does not know yet; said, not hidden among
+		   the records skipped */
+		acct_show(show, sizeof(show), type, tlen);
+		snprintf(why, whylen, "record type '%s' is none PowerMTA "
+			 "writes (d, b, rb, f, t, tq, r, rs)", show);
+		return ACCT_EVENT_BAD;
+	}
 
 	rcpt = acct_get(map, row, AF_RCPT, &rlen);
 	/* a report's hashed or placeholder recipient (Return Path, Comcast,

@@ -1012,12 +1012,18 @@ class TestNotAccounting(BouncedTestCase):
         self.assertNothingRecorded()
 
     def test_accounting_files_still_taken(self):
-        # 99 rows of an unknown type, then a bounce: an accounting file
+        # 99 rows of an unknown type, then a bounce: an accounting file;
+        # the rows of no type PowerMTA writes are bad lines, said (they
+        # were counted among the records skipped without a word)
         text = self.HDR + ''.join(self.bounce(i, 'zz') for i in range(99)) \
             + self.bounce(99)
         path = self.write_file('late.csv', text)
-        s = self.process_summary(path)
-        self.assertEqual((s['records'], s['skipped'], s['hard']), (100, 99, 1))
+        res = self.process(path)
+        s = summaries(res.out)[path]
+        self.assertEqual((s['records'], s['skipped'], s['bad'], s['hard']),
+                         (1, 0, 99, 1))
+        self.assertIn("%s:2: bad record: record type 'zz' is none PowerMTA "
+                      "writes (d, b, rb, f, t, tq, r, rs)" % path, res.err)
         # a header line only, and an empty file: nothing to take, no error
         self.process_summary(self.write_file('hdr.csv', self.HDR))
         self.process_summary(self.write_file('empty.csv', ''))
