@@ -70,6 +70,9 @@ void loop_timer_at(struct loop_timer *t, int64_t in_ms);
 void loop_timer_soon(struct loop_timer *t, int64_t in_ms);
 /* loop_timer_armed - T will fall due */
 bool loop_timer_armed(const struct loop_timer *t);
+/* loop_timer_left - milliseconds until T falls due (0 when it is due
+   already), or -1 when it is not armed */
+int64_t loop_timer_left(const struct loop_timer *t);
 /* loop_timer_free - disarm and forget T */
 void loop_timer_free(struct loop_timer *t);
 

@@ -178,12 +178,25 @@ void notify_sender_free(struct notify_sender *ns)
 void notify_sender_adopt(struct notify_sender *ns,
 			 const struct notify_sender *old)
 {
+	int64_t left, interval;
+
 	if (!ns || !old)
 		return;
 	if (old->sent_upto > ns->sent_upto)
 		ns->sent_upto = old->sent_upto;
 	if (g_strcmp0(ns->cfg->notify_smtp, old->cfg->notify_smtp) != 0)
-		return;		/* another relay: its own refusals */
+		return;		/* another relay: tried at once, its own refusals */
+	/* the same relay: the next mail when the old sender would have sent
+	   it (a reload, as logrotate makes each night, mails nothing early:
+	   neither a digest before its interval nor a try during a backoff),
+	   but no later than a whole new interval */
+	left = loop_timer_left(old->timer);
+	interval = ns_interval_ms(ns);
+	if (left > 0) {
+		if (interval && left > interval)
+			left = interval;
+		loop_timer_at(ns->timer, left);
+	}
 	ns->refused_time = old->refused_time;
 	memcpy(ns->refused_addr, old->refused_addr, sizeof(ns->refused_addr));
 	ns->refused_n = old->refused_n;
@@ -571,7 +584,7 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 		log_error("notify", "%s; %zu items stay queued, next try in "
 			  "%lld s", err, ns->n, (long long)(delay / 1000));
 		if (rc == -EAGAIN && ns->retry_ms < interval)
-			ns->retry_ms *= 2;
+			ns->retry_ms = MIN(ns->retry_ms * 2, interval);
 		loop_timer_at(ns->timer, delay);
 		return;
 	}

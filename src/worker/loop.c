@@ -186,6 +186,17 @@ bool loop_timer_armed(const struct loop_timer *t)
 	return t && !t->dead && t->due_us >= 0;
 }
 
+/* loop_timer_left - ms until T is due (0: due), -1 when not armed */
+int64_t loop_timer_left(const struct loop_timer *t)
+{
+	int64_t left;
+
+	if (!loop_timer_armed(t))
+		return -1;
+	left = t->due_us - loop_now_us();
+	return left > 0 ? (left + 999) / 1000 : 0;
+}
+
 /* loop_timer_free - disarm and unregister T */
 void loop_timer_free(struct loop_timer *t)
 {

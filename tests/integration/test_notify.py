@@ -9,6 +9,7 @@ listening, [notify] keys missing (exit 78).
 import email
 import email.policy
 import os
+import re
 import signal
 import socket
 import sys
@@ -381,6 +382,52 @@ class TestDaemonQueue(RunTestCase):
                       "items the other recipients got" % (f.url, TO[0],
                                                           TO[0]),
                       self.log(p))
+
+    def test_a_reload_mails_no_digest_before_its_interval(self):
+        # a digest an hour apart; a complaint comes, then a SIGHUP (what
+        # logrotate sends each night to reopen the log): nothing is
+        # mailed before the hour (the reload mailed the digest at once)
+        notify = ('\n[notify]\nsmtp = %s\nfrom = %s\nto = %s\n'
+                  'mode = digest\ndigest-interval = 1h\n')
+        f = smtp.SmtpFake(starttls=False)
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % (f.url, FROM, TO[0]))
+        p = self.start()
+        self.drop('acct-f.csv', ACCT_HEADER + acct_rec(
+            'f', '2026-11-24 08:00:00+0000', 'news@bounces.example.com',
+            'c@example.com', fb='abuse'))
+        self.wait_for(lambda: 'acct-f.csv: 1 records' in self.log(p), 10,
+                      'the complaint was not taken: %s' % self.log(p))
+        p.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: 'SIGHUP: configuration' in self.log(p), 10,
+                      'no reload: %s' % self.log(p))
+        time.sleep(1)
+        self.assertEqual(f.messages(), [])
+        self.assertEqual(self.ctl_json('stats')['notify_queued'], 1)
+        self.stop(p)
+
+    def test_retries_wait_at_most_the_digest_interval(self):
+        # a relay that says 421 to every connection: tried again after
+        # 1 s, 2 s, then the interval (3 s) each time, never 4 s
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = digest\ndigest-interval = 3s\n' % (FROM, TO[0]))
+        self.queue_complaints(notify, ['c@example.com'])
+        f = smtp.SmtpFake(starttls=False, fail_code=421, fail_at='GREETING',
+                          fail_count=100000)
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % f.url)
+        self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '1000'}
+        p = self.start()
+        self.wait_for(lambda: len(f.connections()) >= 5, 20,
+                      'not tried five times: %s' % self.log(p))
+        self.stop(p)
+        log = self.log(p)
+        self.assertEqual(re.findall(r'next try in (\d+) s', log),
+                         ['1', '2', '3'], log)   # the log folds the rest
+        self.assertRegex(log, r'previous message repeated [2-9] times')
+        self.assertEqual(f.messages(), [])
 
     def test_relay_refusing_everything_drops_nothing(self):
         for at in ('RCPT', 'GREETING'):
