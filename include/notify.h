@@ -106,8 +106,15 @@ int notify_compose(const struct notify_opts *o,
 /* notify_uid_ok - S is a MailWizz UID: exactly 13 of [a-z0-9] */
 bool notify_uid_ok(const char *s);
 
-/* notify_addr_ok - S is usable as an envelope and header address */
+/* notify_addr_ok - S is usable as an envelope and header address (ASCII:
+   no SMTPUTF8) */
 bool notify_addr_ok(const char *s);
+/* notify_web_url_ok - U is a web_url the composer takes: http(s), printable
+   ASCII without blanks, quotes or brackets, at most 1024 bytes */
+bool notify_web_url_ok(const char *u);
+/* notify_smtp_url_ok - U is an smtp:// or smtps:// URL the sender takes:
+   a host, printable ASCII without blanks, at most 1024 bytes */
+bool notify_smtp_url_ok(const char *u);
 
 /* --- sending (notify_smtp.c) --------------------------------------- */
 

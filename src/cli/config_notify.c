@@ -25,16 +25,26 @@ static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
 			cfg_smtp_schemes, "an smtp:// or smtps:// URL with a "
 			"host") != 0)
 		return -1;
+	/* libcurl's parser takes more than the sender does (an IDN host,
+	   non-ASCII bytes, a path past 1024 bytes): what the sender
+	   refuses, the configuration refuses, else every mail fails */
+	if (cfg->notify_smtp && !notify_smtp_url_ok(cfg->notify_smtp))
+		return cfg_fail(c, "[notify] smtp = '%s': expected an smtp:// "
+				"or smtps:// URL of printable ASCII (a host "
+				"name in its xn-- form), at most 1024 bytes",
+				cfg_show(cfg->notify_smtp, buf, sizeof(buf)));
 	/* the composer's own rule: what it refuses, the configuration
 	   refuses (else every mail fails, at send time, for good) */
 	if (cfg->notify_from && !notify_addr_ok(cfg->notify_from))
 		return cfg_fail(c, "[notify] from = '%s': expected an address "
-				"like bounced@example.com",
+				"like bounced@example.com, in ASCII (a domain "
+				"in its xn-- form)",
 				cfg_show(cfg->notify_from, buf, sizeof(buf)));
 	for (t = cfg->notify_to; t && *t; t++)
 		if (!notify_addr_ok(*t))
 			return cfg_fail(c, "[notify] to: '%s' is not an address "
-					"like postmaster@example.com",
+					"like postmaster@example.com, in ASCII "
+					"(a domain in its xn-- form)",
 					cfg_show(*t, buf, sizeof(buf)));
 	if (cfg->notify_to && g_strv_length(cfg->notify_to) > NOTIFY_MAX_RCPTS)
 		return cfg_fail(c, "[notify] to: at most %d recipients",
@@ -43,6 +53,14 @@ static int cfg_notify_check(struct cfg_ctx *c, bool mode_given)
 	    cfg_url_bad(c, "notify", "web-url", cfg->notify_web_url,
 			cfg_http_schemes, "an http:// or https:// URL") != 0)
 		return -1;
+	if (cfg->notify_web_url && *cfg->notify_web_url &&
+	    !notify_web_url_ok(cfg->notify_web_url))
+		return cfg_fail(c, "[notify] web-url = '%s': expected an "
+				"http:// or https:// URL of printable ASCII "
+				"without quotes, braces, '|', '^' or '`' "
+				"(percent-encode them), at most 1024 bytes",
+				cfg_show(cfg->notify_web_url, buf,
+					 sizeof(buf)));
 	if (!mode_given)
 		cfg->notify_mode = (cfg->notify_smtp && cfg->notify_to) ?
 			NOTIFY_MODE_DIGEST : NOTIFY_MODE_OFF;

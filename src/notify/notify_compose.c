@@ -7,9 +7,12 @@
  * base64 for UTF-8), written out with CRLF line ends for SMTP.
  *
  * Error policy: options that would put something unsafe into a header
- * (an address with blanks, brackets or line breaks, a hostname that is
- * not one, a web_url that is not http(s)) make it fail with -EINVAL and a
- * message; item values never reach a header.  GMime is initialised once,
+ * (an address with blanks, brackets, line breaks or bytes beyond ASCII, a
+ * web_url that is not http(s)) make it fail with -EINVAL and a message
+ * (config_notify.c refuses the same at load: notify_web_url_ok); a
+ * machine name that is no printable name is shown as "localhost", and one
+ * that is no DNS name is not put in the Message-Id; item values never
+ * reach a header.  GMime is initialised once,
  * on first use.  Memory comes from GLib.
  */
 #include <errno.h>
@@ -26,7 +29,9 @@
 #define NC_URL_MAX 1024		/* bytes of web_url */
 
 /* notify_addr_ok - one '@', no blanks, controls or address syntax
-   characters, valid UTF-8, at most ADDR_MAX bytes */
+   characters, ASCII (a non-ASCII address needs SMTPUTF8, which the relay
+   may not offer and bounced does not ask for: an internationalised domain
+   is written in its xn-- form), at most ADDR_MAX bytes */
 bool notify_addr_ok(const char *s)
 {
 	const char *at, *p;
@@ -42,7 +47,7 @@ bool notify_addr_ok(const char *s)
 	if (!at || at == s || at[1] == '\0' || strchr(at + 1, '@'))
 		return false;
 	for (p = s; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f ||
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
 		    strchr("<>()[]\\,;:\"", *p))
 			return false;
 	return true;
@@ -56,6 +61,20 @@ static bool nc_host_ok(const char *h)
 	for (i = 0; h[i]; i++)
 		if (i >= NC_HOST_MAX || !(g_ascii_isalnum(h[i]) ||
 					  h[i] == '.' || h[i] == '-'))
+			return false;
+	return i > 0;
+}
+
+/* nc_host_shown_ok - a machine name fit to be shown in a subject: printable
+   ASCII without blanks (a container's "my_host" is no DNS name, but the
+   operator's own), 1 to 253 bytes */
+static bool nc_host_shown_ok(const char *h)
+{
+	size_t i;
+
+	for (i = 0; h[i]; i++)
+		if (i >= NC_HOST_MAX || (unsigned char)h[i] <= 0x20 ||
+		    (unsigned char)h[i] >= 0x7f)
 			return false;
 	return i > 0;
 }
@@ -89,6 +108,14 @@ static char *nc_web_url(const char *u)
 	return c;
 }
 
+bool notify_web_url_ok(const char *u)
+{
+	char *c = u ? nc_web_url(u) : NULL;
+
+	g_free(c);
+	return c != NULL;
+}
+
 /* nc_check - the options; fills the checked parts of D */
 static int nc_check(const struct notify_opts *o, struct notify_doc *d,
 		    char **web_url, char *err, size_t errlen)
@@ -114,11 +141,10 @@ static int nc_check(const struct notify_opts *o, struct notify_doc *d,
 					 "is not usable in a mail header",
 					 o->to[i]);
 	}
-	d->host = o->hostname ? o->hostname : "localhost";
-	if (!nc_host_ok(d->host))
-		return errmsg_rc(-EINVAL, err, errlen,
-				 "notify: hostname '%.80s' is not a "
-				 "host name", d->host);
+	/* the machine's name, shown; one that is no printable name is not
+	   (and a Message-Id takes a DNS name only: nc_headers) */
+	d->host = o->hostname && nc_host_shown_ok(o->hostname) ? o->hostname :
+								  "localhost";
 	if (o->web_url && *o->web_url) {
 		*web_url = nc_web_url(o->web_url);
 		if (!*web_url)
@@ -177,7 +203,8 @@ static void nc_headers(GMimeMessage *m, const struct notify_opts *o,
 	int64_t when = o->period_end > 0 ? o->period_end : (int64_t)time(NULL);
 	GDateTime *dt = g_date_time_new_from_unix_utc(when);
 	char *subject = notify_subject(d);
-	char *mid = g_mime_utils_generate_message_id(d->host);
+	char *mid = g_mime_utils_generate_message_id(
+		nc_host_ok(d->host) ? d->host : "localhost");
 	size_t i;
 
 	if (!dt)

@@ -54,8 +54,9 @@ struct notify_smtp_xfer {
 	struct ns_refused later;
 };
 
-/* ns_url_ok - smtp:// or smtps:// with a host, printable, no blanks */
-static bool ns_url_ok(const char *u)
+/* notify_smtp_url_ok - smtp:// or smtps:// with a host, printable, no
+   blanks */
+bool notify_smtp_url_ok(const char *u)
 {
 	size_t skip, i;
 
@@ -289,7 +290,7 @@ int notify_smtp_setup(CURL *h, const struct notify_smtp_cfg *c,
 
 	*out = NULL;
 	url_show(c->url, show, sizeof(show));	/* messages: no password */
-	if (!ns_url_ok(c->url))
+	if (!notify_smtp_url_ok(c->url))
 		return errmsg_rc(-EINVAL, err, errlen,
 				 "smtp: '%.80s' is not an "
 				 "smtp:// or smtps:// URL", show);

@@ -711,6 +711,14 @@ static const struct bad_case {
 	{ "[notify]\nsmtp = smtp://[fe80::1\n", "smtp = 'smtp://[fe80::1'", "IPv6" },
 	{ "[notify]\nweb-url = http://:80/\n", "web-url = 'http://:80'", "host" },
 	{ "[notify]\nsmtp = smtp://mail.example.com # relay\n", "smtp = 'smtp://mail.example.com # relay'", "blank" },
+	/* libcurl takes them, the sender does not: refused at load (every
+	   mail would fail) */
+	{ "[notify]\nsmtp = smtp://b\xc3\xbc" "cher.example:25\n", "smtp = 'smtp://b\xc3\xbc" "cher.example:25'", "xn-- form" },
+	{ "[notify]\nsmtp = smtps://u:TOPSECRET@h/h\xc3\xa9llo\n", "smtp = 'smtps://u:****@h/h\xc3\xa9llo'", "printable ASCII" },
+	{ "[notify]\nweb-url = https://mw.example.com/a|b\n", "web-url = 'https://mw.example.com/a|b'", "percent-encode" },
+	{ "[notify]\nweb-url = https://mw.example.com/{x}\n", "web-url = 'https://mw.example.com/{x}'", "quotes, braces" },
+	{ "[notify]\nsmtp = smtp://h\nfrom = a@b.example.com\nto = j\xc3\xb6rg@example.com\n", "[notify] to: 'j\xc3\xb6rg@example.com'", "in ASCII" },
+	{ "[notify]\nsmtp = smtp://h\nfrom = a@b\xc3\xa4.example\nto = c@d.example.com\n", "[notify] from = 'a@b\xc3\xa4.example'", "xn-- form" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconcurrency = 0\n", "concurrency = '0'", "1 to 256" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\nconcurrency = 257\n", "concurrency = '257'", "1 to 256" },
 	{ "[provider x]\ntype = webhook\nsenders = *\nurl = https://h.example.com\ntimeout = 0\n", "timeout = '0'", "duration" },

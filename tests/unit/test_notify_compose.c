@@ -509,11 +509,25 @@ static void test_refused(void **state)
 	assert_int_equal(notify_compose(&o, &it, 1, &out, &len, err,
 					sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "from address"));
+	/* a machine name is no option the operator can mend: one that is
+	   no printable name is shown as localhost, one that is no DNS name
+	   (a container's my_host) shown but kept out of the Message-Id;
+	   the mail goes either way */
 	o = opts(good);
 	o.hostname = "mx1\r\nX-Evil: 1";
 	assert_int_equal(notify_compose(&o, &it, 1, &out, &len, err,
-					sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "hostname"));
+					sizeof(err)), 0);
+	assert_null(strstr(out, "X-Evil"));
+	assert_non_null(strstr(out, "bounced on localhost"));
+	g_free(out);
+	o.hostname = "my_host";
+	assert_int_equal(notify_compose(&o, &it, 1, &out, &len, err,
+					sizeof(err)), 0);
+	assert_non_null(strstr(out, "bounced on my_host"));
+	assert_non_null(strstr(out, "@localhost>"));
+	assert_null(strstr(out, "@my_host>"));
+	g_free(out);
+	out = (char *)1;
 	o = opts(good);
 	o.web_url = "javascript:alert(1)";
 	assert_int_equal(notify_compose(&o, &it, 1, &out, &len, err,
@@ -531,6 +545,13 @@ static void test_refused(void **state)
 	assert_false(notify_uid_ok(""));
 	assert_false(notify_uid_ok("cc123cd456ef7x"));
 	assert_true(notify_addr_ok("a.b+c@example.com"));
+	assert_true(notify_addr_ok("a@xn--bcher-kva.example"));
+	assert_false(notify_addr_ok("j\xc3\xb6rg@example.com"));
+	assert_false(notify_addr_ok("a@b\xc3\xbc" "cher.example"));
+	assert_false(notify_web_url_ok("https://mw.example.com/a|b"));
+	assert_true(notify_web_url_ok("https://mw.example.com/a%7Cb/"));
+	assert_false(notify_smtp_url_ok("smtp://b\xc3\xbc" "cher.example"));
+	assert_true(notify_smtp_url_ok("smtps://u:p@mail.example.com:465"));
 	assert_false(notify_addr_ok("a@"));
 	assert_false(notify_addr_ok("@a"));
 	assert_false(notify_addr_ok(NULL));
