@@ -122,8 +122,10 @@ static void mail_arf_event(struct mail_events *me, struct event *ev,
 	me->x.list_id = r->list_id;
 	me->x.iem_list_id = r->mailer_lid;
 	me->x.iem_subscriber_id = r->mailer_recptid;
-	me->x.reporter = r->reported_domain[0] ? r->reported_domain :
-			 r->reporting_mta[0] ? r->reporting_mta :
+	/* who reported it: the Reporting-MTA (RFC 5965), else the report
+	   generator's User-Agent; not the Reported-Domain, which names the
+	   domain the report is about (ours) */
+	me->x.reporter = r->reporting_mta[0] ? r->reporting_mta :
 					       r->user_agent;
 	me->x.subject = r->orig_subject;
 	ev->x = &me->x;

@@ -1070,6 +1070,10 @@ class TestNotifyDigest(NotifyCase):
                      'mw: unsubscribe done', CAMPAIGN):
             self.assertIn(want, text)
         self.assertNotIn('happy.reader', text)
+        # who reported it: the report's Reporting-MTA, not the domain it
+        # is about (Reported-Domain, ours)
+        self.assertIn('Reported by: mta1.feedback.example.net\n', text)
+        self.assertNotIn('Reported by: news.example.com', text)
         # the campaign's details, asked of MailWizz once for both items
         self.assertIn('November', text)
         self.assertIn('news', text)
