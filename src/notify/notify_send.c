@@ -566,6 +566,25 @@ static void ns_smtp_done(CURL *easy, CURLcode res, void *arg)
 	ns_end(ns);
 	ns->prepared = false;	/* sent or not, the queue is read again */
 	if (rc) {
+		if (ns->flushed && rc == -EBADMSG) {
+			/* refused for its content: counted as in the worker,
+			   tried again at once (a filter answers the same each
+			   time) until the one refused item is found and
+			   dropped; the count lives as long as the run */
+			if (ns_refused(ns, err)) {
+				loop_timer_at(ns->timer, 0);
+				return;
+			}
+			if (ns->refused_n > 0) {
+				log_error("notify", "%s; %zu items: tried again "
+					  "(%u of %d)", err, ns->n,
+					  ns->refused_n + 1, NS_REFUSED_MAX);
+				loop_timer_at(ns->timer, 0);
+				return;
+			}
+			/* the refused item could not be taken off the queue
+			   (logged): the state's, left for the next run */
+		}
 		if (ns->flushed) {
 			log_error("notify", "%s; %zu items stay queued for the "
 				  "next run", err, ns->n);

@@ -339,6 +339,28 @@ class TestDaemonQueue(RunTestCase):
                       self.log(p))
         self.stop(p)
 
+    def test_process_finds_the_refused_item_in_one_run(self):
+        # bounced process meets the content filter too: the digest is
+        # tried again, split, and the refused item dropped in the same
+        # run (each run ended at the first refusal: nothing ever went)
+        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
+                  'mode = digest\n' % (FROM, TO[0]))
+        self.queue_complaints(notify, ['aa-poison@example.com',
+                                       'bb-good@example.com'])
+        f = smtp.SmtpFake(starttls=False,
+                          refuse_content=b'aa-poison@example.com')
+        f.start()
+        self.addCleanup(f.stop)
+        self.write_config(extra=notify % f.url)
+        res = self.run_bounced('process', '--drain-timeout', '10s')
+        self.assertRc(res, EX_OK)
+        m = f.messages()
+        self.assertEqual(len(m), 1, res.err)
+        self.assertIn(b'bb-good@example.com', m[0]['data'])
+        self.assertIn('dropped the complaint item of aa-poison@example.com',
+                      res.err)
+        self.assertEqual(self.ctl_json('stats')['notify_queued'], 0)
+
     def test_reload_between_refusals_counts_on(self):
         # the relay refuses the one item's mail for its content; a reload
         # after the first refusal makes the mailer anew, which goes on
