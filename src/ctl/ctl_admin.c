@@ -213,6 +213,10 @@ struct reeval {
 	uint64_t checked, to_hard, to_soft;
 	uint64_t queued;	/* provider actions of addresses made hard */
 	uint64_t queued_pass;	/* ...by the write of this pass */
+	/* the queued and dead actions of addresses returned to soft,
+	   removed (of this pass, then in all) */
+	struct forget_write cancel;
+	uint64_t cancelled, cancelled_pass;
 };
 
 /* reeval_discounted - escalation.discounted: a soft bounce at T from
@@ -345,6 +349,30 @@ static int reeval_plan(struct state *st, struct reeval *rv, MDB_txn *txn,
 	return rc;
 }
 
+/* reeval_cancel - ADDR returned to soft: what its suppression queued and
+   a provider was not sent yet is removed (the dispatcher calls whatever
+   the outbox holds: a soft address would be unsubscribed all the same),
+   and so are its dead letters (`retry --all` would send them), with their
+   entries in R; what the providers did stays.  0 or -errno */
+static int reeval_cancel(struct state *st, struct reeval *rv, MDB_txn *txn,
+			 const char *addr, struct rcpt *r)
+{
+	uint32_t i, keep = 0;
+	int rc;
+
+	rv->cancel.addr = addr;
+	rc = forget_actions(st, txn, &rv->cancel);
+	if (rc != 0)
+		return rc;
+	rv->cancelled_pass += rv->cancel.cancelled + rv->cancel.dropped;
+	for (i = 0; i < r->n_actions; i++)
+		if (r->actions[i].state != ACTION_PENDING &&
+		    r->actions[i].state != ACTION_DEAD)
+			r->actions[keep++] = r->actions[i];
+	r->n_actions = keep;
+	return 0;
+}
+
 /* reeval_write - re-read and rewrite the changes of this pass in one write
    transaction (state_write_fn); records changed by the worker since are
    judged anew, vanished ones skipped; an address made hard gets its
@@ -358,6 +386,7 @@ static int reeval_write(struct state *st, MDB_txn *txn, void *arg)
 	int rc;
 
 	rv->queued_pass = 0;
+	rv->cancelled_pass = 0;
 	for (i = 0; i < rv->n; i++) {
 		struct reeval_change *c = &rv->changes[i];
 
@@ -377,6 +406,10 @@ static int reeval_write(struct state *st, MDB_txn *txn, void *arg)
 		c->to = r.status;
 		if (r.status == RCPT_HARD) {
 			rc = reeval_plan(st, rv, txn, c->addr, &r, &queued);
+			if (rc != 0)
+				return rc;
+		} else if (c->from == RCPT_HARD) {
+			rc = reeval_cancel(st, rv, txn, c->addr, &r);
 			if (rc != 0)
 				return rc;
 		}
@@ -429,6 +462,7 @@ static int reeval_pass(struct state *st, struct reeval *rv, const char *from)
 	rc = state_write(st, reeval_write, rv);
 	if (rc == 0) {
 		rv->queued += rv->queued_pass;
+		rv->cancelled += rv->cancelled_pass;
 		reeval_report(rv);
 	}
 	return rc;
@@ -460,6 +494,7 @@ int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 		goto out;
 	}
 	rv.changes = g_new(struct reeval_change, REEVAL_BATCH);
+	rv.cancel.found = g_array_new(FALSE, FALSE, sizeof(struct action));
 	from[0] = '\0';
 	do {
 		rc = reeval_pass(st, &rv, from[0] ? from : NULL);
@@ -481,6 +516,10 @@ int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 			(unsigned long long)rv.queued,
 			rv.queued ? " (the running bounced, or the next 'bounced "
 				    "process', sends them)" : "");
+	if (rv.to_soft && !rv.dry_run)
+		fprintf(ctx->out, "%llu provider actions of the addresses "
+			"returned to soft cancelled (queued, or dead letters)\n",
+			(unsigned long long)rv.cancelled);
 	if (rv.to_soft)
 		fprintf(ctx->out, "addresses returned to soft keep what the "
 			"providers did (unsubscribes are not undone)\n");
@@ -495,6 +534,8 @@ int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 	rc = EXIT_OK;
 out:
 	g_free(rv.changes);
+	if (rv.cancel.found)
+		g_array_free(rv.cancel.found, TRUE);
 	if (rv.spans)
 		g_array_free(rv.spans, TRUE);
 	domain_groups_free(rv.groups);

@@ -181,3 +181,32 @@ class TestResend(ResendCase):
         self.process()
         self.assertEqual(self.routes(), collections.Counter({ALL: 1}))
         self.assertEqual(self.unsubscribed(), ['soft@example.com'])
+
+    def test_reevaluate_back_to_soft_cancels_what_was_not_sent(self):
+        # escalated by a reevaluate, then returned to soft by another
+        # before anything was sent: its queued unsubscribe goes with it
+        # (the dispatcher would have unsubscribed a soft address)
+        self.mw('*', classify={'soft-threshold': '5'})
+        soft = ''.join(rec('b', 'soft@example.com',
+                           'news@bounces.example.com', '4.2.2',
+                           'quota-issues', m) for m in range(3))
+        self.process(self.write_file('spool/acct/s.csv', HEADER + soft))
+        self.mw('*', classify={'soft-threshold': '3', 'soft-min-span': '0'})
+        self.assertIn('1 provider actions queued',
+                      self.run_ctl('reevaluate').out)
+        self.assertEqual(len(self.ctl_json('queue')), 1)
+        self.mw('*', classify={'soft-threshold': '10', 'soft-min-span': '0'})
+        res = self.run_ctl('reevaluate')
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn('soft@example.com: hard -> soft', res.out)
+        self.assertIn('1 provider actions of the addresses returned to soft '
+                      'cancelled (queued, or dead letters)', res.out)
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(self.show('soft@example.com')['actions'], [])
+        self.process()
+        self.assertEqual(self.fake.calls(), [])
+        self.assertEqual(self.unsubscribed(), [])
+        # escalated again later: queued again (nothing was had)
+        self.mw('*', classify={'soft-threshold': '3', 'soft-min-span': '0'})
+        self.assertIn('1 provider actions queued',
+                      self.run_ctl('reevaluate').out)
