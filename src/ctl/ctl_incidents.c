@@ -380,14 +380,18 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 		   the monitor: what it held was applied then): only what it
 		   still holds is settled */
 		if (inc.state == INCIDENT_ST_OPEN) {
-			/* closed at its last record's time, as the monitor
-			   closes: the protection it gives soft bounces ends
-			   there, not at the wall clock's now (a backlog's
-			   records are days old) */
+			/* closed where the monitor closes a quiet one: its
+			   last sender-side bounce and [incidents] quiet, in
+			   record time (not the wall clock's now: a backlog's
+			   records are days old).  The soft bounces the ingest
+			   kept from counting while it was open stay so for
+			   reevaluate; closed at the last bounce itself, those
+			   after it escalated there */
 			if (!inc.close_time)
-				inc.close_time = inc.last_bounce > inc.first_time ?
-							 inc.last_bounce :
-							 inc.first_time;
+				inc.close_time = (inc.last_bounce > inc.first_time ?
+							  inc.last_bounce :
+							  inc.first_time) +
+						 cfg->incident_quiet;
 			inc.state = e->release ? INCIDENT_ST_RELEASED :
 						 INCIDENT_ST_DISCARDED;
 			/* it protects no one from now on */

@@ -487,6 +487,33 @@ def ip_block(ip, hour, minute=0):
                    BLOCK_DIAG, 'policy-related') for i in range(12)]
 
 
+class TestReleaseKeepsTheIngestsWord(IncidentCase):
+    """A released (or discarded) incident closes where the monitor would
+    have closed it, once quiet: the soft bounces the ingest kept from
+    counting while it was open stay so for reevaluate."""
+
+    def test_reevaluate_after_a_release_escalates_nobody_new(self):
+        self.write_config(classify={'soft-threshold': '3',
+                                    'soft-min-span': '0'})
+        rows = ip_block('192.0.2.10', 8)       # 08:00-08:11, sender-side
+        rows += [ip_row('b', '08:%02d:00' % (20 + i), 'prot@hotmail.com',
+                        '192.0.2.10', '4.2.2', 'smtp;452 4.2.2 mailbox full',
+                        'quota-issues') for i in range(3)]
+        self.process(self.write_file('acct-1.csv', IP_HEADER + ''.join(rows)))
+        self.assertEqual(self.show('prot@hotmail.com')['status'], 'soft')
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        for sub in ('release', 'discard'):
+            with self.subTest(sub=sub):
+                self.assertRc(self.run_ctl('incident', sub, iid), EX_OK)
+                res = self.run_ctl('reevaluate', '-n')
+                self.assertRc(res, EX_OK)
+                self.assertNotIn('prot@hotmail.com', res.out)
+                self.assertIn(' 0 would be escalated to hard', res.out)
+                inc = self.ctl_json('incident', 'show', iid)
+                # the last sender-side bounce, 08:11, and quiet (2h)
+                self.assertEqual(inc['closed'], '2026-11-24T10:11:00Z')
+
+
 class TestListsKeepTheClock(IncidentCase):
     """An address list's unsubscribes are none of the monitor's counts:
     its time (the file's) moves neither the rates' window nor the
