@@ -280,9 +280,9 @@ static int resend_args(struct resend *rs, const struct cli_args *a,
 	for (k = 0; k < a->n_operands; k++) {
 		const char *arg = a->operands[k];
 
-		if (mail_key_is_uid(arg))
-			g_strlcpy(addr, arg, sizeof(addr));
-		else if ((rc = ctl_addr_arg(rs->ctx, arg, addr)) != 0)
+		/* as show and forget take it: an address normalised, a
+		   uid: key in lower case, anything else a usage error */
+		if ((rc = ctl_addr_arg(rs->ctx, arg, addr)) != 0)
 			return rc;
 		g_ptr_array_add(addrs, g_strdup(addr));
 	}

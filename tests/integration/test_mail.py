@@ -275,6 +275,12 @@ class TestProcessMail(MailCase):
         self.assertStatus('happy.reader@example.net', 'active')
         anon = self.show('uid:mw:' + ANON_UID)
         self.assertEqual(anon['status'], 'complained')
+        # resend takes the key as show does, in any case; a malformed
+        # one is a usage error
+        res = self.run_ctl('resend', '-n', 'uid:mw:' + ANON_UID.upper())
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn('1 suppressed records looked at', res.out)
+        self.assertEqual(self.run_ctl('resend', '-n', 'uid:mw:a/b').rc, 64)
         # the address MailWizz named for the hidden recipient
         hidden = self.show('hidden@example.org')
         self.assertEqual((hidden['status'], hidden['reason']['kind'],
