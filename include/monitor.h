@@ -162,6 +162,14 @@ struct monitor_seal;
 struct monitor_seal *monitor_seal(struct monitor *m);
 int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 			MDB_txn *txn);
+/* monitor_seal_refresh - the spans of S's incidents the monitor has open,
+   as the state has them now: one the operator released or discarded
+   (bouncectl incident) while a worker ran ends where they ended it, for
+   every record of the batch (the monitor learns it at this commit).
+   Called by the writing thread before the batch is applied; 0 or
+   -errno */
+int monitor_seal_refresh(struct monitor_seal *s, struct state *st,
+			 MDB_txn *txn);
 /* monitor_seal_in_incident - monitor_in_incident as the monitor knew it
    when the record it returned generation GEN for (monitor_gen) was read:
    so that a soft bounce is judged the same wherever its batch ends */

@@ -414,7 +414,9 @@ static int ingest_try_apply(struct state *st, MDB_txn *txn,
 	*rec = base ? *base : c->rec;
 	t->nlog = 0;
 	u64map_clear(&t->held_ids);
-	rc = incident_held_ids(st, txn, &t->held_ids);
+	rc = monitor_seal_refresh(c->seal, st, txn);
+	if (rc == 0)
+		rc = incident_held_ids(st, txn, &t->held_ids);
 	if (rc == 0)
 		rc = state_rcpt_cursor_open(st, txn, &t->cur);
 	for (i = 0; rc == 0 && i < t->n; i++) {

@@ -118,6 +118,7 @@ struct seal_inc {
 
 /* the span of an incident, for the soft-bounce check of a commit */
 struct seal_span {
+	uint64_t id;		/* the incident's */
 	uint32_t src_hash;
 	char dest[INCIDENT_KEY_MAX];
 	int64_t first, close;	/* close: when it closed (if it did) */

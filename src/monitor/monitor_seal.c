@@ -197,6 +197,7 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 			mi->dirty = mi->opened = mi->closing = false;
 		}
 		memset(&sp, 0, sizeof(sp));
+		sp.id = mi->inc.id;
 		sp.src_hash = mi->src_hash;
 		g_strlcpy(sp.dest, mi->inc.dest, sizeof(sp.dest));
 		sp.first = mi->inc.first_time;
@@ -221,6 +222,37 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 	s->f.t = (const struct rates_transition *)(void *)s->trans->data;
 	s->f.nt = s->trans->len;
 	return s;
+}
+
+int monitor_seal_refresh(struct monitor_seal *s, struct state *st,
+			 MDB_txn *txn)
+{
+	struct incident inc;
+	guint i;
+	int rc;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < s->spans->len; i++) {
+		struct seal_span *sp = &g_array_index(s->spans,
+						      struct seal_span, i);
+
+		if (sp->close_gen != UINT64_MAX)
+			continue;	/* closed as the monitor knows it */
+		rc = incident_get(st, txn, sp->id, &inc);
+		if (rc == -ENOENT)
+			continue;	/* not stored yet: opened in this seal */
+		if (rc)
+			return rc;
+		if (inc.state == INCIDENT_ST_RELEASED ||
+		    inc.state == INCIDENT_ST_DISCARDED) {
+			/* the operator's word came before this commit:
+			   it holds for every record of the batch */
+			sp->close = inc.close_time;
+			sp->close_gen = 0;
+		}
+	}
+	return 0;
 }
 
 bool monitor_seal_in_incident(const struct monitor_seal *s, uint32_t src,

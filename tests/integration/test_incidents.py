@@ -514,6 +514,42 @@ class TestReleaseKeepsTheIngestsWord(IncidentCase):
                 self.assertEqual(inc['closed'], '2026-11-24T10:11:00Z')
 
 
+class TestReleaseWhileRunning(RunTestCase):
+    """An incident released while a worker runs ends there for the next
+    batch's records, as it does for a bounced process started after the
+    release (the worker's monitor had it open still, and went on
+    extending it with the pair's next sender-side bounces)."""
+
+    def test_released_incident_protects_no_later_soft_bounce(self):
+        self.write_config(classify={'soft-threshold': '3',
+                                    'soft-min-span': '0'})
+        p = self.start()
+        self.drop('acct-1.csv', IP_HEADER + ''.join(ip_block('192.0.2.10',
+                                                             8)))
+        self.wait_for(lambda: self.ctl_json('incidents', '--open'), 10 * SLOW,
+                      'no incident opened: %s' % self.log(p))
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        self.assertRc(self.run_ctl('incident', 'release', iid), EX_OK)
+        # two more refusals of the block (the worker's monitor had it
+        # open), then three soft bounces after the quiet time of the
+        # released incident (08:11 + 2h): they count
+        rows = [ip_row('b', '10:%02d:00' % m, 'ms9%d@hotmail.com' % m,
+                       '192.0.2.10', '5.7.1', BLOCK_DIAG, 'policy-related')
+                for m in (0, 5)]
+        rows += [ip_row('b', '10:%02d:00' % (30 + i), 'prot@hotmail.com',
+                        '192.0.2.10', '4.2.2', 'smtp;452 4.2.2 mailbox full',
+                        'quota-issues') for i in range(3)]
+        self.drop('acct-2.csv', IP_HEADER + ''.join(rows))
+        self.wait_for(lambda: 'acct-2.csv: 5 records' in self.log(p),
+                      10 * SLOW, 'acct-2.csv not taken: %s' % self.log(p))
+        self.stop(p)
+        rec = self.show('prot@hotmail.com')
+        self.assertEqual((rec['status'], rec.get('escalated')),
+                         ('hard', True), rec)
+        self.assertEqual(self.ctl_json('incident', 'show', iid)['state'],
+                         'released')
+
+
 class TestListsKeepTheClock(IncidentCase):
     """An address list's unsubscribes are none of the monitor's counts:
     its time (the file's) moves neither the rates' window nor the
