@@ -60,6 +60,19 @@ int monitor_event_enqueue(struct state *st, MDB_txn *txn,
 			  const char *key, const char *payload, int64_t now_ms,
 			  unsigned *queued);
 
+/*
+ * monitor_event_incident_queue - INC opened (OPENED) or closed, in TXN:
+ * its event for every webhook that takes incidents (due at NOW_MS; the
+ * count in *QUEUED, which may be NULL) and its item in the operator's
+ * mail queue when [notify] is on.  The monitor's hooks call it after the
+ * commit of the batch that opened or closed INC, bouncectl for an
+ * incident the operator ended.  0, -ENOMEM or -errno (state).
+ */
+int monitor_event_incident_queue(struct state *st, MDB_txn *txn,
+				 const struct config *cfg,
+				 const struct incident *inc, bool opened,
+				 int64_t now_ms, unsigned *queued);
+
 /* monitor_event_wanted - does a webhook provider of CFG take the events
    of MASK?  (none: monitor_event_enqueue would queue nothing) */
 bool monitor_event_wanted(const struct config *cfg, unsigned mask);

@@ -23,6 +23,7 @@
 #include "incident_rcpts.h"
 #include "incident_store.h"
 #include "log.h"
+#include "monitor_event.h"
 #include "state.h"
 
 const struct cli_opt ctl_opts_incidents[] = {
@@ -396,6 +397,17 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 						 INCIDENT_ST_DISCARDED;
 			/* it protects no one from now on */
 			rc = incident_rcpts_del(st, txn, e->id);
+			/* ended here, not by the monitor (which says nothing
+			   of one it finds ended): its incident.closed for the
+			   webhooks, its mail item and its count */
+			if (rc == 0)
+				rc = monitor_event_incident_queue(
+					st, txn, cfg, &inc, false,
+					g_get_real_time() / 1000, NULL);
+			if (rc == 0)
+				rc = state_meta_add_u64(st, txn,
+							"count.incident.closed",
+							1);
 		}
 		if (rc == 0)
 			rc = held->len || e->was == INCIDENT_ST_OPEN ?

@@ -39,38 +39,6 @@ struct hook_job {
 	unsigned queued;
 };
 
-/* hook_incident_item - the mail item of incident INC opened or closed */
-static void hook_incident_item(struct notify_item *it,
-			       const struct incident *inc, bool opened)
-{
-	it->time = opened ? inc->open_time : inc->close_time;
-	rcpt_set_str(it->kind, sizeof(it->kind), "incident");
-	rcpt_set_str(it->feedback_type, sizeof(it->feedback_type),
-		     opened ? "opened" : "closed");
-	g_snprintf(it->reporting_domain, sizeof(it->reporting_domain),
-		 "%s to %s", inc->source, inc->dest);
-	if (inc->nsamples)
-		rcpt_set_str(it->orig_subject, sizeof(it->orig_subject),
-			     inc->samples[0]);
-	g_snprintf(it->source, sizeof(it->source), "incident %" PRIu64,
-		 inc->id);
-	if (opened)
-		g_snprintf(it->results, sizeof(it->results),
-			 "%" PRIu32 " recipients refused from %s, %" PRIu64
-			 " sender-side bounces of %" PRIu64 " attempts so far",
-			 inc->recipients, inc->source, inc->bounces,
-			 inc->attempts);
-	else
-		g_snprintf(it->results, sizeof(it->results),
-			 "%" PRIu32 " addresses protected (soft bounces not "
-			 "counted), %" PRIu64 " bounces of %" PRIu64
-			 " attempts; %" PRIu32 " hard bounces held: %" PRIu32
-			 " applied, %" PRIu32 " dropped%s",
-			 inc->protected_soft, inc->bounces, inc->attempts,
-			 inc->held, inc->applied, inc->dropped,
-			 inc->recovered ? "; deliveries came back" : "");
-}
-
 /* hook_alert_item - the mail item of alert T of RULE */
 static void hook_alert_item(struct notify_item *it,
 			    const struct rates_transition *t,
@@ -116,10 +84,7 @@ static int hook_notify(struct state *st, MDB_txn *txn,
 	if (j->in->cfg->notify_mode == NOTIFY_MODE_OFF)
 		return 0;
 	it = g_new0(struct notify_item, 1);
-	if (j->inc)
-		hook_incident_item(it, j->inc, j->opened);
-	else
-		hook_alert_item(it, j->t, j->rule);
+	hook_alert_item(it, j->t, j->rule);
 	rc = notify_queue_add(st, txn, it);
 	g_free(it);
 	return rc;
@@ -132,6 +97,10 @@ static int hook_write(struct state *st, MDB_txn *txn, void *arg)
 	int64_t now_ms = g_get_real_time() / 1000;
 	int rc;
 
+	if (j->inc)
+		return monitor_event_incident_queue(st, txn, j->in->cfg, j->inc,
+						    j->opened, now_ms,
+						    &j->queued);
 	rc = monitor_event_enqueue(st, txn, j->in->cfg, j->mask, j->key,
 				   j->payload, now_ms, &j->queued);
 	if (rc == 0)
@@ -172,16 +141,7 @@ void ingest_monitor_on_incident(const struct incident *inc, bool opened,
 		return;
 	snprintf(j.key, sizeof(j.key), "incident:%" G_GUINT64_FORMAT,
 		 inc->id);
-	j.payload = g_malloc(ACTION_PAYLOAD_MAX);
-	if (monitor_event_incident(inc, opened, j.payload,
-				   ACTION_PAYLOAD_MAX) != 0) {
-		log_error("monitor", "cannot build the event of %s: out of "
-			  "memory", j.key);
-		goto out;
-	}
 	hook_queue(&j);
-out:
-	g_free(j.payload);
 }
 
 /* ingest_monitor_on_alert - alert T of RULE raised or cleared */

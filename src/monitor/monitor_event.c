@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "monitor_event.h"
+#include "notify_queue.h"
 #include "outbox.h"
 
 /* me_str - KEY: VAL made valid UTF-8; false when out of memory */
@@ -281,5 +282,71 @@ int monitor_event_enqueue(struct state *st, MDB_txn *txn,
 	g_free(a);
 	if (queued)
 		*queued = n;
+	return rc;
+}
+
+/* me_incident_item - the mail item of incident INC opened or closed */
+static void me_incident_item(struct notify_item *it,
+			       const struct incident *inc, bool opened)
+{
+	it->time = opened ? inc->open_time : inc->close_time;
+	rcpt_set_str(it->kind, sizeof(it->kind), "incident");
+	rcpt_set_str(it->feedback_type, sizeof(it->feedback_type),
+		     opened ? "opened" : "closed");
+	g_snprintf(it->reporting_domain, sizeof(it->reporting_domain),
+		 "%s to %s", inc->source, inc->dest);
+	if (inc->nsamples)
+		rcpt_set_str(it->orig_subject, sizeof(it->orig_subject),
+			     inc->samples[0]);
+	g_snprintf(it->source, sizeof(it->source), "incident %" PRIu64,
+		 inc->id);
+	if (opened)
+		g_snprintf(it->results, sizeof(it->results),
+			 "%" PRIu32 " recipients refused from %s, %" PRIu64
+			 " sender-side bounces of %" PRIu64 " attempts so far",
+			 inc->recipients, inc->source, inc->bounces,
+			 inc->attempts);
+	else
+		g_snprintf(it->results, sizeof(it->results),
+			 "%" PRIu32 " addresses protected (soft bounces not "
+			 "counted), %" PRIu64 " bounces of %" PRIu64
+			 " attempts; %" PRIu32 " hard bounces held: %" PRIu32
+			 " applied, %" PRIu32 " dropped%s",
+			 inc->protected_soft, inc->bounces, inc->attempts,
+			 inc->held, inc->applied, inc->dropped,
+			 inc->recovered ? "; deliveries came back" : "");
+}
+
+int monitor_event_incident_queue(struct state *st, MDB_txn *txn,
+				 const struct config *cfg,
+				 const struct incident *inc, bool opened,
+				 int64_t now_ms, unsigned *queued)
+{
+	char key[ADDR_MAX + 1];
+	struct notify_item *it;
+	char *payload;
+	int rc = 0;
+
+	if (queued)
+		*queued = 0;
+	if (monitor_event_wanted(cfg, WEBHOOK_EVENT_INCIDENTS)) {
+		snprintf(key, sizeof(key), "incident:%" PRIu64, inc->id);
+		payload = g_malloc(ACTION_PAYLOAD_MAX);
+		rc = monitor_event_incident(inc, opened, payload,
+					    ACTION_PAYLOAD_MAX);
+		if (rc == 0)
+			rc = monitor_event_enqueue(st, txn, cfg,
+						   WEBHOOK_EVENT_INCIDENTS, key,
+						   payload, now_ms, queued);
+		g_free(payload);
+		if (rc)
+			return rc;
+	}
+	if (cfg->notify_mode == NOTIFY_MODE_OFF)
+		return 0;
+	it = g_new0(struct notify_item, 1);
+	me_incident_item(it, inc, opened);
+	rc = notify_queue_add(st, txn, it);
+	g_free(it);
 	return rc;
 }

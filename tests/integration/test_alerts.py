@@ -32,7 +32,8 @@ import re
 import sys
 import time
 
-from harness import BouncedTestCase, EX_OK, graph_leak_check
+from harness import (ACCT_HEADER, BouncedTestCase, EX_OK, acct_rec,
+                     graph_leak_check)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -459,6 +460,42 @@ class TestIncidentEvents(AlertsCase):
         self.assertEqual(sum(e['dropped'] for e in closed),
                          len(x['delivered_held']))
         self.assertTrue(sum(e['protected'] for e in closed) > 0)
+
+
+class TestIncidentEndedByTheOperator(AlertsCase):
+    def test_discard_posts_incident_closed_once(self):
+        """an incident the operator discards posts its incident.closed
+        (state discarded, what it dropped) and counts as closed; the
+        worker, finding it ended, posts nothing more"""
+        hook = self.start_hook('incidents')
+        block = ''.join(
+            acct_rec('b', '2026-11-24 08:%02d:00+0000' % i,
+                     'news@bounces.example.com', 'ms%02d@hotmail.com' % i,
+                     '5.7.1', 'smtp;550 5.7.1 blocked (S3150)',
+                     'policy-related') for i in range(12))
+        held = acct_rec('b', '2026-11-24 08:20:00+0000',
+                        'news@bounces.example.com', 'gone@hotmail.com',
+                        '5.5.0', 'smtp;550 5.5.0 mailbox unavailable',
+                        'bad-mailbox')
+        self.process(self.write_file('acct-1.csv', ACCT_HEADER + block +
+                                     held))
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        self.assertRc(self.run_ctl('incident', 'discard', iid), EX_OK)
+        # the next run sends it (the outbox), and the traffic after the
+        # quiet time closes nothing twice
+        late = acct_rec('b', '2026-11-24 12:00:00+0000',
+                        'news@bounces.example.com', 'ms00@hotmail.com',
+                        '5.7.1', 'smtp;550 5.7.1 blocked (S3150)',
+                        'policy-related')
+        self.process(self.write_file('acct-2.csv', ACCT_HEADER + late))
+        closed = [e for e in hook.events()
+                  if e['event'] == 'incident.closed']
+        self.assertEqual(len(closed), 1, hook.events())
+        self.assertEqual((closed[0]['incident'], closed[0]['state'],
+                          closed[0]['held'], closed[0]['dropped']),
+                         (iid, 'discarded', 1, 1))
+        self.assertEqual(self.ctl_json('stats')['counters']
+                         ['incident.closed'], 1)
 
 
 class TestRateGauges(AlertsCase):
