@@ -24,11 +24,15 @@ enum rcpt_outcome held_apply_released(struct rcpt *r, const struct event *ev,
 
 /*
  * held_apply - H applied to its address in TXN: the record read, changed
- * (held_apply_released), its provider actions queued (plan), written.
- * 0 or -errno.
+ * (held_apply_released), its provider actions queued (plan), written;
+ * *APPLIED (may be NULL) says whether it was.  Not when the record holds
+ * no bounce of an incident (the address was suppressed already when the
+ * bounce came, which then counted as the duplicate it was; a delivery
+ * dropped the hold; the operator forgot the address), as the ingest
+ * skips such a release.  0 or -errno.
  */
 int held_apply(struct state *st, const struct config *cfg,
 	       const struct escalation *e, MDB_txn *txn,
-	       const struct incident_held *h);
+	       const struct incident_held *h, bool *applied);
 
 #endif

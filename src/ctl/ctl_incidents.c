@@ -351,6 +351,7 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 				  cfg->soft_window, NULL, NULL };
 	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
 	struct incident inc;
+	uint32_t n = 0;
 	guint i;
 	int rc;
 
@@ -363,20 +364,25 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 		const struct incident_held *h =
 			&g_array_index(held, struct incident_held, i);
 
+		bool applied = false;
+
 		if (e->release)
-			rc = held_apply(st, cfg, &esc, txn, h);
+			rc = held_apply(st, cfg, &esc, txn, h, &applied);
+		n += !e->release || applied;
 		if (rc == 0)
 			rc = incident_held_del(st, txn, e->id, h->addr);
 		if (rc == -ENOENT)
 			rc = 0;
 	}
 	if (rc == 0) {
-		e->n = held->len;
+		/* a release counts what it applied: a bounce of an address
+		   suppressed already (or forgotten since) changes nothing */
+		e->n = n;
 		e->was = inc.state;
 		if (e->release)
-			inc.applied += held->len;
+			inc.applied += n;
 		else
-			inc.dropped += held->len;
+			inc.dropped += n;
 		/* an incident that ended already keeps its word (closed by
 		   the monitor: what it held was applied then): only what it
 		   still holds is settled */

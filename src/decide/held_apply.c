@@ -35,7 +35,7 @@ enum rcpt_outcome held_apply_released(struct rcpt *r, const struct event *ev,
 
 int held_apply(struct state *st, const struct config *cfg,
 	       const struct escalation *e, MDB_txn *txn,
-	       const struct incident_held *h)
+	       const struct incident_held *h, bool *applied)
 {
 	struct plan pl = { .st = st, .cfg = cfg, .txn = txn,
 			   .now = (int64_t)time(NULL) };
@@ -46,11 +46,17 @@ int held_apply(struct state *st, const struct config *cfg,
 	struct rcpt r;
 	int rc;
 
+	if (applied)
+		*applied = false;
 	rc = state_rcpt_get(st, txn, h->addr, &r);
 	if (rc == -ENOENT || rc == -EINVAL || rc == -EPROTO)
 		rcpt_init(&r);
 	else if (rc)
 		return rc;
+	if (rc == 0 && r.held == 0)
+		return 0;	/* nothing of it held on the address */
+	if (applied)
+		*applied = true;
 	incident_held_event(h, &ev, &x);
 	out = held_apply_released(&r, &ev, e);
 	if (plan_suppresses(out)) {

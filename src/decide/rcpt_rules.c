@@ -373,4 +373,5 @@ void rcpt_forget(struct rcpt *r)
 	r->n_soft = 0;
 	memset(&r->reason, 0, sizeof(r->reason));
 	r->n_actions = 0;
+	r->held = 0;	/* an incident's release leaves it as the operator did */
 }

@@ -707,7 +707,7 @@ int ingest_commit_release_held(MDB_txn *txn, const struct incident_held *h,
 {
 	struct ingest *in = arg;
 
-	return held_apply(in->st, in->cfg, &in->esc, txn, h);
+	return held_apply(in->st, in->cfg, &in->esc, txn, h, NULL);
 }
 
 /* ingest_failed_txn - the file's record, failed (state_write_fn) */

@@ -514,6 +514,35 @@ class TestReleaseKeepsTheIngestsWord(IncidentCase):
                 self.assertEqual(inc['closed'], '2026-11-24T10:11:00Z')
 
 
+class TestReleaseAppliesWhatIsHeld(IncidentCase):
+    """A release applies the held bounces the addresses still hold: not
+    one of an address suppressed before it came (a duplicate then), nor
+    one of an address the operator forgot since."""
+
+    def test_release_skips_the_suppressed_and_the_forgotten(self):
+        rows = [ip_row('b', '07:00:00', 'dup@hotmail.com', '192.0.2.10',
+                       '5.1.1', 'smtp;550 5.1.1 user unknown', 'bad-mailbox')]
+        rows += ip_block('192.0.2.10', 8)
+        rows += [ip_row('b', '08:2%d:00' % i, a, '192.0.2.10', '5.5.0',
+                        UNKNOWN_DIAG, 'bad-mailbox')
+                 for i, a in enumerate(('dup@hotmail.com', 'gone@hotmail.com',
+                                        'kept@hotmail.com'))]
+        self.process(self.write_file('acct-1.csv', IP_HEADER + ''.join(rows)))
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        dup = self.show('dup@hotmail.com')
+        self.assertEqual(dup['status'], 'hard')
+        self.assertEqual(self.show('gone@hotmail.com')['status'], 'active')
+        self.assertRc(self.run_ctl('forget', 'kept@hotmail.com'), EX_OK)
+        res = self.run_ctl('incident', 'release', iid)
+        self.assertRc(res, EX_OK)
+        self.assertIn('1 held hard bounce applied', res.out)
+        self.assertEqual(self.show('gone@hotmail.com')['status'], 'hard')
+        self.assertEqual(self.show('kept@hotmail.com')['status'], 'active')
+        again = self.show('dup@hotmail.com')
+        self.assertEqual(again['counts'], dup['counts'])
+        self.assertEqual(self.ctl_json('incident', 'show', iid)['applied'], 1)
+
+
 class TestReleaseWhileRunning(RunTestCase):
     """An incident released while a worker runs ends there for the next
     batch's records, as it does for a bounced process started after the
