@@ -157,6 +157,26 @@ static int rcpt_soft_qualifies(const struct rcpt *r, const struct escalation *e)
 	return n >= e->threshold && last - oldest >= e->min_span;
 }
 
+/* rcpt_soft_kept - is a soft bounce of time T from source SRC (ASYNC: an
+   rb) kept already?  Then this one is the same record read again (a
+   backup file taken after its pipe, the same log under another name):
+   counted twice, it would bring escalation closer.  Two bounces of one
+   address from one source within the same second count once */
+static bool rcpt_soft_kept(const struct rcpt *r, int64_t t, uint32_t src,
+			   bool async)
+{
+	uint32_t i;
+
+	for (i = r->n_soft; i > 0; i--) {
+		if (r->soft_times[i - 1] < t)
+			return false;	/* sorted ascending */
+		if (r->soft_times[i - 1] == t && r->soft_src[i - 1] == src &&
+		    r->soft_async[i - 1] == async)
+			return true;
+	}
+	return false;
+}
+
 static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 					 const struct escalation *e)
 {
@@ -165,7 +185,8 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 	bool async = ev->kind == EV_REMOTE_BOUNCE;
 	int64_t newest;
 
-	if (rcpt_is_suppressed(r)) {
+	if (rcpt_is_suppressed(r) || rcpt_soft_kept(r, ev->time, ev->src_hash,
+						     async)) {
 		r->cnt_duplicate++;
 		return OUT_DUPLICATE;
 	}

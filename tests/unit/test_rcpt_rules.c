@@ -419,6 +419,37 @@ static enum rcpt_outcome apply_rb(struct rcpt *r, int64_t t)
 	return rcpt_apply(r, &ev, &esc);
 }
 
+/* test_soft_read_again - a soft bounce kept already (same time, source
+   and kind) is the same record read again: a duplicate, never counted
+   twice toward escalation; another source or an rb at the same second is
+   another bounce */
+static void test_soft_read_again(void **state)
+{
+	struct rcpt r;
+	struct event ev;
+	int i;
+
+	(void)state;
+	rcpt_init(&r);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(apply(&r, CLASS_SOFT, T0 + i * 2 * DAY),
+				 OUT_SOFT);
+	/* the same three again (a backup file after its pipe): five would
+	   have escalated */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(apply(&r, CLASS_SOFT, T0 + i * 2 * DAY),
+				 OUT_DUPLICATE);
+	assert_int_equal(r.n_soft, 3);
+	assert_int_equal(r.status, RCPT_SOFT);
+	assert_int_equal(r.cnt_duplicate, 3);
+	ev = mk(CLASS_SOFT, T0);
+	ev.src_hash = 7;		/* another source, the same second */
+	assert_int_equal(rcpt_apply(&r, &ev, &esc), OUT_SOFT);
+	assert_int_equal(apply_rb(&r, T0), OUT_ESCALATED);
+	assert_int_equal(r.n_soft, 5);
+	assert_int_equal(r.status, RCPT_HARD);	/* 5 over 4 days */
+}
+
 /* test_accepted_then_bounced - a mailbox that accepts every campaign
    and bounces it later (d, then an rb "mailbox full"): the deliveries do
    not clear the asynchronous bounces, which escalate as any soft bounces
@@ -613,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_delivery_resets),
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_ring_full),
+		cmocka_unit_test(test_soft_read_again),
 		cmocka_unit_test(test_reevaluate),
 		cmocka_unit_test(test_reevaluate_after_delivery),
 		cmocka_unit_test(test_forget),
