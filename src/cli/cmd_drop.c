@@ -105,9 +105,12 @@ const struct cli_opt cmd_drop_opts[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
-/* cmd_drop_argv - a bare "--from" before another option or at the end
-   is an empty $from: made "--from=" so that getopt does not take the
-   next option as its value */
+/* cmd_drop_argv - a bare "--from" before "--to" or at the end is an
+   empty $from: made "--from=" so that getopt does not take "--to" as its
+   value.  Before anything else it takes that as its value, whatever it
+   looks like: "--from --version" (a sender PowerMTA put there) is a
+   sender to refuse (75, the mail kept), not bounced's --version (exit 0,
+   the mail lost) */
 void cmd_drop_argv(int argc, char **argv)
 {
 	static char empty_from[] = "--from=";
@@ -117,8 +120,11 @@ void cmd_drop_argv(int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (strcmp(argv[i], "--from") == 0 &&
-		    (i + 1 == argc || strncmp(argv[i + 1], "--", 2) == 0))
+		    (i + 1 == argc || strcmp(argv[i + 1], "--to") == 0 ||
+		     strncmp(argv[i + 1], "--to=", 5) == 0))
 			argv[i] = empty_from;
+		else if (strcmp(argv[i], "--from") == 0)
+			i++;	/* its value, taken by getopt */
 	}
 }
 

@@ -334,6 +334,18 @@ static int bd_run(const struct bd_cmd *c, const struct cli_global *g,
 	return ex;
 }
 
+/* bd_argv_drop - is "drop" among ARGV's words (the command a bad global
+   option came before)? */
+static bool bd_argv_drop(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "drop") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_global g;
@@ -344,7 +356,10 @@ int main(int argc, char **argv)
 
 	alloc_tune_init(argv);
 	if (cli_parse_global(PROG, argc, argv, &g) != 0)
-		return EXIT_USAGE;
+		/* PowerMTA's pipe to drop retries on 75 only (a 64 bounces
+		   the mail): a bad option before the command is no reason
+		   to lose it */
+		return bd_argv_drop(argc, argv) ? EXIT_TEMPFAIL : EXIT_USAGE;
 	if (g.version) {
 		printf("%s %s\n", PROG, BOUNCED_VERSION);
 		return EXIT_OK;

@@ -223,6 +223,16 @@ class TestDropRefuses(DropTestCase):
         for args, needle in cases:
             res = self.drop(*args, stdin=b'Subject: x\n\nb\n')
             self.assertTempfail(res, needle, 'usage: bounced [-c FILE] drop')
+        # a bad option before the command: 75 as well (64 bounced the
+        # mail in PowerMTA)
+        p = subprocess.run([self.bounced, '-Z', '-c', self.config, 'drop',
+                            'fbl', '--from=', '--to', 'f@x.example'],
+                           cwd=self.dir, env=self.env(), input=b'x\n',
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        self.assertEqual(p.returncode, EX_TEMPFAIL, p.stderr)
+        self.assertIn(b"unknown option '-Z'", p.stderr)
+        self.assertNothingStored()
 
     def test_bad_envelopes(self):
         cases = [
@@ -244,9 +254,13 @@ class TestDropRefuses(DropTestCase):
         # the envelope sender is only kept with the mail: one no retry can
         # mend does not fail the drop (PowerMTA would retry until it
         # bounced the mail), it is kept as <> with a warning
+        # ('--version', '--help', '--config=x': what follows a bare
+        # --from other than --to is its value, never an option of
+        # bounced's: the mail was lost with exit 0)
         senders = ['a@b.example\n', 'a@b\x07.example', 'two words@b.example',
                    'taro..yamada.@docomo.ne.jp',
-                   'SRS0=' + 'x' * 70 + '@forwarder.example']
+                   'SRS0=' + 'x' * 70 + '@forwarder.example',
+                   '--version', '--help', '--config=/nonexistent']
         for i, frm in enumerate(senders):
             rc, _, err = self.drop('fbl', '--from', frm, '--to',
                                    'f@x.example', stdin=b'Subject: x\n\nb\n')
