@@ -89,6 +89,7 @@ struct ingest_job {
 	bool progress_log;		/* ...or a log line (a long file) */
 	bool failed;			/* an error happened: only ingest_end */
 	bool input_error;		/* ...and it was the input's */
+	uint64_t read_bytes;		/* of the input, read so far */
 	bool commit_failed;		/* ...or a commit's (logged there) */
 	bool ended;			/* the input ended (ingest_step 1) */
 	int verdict;			/* INGEST_TAKEN ..., once ended */
@@ -899,6 +900,7 @@ static int ingest_read(struct ingest_job *j)
 		j->input_error = true;
 		return (int)n;
 	}
+	j->read_bytes += (uint64_t)n;
 	return ops->room ? ops->fed(j->src, (size_t)n) :
 			   ops->feed(j->src, buf, (size_t)n);
 }
@@ -1252,6 +1254,20 @@ static int ingest_file_steps(struct ingest_job *j, const volatile int *stop)
 	log_info("ingest", "%s: stopped before its end: what was read is "
 		 "committed%s", j->input.path, j->input.key ?
 		 " (the next run resumes there)" : "");
+	if (!j->input.key) {
+		/* a stream is not read again: what came after its last whole
+		   record is lost, and said */
+		struct ingest_pos pos;
+
+		j->src->ops->position(j->src, &pos);
+		if (j->read_bytes > pos.offset)
+			log_warn("ingest", "%s: %llu bytes read after line %llu, "
+				 "a record not ended when it stopped, were not "
+				 "taken (a stream is not read again)",
+				 j->input.path, (unsigned long long)
+				 (j->read_bytes - pos.offset),
+				 (unsigned long long)pos.lines);
+	}
 	return INGEST_STOPPED;
 }
 

@@ -234,8 +234,10 @@ class TestPipeStop(PipeTestCase):
     def test_sigterm_with_the_pipe_left_open(self):
         import signal
         p = self.start_pipe()
+        # and half a record, which the writer never ends
         self.send(p, HEADER + ''.join(bounce('o%d@example.com' % i)
-                                      for i in range(50)))
+                                      for i in range(50)) +
+                  bounce('cut@example.com')[:20])
         time.sleep(0.3)
         p.send_signal(signal.SIGTERM)
         # the writer neither writes nor closes: stopped after a second
@@ -246,6 +248,10 @@ class TestPipeStop(PipeTestCase):
         self.assertIn('Terminated: stopping: the inputs not taken, the '
                       'mails and the outbox are left for the next run', err)
         self.assertEqual(self.stats_addresses(), 50)
+        # what it did not take is said, not dropped without a word
+        self.assertIn('-: 20 bytes read after line 51, a record not ended '
+                      'when it stopped, were not taken (a stream is not read '
+                      'again)', err)
 
 
 class TestPipeBesideOthers(PipeTestCase):
