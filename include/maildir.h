@@ -16,6 +16,7 @@
 #define BOUNCED_MAILDIR_H
 
 #include <stddef.h>
+#include <time.h>
 
 #define MAILDIR_NAME_MAX 128	/* bytes of a unique name, NUL included */
 
@@ -62,5 +63,18 @@ int maildir_commit(struct maildir_msg *m, char *name, size_t namelen,
 
 /* maildir_abort - close and remove the file in tmp/, free M; NULL is fine */
 void maildir_abort(struct maildir_msg *m);
+
+/* the maildir rule: a file left in tmp/ this long was left by a writer
+   that died, and may be deleted */
+#define MAILDIR_TMP_STALE (36 * 3600)
+
+/*
+ * maildir_sweep_tmp - delete the regular files of DIR/tmp neither
+ * modified nor changed for MAILDIR_TMP_STALE before NOW (what a killed
+ * `bounced drop` left: never a mail, which is in new/ once whole).  The
+ * number deleted, or -errno when DIR/tmp cannot be read (a missing one is
+ * empty); a file that cannot be deleted is logged and skipped.
+ */
+int maildir_sweep_tmp(const char *dir, time_t now);
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ingest.h"		/* struct ingest_counts */
 #include "mail_events.h"	/* MAIL_ASIDE_KINDS */
@@ -49,6 +50,9 @@ const char *spool_mail_new_dir(const struct spool_mail *sm,
 
 /* spool_mail_kind_name - "fbl", "unsub" */
 const char *spool_mail_kind_name(enum spool_mail_kind kind);
+/* spool_mail_sweep - what killed writers left in the maildirs' tmp/ for
+   36 hours, deleted (maildir_sweep_tmp); the number, logged */
+int spool_mail_sweep(const struct spool_mail *sm, time_t now);
 
 /* spool_mail_set_retry - a mail that cannot be read (an I/O error of its
    file) is tried again after RETRY_MS, and moved to failed/ after a few

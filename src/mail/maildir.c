@@ -7,6 +7,7 @@
  * message in ERR naming the path; the file in tmp/ is removed on every
  * failure (maildir_commit, maildir_abort).  No logging, no exit.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "log.h"
 #include "maildir.h"
 
 #define MAILDIR_HOST_MAX 48	/* bytes of the host name kept in a name */
@@ -298,4 +300,37 @@ void maildir_abort(struct maildir_msg *m)
 		close(m->fd);
 	(void)unlink(m->tmp);
 	free(m);
+}
+
+int maildir_sweep_tmp(const char *dir, time_t now)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (snprintf(path, sizeof(path), "%s/tmp", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode) ||
+		    now - sb.st_mtime < MAILDIR_TMP_STALE ||
+		    now - sb.st_ctime < MAILDIR_TMP_STALE)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0) {
+			log_error("spool", "cannot delete the stale '%s/%s': %s",
+				  path, de->d_name, strerror(errno));
+			continue;
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
 }

@@ -66,6 +66,24 @@ const char *spool_mail_kind_name(enum spool_mail_kind kind)
 	return spool_mail_names[kind];
 }
 
+int spool_mail_sweep(const struct spool_mail *sm, time_t now)
+{
+	int k, n = 0, rc;
+
+	for (k = 0; k < SPOOL_MAIL_KINDS; k++) {
+		rc = maildir_sweep_tmp(sm->dir[k], now);
+		if (rc < 0)
+			log_error("spool", "cannot read '%s/tmp': %s", sm->dir[k],
+				  strerror(-rc));
+		else if (rc > 0)
+			log_info("spool", "deleted %d files of %s/tmp left "
+				 "there over 36 hours (by a bounced drop that "
+				 "was killed)", rc, sm->dir[k]);
+		n += rc > 0 ? rc : 0;
+	}
+	return n;
+}
+
 const char *spool_mail_new_dir(const struct spool_mail *sm,
 			       enum spool_mail_kind kind)
 {

@@ -222,6 +222,8 @@ static void run_expire(struct run *r)
 	if (n > 0)
 		log_info("run", "deleted %d files from done/ (older than "
 			 "done-retention)", n);
+	if (r->sm)
+		(void)spool_mail_sweep(r->sm, time(NULL));
 	r->next_expire = run_now_ms() + RUN_EXPIRE_MS;
 }
 

@@ -349,6 +349,34 @@ static void test_abort(void **state)
 	assert_int_equal(count(f->md, "new"), 0);
 }
 
+/* test_sweep_tmp - what a killed writer left in tmp/ goes once 36 hours
+   old, not before; new/ is never touched */
+static void test_sweep_tmp(void **state)
+{
+	struct fixture *f = *state;
+	struct maildir_msg *m = NULL, *w = NULL;
+	char err[512], name[256];
+	time_t now = time(NULL);
+
+	assert_int_equal(maildir_create(f->md, err, sizeof(err)), 0);
+	assert_int_equal(maildir_open(f->md, &m, err, sizeof(err)), 0);
+	assert_int_equal(maildir_write(m, "abc", 3, err, sizeof(err)), 0);
+	assert_int_equal(maildir_commit(m, name, sizeof(name), err,
+					sizeof(err)), 0);
+	/* left in tmp/: a writer killed before its rename */
+	assert_int_equal(maildir_open(f->md, &w, err, sizeof(err)), 0);
+	assert_int_equal(maildir_write(w, "half", 4, err, sizeof(err)), 0);
+	assert_int_equal(count(f->md, "tmp"), 1);
+	assert_int_equal(maildir_sweep_tmp(f->md, now), 0);
+	assert_int_equal(maildir_sweep_tmp(f->md, now + 35 * 3600), 0);
+	assert_int_equal(count(f->md, "tmp"), 1);
+	assert_int_equal(maildir_sweep_tmp(f->md, now + 37 * 3600), 1);
+	assert_int_equal(count(f->md, "tmp"), 0);
+	assert_int_equal(count(f->md, "new"), 1);
+	maildir_abort(w);	/* its file is gone: nothing left to remove */
+	assert_int_equal(maildir_sweep_tmp("/nonexistent-dir", now), 0);
+}
+
 /* a file size limit: EFBIG, and nothing is left behind */
 static void test_write_efbig(void **state)
 {
@@ -423,6 +451,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_sync_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_write_efbig, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_commit_fails, setup,
