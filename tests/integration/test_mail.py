@@ -535,6 +535,24 @@ class TestProcessMail(MailCase):
                           'delivery': 0, 'duplicate': 0, 'other': 0})
 
 
+class TestMailDeliveredTwice(MailCase):
+    def test_the_same_mail_twice_counts_once(self):
+        """PowerMTA delivers a report to drop again (its first drop
+        failed late, or its pipe timed out after the mail was stored):
+        the same bytes under another name are the mail taken already,
+        moved on, not counted again"""
+        self.write_config()
+        self.put_mail('fbl', 'arf/yahoo.eml', 'a.1')
+        self.put_mail('fbl', 'arf/yahoo.eml', 'a.2')
+        res = self.process()
+        self.assertIn('fbl/new (2 mails): 1 records', res.out)
+        self.assertEqual(self.ls('fbl/new'), [])
+        self.assertEqual(sorted(self.ls('done')), ['fbl.a.1', 'fbl.a.2'])
+        st = self.ctl_json('stats')
+        self.assertEqual(st['counters'].get('complaint'), 1)
+        self.assertEqual(st['status']['complained'], 1)
+
+
 class TestProcessMailStuck(MailCase):
     def test_mail_that_cannot_leave_new(self):
         """bounced process: a mail taken whose move out of new/ fails
