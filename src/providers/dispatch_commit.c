@@ -145,8 +145,14 @@ static void dispatch_prepare(struct dispatch *d, int64_t now_ms)
 		   the provider is paused: a pause ages nothing */
 		int64_t born = MAX(r->orig.created_ms, dp->resumed_ms);
 
-		if (r->res == PROVIDER_FAILED)
+		if (r->res == PROVIDER_FAILED) {
 			g_strlcpy(r->why, r->err, sizeof(r->why));
+			/* the call refused for good counts among the tries
+			   the dead letter shows */
+			r->a.attempts = r->orig.attempts < UINT32_MAX ?
+						r->orig.attempts + 1 :
+						UINT32_MAX;
+		}
 		/* a probe refused: behind the others, no attempt counted */
 		r->rotate = r->res == PROVIDER_PAUSE && dp->paused_ms;
 		if (r->rotate)

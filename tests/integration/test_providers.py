@@ -254,6 +254,9 @@ class TestFailures(ProvidersTestCase):
         dead = self.ctl_json('dead')
         self.assertEqual(len(dead), 3, dead)
         self.assertIn('400', dead[0]['reason'])
+        # the one call made, refused for good, is its one try
+        self.assertEqual([d['attempts'] for d in dead], [1, 1, 1])
+        self.assertRegex(self.run_ctl('dead').out, r'unsubscribe\s+0\s+1\s')
         show = self.show('user000@example.com')
         self.assertEqual([a['state'] for a in show['actions']], ['dead'])
         hook.configure(status=200)
