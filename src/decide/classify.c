@@ -276,6 +276,11 @@ void classify_event(const struct classify_rules *r, struct event *ev)
 		if (!ev->feedback_type || !*ev->feedback_type ||
 		    classify_in_list(r->complaint_types, ev->feedback_type))
 			ev->klass = CLASS_COMPLAINT;
+		else if (strcasecmp(ev->feedback_type, "opt-out") == 0 ||
+			 strcasecmp(ev->feedback_type, "opt-out-list") == 0)
+			/* the ARF drafts' request to be taken off the list:
+			   an unsubscribe, not a complaint */
+			ev->klass = CLASS_UNSUB;
 		else
 			ev->klass = CLASS_FEEDBACK_OTHER;
 		break;

@@ -535,8 +535,12 @@ static void ingest_why(const struct batch_event *be, char *buf, size_t len)
 				 ev->feedback_type : "abuse");
 		break;
 	default:
-		snprintf(buf, len, "%s", ev->kind == EV_UNSUB_MAIL ?
-			 "unsubscribe mail" : "on an unsubscribe list");
+		if (ev->kind == EV_ARF || ev->kind == EV_FEEDBACK)
+			snprintf(buf, len, "opt-out report (%s)",
+				 ev->feedback_type ? ev->feedback_type : "");
+		else
+			snprintf(buf, len, "%s", ev->kind == EV_UNSUB_MAIL ?
+				 "unsubscribe mail" : "on an unsubscribe list");
 		break;
 	}
 }

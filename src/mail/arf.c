@@ -247,6 +247,7 @@ static void arf_report_fields(GMimeMessage *report, struct arf_report *r)
 			arf_header(o, "Feedback-Type"));
 	arf_text_copy(r->user_agent, sizeof(r->user_agent),
 		      arf_header(o, "User-Agent"));
+
 	arf_text_copy(r->version, sizeof(r->version), arf_header(o, "Version"));
 	arf_addr_copy(r->original_mail_from,
 		      arf_header_raw(o, "Original-Mail-From"));
@@ -395,6 +396,14 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 		goto out;
 	}
 	if (r->kind == ARF_KIND_REPORT) {
+		/* an outgoing spam filter's verdict on a message (SpamExperts
+		   reports what it judged spam as Feedback-Type abuse): nobody
+		   who received it complained; recorded under a type of its
+		   own, which no complaint-types take */
+		if (g_ascii_strncasecmp(r->user_agent, "SpamExperts", 11) == 0 &&
+		    strcmp(r->feedback_type, "abuse") == 0)
+			g_strlcpy(r->feedback_type, "filter-verdict",
+				  sizeof(r->feedback_type));
 		arf_rcpts(report, orig, r);
 		if (!r->feedback_type[0]) {
 			g_strlcpy(r->feedback_type, "abuse",

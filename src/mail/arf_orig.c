@@ -4,7 +4,8 @@
  * Interspire ids, the PowerMTA job) and who complained.
  *
  * The recipient is taken from the most trustworthy place that names one:
- * the report's Original-Rcpt-To fields, else the original's
+ * the report's Original-Rcpt-To fields (else its Removal-Recipient, which
+ * the ARF drafts' opt-out reports carry), else the original's
  * X-HmXmrOriginalRecipient (Microsoft JMRP), else the original's To when
  * it names exactly one mailbox that is neither at a domain of the
  * original's sender (From, Return-Path, the report's Original-Mail-From:
@@ -202,6 +203,10 @@ void arf_rcpts(GMimeMessage *report, GMimeMessage *orig,
 {
 	if (report)
 		arf_rcpt_headers(GMIME_OBJECT(report), "Original-Rcpt-To", r);
+	/* the opt-out reports of the ARF drafts name the address to take
+	   off the list in Removal-Recipient */
+	if (report && r->n_rcpts == 0)
+		arf_rcpt_headers(GMIME_OBJECT(report), "Removal-Recipient", r);
 	if (r->n_rcpts == 0 && orig) {
 		arf_rcpt_headers(GMIME_OBJECT(orig), "X-HmXmrOriginalRecipient",
 				 r);

@@ -99,6 +99,11 @@ SHAPES = {
     'date_only.eml': ('complaint', ['omar.f@example.net'],
                       '2024-03-11T08:30:00Z'),
     'not_spam.eml': ('recorded', ['happy.reader@example.net']),
+    # an outgoing filter's verdict (SpamExperts' ARF): nobody complained
+    'filter_verdict.eml': ('recorded', ['kept.reader@example.net']),
+    # the ARF drafts' opt-out: Removal-Recipient taken off the lists
+    'optout_removal.eml': ('unsubscribe', ['leaving.reader@example.net'],
+                           '2024-03-13T09:59:30Z'),
     # the recipient hidden: the subscriber the reported mail names
     'anon_mailwizz.eml': ('complaint', ['uid:mw:ww123cd456ef7']),
     'anon_interspire.eml': ('complaint', ['uid:iem:12:48213']),
@@ -323,10 +328,11 @@ class TestProcessMail(MailCase):
 
         want_status, want_failed, want_ignored = {}, ['fbl.huge.eml'], []
         for name, (what, *arg) in SHAPES.items():
-            if what in ('complaint', 'recorded'):
+            if what in ('complaint', 'recorded', 'unsubscribe'):
                 for key in arg[0]:
-                    want_status[key] = ('complained' if what == 'complaint'
-                                        else 'active')
+                    want_status[key] = {'complaint': 'complained',
+                                        'recorded': 'active',
+                                        'unsubscribe': 'unsubscribed'}[what]
             elif what == 'failed':
                 want_failed.append('fbl.' + name)
             else:
@@ -340,7 +346,7 @@ class TestProcessMail(MailCase):
         self.assertIn('more than drop-max-size', self.why('fbl.huge.eml'))
         for name, (what, *arg) in SHAPES.items():
             with self.subTest(name=name):
-                if what == 'complaint':
+                if what in ('complaint', 'unsubscribe'):
                     for key in arg[0]:
                         reason = self.show(key)['reason']
                         self.assertEqual(os.path.basename(reason['source']),

@@ -83,6 +83,11 @@ static const struct {
 	/* other kinds */
 	{ EV_DELIVERY, "", "2.0.0", "", NULL, CLASS_DELIVERY },
 	{ EV_LIST, "", "", "", NULL, CLASS_UNSUB },
+	/* the ARF drafts' opt-out: an unsubscribe, from a report or an f
+	   record; an outgoing filter's verdict is no complaint */
+	{ EV_ARF, "", "", "", "opt-out", CLASS_UNSUB },
+	{ EV_FEEDBACK, "", "", "", "Opt-Out-List", CLASS_UNSUB },
+	{ EV_ARF, "", "", "", "filter-verdict", CLASS_FEEDBACK_OTHER },
 	{ EV_SKIPPED, "bad-mailbox", "5.1.1", "", NULL, CLASS_IGNORE },
 };
 
