@@ -153,6 +153,12 @@ SHAPES = {
                                AUTO + "Subject 'abwesenheit...'"),
     'autoreply_attached.eml': ('ignored', 'auto-reply',
                                AUTO + 'Auto-Submitted: auto-replied'),
+    # no Auto-Submitted: an automated answer's Precedence, or an
+    # out-of-office notice's words under a plain "Re:" (they failed)
+    'autoreply_precedence.eml': ('ignored', 'auto-reply',
+                                 AUTO + 'Precedence: junk'),
+    'autoreply_body.eml': ('ignored', 'auto-reply',
+                           AUTO + "text 'i am out of the office'"),
     'mdn_read_receipt.eml': ('ignored', 'auto-reply', AUTO + 'a read receipt '
                              '(disposition-notification)'),
     # DMARC, authentication and TLS reports
@@ -363,12 +369,12 @@ class TestProcessMail(MailCase):
                     self.assertIn('why: %s\n' % arg[1], why)
                     self.assertIn('what to do: nothing', why)
         # counted per kind: the run's summary and the state's counters
-        self.assertIn('fbl/new set aside: 14 dsn, 4 auto-reply, 5 auth-report, '
+        self.assertIn('fbl/new set aside: 14 dsn, 6 auto-reply, 5 auth-report, '
                       '3 forward (moved to ignored/)\n', res.out)
         counters = self.ctl_json('stats')['counters']
         self.assertEqual({k: v for k, v in counters.items()
                           if k.startswith('fbl_')},
-                         {'fbl_dsn': 14, 'fbl_autoreply': 4,
+                         {'fbl_dsn': 14, 'fbl_autoreply': 6,
                           'fbl_authreport': 5, 'fbl_forward': 3,
                           'fbl_notours': 0})
         self.assertEqual(counters['complaint'], 25)
