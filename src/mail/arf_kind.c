@@ -50,6 +50,7 @@ static const char *const arf_dsn_subjects[] = {
 	"delivery notification", "returned to sender", "could not send message",
 	"delivery delayed", "delayed mail", "mail could not be delivered",
 	"message not delivered", "message delivery", "nicht zustellbar",
+	"failed mail", "mail error", "delivery warning", "bounce notification",
 	"unzustellbar", "non remis", "non distribuable", "impossible de remettre",
 	"no se puede entregar", "onbestelbaar", "non recapitabile",
 	"не доставлено", "недоставленное", "не удалось доставить",
@@ -82,6 +83,14 @@ static const char *const arf_dsn_texts[] = {
 	"recipient address rejected",
 	"message was not delivered",
 	"rejected your message",
+	/* older and smaller MTAs: Exchange 5.5, KDDI, Apache James,
+	   phone gateways */
+	"did not reach the following recipient",
+	"could not be delivered to:",
+	"invalid user address",
+	"no such user",
+	"mailbox is full",
+	"mailbox full",
 };
 
 /* what auto-replies say in their subject */

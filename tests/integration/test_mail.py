@@ -138,6 +138,9 @@ SHAPES = {
     'dsn_workspace.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
                           'report-type=delivery-status'),
     'dsn_yahoo.eml': ('ignored', 'dsn', DSN + 'From mailer-daemon@yahoo.example'),
+    # a small MTA's plain bounce (it failed as no report)
+    'dsn_plain_mail_error.eml': ('ignored', 'dsn', DSN + "Subject 'mail "
+                                 "error...'"),
     'dsn_ses.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
                     'report-type=delivery-status'),
     'dsn_yandex.eml': ('ignored', 'dsn', DSN + 'multipart/report; '
@@ -369,19 +372,19 @@ class TestProcessMail(MailCase):
                     self.assertIn('why: %s\n' % arg[1], why)
                     self.assertIn('what to do: nothing', why)
         # counted per kind: the run's summary and the state's counters
-        self.assertIn('fbl/new set aside: 14 dsn, 6 auto-reply, 5 auth-report, '
+        self.assertIn('fbl/new set aside: 15 dsn, 6 auto-reply, 5 auth-report, '
                       '3 forward (moved to ignored/)\n', res.out)
         counters = self.ctl_json('stats')['counters']
         self.assertEqual({k: v for k, v in counters.items()
                           if k.startswith('fbl_')},
-                         {'fbl_dsn': 14, 'fbl_autoreply': 6,
+                         {'fbl_dsn': 15, 'fbl_autoreply': 6,
                           'fbl_authreport': 5, 'fbl_forward': 3,
                           'fbl_notours': 0})
         self.assertEqual(counters['complaint'], 25)
         # a second run takes nothing again and counts nothing again
         res = self.process()
         self.assertNotIn('set aside', res.out)
-        self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 14)
+        self.assertEqual(self.ctl_json('stats')['counters']['fbl_dsn'], 15)
 
     def test_spool_of_maildirs_only(self):
         """no acct/ in the spool is no error while a maildir is there; a
