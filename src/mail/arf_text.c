@@ -207,6 +207,21 @@ static int arf_redacted_local(const char *s, size_t n)
 	return marks >= 3;	/* only 'x', '#' and dots: "x#x", "###" */
 }
 
+/* arf_redacted_domain - a domain masked as a whole ("xxxxxx-xxxxx.xx",
+   "***.**"): nothing but 'x', '#', '*', '-' and dots, three marks at
+   least (no real domain is that) */
+static int arf_redacted_domain(const char *s, size_t n)
+{
+	size_t i, marks = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!strchr("xX#*-.", s[i]))
+			return 0;
+		marks += s[i] != '.' && s[i] != '-';
+	}
+	return marks >= 3;
+}
+
 /* arf_redacted - SRC stands for a hidden recipient */
 int arf_redacted(const char *src)
 {
@@ -231,8 +246,9 @@ int arf_redacted(const char *src)
 	if (s == e)
 		return 0;	/* nothing there: absent, not redacted */
 	at = memrchr(s, '@', (size_t)(e - s));
-	if (at && arf_word_in(at + 1, (size_t)(e - at - 1), "redacted"))
-		return 1;	/* "someone@redacted" */
+	if (at && (arf_word_in(at + 1, (size_t)(e - at - 1), "redacted") ||
+		   arf_redacted_domain(at + 1, (size_t)(e - at - 1))))
+		return 1;	/* "someone@redacted", "someone@xxxx-xxx.xx" */
 	return arf_redacted_local(s, (size_t)((at ? at : e) - s));
 }
 

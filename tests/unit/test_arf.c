@@ -734,6 +734,10 @@ static void test_redacted(void **state)
 		{ "###@example.net", 1 },
 		{ "@example.net", 1 },
 		{ "someone@redacted", 1 },
+		{ "zocker.fax@xxxxxx-xxxxx.xx", 1 },	/* a masked domain */
+		{ "<someone@***.**>", 1 },
+		{ "someone@x.example", 0 },
+		{ "someone@xx-x.com", 0 },
 		{ "0123456789abcdef0123456789abcdef@example.net", 1 },	/* MD5 */
 		{ "9F86D081884C7D659A2FEAA0C55AD015@comcast.example", 1 },
 		{ "u-2c26b46b68ffc68ff99b453c1d30413413422d70@example.net", 1 },
