@@ -414,6 +414,11 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 				rc = state_meta_add_u64(st, txn,
 							"count.incident.closed",
 							1);
+			/* a running worker reads its open incidents again
+			   at its next commit (monitor_seal_refresh) */
+			if (rc == 0)
+				rc = state_meta_add_u64(st, txn,
+							"incident.operator", 1);
 		}
 		if (rc == 0)
 			rc = held->len || e->was == INCIDENT_ST_OPEN ?

@@ -62,6 +62,10 @@ struct mon_drop {
 struct monitor {
 	struct monitor_params p;
 	struct monitor_hooks h;
+	/* the operator's incident edits (meta incident.operator) as the
+	   last commit found them: monitor_seal_refresh reads every open
+	   incident only when they changed.  The writing thread's alone */
+	uint64_t operator_seen;
 	char **sender_cats;
 	struct domain_groups *groups;
 	GHashTable *dest_cache;	/* domain -> destination (interned) */

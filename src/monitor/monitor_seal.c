@@ -228,10 +228,18 @@ int monitor_seal_refresh(struct monitor_seal *s, struct state *st,
 			 MDB_txn *txn)
 {
 	struct incident inc;
+	uint64_t edits = 0;
 	guint i;
 	int rc;
 
 	if (!s)
+		return 0;
+	/* one read when nobody ended an incident since the last commit
+	   (a pipe commits at each pause of its writer) */
+	rc = state_meta_get_u64(st, txn, "incident.operator", &edits);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (edits == s->m->operator_seen)
 		return 0;
 	for (i = 0; i < s->spans->len; i++) {
 		struct seal_span *sp = &g_array_index(s->spans,
@@ -252,6 +260,9 @@ int monitor_seal_refresh(struct monitor_seal *s, struct state *st,
 			sp->close_gen = 0;
 		}
 	}
+	/* kept for the next commit once this one is written (a try that is
+	   aborted reads them again: the spans it changed stay changed) */
+	s->m->operator_seen = edits;
 	return 0;
 }
 
