@@ -276,15 +276,8 @@ class TestDaemonQueue(RunTestCase):
     def test_an_item_refused_for_good_does_not_hold_the_others(self):
         # a content filter refuses the mail of one item every time: after
         # three refusals it is dropped (and logged), the next goes
-        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
-                  'mode = event\n' % (FROM, TO[0]))
-        self.queue_complaints(notify, ['aa-poison@example.com',
-                                       'zz-good@example.com'])
-        f = smtp.SmtpFake(starttls=False,
-                          refuse_content=b'aa-poison@example.com')
-        f.start()
-        self.addCleanup(f.stop)
-        self.write_config(extra=notify % f.url)
+        f = self.filtering_fake('event', ['aa-poison@example.com',
+                                          'zz-good@example.com'])
         self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '200'}
         p = self.start()
         self.wait_for(lambda: len(f.messages()) >= 1, 15,
@@ -310,18 +303,24 @@ class TestDaemonQueue(RunTestCase):
         path = self.write_file('acct-f.csv', ACCT_HEADER + rows)
         self.run_bounced('process', '--drain-timeout', '1s', path)
 
-    def filtering_relay(self, addrs):
-        """complaints of ADDRS queued, and a worker mailing them each
-        second (digest) through a relay whose content filter refuses
-        any mail naming aa-poison@example.com: (fake, process)"""
+    def filtering_fake(self, mode, addrs):
+        """complaints of ADDRS queued for [notify] MODE (its lines after
+        mode =), then configured to go through a relay whose content
+        filter refuses any mail naming aa-poison@example.com: the fake"""
         notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
-                  'mode = digest\ndigest-interval = 1s\n' % (FROM, TO[0]))
+                  'mode = %s\n' % (FROM, TO[0], mode))
         self.queue_complaints(notify, addrs)
         f = smtp.SmtpFake(starttls=False,
                           refuse_content=b'aa-poison@example.com')
         f.start()
         self.addCleanup(f.stop)
         self.write_config(extra=notify % f.url)
+        return f
+
+    def filtering_relay(self, addrs):
+        """complaints of ADDRS queued, and a worker mailing them each
+        second (digest) through the filtering relay: (fake, process)"""
+        f = self.filtering_fake('digest\ndigest-interval = 1s', addrs)
         self.extra_env = {'BOUNCED_NOTIFY_RETRY_MS': '100'}
         return f, self.start()
 
@@ -343,15 +342,8 @@ class TestDaemonQueue(RunTestCase):
         # bounced process meets the content filter too: the digest is
         # tried again, split, and the refused item dropped in the same
         # run (each run ended at the first refusal: nothing ever went)
-        notify = ('\n[notify]\nsmtp = %%s\nfrom = %s\nto = %s\n'
-                  'mode = digest\n' % (FROM, TO[0]))
-        self.queue_complaints(notify, ['aa-poison@example.com',
-                                       'bb-good@example.com'])
-        f = smtp.SmtpFake(starttls=False,
-                          refuse_content=b'aa-poison@example.com')
-        f.start()
-        self.addCleanup(f.stop)
-        self.write_config(extra=notify % f.url)
+        f = self.filtering_fake('digest', ['aa-poison@example.com',
+                                           'bb-good@example.com'])
         res = self.run_bounced('process', '--drain-timeout', '10s')
         self.assertRc(res, EX_OK)
         m = f.messages()
