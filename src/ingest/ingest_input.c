@@ -91,10 +91,10 @@ static int ingest_input_same(struct ingest_input *inp, struct state *st)
 			  "another path: %s", inp->path, state_strerror(rc));
 		return rc;
 	}
-	/* the first bytes of a small file (a header line) begin many
-	   others: a fingerprint short of the whole matches the whole only */
-	if ((old.fp_len < INGEST_FP_MAX && old.fp_len != inp->size) ||
-	    old.offset > inp->size || strcmp(path, inp->key) == 0)
+	/* the index is keyed by the fingerprint's length too: a file
+	   smaller than INGEST_FP_MAX matches a file of its whole content
+	   only, not every file its first bytes (a header line) begin */
+	if (old.offset > inp->size || strcmp(path, inp->key) == 0)
 		return 0;
 	inp->same_as = strdup(path);
 	if (!inp->same_as)
