@@ -648,6 +648,42 @@ class TestLimits(HostileTestCase):
         self.assertEqual(p.returncode, 0)
         return peak
 
+    def verified_cap(self, path, kib):
+        """a cap on the address space (bytes) under which `process --list
+        PATH` runs to its end: the peak sampled (KIB, VmPeak) plus 32 MiB,
+        raised by 32 MiB while a run under it fails.  A sample every 2 ms
+        can miss the run's last growth; a cap below it would stop the
+        capped run before it reads anything.  The runs that check it
+        have a state of their own."""
+        import resource
+        import subprocess
+        import tempfile
+
+        limit = kib * 1024 + 32 * 1024 * 1024
+        with open(self.config) as f:
+            text = f.read()
+        for _ in range(4):
+            probe = tempfile.mkdtemp(dir=self.dir)
+            cfg = os.path.join(probe, 'probe.conf')
+            with open(cfg, 'w') as f:
+                f.write(re.sub(r'(?m)^(state|spool|log) = .*$',
+                               lambda m: '%s = %s' % (
+                                   m.group(1), os.path.join(probe, m.group(1))),
+                               text))
+
+            def cap(limit=limit):
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            r = subprocess.run([self.bounced, '-c', cfg, 'process', '--list',
+                                path], cwd=self.dir, env=self.env(),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, preexec_fn=cap,
+                               timeout=600)
+            if r.returncode == 0:
+                return limit
+            limit += 32 * 1024 * 1024
+        self.fail('no cap up to %d MiB lets the list of %s run' %
+                  (limit >> 20, path))
+
     def capped_list_run(self, limit, n):
         """`bounced process --list` of N addresses with its address space
         capped at LIMIT bytes: it must end with exit 74, not a crash;
@@ -706,7 +742,7 @@ class TestLimits(HostileTestCase):
                            'batch-interval': '1h'})
         small = os.path.join(self.dir, 'small.csv')
         self.addresses(small, 0, 50000)
-        limit = self.peak_address_space(small) * 1024 + 32 * 1024 * 1024
+        limit = self.verified_cap(small, self.peak_address_space(small))
         n = 600000
         path = self.capped_list_run(limit, n)
         self.assertLogHas('many.csv: stopped reading: out of memory (the '

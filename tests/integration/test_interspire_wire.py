@@ -417,9 +417,13 @@ class InterspireIds(IemCase):
         fake = self.start_fake(fake_data=ids_data())
         self.configure_ids(fake)
         self.process(self.feedback_records(('7', '48213'), ('99', '50')))
-        calls = answered(fake)
-        self.assertEqual(methods(calls), collections.Counter({
-            'user/GetLists': 1, 'subscribers/GetRecordByID': 1}))
+        calls = methods(answered(fake))
+        # two actions of a cold start: each asks for the lists unless the
+        # other's GetLists is on its way when it starts (docs/PROVIDERS.md:
+        # one action cannot wait for another's answer), so one or two
+        self.assertIn(calls.pop('user/GetLists', 0), (1, 2))
+        self.assertEqual(calls, collections.Counter({
+            'subscribers/GetRecordByID': 1}))
         self.assertEqual(self.unsub_log(fake), [])
         self.assertEqual(self.unsubscribed(fake)[
             ('bobs.reader@example.org', 99)], 0)

@@ -238,7 +238,9 @@ class TestPipeStop(PipeTestCase):
         self.send(p, HEADER + ''.join(bounce('o%d@example.com' % i)
                                       for i in range(50)) +
                   bounce('cut@example.com')[:20])
-        time.sleep(0.3)
+        # the signal once the records are read (committed at the
+        # writer's pause), not after a fixed time a loaded host outlasts
+        self.wait_status('o49@example.com', 'hard', 30)
         p.send_signal(signal.SIGTERM)
         # the writer neither writes nor closes: stopped after a second
         rc, out, err = self.wait_exit(p)
