@@ -544,26 +544,21 @@ static unsigned cfg_line_of(const char *text, const char *line, size_t len)
 static int cfg_syntax(struct cfg_ctx *c, const char *msg)
 {
 	const char *open = strstr(msg, "\u201c"), *close = NULL;
-	gchar *text = NULL;
+	const gchar *text = c->text;
 	unsigned line = 0;
 	int rc;
 
-	if (g_file_get_contents(c->file, &text, NULL, NULL) &&
-	    strncmp(text, "\xef\xbb\xbf", 3) == 0) {
-		g_free(text);
+	if (text && strncmp(text, "\xef\xbb\xbf", 3) == 0)
 		return cfg_fail(c, "cannot read: it starts with a UTF-8 byte "
 				"order mark (save it without one)");
-	}
 	if (open)
 		close = strstr(open + 3, "\u201d");
 	if (!open || !close) {
 		/* no line quoted: a group or key name, or no group first */
-		g_free(text);
 		return cfg_fail(c, "cannot read: %s", msg);
 	}
 	if (text)
 		line = cfg_line_of(text, open + 3, (size_t)(close - open - 3));
-	g_free(text);
 	if (line)
 		rc = cfg_fail(c, "cannot read: line %u is not a key = value "
 			      "pair, a [group] or a comment (comments start "
@@ -580,6 +575,7 @@ static int cfg_read(struct cfg_ctx *c)
 {
 	GError *gerr = NULL;
 	struct stat st;
+	gsize len = 0;
 	int rc = -1;
 
 	if (stat(c->file, &st) == 0) {
@@ -591,7 +587,17 @@ static int cfg_read(struct cfg_ctx *c)
 					CFG_MAX_FILE);
 		c->mode = st.st_mode;
 	}
-	if (!g_key_file_load_from_file(c->kf, c->file, G_KEY_FILE_NONE,
+	/* read once: the text checks (config_text.c) read these bytes too */
+	if (!g_file_get_contents(c->file, &c->text, &len, &gerr)) {
+		cfg_fail(c, "cannot read: %s", gerr->message);
+		goto out;
+	}
+	if (len > CFG_MAX_FILE) {
+		cfg_fail(c, "cannot read: %llu bytes, at most %d",
+			 (unsigned long long)len, CFG_MAX_FILE);
+		goto out;
+	}
+	if (!g_key_file_load_from_data(c->kf, c->text, len, G_KEY_FILE_NONE,
 				       &gerr)) {
 		if (gerr->domain == G_KEY_FILE_ERROR &&
 		    gerr->code == G_KEY_FILE_ERROR_GROUP_NOT_FOUND)
@@ -648,6 +654,7 @@ int config_load(const char *path, struct config **out, GPtrArray *warnings,
 out:
 	if (c.kf)
 		g_key_file_free(c.kf);
+	g_free(c.text);
 	if (rc == 0)
 		*out = c.cfg;
 	else

@@ -39,6 +39,8 @@ struct cfg_ctx {
 	GPtrArray *warnings;	/* NULL: log them */
 	unsigned n_warnings;
 	mode_t mode;		/* of the file, for the secrets check */
+	gchar *text;		/* the file as read, once: GLib's reading and
+				   the text checks see the same bytes */
 	char *err;
 	size_t errlen;
 };

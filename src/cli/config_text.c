@@ -5,7 +5,9 @@
  * [provider NAME] meant as another provider is lost in the first) and a
  * key with a locale suffix ("spool[de] = ..."), which GLib keeps as a
  * translation of the key and nothing here reads.  Found in the file's
- * text, after GLib has read it (so the text is valid key-file syntax),
+ * text, the bytes GLib read (read once, by config.c: a file replaced in
+ * between cannot give warnings about another text), after GLib has
+ * accepted it (so the text is valid key-file syntax),
  * and said as warnings naming the lines.  Values are never quoted: they
  * may be secrets.
  */
@@ -86,15 +88,16 @@ static void cfg_text_locale(struct cfg_ctx *c, const char *group,
 void cfg_text_check(struct cfg_ctx *c)
 {
 	GHashTable *seen = NULL;
-	gchar *text = NULL;
+	const gchar *text;
 	const char *p, *line;
 	const char *group = NULL;
 	gpointer orig, first;
 	size_t len;
 	unsigned n = 0;
 
-	if (!g_file_get_contents(c->file, &text, NULL, NULL))
-		return;		/* read once already: nothing to add */
+	if (!c->text)
+		return;
+	text = c->text;
 	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	for (p = text; cfg_text_line(&p, &line, &len);) {
 		char *name;
@@ -121,5 +124,4 @@ void cfg_text_check(struct cfg_ctx *c)
 		g_hash_table_insert(seen, name, GUINT_TO_POINTER(n));
 	}
 	g_hash_table_destroy(seen);
-	g_free(text);
 }
