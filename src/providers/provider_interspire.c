@@ -248,24 +248,30 @@ out:
 }
 
 /* iem_build_find - GetAllListsForEmailAddress of A's address in the
-   user's lists: one <listids> element per list */
+   user's lists: one <listids> element per list, and a lone list's twice.
+   xml.php makes repeated elements an array and a single one a string;
+   6.1.2 and older hand that string to CheckIntVars(), which keeps
+   nothing of what is not an array, and the search then finds no list
+   (SUCCESS, no data): a user with one list would have nobody
+   unsubscribed.  6.1.6 and later wrap a string; "IN (5,5)" finds the
+   same rows as "IN (5)" everywhere. */
 static int iem_build_find(struct provider *p, struct action *a,
 			  struct http_req *req, char *err, size_t errlen)
 {
 	struct iem *st = p->priv;
 	struct iem_param *prm;
-	guint i;
+	guint i, n = st->ids->len == 1 ? 2 : st->ids->len;
 	int rc;
 
-	prm = g_new(struct iem_param, st->ids->len + 1);
+	prm = g_new(struct iem_param, n + 1);
 	prm[0].name = "email";
 	prm[0].value = a->addr;
-	for (i = 0; i < st->ids->len; i++) {
+	for (i = 0; i < n; i++) {
 		prm[i + 1].name = "listids";
-		prm[i + 1].value = g_ptr_array_index(st->ids, i);
+		prm[i + 1].value = g_ptr_array_index(st->ids, i % st->ids->len);
 	}
 	rc = iem_request(p->cfg, "subscribers", "GetAllListsForEmailAddress",
-			 prm, st->ids->len + 1, req, err, errlen);
+			 prm, n + 1, req, err, errlen);
 	g_free(prm);
 	return rc;
 }

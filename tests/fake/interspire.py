@@ -590,8 +590,16 @@ class InterspireFake(fakelib.FakeServer):
         if not php_true(email):
             return []
         email = php_str(email).strip()
-        ids = check_int_vars(listids if isinstance(listids, (list, dict))
-                             else [listids])
+        if self.variant == '6.1.0':
+            # 6.1.2 and older hand a lone <listids> (a string) to
+            # CheckIntVars, which keeps nothing of a non-array: no list,
+            # no row (6.1.6 wraps it in an array first)
+            ids = check_int_vars(listids) or []
+            if not ids:
+                return []
+        else:
+            ids = check_int_vars(listids if isinstance(listids, (list, dict))
+                                 else [listids])
         wanted = None
         if ids and php_str(ids[0]) != '0':
             wanted = {php_int(i) for i in ids}

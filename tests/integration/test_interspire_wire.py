@@ -223,6 +223,23 @@ class InterspireWire(IemCase):
         self.assertActions(AMP, ['done'])
         self.assertActions(APOS, ['done'])
 
+    def test_user_with_one_list(self):
+        """A user with one list: its id is sent twice, so that every
+        version reads an array (a lone <listids> is a string, which 6.1.2
+        and older filter down to no list at all: nobody unsubscribed)"""
+        fake = self.start_fake(fake_data={
+            'lists': [{'listid': 4, 'name': 'Only'}],
+            'subscribers': [
+                {'subscriberid': 40, 'emailaddress': AMP, 'listid': 4}]})
+        self.configure(fake)
+        self.unsubscribe(AMP)
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email', 'listids'), [(AMP, ['4', '4'])])
+        self.assertTrue(self.unsubscribed(fake)[(AMP, 4)])
+        self.assertEqual(self.unsub_log(fake), [(40, 4)])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertActions(AMP, ['done'])
+
     def test_other_users_lists_are_left_alone(self):
         """Only the lists GetLists named are searched and acted on: the
         same address on another user's list (which a comma list in one
