@@ -736,6 +736,76 @@ static enum provider_result mw_refused(const char *what, const cJSON *root,
 	return PROVIDER_FAILED;
 }
 
+/* mw_validator_takes - would MailWizz's address validator (Yii 1.1's
+   CEmailValidator, which every way into a list goes through) take ADDR?
+   At most 254 bytes; a local part of ASCII atoms ([A-Za-z0-9] and
+   !#$%&'*+/=?^_`{|}~-) joined by single dots; '@'; two labels or more of
+   ASCII letters and digits, a hyphen only inside a label.  Addresses
+   reach here normalised, their domain in its ASCII (punycode) form. */
+static bool mw_validator_takes(const char *addr)
+{
+	static const char atext[] = "!#$%&'*+/=?^_`{|}~-";
+	const char *at = strchr(addr, '@'), *p;
+	bool dot = true;	/* before the first character, or after '.' */
+	size_t labels = 0, len = 0;
+
+	if (!at || at == addr || strlen(addr) > 254)
+		return false;
+	for (p = addr; p < at; p++) {
+		if (*p == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (!g_ascii_isalnum(*p) && !(*p && strchr(atext, *p)))
+			return false;
+		dot = false;
+	}
+	if (dot)
+		return false;	/* empty, or ends with '.' */
+	for (p = at + 1;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (len == 0 || p[-1] == '-')
+				return false;
+			labels++;
+			len = 0;
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		if (!g_ascii_isalnum(*p) && !(*p == '-' && len > 0))
+			return false;
+		len++;
+	}
+	return labels >= 2;
+}
+
+/* mw_addr_refused - a 422 of a call that carries A's address (WHAT): an
+   address MailWizz's validator refuses can be on none of its lists
+   (true: the caller is done with it, NOTE, NOTELEN say so); one it takes
+   cannot have been refused for itself, so the address did not arrive
+   (a proxy that drops the body of a PUT gets "provide the subscriber's
+   address" in the customer's language): false, ERR says so, and the
+   action fails rather than passing for done */
+static bool mw_addr_refused(const char *what, const struct action *a,
+			    const cJSON *root, const struct http_resp *resp,
+			    char *note, size_t notelen, char *err,
+			    size_t errlen)
+{
+	char text[160];
+
+	mw_error_text(root, resp, text, sizeof(text));
+	if (mw_validator_takes(a->addr)) {
+		snprintf(err, errlen, "%s: HTTP 422: %s, for an address "
+			 "MailWizz's validator takes: the address did not "
+			 "reach it (a proxy in front of it that drops request "
+			 "bodies?)", what, text);
+		return false;
+	}
+	errmsg(note, notelen, "MailWizz refuses '%s' as an address (HTTP "
+	       "422: %s): no list can hold it", a->addr, text);
+	return true;
+}
+
 /* mw_success - the 2xx JSON answer of WHAT, or NULL with the verdict set */
 static const cJSON *mw_success(const char *what, const cJSON *root,
 			       const struct http_resp *resp,
@@ -817,6 +887,12 @@ static enum provider_result mw_parse_search_all(struct action *a,
 	const cJSON *data, *records;
 	int n;
 
+	/* before 1.4.4 the one way: an address its validator refuses is
+	   on no list, as for the call of later versions */
+	if (resp->status == 422)
+		return mw_addr_refused("search in all lists", a, root, resp,
+				       a->notice, sizeof(a->notice), err,
+				       errlen) ? PROVIDER_DONE : PROVIDER_FAILED;
 	if (!mw_is_2xx(resp->status))
 		return mw_refused("search in all lists", root, resp, err,
 				  errlen);
@@ -866,7 +942,8 @@ static enum provider_result mw_older(struct action *a, GArray *spawn)
 /* mw_parse_unsub_all - the unsubscribe from all lists: 2xx is done; 404
    means a MailWizz without that call (the search way instead); 422 means
    MailWizz refuses the address itself, which then can be on none of its
-   lists: done, with a notice */
+   lists: done, with a notice (mw_addr_refused: unless its validator
+   takes the address) */
 static enum provider_result mw_parse_unsub_all(struct action *a,
 					       const struct http_resp *resp,
 					       const cJSON *root,
@@ -874,17 +951,13 @@ static enum provider_result mw_parse_unsub_all(struct action *a,
 					       size_t errlen)
 {
 	enum provider_result v = PROVIDER_FAILED;
-	char text[160];
 
 	if (resp->status == 404)
 		return mw_older(a, spawn);
-	if (resp->status == 422) {
-		mw_error_text(root, resp, text, sizeof(text));
-		errmsg(a->notice, sizeof(a->notice), "MailWizz refuses '%s' "
-			 "as an address (HTTP 422: %s): no list can hold it, "
-			 "nothing to unsubscribe", a->addr, text);
-		return PROVIDER_DONE;
-	}
+	if (resp->status == 422)
+		return mw_addr_refused("unsubscribe from all lists", a, root,
+				       resp, a->notice, sizeof(a->notice), err,
+				       errlen) ? PROVIDER_DONE : PROVIDER_FAILED;
 	if (!mw_is_2xx(resp->status))
 		return mw_refused("unsubscribe from all lists", root, resp,
 				  err, errlen);
@@ -1082,8 +1155,9 @@ static enum provider_result mw_parse_search_list(struct provider *p,
 	if (resp->status == 422) {
 		/* an address MailWizz's validator refuses (a UTF-8 local
 		   part): no subscriber can have it, nothing to record */
-		errmsg(note, sizeof(note), "MailWizz refuses the address "
-		       "%s (HTTP 422): no bounce recorded", a->addr);
+		if (!mw_addr_refused("search in all lists", a, root, resp,
+				     note, sizeof(note), err, errlen))
+			return PROVIDER_FAILED;
 		return mw_bounce_end(p, a, note);
 	}
 	if (!mw_is_2xx(resp->status))

@@ -194,6 +194,25 @@ class TestMailWizzWire(MailWizzWireCase):
                              c)
             self.assert_transport(c)
 
+    def test_address_lost_on_the_way_is_a_dead_letter(self):
+        """A proxy in front of MailWizz drops the PUT's body: MailWizz
+        answers 422 (no EMAIL), which for an address its validator takes
+        cannot mean "no list can hold it": a dead letter that says so,
+        the subscriber untouched, nothing passed off as done"""
+        fake = self.start_fake(api_key=KEY, drop_bodies=True)
+        self.mw_config(fake, version=2)
+        self.process(self.acct(rec('f', ODD, fb='abuse')))
+        puts = [c for c in fake.calls()
+                if '%s %s' % (c['method'], c['path']) == ALL]
+        self.assertEqual([c['status'] for c in puts], [422])
+        self.assertEqual(puts[0]['parsed'], {})    # no EMAIL arrived
+        dead = self.ctl_json('dead')
+        self.assertEqual([d['address'] for d in dead], [ODD])
+        self.assertIn('Please provide the subscriber email address.',
+                      dead[0]['reason'])
+        self.assertIn('did not reach', dead[0]['reason'])
+        self.assertEqual(self.status(fake)[(L1, ODD)], 'confirmed')
+
     def test_wrong_private_key_pauses(self):
         fake = self.start_fake(public_key=PUB, private_key=PRIV)
         self.mw_config(fake, private='NOT-THE-KEY')

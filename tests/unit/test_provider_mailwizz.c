@@ -896,12 +896,48 @@ static void test_parse_unsub_all(void **state)
 	assert_int_equal(a.step, 5);
 	assert_int_equal(build(fx, &a), 0);
 	assert_string_equal(fx->req.url, SEARCH_URL);
-	/* an address MailWizz refuses can be on none of its lists */
+	/* an address MailWizz's validator refuses can be on none of its
+	   lists: done; a 422 for one it takes means the address did not
+	   arrive (a body dropped on the way): failed, not done */
+	{
+		static const struct {
+			const char *addr;
+			enum provider_result want;
+		} cases[] = {
+			{ "jos\xc3\xa9@doe.com", PROVIDER_DONE },
+			{ "a..b@doe.com", PROVIDER_DONE },
+			{ "a.@doe.com", PROVIDER_DONE },
+			{ "\"a b\"@doe.com", PROVIDER_DONE },
+			{ "john@localhost", PROVIDER_DONE },
+			{ "john@-doe.com", PROVIDER_DONE },
+			{ "john@doe-.com", PROVIDER_DONE },
+			{ "john@doe..com", PROVIDER_DONE },
+			{ "john@[192.0.2.1]", PROVIDER_DONE },
+			{ "john@doe.com", PROVIDER_FAILED },
+			{ "j.o+h~n'{x}@mail.doe-x.co", PROVIDER_FAILED },
+			{ "j@xn--bcher-kva.example", PROVIDER_FAILED },
+			{ "j@d.c", PROVIDER_FAILED },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			a = action(OP_COMPLAINT, 0, cases[i].addr);
+			a.notice[0] = '\0';
+			fx->err[0] = '\0';
+			assert_int_equal(parse(fx, &a, 422, "{\"status\":"
+					       "\"error\",\"error\":\"Please "
+					       "provide a valid email "
+					       "address.\"}"), cases[i].want);
+			if (cases[i].want == PROVIDER_DONE) {
+				assert_non_null(strstr(a.notice, "refuses"));
+			} else {
+				assert_string_equal(a.notice, "");
+				assert_non_null(strstr(fx->err, "did not reach"));
+				assert_non_null(strstr(fx->err, "valid email"));
+			}
+		}
+	}
 	a = action(OP_COMPLAINT, 0, "john@doe.com");
-	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
-			       "\"Please provide a valid email address.\"}"),
-			 PROVIDER_DONE);
-	assert_non_null(strstr(a.notice, "refuses"));
 	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
 			       "\"Invalid API key.\"}"), PROVIDER_PAUSE);
 	/* after a bounce the fallback is a child: the bounce is done */
@@ -1182,10 +1218,18 @@ static void test_parse_bounce_errors(void **state)
 	assert_int_equal(parse(fx, &a, 200, "<html>Bad gateway</html>"),
 			 PROVIDER_RETRY);
 	/* an address MailWizz refuses (a UTF-8 local part): nobody can
-	   have it, nothing to record (a soft bounce: done) */
+	   have it, nothing to record (a soft bounce: done); the same
+	   answer for one its validator takes: the address did not arrive */
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "\"Please provide a valid email address.\"}"),
+			 PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "did not reach"));
+	a.step = 1;
+	snprintf(a.addr, sizeof(a.addr), "jos\xc3\xa9@doe.com");
 	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
 			       "\"Please provide a valid email address.\"}"),
 			 PROVIDER_DONE);
+	snprintf(a.addr, sizeof(a.addr), "john@doe.com");
 	a.step = 1;
 	/* MailWizz answers 200 with no records when the address is on no
 	   list: a 404 is the endpoint missing, not "not found" */
