@@ -113,6 +113,17 @@ char *spool_next(struct spool *sp);
 
 /* spool_queued - names waiting */
 unsigned spool_queued(const struct spool *sp);
+/*
+ * spool_writing - is the file at PATH open for writing by a process
+ * (a writer that renamed it into acct/ before closing it, or one that
+ * writes in place and pauses)?  Asked with a read lease (F_SETLEASE,
+ * which the kernel refuses with EAGAIN while any write descriptor of
+ * the file is open), given back at once.  1: being written, take it at
+ * its close (IN_CLOSE_WRITE brings the name again); 0: not; -1: cannot
+ * tell (not the file's owner, a file system without leases): take it.
+ */
+int spool_writing(const char *path);
+
 /* spool_leave - acct/NAME, that is no regular file (or a link to
    nothing), is left alone: said once while it stays, as spool_scan says
    it; nothing when it is gone or a file after all */

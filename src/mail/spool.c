@@ -310,6 +310,23 @@ out:
 	g_free(path);
 }
 
+int spool_writing(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int rc = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+		rc = 0;
+	} else if (errno == EAGAIN) {
+		rc = 1;
+	}
+	close(fd);
+	return rc;
+}
+
 /* spool_is_young - SB was modified less than YOUNG_MS before NOW */
 static bool spool_is_young(const struct stat *sb, const struct timespec *now,
 			   int64_t young_ms)

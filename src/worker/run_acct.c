@@ -5,6 +5,8 @@
  * file.  A file's batches are committed as they fill; the end of the file
  * is committed before the file moves.
  *
+ * A file some process still has open for writing is not taken
+ * (spool_writing): its close brings its name again.
  * Where a file goes:
  *   done/    taken to its end (or taken before: the state says so), with a
  *            summary line at info level; when it cannot be moved there, it
@@ -240,6 +242,16 @@ static void run_acct_begin(struct run *r)
 		/* a FIFO, a socket, a device: left alone, as a scan does */
 		run_acct_forget(r, name);
 		spool_leave(r->sp, name);
+		goto out;
+	}
+	if (spool_writing(path) == 1) {
+		/* renamed in before its writer closed it, or found by a
+		   scan while a writer holds it: what it has is not all it
+		   will have, and once moved to done/ the rest would land
+		   there.  Its close brings the name again */
+		log_info("run", "%s: still open for writing by another "
+			 "process: taken once it is closed", name);
+		run_acct_forget(r, name);
 		goto out;
 	}
 	rc = ingest_begin(r->in, path, &opts, &r->job);

@@ -126,6 +126,60 @@ class TestTake(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_file_renamed_in_while_open_waits_for_its_close(self):
+        # a writer that renames its file into acct/ before closing it
+        # (a rotation done in that order), then writes on: taken at its
+        # close, whole; taken at the rename, the rest would have been
+        # written into the file in done/ and lost
+        self.write_config()
+        p = self.start()
+        full = hard_file(['r%d@example.com' % i for i in range(10)])
+        half = full[:full.index('r5@') + 3]     # half a record too
+        part = os.path.join(self.acct, 'rot.csv.part')
+        f = open(part, 'w')
+        f.write(half)
+        f.flush()
+        os.rename(part, os.path.join(self.acct, 'rot.csv'))
+        self.wait_for(lambda: 'still open for writing' in self.log(p),
+                      5 * SLOW, 'the open file was not noticed')
+        time.sleep(0.5 * SLOW)
+        self.assertEqual(self.spool_files('done'), [])
+        self.assertEqual(self.spool_files('acct'), ['rot.csv'])
+        self.assertEqual(self.statuses(), {})
+        f.write(full[len(half):])
+        f.close()
+        self.wait_for(lambda: 'rot.csv' in self.spool_files('done'),
+                      5 * SLOW, 'rot.csv was not taken once closed')
+        s = self.summary_of(p, os.path.join(self.acct, 'rot.csv'))
+        self.assertEqual((s['records'], s['hard'], s['bad']), (10, 10, 0),
+                         self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
+    def test_file_held_open_at_start_is_not_taken(self):
+        # the scan at start finds a file its writer holds open without
+        # writing (long quiet: not young): left until it is closed
+        self.write_config()
+        held = os.path.join(self.acct, 'held.csv')
+        f = open(held, 'w')
+        f.write(hard_file(['h%d@example.com' % i for i in range(3)]))
+        f.flush()
+        os.utime(held, (1000000000, 1000000000))
+        p = self.start()
+        self.wait_for(lambda: 'still open for writing' in self.log(p),
+                      5 * SLOW, 'the open file was not noticed')
+        self.assertEqual(self.spool_files('done'), [])
+        f.write(acct_rec('b', '2026-11-24 10:00:00+0000',
+                         'news@bounces.example.com', 'h3@example.com',
+                         '5.1.1', 'smtp;550 5.1.1 unknown', 'bad-mailbox'))
+        f.close()
+        self.wait_for(lambda: 'held.csv' in self.spool_files('done'),
+                      5 * SLOW, 'held.csv was not taken once closed')
+        self.assertEqual(sorted(self.statuses()),
+                         ['h%d@example.com' % i for i in range(4)])
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_file_written_at_start_is_not_taken_early(self):
         # the scan at start finds a file still being written (cp into
         # acct/): left until it is closed; another, closed a moment
