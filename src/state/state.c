@@ -121,6 +121,19 @@ static __thread unsigned state_txns_other;
 /* the last LMDB code mapped, and what it was mapped to, per thread */
 static __thread int state_last_mdb;
 static __thread int state_last_rc;
+/* the same pair, the last of any thread (LMDB's code in the high half):
+   a commit made in the committer's thread fails there, and the reading
+   thread reports it */
+static _Atomic uint64_t state_last_any;
+
+/* state_last_set - remember MRC mapped to RC, here and for every thread */
+static void state_last_set(int mrc, int rc)
+{
+	state_last_mdb = mrc;
+	state_last_rc = rc;
+	atomic_store(&state_last_any, ((uint64_t)(uint32_t)mrc << 32) |
+				      (uint32_t)rc);
+}
 /* the last failure to grow (or reopen) the map, in words, and its code */
 static __thread char state_grow_msg[256];
 static __thread int state_grow_rc;
@@ -158,8 +171,7 @@ static int state_mdb_rc(int mrc)
 		rc = mrc > 0 ? -mrc : -EIO;
 		break;
 	}
-	state_last_mdb = mrc;
-	state_last_rc = rc;
+	state_last_set(mrc, rc);
 	state_grow_rc = 0;
 	return rc;
 }
@@ -167,17 +179,25 @@ static int state_mdb_rc(int mrc)
 /* state_strerror - a code from this module in words */
 const char *state_strerror(int rc)
 {
-	bool last = rc != 0 && rc == state_last_rc && state_last_mdb != 0;
+	int mdb = state_last_mdb;
+	bool last = rc != 0 && rc == state_last_rc && mdb != 0;
 
+	if (!last && rc != 0) {
+		/* not this thread's: another's (the committer's) */
+		uint64_t any = atomic_load(&state_last_any);
+
+		mdb = (int)(int32_t)(uint32_t)(any >> 32);
+		last = rc == (int)(int32_t)(uint32_t)any && mdb != 0;
+	}
 	if (rc != 0 && rc == state_grow_rc && state_grow_msg[0])
 		return state_grow_msg;
-	if (last && state_last_mdb == ENOSPC)
+	if (last && mdb == ENOSPC)
 		return "no space left on the state's disk (free some, or move "
 		       "the state to a bigger file system)";
-	if (rc == -ENOSPC && !(last && state_last_mdb > 0))
+	if (rc == -ENOSPC && !(last && mdb > 0))
 		return "state map full";
-	if (last && state_last_mdb < 0)	/* an LMDB-specific condition */
-		return mdb_strerror(state_last_mdb);
+	if (last && mdb < 0)	/* an LMDB-specific condition */
+		return mdb_strerror(mdb);
 	switch (rc) {
 	case -EPROTO:
 		return "written by a newer bounced (unknown record or schema "
@@ -721,7 +741,7 @@ static int state_disk_full(MDB_env *env, int mrc)
 	    mdb_env_get_path(env, &dir) == 0 && dir &&
 	    statvfs(dir, &vfs) == 0 &&
 	    (uint64_t)vfs.f_bavail * vfs.f_frsize < STATE_DISK_LOW)
-		state_last_mdb = ENOSPC;
+		state_last_set(ENOSPC, rc);
 	return rc;
 }
 

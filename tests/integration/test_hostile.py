@@ -497,6 +497,35 @@ res['stats'] = sh(P['bouncectl'], '-c', P['config'], 'stats', '--format',
 print(json.dumps(res))
 '''
 
+NS_WORKER_STATE_FULL = NS_PRELUDE + r'''
+mount(P['state_fs'], '8m')
+log = open(P['log'], 'wb')
+d = subprocess.Popen([P['bounced'], '-c', P['config'], 'run'],
+                     stdout=subprocess.DEVNULL, stderr=log,
+                     env=dict(os.environ, BOUNCED_DEFER_MS='2000'))
+end = time.monotonic() + 60
+while time.monotonic() < end and \
+        b'started' not in open(P['log'], 'rb').read():
+    time.sleep(0.05)
+fill(os.path.join(P['state_fs'], 'filler'))
+os.rename(P['file'], os.path.join(P['acct'], 'big.csv'))
+end = time.monotonic() + 60
+while time.monotonic() < end and \
+        b'cannot be taken now' not in open(P['log'], 'rb').read():
+    time.sleep(0.05)
+os.unlink(os.path.join(P['state_fs'], 'filler'))
+done = os.path.join(P['spool'], 'done', 'big.csv')
+end = time.monotonic() + 60
+while time.monotonic() < end and not os.path.exists(done):
+    time.sleep(0.1)
+res = {'done': os.path.exists(done)}
+d.terminate()
+res['rc'] = d.wait(60)
+res['stats'] = sh(P['bouncectl'], '-c', P['config'], 'stats', '--format',
+                  'json').stdout.decode()
+print(json.dumps(res))
+'''
+
 NS_WHY_FULL = NS_PRELUDE + r'''
 mount(P['spool'], '2m')
 os.makedirs(os.path.join(P['spool'], 'acct'))
@@ -593,6 +622,26 @@ class TestLimits(HostileTestCase):
         import json
         self.assertEqual(json.loads(res['stats'])['status']['unsubscribed'],
                          4000)
+
+    def test_full_state_disk_said_by_the_worker(self):
+        # the worker's commits are made in the committer's thread; the
+        # reading thread says why the file waits: the disk, in words,
+        # not the bare "Input/output error" LMDB's short write maps to
+        fs = os.path.join(self.dir, 'statefs')
+        self.state = os.path.join(fs, 'state')
+        self.log_config()
+        path = self.write_file('big.csv', HEADER + hard_rows(30000))
+        res = self.in_namespace(NS_WORKER_STATE_FULL, state_fs=fs,
+                                file=path, log=self.logpath,
+                                spool=self.spool,
+                                acct=os.path.join(self.spool, 'acct'))
+        self.assertTrue(res['done'], self.log_text()[-3000:])
+        self.assertEqual(res['rc'], 0)
+        self.assertLogHas("big.csv: cannot be taken now (no space left on "
+                          "the state's disk")
+        self.assertLogLacks('cannot be taken now (Input/output error)')
+        import json
+        self.assertEqual(json.loads(res['stats'])['status']['hard'], 30000)
 
     def test_why_written_when_space_returns(self):
         spool = os.path.join(self.dir, 'spoolfs')
