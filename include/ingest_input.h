@@ -28,6 +28,13 @@ struct ingest_input {
 	/* the path the state knows this content under, when it knew this
 	   path not (the same file moved, copied or renamed) */
 	char *same_as;
+	/* the file's record as the state held it when the input was opened,
+	   then as this input's last commit wrote it (SEEN_OK false: none);
+	   a commit that finds another is racing another reader of the same
+	   file (ingest_commit.c).  SEEN_KNOWN false: it could not be read,
+	   nothing is checked */
+	struct file_rec seen;
+	bool seen_ok, seen_known;
 };
 
 /*

@@ -487,6 +487,16 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 			ex = EXIT_DATAERR;	/* logged; nothing recorded */
 			continue;
 		}
+		if (rc == -EALREADY) {
+			/* another process took it at the same time (logged):
+			   what this one committed stays, the rest is that
+			   one's; a run afterwards finds it taken */
+			printf("%s: taken by another process at the same "
+			       "time: left to it\n", path);
+			if (ex == EXIT_OK)
+				ex = EXIT_TEMPFAIL;
+			continue;
+		}
 		if (rc < 0 && ingest_input_failed(in)) {
 			ex = EXIT_NOINPUT;	/* the input's: go on */
 			continue;

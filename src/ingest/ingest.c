@@ -362,8 +362,11 @@ static int ingest_batch_done(struct ingest_job *j, struct ingest_commit *c,
 		  (double)c->took_ns / 1e6,
 		  (double)(ingest_now_ns() - j->cur_ns) / 1e6,
 		  c == &j->join ? ", with the batch before" : "");
-	if (c->key)
+	if (c->key) {
 		j->input.rec = c->rec;
+		j->input.seen = c->rec;	/* as the state holds it now */
+		j->input.seen_ok = j->input.seen_known = true;
+	}
 	if (c->final)
 		j->final_done = true;
 	ingest_commit_logged(in, c);
@@ -431,6 +434,9 @@ static int ingest_batch_wait(struct ingest_job *j)
 		j->join = tmp;
 	}
 	j->cur.rec = j->input.rec;
+	j->cur.seen = j->input.seen;
+	j->cur.seen_ok = j->input.seen_ok;
+	j->cur.seen_known = j->input.seen_known;
 	rc = ingest_batch_send(j);
 	return rc ? rc : ingest_batch_wait(j);
 }
@@ -457,6 +463,9 @@ static int ingest_batch_fill(struct ingest_job *j, struct ingest_commit *c,
 	c->aside = j->verdict == INGEST_ASIDE ? j->aside : NULL;
 	c->counts = j->pending;
 	c->caps = &j->caps;
+	c->seen = j->input.seen;
+	c->seen_ok = j->input.seen_ok;
+	c->seen_known = j->input.seen_known;
 	c->seal = in->mon ? monitor_seal(in->mon) : NULL;
 	c->join = NULL;
 	c->joined = NULL;

@@ -401,6 +401,33 @@ static int ingest_add_hits(struct ingest *in, MDB_txn *txn,
 
 /* ingest_try_apply - T's batch in TXN; the input's record from BASE
    (the batch before in the transaction) or, NULL, from T's commit step */
+/* ingest_raced - has another reader of C's file committed part of it
+   since this input last saw its record?  Two `bounced process` of one
+   file at once, or a copy taken by the worker under the same path while
+   a process takes it: both read from the same offset, and the counts of
+   what both read would be added twice (the records themselves take
+   their events once, as duplicates).  0, -EALREADY, or the state's
+   -errno */
+static int ingest_raced(struct state *st, MDB_txn *txn,
+			const struct ingest_commit *c)
+{
+	struct file_rec now;
+	int rc;
+
+	if (!c->key || !c->seen_known)
+		return 0;
+	rc = state_file_get(st, txn, c->key, &now);
+	if (rc == -ENOENT)
+		return 0;	/* forgotten meanwhile: no reader wrote it */
+	if (rc)
+		return rc;
+	if (!c->seen_ok || now.offset != c->seen.offset ||
+	    now.records != c->seen.records || now.status != c->seen.status ||
+	    now.updated != c->seen.updated)
+		return -EALREADY;
+	return 0;
+}
+
 static int ingest_try_apply(struct state *st, MDB_txn *txn,
 			    struct ingest_try *t, const struct file_rec *base)
 {
@@ -414,7 +441,10 @@ static int ingest_try_apply(struct state *st, MDB_txn *txn,
 	*rec = base ? *base : c->rec;
 	t->nlog = 0;
 	u64map_clear(&t->held_ids);
-	rc = monitor_seal_refresh(c->seal, st, txn);
+	/* a batch that joins follows this one's record (BASE) */
+	rc = base ? 0 : ingest_raced(st, txn, c);
+	if (rc == 0)
+		rc = monitor_seal_refresh(c->seal, st, txn);
 	if (rc == 0)
 		rc = incident_held_ids(st, txn, &t->held_ids);
 	if (rc == 0)
@@ -626,9 +656,15 @@ void ingest_commit_logged(const struct ingest *in, struct ingest_commit *c)
 
 void ingest_commit_failed_log(const struct ingest_commit *c, int rc)
 {
-	log_error("ingest", "%s: cannot commit to the state: %s (nothing of "
-		  "this batch was kept; run again)", c->name,
-		  state_strerror(rc));
+	if (rc == -EALREADY)
+		log_warn("ingest", "%s: taken by another process at the same "
+			 "time (its record in the state moved on since this "
+			 "run read it): this batch is not kept, the rest of "
+			 "the file is left to that process", c->name);
+	else
+		log_error("ingest", "%s: cannot commit to the state: %s "
+			  "(nothing of this batch was kept; run again)",
+			  c->name, state_strerror(rc));
 }
 
 static void ingest_try_init(struct ingest_try *t, struct ingest *in,

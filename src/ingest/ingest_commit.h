@@ -43,6 +43,12 @@ struct ingest_commit {
 					   nothing recorded */
 	struct file_rec rec;		/* in: as committed before; out: as
 					   committed now */
+	/* the file's record as the input last saw it in the state (when
+	   SEEN_KNOWN; SEEN_OK false: there was none): the commit is refused
+	   (-EALREADY) when the state holds another, written by a reader of
+	   the same file meanwhile */
+	struct file_rec seen;
+	bool seen_ok, seen_known;
 	struct ingest_pos pos;		/* where the input is, after the
 					   batch's last record */
 	bool final;			/* the input ends here: done */

@@ -190,6 +190,20 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st)
 	return 0;
 }
 
+/* ingest_input_seen - the file's record as the state holds it now */
+static void ingest_input_seen(struct ingest_input *inp, struct state *st)
+{
+	MDB_txn *txn = NULL;
+	int rc = state_begin(st, false, &txn);
+
+	if (rc == 0) {
+		rc = state_file_get(st, txn, inp->key, &inp->seen);
+		state_abort(txn);
+	}
+	inp->seen_ok = rc == 0;
+	inp->seen_known = rc == 0 || rc == -ENOENT;
+}
+
 int ingest_input_open(struct ingest_input *inp, struct state *st,
 		      const char *path, bool reprocess)
 {
@@ -240,6 +254,7 @@ int ingest_input_open(struct ingest_input *inp, struct state *st,
 	rc = ingest_fingerprint(inp->fd, inp->rec.fp_len, &inp->rec.fp_hash);
 	if (rc)
 		return ingest_input_fail(inp, "read", rc);
+	ingest_input_seen(inp, st);
 	if (reprocess)
 		return 0;
 	return ingest_input_left(inp, st);

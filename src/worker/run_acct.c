@@ -388,7 +388,19 @@ void run_acct_work(struct run *r)
 		return;
 	}
 	name = g_strdup(r->name);
-	if (ingest_job_input_error(r->job) && !ingest_error_process(rc)) {
+	if (rc == -EALREADY) {
+		/* another process took part of it meanwhile (logged): what
+		   is left of it is that one's, or taken after the pause from
+		   where that one left it (or found taken: done/) */
+		char dt[RUN_DEFER_TEXT];
+
+		run_acct_clear(r, NULL);
+		log_info("run", "%s: looked at again in %s", name,
+			 run_defer_text(r, dt));
+		spool_push_front(r->sp, name);
+		r->defer_until = run_now_ms() + r->defer_ms;
+	} else if (ingest_job_input_error(r->job) &&
+		   !ingest_error_process(rc)) {
 		run_acct_clear(r, NULL);
 		run_acct_retry(r, name, rc, true);
 	} else {

@@ -50,7 +50,7 @@ import re
 import subprocess
 import unittest
 
-from harness import (BouncedTestCase, SAMPLES, DATA, SAMPLE_HEADER,
+from harness import (BouncedTestCase, hard_file, SAMPLES, DATA, SAMPLE_HEADER,
                      SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_DATAERR,
                      EX_NOINPUT, EX_CONFIG, ACCT_HEADER, COUNT_KEYS, acct_rec,
                      counts, sanitized, summaries)
@@ -331,6 +331,35 @@ class TestSamples(BouncedTestCase):
                           counts(records=30, soft=1, duplicates=18,
                                  deliveries=5, ignored=3, skipped=3, bad=1))
         self.assertEqual(self.show('r.garcia@hotmail.com')['soft_count'], 2)
+
+    def test_two_processes_of_one_file_at_once_count_it_once(self):
+        # two `bounced process` of the same file started together: the
+        # one that commits second finds the file's record moved on, keeps
+        # nothing of its batch and leaves the rest to the first (75);
+        # the counters hold each record once
+        n = 150000
+        path = self.write_file('big.csv', hard_file(
+            ['p%d@example.com' % i for i in range(n)]))
+        argv = [self.bounced, '-c', self.config, 'process', path]
+        procs = [subprocess.Popen(argv, cwd=self.dir, env=self.env(),
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+                 for _ in range(2)]
+        outs = [p.communicate(timeout=600) for p in procs]
+        rcs = sorted(p.returncode for p in procs)
+        text = '\n'.join((o + e).decode('utf-8', 'replace') for o, e in outs)
+        self.assertEqual(rcs, [0, 75], text[-3000:])
+        self.assertIn('%s: taken by another process at the same time: '
+                      'left to it' % path, text)
+        self.assertIn('taken by another process at the same time (its '
+                      'record in the state moved on', text)
+        st = self.ctl_json('stats')
+        self.assertEqual(st['counters']['records'], n)
+        self.assertEqual(st['counters']['hard'], n)
+        self.assertEqual(st['counters'].get('duplicate', 0), 0)
+        self.assertEqual(st['status']['hard'], n)
+        self.assertEqual(self.process(path).out,
+                         '%s: already taken (%d records)\n' % (path, n))
 
     def test_rotated_file_resumes_where_it_was_left(self):
         # a file taken while still written, then rotated to another name
