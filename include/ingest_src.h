@@ -157,6 +157,10 @@ struct ingest_rows {
 	bool header;			/* a header line was seen */
 	unsigned unknown;		/* rows of no known type so far */
 	char refuse[320];		/* why it is no accounting file */
+	/* its first bytes, to tell a compressed file in a refusal */
+	unsigned char magic[10];
+	size_t nmagic;
+	char *room;			/* where the last read went */
 	/* an address list (--list) is told from anything else by an
 	   address within its first INGEST_ACCT_CHECK_ROWS rows: its bad
 	   lines before it are held, said once it is told (before the

@@ -47,6 +47,11 @@ void log_set_ident(const char *ident);
    stderr is the journal, else "" */
 const char *log_stderr_prefix(enum log_level level);
 
+/* log_set_echo - errors also on stderr ("bounced: TEXT") while the lines
+   go to a file or syslog: a one-shot command run by hand or by a script
+   says why it failed where it is run, not only in the daemon's log */
+void log_set_echo(bool on);
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *module, const char *fmt,

@@ -355,6 +355,9 @@ int cmd_process(const struct config *cfg, const struct cli_global *g,
 	guint k;
 
 	(void)g;
+	/* run by hand, by cron or as PowerMTA's pipe: why an input failed
+	   is said where it runs too, not only in the log file */
+	log_set_echo(true);
 	for (i = 0; i < a->n_opts; i++) {
 		switch (a->opts[i].key) {
 		case PROCESS_O_ACCT:

@@ -57,8 +57,9 @@ static struct {
 	char *path;		/* the file, for log_reopen */
 	bool syslog;		/* log = syslog: openlog() done */
 	enum log_level level;
+	bool echo;		/* errors on stderr too (log_set_echo) */
 	char ident[LOG_NAME_MAX];
-} log_st = { -1, NULL, false, BLOG_INFO, "bounced" };
+} log_st = { -1, NULL, false, BLOG_INFO, false, "bounced" };
 
 /* syslog priorities of the levels (sd-daemon prefixes use the same) */
 static const int log_prio[] = {
@@ -387,6 +388,26 @@ static bool log_fold(int lv, const char *mod, const char *body, size_t len)
 	return false;
 }
 
+void log_set_echo(bool on)
+{
+	log_st.echo = on;
+}
+
+/* log_echo - the cleaned TEXT (LEN bytes) of an error on stderr, after
+   the program's name, as its usage errors are written */
+static void log_echo(const char *text, size_t len)
+{
+	char line[LOG_LINE_MAX + LOG_NAME_MAX + 8];
+	int n = snprintf(line, sizeof(line), "%s%s: %.*s\n",
+			 log_stderr_prefix(BLOG_ERROR), log_st.ident, (int)len,
+			 text);
+
+	if (n > 0)
+		log_write_all(STDERR_FILENO, line,
+			      (size_t)n < sizeof(line) ? (size_t)n :
+							 sizeof(line) - 1);
+}
+
 /* log_vmsg - format, clean, fold and write one line */
 void log_vmsg(enum log_level level, const char *module, const char *fmt,
 	      va_list ap)
@@ -424,6 +445,9 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 	pthread_mutex_lock(&log_mu);
 	if (!log_fold(lv, mod, line + p, n))
 		log_write_line(lv, line, p + n);
+	if (lv == BLOG_ERROR && log_st.echo &&
+	    (log_st.fd >= 0 || log_st.syslog))
+		log_echo(line + p, n);
 	pthread_mutex_unlock(&log_mu);
 	errno = saved;
 }

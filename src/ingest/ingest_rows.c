@@ -25,14 +25,64 @@
 
 #include "ingest_src.h"
 
+/* ingest_rows_compressed - the compressor whose magic R's first bytes
+   carry, or NULL */
+static const char *ingest_rows_compressed(const struct ingest_rows *r)
+{
+	static const struct {
+		const char *name;
+		const char *magic;
+		size_t len;
+	} kinds[] = {
+		{ "gzip", "\x1f\x8b", 2 },
+		{ "bzip2", NULL, 10 },	/* "BZh", a level, a block's pi */
+		{ "xz", "\xfd" "7zXZ\0", 6 },
+		{ "zstd", "\x28\xb5\x2f\xfd", 4 },
+		{ "zip", "PK\x03\x04", 4 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (r->nmagic < kinds[i].len)
+			continue;
+		if (kinds[i].magic ?
+			    memcmp(r->magic, kinds[i].magic, kinds[i].len) == 0 :
+			    memcmp(r->magic, "BZh", 3) == 0 &&
+				    r->magic[3] >= '1' && r->magic[3] <= '9' &&
+				    memcmp(r->magic + 4, "\x31\x41\x59\x26\x53"
+					   "\x59", 6) == 0)
+			return kinds[i].name;
+	}
+	return NULL;
+}
+
+/* ingest_rows_magic - the first bytes of the input, kept */
+static void ingest_rows_magic(struct ingest_rows *r, const char *buf,
+			      size_t len)
+{
+	size_t n = sizeof(r->magic) - r->nmagic;
+
+	if (n > len)
+		n = len;
+	memcpy(r->magic + r->nmagic, buf, n);
+	r->nmagic += n;
+}
+
 int ingest_rows_refuse(struct ingest_rows *r, struct ingest_note *note,
 		       const char *fmt, ...)
 {
+	const char *packed = ingest_rows_compressed(r);
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(r->refuse, sizeof(r->refuse), fmt, ap);
 	va_end(ap);
+	if (packed)
+		/* what the rows said of it is noise: say what it is */
+		snprintf(r->refuse, sizeof(r->refuse), "%s: it is compressed "
+			 "(%s): decompress it first, bounced reads plain text",
+			 r->list ? "no address list" :
+				   "not a PowerMTA accounting file", packed);
 	r->check = false;
 	note->why = r->refuse;
 	return INGEST_NEXT_REFUSED;
@@ -61,13 +111,19 @@ static int ingest_rows_feed(struct ingest_src *s, const char *buf, size_t len)
 		r->eof = true;
 		return 0;
 	}
+	if (r->nmagic < sizeof(r->magic))
+		ingest_rows_magic(r, buf, len);
 	return csv_reader_feed(r->csv, buf, len);
 }
 
 /* ingest_rows_room - where the next bytes of the input may be read to */
 static int ingest_rows_room(struct ingest_src *s, size_t len, char **buf)
 {
-	return csv_reader_room(((struct ingest_rows *)s)->csv, len, buf);
+	struct ingest_rows *r = (struct ingest_rows *)s;
+	int rc = csv_reader_room(r->csv, len, buf);
+
+	r->room = rc == 0 ? *buf : NULL;
+	return rc;
 }
 
 /* ingest_rows_fed - LEN bytes were read to the room (0: the end) */
@@ -75,10 +131,13 @@ static int ingest_rows_fed(struct ingest_src *s, size_t len)
 {
 	struct ingest_rows *r = (struct ingest_rows *)s;
 
-	if (len == 0)
+	if (len == 0) {
 		r->eof = true;
-	else
-		csv_reader_fed(r->csv, len);
+		return 0;
+	}
+	if (r->nmagic < sizeof(r->magic) && r->room)
+		ingest_rows_magic(r, r->room, len);
+	csv_reader_fed(r->csv, len);
 	return 0;
 }
 
@@ -91,6 +150,11 @@ static int ingest_rows_next(struct ingest_src *s, struct event *ev,
 	bool old;
 	int rc;
 
+	/* a compressed file is no text of any kind: said at once, not
+	   after its bytes were read as rows (whose last one, cut short,
+	   would be left for a next reading of a file still written) */
+	if (r->check && ingest_rows_compressed(r))
+		return ingest_rows_refuse(r, note, "compressed");
 	for (;;) {
 		if (!r->check && r->held_out < r->held) {
 			*note = r->held_bad[r->held_out++];

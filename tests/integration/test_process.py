@@ -53,7 +53,7 @@ import unittest
 from harness import (BouncedTestCase, hard_file, SAMPLES, DATA, SAMPLE_HEADER,
                      SAMPLE_PLAIN, UNSUB_LIST, EX_OK, EX_USAGE, EX_DATAERR,
                      EX_NOINPUT, EX_CONFIG, ACCT_HEADER, COUNT_KEYS, acct_rec,
-                     counts, sanitized, summaries)
+                     counts, read_text, sanitized, summaries)
 
 # the summary of each sample taken alone into a fresh state
 HEADER_COUNTS = counts(records=30, hard=5, soft=10, escalated=1, complaints=1,
@@ -627,6 +627,44 @@ class TestSamples(BouncedTestCase):
 
 class TestInputs(BouncedTestCase):
     """stdin, address lists, header lines, bad lines, missing files."""
+
+    def test_compressed_file_is_said_so_on_stderr_too(self):
+        # a rotated file compressed by logrotate, given by hand while the
+        # log goes to a file: refused at once as compressed (not read as
+        # rows, the last of them cut short and left for a next reading),
+        # and the reason is on stderr, not only in the log
+        import bz2
+        import gzip
+        log = os.path.join(self.dir, 'bounced.log')
+        self.write_config(bounced={'log': log})
+        text = (ACCT_HEADER + acct_rec('b', '2026-11-24 10:00:00+0000', ORIG,
+                                      'z@example.com', '5.1.1',
+                                      'smtp;550 unknown', 'bad-mailbox'))
+        for name, data, kind in (
+                ('acct.csv.gz', gzip.compress(text.encode()), 'gzip'),
+                ('acct.csv.bz2', bz2.compress(text.encode()), 'bzip2')):
+            path = os.path.join(self.dir, name)
+            with open(path, 'wb') as f:
+                f.write(data)
+            res = self.process(path, rc=EX_DATAERR)
+            want = ('%s: not a PowerMTA accounting file: it is compressed '
+                    '(%s): decompress it first' % (path, kind))
+            self.assertIn('bounced: ' + want, res.err)
+            self.assertIn(want, read_text(log))
+            res = self.process('--list', path, rc=EX_DATAERR)
+            self.assertIn('%s: no address list: it is compressed (%s)'
+                          % (path, kind), res.err)
+        self.assertEqual(self.statuses(), {})
+        # an error of an input that is not compressed reaches stderr too
+        res = self.process(os.path.join(self.dir, 'none.csv'),
+                           rc=EX_NOINPUT)
+        self.assertIn("bounced: cannot open '%s'" %
+                      os.path.join(self.dir, 'none.csv'), res.err)
+        # and an address that merely starts as bzip2's magic is a list
+        path = self.write_file('l.txt', 'BZhang@example.com\n')
+        self.process('--list', path)
+        self.assertEqual(self.show('bzhang@example.com')['status'],
+                         'unsubscribed')
 
     def test_record_far_in_the_future_is_not_believed(self):
         # a soft bounce dated 2034 (a host's clock off): taken at the
