@@ -49,11 +49,14 @@ static const struct {
 static const char *const rrdfile_cfs[] = { "AVERAGE", "MAX" };
 #define RRDFILE_N_RRA (G_N_ELEMENTS(rrdfile_rras) * G_N_ELEMENTS(rrdfile_cfs))
 
-/* rrdfile_err - "WHAT 'PATH': librrd's message" into ERR */
+/* rrdfile_err - "WHAT 'PATH': librrd's message" into ERR; librrd says
+   nothing of some failed writes (a full disk while it creates a file):
+   then ENO, the errno the call left when it was 0 before (0: none) */
 static void rrdfile_err(const struct rrd_lib *R, char *err, size_t errlen,
-			const char *what, const char *path)
+			const char *what, const char *path, int eno)
 {
-	const char *why = R->test_error() ? R->get_error() : "unknown error";
+	const char *why = R->test_error() ? R->get_error() :
+			  eno ? strerror(eno) : "unknown error";
 
 	if (err && errlen)
 		snprintf(err, errlen, "cannot %s '%s': %s", what, path, why);
@@ -96,9 +99,11 @@ int rrdfile_create(const char *path, int64_t start, char *err, size_t errlen)
 		argv[i] = own[i];
 	(void)unlink(tmp);	/* a leftover of a crash of this pid */
 	R->clear_error();
+	errno = 0;
 	if (R->create_r(tmp, METRICS_STEP, (time_t)start, (int)n, argv) != 0) {
-		rrdfile_err(R, err, errlen, "create", tmp);
+		rrdfile_err(R, err, errlen, "create", tmp, errno);
 		rc = -EIO;
+		(void)unlink(tmp);	/* what a full disk left of it */
 		goto out;
 	}
 	/* librrd creates it 0666 less the umask: not readable by others */
@@ -272,7 +277,7 @@ int rrdfile_check(const char *path, enum rrdfile_layout *layout, char *why,
 	R->clear_error();
 	info = R->info_r(path);
 	if (!info || R->test_error()) {
-		rrdfile_err(R, err, errlen, "read the RRD", path);
+		rrdfile_err(R, err, errlen, "read the RRD", path, 0);
 		R->info_free(info);
 		rc = -EINVAL;
 		goto out;
@@ -307,7 +312,7 @@ static int rrdfile_migrate(const char *path, char *err, size_t errlen)
 	R->clear_error();
 	info = R->info_r(path);
 	if (!info) {
-		rrdfile_err(R, err, errlen, "read the RRD", path);
+		rrdfile_err(R, err, errlen, "read the RRD", path, 0);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -322,7 +327,7 @@ static int rrdfile_migrate(const char *path, char *err, size_t errlen)
 	R->clear_error();
 	if (argv->len > 2 &&
 	    R->tune((int)argv->len, (char **)argv->pdata) != 0) {
-		rrdfile_err(R, err, errlen, "add data sources to", path);
+		rrdfile_err(R, err, errlen, "add data sources to", path, 0);
 		rc = -EIO;
 	}
 out:
@@ -451,7 +456,7 @@ int rrdfile_last(const char *path, int64_t *t, char *err, size_t errlen)
 	R->clear_error();
 	last = R->last_r(path);
 	if (last == (time_t)-1 || R->test_error()) {
-		rrdfile_err(R, err, errlen, "read the last update of", path);
+		rrdfile_err(R, err, errlen, "read the last update of", path, 0);
 		return access(path, F_OK) != 0 ? -ENOENT : -EIO;
 	}
 	*t = (int64_t)last;
@@ -498,7 +503,7 @@ int rrdfile_update(const char *path, const struct rrdfile_row *rows,
 	}
 	R->clear_error();
 	if (R->update_r(path, tmpl->str, (int)n, argv) != 0) {
-		rrdfile_err(R, err, errlen, "update", path);
+		rrdfile_err(R, err, errlen, "update", path, 0);
 		rc = -EIO;
 	}
 out:
