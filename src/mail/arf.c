@@ -28,6 +28,7 @@
 
 #include "arf_priv.h"
 #include "mail_envelope.h"
+#include "mail_guard.h"
 
 #define ARF_WALK_DEPTH 8		/* nested multiparts looked into */
 #define ARF_PART_MAX (1024 * 1024)	/* bytes of a header-block part kept */
@@ -181,6 +182,8 @@ static GMimeMessage *arf_part_headers(GMimePart *part)
 		start++;
 	if (start == end)
 		goto out;
+	/* the decoded original is the sender's as much as the mail */
+	(void)mail_guard_fix((char *)bytes->data + start, (size_t)(end - start));
 	sub = g_mime_stream_substream(mem, start, end);
 	parser = g_mime_parser_new_with_stream(sub);
 	msg = g_mime_parser_construct_message(parser, arf_options);
@@ -352,6 +355,16 @@ int arf_parse(const char *buf, size_t len, struct arf_report *r,
 	if (arf_lone_cr(buf, len)) {
 		lf = arf_lf_copy(buf, len, &len);
 		buf = lf;
+	}
+	if (mail_guard_needed(buf, len)) {
+		/* what GMime would leak on, defused in a copy */
+		if (!lf) {
+			lf = g_malloc(len + 1);
+			memcpy(lf, buf, len);
+			lf[len] = '\0';
+			buf = lf;
+		}
+		(void)mail_guard_fix(lf, len);
 	}
 	stream = g_mime_stream_mem_new_with_buffer(buf, len);
 	parser = g_mime_parser_new_with_stream(stream);

@@ -17,6 +17,7 @@
 #include "errmsg.h"
 #include "addr.h"
 #include "mail_envelope.h"
+#include "mail_guard.h"
 #include "unsub_mail.h"
 
 #define UM_SHOW_MAX 80	/* bytes of a header value quoted in a message */
@@ -291,6 +292,7 @@ int unsub_mail_parse(const char *buf, size_t len, struct unsub_mail *out,
 	if (buf[hlen - 1] != '\n')
 		g_byte_array_append(head, (const guint8 *)"\n", 1);
 	g_byte_array_append(head, (const guint8 *)"\n", 1);
+	(void)mail_guard_fix((char *)head->data, head->len);
 	stream = g_mime_stream_mem_new_with_byte_array(head);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);

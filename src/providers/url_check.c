@@ -149,7 +149,7 @@ static int url_form_name(const char *h, size_t len, char *why, size_t whylen)
 					 "a character a host name cannot have "
 					 "(one of '%s', a blank or a control "
 					 "character, also %%-encoded)",
-					 URL_HOST_BAD + 1);
+					 &URL_HOST_BAD[1]);
 	}
 	return 0;
 }
