@@ -52,6 +52,9 @@ const char *log_stderr_prefix(enum log_level level);
    says why it failed where it is run, not only in the daemon's log */
 void log_set_echo(bool on);
 
+/* log_elsewhere - the lines go to a file or syslog, not to stderr */
+bool log_elsewhere(void);
+
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *module, const char *fmt,

@@ -388,6 +388,11 @@ static bool log_fold(int lv, const char *mod, const char *body, size_t len)
 	return false;
 }
 
+bool log_elsewhere(void)
+{
+	return log_st.fd >= 0 || log_st.syslog;
+}
+
 void log_set_echo(bool on)
 {
 	log_st.echo = on;
@@ -445,8 +450,7 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt,
 	pthread_mutex_lock(&log_mu);
 	if (!log_fold(lv, mod, line + p, n))
 		log_write_line(lv, line, p + n);
-	if (lv == BLOG_ERROR && log_st.echo &&
-	    (log_st.fd >= 0 || log_st.syslog))
+	if (lv == BLOG_ERROR && log_st.echo && log_elsewhere())
 		log_echo(line + p, n);
 	pthread_mutex_unlock(&log_mu);
 	errno = saved;

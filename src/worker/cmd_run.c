@@ -46,6 +46,7 @@
  * time everything is logged and the worker goes on.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +93,23 @@ int64_t run_now_ms(void)
 
 /* run_lock - STATE/bounced.lock, held until exit (a `bounced process`
    sending the outbox is waited for); an exit code */
+/* run_fail - why the worker cannot start, on stderr (the terminal, the
+   journal) and in the log file when the log goes to one: an operator
+   who reads the log sees why the worker is not running */
+static void __attribute__((format(printf, 1, 2)))
+run_fail(const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%sbounced: %s\n", log_stderr_prefix(BLOG_ERROR), msg);
+	if (log_elsewhere())
+		log_error("run", "%s", msg);
+}
+
 static int run_lock(struct run *r, const char *state_dir)
 {
 	char *path = g_build_filename(state_dir, "bounced.lock", NULL);
@@ -99,15 +117,15 @@ static int run_lock(struct run *r, const char *state_dir)
 	int ex = EXIT_OK, rc;
 
 	if (g_mkdir_with_parents(state_dir, 0750) != 0) {
-		fprintf(stderr, "bounced: cannot create the state directory "
-			"'%s': %s\n", state_dir, strerror(errno));
+		run_fail("cannot create the state directory '%s': %s",
+			 state_dir, strerror(errno));
 		ex = EXIT_IOERR;
 		goto out;
 	}
 	rc = lockfile_take(path, LOCKFILE_RUN, true, &r->lock, err,
 			   sizeof(err));
 	if (rc) {
-		fprintf(stderr, "bounced: %s\n", err);
+		run_fail("%s", err);
 		ex = rc == -EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_IOERR;
 	}
 out:
@@ -129,10 +147,10 @@ static int run_spool_lock(struct run *r)
 	if (rc == 0)
 		return EXIT_OK;
 	if (rc == -EWOULDBLOCK)
-		fprintf(stderr, "bounced: %s: it takes the files of %s (one "
-			"worker per spool)\n", err, spool_acct_dir(r->sp));
+		run_fail("%s: it takes the files of %s (one worker per "
+			 "spool)", err, spool_acct_dir(r->sp));
 	else
-		fprintf(stderr, "bounced: %s\n", err);
+		run_fail("%s", err);
 	return rc == -EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_IOERR;
 }
 
@@ -478,7 +496,7 @@ static int run_loop_new(struct run *r)
 			   sizeof(err)) != 0 ||
 	    loop_watch_dir(r->watch, spool_acct_dir(r->sp), RUN_WATCH_ACCT,
 			   err, sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
+		run_fail("%s", err);
 		return EXIT_SOFTWARE;
 	}
 	r->multi = multi_new(r->loop);
@@ -497,7 +515,7 @@ static int run_start(struct run *r, const struct config *cfg)
 
 	if (spool_open(&r->sp, cfg->spool, cfg->acct_ignore,
 		       cfg->done_retention, err, sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
+		run_fail("%s", err);
 		return EXIT_CANTCREAT;
 	}
 	rc = run_spool_lock(r);
@@ -507,7 +525,7 @@ static int run_start(struct run *r, const struct config *cfg)
 		return rc;
 	rc = state_open(&r->st, cfg->state, false, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "bounced: %s\n", err);
+		run_fail("%s", err);
 		return EXIT_IOERR;
 	}
 	r->in = ingest_new(cfg, r->st);
@@ -516,7 +534,7 @@ static int run_start(struct run *r, const struct config *cfg)
 	r->in_cfg = cfg;
 	if (dispatch_new(&r->d, cfg, r->st, r->loop, r->multi, err,
 			 sizeof(err)) != 0) {
-		fprintf(stderr, "bounced: %s\n", err);
+		run_fail("%s", err);
 		return EXIT_CONFIG;
 	}
 	r->d_cfg = cfg;

@@ -903,6 +903,21 @@ class TestSignals(RunTestCase):
         rc, _ = self.stop(p)
         self.assertEqual(rc, EX_OK)
 
+    def test_refusal_reaches_the_log_file(self):
+        # the log goes to a file: why a second worker does not start is
+        # there too, not only on the stderr of whoever started it
+        p = self.start()
+        log = os.path.join(self.dir, 'second.log')
+        self.write_config(bounced={'log': log})
+        res = self.run_bounced('run', timeout=30)
+        self.assertRc(res, EX_TEMPFAIL)
+        want = 'another bounced run holds %s (pid %d)' % (
+            os.path.join(self.state, 'bounced.lock'), p.pid)
+        self.assertIn('bounced: ' + want, res.err)
+        self.assertIn('error run: ' + want, read_text(log))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+
     def test_arguments_refused(self):
         res = self.run_bounced('run', 'extra')
         self.assertRc(res, 64)
