@@ -106,7 +106,16 @@ struct iem {
 	int64_t refresh_sent;	/* wall time of the last GetLists sent, 0 when
 				   its answer came */
 	bool force;		/* the next step 0 asks, whatever the cache */
+	int64_t empty_since;	/* wall time a GetLists that named no list
+				   was sent, until one names some (0) */
 };
+
+/* an answer of no list is believed once another, sent at least this
+   much later (the action's retry: retry-min or more), says the same:
+   xml.php answers a failed query of the lists as it answers a user
+   without any, and the cache would then make every action done, nobody
+   unsubscribed, until list-refresh */
+#define IEM_EMPTY_CONFIRM 1
 
 /* iem_id_ok - S is a decimal id of 1..IEM_ID_MAX digits */
 static bool iem_id_ok(const char *s)
@@ -428,6 +437,23 @@ static enum provider_result iem_parse_lists(struct iem *st, struct action *a,
 		copy = g_strdup(id);
 		g_ptr_array_add(ids, copy);
 		g_hash_table_add(set, copy);
+	}
+	if (ids->len == 0) {
+		int64_t sent = st->refresh_sent ? st->refresh_sent : 1;
+
+		if (!st->empty_since)
+			st->empty_since = sent;
+		if (sent - st->empty_since < IEM_EMPTY_CONFIRM) {
+			snprintf(err, errlen, "GetLists: the user has no list, "
+				 "or its query failed (xml.php says both "
+				 "alike): asked again before it is believed");
+			g_hash_table_destroy(set);
+			g_ptr_array_free(ids, TRUE);
+			st->force = true;
+			return PROVIDER_RETRY;
+		}
+	} else {
+		st->empty_since = 0;
 	}
 	iem_cache_drop(st);
 	st->ids = ids;

@@ -212,12 +212,16 @@ class InterspireWire(IemCase):
 
     def test_user_without_lists(self):
         """GetLists of a user with no list is FAILED with an empty
-        message: nothing to unsubscribe, no dead letter"""
+        message, as a failed query of the lists is: believed when asked
+        again later says the same, then nothing to unsubscribe, no dead
+        letter"""
         fake = self.start_fake(fake_data={'lists': [], 'subscribers': []})
         self.configure(fake)
         self.unsubscribe(AMP, APOS)
-        self.assertEqual(methods(answered(fake)),
-                         collections.Counter({'user/GetLists': 1}))
+        calls = [c for c in answered(fake)
+                 if c['parsed']['requestmethod'] == 'GetLists']
+        self.assertEqual(set(methods(answered(fake))), {'user/GetLists'})
+        self.assertGreaterEqual(len(calls), 2)
         self.assertEqual(self.ctl_json('queue'), [])
         self.assertEqual(self.ctl_json('dead'), [])
         self.assertActions(AMP, ['done'])
