@@ -1,10 +1,11 @@
 /*
  * test_mail_guard.c - the comments GMime 3.2.13 leaks on: a domain
- * literal's comment left open is defused ('(' made a blank) on its line
- * and across folded lines, a closed one and everything else stay; the
- * stack bound; and the mails that carry one through the ARF parser and
- * the unsubscribe mail reader (the sanitized build's leak check fails
- * them without the guard).
+ * literal's comment left open (right after the ']' or after blanks, a
+ * tab, a folded line break; open to the end of the line or to a NUL) is
+ * defused, its '(' and those after it on the line made blanks; a closed
+ * one and everything else stay; the stack bound; and the mails that
+ * carry one through the ARF parser and the unsubscribe mail reader (the
+ * sanitized build's leak check fails them without the guard).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,9 +49,28 @@ static void test_defused(void **state)
 	assert_string_equal(fixed("To: a@[x](c\r\n d\r\nSubject: (x)\r\n",
 				  &n), "To: a@[x] c\r\n d\r\nSubject: (x)\r\n");
 	assert_int_equal(n, 1);
-	/* a nested comment closed inside it does not close it */
+	/* a nested comment closed inside it does not close it; every '('
+	   after it on the line goes too (the next would be as open) */
 	assert_string_equal(fixed("To: a@[x](b (c) d\n", &n),
-			    "To: a@[x] b (c) d\n");
+			    "To: a@[x] b  c) d\n");
+	assert_int_equal(n, 2);
+	assert_string_equal(fixed("To: a@[x] (((c\nX: (y\n", &n),
+			    "To: a@[x]    c\nX: (y\n");
+	/* blanks, a tab, a folded line break between ']' and '(' */
+	assert_string_equal(fixed("To: a@[x]  (c\n", &n), "To: a@[x]   c\n");
+	assert_string_equal(fixed("To: a@[x]\t(c\n", &n), "To: a@[x]\t c\n");
+	assert_string_equal(fixed("To: a@[x]\r\r(c\n", &n),
+			    "To: a@[x]\r\r c\n");	/* lone CRs: blanks */
+	assert_string_equal(fixed("To: a@[x]\r\n (c\r\nS: s\r\n", &n),
+			    "To: a@[x]\r\n  c\r\nS: s\r\n");
+	/* a ')' after a NUL closes nothing: GMime's value ends at the NUL */
+	{
+		char nul[] = "To: a@[x](\0)\n";
+
+		assert_true(mail_guard_needed(nul, sizeof(nul) - 1));
+		assert_int_equal(mail_guard_fix(nul, sizeof(nul) - 1), 1);
+		assert_memory_equal(nul, "To: a@[x] \0)\n", sizeof(nul) - 1);
+	}
 	/* two on a line, one closed */
 	assert_string_equal(fixed("To: a@[x](y), b@[z](\n", &n),
 			    "To: a@[x](y), b@[z] \n");
@@ -65,6 +85,8 @@ static void test_left_alone(void **state)
 		"To: a@[x](closed)\n",
 		"To: a@[x](closed\n  on the next line)\n",
 		"To: a@b(open\n",	/* no literal: GMime cleans up */
+		"To: a@[x] ) junk (\n",	/* what follows is no comment */
+		"To: a@[x] x(\n",
 		"see [the docs](https://example.com/x) for more\n",
 		"To: a@[x]\n",
 		"](",			/* nothing before it */
@@ -91,7 +113,7 @@ static void test_many_on_one_line(void **state)
 
 	(void)state;
 	/* more candidates than the stack holds, none closed: all defused,
-	   in one pass */
+	   in one pass (each is after a ']': "a](a](...") */
 	for (i = 0; i < 200; i++)
 		memcpy(buf + 3 * i, "a](", 3);
 	buf[600] = '\n';
