@@ -28,6 +28,9 @@
 				   address (not a campaign record of an
 				   address suppressed before): a provider
 				   that also unsubscribes does it after */
+#define ACTION_F_ASKED_AGAIN 0x02	/* an answer of "none" was asked
+					   again once (a provider whose
+					   failed queries read as "none") */
 
 struct action {
 	uint64_t id;		/* unique, increasing; 0 until enqueued */

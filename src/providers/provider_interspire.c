@@ -585,8 +585,22 @@ static enum provider_result iem_parse_record(struct action *a,
 	a->resolved[0] = '\0';
 	/* 6.1.0 answers SUCCESS with empty data when there is no row */
 	if (data == NULL ||
-	    iem_xml_child_text(data, "listid", lid, sizeof(lid)) != 0)
-		return PROVIDER_DONE;	/* no such subscriber (deleted) */
+	    iem_xml_child_text(data, "listid", lid, sizeof(lid)) != 0) {
+		/* no such subscriber (deleted), or its query failed, which
+		   xml.php answers alike: believed when asked again (the
+		   retry, after retry-min), not at once, as the subscriber
+		   would stay subscribed */
+		if (a->step == IEM_STEP_CHECK &&
+		    !(a->flags & ACTION_F_ASKED_AGAIN)) {
+			a->flags |= ACTION_F_ASKED_AGAIN;
+			snprintf(err, errlen, "GetRecordByID %s: no such "
+				 "subscriber, or its query failed (xml.php "
+				 "says both alike): asked again before it is "
+				 "believed", a->subscriber_id);
+			return PROVIDER_RETRY;
+		}
+		return PROVIDER_DONE;
+	}
 	if (iem_xml_child_text(data, "subscriberid", sid, sizeof(sid)) == 0 &&
 	    strcmp(sid, a->subscriber_id) != 0) {
 		snprintf(err, errlen, "GetRecordByID %s answered subscriber "

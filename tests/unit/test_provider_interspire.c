@@ -1054,9 +1054,13 @@ static void test_ids_record_answers(void **state)
 		uint8_t then;
 		const char *resolved, *why;
 	} cases[] = {
-		/* no such subscriber: 6.1.x FAILED empty, 6.1.0 empty data */
-		{ CLASS_COMPLAINT, 3, FAILED(""), PROVIDER_DONE, 3, "", "" },
-		{ CLASS_COMPLAINT, 3, OK_EMPTY, PROVIDER_DONE, 3, "", "" },
+		/* no such subscriber: 6.1.x FAILED empty, 6.1.0 empty data,
+		   as a failed query: asked again first (below: believed
+		   then) */
+		{ CLASS_COMPLAINT, 3, FAILED(""), PROVIDER_RETRY, 3, "",
+		  "asked again" },
+		{ CLASS_COMPLAINT, 3, OK_EMPTY, PROVIDER_RETRY, 3, "",
+		  "asked again" },
 		/* already gone from the list: nothing to unsubscribe, but a
 		   complaint still names its address */
 		{ CLASS_COMPLAINT, 3, ROW_17("5", "a@example.com", "1700000000",
@@ -1115,6 +1119,17 @@ static void test_ids_record_answers(void **state)
 		if (cases[i].want != PROVIDER_RETRY)
 			assert_string_equal(a.resolved, cases[i].resolved);
 		assert_non_null(strstr(f->err, cases[i].why));
+	}
+	/* the same answer to the retry is believed: done, nothing to do */
+	for (i = 0; i < 2; i++) {
+		struct action a = ids_action("5", CLASS_COMPLAINT, 3);
+
+		assert_int_equal(judge(f, &a, i ? OK_EMPTY : FAILED(""), NULL),
+				 PROVIDER_RETRY);
+		assert_true(a.flags & ACTION_F_ASKED_AGAIN);
+		assert_int_equal(judge(f, &a, i ? OK_EMPTY : FAILED(""), NULL),
+				 PROVIDER_DONE);
+		assert_string_equal(a.resolved, "");
 	}
 }
 
