@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,13 @@ int spool_writing(const char *path)
 
 	if (fd < 0)
 		return -1;
+	/* a writer that opens the file while the lease is held breaks it,
+	   and the kernel tells the holder with SIGIO, which would end the
+	   process: a signal whose default is to be ignored instead */
+	if (fcntl(fd, F_SETSIG, SIGURG) != 0) {
+		close(fd);
+		return -1;
+	}
 	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
 		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
 		rc = 0;

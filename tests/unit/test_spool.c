@@ -4,7 +4,8 @@
  * (with the .why written; a name taken there by an earlier file is never
  * replaced: the newcomer gets NAME.1, NAME.2 ...), the retention sweep of done/ and ignored/, and
  * the entries of acct/ that are no files: left alone, said once while
- * they stay.
+ * they stay; a file open for writing told by a read lease, whose breaks
+ * by a writer do not end the process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -520,9 +522,46 @@ static void test_odd_entries(void **state)
 	g_free(log);
 }
 
+/* spool_writing: 1 while a descriptor of the file is open for writing,
+   0 once it is closed; and a writer that opens the file again and again
+   while the leases come and go breaks some of them without ending this
+   process (SIGIO's default would) */
+static void test_writing(void **state)
+{
+	struct fixture *f = *state;
+	char *path = g_build_filename(f->dir, "acct", "w.csv", NULL);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640), i, st;
+	pid_t child;
+
+	assert_true(fd >= 0);
+	assert_int_equal(spool_writing(path), 1);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(spool_writing(path), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		for (i = 0; i < 20000; i++) {
+			int w = open(path, O_WRONLY | O_APPEND);
+
+			if (w >= 0)
+				close(w);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 20000; i++) {
+		int rc = spool_writing(path);
+
+		assert_true(rc == 0 || rc == 1);
+	}
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	g_free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wanted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue, setup, teardown),
