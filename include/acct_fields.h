@@ -64,9 +64,12 @@ enum acct_field {
 	AF__COUNT
 };
 
-/* the column of each field in the current row layout, -1 when absent */
+/* the column of each field in the current row layout, -1 when absent;
+   COL2: a second column of the same name (a header may repeat one:
+   rcvSourceIp), read when the first is empty in a row */
 struct acct_map {
 	int col[AF__COUNT];
+	int col2[AF__COUNT];
 	size_t ncols;		/* columns in the header (0 = unknown) */
 	bool from_header;	/* true: set by a header line */
 };
@@ -86,7 +89,7 @@ int acct_field_lookup(const char *name, size_t len);
 bool acct_row_is_header(const struct csv_row *row);
 
 /* acct_map_from_row - map from a header row; unknown columns ignored.
-   Returns 0, or -1 when the row has no "type"/"rcpt" column. */
+   Returns 0, or -1 when the row has no "type" column. */
 int acct_map_from_row(struct acct_map *map, const struct csv_row *row);
 
 /* acct_map_from_names - map from a field order (NULL-terminated names);
@@ -109,6 +112,9 @@ static inline const char *acct_get(const struct acct_map *map,
 	c = map->col[f];
 	if (c < 0 || (size_t)c >= row->nfields)
 		return "";
+	if (row->lens[c] == 0 && map->col2[f] >= 0 &&
+	    (size_t)map->col2[f] < row->nfields)
+		c = map->col2[f];	/* empty: the repeated column's */
 	if (len)
 		*len = row->lens[c];
 	return row->fields[c];

@@ -128,10 +128,12 @@ static void acct_event_extra(const struct acct_map *map,
 	x->iem_subscriber_id = acct_get(map, row, AF_HDR_X_MAILER_RECPTID,
 					NULL);
 	if (ev->kind == EV_FEEDBACK) {
-		x->reporter = acct_get(map, row, AF_REPORTED_DOMAIN, NULL);
+		/* who reported it: the MTA generating the report, else the
+		   program's name; never reportedDomain, the domain the
+		   report is about (ours) */
+		x->reporter = acct_get(map, row, AF_REPORTING_MTA, NULL);
 		if (!*x->reporter)
-			x->reporter = acct_get(map, row, AF_REPORTING_MTA,
-					       NULL);
+			x->reporter = acct_get(map, row, AF_USER_AGENT, NULL);
 		x->subject = acct_get(map, row, AF_HDR_SUBJECT, NULL);
 	}
 	if (*x->mw_subscriber_uid || *x->list_id || *x->iem_list_id ||
@@ -226,7 +228,11 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	ev->dsn_status = acct_str(map, row, AF_DSN_STATUS);
 	ev->dsn_diag = acct_str(map, row, AF_DSN_DIAG);
 	ev->vmta = acct_str(map, row, AF_VMTA);
-	ev->source_ip = acct_str(map, row, AF_DLV_SOURCE_IP);
+	/* an f record's dlvSourceIp is the MTA that sent the report to
+	   PowerMTA (the mailbox provider's), not ours: a complaint is
+	   credited to no source, as one read from a report mail is */
+	ev->source_ip = ev->kind == EV_FEEDBACK ? "" :
+			acct_str(map, row, AF_DLV_SOURCE_IP);
 	ev->job_id = acct_str(map, row, AF_JOB_ID);
 	if (!*ev->job_id)
 		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);

@@ -128,7 +128,7 @@ static void acct_map_clear(struct acct_map *map)
 	int f;
 
 	for (f = 0; f < AF__COUNT; f++)
-		map->col[f] = -1;
+		map->col[f] = map->col2[f] = -1;
 	map->ncols = 0;
 	map->from_header = false;
 }
@@ -145,10 +145,17 @@ int acct_map_from_row(struct acct_map *map, const struct csv_row *row)
 	acct_map_clear(&m);
 	for (i = 0; i < row->nfields && i < CSV_MAX_FIELDS; i++) {
 		f = acct_field_lookup(row->fields[i], row->lens[i]);
-		if (f >= 0 && m.col[f] < 0)
+		if (f < 0)
+			continue;
+		if (m.col[f] < 0)
 			m.col[f] = (int)i;
+		else if (m.col2[f] < 0)
+			m.col2[f] = (int)i;	/* a name PowerMTA wrote twice */
 	}
-	if (m.col[AF_TYPE] < 0 || m.col[AF_RCPT] < 0)
+	/* no rcpt column: a file of t and tq records (the User's Guide
+	   suggests one of their own), whose rows are skipped; a row of
+	   another type there is a record without rcpt */
+	if (m.col[AF_TYPE] < 0)
 		return -1;
 	m.ncols = row->nfields;
 	m.from_header = true;

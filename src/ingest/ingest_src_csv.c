@@ -5,8 +5,9 @@
  *
  * A header line (first field "type") sets the column map, also before the
  * resume point; a file without one is read in the configured field order
- * ([bounced] acct-fields).  A header line without type and rcpt columns,
- * and a row acct_event refuses, is a bad line.  Opened to detect (bounced
+ * ([bounced] acct-fields).  A header line needs a type column only (a
+ * file of t and tq records has no rcpt); a row acct_event refuses is a
+ * bad line.  Opened to detect (bounced
  * process without --acct), the first row may show a list of addresses
  * instead: the source then reads the rest as a list (ingest_src_list.c).
  *
@@ -89,10 +90,10 @@ static int ingest_csv_row(struct ingest_rows *r, const struct csv_row *row,
 				return ingest_rows_refuse(r, note,
 					"not a PowerMTA accounting file: its "
 					"header line (line %llu) has no type "
-					"and rcpt columns",
+					"column",
 					(unsigned long long)row->line);
 			note->line = row->line;
-			note->why = "header line without type and rcpt columns";
+			note->why = "header line without a type column";
 			return INGEST_NEXT_BAD;
 		}
 		r->header = true;

@@ -1087,6 +1087,31 @@ class NotifyCase(MailCase):
 
 
 class TestNotifyDigest(NotifyCase):
+    def test_acct_complaint_reporter_and_source(self):
+        # an f record of PowerMTA's feedback processor: reported by its
+        # reportingMTA (reportedDomain is the domain the report is about,
+        # ours); its dlvSourceIp is the MTA that sent the report, not a
+        # source of ours, so no source is credited with the complaint
+        fake, mta = self.start_fake(), self.start_smtp()
+        self.both_config(fake, mta)
+        self.write_file('spool/acct/fbl.csv', (
+            'type,timeLogged,orig,rcpt,dlvSourceIp,feedbackType,'
+            'reportingMTA,reportedDomain,userAgent\n'
+            'd,2026-11-24 08:00:00+0000,news@bounces.example.com,'
+            'r.one@example.org,192.0.2.10,,,,\n'
+            'f,2026-11-24 08:05:00+0000,news@bounces.example.com,'
+            'r.one@example.org,98.136.1.1,abuse,mta1.mail.yahoo.com,'
+            'news.example.com,Yahoo!-Mail-Feedback/2.0\n'))
+        res = self.process()
+        self.assertIn('notify: mailed 1 item', res.out)
+        msg, text, html = self.text_of(mta.messages()[0])
+        self.assertIn('Reported by: mta1.mail.yahoo.com\n', text)
+        self.assertNotIn('Reported by: news.example.com', text)
+        rates = self.ctl_json('rates', '--by', 'source')
+        self.assertEqual([(r['name'], r['deliveries'], r['complaints'])
+                          for r in rates['source']],
+                         [('192.0.2.10', 1, 0)])
+
     def test_process_mails_one_digest(self):
         fake, mta = self.start_fake(), self.start_smtp()
         self.both_config(fake, mta)

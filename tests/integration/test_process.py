@@ -628,6 +628,24 @@ class TestSamples(BouncedTestCase):
 class TestInputs(BouncedTestCase):
     """stdin, address lists, header lines, bad lines, missing files."""
 
+    def test_file_of_transient_records_without_rcpt(self):
+        # t and tq records in a file of their own (the User's Guide
+        # suggests one): tq has no rcpt column, and the file is no less
+        # PowerMTA's: taken, its rows skipped (it was refused, and left
+        # in acct/ by the worker)
+        path = self.write_file('tq.csv', (
+            'type,timeLogged,queue,vmta,dsnStatus,dsnDiag,dsnMta,dlvType,'
+            'dlvSourceIp,dlvDestinationIp\n'
+            'tq,2026-11-24 08:00:00+0000,example.com/vmta1,vmta1,4.4.1 '
+            '(no answer from host),"smtp;421 try later",mx.example.com,'
+            'smtp,192.0.2.10,198.51.100.7\n'
+            't,2026-11-24 08:00:01+0000,example.com/vmta1,vmta1,4.4.1 '
+            '(no answer from host),"smtp;421 try later",mx.example.com,'
+            'smtp,192.0.2.10,198.51.100.7\n'))
+        s = self.process_summary(path)
+        self.assertEqual((s['records'], s['skipped'], s['bad']), (2, 2, 0))
+        self.assertEqual(self.statuses(), {})
+
     def test_compressed_file_is_said_so_on_stderr_too(self):
         # a rotated file compressed by logrotate, given by hand while the
         # log goes to a file: refused at once as compressed (not read as

@@ -248,27 +248,37 @@ static void test_map_union_header(void **state)
 	assert_string_equal(acct_get(NULL, &r.row, AF_RCPT, NULL), "");
 }
 
-/* a repeated name: the first column wins; case does not matter */
+/* a repeated name (PowerMTA writes rcvSourceIp twice in some layouts):
+   the first column wins, the second is read where the first is empty;
+   case does not matter */
 static void test_map_repeat_and_case(void **state)
 {
 	char hdr[] = "TYPE,EnvId,rcpt,envid,RCPT";
 	char rec[] = "b,first,a@b,second,c@d";
-	struct test_row h, r;
+	char rec2[] = "f,,,second,c@d";
+	struct test_row h, r, r2;
 	struct acct_map m;
+	size_t len;
 
 	(void)state;
 	row_of(&h, hdr);
 	row_of(&r, rec);
+	row_of(&r2, rec2);
 	assert_int_equal(acct_map_from_row(&m, &h.row), 0);
 	assert_string_equal(acct_get(&m, &r.row, AF_ENV_ID, NULL), "first");
 	assert_string_equal(acct_get(&m, &r.row, AF_RCPT, NULL), "a@b");
+	assert_string_equal(acct_get(&m, &r2.row, AF_ENV_ID, &len), "second");
+	assert_int_equal(len, 6);
+	assert_string_equal(acct_get(&m, &r2.row, AF_RCPT, NULL), "c@d");
+	assert_string_equal(acct_get(&m, &r2.row, AF_ORIG, &len), "");
+	assert_int_equal(len, 0);
 }
 
-/* a header without type or rcpt is refused and the old map kept */
+/* a header without type is refused and the old map kept; one without
+   rcpt is a file of t and tq records (taken, its rows skipped) */
 static void test_map_bad_header(void **state)
 {
 	static const char *const bad[] = {
-		"type,orig,dsnDiag",
 		"rcpt,orig",
 		"x,y,z",
 	};
@@ -290,6 +300,11 @@ static void test_map_bad_header(void **state)
 		assert_int_equal(m.ncols, 2);
 	}
 	assert_int_equal(acct_map_from_row(NULL, &h.row), -1);
+	snprintf(buf, sizeof(buf), "type,timeLogged,queue,dsnStatus");
+	row_of(&h, buf);
+	assert_int_equal(acct_map_from_row(&m, &h.row), 0);
+	assert_int_equal(m.col[AF_TYPE], 0);
+	assert_int_equal(m.col[AF_RCPT], -1);
 }
 
 /* the classic header-less layout */
