@@ -227,10 +227,12 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	ev->bounce_cat = acct_str(map, row, AF_BOUNCE_CAT);
 	ev->dsn_status = acct_str(map, row, AF_DSN_STATUS);
 	ev->dsn_diag = acct_str(map, row, AF_DSN_DIAG);
-	ev->vmta = acct_str(map, row, AF_VMTA);
 	/* an f record's dlvSourceIp is the MTA that sent the report to
-	   PowerMTA (the mailbox provider's), not ours: a complaint is
-	   credited to no source, as one read from a report mail is */
+	   PowerMTA (the mailbox provider's), its repSourceIp PowerMTA's own
+	   that received it, and it has no vmta of ours (User's Guide
+	   11.2.8): a complaint is credited to no source, as one read from
+	   a report mail is */
+	ev->vmta = ev->kind == EV_FEEDBACK ? "" : acct_str(map, row, AF_VMTA);
 	ev->source_ip = ev->kind == EV_FEEDBACK ? "" :
 			acct_str(map, row, AF_DLV_SOURCE_IP);
 	ev->job_id = acct_str(map, row, AF_JOB_ID);

@@ -266,7 +266,10 @@ def parse_records(path):
                 'line': line,
                 'names': {'campaign': r['jobId'],
                           'destination': destination(r['rcpt']),
-                          'source': r['dlvSourceIp'] or r['vmta'],
+                          # an f record's dlvSourceIp is the MTA that
+                          # sent the report: no source of ours
+                          'source': '' if kind == 'f' else
+                          r['dlvSourceIp'] or r['vmta'],
                           'sender': r['orig'].rsplit('@', 1)[1]}})
     return out
 
@@ -514,6 +517,8 @@ class TestRateGauges(AlertsCase):
             if r['time'] // 60 * 60 <= now - 3600:
                 continue        # whole minutes, as the store keeps them
             for dim in ('destination', 'source'):
+                if not r['names'][dim]:
+                    continue    # a complaint: no source
                 c = want.setdefault((dim, r['names'][dim]), {
                     'deliveries': 0, 'hard': 0, 'complaints': 0})
                 c[r['what']] += 1
