@@ -146,7 +146,8 @@ unsigned long spool_pushes(const struct spool *sp);
 #define SPOOL_SAME_NAMES 1000
 
 /* spool_done - move acct/NAME to done/ (or delete it when the retention
-   is 0); 0 or -errno (logged) */
+   is 0); 0 or -errno (logged).  A failed/NAME.why left without its file
+   (the file moved back to acct/ once fixed, and taken now) is removed */
 int spool_done(struct spool *sp, const char *name);
 
 /*

@@ -571,10 +571,36 @@ static void spool_close_others(const char *path)
 	close(fd);
 }
 
+/* spool_stale_why - failed/NAME.why whose file left failed/ (moved back
+   to acct/ once fixed, and taken now): removed, so that failed/ holds
+   the reasons of what is still there */
+static void spool_stale_why(struct spool *sp, const char *name)
+{
+	char *file = g_build_filename(sp->failed, name, NULL);
+	char *why = g_strconcat(file, ".why", NULL);
+	struct stat sb;
+
+	if (lstat(file, &sb) != 0 && errno == ENOENT &&
+	    lstat(why, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		if (unlink(why) == 0)
+			log_info("spool", "%s: taken now; the reason it failed "
+				 "before (%s) is removed", name, why);
+		else
+			log_debug("spool", "cannot remove '%s': %s", why,
+				  strerror(errno));
+	}
+	g_free(why);
+	g_free(file);
+}
+
 /* spool_done - acct/NAME to done/, or deleted */
 int spool_done(struct spool *sp, const char *name)
 {
-	return spool_done_from(sp, sp->acct, name, name);
+	int rc = spool_done_from(sp, sp->acct, name, name);
+
+	if (rc == 0)
+		spool_stale_why(sp, name);
+	return rc;
 }
 
 /* spool_move_free - FROM into DIR as AS or, when an earlier file holds

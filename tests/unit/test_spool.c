@@ -558,9 +558,52 @@ static void test_writing(void **state)
 	g_free(path);
 }
 
+/* a file failed, fixed and moved back to acct/, taken: its old reason
+   goes with it; a reason whose file is still in failed/ stays */
+static void test_done_removes_stale_why(void **state)
+{
+	struct fixture *f = *state;
+	char *acct = g_build_filename(f->dir, "acct", NULL);
+	char *failed = g_build_filename(f->dir, "failed", NULL);
+	char *a, *w;
+
+	a = g_build_filename(acct, "x.csv", NULL);
+	assert_true(g_file_set_contents(a, "type,rcpt\n", -1, NULL));
+	g_free(a);
+	assert_int_equal(spool_fail(f->sp, "x.csv", "no usable record"), 0);
+	w = g_build_filename(failed, "x.csv.why", NULL);
+	assert_true(g_file_test(w, G_FILE_TEST_EXISTS));
+	/* the operator fixes it and moves it back */
+	a = g_build_filename(failed, "x.csv", NULL);
+	{
+		char *back = g_build_filename(acct, "x.csv", NULL);
+
+		assert_int_equal(rename(a, back), 0);
+		g_free(back);
+	}
+	assert_int_equal(spool_done(f->sp, "x.csv"), 0);
+	assert_false(g_file_test(w, G_FILE_TEST_EXISTS));
+	g_free(w);
+	g_free(a);
+	/* y.csv failed and is still there; a y.csv taken since keeps it */
+	a = g_build_filename(acct, "y.csv", NULL);
+	assert_true(g_file_set_contents(a, "bad\n", -1, NULL));
+	assert_int_equal(spool_fail(f->sp, "y.csv", "no usable record"), 0);
+	assert_true(g_file_set_contents(a, "type,rcpt\n", -1, NULL));
+	assert_int_equal(spool_done(f->sp, "y.csv"), 0);
+	w = g_build_filename(failed, "y.csv.why", NULL);
+	assert_true(g_file_test(w, G_FILE_TEST_EXISTS));
+	g_free(w);
+	g_free(a);
+	g_free(failed);
+	g_free(acct);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_done_removes_stale_why,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wanted, setup, teardown),
