@@ -498,7 +498,7 @@ print(json.dumps(res))
 '''
 
 NS_WORKER_STATE_FULL = NS_PRELUDE + r'''
-mount(P['state_fs'], '8m')
+mount(P['state_fs'], '64m')
 log = open(P['log'], 'wb')
 d = subprocess.Popen([P['bounced'], '-c', P['config'], 'run'],
                      stdout=subprocess.DEVNULL, stderr=log,
@@ -630,7 +630,7 @@ class TestLimits(HostileTestCase):
         fs = os.path.join(self.dir, 'statefs')
         self.state = os.path.join(fs, 'state')
         self.log_config()
-        path = self.write_file('big.csv', HEADER + hard_rows(30000))
+        path = self.write_file('big.csv', HEADER + hard_rows(10000))
         res = self.in_namespace(NS_WORKER_STATE_FULL, state_fs=fs,
                                 file=path, log=self.logpath,
                                 spool=self.spool,
@@ -641,7 +641,7 @@ class TestLimits(HostileTestCase):
                           "the state's disk")
         self.assertLogLacks('cannot be taken now (Input/output error)')
         import json
-        self.assertEqual(json.loads(res['stats'])['status']['hard'], 30000)
+        self.assertEqual(json.loads(res['stats'])['status']['hard'], 10000)
 
     def test_why_written_when_space_returns(self):
         spool = os.path.join(self.dir, 'spoolfs')
