@@ -16,6 +16,13 @@
 
 struct state;
 
+/* a file's record as an input last saw it in the state */
+struct ingest_seen {
+	struct file_rec rec;
+	bool ok;		/* there was one (else: none) */
+	bool known;		/* it could be read (else: nothing is checked) */
+};
+
 struct ingest_input {
 	const char *path;	/* as given, for messages ("-": stdin) */
 	char *key;		/* absolute path; NULL for a stream */
@@ -29,12 +36,10 @@ struct ingest_input {
 	   path not (the same file moved, copied or renamed) */
 	char *same_as;
 	/* the file's record as the state held it when the input was opened,
-	   then as this input's last commit wrote it (SEEN_OK false: none);
-	   a commit that finds another is racing another reader of the same
-	   file (ingest_commit.c).  SEEN_KNOWN false: it could not be read,
-	   nothing is checked */
-	struct file_rec seen;
-	bool seen_ok, seen_known;
+	   then as this input's last commit wrote it: a commit that finds
+	   another is racing another reader of the same file
+	   (ingest_commit.c) */
+	struct ingest_seen seen;
 };
 
 /*

@@ -120,9 +120,9 @@ unsigned spool_queued(const struct spool *sp);
  * which the kernel refuses with EAGAIN while any write descriptor of
  * the file is open), given back at once; a writer that opens the file
  * in between breaks it with SIGURG (ignored by default), not SIGIO (which
- * would end the process).  1: being written, take it at
- * its close (IN_CLOSE_WRITE brings the name again); 0: not; -1: cannot
- * tell (not the file's owner, a file system without leases): take it.
+ * would end the process).  1: being written, take it at its close
+ * (IN_CLOSE_WRITE brings the name again); 0: not; -1: cannot tell (not
+ * the file's owner, a file system without leases): take it.
  */
 int spool_writing(const char *path);
 

@@ -364,8 +364,9 @@ static int ingest_batch_done(struct ingest_job *j, struct ingest_commit *c,
 		  c == &j->join ? ", with the batch before" : "");
 	if (c->key) {
 		j->input.rec = c->rec;
-		j->input.seen = c->rec;	/* as the state holds it now */
-		j->input.seen_ok = j->input.seen_known = true;
+		/* as the state holds it now */
+		j->input.seen.rec = c->rec;
+		j->input.seen.ok = j->input.seen.known = true;
 	}
 	if (c->final)
 		j->final_done = true;
@@ -435,8 +436,6 @@ static int ingest_batch_wait(struct ingest_job *j)
 	}
 	j->cur.rec = j->input.rec;
 	j->cur.seen = j->input.seen;
-	j->cur.seen_ok = j->input.seen_ok;
-	j->cur.seen_known = j->input.seen_known;
 	rc = ingest_batch_send(j);
 	return rc ? rc : ingest_batch_wait(j);
 }
@@ -464,8 +463,6 @@ static int ingest_batch_fill(struct ingest_job *j, struct ingest_commit *c,
 	c->counts = j->pending;
 	c->caps = &j->caps;
 	c->seen = j->input.seen;
-	c->seen_ok = j->input.seen_ok;
-	c->seen_known = j->input.seen_known;
 	c->seal = in->mon ? monitor_seal(in->mon) : NULL;
 	c->join = NULL;
 	c->joined = NULL;

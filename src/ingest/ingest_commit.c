@@ -414,16 +414,17 @@ static int ingest_raced(struct state *st, MDB_txn *txn,
 	struct file_rec now;
 	int rc;
 
-	if (!c->key || !c->seen_known)
+	if (!c->key || !c->seen.known)
 		return 0;
 	rc = state_file_get(st, txn, c->key, &now);
 	if (rc == -ENOENT)
 		return 0;	/* forgotten meanwhile: no reader wrote it */
 	if (rc)
 		return rc;
-	if (!c->seen_ok || now.offset != c->seen.offset ||
-	    now.records != c->seen.records || now.status != c->seen.status ||
-	    now.updated != c->seen.updated)
+	if (!c->seen.ok || now.offset != c->seen.rec.offset ||
+	    now.records != c->seen.rec.records ||
+	    now.status != c->seen.rec.status ||
+	    now.updated != c->seen.rec.updated)
 		return -EALREADY;
 	return 0;
 }

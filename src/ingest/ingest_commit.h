@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "classify_override.h"
+#include "ingest_input.h"
 #include "ingest_priv.h"
 #include "ingest_src.h"
 #include "rcpt.h"
@@ -43,12 +44,10 @@ struct ingest_commit {
 					   nothing recorded */
 	struct file_rec rec;		/* in: as committed before; out: as
 					   committed now */
-	/* the file's record as the input last saw it in the state (when
-	   SEEN_KNOWN; SEEN_OK false: there was none): the commit is refused
-	   (-EALREADY) when the state holds another, written by a reader of
-	   the same file meanwhile */
-	struct file_rec seen;
-	bool seen_ok, seen_known;
+	/* the file's record as the input last saw it in the state: the
+	   commit is refused (-EALREADY) when the state holds another,
+	   written by a reader of the same file meanwhile */
+	struct ingest_seen seen;
 	struct ingest_pos pos;		/* where the input is, after the
 					   batch's last record */
 	bool final;			/* the input ends here: done */

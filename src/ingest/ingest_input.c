@@ -121,20 +121,31 @@ static int ingest_input_same(struct ingest_input *inp, struct state *st)
 	return 0;
 }
 
-/* ingest_input_left - where the state says the file was left: 0 or 1
-   (taken to its end) */
-static int ingest_input_left(struct ingest_input *inp, struct state *st)
+/* ingest_input_seen - the file's record as the state holds it now, into
+   inp->seen; 0, -ENOENT (none) or the state's -errno */
+static int ingest_input_seen(struct ingest_input *inp, struct state *st)
 {
-	struct file_rec old;
 	MDB_txn *txn = NULL;
-	uint64_t hash = 0;
-	int rc;
+	int rc = state_begin(st, false, &txn);
 
-	rc = state_begin(st, false, &txn);
 	if (rc == 0) {
-		rc = state_file_get(st, txn, inp->key, &old);
+		rc = state_file_get(st, txn, inp->key, &inp->seen.rec);
 		state_abort(txn);
 	}
+	inp->seen.ok = rc == 0;
+	inp->seen.known = rc == 0 || rc == -ENOENT;
+	return rc;
+}
+
+/* ingest_input_left - where the state says the file was left (RC: how
+   reading its record went, ingest_input_seen): 0 or 1 (taken to its
+   end) */
+static int ingest_input_left(struct ingest_input *inp, struct state *st,
+			     int rc)
+{
+	const struct file_rec old = inp->seen.rec;
+	uint64_t hash = 0;
+
 	if (rc == -ENOENT)
 		return ingest_input_same(inp, st);
 	if (rc == -ENAMETOOLONG) {
@@ -190,19 +201,6 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st)
 	return 0;
 }
 
-/* ingest_input_seen - the file's record as the state holds it now */
-static void ingest_input_seen(struct ingest_input *inp, struct state *st)
-{
-	MDB_txn *txn = NULL;
-	int rc = state_begin(st, false, &txn);
-
-	if (rc == 0) {
-		rc = state_file_get(st, txn, inp->key, &inp->seen);
-		state_abort(txn);
-	}
-	inp->seen_ok = rc == 0;
-	inp->seen_known = rc == 0 || rc == -ENOENT;
-}
 
 int ingest_input_open(struct ingest_input *inp, struct state *st,
 		      const char *path, bool reprocess)
@@ -254,10 +252,10 @@ int ingest_input_open(struct ingest_input *inp, struct state *st,
 	rc = ingest_fingerprint(inp->fd, inp->rec.fp_len, &inp->rec.fp_hash);
 	if (rc)
 		return ingest_input_fail(inp, "read", rc);
-	ingest_input_seen(inp, st);
+	rc = ingest_input_seen(inp, st);
 	if (reprocess)
 		return 0;
-	return ingest_input_left(inp, st);
+	return ingest_input_left(inp, st, rc);
 }
 
 ssize_t ingest_input_read(struct ingest_input *inp, char *buf, size_t len)

@@ -5,8 +5,8 @@
  * One pass over the bytes, line by unfolded line, keeping the comment
  * depth: each '(' after a ']' (blanks and a folded line break between
  * them, or nothing; a CR without its LF is a blank to GMime) is a
- * candidate at the depth it opens; a ')' that
- * brings the depth below a candidate's closes it.  A candidate still open
+ * candidate at the depth it opens; a ')' that brings the depth below a
+ * candidate's closes it.  A candidate still open
  * where the line ends (a line break not followed by a blank, a NUL, at
  * which GMime's value of the header ends, or the end of the mail) is
  * defused with every '(' after it on the line: defusing it alone would
