@@ -792,7 +792,11 @@ class TestLimits(HostileTestCase):
         small = os.path.join(self.dir, 'small.csv')
         self.addresses(small, 0, 50000)
         limit = self.verified_cap(small, self.peak_address_space(small))
-        n = 600000
+        # enough addresses that reading them needs far more than the cap
+        # leaves above the small run (its 32 MiB, and 32 MiB more for each
+        # capped run of the small list that failed): else the reading
+        # fits and the commit runs out instead
+        n = 1500000
         path = self.capped_list_run(limit, n)
         self.assertLogHas('many.csv: stopped reading: out of memory (the '
                           'memory or address space the process may use)')
