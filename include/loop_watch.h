@@ -15,12 +15,17 @@ struct loop_watch;
 
 enum loop_watch_what {
 	LOOP_WATCH_NAME,	/* NAME arrived in the directory of TAG */
+	LOOP_WATCH_LINKED,	/* NAME was made there as one more name of a
+				   regular file (a hard link): whole, or
+				   being written under its other name; no
+				   close of it may come there */
 	LOOP_WATCH_OVERFLOW,	/* events were lost: rescan (TAG -1) */
 	LOOP_WATCH_LOST,	/* the directory of TAG went away (watch it
 				   again with loop_watch_dir once it is back) */
 };
 
-/* what arrived; NAME only for LOOP_WATCH_NAME, valid during the call */
+/* what arrived; NAME only for LOOP_WATCH_NAME and LOOP_WATCH_LINKED,
+   valid during the call */
 typedef void loop_watch_fn(enum loop_watch_what what, int tag,
 			   const char *name, void *arg);
 

@@ -66,6 +66,10 @@ int spool_scan(struct spool *sp);
 int spool_scan_ignored(struct spool *sp, char *const *was);
 /* spool_young - the names scans left out as too young, not queued since */
 unsigned spool_young(const struct spool *sp);
+/* spool_note_young - NAME, made in acct/ as a hard link (no close of it
+   comes there), kept with the young names: queued by spool_scan_young
+   once it is quiet; false when it is not wanted or queued already */
+bool spool_note_young(struct spool *sp, const char *name);
 /* spool_scan_young - queue those of them that are quiet now (not
    modified for SPOOL_YOUNG_MS: one closed before its directory was
    watched has no event), oldest first, and forget those gone; no other

@@ -193,6 +193,14 @@ bool spool_push(struct spool *sp, const char *name)
 	return true;
 }
 
+bool spool_note_young(struct spool *sp, const char *name)
+{
+	if (!spool_wanted(sp, name) || g_hash_table_contains(sp->queued, name))
+		return false;
+	g_hash_table_add(sp->young, g_strdup(name));
+	return true;
+}
+
 /* spool_push_front - NAME first */
 void spool_push_front(struct spool *sp, const char *name)
 {

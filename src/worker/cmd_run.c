@@ -461,6 +461,17 @@ static void run_watched(enum loop_watch_what what, int tag, const char *name,
 		else if (tag >= RUN_WATCH_MAIL)
 			run_mail_note(r, tag);
 		break;
+	case LOOP_WATCH_LINKED:
+		/* no close comes for it here: taken once quiet, as a file
+		   a scan found young (its writer, if any, writes it under
+		   its other name; one that still has it open is waited for
+		   when it is taken) */
+		if (tag == RUN_WATCH_ACCT && spool_note_young(r->sp, name))
+			log_debug("run", "%s: arrived as a link to a file: "
+				  "taken once it is quiet", name);
+		else if (tag >= RUN_WATCH_MAIL)
+			run_mail_note(r, tag);
+		break;
 	case LOOP_WATCH_OVERFLOW:
 		run_mail_note(r, -1);
 		log_warn("run", "too many events at once: scanning %s",

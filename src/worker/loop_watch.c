@@ -8,7 +8,10 @@
  * something is moved in (IN_MOVED_TO); of what is made there in place
  * (IN_CREATE), what is not a regular file (a symbolic link, a directory,
  * a FIFO), which no close will follow: a regular file is still being
- * written when it is made.
+ * written when it is made.  A regular file made there with other names
+ * (a hard link: `ln`, or a maildir writer's link()) gets no close there
+ * either, whether it is whole or still written under another name: it
+ * comes as LOOP_WATCH_LINKED, for the caller to take once it is quiet.
  *
  * Error policy: set-up failures are returned with a message; a failed
  * read is logged and the events are read on a later turn.
@@ -104,16 +107,24 @@ int loop_watch_dir(struct loop_watch *w, const char *dir, int tag, char *err,
 	return 0;
 }
 
-/* watch_made_whole - NAME, just made in D, is no regular file (a
-   symbolic link, a directory, a FIFO ...): whole as it is made */
-static bool watch_made_whole(const struct watch_dir *d, const char *name)
+/* watch_made - what NAME, just made in D, is: LOOP_WATCH_NAME when it is
+   no regular file (a symbolic link, a directory, a FIFO ...: whole as it
+   is made), LOOP_WATCH_LINKED when it is a regular file with other names,
+   or -1: a regular file being written (its close comes), or gone */
+static int watch_made(const struct watch_dir *d, const char *name)
 {
 	char *path = g_build_filename(d->path, name, NULL);
 	struct stat st;
-	bool whole = lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	int what = -1;
 
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			what = LOOP_WATCH_NAME;
+		else if (st.st_nlink > 1)
+			what = LOOP_WATCH_LINKED;
+	}
 	g_free(path);
-	return whole;
+	return what;
 }
 
 /* watch_event - one inotify event to the callback */
@@ -121,7 +132,7 @@ static void watch_event(struct loop_watch *w, const struct inotify_event *ie)
 {
 	struct watch_dir *d;
 	char *name;
-	int tag;
+	int tag, what;
 
 	if (ie->mask & IN_Q_OVERFLOW) {
 		w->fn(LOOP_WATCH_OVERFLOW, -1, NULL, w->arg);
@@ -143,8 +154,9 @@ static void watch_event(struct loop_watch *w, const struct inotify_event *ie)
 		return;
 	tag = d->tag;
 	name = g_strndup(ie->name, ie->len);
-	if (!(ie->mask & IN_CREATE) || watch_made_whole(d, name))
-		w->fn(LOOP_WATCH_NAME, tag, name, w->arg);
+	what = ie->mask & IN_CREATE ? watch_made(d, name) : LOOP_WATCH_NAME;
+	if (what >= 0)
+		w->fn((enum loop_watch_what)what, tag, name, w->arg);
 	g_free(name);
 }
 

@@ -381,6 +381,25 @@ class TestTake(RunTestCase):
         self.assertEqual(self.show('linked@example.com')['status'], 'hard')
         self.assertEqual(self.spool_files('acct'), ['archive', 'older'])
 
+    def test_hard_link_made_in_acct_is_taken(self):
+        """a file linked into acct/ (`ln`: no rename, and no close comes
+        there) is taken once it is quiet, its other name left as it is"""
+        self.write_config()
+        p = self.start()
+        target = os.path.join(self.incoming, 'hard.csv')
+        with open(target, 'w') as f:
+            f.write(hard_file(['hardlinked@example.com']))
+        os.link(target, os.path.join(self.acct, 'hard.csv'))
+        self.wait_for(lambda: 'hard.csv' in self.spool_files('done'),
+                      10 * SLOW, 'the hard link was not taken: %s'
+                      % self.log(p))
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, EX_OK)
+        self.assertEqual(self.show('hardlinked@example.com')['status'],
+                         'hard')
+        self.assertEqual(self.spool_files('acct'), [])
+        self.assertTrue(os.path.exists(target))
+
     def test_same_name_never_replaces_an_earlier_file(self):
         """a second file of a name failed/ or done/ holds is kept beside
         the first as NAME.1 (with its own .why), said in the log; bouncectl
