@@ -377,6 +377,7 @@ static int seal_put(const struct monitor_hooks *hk, struct state *st,
 int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 			MDB_txn *txn)
 {
+	uint64_t opened = 0, closed = 0, raised = 0, cleared = 0;
 	guint i;
 	int rc = 0;
 
@@ -414,20 +415,27 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 							       uint64_t,
 							       si->rc_from),
 						si->rc_n);
-		if (rc == 0 && si->opened)
-			rc = state_meta_add_u64(st, txn, "count.incident.opened",
-						1);
-		if (rc == 0 && si->closing)
-			rc = state_meta_add_u64(st, txn, "count.incident.closed",
-						1);
+		opened += si->opened;
+		closed += si->closing;
 	}
-	for (i = 0; i < s->trans->len && rc == 0; i++)
-		rc = state_meta_add_u64(st, txn,
-					g_array_index(s->trans,
-						      struct rates_transition,
-						      i).raised ?
-						"count.alert.raised" :
-						"count.alert.cleared", 1);
+	for (i = 0; i < s->trans->len; i++) {
+		if (g_array_index(s->trans, struct rates_transition, i).raised)
+			raised++;
+		else
+			cleared++;
+	}
+	/* the counters once per commit, not once per incident */
+	if (rc == 0 && opened)
+		rc = state_meta_add_u64(st, txn, "count.incident.opened",
+					opened);
+	if (rc == 0 && closed)
+		rc = state_meta_add_u64(st, txn, "count.incident.closed",
+					closed);
+	if (rc == 0 && raised)
+		rc = state_meta_add_u64(st, txn, "count.alert.raised", raised);
+	if (rc == 0 && cleared)
+		rc = state_meta_add_u64(st, txn, "count.alert.cleared",
+					cleared);
 	if (rc == 0 && (s->incs->len || s->next_id > 1))
 		rc = state_meta_put_u64(st, txn, "incident.next", s->next_id);
 	if (rc == 0 && s->windows)
