@@ -9,7 +9,8 @@
  * user unknown") also wants that status (the record's dsnStatus, else the
  * first code of its text) to start with it.  The first rule that matches
  * wins.  CLASSIFY_RULES_DEFAULT names the sender-side causes that are
- * none of the recipient's doing and the usual "no such user" texts.
+ * none of the recipient's doing (a refusal of our sender address, rate
+ * limits, blocks) and the usual "no such user" texts.
  */
 #ifndef BOUNCED_CLASSIFY_OVERRIDE_H
 #define BOUNCED_CLASSIFY_OVERRIDE_H
@@ -18,6 +19,16 @@
 #include <stdint.h>
 
 #define CLASSIFY_RULES_DEFAULT						\
+	"sender verify failed => invalid-sender; "			\
+	"sender address rejected => invalid-sender; "			\
+	"domain of sender address => invalid-sender; "			\
+	"invalid DNS MX or A/AAAA => invalid-sender; "			\
+	"5.1.7 => invalid-sender; "					\
+	"5.1.8 => invalid-sender; "					\
+	"4.1.7 => invalid-sender; "					\
+	"4.1.8 => invalid-sender; "					\
+	"has sent to too many recipients => policy-related; "		\
+	"receiving mail at a rate => quota-issues; "			\
 	"blocked using => spam-related; "				\
 	"spamhaus => spam-related; "					\
 	"S3150 => policy-related; "					\
@@ -26,7 +37,8 @@
 	"not authorized => policy-related; "				\
 	"5.1.1 user unknown => bad-mailbox; "				\
 	"5.1.1 no such user => bad-mailbox; "				\
-	"5.1.1 mailbox unavailable => bad-mailbox"
+	"5.1.1 mailbox unavailable => bad-mailbox; "			\
+	"5.4.1 recipient address rejected: access denied => bad-mailbox"
 
 #define CLASSIFY_RULES_MAX 256
 

@@ -16,7 +16,7 @@ static const char cfg_default_hard[] =
 	"bad-mailbox;bad-domain;routing-errors;inactive-mailbox";
 static const char cfg_default_soft[] =
 	"bad-configuration;bad-connection;content-related;invalid-sender;"
-	"other;policy-related;quota-issues;spam-related;virus-related";
+	"policy-related;quota-issues;spam-related;virus-related";
 static const char cfg_default_complaint[] = "abuse;fraud;virus";
 static const char cfg_default_sender[] =
 	"policy-related;spam-related;content-related;invalid-sender;"

@@ -684,6 +684,51 @@ class TestInputs(BouncedTestCase):
         self.assertEqual(self.show('bzhang@example.com')['status'],
                          'unsubscribed')
 
+    def test_defaults_on_real_refusals(self):
+        # the embedded defaults on refusals PowerMTA files under a category
+        # that misleads: PowerMTA's catch-all "other" is judged by its
+        # status (a mailbox moved away is hard), a refusal of our own
+        # sender address and a rate limit written as 5.x.x are soft, and
+        # Microsoft's directory refusal of an unknown recipient is hard
+        t = '2026-11-24 10:00:00+0000'
+        rows = [
+            ('gone@icloud.example', '5.1.6',
+             'smtp;550 5.1.6 recipient no longer on server', 'other'),
+            ('blocked@other.example', '5.7.1',
+             'smtp;550 5.7.1 message refused', 'other'),
+            ('callout@postfix.example', '5.1.7',
+             'smtp;550 5.1.7 <%s>: Sender address rejected: undeliverable '
+             'address: host mx.example[192.0.2.5] said: 550 5.1.1 User '
+             'unknown' % ORIG, 'bad-mailbox'),
+            ('dns@gmx.example', '5.0.0',
+             'smtp;550-Requested action not taken: mailbox unavailable 550 '
+             'invalid DNS MX or A/AAAA resource record', 'bad-mailbox'),
+            ('busy@godaddy.example', '5.1.1',
+             'smtp;550 5.1.1 <busy@godaddy.example> - 192.0.2.21 has sent '
+             'to too many recipients this hour. IB607', 'bad-mailbox'),
+            ('fast@gmail.example', '5.2.1',
+             'smtp;550-5.2.1 The user you are trying to contact is '
+             'receiving mail at a rate that prevents additional messages '
+             'from being delivered', 'inactive-mailbox'),
+            ('nobody@m365.example', '5.4.1',
+             'smtp;550 5.4.1 Recipient address rejected: Access denied. '
+             'AS(201806281)', 'policy-related'),
+        ]
+        path = self.write_file('acct-real.csv', ACCT_HEADER + ''.join(
+            acct_rec('b', t, ORIG, a, st, diag, cat)
+            for a, st, diag, cat in rows))
+        self.process_summary(path)
+        want = {'gone@icloud.example': 'hard',
+                'blocked@other.example': 'soft',
+                'callout@postfix.example': 'soft',
+                'dns@gmx.example': 'soft',
+                'busy@godaddy.example': 'soft',
+                'fast@gmail.example': 'soft',
+                'nobody@m365.example': 'hard'}
+        self.assertEqual(self.statuses(), want)
+        self.assertEqual(self.show('dns@gmx.example')['category'],
+                         'invalid-sender')
+
     def test_record_far_in_the_future_is_not_believed(self):
         # a soft bounce dated 2034 (a host's clock off): taken at the
         # file's time, so that the soft bounces after it still count

@@ -212,6 +212,93 @@ static void classify_with(const struct classify_rules *r, size_t i,
 	classify_event(r, ev);
 }
 
+/* the default rules on real refusals: our sender address refused (a
+   callout, a sender domain without DNS), rate limits and a disabled
+   mailbox's look-alike are no hard bounce of the recipient; Microsoft's
+   directory refusal of an unknown recipient is */
+static const struct {
+	const char *cat, *status, *diag, *want_cat;
+	enum event_class want;
+} real[] = {
+	/* GMX / web.de: the sender domain's DNS */
+	{ "bad-mailbox", "5.0.0",
+	  "smtp;550-Requested action not taken: mailbox unavailable 550 "
+	  "invalid DNS MX or A/AAAA resource record", "invalid-sender",
+	  CLASS_SOFT },
+	/* sendmail: our sender's domain */
+	{ "bad-mailbox", "5.1.8",
+	  "smtp;553 5.1.8 <bounces@news.example>... Domain of sender "
+	  "address bounces@news.example does not exist", "invalid-sender",
+	  CLASS_SOFT },
+	/* postfix: a callout to our bounce address failed */
+	{ "bad-mailbox", "5.1.7",
+	  "smtp;550 5.1.7 <bounces@news.example>: Sender address rejected: "
+	  "undeliverable address: host mx.news.example[192.0.2.5] said: "
+	  "550 5.1.1 <bounces@news.example>: Recipient address rejected: "
+	  "User unknown in virtual mailbox table", "invalid-sender",
+	  CLASS_SOFT },
+	/* exim (cPanel): sender verification */
+	{ "routing-errors", "5.0.0",
+	  "smtp;550-Verification failed for <bounces@news.example> "
+	  "550-Unrouteable address 550 Sender verify failed",
+	  "invalid-sender", CLASS_SOFT },
+	/* a status alone says it: a bad sender's system address */
+	{ "bad-mailbox", "5.1.8", "smtp;550 5.1.8 rejected", "invalid-sender",
+	  CLASS_SOFT },
+	/* GoDaddy: our IP's hourly limit, written as 5.1.1 */
+	{ "bad-mailbox", "5.1.1",
+	  "smtp;550 5.1.1 <x@example.com>  - 192.0.2.21 has sent to too "
+	  "many recipients this hour. IB607", "policy-related", CLASS_SOFT },
+	/* Gmail: the recipient receives too fast, written as 5.2.1 */
+	{ "inactive-mailbox", "5.2.1",
+	  "smtp;550-5.2.1 The user you are trying to contact is receiving "
+	  "mail at a rate that 550-5.2.1 prevents additional messages from "
+	  "being delivered. ReceivingRatePerm - gsmtp", "quota-issues",
+	  CLASS_SOFT },
+	{ "", "5.2.1",
+	  "smtp;550-5.2.1 The user you are trying to contact is receiving "
+	  "mail at a rate that prevents additional messages", "quota-issues",
+	  CLASS_SOFT },
+	/* Microsoft 365's directory: no such recipient */
+	{ "policy-related", "5.4.1",
+	  "smtp;550 5.4.1 Recipient address rejected: Access denied. "
+	  "AS(201806281)", "bad-mailbox", CLASS_HARD },
+	/* and what stays as it was */
+	{ "bad-mailbox", "5.1.1",
+	  "smtp;550 5.1.1 The email account that you tried to reach does "
+	  "not exist. NoSuchUser - gsmtp", "bad-mailbox", CLASS_HARD },
+	{ "inactive-mailbox", "5.2.1",
+	  "smtp;550 5.2.1 The email account that you tried to reach is "
+	  "disabled.", "inactive-mailbox", CLASS_HARD },
+	{ "policy-related", "5.4.1", "smtp;550 5.4.1 Relay Access Denied",
+	  "policy-related", CLASS_SOFT },
+};
+
+static void test_default_rules_on_real_refusals(void **state)
+{
+	struct classify_rules r = rules;
+	struct classify_overrides *o = NULL;
+	struct event ev;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
+			 0);
+	r.over = o;
+	for (i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		bounce_with(&r, &ev, real[i].cat, real[i].status,
+			    real[i].diag);
+		if (ev.klass != real[i].want ||
+		    strcmp(ev.bounce_cat, real[i].want_cat) != 0)
+			fail_msg("case %zu (%s): got %s/%s, want %s/%s", i,
+				 real[i].diag, ev.bounce_cat,
+				 event_class_name(ev.klass), real[i].want_cat,
+				 event_class_name(real[i].want));
+	}
+	classify_overrides_free(o);
+}
+
 /* test_memo_same_answers - with the memo, each bounce gets the class,
    category and rule it gets without, first time or again, in any order;
    a text too long for the memo too */
@@ -296,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_find_status),
 		cmocka_unit_test(test_rules_set_the_category),
+		cmocka_unit_test(test_default_rules_on_real_refusals),
 		cmocka_unit_test(test_memo_same_answers),
 	};
 

@@ -33,7 +33,7 @@ static void test_defaults(void **state)
 	(void)state;
 	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
 			 0);
-	assert_int_equal(classify_overrides_count(o), 9);
+	assert_int_equal(classify_overrides_count(o), 20);
 	assert_string_equal(cat_of(o, "5.7.1", "smtp;554 5.7.1 Service "
 				   "unavailable; Client host [192.0.2.7] "
 				   "blocked using zen.spamhaus.org"),
@@ -60,8 +60,14 @@ static void test_defaults(void **state)
 	assert_null(cat_of(o, "5.2.2", "552 mailbox full"));
 	assert_null(cat_of(o, NULL, NULL));
 	assert_string_equal(classify_overrides_text(o, 0),
+			    "sender verify failed => invalid-sender");
+	assert_string_equal(classify_overrides_text(o, 10),
 			    "blocked using => spam-related");
-	assert_null(classify_overrides_text(o, 9));
+	/* a status alone: any text of that status */
+	assert_string_equal(cat_of(o, "5.1.8", "553 5.1.8 rejected"),
+			    "invalid-sender");
+	assert_null(cat_of(o, "5.1.80", "553 rejected"));
+	assert_null(classify_overrides_text(o, 20));
 	classify_overrides_free(o);
 }
 

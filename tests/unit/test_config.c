@@ -224,7 +224,7 @@ static const char *const def_hard[] = {
 };
 static const char *const def_soft[] = {
 	"bad-configuration", "bad-connection", "content-related",
-	"invalid-sender", "other", "policy-related", "quota-issues",
+	"invalid-sender", "policy-related", "quota-issues",
 	"spam-related", "virus-related", NULL
 };
 static const char *const def_empty[] = { NULL };
@@ -653,7 +653,7 @@ static const struct bad_case {
 	{ "[classify]\nsoft-window = 99999999999999999999d\n", "soft-window", "'99999999999999999999d'" },
 	{ "[classify]\nsoft-window = 1d\n", "soft-window = '1d'", "soft-min-span ('3d')" },
 	{ "[classify]\nsoft-min-span = 10d\nsoft-window = 9d\n", "soft-window = '9d'", "soft-min-span ('10d')" },
-	{ "[classify]\nhard-categories = other;bad-mailbox\n", "'other'", "hard-categories and soft-categories" },
+	{ "[classify]\nhard-categories = quota-issues;bad-mailbox\n", "'quota-issues'", "hard-categories and soft-categories" },
 	{ "[classify]\nhard-categories = a b\n", "hard-categories = 'a b'", "blank" },
 	{ "[notify]\ndigest-interval = 0s\n", "digest-interval = '0s'", "duration" },
 	{ "[notify]\ndigest-interval = 1 h\n", "digest-interval", "'1 h'" },
