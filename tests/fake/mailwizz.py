@@ -18,7 +18,11 @@ blacklisting of an address turns every confirmed subscriber with it into
 refile a bounce as internal; the search in all lists answers at most 100
 records in one page and leaves archived lists out; unsubscribe-by-email
 from all lists unsubscribes every membership whatever its status; e-mail
-addresses may come back masked and dates in the customer's locale.
+addresses may come back masked and dates in the customer's locale.  An
+address is kept as it was given (a domain in Unicode too: the validator
+converts it to its ASCII form only to check it) and looked up with SQL
+"=" under the column's collation, which ignores case and accents: the
+ASCII form of a domain never finds its Unicode form.
 
 Error policy: every bad request gets the answer the real server would give
 ({"status":"error","error":...} with 400/404/422); the fake never raises.
@@ -30,6 +34,7 @@ import math
 import re
 import threading
 import time
+import unicodedata
 from urllib.parse import parse_qsl, unquote
 
 try:
@@ -66,11 +71,25 @@ TRANSLATED = {
 # Yii 1.1's CEmailValidator, which MailWizz's API, forms and imports use:
 # at most 254 bytes; a local part of ASCII atoms joined by single dots
 # (a UTF-8 local part is answered 422); two labels or more, a hyphen only
-# inside a label; no length limit on the parts
+# inside a label; no length limit on the parts.  MailWizz's own copy of
+# it, which replaces Yii's, has validateIDN on: the domain is checked in
+# its ASCII form (idn_to_ascii), and the address kept as it was given
 EMAIL_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
                       r"(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
                       r'@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+'
                       r'[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$')
+
+
+def idn_checked(email):
+    """EMAIL as the validator checks it: its domain in ASCII when it is
+    not ASCII ('' when it cannot be converted, as idn_to_ascii's false)"""
+    local, at, domain = email.rpartition('@')
+    if not at or domain.isascii():
+        return email
+    try:
+        return local + '@' + domain.encode('idna').decode('ascii')
+    except UnicodeError:
+        return ''
 
 
 def email_refused(email):
@@ -78,9 +97,20 @@ def email_refused(email):
     EMAIL, or None when the validator takes it."""
     if not email:
         return _err(422, 'Please provide the subscriber email address.')
-    if len(email.encode('utf-8')) > 254 or not EMAIL_RE.match(email):
+    checked = idn_checked(email)
+    if len(checked.encode('utf-8')) > 254 or not EMAIL_RE.match(checked):
         return _err(422, 'Please provide a valid email address.')
     return None
+
+
+def collated(email):
+    """The key EMAIL is compared by in SQL: the email columns are
+    utf8mb4_unicode_ci, which ignores case, accents and trailing blanks
+    ("Hans@Bücher.de" = "hans@bucher.de"), and knows nothing of IDNA
+    ("hans@xn--bcher-kva.de" is another string)"""
+    decomposed = unicodedata.normalize('NFD', email.casefold())
+    return ''.join(c for c in decomposed
+                   if not unicodedata.combining(c)).rstrip(' ')
 
 
 DATE = '2024-01-01 00:00:00'
@@ -321,7 +351,7 @@ class MailWizzFake(fakelib.FakeServer):
             # look-ups of a dict, not scans: the benchmarks post many
             self._bounced = {(b.get('campaign_uid'), b.get('subscriber_uid'))
                              for b in bounces if isinstance(b, dict)}
-            self._blacklisted = {str(e).lower() for e in blacklist}
+            self._blacklisted = {collated(str(e)) for e in blacklist}
 
     def get_data(self):
         """All data, in the shape set_data() takes."""
@@ -339,16 +369,17 @@ class MailWizzFake(fakelib.FakeServer):
                     'settings': dict(self._settings)}
 
     def _memberships(self, email):
-        """[(list, subscriber)] of EMAIL (case-insensitive), in list order."""
+        """[(list, subscriber)] of EMAIL (as collated()), in list order."""
         if getattr(self, '_index', None) is None:
             # built on first use after the data changed: a search costs a
             # dict look-up, not a scan (the benchmarks search thousands)
             index = {}
             for lst in self._lists.values():
                 for s in lst['subscribers'].values():
-                    index.setdefault(s['email'].lower(), []).append((lst, s))
+                    index.setdefault(collated(s['email']), []).append(
+                        (lst, s))
             self._index = index
-        return list(self._index.get(email.lower(), []))
+        return list(self._index.get(collated(email), []))
 
     def _subscriber_by_uid(self, suid):
         """loadSubscriberByUid(): the subscriber SUID of any list (the
@@ -492,7 +523,7 @@ class MailWizzFake(fakelib.FakeServer):
         if refused is not None:
             return refused
         for s in lst['subscribers'].values():
-            if s['email'].lower() == email.lower():
+            if collated(s['email']) == collated(email):
                 return _ok(200, {'subscriber_uid': s['subscriber_uid'],
                                  'status': s['status'],
                                  'date_added': s['date_added']})
@@ -570,12 +601,12 @@ class MailWizzFake(fakelib.FakeServer):
         address blacklisted before (or new records not allowed) only S."""
         if s['status'] != 'confirmed':
             return
-        known = s['email'].lower() in self._blacklisted
+        known = collated(s['email']) in self._blacklisted
         if known or not self._settings['blacklist_new_records']:
             s['status'] = 'blacklisted'
             return
         self._blacklist.append(s['email'])
-        self._blacklisted.add(s['email'].lower())
+        self._blacklisted.add(collated(s['email']))
         for _, other in self._memberships(s['email']):
             if other['status'] == 'confirmed':
                 other['status'] = 'blacklisted'

@@ -375,6 +375,47 @@ class MailWizzTest(unittest.TestCase):
         self.assertEqual([r['subscriber_uid'] for r in obj['data']['records']],
                          ['zz123cd456ef8'])
 
+    def test_addresses_as_typed_and_collated(self):
+        # kept as typed, a Unicode domain too; found by "=" under a
+        # collation that ignores case and accents, never by the ASCII form
+        typed, ascii_form = 'Hans@Bücher.de', 'hans@xn--bcher-kva.de'
+        self.fake.set_data({'lists': [
+            {'list_uid': L1, 'subscribers': [
+                {'subscriber_uid': 'su111aa111aa1', 'email': typed}]},
+            {'list_uid': L2, 'subscribers': [
+                {'subscriber_uid': 'su222bb222bb2', 'email': ascii_form}]},
+            {'list_uid': L3, 'subscribers': [
+                {'subscriber_uid': 'su333cc333cc3',
+                 'email': 'hans@bucher.de'}]}]})
+        path = 'lists/subscribers/search-by-email-in-all-lists'
+
+        def found(email):
+            st, obj = self.call('GET', path, {'EMAIL': email})
+            self.assertEqual(st, 200, obj)
+            return [(r['subscriber_uid'], r['email'])
+                    for r in obj['data']['records']]
+        self.assertEqual(found(ascii_form), [('su222bb222bb2', ascii_form)])
+        self.assertEqual(found('HANS@bücher.de'),
+                         [('su111aa111aa1', typed),
+                          ('su333cc333cc3', 'hans@bucher.de')])
+        self.assertEqual(found('hans@bucher.de'),
+                         [('su111aa111aa1', typed),
+                          ('su333cc333cc3', 'hans@bucher.de')])
+        st, obj = self.call('GET', 'lists/%s/subscribers/search-by-email' % L1,
+                            {'EMAIL': ascii_form})
+        self.assertEqual(st, 404, obj)
+        # the validator checks a Unicode domain in its ASCII form; a
+        # UTF-8 local part, or a domain IDNA refuses, stays refused
+        for bad in ('hänsel@bücher.de', 'hans@bü..cher.de'):
+            self.assertError(self.call('GET', path, {'EMAIL': bad}), None, 422)
+        st, obj = self.call('PUT', 'lists/subscribers/unsubscribe-by-email-'
+                            'from-all-lists', fields={'EMAIL': ascii_form})
+        self.assertEqual(st, 200, obj)
+        self.assertEqual([self.status_of(L, u) for L, u in
+                          ((L1, 'su111aa111aa1'), (L2, 'su222bb222bb2'),
+                           (L3, 'su333cc333cc3'))],
+                         ['confirmed', 'unsubscribed', 'confirmed'])
+
     def test_bounce_201_then_422(self):
         path = 'campaigns/%s/bounces' % CAMP
         soft = {'message': 'Mailbox full', 'bounce_type': 'soft',
