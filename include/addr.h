@@ -29,4 +29,18 @@ int addr_domain_normalise(const char *in, size_t len, char *out,
 /* addr_domain - the part after '@' of a normalised address */
 const char *addr_domain(const char *addr);
 
+/* the longest Unicode form of an address of ADDR_MAX bytes: a punycode
+   label never decodes to more code points than it has characters, and a
+   code point is at most 4 bytes of UTF-8 */
+#define ADDR_UNICODE_MAX (4 * ADDR_MAX)
+
+/* addr_unicode - the normalised address ADDR with the labels of its domain
+   that are in their ASCII form ("xn--") in Unicode (UTF-8, lowercase, as
+   libidn2 decodes them: "hans@xn--bcher-kva.de" -> "hans@b\xc3\xbccher.de")
+   into OUT of OUTLEN (ADDR_UNICODE_MAX + 1 is always enough): the length;
+   0 when there is no other form (no such label, one libidn2 refuses, or
+   a Unicode form whose ASCII form is not ADDR's); -1 when it does not
+   fit */
+int addr_unicode(const char *addr, char *out, size_t outlen);
+
 #endif

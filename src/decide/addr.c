@@ -115,23 +115,14 @@ static int addr_has_c1(const char *s, size_t n)
 	return 0;
 }
 
-/* addr_idna - the domain DOM (N bytes, lowercased) in ASCII into OUT of
-   OUTLEN when it holds non-ASCII bytes and libidn2 takes it: the new
-   length; 0 when it stays as it is (ASCII, an address literal, or
-   refused by libidn2); -1 when the ASCII form does not fit */
-static int addr_idna(const char *dom, size_t n, char *out, size_t outlen)
+/* addr_idna_z - the NUL-terminated UTF-8 domain IN in ASCII (lowercased)
+   into OUT of OUTLEN, as addr_idna */
+static int addr_idna_z(const char *in, char *out, size_t outlen)
 {
-	char in[ADDR_MAX + 1];
 	uint8_t *ace = NULL;
 	size_t i, m;
 	int rc;
 
-	for (i = 0; i < n && (unsigned char)dom[i] < 0x80; i++)
-		;
-	if (i == n || n >= sizeof(in) || dom[0] == '[')
-		return 0;
-	memcpy(in, dom, n);
-	in[n] = '\0';
 	rc = idn2_lookup_u8((const uint8_t *)in, &ace,
 			    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 	if (rc != IDN2_OK)
@@ -150,6 +141,24 @@ static int addr_idna(const char *dom, size_t n, char *out, size_t outlen)
 	out[m] = '\0';
 	idn2_free(ace);
 	return (int)m;
+}
+
+/* addr_idna - the domain DOM (N bytes, lowercased) in ASCII into OUT of
+   OUTLEN when it holds non-ASCII bytes and libidn2 takes it: the new
+   length; 0 when it stays as it is (ASCII, an address literal, or
+   refused by libidn2); -1 when the ASCII form does not fit */
+static int addr_idna(const char *dom, size_t n, char *out, size_t outlen)
+{
+	char in[ADDR_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < n && (unsigned char)dom[i] < 0x80; i++)
+		;
+	if (i == n || n >= sizeof(in) || dom[0] == '[')
+		return 0;
+	memcpy(in, dom, n);
+	in[n] = '\0';
+	return addr_idna_z(in, out, outlen);
 }
 
 /* addr_normalise - trim, unwrap, lowercase and check an address */
@@ -277,4 +286,55 @@ const char *addr_domain(const char *addr)
 	const char *at = strrchr(addr, '@');
 
 	return at ? at + 1 : addr;
+}
+
+/* addr_has_ace - does the domain DOM hold a label in its ASCII-compatible
+   encoding ("xn--", lowercased)? */
+static int addr_has_ace(const char *dom)
+{
+	const char *p = dom;
+
+	for (;;) {
+		if (strncmp(p, "xn--", 4) == 0)
+			return 1;
+		p = strchr(p, '.');
+		if (!p)
+			return 0;
+		p++;
+	}
+}
+
+/* addr_unicode - ADDR with its domain in Unicode, when that form is
+   another spelling of the same address */
+int addr_unicode(const char *addr, char *out, size_t outlen)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	char back[ADDR_MAX + 1];
+	char *u = NULL;
+	size_t local, n;
+	int rc = 0;
+
+	if (!at || !out || at[1] == '[' || strlen(at + 1) > ADDR_MAX ||
+	    !addr_has_ace(at + 1))
+		return 0;
+	if (idn2_to_unicode_8z8z(at + 1, &u, 0) != IDN2_OK || !u ||
+	    strcmp(u, at + 1) == 0)
+		goto out;
+	/* the Unicode form must come back to this very domain (libidn2
+	   decodes a label it would not produce, too) */
+	if (addr_idna_z(u, back, sizeof(back)) <= 0 ||
+	    strcmp(back, at + 1) != 0)
+		goto out;
+	local = (size_t)(at + 1 - addr);
+	n = local + strlen(u);
+	if (n + 1 > outlen) {
+		rc = -1;
+		goto out;
+	}
+	memcpy(out, addr, local);
+	memcpy(out + local, u, n - local + 1);
+	rc = (int)n;
+out:
+	idn2_free(u);
+	return rc;
 }

@@ -12,6 +12,18 @@
  *        child (step 1) per membership not unsubscribed or blacklisted
  *        (this search answers at most 100 and leaves archived lists out:
  *        the fallback only)
+ *     6  after 0 or 5 succeeded, for an address whose domain has a
+ *        Unicode form (addr_unicode): GET search-by-email-in-all-lists
+ *        with that form -> one child (step 1) per membership, as 5.
+ *        MailWizz keeps an address as it was typed (its validator takes
+ *        a Unicode domain, converting it only to check it) and compares
+ *        it with SQL "=": a subscriber stored as "hans@b\xc3\xbccher.de" is
+ *        not found by "hans@xn--bcher-kva.de", the form the mail went to.
+ *        Not the unsubscribe from all lists: the column's collation
+ *        ignores accents, so that form would unsubscribe
+ *        "hans@bucher.de" too; a search names each record's address,
+ *        and only those that are this address become children (at 5
+ *        too).  422 (a MailWizz that refuses Unicode domains): done.
  *     1  PUT lists/{list}/subscribers/{subscriber}/unsubscribe  (404: gone)
  *     2  POST campaigns/{campaign}/track-unsubscribe/{subscriber}, then 1
  *        (404: on to 1 as well); with no list known, done after it
@@ -31,7 +43,10 @@
  *        record carried the subscriber UID (X-Mw-Subscriber-Uid) no
  *        call either: on to step 3
  *     1  GET lists/subscribers/search-by-email-in-all-lists?EMAIL= -> the
- *        subscriber on the campaign's list
+ *        subscriber on the campaign's list (a record that names another
+ *        address is not it); not there, for an address with a Unicode
+ *        form: 5
+ *     5  as 1 with the address's Unicode form (see step 6 above)
  *     2  POST campaigns/{campaign}/bounces (422 "already ...": done)
  *     3  as 2 with the record's subscriber UID.  MailWizz finds that
  *        subscriber by its uid alone, in any list: the 201 answer names
@@ -47,7 +62,9 @@
  *        so every other membership (unconfirmed, on another list) is
  *        unsubscribed here, whatever the bounce did; the bounce comes
  *        first so that the blacklisting still sees the subscriber
- *        confirmed.  404 (older MailWizz): a step-5 child does it.
+ *        confirmed.  404 (older MailWizz): an unsubscribe child at
+ *        its step 5 does it.  Done: an unsubscribe child at its step 6
+ *        for the Unicode form, as after the unsubscribe's 0.
  *   Where no bounce can be recorded (the subscriber is not on the
  *   campaign's list, the campaign is unknown or names no list) a hard
  *   bounce that unsubscribes goes straight to 4; a soft one is done.
@@ -98,11 +115,13 @@ enum {
 	MW_UNSUB_CAMPAIGN = 3,
 	MW_UNSUB_WHO = 4,
 	MW_UNSUB_SEARCH = 5,
+	MW_UNSUB_SEARCH_U = 6,
 	MW_BOUNCE_CAMPAIGN = 0,
 	MW_BOUNCE_SEARCH = 1,
 	MW_BOUNCE_POST = 2,
 	MW_BOUNCE_HINTED = 3,
 	MW_BOUNCE_UNSUB = 4,
+	MW_BOUNCE_SEARCH_U = 5,
 };
 
 #define MW_ALL_LISTS "lists/subscribers/unsubscribe-by-email-from-all-lists"
@@ -122,6 +141,7 @@ struct mw_call {
 	size_t n_get;
 	const char *keys[4], *vals[4];	/* body fields */
 	size_t n;
+	char email[ADDR_UNICODE_MAX + 1];	/* the address's Unicode form */
 };
 
 /* mw_uid_valid - S (at most CAP bytes) is 13 of [a-z0-9] */
@@ -497,23 +517,42 @@ static int mw_unsub_by_ids(struct provider *p, struct action *a, char *err,
 	return 1;
 }
 
-/* mw_call_email - CALL is METHOD PATH with A's address as EMAIL (a GET
-   query field, else a body field); 0 or -1 with ERR */
-static int mw_call_email(struct mw_call *call, const struct action *a,
-			 const char *method, const char *path, char *err,
-			 size_t errlen)
+/* mw_unicode - the Unicode form of A's address into OUT of CAP
+   (ADDR_UNICODE_MAX + 1): true when it has one */
+static bool mw_unicode(const struct action *a, char *out, size_t cap)
 {
+	return !mail_key_is_uid(a->addr) &&
+	       addr_unicode(a->addr, out, cap) > 0;
+}
+
+/* mw_call_email - CALL is METHOD PATH with A's address as EMAIL (a GET
+   query field, else a body field), in its Unicode form when UNICODE;
+   0 or -1 with ERR */
+static int mw_call_email(struct mw_call *call, const struct action *a,
+			 const char *method, const char *path, bool unicode,
+			 char *err, size_t errlen)
+{
+	const char *email = a->addr;
+
 	if (mw_check_addr(a, err, errlen) != 0 ||
 	    mw_path(call, err, errlen, "%s", path) != 0)
 		return -1;
+	if (unicode) {
+		if (!mw_unicode(a, call->email, sizeof(call->email))) {
+			snprintf(err, errlen, "the domain of %s has no "
+				 "Unicode form", a->addr);
+			return -1;
+		}
+		email = call->email;
+	}
 	call->method = method;
 	if (strcmp(method, "GET") == 0) {
 		call->get_keys[0] = "EMAIL";
-		call->get_vals[0] = a->addr;
+		call->get_vals[0] = email;
 		call->n_get = 1;
 	} else {
 		call->keys[0] = "EMAIL";
-		call->vals[0] = a->addr;
+		call->vals[0] = email;
 		call->n = 1;
 	}
 	return 0;
@@ -529,12 +568,14 @@ static int mw_build_unsub(struct provider *p, struct action *a, int64_t now,
 	case MW_UNSUB_ALL:
 		if (mail_key_is_uid(a->addr))
 			return mw_unsub_by_ids(p, a, err, errlen);
-		if (mw_call_email(&call, a, "PUT", MW_ALL_LISTS, err,
+		if (mw_call_email(&call, a, "PUT", MW_ALL_LISTS, false, err,
 				  errlen) != 0)
 			return -1;
 		break;
 	case MW_UNSUB_SEARCH:
-		if (mw_call_email(&call, a, "GET", MW_SEARCH_ALL, err,
+	case MW_UNSUB_SEARCH_U:
+		if (mw_call_email(&call, a, "GET", MW_SEARCH_ALL,
+				  a->step == MW_UNSUB_SEARCH_U, err,
 				  errlen) != 0)
 			return -1;
 		break;
@@ -613,14 +654,16 @@ static int mw_build_bounce(struct provider *p, struct action *a, int64_t now,
 			return -1;
 		break;
 	case MW_BOUNCE_SEARCH:
+	case MW_BOUNCE_SEARCH_U:
 		if (mw_check_uid("list", a->list_id, sizeof(a->list_id), err,
 				 errlen) != 0 ||
-		    mw_call_email(&call, a, "GET", MW_SEARCH_ALL, err,
+		    mw_call_email(&call, a, "GET", MW_SEARCH_ALL,
+				  a->step == MW_BOUNCE_SEARCH_U, err,
 				  errlen) != 0)
 			return -1;
 		break;
 	case MW_BOUNCE_UNSUB:
-		if (mw_call_email(&call, a, "PUT", MW_ALL_LISTS, err,
+		if (mw_call_email(&call, a, "PUT", MW_ALL_LISTS, false, err,
 				  errlen) != 0)
 			return -1;
 		break;
@@ -844,8 +887,55 @@ static int mw_is_2xx(long status)
 	return status >= 200 && status < 300;
 }
 
+/* mw_masked - is S an address MailWizz masked ("j**n@d*e.com": the
+   customer's group hides addresses)? */
+static bool mw_masked(const char *s)
+{
+	return strchr(s, '*') != NULL;
+}
+
+/* mw_email_is - does MailWizz's (display) address SHOWN name ADDR?  A
+   masked one (the customer's group hides addresses: "j**n@d*e.com", each
+   '*' standing for characters hidden) is compared as a pattern, with
+   ADDR and with its Unicode form. */
+static bool mw_email_is(const char *shown, const char *addr)
+{
+	char norm[ADDR_MAX + 1], pat[2 * (ADDR_MAX + 1)];
+	char uni[ADDR_UNICODE_MAX + 1];
+	size_t i, j = 0;
+
+	if (!mw_masked(shown))
+		return addr_normalise(shown, strlen(shown), norm,
+				      sizeof(norm)) >= 0 &&
+		       strcmp(norm, addr) == 0;
+	for (i = 0; shown[i] && j + 2 < sizeof(pat); i++) {
+		if (shown[i] != '*')
+			pat[j++] = '\\';
+		pat[j++] = shown[i];
+	}
+	if (shown[i])
+		return false;
+	pat[j] = '\0';
+	/* masked as it was typed: maybe its domain in Unicode */
+	return fnmatch(pat, addr, FNM_CASEFOLD) == 0 ||
+	       (addr_unicode(addr, uni, sizeof(uni)) > 0 &&
+		fnmatch(pat, uni, FNM_CASEFOLD) == 0);
+}
+
+/* mw_record_is - does the search record REC name A's address?  A record
+   without one is taken (the search found it by the address) */
+static bool mw_record_is(const cJSON *rec, const struct action *a)
+{
+	const cJSON *email = cJSON_GetObjectItemCaseSensitive(rec, "email");
+
+	return !cJSON_IsString(email) ||
+	       mw_email_is(email->valuestring, a->addr);
+}
+
 /* mw_spawn_unsubs - one unsubscribe child (OP_UNSUBSCRIBE step 1) per
-   membership of RECORDS that is not unsubscribed or blacklisted */
+   membership of RECORDS that is A's address and not unsubscribed or
+   blacklisted (MailWizz's collation also finds addresses that differ by
+   accents: "hans@bucher.de" for "hans@b\xc3\xbccher.de") */
 static void mw_spawn_unsubs(const struct action *a, const cJSON *records,
 			    GArray *spawn)
 {
@@ -856,9 +946,10 @@ static void mw_spawn_unsubs(const struct action *a, const cJSON *records,
 		const cJSON *list = cJSON_GetObjectItemCaseSensitive(rec, "list");
 		struct action child;
 
-		if (cJSON_IsString(st) &&
-		    (strcmp(st->valuestring, "unsubscribed") == 0 ||
-		     strcmp(st->valuestring, "blacklisted") == 0))
+		if ((cJSON_IsString(st) &&
+		     (strcmp(st->valuestring, "unsubscribed") == 0 ||
+		      strcmp(st->valuestring, "blacklisted") == 0)) ||
+		    !mw_record_is(rec, a))
 			continue;
 		child = *a;
 		child.id = 0;
@@ -875,8 +966,38 @@ static void mw_spawn_unsubs(const struct action *a, const cJSON *records,
 	}
 }
 
+/* mw_search_child - a child of A that searches A's address at STEP
+   (MW_UNSUB_SEARCH, MW_UNSUB_SEARCH_U) and unsubscribes what it finds;
+   an unsubscribe when A goes through the bounce steps */
+static void mw_search_child(const struct action *a, uint8_t step,
+			    GArray *spawn)
+{
+	struct action child = *a;
+
+	child.id = 0;
+	if (mw_bouncing(a) || child.op == OP_BOUNCE)
+		child.op = OP_UNSUBSCRIBE;
+	child.step = step;
+	child.flags = 0;
+	child.list_id[0] = child.subscriber_id[0] = '\0';
+	child.attempts = 0;
+	child.last_error[0] = '\0';
+	g_array_append_val(spawn, child);
+}
+
+/* mw_unicode_next - A's address is unsubscribed or searched in the form
+   the mail went to: a child that searches its Unicode form, when its
+   domain has one (MailWizz keeps the address as it was typed) */
+static void mw_unicode_next(const struct action *a, GArray *spawn)
+{
+	char uni[ADDR_UNICODE_MAX + 1];
+
+	if (mw_unicode(a, uni, sizeof(uni)))
+		mw_search_child(a, MW_UNSUB_SEARCH_U, spawn);
+}
+
 /* mw_parse_search_all - spawn one unsubscribe per active membership (the
-   fallback of an older MailWizz) */
+   fallback of an older MailWizz, and the search of the Unicode form) */
 static enum provider_result mw_parse_search_all(struct action *a,
 						const struct http_resp *resp,
 						const cJSON *root,
@@ -887,6 +1008,15 @@ static enum provider_result mw_parse_search_all(struct action *a,
 	const cJSON *data, *records;
 	int n;
 
+	if (resp->status == 422 && a->step == MW_UNSUB_SEARCH_U) {
+		/* a validator that refuses Unicode domains: no list holds
+		   the address in that form */
+		errmsg(a->notice, sizeof(a->notice), "MailWizz refuses %s "
+		       "with its domain in Unicode (HTTP 422): no list holds "
+		       "it in that form", a->addr);
+		a->notice_level = NOTICE_INFO;
+		return PROVIDER_DONE;
+	}
 	/* before 1.4.4 the one way: an address its validator refuses is
 	   on no list, as for the call of later versions */
 	if (resp->status == 422)
@@ -913,6 +1043,8 @@ static enum provider_result mw_parse_search_all(struct action *a,
 		return PROVIDER_FAILED;
 	}
 	mw_spawn_unsubs(a, records, spawn);
+	if (a->step == MW_UNSUB_SEARCH)
+		mw_unicode_next(a, spawn);
 	return PROVIDER_DONE;
 }
 
@@ -921,21 +1053,11 @@ static enum provider_result mw_parse_search_all(struct action *a,
    as a child of A (the same action when A is an unsubscribe) */
 static enum provider_result mw_older(struct action *a, GArray *spawn)
 {
-	struct action child;
-
 	if (!mw_bouncing(a)) {
 		a->step = MW_UNSUB_SEARCH;
 		return PROVIDER_CONTINUE;
 	}
-	child = *a;
-	child.id = 0;
-	child.op = OP_UNSUBSCRIBE;
-	child.step = MW_UNSUB_SEARCH;
-	child.flags = 0;
-	child.list_id[0] = child.subscriber_id[0] = '\0';
-	child.attempts = 0;
-	child.last_error[0] = '\0';
-	g_array_append_val(spawn, child);
+	mw_search_child(a, MW_UNSUB_SEARCH, spawn);
 	return PROVIDER_DONE;
 }
 
@@ -964,6 +1086,7 @@ static enum provider_result mw_parse_unsub_all(struct action *a,
 	if (mw_success("unsubscribe from all lists", root, resp, &v, err,
 		       errlen) == NULL)
 		return v;
+	mw_unicode_next(a, spawn);
 	return PROVIDER_DONE;
 }
 
@@ -981,13 +1104,6 @@ static enum provider_result mw_parse_unsub_one(const struct http_resp *resp,
 	if (cJSON_IsString(st) && strcmp(st->valuestring, "error") == 0)
 		return mw_refused("unsubscribe", root, resp, err, errlen);
 	return PROVIDER_DONE;
-}
-
-/* mw_masked - is S an address MailWizz masked ("j**n@d*e.com": the
-   customer's group hides addresses)? */
-static bool mw_masked(const char *s)
-{
-	return strchr(s, '*') != NULL;
 }
 
 /* mw_parse_who - the subscriber's address into a->resolved; whatever
@@ -1140,8 +1256,9 @@ static enum provider_result mw_parse_campaign(struct provider *p,
 }
 
 /* mw_parse_search_list - the subscriber on the campaign's list, found in
-   the search of all lists; not there: nothing to record (the bounce steps
-   end) */
+   the search of all lists (a record of another address is not it); not
+   there: the search of the address's Unicode form, when it has one, else
+   nothing to record (the bounce steps end) */
 static enum provider_result mw_parse_search_list(struct provider *p,
 						 struct action *a,
 						 const struct http_resp *resp,
@@ -1150,8 +1267,16 @@ static enum provider_result mw_parse_search_list(struct provider *p,
 {
 	enum provider_result v = PROVIDER_FAILED;
 	const cJSON *records, *rec;
-	char note[200];
+	char note[200], uni[ADDR_UNICODE_MAX + 1];
 
+	if (resp->status == 422 && a->step == MW_BOUNCE_SEARCH_U) {
+		/* a validator that refuses Unicode domains: no subscriber
+		   has the address in that form */
+		errmsg(note, sizeof(note), "MailWizz refuses %s with its "
+		       "domain in Unicode (HTTP 422): no subscriber has it in "
+		       "that form", a->addr);
+		return mw_bounce_end(p, a, note);
+	}
 	if (resp->status == 422) {
 		/* an address MailWizz's validator refuses (a UTF-8 local
 		   part): no subscriber can have it, nothing to record */
@@ -1182,7 +1307,8 @@ static enum provider_result mw_parse_search_list(struct provider *p,
 			rec, "subscriber_uid");
 
 		if (!cJSON_IsString(luid) ||
-		    strcmp(luid->valuestring, a->list_id) != 0)
+		    strcmp(luid->valuestring, a->list_id) != 0 ||
+		    !mw_record_is(rec, a))
 			continue;
 		if (!cJSON_IsString(uid) ||
 		    !mw_uid_valid(uid->valuestring, ACTION_ID_MAX)) {
@@ -1195,30 +1321,11 @@ static enum provider_result mw_parse_search_list(struct provider *p,
 		a->step = MW_BOUNCE_POST;
 		return PROVIDER_CONTINUE;
 	}
-	return mw_bounce_end(p, a, NULL);
-}
-
-/* mw_email_is - does MailWizz's (display) address SHOWN name ADDR?  A
-   masked one (the customer's group hides addresses: "j**n@d*e.com", each
-   '*' standing for characters hidden) is compared as a pattern. */
-static bool mw_email_is(const char *shown, const char *addr)
-{
-	char norm[ADDR_MAX + 1], pat[2 * (ADDR_MAX + 1)];
-	size_t i, j = 0;
-
-	if (!mw_masked(shown))
-		return addr_normalise(shown, strlen(shown), norm,
-				      sizeof(norm)) >= 0 &&
-		       strcmp(norm, addr) == 0;
-	for (i = 0; shown[i] && j + 2 < sizeof(pat); i++) {
-		if (shown[i] != '*')
-			pat[j++] = '\\';
-		pat[j++] = shown[i];
+	if (a->step == MW_BOUNCE_SEARCH && mw_unicode(a, uni, sizeof(uni))) {
+		a->step = MW_BOUNCE_SEARCH_U;
+		return PROVIDER_CONTINUE;
 	}
-	if (shown[i])
-		return false;
-	pat[j] = '\0';
-	return fnmatch(pat, addr, FNM_CASEFOLD) == 0;
+	return mw_bounce_end(p, a, NULL);
 }
 
 /* mw_check_subscriber - the 201 answer names the subscriber the bounce
@@ -1363,6 +1470,7 @@ static enum provider_result mw_parse_bounce(struct provider *p,
 		return mw_parse_campaign(p, a, resp, root, MW_BOUNCE_SEARCH,
 					 err, errlen);
 	case MW_BOUNCE_SEARCH:
+	case MW_BOUNCE_SEARCH_U:
 		return mw_parse_search_list(p, a, resp, root, err, errlen);
 	case MW_BOUNCE_HINTED:
 		if (resp->status == 404) {
@@ -1396,6 +1504,7 @@ static enum provider_result mw_parse_unsub(struct provider *p,
 	case MW_UNSUB_ALL:
 		return mw_parse_unsub_all(a, resp, root, spawn, err, errlen);
 	case MW_UNSUB_SEARCH:
+	case MW_UNSUB_SEARCH_U:
 		return mw_parse_search_all(a, resp, root, spawn, err, errlen);
 	case MW_UNSUB_ONE:
 		v = mw_parse_unsub_one(resp, root, err, errlen);

@@ -16,6 +16,10 @@ bounced must do.
   in the customer's locale; addresses may come back masked.
 - Every refusal of our credentials, signature or clock is a 400: the
   provider is paused, nothing becomes a dead letter.
+- An address is kept as it was typed, a domain in Unicode too, and found
+  by SQL "=" under a collation that ignores case and accents: the ASCII
+  form the mail went to never finds "hans@bücher.de", and its Unicode
+  form also finds "hans@bucher.de", another address.
 """
 import collections
 import json
@@ -159,6 +163,71 @@ class TestHardBounceEverywhere(MailWizzRealCase):
         r = routes(fake)
         self.assertEqual((r[ALL], r[SEARCH]), (1, 1))
         self.assertEqual(self.ctl_json('dead'), [])
+
+
+IDN_ASCII = 'hans@xn--bcher-kva.example'
+IDN_TYPED = 'Hans@Bücher.example'
+IDN_OTHER = 'hans@bucher.example'
+
+
+class TestUnicodeDomain(MailWizzRealCase):
+    def test_unsubscribed_as_typed_not_the_accentless_address(self):
+        # subscribed once with the domain as typed, once in its ASCII
+        # form; "hans@bucher.example" is someone else, whom MailWizz's
+        # collation would find by the Unicode form
+        fake = self.start_fake({
+            'lists': [
+                {'list_uid': L1, 'subscribers': [
+                    sub('sp111aa111aa1', IDN_TYPED)]},
+                {'list_uid': L2, 'subscribers': [
+                    sub('sp222bb222bb2', IDN_ASCII)]},
+                {'list_uid': L3, 'subscribers': [
+                    sub('sp333cc333cc3', IDN_OTHER)]}],
+            'campaigns': []})
+        self.mw(fake)
+        self.process(self.acct('a.csv', hard(IDN_ASCII, '')))
+        st = statuses(fake)
+        self.assertEqual(st[(L1, IDN_TYPED)], 'unsubscribed')
+        self.assertEqual(st[(L2, IDN_ASCII)], 'unsubscribed')
+        self.assertEqual(st[(L3, IDN_OTHER)], 'confirmed')
+        calls = fake.calls()
+        self.assertEqual([c['parsed'].get('EMAIL') for c in calls
+                          if c['path'].endswith('from-all-lists')],
+                         [IDN_ASCII])
+        self.assertEqual([c['query'].get('EMAIL') for c in calls
+                          if c['path'].endswith('in-all-lists')],
+                         ['hans@bücher.example'])
+        self.assertEqual(
+            [c['path'] for c in calls if c['path'].endswith('/unsubscribe')],
+            ['/api/lists/%s/subscribers/sp111aa111aa1/unsubscribe' % L1])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+
+    def test_bounce_recorded_on_the_subscriber_as_typed(self):
+        # the campaign's subscriber typed the domain in Unicode: the
+        # bounce is recorded on it (MailWizz blacklists that subscriber
+        # alone: no new blacklist records), and its membership on
+        # another list, typed in capitals, is unsubscribed
+        fake = self.start_fake({
+            'lists': [
+                {'list_uid': L1, 'subscribers': [
+                    sub('sp111aa111aa1', 'hans@bücher.example')]},
+                {'list_uid': L2, 'subscribers': [
+                    sub('sp222bb222bb2', IDN_TYPED.upper())]}],
+            'campaigns': [{'campaign_uid': C1, 'list_uid': L1}],
+            'settings': {'blacklist_new_records': False}})
+        self.mw(fake)
+        self.process(self.acct('a.csv', hard(IDN_ASCII, C1)))
+        self.assertEqual([(b['subscriber_uid'], b['campaign_uid'],
+                           b['bounce_type']) for b in
+                          fake.get_data()['bounces']],
+                         [('sp111aa111aa1', C1, 'hard')])
+        st = statuses(fake)
+        self.assertEqual(st[(L1, 'hans@bücher.example')], 'blacklisted')
+        self.assertEqual(st[(L2, IDN_TYPED.upper())], 'unsubscribed')
+        self.assertEqual(routes(fake)[SEARCH], 3)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
 
 
 class TestRecordedUid(MailWizzRealCase):

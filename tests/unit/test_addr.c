@@ -195,6 +195,55 @@ static void test_idna_length(void **state)
 	}
 }
 
+/* the Unicode form of an address whose domain has ASCII-compatible
+   labels: the same address spelt as typed, or none */
+static void test_unicode(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;	/* NULL: no other form */
+	} uc[] = {
+		{ "hans@xn--bcher-kva.de", "hans@b\xc3\xbc" "cher.de" },
+		{ "j@mail.xn--bcher-kva.xn--p1ai",
+		  "j@mail.b\xc3\xbc" "cher.\xd1\x80\xd1\x84" },
+		{ "x@xn--strae-oqa.de", "x@stra\xc3\x9f" "e.de" },
+		{ "john@example.com", NULL },
+		{ "john@xn--example.com", NULL },	/* not punycode */
+		/* "b\xc3\x9c" "cher": a form no lookup gives (Unicode is
+		   lowercased), so another address's */
+		{ "john@xn--bcher-2pa.de", NULL },
+		{ "xn--bcher-kva@example.com", NULL },	/* the local part */
+		{ "j@[192.0.2.1]", NULL },
+		{ "no-at-sign", NULL },
+	};
+	char out[ADDR_UNICODE_MAX + 1], back[ADDR_MAX + 1];
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(uc) / sizeof(uc[0]); i++) {
+		n = addr_unicode(uc[i].in, out, sizeof(out));
+		if (uc[i].out == NULL) {
+			if (n != 0)
+				fail_msg("%s: %d", uc[i].in, n);
+			continue;
+		}
+		if (n != (int)strlen(uc[i].out))
+			fail_msg("%s: %d", uc[i].in, n);
+		assert_string_equal(out, uc[i].out);
+		/* and it is normalised back to the same key */
+		assert_int_equal(addr_normalise(out, (size_t)n, back,
+						sizeof(back)),
+				 (int)strlen(uc[i].in));
+		assert_string_equal(back, uc[i].in);
+	}
+	/* too small a buffer: -1, never cut */
+	assert_int_equal(addr_unicode("hans@xn--bcher-kva.de", out, 10), -1);
+	assert_int_equal(addr_unicode("hans@xn--bcher-kva.de", out, 16), 15);
+	assert_int_equal(addr_unicode("hans@xn--bcher-kva.de", out, 15), -1);
+	assert_int_equal(addr_unicode(NULL, out, sizeof(out)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_domain_normalise),
 		cmocka_unit_test(test_idna_length),
+		cmocka_unit_test(test_unicode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,9 @@
  * subscriber); never for a soft bounce, a campaign record of an address
  * suppressed before, or hard-action bounce.  A recorded subscriber uid
  * whose answer names another address is reported and dropped; refused
- * credentials pause the provider.
+ * credentials pause the provider.  An address whose domain has a Unicode
+ * form is also searched in that form (MailWizz keeps addresses as typed),
+ * and only the records that are the address are acted on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -686,6 +688,21 @@ static void expect_unsub_all(struct fixture *fx, struct action *a)
 	assert_int_equal(fx->spawn->len, 0);
 }
 
+/* one_child - the one child the last parse() spawned: new, of OP at
+   STEP, without flags */
+static struct action one_child(struct fixture *fx, uint8_t op, uint8_t step)
+{
+	struct action c;
+
+	assert_int_equal(fx->spawn->len, 1);
+	c = g_array_index(fx->spawn, struct action, 0);
+	assert_int_equal(c.op, op);
+	assert_int_equal(c.step, step);
+	assert_int_equal(c.id, 0);
+	assert_int_equal(c.flags, 0);
+	return c;
+}
+
 #define SEARCH_URL "https://mw.example.com/api/lists/subscribers/" \
 	"search-by-email-in-all-lists?EMAIL=john%40doe.com"
 #define PUT_URL(l, s) "https://mw.example.com/api/lists/" l "/subscribers/" \
@@ -944,13 +961,154 @@ static void test_parse_unsub_all(void **state)
 	a = bounce(4, "hard");
 	assert_int_equal(parse(fx, &a, 404, "{\"status\":\"error\"}"),
 			 PROVIDER_DONE);
-	assert_int_equal(fx->spawn->len, 1);
-	c = g_array_index(fx->spawn, struct action, 0);
-	assert_int_equal(c.op, OP_UNSUBSCRIBE);
-	assert_int_equal(c.step, 5);
-	assert_int_equal(c.flags, 0);
+	c = one_child(fx, OP_UNSUBSCRIBE, 5);
 	assert_int_equal(build(fx, &c), 0);
 	assert_string_equal(fx->req.url, SEARCH_URL);
+}
+
+#define IDN "hans@xn--bcher-kva.example"
+#define IDN_U_QUERY "EMAIL=hans%40b%C3%BCcher.example"
+#define SEARCH_U_URL "https://mw.example.com/api/lists/subscribers/" \
+	"search-by-email-in-all-lists?" IDN_U_QUERY
+
+/* a search of the Unicode form: the address as typed (twice: capitals),
+   one that differs by its accent only (MailWizz's collation finds it),
+   and one unsubscribed */
+static const char search_unicode[] =
+	"{\"status\":\"success\",\"data\":{\"records\":["
+	"{\"subscriber_uid\":\"s1aaaaaaaaaaa\",\"email\":\"hans@b\xc3\xbc" "cher.example\","
+	" \"status\":\"confirmed\",\"list\":{\"list_uid\":\"l1aaaaaaaaaaa\"}},"
+	"{\"subscriber_uid\":\"s2aaaaaaaaaaa\",\"email\":\"hans@bucher.example\","
+	" \"status\":\"confirmed\",\"list\":{\"list_uid\":\"" LIST "\"}},"
+	"{\"subscriber_uid\":\"s3aaaaaaaaaaa\",\"email\":\"HANS@B\xc3\x9c" "CHER.example\","
+	" \"status\":\"confirmed\",\"list\":{\"list_uid\":\"l3aaaaaaaaaaa\"}},"
+	"{\"subscriber_uid\":\"s4aaaaaaaaaaa\",\"email\":\"hans@b\xc3\xbc" "cher.example\","
+	" \"status\":\"unsubscribed\",\"list\":{\"list_uid\":\"l4aaaaaaaaaaa\"}}"
+	"],\"count\":4}}";
+
+/* an address whose domain has a Unicode form: after the unsubscribe from
+   all lists (the form the mail went to), a child searches the Unicode form
+   (MailWizz keeps the address as typed and compares with "=") and
+   unsubscribes the memberships that are this address, not those its
+   collation finds because they differ by an accent only */
+static void test_unicode_form_unsub(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_COMPLAINT, 0, IDN), c, g;
+
+	a.list_id[0] = a.subscriber_id[0] = '\0';
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.body, "EMAIL=hans%40xn--bcher-kva.example");
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	c = one_child(fx, OP_COMPLAINT, 6);
+	assert_string_equal(c.addr, IDN);
+	assert_int_equal(build(fx, &c), 0);
+	assert_string_equal(fx->req.method, "GET");
+	assert_string_equal(fx->req.url, SEARCH_U_URL);
+	assert_int_equal(parse(fx, &c, 200, search_unicode), PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 2);
+	g = g_array_index(fx->spawn, struct action, 0);
+	assert_int_equal(g.step, 1);
+	assert_string_equal(g.list_id, "l1aaaaaaaaaaa");
+	assert_string_equal(g.subscriber_id, "s1aaaaaaaaaaa");
+	g = g_array_index(fx->spawn, struct action, 1);
+	assert_string_equal(g.list_id, "l3aaaaaaaaaaa");
+	assert_string_equal(g.subscriber_id, "s3aaaaaaaaaaa");
+	/* a MailWizz whose validator refuses Unicode domains: done */
+	c.notice[0] = '\0';
+	assert_int_equal(parse(fx, &c, 422, "{\"status\":\"error\",\"error\":"
+			       "\"Please provide a valid email address.\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 0);
+	assert_int_equal(c.notice_level, NOTICE_INFO);
+	assert_non_null(strstr(c.notice, "Unicode"));
+
+	/* the search way of an older MailWizz searches both forms */
+	a = action(OP_UNSUBSCRIBE, 5, IDN);
+	a.list_id[0] = a.subscriber_id[0] = '\0';
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"records\":[],\"count\":0}}"), PROVIDER_DONE);
+	one_child(fx, OP_UNSUBSCRIBE, 6);
+	/* after a bounce's unsubscribe from all lists: an unsubscribe */
+	a = action(OP_BOUNCE, 4, IDN);
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	c = one_child(fx, OP_UNSUBSCRIBE, 6);
+	assert_string_equal(c.list_id, "");
+	assert_string_equal(c.subscriber_id, "");
+	/* an address with no other form: no child */
+	a = action(OP_UNSUBSCRIBE, 0, "john@doe.com");
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\"}"),
+			 PROVIDER_DONE);
+	assert_int_equal(fx->spawn->len, 0);
+	/* and no step 6 for it either */
+	a.step = 6;
+	assert_int_equal(build(fx, &a), -1);
+	assert_non_null(strstr(fx->err, "no Unicode form"));
+}
+
+/* a bounce of an address whose domain has a Unicode form: not found on
+   the campaign's list by the form the mail went to, it is searched by
+   its Unicode form; a record of another address is never taken */
+static void test_unicode_form_bounce(void **state)
+{
+	struct fixture *fx = *state;
+	struct action a = action(OP_BOUNCE, 1, IDN);
+	char one[1024];
+	int i;
+
+	snprintf(a.bounce_type, sizeof(a.bounce_type), "hard");
+	a.flags = ACTION_F_SUPPRESS;
+	a.subscriber_id[0] = '\0';
+	/* the search by the ASCII form names the subscriber that differs by
+	   an accent (it cannot, but a collation might): not taken */
+	snprintf(one, sizeof(one), "{\"status\":\"success\",\"data\":{"
+		 "\"records\":[{\"subscriber_uid\":\"s2aaaaaaaaaaa\","
+		 "\"email\":\"hans@bucher.example\",\"status\":\"confirmed\","
+		 "\"list\":{\"list_uid\":\"%s\"}}],\"count\":1}}", LIST);
+	assert_int_equal(parse(fx, &a, 200, one), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 5);
+	assert_string_equal(a.subscriber_id, "");
+	assert_int_equal(build(fx, &a), 0);
+	assert_string_equal(fx->req.url, SEARCH_U_URL);
+	/* the Unicode form finds the subscriber as typed on the list */
+	snprintf(one, sizeof(one), "{\"status\":\"success\",\"data\":{"
+		 "\"records\":[{\"subscriber_uid\":\"s2aaaaaaaaaaa\","
+		 "\"email\":\"hans@bucher.example\",\"status\":\"confirmed\","
+		 "\"list\":{\"list_uid\":\"%s\"}},"
+		 "{\"subscriber_uid\":\"s5aaaaaaaaaaa\","
+		 "\"email\":\"Hans@B\xc3\xbc" "cher.example\",\"status\":"
+		 "\"confirmed\",\"list\":{\"list_uid\":\"%s\"}}],"
+		 "\"count\":2}}", LIST, LIST);
+	assert_int_equal(parse(fx, &a, 200, one), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 2);
+	assert_string_equal(a.subscriber_id, "s5aaaaaaaaaaa");
+	/* not there in that form either, or refused in it (said): the
+	   bounce steps end, on to the unsubscribe from all lists (the form
+	   the mail went to) */
+	for (i = 0; i < 2; i++) {
+		a.step = 5;
+		a.subscriber_id[0] = a.notice[0] = '\0';
+		assert_int_equal(parse(fx, &a, i ? 422 : 200, i ?
+				       "{\"status\":\"error\",\"error\":"
+				       "\"Please provide a valid email "
+				       "address.\"}" :
+				       "{\"status\":\"success\",\"data\":"
+				       "{\"records\":[],\"count\":0}}"),
+				 PROVIDER_CONTINUE);
+		assert_int_equal(a.step, 4);
+		assert_int_equal(strstr(a.notice, "Unicode") != NULL, i);
+		assert_int_equal(build(fx, &a), 0);
+		assert_string_equal(fx->req.body,
+				    "EMAIL=hans%40xn--bcher-kva.example");
+	}
+	/* an address with no other form: not found is the end of it */
+	a = bounce(1, "soft");
+	a.subscriber_id[0] = '\0';
+	assert_int_equal(parse(fx, &a, 200, "{\"status\":\"success\",\"data\":"
+			       "{\"records\":[],\"count\":0}}"), PROVIDER_DONE);
+	assert_int_equal(a.step, 1);
 }
 
 /* step 1: the address is not on the campaign's list: nothing to record,
@@ -1370,6 +1528,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_unknown_campaign,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_errors,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_unicode_form_unsub,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_unicode_form_bounce,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_unsub_all,
 						setup_v1, teardown),
