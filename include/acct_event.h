@@ -24,13 +24,17 @@ enum acct_event_result {
  * when the row has no time at all.  Strings of EV point into ROW.  On
  * ACCT_EVENT_BAD, WHY (WHYLEN bytes) says what is wrong with the row.
  * The normalised recipient is written to RCPT (ADDR_MAX + 1 bytes) and
- * ev->rcpt points to it; the rarer columns (provider ids, the reported
- * mail's subject) to X, and ev->x points to it when the row has any.
+ * ev->rcpt points to it; the recipient as written, when it differs from
+ * that in ASCII case only, to WRITTEN (ADDR_MAX + 1 bytes; else "") and
+ * x->rcpt_written points to it; the rarer columns (provider ids, the
+ * reported mail's subject) to X, and ev->x points to it when the row has
+ * any.
  */
 enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
 					   int64_t default_time,
 					   struct event *ev, char *rcpt,
+					   char *written,
 					   struct event_extra *x, char *why,
 					   size_t whylen);
 

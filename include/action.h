@@ -31,6 +31,10 @@
 #define ACTION_F_ASKED_AGAIN 0x02	/* an answer of "none" was asked
 					   again once (a provider whose
 					   failed queries read as "none") */
+#define ACTION_F_EXACT 0x04	/* the provider was found to compare
+				   addresses exactly: the address as
+				   written and lower-cased name different
+				   subscribers (interspire) */
 
 struct action {
 	uint64_t id;		/* unique, increasing; 0 until enqueued */
@@ -53,12 +57,17 @@ struct action {
 	char last_error[256];	/* why the last attempt failed */
 	/* OP_EVENT: the event as a JSON object (incident.opened ...), made
 	   when it happened; its addr is a key naming it ("incident:3",
-	   "alert:RULE:NAME"), not an address.  "" for other operations */
+	   "alert:RULE:NAME"), not an address.  Other operations: the
+	   recipient as the record wrote it when that differs from addr in
+	   ASCII case only, else "" (action_written) */
 	char payload[ACTION_PAYLOAD_MAX];
 	/* not stored (the codec leaves it out): the address a provider
 	   found for a subscriber known by its ids only, set by parse() for
 	   the dispatcher to record (dispatch_commit.c) */
 	char resolved[ADDR_MAX + 1];
+	/* not stored: that address as the provider holds it, when it
+	   differs from resolved in ASCII case only ("" otherwise) */
+	char resolved_written[ADDR_MAX + 1];
 	/* not stored either: something the operator must hear about (a
 	   subscriber uid naming another address, an address the provider
 	   refuses), set by parse() for the dispatcher to log, keep on the
@@ -80,5 +89,16 @@ int action_encode(const struct action *a, uint8_t *buf, size_t cap,
 int action_decode(const uint8_t *buf, size_t len, struct action *a);
 
 const char *action_op_name(uint8_t op);
+
+/* action_written - the recipient of A as its record wrote it (the payload
+   of an operation on an address), when that differs from A's address in
+   ASCII case only; NULL otherwise, also for whatever else a damaged
+   record may hold there */
+const char *action_written(const struct action *a);
+
+/* action_set_written - WRITTEN as A's recipient as written, when it
+   differs from A's address in ASCII case only (else, or NULL: none);
+   nothing for OP_EVENT, whose payload is its event */
+void action_set_written(struct action *a, const char *written);
 
 #endif

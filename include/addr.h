@@ -20,6 +20,14 @@
    returns the length, or -1 when IN is not an address */
 int addr_normalise(const char *in, size_t len, char *out, size_t outlen);
 
+/* addr_written - IN (LEN bytes) as it was written, less what
+   addr_normalise takes off around it (blanks, "rfc822;", angle brackets),
+   into OUT (ADDR_MAX + 1 bytes) when it differs from NORM, the normalised
+   form of IN, in ASCII case only ("John@Example.com" for
+   "john@example.com"): its length; else 0 and OUT "" (the same bytes, or
+   a domain converted to its ASCII form) */
+int addr_written(const char *in, size_t len, const char *norm, char *out);
+
 /* addr_domain_normalise - the domain IN (LEN bytes; a leading '@' is
    dropped) as addr_normalise leaves it, into OUT of OUTLEN; the length, or
    -1 when it is not a domain */

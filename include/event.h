@@ -56,6 +56,11 @@ struct event_extra {
 	   subject of the reported mail or of the unsubscribe mail */
 	const char *reporter;
 	const char *subject;
+	/* the recipient as the record wrote it, when that differs from
+	   rcpt in ASCII case only (addr_written): the form the campaign
+	   tool holds, which a provider comparing addresses exactly must
+	   be asked with */
+	const char *rcpt_written;
 };
 
 /* EVENT_X - field F of EV's extra strings, or NULL */

@@ -181,6 +181,7 @@ struct ingest_rows {
 	struct acct_map fallback;
 	/* scratch the events point into */
 	char rcpt[ADDR_MAX + 1];
+	char rcpt_written[ADDR_MAX + 1];	/* as written (addr_written) */
 	struct event_extra x;
 	char why[192];
 };

@@ -161,17 +161,14 @@ static int addr_idna(const char *dom, size_t n, char *out, size_t outlen)
 	return addr_idna_z(in, out, outlen);
 }
 
-/* addr_normalise - trim, unwrap, lowercase and check an address */
-int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
+/* addr_strip - *S .. *E (IN's LEN bytes) without the blanks around them,
+   a "rfc822;" prefix and one pair of angle brackets: 0, or -1 when IN is
+   no address (an unclosed bracket, nothing left, longer than ADDR_MAX) */
+static int addr_strip(const char *in, size_t len, const char **sp,
+		      const char **ep)
 {
-	const char *s = in, *e = in + len, *at = NULL;
-	char ace[ADDR_MAX + 1], *p;
-	unsigned high = 0;	/* the bytes' bits, or-ed */
-	size_t n, i;
-	int m;
+	const char *s = in, *e = in + len;
 
-	if (!in || !out || outlen < ADDR_MAX + 1)
-		return -1;
 	while (s < e && addr_is_blank((unsigned char)*s))
 		s++;
 	while (e > s && addr_is_blank((unsigned char)e[-1]))
@@ -192,9 +189,27 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 		while (e > s && addr_is_blank((unsigned char)e[-1]))
 			e--;
 	}
-	n = (size_t)(e - s);
-	if (n == 0 || n > ADDR_MAX)
+	if (s == e || (size_t)(e - s) > ADDR_MAX)
 		return -1;
+	*sp = s;
+	*ep = e;
+	return 0;
+}
+
+/* addr_normalise - trim, unwrap, lowercase and check an address */
+int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
+{
+	const char *s, *e, *at = NULL;
+	char ace[ADDR_MAX + 1], *p;
+	unsigned high = 0;	/* the bytes' bits, or-ed */
+	size_t n, i;
+	int m;
+
+	if (!in || !out || outlen < ADDR_MAX + 1)
+		return -1;
+	if (addr_strip(in, len, &s, &e) != 0)
+		return -1;
+	n = (size_t)(e - s);
 	i = 0;
 #if defined(__SSE2__)
 	/* 16 bytes at a time: ASCII capitals lowered (bytes from 0x80 are
@@ -250,6 +265,32 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 		memcpy(p, ace, (size_t)m + 1);
 		n = (size_t)(p - out) + (size_t)m;
 	}
+	return (int)n;
+}
+
+/* addr_written - IN as written when it differs from NORM in ASCII case
+   only: a normalised address is that form with its capitals lowered, so
+   the written one passed every check NORM did */
+int addr_written(const char *in, size_t len, const char *norm, char *out)
+{
+	const char *s, *e;
+	size_t n, i;
+
+	out[0] = '\0';
+	if (!in || !norm || addr_strip(in, len, &s, &e) != 0)
+		return 0;
+	n = (size_t)(e - s);
+	if (strlen(norm) != n || memcmp(s, norm, n) == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) !=
+		    (unsigned char)norm[i])
+			return 0;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
 	return (int)n;
 }
 

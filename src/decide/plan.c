@@ -201,6 +201,9 @@ static int plan_one(const struct plan *pl, struct rcpt *r, const char *addr,
 	a.op = (uint8_t)op->op;
 	a.flags = (uint8_t)op->flags;
 	a.klass = (uint8_t)ev->klass;
+	/* the form the campaign tool holds, for one that compares
+	   addresses exactly */
+	action_set_written(&a, EVENT_X(ev, rcpt_written));
 	rcpt_reason_from_event(&a.ev, ev);
 	if (!pl->dry_run) {
 		rc = outbox_enqueue(pl->st, pl->txn, &a, pl->now * 1000);

@@ -114,13 +114,15 @@ static int acct_uid_key(const struct acct_map *map, const struct csv_row *row,
 			    out, ADDR_MAX + 1);
 }
 
-/* acct_event_extra - the rarer columns into XBUF, and EV->x = XBUF when
-   the row has any of them */
+/* acct_event_extra - the rarer columns, and WRITTEN (the recipient as
+   written, NULL when it is the normalised one), into XBUF, and EV->x =
+   XBUF when the row has any of them */
 static void acct_event_extra(const struct acct_map *map,
 			     const struct csv_row *row, struct event *ev,
-			     struct event_extra *x)
+			     struct event_extra *x, const char *written)
 {
 	memset(x, 0, sizeof(*x));
+	x->rcpt_written = written;
 	x->mw_subscriber_uid = acct_get(map, row, AF_HDR_X_MW_SUBSCRIBER_UID,
 					NULL);
 	x->list_id = acct_get(map, row, AF_HDR_LIST_ID, NULL);
@@ -138,7 +140,7 @@ static void acct_event_extra(const struct acct_map *map,
 	}
 	if (*x->mw_subscriber_uid || *x->list_id || *x->iem_list_id ||
 	    *x->iem_subscriber_id || (x->reporter && *x->reporter) ||
-	    (x->subject && *x->subject))
+	    (x->subject && *x->subject) || written)
 		ev->x = x;
 }
 
@@ -165,6 +167,7 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 					   const struct csv_row *row,
 					   int64_t default_time,
 					   struct event *ev, char *rcpt_buf,
+					   char *written,
 					   struct event_extra *xbuf,
 					   char *why,
 					   size_t whylen)
@@ -174,6 +177,7 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	char show[96];
 
 	memset(ev, 0, sizeof(*ev));
+	written[0] = '\0';
 	type = acct_get(map, row, AF_TYPE, &tlen);
 	ev->kind = acct_type_kind(type, tlen);
 	ev->type_text = type;
@@ -218,6 +222,8 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 		acct_show(show, sizeof(show), rcpt, rlen);
 		snprintf(why, whylen, "rcpt '%s' is not an address", show);
 		return ACCT_EVENT_BAD;
+	} else {
+		(void)addr_written(rcpt, rlen, rcpt_buf, written);
 	}
 	ev->rcpt = rcpt_buf;
 	if (acct_event_time(map, row, default_time, &ev->time, why, whylen))
@@ -239,6 +245,6 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 	if (!*ev->job_id)
 		ev->job_id = acct_str(map, row, AF_HDR_X_JOB);
 	ev->feedback_type = acct_str(map, row, AF_FEEDBACK_TYPE);
-	acct_event_extra(map, row, ev, xbuf);
+	acct_event_extra(map, row, ev, xbuf, written[0] ? written : NULL);
 	return ACCT_EVENT_OK;
 }

@@ -335,6 +335,7 @@ static int batch_copy_extra(struct batch *b, struct event *dst)
 	COPY_X(mw_campaign_uid, ACTION_ID_MAX);
 	COPY_X(reporter, BATCH_LIST_ID_MAX);
 	COPY_X(subject, BATCH_LIST_ID_MAX);
+	COPY_X(rcpt_written, ADDR_MAX + 1);
 #undef COPY_X
 	dst->x = x;
 	return 0;

@@ -108,7 +108,8 @@ static int ingest_csv_row(struct ingest_rows *r, const struct csv_row *row,
 			return rc;
 	}
 	switch (acct_event_from_row(&r->map, row, r->default_time, ev, r->rcpt,
-				    &r->x, r->why, sizeof(r->why))) {
+				    r->rcpt_written, &r->x, r->why,
+				    sizeof(r->why))) {
 	case ACCT_EVENT_BAD:
 		note->line = row->line;
 		note->why = r->why;

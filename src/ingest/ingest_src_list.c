@@ -120,6 +120,12 @@ int ingest_src_list_row(struct ingest_rows *r, const struct csv_row *row,
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = EV_LIST;
 	ev->rcpt = r->rcpt;
+	/* an address as a campaign tool's export spelt it */
+	if (addr_written(first, len, r->rcpt, r->rcpt_written) > 0) {
+		memset(&r->x, 0, sizeof(r->x));
+		r->x.rcpt_written = r->rcpt_written;
+		ev->x = &r->x;
+	}
 	ev->time = r->default_time;
 	ev->source = r->source;
 	ev->line = row->line;

@@ -217,6 +217,7 @@ int dispatch_resolve(struct dispatch *d, MDB_txn *txn, const struct action *a,
 	struct plan pl = { .st = d->st, .cfg = d->cfg, .txn = txn,
 			   .now = now_s, .resolved = true };
 	struct plan_result res;
+	struct event_extra x;
 	struct event ev;
 	struct rcpt key, r;
 	bool fresh = true;
@@ -260,6 +261,13 @@ int dispatch_resolve(struct dispatch *d, MDB_txn *txn, const struct action *a,
 		   acts on it (the one that found it unsubscribes the address
 		   from its other lists too) */
 		plan_reason_event(&ev, &key.reason, CLASS_COMPLAINT);
+		/* as the provider holds it: its other lists are searched
+		   with that form too */
+		memset(&x, 0, sizeof(x));
+		if (a->resolved_written[0]) {
+			x.rcpt_written = a->resolved_written;
+			ev.x = &x;
+		}
 		rc = plan_enqueue(&pl, &r, a->resolved, &ev, OUT_COMPLAINT,
 				  &res);
 		if (rc)

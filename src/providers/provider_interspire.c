@@ -14,6 +14,17 @@
  *      (step 2, list_id, subscriber_id) and this action is done.  An
  *      address on no list is answered FAILED with an empty message: done.
  *      Without cached ids (a restart) it goes back to step 0 first.
+ *      An address its record wrote with capitals (action_written: what
+ *      Interspire holds, kept as typed or imported) is searched
+ *      lower-cased at step 1 without spawning (its first subscriber
+ *      noted in subscriber_id), then as written at step 6: a server
+ *      comparing case-insensitively (MySQL) finds that subscriber again
+ *      and every spelling with it, and that answer spawns; one comparing
+ *      exactly (PostgreSQL) finds others, and the answer spawns its own
+ *      plus a child at step 1 flagged ACTION_F_EXACT that searches the
+ *      lower-cased form again and spawns what it finds.  No subscriber
+ *      gets two children: unsubscribing one twice counts it twice in
+ *      the list's totals.
  *   2  subscribers/UnsubscribeSubscriber with emailaddress, listid and,
  *      when step 1 named it, subscriberid with skipcheck: exactly that
  *      subscriber (without skipcheck the server picks the first subscriber
@@ -88,7 +99,9 @@
 #define IEM_STEP_CHECK 3	/* subscribers/GetRecordByID (ids) */
 #define IEM_STEP_UNSUB_ID 4	/* UnsubscribeSubscriber by id (ids) */
 #define IEM_STEP_WHO 5		/* GetRecordByID: the address (ids) */
-#define IEM_STEP_LAST IEM_STEP_WHO
+#define IEM_STEP_FIND_WRITTEN 6	/* GetAllListsForEmailAddress, the address
+				   as written */
+#define IEM_STEP_LAST IEM_STEP_FIND_WRITTEN
 
 #define IEM_ID_MAX 20		/* digits of a list or subscriber id */
 /* an action by address queued after the list ids were fetched may be
@@ -133,6 +146,20 @@ static bool iem_id_ok(const char *s)
 static bool iem_by_ids(const struct action *a)
 {
 	return mail_key_is_uid(a->addr) != 0;
+}
+
+/* iem_ids_step - STEP is one of a subscriber known by its ids */
+static bool iem_ids_step(uint8_t step)
+{
+	return step >= IEM_STEP_CHECK && step <= IEM_STEP_WHO;
+}
+
+/* iem_two_forms - A's address is to be searched as written too: its
+   record wrote it with capitals, and A is not the search again of the
+   lower-cased form that an exact comparison asks for (ACTION_F_EXACT) */
+static bool iem_two_forms(const struct action *a)
+{
+	return action_written(a) != NULL && !(a->flags & ACTION_F_EXACT);
 }
 
 /* iem_init - check the endpoint and credentials; an empty list cache */
@@ -256,7 +283,8 @@ out:
 	return rc;
 }
 
-/* iem_build_find - GetAllListsForEmailAddress of A's address in the
+/* iem_build_find - GetAllListsForEmailAddress of A's address (at step
+   IEM_STEP_FIND_WRITTEN as written) in the
    user's lists: one <listids> element per list, and a lone list's twice.
    xml.php makes repeated elements an array and a single one a string;
    6.1.2 and older hand that string to CheckIntVars(), which keeps
@@ -275,6 +303,8 @@ static int iem_build_find(struct provider *p, struct action *a,
 	prm = g_new(struct iem_param, n + 1);
 	prm[0].name = "email";
 	prm[0].value = a->addr;
+	if (a->step == IEM_STEP_FIND_WRITTEN && action_written(a))
+		prm[0].value = action_written(a);
 	for (i = 0; i < n; i++) {
 		prm[i + 1].name = "listids";
 		prm[i + 1].value = g_ptr_array_index(st->ids, i % st->ids->len);
@@ -345,7 +375,7 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 		return -1;
 	}
 	if (a->step != IEM_STEP_LISTS && a->step <= IEM_STEP_LAST &&
-	    ids != (a->step >= IEM_STEP_CHECK)) {
+	    ids != iem_ids_step(a->step)) {
 		snprintf(err, errlen, "step %u is not for %s", (unsigned)a->step,
 			 ids ? "a subscriber known by ids" : "an address");
 		return -1;
@@ -372,6 +402,7 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 		st->force = false;
 		return 0;
 	case IEM_STEP_FIND:
+	case IEM_STEP_FIND_WRITTEN:
 		if (st->ids == NULL) {	/* restarted: no cache yet */
 			a->step = IEM_STEP_LISTS;
 			return 1;
@@ -464,19 +495,18 @@ static enum provider_result iem_parse_lists(struct iem *st, struct action *a,
 	return a->step == PROVIDER_STEP_DONE ? PROVIDER_DONE : PROVIDER_CONTINUE;
 }
 
-/* iem_parse_find - GetAllListsForEmailAddress data: a child per list of
-   the user's */
-static enum provider_result iem_parse_find(const struct iem *st,
-					   const struct action *a,
-					   mxml_node_t *data, GArray *spawn,
-					   char *err, size_t errlen)
+/* iem_find_kids - a child of A (step IEM_STEP_UNSUB) per list of the
+   user's among the memberships of GetAllListsForEmailAddress data DATA
+   (NULL: none) into KIDS; -1 with ERR when an item lacks a numeric id */
+static int iem_find_kids(const struct iem *st, const struct action *a,
+			 mxml_node_t *data, GArray *kids, char *err,
+			 size_t errlen)
 {
-	GArray *kids = g_array_new(FALSE, TRUE, sizeof(struct action));
 	GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal,
 						 g_free, NULL);
-	enum provider_result res = PROVIDER_FAILED;
 	mxml_node_t *item = NULL;
 	char lid[IEM_ID_MAX + 1], sid[IEM_ID_MAX + 1];
+	int rc = -1;
 
 	while ((item = iem_xml_child(data, item, "item")) != NULL) {
 		struct action c;
@@ -502,15 +532,78 @@ static enum provider_result iem_parse_find(const struct iem *st,
 		c.attempts = 0;
 		c.last_error[0] = '\0';
 		c.resolved[0] = '\0';
+		c.resolved_written[0] = '\0';
 		g_strlcpy(c.list_id, lid, sizeof(c.list_id));
 		g_strlcpy(c.subscriber_id, sid, sizeof(c.subscriber_id));
 		g_array_append_val(kids, c);
 	}
-	if (kids->len)
-		g_array_append_vals(spawn, kids->data, kids->len);
-	res = PROVIDER_DONE;
+	rc = 0;
 out:
 	g_hash_table_destroy(seen);
+	return rc;
+}
+
+/* iem_kids_have - a child in KIDS names subscriber SID */
+static bool iem_kids_have(const GArray *kids, const char *sid)
+{
+	guint i;
+
+	for (i = 0; i < kids->len; i++)
+		if (strcmp(g_array_index(kids, struct action, i).subscriber_id,
+			   sid) == 0)
+			return true;
+	return false;
+}
+
+/* iem_parse_find - GetAllListsForEmailAddress data (NULL: nothing found):
+   a child per list of the user's.  An address whose record wrote it with
+   capitals (iem_two_forms) is searched lower-cased first, spawning
+   nothing, its first subscriber noted in A; then as written: a server
+   that compares case-insensitively (MySQL) finds that subscriber again
+   and every spelling with it, so these children are all; one that
+   compares exactly (PostgreSQL) finds other subscribers, so the
+   lower-cased form is searched once more, by a child that knows
+   (ACTION_F_EXACT).  Nothing is spawned twice: both searches of a
+   case-insensitive server find the same rows, only one spawns. */
+static enum provider_result iem_parse_find(const struct iem *st,
+					   struct action *a,
+					   mxml_node_t *data, GArray *spawn,
+					   char *err, size_t errlen)
+{
+	GArray *kids = g_array_new(FALSE, TRUE, sizeof(struct action));
+	enum provider_result res = PROVIDER_FAILED;
+	struct action again;
+
+	if (iem_find_kids(st, a, data, kids, err, errlen) != 0)
+		goto out;
+	if (a->step == IEM_STEP_FIND && iem_two_forms(a)) {
+		a->list_id[0] = '\0';
+		a->subscriber_id[0] = '\0';
+		if (kids->len)
+			g_strlcpy(a->subscriber_id,
+				  g_array_index(kids, struct action, 0)
+					  .subscriber_id,
+				  sizeof(a->subscriber_id));
+		a->step = IEM_STEP_FIND_WRITTEN;
+		res = PROVIDER_CONTINUE;
+		goto out;
+	}
+	if (kids->len)
+		g_array_append_vals(spawn, kids->data, kids->len);
+	if (a->step == IEM_STEP_FIND_WRITTEN && a->subscriber_id[0] &&
+	    !iem_kids_have(kids, a->subscriber_id)) {
+		again = *a;
+		again.id = 0;
+		again.step = IEM_STEP_FIND;
+		again.flags |= ACTION_F_EXACT;
+		again.attempts = 0;
+		again.list_id[0] = again.subscriber_id[0] = '\0';
+		again.last_error[0] = '\0';
+		again.resolved[0] = again.resolved_written[0] = '\0';
+		g_array_append_val(spawn, again);
+	}
+	res = PROVIDER_DONE;
+out:
 	g_array_free(kids, TRUE);
 	return res;
 }
@@ -562,14 +655,18 @@ static long long iem_record_number(mxml_node_t *data, const char *name)
 }
 
 /* iem_record_addr - the normalised address of a GetRecordByID row into
-   OUT (ADDR_MAX + 1 bytes); "" when it has none that is valid */
-static void iem_record_addr(mxml_node_t *data, char *out)
+   OUT (ADDR_MAX + 1 bytes), and into WRITTEN as Interspire holds it when
+   that differs in case only (else ""); "" when it has none that is
+   valid */
+static void iem_record_addr(mxml_node_t *data, char *out, char *written)
 {
 	char *e = iem_xml_text(iem_xml_child(data, NULL, "emailaddress"));
 
-	out[0] = '\0';
+	out[0] = written[0] = '\0';
 	if (e && addr_normalise(e, strlen(e), out, ADDR_MAX + 1) < 0)
 		out[0] = '\0';
+	else if (e)
+		(void)addr_written(e, strlen(e), out, written);
 	g_free(e);
 }
 
@@ -582,7 +679,7 @@ static enum provider_result iem_parse_record(struct action *a,
 	char lid[IEM_ID_MAX + 1], sid[IEM_ID_MAX + 1];
 	bool complaint = a->klass == CLASS_COMPLAINT;
 
-	a->resolved[0] = '\0';
+	a->resolved[0] = a->resolved_written[0] = '\0';
 	/* 6.1.0 answers SUCCESS with empty data when there is no row */
 	if (data == NULL ||
 	    iem_xml_child_text(data, "listid", lid, sizeof(lid)) != 0) {
@@ -614,11 +711,12 @@ static enum provider_result iem_parse_record(struct action *a,
 		return a->step == IEM_STEP_WHO ? PROVIDER_DONE : PROVIDER_FAILED;
 	}
 	if (complaint)
-		iem_record_addr(data, a->resolved);
+		iem_record_addr(data, a->resolved, a->resolved_written);
 	if (a->step == IEM_STEP_CHECK &&
 	    iem_record_number(data, "unsubscribed") == 0 &&
 	    iem_record_number(data, "bounced") == 0) {
-		a->resolved[0] = '\0';	/* learnt again after step 4 */
+		/* learnt again after step 4 */
+		a->resolved[0] = a->resolved_written[0] = '\0';
 		a->step = IEM_STEP_UNSUB_ID;
 		return PROVIDER_CONTINUE;
 	}
@@ -669,7 +767,8 @@ static enum provider_result iem_parse_http(const struct http_resp *resp,
 /* iem_parse_failed - the verdict on a FAILED answer MSG at A's step */
 static enum provider_result iem_parse_failed(struct iem *st, struct action *a,
 					     const char *name, const char *msg,
-					     char *err, size_t errlen)
+					     GArray *spawn, char *err,
+					     size_t errlen)
 {
 	const char *hint = iem_refused(msg);
 
@@ -686,8 +785,9 @@ static enum provider_result iem_parse_failed(struct iem *st, struct action *a,
 			return iem_parse_lists(st, a, NULL, err, errlen);
 		break;
 	case IEM_STEP_FIND:
+	case IEM_STEP_FIND_WRITTEN:
 		if (*msg == '\0')	/* the address is on none of them */
-			return PROVIDER_DONE;
+			return iem_parse_find(st, a, NULL, spawn, err, errlen);
 		break;
 	case IEM_STEP_CHECK:
 		if (*msg == '\0')	/* no such subscriber */
@@ -715,6 +815,7 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 		[IEM_STEP_CHECK] = "GetRecordByID",
 		[IEM_STEP_UNSUB_ID] = "UnsubscribeSubscriber",
 		[IEM_STEP_WHO] = "GetRecordByID",
+		[IEM_STEP_FIND_WRITTEN] = "GetAllListsForEmailAddress",
 	};
 	struct iem *st = p->priv;
 	bool lists = a->step == IEM_STEP_LISTS;
@@ -724,6 +825,7 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 	int rc;
 
 	a->resolved[0] = '\0';
+	a->resolved_written[0] = '\0';
 	if (a->step > IEM_STEP_LAST) {
 		snprintf(err, errlen, "unknown step %u", (unsigned)a->step);
 		return PROVIDER_FAILED;
@@ -740,7 +842,7 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 	}
 	if (ans.status == IEM_FAILED) {
 		res = iem_parse_failed(st, a, names[a->step], ans.errormessage,
-				       err, errlen);
+				       spawn, err, errlen);
 		goto out;
 	}
 	switch (a->step) {
@@ -748,6 +850,7 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 		res = iem_parse_lists(st, a, ans.data, err, errlen);
 		break;
 	case IEM_STEP_FIND:
+	case IEM_STEP_FIND_WRITTEN:
 		res = iem_parse_find(st, a, ans.data, spawn, err, errlen);
 		break;
 	case IEM_STEP_CHECK:

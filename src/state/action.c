@@ -15,12 +15,15 @@
  *       dsn_diag, orig, vmta, job_id
  *   str last_error
  *   u8  flags (ACTION_F_*)                       version 2 and later
- *   str payload (OP_EVENT's JSON)                version 3 only
+ *   str payload (OP_EVENT's JSON; other          version 3 only
+ *       operations: the recipient as written)
  *
  * where "str" is a u16 length and that many bytes, no NUL.  Version 1
  * (no flags) is still read: a hard bounce of it was the one that
  * suppressed its address (ACTION_F_SUPPRESS), as every bounce record of
  * that version was.  Versions 1 and 2 have no payload (read as "").
+ * The recipient as written needed no new version: an action without it
+ * (any version) is one whose record had none, as before.
  *
  * Error policy: the encoder refuses actions it could not decode again
  * (-EINVAL: an operation or event class out of range) and short buffers
@@ -50,6 +53,58 @@ const char *action_op_name(uint8_t op)
 		return "event";
 	default:
 		return "?";
+	}
+}
+
+/* action_case_variant - W (N bytes) is ADDR with some of its ASCII
+   lower-case letters in capitals, and not ADDR itself */
+static bool action_case_variant(const char *w, size_t n, const char *addr,
+				size_t cap)
+{
+	bool differs = false;
+	size_t i;
+
+	if (n == 0 || strnlen(addr, cap) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)w[i];
+
+		if (c == (unsigned char)addr[i])
+			continue;
+		if (c < 'A' || c > 'Z' || c + 32 != (unsigned char)addr[i])
+			return false;
+		differs = true;
+	}
+	return differs;
+}
+
+const char *action_written(const struct action *a)
+{
+	size_t n;
+
+	if (a->op == OP_EVENT)
+		return NULL;
+	n = strnlen(a->payload, sizeof(a->payload));
+	if (n >= sizeof(a->payload) ||
+	    !action_case_variant(a->payload, n, a->addr, sizeof(a->addr)))
+		return NULL;
+	return a->payload;
+}
+
+void action_set_written(struct action *a, const char *written)
+{
+	size_t n;
+
+	if (a->op == OP_EVENT)
+		return;
+	a->payload[0] = '\0';
+	if (!written)
+		return;
+	n = strnlen(written, ADDR_MAX + 1);
+	if (n <= ADDR_MAX &&
+	    action_case_variant(written, n, a->addr, sizeof(a->addr))) {
+		memcpy(a->payload, written, n);
+		a->payload[n] = '\0';
 	}
 }
 

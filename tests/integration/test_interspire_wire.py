@@ -8,14 +8,16 @@ the subscriber with skipcheck), all answer variants (6.1.5, 6.1.0,
 6.5.1), and what the real server does that bounced must live with: a
 user with no list and an address on no list answered FAILED with an empty
 message, a comma list that filters nothing, other users' lists, ILIKE
-matching on PostgreSQL, refused credentials, and complaints and
-unsubscribe mails that name a subscriber by its ids only."""
+matching on PostgreSQL, addresses stored with capitals (which a
+PostgreSQL install's GetAllListsForEmailAddress finds only as written),
+refused credentials, and complaints and unsubscribe mails that name a
+subscriber by its ids only."""
 import collections
 import os
 import shutil
 import sys
 
-from harness import DATA, BouncedTestCase
+from harness import DATA, BouncedTestCase, hard_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -337,6 +339,105 @@ class InterspireWire651(InterspireWire):
     variant = '6.5.1'
 
 
+JOHN, MARY = 'John.Smith@Example.com', 'Mary@Example.org'
+
+
+def case_data():
+    """JOHN as Interspire stored him on lists 1 and 2, and lower-cased on
+    list 3 (added another way); MARY as stored on list 1 only."""
+    subs = [(30, JOHN, 1), (31, JOHN, 2), (32, JOHN.lower(), 3),
+            (33, MARY, 1), (34, 'other@example.com', 1)]
+    return {
+        'lists': [{'listid': 1, 'name': 'One'}, {'listid': 2, 'name': 'Two'},
+                  {'listid': 3, 'name': 'Three'}],
+        'subscribers': [{'subscriberid': sid, 'emailaddress': e, 'listid': l}
+                        for sid, e, l in subs],
+    }
+
+
+class InterspireCase(IemCase):
+    """Interspire keeps an address as it was typed or imported, and
+    PowerMTA's records carry it so; GetAllListsForEmailAddress compares
+    with '=', case-insensitive in MySQL's collation, exact in PostgreSQL.
+    bounced searches the lower-cased form and the written one: every
+    subscriber is found on both, and unsubscribed once."""
+
+    def run_hard(self, fake, concurrency=1):
+        self.configure(fake, concurrency=concurrency)
+        self.process(self.write_file('acct-case.csv', hard_file([JOHN, MARY])))
+
+    def check_done(self, fake):
+        self.assertEqual(self.unsub_log(fake),
+                         [(30, 1), (31, 2), (32, 3), (33, 1)])
+        un = self.unsubscribed(fake)
+        self.assertEqual(un[('other@example.com', 1)], 0)
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertActions(JOHN.lower(), ['done'])
+        self.assertActions(MARY.lower(), ['done'])
+        self.assertEqual(details(answered(self.fake), 'UnsubscribeSubscriber',
+                                 'listid', 'subscriberid', 'skipcheck'),
+                         [('1', '30', '1'), ('1', '33', '1'),
+                          ('2', '31', '1'), ('3', '32', '1')])
+
+    def test_exact_compare(self):
+        """PostgreSQL: the lower-cased form finds list 3 only, the written
+        one lists 1 and 2; the lower-cased form is searched once more
+        once the answers showed the server compares exactly"""
+        self.fake = fake = self.start_fake(database='pgsql',
+                                           fake_data=case_data())
+        self.run_hard(fake)
+        self.check_done(fake)
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email'),
+                         sorted([(JOHN.lower(),), (JOHN,), (JOHN.lower(),),
+                                 (MARY.lower(),), (MARY,)]))
+
+    def test_case_insensitive_compare(self):
+        """MySQL: both forms find every spelling; the children come from
+        one answer, so nobody is unsubscribed twice"""
+        self.fake = fake = self.start_fake(fake_data=case_data())
+        self.run_hard(fake)
+        self.check_done(fake)
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email'),
+                         sorted([(JOHN.lower(),), (JOHN,), (MARY.lower(),),
+                                 (MARY,)]))
+
+    def test_many_at_once(self):
+        """requests in flight together: still each subscriber once"""
+        for database in ('mysql', 'pgsql'):
+            self.fake = fake = self.start_fake(database=database,
+                                               fake_data=case_data())
+            with self.subTest(database=database):
+                self.run_hard(fake, concurrency=8)
+                self.check_done(fake)
+            shutil.rmtree(self.state)   # the next server: a fresh start
+
+    def test_address_list(self):
+        """an address list keeps its spelling too (an export of the
+        lists); a lower-case address is searched once"""
+        self.fake = fake = self.start_fake(database='pgsql',
+                                           fake_data=case_data())
+        self.configure(fake)
+        self.unsubscribe(MARY, 'other@example.com')
+        self.assertEqual(self.unsub_log(fake), [(33, 1), (34, 1)])
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email'),
+                         sorted([(MARY.lower(),), (MARY,),
+                                 ('other@example.com',)]))
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertActions(MARY.lower(), ['done'])
+
+
+class InterspireCase610(InterspireCase):
+    variant = '6.1.0'
+
+
+class InterspireCase651(InterspireCase):
+    variant = '6.5.1'
+
+
 def ids_data():
     """User 1 owns lists 7, 12 and 13, user 2 list 99.  The subscriber of
     the anonymised report (tests/data/arf/anon_interspire.eml: list 12,
@@ -400,8 +501,9 @@ class InterspireIds(IemCase):
             # it is; the unsubscribe mail: its record
             'subscribers/GetRecordByID': 3,
             # once named, the hidden recipient is a complaint like any
-            # other: its other list too
-            'subscribers/GetAllListsForEmailAddress': 1,
+            # other: its other list too, searched lower-cased and as
+            # Interspire holds it (Hidden.Reader@)
+            'subscribers/GetAllListsForEmailAddress': 2,
             'subscribers/UnsubscribeSubscriber': 3}))
         # by id, with skipcheck: without it the server would ignore the
         # id and take the first subscriber of the list
@@ -467,7 +569,7 @@ class InterspireIds(IemCase):
         # asked for twice (no row reads as a failed query does)
         self.assertEqual(methods(answered(fake)), collections.Counter({
             'user/GetLists': 1, 'subscribers/GetRecordByID': 3,
-            'subscribers/GetAllListsForEmailAddress': 1,
+            'subscribers/GetAllListsForEmailAddress': 2,
             'subscribers/UnsubscribeSubscriber': 1}))
         self.assertEqual(self.unsub_log(fake), [(48300, 13)])
         self.assertEqual(self.unsubscribed(fake)[
@@ -476,6 +578,23 @@ class InterspireIds(IemCase):
         self.assertActions('uid:iem:12:48213', ['done'])
         self.assertActions('uid:iem:12:777', ['done'])
         self.assertStatus('hidden.reader@example.org', 'complained')
+
+
+    def test_complaint_on_exact_server(self):
+        """PostgreSQL: the address Interspire names for the complaint is
+        searched as it holds it, so its other list (13) is found"""
+        fake = self.start_fake(database='pgsql', fake_data=ids_data())
+        self.configure_ids(fake)
+        self.process(self.feedback_records(('12', '48213')))
+        self.assertEqual(self.unsub_log(fake), [(48213, 12), (48300, 13)])
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email'),
+                         [('Hidden.Reader@example.org',),
+                          ('hidden.reader@example.org',)])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertStatus('hidden.reader@example.org', 'complained')
+        self.assertActions('hidden.reader@example.org', ['done'])
 
 
 class InterspireIds610(InterspireIds):

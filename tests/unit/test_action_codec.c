@@ -309,6 +309,55 @@ static void test_version2(void **state)
 	assert_string_equal(d.payload, "{\"event\":\"incident.opened\"}");
 }
 
+/* test_written - the recipient as written rides in the payload of an
+   operation on an address (no new version): kept only when it is the
+   address with capitals, read back as it was; an action without it, of
+   any version, has none */
+static void test_written(void **state)
+{
+	uint8_t buf[ACTION_ENCODED_MAX];
+	struct action a, d;
+	size_t len;
+
+	(void)state;
+	fill_min(&a);
+	a.op = OP_UNSUBSCRIBE;
+	rcpt_set_str(a.addr, sizeof(a.addr), "john.smith@example.com");
+	action_set_written(&a, "John.Smith@Example.com");
+	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[0], ACTION_CODEC_VERSION);
+	assert_int_equal(action_decode(buf, len, &d), 0);
+	assert_string_equal(action_written(&d), "John.Smith@Example.com");
+	/* without it (as every action queued before): none */
+	action_set_written(&a, NULL);
+	assert_string_equal(a.payload, "");
+	assert_int_equal(action_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(action_decode(buf, len, &d), 0);
+	assert_null(action_written(&d));
+	buf[0] = 2;
+	assert_int_equal(action_decode(buf, len - 2, &d), 0);
+	assert_null(action_written(&d));
+	/* the same bytes, another address, a longer one: refused */
+	action_set_written(&a, "john.smith@example.com");
+	assert_string_equal(a.payload, "");
+	action_set_written(&a, "John.Smith@Example.org");
+	assert_string_equal(a.payload, "");
+	action_set_written(&a, "John.Smith@Example.com.");
+	assert_string_equal(a.payload, "");
+	/* a damaged payload is no spelling of the address */
+	rcpt_set_str(a.payload, sizeof(a.payload), "John.Smith@Example.com>");
+	assert_null(action_written(&a));
+	rcpt_set_str(a.payload, sizeof(a.payload), "J\x0ahn.Smith@Example.com");
+	assert_null(action_written(&a));
+	/* an event's payload is its event, never a spelling */
+	a.op = OP_EVENT;
+	rcpt_set_str(a.payload, sizeof(a.payload), "{}");
+	action_set_written(&a, "John.Smith@Example.com");
+	assert_string_equal(a.payload, "{}");
+	rcpt_set_str(a.payload, sizeof(a.payload), "John.Smith@Example.com");
+	assert_null(action_written(&a));
+}
+
 static void test_every_truncation(void **state)
 {
 	uint8_t buf[ACTION_ENCODED_MAX];
@@ -431,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_version),
 		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_version2),
+		cmocka_unit_test(test_written),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_trailing_garbage),
 		cmocka_unit_test(test_corrupt_fields),

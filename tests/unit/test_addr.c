@@ -244,6 +244,45 @@ static void test_unicode(void **state)
 	assert_int_equal(addr_unicode(NULL, out, sizeof(out)), 0);
 }
 
+/* the address as written: kept when it differs in ASCII case only */
+static void test_written(void **state)
+{
+	static const struct {
+		const char *in, *written; /* "" = none */
+	} w[] = {
+		{ "John.Smith@Example.com", "John.Smith@Example.com" },
+		{ "  <John@EXAMPLE.org> \r\n", "John@EXAMPLE.org" },
+		{ "rfc822; <Bob@Mail.Example.org>", "Bob@Mail.Example.org" },
+		{ "john@example.com", "" },
+		{ " <john@example.com>", "" },
+		/* a domain converted to its ASCII form: not a spelling */
+		{ "Jos\xc3\xa9@exampl\xc3\xa9.fr", "" },
+		{ "Jos\xc3\xa9@Example.fr", "Jos\xc3\xa9@Example.fr" },
+		{ "User@[IPv6:2001:db8::1]", "User@[IPv6:2001:db8::1]" },
+	};
+	char norm[ADDR_MAX + 1], out[ADDR_MAX + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		size_t n = strlen(w[i].in);
+
+		assert_true(addr_normalise(w[i].in, n, norm, sizeof(norm)) > 0);
+		assert_int_equal(addr_written(w[i].in, n, norm, out),
+				 (int)strlen(w[i].written));
+		assert_string_equal(out, w[i].written);
+	}
+	/* not the normalised form of the input: nothing */
+	assert_int_equal(addr_written("John@Example.com", 16,
+				      "john@example.org", out), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(addr_written("<John@Example.com", 17,
+				      "john@example.com", out), 0);
+	assert_int_equal(addr_written("J\xc3\xb6hn@Example.com", 17,
+				      "john@example.com", out), 0);
+	assert_int_equal(addr_written(NULL, 0, "john@example.com", out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_domain_normalise),
 		cmocka_unit_test(test_idna_length),
 		cmocka_unit_test(test_unicode),
+		cmocka_unit_test(test_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * answers and positions; records that are no events say what they were;
  * events come unclassified; the rows before a resume point give nothing
  * but their header line; an address list is recognised at the first row;
+ * an address written with capitals keeps that form beside the key;
  * a mail's parser decides between events, set aside and refused, and a
  * mail larger than its limit is refused.
  */
@@ -39,6 +40,7 @@ static char *const fallback_names[] = { "type", "timeLogged", "orig", "rcpt",
 struct got {
 	int rc;
 	char rcpt[ADDR_MAX + 1];
+	char written[ADDR_MAX + 1];	/* x->rcpt_written, "" when none */
 	int kind, klass;
 	uint64_t line;
 	char why[200];
@@ -86,6 +88,9 @@ static int drain(struct ingest_src *s, struct got *g, int max, int n)
 		s->ops->position(s, &g[n].pos);
 		if (rc == INGEST_NEXT_EVENT) {
 			snprintf(g[n].rcpt, sizeof(g[n].rcpt), "%s", ev.rcpt);
+			snprintf(g[n].written, sizeof(g[n].written), "%s",
+				 EVENT_X(&ev, rcpt_written) ?
+					 EVENT_X(&ev, rcpt_written) : "");
 			snprintf(g[n].source, sizeof(g[n].source), "%s",
 				 ev.source);
 			g[n].kind = ev.kind;
@@ -146,12 +151,15 @@ static void test_csv(void **state)
 	for (i = 0; i < n; i++) {
 		assert_int_equal(bytes[i].rc, whole[i].rc);
 		assert_string_equal(bytes[i].rcpt, whole[i].rcpt);
+		assert_string_equal(bytes[i].written, whole[i].written);
 		assert_int_equal(bytes[i].line, whole[i].line);
 		assert_int_equal(bytes[i].pos.offset, whole[i].pos.offset);
 		assert_int_equal(bytes[i].pos.lines, whole[i].pos.lines);
 	}
 	assert_int_equal(whole[0].rc, INGEST_NEXT_EVENT);
 	assert_string_equal(whole[0].rcpt, "anna@example.com");
+	/* as written, for a provider that compares exactly */
+	assert_string_equal(whole[0].written, "Anna@Example.COM");
 	assert_string_equal(whole[0].source, "/in/test.csv");
 	assert_int_equal(whole[0].kind, EV_BOUNCE);
 	assert_int_equal(whole[0].klass, CLASS_IGNORE);	/* not classified */
@@ -166,6 +174,7 @@ static void test_csv(void **state)
 	/* the header line in the middle changed the columns */
 	assert_int_equal(whole[4].rc, INGEST_NEXT_EVENT);
 	assert_string_equal(whole[4].rcpt, "carl@example.com");
+	assert_string_equal(whole[4].written, "");
 	assert_int_equal(whole[4].kind, EV_DELIVERY);
 	assert_int_equal(whole[4].pos.offset, sizeof(acct) - 1);
 	assert_int_equal(whole[5].rc, INGEST_NEXT_END);
@@ -211,9 +220,11 @@ static void test_detect_list(void **state)
 	assert_int_equal(g[0].rc, INGEST_NEXT_EVENT);
 	assert_int_equal(g[0].kind, EV_LIST);
 	assert_string_equal(g[0].rcpt, "anna@example.com");
+	assert_string_equal(g[0].written, "Anna@Example.com");
 	assert_int_equal(g[1].rc, INGEST_NEXT_BAD);	/* not on line 1 */
 	assert_int_equal(g[2].rc, INGEST_NEXT_EVENT);
 	assert_string_equal(g[2].rcpt, "bob@example.org");
+	assert_string_equal(g[2].written, "");
 	assert_int_equal(g[3].rc, INGEST_NEXT_END);
 }
 

@@ -923,6 +923,181 @@ static void test_find_only_own_lists(void **state)
 	g_array_free(spawn, TRUE);
 }
 
+/* FOUND(...) - GetAllListsForEmailAddress data of the given <item>s */
+#define FOUND(items) \
+	"<response><status>SUCCESS</status><data>" items "</data></response>"
+#define ROW(sid, lid) \
+	"<item><subscriberid>" sid "</subscriberid><listid>" lid \
+	"</listid></item>"
+
+/* written_action - an unsubscribe of john.smith@example.com, its record
+   having written it John.Smith@Example.com, at STEP */
+static struct action written_action(uint8_t step)
+{
+	struct action a = action_for("john.smith@example.com", step);
+
+	action_set_written(&a, "John.Smith@Example.com");
+	assert_string_equal(action_written(&a), "John.Smith@Example.com");
+	return a;
+}
+
+/* find_request - A's request at its step: GetAllListsForEmailAddress of
+   EMAIL in lists 1, 2 and 5 */
+static void find_request(struct fx *f, struct action *a, const char *email)
+{
+	const char *const names[] = { "email", "listids", "listids",
+				      "listids" };
+	const char *const values[] = { email, "1", "2", "5" };
+	struct http_req req;
+
+	assert_int_equal(f->p.ops->build(&f->p, a, 1001, &req, f->err,
+					 sizeof(f->err)), 0);
+	check_request(req.body, "admin", "tok&en", "subscribers",
+		      "GetAllListsForEmailAddress", names, values, 4);
+	http_req_clear(&req);
+}
+
+/* spawned_subs - what SPAWN holds, as "10,11,find": the subscriber ids
+   of its unsubscribes (step 2), "find" for a search (step 1) */
+static void spawned_subs(GArray *spawn, char *buf, size_t len)
+{
+	guint i;
+
+	buf[0] = '\0';
+	for (i = 0; i < spawn->len; i++) {
+		const struct action *c = &g_array_index(spawn, struct action, i);
+
+		if (i)
+			g_strlcat(buf, ",", len);
+		g_strlcat(buf, c->step == 2 ? c->subscriber_id : "find", len);
+		assert_true(c->step == 2 || c->step == 1);
+		assert_string_equal(c->addr, "john.smith@example.com");
+		assert_string_equal(action_written(c),
+				    "John.Smith@Example.com");
+	}
+}
+
+/* an address whose record wrote it with capitals: searched lower-cased,
+   then as written; a server comparing case-insensitively finds the same
+   subscriber both times (children once, from the second answer), one
+   comparing exactly finds others (children of both forms, the
+   lower-cased one searched again by a child that knows) */
+static void test_find_two_forms(void **state)
+{
+	static const struct {
+		const char *lower, *written;	/* the two answers */
+		const char *kids;		/* what the second spawns */
+		const char *again;		/* what the search again
+						   spawns (NULL: none) */
+	} cases[] = {
+		/* case-insensitive: both forms find every spelling */
+		{ FOUND(ROW("10", "1") ROW("11", "2")),
+		  FOUND(ROW("11", "2") ROW("10", "1")), "11,10", NULL },
+		/* exact, stored as written only */
+		{ FAILED(""), FOUND(ROW("10", "1") ROW("11", "2")), "10,11",
+		  NULL },
+		{ OK_EMPTY, FOUND(ROW("10", "1")), "10", NULL },
+		/* exact, as written on list 1, lower-cased on list 5 */
+		{ FOUND(ROW("12", "5")), FOUND(ROW("10", "1")), "10,find",
+		  "12" },
+		/* exact, lower-cased only */
+		{ FOUND(ROW("12", "5")), FAILED(""), "find", "12" },
+		{ FOUND(ROW("12", "5")), OK_EMPTY, "find", "12" },
+		/* nowhere */
+		{ FAILED(""), FAILED(""), "", NULL },
+	};
+	struct fx *f = *state;
+	char got[64];
+	size_t i;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);	/* 1, 2, 5 */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = written_action(1);
+		GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+		struct action again;
+
+		/* ids of the mail's headers, which a search replaces */
+		g_strlcpy(a.list_id, "9", sizeof(a.list_id));
+		g_strlcpy(a.subscriber_id, "777", sizeof(a.subscriber_id));
+		find_request(f, &a, "john.smith@example.com");
+		assert_int_equal(judge(f, &a, cases[i].lower, NULL),
+				 PROVIDER_CONTINUE);
+		assert_int_equal(a.step, 6);
+		assert_string_equal(a.list_id, "");
+		find_request(f, &a, "John.Smith@Example.com");
+		assert_int_equal(judge(f, &a, cases[i].written, spawn),
+				 PROVIDER_DONE);
+		spawned_subs(spawn, got, sizeof(got));
+		assert_string_equal(got, cases[i].kids);
+		if (!cases[i].again) {
+			g_array_free(spawn, TRUE);
+			continue;
+		}
+		/* the search again: lower-cased, its answer spawned */
+		again = g_array_index(spawn, struct action, spawn->len - 1);
+		assert_true(again.flags & ACTION_F_EXACT);
+		assert_string_equal(again.subscriber_id, "");
+		assert_int_equal(again.id, 0);
+		g_array_set_size(spawn, 0);
+		find_request(f, &again, "john.smith@example.com");
+		assert_int_equal(judge(f, &again, cases[i].lower, spawn),
+				 PROVIDER_DONE);
+		spawned_subs(spawn, got, sizeof(got));
+		assert_string_equal(got, cases[i].again);
+		g_array_free(spawn, TRUE);
+	}
+}
+
+/* a restart between the two searches starts from the lists again, and
+   the lower-cased form is searched again before the written one */
+static void test_find_two_forms_restart(void **state)
+{
+	struct fx *f = *state;
+	struct action a = written_action(6);
+	struct http_req req;
+
+	g_strlcpy(a.subscriber_id, "12", sizeof(a.subscriber_id));
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1000, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 0);
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	a.step = 1;
+	find_request(f, &a, "john.smith@example.com");
+	assert_int_equal(judge(f, &a, FAILED(""), NULL), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 6);
+	assert_string_equal(a.subscriber_id, "");
+}
+
+/* a payload that is no other spelling of the address is never sent: one
+   search, its children at once, as for any address */
+static void test_find_written_checked(void **state)
+{
+	static const char *const bad[] = {
+		"john.smith@example.org", "John.Smith@Example.co",
+		"john.smith@example.com", "JOHN.SMITH@EXAMPLE.COM\n",
+		"John.Smith@Example.com ", "J\xc3\xb6hn.Smith@Example.com",
+	};
+	struct fx *f = *state;
+	size_t i;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct action a = action_for("john.smith@example.com", 1);
+		GArray *spawn = g_array_new(FALSE, TRUE, sizeof(struct action));
+
+		g_strlcpy(a.payload, bad[i], sizeof(a.payload));
+		assert_null(action_written(&a));
+		action_set_written(&a, bad[i]);
+		assert_string_equal(a.payload, "");
+		g_strlcpy(a.payload, bad[i], sizeof(a.payload));
+		find_request(f, &a, "john.smith@example.com");
+		assert_int_equal(judge(f, &a, FOUND(ROW("10", "1")), spawn),
+				 PROVIDER_DONE);
+		assert_int_equal(spawn->len, 1);
+		g_array_free(spawn, TRUE);
+	}
+}
+
 /* an unsubscribe queued before subscriber ids were sent (no id): by
    address, as before */
 static void test_unsub_without_id(void **state)
@@ -1199,7 +1374,9 @@ static void test_ids_refusals(void **state)
 		{ "uid:iem:5:17", "5", "17", 2, "step 2 is not" },
 		{ "x@example.com", "5", "17", 3, "step 3 is not for an address" },
 		{ "x@example.com", "5", "17", 5, "step 5 is not" },
-		{ "x@example.com", "5", "17", 6, "unknown step 6" },
+		{ "uid:iem:5:17", "5", "17", 6, "step 6 is not for a "
+						"subscriber known by ids" },
+		{ "x@example.com", "5", "17", 7, "unknown step 7" },
 	};
 	struct fx *f = *state;
 	size_t i;
@@ -1447,6 +1624,9 @@ int main(void)
 		T(test_http_status),
 		T(test_getlists_answers),
 		T(test_find_only_own_lists),
+		T(test_find_two_forms),
+		T(test_find_two_forms_restart),
+		T(test_find_written_checked),
 		T(test_unsub_without_id),
 		T(test_ids_complaint),
 		T(test_ids_unsubscribe),
