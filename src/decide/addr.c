@@ -374,6 +374,13 @@ int addr_unicode(const char *addr, char *out, size_t outlen)
 	}
 	memcpy(out, addr, local);
 	memcpy(out + local, u, n - local + 1);
+	/* and the whole address is this one again: a form the checks of
+	   an address refuse (a domain of symbols libidn2 decodes) is none */
+	if (addr_normalise(out, n, back, sizeof(back)) < 0 ||
+	    strcmp(back, addr) != 0) {
+		out[0] = '\0';
+		goto out;
+	}
 	rc = (int)n;
 out:
 	idn2_free(u);

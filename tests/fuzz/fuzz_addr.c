@@ -3,8 +3,9 @@
  * classifier's DSN status search, both fed hostile text.
  *
  * Invariants: a normalised address normalises to itself, holds one '@',
- * no byte below 0x21 and no upper-case ASCII; a status found in a text is
- * well-formed and classifies.
+ * no byte below 0x21 and no upper-case ASCII; the form as written, when
+ * kept, normalises to it; its Unicode form, when it has one, normalises
+ * back to it too; a status found in a text is well-formed and classifies.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char out[ADDR_MAX + 1], again[ADDR_MAX + 1], st[16];
+	char written[ADDR_MAX + 1], uni[ADDR_UNICODE_MAX + 1];
 	char *text;
 	int n, m;
 	size_t i;
@@ -35,6 +37,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		m = addr_normalise(out, (size_t)n, again, sizeof(again));
 		if (m != n || strcmp(out, again) != 0)
+			abort();
+		m = addr_written((const char *)data, size, out, written);
+		if (m < 0 || (size_t)m != strlen(written))
+			abort();
+		if (m > 0 &&
+		    (addr_normalise(written, (size_t)m, again,
+				    sizeof(again)) != n ||
+		     strcmp(out, again) != 0 || strcmp(written, out) == 0))
+			abort();
+		m = addr_unicode(out, uni, sizeof(uni));
+		if (m > 0 &&
+		    ((size_t)m != strlen(uni) ||
+		     addr_normalise(uni, (size_t)m, again,
+				    sizeof(again)) != n ||
+		     strcmp(out, again) != 0))
 			abort();
 	}
 	text = malloc(size + 1);

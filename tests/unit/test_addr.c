@@ -214,6 +214,8 @@ static void test_unicode(void **state)
 		{ "john@xn--bcher-2pa.de", NULL },
 		{ "xn--bcher-kva@example.com", NULL },	/* the local part */
 		{ "j@[192.0.2.1]", NULL },
+		/* decoded into symbols the checks of an address refuse */
+		{ "se-@xn--iiiiiiiiiiiiiiiiiiiixmojx", NULL },
 		{ "no-at-sign", NULL },
 	};
 	char out[ADDR_UNICODE_MAX + 1], back[ADDR_MAX + 1];
