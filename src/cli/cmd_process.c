@@ -192,7 +192,8 @@ static void print_summary(const char *name, const struct ingest_counts *c)
 	printf("%s: %s\n", name, line);
 	if (c->requeued)
 		printf("%s: %llu provider actions queued for addresses "
-		       "suppressed before (providers that had not had them)\n",
+		       "suppressed before (providers that had not had them, or "
+		       "unsubscribe mails sent since)\n",
 		       name, (unsigned long long)c->requeued);
 	process_flush();
 }

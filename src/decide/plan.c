@@ -125,11 +125,15 @@ static void plan_dryrun(struct rcpt *r, enum rcpt_outcome o, int64_t now)
 }
 
 /* plan_asked - has R an entry of PROVIDER that makes OP (FLAGS; on
-   CAMPAIGN, for a bounce record) redundant?  A suppression is asked once
-   per provider whatever its form; a bounce record once per campaign. */
+   CAMPAIGN, for a bounce record) redundant for EV?  A suppression is
+   asked once per provider whatever its form; a bounce record once per
+   campaign.  But an unsubscribe mail sent after the provider carried out
+   the suppression is a new request: the subscriber was let back in since
+   (MailWizz keeps the subscriber's UID when it subscribes again), and is
+   asked for again. */
 static bool plan_asked(const struct plan *pl, const struct rcpt *r,
-		       const char *provider, int op, unsigned flags,
-		       const char *campaign)
+		       const struct event *ev, const char *provider, int op,
+		       unsigned flags, const char *campaign)
 {
 	bool suppress = plan_suppressing(op, flags);
 	uint32_t i;
@@ -141,6 +145,9 @@ static bool plan_asked(const struct plan *pl, const struct rcpt *r,
 			continue;
 		if (a->state != ACTION_PENDING && a->state != ACTION_DONE &&
 		    !(pl->keep_dead && a->state == ACTION_DEAD))
+			continue;
+		if (suppress && ev->kind == EV_UNSUB_MAIL &&
+		    a->state == ACTION_DONE && ev->time > a->time)
 			continue;
 		if (suppress && plan_suppressing(a->op, a->flags))
 			return true;
@@ -189,7 +196,7 @@ static int plan_one(const struct plan *pl, struct rcpt *r, const char *addr,
 	if (op->op == OP_BOUNCE || op->bounce_type || mail_key_is_uid(addr))
 		(void)route_campaign(p, ev->job_id, a.campaign_id,
 				     sizeof(a.campaign_id));
-	if (plan_asked(pl, r, p->name, op->op, op->flags,
+	if (plan_asked(pl, r, ev, p->name, op->op, op->flags,
 		       a.campaign_id[0] ? a.campaign_id : NULL))
 		return 0;
 	rcpt_set_str(a.provider, sizeof(a.provider), p->name);

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 from fake import mailwizz, smtp  # noqa: E402
 import email            # noqa: E402
+import email.utils      # noqa: E402
 import errno            # noqa: E402
 import email.policy     # noqa: E402
 import socket           # noqa: E402
@@ -809,6 +810,57 @@ class TestUnsubDate(MailCase):
         self.assertTrue(recs)
         for addr, r in recs.items():
             self.assertLess(r['status_time'], '2030', (addr, r))
+
+
+class TestUnsubscribeAgain(MailCase):
+    """A subscriber MailWizz let back in (it keeps the UID of a subscriber
+    who subscribes again) and who unsubscribes again by mail is
+    unsubscribed again; a second copy of a request already carried out is
+    not asked for twice."""
+
+    def put_dated(self, name, when):
+        """unsub/gmail.eml as NAME, its Date WHEN (Unix seconds)"""
+        name = self.put_mail('unsub', 'unsub/gmail.eml', name)
+        path = os.path.join(self.spool, 'unsub', 'new', name)
+        with open(path, 'rb') as f:
+            mail = f.read()
+        old = b'Date: Tue, 24 Nov 2026 09:02:10 +0100'
+        self.assertIn(old, mail)
+        mail = mail.replace(old, b'Date: ' + email.utils.formatdate(
+            when).encode())
+        with open(path, 'wb') as f:
+            f.write(mail)
+
+    def test_unsubscribed_again_after_subscribing_again(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        unsub = 'PUT /api/lists/%s/subscribers/%s/unsubscribe' % (LIST,
+                                                                JANE_UID)
+        self.put_dated('first', time.time() - 3600)
+        self.process()
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+        self.assertEqual(routes(fake)[unsub], 1)
+        # the same request once more (a second copy): nothing asked
+        self.put_dated('copy', time.time() - 3600)
+        self.process()
+        self.assertEqual(routes(fake)[unsub], 1)
+        # she subscribes again, then asks to leave again
+        data = fake.get_data()
+        for lst in data['lists']:
+            for sub in lst['subscribers']:
+                if (lst['list_uid'], sub['email']) == (
+                        LIST, 'jane.doe@example.net'):
+                    sub['status'] = 'confirmed'
+        fake.set_data(data)
+        self.put_dated('again', time.time() + 60)
+        res = self.process()
+        self.assertIn('1 duplicates', res.out)
+        self.assertEqual(routes(fake)[unsub], 2)
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+        self.assertEqual(sorted(self.ls('done')),
+                         ['unsub.again', 'unsub.copy', 'unsub.first'])
 
 
 class TestFeedbackRecordsHashed(MailCase):
