@@ -15,6 +15,15 @@
  * most UNSUB_MAIL_SUBJECT_MAX bytes on a character boundary.  Every field is a bounded array in the result; text
  * in it holds no control characters.
  *
+ * A mail the header section marks as automatic traffic that no one sends
+ * to ask to leave a list has NOT_REQUEST set: a delivery-status
+ * notification (multipart/report; report-type=delivery-status or
+ * global-delivery-status, X-Failed-Recipients, a MAILER-DAEMON From), a
+ * read receipt (report-type=disposition-notification), an auto-reply
+ * (Auto-Submitted: auto-replied, Precedence: auto_reply, X-Autoreply,
+ * X-Autorespond).  Auto-Submitted: auto-generated is not one of them: a
+ * provider may mark the request it generates for its user so.
+ *
  * GMime is initialised on the first call and stays so for the life of the
  * process (GMime cannot be initialised again after its last
  * g_mime_shutdown(); the reference taken here keeps other modules'
@@ -50,6 +59,10 @@ struct unsub_mail {
 	char subject[UNSUB_MAIL_SUBJECT_MAX + 1]; /* UTF-8; "" when none */
 	int64_t date;			/* Date, Unix seconds; 0 when none or
 					   unreadable */
+	char not_request[160];		/* "" for a request; else what the
+					   mail is, by its header section: a
+					   bounce, an auto-reply or a read
+					   receipt, and the field that says so */
 };
 
 /*

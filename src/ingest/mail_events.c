@@ -6,9 +6,11 @@
  * unsub_mail.c, unsub_addr.c) bound and clean every value; this file only
  * decides which events a mail gives and under which key.  A mail of fbl/
  * gives a complaint only when it is a feedback report (arf_kind.c) about
- * our mail (fbl_policy.c); anything else is set aside with what it is.  Identifiers
- * used in keys are checked for form again (13 of [a-z0-9] for MailWizz,
- * digits for Interspire) so a key never holds anything else.
+ * our mail (fbl_policy.c); anything else is set aside with what it is.  A
+ * mail of unsub/ that its header section marks as a bounce, an auto-reply
+ * or a read receipt (unsub_mail.c) is refused: nobody is unsubscribed.
+ * Identifiers used in keys are checked for form again (13 of [a-z0-9] for
+ * MailWizz, digits for Interspire) so a key never holds anything else.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -278,6 +280,14 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 	if (!mail_shape_ok(buf, len, why, whylen) ||
 	    unsub_mail_parse(buf, len, &me->um, why, whylen) != 0)
 		return -EINVAL;
+	/* a bounce or an auto-reply at the unsubscribe address answers a
+	   mail sent with that address as its sender (forged: bounced never
+	   sends from it); the subscriber it names asked for nothing */
+	if (me->um.not_request[0]) {
+		snprintf(why, whylen, "%s, not an unsubscribe request: nobody "
+			 "is unsubscribed", me->um.not_request);
+		return -EINVAL;
+	}
 	if (unsub_addr_match(me->unsub, me->um.rcpt, strlen(me->um.rcpt), ids,
 			     why, whylen) != 0)
 		return -EINVAL;

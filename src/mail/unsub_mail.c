@@ -234,6 +234,81 @@ static void um_subject(const char *s, char *out)
 	g_free(v);
 }
 
+/* um_not_request - what MSG is when its header section marks it as a
+   bounce, a read receipt or an auto-reply (include/unsub_mail.h), into
+   M->not_request; left empty for anything else */
+static void um_not_request(GMimeMessage *msg, struct unsub_mail *m)
+{
+	static const char *const flags[] = { "X-Autoreply", "X-Autorespond" };
+	GMimeObject *o = GMIME_OBJECT(msg);
+	char *out = m->not_request;
+	size_t len = sizeof(m->not_request), i;
+	const char *v;
+
+	/* the top-level type: what the header section says of the body
+	   (the body itself is not read) */
+	if (g_mime_message_get_mime_part(msg)) {
+		GMimeContentType *ct = g_mime_object_get_content_type(
+			g_mime_message_get_mime_part(msg));
+		const char *rt = ct && g_mime_content_type_is_type(ct,
+					"multipart", "report") ?
+				 g_mime_content_type_get_parameter(ct,
+					"report-type") : NULL;
+		char show[UM_SHOW_MAX + 4];
+
+		if (rt && (g_ascii_strcasecmp(rt, "delivery-status") == 0 ||
+			   g_ascii_strcasecmp(rt, "global-delivery-status") == 0))
+			snprintf(out, len, "a delivery-status notification (a "
+				 "bounce): multipart/report; report-type=%s",
+				 um_show(rt, show));
+		else if (rt && (g_ascii_strcasecmp(rt,
+					"disposition-notification") == 0 ||
+				g_ascii_strcasecmp(rt,
+					"global-disposition-notification") == 0))
+			snprintf(out, len, "a read receipt: multipart/report; "
+				 "report-type=%s", um_show(rt, show));
+		if (out[0])
+			return;
+	}
+	if (um_raw(o, "X-Failed-Recipients")) {
+		snprintf(out, len, "a delivery-status notification (a bounce): "
+			 "X-Failed-Recipients");
+		return;
+	}
+	if (g_ascii_strncasecmp(m->from, "mailer-daemon@", 14) == 0) {
+		snprintf(out, len, "a delivery-status notification (a bounce): "
+			 "From %.80s", m->from);
+		return;
+	}
+	v = um_raw(o, "Auto-Submitted");
+	if (v) {
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (g_ascii_strncasecmp(v, "auto-replied", 12) == 0 &&
+		    !g_ascii_isalnum(v[12]) && v[12] != '-') {
+			snprintf(out, len, "an auto-reply: Auto-Submitted: "
+				 "auto-replied");
+			return;
+		}
+	}
+	v = um_raw(o, "Precedence");
+	if (v) {
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (g_ascii_strncasecmp(v, "auto_reply", 10) == 0 &&
+		    !g_ascii_isalnum(v[10])) {
+			snprintf(out, len, "an auto-reply: Precedence: "
+				 "auto_reply");
+			return;
+		}
+	}
+	for (i = 0; i < G_N_ELEMENTS(flags); i++)
+		if (um_raw(o, flags[i])) {
+			snprintf(out, len, "an auto-reply: %s", flags[i]);
+			return;
+		}
+}
+
 /* um_fill - the fields of M from the parsed MSG */
 static int um_fill(GMimeMessage *msg, struct unsub_mail *m, char *err,
 		   size_t errlen)
@@ -256,6 +331,7 @@ static int um_fill(GMimeMessage *msg, struct unsub_mail *m, char *err,
 	d = g_mime_message_get_date(msg);
 	if (d)
 		m->date = (int64_t)g_date_time_to_unix(d);
+	um_not_request(msg, m);
 	return 0;
 }
 

@@ -863,6 +863,51 @@ class TestUnsubscribeAgain(MailCase):
                          ['unsub.again', 'unsub.copy', 'unsub.first'])
 
 
+class TestUnsubNotRequest(MailCase):
+    """A bounce, an auto-reply or a read receipt that reaches an
+    unsubscribe address answers a mail sent with that address as its
+    sender: the subscriber the address names asked for nothing.  Such mails
+    go to failed/ saying what they are; requests beside them, one marked
+    auto-generated and one with an empty body among them, are taken."""
+
+    def test_bounces_and_auto_replies_unsubscribe_nobody(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        for f in ('bounce.eml', 'exim-bounce.eml', 'auto-reply.eml',
+                  'read-receipt.eml'):
+            self.put_mail('unsub', 'unsub/' + f)
+        self.process()
+        self.assertEqual(fake.calls(), [])
+        self.assertEqual(self.records(), {})
+        self.assertEqual(sorted(n for n in self.ls('failed')
+                                if not n.endswith('.why')),
+                         ['unsub.auto-reply.eml', 'unsub.bounce.eml',
+                          'unsub.exim-bounce.eml', 'unsub.read-receipt.eml'])
+        self.assertIn('a delivery-status notification (a bounce): '
+                      'multipart/report; report-type=delivery-status, not an '
+                      'unsubscribe request: nobody is unsubscribed',
+                      self.why('unsub.bounce.eml'))
+        self.assertIn('X-Failed-Recipients, not an unsubscribe request',
+                      self.why('unsub.exim-bounce.eml'))
+        self.assertIn('an auto-reply: Auto-Submitted: auto-replied, not an '
+                      'unsubscribe request', self.why('unsub.auto-reply.eml'))
+        self.assertIn('a read receipt: multipart/report; report-type='
+                      'disposition-notification',
+                      self.why('unsub.read-receipt.eml'))
+
+    def test_requests_are_taken(self):
+        fake = self.start_fake()
+        self.mw_config(fake)
+        self.put_mail('unsub', 'unsub/auto-generated.eml')
+        self.put_mail('unsub', 'unsub/empty-body.eml')
+        self.process()
+        self.assertEqual(self.ls('failed'), [])
+        self.assertEqual(sorted(self.ls('done')),
+                         ['unsub.auto-generated.eml', 'unsub.empty-body.eml'])
+        self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
+                         'unsubscribed')
+
+
 class TestFeedbackRecordsHashed(MailCase):
     """An f record whose rcpt is a hash or a placeholder (Return Path's
     loops: Comcast, Cox ...) names the subscriber of its header columns,

@@ -4,7 +4,9 @@
  * 8-bit ISO-8859-1 subject, controls and bidi overrides in a subject, a
  * long subject, signed and forged addresses, a wrong domain, a malformed
  * UID, a bad envelope, an envelope header the mail itself carried below
- * its first lines, no recipient, no mail at all): every field read,
+ * its first lines, no recipient, no mail at all, bounces, an auto-reply
+ * and a read receipt at the unsubscribe address, a request marked
+ * auto-generated, an empty body): every field read,
  * then the recipient read with the address forms, with exact values and
  * reasons.  Built-in cases: header section limits, a big body, a header
  * section without an ending, NUL bytes.  The suite runs from the
@@ -43,63 +45,99 @@ static const struct mail_case {
 	bool is_signed;			/* read with SIGNED_FORMS */
 	int match_rc;			/* of unsub_addr_match */
 	const char *sub, *list, *camp;	/* or the reason when match_rc != 0 */
+	const char *not_request;	/* NULL: a request ("") */
 } cases[] = {
 	{ "gmail.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE,
 	  "jane.doe@gmail.example", "jane.doe@gmail.example", "unsubscribe",
 	  1795507330, false, 0, "zz123cd456ef7", "ab123cd456ef7",
-	  "cc123cd456ef7" },
+	  "cc123cd456ef7", NULL },
 	{ "outlook.eml", 0, NULL,
 	  "unsub-ab123cd456ef7-zz123cd456ef8@u.example.net",
 	  UNSUB_RCPT_ENVELOPE, "j.smith@outlook.example",
 	  "j.smith@outlook.example", "Unsubscribe", 1795508099, false, 0,
-	  "zz123cd456ef8", "ab123cd456ef7", "" },
+	  "zz123cd456ef8", "ab123cd456ef7", "", NULL },
 	{ "yahoo.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_DELIVERED_TO, "",
 	  "zoe.martin@yahoo.example", "Unsubscribe", 1795512598, false, 0,
-	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7" },
+	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7", NULL },
 	{ "mailru.eml", 0, NULL, "iem.42_7@lists.example.org",
 	  UNSUB_RCPT_ENVELOPE, "ivan.petrov@mail.example.ru",
 	  "ivan.petrov@mail.example.ru",
 	  "\xd0\x9e\xd1\x82\xd0\xbf\xd0\xb8\xd1\x81\xd0\xb0\xd1\x82\xd1\x8c"
 	  "\xd1\x81\xd1\x8f \xd0\xbe\xd1\x82 \xd1\x80\xd0\xb0\xd1\x81\xd1\x81"
 	  "\xd1\x8b\xd0\xbb\xd0\xba\xd0\xb8", 1795504542, false, 0, "42", "7",
-	  "" },
+	  "", NULL },
 	{ "latin1-subject.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_TO, "",
 	  "claire@laposte.example",
 	  "D\xc3\xa9sinscription imm\xc3\xa9" "diate", 0, false, 0,
-	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7" },
+	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7", NULL },
 	{ "control-subject.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE, "", "",
 	  "un sub scribe evil d\xc3\xa9sabonnement \xe2\x9c\x93", 0, false, 0,
-	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7" },
+	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7", NULL },
 	{ "signed.eml", 0, NULL,
 	  "zz123cd456ef7.ab123cd456ef7.cc123cd456ef7.3e76210ea82f0bbe"
 	  "@fbl-unsub.example.com", UNSUB_RCPT_ENVELOPE,
 	  "someone@mail.example.com", "someone@mail.example.com", "unsubscribe",
-	  0, true, 0, "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7" },
+	  0, true, 0, "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7",
+	  NULL },
 	{ "forged-signature.eml", 0, NULL,
 	  "zz123cd456ef7.ab123cd456ef7.cc123cd456ef7.3e76210ea82f0bbf"
 	  "@fbl-unsub.example.com", UNSUB_RCPT_ENVELOPE,
 	  "someone@mail.example.com", "someone@mail.example.com", "unsubscribe",
 	  0, true, UNSUB_ADDR_ESIG, "signature '3e76210ea82f0bbf' does not "
 	  "match (forged, or signed with another secret; form '" SIGNED_FORMS
-	  "')", NULL, NULL },
+	  "')", NULL, NULL, NULL },
 	{ "wrong-domain.eml", 0, NULL,
 	  "zz123cd456ef7.ab123cd456ef7.cc123cd456ef7@bounces.example.com",
 	  UNSUB_RCPT_ENVELOPE, "a@mail.example.com", "", "unsubscribe", 0,
 	  false, UNSUB_ADDR_EDOMAIN, "domain 'bounces.example.com' is not an "
 	  "unsubscribe domain (forms: '" UNSUB_ADDR_DEFAULT "'; "
 	  "'unsub-[LIST_UID]-[SUBSCRIBER_UID]@u.example.net'; "
-	  "'iem.[SUBSCRIBER_ID]_[LIST_ID]@lists.example.org')", NULL, NULL },
+	  "'iem.[SUBSCRIBER_ID]_[LIST_ID]@lists.example.org')", NULL, NULL,
+	  NULL },
 	{ "malformed-uid.eml", 0, NULL,
 	  "zz123cd456ef7.ab123cd456e.cc123cd456ef7@fbl-unsub.example.com",
 	  UNSUB_RCPT_ENVELOPE, "a@mail.example.com", "", "unsubscribe", 0,
 	  false, UNSUB_ADDR_EVALUE, "list UID 'ab123cd456e' has 11 characters, "
-	  "expected 13 (form '" UNSUB_ADDR_DEFAULT "')", NULL, NULL },
+	  "expected 13 (form '" UNSUB_ADDR_DEFAULT "')", NULL, NULL,
+	  NULL },
 	/* the Return-Path and X-Bounced-Envelope-To came with the mail
 	   (not its first lines: no envelope): the first Delivered-To names
 	   the subscriber, and no sender is taken */
 	{ "late-envelope.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_DELIVERED_TO, "",
 	  "reader@mail.example.com", "unsubscribe", 1795516800, false, 0,
-	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7" },
+	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7", NULL },
+	/* automatic traffic at the unsubscribe address: what it is, from its
+	   header section */
+	{ "bounce.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE, "",
+	  "mailer-daemon@mx1.isp.example", "Undelivered Mail Returned to "
+	  "Sender", 1795576204, false, 0, "zz123cd456ef7", "ab123cd456ef7",
+	  "cc123cd456ef7", "a delivery-status notification (a bounce): "
+	  "multipart/report; report-type=delivery-status" },
+	{ "exim-bounce.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE, "",
+	  "mailer-daemon@host.example", "Mail delivery failed: returning "
+	  "message to sender", 1795579200, false, 0, "zz123cd456ef7",
+	  "ab123cd456ef7", "cc123cd456ef7", "a delivery-status notification "
+	  "(a bounce): X-Failed-Recipients" },
+	{ "auto-reply.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE, "",
+	  "p.hartmann@firma.example", "Abwesenheitsnotiz: Ihre Anfrage",
+	  1795588200, false, 0, "zz123cd456ef7", "ab123cd456ef7",
+	  "cc123cd456ef7",
+	  "an auto-reply: Auto-Submitted: auto-replied" },
+	{ "read-receipt.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE,
+	  "reader@mail.example.net", "reader@mail.example.net",
+	  "Read: unsubscribe", 1795593600, false, 0, "zz123cd456ef7",
+	  "ab123cd456ef7", "cc123cd456ef7", "a read receipt: multipart/report; "
+	  "report-type=disposition-notification" },
+	/* a request a provider generated for its user, marked so: still a
+	   request; and one with an empty body (a relay passing the request
+	   on from an alias) */
+	{ "auto-generated.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE, "",
+	  "subscriber@webmail.example", "unsubscribe", 1795597200, false, 0,
+	  "zz123cd456ef7", "ab123cd456ef7", "cc123cd456ef7", NULL },
+	{ "empty-body.eml", 0, NULL, RCPT_DEF, UNSUB_RCPT_ENVELOPE,
+	  "sl.bounce.1234@relay.example", "alias.4711@relay.example",
+	  "unsubscribe", 1795597200, false, 0, "zz123cd456ef7",
+	  "ab123cd456ef7", "cc123cd456ef7", NULL },
 	{ .file = "bad-envelope.eml", .rc = -EINVAL, .err = "X-Bounced-"
 	  "Envelope-To '<two@@fbl-unsub.example.com>' is not an address" },
 	{ .file = "no-recipient.eml", .rc = -EINVAL, .err = "no recipient: no "
@@ -135,6 +173,8 @@ static void check_case(const struct mail_case *c,
 	assert_string_equal(m.from, c->from);
 	assert_string_equal(m.subject, c->subject);
 	assert_int_equal(m.date, c->date);
+	assert_string_equal(m.not_request,
+			    c->not_request ? c->not_request : "");
 
 	rc = unsub_addr_match(c->is_signed ? sset : set, m.rcpt,
 			      strlen(m.rcpt), &ids, err, sizeof(err));
