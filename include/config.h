@@ -137,6 +137,9 @@ struct config {
 				   none */
 	char **sender_categories; /* categories that are the sender's
 				   trouble (incidents, sender-rate) */
+	char **no_escalate_categories; /* soft categories that never count
+				   toward escalation (default
+				   invalid-sender: our sender refused) */
 
 	/* [incidents] (docs/CLASSIFY.md) */
 	bool incidents;		/* default yes */

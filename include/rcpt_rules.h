@@ -27,6 +27,9 @@ struct escalation {
 	   every soft bounce counts */
 	bool (*discounted)(uint32_t src, int64_t t, void *arg);
 	void *discount_arg;
+	/* soft categories whose bounces are counted but never kept toward
+	   the threshold (NULL-terminated, lower case; NULL: none) */
+	char **no_escalate;
 };
 
 enum rcpt_outcome {

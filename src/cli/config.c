@@ -51,7 +51,7 @@ const char *const cfg_keys_bounced[] = {
 const char *const cfg_keys_classify[] = {
 	"hard-categories", "soft-categories", "ignore-categories",
 	"complaint-types", "soft-threshold", "soft-min-span", "soft-window",
-	"rules", "sender-categories", NULL
+	"rules", "sender-categories", "no-escalate-categories", NULL
 };
 const char *const cfg_keys_notify[] = {
 	"mode", "smtp", "from", "to", "digest-interval", "username",
@@ -681,6 +681,7 @@ void config_free(struct config *cfg)
 	g_strfreev(cfg->ignore_categories);
 	g_strfreev(cfg->complaint_types);
 	g_strfreev(cfg->sender_categories);
+	g_strfreev(cfg->no_escalate_categories);
 	g_free(cfg->classify_rules);
 	cfg_monitor_free(cfg);
 	for (i = 0; i < cfg->n_providers; i++)

@@ -51,6 +51,7 @@ void cfg_classify_defaults(struct config *cfg)
 	cfg->ignore_categories = cfg_split("", true, &why);
 	cfg->complaint_types = cfg_split(cfg_default_complaint, true, &why);
 	cfg->sender_categories = cfg_split(cfg_default_sender, true, &why);
+	cfg->no_escalate_categories = cfg_split("invalid-sender", true, &why);
 	cfg->classify_rules = NULL;	/* CLASSIFY_RULES_DEFAULT */
 	cfg->soft_threshold = 5;
 	cfg->soft_min_span = 3 * CFG_DAY;
@@ -100,6 +101,8 @@ int cfg_classify(struct cfg_ctx *c)
 			 &cfg->soft_window) != 0 ||
 	    cfg_list(c, g, "sender-categories", true, true, false,
 		     &cfg->sender_categories) != 0 ||
+	    cfg_list(c, g, "no-escalate-categories", true, true, false,
+		     &cfg->no_escalate_categories) != 0 ||
 	    cfg_classify_rules(c) != 0)
 		return -1;
 	cfg->soft_threshold = (uint32_t)n;

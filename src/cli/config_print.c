@@ -248,6 +248,7 @@ void config_print(const struct config *cfg, FILE *out)
 	cfgp_value(out, "rules", cfg->classify_rules ? cfg->classify_rules :
 		   CLASSIFY_RULES_DEFAULT);
 	cfgp_list(out, "sender-categories", cfg->sender_categories);
+	cfgp_list(out, "no-escalate-categories", cfg->no_escalate_categories);
 
 	fputs("\n[incidents]\n", out);
 	cfgp_bool(out, "enabled", cfg->incidents);

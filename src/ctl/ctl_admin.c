@@ -484,6 +484,7 @@ int cmd_reevaluate(struct ctl_ctx *ctx, const struct cli_args *args)
 	rv.e.threshold = ctx->cfg->soft_threshold;
 	rv.e.min_span = ctx->cfg->soft_min_span;
 	rv.e.window = ctx->cfg->soft_window;
+	rv.e.no_escalate = ctx->cfg->no_escalate_categories;
 	rc = ctl_state_open(ctx, !rv.dry_run, &st);
 	if (rc != 0)
 		return rc;

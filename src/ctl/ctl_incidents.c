@@ -348,7 +348,8 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 	struct incident_end *e = arg;
 	const struct config *cfg = e->ctx->cfg;
 	struct escalation esc = { cfg->soft_threshold, cfg->soft_min_span,
-				  cfg->soft_window, NULL, NULL };
+				  cfg->soft_window, NULL, NULL,
+				  cfg->no_escalate_categories };
 	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
 	struct incident inc;
 	uint32_t n = 0;

@@ -9,6 +9,7 @@
  * and the event (record times only), so replays are deterministic.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "rcpt_rules.h"
 
@@ -177,6 +178,19 @@ static bool rcpt_soft_kept(const struct rcpt *r, int64_t t, uint32_t src,
 	return false;
 }
 
+/* rcpt_no_escalate - is CAT one of E's categories that never escalate? */
+static bool rcpt_no_escalate(const struct escalation *e, const char *cat)
+{
+	char **p;
+
+	if (!e->no_escalate || !cat || !*cat)
+		return false;
+	for (p = e->no_escalate; *p; p++)
+		if (strcasecmp(*p, cat) == 0)
+			return true;
+	return false;
+}
+
 static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 					 const struct escalation *e)
 {
@@ -189,6 +203,13 @@ static enum rcpt_outcome rcpt_apply_soft(struct rcpt *r, const struct event *ev,
 						     async)) {
 		r->cnt_duplicate++;
 		return OUT_DUPLICATE;
+	}
+	if (rcpt_no_escalate(e, ev->bounce_cat)) {
+		/* a refusal of our sender, say: nothing about the mailbox,
+		   counted and shown, never kept toward the threshold */
+		if (ev->time >= r->last_soft.time)
+			rcpt_reason_from_event(&r->last_soft, ev);
+		return OUT_SOFT;
 	}
 	newest = r->n_soft ? r->soft_times[r->n_soft - 1] : ev->time;
 	if (ev->time > newest)

@@ -140,6 +140,7 @@ struct ingest *ingest_new(const struct config *cfg, struct state *st)
 	in->esc.threshold = cfg->soft_threshold;
 	in->esc.min_span = cfg->soft_min_span;
 	in->esc.window = cfg->soft_window;
+	in->esc.no_escalate = cfg->no_escalate_categories;
 	in->batch = batch_new();
 	in->buf = malloc(INGEST_CHUNK);
 	ingest_monitor_new(in);

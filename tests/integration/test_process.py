@@ -718,16 +718,28 @@ class TestInputs(BouncedTestCase):
             acct_rec('b', t, ORIG, a, st, diag, cat)
             for a, st, diag, cat in rows))
         self.process_summary(path)
+        # a refusal of our sender is counted, never kept toward the
+        # threshold (no-escalate-categories): the address stays active
         want = {'gone@icloud.example': 'hard',
                 'blocked@other.example': 'soft',
-                'callout@postfix.example': 'soft',
-                'dns@gmx.example': 'soft',
+                'callout@postfix.example': 'active',
+                'dns@gmx.example': 'active',
                 'busy@godaddy.example': 'soft',
                 'fast@gmail.example': 'soft',
                 'nobody@m365.example': 'hard'}
         self.assertEqual(self.statuses(), want)
         self.assertEqual(self.show('dns@gmx.example')['category'],
                          'invalid-sender')
+        # six days of our sender domain refused there: still subscribed
+        path = self.write_file('acct-dns.csv', ACCT_HEADER + ''.join(
+            acct_rec('b', '2026-11-%02d 10:00:00+0000' % d, ORIG,
+                     'dns@gmx.example', '5.0.0',
+                     'smtp;550-Requested action not taken: mailbox '
+                     'unavailable 550 invalid DNS MX or A/AAAA resource '
+                     'record', 'bad-mailbox') for d in range(25, 31)))
+        s = self.process_summary(path)
+        self.assertEqual((s['soft'], s['escalated']), (6, 0), s)
+        self.assertEqual(self.show('dns@gmx.example')['status'], 'active')
 
     def test_record_far_in_the_future_is_not_believed(self):
         # a soft bounce dated 2034 (a host's clock off): taken at the

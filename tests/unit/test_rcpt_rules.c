@@ -17,7 +17,7 @@
 #define DAY 86400
 #define T0 1700000000
 
-static const struct escalation esc = { 5, 3 * DAY, 30 * DAY, NULL, NULL };
+static const struct escalation esc = { 5, 3 * DAY, 30 * DAY, NULL, NULL, NULL };
 
 static struct event mk(enum event_class k, int64_t t)
 {
@@ -183,7 +183,7 @@ static void test_out_of_order(void **state)
 
 static void test_ring_full(void **state)
 {
-	struct escalation never = { 32, 1000 * DAY, 10000 * DAY, NULL, NULL };
+	struct escalation never = { 32, 1000 * DAY, 10000 * DAY, NULL, NULL, NULL };
 	struct event ev;
 	struct rcpt r;
 	int i;
@@ -201,8 +201,8 @@ static void test_ring_full(void **state)
 
 static void test_reevaluate(void **state)
 {
-	struct escalation lower = { 3, 1 * DAY, 30 * DAY, NULL, NULL };
-	struct escalation higher = { 10, 3 * DAY, 30 * DAY, NULL, NULL };
+	struct escalation lower = { 3, 1 * DAY, 30 * DAY, NULL, NULL, NULL };
+	struct escalation higher = { 10, 3 * DAY, 30 * DAY, NULL, NULL, NULL };
 	struct rcpt r;
 	int i;
 
@@ -594,13 +594,58 @@ static void escalated_then_delivered(struct rcpt *r)
 	apply(r, CLASS_DELIVERY, T0 + 5 * DAY);
 }
 
+/* a soft category that never escalates (a refusal of our sender): its
+   bounces are counted and shown, never kept toward the threshold; the
+   same bounces of another soft category escalate */
+static void test_no_escalate(void **state)
+{
+	char *never[] = { "invalid-sender", NULL };
+	struct escalation e = esc;
+	struct rcpt r;
+	struct event ev;
+	int i;
+
+	(void)state;
+	e.no_escalate = never;
+	rcpt_init(&r);
+	for (i = 0; i < 8; i++) {
+		ev = mk(CLASS_SOFT, T0 + i * DAY);
+		ev.bounce_cat = "Invalid-Sender";
+		ev.dsn_diag = "smtp;550 Sender verify failed";
+		assert_int_equal(rcpt_apply(&r, &ev, &e), OUT_SOFT);
+	}
+	assert_int_equal(r.status, RCPT_ACTIVE);
+	assert_int_equal(r.n_soft, 0);
+	assert_int_equal(r.cnt_soft, 8);
+	assert_string_equal(r.last_category, "Invalid-Sender");
+	assert_string_equal(r.last_soft.dsn_diag,
+			    "smtp;550 Sender verify failed");
+	/* read again: counted again (nothing of it was kept to know it by) */
+	ev = mk(CLASS_SOFT, T0);
+	ev.bounce_cat = "invalid-sender";
+	assert_int_equal(rcpt_apply(&r, &ev, &e), OUT_SOFT);
+	/* other soft categories still escalate */
+	for (i = 0; i < 5; i++)
+		(void)apply(&r, CLASS_SOFT, T0 + i * DAY);
+	assert_int_equal(r.status, RCPT_HARD);
+	assert_true(r.escalated);
+	/* without the list, the refusals themselves escalate */
+	rcpt_init(&r);
+	for (i = 0; i < 5; i++) {
+		ev = mk(CLASS_SOFT, T0 + i * DAY);
+		ev.bounce_cat = "invalid-sender";
+		(void)rcpt_apply(&r, &ev, &esc);
+	}
+	assert_int_equal(r.status, RCPT_HARD);
+}
+
 /* test_reevaluate_after_delivery - escalated, then delivered to: under
    settings that would not have escalated it, the delivery clears the
    soft bounces before it (an rb stays), so one more soft bounce does not
    escalate it again */
 static void test_reevaluate_after_delivery(void **state)
 {
-	struct escalation six = { 6, 3 * DAY, 30 * DAY, NULL, NULL };
+	struct escalation six = { 6, 3 * DAY, 30 * DAY, NULL, NULL, NULL };
 	struct rcpt r;
 	int i;
 
@@ -647,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_soft_read_again),
 		cmocka_unit_test(test_reevaluate),
 		cmocka_unit_test(test_reevaluate_after_delivery),
+		cmocka_unit_test(test_no_escalate),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_ignored),
 		cmocka_unit_test(test_dups_equal_one_by_one),
