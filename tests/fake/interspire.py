@@ -14,7 +14,8 @@ FAILED with the message, anything else SUCCESS with <data>.  Request types
 are case-sensitive (they name a file on the server), methods are not.
 
 Requests: authentication/xmlapitest; user/GetLists (the lists the user
-owns, all lists for a list administrator); subscribers/
+owns or its user group may access, all lists for a system or list
+administrator); subscribers/
 GetAllListsForEmailAddress, IsSubscriberOnList, GetRecordByID,
 GetEmailForSubscriber, GetSubscribers, UnsubscribeSubscriber,
 DeleteSubscriber.  --variant 6.1.0 gives the older answers (every result
@@ -299,6 +300,7 @@ class InterspireFake(fakelib.FakeServer):
         self.database = database
         self._dlock = threading.RLock()
         self._users = []
+        self._groups = []
         self._lists = []
         self._subs = []
         self._unsub_log = []
@@ -368,7 +370,7 @@ class InterspireFake(fakelib.FakeServer):
             raise ValueError('data must be a JSON object')
         users = [{'userid': 1, 'username': self.username,
                   'usertoken': self.usertoken, 'status': 1,
-                  'listadmin': False}]
+                  'listadmin': False, 'groupid': 0}]
         for u in obj.get('users', []):
             uid = php_int(u.get('userid')) if isinstance(u, dict) else 0
             if uid <= 0 or not u.get('username') or not u.get('usertoken'):
@@ -378,7 +380,20 @@ class InterspireFake(fakelib.FakeServer):
             users.append({'userid': uid, 'username': str(u['username']),
                           'usertoken': str(u['usertoken']),
                           'status': int(u.get('status', 1)),
-                          'listadmin': bool(u.get('listadmin', False))})
+                          'listadmin': bool(u.get('listadmin', False)),
+                          'groupid': php_int(u.get('groupid', 0))})
+        groups = []
+        for g in obj.get('groups', []):
+            gid = php_int(g.get('groupid')) if isinstance(g, dict) else 0
+            if gid <= 0 or not isinstance(g.get('lists', []), list):
+                raise ValueError('every group needs groupid > 0; lists is a '
+                                 'list of list ids')
+            groups = [x for x in groups if x['groupid'] != gid]
+            groups.append({'groupid': gid,
+                           'systemadmin': bool(g.get('systemadmin', False)),
+                           'listadmin': bool(g.get('listadmin', False)),
+                           'lists': sorted({php_int(i) for i in
+                                            g.get('lists', [])})})
         lists, subs = [], []
         for lst in obj.get('lists', []):
             lid = php_int(lst.get('listid')) if isinstance(lst, dict) else 0
@@ -409,6 +424,7 @@ class InterspireFake(fakelib.FakeServer):
                if isinstance(e, dict)]
         with self._dlock:
             self._users, self._lists, self._subs = users, lists, subs
+            self._groups = groups
             self._unsub_log = log
             self._attempts, self._bans = {}, {}
 
@@ -416,6 +432,8 @@ class InterspireFake(fakelib.FakeServer):
         """All data, in the shape set_data() takes."""
         with self._dlock:
             return {'users': [dict(x) for x in self._users],
+                    'groups': [dict(x, lists=list(x['lists']))
+                               for x in self._groups],
                     'lists': [dict(x) for x in self._lists],
                     'subscribers': [dict(x) for x in self._subs],
                     'unsubscribe_log': [dict(x) for x in self._unsub_log]}
@@ -566,18 +584,38 @@ class InterspireFake(fakelib.FakeServer):
         return success_xml(ret, self.variant)
 
     # ---- the API methods (each returns what the PHP method returns) ------
+    def _group(self, user):
+        """The user group of USER (API_USERGROUPS), or None."""
+        return next((g for g in self._groups
+                     if g['groupid'] == user['groupid']), None)
+
+    def _list_admin(self, user):
+        """User_API::isListAdmin(): its group is a system or list
+        administrator, or the user's own list admin type is 'a'."""
+        g = self._group(user)
+        return user['listadmin'] or (g is not None and
+                                     (g['systemadmin'] or g['listadmin']))
+
     def _get_lists(self, user, userid, unconfirmed):
+        # User_API::GetLists: every list for the caller when it is a list
+        # administrator; else Lists_API::GetListByUserID: the lists user
+        # UID owns or its group has an access row for (usergroups_access,
+        # resourcetype 'lists')
         uid = php_int(userid) or user['userid']
         owner = next((u for u in self._users if u['userid'] == uid), None)
-        everything = uid == user['userid'] and user['listadmin']
+        everything = uid == user['userid'] and self._list_admin(user)
+        group = self._group(owner) if owner else None
+        shared = set(group['lists']) if group else set()
+        names = {u['userid']: u['username'] for u in self._users}
         rows = {}
         for lst in sorted(self._lists, key=lambda x: x['name'].lower()):
-            if not everything and (owner is None or lst['ownerid'] != uid):
+            if not everything and (owner is None or (
+                    lst['ownerid'] != uid and lst['listid'] not in shared)):
                 continue
             on = [s for s in self._subs if s['listid'] == lst['listid']]
             rows[lst['listid']] = {
                 'listid': lst['listid'], 'name': lst['name'],
-                'ownername': owner['username'] if owner else '',
+                'ownername': names.get(lst['ownerid'], ''),
                 'createdate': 1700000000, 'format': 'b', 'notifyowner': 1,
                 'subscribecount': sum(1 for s in on if not s['unsubscribed']
                                       and not s['bounced']),

@@ -909,6 +909,49 @@ class InterspireTest(unittest.TestCase):
         _, st, data = self.call('user', 'GetLists', fake=self.old)
         self.assertEqual(st, 'SUCCESS')
 
+    def test_get_lists_group_access(self):
+        """GetListByUserID: owned lists and those of the group's access
+        rows; a group that is system or list administrator: every list"""
+        data = dict(IEM_DATA, groups=[
+            {'groupid': 5, 'lists': [1, 3]},
+            {'groupid': 6, 'systemadmin': True},
+            {'groupid': 7, 'listadmin': True}])
+        data['users'] = [
+            {'userid': 2, 'username': 'bob', 'usertoken': 'bobs',
+             'groupid': 5},
+            {'userid': 5, 'username': 'root', 'usertoken': 'root',
+             'groupid': 6},
+            {'userid': 6, 'username': 'lists', 'usertoken': 'lists',
+             'groupid': 7}]
+        for f in (self.fake, self.new):
+            f.set_data(data)
+            # bob owns 4, his group may work on 1 and 3 (owned by admin)
+            _, st, data_el = self.call('user', 'GetLists', user='bob',
+                                       token='bobs', fake=f)
+            self.assertEqual(self.items(data_el, 'listid', 'ownerid',
+                                        'ownername'),
+                             [('4', '2', 'bob'), ('1', '1', 'admin'),
+                              ('3', '1', 'admin')])
+            for who in ('root', 'lists'):
+                _, st, data_el = self.call('user', 'GetLists', user=who,
+                                           token=who, fake=f)
+                self.assertEqual(sorted(self.items(data_el, 'listid')),
+                                 [('1',), ('2',), ('3',), ('4',)], who)
+            # another user's id: that user's group, never the caller's
+            # administrator rights
+            _, st, data_el = self.call('user', 'GetLists',
+                                       '<userid>2</userid>', user='root',
+                                       token='root', fake=f)
+            self.assertEqual(sorted(self.items(data_el, 'listid')),
+                             [('1',), ('3',), ('4',)])
+            # admin (user 1, no group) still sees only what it owns
+            _, st, data_el = self.call('user', 'GetLists', fake=f)
+            self.assertEqual(sorted(self.items(data_el, 'listid')),
+                             [('1',), ('2',), ('3',)])
+            self.assertEqual(f.get_data()['groups'][0],
+                             {'groupid': 5, 'systemadmin': False,
+                              'listadmin': False, 'lists': [1, 3]})
+
     def test_all_lists_for_email_address(self):
         def lists(details, fake=None):
             _, st, data = self.call('subscribers', 'GetAllListsForEmailAddress',
