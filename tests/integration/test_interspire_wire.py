@@ -7,7 +7,8 @@ element per list of the user, one UnsubscribeSubscriber per list naming
 the subscriber with skipcheck), all answer variants (6.1.5, 6.1.0,
 6.5.1), and what the real server does that bounced must live with: a
 user with no list and an address on no list answered FAILED with an empty
-message, a comma list that filters nothing, other users' lists, ILIKE
+message, a comma list that filters nothing, other users' lists and those
+shared with the user's group or all of them for an administrator, ILIKE
 matching on PostgreSQL, addresses stored with capitals (which a
 PostgreSQL install's GetAllListsForEmailAddress finds only as written),
 refused credentials, and complaints and unsubscribe mails that name a
@@ -272,6 +273,41 @@ class InterspireWire(IemCase):
         self.assertEqual(self.ctl_json('dead'), [])
         self.assertActions(AMP, ['done'])
         self.assertActions(APOS, ['done'])
+
+    def test_lists_of_the_users_group(self):
+        """GetLists names the lists the user's group may work on besides
+        those it owns, and every list for a group of administrators:
+        bounced searches and unsubscribes there too, and nowhere else."""
+        users = [{'userid': 1, 'username': USER, 'usertoken': TOKEN,
+                  'groupid': 7},
+                 {'userid': 2, 'username': 'bob', 'usertoken': 'bobs'}]
+        lists = [{'listid': 1, 'name': 'Mine'},
+                 {'listid': 2, 'name': "Bob's shared", 'ownerid': 2},
+                 {'listid': 3, 'name': "Bob's own", 'ownerid': 2}]
+        subs = [{'subscriberid': 30, 'emailaddress': AMP, 'listid': 1},
+                {'subscriberid': 31, 'emailaddress': AMP, 'listid': 2},
+                {'subscriberid': 32, 'emailaddress': AMP, 'listid': 3}]
+        for group, lids, unsubs in (
+                ({'groupid': 7, 'lists': [2]}, ['1', '2'],
+                 [(30, 1), (31, 2)]),
+                ({'groupid': 7, 'systemadmin': True}, ['1', '2', '3'],
+                 [(30, 1), (31, 2), (32, 3)])):
+            with self.subTest(group=group):
+                shutil.rmtree(self.state, True)  # a fresh bounced
+                fake = self.start_fake(fake_data={
+                    'users': users, 'groups': [group], 'lists': lists,
+                    'subscribers': subs})
+                self.configure(fake)
+                self.unsubscribe(AMP)
+                self.assertEqual(
+                    details(answered(fake), 'GetAllListsForEmailAddress',
+                            'email', 'listids'), [(AMP, lids)])
+                self.assertEqual(self.unsub_log(fake), unsubs)
+                un = self.unsubscribed(fake)
+                self.assertEqual(sorted(l for (_, l), t in un.items() if t),
+                                 [l for _, l in unsubs])
+                self.assertEqual(self.ctl_json('dead'), [])
+                self.assertActions(AMP, ['done'])
 
     def test_exactly_that_subscriber(self):
         """PostgreSQL installs match an address with ILIKE when
