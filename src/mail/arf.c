@@ -6,7 +6,8 @@
  * nested multiparts only, a bounded depth) for the first
  * message/feedback-report part and the first original (message/rfc822,
  * message/global, or only its headers: text/rfc822-headers,
- * message/global-headers).  The report part and a headers-only original
+ * message/global-headers, also spelt text/rfc822-header and
+ * message/rfc822-headers).  The report part and a headers-only original
  * are header blocks: their decoded content is parsed again as a message.
  * The envelope `bounced drop` prepended is read from the mail's first
  * two header lines.  A mail with CR-only line ends (old Mac mailers) is
@@ -82,7 +83,12 @@ static void arf_leaf(GMimeObject *obj, GMimeContentType *ct,
 	} else if (no_orig &&
 		   (g_mime_content_type_is_type(ct, "text", "rfc822-headers") ||
 		    g_mime_content_type_is_type(ct, "message",
-						"global-headers"))) {
+						"global-headers") ||
+		    /* the spellings some report generators write (the ARF
+		       drafts' opt-out example: text/rfc822-header) */
+		    g_mime_content_type_is_type(ct, "text", "rfc822-header") ||
+		    g_mime_content_type_is_type(ct, "message",
+						"rfc822-headers"))) {
 		f->orig_headers = GMIME_PART(obj);
 	} else if (g_mime_content_type_is_type(ct, "message",
 					       "delivery-status") ||

@@ -115,6 +115,9 @@ SHAPES = {
     'hashed_word.eml': ('complaint', ['uid:mw:rk123cd456ef7']),
     'to_own_list.eml': ('complaint', ['uid:mw:ol123cd456ef7']),
     'to_many.eml': ('complaint', ['uid:mw:tm123cd456ef7']),
+    # the original's headers as text/rfc822-header (the drafts' spelling)
+    'headers_singular.eml': ('complaint', ['uid:mw:hs123cd456ef7'],
+                             '2024-03-12T10:11:12Z'),
     'hashed_plain.eml': ('failed', HIDDEN),
     'masked_rcpt.eml': ('failed', HIDDEN),
     'to_is_sender.eml': ('failed', NOBODY),
@@ -381,7 +384,7 @@ class TestProcessMail(MailCase):
                          {'fbl_dsn': 15, 'fbl_autoreply': 6,
                           'fbl_authreport': 5, 'fbl_forward': 3,
                           'fbl_notours': 0})
-        self.assertEqual(counters['complaint'], 25)
+        self.assertEqual(counters['complaint'], 26)
         # a second run takes nothing again and counts nothing again
         res = self.process()
         self.assertNotIn('set aside', res.out)

@@ -113,6 +113,25 @@ static const struct fixture fixtures[] = {
 		.report_time = 1709974800, .report_from = "arf@isp.example.net",
 		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
 		.flags = ARF_F_HEADERS_ONLY | ARF_F_ANONYMISED } },
+	/* the original's headers in a text/rfc822-header part (the ARF
+	   drafts' spelling): read like text/rfc822-headers */
+	{ "headers_singular.eml", {
+		.feedback_type = "abuse", .user_agent = "ExampleDesk-FBL/1.2",
+		.version = "1", .arrival_time = 1710238272,
+		.source_ip = "203.0.113.31",
+		.orig_from = "news@news.example.com",
+		.orig_subject = "Weekend picks",
+		.orig_message_id = "<4d5e6f7a8b9c0.mw@news.example.com>",
+		.list_id = "<ab123cd456ef7>", .list_id_token = "ab123cd456ef7",
+		.mw_subscriber_uid = "hs123cd456ef7",
+		.x_job = "mailwizz-hs123cd456ef7",
+		.envelope_from = "fbl@complaints.example.net",
+		.envelope_to = "fbl@fbl.example.com",
+		.report_time = 1710238800,
+		.report_from = "fbl@complaints.example.net",
+		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
+		.flags = ARF_F_HEADERS_ONLY | ARF_F_REDACTED |
+			 ARF_F_ANONYMISED } },
 	{ "not_spam.eml", {
 		.feedback_type = "not-spam", .user_agent = "ExampleFBL/1.4",
 		.version = "1", .arrival_time = 1710112800,
