@@ -34,6 +34,7 @@
 #ifndef BOUNCED_ARF_H
 #define BOUNCED_ARF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,17 @@ enum arf_kind {
 };
 #define ARF_KINDS 5
 
+/* an X-Mailer-LID of a campaign sent to several lists: Interspire joins
+   all their ids with commas ("2,24,12"); kept when it has at most
+   ARF_IEM_LIDS_MAX ids of 1 to 10 digits and fits ARF_IEM_LID_SIZE */
+#define ARF_IEM_LIDS_MAX 16
+#define ARF_IEM_LID_SIZE 32
+
+/* arf_iem_lids_ok - S is 1 to ARF_IEM_LIDS_MAX Interspire list ids (1 to
+   10 decimal digits each) joined with single commas, shorter than
+   ARF_IEM_LID_SIZE bytes */
+bool arf_iem_lids_ok(const char *s);
+
 struct arf_report {
 	/* from the message/feedback-report part */
 	char feedback_type[32];		/* lower-cased first token: "abuse",
@@ -104,7 +116,9 @@ struct arf_report {
 	char list_id[256];		/* raw List-Id value */
 	char list_id_token[128];	/* inside <...> of List-Id */
 	char mw_subscriber_uid[64];	/* X-Mw-Subscriber-Uid */
-	char mailer_lid[32];		/* Interspire X-Mailer-LID */
+	char mailer_lid[ARF_IEM_LID_SIZE]; /* Interspire X-Mailer-LID: a
+					   token, or list ids joined with
+					   commas (arf_iem_lids_ok) */
 	char mailer_recptid[32];	/* Interspire X-Mailer-RecptId */
 	char x_job[128];		/* X-Job ([A-Za-z0-9._:+=@/-]) */
 	char feedback_id[128];		/* Feedback-ID (Gmail) */

@@ -28,7 +28,8 @@
 #include "unsub_mail.h"
 
 /* the state key of an anonymised subscriber: "uid:mw:SUBSCRIBER" and
-   "uid:iem:LIST:SUBSCRIBER" */
+   "uid:iem:LIST:SUBSCRIBER" (LIST: one list id, or the comma-joined ids
+   of the lists a campaign was sent to, as X-Mailer-LID gives them) */
 #define MAIL_UID_PREFIX "uid:"
 #define MAIL_UID_MW "uid:mw:"
 #define MAIL_UID_IEM "uid:iem:"

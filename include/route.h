@@ -85,4 +85,10 @@ bool route_uid_ok(const char *s);
 /* route_iem_id_ok - an Interspire id: 1 to 10 decimal digits */
 bool route_iem_id_ok(const char *s);
 
+/* route_iem_lids_ok - an Interspire X-Mailer-LID: one list id, or the ids
+   of the lists of a campaign sent to several, joined with commas
+   (arf_iem_lids_ok: at most ARF_IEM_LIDS_MAX, shorter than
+   ARF_IEM_LID_SIZE) */
+bool route_iem_lids_ok(const char *s);
+
 #endif

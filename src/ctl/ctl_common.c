@@ -215,7 +215,8 @@ int ctl_args_format(const struct ctl_ctx *ctx, const struct cli_args *a,
 	return rc;
 }
 
-/* ctl_uid_key - a "uid:mw:UID" or "uid:iem:LIST:ID" key (an anonymised
+/* ctl_uid_key - a "uid:mw:UID" or "uid:iem:LIST:ID" key (LIST may be the
+   list ids of a campaign sent to several, "2,24,12") (an anonymised
    subscriber, mail_events.h), lower case, of a bounded, plain alphabet */
 static bool ctl_uid_key(const char *arg, char *out)
 {
@@ -225,7 +226,8 @@ static bool ctl_uid_key(const char *arg, char *out)
 		       strncmp(arg, MAIL_UID_IEM, strlen(MAIL_UID_IEM)) != 0))
 		return false;
 	for (i = 0; i < n; i++)
-		if (!g_ascii_isalnum(arg[i]) && arg[i] != ':')
+		if (!g_ascii_isalnum(arg[i]) && arg[i] != ':' &&
+		    arg[i] != ',')
 			return false;
 	for (i = 0; i <= n; i++)
 		out[i] = g_ascii_tolower(arg[i]);

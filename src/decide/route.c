@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "action.h"
+#include "arf.h"
 #include "provider.h"
 #include "rcpt.h"
 #include "route.h"
@@ -66,6 +67,11 @@ bool route_iem_id_ok(const char *s)
 		if (s[i] < '0' || s[i] > '9' || i >= 10)
 			return false;
 	return i > 0;
+}
+
+bool route_iem_lids_ok(const char *s)
+{
+	return s && arf_iem_lids_ok(s);
 }
 
 /* route_ids - the ids of P's type that EV carries, into A */

@@ -63,7 +63,7 @@ int mail_uid_key(const char *mw_uid, const char *lid, const char *rid,
 
 	if (route_uid_ok(mw_uid))
 		n = snprintf(out, outlen, MAIL_UID_MW "%s", mw_uid);
-	else if (route_iem_id_ok(lid) && route_iem_id_ok(rid))
+	else if (lid && rid && route_iem_lids_ok(lid) && route_iem_id_ok(rid))
 		n = snprintf(out, outlen, MAIL_UID_IEM "%s:%s", lid, rid);
 	else
 		n = -1;

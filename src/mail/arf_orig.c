@@ -69,6 +69,43 @@ static void arf_list_id(const char *v, struct arf_report *r)
 		       ARF_ID_EXTRA);
 }
 
+/* arf_iem_lids_ok - see arf.h */
+bool arf_iem_lids_ok(const char *s)
+{
+	size_t i, digits = 0, ids = 1;
+
+	for (i = 0; s[i]; i++) {
+		if (i + 1 >= ARF_IEM_LID_SIZE)
+			return false;
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (++digits > 10)
+				return false;
+		} else if (s[i] == ',' && digits > 0 &&
+			   ids < ARF_IEM_LIDS_MAX) {
+			digits = 0;
+			ids++;
+		} else {
+			return false;
+		}
+	}
+	return digits > 0;
+}
+
+/* arf_mailer_lid - X-Mailer-LID V: a token as the other ids, or the
+   comma-joined list ids of a campaign sent to several lists */
+static void arf_mailer_lid(const char *v, struct arf_report *r)
+{
+	char tmp[ARF_IEM_LID_SIZE];
+
+	arf_token_copy(r->mailer_lid, sizeof(r->mailer_lid), v, ARF_ID_EXTRA);
+	if (r->mailer_lid[0] || !v)
+		return;
+	/* trimmed as a token is; then only digits and commas */
+	if (arf_token_copy(tmp, sizeof(tmp), v, ",") == 0 &&
+	    arf_iem_lids_ok(tmp))
+		memcpy(r->mailer_lid, tmp, strlen(tmp) + 1);
+}
+
 /* arf_orig_fields - the original's identifying headers */
 void arf_orig_fields(GMimeMessage *orig, struct arf_report *r)
 {
@@ -84,8 +121,7 @@ void arf_orig_fields(GMimeMessage *orig, struct arf_report *r)
 	arf_list_id(arf_header(o, "List-Id"), r);
 	arf_token_copy(r->mw_subscriber_uid, sizeof(r->mw_subscriber_uid),
 		       arf_header(o, "X-Mw-Subscriber-Uid"), ARF_ID_EXTRA);
-	arf_token_copy(r->mailer_lid, sizeof(r->mailer_lid),
-		       arf_header(o, "X-Mailer-LID"), ARF_ID_EXTRA);
+	arf_mailer_lid(arf_header(o, "X-Mailer-LID"), r);
 	arf_token_copy(r->mailer_recptid, sizeof(r->mailer_recptid),
 		       arf_header(o, "X-Mailer-RecptId"), ARF_ID_EXTRA);
 	arf_token_copy(r->x_job, sizeof(r->x_job), arf_header(o, "X-Job"),

@@ -35,9 +35,14 @@
  * report or an unsubscribe mail that named the subscriber by its ids):
  *   0  as above (cached): the list must be one of the user's lists; when
  *      it is not and the cache is older than the action, it is fetched
- *      again once, then the action fails (another user's list).
+ *      again once, then the action fails (another user's list).  LIST may
+ *      be the ids of the lists a campaign went to ("2,24,12", from
+ *      X-Mailer-LID): one of them must be the user's.
  *   3  subscribers/GetRecordByID -> the subscriber's list must be LIST
  *      (else the ids do not match: failed); no such subscriber: done;
+ *      with several lists, one of them, and one of the user's (else
+ *      failed): a subscriber id is one row of one list, so one call
+ *      names it, and the action goes on with that list alone;
  *      unsubscribed or bounced already: done (a complaint's address goes
  *      to a->resolved); else on to 4.
  *   4  subscribers/UnsubscribeSubscriber with subscriberid, listid and
@@ -92,6 +97,7 @@
 #include "iem_xml.h"
 #include "mail_events.h"
 #include "provider.h"
+#include "route.h"
 
 #define IEM_STEP_LISTS 0	/* user/GetLists (cached) */
 #define IEM_STEP_FIND 1		/* subscribers/GetAllListsForEmailAddress */
@@ -139,6 +145,53 @@ static bool iem_id_ok(const char *s)
 		if (s[i] < '0' || s[i] > '9' || i >= IEM_ID_MAX)
 			return false;
 	return i > 0;
+}
+
+/* iem_several - A's list id is the list ids of a campaign sent to several
+   lists (X-Mailer-LID "2,24,12"): its subscriber is on one of them,
+   which GetRecordByID tells (step IEM_STEP_CHECK) */
+static bool iem_several(const struct action *a)
+{
+	return strchr(a->list_id, ',') != NULL;
+}
+
+/* iem_lids_have - LID is one of the comma-joined list ids LIDS */
+static bool iem_lids_have(const char *lids, const char *lid)
+{
+	size_t n = strlen(lid);
+	const char *s = lids;
+
+	while (n > 0) {
+		if (strncmp(s, lid, n) == 0 && (s[n] == ',' || s[n] == '\0'))
+			return true;
+		s = strchr(s, ',');
+		if (s == NULL)
+			break;
+		s++;
+	}
+	return false;
+}
+
+/* iem_lids_mine - one of the comma-joined list ids LIDS is in SET (the
+   user's lists) */
+static bool iem_lids_mine(GHashTable *set, const char *lids)
+{
+	char id[IEM_ID_MAX + 1];
+	const char *s = lids, *e;
+
+	while (*s) {
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		if ((size_t)(e - s) <= IEM_ID_MAX) {
+			memcpy(id, s, (size_t)(e - s));
+			id[e - s] = '\0';
+			if (g_hash_table_contains(set, id))
+				return true;
+		}
+		s = *e ? e + 1 : e;
+	}
+	return false;
 }
 
 /* iem_by_ids - A names a subscriber by its ids ("uid:" key), not an
@@ -338,18 +391,22 @@ static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
 			a->step = IEM_STEP_LISTS;
 			return 1;
 		}
-		if (!g_hash_table_contains(st->set, a->list_id)) {
+		if (iem_several(a) ? !iem_lids_mine(st->set, a->list_id) :
+				     !g_hash_table_contains(st->set,
+							    a->list_id)) {
 			/* a list made since the cache was filled? once */
 			if (st->fetched < a->created_ms / 1000) {
 				st->force = true;
 				a->step = IEM_STEP_LISTS;
 				return 1;
 			}
-			snprintf(err, errlen, "list %s is not one of the lists of "
-				 "user '%s' (GetLists): subscriber %s not "
+			snprintf(err, errlen, "list%s %s is not one of the "
+				 "lists of user '%s' (GetLists): subscriber %s "
+				 "not "
 				 "unsubscribed; it is another user's list, or "
-				 "the ids are wrong", a->list_id,
-				 p->cfg->username, a->subscriber_id);
+				 "the ids are wrong", iem_several(a) ?
+				 "s" : "", a->list_id, p->cfg->username,
+				 a->subscriber_id);
 			return -1;
 		}
 	}
@@ -380,10 +437,19 @@ static int iem_build(struct provider *p, struct action *a, int64_t now,
 			 ids ? "a subscriber known by ids" : "an address");
 		return -1;
 	}
-	if (ids && (!iem_id_ok(a->list_id) || !iem_id_ok(a->subscriber_id))) {
+	if (ids && ((!iem_id_ok(a->list_id) &&
+		     !route_iem_lids_ok(a->list_id)) ||
+		    !iem_id_ok(a->subscriber_id))) {
 		snprintf(err, errlen, "%s has no numeric Interspire list and "
 			 "subscriber ids", a->addr);
 		return -1;
+	}
+	/* the list is chosen at step IEM_STEP_CHECK: never acted on
+	   before */
+	if (ids && iem_several(a) && a->step != IEM_STEP_LISTS &&
+	    a->step != IEM_STEP_CHECK) {
+		a->step = IEM_STEP_CHECK;
+		return 1;
 	}
 	switch (a->step) {
 	case IEM_STEP_LISTS:
@@ -672,7 +738,8 @@ static void iem_record_addr(mxml_node_t *data, char *out, char *written)
 
 /* iem_parse_record - GetRecordByID data of the subscriber of A (steps 3
    and 5); NULL DATA: no such subscriber */
-static enum provider_result iem_parse_record(struct action *a,
+static enum provider_result iem_parse_record(const struct iem *st,
+					     struct action *a,
 					     mxml_node_t *data, char *err,
 					     size_t errlen)
 {
@@ -704,10 +771,25 @@ static enum provider_result iem_parse_record(struct action *a,
 			 "'%.24s'", a->subscriber_id, sid);
 		return a->step == IEM_STEP_WHO ? PROVIDER_DONE : PROVIDER_FAILED;
 	}
+	if (a->step == IEM_STEP_CHECK && iem_several(a) && iem_id_ok(lid) &&
+	    iem_lids_have(a->list_id, lid)) {
+		/* a subscriber id is one row of one list (list_subscribers'
+		   key): GetRecordByID names the list of those the mail was
+		   sent to that holds it; acted on when it is the user's */
+		if (st->set == NULL || !g_hash_table_contains(st->set, lid)) {
+			snprintf(err, errlen, "subscriber %s is on list %s (of "
+				 "lists %s), which is not one of the user's "
+				 "lists (GetLists): not unsubscribed",
+				 a->subscriber_id, lid, a->list_id);
+			return PROVIDER_FAILED;
+		}
+		g_strlcpy(a->list_id, lid, sizeof(a->list_id));
+	}
 	if (strcmp(lid, a->list_id) != 0) {
 		snprintf(err, errlen, "subscriber %s is on list '%.24s', not "
-			 "on list %s: the ids do not match, nothing done",
-			 a->subscriber_id, lid, a->list_id);
+			 "on list%s %s: the ids do not match, nothing done",
+			 a->subscriber_id, lid, iem_several(a) ? "s" : "",
+			 a->list_id);
 		return a->step == IEM_STEP_WHO ? PROVIDER_DONE : PROVIDER_FAILED;
 	}
 	if (complaint)
@@ -791,12 +873,12 @@ static enum provider_result iem_parse_failed(struct iem *st, struct action *a,
 		break;
 	case IEM_STEP_CHECK:
 		if (*msg == '\0')	/* no such subscriber */
-			return iem_parse_record(a, NULL, err, errlen);
+			return iem_parse_record(st, a, NULL, err, errlen);
 		break;
 	case IEM_STEP_WHO:	/* unsubscribed already: the address is a
 				   bonus, not worth the action */
 		snprintf(err, errlen, "%s: %s", name, msg);
-		return iem_parse_record(a, NULL, err, errlen);
+		return iem_parse_record(st, a, NULL, err, errlen);
 	}
 	snprintf(err, errlen, "%s: %s", name,
 		 *msg ? msg : "FAILED without a reason");
@@ -855,7 +937,7 @@ static enum provider_result iem_parse(struct provider *p, struct action *a,
 		break;
 	case IEM_STEP_CHECK:
 	case IEM_STEP_WHO:
-		res = iem_parse_record(a, ans.data, err, errlen);
+		res = iem_parse_record(st, a, ans.data, err, errlen);
 		break;
 	default:
 		res = iem_parse_unsub(a, ans.data, err, errlen);
@@ -969,7 +1051,7 @@ static void iem_ids(const struct config_provider *p, const struct event *ev,
 
 	(void)p;
 	if (x && x->iem_list_id && x->iem_subscriber_id &&
-	    route_iem_id_ok(x->iem_list_id) &&
+	    route_iem_lids_ok(x->iem_list_id) &&
 	    route_iem_id_ok(x->iem_subscriber_id)) {
 		g_strlcpy(a->list_id, x->iem_list_id, sizeof(a->list_id));
 		g_strlcpy(a->subscriber_id, x->iem_subscriber_id,
@@ -987,7 +1069,7 @@ static bool iem_uid_actor(const struct action *a)
 static bool iem_report_kind(const struct arf_report *r, char *why,
 			    size_t whylen)
 {
-	if (!route_iem_id_ok(r->mailer_lid))
+	if (!route_iem_lids_ok(r->mailer_lid))
 		return false;
 	snprintf(why, whylen, "X-Mailer-LID %s (an Interspire provider is "
 		 "configured)", r->mailer_lid);

@@ -110,6 +110,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_arf: bad count or flags\n");
 		abort();
 	}
+	/* X-Mailer-LID: a token of [A-Za-z0-9._-], or list ids joined
+	   with commas, bounded (arf_iem_lids_ok) */
+	if (strchr(r.mailer_lid, ',') != NULL ?
+		    !arf_iem_lids_ok(r.mailer_lid) :
+		    strspn(r.mailer_lid, "abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789._-") !=
+			    strlen(r.mailer_lid)) {
+		fprintf(stderr, "fuzz_arf: bad X-Mailer-LID\n");
+		abort();
+	}
 	for (i = 0; i < r.n_rcpts; i++) {
 		fuzz_addr("rcpt", r.rcpts[i]);
 		if (arf_redacted(r.rcpts[i])) {

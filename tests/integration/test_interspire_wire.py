@@ -592,6 +592,52 @@ class InterspireIds(IemCase):
         self.assertIn("list 99 is not one of the lists of user 'admin'",
                       dead['uid:iem:99:50'])
 
+    def test_complaint_about_a_mail_to_several_lists(self):
+        """X-Mailer-LID: 2,24,12 (a campaign sent to three lists), the
+        recipient redacted: the subscriber is unsubscribed from the one
+        list that holds it, nothing else is touched"""
+        d = {
+            'users': [{'userid': 2, 'username': 'bob', 'usertoken': 'bobs'}],
+            'lists': [{'listid': 2, 'name': 'Two'},
+                      {'listid': 12, 'name': 'Twelve'},
+                      {'listid': 24, 'name': 'Twenty-four', 'ownerid': 2}],
+            'subscribers': [
+                {'subscriberid': 48100, 'emailaddress':
+                 'other.reader@example.org', 'listid': 2},
+                {'subscriberid': 48213, 'emailaddress':
+                 'hidden.reader@example.org', 'listid': 12},
+                {'subscriberid': 48250, 'emailaddress':
+                 'bobs.reader@example.org', 'listid': 24}],
+        }
+        fake = self.start_fake(fake_data=d)
+        self.configure_ids(fake)
+        self.put_mail('fbl', 'arf/anon_interspire_lists.eml')
+        self.process()
+        calls = answered(fake)
+        # one record names the subscriber's list; after the unsubscribe
+        # one more names its address
+        self.assertEqual(methods(calls)['subscribers/GetRecordByID'], 2)
+        self.assertEqual(sorted(details(calls, 'GetRecordByID',
+                                        'subscriberid')),
+                         [('48213',), ('48213',)])
+        self.assertEqual(details(calls, 'UnsubscribeSubscriber', 'listid',
+                                 'subscriberid', 'skipcheck'),
+                         [('12', '48213', '1')])
+        self.assertEqual(self.unsub_log(fake), [(48213, 12)])
+        un = self.unsubscribed(fake)
+        self.assertTrue(un[('hidden.reader@example.org', 12)])
+        self.assertEqual(un[('other.reader@example.org', 2)], 0)
+        self.assertEqual(un[('bobs.reader@example.org', 24)], 0)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertActions('uid:iem:2,24,12:48213', ['done'])
+        self.assertEqual(self.show('uid:iem:2,24,12:48213')['status'],
+                         'complained')
+        self.assertStatus('hidden.reader@example.org', 'complained')
+        failed = os.path.join(self.spool, 'fbl', 'failed')
+        self.assertEqual(os.listdir(failed) if os.path.isdir(failed) else [],
+                         [])
+
     def test_already_gone(self):
         """a subscriber unsubscribed before, or deleted: no unsubscribe;
         a complaint still names the address"""

@@ -108,6 +108,8 @@ SHAPES = {
     # the recipient hidden: the subscriber the reported mail names
     'anon_mailwizz.eml': ('complaint', ['uid:mw:ww123cd456ef7']),
     'anon_interspire.eml': ('complaint', ['uid:iem:12:48213']),
+    # a campaign sent to three lists: X-Mailer-LID names them all
+    'anon_interspire_lists.eml': ('complaint', ['uid:iem:2,24,12:48213']),
     'gmail.eml': ('complaint', ['uid:mw:vv123cd456ef7']),
     'hashed_mw.eml': ('complaint', ['uid:mw:hh123cd456ef7'],
                       '2024-03-11T15:20:01Z'),
@@ -384,7 +386,7 @@ class TestProcessMail(MailCase):
                          {'fbl_dsn': 15, 'fbl_autoreply': 6,
                           'fbl_authreport': 5, 'fbl_forward': 3,
                           'fbl_notours': 0})
-        self.assertEqual(counters['complaint'], 26)
+        self.assertEqual(counters['complaint'], 27)
         # a second run takes nothing again and counts nothing again
         res = self.process()
         self.assertNotIn('set aside', res.out)

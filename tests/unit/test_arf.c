@@ -871,6 +871,56 @@ static void test_envelope(void **state)
 	assert_string_equal(got.envelope_to, "fbl@fbl.example.com");
 }
 
+/* test_mailer_lid_lists - X-Mailer-LID of a campaign sent to several
+   lists (Interspire joins their ids with commas) is kept when it is list
+   ids only, a bounded number of them; anything else with a comma is
+   not */
+static void test_mailer_lid_lists(void **state)
+{
+	static const struct {
+		const char *v, *want;
+	} cases[] = {
+		{ "2,24,12", "2,24,12" },
+		{ " 7 ", "7" },
+		{ "abc-1.2", "abc-1.2" },	/* a token, as before */
+		{ "1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7", "1,2,3,4,5,6,7,8,9,1,2,3,"
+						     "4,5,6,7" },
+		{ "1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7,8", "" },	/* 17 ids */
+		{ "1234567890,1234567890,123456789", "1234567890,1234567890,"
+						     "123456789" },
+		{ "1234567890,1234567890,1234567890", "" },	/* too long */
+		{ "12345678901,2", "" },	/* 11 digits */
+		{ "2,,12", "" },
+		{ ",2", "" },
+		{ "2,", "" },
+		{ "2, 24", "" },
+		{ "2,a", "" },
+		{ "2;24", "" },
+	};
+	struct arf_report got;
+	char err[256];
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *orig = g_strdup_printf("X-Mailer-LID: %s\n"
+					     "X-Mailer-RecptId: 48213\n"
+					     "To: redacted@example.net",
+					     cases[i].v);
+		char *buf = report_with("Feedback-Type: abuse\n", orig, &len);
+
+		assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)),
+				 0);
+		assert_string_equal(got.mailer_lid, cases[i].want);
+		assert_string_equal(got.mailer_recptid, "48213");
+		assert_int_equal(arf_iem_lids_ok(cases[i].v),
+				 strchr(cases[i].want, ',') != NULL ||
+					 strcmp(cases[i].v, "2") == 0);
+		g_free(buf);
+		g_free(orig);
+	}
+}
+
 static void test_long_values(void **state)
 {
 	struct arf_report got;
@@ -1089,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_many_rcpts),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
+		cmocka_unit_test(test_mailer_lid_lists),
 		cmocka_unit_test(test_c1_addresses),
 		cmocka_unit_test(test_global_headers),
 		cmocka_unit_test(test_encoded_original),

@@ -246,6 +246,14 @@ static void test_accounting(void **state)
 	assert_false(ours(p, &r, st, NULL));
 	strcpy(r.mailer_recptid, "48213");
 	assert_true(ours(p, &r, st, "the state knows uid:iem:12:48213"));
+	/* a campaign sent to several lists: the key holds all their ids */
+	strcpy(r.mailer_lid, "2,24,12");
+	assert_false(ours(p, &r, st, NULL));
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_put(st, txn, "uid:iem:2,24,12:48213",
+					&rec), 0);
+	assert_int_equal(state_commit(txn), 0);
+	assert_true(ours(p, &r, st, "the state knows uid:iem:2,24,12:48213"));
 	fbl_policy_free(p);
 	assert_int_equal(tstate_teardown(&t), 0);
 }

@@ -1218,6 +1218,72 @@ static void test_ids_unsubscribe(void **state)
 	assert_string_equal(a.resolved, "");
 }
 
+/* a campaign sent to several lists: X-Mailer-LID "9,2,1", the key
+   uid:iem:9,2,1:17.  One GetRecordByID (which takes no list: a subscriber
+   id is one row of one list) names the subscriber's list; only that list,
+   when it is one of those listed and one of the user's, is acted on */
+static void test_ids_several_lists(void **state)
+{
+	static const struct {
+		const char *lists, *row_list;
+		enum provider_result want;
+		const char *list_after, *why;
+	} cases[] = {
+		{ "9,2,1", "2", PROVIDER_CONTINUE, "2", "" },
+		{ "2,24,12", "2", PROVIDER_CONTINUE, "2", "" },
+		/* on a list the mail was not sent to: the ids do not match */
+		{ "9,2,1", "5", PROVIDER_FAILED, "9,2,1",
+		  "is on list '5', not on lists 9,2,1" },
+		/* a prefix of a listed id is not that id */
+		{ "9,21,1", "2", PROVIDER_FAILED, "9,21,1", "not on lists" },
+		/* listed, but another user's list: never acted on */
+		{ "9,2,1", "9", PROVIDER_FAILED, "9,2,1",
+		  "not one of the user's lists" },
+	};
+	struct fx *f = *state;
+	struct http_req req;
+	struct action a;
+	size_t i;
+
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char row[600];
+
+		a = ids_action(cases[i].lists, CLASS_UNSUB, 3);
+		build_check(f, &a, "GetRecordByID", 1);
+		snprintf(row, sizeof(row), ROW_17("%s", "x@example.com", "0",
+						  "0"), cases[i].row_list);
+		assert_int_equal(judge(f, &a, row, NULL), cases[i].want);
+		assert_string_equal(a.list_id, cases[i].list_after);
+		assert_non_null(strstr(f->err, cases[i].why));
+		if (cases[i].want != PROVIDER_CONTINUE)
+			continue;
+		/* the unsubscribe names that one list */
+		assert_int_equal(a.step, 4);
+		build_check(f, &a, "UnsubscribeSubscriber", 4);
+		assert_int_equal(judge(f, &a, OK_EMPTY, NULL), PROVIDER_DONE);
+	}
+
+	/* none of the lists is the user's: no call at all */
+	a = ids_action("9,24,12", CLASS_UNSUB, 3);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+					 sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "lists 9,24,12 is not one of"));
+
+	/* a list set reaching the unsubscribe (an action stored before its
+	   list was chosen) asks for the record first */
+	a = ids_action("9,2,1", CLASS_UNSUB, 4);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+					 sizeof(f->err)), 1);
+	assert_int_equal(a.step, 3);
+
+	/* not list ids: refused before any request */
+	a = ids_action("2,,1", CLASS_UNSUB, 3);
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+					 sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "no numeric"));
+}
+
 /* what the record of a subscriber known by ids may say */
 static void test_ids_record_answers(void **state)
 {
@@ -1630,6 +1696,7 @@ int main(void)
 		T(test_unsub_without_id),
 		T(test_ids_complaint),
 		T(test_ids_unsubscribe),
+		T(test_ids_several_lists),
 		T(test_ids_record_answers),
 		T(test_ids_other_users_list),
 		T(test_ids_refusals),
