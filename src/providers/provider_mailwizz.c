@@ -53,7 +53,9 @@
  *        its address, and one that is not the action's (a uid of another
  *        subscriber, or one whose address changed) is reported as a
  *        notice and the bounce goes the way of step 0 without the uid;
- *        404 (no such subscriber) goes that way too
+ *        404 (no such subscriber) goes that way too, and so does 422
+ *        "already marked as bounced": it means only that the uid's
+ *        subscriber has a bounce of this campaign, and names nobody
  *     4  PUT lists/subscribers/unsubscribe-by-email-from-all-lists after
  *        the bounce that suppressed the address (ACTION_F_SUPPRESS) at a
  *        provider whose hard-action also unsubscribes, and after a
@@ -1473,9 +1475,16 @@ static enum provider_result mw_parse_bounce(struct provider *p,
 	case MW_BOUNCE_SEARCH_U:
 		return mw_parse_search_list(p, a, resp, root, err, errlen);
 	case MW_BOUNCE_HINTED:
-		if (resp->status == 404) {
-			/* no subscriber has the record's uid: find the
-			   subscriber by address instead */
+		if (resp->status == 404 ||
+		    (resp->status == 422 &&
+		     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+			     root, "error")))) {
+			/* no subscriber has the record's uid, or the uid's
+			   subscriber has a bounce of this campaign already:
+			   a 422 names nobody, and that subscriber may not be
+			   this address (another's uid, another list's), so
+			   find the subscriber by address instead; its own
+			   422 at step 2 is then believed */
 			a->subscriber_id[0] = '\0';
 			a->step = MW_BOUNCE_CAMPAIGN;
 			return PROVIDER_CONTINUE;

@@ -562,7 +562,7 @@ class MailWizzFake(fakelib.FakeServer):
     def _bounce(self, req, fields, campaign_uid):
         c = self._campaigns.get(campaign_uid)
         if c is None:
-            return _err(404, 'The campaign does not exist.')
+            return _err(404, 'The campaign does not exist!')
         # the order of Campaign_bouncesController::actionCreate()
         suid = fields.get('subscriber_uid', '')
         s = self._subscriber_by_uid(suid) if suid else None

@@ -280,6 +280,72 @@ class TestRecordedUid(MailWizzRealCase):
         self.assertIsNone(self.show('dave@example.com')['notice'])
 
 
+    def already(self, uid):
+        """data where subscriber UID has campaign C1's bounce already"""
+        d = self.data()
+        d['bounces'] = [{'campaign_uid': C1, 'subscriber_uid': uid,
+                         'bounce_type': 'soft', 'message': 'earlier'}]
+        return d
+
+    def posted(self, fake):
+        return [c['parsed']['subscriber_uid'] for c in fake.calls()
+                if c['method'] == 'POST']
+
+    def test_already_bounced_uid_of_another_address(self):
+        # the 422 "already marked as bounced" names nobody: it is carol's
+        # bounce, and dave (hard-action bounce: nothing follows it) must
+        # still get his own, which blacklists him
+        fake = self.start_fake(self.already('sc111aa111aa1'))
+        self.mw(fake, extra='hard-action = bounce\n')
+        self.process(self.acct(
+            'a.csv', hard('dave@example.com', C1, uid='sc111aa111aa1'),
+            uid=True))
+        self.assertEqual(self.posted(fake),
+                         ['sc111aa111aa1', 'sd111aa111aa1'])
+        self.assertEqual(sorted((b['subscriber_uid'], b['campaign_uid'])
+                                for b in fake.get_data()['bounces']),
+                         [('sc111aa111aa1', C1), ('sd111aa111aa1', C1)])
+        st = statuses(fake)
+        self.assertEqual(st[(L1, 'dave@example.com')], 'blacklisted')
+        self.assertEqual(st[(L1, 'carol@example.com')], 'confirmed')
+        self.assertEqual(self.ctl_json('dead'), [])
+
+    def test_already_bounced_uid_of_another_list(self):
+        # the same person's subscriber on another list has C1's bounce:
+        # the campaign's own subscriber gets it
+        fake = self.start_fake(self.already('sd222bb222bb2'))
+        self.mw(fake, extra='hard-action = bounce\n')
+        self.process(self.acct(
+            'a.csv', hard('dave@example.com', C1, uid='sd222bb222bb2'),
+            uid=True))
+        self.assertEqual(self.posted(fake),
+                         ['sd222bb222bb2', 'sd111aa111aa1'])
+        self.assertIn(('sd111aa111aa1', C1),
+                      [(b['subscriber_uid'], b['campaign_uid'])
+                       for b in fake.get_data()['bounces']])
+        self.assertEqual(statuses(fake)[(L1, 'dave@example.com')],
+                         'blacklisted')
+        self.assertEqual(self.ctl_json('dead'), [])
+
+    def test_already_bounced_own_uid(self):
+        # MailWizz recorded dave's bounce itself: looked up, posted once
+        # more, and the 422 to his own subscriber is done
+        fake = self.start_fake(self.already('sd111aa111aa1'))
+        self.mw(fake, extra='hard-action = bounce\n')
+        self.process(self.acct(
+            'a.csv', hard('dave@example.com', C1, uid='sd111aa111aa1'),
+            uid=True))
+        self.assertEqual(self.posted(fake),
+                         ['sd111aa111aa1', 'sd111aa111aa1'])
+        self.assertEqual(len(fake.get_data()['bounces']), 1)
+        self.assertEqual(routes(fake)[SEARCH], 1)
+        acts = self.show('dave@example.com')['actions']
+        self.assertEqual([(a['op'], a['state']) for a in acts],
+                         [('bounce', 'done')])
+        self.assertIn('already', self.show('dave@example.com')['notice'])
+        self.assertEqual(self.ctl_json('dead'), [])
+
+
 class TestCampaignBounces(MailWizzRealCase):
     def data(self):
         return {
