@@ -234,6 +234,23 @@ static void um_subject(const char *s, char *out)
 	g_free(v);
 }
 
+/* um_header_token - does the header NAME of O start (after blanks) with
+   the word TOKEN, case-insensitively ("auto-replied", not
+   "auto-replied-by-x")? */
+static bool um_header_token(GMimeObject *o, const char *name,
+			    const char *token)
+{
+	const char *v = um_raw(o, name);
+	size_t n = strlen(token);
+
+	if (!v)
+		return false;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return g_ascii_strncasecmp(v, token, n) == 0 &&
+	       !g_ascii_isalnum(v[n]) && v[n] != '-';
+}
+
 /* um_not_request - what MSG is when its header section marks it as a
    bounce, a read receipt or an auto-reply (include/unsub_mail.h), into
    M->not_request; left empty for anything else */
@@ -243,7 +260,6 @@ static void um_not_request(GMimeMessage *msg, struct unsub_mail *m)
 	GMimeObject *o = GMIME_OBJECT(msg);
 	char *out = m->not_request;
 	size_t len = sizeof(m->not_request), i;
-	const char *v;
 
 	/* the top-level type: what the header section says of the body
 	   (the body itself is not read) */
@@ -280,27 +296,14 @@ static void um_not_request(GMimeMessage *msg, struct unsub_mail *m)
 			 "From %.80s", m->from);
 		return;
 	}
-	v = um_raw(o, "Auto-Submitted");
-	if (v) {
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (g_ascii_strncasecmp(v, "auto-replied", 12) == 0 &&
-		    !g_ascii_isalnum(v[12]) && v[12] != '-') {
-			snprintf(out, len, "an auto-reply: Auto-Submitted: "
-				 "auto-replied");
-			return;
-		}
+	if (um_header_token(o, "Auto-Submitted", "auto-replied")) {
+		snprintf(out, len, "an auto-reply: Auto-Submitted: "
+			 "auto-replied");
+		return;
 	}
-	v = um_raw(o, "Precedence");
-	if (v) {
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (g_ascii_strncasecmp(v, "auto_reply", 10) == 0 &&
-		    !g_ascii_isalnum(v[10])) {
-			snprintf(out, len, "an auto-reply: Precedence: "
-				 "auto_reply");
-			return;
-		}
+	if (um_header_token(o, "Precedence", "auto_reply")) {
+		snprintf(out, len, "an auto-reply: Precedence: auto_reply");
+		return;
 	}
 	for (i = 0; i < G_N_ELEMENTS(flags); i++)
 		if (um_raw(o, flags[i])) {
