@@ -111,6 +111,11 @@ void batch_prefetch_entry(struct batch *b);
    answer of a later call (batch_add, batch_flush, batch_sorted) */
 int batch_add(struct batch *b, const struct event *ev);
 
+/* batch_last - the event the last batch_add kept whole (not a delivery
+   held back, nor one counted only), or NULL: valid until the batch is
+   cleared */
+const struct batch_event *batch_last(const struct batch *b);
+
 /* batch_flush - the deliveries held back into the batch (before it is
    handed to another thread); 0 or -ENOMEM */
 int batch_flush(struct batch *b);

@@ -57,6 +57,12 @@ struct monitor_hooks {
 	   (the commit fails: -ENOSPC grows the map and replays) */
 	int (*release)(MDB_txn *txn, const struct incident_held *h,
 		       void *arg);
+	/* the event of REF, a hold bound by monitor_hold_bind: set, a hard
+	   bounce held is kept as the caller's reference to its event until
+	   the next seal, and encoded then only if still held (most holds
+	   are released before: nothing of them is copied); NULL, each hold
+	   is encoded as it is fed */
+	const struct event *(*hold_event)(const void *ref, void *arg);
 	void *arg;
 };
 
@@ -101,6 +107,20 @@ uint32_t monitor_source_hash(const char *source);
 uint64_t monitor_feed(struct monitor *m, const struct event *ev);
 
 /*
+ * monitor_hold_bind - with hooks->hold_event, after a monitor_feed that
+ * held EV: REF names the copy of EV the caller keeps (hooks->hold_event
+ * gives it back) until the next monitor_seal or monitor_hold_keep; NULL
+ * (the caller kept none) encodes EV now.  Nothing when the feed held
+ * nothing.
+ */
+void monitor_hold_bind(struct monitor *m, const struct event *ev,
+		       const void *ref);
+
+/* monitor_hold_keep - the holds bound to references encoded now: the
+   caller is about to drop what they refer to (monitor_seal does it too) */
+void monitor_hold_keep(struct monitor *m);
+
+/*
  * monitor_released - the hard bounces the incidents closed by the last
  * monitor_feed held (none delivered to while it was open), in address
  * order: the caller applies them right after that record, so that a held
@@ -109,6 +129,8 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev);
  */
 struct monitor_release {
 	uint64_t id;			/* the incident */
+	const void *ref;		/* the hold's reference (monitor_hold_bind),
+					   or NULL: */
 	const void *rec;		/* the held bounce, encoded: */
 	size_t len;			/* incident_held_decode */
 };

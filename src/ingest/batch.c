@@ -96,6 +96,7 @@ struct batch {
 	batch_block_fn take;		/* where ready blocks come from */
 	void *take_arg;
 	size_t n_events;
+	const struct batch_event *last;	/* batch_last */
 	/* batch_prefetch's address and hash, for the batch_add after it */
 	const char *pf_addr;
 	uint64_t pf_hash;
@@ -715,6 +716,7 @@ int batch_add(struct batch *b, const struct event *ev)
 	struct batch_event *be;
 	int rc;
 
+	b->last = NULL;
 	if (ev->klass == CLASS_DELIVERY && !ev->held && !ev->released) {
 		/* held back, and looked up with the next ones: the misses
 		   of several lookups overlap */
@@ -789,7 +791,13 @@ int batch_add(struct batch *b, const struct event *ev)
 	be->next = br->head;
 	br->head = be;
 	br->head_room = 0;	/* a delivery after it starts a node */
+	b->last = be;
 	return 0;
+}
+
+const struct batch_event *batch_last(const struct batch *b)
+{
+	return b->last;
 }
 
 int batch_flush(struct batch *b)
@@ -926,6 +934,7 @@ void batch_clear(struct batch *b)
 	if (b->sused)
 		memset(b->strs, 0, b->scap * sizeof(*b->strs));
 	b->used = b->cused = b->sused = 0;
+	b->last = NULL;
 	while (blk) {
 		struct batch_block *next = blk->next;
 

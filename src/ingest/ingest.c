@@ -662,6 +662,11 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	ev->held = monitor_feed(in->mon, ev);
 	ev->mon_gen = monitor_gen(in->mon);
 	rc = batch_add(in->batch, ev);
+	if (ev->held)
+		/* the monitor keeps a reference to the batch's copy until
+		   the batch is sealed, and copies nothing of it before */
+		monitor_hold_bind(in->mon, ev,
+				  rc == 0 ? batch_last(in->batch) : NULL);
 	/* hard bounces held by an incident this record closed: applied
 	   right after it */
 	n = monitor_released(in->mon, &rel);
@@ -670,15 +675,23 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 		struct event_extra x;
 		struct event r;
 
-		/* the monitor encoded it: it decodes */
-		rc = incident_held_decode(rel[i].rec, rel[i].len, &h);
-		if (rc) {
-			log_error("ingest", "a hard bounce released by "
-				  "incident %" PRIu64 " does not decode: %s",
-				  rel[i].id, strerror(-rc));
-			break;
+		if (rel[i].ref) {
+			/* held in this batch: its event as the batch keeps
+			   it (batch_add copies it again) */
+			r = ((const struct batch_event *)rel[i].ref)->ev;
+			r.held = 0;
+		} else {
+			/* the monitor encoded it: it decodes */
+			rc = incident_held_decode(rel[i].rec, rel[i].len, &h);
+			if (rc) {
+				log_error("ingest", "a hard bounce released "
+					  "by incident %" PRIu64 " does not "
+					  "decode: %s", rel[i].id,
+					  strerror(-rc));
+				break;
+			}
+			incident_held_event(&h, &r, &x);
 		}
-		incident_held_event(&h, &r, &x);
 		r.released = rel[i].id;
 		r.mon_gen = ev->mon_gen;
 		rc = batch_add(in->batch, &r);
@@ -1078,6 +1091,7 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	j->progress = opts->progress;
 	j->progress_every = timeparse_env_ms("BOUNCED_PROGRESS_MS",
 					     INGEST_PROGRESS_MS) * 1000000LL;
+	monitor_hold_keep(in->mon);	/* before the batch is emptied */
 	batch_clear(in->batch);
 	rc = ingest_monitor_ready(in);
 	if (rc)
@@ -1221,6 +1235,9 @@ void ingest_end(struct ingest_job *j, struct ingest_counts *counts)
 		counts->seconds = (double)(ingest_now_ns() - j->start_ns) / 1e9;
 	}
 	ingest_log_caps(j, true);
+	/* holds of a batch read but not committed (an error): kept as
+	   they were fed */
+	monitor_hold_keep(j->in->mon);
 	batch_clear(j->in->batch);
 	ingest_src_free(j->src);
 	ingest_input_close(&j->input);

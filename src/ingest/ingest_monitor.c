@@ -12,12 +12,21 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "batch.h"
 #include "config.h"
 #include "ingest_commit.h"
 #include "ingest_priv.h"
 #include "log.h"
 #include "monitor.h"
 #include "state.h"
+
+/* ingest_hold_event - the event of a hold bound in ingest_event: the
+   batch being read keeps it (monitor_hold_bind) */
+static const struct event *ingest_hold_event(const void *ref, void *arg)
+{
+	(void)arg;
+	return &((const struct batch_event *)ref)->ev;
+}
 
 void ingest_monitor_new(struct ingest *in)
 {
@@ -40,6 +49,7 @@ void ingest_monitor_new(struct ingest *in)
 		.incident = ingest_monitor_on_incident,
 		.alert = ingest_monitor_on_alert,
 		.release = ingest_commit_release_held,
+		.hold_event = ingest_hold_event,
 		.arg = in,
 	};
 	char err[256];

@@ -112,7 +112,8 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	m->drops = g_array_new(FALSE, FALSE, sizeof(struct mon_drop));
 	m->released = g_array_new(FALSE, FALSE,
 				  sizeof(struct monitor_release));
-	m->released_held = g_ptr_array_new_with_free_func(g_free);
+	m->released_held = g_ptr_array_new_with_free_func(mon_held_free);
+	m->pending = g_ptr_array_new();
 	m->next_id = 1;		/* a fresh state; monitor_load reads it */
 	*out = m;
 	return 0;
@@ -146,6 +147,10 @@ void monitor_free(struct monitor *m)
 		g_array_free(m->released, TRUE);
 	if (m->released_held)
 		g_ptr_array_free(m->released_held, TRUE);
+	if (m->pending) {
+		mon_pending_forget(m);
+		g_ptr_array_free(m->pending, TRUE);
+	}
 	g_free(m->held_bits);
 	g_free(m);
 }
@@ -164,7 +169,7 @@ struct mon_load {
 static GHashTable *mon_held_table(void)
 {
 	return g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-				     g_free);
+				     mon_held_free);
 }
 
 /* mon_held_bit - the word and bit of address hash H in held_bits */
@@ -225,40 +230,146 @@ static bool mon_maybe_held(const struct monitor *m, uint64_t h)
 	return (*w & bit) != 0;
 }
 
-/* mon_held_put - H (of address hash HASH) is held by MI, kept encoded
-   (a second hold of an address replaces the first, as in the store);
-   0, or -ENOBUFS when H does not encode (nor would it in the store) */
-static int mon_held_put(struct monitor *m, struct mon_incident *mi,
-			const struct incident_held *h, uint64_t hash)
+void mon_held_free(gpointer p)
+{
+	struct mon_held *mh = p;
+
+	if (mh->ref) {
+		mh->gone = true;	/* pending frees it at the seal */
+		return;
+	}
+	g_free(mh->rec);
+	g_free(mh);
+}
+
+/* mon_held_new - the hold of ADDR (of hash HASH), a bounce at T, without
+   its record yet */
+static struct mon_held *mon_held_new(const char *addr, uint64_t hash,
+				     int64_t t)
+{
+	size_t alen = strnlen(addr, ADDR_MAX);
+	struct mon_held *mh = g_malloc(sizeof(*mh) + alen + 1);
+
+	mh->hash = (int64_t)hash;
+	mh->time = t;
+	mh->ref = NULL;
+	mh->rec = NULL;
+	mh->len = 0;
+	mh->gone = false;
+	memcpy(mh->data, addr, alen);
+	mh->data[alen] = '\0';
+	return mh;
+}
+
+/* mon_held_encode - MH's record from H: 0, or -ENOBUFS when H does not
+   encode (nor would it in the store; MH then keeps no record) */
+static int mon_held_encode(struct mon_held *mh, const struct incident_held *h)
 {
 	uint8_t buf[INCIDENT_HELD_ENCODED_MAX];
-	size_t len, alen = strlen(h->addr);
-	struct mon_held *mh;
+	size_t len;
 	int rc;
 
 	rc = incident_held_encode(h, buf, sizeof(buf), &len);
-	if (rc)
+	if (rc) {
+		log_error("monitor", "cannot keep the hard bounce of '%s' "
+			  "held by an incident in memory: it does not encode",
+			  h->addr);
 		return rc;
-	mh = g_malloc(sizeof(*mh) + alen + 1 + len);
-	mh->hash = (int64_t)hash;
-	mh->time = h->reason.time;
+	}
+	mh->rec = g_memdup2(buf, len);
 	mh->len = (uint32_t)len;
-	memcpy(mh->data, h->addr, alen + 1);
-	memcpy(mh->data + alen + 1, buf, len);
-	/* the key lives in the value: replace (not insert), so that the
-	   key of a replaced hold is the new one's */
-	g_hash_table_replace(mi->held, &mh->hash, mh);
-	mon_held_mark(m, hash);
-	if (m->held_bits_set > MON_HELD_BITS / 4)
-		mon_held_rebuild(m);
 	return 0;
 }
 
-/* mon_held_rec - the encoded record of MH, and its length */
-static const uint8_t *mon_held_rec(const struct mon_held *mh, size_t *len)
+/* mon_held_insert - MH is held by MI (a second hold of an address
+   replaces the first, as in the store) */
+static void mon_held_insert(struct monitor *m, struct mon_incident *mi,
+			    struct mon_held *mh)
 {
-	*len = mh->len;
-	return (const uint8_t *)mh->data + strlen(mh->data) + 1;
+	/* the key lives in the value: replace (not insert), so that the
+	   key of a replaced hold is the new one's */
+	g_hash_table_replace(mi->held, &mh->hash, mh);
+	mon_held_mark(m, (uint64_t)mh->hash);
+	if (m->held_bits_set > MON_HELD_BITS / 4)
+		mon_held_rebuild(m);
+}
+
+/* mon_held_put - H (of address hash HASH) is held by MI, kept encoded;
+   0, or -ENOBUFS when H does not encode (then not kept) */
+static int mon_held_put(struct monitor *m, struct mon_incident *mi,
+			const struct incident_held *h, uint64_t hash)
+{
+	struct mon_held *mh = mon_held_new(h->addr, hash, h->reason.time);
+	int rc = mon_held_encode(mh, h);
+
+	if (rc) {
+		g_free(mh);
+		return rc;
+	}
+	mon_held_insert(m, mi, mh);
+	return 0;
+}
+
+void mon_pending_keep(struct monitor *m)
+{
+	guint i;
+
+	for (i = 0; i < m->pending->len; i++) {
+		struct mon_held *mh = g_ptr_array_index(m->pending, i);
+		struct incident_held h;
+
+		if (mh->gone) {
+			g_free(mh);
+			continue;
+		}
+		incident_held_from_event(&h, m->h.hold_event(mh->ref,
+							     m->h.arg));
+		mh->ref = NULL;
+		(void)mon_held_encode(mh, &h);
+	}
+	g_ptr_array_set_size(m->pending, 0);
+}
+
+/* mon_pending_forget - the held tables are gone (a load, the end): the
+   holds bound to references with them */
+void mon_pending_forget(struct monitor *m)
+{
+	guint i;
+
+	for (i = 0; i < m->pending->len; i++) {
+		struct mon_held *mh = g_ptr_array_index(m->pending, i);
+
+		if (mh->gone)
+			g_free(mh);
+		else
+			mh->ref = NULL;	/* in no table: not reached */
+	}
+	g_ptr_array_set_size(m->pending, 0);
+	m->unbound = NULL;
+}
+
+void monitor_hold_keep(struct monitor *m)
+{
+	if (m)
+		mon_pending_keep(m);
+}
+
+void monitor_hold_bind(struct monitor *m, const struct event *ev,
+		       const void *ref)
+{
+	struct mon_held *mh = m->unbound;
+	struct incident_held h;
+
+	if (!mh)
+		return;
+	m->unbound = NULL;
+	if (ref) {
+		mh->ref = ref;
+		g_ptr_array_add(m->pending, mh);
+		return;
+	}
+	incident_held_from_event(&h, ev);
+	(void)mon_held_encode(mh, &h);
 }
 
 struct mon_load_held {
@@ -356,17 +467,30 @@ static void mon_release_all(struct monitor *m, struct mon_incident *mi)
 		g_ptr_array_add(m->released_held, v);
 	g_hash_table_steal_all(mi->held);
 	mon_held_gone(m, n);
+	/* one that did not encode was never kept: nothing to release */
+	for (i = hfrom; i < m->released_held->len;) {
+		const struct mon_held *mh =
+			g_ptr_array_index(m->released_held, i);
+
+		if (!mh->ref && !mh->rec)
+			g_ptr_array_remove_index_fast(m->released_held, i);
+		else
+			i++;
+	}
+	n = m->released_held->len - hfrom;
 	qsort(m->released_held->pdata + hfrom, n, sizeof(gpointer),
 	      mon_held_cmp);
 	g_array_set_size(m->released, from + n);
 	for (i = 0; i < n; i++) {
 		struct monitor_release *r = &g_array_index(
 			m->released, struct monitor_release, from + i);
+		const struct mon_held *mh =
+			g_ptr_array_index(m->released_held, hfrom + i);
 
 		r->id = mi->inc.id;
-		r->rec = mon_held_rec(g_ptr_array_index(m->released_held,
-							hfrom + i),
-				      &r->len);
+		r->ref = mh->ref;
+		r->rec = mh->rec;
+		r->len = mh->len;
 		mi->inc.applied++;
 	}
 }
@@ -438,6 +562,9 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 		m->now = rates_now(m->rates);
 	}
 	g_ptr_array_set_size(m->incidents, 0);
+	g_array_set_size(m->released, 0);
+	g_ptr_array_set_size(m->released_held, 0);
+	mon_pending_forget(m);
 	m->open_dirty = true;
 	if (m->detect) {
 		GByteArray *w = g_byte_array_new();
@@ -740,9 +867,7 @@ static void mon_delivered(struct mon_feed *f)
 	for (i = 0; i < open->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(open, i);
 		const struct mon_held *held;
-		const uint8_t *rec;
 		struct mon_drop d;
-		size_t len;
 
 		if (mi->inc.state != INCIDENT_ST_OPEN || mi->closing ||
 		    !mi->held || !g_hash_table_size(mi->held))
@@ -757,10 +882,16 @@ static void mon_delivered(struct mon_feed *f)
 		if (ev->time >= mi->inc.last_bounce + m->p.ip.quiet)
 			continue;
 		d.id = mi->inc.id;
-		rec = mon_held_rec(held, &len);
-		/* it decodes: mon_held_put encoded it */
-		if (incident_held_decode(rec, len, &d.h) == 0)
+		if (held->ref) {
+			incident_held_from_event(
+				&d.h, m->h.hold_event(held->ref, m->h.arg));
 			g_array_append_val(m->drops, d);
+		} else if (held->rec &&
+			   /* it decodes: mon_held_encode encoded it */
+			   incident_held_decode(held->rec, held->len,
+						&d.h) == 0) {
+			g_array_append_val(m->drops, d);
+		}
 		g_hash_table_remove(mi->held, &h);
 		mi->inc.dropped++;
 		mi->dirty = true;
@@ -785,6 +916,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 
 	g_array_set_size(m->released, 0);
 	g_ptr_array_set_size(m->released_held, 0);
+	m->unbound = NULL;
 	if (!mon_rates_what(ev, &what))
 		/* an unsubscribe (a list, a mail), an ignored bounce: none of
 		   the monitor's counts, and no clock of its (a list's time
@@ -852,15 +984,17 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	if (ev->klass == CLASS_HARD && m->p.hold_hard) {
 		held = mi->inc.id;
 		mi->inc.held++;
-		if (mi->held) {
+		if (mi->held && m->h.hold_event) {
+			/* its event is the caller's until the seal
+			   (monitor_hold_bind) */
+			m->unbound = mon_held_new(ev->rcpt, mon_feed_hash(&f),
+						  ev->time);
+			mon_held_insert(m, mi, m->unbound);
+		} else if (mi->held) {
 			struct incident_held h;
 
 			incident_held_from_event(&h, ev);
-			if (mon_held_put(m, mi, &h, mon_feed_hash(&f)) != 0)
-				log_error("monitor", "cannot keep the hard "
-					  "bounce of '%s' held by incident %"
-					  PRIu64 " in memory: it does not "
-					  "encode", ev->rcpt, mi->inc.id);
+			(void)mon_held_put(m, mi, &h, mon_feed_hash(&f));
 		}
 	}
 	mi->dirty = true;

@@ -16,6 +16,10 @@
 
 #define MON_DEST_CACHE_MAX 65536
 
+void mon_held_free(gpointer p);
+void mon_pending_keep(struct monitor *m);
+void mon_pending_forget(struct monitor *m);
+
 struct mon_incident {
 	struct incident inc;	/* as fed (a closed one: as sealed) */
 	uint32_t src_hash;
@@ -39,15 +43,22 @@ struct mon_incident {
 };
 
 /* a hard bounce an open incident holds, as it stays in memory until the
-   incident closes (a block of hours holds tens of thousands): its record
-   encoded as the store keeps it (incident_held_encode, a few hundred
-   bytes instead of the 2.6 KB of struct incident_held), the address
-   beside it for the release's order */
+   incident closes (a block of hours holds tens of thousands): while its
+   event is in the batch being read, the caller's reference to it
+   (monitor_hold_bind; most holds are released within their batch, and
+   nothing of them is copied), else its record encoded as the store keeps
+   it (incident_held_encode, a few hundred bytes instead of the 2.6 KB of
+   struct incident_held); the address beside it for the release's order.
+   One with a reference is also in monitor.pending, which frees it at the
+   seal once it left its table (GONE) */
 struct mon_held {
 	int64_t hash;		/* the address's (mon_hash64): the table's key */
 	int64_t time;		/* the bounce's (reason.time) */
-	uint32_t len;		/* bytes of the record, after the address */
-	char data[];		/* the address, NUL, then the record */
+	const void *ref;	/* its event's reference, or NULL: */
+	uint8_t *rec;		/* the record (NULL: it does not encode) */
+	uint32_t len;		/* bytes of REC */
+	bool gone;		/* REF set, out of its table: pending's to free */
+	char data[];		/* the address */
 };
 
 /* a held bounce dropped because its address was delivered to while the
@@ -95,6 +106,9 @@ struct monitor {
 	GArray *drops;		/* struct mon_drop since the last seal */
 	GArray *released;	/* struct monitor_release of the last feed */
 	GPtrArray *released_held; /* the struct mon_held they point into */
+	GPtrArray *pending;	/* struct mon_held bound to a reference since
+				   the last seal (monitor_hold_bind) */
+	struct mon_held *unbound;	/* the last feed's hold, until bound */
 	/* a bit for the hash of every address an incident came to hold (a
 	   few false bits, never a missing one): a delivery whose bit is
 	   clear is held by none and asks no incident; made again from the

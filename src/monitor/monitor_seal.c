@@ -157,6 +157,9 @@ struct monitor_seal *monitor_seal(struct monitor *m)
 	GArray *drops;
 	guint i;
 
+	/* the batch of the holds' events goes to the commit: what is
+	   still held is kept encoded from now on */
+	mon_pending_keep(m);
 	if (m->rates)
 		seal_rates(s, m->rates);
 	for (i = 0; i < m->incidents->len; i++) {

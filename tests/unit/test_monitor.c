@@ -71,7 +71,8 @@ static int release(MDB_txn *txn, const struct incident_held *h, void *arg)
 static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
 {
 	struct monitor_params p;
-	struct monitor_hooks h = { on_incident, on_alert, release, seen };
+	struct monitor_hooks h = { on_incident, on_alert, release, NULL,
+				   seen };
 	struct monitor *m = NULL;
 	char err[256] = "";
 
