@@ -5,7 +5,10 @@
  * counter "incident.next"), value the versioned record below.  Table
  * "held": key the incident id (8 bytes big-endian) then the address, value
  * the hard bounce held: what is needed to apply it later as if it had just
- * been read (the reason, the class, the provider identifiers of the mail).
+ * been read (the reason, the class, the provider identifiers of the mail;
+ * version 2 also the record's spelling of the address when it differs in
+ * case, written only then so that every other held bounce keeps the
+ * layout of version 1).
  * Incidents are never deleted by bounced; `bouncectl incident discard`
  * only drops what they hold.
  */
@@ -62,6 +65,10 @@ struct incident_held {
 	char list_id[256];
 	char iem_list_id[32];
 	char iem_subscriber_id[32];
+	/* the record's spelling of ADDR when it differs in ASCII case only
+	   (event_extra.rcpt_written), else empty: what a provider comparing
+	   addresses exactly is asked with */
+	char rcpt_written[ADDR_MAX + 1];
 };
 
 /* incident_put - store INC; INC->id 0: a new id is taken and set */
@@ -122,7 +129,7 @@ const char *incident_state_name(enum incident_state s);
 int incident_encode(const struct incident *inc, uint8_t *buf, size_t cap,
 		    size_t *len);
 int incident_decode(const uint8_t *buf, size_t len, struct incident *inc);
-#define INCIDENT_HELD_ENCODED_MAX 2048
+#define INCIDENT_HELD_ENCODED_MAX 4096
 int incident_held_encode(const struct incident_held *h, uint8_t *buf,
 			 size_t cap, size_t *len);
 int incident_held_decode(const uint8_t *buf, size_t len,

@@ -15,7 +15,10 @@
 #include "u64map.h"
 
 #define INCIDENT_CODEC_VERSION 1
-#define HELD_CODEC_VERSION 1
+#define HELD_CODEC_VERSION 1	/* a held bounce without a spelling */
+#define HELD_CODEC_WRITTEN 2	/* ... with the record's spelling after it
+				   (written only then: a bounced before it
+				   reads every other held bounce) */
 
 #define PUT_STR(w, field) codec_put_cstr((w), (field), sizeof(field))
 #define GET_STR(rd, field) codec_get_str((rd), (field), sizeof(field))
@@ -115,7 +118,8 @@ int incident_held_encode(const struct incident_held *h, uint8_t *buf,
 {
 	struct codec_w w = { .p = buf, .cap = cap };
 
-	codec_put_u8(&w, HELD_CODEC_VERSION);
+	codec_put_u8(&w, h->rcpt_written[0] ? HELD_CODEC_WRITTEN :
+					       HELD_CODEC_VERSION);
 	PUT_STR(&w, h->addr);
 	codec_put_u8(&w, h->klass);
 	rcpt_reason_put(&w, &h->reason);
@@ -123,6 +127,8 @@ int incident_held_encode(const struct incident_held *h, uint8_t *buf,
 	PUT_STR(&w, h->list_id);
 	PUT_STR(&w, h->iem_list_id);
 	PUT_STR(&w, h->iem_subscriber_id);
+	if (h->rcpt_written[0])
+		PUT_STR(&w, h->rcpt_written);
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
@@ -139,7 +145,7 @@ int incident_held_decode(const uint8_t *buf, size_t len,
 	memset(h, 0, sizeof(*h));
 	if (codec_get_u8(&rd, &v))
 		return -EINVAL;
-	if (v != HELD_CODEC_VERSION)
+	if (v != HELD_CODEC_VERSION && v != HELD_CODEC_WRITTEN)
 		return -EPROTO;
 	rc |= GET_STR(&rd, h->addr);
 	rc |= codec_get_u8(&rd, &h->klass);
@@ -148,6 +154,13 @@ int incident_held_decode(const uint8_t *buf, size_t len,
 	rc |= GET_STR(&rd, h->list_id);
 	rc |= GET_STR(&rd, h->iem_list_id);
 	rc |= GET_STR(&rd, h->iem_subscriber_id);
+	if (v == HELD_CODEC_WRITTEN) {
+		rc |= GET_STR(&rd, h->rcpt_written);
+		/* the address itself, in other capitals */
+		if (!h->rcpt_written[0] ||
+		    g_ascii_strcasecmp(h->rcpt_written, h->addr) != 0)
+			rc = -1;
+	}
 	if (rc || rd.pos != rd.len || !h->addr[0]) {
 		memset(h, 0, sizeof(*h));
 		return -EINVAL;
@@ -406,6 +419,10 @@ void incident_held_from_event(struct incident_held *h,
 		     EVENT_X(ev, iem_list_id));
 	rcpt_set_str(h->iem_subscriber_id, sizeof(h->iem_subscriber_id),
 		     EVENT_X(ev, iem_subscriber_id));
+	if (EVENT_X(ev, rcpt_written) &&
+	    g_ascii_strcasecmp(EVENT_X(ev, rcpt_written), h->addr) == 0)
+		rcpt_set_str(h->rcpt_written, sizeof(h->rcpt_written),
+			     EVENT_X(ev, rcpt_written));
 }
 
 int incident_hold_event(struct state *st, MDB_txn *txn, uint64_t id,
@@ -440,6 +457,7 @@ void incident_held_event(const struct incident_held *h, struct event *ev,
 	x->list_id = h->list_id;
 	x->iem_list_id = h->iem_list_id;
 	x->iem_subscriber_id = h->iem_subscriber_id;
+	x->rcpt_written = h->rcpt_written[0] ? h->rcpt_written : NULL;
 	ev->x = x;
 }
 

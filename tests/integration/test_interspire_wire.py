@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 
-from harness import DATA, BouncedTestCase, hard_file
+from harness import ACCT_HEADER, DATA, BouncedTestCase, acct_rec, hard_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -449,6 +449,36 @@ class InterspireCase(IemCase):
                 self.run_hard(fake, concurrency=8)
                 self.check_done(fake)
             shutil.rmtree(self.state)   # the next server: a fresh start
+
+    def test_held_by_an_incident_until_a_later_file(self):
+        """a hard bounce an incident held in one file and released by the
+        next keeps the record's spelling in the store: on PostgreSQL the
+        written form still finds lists 1 and 2"""
+        self.fake = fake = self.start_fake(database='pgsql',
+                                           fake_data=case_data())
+        self.configure(fake)
+        orig = 'news@bounces.example.com'
+        rows = [acct_rec('b', '2026-11-24 08:%02d:00+0000' % i, orig,
+                         'blocked%02d@example.com' % i, '5.7.1',
+                         'smtp;550 5.7.1 Service unavailable; client host '
+                         'blocked using a block list', 'policy-related',
+                         'camp-1') for i in range(12)]
+        rows.append(acct_rec('b', '2026-11-24 08:15:00+0000', orig, JOHN,
+                             '5.1.1', 'smtp;550 5.1.1 user unknown',
+                             'bad-mailbox', 'camp-1'))
+        self.process(self.write_file('acct-1.csv',
+                                     ACCT_HEADER + ''.join(rows)))
+        inc = self.ctl_json('incidents', '--open')
+        self.assertEqual(len(inc), 1, inc)
+        self.assertEqual(self.unsub_log(fake), [])
+        # the pair quiet for longer than [incidents] quiet: it closes
+        self.process(self.write_file('acct-2.csv', ACCT_HEADER + acct_rec(
+            'd', '2026-11-24 13:00:00+0000', orig, 'new@example.com',
+            '2.0.0', 'smtp;250 ok', '', 'camp-2')))
+        self.assertEqual(self.ctl_json('incident', 'show',
+                                       str(inc[0]['id']))['applied'], 1)
+        self.assertEqual(self.unsub_log(fake), [(30, 1), (31, 2), (32, 3)])
+        self.assertActions(JOHN.lower(), ['done'])
 
     def test_address_list(self):
         """an address list keeps its spelling too (an export of the
