@@ -19,9 +19,10 @@
  *
  * What else reaches a feedback address is recognised and named in KIND
  * (arf_kind.c): delivery-status notifications, auto-replies and read
- * receipts, DMARC / authentication-failure / TLS reports, and forwarded
- * mail.  Only ARF_KIND_REPORT is a feedback report; the others are
- * returned with their fields filled as far as they go, never as reports.
+ * receipts, DMARC / authentication-failure / fraud / virus / TLS reports,
+ * and forwarded mail.  Only ARF_KIND_REPORT is a feedback report; the
+ * others are returned with their fields filled as far as they go, never
+ * as reports.
  * CR-only and mixed line endings are read like LF.
  *
  * Every string is NUL-terminated valid UTF-8 without control characters
@@ -66,7 +67,10 @@ enum arf_kind {
 	ARF_KIND_AUTO_REPLY,	/* an auto-reply, vacation notice, read
 				   receipt */
 	ARF_KIND_AUTH_REPORT,	/* a DMARC / authentication-failure report
-				   (RFC 6591, DMARC aggregate), a TLS report */
+				   (RFC 6591, DMARC aggregate), a fraud or
+				   virus report (RFC 5965: about mail that
+				   may only have forged our domain), a TLS
+				   report */
 	ARF_KIND_FORWARD,	/* a mail carrying another one without any
 				   report: a user's forward */
 };

@@ -128,7 +128,7 @@ struct config {
 	char **hard_categories;	/* NULL-terminated */
 	char **soft_categories;
 	char **ignore_categories; /* default empty */
-	char **complaint_types;	/* default abuse;fraud;virus */
+	char **complaint_types;	/* default abuse */
 	uint32_t soft_threshold; /* default 5, 1..32 */
 	int64_t soft_min_span;	/* seconds, default 3d */
 	int64_t soft_window;	/* seconds, default 30d */

@@ -39,7 +39,8 @@
 enum mail_aside {
 	MAIL_ASIDE_DSN = 0,	/* a delivery-status notification */
 	MAIL_ASIDE_AUTO_REPLY,	/* an auto-reply, read receipt */
-	MAIL_ASIDE_AUTH_REPORT,	/* DMARC / auth-failure / TLS report */
+	MAIL_ASIDE_AUTH_REPORT,	/* DMARC / auth-failure / fraud / virus /
+				   TLS report */
 	MAIL_ASIDE_FORWARD,	/* a forwarded mail */
 	MAIL_ASIDE_NOT_OURS,	/* a report about mail we did not send */
 };

@@ -17,7 +17,10 @@ static const char cfg_default_hard[] =
 static const char cfg_default_soft[] =
 	"bad-configuration;bad-connection;content-related;invalid-sender;"
 	"policy-related;quota-issues;spam-related;virus-related";
-static const char cfg_default_complaint[] = "abuse;fraud;virus";
+/* abuse only: fraud (phishing) and virus reports are about a mail that
+   may only have forged our domain, a filter's verdict at that; their
+   recipient complained of nothing (docs/FBL.md) */
+static const char cfg_default_complaint[] = "abuse";
 static const char cfg_default_sender[] =
 	"policy-related;spam-related;content-related;invalid-sender;"
 	"bad-configuration;bad-connection;virus-related;relaying-issues;"

@@ -33,8 +33,8 @@ static const struct {
 	[MAIL_ASIDE_AUTO_REPLY] = { "auto-reply", "count.fbl_autoreply",
 		"an auto-reply, not a feedback report" },
 	[MAIL_ASIDE_AUTH_REPORT] = { "auth-report", "count.fbl_authreport",
-		"an authentication report (DMARC, auth-failure, TLS), not a "
-		"complaint" },
+		"an authentication or fraud report (DMARC, auth-failure, "
+		"fraud, virus, TLS), not a complaint" },
 	[MAIL_ASIDE_FORWARD] = { "forward", "count.fbl_forward",
 		"a forwarded mail, not a feedback report" },
 	[MAIL_ASIDE_NOT_OURS] = { "not-ours", "count.fbl_notours",

@@ -8,8 +8,10 @@
  * anything is taken for a complaint.  The tests, in order (the first that
  * holds decides; docs/FBL.md has the table):
  *
- *  1. a message/feedback-report part with a Feedback-Type: a report
- *     (auth-failure: an authentication-failure report);
+ *  1. a message/feedback-report part with a Feedback-Type: a report;
+ *     auth-failure, fraud and virus are reports about mail that may
+ *     only have used our domain, never a recipient's complaint about
+ *     our mail (auth-report);
  *  2. the structure of a delivery-status notification (multipart/report;
  *     report-type=delivery-status, a message/delivery-status part), of a
  *     read receipt (disposition-notification) or of a TLS report;
@@ -210,6 +212,14 @@ static int arf_structure(const struct arf_found *f, struct arf_report *r)
 		    r->auth_failure[0])
 			arf_set(r, ARF_KIND_AUTH_REPORT, "Feedback-Type: %s",
 				r->feedback_type);
+		else if (strcmp(r->feedback_type, "fraud") == 0)
+			arf_set(r, ARF_KIND_AUTH_REPORT, "Feedback-Type: fraud "
+				"(a phishing report: about a mail that may "
+				"only have forged our domain)");
+		else if (strcmp(r->feedback_type, "virus") == 0)
+			arf_set(r, ARF_KIND_AUTH_REPORT, "Feedback-Type: virus "
+				"(a filter found a virus in a mail that may "
+				"only have forged our domain)");
 		else
 			arf_set(r, ARF_KIND_REPORT, "Feedback-Type: %s",
 				r->feedback_type);

@@ -6,7 +6,9 @@
  * is NUL-terminated inside its array, valid UTF-8 without control
  * characters, every recipient a normalised address that normalises to
  * itself and never a placeholder or hash, the recipient count within
- * bounds, the kind one of the kinds, and only a report names recipients.
+ * bounds, the kind one of the kinds, only a report
+ * names recipients, and no report is of a type that is never a complaint
+ * (auth-failure, fraud, virus: set aside as auth-report).
  * The seed corpus holds every shape of tests/data/arf: reports, bounces of
  * the common MTAs, auto-replies, DMARC reports, forwards, CR-only mails.
  */
@@ -119,6 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 "0123456789._-") !=
 			    strlen(r.mailer_lid)) {
 		fprintf(stderr, "fuzz_arf: bad X-Mailer-LID\n");
+		abort();
+	}
+	if (r.kind == ARF_KIND_REPORT &&
+	    (strcmp(r.feedback_type, "auth-failure") == 0 ||
+	     strcmp(r.feedback_type, "fraud") == 0 ||
+	     strcmp(r.feedback_type, "virus") == 0)) {
+		fprintf(stderr, "fuzz_arf: a %s report taken as a report\n",
+			r.feedback_type);
 		abort();
 	}
 	for (i = 0; i < r.n_rcpts; i++) {

@@ -9,8 +9,8 @@ import os
 import shutil
 import sys
 
-from harness import (DATA, EX_OK, EX_NOINPUT, SLOW, BouncedTestCase,
-                     RunTestCase)
+from harness import (DATA, EX_OK, EX_NOINPUT, EX_NOUSER, SLOW,
+                     BouncedTestCase, RunTestCase)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -63,12 +63,15 @@ ALL = 'PUT /api/lists/subscribers/unsubscribe-by-email-from-all-lists'
 DSN, AUTO, AUTH, FWD = (
     'a delivery-status notification (a bounce), not a feedback report: ',
     'an auto-reply, not a feedback report: ',
-    'an authentication report (DMARC, auth-failure, TLS), not a complaint: ',
+    'an authentication or fraud report (DMARC, auth-failure, fraud, virus, '
+    'TLS), not a complaint: ',
     'a forwarded mail, not a feedback report: ')
 HIDDEN = ('the report names no recipient (hidden or hashed) and no subscriber '
           '(X-Mw-Subscriber-Uid, or X-Mailer-LID with X-Mailer-RecptId, in '
           'the reported mail)')
 NOBODY = HIDDEN.replace(' (hidden or hashed)', '')
+FRAUD = ('Feedback-Type: fraud (a phishing report: about a mail that may '
+         'only have forged our domain)')
 
 # what each mail of tests/data/arf gives with the embedded defaults:
 # ('complaint', [keys], time of the complaint), ('recorded', [keys]),
@@ -181,6 +184,14 @@ SHAPES = {
                             "'Report Domain: ...' (a DMARC aggregate report)"),
     'tlsrpt.eml': ('ignored', 'auth-report', AUTH + 'multipart/report; '
                    'report-type=tlsrpt (an SMTP TLS report)'),
+    # fraud (phishing) and virus reports, about mail in our name: its
+    # recipient did not complain about our mail (the phished reader of a
+    # DMARC failure report sent as fraud was marked complained)
+    'fraud_dmarc.eml': ('ignored', 'auth-report', AUTH + FRAUD),
+    'fraud_phish.eml': ('ignored', 'auth-report', AUTH + FRAUD),
+    'virus.eml': ('ignored', 'auth-report', AUTH + 'Feedback-Type: virus '
+                  '(a filter found a virus in a mail that may only have '
+                  'forged our domain)'),
     # forwards
     'forward_attached.eml': ('ignored', 'forward',
                              FWD + 'an attached message and no feedback '
@@ -378,13 +389,13 @@ class TestProcessMail(MailCase):
                     self.assertIn('why: %s\n' % arg[1], why)
                     self.assertIn('what to do: nothing', why)
         # counted per kind: the run's summary and the state's counters
-        self.assertIn('fbl/new set aside: 15 dsn, 6 auto-reply, 5 auth-report, '
+        self.assertIn('fbl/new set aside: 15 dsn, 6 auto-reply, 8 auth-report, '
                       '3 forward (moved to ignored/)\n', res.out)
         counters = self.ctl_json('stats')['counters']
         self.assertEqual({k: v for k, v in counters.items()
                           if k.startswith('fbl_')},
                          {'fbl_dsn': 15, 'fbl_autoreply': 6,
-                          'fbl_authreport': 5, 'fbl_forward': 3,
+                          'fbl_authreport': 8, 'fbl_forward': 3,
                           'fbl_notours': 0})
         self.assertEqual(counters['complaint'], 27)
         # a second run takes nothing again and counts nothing again
@@ -649,6 +660,42 @@ class TestFblSenders(MailCase):
         counters = self.ctl_json('stats')['counters']
         self.assertEqual((counters['fbl_dsn'], counters['fbl_notours'],
                           counters['complaint']), (4, 2, 2))
+
+    def test_fraud_and_virus_reports_suppress_nobody(self):
+        """a fraud report (a reader's phishing report, a DMARC failure
+        report sent as fraud) or a virus report is about a mail sent in
+        our name, maybe by someone else: its recipient complained of
+        nothing we sent.  Set aside as an auth-report even when its sender
+        is one of ours, said in the log; MailWizz hears nothing of it"""
+        fake = self.start_fake()
+        self.mw_config(fake, extra='\n[fbl]\nsenders = *@news.example.com\n')
+        aside = ('fraud_dmarc.eml', 'fraud_phish.eml', 'virus.eml')
+        for name in aside + ('yahoo.eml',):
+            self.put_mail('fbl', 'arf/' + name)
+        res = self.process()
+        self.assertIn('fbl/new set aside: 3 auth-report (moved to ignored/)',
+                      res.out)
+        # the complaint beside them, nothing else
+        self.assertEqual(routes(fake), collections.Counter({ALL: 1}))
+        self.assertEqual(self.statuses(),
+                         {'jane.doe@example.net': 'complained'})
+        for addr in ('phished.reader@receiver.example',
+                     'lured.user@isp.example', 'filtered.user@isp.example'):
+            self.assertEqual(self.run_ctl('show', addr).rc, EX_NOUSER)
+        self.assertEqual(self.ls('done'), ['fbl.yahoo.eml'])
+        self.assertEqual(self.ls('ignored'), sorted(
+            ['fbl.' + n for n in aside] + ['fbl.%s.why' % n for n in aside]))
+        self.assertEqual(self.ls('failed'), [])
+        with open(os.path.join(self.spool, 'ignored',
+                               'fbl.fraud_phish.eml.why')) as f:
+            self.assertIn('why: %s%s\n' % (AUTH, FRAUD), f.read())
+        self.assertIn('fbl/new/fraud_dmarc.eml: set aside (auth-report): %s%s'
+                      % (AUTH, FRAUD), res.err)
+        self.assertIn('fbl/new/virus.eml: set aside (auth-report): %s'
+                      'Feedback-Type: virus' % AUTH, res.err)
+        counters = self.ctl_json('stats')['counters']
+        self.assertEqual((counters['fbl_authreport'], counters['fbl_notours'],
+                          counters['complaint']), (3, 0, 1))
 
     def test_to_of_our_domain_is_nobody(self):
         """the original's To at one of our sender domains (a list address)

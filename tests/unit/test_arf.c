@@ -564,6 +564,26 @@ static const struct kind_case {
 	  "multipart/report; report-type=delivery-status",
 	  "", 0, 1710144605,
 	  "no-report-part" },
+	/* fraud (phishing) and virus reports: about a mail that may only
+	   have forged our domain, never a complaint of its recipient: a
+	   DMARC failure report sent as fraud (no Original-Rcpt-To; its To
+	   names the phished recipient), a user's phishing report, an
+	   antivirus filter's report */
+	{ "fraud_dmarc.eml", ARF_KIND_AUTH_REPORT,
+	  "Feedback-Type: fraud (a phishing report: about a mail that may "
+	  "only have forged our domain)",
+	  "", 1710225651, 1710225670,
+	  "" },
+	{ "fraud_phish.eml", ARF_KIND_AUTH_REPORT,
+	  "Feedback-Type: fraud (a phishing report: about a mail that may "
+	  "only have forged our domain)",
+	  "", 1710234700, 1710234900,
+	  "" },
+	{ "virus.eml", ARF_KIND_AUTH_REPORT,
+	  "Feedback-Type: virus (a filter found a virus in a mail that may "
+	  "only have forged our domain)",
+	  "", 1710237852, 1710237900,
+	  "headers-only" },
 	{ "forward_attached.eml", ARF_KIND_FORWARD,
 	  "an attached message and no feedback report",
 	  "", 0, 1710148740,
@@ -836,6 +856,62 @@ static void test_many_rcpts(void **state)
 	assert_string_equal(got.envelope_to, "fbl@fbl.example.com");
 	g_free(buf);
 	g_string_free(f, TRUE);
+}
+
+/* test_report_types - every Feedback-Type: which are reports that may
+   name a complainer, which are set aside as reports about mail that may
+   only have used our domain (whatever else the report says) */
+static void test_report_types(void **state)
+{
+	static const struct {
+		const char *type;
+		enum arf_kind kind;
+		const char *feedback_type;
+	} cases[] = {
+		{ "abuse", ARF_KIND_REPORT, "abuse" },
+		{ "Abuse", ARF_KIND_REPORT, "abuse" },
+		{ "not-spam", ARF_KIND_REPORT, "not-spam" },
+		{ "other", ARF_KIND_REPORT, "other" },
+		{ "opt-out", ARF_KIND_REPORT, "opt-out" },
+		{ "opt-out-list", ARF_KIND_REPORT, "opt-out-list" },
+		/* types no RFC registers stay reports: complaint-types
+		   decides (some generators write their own words) */
+		{ "spam", ARF_KIND_REPORT, "spam" },
+		{ "complaint", ARF_KIND_REPORT, "complaint" },
+		{ "fraudulent", ARF_KIND_REPORT, "fraudulent" },
+		{ "auth-failure", ARF_KIND_AUTH_REPORT, "auth-failure" },
+		{ "fraud", ARF_KIND_AUTH_REPORT, "fraud" },
+		{ "FRAUD", ARF_KIND_AUTH_REPORT, "fraud" },
+		{ "fraud; phishing", ARF_KIND_AUTH_REPORT, "fraud" },
+		{ "virus", ARF_KIND_AUTH_REPORT, "virus" },
+		{ " Virus", ARF_KIND_AUTH_REPORT, "virus" },
+	};
+	struct arf_report got;
+	char err[256], *fields;
+	size_t i, len;
+	char *buf;
+
+	(void)state;
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		print_message("  Feedback-Type: %s\n", cases[i].type);
+		fields = g_strdup_printf("Feedback-Type: %s\n"
+					 "Original-Rcpt-To: <victim@isp.example>\n"
+					 "Original-Mail-From: <news@news.example.com>\n",
+					 cases[i].type);
+		buf = report_with(fields, "From: news@news.example.com\n"
+				  "To: victim@isp.example", &len);
+		assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+		assert_string_equal(arf_kind_name(got.kind),
+				    arf_kind_name(cases[i].kind));
+		assert_string_equal(got.feedback_type, cases[i].feedback_type);
+		/* only a report names whom it is about */
+		assert_int_equal(got.n_rcpts,
+				 cases[i].kind == ARF_KIND_REPORT ? 1 : 0);
+		if (cases[i].kind == ARF_KIND_REPORT)
+			assert_string_equal(got.rcpts[0], "victim@isp.example");
+		g_free(buf);
+		g_free(fields);
+	}
 }
 
 /* test_envelope - the envelope is read from the first two lines only */
@@ -1137,6 +1213,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_many_rcpts),
+		cmocka_unit_test(test_report_types),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_mailer_lid_lists),

@@ -228,7 +228,7 @@ static const char *const def_soft[] = {
 	"spam-related", "virus-related", NULL
 };
 static const char *const def_empty[] = { NULL };
-static const char *const def_complaint[] = { "abuse", "fraud", "virus", NULL };
+static const char *const def_complaint[] = { "abuse", NULL };
 static const char *const def_ignore[] = { "*.tmp", "*.part", NULL };
 
 static void assert_defaults(const struct config *cfg)
