@@ -59,6 +59,13 @@
 					   complaint shape (JMRP, AOL) */
 #define ARF_F_RCPT_FROM_TO	0x0200u /* the recipient is the original's
 					   To (the weakest source) */
+#define ARF_F_RCPT_LIST		0x0400u /* an Original-Rcpt-To (or
+					   Removal-Recipient) listed several
+					   addresses, comma-separated */
+#define ARF_F_RCPT_UNREADABLE	0x0800u /* an Original-Rcpt-To (or
+					   Removal-Recipient), or a member of
+					   its list, is neither an address nor
+					   a placeholder */
 
 /* what the mail is (arf_kind.c) */
 enum arf_kind {
@@ -104,7 +111,8 @@ struct arf_report {
 
 	/* the complained-about recipients: normalised, distinct, never a
 	   placeholder or opaque address (arf_redacted); from
-	   Original-Rcpt-To, else from the original's headers
+	   Original-Rcpt-To (each address of a comma-separated list in one:
+	   ARF_F_RCPT_LIST), else from the original's headers
 	   (X-HmXmrOriginalRecipient, else To when it names one mailbox that
 	   is not the original's sender nor the report's own addresses:
 	   ARF_F_RCPT_FROM_TO) */

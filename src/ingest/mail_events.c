@@ -250,10 +250,21 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 	if (mail_uid_key(r->mw_subscriber_uid, r->mailer_lid,
 			 r->mailer_recptid, me->keys[0],
 			 sizeof(me->keys[0])) != 0) {
-		snprintf(why, whylen, "the report names no recipient%s and no "
-			 "subscriber (X-Mw-Subscriber-Uid, or X-Mailer-LID "
-			 "with X-Mailer-RecptId, in the reported mail)",
-			 r->flags & ARF_F_REDACTED ? " (hidden or hashed)" : "");
+		bool hidden = r->flags & ARF_F_REDACTED,
+		     unread = r->flags & ARF_F_RCPT_UNREADABLE;
+
+		/* what Original-Rcpt-To held: a placeholder, and what could
+		   not be read (a list whose members cannot be told apart is
+		   taken for nobody, never guessed at) */
+		snprintf(why, whylen, "the report names no recipient%s%s%s%s%s "
+			 "and no subscriber (X-Mw-Subscriber-Uid, or "
+			 "X-Mailer-LID with X-Mailer-RecptId, in the reported "
+			 "mail)", hidden || unread ? " (" : "",
+			 hidden ? "hidden or hashed" : "",
+			 hidden && unread ? "; " : "",
+			 unread ? "Original-Rcpt-To holds no address that can "
+				  "be read" : "",
+			 hidden || unread ? ")" : "");
 		return -EINVAL;
 	}
 	mail_arf_event(me, &evs[0], me->keys[0], mtime);

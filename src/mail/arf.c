@@ -477,6 +477,8 @@ const char *arf_flags_str(unsigned flags, char *buf, size_t len)
 		{ ARF_F_RCPTS_TRUNCATED, "rcpts-truncated" },
 		{ ARF_F_KNOWN_SHAPE, "known-shape" },
 		{ ARF_F_RCPT_FROM_TO, "rcpt-from-to" },
+		{ ARF_F_RCPT_LIST, "rcpt-list" },
+		{ ARF_F_RCPT_UNREADABLE, "rcpt-unreadable" },
 	};
 	size_t i, n = 0;
 

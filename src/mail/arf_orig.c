@@ -5,7 +5,8 @@
  *
  * The recipient is taken from the most trustworthy place that names one:
  * the report's Original-Rcpt-To fields (else its Removal-Recipient, which
- * the ARF drafts' opt-out reports carry), else the original's
+ * the ARF drafts' opt-out reports carry; each address of a comma-separated
+ * list in one, bounded), else the original's
  * X-HmXmrOriginalRecipient (Microsoft JMRP), else the original's To when
  * it names exactly one mailbox that is neither at a domain of the
  * original's sender (From, Return-Path, the report's Original-Mail-From:
@@ -20,6 +21,12 @@
 #include <glib.h>
 
 #include "arf_priv.h"
+
+/* a field naming recipients as a comma-separated list: the members looked
+   at, and the longest member that may be an address ("rfc822;", angle
+   brackets and blanks around ADDR_MAX bytes) */
+#define ARF_RCPT_LIST_MAX (4 * ARF_MAX_RCPTS)
+#define ARF_RCPT_MEMBER_MAX (2 * ADDR_MAX)
 
 /* arf_first_mailbox - see arf_priv.h */
 const char *arf_first_mailbox(GMimeObject *o, const char *name,
@@ -131,7 +138,8 @@ void arf_orig_fields(GMimeMessage *orig, struct arf_report *r)
 }
 
 /* arf_rcpt_add - one candidate: refused when redacted (flagged) or not an
-   address, skipped when already there; 1 when it was added */
+   address (-1), skipped when already there or when there are enough; 1
+   when it was added, else 0 */
 static int arf_rcpt_add(struct arf_report *r, const char *v)
 {
 	char a[ADDR_MAX + 1];
@@ -142,7 +150,7 @@ static int arf_rcpt_add(struct arf_report *r, const char *v)
 		return 0;
 	}
 	if (arf_addr_copy(a, v) < 0)
-		return 0;
+		return -1;
 	for (i = 0; i < r->n_rcpts; i++)
 		if (strcmp(r->rcpts[i], a) == 0)
 			return 0;
@@ -154,10 +162,91 @@ static int arf_rcpt_add(struct arf_report *r, const char *v)
 	return 1;
 }
 
+/* arf_rcpt_member_end - where the member of a list that starts at S
+   ends: the first comma outside a quoted string, angle brackets and a
+   comment (RFC 5322's lexical units), or the end of S.  An unclosed
+   quote, bracket or comment runs to the end: the rest is one member,
+   which is no address. */
+static const char *arf_rcpt_member_end(const char *s)
+{
+	size_t angle = 0, paren = 0;
+	bool quoted = false;
+
+	for (; *s; s++) {
+		if ((quoted || paren) && *s == '\\' && s[1]) {
+			s++;		/* a quoted pair */
+			continue;
+		}
+		if (quoted) {
+			quoted = *s != '"';
+			continue;
+		}
+		if (*s == '(')
+			paren++;
+		else if (*s == ')' && paren)
+			paren--;
+		else if (paren)
+			continue;
+		else if (*s == '"')
+			quoted = true;
+		else if (*s == '<')
+			angle++;
+		else if (*s == '>' && angle)
+			angle--;
+		else if (*s == ',' && !angle)
+			return s;
+	}
+	return s;
+}
+
+/* arf_rcpt_list - the value V of a field that names recipients
+   (Original-Rcpt-To, Removal-Recipient), each member of a comma-separated
+   list as a candidate of its own.  RFC 5965 gives each field one address
+   and repeats the field for more; a generator that joins the message's
+   recipients into one line means the same.  At most ARF_RCPT_LIST_MAX
+   members are looked at (more: ARF_F_RCPTS_TRUNCATED); a member longer
+   than ARF_RCPT_MEMBER_MAX bytes is no address and is skipped whole, never
+   cut into one; an empty member (",,", a trailing comma) is nothing.  A
+   member that is neither an address nor a placeholder (a display name, a
+   list whose quote or bracket is never closed) sets
+   ARF_F_RCPT_UNREADABLE: when nobody is found, the caller says why. */
+static void arf_rcpt_list(struct arf_report *r, const char *v)
+{
+	char m[ARF_RCPT_MEMBER_MAX + 1];
+	const char *s = v, *e;
+	size_t members = 0, n;
+
+	while (s && *s) {
+		e = arf_rcpt_member_end(s);
+		n = (size_t)(e - s);
+		while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' ||
+				 *s == '\n')) {
+			s++;
+			n--;
+		}
+		if (n > 0 && ++members > ARF_RCPT_LIST_MAX) {
+			r->flags |= ARF_F_RCPTS_TRUNCATED;
+			return;
+		}
+		if (n > ARF_RCPT_MEMBER_MAX) {
+			r->flags |= ARF_F_RCPT_UNREADABLE;
+		} else if (n > 0) {
+			memcpy(m, s, n);
+			m[n] = '\0';
+			if (arf_rcpt_add(r, m) < 0)
+				r->flags |= ARF_F_RCPT_UNREADABLE;
+		}
+		if (members == 2)
+			r->flags |= ARF_F_RCPT_LIST;
+		s = *e ? e + 1 : e;
+	}
+}
+
 /* arf_rcpt_headers - every NAME header of O as a candidate (the raw
    value: an address is never RFC 2047 encoded, and raw bytes that are not
-   UTF-8 must be refused, not guessed into another charset) */
-static void arf_rcpt_headers(GMimeObject *o, const char *name,
+   UTF-8 must be refused, not guessed into another charset); with LIST,
+   each member of a comma-separated list in one (arf_rcpt_list) */
+static void arf_rcpt_headers(GMimeObject *o, const char *name, bool list,
 			     struct arf_report *r)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
@@ -166,7 +255,11 @@ static void arf_rcpt_headers(GMimeObject *o, const char *name,
 	for (i = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 
-		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) == 0)
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0)
+			continue;
+		if (list)
+			arf_rcpt_list(r, g_mime_header_get_raw_value(h));
+		else
 			arf_rcpt_add(r, g_mime_header_get_raw_value(h));
 	}
 }
@@ -229,7 +322,7 @@ static void arf_rcpt_to(GMimeMessage *orig, struct arf_report *r)
 	if (!arf_redacted(v) && arf_addr_copy(a, v) == 0 &&
 	    arf_rcpt_sender(r, a))
 		return;
-	if (arf_rcpt_add(r, v))
+	if (arf_rcpt_add(r, v) > 0)
 		r->flags |= ARF_F_RCPT_FROM_TO;
 }
 
@@ -238,14 +331,16 @@ void arf_rcpts(GMimeMessage *report, GMimeMessage *orig,
 	       struct arf_report *r)
 {
 	if (report)
-		arf_rcpt_headers(GMIME_OBJECT(report), "Original-Rcpt-To", r);
+		arf_rcpt_headers(GMIME_OBJECT(report), "Original-Rcpt-To", true,
+				 r);
 	/* the opt-out reports of the ARF drafts name the address to take
 	   off the list in Removal-Recipient */
 	if (report && r->n_rcpts == 0)
-		arf_rcpt_headers(GMIME_OBJECT(report), "Removal-Recipient", r);
+		arf_rcpt_headers(GMIME_OBJECT(report), "Removal-Recipient",
+				 true, r);
 	if (r->n_rcpts == 0 && orig) {
 		arf_rcpt_headers(GMIME_OBJECT(orig), "X-HmXmrOriginalRecipient",
-				 r);
+				 false, r);
 		if (r->n_rcpts == 0)
 			arf_rcpt_to(orig, r);
 		if (r->n_rcpts > 0)

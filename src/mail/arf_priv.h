@@ -80,7 +80,8 @@ int arf_kind_classify(GMimeMessage *msg, const struct arf_found *f,
 		      GMimeMessage *orig, struct arf_report *r);
 
 /* arf_rcpts - choose R's recipients: every Original-Rcpt-To of REPORT
-   (may be NULL), else the original's X-HmXmrOriginalRecipient, else its
+   (may be NULL; each address of a comma-separated list in one), else its
+   Removal-Recipient, else the original's X-HmXmrOriginalRecipient, else its
    To when that names one mailbox that is not the original's sender nor
    one of the report's own addresses (ORIG may be NULL); sets the flags.
    R's original and report fields must be filled first. */

@@ -5,8 +5,8 @@
  * bytes, arf_parse returns 0 or -EINVAL; on 0 every string of the report
  * is NUL-terminated inside its array, valid UTF-8 without control
  * characters, every recipient a normalised address that normalises to
- * itself and never a placeholder or hash, the recipient count within
- * bounds, the kind one of the kinds, only a report
+ * itself and never a placeholder or hash, the recipients distinct and
+ * their count within bounds, the kind one of the kinds, only a report
  * names recipients, and no report is of a type that is never a complaint
  * (auth-failure, fraud, virus: set aside as auth-report).
  * The seed corpus holds every shape of tests/data/arf: reports, bounces of
@@ -132,6 +132,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	for (i = 0; i < r.n_rcpts; i++) {
+		size_t j;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(r.rcpts[i], r.rcpts[j]) == 0) {
+				fprintf(stderr, "fuzz_arf: a recipient twice\n");
+				abort();
+			}
 		fuzz_addr("rcpt", r.rcpts[i]);
 		if (arf_redacted(r.rcpts[i])) {
 			fprintf(stderr, "fuzz_arf: a placeholder recipient\n");

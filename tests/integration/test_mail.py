@@ -70,6 +70,8 @@ HIDDEN = ('the report names no recipient (hidden or hashed) and no subscriber '
           '(X-Mw-Subscriber-Uid, or X-Mailer-LID with X-Mailer-RecptId, in '
           'the reported mail)')
 NOBODY = HIDDEN.replace(' (hidden or hashed)', '')
+UNREAD = HIDDEN.replace('hidden or hashed', 'Original-Rcpt-To holds no '
+                        'address that can be read')
 FRAUD = ('Feedback-Type: fraud (a phishing report: about a mail that may '
          'only have forged our domain)')
 
@@ -90,6 +92,10 @@ SHAPES = {
     'aol_tos.eml': ('complaint', ['greg.h@aol.example']),
     'multi_rcpt.eml': ('complaint', ['first@example.net', 'second@example.org',
                                      'third+tag@example.com']),
+    # two addresses in one Original-Rcpt-To, comma-separated: each named
+    'rcpt_list.eml': ('complaint', ['carol.list@example.net',
+                                    'dan.list@example.org'],
+                      '2024-03-12T11:28:00Z'),
     'encoded.eml': ('complaint', ['jos\u00e9@example.fr']),
     'raw8bit.eml': ('complaint', ['reader@example.fr']),
     'report_only.eml': ('complaint', ['lonely@example.net']),
@@ -126,6 +132,9 @@ SHAPES = {
     'hashed_plain.eml': ('failed', HIDDEN),
     'masked_rcpt.eml': ('failed', HIDDEN),
     'to_is_sender.eml': ('failed', NOBODY),
+    # a list whose quote is never closed: its members cannot be told
+    # apart, so it names nobody, and says so
+    'rcpt_list_unsplit.eml': ('failed', UNREAD),
     'malformed_plain.eml': ('failed', 'not a feedback report: no '
                             'message/feedback-report part and no attached '
                             'original message'),
@@ -397,7 +406,7 @@ class TestProcessMail(MailCase):
                          {'fbl_dsn': 15, 'fbl_autoreply': 6,
                           'fbl_authreport': 8, 'fbl_forward': 3,
                           'fbl_notours': 0})
-        self.assertEqual(counters['complaint'], 27)
+        self.assertEqual(counters['complaint'], 29)
         # a second run takes nothing again and counts nothing again
         res = self.process()
         self.assertNotIn('set aside', res.out)
@@ -696,6 +705,26 @@ class TestFblSenders(MailCase):
         counters = self.ctl_json('stats')['counters']
         self.assertEqual((counters['fbl_authreport'], counters['fbl_notours'],
                           counters['complaint']), (3, 0, 1))
+
+    def test_recipients_listed_in_one_field(self):
+        """an Original-Rcpt-To listing two addresses, comma-separated,
+        names both, as two fields would: each is unsubscribed from every
+        list and recorded from that report; the placeholder beside them
+        names nobody"""
+        fake = self.start_fake()
+        self.mw_config(fake, extra='\n[fbl]\nsenders = *@news.example.com\n')
+        self.put_mail('fbl', 'arf/rcpt_list.eml')
+        self.process()
+        self.assertEqual(routes(fake), collections.Counter({ALL: 2}))
+        self.assertEqual(self.statuses(), {
+            'carol.list@example.net': 'complained',
+            'dan.list@example.org': 'complained'})
+        for addr in ('carol.list@example.net', 'dan.list@example.org'):
+            reason = self.show(addr)['reason']
+            self.assertEqual(os.path.basename(reason['source']),
+                             'rcpt_list.eml')
+            self.assertEqual(reason['time'], '2024-03-12T11:28:00Z')
+        self.assertEqual(self.ls('done'), ['fbl.rcpt_list.eml'])
 
     def test_to_of_our_domain_is_nobody(self):
         """the original's To at one of our sender domains (a list address)

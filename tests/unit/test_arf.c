@@ -195,7 +195,7 @@ static const struct fixture fixtures[] = {
 		.envelope_to = "fbl@fbl.example.com",
 		.report_from = "feedback@arf.example.net",
 		.report_to = "fbl@fbl.example.com", .kind_why = "Feedback-Type: abuse",
-		.flags = ARF_F_REDACTED } },
+		.flags = ARF_F_REDACTED | ARF_F_RCPT_UNREADABLE } },
 	{ "gmail.eml", {
 		.feedback_type = "abuse",
 		.user_agent = "Example-Gmail-Like-FBL/1.0", .version = "1",
@@ -244,7 +244,7 @@ static const struct fixture fixtures[] = {
 		.envelope_to = "fbl@fbl.example.com",
 		.report_from = "feedback@arf.example.net",
 		.kind_why = "Feedback-Type: abuse",
-		.flags = 0 } },
+		.flags = ARF_F_RCPT_UNREADABLE } },
 	{ "raw8bit.eml", {
 		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
 		.version = "1",
@@ -639,6 +639,11 @@ static const struct kind_case {
 	  "Feedback-Type: abuse",
 	  "dave@example.net", 1710145410, 1710145440,
 	  "" },
+	/* a list in Original-Rcpt-To whose quote is never closed: nobody */
+	{ "rcpt_list_unsplit.eml", ARF_KIND_REPORT,
+	  "Feedback-Type: abuse",
+	  "", 1710243780, 1710243900,
+	  "anonymised,rcpt-unreadable" },
 	{ "tlsrpt.eml", ARF_KIND_AUTH_REPORT,
 	  "multipart/report; report-type=tlsrpt (an SMTP TLS report)",
 	  "", 0, 1710122400,
@@ -914,6 +919,147 @@ static void test_report_types(void **state)
 	}
 }
 
+/* rcpt_list_case - a report whose report part holds FIELDS (its original
+   names nobody) names the N_WANT recipients WANT, in order, and has the
+   flags FLAGS */
+static void rcpt_list_case(const char *fields, const char *const *want,
+			   size_t n_want, unsigned flags)
+{
+	struct arf_report got;
+	char err[256], fl[256], wfl[256];
+	size_t i, len;
+	char *buf;
+
+	print_message("  %s\n", fields);
+	buf = report_with(fields, "From: news@news.example.com\n"
+			  "To: undisclosed-recipients:;", &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.kind, ARF_KIND_REPORT);
+	if (got.n_rcpts != n_want)
+		for (i = 0; i < got.n_rcpts; i++)
+			print_message("    got %s\n", got.rcpts[i]);
+	assert_int_equal(got.n_rcpts, n_want);
+	for (i = 0; i < n_want; i++)
+		assert_string_equal(got.rcpts[i], want[i]);
+	assert_string_equal(arf_flags_str(got.flags, fl, sizeof(fl)),
+			    arf_flags_str(flags, wfl, sizeof(wfl)));
+	g_free(buf);
+}
+
+/* test_rcpt_lists - an Original-Rcpt-To listing several addresses,
+   comma-separated, names each of them, as repeated fields do; bounded;
+   a comma inside a quoted string, angle brackets or a comment separates
+   nothing; a member too long to be an address is never cut into one */
+static void test_rcpt_lists(void **state)
+{
+	static const char *const ab[] = { "ann@example.net", "bob@example.org" };
+	static const char *const b[] = { "bob@example.org" };
+	static const char *const a[] = { "ann@example.net" };
+	const unsigned list = ARF_F_RCPT_LIST;
+	const unsigned unread = ARF_F_RCPT_UNREADABLE;
+	GString *f;
+	char want_s[ARF_MAX_RCPTS][32];
+	const char *want[ARF_MAX_RCPTS];
+	size_t i;
+
+	(void)state;
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: ann@example.net, bob@example.org\n",
+		       ab, 2, list);
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: <Ann@Example.NET>,<bob@example.org>\n",
+		       ab, 2, list);
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: rfc822; ann@example.net, "
+		       "rfc822;<bob@example.org>\n", ab, 2, list);
+	/* folded over two lines */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: ann@example.net,\n"
+		       "\tbob@example.org\n", ab, 2, list);
+	/* the same address twice, a list and a field */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: ann@example.net, ANN@example.net\n"
+		       "Original-Rcpt-To: bob@example.org\n", ab, 2, list);
+	/* empty members are nothing; one address is no list */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: ann@example.net, ,\n", a, 1, 0);
+	/* a placeholder among them is flagged, the others taken */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: redacted@example.net, bob@example.org\n",
+		       b, 1, list | ARF_F_REDACTED);
+	/* what is no address is skipped: a name, a display-name form whose
+	   quoted comma separates nothing, a source route's commas */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: \"Doe, Ann\" <ann@example.net>, "
+		       "bob@example.org, Carl Smith\n", b, 1, list | unread);
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: <@relay.example,@hop.example:"
+		       "ann@example.net>\n", NULL, 0, unread | ARF_F_ANONYMISED);
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: ann@example.net (a, b), "
+		       "bob@example.org\n", b, 1, list | unread);
+	/* an unclosed quote or bracket: the rest is one member, no address
+	   (where the addresses end cannot be told) */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: \"ann@example.net, bob@example.org\n",
+		       NULL, 0, unread | ARF_F_ANONYMISED);
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: <ann@example.net, bob@example.org\n",
+		       NULL, 0, unread | ARF_F_ANONYMISED);
+	/* other separators are none: the value is no address */
+	rcpt_list_case("Feedback-Type: abuse\n"
+		       "Original-Rcpt-To: ann@example.net; bob@example.org\n",
+		       NULL, 0, unread | ARF_F_ANONYMISED);
+	/* a member longer than an address can be is skipped whole: cut, its
+	   first bytes would read as one */
+	f = g_string_new("Feedback-Type: abuse\nOriginal-Rcpt-To: ann@example.net");
+	g_string_append_printf(f, "%*s", 600, "");
+	g_string_append(f, "zz, bob@example.org\n");
+	rcpt_list_case(f->str, b, 1, list | unread);
+	g_string_free(f, TRUE);
+	/* the drafts' Removal-Recipient is read alike */
+	rcpt_list_case("Feedback-Type: opt-out\n"
+		       "Removal-Recipient: ann@example.net, bob@example.org\n",
+		       ab, 2, list);
+	/* at most ARF_MAX_RCPTS recipients */
+	f = g_string_new("Feedback-Type: abuse\nOriginal-Rcpt-To: ");
+	for (i = 0; i < 40; i++)
+		g_string_append_printf(f, "%su%zu@example.net", i ? ", " : "", i);
+	g_string_append_c(f, '\n');
+	for (i = 0; i < ARF_MAX_RCPTS; i++) {
+		snprintf(want_s[i], sizeof(want_s[i]), "u%zu@example.net", i);
+		want[i] = want_s[i];
+	}
+	rcpt_list_case(f->str, want, ARF_MAX_RCPTS,
+		       list | ARF_F_RCPTS_TRUNCATED);
+	g_string_free(f, TRUE);
+	/* at most 64 members looked at: what follows is not read */
+	f = g_string_new("Feedback-Type: abuse\nOriginal-Rcpt-To: ");
+	for (i = 0; i < 64; i++)
+		g_string_append(f, "nobody, ");
+	g_string_append(f, "ann@example.net\n");
+	rcpt_list_case(f->str, NULL, 0, list | unread |
+		       ARF_F_RCPTS_TRUNCATED | ARF_F_ANONYMISED);
+	g_string_free(f, TRUE);
+	/* the fixture: two addresses and a placeholder, folded */
+	{
+		static const char *const cd[] = { "carol.list@example.net",
+						  "dan.list@example.org" };
+		struct arf_report got;
+		char err[256], fl[128];
+		size_t len;
+		char *buf = read_file("rcpt_list.eml", &len);
+
+		assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+		assert_int_equal(got.n_rcpts, 2);
+		assert_string_equal(got.rcpts[0], cd[0]);
+		assert_string_equal(got.rcpts[1], cd[1]);
+		assert_string_equal(arf_flags_str(got.flags, fl, sizeof(fl)),
+				    "redacted,rcpt-list");
+		g_free(buf);
+	}
+}
+
 /* test_envelope - the envelope is read from the first two lines only */
 static void test_envelope(void **state)
 {
@@ -1028,9 +1174,11 @@ static void test_long_values(void **state)
 	assert_string_equal(got.mw_subscriber_uid, "");
 	assert_string_equal(got.mailer_lid, "");
 	assert_string_equal(got.x_job, "");
-	/* 200 times 'a' is 200 hex digits: an opaque local part */
+	/* 200 times 'a' is 200 hex digits: an opaque local part; 1000
+	   times 'u' is no address */
 	assert_int_equal(got.n_rcpts, 0);
-	assert_int_equal(got.flags, ARF_F_REDACTED | ARF_F_ANONYMISED);
+	assert_int_equal(got.flags, ARF_F_REDACTED | ARF_F_ANONYMISED |
+				    ARF_F_RCPT_UNREADABLE);
 	g_free(buf);
 	g_free(orig);
 	g_free(fields);
@@ -1060,7 +1208,8 @@ static void test_c1_addresses(void **state)
 	assert_string_equal(got.orig_return_path, "");
 	assert_int_equal(got.n_rcpts, 1);
 	assert_string_equal(got.rcpts[0], "ok\xc3\xa9@example.net");
-	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG | ARF_F_RCPT_FROM_TO);
+	assert_int_equal(got.flags, ARF_F_RCPT_FROM_ORIG | ARF_F_RCPT_FROM_TO |
+				    ARF_F_RCPT_UNREADABLE);
 	g_free(buf);
 }
 
@@ -1214,6 +1363,7 @@ int main(void)
 		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_many_rcpts),
 		cmocka_unit_test(test_report_types),
+		cmocka_unit_test(test_rcpt_lists),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_mailer_lid_lists),
