@@ -33,6 +33,9 @@ struct batch_event {
 	bool hold_unstored;	/* a release whose hold this commit did not
 				   store (both in one transaction: the store
 				   never had it, ingest_commit.c) */
+	bool dropped_again;	/* a hard bounce an incident held and did
+				   not apply, read again (rcpt_dropped.h):
+				   applied as a duplicate */
 	int outcome;		/* enum rcpt_outcome, set when applied (a
 				   whole event) */
 	uint32_t routed;	/* bit i: provider i was given an action */

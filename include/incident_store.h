@@ -10,7 +10,8 @@
  * case, written only then so that every other held bounce keeps the
  * layout of version 1).
  * Incidents are never deleted by bounced; `bouncectl incident discard`
- * only drops what they hold.
+ * only drops what they hold (each address keeps the bounce dropped:
+ * held_drop.h).
  */
 #ifndef BOUNCED_INCIDENT_STORE_H
 #define BOUNCED_INCIDENT_STORE_H

@@ -57,6 +57,13 @@ struct monitor_hooks {
 	   (the commit fails: -ENOSPC grows the map and replays) */
 	int (*release)(MDB_txn *txn, const struct incident_held *h,
 		       void *arg);
+	/* a held hard bounce not applied: a delivery to its address
+	   dropped it, or the operator discarded incident ID (of the source
+	   of hash SRC, covering from FROM) while it was held; its address
+	   keeps it (held_drop.h), so that it applies nothing when read
+	   again; 0 or -errno (the commit fails) */
+	int (*drop)(MDB_txn *txn, const struct incident_held *h, uint64_t id,
+		    uint32_t src, int64_t from, void *arg);
 	/* the event of REF, a hold bound by monitor_hold_bind: set, a hard
 	   bounce held is kept as the caller's reference to its event until
 	   the next seal, and encoded then only if still held (most holds
@@ -129,6 +136,7 @@ void monitor_hold_keep(struct monitor *m);
  */
 struct monitor_release {
 	uint64_t id;			/* the incident */
+	uint32_t src_hash;		/* of its source */
 	const void *ref;		/* the hold's reference (monitor_hold_bind),
 					   or NULL: */
 	const void *rec;		/* the held bounce, encoded: */
@@ -155,7 +163,8 @@ int monitor_hold(struct monitor *m, struct state *st, MDB_txn *txn,
 /*
  * monitor_commit - in TXN: the rates' counts and alerts, the incidents
  * opened, changed and closed since the last commit, the bounces of closed
- * incidents applied (hooks->release) or dropped (delivered since); then
+ * incidents applied (hooks->release) or dropped (delivered since, or
+ * discarded: hooks->drop); then
  * the hooks hear of the transitions.  0 or -errno; on failure nothing is
  * forgotten: the caller aborts, (grows the map,) and calls it again.
  */

@@ -16,10 +16,12 @@
 
 #define RCPT_CODEC_VERSION 4	/* compact; 1 (no notice), 2 (no soft
 				   sources, last delivery, held) and 3 (fixed
-				   width) are still read */
+				   width, no held bounces dropped) are still
+				   read */
 #define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
 #define RCPT_ACTIONS_MAX 16	/* provider operations and campaign records */
 #define RCPT_CATEGORY_MAX 64	/* bytes kept of a category, NUL included */
+#define RCPT_DROPPED_MAX 4	/* spans of held bounces not applied */
 
 enum rcpt_status {
 	RCPT_ACTIVE = 0,
@@ -60,6 +62,18 @@ enum rcpt_op {
 				   the action's payload, no recipient */
 };
 
+/* hard bounces of the address an incident held and did not apply (the
+   operator discarded the incident, or a delivery to the address dropped
+   them): those of source SRC (monitor_source_hash) timed from FROM to TO,
+   record times.  Read again (bounced process --reprocess, a copy of the
+   file, a pipe's backup file), such a bounce is a duplicate, not a hard
+   bounce to apply */
+struct rcpt_dropped {
+	uint64_t incident;	/* the latest incident whose holds it covers */
+	uint32_t src;		/* never 0 */
+	int64_t from, to;	/* FROM <= TO */
+};
+
 struct rcpt_action {
 	char provider[32];	/* provider name, "dry-run" when none */
 	uint8_t op;		/* provider operation (unsubscribe, bounce …) */
@@ -90,6 +104,8 @@ struct rcpt {
 	int64_t last_delivery;	/* record time of the latest delivery */
 	uint64_t held;		/* the incident holding a hard bounce of
 				   this address (0: none) */
+	uint32_t n_dropped;	/* DROPPED kept (at most RCPT_DROPPED_MAX) */
+	struct rcpt_dropped dropped[RCPT_DROPPED_MAX];
 
 	/* events seen, for show and stats */
 	uint32_t cnt_hard, cnt_soft, cnt_complaint, cnt_unsub;
@@ -127,7 +143,8 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len);
 /*
  * rcpt_encode_v3 - R into BUF in the fixed-width layout version 3, which
  * states written before version 4 hold (tests and tools that make such a
- * state).  Same returns as rcpt_encode.
+ * state; it has no asynchronous soft bounces nor held bounces dropped,
+ * which it leaves out).  Same returns as rcpt_encode.
  */
 int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
 		   size_t *len);

@@ -85,7 +85,8 @@ int rcpt_reevaluate(struct rcpt *r, const struct escalation *e);
 void rcpt_reason_from_event(struct rcpt_reason *reason,
 			    const struct event *ev);
 
-/* rcpt_forget - make R active again (false positive), keeping counters */
+/* rcpt_forget - make R active again (false positive), keeping counters
+   and the held bounces an incident did not apply (rcpt_dropped.h) */
 void rcpt_forget(struct rcpt *r);
 
 /* rcpt_is_suppressed - hard, complained or unsubscribed */

@@ -32,8 +32,10 @@
 /* 2: recipient records may be of version 4 (rcpt.c), which a bounced of
    schema 1 cannot read: it must refuse the state, not start records anew.
    3: a version 4 record may mark soft bounces asynchronous (rb), which a
-   bounced of schema 2 cannot read either */
-#define STATE_SCHEMA_VERSION 3
+   bounced of schema 2 cannot read either.
+   4: a version 4 record may keep the held bounces an incident did not
+   apply (rcpt_dropped), which a bounced of schema 3 cannot read */
+#define STATE_SCHEMA_VERSION 4
 
 struct state;
 

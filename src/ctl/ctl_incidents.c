@@ -4,7 +4,9 @@
  * (source, destination, when, how many recipients and bounces, the
  * addresses it protected, the texts it was seen by) and the hard bounces
  * it holds; release applies what it holds now (the operator judged the
- * bounces real), discard drops it for good (part of the block).
+ * bounces real), discard drops it for good (part of the block): each
+ * address keeps the bounce dropped, so that reading its record again
+ * (held_drop.h) applies nothing.
  *
  * Reading commands use one read-only transaction; release and discard
  * one write transaction (state_write).  A
@@ -20,9 +22,11 @@
 #include "config.h"
 #include "exitcodes.h"
 #include "held_apply.h"
+#include "held_drop.h"
 #include "incident_rcpts.h"
 #include "incident_store.h"
 #include "log.h"
+#include "monitor.h"
 #include "monitor_event.h"
 #include "state.h"
 
@@ -367,8 +371,14 @@ static int incident_end_txn(struct state *st, MDB_txn *txn, void *arg)
 
 		bool applied = false;
 
+		/* a bounce dropped stays on its address, so that reading
+		   it again applies nothing */
 		if (e->release)
 			rc = held_apply(st, cfg, &esc, txn, h, &applied);
+		else
+			rc = held_drop(st, txn, h, e->id,
+				       monitor_source_hash(inc.source),
+				       inc.first_time);
 		n += !e->release || applied;
 		if (rc == 0)
 			rc = incident_held_del(st, txn, e->id, h->addr);

@@ -256,6 +256,37 @@ static cJSON *ctl_json_actions(const struct rcpt *r)
 	return a;
 }
 
+/* ctl_json_dropped - the spans of held hard bounces not applied */
+static cJSON *ctl_json_dropped(const struct rcpt *r)
+{
+	cJSON *a = cJSON_CreateArray();
+	uint32_t i, n = r->n_dropped < RCPT_DROPPED_MAX ? r->n_dropped :
+							   RCPT_DROPPED_MAX;
+
+	if (!a)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const struct rcpt_dropped *d = &r->dropped[i];
+		cJSON *o = cJSON_CreateObject();
+		bool ok = o &&
+			  ctl_put(o, "incident",
+				  cJSON_CreateNumber((double)d->incident)) &&
+			  ctl_put(o, "from", ctl_json_time(d->from)) &&
+			  ctl_put(o, "to", ctl_json_time(d->to));
+
+		if (!ok) {
+			cJSON_Delete(o);
+			cJSON_Delete(a);
+			return NULL;
+		}
+		if (!ctl_push(a, o)) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 /* ctl_json_detail - the keys only show prints */
 static bool ctl_json_detail(cJSON *o, const struct rcpt *r)
 {
@@ -276,7 +307,8 @@ static bool ctl_json_detail(cJSON *o, const struct rcpt *r)
 	       ctl_put(o, "actions", ctl_json_actions(r)) &&
 	       ctl_put(o, "notice", r->notice_time ?
 			       ctl_json_string(r->notice) : cJSON_CreateNull()) &&
-	       ctl_put(o, "notice_time", ctl_json_time(r->notice_time));
+	       ctl_put(o, "notice_time", ctl_json_time(r->notice_time)) &&
+	       ctl_put(o, "held_dropped", ctl_json_dropped(r));
 }
 
 cJSON *ctl_json_rcpt(const char *addr, const struct rcpt *r, bool detail)

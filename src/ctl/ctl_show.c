@@ -97,6 +97,25 @@ static void show_why(FILE *out, const struct rcpt *r,
 			    sw->last_soft_now);
 }
 
+/* show_dropped - the held hard bounces an incident did not apply, by
+   the spans the record keeps of them (a bounce of such a span read again
+   is a duplicate) */
+static void show_dropped(FILE *out, const struct rcpt *r)
+{
+	uint32_t i, n = r->n_dropped < RCPT_DROPPED_MAX ? r->n_dropped :
+							   RCPT_DROPPED_MAX;
+	char t1[64], t2[64];
+
+	for (i = 0; i < n; i++) {
+		ctl_time_text(r->dropped[i].from, t1, sizeof(t1));
+		ctl_time_text(r->dropped[i].to, t2, sizeof(t2));
+		fprintf(out, "%-15s incident %llu's source, %s to %s: not "
+			"applied when read again\n",
+			i ? "" : "held, dropped:",
+			(unsigned long long)r->dropped[i].incident, t1, t2);
+	}
+}
+
 /* show_history - counters, soft times and actions */
 static void show_history(FILE *out, const struct rcpt *r)
 {
@@ -131,6 +150,7 @@ static void show_history(FILE *out, const struct rcpt *r)
 						 : "");
 		}
 	}
+	show_dropped(out, r);
 	if (na == 0) {
 		fprintf(out, "%-15s none\n", "actions:");
 		return;

@@ -416,4 +416,6 @@ void rcpt_forget(struct rcpt *r)
 	memset(&r->reason, 0, sizeof(r->reason));
 	r->n_actions = 0;
 	r->held = 0;	/* an incident's release leaves it as the operator did */
+	/* the held bounces not applied stay: read again, they still apply
+	   nothing (rcpt_dropped.h) */
 }

@@ -778,6 +778,7 @@ int batch_add(struct batch *b, const struct event *ev)
 	be->dlv = false;
 	be->n_dlv = 0;
 	be->hold_unstored = false;
+	be->dropped_again = false;
 	br->n_full++;
 	be->ev = *ev;
 	be->ev.rcpt = br->addr;

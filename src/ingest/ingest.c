@@ -655,8 +655,13 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	}
 	if (j->already)
 		return 0;	/* a mail read again to say where it goes */
-	if (!in->mon)
+	if (!in->mon) {
+		/* no incident now, but a hard bounce one held and did not
+		   apply before is known by its source (rcpt_dropped.h) */
+		if (ev->klass == CLASS_HARD)
+			ev->src_hash = monitor_source_hash(monitor_source(ev));
 		return batch_add(in->batch, ev);
+	}
 	if (ev->klass == CLASS_SOFT || ev->klass == CLASS_HARD)
 		ev->src_hash = monitor_source_hash(monitor_source(ev));
 	ev->held = monitor_feed(in->mon, ev);
@@ -693,6 +698,7 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 			incident_held_event(&h, &r, &x);
 		}
 		r.released = rel[i].id;
+		r.src_hash = rel[i].src_hash;
 		r.mon_gen = ev->mon_gen;
 		rc = batch_add(in->batch, &r);
 	}

@@ -21,11 +21,13 @@
 
 #include "config.h"
 #include "held_apply.h"
+#include "held_drop.h"
 #include "incident_store.h"
 #include "ingest_commit.h"
 #include "log.h"
 #include "mail_events.h"
 #include "plan.h"
+#include "rcpt_dropped.h"
 #include "rcpt_rules.h"
 #include "state.h"
 #include "u64map.h"
@@ -181,6 +183,18 @@ static struct batch_event *ingest_release_after(struct batch_event *held,
 	return NULL;
 }
 
+/* ingest_dropped_again - is BE a hard bounce of R's address that an
+   incident held and did not apply (rcpt_dropped.h), read again?  Not for
+   a suppressed address: its hard bounces are duplicates anyway (which
+   ask the providers that never had its suppression) */
+static bool ingest_dropped_again(const struct rcpt *r,
+				 const struct batch_event *be)
+{
+	return r->n_dropped && be->ev.klass == CLASS_HARD &&
+	       !rcpt_is_suppressed(r) &&
+	       rcpt_dropped_covers(r, be->ev.src_hash, be->ev.time);
+}
+
 /* ingest_commit_rcpt - every event of one recipient */
 static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			     struct batch_rcpt *br)
@@ -242,6 +256,28 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 				ingest_count_outcome(c, rcpt_apply(&r, &dev,
 								   &esc));
 			}
+			continue;
+		}
+		if (ingest_dropped_again(&r, be)) {
+			/* discarded by the operator, or dropped by a
+			   delivery, when it was read before: a duplicate,
+			   the address left as it is.  Held again (an
+			   incident opened anew by the records read again):
+			   not stored, so its release finds nothing.  Its
+			   release: nothing applied, and the store keeps
+			   what it has of the address (an earlier hold of
+			   it, which the incident's close applies) */
+			if (be->ev.released) {
+				be->outcome = OUT_IGNORED;
+				continue;
+			}
+			be->outcome = rcpt_dropped_apply(&r, &be->ev);
+			be->dropped_again = true;
+			ingest_count_outcome(c, be->outcome);
+			rc = ingest_log_later(t, be);
+			if (rc)
+				return rc;
+			stored = true;
 			continue;
 		}
 		if (be->ev.held) {
@@ -624,6 +660,13 @@ void ingest_commit_logged(const struct ingest *in, struct ingest_commit *c)
 		const struct batch_event *be = c->logq[i];
 		const struct event *ev = &be->ev;
 
+		if (be->dropped_again) {
+			log_debug("ingest", "duplicate: %s: a hard bounce an "
+				  "incident held and did not apply, read again "
+				  "(%s:%llu): not applied", ev->rcpt,
+				  ev->source, (unsigned long long)ev->line);
+			continue;
+		}
 		if (be->outcome == OUT_DUPLICATE) {
 			log_debug("ingest", "duplicate: %s is already "
 				  "suppressed (%s:%llu)", ev->rcpt, ev->source,
@@ -749,6 +792,14 @@ int ingest_commit_release_held(MDB_txn *txn, const struct incident_held *h,
 	struct ingest *in = arg;
 
 	return held_apply(in->st, in->cfg, &in->esc, txn, h, NULL);
+}
+
+int ingest_commit_drop_held(MDB_txn *txn, const struct incident_held *h,
+			    uint64_t id, uint32_t src, int64_t from, void *arg)
+{
+	struct ingest *in = arg;
+
+	return held_drop(in->st, txn, h, id, src, from);
 }
 
 /* ingest_failed_txn - the file's record, failed (state_write_fn) */

@@ -104,6 +104,12 @@ void ingest_commit_free(struct ingest_commit *c);
 int ingest_commit_release_held(MDB_txn *txn, const struct incident_held *h,
 			      void *in);
 
+/* ingest_commit_drop_held - a hard bounce an incident held, not applied,
+   kept on its address (monitor_hooks.drop, held_drop; IN is the ingest
+   context); 0 or -errno */
+int ingest_commit_drop_held(MDB_txn *txn, const struct incident_held *h,
+			    uint64_t id, uint32_t src, int64_t from, void *in);
+
 /* ingest_commit_failed - record the file KEY as failed (REC as committed,
    status FILE_FAILED); 0 or -errno */
 int ingest_commit_failed(struct ingest *in, const char *key,

@@ -2,7 +2,7 @@
  * ingest_monitor.c - the incident and rate monitor of an ingest context
  * (monitor.h): made from the configuration, loaded from the state before
  * the first input (and again after a failed commit), its hooks wired to
- * the commit step (held bounces released) and to what
+ * the commit step (held bounces released or dropped) and to what
  * the operator hears (ingest_monitor_hooks.c).
  *
  * Errors: a configuration the monitor refuses was refused by
@@ -49,6 +49,7 @@ void ingest_monitor_new(struct ingest *in)
 		.incident = ingest_monitor_on_incident,
 		.alert = ingest_monitor_on_alert,
 		.release = ingest_commit_release_held,
+		.drop = ingest_commit_drop_held,
 		.hold_event = ingest_hold_event,
 		.arg = in,
 	};

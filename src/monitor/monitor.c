@@ -488,6 +488,7 @@ static void mon_release_all(struct monitor *m, struct mon_incident *mi)
 			g_ptr_array_index(m->released_held, hfrom + i);
 
 		r->id = mi->inc.id;
+		r->src_hash = mi->src_hash;
 		r->ref = mh->ref;
 		r->rec = mh->rec;
 		r->len = mh->len;
@@ -882,6 +883,8 @@ static void mon_delivered(struct mon_feed *f)
 		if (ev->time >= mi->inc.last_bounce + m->p.ip.quiet)
 			continue;
 		d.id = mi->inc.id;
+		d.src_hash = mi->src_hash;
+		d.first = mi->inc.first_time;
 		if (held->ref) {
 			incident_held_from_event(
 				&d.h, m->h.hold_event(held->ref, m->h.arg));

@@ -67,6 +67,8 @@ struct mon_held {
    the same batch, which the store has by then) */
 struct mon_drop {
 	uint64_t id;
+	uint32_t src_hash;	/* of the incident's source */
+	int64_t first;		/* the incident covers from here */
 	struct incident_held h;	/* the held bounce dropped */
 };
 

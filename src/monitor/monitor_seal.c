@@ -305,15 +305,17 @@ static int seal_gather_cb(const struct incident_held *h, void *arg)
 	return 0;
 }
 
-/* seal_release - apply (APPLY) or drop what incident ID still holds in
+/* seal_release - apply (APPLY) or drop what incident INC still holds in
    the store (those delivered to while it was open were dropped as the
    deliveries came; those released by a record were applied after it;
-   counted as they were released); how many into *N (may be NULL); 0 or
-   -errno */
+   counted as they were released); a bounce dropped is kept on its
+   address (hooks->drop); how many into *N (may be NULL); 0 or -errno */
 static int seal_release(const struct monitor_hooks *hk, struct state *st,
-			MDB_txn *txn, uint64_t id, bool apply, uint32_t *n)
+			MDB_txn *txn, const struct incident *inc, bool apply,
+			uint32_t *n)
 {
 	GArray *held = g_array_new(FALSE, FALSE, sizeof(struct incident_held));
+	uint64_t id = inc->id;
 	guint i;
 	int rc;
 
@@ -322,7 +324,14 @@ static int seal_release(const struct monitor_hooks *hk, struct state *st,
 		const struct incident_held *h =
 			&g_array_index(held, struct incident_held, i);
 
-		rc = apply && hk->release ? hk->release(txn, h, hk->arg) : 0;
+		if (apply)
+			rc = hk->release ? hk->release(txn, h, hk->arg) : 0;
+		else
+			rc = hk->drop ? hk->drop(txn, h, id,
+						 monitor_source_hash(
+							 inc->source),
+						 inc->first_time, hk->arg) :
+					0;
 		if (rc)
 			break;
 		rc = incident_held_del(st, txn, id, h->addr);
@@ -360,7 +369,7 @@ static int seal_put(const struct monitor_hooks *hk, struct state *st,
 		/* what was held under it since the operator's word (the
 		   monitor had it open still): applied or dropped as they
 		   said, not kept for a release that will not come */
-		rc = seal_release(hk, st, txn, si->inc.id, apply, &n);
+		rc = seal_release(hk, st, txn, &si->inc, apply, &n);
 		if (rc)
 			return rc;
 		if (apply)
@@ -370,7 +379,7 @@ static int seal_put(const struct monitor_hooks *hk, struct state *st,
 		return incident_put(st, txn, &si->next);
 	}
 	if (si->closing) {
-		rc = seal_release(hk, st, txn, si->inc.id, true, NULL);
+		rc = seal_release(hk, st, txn, &si->inc, true, NULL);
 		if (rc)
 			return rc;
 	}
@@ -393,7 +402,10 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 	   holds are stored by now; a drop takes the record it dropped only:
 	   a hold of the address read after the delivery replaced it, and
 	   stays held as in the monitor (else the batch's end would decide
-	   whether that bounce is ever applied) */
+	   whether that bounce is ever applied).  The address keeps the
+	   bounce dropped, whatever the store had (a later hold replaced
+	   it, the operator ended the incident): read again, it is not
+	   applied */
 	for (i = 0; i < s->drops->len && rc == 0; i++) {
 		const struct mon_drop *d =
 			&g_array_index(s->drops, struct mon_drop, i);
@@ -401,6 +413,9 @@ int monitor_seal_commit(struct monitor_seal *s, struct state *st,
 		rc = incident_held_del_same(st, txn, d->id, &d->h);
 		if (rc == -ENOENT)
 			rc = 0;
+		if (rc == 0 && s->m->h.drop)
+			rc = s->m->h.drop(txn, &d->h, d->id, d->src_hash,
+					  d->first, s->m->h.arg);
 	}
 	for (i = 0; i < s->incs->len && rc == 0; i++) {
 		struct seal_inc *si = &g_array_index(s->incs, struct seal_inc,

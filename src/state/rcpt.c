@@ -29,6 +29,9 @@
  *       0), v root, v outstanding, s campaign_id, u8 flags
  *   notice when present: z notice_time (from 0), s notice
  *   v   held
+ *   with RCPT4_DROPPED (0x80 in the second byte): u8 n_dropped (1 to
+ *       RCPT_DROPPED_MAX), then each: v incident, u32 src (not 0), z from
+ *       (from updated), z to (from FROM, never before it)
  *
  * Version 3 and older (still read; rcpt_encode_v3 writes version 3), all
  * integers little-endian:
@@ -146,10 +149,14 @@ static bool rcpt_encodable(const struct rcpt *r)
 	uint32_t i;
 
 	if (r->status >= RCPT_STATUS_COUNT || r->n_soft > RCPT_SOFT_MAX ||
-	    r->n_actions > RCPT_ACTIONS_MAX)
+	    r->n_actions > RCPT_ACTIONS_MAX || r->n_dropped > RCPT_DROPPED_MAX)
 		return false;
 	for (i = 0; i < r->n_actions; i++)
 		if (r->actions[i].state > ACTION_DRYRUN)
+			return false;
+	for (i = 0; i < r->n_dropped; i++)
+		if (r->dropped[i].src == 0 ||
+		    r->dropped[i].to < r->dropped[i].from)
 			return false;
 	return true;
 }
@@ -215,6 +222,7 @@ int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
 #define RCPT4_REASON 0x10	/* the reason is written */
 #define RCPT4_LAST_SOFT 0x20	/* the last soft bounce is written */
 #define RCPT4_NOTICE 0x40	/* the notice is written */
+#define RCPT4_DROPPED 0x80	/* held bounces dropped follow HELD */
 #define RCPT4_VARINT_MAX 10
 #define RCPT4_ASYNC 0x80	/* in n_soft's byte: the rb bitmap follows */
 _Static_assert(RCPT_SOFT_MAX <= 32 && RCPT_SOFT_MAX < RCPT4_ASYNC,
@@ -312,7 +320,8 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 				   (r->escalated ? RCPT4_ESCALATED : 0) |
 				   (reason ? RCPT4_REASON : 0) |
 				   (last_soft ? RCPT4_LAST_SOFT : 0) |
-				   (notice ? RCPT4_NOTICE : 0)));
+				   (notice ? RCPT4_NOTICE : 0) |
+				   (r->n_dropped ? RCPT4_DROPPED : 0)));
 	rcpt_put_z(&w, r->updated, 0);
 	rcpt_put_z(&w, r->status_time, r->updated);
 	rcpt_put_z(&w, r->first_seen, r->updated);
@@ -359,6 +368,17 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 		PUT_S(&w, r->notice);
 	}
 	rcpt_put_v(&w, r->held);
+	if (r->n_dropped) {
+		codec_put_u8(&w, (uint8_t)r->n_dropped);
+		for (i = 0; i < r->n_dropped; i++) {
+			const struct rcpt_dropped *d = &r->dropped[i];
+
+			rcpt_put_v(&w, d->incident);
+			codec_put_u32(&w, d->src);
+			rcpt_put_z(&w, d->from, r->updated);
+			rcpt_put_z(&w, d->to, d->from);
+		}
+	}
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
@@ -473,6 +493,29 @@ static int rcpt_get_actions4(struct codec_r *rd, struct rcpt *r)
 	return 0;
 }
 
+/* rcpt_get_dropped4 - the held bounces dropped (at least one: the flag
+   says they are written), each span of a source and not ending before
+   it begins, as the encoder writes them; 0 or -1 */
+static int rcpt_get_dropped4(struct codec_r *rd, struct rcpt *r)
+{
+	uint8_t n;
+	uint32_t i;
+
+	if (codec_get_u8(rd, &n) || n == 0 || n > RCPT_DROPPED_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct rcpt_dropped *d = &r->dropped[i];
+
+		if (rcpt_get_v(rd, &d->incident) ||
+		    codec_get_u32(rd, &d->src) || d->src == 0 ||
+		    rcpt_get_z(rd, r->updated, &d->from) ||
+		    rcpt_get_z(rd, d->from, &d->to) || d->to < d->from)
+			return -1;
+	}
+	r->n_dropped = n;
+	return 0;
+}
+
 /* rcpt_decode4 - the fields of a version 4 record after its version
    byte; 0 or -1 */
 static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
@@ -482,8 +525,7 @@ static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
 	int64_t prev;
 
 	if (codec_get_u8(rd, &head) ||
-	    (head & RCPT4_STATUS_MASK) >= RCPT_STATUS_COUNT ||
-	    (head & 0x80))
+	    (head & RCPT4_STATUS_MASK) >= RCPT_STATUS_COUNT)
 		return -1;
 	r->status = head & RCPT4_STATUS_MASK;
 	r->escalated = (head & RCPT4_ESCALATED) != 0;
@@ -531,7 +573,9 @@ static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
 	if ((head & RCPT4_NOTICE) && (rcpt_get_z(rd, 0, &r->notice_time) ||
 				      GET_S(rd, r->notice)))
 		return -1;
-	return rcpt_get_v(rd, &r->held);
+	if (rcpt_get_v(rd, &r->held))
+		return -1;
+	return (head & RCPT4_DROPPED) ? rcpt_get_dropped4(rd, r) : 0;
 }
 
 /* ---- decoding ---- */

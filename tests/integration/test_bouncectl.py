@@ -39,7 +39,7 @@ LIST_KEYS = {'address', 'status', 'soft_count', 'category', 'updated',
 SHOW_KEYS = LIST_KEYS | {'first_seen', 'counts', 'soft_times', 'soft_async',
                          'soft_first',
                          'soft_last', 'last_soft', 'actions', 'notice',
-                         'notice_time'}
+                         'notice_time', 'held_dropped'}
 REASON_KEYS = {'kind', 'time', 'source', 'line', 'category', 'dsn_status',
                'dsn_diag', 'orig', 'vmta', 'job_id'}
 COUNTS_KEYS = {'hard', 'soft', 'complaint', 'unsub', 'delivery', 'duplicate',

@@ -864,3 +864,214 @@ class TestProtectedAcrossRestarts(IncidentCase):
         incs = self.ctl_json('incidents')
         self.assertEqual([(i['state'], i['protected']) for i in incs],
                          [('open', 300)])
+
+
+def later_rows():
+    """two days after the block, a delivery of its pair (the detector
+    closes the pair), then two more days on, a record elsewhere (the
+    detector forgets the pair): nothing of the block is in memory or
+    the saved windows any more"""
+    return ''.join(acct_rec('d', when, 'news@bounces.example.com', rcpt,
+                            '2.0.0', 'smtp;250 ok', '', 'camp-9')
+                   for when, rcpt in (
+                       ('2026-11-26 10:00:00+0000', 'later@hotmail.com'),
+                       ('2026-11-28 10:00:00+0000', 'later@gmail.com')))
+
+
+class TestDroppedReadAgain(IncidentCase):
+    """A hard bounce an incident held and did not apply (the operator
+    discarded the incident, or a delivery to the address dropped the
+    bounce) stays unapplied when its record is read again: by
+    `process --reprocess`, from a copy, from the file kept beside a pipe,
+    also once the incident and its detector are long gone (the re-read
+    block then opens an incident again, which holds the bounce anew and
+    closes).  Each run is a process of its own: what keeps it is the
+    address's record, read back with bouncectl.  A hard bounce of the
+    address that no incident held is applied as any other."""
+
+    ZED = 'zed@hotmail.com'
+
+    def discarded(self):
+        """the block's incident holding zed's bounce of 10:15, discarded:
+        (the file, the incident's id)"""
+        rows = block_rows(10) + [unknown_row('10:15:00', self.ZED)]
+        path = self.write_file('acct-1.csv', ACCT_HEADER + ''.join(rows))
+        self.process(path)
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        res = self.run_ctl('incident', 'discard', str(iid))
+        self.assertRc(res, EX_OK)
+        self.assertIn('1 held hard bounce dropped', res.out)
+        return path, iid
+
+    def assertKept(self, iid, until='10:15:00', duplicates=None):
+        """zed active, the bounce dropped kept on its record (show's
+        JSON and text), no action asked for it, nothing counted hard"""
+        rec = self.show(self.ZED)
+        self.assertEqual(rec['status'], 'active', rec)
+        self.assertEqual(rec['actions'], [], rec)
+        self.assertEqual(rec['held_dropped'], [
+            {'incident': iid, 'from': '2026-11-24T10:00:00Z',
+             'to': '2026-11-24T%sZ' % until}], rec)
+        if duplicates is not None:
+            self.assertEqual(rec['counts']['duplicate'], duplicates, rec)
+        res = self.run_ctl('show', self.ZED)
+        self.assertRc(res, EX_OK)
+        self.assertIn('held, dropped:  incident %d\'s source, 2026-11-24 '
+                      '10:00:00+0000 to 2026-11-24 %s+0000: not applied '
+                      'when read again' % (iid, until), res.out)
+        self.assertEqual(self.ctl_json('stats')['counters'].get('hard', 0),
+                         0)
+
+    def test_reprocess_and_copy_apply_nothing(self):
+        path, iid = self.discarded()
+        self.assertKept(iid, duplicates=0)
+        s = self.process_summary(path, '--reprocess')
+        self.assertEqual((s['hard'], s['duplicates']), (0, 13), s)
+        self.assertKept(iid, duplicates=1)
+        # the same records under another name, in another order: a
+        # file the state does not know
+        copy = self.write_file('copy.csv', ACCT_HEADER + ''.join(reversed(
+            block_rows(10) + [unknown_row('10:15:00', self.ZED)])))
+        s = self.process_summary(copy)
+        self.assertEqual((s['records'], s['hard']), (13, 0), s)
+        self.assertKept(iid, duplicates=2)
+        # a hard bounce of zed the next day was never held: applied
+        self.process(self.write_file('acct-2.csv', ACCT_HEADER + unknown_row(
+            '10:15:00', self.ZED).replace('2026-11-24', '2026-11-25')))
+        rec = self.show(self.ZED)
+        self.assertEqual((rec['status'], rec['reason']['time']),
+                         ('hard', '2026-11-25T10:15:00Z'), rec)
+
+    def test_the_pipe_and_its_file(self):
+        """the records the pipe took, read again from the file PowerMTA
+        kept beside it (taken by hand after a pipe failure)"""
+        rows = block_rows(10) + [unknown_row('10:15:00', self.ZED)]
+        res = self.process('-', stdin=ACCT_HEADER + ''.join(rows))
+        self.assertEqual(summaries(res.out)['stdin']['records'], 13)
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        self.assertRc(self.run_ctl('incident', 'discard', str(iid)), EX_OK)
+        # the file has what the pipe missed too: a bounce elsewhere
+        missed = acct_rec('b', '2026-11-24 10:20:00+0000',
+                          'news@bounces.example.com', 'gone@gmail.com',
+                          '5.1.1', 'smtp;550 5.1.1 user unknown',
+                          'bad-mailbox', 'camp-1')
+        s = self.process_summary(self.write_file(
+            'acct-kept.csv', ACCT_HEADER + ''.join(rows) + missed))
+        self.assertEqual((s['records'], s['hard']), (14, 1), s)
+        self.assertEqual(self.show('gone@gmail.com')['status'], 'hard')
+        rec = self.show(self.ZED)
+        self.assertEqual((rec['status'], rec['actions']), ('active', []),
+                         rec)
+        # and the pipe replaying them
+        self.process('-', stdin=ACCT_HEADER + ''.join(rows))
+        self.assertEqual(self.show(self.ZED)['status'], 'active')
+
+    def test_long_after_the_incident(self):
+        """read again once the detector forgot the block: the records
+        open an incident again, which holds zed's bounce; the pair's
+        next record closes it, and zed stays active"""
+        path, iid = self.discarded()
+        self.process(self.write_file('later.csv', ACCT_HEADER +
+                                     later_rows()))
+        self.process('--reprocess', path)
+        incs = self.ctl_json('incidents')
+        self.assertEqual([i['state'] for i in incs], ['discarded', 'open'])
+        # held again in the monitor only: the store has nothing of it
+        self.assertEqual(self.ctl_json('incident', 'show',
+                                       str(incs[1]['id']))['held_bounces'],
+                         [])
+        self.process(self.write_file('close.csv', ACCT_HEADER + acct_rec(
+            'd', '2026-11-29 10:00:00+0000', 'news@bounces.example.com',
+            'next@hotmail.com', '2.0.0', 'smtp;250 ok', '', 'camp-9')))
+        self.assertEqual([i['state'] for i in self.ctl_json('incidents')],
+                         ['discarded', 'closed'])
+        self.assertKept(iid)
+
+    def test_dropped_by_a_delivery(self):
+        """zed delivered to while the incident was open: its bounce is
+        dropped, and the file read again does not apply it (the
+        incident closed long before, nothing holds it)"""
+        rows = block_rows(10) + [
+            unknown_row('10:15:00', self.ZED),
+            acct_rec('d', '2026-11-24 10:30:00+0000',
+                     'news@bounces.example.com', self.ZED, '2.0.0',
+                     'smtp;250 ok', '', 'camp-2'),
+            acct_rec('d', '2026-11-24 13:00:00+0000',
+                     'news@bounces.example.com', 'new@hotmail.com',
+                     '2.0.0', 'smtp;250 ok', '', 'camp-2')]
+        path = self.write_file('acct-1.csv', ACCT_HEADER + ''.join(rows))
+        self.process(path)
+        inc, = self.ctl_json('incidents')
+        self.assertEqual((inc['state'], inc['held'], inc['dropped']),
+                         ('closed', 1, 1), inc)
+        self.process('--reprocess', path)
+        self.assertKept(inc['id'])
+
+    def test_release_and_an_open_incident(self):
+        """read again while the incident is open, the bounce is held
+        again (once); released, it is applied once, and read again after
+        that it is a duplicate of the suppressed address"""
+        rows = block_rows(10) + [unknown_row('10:15:00', self.ZED)]
+        path = self.write_file('acct-1.csv', ACCT_HEADER + ''.join(rows))
+        self.process(path)
+        self.process('--reprocess', path)
+        iid, = [i['id'] for i in self.ctl_json('incidents', '--open')]
+        held = self.ctl_json('incident', 'show', str(iid))['held_bounces']
+        self.assertEqual([h['address'] for h in held], [self.ZED])
+        self.assertEqual(self.show(self.ZED)['status'], 'active')
+        res = self.run_ctl('incident', 'release', str(iid))
+        self.assertRc(res, EX_OK)
+        self.assertIn('1 held hard bounce applied', res.out)
+        self.process('--reprocess', path)
+        rec = self.show(self.ZED)
+        self.assertEqual((rec['status'], rec['held_dropped']), ('hard', []),
+                         rec)
+        self.assertEqual(len(rec['actions']), 1, rec)
+        self.assertEqual(self.ctl_json('stats')['counters']['hard'], 1)
+
+
+class TestDiscardedWhileReading(IncidentCase):
+    """An incident discarded while a pipe still reads: what the reader
+    holds under it afterwards (its monitor has it open still) is dropped
+    at its next commit, and kept on the addresses as the command's own
+    drops are: the file of those records, taken afterwards, applies
+    nothing."""
+
+    def test_holds_after_the_discard_stay_dropped(self):
+        p = subprocess.Popen([self.bounced, '-c', self.config, 'process',
+                              '-'], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=self.env(),
+                             text=True)
+        late = [unknown_row('08:20:%02d' % i, 'hard%d@hotmail.com' % i)
+                for i in range(3)]
+        try:
+            p.stdin.write(ACCT_HEADER + ''.join(block_rows(8)))
+            p.stdin.flush()
+            self.wait_for(lambda: self.run_ctl('incidents', '--open',
+                                               '--format', 'json').out
+                          not in ('', '[]\n'), 10 * SLOW,
+                          'no incident opened')
+            iid = self.ctl_json('incidents', '--open')[0]['id']
+            self.assertRc(self.run_ctl('incident', 'discard', str(iid)),
+                          EX_OK)
+            p.stdin.write(''.join(late))
+            p.stdin.flush()
+            self.wait_for(lambda: self.ctl_json(
+                'incident', 'show', str(iid))['dropped'] == 3, 10 * SLOW,
+                'the holds after the discard were not dropped')
+        finally:
+            p.stdin.close()
+            p.wait(60)
+        self.assertEqual(p.returncode, EX_OK)
+        inc = self.ctl_json('incident', 'show', str(iid))
+        self.assertEqual((inc['state'], inc['applied'], inc['held_bounces']),
+                         ('discarded', 0, []), inc)
+        self.process(self.write_file('acct-kept.csv', ACCT_HEADER +
+                                     ''.join(block_rows(8) + late)))
+        for i in range(3):
+            rec = self.show('hard%d@hotmail.com' % i)
+            self.assertEqual(rec['status'], 'active', rec)
+            self.assertEqual(rec['held_dropped'], [
+                {'incident': iid, 'from': '2026-11-24T08:00:00Z',
+                 'to': '2026-11-24T08:20:%02dZ' % i}], rec)

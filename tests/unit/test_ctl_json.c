@@ -68,6 +68,11 @@ static void filled(struct rcpt *r)
 	r->actions[1].op = OP_BOUNCE;
 	r->actions[1].state = ACTION_DRYRUN;
 	r->actions[1].time = 0;
+	r->n_dropped = 1;
+	r->dropped[0].incident = 12;
+	r->dropped[0].src = 0x9e3779b9u;
+	r->dropped[0].from = 1549000000;	/* 2019-02-01T05:46:40Z */
+	r->dropped[0].to = 1549300000;		/* 2019-02-04T17:06:40Z */
 }
 
 /* parse_back - print O unformatted, parse it again, free O */
@@ -131,7 +136,7 @@ static const char *const detail_keys[] = {
 	"address", "status", "soft_count", "category", "updated",
 	"escalated", "status_time", "reason", "first_seen", "counts",
 	"soft_times", "soft_async", "soft_first", "soft_last", "last_soft",
-	"actions", "notice", "notice_time", NULL,
+	"actions", "notice", "notice_time", "held_dropped", NULL,
 };
 
 static const char *const reason_keys[] = {
@@ -147,6 +152,9 @@ static void test_rcpt_detail(void **state)
 	};
 	static const char *const action_keys[] = {
 		"provider", "op", "state", "time", "campaign", NULL,
+	};
+	static const char *const dropped_keys[] = {
+		"incident", "from", "to", NULL,
 	};
 	struct rcpt r;
 	const cJSON *reason, *counts, *soft, *acts, *a;
@@ -222,6 +230,14 @@ static void test_rcpt_detail(void **state)
 	assert_str(a, "op", "bounce");
 	assert_str(a, "state", "dry-run");
 	assert_null_key(a, "time");
+
+	acts = cJSON_GetObjectItem(o, "held_dropped");
+	assert_int_equal(cJSON_GetArraySize(acts), 1);
+	a = cJSON_GetArrayItem(acts, 0);
+	assert_keys(a, dropped_keys);
+	assert_num(a, "incident", 12);
+	assert_str(a, "from", "2019-02-01T05:46:40Z");
+	assert_str(a, "to", "2019-02-04T17:06:40Z");
 	cJSON_Delete(o);
 }
 

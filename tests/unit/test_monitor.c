@@ -35,6 +35,11 @@ struct hooks_seen {
 	uint64_t last_id;
 	char released_addr[8][64];
 	struct incident last;
+	/* the last held bounce the drop hook heard of */
+	char dropped_addr[64];
+	uint64_t dropped_id;
+	uint32_t dropped_src;
+	int64_t dropped_from, dropped_time;
 };
 
 static void on_incident(const struct incident *inc, bool opened, void *arg)
@@ -68,11 +73,27 @@ static int release(MDB_txn *txn, const struct incident_held *h, void *arg)
 	return 0;
 }
 
+static int drop(MDB_txn *txn, const struct incident_held *h, uint64_t id,
+		uint32_t src, int64_t from, void *arg)
+{
+	struct hooks_seen *s = arg;
+
+	(void)txn;
+	snprintf(s->dropped_addr, sizeof(s->dropped_addr), "%.63s", h->addr);
+	s->dropped_id = id;
+	s->dropped_src = src;
+	s->dropped_from = from;
+	s->dropped_time = h->reason.time;
+	s->dropped++;
+	return 0;
+}
+
 static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
 {
 	struct monitor_params p;
-	struct monitor_hooks h = { on_incident, on_alert, release, NULL,
-				   seen };
+	struct monitor_hooks h = { .incident = on_incident,
+				   .alert = on_alert, .release = release,
+				   .drop = drop, .arg = seen };
 	struct monitor *m = NULL;
 	char err[256] = "";
 
@@ -204,6 +225,14 @@ static void test_block(void **state)
 	ev.rcpt = "other@hotmail.com";
 	assert_int_equal(monitor_feed(m, &ev), 0);
 	commit(t, m);
+	/* the address keeps the bounce dropped: its incident's source and
+	   start, and its time */
+	assert_int_equal(seen.dropped, 1);
+	assert_string_equal(seen.dropped_addr, "back@hotmail.com");
+	assert_true(seen.dropped_id == id);
+	assert_int_equal(seen.dropped_src, src);
+	assert_true(seen.dropped_from == T0);
+	assert_true(seen.dropped_time == T0 + 3700);
 	/* quiet for two hours: closed; the held bounce left applied; a
 	   first commit aborted changes nothing */
 	monitor_advance(m, T0 + 3700 + 7200 + 1);

@@ -82,6 +82,13 @@ static void fill_max(struct rcpt *r)
 	}
 	r->notice_time = INT64_MAX - 1;
 	FILL(r->notice, 60);
+	r->n_dropped = RCPT_DROPPED_MAX;
+	for (i = 0; i < RCPT_DROPPED_MAX; i++) {
+		r->dropped[i].incident = UINT64_MAX - i;
+		r->dropped[i].src = 0xFFFFFFFFu - i;
+		r->dropped[i].from = INT64_MAX - 86400 * (int64_t)(i + 1);
+		r->dropped[i].to = INT64_MAX - (int64_t)i;
+	}
 }
 
 static void assert_reason_equal(const struct rcpt_reason *a,
@@ -142,6 +149,13 @@ static void assert_rcpt_equal(const struct rcpt *a, const struct rcpt *b)
 	}
 	assert_true(a->notice_time == b->notice_time);
 	assert_string_equal(a->notice, b->notice);
+	assert_int_equal(a->n_dropped, b->n_dropped);
+	for (i = 0; i < a->n_dropped; i++) {
+		assert_true(a->dropped[i].incident == b->dropped[i].incident);
+		assert_int_equal(a->dropped[i].src, b->dropped[i].src);
+		assert_true(a->dropped[i].from == b->dropped[i].from);
+		assert_true(a->dropped[i].to == b->dropped[i].to);
+	}
 }
 
 /* encode_max - the max-filled record, encoded */
@@ -198,10 +212,11 @@ static void test_roundtrip_max(void **state)
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
 	/* the largest record there is: within the bound callers size their
-	   buffers with (5192 bytes in this layout: 16 actions, a notice,
+	   buffers with (5273 bytes in this layout: 16 actions, a notice,
 	   32 soft bounces with their sources and the bitmap of the
-	   asynchronous ones; 5459 in version 3) */
-	assert_int_equal(len, 5192);
+	   asynchronous ones, 4 spans of held bounces dropped; 5459 in
+	   version 3, which has no spans) */
+	assert_int_equal(len, 5273);
 	assert_true(len <= RCPT_ENCODED_MAX);
 	assert_int_equal(rcpt_decode(buf, len, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -264,6 +279,19 @@ static void test_encode_refuses_bad_record(void **state)
 	rcpt_init(&r);
 	r.n_actions = 1;
 	r.actions[0].state = ACTION_DRYRUN + 1;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+	/* held bounces dropped: too many, of no source, ending before they
+	   begin */
+	rcpt_init(&r);
+	r.n_dropped = RCPT_DROPPED_MAX + 1;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+	rcpt_init(&r);
+	r.n_dropped = 1;
+	r.dropped[0].from = r.dropped[0].to = 5;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
+	r.dropped[0].src = 7;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	r.dropped[0].to = 4;
 	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), -EINVAL);
 }
 
@@ -434,6 +462,8 @@ static void test_version1(void **state)
 	memset(a.soft_async, 0, sizeof(a.soft_async));
 	a.last_delivery = 0;
 	a.held = 0;
+	memset(a.dropped, 0, sizeof(a.dropped));
+	a.n_dropped = 0;
 	buf[0] = 1;
 	assert_int_equal(rcpt_decode(buf, len - 11 - 4 * a.n_soft - 16, &b),
 			 0);
@@ -456,6 +486,8 @@ static void test_version2(void **state)
 	memset(a.soft_async, 0, sizeof(a.soft_async));
 	a.last_delivery = 0;
 	a.held = 0;
+	memset(a.dropped, 0, sizeof(a.dropped));
+	a.n_dropped = 0;
 	buf[0] = 2;
 	assert_int_equal(rcpt_decode(buf, len - 4 * a.n_soft - 16, &b), 0);
 	assert_rcpt_equal(&a, &b);
@@ -479,8 +511,11 @@ static void test_version3(void **state)
 	for (k = 0; k < 3; k++) {
 		if (k == 0) {
 			fill_max(&a);
-			/* version 3 has no asynchronous bounces */
+			/* version 3 has no asynchronous bounces, nor held
+			   bounces dropped */
 			memset(a.soft_async, 0, sizeof(a.soft_async));
+			memset(a.dropped, 0, sizeof(a.dropped));
+			a.n_dropped = 0;
 		} else {
 			rcpt_init(&a);
 			a.status = k == 1 ? RCPT_HARD : RCPT_SOFT;
@@ -542,7 +577,8 @@ static void test_version4_corrupt(void **state)
 	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, 17);
 	assert_int_equal(rcpt_decode(buf, len, &r), 0);
-	/* the head byte: a reserved bit, a status out of range */
+	/* the head byte: the flag of held bounces dropped with none
+	   after it, a status out of range */
 	memcpy(work, buf, len);
 	work[1] = 0x80;
 	assert_int_equal(rcpt_decode(work, len, &r), -EINVAL);
@@ -619,6 +655,61 @@ static void test_version4_async(void **state)
 	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
 	work[13] = 0x80 | (RCPT_SOFT_MAX + 1);
 	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+}
+
+/* test_version4_dropped - the held bounces dropped after the holding
+   incident: written only when there are some, read back in place; a
+   count of none or of too many, a span of no source or ending before it
+   begins, is refused */
+static void test_version4_dropped(void **state)
+{
+	uint8_t buf[RCPT_ENCODED_MAX], work[RCPT_ENCODED_MAX];
+	struct rcpt r, back;
+	size_t len, plain;
+
+	(void)state;
+	rcpt_init(&r);
+	r.updated = 1795515300;
+	r.held = 3;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &plain), 0);
+	assert_int_equal(buf[1] & 0x80, 0);
+	r.n_dropped = 1;
+	r.dropped[0].incident = 3;
+	r.dropped[0].src = 0x01020304u;
+	r.dropped[0].from = r.updated - 900;
+	r.dropped[0].to = r.updated;
+	assert_int_equal(rcpt_encode(&r, buf, sizeof(buf), &len), 0);
+	/* the flag; the count, incident, source, from (900 before: 2
+	   bytes), to (900 after it: 2 bytes) */
+	assert_int_equal(buf[1] & 0x80, 0x80);
+	assert_int_equal(len, plain + 1 + 1 + 4 + 2 + 2);
+	assert_int_equal(rcpt_decode(buf, len, &back), 0);
+	assert_rcpt_equal(&r, &back);
+	assert_memory_equal(&r, &back, sizeof(r));
+	/* the count (right after the held incident, the last byte of the
+	   plain record): none, too many */
+	memcpy(work, buf, len);
+	work[plain] = 0;
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+	work[plain] = RCPT_DROPPED_MAX + 1;
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+	/* no source */
+	memcpy(work, buf, len);
+	memset(work + plain + 2, 0, 4);
+	assert_int_equal(rcpt_decode(work, len, &back), -EINVAL);
+	/* ending 1 before it begins (zigzag of -1) */
+	memcpy(work, buf, len);
+	work[len - 2] = 0x01;
+	assert_int_equal(rcpt_decode(work, len - 1, &back), -EINVAL);
+	work[len - 2] = 0x00;	/* where it begins: a span of one second */
+	assert_int_equal(rcpt_decode(work, len - 1, &back), 0);
+	assert_true(back.dropped[0].to == back.dropped[0].from);
+	/* the flag without the spans */
+	assert_int_equal(rcpt_decode(buf, plain, &back), -EINVAL);
+	/* version 3 leaves them out */
+	assert_int_equal(rcpt_encode_v3(&r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(rcpt_decode(buf, len, &back), 0);
+	assert_int_equal(back.n_dropped, 0);
 }
 
 static void test_set_str(void **state)
@@ -763,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_version3),
 		cmocka_unit_test(test_version4_corrupt),
 		cmocka_unit_test(test_version4_async),
+		cmocka_unit_test(test_version4_dropped),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_file_rec),
