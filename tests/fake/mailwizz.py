@@ -15,7 +15,10 @@ documentation: a bounce names its subscriber by uid alone (any list, any
 address); a hard bounce blacklists only a confirmed subscriber (the first
 blacklisting of an address turns every confirmed subscriber with it into
 "blacklisted"); messages are cut, never refused; "spam", "block", "RBL"...
-refile a bounce as internal; the search in all lists answers at most 100
+refile a bounce as internal; a bounce its bounce log would not save (the
+settings bounce_types and bounce_save_errors stand for an extension's
+filters) is answered 422 with the field errors, recording nothing; the
+search in all lists answers at most 100
 records in one page and leaves archived lists out; unsubscribe-by-email
 from all lists unsubscribes every membership whatever its status; e-mail
 addresses may come back masked and dates in the customer's locale.  An
@@ -239,6 +242,15 @@ DEFAULT_SETTINGS = {
     'locale': None,            # customer language: dates as Y-m-d H:i:s
     'blacklist_new_records': True,  # OptionEmailBlacklist allow_new_records
     'denied_ip': False,        # api ip access: every request refused (400)
+    # CampaignBounceLog::getBounceTypesArray() as an extension's filter
+    # (campaign_bounce_logs_get_bounce_types_list) may leave it: a type
+    # not in it is 422 "Invalid bounce type!"
+    'bounce_types': list(BOUNCE_TYPES),
+    # CampaignBounceLog::save() failing, as an extension's filter of the
+    # model's rules or of beforeSave makes it: None saves; an object of
+    # attribute -> message is answered 422 as shortErrors->getAll() is;
+    # {} or [] as PHP's empty array, [] (a refusal that said nothing)
+    'bounce_save_errors': None,
 }
 
 
@@ -343,6 +355,15 @@ class MailWizzFake(fakelib.FakeServer):
             if k not in DEFAULT_SETTINGS:
                 raise ValueError('unknown setting %r' % (k,))
             settings[k] = v
+        if not (isinstance(settings['bounce_types'], list) and all(
+                isinstance(t, str) for t in settings['bounce_types'])):
+            raise ValueError('bounce_types must be a list of strings')
+        errs = settings['bounce_save_errors']
+        if not (errs is None or errs == [] or (isinstance(errs, dict) and all(
+                isinstance(v, str) for v in errs.values()))):
+            raise ValueError('bounce_save_errors must be null, [] or an '
+                             'object of attribute -> message')
+        settings['bounce_types'] = list(settings['bounce_types'])
         with self._dlock:
             self._settings = settings
             self._lists, self._campaigns = lists, campaigns
@@ -573,8 +594,13 @@ class MailWizzFake(fakelib.FakeServer):
                                      'marked as bounced!'))
         btype = fields.get('bounce_type', 'internal')
         message = truncate_length(fields.get('message', 'BOUNCED BACK'))
-        if btype not in BOUNCE_TYPES:
+        if btype not in self._settings['bounce_types']:
             return _err(422, 'Invalid bounce type!')
+        errs = self._settings['bounce_save_errors']
+        if errs is not None:
+            # save() refused: nothing recorded, nobody blacklisted; PHP
+            # encodes the empty array of errors as [], others as {}
+            return _err(422, dict(errs) if errs else [])
         if btype == 'internal' or (message and any(
                 rx.search(message) for rx in INTERNAL_RES)):
             btype = 'internal'

@@ -455,6 +455,46 @@ class MailWizzTest(unittest.TestCase):
         self.assertError(self.call('POST', 'campaigns/cc999cd456ef7/bounces',
                                    fields=soft), None, 404)
 
+    def test_bounce_refused_by_the_bounce_log(self):
+        # Campaign_bouncesController::actionCreate(): a type off the list
+        # (an extension's filter) is 422 with a text; CampaignBounceLog
+        # save() refused is 422 with shortErrors->getAll(): an object by
+        # attribute, or [] when nothing said why; in the controller's
+        # order, after "already marked"; nothing recorded, nobody
+        # blacklisted
+        path = 'campaigns/%s/bounces' % CAMP
+        hard = {'message': 'user unknown', 'bounce_type': 'hard',
+                'subscriber_uid': 'zz123cd456ef7'}
+        for settings, want in (
+                ({'bounce_types': ['internal', 'soft']},
+                 'Invalid bounce type!'),
+                ({'bounce_save_errors': {'message': 'Message is too long.'}},
+                 {'message': 'Message is too long.'}),
+                ({'bounce_save_errors': {}}, []),
+                ({'bounce_save_errors': []}, [])):
+            data = json.loads(json.dumps(MW_DATA))
+            data['settings'] = settings
+            self.fake.set_data(data)
+            st, obj = self.call('POST', path, fields=hard)
+            self.assertEqual((st, obj), (422, {'status': 'error',
+                                               'error': want}))
+            self.assertEqual(self.fake.get_data()['bounces'], [])
+            self.assertEqual(self.status_of(L1, 'zz123cd456ef7'),
+                             'confirmed')
+            self.assertEqual(self.fake.get_data()['blacklist'], [])
+        # the subscriber's bounce of the campaign is said first
+        data['bounces'] = [{'campaign_uid': CAMP,
+                            'subscriber_uid': 'zz123cd456ef7'}]
+        self.fake.set_data(data)
+        self.assertError(self.call('POST', path, fields=hard), None, 422,
+                         'already been marked')
+        for bad in ({'bounce_types': 'hard'},
+                    {'bounce_save_errors': {'message': 1}},
+                    {'bounce_save_errors': 'no'}):
+            data['settings'] = bad
+            with self.assertRaises(ValueError):
+                self.fake.set_data(data)
+
     def test_bounce_subscriber_by_uid_alone(self):
         # the subscriber is looked up by its uid alone: one of another
         # list than the campaign's is taken, and a hard bounce of a
