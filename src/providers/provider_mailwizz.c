@@ -47,15 +47,18 @@
  *        address is not it); not there, for an address with a Unicode
  *        form: 5
  *     5  as 1 with the address's Unicode form (see step 6 above)
- *     2  POST campaigns/{campaign}/bounces (422 "already ...": done)
+ *     2  POST campaigns/{campaign}/bounces (422 "already ...": done;
+ *        a 422 that refuses the bounce, its bounce log's field errors
+ *        or "Invalid bounce type!", ends the steps as a 404 does: with
+ *        a notice, or a dead letter where nothing else unsubscribes)
  *     3  as 2 with the record's subscriber UID.  MailWizz finds that
  *        subscriber by its uid alone, in any list: the 201 answer names
  *        its address, and one that is not the action's (a uid of another
  *        subscriber, or one whose address changed) is reported as a
  *        notice and the bounce goes the way of step 0 without the uid;
- *        404 (no such subscriber) goes that way too, and so does 422
- *        "already marked as bounced": it means only that the uid's
- *        subscriber has a bounce of this campaign, and names nobody
+ *        404 (no such subscriber) goes that way too, and so does every
+ *        422 ("already marked as bounced", a refusal): it says only
+ *        what the uid's subscriber has, and names nobody
  *     4  PUT lists/subscribers/unsubscribe-by-email-from-all-lists after
  *        the bounce that suppressed the address (ACTION_F_SUPPRESS) at a
  *        provider whose hard-action also unsubscribes, and after a
@@ -730,7 +733,9 @@ static void mw_excerpt(const struct http_resp *resp, char *out, size_t cap)
 		snprintf(out, cap, "(empty body)");
 }
 
-/* mw_error_text - MailWizz's "error" (string, or object field -> message) */
+/* mw_error_text - MailWizz's "error": a text, or the errors of a model
+   that would not save (shortErrors->getAll(): an object of field ->
+   first message; a list of messages is taken too); else the body */
 static void mw_error_text(const cJSON *root, const struct http_resp *resp,
 			  char *out, size_t cap)
 {
@@ -742,7 +747,7 @@ static void mw_error_text(const cJSON *root, const struct http_resp *resp,
 		http_excerpt(e->valuestring, strlen(e->valuestring), out, cap);
 		return;
 	}
-	if (!cJSON_IsObject(e) || e->child == NULL) {
+	if ((!cJSON_IsObject(e) && !cJSON_IsArray(e)) || e->child == NULL) {
 		mw_excerpt(resp, out, cap);
 		return;
 	}
@@ -750,8 +755,10 @@ static void mw_error_text(const cJSON *root, const struct http_resp *resp,
 	cJSON_ArrayForEach(f, e) {
 		if (s->len > 0)
 			g_string_append(s, "; ");
-		g_string_append_printf(s, "%s: %s", f->string ? f->string : "?",
-				       cJSON_IsString(f) ? f->valuestring : "?");
+		if (cJSON_IsObject(e))
+			g_string_append_printf(s, "%s: ",
+					       f->string ? f->string : "?");
+		g_string_append(s, cJSON_IsString(f) ? f->valuestring : "?");
 		if (s->len >= 4 * HTTP_EXCERPT_MAX)
 			break;
 	}
@@ -830,14 +837,28 @@ static bool mw_validator_takes(const char *addr)
    cannot have been refused for itself, so the address did not arrive
    (a proxy that drops the body of a PUT gets "provide the subscriber's
    address" in the customer's language): false, ERR says so, and the
-   action fails rather than passing for done */
+   action fails rather than passing for done.  MailWizz's own 422s here
+   are those two texts (List_subscribersController's
+   actionSearch_by_email_in_all_lists() and
+   actionUnsubscribe_by_email_from_all_lists(): no model is saved, so
+   no field errors): any other error names no address problem, and the
+   action fails saying so */
 static bool mw_addr_refused(const char *what, const struct action *a,
 			    const cJSON *root, const struct http_resp *resp,
 			    char *note, size_t notelen, char *err,
 			    size_t errlen)
 {
-	char text[160];
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	char text[160], brief[65];	/* brief: room for what follows */
 
+	if (mw_validator_takes(a->addr) && !cJSON_IsString(e)) {
+		mw_error_text(root, resp, brief, sizeof(brief));
+		snprintf(err, errlen, "%s: HTTP 422: %s: not an answer of "
+			 "MailWizz's own (a text, for a missing or invalid "
+			 "EMAIL): an extension or a proxy in front of it "
+			 "answered; check it", what, brief);
+		return false;
+	}
 	mw_error_text(root, resp, text, sizeof(text));
 	if (mw_validator_takes(a->addr)) {
 		snprintf(err, errlen, "%s: HTTP 422: %s, for an address "
@@ -1390,10 +1411,82 @@ static void mw_refiled(struct provider *p, struct action *a,
 	a->notice_level = NOTICE_WARN;
 }
 
+/* the 422 text of Campaign_bouncesController::actionCreate() for a
+   bounce_type its bounce log does not list, untranslated */
+#define MW_INVALID_TYPE "Invalid bounce type!"
+
+/*
+ * mw_bounce_refusal - does the 422 ROOT to A's bounce POST say MailWizz
+ * would not record the bounce (rather than that it has one already)?
+ * Campaign_bouncesController::actionCreate() answers 422 three ways, in
+ * this order: the subscriber has a bounce of the campaign ("This
+ * subscriber has already been marked as bounced!"), the bounce_type is
+ * not one of CampaignBounceLog::getBounceTypesArray() ("Invalid bounce
+ * type!"), CampaignBounceLog::save() failed (its shortErrors->getAll():
+ * an object of attribute -> message, PHP's [] when nothing said why).
+ * MailWizz's own bounce log lists hard and soft and has no rule for a
+ * new record, so the last two come from an extension's filters (of the
+ * types, of the model's rules or beforeSave).  Texts come in the
+ * customer's language: only the English one of the type is told apart;
+ * a translated one passes for "already" (the same end: nothing recorded
+ * now).  True with WHY (CAP bytes) saying which.
+ */
+static bool mw_bounce_refusal(const cJSON *root, const struct http_resp *resp,
+			      const struct action *a, char *why, size_t cap)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	char text[89];
+
+	if (cJSON_IsString(e)) {
+		if (strcmp(e->valuestring, MW_INVALID_TYPE) != 0)
+			return false;
+		snprintf(why, cap, "'%s': it takes no %s bounces",
+			 MW_INVALID_TYPE, a->bounce_type);
+		return true;
+	}
+	if (!cJSON_IsObject(e) && !cJSON_IsArray(e))
+		return false;
+	if (e->child == NULL) {
+		snprintf(why, cap, "its bounce log refused it without a reason");
+		return true;
+	}
+	mw_error_text(root, resp, text, sizeof(text));
+	snprintf(why, cap, "its bounce log refused it: %s", text);
+	return true;
+}
+
+/* mw_bounce_refused - MailWizz did not record A's bounce (WHY, from
+   mw_bounce_refusal) and blacklisted nobody; it answers the same until
+   its configuration changes, so never retried.  As for a campaign or
+   subscriber gone (mw_gone_is_done): the bounce steps end with a notice
+   (the unsubscribe follows where A asks for it), but the bounce that is
+   the suppression itself with nothing after it (hard-action = bounce)
+   is a dead letter: the address would stay subscribed */
+static enum provider_result mw_bounce_refused(struct provider *p,
+					      struct action *a,
+					      const char *why, char *err,
+					      size_t errlen)
+{
+	if (!mw_gone_is_done(p, a)) {
+		snprintf(err, errlen, "record bounce: HTTP 422: %s; with "
+			 "hard-action = bounce the address stays subscribed: "
+			 "have MailWizz take the bounce, then bouncectl "
+			 "retry", why);
+		return PROVIDER_FAILED;
+	}
+	errmsg(a->notice, sizeof(a->notice), "MailWizz did not record the %s "
+	       "bounce of campaign %s (HTTP 422, %s)%s", a->bounce_type,
+	       a->campaign_id, why, mw_unsub_after(p, a) ?
+	       "; the unsubscribe from every list follows" : "");
+	a->notice_level = NOTICE_WARN;
+	return mw_bounce_end(p, a, NULL);
+}
+
 /* mw_parse_bounce_post - 2xx, or 422 "already marked", and the bounce
    steps end (with the unsubscribe when A asks for it); 404, the campaign
-   or the subscriber gone since they were looked up: the same, but
-   nothing recorded */
+   or the subscriber gone since they were looked up, and a 422 that
+   refuses the bounce (mw_bounce_refusal): the same, but nothing
+   recorded */
 static enum provider_result mw_parse_bounce_post(struct provider *p,
 						 struct action *a,
 						 const struct http_resp *resp,
@@ -1401,6 +1494,7 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 						 size_t errlen)
 {
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	char why[128];
 
 	if (mw_is_2xx(resp->status)) {
 		if (mw_check_subscriber(a, root))
@@ -1408,11 +1502,13 @@ static enum provider_result mw_parse_bounce_post(struct provider *p,
 		mw_refiled(p, a, root);
 		return mw_bounce_end(p, a, NULL);
 	}
+	if (resp->status == 422 &&
+	    mw_bounce_refusal(root, resp, a, why, sizeof(why)))
+		return mw_bounce_refused(p, a, why, err, errlen);
 	if (resp->status == 422 && cJSON_IsString(e)) {
-		/* "already marked as bounced", in the customer's language:
-		   the one answer of the call whose error is a text (a
-		   bounce_type other than hard or soft, the other, is
-		   never sent).  MailWizz keeps one bounce per campaign and
+		/* "already marked as bounced", in the customer's language
+		   (or a translated "Invalid bounce type!", which cannot be
+		   told from it).  MailWizz keeps one bounce per campaign and
 		   subscriber: a hard one after a soft one is not recorded,
 		   and blacklists nobody; said when nothing else will act */
 		if (a->op == OP_BOUNCE && (a->flags & ACTION_F_SUPPRESS) &&
@@ -1475,12 +1571,11 @@ static enum provider_result mw_parse_bounce(struct provider *p,
 	case MW_BOUNCE_SEARCH_U:
 		return mw_parse_search_list(p, a, resp, root, err, errlen);
 	case MW_BOUNCE_HINTED:
-		if (resp->status == 404 ||
-		    (resp->status == 422 &&
-		     cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
-			     root, "error")))) {
-			/* no subscriber has the record's uid, or the uid's
-			   subscriber has a bounce of this campaign already:
+		if (resp->status == 404 || resp->status == 422) {
+			/* no subscriber has the record's uid, or MailWizz
+			   did not record the bounce on the uid's subscriber
+			   (it has one of this campaign already, or its
+			   bounce log refused this one: mw_bounce_refusal):
 			   a 422 names nobody, and that subscriber may not be
 			   this address (another's uid, another list's), so
 			   find the subscriber by address instead; its own

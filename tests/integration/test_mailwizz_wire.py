@@ -5,11 +5,12 @@ v2 sends only X-API-KEY, PUT goes with X-HTTP-Method-Override and an empty
 body of Content-Length 0, the address is URL-encoded, the bounce message is
 cut at a UTF-8 boundary, the campaign is asked for once, the subscriber of
 a bounce is found by the search in all lists, and MailWizz's refusals end
-as done (already bounced) or as dead letters that say why, and refused
-credentials pause the provider.  A hard bounce at hard-action both is
-followed by one unsubscribe from every list, whatever MailWizz did with
-the bounce (filed "internal", already bounced, not on the campaign's
-list, campaign unknown, or blacklisted)."""
+as done (already bounced; a bounce its bounce log would not record, with a
+notice, the unsubscribe still following) or as dead letters that say why,
+and refused credentials pause the provider.  A hard bounce at
+hard-action both is followed by one unsubscribe from every list, whatever
+MailWizz did with the bounce (filed "internal", already bounced, refused,
+not on the campaign's list, campaign unknown, or blacklisted)."""
 import collections
 import os
 import sys
@@ -601,3 +602,138 @@ class TestMailWizzRecordedSubscriber(MailWizzWireCase):
         self.assertIn(ODD, self.show('dave@example.com')['notice'])
         self.assertEqual(self.ctl_json('queue'), [])
         self.assertEqual(self.ctl_json('dead'), [])
+
+
+class TestMailWizzBounceRefused(MailWizzWireCase):
+    """MailWizz answers a bounce it would not record with 422: its bounce
+    log's field errors when CampaignBounceLog::save() fails (an object,
+    or [] when nothing said why), "Invalid bounce type!" for a type off
+    its list; in MailWizz's own code neither happens, an extension's
+    filters do it.  Nothing is recorded and nobody blacklisted: the
+    unsubscribe that follows a hard bounce still comes, the record says
+    what MailWizz refused, and only a bounce that nothing follows
+    (hard-action = bounce) is a dead letter."""
+
+    def refusing(self, settings, extra=''):
+        fake = self.start_fake(public_key=PUB, private_key=PRIV)
+        d = data()
+        d['settings'] = settings
+        fake.set_data(d)
+        self.mw_config(fake, extra=extra)
+        return fake
+
+    def test_refused_bounce_still_unsubscribes(self):
+        # dave's hard bounce and carol's soft one, refused by a rule on
+        # the bounce log's message: both were dead letters, dave left
+        # confirmed
+        fake = self.refusing({'bounce_save_errors': {
+            'message': 'Message is too long (maximum is 20 characters).'}})
+        self.process(self.acct(
+            rec('b', 'dave@example.com', '5.1.1', 'smtp;550 5.1.1 unknown',
+                'bad-mailbox', 'mailwizz-' + CAMPAIGN),
+            rec('b', 'carol@example.com', '4.2.2', 'smtp;452 full',
+                'quota-issues', 'mailwizz-' + CAMPAIGN, minute=1)))
+        posts = [c for c in fake.calls() if c['method'] == 'POST']
+        self.assertEqual([c['status'] for c in posts], [422, 422])
+        self.assertEqual(routes(fake)[ALL], 1)
+        unsub = [c for c in fake.calls() if c['method'] == 'PUT']
+        self.assertEqual(unsub[0]['parsed'], {'EMAIL': 'dave@example.com'})
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'unsubscribed')
+        self.assertEqual(self.status(fake)[(L1, 'carol@example.com')],
+                         'confirmed')
+        self.assertEqual(fake.get_data()['bounces'], [])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        for addr, kind, tail in (
+                ('dave@example.com', 'hard',
+                 '; the unsubscribe from every list follows'),
+                ('carol@example.com', 'soft', '')):
+            shown = self.show(addr)
+            self.assertEqual([a['state'] for a in shown['actions']],
+                             ['done'], shown)
+            self.assertEqual(
+                shown['notice'],
+                'MailWizz did not record the %s bounce of campaign %s '
+                '(HTTP 422, its bounce log refused it: message: Message is '
+                'too long (maximum is 20 characters).)%s'
+                % (kind, CAMPAIGN, tail))
+        out = self.run_ctl('show', 'dave@example.com').out
+        self.assertIn('its bounce log refused it', out)
+
+    def test_refused_bounce_only_is_a_dead_letter_until_fixed(self):
+        # hard-action = bounce: nothing else would unsubscribe dave, so
+        # the operator is told; once MailWizz takes bounces again, a
+        # retry records it (and MailWizz blacklists him)
+        fake = self.refusing({'bounce_save_errors': []},
+                             extra='hard-action = bounce\n')
+        job = 'mailwizz-' + CAMPAIGN
+        self.process(self.acct(rec('b', 'dave@example.com', '5.1.1',
+                                   'smtp;550 5.1.1 unknown', 'bad-mailbox',
+                                   job)))
+        dead = self.ctl_json('dead')
+        self.assertEqual(len(dead), 1, dead)
+        self.assertEqual(
+            dead[0]['reason'],
+            'record bounce: HTTP 422: its bounce log refused it without a '
+            'reason; with hard-action = bounce the address stays subscribed: '
+            'have MailWizz take the bounce, then bouncectl retry')
+        self.assertIn('its bounce log refused it', self.run_ctl('dead').out)
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertEqual(routes(fake)[ALL], 0)
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'confirmed')
+        d = data()
+        fake.set_data(d)
+        self.assertRc(self.run_ctl('retry', '--all'), 0)
+        self.process()
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual([(b['email'], b['bounce_type'])
+                          for b in fake.get_data()['bounces']],
+                         [('dave@example.com', 'hard')])
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'blacklisted')
+
+    def test_type_off_the_list_is_said(self):
+        # an extension took "soft" off MailWizz's bounce types: each soft
+        # bounce is answered "Invalid bounce type!", which passed for
+        # "already marked as bounced", done without a word
+        fake = self.refusing({'bounce_types': ['internal', 'hard']})
+        self.process(self.acct(rec('b', 'carol@example.com', '4.2.2',
+                                   'smtp;452 full', 'quota-issues',
+                                   'mailwizz-' + CAMPAIGN)))
+        posts = [c for c in fake.calls() if c['method'] == 'POST']
+        self.assertEqual([(c['status'], c['parsed']['bounce_type'])
+                          for c in posts], [(422, 'soft')])
+        self.assertEqual(self.ctl_json('dead'), [])
+        shown = self.show('carol@example.com')
+        self.assertEqual([a['state'] for a in shown['actions']], ['done'])
+        self.assertIn("(HTTP 422, 'Invalid bounce type!': it takes no soft "
+                      "bounces)", shown['notice'] or '')
+
+    def test_refused_at_the_records_uid_looks_the_address_up(self):
+        # the record named dave's uid; MailWizz's refusal says nothing
+        # of whose uid it is, so the address is looked up and the bounce
+        # posted to the uid found on the campaign's list, whose answer
+        # decides: refused again, the unsubscribe follows (it was a dead
+        # letter at the first 422)
+        fake = self.refusing({'bounce_save_errors': {
+            'bounce_type': 'Bounce type is not allowed.'}})
+        head = HEADER.rstrip('\r\n') + ',header_X-Mw-Subscriber-Uid\r\n'
+        row = rec('b', 'dave@example.com', '5.1.1', 'smtp;550 5.1.1 unknown',
+                  'bad-mailbox', 'mailwizz-' + CAMPAIGN).rstrip('\r\n')
+        self.process(self.write_file('spool/acct/acct-uid.csv',
+                                     head + row + ',sd111aa111aa1\r\n'))
+        calls = ['%s %s %s' % (c['method'], c['path'], c['status'])
+                 for c in fake.calls()]
+        self.assertEqual(calls, [
+            'POST /api/campaigns/%s/bounces 422' % CAMPAIGN,
+            'GET /api/campaigns/%s 200' % CAMPAIGN,
+            'GET /api/lists/subscribers/search-by-email-in-all-lists 200',
+            'POST /api/campaigns/%s/bounces 422' % CAMPAIGN,
+            ALL + ' 200'])
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.status(fake)[(L1, 'dave@example.com')],
+                         'unsubscribed')
+        self.assertIn('Bounce type is not allowed.',
+                      self.show('dave@example.com')['notice'] or '')

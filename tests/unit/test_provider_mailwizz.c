@@ -11,9 +11,12 @@
  * subscriber); never for a soft bounce, a campaign record of an address
  * suppressed before, or hard-action bounce.  A recorded subscriber uid
  * whose answer names another address is reported and dropped; refused
- * credentials pause the provider.  An address whose domain has a Unicode
- * form is also searched in that form (MailWizz keeps addresses as typed),
- * and only the records that are the address are acted on.
+ * credentials pause the provider.  A bounce MailWizz refuses to record
+ * (422: field errors, "Invalid bounce type!") ends as one whose campaign
+ * is gone: a notice, the unsubscribe after it, a dead letter only where
+ * nothing follows.  An address whose domain has a Unicode form is also
+ * searched in that form (MailWizz keeps addresses as typed), and only the
+ * records that are the address are acted on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -584,6 +587,23 @@ static void test_parse_search_all_errors(void **state)
 			 PROVIDER_FAILED);
 	assert_non_null(strstr(fx->err, "HTTP 422"));
 	assert_non_null(strstr(fx->err, "valid email"));
+	/* field errors: never MailWizz's answer to this call (it saves no
+	   model), so not taken for a lost address either; said as such */
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "{\"email\":\"Email is not a valid email "
+			       "address.\"}}"), PROVIDER_FAILED);
+	assert_non_null(strstr(fx->err, "search in all lists: HTTP 422: "
+			       "email: Email is not a valid email address.: "
+			       "not an answer of MailWizz's own"));
+	assert_null(strstr(fx->err, "did not reach"));
+	assert_string_equal(a.notice, "");
+	/* ... but an address its validator refuses is on no list at all */
+	snprintf(a.addr, sizeof(a.addr), "a..b@doe.com");
+	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
+			       "[]}"), PROVIDER_DONE);
+	assert_non_null(strstr(a.notice, "refuses"));
+	snprintf(a.addr, sizeof(a.addr), "john@doe.com");
+	a.notice[0] = '\0';
 	/* keys, signature, clock: the provider is paused, nothing fails */
 	assert_int_equal(parse(fx, &a, 400, "{\"status\":\"error\",\"error\":"
 			       "\"Invalid API request signature. Please refer "
@@ -653,11 +673,19 @@ static const char search_on_list[] =
 	"{\"subscriber_uid\":\"" SUB "\",\"email\":\"john@doe.com\"}}}}"
 #define ALREADY "{\"status\":\"error\",\"error\":\"This subscriber has " \
 	"already been marked as bounced!\"}"
-
 #define POSTED_AS(type, email)						\
 	"{\"status\":\"success\",\"data\":{\"record\":{\"message\":\"m\","	\
 	"\"processed\":\"no\",\"bounce_type\":\"" type "\",\"subscriber\":" \
 	"{\"subscriber_uid\":\"" SUB "\",\"email\":\"" email "\"}}}}"
+
+/* CampaignBounceLog::save() failed: shortErrors->getAll(), by field (a
+   rule an extension added), or PHP's [] (a filter refused, saying
+   nothing); a bounce_type taken off the list by an extension's filter */
+#define REFUSED_FIELDS "{\"status\":\"error\",\"error\":{\"message\":" \
+	"\"Message is too long (maximum is 100 characters).\"}}"
+#define REFUSED_EMPTY "{\"status\":\"error\",\"error\":[]}"
+#define INVALID_TYPE "{\"status\":\"error\",\"error\":\"Invalid bounce " \
+	"type!\"}"
 
 /* bounce - an OP_BOUNCE action at STEP of TYPE ("hard" or "soft"); a hard
    one is the bounce that suppressed its address */
@@ -813,11 +841,26 @@ static void test_parse_bounce_hinted(void **state)
 			 PROVIDER_CONTINUE);
 	assert_int_equal(a.step, 0);
 	assert_string_equal(a.subscriber_id, "");
-	/* a refusal of the model (errors by field) is no hint to drop */
-	a = bounce(3, "hard");
-	assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\",\"error\":"
-			       "{\"message\":\"Message cannot be blank.\"}}"),
-			 PROVIDER_FAILED);
+	/* so does a refusal of the bounce (its bounce log's field errors,
+	   PHP's [] without one, the type): it says nothing of whose the uid
+	   is, and only the answer to the uid found on the campaign's list
+	   decides (it was a dead letter, the address left subscribed) */
+	{
+		static const char *const refusals[] = {
+			REFUSED_FIELDS, REFUSED_EMPTY, INVALID_TYPE,
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+			a = bounce(3, "hard");
+			assert_int_equal(parse(fx, &a, 422, refusals[i]),
+					 PROVIDER_CONTINUE);
+			assert_int_equal(a.step, 0);
+			assert_string_equal(a.subscriber_id, "");
+			assert_string_equal(a.notice, "");
+			assert_int_equal(fx->spawn->len, 0);
+		}
+	}
 
 	/* a malformed UID from the record is not a hint */
 	a = bounce(0, "hard");
@@ -1203,13 +1246,9 @@ static void test_parse_bounce_post(void **state)
 		{ "soft", ACT_BOTH, 200, "{\"status\":\"success\"}",
 		  PROVIDER_DONE },
 		{ "soft", ACT_BOTH, 422, ALREADY, PROVIDER_DONE },
-		/* refusals are not done */
-		{ "hard", ACT_BOTH, 422, "{\"status\":\"error\",\"error\":"
-		  "{\"message\":\"Message cannot be blank.\",\"bounce_type\":"
-		  "\"Bounce type is not in the list.\"}}", PROVIDER_FAILED },
 		/* a text 422 is "already marked", in the customer's
-		   language (the other text, of a bounce type bounced never
-		   sends, is taken alike) */
+		   language (a translated "Invalid bounce type!" cannot be
+		   told from it: test_parse_bounce_refused) */
 		{ "hard", ACT_BOTH, 422, "{\"status\":\"error\",\"error\":"
 		  "\"Dieser Abonnent ist bereits als Bounce markiert.\"}",
 		  PROVIDER_CONTINUE },
@@ -1267,13 +1306,132 @@ static void test_parse_bounce_post(void **state)
 		a.flags = 0;
 		assert_int_equal(parse(fx, &a, 201, POSTED("hard")),
 				 PROVIDER_DONE);
-		/* the refusal says why */
+	}
+}
+
+/* a 422 that refuses the bounce (Campaign_bouncesController's answer
+   when CampaignBounceLog::save() fails, or for a bounce_type not on its
+   list: both an extension's doing) records nothing and blacklists nobody:
+   the bounce steps end as for a campaign gone (404), with a notice on
+   the record, and the unsubscribe from every list follows where asked;
+   only the suppressing bounce with nothing after it (hard-action =
+   bounce) is a dead letter that says what to do.  Before, the field
+   errors made every one a dead letter (the unsubscribe never came) and
+   the type's text passed for "already marked", without a word. */
+static void test_parse_bounce_refused(void **state)
+{
+	static const struct {
+		const char *type;
+		int hard_action;
+		uint8_t flags;		/* 0: a later campaign's record */
+		const char *body;
+		enum provider_result want;	/* CONTINUE: on to step 4 */
+		const char *said;	/* in the notice or, failed, the error */
+	} cases[] = {
+		{ "hard", ACT_BOTH, ACTION_F_SUPPRESS, REFUSED_FIELDS,
+		  PROVIDER_CONTINUE, "refused it: message: Message is too "
+		  "long (maximum is 100 characters).); the unsubscribe from "
+		  "every list follows" },
+		{ "hard", ACT_UNSUBSCRIBE, ACTION_F_SUPPRESS, REFUSED_EMPTY,
+		  PROVIDER_CONTINUE, "refused it without a reason" },
+		{ "hard", ACT_BOTH, ACTION_F_SUPPRESS, INVALID_TYPE,
+		  PROVIDER_CONTINUE, "'Invalid bounce type!': it takes no "
+		  "hard bounces" },
+		{ "soft", ACT_BOTH, 0, REFUSED_FIELDS, PROVIDER_DONE,
+		  "did not record the soft bounce of campaign " CAMP },
+		{ "soft", ACT_BOTH, 0, INVALID_TYPE, PROVIDER_DONE,
+		  "it takes no soft bounces)" },
+		{ "hard", ACT_BOTH, 0, REFUSED_EMPTY, PROVIDER_DONE,
+		  "did not record the hard bounce" },
+		{ "hard", ACT_BOUNCE, 0, INVALID_TYPE, PROVIDER_DONE,
+		  "it takes no hard bounces)" },
+		/* the address would stay subscribed: an operator must act */
+		{ "hard", ACT_BOUNCE, ACTION_F_SUPPRESS, REFUSED_FIELDS,
+		  PROVIDER_FAILED, "record bounce: HTTP 422: its bounce log "
+		  "refused it: message: Message is too long" },
+		{ "hard", ACT_BOUNCE, ACTION_F_SUPPRESS, REFUSED_EMPTY,
+		  PROVIDER_FAILED, "stays subscribed: have MailWizz take the "
+		  "bounce, then bouncectl retry" },
+		{ "hard", ACT_BOUNCE, ACTION_F_SUPPRESS, INVALID_TYPE,
+		  PROVIDER_FAILED, "it takes no hard bounces; with "
+		  "hard-action = bounce" },
+		/* a 422 that is not MailWizz's (no JSON): refused as before */
+		{ "hard", ACT_BOTH, ACTION_F_SUPPRESS, "<h1>Unprocessable</h1>",
+		  PROVIDER_FAILED, "record bounce: HTTP 422: Unprocessable" },
+		{ "hard", ACT_BOTH, ACTION_F_SUPPRESS, "{\"status\":\"error\"}",
+		  PROVIDER_FAILED, "record bounce: HTTP 422: " },
+	};
+	struct fixture *fx = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct action a = bounce(2, cases[i].type);
+		enum provider_result got;
+		const char *text;
+
+		a.flags = cases[i].flags;
+		fx->cfg.hard_action = cases[i].hard_action;
+		got = parse(fx, &a, 422, cases[i].body);
+		if (got != cases[i].want)
+			fail_msg("case %zu: verdict %d, want %d (%s)", i,
+				 (int)got, (int)cases[i].want, fx->err);
+		assert_int_equal(fx->spawn->len, 0);
+		text = got == PROVIDER_FAILED ? fx->err : a.notice;
+		if (strstr(text, cases[i].said) == NULL)
+			fail_msg("case %zu: '%s' does not say '%s'", i, text,
+				 cases[i].said);
+		/* whole, not cut at the buffer's end */
+		assert_true(strlen(text) < 255);
+		if (got == PROVIDER_FAILED) {
+			assert_string_equal(a.notice, "");
+			assert_int_equal(a.step, 2);
+			continue;
+		}
+		assert_string_equal(fx->err, "");
+		assert_int_equal(a.notice_level, NOTICE_WARN);
+		assert_null(strstr(a.notice, "already"));
+		if (got == PROVIDER_CONTINUE)
+			expect_unsub_all(fx, &a);
+		else
+			assert_int_equal(a.step, 2);
+	}
+	/* a complaint's blacklisting bounce: its unsubscribe follows */
+	fx->cfg.hard_action = ACT_BOUNCE;
+	{
+		struct action a = action(OP_COMPLAINT, 2, "john@doe.com");
+
+		snprintf(a.bounce_type, sizeof(a.bounce_type), "hard");
+		assert_int_equal(parse(fx, &a, 422, REFUSED_FIELDS),
+				 PROVIDER_CONTINUE);
+		assert_non_null(strstr(a.notice, "follows"));
+		expect_unsub_all(fx, &a);
+	}
+	/* hostile field errors: one line, bounded, whole messages */
+	fx->cfg.hard_action = ACT_BOTH;
+	{
+		GString *big = g_string_new("{\"status\":\"error\",\"error\":{");
+		struct action a = bounce(2, "hard");
+		int k;
+
+		for (k = 0; k < 300; k++)
+			g_string_append_printf(big, "%s\"f%d\":\"line\\nbreak "
+					       "\\u001b%d\"", k ? "," : "", k,
+					       k);
+		g_string_append(big, ",\"n\":7}}");
+		assert_int_equal(parse(fx, &a, 422, big->str),
+				 PROVIDER_CONTINUE);
+		g_string_free(big, TRUE);
+		assert_true(strlen(a.notice) < 255);
+		assert_non_null(strstr(a.notice, "f0: line break \\x1b0; "));
+		assert_null(strchr(a.notice, '\n'));
+		assert_null(strchr(a.notice, '\x1b'));
+		assert_non_null(strstr(a.notice, "...); the unsubscribe"));
 		a = bounce(2, "hard");
-		assert_int_equal(parse(fx, &a, 422, cases[14].body),
+		fx->cfg.hard_action = ACT_BOUNCE;
+		assert_int_equal(parse(fx, &a, 422, "{\"status\":\"error\","
+				       "\"error\":[\"no\",{\"x\":1}]}"),
 				 PROVIDER_FAILED);
-		assert_non_null(strstr(fx->err, "message: Message cannot be "
-				       "blank.; bounce_type: Bounce type is "
-				       "not in the list."));
+		assert_non_null(strstr(fx->err, "refused it: no; ?;"));
 	}
 }
 
@@ -1547,6 +1705,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_parse_bounce_not_on_list,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_bounce_post,
+						setup_v1, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_bounce_refused,
 						setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_parse_unknown_campaign,
 						setup_v1, teardown),
