@@ -21,7 +21,11 @@
 				   still read */
 #define ACTION_ENCODED_MAX 8192
 #define ACTION_PAYLOAD_MAX 3072	/* an OP_EVENT's JSON object, NUL included */
-#define ACTION_ID_MAX 64	/* list / subscriber / campaign identifiers */
+#define ACTION_ID_MAX 64	/* subscriber / campaign identifiers */
+/* a list: a MailWizz list UID, an Interspire list id, or the ids of the
+   lists an Interspire campaign went to, as X-Mailer-LID names them all
+   (event.h) until the provider finds the subscriber's */
+#define ACTION_LIST_ID_MAX EVENT_IEM_LIDS_SIZE
 
 /* flags */
 #define ACTION_F_SUPPRESS 0x01	/* OP_BOUNCE: the bounce that suppresses the
@@ -47,7 +51,8 @@ struct action {
 	int64_t created_ms;	/* wall clock, for the max age */
 	int64_t due_ms;		/* wall clock; the outbox key */
 	char addr[ADDR_MAX + 1];
-	char list_id[ACTION_ID_MAX];	   /* MailWizz list UID, Interspire list id */
+	char list_id[ACTION_LIST_ID_MAX];  /* MailWizz list UID, Interspire
+					      list id (or ids) */
 	char subscriber_id[ACTION_ID_MAX]; /* MailWizz subscriber UID, Interspire id */
 	char campaign_id[ACTION_ID_MAX];   /* MailWizz campaign UID (from jobId) */
 	char bounce_type[8];	/* "hard", "soft" (bounce records; "hard" on a

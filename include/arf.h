@@ -84,10 +84,15 @@ enum arf_kind {
 #define ARF_KINDS 5
 
 /* an X-Mailer-LID of a campaign sent to several lists: Interspire joins
-   all their ids with commas ("2,24,12"); kept when it has at most
-   ARF_IEM_LIDS_MAX ids of 1 to 10 digits and fits ARF_IEM_LID_SIZE */
-#define ARF_IEM_LIDS_MAX 16
-#define ARF_IEM_LID_SIZE 32
+   all their ids with commas ("2,24,12"), however many lists the send
+   targets, on one header line (EVENT_IEM_LIDS_SIZE); kept when it is ids
+   of 1 to 10 digits (its int column) and fits ARF_IEM_LID_SIZE, so at
+   most ARF_IEM_LIDS_MAX of them.  Any other value of X-Mailer-LID is
+   kept as the other ids are, when it is a token shorter than
+   ARF_IEM_TOKEN_SIZE */
+#define ARF_IEM_LID_SIZE EVENT_IEM_LIDS_SIZE
+#define ARF_IEM_LIDS_MAX (ARF_IEM_LID_SIZE / 2)	/* "1,2,...": 492 */
+#define ARF_IEM_TOKEN_SIZE 32
 
 /* arf_iem_lids_ok - S is 1 to ARF_IEM_LIDS_MAX Interspire list ids (1 to
    10 decimal digits each) joined with single commas, shorter than

@@ -16,6 +16,15 @@
 
 #define ADDR_MAX 254 /* RFC 5321 path limit, less the angle brackets */
 
+/* the longest Interspire X-Mailer-LID an event carries, NUL included.
+   Interspire writes the id of every list a campaign went to into that
+   header, joined with commas, on one line it never folds, and sets no
+   limit on the lists of a send; a header line is at most 998 characters
+   (RFC 5322 2.1.1), of which "X-Mailer-LID: " takes 14.  A longer value
+   is dropped wherever it travels, never cut: a list set cut short names
+   other lists */
+#define EVENT_IEM_LIDS_SIZE (998 - 14 + 1)
+
 enum event_kind {
 	EV_NONE = 0,
 	EV_BOUNCE,	/* b: PowerMTA's own bounce */

@@ -57,14 +57,20 @@ struct incident {
 	char samples[INCIDENT_SAMPLES][INCIDENT_SAMPLE_MAX];
 };
 
-/* a hard bounce held by an incident */
+/* a hard bounce held by an incident.  The provider ids are kept whole or
+   not at all (never cut: "2,24,1" of "2,24,12" names list 1).
+   iem_list_id keeps its 32 bytes, not the EVENT_IEM_LIDS_SIZE of an
+   event: what is held is the bounce of an address (hard bounces name
+   their recipient; only complaints and unsubscribes have "uid:" keys),
+   whose lists Interspire finds by the address; an incident holds tens
+   of thousands, and a release reads them all into memory */
 struct incident_held {
 	char addr[ADDR_MAX + 1];
 	uint8_t klass;		/* enum event_class */
 	struct rcpt_reason reason;
 	char mw_subscriber_uid[64];
 	char list_id[256];
-	char iem_list_id[32];
+	char iem_list_id[32];	/* one id, or a few (X-Mailer-LID) */
 	char iem_subscriber_id[32];
 	/* the record's spelling of ADDR when it differs in ASCII case only
 	   (event_extra.rcpt_written), else empty: what a provider comparing

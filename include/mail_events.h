@@ -29,10 +29,17 @@
 
 /* the state key of an anonymised subscriber: "uid:mw:SUBSCRIBER" and
    "uid:iem:LIST:SUBSCRIBER" (LIST: one list id, or the comma-joined ids
-   of the lists a campaign was sent to, as X-Mailer-LID gives them) */
+   of the lists a campaign was sent to, as X-Mailer-LID gives them).  A
+   key is a recipient, at most ADDR_MAX bytes: when the lists of a
+   campaign make it longer (more than about 47 four-digit list ids),
+   LIST is MAIL_UID_IEM_LISTS ("uid:iem:lists:48213") and only the
+   event carries the ids (event_extra.iem_list_id, EVENT_IEM_LIDS_SIZE);
+   the Interspire provider finds the subscriber's list among them as for
+   any several (GetRecordByID names it) */
 #define MAIL_UID_PREFIX "uid:"
 #define MAIL_UID_MW "uid:mw:"
 #define MAIL_UID_IEM "uid:iem:"
+#define MAIL_UID_IEM_LISTS "lists"
 #define MAIL_DIAG_MAX 512
 
 /* why a mail of fbl/ was set aside: what it is */
@@ -93,7 +100,9 @@ int mail_key_is_uid(const char *key);
 /* mail_uid_key - the "uid:" key of the subscriber MailWizz's MW_UID
    (X-Mw-Subscriber-Uid) names, else Interspire's LID and RID
    (X-Mailer-LID, X-Mailer-RecptId), each checked for form, into OUT
-   (OUTLEN bytes); 0, or -1 when they name none */
+   (OUTLEN bytes, ADDR_MAX + 1 for every key); LID whole when the key
+   holds it in ADDR_MAX bytes, else MAIL_UID_IEM_LISTS in its place; 0,
+   or -1 when they name none (or OUT is too small) */
 int mail_uid_key(const char *mw_uid, const char *lid, const char *rid,
 		 char *out, size_t outlen);
 

@@ -216,14 +216,16 @@ int ctl_args_format(const struct ctl_ctx *ctx, const struct cli_args *a,
 }
 
 /* ctl_uid_key - a "uid:mw:UID" or "uid:iem:LIST:ID" key (LIST may be the
-   list ids of a campaign sent to several, "2,24,12") (an anonymised
-   subscriber, mail_events.h), lower case, of a bounded, plain alphabet */
+   list ids of a campaign sent to several, "2,24,12", or "lists") (an
+   anonymised subscriber, mail_events.h), lower case, of a plain alphabet,
+   at most ADDR_MAX bytes as every key */
 static bool ctl_uid_key(const char *arg, char *out)
 {
 	size_t i, n = strlen(arg);
 
-	if (n > 64 || (strncmp(arg, MAIL_UID_MW, strlen(MAIL_UID_MW)) != 0 &&
-		       strncmp(arg, MAIL_UID_IEM, strlen(MAIL_UID_IEM)) != 0))
+	if (n > ADDR_MAX ||
+	    (strncmp(arg, MAIL_UID_MW, strlen(MAIL_UID_MW)) != 0 &&
+	     strncmp(arg, MAIL_UID_IEM, strlen(MAIL_UID_IEM)) != 0))
 		return false;
 	for (i = 0; i < n; i++)
 		if (!g_ascii_isalnum(arg[i]) && arg[i] != ':' &&

@@ -78,7 +78,8 @@ static int resend_scan_cb(const char *key, size_t keylen,
 }
 
 /* resend_ids - the provider ids a "uid:" KEY holds, into X (strings in
-   BUF); nothing for an address */
+   BUF); nothing for an address, nor for "uid:iem:lists:ID", whose lists
+   only its event carried (the record keeps none of them) */
 static void resend_ids(const char *key, struct event_extra *x, char *buf,
 		       size_t len)
 {
@@ -94,6 +95,8 @@ static void resend_ids(const char *key, struct event_extra *x, char *buf,
 		if (!colon)
 			return;
 		*colon = '\0';
+		if (strcmp(buf, MAIL_UID_IEM_LISTS) == 0)
+			return;
 		x->iem_list_id = buf;
 		x->iem_subscriber_id = colon + 1;
 	}

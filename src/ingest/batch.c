@@ -328,15 +328,29 @@ static int batch_copy_extra(struct batch *b, struct event *dst)
 				return -ENOMEM;                                \
 		}                                                              \
 	} while (0)
-	COPY_X(mw_subscriber_uid, ACTION_ID_MAX);
+/* an identifier is kept whole or not at all: one cut short names
+   something else (the lists of X-Mailer-LID cut after "2,24,1" name
+   list 1) */
+#define COPY_ID(field, size)                                                   \
+	do {                                                                   \
+		x->field = NULL;                                               \
+		if (src->field && *src->field &&                               \
+		    strnlen(src->field, (size)) < (size)) {                    \
+			x->field = batch_strdup(b, src->field, (size));        \
+			if (!x->field)                                         \
+				return -ENOMEM;                                \
+		}                                                              \
+	} while (0)
+	COPY_ID(mw_subscriber_uid, ACTION_ID_MAX);
 	COPY_X(list_id, BATCH_LIST_ID_MAX);
-	COPY_X(iem_list_id, ACTION_ID_MAX);
-	COPY_X(iem_subscriber_id, ACTION_ID_MAX);
-	COPY_X(mw_list_uid, ACTION_ID_MAX);
-	COPY_X(mw_campaign_uid, ACTION_ID_MAX);
+	COPY_ID(iem_list_id, EVENT_IEM_LIDS_SIZE);
+	COPY_ID(iem_subscriber_id, ACTION_ID_MAX);
+	COPY_ID(mw_list_uid, ACTION_ID_MAX);
+	COPY_ID(mw_campaign_uid, ACTION_ID_MAX);
 	COPY_X(reporter, BATCH_LIST_ID_MAX);
 	COPY_X(subject, BATCH_LIST_ID_MAX);
 	COPY_X(rcpt_written, ADDR_MAX + 1);
+#undef COPY_ID
 #undef COPY_X
 	dst->x = x;
 	return 0;

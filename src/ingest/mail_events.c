@@ -64,7 +64,13 @@ int mail_uid_key(const char *mw_uid, const char *lid, const char *rid,
 	if (route_uid_ok(mw_uid))
 		n = snprintf(out, outlen, MAIL_UID_MW "%s", mw_uid);
 	else if (lid && rid && route_iem_lids_ok(lid) && route_iem_id_ok(rid))
-		n = snprintf(out, outlen, MAIL_UID_IEM "%s:%s", lid, rid);
+		/* the lists when the key holds them all, else the word
+		   that says the event carries them: never some of them,
+		   which would name other lists */
+		n = snprintf(out, outlen, MAIL_UID_IEM "%s:%s",
+			     strlen(MAIL_UID_IEM) + strlen(lid) + 1 +
+					     strlen(rid) <= ADDR_MAX ?
+				     lid : MAIL_UID_IEM_LISTS, rid);
 	else
 		n = -1;
 	if (n < 0 || (size_t)n >= outlen) {

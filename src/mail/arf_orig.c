@@ -98,19 +98,18 @@ bool arf_iem_lids_ok(const char *s)
 	return digits > 0;
 }
 
-/* arf_mailer_lid - X-Mailer-LID V: a token as the other ids, or the
-   comma-joined list ids of a campaign sent to several lists */
+/* arf_mailer_lid - X-Mailer-LID V: a token as the other ids (of the
+   size they have), or the comma-joined list ids of a campaign sent to
+   several lists, whole (arf_iem_lids_ok) or not at all */
 static void arf_mailer_lid(const char *v, struct arf_report *r)
 {
-	char tmp[ARF_IEM_LID_SIZE];
-
-	arf_token_copy(r->mailer_lid, sizeof(r->mailer_lid), v, ARF_ID_EXTRA);
-	if (r->mailer_lid[0] || !v)
+	if (arf_token_copy(r->mailer_lid, ARF_IEM_TOKEN_SIZE, v,
+			   ARF_ID_EXTRA) == 0 || !v)
 		return;
 	/* trimmed as a token is; then only digits and commas */
-	if (arf_token_copy(tmp, sizeof(tmp), v, ",") == 0 &&
-	    arf_iem_lids_ok(tmp))
-		memcpy(r->mailer_lid, tmp, strlen(tmp) + 1);
+	if (arf_token_copy(r->mailer_lid, sizeof(r->mailer_lid), v, ",") != 0 ||
+	    !arf_iem_lids_ok(r->mailer_lid))
+		r->mailer_lid[0] = '\0';
 }
 
 /* arf_orig_fields - the original's identifying headers */

@@ -35,9 +35,12 @@
  * report or an unsubscribe mail that named the subscriber by its ids):
  *   0  as above (cached): the list must be one of the user's lists; when
  *      it is not and the cache is older than the action, it is fetched
- *      again once, then the action fails (another user's list).  LIST may
- *      be the ids of the lists a campaign went to ("2,24,12", from
- *      X-Mailer-LID): one of them must be the user's.
+ *      again once, then the action fails (another user's list).  The
+ *      list may be the ids of the lists a campaign went to ("2,24,12",
+ *      from X-Mailer-LID, all of them, up to ACTION_LIST_ID_MAX bytes):
+ *      one of them must be the user's.  The ids are the action's
+ *      list_id, from the event, never read from the key: a key too short
+ *      for them says "uid:iem:lists:SUBSCRIBER" (mail_events.h).
  *   3  subscribers/GetRecordByID -> the subscriber's list must be LIST
  *      (else the ids do not match: failed); no such subscriber: done;
  *      with several lists, one of them, and one of the user's (else
@@ -170,6 +173,32 @@ static bool iem_lids_have(const char *lids, const char *lid)
 		s++;
 	}
 	return false;
+}
+
+/* the ids of a campaign's lists fit the action whole (iem_ids) */
+_Static_assert(sizeof(((struct action *)0)->list_id) >= ARF_IEM_LID_SIZE,
+	       "an action holds every list X-Mailer-LID may name");
+
+/* iem_lids_shown - LIDS for a message, into BUF (LEN bytes): whole when
+   it fits, else its first ids, cut after a whole id, and how many there
+   are ("2,24,12,... (61 lists)") */
+static const char *iem_lids_shown(const char *lids, char *buf, size_t len)
+{
+	size_t n = strlen(lids), ids = 1, keep = 0, i;
+	int tail;
+
+	if (n < len)
+		return lids;
+	for (i = 0; i < n; i++)
+		if (lids[i] == ',')
+			ids++;
+	/* room for ",... (N lists)" and the NUL */
+	tail = snprintf(NULL, 0, ",... (%zu lists)", ids);
+	for (i = 0; i < n && i + (size_t)tail < len; i++)
+		if (lids[i] == ',')
+			keep = i;
+	snprintf(buf, len, "%.*s,... (%zu lists)", (int)keep, lids, ids);
+	return buf;
 }
 
 /* iem_lids_mine - one of the comma-joined list ids LIDS is in SET (the
@@ -385,6 +414,8 @@ static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
 		{ "skipcheck", "1" },
 	};
 
+	char shown[64];
+
 	(void)now;
 	if (a->step == IEM_STEP_CHECK) {
 		if (st->ids == NULL) {		/* restarted: no cache yet */
@@ -405,8 +436,9 @@ static int iem_build_ids(struct provider *p, struct action *a, int64_t now,
 				 "not "
 				 "unsubscribed; it is another user's list, or "
 				 "the ids are wrong", iem_several(a) ?
-				 "s" : "", a->list_id, p->cfg->username,
-				 a->subscriber_id);
+				 "s" : "", iem_lids_shown(a->list_id, shown,
+							  sizeof(shown)),
+				 p->cfg->username, a->subscriber_id);
 			return -1;
 		}
 	}
@@ -743,7 +775,7 @@ static enum provider_result iem_parse_record(const struct iem *st,
 					     mxml_node_t *data, char *err,
 					     size_t errlen)
 {
-	char lid[IEM_ID_MAX + 1], sid[IEM_ID_MAX + 1];
+	char lid[IEM_ID_MAX + 1], sid[IEM_ID_MAX + 1], shown[64];
 	bool complaint = a->klass == CLASS_COMPLAINT;
 
 	a->resolved[0] = a->resolved_written[0] = '\0';
@@ -780,7 +812,9 @@ static enum provider_result iem_parse_record(const struct iem *st,
 			snprintf(err, errlen, "subscriber %s is on list %s (of "
 				 "lists %s), which is not one of the user's "
 				 "lists (GetLists): not unsubscribed",
-				 a->subscriber_id, lid, a->list_id);
+				 a->subscriber_id, lid,
+				 iem_lids_shown(a->list_id, shown,
+						sizeof(shown)));
 			return PROVIDER_FAILED;
 		}
 		g_strlcpy(a->list_id, lid, sizeof(a->list_id));
@@ -789,7 +823,7 @@ static enum provider_result iem_parse_record(const struct iem *st,
 		snprintf(err, errlen, "subscriber %s is on list '%.24s', not "
 			 "on list%s %s: the ids do not match, nothing done",
 			 a->subscriber_id, lid, iem_several(a) ? "s" : "",
-			 a->list_id);
+			 iem_lids_shown(a->list_id, shown, sizeof(shown)));
 		return a->step == IEM_STEP_WHO ? PROVIDER_DONE : PROVIDER_FAILED;
 	}
 	if (complaint)
@@ -1069,10 +1103,13 @@ static bool iem_uid_actor(const struct action *a)
 static bool iem_report_kind(const struct arf_report *r, char *why,
 			    size_t whylen)
 {
+	char shown[64];
+
 	if (!route_iem_lids_ok(r->mailer_lid))
 		return false;
 	snprintf(why, whylen, "X-Mailer-LID %s (an Interspire provider is "
-		 "configured)", r->mailer_lid);
+		 "configured)", iem_lids_shown(r->mailer_lid, shown,
+					       sizeof(shown)));
 	return true;
 }
 

@@ -405,6 +405,19 @@ int incident_held_del_same(struct state *st, MDB_txn *txn, uint64_t id,
 	return state_mdb_errno(mdb_del(txn, dbi, &k, NULL));
 }
 
+/* incident_held_id - identifier SRC into DST (DSTLEN bytes) whole, or
+   "" when it does not fit: one cut short names something else */
+static void incident_held_id(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = src ? strnlen(src, dstlen) : dstlen;
+
+	dst[0] = '\0';
+	if (n < dstlen) {
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+}
+
 void incident_held_from_event(struct incident_held *h,
 			      const struct event *ev)
 {
@@ -412,13 +425,13 @@ void incident_held_from_event(struct incident_held *h,
 	rcpt_set_str(h->addr, sizeof(h->addr), ev->rcpt);
 	h->klass = (uint8_t)ev->klass;
 	rcpt_reason_from_event(&h->reason, ev);
-	rcpt_set_str(h->mw_subscriber_uid, sizeof(h->mw_subscriber_uid),
-		     EVENT_X(ev, mw_subscriber_uid));
+	incident_held_id(h->mw_subscriber_uid, sizeof(h->mw_subscriber_uid),
+			 EVENT_X(ev, mw_subscriber_uid));
 	rcpt_set_str(h->list_id, sizeof(h->list_id), EVENT_X(ev, list_id));
-	rcpt_set_str(h->iem_list_id, sizeof(h->iem_list_id),
-		     EVENT_X(ev, iem_list_id));
-	rcpt_set_str(h->iem_subscriber_id, sizeof(h->iem_subscriber_id),
-		     EVENT_X(ev, iem_subscriber_id));
+	incident_held_id(h->iem_list_id, sizeof(h->iem_list_id),
+			 EVENT_X(ev, iem_list_id));
+	incident_held_id(h->iem_subscriber_id, sizeof(h->iem_subscriber_id),
+			 EVENT_X(ev, iem_subscriber_id));
 	if (EVENT_X(ev, rcpt_written) &&
 	    g_ascii_strcasecmp(EVENT_X(ev, rcpt_written), h->addr) == 0)
 		rcpt_set_str(h->rcpt_written, sizeof(h->rcpt_written),

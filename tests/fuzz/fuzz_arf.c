@@ -8,7 +8,9 @@
  * itself and never a placeholder or hash, the recipients distinct and
  * their count within bounds, the kind one of the kinds, only a report
  * names recipients, and no report is of a type that is never a complaint
- * (auth-failure, fraud, virus: set aside as auth-report).
+ * (auth-failure, fraud, virus: set aside as auth-report).  X-Mailer-LID
+ * is a token of the size of the other ids, or list ids that a check of
+ * its own finds whole and bounded.
  * The seed corpus holds every shape of tests/data/arf: reports, bounces of
  * the common MTAs, auto-replies, DMARC reports, forwards, CR-only mails.
  */
@@ -55,6 +57,28 @@ static void fuzz_addr(const char *what, const char *a)
 		fprintf(stderr, "fuzz_arf: %s not normalised\n", what);
 		abort();
 	}
+}
+
+/* fuzz_lids - S is list ids as X-Mailer-LID names them, checked apart
+   from arf_iem_lids_ok: ids of 1 to 10 digits, single commas between
+   them, shorter than ARF_IEM_LID_SIZE (at most ARF_IEM_LIDS_MAX ids) */
+static bool fuzz_lids(const char *s)
+{
+	size_t n = strlen(s), ids = 0, run = 0, i;
+
+	if (n == 0 || n >= ARF_IEM_LID_SIZE)
+		return false;
+	for (i = 0; i <= n; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			run++;
+			continue;
+		}
+		if ((s[i] != ',' && s[i] != '\0') || run == 0 || run > 10)
+			return false;
+		ids++;
+		run = 0;
+	}
+	return ids <= ARF_IEM_LIDS_MAX;
 }
 
 #define TEXT(f) fuzz_text(#f, r.f, sizeof(r.f))
@@ -112,15 +136,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_arf: bad count or flags\n");
 		abort();
 	}
-	/* X-Mailer-LID: a token of [A-Za-z0-9._-], or list ids joined
-	   with commas, bounded (arf_iem_lids_ok) */
+	/* X-Mailer-LID: a token of [A-Za-z0-9._-] of the size of the
+	   other ids, or list ids joined with commas, bounded
+	   (arf_iem_lids_ok) */
 	if (strchr(r.mailer_lid, ',') != NULL ?
-		    !arf_iem_lids_ok(r.mailer_lid) :
-		    strspn(r.mailer_lid, "abcdefghijklmnopqrstuvwxyz"
-					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789._-") !=
-			    strlen(r.mailer_lid)) {
+		    !arf_iem_lids_ok(r.mailer_lid) ||
+			    !fuzz_lids(r.mailer_lid) :
+		    strlen(r.mailer_lid) >= ARF_IEM_TOKEN_SIZE ||
+			    strspn(r.mailer_lid, "abcdefghijklmnopqrstuvwxyz"
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						 "0123456789._-") !=
+				    strlen(r.mailer_lid)) {
 		fprintf(stderr, "fuzz_arf: bad X-Mailer-LID\n");
+		abort();
+	}
+	/* a list is whole or dropped: arf_iem_lids_ok agrees with the
+	   X-Mailer-LID kept (a list ids value is kept or nothing is) */
+	if (r.mailer_lid[0] && fuzz_lids(r.mailer_lid) !=
+				       arf_iem_lids_ok(r.mailer_lid)) {
+		fprintf(stderr, "fuzz_arf: X-Mailer-LID judged twice\n");
 		abort();
 	}
 	if (r.kind == ARF_KIND_REPORT &&

@@ -715,6 +715,73 @@ class InterspireIds(IemCase):
         self.assertActions('hidden.reader@example.org', ['done'])
 
 
+class InterspireIdsMany(IemCase):
+    """A campaign sent to more lists than a key holds (the calls are
+    those of any several lists, tested in every version with
+    InterspireIds: the base one only here)."""
+
+    def test_complaint_about_a_mail_to_many_lists(self):
+        """X-Mailer-LID naming every list of a campaign sent to many: 60
+        four-digit ids (299 characters, more than a key holds: the key
+        says uid:iem:lists:48213, the event carries the ids) and 40 (a
+        key of 213 characters holds them); the recipients redacted.  Each
+        subscriber is unsubscribed from its own list, the last one named
+        or the first, nothing else is touched"""
+        many = ','.join(str(3001 + i) for i in range(60))
+        forty = ','.join(str(4001 + i) for i in range(40))
+        d = {
+            'lists': [{'listid': 3060, 'name': 'Last of many'},
+                      {'listid': 3001, 'name': 'First of many'},
+                      {'listid': 4001, 'name': 'First of forty'}],
+            'subscribers': [
+                {'subscriberid': 48100, 'emailaddress':
+                 'other.reader@example.org', 'listid': 3001},
+                {'subscriberid': 48213, 'emailaddress':
+                 'hidden.reader@example.org', 'listid': 3060},
+                {'subscriberid': 48250, 'emailaddress':
+                 'forty.reader@example.org', 'listid': 4001}],
+        }
+        fake = self.start_fake(fake_data=d)
+        self.configure(fake)
+        with open(os.path.join(DATA, 'arf', 'anon_interspire_lists.eml'),
+                  newline='') as f:
+            mail = f.read()
+        self.assertIn('X-Mailer-LID: 2,24,12\n', mail)
+        os.makedirs(os.path.join(self.spool, 'fbl', 'new'), exist_ok=True)
+        for name, lids, sid in (('many', many, '48213'),
+                                ('forty', forty, '48250')):
+            text = mail.replace('X-Mailer-LID: 2,24,12', 'X-Mailer-LID: '
+                                + lids).replace('X-Mailer-RecptId: 48213',
+                                                'X-Mailer-RecptId: ' + sid)
+            text = text.replace('<arf-77@', '<arf-%s@' % name)
+            with open(os.path.join(self.spool, 'fbl', 'new', name + '.eml'),
+                      'w', newline='') as f:
+                f.write(text)
+        self.process()
+        calls = answered(fake)
+        self.assertEqual(sorted(details(calls, 'UnsubscribeSubscriber',
+                                        'listid', 'subscriberid',
+                                        'skipcheck')),
+                         [('3060', '48213', '1'), ('4001', '48250', '1')])
+        self.assertEqual(self.unsub_log(fake), [(48213, 3060),
+                                                (48250, 4001)])
+        un = self.unsubscribed(fake)
+        self.assertEqual(un[('other.reader@example.org', 3001)], 0)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertEqual(self.ctl_json('queue'), [])
+        self.assertActions('uid:iem:lists:48213', ['done'])
+        self.assertEqual(self.show('uid:iem:lists:48213')['status'],
+                         'complained')
+        long_key = 'uid:iem:%s:48250' % forty
+        self.assertEqual(len(long_key), 213)
+        self.assertEqual(self.show(long_key)['status'], 'complained')
+        self.assertStatus('hidden.reader@example.org', 'complained')
+        self.assertStatus('forty.reader@example.org', 'complained')
+        failed = os.path.join(self.spool, 'fbl', 'failed')
+        self.assertEqual(os.listdir(failed) if os.path.isdir(failed) else [],
+                         [])
+
+
 class InterspireIds610(InterspireIds):
     variant = '6.1.0'
 

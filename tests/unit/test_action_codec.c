@@ -141,7 +141,8 @@ static void test_roundtrip_max(void **state)
 	fill_max(&a);
 	len = encode_max(buf, sizeof(buf));
 	/* every string at its capacity, well within the bound */
-	assert_int_equal(len, MIN_LEN + 31 + 254 + 3 * 63 + 7 +
+	assert_int_equal(len, MIN_LEN + 31 + 254 + ACTION_LIST_ID_MAX - 1 +
+			 2 * 63 + 7 +
 			 255 + 63 + 63 + 511 + 255 + 63 + 127 + 255 +
 			 ACTION_PAYLOAD_MAX - 1);
 	assert_true(len <= ACTION_ENCODED_MAX);
@@ -427,8 +428,10 @@ static void test_corrupt_fields(void **state)
 		{ 19, 0, 0, 0 },			/* embedded NUL */
 		{ OFF_ADDR, 0xff, 0, 1 },		/* addr: too long */
 		{ OFF_ADDR, 4, 0, 1 },			/* shifted by one */
-		{ OFF_ADDR + 2 + 5, 64, 0, 1 },		/* list_id too long */
+		{ OFF_ADDR + 2 + 5, 0xff, 0x03, 1 },	/* list_id too long */
 		{ OFF_ADDR + 2 + 5 + 2 + 1, 0, 0, 0 },	/* NUL in list_id */
+		/* subscriber_id: dst too small */
+		{ OFF_ADDR + 2 + 5 + 2 + 4, 64, 0, 1 },
 	};
 	uint8_t buf[ACTION_ENCODED_MAX], work[ACTION_ENCODED_MAX];
 	struct action a;

@@ -1093,54 +1093,100 @@ static void test_envelope(void **state)
 	assert_string_equal(got.envelope_to, "fbl@fbl.example.com");
 }
 
+/* mailer_lid_of - the X-Mailer-LID R keeps of a report whose original
+   carries V, with a redacted recipient and X-Mailer-RecptId 48213 */
+static void mailer_lid_of(const char *v, struct arf_report *r)
+{
+	char *orig = g_strdup_printf("X-Mailer-LID: %s\n"
+				     "X-Mailer-RecptId: 48213\n"
+				     "To: redacted@example.net", v);
+	char err[256];
+	size_t len;
+	char *buf = report_with("Feedback-Type: abuse\n", orig, &len);
+
+	assert_int_equal(arf_parse(buf, len, r, err, sizeof(err)), 0);
+	assert_string_equal(r->mailer_recptid, "48213");
+	g_free(buf);
+	g_free(orig);
+}
+
 /* test_mailer_lid_lists - X-Mailer-LID of a campaign sent to several
    lists (Interspire joins their ids with commas) is kept when it is list
-   ids only, a bounded number of them; anything else with a comma is
-   not */
+   ids only; anything else with a comma is not */
 static void test_mailer_lid_lists(void **state)
 {
 	static const struct {
 		const char *v, *want;
+		bool ok;	/* arf_iem_lids_ok(v) */
 	} cases[] = {
-		{ "2,24,12", "2,24,12" },
-		{ " 7 ", "7" },
-		{ "abc-1.2", "abc-1.2" },	/* a token, as before */
-		{ "1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7", "1,2,3,4,5,6,7,8,9,1,2,3,"
-						     "4,5,6,7" },
-		{ "1,2,3,4,5,6,7,8,9,1,2,3,4,5,6,7,8", "" },	/* 17 ids */
-		{ "1234567890,1234567890,123456789", "1234567890,1234567890,"
-						     "123456789" },
-		{ "1234567890,1234567890,1234567890", "" },	/* too long */
-		{ "12345678901,2", "" },	/* 11 digits */
-		{ "2,,12", "" },
-		{ ",2", "" },
-		{ "2,", "" },
-		{ "2, 24", "" },
-		{ "2,a", "" },
-		{ "2;24", "" },
+		{ "2,24,12", "2,24,12", true },
+		{ "2", "2", true },
+		{ " 7 ", "7", false },
+		{ "abc-1.2", "abc-1.2", false },	/* a token, as before */
+		/* a token keeps the size it had */
+		{ "abcdefghij-abcdefghij-abcdefghi", "abcdefghij-abcdefghij-"
+						    "abcdefghi", false },
+		{ "abcdefghij-abcdefghij-abcdefghij", "", false },
+		/* more than 16 ids, more than 31 characters: a campaign
+		   IEM sent to 19 lists */
+		{ "2,24,12,13,14,15,16,3,25,4,26,27,5,6,7,8,9,10,23",
+		  "2,24,12,13,14,15,16,3,25,4,26,27,5,6,7,8,9,10,23", true },
+		{ "1234567890,1234567890,1234567890", "1234567890,1234567890,"
+						     "1234567890", true },
+		{ "2147483647,1", "2147483647,1", true },
+		{ "12345678901,2", "", false },	/* 11 digits */
+		{ "2,,12", "", false },
+		{ ",2", "", false },
+		{ "2,", "", false },
+		{ "2, 24", "", false },
+		{ "2,a", "", false },
+		{ "2;24", "", false },
 	};
 	struct arf_report got;
-	char err[256];
-	size_t i, len;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *orig = g_strdup_printf("X-Mailer-LID: %s\n"
-					     "X-Mailer-RecptId: 48213\n"
-					     "To: redacted@example.net",
-					     cases[i].v);
-		char *buf = report_with("Feedback-Type: abuse\n", orig, &len);
-
-		assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)),
-				 0);
+		mailer_lid_of(cases[i].v, &got);
 		assert_string_equal(got.mailer_lid, cases[i].want);
-		assert_string_equal(got.mailer_recptid, "48213");
-		assert_int_equal(arf_iem_lids_ok(cases[i].v),
-				 strchr(cases[i].want, ',') != NULL ||
-					 strcmp(cases[i].v, "2") == 0);
-		g_free(buf);
-		g_free(orig);
+		assert_int_equal(arf_iem_lids_ok(cases[i].v), cases[i].ok);
 	}
+}
+
+/* test_mailer_lid_bounds - the longest X-Mailer-LID is what one header
+   line holds (984 characters after "X-Mailer-LID: "); one longer is
+   dropped whole, never cut into fewer lists */
+static void test_mailer_lid_bounds(void **state)
+{
+	GString *v = g_string_new(NULL);
+	struct arf_report got;
+	unsigned i;
+
+	(void)state;
+	/* 197 lists of four-digit ids: 984 characters, kept */
+	for (i = 0; i < 197; i++)
+		g_string_append_printf(v, "%s%u", i ? "," : "", 1000 + i);
+	assert_int_equal(v->len, ARF_IEM_LID_SIZE - 1);
+	assert_true(arf_iem_lids_ok(v->str));
+	mailer_lid_of(v->str, &got);
+	assert_string_equal(got.mailer_lid, v->str);
+	/* one digit more: not kept at all */
+	g_string_append_c(v, '7');
+	assert_false(arf_iem_lids_ok(v->str));
+	mailer_lid_of(v->str, &got);
+	assert_string_equal(got.mailer_lid, "");
+	/* the most ids that fit: 492 of one digit */
+	g_string_truncate(v, 0);
+	for (i = 0; i < ARF_IEM_LIDS_MAX; i++)
+		g_string_append(v, i ? ",5" : "5");
+	assert_true(arf_iem_lids_ok(v->str));
+	mailer_lid_of(v->str, &got);
+	assert_string_equal(got.mailer_lid, v->str);
+	g_string_append(v, ",5");
+	assert_false(arf_iem_lids_ok(v->str));
+	mailer_lid_of(v->str, &got);
+	assert_string_equal(got.mailer_lid, "");
+	g_string_free(v, TRUE);
 }
 
 static void test_long_values(void **state)
@@ -1367,6 +1413,7 @@ int main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_mailer_lid_lists),
+		cmocka_unit_test(test_mailer_lid_bounds),
 		cmocka_unit_test(test_c1_addresses),
 		cmocka_unit_test(test_global_headers),
 		cmocka_unit_test(test_encoded_original),

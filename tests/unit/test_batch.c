@@ -7,7 +7,7 @@
  * order of anything, the same with each address's slot and entry asked
  * for ahead (batch_prefetch, batch_prefetch_entry), and arena blocks made ready elsewhere
  * (batch_set_blocks) taken, used, kept for the next batch and freed with
- * it.
+ * it; the provider ids of an event kept whole or not at all.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <glib.h>
 
 #include "batch.h"
 
@@ -364,6 +365,52 @@ static void test_ready_blocks(void **state)
 	batch_free(b);	/* frees the given blocks too (ASan checks) */
 }
 
+/* a provider id is kept whole or not at all: the lists of an
+   X-Mailer-LID as long as a header line holds, a MailWizz uid that does
+   not fit is dropped, never cut into another id */
+static void test_ids_whole(void **state)
+{
+	struct batch *b = batch_new();
+	GString *lids = g_string_new(NULL);
+	struct event_extra x;
+	struct event e;
+	const struct batch_event *be;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(b);
+	for (i = 0; i < 197; i++)
+		g_string_append_printf(lids, "%s%u", i ? "," : "", 1000 + i);
+	assert_int_equal(lids->len, EVENT_IEM_LIDS_SIZE - 1);
+	memset(&x, 0, sizeof(x));
+	x.iem_list_id = lids->str;
+	x.iem_subscriber_id = "48213";
+	x.mw_subscriber_uid = "zz123cd456ef7";
+	e = ev("a@example.com", CLASS_HARD, T0);
+	e.x = &x;
+	assert_int_equal(batch_add(b, &e), 0);
+	be = batch_last(b);
+	assert_non_null(be);
+	assert_string_equal(be->ev.x->iem_list_id, lids->str);
+	assert_string_equal(be->ev.x->iem_subscriber_id, "48213");
+	assert_string_equal(be->ev.x->mw_subscriber_uid, "zz123cd456ef7");
+	/* one character more than fits */
+	g_string_append_c(lids, '4');
+	x.iem_list_id = lids->str;
+	x.mw_subscriber_uid = "zz123cd456ef7zz123cd456ef7zz123cd456ef7"
+			      "zz123cd456ef7zz123cd456ef7";
+	e = ev("b@example.com", CLASS_HARD, T0);
+	e.x = &x;
+	assert_int_equal(batch_add(b, &e), 0);
+	be = batch_last(b);
+	assert_non_null(be);
+	assert_null(be->ev.x->iem_list_id);
+	assert_null(be->ev.x->mw_subscriber_uid);
+	assert_string_equal(be->ev.x->iem_subscriber_id, "48213");
+	g_string_free(lids, TRUE);
+	batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_sorted_many),
 		cmocka_unit_test(test_held_back_deliveries_in_order),
 		cmocka_unit_test(test_ready_blocks),
+		cmocka_unit_test(test_ids_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

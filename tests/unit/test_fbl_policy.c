@@ -4,8 +4,9 @@
  * providers' senders against the original's From, Return-Path and the
  * report's Original-Mail-From, the Message-ID domain, the providers' ids
  * (X-Job, List-Id, X-Mw-Subscriber-Uid, X-Mailer-LID), a recipient or a
- * subscriber's uid: key (MailWizz's, Interspire's) the state knows; and
- * which addresses belong to our sender domains.
+ * subscriber's uid: key (MailWizz's, Interspire's) the state knows, and
+ * how that key is made; and which addresses belong to our sender
+ * domains.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "arf.h"
 #include "config.h"
 #include "fbl_policy.h"
+#include "mail_events.h"
 #include "rcpt.h"
 #include "state.h"
 #include "tstate.h"
@@ -215,6 +217,7 @@ static void test_accounting(void **state)
 	struct state *st = NULL;
 	struct rcpt rec;
 	MDB_txn *txn = NULL;
+	unsigned i;
 
 	(void)state;
 	assert_int_equal(tstate_setup(&t, "test_fbl_policy"), 0);
@@ -254,8 +257,88 @@ static void test_accounting(void **state)
 					&rec), 0);
 	assert_int_equal(state_commit(txn), 0);
 	assert_true(ours(p, &r, st, "the state knows uid:iem:2,24,12:48213"));
+	/* more lists than a key holds: the key names the subscriber with
+	   the word "lists", as the accounting record's key does */
+	memset(r.mailer_lid, 0, sizeof(r.mailer_lid));
+	for (i = 0; i < 60; i++)
+		snprintf(r.mailer_lid + strlen(r.mailer_lid),
+			 sizeof(r.mailer_lid) - strlen(r.mailer_lid), "%s%u",
+			 i ? "," : "", 2000 + i);
+	assert_false(ours(p, &r, st, NULL));
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	assert_int_equal(state_rcpt_put(st, txn, "uid:iem:lists:48213", &rec),
+			 0);
+	assert_int_equal(state_commit(txn), 0);
+	assert_true(ours(p, &r, st, "the state knows uid:iem:lists:48213"));
 	fbl_policy_free(p);
 	assert_int_equal(tstate_teardown(&t), 0);
+}
+
+/* test_uid_key - the key of a subscriber known by ids: X-Mailer-LID whole
+   while the key holds it in ADDR_MAX bytes, else "lists" in its place;
+   never some of the lists, which would name others */
+static void test_uid_key(void **state)
+{
+	char key[ADDR_MAX + 1], lids[ARF_IEM_LID_SIZE + 1];
+	char want[ARF_IEM_LID_SIZE + 32];
+	size_t n;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(mail_uid_key("", "12", "48213", key, sizeof(key)),
+			 0);
+	assert_string_equal(key, "uid:iem:12:48213");
+	/* MailWizz's uid first */
+	assert_int_equal(mail_uid_key("zz123cd456ef7", "12", "48213", key,
+				      sizeof(key)), 0);
+	assert_string_equal(key, "uid:mw:zz123cd456ef7");
+	/* ids that are no ids name nobody */
+	assert_int_equal(mail_uid_key("", "2,,12", "48213", key,
+				      sizeof(key)), -1);
+	assert_string_equal(key, "");
+	assert_int_equal(mail_uid_key("", "12", "48x", key, sizeof(key)),
+			 -1);
+	assert_int_equal(mail_uid_key("", NULL, "48213", key, sizeof(key)),
+			 -1);
+	/* lists of 240 characters: a key of ADDR_MAX bytes, whole */
+	lids[0] = '\0';
+	for (i = 0; i < 47; i++)
+		snprintf(lids + strlen(lids), sizeof(lids) - strlen(lids),
+			 "%s%u", i ? "," : "", 1000 + i);
+	strcat(lids, ",12345");
+	n = strlen(lids);
+	assert_int_equal(n, 240);
+	assert_int_equal(mail_uid_key("", lids, "48213", key, sizeof(key)),
+			 0);
+	assert_int_equal(strlen(key), ADDR_MAX);
+	snprintf(want, sizeof(want), "uid:iem:%s:48213", lids);
+	assert_string_equal(key, want);
+	/* one digit more: the key says "lists", the event carries them */
+	strcat(lids, "6");
+	assert_int_equal(mail_uid_key("", lids, "48213", key, sizeof(key)),
+			 0);
+	assert_string_equal(key, "uid:iem:lists:48213");
+	/* a shorter subscriber id leaves room for them again */
+	assert_int_equal(mail_uid_key("", lids, "4821", key, sizeof(key)),
+			 0);
+	assert_int_equal(strlen(key), ADDR_MAX);
+	/* the longest X-Mailer-LID kept: the same */
+	lids[0] = '\0';
+	for (i = 0; i < 197; i++)
+		snprintf(lids + strlen(lids), sizeof(lids) - strlen(lids),
+			 "%s%u", i ? "," : "", 1000 + i);
+	assert_int_equal(strlen(lids), ARF_IEM_LID_SIZE - 1);
+	assert_int_equal(mail_uid_key("", lids, "1234567890", key,
+				      sizeof(key)), 0);
+	assert_string_equal(key, "uid:iem:lists:1234567890");
+	/* one longer names nobody */
+	strcat(lids, "1");
+	assert_int_equal(mail_uid_key("", lids, "48213", key, sizeof(key)),
+			 -1);
+	/* a buffer too small: nothing, whatever fits of it */
+	assert_int_equal(mail_uid_key("", "2,24,12", "48213", key, 20),
+			 -1);
+	assert_string_equal(key, "");
 }
 
 int main(void)
@@ -265,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_senders),
 		cmocka_unit_test(test_provider_ids),
 		cmocka_unit_test(test_accounting),
+		cmocka_unit_test(test_uid_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

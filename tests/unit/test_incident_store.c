@@ -153,6 +153,19 @@ static void test_held(void **state)
 	assert_string_equal(h.mw_subscriber_uid, "ab12cd34ef");
 	assert_string_equal(h.reason.job_id, "spring");
 	assert_int_equal(h.reason.line, 7);
+	/* the lists of X-Mailer-LID are held whole while they fit, else
+	   not at all: cut after "...,12" they would name list 1 */
+	x.iem_list_id = "2,24,12";
+	x.iem_subscriber_id = "48213";
+	incident_held_from_event(&h, &ev);
+	assert_string_equal(h.iem_list_id, "2,24,12");
+	assert_string_equal(h.iem_subscriber_id, "48213");
+	x.iem_list_id = "2,24,12,13,14,15,16,3,25,4,26,27,5,6,7,8,9,10,23";
+	incident_held_from_event(&h, &ev);
+	assert_string_equal(h.iem_list_id, "");
+	assert_string_equal(h.iem_subscriber_id, "48213");
+	x.iem_list_id = NULL;
+	x.iem_subscriber_id = NULL;
 	/* a second hold of the same address replaces the first */
 	ev.rcpt = addrs[0];
 	incident_held_from_event(&h, &ev);

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "arf.h"
 #include "iem_xml.h"
 #include "provider.h"
 
@@ -1284,6 +1285,93 @@ static void test_ids_several_lists(void **state)
 	assert_non_null(strstr(f->err, "no numeric"));
 }
 
+/* long_lids - N list ids of four digits from 1000, then TAIL (may be
+   "") after a comma, into a new string */
+static char *long_lids(unsigned n, const char *tail)
+{
+	GString *g = g_string_new(NULL);
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		g_string_append_printf(g, "%s%u", i ? "," : "", 1000 + i);
+	if (*tail)
+		g_string_append_printf(g, ",%s", tail);
+	return g_string_free(g, FALSE);
+}
+
+/* a campaign sent to more lists than a key holds: the key says
+   uid:iem:lists:17 and the event carries every id (X-Mailer-LID as long
+   as a header line); the provider takes them all from the event, finds
+   the user's among them (the last one here) and acts on the record's
+   list alone */
+static void test_ids_long_lists(void **state)
+{
+	struct fx *f = *state;
+	char *lids = long_lids(196, "12,2"), *other = long_lids(196, "12,7");
+	struct event_extra x = { .iem_list_id = lids,
+				 .iem_subscriber_id = "17" };
+	struct event ev = { .kind = EV_ARF, .klass = CLASS_COMPLAINT,
+			    .rcpt = "uid:iem:lists:17", .x = &x };
+	struct http_req req;
+	struct action a;
+	char row[600];
+
+	assert_int_equal(strlen(lids), ARF_IEM_LID_SIZE - 1);
+	fill_cache(f, 1000, LISTS_3, PROVIDER_CONTINUE);
+	a = action_for("uid:iem:lists:17", 3);
+	a.op = OP_COMPLAINT;
+	a.klass = CLASS_COMPLAINT;
+	f->p.ops->ids(&f->cfg, &ev, &a);
+	assert_string_equal(a.list_id, lids);	/* whole: its last id too */
+	assert_string_equal(a.subscriber_id, "17");
+	assert_true(f->p.ops->uid_actor(&a));
+	build_check(f, &a, "GetRecordByID", 1);
+	snprintf(row, sizeof(row), ROW_17("%s", "x@example.com", "0", "0"),
+		 "2");
+	assert_int_equal(judge(f, &a, row, NULL), PROVIDER_CONTINUE);
+	assert_string_equal(a.list_id, "2");
+	assert_int_equal(a.step, 4);
+	build_check(f, &a, "UnsubscribeSubscriber", 4);
+	assert_int_equal(judge(f, &a, OK_EMPTY, NULL), PROVIDER_CONTINUE);
+	assert_int_equal(a.step, 5);
+
+	/* the record's list is not among them: nothing done, the message
+	   bounded and cut after a whole id */
+	a = action_for("uid:iem:lists:17", 3);
+	g_strlcpy(a.list_id, lids, sizeof(a.list_id));
+	g_strlcpy(a.subscriber_id, "17", sizeof(a.subscriber_id));
+	snprintf(row, sizeof(row), ROW_17("%s", "x@example.com", "0", "0"),
+		 "5");
+	assert_int_equal(judge(f, &a, row, NULL), PROVIDER_FAILED);
+	assert_non_null(strstr(f->err, "is on list '5', not on lists "
+				       "1000,1001,"));
+	assert_non_null(strstr(f->err, ",... (198 lists): the ids do not "
+				       "match"));
+	assert_string_equal(a.list_id, lids);
+
+	/* none of them is the user's: no call, the message bounded too */
+	a = action_for("uid:iem:lists:17", 3);
+	g_strlcpy(a.list_id, other, sizeof(a.list_id));
+	g_strlcpy(a.subscriber_id, "17", sizeof(a.subscriber_id));
+	assert_int_equal(f->p.ops->build(&f->p, &a, 1001, &req, f->err,
+					 sizeof(f->err)), -1);
+	assert_non_null(strstr(f->err, "(198 lists) is not one of the lists "
+				       "of user 'admin'"));
+	assert_non_null(strstr(f->err, "subscriber 17 not unsubscribed"));
+
+	/* one id more than X-Mailer-LID keeps is not taken from an event
+	   (an accounting column is not bounded by the report parser) */
+	g_free(other);
+	other = g_strconcat(lids, "1", NULL);
+	x.iem_list_id = other;
+	memset(&a, 0, sizeof(a));
+	f->p.ops->ids(&f->cfg, &ev, &a);
+	assert_string_equal(a.list_id, "");
+	assert_false(f->p.ops->uid_actor(&a));
+	g_free(other);
+	g_free(lids);
+}
+
 /* what the record of a subscriber known by ids may say */
 static void test_ids_record_answers(void **state)
 {
@@ -1697,6 +1785,7 @@ int main(void)
 		T(test_ids_complaint),
 		T(test_ids_unsubscribe),
 		T(test_ids_several_lists),
+		T(test_ids_long_lists),
 		T(test_ids_record_answers),
 		T(test_ids_other_users_list),
 		T(test_ids_refusals),
