@@ -49,6 +49,10 @@ bool rcpt_dropped_add(struct rcpt *r, uint64_t id, uint32_t src,
 
 /* rcpt_dropped_covers - is a hard bounce at T from the source of hash SRC
    inside one of R's spans?  (False for SRC 0.) */
+/* rcpt_dropped_count - R's spans, bounded by RCPT_DROPPED_MAX (what a
+   record decoded or made by rcpt_dropped_add never exceeds) */
+uint32_t rcpt_dropped_count(const struct rcpt *r);
+
 bool rcpt_dropped_covers(const struct rcpt *r, uint32_t src, int64_t t);
 
 /*

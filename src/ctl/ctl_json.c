@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "event.h"
+#include "rcpt_dropped.h"
 #include "rcpt_rules.h"
 #include "timeparse.h"
 
@@ -260,8 +261,7 @@ static cJSON *ctl_json_actions(const struct rcpt *r)
 static cJSON *ctl_json_dropped(const struct rcpt *r)
 {
 	cJSON *a = cJSON_CreateArray();
-	uint32_t i, n = r->n_dropped < RCPT_DROPPED_MAX ? r->n_dropped :
-							   RCPT_DROPPED_MAX;
+	uint32_t i, n = rcpt_dropped_count(r);
 
 	if (!a)
 		return NULL;

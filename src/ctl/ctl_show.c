@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "ctl.h"
 #include "exitcodes.h"
+#include "rcpt_dropped.h"
 #include "rcpt_rules.h"
 #include "state.h"
 
@@ -102,8 +103,7 @@ static void show_why(FILE *out, const struct rcpt *r,
    is a duplicate) */
 static void show_dropped(FILE *out, const struct rcpt *r)
 {
-	uint32_t i, n = r->n_dropped < RCPT_DROPPED_MAX ? r->n_dropped :
-							   RCPT_DROPPED_MAX;
+	uint32_t i, n = rcpt_dropped_count(r);
 	char t1[64], t2[64];
 
 	for (i = 0; i < n; i++) {

@@ -6,9 +6,7 @@
 
 #include "rcpt_dropped.h"
 
-/* rcpt_dropped_n - R's spans, bounded (a record decoded or made here
-   never holds more) */
-static uint32_t rcpt_dropped_n(const struct rcpt *r)
+uint32_t rcpt_dropped_count(const struct rcpt *r)
 {
 	return r->n_dropped < RCPT_DROPPED_MAX ? r->n_dropped :
 						  RCPT_DROPPED_MAX;
@@ -36,7 +34,7 @@ static void rcpt_dropped_join(struct rcpt_dropped *a,
 /* rcpt_dropped_remove - span I of R gone, the last one in its place */
 static void rcpt_dropped_remove(struct rcpt *r, uint32_t i)
 {
-	uint32_t n = rcpt_dropped_n(r);
+	uint32_t n = rcpt_dropped_count(r);
 
 	/* copied whole, padding too: records compare byte for byte */
 	if (i + 1 < n)
@@ -50,7 +48,7 @@ bool rcpt_dropped_add(struct rcpt *r, uint64_t id, uint32_t src,
 		      int64_t from, int64_t t)
 {
 	struct rcpt_dropped d;
-	uint32_t i, n = rcpt_dropped_n(r), first;
+	uint32_t i, n = rcpt_dropped_count(r), first;
 
 	if (src == 0)
 		return false;
@@ -92,7 +90,7 @@ bool rcpt_dropped_add(struct rcpt *r, uint64_t id, uint32_t src,
 
 bool rcpt_dropped_covers(const struct rcpt *r, uint32_t src, int64_t t)
 {
-	uint32_t i, n = rcpt_dropped_n(r);
+	uint32_t i, n = rcpt_dropped_count(r);
 
 	if (src == 0)
 		return false;

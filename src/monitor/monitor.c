@@ -310,6 +310,21 @@ static int mon_held_put(struct monitor *m, struct mon_incident *mi,
 	return 0;
 }
 
+/* mon_held_record - MH's held bounce into H: from the batch's event it
+   refers to, or decoded (mon_held_encode encoded it); -ENOENT when it
+   keeps none (it did not encode) */
+static int mon_held_record(const struct monitor *m, const struct mon_held *mh,
+			   struct incident_held *h)
+{
+	if (mh->ref) {
+		incident_held_from_event(h, m->h.hold_event(mh->ref, m->h.arg));
+		return 0;
+	}
+	if (!mh->rec)
+		return -ENOENT;
+	return incident_held_decode(mh->rec, mh->len, h);
+}
+
 void mon_pending_keep(struct monitor *m)
 {
 	guint i;
@@ -322,8 +337,7 @@ void mon_pending_keep(struct monitor *m)
 			g_free(mh);
 			continue;
 		}
-		incident_held_from_event(&h, m->h.hold_event(mh->ref,
-							     m->h.arg));
+		(void)mon_held_record(m, mh, &h);
 		mh->ref = NULL;
 		(void)mon_held_encode(mh, &h);
 	}
@@ -885,16 +899,8 @@ static void mon_delivered(struct mon_feed *f)
 		d.id = mi->inc.id;
 		d.src_hash = mi->src_hash;
 		d.first = mi->inc.first_time;
-		if (held->ref) {
-			incident_held_from_event(
-				&d.h, m->h.hold_event(held->ref, m->h.arg));
+		if (mon_held_record(m, held, &d.h) == 0)
 			g_array_append_val(m->drops, d);
-		} else if (held->rec &&
-			   /* it decodes: mon_held_encode encoded it */
-			   incident_held_decode(held->rec, held->len,
-						&d.h) == 0) {
-			g_array_append_val(m->drops, d);
-		}
 		g_hash_table_remove(mi->held, &h);
 		mi->inc.dropped++;
 		mi->dirty = true;
