@@ -122,6 +122,10 @@ struct arf_report {
 	   is not the original's sender nor the report's own addresses:
 	   ARF_F_RCPT_FROM_TO) */
 	char rcpts[ARF_MAX_RCPTS][ADDR_MAX + 1];
+	/* each of them as the report wrote it when that differs in ASCII
+	   case only ("John.Smith@Example.com", addr_written), else "": what
+	   a list manager comparing addresses exactly holds */
+	char rcpts_written[ARF_MAX_RCPTS][ADDR_MAX + 1];
 	size_t n_rcpts;
 
 	/* from the original message (message/rfc822 or message/global

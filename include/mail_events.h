@@ -79,7 +79,9 @@ struct mail_events {
 	struct unsub_addr_ids ids;
 	char keys[ARF_MAX_RCPTS][ADDR_MAX + 1];
 	char diag[MAIL_DIAG_MAX];
-	struct event_extra x;		/* the events' rarer strings */
+	/* each event's rarer strings (a report's recipients differ in
+	   their written spelling) */
+	struct event_extra x[ARF_MAX_RCPTS];
 };
 
 /* mail_events_arf - an ARF report (ingest_mail_parse_fn; ARG a struct

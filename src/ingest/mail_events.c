@@ -106,9 +106,12 @@ static int64_t mail_arf_time(const struct arf_report *r, int64_t mtime)
 	return t;
 }
 
-/* mail_arf_event - EV for key KEY from the parsed report */
+/* mail_arf_event - EV for key KEY from the parsed report, its rarer
+   strings in X; WRITTEN the recipient as the report spelt it (NULL:
+   none) */
 static void mail_arf_event(struct mail_events *me, struct event *ev,
-			   const char *key, int64_t mtime)
+			   struct event_extra *x, const char *key,
+			   const char *written, int64_t mtime)
 {
 	const struct arf_report *r = &me->arf;
 
@@ -125,18 +128,19 @@ static void mail_arf_event(struct mail_events *me, struct event *ev,
 	ev->vmta = "";
 	ev->dsn_status = "";
 	ev->job_id = r->x_job;
-	memset(&me->x, 0, sizeof(me->x));
-	me->x.mw_subscriber_uid = r->mw_subscriber_uid;
-	me->x.list_id = r->list_id;
-	me->x.iem_list_id = r->mailer_lid;
-	me->x.iem_subscriber_id = r->mailer_recptid;
+	memset(x, 0, sizeof(*x));
+	x->rcpt_written = written && written[0] ? written : NULL;
+	x->mw_subscriber_uid = r->mw_subscriber_uid;
+	x->list_id = r->list_id;
+	x->iem_list_id = r->mailer_lid;
+	x->iem_subscriber_id = r->mailer_recptid;
 	/* who reported it: the Reporting-MTA (RFC 5965), else the report
 	   generator's User-Agent; not the Reported-Domain, which names the
 	   domain the report is about (ours) */
-	me->x.reporter = r->reporting_mta[0] ? r->reporting_mta :
-					       r->user_agent;
-	me->x.subject = r->orig_subject;
-	ev->x = &me->x;
+	x->reporter = r->reporting_mta[0] ? r->reporting_mta :
+					    r->user_agent;
+	x->subject = r->orig_subject;
+	ev->x = x;
 }
 
 /* mail_arf_aside - set the mail aside as KIND: WHY says what it is */
@@ -175,6 +179,7 @@ static void mail_arf_own_to(const struct mail_events *me,
 	    !fbl_policy_own_address(me->fbl, r->rcpts[0]))
 		return;
 	r->rcpts[0][0] = '\0';
+	r->rcpts_written[0][0] = '\0';
 	r->n_rcpts = 0;
 	r->flags &= ~(ARF_F_RCPT_FROM_TO | ARF_F_RCPT_FROM_ORIG);
 	r->flags |= ARF_F_ANONYMISED;
@@ -247,7 +252,8 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 	mail_arf_diag(me);
 	for (i = 0; i < r->n_rcpts && i < max && i < ARF_MAX_RCPTS; i++) {
 		snprintf(me->keys[i], sizeof(me->keys[i]), "%s", r->rcpts[i]);
-		mail_arf_event(me, &evs[i], me->keys[i], mtime);
+		mail_arf_event(me, &evs[i], &me->x[i], me->keys[i],
+			       r->rcpts_written[i], mtime);
 	}
 	*n = i;
 	if (*n > 0)
@@ -273,7 +279,7 @@ int mail_events_arf(const char *buf, size_t len, const char *key,
 			 hidden || unread ? ")" : "");
 		return -EINVAL;
 	}
-	mail_arf_event(me, &evs[0], me->keys[0], mtime);
+	mail_arf_event(me, &evs[0], &me->x[0], me->keys[0], NULL, mtime);
 	*n = 1;
 	return 0;
 }
@@ -285,6 +291,7 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 	struct mail_events *me = arg;
 	struct unsub_addr_ids *ids = &me->ids;
 	struct event *ev = &evs[0];
+	struct event_extra *x = &me->x[0];
 
 	(void)key;
 	(void)aside;
@@ -309,20 +316,20 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 			     why, whylen) != 0)
 		return -EINVAL;
 	memset(ev, 0, sizeof(*ev));
-	memset(&me->x, 0, sizeof(me->x));
+	memset(x, 0, sizeof(*x));
 	if (ids->system == UNSUB_MAILWIZZ) {
 		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_MW "%s",
 			 ids->subscriber);
-		me->x.mw_subscriber_uid = ids->subscriber;
-		me->x.mw_list_uid = ids->list;
-		me->x.mw_campaign_uid = ids->campaign;
+		x->mw_subscriber_uid = ids->subscriber;
+		x->mw_list_uid = ids->list;
+		x->mw_campaign_uid = ids->campaign;
 	} else {
 		snprintf(me->keys[0], sizeof(me->keys[0]), MAIL_UID_IEM "%s:%s",
 			 ids->list, ids->subscriber);
-		me->x.iem_list_id = ids->list;
-		me->x.iem_subscriber_id = ids->subscriber;
+		x->iem_list_id = ids->list;
+		x->iem_subscriber_id = ids->subscriber;
 	}
-	ev->x = &me->x;
+	ev->x = x;
 	snprintf(me->diag, sizeof(me->diag), "unsubscribe mail to %s%s%.200s",
 		 me->um.rcpt, me->um.subject[0] ? "; subject: " : "",
 		 me->um.subject);
@@ -337,8 +344,8 @@ int mail_events_unsub(const char *buf, size_t len, const char *key,
 			   mtime;
 	ev->orig = me->um.from[0] ? me->um.from : me->um.sender;
 	ev->dsn_diag = me->diag;
-	me->x.reporter = me->um.from;
-	me->x.subject = me->um.subject;
+	x->reporter = me->um.from;
+	x->subject = me->um.subject;
 	ev->bounce_cat = "";
 	ev->dsn_status = "";
 	ev->vmta = "";

@@ -20,6 +20,7 @@
 
 #include <glib.h>
 
+#include "addr.h"
 #include "arf_priv.h"
 
 /* a field naming recipients as a comma-separated list: the members looked
@@ -138,7 +139,9 @@ void arf_orig_fields(GMimeMessage *orig, struct arf_report *r)
 
 /* arf_rcpt_add - one candidate: refused when redacted (flagged) or not an
    address (-1), skipped when already there or when there are enough; 1
-   when it was added, else 0 */
+   when it was added, else 0.  Its spelling is kept when it differs in
+   ASCII case only (addr_written): the first such one when the address
+   comes again */
 static int arf_rcpt_add(struct arf_report *r, const char *v)
 {
 	char a[ADDR_MAX + 1];
@@ -152,12 +155,20 @@ static int arf_rcpt_add(struct arf_report *r, const char *v)
 		return -1;
 	for (i = 0; i < r->n_rcpts; i++)
 		if (strcmp(r->rcpts[i], a) == 0)
-			return 0;
-	if (r->n_rcpts == ARF_MAX_RCPTS) {
+			break;
+	if (i == ARF_MAX_RCPTS) {
 		r->flags |= ARF_F_RCPTS_TRUNCATED;
 		return 0;
 	}
-	memcpy(r->rcpts[r->n_rcpts++], a, strlen(a) + 1);
+	if (i < r->n_rcpts) {
+		if (!r->rcpts_written[i][0])
+			(void)addr_written(v, strlen(v), a,
+					   r->rcpts_written[i]);
+		return 0;
+	}
+	memcpy(r->rcpts[i], a, strlen(a) + 1);
+	(void)addr_written(v, strlen(v), a, r->rcpts_written[i]);
+	r->n_rcpts++;
 	return 1;
 }
 

@@ -178,6 +178,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "fuzz_arf: a placeholder recipient\n");
 			abort();
 		}
+		/* a spelling is the recipient with other ASCII capitals */
+		if (r.rcpts_written[i][0] &&
+		    (strcmp(r.rcpts_written[i], r.rcpts[i]) == 0 ||
+		     g_ascii_strcasecmp(r.rcpts_written[i], r.rcpts[i]) != 0)) {
+			fprintf(stderr, "fuzz_arf: a spelling of another "
+				"address\n");
+			abort();
+		}
 	}
+	for (i = r.n_rcpts; i < ARF_MAX_RCPTS; i++)
+		if (r.rcpts_written[i][0]) {
+			fprintf(stderr, "fuzz_arf: a spelling without its "
+				"recipient\n");
+			abort();
+		}
 	return 0;
 }

@@ -108,6 +108,20 @@ class IemCase(BouncedTestCase):
         return sorted((e['subscriberid'], e['listid'])
                       for e in fake.get_data()['unsubscribe_log'])
 
+    def put_mail(self, kind, fixture, subst=()):
+        """tests/data/FIXTURE into SPOOL/KIND/new, each (OLD, NEW) of
+        SUBST replaced in it"""
+        for sub in ('new', 'tmp', 'cur'):
+            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
+        with open(os.path.join(DATA, fixture), 'rb') as f:
+            mail = f.read()
+        for old, new in subst:
+            self.assertIn(old.encode(), mail)
+            mail = mail.replace(old.encode(), new.encode())
+        with open(os.path.join(self.spool, kind, 'new',
+                               os.path.basename(fixture)), 'wb') as f:
+            f.write(mail)
+
     def assertActions(self, addr, states):
         acts = self.show(addr)['actions']
         self.assertEqual([(a['provider'], a['state']) for a in acts],
@@ -502,6 +516,30 @@ class InterspireCaseHeld(IemCase):
         self.assertActions(JOHN.lower(), ['done'])
 
 
+class InterspireCaseReport(IemCase):
+    """A complaint report naming the recipient with capitals keeps its
+    spelling for the searches (InterspireCase's, in every version: the
+    base one only here)."""
+
+    def test_report_on_exact_server(self):
+        """PostgreSQL: Original-Rcpt-To: <John.Smith@Example.com> finds
+        lists 1 and 2 as written, list 3 lower-cased"""
+        fake = self.start_fake(database='pgsql', fake_data=case_data())
+        self.configure(fake)
+        self.put_mail('fbl', 'arf/yahoo.eml',
+                      [('Original-Rcpt-To: <Jane.Doe@example.net>',
+                        'Original-Rcpt-To: <%s>' % JOHN)])
+        self.process()
+        self.assertEqual(self.unsub_log(fake), [(30, 1), (31, 2), (32, 3)])
+        self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',
+                                 'email'),
+                         sorted([(JOHN.lower(),), (JOHN,), (JOHN.lower(),)]))
+        self.assertEqual(self.unsubscribed(fake)[(MARY, 1)], 0)
+        self.assertEqual(self.ctl_json('dead'), [])
+        self.assertStatus(JOHN.lower(), 'complained')
+        self.assertActions(JOHN.lower(), ['done'])
+
+
 class InterspireCase610(InterspireCase):
     variant = '6.1.0'
 
@@ -544,12 +582,6 @@ class InterspireIds(IemCase):
         self.configure(fake, extra=(
             '\n[unsubscribe]\naddresses = '
             'iem.[SUBSCRIBER_ID]_[LIST_ID]@lists.example.org\n'))
-
-    def put_mail(self, kind, fixture):
-        for sub in ('new', 'tmp', 'cur'):
-            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
-        shutil.copyfile(os.path.join(DATA, fixture), os.path.join(
-            self.spool, kind, 'new', os.path.basename(fixture)))
 
     def feedback_records(self, *ids):
         """An accounting file of f records whose reports hid the address

@@ -32,7 +32,8 @@ static const struct fixture fixtures[] = {
 		.arrival_time = 1709632682, .source_ip = "203.0.113.25",
 		.reporting_mta = "mta1.feedback.example.net",
 		.reported_domain = "news.example.com",
-		.rcpts = { "jane.doe@example.net" }, .n_rcpts = 1,
+		.rcpts = { "jane.doe@example.net" },
+		.rcpts_written = { "Jane.Doe@example.net" }, .n_rcpts = 1,
 		.orig_from = "news@news.example.com",
 		.orig_return_path = "bounces-ab123cd456ef7@news.example.com",
 		.orig_subject = "Spring offers inside",
@@ -51,7 +52,8 @@ static const struct fixture fixtures[] = {
 		.version = "1", .arrival_time = 1709700942,
 		.source_ip = "2001:db8::25",
 		.reporting_mta = "fbl.feedback.example.org",
-		.rcpts = { "ivan.petrov@example.org" }, .n_rcpts = 1,
+		.rcpts = { "ivan.petrov@example.org" },
+		.rcpts_written = { "Ivan.Petrov@example.org" }, .n_rcpts = 1,
 		.orig_from = "shop@mail.example.com",
 		.orig_return_path = "bounce@mail.example.com",
 		.orig_subject = "Weekly deals",
@@ -67,7 +69,9 @@ static const struct fixture fixtures[] = {
 			 ARF_F_RCPT_FROM_TO } },
 	{ "jmrp.eml", {
 		.feedback_type = "abuse",
-		.rcpts = { "complainer@outlook.example.com" }, .n_rcpts = 1,
+		.rcpts = { "complainer@outlook.example.com" },
+		.rcpts_written = { "Complainer@outlook.example.com" },
+		.n_rcpts = 1,
 		.orig_from = "news@news.example.com",
 		.orig_return_path = "bounces-ab123cd456ef7@news.example.com",
 		.orig_subject = "Your March newsletter",
@@ -187,7 +191,8 @@ static const struct fixture fixtures[] = {
 		.feedback_type = "abuse", .user_agent = "ExampleFBL/1.4",
 		.version = "1", .reported_domain = "news.example.com",
 		.rcpts = { "first@example.net", "second@example.org",
-			   "third+tag@example.com" }, .n_rcpts = 3,
+			   "third+tag@example.com" },
+		.rcpts_written = { "First@Example.NET" }, .n_rcpts = 3,
 		.orig_from = "news@news.example.com",
 		.orig_subject = "Group send",
 		.x_job = "mailwizz-cc123cd456ef7",
@@ -308,8 +313,11 @@ static void check_report(const char *name, const struct arf_report *got,
 	assert_string_equal(got->reported_domain, want->reported_domain);
 	assert_string_equal(got->auth_failure, want->auth_failure);
 	assert_int_equal(got->n_rcpts, want->n_rcpts);
-	for (i = 0; i < want->n_rcpts; i++)
+	for (i = 0; i < want->n_rcpts; i++) {
 		assert_string_equal(got->rcpts[i], want->rcpts[i]);
+		assert_string_equal(got->rcpts_written[i],
+				    want->rcpts_written[i]);
+	}
 	assert_string_equal(got->orig_from, want->orig_from);
 	assert_string_equal(got->orig_return_path, want->orig_return_path);
 	assert_string_equal(got->orig_subject, want->orig_subject);
@@ -1060,6 +1068,74 @@ static void test_rcpt_lists(void **state)
 	}
 }
 
+/* written_case - a report whose report part holds FIELDS and whose
+   original holds ORIG names RCPT, spelt WRITTEN ("" for none) */
+static void written_case(const char *fields, const char *orig,
+			 const char *rcpt, const char *written)
+{
+	struct arf_report got;
+	char err[256];
+	size_t len;
+	char *buf;
+
+	print_message("  %s", fields);
+	buf = report_with(fields, orig, &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.n_rcpts, 1);
+	assert_string_equal(got.rcpts[0], rcpt);
+	assert_string_equal(got.rcpts_written[0], written);
+	g_free(buf);
+}
+
+/* test_rcpt_written - a recipient written with capitals keeps that
+   spelling beside its normalised form (a list manager comparing exactly
+   holds it so); one written lower-case, or whose domain was converted to
+   its ASCII form, has none */
+static void test_rcpt_written(void **state)
+{
+	struct arf_report got;
+	char err[256];
+	size_t len;
+	char *buf;
+
+	(void)state;
+	written_case("Feedback-Type: abuse\n"
+		     "Original-Rcpt-To: <John.Smith@Example.com>\n",
+		     "To: undisclosed-recipients:;",
+		     "john.smith@example.com", "John.Smith@Example.com");
+	written_case("Feedback-Type: abuse\n"
+		     "Original-Rcpt-To: <john.smith@example.com>\n",
+		     "To: undisclosed-recipients:;",
+		     "john.smith@example.com", "");
+	written_case("Feedback-Type: abuse\n"
+		     "Original-Rcpt-To: rfc822; John.Smith@Example.com\n",
+		     "To: undisclosed-recipients:;",
+		     "john.smith@example.com", "John.Smith@Example.com");
+	written_case("Feedback-Type: abuse\n"
+		     "Original-Rcpt-To: Hans@B\xc3\xbc" "cher.de\n",
+		     "To: undisclosed-recipients:;",
+		     "hans@xn--bcher-kva.de", "");
+	/* the original's To, when it is the source */
+	written_case("Feedback-Type: abuse\n",
+		     "From: news@news.example.com\nTo: Ann <Ann@Example.NET>",
+		     "ann@example.net", "Ann@Example.NET");
+	/* each member of a list its own; an address named again keeps the
+	   first spelling with capitals */
+	buf = report_with("Feedback-Type: abuse\n"
+			  "Original-Rcpt-To: john.smith@example.com, "
+			  "Ann@example.net\n"
+			  "Original-Rcpt-To: JOHN.smith@example.com\n"
+			  "Original-Rcpt-To: John.Smith@example.com\n",
+			  "To: undisclosed-recipients:;", &len);
+	assert_int_equal(arf_parse(buf, len, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.n_rcpts, 2);
+	assert_string_equal(got.rcpts[0], "john.smith@example.com");
+	assert_string_equal(got.rcpts_written[0], "JOHN.smith@example.com");
+	assert_string_equal(got.rcpts[1], "ann@example.net");
+	assert_string_equal(got.rcpts_written[1], "Ann@example.net");
+	g_free(buf);
+}
+
 /* test_envelope - the envelope is read from the first two lines only */
 static void test_envelope(void **state)
 {
@@ -1410,6 +1486,7 @@ int main(void)
 		cmocka_unit_test(test_many_rcpts),
 		cmocka_unit_test(test_report_types),
 		cmocka_unit_test(test_rcpt_lists),
+		cmocka_unit_test(test_rcpt_written),
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_mailer_lid_lists),
