@@ -408,6 +408,22 @@ class BouncedTestCase(unittest.TestCase):
             f.write(data)
         return path
 
+    def put_mail(self, kind, fixture, name=None, subst=()):
+        """tests/data/FIXTURE into SPOOL/KIND/new/NAME (its own name by
+        default), each (OLD, NEW) of SUBST replaced in it (OLD must be
+        there); KIND's tmp/ and cur/ made too.  Returns NAME."""
+        for sub in ('new', 'tmp', 'cur'):
+            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
+        with open(os.path.join(DATA, fixture), 'rb') as f:
+            mail = f.read()
+        for old, new in subst:
+            self.assertIn(old.encode(), mail)
+            mail = mail.replace(old.encode(), new.encode())
+        name = name or os.path.basename(fixture)
+        with open(os.path.join(self.spool, kind, 'new', name), 'wb') as f:
+            f.write(mail)
+        return name
+
     # ---- running the binaries ----
 
     def env(self):

@@ -108,20 +108,6 @@ class IemCase(BouncedTestCase):
         return sorted((e['subscriberid'], e['listid'])
                       for e in fake.get_data()['unsubscribe_log'])
 
-    def put_mail(self, kind, fixture, subst=()):
-        """tests/data/FIXTURE into SPOOL/KIND/new, each (OLD, NEW) of
-        SUBST replaced in it"""
-        for sub in ('new', 'tmp', 'cur'):
-            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
-        with open(os.path.join(DATA, fixture), 'rb') as f:
-            mail = f.read()
-        for old, new in subst:
-            self.assertIn(old.encode(), mail)
-            mail = mail.replace(old.encode(), new.encode())
-        with open(os.path.join(self.spool, kind, 'new',
-                               os.path.basename(fixture)), 'wb') as f:
-            f.write(mail)
-
     def assertActions(self, addr, states):
         acts = self.show(addr)['actions']
         self.assertEqual([(a['provider'], a['state']) for a in acts],
@@ -527,8 +513,8 @@ class InterspireCaseReport(IemCase):
         fake = self.start_fake(database='pgsql', fake_data=case_data())
         self.configure(fake)
         self.put_mail('fbl', 'arf/yahoo.eml',
-                      [('Original-Rcpt-To: <Jane.Doe@example.net>',
-                        'Original-Rcpt-To: <%s>' % JOHN)])
+                      subst=[('Original-Rcpt-To: <Jane.Doe@example.net>',
+                              'Original-Rcpt-To: <%s>' % JOHN)])
         self.process()
         self.assertEqual(self.unsub_log(fake), [(30, 1), (31, 2), (32, 3)])
         self.assertEqual(details(answered(fake), 'GetAllListsForEmailAddress',

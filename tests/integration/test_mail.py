@@ -227,16 +227,6 @@ class MailCase(BouncedTestCase):
             'retry-min = 50ms\nretry-max = 200ms\n' % (fake.url, PUB, PRIV))
             + extra)
 
-    def put_mail(self, kind, fixture, name=None):
-        """tests/data/FIXTURE into SPOOL/KIND/new/NAME"""
-        d = os.path.join(self.spool, kind, 'new')
-        os.makedirs(d, exist_ok=True)
-        for sub in ('tmp', 'cur'):
-            os.makedirs(os.path.join(self.spool, kind, sub), exist_ok=True)
-        name = name or os.path.basename(fixture)
-        shutil.copyfile(os.path.join(DATA, fixture), os.path.join(d, name))
-        return name
-
     def stuck_in_new(self, name):
         """the environment under which the mail NAME ('unsub/new/1.x')
         cannot leave new/ (EXDEV, as from another filesystem:
