@@ -21,8 +21,14 @@
  * global-delivery-status, X-Failed-Recipients, a MAILER-DAEMON From), a
  * read receipt (report-type=disposition-notification), an auto-reply
  * (Auto-Submitted: auto-replied, Precedence: auto_reply, X-Autoreply,
- * X-Autorespond).  Auto-Submitted: auto-generated is not one of them: a
- * provider may mark the request it generates for its user so.
+ * X-Autorespond, X-Apple-Action: VACATION), an out-of-office reply by two
+ * signs of different kinds: automatic mail (Auto-Submitted: auto-generated,
+ * Precedence: junk or bulk), Exchange's inbox rules
+ * (X-MS-Exchange-Inbox-Rules-Loop, X-MS-Exchange-Generated-Message-Source:
+ * Mailbox Rules Agent), a subject starting "Automatic reply:", "Out of
+ * Office:" and the like.  One such sign alone is no mark: a provider may
+ * mark the request it generates for its user auto-generated.
+ * X-Auto-Response-Suppress is none: Exchange puts it on ordinary mail.
  *
  * GMime is initialised on the first call and stays so for the life of the
  * process (GMime cannot be initialised again after its last

@@ -251,6 +251,95 @@ static bool um_header_token(GMimeObject *o, const char *name,
 	       !g_ascii_isalnum(v[n]) && v[n] != '-';
 }
 
+/* the subject prefixes of out-of-office replies (Exchange and Outlook
+   in their languages, other mail systems), case-folded and without their
+   colon: a subject starts with one, then an optional blank and ':'.  Only
+   the start, not arf_kind.c's words anywhere in it: at an unsubscribe
+   address the subject may be what the subscriber typed */
+static const char *const um_oof_subjects[] = {
+	"automatic reply", "auto reply", "autoreply", "auto response", "auto",
+	"out of office autoreply", "out of office", "out of the office",
+	"automatische antwort", "abwesenheitsnotiz",
+	"r\xc3\xa9ponse automatique", "respuesta autom\xc3\xa1tica",
+	"resposta autom\xc3\xa1tica", "risposta automatica",
+	"risposta non al computer", "fuori sede", "automatisch antwoord",
+	"automatisk svar", "autosvar", "fr\xc3\xa5nvaro",
+};
+
+/* um_oof_subject - the entry of um_oof_subjects SUBJECT (cleaned, at
+   most UNSUB_MAIL_SUBJECT_MAX bytes) starts with, or NULL */
+static const char *um_oof_subject(const char *subject)
+{
+	gchar *f = g_utf8_casefold(subject, -1);
+	const char *hit = NULL;
+	size_t i;
+
+	for (i = 0; i < G_N_ELEMENTS(um_oof_subjects) && !hit; i++) {
+		size_t n = strlen(um_oof_subjects[i]);
+		const char *p = f + n;
+
+		if (strncmp(f, um_oof_subjects[i], n) != 0)
+			continue;
+		if (*p == ' ')
+			p++;
+		if (*p == ':')
+			hit = um_oof_subjects[i];
+	}
+	g_free(f);
+	return hit;
+}
+
+/*
+ * um_out_of_office - whether O (its cleaned SUBJECT) is an out-of-office
+ * reply by signs that do not tell it alone, into OUT (LEN bytes): signs of
+ * two of three kinds.  Automatic mail: Auto-Submitted: auto-generated,
+ * Precedence: junk or bulk (a provider may mark a request it sends for its
+ * user so).  Exchange's inbox rules, which send its out-of-office replies:
+ * X-MS-Exchange-Inbox-Rules-Loop, X-MS-Exchange-Generated-Message-Source:
+ * Mailbox Rules Agent (a mail a rule forwarded carries the first too).  An
+ * out-of-office subject (a subscriber's mail program may choose any).
+ * X-Auto-Response-Suppress is none of them: Exchange and Outlook put it on
+ * ordinary mail to ask others not to answer automatically.
+ */
+static bool um_out_of_office(GMimeObject *o, const char *subject, char *out,
+			     size_t len)
+{
+	const char *sign[3] = { NULL, NULL, NULL }, *a = NULL, *b = NULL, *s;
+	char subj[64];
+	size_t i;
+
+	if (um_header_token(o, "Auto-Submitted", "auto-generated"))
+		sign[0] = "Auto-Submitted: auto-generated";
+	else if (um_header_token(o, "Precedence", "junk"))
+		sign[0] = "Precedence: junk";
+	else if (um_header_token(o, "Precedence", "bulk"))
+		sign[0] = "Precedence: bulk";
+	if (um_raw(o, "X-MS-Exchange-Inbox-Rules-Loop"))
+		sign[1] = "X-MS-Exchange-Inbox-Rules-Loop";
+	else if (um_header_token(o, "X-MS-Exchange-Generated-Message-Source",
+				 "Mailbox Rules Agent"))
+		sign[1] = "X-MS-Exchange-Generated-Message-Source: Mailbox "
+			  "Rules Agent";
+	s = um_oof_subject(subject);
+	if (s) {
+		/* the table's words, not the mail's */
+		snprintf(subj, sizeof(subj), "Subject '%s:'", s);
+		sign[2] = subj;
+	}
+	for (i = 0; i < G_N_ELEMENTS(sign); i++) {
+		if (!sign[i])
+			continue;
+		if (!a)
+			a = sign[i];
+		else if (!b)
+			b = sign[i];
+	}
+	if (!b)
+		return false;
+	snprintf(out, len, "an out-of-office reply: %s and %s", a, b);
+	return true;
+}
+
 /* um_not_request - what MSG is when its header section marks it as a
    bounce, a read receipt or an auto-reply (include/unsub_mail.h), into
    M->not_request; left empty for anything else */
@@ -310,6 +399,12 @@ static void um_not_request(GMimeMessage *msg, struct unsub_mail *m)
 			snprintf(out, len, "an auto-reply: %s", flags[i]);
 			return;
 		}
+	/* iCloud's vacation reply carries no Auto-Submitted */
+	if (um_header_token(o, "X-Apple-Action", "vacation")) {
+		snprintf(out, len, "an auto-reply: X-Apple-Action: VACATION");
+		return;
+	}
+	(void)um_out_of_office(o, m->subject, out, len);
 }
 
 /* um_fill - the fields of M from the parsed MSG */

@@ -8,7 +8,9 @@
  * and formatting them with the form that matched gives the address back
  * (normalised); a signed match is a checked one; a parsed mail has a
  * recipient that is an address, a subject of valid UTF-8 within its bound
- * without control characters, and From and Return-Path empty or addresses.
+ * without control characters, From and Return-Path empty or addresses,
+ * and what a mail that is no request is (its not_request) valid UTF-8
+ * without control characters.
  *
  * Mails with unclosed comments are fuzzed too: GMime up to 3.2.14 leaks
  * a string when an address whose domain is a literal has one
@@ -118,6 +120,13 @@ static void fz_mail(const uint8_t *data, size_t size)
 	    !g_utf8_validate(m.subject, -1, NULL))
 		abort();
 	for (p = m.subject; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			abort();
+	/* what a mail that is no request is: for a .why file and the log */
+	if (!memchr(m.not_request, '\0', sizeof(m.not_request)) ||
+	    !g_utf8_validate(m.not_request, -1, NULL))
+		abort();
+	for (p = m.not_request; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			abort();
 	fz_match(plain, m.rcpt, strlen(m.rcpt), 0);

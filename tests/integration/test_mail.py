@@ -938,14 +938,16 @@ class TestUnsubNotRequest(MailCase):
     """A bounce, an auto-reply or a read receipt that reaches an
     unsubscribe address answers a mail sent with that address as its
     sender: the subscriber the address names asked for nothing.  Such mails
-    go to failed/ saying what they are; requests beside them, one marked
-    auto-generated and one with an empty body among them, are taken."""
+    go to failed/ saying what they are (an Exchange out-of-office reply by
+    its inbox rule's mark beside auto-generated); requests beside them, two
+    marked auto-generated and one with an empty body among them, are
+    taken."""
 
     def test_bounces_and_auto_replies_unsubscribe_nobody(self):
         fake = self.start_fake()
         self.mw_config(fake)
         for f in ('bounce.eml', 'exim-bounce.eml', 'auto-reply.eml',
-                  'read-receipt.eml'):
+                  'read-receipt.eml', 'exchange-oof.eml'):
             self.put_mail('unsub', 'unsub/' + f)
         self.process()
         self.assertEqual(fake.calls(), [])
@@ -953,7 +955,8 @@ class TestUnsubNotRequest(MailCase):
         self.assertEqual(sorted(n for n in self.ls('failed')
                                 if not n.endswith('.why')),
                          ['unsub.auto-reply.eml', 'unsub.bounce.eml',
-                          'unsub.exim-bounce.eml', 'unsub.read-receipt.eml'])
+                          'unsub.exchange-oof.eml', 'unsub.exim-bounce.eml',
+                          'unsub.read-receipt.eml'])
         self.assertIn('a delivery-status notification (a bounce): '
                       'multipart/report; report-type=delivery-status, not an '
                       'unsubscribe request: nobody is unsubscribed',
@@ -965,16 +968,21 @@ class TestUnsubNotRequest(MailCase):
         self.assertIn('a read receipt: multipart/report; report-type='
                       'disposition-notification',
                       self.why('unsub.read-receipt.eml'))
+        self.assertIn('an out-of-office reply: Auto-Submitted: auto-generated '
+                      'and X-MS-Exchange-Inbox-Rules-Loop, not an unsubscribe '
+                      'request', self.why('unsub.exchange-oof.eml'))
 
     def test_requests_are_taken(self):
         fake = self.start_fake()
         self.mw_config(fake)
         self.put_mail('unsub', 'unsub/auto-generated.eml')
         self.put_mail('unsub', 'unsub/empty-body.eml')
+        self.put_mail('unsub', 'unsub/outlook-request.eml')
         self.process()
         self.assertEqual(self.ls('failed'), [])
         self.assertEqual(sorted(self.ls('done')),
-                         ['unsub.auto-generated.eml', 'unsub.empty-body.eml'])
+                         ['unsub.auto-generated.eml', 'unsub.empty-body.eml',
+                          'unsub.outlook-request.eml'])
         self.assertEqual(status(fake)[(LIST, 'jane.doe@example.net')],
                          'unsubscribed')
 
