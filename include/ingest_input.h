@@ -31,6 +31,11 @@ struct ingest_input {
 	int64_t mtime;		/* a file's mtime; a stream's start */
 	struct file_rec rec;	/* as last committed, or a new record */
 	uint64_t skip_until;	/* rows ending before this were taken */
+	/* rows ending at or before this were taken before, by an earlier
+	   reading of this file (or of its content under another path):
+	   skipped (skip_until), or read again (--reprocess), when the
+	   monitor hears them as such (monitor_feed_again); 0: none */
+	uint64_t taken_until;
 	bool failed;		/* the last error was the input's own */
 	/* the path the state knows this content under, when it knew this
 	   path not (the same file moved, copied or renamed) */
@@ -44,7 +49,8 @@ struct ingest_input {
 
 /*
  * ingest_input_open - open PATH ("-": stdin) and, for a regular file,
- * find where the state ST says it was left (REPROCESS: from the start).
+ * find where the state ST says it was left (REPROCESS: from the start,
+ * inp->taken_until saying how far it was taken before).
  * 0 (read on from inp->skip_until), 1 (taken to its end before: inp->rec
  * says how), or -errno: the input's (inp->failed, logged: -ENOENT,
  * -EACCES, -EISDIR ...) or the state's.

@@ -114,6 +114,19 @@ uint32_t monitor_source_hash(const char *source);
 uint64_t monitor_feed(struct monitor *m, const struct event *ev);
 
 /*
+ * monitor_feed_again - EV read again: a record the state took before from
+ * the same file (bounced process --reprocess, up to the offset committed
+ * before), which monitor_feed had then.  Not counted in the rates, not
+ * fed to the incident detector (it opens and closes no incident) nor to
+ * the clock; but held as monitor_feed holds it when it is a hard bounce
+ * of the pair of an open incident (a hold of its address counted once),
+ * and, a delivery, it drops the holds of its address as monitor_feed
+ * does: an incident holds what it held when the records were first read.
+ * Returns as monitor_feed.
+ */
+uint64_t monitor_feed_again(struct monitor *m, const struct event *ev);
+
+/*
  * monitor_hold_bind - with hooks->hold_event, after a monitor_feed that
  * held EV: REF names the copy of EV the caller keeps (hooks->hold_event
  * gives it back) until the next monitor_seal or monitor_hold_keep; NULL

@@ -15,7 +15,12 @@
  *
  * ingest_file and ingest_mail run the three to the end.  To resume inside
  * a file, the rows before the committed offset are parsed again but only
- * their header lines are used, so no record is applied twice; a commit
+ * their header lines are used, so no record is applied twice.  A file
+ * taken again from its start (--reprocess) applies its records again
+ * (those the state has are duplicates there), but the monitor hears the
+ * rows up to the offset committed before this reading as read again
+ * (monitor_feed_again: not counted in the rates a second time, not fed
+ * to the incident detector, still held by an open incident); a commit
  * that would only write what is committed already is not made (nothing
  * new parsed, the reader not past the committed offset).  Bad lines are
  * counted and logged with file and line (the first LOG_CAP_LINES of an
@@ -78,6 +83,9 @@ struct ingest_job {
 	struct ingest_counts pending;	/* read since the last commit */
 	uint64_t hits[CLASSIFY_RULES_MAX]; /* [classify] rule hits, pending */
 	bool any_hit;
+	/* rows of the input ending at or before this were taken before
+	   (read again: --reprocess); 0 once a row ends past it, or none */
+	uint64_t taken_until;
 	struct ingest_counts total;	/* committed by this job */
 	struct ingest_caps caps;
 	int64_t start_ns, batch_ns, progress_ns;
@@ -630,6 +638,21 @@ static bool ingest_batch_due(const struct ingest_job *j)
 	return !j->posted || !j->cm || !ingest_committer_busy(j->cm);
 }
 
+/* ingest_taken_before - was the row of the event just pulled taken
+   before (its end at or before the offset the state had committed for
+   the input when this reading began)?  Rows come in order: once one ends
+   past that offset, no other row is asked about. */
+static bool ingest_taken_before(struct ingest_job *j)
+{
+	struct ingest_pos pos;
+
+	j->src->ops->position(j->src, &pos);
+	if (pos.offset <= j->taken_until)
+		return true;
+	j->taken_until = 0;
+	return false;
+}
+
 /* ingest_event - one event of the source: classified, counted, batched */
 static int ingest_event(struct ingest_job *j, struct event *ev)
 {
@@ -664,7 +687,11 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	}
 	if (ev->klass == CLASS_SOFT || ev->klass == CLASS_HARD)
 		ev->src_hash = monitor_source_hash(monitor_source(ev));
-	ev->held = monitor_feed(in->mon, ev);
+	/* a record taken before, read again: the monitor counted it then
+	   (monitor_feed_again) */
+	ev->held = j->taken_until && ingest_taken_before(j) ?
+			   monitor_feed_again(in->mon, ev) :
+			   monitor_feed(in->mon, ev);
 	ev->mon_gen = monitor_gen(in->mon);
 	rc = batch_add(in->batch, ev);
 	if (ev->held)
@@ -1110,6 +1137,8 @@ static int ingest_job_open(struct ingest *in, const char *path,
 	if (rc == 1 && !j->mail)
 		return INGEST_ALREADY;
 	j->already = rc == 1;
+	if (!j->mail)
+		j->taken_until = j->input.taken_until;
 	if (j->mail && !opts->parse)
 		return -EINVAL;
 	if (j->mail && !j->input.key) {

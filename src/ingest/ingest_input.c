@@ -11,7 +11,12 @@
  * bounce counted twice brings escalation closer); --reprocess takes it
  * again.  A file taken to its end (and not grown since) is
  * reported as such; one left in the middle resumes at its committed
- * offset.  stdin and pipes are streams: never resumed, their records
+ * offset.  Taken again (--reprocess), a file still knows how far it was
+ * taken (under its path, or its content's other one): the rows up to
+ * there are read again as such (taken_until: the monitor does not count
+ * them again), and its record never goes back behind that offset.  A
+ * copy whose first bytes differ is another file.  stdin and pipes are
+ * streams: never resumed, their records
  * dated by the start of the run.  Errors of the input are logged here
  * and marked (inp->failed); errors of the state are returned as they come.
  */
@@ -67,6 +72,36 @@ static int ingest_input_fail(struct ingest_input *inp, const char *what,
 	return rc;
 }
 
+/* ingest_input_other - a path the state does not know: the record OLD
+   of a file of the same content under another path (PATH, LEN bytes);
+   0, -ENOENT (none, or none this file can be: the index is keyed by the
+   fingerprint's length too, so a file smaller than INGEST_FP_MAX matches
+   a file of its whole content only, not every file its first bytes (a
+   header line) begin) or the state's -errno (logged) */
+static int ingest_input_other(struct ingest_input *inp, struct state *st,
+			      char *path, size_t len, struct file_rec *old)
+{
+	MDB_txn *txn = NULL;
+	int rc;
+
+	rc = state_begin(st, false, &txn);
+	if (rc == 0) {
+		rc = state_files_fp_find(st, txn, inp->rec.fp_hash,
+					 inp->rec.fp_len, path, len, old);
+		state_abort(txn);
+	}
+	if (rc == -ENOENT)
+		return rc;
+	if (rc) {
+		log_error("ingest", "%s: cannot look for the same file under "
+			  "another path: %s", inp->path, state_strerror(rc));
+		return rc;
+	}
+	if (old->offset > inp->size || strcmp(path, inp->key) == 0)
+		return -ENOENT;
+	return 0;
+}
+
 /* ingest_input_same - a path the state does not know: the record of a
    file of the same content under another path, if any, is where this one
    starts (0 or 1 as ingest_input_left) */
@@ -74,28 +109,13 @@ static int ingest_input_same(struct ingest_input *inp, struct state *st)
 {
 	char path[PATH_MAX];
 	struct file_rec old;
-	MDB_txn *txn = NULL;
 	int rc;
 
-	rc = state_begin(st, false, &txn);
-	if (rc == 0) {
-		rc = state_files_fp_find(st, txn, inp->rec.fp_hash,
-					 inp->rec.fp_len, path, sizeof(path),
-					 &old);
-		state_abort(txn);
-	}
+	rc = ingest_input_other(inp, st, path, sizeof(path), &old);
 	if (rc == -ENOENT)
 		return 0;
-	if (rc) {
-		log_error("ingest", "%s: cannot look for the same file under "
-			  "another path: %s", inp->path, state_strerror(rc));
+	if (rc)
 		return rc;
-	}
-	/* the index is keyed by the fingerprint's length too: a file
-	   smaller than INGEST_FP_MAX matches a file of its whole content
-	   only, not every file its first bytes (a header line) begin */
-	if (old.offset > inp->size || strcmp(path, inp->key) == 0)
-		return 0;
 	inp->same_as = strdup(path);
 	if (!inp->same_as)
 		return -ENOMEM;
@@ -112,13 +132,27 @@ static int ingest_input_same(struct ingest_input *inp, struct state *st)
 			  "same content)", inp->path, path);
 		return 1;
 	}
-	inp->skip_until = old.offset;
+	inp->skip_until = inp->taken_until = old.offset;
 	log_info("ingest", "%s: the file taken before as '%s' (the same "
 		 "first bytes): resuming at byte %llu (line %llu); "
 		 "--reprocess takes it from the start", inp->path, path,
 		 (unsigned long long)old.offset,
 		 (unsigned long long)old.lines);
 	return 0;
+}
+
+/* ingest_input_is - is the file the one of record OLD, maybe appended
+   to?  Its first bytes as they were, and no shorter than where it was
+   left (its inode may differ: a copy made anew, as rsync makes one, is
+   the same file) */
+static bool ingest_input_is(struct ingest_input *inp,
+			    const struct file_rec *old)
+{
+	uint64_t hash = 0;
+
+	return old->fp_len <= inp->size && old->offset <= inp->size &&
+	       ingest_fingerprint(inp->fd, old->fp_len, &hash) == 0 &&
+	       hash == old->fp_hash;
 }
 
 /* ingest_input_seen - the file's record as the state holds it now, into
@@ -144,7 +178,6 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st,
 			     int rc)
 {
 	const struct file_rec old = inp->seen.rec;
-	uint64_t hash = 0;
 
 	if (rc == -ENOENT)
 		return ingest_input_same(inp, st);
@@ -165,12 +198,7 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st,
 					  state_strerror(rc));
 		return rc;
 	}
-	/* the same file, maybe appended to: its first bytes as they were,
-	   and no shorter than where it was left (its inode may differ: a
-	   copy made anew, as rsync makes one, is the same file) */
-	if (old.fp_len > inp->size || old.offset > inp->size ||
-	    ingest_fingerprint(inp->fd, old.fp_len, &hash) != 0 ||
-	    hash != old.fp_hash) {
+	if (!ingest_input_is(inp, &old)) {
 		log_info("ingest", "%s: not the file taken before under this "
 			 "name: taking it from the start", inp->path);
 		return 0;
@@ -193,7 +221,7 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st,
 	}
 	if (old.status == FILE_DONE && old.offset >= inp->size)
 		return 1;
-	inp->skip_until = old.offset;
+	inp->skip_until = inp->taken_until = old.offset;
 	if (old.offset)
 		log_info("ingest", "%s: resuming at byte %llu (line %llu)",
 			 inp->path, (unsigned long long)old.offset,
@@ -201,6 +229,35 @@ static int ingest_input_left(struct ingest_input *inp, struct state *st,
 	return 0;
 }
 
+/* ingest_input_again - a file taken again from its start (--reprocess;
+   RC: how reading its record went, ingest_input_seen): how far the state
+   took it before, under this path or, when the state does not know the
+   path, under another one with the same first bytes, is where the rows
+   read again end (inp->taken_until); the record starts from there, so
+   that a run that stops before it leaves the file where it was, not
+   nearer its start.  0, or the state's -errno */
+static int ingest_input_again(struct ingest_input *inp, struct state *st,
+			      int rc)
+{
+	char path[PATH_MAX];
+	struct file_rec old;
+
+	if (rc == 0 && ingest_input_is(inp, &inp->seen.rec)) {
+		old = inp->seen.rec;
+	} else if (rc == -ENOENT) {
+		rc = ingest_input_other(inp, st, path, sizeof(path), &old);
+		if (rc)
+			return rc == -ENOENT ? 0 : rc;
+	} else {
+		/* another file under this name, or a record that does not
+		   read (the commit says it): none of it was taken */
+		return 0;
+	}
+	inp->taken_until = old.offset;
+	inp->rec.offset = old.offset;
+	inp->rec.lines = old.lines;
+	return 0;
+}
 
 int ingest_input_open(struct ingest_input *inp, struct state *st,
 		      const char *path, bool reprocess)
@@ -254,7 +311,7 @@ int ingest_input_open(struct ingest_input *inp, struct state *st,
 		return ingest_input_fail(inp, "read", rc);
 	rc = ingest_input_seen(inp, st);
 	if (reprocess)
-		return 0;
+		return ingest_input_again(inp, st, rc);
 	return ingest_input_left(inp, st, rc);
 }
 

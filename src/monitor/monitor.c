@@ -910,7 +910,51 @@ static void mon_delivered(struct mon_feed *f)
 		mon_held_gone(m, gone);
 }
 
-uint64_t monitor_feed(struct monitor *m, const struct event *ev)
+/* mon_hold - F's record, a hard bounce, is held by MI (which holds hard
+   bounces); MI's id */
+static uint64_t mon_hold(struct monitor *m, struct mon_incident *mi,
+			 struct mon_feed *f)
+{
+	const struct event *ev = f->ev;
+
+	if (mi->held && m->h.hold_event) {
+		/* its event is the caller's until the seal
+		   (monitor_hold_bind) */
+		m->unbound = mon_held_new(ev->rcpt, mon_feed_hash(f), ev->time);
+		mon_held_insert(m, mi, m->unbound);
+	} else if (mi->held) {
+		struct incident_held h;
+
+		incident_held_from_event(&h, ev);
+		(void)mon_held_put(m, mi, &h, mon_feed_hash(f));
+	}
+	return mi->inc.id;
+}
+
+/* mon_hold_again - F's record, a bounce read again, of the pair of open
+   incident MI: a hard bounce is held as it was when first read (it
+   replaces the hold of its address, as any second hold does), counted
+   as held only when MI held nothing of its address (the same bounce, or
+   one the hold replaced, was counted then); nothing else of MI changes:
+   its counts, samples and protected recipients had the record.  MI's id,
+   or 0 */
+static uint64_t mon_hold_again(struct monitor *m, struct mon_incident *mi,
+			       struct mon_feed *f)
+{
+	int64_t h;
+
+	if (f->ev->klass != CLASS_HARD || !m->p.hold_hard)
+		return 0;
+	h = (int64_t)mon_feed_hash(f);
+	if (!mi->held || !g_hash_table_contains(mi->held, &h))
+		mi->inc.held++;
+	mi->dirty = true;
+	return mon_hold(m, mi, f);
+}
+
+/* mon_feed - monitor_feed, or (AGAIN) monitor_feed_again */
+static uint64_t mon_feed(struct monitor *m, const struct event *ev,
+			 bool again)
 {
 	const char *any_source = mon_source_any(ev);
 	const char *source = mon_key(any_source);
@@ -931,11 +975,11 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 		   the monitor's counts, and no clock of its (a list's time
 		   is its file's) */
 		return 0;
-	if (ev->time > m->now)
+	if (!again && ev->time > m->now)
 		m->now = ev->time;
 	if (bounce)
 		sender = monitor_sender_side(m, ev);
-	if (m->rates) {
+	if (m->rates && !again) {
 		struct rates_record r;
 		const char *at = ev->orig ? strrchr(ev->orig, '@') : NULL;
 
@@ -964,7 +1008,7 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	dest = mon_key(have_dest ? dest : mon_dest(m, ev->rcpt));
 	if (!dest)
 		return 0;
-	{
+	if (!again) {
 		struct incident_input in;
 
 		in.source = source;
@@ -984,6 +1028,8 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	mi = mon_find_open(m, source, dest);
 	if (!mi)
 		return 0;
+	if (again)
+		return mon_hold_again(m, mi, &f);
 	if (ev->time > mi->inc.last_bounce && sender)
 		mi->inc.last_bounce = ev->time;
 	if (sender)
@@ -991,23 +1037,21 @@ uint64_t monitor_feed(struct monitor *m, const struct event *ev)
 	if (mi->rcpts && mon_protect(mi, mon_feed_hash(&f)))
 		mi->inc.protected_soft++;
 	if (ev->klass == CLASS_HARD && m->p.hold_hard) {
-		held = mi->inc.id;
 		mi->inc.held++;
-		if (mi->held && m->h.hold_event) {
-			/* its event is the caller's until the seal
-			   (monitor_hold_bind) */
-			m->unbound = mon_held_new(ev->rcpt, mon_feed_hash(&f),
-						  ev->time);
-			mon_held_insert(m, mi, m->unbound);
-		} else if (mi->held) {
-			struct incident_held h;
-
-			incident_held_from_event(&h, ev);
-			(void)mon_held_put(m, mi, &h, mon_feed_hash(&f));
-		}
+		held = mon_hold(m, mi, &f);
 	}
 	mi->dirty = true;
 	return held;
+}
+
+uint64_t monitor_feed(struct monitor *m, const struct event *ev)
+{
+	return mon_feed(m, ev, false);
+}
+
+uint64_t monitor_feed_again(struct monitor *m, const struct event *ev)
+{
+	return mon_feed(m, ev, true);
 }
 
 bool monitor_in_incident(struct monitor *m, uint32_t src, const char *addr,

@@ -13,6 +13,9 @@ causes.  The test compares it with:
 then takes the same traffic in two halves, a separate `bounced process`
 per file on one state (a restart between them), and expects the same
 alerts and the same `bouncectl rates` counts (none lost or doubled).
+A file read again (`process --reprocess`, of itself or of a copy of its
+first bytes, grown or not) counts in the rates only the records after
+the offset the state had committed for it.
 
 Incidents: the generated four-day block (gen_traffic.py block) posts one
 incident.opened and one incident.closed per stored incident, with the
@@ -409,6 +412,96 @@ class TestAlerts(AlertsCase):
                                 for e in hook2.events_of('alert.')),
                          sorted(comparable(e)
                                 for e in hook.events_of('alert.')))
+
+
+def mixed_rows(hour, n):
+    """N records from HOUR:00 on, of two campaigns and three
+    destinations: deliveries, hard and soft bounces, a sender-side one,
+    a complaint"""
+    kinds = (('d', '2.0.0', 'smtp;250 ok', ''),
+             ('b', '5.1.1', 'smtp;550 5.1.1 user unknown', 'bad-mailbox'),
+             ('b', '4.2.2', 'smtp;452 4.2.2 mailbox full', 'quota-issues'),
+             ('b', '5.7.1', 'smtp;550 5.7.1 blocked by policy',
+              'policy-related'),
+             ('d', '2.0.0', 'smtp;250 ok', ''),
+             ('f', '', '', ''))
+    rows = []
+    for i in range(n):
+        t, status, diag, cat = kinds[i % len(kinds)]
+        rows.append(acct_rec(
+            t, '2026-11-24 %02d:%02d:%02d+0000' % (hour, i // 60, i % 60),
+            'news@bounces.example.com',
+            'r%d-%d@%s' % (hour, i, ('gmail.com', 'example.org',
+                                     'hotmail.com')[i % 3]),
+            status, diag, cat, 'camp-%d' % (i // 6 % 2),
+            'abuse' if t == 'f' else ''))
+    return rows
+
+
+class TestReadAgain(BouncedTestCase):
+    """What the rates count of a file read again: the records the state
+    took from it before (up to the offset it had committed for the file
+    when the reading began) are not counted a second time; those after
+    it are."""
+
+    def rates(self):
+        got = self.ctl_json('rates', '--since', '2026-11-01 00:00:00',
+                            '--limit', '0')
+        return {d: sorted((r['name'], r['deliveries'], r['hard'], r['soft'],
+                           r['sender'], r['complaints']) for r in got[d])
+                for d in DIMS}
+
+    def fresh_rates(self, path):
+        """the rates of PATH taken once by a state of its own"""
+        state = self.state
+        self.fresh = getattr(self, 'fresh', 0) + 1
+        self.state = os.path.join(self.dir, 'fresh-%d' % self.fresh)
+        self.write_config()
+        try:
+            self.process(path)
+            return self.rates()
+        finally:
+            self.state = state
+            self.write_config()
+
+    @staticmethod
+    def append(path, rows):
+        with open(path, 'ab') as f:
+            f.write(''.join(rows).encode())
+
+    def test_reprocess_counts_nothing_again(self):
+        text = ACCT_HEADER + ''.join(mixed_rows(10, 24))
+        path = self.write_file('acct-1.csv', text)
+        self.process(path)
+        once = self.rates()
+        self.assertEqual(sum(r[1] for r in once['campaign']), 8, once)
+        self.assertEqual(sum(r[5] for r in once['campaign']), 4, once)
+        s = self.process_summary(path, '--reprocess')
+        self.assertEqual(s['records'], 24, s)
+        self.assertEqual(self.rates(), once)
+        # the same content under a name the state does not know, taken
+        # again: the state took it as the first
+        copy = self.write_file('copy.csv', text)
+        self.process('--reprocess', copy)
+        self.assertEqual(self.rates(), once)
+        self.assertEqual(self.ctl_json('stats')['counters']['records'], 72)
+
+    def test_grown_file_counts_its_new_records(self):
+        path = self.write_file('acct-1.csv', ACCT_HEADER +
+                               ''.join(mixed_rows(10, 24)))
+        self.process(path)
+        # grown: resumed at its committed offset
+        self.append(path, mixed_rows(11, 12))
+        self.assertEqual(self.process_summary(path)['records'], 12)
+        self.assertEqual(self.rates(), self.fresh_rates(path))
+        # grown again and taken from its start: the records after the
+        # offset of the last reading are new, the others are not
+        self.append(path, mixed_rows(12, 18))
+        self.assertEqual(self.process_summary(path, '--reprocess')['records'],
+                         54)
+        self.assertEqual(self.rates(), self.fresh_rates(path))
+        self.assertEqual(self.file_entry(path)['offset'],
+                         os.path.getsize(path))
 
 
 class TestIncidentEvents(AlertsCase):

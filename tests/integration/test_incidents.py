@@ -883,9 +883,10 @@ class TestDroppedReadAgain(IncidentCase):
     discarded the incident, or a delivery to the address dropped the
     bounce) stays unapplied when its record is read again: by
     `process --reprocess`, from a copy, from the file kept beside a pipe,
-    also once the incident and its detector are long gone (the re-read
-    block then opens an incident again, which holds the bounce anew and
-    closes).  Each run is a process of its own: what keeps it is the
+    also once the incident and its detector are long gone (the block
+    read again by --reprocess opens no incident: nothing holds the
+    bounce, its record finds it dropped).  Each run is a process of its
+    own: what keeps it is the
     address's record, read back with bouncectl.  A hard bounce of the
     address that no incident held is applied as any other."""
 
@@ -968,15 +969,24 @@ class TestDroppedReadAgain(IncidentCase):
 
     def test_long_after_the_incident(self):
         """read again once the detector forgot the block: the records
-        open an incident again, which holds zed's bounce; the pair's
-        next record closes it, and zed stays active"""
+        were taken before, and open no incident again; nothing holds
+        zed's bounce, and its record keeps it unapplied.  The same
+        records from a copy the state cannot tell (its first bytes
+        differ) do open one, which holds the bounce anew (in the monitor
+        only: the store has nothing of it) and closes at the pair's next
+        record; zed stays active all the same"""
         path, iid = self.discarded()
         self.process(self.write_file('later.csv', ACCT_HEADER +
                                      later_rows()))
         self.process('--reprocess', path)
+        self.assertEqual([i['state'] for i in self.ctl_json('incidents')],
+                         ['discarded'])
+        self.assertKept(iid, duplicates=1)
+        copy = self.write_file('copy.csv', ACCT_HEADER + ''.join(reversed(
+            block_rows(10) + [unknown_row('10:15:00', self.ZED)])))
+        self.process(copy)
         incs = self.ctl_json('incidents')
         self.assertEqual([i['state'] for i in incs], ['discarded', 'open'])
-        # held again in the monitor only: the store has nothing of it
         self.assertEqual(self.ctl_json('incident', 'show',
                                        str(incs[1]['id']))['held_bounces'],
                          [])
@@ -1028,6 +1038,75 @@ class TestDroppedReadAgain(IncidentCase):
                          rec)
         self.assertEqual(len(rec['actions']), 1, rec)
         self.assertEqual(self.ctl_json('stats')['counters']['hard'], 1)
+
+
+class TestReadAgainOpensNothing(IncidentCase):
+    """A file read again (`process --reprocess`) up to the offset the
+    state had committed for it: its records neither open nor close an
+    incident, nor add to one's counts, and nothing is announced; a hard
+    bounce among them that an open incident holds stays held (once), and
+    the records after that offset are taken as any."""
+
+    ZED = 'zed@hotmail.com'
+
+    def incidents(self):
+        return [(i['id'], i['state'], i['first'], i['opened'], i['closed'],
+                 i['recipients'], i['bounces'], i['held'], i['applied'],
+                 i['dropped'], i['protected'])
+                for i in self.ctl_json('incidents')]
+
+    def assertNothingOpened(self, res):
+        self.assertNotIn(' opened: ', res.out + res.err)
+
+    def test_open_incident_holds_what_is_read_again(self):
+        rows = block_rows(10) + [unknown_row('10:15:00', self.ZED)]
+        path = self.write_file('acct-1.csv', ACCT_HEADER + ''.join(rows))
+        res = self.process(path)
+        self.assertIn(' opened: ', res.out + res.err)
+        before = self.incidents()
+        (iid, state, *_), = before
+        self.assertEqual((state, before[0][7]), ('open', 1), before)
+        res = self.process('--reprocess', path)
+        self.assertNothingOpened(res)
+        self.assertEqual(self.incidents(), before)
+        held = self.ctl_json('incident', 'show', str(iid))['held_bounces']
+        self.assertEqual([h['address'] for h in held], [self.ZED])
+        self.assertEqual(self.show(self.ZED)['status'], 'active')
+        # grown, and taken from its start again: the new hard bounce is
+        # held beside zed's
+        with open(path, 'ab') as f:
+            f.write(unknown_row('10:20:00', 'amy@hotmail.com').encode())
+        res = self.process('--reprocess', path)
+        self.assertNothingOpened(res)
+        inc, = self.ctl_json('incidents')
+        self.assertEqual((inc['id'], inc['state'], inc['held']),
+                         (iid, 'open', 2), inc)
+        res = self.run_ctl('incident', 'release', str(iid))
+        self.assertRc(res, EX_OK)
+        self.assertIn('2 held hard bounces applied', res.out)
+        self.assertEqual(self.show(self.ZED)['status'], 'hard')
+        self.assertEqual(self.ctl_json('stats')['counters']['hard'], 2)
+
+    def test_closed_incident_is_not_opened_again(self):
+        rows = block_rows(10) + [unknown_row('10:15:00', self.ZED)]
+        path = self.write_file('acct-1.csv', ACCT_HEADER + ''.join(rows))
+        self.process(path)
+        self.process(self.write_file('later.csv', ACCT_HEADER +
+                                     later_rows()))
+        before = self.incidents()
+        self.assertEqual([(i[1], i[7], i[8]) for i in before],
+                         [('closed', 1, 1)], before)
+        self.assertEqual(self.show(self.ZED)['status'], 'hard')
+        counters = self.ctl_json('stats')['counters']
+        res = self.process('--reprocess', path)
+        self.assertNothingOpened(res)
+        self.assertEqual(self.incidents(), before)
+        rec = self.show(self.ZED)
+        self.assertEqual((rec['status'], rec['held_dropped']), ('hard', []),
+                         rec)
+        after = self.ctl_json('stats')['counters']
+        for k in ('hard', 'held', 'incident.opened', 'incident.closed'):
+            self.assertEqual(after.get(k), counters.get(k), k)
 
 
 class TestDiscardedWhileReading(IncidentCase):

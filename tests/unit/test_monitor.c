@@ -8,6 +8,8 @@
  * order, as held last; an aborted commit done again
  * counts nothing twice; a restart keeps the open incident and its id,
  * and the recipients it protects;
+ * records read again open, close and count nothing, but are held by an
+ * open incident and drop its holds as when first read;
  * sender-side causes by category and by enhanced status; alerts reach
  * their hook only once committed.
  */
@@ -604,6 +606,78 @@ static void test_released_bits_go(void **state)
 	assert_int_equal(seen.last.dropped, 1);
 }
 
+/* records read again (monitor_feed_again) feed no window: the block read
+   again opens nothing, nor does it close the incident or add to its
+   counts; a hard bounce of the pair is held again while the incident is
+   open (counted once for an address it holds), a delivery drops the hold
+   of its address as before; once the incident is closed, nothing opens
+   again */
+static void test_read_again(void **state)
+{
+	struct tstate *t = *state;
+	struct hooks_seen seen;
+	struct monitor *m;
+	struct event ev;
+	char addrs[12][32];
+	uint64_t id;
+	int i, pass;
+
+	memset(&seen, 0, sizeof(seen));
+	m = mk(&seen, NULL);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < 12; i++) {
+			snprintf(addrs[i], sizeof(addrs[i]), "ms%02d@hotmail.com",
+				 i);
+			bounce(&ev, addrs[i], T0 + 60 * i, "192.0.2.10",
+			       CLASS_SOFT, "policy-related", "5.7.1");
+			if (pass)
+				assert_int_equal(monitor_feed_again(m, &ev), 0);
+			else
+				assert_int_equal(monitor_feed(m, &ev), 0);
+		}
+		bounce(&ev, "gone@hotmail.com", T0 + 3600, "192.0.2.10",
+		       CLASS_HARD, "bad-mailbox", "5.1.1");
+		id = pass ? monitor_feed_again(m, &ev) : monitor_feed(m, &ev);
+		assert_true(id != 0);
+		commit(t, m);
+		assert_int_equal(seen.opened, 1);
+		assert_int_equal(monitor_open_incidents(m), 1);
+		assert_int_equal(seen.last.recipients, 10);
+		assert_int_equal(seen.last.held, 1);
+	}
+	assert_true(monitor_now(m) == T0 + 3600);
+	/* one the incident did not hold yet is counted; a delivery read
+	   again drops the hold of its address */
+	bounce(&ev, "new@hotmail.com", T0 + 3700, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_true(monitor_feed_again(m, &ev) == id);
+	delivery(&ev, "gone@hotmail.com", T0 + 3800, "192.0.2.10");
+	assert_int_equal(monitor_feed_again(m, &ev), 0);
+	commit(t, m);
+	assert_int_equal(seen.dropped, 1);
+	assert_string_equal(seen.dropped_addr, "gone@hotmail.com");
+	assert_true(monitor_now(m) == T0 + 3600);
+	/* closed: the block read again opens nothing */
+	monitor_advance(m, T0 + 3700 + 7200 + 1);
+	commit(t, m);
+	assert_int_equal(seen.closed, 1);
+	assert_int_equal(seen.last.recipients, 10);
+	assert_int_equal(seen.last.held, 2);
+	assert_int_equal(seen.last.dropped, 1);
+	for (i = 0; i < 12; i++) {
+		bounce(&ev, addrs[i], T0 + 60 * i, "192.0.2.10", CLASS_SOFT,
+		       "policy-related", "5.7.1");
+		assert_int_equal(monitor_feed_again(m, &ev), 0);
+	}
+	bounce(&ev, "gone@hotmail.com", T0 + 3600, "192.0.2.10", CLASS_HARD,
+	       "bad-mailbox", "5.1.1");
+	assert_int_equal(monitor_feed_again(m, &ev), 0);
+	commit(t, m);
+	assert_int_equal(seen.opened, 1);
+	assert_int_equal(monitor_open_incidents(m), 0);
+	monitor_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +690,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_released_by_a_record,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_released_bits_go, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_read_again, setup,
 						teardown),
 		cmocka_unit_test(test_sender_side),
 	};
