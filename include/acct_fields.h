@@ -71,6 +71,7 @@ struct acct_map {
 	int col[AF__COUNT];
 	int col2[AF__COUNT];
 	size_t ncols;		/* columns in the header (0 = unknown) */
+	uint64_t header_line;	/* the line of that header, 0: none */
 	bool from_header;	/* true: set by a header line */
 };
 
@@ -85,8 +86,13 @@ void acct_trim(const char **s, size_t *len);
 /* acct_field_lookup - NAME (LEN bytes, any case) -> field, or -1 */
 int acct_field_lookup(const char *name, size_t len);
 
-/* acct_row_is_header - first field is "type" (any case, surrounding blanks ok) */
+/* acct_row_is_header - first field is "type" or "#type" (any case,
+   surrounding blanks ok) */
 bool acct_row_is_header(const struct csv_row *row);
+
+/* acct_row_is_comment - ROW's type field (by MAP) starts with '#': a
+   comment line, no record (no record type starts so) */
+bool acct_row_is_comment(const struct acct_map *map, const struct csv_row *row);
 
 /* acct_map_from_row - map from a header row; unknown columns ignored.
    Returns 0, or -1 when the row has no "type" column. */

@@ -198,6 +198,18 @@ enum acct_event_result acct_event_from_row(const struct acct_map *map,
 		return ACCT_EVENT_BAD;
 	}
 
+	if (map->from_header && row->nfields != map->ncols) {
+		/* PowerMTA writes every column of its header in every
+		   record, empty or not: a row of another width was written
+		   in another layout (a header line lost or commented out,
+		   the lines of two files joined), and read by this header
+		   its rcpt could be any address of the row */
+		snprintf(why, whylen, "%zu fields where the header line "
+			 "(line %llu) has %zu: not written in its layout",
+			 row->nfields, (unsigned long long)map->header_line,
+			 map->ncols);
+		return ACCT_EVENT_BAD;
+	}
 	rcpt = acct_get(map, row, AF_RCPT, &rlen);
 	/* a report's hashed or placeholder recipient (Return Path, Comcast,
 	   Cox: 32 hex digits; "redacted@") names nobody: the original

@@ -119,7 +119,33 @@ bool acct_row_is_header(const struct csv_row *row)
 	len = row->lens[0];
 	acct_trim(&s, &len);
 	/* cheap test first: this runs for every record */
+	if (len == 5 && s[0] == '#') {
+		s++;	/* "#type,...": a header written as a comment */
+		len--;
+	}
 	return len == 4 && strncasecmp(s, "type", 4) == 0;
+}
+
+/* acct_row_is_comment - see acct_fields.h */
+bool acct_row_is_comment(const struct acct_map *map, const struct csv_row *row)
+{
+	const char *s;
+	size_t len;
+	int c;
+
+	if (!map || !row)
+		return false;
+	c = map->col[AF_TYPE];
+	if (c < 0 || (size_t)c >= row->nfields || row->lens[c] == 0)
+		return false;
+	s = row->fields[c];
+	len = row->lens[c];
+	if (s[0] == '#')
+		return true;	/* the common case, without trimming */
+	if (s[0] != ' ' && s[0] != '\t' && s[0] != '\xEF')
+		return false;	/* a record: no further look */
+	acct_trim(&s, &len);
+	return len > 0 && s[0] == '#';
 }
 
 /* acct_map_clear - every field absent */
@@ -130,6 +156,7 @@ static void acct_map_clear(struct acct_map *map)
 	for (f = 0; f < AF__COUNT; f++)
 		map->col[f] = map->col2[f] = -1;
 	map->ncols = 0;
+	map->header_line = 0;
 	map->from_header = false;
 }
 
@@ -144,7 +171,15 @@ int acct_map_from_row(struct acct_map *map, const struct csv_row *row)
 		return -1;
 	acct_map_clear(&m);
 	for (i = 0; i < row->nfields && i < CSV_MAX_FIELDS; i++) {
-		f = acct_field_lookup(row->fields[i], row->lens[i]);
+		const char *name = row->fields[i];
+		size_t len = row->lens[i];
+
+		if (i == 0) {
+			acct_trim(&name, &len);
+			if (len > 0 && name[0] == '#')
+				name++, len--;	/* "#type" */
+		}
+		f = acct_field_lookup(name, len);
 		if (f < 0)
 			continue;
 		if (m.col[f] < 0)
@@ -158,6 +193,7 @@ int acct_map_from_row(struct acct_map *map, const struct csv_row *row)
 	if (m.col[AF_TYPE] < 0)
 		return -1;
 	m.ncols = row->nfields;
+	m.header_line = row->line;
 	m.from_header = true;
 	*map = m;
 	return 0;

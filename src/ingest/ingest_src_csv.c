@@ -3,9 +3,10 @@
  * (ingest_rows.c) become events through the column map (acct_fields.c)
  * and acct_event.c.
  *
- * A header line (first field "type") sets the column map, also before the
- * resume point; a file without one is read in the configured field order
- * ([bounced] acct-fields).  A header line needs a type column only (a
+ * A header line (first field "type", or "#type") sets the column map, also
+ * before the resume point; a file without one is read in the configured
+ * field order ([bounced] acct-fields).  A line whose type field starts
+ * with '#' is a comment: passed over, counted nowhere.  A header line needs a type column only (a
  * file of t and tq records has no rcpt); a row acct_event refuses is a
  * bad line.  Opened to detect (bounced
  * process without --acct), the first row may show a list of addresses
@@ -101,6 +102,8 @@ static int ingest_csv_row(struct ingest_rows *r, const struct csv_row *row,
 	}
 	if (old)
 		return 0;	/* taken before: only the column map matters */
+	if (acct_row_is_comment(&r->map, row))
+		return 0;	/* "# ...": no record, nothing to count */
 	if (r->check) {
 		int rc = ingest_csv_check(r, row, note);
 

@@ -87,6 +87,7 @@ static uint64_t fz_row(struct acct_map *map, const struct csv_row *row,
 		}
 		return h;
 	}
+	h = fz_hash_u64(h, acct_row_is_comment(map, row));
 	for (f = 0; f < AF__COUNT; f++) {
 		const char *v = acct_get(map, row, (enum acct_field)f, &len);
 

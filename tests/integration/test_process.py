@@ -974,6 +974,33 @@ class TestInputs(BouncedTestCase):
         self.assertEqual(four['reason']['category'], 'bad-domain')
         self.assertEqual(four['reason']['line'], 7)
 
+    def test_comment_lines_and_rows_of_another_layout(self):
+        # a comment before everything, a header written as "#type,...",
+        # a new header whose rows were written in the old layout: the
+        # comments are passed over, the rows of another width are bad
+        # lines, and the sender in their third column is nobody's bounce
+        path = self.write_file('acct-layouts.csv', (
+            '# PowerMTA accounting, mta1\r\n'
+            '#type,timeLogged,orig,rcpt,dsnStatus,dsnMTA,bounceCat\r\n'
+            'b,2026-11-24 08:00:00,news@example.com,first@example.com,'
+            '5.1.1 (bad destination mailbox address),,bad-mailbox\r\n'
+            '# rotated\n'
+            'type,timeLogged,rcpt,bounceCat\n'
+            'b,2026-11-24 09:00:00+0000,second@example.com,bad-domain\n'
+            'b,2026-11-24 09:30:00+0000,news@example.com,third@example.com,'
+            '5.1.1,,bad-mailbox\n'))
+        res = self.process(path)
+        s = summaries(res.out)[path]
+        self.assertCounts(s, counts(records=2, hard=2, bad=1))
+        bad = [l for l in res.err.splitlines() if 'bad record' in l]
+        self.assertEqual(len(bad), 1, res)
+        self.assertIn('%s:7: bad record: 7 fields where the header line '
+                      '(line 5) has 4' % path, bad[0])
+        self.assertEqual(self.statuses(), {'first@example.com': 'hard',
+                                           'second@example.com': 'hard'})
+        self.assertStatus('first@example.com', 'hard',
+                          updated='2026-11-24T08:00:00Z')
+
     def test_dsn_fallback_classes(self):
         rows = [
             ('expired-511@example.com', 'message-expired', '', 'smtp;550 5.1.1 no such user'),

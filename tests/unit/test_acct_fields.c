@@ -174,6 +174,13 @@ static void test_is_header(void **state)
 		{ "types,rcpt", false },
 		{ "rcpt,type", false },
 		{ "", false },
+		/* a header written as a comment (one public reader of
+		   accounting files expects it so) */
+		{ "#type,timeLogged,rcpt", true },
+		{ " #TYPE ,rcpt", true },
+		{ "#types,rcpt", false },
+		{ "# type,rcpt", false },
+		{ "#,type", false },
 	};
 	struct test_row r;
 	char buf[128];
@@ -189,6 +196,144 @@ static void test_is_header(void **state)
 	r.row.nfields = 0;
 	assert_false(acct_row_is_header(&r.row));
 	assert_false(acct_row_is_header(NULL));
+}
+
+/* header lines of the shapes public installations and guides show
+   (field names as PowerMTA writes them; the orders are theirs): the
+   columns bounced reads are found in each */
+static void test_map_real_headers(void **state)
+{
+	static const struct {
+		const char *hdr;
+		int rcpt, time_logged, time_queued, bounce_cat, dsn_status,
+		    dsn_diag, vmta;
+	} t[] = {
+		/* the User's Guide (4.0) example of a d and b file */
+		{ "type,timeLogged,orig,rcpt,dlvSourceIp,bounceCat",
+		  3, 1, -1, 5, -1, -1, -1 },
+		/* a bounce handler's recommended record-fields b */
+		{ "type,timeQueued,bounceCat,vmta,orig,rcpt,srcMta,dlvSourceIp,"
+		  "jobId,dsnStatus,dsnMta,dsnDiag",
+		  5, -1, 1, 2, 9, 11, 3 },
+		/* the 4.x default with timeImprinted */
+		{ "type,timeLogged,timeQueued,timeImprinted,orig,rcpt,orcpt,"
+		  "dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,"
+		  "dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,"
+		  "dlvSize,vmta,jobId,envId",
+		  5, 1, 2, 11, 8, 9, 19 },
+		/* a union of d, b and f columns with provider headers and
+		   a repeated name */
+		{ "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,"
+		  "dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,"
+		  "dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,"
+		  "jobId,envId,queue,vmtaPool,header_x-sp-subaccount-id,"
+		  "header_x-sp-message-id,repSourceIp,feedbackType,format,"
+		  "userAgent,reportingMta,reportedDomain,header_From,"
+		  "header_Return-Path,header_X-job,header_Subject,rcvSourceIp,"
+		  "rcvSourceIp,dsnReportingMta",
+		  4, 1, 2, 10, 7, 8, 18 },
+		/* an order of an operator's own, with a header of theirs */
+		{ "type,bounceCat,timeLogged,rcpt,dsnAction,dsnStatus,dsnDiag,"
+		  "dlvSourceIp,header_drop_meta",
+		  3, 2, -1, 1, 5, 6, -1 },
+		/* other spellings of the same names */
+		{ "TYPE,timelogged,RCPT,dsnMTA,srcMTA,BounceCat",
+		  2, 1, -1, 5, -1, -1, -1 },
+	};
+	struct test_row h;
+	struct acct_map m;
+	char buf[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", t[i].hdr);
+		row_of(&h, buf);
+		assert_true(acct_row_is_header(&h.row));
+		assert_int_equal(acct_map_from_row(&m, &h.row), 0);
+		assert_int_equal(m.ncols, h.row.nfields);
+		assert_int_equal(m.col[AF_TYPE], 0);
+		if (m.col[AF_RCPT] != t[i].rcpt ||
+		    m.col[AF_TIME_LOGGED] != t[i].time_logged ||
+		    m.col[AF_TIME_QUEUED] != t[i].time_queued ||
+		    m.col[AF_BOUNCE_CAT] != t[i].bounce_cat ||
+		    m.col[AF_DSN_STATUS] != t[i].dsn_status ||
+		    m.col[AF_DSN_DIAG] != t[i].dsn_diag ||
+		    m.col[AF_VMTA] != t[i].vmta)
+			fail_msg("header %zu: rcpt %d time %d/%d cat %d status "
+				 "%d diag %d vmta %d", i, m.col[AF_RCPT],
+				 m.col[AF_TIME_LOGGED], m.col[AF_TIME_QUEUED],
+				 m.col[AF_BOUNCE_CAT], m.col[AF_DSN_STATUS],
+				 m.col[AF_DSN_DIAG], m.col[AF_VMTA]);
+	}
+}
+
+/* "#type": the header's first name without its '#'; the line of the
+   header is kept (a row of another width is said against it) */
+static void test_map_comment_header(void **state)
+{
+	char hdr[] = "#type,timeLogged,orig,rcpt,dsnMTA,srcMTA,bounceCat";
+	struct test_row h;
+	struct acct_map m;
+
+	(void)state;
+	row_of(&h, hdr);
+	h.row.line = 7;
+	assert_true(acct_row_is_header(&h.row));
+	assert_int_equal(acct_map_from_row(&m, &h.row), 0);
+	assert_int_equal(m.col[AF_TYPE], 0);
+	assert_int_equal(m.col[AF_RCPT], 3);
+	assert_int_equal(m.col[AF_DSN_MTA], 4);
+	assert_int_equal(m.col[AF_SRC_MTA], 5);
+	assert_int_equal(m.col[AF_BOUNCE_CAT], 6);
+	assert_int_equal(m.ncols, 7);
+	assert_int_equal(m.header_line, 7);
+}
+
+/* a comment: the type field starts with '#' (after blanks or a byte
+   order mark); a record or an empty type is none */
+static void test_is_comment(void **state)
+{
+	static const struct {
+		const char *spec;
+		bool want;
+	} t[] = {
+		{ "# PowerMTA accounting", true },
+		{ "#,a,b", true },
+		{ "  # indented", true },
+		{ "\xEF\xBB\xBF# first line", true },
+		{ "#type,rcpt", true },	/* by the map: a header is read first */
+		{ "b,2026-06-04 10:00:00+0000,a@b.example", false },
+		{ " b,x", false },
+		{ ",#", false },
+		{ "", false },
+	};
+	char hdr[] = "type,timeLogged,rcpt";
+	char later[] = "rcpt,type";
+	char row[] = "#a@b.example,b";
+	struct test_row h, r;
+	struct acct_map m;
+	char buf[128];
+	size_t i;
+
+	(void)state;
+	row_of(&h, hdr);
+	assert_int_equal(acct_map_from_row(&m, &h.row), 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", t[i].spec);
+		row_of(&r, buf);
+		if (acct_row_is_comment(&m, &r.row) != t[i].want)
+			fail_msg("is_comment '%s'", t[i].spec);
+	}
+	/* the type column decides, wherever the header put it */
+	row_of(&h, later);
+	assert_int_equal(acct_map_from_row(&m, &h.row), 0);
+	row_of(&r, row);
+	assert_false(acct_row_is_comment(&m, &r.row));
+	r.row.nfields = 1;	/* no type field at all */
+	assert_false(acct_row_is_comment(&m, &r.row));
+	assert_false(acct_row_is_comment(NULL, &r.row));
+	assert_false(acct_row_is_comment(&m, NULL));
 }
 
 /* the union header of a file holding b, rb and f records */
@@ -375,6 +520,9 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_lookup_table),
 		cmocka_unit_test(test_is_header),
+		cmocka_unit_test(test_map_real_headers),
+		cmocka_unit_test(test_map_comment_header),
+		cmocka_unit_test(test_is_comment),
 		cmocka_unit_test(test_map_union_header),
 		cmocka_unit_test(test_map_repeat_and_case),
 		cmocka_unit_test(test_map_bad_header),

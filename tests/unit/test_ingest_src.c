@@ -5,6 +5,8 @@
  * events come unclassified; the rows before a resume point give nothing
  * but their header line; an address list is recognised at the first row;
  * an address written with capitals keeps that form beside the key;
+ * comment lines give nothing, a "#type" header sets the columns and a
+ * row of another width than its header line is a bad line;
  * a mail's parser decides between events, set aside and refused, and a
  * mail larger than its limit is refused.
  */
@@ -134,19 +136,17 @@ static int take(int (*make)(const struct ingest_src_args *, bool,
 	return n;
 }
 
-static void test_csv(void **state)
+/* take_whole_and_bytes - DATA through an accounting source whole into
+   WHOLE and byte by byte into BYTES: the same answers, lines and
+   positions; their number */
+static int take_whole_and_bytes(const struct ingest_src_args *a,
+				const char *data, size_t len, struct got *whole,
+				struct got *bytes, int max)
 {
-	struct ingest_src_args a;
-	struct acct_map fb;
-	struct got whole[16], bytes[16];
 	int n, m, i;
 
-	(void)state;
-	args(&a, &fb);
-	n = take(ingest_src_csv_new, &a, acct, sizeof(acct) - 1,
-		 sizeof(acct), whole, 16);
-	m = take(ingest_src_csv_new, &a, acct, sizeof(acct) - 1, 1, bytes, 16);
-	assert_int_equal(n, 6);
+	n = take(ingest_src_csv_new, a, data, len, len + 1, whole, max);
+	m = take(ingest_src_csv_new, a, data, len, 1, bytes, max);
 	assert_int_equal(m, n);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(bytes[i].rc, whole[i].rc);
@@ -156,6 +156,20 @@ static void test_csv(void **state)
 		assert_int_equal(bytes[i].pos.offset, whole[i].pos.offset);
 		assert_int_equal(bytes[i].pos.lines, whole[i].pos.lines);
 	}
+	return n;
+}
+
+static void test_csv(void **state)
+{
+	struct ingest_src_args a;
+	struct acct_map fb;
+	struct got whole[16], bytes[16];
+	int n;
+
+	(void)state;
+	args(&a, &fb);
+	n = take_whole_and_bytes(&a, acct, sizeof(acct) - 1, whole, bytes, 16);
+	assert_int_equal(n, 6);
 	assert_int_equal(whole[0].rc, INGEST_NEXT_EVENT);
 	assert_string_equal(whole[0].rcpt, "anna@example.com");
 	/* as written, for a provider that compares exactly */
@@ -201,6 +215,54 @@ static void test_resume(void **state)
 	assert_int_equal(g[0].kind, EV_DELIVERY);
 	assert_int_equal(g[0].line, 7);
 	assert_int_equal(g[1].rc, INGEST_NEXT_END);
+}
+
+/* a comment line, a header written "#type,...", and rows of another
+   width than their header line: the comments give nothing (not even
+   before the file is told an accounting file), the "#type" header sets
+   the columns, and a row narrower or wider than it is a bad line, never
+   an event for the address in its rcpt column */
+static const char layouts[] =
+	"# PowerMTA accounting, host mta1\r\n"
+	"#type,timeLogged,orig,rcpt,bounceCat\r\n"
+	"b,2026-06-04 10:00:00+0000,news@example.com,ann@example.org,"
+	"bad-mailbox\r\n"
+	"# rotated\n"
+	"type,rcpt,bounceCat\n"
+	"b,2026-06-04 10:01:00+0000,news@example.com,bo@example.org,"
+	"bad-mailbox\n"
+	"b,cy@example.org\n"
+	"b,dee@example.org,bad-domain\n";
+
+static void test_layouts(void **state)
+{
+	struct ingest_src_args a;
+	struct acct_map fb;
+	struct got whole[16], bytes[16];
+	int n;
+
+	(void)state;
+	args(&a, &fb);
+	n = take_whole_and_bytes(&a, layouts, sizeof(layouts) - 1, whole,
+				 bytes, 16);
+	assert_int_equal(n, 5);
+	assert_int_equal(whole[0].rc, INGEST_NEXT_EVENT);
+	assert_string_equal(whole[0].rcpt, "ann@example.org");
+	assert_int_equal(whole[0].kind, EV_BOUNCE);
+	assert_int_equal(whole[0].line, 3);
+	/* five fields under a header of three: its rcpt column holds the
+	   sender */
+	assert_int_equal(whole[1].rc, INGEST_NEXT_BAD);
+	assert_int_equal(whole[1].line, 6);
+	assert_string_equal(whole[1].why, "5 fields where the header line "
+			    "(line 5) has 3: not written in its layout");
+	assert_int_equal(whole[2].rc, INGEST_NEXT_BAD);
+	assert_int_equal(whole[2].line, 7);
+	assert_non_null(strstr(whole[2].why, "2 fields where"));
+	assert_int_equal(whole[3].rc, INGEST_NEXT_EVENT);
+	assert_string_equal(whole[3].rcpt, "dee@example.org");
+	assert_int_equal(whole[3].line, 8);
+	assert_int_equal(whole[4].rc, INGEST_NEXT_END);
 }
 
 /* an address where the type should be: a list, read as one */
@@ -312,6 +374,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_detect_list),
 		cmocka_unit_test(test_mail),
 	};
