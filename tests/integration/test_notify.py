@@ -440,7 +440,9 @@ class TestDaemonQueue(RunTestCase):
         log = self.log(p)
         self.assertEqual(re.findall(r'next try in (\d+) s', log),
                          ['1', '2', '3'], log)   # the log folds the rest
-        self.assertRegex(log, r'previous message repeated [2-9] times')
+        # the fourth try's line, folded; the fifth's too when its answer
+        # was read before the stop (the fake counts the connection first)
+        self.assertRegex(log, r'previous message repeated [1-9] times?')
         self.assertEqual(f.messages(), [])
 
     def test_relay_refusing_everything_drops_nothing(self):
