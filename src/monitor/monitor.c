@@ -977,7 +977,9 @@ static uint64_t mon_feed(struct monitor *m, const struct event *ev,
 		return 0;
 	if (!again && ev->time > m->now)
 		m->now = ev->time;
-	if (bounce)
+	/* the sender-side test feeds the rates and the detector only, which
+	   a record read again does not reach */
+	if (bounce && !again)
 		sender = monitor_sender_side(m, ev);
 	if (m->rates && !again) {
 		struct rates_record r;
