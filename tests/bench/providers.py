@@ -37,21 +37,10 @@ CAMPAIGNS = ['ca123cd456ef7', 'cb123cd456ef7', 'cc123cd456ef7']
 LISTS = ['la111aa111aa1', 'lb222bb222bb2', 'lc333cc333cc3']
 
 
-def uid(prefix, n):
-    return (prefix + '%011d' % n)[:13]
-
-
 def make_data(addrs):
-    lists = []
-    for li, luid in enumerate(LISTS):
-        subs = [{'subscriber_uid': uid('s%d' % li, i), 'email': a,
-                 'status': 'confirmed'} for i, a in enumerate(addrs)]
-        lists.append({'list_uid': luid, 'name': 'l%d' % li,
-                      'display_name': 'List %d' % li, 'subscribers': subs})
-    return {'lists': lists,
-            'campaigns': [{'campaign_uid': c, 'name': 'Bench %d' % i,
-                           'list_uid': LISTS[i], 'status': 'sent'}
-                          for i, c in enumerate(CAMPAIGNS)]}
+    return mailwizz.subscribed_everywhere(
+        addrs, LISTS,
+        [(c, 'Bench %d' % i, LISTS[i]) for i, c in enumerate(CAMPAIGNS)])
 
 
 def make_acct(path, addrs, n, rng, with_uid):
@@ -63,7 +52,7 @@ def make_acct(path, addrs, n, rng, with_uid):
         for i in range(n):
             a = addrs[i] if i < len(addrs) else rng.choice(addrs)
             c = rng.randrange(len(CAMPAIGNS))
-            extra = ',' + uid('s%d' % c, index[a]) if with_uid else ''
+            extra = ',' + mailwizz.numbered_uid('s%d' % c, index[a]) if with_uid else ''
             f.write('b,2026-11-24 %02d:%02d:%02d+0000,news@bounces.example.com,'
                     '%s,5.1.1,"smtp;550 5.1.1 <%s>: user unknown, sorry",'
                     'bad-mailbox,vmta1,mailwizz-%s%s\r\n' %

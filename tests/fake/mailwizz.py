@@ -170,6 +170,27 @@ def make_uid(*parts):
     return hashlib.sha1('\0'.join(parts).encode('utf-8')).hexdigest()[:13]
 
 
+def numbered_uid(prefix, n):
+    """A 13-character subscriber uid: PREFIX, then N on 11 digits."""
+    return (prefix + '%011d' % n)[:13]
+
+
+def subscribed_everywhere(addrs, list_uids, campaigns):
+    """Data for load_data: each of ADDRS confirmed on every list of
+    LIST_UIDS (the Nth address of list I is subscriber
+    numbered_uid('sI', N)), and CAMPAIGNS, (uid, name, list uid) each,
+    sent."""
+    lists = []
+    for li, luid in enumerate(list_uids):
+        subs = [{'subscriber_uid': numbered_uid('s%d' % li, i), 'email': a,
+                 'status': 'confirmed'} for i, a in enumerate(addrs)]
+        lists.append({'list_uid': luid, 'name': 'l%d' % li,
+                      'display_name': 'List %d' % li, 'subscribers': subs})
+    return {'lists': lists,
+            'campaigns': [{'campaign_uid': c, 'name': name, 'list_uid': luid,
+                           'status': 'sent'} for c, name, luid in campaigns]}
+
+
 def mask_email(email):
     """StringHelper::maskEmailAddress(): every character of the local part
     and of the domain before its last dot but the first and the last

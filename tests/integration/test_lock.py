@@ -31,20 +31,9 @@ N_ADDRS = 120
 N_RECORDS = 300
 
 
-def uid(prefix, n):
-    return (prefix + '%011d' % n)[:13]
-
-
 def mw_data(addrs):
-    lists = []
-    for li, luid in enumerate(LISTS):
-        subs = [{'subscriber_uid': uid('s%d' % li, i), 'email': a,
-                 'status': 'confirmed'} for i, a in enumerate(addrs)]
-        lists.append({'list_uid': luid, 'name': 'l%d' % li,
-                      'display_name': 'List %d' % li, 'subscribers': subs})
-    return {'lists': lists,
-            'campaigns': [{'campaign_uid': CAMPAIGN, 'name': 'Lock',
-                           'list_uid': LISTS[0], 'status': 'sent'}]}
+    return mailwizz.subscribed_everywhere(addrs, LISTS,
+                                          [(CAMPAIGN, 'Lock', LISTS[0])])
 
 
 def acct_text(addrs):

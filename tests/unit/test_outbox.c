@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
-#include <glib.h>
 #include <lmdb.h>
 
 #include "outbox.h"
@@ -26,20 +25,12 @@
 
 static int setup(void **state)
 {
-	struct tstate *fx = g_new0(struct tstate, 1);
-
-	*state = fx;
-	return tstate_setup(fx, "test_outbox");
+	return tstate_fixture_new(state, "test_outbox", true);
 }
 
 static int teardown(void **state)
 {
-	struct tstate *fx = *state;
-	int rc;
-
-	rc = tstate_teardown(fx);
-	g_free(fx);
-	return rc;
+	return tstate_fixture_free(state);
 }
 
 /* make - an action for ADDR due at DUE (0: now) */

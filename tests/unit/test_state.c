@@ -31,20 +31,12 @@
    opened (the tests open it themselves) */
 static int setup(void **state)
 {
-	struct tstate *fx = g_new0(struct tstate, 1);
-
-	*state = fx;
-	return tstate_prepare(fx, "test_state");
+	return tstate_fixture_new(state, "test_state", false);
 }
 
 static int teardown(void **state)
 {
-	struct tstate *fx = *state;
-	int rc;
-
-	rc = tstate_teardown(fx);
-	g_free(fx);
-	return rc;
+	return tstate_fixture_free(state);
 }
 
 /* open_rw - a writable state in the fixture's directory */

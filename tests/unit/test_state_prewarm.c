@@ -29,19 +29,12 @@
 
 static int setup(void **state)
 {
-	struct tstate *fx = g_new0(struct tstate, 1);
-
-	*state = fx;
-	return tstate_setup(fx, "test_state_prewarm");
+	return tstate_fixture_new(state, "test_state_prewarm", true);
 }
 
 static int teardown(void **state)
 {
-	struct tstate *fx = *state;
-	int rc = tstate_teardown(fx);
-
-	g_free(fx);
-	return rc;
+	return tstate_fixture_free(state);
 }
 
 /* what a prewarm may have changed: the meta table's entries, the last

@@ -61,6 +61,24 @@ int tstate_teardown(struct tstate *t)
 	return ttmp_remove(&t->tmp);
 }
 
+int tstate_fixture_new(void **state, const char *prefix, bool open)
+{
+	struct tstate *t = g_new0(struct tstate, 1);
+
+	*state = t;
+	return open ? tstate_setup(t, prefix) : tstate_prepare(t, prefix);
+}
+
+int tstate_fixture_free(void **state)
+{
+	struct tstate *t = *state;
+	int rc = tstate_teardown(t);
+
+	g_free(t);
+	*state = NULL;
+	return rc;
+}
+
 int tstate_put_raw(struct state *st, MDB_txn *txn, const char *table,
 		   const void *key, size_t klen, const void *val, size_t vlen)
 {

@@ -28,6 +28,12 @@ int tstate_setup(struct tstate *t, const char *prefix);
 int tstate_reopen(struct tstate *t);
 /* tstate_teardown - close and remove everything; 0 or -1 */
 int tstate_teardown(struct tstate *t);
+/* tstate_fixture_new / tstate_fixture_free - a cmocka fixture that is a
+   struct tstate alone: *STATE a new one for a test named PREFIX, opened
+   (tstate_setup) or, OPEN false, only prepared (tstate_prepare); and
+   torn down and freed.  0 or -1 */
+int tstate_fixture_new(void **state, const char *prefix, bool open);
+int tstate_fixture_free(void **state);
 /* tstate_open - open the state in DIR (read-only when READONLY) into *ST;
    0 or state_open's error, with the message on stderr */
 int tstate_open(struct state **st, const char *dir, bool readonly);
