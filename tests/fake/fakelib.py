@@ -660,17 +660,24 @@ def run_main(cls, argv=None):
             fake.load_data_file(args.data)
     except (ValueError, OSError) as e:
         ap.error(str(e))
+    return serve(fake, cls.NAME, args.port, fake.wait)
+
+
+def serve(fake, name, port, done=None):
+    """Start FAKE (the program NAME, asked for PORT), print "READY
+    <port>", serve until SIGTERM/SIGINT or DONE(timeout) is true, stop;
+    the program's exit code (1: it could not listen)."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
         fake.start()
     except OSError as e:
-        print('%s: cannot listen on %s:%d: %s' % (cls.NAME, HOST, args.port, e),
+        print('%s: cannot listen on %s:%d: %s' % (name, HOST, port, e),
               file=sys.stderr)
         return 1
     print('READY %d' % fake.port, flush=True)
-    while not stop.is_set() and not fake.wait(0.1):
+    while not (done(0.1) if done else stop.wait(0.1)) and not stop.is_set():
         pass
     fake.stop()
     return 0

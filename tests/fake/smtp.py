@@ -32,12 +32,15 @@ import base64
 import binascii
 import json
 import os
-import signal
 import socketserver
 import ssl
-import sys
 import threading
 import time
+
+try:
+    from . import fakelib
+except ImportError:
+    import fakelib
 
 HOST = '127.0.0.1'
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -521,20 +524,7 @@ def main(argv=None):
                         hostname=args.hostname, log_path=args.log)
     except (ValueError, OSError) as e:
         ap.error(str(e))
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        fake.start()
-    except OSError as e:
-        print('smtp: cannot listen on %s:%d: %s' % (HOST, args.port, e),
-              file=sys.stderr)
-        return 1
-    print('READY %d' % fake.port, flush=True)
-    while not stop.wait(0.1):
-        pass
-    fake.stop()
-    return 0
+    return fakelib.serve(fake, 'smtp', args.port)
 
 
 if __name__ == '__main__':
