@@ -119,6 +119,10 @@ struct provider_ops {
 	/* soft_event - a soft bounce is an event posted to it, not a state
 	   of the address: no entry on the recipient record */
 	bool soft_event;
+	/* takes_events - the monitor's incident and alert events (OP_EVENT
+	   actions) are posted to it, those its configuration's `events`
+	   names */
+	bool takes_events;
 	/*
 	 * describe - the log line of finished action A (HTTP STATUS, SPAWNED
 	 * follow-up actions) into BUF; true when it is worth an info line (a

@@ -19,6 +19,7 @@
 
 #include "ctl.h"
 #include "outbox.h"
+#include "provider.h"
 #include "state.h"
 
 #define HEALTH_WHY_READ 4096	/* bytes of a .why file read */
@@ -73,18 +74,12 @@ static int health_dead_cb(const struct action *a, void *arg)
 	return 0;
 }
 
-/* health_type - the name of a provider type */
-static const char *health_type(enum provider_type t)
+/* health_type - the name of provider P's type */
+static const char *health_type(const struct config_provider *p)
 {
-	switch (t) {
-	case PROVIDER_MAILWIZZ:
-		return "mailwizz";
-	case PROVIDER_INTERSPIRE:
-		return "interspire";
-	case PROVIDER_WEBHOOK:
-		return "webhook";
-	}
-	return "";
+	const struct provider_ops *ops = provider_ops_of(p);
+
+	return ops ? ops->type : "";
 }
 
 /* ctl_health_gather - every provider's health into H */
@@ -101,7 +96,7 @@ int ctl_health_gather(struct state *st, MDB_txn *txn,
 		struct ctl_health *e = health_find(h, cfg->providers[i].name);
 
 		e->configured = true;
-		e->type = health_type(cfg->providers[i].type);
+		e->type = health_type(&cfg->providers[i]);
 	}
 	g_hash_table_iter_init(&it, s->prov);
 	while (g_hash_table_iter_next(&it, &key, &val)) {

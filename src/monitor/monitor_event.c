@@ -19,6 +19,7 @@
 #include "monitor_event.h"
 #include "notify_queue.h"
 #include "outbox.h"
+#include "provider.h"
 
 /* me_str - KEY: VAL made valid UTF-8; false when out of memory */
 static bool me_str(cJSON *o, const char *key, const char *val)
@@ -237,11 +238,13 @@ void monitor_event_alert_key(const struct rates_transition *t, char *buf,
 		 alert_dimension_name(t->dim), t->name);
 }
 
-/* me_takes - does provider P take the events of MASK (a webhook whose
-   events include them)? */
+/* me_takes - does provider P take the events of MASK (a type that takes
+   events, configured for them)? */
 static bool me_takes(const struct config_provider *p, unsigned mask)
 {
-	return p->type == PROVIDER_WEBHOOK && (p->events & mask);
+	const struct provider_ops *ops = provider_ops_of(p);
+
+	return ops && ops->takes_events && (p->events & mask);
 }
 
 bool monitor_event_wanted(const struct config *cfg, unsigned mask)

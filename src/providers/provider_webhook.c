@@ -316,6 +316,7 @@ const struct provider_ops provider_webhook_ops = {
 	.route = webhook_route,
 	.uid_actor = webhook_uid_actor,
 	.soft_event = true,
+	.takes_events = true,
 	.describe = webhook_describe,
 	.init = webhook_init,
 	.build = webhook_build,

@@ -440,6 +440,25 @@ class TestReport(MetricsTestCase):
         sect = html.split('id="providers"', 1)[1].split('<h2', 1)[0]
         self.assertIn('<td>dry-run</td>', sect)
 
+    def test_providers_named_by_their_type(self):
+        # the providers section names each configured provider's type, as
+        # its type's table spells it (nothing is called: a report reads
+        # the configuration and the state only)
+        self.write_config(extra=(
+            '[provider mw]\ntype = mailwizz\nsenders = *\n'
+            'endpoint = http://127.0.0.1:9/api\n'
+            'public-key = pub\nprivate-key = priv\n'
+            '[provider iem]\ntype = interspire\nsenders = *\n'
+            'endpoint = http://127.0.0.1:9/xml.php\n'
+            'username = u\nusertoken = t\n'
+            '[provider hook]\ntype = webhook\nsenders = *\n'
+            'url = http://127.0.0.1:9/hook\n'))
+        path, html = self.report()
+        sect = html.split('id="providers"', 1)[1].split('<h2', 1)[0]
+        for name, kind in (('mw', 'mailwizz'), ('iem', 'interspire'),
+                           ('hook', 'webhook')):
+            self.assertIn('<tr><td>%s</td><td>%s</td>' % (name, kind), sect)
+
     def test_page_without_rrd_says_so(self):
         os.unlink(self.rrd)
         path, html = self.report()
