@@ -13,9 +13,10 @@
  * batch being filled (batch_set_blocks): the kernel faults in and zeroes
  * a batch's new memory here, not in the reading thread, which is the
  * slower of the two.  It makes them while no commit is posted, as many
- * as the batches have asked for so far (one more with each ask, up to
- * COMMITTER_READY_BLOCKS: a small file, or a batch that runs on the
- * blocks of the one before, asks for none and gets none made), and
+ * as the batches have asked for so far but one (one more with each ask
+ * after the first, up to COMMITTER_READY_BLOCKS: a small file, whose
+ * batch fits in the one block it asks for, or a batch that runs on the
+ * blocks of the one before, gets none made), and
  * again when the reader takes one, and none once the input's last batch
  * is posted; a block it cannot make is left to the batch to make.
  *
@@ -81,6 +82,7 @@ struct ingest_committer {
 	struct batch_block *ready[COMMITTER_READY_BLOCKS];
 	unsigned n_ready;
 	unsigned want;			/* blocks to keep ready */
+	unsigned asks;			/* blocks the batches asked for */
 	bool ready_failed;		/* out of memory: made no more */
 	/* LMDB's page copies made ready before the first commit */
 	bool warm;			/* still to be made (until a post) */
@@ -333,7 +335,10 @@ struct batch_block *ingest_committer_block(void *arg)
 	struct batch_block *blk = NULL;
 
 	pthread_mutex_lock(&cm->mu);
-	if (cm->want < COMMITTER_READY_BLOCKS)
+	/* the first ask makes none: an input whose batch fits in one block
+	   (most files the worker takes) would only have it made for
+	   nothing */
+	if (cm->asks++ && cm->want < COMMITTER_READY_BLOCKS)
 		cm->want++;
 	if (cm->n_ready)
 		blk = cm->ready[--cm->n_ready];
