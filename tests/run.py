@@ -140,19 +140,20 @@ def job_counts(job, out, rc, pattern):
     return ok, bad
 
 
-def job_report(job, ok, bad, secs, out):
+def job_report(job, ok, bad, secs, cpu, out):
     """a job's output (a unit program's only when it failed) and its
-    closing line"""
+    closing line (SECS of wall time, CPU seconds of it and of every
+    process it waited for)"""
     if job['kind'] == 'unit':
         if bad:
             sys.stdout.write(out)
-        print('unit %-28s %3d passed, %d failed  %s' %
-              (job['name'], ok, bad, 'ok' if bad == 0 else 'FAILED'),
+        print('unit %-28s %3d passed, %d failed  CPU %.1f s  %s' %
+              (job['name'], ok, bad, cpu, 'ok' if bad == 0 else 'FAILED'),
               flush=True)
         return
     sys.stdout.write(out)
-    print('integration %-24s %3d passed, %d failed  %.1f s  %s' %
-          (job['name'], ok, bad, secs, 'ok' if bad == 0 else 'FAILED'),
+    print('integration %-24s %3d passed, %d failed  %.1f s  CPU %.1f s  %s' %
+          (job['name'], ok, bad, secs, cpu, 'ok' if bad == 0 else 'FAILED'),
           flush=True)
 
 
@@ -167,6 +168,7 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
     pending = [j for j in jobs_list if j['name'] not in ALONE]
     running = {}
     passed = failed = 0
+    cpu_total = 0.0
     while pending or running or alone:
         if not pending and not running:
             pending, alone = alone[:1], alone[1:]
@@ -179,7 +181,12 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
         done = None
         while done is None:
             for p, run in running.items():
-                if p.poll() is not None:
+                # reaped here, not by Popen: wait4 also tells the CPU
+                # time of the job and of every process it waited for
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    p.returncode = os.waitstatus_to_exitcode(status)
+                    run.append(ru.ru_utime + ru.ru_stime)
                     done = p
                     break
                 if not run[3] and time.time() - run[2] > timeout:
@@ -188,7 +195,7 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
                     run[3] = True       # killed: waited for, not again
             if done is None:
                 time.sleep(0.05)
-        j, outf, t, _ = running.pop(done)
+        j, outf, t, _, cpu = running.pop(done)
         outf.seek(0)
         out = outf.read().decode('utf-8', 'replace')
         outf.close()
@@ -196,12 +203,14 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
         passed += ok
         failed += bad
         times[j['key']] = round(time.time() - t, 1)
-        job_report(j, ok, bad, times[j['key']], out)
+        cpu_total += cpu
+        job_report(j, ok, bad, times[j['key']], cpu, out)
     try:
         with open(os.path.join(build, 'test-times.json'), 'w') as f:
             json.dump(times, f, indent=1, sort_keys=True)
     except OSError:
         pass
+    print('test CPU time: %.1f s' % cpu_total)
     return passed, failed
 
 
