@@ -539,7 +539,7 @@ int main(int argc, char **argv)
 	if (ranges) {
 		mrc = mdb_txn_begin(env, NULL, 0, &txn);
 		for (i = 0; !mrc && i < ranges; i++) {
-			char name[16];
+			char name[24];	/* "j" and a size_t */
 
 			snprintf(name, sizeof(name), "j%zu", i);
 			mrc = mdb_dbi_open(txn, name, MDB_CREATE, &jd[i]);
