@@ -140,6 +140,22 @@ def job_counts(job, out, rc, pattern):
     return ok, bad
 
 
+FAILED_TEST_RE = re.compile(r'^(?:FAIL|ERROR): (\S+ \([^)]*\))$'
+                            r'|^\[  FAILED  \] (?!\d+ test)(\S+)$', re.M)
+
+
+def failed_names(job, bad, out):
+    """'failed: JOB NAME' lines for the tests of OUT that failed (or one
+    for the whole job, when its output names none: a crash, a timeout)"""
+    if not bad:
+        return []
+    names = sorted({a or b for a, b in FAILED_TEST_RE.findall(out)})
+    if '(timed out)' in out:
+        names.append('(timed out)')
+    return ['failed: %s %s %s' % (job['kind'], job['name'], n)
+            for n in names or ['(no test named: see its output)']]
+
+
 def job_report(job, ok, bad, secs, cpu, out):
     """a job's output (a unit program's only when it failed) and its
     closing line (SECS of wall time, CPU seconds of it and of every
@@ -169,6 +185,7 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
     running = {}
     passed = failed = 0
     cpu_total = 0.0
+    failures = []
     while pending or running or alone:
         if not pending and not running:
             pending, alone = alone[:1], alone[1:]
@@ -205,12 +222,16 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
         times[j['key']] = round(time.time() - t, 1)
         cpu_total += cpu
         job_report(j, ok, bad, times[j['key']], cpu, out)
+        failures += failed_names(j, bad, out)
     try:
         with open(os.path.join(build, 'test-times.json'), 'w') as f:
             json.dump(times, f, indent=1, sort_keys=True)
     except OSError:
         pass
     print('test CPU time: %.1f s' % cpu_total)
+    # repeated at the end, where a log cut to its last lines still has them
+    for line in failures:
+        print(line)
     return passed, failed
 
 
