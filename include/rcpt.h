@@ -14,10 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RCPT_CODEC_VERSION 4	/* compact; 1 (no notice), 2 (no soft
-				   sources, last delivery, held) and 3 (fixed
-				   width, no held bounces dropped) are still
-				   read */
+#define RCPT_CODEC_VERSION 4	/* rcpt_encode: compact; 1 (no notice), 2
+				   (no soft sources, last delivery, held)
+				   and 3 (fixed width, no held bounces
+				   dropped) are still read */
+#define RCPT_CODEC_STRS 5	/* rcpt_encode_strs: version 4 whose strings
+				   may be named by an id of the state's
+				   dictionary (state_strs.h) */
+#define RCPT_CODEC_LATEST RCPT_CODEC_STRS
 #define RCPT_SOFT_MAX 32	/* soft bounce times kept (threshold cap) */
 #define RCPT_ACTIONS_MAX 16	/* provider operations and campaign records */
 #define RCPT_CATEGORY_MAX 64	/* bytes kept of a category, NUL included */
@@ -151,9 +155,33 @@ int rcpt_encode_v3(const struct rcpt *r, uint8_t *buf, size_t cap,
 
 /*
  * rcpt_decode - BUF (LEN bytes) into R.  Returns 0, -EPROTO for an unknown
- * version, or -EINVAL for a truncated or inconsistent record.
+ * version, or -EINVAL for a truncated or inconsistent record (a version 5
+ * record naming a string by id among them: it needs rcpt_decode_strs).
  */
 int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r);
+
+/* a dictionary of strings (state_strs.h), as the codec sees it */
+struct rcpt_strings {
+	/* the id of the N bytes at S, or *ID 0 to write them; 0 or -errno
+	   (which the encoding then returns) */
+	int (*intern)(void *ctx, const char *s, size_t n, uint32_t *id);
+	/* the string of ID; 0, -ENOENT (unknown: the record is damaged) or
+	   -errno (which the decoding then returns) */
+	int (*lookup)(void *ctx, uint32_t id, const char **s, size_t *n);
+	void *ctx;
+};
+
+/*
+ * rcpt_encode_strs / rcpt_decode_strs - version 5 (RCPT_CODEC_STRS):
+ * version 4's layout, each string written as a varint, (ID << 1) | 1 for
+ * the string SD names ID, else (LENGTH << 1) and its bytes.  The decoder
+ * reads every version.  Returns as rcpt_encode and rcpt_decode, and the
+ * dictionary's own errors.
+ */
+int rcpt_encode_strs(const struct rcpt *r, const struct rcpt_strings *sd,
+		     uint8_t *buf, size_t cap, size_t *len);
+int rcpt_decode_strs(const uint8_t *buf, size_t len,
+		     const struct rcpt_strings *sd, struct rcpt *r);
 
 /* the "files" table record: how far a source has been taken */
 enum file_status {

@@ -4,7 +4,8 @@
  * Tables (named databases): "rcpt" (address -> struct rcpt), "files"
  * (source key -> struct file_rec), "meta" (name -> value; "schema" holds
  * the schema version, "count.*" hold u64 counters), "outbox" and "dead"
- * (provider actions, see outbox.h).  One writer at a time
+ * (provider actions, see outbox.h), "strs" and "strs_ix" (the strings
+ * recipient records share, kept once: state_strs.h).  One writer at a time
  * (LMDB's own lock); readers use read-only transactions and never block the
  * writer.  When the map fills, state_grow() enlarges it; callers abort the
  * transaction, grow, and replay their batch.  Transactions may be open in
@@ -34,8 +35,10 @@
    3: a version 4 record may mark soft bounces asynchronous (rb), which a
    bounced of schema 2 cannot read either.
    4: a version 4 record may keep the held bounces an incident did not
-   apply (rcpt_dropped), which a bounced of schema 3 cannot read */
-#define STATE_SCHEMA_VERSION 4
+   apply (rcpt_dropped), which a bounced of schema 3 cannot read.
+   5: recipient records are of version 5, their strings named in the
+   tables "strs" and "strs_ix" (state_strs.h) */
+#define STATE_SCHEMA_VERSION 5
 
 struct state;
 

@@ -2,7 +2,7 @@
  * rcpt.c - the recipient record: initialisation, status names, bounded
  * string assignment and the on-disk codec of the "rcpt" table.
  *
- * Layout, version 4 (written): compact, since every byte of a record is
+ * Layout, version 4 (rcpt_encode): compact, since every byte of a record is
  * written again with each leaf page a commit touches.  "v" is an unsigned
  * LEB128 varint (at most 10 bytes, the last holding at most bit 63), "z"
  * a signed difference as a zigzag varint (two's complement, wrapping, so
@@ -32,6 +32,11 @@
  *   with RCPT4_DROPPED (0x80 in the second byte): u8 n_dropped (1 to
  *       RCPT_DROPPED_MAX), then each: v incident, u32 src (not 0), z from
  *       (from updated), z to (from FROM, never before it)
+ *
+ * Version 5 (rcpt_encode_strs, what the state writes): version 4's
+ * layout, every "s" replaced by "S": a varint, (ID << 1) | 1 naming the
+ * string ID of the state's dictionary (state_strs.c: strings many records
+ * share, written once), else (LENGTH << 1) and the bytes.
  *
  * Version 3 and older (still read; rcpt_encode_v3 writes version 3), all
  * integers little-endian:
@@ -274,7 +279,50 @@ static void rcpt_put_s(struct codec_w *w, const char *field, size_t size)
 	codec_put_bytes(w, field, n);
 }
 
-#define PUT_S(w, field) rcpt_put_s((w), (field), sizeof(field))
+/* how a record's strings are written or read: version 4 holds them,
+   version 5 may name them in the state's dictionary (state_strs.c) */
+struct rcpt_sx {
+	const struct rcpt_strings *sd;	/* NULL: no dictionary */
+	bool v5;			/* the layout of version 5 */
+	int err;			/* the dictionary's first error */
+};
+
+/* rcpt_put_str5 - the C string in FIELD (SIZE bytes) as version 5 has
+   it: a varint (ID << 1 | 1) naming it in the dictionary, or (LENGTH <<
+   1) and its bytes */
+static void rcpt_put_str5(struct codec_w *w, struct rcpt_sx *x,
+			  const char *field, size_t size)
+{
+	size_t n = strnlen(field, size - 1);
+	uint32_t id = 0;
+	int rc;
+
+	if (n >= 2 && x->sd && x->err == 0) {
+		rc = x->sd->intern(x->sd->ctx, field, n, &id);
+		if (rc) {
+			x->err = rc;
+			id = 0;
+		}
+	}
+	if (id) {
+		rcpt_put_v(w, ((uint64_t)id << 1) | 1);
+		return;
+	}
+	rcpt_put_v(w, (uint64_t)n << 1);
+	codec_put_bytes(w, field, n);
+}
+
+/* rcpt_put_str - FIELD in the layout X writes */
+static inline void rcpt_put_str(struct codec_w *w, struct rcpt_sx *x,
+				const char *field, size_t size)
+{
+	if (x->v5)
+		rcpt_put_str5(w, x, field, size);
+	else
+		rcpt_put_s(w, field, size);
+}
+
+#define PUT_S(w, x, field) rcpt_put_str((w), (x), (field), sizeof(field))
 
 /* rcpt_reason_empty - RS holds nothing (decodes from nothing as zeros) */
 static bool rcpt_reason_empty(const struct rcpt_reason *rs)
@@ -286,24 +334,24 @@ static bool rcpt_reason_empty(const struct rcpt_reason *rs)
 }
 
 /* rcpt_reason_put4 - one reason, its time from BASE */
-static void rcpt_reason_put4(struct codec_w *w, const struct rcpt_reason *rs,
-			     int64_t base)
+static void rcpt_reason_put4(struct codec_w *w, struct rcpt_sx *x,
+			     const struct rcpt_reason *rs, int64_t base)
 {
 	rcpt_put_z(w, rs->time, base);
 	codec_put_u8(w, rs->kind);
 	rcpt_put_v(w, rs->line);
-	PUT_S(w, rs->source);
-	PUT_S(w, rs->category);
-	PUT_S(w, rs->dsn_status);
-	PUT_S(w, rs->dsn_diag);
-	PUT_S(w, rs->orig);
-	PUT_S(w, rs->vmta);
-	PUT_S(w, rs->job_id);
+	PUT_S(w, x, rs->source);
+	PUT_S(w, x, rs->category);
+	PUT_S(w, x, rs->dsn_status);
+	PUT_S(w, x, rs->dsn_diag);
+	PUT_S(w, x, rs->orig);
+	PUT_S(w, x, rs->vmta);
+	PUT_S(w, x, rs->job_id);
 }
 
-/* rcpt_encode - R into BUF (version 4); 0, -EINVAL (bad record) or
-   -ENOBUFS */
-int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
+/* rcpt_encode_x - R into BUF: version 5 with X's dictionary, else 4 */
+static int rcpt_encode_x(const struct rcpt *r, struct rcpt_sx *x,
+			 uint8_t *buf, size_t cap, size_t *len)
 {
 	struct codec_w w = { .p = buf, .cap = cap };
 	bool reason = !rcpt_reason_empty(&r->reason);
@@ -315,7 +363,7 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 	if (!rcpt_encodable(r))
 		return -EINVAL;
 
-	codec_put_u8(&w, RCPT_CODEC_VERSION);
+	codec_put_u8(&w, x->v5 ? RCPT_CODEC_STRS : RCPT_CODEC_VERSION);
 	codec_put_u8(&w, (uint8_t)(r->status |
 				   (r->escalated ? RCPT4_ESCALATED : 0) |
 				   (reason ? RCPT4_REASON : 0) |
@@ -345,27 +393,27 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 	}
 	if (async)
 		codec_put_u32(&w, async);
-	PUT_S(&w, r->last_category);
+	PUT_S(&w, x, r->last_category);
 	if (reason)
-		rcpt_reason_put4(&w, &r->reason, r->updated);
+		rcpt_reason_put4(&w, x, &r->reason, r->updated);
 	if (last_soft)
-		rcpt_reason_put4(&w, &r->last_soft, r->updated);
+		rcpt_reason_put4(&w, x, &r->last_soft, r->updated);
 	codec_put_u8(&w, (uint8_t)r->n_actions);
 	for (i = 0; i < r->n_actions; i++) {
 		const struct rcpt_action *a = &r->actions[i];
 
-		PUT_S(&w, a->provider);
+		PUT_S(&w, x, a->provider);
 		codec_put_u8(&w, a->op);
 		codec_put_u8(&w, a->state);
 		rcpt_put_z(&w, a->time, 0);
 		rcpt_put_v(&w, a->root);
 		rcpt_put_v(&w, a->outstanding);
-		PUT_S(&w, a->campaign_id);
+		PUT_S(&w, x, a->campaign_id);
 		codec_put_u8(&w, a->flags);
 	}
 	if (notice) {
 		rcpt_put_z(&w, r->notice_time, 0);
-		PUT_S(&w, r->notice);
+		PUT_S(&w, x, r->notice);
 	}
 	rcpt_put_v(&w, r->held);
 	if (r->n_dropped) {
@@ -379,10 +427,29 @@ int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
 			rcpt_put_z(&w, d->to, d->from);
 		}
 	}
+	if (x->err)
+		return x->err;
 	if (w.overflow)
 		return -ENOBUFS;
 	*len = w.len;
 	return 0;
+}
+
+/* rcpt_encode - R into BUF (version 4); 0, -EINVAL (bad record) or
+   -ENOBUFS */
+int rcpt_encode(const struct rcpt *r, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct rcpt_sx x = { 0 };
+
+	return rcpt_encode_x(r, &x, buf, cap, len);
+}
+
+int rcpt_encode_strs(const struct rcpt *r, const struct rcpt_strings *sd,
+		     uint8_t *buf, size_t cap, size_t *len)
+{
+	struct rcpt_sx x = { .sd = sd, .v5 = true };
+
+	return rcpt_encode_x(r, &x, buf, cap, len);
 }
 
 /* rcpt_get_v - an unsigned varint into *V; 0 or -1 (too long, past the
@@ -436,15 +503,12 @@ static int rcpt_get_z(struct codec_r *rd, int64_t base, int64_t *v)
 	return 0;
 }
 
-/* rcpt_get_s - a varint-length string into DST (SIZE bytes, NUL added);
-   fails past the end, when it does not fit, or on a NUL byte */
-static int rcpt_get_s(struct codec_r *rd, char *dst, size_t size)
+/* rcpt_get_bytes - the N bytes at the reader's position, a string, into
+   DST (SIZE bytes, NUL added); fails (the position back at SAVE) past the
+   end, when they do not fit, or on a NUL byte */
+static int rcpt_get_bytes(struct codec_r *rd, uint64_t n, char *dst,
+			  size_t size, size_t save)
 {
-	size_t save = rd->pos;
-	uint64_t n;
-
-	if (rcpt_get_v(rd, &n))
-		return -1;
 	if (rd->len - rd->pos < n || n >= size ||
 	    memchr(rd->p + rd->pos, '\0', (size_t)n) != NULL) {
 		rd->pos = save;
@@ -457,22 +521,73 @@ static int rcpt_get_s(struct codec_r *rd, char *dst, size_t size)
 	return 0;
 }
 
-#define GET_S(rd, field) rcpt_get_s((rd), (field), sizeof(field))
+/* rcpt_get_s - a varint-length string into DST (SIZE bytes, NUL added);
+   fails past the end, when it does not fit, or on a NUL byte */
+static int rcpt_get_s(struct codec_r *rd, char *dst, size_t size)
+{
+	size_t save = rd->pos;
+	uint64_t n;
+
+	if (rcpt_get_v(rd, &n))
+		return -1;
+	return rcpt_get_bytes(rd, n, dst, size, save);
+}
+
+/* rcpt_get_str5 - a string of version 5 (rcpt_put_str5) into DST (SIZE
+   bytes, NUL added); fails as rcpt_get_s, and on an id the dictionary
+   does not know (its own failures kept in X) */
+static int rcpt_get_str5(struct codec_r *rd, struct rcpt_sx *x, char *dst,
+			 size_t size)
+{
+	size_t save = rd->pos, n;
+	const char *str;
+	uint64_t t;
+	int rc;
+
+	if (rcpt_get_v(rd, &t))
+		return -1;
+	if (!(t & 1))
+		return rcpt_get_bytes(rd, t >> 1, dst, size, save);
+	if (!x->sd || (t >> 1) == 0 || (t >> 1) > UINT32_MAX)
+		return -1;
+	rc = x->sd->lookup(x->sd->ctx, (uint32_t)(t >> 1), &str, &n);
+	if (rc) {
+		if (rc != -ENOENT && rc != -EINVAL && x->err == 0)
+			x->err = rc;	/* the table could not be read */
+		return -1;
+	}
+	if (n >= size || memchr(str, '\0', n) != NULL)
+		return -1;
+	memcpy(dst, str, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* rcpt_get_str - a string of the layout X reads */
+static inline int rcpt_get_str(struct codec_r *rd, struct rcpt_sx *x,
+			       char *dst, size_t size)
+{
+	return x->v5 ? rcpt_get_str5(rd, x, dst, size) :
+		       rcpt_get_s(rd, dst, size);
+}
+
+#define GET_S(rd, x, field) rcpt_get_str((rd), (x), (field), sizeof(field))
 
 /* rcpt_reason_get4 - one reason, its time from BASE; 0 or -1 */
-static int rcpt_reason_get4(struct codec_r *rd, struct rcpt_reason *rs,
-			    int64_t base)
+static int rcpt_reason_get4(struct codec_r *rd, struct rcpt_sx *x,
+			    struct rcpt_reason *rs, int64_t base)
 {
 	return rcpt_get_z(rd, base, &rs->time) ||
 	       codec_get_u8(rd, &rs->kind) || rcpt_get_v(rd, &rs->line) ||
-	       GET_S(rd, rs->source) || GET_S(rd, rs->category) ||
-	       GET_S(rd, rs->dsn_status) || GET_S(rd, rs->dsn_diag) ||
-	       GET_S(rd, rs->orig) || GET_S(rd, rs->vmta) ||
-	       GET_S(rd, rs->job_id) ? -1 : 0;
+	       GET_S(rd, x, rs->source) || GET_S(rd, x, rs->category) ||
+	       GET_S(rd, x, rs->dsn_status) || GET_S(rd, x, rs->dsn_diag) ||
+	       GET_S(rd, x, rs->orig) || GET_S(rd, x, rs->vmta) ||
+	       GET_S(rd, x, rs->job_id) ? -1 : 0;
 }
 
 /* rcpt_get_actions4 - the action count and the actions */
-static int rcpt_get_actions4(struct codec_r *rd, struct rcpt *r)
+static int rcpt_get_actions4(struct codec_r *rd, struct rcpt_sx *x,
+			     struct rcpt *r)
 {
 	uint8_t n;
 	uint32_t i;
@@ -483,11 +598,11 @@ static int rcpt_get_actions4(struct codec_r *rd, struct rcpt *r)
 	for (i = 0; i < n; i++) {
 		struct rcpt_action *a = &r->actions[i];
 
-		if (GET_S(rd, a->provider) || codec_get_u8(rd, &a->op) ||
+		if (GET_S(rd, x, a->provider) || codec_get_u8(rd, &a->op) ||
 		    codec_get_u8(rd, &a->state) || a->state > ACTION_DRYRUN ||
 		    rcpt_get_z(rd, 0, &a->time) || rcpt_get_v(rd, &a->root) ||
 		    rcpt_get_u32v(rd, &a->outstanding) ||
-		    GET_S(rd, a->campaign_id) || codec_get_u8(rd, &a->flags))
+		    GET_S(rd, x, a->campaign_id) || codec_get_u8(rd, &a->flags))
 			return -1;
 	}
 	return 0;
@@ -516,9 +631,10 @@ static int rcpt_get_dropped4(struct codec_r *rd, struct rcpt *r)
 	return 0;
 }
 
-/* rcpt_decode4 - the fields of a version 4 record after its version
+/* rcpt_decode4 - the fields of a version 4 or 5 record after its version
    byte; 0 or -1 */
-static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
+static int rcpt_decode4(struct codec_r *rd, struct rcpt_sx *x,
+			struct rcpt *r)
 {
 	uint8_t head, n_soft;
 	uint32_t i, async = 0;
@@ -560,18 +676,18 @@ static int rcpt_decode4(struct codec_r *rd, struct rcpt *r)
 		for (i = 0; i < r->n_soft; i++)
 			r->soft_async[i] = (async >> i) & 1;
 	}
-	if (GET_S(rd, r->last_category))
+	if (GET_S(rd, x, r->last_category))
 		return -1;
 	if ((head & RCPT4_REASON) &&
-	    rcpt_reason_get4(rd, &r->reason, r->updated))
+	    rcpt_reason_get4(rd, x, &r->reason, r->updated))
 		return -1;
 	if ((head & RCPT4_LAST_SOFT) &&
-	    rcpt_reason_get4(rd, &r->last_soft, r->updated))
+	    rcpt_reason_get4(rd, x, &r->last_soft, r->updated))
 		return -1;
-	if (rcpt_get_actions4(rd, r))
+	if (rcpt_get_actions4(rd, x, r))
 		return -1;
 	if ((head & RCPT4_NOTICE) && (rcpt_get_z(rd, 0, &r->notice_time) ||
-				      GET_S(rd, r->notice)))
+				      GET_S(rd, x, r->notice)))
 		return -1;
 	if (rcpt_get_v(rd, &r->held))
 		return -1;
@@ -652,8 +768,9 @@ static int rcpt_get_actions(struct codec_r *rd, struct rcpt *r,
 	return 0;
 }
 
-/* rcpt_decode - BUF into R; 0, -EPROTO (version) or -EINVAL */
-int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
+/* rcpt_decode_x - BUF into R, version 5's strings through X */
+static int rcpt_decode_x(const uint8_t *buf, size_t len, struct rcpt_sx *x,
+			 struct rcpt *r)
 {
 	struct codec_r rd = { .p = buf, .len = len };
 	uint8_t n_soft;
@@ -663,13 +780,17 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 	rcpt_init(r);
 	if (len < 1)
 		return -EINVAL;
-	if (buf[0] < 1 || buf[0] > RCPT_CODEC_VERSION)
+	if (buf[0] < 1 || buf[0] > RCPT_CODEC_LATEST)
 		return -EPROTO;
 	rd.pos = 1;
-	if (buf[0] == 4) {
+	if (buf[0] >= 4) {
+		x->v5 = buf[0] == RCPT_CODEC_STRS;
 		rc = -EINVAL;
-		if (rcpt_decode4(&rd, r) || rd.pos != rd.len)
+		if (rcpt_decode4(&rd, x, r) || rd.pos != rd.len) {
+			if (x->err)
+				rc = x->err;
 			goto fail;
+		}
 		return 0;
 	}
 
@@ -707,4 +828,20 @@ int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
 fail:
 	rcpt_init(r);	/* never hand out half a record */
 	return rc;
+}
+
+/* rcpt_decode - BUF into R; 0, -EPROTO (version) or -EINVAL */
+int rcpt_decode(const uint8_t *buf, size_t len, struct rcpt *r)
+{
+	struct rcpt_sx x = { 0 };
+
+	return rcpt_decode_x(buf, len, &x, r);
+}
+
+int rcpt_decode_strs(const uint8_t *buf, size_t len,
+		     const struct rcpt_strings *sd, struct rcpt *r)
+{
+	struct rcpt_sx x = { .sd = sd };
+
+	return rcpt_decode_x(buf, len, &x, r);
 }

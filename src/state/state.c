@@ -6,8 +6,11 @@
  * "dead" / "outbox_journal" / "notify" (outbox.c, notify), "rates" /
  * "alerts" (rates.c), "incident" / "held" (incident.c), "protected"
  * (incident_rcpts.c), "files_fp" (state_files_fp.c: made and filled from
- * "files" at the first writable opening of a state written before it).  A read-only opening of a state written before a
- * later table existed works: the table then reads as empty.
+ * "files" at the first writable opening of a state written before it),
+ * "strs" / "strs_ix" (state_strs.c: the strings the recipient records
+ * name by id, through this file's rcpt functions, which alone encode and
+ * decode them).  A read-only opening of a state written before a later
+ * table existed works: the table then reads as empty.
  *
  * Writers give their work to state_write(), which owns the write
  * transaction: begin, the writer's function, commit or abort, and the
@@ -64,12 +67,15 @@
 #include "log.h"
 #include "state_codec.h"
 #include "state.h"
+#include "state_strs.h"
 
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
 #define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
 #define STATE_MAXDBS 16
-#define STATE_LATER_TABLES 10
+#define STATE_LATER_TABLES 12
 #define STATE_FILES_FP 9	/* "files_fp": indexed when made */
+#define STATE_STRS 10		/* "strs", "strs_ix": state_strs.c */
+#define STATE_STRS_IX 11
 
 /* the tables that came after "rcpt", "files" and "meta": created on the
    first read-write opening, read as empty from an older read-only state */
@@ -79,6 +85,7 @@ static const char *const state_later_tables[STATE_LATER_TABLES] = {
 	"incident", "held",				/* incident.c */
 	"protected",				/* incident_rcpts.c */
 	"files_fp",				/* state_files_fp.c */
+	"strs", "strs_ix",			/* state_strs.c */
 };
 
 struct state {
@@ -106,6 +113,8 @@ struct state {
 	/* threads waiting to begin a write transaction or to resize: a
 	   prewarm (state_prewarm.c) gives way to them */
 	atomic_uint waiting;
+	/* the strings of the recipient records (state_strs.c) */
+	struct state_strs *strs;
 };
 
 /* transactions this thread has open (state_begin to commit or abort),
@@ -525,6 +534,13 @@ int state_open(struct state **out, const char *dir, bool readonly, char *err,
 	}
 	st->commit_mu_made = true;
 	atomic_init(&st->waiting, 0);
+	st->strs = state_strs_new();
+	if (!st->strs) {
+		errmsg(err, errlen, "out of memory opening the state in %s",
+		       dir);
+		rc = -ENOMEM;
+		goto fail;
+	}
 	rc = state_env_open(st, err, errlen);
 	if (rc)
 		goto fail;
@@ -549,6 +565,7 @@ void state_close(struct state *st)
 		pthread_rwlock_destroy(&st->lock);
 	if (st->commit_mu_made)
 		pthread_mutex_destroy(&st->commit_mu);
+	state_strs_free(st->strs);
 	free(st->dir);
 	free(st);
 }
@@ -725,6 +742,8 @@ int state_begin(struct state *st, bool write, MDB_txn **txn)
 		state_txn_release(st);
 		return st->env ? state_mdb_rc(mrc) : state_unusable();
 	}
+	if (write)
+		state_strs_begin(st->strs, *txn);
 	return 0;
 }
 
@@ -748,6 +767,7 @@ static int state_disk_full(MDB_env *env, int mrc)
 /* state_commit - commit TXN durably; the txn is gone either way */
 int state_commit(MDB_txn *txn)
 {
+	struct state_strs_made *made;
 	struct state *st;
 	MDB_env *env;
 	int rc;
@@ -756,9 +776,11 @@ int state_commit(MDB_txn *txn)
 		return -EINVAL;
 	env = mdb_txn_env(txn);
 	st = state_txn_state(txn);
+	made = state_strs_detach(st->strs, txn);
 	pthread_mutex_lock(&st->commit_mu);
 	rc = state_disk_full(env, mdb_txn_commit(txn));
 	pthread_mutex_unlock(&st->commit_mu);
+	state_strs_settle(st->strs, made, rc == 0);
 	state_txn_release(st);
 	return rc;
 }
@@ -773,6 +795,7 @@ int state_commit(MDB_txn *txn)
    names, or the pages of the last synced state reused.) */
 int state_commit_lazy(struct state *st, MDB_txn *txn)
 {
+	struct state_strs_made *made;
 	int rc;
 
 	if (txn == NULL)
@@ -783,9 +806,11 @@ int state_commit_lazy(struct state *st, MDB_txn *txn)
 		state_abort(txn);
 		return -EIO;
 	}
+	made = state_strs_detach(st->strs, txn);
 	rc = state_disk_full(st->env, mdb_txn_commit(txn));
 	(void)mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
 	pthread_mutex_unlock(&st->commit_mu);
+	state_strs_settle(st->strs, made, rc == 0);
 	state_txn_release(st);
 	return rc;
 }
@@ -805,6 +830,8 @@ void state_abort(MDB_txn *txn)
 	if (!txn)
 		return;
 	st = state_txn_state(txn);
+	/* before LMDB lets another write begin */
+	state_strs_settle(st->strs, state_strs_detach(st->strs, txn), false);
 	mdb_txn_abort(txn);
 	state_txn_release(st);
 }
@@ -987,6 +1014,67 @@ static int state_put_val(struct state *st, MDB_txn *txn, MDB_dbi dbi,
 	return state_mdb_rc(mdb_put(txn, dbi, &k, &v, 0));
 }
 
+/* the dictionary of strings as the record codec calls it */
+static int state_strs_intern_cb(void *ctx, const char *s, size_t n,
+				uint32_t *id)
+{
+	return state_strs_intern(ctx, s, n, id);
+}
+
+static int state_strs_lookup_cb(void *ctx, uint32_t id, const char **s,
+				size_t *n)
+{
+	return state_strs_lookup(ctx, id, s, n);
+}
+
+/* state_strs_use_lock - the dictionary's lock taken, and U and SD set
+   for one record in TXN */
+static void state_strs_use_lock(struct state *st, MDB_txn *txn,
+				struct state_strs_use *u,
+				struct rcpt_strings *sd)
+{
+	state_strs_lock(st->strs);
+	u->d = st->strs;
+	u->txn = txn;
+	u->have_tables = st->has_later[STATE_STRS] &&
+			 st->has_later[STATE_STRS_IX];
+	u->strs = st->later[STATE_STRS];
+	u->ix = st->later[STATE_STRS_IX];
+	u->write = state_strs_is_write(st->strs, txn);
+	sd->intern = state_strs_intern_cb;
+	sd->lookup = state_strs_lookup_cb;
+	sd->ctx = u;
+}
+
+/* state_rcpt_decode - the LEN bytes at BUF, read in TXN, into R */
+static int state_rcpt_decode(struct state *st, MDB_txn *txn,
+			     const void *buf, size_t len, struct rcpt *r)
+{
+	struct state_strs_use u;
+	struct rcpt_strings sd;
+	int rc;
+
+	state_strs_use_lock(st, txn, &u, &sd);
+	rc = rcpt_decode_strs(buf, len, &sd, r);
+	state_strs_unlock(st->strs);
+	return rc;
+}
+
+/* state_rcpt_encode - R, to be written in TXN, into BUF (version 5) */
+static int state_rcpt_encode(struct state *st, MDB_txn *txn,
+			     const struct rcpt *r, uint8_t *buf, size_t cap,
+			     size_t *len)
+{
+	struct state_strs_use u;
+	struct rcpt_strings sd;
+	int rc;
+
+	state_strs_use_lock(st, txn, &u, &sd);
+	rc = rcpt_encode_strs(r, &sd, buf, cap, len);
+	state_strs_unlock(st->strs);
+	return rc;
+}
+
 int state_rcpt_get(struct state *st, MDB_txn *txn, const char *addr,
 		   struct rcpt *r)
 {
@@ -996,7 +1084,7 @@ int state_rcpt_get(struct state *st, MDB_txn *txn, const char *addr,
 	rc = state_get_val(st, txn, st->rcpt, addr, &v);
 	if (rc)
 		return rc;
-	return rcpt_decode(v.mv_data, v.mv_size, r);
+	return state_rcpt_decode(st, txn, v.mv_data, v.mv_size, r);
 }
 
 int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
@@ -1006,7 +1094,7 @@ int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
 	size_t len = 0;
 	int rc;
 
-	rc = rcpt_encode(r, buf, sizeof(buf), &len);
+	rc = state_rcpt_encode(st, txn, r, buf, sizeof(buf), &len);
 	if (rc)
 		return rc;
 	return state_put_val(st, txn, st->rcpt, addr, buf, len);
@@ -1032,7 +1120,8 @@ int state_rcpt_cursor_get(struct state *st, MDB_cursor *cur, const char *addr,
 	rc = state_mdb_rc(mdb_cursor_get(cur, &k, &v, MDB_SET_KEY));
 	if (rc)
 		return rc;
-	return rcpt_decode(v.mv_data, v.mv_size, r);
+	return state_rcpt_decode(st, mdb_cursor_txn(cur), v.mv_data,
+				 v.mv_size, r);
 }
 
 /* state_rcpt_cursor_put - ADDR's record through CUR, in place when the
@@ -1045,7 +1134,8 @@ int state_rcpt_cursor_put(struct state *st, MDB_cursor *cur, const char *addr,
 	size_t len = 0;
 	int rc;
 
-	rc = rcpt_encode(r, buf, sizeof(buf), &len);
+	rc = state_rcpt_encode(st, mdb_cursor_txn(cur), r, buf, sizeof(buf),
+			       &len);
 	if (rc == 0)
 		rc = state_key(st, addr, &k);
 	if (rc)
@@ -1108,6 +1198,8 @@ out:
 }
 
 struct state_rcpt_walk {
+	struct state *st;
+	MDB_txn *txn;
 	state_rcpt_cb cb;
 	void *arg;
 	struct rcpt r;
@@ -1117,7 +1209,8 @@ struct state_rcpt_walk {
 static int state_rcpt_visit(const MDB_val *k, const MDB_val *v, void *ctx)
 {
 	struct state_rcpt_walk *w = ctx;
-	bool ok = rcpt_decode(v->mv_data, v->mv_size, &w->r) == 0;
+	bool ok = state_rcpt_decode(w->st, w->txn, v->mv_data, v->mv_size,
+				    &w->r) == 0;
 
 	return w->cb(k->mv_data, k->mv_size, ok ? &w->r : NULL, w->arg);
 }
@@ -1125,7 +1218,8 @@ static int state_rcpt_visit(const MDB_val *k, const MDB_val *v, void *ctx)
 int state_rcpt_foreach(struct state *st, MDB_txn *txn, const char *from,
 		       state_rcpt_cb cb, void *arg)
 {
-	struct state_rcpt_walk w = { .cb = cb, .arg = arg };
+	struct state_rcpt_walk w = { .st = st, .txn = txn, .cb = cb,
+				     .arg = arg };
 
 	return state_walk(st, txn, st->rcpt, from, state_rcpt_visit, &w);
 }

@@ -669,7 +669,8 @@ class TestLimits(HostileTestCase):
         """an address list of addresses LO to HI - 1 (long local parts)"""
         with open(path, 'w') as f:
             for i in range(lo, hi, 10000):
-                f.write(''.join('a.rather.long.local.part.%d@example-'
+                f.write(''.join('a.rather.long.local.part.made.even.'
+                                'longer.for.the.map.%d@example-'
                                 'domain-%d.com\n' % (j, j % 997)
                                 for j in range(i, min(i + 10000, hi))))
 
@@ -769,8 +770,9 @@ class TestLimits(HostileTestCase):
         self.assertGreater(peak, 256 * 1024)
         # room for such a run, not for the 256 MiB more of a grown map
         limit = peak * 1024 + 128 * 1024 * 1024
-        # enough addresses to fill 256 MiB of map (compact records); the
-        # small list's are among them
+        # enough addresses to fill 256 MiB of map (compact records, whose
+        # strings the state keeps once: the keys fill it); the small
+        # list's are among them
         n = 1100000
         path = self.capped_list_run(limit, n)
         self.assertLogHas('the state map cannot grow from 256 to 512 MiB: '

@@ -311,7 +311,7 @@ static void test_encode_unterminated_string(void **state)
 
 static void test_wrong_version(void **state)
 {
-	static const uint8_t versions[] = { 0, RCPT_CODEC_VERSION + 1, 0xff };
+	static const uint8_t versions[] = { 0, RCPT_CODEC_LATEST + 1, 0xff };
 	uint8_t buf[RCPT_ENCODED_MAX];
 	struct rcpt r;
 	size_t len, i;
@@ -494,7 +494,7 @@ static void test_version2(void **state)
 	/* version 2 stops after the notice */
 	assert_int_equal(rcpt_decode(buf, len, &b), -EINVAL);
 	/* a version from the future is refused as such */
-	buf[0] = RCPT_CODEC_VERSION + 1;
+	buf[0] = RCPT_CODEC_LATEST + 1;
 	assert_int_equal(rcpt_decode(buf, len, &b), -EPROTO);
 }
 
@@ -780,6 +780,163 @@ static void test_status_names(void **state)
 	assert_string_equal(rcpt_status_name(RCPT_STATUS_COUNT), "?");
 }
 
+/* ---- version 5: strings named by a dictionary ---- */
+
+/* a dictionary in memory: strings up to DICT_LEN bytes get ids in the
+   order first asked; FAIL_INTERN / FAIL_LOOKUP make it fail */
+#define DICT_MAX 64
+#define DICT_LEN 300
+struct tdict {
+	char s[DICT_MAX][DICT_LEN + 1];
+	size_t n;
+	int fail_intern, fail_lookup;
+	unsigned interns, lookups;
+};
+
+static int tdict_intern(void *ctx, const char *s, size_t n, uint32_t *id)
+{
+	struct tdict *d = ctx;
+	size_t i;
+
+	d->interns++;
+	*id = 0;
+	if (d->fail_intern)
+		return d->fail_intern;
+	if (n > DICT_LEN)
+		return 0;
+	for (i = 0; i < d->n; i++)
+		if (strlen(d->s[i]) == n && memcmp(d->s[i], s, n) == 0) {
+			*id = (uint32_t)i + 1;
+			return 0;
+		}
+	if (d->n == DICT_MAX)
+		return 0;
+	memcpy(d->s[d->n], s, n);
+	d->s[d->n][n] = '\0';
+	*id = (uint32_t)++d->n;
+	return 0;
+}
+
+static int tdict_lookup(void *ctx, uint32_t id, const char **s, size_t *n)
+{
+	struct tdict *d = ctx;
+
+	d->lookups++;
+	if (d->fail_lookup)
+		return d->fail_lookup;
+	if (id == 0 || id > d->n)
+		return -ENOENT;
+	*s = d->s[id - 1];
+	*n = strlen(*s);
+	return 0;
+}
+
+static struct tdict tdict;
+static const struct rcpt_strings tdict_ops = {
+	tdict_intern, tdict_lookup, &tdict
+};
+
+/* a full record named by ids decodes to itself, far shorter; a second
+   record of the same strings adds nothing to the dictionary */
+static void test_version5_roundtrip(void **state)
+{
+	static uint8_t buf[RCPT_ENCODED_MAX], plain[RCPT_ENCODED_MAX];
+	static struct rcpt a, b;
+	size_t len = 0, plen = 0, n;
+
+	(void)state;
+	memset(&tdict, 0, sizeof(tdict));
+	fill_max(&a);
+	assert_int_equal(rcpt_encode(&a, plain, sizeof(plain), &plen), 0);
+	assert_int_equal(rcpt_encode_strs(&a, &tdict_ops, buf, sizeof(buf),
+					  &len), 0);
+	assert_int_equal(buf[0], RCPT_CODEC_STRS);
+	assert_true(len < plen / 2);	/* the two DSN texts are too long */
+	n = tdict.n;
+	assert_true(n > 10);
+	memset(&b, 0x5a, sizeof(b));
+	assert_int_equal(rcpt_decode_strs(buf, len, &tdict_ops, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	assert_int_equal(rcpt_encode_strs(&b, &tdict_ops, buf, sizeof(buf),
+					  &len), 0);
+	assert_int_equal(tdict.n, n);
+	/* without the dictionary it cannot be read */
+	assert_int_equal(rcpt_decode(buf, len, &b), -EINVAL);
+	/* older versions still decode through the same call */
+	assert_int_equal(rcpt_decode_strs(plain, plen, &tdict_ops, &b), 0);
+	assert_rcpt_equal(&a, &b);
+}
+
+/* a dictionary that names nothing: every string in the record, which
+   reads without a dictionary too; the one-byte strings never asked */
+static void test_version5_inline(void **state)
+{
+	static uint8_t buf[RCPT_ENCODED_MAX];
+	static struct rcpt a, b;
+	size_t len = 0;
+
+	(void)state;
+	memset(&tdict, 0, sizeof(tdict));
+	tdict.n = DICT_MAX;	/* full: names nothing new */
+	rcpt_init(&a);
+	a.status = RCPT_HARD;
+	rcpt_set_str(a.last_category, sizeof(a.last_category), "x");
+	rcpt_set_str(a.reason.source, sizeof(a.reason.source), "/a/b.csv");
+	rcpt_set_str(a.reason.dsn_diag, sizeof(a.reason.dsn_diag),
+		     "550 5.1.1 no such user");
+	a.reason.time = 5;
+	assert_int_equal(rcpt_encode_strs(&a, &tdict_ops, buf, sizeof(buf),
+					  &len), 0);
+	assert_int_equal(tdict.interns, 2);	/* "x" was not asked */
+	assert_int_equal(buf[0], RCPT_CODEC_STRS);
+	assert_int_equal(rcpt_decode(buf, len, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	assert_int_equal(tdict.lookups, 0);
+}
+
+/* the dictionary's failures are the codec's; a damaged id is -EINVAL */
+static void test_version5_failures(void **state)
+{
+	static uint8_t buf[RCPT_ENCODED_MAX];
+	static struct rcpt a, b;
+	uint8_t work[64];
+	size_t len = 0;
+
+	(void)state;
+	memset(&tdict, 0, sizeof(tdict));
+	rcpt_init(&a);
+	rcpt_set_str(a.last_category, sizeof(a.last_category), "bad-domain");
+	tdict.fail_intern = -ENOSPC;
+	assert_int_equal(rcpt_encode_strs(&a, &tdict_ops, buf, sizeof(buf),
+					  &len), -ENOSPC);
+	tdict.fail_intern = 0;
+	assert_int_equal(rcpt_encode_strs(&a, &tdict_ops, buf, sizeof(buf),
+					  &len), 0);
+	assert_true(len < sizeof(work));
+	tdict.fail_lookup = -EIO;
+	assert_int_equal(rcpt_decode_strs(buf, len, &tdict_ops, &b), -EIO);
+	tdict.fail_lookup = 0;
+	assert_int_equal(rcpt_decode_strs(buf, len, &tdict_ops, &b), 0);
+	assert_string_equal(b.last_category, "bad-domain");
+	/* an id the dictionary does not know: the category's tag is the
+	   byte after the 4 times, 7 counters and the soft count */
+	memcpy(work, buf, len);
+	assert_int_equal(work[14], (1 << 1) | 1);
+	work[14] = (9 << 1) | 1;
+	assert_int_equal(rcpt_decode_strs(work, len, &tdict_ops, &b), -EINVAL);
+	work[14] = 1;		/* id 0 */
+	assert_int_equal(rcpt_decode_strs(work, len, &tdict_ops, &b), -EINVAL);
+	/* a string longer than its field */
+	memset(&tdict, 0, sizeof(tdict));
+	tdict.n = 1;
+	memset(tdict.s[0], 'c', RCPT_CATEGORY_MAX);
+	work[14] = (1 << 1) | 1;
+	assert_int_equal(rcpt_decode_strs(work, len, &tdict_ops, &b), -EINVAL);
+	tdict.s[0][RCPT_CATEGORY_MAX - 1] = '\0';
+	assert_int_equal(rcpt_decode_strs(work, len, &tdict_ops, &b), 0);
+	assert_int_equal(strlen(b.last_category), RCPT_CATEGORY_MAX - 1);
+}
+
 static void fill_file(struct file_rec *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -855,6 +1012,9 @@ int main(void)
 		cmocka_unit_test(test_version4_corrupt),
 		cmocka_unit_test(test_version4_async),
 		cmocka_unit_test(test_version4_dropped),
+		cmocka_unit_test(test_version5_roundtrip),
+		cmocka_unit_test(test_version5_inline),
+		cmocka_unit_test(test_version5_failures),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_file_rec),

@@ -204,7 +204,7 @@ static void raw_put(const char *dir, const char *table, const char *key,
 static void test_undecodable_record(void **state)
 {
 	static const uint8_t junk[] = { RCPT_CODEC_VERSION, 0 };
-	static const uint8_t future[] = { RCPT_CODEC_VERSION + 1, 0, 0 };
+	static const uint8_t future[] = { RCPT_CODEC_LATEST + 1, 0, 0 };
 	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	struct seen s = { .stop_at = 0 };
@@ -1109,6 +1109,205 @@ static void test_strerror(void **state)
 	assert_null(strstr(state_strerror(-EIO), "space"));
 }
 
+/* ---- the strings of the records (state_strs.c) ---- */
+
+/* put_cat - ADDR with category CAT and a source every record shares,
+   in TXN */
+static void put_cat(struct state *st, MDB_txn *txn, const char *addr,
+		    const char *cat)
+{
+	struct rcpt r;
+
+	make_rcpt(&r, RCPT_HARD, cat, 7);
+	rcpt_set_str(r.reason.source, sizeof(r.reason.source),
+		     "/var/log/pmta/acct-2026-12-07-0000.csv");
+	r.reason.time = 7;
+	assert_int_equal(state_rcpt_put(st, txn, addr, &r), 0);
+}
+
+/* get_cat - ADDR's category (its record read in a new transaction) */
+static void assert_cat(struct state *st, const char *addr, const char *cat)
+{
+	MDB_txn *txn;
+	struct rcpt r;
+
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, addr, &r), 0);
+	state_abort(txn);
+	assert_string_equal(r.last_category, cat);
+	assert_string_equal(r.reason.source,
+			    "/var/log/pmta/acct-2026-12-07-0000.csv");
+}
+
+/* strs_entries - the entries of the table "strs" */
+static size_t strs_entries(struct state *st)
+{
+	MDB_txn *txn;
+	MDB_stat ms;
+	MDB_dbi dbi;
+
+	assert_int_equal(state_dbi(st, "strs", &dbi), 0);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &ms), 0);
+	state_abort(txn);
+	return ms.ms_entries;
+}
+
+/* record_size - the bytes of ADDR's record in the "rcpt" table */
+static size_t record_size(struct state *st, const char *addr)
+{
+	MDB_val k = { strlen(addr), (void *)addr }, v;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	assert_int_equal(state_dbi(st, "rcpt", &dbi), 0);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	state_abort(txn);
+	return v.mv_size;
+}
+
+/* strings many records share are kept once, the second time they are
+   written, and read back by another opening of the state */
+static void test_strings_shared(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	char addr[32];
+	MDB_txn *txn;
+	int i;
+
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(addr, sizeof(addr), "u%02d@example.com", i);
+		put_cat(st, txn, addr, "bad-mailbox");
+	}
+	assert_int_equal(state_commit(txn), 0);
+	assert_int_equal(strs_entries(st), 2);	/* the category, the path */
+	/* the first record holds its strings, the others name them */
+	assert_true(record_size(st, "u00@example.com") > 45);
+	assert_true(record_size(st, "u01@example.com") < 30);
+	assert_cat(st, "u49@example.com", "bad-mailbox");
+	state_close(st);
+	st = open_rw(fx);
+	assert_cat(st, "u00@example.com", "bad-mailbox");
+	assert_cat(st, "u01@example.com", "bad-mailbox");
+	/* known already: named from the first record written */
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "new@example.com", "bad-mailbox");
+	assert_int_equal(state_commit(txn), 0);
+	assert_true(record_size(st, "new@example.com") < 30);
+	assert_int_equal(strs_entries(st), 2);
+	state_close(st);
+	assert_int_equal(schema_of(fx->dir), STATE_SCHEMA_VERSION);
+}
+
+static int fail_after_puts(struct state *st, MDB_txn *txn, void *arg)
+{
+	(void)arg;
+	put_cat(st, txn, "a@example.com", "aborted-cat");
+	put_cat(st, txn, "b@example.com", "aborted-cat");
+	return -EINTR;
+}
+
+/* the ids an aborted transaction gave are given again, never to the
+   strings it named: each string read back is the one written */
+static void test_strings_abort(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+
+	assert_int_equal(state_write(st, fail_after_puts, NULL), -EINTR);
+	assert_int_equal(strs_entries(st), 0);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "c@example.com", "second-cat");
+	put_cat(st, txn, "d@example.com", "second-cat");
+	put_cat(st, txn, "e@example.com", "aborted-cat");
+	/* abort by hand as well, then again */
+	state_abort(txn);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "f@example.com", "third-cat");
+	put_cat(st, txn, "g@example.com", "third-cat");
+	put_cat(st, txn, "h@example.com", "aborted-cat");
+	put_cat(st, txn, "i@example.com", "second-cat");
+	assert_int_equal(state_commit(txn), 0);
+	assert_cat(st, "g@example.com", "third-cat");
+	assert_cat(st, "h@example.com", "aborted-cat");
+	assert_cat(st, "i@example.com", "second-cat");
+	assert_true(record_size(st, "i@example.com") < 30);
+	state_close(st);
+	st = open_rw(fx);
+	assert_cat(st, "f@example.com", "third-cat");
+	assert_cat(st, "h@example.com", "aborted-cat");
+	assert_cat(st, "i@example.com", "second-cat");
+	state_close(st);
+}
+
+/* strings_child - another process reads the parent's record and names
+   a string of its own */
+static void strings_child(const char *dir)
+{
+	struct state *w = NULL;
+	struct rcpt r;
+	MDB_txn *txn;
+	char err[512];
+	int rc;
+
+	if (state_open(&w, dir, false, err, sizeof(err)) != 0)
+		_exit(2);
+	if (state_begin(w, true, &txn) != 0)
+		_exit(3);
+	rc = state_rcpt_get(w, txn, "p2@example.com", &r);
+	if (rc || strcmp(r.last_category, "parent-cat") != 0)
+		_exit(4);
+	make_rcpt(&r, RCPT_SOFT, "child-cat", 9);
+	if (state_rcpt_put(w, txn, "c1@example.com", &r) ||
+	    state_rcpt_put(w, txn, "c2@example.com", &r) ||
+	    state_commit(txn))
+		_exit(5);
+	state_close(w);
+	_exit(0);
+}
+
+/* two processes name strings in one state: each reads the other's ids
+   from the tables, and new ids follow the last one given */
+static void test_strings_two_processes(void **state)
+{
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+	struct rcpt r;
+	pid_t pid;
+
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "p1@example.com", "parent-cat");
+	put_cat(st, txn, "p2@example.com", "parent-cat");
+	assert_int_equal(state_commit(txn), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		strings_child(fx->dir);
+	assert_int_equal(wait_child(pid), 0);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_rcpt_get(st, txn, "c2@example.com", &r), 0);
+	state_abort(txn);
+	assert_string_equal(r.last_category, "child-cat");
+	assert_int_equal(strs_entries(st), 3);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "p3@example.com", "third-cat");
+	put_cat(st, txn, "p4@example.com", "third-cat");
+	put_cat(st, txn, "p5@example.com", "child-cat");
+	assert_int_equal(state_commit(txn), 0);
+	assert_int_equal(strs_entries(st), 4);
+	state_close(st);
+	st = open_rw(fx);
+	assert_cat(st, "p4@example.com", "third-cat");
+	assert_cat(st, "p5@example.com", "child-cat");
+	assert_cat(st, "p1@example.com", "parent-cat");
+	state_close(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1136,6 +1335,9 @@ int main(void)
 		T(test_map_adopted_after_readers),
 		T(test_grow_fails),
 		T(test_open_ignores_huge_map),
+		T(test_strings_shared),
+		T(test_strings_abort),
+		T(test_strings_two_processes),
 		cmocka_unit_test(test_strerror),
 	};
 
