@@ -399,8 +399,8 @@ int state_strs_lookup(const struct state_strs_use *u, uint32_t id,
 	MDB_val k = { sizeof(key), key }, v;
 	int rc;
 
-	if (id == 0)
-		return -ENOENT;
+	if (id == 0 || id > STATE_STRS_MAX)
+		return -ENOENT;	/* never given: a damaged record */
 	if (id < d->by_id_cap && d->by_id[id].s) {
 		*s = d->by_id[id].s;
 		*n = d->by_id[id].n;

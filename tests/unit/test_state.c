@@ -205,6 +205,12 @@ static void test_undecodable_record(void **state)
 {
 	static const uint8_t junk[] = { RCPT_CODEC_VERSION, 0 };
 	static const uint8_t future[] = { RCPT_CODEC_LATEST + 1, 0, 0 };
+	/* version 5 whose category names id 999, which was never given;
+	   then one naming an id past every id ever given */
+	static const uint8_t unknown[] = { RCPT_CODEC_STRS, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0xcf, 0x0f, 0, 0 };
+	static const uint8_t huge[] = { RCPT_CODEC_STRS, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0 };
 	struct tstate *fx = *state;
 	struct state *st = open_rw(fx);
 	struct seen s = { .stop_at = 0 };
@@ -215,16 +221,22 @@ static void test_undecodable_record(void **state)
 	state_close(st);
 	raw_put(fx->dir, "rcpt", "b@x", junk, sizeof(junk));
 	raw_put(fx->dir, "rcpt", "c@x", future, sizeof(future));
+	raw_put(fx->dir, "rcpt", "d@x", unknown, sizeof(unknown));
+	raw_put(fx->dir, "rcpt", "e@x", huge, sizeof(huge));
 
 	st = open_rw(fx);
 	walk(st, NULL, &s, 0);
-	assert_int_equal(s.n, 3);
+	assert_int_equal(s.n, 5);
 	assert_false(s.null_rec[0]);
 	assert_true(s.null_rec[1]);
 	assert_true(s.null_rec[2]);
+	assert_true(s.null_rec[3]);
+	assert_true(s.null_rec[4]);
 	assert_int_equal(state_begin(st, false, &txn), 0);
 	assert_int_equal(state_rcpt_get(st, txn, "b@x", &r), -EINVAL);
 	assert_int_equal(state_rcpt_get(st, txn, "c@x", &r), -EPROTO);
+	assert_int_equal(state_rcpt_get(st, txn, "d@x", &r), -EINVAL);
+	assert_int_equal(state_rcpt_get(st, txn, "e@x", &r), -EINVAL);
 	state_abort(txn);
 	state_close(st);
 }
