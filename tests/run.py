@@ -16,6 +16,14 @@ too), so that a unit program that waits (test_dispatch's timers) overlaps
 the integration modules instead of holding them back; each job's output
 is printed whole when it ends, so lines of different jobs never
 interleave.
+
+After the pool, the tests that failed run once more, alone (a unit
+program whole, an integration module's failed tests by name; --no-retry:
+not): a test that fails only on a loaded machine then passes and is
+counted passed, with a "retried:" line saying so, so that a flake shows
+in the log without failing the suite; a test that fails again is a
+failure.  The names of the tests that failed are repeated after the
+CPU time line ("failed: ...").
 """
 import json
 import argparse
@@ -140,8 +148,24 @@ def job_counts(job, out, rc, pattern):
     return ok, bad
 
 
-FAILED_TEST_RE = re.compile(r'^(?:FAIL|ERROR): (\S+ \([^)]*\))$'
+FAILED_TEST_RE = re.compile(r'^(?:FAIL|ERROR): (\S+ \([^)]*\))'
                             r'|^\[  FAILED  \] (?!\d+ test)(\S+)$', re.M)
+FAILED_ID_RE = re.compile(r'^(?:FAIL|ERROR): (\S+) \(([\w.]+)\)', re.M)
+
+
+def failed_ids(out):
+    """the unittest ids (module.Class.test) of the tests OUT says failed;
+    a class whose setUpClass failed is named whole"""
+    ids = []
+    for name, where in FAILED_ID_RE.findall(out):
+        if where.endswith('.' + name) or name in ('setUpClass',
+                                                  'tearDownClass'):
+            tid = where
+        else:
+            tid = where + '.' + name
+        if tid not in ids:
+            ids.append(tid)
+    return ids
 
 
 def failed_names(job, bad, out):
@@ -173,9 +197,49 @@ def job_report(job, ok, bad, secs, cpu, out):
           flush=True)
 
 
-def run_pool(build, jobs_list, pattern, jobs, timeout):
-    """JOBS_LIST in a pool of JOBS processes, the slowest first; returns
-    (passed, failed)"""
+def retry(job, out, bad, pattern, timeout):
+    """the tests of JOB that failed (BAD of them, its output OUT) run once
+    more, alone: a test that fails only when the machine is loaded (a
+    timing the host stretched) passes then; one that fails again is a
+    failure.  Returns how many passed the second time and the output
+    that names those still failing (the second's, or OUT when none ran),
+    and prints a 'retried:' line for the job.  A job killed for its time,
+    or whose failures name no test (it did not load), is not run again."""
+    if '(timed out)' in out:
+        return 0, out
+    if job['kind'] == 'unit':
+        cmd = job['cmd']
+    else:
+        ids = failed_ids(out)
+        if not ids:
+            return 0, out
+        cmd = [a for a in job['cmd'] if a != job['name']] + ids
+    try:
+        p = subprocess.run(cmd, cwd=job['cwd'], env=job['env'],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout)
+        again = p.stdout.decode('utf-8', 'replace')
+        ok2, bad2 = job_counts(job, again, p.returncode, pattern)
+    except subprocess.TimeoutExpired:
+        return 0, out
+    if job['kind'] == 'unit':
+        # the whole program ran again: its failures passed, or not
+        passed_again = bad if bad2 == 0 and ok2 > 0 else 0
+    elif not RAN_RE.search(again):
+        passed_again = 0        # the module did not load this time
+    else:
+        still = set(failed_ids(again))
+        passed_again = min(bad, len([i for i in ids if i not in still]))
+    if passed_again < bad:
+        sys.stdout.write(again)
+    print('retried: %s %s: %d of %d failed tests passed the second time'
+          % (job['kind'], job['name'], passed_again, bad), flush=True)
+    return passed_again, again
+
+
+def run_pool(build, jobs_list, pattern, jobs, timeout, rerun=True):
+    """JOBS_LIST in a pool of JOBS processes, the slowest first, and
+    (RERUN) the failed tests once more; returns (passed, failed)"""
     times = load_times(build)
     jobs_list.sort(key=lambda j: -times.get(j['key'], j['size']))
     # a module that runs scons may relink the programs under the others'
@@ -185,7 +249,7 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
     running = {}
     passed = failed = 0
     cpu_total = 0.0
-    failures = []
+    failed_jobs = []
     while pending or running or alone:
         if not pending and not running:
             pending, alone = alone[:1], alone[1:]
@@ -222,13 +286,22 @@ def run_pool(build, jobs_list, pattern, jobs, timeout):
         times[j['key']] = round(time.time() - t, 1)
         cpu_total += cpu
         job_report(j, ok, bad, times[j['key']], cpu, out)
-        failures += failed_names(j, bad, out)
+        if bad:
+            failed_jobs.append((j, out, bad))
     try:
         with open(os.path.join(build, 'test-times.json'), 'w') as f:
             json.dump(times, f, indent=1, sort_keys=True)
     except OSError:
         pass
     print('test CPU time: %.1f s' % cpu_total)
+    failures = []
+    for j, out, bad in failed_jobs:
+        again, named = retry(j, out, bad, pattern, timeout) if rerun \
+            else (0, out)
+        passed += again
+        failed -= again
+        if again < bad:
+            failures += failed_names(j, bad - again, named)
     # repeated at the end, where a log cut to its last lines still has them
     for line in failures:
         print(line)
@@ -249,6 +322,8 @@ def main():
                     help='unit programs and integration modules run at '
                     'once (1: the integration tests in this process, one '
                     'after the other)')
+    ap.add_argument('--no-retry', action='store_true',
+                    help='do not run failed tests a second time')
     args = ap.parse_args()
 
     build = os.path.abspath(os.path.join(ROOT, args.build))
@@ -262,7 +337,8 @@ def main():
         jobs_list += integration_jobs(build, args.pattern)
     if jobs_list:
         ok, bad = run_pool(build, jobs_list, args.pattern,
-                           max(1, args.jobs), args.timeout)
+                           max(1, args.jobs), args.timeout,
+                           not args.no_retry)
         passed += ok
         failed += bad
     if not args.unit_only and args.jobs <= 1:
