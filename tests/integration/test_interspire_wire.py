@@ -18,7 +18,8 @@ import os
 import shutil
 import sys
 
-from harness import ACCT_HEADER, DATA, BouncedTestCase, acct_rec, hard_file
+from harness import (ACCT_HEADER, DATA, BouncedTestCase, acct_rec, hard_file,
+                     sanitized)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -76,6 +77,16 @@ def details(calls, method, *names):
 
 class IemCase(BouncedTestCase):
     variant = '6.1.5'
+
+    def setUp(self):
+        # the other answer layouts (6.1.0, 6.5.1) differ only in what the
+        # provider's parser reads, which test_provider_interspire checks
+        # in every layout under the sanitizers too: the sanitized run
+        # takes the default layout, the plain run all three
+        if self.variant != IemCase.variant and sanitized():
+            self.skipTest('answer layout %s: taken by the plain run'
+                          % self.variant)
+        super().setUp()
 
     def start_fake(self, token=TOKEN, fake_data=None, **kw):
         fake = interspire.InterspireFake(
