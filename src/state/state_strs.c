@@ -310,6 +310,13 @@ static int strs_make(struct state_strs *d, const struct state_strs_use *u,
 		return rc;
 	strs_key(m->next, key);
 	rc = strs_mdb(mdb_put(u->txn, u->strs, &k, &v, MDB_APPEND));
+	if (rc == -EEXIST) {
+		/* the table's last key is not an id (a damaged table): no
+		   new entry in this transaction, the records hold their
+		   strings */
+		m->next = STATE_STRS_MAX + 1;
+		return 0;
+	}
 	if (rc == 0) {
 		MDB_val ik = { n, (void *)s }, iv = { sizeof(key), key };
 

@@ -1256,6 +1256,28 @@ static void test_strings_abort(void **state)
 	state_close(st);
 }
 
+/* a "strs" table whose last key is no id (damaged): records are still
+   written, holding their strings */
+static void test_strings_damaged_table(void **state)
+{
+	static const uint8_t junk[] = { 'x' };
+	struct tstate *fx = *state;
+	struct state *st = open_rw(fx);
+	MDB_txn *txn;
+
+	state_close(st);
+	raw_put(fx->dir, "strs", "zzzzz", junk, sizeof(junk));
+	st = open_rw(fx);
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "a@example.com", "some-cat");
+	put_cat(st, txn, "b@example.com", "some-cat");
+	assert_int_equal(state_commit(txn), 0);
+	assert_true(record_size(st, "b@example.com") > 45);
+	assert_cat(st, "b@example.com", "some-cat");
+	assert_int_equal(strs_entries(st), 1);	/* the junk alone */
+	state_close(st);
+}
+
 /* strings_child - another process reads the parent's record and names
    a string of its own */
 static void strings_child(const char *dir)
@@ -1350,6 +1372,7 @@ int main(void)
 		T(test_strings_shared),
 		T(test_strings_abort),
 		T(test_strings_two_processes),
+		T(test_strings_damaged_table),
 		cmocka_unit_test(test_strerror),
 	};
 
