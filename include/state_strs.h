@@ -9,8 +9,9 @@
  * write transaction, in rising order, and never change nor go away, so a
  * process may keep what it learnt of them for as long as it runs.
  *
- * A string becomes an entry the second time this process writes it (a
- * text seen once, a DSN naming its recipient, is written in the record),
+ * A string becomes an entry the second time this process writes it in
+ * the record of another address (a text seen once, or only in the record
+ * of one address, as a DSN naming its recipient, is written in the record),
  * when it is 2 to STATE_STRS_LEN_MAX bytes long and while the table holds
  * fewer than STATE_STRS_MAX: past that, records hold their strings.
  *
@@ -51,6 +52,7 @@ struct state_strs_use {
 	bool have_tables;	/* false: a read-only state written before
 				   them (it holds no version 5 record) */
 	bool write;
+	uint64_t who;		/* a hash of the record's address */
 };
 
 /* state_strs_intern - the id of the N bytes at S, made in the write

@@ -68,6 +68,7 @@
 #include "state_codec.h"
 #include "state.h"
 #include "state_strs.h"
+#include "strhash.h"
 
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
 #define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
@@ -1041,6 +1042,7 @@ static void state_strs_use_lock(struct state *st, MDB_txn *txn,
 	u->strs = st->later[STATE_STRS];
 	u->ix = st->later[STATE_STRS_IX];
 	u->write = state_strs_is_write(st->strs, txn);
+	u->who = 0;
 	sd->intern = state_strs_intern_cb;
 	sd->lookup = state_strs_lookup_cb;
 	sd->ctx = u;
@@ -1060,16 +1062,18 @@ static int state_rcpt_decode(struct state *st, MDB_txn *txn,
 	return rc;
 }
 
-/* state_rcpt_encode - R, to be written in TXN, into BUF (version 5) */
+/* state_rcpt_encode - R, ADDR's record to be written in TXN, into BUF
+   (version 5) */
 static int state_rcpt_encode(struct state *st, MDB_txn *txn,
-			     const struct rcpt *r, uint8_t *buf, size_t cap,
-			     size_t *len)
+			     const char *addr, const struct rcpt *r,
+			     uint8_t *buf, size_t cap, size_t *len)
 {
 	struct state_strs_use u;
 	struct rcpt_strings sd;
 	int rc;
 
 	state_strs_use_lock(st, txn, &u, &sd);
+	u.who = addr ? strhash(0, addr, strlen(addr)) : 0;
 	rc = rcpt_encode_strs(r, &sd, buf, cap, len);
 	state_strs_unlock(st->strs);
 	return rc;
@@ -1094,7 +1098,7 @@ int state_rcpt_put(struct state *st, MDB_txn *txn, const char *addr,
 	size_t len = 0;
 	int rc;
 
-	rc = state_rcpt_encode(st, txn, r, buf, sizeof(buf), &len);
+	rc = state_rcpt_encode(st, txn, addr, r, buf, sizeof(buf), &len);
 	if (rc)
 		return rc;
 	return state_put_val(st, txn, st->rcpt, addr, buf, len);
@@ -1134,8 +1138,8 @@ int state_rcpt_cursor_put(struct state *st, MDB_cursor *cur, const char *addr,
 	size_t len = 0;
 	int rc;
 
-	rc = state_rcpt_encode(st, mdb_cursor_txn(cur), r, buf, sizeof(buf),
-			       &len);
+	rc = state_rcpt_encode(st, mdb_cursor_txn(cur), addr, r, buf,
+			       sizeof(buf), &len);
 	if (rc == 0)
 		rc = state_key(st, addr, &k);
 	if (rc)

@@ -9,7 +9,7 @@
  * such commit.  Most of a record's bytes are strings many records share
  * (the accounting file's path, the sender, the VirtualMTA, the job id,
  * the category and the DSN text of a common refusal); kept once and
- * named by a varint id, they leave records a third of their size.
+ * named by a varint id, they leave records a fifth of their size.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,13 +49,20 @@ struct strs_str {
 	uint32_t n;
 };
 
+/* a string written once, by its hash, and the record it was written in
+   (a hash of its address) */
+struct strs_seen {
+	uint64_t h;
+	uint64_t who;
+};
+
 struct state_strs {
 	pthread_mutex_t mu;
 	struct strs_tab tab;	/* committed entries (strings owned by
 				   by_id) */
 	struct strs_str *by_id;	/* [id], NULL s: not known here yet */
 	size_t by_id_cap;
-	uint64_t *seen;		/* STRS_SEEN_SLOTS, made at first need */
+	struct strs_seen *seen;	/* STRS_SEEN_SLOTS, made at first need */
 	MDB_txn *wtxn;		/* the open write transaction, or NULL */
 	struct state_strs_made *made; /* what WTXN made, or NULL */
 };
@@ -335,10 +342,13 @@ static int strs_make(struct state_strs *d, const struct state_strs_use *u,
 }
 
 /* strs_seen_before - was the string of hash H written before by this
-   process (as far as the table of hashes remembers)?  Remembers it */
-static bool strs_seen_before(struct state_strs *d, uint64_t h)
+   process in the record of another address than WHO (as far as the
+   table of hashes remembers)?  A string only one record holds, written
+   again with it (the DSN text of an address that bounces every day,
+   naming it), is no string records share.  Remembers it */
+static bool strs_seen_before(struct state_strs *d, uint64_t h, uint64_t who)
 {
-	uint64_t *slot;
+	struct strs_seen *slot;
 
 	if (!d->seen) {
 		d->seen = calloc(STRS_SEEN_SLOTS, sizeof(*d->seen));
@@ -346,9 +356,10 @@ static bool strs_seen_before(struct state_strs *d, uint64_t h)
 			return true;	/* no memory to filter: take all */
 	}
 	slot = &d->seen[h & (STRS_SEEN_SLOTS - 1)];
-	if (*slot == h)
-		return true;
-	*slot = h;
+	if (slot->h == h)
+		return slot->who != who;
+	slot->h = h;
+	slot->who = who;
 	return false;
 }
 
@@ -372,7 +383,7 @@ int state_strs_intern(const struct state_strs_use *u, const char *s,
 		*id = e->id;
 		return 0;
 	}
-	if (!strs_seen_before(d, h))
+	if (!strs_seen_before(d, h, u->who))
 		return 0;
 	rc = strs_mdb(mdb_get(u->txn, u->ix, &k, &v));
 	if (rc == 0) {

@@ -1210,6 +1210,21 @@ static void test_strings_shared(void **state)
 	assert_int_equal(state_commit(txn), 0);
 	assert_true(record_size(st, "new@example.com") < 30);
 	assert_int_equal(strs_entries(st), 2);
+	/* a string one record alone holds, written again and again with
+	   it, is no string records share: kept in the record */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(state_begin(st, true, &txn), 0);
+		put_cat(st, txn, "new@example.com", "new@example.com bounced");
+		assert_int_equal(state_commit(txn), 0);
+	}
+	assert_int_equal(strs_entries(st), 2);
+	assert_true(record_size(st, "new@example.com") > 25);
+	/* the record of another address holding it makes it one */
+	assert_int_equal(state_begin(st, true, &txn), 0);
+	put_cat(st, txn, "other@example.com", "new@example.com bounced");
+	assert_int_equal(state_commit(txn), 0);
+	assert_int_equal(strs_entries(st), 3);
+	assert_cat(st, "other@example.com", "new@example.com bounced");
 	state_close(st);
 	assert_int_equal(schema_of(fx->dir), STATE_SCHEMA_VERSION);
 }
