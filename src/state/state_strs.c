@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state.h"
 #include "state_strs.h"
 #include "strhash.h"
 
@@ -231,20 +232,6 @@ void state_strs_unlock(struct state_strs *d)
 	(void)pthread_mutex_unlock(&d->mu);
 }
 
-/* strs_mdb - LMDB's code as -errno (what state.c's mapping would say of
-   those a get or put returns) */
-static int strs_mdb(int mrc)
-{
-	switch (mrc) {
-	case 0: return 0;
-	case MDB_NOTFOUND: return -ENOENT;
-	case MDB_MAP_FULL: return -ENOSPC;
-	case MDB_TXN_FULL: return -E2BIG;
-	case MDB_KEYEXIST: return -EEXIST;
-	default: return mrc > 0 ? -mrc : -EIO;
-	}
-}
-
 /* strs_key - ID as the "strs" key (big-endian: ids in key order) */
 static void strs_key(uint32_t id, uint8_t k[4])
 {
@@ -252,6 +239,13 @@ static void strs_key(uint32_t id, uint8_t k[4])
 	k[1] = (uint8_t)(id >> 16);
 	k[2] = (uint8_t)(id >> 8);
 	k[3] = (uint8_t)id;
+}
+
+/* strs_key_id - the id of a "strs" key (or a "strs_ix" value) K */
+static uint32_t strs_key_id(const uint8_t k[4])
+{
+	return (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
+	       (uint32_t)k[2] << 8 | k[3];
 }
 
 /* strs_made_get - what this write transaction made, at first need */
@@ -279,13 +273,10 @@ static struct state_strs_made *strs_made_get(struct state_strs *d,
 		mdb_cursor_close(cur);
 	}
 	if (mrc == 0 && k.mv_size == 4) {
-		const uint8_t *b = k.mv_data;
-
-		last = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-		       (uint32_t)b[2] << 8 | b[3];
+		last = strs_key_id(k.mv_data);
 	} else if (mrc != 0 && mrc != MDB_NOTFOUND) {
 		free(m);
-		*rc = strs_mdb(mrc);
+		*rc = state_mdb_errno(mrc);
 		return NULL;
 	}
 	m->first = m->next = last + 1;
@@ -302,7 +293,7 @@ static int strs_make(struct state_strs *d, const struct state_strs_use *u,
 	struct strs_ent e = { .h = h, .n = (uint32_t)n };
 	uint8_t key[4];
 	MDB_val k = { sizeof(key), key }, v = { n, (void *)s };
-	int rc;
+	int mrc, rc;
 
 	m = strs_made_get(d, u, &rc);
 	if (!m)
@@ -316,18 +307,19 @@ static int strs_make(struct state_strs *d, const struct state_strs_use *u,
 	if (rc)
 		return rc;
 	strs_key(m->next, key);
-	rc = strs_mdb(mdb_put(u->txn, u->strs, &k, &v, MDB_APPEND));
-	if (rc == -EEXIST) {
+	mrc = mdb_put(u->txn, u->strs, &k, &v, MDB_APPEND);
+	if (mrc == MDB_KEYEXIST) {
 		/* the table's last key is not an id (a damaged table): no
 		   new entry in this transaction, the records hold their
 		   strings */
 		m->next = STATE_STRS_MAX + 1;
 		return 0;
 	}
+	rc = state_mdb_errno(mrc);
 	if (rc == 0) {
 		MDB_val ik = { n, (void *)s }, iv = { sizeof(key), key };
 
-		rc = strs_mdb(mdb_put(u->txn, u->ix, &ik, &iv,
+		rc = state_mdb_errno(mdb_put(u->txn, u->ix, &ik, &iv,
 				      MDB_NOOVERWRITE));
 	}
 	if (rc)
@@ -385,15 +377,13 @@ int state_strs_intern(const struct state_strs_use *u, const char *s,
 	}
 	if (!strs_seen_before(d, h, u->who))
 		return 0;
-	rc = strs_mdb(mdb_get(u->txn, u->ix, &k, &v));
+	rc = state_mdb_errno(mdb_get(u->txn, u->ix, &k, &v));
 	if (rc == 0) {
-		const uint8_t *b = v.mv_data;
 		uint32_t got;
 
 		if (v.mv_size != 4)
 			return -EINVAL;
-		got = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-		      (uint32_t)b[2] << 8 | b[3];
+		got = strs_key_id(v.mv_data);
 		if (got == 0)
 			return -EINVAL;
 		/* not made by this transaction (that would be in MADE):
@@ -432,7 +422,7 @@ int state_strs_lookup(const struct state_strs_use *u, uint32_t id,
 	if (!u->have_tables)
 		return -ENOENT;
 	strs_key(id, key);
-	rc = strs_mdb(mdb_get(u->txn, u->strs, &k, &v));
+	rc = state_mdb_errno(mdb_get(u->txn, u->strs, &k, &v));
 	if (rc)
 		return rc;
 	if (v.mv_size > STATE_STRS_LEN_MAX || v.mv_size < 1 ||
