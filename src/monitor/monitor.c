@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,17 @@
 #include "incident_windows.h"
 #include "monitor_priv.h"
 #include "rates_store.h"
+
+/* a slot given back is poisoned for AddressSanitizer, so that a use of
+   a hold after its release is still caught there */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define MON_HELD_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define MON_HELD_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define MON_HELD_POISON(p, n) ((void)(p), (void)(n))
+#define MON_HELD_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 #define MON_HELD_BITS (1u << 20)	/* bits of monitor.held_bits */
 #define MON_HELD_TIDY 16384u	/* holds gone before the bits are made
@@ -152,6 +164,9 @@ void monitor_free(struct monitor *m)
 		g_ptr_array_free(m->pending, TRUE);
 	}
 	g_free(m->held_bits);
+	/* after every table that held a slot */
+	if (m->held_pool.chunks)
+		g_ptr_array_free(m->held_pool.chunks, TRUE);
 	g_free(m);
 }
 
@@ -230,6 +245,30 @@ static bool mon_maybe_held(const struct monitor *m, uint64_t h)
 	return (*w & bit) != 0;
 }
 
+/* a slot of the pool: a hold and the longest short address */
+#define MON_HELD_SLOT                                                          \
+	((sizeof(struct mon_held) + MON_HELD_SHORT + 1 + 7) & ~(size_t)7)
+#define MON_HELD_CHUNK 256	/* slots a chunk of the pool makes */
+
+/* mon_held_release - MH's memory back where it came from */
+static void mon_held_release(struct mon_held *mh)
+{
+	g_free(mh->rec);
+	if (mh->pool) {
+		mh->next_free = mh->pool->free;
+		mh->pool->free = mh;
+		/* all but the link */
+		MON_HELD_POISON(mh, offsetof(struct mon_held, next_free));
+		MON_HELD_POISON((char *)mh + offsetof(struct mon_held, next_free) +
+					sizeof(mh->next_free),
+				MON_HELD_SLOT -
+					offsetof(struct mon_held, next_free) -
+					sizeof(mh->next_free));
+		return;
+	}
+	g_free(mh);
+}
+
 void mon_held_free(gpointer p)
 {
 	struct mon_held *mh = p;
@@ -238,18 +277,52 @@ void mon_held_free(gpointer p)
 		mh->gone = true;	/* pending frees it at the seal */
 		return;
 	}
-	g_free(mh->rec);
-	g_free(mh);
+	mon_held_release(mh);
+}
+
+/* mon_held_slot - a free slot of POOL (a new chunk when none) */
+static struct mon_held *mon_held_slot(struct mon_held_pool *pool)
+{
+	struct mon_held *mh = pool->free;
+	size_t i;
+
+	if (!mh) {
+		char *chunk = g_malloc(MON_HELD_SLOT * MON_HELD_CHUNK);
+
+		if (!pool->chunks)
+			pool->chunks = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(pool->chunks, chunk);
+		for (i = MON_HELD_CHUNK; i-- > 0;) {
+			struct mon_held *s =
+				(struct mon_held *)(void *)(chunk +
+							    i * MON_HELD_SLOT);
+
+			s->next_free = pool->free;
+			pool->free = s;
+		}
+		mh = pool->free;
+	}
+	MON_HELD_UNPOISON(mh, MON_HELD_SLOT);
+	pool->free = mh->next_free;
+	mh->pool = pool;
+	return mh;
 }
 
 /* mon_held_new - the hold of ADDR (of hash HASH), a bounce at T, without
    its record yet */
-static struct mon_held *mon_held_new(const char *addr, uint64_t hash,
-				     int64_t t)
+static struct mon_held *mon_held_new(struct monitor *m, const char *addr,
+				     uint64_t hash, int64_t t)
 {
 	size_t alen = strnlen(addr, ADDR_MAX);
-	struct mon_held *mh = g_malloc(sizeof(*mh) + alen + 1);
+	struct mon_held *mh;
 
+	if (alen <= MON_HELD_SHORT) {
+		mh = mon_held_slot(&m->held_pool);
+	} else {
+		mh = g_malloc(sizeof(*mh) + alen + 1);
+		mh->pool = NULL;
+	}
+	mh->next_free = NULL;
 	mh->hash = (int64_t)hash;
 	mh->time = t;
 	mh->ref = NULL;
@@ -299,11 +372,11 @@ static void mon_held_insert(struct monitor *m, struct mon_incident *mi,
 static int mon_held_put(struct monitor *m, struct mon_incident *mi,
 			const struct incident_held *h, uint64_t hash)
 {
-	struct mon_held *mh = mon_held_new(h->addr, hash, h->reason.time);
+	struct mon_held *mh = mon_held_new(m, h->addr, hash, h->reason.time);
 	int rc = mon_held_encode(mh, h);
 
 	if (rc) {
-		g_free(mh);
+		mon_held_release(mh);
 		return rc;
 	}
 	mon_held_insert(m, mi, mh);
@@ -334,7 +407,7 @@ void mon_pending_keep(struct monitor *m)
 		struct incident_held h;
 
 		if (mh->gone) {
-			g_free(mh);
+			mon_held_release(mh);
 			continue;
 		}
 		(void)mon_held_record(m, mh, &h);
@@ -354,7 +427,7 @@ void mon_pending_forget(struct monitor *m)
 		struct mon_held *mh = g_ptr_array_index(m->pending, i);
 
 		if (mh->gone)
-			g_free(mh);
+			mon_held_release(mh);
 		else
 			mh->ref = NULL;	/* in no table: not reached */
 	}
@@ -714,6 +787,7 @@ static void mon_open_index(struct monitor *m, struct mon_incident *mi)
 	if (!pair) {
 		pair = g_ptr_array_new();
 		g_hash_table_insert(m->open_pairs, g_strdup(key), pair);
+		name_cache_clear(&m->pairs_fast);	/* it said "none" */
 	}
 	g_ptr_array_add(pair, mi);
 }
@@ -730,6 +804,7 @@ static GPtrArray *mon_open(struct monitor *m)
 	m->open_stale = 0;
 	g_ptr_array_set_size(m->open, 0);
 	g_hash_table_remove_all(m->open_pairs);
+	name_cache_clear(&m->pairs_fast);
 	for (i = 0; i < m->incidents->len; i++) {
 		struct mon_incident *mi = g_ptr_array_index(m->incidents, i);
 
@@ -749,11 +824,20 @@ static struct mon_incident *mon_find_open(struct monitor *m,
 {
 	char key[2 * INCIDENT_KEY_MAX + 2];
 	const GPtrArray *pair;
+	size_t klen;
+	uint64_t h;
+	void *hit;
 	guint i;
 
 	(void)mon_open(m);	/* the list and its index, made again if due */
-	(void)incident_pair_key(key, source, dest);
-	pair = g_hash_table_lookup(m->open_pairs, key);
+	klen = incident_pair_key(key, source, dest);
+	h = name_cache_hash(key, klen);
+	if (name_cache_get(&m->pairs_fast, key, klen, h, &hit)) {
+		pair = hit;
+	} else {
+		pair = g_hash_table_lookup(m->open_pairs, key);
+		name_cache_put(&m->pairs_fast, key, klen, h, (void *)pair);
+	}
 	for (i = pair ? pair->len : 0; i-- > 0;) {
 		struct mon_incident *mi = g_ptr_array_index(pair, i);
 
@@ -920,7 +1004,8 @@ static uint64_t mon_hold(struct monitor *m, struct mon_incident *mi,
 	if (mi->held && m->h.hold_event) {
 		/* its event is the caller's until the seal
 		   (monitor_hold_bind) */
-		m->unbound = mon_held_new(ev->rcpt, mon_feed_hash(f), ev->time);
+		m->unbound = mon_held_new(m, ev->rcpt, mon_feed_hash(f),
+					  ev->time);
 		mon_held_insert(m, mi, m->unbound);
 	} else if (mi->held) {
 		struct incident_held h;

@@ -20,6 +20,18 @@ void mon_held_free(gpointer p);
 void mon_pending_keep(struct monitor *m);
 void mon_pending_forget(struct monitor *m);
 
+/* the slots of the holds of short addresses (MON_HELD_SHORT bytes or
+   fewer, most of them): made in chunks and reused, so that holding a
+   bounce, which the reading thread does for every hard bounce of an
+   incident, asks nothing of the allocator, whose lock it would share
+   with the committing thread's LMDB pages.  The monitor's thread alone
+   takes and gives slots; the chunks go with the monitor */
+#define MON_HELD_SHORT 63
+struct mon_held_pool {
+	struct mon_held *free;	/* the free slots, linked by next_free */
+	GPtrArray *chunks;	/* of MON_HELD_CHUNK slots each */
+};
+
 struct mon_incident {
 	struct incident inc;	/* as fed (a closed one: as sealed) */
 	uint32_t src_hash;
@@ -58,6 +70,10 @@ struct mon_held {
 	uint8_t *rec;		/* the record (NULL: it does not encode) */
 	uint32_t len;		/* bytes of REC */
 	bool gone;		/* REF set, out of its table: pending's to free */
+	/* from the pool of short ones (struct mon_held_pool), and the next
+	   free slot there while it is free; NULL: g_malloc's */
+	struct mon_held_pool *pool;
+	struct mon_held *next_free;
 	char data[];		/* the address */
 };
 
@@ -98,6 +114,7 @@ struct monitor {
 	   of OPEN (thousands when a pool of addresses is blocked
 	   everywhere); made and appended to with OPEN */
 	GHashTable *open_pairs;
+	struct name_cache pairs_fast;	/* in front of open_pairs */
 	bool open_dirty;
 	unsigned open_stale;	/* entries of OPEN closed since it was made */
 	uint64_t next_id;	/* the next incident id */
@@ -111,6 +128,7 @@ struct monitor {
 	GPtrArray *pending;	/* struct mon_held bound to a reference since
 				   the last seal (monitor_hold_bind) */
 	struct mon_held *unbound;	/* the last feed's hold, until bound */
+	struct mon_held_pool held_pool;	/* slots of short holds */
 	/* a bit for the hash of every address an incident came to hold (a
 	   few false bits, never a missing one): a delivery whose bit is
 	   clear is held by none and asks no incident; made again from the

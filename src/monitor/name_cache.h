@@ -24,7 +24,9 @@
 
 #include "strhash.h"
 
-#define NAME_CACHE_SLOTS 64		/* a power of two */
+/* a power of two: an incident's pairs (a source and a destination) are
+   a few hundred in a busy hour, and 64 slots missed half their lookups */
+#define NAME_CACHE_SLOTS 256
 #define NAME_CACHE_KEY 104		/* bytes of a name, NUL included */
 
 struct name_cache_slot {
@@ -60,7 +62,7 @@ static inline bool name_cache_get(const struct name_cache *c,
 				  void **val)
 {
 	const struct name_cache_slot *s =
-		&c->slot[(h >> 58) & (NAME_CACHE_SLOTS - 1)];
+		&c->slot[(h >> 40) & (NAME_CACHE_SLOTS - 1)];
 
 	if (s->len != n || s->hash != h || memcmp(s->name, name, n) != 0)
 		return false;
@@ -74,7 +76,7 @@ static inline void name_cache_put(struct name_cache *c, const char *name,
 				  size_t n, uint64_t h, void *val)
 {
 	struct name_cache_slot *s =
-		&c->slot[(h >> 58) & (NAME_CACHE_SLOTS - 1)];
+		&c->slot[(h >> 40) & (NAME_CACHE_SLOTS - 1)];
 
 	if (n == 0 || n >= NAME_CACHE_KEY)
 		return;
