@@ -212,9 +212,9 @@ int state_table_cursor(struct state *st, MDB_txn *txn, const char *table,
 bool state_waited_for(struct state *st);
 
 /* state_stat_pages - pages of a table's tree (branches, leaves and
-   overflow pages) */
+   overflow pages) into *N, and its entries into *ENTRIES (unless NULL) */
 int state_stat_pages(struct state *st, MDB_txn *txn, const char *table,
-		     uint64_t *n);
+		     uint64_t *n, uint64_t *entries);
 
 /*
  * state_dbi - the LMDB handle of TABLE, for modules that keep their own

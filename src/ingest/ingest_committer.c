@@ -62,6 +62,13 @@
    transaction), in steps of at least COMMITTER_WARM_STEP */
 #define COMMITTER_WARM_MAX 98304
 #define COMMITTER_WARM_STEP 8192
+/* the addresses a page of the recipients' tree takes, for a tree too
+   small to tell (fewer than COMMITTER_TREE_KNOWN entries): records of
+   version 5 are some 50-80 bytes and their keys some 30, and a tree
+   written in arrival order holds about 29 a page (pages three quarters
+   full); 20 leaves room for records that grow */
+#define COMMITTER_NEW_PER_PAGE 20
+#define COMMITTER_TREE_KNOWN 4096
 
 struct ingest_committer {
 	struct ingest *in;
@@ -88,15 +95,24 @@ struct ingest_committer {
 	bool warm;			/* still to be made (until a post) */
 	bool tree_known;		/* tree_pages read */
 	uint64_t tree_pages;		/* the recipients' tree, in pages */
+	uint64_t tree_entries;		/* ... and its entries */
 	size_t warm_addrs;		/* the addresses the core expects */
 	size_t warmed;			/* pages made ready so far */
 };
 
-size_t ingest_committer_warm_want(uint64_t tree_pages, size_t addrs)
+size_t ingest_committer_warm_want(uint64_t tree_pages, uint64_t tree_entries,
+				  size_t addrs)
 {
-	/* a leaf per address, up to the tree; new ones grow it */
+	/* a leaf per address, up to the tree; new ones grow it by what a
+	   page of it holds: as many as the tree shows, else as many as
+	   records of this version make (COMMITTER_NEW_PER_PAGE) */
 	uint64_t touched = tree_pages < addrs ? tree_pages : addrs;
-	uint64_t grown = addrs / 8;
+	uint64_t per_page = COMMITTER_NEW_PER_PAGE, grown;
+
+	if (tree_entries >= COMMITTER_TREE_KNOWN && tree_pages > 0)
+		per_page = tree_entries / tree_pages ?
+				   tree_entries / tree_pages : 1;
+	grown = addrs / per_page;
 
 	if (touched >= COMMITTER_WARM_MAX ||
 	    grown >= COMMITTER_WARM_MAX - touched)
@@ -146,7 +162,7 @@ static bool committer_warm(struct ingest_committer *cm)
 	struct state *st = cm->in->st;
 	MDB_txn *txn;
 	size_t want, done = 0;
-	uint64_t pages = 0;
+	uint64_t pages = 0, entries = 0;
 	int rc;
 
 	if (!cm->warm)
@@ -155,17 +171,20 @@ static bool committer_warm(struct ingest_committer *cm)
 		pthread_mutex_unlock(&cm->mu);
 		rc = state_begin(st, false, &txn);
 		if (rc == 0) {
-			rc = state_stat_pages(st, txn, "rcpt", &pages);
+			rc = state_stat_pages(st, txn, "rcpt", &pages,
+					      &entries);
 			state_abort(txn);
 		}
 		pthread_mutex_lock(&cm->mu);
 		cm->tree_known = true;
 		cm->tree_pages = pages;
+		cm->tree_entries = entries;
 		if (rc)
 			cm->warm = false;
 		return true;
 	}
-	want = ingest_committer_warm_want(cm->tree_pages, cm->warm_addrs);
+	want = ingest_committer_warm_want(cm->tree_pages, cm->tree_entries,
+					  cm->warm_addrs);
 	if (want < cm->warmed + COMMITTER_WARM_STEP)
 		return false;
 	pthread_mutex_unlock(&cm->mu);

@@ -52,8 +52,10 @@ struct batch_block *ingest_committer_block(void *arg);
 void ingest_committer_hint(struct ingest_committer *cm, size_t addrs);
 
 /* ingest_committer_warm_want - the page copies to make ready for the
-   commits of ADDRS addresses on a recipients' tree of TREE_PAGES pages */
-size_t ingest_committer_warm_want(uint64_t tree_pages, size_t addrs);
+   commits of ADDRS addresses on a recipients' tree of TREE_PAGES pages
+   holding TREE_ENTRIES addresses */
+size_t ingest_committer_warm_want(uint64_t tree_pages, uint64_t tree_entries,
+				  size_t addrs);
 
 /*
  * ingest_committer_addrs_est - the addresses an input of TOTAL_ROWS

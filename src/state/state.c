@@ -1397,12 +1397,14 @@ int state_stat_entries(struct state *st, MDB_txn *txn, const char *table,
 
 /* state_stat_pages - pages of TABLE's tree */
 int state_stat_pages(struct state *st, MDB_txn *txn, const char *table,
-		     uint64_t *n)
+		     uint64_t *n, uint64_t *entries)
 {
 	MDB_stat ms;
 	int rc = state_stat(st, txn, table, &ms);
 
 	*n = rc ? 0 : (uint64_t)ms.ms_branch_pages + ms.ms_leaf_pages +
 			      ms.ms_overflow_pages;
+	if (entries)
+		*entries = rc ? 0 : (uint64_t)ms.ms_entries;
 	return rc;
 }

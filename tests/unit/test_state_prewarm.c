@@ -241,17 +241,29 @@ static void test_prewarm_full_map(void **state)
 	assert_int_equal(after.meta, before.meta);
 }
 
-/* one leaf per address up to the tree, an eighth of a page per address
-   (as if each were new), at most 98,304 */
+/* one leaf per address up to the tree, and a page per as many new ones
+   as a page of the tree holds (20 for a tree too small to tell), as if
+   each were new; at most 98,304 */
 static void test_warm_want(void **state)
 {
 	(void)state;
-	assert_int_equal(ingest_committer_warm_want(0, 0), 0);
-	assert_int_equal(ingest_committer_warm_want(0, 400000), 50000);
-	assert_int_equal(ingest_committer_warm_want(100000, 1000), 1125);
-	assert_int_equal(ingest_committer_warm_want(20000, 80000), 30000);
-	assert_int_equal(ingest_committer_warm_want(82000, 400000), 98304);
-	assert_int_equal(ingest_committer_warm_want(UINT64_MAX, SIZE_MAX),
+	assert_int_equal(ingest_committer_warm_want(0, 0, 0), 0);
+	/* a fresh state: 20 a page */
+	assert_int_equal(ingest_committer_warm_want(0, 0, 400000), 20000);
+	/* a tree too small to tell */
+	assert_int_equal(ingest_committer_warm_want(100, 4095, 400000),
+			 100 + 20000);
+	/* a tree of 10 a page (larger records) */
+	assert_int_equal(ingest_committer_warm_want(100000, 1000000, 1000),
+			 1100);
+	assert_int_equal(ingest_committer_warm_want(20000, 600000, 80000),
+			 20000 + 2666);
+	/* a tree of fewer than one a page */
+	assert_int_equal(ingest_committer_warm_want(8000, 5000, 3000), 6000);
+	assert_int_equal(ingest_committer_warm_want(82000, 800000, 400000),
+			 98304);
+	assert_int_equal(ingest_committer_warm_want(UINT64_MAX, UINT64_MAX,
+						    SIZE_MAX),
 			 98304);
 }
 
