@@ -55,6 +55,34 @@ struct batch_str {
 	size_t len;
 };
 
+/* where a string of an event comes from (batch_strdup's memo) */
+enum batch_field {
+	BF_orig,
+	BF_bounce_cat,
+	BF_dsn_status,
+	BF_dsn_diag,
+	BF_vmta,
+	BF_job_id,
+	BF_feedback_type,
+	BF_source,
+	BF_mw_subscriber_uid,
+	BF_list_id,
+	BF_iem_list_id,
+	BF_iem_subscriber_id,
+	BF_mw_list_uid,
+	BF_mw_campaign_uid,
+	BF_reporter,
+	BF_subject,
+	BF_rcpt_written,
+	BF_COUNT
+};
+
+/* the last string of a field, as interned */
+struct batch_memo {
+	const char *s;		/* in the arena; NULL: none yet */
+	size_t n;
+};
+
 /* a slot of the campaign table: the first kept event of an address that
    names a campaign (be NULL: free) */
 struct batch_camp {
@@ -91,6 +119,7 @@ struct batch {
 	size_t ccap, cused;
 	struct batch_str *strs;		/* the strings of the batch, once */
 	size_t scap, sused;
+	struct batch_memo memo[BF_COUNT];	/* the last of each field */
 	struct batch_block *head;	/* current block (first of the list) */
 	struct batch_block *spare;	/* rewound blocks for reuse */
 	batch_block_fn take;		/* where ready blocks come from */
@@ -203,19 +232,16 @@ static void *batch_alloc_line(struct batch *b, size_t size)
 	return batch_alloc(b, size);
 }
 
-/* batch_strdup - S (at most MAX-1 bytes of it) in the arena: interned,
-   so the strings that repeat from record to record (sender, category,
-   status, diagnostic, VirtualMTA, job id) are kept once per batch */
-static const char *batch_strdup(struct batch *b, const char *s, size_t max)
+/* batch_intern - the N bytes at S in the arena: interned, so the strings
+   that repeat from record to record (sender, category, status,
+   diagnostic, VirtualMTA, job id) are kept once per batch */
+static const char *batch_intern(struct batch *b, const char *s, size_t n)
 {
 	struct batch_str *e;
-	size_t n, k;
+	size_t k;
 	uint64_t h;
 	char *p;
 
-	if (!s)
-		return NULL;
-	n = strnlen(s, max - 1);
 	h = strhash(b->seed, s, n);
 	for (k = h & (b->scap - 1);; k = (k + 1) & (b->scap - 1)) {
 		e = &b->strs[k];
@@ -254,6 +280,31 @@ static const char *batch_strdup(struct batch *b, const char *s, size_t max)
 	e->len = n;
 	e->s = p;
 	b->sused++;
+	return p;
+}
+
+/* batch_strdup - S (at most MAX-1 bytes of it) interned in the arena
+   (batch_intern); FIELD (enum batch_field) names where it comes from: a
+   string equal to the last of that field (the sender of every record,
+   the job id and VirtualMTA of a run of them) is answered without a
+   hash or a probe of the string table */
+static const char *batch_strdup(struct batch *b, enum batch_field field,
+				const char *s, size_t max)
+{
+	struct batch_memo *m = &b->memo[field];
+	const char *p;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strnlen(s, max - 1);
+	if (m->s && m->n == n && memcmp(m->s, s, n) == 0)
+		return m->s;
+	p = batch_intern(b, s, n);
+	if (p) {
+		m->s = p;
+		m->n = n;
+	}
 	return p;
 }
 
@@ -323,7 +374,8 @@ static int batch_copy_extra(struct batch *b, struct event *dst)
 	do {                                                                   \
 		x->field = NULL;                                               \
 		if (src->field && *src->field) {                               \
-			x->field = batch_strdup(b, src->field, (size));        \
+			x->field = batch_strdup(b, BF_##field, src->field,     \
+						(size));                       \
 			if (!x->field)                                         \
 				return -ENOMEM;                                \
 		}                                                              \
@@ -336,7 +388,8 @@ static int batch_copy_extra(struct batch *b, struct event *dst)
 		x->field = NULL;                                               \
 		if (src->field && *src->field &&                               \
 		    strnlen(src->field, (size)) < (size)) {                    \
-			x->field = batch_strdup(b, src->field, (size));        \
+			x->field = batch_strdup(b, BF_##field, src->field,     \
+						(size));                       \
 			if (!x->field)                                         \
 				return -ENOMEM;                                \
 		}                                                              \
@@ -375,7 +428,8 @@ static int batch_copy_strings(struct batch *b, struct event *dst)
 #define COPY(field, size)                                                      \
 	do {                                                                   \
 		if (dst->field) {                                              \
-			dst->field = batch_strdup(b, dst->field, (size));      \
+			dst->field = batch_strdup(b, BF_##field, dst->field,   \
+						  (size));                     \
 			if (!dst->field)                                       \
 				return -ENOMEM;                                \
 		}                                                              \
@@ -765,7 +819,7 @@ int batch_add(struct batch *b, const struct event *ev)
 			return -ENOMEM;
 		/* only the category of a bounce is kept */
 		if (tmp.klass == CLASS_HARD || tmp.klass == CLASS_SOFT) {
-			tmp.bounce_cat = batch_strdup(b, ev->bounce_cat,
+			tmp.bounce_cat = batch_strdup(b, BF_bounce_cat, ev->bounce_cat,
 						      RCPT_CATEGORY_MAX);
 			if (ev->bounce_cat && !tmp.bounce_cat)
 				return -ENOMEM;
@@ -949,6 +1003,7 @@ void batch_clear(struct batch *b)
 	if (b->sused)
 		memset(b->strs, 0, b->scap * sizeof(*b->strs));
 	b->used = b->cused = b->sused = 0;
+	memset(b->memo, 0, sizeof(b->memo));	/* the arena is rewound */
 	b->last = NULL;
 	while (blk) {
 		struct batch_block *next = blk->next;
