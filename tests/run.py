@@ -119,9 +119,8 @@ def unit_jobs(build, pattern):
     return jobs
 
 
-def integration_jobs(build, pattern):
-    """the integration modules as jobs (key: the module's name)"""
-    idir = os.path.join(HERE, 'integration')
+def integration_jobs(build, pattern, idir):
+    """the integration modules of IDIR as jobs (key: the module's name)"""
     env = dict(os.environ, BOUNCED_BUILD=build,
                PYTHONPATH=os.pathsep.join([idir, HERE]))
     sanitizer_env(env)
@@ -324,9 +323,15 @@ def main():
                     'after the other)')
     ap.add_argument('--no-retry', action='store_true',
                     help='do not run failed tests a second time')
+    ap.add_argument('--integration-dir', metavar='DIR',
+                    help='where the integration modules are (default: '
+                    'tests/integration; the runner\'s own test gives '
+                    'modules of its own)')
     args = ap.parse_args()
 
     build = os.path.abspath(os.path.join(ROOT, args.build))
+    idir = os.path.abspath(args.integration_dir or
+                           os.path.join(HERE, 'integration'))
     passed = failed = 0
     t0 = time.time()
 
@@ -334,7 +339,7 @@ def main():
     if not args.integration_only:
         jobs_list += unit_jobs(build, args.pattern)
     if not args.unit_only and args.jobs > 1:
-        jobs_list += integration_jobs(build, args.pattern)
+        jobs_list += integration_jobs(build, args.pattern, idir)
     if jobs_list:
         ok, bad = run_pool(build, jobs_list, args.pattern,
                            max(1, args.jobs), args.timeout,
@@ -345,14 +350,13 @@ def main():
         # -j 1: the integration tests in this process, one after the other
         os.environ['BOUNCED_BUILD'] = build
         sanitizer_env(os.environ)
-        sys.path.insert(0, os.path.join(HERE, 'integration'))
+        sys.path.insert(0, idir)
         sys.path.insert(0, HERE)
         loader = unittest.TestLoader()
         if args.pattern:
             loader.testNamePatterns = ['*%s*' % args.pattern]
-        suite = loader.discover(os.path.join(HERE, 'integration'),
-                                pattern='test_*.py',
-                                top_level_dir=os.path.join(HERE, 'integration'))
+        suite = loader.discover(idir, pattern='test_*.py',
+                                top_level_dir=idir)
         runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2,
                                          resultclass=CountingResult)
         res = runner.run(suite)
