@@ -15,15 +15,20 @@
 # For each, BUILD_DIR/bench/gen_acct writes the file, `BUILD_DIR/bounced
 # -q -c CFG process FILE` takes it into a fresh state (no provider: the
 # dry-run record of every suppression is written, nothing is sent) under
-# /usr/bin/time while BUILD_DIR/bench/memwatch samples its memory every
-# 50 ms (/proc/PID/status); the line gives the wall time and its
-# records/s, and the CPU time (user + system, both threads: reading and
-# committing) and the records per CPU second, the figure of one core.  For the default shape, BUILD_DIR/bench/
+# /usr/bin/time while BUILD_DIR/bench/memwatch samples its memory and
+# its threads' CPU time every 50 ms (/proc/PID/status, /proc/PID/task);
+# the line gives the wall time and its records/s, and the CPU time (user
+# + system, both threads: reading and committing) and the records per
+# CPU second, the figure of one core; the line after it the CPU time of
+# each thread (bounced: the reading thread; bounced-commit: the
+# committer), as last sampled (up to 50 ms short).  For the default
+# shape, BUILD_DIR/bench/
 # lmdb_ceiling then does as many read-modify-writes as the file has
 # records, on the recipients the state now holds (same keys, values of
 # the same size), in sorted batches of 100,000 keys walked in key order,
 # each one durable commit: the best LMDB does with that work.  Lines:
 #   ingest 2000000 records / 200000 addresses: 4.12 s, 485000 records/s, CPU 4.80 s (416000 records per CPU second), peak RSS 300 MiB (heap 120 MiB, LMDB map pages 180 MiB; state file 390 MiB)
+#     CPU by thread: bounced 2.95 s, bounced-commit 1.81 s
 #   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in key order: 3.43 s, 583283 ops/s
 #   ratio to the ceiling: 0.83
 # With BENCH_PIN=CPU (for example BENCH_PIN=0) bounced runs under
@@ -122,6 +127,9 @@ ingest_run() {
 		printf "ingest%s %d records / %d addresses: %.2f s, %d records/s, CPU %.2f s (%d records per CPU second), peak RSS %d MiB (heap %d MiB, LMDB map pages %d MiB; state file %d MiB)%s\n",
 		       label, n, a, secs, rate, cpu, crate, (rss + 1023) / 1024,
 		       (anon + 1023) / 1024, (frss + 1023) / 1024, db, pin }'
+	# the CPU time of each thread, as memwatch last sampled it
+	awk '$1 == "thread" { t = t sep $2 " " $3 " s"; sep = ", " }
+	     END { if (t != "") print "  CPU by thread: " t }' "$dir/mem"
 }
 
 # ceiling_run DIR N - the ceiling on the recipients of DIR's state, its
