@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -257,13 +256,8 @@ static void mon_held_release(struct mon_held *mh)
 	if (mh->pool) {
 		mh->next_free = mh->pool->free;
 		mh->pool->free = mh;
-		/* all but the link */
-		MON_HELD_POISON(mh, offsetof(struct mon_held, next_free));
-		MON_HELD_POISON((char *)mh + offsetof(struct mon_held, next_free) +
-					sizeof(mh->next_free),
-				MON_HELD_SLOT -
-					offsetof(struct mon_held, next_free) -
-					sizeof(mh->next_free));
+		/* the link too: mon_held_slot unpoisons before it reads it */
+		MON_HELD_POISON(mh, MON_HELD_SLOT);
 		return;
 	}
 	g_free(mh);
@@ -299,6 +293,7 @@ static struct mon_held *mon_held_slot(struct mon_held_pool *pool)
 
 			s->next_free = pool->free;
 			pool->free = s;
+			MON_HELD_POISON(s, MON_HELD_SLOT);
 		}
 		mh = pool->free;
 	}

@@ -55,23 +55,32 @@ static long mw_field(const char *s, const char *name)
 	return strtol(p, NULL, 10);
 }
 
+/* mw_read - the file PATH (a /proc file: one read) into BUF of SIZE bytes,
+   NUL-terminated; false when it cannot be read or is empty */
+static bool mw_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 /* mw_sample - PID's RssAnon and RssFile into the peaks */
 static void mw_sample(pid_t pid, long *anon, long *file)
 {
 	char path[64], buf[4096];
-	ssize_t n;
 	long a, f;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!mw_read(path, buf, sizeof(buf)))
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	a = mw_field(buf, "RssAnon:");
 	f = mw_field(buf, "RssFile:");
 	if (a > *anon)
@@ -86,19 +95,12 @@ static void mw_task(pid_t pid, long tid)
 	char path[96], buf[1024], *open_p, *close_p;
 	unsigned long long ut, st;
 	struct mw_thread *t = NULL;
-	ssize_t n;
 	size_t len;
-	int fd, i;
+	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%ld/stat", (int)pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!mw_read(path, buf, sizeof(buf)))
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	/* "TID (NAME) S ..." and, after the name, utime and stime are the
 	   12th and 13th fields (the 14th and 15th of the line) */
 	open_p = strchr(buf, '(');
