@@ -23,6 +23,7 @@
 #define STRS_SEED 0x5eed5eed5eed5eedULL
 #define STRS_SEEN_SLOTS (1u << 16)	/* strings written once, by hash */
 #define STRS_TAB_MIN 256
+#define STRS_MEMO_SLOTS 256	/* a power of two */
 
 struct strs_ent {
 	uint64_t h;
@@ -57,8 +58,20 @@ struct strs_seen {
 	uint64_t who;
 };
 
+/* a committed entry found again without hashing its bytes: S is the
+   entry's own string (by_id's, never freed before the dictionary) */
+struct strs_memo {
+	const char *s;		/* NULL: empty */
+	uint32_t n, id;
+};
+
 struct state_strs {
 	pthread_mutex_t mu;
+	/* committed entries by a few of their bytes: a record's strings
+	   repeat from record to record (the source file, the sender, the
+	   VirtualMTA, the category, a common DSN text), so most interning
+	   is answered here by one memcmp */
+	struct strs_memo memo[STRS_MEMO_SLOTS];
 	struct strs_tab tab;	/* committed entries (strings owned by
 				   by_id) */
 	struct strs_str *by_id;	/* [id], NULL s: not known here yet */
@@ -355,10 +368,24 @@ static bool strs_seen_before(struct state_strs *d, uint64_t h, uint64_t who)
 	return false;
 }
 
+/* strs_memo_slot - the memo's slot for the N bytes at S (N >= 2): by
+   the length and three of the bytes, no hash over them all */
+static struct strs_memo *strs_memo_slot(struct state_strs *d, const char *s,
+					size_t n)
+{
+	unsigned x = (unsigned)n * 0x9E37u ^
+		     (unsigned char)s[0] * 0x85EBu ^
+		     (unsigned char)s[n / 2] * 0xC2B3u ^
+		     (unsigned char)s[n - 1] * 0x27D5u;
+
+	return &d->memo[(x ^ (x >> 8)) & (STRS_MEMO_SLOTS - 1)];
+}
+
 int state_strs_intern(const struct state_strs_use *u, const char *s,
 		      size_t n, uint32_t *id)
 {
 	struct state_strs *d = u->d;
+	struct strs_memo *mo;
 	struct strs_ent *e;
 	MDB_val k = { n, (void *)s }, v;
 	uint64_t h;
@@ -367,9 +394,22 @@ int state_strs_intern(const struct state_strs_use *u, const char *s,
 	*id = 0;
 	if (!u->write || !u->have_tables || n < 2 || n > STATE_STRS_LEN_MAX)
 		return 0;
+	mo = strs_memo_slot(d, s, n);
+	if (mo->s && mo->n == n && memcmp(mo->s, s, n) == 0) {
+		*id = mo->id;
+		return 0;
+	}
 	h = strhash(STRS_SEED, s, n);
 	e = strs_find(&d->tab, h, s, n);
-	if (!e && d->made)
+	if (e) {
+		/* committed: its string lives as long as the dictionary */
+		mo->s = e->s;
+		mo->n = e->n;
+		mo->id = e->id;
+		*id = e->id;
+		return 0;
+	}
+	if (d->made)
 		e = strs_find(&d->made->tab, h, s, n);
 	if (e) {
 		*id = e->id;

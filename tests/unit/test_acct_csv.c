@@ -574,6 +574,35 @@ static void test_need_more_and_offset(void **state)
 	csv_reader_free(r);
 }
 
+/* quoted records of up to 4096 bytes and longer (the quoted path finds
+   the commas of those by a bit each, of longer ones by memchr) read alike
+   in any chunking: fields across the bits' 64-byte words, doubled
+   quotes */
+static void test_long_quoted(void **state)
+{
+	static const size_t lens[] = { 63, 64, 65, 127, 4000, 4094, 4095,
+				       4096, 4097, 5000 };
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		GString *in = g_string_new("a,\"");
+		char *whole;
+
+		/* the line of about LENS[I] bytes: a quoted field of
+		   commas and doubled quotes, then an unquoted one */
+		for (k = 0; in->len < lens[i] - 3; k++)
+			g_string_append(in, k % 7 == 3 ? "," :
+					    k % 11 == 5 ? "\"\"" : "x");
+		g_string_append(in, "\",z\nb,\"c\"\n");
+		whole = transcript(in->str, in->len, CH_WHOLE, 1, 0, 0, 0);
+		assert_non_null(strstr(whole, "z"));
+		check_all_chunkings("long quoted", in->str, in->len, 0, whole);
+		g_free(whole);
+		g_string_free(in, TRUE);
+	}
+}
+
 /* random mixes of the hard parts read alike in any chunking */
 static void test_random_inputs(void **state)
 {
@@ -588,6 +617,12 @@ static void test_random_inputs(void **state)
 		   in them */
 		"0123456789abcdef,", "0123456789,abcdefghij,klmnopqrstu,vw",
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ", ",,,,,,,,,,,,,,,,,,,",
+		/* quoted fields across the 64-byte words of the quoted
+		   path's comma bits, doubled quotes and commas on either
+		   side */
+		"0123456789012345678901234567890123456789012345678901234567",
+		"\"0123456789,012345678901234567\"\"89012345678901234,567890"
+		"123456789\"\"0123456789\"",
 	};
 	struct rng rg = { 12345 };
 	int round;
@@ -628,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_start_offset),
 		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_need_more_and_offset),
+		cmocka_unit_test(test_long_quoted),
 		cmocka_unit_test(test_random_inputs),
 	};
 
