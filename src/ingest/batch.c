@@ -83,6 +83,11 @@ struct batch_memo {
 	size_t n;
 };
 
+/* a field's memo holds its last strings by their length and last byte:
+   the few categories, DSN statuses and texts of a run of bounces, the
+   senders of a few campaigns */
+#define BATCH_MEMO_WAYS 4
+
 /* a slot of the campaign table: the first kept event of an address that
    names a campaign (be NULL: free) */
 struct batch_camp {
@@ -119,7 +124,8 @@ struct batch {
 	size_t ccap, cused;
 	struct batch_str *strs;		/* the strings of the batch, once */
 	size_t scap, sused;
-	struct batch_memo memo[BF_COUNT];	/* the last of each field */
+	/* the last strings of each field */
+	struct batch_memo memo[BF_COUNT][BATCH_MEMO_WAYS];
 	struct batch_block *head;	/* current block (first of the list) */
 	struct batch_block *spare;	/* rewound blocks for reuse */
 	batch_block_fn take;		/* where ready blocks come from */
@@ -285,19 +291,22 @@ static const char *batch_intern(struct batch *b, const char *s, size_t n)
 
 /* batch_strdup - S (at most MAX-1 bytes of it) interned in the arena
    (batch_intern); FIELD (enum batch_field) names where it comes from: a
-   string equal to the last of that field (the sender of every record,
-   the job id and VirtualMTA of a run of them) is answered without a
-   hash or a probe of the string table */
+   string equal to one of the last of that field of its length and last
+   byte (the sender of every record, the job id and VirtualMTA of a run of
+   them, the category and DSN text of a common refusal) is answered
+   without a hash or a probe of the string table */
 static const char *batch_strdup(struct batch *b, enum batch_field field,
 				const char *s, size_t max)
 {
-	struct batch_memo *m = &b->memo[field];
+	struct batch_memo *m;
 	const char *p;
 	size_t n;
 
 	if (!s)
 		return NULL;
 	n = strnlen(s, max - 1);
+	m = &b->memo[field][(n ^ (n ? (unsigned char)s[n - 1] : 0)) &
+			    (BATCH_MEMO_WAYS - 1)];
 	if (m->s && m->n == n && memcmp(m->s, s, n) == 0)
 		return m->s;
 	p = batch_intern(b, s, n);

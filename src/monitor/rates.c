@@ -77,6 +77,10 @@ struct rates {
 	/* a record's name as written -> its entry of names (cleared when
 	   an entry is forgotten) */
 	struct name_cache cache[ALERT_DIMENSIONS];
+	/* the entry of names the last lookup of each dimension found (a
+	   campaign, a source, a sender come many records in a row);
+	   cleared with the cache */
+	struct rates_name *last[ALERT_DIMENSIONS];
 	struct rates_name *other[ALERT_DIMENSIONS];
 	unsigned admitted[ALERT_DIMENSIONS];	/* names admitted on DAY */
 	int64_t day, now;
@@ -436,13 +440,18 @@ static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
 				 const char *name, int64_t day, bool restore)
 {
 	size_t len = strlen(name);
-	uint64_t h = len ? name_cache_hash(name, len) : 0;
-	struct rates_name *n = NULL;
+	uint64_t h;
+	struct rates_name *n = r->last[dim];
 	char clean[RATES_NAME_MAX + 1];
 	void *hit;
 	bool cached = false;
 
 	clean[0] = '\0';
+	if (n && len <= RATES_NAME_MAX && n->name[len] == '\0' &&
+	    memcmp(n->name, name, len) == 0)
+		goto found;	/* a name of the table, written as it is */
+	n = NULL;
+	h = len ? name_cache_hash(name, len) : 0;
 	if (len && name_cache_get(&r->cache[dim], name, len, h, &hit)) {
 		n = hit;
 		cached = n != NULL;
@@ -456,6 +465,9 @@ static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
 	}
 	if (n && !cached)	/* a hit is in the cache already */
 		name_cache_put(&r->cache[dim], name, len, h, n);
+	if (n)
+		r->last[dim] = n;
+found:
 	if (n && (n->day >= day || (day < r->day && !restore)))
 		return n;	/* admitted, or a late record of a past day */
 	if (!n && strcmp(clean, RATES_OTHER) == 0)
@@ -680,6 +692,7 @@ void rates_advance(struct rates *r, int64_t now)
 			if (rn_idle(r, n, now_min)) {
 				g_hash_table_iter_remove(&it);
 				name_cache_clear(&r->cache[d]);
+				r->last[d] = NULL;
 			}
 		}
 		if (r->other[d] && r->other[d]->raised) {

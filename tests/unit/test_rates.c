@@ -371,6 +371,42 @@ static void test_names(void **state)
 	rates_free(r);
 }
 
+/* names in a row: the one the last record named, one it begins, one
+   that begins it, one that is another only once cleaned, and one
+   forgotten when idle and named again: each counted as itself */
+static void test_names_in_a_row(void **state)
+{
+	static const char *const names[] = { "camp", "campa", "cam", "camp",
+					     "camp\x01", "camp?", "camp" };
+	static const uint64_t want[][2] = { { 0, 3 }, { 1, 1 }, { 2, 1 },
+					    { 5, 2 } };
+	struct rates *r = mk("", 0);
+	struct alert_counts c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		rec(r, T0, RATES_DELIVERY, false, names[i], "gmail", "s",
+		    i + 1);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_true(rates_window(r, ALERT_BY_CAMPAIGN,
+					 names[want[i][0]], 60, &c));
+		assert_int_equal(c.deliveries, want[i][1]);
+	}
+	/* idle past its longest window, nothing pending: forgotten */
+	rates_pending_clear(r);
+	rates_advance(r, T0 + 3 * 86400);
+	assert_false(rates_window(r, ALERT_BY_CAMPAIGN, "camp", 60, &c));
+	rec(r, T0 + 3 * 86400, RATES_DELIVERY, false, "camp", "gmail", "s",
+	    8);
+	rec(r, T0 + 3 * 86400, RATES_DELIVERY, false, "camp", "gmail", "s",
+	    9);
+	assert_true(rates_window(r, ALERT_BY_CAMPAIGN, "camp", 60, &c));
+	assert_int_equal(c.deliveries, 2);
+	assert_false(rates_window(r, ALERT_BY_CAMPAIGN, "campa", 60, &c));
+	rates_free(r);
+}
+
 /* a small deterministic generator for the long run below */
 static uint32_t xs(uint32_t *s)
 {
@@ -515,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_names_in_a_row),
 		cmocka_unit_test(test_judged_at_every_record),
 	};
 
