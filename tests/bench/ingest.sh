@@ -26,11 +26,16 @@
 # lmdb_ceiling then does as many read-modify-writes as the file has
 # records, on the recipients the state now holds (same keys, values of
 # the same size), in sorted batches of 100,000 keys walked in key order,
-# each one durable commit: the best LMDB does with that work.  Lines:
+# each one durable commit: the best LMDB does with that work; then the
+# same with each batch's keys taken at random (lmdb_ceiling --random,
+# each batch still sorted): the order an input's recipients come in, the
+# reading of "sorted batches" that does not also choose the keys.  Lines:
 #   ingest 2000000 records / 200000 addresses: 4.12 s, 485000 records/s, CPU 4.80 s (416000 records per CPU second), peak RSS 300 MiB (heap 120 MiB, LMDB map pages 180 MiB; state file 390 MiB)
 #     CPU by thread: bounced 2.95 s, bounced-commit 1.81 s
 #   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in key order: 3.43 s, 583283 ops/s
+#   lmdb ceiling: 2000000 ops on 198575 keys (mean value 433 bytes), batches of 100000 in random order: 5.10 s, 392156 ops/s
 #   ratio to the ceiling: 0.83
+#   ratio to the random batches: 1.24
 # With BENCH_PIN=CPU (for example BENCH_PIN=0) bounced runs under
 # `taskset -c CPU`: it has that one core (bounced process then commits in
 # its reading thread), and the wall figure is the figure of one core (the
@@ -45,7 +50,10 @@
 #   median lmdb ceiling: 824804 ops/s (803001-851337)
 #   ratio to the ceiling: 0.48
 #   median ratio, run by run: 0.47 (0.44-0.51)
-# (the last: each run against the ceiling measured right after it)
+#   median lmdb ceiling, random batches: 452000 ops/s (440000-461000)
+#   ratio to the random batches: 0.87
+# (the third: each run against the ceiling measured right after it; the
+# ratio of the first ceiling is the benchmark's, the stricter)
 # Files and states live in a mktemp -d directory (BENCH_TMP, else $TMPDIR)
 # removed at the end, also on interrupt.  Not part of pass/fail: a failed
 # step is reported and the script exits non-zero, nothing else.
@@ -132,21 +140,30 @@ ingest_run() {
 	     END { if (t != "") print "  CPU by thread: " t }' "$dir/mem"
 }
 
-# ceiling_run DIR N - the ceiling on the recipients of DIR's state, its
-# line printed and appended to DIR/ceils
-ceiling_run() {
+# ceiling_one DIR N OUT [--random] - one lmdb_ceiling on the recipients of
+# DIR's state, its line printed and its ops/s appended to DIR/OUT
+ceiling_one() {
 	dir=$1
 	n=$2
+	out=$3
+	shift 3
 	rm -rf "$dir/ceiling"
 	mkdir -p "$dir/ceiling" || return 1
 	sync
-	if ! "$CEIL" "$dir/state" "$n" "$dir/ceiling" > "$dir/ceil"; then
-		echo "bench: lmdb_ceiling failed on $n records" >&2
+	if ! "$CEIL" "$@" "$dir/state" "$n" "$dir/ceiling" > "$dir/ceil"; then
+		echo "bench: lmdb_ceiling $* failed on $n records" >&2
 		return 1
 	fi
 	cat "$dir/ceil"
 	awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "ops/s") print $i + 0 }' \
-		"$dir/ceil" >> "$dir/ceils"
+		"$dir/ceil" >> "$dir/$out"
+}
+
+# ceiling_run DIR N - the ceiling on the recipients of DIR's state (into
+# DIR/ceils), then the same batches in random order (DIR/rceils)
+ceiling_run() {
+	ceiling_one "$1" "$2" ceils &&
+		ceiling_one "$1" "$2" rceils --random
 }
 
 # bench_one SHAPE N_RECORDS N_ADDRESSES - generate; ingest on a fresh
@@ -175,6 +192,7 @@ EOC
 	fi
 	: > "$dir/all-secs"
 	: > "$dir/ceils"
+	: > "$dir/rceils"
 	run=0
 	while [ "$run" -lt "$RUNS" ]; do
 		run=$((run + 1))
@@ -189,12 +207,14 @@ EOC
 	# mean of the two middle ones) and the ratio of the rates they give
 	sort -g "$dir/all-secs" > "$dir/s.sorted"
 	sort -g "$dir/ceils" > "$dir/c.sorted"
+	sort -g "$dir/rceils" > "$dir/rc.sorted"
 	# each run's own ratio, to the ceiling measured right after it (the
 	# pair shares the host's speed of the moment)
 	paste "$dir/all-secs" "$dir/ceils" | awk -v n="$n" \
 		'$1 > 0 && $2 > 0 { print n / $1 / $2 }' | sort -g > "$dir/r.sorted"
 	awk -v n="$n" -v runs="$RUNS" -v plain="$([ "$shape" = plain ] && echo 1)" \
-		-v cf="$dir/c.sorted" -v rf="$dir/r.sorted" '
+		-v cf="$dir/c.sorted" -v rf="$dir/r.sorted" \
+		-v rcf="$dir/rc.sorted" '
 		function median(a, k) {
 			return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
 		}
@@ -202,6 +222,7 @@ EOC
 		END {
 			while ((getline line < cf) > 0) c[++nc] = line + 0;
 			while ((getline line < rf) > 0) r[++nr] = line + 0;
+			while ((getline line < rcf) > 0) rc[++nrc] = line + 0;
 			secs = median(s, ns);
 			rate = secs > 0 ? n / secs : 0;
 			if (runs > 1)
@@ -217,6 +238,15 @@ EOC
 				if (runs > 1 && nr > 0)
 					printf "median ratio, run by run: %.2f (%.2f-%.2f)\n",
 					       median(r, nr), r[1], r[nr];
+			}
+			if (plain && nrc > 0) {
+				ops = median(rc, nrc);
+				if (runs > 1)
+					printf "median lmdb ceiling, random batches: %d ops/s (%d-%d)\n",
+					       ops, rc[1], rc[nrc];
+				if (ops > 0)
+					printf "ratio to the random batches: %.2f\n",
+					       rate / ops;
 			}
 		}' "$dir/s.sorted"
 	rm -rf "$dir"
