@@ -16,7 +16,12 @@
 #include "config.h"
 #include "strhash.h"
 
-#define CM_SLOTS 64		/* answers kept, by hash */
+/* answers kept, by hash: sets of two, the one of a pair taken when
+   both are used the one not answered last (a few dozen categories,
+   statuses and texts in a file; one slot per hash let two of them
+   that shared it take it from each other at every record) */
+#define CM_SETS 128
+#define CM_WAYS 2
 #define CM_KEY 480		/* bytes of category, status and text kept */
 
 /* one answer: the record's category, status and text, one after the
@@ -32,7 +37,8 @@ struct cm_slot {
 };
 
 struct classify_memo {
-	struct cm_slot s[CM_SLOTS];
+	struct cm_slot s[CM_SETS][CM_WAYS];
+	uint8_t last[CM_SETS];	/* the way answered or filled last */
 };
 
 struct classify_memo *classify_memo_new(void)
@@ -229,7 +235,7 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	const char *d = ev->dsn_diag ? ev->dsn_diag : "";
 	const char *cat_before = ev->bounce_cat;
 	struct cm_slot *sl;
-	size_t lc, ls, ld;
+	size_t lc, ls, ld, set, w;
 	enum event_class k;
 	uint64_t h;
 
@@ -241,14 +247,25 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	if (lc + ls + ld > CM_KEY)
 		return classify_bounce_rules(r, ev);
 	h = strhash(strhash(strhash(1, c, lc), st, ls), d, ld);
-	sl = &r->memo->s[h % CM_SLOTS];
-	if (cm_same(sl, h, c, lc, st, ls, d, ld)) {
+	set = (size_t)(h % CM_SETS);
+	for (w = 0; w < CM_WAYS; w++) {
+		sl = &r->memo->s[set][w];
+		if (!cm_same(sl, h, c, lc, st, ls, d, ld))
+			continue;
+		r->memo->last[set] = (uint8_t)w;
 		if (sl->cat) {
 			ev->bounce_cat = sl->cat;
 			ev->rule_hit = sl->rule_hit;
 		}
 		return (enum event_class)sl->klass;
 	}
+	/* a free way, else the one not answered last */
+	for (w = 0; w < CM_WAYS && r->memo->s[set][w].used; w++)
+		;
+	if (w == CM_WAYS)
+		w = (size_t)(r->memo->last[set] + 1) % CM_WAYS;
+	r->memo->last[set] = (uint8_t)w;
+	sl = &r->memo->s[set][w];
 	k = classify_bounce_rules(r, ev);
 	sl->used = true;
 	sl->h = h;

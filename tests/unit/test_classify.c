@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -299,6 +300,56 @@ static void test_default_rules_on_real_refusals(void **state)
 	classify_overrides_free(o);
 }
 
+/* test_memo_evicts - more texts than the memo keeps, each asked again
+   after others took its place: the same class, category and rule as
+   without the memo, every time */
+static void test_memo_evicts(void **state)
+{
+	static const char *const forms[] = {
+		"smtp;550 5.1.1 user unknown",
+		"smtp;552 5.2.2 mailbox full",
+		"smtp;554 5.7.1 rejected: blocked using zen",
+		"smtp;421 4.4.1 timeout",
+	};
+	static const char *const cats[] = { "bad-mailbox", "quota-issues",
+					    "", "other" };
+	struct classify_rules plain = rules, memo;
+	struct classify_overrides *o = NULL;
+	char err[256], diag[128];
+	struct event a, b;
+	unsigned round, i;
+
+	(void)state;
+	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
+			 0);
+	plain.over = o;
+	memo = plain;
+	memo.memo = classify_memo_new();
+	assert_non_null(memo.memo);
+	for (round = 0; round < 4; round++)
+		for (i = 0; i < 1500; i++) {
+			/* a few texts often, the rest once a round */
+			unsigned k = i % 3 == 0 ? i % 24 : i;
+
+			snprintf(diag, sizeof(diag), "%s (%u)", forms[k % 4],
+				 k);
+			memset(&a, 0, sizeof(a));
+			a.kind = EV_BOUNCE;
+			a.bounce_cat = cats[(k / 4) % 4];
+			a.dsn_status = k % 5 ? "5.0.0" : "";
+			a.dsn_diag = diag;
+			b = a;
+			classify_event(&plain, &a);
+			classify_event(&memo, &b);
+			assert_int_equal(a.klass, b.klass);
+			assert_int_equal(a.rule_hit, b.rule_hit);
+			assert_string_equal(a.bounce_cat ? a.bounce_cat : "",
+					    b.bounce_cat ? b.bounce_cat : "");
+		}
+	classify_memo_free(memo.memo);
+	classify_overrides_free(o);
+}
+
 /* test_memo_same_answers - with the memo, each bounce gets the class,
    category and rule it gets without, first time or again, in any order;
    a text too long for the memo too */
@@ -385,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_rules_set_the_category),
 		cmocka_unit_test(test_default_rules_on_real_refusals),
 		cmocka_unit_test(test_memo_same_answers),
+		cmocka_unit_test(test_memo_evicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
