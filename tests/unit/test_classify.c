@@ -300,6 +300,24 @@ static void test_default_rules_on_real_refusals(void **state)
 	classify_overrides_free(o);
 }
 
+/* memo_rules - the default rules with the embedded overrides into
+   PLAIN, and the same with a memo into MEMO; *O: the overrides */
+static void memo_rules(struct classify_rules *plain,
+		       struct classify_rules *memo,
+		       struct classify_overrides **o)
+{
+	char err[256];
+
+	*o = NULL;
+	assert_int_equal(classify_overrides_parse(NULL, o, err, sizeof(err)),
+			 0);
+	*plain = rules;
+	plain->over = *o;
+	*memo = *plain;
+	memo->memo = classify_memo_new();
+	assert_non_null(memo->memo);
+}
+
 /* test_memo_evicts - more texts than the memo keeps, each asked again
    after others took its place: the same class, category and rule as
    without the memo, every time */
@@ -313,19 +331,14 @@ static void test_memo_evicts(void **state)
 	};
 	static const char *const cats[] = { "bad-mailbox", "quota-issues",
 					    "", "other" };
-	struct classify_rules plain = rules, memo;
-	struct classify_overrides *o = NULL;
-	char err[256], diag[128];
+	struct classify_rules plain, memo;
+	struct classify_overrides *o;
+	char diag[128];
 	struct event a, b;
 	unsigned round, i;
 
 	(void)state;
-	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
-			 0);
-	plain.over = o;
-	memo = plain;
-	memo.memo = classify_memo_new();
-	assert_non_null(memo.memo);
+	memo_rules(&plain, &memo, &o);
 	for (round = 0; round < 4; round++)
 		for (i = 0; i < 1500; i++) {
 			/* a few texts often, the rest once a round */
@@ -357,19 +370,14 @@ static void test_memo_same_answers(void **state)
 {
 	size_t n = sizeof(memo_cases) / sizeof(memo_cases[0]) +
 		   sizeof(cases) / sizeof(cases[0]);
-	struct classify_rules plain = rules, memo;
-	struct classify_overrides *o = NULL;
-	char err[256], longtext[1200];
+	struct classify_rules plain, memo;
+	struct classify_overrides *o;
+	char longtext[1200];
 	struct event a, b;
 	size_t round, i, k;
 
 	(void)state;
-	assert_int_equal(classify_overrides_parse(NULL, &o, err, sizeof(err)),
-			 0);
-	plain.over = o;
-	memo = plain;
-	memo.memo = classify_memo_new();
-	assert_non_null(memo.memo);
+	memo_rules(&plain, &memo, &o);
 	for (round = 0; round < 3; round++) {
 		for (k = 0; k < n; k++) {
 			/* forwards, backwards, then every seventh */
