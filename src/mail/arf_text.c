@@ -127,13 +127,15 @@ bad:
 	return -1;
 }
 
-/* arf_word_in - S (N bytes) contains WORD, ignoring case */
+/* arf_word_in - S (N bytes) contains WORD (lower-case letters),
+   ignoring case; its first letter is compared before the rest is */
 static int arf_word_in(const char *s, size_t n, const char *word)
 {
 	size_t w = strlen(word), i;
 
 	for (i = 0; i + w <= n; i++)
-		if (g_ascii_strncasecmp(s + i, word, w) == 0)
+		if ((s[i] | 0x20) == word[0] &&
+		    g_ascii_strncasecmp(s + i, word, w) == 0)
 			return 1;
 	return 0;
 }
@@ -146,7 +148,8 @@ static int arf_x_token(const char *s, size_t n)
 	int only_x = 1;
 
 	for (i = 0; i <= n; i++) {
-		if (i == n || strchr("._-+", s[i])) {
+		if (i == n || s[i] == '.' || s[i] == '_' || s[i] == '-' ||
+		    s[i] == '+') {
 			if (only_x && run >= 3)
 				return 1;
 			run = 0;
@@ -191,8 +194,8 @@ static int arf_redacted_local(const char *s, size_t n)
 	}
 	if (n == 0)
 		return 1;
-	for (i = 0; i < G_N_ELEMENTS(words); i++)
-		if (n == strlen(words[i]) &&
+	for (i = 0; n >= 6 && n <= 11 && i < G_N_ELEMENTS(words); i++)
+		if (n == strlen(words[i]) &&	/* 6 to 11 letters */
 		    g_ascii_strncasecmp(s, words[i], n) == 0)
 			return 1;
 	if (arf_word_in(s, n, "redacted") || arf_word_in(s, n, "hashed") ||
@@ -200,7 +203,7 @@ static int arf_redacted_local(const char *s, size_t n)
 	    arf_hex_run(s, n) >= ARF_HASH_HEX_MIN)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if (s[i] != '.' && !strchr("xX#", s[i]))
+		if (s[i] != '.' && s[i] != 'x' && s[i] != 'X' && s[i] != '#')
 			return 0;
 		marks += s[i] != '.';
 	}

@@ -779,6 +779,9 @@ static void test_redacted(void **state)
 		{ "redacted-recipient@example.net", 1 },
 		{ "hashed@example.net", 1 },
 		{ "hashed_rcpt_1@example.net", 1 },
+		{ "user.HaShEd@example.net", 1 },	/* any case, inside */
+		{ "redacte.hashe@example.net", 0 },	/* cut short */
+		{ "someone@ReDaCtEd.example", 1 },
 		{ "removed@example.net", 1 },
 		{ "\"anonymous\"@example.net", 1 },
 		{ "j***e@example.net", 1 },
