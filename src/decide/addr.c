@@ -196,6 +196,37 @@ static int addr_strip(const char *in, size_t len, const char **sp,
 	return 0;
 }
 
+#if defined(__SSE2__)
+/* addr_lower16 - the 16 bytes at S into OUT, ASCII capitals lowered
+   (bytes from 0x80 are negative here, never in 'A'..'Z'); *HIGH gets
+   0x80 when one has its high bit; the bits of the '@' among them */
+static inline unsigned addr_lower16(const char *s, char *out, unsigned *high)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+
+	_mm_storeu_si128((__m128i *)(void *)out,
+			 _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32))));
+	if (_mm_movemask_epi8(v))
+		*high |= 0x80;
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+							  _mm_set1_epi8('@')));
+}
+
+/* addr_at - the '@' bits ATS of the 16 bytes at OUT into *AT: -1 when
+   that makes two */
+static inline int addr_at(const char **at, const char *out, unsigned ats)
+{
+	if (!ats)
+		return 0;
+	if (*at || (ats & (ats - 1)))
+		return -1;
+	*at = out + __builtin_ctz(ats);
+	return 0;
+}
+#endif
+
 /* addr_normalise - trim, unwrap, lowercase and check an address */
 int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 {
@@ -212,24 +243,18 @@ int addr_normalise(const char *in, size_t len, char *out, size_t outlen)
 	n = (size_t)(e - s);
 	i = 0;
 #if defined(__SSE2__)
-	/* 16 bytes at a time: ASCII capitals lowered (bytes from 0x80 are
-	   negative here, never in 'A'..'Z'), high bits and '@' noted */
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		__m128i up = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
-					   _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-		unsigned ats = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+	/* 16 bytes at a time, then the rest as the last 16 bytes (those
+	   before I again: the same bytes out, their '@' bits left out) */
+	for (; i + 16 <= n; i += 16)
+		if (addr_at(&at, out + i, addr_lower16(s + i, out + i, &high)))
+			return -1;
+	if (i < n && n >= 16) {
+		size_t b = n - 16;
 
-		_mm_storeu_si128((__m128i *)(void *)(out + i),
-				 _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32))));
-		if (_mm_movemask_epi8(v))
-			high |= 0x80;
-		if (ats) {
-			if (at || (ats & (ats - 1)))
-				return -1;
-			at = out + i + __builtin_ctz(ats);
-		}
+		if (addr_at(&at, out + b, addr_lower16(s + b, out + b, &high) &
+					       (0xFFFFu << (i - b))))
+			return -1;
+		i = n;
 	}
 #endif
 	for (; i < n; i++) {

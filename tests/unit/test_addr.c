@@ -145,6 +145,49 @@ static void test_lengths(void **state)
 	assert_int_equal(addr_normalise("x@example.com", 13, out, 10), -1);
 }
 
+/* every length from 3 to 48 bytes and every place of the '@' (the
+   lowering takes 16 bytes at a time and the rest as the last 16, those
+   before again): the address lowered whole, and a second '@' anywhere,
+   before or after the first, in the bytes taken twice or not, refused */
+static void test_at_everywhere(void **state)
+{
+	char in[64], want[64], out[ADDR_MAX + 1];
+	size_t n, a, k, j;
+
+	(void)state;
+	for (n = 3; n <= 48; n++)
+		for (a = 1; a + 4 < n; a++) {
+			/* LOCAL@DOMAIN, capitals and digits, the domain
+			   ending "x.io" */
+			for (k = 0; k < n; k++)
+				in[k] = (char)(k % 3 == 0 ? 'A' + k % 26 :
+					       k % 3 == 1 ? 'a' + k % 26 :
+							    '0' + k % 10);
+			memcpy(in + n - 4, "x.IO", 4);
+			in[a] = '@';
+			in[n] = '\0';
+			for (k = 0; k <= n; k++)
+				want[k] = in[k] >= 'A' && in[k] <= 'Z' ?
+						  (char)(in[k] + 32) : in[k];
+			assert_int_equal(addr_normalise(in, n, out,
+							sizeof(out)),
+					 (int)n);
+			assert_string_equal(out, want);
+			for (j = 0; j + 4 < n; j++) {
+				char c = in[j];
+
+				if (j == a)
+					continue;
+				in[j] = '@';
+				if (addr_normalise(in, n, out, sizeof(out)) !=
+				    -1)
+					fail_msg("two '@' at %zu and %zu of %zu "
+						 "taken", a, j, n);
+				in[j] = c;
+			}
+		}
+}
+
 static void test_domain(void **state)
 {
 	(void)state;
@@ -290,6 +333,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_at_everywhere),
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_domain_normalise),
 		cmocka_unit_test(test_idna_length),
