@@ -2,7 +2,9 @@
  * classify_override.c - [classify] rules (classify_override.h): parsing
  * and matching.  Patterns are kept lower-cased; a text is lower-cased
  * (ASCII) once per match call into a bounded buffer, so matching costs no
- * allocation.
+ * allocation.  The rules' substrings are looked for together, in one pass
+ * over the text (substr_set.c), unless they are more than a set holds;
+ * the first rule in order whose status and pattern hold still wins.
  *
  * Error policy: parse errors are returned with a message naming the rule;
  * matching never fails.
@@ -20,6 +22,7 @@
 #include "classify.h"
 #include "classify_override.h"
 #include "errmsg.h"
+#include "substr_set.h"
 
 #define CO_TEXT_MAX 1024	/* bytes of a DSN text matched */
 
@@ -34,6 +37,8 @@ struct co_rule {
 struct classify_overrides {
 	struct co_rule *rules;
 	size_t n;
+	struct substr_set *subs;	/* the substrings' (bit I: rule I); NULL:
+					   strstr rule by rule */
 };
 
 void classify_overrides_free(struct classify_overrides *o)
@@ -49,6 +54,7 @@ void classify_overrides_free(struct classify_overrides *o)
 		g_free(o->rules[i].text);
 	}
 	g_free(o->rules);
+	substr_set_free(o->subs);
 	g_free(o);
 }
 
@@ -136,6 +142,19 @@ static int co_rule(const char *text, struct co_rule *r, char *err,
 	return 0;
 }
 
+/* co_subs - the substring rules' set into O->subs (a glob rule's place
+   is NULL); none when they are over its limits or out of memory */
+static void co_subs(struct classify_overrides *o)
+{
+	const char **pats = g_new0(const char *, o->n ? o->n : 1);
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		pats[i] = o->rules[i].glob ? NULL : o->rules[i].pattern;
+	o->subs = substr_set_new(pats, o->n);
+	g_free(pats);
+}
+
 int classify_overrides_parse(const char *spec,
 			     struct classify_overrides **out, char *err,
 			     size_t errlen)
@@ -165,13 +184,15 @@ int classify_overrides_parse(const char *spec,
 		classify_overrides_free(o);
 		return rc;
 	}
+	co_subs(o);
 	*out = o;
 	return 0;
 }
 
 /* co_lower - the first CO_TEXT_MAX - 1 bytes of S in ASCII lower case
-   (it runs for every bounce's text: 16 bytes at a time where SSE2 is) */
-static void co_lower(const char *s, char *out)
+   (it runs for every bounce's text: 16 bytes at a time where SSE2 is);
+   their count */
+static size_t co_lower(const char *s, char *out)
 {
 	size_t n = s ? strnlen(s, CO_TEXT_MAX - 1) : 0, i = 0;
 
@@ -188,6 +209,7 @@ static void co_lower(const char *s, char *out)
 	for (; i < n; i++)
 		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
 	out[n] = '\0';
+	return n;
 }
 
 int classify_overrides_match(const struct classify_overrides *o,
@@ -195,19 +217,23 @@ int classify_overrides_match(const struct classify_overrides *o,
 			     const char **category)
 {
 	char text[CO_TEXT_MAX], found[16];
+	uint64_t in[SUBSTR_SET_WORDS];
 	const char *st;
-	size_t i;
+	size_t i, n;
 
 	if (!o || o->n == 0)
 		return -1;
-	co_lower(diag, text);
+	n = co_lower(diag, text);
 	st = classify_status_of(status, diag, found, sizeof(found));
+	if (o->subs)
+		substr_set_find(o->subs, text, n, in);
 	for (i = 0; i < o->n; i++) {
 		const struct co_rule *r = &o->rules[i];
 
 		if (r->status && !co_status_is(st, r->status))
 			continue;
 		if (r->glob ? fnmatch(r->pattern, text, 0) != 0 :
+		    o->subs ? !((in[i / 64] >> (i % 64)) & 1) :
 			      strstr(text, r->pattern) == NULL)
 			continue;
 		if (category)

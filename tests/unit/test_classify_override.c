@@ -10,7 +10,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <fnmatch.h>
+#include <glib.h>
 
 #include <cmocka.h>
 
@@ -160,6 +164,97 @@ static void test_case_and_length(void **state)
 	classify_overrides_free(o);
 }
 
+/* xs - xorshift32 */
+static uint32_t xs(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+/* first_rule - the first of PATS (N, lower case; a glob with '*')
+   that the text T, lowered, holds: what the rules answer, rule by rule */
+static int first_rule(char pats[][16], size_t n, const char *t)
+{
+	char *low = g_ascii_strdown(t, -1);
+	size_t i;
+	int hit = -1;
+
+	for (i = 0; i < n && hit < 0; i++)
+		if (strchr(pats[i], '*') ? fnmatch(pats[i], low, 0) == 0 :
+					   strstr(low, pats[i]) != NULL)
+			hit = (int)i;
+	g_free(low);
+	return hit;
+}
+
+/* rules from three letters and a space (substrings that overlap, a
+   glob now and then) against texts of the same: the first rule that
+   holds wins, as rule by rule; then as many rules of 40 bytes as are
+   more than one pass can hold (200: 8,000 bytes), searched rule by
+   rule, with the same answers */
+static void test_one_pass_as_rule_by_rule(void **state)
+{
+	static const char alpha[] = "abC ";
+	char pats[200][16], spec[200 * 60], text[64];
+	struct classify_overrides *o;
+	uint32_t x = 88172645u;
+	char err[256];
+	int round, t;
+
+	(void)state;
+	for (round = 0; round < 300; round++) {
+		size_t n = 1 + xs(&x) % 30, i, k, len, at = 0;
+
+		for (i = 0; i < n; i++) {
+			len = 1 + xs(&x) % 5;
+			for (k = 0; k < len; k++)
+				pats[i][k] = alpha[xs(&x) % 3] | 0x20;
+			if (xs(&x) % 8 == 0)
+				pats[i][k++] = '*';
+			pats[i][k] = '\0';
+			if (pats[i][0] == '*')
+				pats[i][0] = 'a';
+			at += (size_t)snprintf(spec + at, sizeof(spec) - at,
+					       "%s%s => cat%zu", i ? "; " : "",
+					       pats[i], i);
+		}
+		assert_int_equal(classify_overrides_parse(spec, &o, err,
+							  sizeof(err)), 0);
+		for (t = 0; t < 30; t++) {
+			len = xs(&x) % 40;
+			for (k = 0; k < len; k++)
+				text[k] = alpha[xs(&x) % 4];
+			text[len] = '\0';
+			assert_int_equal(classify_overrides_match(o, NULL, text,
+								  NULL),
+					 first_rule(pats, n, text));
+		}
+		classify_overrides_free(o);
+	}
+	/* 200 rules of 40 bytes: rule by rule */
+	{
+		size_t at = 0, i;
+		const char *cat = NULL;
+
+		for (i = 0; i < 200; i++)
+			at += (size_t)snprintf(spec + at, sizeof(spec) - at,
+					       "%spattern number %03zu of forty "
+					       "bytes, padded => c%zu",
+					       i ? "; " : "", i, i);
+		assert_int_equal(classify_overrides_parse(spec, &o, err,
+							  sizeof(err)), 0);
+		assert_int_equal(classify_overrides_match(o, NULL,
+			"smtp;550 Pattern Number 123 of forty bytes, padded!",
+			&cat), 123);
+		assert_string_equal(cat, "c123");
+		assert_int_equal(classify_overrides_match(o, NULL,
+			"smtp;550 pattern number 1234", NULL), -1);
+		classify_overrides_free(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_custom),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_case_and_length),
+		cmocka_unit_test(test_one_pass_as_rule_by_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
