@@ -54,7 +54,7 @@ struct state_strs_use {
 	bool have_tables;	/* false: a read-only state written before
 				   them (it holds no version 5 record) */
 	bool write;
-	uint64_t who;		/* a hash of the record's address */
+	const char *addr;	/* the record's address (NULL: none) */
 };
 
 /* state_strs_intern - the id of the N bytes at S, made in the write

@@ -37,8 +37,8 @@ struct co_rule {
 struct classify_overrides {
 	struct co_rule *rules;
 	size_t n;
-	struct substr_set *subs;	/* the substrings' (bit I: rule I); NULL:
-					   strstr rule by rule */
+	/* the substrings' set (bit I: rule I); NULL: strstr rule by rule */
+	struct substr_set *subs;
 };
 
 void classify_overrides_free(struct classify_overrides *o)
@@ -146,13 +146,12 @@ static int co_rule(const char *text, struct co_rule *r, char *err,
    is NULL); none when they are over its limits or out of memory */
 static void co_subs(struct classify_overrides *o)
 {
-	const char **pats = g_new0(const char *, o->n ? o->n : 1);
+	const char *pats[CLASSIFY_RULES_MAX];
 	size_t i;
 
-	for (i = 0; i < o->n; i++)
+	for (i = 0; i < o->n; i++)	/* at most CLASSIFY_RULES_MAX */
 		pats[i] = o->rules[i].glob ? NULL : o->rules[i].pattern;
 	o->subs = substr_set_new(pats, o->n);
-	g_free(pats);
 }
 
 int classify_overrides_parse(const char *spec,

@@ -130,9 +130,11 @@ struct substr_set *substr_set_new(const char *const *strs, size_t n)
 
 	if (n > SUBSTR_SET_MAX)
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (strs[i] && (total += strlen(strs[i])) > SUBSTR_SET_BYTES_MAX)
+	for (i = 0; i < n; i++) {
+		total += strs[i] ? strlen(strs[i]) : 0;
+		if (total > SUBSTR_SET_BYTES_MAX)
 			return NULL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;

@@ -828,7 +828,8 @@ int batch_add(struct batch *b, const struct event *ev)
 			return -ENOMEM;
 		/* only the category of a bounce is kept */
 		if (tmp.klass == CLASS_HARD || tmp.klass == CLASS_SOFT) {
-			tmp.bounce_cat = batch_strdup(b, BF_bounce_cat, ev->bounce_cat,
+			tmp.bounce_cat = batch_strdup(b, BF_bounce_cat,
+						      ev->bounce_cat,
 						      RCPT_CATEGORY_MAX);
 			if (ev->bounce_cat && !tmp.bounce_cat)
 				return -ENOMEM;

@@ -68,7 +68,6 @@
 #include "state_codec.h"
 #include "state.h"
 #include "state_strs.h"
-#include "strhash.h"
 
 #define STATE_MAP_INITIAL ((size_t)256 << 20)
 #define STATE_DISK_LOW (64u << 10)	/* free bytes that count as full */
@@ -1042,7 +1041,7 @@ static void state_strs_use_lock(struct state *st, MDB_txn *txn,
 	u->strs = st->later[STATE_STRS];
 	u->ix = st->later[STATE_STRS_IX];
 	u->write = state_strs_is_write(st->strs, txn);
-	u->who = 0;
+	u->addr = NULL;
 	sd->intern = state_strs_intern_cb;
 	sd->lookup = state_strs_lookup_cb;
 	sd->ctx = u;
@@ -1073,7 +1072,7 @@ static int state_rcpt_encode(struct state *st, MDB_txn *txn,
 	int rc;
 
 	state_strs_use_lock(st, txn, &u, &sd);
-	u.who = addr ? strhash(0, addr, strlen(addr)) : 0;
+	u.addr = addr;
 	rc = rcpt_encode_strs(r, &sd, buf, cap, len);
 	state_strs_unlock(st->strs);
 	return rc;

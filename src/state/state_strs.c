@@ -415,7 +415,9 @@ int state_strs_intern(const struct state_strs_use *u, const char *s,
 		*id = e->id;
 		return 0;
 	}
-	if (!strs_seen_before(d, h, u->who))
+	/* the address is hashed only for a string neither table holds */
+	if (!strs_seen_before(d, h, u->addr ? strhash(0, u->addr,
+						       strlen(u->addr)) : 0))
 		return 0;
 	rc = state_mdb_errno(mdb_get(u->txn, u->ix, &k, &v));
 	if (rc == 0) {
