@@ -45,6 +45,7 @@ enum alert_metric {
 	ALERT_SOFT_RATE,
 	ALERT_SENDER_RATE,
 };
+#define ALERT_METRICS 4
 
 enum alert_dimension {
 	ALERT_BY_CAMPAIGN = 0,
@@ -82,6 +83,9 @@ int alert_rules_parse(const char *spec, struct alert_rule *rules, size_t *n,
    sender-side bounces over attempts) */
 void alert_parts(const struct alert_rule *rule, const struct alert_counts *c,
 		 uint64_t *num, uint64_t *den);
+/* alert_metric_parts - alert_parts of metric M */
+void alert_metric_parts(enum alert_metric m, const struct alert_counts *c,
+			uint64_t *num, uint64_t *den);
 
 /* alert_rate - RULE's metric of C: the rate (fraction) and, in *VOLUME,
    its denominator; 0 when the denominator is 0 */

@@ -102,7 +102,14 @@ struct event {
 	uint64_t mon_gen;	/* monitor_gen after it was fed */
 	uint16_t rule_hit;	/* the [classify] rule that set bounce_cat,
 				   its index + 1 (0: none) */
+	/* a bounce's status code (dsnStatus, else the text's) is 4.7.x or
+	   5.7.x, a sender-side cause: set by classify_event (EVENT_X7_YES
+	   or EVENT_X7_NO); 0: not looked at */
+	uint8_t status_x7;
 };
+
+#define EVENT_X7_NO 1
+#define EVENT_X7_YES 2
 
 const char *event_kind_name(enum event_kind k);
 const char *event_class_name(enum event_class c);

@@ -32,6 +32,7 @@ struct cm_slot {
 	bool used;
 	uint8_t klass;
 	uint16_t rule_hit;	/* the rule that named the category, + 1 */
+	uint8_t x7;		/* the event's status_x7 */
 	const char *cat;	/* that category (the rule's), or NULL */
 	char key[CM_KEY];
 };
@@ -172,6 +173,20 @@ static bool classify_transient(const char *status, const char *diag)
 	       st[0] == '4';
 }
 
+/* classify_x7 - EVENT_X7_YES when the status code of STATUS, else of
+   DIAG, is 4.7.x or 5.7.x, else EVENT_X7_NO */
+static uint8_t classify_x7(const char *status, const char *diag)
+{
+	char found[16];
+	const char *st = classify_status_of(status, diag, found,
+					    sizeof(found));
+
+	return st && (st[0] == '5' || st[0] == '4') && st[1] == '.' &&
+			       st[2] == '7' && st[3] == '.' ?
+		       EVENT_X7_YES :
+		       EVENT_X7_NO;
+}
+
 /* classify_bounce_rules - class of a b or rb record by the rules */
 static enum event_class classify_bounce_rules(const struct classify_rules *r,
 					      struct event *ev)
@@ -240,12 +255,12 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	uint64_t h;
 
 	if (!r->memo)
-		return classify_bounce_rules(r, ev);
+		goto rules;
 	lc = strnlen(c, CM_KEY + 1);
 	ls = strnlen(st, CM_KEY + 1);
 	ld = strnlen(d, CM_KEY + 1);
 	if (lc + ls + ld > CM_KEY)
-		return classify_bounce_rules(r, ev);
+		goto rules;
 	h = strhash(strhash(strhash(1, c, lc), st, ls), d, ld);
 	set = (size_t)(h % CM_SETS);
 	for (w = 0; w < CM_WAYS; w++) {
@@ -257,6 +272,7 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 			ev->bounce_cat = sl->cat;
 			ev->rule_hit = sl->rule_hit;
 		}
+		ev->status_x7 = sl->x7;
 		return (enum event_class)sl->klass;
 	}
 	/* a free way, else the one not answered last */
@@ -278,7 +294,11 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	sl->klass = (uint8_t)k;
 	sl->cat = ev->bounce_cat != cat_before ? ev->bounce_cat : NULL;
 	sl->rule_hit = sl->cat ? ev->rule_hit : 0;
+	sl->x7 = ev->status_x7 = classify_x7(ev->dsn_status, ev->dsn_diag);
 	return k;
+rules:
+	ev->status_x7 = classify_x7(ev->dsn_status, ev->dsn_diag);
+	return classify_bounce_rules(r, ev);
 }
 
 void classify_event(const struct classify_rules *r, struct event *ev)

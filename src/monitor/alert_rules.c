@@ -172,9 +172,15 @@ int alert_rules_parse(const char *spec, struct alert_rule *rules, size_t *n,
 void alert_parts(const struct alert_rule *rule, const struct alert_counts *c,
 		 uint64_t *num, uint64_t *den)
 {
+	alert_metric_parts(rule->metric, c, num, den);
+}
+
+void alert_metric_parts(enum alert_metric m, const struct alert_counts *c,
+			uint64_t *num, uint64_t *den)
+{
 	uint64_t attempts = c->deliveries + c->hard + c->soft;
 
-	switch (rule->metric) {
+	switch (m) {
 	case ALERT_COMPLAINT_RATE:
 		*num = c->complaints;
 		*den = c->deliveries;

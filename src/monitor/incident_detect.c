@@ -193,32 +193,43 @@ size_t incident_pair_key(char *buf, const char *source, const char *dest)
 	return ls + 1 + ld;
 }
 
-/* id_pair_get - the pair of SOURCE and DEST; made when MAKE.  A record
-   of a pair never seen costs no allocation (most deliveries). */
+void incident_pair_ref_make(struct incident_pair_ref *r, const char *source,
+			    const char *dest)
+{
+	r->len = incident_pair_key(r->key, source, dest);
+	r->hash = name_cache_hash(r->key, r->len);
+}
+
+/* id_pair_get - the pair of SOURCE and DEST (REF: their key, made by the
+   caller, or NULL); made when MAKE.  A record of a pair never seen costs
+   no allocation (most deliveries). */
 static struct id_pair *id_pair_get(struct incident_detect *d,
 				   const char *source, const char *dest,
+				   const struct incident_pair_ref *ref,
 				   bool make)
 {
-	char key[2 * INCIDENT_KEY_MAX + 2];
+	struct incident_pair_ref own;
 	struct id_pair *p;
-	size_t ls, klen;
-	uint64_t h;
+	size_t ls;
 	void *hit;
 
 	if (!make && g_hash_table_size(d->pairs) == 0)
 		return NULL;
-	klen = incident_pair_key(key, source, dest);
-	h = name_cache_hash(key, klen);
-	if (name_cache_get(&d->fast, key, klen, h, &hit) && (hit || !make))
+	if (!ref) {
+		incident_pair_ref_make(&own, source, dest);
+		ref = &own;
+	}
+	if (name_cache_get(&d->fast, ref->key, ref->len, ref->hash, &hit) &&
+	    (hit || !make))
 		return hit;
-	p = g_hash_table_lookup(d->pairs, key);
+	p = g_hash_table_lookup(d->pairs, ref->key);
 	if (p || !make) {
-		name_cache_put(&d->fast, key, klen, h, p);
+		name_cache_put(&d->fast, ref->key, ref->len, ref->hash, p);
 		return p;
 	}
 	name_cache_clear(&d->fast);
 	p = g_new0(struct id_pair, 1);
-	p->key = g_strdup(key);
+	p->key = g_strdup(ref->key);
 	ls = strnlen(source, INCIDENT_KEY_MAX);
 	p->src_dest = g_malloc(ls + 1 + strnlen(dest, INCIDENT_KEY_MAX) + 1);
 	memcpy(p->src_dest, source, ls);
@@ -491,7 +502,7 @@ void incident_detect_feed(struct incident_detect *d,
 		d->last_delivery = t;
 		d->dirty = true;
 	}
-	p = id_pair_get(d, in->source, in->dest,
+	p = id_pair_get(d, in->source, in->dest, in->pair,
 			in->what == INCIDENT_SENDER_BOUNCE);
 	if (!p)
 		return;
@@ -550,7 +561,7 @@ void incident_detect_restore(struct incident_detect *d, const char *source,
 
 	if (!source || !*source || !dest || !*dest)
 		return;
-	p = id_pair_get(d, source, dest, true);
+	p = id_pair_get(d, source, dest, NULL, true);
 	p->open = true;
 	p->first_time = first_time;
 	p->open_time = open_time;
@@ -871,7 +882,7 @@ static struct id_pair *id_load_head(struct incident_detect *d,
 		r->bad = true;
 		return NULL;
 	}
-	p = id_pair_get(d, src, dst, true);
+	p = id_pair_get(d, src, dst, NULL, true);
 	p->clock = id_get_time(r);
 	p->last_sb = id_get_time(r);
 	p->open = id_get(r, 1) != 0;

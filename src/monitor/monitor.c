@@ -56,12 +56,22 @@ static void mon_incident_free(gpointer p)
 
 uint64_t mon_hash64(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t prime = 1099511628211ULL;
 	uint64_t h = 1469598103934665603ULL;
+	size_t n = s ? strlen(s) : 0, i;
 
-	for (; s && *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
+	/* FNV-1a, byte after byte (the hashes are kept in the state); four
+	   a step, with the length known, instead of a test for the end at
+	   each */
+	for (i = 0; i + 4 <= n; i += 4) {
+		h = (h ^ p[i]) * prime;
+		h = (h ^ p[i + 1]) * prime;
+		h = (h ^ p[i + 2]) * prime;
+		h = (h ^ p[i + 3]) * prime;
 	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * prime;
 	return h;
 }
 
@@ -700,6 +710,8 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 			    strcasecmp(ev->bounce_cat, /* ASCII: C locale */
 				       m->sender_cats[i]) == 0)
 				return true;
+	if (ev->status_x7)	/* classify_event looked */
+		return ev->status_x7 == EVENT_X7_YES;
 	st = classify_status_of(ev->dsn_status, ev->dsn_diag, found,
 				sizeof(found));
 	return st && (st[0] == '5' || st[0] == '4') && st[1] == '.' &&
@@ -812,26 +824,24 @@ static GPtrArray *mon_open(struct monitor *m)
 	return m->open;
 }
 
-/* mon_find - the incident of SOURCE to DEST that is open */
-static struct mon_incident *mon_find_open(struct monitor *m,
-					  const char *source,
-					  const char *dest)
+/* mon_find_ref - the incident of SOURCE to DEST (REF: their key) that is
+   open */
+static struct mon_incident *mon_find_ref(struct monitor *m,
+					 const char *source, const char *dest,
+					 const struct incident_pair_ref *ref)
 {
-	char key[2 * INCIDENT_KEY_MAX + 2];
 	const GPtrArray *pair;
-	size_t klen;
-	uint64_t h;
 	void *hit;
 	guint i;
 
 	(void)mon_open(m);	/* the list and its index, made again if due */
-	klen = incident_pair_key(key, source, dest);
-	h = name_cache_hash(key, klen);
-	if (name_cache_get(&m->pairs_fast, key, klen, h, &hit)) {
+	if (name_cache_get(&m->pairs_fast, ref->key, ref->len, ref->hash,
+			   &hit)) {
 		pair = hit;
 	} else {
-		pair = g_hash_table_lookup(m->open_pairs, key);
-		name_cache_put(&m->pairs_fast, key, klen, h, (void *)pair);
+		pair = g_hash_table_lookup(m->open_pairs, ref->key);
+		name_cache_put(&m->pairs_fast, ref->key, ref->len, ref->hash,
+			       (void *)pair);
 	}
 	for (i = pair ? pair->len : 0; i-- > 0;) {
 		struct mon_incident *mi = g_ptr_array_index(pair, i);
@@ -842,6 +852,17 @@ static struct mon_incident *mon_find_open(struct monitor *m,
 			return mi;
 	}
 	return NULL;
+}
+
+/* mon_find_open - the incident of SOURCE to DEST that is open */
+static struct mon_incident *mon_find_open(struct monitor *m,
+					  const char *source,
+					  const char *dest)
+{
+	struct incident_pair_ref ref;
+
+	incident_pair_ref_make(&ref, source, dest);
+	return mon_find_ref(m, source, dest, &ref);
 }
 
 /* the detector's transitions, for the record being fed */
@@ -1042,6 +1063,7 @@ static uint64_t mon_feed(struct monitor *m, const struct event *ev,
 	bool have_dest = false;
 	bool bounce = ev->kind == EV_BOUNCE || ev->kind == EV_REMOTE_BOUNCE;
 	bool sender = false;
+	struct incident_pair_ref pair;
 	struct mon_incident *mi;
 	enum rates_what what;
 	uint64_t held = 0;
@@ -1090,11 +1112,14 @@ static uint64_t mon_feed(struct monitor *m, const struct event *ev,
 	dest = mon_key(have_dest ? dest : mon_dest(m, ev->rcpt));
 	if (!dest)
 		return 0;
+	/* the pair's key, for the detector and the open incidents */
+	incident_pair_ref_make(&pair, source, dest);
 	if (!again) {
 		struct incident_input in;
 
 		in.source = source;
 		in.dest = dest;
+		in.pair = &pair;
 		in.time = ev->time;
 		in.what = !bounce ? INCIDENT_DELIVERY :
 			  sender ? INCIDENT_SENDER_BOUNCE :
@@ -1107,7 +1132,7 @@ static uint64_t mon_feed(struct monitor *m, const struct event *ev,
 	}
 	if (!bounce)
 		return 0;
-	mi = mon_find_open(m, source, dest);
+	mi = mon_find_ref(m, source, dest, &pair);
 	if (!mi)
 		return 0;
 	if (again)

@@ -365,6 +365,17 @@ static void rn_judge(struct rates *r, struct rates_name *n, int64_t time,
 	n->fresh = true;
 }
 
+/* what one record adds, worked out once for all its dimensions */
+struct rn_one {
+	int64_t minute, hour;
+	size_t mslot, hslot;	/* their slots in the minute and hour rings */
+	uint32_t c[RATES_COUNTERS];
+	unsigned nz[2], nnz;	/* the counters it adds to (one or two) */
+	size_t cause;
+	/* each metric's numerator and denominator of the record alone */
+	uint64_t num[ALERT_METRICS], den[ALERT_METRICS];
+};
+
 /* rn_fast_delta - N's pending delta of MINUTE when a record of that
    minute and HOUR may take a fast way: N judged since its last change,
    the minute and hour its newest (no window moves), its delta of the
@@ -382,23 +393,23 @@ static struct rates_delta *rn_fast_delta(struct rates *r,
 	return d->minute == minute && d->name == n->name ? d : NULL;
 }
 
-/* rn_delivery_fast - a delivery of N's newest minute and hour, judged
-   since: added to the slots, the sums and the pending delta, and only
-   the rules whose verdict it may change judged (rn_judge_rule says from
-   which deliveries on); false when it has to take the full way */
+/* rn_delivery_fast - a delivery (O) of N's newest minute and hour,
+   judged since: added to the slots, the sums and the pending delta, and
+   only the rules whose verdict it may change judged (rn_judge_rule says
+   from which deliveries on); false when it has to take the full way */
 static bool rn_delivery_fast(struct rates *r, struct rates_name *n,
-			     int64_t minute, int64_t hour,
+			     const struct rn_one *o,
 			     const struct rates_record *rec)
 {
 	struct rates_delta *d;
 	size_t w, j;
 
-	d = rn_fast_delta(r, n, minute, hour);
+	d = rn_fast_delta(r, n, o->minute, o->hour);
 	if (!d)
 		return false;
 	/* every window holds the newest minute and hour */
-	n->mring[rn_mod(minute, RATES_MINUTES)][RATES_C_DELIVERIES]++;
-	n->hring[rn_mod(hour, r->hours)][RATES_C_DELIVERIES]++;
+	n->mring[o->mslot][RATES_C_DELIVERIES]++;
+	n->hring[o->hslot][RATES_C_DELIVERIES]++;
 	for (w = 0; w < r->nwin[n->dim]; w++)
 		n->sums[w][RATES_C_DELIVERIES]++;
 	d->c[RATES_C_DELIVERIES]++;
@@ -522,17 +533,6 @@ static void rn_pending(struct rates *r, struct rates_name *n, int64_t minute,
 		d->c[i] += c[i];
 }
 
-/* rn_counts32 - one record's counters C as alert counts */
-static void rn_counts32(const uint32_t *c, struct alert_counts *ac)
-{
-	uint64_t s[RATES_COUNTERS];
-	int i;
-
-	for (i = 0; i < RATES_COUNTERS; i++)
-		s[i] = c[i];
-	rn_counts(s, ac);
-}
-
 /* rn_cause_add - one record of CAUSE in N's causes of HOUR */
 static void rn_cause_add(struct rates_name *n, int64_t hour, size_t cause)
 {
@@ -545,44 +545,46 @@ static void rn_cause_add(struct rates_name *n, int64_t hour, size_t cause)
 	n->causes[k][cause]++;
 }
 
-/* rn_bounce_fast - a bounce (C its counters, CAUSE its cause) of N's
-   newest minute and hour, judged since: added to the slots, the sums,
-   the causes and the pending delta, and only the rules it counts in
-   judged: by the metric's parts (alert_parts), a rate whose numerator
-   and denominator the bounce is in neither of (a complaint rate, over
-   deliveries) keeps its verdict and its next judge; one it is in the
-   denominator only of (a soft bounce for the bounce rate) moves as with
-   a delivery, and is judged as the deliveries' fast way judges it.
-   False when it has to take the full way */
+/* rn_bounce_fast - a bounce (O) of N's newest minute and hour, judged
+   since: added to the slots, the sums, the causes and the pending delta,
+   and only the rules it counts in judged: by the metric's parts (O's
+   numerators and denominators), a rate whose numerator and denominator
+   the bounce is in neither of (a complaint rate, over deliveries) keeps
+   its verdict and its next judge; one it is in the denominator only of
+   (a soft bounce for the bounce rate) moves as with a delivery, and is
+   judged as the deliveries' fast way judges it.  False when it has to
+   take the full way */
 static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
-			   int64_t minute, int64_t hour, const uint32_t *c,
-			   size_t cause, const struct rates_record *rec)
+			   const struct rn_one *o,
+			   const struct rates_record *rec)
 {
-	struct alert_counts ac;
 	struct rates_delta *d;
 	uint64_t num, den;
 	size_t w, j;
-	int i;
+	unsigned k;
 
-	d = rn_fast_delta(r, n, minute, hour);
+	d = rn_fast_delta(r, n, o->minute, o->hour);
 	if (!d)
 		return false;
 	/* every window holds the newest minute and hour */
-	for (i = 0; i < RATES_COUNTERS; i++) {
-		if (!c[i])
-			continue;
-		n->mring[rn_mod(minute, RATES_MINUTES)][i] += c[i];
-		n->hring[rn_mod(hour, r->hours)][i] += c[i];
+	for (k = 0; k < o->nnz; k++) {
+		unsigned i = o->nz[k];
+
+		n->mring[o->mslot][i] += o->c[i];
+		n->hring[o->hslot][i] += o->c[i];
 		for (w = 0; w < r->nwin[n->dim]; w++)
-			n->sums[w][i] += c[i];
-		d->c[i] += c[i];
+			n->sums[w][i] += o->c[i];
+		d->c[i] += o->c[i];
 	}
-	rn_cause_add(n, hour, cause);
-	rn_counts32(c, &ac);
+	rn_cause_add(n, o->hour, o->cause);
 	for (j = 0; j < r->ndim_rules[n->dim]; j++) {
 		size_t ri = r->dim_rules[n->dim][j];
+		unsigned m = r->rules[ri].metric;
 
-		alert_parts(&r->rules[ri], &ac, &num, &den);
+		if (m >= ALERT_METRICS)	/* alert_parts reads it so */
+			m = ALERT_SENDER_RATE;
+		num = o->num[m];
+		den = o->den[m];
 		if (num == 0 && den == 0)
 			continue;	/* its rate does not move */
 		if (num == 0) {
@@ -601,38 +603,61 @@ static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 	return true;
 }
 
-void rates_add(struct rates *r, const struct rates_record *rec)
+/* rn_one_make - O for record REC */
+static void rn_one_make(const struct rates *r, const struct rates_record *rec,
+			struct rn_one *o)
 {
-	uint32_t c[RATES_COUNTERS] = { 0 };
-	int64_t minute, day, hour;
-	size_t d, cause = RATES_CAUSE_OTHER;
+	struct alert_counts ac;
+	unsigned i;
 
-	if (rec->time <= 0)
-		return;
+	memset(o, 0, sizeof(*o));
 	switch (rec->what) {
 	case RATES_DELIVERY:
-		c[RATES_C_DELIVERIES] = 1;
+		o->c[RATES_C_DELIVERIES] = 1;
 		break;
 	case RATES_HARD:
-		c[RATES_C_HARD] = 1;
+		o->c[RATES_C_HARD] = 1;
 		break;
 	case RATES_SOFT:
-		c[RATES_C_SOFT] = 1;
+		o->c[RATES_C_SOFT] = 1;
 		break;
 	default:
-		c[RATES_C_COMPLAINTS] = 1;
+		o->c[RATES_C_COMPLAINTS] = 1;
 		break;
 	}
 	if (rec->sender_side && (rec->what == RATES_HARD ||
 				 rec->what == RATES_SOFT))
-		c[RATES_C_SENDER] = 1;
-	minute = rec->time / 60;
-	hour = minute / 60;
-	day = rec->time / RATES_DAY;
+		o->c[RATES_C_SENDER] = 1;
+	for (i = 0; i < RATES_COUNTERS; i++)
+		if (o->c[i] && o->nnz < G_N_ELEMENTS(o->nz))
+			o->nz[o->nnz++] = i;
+	o->minute = rec->time / 60;
+	o->hour = o->minute / 60;
+	o->mslot = (size_t)rn_mod(o->minute, RATES_MINUTES);
+	o->hslot = (size_t)rn_mod(o->hour, r->hours);
 	/* the cause is the same in every dimension: found once */
-	if (rec->what != RATES_DELIVERY)
-		cause = rn_cause_index(rec->cause,
-				       rec->what == RATES_COMPLAINT);
+	o->cause = rec->what == RATES_DELIVERY ? RATES_CAUSE_OTHER :
+		   rn_cause_index(rec->cause, rec->what == RATES_COMPLAINT);
+	ac.deliveries = o->c[RATES_C_DELIVERIES];
+	ac.hard = o->c[RATES_C_HARD];
+	ac.soft = o->c[RATES_C_SOFT];
+	ac.sender = o->c[RATES_C_SENDER];
+	ac.complaints = o->c[RATES_C_COMPLAINTS];
+	for (i = 0; i < ALERT_METRICS; i++)
+		alert_metric_parts((enum alert_metric)i, &ac, &o->num[i],
+				   &o->den[i]);
+}
+
+void rates_add(struct rates *r, const struct rates_record *rec)
+{
+	struct rn_one o;
+	int64_t day;
+	size_t d;
+
+	if (rec->time <= 0)
+		return;
+	rn_one_make(r, rec, &o);
+	day = rec->time / RATES_DAY;
 	rates_set_now(r, rec->time);
 	for (d = 0; d < ALERT_DIMENSIONS; d++) {
 		struct rates_name *n;
@@ -644,19 +669,19 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 		if (!n)
 			continue;
 		if (rec->what == RATES_DELIVERY &&
-		    rn_delivery_fast(r, n, minute, hour, rec))
+		    rn_delivery_fast(r, n, &o, rec))
 			continue;
 		if ((rec->what == RATES_HARD || rec->what == RATES_SOFT) &&
-		    rn_bounce_fast(r, n, minute, hour, c, cause, rec))
+		    rn_bounce_fast(r, n, &o, rec))
 			continue;
-		rn_advance(r, n, minute);
+		rn_advance(r, n, o.minute);
 		rn_ring_add(r, n, false, n->mring, RATES_MINUTES, n->min_head,
-			    minute, c);
+			    o.minute, o.c);
 		rn_ring_add(r, n, true, n->hring, r->hours, n->hour_head,
-			    hour, c);
-		if (rec->what != RATES_DELIVERY && hour >= n->hour_head - 1)
-			rn_cause_add(n, hour, cause);
-		rn_pending(r, n, minute, c);
+			    o.hour, o.c);
+		if (rec->what != RATES_DELIVERY && o.hour >= n->hour_head - 1)
+			rn_cause_add(n, o.hour, o.cause);
+		rn_pending(r, n, o.minute, o.c);
 		rn_judge(r, n, rec->time, rec->where, rec->line);
 	}
 }

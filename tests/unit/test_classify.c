@@ -356,9 +356,65 @@ static void test_memo_evicts(void **state)
 			classify_event(&memo, &b);
 			assert_int_equal(a.klass, b.klass);
 			assert_int_equal(a.rule_hit, b.rule_hit);
+			assert_int_equal(a.status_x7, b.status_x7);
+			assert_int_equal(b.status_x7,
+					 !a.dsn_status[0] && k % 4 == 2 ?
+						 EVENT_X7_YES :
+						 EVENT_X7_NO);
 			assert_string_equal(a.bounce_cat ? a.bounce_cat : "",
 					    b.bounce_cat ? b.bounce_cat : "");
 		}
+	classify_memo_free(memo.memo);
+	classify_overrides_free(o);
+}
+
+/* test_status_x7 - a bounce's status code of the 4.7 and 5.7 families
+   (sender-side causes) is marked, from dsnStatus when it has a code,
+   else from the text; the memo gives the mark it gave the first time,
+   also to a text alike but for its code */
+static void test_status_x7(void **state)
+{
+	static const struct {
+		const char *status, *diag;
+		uint8_t want;
+	} x7[] = {
+		{ "5.7.1", "smtp;550 5.7.1 blocked", EVENT_X7_YES },
+		{ "4.7.0", "smtp;421 4.7.0 [TSS04] deferred", EVENT_X7_YES },
+		{ "", "smtp;550 5.7.1 blocked", EVENT_X7_YES },
+		{ "smtp", "smtp;554 5.7.606 banned sending IP", EVENT_X7_YES },
+		{ "5.2.2", "smtp;550 5.7.1 blocked", EVENT_X7_NO },
+		{ "", "smtp;552 5.2.2 mailbox full", EVENT_X7_NO },
+		{ "", "smtp;550 5.1.1 user unknown", EVENT_X7_NO },
+		{ "", "no code at all", EVENT_X7_NO },
+		{ "2.7.0", "", EVENT_X7_NO },
+		{ "5.17.1", "", EVENT_X7_NO },
+	};
+	struct classify_rules plain, memo;
+	struct classify_overrides *o;
+	struct event a, b;
+	size_t round, i;
+
+	(void)state;
+	memo_rules(&plain, &memo, &o);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < sizeof(x7) / sizeof(x7[0]); i++) {
+			bounce_with(&plain, &a, "other", x7[i].status,
+				    x7[i].diag);
+			bounce_with(&memo, &b, "other", x7[i].status,
+				    x7[i].diag);
+			if (a.status_x7 != x7[i].want ||
+			    b.status_x7 != x7[i].want)
+				fail_msg("round %zu, %s / %s: %u and %u with "
+					 "the memo, want %u", round,
+					 x7[i].status, x7[i].diag, a.status_x7,
+					 b.status_x7, x7[i].want);
+		}
+	/* not a bounce: not looked at */
+	memset(&a, 0, sizeof(a));
+	a.kind = EV_DELIVERY;
+	a.dsn_status = "5.7.1";
+	classify_event(&memo, &a);
+	assert_int_equal(a.status_x7, 0);
 	classify_memo_free(memo.memo);
 	classify_overrides_free(o);
 }
@@ -386,6 +442,7 @@ static void test_memo_same_answers(void **state)
 			classify_with(&plain, i, &a);
 			classify_with(&memo, i, &b);
 			if (a.klass != b.klass || a.rule_hit != b.rule_hit ||
+			    a.status_x7 != b.status_x7 || !b.status_x7 ||
 			    (a.bounce_cat != b.bounce_cat &&
 			     (!a.bounce_cat || !b.bounce_cat ||
 			      strcmp(a.bounce_cat, b.bounce_cat) != 0)))
@@ -445,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_default_rules_on_real_refusals),
 		cmocka_unit_test(test_memo_same_answers),
 		cmocka_unit_test(test_memo_evicts),
+		cmocka_unit_test(test_status_x7),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static void feed(struct incident_detect *d, struct seen *s, const char *src,
 		 const char *dest, int64_t t, enum incident_what what,
 		 uint64_t rcpt)
 {
-	struct incident_input in = { src, dest, t, what, rcpt };
+	struct incident_input in = { src, dest, t, what, rcpt, NULL };
 
 	incident_detect_feed(d, &in, record, s);
 }

@@ -50,7 +50,7 @@ static void no_change(const struct incident_transition *t, void *arg)
 static void bounce(struct incident_detect *d, int64_t t, uint64_t rcpt)
 {
 	struct incident_input in = { SRC, DST, t, INCIDENT_SENDER_BOUNCE,
-				     rcpt };
+				     rcpt, NULL };
 
 	incident_detect_feed(d, &in, no_change, NULL);
 }

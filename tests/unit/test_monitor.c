@@ -543,6 +543,14 @@ static void test_sender_side(void **state)
 	assert_true(monitor_sender_side(m, &ev));
 	ev.dsn_status = "5.2.2 (mailbox full)";
 	assert_false(monitor_sender_side(m, &ev));
+	/* the classification's mark, where it looked, is taken as it is */
+	ev.status_x7 = EVENT_X7_YES;
+	assert_true(monitor_sender_side(m, &ev));
+	ev.dsn_status = "5.7.1";
+	ev.status_x7 = EVENT_X7_NO;
+	assert_false(monitor_sender_side(m, &ev));
+	ev.status_x7 = 0;
+	assert_true(monitor_sender_side(m, &ev));
 	ev.dsn_status = "";
 	assert_string_equal(monitor_dest(m, "x@googlemail.com"), "gmail");
 	assert_string_equal(monitor_dest(m, "x@googlemail.com"), "gmail");
