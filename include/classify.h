@@ -60,6 +60,14 @@ int classify_dsn(const char *status, const char *diag);
 /* classify_find_status - first "[245].d{1,3}.d{1,3}" in TEXT into OUT */
 int classify_find_status(const char *text, char *out, size_t outlen);
 
+/* PowerMTA's bounce categories (docs/CLASSIFY.md), "other" last */
+#define CLASSIFY_CATS 17
+extern const char *const classify_cat_names[CLASSIFY_CATS];
+
+/* classify_cat_index - CAT's place in classify_cat_names (in any case),
+   or -1 (NULL, empty or none of them) */
+int classify_cat_index(const char *cat);
+
 /* classify_status_of - a record's status code: the first one of STATUS
    (dsnStatus), else the first one of DIAG (either may be NULL), into OUT
    (16 bytes are enough); OUT, or NULL when neither holds one */

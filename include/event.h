@@ -106,7 +106,13 @@ struct event {
 	   5.7.x, a sender-side cause: set by classify_event (EVENT_X7_YES
 	   or EVENT_X7_NO); 0: not looked at */
 	uint8_t status_x7;
+	/* a bounce's bounce_cat, once classified: its place in
+	   classify_cat_names + 1, or EVENT_CAT_UNLISTED; 0: not looked at
+	   (classify_event) */
+	uint8_t cat_ix;
 };
+
+#define EVENT_CAT_UNLISTED 255
 
 #define EVENT_X7_NO 1
 #define EVENT_X7_YES 2

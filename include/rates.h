@@ -68,6 +68,7 @@ struct rates_record {
 	   ASCII become '?'. */
 	const char *names[ALERT_DIMENSIONS];
 	const char *cause;	/* bounce category or feedback type */
+	uint8_t cause_ix;	/* the bounce's cat_ix (event.h), 0: none */
 	const char *where;	/* the record's file, for alerts */
 	uint64_t line;
 };

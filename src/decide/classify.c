@@ -33,6 +33,7 @@ struct cm_slot {
 	uint8_t klass;
 	uint16_t rule_hit;	/* the rule that named the category, + 1 */
 	uint8_t x7;		/* the event's status_x7 */
+	uint8_t cat_ix;		/* ... and its cat_ix */
 	const char *cat;	/* that category (the rule's), or NULL */
 	char key[CM_KEY];
 };
@@ -173,6 +174,35 @@ static bool classify_transient(const char *status, const char *diag)
 	       st[0] == '4';
 }
 
+const char *const classify_cat_names[CLASSIFY_CATS] = {
+	"bad-mailbox", "bad-domain", "inactive-mailbox", "quota-issues",
+	"no-answer-from-host", "bad-connection", "bad-configuration",
+	"content-related", "invalid-sender", "message-expired",
+	"policy-related", "protocol-errors", "relaying-issues",
+	"routing-errors", "spam-related", "virus-related", "other",
+};
+
+int classify_cat_index(const char *cat)
+{
+	int i;
+
+	/* the first byte rules out most names without a call; strcasecmp
+	   is ASCII-only in the C locale, which the program never leaves */
+	for (i = 0; cat && *cat && i < CLASSIFY_CATS; i++)
+		if ((*cat | 0x20) == classify_cat_names[i][0] &&
+		    strcasecmp(cat, classify_cat_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* classify_cat_ix - the event's cat_ix of category CAT */
+static uint8_t classify_cat_ix(const char *cat)
+{
+	int i = classify_cat_index(cat);
+
+	return i < 0 ? EVENT_CAT_UNLISTED : (uint8_t)(i + 1);
+}
+
 /* classify_x7 - EVENT_X7_YES when the status code of STATUS, else of
    DIAG, is 4.7.x or 5.7.x, else EVENT_X7_NO */
 static uint8_t classify_x7(const char *status, const char *diag)
@@ -273,6 +303,7 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 			ev->rule_hit = sl->rule_hit;
 		}
 		ev->status_x7 = sl->x7;
+		ev->cat_ix = sl->cat_ix;
 		return (enum event_class)sl->klass;
 	}
 	/* a free way, else the one not answered last */
@@ -295,10 +326,13 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	sl->cat = ev->bounce_cat != cat_before ? ev->bounce_cat : NULL;
 	sl->rule_hit = sl->cat ? ev->rule_hit : 0;
 	sl->x7 = ev->status_x7 = classify_x7(ev->dsn_status, ev->dsn_diag);
+	sl->cat_ix = ev->cat_ix = classify_cat_ix(ev->bounce_cat);
 	return k;
 rules:
 	ev->status_x7 = classify_x7(ev->dsn_status, ev->dsn_diag);
-	return classify_bounce_rules(r, ev);
+	k = classify_bounce_rules(r, ev);
+	ev->cat_ix = classify_cat_ix(ev->bounce_cat);
+	return k;
 }
 
 void classify_event(const struct classify_rules *r, struct event *ev)

@@ -91,7 +91,7 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 {
 	struct monitor *m = g_new0(struct monitor, 1);
 	struct alert_rule rules[ALERT_RULES_MAX];
-	size_t nrules = 0;
+	size_t nrules = 0, i;
 	int rc;
 
 	m->p = *p;
@@ -102,6 +102,14 @@ int monitor_new(struct monitor **out, const struct monitor_params *p,
 	m->p.alerts = NULL;
 	m->sender_cats = g_strdupv(p->sender_categories);
 	m->p.sender_categories = m->sender_cats;
+	for (i = 0; m->sender_cats && m->sender_cats[i]; i++) {
+		int k = classify_cat_index(m->sender_cats[i]);
+
+		if (k >= 0)
+			m->sender_cat_bits |= (uint32_t)1 << k;
+		else
+			m->sender_cats_unlisted = true;
+	}
 	rc = domain_groups_parse(p->domain_groups, &m->groups, err, errlen);
 	if (rc)
 		goto fail;
@@ -703,7 +711,14 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 	char found[16];
 	size_t i;
 
-	if (ev->bounce_cat && *ev->bounce_cat && m->sender_cats)
+	if (ev->bounce_cat && *ev->bounce_cat && ev->cat_ix &&
+	    ev->cat_ix <= CLASSIFY_CATS) {
+		/* one of PowerMTA's: the list holds it or its name is
+		   none of the list's others */
+		if (m->sender_cat_bits & ((uint32_t)1 << (ev->cat_ix - 1)))
+			return true;
+	} else if (ev->bounce_cat && *ev->bounce_cat && m->sender_cats &&
+		   (!ev->cat_ix || m->sender_cats_unlisted))
 		for (i = 0; m->sender_cats[i]; i++)
 			if ((*ev->bounce_cat | 0x20) ==
 				    (m->sender_cats[i][0] | 0x20) &&
@@ -1098,6 +1113,7 @@ static uint64_t mon_feed(struct monitor *m, const struct event *ev,
 		r.names[ALERT_BY_SOURCE] = any_source;
 		r.names[ALERT_BY_SENDER] = at ? at + 1 : NULL;
 		r.cause = ev->bounce_cat;
+		r.cause_ix = ev->cat_ix;
 		r.where = ev->source;
 		r.line = ev->line;
 		rates_add(m->rates, &r);

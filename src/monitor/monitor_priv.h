@@ -96,6 +96,10 @@ struct monitor {
 	   incident only when they changed.  The writing thread's alone */
 	uint64_t operator_seen;
 	char **sender_cats;
+	/* those of PowerMTA's categories (classify_cat_names), a bit by
+	   place; and whether any other name is among them */
+	uint32_t sender_cat_bits;
+	bool sender_cats_unlisted;
 	struct domain_groups *groups;
 	GHashTable *dest_cache;	/* domain -> destination (interned) */
 	struct name_cache dest_fast;	/* in front of dest_cache */

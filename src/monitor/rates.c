@@ -17,23 +17,23 @@
 
 #include "name_cache.h"
 #include "bigmem.h"
+#include "classify.h"
 #include "rates.h"
 
 #define RATES_DAY 86400
 
-/* the causes counted for alerts: PowerMTA's bounce categories, then
-   complaints; anything else is "other" */
-static const char *const rates_cause_names[] = {
-	"bad-mailbox", "bad-domain", "inactive-mailbox", "quota-issues",
-	"no-answer-from-host", "bad-connection", "bad-configuration",
-	"content-related", "invalid-sender", "message-expired",
-	"policy-related", "protocol-errors", "relaying-issues",
-	"routing-errors", "spam-related", "virus-related", "other",
-	"complaint",
-};
-#define RATES_NCAUSES G_N_ELEMENTS(rates_cause_names)
-#define RATES_CAUSE_OTHER 16
-#define RATES_CAUSE_COMPLAINT 17
+/* the causes counted for alerts: PowerMTA's bounce categories
+   (classify_cat_names, "other" the last of them: anything else), then
+   complaints */
+#define RATES_NCAUSES (CLASSIFY_CATS + 1)
+#define RATES_CAUSE_OTHER (CLASSIFY_CATS - 1)
+#define RATES_CAUSE_COMPLAINT CLASSIFY_CATS
+
+/* rn_cause_name - the name of cause I */
+static const char *rn_cause_name(size_t i)
+{
+	return i < CLASSIFY_CATS ? classify_cat_names[i] : "complaint";
+}
 
 /* a rule window: the last K minutes, or the last K hours */
 struct rates_win {
@@ -277,20 +277,19 @@ static void rn_counts(const uint64_t *s, struct alert_counts *c)
 	c->complaints = s[RATES_C_COMPLAINTS];
 }
 
-static size_t rn_cause_index(const char *cause, bool complaint)
+/* rn_cause_index - the cause of a record of CAUSE (IX: its place as
+   classify_event found it, 0: not looked at) */
+static size_t rn_cause_index(const char *cause, uint8_t ix, bool complaint)
 {
-	size_t i;
+	int i;
 
 	if (complaint)
 		return RATES_CAUSE_COMPLAINT;
-	/* the first byte rules out most names without a call; strcasecmp
-	   is ASCII-only in the C locale, which the program never leaves,
-	   and a fraction of g_ascii_strcasecmp's cost */
-	for (i = 0; cause && i < RATES_CAUSE_COMPLAINT; i++)
-		if ((*cause | 0x20) == rates_cause_names[i][0] &&
-		    strcasecmp(cause, rates_cause_names[i]) == 0)
-			return i;
-	return RATES_CAUSE_OTHER;
+	if (ix)
+		return ix <= CLASSIFY_CATS ? (size_t)(ix - 1) :
+					     RATES_CAUSE_OTHER;
+	i = classify_cat_index(cause);
+	return i < 0 ? RATES_CAUSE_OTHER : (size_t)i;
 }
 
 /* rn_causes - the commonest causes of N's last two hours into T */
@@ -314,7 +313,7 @@ static void rn_causes(const struct rates_name *n,
 				best = i;
 		if (best == RATES_NCAUSES)
 			break;
-		g_strlcpy(t->causes[j].what, rates_cause_names[best],
+		g_strlcpy(t->causes[j].what, rn_cause_name(best),
 			  sizeof(t->causes[j].what));
 		t->causes[j].n = sum[best];
 		sum[best] = 0;
@@ -442,13 +441,15 @@ static struct rates_name *rn_other(struct rates *r, enum alert_dimension dim)
 	return r->other[dim];
 }
 
-/* rn_get - the name NAME of DIM as counted for a record of DAY: itself
+/* rn_lookup - the name NAME of DIM as counted for a record of DAY: itself
    when admitted (or admissible) today, else "(other)".  A name first
    seen in a late record of a past day is admitted for today.  RESTORE:
    the name was admitted on DAY before a restart (the store holds it);
    it counts against today's admissions only when DAY is today. */
-static struct rates_name *rn_get(struct rates *r, enum alert_dimension dim,
-				 const char *name, int64_t day, bool restore)
+static struct rates_name *rn_lookup(struct rates *r,
+				    enum alert_dimension dim,
+				    const char *name, int64_t day,
+				    bool restore)
 {
 	size_t len = strlen(name);
 	uint64_t h;
@@ -503,6 +504,22 @@ found:
 	n->day = r->day;
 	r->admitted[dim]++;
 	return n;
+}
+
+/* rn_get - rn_lookup, the entry the last lookup of DIM found first (a
+   campaign, a source, a sender come many records in a row), without a
+   call when it is the name as written and admitted */
+static inline struct rates_name *rn_get(struct rates *r,
+					enum alert_dimension dim,
+					const char *name, int64_t day,
+					bool restore)
+{
+	struct rates_name *n = r->last[dim];
+
+	if (n && strcmp(n->name, name) == 0 &&
+	    (n->day >= day || (day < r->day && !restore)))
+		return n;
+	return rn_lookup(r, dim, name, day, restore);
 }
 
 /* rn_pending - add C of MINUTE to N's pending deltas */
@@ -637,7 +654,8 @@ static void rn_one_make(const struct rates *r, const struct rates_record *rec,
 	o->hslot = (size_t)rn_mod(o->hour, r->hours);
 	/* the cause is the same in every dimension: found once */
 	o->cause = rec->what == RATES_DELIVERY ? RATES_CAUSE_OTHER :
-		   rn_cause_index(rec->cause, rec->what == RATES_COMPLAINT);
+		   rn_cause_index(rec->cause, rec->cause_ix,
+				  rec->what == RATES_COMPLAINT);
 	ac.deliveries = o->c[RATES_C_DELIVERIES];
 	ac.hard = o->c[RATES_C_HARD];
 	ac.soft = o->c[RATES_C_SOFT];

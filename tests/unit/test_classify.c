@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -413,8 +414,62 @@ static void test_status_x7(void **state)
 	memset(&a, 0, sizeof(a));
 	a.kind = EV_DELIVERY;
 	a.dsn_status = "5.7.1";
+	a.bounce_cat = "bad-mailbox";
 	classify_event(&memo, &a);
 	assert_int_equal(a.status_x7, 0);
+	assert_int_equal(a.cat_ix, 0);
+	classify_memo_free(memo.memo);
+	classify_overrides_free(o);
+}
+
+/* test_cat_ix - a bounce's category, as the rules leave it, is given by
+   its place among PowerMTA's categories (any case), or marked as none of
+   them; the memo gives the place it gave the first time */
+static void test_cat_ix(void **state)
+{
+	static const struct {
+		const char *cat, *diag;
+		int want;	/* a place, or -1 */
+	} cx[] = {
+		{ "bad-mailbox", "smtp;550 5.1.1 no", 0 },
+		{ "Policy-Related", "smtp;550 5.7.1 no", 10 },
+		{ "OTHER", "smtp;550 5.0.0 no", 16 },
+		{ "virus-related", "smtp;554 5.7.1 virus", 15 },
+		{ "my-own-cause", "smtp;550 5.0.0 no", -1 },
+		{ "", "smtp;550 5.0.0 no", -1 },
+		/* a [classify] rule names it */
+		{ "quota-issues", "smtp;550 5.1.1 User unknown", 0 },
+	};
+	struct classify_rules plain, memo;
+	struct classify_overrides *o;
+	struct event a, b;
+	size_t round, i;
+	uint8_t want;
+
+	(void)state;
+	assert_int_equal(classify_cat_index(NULL), -1);
+	assert_int_equal(classify_cat_index("bad-mailboxes"), -1);
+	assert_int_equal(classify_cat_index("BAD-DOMAIN"), 1);
+	memo_rules(&plain, &memo, &o);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < sizeof(cx) / sizeof(cx[0]); i++) {
+			want = cx[i].want < 0 ? EVENT_CAT_UNLISTED :
+						   (uint8_t)(cx[i].want + 1);
+			bounce_with(&plain, &a, cx[i].cat, "",
+				    cx[i].diag);
+			bounce_with(&memo, &b, cx[i].cat, "",
+				    cx[i].diag);
+			if (a.cat_ix != want || b.cat_ix != want)
+				fail_msg("round %zu, %s: %u and %u with the "
+					 "memo, want %u", round, cx[i].cat,
+					 a.cat_ix, b.cat_ix, want);
+			if (cx[i].want >= 0)
+				assert_int_equal(strcasecmp(
+						   b.bounce_cat,
+						   classify_cat_names[cx[i]
+									     .want]),
+						 0);
+		}
 	classify_memo_free(memo.memo);
 	classify_overrides_free(o);
 }
@@ -443,6 +498,7 @@ static void test_memo_same_answers(void **state)
 			classify_with(&memo, i, &b);
 			if (a.klass != b.klass || a.rule_hit != b.rule_hit ||
 			    a.status_x7 != b.status_x7 || !b.status_x7 ||
+			    a.cat_ix != b.cat_ix || !b.cat_ix ||
 			    (a.bounce_cat != b.bounce_cat &&
 			     (!a.bounce_cat || !b.bounce_cat ||
 			      strcmp(a.bounce_cat, b.bounce_cat) != 0)))
@@ -503,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_memo_same_answers),
 		cmocka_unit_test(test_memo_evicts),
 		cmocka_unit_test(test_status_x7),
+		cmocka_unit_test(test_cat_ix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

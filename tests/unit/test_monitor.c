@@ -20,9 +20,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
+#include "classify.h"
 #include "incident_rcpts.h"
 #include "monitor.h"
 #include "monitor_priv.h"	/* held_bits_set: what a delivery asks */
@@ -90,7 +92,10 @@ static int drop(MDB_txn *txn, const struct incident_held *h, uint64_t id,
 	return 0;
 }
 
-static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
+/* mk_cats - a monitor with ALERTS (NULL: no rates) whose sender-side
+   categories are CATS */
+static struct monitor *mk_cats(struct hooks_seen *seen, const char *alerts,
+			       char **cats)
 {
 	struct monitor_params p;
 	struct monitor_hooks h = { .incident = on_incident,
@@ -107,12 +112,17 @@ static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
 	p.ip.quiet = 7200;
 	p.hold_hard = true;
 	p.keep = 30 * 86400;
-	p.sender_categories = sender_cats;
+	p.sender_categories = cats;
 	p.rates = alerts != NULL;
 	p.alerts = alerts;
 	if (monitor_new(&m, &p, &h, err, sizeof(err)) != 0)
 		fail_msg("monitor_new: %s", err);
 	return m;
+}
+
+static struct monitor *mk(struct hooks_seen *seen, const char *alerts)
+{
+	return mk_cats(seen, alerts, sender_cats);
 }
 
 /* delivery - EV: a delivery to RCPT at T from IP */
@@ -686,6 +696,52 @@ static void test_read_again(void **state)
 	monitor_free(m);
 }
 
+/* test_sender_cats_by_place - a category given by its place among
+   PowerMTA's (as classify_event found it) is a sender-side cause as its
+   name is: in any case, and a name of the list that is none of
+   PowerMTA's still found */
+static void test_sender_cats_by_place(void **state)
+{
+	static char *cats[] = { "Policy-Related", "my-own-cause", NULL };
+	static const struct {
+		const char *cat;
+		bool want;
+	} cases[] = {
+		{ "policy-related", true }, { "POLICY-RELATED", true },
+		{ "spam-related", false },  { "my-own-cause", true },
+		{ "My-Own-Cause", true },   { "other-cause", false },
+		{ "other", false },	    { "", false },
+	};
+	struct hooks_seen seen;
+	struct monitor *m, *m2;
+	struct event ev;
+	size_t i;
+	int k;
+
+	(void)state;
+	memset(&seen, 0, sizeof(seen));
+	m = mk_cats(&seen, NULL, cats);
+	m2 = mk(&seen, NULL);	/* policy-related and spam-related */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bounce(&ev, "a@b.example", T0, "1.2.3.4", CLASS_SOFT,
+		       cases[i].cat, "5.2.2");
+		if (monitor_sender_side(m, &ev) != cases[i].want)
+			fail_msg("%s, not looked at", cases[i].cat);
+		k = classify_cat_index(cases[i].cat);
+		ev.cat_ix = k < 0 ? EVENT_CAT_UNLISTED : (uint8_t)(k + 1);
+		if (monitor_sender_side(m, &ev) != cases[i].want)
+			fail_msg("%s, at place %u", cases[i].cat, ev.cat_ix);
+		/* a list of PowerMTA's names only */
+		assert_int_equal(monitor_sender_side(m2, &ev),
+				 strcasecmp(cases[i].cat, "policy-related") ==
+						 0 ||
+					 strcasecmp(cases[i].cat,
+						    "spam-related") == 0);
+	}
+	monitor_free(m);
+	monitor_free(m2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +758,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_again, setup,
 						teardown),
 		cmocka_unit_test(test_sender_side),
+		cmocka_unit_test(test_sender_cats_by_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

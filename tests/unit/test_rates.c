@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "classify.h"
 #include "rates.h"
 
 #define T0 1767225600	/* 2026-01-01 00:00:00 UTC */
@@ -540,6 +541,60 @@ static void test_judged_at_every_record(void **state)
 	rates_free(r);
 }
 
+/* test_causes_by_place - a bounce's cause given by its place among
+   PowerMTA's categories (as classify_event found it) counts as its name
+   does: the same causes, in any case, anything else "other" */
+static void test_causes_by_place(void **state)
+{
+	static const char *const causes[] = {
+		"bad-mailbox", "Spam-Related", "weird-cause", "", NULL,
+		"spam-related", "other", "BAD-MAILBOX", "spam-related",
+	};
+	struct rates *by_name = mk("bounce-rate > 5% over 1h per campaign min 50",
+				  0);
+	struct rates *by_place = mk("bounce-rate > 5% over 1h per campaign min 50",
+				    0);
+	const struct rates_transition *a, *b;
+	struct rates_record x;
+	size_t i, k, na, nb;
+	int n;
+
+	(void)state;
+	for (n = 0; n < 60; n++) {
+		memset(&x, 0, sizeof(x));
+		x.time = T0 + n;
+		x.what = RATES_HARD;
+		x.names[ALERT_BY_CAMPAIGN] = "spring";
+		x.cause = causes[n % 9];
+		x.where = "acct-1.csv";
+		x.line = (uint64_t)n + 1;
+		rates_add(by_name, &x);
+		k = (size_t)classify_cat_index(x.cause);
+		x.cause_ix = (int)k < 0 ? EVENT_CAT_UNLISTED : (uint8_t)(k + 1);
+		x.cause = "bad-domain";	/* not read: the place says */
+		rates_add(by_place, &x);
+	}
+	na = rates_transitions(by_name, &a);
+	nb = rates_transitions(by_place, &b);
+	assert_int_equal(na, 1);
+	assert_int_equal(nb, 1);
+	assert_int_equal(a[0].ncauses, 3);
+	assert_int_equal(b[0].ncauses, a[0].ncauses);
+	for (i = 0; i < a[0].ncauses; i++) {
+		assert_string_equal(a[0].causes[i].what, b[0].causes[i].what);
+		assert_int_equal(a[0].causes[i].n, b[0].causes[i].n);
+	}
+	assert_int_equal(a[0].line, 50);
+	assert_string_equal(a[0].causes[0].what, "other");
+	assert_int_equal(a[0].causes[0].n, 23);
+	assert_string_equal(a[0].causes[1].what, "spam-related");
+	assert_int_equal(a[0].causes[1].n, 16);
+	assert_string_equal(a[0].causes[2].what, "bad-mailbox");
+	assert_int_equal(a[0].causes[2].n, 11);
+	rates_free(by_name);
+	rates_free(by_place);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_names_in_a_row),
 		cmocka_unit_test(test_judged_at_every_record),
+		cmocka_unit_test(test_causes_by_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
