@@ -30,32 +30,33 @@ static size_t rs_key(uint8_t *k, char gran, enum alert_dimension dim,
 	return 10 + n;
 }
 
-/* rs_add - add C into the bucket KEY, through CUR (one descent: the
-   value is replaced where it was found) */
+/* rs_add - add C into the bucket KEY, through CUR: a new bucket is put
+   by one descent; an existing one is found by it (MDB_NOOVERWRITE gives
+   its value back, the cursor on it) and replaced where it is */
 static int rs_add(MDB_cursor *cur, const uint8_t *key, size_t klen,
 		  const uint64_t *c)
 {
 	uint8_t buf[RS_VAL_LEN];
-	MDB_val k = { klen, (void *)key }, v;
+	MDB_val k = { klen, (void *)key }, v = { RS_VAL_LEN, buf };
 	int mrc, i;
-	bool found;
 
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-	found = mrc == 0;
-	if (mrc == 0 && v.mv_size == RS_VAL_LEN)
-		memcpy(buf, v.mv_data, RS_VAL_LEN);
-	else if (mrc == 0 || mrc == MDB_NOTFOUND)
-		memset(buf, 0, sizeof(buf));	/* new, or not ours: reset */
-	else
-		return state_mdb_errno(mrc);
 	for (i = 0; i < RATES_COUNTERS; i++)
-		codec_le_store(buf + 8 * i, codec_le_load(buf + 8 * i, 8) + c[i], 8);
+		codec_le_store(buf + 8 * i, c[i], 8);
+	mrc = mdb_cursor_put(cur, &k, &v, MDB_NOOVERWRITE);
+	if (mrc != MDB_KEYEXIST)
+		return state_mdb_errno(mrc);
+	/* V is the bucket's value now: added to, unless it is not ours
+	   (then reset to C) */
+	if (v.mv_size == RS_VAL_LEN)
+		for (i = 0; i < RATES_COUNTERS; i++)
+			codec_le_store(buf + 8 * i,
+				       codec_le_load((const uint8_t *)v.mv_data +
+						     8 * i, 8) + c[i], 8);
 	v.mv_size = RS_VAL_LEN;
 	v.mv_data = buf;
 	k.mv_size = klen;
 	k.mv_data = (void *)key;
-	return state_mdb_errno(mdb_cursor_put(cur, &k, &v,
-					      found ? MDB_CURRENT : 0));
+	return state_mdb_errno(mdb_cursor_put(cur, &k, &v, MDB_CURRENT));
 }
 
 /* the hour and day buckets one flush adds to, merged first (the minute
