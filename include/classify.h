@@ -12,6 +12,7 @@
 #define BOUNCED_CLASSIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 
@@ -67,6 +68,11 @@ extern const char *const classify_cat_names[CLASSIFY_CATS];
 /* classify_cat_index - CAT's place in classify_cat_names (in any case),
    or -1 (NULL, empty or none of them) */
 int classify_cat_index(const char *cat);
+
+/* classify_status_x7 - EVENT_X7_YES when the status code of STATUS, else
+   of DIAG (classify_status_of), is 4.7.x or 5.7.x (a sender-side cause),
+   else EVENT_X7_NO */
+uint8_t classify_status_x7(const char *status, const char *diag);
 
 /* classify_status_of - a record's status code: the first one of STATUS
    (dsnStatus), else the first one of DIAG (either may be NULL), into OUT

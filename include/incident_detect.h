@@ -43,16 +43,17 @@ size_t incident_pair_key(char *buf, const char *source, const char *dest);
 
 /* a pair's key made once for a record, with its hash (name_cache.h's):
    the detector's table and the monitor's index of open incidents look it
-   up alike (incident_pair_ref_make) */
+   up alike; LEN 0: not made yet (incident_pair_ref_of makes it where it
+   is first needed, so a record that looks up no pair makes none) */
 struct incident_pair_ref {
 	char key[2 * INCIDENT_KEY_MAX + 2];
 	size_t len;
 	uint64_t hash;
 };
 
-/* incident_pair_ref_make - R for SOURCE and DEST */
-void incident_pair_ref_make(struct incident_pair_ref *r, const char *source,
-			    const char *dest);
+/* incident_pair_ref_of - R, made for SOURCE and DEST unless it was */
+const struct incident_pair_ref *incident_pair_ref_of(
+	struct incident_pair_ref *r, const char *source, const char *dest);
 
 struct incident_params {
 	int64_t window;		/* seconds, default 1800 */
@@ -74,8 +75,9 @@ struct incident_input {
 	int64_t time;		/* the record's own time */
 	enum incident_what what;
 	uint64_t rcpt_hash;	/* of the recipient (sender-side bounces) */
-	/* the key of SOURCE and DEST made by the caller, or NULL */
-	const struct incident_pair_ref *pair;
+	/* the caller's room for the key of SOURCE and DEST (made or not,
+	   incident_pair_ref), or NULL */
+	struct incident_pair_ref *pair;
 };
 
 enum incident_change {

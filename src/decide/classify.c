@@ -203,9 +203,7 @@ static uint8_t classify_cat_ix(const char *cat)
 	return i < 0 ? EVENT_CAT_UNLISTED : (uint8_t)(i + 1);
 }
 
-/* classify_x7 - EVENT_X7_YES when the status code of STATUS, else of
-   DIAG, is 4.7.x or 5.7.x, else EVENT_X7_NO */
-static uint8_t classify_x7(const char *status, const char *diag)
+uint8_t classify_status_x7(const char *status, const char *diag)
 {
 	char found[16];
 	const char *st = classify_status_of(status, diag, found,
@@ -325,11 +323,11 @@ static enum event_class classify_bounce(const struct classify_rules *r,
 	sl->klass = (uint8_t)k;
 	sl->cat = ev->bounce_cat != cat_before ? ev->bounce_cat : NULL;
 	sl->rule_hit = sl->cat ? ev->rule_hit : 0;
-	sl->x7 = ev->status_x7 = classify_x7(ev->dsn_status, ev->dsn_diag);
+	sl->x7 = ev->status_x7 = classify_status_x7(ev->dsn_status, ev->dsn_diag);
 	sl->cat_ix = ev->cat_ix = classify_cat_ix(ev->bounce_cat);
 	return k;
 rules:
-	ev->status_x7 = classify_x7(ev->dsn_status, ev->dsn_diag);
+	ev->status_x7 = classify_status_x7(ev->dsn_status, ev->dsn_diag);
 	k = classify_bounce_rules(r, ev);
 	ev->cat_ix = classify_cat_ix(ev->bounce_cat);
 	return k;

@@ -193,32 +193,32 @@ size_t incident_pair_key(char *buf, const char *source, const char *dest)
 	return ls + 1 + ld;
 }
 
-void incident_pair_ref_make(struct incident_pair_ref *r, const char *source,
-			    const char *dest)
+const struct incident_pair_ref *incident_pair_ref_of(
+	struct incident_pair_ref *r, const char *source, const char *dest)
 {
-	r->len = incident_pair_key(r->key, source, dest);
-	r->hash = name_cache_hash(r->key, r->len);
+	if (!r->len) {
+		r->len = incident_pair_key(r->key, source, dest);
+		r->hash = name_cache_hash(r->key, r->len);
+	}
+	return r;
 }
 
-/* id_pair_get - the pair of SOURCE and DEST (REF: their key, made by the
-   caller, or NULL); made when MAKE.  A record of a pair never seen costs
-   no allocation (most deliveries). */
+/* id_pair_get - the pair of SOURCE and DEST (ROOM: the caller's room for
+   their key, or NULL); made when MAKE.  A record of a pair never seen
+   costs no allocation (most deliveries). */
 static struct id_pair *id_pair_get(struct incident_detect *d,
 				   const char *source, const char *dest,
-				   const struct incident_pair_ref *ref,
-				   bool make)
+				   struct incident_pair_ref *room, bool make)
 {
-	struct incident_pair_ref own;
+	struct incident_pair_ref own = { .len = 0 };
+	const struct incident_pair_ref *ref;
 	struct id_pair *p;
 	size_t ls;
 	void *hit;
 
 	if (!make && g_hash_table_size(d->pairs) == 0)
 		return NULL;
-	if (!ref) {
-		incident_pair_ref_make(&own, source, dest);
-		ref = &own;
-	}
+	ref = incident_pair_ref_of(room ? room : &own, source, dest);
 	if (name_cache_get(&d->fast, ref->key, ref->len, ref->hash, &hit) &&
 	    (hit || !make))
 		return hit;

@@ -707,8 +707,6 @@ int monitor_load(struct monitor *m, struct state *st, MDB_txn *txn)
 
 bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 {
-	const char *st;
-	char found[16];
 	size_t i;
 
 	if (ev->bounce_cat && *ev->bounce_cat && ev->cat_ix &&
@@ -725,12 +723,10 @@ bool monitor_sender_side(const struct monitor *m, const struct event *ev)
 			    strcasecmp(ev->bounce_cat, /* ASCII: C locale */
 				       m->sender_cats[i]) == 0)
 				return true;
-	if (ev->status_x7)	/* classify_event looked */
-		return ev->status_x7 == EVENT_X7_YES;
-	st = classify_status_of(ev->dsn_status, ev->dsn_diag, found,
-				sizeof(found));
-	return st && (st[0] == '5' || st[0] == '4') && st[1] == '.' &&
-	       st[2] == '7' && st[3] == '.';
+	/* the status's mark, as classify_event set it or found now */
+	return (ev->status_x7 ? ev->status_x7 :
+				classify_status_x7(ev->dsn_status,
+						   ev->dsn_diag)) == EVENT_X7_YES;
 }
 
 /* mon_dest - monitor_dest's lookup */
@@ -839,17 +835,19 @@ static GPtrArray *mon_open(struct monitor *m)
 	return m->open;
 }
 
-/* mon_find_ref - the incident of SOURCE to DEST (REF: their key) that is
-   open */
+/* mon_find_ref - the incident of SOURCE to DEST (ROOM: the room for their
+   key, made or not) that is open */
 static struct mon_incident *mon_find_ref(struct monitor *m,
 					 const char *source, const char *dest,
-					 const struct incident_pair_ref *ref)
+					 struct incident_pair_ref *room)
 {
+	const struct incident_pair_ref *ref;
 	const GPtrArray *pair;
 	void *hit;
 	guint i;
 
 	(void)mon_open(m);	/* the list and its index, made again if due */
+	ref = incident_pair_ref_of(room, source, dest);
 	if (name_cache_get(&m->pairs_fast, ref->key, ref->len, ref->hash,
 			   &hit)) {
 		pair = hit;
@@ -874,10 +872,9 @@ static struct mon_incident *mon_find_open(struct monitor *m,
 					  const char *source,
 					  const char *dest)
 {
-	struct incident_pair_ref ref;
+	struct incident_pair_ref room = { .len = 0 };
 
-	incident_pair_ref_make(&ref, source, dest);
-	return mon_find_ref(m, source, dest, &ref);
+	return mon_find_ref(m, source, dest, &room);
 }
 
 /* the detector's transitions, for the record being fed */
@@ -1128,8 +1125,9 @@ static uint64_t mon_feed(struct monitor *m, const struct event *ev,
 	dest = mon_key(have_dest ? dest : mon_dest(m, ev->rcpt));
 	if (!dest)
 		return 0;
-	/* the pair's key, for the detector and the open incidents */
-	incident_pair_ref_make(&pair, source, dest);
+	/* the pair's key, made once for the detector and the open
+	   incidents, by the first that needs it */
+	pair.len = 0;
 	if (!again) {
 		struct incident_input in;
 

@@ -62,8 +62,18 @@ struct rates_name {
 	uint64_t (*sums)[RATES_COUNTERS];	/* per window of the dim */
 };
 
+/* what a record of one kind (RATES_DELIVERY..RATES_COMPLAINT, sender-side
+   or not) adds: its counters, those of them that are not 0, and each
+   metric's numerator and denominator of the record alone */
+struct rn_kind {
+	uint32_t c[RATES_COUNTERS];
+	unsigned nz[2], nnz;
+	uint64_t num[ALERT_METRICS], den[ALERT_METRICS];
+};
+
 struct rates {
 	unsigned top;
+	struct rn_kind kinds[RATES_COMPLAINT + 1][2];	/* rn_kinds_make */
 	struct alert_rule rules[ALERT_RULES_MAX];
 	size_t nrules;
 	/* per dimension: its distinct windows and its rules */
@@ -95,6 +105,8 @@ static void rn_free(gpointer p)
 	g_free(p);
 }
 
+static void rn_kinds_make(struct rates *r);
+
 struct rates *rates_new(const struct rates_params *p,
 			const struct alert_rule *rules, size_t nrules)
 {
@@ -103,6 +115,7 @@ struct rates *rates_new(const struct rates_params *p,
 
 	r->top = p && p->top ? p->top : RATES_TOP_DEFAULT;
 	r->hours = 24;
+	rn_kinds_make(r);
 	if (nrules > ALERT_RULES_MAX)
 		nrules = ALERT_RULES_MAX;
 	memcpy(r->rules, rules, nrules * sizeof(*rules));
@@ -277,6 +290,17 @@ static void rn_counts(const uint64_t *s, struct alert_counts *c)
 	c->complaints = s[RATES_C_COMPLAINTS];
 }
 
+/* rn_counts32 - one record's counters C as alert counts */
+static void rn_counts32(const uint32_t *c, struct alert_counts *ac)
+{
+	uint64_t s[RATES_COUNTERS];
+	int i;
+
+	for (i = 0; i < RATES_COUNTERS; i++)
+		s[i] = c[i];
+	rn_counts(s, ac);
+}
+
 /* rn_cause_index - the cause of a record of CAUSE (IX: its place as
    classify_event found it, 0: not looked at) */
 static size_t rn_cause_index(const char *cause, uint8_t ix, bool complaint)
@@ -366,13 +390,10 @@ static void rn_judge(struct rates *r, struct rates_name *n, int64_t time,
 
 /* what one record adds, worked out once for all its dimensions */
 struct rn_one {
+	const struct rn_kind *k;
 	int64_t minute, hour;
 	size_t mslot, hslot;	/* their slots in the minute and hour rings */
-	uint32_t c[RATES_COUNTERS];
-	unsigned nz[2], nnz;	/* the counters it adds to (one or two) */
 	size_t cause;
-	/* each metric's numerator and denominator of the record alone */
-	uint64_t num[ALERT_METRICS], den[ALERT_METRICS];
 };
 
 /* rn_fast_delta - N's pending delta of MINUTE when a record of that
@@ -453,16 +474,12 @@ static struct rates_name *rn_lookup(struct rates *r,
 {
 	size_t len = strlen(name);
 	uint64_t h;
-	struct rates_name *n = r->last[dim];
+	struct rates_name *n = NULL;
 	char clean[RATES_NAME_MAX + 1];
 	void *hit;
 	bool cached = false;
 
 	clean[0] = '\0';
-	if (n && len <= RATES_NAME_MAX && n->name[len] == '\0' &&
-	    memcmp(n->name, name, len) == 0)
-		goto found;	/* a name of the table, written as it is */
-	n = NULL;
 	h = len ? name_cache_hash(name, len) : 0;
 	if (len && name_cache_get(&r->cache[dim], name, len, h, &hit)) {
 		n = hit;
@@ -479,7 +496,6 @@ static struct rates_name *rn_lookup(struct rates *r,
 		name_cache_put(&r->cache[dim], name, len, h, n);
 	if (n)
 		r->last[dim] = n;
-found:
 	if (n && (n->day >= day || (day < r->day && !restore)))
 		return n;	/* admitted, or a late record of a past day */
 	if (!n && strcmp(clean, RATES_OTHER) == 0)
@@ -584,14 +600,14 @@ static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 	if (!d)
 		return false;
 	/* every window holds the newest minute and hour */
-	for (k = 0; k < o->nnz; k++) {
-		unsigned i = o->nz[k];
+	for (k = 0; k < o->k->nnz; k++) {
+		unsigned i = o->k->nz[k];
 
-		n->mring[o->mslot][i] += o->c[i];
-		n->hring[o->hslot][i] += o->c[i];
+		n->mring[o->mslot][i] += o->k->c[i];
+		n->hring[o->hslot][i] += o->k->c[i];
 		for (w = 0; w < r->nwin[n->dim]; w++)
-			n->sums[w][i] += o->c[i];
-		d->c[i] += o->c[i];
+			n->sums[w][i] += o->k->c[i];
+		d->c[i] += o->k->c[i];
 	}
 	rn_cause_add(n, o->hour, o->cause);
 	for (j = 0; j < r->ndim_rules[n->dim]; j++) {
@@ -600,8 +616,8 @@ static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 
 		if (m >= ALERT_METRICS)	/* alert_parts reads it so */
 			m = ALERT_SENDER_RATE;
-		num = o->num[m];
-		den = o->den[m];
+		num = o->k->num[m];
+		den = o->k->den[m];
 		if (num == 0 && den == 0)
 			continue;	/* its rate does not move */
 		if (num == 0) {
@@ -620,34 +636,47 @@ static bool rn_bounce_fast(struct rates *r, struct rates_name *n,
 	return true;
 }
 
+/* rn_kinds_make - R's table of what a record of each kind adds */
+static void rn_kinds_make(struct rates *r)
+{
+	static const unsigned counter[RATES_COMPLAINT + 1] = {
+		[RATES_DELIVERY] = RATES_C_DELIVERIES,
+		[RATES_HARD] = RATES_C_HARD,
+		[RATES_SOFT] = RATES_C_SOFT,
+		[RATES_COMPLAINT] = RATES_C_COMPLAINTS,
+	};
+	struct alert_counts ac;
+	unsigned w, sender, i;
+
+	for (w = 0; w <= RATES_COMPLAINT; w++)
+		for (sender = 0; sender < 2; sender++) {
+			struct rn_kind *k = &r->kinds[w][sender];
+
+			k->c[counter[w]] = 1;
+			if (sender)
+				k->c[RATES_C_SENDER] = 1;
+			for (i = 0; i < RATES_COUNTERS; i++)
+				if (k->c[i] && k->nnz < G_N_ELEMENTS(k->nz))
+					k->nz[k->nnz++] = i;
+			rn_counts32(k->c, &ac);
+			for (i = 0; i < ALERT_METRICS; i++)
+				alert_metric_parts((enum alert_metric)i, &ac,
+						   &k->num[i], &k->den[i]);
+		}
+}
+
 /* rn_one_make - O for record REC */
 static void rn_one_make(const struct rates *r, const struct rates_record *rec,
 			struct rn_one *o)
 {
-	struct alert_counts ac;
-	unsigned i;
+	/* anything else counts as a complaint; only a bounce is
+	   sender-side */
+	unsigned w = rec->what <= RATES_COMPLAINT ? (unsigned)rec->what :
+						    RATES_COMPLAINT;
+	bool sender = rec->sender_side && (rec->what == RATES_HARD ||
+					   rec->what == RATES_SOFT);
 
-	memset(o, 0, sizeof(*o));
-	switch (rec->what) {
-	case RATES_DELIVERY:
-		o->c[RATES_C_DELIVERIES] = 1;
-		break;
-	case RATES_HARD:
-		o->c[RATES_C_HARD] = 1;
-		break;
-	case RATES_SOFT:
-		o->c[RATES_C_SOFT] = 1;
-		break;
-	default:
-		o->c[RATES_C_COMPLAINTS] = 1;
-		break;
-	}
-	if (rec->sender_side && (rec->what == RATES_HARD ||
-				 rec->what == RATES_SOFT))
-		o->c[RATES_C_SENDER] = 1;
-	for (i = 0; i < RATES_COUNTERS; i++)
-		if (o->c[i] && o->nnz < G_N_ELEMENTS(o->nz))
-			o->nz[o->nnz++] = i;
+	o->k = &r->kinds[w][sender];
 	o->minute = rec->time / 60;
 	o->hour = o->minute / 60;
 	o->mslot = (size_t)rn_mod(o->minute, RATES_MINUTES);
@@ -656,14 +685,6 @@ static void rn_one_make(const struct rates *r, const struct rates_record *rec,
 	o->cause = rec->what == RATES_DELIVERY ? RATES_CAUSE_OTHER :
 		   rn_cause_index(rec->cause, rec->cause_ix,
 				  rec->what == RATES_COMPLAINT);
-	ac.deliveries = o->c[RATES_C_DELIVERIES];
-	ac.hard = o->c[RATES_C_HARD];
-	ac.soft = o->c[RATES_C_SOFT];
-	ac.sender = o->c[RATES_C_SENDER];
-	ac.complaints = o->c[RATES_C_COMPLAINTS];
-	for (i = 0; i < ALERT_METRICS; i++)
-		alert_metric_parts((enum alert_metric)i, &ac, &o->num[i],
-				   &o->den[i]);
 }
 
 void rates_add(struct rates *r, const struct rates_record *rec)
@@ -694,12 +715,12 @@ void rates_add(struct rates *r, const struct rates_record *rec)
 			continue;
 		rn_advance(r, n, o.minute);
 		rn_ring_add(r, n, false, n->mring, RATES_MINUTES, n->min_head,
-			    o.minute, o.c);
+			    o.minute, o.k->c);
 		rn_ring_add(r, n, true, n->hring, r->hours, n->hour_head,
-			    o.hour, o.c);
+			    o.hour, o.k->c);
 		if (rec->what != RATES_DELIVERY && o.hour >= n->hour_head - 1)
 			rn_cause_add(n, o.hour, o.cause);
-		rn_pending(r, n, o.minute, o.c);
+		rn_pending(r, n, o.minute, o.k->c);
 		rn_judge(r, n, rec->time, rec->where, rec->line);
 	}
 }
