@@ -130,6 +130,17 @@ struct rcpt {
 /* rcpt_init - an empty active record */
 void rcpt_init(struct rcpt *r);
 
+/*
+ * rcpt_init_lean - an empty active record as rcpt_init makes it in every
+ * field the record holds (scalars, counts, each string's first byte),
+ * without clearing the rest: the entries past n_soft, n_actions and
+ * n_dropped and the bytes past a string's end keep what R had.  Nothing
+ * reads those (the code that shortens a list leaves them so too); for a
+ * record the caller fills and writes again, where clearing all of its
+ * 5.7 KB would be most of the work.
+ */
+void rcpt_init_lean(struct rcpt *r);
+
 const char *rcpt_status_name(enum rcpt_status s);
 /* rcpt_status_parse - "hard" … -> status, or -1 */
 int rcpt_status_parse(const char *name);
@@ -181,6 +192,15 @@ struct rcpt_strings {
 int rcpt_encode_strs(const struct rcpt *r, const struct rcpt_strings *sd,
 		     uint8_t *buf, size_t cap, size_t *len);
 int rcpt_decode_strs(const uint8_t *buf, size_t len,
+		     const struct rcpt_strings *sd, struct rcpt *r);
+
+/*
+ * rcpt_decode_lean - rcpt_decode_strs starting a record of version 4 or 5
+ * with rcpt_init_lean (older versions, and a failure, with rcpt_init):
+ * what the record holds reads the same, what lies past it is R's old
+ * content.  Encoded again, it gives the same bytes.
+ */
+int rcpt_decode_lean(const uint8_t *buf, size_t len,
 		     const struct rcpt_strings *sd, struct rcpt *r);
 
 /* the "files" table record: how far a source has been taken */

@@ -143,8 +143,10 @@ int state_rcpt_del(struct state *st, MDB_txn *txn, const char *addr);
  * writing back the record just read replaces it in place.  Open it in a
  * write transaction, close it before the transaction ends.
  *
- * state_rcpt_cursor_get - the record of ADDR (as state_rcpt_get; the
- * cursor stays at ADDR, or where it would go); state_rcpt_cursor_put -
+ * state_rcpt_cursor_get - the record of ADDR (as state_rcpt_get, decoded
+ * by rcpt_decode_lean: past its lists' counts and its strings' ends R
+ * keeps what it had; the cursor stays at ADDR, or where it would go);
+ * state_rcpt_cursor_put -
  * write R as the record of ADDR (FOUND: the last get found ADDR); both
  * 0 or -errno.
  */

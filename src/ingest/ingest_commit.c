@@ -224,7 +224,7 @@ static int ingest_commit_rcpt(struct ingest_try *t, MDB_txn *txn,
 			log_warn("ingest",
 				 "record of '%s' unreadable (%s): starting it anew",
 				 br->addr, state_strerror(rc));
-		rcpt_init(&r);
+		rcpt_init_lean(&r);	/* as the get leaves a found one */
 		stored = false;
 	} else if (rc != 0) {
 		return rc;

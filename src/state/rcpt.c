@@ -87,6 +87,37 @@ void rcpt_init(struct rcpt *r)
 	r->status = RCPT_ACTIVE;
 }
 
+/* rcpt_reason_clear - RS as rcpt_init leaves it, but for the bytes past
+   each string's first */
+static void rcpt_reason_clear(struct rcpt_reason *rs)
+{
+	rs->time = 0;
+	rs->kind = 0;
+	rs->line = 0;
+	rs->source[0] = rs->category[0] = rs->dsn_status[0] = '\0';
+	rs->dsn_diag[0] = rs->orig[0] = rs->vmta[0] = rs->job_id[0] = '\0';
+}
+
+void rcpt_init_lean(struct rcpt *r)
+{
+	r->status = RCPT_ACTIVE;
+	r->escalated = false;
+	r->status_time = r->updated = r->first_seen = 0;
+	r->n_soft = 0;
+	memset(r->soft_async, 0, sizeof(r->soft_async));
+	r->last_delivery = 0;
+	r->held = 0;
+	r->n_dropped = 0;
+	r->cnt_hard = r->cnt_soft = r->cnt_complaint = r->cnt_unsub = 0;
+	r->cnt_delivery = r->cnt_duplicate = r->cnt_other = 0;
+	r->last_category[0] = '\0';
+	rcpt_reason_clear(&r->reason);
+	rcpt_reason_clear(&r->last_soft);
+	r->n_actions = 0;
+	r->notice_time = 0;
+	r->notice[0] = '\0';
+}
+
 /* rcpt_status_name - the status as the tools print it ("?" when unknown) */
 const char *rcpt_status_name(enum rcpt_status s)
 {
@@ -284,6 +315,8 @@ static void rcpt_put_s(struct codec_w *w, const char *field, size_t size)
 struct rcpt_sx {
 	const struct rcpt_strings *sd;	/* NULL: no dictionary */
 	bool v5;			/* the layout of version 5 */
+	bool lean;			/* decode: rcpt_init_lean, not
+					   rcpt_init, for version 4 and 5 */
 	int err;			/* the dictionary's first error */
 };
 
@@ -777,7 +810,13 @@ static int rcpt_decode_x(const uint8_t *buf, size_t len, struct rcpt_sx *x,
 	uint32_t i;
 	int rc;
 
-	rcpt_init(r);
+	/* version 4 and 5 write every field or say it is empty, so a lean
+	   start leaves nothing of what the record holds unset; the older
+	   ones leave fields out (a soft bounce's source before version 3) */
+	if (x->lean && len >= 1 && (buf[0] == 4 || buf[0] == 5))
+		rcpt_init_lean(r);
+	else
+		rcpt_init(r);
 	if (len < 1)
 		return -EINVAL;
 	if (buf[0] < 1 || buf[0] > RCPT_CODEC_LATEST)
@@ -842,6 +881,14 @@ int rcpt_decode_strs(const uint8_t *buf, size_t len,
 		     const struct rcpt_strings *sd, struct rcpt *r)
 {
 	struct rcpt_sx x = { .sd = sd };
+
+	return rcpt_decode_x(buf, len, &x, r);
+}
+
+int rcpt_decode_lean(const uint8_t *buf, size_t len,
+		     const struct rcpt_strings *sd, struct rcpt *r)
+{
+	struct rcpt_sx x = { .sd = sd, .lean = true };
 
 	return rcpt_decode_x(buf, len, &x, r);
 }

@@ -1047,18 +1047,28 @@ static void state_strs_use_lock(struct state *st, MDB_txn *txn,
 	sd->ctx = u;
 }
 
-/* state_rcpt_decode - the LEN bytes at BUF, read in TXN, into R */
-static int state_rcpt_decode(struct state *st, MDB_txn *txn,
-			     const void *buf, size_t len, struct rcpt *r)
+/* state_rcpt_decode_x - the LEN bytes at BUF, read in TXN, into R
+   (LEAN: rcpt_decode_lean) */
+static int state_rcpt_decode_x(struct state *st, MDB_txn *txn,
+			       const void *buf, size_t len, struct rcpt *r,
+			       bool lean)
 {
 	struct state_strs_use u;
 	struct rcpt_strings sd;
 	int rc;
 
 	state_strs_use_lock(st, txn, &u, &sd);
-	rc = rcpt_decode_strs(buf, len, &sd, r);
+	rc = lean ? rcpt_decode_lean(buf, len, &sd, r) :
+		    rcpt_decode_strs(buf, len, &sd, r);
 	state_strs_unlock(st->strs);
 	return rc;
+}
+
+/* state_rcpt_decode - the LEN bytes at BUF, read in TXN, into R */
+static int state_rcpt_decode(struct state *st, MDB_txn *txn,
+			     const void *buf, size_t len, struct rcpt *r)
+{
+	return state_rcpt_decode_x(st, txn, buf, len, r, false);
 }
 
 /* state_rcpt_encode - R, ADDR's record to be written in TXN, into BUF
@@ -1123,8 +1133,8 @@ int state_rcpt_cursor_get(struct state *st, MDB_cursor *cur, const char *addr,
 	rc = state_mdb_rc(mdb_cursor_get(cur, &k, &v, MDB_SET_KEY));
 	if (rc)
 		return rc;
-	return state_rcpt_decode(st, mdb_cursor_txn(cur), v.mv_data,
-				 v.mv_size, r);
+	return state_rcpt_decode_x(st, mdb_cursor_txn(cur), v.mv_data,
+				   v.mv_size, r, true);
 }
 
 /* state_rcpt_cursor_put - ADDR's record through CUR, in place when the

@@ -867,6 +867,78 @@ static void test_version5_roundtrip(void **state)
 	assert_rcpt_equal(&a, &b);
 }
 
+/* a lean decode into a record that held another (the committer's one
+   record, reused from address to address) reads what the record holds
+   and encodes again to the same bytes: a full record, then one of few
+   fields (no reasons, actions, notice or spans) over it, then the full
+   one over that; and a record that does not decode is wholly cleared */
+static void test_decode_lean(void **state)
+{
+	static uint8_t full[RCPT_ENCODED_MAX], few[RCPT_ENCODED_MAX];
+	static uint8_t again[RCPT_ENCODED_MAX];
+	static struct rcpt a, s, b, empty;
+	size_t flen = 0, slen = 0, len = 0;
+
+	(void)state;
+	memset(&tdict, 0, sizeof(tdict));
+	fill_max(&a);
+	assert_int_equal(rcpt_encode_strs(&a, &tdict_ops, full, sizeof(full),
+					  &flen), 0);
+	rcpt_init(&s);
+	s.status = RCPT_SOFT;
+	s.updated = 1700000000;
+	s.cnt_soft = 2;
+	s.n_soft = 1;
+	s.soft_times[0] = 1699999000;
+	s.soft_src[0] = 7;
+	rcpt_set_str(s.last_category, sizeof(s.last_category), "q");
+	assert_int_equal(rcpt_encode_strs(&s, &tdict_ops, few, sizeof(few),
+					  &slen), 0);
+
+	memset(&b, 0xa5, sizeof(b));
+	b.escalated = true;
+	memset(b.soft_async, 1, sizeof(b.soft_async));
+	assert_int_equal(rcpt_decode_lean(full, flen, &tdict_ops, &b), 0);
+	assert_rcpt_equal(&a, &b);
+	assert_int_equal(rcpt_encode_strs(&b, &tdict_ops, again, sizeof(again),
+					  &len), 0);
+	assert_int_equal(len, flen);
+	assert_memory_equal(again, full, flen);
+
+	/* the full record's lists and strings are still in B past the
+	   short one's counts and ends: not read, not written */
+	assert_int_equal(rcpt_decode_lean(few, slen, &tdict_ops, &b), 0);
+	assert_rcpt_equal(&s, &b);
+	assert_int_equal(b.soft_async[0], 0);
+	assert_int_equal(b.soft_async[1], 0);
+	assert_true(b.reason.source[1] != '\0');	/* left as it was */
+	assert_int_equal(rcpt_encode_strs(&b, &tdict_ops, again, sizeof(again),
+					  &len), 0);
+	assert_int_equal(len, slen);
+	assert_memory_equal(again, few, slen);
+
+	assert_int_equal(rcpt_decode_lean(full, flen, &tdict_ops, &b), 0);
+	assert_rcpt_equal(&a, &b);
+
+	/* a damaged record: -EINVAL and nothing of the old one left */
+	assert_int_equal(rcpt_decode_lean(full, flen - 1, &tdict_ops, &b),
+			 -EINVAL);
+	rcpt_init(&empty);
+	assert_memory_equal(&b, &empty, sizeof(b));
+
+	/* rcpt_init_lean over a full record: an empty record for every
+	   field it holds, encoded as rcpt_init's */
+	assert_int_equal(rcpt_decode_lean(full, flen, &tdict_ops, &b), 0);
+	rcpt_init_lean(&b);
+	assert_rcpt_equal(&empty, &b);
+	assert_int_equal(rcpt_encode_strs(&b, &tdict_ops, again, sizeof(again),
+					  &len), 0);
+	assert_int_equal(rcpt_encode_strs(&empty, &tdict_ops, few, sizeof(few),
+					  &slen), 0);
+	assert_int_equal(len, slen);
+	assert_memory_equal(again, few, len);
+}
+
 /* a dictionary that names nothing: every string in the record, which
    reads without a dictionary too; the one-byte strings never asked */
 static void test_version5_inline(void **state)
@@ -1014,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_version4_dropped),
 		cmocka_unit_test(test_version5_roundtrip),
 		cmocka_unit_test(test_version5_inline),
+		cmocka_unit_test(test_decode_lean),
 		cmocka_unit_test(test_version5_failures),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_status_names),
