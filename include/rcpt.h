@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strs_memo.h"
+
 #define RCPT_CODEC_VERSION 4	/* rcpt_encode: compact; 1 (no notice), 2
 				   (no soft sources, last delivery, held)
 				   and 3 (fixed width, no held bounces
@@ -180,6 +182,9 @@ struct rcpt_strings {
 	   -errno (which the decoding then returns) */
 	int (*lookup)(void *ctx, uint32_t id, const char **s, size_t *n);
 	void *ctx;
+	/* committed strings the encoder looks up itself before calling
+	   intern (what intern would answer for them); NULL: none */
+	const struct strs_memo *memo;
 };
 
 /*

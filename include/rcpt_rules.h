@@ -81,7 +81,8 @@ enum rcpt_outcome rcpt_apply(struct rcpt *r, const struct event *ev,
  */
 int rcpt_reevaluate(struct rcpt *r, const struct escalation *e);
 
-/* rcpt_reason_from_event - what EV says, bounded, into REASON */
+/* rcpt_reason_from_event - what EV says, bounded, into REASON (every
+   field; the bytes past each string's end are left as they were) */
 void rcpt_reason_from_event(struct rcpt_reason *reason,
 			    const struct event *ev);
 

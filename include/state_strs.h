@@ -32,6 +32,8 @@
 
 #include <lmdb.h>
 
+#include "strs_memo.h"
+
 #define STATE_STRS_LEN_MAX 255		/* longer strings stay in records */
 #define STATE_STRS_MAX (1u << 20)	/* entries at most */
 
@@ -62,6 +64,11 @@ struct state_strs_use {
    0 or -errno (LMDB's, mapped: -ENOSPC, the map is full) */
 int state_strs_intern(const struct state_strs_use *u, const char *s,
 		      size_t n, uint32_t *id);
+/* state_strs_memo - the memo state_strs_intern answers committed strings
+   from first (strs_memo.h), for a caller that looks there itself before
+   calling it: NULL when U's interning names nothing (a read transaction,
+   a state without the tables).  Read under the dictionary's lock. */
+const struct strs_memo *state_strs_memo(const struct state_strs_use *u);
 /* state_strs_lookup - the string of ID (*S, *N: valid while the state
    is open); 0, -ENOENT (no such id) or -errno */
 int state_strs_lookup(const struct state_strs_use *u, uint32_t id,

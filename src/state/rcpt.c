@@ -331,7 +331,14 @@ static void rcpt_put_str5(struct codec_w *w, struct rcpt_sx *x,
 	int rc;
 
 	if (n >= 2 && x->sd && x->err == 0) {
-		rc = x->sd->intern(x->sd->ctx, field, n, &id);
+		const struct strs_memo *m = x->sd->memo;
+
+		if (m) {
+			m += strs_memo_index(field, n);
+			if (m->s && m->n == n && memcmp(m->s, field, n) == 0)
+				id = m->id;
+		}
+		rc = id ? 0 : x->sd->intern(x->sd->ctx, field, n, &id);
 		if (rc) {
 			x->err = rc;
 			id = 0;

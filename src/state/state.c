@@ -1045,6 +1045,7 @@ static void state_strs_use_lock(struct state *st, MDB_txn *txn,
 	sd->intern = state_strs_intern_cb;
 	sd->lookup = state_strs_lookup_cb;
 	sd->ctx = u;
+	sd->memo = state_strs_memo(u);
 }
 
 /* state_rcpt_decode_x - the LEN bytes at BUF, read in TXN, into R

@@ -19,11 +19,11 @@
 #include "state.h"
 #include "state_strs.h"
 #include "strhash.h"
+#include "strs_memo.h"
 
 #define STRS_SEED 0x5eed5eed5eed5eedULL
 #define STRS_SEEN_SLOTS (1u << 16)	/* strings written once, by hash */
 #define STRS_TAB_MIN 256
-#define STRS_MEMO_SLOTS 256	/* a power of two */
 
 struct strs_ent {
 	uint64_t h;
@@ -58,12 +58,6 @@ struct strs_seen {
 	uint64_t who;
 };
 
-/* a committed entry found again without hashing its bytes: S is the
-   entry's own string (by_id's, never freed before the dictionary) */
-struct strs_memo {
-	const char *s;		/* NULL: empty */
-	uint32_t n, id;
-};
 
 struct state_strs {
 	pthread_mutex_t mu;
@@ -368,17 +362,16 @@ static bool strs_seen_before(struct state_strs *d, uint64_t h, uint64_t who)
 	return false;
 }
 
-/* strs_memo_slot - the memo's slot for the N bytes at S (N >= 2): by
-   the length and three of the bytes, no hash over them all */
+/* strs_memo_slot - the memo's slot for the N bytes at S (N >= 2) */
 static struct strs_memo *strs_memo_slot(struct state_strs *d, const char *s,
 					size_t n)
 {
-	unsigned x = (unsigned)n * 0x9E37u ^
-		     (unsigned char)s[0] * 0x85EBu ^
-		     (unsigned char)s[n / 2] * 0xC2B3u ^
-		     (unsigned char)s[n - 1] * 0x27D5u;
+	return &d->memo[strs_memo_index(s, n)];
+}
 
-	return &d->memo[(x ^ (x >> 8)) & (STRS_MEMO_SLOTS - 1)];
+const struct strs_memo *state_strs_memo(const struct state_strs_use *u)
+{
+	return u->write && u->have_tables ? u->d->memo : NULL;
 }
 
 int state_strs_intern(const struct state_strs_use *u, const char *s,

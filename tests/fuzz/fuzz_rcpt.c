@@ -59,7 +59,7 @@ static int fuzz_lookup(void *ctx, uint32_t id, const char **s, size_t *n)
 }
 
 static const struct rcpt_strings fuzz_dict = {
-	fuzz_intern, fuzz_lookup, NULL
+	fuzz_intern, fuzz_lookup, NULL, NULL
 };
 
 /* fuzz_roundtrip - R encoded by ENC decodes to R */

@@ -833,7 +833,7 @@ static int tdict_lookup(void *ctx, uint32_t id, const char **s, size_t *n)
 
 static struct tdict tdict;
 static const struct rcpt_strings tdict_ops = {
-	tdict_intern, tdict_lookup, &tdict
+	tdict_intern, tdict_lookup, &tdict, NULL
 };
 
 /* a full record named by ids decodes to itself, far shorter; a second
