@@ -58,7 +58,6 @@ struct strs_seen {
 	uint64_t who;
 };
 
-
 struct state_strs {
 	pthread_mutex_t mu;
 	/* committed entries by a few of their bytes: a record's strings

@@ -939,6 +939,47 @@ static void test_decode_lean(void **state)
 	assert_memory_equal(again, few, len);
 }
 
+/* the encoder takes a string's id from the dictionary's memo when the
+   memo's slot holds that very string, and asks the dictionary otherwise:
+   a slot holding another string (or one as long with other bytes) gives
+   nothing */
+static void test_version5_memo(void **state)
+{
+	static uint8_t buf[RCPT_ENCODED_MAX];
+	static struct strs_memo memo[STRS_MEMO_SLOTS];
+	static struct rcpt a, b;
+	struct rcpt_strings ops = tdict_ops;
+	const char *cat = "bad-mailbox", *diag = "550 5.1.1 no such user";
+	uint32_t cat_id = 0, diag_id = 0;
+	size_t len = 0, cl = strlen(cat), dl = strlen(diag);
+	unsigned interns;
+
+	(void)state;
+	memset(&tdict, 0, sizeof(tdict));
+	memset(memo, 0, sizeof(memo));
+	assert_int_equal(tdict_intern(&tdict, cat, cl, &cat_id), 0);
+	assert_int_equal(tdict_intern(&tdict, diag, dl, &diag_id), 0);
+	ops.memo = memo;
+	/* the category's slot holds it; the text's slot another string of
+	   its length, with an id that names nothing */
+	memo[strs_memo_index(cat, cl)] = (struct strs_memo){ cat, (uint32_t)cl,
+							     cat_id };
+	memo[strs_memo_index(diag, dl)] =
+		(struct strs_memo){ "550 5.1.1 no such USER", (uint32_t)dl, 77 };
+	rcpt_init(&a);
+	a.status = RCPT_HARD;
+	rcpt_set_str(a.reason.category, sizeof(a.reason.category), cat);
+	rcpt_set_str(a.reason.dsn_diag, sizeof(a.reason.dsn_diag), diag);
+	a.reason.time = 5;
+	interns = tdict.interns;
+	assert_int_equal(rcpt_encode_strs(&a, &ops, buf, sizeof(buf), &len),
+			 0);
+	/* the text asked, the category not */
+	assert_int_equal(tdict.interns - interns, 1);
+	assert_int_equal(rcpt_decode_strs(buf, len, &tdict_ops, &b), 0);
+	assert_rcpt_equal(&a, &b);
+}
+
 /* a dictionary that names nothing: every string in the record, which
    reads without a dictionary too; the one-byte strings never asked */
 static void test_version5_inline(void **state)
@@ -1086,6 +1127,7 @@ int main(void)
 		cmocka_unit_test(test_version4_dropped),
 		cmocka_unit_test(test_version5_roundtrip),
 		cmocka_unit_test(test_version5_inline),
+		cmocka_unit_test(test_version5_memo),
 		cmocka_unit_test(test_decode_lean),
 		cmocka_unit_test(test_version5_failures),
 		cmocka_unit_test(test_set_str),
