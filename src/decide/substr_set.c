@@ -11,6 +11,7 @@
  * (the caller then searches for each string alone); searching never
  * fails and allocates nothing.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,7 @@ struct substr_set *substr_set_new(const char *const *strs, size_t n)
 	uint64_t (*mask)[SUBSTR_SET_WORDS] = NULL;
 	uint16_t *fail = NULL, *queue = NULL;
 	size_t i, total = 0, nstates;
+	bool ok = false;
 
 	if (n > SUBSTR_SET_MAX)
 		return NULL;
@@ -145,21 +147,19 @@ struct substr_set *substr_set_new(const char *const *strs, size_t n)
 	fail = calloc(total + 1, sizeof(*fail));
 	queue = malloc((total + 1) * sizeof(*queue));
 	if (!s->next || !s->hit || !mask || !fail || !queue)
-		goto fail;
+		goto out;
 	ss_trie(s, strs, n, mask, &nstates);
 	ss_links(s, mask, fail, queue);
-	if (ss_hits(s, mask, nstates) != 0)
-		goto fail;
+	ok = ss_hits(s, mask, nstates) == 0;
+out:
 	free(mask);
 	free(fail);
 	free(queue);
+	if (!ok) {
+		substr_set_free(s);
+		s = NULL;
+	}
 	return s;
-fail:
-	free(mask);
-	free(fail);
-	free(queue);
-	substr_set_free(s);
-	return NULL;
 }
 
 void substr_set_find(const struct substr_set *s, const char *text, size_t n,
