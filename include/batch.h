@@ -114,6 +114,14 @@ void batch_prefetch_entry(struct batch *b);
    answer of a later call (batch_add, batch_flush, batch_sorted) */
 int batch_add(struct batch *b, const struct event *ev);
 
+/* batch_add_release - the release by incident ID of HELD, a hard bounce
+   held in this batch (as batch_last gave it), added after the events
+   so far: its event as the batch keeps it, its strings not copied again
+   and its address not looked up again; SRC_HASH and MON_GEN as for any
+   event.  0 or -ENOMEM */
+int batch_add_release(struct batch *b, const struct batch_event *held,
+		      uint64_t id, uint32_t src_hash, uint64_t mon_gen);
+
 /* batch_last - the event the last batch_add kept whole (not a delivery
    held back, nor one counted only), or NULL: valid until the batch is
    cleared */

@@ -874,6 +874,43 @@ int batch_add(struct batch *b, const struct event *ev)
 	return 0;
 }
 
+int batch_add_release(struct batch *b, const struct batch_event *held,
+		      uint64_t id, uint32_t src_hash, uint64_t mon_gen)
+{
+	/* the entry and its address are one piece (batch_rcpt_at): the
+	   held event's address is the one right after its entry */
+	struct batch_rcpt *br = (struct batch_rcpt *)(void *)held->ev.rcpt - 1;
+	struct batch_event *be;
+	int rc;
+
+	b->last = NULL;
+	/* the deliveries held back came before it */
+	rc = batch_flush_dlv(b);
+	if (rc)
+		return rc;
+	be = batch_alloc(b, sizeof(*be));
+	if (!be)
+		return -ENOMEM;
+	b->n_events++;
+	be->dlv = false;
+	be->n_dlv = 0;
+	be->hold_unstored = false;
+	be->dropped_again = false;
+	br->n_full++;
+	/* its strings are the batch's already, as long as it lives */
+	be->ev = held->ev;
+	be->ev.held = 0;
+	be->ev.released = id;
+	be->ev.src_hash = src_hash;
+	be->ev.mon_gen = mon_gen;
+	if (br->suppressed && batch_camp_add(b, br, be) != 0)
+		return -ENOMEM;
+	be->next = br->head;
+	br->head = be;
+	br->head_room = 0;
+	return 0;
+}
+
 const struct batch_event *batch_last(const struct batch *b)
 {
 	return b->last;

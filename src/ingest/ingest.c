@@ -709,21 +709,21 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 
 		if (rel[i].ref) {
 			/* held in this batch: its event as the batch keeps
-			   it (batch_add copies it again) */
-			r = ((const struct batch_event *)rel[i].ref)->ev;
-			r.held = 0;
-		} else {
-			/* the monitor encoded it: it decodes */
-			rc = incident_held_decode(rel[i].rec, rel[i].len, &h);
-			if (rc) {
-				log_error("ingest", "a hard bounce released "
-					  "by incident %" PRIu64 " does not "
-					  "decode: %s", rel[i].id,
-					  strerror(-rc));
-				break;
-			}
-			incident_held_event(&h, &r, &x);
+			   it, linked again */
+			rc = batch_add_release(in->batch, rel[i].ref,
+					       rel[i].id, rel[i].src_hash,
+					       ev->mon_gen);
+			continue;
 		}
+		/* the monitor encoded it: it decodes */
+		rc = incident_held_decode(rel[i].rec, rel[i].len, &h);
+		if (rc) {
+			log_error("ingest", "a hard bounce released by "
+				  "incident %" PRIu64 " does not decode: %s",
+				  rel[i].id, strerror(-rc));
+			break;
+		}
+		incident_held_event(&h, &r, &x);
 		r.released = rel[i].id;
 		r.src_hash = rel[i].src_hash;
 		r.mon_gen = ev->mon_gen;

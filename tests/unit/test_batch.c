@@ -7,7 +7,8 @@
  * order of anything, the same with each address's slot and entry asked
  * for ahead (batch_prefetch, batch_prefetch_entry), and arena blocks made ready elsewhere
  * (batch_set_blocks) taken, used, kept for the next batch and freed with
- * it; the provider ids of an event kept whole or not at all.
+ * it; the provider ids of an event kept whole or not at all; a held
+ * bounce's release linked to its address without a second copy.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -411,6 +412,75 @@ static void test_ids_whole(void **state)
 	batch_free(b);
 }
 
+/* a release of a hold in the batch: linked after what came since, in
+   arrival order with the address's other events (deliveries held back
+   before it included), the held event's fields and strings as the batch
+   keeps them, the monitor's marks its own; the address not counted
+   twice, its other events untouched */
+static void test_release_linked(void **state)
+{
+	struct batch *b = batch_new();
+	const struct batch_event *held, *be;
+	struct batch_rcpt **arr, *br;
+	struct event e;
+	size_t n;
+
+	(void)state;
+	assert_non_null(b);
+	e = ev("a@example.com", CLASS_HARD, T0);
+	e.held = 7;
+	e.src_hash = 11;
+	e.mon_gen = 1;
+	e.dsn_diag = "smtp;550 5.7.1 blocked";
+	assert_int_equal(batch_add(b, &e), 0);
+	held = batch_last(b);
+	assert_non_null(held);
+	e = ev("b@example.com", CLASS_SOFT, T0 + 1);
+	assert_int_equal(batch_add(b, &e), 0);
+	/* a delivery to the held address, held back by the batch */
+	e = ev("a@example.com", CLASS_DELIVERY, T0 + 2);
+	assert_int_equal(batch_add(b, &e), 0);
+	assert_int_equal(batch_add_release(b, held, 7, 12, 3), 0);
+	assert_null(batch_last(b));
+	e = ev("a@example.com", CLASS_SOFT, T0 + 4);
+	assert_int_equal(batch_add(b, &e), 0);
+	assert_int_equal(batch_events(b), 5);
+	assert_int_equal(batch_addresses(b), 2);
+	assert_int_equal(batch_sorted(b, &arr, &n), 0);
+	assert_int_equal(n, 2);
+	br = arr[0];
+	assert_string_equal(br->addr, "a@example.com");
+	assert_int_equal(br->n_full, 3);
+	assert_int_equal(br->n_dlv, 1);
+	be = batch_rcpt_events(br);
+	assert_ptr_equal(be, held);
+	assert_int_equal(be->ev.held, 7);
+	assert_int_equal(be->ev.released, 0);
+	be = be->next;
+	assert_true(be->dlv);
+	assert_int_equal(be->dlv_times[0], T0 + 2);
+	be = be->next;
+	assert_false(be->dlv);
+	assert_int_equal(be->ev.klass, CLASS_HARD);
+	assert_int_equal(be->ev.time, T0);
+	assert_int_equal(be->ev.held, 0);
+	assert_int_equal(be->ev.released, 7);
+	assert_int_equal(be->ev.src_hash, 12);
+	assert_int_equal(be->ev.mon_gen, 3);
+	assert_false(be->hold_unstored);
+	assert_ptr_equal(be->ev.rcpt, br->addr);
+	assert_ptr_equal(be->ev.dsn_diag, held->ev.dsn_diag);
+	assert_string_equal(be->ev.dsn_diag, "smtp;550 5.7.1 blocked");
+	assert_string_equal(be->ev.bounce_cat, "quota-issues");
+	be = be->next;
+	assert_int_equal(be->ev.klass, CLASS_SOFT);
+	assert_int_equal(be->ev.time, T0 + 4);
+	assert_null(be->next);
+	assert_string_equal(arr[1]->addr, "b@example.com");
+	assert_int_equal(arr[1]->n_full, 1);
+	batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_held_back_deliveries_in_order),
 		cmocka_unit_test(test_ready_blocks),
 		cmocka_unit_test(test_ids_whole),
+		cmocka_unit_test(test_release_linked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
