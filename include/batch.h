@@ -97,21 +97,17 @@ struct batch_block *batch_block_ready(void);
 /* batch_block_free - a block no batch took */
 void batch_block_free(struct batch_block *blk);
 
-/* batch_prefetch - ADDR's slot asked of the memory now, while the caller
-   does other work before its batch_add (ADDR must not change until then;
-   the next batch_add of that pointer uses the hash computed here) */
+/* batch_prefetch - ADDR's hash made and its slot asked of the memory
+   now, while the caller does other work before its batch_add (ADDR must
+   not change until then; the next batch_add of that pointer uses the
+   hash computed here) */
 void batch_prefetch(struct batch *b, const char *addr);
 
-/* batch_prefetch_entry - after batch_prefetch, and some work later (its
-   slot has come): the address's entry asked of the memory too, when the
-   slot names one of its hash (the lookup's second miss, which only the
-   slot can say where to look for) */
-void batch_prefetch_entry(struct batch *b);
-
 /* batch_add - copy EV (strings bounded to what a record keeps); 0 or
-   -ENOMEM.  A delivery (not held or released) is held back and looked up
-   with the next few, in order: an error of its lookup (-ENOMEM) is the
-   answer of a later call (batch_add, batch_flush, batch_sorted) */
+   -ENOMEM.  An event neither held nor released (a delivery as its time
+   only) is held back and its address looked up with the next few, in
+   order: an error of that lookup (-ENOMEM) is the answer of a later call
+   (batch_add, batch_flush, batch_sorted) */
 int batch_add(struct batch *b, const struct event *ev);
 
 /* batch_add_release - the release by incident ID of HELD, a hard bounce
@@ -122,12 +118,12 @@ int batch_add(struct batch *b, const struct event *ev);
 int batch_add_release(struct batch *b, const struct batch_event *held,
 		      uint64_t id, uint32_t src_hash, uint64_t mon_gen);
 
-/* batch_last - the event the last batch_add kept whole (not a delivery
-   held back, nor one counted only), or NULL: valid until the batch is
-   cleared */
-const struct batch_event *batch_last(const struct batch *b);
+/* batch_last - the event the last batch_add kept whole (not a delivery,
+   nor one counted only), or NULL: valid until the batch is cleared.  A
+   whole event held back is looked up first (with those before it) */
+const struct batch_event *batch_last(struct batch *b);
 
-/* batch_flush - the deliveries held back into the batch (before it is
+/* batch_flush - the events held back into the batch (before it is
    handed to another thread); 0 or -ENOMEM */
 int batch_flush(struct batch *b);
 

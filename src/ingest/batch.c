@@ -103,17 +103,19 @@ struct batch_sortent {
 	struct batch_rcpt *br;
 };
 
-/* a delivery held back (batch_add): its address copied, its hash and
-   the time it asks for */
-struct batch_dlv {
+/* an event held back (batch_add): its address copied and its hash; a
+   delivery's time, or the node of a whole event (its strings in the
+   arena already) */
+struct batch_pend {
 	uint64_t hash;
-	int64_t time;
+	int64_t time;		/* a delivery's (BE NULL) */
+	struct batch_event *be;	/* a whole event, not linked yet */
 	uint32_t len;
 	char addr[ADDR_MAX + 1];
 };
 
-/* deliveries held back before they are looked up together */
-#define BATCH_DLV_RING 16
+/* events held back before their addresses are looked up together */
+#define BATCH_PEND_RING 32
 
 struct batch {
 	uint64_t seed;
@@ -140,9 +142,10 @@ struct batch {
 	struct batch_sortent *sortents;	/* one per address, as they came */
 	struct batch_sortent *sorttmp;	/* batch_sort's other half */
 	size_t sorted_cap, sortents_cap, sorttmp_cap;
-	/* deliveries not yet in the table (batch_add), in reading order */
-	struct batch_dlv dlv[BATCH_DLV_RING];
-	unsigned n_dlv;
+	/* events not yet in the table (batch_add), in reading order */
+	struct batch_pend pend[BATCH_PEND_RING];
+	unsigned n_pend;
+	int err;	/* a flush's error, answered by the next call */
 };
 
 /* batch_block_new - an arena block of SIZE bytes (huge-page aligned and
@@ -726,119 +729,48 @@ static int batch_add_dlv(struct batch *b, struct batch_rcpt *br, int64_t t)
 	return 0;
 }
 
-/*
- * batch_flush_dlv - the deliveries held back into the table, in their
- * order: their slots are read and the entries they point to asked of the
- * memory all together first (sixteen independent loads, whose misses
- * overlap), then each is looked up and linked; 0 or -ENOMEM
- */
-static int batch_flush_dlv(struct batch *b)
+/* batch_new_event - a node of EV, its strings copied into the arena
+   (not linked: its address is not set); NULL on ENOMEM */
+static struct batch_event *batch_new_event(struct batch *b,
+					   const struct event *ev)
 {
-	unsigned i, n = b->n_dlv;
-	int rc = 0;
+	struct batch_event *be = batch_alloc(b, sizeof(*be));
 
-	b->n_dlv = 0;
-	for (i = 0; i < n; i++) {
-		const struct batch_slot *sl =
-			&b->slots[b->dlv[i].hash & (b->cap - 1)];
-
-		if (sl->br) {
-			/* the entry's line, and the next for the end of a
-			   longer address */
-			__builtin_prefetch(sl->br, 1);
-			__builtin_prefetch((const char *)sl->br + 64);
-		}
-	}
-	for (i = 0; rc == 0 && i < n; i++) {
-		struct batch_dlv *d = &b->dlv[i];
-		struct batch_rcpt *br = batch_rcpt_at(b, d->addr, d->len,
-						      d->hash);
-
-		rc = br ? batch_add_dlv(b, br, d->time) : -ENOMEM;
-	}
-	return rc;
+	if (!be)
+		return NULL;
+	be->dlv = false;
+	be->n_dlv = 0;
+	be->hold_unstored = false;
+	be->dropped_again = false;
+	be->ev = *ev;
+	be->ev.rcpt = NULL;
+	return batch_copy_strings(b, &be->ev) == 0 ? be : NULL;
 }
 
-void batch_prefetch(struct batch *b, const char *addr)
+/* batch_link - BE (batch_new_event) of address BR: counted only when BR
+   is suppressed and it names no campaign BR's kept events do (BE is then
+   left unused), else linked after BR's events; 0 or -ENOMEM */
+static int batch_link(struct batch *b, struct batch_rcpt *br,
+		      struct batch_event *be)
 {
-	b->pf_len = strnlen(addr, ADDR_MAX);
-	b->pf_hash = strhash(b->seed, addr, b->pf_len);
-	b->pf_addr = addr;
-	__builtin_prefetch(&b->slots[b->pf_hash & (b->cap - 1)]);
-}
-
-void batch_prefetch_entry(struct batch *b)
-{
-	size_t k = b->pf_hash & (b->cap - 1), n;
-
-	if (!b->pf_addr)
-		return;
-	/* the first slots of its probe: an entry of another address in
-	   the way is rare (the table is at most half full) */
-	for (n = 0; n < 2; n++, k = (k + 1) & (b->cap - 1)) {
-		const struct batch_slot *sl = &b->slots[k];
-
-		if (!sl->br)
-			return;
-		if (sl->hash == b->pf_hash) {
-			__builtin_prefetch(sl->br);
-			return;
-		}
-	}
-}
-
-int batch_add(struct batch *b, const struct event *ev)
-{
-	struct batch_rcpt *br;
-	struct batch_event *be;
-	int rc;
-
-	b->last = NULL;
-	if (ev->klass == CLASS_DELIVERY && !ev->held && !ev->released) {
-		/* held back, and looked up with the next ones: the misses
-		   of several lookups overlap */
-		struct batch_dlv *d = &b->dlv[b->n_dlv];
-		size_t len;
-
-		d->hash = batch_hash_of(b, ev->rcpt, &len);
-		d->len = (uint32_t)len;
-		memcpy(d->addr, ev->rcpt, len);
-		d->addr[len] = '\0';
-		d->time = ev->time;
-		b->n_events++;
-		return ++b->n_dlv == BATCH_DLV_RING ? batch_flush_dlv(b) : 0;
-	}
-	rc = batch_flush_dlv(b);
-	if (rc)
-		return rc;
-	br = batch_rcpt_of(b, ev->rcpt);
-	if (!br)
-		return -ENOMEM;
-	b->n_events++;
+	const struct event *ev = &be->ev;
 	/* a bounce an incident holds, or one it released, is judged at
 	   apply time against what the state holds for the address, never
 	   counted here: the monitor's memory of it must match the state's
 	   however the batches fall */
-	if (br->suppressed && !ev->held && !ev->released &&
-	    !batch_new_campaign(b, br, ev)) {
+	bool judged = !ev->held && !ev->released;
+
+	if (br->suppressed && judged && !batch_new_campaign(b, br, ev)) {
 		struct rcpt_dups *d = batch_dups(b, br);
-		struct event tmp = *ev;
 
 		if (!d)
 			return -ENOMEM;
-		/* only the category of a bounce is kept */
-		if (tmp.klass == CLASS_HARD || tmp.klass == CLASS_SOFT) {
-			tmp.bounce_cat = batch_strdup(b, BF_bounce_cat,
-						      ev->bounce_cat,
-						      RCPT_CATEGORY_MAX);
-			if (ev->bounce_cat && !tmp.bounce_cat)
-				return -ENOMEM;
-		}
-		rcpt_dups_add(d, &tmp);
+		/* only the category of a bounce is kept: the batch's copy */
+		rcpt_dups_add(d, ev);
 		return 0;
 	}
 	/* a hard bounce an incident holds suppresses nothing yet */
-	if (!br->suppressed && !ev->held && !ev->released &&
+	if (!br->suppressed && judged &&
 	    (ev->klass == CLASS_HARD || ev->klass == CLASS_COMPLAINT ||
 	     ev->klass == CLASS_UNSUB)) {
 		const struct batch_event *k;
@@ -850,28 +782,124 @@ int batch_add(struct batch *b, const struct event *ev)
 			if (!k->dlv && batch_camp_add(b, br, k) != 0)
 				return -ENOMEM;
 	}
-	be = batch_alloc(b, sizeof(*be));
-	if (!be)
-		return -ENOMEM;
-	be->dlv = false;
-	be->n_dlv = 0;
-	be->hold_unstored = false;
-	be->dropped_again = false;
 	br->n_full++;
-	be->ev = *ev;
 	be->ev.rcpt = br->addr;
 	/* a bounce kept whole after counted ones is the latest now */
 	if ((ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT) &&
 	    !ev->released && br->dups)
 		br->dups->category_last = false;
-	if (batch_copy_strings(b, &be->ev) != 0 ||
-	    (br->suppressed && batch_camp_add(b, br, be) != 0))
+	if (br->suppressed && batch_camp_add(b, br, be) != 0)
 		return -ENOMEM;
 	be->next = br->head;
 	br->head = be;
 	br->head_room = 0;	/* a delivery after it starts a node */
-	b->last = be;
 	return 0;
+}
+
+/*
+ * batch_flush_pend - the events held back into the table, in their
+ * order: their slots are read and the entries they point to asked of the
+ * memory all together first (sixteen independent loads, whose misses
+ * overlap), then each is looked up and linked; 0 or -ENOMEM (also one
+ * an earlier flush met, which batch_last could not answer)
+ */
+static int batch_flush_pend(struct batch *b)
+{
+	unsigned i, n = b->n_pend;
+	int rc = b->err;
+
+	b->n_pend = 0;
+	for (i = 0; i < n; i++) {
+		const struct batch_slot *sl =
+			&b->slots[b->pend[i].hash & (b->cap - 1)];
+
+		if (sl->br) {
+			/* the entry's line, and the next for the end of a
+			   longer address */
+			__builtin_prefetch(sl->br, 1);
+			__builtin_prefetch((const char *)sl->br + 64);
+		}
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		struct batch_pend *p = &b->pend[i];
+		struct batch_rcpt *br = batch_rcpt_at(b, p->addr, p->len,
+						      p->hash);
+
+		if (!br)
+			rc = -ENOMEM;
+		else if (p->be)
+			rc = batch_link(b, br, p->be);
+		else
+			rc = batch_add_dlv(b, br, p->time);
+	}
+	b->err = rc;
+	return rc;
+}
+
+/* batch_hold_back - EV into the ring of events held back: BE its node
+   (batch_new_event), NULL for a delivery (its time only); 0 or -ENOMEM
+   (of the flush a full ring makes) */
+static int batch_hold_back(struct batch *b, const struct event *ev,
+			   struct batch_event *be)
+{
+	struct batch_pend *p = &b->pend[b->n_pend];
+	size_t len;
+
+	p->hash = batch_hash_of(b, ev->rcpt, &len);
+	p->len = (uint32_t)len;
+	memcpy(p->addr, ev->rcpt, len);
+	p->addr[len] = '\0';
+	p->time = ev->time;
+	p->be = be;
+	b->n_events++;
+	return ++b->n_pend == BATCH_PEND_RING ? batch_flush_pend(b) : 0;
+}
+
+void batch_prefetch(struct batch *b, const char *addr)
+{
+	b->pf_len = strnlen(addr, ADDR_MAX);
+	b->pf_hash = strhash(b->seed, addr, b->pf_len);
+	b->pf_addr = addr;
+	__builtin_prefetch(&b->slots[b->pf_hash & (b->cap - 1)]);
+}
+
+int batch_add(struct batch *b, const struct event *ev)
+{
+	struct batch_rcpt *br;
+	struct batch_event *be;
+	int rc;
+
+	b->last = NULL;
+	if (!ev->held && !ev->released) {
+		/* held back, and looked up with the next ones: the misses
+		   of several lookups overlap.  A delivery keeps its time
+		   only; another event is copied now (its strings are the
+		   input's until the next record) */
+		if (ev->klass == CLASS_DELIVERY)
+			return batch_hold_back(b, ev, NULL);
+		be = batch_new_event(b, ev);
+		if (!be)
+			return -ENOMEM;
+		b->last = be;	/* batch_last: when it is linked */
+		return batch_hold_back(b, ev, be);
+	}
+	/* held or released: linked now, after those held back (the
+	   monitor keeps a reference to a held one, batch_add_release
+	   links a release to its address) */
+	rc = batch_flush_pend(b);
+	if (rc)
+		return rc;
+	br = batch_rcpt_of(b, ev->rcpt);
+	if (!br)
+		return -ENOMEM;
+	b->n_events++;
+	be = batch_new_event(b, ev);
+	if (!be)
+		return -ENOMEM;
+	rc = batch_link(b, br, be);
+	if (rc == 0)
+		b->last = be;
+	return rc;
 }
 
 int batch_add_release(struct batch *b, const struct batch_event *held,
@@ -884,8 +912,8 @@ int batch_add_release(struct batch *b, const struct batch_event *held,
 	int rc;
 
 	b->last = NULL;
-	/* the deliveries held back came before it */
-	rc = batch_flush_dlv(b);
+	/* the events held back came before it */
+	rc = batch_flush_pend(b);
 	if (rc)
 		return rc;
 	be = batch_alloc(b, sizeof(*be));
@@ -911,14 +939,23 @@ int batch_add_release(struct batch *b, const struct batch_event *held,
 	return 0;
 }
 
-const struct batch_event *batch_last(const struct batch *b)
+const struct batch_event *batch_last(struct batch *b)
 {
-	return b->last;
+	const struct batch_event *be = b->last;
+
+	if (be && !be->ev.rcpt) {
+		/* held back: looked up now (an error is the next call's
+		   answer); counted only, it was not kept */
+		if (batch_flush_pend(b) != 0 || !be->ev.rcpt)
+			be = NULL;
+		b->last = be;
+	}
+	return be;
 }
 
 int batch_flush(struct batch *b)
 {
-	return batch_flush_dlv(b);
+	return batch_flush_pend(b);
 }
 
 struct batch_event *batch_rcpt_events(struct batch_rcpt *br)
@@ -1002,7 +1039,7 @@ int batch_sorted(struct batch *b, struct batch_rcpt ***out, size_t *n)
 {
 	size_t i, count;
 	struct batch_sortent *s = b->sortents;
-	int rc = batch_flush_dlv(b);
+	int rc = batch_flush_pend(b);
 
 	if (rc)
 		return rc;
@@ -1061,6 +1098,7 @@ void batch_clear(struct batch *b)
 	}
 	b->head = NULL;
 	b->n_events = 0;
-	b->n_dlv = 0;
+	b->n_pend = 0;
+	b->err = 0;
 	b->pf_addr = NULL;
 }

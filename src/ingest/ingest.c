@@ -658,10 +658,10 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 {
 	struct ingest *in = j->in;
 	const struct monitor_release *rel;
-	/* the address's slot asked for while the record is classified, then
-	   the entry it names while the record is fed to the monitor; not
-	   for a delivery, which the batch holds back and looks up with the
-	   next ones (a prefetch per delivery only competes with those) */
+	/* the address's hash made, and its slot asked for, while the record
+	   is classified: looked up with the next few records' (batch_add);
+	   not for a delivery, whose slot is asked for with the next ones
+	   only (a prefetch per delivery only competes with those) */
 	bool ask = !j->already && ev->kind != EV_DELIVERY;
 	size_t n, i;
 	int rc;
@@ -669,8 +669,6 @@ static int ingest_event(struct ingest_job *j, struct event *ev)
 	if (ask)
 		batch_prefetch(in->batch, ev->rcpt);
 	classify_event(&in->rules, ev);
-	if (ask)
-		batch_prefetch_entry(in->batch);
 	j->pending.records++;
 	if (ev->rule_hit) {
 		j->hits[ev->rule_hit - 1]++;

@@ -3,9 +3,10 @@
  * times only, those in a row in one node) among whole events in arrival
  * order, the counts per address the commit's short cuts rely on, and
  * the addresses handed out in byte order however many there are,
- * deliveries held back and looked up in groups without changing the
- * order of anything, the same with each address's slot and entry asked
- * for ahead (batch_prefetch, batch_prefetch_entry), and arena blocks made ready elsewhere
+ * events held back and looked up in groups without changing the order
+ * of anything (with each address's slot asked for ahead: batch_prefetch),
+ * what a suppression makes of the events held back after it, and a held
+ * bounce linked at once; arena blocks made ready elsewhere
  * (batch_set_blocks) taken, used, kept for the next batch and freed with
  * it; the provider ids of an event kept whole or not at all; a held
  * bounce's release linked to its address without a second copy.
@@ -146,7 +147,6 @@ static void test_sorted_many(void **state)
 
 	(void)state;
 	assert_non_null(want);
-	batch_prefetch_entry(b);	/* nothing asked: nothing read */
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < N; i++) {
 			struct event e;
@@ -175,7 +175,6 @@ static void test_sorted_many(void **state)
 				/* as the ingest core asks, with the table
 				   growing under it */
 				batch_prefetch(b, want[i]);
-				batch_prefetch_entry(b);
 			}
 			assert_int_equal(batch_add(b, &e), 0);
 		}
@@ -412,6 +411,75 @@ static void test_ids_whole(void **state)
 	batch_free(b);
 }
 
+/* whole events are held back with deliveries and looked up together:
+   what the first of them (a hard bounce) makes of the address holds for
+   those held back after it (a bounce of the same campaign counted only,
+   with its category; one of another campaign kept); a held bounce is
+   linked at once, after them; batch_last looks a held-back event up */
+static void test_whole_events_held_back(void **state)
+{
+	struct batch *b = batch_new();
+	const struct batch_event *be, *last;
+	struct batch_rcpt **arr, *br;
+	struct event e;
+	size_t n;
+
+	(void)state;
+	assert_non_null(b);
+	e = ev("a@example.com", CLASS_HARD, T0);
+	assert_int_equal(batch_add(b, &e), 0);
+	e = ev("b@example.com", CLASS_SOFT, T0 + 1);
+	assert_int_equal(batch_add(b, &e), 0);
+	/* the same campaign: a count */
+	e = ev("a@example.com", CLASS_SOFT, T0 + 2);
+	e.bounce_cat = "bad-mailbox";
+	assert_int_equal(batch_add(b, &e), 0);
+	assert_null(batch_last(b));
+	/* another campaign: kept, and looked up when asked for */
+	e = ev("a@example.com", CLASS_SOFT, T0 + 3);
+	e.job_id = "job-2";
+	assert_int_equal(batch_add(b, &e), 0);
+	last = batch_last(b);
+	assert_non_null(last);
+	assert_string_equal(last->ev.rcpt, "a@example.com");
+	assert_string_equal(last->ev.job_id, "job-2");
+	e = ev("c@example.com", CLASS_DELIVERY, T0 + 4);
+	assert_int_equal(batch_add(b, &e), 0);
+	/* held: linked now, after everything before it */
+	e = ev("b@example.com", CLASS_HARD, T0 + 5);
+	e.held = 3;
+	assert_int_equal(batch_add(b, &e), 0);
+	be = batch_last(b);
+	assert_non_null(be);
+	assert_int_equal(be->ev.held, 3);
+	assert_string_equal(be->ev.rcpt, "b@example.com");
+	assert_int_equal(batch_events(b), 6);
+	assert_int_equal(batch_sorted(b, &arr, &n), 0);
+	assert_int_equal(n, 3);
+	br = arr[0];
+	assert_string_equal(br->addr, "a@example.com");
+	assert_true(br->suppressed);
+	assert_int_equal(br->n_full, 2);
+	assert_non_null(br->dups);
+	assert_int_equal(br->dups->soft, 1);
+	assert_string_equal(br->dups->last_category, "bad-mailbox");
+	assert_false(br->dups->category_last);	/* a bounce kept after it */
+	be = batch_rcpt_events(br);
+	assert_int_equal(be->ev.klass, CLASS_HARD);
+	assert_ptr_equal(be->next, last);
+	assert_null(be->next->next);
+	br = arr[1];
+	assert_string_equal(br->addr, "b@example.com");
+	assert_false(br->suppressed);	/* a held bounce suppresses nothing */
+	be = batch_rcpt_events(br);
+	assert_int_equal(be->ev.klass, CLASS_SOFT);
+	assert_int_equal(be->next->ev.held, 3);
+	assert_null(be->next->next);
+	assert_string_equal(arr[2]->addr, "c@example.com");
+	assert_int_equal(arr[2]->n_dlv, 1);
+	batch_free(b);
+}
+
 /* a release of a hold in the batch: linked after what came since, in
    arrival order with the address's other events (deliveries held back
    before it included), the held event's fields and strings as the batch
@@ -490,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_held_back_deliveries_in_order),
 		cmocka_unit_test(test_ready_blocks),
 		cmocka_unit_test(test_ids_whole),
+		cmocka_unit_test(test_whole_events_held_back),
 		cmocka_unit_test(test_release_linked),
 	};
 
