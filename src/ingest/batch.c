@@ -110,6 +110,10 @@ struct batch_pend {
 	uint64_t hash;
 	int64_t time;		/* a delivery's (BE NULL) */
 	struct batch_event *be;	/* a whole event, not linked yet */
+	/* BE's campaign hash for entry CBR, when the flush found its
+	   address suppressed already (NULL: not made) */
+	const struct batch_rcpt *cbr;
+	uint64_t ch;
 	uint32_t len;
 	char addr[ADDR_MAX + 1];
 };
@@ -543,10 +547,20 @@ static struct batch_camp *batch_camp_find(struct batch *b,
 	}
 }
 
+/* batch_camp_hash_of - batch_camp_hash of EV's campaign for BR */
+static uint64_t batch_camp_hash_of(const struct batch *b,
+				   const struct batch_rcpt *br,
+				   const struct event *ev)
+{
+	return batch_camp_hash(b, br, ev->job_id ? ev->job_id : "",
+			       ev->orig ? ev->orig : "");
+}
+
 /* batch_camp_add - BE, a kept event of BR, names its campaign (the first
-   such event is the one kept in the table); 0 or -ENOMEM */
+   such event is the one kept in the table; HP: its hash when made, or
+   NULL); 0 or -ENOMEM */
 static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
-			  const struct batch_event *be)
+			  const struct batch_event *be, const uint64_t *hp)
 {
 	const char *job = be->ev.job_id ? be->ev.job_id : "";
 	const char *orig = be->ev.orig ? be->ev.orig : "";
@@ -573,7 +587,7 @@ static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
 		b->camps = n;
 		b->ccap = cap;
 	}
-	h = batch_camp_hash(b, br, job, orig);
+	h = hp ? *hp : batch_camp_hash(b, br, job, orig);
 	c = batch_camp_find(b, br, job, orig, h);
 	if (!c->be) {
 		c->hash = h;
@@ -587,9 +601,10 @@ static int batch_camp_add(struct batch *b, const struct batch_rcpt *br,
    kept whole?  A complaint or unsubscribe always is, and a bounce of a
    campaign and sender that none of BR's kept events names (it may ask
    for that campaign's bounce record, or for a provider that sender routes
-   to): applied one by one, the batch's end changes nothing. */
+   to): applied one by one, the batch's end changes nothing.  H: the
+   campaign's hash (batch_camp_hash_of) */
 static bool batch_new_campaign(struct batch *b, const struct batch_rcpt *br,
-			       const struct event *ev)
+			       const struct event *ev, uint64_t h)
 {
 	const char *job = ev->job_id ? ev->job_id : "";
 	const char *orig = ev->orig ? ev->orig : "";
@@ -599,8 +614,7 @@ static bool batch_new_campaign(struct batch *b, const struct batch_rcpt *br,
 	if ((ev->klass != CLASS_HARD && ev->klass != CLASS_SOFT) ||
 	    (!*job && !*orig))
 		return false;
-	return batch_camp_find(b, br, job, orig,
-			       batch_camp_hash(b, br, job, orig))->be == NULL;
+	return batch_camp_find(b, br, job, orig, h)->be == NULL;
 }
 
 /* batch_rcpt_at - the entry of ADDR (LEN bytes, hash H), made when new;
@@ -749,9 +763,10 @@ static struct batch_event *batch_new_event(struct batch *b,
 
 /* batch_link - BE (batch_new_event) of address BR: counted only when BR
    is suppressed and it names no campaign BR's kept events do (BE is then
-   left unused), else linked after BR's events; 0 or -ENOMEM */
+   left unused), else linked after BR's events; CH: its campaign's hash
+   for BR when made (NULL: made here if needed).  0 or -ENOMEM */
 static int batch_link(struct batch *b, struct batch_rcpt *br,
-		      struct batch_event *be)
+		      struct batch_event *be, const uint64_t *ch)
 {
 	const struct event *ev = &be->ev;
 	/* a bounce an incident holds, or one it released, is judged at
@@ -759,15 +774,21 @@ static int batch_link(struct batch *b, struct batch_rcpt *br,
 	   counted here: the monitor's memory of it must match the state's
 	   however the batches fall */
 	bool judged = !ev->held && !ev->released;
+	uint64_t h;
 
-	if (br->suppressed && judged && !batch_new_campaign(b, br, ev)) {
-		struct rcpt_dups *d = batch_dups(b, br);
+	if (br->suppressed && judged) {
+		h = ch ? *ch : batch_camp_hash_of(b, br, ev);
+		ch = &h;
+		if (!batch_new_campaign(b, br, ev, h)) {
+			struct rcpt_dups *d = batch_dups(b, br);
 
-		if (!d)
-			return -ENOMEM;
-		/* only the category of a bounce is kept: the batch's copy */
-		rcpt_dups_add(d, ev);
-		return 0;
+			if (!d)
+				return -ENOMEM;
+			/* only the category of a bounce is kept: the
+			   batch's copy */
+			rcpt_dups_add(d, ev);
+			return 0;
+		}
 	}
 	/* a hard bounce an incident holds suppresses nothing yet */
 	if (!br->suppressed && judged &&
@@ -779,8 +800,9 @@ static int batch_link(struct batch *b, struct batch_rcpt *br,
 		   campaigns of the events kept so far go to the table */
 		br->suppressed = true;
 		for (k = br->head; k; k = k->next)
-			if (!k->dlv && batch_camp_add(b, br, k) != 0)
+			if (!k->dlv && batch_camp_add(b, br, k, NULL) != 0)
 				return -ENOMEM;
+		ch = NULL;	/* the hash given was for another state */
 	}
 	br->n_full++;
 	be->ev.rcpt = br->addr;
@@ -788,7 +810,7 @@ static int batch_link(struct batch *b, struct batch_rcpt *br,
 	if ((ev->klass == CLASS_HARD || ev->klass == CLASS_SOFT) &&
 	    !ev->released && br->dups)
 		br->dups->category_last = false;
-	if (br->suppressed && batch_camp_add(b, br, be) != 0)
+	if (br->suppressed && batch_camp_add(b, br, be, ch) != 0)
 		return -ENOMEM;
 	be->next = br->head;
 	br->head = be;
@@ -820,6 +842,22 @@ static int batch_flush_pend(struct batch *b)
 			__builtin_prefetch((const char *)sl->br + 64);
 		}
 	}
+	/* the whole events of addresses suppressed already (a bounce of
+	   each is looked up in the campaign table): their campaign's slot
+	   asked for too, the entries having come meanwhile */
+	for (i = 0; i < n; i++) {
+		struct batch_pend *p = &b->pend[i];
+		const struct batch_slot *sl =
+			&b->slots[p->hash & (b->cap - 1)];
+
+		p->cbr = NULL;
+		if (!p->be || !sl->br || sl->hash != p->hash ||
+		    !sl->br->suppressed)
+			continue;
+		p->cbr = sl->br;
+		p->ch = batch_camp_hash_of(b, sl->br, &p->be->ev);
+		__builtin_prefetch(&b->camps[p->ch & (b->ccap - 1)]);
+	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		struct batch_pend *p = &b->pend[i];
 		struct batch_rcpt *br = batch_rcpt_at(b, p->addr, p->len,
@@ -828,7 +866,8 @@ static int batch_flush_pend(struct batch *b)
 		if (!br)
 			rc = -ENOMEM;
 		else if (p->be)
-			rc = batch_link(b, br, p->be);
+			rc = batch_link(b, br, p->be,
+					p->cbr == br ? &p->ch : NULL);
 		else
 			rc = batch_add_dlv(b, br, p->time);
 	}
@@ -896,7 +935,7 @@ int batch_add(struct batch *b, const struct event *ev)
 	be = batch_new_event(b, ev);
 	if (!be)
 		return -ENOMEM;
-	rc = batch_link(b, br, be);
+	rc = batch_link(b, br, be, NULL);
 	if (rc == 0)
 		b->last = be;
 	return rc;
@@ -931,7 +970,7 @@ int batch_add_release(struct batch *b, const struct batch_event *held,
 	be->ev.released = id;
 	be->ev.src_hash = src_hash;
 	be->ev.mon_gen = mon_gen;
-	if (br->suppressed && batch_camp_add(b, br, be) != 0)
+	if (br->suppressed && batch_camp_add(b, br, be, NULL) != 0)
 		return -ENOMEM;
 	be->next = br->head;
 	br->head = be;
