@@ -7,7 +7,10 @@
  * campaign) to the first kept event of that campaign (whether a bounce of
  * a suppressed address names a new campaign is one lookup, not a walk of
  * the address's events), and a bump arena of 2 MiB blocks for every
- * string and node.  batch_clear empties the tables and rewinds the arena,
+ * string and node.  An event is held back in a ring of 32 and its address
+ * looked up with the others' (their cache misses overlap), in reading
+ * order; a bounce an incident holds or releases is linked at once, after
+ * them.  batch_clear empties the tables and rewinds the arena,
  * so a long input reuses the same memory batch after batch: memory is
  * bounded by the largest batch, not by the input.  Allocation failure is
  * reported as -ENOMEM, never aborts.
@@ -821,9 +824,10 @@ static int batch_link(struct batch *b, struct batch_rcpt *br,
 /*
  * batch_flush_pend - the events held back into the table, in their
  * order: their slots are read and the entries they point to asked of the
- * memory all together first (sixteen independent loads, whose misses
- * overlap), then each is looked up and linked; 0 or -ENOMEM (also one
- * an earlier flush met, which batch_last could not answer)
+ * memory all together first (as many independent loads as events, whose
+ * misses overlap), then the campaign slots of those that need one, then
+ * each is looked up and linked; 0 or -ENOMEM (also one an earlier flush
+ * met, which batch_last could not answer)
  */
 static int batch_flush_pend(struct batch *b)
 {
