@@ -746,10 +746,9 @@ static int batch_add_dlv(struct batch *b, struct batch_rcpt *br, int64_t t)
 	return 0;
 }
 
-/* batch_new_event - a node of EV, its strings copied into the arena
-   (not linked: its address is not set); NULL on ENOMEM */
-static struct batch_event *batch_new_event(struct batch *b,
-					   const struct event *ev)
+/* batch_node - a node of a whole event, EV as it is (its strings not
+   copied); NULL on ENOMEM */
+static struct batch_event *batch_node(struct batch *b, const struct event *ev)
 {
 	struct batch_event *be = batch_alloc(b, sizeof(*be));
 
@@ -760,6 +759,18 @@ static struct batch_event *batch_new_event(struct batch *b,
 	be->hold_unstored = false;
 	be->dropped_again = false;
 	be->ev = *ev;
+	return be;
+}
+
+/* batch_new_event - a node of EV, its strings copied into the arena
+   (not linked: its address is not set); NULL on ENOMEM */
+static struct batch_event *batch_new_event(struct batch *b,
+					   const struct event *ev)
+{
+	struct batch_event *be = batch_node(b, ev);
+
+	if (!be)
+		return NULL;
 	be->ev.rcpt = NULL;
 	return batch_copy_strings(b, &be->ev) == 0 ? be : NULL;
 }
@@ -959,27 +970,16 @@ int batch_add_release(struct batch *b, const struct batch_event *held,
 	rc = batch_flush_pend(b);
 	if (rc)
 		return rc;
-	be = batch_alloc(b, sizeof(*be));
+	/* its strings are the batch's already, as long as it lives */
+	be = batch_node(b, &held->ev);
 	if (!be)
 		return -ENOMEM;
 	b->n_events++;
-	be->dlv = false;
-	be->n_dlv = 0;
-	be->hold_unstored = false;
-	be->dropped_again = false;
-	br->n_full++;
-	/* its strings are the batch's already, as long as it lives */
-	be->ev = held->ev;
 	be->ev.held = 0;
 	be->ev.released = id;
 	be->ev.src_hash = src_hash;
 	be->ev.mon_gen = mon_gen;
-	if (br->suppressed && batch_camp_add(b, br, be, NULL) != 0)
-		return -ENOMEM;
-	be->next = br->head;
-	br->head = be;
-	br->head_room = 0;
-	return 0;
+	return batch_link(b, br, be, NULL);
 }
 
 const struct batch_event *batch_last(struct batch *b)
