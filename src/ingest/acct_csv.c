@@ -3,18 +3,20 @@
  *
  * Bytes are appended to one growing buffer; records are cut out of it in
  * place (fields are unquoted over their own bytes and NUL-terminated where
- * their delimiter was), so a record costs no allocation.  The buffer is
- * compacted when a feed would not fit, so it stays near the record limit
- * plus the chunk size.
+ * their delimiter or closing quote was), so a record costs no allocation.
+ * The buffer is compacted when a feed would not fit, so it stays near the
+ * record limit plus the chunk size.
  *
  * Two paths find a record: the fast one, for a record at the start of its
- * scan whose line break is in the buffer and whose quoted fields (if any)
- * close before it, uses memchr only (and, for a record without quotes,
- * one pass that finds its commas 16 bytes at a time); every other record (a quoted field
- * holding a line break, a record fed in pieces) goes through a small
- * state machine that remembers where it stopped, so a record fed one byte
- * at a time is still scanned once.  Both give the same result for the
- * same bytes, whatever the chunking (the fuzz target checks it).
+ * scan whose line break is in the buffer (within 8 KiB) and whose quoted
+ * fields (if any) close before it, finds the line break with memchr and
+ * reads the line once, 16 bytes at a time, for its commas, quotes and NUL
+ * bytes (one bit each), then cuts the fields by those bits; every other
+ * record (a quoted field holding a line break, a record fed in pieces, a
+ * longer line) goes through a small state machine that remembers where
+ * it stopped, so a record fed one byte at a time is still scanned once.
+ * Both give the same result for the same bytes, whatever the chunking
+ * (the fuzz target checks it).
  *
  * Line ends are LF or CRLF, or CR alone in a source that has no LF at all
  * (classic Mac OS line ends, some converters).  The first bytes of the
@@ -477,98 +479,221 @@ static enum csv_result csv_row_out(struct csv_reader *r, struct csv_row *row,
 }
 
 /*
- * csv_fast_quoted - csv_fast for a record holding quotes, at P, whose line
- * break is at L (the line without a CR before it: E bytes): every quoted
- * field must close before the line break, else -1 (not for this path:
- * nothing was changed).  Fields end where the scanner would end them: a
- * quoted field at its closing quote and whatever follows up to a comma,
- * an unquoted one at a comma; a CR before the line break belongs to it.
- * 1 row/bad in *RES.
+ * The fast path reads a line once to know where its commas and quotes are
+ * (one bit each) and whether it holds a NUL byte, then cuts its fields by
+ * those bits: no call per field, and a quoted field without a doubled
+ * quote or bytes after its closing quote is its bytes between the quotes,
+ * cut at the closing one (nothing moved).  Lines longer than CSV_BITS_MAX
+ * go to the scanner, which gives the same result.
  */
-/* the commas of a line of at most CSV_COMMAS_MAX bytes, one bit each:
-   a quoted record's fields are found without a memchr call per field */
-#define CSV_COMMAS_MAX 4096
+#define CSV_BITS_MAX 8192
+#define CSV_BITS_WORDS (CSV_BITS_MAX / 64)
 
-/* csv_commas - the comma bits of P[0..L) into M (L <= CSV_COMMAS_MAX) */
-static void csv_commas(const char *p, size_t L, uint64_t *m)
-{
-	size_t i = 0;
+struct csv_bits {
+	uint64_t comma[CSV_BITS_WORDS];
+	uint64_t quote[CSV_BITS_WORDS];
+	size_t words;		/* words in use: (L + 63) / 64 */
+	bool nul;		/* the line holds a NUL byte */
+	bool quoted;		/* the line holds a quote */
+};
 
-	memset(m, 0, ((L + 63) / 64) * sizeof(*m));
 #if defined(__SSE2__)
-	for (; i + 16 <= L; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		uint64_t b = (uint64_t)(unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+/* csv_bits16 - the comma, quote and NUL bits of the 16 bytes at P */
+static inline void csv_bits16(const char *p, unsigned *c, unsigned *q,
+			      unsigned *z)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 
-		/* i is a multiple of 16: the 16 bits stay in one word */
-		m[i / 64] |= b << (i % 64);
-	}
+	*c = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+	*q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+	*z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+}
 #endif
-	for (; i < L; i++)
-		if (p[i] == ',')
-			m[i / 64] |= (uint64_t)1 << (i % 64);
+
+/* csv_bits_make - B for the line P[0..L), L <= CSV_BITS_MAX; bits past L
+   are zero */
+static void csv_bits_make(const char *p, size_t L, struct csv_bits *b)
+{
+	size_t i = 0, k;
+	uint64_t anyq = 0, anyz = 0;
+
+	b->words = (L + 63) / 64;
+	for (k = 0; k < b->words; k++) {
+		uint64_t cw = 0, qw = 0, zw = 0;
+		size_t j = 0, n = L - i < 64 ? L - i : 64;
+
+#if defined(__SSE2__)
+		unsigned c, q, z;
+
+		for (; j + 16 <= n; j += 16) {
+			csv_bits16(p + i + j, &c, &q, &z);
+			cw |= (uint64_t)c << j;
+			qw |= (uint64_t)q << j;
+			zw |= (uint64_t)z << j;
+		}
+		if (j < n && L >= 16) {
+			/* the last bytes: the 16 that end the line, the
+			   bits of those already counted shifted out */
+			unsigned sh = (unsigned)(16 - (n - j));
+
+			csv_bits16(p + L - 16, &c, &q, &z);
+			cw |= (uint64_t)(c >> sh) << j;
+			qw |= (uint64_t)(q >> sh) << j;
+			zw |= (uint64_t)(z >> sh) << j;
+			j = n;
+		}
+#endif
+		for (; j < n; j++) {
+			cw |= (uint64_t)(p[i + j] == ',') << j;
+			qw |= (uint64_t)(p[i + j] == '"') << j;
+			zw |= (uint64_t)(p[i + j] == '\0') << j;
+		}
+		b->comma[k] = cw;
+		b->quote[k] = qw;
+		anyq |= qw;
+		anyz |= zw;
+		i += n;
+	}
+	b->nul = anyz != 0;
+	b->quoted = anyq != 0;
 }
 
-/* csv_next_comma - the first comma of P[FROM..L) (M: csv_commas), or
-   NULL; as memchr(P + FROM, ',', L - FROM) */
-static const char *csv_next_comma(const char *p, size_t L, const uint64_t *m,
+/* csv_bit_next - the first set bit of M (WORDS words) at FROM or after,
+   or SIZE_MAX */
+static inline size_t csv_bit_next(const uint64_t *m, size_t words,
 				  size_t from)
 {
-	size_t k = from / 64, words = (L + 63) / 64;
+	size_t k = from / 64;
 	uint64_t w;
 
-	if (from >= L)
-		return NULL;
+	if (k >= words)
+		return SIZE_MAX;
 	w = m[k] & (~(uint64_t)0 << (from % 64));
 	while (!w) {
 		if (++k >= words)
-			return NULL;
+			return SIZE_MAX;
 		w = m[k];
 	}
-	return p + k * 64 + (size_t)__builtin_ctzll(w);
+	return k * 64 + (size_t)__builtin_ctzll(w);
 }
 
+/* csv_split - the fields of the record P[0..E), which holds no quote, cut
+   at its commas (B) into fptr/flen; their count, CSV_MAX_FIELDS + 1 when
+   there are more (then the row is bad and only the first were kept) */
+static size_t csv_split(struct csv_reader *r, char *p, size_t e,
+			const struct csv_bits *b)
+{
+	size_t s = 0, nf = 0, k;
+
+	for (k = 0; k < b->words; k++) {
+		uint64_t w = b->comma[k];
+
+		while (w) {
+			size_t c = k * 64 + (size_t)__builtin_ctzll(w);
+
+			w &= w - 1;
+			if (nf == CSV_MAX_FIELDS)
+				return nf + 1;
+			r->fptr[nf] = p + s;
+			r->flen[nf++] = c - s;
+			p[c] = '\0';
+			s = c + 1;
+		}
+	}
+	if (nf == CSV_MAX_FIELDS)
+		return nf + 1;
+	r->fptr[nf] = p + s;
+	r->flen[nf++] = e - s;
+	p[e] = '\0';
+	return nf;
+}
+
+/* how csv_fast_quoted cut a field (in fbeg while it cuts) */
+enum { CUT_COMMA, CUT_QUOTE, CUT_LATER };
+
+/* csv_quoted_undo - put back what csv_fast_quoted cut of its first N
+   fields (a quoted field going on past the line was met after them) */
+static void csv_quoted_undo(struct csv_reader *r, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (r->fbeg[k] != CUT_LATER)
+			((char *)r->fptr[k])[r->flen[k]] =
+				r->fbeg[k] == CUT_QUOTE ? '"' : ',';
+}
+
+/*
+ * csv_fast_quoted - csv_fast for a record holding quotes, at P, whose line
+ * break is at L (B: its bits): every quoted field must close before the
+ * line break, else -1 (not for this path: nothing is left changed).
+ * Fields end where the scanner would end them: a quoted field at its
+ * closing quote and whatever follows up to a comma, an unquoted one at a
+ * comma; a CR before the line break belongs to it.  1 row/bad in *RES.
+ * Fields are cut as they are found (fbeg says how); one with a doubled
+ * quote or bytes after its closing quote is unquoted once the line is
+ * known whole (its end in flen until then).
+ */
 static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
-			   enum csv_result *res, char *p, size_t L)
+			   enum csv_result *res, char *p, size_t L,
+			   const struct csv_bits *b)
 {
 	uint64_t line = r->lines + 1;
-	size_t s = 0, nf = 0, fe, k, from;
-	const char *q, *c;
-	uint64_t commas[CSV_COMMAS_MAX / 64];
-	bool bits = L <= CSV_COMMAS_MAX;
+	size_t s = 0, nf = 0, fe, k, from, q = 0, c;
+	bool cut = !b->nul, later = false;
 
-	if (bits)
-		csv_commas(p, L, commas);
 	for (;;) {
-		if (p[s] == '"') {
-			for (from = s + 1;; from = (size_t)(q - p) + 2) {
-				q = memchr(p + from, '"', L - from);
-				if (!q)
+		bool quoted = p[s] == '"', plain = true;
+
+		if (quoted) {
+			for (from = s + 1;; from = q + 2) {
+				q = csv_bit_next(b->quote, b->words, from);
+				if (q == SIZE_MAX) {
+					if (cut)
+						csv_quoted_undo(r, nf < CSV_MAX_FIELDS ?
+							nf : CSV_MAX_FIELDS);
 					return -1;	/* goes on past the line */
-				if ((size_t)(q - p) + 1 >= L || q[1] != '"')
+				}
+				if (q + 1 >= L || p[q + 1] != '"')
 					break;		/* the closing quote */
+				plain = false;
 			}
-			from = (size_t)(q + 1 - p);
+			from = q + 1;
 		} else {
 			from = s;
 		}
-		c = bits ? csv_next_comma(p, L, commas, from) :
-			   memchr(p + from, ',', L - from);
-		fe = c ? (size_t)(c - p) : L;
-		if (!c && fe > s && p[fe - 1] == '\r')
+		c = csv_bit_next(b->comma, b->words, from);
+		fe = c != SIZE_MAX ? c : L;
+		if (c == SIZE_MAX && fe > s && p[fe - 1] == '\r')
 			fe--;
-		if (nf < CSV_MAX_FIELDS) {
-			r->fbeg[nf] = s;
-			r->fend[nf] = fe;
+		if (cut && nf < CSV_MAX_FIELDS) {
+			if (!quoted) {
+				r->fptr[nf] = p + s;
+				r->flen[nf] = fe - s;
+				r->fbeg[nf] = CUT_COMMA;
+				p[fe] = '\0';
+			} else if (plain && q + 1 == fe) {
+				r->fptr[nf] = p + s + 1;
+				r->flen[nf] = q - s - 1;
+				r->fbeg[nf] = CUT_QUOTE;
+				p[q] = '\0';
+			} else {
+				/* a doubled quote, or bytes after the
+				   closing one: unquoted once the line is
+				   known whole */
+				r->fptr[nf] = p + s;
+				r->flen[nf] = fe;
+				r->fbeg[nf] = CUT_LATER;
+				later = true;
+			}
 		}
 		nf++;
-		if (!c)
+		if (c == SIZE_MAX)
 			break;
 		s = fe + 1;
 	}
 	csv_consume(r, L + 1, 1);
-	if (memchr(p, '\0', L)) {
+	if (b->nul) {
 		*res = csv_bad(r, row, line, CSV_ERR_NUL);
 		return 1;
 	}
@@ -576,67 +701,13 @@ static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
 		*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
 		return 1;
 	}
-	for (k = 0; k < nf; k++) {
-		s = r->fbeg[k];
-		fe = r->fend[k];
-		r->fptr[k] = p + s;
-		if (fe > s && p[s] == '"') {
-			r->flen[k] = csv_unquote(p, s, fe);
-		} else {
-			p[fe] = '\0';
-			r->flen[k] = fe - s;
+	for (k = 0; later && k < nf; k++)
+		if (r->fbeg[k] == CUT_LATER) {
+			s = (size_t)(r->fptr[k] - p);
+			r->flen[k] = csv_unquote(p, s, r->flen[k]);
 		}
-	}
 	*res = csv_row_out(r, row, line, nf);
 	return 1;
-}
-
-/* csv_field - the field of P from S to comma or end C, cut there */
-static inline void csv_field(struct csv_reader *r, char *p, size_t *nf,
-			     size_t *s, size_t c)
-{
-	r->fptr[*nf] = p + *s;
-	r->flen[(*nf)++] = c - *s;
-	p[c] = '\0';
-	*s = c + 1;
-}
-
-/*
- * csv_split - the fields of the record P[0..E), which holds no quote: cut
- * at its commas (16 bytes compared at a time where SSE2 is there) into
- * fptr/flen; their count, CSV_MAX_FIELDS + 1 when there are more (then
- * the row is bad and only the first were kept)
- */
-static size_t csv_split(struct csv_reader *r, char *p, size_t e)
-{
-	size_t s = 0, nf = 0, i = 0;
-
-#if defined(__SSE2__)
-	const __m128i comma = _mm_set1_epi8(',');
-
-	for (; i + 16 <= e; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
-
-		while (m) {
-			if (nf == CSV_MAX_FIELDS)
-				return nf + 1;
-			csv_field(r, p, &nf, &s, i + (size_t)__builtin_ctz(m));
-			m &= m - 1;
-		}
-	}
-#endif
-	for (; i < e; i++) {
-		if (p[i] != ',')
-			continue;
-		if (nf == CSV_MAX_FIELDS)
-			return nf + 1;
-		csv_field(r, p, &nf, &s, i);
-	}
-	if (nf == CSV_MAX_FIELDS)
-		return nf + 1;
-	csv_field(r, p, &nf, &s, e);
-	return nf;
 }
 
 /*
@@ -651,14 +722,18 @@ static int csv_fast(struct csv_reader *r, struct csv_row *row,
 	size_t n = r->len - r->pos;
 	size_t lim = r->max_record + 1;
 	const char *nl = memchr(p, '\n', n < lim ? n : lim);
+	struct csv_bits b;
 	size_t L, e, nf;
 	uint64_t line = r->lines + 1;
 
 	if (!nl)
 		return -1;
 	L = (size_t)(nl - p);
-	if (memchr(p, '"', L))
-		return csv_fast_quoted(r, row, res, p, L);
+	if (L > CSV_BITS_MAX)
+		return -1;
+	csv_bits_make(p, L, &b);
+	if (b.quoted)
+		return csv_fast_quoted(r, row, res, p, L, &b);
 	e = L;
 	if (e > 0 && p[e - 1] == '\r')
 		e--;
@@ -667,11 +742,11 @@ static int csv_fast(struct csv_reader *r, struct csv_row *row,
 		r->done = r->base + r->pos;
 		return 0;
 	}
-	if (memchr(p, '\0', L)) {
+	if (b.nul) {
 		*res = csv_bad(r, row, line, CSV_ERR_NUL);
 		return 1;
 	}
-	nf = csv_split(r, p, e);
+	nf = csv_split(r, p, e, &b);
 	if (nf > CSV_MAX_FIELDS) {
 		*res = csv_bad(r, row, line, CSV_ERR_FIELDS);
 		return 1;

@@ -292,6 +292,14 @@ static const struct csv_case csv_cases[] = {
 	  "1-1@4 BAD NUL byte in record\n2-2@6 [c]\nEND@6\n" },
 	{ "NUL byte in quotes", S("\"a\0\n\"\nc\n"),
 	  "1-2@6 BAD NUL byte in record\n3-3@8 [c]\nEND@8\n" },
+	/* the fast path cuts fields as it finds them and puts them back
+	   when a later quoted field goes on past the line */
+	{ "fields cut, then a quote open past the line",
+	  S("a,\"b\",c\"d,\"\"\"e\nf\",g\n"),
+	  "1-2@20 [a|b|c\"d|\"e\\nf|g]\nEND@20\n" },
+	{ "NUL byte before a quote open past the line",
+	  S("\"a\0b\",c,\"d\ne\"\n"),
+	  "1-2@14 BAD NUL byte in record\nEND@14\n" },
 	{ "PowerMTA b record",
 	  S("type,timeLogged,rcpt,dsnDiag\r\n"
 	    "b,2019-02-08 21:53:41+0000,A@yahoo.com,"
