@@ -71,6 +71,19 @@ int state_commit_lazy(struct state *st, MDB_txn *txn);
 int state_sync(struct state *st);
 
 /*
+ * state_turn - one small lazy write (meta "state.turns" counted up), made
+ * right after a commit that changed much of the state: LMDB gives the
+ * pages a transaction freed to writes from two transactions later on, so
+ * without it the next commit could not take the pages this one freed and
+ * would take new file space for all it changes (a state rewritten by
+ * every commit then grows to three copies of itself, and the commits'
+ * writes land on file pages the page cache does not hold yet).  Never
+ * grows the map (-ENOSPC is answered: the caller may ignore it, nothing
+ * is lost).  0 or -errno.
+ */
+int state_turn(struct state *st);
+
+/*
  * state_write - one write transaction around FN(ST, TXN, ARG): begin,
  * FN, commit (durably).  FN returns 0 to commit, -errno to abort (the
  * error is returned), or a positive value to abort without error

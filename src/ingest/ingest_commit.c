@@ -742,6 +742,11 @@ static void ingest_try_done(struct ingest_try *t, int rc)
 	c->nlog = t->nlog;
 }
 
+/* a commit of at least this many addresses is followed by state_turn:
+   it changed a good part of the recipients' pages (a smaller one, as the
+   worker makes from a few records, costs no second transaction) */
+#define INGEST_TURN_ADDRS 4096
+
 int ingest_commit_batch(struct ingest *in, struct batch *b,
 			struct ingest_commit *c)
 {
@@ -761,6 +766,11 @@ int ingest_commit_batch(struct ingest *in, struct batch *b,
 		rc = c->fixed_map ?
 			     state_write_fixed(in->st, ingest_try_commit, t) :
 			     state_write(in->st, ingest_try_commit, t);
+	/* a commit of many addresses rewrote much of the state: the next
+	   may take the pages it freed (state_turn) */
+	if (rc == 0 &&
+	    t[0].n + (t[0].joined ? t[1].n : 0) >= INGEST_TURN_ADDRS)
+		(void)state_turn(in->st);
 	ingest_try_done(&t[0], rc);
 	if (t[0].joined) {
 		c->joined = t[1].c;

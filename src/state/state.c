@@ -929,6 +929,25 @@ int state_reserve(struct state *st, size_t bytes)
 	return 0;
 }
 
+int state_turn(struct state *st)
+{
+	MDB_txn *txn = NULL;
+	uint64_t n = 0;
+	int rc;
+
+	rc = state_begin(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = state_meta_get_u64(st, txn, "state.turns", &n);
+	if (rc == 0 || rc == -ENOENT)
+		rc = state_meta_put_u64(st, txn, "state.turns", n + 1);
+	if (rc) {
+		state_abort(txn);
+		return rc;
+	}
+	return state_commit_lazy(st, txn);
+}
+
 /* state_write_run - one write through FN, grown when full; LAZY: commit
    without waiting for the disk */
 static int state_write_run(struct state *st, state_write_fn fn, void *arg,

@@ -662,6 +662,57 @@ static void test_reserve(void **state)
 	state_close(st);
 }
 
+/* turn_file_size - the size of DIR's data file after a first write of
+   N records and REWRITES writes of all of them again, each followed by
+   state_turn when TURN */
+static off_t turn_file_size(const char *dir, int n, int rewrites, bool turn)
+{
+	struct state *st = NULL;
+	struct write_arg w = { .n = n };
+	char err[512], path[PATH_MAX];
+	struct stat sb;
+	int i;
+
+	assert_int_equal(state_open(&st, dir, false, err, sizeof(err)), 0);
+	assert_int_equal(state_set_map_size(st, (size_t)256 << 20), 0);
+	for (i = 0; i <= rewrites; i++) {
+		assert_int_equal(state_write(st, write_fn, &w), 0);
+		if (turn)
+			assert_int_equal(state_turn(st), 0);
+	}
+	assert_int_equal(rcpt_entries(st), (uint64_t)n);
+	state_close(st);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+/* state_turn: a commit that rewrites every record takes the pages the
+   one before freed, so the file holds two copies of the records, not
+   three; the counter it writes is kept */
+static void test_turn(void **state)
+{
+	struct tstate *fx = *state;
+	char other[PATH_MAX];
+	struct state *st;
+	MDB_txn *txn;
+	uint64_t turns = 0;
+	off_t plain, turned;
+
+	plain = turn_file_size(fx->dir, 2000, 6, false);
+	snprintf(other, sizeof(other), "%s/turned", fx->tmp);
+	turned = turn_file_size(other, 2000, 6, true);
+	assert_true(turned > 0 && plain > 0);
+	/* three trees against two, less what the trees share */
+	assert_true(turned * 5 < plain * 4);
+	assert_int_equal(tstate_open(&st, other, false), 0);
+	assert_int_equal(state_begin(st, false, &txn), 0);
+	assert_int_equal(state_meta_get_u64(st, txn, "state.turns", &turns), 0);
+	state_abort(txn);
+	assert_int_equal(turns, 7);
+	state_close(st);
+}
+
 static void test_schema_newer(void **state)
 {
 	struct tstate *fx = *state;
@@ -1407,6 +1458,7 @@ int main(void)
 		T(test_grow),
 		T(test_write),
 		T(test_reserve),
+		T(test_turn),
 		T(test_schema_newer),
 		T(test_schema_older_upgraded),
 		T(test_reopen_keeps_data),
