@@ -492,8 +492,18 @@ static int ingest_try_apply(struct state *st, MDB_txn *txn,
 		if (i + 8 < t->n)
 			__builtin_prefetch(t->arr[i + 8]);
 		if (i + 4 < t->n) {
+			const struct batch_event *h = t->arr[i + 4]->head;
+
 			__builtin_prefetch(t->arr[i + 4]->addr);
-			__builtin_prefetch(t->arr[i + 4]->head);
+			/* a whole event is three or four cache lines: the
+			   first and the one of its marks (held, released),
+			   read before the rest (a compact node of deliveries
+			   is one line, the second prefetch then reads
+			   nothing it needs) */
+			if (h) {
+				__builtin_prefetch(h);
+				__builtin_prefetch(&h->ev.held);
+			}
 		}
 		/* an address's events are a chain, newest first: its second
 		   node once the first has come */
