@@ -89,7 +89,7 @@ struct batch_memo {
 /* a field's memo holds its last strings by their length and last byte:
    the few categories, DSN statuses and texts of a run of bounces, the
    senders of a few campaigns */
-#define BATCH_MEMO_WAYS 4
+#define BATCH_MEMO_WAYS 16
 
 /* a slot of the campaign table: the first kept event of an address that
    names a campaign (be NULL: free) */
