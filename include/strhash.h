@@ -7,6 +7,7 @@
 #ifndef BOUNCED_STRHASH_H
 #define BOUNCED_STRHASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,9 @@
 static inline uint64_t strhash(uint64_t seed, const char *s, size_t n)
 {
 	uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL), w;
+	const char *end = s + n;
+	bool long8 = n >= 8;
+	uint32_t a, b;
 
 	while (n >= 8) {
 		memcpy(&w, s, 8);
@@ -24,12 +28,22 @@ static inline uint64_t strhash(uint64_t seed, const char *s, size_t n)
 		n -= 8;
 	}
 	if (n) {
-		/* the last bytes gathered in a register: a copy through
-		   memory would be read back before its bytes were written
-		   (a stall of the store-to-load forwarding) */
-		w = 0;
-		while (n--)
-			w = (w << 8) | (unsigned char)s[n];
+		/* the last bytes: the 8 that end the string when it has
+		   that many (some of them hashed already), else two reads
+		   of 4 that may overlap, else byte by byte in a register (a
+		   copy through memory would be read back before its bytes
+		   were written: a stall of the store-to-load forwarding) */
+		if (long8) {
+			memcpy(&w, end - 8, 8);
+		} else if (n >= 4) {
+			memcpy(&a, s, 4);
+			memcpy(&b, end - 4, 4);
+			w = (uint64_t)a | (uint64_t)b << 32;
+		} else {
+			w = 0;
+			while (n--)
+				w = (w << 8) | (unsigned char)s[n];
+		}
 		h = (h ^ w) * 0x94D049BB133111EBULL;
 		h ^= h >> 29;
 	}
