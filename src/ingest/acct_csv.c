@@ -498,15 +498,32 @@ struct csv_bits {
 };
 
 #if defined(__SSE2__)
-/* csv_bits16 - the comma, quote and NUL bits of the 16 bytes at P */
+/* csv_bits16 - the comma and quote bits of the 16 bytes at P; their NUL
+   bytes or'ed into *Z */
 static inline void csv_bits16(const char *p, unsigned *c, unsigned *q,
-			      unsigned *z)
+			      __m128i *z)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 
 	*c = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
 	*q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-	*z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()));
+	*z = _mm_or_si128(*z, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+}
+
+/* csv_bits64 - the comma and quote bits of the 64 bytes at P */
+static inline void csv_bits64(const char *p, uint64_t *cw, uint64_t *qw,
+			      __m128i *z)
+{
+	unsigned c0, q0, c1, q1, c2, q2, c3, q3;
+
+	csv_bits16(p, &c0, &q0, z);
+	csv_bits16(p + 16, &c1, &q1, z);
+	csv_bits16(p + 32, &c2, &q2, z);
+	csv_bits16(p + 48, &c3, &q3, z);
+	*cw = (uint64_t)c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 |
+	      (uint64_t)c3 << 48;
+	*qw = (uint64_t)q0 | (uint64_t)q1 << 16 | (uint64_t)q2 << 32 |
+	      (uint64_t)q3 << 48;
 }
 #endif
 
@@ -514,47 +531,69 @@ static inline void csv_bits16(const char *p, unsigned *c, unsigned *q,
    are zero */
 static void csv_bits_make(const char *p, size_t L, struct csv_bits *b)
 {
-	size_t i = 0, k;
-	uint64_t anyq = 0, anyz = 0;
+	size_t i = 0, k = 0;
+	uint64_t anyq = 0;
+	bool nul = false;
 
 	b->words = (L + 63) / 64;
-	for (k = 0; k < b->words; k++) {
-		uint64_t cw = 0, qw = 0, zw = 0;
-		size_t j = 0, n = L - i < 64 ? L - i : 64;
-
 #if defined(__SSE2__)
-		unsigned c, q, z;
+	{
+		__m128i z = _mm_setzero_si128();
+		unsigned c, q;
 
-		for (; j + 16 <= n; j += 16) {
-			csv_bits16(p + i + j, &c, &q, &z);
-			cw |= (uint64_t)c << j;
-			qw |= (uint64_t)q << j;
-			zw |= (uint64_t)z << j;
+		for (; i + 64 <= L; i += 64, k++) {
+			csv_bits64(p + i, &b->comma[k], &b->quote[k], &z);
+			anyq |= b->quote[k];
 		}
-		if (j < n && L >= 16) {
-			/* the last bytes: the 16 that end the line, the
-			   bits of those already counted shifted out */
-			unsigned sh = (unsigned)(16 - (n - j));
+		if (i < L) {
+			uint64_t cw = 0, qw = 0;
+			size_t j = 0, n = L - i;
 
-			csv_bits16(p + L - 16, &c, &q, &z);
-			cw |= (uint64_t)(c >> sh) << j;
-			qw |= (uint64_t)(q >> sh) << j;
-			zw |= (uint64_t)(z >> sh) << j;
-			j = n;
+			for (; j + 16 <= n; j += 16) {
+				csv_bits16(p + i + j, &c, &q, &z);
+				cw |= (uint64_t)c << j;
+				qw |= (uint64_t)q << j;
+			}
+			if (j < n && L >= 16) {
+				/* the last bytes: the 16 that end the line,
+				   the bits of those already counted shifted
+				   out (their NUL bytes were counted: the
+				   same answer) */
+				unsigned sh = (unsigned)(16 - (n - j));
+
+				csv_bits16(p + L - 16, &c, &q, &z);
+				cw |= (uint64_t)(c >> sh) << j;
+				qw |= (uint64_t)(q >> sh) << j;
+				j = n;
+			}
+			for (; j < n; j++) {
+				cw |= (uint64_t)(p[i + j] == ',') << j;
+				qw |= (uint64_t)(p[i + j] == '"') << j;
+				nul |= p[i + j] == '\0';
+			}
+			b->comma[k] = cw;
+			b->quote[k] = qw;
+			anyq |= qw;
 		}
-#endif
-		for (; j < n; j++) {
+		nul |= _mm_movemask_epi8(z) != 0;
+	}
+#else
+	for (k = 0; k < b->words; k++) {
+		uint64_t cw = 0, qw = 0;
+		size_t j, n = L - i < 64 ? L - i : 64;
+
+		for (j = 0; j < n; j++) {
 			cw |= (uint64_t)(p[i + j] == ',') << j;
 			qw |= (uint64_t)(p[i + j] == '"') << j;
-			zw |= (uint64_t)(p[i + j] == '\0') << j;
+			nul |= p[i + j] == '\0';
 		}
 		b->comma[k] = cw;
 		b->quote[k] = qw;
 		anyq |= qw;
-		anyz |= zw;
 		i += n;
 	}
-	b->nul = anyz != 0;
+#endif
+	b->nul = nul;
 	b->quoted = anyq != 0;
 }
 
