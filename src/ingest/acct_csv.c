@@ -527,6 +527,19 @@ static inline void csv_bits64(const char *p, uint64_t *cw, uint64_t *qw,
 }
 #endif
 
+/* csv_bits_bytes - the comma and quote bits of the bytes J to N of the
+   word at P, a byte at a time, into *CW and *QW; a NUL among them sets
+   *NUL */
+static inline void csv_bits_bytes(const char *p, size_t j, size_t n,
+				  uint64_t *cw, uint64_t *qw, bool *nul)
+{
+	for (; j < n; j++) {
+		*cw |= (uint64_t)(p[j] == ',') << j;
+		*qw |= (uint64_t)(p[j] == '"') << j;
+		*nul |= p[j] == '\0';
+	}
+}
+
 /* csv_bits_make - B for the line P[0..L), L <= CSV_BITS_MAX; bits past L
    are zero */
 static void csv_bits_make(const char *p, size_t L, struct csv_bits *b)
@@ -566,11 +579,7 @@ static void csv_bits_make(const char *p, size_t L, struct csv_bits *b)
 				qw |= (uint64_t)(q >> sh) << j;
 				j = n;
 			}
-			for (; j < n; j++) {
-				cw |= (uint64_t)(p[i + j] == ',') << j;
-				qw |= (uint64_t)(p[i + j] == '"') << j;
-				nul |= p[i + j] == '\0';
-			}
+			csv_bits_bytes(p + i, j, n, &cw, &qw, &nul);
 			b->comma[k] = cw;
 			b->quote[k] = qw;
 			anyq |= qw;
@@ -580,13 +589,9 @@ static void csv_bits_make(const char *p, size_t L, struct csv_bits *b)
 #else
 	for (k = 0; k < b->words; k++) {
 		uint64_t cw = 0, qw = 0;
-		size_t j, n = L - i < 64 ? L - i : 64;
+		size_t n = L - i < 64 ? L - i : 64;
 
-		for (j = 0; j < n; j++) {
-			cw |= (uint64_t)(p[i + j] == ',') << j;
-			qw |= (uint64_t)(p[i + j] == '"') << j;
-			nul |= p[i + j] == '\0';
-		}
+		csv_bits_bytes(p + i, 0, n, &cw, &qw, &nul);
 		b->comma[k] = cw;
 		b->quote[k] = qw;
 		anyq |= qw;
