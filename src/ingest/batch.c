@@ -477,7 +477,14 @@ static uint64_t batch_prefix(const char *s, size_t n, size_t off)
 	uint64_t p = 0;
 	size_t i;
 
-	for (i = 0; i < 8 && off + i < n; i++)
+	if (off + 8 <= n) {
+		memcpy(&p, s + off, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		p = __builtin_bswap64(p);
+#endif
+		return p;
+	}
+	for (i = 0; off + i < n; i++)
 		p |= (uint64_t)(unsigned char)s[off + i] << (56 - 8 * i);
 	return p;
 }
