@@ -621,6 +621,51 @@ static inline size_t csv_bit_next(const uint64_t *m, size_t words,
 	return k * 64 + (size_t)__builtin_ctzll(w);
 }
 
+/* the commas of a line taken in order: word K, its bits not taken yet */
+struct csv_cursor {
+	const uint64_t *m;
+	size_t words, k;
+	uint64_t w;
+};
+
+/* csv_comma_from - the first comma at FROM or after, taken (C's commas
+   before FROM were taken already or are skipped), or SIZE_MAX */
+static inline size_t csv_comma_from(struct csv_cursor *c, size_t from)
+{
+	size_t k = from / 64;
+
+	if (k != c->k) {
+		if (k >= c->words)
+			return SIZE_MAX;
+		c->k = k;
+		c->w = c->m[k];
+	}
+	c->w &= ~(uint64_t)0 << (from % 64);
+	while (!c->w) {
+		if (++c->k >= c->words)
+			return SIZE_MAX;
+		c->w = c->m[c->k];
+	}
+	k = c->k * 64 + (size_t)__builtin_ctzll(c->w);
+	c->w &= c->w - 1;
+	return k;
+}
+
+/* csv_comma_next - the next comma not taken, taken, or SIZE_MAX */
+static inline size_t csv_comma_next(struct csv_cursor *c)
+{
+	size_t k;
+
+	while (!c->w) {
+		if (++c->k >= c->words)
+			return SIZE_MAX;
+		c->w = c->m[c->k];
+	}
+	k = c->k * 64 + (size_t)__builtin_ctzll(c->w);
+	c->w &= c->w - 1;
+	return k;
+}
+
 /* csv_split - the fields of the record P[0..E), which holds no quote, cut
    at its commas (B) into fptr/flen; their count, CSV_MAX_FIELDS + 1 when
    there are more (then the row is bad and only the first were kept) */
@@ -685,6 +730,9 @@ static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
 	uint64_t line = r->lines + 1;
 	size_t s = 0, nf = 0, fe, k, from, q = 0, c;
 	bool cut = !b->nul, later = false;
+	/* every comma before a field's start was taken with the field
+	   before it: an unquoted field's end is the next one */
+	struct csv_cursor cc = { b->comma, b->words, 0, b->comma[0] };
 
 	for (;;) {
 		bool quoted = p[s] == '"', plain = true;
@@ -702,11 +750,10 @@ static int csv_fast_quoted(struct csv_reader *r, struct csv_row *row,
 					break;		/* the closing quote */
 				plain = false;
 			}
-			from = q + 1;
+			c = csv_comma_from(&cc, q + 1);
 		} else {
-			from = s;
+			c = csv_comma_next(&cc);
 		}
-		c = csv_bit_next(b->comma, b->words, from);
 		fe = c != SIZE_MAX ? c : L;
 		if (c == SIZE_MAX && fe > s && p[fe - 1] == '\r')
 			fe--;
