@@ -628,29 +628,6 @@ struct csv_cursor {
 	uint64_t w;
 };
 
-/* csv_comma_from - the first comma at FROM or after, taken (C's commas
-   before FROM were taken already or are skipped), or SIZE_MAX */
-static inline size_t csv_comma_from(struct csv_cursor *c, size_t from)
-{
-	size_t k = from / 64;
-
-	if (k != c->k) {
-		if (k >= c->words)
-			return SIZE_MAX;
-		c->k = k;
-		c->w = c->m[k];
-	}
-	c->w &= ~(uint64_t)0 << (from % 64);
-	while (!c->w) {
-		if (++c->k >= c->words)
-			return SIZE_MAX;
-		c->w = c->m[c->k];
-	}
-	k = c->k * 64 + (size_t)__builtin_ctzll(c->w);
-	c->w &= c->w - 1;
-	return k;
-}
-
 /* csv_comma_next - the next comma not taken, taken, or SIZE_MAX */
 static inline size_t csv_comma_next(struct csv_cursor *c)
 {
@@ -664,6 +641,23 @@ static inline size_t csv_comma_next(struct csv_cursor *c)
 	k = c->k * 64 + (size_t)__builtin_ctzll(c->w);
 	c->w &= c->w - 1;
 	return k;
+}
+
+/* csv_comma_from - the first comma at FROM or after, taken (C's commas
+   before FROM were taken already or are skipped; FROM is never in a word
+   before C's), or SIZE_MAX */
+static inline size_t csv_comma_from(struct csv_cursor *c, size_t from)
+{
+	size_t k = from / 64;
+
+	if (k != c->k) {
+		if (k >= c->words)
+			return SIZE_MAX;
+		c->k = k;
+		c->w = c->m[k];
+	}
+	c->w &= ~(uint64_t)0 << (from % 64);
+	return csv_comma_next(c);
 }
 
 /* csv_split - the fields of the record P[0..E), which holds no quote, cut
